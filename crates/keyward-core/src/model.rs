@@ -1,0 +1,248 @@
+//! The domain objects of SPEC §1 as the rest of keyward sees them. Storage fills them; the
+//! API serialises them. Nothing here holds a secret: tokens carry only their hint.
+
+use crate::ids::*;
+use crate::permission::Permission;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// How a token's secret is kept (SPEC §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretStorage {
+    /// Shown only in the response that creates or regenerates it.
+    #[default]
+    ShowOnce,
+    /// Also sealed under the server key so an administrator can reveal it later (audited).
+    Recoverable,
+}
+
+impl SecretStorage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ShowOnce => "show_once",
+            Self::Recoverable => "recoverable",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "show_once" => Some(Self::ShowOnce),
+            "recoverable" => Some(Self::Recoverable),
+            _ => None,
+        }
+    }
+}
+
+/// Per-tenant settings. Limits are validated by [`TenantSettings::validate`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TenantSettings {
+    /// Feature flag: when off, API tokens can be neither created nor used.
+    pub api_tokens_enabled: bool,
+    /// Only technical users inside their employment period may own API tokens.
+    pub require_technical_user: bool,
+    pub secret_storage: SecretStorage,
+    /// Longest lifetime a token may be given, in days; 0 allows tokens that never expire.
+    pub max_token_lifetime_days: u32,
+    /// Lifetime given when a request names no expiry; 0 means "never" (only if max is 0).
+    pub default_token_lifetime_days: u32,
+    /// Mobile session lifetime in days, sliding on activity.
+    pub mobile_session_days: u32,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            api_tokens_enabled: true,
+            require_technical_user: false,
+            secret_storage: SecretStorage::ShowOnce,
+            max_token_lifetime_days: 365,
+            default_token_lifetime_days: 90,
+            mobile_session_days: 30,
+        }
+    }
+}
+
+pub const MAX_LIFETIME_DAYS_LIMIT: u32 = 36_500;
+
+impl TenantSettings {
+    /// Checks the settings as a whole; the message names the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_token_lifetime_days > MAX_LIFETIME_DAYS_LIMIT {
+            return Err(format!(
+                "max_token_lifetime_days must be at most {MAX_LIFETIME_DAYS_LIMIT}"
+            ));
+        }
+        if self.default_token_lifetime_days > MAX_LIFETIME_DAYS_LIMIT {
+            return Err(format!(
+                "default_token_lifetime_days must be at most {MAX_LIFETIME_DAYS_LIMIT}"
+            ));
+        }
+        if self.max_token_lifetime_days > 0 && self.default_token_lifetime_days == 0 {
+            return Err("default_token_lifetime_days may be 0 (never expires) only when max_token_lifetime_days is 0".into());
+        }
+        if self.max_token_lifetime_days > 0
+            && self.default_token_lifetime_days > self.max_token_lifetime_days
+        {
+            return Err("default_token_lifetime_days cannot exceed max_token_lifetime_days".into());
+        }
+        if self.mobile_session_days == 0 || self.mobile_session_days > 3650 {
+            return Err("mobile_session_days must be between 1 and 3650".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub tenant_id: TenantId,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub is_technical: bool,
+    pub locked: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub active_from: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub active_until: Option<OffsetDateTime>,
+    pub has_password: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    /// Inside the employment period (`active_from` ≤ at ≤ `active_until`).
+    pub fn in_period(&self, at: OffsetDateTime) -> bool {
+        in_period(self.active_from, self.active_until, at)
+    }
+}
+
+pub fn in_period(
+    from: Option<OffsetDateTime>,
+    until: Option<OffsetDateTime>,
+    at: OffsetDateTime,
+) -> bool {
+    from.is_none_or(|f| at >= f) && until.is_none_or(|u| at <= u)
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct UserType {
+    pub id: UserTypeId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub permissions: Vec<Permission>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Membership {
+    pub id: MembershipId,
+    pub user_id: UserId,
+    pub department_id: DepartmentId,
+    pub department_name: String,
+    pub user_type_id: UserTypeId,
+    pub user_type_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The state a token is in at a given moment (SPEC §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    Active,
+    Expired,
+    Revoked,
+    Disabled,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// A token record as stored: never the secret, only its hint.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Token {
+    pub id: TokenId,
+    pub tenant_id: TenantId,
+    pub kind: crate::TokenKind,
+    pub name: String,
+    pub description: String,
+    pub hint: String,
+    pub user_id: UserId,
+    pub department_id: DepartmentId,
+    pub user_type_id: UserTypeId,
+    pub enabled: bool,
+    /// Whether a sealed copy exists, so the secret can be revealed.
+    pub recoverable: bool,
+    /// CIDRs the token may be used from; empty means anywhere.
+    #[schema(value_type = Vec<String>)]
+    pub allowed_cidrs: Vec<ipnet::IpNet>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl Token {
+    /// Revoked wins over expired, which wins over disabled: the most final state shows,
+    /// in the same order as the verification decision reports them.
+    pub fn status(&self, now: OffsetDateTime) -> TokenStatus {
+        if self.revoked_at.is_some() {
+            TokenStatus::Revoked
+        } else if self.expires_at.is_some_and(|e| e <= now) {
+            TokenStatus::Expired
+        } else if !self.enabled {
+            TokenStatus::Disabled
+        } else {
+            TokenStatus::Active
+        }
+    }
+}
+
+/// A token with the names an administrator reads in listings and the detail view.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenDetails {
+    #[serde(flatten)]
+    pub token: Token,
+    pub status: TokenStatus,
+    pub username: String,
+    pub department_name: String,
+    pub user_type_name: String,
+    /// Who revoked it, for the "removed by" column.
+    pub revoked_by_name: Option<String>,
+}

@@ -1,0 +1,251 @@
+//! The token format of SPEC §2:
+//! `{prefix}_{64 base62 random chars}{6 base62 chars of CRC32}`.
+//!
+//! The checksum is CRC32 (IEEE) over the ASCII bytes of the prefix followed by the 64
+//! random characters (without the underscore), written as 6 base62 digits, most
+//! significant first, zero-padded. It lets a malformed or mistyped token be refused
+//! without touching storage, and lets secret scanners recognise keyward tokens with few
+//! false positives.
+
+use rand::RngCore;
+use std::fmt;
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub const RANDOM_LEN: usize = 64;
+pub const CHECKSUM_LEN: usize = 6;
+/// Length of every keyward token: 3-char prefix, `_`, random part, checksum.
+pub const TOKEN_LEN: usize = 3 + 1 + RANDOM_LEN + CHECKSUM_LEN;
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// `kwa_`: an integration (API) token bound to a user, department and user type.
+    Api,
+    /// `kwm_`: a mobile app session.
+    Mobile,
+    /// `kwp_`: a primary endpoint token (one per endpoint and method).
+    Primary,
+    /// `kws_`: a secondary endpoint token (one per external application).
+    Secondary,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 4] = [Self::Api, Self::Mobile, Self::Primary, Self::Secondary];
+
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Api => "kwa",
+            Self::Mobile => "kwm",
+            Self::Primary => "kwp",
+            Self::Secondary => "kws",
+        }
+    }
+
+    pub fn from_prefix(prefix: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.prefix() == prefix)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Mobile => "mobile",
+            Self::Primary => "primary",
+            Self::Secondary => "secondary",
+        }
+    }
+
+    pub fn parse_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Why a string is not a keyward token. Deliberately coarse: callers answer `NOT_FOUND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenFormatError {
+    #[error("a keyward token is {TOKEN_LEN} characters long")]
+    Length,
+    #[error("unknown token prefix")]
+    Prefix,
+    #[error("a keyward token contains only letters and digits after its prefix")]
+    Alphabet,
+    #[error("token checksum does not match (mistyped or truncated token)")]
+    Checksum,
+}
+
+/// A plaintext token. Its `Debug` never shows the secret, so it cannot leak into logs by
+/// accident; the only way out is [`TokenSecret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenSecret(String);
+
+impl TokenSecret {
+    /// A fresh token from the operating system's random source.
+    pub fn generate(kind: TokenKind) -> Self {
+        let mut rng = rand::rngs::OsRng;
+        let mut out = String::with_capacity(TOKEN_LEN);
+        out.push_str(kind.prefix());
+        out.push('_');
+        // Rejection sampling keeps every character uniformly distributed.
+        let mut buf = [0u8; 96];
+        let mut produced = 0;
+        while produced < RANDOM_LEN {
+            rng.fill_bytes(&mut buf);
+            for b in buf {
+                if produced == RANDOM_LEN {
+                    break;
+                }
+                if b < 248 {
+                    out.push(ALPHABET[(b % 62) as usize] as char);
+                    produced += 1;
+                }
+            }
+        }
+        let crc = checksum(kind.prefix(), &out[4..]);
+        out.push_str(&crc);
+        Self(out)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// The display hint kept at rest: prefix, first 4 and last 4 characters.
+    pub fn hint(&self) -> String {
+        hint_of(&self.0)
+    }
+}
+
+impl fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenSecret({})", self.hint())
+    }
+}
+
+/// `kwa_Ab3d…x9Qz`. Only meaningful for strings already known to be well-formed.
+pub fn hint_of(token: &str) -> String {
+    let n = token.len();
+    if n < 12 || !token.is_ascii() {
+        return "…".to_string();
+    }
+    format!("{}{}…{}", &token[..4], &token[4..8], &token[n - 4..])
+}
+
+/// A string that has the shape and checksum of a keyward token.
+#[derive(Clone, Copy, Debug)]
+pub struct ParsedToken<'a> {
+    pub kind: TokenKind,
+    pub raw: &'a str,
+}
+
+impl<'a> ParsedToken<'a> {
+    pub fn parse(raw: &'a str) -> Result<Self, TokenFormatError> {
+        if raw.len() != TOKEN_LEN {
+            return Err(TokenFormatError::Length);
+        }
+        let bytes = raw.as_bytes();
+        if bytes[3] != b'_' || !raw.is_ascii() {
+            return Err(TokenFormatError::Prefix);
+        }
+        let kind = TokenKind::from_prefix(&raw[..3]).ok_or(TokenFormatError::Prefix)?;
+        if !bytes[4..].iter().all(u8::is_ascii_alphanumeric) {
+            return Err(TokenFormatError::Alphabet);
+        }
+        let body = &raw[4..4 + RANDOM_LEN];
+        let expected = checksum(kind.prefix(), body);
+        if expected.as_bytes() != &bytes[4 + RANDOM_LEN..] {
+            return Err(TokenFormatError::Checksum);
+        }
+        Ok(Self { kind, raw })
+    }
+}
+
+fn checksum(prefix: &str, random: &str) -> String {
+    let mut h = crc32fast::Hasher::new();
+    h.update(prefix.as_bytes());
+    h.update(&random.as_bytes()[..RANDOM_LEN]);
+    let mut v = h.finalize() as u64;
+    let mut digits = [b'0'; CHECKSUM_LEN];
+    for d in digits.iter_mut().rev() {
+        *d = ALPHABET[(v % 62) as usize];
+        v /= 62;
+    }
+    String::from_utf8(digits.to_vec()).expect("alphabet is ASCII")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn generated_tokens_have_documented_shape() {
+        for kind in TokenKind::ALL {
+            let t = TokenSecret::generate(kind);
+            assert_eq!(t.expose().len(), TOKEN_LEN);
+            assert!(t.expose().starts_with(&format!("{}_", kind.prefix())));
+            assert_eq!(ParsedToken::parse(t.expose()).unwrap().kind, kind);
+        }
+    }
+
+    #[test]
+    fn hint_shows_prefix_first_and_last_four() {
+        let t = TokenSecret::generate(TokenKind::Api);
+        let s = t.expose();
+        assert_eq!(t.hint(), format!("kwa_{}…{}", &s[4..8], &s[s.len() - 4..]));
+        assert!(!format!("{t:?}").contains(s));
+    }
+
+    #[test]
+    fn malformed_strings_are_refused() {
+        assert_eq!(
+            ParsedToken::parse("").unwrap_err(),
+            TokenFormatError::Length
+        );
+        assert_eq!(
+            ParsedToken::parse(&"x".repeat(10_000)).unwrap_err(),
+            TokenFormatError::Length
+        );
+        let t = TokenSecret::generate(TokenKind::Api).into_string();
+        let other_prefix = format!("kwz{}", &t[3..]);
+        assert_eq!(
+            ParsedToken::parse(&other_prefix).unwrap_err(),
+            TokenFormatError::Prefix
+        );
+        let bad_char = format!("{}-{}", &t[..10], &t[11..]);
+        assert_eq!(
+            ParsedToken::parse(&bad_char).unwrap_err(),
+            TokenFormatError::Alphabet
+        );
+        // A token of one kind relabelled as another fails the checksum: the prefix is covered.
+        let relabelled = format!("kwm{}", &t[3..]);
+        assert_eq!(
+            ParsedToken::parse(&relabelled).unwrap_err(),
+            TokenFormatError::Checksum
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn every_generated_token_parses(k in 0usize..4) {
+            let kind = TokenKind::ALL[k];
+            let t = TokenSecret::generate(kind);
+            prop_assert_eq!(ParsedToken::parse(t.expose()).unwrap().kind, kind);
+        }
+
+        #[test]
+        fn any_single_character_change_is_refused(k in 0usize..4, pos in 4usize..TOKEN_LEN, c in 0usize..62) {
+            let t = TokenSecret::generate(TokenKind::ALL[k]).into_string();
+            let mut bytes = t.clone().into_bytes();
+            let replacement = ALPHABET[c];
+            prop_assume!(bytes[pos] != replacement);
+            bytes[pos] = replacement;
+            let changed = String::from_utf8(bytes).unwrap();
+            prop_assert!(ParsedToken::parse(&changed).is_err());
+        }
+    }
+}

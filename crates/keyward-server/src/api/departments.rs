@@ -1,0 +1,101 @@
+//! `/api/v1/departments`.
+
+use super::Paged;
+use crate::auth::Admin;
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use keyward_core::model::Department;
+use keyward_core::text::Name;
+use keyward_core::DepartmentId;
+use serde::Deserialize;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentBody {
+    pub name: Name,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NameQuery {
+    /// Matches the name.
+    pub q: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+#[utoipa::path(post, path = "/api/v1/departments", tag = "departments", security(("bearer" = [])), request_body = DepartmentBody,
+    responses((status = 201, body = Department), (status = 409, body = crate::error::Problem)))]
+pub async fn create(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiJson(b): ApiJson<DepartmentBody>,
+) -> ApiResult<(StatusCode, axum::Json<Department>)> {
+    let d = st
+        .store
+        .create_department(admin.tenant_id, b.name.as_str(), &admin.actor())
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(d)))
+}
+
+#[utoipa::path(get, path = "/api/v1/departments", tag = "departments", security(("bearer" = [])), params(NameQuery),
+    responses((status = 200, body = Paged<Department>)))]
+pub async fn list(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiQuery(q): ApiQuery<NameQuery>,
+) -> ApiResult<axum::Json<Paged<Department>>> {
+    let page = super::page(q.page, q.per_page);
+    Ok(axum::Json(Paged::new(
+        st.store
+            .list_departments(admin.tenant_id, q.q.as_deref(), page)
+            .await?,
+        page,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "departments", security(("bearer" = [])),
+    params(("id" = DepartmentId, Path)), responses((status = 200, body = Department), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<DepartmentId>,
+) -> ApiResult<axum::Json<Department>> {
+    Ok(axum::Json(st.store.department(admin.tenant_id, id).await?))
+}
+
+/// Rename a department.
+#[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "departments", security(("bearer" = [])), request_body = DepartmentBody,
+    params(("id" = DepartmentId, Path)), responses((status = 200, body = Department), (status = 409, body = crate::error::Problem)))]
+pub async fn update(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<DepartmentId>,
+    ApiJson(b): ApiJson<DepartmentBody>,
+) -> ApiResult<axum::Json<Department>> {
+    let d = st
+        .store
+        .rename_department(admin.tenant_id, id, b.name.as_str(), &admin.actor())
+        .await?;
+    st.verifier.invalidate();
+    Ok(axum::Json(d))
+}
+
+/// Delete a department no membership or token uses.
+#[utoipa::path(delete, path = "/api/v1/departments/{id}", tag = "departments", security(("bearer" = [])),
+    params(("id" = DepartmentId, Path)), responses((status = 204), (status = 409, body = crate::error::Problem)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<DepartmentId>,
+) -> ApiResult<StatusCode> {
+    st.store
+        .delete_department(admin.tenant_id, id, &admin.actor())
+        .await?;
+    st.verifier.invalidate();
+    Ok(StatusCode::NO_CONTENT)
+}

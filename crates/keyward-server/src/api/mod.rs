@@ -1,0 +1,131 @@
+//! The REST API of SPEC §8 under `/api/v1`, one module per resource, plus the
+//! verification routes of SPEC §4. The OpenAPI document is generated from the handlers'
+//! annotations, so it cannot drift from the routes.
+
+pub mod audit;
+pub mod departments;
+pub mod health;
+pub mod settings;
+pub mod tokens;
+pub mod user_types;
+pub mod users;
+pub mod verify;
+
+use crate::state::AppState;
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "keyward",
+        description = "Self-hosted API token management: issue, scope, inspect, rotate, revoke and verify tokens. \
+                       Administrator routes take `Authorization: Bearer kwa_…` of an administrator. \
+                       Errors are RFC 9457 problem documents with a machine-readable `code`."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem)),
+    tags(
+        (name = "users", description = "Users, technical users and memberships"),
+        (name = "departments"), (name = "user-types"),
+        (name = "tokens", description = "API tokens: create, list, inspect, regenerate, revoke, delete, reveal"),
+        (name = "settings"), (name = "audit"),
+        (name = "verification", description = "Is this token good, and what may it do?"),
+        (name = "health")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("kwa_…")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::add_membership, users::list_memberships))
+        .routes(routes!(users::remove_membership))
+        .routes(routes!(departments::create, departments::list))
+        .routes(routes!(
+            departments::get,
+            departments::update,
+            departments::delete
+        ))
+        .routes(routes!(user_types::create, user_types::list))
+        .routes(routes!(
+            user_types::get,
+            user_types::update,
+            user_types::delete
+        ))
+        .routes(routes!(tokens::create, tokens::list))
+        .routes(routes!(tokens::get, tokens::update, tokens::delete))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(tokens::regenerate))
+        .routes(routes!(tokens::reveal))
+        .routes(routes!(tokens::bulk_delete))
+        .routes(routes!(settings::get, settings::update))
+        .routes(routes!(audit::list))
+        .routes(routes!(verify::verify))
+        .routes(routes!(verify::introspect))
+        .routes(routes!(verify::forward))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .split_for_parts()
+}
+
+/// The page a list route's `page` and `per_page` parameters ask for.
+pub fn page(page: Option<u32>, per_page: Option<u32>) -> keyward_store::Page {
+    keyward_store::Page::new(page.unwrap_or(1), per_page.unwrap_or(50))
+}
+
+/// One page of a list, with the total count across all pages.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Paged<T> {
+    pub fn new((items, total): (Vec<T>, i64), page: keyward_store::Page) -> Self {
+        Self {
+            items,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        }
+    }
+}
+
+/// An RFC 3339 timestamp in a request body, e.g. `2027-01-31T23:59:59Z`.
+#[derive(Clone, Copy, Debug, Deserialize, utoipa::ToSchema)]
+#[schema(value_type = String, format = DateTime)]
+pub struct Timestamp(#[serde(with = "time::serde::rfc3339")] pub OffsetDateTime);
+
+/// For PATCH fields where `null` clears the value and absence leaves it alone.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

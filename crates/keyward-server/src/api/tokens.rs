@@ -1,0 +1,324 @@
+//! `/api/v1/tokens`: the API token lifecycle.
+
+use super::{Paged, Timestamp};
+use crate::auth::Admin;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::service::{self, IssueRequest};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use keyward_core::model::TokenDetails;
+use keyward_core::text::{check_description, Name};
+use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
+use keyward_store::{TokenFilter, TokenStatusFilter, TokenUpdate};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub name: Name,
+    pub user_id: UserId,
+    pub department_id: DepartmentId,
+    pub user_type_id: UserTypeId,
+    /// RFC 3339; at most the tenant's `max_token_lifetime_days` ahead. Absent: the
+    /// tenant's `default_token_lifetime_days`.
+    pub expires_at: Option<Timestamp>,
+    #[serde(default)]
+    pub description: String,
+    /// CIDRs the token may be used from (e.g. `["10.0.0.0/8"]`); absent or empty: anywhere.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub allowed_cidrs: Vec<ipnet::IpNet>,
+}
+
+/// How to present the token.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Usage {
+    /// The header to send with every request.
+    pub header: String,
+    /// A ready command that checks the token against this server.
+    pub curl: String,
+}
+
+/// A token with its secret: returned only by create and regenerate.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenWithSecret {
+    #[serde(flatten)]
+    pub details: TokenDetails,
+    /// The secret. It is shown only in this response.
+    pub token: String,
+    pub usage: Usage,
+}
+
+fn with_secret(st: &AppState, details: TokenDetails, secret: TokenSecret) -> TokenWithSecret {
+    let t = secret.expose();
+    let base = st.config.public_url.trim_end_matches('/');
+    TokenWithSecret {
+        usage: Usage {
+            header: format!("Authorization: Bearer {t}"),
+            curl: format!(
+                "curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' -d '{{\"token\":\"{t}\"}}'"
+            ),
+        },
+        token: secret.into_string(),
+        details,
+    }
+}
+
+/// Create an API token for one of a user's memberships.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), request_body = CreateToken,
+    responses((status = 201, body = TokenWithSecret), (status = 403, body = crate::error::Problem),
+              (status = 422, description = "not a membership, expiry beyond policy, technical-user rule", body = crate::error::Problem)))]
+pub async fn create(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiJson(b): ApiJson<CreateToken>,
+) -> ApiResult<(StatusCode, axum::Json<TokenWithSecret>)> {
+    check_description(&b.description).map_err(ApiError::validation)?;
+    let req = IssueRequest {
+        name: b.name.into_string(),
+        description: b.description,
+        user_id: b.user_id,
+        department_id: b.department_id,
+        user_type_id: b.user_type_id,
+        expires_at: b.expires_at.map(|t| t.0),
+        allowed_cidrs: b.allowed_cidrs,
+    };
+    let (details, secret) =
+        service::issue_api_token(&st, admin.tenant_id, &admin.actor(), req).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(with_secret(&st, details, secret)),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// `active`, `expired`, `revoked`, `disabled` or `all` (default).
+    pub status: Option<String>,
+    pub user_id: Option<UserId>,
+    /// Matches the token name or the owner's username.
+    pub q: Option<String>,
+    /// `api` (default) or `mobile`.
+    pub kind: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// List tokens, newest first.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), params(TokenQuery),
+    responses((status = 200, body = Paged<TokenDetails>), (status = 400, body = crate::error::Problem)))]
+pub async fn list(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiQuery(q): ApiQuery<TokenQuery>,
+) -> ApiResult<axum::Json<Paged<TokenDetails>>> {
+    let status = match q.status.as_deref().unwrap_or("all") {
+        "all" => TokenStatusFilter::All,
+        "active" => TokenStatusFilter::Active,
+        "expired" => TokenStatusFilter::Expired,
+        "revoked" => TokenStatusFilter::Revoked,
+        "disabled" => TokenStatusFilter::Disabled,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "status {other:?} is not one of active, expired, revoked, disabled, all"
+            )))
+        }
+    };
+    let kind = match q.kind.as_deref() {
+        None => TokenKind::Api,
+        Some(k) => TokenKind::parse_name(k)
+            .filter(|k| matches!(k, TokenKind::Api | TokenKind::Mobile))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("kind {k:?} is not one of api, mobile"))
+            })?,
+    };
+    let page = super::page(q.page, q.per_page);
+    let f = TokenFilter {
+        status,
+        kind: Some(kind),
+        user_id: q.user_id,
+        q: q.q,
+    };
+    Ok(axum::Json(Paged::new(
+        st.store.list_tokens(admin.tenant_id, &f, page).await?,
+        page,
+    )))
+}
+
+/// A token's details. Never its secret.
+#[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+    params(("id" = TokenId, Path)), responses((status = 200, body = TokenDetails), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TokenId>,
+) -> ApiResult<axum::Json<TokenDetails>> {
+    Ok(axum::Json(st.store.token(admin.tenant_id, id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateToken {
+    pub name: Option<Name>,
+    pub description: Option<String>,
+    /// `false` disables the token (`DISABLED`) until enabled again.
+    pub enabled: Option<bool>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
+}
+
+/// Rename, describe, enable or disable a token.
+#[utoipa::path(patch, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])), request_body = UpdateToken,
+    params(("id" = TokenId, Path)), responses((status = 200, body = TokenDetails), (status = 404, body = crate::error::Problem)))]
+pub async fn update(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TokenId>,
+    ApiJson(b): ApiJson<UpdateToken>,
+) -> ApiResult<axum::Json<TokenDetails>> {
+    if let Some(d) = &b.description {
+        check_description(d).map_err(ApiError::validation)?;
+    }
+    let up = TokenUpdate {
+        name: b.name.map(Name::into_string),
+        description: b.description,
+        enabled: b.enabled,
+        allowed_cidrs: b.allowed_cidrs,
+    };
+    let t = st
+        .store
+        .update_token(admin.tenant_id, id, &up, &admin.actor())
+        .await?;
+    st.verifier.invalidate();
+    Ok(axum::Json(t))
+}
+
+/// Revoke: the token stops working at once but stays listed with its removal date.
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "tokens", security(("bearer" = [])),
+    params(("id" = TokenId, Path)), responses((status = 200, body = TokenDetails), (status = 404, body = crate::error::Problem)))]
+pub async fn revoke(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TokenId>,
+) -> ApiResult<axum::Json<TokenDetails>> {
+    Ok(axum::Json(
+        service::revoke(&st, admin.tenant_id, &admin.actor(), id).await?,
+    ))
+}
+
+/// Delete: the token disappears from every list and never works again. Audited.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+    params(("id" = TokenId, Path)), responses((status = 204), (status = 404, body = crate::error::Problem)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TokenId>,
+) -> ApiResult<StatusCode> {
+    let deleted = service::delete(&st, admin.tenant_id, &admin.actor(), &[id]).await?;
+    if deleted.is_empty() {
+        return Err(ApiError::NotFound("token"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub const MAX_BULK: usize = 1000;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDelete {
+    /// 1 to 1000 token ids.
+    pub ids: Vec<TokenId>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkDeleted {
+    pub deleted: Vec<TokenId>,
+    /// Ids that named no token of this tenant (already deleted, or never existed).
+    pub not_found: Vec<TokenId>,
+}
+
+/// Delete many tokens at once, in one transaction.
+#[utoipa::path(post, path = "/api/v1/tokens/bulk-delete", tag = "tokens", security(("bearer" = [])), request_body = BulkDelete,
+    responses((status = 200, body = BulkDeleted), (status = 422, body = crate::error::Problem)))]
+pub async fn bulk_delete(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiJson(b): ApiJson<BulkDelete>,
+) -> ApiResult<axum::Json<BulkDeleted>> {
+    if b.ids.is_empty() || b.ids.len() > MAX_BULK {
+        return Err(ApiError::validation(format!(
+            "ids must list 1 to {MAX_BULK} token ids"
+        )));
+    }
+    let mut ids = b.ids;
+    ids.sort();
+    ids.dedup();
+    let deleted = service::delete(&st, admin.tenant_id, &admin.actor(), &ids).await?;
+    let not_found = ids.into_iter().filter(|i| !deleted.contains(i)).collect();
+    Ok(axum::Json(BulkDeleted { deleted, not_found }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Regenerate {
+    /// How long the old secret keeps working (0 to 604800; default 0).
+    #[serde(default)]
+    pub grace_period_seconds: i64,
+}
+
+/// Give the token a new secret (rotate). The body is optional.
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/regenerate", tag = "tokens", security(("bearer" = [])), request_body = Option<Regenerate>,
+    params(("id" = TokenId, Path)), responses((status = 200, body = TokenWithSecret), (status = 409, body = crate::error::Problem)))]
+pub async fn regenerate(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TokenId>,
+    body: Bytes,
+) -> ApiResult<axum::Json<TokenWithSecret>> {
+    let b: Regenerate = if body.iter().all(u8::is_ascii_whitespace) {
+        Regenerate::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::validation(e.to_string()))?
+    };
+    let (details, secret) = service::regenerate(
+        &st,
+        admin.tenant_id,
+        &admin.actor(),
+        id,
+        b.grace_period_seconds,
+    )
+    .await?;
+    Ok(axum::Json(with_secret(&st, details, secret)))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Revealed {
+    pub id: TokenId,
+    pub tenant_id: TenantId,
+    pub token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub revealed_at: OffsetDateTime,
+}
+
+/// Show a stored secret again: only under the `recoverable` policy, and audited.
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/reveal", tag = "tokens", security(("bearer" = [])),
+    params(("id" = TokenId, Path)), responses((status = 200, body = Revealed), (status = 409, body = crate::error::Problem)))]
+pub async fn reveal(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TokenId>,
+) -> ApiResult<axum::Json<Revealed>> {
+    let token = service::reveal(&st, admin.tenant_id, &admin.actor(), id).await?;
+    Ok(axum::Json(Revealed {
+        id,
+        tenant_id: admin.tenant_id,
+        token,
+        revealed_at: OffsetDateTime::now_utc(),
+    }))
+}

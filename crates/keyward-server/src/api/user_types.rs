@@ -1,0 +1,110 @@
+//! `/api/v1/user-types`: roles as sets of permission strings.
+
+use super::departments::NameQuery;
+use super::Paged;
+use crate::auth::Admin;
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use keyward_core::model::UserType;
+use keyward_core::text::Name;
+use keyward_core::{Permission, UserTypeId};
+use serde::Deserialize;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserType {
+    pub name: Name,
+    /// e.g. `["orders:read", "orders:write"]`; a trailing `*` covers a family.
+    pub permissions: Vec<Permission>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserType {
+    pub name: Option<Name>,
+    pub permissions: Option<Vec<Permission>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/user-types", tag = "user-types", security(("bearer" = [])), request_body = CreateUserType,
+    responses((status = 201, body = UserType), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiJson(b): ApiJson<CreateUserType>,
+) -> ApiResult<(StatusCode, axum::Json<UserType>)> {
+    let ut = st
+        .store
+        .create_user_type(
+            admin.tenant_id,
+            b.name.as_str(),
+            &b.permissions,
+            &admin.actor(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(ut)))
+}
+
+#[utoipa::path(get, path = "/api/v1/user-types", tag = "user-types", security(("bearer" = [])), params(NameQuery),
+    responses((status = 200, body = Paged<UserType>)))]
+pub async fn list(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiQuery(q): ApiQuery<NameQuery>,
+) -> ApiResult<axum::Json<Paged<UserType>>> {
+    let page = super::page(q.page, q.per_page);
+    Ok(axum::Json(Paged::new(
+        st.store
+            .list_user_types(admin.tenant_id, q.q.as_deref(), page)
+            .await?,
+        page,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/user-types/{id}", tag = "user-types", security(("bearer" = [])),
+    params(("id" = UserTypeId, Path)), responses((status = 200, body = UserType), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<UserTypeId>,
+) -> ApiResult<axum::Json<UserType>> {
+    Ok(axum::Json(st.store.user_type(admin.tenant_id, id).await?))
+}
+
+/// Rename or change permissions; tokens of this user type see the change on their next check.
+#[utoipa::path(patch, path = "/api/v1/user-types/{id}", tag = "user-types", security(("bearer" = [])), request_body = UpdateUserType,
+    params(("id" = UserTypeId, Path)), responses((status = 200, body = UserType), (status = 404, body = crate::error::Problem)))]
+pub async fn update(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<UserTypeId>,
+    ApiJson(b): ApiJson<UpdateUserType>,
+) -> ApiResult<axum::Json<UserType>> {
+    let ut = st
+        .store
+        .update_user_type(
+            admin.tenant_id,
+            id,
+            b.name.as_ref().map(Name::as_str),
+            b.permissions.as_deref(),
+            &admin.actor(),
+        )
+        .await?;
+    st.verifier.invalidate();
+    Ok(axum::Json(ut))
+}
+
+#[utoipa::path(delete, path = "/api/v1/user-types/{id}", tag = "user-types", security(("bearer" = [])),
+    params(("id" = UserTypeId, Path)), responses((status = 204), (status = 409, body = crate::error::Problem)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<UserTypeId>,
+) -> ApiResult<StatusCode> {
+    st.store
+        .delete_user_type(admin.tenant_id, id, &admin.actor())
+        .await?;
+    st.verifier.invalidate();
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,128 @@
+//! Building and running the application: one function assembles storage, the verifier
+//! and the router, and can serve on any listener (tests bind port 0).
+
+use crate::config::ServerConfig;
+use crate::error::{problem, ApiError};
+use crate::state::AppState;
+use crate::verifier::Verifier;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Router;
+use keyward_store::{Backend, Store};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub struct App {
+    pub state: AppState,
+}
+
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+impl App {
+    pub async fn build(config: ServerConfig) -> anyhow::Result<Self> {
+        let key = crate::keys::load_or_create(&config.data_dir, config.server_key.as_deref())?;
+        let store = match &config.database_url {
+            Some(url) => Store::open(url).await,
+            None => Store::open_sqlite_dir(&config.data_dir).await,
+        }
+        .map_err(|e| anyhow::anyhow!("cannot open storage: {e}"))?;
+        if store.backend() == Backend::Postgres && config.server_key.is_none() {
+            tracing::warn!(
+                "using PostgreSQL with a server key from the data directory: every node sharing this database \
+                 must use the same key (set KEYWARD_SERVER_KEY)"
+            );
+        }
+        let verifier = Verifier::new(store.clone(), key, config.max_staleness)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot load token index: {e}"))?;
+        let state = AppState {
+            store,
+            verifier: Arc::new(verifier),
+            config: Arc::new(config),
+        };
+        Ok(Self { state })
+    }
+
+    pub fn router(&self) -> Router {
+        let (api, openapi) = crate::api::router();
+        api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+            .fallback(|| async { ApiError::NotFound("route").into_response() })
+            .method_not_allowed_fallback(|| async {
+                problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method".into(), false)
+            })
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(
+                // Spans name the route pattern, never the query string or headers, which
+                // could carry a token.
+                TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+                    tracing::info_span!("request", method = %req.method(), route = route.as_deref().unwrap_or("-"))
+                }),
+            )
+            .with_state(self.state.clone())
+    }
+
+    /// Serves until `shutdown` completes, then finishes requests in flight and writes
+    /// pending last-use times.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = self.router();
+        let verifier = self.state.verifier.clone();
+        let interval = self.state.config.flush_interval;
+        let flusher = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            loop {
+                tick.tick().await;
+                verifier.flush_last_used().await;
+            }
+        });
+        let tail_verifier = self.state.verifier.clone();
+        let tailer = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::verifier::CHANGE_POLL);
+            loop {
+                tick.tick().await;
+                if let Err(e) = tail_verifier.catch_up().await {
+                    tracing::warn!(error = %e, "cannot read the change log; will retry");
+                }
+            }
+        });
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        flusher.abort();
+        tailer.abort();
+        self.state.verifier.flush_last_used().await;
+        self.state.store.close().await;
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,187 @@
+//! First start: a tenant, its first administrator and an administrator API token. Also
+//! the `--demo` tenant. Both go through the same store and token service as the API.
+
+use crate::error::ApiResult;
+use crate::service::{self, IssueRequest};
+use crate::state::AppState;
+use keyward_core::model::TenantSettings;
+use keyward_core::text::{Name, Username};
+use keyward_core::{Permission, TenantId, TokenSecret, UserId};
+use keyward_store::{Actor, NewUser, StoreError};
+use time::OffsetDateTime;
+
+pub struct Bootstrapped {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub token: TokenSecret,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// Creates `tenant` with an administrator `admin` (with an Administration department and
+/// an Administrators user type granting `*`) and issues that administrator a token.
+pub async fn bootstrap(
+    st: &AppState,
+    tenant: &Name,
+    admin: &Username,
+    password_hash: Option<String>,
+) -> ApiResult<Bootstrapped> {
+    let actor = Actor::system("bootstrap");
+    let t = st
+        .store
+        .create_tenant(tenant.as_str(), &TenantSettings::default(), &actor)
+        .await?;
+    let user = st
+        .store
+        .create_user(
+            t.id,
+            &NewUser {
+                username: admin.as_str().to_string(),
+                email: format!(
+                    "{}@localhost",
+                    admin.as_str().split('@').next().unwrap_or("admin")
+                ),
+                display_name: admin.as_str().to_string(),
+                is_admin: true,
+                is_technical: false,
+                active_from: None,
+                active_until: None,
+                password_hash,
+            },
+            &actor,
+        )
+        .await?;
+    let dept = st
+        .store
+        .create_department(t.id, "Administration", &actor)
+        .await?;
+    let all = Permission::parse("*").expect("literal permission");
+    let ut = st
+        .store
+        .create_user_type(t.id, "Administrators", &[all], &actor)
+        .await?;
+    st.store
+        .add_membership(t.id, user.id, dept.id, ut.id, &actor)
+        .await?;
+    let actor = Actor {
+        user_id: Some(user.id),
+        name: "bootstrap".into(),
+        ip: None,
+    };
+    let (details, token) = service::issue_api_token(
+        st,
+        t.id,
+        &actor,
+        IssueRequest {
+            name: "bootstrap administrator token".into(),
+            description: "Created by keyward bootstrap.".into(),
+            user_id: user.id,
+            department_id: dept.id,
+            user_type_id: ut.id,
+            expires_at: None,
+            allowed_cidrs: vec![],
+        },
+    )
+    .await?;
+    Ok(Bootstrapped {
+        tenant_id: t.id,
+        user_id: user.id,
+        token,
+        expires_at: details.token.expires_at,
+    })
+}
+
+/// Fills a `demo` tenant, unless it exists. Returns the administrator token if it made one.
+pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
+    match st.store.tenant_by_name("demo").await {
+        Ok(_) => return Ok(None),
+        Err(StoreError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let pw = crate::password::hash("keyward-demo".into()).await?;
+    let name = Name::parse("demo").expect("literal");
+    let admin = Username::parse("admin").expect("literal");
+    let b = bootstrap(st, &name, &admin, Some(pw)).await?;
+    let actor = Actor {
+        user_id: Some(b.user_id),
+        name: "demo".into(),
+        ip: None,
+    };
+    let tenant = b.tenant_id;
+    let sales = st.store.create_department(tenant, "Sales", &actor).await?;
+    let warehouse = st
+        .store
+        .create_department(tenant, "Warehouse", &actor)
+        .await?;
+    let perms = |ps: &[&str]| {
+        ps.iter()
+            .map(|p| Permission::parse(p).expect("literal"))
+            .collect::<Vec<_>>()
+    };
+    let reader = st
+        .store
+        .create_user_type(tenant, "Order reader", &perms(&["orders:read"]), &actor)
+        .await?;
+    let integrator = st
+        .store
+        .create_user_type(
+            tenant,
+            "Integrator",
+            &perms(&["orders:*", "customers:read"]),
+            &actor,
+        )
+        .await?;
+    let mut made = Vec::new();
+    for (username, display, technical) in [
+        ("erp-sync", "ERP synchronisation", true),
+        ("webshop", "Web shop", true),
+        ("kari", "Kari Nordmann", false),
+    ] {
+        let u = st
+            .store
+            .create_user(
+                tenant,
+                &NewUser {
+                    username: username.into(),
+                    email: format!("{username}@demo.example"),
+                    display_name: display.into(),
+                    is_admin: false,
+                    is_technical: technical,
+                    active_from: None,
+                    active_until: None,
+                    password_hash: None,
+                },
+                &actor,
+            )
+            .await?;
+        made.push(u);
+    }
+    st.store
+        .add_membership(tenant, made[0].id, warehouse.id, integrator.id, &actor)
+        .await?;
+    st.store
+        .add_membership(tenant, made[1].id, sales.id, reader.id, &actor)
+        .await?;
+    st.store
+        .add_membership(tenant, made[2].id, sales.id, reader.id, &actor)
+        .await?;
+    for (name, user, dept, ut) in [
+        ("ERP nightly import", &made[0], &warehouse, &integrator),
+        ("Web shop order feed", &made[1], &sales, &reader),
+        ("Old reporting script", &made[2], &sales, &reader),
+    ] {
+        let req = IssueRequest {
+            name: name.into(),
+            description: String::new(),
+            user_id: user.id,
+            department_id: dept.id,
+            user_type_id: ut.id,
+            expires_at: None,
+            allowed_cidrs: vec![],
+        };
+        let (details, _secret) = service::issue_api_token(st, tenant, &actor, req).await?;
+        if name.starts_with("Old") {
+            service::revoke(st, tenant, &actor, details.token.id).await?;
+        }
+    }
+    Ok(Some(b))
+}

@@ -1,0 +1,49 @@
+//! The server's configuration as one typed struct. The binary fills it from its config
+//! file, `KEYWARD_*` environment variables and flags; tests build it directly.
+
+use ipnet::IpNet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Holds the embedded database and the generated server key.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; `None` for embedded SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// The server key as 64 hex characters; `None` reads or creates `data_dir/server.key`.
+    pub server_key: Option<String>,
+    /// The URL clients use to reach this server, for ready-to-paste examples.
+    pub public_url: String,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Longest time a cached verification answer is used without reading storage again.
+    pub max_staleness: Duration,
+    /// How often gathered `last_used_at` times are written.
+    pub flush_interval: Duration,
+}
+
+impl ServerConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let listen: SocketAddr = ([127, 0, 0, 1], 8080).into();
+        Self {
+            listen,
+            data_dir: data_dir.into(),
+            database_url: None,
+            server_key: None,
+            public_url: format!("http://{listen}"),
+            trusted_proxies: default_trusted_proxies(),
+            max_staleness: Duration::from_secs(10),
+            flush_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+pub fn default_trusted_proxies() -> Vec<IpNet> {
+    vec![
+        "127.0.0.0/8".parse().expect("literal CIDR"),
+        "::1/128".parse().expect("literal CIDR"),
+    ]
+}

@@ -1,0 +1,261 @@
+//! The HTTP layer's one error type, turned into RFC 9457 `application/problem+json` in one
+//! place. Internal errors are logged with context and never shown to the client. The
+//! request extractors here (`ApiJson`, `ApiQuery`, `ApiPath`) make every rejection of bad
+//! input a problem document too.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use keyward_core::rules::RuleError;
+use keyward_store::StoreError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// Well-formed but semantically invalid input (a rule refused it).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Forbidden { code: &'static str, detail: String },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("storage is unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// The problem document of RFC 9457, with keyward's machine-readable `code`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:keyward:problem:{code}`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, for programs: e.g. `validation`, `not_a_member`, `expiry_beyond_policy`.
+    pub code: String,
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code: "invalid_request",
+            detail: detail.into(),
+        }
+    }
+
+    pub fn validation(detail: impl Into<String>) -> Self {
+        Self::Unprocessable {
+            code: "validation",
+            detail: detail.into(),
+        }
+    }
+
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(e.into())
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            Self::Unauthorized { code, .. } => (StatusCode::UNAUTHORIZED, code),
+            Self::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let detail = match &self {
+            Self::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                "an internal error occurred; it has been logged".to_string()
+            }
+            Self::Unavailable => "storage is unavailable; nothing was changed and no token is accepted until it returns".into(),
+            other => other.to_string(),
+        };
+        problem(
+            status,
+            code,
+            detail,
+            matches!(self, Self::Unauthorized { .. }),
+        )
+    }
+}
+
+pub fn problem(status: StatusCode, code: &str, detail: String, bearer_challenge: bool) -> Response {
+    let body = Problem {
+        type_: format!("urn:keyward:problem:{code}"),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail,
+        code: code.to_string(),
+    };
+    let mut res = (status, axum::Json(body)).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if bearer_challenge {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_token\""),
+        );
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    res
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Conflict { .. } => Self::Conflict {
+                code: "conflict",
+                detail: e.to_string(),
+            },
+            StoreError::InUse(msg) => Self::Conflict {
+                code: "in_use",
+                detail: msg,
+            },
+            e if e.is_unavailable() => {
+                tracing::error!(error = %e, "storage unavailable");
+                Self::Unavailable
+            }
+            e => Self::Internal(e.into()),
+        }
+    }
+}
+
+impl From<RuleError> for ApiError {
+    fn from(e: RuleError) -> Self {
+        let code = e.code();
+        match e {
+            RuleError::NotAdmin | RuleError::FeatureDisabled => Self::Forbidden {
+                code,
+                detail: e.to_string(),
+            },
+            _ => Self::Unprocessable {
+                code,
+                detail: e.to_string(),
+            },
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `axum::Json` whose rejections are problem documents that say what is wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> ApiError {
+    match rej {
+        JsonRejection::JsonDataError(e) => {
+            ApiError::validation(clean_serde_message(&e.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(format!(
+            "malformed JSON: {}",
+            clean_serde_message(&e.body_text())
+        )),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "send the body as JSON with Content-Type: application/json".into(),
+        ),
+        JsonRejection::BytesRejection(e) => {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(
+                    "the request body is larger than this route accepts".into(),
+                )
+            } else {
+                ApiError::bad_request(e.body_text())
+            }
+        }
+        other => ApiError::bad_request(other.body_text()),
+    }
+}
+
+/// axum prefixes serde's message with a generic sentence; keep the useful part.
+fn clean_serde_message(s: &str) -> String {
+    for prefix in [
+        "Failed to deserialize the JSON body into the target type: ",
+        "Failed to parse the request body as JSON: ",
+    ] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
+    s.to_string()
+}
+
+/// `axum::extract::Query` with problem-document rejections.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e: QueryRejection| {
+                ApiError::bad_request(e.body_text().replace(
+                    "Failed to deserialize query string: ",
+                    "invalid query parameter: ",
+                ))
+            })
+    }
+}
+
+/// `axum::extract::Path` with problem-document rejections (an id that is not a UUID is
+/// reported as such, not as a 500 or a bare text body).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e: PathRejection| {
+                ApiError::bad_request(format!("invalid path: {}", e.body_text()))
+            })
+    }
+}

@@ -1,0 +1,18 @@
+//! keyward's HTTP server: the REST API (a module per resource), the verification routes,
+//! the verification cache and its invalidation, and the application's startup.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod password;
+pub mod service;
+pub mod state;
+pub mod verifier;
+
+pub use app::{shutdown_signal, App};
+pub use config::ServerConfig;
+pub use state::AppState;

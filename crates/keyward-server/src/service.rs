@@ -1,0 +1,174 @@
+//! Token lifecycle operations shared by the API, the console and bootstrap. Each one
+//! applies the rules of `keyward_core::rules`, writes through the store, and tells the
+//! verifier, so the next check anywhere in this process sees the change.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use keyward_core::model::{SecretStorage, TokenDetails, TokenStatus};
+use keyward_core::rules;
+use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
+use keyward_store::{Actor, NewToken, StoreError};
+use time::{Duration, OffsetDateTime};
+
+pub struct IssueRequest {
+    pub name: String,
+    pub description: String,
+    pub user_id: UserId,
+    pub department_id: DepartmentId,
+    pub user_type_id: UserTypeId,
+    pub expires_at: Option<OffsetDateTime>,
+    pub allowed_cidrs: Vec<ipnet::IpNet>,
+}
+
+/// Creates an API token. The secret is returned here and nowhere else.
+pub async fn issue_api_token(
+    st: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    req: IssueRequest,
+) -> ApiResult<(TokenDetails, TokenSecret)> {
+    let now = OffsetDateTime::now_utc();
+    let settings = st.store.settings(tenant).await?;
+    let owner = match st.store.user(tenant, req.user_id).await {
+        Err(StoreError::NotFound(_)) => {
+            return Err(ApiError::Unprocessable {
+                code: "unknown_user",
+                detail: "user_id names no user of this tenant".into(),
+            })
+        }
+        other => other?,
+    };
+    let memberships = st.store.memberships(tenant, owner.id).await?;
+    rules::check_api_token_owner(
+        &owner,
+        &memberships,
+        req.department_id,
+        req.user_type_id,
+        &settings,
+        now,
+    )?;
+    let expires_at = rules::resolve_expiry(req.expires_at, &settings, now)?;
+    let secret = TokenSecret::generate(TokenKind::Api);
+    let id = TokenId::new();
+    let key = st.verifier.key();
+    let hash = key.hash_token(secret.expose());
+    let new = NewToken {
+        id,
+        kind: TokenKind::Api,
+        name: req.name,
+        description: req.description,
+        user_id: owner.id,
+        department_id: req.department_id,
+        user_type_id: req.user_type_id,
+        hash,
+        hint: secret.hint(),
+        sealed: seal_if_recoverable(st, settings.secret_storage, &secret, id),
+        expires_at,
+        allowed_cidrs: req.allowed_cidrs,
+    };
+    let details = st.store.insert_token(tenant, &new, actor).await?;
+    st.verifier.register_secret(&hash);
+    Ok((details, secret))
+}
+
+fn seal_if_recoverable(
+    st: &AppState,
+    policy: SecretStorage,
+    secret: &TokenSecret,
+    id: TokenId,
+) -> Option<String> {
+    (policy == SecretStorage::Recoverable).then(|| {
+        st.verifier
+            .key()
+            .seal(secret.expose(), id.to_string().as_bytes())
+    })
+}
+
+/// Gives a token a new secret; the old one keeps working for `grace_seconds`.
+pub async fn regenerate(
+    st: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    id: TokenId,
+    grace_seconds: i64,
+) -> ApiResult<(TokenDetails, TokenSecret)> {
+    rules::check_grace(grace_seconds)?;
+    let current = st.store.token(tenant, id).await?;
+    if current.status == TokenStatus::Revoked {
+        return Err(ApiError::Conflict {
+            code: "token_revoked",
+            detail: "a revoked token cannot be regenerated; create a new token instead".into(),
+        });
+    }
+    let settings = st.store.settings(tenant).await?;
+    let secret = TokenSecret::generate(current.token.kind);
+    let hash = st.verifier.key().hash_token(secret.expose());
+    let sealed = seal_if_recoverable(st, settings.secret_storage, &secret, id);
+    let grace_until =
+        (grace_seconds > 0).then(|| OffsetDateTime::now_utc() + Duration::seconds(grace_seconds));
+    let details = st
+        .store
+        .regenerate_token(tenant, id, hash, &secret.hint(), sealed, grace_until, actor)
+        .await?;
+    st.verifier.register_secret(&hash);
+    st.verifier.invalidate();
+    Ok((details, secret))
+}
+
+/// The stored secret of a token under the `recoverable` policy. Audited.
+pub async fn reveal(
+    st: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    id: TokenId,
+) -> ApiResult<String> {
+    let settings = st.store.settings(tenant).await?;
+    if settings.secret_storage != SecretStorage::Recoverable {
+        return Err(ApiError::Conflict {
+            code: "not_recoverable",
+            detail: "this tenant's secret storage policy is show_once: secrets are shown only when created or \
+                     regenerated. Regenerate the token to get a new secret."
+                .into(),
+        });
+    }
+    let sealed = st.store.reveal_sealed(tenant, id, actor).await?.ok_or(ApiError::Conflict {
+        code: "not_recoverable",
+        detail: "no copy of this token's secret is stored (it was created under show_once, or is revoked). \
+                 Regenerate it to get a new secret."
+            .into(),
+    })?;
+    st.verifier
+        .key()
+        .unseal(&sealed, id.to_string().as_bytes())
+        .map_err(|e| {
+            tracing::error!(token_id = %id, "sealed secret could not be opened: {e}");
+            ApiError::Conflict {
+                code: "not_recoverable",
+                detail:
+                    "the stored copy cannot be opened with this server key; regenerate the token"
+                        .into(),
+            }
+        })
+}
+
+pub async fn revoke(
+    st: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    id: TokenId,
+) -> ApiResult<TokenDetails> {
+    let t = st.store.revoke_token(tenant, id, actor).await?;
+    st.verifier.invalidate();
+    Ok(t)
+}
+
+pub async fn delete(
+    st: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    ids: &[TokenId],
+) -> ApiResult<Vec<TokenId>> {
+    let deleted = st.store.delete_tokens(tenant, ids, actor).await?;
+    st.verifier.invalidate();
+    Ok(deleted)
+}

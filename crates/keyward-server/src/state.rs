@@ -1,0 +1,13 @@
+//! The application state handed to every handler: small, cheap to clone.
+
+use crate::config::ServerConfig;
+use crate::verifier::Verifier;
+use keyward_store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub verifier: Arc<Verifier>,
+    pub config: Arc<ServerConfig>,
+}

@@ -1,0 +1,231 @@
+//! Answers "is this token good?" from memory in the common case.
+//!
+//! The path of a check: the string's shape and checksum (no storage), its HMAC under the
+//! server key, the set of known hash prefixes (no storage), the answer cache, and only
+//! then storage. The decision itself is always `keyward_core::decide`, computed afresh
+//! with the current time, so expiry needs no invalidation.
+//!
+//! Consistency: every change that can alter a decision calls [`Verifier::invalidate`],
+//! which bumps an epoch before the change's response returns; cached entries from an
+//! older epoch are ignored, so the very next check reads storage again. An entry is
+//! also never used past `max_staleness`, which bounds how stale an answer can be should
+//! a change arrive from elsewhere. Changes made by other processes (other cluster nodes,
+//! or `keyward bootstrap` beside a running server) arrive through the change log, which
+//! [`Verifier::catch_up`] tails about twice a second: it registers new secrets and
+//! invalidates the cache. When storage cannot be read, nothing is accepted: the check
+//! reports `Unavailable` (HTTP 503).
+
+use keyward_core::verify::Subject;
+use keyward_core::{decide, ParsedToken, ServerKey, TokenHash, TokenId, VerifyCode, VerifyContext};
+use keyward_store::Store;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// Longest accepted input; anything longer is refused before it is even hashed.
+pub const MAX_TOKEN_INPUT: usize = 256;
+const CACHE_CAPACITY: usize = 200_000;
+/// How often the change log is read for changes made by other processes.
+pub const CHANGE_POLL: Duration = Duration::from_millis(500);
+
+#[derive(Clone, Debug)]
+pub struct Verified {
+    pub code: VerifyCode,
+    /// The token's record and context, when the token exists (whatever the code).
+    pub subject: Option<Arc<Subject>>,
+}
+
+impl Verified {
+    pub fn is_valid(&self) -> bool {
+        self.code == VerifyCode::Valid
+    }
+    fn not_found() -> Self {
+        Self {
+            code: VerifyCode::NotFound,
+            subject: None,
+        }
+    }
+}
+
+/// Storage could not be read, so no answer can be confirmed.
+#[derive(Debug, Clone, Copy)]
+pub struct Unavailable;
+
+struct Entry {
+    epoch: u64,
+    loaded: Instant,
+    subject: Option<Arc<Subject>>,
+}
+
+pub struct Verifier {
+    store: Store,
+    key: ServerKey,
+    epoch: AtomicU64,
+    cache: RwLock<HashMap<TokenHash, Entry>>,
+    /// First 8 bytes of every stored secret hash, kept complete by registering local
+    /// changes at once and others' through the change log: a hash absent from it is
+    /// refused without a query.
+    known: RwLock<HashSet<u64>>,
+    /// The last change-log entry already applied.
+    seen_seq: AtomicU64,
+    max_staleness: Duration,
+    /// Bounds concurrent storage reads caused by cache misses.
+    loads: tokio::sync::Semaphore,
+    last_used: Mutex<HashMap<TokenId, OffsetDateTime>>,
+}
+
+impl Verifier {
+    pub async fn new(
+        store: Store,
+        key: ServerKey,
+        max_staleness: Duration,
+    ) -> Result<Self, keyward_store::StoreError> {
+        // Read the log position first: whatever is written after it is applied later.
+        let seq = store.last_change_seq().await?;
+        let prefixes = store.secret_hash_prefixes().await?;
+        Ok(Self {
+            store,
+            key,
+            epoch: AtomicU64::new(0),
+            cache: RwLock::new(HashMap::new()),
+            known: RwLock::new(prefixes.into_iter().collect()),
+            seen_seq: AtomicU64::new(seq.max(0) as u64),
+            max_staleness,
+            loads: tokio::sync::Semaphore::new(16),
+            last_used: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn key(&self) -> &ServerKey {
+        &self.key
+    }
+
+    /// Makes every cached answer stale. Called by every change that can alter a decision.
+    pub fn invalidate(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Registers a newly stored secret so the filter lets it through.
+    pub fn register_secret(&self, hash: &TokenHash) {
+        self.known
+            .write()
+            .expect("known-set lock")
+            .insert(hash.prefix64());
+        self.cache.write().expect("cache lock").remove(hash);
+    }
+
+    pub async fn verify(
+        &self,
+        raw: &str,
+        ctx: &VerifyContext<'_>,
+    ) -> Result<Verified, Unavailable> {
+        if raw.len() > MAX_TOKEN_INPUT || ParsedToken::parse(raw).is_err() {
+            return Ok(Verified::not_found());
+        }
+        let hash = self.key.hash_token(raw);
+        if !self
+            .known
+            .read()
+            .expect("known-set lock")
+            .contains(&hash.prefix64())
+        {
+            return Ok(Verified::not_found());
+        }
+        let subject = self.subject(&hash).await?;
+        let Some(subject) = subject else {
+            return Ok(Verified::not_found());
+        };
+        let now = OffsetDateTime::now_utc();
+        let code = decide(&subject, ctx, now).code;
+        if code == VerifyCode::Valid {
+            self.last_used
+                .lock()
+                .expect("last-used lock")
+                .insert(subject.token.id, now);
+        }
+        Ok(Verified {
+            code,
+            subject: Some(subject),
+        })
+    }
+
+    async fn subject(&self, hash: &TokenHash) -> Result<Option<Arc<Subject>>, Unavailable> {
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        if let Some(e) = self.cache.read().expect("cache lock").get(hash) {
+            if e.epoch == epoch && e.loaded.elapsed() < self.max_staleness {
+                return Ok(e.subject.clone());
+            }
+        }
+        let _permit = self.loads.acquire().await.map_err(|_| Unavailable)?;
+        // The epoch was read before the load: a change committed meanwhile bumps it, so
+        // what we store now is already stale and the next check reloads.
+        let loaded = match self.store.subject_by_hash(hash).await {
+            Ok(s) => s.map(Arc::new),
+            Err(e) => {
+                tracing::error!(error = %e, "token lookup failed; refusing to confirm");
+                return Err(Unavailable);
+            }
+        };
+        let mut cache = self.cache.write().expect("cache lock");
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(
+            *hash,
+            Entry {
+                epoch,
+                loaded: Instant::now(),
+                subject: loaded.clone(),
+            },
+        );
+        Ok(loaded)
+    }
+
+    /// Applies change-log entries written since the last call, by this or any other
+    /// process: registers the secrets of changed tokens and, if anything changed,
+    /// invalidates cached answers.
+    pub async fn catch_up(&self) -> Result<(), keyward_store::StoreError> {
+        loop {
+            let from = self.seen_seq.load(Ordering::SeqCst) as i64;
+            let changes = self.store.changes_since(from, 1000).await?;
+            let Some(last) = changes.last().map(|c| c.seq) else {
+                return Ok(());
+            };
+            let tokens: Vec<String> = changes
+                .iter()
+                .filter(|c| c.object_type == "token")
+                .map(|c| c.object_id.clone())
+                .collect();
+            if !tokens.is_empty() {
+                let prefixes = self.store.secret_hash_prefixes_of(&tokens).await?;
+                self.known.write().expect("known-set lock").extend(prefixes);
+            }
+            self.invalidate();
+            self.seen_seq.store(last as u64, Ordering::SeqCst);
+            if changes.len() < 1000 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Writes the gathered last-use times. Called every few seconds and at shutdown, so
+    /// `last_used_at` lags by at most that interval without a write per request.
+    pub async fn flush_last_used(&self) {
+        let batch: Vec<(TokenId, OffsetDateTime)> =
+            std::mem::take(&mut *self.last_used.lock().expect("last-used lock"))
+                .into_iter()
+                .collect();
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(e) = self.store.touch_last_used(&batch).await {
+            tracing::warn!(error = %e, tokens = batch.len(), "could not record last use; will retry");
+            let mut pending = self.last_used.lock().expect("last-used lock");
+            for (id, at) in batch {
+                pending.entry(id).or_insert(at);
+            }
+        }
+    }
+}

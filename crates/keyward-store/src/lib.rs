@@ -1,0 +1,31 @@
+//! keyward's persistence. One [`Store`] serves both backends: the embedded SQLite default
+//! and PostgreSQL for clusters. Both schemas use the same column types (text ids, integer
+//! milliseconds, 0/1 flags), so every query is written once and the conformance suite in
+//! `tests/` runs it against both. Each change writes its audit event and its change-log
+//! row in the same transaction, so what is acknowledged is also recorded.
+
+mod audit;
+mod error;
+mod pool;
+mod query;
+mod rows;
+mod tenants;
+mod tokens;
+mod users;
+
+pub use audit::{Actor, AuditEvent, AuditFilter, Change};
+pub use error::{StoreError, StoreResult};
+pub use pool::{Backend, Store};
+pub use query::Page;
+pub use tokens::{NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};
+pub use users::{NewUser, UserFilter, UserUpdate};
+
+/// Milliseconds since the Unix epoch, as stored.
+pub(crate) fn to_ms(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(crate) fn from_ms(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}

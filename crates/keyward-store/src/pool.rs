@@ -1,0 +1,132 @@
+//! Opening storage: picks the backend from the URL, applies that backend's migrations and
+//! sets SQLite up for durability and concurrency (WAL, foreign keys, one writer).
+
+use crate::error::StoreResult;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The handle to storage. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// Reads go here.
+    pub(crate) read: AnyPool,
+    /// Writes go here. On SQLite this pool has one connection, so writers queue in the
+    /// process instead of failing with SQLITE_BUSY; on PostgreSQL it is `read` itself.
+    pub(crate) write: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens `url` (`sqlite://…` or `postgres://…`), creating and migrating the schema.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(sqlx::Error::Configuration(
+                format!(
+                    "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
+                    redact(url)
+                )
+                .into(),
+            )
+            .into());
+        };
+        let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let store = match backend {
+            Backend::Sqlite => {
+                let pool = |max: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                // WAL lets readers run beside the writer. synchronous=NORMAL
+                                // survives a killed process (the WAL is in the OS's hands);
+                                // only a power loss can drop the last commits.
+                                conn.execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                )
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                        .connect_with(opts.clone())
+                };
+                let write = pool(1).await?;
+                SQLITE_MIGRATIONS.run(&write).await?;
+                let read = pool(8).await?;
+                Self {
+                    read,
+                    write,
+                    backend,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts)
+                    .await?;
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                Self {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
+            }
+        };
+        Ok(store)
+    }
+
+    /// Opens (creating if needed) the embedded SQLite database in `data_dir`.
+    pub async fn open_sqlite_dir(data_dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            sqlx::Error::Configuration(format!("cannot create {}: {e}", data_dir.display()).into())
+        })?;
+        let path = data_dir.join("keyward.db");
+        Self::open(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether storage answers; used by `/readyz`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// The URL with any password removed, for error messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}

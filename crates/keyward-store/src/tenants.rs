@@ -1,0 +1,160 @@
+//! Tenants and their settings.
+
+use crate::audit::{record, Actor};
+use crate::error::on_unique;
+use crate::rows;
+use crate::{to_ms, Store, StoreError, StoreResult};
+use keyward_core::model::{Tenant, TenantSettings};
+use keyward_core::TenantId;
+use serde_json::json;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+impl Store {
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        settings: &TenantSettings,
+        actor: &Actor,
+    ) -> StoreResult<Tenant> {
+        let now = OffsetDateTime::now_utc();
+        let tenant = Tenant {
+            id: TenantId::new(),
+            name: name.to_string(),
+            created_at: now,
+        };
+        let mut tx = self.write.begin().await?;
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(tenant.id.to_string())
+            .bind(name.to_string())
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(on_unique("tenant name", name))?;
+        write_settings(&mut tx, tenant.id, settings, now, true).await?;
+        record(
+            &mut tx,
+            tenant.id,
+            actor,
+            "tenant.created",
+            "tenant",
+            &tenant.id.to_string(),
+            json!({"name": name}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(tenant)
+    }
+
+    pub async fn tenant(&self, id: TenantId) -> StoreResult<Tenant> {
+        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("tenant"))?;
+        Ok(Tenant {
+            id: rows::id(&row, "id")?,
+            name: row.try_get("name")?,
+            created_at: rows::time(&row, "created_at")?,
+        })
+    }
+
+    pub async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant> {
+        let id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE name = $1")
+            .bind(name.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("tenant"))?;
+        self.tenant(
+            id.parse()
+                .map_err(|_| StoreError::Corrupt("tenant id".into()))?,
+        )
+        .await
+    }
+
+    pub async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY name")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Tenant {
+                    id: rows::id(r, "id")?,
+                    name: r.try_get("name")?,
+                    created_at: rows::time(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
+        let row = sqlx::query("SELECT * FROM tenant_settings WHERE tenant_id = $1")
+            .bind(tenant.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("tenant"))?;
+        rows::settings(&row)
+    }
+
+    /// Replaces the settings; the audit event records the old and new values.
+    pub async fn update_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+        actor: &Actor,
+    ) -> StoreResult<TenantSettings> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let old = sqlx::query("SELECT * FROM tenant_settings WHERE tenant_id = $1")
+            .bind(tenant.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("tenant"))?;
+        let old = rows::settings(&old)?;
+        write_settings(&mut tx, tenant, settings, now, false).await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "settings.updated",
+            "settings",
+            &tenant.to_string(),
+            json!({"old": old, "new": settings}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(settings.clone())
+    }
+}
+
+async fn write_settings(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: TenantId,
+    s: &TenantSettings,
+    now: OffsetDateTime,
+    insert: bool,
+) -> StoreResult<()> {
+    let sql = if insert {
+        "INSERT INTO tenant_settings (tenant_id, api_tokens_enabled, require_technical_user, secret_storage, \
+         max_token_lifetime_days, default_token_lifetime_days, mobile_session_days, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    } else {
+        "UPDATE tenant_settings SET api_tokens_enabled = $2, require_technical_user = $3, secret_storage = $4, \
+         max_token_lifetime_days = $5, default_token_lifetime_days = $6, mobile_session_days = $7, updated_at = $8 \
+         WHERE tenant_id = $1"
+    };
+    sqlx::query(sql)
+        .bind(tenant.to_string())
+        .bind(i64::from(s.api_tokens_enabled))
+        .bind(i64::from(s.require_technical_user))
+        .bind(s.secret_storage.as_str())
+        .bind(i64::from(s.max_token_lifetime_days))
+        .bind(i64::from(s.default_token_lifetime_days))
+        .bind(i64::from(s.mobile_session_days))
+        .bind(to_ms(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

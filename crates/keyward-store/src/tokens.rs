@@ -1,0 +1,545 @@
+//! Token records and their secrets. A token has one current secret hash and, during a
+//! regeneration grace period, its previous one; nothing here ever sees plaintext.
+
+use crate::audit::{record, Actor};
+use crate::query::{contains_pattern, Filter, Page};
+use crate::rows::{self, TOKEN_COLS};
+use crate::{to_ms, Store, StoreError, StoreResult};
+use keyward_core::model::TokenDetails;
+use keyward_core::verify::Subject;
+use keyward_core::{DepartmentId, TenantId, TokenHash, TokenId, TokenKind, UserId, UserTypeId};
+use serde_json::json;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug)]
+pub struct NewToken {
+    pub id: TokenId,
+    pub kind: TokenKind,
+    pub name: String,
+    pub description: String,
+    pub user_id: UserId,
+    pub department_id: DepartmentId,
+    pub user_type_id: UserTypeId,
+    pub hash: TokenHash,
+    pub hint: String,
+    /// The secret sealed under the server key (recoverable policy only).
+    pub sealed: Option<String>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub allowed_cidrs: Vec<ipnet::IpNet>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TokenStatusFilter {
+    #[default]
+    All,
+    Active,
+    Expired,
+    Revoked,
+    Disabled,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TokenFilter {
+    pub status: TokenStatusFilter,
+    pub kind: Option<TokenKind>,
+    pub user_id: Option<UserId>,
+    /// Matches the token name or the owner's username.
+    pub q: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TokenUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
+}
+
+const DETAIL_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
+    JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
+    LEFT JOIN users rb ON rb.id = t.revoked_by";
+
+fn detail_sql(where_sql: &str) -> String {
+    format!(
+        "SELECT {TOKEN_COLS}, u.username AS username, d.name AS department_name, ut.name AS user_type_name, \
+         rb.username AS revoked_by_name {DETAIL_FROM}{where_sql}"
+    )
+}
+
+fn details(r: &sqlx::any::AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetails> {
+    let token = rows::token(r)?;
+    Ok(TokenDetails {
+        status: token.status(now),
+        token,
+        username: r.try_get("username")?,
+        department_name: r.try_get("department_name")?,
+        user_type_name: r.try_get("user_type_name")?,
+        revoked_by_name: r.try_get("revoked_by_name")?,
+    })
+}
+
+impl Store {
+    pub async fn insert_token(
+        &self,
+        tenant: TenantId,
+        t: &NewToken,
+        actor: &Actor,
+    ) -> StoreResult<TokenDetails> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
+             enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14)",
+        )
+        .bind(t.id.to_string())
+        .bind(tenant.to_string())
+        .bind(t.kind.as_str())
+        .bind(t.name.clone())
+        .bind(t.description.clone())
+        .bind(t.hint.clone())
+        .bind(t.user_id.to_string())
+        .bind(t.department_id.to_string())
+        .bind(t.user_type_id.to_string())
+        .bind(t.sealed.clone())
+        .bind(json!(t.allowed_cidrs).to_string())
+        .bind(to_ms(now))
+        .bind(actor.user_id.map(|u| u.to_string()))
+        .bind(t.expires_at.map(to_ms))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
+        )
+        .bind(t.hash.to_hex())
+        .bind(t.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "token.created",
+            "token",
+            &t.id.to_string(),
+            json!({"name": t.name, "kind": t.kind, "hint": t.hint, "user_id": t.user_id,
+                   "expires_at": t.expires_at.map(to_ms)}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.token(tenant, t.id).await
+    }
+
+    pub async fn token(&self, tenant: TenantId, id: TokenId) -> StoreResult<TokenDetails> {
+        let row = sqlx::query(&detail_sql(" WHERE t.id = $1 AND t.tenant_id = $2"))
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("token"))?;
+        details(&row, OffsetDateTime::now_utc())
+    }
+
+    /// Tokens of a tenant, newest first.
+    pub async fn list_tokens(
+        &self,
+        tenant: TenantId,
+        f: &TokenFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<TokenDetails>, i64)> {
+        let now = OffsetDateTime::now_utc();
+        let mut q = Filter::default();
+        let p = q.text(tenant.to_string());
+        q.and(format!("t.tenant_id = {p}"));
+        if let Some(k) = f.kind {
+            let p = q.text(k.as_str());
+            q.and(format!("t.kind = {p}"));
+        }
+        if let Some(u) = f.user_id {
+            let p = q.text(u.to_string());
+            q.and(format!("t.user_id = {p}"));
+        }
+        if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
+            let p = q.text(contains_pattern(s));
+            q.and(format!(
+                "(LOWER(t.name) LIKE {p} ESCAPE '\\' OR LOWER(u.username) LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        // The same precedence as Token::status: revoked, then expired, then disabled.
+        if f.status != TokenStatusFilter::All && f.status != TokenStatusFilter::Revoked {
+            let n = q.int(to_ms(now));
+            let live =
+                format!("t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > {n})");
+            q.and(match f.status {
+                TokenStatusFilter::Expired => {
+                    format!("t.revoked_at IS NULL AND t.expires_at <= {n}")
+                }
+                TokenStatusFilter::Disabled => format!("{live} AND t.enabled = 0"),
+                _ => format!("{live} AND t.enabled = 1"),
+            });
+        } else if f.status == TokenStatusFilter::Revoked {
+            q.and("t.revoked_at IS NOT NULL".into());
+        }
+        let count_sql = format!("SELECT COUNT(*) {DETAIL_FROM}{}", q.where_sql());
+        let total: i64 = sqlx::query_scalar_with(&count_sql, q.args())
+            .fetch_one(&self.read)
+            .await?;
+        let lim = q.int(page.limit());
+        let off = q.int(page.offset());
+        let sql = format!(
+            "{} ORDER BY t.created_at DESC, t.id DESC LIMIT {lim} OFFSET {off}",
+            detail_sql(&q.where_sql())
+        );
+        let rows = sqlx::query_with(&sql, q.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((
+            rows.iter()
+                .map(|r| details(r, now))
+                .collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    /// Soft removal: the token stays listed with the date and who removed it.
+    /// Revoking an already revoked token changes nothing.
+    pub async fn revoke_token(
+        &self,
+        tenant: TenantId,
+        id: TokenId,
+        actor: &Actor,
+    ) -> StoreResult<TokenDetails> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let hint: String =
+            sqlx::query_scalar("SELECT hint FROM tokens WHERE id = $1 AND tenant_id = $2")
+                .bind(id.to_string())
+                .bind(tenant.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("token"))?;
+        let n = sqlx::query(
+            "UPDATE tokens SET revoked_at = $3, revoked_by = $4 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .bind(to_ms(now))
+        .bind(actor.user_id.map(|u| u.to_string()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            // A revoked token keeps no usable secret and no recoverable copy.
+            sqlx::query("UPDATE tokens SET sealed_secret = NULL WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            record(
+                &mut tx,
+                tenant,
+                actor,
+                "token.revoked",
+                "token",
+                &id.to_string(),
+                json!({"hint": hint}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.token(tenant, id).await
+    }
+
+    /// Hard delete of several tokens in one transaction. Returns the ids actually deleted;
+    /// ids that do not exist in this tenant are skipped.
+    pub async fn delete_tokens(
+        &self,
+        tenant: TenantId,
+        ids: &[TokenId],
+        actor: &Actor,
+    ) -> StoreResult<Vec<TokenId>> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let mut deleted = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row =
+                sqlx::query("SELECT name, hint, kind FROM tokens WHERE id = $1 AND tenant_id = $2")
+                    .bind(id.to_string())
+                    .bind(tenant.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(row) = row else { continue };
+            let (name, hint, kind): (String, String, String) = (
+                row.try_get("name")?,
+                row.try_get("hint")?,
+                row.try_get("kind")?,
+            );
+            sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM tokens WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            record(
+                &mut tx,
+                tenant,
+                actor,
+                "token.deleted",
+                "token",
+                &id.to_string(),
+                json!({"name": name, "hint": hint, "kind": kind}),
+                now,
+            )
+            .await?;
+            deleted.push(*id);
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Gives the token a new secret. With `grace_until`, the current secret keeps working
+    /// until then; otherwise it stops at once. Older secrets are always dropped.
+    pub async fn regenerate_token(
+        &self,
+        tenant: TenantId,
+        id: TokenId,
+        hash: TokenHash,
+        hint: &str,
+        sealed: Option<String>,
+        grace_until: Option<OffsetDateTime>,
+        actor: &Actor,
+    ) -> StoreResult<TokenDetails> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let old_hint: String =
+            sqlx::query_scalar("SELECT hint FROM tokens WHERE id = $1 AND tenant_id = $2")
+                .bind(id.to_string())
+                .bind(tenant.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("token"))?;
+        sqlx::query("DELETE FROM token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        match grace_until {
+            Some(until) => {
+                sqlx::query("UPDATE token_secrets SET valid_until = $2 WHERE token_id = $1")
+                    .bind(id.to_string())
+                    .bind(to_ms(until))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
+        )
+        .bind(hash.to_hex())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE tokens SET hint = $2, sealed_secret = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(hint.to_string())
+            .bind(sealed)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "token.regenerated",
+            "token",
+            &id.to_string(),
+            json!({"old_hint": old_hint, "hint": hint, "grace_until": grace_until.map(to_ms)}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.token(tenant, id).await
+    }
+
+    pub async fn update_token(
+        &self,
+        tenant: TenantId,
+        id: TokenId,
+        up: &TokenUpdate,
+        actor: &Actor,
+    ) -> StoreResult<TokenDetails> {
+        let now = OffsetDateTime::now_utc();
+        let cur = self.token(tenant, id).await?.token;
+        let name = up.name.clone().unwrap_or(cur.name.clone());
+        let description = up.description.clone().unwrap_or(cur.description.clone());
+        let enabled = up.enabled.unwrap_or(cur.enabled);
+        let cidrs = up
+            .allowed_cidrs
+            .clone()
+            .unwrap_or(cur.allowed_cidrs.clone());
+        let mut tx = self.write.begin().await?;
+        let n = sqlx::query(
+            "UPDATE tokens SET name = $3, description = $4, enabled = $5, allowed_cidrs = $6 WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .bind(name.clone())
+        .bind(description.clone())
+        .bind(i64::from(enabled))
+        .bind(json!(cidrs).to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound("token"));
+        }
+        let action = match up.enabled {
+            Some(true) if !cur.enabled => "token.enabled",
+            Some(false) if cur.enabled => "token.disabled",
+            _ => "token.updated",
+        };
+        record(&mut tx, tenant, actor, action, "token", &id.to_string(),
+            json!({"name": name, "description": description, "enabled": enabled, "allowed_cidrs": cidrs}), now).await?;
+        tx.commit().await?;
+        self.token(tenant, id).await
+    }
+
+    /// The sealed secret of a recoverable token, recording the reveal in the audit trail
+    /// in the same transaction: no reveal goes unrecorded.
+    pub async fn reveal_sealed(
+        &self,
+        tenant: TenantId,
+        id: TokenId,
+        actor: &Actor,
+    ) -> StoreResult<Option<String>> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let row =
+            sqlx::query("SELECT sealed_secret, hint FROM tokens WHERE id = $1 AND tenant_id = $2")
+                .bind(id.to_string())
+                .bind(tenant.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("token"))?;
+        let sealed: Option<String> = row.try_get("sealed_secret")?;
+        if sealed.is_some() {
+            let hint: String = row.try_get("hint")?;
+            record(
+                &mut tx,
+                tenant,
+                actor,
+                "token.revealed",
+                "token",
+                &id.to_string(),
+                json!({"hint": hint}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(sealed)
+    }
+
+    /// Everything the verification decision needs about the token behind `hash`, in one read.
+    pub async fn subject_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Subject>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLS}, s.valid_until AS secret_valid_until, u.username AS username, \
+             u.is_admin AS user_is_admin, u.locked AS user_locked, u.active_from AS user_active_from, \
+             u.active_until AS user_active_until, d.name AS department_name, ut.name AS user_type_name, \
+             ut.permissions AS permissions, \
+             CASE WHEN EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = t.user_id \
+               AND m.department_id = t.department_id AND m.user_type_id = t.user_type_id) THEN 1 ELSE 0 END \
+               AS membership_held, \
+             ts.api_tokens_enabled, ts.require_technical_user, ts.secret_storage, ts.max_token_lifetime_days, \
+             ts.default_token_lifetime_days, ts.mobile_session_days \
+             FROM token_secrets s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id \
+             JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
+             JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id WHERE s.hash = $1"
+        );
+        let Some(r) = sqlx::query(&sql)
+            .bind(hash.to_hex())
+            .fetch_optional(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Subject {
+            token: rows::token(&r)?,
+            username: r.try_get("username")?,
+            user_is_admin: rows::flag(&r, "user_is_admin")?,
+            user_locked: rows::flag(&r, "user_locked")?,
+            user_active_from: rows::opt_time(&r, "user_active_from")?,
+            user_active_until: rows::opt_time(&r, "user_active_until")?,
+            department_name: r.try_get("department_name")?,
+            user_type_name: r.try_get("user_type_name")?,
+            permissions: rows::permissions(&r.try_get::<String, _>("permissions")?)?,
+            membership_held: rows::flag(&r, "membership_held")?,
+            settings: rows::settings(&r)?,
+            secret_valid_until: rows::opt_time(&r, "secret_valid_until")?,
+        }))
+    }
+
+    /// The first 8 bytes of every stored secret hash, for the in-memory filter that lets
+    /// unknown tokens be refused without a query.
+    pub async fn secret_hash_prefixes(&self) -> StoreResult<Vec<u64>> {
+        let hashes: Vec<String> = sqlx::query_scalar("SELECT hash FROM token_secrets")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(hashes
+            .iter()
+            .filter_map(|h| TokenHash::from_hex(h))
+            .map(|h| h.prefix64())
+            .collect())
+    }
+
+    /// Hash prefixes of the secrets of the given tokens (after a change seen in the log).
+    pub async fn secret_hash_prefixes_of(&self, token_ids: &[String]) -> StoreResult<Vec<u64>> {
+        let mut out = Vec::new();
+        for chunk in token_ids.chunks(100) {
+            let mut f = Filter::default();
+            let list = chunk
+                .iter()
+                .map(|id| f.text(id.clone()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT hash FROM token_secrets WHERE token_id IN ({list})");
+            let hashes: Vec<String> = sqlx::query_scalar_with(&sql, f.args())
+                .fetch_all(&self.read)
+                .await?;
+            out.extend(
+                hashes
+                    .iter()
+                    .filter_map(|h| TokenHash::from_hex(h))
+                    .map(|h| h.prefix64()),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Records last-use times gathered in memory, in one transaction. Never moves a time back.
+    pub async fn touch_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> StoreResult<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await?;
+        for (id, at) in uses {
+            sqlx::query(
+                "UPDATE tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+            )
+            .bind(id.to_string())
+            .bind(to_ms(*at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

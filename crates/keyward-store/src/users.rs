@@ -1,0 +1,781 @@
+//! Users, departments, user types and memberships. Every lookup is scoped by tenant, so an
+//! id from another tenant behaves exactly like an id that does not exist.
+
+use crate::audit::{record, Actor};
+use crate::error::{on_reference, on_unique};
+use crate::query::{contains_pattern, Filter, Page};
+use crate::rows::{self, USER_COLS};
+use crate::{to_ms, Store, StoreError, StoreResult};
+use keyward_core::model::{Department, Membership, User, UserType};
+use keyward_core::{DepartmentId, MembershipId, Permission, TenantId, UserId, UserTypeId};
+use serde_json::json;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub is_technical: bool,
+    pub active_from: Option<OffsetDateTime>,
+    pub active_until: Option<OffsetDateTime>,
+    /// An argon2id PHC string, already computed by the caller.
+    pub password_hash: Option<String>,
+}
+
+/// A partial update: `None` leaves a field as it is; `Some(None)` clears an optional one.
+#[derive(Clone, Debug, Default)]
+pub struct UserUpdate {
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub is_admin: Option<bool>,
+    pub is_technical: Option<bool>,
+    pub locked: Option<bool>,
+    pub active_from: Option<Option<OffsetDateTime>>,
+    pub active_until: Option<Option<OffsetDateTime>>,
+    pub password_hash: Option<Option<String>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub is_admin: Option<bool>,
+    pub is_technical: Option<bool>,
+    pub locked: Option<bool>,
+}
+
+fn tid(t: TenantId) -> String {
+    t.to_string()
+}
+
+impl Store {
+    pub async fn create_user(
+        &self,
+        tenant: TenantId,
+        u: &NewUser,
+        actor: &Actor,
+    ) -> StoreResult<User> {
+        let now = OffsetDateTime::now_utc();
+        let id = UserId::new();
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, username, email, display_name, is_admin, is_technical, locked, \
+             active_from, active_until, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $11)",
+        )
+        .bind(id.to_string())
+        .bind(tid(tenant))
+        .bind(u.username.clone())
+        .bind(u.email.clone())
+        .bind(u.display_name.clone())
+        .bind(i64::from(u.is_admin))
+        .bind(i64::from(u.is_technical))
+        .bind(u.active_from.map(to_ms))
+        .bind(u.active_until.map(to_ms))
+        .bind(u.password_hash.clone())
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(on_unique("username", &u.username))?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "user.created",
+            "user",
+            &id.to_string(),
+            json!({"username": u.username, "is_admin": u.is_admin, "is_technical": u.is_technical}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(tenant, id).await
+    }
+
+    pub async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<User> {
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tid(tenant))
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        rows::user(&row)
+    }
+
+    /// The user and their password hash, for login.
+    pub async fn user_with_password(
+        &self,
+        tenant: TenantId,
+        username: &str,
+    ) -> StoreResult<(User, Option<String>)> {
+        let sql =
+            format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1 AND u.tenant_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(username.to_string())
+            .bind(tid(tenant))
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        Ok((rows::user(&row)?, row.try_get("password_hash")?))
+    }
+
+    pub async fn list_users(
+        &self,
+        tenant: TenantId,
+        f: &UserFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<User>, i64)> {
+        let mut q = Filter::default();
+        let p = q.text(tid(tenant));
+        q.and(format!("u.tenant_id = {p}"));
+        if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
+            let p = q.text(contains_pattern(s));
+            q.and(format!(
+                "(LOWER(u.username) LIKE {p} ESCAPE '\\' OR LOWER(u.email) LIKE {p} ESCAPE '\\' \
+                 OR LOWER(u.display_name) LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        for (col, v) in [
+            ("is_admin", f.is_admin),
+            ("is_technical", f.is_technical),
+            ("locked", f.locked),
+        ] {
+            if let Some(v) = v {
+                let p = q.int(i64::from(v));
+                q.and(format!("u.{col} = {p}"));
+            }
+        }
+        let total: i64 = sqlx::query_scalar_with(
+            &format!("SELECT COUNT(*) FROM users u{}", q.where_sql()),
+            q.args(),
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let lim = q.int(page.limit());
+        let off = q.int(page.offset());
+        let sql = format!(
+            "SELECT {USER_COLS} FROM users u{} ORDER BY u.username LIMIT {lim} OFFSET {off}",
+            q.where_sql()
+        );
+        let rows = sqlx::query_with(&sql, q.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((
+            rows.iter().map(rows::user).collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    pub async fn update_user(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        up: &UserUpdate,
+        actor: &Actor,
+    ) -> StoreResult<User> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tid(tenant))
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        let old = rows::user(&row)?;
+        let old_hash: Option<String> = row.try_get("password_hash")?;
+        let mut u = old.clone();
+        if let Some(v) = &up.email {
+            u.email = v.clone();
+        }
+        if let Some(v) = &up.display_name {
+            u.display_name = v.clone();
+        }
+        if let Some(v) = up.is_admin {
+            u.is_admin = v;
+        }
+        if let Some(v) = up.is_technical {
+            u.is_technical = v;
+        }
+        if let Some(v) = up.locked {
+            u.locked = v;
+        }
+        if let Some(v) = up.active_from {
+            u.active_from = v;
+        }
+        if let Some(v) = up.active_until {
+            u.active_until = v;
+        }
+        let hash = up.password_hash.clone().unwrap_or(old_hash);
+        sqlx::query(
+            "UPDATE users SET email = $3, display_name = $4, is_admin = $5, is_technical = $6, locked = $7, \
+             active_from = $8, active_until = $9, password_hash = $10, updated_at = $11 \
+             WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(tid(tenant))
+        .bind(u.email.clone())
+        .bind(u.display_name.clone())
+        .bind(i64::from(u.is_admin))
+        .bind(i64::from(u.is_technical))
+        .bind(i64::from(u.locked))
+        .bind(u.active_from.map(to_ms))
+        .bind(u.active_until.map(to_ms))
+        .bind(hash)
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let action = match up.locked {
+            Some(true) if !old.locked => "user.locked",
+            Some(false) if old.locked => "user.unlocked",
+            _ => "user.updated",
+        };
+        let mut changed = serde_json::Map::new();
+        if old.email != u.email {
+            changed.insert("email".into(), json!(u.email));
+        }
+        if old.display_name != u.display_name {
+            changed.insert("display_name".into(), json!(u.display_name));
+        }
+        if old.is_admin != u.is_admin {
+            changed.insert("is_admin".into(), json!(u.is_admin));
+        }
+        if old.is_technical != u.is_technical {
+            changed.insert("is_technical".into(), json!(u.is_technical));
+        }
+        if old.locked != u.locked {
+            changed.insert("locked".into(), json!(u.locked));
+        }
+        if old.active_from != u.active_from {
+            changed.insert("active_from".into(), json!(u.active_from.map(to_ms)));
+        }
+        if old.active_until != u.active_until {
+            changed.insert("active_until".into(), json!(u.active_until.map(to_ms)));
+        }
+        if up.password_hash.is_some() {
+            changed.insert("password".into(), json!("changed"));
+        }
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            action,
+            "user",
+            &id.to_string(),
+            serde_json::Value::Object(changed),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(tenant, id).await
+    }
+
+    pub async fn delete_user(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let username: String =
+            sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND tenant_id = $2")
+                .bind(id.to_string())
+                .bind(tid(tenant))
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("user"))?;
+        sqlx::query("DELETE FROM users WHERE id = $1 AND tenant_id = $2")
+            .bind(id.to_string())
+            .bind(tid(tenant))
+            .execute(&mut *tx)
+            .await
+            .map_err(on_reference(
+                "the user still owns tokens; delete their tokens first",
+            ))?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "user.deleted",
+            "user",
+            &id.to_string(),
+            json!({"username": username}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --- departments -------------------------------------------------------------------
+
+    pub async fn create_department(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        actor: &Actor,
+    ) -> StoreResult<Department> {
+        let now = OffsetDateTime::now_utc();
+        let d = Department {
+            id: DepartmentId::new(),
+            tenant_id: tenant,
+            name: name.to_string(),
+            created_at: now,
+        };
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO departments (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(d.id.to_string())
+        .bind(tid(tenant))
+        .bind(name.to_string())
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(on_unique("department name", name))?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "department.created",
+            "department",
+            &d.id.to_string(),
+            json!({"name": name}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    pub async fn department(&self, tenant: TenantId, id: DepartmentId) -> StoreResult<Department> {
+        let row = sqlx::query("SELECT id, tenant_id, name, created_at FROM departments WHERE id = $1 AND tenant_id = $2")
+            .bind(id.to_string())
+            .bind(tid(tenant))
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("department"))?;
+        department(&row)
+    }
+
+    pub async fn list_departments(
+        &self,
+        tenant: TenantId,
+        q: Option<&str>,
+        page: Page,
+    ) -> StoreResult<(Vec<Department>, i64)> {
+        let mut f = Filter::default();
+        let p = f.text(tid(tenant));
+        f.and(format!("tenant_id = {p}"));
+        if let Some(s) = q.filter(|s| !s.is_empty()) {
+            let p = f.text(contains_pattern(s));
+            f.and(format!("LOWER(name) LIKE {p} ESCAPE '\\'"));
+        }
+        let total: i64 = sqlx::query_scalar_with(
+            &format!("SELECT COUNT(*) FROM departments{}", f.where_sql()),
+            f.args(),
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let lim = f.int(page.limit());
+        let off = f.int(page.offset());
+        let sql = format!(
+            "SELECT id, tenant_id, name, created_at FROM departments{} ORDER BY name LIMIT {lim} OFFSET {off}",
+            f.where_sql()
+        );
+        let rows = sqlx::query_with(&sql, f.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((
+            rows.iter().map(department).collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    pub async fn rename_department(
+        &self,
+        tenant: TenantId,
+        id: DepartmentId,
+        name: &str,
+        actor: &Actor,
+    ) -> StoreResult<Department> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let n = sqlx::query("UPDATE departments SET name = $3 WHERE id = $1 AND tenant_id = $2")
+            .bind(id.to_string())
+            .bind(tid(tenant))
+            .bind(name.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(on_unique("department name", name))?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound("department"));
+        }
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "department.updated",
+            "department",
+            &id.to_string(),
+            json!({"name": name}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.department(tenant, id).await
+    }
+
+    pub async fn delete_department(
+        &self,
+        tenant: TenantId,
+        id: DepartmentId,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.delete_simple(
+            tenant,
+            "departments",
+            "department",
+            "department",
+            &id.to_string(),
+            actor,
+            "the department is still used by memberships or tokens; remove those first",
+        )
+        .await
+    }
+
+    // --- user types --------------------------------------------------------------------
+
+    pub async fn create_user_type(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        permissions: &[Permission],
+        actor: &Actor,
+    ) -> StoreResult<UserType> {
+        let now = OffsetDateTime::now_utc();
+        let ut = UserType {
+            id: UserTypeId::new(),
+            tenant_id: tenant,
+            name: name.to_string(),
+            permissions: normalise(permissions),
+            created_at: now,
+        };
+        let mut tx = self.write.begin().await?;
+        sqlx::query("INSERT INTO user_types (id, tenant_id, name, permissions, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(ut.id.to_string())
+            .bind(tid(tenant))
+            .bind(name.to_string())
+            .bind(json!(ut.permissions).to_string())
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(on_unique("user type name", name))?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "user_type.created",
+            "user_type",
+            &ut.id.to_string(),
+            json!({"name": name, "permissions": ut.permissions}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ut)
+    }
+
+    pub async fn user_type(&self, tenant: TenantId, id: UserTypeId) -> StoreResult<UserType> {
+        let row = sqlx::query("SELECT id, tenant_id, name, permissions, created_at FROM user_types WHERE id = $1 AND tenant_id = $2")
+            .bind(id.to_string())
+            .bind(tid(tenant))
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("user type"))?;
+        user_type(&row)
+    }
+
+    pub async fn list_user_types(
+        &self,
+        tenant: TenantId,
+        q: Option<&str>,
+        page: Page,
+    ) -> StoreResult<(Vec<UserType>, i64)> {
+        let mut f = Filter::default();
+        let p = f.text(tid(tenant));
+        f.and(format!("tenant_id = {p}"));
+        if let Some(s) = q.filter(|s| !s.is_empty()) {
+            let p = f.text(contains_pattern(s));
+            f.and(format!("LOWER(name) LIKE {p} ESCAPE '\\'"));
+        }
+        let total: i64 = sqlx::query_scalar_with(
+            &format!("SELECT COUNT(*) FROM user_types{}", f.where_sql()),
+            f.args(),
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let lim = f.int(page.limit());
+        let off = f.int(page.offset());
+        let sql = format!(
+            "SELECT id, tenant_id, name, permissions, created_at FROM user_types{} ORDER BY name LIMIT {lim} OFFSET {off}",
+            f.where_sql()
+        );
+        let rows = sqlx::query_with(&sql, f.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((
+            rows.iter().map(user_type).collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    pub async fn update_user_type(
+        &self,
+        tenant: TenantId,
+        id: UserTypeId,
+        name: Option<&str>,
+        permissions: Option<&[Permission]>,
+        actor: &Actor,
+    ) -> StoreResult<UserType> {
+        let now = OffsetDateTime::now_utc();
+        let current = self.user_type(tenant, id).await?;
+        let name = name.unwrap_or(&current.name).to_string();
+        let perms = permissions
+            .map(normalise)
+            .unwrap_or(current.permissions.clone());
+        let mut tx = self.write.begin().await?;
+        let n = sqlx::query(
+            "UPDATE user_types SET name = $3, permissions = $4 WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(tid(tenant))
+        .bind(name.clone())
+        .bind(json!(perms).to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(on_unique("user type name", &name))?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound("user type"));
+        }
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "user_type.updated",
+            "user_type",
+            &id.to_string(),
+            json!({"name": name, "old_permissions": current.permissions, "permissions": perms}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.user_type(tenant, id).await
+    }
+
+    pub async fn delete_user_type(
+        &self,
+        tenant: TenantId,
+        id: UserTypeId,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        self.delete_simple(
+            tenant,
+            "user_types",
+            "user_type",
+            "user type",
+            &id.to_string(),
+            actor,
+            "the user type is still used by memberships or tokens; remove those first",
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn delete_simple(
+        &self,
+        tenant: TenantId,
+        table: &str,
+        object: &str,
+        label: &'static str,
+        id: &str,
+        actor: &Actor,
+        in_use: &'static str,
+    ) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let name: String = sqlx::query_scalar(&format!(
+            "SELECT name FROM {table} WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(tid(tenant))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound(label))?;
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(tid(tenant))
+        .execute(&mut *tx)
+        .await
+        .map_err(on_reference(in_use))?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            &format!("{object}.deleted"),
+            object,
+            id,
+            json!({"name": name}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --- memberships -------------------------------------------------------------------
+
+    pub async fn add_membership(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        department: DepartmentId,
+        user_type: UserTypeId,
+        actor: &Actor,
+    ) -> StoreResult<Membership> {
+        // Each referenced object must exist in this tenant; ids from elsewhere are "not found".
+        self.user(tenant, user).await?;
+        let d = self.department(tenant, department).await?;
+        let ut = self.user_type(tenant, user_type).await?;
+        let now = OffsetDateTime::now_utc();
+        let m = Membership {
+            id: MembershipId::new(),
+            user_id: user,
+            department_id: department,
+            department_name: d.name,
+            user_type_id: user_type,
+            user_type_name: ut.name,
+            created_at: now,
+        };
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO memberships (id, tenant_id, user_id, department_id, user_type_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(m.id.to_string())
+        .bind(tid(tenant))
+        .bind(user.to_string())
+        .bind(department.to_string())
+        .bind(user_type.to_string())
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(on_unique("membership", &format!("{}/{}", m.department_name, m.user_type_name)))?;
+        record(&mut tx, tenant, actor, "membership.added", "user", &user.to_string(),
+            json!({"membership_id": m.id, "department": m.department_name, "user_type": m.user_type_name}), now).await?;
+        tx.commit().await?;
+        Ok(m)
+    }
+
+    /// A user's memberships, in the documented order: department name, then user type name.
+    pub async fn memberships(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> StoreResult<Vec<Membership>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.user_id, m.department_id, d.name AS department_name, m.user_type_id, \
+             ut.name AS user_type_name, m.created_at \
+             FROM memberships m JOIN departments d ON d.id = m.department_id \
+             JOIN user_types ut ON ut.id = m.user_type_id \
+             WHERE m.user_id = $1 AND m.tenant_id = $2 ORDER BY d.name, ut.name",
+        )
+        .bind(user.to_string())
+        .bind(tid(tenant))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Membership {
+                    id: rows::id(r, "id")?,
+                    user_id: rows::id(r, "user_id")?,
+                    department_id: rows::id(r, "department_id")?,
+                    department_name: r.try_get("department_name")?,
+                    user_type_id: rows::id(r, "user_type_id")?,
+                    user_type_name: r.try_get("user_type_name")?,
+                    created_at: rows::time(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn remove_membership(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        id: MembershipId,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.write.begin().await?;
+        let n = sqlx::query(
+            "DELETE FROM memberships WHERE id = $1 AND user_id = $2 AND tenant_id = $3",
+        )
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(tid(tenant))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound("membership"));
+        }
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "membership.removed",
+            "user",
+            &user.to_string(),
+            json!({"membership_id": id}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn normalise(p: &[Permission]) -> Vec<Permission> {
+    let mut v = p.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn department(r: &sqlx::any::AnyRow) -> StoreResult<Department> {
+    Ok(Department {
+        id: rows::id(r, "id")?,
+        tenant_id: rows::id(r, "tenant_id")?,
+        name: r.try_get("name")?,
+        created_at: rows::time(r, "created_at")?,
+    })
+}
+
+fn user_type(r: &sqlx::any::AnyRow) -> StoreResult<UserType> {
+    Ok(UserType {
+        id: rows::id(r, "id")?,
+        tenant_id: rows::id(r, "tenant_id")?,
+        name: r.try_get("name")?,
+        permissions: rows::permissions(&r.try_get::<String, _>("permissions")?)?,
+        created_at: rows::time(r, "created_at")?,
+    })
+}

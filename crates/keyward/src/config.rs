@@ -1,0 +1,126 @@
+//! The server's configuration, read in one place: flags, then `KEYWARD_*` environment
+//! variables (clap reads both), then the TOML file named by `--config`, then defaults.
+
+use clap::Args;
+use ipnet::IpNet;
+use keyward_server::ServerConfig;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServerArgs {
+    /// A TOML file with any of the settings below (keys as the long flags, with `_`).
+    #[arg(long, env = "KEYWARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where the embedded database and the server key live [default: ./keyward-data].
+    #[arg(long, env = "KEYWARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Use PostgreSQL instead of the embedded SQLite database (postgres://…).
+    #[arg(long, env = "KEYWARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: ServerArgs,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "KEYWARD_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// The URL clients use to reach this server, for examples shown to users
+    /// [default: http://LISTEN].
+    #[arg(long, env = "KEYWARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Proxies whose X-Forwarded-For is believed, comma-separated CIDRs
+    /// [default: 127.0.0.0/8,::1/128].
+    #[arg(long, env = "KEYWARD_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<IpNet>>,
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "KEYWARD_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Fill a `demo` tenant (administrator `admin`, password `keyward-demo`) if absent.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    server_key: Option<String>,
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    trusted_proxies: Option<Vec<IpNet>>,
+    log_format: Option<String>,
+    max_staleness_seconds: Option<u64>,
+}
+
+fn read_file(path: &Option<PathBuf>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+pub struct Resolved {
+    pub server: ServerConfig,
+    pub log_format: String,
+}
+
+/// Merges flags and environment over the file over the defaults.
+pub fn resolve(args: &ServeArgs) -> anyhow::Result<Resolved> {
+    let file = read_file(&args.common.config)?;
+    let data_dir = args
+        .common
+        .data_dir
+        .clone()
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("keyward-data"));
+    let mut c = ServerConfig::new(data_dir);
+    c.database_url = args.common.database_url.clone().or(file.database_url);
+    // The key is a secret: environment or file only, never a flag (flags show in `ps`).
+    c.server_key = std::env::var("KEYWARD_SERVER_KEY")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or(file.server_key);
+    if let Some(l) = args.listen.or(file.listen) {
+        c.listen = l;
+    }
+    c.public_url = args
+        .public_url
+        .clone()
+        .or(file.public_url)
+        .unwrap_or_else(|| format!("http://{}", c.listen));
+    if let Some(p) = args.trusted_proxies.clone().or(file.trusted_proxies) {
+        c.trusted_proxies = p;
+    }
+    if let Some(s) = file.max_staleness_seconds {
+        c.max_staleness = Duration::from_secs(s.max(1));
+    }
+    let log_format = args
+        .log_format
+        .clone()
+        .or(file.log_format)
+        .unwrap_or_else(|| "text".into());
+    if log_format != "text" && log_format != "json" {
+        anyhow::bail!("log format {log_format:?} is not one of text, json");
+    }
+    Ok(Resolved {
+        server: c,
+        log_format,
+    })
+}
+
+/// The configuration for commands that open storage without serving (bootstrap).
+pub fn resolve_storage(args: &ServerArgs) -> anyhow::Result<ServerConfig> {
+    resolve(&ServeArgs {
+        common: args.clone(),
+        ..Default::default()
+    })
+    .map(|r| r.server)
+}

@@ -1,0 +1,166 @@
+//! `keyward`: the server (`serve`), first-start set-up (`bootstrap`), and client commands
+//! that call a running server.
+
+mod client_cli;
+mod config;
+
+use clap::{Parser, Subcommand};
+use keyward_core::text::{Name, Username};
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "keyward", version, about = "Self-hosted API token management server", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(config::ServeArgs),
+    /// Create a tenant and its first administrator, and print an administrator API token.
+    Bootstrap(BootstrapArgs),
+    #[command(flatten)]
+    Client(client_cli::ClientCommand),
+}
+
+#[derive(clap::Args)]
+struct BootstrapArgs {
+    #[command(flatten)]
+    storage: config::ServerArgs,
+    /// Name of the tenant to create.
+    #[arg(long)]
+    tenant: String,
+    /// Username of the first administrator.
+    #[arg(long)]
+    admin: String,
+    /// Read the administrator's console password from standard input.
+    #[arg(long)]
+    password_stdin: bool,
+    /// Print {"tenant_id", "user_id", "token", "expires_at"} as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Bootstrap(args) => bootstrap(args).await,
+            Command::Client(cmd) => client_cli::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
+    let resolved = config::resolve(&args)?;
+    init_logging(&resolved.log_format);
+    let listen = resolved.server.listen;
+    let app = keyward_server::App::build(resolved.server).await?;
+    if args.demo {
+        match keyward_server::bootstrap::demo(&app.state)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo: {e}"))?
+        {
+            Some(b) => println!(
+                "Demo tenant \"demo\" created. Console login: admin / keyward-demo\n\
+                 Administrator API token (shown only once):\n{}\n",
+                b.token.expose()
+            ),
+            None => println!("Demo tenant \"demo\" already exists; its data is unchanged."),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(address = %bound, "keyward is listening");
+    eprintln!("keyward is listening on http://{bound}");
+    app.serve(listener, keyward_server::shutdown_signal()).await
+}
+
+async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
+    let tenant = Name::parse(&args.tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    let admin = Username::parse(&args.admin).map_err(|e| anyhow::anyhow!("--admin: {e}"))?;
+    let password_hash = if args.password_stdin {
+        let mut pw = String::new();
+        std::io::stdin().read_to_string(&mut pw)?;
+        let pw = pw.trim_end_matches(['\r', '\n']).to_string();
+        Some(
+            keyward_server::password::hash(pw)
+                .await
+                .map_err(|e| anyhow::anyhow!("password: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let cfg = config::resolve_storage(&args.storage)?;
+    let app = keyward_server::App::build(cfg).await?;
+    let b = keyward_server::bootstrap::bootstrap(&app.state, &tenant, &admin, password_hash)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    app.state.store.close().await;
+    let expires = b.expires_at.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    });
+    if args.json {
+        let out = serde_json::json!({
+            "tenant_id": b.tenant_id,
+            "user_id": b.user_id,
+            "token": b.token.expose(),
+            "expires_at": expires,
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "Created tenant {:?} ({}) with administrator {:?} ({}).",
+            tenant.as_str(),
+            b.tenant_id,
+            admin.as_str(),
+            b.user_id
+        );
+        println!();
+        println!("Administrator API token. It is shown only this once; store it now:");
+        println!();
+        println!("    {}", b.token.expose());
+        println!();
+        if let Some(e) = expires {
+            println!("It expires at {e}. Use it as:  Authorization: Bearer <token>");
+        }
+    }
+    Ok(())
+}
