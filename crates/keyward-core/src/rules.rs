@@ -175,13 +175,20 @@ mod tests {
         let m = membership(&u);
         let s = TenantSettings::default();
         assert_eq!(
-            check_api_token_owner(&u, &[m.clone()], m.department_id, m.user_type_id, &s, NOW),
+            check_api_token_owner(
+                &u,
+                std::slice::from_ref(&m),
+                m.department_id,
+                m.user_type_id,
+                &s,
+                NOW
+            ),
             Ok(())
         );
         assert_eq!(
             check_api_token_owner(
                 &u,
-                &[m.clone()],
+                std::slice::from_ref(&m),
                 DepartmentId::new(),
                 m.user_type_id,
                 &s,
@@ -192,7 +199,7 @@ mod tests {
         assert_eq!(
             check_api_token_owner(
                 &u,
-                &[m.clone()],
+                std::slice::from_ref(&m),
                 m.department_id,
                 UserTypeId::new(),
                 &s,
@@ -212,19 +219,40 @@ mod tests {
         };
         u.is_technical = false;
         assert_eq!(
-            check_api_token_owner(&u, &[m.clone()], m.department_id, m.user_type_id, &s, NOW),
+            check_api_token_owner(
+                &u,
+                std::slice::from_ref(&m),
+                m.department_id,
+                m.user_type_id,
+                &s,
+                NOW
+            ),
             Err(RuleError::NotTechnical)
         );
         u.is_technical = true;
         u.active_until = Some(datetime!(2026-01-01 0:00 UTC));
         assert_eq!(
-            check_api_token_owner(&u, &[m.clone()], m.department_id, m.user_type_id, &s, NOW),
+            check_api_token_owner(
+                &u,
+                std::slice::from_ref(&m),
+                m.department_id,
+                m.user_type_id,
+                &s,
+                NOW
+            ),
             Err(RuleError::OutsidePeriod)
         );
         u.active_until = None;
         u.active_from = Some(datetime!(2026-02-01 0:00 UTC));
         assert_eq!(
-            check_api_token_owner(&u, &[m.clone()], m.department_id, m.user_type_id, &s, NOW),
+            check_api_token_owner(
+                &u,
+                std::slice::from_ref(&m),
+                m.department_id,
+                m.user_type_id,
+                &s,
+                NOW
+            ),
             Err(RuleError::OutsidePeriod)
         );
         // Without the setting, a non-technical user may hold a token.
@@ -234,7 +262,7 @@ mod tests {
         assert_eq!(
             check_api_token_owner(
                 &u,
-                &[m.clone()],
+                std::slice::from_ref(&m),
                 m.department_id,
                 m.user_type_id,
                 &relaxed,
@@ -253,13 +281,27 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            check_api_token_owner(&u, &[m.clone()], m.department_id, m.user_type_id, &off, NOW),
+            check_api_token_owner(
+                &u,
+                std::slice::from_ref(&m),
+                m.department_id,
+                m.user_type_id,
+                &off,
+                NOW
+            ),
             Err(RuleError::FeatureDisabled)
         );
         u.locked = true;
         let s = TenantSettings::default();
         assert_eq!(
-            check_api_token_owner(&u, &[m.clone()], m.department_id, m.user_type_id, &s, NOW),
+            check_api_token_owner(
+                &u,
+                std::slice::from_ref(&m),
+                m.department_id,
+                m.user_type_id,
+                &s,
+                NOW
+            ),
             Err(RuleError::UserLocked)
         );
     }

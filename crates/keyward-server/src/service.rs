@@ -7,7 +7,7 @@ use crate::state::AppState;
 use keyward_core::model::{SecretStorage, TokenDetails, TokenStatus};
 use keyward_core::rules;
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
-use keyward_store::{Actor, NewToken, StoreError};
+use keyward_store::{Actor, NewSecret, NewToken, StoreError};
 use time::{Duration, OffsetDateTime};
 
 pub struct IssueRequest {
@@ -60,9 +60,11 @@ pub async fn issue_api_token(
         user_id: owner.id,
         department_id: req.department_id,
         user_type_id: req.user_type_id,
-        hash,
-        hint: secret.hint(),
-        sealed: seal_if_recoverable(st, settings.secret_storage, &secret, id),
+        secret: NewSecret {
+            hash,
+            hint: secret.hint(),
+            sealed: seal_if_recoverable(st, settings.secret_storage, &secret, id),
+        },
         expires_at,
         allowed_cidrs: req.allowed_cidrs,
     };
@@ -103,12 +105,16 @@ pub async fn regenerate(
     let settings = st.store.settings(tenant).await?;
     let secret = TokenSecret::generate(current.token.kind);
     let hash = st.verifier.key().hash_token(secret.expose());
-    let sealed = seal_if_recoverable(st, settings.secret_storage, &secret, id);
+    let new = NewSecret {
+        hash,
+        hint: secret.hint(),
+        sealed: seal_if_recoverable(st, settings.secret_storage, &secret, id),
+    };
     let grace_until =
         (grace_seconds > 0).then(|| OffsetDateTime::now_utc() + Duration::seconds(grace_seconds));
     let details = st
         .store
-        .regenerate_token(tenant, id, hash, &secret.hint(), sealed, grace_until, actor)
+        .regenerate_token(tenant, id, &new, grace_until, actor)
         .await?;
     st.verifier.register_secret(&hash);
     st.verifier.invalidate();

@@ -17,7 +17,7 @@ pub use audit::{Actor, AuditEvent, AuditFilter, Change};
 pub use error::{StoreError, StoreResult};
 pub use pool::{Backend, Store};
 pub use query::Page;
-pub use tokens::{NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};
+pub use tokens::{NewSecret, NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};
 pub use users::{NewUser, UserFilter, UserUpdate};
 
 /// Milliseconds since the Unix epoch, as stored.

@@ -12,6 +12,15 @@ use serde_json::json;
 use sqlx::Row;
 use time::OffsetDateTime;
 
+/// What storage keeps of a new secret: its hash, its display hint and, under the
+/// `recoverable` policy, a copy sealed under the server key.
+#[derive(Clone, Debug)]
+pub struct NewSecret {
+    pub hash: TokenHash,
+    pub hint: String,
+    pub sealed: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewToken {
     pub id: TokenId,
@@ -21,10 +30,7 @@ pub struct NewToken {
     pub user_id: UserId,
     pub department_id: DepartmentId,
     pub user_type_id: UserTypeId,
-    pub hash: TokenHash,
-    pub hint: String,
-    /// The secret sealed under the server key (recoverable policy only).
-    pub sealed: Option<String>,
+    pub secret: NewSecret,
     pub expires_at: Option<OffsetDateTime>,
     pub allowed_cidrs: Vec<ipnet::IpNet>,
 }
@@ -98,11 +104,11 @@ impl Store {
         .bind(t.kind.as_str())
         .bind(t.name.clone())
         .bind(t.description.clone())
-        .bind(t.hint.clone())
+        .bind(t.secret.hint.clone())
         .bind(t.user_id.to_string())
         .bind(t.department_id.to_string())
         .bind(t.user_type_id.to_string())
-        .bind(t.sealed.clone())
+        .bind(t.secret.sealed.clone())
         .bind(json!(t.allowed_cidrs).to_string())
         .bind(to_ms(now))
         .bind(actor.user_id.map(|u| u.to_string()))
@@ -112,7 +118,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
         )
-        .bind(t.hash.to_hex())
+        .bind(t.secret.hash.to_hex())
         .bind(t.id.to_string())
         .execute(&mut *tx)
         .await?;
@@ -123,7 +129,7 @@ impl Store {
             "token.created",
             "token",
             &t.id.to_string(),
-            json!({"name": t.name, "kind": t.kind, "hint": t.hint, "user_id": t.user_id,
+            json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
                    "expires_at": t.expires_at.map(to_ms)}),
             now,
         )
@@ -307,9 +313,7 @@ impl Store {
         &self,
         tenant: TenantId,
         id: TokenId,
-        hash: TokenHash,
-        hint: &str,
-        sealed: Option<String>,
+        secret: &NewSecret,
         grace_until: Option<OffsetDateTime>,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
@@ -344,14 +348,14 @@ impl Store {
         sqlx::query(
             "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
         )
-        .bind(hash.to_hex())
+        .bind(secret.hash.to_hex())
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE tokens SET hint = $2, sealed_secret = $3 WHERE id = $1")
             .bind(id.to_string())
-            .bind(hint.to_string())
-            .bind(sealed)
+            .bind(secret.hint.clone())
+            .bind(secret.sealed.clone())
             .execute(&mut *tx)
             .await?;
         record(
@@ -361,7 +365,7 @@ impl Store {
             "token.regenerated",
             "token",
             &id.to_string(),
-            json!({"old_hint": old_hint, "hint": hint, "grace_until": grace_until.map(to_ms)}),
+            json!({"old_hint": old_hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
             now,
         )
         .await?;

@@ -36,6 +36,15 @@ pub async fn update(
     admin: Admin,
     ApiJson(p): ApiJson<SettingsPatch>,
 ) -> ApiResult<axum::Json<TenantSettings>> {
+    if p.api_tokens_enabled == Some(false) {
+        // Administrators reach this API with API tokens, so switching them off here would
+        // lock the caller out of the very API that could switch them on again.
+        return Err(ApiError::Conflict {
+            code: "self_lockout",
+            detail: "switching API tokens off would refuse the API token you are calling with;                      change this setting in the console instead"
+                .into(),
+        });
+    }
     let mut s = st.store.settings(admin.tenant_id).await?;
     if let Some(v) = p.api_tokens_enabled {
         s.api_tokens_enabled = v;

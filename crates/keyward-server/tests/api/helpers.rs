@@ -1,0 +1,262 @@
+//! The test kit: a real keyward server on a free port, on SQLite or on PostgreSQL (in a
+//! schema of its own), with a bootstrapped tenant and one-line arrange helpers.
+
+use keyward_core::text::{Name, Username};
+use keyward_server::{App, ServerConfig};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+
+pub const PG_ENV: &str = "KEYWARD_TEST_DATABASE_URL";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `body` against a fresh server on `backend`, or prints why it is skipped.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident => $body:ident;)*) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
+                super::$body(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if std::env::var($crate::helpers::PG_ENV).is_err() {
+                    eprintln!("skipped: {} is not set, so the PostgreSQL run of this test cannot happen", $crate::helpers::PG_ENV);
+                    return;
+                }
+                let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await;
+                super::$body(app).await;
+            }
+        }
+    )*};
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub admin_token: String,
+    pub tenant_id: String,
+    pub admin_id: String,
+    pub config: ServerConfig,
+    /// The running server's state, for arranging what the API itself refuses to do.
+    pub state: keyward_server::AppState,
+    _dir: tempfile::TempDir,
+}
+
+/// A user with one membership, ready to own tokens.
+pub struct Member {
+    pub user_id: String,
+    pub department_id: String,
+    pub user_type_id: String,
+}
+
+pub async fn pg_url_with_fresh_schema() -> String {
+    let base = std::env::var(PG_ENV).expect("checked by caller");
+    let schema = format!("kwt_{}", uuid::Uuid::new_v4().simple());
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to the test PostgreSQL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options[search_path]={schema}")
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = ServerConfig::new(dir.path());
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        if let Backend::Postgres = backend {
+            config.database_url = Some(pg_url_with_fresh_schema().await);
+        }
+        Self::spawn_with(config, dir).await
+    }
+
+    pub async fn spawn_with(mut config: ServerConfig, dir: tempfile::TempDir) -> Self {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        config.public_url = format!("http://{addr}");
+        let app = App::build(config.clone()).await.expect("build app");
+        let b = keyward_server::bootstrap::bootstrap(
+            &app.state,
+            &Name::parse("acme").unwrap(),
+            &Username::parse("root").unwrap(),
+            None,
+        )
+        .await
+        .expect("bootstrap");
+        let (tenant_id, admin_id, admin_token) = (
+            b.tenant_id.to_string(),
+            b.user_id.to_string(),
+            b.token.expose().to_string(),
+        );
+        let state = app.state.clone();
+        tokio::spawn(app.serve(listener, std::future::pending()));
+        Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            admin_token,
+            tenant_id,
+            admin_id,
+            config,
+            state,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends `method path` with the administrator's token and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.call_as(&self.admin_token.clone(), method, path, body)
+            .await
+    }
+
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Asserts the status and returns the body.
+    pub async fn ok(&self, expected: u16, (status, body): (u16, Value)) -> Value {
+        assert_eq!(status, expected, "unexpected status; body: {body}");
+        body
+    }
+
+    /// A user (technical unless said otherwise) with one membership granting `permissions`.
+    pub async fn member(&self, username: &str, permissions: &[&str]) -> Member {
+        let d = self
+            .ok(
+                201,
+                self.post(
+                    "/api/v1/departments",
+                    json!({"name": format!("Dept of {username}")}),
+                )
+                .await,
+            )
+            .await;
+        let t = self
+            .ok(
+                201,
+                self.post(
+                    "/api/v1/user-types",
+                    json!({"name": format!("Type of {username}"), "permissions": permissions}),
+                )
+                .await,
+            )
+            .await;
+        let u = self
+            .ok(
+                201,
+                self.post(
+                    "/api/v1/users",
+                    json!({"username": username, "email": format!("{username}@example.com"),
+                           "display_name": username, "is_technical": true}),
+                )
+                .await,
+            )
+            .await;
+        let m = Member {
+            user_id: u["id"].as_str().unwrap().into(),
+            department_id: d["id"].as_str().unwrap().into(),
+            user_type_id: t["id"].as_str().unwrap().into(),
+        };
+        self.ok(
+            201,
+            self.post(
+                &format!("/api/v1/users/{}/memberships", m.user_id),
+                json!({"department_id": m.department_id, "user_type_id": m.user_type_id}),
+            )
+            .await,
+        )
+        .await;
+        m
+    }
+
+    pub fn token_body(&self, m: &Member, name: &str) -> Value {
+        json!({"name": name, "user_id": m.user_id, "department_id": m.department_id, "user_type_id": m.user_type_id})
+    }
+
+    /// Creates a token for `m`; returns (id, secret).
+    pub async fn token(&self, m: &Member, name: &str) -> (String, String) {
+        let t = self
+            .ok(
+                201,
+                self.post("/api/v1/tokens", self.token_body(m, name)).await,
+            )
+            .await;
+        (
+            t["id"].as_str().unwrap().into(),
+            t["token"].as_str().unwrap().into(),
+        )
+    }
+
+    /// The verification code for `token` with optional permission.
+    pub async fn verify(&self, token: &str, permission: Option<&str>) -> String {
+        let mut body = json!({"token": token});
+        if let Some(p) = permission {
+            body["permission"] = json!(p);
+        }
+        let res = self
+            .http
+            .post(self.url("/api/v1/verify"))
+            .json(&body)
+            .send()
+            .await
+            .expect("verify");
+        assert_eq!(res.status(), 200);
+        let v: Value = res.json().await.unwrap();
+        v["code"].as_str().unwrap().to_string()
+    }
+}

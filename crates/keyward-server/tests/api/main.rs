@@ -1,0 +1,9 @@
+//! Integration tests: the real server on a free port, on SQLite and (when
+//! KEYWARD_TEST_DATABASE_URL is set) PostgreSQL.
+
+mod helpers;
+
+mod errors;
+mod rules;
+mod tokens;
+mod verification;

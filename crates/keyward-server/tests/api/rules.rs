@@ -1,0 +1,237 @@
+//! The rules of SPEC §3, each through the real API.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+use keyward_core::model::TenantSettings;
+use keyward_store::Actor;
+use serde_json::json;
+
+on_both_backends! {
+    only_administrators_manage_tokens => only_administrators_manage_tokens;
+    token_must_use_one_of_its_users_memberships => token_must_use_one_of_its_users_memberships;
+    technical_user_rule_checks_flag_and_employment_period => technical_user_rule;
+    locked_user_tokens_stop_at_once_and_resume_on_unlock => locked_user;
+    tokens_stop_outside_the_employment_period => employment_period;
+    feature_flag_off_refuses_creation_and_use => feature_flag;
+}
+
+async fn only_administrators_manage_tokens(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "integration").await;
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    use reqwest::Method;
+    let attempts = [
+        (
+            Method::POST,
+            "/api/v1/tokens".to_string(),
+            Some(app.token_body(&m, "sneaky")),
+        ),
+        (Method::POST, format!("/api/v1/tokens/{id}/revoke"), None),
+        (
+            Method::POST,
+            format!("/api/v1/tokens/{id}/regenerate"),
+            None,
+        ),
+        (Method::POST, format!("/api/v1/tokens/{id}/reveal"), None),
+        (Method::DELETE, format!("/api/v1/tokens/{id}"), None),
+        (Method::GET, "/api/v1/tokens".to_string(), None),
+    ];
+    for (method, path, body) in attempts {
+        let (status, body) = app.call_as(&secret, method.clone(), &path, body).await;
+        assert_eq!(status, 403, "{method} {path}: {body}");
+        assert_eq!(body["code"], "not_admin");
+    }
+    // The non-administrator's token is untouched by the refused attempts.
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+}
+
+async fn token_must_use_one_of_its_users_memberships(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let other = app.member("other", &["users:write"]).await;
+    // Department of the user, but another user's user type (more permissions).
+    let mut body = app.token_body(&m, "too much");
+    body["user_type_id"] = json!(other.user_type_id);
+    let (status, problem) = app.post("/api/v1/tokens", body).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "not_a_member");
+    let mut body = app.token_body(&m, "wrong dept");
+    body["department_id"] = json!(other.department_id);
+    assert_eq!(app.post("/api/v1/tokens", body).await.0, 422);
+    // Nothing was half-written: the user owns no token.
+    let list = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
+                .await,
+        )
+        .await;
+    assert_eq!(list["total"], 0);
+}
+
+async fn technical_user_rule(app: TestApp) {
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"require_technical_user": true}))
+            .await,
+    )
+    .await;
+    let m = app.member("person", &["orders:read"]).await;
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"is_technical": false}),
+        )
+        .await,
+    )
+    .await;
+    let (status, p) = app.post("/api/v1/tokens", app.token_body(&m, "t")).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("not_technical_user")),
+        "{p}"
+    );
+
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"is_technical": true, "active_until": "2020-01-01T00:00:00Z"}),
+        )
+        .await,
+    )
+    .await;
+    let (status, p) = app.post("/api/v1/tokens", app.token_body(&m, "t")).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("user_inactive")),
+        "{p}"
+    );
+
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"active_from": "2099-01-01T00:00:00Z", "active_until": null}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        app.post("/api/v1/tokens", app.token_body(&m, "t")).await.0,
+        422,
+        "not yet employed"
+    );
+
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"active_from": "2020-01-01T00:00:00Z"}),
+        )
+        .await,
+    )
+    .await;
+    app.ok(
+        201,
+        app.post("/api/v1/tokens", app.token_body(&m, "t")).await,
+    )
+    .await;
+}
+
+async fn locked_user(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (_, secret) = app.token(&m, "t").await;
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"locked": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        app.verify(&secret, None).await,
+        "USER_LOCKED",
+        "the very next check sees the lock"
+    );
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"locked": false}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+}
+
+async fn employment_period(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (_, secret) = app.token(&m, "t").await;
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"active_until": "2021-01-01T00:00:00Z"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.verify(&secret, None).await, "USER_INACTIVE");
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"active_until": null}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+}
+
+async fn feature_flag(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (_, secret) = app.token(&m, "t").await;
+    // Over the API, an administrator calling with an API token may not switch API
+    // tokens off: it would lock them out of the API itself.
+    let (status, p) = app
+        .patch("/api/v1/settings", json!({"api_tokens_enabled": false}))
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("self_lockout")),
+        "{p}"
+    );
+
+    let tenant = app.tenant_id.parse().unwrap();
+    let off = TenantSettings {
+        api_tokens_enabled: false,
+        ..TenantSettings::default()
+    };
+    app.state
+        .store
+        .update_settings(tenant, &off, &Actor::system("test"))
+        .await
+        .unwrap();
+    app.state.verifier.invalidate();
+    assert_eq!(app.verify(&secret, None).await, "FEATURE_DISABLED");
+    let (status, p) = app.post("/api/v1/tokens", app.token_body(&m, "t2")).await;
+    assert_eq!(
+        status, 401,
+        "the administrator's own API token is refused too: {p}"
+    );
+    assert_eq!(p["code"], "FEATURE_DISABLED");
+
+    app.state
+        .store
+        .update_settings(tenant, &TenantSettings::default(), &Actor::system("test"))
+        .await
+        .unwrap();
+    app.state.verifier.invalidate();
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+}

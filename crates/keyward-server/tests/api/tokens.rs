@@ -1,0 +1,538 @@
+//! The API token lifecycle: create, list, inspect, update, revoke, regenerate, reveal, delete.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+on_both_backends! {
+    created_token_is_shown_once_and_never_again => shown_once;
+    listing_filters_by_status_user_and_name_and_pages => listing_filters;
+    revoked_token_stays_listed_with_removal_date_and_remover => revoked_stays_listed;
+    deleted_token_disappears_but_its_audit_event_remains => deleted_disappears;
+    bulk_delete_reports_deleted_and_unknown_ids => bulk_delete;
+    regenerated_token_refuses_old_secret_unless_grace => regenerate;
+    reveal_works_only_under_recoverable_policy_and_is_audited => reveal;
+    disabled_token_is_refused_until_enabled => disable_enable;
+    last_used_is_recorded_without_a_write_per_check => last_used;
+    expiry_defaults_to_tenant_policy_and_refuses_beyond_max => expiry_policy;
+    other_tenants_tokens_are_invisible => tenant_isolation;
+}
+
+async fn shown_once(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let t = app
+        .ok(
+            201,
+            app.post("/api/v1/tokens", app.token_body(&m, "ERP")).await,
+        )
+        .await;
+    let secret = t["token"].as_str().unwrap();
+    assert!(secret.starts_with("kwa_") && secret.len() == 74, "{secret}");
+    assert_eq!(t["tenant_id"], app.tenant_id.as_str());
+    assert_eq!(
+        t["hint"],
+        format!("kwa_{}…{}", &secret[4..8], &secret[70..])
+    );
+    assert!(t["usage"]["curl"].as_str().unwrap().contains(secret));
+    assert!(t["usage"]["header"].as_str().unwrap().ends_with(secret));
+    assert_eq!(t["status"], "active");
+    let id = t["id"].as_str().unwrap();
+    let (_, detail) = app.get(&format!("/api/v1/tokens/{id}")).await;
+    let (_, list) = app.get("/api/v1/tokens").await;
+    for body in [detail.to_string(), list.to_string()] {
+        assert!(
+            !body.contains(secret),
+            "the secret must not be readable again"
+        );
+        assert!(body.contains("kwa_"), "the hint is shown instead");
+    }
+}
+
+async fn listing_filters(app: TestApp) {
+    let a = app.member("alpha", &["orders:read"]).await;
+    let b = app.member("beta", &["orders:read"]).await;
+    let (a1, _) = app.token(&a, "alpha nightly").await;
+    app.token(&a, "alpha hourly").await;
+    app.token(&b, "beta feed").await;
+    app.ok(
+        200,
+        app.post(&format!("/api/v1/tokens/{a1}/revoke"), json!({}))
+            .await,
+    )
+    .await;
+
+    let total = |v: serde_json::Value| v["total"].as_i64().unwrap();
+    // The bootstrap administrator's token counts too.
+    assert_eq!(total(app.ok(200, app.get("/api/v1/tokens").await).await), 4);
+    assert_eq!(
+        total(
+            app.ok(200, app.get("/api/v1/tokens?status=all").await)
+                .await
+        ),
+        4
+    );
+    assert_eq!(
+        total(
+            app.ok(200, app.get("/api/v1/tokens?status=active").await)
+                .await
+        ),
+        3
+    );
+    assert_eq!(
+        total(
+            app.ok(200, app.get("/api/v1/tokens?status=revoked").await)
+                .await
+        ),
+        1
+    );
+    assert_eq!(
+        total(
+            app.ok(200, app.get("/api/v1/tokens?status=expired").await)
+                .await
+        ),
+        0
+    );
+    assert_eq!(
+        total(
+            app.ok(
+                200,
+                app.get(&format!("/api/v1/tokens?user_id={}", a.user_id))
+                    .await
+            )
+            .await
+        ),
+        2
+    );
+    assert_eq!(
+        total(app.ok(200, app.get("/api/v1/tokens?q=HOURLY").await).await),
+        1,
+        "name search ignores case"
+    );
+    assert_eq!(
+        total(app.ok(200, app.get("/api/v1/tokens?q=beta").await).await),
+        1,
+        "search by username"
+    );
+    assert_eq!(
+        total(app.ok(200, app.get("/api/v1/tokens?q=%25").await).await),
+        0,
+        "% is literal"
+    );
+    let page = app
+        .ok(200, app.get("/api/v1/tokens?per_page=2&page=2").await)
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (
+            page["page"].as_i64(),
+            page["per_page"].as_i64(),
+            total(page)
+        ),
+        (Some(2), Some(2), 4)
+    );
+    let (status, p) = app.get("/api/v1/tokens?status=gone").await;
+    assert_eq!(status, 400, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("active"));
+}
+
+async fn revoked_stays_listed(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    let t = app
+        .ok(
+            200,
+            app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+                .await,
+        )
+        .await;
+    assert_eq!(t["status"], "revoked");
+    assert!(t["revoked_at"].is_string());
+    assert_eq!(t["revoked_by"], app.admin_id.as_str());
+    assert_eq!(t["revoked_by_name"], "root");
+    assert_eq!(app.verify(&secret, None).await, "REVOKED");
+    let list = app
+        .ok(200, app.get("/api/v1/tokens?status=revoked").await)
+        .await;
+    assert_eq!(list["items"][0]["id"], id.as_str());
+    // Revoking again is harmless and keeps the original removal date.
+    let again = app
+        .ok(
+            200,
+            app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+                .await,
+        )
+        .await;
+    assert_eq!(again["revoked_at"], t["revoked_at"]);
+    let (status, p) = app
+        .post(&format!("/api/v1/tokens/{id}/regenerate"), json!({}))
+        .await;
+    assert_eq!((status, p["code"].as_str()), (409, Some("token_revoked")));
+}
+
+async fn deleted_disappears(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 204);
+    assert_eq!(app.get(&format!("/api/v1/tokens/{id}")).await.0, 404);
+    assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 404);
+    let list = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
+                .await,
+        )
+        .await;
+    assert_eq!(list["total"], 0);
+    assert_eq!(app.verify(&secret, None).await, "NOT_FOUND");
+    let audit = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/audit-events?object_id={id}"))
+                .await,
+        )
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["token.deleted", "token.created"]);
+    assert_eq!(audit["items"][0]["actor"], "root");
+}
+
+async fn bulk_delete(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (a, sa) = app.token(&m, "a").await;
+    let (b, sb) = app.token(&m, "b").await;
+    let (_, sc) = app.token(&m, "c").await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let r = app
+        .ok(
+            200,
+            app.post(
+                "/api/v1/tokens/bulk-delete",
+                json!({"ids": [a, b, unknown]}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(r["deleted"].as_array().unwrap().len(), 2);
+    assert_eq!(r["not_found"], json!([unknown]));
+    assert_eq!(app.verify(&sa, None).await, "NOT_FOUND");
+    assert_eq!(app.verify(&sb, None).await, "NOT_FOUND");
+    assert_eq!(app.verify(&sc, None).await, "VALID");
+    let (status, p) = app
+        .post("/api/v1/tokens/bulk-delete", json!({"ids": []}))
+        .await;
+    assert_eq!(status, 422, "{p}");
+}
+
+async fn regenerate(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, old) = app.token(&m, "t").await;
+    let r = app
+        .ok(
+            200,
+            app.post(&format!("/api/v1/tokens/{id}/regenerate"), json!({}))
+                .await,
+        )
+        .await;
+    let new = r["token"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(r["id"], id.as_str(), "same token record");
+    assert_eq!(app.verify(&old, None).await, "NOT_FOUND");
+    assert_eq!(app.verify(&new, None).await, "VALID");
+
+    // With a grace period both work for a while.
+    let r = app
+        .ok(
+            200,
+            app.post(
+                &format!("/api/v1/tokens/{id}/regenerate"),
+                json!({"grace_period_seconds": 3600}),
+            )
+            .await,
+        )
+        .await;
+    let newer = r["token"].as_str().unwrap().to_string();
+    assert_eq!(app.verify(&new, None).await, "VALID");
+    assert_eq!(app.verify(&newer, None).await, "VALID");
+    // The regeneration after that drops the secret that was in grace.
+    let r = app
+        .ok(
+            200,
+            app.call(
+                reqwest::Method::POST,
+                &format!("/api/v1/tokens/{id}/regenerate"),
+                None,
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(app.verify(&new, None).await, "NOT_FOUND");
+    assert_eq!(app.verify(&newer, None).await, "NOT_FOUND");
+    assert_eq!(
+        app.verify(r["token"].as_str().unwrap(), None).await,
+        "VALID"
+    );
+    let (status, p) = app
+        .post(
+            &format!("/api/v1/tokens/{id}/regenerate"),
+            json!({"grace_period_seconds": 700000}),
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("grace_period_too_long"))
+    );
+}
+
+async fn reveal(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, _) = app.token(&m, "shown once").await;
+    let (status, p) = app
+        .post(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("not_recoverable")),
+        "{p}"
+    );
+
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
+            .await,
+    )
+    .await;
+    let (id2, secret2) = app.token(&m, "recoverable").await;
+    let r = app
+        .ok(
+            200,
+            app.post(&format!("/api/v1/tokens/{id2}/reveal"), json!({}))
+                .await,
+        )
+        .await;
+    assert_eq!(r["token"], secret2.as_str());
+    let detail = app
+        .ok(200, app.get(&format!("/api/v1/tokens/{id2}")).await)
+        .await;
+    assert_eq!(detail["recoverable"], true);
+    let audit = app
+        .ok(
+            200,
+            app.get(&format!(
+                "/api/v1/audit-events?action=token.revealed&object_id={id2}"
+            ))
+            .await,
+        )
+        .await;
+    assert_eq!(audit["total"], 1);
+    // A token made under show_once stays unrevealable after the policy changes.
+    assert_eq!(
+        app.post(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
+            .await
+            .0,
+        409
+    );
+    // Regeneration under recoverable stores the new secret.
+    let r = app
+        .ok(
+            200,
+            app.post(&format!("/api/v1/tokens/{id}/regenerate"), json!({}))
+                .await,
+        )
+        .await;
+    let again = app
+        .ok(
+            200,
+            app.post(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
+                .await,
+        )
+        .await;
+    assert_eq!(again["token"], r["token"]);
+}
+
+async fn disable_enable(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    let t = app
+        .ok(
+            200,
+            app.patch(&format!("/api/v1/tokens/{id}"), json!({"enabled": false}))
+                .await,
+        )
+        .await;
+    assert_eq!(t["status"], "disabled");
+    assert_eq!(app.verify(&secret, None).await, "DISABLED");
+    let t = app
+        .ok(
+            200,
+            app.patch(
+                &format!("/api/v1/tokens/{id}"),
+                json!({"enabled": true, "name": "renamed"}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(
+        (t["status"].as_str(), t["name"].as_str()),
+        (Some("active"), Some("renamed"))
+    );
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+}
+
+async fn last_used(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    let t = app
+        .ok(200, app.get(&format!("/api/v1/tokens/{id}")).await)
+        .await;
+    assert!(t["last_used_at"].is_null());
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let t = app
+            .ok(200, app.get(&format!("/api/v1/tokens/{id}")).await)
+            .await;
+        if t["last_used_at"].is_string() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "last_used_at was not recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn expiry_policy(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let t = app
+        .ok(
+            201,
+            app.post("/api/v1/tokens", app.token_body(&m, "default"))
+                .await,
+        )
+        .await;
+    let exp = time::OffsetDateTime::parse(
+        t["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let days = (exp - time::OffsetDateTime::now_utc()).whole_days();
+    assert!(
+        (89..=90).contains(&days),
+        "default lifetime is 90 days, got {days}"
+    );
+
+    let mut body = app.token_body(&m, "too long");
+    body["expires_at"] = json!("2099-01-01T00:00:00Z");
+    let (status, p) = app.post("/api/v1/tokens", body).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("expiry_beyond_policy")),
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("365 days"));
+
+    app.ok(
+        200,
+        app.patch(
+            "/api/v1/settings",
+            json!({"max_token_lifetime_days": 0, "default_token_lifetime_days": 0}),
+        )
+        .await,
+    )
+    .await;
+    let t = app
+        .ok(
+            201,
+            app.post("/api/v1/tokens", app.token_body(&m, "forever"))
+                .await,
+        )
+        .await;
+    assert!(
+        t["expires_at"].is_null(),
+        "cap 0 allows tokens that never expire"
+    );
+}
+
+async fn tenant_isolation(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, _) = app.token(&m, "acme secret integration").await;
+    let other = keyward_server::bootstrap::bootstrap(
+        &app.state,
+        &keyward_core::text::Name::parse("globex").unwrap(),
+        &keyward_core::text::Username::parse("hank").unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let theirs = other.token.expose().to_string();
+    use reqwest::Method;
+    assert_eq!(
+        app.call_as(&theirs, Method::GET, &format!("/api/v1/tokens/{id}"), None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.call_as(
+            &theirs,
+            Method::POST,
+            &format!("/api/v1/tokens/{id}/revoke"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        app.call_as(
+            &theirs,
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        app.call_as(
+            &theirs,
+            Method::GET,
+            &format!("/api/v1/users/{}", m.user_id),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let (_, list) = app
+        .call_as(&theirs, Method::GET, "/api/v1/tokens", None)
+        .await;
+    assert_eq!(list["total"], 1, "only their own bootstrap token: {list}");
+    let (_, audit) = app
+        .call_as(
+            &theirs,
+            Method::GET,
+            "/api/v1/audit-events?per_page=500",
+            None,
+        )
+        .await;
+    assert!(!audit.to_string().contains("acme secret integration"));
+    // A membership cannot point at another tenant's department.
+    let body = json!({"department_id": m.department_id, "user_type_id": m.user_type_id});
+    assert_eq!(
+        app.call_as(
+            &theirs,
+            Method::POST,
+            &format!("/api/v1/users/{}/memberships", other.user_id),
+            Some(body)
+        )
+        .await
+        .0,
+        404
+    );
+}

@@ -1,0 +1,311 @@
+//! The verification codes of SPEC §4 through all three routes, which must agree.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+on_both_backends! {
+    malformed_unknown_and_deleted_tokens_are_not_found => not_found;
+    expired_token_is_refused_once_its_time_passes => expired;
+    permission_department_and_membership_decide_forbidden => forbidden;
+    ip_allowlist_refuses_other_addresses => ip_allowlist;
+    introspection_follows_rfc_7662 => introspection;
+    forward_auth_answers_proxies_with_headers_and_challenges => forward_auth;
+    all_routes_agree_on_a_revoked_token => routes_agree;
+    permission_change_is_seen_by_the_next_check => permission_change;
+    change_by_another_process_is_seen_within_a_second => other_process;
+}
+
+async fn verify_body(app: &TestApp, body: Value) -> Value {
+    let res = app
+        .http
+        .post(app.url("/api/v1/verify"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn not_found(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    let v = verify_body(&app, json!({"token": secret, "permission": "orders:read"})).await;
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["code"], "VALID");
+    assert_eq!(v["user"]["username"], "svc");
+    assert_eq!(v["department"]["id"], m.department_id.as_str());
+    assert_eq!(v["user_type"]["id"], m.user_type_id.as_str());
+    assert_eq!(v["permissions"], json!(["orders:read"]));
+    assert_eq!(v["tenant_id"], app.tenant_id.as_str());
+    assert_eq!(v["kind"], "api");
+    assert!(v["expires_at"].is_string());
+
+    let mut typo = secret.clone().into_bytes();
+    typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
+    let typo = String::from_utf8(typo).unwrap();
+    // A well-formed token that was never issued: right shape, right checksum.
+    let unknown = keyward_core::TokenSecret::generate(keyward_core::TokenKind::Api);
+    for bad in ["", "kwa_short", "Bearer x", typo.as_str(), unknown.expose()] {
+        let v = verify_body(&app, json!({"token": bad})).await;
+        assert_eq!(
+            (v["valid"].as_bool(), v["code"].as_str()),
+            (Some(false), Some("NOT_FOUND")),
+            "{bad:?}"
+        );
+        assert!(v["user"].is_null());
+    }
+    app.delete(&format!("/api/v1/tokens/{id}")).await;
+    assert_eq!(app.verify(&secret, None).await, "NOT_FOUND");
+}
+
+async fn expired(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let mut body = app.token_body(&m, "short-lived");
+    body["expires_at"] = json!(soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap());
+    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let secret = t["token"].as_str().unwrap();
+    assert_eq!(app.verify(secret, None).await, "VALID");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.verify(secret, None).await != "EXPIRED" {
+        assert!(Instant::now() < deadline, "token did not expire");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let list = app
+        .ok(200, app.get("/api/v1/tokens?status=expired").await)
+        .await;
+    assert_eq!(list["items"][0]["id"], t["id"]);
+}
+
+async fn forbidden(app: TestApp) {
+    let m = app.member("svc", &["orders:read", "invoices:*"]).await;
+    let (_, secret) = app.token(&m, "t").await;
+    assert_eq!(app.verify(&secret, Some("orders:read")).await, "VALID");
+    assert_eq!(
+        app.verify(&secret, Some("invoices:approve")).await,
+        "VALID",
+        "wildcard grant"
+    );
+    assert_eq!(app.verify(&secret, Some("users:write")).await, "FORBIDDEN");
+    let v = verify_body(
+        &app,
+        json!({"token": secret, "department_id": m.department_id}),
+    )
+    .await;
+    assert_eq!(v["code"], "VALID");
+    let v = verify_body(
+        &app,
+        json!({"token": secret, "department_id": uuid::Uuid::now_v7()}),
+    )
+    .await;
+    assert_eq!(v["code"], "FORBIDDEN", "another department");
+    // Removing the membership takes the token's rights away at once.
+    let ms = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/users/{}/memberships", m.user_id))
+                .await,
+        )
+        .await;
+    let mid = ms[0]["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete(&format!("/api/v1/users/{}/memberships/{mid}", m.user_id))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(app.verify(&secret, None).await, "FORBIDDEN");
+}
+
+async fn ip_allowlist(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let mut body = app.token_body(&m, "office only");
+    body["allowed_cidrs"] = json!(["10.0.0.0/8"]);
+    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let secret = t["token"].as_str().unwrap();
+    assert_eq!(
+        app.verify(secret, None).await,
+        "IP_NOT_ALLOWED",
+        "the test client is 127.0.0.1"
+    );
+    let v = verify_body(&app, json!({"token": secret, "ip": "10.2.3.4"})).await;
+    assert_eq!(
+        v["code"], "VALID",
+        "a service may say where the token was presented from"
+    );
+    let id = t["id"].as_str().unwrap();
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/tokens/{id}"),
+            json!({"allowed_cidrs": ["127.0.0.0/8"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.verify(secret, None).await, "VALID");
+}
+
+async fn introspect(app: &TestApp, token: &str) -> Value {
+    let res = app
+        .http
+        .post(app.url("/oauth2/introspect"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn introspection(app: TestApp) {
+    let m = app.member("svc", &["orders:read", "orders:write"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    let v = introspect(&app, &secret).await;
+    assert_eq!(v["active"], true);
+    assert_eq!(v["sub"], m.user_id.as_str());
+    assert_eq!(v["username"], "svc");
+    assert_eq!(v["scope"], "orders:read orders:write");
+    assert_eq!(v["token_type"], "Bearer");
+    assert_eq!(v["tenant_id"], app.tenant_id.as_str());
+    assert!(v["exp"].as_i64().unwrap() > v["iat"].as_i64().unwrap());
+    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+        .await;
+    assert_eq!(
+        introspect(&app, &secret).await,
+        json!({"active": false}),
+        "inactive tokens reveal nothing"
+    );
+    assert_eq!(introspect(&app, "nonsense").await, json!({"active": false}));
+    let res = app
+        .http
+        .post(app.url("/oauth2/introspect"))
+        .json(&json!({"token": secret}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "introspection takes a form");
+}
+
+async fn forward(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Response {
+    let mut req = app
+        .http
+        .get(app.url(&format!("/auth/forward{query}")))
+        .header("X-Forwarded-Uri", "/orders/1");
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+async fn forward_auth(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    let res = forward(&app, Some(&secret), "?permission=orders:read").await;
+    assert_eq!(res.status(), 200);
+    let h = res.headers();
+    assert_eq!(h["x-keyward-user"], "svc");
+    assert_eq!(h["x-keyward-tenant"], app.tenant_id.as_str());
+    assert_eq!(h["x-keyward-department"], m.department_id.as_str());
+    assert_eq!(h["x-keyward-user-type"], m.user_type_id.as_str());
+    assert_eq!(h["x-keyward-permissions"], "orders:read");
+
+    let res = forward(&app, Some(&secret), "?permission=orders:write").await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(res.headers()["x-keyward-code"], "FORBIDDEN");
+    assert!(res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("insufficient_scope"));
+
+    let res = forward(&app, None, "").await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+
+    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+        .await;
+    let res = forward(&app, Some(&secret), "").await;
+    assert_eq!(res.status(), 401);
+    let challenge = res.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        challenge.contains("error=\"invalid_token\"") && challenge.contains("REVOKED"),
+        "{challenge}"
+    );
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+}
+
+async fn routes_agree(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+        .await;
+    assert_eq!(app.verify(&secret, None).await, "REVOKED");
+    assert_eq!(introspect(&app, &secret).await["active"], false);
+    let res = forward(&app, Some(&secret), "").await;
+    assert_eq!(res.headers()["x-keyward-code"], "REVOKED");
+    // And the admin API refuses a revoked administrator token the same way.
+    let (status, p) = app
+        .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
+        .await;
+    assert_eq!((status, p["code"].as_str()), (401, Some("REVOKED")));
+}
+
+async fn permission_change(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (_, secret) = app.token(&m, "t").await;
+    assert_eq!(app.verify(&secret, Some("orders:read")).await, "VALID");
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/user-types/{}", m.user_type_id),
+            json!({"permissions": ["invoices:read"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.verify(&secret, Some("orders:read")).await, "FORBIDDEN");
+    assert_eq!(app.verify(&secret, Some("invoices:read")).await, "VALID");
+}
+
+/// A change written by another process (another node, or `keyward` commands beside a
+/// running server) reaches this server through the change log.
+async fn other_process(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    let other = if let Some(url) = &app.config.database_url {
+        keyward_store::Store::open(url).await.unwrap()
+    } else {
+        keyward_store::Store::open_sqlite_dir(&app.config.data_dir)
+            .await
+            .unwrap()
+    };
+    let tenant = app.tenant_id.parse().unwrap();
+    let started = Instant::now();
+    other
+        .revoke_token(
+            tenant,
+            id.parse().unwrap(),
+            &keyward_store::Actor::system("other node"),
+        )
+        .await
+        .unwrap();
+    while app.verify(&secret, None).await != "REVOKED" {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "revocation elsewhere was not seen within one second"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
