@@ -1,0 +1,577 @@
+//! The store conformance suite: the same tests against SQLite and PostgreSQL (the latter
+//! when KEYWARD_TEST_DATABASE_URL is set, each test in a schema of its own).
+
+use keyward_core::model::{TenantSettings, TokenStatus};
+use keyward_core::{
+    DepartmentId, Permission, ServerKey, TenantId, TokenHash, TokenId, TokenKind, TokenSecret,
+};
+use keyward_store::*;
+use time::{Duration, OffsetDateTime};
+
+const PG_ENV: &str = "KEYWARD_TEST_DATABASE_URL";
+
+struct Db {
+    store: Store,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("k.db").display());
+    Db {
+        store: Store::open(&url).await.unwrap(),
+        url,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Option<Db> {
+    let Ok(base) = std::env::var(PG_ENV) else {
+        eprintln!("skipped: {PG_ENV} is not set, so the PostgreSQL run of this test cannot happen");
+        return None;
+    };
+    let schema = format!("kws_{}", uuid::Uuid::new_v4().simple());
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let url = format!(
+        "{base}{}options[search_path]={schema}",
+        if base.contains('?') { '&' } else { '?' }
+    );
+    Some(Db {
+        store: Store::open(&url).await.unwrap(),
+        url,
+        _dir: None,
+    })
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(super::sqlite().await).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = super::postgres().await {
+                    super::$name(db).await;
+                }
+            }
+        }
+    )*};
+}
+
+conformance!(
+    migrations_are_idempotent,
+    unique_names_conflict_per_tenant_only,
+    user_update_changes_only_what_is_given,
+    memberships_reference_only_the_same_tenant,
+    token_subject_carries_everything_the_decision_needs,
+    regeneration_keeps_old_secret_only_for_grace,
+    revoke_is_idempotent_and_drops_the_sealed_copy,
+    delete_skips_unknown_and_other_tenants_ids,
+    status_filters_match_token_status,
+    every_change_is_audited_and_logged_in_the_same_transaction,
+    referenced_rows_cannot_be_deleted,
+    last_used_never_moves_back,
+);
+
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
+struct Fixture {
+    tenant: TenantId,
+    user: keyward_core::UserId,
+    dept: DepartmentId,
+    ut: keyward_core::UserTypeId,
+}
+
+async fn fixture(s: &Store, tenant_name: &str) -> Fixture {
+    let t = s
+        .create_tenant(tenant_name, &TenantSettings::default(), &actor())
+        .await
+        .unwrap();
+    let u = s
+        .create_user(t.id, &new_user("svc"), &actor())
+        .await
+        .unwrap();
+    let d = s.create_department(t.id, "Sales", &actor()).await.unwrap();
+    let ut = s
+        .create_user_type(
+            t.id,
+            "Reader",
+            &[Permission::parse("orders:read").unwrap()],
+            &actor(),
+        )
+        .await
+        .unwrap();
+    s.add_membership(t.id, u.id, d.id, ut.id, &actor())
+        .await
+        .unwrap();
+    Fixture {
+        tenant: t.id,
+        user: u.id,
+        dept: d.id,
+        ut: ut.id,
+    }
+}
+
+fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        email: format!("{name}@example.com"),
+        display_name: name.into(),
+        is_admin: false,
+        is_technical: true,
+        active_from: None,
+        active_until: None,
+        password_hash: None,
+    }
+}
+
+fn key() -> ServerKey {
+    ServerKey::from_bytes(&[3; 32])
+}
+
+fn secret_for(t: &TokenSecret) -> NewSecret {
+    NewSecret {
+        hash: key().hash_token(t.expose()),
+        hint: t.hint(),
+        sealed: None,
+    }
+}
+
+async fn token(
+    s: &Store,
+    f: &Fixture,
+    name: &str,
+    expires_at: Option<OffsetDateTime>,
+) -> (TokenId, TokenSecret) {
+    let secret = TokenSecret::generate(TokenKind::Api);
+    let id = TokenId::new();
+    let new = NewToken {
+        id,
+        kind: TokenKind::Api,
+        name: name.into(),
+        description: String::new(),
+        user_id: f.user,
+        department_id: f.dept,
+        user_type_id: f.ut,
+        secret: secret_for(&secret),
+        expires_at,
+        allowed_cidrs: vec![],
+    };
+    s.insert_token(f.tenant, &new, &actor()).await.unwrap();
+    (id, secret)
+}
+
+fn hash(t: &TokenSecret) -> TokenHash {
+    key().hash_token(t.expose())
+}
+
+async fn migrations_are_idempotent(db: Db) {
+    let f = fixture(&db.store, "acme").await;
+    let again = Store::open(&db.url).await.unwrap();
+    assert_eq!(
+        again.tenant(f.tenant).await.unwrap().name,
+        "acme",
+        "reopening keeps data"
+    );
+}
+
+async fn unique_names_conflict_per_tenant_only(db: Db) {
+    let s = &db.store;
+    let a = fixture(s, "acme").await;
+    let b = fixture(s, "globex").await;
+    assert!(matches!(
+        s.create_tenant("acme", &TenantSettings::default(), &actor())
+            .await,
+        Err(StoreError::Conflict {
+            field: "tenant name",
+            ..
+        })
+    ));
+    assert!(matches!(
+        s.create_user(a.tenant, &new_user("svc"), &actor()).await,
+        Err(StoreError::Conflict {
+            field: "username",
+            ..
+        })
+    ));
+    assert!(matches!(
+        s.create_department(a.tenant, "Sales", &actor()).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        s.add_membership(a.tenant, a.user, a.dept, a.ut, &actor())
+            .await,
+        Err(StoreError::Conflict { .. })
+    ));
+    // The same names live happily in another tenant.
+    assert_eq!(s.user(b.tenant, b.user).await.unwrap().username, "svc");
+}
+
+async fn user_update_changes_only_what_is_given(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let until = OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap();
+    let up = UserUpdate {
+        locked: Some(true),
+        active_until: Some(Some(until)),
+        ..Default::default()
+    };
+    let u = s
+        .update_user(f.tenant, f.user, &up, &actor())
+        .await
+        .unwrap();
+    assert!(u.locked && u.is_technical);
+    assert_eq!(u.active_until, Some(until));
+    assert_eq!(u.email, "svc@example.com");
+    let u = s
+        .update_user(
+            f.tenant,
+            f.user,
+            &UserUpdate {
+                active_until: Some(None),
+                ..Default::default()
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(u.active_until, None);
+    assert!(u.locked, "untouched fields keep their values");
+}
+
+async fn memberships_reference_only_the_same_tenant(db: Db) {
+    let s = &db.store;
+    let a = fixture(s, "acme").await;
+    let b = fixture(s, "globex").await;
+    let err = s
+        .add_membership(a.tenant, a.user, b.dept, a.ut, &actor())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound("department")), "{err}");
+    let err = s
+        .add_membership(a.tenant, b.user, a.dept, a.ut, &actor())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound("user")), "{err}");
+    let ms = s.memberships(a.tenant, a.user).await.unwrap();
+    assert_eq!(ms.len(), 1);
+    assert_eq!(
+        (
+            ms[0].department_name.as_str(),
+            ms[0].user_type_name.as_str()
+        ),
+        ("Sales", "Reader")
+    );
+    assert!(matches!(
+        s.remove_membership(b.tenant, a.user, ms[0].id, &actor())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    s.remove_membership(a.tenant, a.user, ms[0].id, &actor())
+        .await
+        .unwrap();
+    assert!(s.memberships(a.tenant, a.user).await.unwrap().is_empty());
+}
+
+async fn token_subject_carries_everything_the_decision_needs(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let (id, secret) = token(s, &f, "erp", None).await;
+    let subj = s.subject_by_hash(&hash(&secret)).await.unwrap().unwrap();
+    assert_eq!(subj.token.id, id);
+    assert_eq!(subj.username, "svc");
+    assert_eq!(
+        (subj.department_name.as_str(), subj.user_type_name.as_str()),
+        ("Sales", "Reader")
+    );
+    assert_eq!(
+        subj.permissions,
+        vec![Permission::parse("orders:read").unwrap()]
+    );
+    assert!(subj.membership_held && !subj.user_locked && !subj.user_is_admin);
+    assert_eq!(subj.settings, TenantSettings::default());
+    assert_eq!(subj.secret_valid_until, None);
+    assert!(s
+        .subject_by_hash(&hash(&TokenSecret::generate(TokenKind::Api)))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .secret_hash_prefixes()
+        .await
+        .unwrap()
+        .contains(&hash(&secret).prefix64()));
+    let ms = s.memberships(f.tenant, f.user).await.unwrap();
+    s.remove_membership(f.tenant, f.user, ms[0].id, &actor())
+        .await
+        .unwrap();
+    assert!(
+        !s.subject_by_hash(&hash(&secret))
+            .await
+            .unwrap()
+            .unwrap()
+            .membership_held
+    );
+}
+
+async fn regeneration_keeps_old_secret_only_for_grace(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let (id, first) = token(s, &f, "erp", None).await;
+    let second = TokenSecret::generate(TokenKind::Api);
+    let until = OffsetDateTime::now_utc() + Duration::hours(1);
+    let t = s
+        .regenerate_token(f.tenant, id, &secret_for(&second), Some(until), &actor())
+        .await
+        .unwrap();
+    assert_eq!(t.token.hint, second.hint());
+    let old = s.subject_by_hash(&hash(&first)).await.unwrap().unwrap();
+    assert!(old
+        .secret_valid_until
+        .is_some_and(|u| (u - until).abs() < Duration::seconds(1)));
+    assert_eq!(
+        s.subject_by_hash(&hash(&second))
+            .await
+            .unwrap()
+            .unwrap()
+            .secret_valid_until,
+        None
+    );
+    let third = TokenSecret::generate(TokenKind::Api);
+    s.regenerate_token(f.tenant, id, &secret_for(&third), None, &actor())
+        .await
+        .unwrap();
+    assert!(s.subject_by_hash(&hash(&first)).await.unwrap().is_none());
+    assert!(s.subject_by_hash(&hash(&second)).await.unwrap().is_none());
+    assert!(s.subject_by_hash(&hash(&third)).await.unwrap().is_some());
+}
+
+async fn revoke_is_idempotent_and_drops_the_sealed_copy(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let secret = TokenSecret::generate(TokenKind::Api);
+    let id = TokenId::new();
+    let sealed = key().seal(secret.expose(), id.to_string().as_bytes());
+    let new = NewToken {
+        id,
+        kind: TokenKind::Api,
+        name: "r".into(),
+        description: String::new(),
+        user_id: f.user,
+        department_id: f.dept,
+        user_type_id: f.ut,
+        secret: NewSecret {
+            hash: hash(&secret),
+            hint: secret.hint(),
+            sealed: Some(sealed.clone()),
+        },
+        expires_at: None,
+        allowed_cidrs: vec![],
+    };
+    assert!(
+        s.insert_token(f.tenant, &new, &actor())
+            .await
+            .unwrap()
+            .token
+            .recoverable
+    );
+    assert_eq!(
+        s.reveal_sealed(f.tenant, id, &actor()).await.unwrap(),
+        Some(sealed)
+    );
+    let first = s.revoke_token(f.tenant, id, &actor()).await.unwrap();
+    assert_eq!(first.status, TokenStatus::Revoked);
+    assert!(!first.token.recoverable);
+    let second = s.revoke_token(f.tenant, id, &actor()).await.unwrap();
+    assert_eq!(first.token.revoked_at, second.token.revoked_at);
+    let (events, _) = s
+        .list_audit_events(
+            f.tenant,
+            &AuditFilter {
+                action: Some("token.revoked".into()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1, "revoking twice records one event");
+}
+
+async fn delete_skips_unknown_and_other_tenants_ids(db: Db) {
+    let s = &db.store;
+    let a = fixture(s, "acme").await;
+    let b = fixture(s, "globex").await;
+    let (ta, sa) = token(s, &a, "a", None).await;
+    let (tb, _) = token(s, &b, "b", None).await;
+    let deleted = s
+        .delete_tokens(a.tenant, &[ta, tb, TokenId::new()], &actor())
+        .await
+        .unwrap();
+    assert_eq!(deleted, vec![ta]);
+    assert!(
+        s.subject_by_hash(&hash(&sa)).await.unwrap().is_none(),
+        "its secrets are gone too"
+    );
+    assert!(
+        s.token(b.tenant, tb).await.is_ok(),
+        "another tenant's token is untouched"
+    );
+    assert!(matches!(
+        s.token(a.tenant, tb).await,
+        Err(StoreError::NotFound("token"))
+    ));
+}
+
+async fn status_filters_match_token_status(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let now = OffsetDateTime::now_utc();
+    let (active, _) = token(s, &f, "active", Some(now + Duration::days(1))).await;
+    let (expired, _) = token(s, &f, "expired", Some(now - Duration::seconds(1))).await;
+    let (revoked, _) = token(s, &f, "revoked", None).await;
+    s.revoke_token(f.tenant, revoked, &actor()).await.unwrap();
+    let (disabled, _) = token(s, &f, "disabled", None).await;
+    s.update_token(
+        f.tenant,
+        disabled,
+        &TokenUpdate {
+            enabled: Some(false),
+            ..Default::default()
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    for (filter, expected, status) in [
+        (TokenStatusFilter::Active, active, TokenStatus::Active),
+        (TokenStatusFilter::Expired, expired, TokenStatus::Expired),
+        (TokenStatusFilter::Revoked, revoked, TokenStatus::Revoked),
+        (TokenStatusFilter::Disabled, disabled, TokenStatus::Disabled),
+    ] {
+        let (items, total) = s
+            .list_tokens(
+                f.tenant,
+                &TokenFilter {
+                    status: filter,
+                    ..Default::default()
+                },
+                Page::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(total, 1, "{filter:?}");
+        assert_eq!((items[0].token.id, items[0].status), (expected, status));
+    }
+    let (all, total) = s
+        .list_tokens(f.tenant, &TokenFilter::default(), Page::new(1, 2))
+        .await
+        .unwrap();
+    assert_eq!((all.len(), total), (2, 4));
+    assert_eq!(all[0].token.id, disabled, "newest first");
+}
+
+async fn every_change_is_audited_and_logged_in_the_same_transaction(db: Db) {
+    let s = &db.store;
+    let before = s.last_change_seq().await.unwrap();
+    let f = fixture(s, "acme").await;
+    let (id, _) = token(s, &f, "erp", None).await;
+    let who = Actor {
+        user_id: Some(f.user),
+        name: "svc".into(),
+        ip: Some("192.0.2.7".into()),
+    };
+    s.revoke_token(f.tenant, id, &who).await.unwrap();
+    let (events, total) = s
+        .list_audit_events(f.tenant, &AuditFilter::default(), Page::default())
+        .await
+        .unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "token.revoked",
+            "token.created",
+            "membership.added",
+            "user_type.created",
+            "department.created",
+            "user.created",
+            "tenant.created"
+        ]
+    );
+    assert_eq!(total, 7);
+    assert_eq!(
+        (
+            events[0].actor.as_str(),
+            events[0].ip.as_deref(),
+            events[0].actor_id
+        ),
+        ("svc", Some("192.0.2.7"), Some(f.user))
+    );
+    let changes = s.changes_since(before, 100).await.unwrap();
+    assert_eq!(changes.len(), 7);
+    assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(
+        (
+            changes[6].object_type.as_str(),
+            changes[6].object_id.clone()
+        ),
+        ("token", id.to_string())
+    );
+    // A refused change leaves neither an audit event nor a change behind.
+    let seq = s.last_change_seq().await.unwrap();
+    assert!(s
+        .create_department(f.tenant, "Sales", &actor())
+        .await
+        .is_err());
+    assert_eq!(s.last_change_seq().await.unwrap(), seq);
+}
+
+async fn referenced_rows_cannot_be_deleted(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    token(s, &f, "erp", None).await;
+    assert!(matches!(
+        s.delete_department(f.tenant, f.dept, &actor()).await,
+        Err(StoreError::InUse(_))
+    ));
+    assert!(matches!(
+        s.delete_user_type(f.tenant, f.ut, &actor()).await,
+        Err(StoreError::InUse(_))
+    ));
+    assert!(matches!(
+        s.delete_user(f.tenant, f.user, &actor()).await,
+        Err(StoreError::InUse(_))
+    ));
+    assert!(
+        s.department(f.tenant, f.dept).await.is_ok(),
+        "nothing was half-deleted"
+    );
+    assert_eq!(s.memberships(f.tenant, f.user).await.unwrap().len(), 1);
+}
+
+async fn last_used_never_moves_back(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let (id, _) = token(s, &f, "erp", None).await;
+    let later = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let earlier = later - Duration::hours(1);
+    s.touch_last_used(&[(id, later)]).await.unwrap();
+    s.touch_last_used(&[(id, earlier)]).await.unwrap();
+    assert_eq!(
+        s.token(f.tenant, id).await.unwrap().token.last_used_at,
+        Some(later)
+    );
+}
