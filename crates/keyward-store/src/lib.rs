@@ -20,6 +20,12 @@ pub use query::Page;
 pub use tokens::{NewSecret, NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};
 pub use users::{NewUser, UserFilter, UserUpdate};
 
+/// The current time at the precision storage keeps (milliseconds), so that what a change
+/// returns is exactly what a later read returns.
+pub fn now() -> time::OffsetDateTime {
+    from_ms(to_ms(time::OffsetDateTime::now_utc()))
+}
+
 /// Milliseconds since the Unix epoch, as stored.
 pub(crate) fn to_ms(t: time::OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64

@@ -17,7 +17,7 @@ impl Store {
         settings: &TenantSettings,
         actor: &Actor,
     ) -> StoreResult<Tenant> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let tenant = Tenant {
             id: TenantId::new(),
             name: name.to_string(),
@@ -104,7 +104,7 @@ impl Store {
         settings: &TenantSettings,
         actor: &Actor,
     ) -> StoreResult<TenantSettings> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let old = sqlx::query("SELECT * FROM tenant_settings WHERE tenant_id = $1")
             .bind(tenant.to_string())

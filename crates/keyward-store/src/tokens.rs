@@ -92,7 +92,7 @@ impl Store {
         t: &NewToken,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
@@ -145,7 +145,7 @@ impl Store {
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("token"))?;
-        details(&row, OffsetDateTime::now_utc())
+        details(&row, crate::now())
     }
 
     /// Tokens of a tenant, newest first.
@@ -155,7 +155,7 @@ impl Store {
         f: &TokenFilter,
         page: Page,
     ) -> StoreResult<(Vec<TokenDetails>, i64)> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut q = Filter::default();
         let p = q.text(tenant.to_string());
         q.and(format!("t.tenant_id = {p}"));
@@ -217,7 +217,7 @@ impl Store {
         id: TokenId,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let hint: String =
             sqlx::query_scalar("SELECT hint FROM tokens WHERE id = $1 AND tenant_id = $2")
@@ -266,7 +266,7 @@ impl Store {
         ids: &[TokenId],
         actor: &Actor,
     ) -> StoreResult<Vec<TokenId>> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let mut deleted = Vec::with_capacity(ids.len());
         for id in ids {
@@ -317,7 +317,7 @@ impl Store {
         grace_until: Option<OffsetDateTime>,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let old_hint: String =
             sqlx::query_scalar("SELECT hint FROM tokens WHERE id = $1 AND tenant_id = $2")
@@ -380,7 +380,7 @@ impl Store {
         up: &TokenUpdate,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let cur = self.token(tenant, id).await?.token;
         let name = up.name.clone().unwrap_or(cur.name.clone());
         let description = up.description.clone().unwrap_or(cur.description.clone());
@@ -424,7 +424,7 @@ impl Store {
         id: TokenId,
         actor: &Actor,
     ) -> StoreResult<Option<String>> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let row =
             sqlx::query("SELECT sealed_secret, hint FROM tokens WHERE id = $1 AND tenant_id = $2")

@@ -57,7 +57,7 @@ impl Store {
         u: &NewUser,
         actor: &Actor,
     ) -> StoreResult<User> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let id = UserId::new();
         let mut tx = self.write.begin().await?;
         sqlx::query(
@@ -176,7 +176,7 @@ impl Store {
         up: &UserUpdate,
         actor: &Actor,
     ) -> StoreResult<User> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2");
         let row = sqlx::query(&sql)
@@ -279,7 +279,7 @@ impl Store {
         id: UserId,
         actor: &Actor,
     ) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let username: String =
             sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND tenant_id = $2")
@@ -319,7 +319,7 @@ impl Store {
         name: &str,
         actor: &Actor,
     ) -> StoreResult<Department> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let d = Department {
             id: DepartmentId::new(),
             tenant_id: tenant,
@@ -403,7 +403,7 @@ impl Store {
         name: &str,
         actor: &Actor,
     ) -> StoreResult<Department> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let n = sqlx::query("UPDATE departments SET name = $3 WHERE id = $1 AND tenant_id = $2")
             .bind(id.to_string())
@@ -458,7 +458,7 @@ impl Store {
         permissions: &[Permission],
         actor: &Actor,
     ) -> StoreResult<UserType> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let ut = UserType {
             id: UserTypeId::new(),
             tenant_id: tenant,
@@ -543,7 +543,7 @@ impl Store {
         permissions: Option<&[Permission]>,
         actor: &Actor,
     ) -> StoreResult<UserType> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let current = self.user_type(tenant, id).await?;
         let name = name.unwrap_or(&current.name).to_string();
         let perms = permissions
@@ -608,7 +608,7 @@ impl Store {
         actor: &Actor,
         in_use: &'static str,
     ) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let name: String = sqlx::query_scalar(&format!(
             "SELECT name FROM {table} WHERE id = $1 AND tenant_id = $2"
@@ -655,7 +655,7 @@ impl Store {
         self.user(tenant, user).await?;
         let d = self.department(tenant, department).await?;
         let ut = self.user_type(tenant, user_type).await?;
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let m = Membership {
             id: MembershipId::new(),
             user_id: user,
@@ -724,7 +724,7 @@ impl Store {
         id: MembershipId,
         actor: &Actor,
     ) -> StoreResult<()> {
-        let now = OffsetDateTime::now_utc();
+        let now = crate::now();
         let mut tx = self.write.begin().await?;
         let n = sqlx::query(
             "DELETE FROM memberships WHERE id = $1 AND user_id = $2 AND tenant_id = $3",

@@ -1,9 +1,146 @@
-//! Client subcommands (filled in by the client work).
-use clap::Subcommand;
+//! Client subcommands: they call a running keyward server through `keyward_client` and
+//! print aligned tables and `key: value` lines, or the server's JSON with `--json`. The
+//! administrator token is read from `KEYWARD_TOKEN` only: flags show in `ps`.
+
+mod department;
+mod input;
+mod output;
+mod settings;
+mod token;
+mod user;
+mod user_type;
+mod verify;
+
+use clap::{Args, Subcommand};
+use keyward_client::Client;
 
 #[derive(Subcommand)]
-pub enum ClientCommand {}
+pub enum ClientCommand {
+    /// Issue, list, inspect, rotate, revoke and delete API tokens.
+    Token(Group<token::TokenCommand>),
+    /// Ask the server whether a token is good and what it may do.
+    Verify(verify::VerifyArgs),
+    /// Users, technical users and their memberships.
+    User(Group<user::UserCommand>),
+    /// Departments that tokens are scoped to.
+    Department(Group<department::DepartmentCommand>),
+    /// User types: roles as sets of permissions.
+    UserType(Group<user_type::UserTypeCommand>),
+    /// The tenant's token policy.
+    Settings(Group<settings::SettingsCommand>),
+}
+
+/// A command group: the connection options (also accepted after the subcommand) and one
+/// of its subcommands.
+#[derive(Args)]
+pub struct Group<C: Subcommand> {
+    #[command(flatten)]
+    conn: Conn,
+    #[command(subcommand)]
+    cmd: C,
+}
+
+/// Where the server is and how to print. The token is not here: it comes from
+/// `KEYWARD_TOKEN`.
+#[derive(Args, Clone)]
+pub struct Conn {
+    /// The keyward server to call.
+    #[arg(
+        long,
+        env = "KEYWARD_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true,
+        value_name = "URL",
+        help_heading = "Client options"
+    )]
+    server: String,
+    /// Print the server's JSON instead of text, for scripts.
+    #[arg(long, global = true, help_heading = "Client options")]
+    json: bool,
+}
+
+/// What every command handler gets: a client and the chosen output format.
+pub struct Ctx {
+    pub client: Client,
+    pub json: bool,
+}
+
+impl Ctx {
+    /// Prints `value` as JSON with `--json`, else the text `human` makes.
+    pub fn print<T: serde::Serialize + ?Sized>(
+        &self,
+        value: &T,
+        human: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
+        output::emit(&if self.json {
+            output::json(value)?
+        } else {
+            human()
+        })
+    }
+}
+
+const TOKEN_ENV: &str = "KEYWARD_TOKEN";
+
+impl Conn {
+    /// For administrator routes: needs `KEYWARD_TOKEN`.
+    fn admin(&self) -> anyhow::Result<Ctx> {
+        let token = match std::env::var(TOKEN_ENV) {
+            Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+            Ok(_) | Err(std::env::VarError::NotPresent) => anyhow::bail!(
+                "set {TOKEN_ENV} to an administrator's API token (kwa_…, as printed by `keyward bootstrap`); \
+                 it is read from the environment only, never from a flag, so that it does not show in `ps`"
+            ),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                anyhow::bail!("{TOKEN_ENV} is not valid text; it should hold a kwa_… token")
+            }
+        };
+        self.ctx(Some(token))
+    }
+
+    /// For routes that take no administrator credential (verification).
+    fn anonymous(&self) -> anyhow::Result<Ctx> {
+        self.ctx(None)
+    }
+
+    fn ctx(&self, token: Option<String>) -> anyhow::Result<Ctx> {
+        Ok(Ctx {
+            client: Client::new(&self.server, token)?,
+            json: self.json,
+        })
+    }
+}
 
 pub async fn run(cmd: ClientCommand) -> anyhow::Result<()> {
-    match cmd {}
+    let result = match cmd {
+        ClientCommand::Token(g) => token::run(&g.conn.admin()?, g.cmd).await,
+        ClientCommand::Verify(args) => verify::run(&args.conn.anonymous()?, args).await,
+        ClientCommand::User(g) => user::run(&g.conn.admin()?, g.cmd).await,
+        ClientCommand::Department(g) => department::run(&g.conn.admin()?, g.cmd).await,
+        ClientCommand::UserType(g) => user_type::run(&g.conn.admin()?, g.cmd).await,
+        ClientCommand::Settings(g) => settings::run(&g.conn.admin()?, g.cmd).await,
+    };
+    result.map_err(explain)
+}
+
+/// A refused bearer token is most often a stale or mistyped `KEYWARD_TOKEN`; say where
+/// the token came from.
+fn explain(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast_ref::<keyward_client::Error>() {
+        Some(ce) if ce.status() == Some(401) => {
+            anyhow::anyhow!("{ce} (the token is taken from {TOKEN_ENV})")
+        }
+        _ => e,
+    }
+}
+
+/// `--page` and `--per-page` of every list command.
+#[derive(Args, Clone, Copy)]
+pub struct Paging {
+    /// Page number, from 1.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    page: u32,
+    /// Items per page (at most 500).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+    per_page: u32,
 }

@@ -103,6 +103,20 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
             None => println!("Demo tenant \"demo\" already exists; its data is unchanged."),
         }
     }
+    if app
+        .state
+        .store
+        .list_tenants()
+        .await
+        .map(|t| t.is_empty())
+        .unwrap_or(false)
+    {
+        eprintln!(
+            "No tenant exists yet. Create one and its first administrator with:\n  \
+             keyward bootstrap --data-dir {} --tenant NAME --admin USERNAME",
+            app.state.config.data_dir.display()
+        );
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

@@ -1,0 +1,230 @@
+//! How client commands print: aligned plain-text tables for lists, `key: value` lines for
+//! one object, pretty JSON for scripts. Everything is built as a string and written in
+//! one go, so a closed pipe (`keyward token list | head`) ends quietly instead of panicking.
+
+use serde::Serialize;
+use std::io::Write;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Writes `text` to standard output. A reader that went away is not an error.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The value as pretty JSON, with a final newline.
+pub fn json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}
+
+/// A value from the server, made safe for a terminal: control characters (escape
+/// sequences, newlines that would break a row) become U+FFFD.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+pub struct Table {
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: &[&'static str]) -> Self {
+        Self {
+            headers: headers.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        debug_assert_eq!(cells.len(), self.headers.len());
+        self.rows.push(cells.iter().map(|c| clean(c)).collect());
+    }
+
+    pub fn render(&self) -> String {
+        let width = |s: &str| s.chars().count();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(width(cell));
+            }
+        }
+        let line = |cells: &mut dyn Iterator<Item = &str>| {
+            let mut s = String::new();
+            for (i, (cell, w)) in cells.zip(&widths).enumerate() {
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                s.push_str(cell);
+                s.extend(std::iter::repeat_n(' ', w - width(cell)));
+            }
+            s.truncate(s.trim_end().len());
+            s.push('\n');
+            s
+        };
+        let mut out = line(&mut self.headers.iter().copied());
+        for row in &self.rows {
+            out.push_str(&line(&mut row.iter().map(String::as_str)));
+        }
+        out
+    }
+}
+
+/// A list page: the table, or a sentence when it is empty, and a hint when more pages
+/// exist.
+pub fn page_text<T>(table: &Table, what: &str, p: &keyward_client::Page<T>) -> String {
+    let (shown, total, page, per_page) = (p.items.len(), p.total, p.page, p.per_page);
+    if shown == 0 {
+        return if total > 0 {
+            format!("No {what} on page {page} ({total} in all).\n")
+        } else {
+            format!("No {what}.\n")
+        };
+    }
+    let mut out = table.render();
+    let first = i64::from(page - 1) * i64::from(per_page);
+    if first + (shown as i64) < total || page > 1 {
+        out.push_str(&format!(
+            "\n{}-{} of {total} {what}",
+            first + 1,
+            first + shown as i64
+        ));
+        if first + (shown as i64) < total {
+            out.push_str(&format!("; see more with --page {}", page + 1));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `key: value` lines with the values aligned.
+#[derive(Default)]
+pub struct Fields(Vec<(&'static str, String)>);
+
+impl Fields {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, key: &'static str, value: impl Into<String>) -> &mut Self {
+        self.0.push((key, clean(&value.into())));
+        self
+    }
+
+    pub fn render(&self) -> String {
+        let w = self
+            .0
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        self.0
+            .iter()
+            .map(|(k, v)| {
+                let pad = w - k.chars().count();
+                format!("{k}:{} {v}", " ".repeat(pad))
+                    .trim_end()
+                    .to_string()
+                    + "\n"
+            })
+            .collect()
+    }
+}
+
+/// A full timestamp for `key: value` output; `-` when absent.
+pub fn when(t: Option<OffsetDateTime>) -> String {
+    t.and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// A compact UTC timestamp for table cells; `-` when absent.
+pub fn short(t: Option<OffsetDateTime>) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    t.and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&fmt).ok())
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// A list for one cell or line, `-` when empty.
+pub fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn table_columns_line_up_and_rows_have_no_trailing_spaces() {
+        let mut t = Table::new(&["ID", "NAME", "STATUS"]);
+        t.row(vec!["1".into(), "ci-deploy".into(), "active".into()]);
+        t.row(vec!["22".into(), "x".into(), "-".into()]);
+        assert_eq!(
+            t.render(),
+            "ID  NAME       STATUS\n1   ci-deploy  active\n22  x          -\n"
+        );
+    }
+
+    #[test]
+    fn letters_beyond_ascii_count_as_one_column_and_control_characters_are_replaced() {
+        let mut t = Table::new(&["A", "B"]);
+        t.row(vec!["Ødegård".into(), "x\x1b[31m".into()]);
+        let out = t.render();
+        assert_eq!(out, "A        B\nØdegård  x\u{FFFD}[31m\n");
+    }
+
+    #[test]
+    fn fields_align_their_values() {
+        let mut f = Fields::new();
+        f.add("id", "1").add("user type", "Reader").add("note", "");
+        assert_eq!(f.render(), "id:        1\nuser type: Reader\nnote:\n");
+    }
+
+    #[test]
+    fn a_page_that_is_not_all_says_how_to_see_more() {
+        let mut t = Table::new(&["ID"]);
+        t.row(vec!["a".into()]);
+        t.row(vec!["b".into()]);
+        let page = |items: Vec<u8>, total, per_page| keyward_client::Page {
+            items,
+            total,
+            page: 1,
+            per_page,
+        };
+        let out = page_text(&t, "tokens", &page(vec![1, 2], 5, 2));
+        assert!(
+            out.ends_with("\n1-2 of 5 tokens; see more with --page 2\n"),
+            "{out}"
+        );
+        assert_eq!(
+            page_text(&t, "tokens", &page(vec![1, 2], 2, 50)),
+            t.render()
+        );
+        assert_eq!(
+            page_text(&t, "tokens", &page(vec![], 0, 50)),
+            "No tokens.\n"
+        );
+    }
+
+    #[test]
+    fn timestamps_print_in_full_or_short_utc() {
+        let t = datetime!(2026-03-04 05:06:07 +02:00);
+        assert_eq!(when(Some(t)), "2026-03-04T05:06:07+02:00");
+        assert_eq!(short(Some(t)), "2026-03-04 03:06");
+        assert_eq!(when(None), "-");
+    }
+}

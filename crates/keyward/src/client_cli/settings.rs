@@ -1,0 +1,98 @@
+//! `keyward settings …`: the tenant's token policy.
+
+use super::output::{self, Fields};
+use super::Ctx;
+use anyhow::bail;
+use clap::Subcommand;
+use keyward_client::{SecretStorage, SettingsPatch, TenantSettings};
+
+#[derive(Subcommand)]
+pub enum SettingsCommand {
+    /// Show the tenant's settings.
+    Show,
+    /// Change some settings; the others keep their values. Takes effect at once.
+    Update {
+        /// Switch API tokens on or off for the whole tenant.
+        #[arg(long, value_name = "BOOL")]
+        api_tokens_enabled: Option<bool>,
+        /// Only technical users inside their active period may own API tokens.
+        #[arg(long, value_name = "BOOL")]
+        require_technical_user: Option<bool>,
+        /// `show_once` or `recoverable` (secrets can be revealed again, audited).
+        #[arg(long, value_parser = secret_storage, value_name = "POLICY")]
+        secret_storage: Option<SecretStorage>,
+        /// Longest token lifetime; 0 allows tokens that never expire.
+        #[arg(long, value_name = "DAYS")]
+        max_token_lifetime_days: Option<u32>,
+        /// Lifetime of a token created without an expiry.
+        #[arg(long, value_name = "DAYS")]
+        default_token_lifetime_days: Option<u32>,
+        #[arg(long, value_name = "DAYS")]
+        mobile_session_days: Option<u32>,
+    },
+}
+
+fn secret_storage(s: &str) -> Result<SecretStorage, String> {
+    SecretStorage::parse(&s.replace('-', "_"))
+        .ok_or_else(|| format!("{s:?} is not one of show_once, recoverable"))
+}
+
+pub async fn run(ctx: &Ctx, cmd: SettingsCommand) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    let s = match cmd {
+        SettingsCommand::Show => c.settings().await?,
+        SettingsCommand::Update {
+            api_tokens_enabled,
+            require_technical_user,
+            secret_storage,
+            max_token_lifetime_days,
+            default_token_lifetime_days,
+            mobile_session_days,
+        } => {
+            let patch = SettingsPatch {
+                api_tokens_enabled,
+                require_technical_user,
+                secret_storage,
+                max_token_lifetime_days,
+                default_token_lifetime_days,
+                mobile_session_days,
+            };
+            if serde_json::to_value(&patch)?
+                .as_object()
+                .is_some_and(|o| o.is_empty())
+            {
+                bail!("nothing to change: give at least one setting (see --help)");
+            }
+            c.update_settings(&patch).await?
+        }
+    };
+    ctx.print(&s, || show(&s))
+}
+
+fn show(s: &TenantSettings) -> String {
+    Fields::new()
+        .add("api tokens enabled", output::yes_no(s.api_tokens_enabled))
+        .add(
+            "require technical user",
+            output::yes_no(s.require_technical_user),
+        )
+        .add("secret storage", s.secret_storage.as_str())
+        .add(
+            "max token lifetime days",
+            days(s.max_token_lifetime_days, "no limit"),
+        )
+        .add(
+            "default token lifetime days",
+            days(s.default_token_lifetime_days, "never expires"),
+        )
+        .add("mobile session days", s.mobile_session_days.to_string())
+        .render()
+}
+
+fn days(n: u32, zero: &str) -> String {
+    if n == 0 {
+        format!("0 ({zero})")
+    } else {
+        n.to_string()
+    }
+}

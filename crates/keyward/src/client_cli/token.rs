@@ -1,0 +1,419 @@
+//! `keyward token …`: the API token lifecycle. Secrets are printed only by the commands
+//! whose purpose is to show them (create, regenerate, reveal).
+
+use super::output::{self, Fields, Table};
+use super::{input, Ctx, Paging};
+use anyhow::bail;
+use clap::{Args, Subcommand, ValueEnum};
+use keyward_client::{
+    CreateToken, DepartmentId, Regenerate, TokenDetails, TokenId, TokenQuery, TokenWithSecret,
+    UpdateToken, UserId, UserTypeId,
+};
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Issue an API token for one of a user's memberships. Prints the secret, once.
+    Create(CreateArgs),
+    /// List API tokens, newest first.
+    List(ListArgs),
+    /// Show a token's details (never its secret).
+    Show { id: TokenId },
+    /// Rename or describe a token, enable or disable it, or change its IP allowlist.
+    Update(UpdateArgs),
+    /// Revoke a token: it stops working at once and stays listed as revoked.
+    Revoke { id: TokenId },
+    /// Delete tokens for good; several ids are deleted in one request.
+    Delete {
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<TokenId>,
+    },
+    /// Give a token a new secret. Prints the secret, once.
+    Regenerate {
+        id: TokenId,
+        /// Seconds the old secret keeps working (at most 604800, 7 days).
+        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+        grace_period: i64,
+    },
+    /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
+    Reveal { id: TokenId },
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    /// A name that says what the token is for.
+    #[arg(long)]
+    name: String,
+    /// The owner: username or id.
+    #[arg(long)]
+    user: String,
+    /// Department name or id; may be left out when the user has one membership.
+    #[arg(long)]
+    department: Option<String>,
+    /// User type name or id; may be left out when it follows from the user's memberships.
+    #[arg(long)]
+    user_type: Option<String>,
+    /// RFC 3339, or YYYY-MM-DD for the end of that day (UTC). Default: the tenant's default
+    /// lifetime.
+    #[arg(long, value_parser = input::end_of_day, value_name = "WHEN")]
+    expires_at: Option<time::OffsetDateTime>,
+    /// What the token is used for, by whom.
+    #[arg(long, default_value = "", hide_default_value = true)]
+    description: String,
+    /// A CIDR the token may be used from (repeat or separate with commas); default: anywhere.
+    #[arg(long = "allow-cidr", value_delimiter = ',', value_name = "CIDR")]
+    allowed_cidrs: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusFilter {
+    All,
+    Active,
+    Expired,
+    Revoked,
+    Disabled,
+}
+
+impl StatusFilter {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = StatusFilter::All)]
+    status: StatusFilter,
+    /// Only this user's tokens (username or id).
+    #[arg(long)]
+    user: Option<String>,
+    /// Matches the token name or the owner's username.
+    #[arg(long)]
+    search: Option<String>,
+    /// List mobile sessions instead of API tokens.
+    #[arg(long)]
+    mobile: bool,
+    #[command(flatten)]
+    paging: Paging,
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    id: TokenId,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+    /// Make a disabled token work again.
+    #[arg(long, conflicts_with = "disable")]
+    enable: bool,
+    /// Stop the token (DISABLED) until it is enabled again.
+    #[arg(long)]
+    disable: bool,
+    /// Replace the IP allowlist (repeat or separate with commas).
+    #[arg(
+        long = "allow-cidr",
+        value_delimiter = ',',
+        value_name = "CIDR",
+        conflicts_with = "any_ip"
+    )]
+    allowed_cidrs: Option<Vec<String>>,
+    /// Remove the IP allowlist: the token may be used from anywhere.
+    #[arg(long)]
+    any_ip: bool,
+}
+
+pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    match cmd {
+        TokenCommand::Create(a) => {
+            let user_id = input::user(c, &a.user).await?;
+            let (department_id, user_type_id) = scope(
+                ctx,
+                user_id,
+                &a.user,
+                a.department.as_deref(),
+                a.user_type.as_deref(),
+            )
+            .await?;
+            let t = c
+                .create_token(&CreateToken {
+                    name: a.name,
+                    user_id,
+                    department_id,
+                    user_type_id,
+                    expires_at: a.expires_at,
+                    description: a.description,
+                    allowed_cidrs: a.allowed_cidrs,
+                })
+                .await?;
+            ctx.print(&t, || with_secret("Created", &t))
+        }
+        TokenCommand::List(a) => {
+            let user_id = match &a.user {
+                Some(u) => Some(input::user(c, u).await?),
+                None => None,
+            };
+            let q = TokenQuery {
+                status: Some(a.status.as_str().to_string()),
+                user_id,
+                q: a.search,
+                kind: a.mobile.then(|| "mobile".to_string()),
+                page: Some(a.paging.page),
+                per_page: Some(a.paging.per_page),
+            };
+            let p = c.list_tokens(&q).await?;
+            ctx.print(&p, || {
+                let mut t = Table::new(&[
+                    "ID",
+                    "NAME",
+                    "HINT",
+                    "USER",
+                    "DEPARTMENT",
+                    "USER TYPE",
+                    "STATUS",
+                    "EXPIRES",
+                    "LAST USED",
+                ]);
+                for k in &p.items {
+                    t.row(vec![
+                        k.id.to_string(),
+                        k.name.clone(),
+                        k.hint.clone(),
+                        k.username.clone(),
+                        k.department_name.clone(),
+                        k.user_type_name.clone(),
+                        k.status.as_str().to_string(),
+                        output::short(k.expires_at),
+                        output::short(k.last_used_at),
+                    ]);
+                }
+                let what = if a.mobile {
+                    "mobile sessions"
+                } else {
+                    "tokens"
+                };
+                output::page_text(&t, what, &p)
+            })
+        }
+        TokenCommand::Show { id } => {
+            let t = c.get_token(id).await?;
+            ctx.print(&t, || details(&t))
+        }
+        TokenCommand::Update(a) => {
+            let up = UpdateToken {
+                name: a.name,
+                description: a.description,
+                enabled: if a.enable {
+                    Some(true)
+                } else if a.disable {
+                    Some(false)
+                } else {
+                    None
+                },
+                allowed_cidrs: if a.any_ip {
+                    Some(vec![])
+                } else {
+                    a.allowed_cidrs
+                },
+            };
+            if up.name.is_none()
+                && up.description.is_none()
+                && up.enabled.is_none()
+                && up.allowed_cidrs.is_none()
+            {
+                bail!("nothing to change: give --name, --description, --enable, --disable, --allow-cidr or --any-ip");
+            }
+            let t = c.update_token(a.id, &up).await?;
+            ctx.print(&t, || details(&t))
+        }
+        TokenCommand::Revoke { id } => {
+            let t = c.revoke_token(id).await?;
+            ctx.print(&t, || {
+                format!(
+                    "Revoked token {:?} ({}). It no longer works and stays listed as revoked.\n",
+                    t.name, t.id
+                )
+            })
+        }
+        TokenCommand::Delete { ids } => delete(ctx, ids).await,
+        TokenCommand::Regenerate { id, grace_period } => {
+            let t = c
+                .regenerate_token(
+                    id,
+                    &Regenerate {
+                        grace_period_seconds: grace_period,
+                    },
+                )
+                .await?;
+            ctx.print(&t, || {
+                let old = if grace_period > 0 {
+                    format!("The previous secret keeps working for {grace_period} more seconds.\n")
+                } else {
+                    "The previous secret no longer works.\n".to_string()
+                };
+                with_secret("Regenerated", &t) + &old
+            })
+        }
+        TokenCommand::Reveal { id } => {
+            let r = c.reveal_token(id).await?;
+            ctx.print(&r, || {
+                format!(
+                    "Secret of token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
+                    r.id,
+                    r.token.expose()
+                )
+            })
+        }
+    }
+}
+
+/// The department and user type of a new token: as given, or the user's only membership
+/// that fits what was given.
+async fn scope(
+    ctx: &Ctx,
+    user_id: UserId,
+    user: &str,
+    department: Option<&str>,
+    user_type: Option<&str>,
+) -> anyhow::Result<(DepartmentId, UserTypeId)> {
+    let c = &ctx.client;
+    if let (Some(d), Some(t)) = (department, user_type) {
+        return Ok((
+            input::department(c, d).await?,
+            input::user_type(c, t).await?,
+        ));
+    }
+    let department_id = match department {
+        Some(d) => Some(input::department(c, d).await?),
+        None => None,
+    };
+    let user_type_id = match user_type {
+        Some(t) => Some(input::user_type(c, t).await?),
+        None => None,
+    };
+    let fits: Vec<_> = c
+        .list_memberships(user_id)
+        .await?
+        .into_iter()
+        .filter(|m| department_id.is_none_or(|d| d == m.department_id))
+        .filter(|m| user_type_id.is_none_or(|t| t == m.user_type_id))
+        .collect();
+    match fits.as_slice() {
+        [m] => Ok((m.department_id, m.user_type_id)),
+        [] => bail!(
+            "user {user:?} has no membership that fits; add one with `keyward user membership add`"
+        ),
+        many => {
+            let choices: Vec<String> = many
+                .iter()
+                .map(|m| format!("{} / {}", m.department_name, m.user_type_name))
+                .collect();
+            bail!(
+                "user {user:?} has several memberships ({}); choose with --department and --user-type",
+                choices.join(", ")
+            )
+        }
+    }
+}
+
+async fn delete(ctx: &Ctx, ids: Vec<TokenId>) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    if let [id] = ids.as_slice() {
+        c.delete_token(*id).await?;
+        return ctx.print(
+            &serde_json::json!({ "deleted": [id], "not_found": [] }),
+            || format!("Deleted token {id}.\n"),
+        );
+    }
+    let r = c.bulk_delete_tokens(&ids).await?;
+    ctx.print(&r, || {
+        let n = r.deleted.len();
+        format!("Deleted {n} token{}.\n", if n == 1 { "" } else { "s" })
+    })?;
+    if !r.not_found.is_empty() {
+        let missing: Vec<String> = r.not_found.iter().map(ToString::to_string).collect();
+        bail!("no token has the id {}", missing.join(", "));
+    }
+    Ok(())
+}
+
+fn details(t: &TokenDetails) -> String {
+    let mut f = Fields::new();
+    f.add("id", t.id.to_string())
+        .add("name", &t.name)
+        .add("kind", t.kind.as_str())
+        .add("status", t.status.as_str())
+        .add("hint", &t.hint)
+        .add("description", &t.description)
+        .add("user", format!("{} ({})", t.username, t.user_id))
+        .add(
+            "department",
+            format!("{} ({})", t.department_name, t.department_id),
+        )
+        .add(
+            "user type",
+            format!("{} ({})", t.user_type_name, t.user_type_id),
+        )
+        .add("enabled", output::yes_no(t.enabled))
+        .add("recoverable", output::yes_no(t.recoverable))
+        .add(
+            "allowed from",
+            if t.allowed_cidrs.is_empty() {
+                "anywhere".into()
+            } else {
+                t.allowed_cidrs.join(", ")
+            },
+        )
+        .add("created at", output::when(Some(t.created_at)))
+        .add(
+            "expires at",
+            if t.expires_at.is_some() {
+                output::when(t.expires_at)
+            } else {
+                "never".into()
+            },
+        )
+        .add("last used at", output::when(t.last_used_at));
+    if t.revoked_at.is_some() {
+        f.add("revoked at", output::when(t.revoked_at));
+        f.add(
+            "revoked by",
+            t.revoked_by_name
+                .clone()
+                .or(t.revoked_by.map(|u| u.to_string()))
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+    f.render()
+}
+
+/// The one place a secret is printed for a person: with the warning that it is not shown
+/// again.
+fn with_secret(verb: &str, t: &TokenWithSecret) -> String {
+    let d = &t.details;
+    let once = if d.recoverable {
+        format!(
+            "This secret is shown only once here. This tenant keeps secrets recoverable, so an \
+             administrator can reveal it again with `keyward token reveal {}` (audited).",
+            d.id
+        )
+    } else {
+        "This secret is shown only once: store it now, it cannot be seen again.".to_string()
+    };
+    format!(
+        "{verb} API token {:?} for {} in {} as {}.\n\n{once}\n\n    {}\n\n\
+         Send it as:  Authorization: Bearer <token>\n\n{}",
+        d.name,
+        d.username,
+        d.department_name,
+        d.user_type_name,
+        t.token.expose(),
+        details(d)
+    )
+}

@@ -1,0 +1,541 @@
+//! The client commands end to end: the real binary bootstraps a data directory, serves it
+//! on a free port, and is then driven through its client subcommands the way an
+//! administrator or a script would drive it.
+
+use serde_json::Value;
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyward");
+const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The binary with none of the caller's `KEYWARD_*` variables, so a developer's own
+/// settings cannot leak into a test.
+fn keyward() -> Command {
+    let mut c = Command::new(BIN);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("KEYWARD_") {
+            c.env_remove(k);
+        }
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A directory of its own for one test, removed at the end.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let p = std::env::temp_dir().join(format!(
+            "keyward-cli-test-{}-{nanos}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&p).expect("create the test's data directory");
+        Self(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `keyward serve` with a bootstrapped tenant. Dropping it (also when a test
+/// panics) kills the server, then removes its data directory.
+struct Server {
+    child: Child,
+    stderr: Receiver<String>,
+    url: String,
+    admin_token: String,
+    _dir: TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start() -> Self {
+        let dir = TempDir::new();
+        let data_dir = dir.0.to_str().expect("temp dir path is UTF-8").to_string();
+        let out = keyward()
+            .args(["bootstrap", "--data-dir", &data_dir])
+            .args(["--tenant", "t", "--admin", "a", "--json"])
+            .output()
+            .expect("run keyward bootstrap");
+        assert!(
+            out.status.success(),
+            "bootstrap failed: {}",
+            text(&out.stderr)
+        );
+        let boot: Value =
+            serde_json::from_slice(&out.stdout).expect("bootstrap --json prints JSON");
+        let admin_token = boot["token"]
+            .as_str()
+            .expect("bootstrap prints a token")
+            .to_string();
+
+        let mut child = keyward()
+            .args(["serve", "--data-dir", &data_dir, "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start keyward serve");
+        // Drain stderr for the whole run (a full pipe would block the server's logging),
+        // passing each line on.
+        let pipe = child.stderr.take().expect("stderr is piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            stderr: rx,
+            url: String::new(),
+            admin_token,
+            _dir: dir,
+        };
+        server.url = server.wait_for_address();
+        server
+    }
+
+    /// The address from `keyward is listening on http://…`, waiting as long as it takes
+    /// up to a deadline.
+    fn wait_for_address(&mut self) -> String {
+        let deadline = Instant::now() + STARTUP_DEADLINE;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(url) = line.trim().strip_prefix("keyward is listening on ") {
+                        return url.to_string();
+                    }
+                    seen.push(line);
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "the server did not say where it listens within {STARTUP_DEADLINE:?}; stderr:\n{}",
+                    seen.join("\n")
+                ),
+                Err(RecvTimeoutError::Disconnected) => panic!(
+                    "the server exited ({:?}) before listening; stderr:\n{}",
+                    self.child.try_wait(),
+                    seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// What the server logged so far, for failure messages.
+    fn log(&self) -> String {
+        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
+    }
+
+    /// A client command against this server, as the administrator.
+    fn cmd<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut c = keyward();
+        c.args(args)
+            .env("KEYWARD_SERVER", &self.url)
+            .env("KEYWARD_TOKEN", &self.admin_token);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run keyward")
+    }
+
+    /// Runs a command that must succeed; its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "keyward {} failed: {}\nserver log:\n{}",
+            args.join(" "),
+            text(&out.stderr),
+            self.log()
+        );
+        text(&out.stdout)
+    }
+
+    /// Runs a command with `--json` that must succeed; its output parsed.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = self.ok(&args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+    }
+
+    /// Runs a command that must fail; its standard output and standard error.
+    fn fails(&self, args: &[&str]) -> (String, String) {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "keyward {} should have failed; it printed: {}",
+            args.join(" "),
+            text(&out.stdout)
+        );
+        (text(&out.stdout), text(&out.stderr))
+    }
+
+    /// Makes `username` a technical user with user type Reader (orders:read, orders:write)
+    /// in department Sales.
+    fn member(&self, username: &str) {
+        self.json(&["department", "create", "Sales"]);
+        self.json(&[
+            "user-type",
+            "create",
+            "Reader",
+            "--permission",
+            "orders:read,orders:write",
+        ]);
+        self.json(&[
+            "user",
+            "create",
+            "--username",
+            username,
+            "--email",
+            &format!("{username}@example.com"),
+            "--technical",
+        ]);
+        self.json(&[
+            "user",
+            "membership",
+            "add",
+            username,
+            "--department",
+            "Sales",
+            "--user-type",
+            "Reader",
+        ]);
+    }
+
+    /// Creates a token for `username`; returns (id, secret).
+    fn token(&self, username: &str, name: &str) -> (String, String) {
+        let t = self.json(&["token", "create", "--name", name, "--user", username]);
+        (s(&t["id"]), s(&t["token"]))
+    }
+
+    /// `keyward verify` with the secret on standard input; (success, parsed JSON).
+    fn verify(&self, secret: &str, extra: &[&str]) -> (bool, Value) {
+        let mut c = self.cmd(["verify", "--json"]);
+        c.args(extra).env_remove("KEYWARD_TOKEN");
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run keyward verify");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(secret.as_bytes())
+            .expect("write the token to keyward verify");
+        let out = child.wait_with_output().expect("wait for keyward verify");
+        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "verify printed no JSON ({e}); stderr: {}",
+                text(&out.stderr)
+            )
+        });
+        (out.status.success(), v)
+    }
+}
+
+fn s(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_string()
+}
+
+#[test]
+fn a_token_is_issued_verified_revoked_and_listed_through_the_cli() {
+    let srv = Server::start();
+
+    let dept = srv.json(&["department", "create", "Sales"]);
+    let ut = srv.json(&[
+        "user-type",
+        "create",
+        "Reader",
+        "--permission",
+        "orders:read",
+        "--permission",
+        "orders:write",
+    ]);
+    assert_eq!(
+        ut["permissions"],
+        serde_json::json!(["orders:read", "orders:write"])
+    );
+    let user = srv.json(&[
+        "user",
+        "create",
+        "--username",
+        "svc-orders",
+        "--email",
+        "svc-orders@example.com",
+        "--technical",
+    ]);
+    assert_eq!(user["is_technical"], true);
+    let m = srv.json(&[
+        "user",
+        "membership",
+        "add",
+        "svc-orders",
+        "--department",
+        "Sales",
+        "--user-type",
+        &s(&ut["id"]),
+    ]);
+    assert_eq!(m["department_id"], dept["id"]);
+
+    let expiry = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date();
+    let created = srv.json(&[
+        "token",
+        "create",
+        "--name",
+        "ci-deploy",
+        "--user",
+        "svc-orders",
+        "--department",
+        "Sales",
+        "--user-type",
+        "Reader",
+        "--expires-at",
+        &expiry.to_string(),
+    ]);
+    let id = s(&created["id"]);
+    let secret = s(&created["token"]);
+    assert!(secret.starts_with("kwa_"), "{secret}");
+    assert_eq!(created["status"], "active");
+    assert_eq!(
+        s(&created["expires_at"]),
+        format!("{expiry}T23:59:59Z"),
+        "a plain date means the end of that day, UTC"
+    );
+
+    // VALID, with what the token may do; a permission it lacks is FORBIDDEN.
+    let verified = srv.ok(&["verify", &secret, "--permission", "orders:read"]);
+    assert!(verified.starts_with("VALID: "), "{verified}");
+    assert!(verified.contains("svc-orders"), "{verified}");
+    let (ok, v) = srv.verify(&secret, &["--permission", "orders:read"]);
+    assert!(ok);
+    assert_eq!(v["code"], "VALID");
+    assert_eq!(v["user"]["username"], "svc-orders");
+    assert_eq!(v["department"]["name"], "Sales");
+    let (ok, v) = srv.verify(&secret, &["--permission", "orders:delete"]);
+    assert!(!ok, "verify exits non-zero for a token that is not VALID");
+    assert_eq!(v["code"], "FORBIDDEN");
+
+    let revoked = srv.ok(&["token", "revoke", &id]);
+    assert!(revoked.contains("Revoked token \"ci-deploy\""), "{revoked}");
+    let (out, err) = srv.fails(&["verify", &secret]);
+    assert!(out.starts_with("REVOKED: "), "{out}");
+    assert!(err.contains("not valid (REVOKED)"), "{err}");
+
+    // Still listed, as revoked, with the removal date; never with its secret.
+    let page = srv.json(&["token", "list"]);
+    let listed = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("token {id} is not listed: {page}"));
+    assert_eq!(listed["status"], "revoked");
+    assert!(listed["revoked_at"].is_string());
+    assert!(!page.to_string().contains(&secret));
+
+    // Human output: an aligned table and key: value lines.
+    let table = srv.ok(&["token", "list"]);
+    assert!(!table.contains(&secret));
+    let mut lines = table.lines();
+    let header = lines.next().expect("a header line");
+    assert!(header.starts_with("ID  "), "{table}");
+    let row = lines
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("no row for {id}:\n{table}"));
+    // In characters, not bytes: the hint holds an ellipsis.
+    let col = |line: &str, s: &str| line.find(s).map(|b| line[..b].chars().count());
+    for (column, value) in [
+        ("NAME", "ci-deploy"),
+        ("STATUS", "revoked"),
+        ("USER ", "svc-orders"),
+    ] {
+        assert_eq!(
+            col(header, column),
+            col(row, value),
+            "{value:?} is not under {column:?}:\n{table}"
+        );
+    }
+    let shown = srv.ok(&["token", "show", &id]);
+    assert!(!shown.contains(&secret));
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("status:") && l.ends_with(" revoked")),
+        "{shown}"
+    );
+    assert!(shown.contains("department:   Sales ("), "{shown}");
+}
+
+#[test]
+fn the_secret_is_printed_once_with_a_warning_that_it_is_not_shown_again() {
+    let srv = Server::start();
+    srv.member("svc");
+    let out = srv.ok(&["token", "create", "--name", "ci", "--user", "svc"]);
+    assert!(out.contains("shown only once"), "{out}");
+    let secret = out
+        .split_whitespace()
+        .find(|w| w.starts_with("kwa_"))
+        .unwrap_or_else(|| panic!("no secret in:\n{out}"));
+    assert_eq!(
+        out.matches(secret).count(),
+        1,
+        "the secret appears once:\n{out}"
+    );
+    let (ok, v) = srv.verify(secret, &[]);
+    assert!(ok, "{v}");
+}
+
+#[test]
+fn api_refusals_print_status_code_and_detail() {
+    let srv = Server::start();
+    srv.member("svc");
+    srv.json(&["department", "create", "Support"]);
+    let (_, err) = srv.fails(&[
+        "token",
+        "create",
+        "--name",
+        "x",
+        "--user",
+        "svc",
+        "--department",
+        "Support",
+        "--user-type",
+        "Reader",
+    ]);
+    assert!(err.starts_with("error: 422 not_a_member: "), "{err}");
+
+    let missing = "01900000-0000-7000-8000-000000000000";
+    let (_, err) = srv.fails(&["token", "show", missing]);
+    assert!(err.starts_with("error: 404 not_found: "), "{err}");
+
+    let (_, err) = srv.fails(&["department", "show", "Nowhere"]);
+    assert!(err.contains("no department is named \"Nowhere\""), "{err}");
+}
+
+#[test]
+fn a_regenerated_token_replaces_its_secret_and_delete_takes_several_ids() {
+    let srv = Server::start();
+    srv.member("svc");
+    let (id1, old) = srv.token("svc", "one");
+    let (id2, _) = srv.token("svc", "two");
+
+    let r = srv.json(&["token", "regenerate", &id1]);
+    let new = s(&r["token"]);
+    assert_ne!(new, old);
+    assert_eq!(srv.verify(&old, &[]).1["code"], "NOT_FOUND");
+    assert_eq!(srv.verify(&new, &[]).1["code"], "VALID");
+
+    let deleted = srv.json(&["token", "delete", &id1, &id2]);
+    let mut ids: Vec<String> = deleted["deleted"]
+        .as_array()
+        .expect("deleted")
+        .iter()
+        .map(s)
+        .collect();
+    ids.sort();
+    let mut want = vec![id1.clone(), id2.clone()];
+    want.sort();
+    assert_eq!(ids, want);
+    let left = srv.json(&["token", "list"]).to_string();
+    assert!(!left.contains(&id1) && !left.contains(&id2), "{left}");
+    assert_eq!(srv.verify(&new, &[]).1["code"], "NOT_FOUND");
+
+    let (_, err) = srv.fails(&["token", "delete", &id1]);
+    assert!(err.starts_with("error: 404 not_found: "), "{err}");
+}
+
+#[test]
+fn locking_a_user_stops_their_tokens_until_unlocked() {
+    let srv = Server::start();
+    srv.member("svc");
+    let (_, secret) = srv.token("svc", "ci");
+    let out = srv.ok(&["user", "lock", "svc"]);
+    assert!(out.starts_with("Locked user \"svc\""), "{out}");
+    assert_eq!(srv.verify(&secret, &[]).1["code"], "USER_LOCKED");
+    srv.ok(&["user", "unlock", "svc"]);
+    assert_eq!(srv.verify(&secret, &[]).1["code"], "VALID");
+
+    let users = srv.ok(&["user", "list"]);
+    let header = users.lines().next().expect("a header");
+    assert!(
+        header.starts_with("ID") && header.contains("USERNAME"),
+        "{users}"
+    );
+    let memberships = srv.ok(&["user", "membership", "list", "svc"]);
+    assert!(
+        memberships.contains("Sales") && memberships.contains("Reader"),
+        "{memberships}"
+    );
+}
+
+#[test]
+fn client_commands_ask_for_keyward_token_when_it_is_missing() {
+    let out = keyward()
+        .args(["token", "list", "--server", "http://127.0.0.1:9"])
+        .output()
+        .expect("run keyward");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("set KEYWARD_TOKEN"), "{err}");
+}
+
+#[test]
+fn an_unreachable_server_is_named_in_the_error() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = keyward()
+        .args(["department", "list", "--server", &url])
+        .env("KEYWARD_TOKEN", "kwa_not_a_real_token")
+        .output()
+        .expect("run keyward");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot reach the keyward server at {url}")),
+        "{err}"
+    );
+}
