@@ -7,14 +7,24 @@ use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{header, request::Parts, HeaderMap};
 use ipnet::IpNet;
-use keyward_core::{TenantId, TokenKind, UserId, VerifyCode, VerifyContext};
+use keyward_core::permission::grants;
+use keyward_core::{
+    DepartmentId, TenantId, TokenKind, UserId, UserTypeId, VerifyCode, VerifyContext,
+};
 use keyward_store::Actor;
 use std::net::{IpAddr, SocketAddr};
+
+/// The permission a token's user type must grant to use the administrator API.
+pub const ADMIN_PERMISSION: &str = "keyward:admin";
 
 pub struct Admin {
     pub tenant_id: TenantId,
     pub user_id: UserId,
     pub username: String,
+    /// The membership the calling token uses, so an administrator is not allowed to
+    /// remove the one their own access rests on.
+    pub department_id: DepartmentId,
+    pub user_type_id: UserTypeId,
     pub ip: Option<IpAddr>,
 }
 
@@ -36,31 +46,41 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the nearest
-/// untrusted address in `X-Forwarded-For` (read right to left, so a client cannot
-/// spoof its way past the proxies it really passed through).
+/// untrusted address in `X-Forwarded-For`.
 pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())?;
-    if !trusted.iter().any(|n| n.contains(&peer)) {
-        return Some(peer);
-    }
-    let forwarded = parts
+    let forwarded: Vec<&str> = parts
         .headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !trusted.iter().any(|n| n.contains(ip)))
-            .unwrap_or(peer),
-    )
+        .collect();
+    resolve_client_ip(peer, &forwarded, trusted)
+}
+
+/// `X-Forwarded-For` is read right to left, skipping trusted proxies: each proxy appends
+/// the address it saw, so only entries right of the first untrusted one can be believed.
+/// An entry that is not a plain IP address (`unknown`, `ip:port`) stops the walk with no
+/// answer, rather than letting a client-written entry further left decide. IPv4-mapped
+/// IPv6 addresses count as IPv4.
+pub fn resolve_client_ip(peer: IpAddr, forwarded: &[&str], trusted: &[IpNet]) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    let peer = peer.to_canonical();
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let mut nearest = peer;
+    for entry in forwarded.iter().flat_map(|v| v.split(',')).rev() {
+        let ip = entry.trim().parse::<IpAddr>().ok()?.to_canonical();
+        if !is_trusted(&ip) {
+            return Some(ip);
+        }
+        nearest = ip;
+    }
+    Some(nearest)
 }
 
 /// The client's address as [`client_ip`] determines it.
@@ -128,11 +148,91 @@ impl FromRequestParts<AppState> for Admin {
                 ),
             });
         }
+        // An administrator's token is still restricted to its user type: one issued for,
+        // say, `orders:read` must not carry the whole administrator API with it.
+        if !grants(&subject.permissions, ADMIN_PERMISSION) {
+            return Err(ApiError::Forbidden {
+                code: "missing_admin_permission",
+                detail: format!(
+                    "this token's user type ({:?}) does not grant {ADMIN_PERMISSION:?}; the administrator \
+                     API takes a token whose user type grants it (or \"*\")",
+                    subject.user_type_name
+                ),
+            });
+        }
         Ok(Admin {
             tenant_id: subject.token.tenant_id,
             user_id: subject.token.user_id,
             username: subject.username.clone(),
+            department_id: subject.token.department_id,
+            user_type_id: subject.token.user_type_id,
             ip,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_client_ip;
+    use ipnet::IpNet;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn untrusted_peer_is_the_client_whatever_it_forwards() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.1/32".parse().unwrap()];
+        assert_eq!(
+            resolve_client_ip(ip("203.0.113.9"), &["10.6.6.6"], &trusted),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            resolve_client_ip(ip("127.0.0.1"), &["10.6.6.6"], &[]),
+            Some(ip("127.0.0.1")),
+            "no proxy trusted by default"
+        );
+    }
+
+    #[test]
+    fn forwarded_chain_is_read_right_to_left_past_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let peer = ip("10.0.0.1");
+        assert_eq!(
+            resolve_client_ip(peer, &["6.6.6.6, 198.51.100.4, 10.0.0.2"], &trusted),
+            Some(ip("198.51.100.4"))
+        );
+        assert_eq!(
+            resolve_client_ip(peer, &["6.6.6.6", "198.51.100.4"], &trusted),
+            Some(ip("198.51.100.4"))
+        );
+        assert_eq!(resolve_client_ip(peer, &[], &trusted), Some(peer));
+    }
+
+    #[test]
+    fn unparseable_entry_stops_the_walk_instead_of_trusting_what_is_left_of_it() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        assert_eq!(
+            resolve_client_ip(ip("10.0.0.1"), &["10.6.6.6, 203.0.113.7:51234"], &trusted),
+            None
+        );
+        assert_eq!(
+            resolve_client_ip(ip("10.0.0.1"), &["unknown"], &trusted),
+            None
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_count_as_ipv4() {
+        let trusted: Vec<IpNet> = vec!["127.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            resolve_client_ip(ip("::ffff:127.0.0.1"), &["192.0.2.5"], &trusted),
+            Some(ip("192.0.2.5"))
+        );
+        assert_eq!(
+            resolve_client_ip(ip("::ffff:192.0.2.8"), &[], &trusted),
+            Some(ip("192.0.2.8"))
+        );
     }
 }

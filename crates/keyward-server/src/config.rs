@@ -17,7 +17,8 @@ pub struct ServerConfig {
     pub server_key: Option<String>,
     /// The URL clients use to reach this server, for ready-to-paste examples.
     pub public_url: String,
-    /// Peers whose `X-Forwarded-For` is believed.
+    /// Peers whose `X-Forwarded-For` is believed. Empty by default: a header is only as
+    /// trustworthy as the proxy that wrote it, and the operator must say which those are.
     pub trusted_proxies: Vec<IpNet>,
     /// Longest time a cached verification answer is used without reading storage again.
     pub max_staleness: Duration,
@@ -34,16 +35,9 @@ impl ServerConfig {
             database_url: None,
             server_key: None,
             public_url: format!("http://{listen}"),
-            trusted_proxies: default_trusted_proxies(),
+            trusted_proxies: Vec::new(),
             max_staleness: Duration::from_secs(10),
             flush_interval: Duration::from_secs(2),
         }
     }
-}
-
-pub fn default_trusted_proxies() -> Vec<IpNet> {
-    vec![
-        "127.0.0.0/8".parse().expect("literal CIDR"),
-        "::1/128".parse().expect("literal CIDR"),
-    ]
 }

@@ -145,6 +145,11 @@ impl From<StoreError> for ApiError {
                 code: "in_use",
                 detail: msg,
             },
+            StoreError::Invalid(msg) => Self::validation(msg),
+            StoreError::Refused { code, message } => Self::Conflict {
+                code,
+                detail: message,
+            },
             e if e.is_unavailable() => {
                 tracing::error!(error = %e, "storage unavailable");
                 Self::Unavailable

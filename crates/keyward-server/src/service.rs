@@ -4,7 +4,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use keyward_core::model::{SecretStorage, TokenDetails, TokenStatus};
+use keyward_core::model::{SecretStorage, TokenDetails};
 use keyward_core::rules;
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_store::{Actor, NewSecret, NewToken, StoreError};
@@ -95,14 +95,12 @@ pub async fn regenerate(
     grace_seconds: i64,
 ) -> ApiResult<(TokenDetails, TokenSecret)> {
     rules::check_grace(grace_seconds)?;
+    // Whether the token is revoked is checked by the store, under the row lock.
     let current = st.store.token(tenant, id).await?;
-    if current.status == TokenStatus::Revoked {
-        return Err(ApiError::Conflict {
-            code: "token_revoked",
-            detail: "a revoked token cannot be regenerated; create a new token instead".into(),
-        });
-    }
     let settings = st.store.settings(tenant).await?;
+    if current.token.kind == TokenKind::Api && !settings.api_tokens_enabled {
+        return Err(rules::RuleError::FeatureDisabled.into());
+    }
     let secret = TokenSecret::generate(current.token.kind);
     let hash = st.verifier.key().hash_token(secret.expose());
     let new = NewSecret {
@@ -112,12 +110,15 @@ pub async fn regenerate(
     };
     let grace_until =
         (grace_seconds > 0).then(|| OffsetDateTime::now_utc() + Duration::seconds(grace_seconds));
-    let details = st
+    let result = st
         .store
         .regenerate_token(tenant, id, &new, grace_until, actor)
-        .await?;
+        .await;
+    // Tell the verifier whatever happened: the change may have committed even if
+    // reading it back failed.
     st.verifier.register_secret(&hash);
     st.verifier.invalidate();
+    let details = result?;
     Ok((details, secret))
 }
 
@@ -163,9 +164,9 @@ pub async fn revoke(
     actor: &Actor,
     id: TokenId,
 ) -> ApiResult<TokenDetails> {
-    let t = st.store.revoke_token(tenant, id, actor).await?;
+    let result = st.store.revoke_token(tenant, id, actor).await;
     st.verifier.invalidate();
-    Ok(t)
+    Ok(result?)
 }
 
 pub async fn delete(
@@ -174,7 +175,7 @@ pub async fn delete(
     actor: &Actor,
     ids: &[TokenId],
 ) -> ApiResult<Vec<TokenId>> {
-    let deleted = st.store.delete_tokens(tenant, ids, actor).await?;
+    let result = st.store.delete_tokens(tenant, ids, actor).await;
     st.verifier.invalidate();
-    Ok(deleted)
+    Ok(result?)
 }

@@ -27,6 +27,9 @@ use time::OffsetDateTime;
 /// Longest accepted input; anything longer is refused before it is even hashed.
 pub const MAX_TOKEN_INPUT: usize = 256;
 const CACHE_CAPACITY: usize = 200_000;
+/// Concurrent storage reads for cache misses: well under the PostgreSQL pool (16), so
+/// administrative writes always find a connection.
+const MAX_CONCURRENT_LOADS: usize = 8;
 /// How often the change log is read for changes made by other processes.
 pub const CHANGE_POLL: Duration = Duration::from_millis(500);
 
@@ -93,7 +96,7 @@ impl Verifier {
             known: RwLock::new(prefixes.into_iter().collect()),
             seen_seq: AtomicU64::new(seq.max(0) as u64),
             max_staleness,
-            loads: tokio::sync::Semaphore::new(16),
+            loads: tokio::sync::Semaphore::new(MAX_CONCURRENT_LOADS),
             last_used: Mutex::new(HashMap::new()),
         })
     }
@@ -145,10 +148,10 @@ impl Verifier {
                 .expect("last-used lock")
                 .insert(subject.token.id, now);
         }
-        Ok(Verified {
-            code,
-            subject: Some(subject),
-        })
+        // NOT_FOUND says nothing about which token it was (e.g. an old secret past its
+        // grace period), as for a token that never existed.
+        let subject = (code != VerifyCode::NotFound).then_some(subject);
+        Ok(Verified { code, subject })
     }
 
     async fn subject(&self, hash: &TokenHash) -> Result<Option<Arc<Subject>>, Unavailable> {
@@ -202,7 +205,11 @@ impl Verifier {
                 let prefixes = self.store.secret_hash_prefixes_of(&tokens).await?;
                 self.known.write().expect("known-set lock").extend(prefixes);
             }
-            self.invalidate();
+            // A new token changes no existing answer, so a burst of creations leaves the
+            // cache intact; anything else may, so it invalidates.
+            if changes.iter().any(|c| c.action != "token.created") {
+                self.invalidate();
+            }
             self.seen_seq.store(last as u64, Ordering::SeqCst);
             if changes.len() < 1000 {
                 return Ok(());

@@ -81,10 +81,20 @@ pub(crate) async fn record(
     .bind(details.to_string())
     .execute(&mut **tx)
     .await?;
+    // On PostgreSQL a sequence value is taken at insert but becomes visible at commit, so
+    // two writers could commit out of order and a tailer that has read seq 11 would never
+    // see seq 10. Holding this lock from the insert until commit makes the orders agree.
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock(7201046)")
+            .execute(&mut **tx)
+            .await?;
+    }
     sqlx::query(
-        "INSERT INTO change_log (tenant_id, object_type, object_id, at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO change_log (tenant_id, action, object_type, object_id, at) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(tenant.to_string())
+    .bind(action.to_string())
     .bind(object_type.to_string())
     .bind(object_id.to_string())
     .bind(to_ms(now))
@@ -178,6 +188,8 @@ impl Store {
 #[derive(Clone, Debug)]
 pub struct Change {
     pub seq: i64,
+    /// e.g. `token.created`, `user.locked`.
+    pub action: String,
     pub object_type: String,
     pub object_id: String,
 }
@@ -185,7 +197,9 @@ pub struct Change {
 impl Store {
     /// Changes after `seq`, oldest first, at most `limit`.
     pub async fn changes_since(&self, seq: i64, limit: i64) -> StoreResult<Vec<Change>> {
-        let rows = sqlx::query("SELECT seq, object_type, object_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+        let rows = sqlx::query(
+            "SELECT seq, action, object_type, object_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
             .bind(seq)
             .bind(limit)
             .fetch_all(&self.read)
@@ -194,6 +208,7 @@ impl Store {
             .map(|r| {
                 Ok(Change {
                     seq: r.try_get("seq")?,
+                    action: r.try_get("action")?,
                     object_type: r.try_get("object_type")?,
                     object_id: r.try_get("object_id")?,
                 })

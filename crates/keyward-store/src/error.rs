@@ -11,6 +11,12 @@ pub enum StoreError {
     /// The change would break a reference (e.g. deleting a department still in use).
     #[error("{0}")]
     InUse(String),
+    /// The change is not valid as a whole (the message says why).
+    #[error("{0}")]
+    Invalid(String),
+    /// The object's state does not allow the change; `code` is stable for programs.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]

@@ -107,6 +107,15 @@ impl Store {
         self.backend
     }
 
+    /// Appended to a read that a transaction will modify. PostgreSQL needs the row lock
+    /// against concurrent writers; SQLite has one writer at a time and no such syntax.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
     /// Whether storage answers; used by `/readyz`.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;

@@ -4,7 +4,7 @@ use crate::audit::{record, Actor};
 use crate::error::on_unique;
 use crate::rows;
 use crate::{to_ms, Store, StoreError, StoreResult};
-use keyward_core::model::{Tenant, TenantSettings};
+use keyward_core::model::{SecretStorage, Tenant, TenantSettings};
 use keyward_core::TenantId;
 use serde_json::json;
 use sqlx::Row;
@@ -97,22 +97,39 @@ impl Store {
         rows::settings(&row)
     }
 
-    /// Replaces the settings; the audit event records the old and new values.
+    /// Changes the settings with `change`, which sees the current values and may refuse
+    /// with a message. Read and write happen in one transaction, so two administrators
+    /// changing different settings at once both keep their change. Moving to `show_once`
+    /// drops every stored copy of the tenant's secrets. The audit event records old and new.
     pub async fn update_settings(
         &self,
         tenant: TenantId,
-        settings: &TenantSettings,
+        change: impl FnOnce(&mut TenantSettings) -> Result<(), String>,
         actor: &Actor,
     ) -> StoreResult<TenantSettings> {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
-        let old = sqlx::query("SELECT * FROM tenant_settings WHERE tenant_id = $1")
+        let sql = format!(
+            "SELECT * FROM tenant_settings WHERE tenant_id = $1{}",
+            self.for_update()
+        );
+        let old = sqlx::query(&sql)
             .bind(tenant.to_string())
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
         let old = rows::settings(&old)?;
-        write_settings(&mut tx, tenant, settings, now, false).await?;
+        let mut new = old.clone();
+        change(&mut new).map_err(StoreError::Invalid)?;
+        write_settings(&mut tx, tenant, &new, now, false).await?;
+        if new.secret_storage == SecretStorage::ShowOnce
+            && old.secret_storage != SecretStorage::ShowOnce
+        {
+            sqlx::query("UPDATE tokens SET sealed_secret = NULL WHERE tenant_id = $1")
+                .bind(tenant.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         record(
             &mut tx,
             tenant,
@@ -120,12 +137,12 @@ impl Store {
             "settings.updated",
             "settings",
             &tenant.to_string(),
-            json!({"old": old, "new": settings}),
+            json!({"old": old, "new": new}),
             now,
         )
         .await?;
         tx.commit().await?;
-        Ok(settings.clone())
+        Ok(new)
     }
 }
 

@@ -319,13 +319,25 @@ impl Store {
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
-        let old_hint: String =
-            sqlx::query_scalar("SELECT hint FROM tokens WHERE id = $1 AND tenant_id = $2")
-                .bind(id.to_string())
-                .bind(tenant.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound("token"))?;
+        // The row lock makes concurrent regenerations of one token take turns, so each
+        // sees the secret the previous one wrote and at most one old secret survives.
+        let sql = format!(
+            "SELECT hint, revoked_at FROM tokens WHERE id = $1 AND tenant_id = $2{}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("token"))?;
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+            return Err(StoreError::Refused {
+                code: "token_revoked",
+                message: "a revoked token cannot be regenerated; create a new token instead".into(),
+            });
+        }
+        let old_hint: String = row.try_get("hint")?;
         sqlx::query("DELETE FROM token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL")
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -381,7 +393,18 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let cur = self.token(tenant, id).await?.token;
+        let mut tx = self.write.begin().await?;
+        let sql = format!(
+            "SELECT {TOKEN_COLS} FROM tokens t WHERE t.id = $1 AND t.tenant_id = $2{}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("token"))?;
+        let cur = rows::token(&row)?;
         let name = up.name.clone().unwrap_or(cur.name.clone());
         let description = up.description.clone().unwrap_or(cur.description.clone());
         let enabled = up.enabled.unwrap_or(cur.enabled);
@@ -389,7 +412,6 @@ impl Store {
             .allowed_cidrs
             .clone()
             .unwrap_or(cur.allowed_cidrs.clone());
-        let mut tx = self.write.begin().await?;
         let n = sqlx::query(
             "UPDATE tokens SET name = $3, description = $4, enabled = $5, allowed_cidrs = $6 WHERE id = $1 AND tenant_id = $2",
         )

@@ -178,7 +178,10 @@ impl Store {
     ) -> StoreResult<User> {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
-        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2");
+        let sql = format!(
+            "SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2{}",
+            self.for_update()
+        );
         let row = sqlx::query(&sql)
             .bind(id.to_string())
             .bind(tid(tenant))
@@ -544,13 +547,23 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<UserType> {
         let now = crate::now();
-        let current = self.user_type(tenant, id).await?;
+        let mut tx = self.write.begin().await?;
+        let sql = format!(
+            "SELECT id, tenant_id, name, permissions, created_at FROM user_types WHERE id = $1 AND tenant_id = $2{}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tid(tenant))
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("user type"))?;
+        let current = user_type(&row)?;
         let name = name.unwrap_or(&current.name).to_string();
         let perms = permissions
             .map(normalise)
             .unwrap_or(current.permissions.clone());
-        let mut tx = self.write.begin().await?;
-        let n = sqlx::query(
+        sqlx::query(
             "UPDATE user_types SET name = $3, permissions = $4 WHERE id = $1 AND tenant_id = $2",
         )
         .bind(id.to_string())
@@ -559,11 +572,7 @@ impl Store {
         .bind(json!(perms).to_string())
         .execute(&mut *tx)
         .await
-        .map_err(on_unique("user type name", &name))?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("user type"));
-        }
+        .map_err(on_unique("user type name", &name))?;
         record(
             &mut tx,
             tenant,
@@ -576,7 +585,11 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.user_type(tenant, id).await
+        Ok(UserType {
+            name,
+            permissions: perms,
+            ..current
+        })
     }
 
     pub async fn delete_user_type(

@@ -33,8 +33,8 @@ pub struct ServeArgs {
     /// [default: http://LISTEN].
     #[arg(long, env = "KEYWARD_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Proxies whose X-Forwarded-For is believed, comma-separated CIDRs
-    /// [default: 127.0.0.0/8,::1/128].
+    /// Proxies whose X-Forwarded-For is believed, comma-separated CIDRs (e.g. 127.0.0.1/32
+    /// for an nginx on this host) [default: none].
     #[arg(long, env = "KEYWARD_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<IpNet>>,
     /// Log format: `text` or `json` [default: text].

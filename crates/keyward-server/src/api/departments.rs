@@ -77,11 +77,13 @@ pub async fn update(
     ApiPath(id): ApiPath<DepartmentId>,
     ApiJson(b): ApiJson<DepartmentBody>,
 ) -> ApiResult<axum::Json<Department>> {
-    let d = st
+    let result = st
         .store
         .rename_department(admin.tenant_id, id, b.name.as_str(), &admin.actor())
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    let d = result?;
     Ok(axum::Json(d))
 }
 
@@ -93,9 +95,12 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<DepartmentId>,
 ) -> ApiResult<StatusCode> {
-    st.store
+    let result = st
+        .store
         .delete_department(admin.tenant_id, id, &admin.actor())
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    result?;
     Ok(StatusCode::NO_CONTENT)
 }

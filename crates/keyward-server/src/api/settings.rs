@@ -30,7 +30,8 @@ pub struct SettingsPatch {
 
 /// Change settings. Takes effect for the very next check.
 #[utoipa::path(patch, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])), request_body = SettingsPatch,
-    responses((status = 200, body = TenantSettings), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = TenantSettings), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
 pub async fn update(
     State(st): State<AppState>,
     admin: Admin,
@@ -41,34 +42,38 @@ pub async fn update(
         // lock the caller out of the very API that could switch them on again.
         return Err(ApiError::Conflict {
             code: "self_lockout",
-            detail: "switching API tokens off would refuse the API token you are calling with;                      change this setting in the console instead"
+            detail: "switching API tokens off would also refuse the API token you are calling \
+                     with, and with it this API; an operator can change it directly in storage \
+                     until the console offers it"
                 .into(),
         });
     }
-    let mut s = st.store.settings(admin.tenant_id).await?;
-    if let Some(v) = p.api_tokens_enabled {
-        s.api_tokens_enabled = v;
-    }
-    if let Some(v) = p.require_technical_user {
-        s.require_technical_user = v;
-    }
-    if let Some(v) = p.secret_storage {
-        s.secret_storage = v;
-    }
-    if let Some(v) = p.max_token_lifetime_days {
-        s.max_token_lifetime_days = v;
-    }
-    if let Some(v) = p.default_token_lifetime_days {
-        s.default_token_lifetime_days = v;
-    }
-    if let Some(v) = p.mobile_session_days {
-        s.mobile_session_days = v;
-    }
-    s.validate().map_err(ApiError::validation)?;
-    let s = st
+    let apply = |s: &mut TenantSettings| {
+        if let Some(v) = p.api_tokens_enabled {
+            s.api_tokens_enabled = v;
+        }
+        if let Some(v) = p.require_technical_user {
+            s.require_technical_user = v;
+        }
+        if let Some(v) = p.secret_storage {
+            s.secret_storage = v;
+        }
+        if let Some(v) = p.max_token_lifetime_days {
+            s.max_token_lifetime_days = v;
+        }
+        if let Some(v) = p.default_token_lifetime_days {
+            s.default_token_lifetime_days = v;
+        }
+        if let Some(v) = p.mobile_session_days {
+            s.mobile_session_days = v;
+        }
+        s.validate()
+    };
+    let result = st
         .store
-        .update_settings(admin.tenant_id, &s, &admin.actor())
-        .await?;
+        .update_settings(admin.tenant_id, apply, &admin.actor())
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
-    Ok(axum::Json(s))
+    Ok(axum::Json(result?))
 }

@@ -191,11 +191,13 @@ pub async fn update(
         enabled: b.enabled,
         allowed_cidrs: b.allowed_cidrs,
     };
-    let t = st
+    let result = st
         .store
         .update_token(admin.tenant_id, id, &up, &admin.actor())
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    let t = result?;
     Ok(axum::Json(t))
 }
 

@@ -81,7 +81,7 @@ pub async fn update(
     ApiPath(id): ApiPath<UserTypeId>,
     ApiJson(b): ApiJson<UpdateUserType>,
 ) -> ApiResult<axum::Json<UserType>> {
-    let ut = st
+    let result = st
         .store
         .update_user_type(
             admin.tenant_id,
@@ -90,8 +90,10 @@ pub async fn update(
             b.permissions.as_deref(),
             &admin.actor(),
         )
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    let ut = result?;
     Ok(axum::Json(ut))
 }
 
@@ -102,9 +104,12 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<UserTypeId>,
 ) -> ApiResult<StatusCode> {
-    st.store
+    let result = st
+        .store
         .delete_user_type(admin.tenant_id, id, &admin.actor())
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    result?;
     Ok(StatusCode::NO_CONTENT)
 }

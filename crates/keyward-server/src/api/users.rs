@@ -7,7 +7,7 @@ use crate::password;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keyward_core::model::{Membership, User};
+use keyward_core::model::{in_period, Membership, User};
 use keyward_core::text::{Email, Name, Username};
 use keyward_core::{DepartmentId, MembershipId, UserId, UserTypeId};
 use keyward_store::{NewUser, UserFilter, UserUpdate};
@@ -151,11 +151,20 @@ pub async fn update(
         });
     }
     let current = st.store.user(admin.tenant_id, id).await?;
-    check_period(
-        b.active_from.unwrap_or(current.active_from.map(Timestamp)),
-        b.active_until
-            .unwrap_or(current.active_until.map(Timestamp)),
-    )?;
+    let from = b.active_from.unwrap_or(current.active_from.map(Timestamp));
+    let until = b
+        .active_until
+        .unwrap_or(current.active_until.map(Timestamp));
+    check_period(from, until)?;
+    let now = time::OffsetDateTime::now_utc();
+    if id == admin.user_id && !in_period(from.map(|t| t.0), until.map(|t| t.0), now) {
+        return Err(ApiError::Conflict {
+            code: "self_lockout",
+            detail:
+                "that employment period would end your own access now; ask another administrator"
+                    .into(),
+        });
+    }
     let password_hash = match b.password {
         Some(Some(pw)) => Some(Some(password::hash(pw).await?)),
         Some(None) => Some(None),
@@ -171,11 +180,13 @@ pub async fn update(
         active_until: b.active_until.map(|o| o.map(|t| t.0)),
         password_hash,
     };
-    let user = st
+    let result = st
         .store
         .update_user(admin.tenant_id, id, &up, &admin.actor())
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    let user = result?;
     Ok(axum::Json(user))
 }
 
@@ -193,10 +204,13 @@ pub async fn delete(
             detail: "you cannot delete yourself".into(),
         });
     }
-    st.store
+    let result = st
+        .store
         .delete_user(admin.tenant_id, id, &admin.actor())
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    result?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -217,7 +231,7 @@ pub async fn add_membership(
     ApiPath(id): ApiPath<UserId>,
     ApiJson(b): ApiJson<AddMembership>,
 ) -> ApiResult<(StatusCode, axum::Json<Membership>)> {
-    let m = st
+    let result = st
         .store
         .add_membership(
             admin.tenant_id,
@@ -226,8 +240,10 @@ pub async fn add_membership(
             b.user_type_id,
             &admin.actor(),
         )
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    let m = result?;
     Ok((StatusCode::CREATED, axum::Json(m)))
 }
 
@@ -251,9 +267,28 @@ pub async fn remove_membership(
     admin: Admin,
     ApiPath((id, membership_id)): ApiPath<(UserId, MembershipId)>,
 ) -> ApiResult<StatusCode> {
-    st.store
+    if id == admin.user_id {
+        let own = st.store.memberships(admin.tenant_id, id).await?;
+        let in_use = own.iter().any(|m| {
+            m.id == membership_id
+                && m.department_id == admin.department_id
+                && m.user_type_id == admin.user_type_id
+        });
+        if in_use {
+            return Err(ApiError::Conflict {
+                code: "self_lockout",
+                detail: "the token you are calling with rests on this membership; removing it would lock you out. \
+                         Use another administrator's token"
+                    .into(),
+            });
+        }
+    }
+    let result = st
+        .store
         .remove_membership(admin.tenant_id, id, membership_id, &admin.actor())
-        .await?;
+        .await;
+    // Invalidate even if the call failed after committing.
     st.verifier.invalidate();
+    result?;
     Ok(StatusCode::NO_CONTENT)
 }

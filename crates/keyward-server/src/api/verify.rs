@@ -99,7 +99,8 @@ fn too_long() -> ApiError {
     ApiError::BadRequest {
         code: "token_too_long",
         detail: format!(
-            "the token is longer than any keyward token ({} characters at most)",
+            "this is not a keyward token: those are {} characters long, and this route refuses \
+             anything over {MAX_TOKEN_INPUT}",
             keyward_core::token::TOKEN_LEN
         ),
     }

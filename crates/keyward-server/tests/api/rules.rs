@@ -13,6 +13,8 @@ on_both_backends! {
     locked_user_tokens_stop_at_once_and_resume_on_unlock => locked_user;
     tokens_stop_outside_the_employment_period => employment_period;
     feature_flag_off_refuses_creation_and_use => feature_flag;
+    an_administrators_narrow_token_does_not_carry_the_admin_api => narrow_admin_token;
+    administrators_cannot_cut_off_their_own_access => self_lockout;
 }
 
 async fn only_administrators_manage_tokens(app: TestApp) {
@@ -209,13 +211,16 @@ async fn feature_flag(app: TestApp) {
     );
 
     let tenant = app.tenant_id.parse().unwrap();
-    let off = TenantSettings {
-        api_tokens_enabled: false,
-        ..TenantSettings::default()
+    // Only the console may do this; here the test stands in for it.
+    let switch = |on: bool| {
+        move |s: &mut TenantSettings| {
+            s.api_tokens_enabled = on;
+            Ok(())
+        }
     };
     app.state
         .store
-        .update_settings(tenant, &off, &Actor::system("test"))
+        .update_settings(tenant, switch(false), &Actor::system("test"))
         .await
         .unwrap();
     app.state.verifier.invalidate();
@@ -229,9 +234,88 @@ async fn feature_flag(app: TestApp) {
 
     app.state
         .store
-        .update_settings(tenant, &TenantSettings::default(), &Actor::system("test"))
+        .update_settings(tenant, switch(true), &Actor::system("test"))
         .await
         .unwrap();
     app.state.verifier.invalidate();
     assert_eq!(app.verify(&secret, None).await, "VALID");
+}
+
+async fn narrow_admin_token(app: TestApp) {
+    // An administrator who issues themselves an integration token for orders:read.
+    let m = app.member("boss", &["orders:read"]).await;
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"is_admin": true}),
+        )
+        .await,
+    )
+    .await;
+    let (_, narrow) = app.token(&m, "orders integration").await;
+    assert_eq!(app.verify(&narrow, Some("orders:read")).await, "VALID");
+    let (status, p) = app
+        .call_as(&narrow, reqwest::Method::GET, "/api/v1/tokens", None)
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (403, Some("missing_admin_permission")),
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("keyward:admin"));
+    // Granting keyward:admin to the user type opens the administrator API.
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/user-types/{}", m.user_type_id),
+            json!({"permissions": ["orders:read", "keyward:admin"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        app.call_as(&narrow, reqwest::Method::GET, "/api/v1/tokens", None)
+            .await
+            .0,
+        200
+    );
+}
+
+async fn self_lockout(app: TestApp) {
+    let me = app.admin_id.clone();
+    for body in [
+        json!({"locked": true}),
+        json!({"is_admin": false}),
+        json!({"active_until": "2020-01-01T00:00:00Z"}),
+    ] {
+        let (status, p) = app
+            .patch(&format!("/api/v1/users/{me}"), body.clone())
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (409, Some("self_lockout")),
+            "{body}: {p}"
+        );
+    }
+    let ms = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/users/{me}/memberships")).await,
+        )
+        .await;
+    let (status, p) = app
+        .delete(&format!(
+            "/api/v1/users/{me}/memberships/{}",
+            ms[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("self_lockout")),
+        "{p}"
+    );
+    assert_eq!(app.delete(&format!("/api/v1/users/{me}")).await.0, 409);
+    // And the administrator still works.
+    app.ok(200, app.get("/api/v1/tokens").await).await;
 }

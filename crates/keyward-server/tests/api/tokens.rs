@@ -17,6 +17,8 @@ on_both_backends! {
     last_used_is_recorded_without_a_write_per_check => last_used;
     expiry_defaults_to_tenant_policy_and_refuses_beyond_max => expiry_policy;
     other_tenants_tokens_are_invisible => tenant_isolation;
+    concurrent_edits_do_not_undo_each_other => concurrent_edits;
+    concurrent_regenerations_leave_one_live_secret => concurrent_regenerations;
 }
 
 async fn shown_once(app: TestApp) {
@@ -337,6 +339,25 @@ async fn reveal(app: TestApp) {
             .0,
         409
     );
+    // Switching to show_once drops every stored copy, for good.
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"secret_storage": "show_once"}))
+            .await,
+    )
+    .await;
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        app.post(&format!("/api/v1/tokens/{id2}/reveal"), json!({}))
+            .await
+            .0,
+        409
+    );
     // Regeneration under recoverable stores the new secret.
     let r = app
         .ok(
@@ -535,4 +556,44 @@ async fn tenant_isolation(app: TestApp) {
         .0,
         404
     );
+}
+
+async fn concurrent_edits(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "t").await;
+    let path = format!("/api/v1/tokens/{id}");
+    for round in 0..20 {
+        let (a, b) = tokio::join!(
+            app.patch(&path, json!({"enabled": false})),
+            app.patch(&path, json!({"name": format!("renamed {round}")})),
+        );
+        assert_eq!((a.0, b.0), (200, 200));
+        let t = app.ok(200, app.get(&path).await).await;
+        assert_eq!(
+            t["enabled"], false,
+            "round {round}: a concurrent rename undid the disable"
+        );
+        assert_eq!(t["name"], format!("renamed {round}"));
+        assert_eq!(app.verify(&secret, None).await, "DISABLED");
+        app.ok(200, app.patch(&path, json!({"enabled": true})).await)
+            .await;
+    }
+}
+
+async fn concurrent_regenerations(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, old) = app.token(&m, "t").await;
+    let path = format!("/api/v1/tokens/{id}/regenerate");
+    for _ in 0..10 {
+        let (a, b) = tokio::join!(app.post(&path, json!({})), app.post(&path, json!({})));
+        let (a, b) = (app.ok(200, a).await, app.ok(200, b).await);
+        let mut live = 0;
+        for s in [a["token"].as_str().unwrap(), b["token"].as_str().unwrap()] {
+            if app.verify(s, None).await == "VALID" {
+                live += 1;
+            }
+        }
+        assert_eq!(live, 1, "exactly the last regeneration's secret works");
+    }
+    assert_eq!(app.verify(&old, None).await, "NOT_FOUND");
 }

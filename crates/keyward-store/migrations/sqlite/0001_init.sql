@@ -111,9 +111,12 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_tenant_at ON audit_events (tenant_id, at);
 
 -- Written in the same transaction as each change and tailed by every node of a cluster.
+-- On PostgreSQL the insert happens under a transaction-scoped advisory lock, so sequence
+-- numbers become visible in commit order and a tailer never skips one.
 CREATE TABLE change_log (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id    TEXT NOT NULL,
+    action       TEXT NOT NULL,
     object_type  TEXT NOT NULL,
     object_id    TEXT NOT NULL,
     at           BIGINT NOT NULL
