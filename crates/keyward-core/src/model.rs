@@ -216,6 +216,30 @@ pub struct Token {
     pub revoked_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
+    /// At most this many successful checks per window (enforced per node).
+    pub rate_limit: Option<RateLimit>,
+    /// Successful checks left; `None` means unlimited.
+    pub uses_remaining: Option<i64>,
+}
+
+/// A per-token rate limit: `requests` successful checks per `window_seconds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub window_seconds: u32,
+}
+
+impl RateLimit {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.requests == 0 || self.requests > 1_000_000 {
+            return Err("rate_limit.requests must be between 1 and 1000000".into());
+        }
+        if self.window_seconds == 0 || self.window_seconds > 86_400 {
+            return Err("rate_limit.window_seconds must be between 1 and 86400 (a day)".into());
+        }
+        Ok(())
+    }
 }
 
 impl Token {

@@ -1,7 +1,8 @@
 //! The one verification decision of SPEC §4. Given what storage (or the cache) knows about
 //! a token, its owner and tenant, plus the request's context and the time, it answers with
-//! a result code. Rate limits and usage counters need shared counters and are applied by
-//! the server after this decision, with the same codes.
+//! a result code. A spent use counter is decided here; the rate limit and the taking of a
+//! use need counters shared between requests, so the server applies them after a `VALID`
+//! decision, with the same codes.
 
 use crate::ids::*;
 use crate::model::{in_period, TenantSettings, Token};
@@ -148,6 +149,9 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
             return VerifyCode::IpNotAllowed;
         }
     }
+    if t.uses_remaining.is_some_and(|n| n <= 0) {
+        return VerifyCode::UsageExceeded;
+    }
     if !s.membership_held {
         return VerifyCode::Forbidden;
     }
@@ -189,6 +193,8 @@ mod tests {
                 revoked_at: None,
                 revoked_by: None,
                 last_used_at: None,
+                rate_limit: None,
+                uses_remaining: None,
             },
             username: "svc".into(),
             user_is_admin: false,
@@ -247,6 +253,12 @@ mod tests {
         let mut t = subject();
         t.membership_held = false;
         assert_eq!(code(&t, &none), VerifyCode::Forbidden);
+
+        let mut t = subject();
+        t.token.uses_remaining = Some(0);
+        assert_eq!(code(&t, &none), VerifyCode::UsageExceeded);
+        t.token.uses_remaining = Some(1);
+        assert_eq!(code(&t, &none), VerifyCode::Valid);
     }
 
     #[test]

@@ -122,6 +122,12 @@ impl FromRequestParts<AppState> for Admin {
             .map_err(|_| ApiError::Unavailable)?;
         let subject = match (v.code, v.subject) {
             (VerifyCode::Valid, Some(s)) => s,
+            (VerifyCode::RateLimited, _) => {
+                return Err(ApiError::RateLimited {
+                    detail: "the bearer token has exceeded its rate limit; retry later".into(),
+                    retry_after: v.retry_after.unwrap_or(1),
+                })
+            }
             (code, _) => {
                 return Err(ApiError::Unauthorized {
                     code: code.as_str(),

@@ -79,6 +79,8 @@ pub async fn bootstrap(
             user_type_id: ut.id,
             expires_at: None,
             allowed_cidrs: vec![],
+            rate_limit: None,
+            max_uses: None,
         },
     )
     .await?;
@@ -177,6 +179,8 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
             user_type_id: ut.id,
             expires_at: None,
             allowed_cidrs: vec![],
+            rate_limit: None,
+            max_uses: None,
         };
         let (details, _secret) = service::issue_api_token(st, tenant, &actor, req).await?;
         if name.starts_with("Old") {

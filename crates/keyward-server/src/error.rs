@@ -31,6 +31,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after: u64 },
     #[error("storage is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -81,6 +83,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -98,12 +101,17 @@ impl IntoResponse for ApiError {
             Self::Unavailable => "storage is unavailable; nothing was changed and no token is accepted until it returns".into(),
             other => other.to_string(),
         };
-        problem(
+        let mut res = problem(
             status,
             code,
             detail,
             matches!(self, Self::Unauthorized { .. }),
-        )
+        );
+        if let Self::RateLimited { retry_after, .. } = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        res
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use keyward_core::model::{SecretStorage, TokenDetails};
+use keyward_core::model::{RateLimit, SecretStorage, TokenDetails};
 use keyward_core::rules;
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_store::{Actor, NewSecret, NewToken, StoreError};
@@ -18,6 +18,9 @@ pub struct IssueRequest {
     pub user_type_id: UserTypeId,
     pub expires_at: Option<OffsetDateTime>,
     pub allowed_cidrs: Vec<ipnet::IpNet>,
+    pub rate_limit: Option<RateLimit>,
+    /// How many successful checks the token allows; `None` for unlimited.
+    pub max_uses: Option<i64>,
 }
 
 /// Creates an API token. The secret is returned here and nowhere else.
@@ -67,6 +70,8 @@ pub async fn issue_api_token(
         },
         expires_at,
         allowed_cidrs: req.allowed_cidrs,
+        rate_limit: req.rate_limit,
+        max_uses: req.max_uses,
     };
     let details = st.store.insert_token(tenant, &new, actor).await?;
     st.verifier.register_secret(&hash);

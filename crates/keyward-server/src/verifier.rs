@@ -15,6 +15,7 @@
 //! invalidates the cache. When storage cannot be read, nothing is accepted: the check
 //! reports `Unavailable` (HTTP 503).
 
+use keyward_core::model::RateLimit;
 use keyward_core::verify::Subject;
 use keyward_core::{decide, ParsedToken, ServerKey, TokenHash, TokenId, VerifyCode, VerifyContext};
 use keyward_store::Store;
@@ -36,6 +37,8 @@ pub const CHANGE_POLL: Duration = Duration::from_millis(500);
 #[derive(Clone, Debug)]
 pub struct Verified {
     pub code: VerifyCode,
+    /// For `RATE_LIMITED`: seconds until the token's window opens again.
+    pub retry_after: Option<u64>,
     /// The token's record and context, when the token exists (whatever the code).
     pub subject: Option<Arc<Subject>>,
 }
@@ -48,6 +51,7 @@ impl Verified {
         Self {
             code: VerifyCode::NotFound,
             subject: None,
+            retry_after: None,
         }
     }
 }
@@ -77,6 +81,35 @@ pub struct Verifier {
     /// Bounds concurrent storage reads caused by cache misses.
     loads: tokio::sync::Semaphore,
     last_used: Mutex<HashMap<TokenId, OffsetDateTime>>,
+    rate: RateWindows,
+}
+
+/// Fixed-window counters for tokens with a rate limit, held by this node. A cluster of
+/// N nodes therefore lets a token through up to N times its limit per window.
+#[derive(Default)]
+struct RateWindows(Mutex<HashMap<TokenId, (i64, u32)>>);
+
+impl RateWindows {
+    /// Counts one successful check at `now` (Unix seconds). `None` if within the limit,
+    /// else the seconds until the window ends.
+    fn take(&self, id: TokenId, limit: RateLimit, now: i64) -> Option<u64> {
+        let window = i64::from(limit.window_seconds);
+        let start = now - now.rem_euclid(window);
+        let mut map = self.0.lock().expect("rate lock");
+        if map.len() > 100_000 {
+            // Drop windows that have ended, so the map holds only live counters.
+            map.retain(|_, (s, _)| *s + window > now);
+        }
+        let entry = map.entry(id).or_insert((start, 0));
+        if entry.0 != start {
+            *entry = (start, 0);
+        }
+        if entry.1 >= limit.requests {
+            return Some((start + window - now).max(1) as u64);
+        }
+        entry.1 += 1;
+        None
+    }
 }
 
 impl Verifier {
@@ -98,6 +131,7 @@ impl Verifier {
             max_staleness,
             loads: tokio::sync::Semaphore::new(MAX_CONCURRENT_LOADS),
             last_used: Mutex::new(HashMap::new()),
+            rate: RateWindows::default(),
         })
     }
 
@@ -141,7 +175,30 @@ impl Verifier {
             return Ok(Verified::not_found());
         };
         let now = OffsetDateTime::now_utc();
-        let code = decide(&subject, ctx, now).code;
+        let mut code = decide(&subject, ctx, now).code;
+        let mut retry_after = None;
+        if code == VerifyCode::Valid {
+            if let Some(limit) = subject.token.rate_limit {
+                retry_after = self
+                    .rate
+                    .take(subject.token.id, limit, now.unix_timestamp());
+                if retry_after.is_some() {
+                    code = VerifyCode::RateLimited;
+                }
+            }
+        }
+        if code == VerifyCode::Valid && subject.token.uses_remaining.is_some() {
+            // Counted tokens are the one case that writes per check: the counter must
+            // hold across every node, so the store takes the use atomically.
+            match self.store.consume_use(subject.token.id).await {
+                Ok(true) => {}
+                Ok(false) => code = VerifyCode::UsageExceeded,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not take a use of a counted token; refusing");
+                    return Err(Unavailable);
+                }
+            }
+        }
         if code == VerifyCode::Valid {
             self.last_used
                 .lock()
@@ -151,7 +208,11 @@ impl Verifier {
         // NOT_FOUND says nothing about which token it was (e.g. an old secret past its
         // grace period), as for a token that never existed.
         let subject = (code != VerifyCode::NotFound).then_some(subject);
-        Ok(Verified { code, subject })
+        Ok(Verified {
+            code,
+            subject,
+            retry_after,
+        })
     }
 
     async fn subject(&self, hash: &TokenHash) -> Result<Option<Arc<Subject>>, Unavailable> {

@@ -80,7 +80,22 @@ pub(crate) fn user(r: &AnyRow) -> StoreResult<User> {
 
 pub(crate) const TOKEN_COLS: &str = "t.id, t.tenant_id, t.kind, t.name, t.description, t.hint, t.user_id, \
     t.department_id, t.user_type_id, t.enabled, t.sealed_secret, t.allowed_cidrs, t.created_at, t.created_by, \
-    t.expires_at, t.revoked_at, t.revoked_by, t.last_used_at";
+    t.expires_at, t.revoked_at, t.revoked_by, t.last_used_at, t.rate_limit_requests, \
+    t.rate_limit_window_seconds, t.uses_remaining";
+
+fn rate_limit(r: &AnyRow) -> StoreResult<Option<RateLimit>> {
+    let requests: Option<i64> = r.try_get("rate_limit_requests")?;
+    let window: Option<i64> = r.try_get("rate_limit_window_seconds")?;
+    match (requests, window) {
+        (Some(q), Some(w)) => Ok(Some(RateLimit {
+            requests: u32::try_from(q)
+                .map_err(|_| StoreError::Corrupt(format!("rate_limit_requests = {q}")))?,
+            window_seconds: u32::try_from(w)
+                .map_err(|_| StoreError::Corrupt(format!("rate_limit_window_seconds = {w}")))?,
+        })),
+        _ => Ok(None),
+    }
+}
 
 pub(crate) fn token(r: &AnyRow) -> StoreResult<Token> {
     let kind: String = r.try_get("kind")?;
@@ -106,5 +121,7 @@ pub(crate) fn token(r: &AnyRow) -> StoreResult<Token> {
         revoked_at: opt_time(r, "revoked_at")?,
         revoked_by: opt_id(r, "revoked_by")?,
         last_used_at: opt_time(r, "last_used_at")?,
+        rate_limit: rate_limit(r)?,
+        uses_remaining: r.try_get("uses_remaining")?,
     })
 }

@@ -5,7 +5,7 @@ use crate::audit::{record, Actor};
 use crate::query::{contains_pattern, Filter, Page};
 use crate::rows::{self, TOKEN_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
-use keyward_core::model::TokenDetails;
+use keyward_core::model::{RateLimit, TokenDetails};
 use keyward_core::verify::Subject;
 use keyward_core::{DepartmentId, TenantId, TokenHash, TokenId, TokenKind, UserId, UserTypeId};
 use serde_json::json;
@@ -33,6 +33,9 @@ pub struct NewToken {
     pub secret: NewSecret,
     pub expires_at: Option<OffsetDateTime>,
     pub allowed_cidrs: Vec<ipnet::IpNet>,
+    pub rate_limit: Option<RateLimit>,
+    /// How many successful checks the token allows; `None` for unlimited.
+    pub max_uses: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -60,6 +63,10 @@ pub struct TokenUpdate {
     pub description: Option<String>,
     pub enabled: Option<bool>,
     pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
+    /// `Some(None)` removes the limit.
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// `Some(None)` makes the token unlimited again.
+    pub uses_remaining: Option<Option<i64>>,
 }
 
 const DETAIL_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
@@ -96,8 +103,9 @@ impl Store {
         let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
-             enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14)",
+             enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
+             rate_limit_requests, rate_limit_window_seconds, uses_remaining) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(t.id.to_string())
         .bind(tenant.to_string())
@@ -113,6 +121,9 @@ impl Store {
         .bind(to_ms(now))
         .bind(actor.user_id.map(|u| u.to_string()))
         .bind(t.expires_at.map(to_ms))
+        .bind(t.rate_limit.map(|r| i64::from(r.requests)))
+        .bind(t.rate_limit.map(|r| i64::from(r.window_seconds)))
+        .bind(t.max_uses)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -408,12 +419,16 @@ impl Store {
         let name = up.name.clone().unwrap_or(cur.name.clone());
         let description = up.description.clone().unwrap_or(cur.description.clone());
         let enabled = up.enabled.unwrap_or(cur.enabled);
+        let rate_limit = up.rate_limit.unwrap_or(cur.rate_limit);
+        let uses_remaining = up.uses_remaining.unwrap_or(cur.uses_remaining);
         let cidrs = up
             .allowed_cidrs
             .clone()
             .unwrap_or(cur.allowed_cidrs.clone());
         let n = sqlx::query(
-            "UPDATE tokens SET name = $3, description = $4, enabled = $5, allowed_cidrs = $6 WHERE id = $1 AND tenant_id = $2",
+            "UPDATE tokens SET name = $3, description = $4, enabled = $5, allowed_cidrs = $6, \
+             rate_limit_requests = $7, rate_limit_window_seconds = $8, uses_remaining = $9 \
+             WHERE id = $1 AND tenant_id = $2",
         )
         .bind(id.to_string())
         .bind(tenant.to_string())
@@ -421,6 +436,9 @@ impl Store {
         .bind(description.clone())
         .bind(i64::from(enabled))
         .bind(json!(cidrs).to_string())
+        .bind(rate_limit.map(|r| i64::from(r.requests)))
+        .bind(rate_limit.map(|r| i64::from(r.window_seconds)))
+        .bind(uses_remaining)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -433,7 +451,8 @@ impl Store {
             _ => "token.updated",
         };
         record(&mut tx, tenant, actor, action, "token", &id.to_string(),
-            json!({"name": name, "description": description, "enabled": enabled, "allowed_cidrs": cidrs}), now).await?;
+            json!({"name": name, "description": description, "enabled": enabled, "allowed_cidrs": cidrs,
+                   "rate_limit": rate_limit, "uses_remaining": uses_remaining}), now).await?;
         tx.commit().await?;
         self.token(tenant, id).await
     }
@@ -548,6 +567,19 @@ impl Store {
             );
         }
         Ok(out)
+    }
+
+    /// Takes one use of a counted token, atomically across every node. False when none
+    /// is left (or the token is gone).
+    pub async fn consume_use(&self, id: TokenId) -> StoreResult<bool> {
+        let n = sqlx::query(
+            "UPDATE tokens SET uses_remaining = uses_remaining - 1 WHERE id = $1 AND uses_remaining > 0",
+        )
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 
     /// Records last-use times gathered in memory, in one transaction. Never moves a time back.

@@ -168,6 +168,8 @@ async fn token(
         secret: secret_for(&secret),
         expires_at,
         allowed_cidrs: vec![],
+        rate_limit: None,
+        max_uses: None,
     };
     s.insert_token(f.tenant, &new, &actor()).await.unwrap();
     (id, secret)
@@ -379,6 +381,8 @@ async fn revoke_is_idempotent_and_drops_the_sealed_copy(db: Db) {
         },
         expires_at: None,
         allowed_cidrs: vec![],
+        rate_limit: None,
+        max_uses: None,
     };
     assert!(
         s.insert_token(f.tenant, &new, &actor())

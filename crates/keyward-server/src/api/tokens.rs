@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keyward_core::model::TokenDetails;
+use keyward_core::model::{RateLimit, TokenDetails};
 use keyward_core::text::{check_description, Name};
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_store::{TokenFilter, TokenStatusFilter, TokenUpdate};
@@ -31,6 +31,23 @@ pub struct CreateToken {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub allowed_cidrs: Vec<ipnet::IpNet>,
+    /// At most `requests` successful checks per `window_seconds` (per keyward node);
+    /// beyond it, `RATE_LIMITED`.
+    pub rate_limit: Option<RateLimit>,
+    /// How many successful checks the token allows in all; then `USAGE_EXCEEDED`.
+    pub max_uses: Option<u32>,
+}
+
+fn check_limits(rate: Option<&RateLimit>, max_uses: Option<u32>) -> ApiResult<()> {
+    if let Some(r) = rate {
+        r.validate().map_err(ApiError::validation)?;
+    }
+    if max_uses == Some(0) {
+        return Err(ApiError::validation(
+            "max_uses must be at least 1 (leave it out for unlimited)",
+        ));
+    }
+    Ok(())
 }
 
 /// How to present the token.
@@ -77,6 +94,7 @@ pub async fn create(
     ApiJson(b): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenWithSecret>)> {
     check_description(&b.description).map_err(ApiError::validation)?;
+    check_limits(b.rate_limit.as_ref(), b.max_uses)?;
     let req = IssueRequest {
         name: b.name.into_string(),
         description: b.description,
@@ -85,6 +103,8 @@ pub async fn create(
         user_type_id: b.user_type_id,
         expires_at: b.expires_at.map(|t| t.0),
         allowed_cidrs: b.allowed_cidrs,
+        rate_limit: b.rate_limit,
+        max_uses: b.max_uses.map(i64::from),
     };
     let (details, secret) =
         service::issue_api_token(&st, admin.tenant_id, &admin.actor(), req).await?;
@@ -171,6 +191,14 @@ pub struct UpdateToken {
     pub enabled: Option<bool>,
     #[schema(value_type = Option<Vec<String>>)]
     pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
+    /// `null` removes the limit.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<RateLimit>)]
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// Set the uses left; `null` makes the token unlimited.
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub uses_remaining: Option<Option<u32>>,
 }
 
 /// Rename, describe, enable or disable a token.
@@ -185,11 +213,14 @@ pub async fn update(
     if let Some(d) = &b.description {
         check_description(d).map_err(ApiError::validation)?;
     }
+    check_limits(b.rate_limit.flatten().as_ref(), None)?;
     let up = TokenUpdate {
         name: b.name.map(Name::into_string),
         description: b.description,
         enabled: b.enabled,
         allowed_cidrs: b.allowed_cidrs,
+        rate_limit: b.rate_limit,
+        uses_remaining: b.uses_remaining.map(|o| o.map(i64::from)),
     };
     let result = st
         .store

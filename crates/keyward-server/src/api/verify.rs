@@ -61,6 +61,9 @@ pub struct VerifyResponse {
     pub permissions: Vec<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
+    /// For `RATE_LIMITED`: seconds until the token may be used again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl VerifyResponse {
@@ -91,6 +94,7 @@ impl VerifyResponse {
                 .map(|s| s.permissions.iter().map(|p| p.to_string()).collect())
                 .unwrap_or_default(),
             expires_at: full.and_then(|s| s.token.expires_at),
+            retry_after: v.retry_after,
         }
     }
 }
@@ -306,12 +310,17 @@ pub async fn forward(
                 VerifyCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            forward_refusal(
+            let mut res = forward_refusal(
                 status,
                 code.as_str(),
                 code.explain().to_string(),
                 Some(code),
-            )
+            );
+            if let Some(secs) = v.retry_after {
+                res.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            res
         }
     }
 }
@@ -324,6 +333,7 @@ fn forward_refusal(
 ) -> Response {
     let mut res = problem(status, code, detail.clone(), false);
     let challenge = match status {
+        StatusCode::TOO_MANY_REQUESTS => "Bearer realm=\"keyward\"".to_string(),
         StatusCode::FORBIDDEN => format!("Bearer realm=\"keyward\", error=\"insufficient_scope\", error_description=\"{detail}\""),
         _ if vcode.is_none() => "Bearer realm=\"keyward\"".to_string(),
         _ => format!("Bearer realm=\"keyward\", error=\"invalid_token\", error_description=\"{code}: {detail}\""),

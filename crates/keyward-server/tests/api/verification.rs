@@ -15,6 +15,8 @@ on_both_backends! {
     all_routes_agree_on_a_revoked_token => routes_agree;
     permission_change_is_seen_by_the_next_check => permission_change;
     change_by_another_process_is_seen_within_a_second => other_process;
+    rate_limited_token_is_refused_past_its_limit_with_retry_after => rate_limit;
+    counted_token_stops_when_its_uses_are_spent => usage_counter;
 }
 
 async fn verify_body(app: &TestApp, body: Value) -> Value {
@@ -308,4 +310,101 @@ async fn other_process(app: TestApp) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn rate_limit(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let mut body = app.token_body(&m, "limited");
+    // A day-long window, so the test cannot straddle two windows.
+    body["rate_limit"] = json!({"requests": 3, "window_seconds": 86400});
+    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    assert_eq!(
+        t["rate_limit"],
+        json!({"requests": 3, "window_seconds": 86400})
+    );
+    let secret = t["token"].as_str().unwrap();
+    // Refused checks do not count against the limit.
+    assert_eq!(app.verify(secret, Some("users:write")).await, "FORBIDDEN");
+    for _ in 0..3 {
+        assert_eq!(app.verify(secret, None).await, "VALID");
+    }
+    let v = verify_body(&app, json!({"token": secret})).await;
+    assert_eq!(v["code"], "RATE_LIMITED");
+    assert!(v["retry_after"].as_u64().unwrap() >= 1);
+    let res = forward(&app, Some(secret), "").await;
+    assert_eq!(res.status(), 429);
+    assert!(
+        res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    // Raising the limit lets it through again; removing it, without bound.
+    let id = t["id"].as_str().unwrap();
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/tokens/{id}"),
+            json!({"rate_limit": {"requests": 10, "window_seconds": 86400}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.verify(secret, None).await, "VALID");
+    app.ok(
+        200,
+        app.patch(&format!("/api/v1/tokens/{id}"), json!({"rate_limit": null}))
+            .await,
+    )
+    .await;
+    for _ in 0..12 {
+        assert_eq!(app.verify(secret, None).await, "VALID");
+    }
+    let mut bad = app.token_body(&m, "bad");
+    bad["rate_limit"] = json!({"requests": 0, "window_seconds": 60});
+    assert_eq!(app.post("/api/v1/tokens", bad).await.0, 422);
+}
+
+async fn usage_counter(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let mut body = app.token_body(&m, "two uses");
+    body["max_uses"] = json!(2);
+    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let (id, secret) = (
+        t["id"].as_str().unwrap().to_string(),
+        t["token"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(t["uses_remaining"], 2);
+    assert_eq!(
+        app.verify(&secret, Some("users:write")).await,
+        "FORBIDDEN",
+        "a refused check uses nothing"
+    );
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    assert_eq!(introspect(&app, &secret).await["active"], true);
+    assert_eq!(app.verify(&secret, None).await, "USAGE_EXCEEDED");
+    assert_eq!(
+        forward(&app, Some(&secret), "").await.headers()["x-keyward-code"],
+        "USAGE_EXCEEDED"
+    );
+    let detail = app
+        .ok(200, app.get(&format!("/api/v1/tokens/{id}")).await)
+        .await;
+    assert_eq!(detail["uses_remaining"], 0);
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/tokens/{id}"),
+            json!({"uses_remaining": 1}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    assert_eq!(app.verify(&secret, None).await, "USAGE_EXCEEDED");
+    let mut bad = app.token_body(&m, "bad");
+    bad["max_uses"] = json!(0);
+    assert_eq!(app.post("/api/v1/tokens", bad).await.0, 422);
 }

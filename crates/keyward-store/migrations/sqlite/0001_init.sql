@@ -81,7 +81,11 @@ CREATE TABLE tokens (
     expires_at        BIGINT,
     revoked_at        BIGINT,
     revoked_by        TEXT,
-    last_used_at      BIGINT
+    last_used_at      BIGINT,
+    -- Optional limits: successful checks per window (per node), and uses left.
+    rate_limit_requests        BIGINT,
+    rate_limit_window_seconds  BIGINT,
+    uses_remaining             BIGINT
 );
 CREATE INDEX tokens_tenant_created ON tokens (tenant_id, created_at);
 CREATE INDEX tokens_user ON tokens (user_id);
