@@ -23,7 +23,7 @@ mod verify;
 pub use client::Client;
 pub use directory::{CreateUserType, Department, NameQuery, UpdateUserType, UserType};
 pub use error::{Error, Problem};
-pub use keyward_core::model::{SecretStorage, TenantSettings, TokenStatus};
+pub use keyward_core::model::{RateLimit, SecretStorage, TenantSettings, TokenStatus};
 pub use keyward_core::{
     DepartmentId, MembershipId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode,
 };

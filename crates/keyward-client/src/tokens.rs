@@ -1,7 +1,7 @@
 //! `/api/v1/tokens`: create, list, inspect, change, revoke, delete, regenerate, reveal.
 
 use crate::{Client, Error, Extra, Page, Secret};
-use keyward_core::model::TokenStatus;
+use keyward_core::model::{RateLimit, TokenStatus};
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, UserId, UserTypeId};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -81,6 +81,12 @@ pub struct CreateToken {
     /// CIDRs the token may be used from; empty: anywhere.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_cidrs: Vec<String>,
+    /// At most this many successful checks per window (per keyward node).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    /// How many successful checks the token allows in all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u32>,
 }
 
 /// Only the fields that are `Some` change.
@@ -251,6 +257,8 @@ mod tests {
             expires_at: None,
             description: String::new(),
             allowed_cidrs: vec![],
+            rate_limit: None,
+            max_uses: None,
         };
         let v = serde_json::to_value(&req).unwrap();
         let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();

@@ -62,6 +62,30 @@ pub struct CreateArgs {
     /// A CIDR the token may be used from (repeat or separate with commas); default: anywhere.
     #[arg(long = "allow-cidr", value_delimiter = ',', value_name = "CIDR")]
     allowed_cidrs: Vec<String>,
+    /// At most REQUESTS successful checks per SECONDS, e.g. 100/60 (counted per server node).
+    #[arg(long, value_parser = parse_rate_limit, value_name = "REQUESTS/SECONDS")]
+    rate_limit: Option<keyward_client::RateLimit>,
+    /// How many successful checks the token allows in all.
+    #[arg(long, value_name = "N")]
+    max_uses: Option<u32>,
+}
+
+fn parse_rate_limit(s: &str) -> Result<keyward_client::RateLimit, String> {
+    let (r, w) = s
+        .split_once('/')
+        .ok_or("write it as REQUESTS/SECONDS, e.g. 100/60")?;
+    let requests = r
+        .trim()
+        .parse()
+        .map_err(|_| format!("{r:?} is not a number of requests"))?;
+    let window_seconds = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("{w:?} is not a number of seconds"))?;
+    Ok(keyward_client::RateLimit {
+        requests,
+        window_seconds,
+    })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -150,6 +174,8 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                     expires_at: a.expires_at,
                     description: a.description,
                     allowed_cidrs: a.allowed_cidrs,
+                    rate_limit: a.rate_limit,
+                    max_uses: a.max_uses,
                 })
                 .await?;
             ctx.print(&t, || with_secret("Created", &t))
@@ -416,4 +442,17 @@ fn with_secret(verb: &str, t: &TokenWithSecret) -> String {
         t.token.expose(),
         details(d)
     )
+}
+
+#[cfg(test)]
+mod rate_limit_flag_tests {
+    use super::parse_rate_limit;
+
+    #[test]
+    fn rate_limit_flag_reads_requests_per_seconds() {
+        let r = parse_rate_limit("100/60").unwrap();
+        assert_eq!((r.requests, r.window_seconds), (100, 60));
+        assert!(parse_rate_limit("100").unwrap_err().contains("REQUESTS/SECONDS"));
+        assert!(parse_rate_limit("x/60").unwrap_err().contains("requests"));
+    }
 }
