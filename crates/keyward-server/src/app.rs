@@ -59,10 +59,11 @@ impl App {
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(
                 // Spans name the route pattern, never the query string or headers, which
-                // could carry a token.
+                // could carry a token. They are DEBUG so that at the default level a
+                // request pays nothing for them (checks are answered in microseconds).
                 TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
-                    tracing::info_span!("request", method = %req.method(), route = route.as_deref().unwrap_or("-"))
+                    tracing::debug_span!("request", method = %req.method(), route = route.as_deref().unwrap_or("-"))
                 }),
             )
             .with_state(self.state.clone())
