@@ -452,7 +452,9 @@ mod rate_limit_flag_tests {
     fn rate_limit_flag_reads_requests_per_seconds() {
         let r = parse_rate_limit("100/60").unwrap();
         assert_eq!((r.requests, r.window_seconds), (100, 60));
-        assert!(parse_rate_limit("100").unwrap_err().contains("REQUESTS/SECONDS"));
+        assert!(parse_rate_limit("100")
+            .unwrap_err()
+            .contains("REQUESTS/SECONDS"));
         assert!(parse_rate_limit("x/60").unwrap_err().contains("requests"));
     }
 }

@@ -1,0 +1,116 @@
+//! Micro-benchmarks of the pure parts of a verification: making a token, checking its
+//! shape and checksum, hashing it under the server key, and the decision itself.
+//!
+//! Run with `cargo bench -p keyward-core --bench token`.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use keyward_core::model::{TenantSettings, Token};
+use keyward_core::verify::Subject;
+use keyward_core::{
+    decide, DepartmentId, ParsedToken, Permission, ServerKey, TenantId, TokenId, TokenKind,
+    TokenSecret, UserId, UserTypeId, VerifyContext,
+};
+use time::{Duration, OffsetDateTime};
+
+fn generate(c: &mut Criterion) {
+    c.bench_function("TokenSecret::generate", |b| {
+        b.iter(|| TokenSecret::generate(black_box(TokenKind::Api)))
+    });
+}
+
+fn parse(c: &mut Criterion) {
+    let valid = TokenSecret::generate(TokenKind::Api).into_string();
+    // Same length and alphabet, one character changed: only the checksum catches it.
+    let mut bad_checksum = valid.clone().into_bytes();
+    bad_checksum[10] = if bad_checksum[10] == b'A' { b'B' } else { b'A' };
+    let bad_checksum = String::from_utf8(bad_checksum).expect("ASCII");
+    let wrong_length = "kwa_short";
+    let junk = "x".repeat(256);
+
+    let mut g = c.benchmark_group("ParsedToken::parse");
+    g.bench_function("valid", |b| {
+        b.iter(|| ParsedToken::parse(black_box(&valid)).is_ok())
+    });
+    g.bench_function("malformed/checksum", |b| {
+        b.iter(|| ParsedToken::parse(black_box(&bad_checksum)).is_err())
+    });
+    g.bench_function("malformed/length", |b| {
+        b.iter(|| ParsedToken::parse(black_box(wrong_length)).is_err())
+    });
+    g.bench_function("malformed/256-junk", |b| {
+        b.iter(|| ParsedToken::parse(black_box(&junk)).is_err())
+    });
+    g.finish();
+}
+
+fn hash(c: &mut Criterion) {
+    let key = ServerKey::from_bytes(&[7; 32]);
+    let token = TokenSecret::generate(TokenKind::Api).into_string();
+    c.bench_function("ServerKey::hash_token", |b| {
+        b.iter(|| key.hash_token(black_box(&token)))
+    });
+}
+
+fn subject(now: OffsetDateTime) -> Subject {
+    Subject {
+        token: Token {
+            id: TokenId::new(),
+            tenant_id: TenantId::new(),
+            kind: TokenKind::Api,
+            name: "erp".into(),
+            description: String::new(),
+            hint: "kwa_abcd…wxyz".into(),
+            user_id: UserId::new(),
+            department_id: DepartmentId::new(),
+            user_type_id: UserTypeId::new(),
+            enabled: true,
+            recoverable: false,
+            allowed_cidrs: vec!["10.0.0.0/8".parse().expect("CIDR")],
+            created_at: now,
+            created_by: None,
+            expires_at: Some(now + Duration::days(30)),
+            revoked_at: None,
+            revoked_by: None,
+            last_used_at: None,
+            rate_limit: None,
+            uses_remaining: None,
+        },
+        username: "svc".into(),
+        user_is_admin: false,
+        user_locked: false,
+        user_active_from: None,
+        user_active_until: None,
+        department_name: "A".into(),
+        user_type_name: "reader".into(),
+        permissions: vec![
+            Permission::parse("orders:read").expect("permission"),
+            Permission::parse("invoices:*").expect("permission"),
+        ],
+        membership_held: true,
+        settings: TenantSettings::default(),
+        secret_valid_until: None,
+    }
+}
+
+fn decision(c: &mut Criterion) {
+    let now = OffsetDateTime::now_utc();
+    let s = subject(now);
+    let empty = VerifyContext::default();
+    // The fullest check: every rule runs, including the IP allowlist and the permission.
+    let full = VerifyContext {
+        permission: Some("invoices:write"),
+        department_id: Some(s.token.department_id),
+        ip: Some("10.1.2.3".parse().expect("IP")),
+    };
+    let mut g = c.benchmark_group("verify::decide");
+    g.bench_function("no context", |b| {
+        b.iter(|| decide(black_box(&s), black_box(&empty), now))
+    });
+    g.bench_function("permission+department+ip", |b| {
+        b.iter(|| decide(black_box(&s), black_box(&full), now))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, generate, parse, hash, decision);
+criterion_main!(benches);
