@@ -87,6 +87,13 @@ impl Filter {
     }
 }
 
+/// The text stored in a `search` column: the searchable fields, lower-cased here because
+/// SQLite's `LOWER()` folds only ASCII (a search for "Øk" must find "Økonomi" on both
+/// backends).
+pub(crate) fn search_key(fields: &[&str]) -> String {
+    fields.join("\n").to_lowercase()
+}
+
 /// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` in `q` taken literally.
 pub(crate) fn contains_pattern(q: &str) -> String {
     let escaped = q

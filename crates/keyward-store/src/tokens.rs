@@ -2,7 +2,7 @@
 //! regeneration grace period, its previous one; nothing here ever sees plaintext.
 
 use crate::audit::{record, Actor};
-use crate::query::{contains_pattern, Filter, Page};
+use crate::query::{contains_pattern, search_key, Filter, Page};
 use crate::rows::{self, TOKEN_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{RateLimit, TokenDetails};
@@ -104,8 +104,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
              enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
-             rate_limit_requests, rate_limit_window_seconds, uses_remaining) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17)",
+             rate_limit_requests, rate_limit_window_seconds, uses_remaining, search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(t.id.to_string())
         .bind(tenant.to_string())
@@ -124,6 +124,7 @@ impl Store {
         .bind(t.rate_limit.map(|r| i64::from(r.requests)))
         .bind(t.rate_limit.map(|r| i64::from(r.window_seconds)))
         .bind(t.max_uses)
+        .bind(search_key(&[&t.name]))
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -181,7 +182,7 @@ impl Store {
         if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
             let p = q.text(contains_pattern(s));
             q.and(format!(
-                "(LOWER(t.name) LIKE {p} ESCAPE '\\' OR LOWER(u.username) LIKE {p} ESCAPE '\\')"
+                "(t.search LIKE {p} ESCAPE '\\' OR u.search LIKE {p} ESCAPE '\\')"
             ));
         }
         // The same precedence as Token::status: revoked, then expired, then disabled.
@@ -427,7 +428,7 @@ impl Store {
             .unwrap_or(cur.allowed_cidrs.clone());
         let n = sqlx::query(
             "UPDATE tokens SET name = $3, description = $4, enabled = $5, allowed_cidrs = $6, \
-             rate_limit_requests = $7, rate_limit_window_seconds = $8, uses_remaining = $9 \
+             rate_limit_requests = $7, rate_limit_window_seconds = $8, uses_remaining = $9, search = $10 \
              WHERE id = $1 AND tenant_id = $2",
         )
         .bind(id.to_string())
@@ -439,6 +440,7 @@ impl Store {
         .bind(rate_limit.map(|r| i64::from(r.requests)))
         .bind(rate_limit.map(|r| i64::from(r.window_seconds)))
         .bind(uses_remaining)
+        .bind(search_key(&[&name]))
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -3,7 +3,7 @@
 
 use crate::audit::{record, Actor};
 use crate::error::{on_reference, on_unique};
-use crate::query::{contains_pattern, Filter, Page};
+use crate::query::{contains_pattern, search_key, Filter, Page};
 use crate::rows::{self, USER_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{Department, Membership, User, UserType};
@@ -62,8 +62,8 @@ impl Store {
         let mut tx = self.write.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, tenant_id, username, email, display_name, is_admin, is_technical, locked, \
-             active_from, active_until, password_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $11)",
+             active_from, active_until, password_hash, created_at, updated_at, search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $11, $12)",
         )
         .bind(id.to_string())
         .bind(tid(tenant))
@@ -76,6 +76,7 @@ impl Store {
         .bind(u.active_until.map(to_ms))
         .bind(u.password_hash.clone())
         .bind(to_ms(now))
+        .bind(search_key(&[&u.username, &u.email, &u.display_name]))
         .execute(&mut *tx)
         .await
         .map_err(on_unique("username", &u.username))?;
@@ -133,10 +134,7 @@ impl Store {
         q.and(format!("u.tenant_id = {p}"));
         if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
             let p = q.text(contains_pattern(s));
-            q.and(format!(
-                "(LOWER(u.username) LIKE {p} ESCAPE '\\' OR LOWER(u.email) LIKE {p} ESCAPE '\\' \
-                 OR LOWER(u.display_name) LIKE {p} ESCAPE '\\')"
-            ));
+            q.and(format!("u.search LIKE {p} ESCAPE '\\'"));
         }
         for (col, v) in [
             ("is_admin", f.is_admin),
@@ -215,7 +213,7 @@ impl Store {
         let hash = up.password_hash.clone().unwrap_or(old_hash);
         sqlx::query(
             "UPDATE users SET email = $3, display_name = $4, is_admin = $5, is_technical = $6, locked = $7, \
-             active_from = $8, active_until = $9, password_hash = $10, updated_at = $11 \
+             active_from = $8, active_until = $9, password_hash = $10, updated_at = $11, search = $12 \
              WHERE id = $1 AND tenant_id = $2",
         )
         .bind(id.to_string())
@@ -229,6 +227,7 @@ impl Store {
         .bind(u.active_until.map(to_ms))
         .bind(hash)
         .bind(to_ms(now))
+        .bind(search_key(&[&u.username, &u.email, &u.display_name]))
         .execute(&mut *tx)
         .await?;
         let action = match up.locked {
@@ -331,12 +330,13 @@ impl Store {
         };
         let mut tx = self.write.begin().await?;
         sqlx::query(
-            "INSERT INTO departments (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO departments (id, tenant_id, name, created_at, search) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(d.id.to_string())
         .bind(tid(tenant))
         .bind(name.to_string())
         .bind(to_ms(now))
+        .bind(search_key(&[name]))
         .execute(&mut *tx)
         .await
         .map_err(on_unique("department name", name))?;
@@ -376,7 +376,7 @@ impl Store {
         f.and(format!("tenant_id = {p}"));
         if let Some(s) = q.filter(|s| !s.is_empty()) {
             let p = f.text(contains_pattern(s));
-            f.and(format!("LOWER(name) LIKE {p} ESCAPE '\\'"));
+            f.and(format!("search LIKE {p} ESCAPE '\\'"));
         }
         let total: i64 = sqlx::query_scalar_with(
             &format!("SELECT COUNT(*) FROM departments{}", f.where_sql()),
@@ -408,14 +408,17 @@ impl Store {
     ) -> StoreResult<Department> {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
-        let n = sqlx::query("UPDATE departments SET name = $3 WHERE id = $1 AND tenant_id = $2")
-            .bind(id.to_string())
-            .bind(tid(tenant))
-            .bind(name.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(on_unique("department name", name))?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE departments SET name = $3, search = $4 WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(tid(tenant))
+        .bind(name.to_string())
+        .bind(search_key(&[name]))
+        .execute(&mut *tx)
+        .await
+        .map_err(on_unique("department name", name))?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound("department"));
         }
@@ -470,12 +473,15 @@ impl Store {
             created_at: now,
         };
         let mut tx = self.write.begin().await?;
-        sqlx::query("INSERT INTO user_types (id, tenant_id, name, permissions, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query(
+            "INSERT INTO user_types (id, tenant_id, name, permissions, created_at, search) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
             .bind(ut.id.to_string())
             .bind(tid(tenant))
             .bind(name.to_string())
             .bind(json!(ut.permissions).to_string())
             .bind(to_ms(now))
+            .bind(search_key(&[name]))
             .execute(&mut *tx)
             .await
             .map_err(on_unique("user type name", name))?;
@@ -515,7 +521,7 @@ impl Store {
         f.and(format!("tenant_id = {p}"));
         if let Some(s) = q.filter(|s| !s.is_empty()) {
             let p = f.text(contains_pattern(s));
-            f.and(format!("LOWER(name) LIKE {p} ESCAPE '\\'"));
+            f.and(format!("search LIKE {p} ESCAPE '\\'"));
         }
         let total: i64 = sqlx::query_scalar_with(
             &format!("SELECT COUNT(*) FROM user_types{}", f.where_sql()),
@@ -564,12 +570,13 @@ impl Store {
             .map(normalise)
             .unwrap_or(current.permissions.clone());
         sqlx::query(
-            "UPDATE user_types SET name = $3, permissions = $4 WHERE id = $1 AND tenant_id = $2",
+            "UPDATE user_types SET name = $3, permissions = $4, search = $5 WHERE id = $1 AND tenant_id = $2",
         )
         .bind(id.to_string())
         .bind(tid(tenant))
         .bind(name.clone())
         .bind(json!(perms).to_string())
+        .bind(search_key(&[&name]))
         .execute(&mut *tx)
         .await
         .map_err(on_unique("user type name", &name))?;

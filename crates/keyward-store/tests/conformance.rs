@@ -81,6 +81,7 @@ conformance!(
     every_change_is_audited_and_logged_in_the_same_transaction,
     referenced_rows_cannot_be_deleted,
     last_used_never_moves_back,
+    search_ignores_case_for_norwegian_letters_too,
 );
 
 fn actor() -> Actor {
@@ -577,5 +578,59 @@ async fn last_used_never_moves_back(db: Db) {
     assert_eq!(
         s.token(f.tenant, id).await.unwrap().token.last_used_at,
         Some(later)
+    );
+}
+
+async fn search_ignores_case_for_norwegian_letters_too(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    s.create_department(f.tenant, "Økonomi", &actor())
+        .await
+        .unwrap();
+    let mut u = new_user("aase");
+    u.display_name = "Åse Ødegård".into();
+    s.create_user(f.tenant, &u, &actor()).await.unwrap();
+    for q in ["øk", "ØK", "Økonomi"] {
+        let (found, _) = s
+            .list_departments(f.tenant, Some(q), Page::default())
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{q}");
+    }
+    let (found, _) = s
+        .list_users(
+            f.tenant,
+            &UserFilter {
+                q: Some("ØDEGÅRD".into()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    // Renaming keeps the search text in step.
+    let d = s
+        .list_departments(f.tenant, Some("øk"), Page::default())
+        .await
+        .unwrap()
+        .0
+        .remove(0);
+    s.rename_department(f.tenant, d.id, "Lønn", &actor())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_departments(f.tenant, Some("øk"), Page::default())
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    assert_eq!(
+        s.list_departments(f.tenant, Some("LØNN"), Page::default())
+            .await
+            .unwrap()
+            .1,
+        1
     );
 }

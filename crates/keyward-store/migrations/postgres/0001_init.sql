@@ -31,6 +31,8 @@ CREATE TABLE users (
     active_from    BIGINT,
     active_until   BIGINT,
     password_hash  TEXT,
+    -- Lower-cased by keyward (Unicode-aware, unlike SQLite's LOWER) for search.
+    search         TEXT NOT NULL,
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL,
     UNIQUE (tenant_id, username)
@@ -40,6 +42,7 @@ CREATE TABLE departments (
     id          TEXT PRIMARY KEY,
     tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     name        TEXT NOT NULL,
+    search      TEXT NOT NULL,
     created_at  BIGINT NOT NULL,
     UNIQUE (tenant_id, name)
 );
@@ -48,6 +51,7 @@ CREATE TABLE user_types (
     id           TEXT PRIMARY KEY,
     tenant_id    TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     name         TEXT NOT NULL,
+    search       TEXT NOT NULL,
     permissions  TEXT NOT NULL,
     created_at   BIGINT NOT NULL,
     UNIQUE (tenant_id, name)
@@ -68,6 +72,7 @@ CREATE TABLE tokens (
     tenant_id         TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
     kind              TEXT NOT NULL,
     name              TEXT NOT NULL,
+    search            TEXT NOT NULL,
     description       TEXT NOT NULL,
     hint              TEXT NOT NULL,
     user_id           TEXT NOT NULL REFERENCES users(id),
