@@ -101,6 +101,7 @@ fn decision(c: &mut Criterion) {
         permission: Some("invoices:write"),
         department_id: Some(s.token.department_id),
         ip: Some("10.1.2.3".parse().expect("IP")),
+        admin: false,
     };
     let mut g = c.benchmark_group("verify::decide");
     g.bench_function("no context", |b| {

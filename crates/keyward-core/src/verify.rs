@@ -97,7 +97,14 @@ pub struct VerifyContext<'a> {
     pub permission: Option<&'a str>,
     pub department_id: Option<DepartmentId>,
     pub ip: Option<IpAddr>,
+    /// The token is presented to the administrator API: it must be an API token of an
+    /// administrator whose user type grants [`ADMIN_PERMISSION`].
+    pub admin: bool,
 }
+
+/// The permission a token's user type must grant to use the administrator API, so that
+/// an administrator's narrow integration token does not carry the whole admin API.
+pub const ADMIN_PERMISSION: &str = "keyward:admin";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decision {
@@ -159,6 +166,13 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
         return VerifyCode::Forbidden;
     }
     if ctx.permission.is_some_and(|p| !grants(&s.permissions, p)) {
+        return VerifyCode::Forbidden;
+    }
+    if ctx.admin
+        && (t.kind != TokenKind::Api
+            || !s.user_is_admin
+            || !grants(&s.permissions, ADMIN_PERMISSION))
+    {
         return VerifyCode::Forbidden;
     }
     VerifyCode::Valid
@@ -268,6 +282,7 @@ mod tests {
             permission: Some("orders:read"),
             department_id: Some(s.token.department_id),
             ip: None,
+            admin: false,
         };
         assert_eq!(code(&s, &ok), VerifyCode::Valid);
         let perm = VerifyContext {
@@ -280,6 +295,35 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(code(&s, &dept), VerifyCode::Forbidden);
+    }
+
+    #[test]
+    fn admin_use_needs_an_administrators_api_token_granting_keyward_admin() {
+        let admin = VerifyContext {
+            admin: true,
+            ..Default::default()
+        };
+        let mut s = subject();
+        assert_eq!(
+            code(&s, &admin),
+            VerifyCode::Forbidden,
+            "not an administrator"
+        );
+        s.user_is_admin = true;
+        assert_eq!(
+            code(&s, &admin),
+            VerifyCode::Forbidden,
+            "user type lacks keyward:admin"
+        );
+        s.permissions
+            .push(Permission::parse("keyward:admin").unwrap());
+        assert_eq!(code(&s, &admin), VerifyCode::Valid);
+        s.token.kind = TokenKind::Mobile;
+        assert_eq!(
+            code(&s, &admin),
+            VerifyCode::Forbidden,
+            "sessions do not administer"
+        );
     }
 
     #[test]

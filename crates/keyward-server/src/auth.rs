@@ -14,8 +14,7 @@ use keyward_core::{
 use keyward_store::Actor;
 use std::net::{IpAddr, SocketAddr};
 
-/// The permission a token's user type must grant to use the administrator API.
-pub const ADMIN_PERMISSION: &str = "keyward:admin";
+pub use keyward_core::verify::ADMIN_PERMISSION;
 
 pub struct Admin {
     pub tenant_id: TenantId,
@@ -111,8 +110,11 @@ impl FromRequestParts<AppState> for Admin {
             });
         };
         let ip = client_ip(parts, &state.config.trusted_proxies);
+        // `admin: true` makes the administrator requirements part of the decision, so a
+        // token refused here spends neither a use nor a rate-limit slot.
         let ctx = VerifyContext {
             ip,
+            admin: true,
             ..Default::default()
         };
         let v = state
@@ -128,44 +130,41 @@ impl FromRequestParts<AppState> for Admin {
                     retry_after: v.retry_after.unwrap_or(1),
                 })
             }
-            (code, _) => {
+            (VerifyCode::Forbidden, Some(s)) if s.token.kind != TokenKind::Api => {
                 return Err(ApiError::Unauthorized {
-                    code: code.as_str(),
+                    code: "wrong_token_kind",
+                    detail: "this route takes an administrator's API token (kwa_…), not a session or endpoint token"
+                        .into(),
+                })
+            }
+            (VerifyCode::Forbidden, Some(s)) if !s.user_is_admin => {
+                return Err(ApiError::Forbidden {
+                    code: "not_admin",
                     detail: format!(
-                        "the bearer token was refused: {} ({})",
-                        code.explain(),
-                        code.as_str()
+                        "user {:?} is not an administrator; only administrators may use this API",
+                        s.username
                     ),
                 })
             }
+            (VerifyCode::Forbidden, Some(s)) if !grants(&s.permissions, ADMIN_PERMISSION) => {
+                // An administrator's token is still restricted to its user type: one issued
+                // for, say, `orders:read` must not carry the whole administrator API.
+                return Err(ApiError::Forbidden {
+                    code: "missing_admin_permission",
+                    detail: format!(
+                        "this token's user type ({:?}) does not grant {ADMIN_PERMISSION:?}; the administrator \
+                         API takes a token whose user type grants it (or \"*\")",
+                        s.user_type_name
+                    ),
+                })
+            }
+            (code, _) => {
+                return Err(ApiError::Unauthorized {
+                    code: code.as_str(),
+                    detail: format!("the bearer token was refused: {} ({})", code.explain(), code.as_str()),
+                })
+            }
         };
-        if subject.token.kind != TokenKind::Api {
-            return Err(ApiError::Unauthorized {
-                code: "wrong_token_kind",
-                detail: "this route takes an administrator's API token (kwa_…), not a session or endpoint token".into(),
-            });
-        }
-        if !subject.user_is_admin {
-            return Err(ApiError::Forbidden {
-                code: "not_admin",
-                detail: format!(
-                    "user {:?} is not an administrator; only administrators may use this API",
-                    subject.username
-                ),
-            });
-        }
-        // An administrator's token is still restricted to its user type: one issued for,
-        // say, `orders:read` must not carry the whole administrator API with it.
-        if !grants(&subject.permissions, ADMIN_PERMISSION) {
-            return Err(ApiError::Forbidden {
-                code: "missing_admin_permission",
-                detail: format!(
-                    "this token's user type ({:?}) does not grant {ADMIN_PERMISSION:?}; the administrator \
-                     API takes a token whose user type grants it (or \"*\")",
-                    subject.user_type_name
-                ),
-            });
-        }
         Ok(Admin {
             tenant_id: subject.token.tenant_id,
             user_id: subject.token.user_id,

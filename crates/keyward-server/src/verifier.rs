@@ -87,22 +87,33 @@ pub struct Verifier {
 /// Fixed-window counters for tokens with a rate limit, held by this node. A cluster of
 /// N nodes therefore lets a token through up to N times its limit per window.
 #[derive(Default)]
-struct RateWindows(Mutex<HashMap<TokenId, (i64, u32)>>);
+struct RateWindows(Mutex<RateState>);
+
+#[derive(Default)]
+struct RateState {
+    /// Per token: (window start, count, window length), all in seconds.
+    windows: HashMap<TokenId, (i64, u32, i64)>,
+    /// Size at which ended windows are next swept out (amortised, not on every check).
+    sweep_at: usize,
+}
 
 impl RateWindows {
+    const MIN_SWEEP: usize = 10_000;
+
     /// Counts one successful check at `now` (Unix seconds). `None` if within the limit,
-    /// else the seconds until the window ends.
+    /// else the seconds until the window ends (at least 1).
     fn take(&self, id: TokenId, limit: RateLimit, now: i64) -> Option<u64> {
         let window = i64::from(limit.window_seconds);
         let start = now - now.rem_euclid(window);
-        let mut map = self.0.lock().expect("rate lock");
-        if map.len() > 100_000 {
-            // Drop windows that have ended, so the map holds only live counters.
-            map.retain(|_, (s, _)| *s + window > now);
+        let mut st = self.0.lock().expect("rate lock");
+        if st.windows.len() >= st.sweep_at.max(Self::MIN_SWEEP) {
+            // Each entry ends by its own window, not the one being checked now.
+            st.windows.retain(|_, (s, _, w)| *s + *w > now);
+            st.sweep_at = st.windows.len() * 2;
         }
-        let entry = map.entry(id).or_insert((start, 0));
-        if entry.0 != start {
-            *entry = (start, 0);
+        let entry = st.windows.entry(id).or_insert((start, 0, window));
+        if entry.0 != start || entry.2 != window {
+            *entry = (start, 0, window);
         }
         if entry.1 >= limit.requests {
             return Some((start + window - now).max(1) as u64);
@@ -192,7 +203,12 @@ impl Verifier {
             // hold across every node, so the store takes the use atomically.
             match self.store.consume_use(subject.token.id).await {
                 Ok(true) => {}
-                Ok(false) => code = VerifyCode::UsageExceeded,
+                Ok(false) => {
+                    // Spent: drop the cached answer, so that the next check reloads
+                    // `uses_remaining = 0` and is refused without touching storage.
+                    self.cache.write().expect("cache lock").remove(&hash);
+                    code = VerifyCode::UsageExceeded;
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "could not take a use of a counted token; refusing");
                     return Err(Unavailable);

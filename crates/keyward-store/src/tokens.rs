@@ -279,15 +279,23 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<Vec<TokenId>> {
         let now = crate::now();
+        // Lock order: rows in id order first, the change-log lock (taken by `record`)
+        // last, as every other writer does; otherwise two writers can deadlock.
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
         let mut tx = self.write.begin().await?;
-        let mut deleted = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row =
-                sqlx::query("SELECT name, hint, kind FROM tokens WHERE id = $1 AND tenant_id = $2")
-                    .bind(id.to_string())
-                    .bind(tenant.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let sql = format!(
+                "SELECT name, hint, kind FROM tokens WHERE id = $1 AND tenant_id = $2{}",
+                self.for_update()
+            );
+            let row = sqlx::query(&sql)
+                .bind(id.to_string())
+                .bind(tenant.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
             let Some(row) = row else { continue };
             let (name, hint, kind): (String, String, String) = (
                 row.try_get("name")?,
@@ -302,6 +310,9 @@ impl Store {
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
+            found.push((*id, json!({"name": name, "hint": hint, "kind": kind})));
+        }
+        for (id, details) in &found {
             record(
                 &mut tx,
                 tenant,
@@ -309,14 +320,13 @@ impl Store {
                 "token.deleted",
                 "token",
                 &id.to_string(),
-                json!({"name": name, "hint": hint, "kind": kind}),
+                details.clone(),
                 now,
             )
             .await?;
-            deleted.push(*id);
         }
         tx.commit().await?;
-        Ok(deleted)
+        Ok(found.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Gives the token a new secret. With `grace_until`, the current secret keeps working
@@ -575,7 +585,8 @@ impl Store {
     /// is left (or the token is gone).
     pub async fn consume_use(&self, id: TokenId) -> StoreResult<bool> {
         let n = sqlx::query(
-            "UPDATE tokens SET uses_remaining = uses_remaining - 1 WHERE id = $1 AND uses_remaining > 0",
+            "UPDATE tokens SET uses_remaining = uses_remaining - 1 \
+             WHERE id = $1 AND (uses_remaining IS NULL OR uses_remaining > 0)",
         )
         .bind(id.to_string())
         .execute(&self.write)
@@ -589,8 +600,12 @@ impl Store {
         if uses.is_empty() {
             return Ok(());
         }
+        // Rows in id order, as every writer locks them, so two nodes flushing overlapping
+        // tokens cannot deadlock.
+        let mut uses = uses.to_vec();
+        uses.sort_by_key(|(id, _)| *id);
         let mut tx = self.write.begin().await?;
-        for (id, at) in uses {
+        for (id, at) in &uses {
             sqlx::query(
                 "UPDATE tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
             )

@@ -8,6 +8,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::model::UserType;
+use keyward_core::permission::grants;
 use keyward_core::text::Name;
 use keyward_core::{Permission, UserTypeId};
 use serde::Deserialize;
@@ -81,6 +82,18 @@ pub async fn update(
     ApiPath(id): ApiPath<UserTypeId>,
     ApiJson(b): ApiJson<UpdateUserType>,
 ) -> ApiResult<axum::Json<UserType>> {
+    let drops_own_admin = id == admin.user_type_id
+        && b.permissions
+            .as_deref()
+            .is_some_and(|p| !grants(p, crate::auth::ADMIN_PERMISSION));
+    if drops_own_admin {
+        return Err(crate::error::ApiError::Conflict {
+            code: "self_lockout",
+            detail: "the token you are calling with rests on this user type; without keyward:admin (or *) \
+                     it would lose the administrator API. Use another administrator's token"
+                .into(),
+        });
+    }
     let result = st
         .store
         .update_user_type(

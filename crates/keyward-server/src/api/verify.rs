@@ -127,6 +127,7 @@ pub async fn verify(
         permission: b.permission.as_deref(),
         department_id: b.department_id,
         ip: b.ip.or(peer),
+        admin: false,
     };
     let v = st
         .verifier
@@ -274,6 +275,7 @@ pub async fn forward(
         permission: q.permission.as_deref(),
         department_id: q.department_id,
         ip,
+        admin: false,
     };
     let v = match st.verifier.verify(token, &ctx).await {
         Ok(v) => v,

@@ -316,6 +316,24 @@ async fn self_lockout(app: TestApp) {
         "{p}"
     );
     assert_eq!(app.delete(&format!("/api/v1/users/{me}")).await.0, 409);
+    let me_user = app
+        .ok(200, app.get(&format!("/api/v1/tokens?user_id={me}")).await)
+        .await;
+    let own_type = me_user["items"][0]["user_type_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, p) = app
+        .patch(
+            &format!("/api/v1/user-types/{own_type}"),
+            json!({"permissions": ["orders:read"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("self_lockout")),
+        "{p}"
+    );
     // And the administrator still works.
     app.ok(200, app.get("/api/v1/tokens").await).await;
 }

@@ -225,6 +225,30 @@ async fn bulk_delete(app: TestApp) {
     assert_eq!(app.verify(&sa, None).await, "NOT_FOUND");
     assert_eq!(app.verify(&sb, None).await, "NOT_FOUND");
     assert_eq!(app.verify(&sc, None).await, "VALID");
+    // Overlapping bulk deletes and an edit at once: no deadlock, every token gone once.
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(app.token(&m, &format!("bulk {i}")).await.0);
+    }
+    let renamed = format!("/api/v1/tokens/{}", ids[4]);
+    let (x, y, z) = tokio::join!(
+        app.post(
+            "/api/v1/tokens/bulk-delete",
+            json!({"ids": [ids[0], ids[1], ids[2], ids[3]]})
+        ),
+        app.post(
+            "/api/v1/tokens/bulk-delete",
+            json!({"ids": [ids[5], ids[3], ids[2]]})
+        ),
+        app.patch(&renamed, json!({"name": "renamed"})),
+    );
+    let (x, y) = (app.ok(200, x).await, app.ok(200, y).await);
+    assert_eq!(z.0, 200, "{}", z.1);
+    let total = x["deleted"].as_array().unwrap().len() + y["deleted"].as_array().unwrap().len();
+    assert_eq!(
+        total, 5,
+        "each of the five tokens deleted exactly once: {x} {y}"
+    );
     let (status, p) = app
         .post("/api/v1/tokens/bulk-delete", json!({"ids": []}))
         .await;
