@@ -5,7 +5,7 @@ use crate::audit::{record, Actor};
 use crate::query::{contains_pattern, search_key, Filter, Page};
 use crate::rows::{self, TOKEN_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
-use keyward_core::model::{RateLimit, TokenDetails};
+use keyward_core::model::{RateLimit, Token, TokenDetails};
 use keyward_core::verify::Subject;
 use keyward_core::{DepartmentId, TenantId, TokenHash, TokenId, TokenKind, UserId, UserTypeId};
 use serde_json::json;
@@ -93,6 +93,27 @@ fn details(r: &sqlx::any::AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetai
 }
 
 impl Store {
+    /// Reads a token of `tenant` inside `tx` for changing it: with the row locked on
+    /// PostgreSQL, so concurrent changes of one token take turns (SQLite has one writer).
+    /// Rows are locked before `record` takes the change-log lock, as every writer must.
+    async fn lock_token(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tenant: TenantId,
+        id: TokenId,
+    ) -> StoreResult<Option<Token>> {
+        let sql = format!(
+            "SELECT {TOKEN_COLS} FROM tokens t WHERE t.id = $1 AND t.tenant_id = $2{}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.as_ref().map(rows::token).transpose()
+    }
+
     pub async fn insert_token(
         &self,
         tenant: TenantId,
@@ -231,13 +252,11 @@ impl Store {
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
-        let hint: String =
-            sqlx::query_scalar("SELECT hint FROM tokens WHERE id = $1 AND tenant_id = $2")
-                .bind(id.to_string())
-                .bind(tenant.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound("token"))?;
+        let hint = self
+            .lock_token(&mut tx, tenant, id)
+            .await?
+            .ok_or(StoreError::NotFound("token"))?
+            .hint;
         let n = sqlx::query(
             "UPDATE tokens SET revoked_at = $3, revoked_by = $4 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",
         )
@@ -287,21 +306,9 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let mut found = Vec::with_capacity(ids.len());
         for id in &ids {
-            let sql = format!(
-                "SELECT name, hint, kind FROM tokens WHERE id = $1 AND tenant_id = $2{}",
-                self.for_update()
-            );
-            let row = sqlx::query(&sql)
-                .bind(id.to_string())
-                .bind(tenant.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(row) = row else { continue };
-            let (name, hint, kind): (String, String, String) = (
-                row.try_get("name")?,
-                row.try_get("hint")?,
-                row.try_get("kind")?,
-            );
+            let Some(t) = self.lock_token(&mut tx, tenant, *id).await? else {
+                continue;
+            };
             sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
                 .bind(id.to_string())
                 .execute(&mut *tx)
@@ -310,7 +317,10 @@ impl Store {
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
-            found.push((*id, json!({"name": name, "hint": hint, "kind": kind})));
+            found.push((
+                *id,
+                json!({"name": t.name, "hint": t.hint, "kind": t.kind.as_str()}),
+            ));
         }
         for (id, details) in &found {
             record(
@@ -343,23 +353,17 @@ impl Store {
         let mut tx = self.write.begin().await?;
         // The row lock makes concurrent regenerations of one token take turns, so each
         // sees the secret the previous one wrote and at most one old secret survives.
-        let sql = format!(
-            "SELECT hint, revoked_at FROM tokens WHERE id = $1 AND tenant_id = $2{}",
-            self.for_update()
-        );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&mut *tx)
+        let cur = self
+            .lock_token(&mut tx, tenant, id)
             .await?
             .ok_or(StoreError::NotFound("token"))?;
-        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+        if cur.revoked_at.is_some() {
             return Err(StoreError::Refused {
                 code: "token_revoked",
                 message: "a revoked token cannot be regenerated; create a new token instead".into(),
             });
         }
-        let old_hint: String = row.try_get("hint")?;
+        let old_hint = cur.hint;
         sqlx::query("DELETE FROM token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL")
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -416,17 +420,10 @@ impl Store {
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
-        let sql = format!(
-            "SELECT {TOKEN_COLS} FROM tokens t WHERE t.id = $1 AND t.tenant_id = $2{}",
-            self.for_update()
-        );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&mut *tx)
+        let cur = self
+            .lock_token(&mut tx, tenant, id)
             .await?
             .ok_or(StoreError::NotFound("token"))?;
-        let cur = rows::token(&row)?;
         let name = up.name.clone().unwrap_or(cur.name.clone());
         let description = up.description.clone().unwrap_or(cur.description.clone());
         let enabled = up.enabled.unwrap_or(cur.enabled);
