@@ -6,13 +6,14 @@
 //! (comma-separated, e.g. `1000,1000000`) to change the store sizes.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use keyward_core::model::TenantSettings;
-use keyward_core::{Permission, ServerKey, TokenId, TokenKind, TokenSecret, VerifyContext};
+use keyward_core::{ServerKey, TokenKind, TokenSecret, VerifyContext};
 use keyward_server::verifier::Verifier;
-use keyward_store::{Actor, NewSecret, NewToken, NewUser, Store};
-use std::time::{Duration, Instant};
+use keyward_store::Store;
+use std::time::Duration;
 use tokio::runtime::Runtime;
-use tokio::task::JoinSet;
+
+#[path = "../examples/support/seeding.rs"]
+mod seeding;
 
 const KEY: [u8; 32] = [42; 32];
 
@@ -31,90 +32,9 @@ fn sizes() -> Vec<usize> {
 /// membership, and `n` tokens. Returns the store and one of the tokens' secrets.
 async fn filled_store(dir: &std::path::Path, n: usize) -> (Store, String) {
     let store = Store::open_sqlite_dir(dir).await.expect("open store");
-    let actor = Actor::system("bench");
-    let tenant = store
-        .create_tenant("bench", &TenantSettings::default(), &actor)
+    let last = seeding::fill(&store, &ServerKey::from_bytes(&KEY), "bench", n)
         .await
-        .expect("tenant");
-    let user = store
-        .create_user(
-            tenant.id,
-            &NewUser {
-                username: "svc".into(),
-                email: "svc@example.com".into(),
-                display_name: "svc".into(),
-                is_admin: false,
-                is_technical: true,
-                active_from: None,
-                active_until: None,
-                password_hash: None,
-            },
-            &actor,
-        )
-        .await
-        .expect("user");
-    let dept = store
-        .create_department(tenant.id, "Sales", &actor)
-        .await
-        .expect("department");
-    let ut = store
-        .create_user_type(
-            tenant.id,
-            "Reader",
-            &[Permission::parse("orders:read").expect("permission")],
-            &actor,
-        )
-        .await
-        .expect("user type");
-    store
-        .add_membership(tenant.id, user.id, dept.id, ut.id, &actor)
-        .await
-        .expect("membership");
-
-    let key = ServerKey::from_bytes(&KEY);
-    let started = Instant::now();
-    let mut tasks = JoinSet::new();
-    let mut last = String::new();
-    for i in 0..n {
-        let secret = TokenSecret::generate(TokenKind::Api);
-        let new = NewToken {
-            id: TokenId::new(),
-            kind: TokenKind::Api,
-            name: format!("bench-{i}"),
-            description: String::new(),
-            user_id: user.id,
-            department_id: dept.id,
-            user_type_id: ut.id,
-            secret: NewSecret {
-                hash: key.hash_token(secret.expose()),
-                hint: secret.hint(),
-                sealed: None,
-            },
-            expires_at: None,
-            allowed_cidrs: vec![],
-            rate_limit: None,
-            max_uses: None,
-        };
-        last = secret.into_string();
-        let (s, a, t) = (store.clone(), actor.clone(), tenant.id);
-        tasks.spawn(async move { s.insert_token(t, &new, &a).await.map(|_| ()) });
-        // A few in flight keep the single SQLite writer busy without piling up tasks.
-        while tasks.len() >= 8 {
-            tasks
-                .join_next()
-                .await
-                .expect("task")
-                .expect("join")
-                .expect("insert");
-        }
-    }
-    while let Some(r) = tasks.join_next().await {
-        r.expect("join").expect("insert");
-    }
-    eprintln!(
-        "filled a store with {n} tokens in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+        .expect("fill store");
     (store, last)
 }
 
