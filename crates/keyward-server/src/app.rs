@@ -44,6 +44,7 @@ impl App {
         let state = AppState {
             store,
             verifier: Arc::new(verifier),
+            login_limiter: Arc::new(crate::login::LoginLimiter::new(config.login_limits)),
             config: Arc::new(config),
         };
         Ok(Self { state })

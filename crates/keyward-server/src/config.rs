@@ -1,6 +1,7 @@
 //! The server's configuration as one typed struct. The binary fills it from its config
 //! file, `KEYWARD_*` environment variables and flags; tests build it directly.
 
+use crate::login::LoginLimits;
 use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +25,8 @@ pub struct ServerConfig {
     pub max_staleness: Duration,
     /// How often gathered `last_used_at` times are written.
     pub flush_interval: Duration,
+    /// Failed password logins (console and mobile) allowed per account and per address.
+    pub login_limits: LoginLimits,
 }
 
 impl ServerConfig {
@@ -38,6 +41,7 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             max_staleness: Duration::from_secs(10),
             flush_interval: Duration::from_secs(2),
+            login_limits: LoginLimits::default(),
         }
     }
 }

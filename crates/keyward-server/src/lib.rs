@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod login;
 pub mod password;
 pub mod service;
 pub mod state;

@@ -1,6 +1,7 @@
 //! The application state handed to every handler: small, cheap to clone.
 
 use crate::config::ServerConfig;
+use crate::login::LoginLimiter;
 use crate::verifier::Verifier;
 use keyward_store::Store;
 use std::sync::Arc;
@@ -10,4 +11,5 @@ pub struct AppState {
     pub store: Store,
     pub verifier: Arc<Verifier>,
     pub config: Arc<ServerConfig>,
+    pub login_limiter: Arc<LoginLimiter>,
 }
