@@ -45,6 +45,7 @@ impl App {
             store,
             verifier: Arc::new(verifier),
             login_limiter: Arc::new(crate::login::LoginLimiter::new(config.login_limits)),
+            console: Arc::new(crate::console::Console::new()),
             config: Arc::new(config),
         };
         Ok(Self { state })
@@ -53,6 +54,7 @@ impl App {
     pub fn router(&self) -> Router {
         let (api, openapi) = crate::api::router();
         api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+            .merge(crate::console::router())
             .fallback(|| async { ApiError::NotFound("route").into_response() })
             .method_not_allowed_fallback(|| async {
                 problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method".into(), false)

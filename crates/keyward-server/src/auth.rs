@@ -16,14 +16,15 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use keyward_core::verify::ADMIN_PERMISSION;
 
+#[derive(Clone)]
 pub struct Admin {
     pub tenant_id: TenantId,
     pub user_id: UserId,
     pub username: String,
-    /// The membership the calling token uses, so an administrator is not allowed to
-    /// remove the one their own access rests on.
-    pub department_id: DepartmentId,
-    pub user_type_id: UserTypeId,
+    /// The membership the calling API token uses, so an administrator is not allowed to
+    /// remove the one their own access rests on. `None` for a console session, which
+    /// rests on the administrator flag and the password instead.
+    pub token_membership: Option<(DepartmentId, UserTypeId)>,
     pub ip: Option<IpAddr>,
 }
 
@@ -104,9 +105,14 @@ impl FromRequestParts<AppState> for Admin {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Some(token) = bearer(&parts.headers) else {
+            // SPEC §8: the API also takes a console session, so the console's own scripts
+            // and a logged-in administrator's browser can call it.
+            if let Some(me) = crate::console::session::api_admin(parts, state).await? {
+                return Ok(me);
+            }
             return Err(ApiError::Unauthorized {
                 code: "missing_token",
-                detail: "this route needs an administrator's API token: send Authorization: Bearer kwa_…".into(),
+                detail: "this route needs an administrator's API token (Authorization: Bearer kwa_…) or a console session".into(),
             });
         };
         let ip = client_ip(parts, &state.config.trusted_proxies);
@@ -169,8 +175,7 @@ impl FromRequestParts<AppState> for Admin {
             tenant_id: subject.token.tenant_id,
             user_id: subject.token.user_id,
             username: subject.username.clone(),
-            department_id: subject.token.department_id,
-            user_type_id: subject.token.user_type_id,
+            token_membership: Some((subject.token.department_id, subject.token.user_type_id)),
             ip,
         })
     }

@@ -71,7 +71,8 @@ impl ApiError {
         Self::Internal(e.into())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str) {
+    /// The HTTP status and the machine-readable code.
+    pub fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
@@ -90,17 +91,24 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.parts();
-        let detail = match &self {
+impl ApiError {
+    /// What the client may be told. Internal errors are logged here, never shown.
+    pub fn public_detail(&self) -> String {
+        match self {
             Self::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 "an internal error occurred; it has been logged".to_string()
             }
             Self::Unavailable => "storage is unavailable; nothing was changed and no token is accepted until it returns".into(),
             other => other.to_string(),
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let detail = self.public_detail();
         let mut res = problem(
             status,
             code,

@@ -1,6 +1,7 @@
 //! The application state handed to every handler: small, cheap to clone.
 
 use crate::config::ServerConfig;
+use crate::console::Console;
 use crate::login::LoginLimiter;
 use crate::verifier::Verifier;
 use keyward_store::Store;
@@ -12,4 +13,5 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     pub config: Arc<ServerConfig>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub console: Arc<Console>,
 }

@@ -284,7 +284,7 @@ impl Verifier {
             }
             // A new token changes no existing answer, so a burst of creations leaves the
             // cache intact; anything else may, so it invalidates.
-            if changes.iter().any(|c| c.action != "token.created") {
+            if changes.iter().any(|c| affects_answers(&c.action)) {
                 self.invalidate();
             }
             self.seen_seq.store(last as u64, Ordering::SeqCst);
@@ -312,4 +312,10 @@ impl Verifier {
             }
         }
     }
+}
+
+/// Whether a change recorded by another node can change a cached answer. A new token has
+/// no cached answers yet, and console logins and logouts touch no token.
+fn affects_answers(action: &str) -> bool {
+    action != "token.created" && !action.starts_with("console.")
 }

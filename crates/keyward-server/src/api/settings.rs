@@ -37,14 +37,13 @@ pub async fn update(
     admin: Admin,
     ApiJson(p): ApiJson<SettingsPatch>,
 ) -> ApiResult<axum::Json<TenantSettings>> {
-    if p.api_tokens_enabled == Some(false) {
-        // Administrators reach this API with API tokens, so switching them off here would
-        // lock the caller out of the very API that could switch them on again.
+    if p.api_tokens_enabled == Some(false) && admin.token_membership.is_some() {
+        // An administrator calling with an API token would lock themselves out of the
+        // very API that could switch tokens on again; a console session is not affected.
         return Err(ApiError::Conflict {
             code: "self_lockout",
             detail: "switching API tokens off would also refuse the API token you are calling \
-                     with, and with it this API; an operator can change it directly in storage \
-                     until the console offers it"
+                     with, and with it this API; switch it off from the console instead"
                 .into(),
         });
     }

@@ -69,15 +69,21 @@ pub struct TokenWithSecret {
     pub usage: Usage,
 }
 
-fn with_secret(st: &AppState, details: TokenDetails, secret: TokenSecret) -> TokenWithSecret {
-    let t = secret.expose();
+/// A ready command that checks `token` against this server (the console's "Description
+/// of Use" shows it too, with a placeholder when the secret is not at hand).
+pub fn curl_line(st: &AppState, token: &str) -> String {
     let base = st.config.public_url.trim_end_matches('/');
+    format!(
+        "curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' -d '{{\"token\":\"{token}\"}}'"
+    )
+}
+
+pub fn with_secret(st: &AppState, details: TokenDetails, secret: TokenSecret) -> TokenWithSecret {
+    let t = secret.expose();
     TokenWithSecret {
         usage: Usage {
             header: format!("Authorization: Bearer {t}"),
-            curl: format!(
-                "curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' -d '{{\"token\":\"{t}\"}}'"
-            ),
+            curl: curl_line(st, t),
         },
         token: secret.into_string(),
         details,

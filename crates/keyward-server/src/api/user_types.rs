@@ -82,7 +82,7 @@ pub async fn update(
     ApiPath(id): ApiPath<UserTypeId>,
     ApiJson(b): ApiJson<UpdateUserType>,
 ) -> ApiResult<axum::Json<UserType>> {
-    let drops_own_admin = id == admin.user_type_id
+    let drops_own_admin = admin.token_membership.is_some_and(|(_, ut)| ut == id)
         && b.permissions
             .as_deref()
             .is_some_and(|p| !grants(p, crate::auth::ADMIN_PERMISSION));

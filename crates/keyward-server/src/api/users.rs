@@ -271,8 +271,7 @@ pub async fn remove_membership(
         let own = st.store.memberships(admin.tenant_id, id).await?;
         let in_use = own.iter().any(|m| {
             m.id == membership_id
-                && m.department_id == admin.department_id
-                && m.user_type_id == admin.user_type_id
+                && admin.token_membership == Some((m.department_id, m.user_type_id))
         });
         if in_use {
             return Err(ApiError::Conflict {

@@ -8,6 +8,9 @@ use std::net::SocketAddr;
 
 pub const PG_ENV: &str = "KEYWARD_TEST_DATABASE_URL";
 
+/// The password of users made by [`TestApp::user_with_password`].
+pub const PASSWORD: &str = "correct horse battery";
+
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
     Sqlite,
@@ -222,6 +225,23 @@ impl TestApp {
         )
         .await;
         m
+    }
+
+    /// A user with the password [`PASSWORD`], for console and mobile login; returns the id.
+    pub async fn user_with_password(&self, username: &str, is_admin: bool) -> String {
+        let u = self
+            .ok(
+                201,
+                self.post(
+                    "/api/v1/users",
+                    json!({"username": username, "email": format!("{username}@example.com"),
+                           "display_name": format!("{username} (person)"), "is_admin": is_admin,
+                           "password": PASSWORD}),
+                )
+                .await,
+            )
+            .await;
+        u["id"].as_str().unwrap().to_string()
     }
 
     pub fn token_body(&self, m: &Member, name: &str) -> Value {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod console;
 mod errors;
 mod rules;
 mod tokens;

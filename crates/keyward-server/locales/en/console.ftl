@@ -1,0 +1,314 @@
+# keyward console, English.
+
+## Frame
+skip-to-content = Skip to content
+nav-label = Main menu
+nav-tokens = Tokens
+nav-users = Users
+nav-departments = Departments
+nav-user-types = User types
+nav-settings = Settings
+nav-audit = Audit log
+language = Language
+language-auto = Language: browser
+language-apply = Apply
+logout = Log out
+footer-api = REST API and OpenAPI documentation
+go-back = Go back
+go-home = Console home
+
+## Login
+login-title = Log in to the administration console
+login-tenant = Tenant
+login-username = Username
+login-password = Password
+login-submit = Log in
+login-invalid = Unknown user or wrong password.
+login-rate-limited = Too many failed attempts. Try again in { $minutes } minutes.
+login-locked = This user is locked. Ask another administrator to unlock it.
+login-inactive = This user is outside their employment period.
+login-not-admin = Only administrators can use the console.
+login-logged-out = You are logged out.
+
+## Common words
+save = Save
+cancel = Cancel
+add = Add
+delete = Delete
+remove = Remove
+rename = Rename
+choose = Choose…
+copy = Copy
+copied = Copied!
+show = Show
+hide = Hide
+never = Never
+never-used = Never
+select-all = Select all rows
+select-row = Select { $name }
+removed-by = by { $name }
+back-to-list = Back to the list
+
+## Paging and filters
+pager-label = Pages
+pager-previous = Previous
+pager-next = Next
+pager-position = Page { $page } of { $pages } ({ $total } in all)
+pager-total = { $total ->
+    [one] 1 item
+   *[other] { $total } items
+}
+filter-search = Search
+filter-status = Status
+filter-apply = Filter
+filter-status-all = All
+filter-status-active = Active
+filter-status-revoked = Revoked
+filter-status-expired = Expired
+filter-status-disabled = Disabled
+
+## Statuses
+status-active = Active
+status-expired = Expired
+status-revoked = Revoked
+status-disabled = Disabled
+
+## Columns
+col-token-name = Token Name
+col-user = User
+col-department-user-type = Department & User Type
+col-token = Token
+col-expiry = Expiry Date
+col-last-used = Last used
+col-status = Status
+col-removal-date = Removal date
+col-username = User Name
+col-email = Email
+col-department = Department
+col-user-type = User Type
+col-last-active = Last Active
+col-display-name = Name
+col-roles = Roles
+col-employment = Employment period
+col-name = Name
+col-created = Created
+col-permissions = Permissions
+col-when = When
+col-who = Who
+col-action = Action
+col-object = Object
+col-ip = IP address
+col-details = Details
+
+## Fields
+field-token-name = Token Name
+field-api-token = API Token
+field-tenant-id = Tenant Id
+field-description-of-use = Description of Use
+field-expiry-date = Expiry Date
+field-associated-user = Associated User
+field-department-user-type = Department and User Type
+field-select-user = Select User
+field-select-membership = Select Department & User Type
+field-description = Description
+field-created = Created
+field-last-used = Last used
+field-last-active = Last Active
+field-status = Status
+field-removal-date = Removal date
+field-username = User Name
+field-email = Email
+field-department = Department
+field-user-type = User Type
+field-display-name = Display name
+field-roles = Roles
+field-is-admin = Administrator (member of the Administrators group)
+field-is-technical = Technical user (for integrations)
+field-employment-period = Employment period
+field-active-from = Active from
+field-active-until = Active until
+field-password = Password
+field-name = Name
+field-permissions = Permissions
+
+## Tokens
+tokens-title = Administrator / Tokens
+tokens-tabs = Token types
+tokens-tab-api = API Tokens
+tokens-tab-mobile = Mobile Users Logged In
+tokens-api-intro = Tokens that external applications and code use to integrate with the system. Each acts as its user, restricted to one department and user type.
+tokens-mobile-intro = Who is logged into the mobile app. Delete a session to log that device out.
+tokens-new = New API token
+tokens-search-placeholder = Token name or user
+mobile-search-placeholder = User name
+tokens-empty = No API tokens match.
+mobile-empty = Nobody is logged into the mobile app.
+tokens-selected = { $count } selected
+bulk-delete = Delete selected
+tokens-disabled-title = API tokens are switched off
+tokens-disabled = API tokens are switched off for this tenant. An administrator can switch them on under Settings.
+
+## Create token
+token-new-title = Create a new API token
+token-new-intro = The token acts with the permissions of the chosen user, restricted to one of their departments and user types.
+token-expiry-hint = No longer than { $days } days (until { $date } at the latest). A year or less is recommended for any single token.
+token-expiry-hint-unlimited = This tenant sets no maximum lifetime. Leave the date empty for a token that never expires.
+token-never-expires-warning = Warning: a token without an expiry date works until someone revokes it.
+token-technical-only = Only technical users within their employment period today are listed (tenant setting).
+token-no-owners = No user can own a token yet: create a user with a membership first.
+token-membership-hint = Only the chosen user's memberships are offered.
+token-minimal-permissions = To keep data safe, give a token only the minimal permissions the integration needs.
+
+## Shown-once secret
+secret-title = Your new API token
+secret-regenerated-title = The token's new secret
+secret-intro = Copy the token for "{ $name }" now and keep it somewhere safe.
+secret-warning-title = You will not see it again.
+secret-warning = keyward keeps only a fingerprint of the token; once you leave this page nobody can show it again.
+secret-done = I have copied it: show the token
+secret-not-stored = The token itself is shown only once, when it is created or regenerated.
+
+## Token detail
+api-token-title = API token
+mobile-token-title = Mobile app session
+usage-text = Send the token in the Authorization header of every request ("Authorization: Bearer …"). To check it against this server:
+reveal = Reveal token
+revealed-audited = Revealing a token is recorded in the audit log.
+regenerate = Regenerate
+revoke = Revoke
+enable = Enable
+disable = Disable
+confirm-regenerate = Give this token a new secret? Integrations using the old one stop working.
+confirm-revoke = Revoke this token? It stops working at once and stays listed with its removal date.
+
+## Delete confirmation
+confirm-delete-title = Delete tokens
+confirm-delete-text = { $count ->
+    [one] This token will be deleted. It disappears from every list and can never be used again.
+   *[other] These { $count } tokens will be deleted. They disappear from every list and can never be used again.
+}
+confirm-delete-button = { $count ->
+    [one] Delete 1 token
+   *[other] Delete { $count } tokens
+}
+confirm-delete-nothing = Nothing was selected.
+
+## Notices after an action
+notice-created = Created.
+notice-saved = Saved.
+notice-deleted = { $count ->
+    [one] Deleted.
+   *[other] { $count } deleted.
+}
+notice-revoked = The token is revoked: it no longer works.
+notice-enabled = The token is enabled.
+notice-disabled = The token is disabled: it does not work until enabled again.
+notice-locked = The user is locked: their tokens and sessions stop working at once.
+notice-unlocked = The user is unlocked.
+notice-membership-added = Membership added.
+notice-membership-removed = Membership removed.
+
+## Users
+users-title = Users
+users-new = New user
+users-search-placeholder = User name, name or email
+users-empty = No users match.
+role-admin = Administrator
+role-technical = Technical
+user-locked = Locked
+user-unlocked = Active
+employment-hint = Outside this period the user's tokens and sessions do not work. Leave empty for no limit.
+password-hint = For console and mobile app login; at least 10 characters. Leave empty for no login.
+password-hint-change = Leave empty to keep the current password; at least 10 characters.
+password-remove = Remove the password (no more console or mobile login)
+memberships-title = Memberships
+memberships-intro = A membership gives the user a user type in a department. Tokens carry one of them.
+memberships-empty = No memberships yet.
+memberships-add = Add membership
+confirm-remove-membership = Remove this membership? Tokens using it stop working.
+user-access-title = Access
+lock = Lock user
+unlock = Unlock user
+confirm-lock = Lock this user? Their tokens and sessions stop working at once.
+confirm-delete-user = Delete this user? Only users who own no tokens can be deleted.
+lock-hint = A locked user's tokens and sessions stop working at once, and work again when the user is unlocked.
+user-is-you = This is you: another administrator must lock or delete your user.
+
+## Departments and user types
+departments-title = Departments
+departments-new = New department
+departments-empty = No departments yet.
+confirm-delete-department = Delete this department? Only departments no membership or token uses can be deleted.
+user-types-title = User types
+user-types-intro = A user type is a role: a name and the permissions it grants.
+user-types-new = New user type
+user-types-empty = No user types yet.
+no-permissions = none
+permissions-hint = One permission per line, such as orders:read. A trailing * covers a family (orders:*); * alone grants everything, keyward:admin the administrator API.
+confirm-delete-user-type = Delete this user type? Only user types no membership or token uses can be deleted.
+
+## Settings
+settings-title = Settings
+settings-features = Features
+settings-api-tokens-enabled = API tokens
+settings-api-tokens-enabled-hint = When off, API tokens can be neither created nor used, and the Tokens menu shows only mobile sessions. Mobile sessions are not affected.
+settings-require-technical-user = Only technical users may own API tokens
+settings-require-technical-user-hint = When on, only technical users within their employment period on the creation date can be chosen.
+settings-secret-storage = Token secrets
+settings-show-once = Show once: the secret is shown only when created or regenerated
+settings-recoverable = Recoverable: also kept encrypted, so administrators can reveal it later (audited)
+settings-secret-storage-hint = Switching to "show once" erases every stored copy.
+settings-max-lifetime = Maximum token lifetime (days)
+settings-max-lifetime-hint = 365 means "no longer than 12 months". 0 allows tokens that never expire.
+settings-default-lifetime = Default token lifetime (days)
+settings-default-lifetime-hint = Used when no expiry date is given.
+settings-mobile-days = Mobile session lifetime (days)
+settings-mobile-days-hint = Extended each time the app is used.
+
+## Audit log
+audit-title = Audit log
+audit-action = Action
+audit-object-type = Object
+audit-from = From
+audit-to = To
+audit-empty = No events match.
+object-token = Token
+object-user = User
+object-department = Department
+object-user_type = User type
+object-settings = Settings
+object-tenant = Tenant
+
+## Errors
+error-title = That did not work
+error-csrf-title = The form has expired
+error-csrf = The form was not sent from this console session (its security token is missing or stale). Reload the page and try again.
+error-login-csrf = The login form has expired. Reload the page and try again.
+error-form-title = The form could not be read
+error-form = Some of the form's values could not be read. Go back and check them.
+error-not-found = It does not exist, or it has been deleted.
+error-conflict = That name is already in use.
+error-in-use = It is still in use (by a membership or a token), so it cannot be deleted.
+error-unavailable = The database is unavailable. Nothing was changed; try again shortly.
+error-internal = Something went wrong on the server. It has been logged.
+error-self-lockout = That would cut off your own access. Ask another administrator to do it.
+error-invalid-name = Enter a name (1 to 200 characters, no control characters).
+error-invalid-username = Enter a user name: 1 to 64 letters (a–z), digits, dots, dashes, underscores or @.
+error-invalid-email = Enter a valid email address.
+error-invalid-display-name = Enter a display name (1 to 200 characters).
+error-invalid-date = Enter a valid date.
+error-invalid-days = Enter a whole number of days.
+error-invalid-permission = A permission may contain only lower-case letters, digits and : . _ - (optionally ending in *).
+error-password-policy = The password must be at least 10 characters long.
+error-choose-user = Choose a user.
+error-choose-membership = Choose a department and user type.
+error-nothing-selected = Select at least one token.
+error-not-a-member = The user does not hold that department and user type.
+error-not-technical-user = Only technical users may own API tokens in this tenant.
+error-user-inactive = The user is outside their employment period.
+error-user-locked = The user is locked.
+error-expiry-in-past = The expiry date must be in the future.
+error-expiry-beyond-policy = The expiry date is later than this tenant allows.
+error-feature-disabled = API tokens are switched off for this tenant.
+error-not-recoverable = This token's secret is not stored, so it cannot be revealed. Regenerate it instead.
+error-unknown-user = That user does not exist.

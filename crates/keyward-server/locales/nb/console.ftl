@@ -1,0 +1,314 @@
+# keyward-konsollen, norsk bokmål.
+
+## Ramme
+skip-to-content = Hopp til innholdet
+nav-label = Hovedmeny
+nav-tokens = Tokens
+nav-users = Brukere
+nav-departments = Avdelinger
+nav-user-types = Brukertyper
+nav-settings = Innstillinger
+nav-audit = Revisjonslogg
+language = Språk
+language-auto = Språk: nettleserens
+language-apply = Bruk
+logout = Logg ut
+footer-api = REST-API og OpenAPI-dokumentasjon
+go-back = Gå tilbake
+go-home = Til konsollens forside
+
+## Innlogging
+login-title = Logg inn i administrasjonskonsollen
+login-tenant = Kunde (tenant)
+login-username = Brukernavn
+login-password = Passord
+login-submit = Logg inn
+login-invalid = Ukjent bruker eller feil passord.
+login-rate-limited = For mange mislykkede forsøk. Prøv igjen om { $minutes } minutter.
+login-locked = Denne brukeren er sperret. Be en annen administrator om å oppheve sperren.
+login-inactive = Denne brukeren er utenfor ansettelsesperioden sin.
+login-not-admin = Bare administratorer kan bruke konsollen.
+login-logged-out = Du er logget ut.
+
+## Vanlige ord
+save = Lagre
+cancel = Avbryt
+add = Legg til
+delete = Slett
+remove = Fjern
+rename = Gi nytt navn
+choose = Velg …
+copy = Kopier
+copied = Kopiert!
+show = Vis
+hide = Skjul
+never = Aldri
+never-used = Aldri
+select-all = Velg alle rader
+select-row = Velg { $name }
+removed-by = av { $name }
+back-to-list = Tilbake til listen
+
+## Sider og filtre
+pager-label = Sider
+pager-previous = Forrige
+pager-next = Neste
+pager-position = Side { $page } av { $pages } ({ $total } i alt)
+pager-total = { $total ->
+    [one] 1 oppføring
+   *[other] { $total } oppføringer
+}
+filter-search = Søk
+filter-status = Status
+filter-apply = Filtrer
+filter-status-all = Alle
+filter-status-active = Aktive
+filter-status-revoked = Tilbakekalte
+filter-status-expired = Utløpte
+filter-status-disabled = Deaktiverte
+
+## Statuser
+status-active = Aktiv
+status-expired = Utløpt
+status-revoked = Tilbakekalt
+status-disabled = Deaktivert
+
+## Kolonner
+col-token-name = Token Navn
+col-user = Bruker
+col-department-user-type = Avdeling og brukertype
+col-token = Token
+col-expiry = Utløpsdato
+col-last-used = Sist brukt
+col-status = Status
+col-removal-date = Fjernet dato
+col-username = Brukernavn
+col-email = E-post
+col-department = Avdeling
+col-user-type = Brukertype
+col-last-active = Sist aktiv
+col-display-name = Navn
+col-roles = Roller
+col-employment = Ansettelsesperiode
+col-name = Navn
+col-created = Opprettet
+col-permissions = Tillatelser
+col-when = Når
+col-who = Hvem
+col-action = Handling
+col-object = Objekt
+col-ip = IP-adresse
+col-details = Detaljer
+
+## Felt
+field-token-name = Token Navn
+field-api-token = API Token
+field-tenant-id = Tenant Id
+field-description-of-use = Bruksbeskrivelse
+field-expiry-date = Utløpsdato
+field-associated-user = Tilknyttet bruker
+field-department-user-type = Avdeling og brukertype
+field-select-user = Velg bruker
+field-select-membership = Velg avdeling og brukertype
+field-description = Beskrivelse
+field-created = Opprettet
+field-last-used = Sist brukt
+field-last-active = Sist aktiv
+field-status = Status
+field-removal-date = Fjernet dato
+field-username = Brukernavn
+field-email = E-post
+field-department = Avdeling
+field-user-type = Brukertype
+field-display-name = Visningsnavn
+field-roles = Roller
+field-is-admin = Administrator (medlem av Administratorer-gruppen)
+field-is-technical = Teknisk bruker (for integrasjoner)
+field-employment-period = Ansettelsesperiode
+field-active-from = Aktiv fra
+field-active-until = Aktiv til
+field-password = Passord
+field-name = Navn
+field-permissions = Tillatelser
+
+## Tokens
+tokens-title = Administrator / Tokens
+tokens-tabs = Tokentyper
+tokens-tab-api = API-tokens
+tokens-tab-mobile = Mobilbrukere pålogget
+tokens-api-intro = Tokens som eksterne applikasjoner og kode bruker for å integrere med systemet. Hvert token opptrer som sin bruker, begrenset til én avdeling og brukertype.
+tokens-mobile-intro = Hvem som er logget inn i mobilappen. Slett en økt for å logge ut enheten.
+tokens-new = Ny API-token
+tokens-search-placeholder = Tokennavn eller bruker
+mobile-search-placeholder = Brukernavn
+tokens-empty = Ingen API-tokens passer.
+mobile-empty = Ingen er logget inn i mobilappen.
+tokens-selected = { $count } valgt
+bulk-delete = Slett valgte
+tokens-disabled-title = API-tokens er slått av
+tokens-disabled = API-tokens er slått av for denne kunden. En administrator kan slå dem på under Innstillinger.
+
+## Opprett token
+token-new-title = Opprett ny API-token
+token-new-intro = Tokenet har tillatelsene til den valgte brukeren, begrenset til én av brukerens avdelinger og brukertyper.
+token-expiry-hint = Ikke lenger enn { $days } dager (senest { $date }). Høyst 12 måneder anbefales for en enkelt token.
+token-expiry-hint-unlimited = Denne kunden har ingen maksimal levetid. La datoen stå tom for en token som aldri utløper.
+token-never-expires-warning = Advarsel: en token uten utløpsdato virker til noen tilbakekaller den.
+token-technical-only = Bare tekniske brukere som er innenfor ansettelsesperioden i dag, vises (kundeinnstilling).
+token-no-owners = Ingen bruker kan eie en token ennå: opprett først en bruker med et medlemskap.
+token-membership-hint = Bare den valgte brukerens medlemskap tilbys.
+token-minimal-permissions = For å garantere datasikkerhet, gi tokenet bare de minimale tillatelsene integrasjonen trenger.
+
+## Vist én gang
+secret-title = Din nye API-token
+secret-regenerated-title = Tokenets nye hemmelighet
+secret-intro = Kopier tokenet for «{ $name }» nå og oppbevar det trygt.
+secret-warning-title = Du får ikke se det igjen.
+secret-warning = keyward lagrer bare et fingeravtrykk av tokenet; når du forlater denne siden, kan ingen vise det igjen.
+secret-done = Jeg har kopiert det: vis tokenet
+secret-not-stored = Selve tokenet vises bare én gang, når det opprettes eller genereres på nytt.
+
+## Tokendetaljer
+api-token-title = API-token
+mobile-token-title = Mobilapp-økt
+usage-text = Send tokenet i Authorization-headeren i hver forespørsel («Authorization: Bearer …»). Slik sjekker du det mot denne serveren:
+reveal = Vis token
+revealed-audited = Visning av en token registreres i revisjonsloggen.
+regenerate = Generer på nytt
+revoke = Tilbakekall
+enable = Aktiver
+disable = Deaktiver
+confirm-regenerate = Gi tokenet en ny hemmelighet? Integrasjoner som bruker den gamle, slutter å virke.
+confirm-revoke = Tilbakekalle tokenet? Det slutter å virke med en gang og blir stående i listen med fjernet dato.
+
+## Bekreft sletting
+confirm-delete-title = Slett tokens
+confirm-delete-text = { $count ->
+    [one] Denne tokenen slettes. Den forsvinner fra alle lister og kan aldri brukes igjen.
+   *[other] Disse { $count } tokenene slettes. De forsvinner fra alle lister og kan aldri brukes igjen.
+}
+confirm-delete-button = { $count ->
+    [one] Slett 1 token
+   *[other] Slett { $count } tokens
+}
+confirm-delete-nothing = Ingenting var valgt.
+
+## Meldinger etter en handling
+notice-created = Opprettet.
+notice-saved = Lagret.
+notice-deleted = { $count ->
+    [one] Slettet.
+   *[other] { $count } slettet.
+}
+notice-revoked = Tokenet er tilbakekalt: det virker ikke lenger.
+notice-enabled = Tokenet er aktivert.
+notice-disabled = Tokenet er deaktivert: det virker ikke før det aktiveres igjen.
+notice-locked = Brukeren er sperret: brukerens tokens og økter slutter å virke med en gang.
+notice-unlocked = Sperren er opphevet.
+notice-membership-added = Medlemskap lagt til.
+notice-membership-removed = Medlemskap fjernet.
+
+## Brukere
+users-title = Brukere
+users-new = Ny bruker
+users-search-placeholder = Brukernavn, navn eller e-post
+users-empty = Ingen brukere passer.
+role-admin = Administrator
+role-technical = Teknisk
+user-locked = Sperret
+user-unlocked = Aktiv
+employment-hint = Utenfor denne perioden virker ikke brukerens tokens og økter. La stå tomt for ingen grense.
+password-hint = For innlogging i konsollen og mobilappen; minst 10 tegn. La stå tomt for ingen innlogging.
+password-hint-change = La stå tomt for å beholde passordet; minst 10 tegn.
+password-remove = Fjern passordet (ingen innlogging i konsollen eller mobilappen)
+memberships-title = Medlemskap
+memberships-intro = Et medlemskap gir brukeren en brukertype i en avdeling. En token bærer ett av dem.
+memberships-empty = Ingen medlemskap ennå.
+memberships-add = Legg til medlemskap
+confirm-remove-membership = Fjerne medlemskapet? Tokens som bruker det, slutter å virke.
+user-access-title = Tilgang
+lock = Sperr bruker
+unlock = Opphev sperre
+confirm-lock = Sperre brukeren? Brukerens tokens og økter slutter å virke med en gang.
+confirm-delete-user = Slette brukeren? Bare brukere som ikke eier tokens, kan slettes.
+lock-hint = En sperret brukers tokens og økter slutter å virke med en gang, og virker igjen når sperren oppheves.
+user-is-you = Dette er deg: en annen administrator må sperre eller slette brukeren din.
+
+## Avdelinger og brukertyper
+departments-title = Avdelinger
+departments-new = Ny avdeling
+departments-empty = Ingen avdelinger ennå.
+confirm-delete-department = Slette avdelingen? Bare avdelinger som ingen medlemskap eller token bruker, kan slettes.
+user-types-title = Brukertyper
+user-types-intro = En brukertype er en rolle: et navn og tillatelsene den gir.
+user-types-new = Ny brukertype
+user-types-empty = Ingen brukertyper ennå.
+no-permissions = ingen
+permissions-hint = Én tillatelse per linje, for eksempel orders:read. En avsluttende * dekker en familie (orders:*); * alene gir alt, keyward:admin gir administrator-API-et.
+confirm-delete-user-type = Slette brukertypen? Bare brukertyper som ingen medlemskap eller token bruker, kan slettes.
+
+## Innstillinger
+settings-title = Innstillinger
+settings-features = Funksjoner
+settings-api-tokens-enabled = API-tokens
+settings-api-tokens-enabled-hint = Når de er slått av, kan API-tokens verken opprettes eller brukes, og Tokens-menyen viser bare mobiløkter. Mobiløkter påvirkes ikke.
+settings-require-technical-user = Bare tekniske brukere kan eie API-tokens
+settings-require-technical-user-hint = Når dette er på, kan bare tekniske brukere som er innenfor ansettelsesperioden på opprettelsesdatoen, velges.
+settings-secret-storage = Tokenhemmeligheter
+settings-show-once = Vis én gang: hemmeligheten vises bare når den opprettes eller genereres på nytt
+settings-recoverable = Gjenopprettbar: lagres også kryptert, så administratorer kan vise den senere (revideres)
+settings-secret-storage-hint = Bytte til «vis én gang» sletter alle lagrede kopier.
+settings-max-lifetime = Maksimal levetid for tokens (dager)
+settings-max-lifetime-hint = 365 betyr «ikke lenger enn 12 måneder». 0 tillater tokens som aldri utløper.
+settings-default-lifetime = Standard levetid for tokens (dager)
+settings-default-lifetime-hint = Brukes når ingen utløpsdato er oppgitt.
+settings-mobile-days = Levetid for mobiløkter (dager)
+settings-mobile-days-hint = Forlenges hver gang appen brukes.
+
+## Revisjonslogg
+audit-title = Revisjonslogg
+audit-action = Handling
+audit-object-type = Objekt
+audit-from = Fra
+audit-to = Til
+audit-empty = Ingen hendelser passer.
+object-token = Token
+object-user = Bruker
+object-department = Avdeling
+object-user_type = Brukertype
+object-settings = Innstillinger
+object-tenant = Kunde
+
+## Feil
+error-title = Det gikk ikke
+error-csrf-title = Skjemaet er utløpt
+error-csrf = Skjemaet ble ikke sendt fra denne konsolløkten (sikkerhetstokenet mangler eller er foreldet). Last inn siden på nytt og prøv igjen.
+error-login-csrf = Innloggingsskjemaet er utløpt. Last inn siden på nytt og prøv igjen.
+error-form-title = Skjemaet kunne ikke leses
+error-form = Noen av skjemaets verdier kunne ikke leses. Gå tilbake og sjekk dem.
+error-not-found = Det finnes ikke, eller det er slettet.
+error-conflict = Det navnet er allerede i bruk.
+error-in-use = Det er fortsatt i bruk (av et medlemskap eller en token), så det kan ikke slettes.
+error-unavailable = Databasen er utilgjengelig. Ingenting ble endret; prøv igjen om litt.
+error-internal = Noe gikk galt på serveren. Det er logget.
+error-self-lockout = Det ville stengt din egen tilgang. Be en annen administrator om å gjøre det.
+error-invalid-name = Skriv inn et navn (1 til 200 tegn, uten kontrolltegn).
+error-invalid-username = Skriv inn et brukernavn: 1 til 64 bokstaver (a–z), sifre, punktum, bindestrek, understrek eller @.
+error-invalid-email = Skriv inn en gyldig e-postadresse.
+error-invalid-display-name = Skriv inn et visningsnavn (1 til 200 tegn).
+error-invalid-date = Skriv inn en gyldig dato.
+error-invalid-days = Skriv inn et helt antall dager.
+error-invalid-permission = En tillatelse kan bare inneholde små bokstaver, sifre og : . _ - (eventuelt avsluttet med *).
+error-password-policy = Passordet må være minst 10 tegn.
+error-choose-user = Velg en bruker.
+error-choose-membership = Velg en avdeling og brukertype.
+error-nothing-selected = Velg minst én token.
+error-not-a-member = Brukeren har ikke den avdelingen og brukertypen.
+error-not-technical-user = Bare tekniske brukere kan eie API-tokens hos denne kunden.
+error-user-inactive = Brukeren er utenfor ansettelsesperioden sin.
+error-user-locked = Brukeren er sperret.
+error-expiry-in-past = Utløpsdatoen må være i fremtiden.
+error-expiry-beyond-policy = Utløpsdatoen er senere enn denne kunden tillater.
+error-feature-disabled = API-tokens er slått av for denne kunden.
+error-not-recoverable = Tokenets hemmelighet er ikke lagret, så den kan ikke vises. Generer den på nytt i stedet.
+error-unknown-user = Den brukeren finnes ikke.

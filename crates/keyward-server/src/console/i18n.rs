@@ -1,0 +1,245 @@
+//! The console's languages: Fluent message files for English and Norwegian Bokmål,
+//! compiled into the binary, the choice from `Accept-Language` or the user's setting, and
+//! dates written the way each language writes them.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use time::OffsetDateTime;
+use unic_langid::LanguageIdentifier;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Lang {
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "nb")]
+    Nb,
+}
+
+pub const LANGS: [Lang; 2] = [Lang::En, Lang::Nb];
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Nb => "nb",
+        }
+    }
+
+    /// A language tag as browsers and users write it: `nb`, `nb-NO`, `no` and `nn` are
+    /// Norwegian (Bokmål is the written form we have), `en-GB` is English.
+    pub fn parse(tag: &str) -> Option<Lang> {
+        let primary = tag
+            .trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "nb" | "no" | "nn" => Some(Lang::Nb),
+            _ => None,
+        }
+    }
+
+    /// The best of our languages for an `Accept-Language` header (RFC 9110 §12.5.4):
+    /// highest weight first, earlier entries winning ties; English when nothing matches.
+    pub fn negotiate(accept_language: Option<&str>) -> Lang {
+        let Some(header) = accept_language else {
+            return Lang::En;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for item in header.split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("");
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if q <= 0.0 {
+                continue;
+            }
+            if let Some(lang) = Lang::parse(tag) {
+                if best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map_or(Lang::En, |(_, l)| l)
+    }
+}
+
+const EN_FTL: &str = include_str!("../../locales/en/console.ftl");
+const NB_FTL: &str = include_str!("../../locales/nb/console.ftl");
+
+pub struct I18n {
+    en: FluentBundle<FluentResource>,
+    nb: FluentBundle<FluentResource>,
+}
+
+fn bundle(tag: &str, source: &str) -> FluentBundle<FluentResource> {
+    let id: LanguageIdentifier = tag.parse().expect("language tag");
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    // Isolation marks around arguments would end up inside HTML attributes and copied
+    // curl lines; both languages run left to right.
+    bundle.set_use_isolating(false);
+    let resource = FluentResource::try_new(source.to_string())
+        .unwrap_or_else(|(_, errors)| panic!("{tag}/console.ftl does not parse: {errors:?}"));
+    bundle
+        .add_resource(resource)
+        .unwrap_or_else(|errors| panic!("{tag}/console.ftl has duplicates: {errors:?}"));
+    bundle
+}
+
+impl Default for I18n {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl I18n {
+    pub fn new() -> Self {
+        Self {
+            en: bundle("en", EN_FTL),
+            nb: bundle("nb", NB_FTL),
+        }
+    }
+
+    fn bundle(&self, lang: Lang) -> &FluentBundle<FluentResource> {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Nb => &self.nb,
+        }
+    }
+
+    /// The message `key` in `lang`, falling back to English, then to the key itself (so
+    /// a missing translation is visible rather than blank). The tests make sure no key
+    /// used by a template is missing in either language.
+    pub fn message(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
+        for b in [self.bundle(lang), &self.en] {
+            if let Some(pattern) = b.get_message(key).and_then(|m| m.value()) {
+                let mut errors = Vec::new();
+                let text = b.format_pattern(pattern, args, &mut errors);
+                if errors.is_empty() {
+                    return text.into_owned();
+                }
+                tracing::warn!(key, ?errors, "console message has errors");
+                return text.into_owned();
+            }
+        }
+        key.to_string()
+    }
+
+    pub fn has(&self, lang: Lang, key: &str) -> bool {
+        self.bundle(lang).has_message(key)
+    }
+
+    /// Every message id of a language's file, for the completeness tests.
+    pub fn ids(lang: Lang) -> Vec<String> {
+        let source = match lang {
+            Lang::En => EN_FTL,
+            Lang::Nb => NB_FTL,
+        };
+        source
+            .lines()
+            .filter_map(|l| {
+                let (id, _) = l.split_once(" =")?;
+                let ok = !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                ok.then(|| id.to_string())
+            })
+            .collect()
+    }
+}
+
+/// Builds Fluent arguments from name/value pairs.
+pub fn args<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> FluentArgs<'a> {
+    let mut a = FluentArgs::new();
+    for (k, v) in pairs {
+        a.set(k, FluentValue::from(v));
+    }
+    a
+}
+
+const EN_MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const NB_MONTHS: [&str; 12] = [
+    "jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "des.",
+];
+
+/// A date as the language writes it: `23 Nov 2026` / `23. nov. 2026`.
+pub fn format_date(lang: Lang, t: OffsetDateTime) -> String {
+    let m = usize::from(u8::from(t.month())) - 1;
+    match lang {
+        Lang::En => format!("{} {} {}", t.day(), EN_MONTHS[m], t.year()),
+        Lang::Nb => format!("{}. {} {}", t.day(), NB_MONTHS[m], t.year()),
+    }
+}
+
+/// A moment in UTC: `23 Nov 2026, 14:05 UTC` / `23. nov. 2026 kl. 14:05 UTC`.
+pub fn format_datetime(lang: Lang, t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let date = format_date(lang, t);
+    match lang {
+        Lang::En => format!("{date}, {:02}:{:02} UTC", t.hour(), t.minute()),
+        Lang::Nb => format!("{date} kl. {:02}:{:02} UTC", t.hour(), t.minute()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_browser_language_picks_the_console_language() {
+        assert_eq!(Lang::negotiate(Some("nb-NO,nb;q=0.9,en;q=0.8")), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some("en-GB,en;q=0.9,nb;q=0.8")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("de-DE,no;q=0.5,en;q=0.4")), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some("nn")), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some("fr, nb;q=0")), Lang::En);
+        assert_eq!(Lang::negotiate(None), Lang::En);
+    }
+
+    #[test]
+    fn both_languages_have_the_same_messages() {
+        let en = I18n::ids(Lang::En);
+        let nb = I18n::ids(Lang::Nb);
+        assert!(en.len() > 100, "only {} English messages found", en.len());
+        let missing_nb: Vec<_> = en.iter().filter(|k| !nb.contains(k)).collect();
+        let missing_en: Vec<_> = nb.iter().filter(|k| !en.contains(k)).collect();
+        assert!(missing_nb.is_empty(), "missing in nb: {missing_nb:?}");
+        assert!(missing_en.is_empty(), "missing in en: {missing_en:?}");
+        let i = I18n::new();
+        for k in &en {
+            assert!(
+                i.has(Lang::Nb, k) && i.has(Lang::En, k),
+                "{k} does not parse"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_take_arguments_and_fall_back_to_the_key() {
+        let i = I18n::new();
+        let a = args([("count", "3".to_string())]);
+        assert!(i
+            .message(Lang::En, "tokens-selected", Some(&a))
+            .contains('3'));
+        assert_eq!(
+            i.message(Lang::Nb, "no-such-message", None),
+            "no-such-message"
+        );
+    }
+
+    #[test]
+    fn dates_are_written_the_way_each_language_writes_them() {
+        let t = datetime!(2026-11-23 14:05:09 UTC);
+        assert_eq!(format_date(Lang::En, t), "23 Nov 2026");
+        assert_eq!(format_date(Lang::Nb, t), "23. nov. 2026");
+        assert_eq!(format_datetime(Lang::En, t), "23 Nov 2026, 14:05 UTC");
+        assert_eq!(format_datetime(Lang::Nb, t), "23. nov. 2026 kl. 14:05 UTC");
+    }
+}

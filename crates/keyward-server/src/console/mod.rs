@@ -1,0 +1,445 @@
+//! The administration console of SPEC §7: server-rendered pages (minijinja templates
+//! compiled into the binary, every value escaped), a hand-written stylesheet and a
+//! little progressive JavaScript, in English and Norwegian. Every change goes through the
+//! same operations as the REST API, so a rule is enforced once for both.
+
+pub mod i18n;
+pub mod session;
+
+mod audit;
+mod org;
+mod settings;
+mod tokens;
+mod users;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use i18n::{I18n, Lang};
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State, Value};
+use serde::Serialize;
+use session::Me;
+use std::sync::Arc;
+
+/// Templates and translations, built once at startup.
+pub struct Console {
+    env: Environment<'static>,
+    pub i18n: Arc<I18n>,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("macros.html", include_str!("templates/macros.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("message.html", include_str!("templates/message.html")),
+    ("tokens.html", include_str!("templates/tokens.html")),
+    ("token_new.html", include_str!("templates/token_new.html")),
+    (
+        "token_secret.html",
+        include_str!("templates/token_secret.html"),
+    ),
+    ("token.html", include_str!("templates/token.html")),
+    (
+        "confirm_delete.html",
+        include_str!("templates/confirm_delete.html"),
+    ),
+    ("users.html", include_str!("templates/users.html")),
+    ("user.html", include_str!("templates/user.html")),
+    (
+        "departments.html",
+        include_str!("templates/departments.html"),
+    ),
+    ("user_types.html", include_str!("templates/user_types.html")),
+    ("user_type.html", include_str!("templates/user_type.html")),
+    ("settings.html", include_str!("templates/settings.html")),
+    ("audit.html", include_str!("templates/audit.html")),
+];
+
+const CSS: &str = include_str!("static/console.css");
+const JS: &str = include_str!("static/console.js");
+
+fn lang_of(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or(Lang::En)
+}
+
+fn parse_time(v: &Value) -> Option<time::OffsetDateTime> {
+    let s = v.as_str()?;
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+impl Console {
+    pub fn new() -> Self {
+        let i18n = Arc::new(I18n::new());
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("console template {name}: {e}"));
+        }
+        let t = i18n.clone();
+        env.add_function(
+            "t",
+            move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+                let mut args = fluent_bundle::FluentArgs::new();
+                for name in kwargs.args() {
+                    let v: Value = kwargs.get(name)?;
+                    let text = match v.as_str() {
+                        Some(s) => s.to_string(),
+                        None => v.to_string(),
+                    };
+                    args.set(name.to_string(), fluent_bundle::FluentValue::from(text));
+                }
+                Ok(t.message(lang_of(state), key, Some(&args)))
+            },
+        );
+        env.add_filter("datetime", |state: &State, v: Value| -> String {
+            parse_time(&v).map_or_else(String::new, |t| i18n::format_datetime(lang_of(state), t))
+        });
+        env.add_filter("date", |state: &State, v: Value| -> String {
+            parse_time(&v).map_or_else(String::new, |t| i18n::format_date(lang_of(state), t))
+        });
+        // The value an `<input type="date">` takes.
+        env.add_filter("isodate", |v: Value| -> String {
+            parse_time(&v).map_or_else(String::new, |t| t.date().to_string())
+        });
+        env.add_filter("urlencode_component", |v: String| url_encode(&v));
+        Self { env, i18n }
+    }
+
+    fn render_value(&self, name: &str, ctx: Value) -> Response {
+        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => Html(html).into_response(),
+            Err(e) => {
+                tracing::error!(template = name, error = %e, "console template failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the page could not be rendered; it has been logged",
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// A page of a logged-in administrator: `page` fills the frame (menu, language, CSRF
+    /// token), `ctx` the content.
+    pub fn render(&self, name: &str, page: &Page, ctx: Value) -> Response {
+        let ctx = minijinja::context! { page, lang => page.lang.code(), ..ctx };
+        self.render_value(name, ctx)
+    }
+
+    /// A page shown before login.
+    pub fn render_anonymous(&self, name: &str, lang: Lang, ctx: Value) -> Response {
+        let ctx = minijinja::context! { lang => lang.code(), ..ctx };
+        self.render_value(name, ctx)
+    }
+
+    pub fn message_page(
+        &self,
+        lang: Lang,
+        status: StatusCode,
+        title: &str,
+        text: &str,
+    ) -> Response {
+        let ctx = minijinja::context! {
+            title => self.i18n.message(lang, title, None),
+            text => self.i18n.message(lang, text, None),
+        };
+        (status, self.render_anonymous("message.html", lang, ctx)).into_response()
+    }
+
+    /// What an API error means, in the reader's language when we have words for its
+    /// code, otherwise the API's own detail.
+    pub fn error_text(&self, lang: Lang, e: &ApiError) -> String {
+        let (_, code) = e.parts();
+        let key = format!("error-{}", code.replace('_', "-").to_lowercase());
+        if self.i18n.has(lang, &key) {
+            self.i18n.message(lang, &key, None)
+        } else {
+            e.public_detail()
+        }
+    }
+
+    pub fn error_page(&self, lang: Lang, e: &ApiError) -> Response {
+        let (status, _) = e.parts();
+        let ctx = minijinja::context! {
+            title => self.i18n.message(lang, "error-title", None),
+            text => self.error_text(lang, e),
+        };
+        (status, self.render_anonymous("message.html", lang, ctx)).into_response()
+    }
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The frame of every logged-in page.
+#[derive(Serialize)]
+pub struct Page {
+    pub lang: Lang,
+    pub explicit_lang: bool,
+    pub section: &'static str,
+    pub csrf: String,
+    pub username: String,
+    pub display_name: String,
+    pub tenant_name: String,
+    pub tenant_id: String,
+    pub tokens_enabled: bool,
+    /// A translated confirmation of what the last action did.
+    pub notice: Option<String>,
+    /// A translated error from the last action.
+    pub error: Option<String>,
+}
+
+impl Page {
+    pub fn new(console: &Console, me: &Me, section: &'static str) -> Self {
+        let _ = console;
+        Self {
+            lang: me.lang,
+            explicit_lang: me.explicit_lang,
+            section,
+            csrf: me.csrf.clone(),
+            username: me.user.username.clone(),
+            display_name: me.user.display_name.clone(),
+            tenant_name: me.tenant.name.clone(),
+            tenant_id: me.tenant.id.to_string(),
+            tokens_enabled: me.settings.api_tokens_enabled,
+            notice: None,
+            error: None,
+        }
+    }
+
+    /// Shows the confirmation for `done` (a key of `notice-…` messages), if known.
+    pub fn with_notice(
+        mut self,
+        console: &Console,
+        done: Option<&str>,
+        count: Option<u32>,
+    ) -> Self {
+        if let Some(done) = done {
+            let key = format!("notice-{done}");
+            if console.i18n.has(self.lang, &key) {
+                let a = i18n::args([("count", count.unwrap_or(1).to_string())]);
+                self.notice = Some(console.i18n.message(self.lang, &key, Some(&a)));
+            }
+        }
+        self
+    }
+
+    pub fn with_error(mut self, console: &Console, e: &ApiError) -> Self {
+        self.error = Some(console.error_text(self.lang, e));
+        self
+    }
+}
+
+/// After an action: on to `location` when it worked, the error page when it did not.
+pub fn after<T>(st: &AppState, me: &Me, result: Result<T, ApiError>, location: &str) -> Response {
+    match result {
+        Ok(_) => Redirect::to(location).into_response(),
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}
+
+/// The page for an id in the address that names nothing.
+pub fn not_found(st: &AppState, me: &Me, what: &'static str) -> Response {
+    st.console.error_page(me.lang, &ApiError::NotFound(what))
+}
+
+/// Where a listing is: page `page` of `pages`, `total` items in all.
+#[derive(Serialize)]
+pub struct Pager {
+    pub page: u32,
+    pub pages: u32,
+    pub total: i64,
+}
+
+impl Pager {
+    pub fn new(page: keyward_store::Page, total: i64) -> Self {
+        let per = i64::from(page.per_page.max(1));
+        let pages = u32::try_from((total + per - 1) / per)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        Self {
+            page: page.page,
+            pages,
+            total,
+        }
+    }
+}
+
+/// A console form's own refusal, with a code the message files translate
+/// (`error-{code}`).
+pub fn invalid(code: &'static str, detail: &str) -> ApiError {
+    ApiError::Unprocessable {
+        code,
+        detail: detail.to_string(),
+    }
+}
+
+fn parse_date(s: &str) -> Result<Option<time::Date>, ApiError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, format)
+        .map(Some)
+        .map_err(|_| invalid("invalid_date", "not a date"))
+}
+
+/// The first moment (UTC) of a date typed into an `<input type="date">`.
+pub fn date_start(s: &str) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    Ok(parse_date(s)?.map(|d| d.midnight().assume_utc()))
+}
+
+/// The last second (UTC) of a date typed into an `<input type="date">`.
+pub fn date_end(s: &str) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    match parse_date(s)? {
+        None => Ok(None),
+        Some(d) => d
+            .next_day()
+            .map(|n| Some(n.midnight().assume_utc() - time::Duration::seconds(1)))
+            .ok_or_else(|| invalid("invalid_date", "not a date")),
+    }
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Headers every console response carries: no caching of pages that show secrets, no
+/// framing, and a content security policy that allows only our own script and style.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn home(me: Me) -> Redirect {
+    if me.settings.api_tokens_enabled {
+        Redirect::to("/console/tokens")
+    } else {
+        Redirect::to("/console/users")
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(home))
+        .route("/console/", get(home))
+        .route(
+            "/console/login",
+            get(session::login_page).post(session::login),
+        )
+        .route("/console/logout", post(session::logout))
+        .route("/console/language", post(session::set_language))
+        .route(
+            "/console/static/console.css",
+            get(|| async { asset(CSS, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/console/static/console.js",
+            get(|| async { asset(JS, "text/javascript; charset=utf-8") }),
+        )
+        .merge(tokens::router())
+        .merge(users::router())
+        .merge(org::router())
+        .merge(settings::router())
+        .merge(audit::router())
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoding_keeps_only_unreserved_characters() {
+        assert_eq!(
+            url_encode("/console/tokens?page=2&q=a b"),
+            "%2Fconsole%2Ftokens%3Fpage%3D2%26q%3Da%20b"
+        );
+        assert_eq!(url_encode("Åse"), "%C3%85se");
+    }
+
+    #[test]
+    fn every_message_a_template_uses_exists_in_both_languages() {
+        let i = I18n::new();
+        let mut missing = Vec::new();
+        for (name, source) in TEMPLATES {
+            let mut rest = *source;
+            while let Some(at) = rest.find("t(\"") {
+                rest = &rest[at + 3..];
+                let Some(end) = rest.find('"') else { break };
+                let key = &rest[..end];
+                // `t("status-" ~ s)` builds the key at render time; its prefix is not one.
+                if key.ends_with('-') {
+                    continue;
+                }
+                for lang in i18n::LANGS {
+                    if !i.has(lang, key) {
+                        missing.push(format!("{name}: {key} ({})", lang.code()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "messages missing: {missing:#?}");
+    }
+
+    #[test]
+    fn every_template_parses() {
+        let c = Console::new();
+        for (name, _) in TEMPLATES {
+            assert!(c.env.get_template(name).is_ok(), "{name}");
+        }
+    }
+}

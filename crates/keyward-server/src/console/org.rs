@@ -1,0 +1,338 @@
+//! Departments and user types (with their permissions), through the REST API's
+//! operations.
+
+use super::session::{Empty, Me, Posted};
+use super::{invalid, Pager};
+use crate::api::departments::{self as dept_api, DepartmentBody};
+use crate::api::user_types::{self as ut_api, CreateUserType, UpdateUserType};
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use keyward_core::permission::Permission;
+use keyward_core::text::Name;
+use keyward_core::{DepartmentId, UserTypeId};
+use keyward_store::Page;
+use minijinja::context;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/console/departments",
+            get(departments).post(create_department),
+        )
+        .route("/console/departments/{id}", post(rename_department))
+        .route("/console/departments/{id}/delete", post(delete_department))
+        .route(
+            "/console/user-types",
+            get(user_types).post(create_user_type),
+        )
+        .route(
+            "/console/user-types/{id}",
+            get(user_type).post(update_user_type),
+        )
+        .route("/console/user-types/{id}/delete", post(delete_user_type))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<u32>,
+    done: Option<String>,
+}
+
+async fn render_departments(
+    st: &AppState,
+    me: &Me,
+    q: ListQuery,
+    error: Option<&ApiError>,
+    name: &str,
+) -> Response {
+    let page = Page::new(q.page.unwrap_or(1), 50);
+    let query = q.q.filter(|s| !s.trim().is_empty());
+    let (items, total) = match st
+        .store
+        .list_departments(me.admin.tenant_id, query.as_deref(), page)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
+    };
+    let mut frame =
+        me.page(&st.console, "departments")
+            .with_notice(&st.console, q.done.as_deref(), None);
+    if let Some(e) = error {
+        frame = frame.with_error(&st.console, e);
+    }
+    let ctx =
+        context! { items, q => query.unwrap_or_default(), pager => Pager::new(page, total), name };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, st.console.render("departments.html", &frame, ctx)).into_response()
+}
+
+async fn departments(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+    render_departments(&st, &me, q, None, "").await
+}
+
+#[derive(Deserialize)]
+struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+fn parse_name(s: &str) -> Result<Name, ApiError> {
+    Name::parse(s.trim()).map_err(|_| invalid("invalid_name", "name"))
+}
+
+fn no_query() -> ListQuery {
+    ListQuery {
+        q: None,
+        page: None,
+        done: None,
+    }
+}
+
+async fn create_department(State(st): State<AppState>, p: Posted<NameForm>) -> Response {
+    let Posted { me, form } = p;
+    let result = match parse_name(&form.name) {
+        Ok(name) => dept_api::create(
+            State(st.clone()),
+            me.admin.clone(),
+            ApiJson(DepartmentBody { name }),
+        )
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to("/console/departments?done=created").into_response(),
+        Err(e) => render_departments(&st, &me, no_query(), Some(&e), &form.name).await,
+    }
+}
+
+async fn rename_department(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<NameForm>,
+) -> Response {
+    let Posted { me, form } = p;
+    let Ok(id) = id.parse::<DepartmentId>() else {
+        return st
+            .console
+            .error_page(me.lang, &ApiError::NotFound("department"));
+    };
+    let result = match parse_name(&form.name) {
+        Ok(name) => dept_api::update(
+            State(st.clone()),
+            me.admin.clone(),
+            ApiPath(id),
+            ApiJson(DepartmentBody { name }),
+        )
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to("/console/departments?done=saved").into_response(),
+        Err(e) => render_departments(&st, &me, no_query(), Some(&e), "").await,
+    }
+}
+
+async fn delete_department(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<Empty>,
+) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<DepartmentId>() else {
+        return st
+            .console
+            .error_page(me.lang, &ApiError::NotFound("department"));
+    };
+    match dept_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(_) => Redirect::to("/console/departments?done=deleted").into_response(),
+        Err(e) => render_departments(&st, &me, no_query(), Some(&e), "").await,
+    }
+}
+
+async fn render_user_types(
+    st: &AppState,
+    me: &Me,
+    q: ListQuery,
+    error: Option<&ApiError>,
+    form: &UserTypeForm,
+) -> Response {
+    let page = Page::new(q.page.unwrap_or(1), 50);
+    let query = q.q.filter(|s| !s.trim().is_empty());
+    let (items, total) = match st
+        .store
+        .list_user_types(me.admin.tenant_id, query.as_deref(), page)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
+    };
+    let mut frame =
+        me.page(&st.console, "user-types")
+            .with_notice(&st.console, q.done.as_deref(), None);
+    if let Some(e) = error {
+        frame = frame.with_error(&st.console, e);
+    }
+    let ctx = context! {
+        items, q => query.unwrap_or_default(), pager => Pager::new(page, total),
+        name => &form.name, permissions => &form.permissions,
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, st.console.render("user_types.html", &frame, ctx)).into_response()
+}
+
+async fn user_types(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+    render_user_types(&st, &me, q, None, &UserTypeForm::default()).await
+}
+
+#[derive(Deserialize, Default)]
+struct UserTypeForm {
+    #[serde(default)]
+    name: String,
+    /// One permission per line (or separated by commas or spaces).
+    #[serde(default)]
+    permissions: String,
+}
+
+fn parse_permissions(s: &str) -> Result<Vec<Permission>, ApiError> {
+    let mut out: Vec<Permission> = Vec::new();
+    for p in s
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+    {
+        let p = Permission::parse(p).map_err(|_| invalid("invalid_permission", "permission"))?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+async fn create_user_type(State(st): State<AppState>, p: Posted<UserTypeForm>) -> Response {
+    let Posted { me, form } = p;
+    let body = parse_name(&form.name).and_then(|name| {
+        Ok(CreateUserType {
+            name,
+            permissions: parse_permissions(&form.permissions)?,
+        })
+    });
+    let result = match body {
+        Ok(b) => ut_api::create(State(st.clone()), me.admin.clone(), ApiJson(b))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to("/console/user-types?done=created").into_response(),
+        Err(e) => render_user_types(&st, &me, no_query(), Some(&e), &form).await,
+    }
+}
+
+async fn render_user_type(
+    st: &AppState,
+    me: &Me,
+    id: UserTypeId,
+    error: Option<&ApiError>,
+    done: Option<&str>,
+) -> Response {
+    let ut = match ut_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(axum::Json(ut)) => ut,
+        Err(e) => return st.console.error_page(me.lang, &e),
+    };
+    let mut frame = me
+        .page(&st.console, "user-types")
+        .with_notice(&st.console, done, None);
+    if let Some(e) = error {
+        frame = frame.with_error(&st.console, e);
+    }
+    let permissions = ut
+        .permissions
+        .iter()
+        .map(|p| p.as_str().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ctx = context! { ut, permissions };
+    st.console.render("user_type.html", &frame, ctx)
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn user_type(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<UserTypeId>() else {
+        return st
+            .console
+            .error_page(me.lang, &ApiError::NotFound("user type"));
+    };
+    render_user_type(&st, &me, id, None, q.done.as_deref()).await
+}
+
+async fn update_user_type(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<UserTypeForm>,
+) -> Response {
+    let Posted { me, form } = p;
+    let Ok(id) = id.parse::<UserTypeId>() else {
+        return st
+            .console
+            .error_page(me.lang, &ApiError::NotFound("user type"));
+    };
+    let body = parse_name(&form.name).and_then(|name| {
+        Ok(UpdateUserType {
+            name: Some(name),
+            permissions: Some(parse_permissions(&form.permissions)?),
+        })
+    });
+    let result = match body {
+        Ok(b) => ut_api::update(State(st.clone()), me.admin.clone(), ApiPath(id), ApiJson(b))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response(),
+        Err(e) => render_user_type(&st, &me, id, Some(&e), None).await,
+    }
+}
+
+async fn delete_user_type(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<Empty>,
+) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<UserTypeId>() else {
+        return st
+            .console
+            .error_page(me.lang, &ApiError::NotFound("user type"));
+    };
+    match ut_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(_) => Redirect::to("/console/user-types?done=deleted").into_response(),
+        Err(e) => render_user_type(&st, &me, id, Some(&e), None).await,
+    }
+}

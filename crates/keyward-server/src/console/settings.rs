@@ -1,0 +1,91 @@
+//! Tenant settings: the API-token feature flag, the secret storage policy, lifetimes and
+//! the technical-user rule, through the REST API's operation (which validates them).
+
+use super::session::{Me, Posted};
+use crate::api::settings::{self as api, SettingsPatch};
+use crate::error::{ApiError, ApiJson};
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use keyward_core::model::SecretStorage;
+use minijinja::context;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/console/settings", get(show).post(save))
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+fn render(st: &AppState, me: &Me, error: Option<&ApiError>, done: Option<&str>) -> Response {
+    let mut frame = me
+        .page(&st.console, "settings")
+        .with_notice(&st.console, done, None);
+    if let Some(e) = error {
+        frame = frame.with_error(&st.console, e);
+    }
+    let ctx = context! { s => &me.settings };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, st.console.render("settings.html", &frame, ctx)).into_response()
+}
+
+async fn show(State(st): State<AppState>, me: Me, Query(q): Query<DoneQuery>) -> Response {
+    render(&st, &me, None, q.done.as_deref())
+}
+
+#[derive(Deserialize)]
+struct SettingsForm {
+    api_tokens_enabled: Option<String>,
+    require_technical_user: Option<String>,
+    #[serde(default)]
+    secret_storage: String,
+    #[serde(default)]
+    max_token_lifetime_days: String,
+    #[serde(default)]
+    default_token_lifetime_days: String,
+    #[serde(default)]
+    mobile_session_days: String,
+}
+
+fn days(s: &str) -> Result<u32, ApiError> {
+    s.trim()
+        .parse()
+        .map_err(|_| super::invalid("invalid_days", "days"))
+}
+
+async fn save(State(st): State<AppState>, p: Posted<SettingsForm>) -> Response {
+    let Posted { me, form } = p;
+    let patch = (|| {
+        Ok::<_, ApiError>(SettingsPatch {
+            api_tokens_enabled: Some(form.api_tokens_enabled.is_some()),
+            require_technical_user: Some(form.require_technical_user.is_some()),
+            secret_storage: Some(match form.secret_storage.as_str() {
+                "recoverable" => SecretStorage::Recoverable,
+                _ => SecretStorage::ShowOnce,
+            }),
+            max_token_lifetime_days: Some(days(&form.max_token_lifetime_days)?),
+            default_token_lifetime_days: Some(days(&form.default_token_lifetime_days)?),
+            mobile_session_days: Some(days(&form.mobile_session_days)?),
+        })
+    })();
+    let result = match patch {
+        Ok(p) => api::update(State(st.clone()), me.admin.clone(), ApiJson(p))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to("/console/settings?done=saved").into_response(),
+        Err(e) => render(&st, &me, Some(&e), None),
+    }
+}

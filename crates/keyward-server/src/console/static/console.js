@@ -1,0 +1,123 @@
+// keyward console: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // Plain http (a laptop, a test): fall back to a hidden selection.
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "absolute";
+    area.style.left = "-9999px";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+  }
+
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-copy]");
+    if (btn) {
+      var el = document.getElementById(btn.getAttribute("data-copy"));
+      if (!el) return;
+      var text = el.value !== undefined && el.tagName === "INPUT" ? el.value : el.textContent;
+      var label = btn.textContent;
+      copyText(text).then(function () {
+        btn.textContent = btn.getAttribute("data-copied") || "Copied";
+        btn.classList.add("copied");
+        setTimeout(function () { btn.textContent = label; btn.classList.remove("copied"); }, 2000);
+      }, function () {
+        if (el.select) { el.select(); }
+      });
+      return;
+    }
+    var toggle = ev.target.closest("[data-toggle-secret]");
+    if (toggle) {
+      var input = document.getElementById(toggle.getAttribute("data-toggle-secret"));
+      if (!input) return;
+      var hidden = input.type === "password";
+      input.type = hidden ? "text" : "password";
+      toggle.textContent = hidden ? toggle.getAttribute("data-hide") : toggle.getAttribute("data-show");
+      return;
+    }
+    var back = ev.target.closest("[data-back]");
+    if (back && window.history.length > 1) {
+      ev.preventDefault();
+      window.history.back();
+    }
+  });
+
+  // Forms that ask before they act.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      ev.preventDefault();
+    }
+  });
+
+  function updateCount(form) {
+    var out = form.querySelector("[data-selected-count]");
+    if (!out) return;
+    var n = form.querySelectorAll("input[name=ids]:checked").length;
+    out.textContent = n > 0 ? out.getAttribute("data-template").replace("#", String(n)) : "";
+  }
+
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el.hasAttribute("data-select-all")) {
+      var name = el.getAttribute("data-select-all");
+      el.form.querySelectorAll("input[name=" + name + "]").forEach(function (box) { box.checked = el.checked; });
+      updateCount(el.form);
+      return;
+    }
+    if (el.name === "ids" && el.form) {
+      var all = el.form.querySelector("[data-select-all]");
+      if (all) {
+        var boxes = el.form.querySelectorAll("input[name=ids]");
+        var checked = el.form.querySelectorAll("input[name=ids]:checked");
+        all.checked = boxes.length > 0 && boxes.length === checked.length;
+        all.indeterminate = checked.length > 0 && checked.length < boxes.length;
+      }
+      updateCount(el.form);
+      return;
+    }
+    if (el.hasAttribute("data-autosubmit")) {
+      el.form.submit();
+      return;
+    }
+    if (el.hasAttribute("data-filters")) {
+      filterMemberships(el);
+    }
+  });
+
+  // Create token: offer only the chosen user's memberships.
+  function filterMemberships(userSelect) {
+    var target = document.getElementById(userSelect.getAttribute("data-filters"));
+    if (!target) return;
+    var owner = userSelect.value;
+    var keep = false;
+    target.querySelectorAll("optgroup").forEach(function (group) {
+      var mine = group.getAttribute("data-owner") === owner;
+      group.hidden = !mine;
+      group.disabled = !mine;
+      group.querySelectorAll("option").forEach(function (o) { if (o.selected && mine) keep = true; });
+    });
+    if (!keep) {
+      target.value = "";
+      var first = target.querySelector("optgroup:not([hidden]) option");
+      if (first) { target.value = first.value; }
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-filters]").forEach(filterMemberships);
+    document.querySelectorAll("form").forEach(updateCount);
+    document.querySelectorAll(".lang-form noscript").forEach(function (n) { n.remove(); });
+  });
+})();

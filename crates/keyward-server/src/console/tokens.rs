@@ -1,0 +1,557 @@
+//! Administrator / Tokens: the two listings of seed 001 (API Tokens, Mobile Users
+//! Logged In), the create form, the shown-once secret, the detail views and their
+//! actions. Every action calls the REST API's own operation.
+
+use super::session::{Me, Posted};
+use super::{invalid, Pager};
+use crate::api::tokens::{self as api, BulkDelete, CreateToken, UpdateToken};
+use crate::api::Timestamp;
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
+use keyward_core::text::Name;
+use keyward_core::{DepartmentId, TokenId, TokenKind, UserId, UserTypeId};
+use keyward_store::{Page, TokenFilter, TokenStatusFilter, UserFilter};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/tokens", get(list_api))
+        .route("/console/tokens/mobile", get(list_mobile))
+        .route("/console/tokens/new", get(new_form).post(create))
+        .route("/console/tokens/bulk-delete", post(bulk_delete))
+        .route("/console/tokens/{id}", get(detail))
+        .route("/console/tokens/{id}/revoke", post(revoke))
+        .route("/console/tokens/{id}/regenerate", post(regenerate))
+        .route("/console/tokens/{id}/reveal", post(reveal))
+        .route("/console/tokens/{id}/enabled", post(set_enabled))
+}
+
+const PER_PAGE: u32 = 25;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    page: Option<u32>,
+    done: Option<String>,
+    count: Option<u32>,
+}
+
+fn status_filter(s: Option<&str>) -> (TokenStatusFilter, &'static str) {
+    match s {
+        Some("active") => (TokenStatusFilter::Active, "active"),
+        Some("expired") => (TokenStatusFilter::Expired, "expired"),
+        Some("revoked") => (TokenStatusFilter::Revoked, "revoked"),
+        Some("disabled") => (TokenStatusFilter::Disabled, "disabled"),
+        _ => (TokenStatusFilter::All, "all"),
+    }
+}
+
+/// The Tokens menu is hidden when the tenant has switched API tokens off (rule 5);
+/// the pages answer the same way for anyone who types the address.
+fn tokens_hidden(st: &AppState, me: &Me) -> Option<Response> {
+    (!me.settings.api_tokens_enabled).then(|| {
+        st.console.message_page(
+            me.lang,
+            StatusCode::NOT_FOUND,
+            "tokens-disabled-title",
+            "tokens-disabled",
+        )
+    })
+}
+
+async fn list_api(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+    if let Some(r) = tokens_hidden(&st, &me) {
+        return r;
+    }
+    list(st, me, q, TokenKind::Api).await
+}
+
+/// Mobile sessions are listed whatever the API-token flag says (rule 5 leaves them be).
+async fn list_mobile(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+    list(st, me, q, TokenKind::Mobile).await
+}
+
+#[derive(Serialize)]
+struct Row {
+    #[serde(flatten)]
+    details: TokenDetails,
+    email: Option<String>,
+}
+
+async fn list(st: AppState, me: Me, q: ListQuery, kind: TokenKind) -> Response {
+    let (status, status_name) = status_filter(q.status.as_deref());
+    let page = Page::new(q.page.unwrap_or(1), PER_PAGE);
+    let query = q.q.clone().filter(|s| !s.trim().is_empty());
+    let f = TokenFilter {
+        status,
+        kind: Some(kind),
+        user_id: None,
+        q: query.clone(),
+    };
+    let (items, total) = match st.store.list_tokens(me.admin.tenant_id, &f, page).await {
+        Ok(found) => found,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
+    };
+    // The mobile listing shows each user's email (seed 001).
+    let mut rows = Vec::with_capacity(items.len());
+    let mut emails: Vec<(UserId, String)> = Vec::new();
+    for details in items {
+        let email = if kind == TokenKind::Mobile {
+            let uid = details.token.user_id;
+            match emails.iter().find(|(id, _)| *id == uid) {
+                Some((_, e)) => Some(e.clone()),
+                None => match st.store.user(me.admin.tenant_id, uid).await {
+                    Ok(u) => {
+                        emails.push((uid, u.email.clone()));
+                        Some(u.email)
+                    }
+                    Err(_) => None,
+                },
+            }
+        } else {
+            None
+        };
+        rows.push(Row { details, email });
+    }
+    let section = "tokens";
+    let page_frame =
+        me.page(&st.console, section)
+            .with_notice(&st.console, q.done.as_deref(), q.count);
+    let tab = if kind == TokenKind::Mobile {
+        "mobile"
+    } else {
+        "api"
+    };
+    let ctx = context! {
+        tab, rows, status => status_name, q => query.unwrap_or_default(),
+        pager => Pager::new(page, total),
+    };
+    st.console.render("tokens.html", &page_frame, ctx)
+}
+
+#[derive(Serialize)]
+struct MembershipOption {
+    value: String,
+    department_name: String,
+    user_type_name: String,
+}
+
+#[derive(Serialize)]
+struct OwnerOption {
+    id: String,
+    label: String,
+    memberships: Vec<MembershipOption>,
+}
+
+#[derive(Deserialize, Default, Serialize, Clone)]
+pub struct NewTokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    expires_on: String,
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    membership: String,
+}
+
+/// The users who may own a new API token: with `require_technical_user`, only technical
+/// users within their employment period today (rule 3); never locked users.
+async fn owners(st: &AppState, me: &Me) -> Result<Vec<OwnerOption>, ApiError> {
+    let now = OffsetDateTime::now_utc();
+    let technical_only = me.settings.require_technical_user;
+    let f = UserFilter {
+        is_technical: technical_only.then_some(true),
+        locked: Some(false),
+        ..Default::default()
+    };
+    let (users, _) = st
+        .store
+        .list_users(me.admin.tenant_id, &f, Page::new(1, 500))
+        .await?;
+    let mut out = Vec::new();
+    for u in users
+        .into_iter()
+        .filter(|u: &User| in_period(u.active_from, u.active_until, now))
+    {
+        let memberships = st.store.memberships(me.admin.tenant_id, u.id).await?;
+        out.push(OwnerOption {
+            id: u.id.to_string(),
+            label: format!("{} ({})", u.display_name, u.username),
+            memberships: memberships
+                .into_iter()
+                .map(|m| MembershipOption {
+                    value: format!("{}:{}", m.department_id, m.user_type_id),
+                    department_name: m.department_name,
+                    user_type_name: m.user_type_name,
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+fn latest_expiry(me: &Me, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let days = me.settings.max_token_lifetime_days;
+    (days > 0).then(|| now + Duration::days(i64::from(days)))
+}
+
+async fn render_new(
+    st: &AppState,
+    me: &Me,
+    form: NewTokenForm,
+    error: Option<&ApiError>,
+) -> Response {
+    let owners = match owners(st, me).await {
+        Ok(o) => o,
+        Err(e) => return st.console.error_page(me.lang, &e),
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut page = me.page(&st.console, "tokens");
+    if let Some(e) = error {
+        page = page.with_error(&st.console, e);
+    }
+    let default_expiry = match me.settings.default_token_lifetime_days {
+        0 => None,
+        d => Some(now + Duration::days(i64::from(d))),
+    }
+    .or_else(|| latest_expiry(me, now));
+    let ctx = context! {
+        form, owners,
+        today => now.date().to_string(),
+        max_date => latest_expiry(me, now).map(|t| t.date().to_string()),
+        max_days => me.settings.max_token_lifetime_days,
+        default_date => default_expiry.map(|t| t.date().to_string()),
+        never_expires_allowed => me.settings.max_token_lifetime_days == 0,
+        technical_only => me.settings.require_technical_user,
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, st.console.render("token_new.html", &page, ctx)).into_response()
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    user_id: Option<String>,
+}
+
+async fn new_form(State(st): State<AppState>, me: Me, Query(q): Query<NewQuery>) -> Response {
+    if let Some(r) = tokens_hidden(&st, &me) {
+        return r;
+    }
+    let form = NewTokenForm {
+        user_id: q.user_id.unwrap_or_default(),
+        ..Default::default()
+    };
+    render_new(&st, &me, form, None).await
+}
+
+/// The expiry an `<input type="date">` value stands for: the token works through that
+/// whole day (UTC), but never past the tenant's maximum.
+fn expiry_from_date(
+    me: &Me,
+    s: &str,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, ApiError> {
+    let Some(end_of_day) = super::date_end(s)? else {
+        return Ok(None);
+    };
+    Ok(Some(match latest_expiry(me, now) {
+        Some(latest) if end_of_day.date() == latest.date() => end_of_day.min(latest),
+        _ => end_of_day,
+    }))
+}
+
+fn parse_create(me: &Me, f: &NewTokenForm) -> Result<CreateToken, ApiError> {
+    let name = Name::parse(f.name.trim()).map_err(|_| invalid("invalid_name", "name"))?;
+    let user_id: UserId = f
+        .user_id
+        .parse()
+        .map_err(|_| invalid("choose_user", "choose a user"))?;
+    let (dept, ut) = f
+        .membership
+        .split_once(':')
+        .ok_or_else(|| invalid("choose_membership", "choose a department and user type"))?;
+    let department_id: DepartmentId = dept
+        .parse()
+        .map_err(|_| invalid("choose_membership", "department"))?;
+    let user_type_id: UserTypeId = ut
+        .parse()
+        .map_err(|_| invalid("choose_membership", "user type"))?;
+    let expires_at = expiry_from_date(me, &f.expires_on, OffsetDateTime::now_utc())?;
+    Ok(CreateToken {
+        name,
+        user_id,
+        department_id,
+        user_type_id,
+        expires_at: expires_at.map(Timestamp),
+        description: f.description.trim().to_string(),
+        allowed_cidrs: Vec::new(),
+        rate_limit: None,
+        max_uses: None,
+    })
+}
+
+async fn create(State(st): State<AppState>, p: Posted<NewTokenForm>) -> Response {
+    let Posted { me, form } = p;
+    if let Some(r) = tokens_hidden(&st, &me) {
+        return r;
+    }
+    let body = match parse_create(&me, &form) {
+        Ok(b) => b,
+        Err(e) => return render_new(&st, &me, form, Some(&e)).await,
+    };
+    match api::create(State(st.clone()), me.admin.clone(), ApiJson(body)).await {
+        Ok((_, axum::Json(created))) => {
+            let page = me.page(&st.console, "tokens");
+            let ctx = context! {
+                created => &created.details, secret => &created.token, curl => &created.usage.curl,
+                regenerated => false,
+            };
+            st.console.render("token_secret.html", &page, ctx)
+        }
+        Err(e) => render_new(&st, &me, form, Some(&e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    done: Option<String>,
+}
+
+async fn detail(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<TokenId>() else {
+        return st.console.error_page(me.lang, &ApiError::NotFound("token"));
+    };
+    let page = me
+        .page(&st.console, "tokens")
+        .with_notice(&st.console, q.done.as_deref(), None);
+    render_detail(&st, &me, page, id, None).await
+}
+
+async fn render_detail(
+    st: &AppState,
+    me: &Me,
+    page: super::Page,
+    id: TokenId,
+    revealed: Option<String>,
+) -> Response {
+    let details = match api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(axum::Json(d)) => d,
+        Err(e) => return st.console.error_page(me.lang, &e),
+    };
+    if details.token.kind == TokenKind::Api {
+        if let Some(r) = tokens_hidden(st, me) {
+            return r;
+        }
+    }
+    let owner = st
+        .store
+        .user(me.admin.tenant_id, details.token.user_id)
+        .await
+        .ok();
+    let curl = api::curl_line(st, revealed.as_deref().unwrap_or("YOUR_TOKEN"));
+    let ctx = context! {
+        tk => &details,
+        owner,
+        revealed,
+        curl,
+        recoverable => me.settings.secret_storage == SecretStorage::Recoverable && details.token.recoverable,
+    };
+    st.console.render("token.html", &page, ctx)
+}
+
+async fn revoke(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<super::session::Empty>,
+) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<TokenId>() else {
+        return super::not_found(&st, &me, "token");
+    };
+    let result = api::revoke(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
+    super::after(
+        &st,
+        &me,
+        result,
+        &format!("/console/tokens/{id}?done=revoked"),
+    )
+}
+
+async fn regenerate(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<super::session::Empty>,
+) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<TokenId>() else {
+        return super::not_found(&st, &me, "token");
+    };
+    match api::regenerate(
+        State(st.clone()),
+        me.admin.clone(),
+        ApiPath(id),
+        Bytes::new(),
+    )
+    .await
+    {
+        Ok(axum::Json(created)) => {
+            let page = me.page(&st.console, "tokens");
+            let ctx = context! {
+                created => &created.details, secret => &created.token, curl => &created.usage.curl,
+                regenerated => true,
+            };
+            st.console.render("token_secret.html", &page, ctx)
+        }
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}
+
+async fn reveal(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<super::session::Empty>,
+) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<TokenId>() else {
+        return super::not_found(&st, &me, "token");
+    };
+    match api::reveal(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(axum::Json(r)) => {
+            let page = me.page(&st.console, "tokens");
+            render_detail(&st, &me, page, id, Some(r.token)).await
+        }
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct EnabledForm {
+    enabled: String,
+}
+
+async fn set_enabled(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<EnabledForm>,
+) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<TokenId>() else {
+        return super::not_found(&st, &me, "token");
+    };
+    let enabled = p.form.enabled == "true";
+    let up = UpdateToken {
+        name: None,
+        description: None,
+        enabled: Some(enabled),
+        allowed_cidrs: None,
+        rate_limit: None,
+        uses_remaining: None,
+    };
+    match api::update(
+        State(st.clone()),
+        me.admin.clone(),
+        ApiPath(id),
+        ApiJson(up),
+    )
+    .await
+    {
+        Ok(_) => {
+            let done = if enabled { "enabled" } else { "disabled" };
+            Redirect::to(&format!("/console/tokens/{id}?done={done}")).into_response()
+        }
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct BulkForm {
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    confirm: String,
+    /// The listing to return to: `api` or `mobile`.
+    #[serde(default)]
+    back: String,
+}
+
+/// Deleting asks first: the first post shows what would go, the second (with
+/// `confirm=yes`) deletes it.
+async fn bulk_delete(State(st): State<AppState>, p: Posted<BulkForm>) -> Response {
+    let Posted { me, form } = p;
+    let back = if form.back == "mobile" {
+        "/console/tokens/mobile"
+    } else {
+        "/console/tokens"
+    };
+    let ids: Vec<TokenId> = form.ids.iter().filter_map(|s| s.parse().ok()).collect();
+    if ids.is_empty() {
+        let page = me.page(&st.console, "tokens");
+        let e = invalid("nothing_selected", "select at least one token");
+        let page = page.with_error(&st.console, &e);
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            st.console.render(
+                "confirm_delete.html",
+                &page,
+                context! { tokens => Vec::<TokenDetails>::new(), back },
+            ),
+        )
+            .into_response();
+    }
+    if form.confirm != "yes" {
+        let mut tokens = Vec::new();
+        for id in &ids {
+            if let Ok(axum::Json(d)) =
+                api::get(State(st.clone()), me.admin.clone(), ApiPath(*id)).await
+            {
+                tokens.push(d);
+            }
+        }
+        let page = me.page(&st.console, "tokens");
+        let back_name = if form.back == "mobile" {
+            "mobile"
+        } else {
+            "api"
+        };
+        return st.console.render(
+            "confirm_delete.html",
+            &page,
+            context! { tokens, back, back_name },
+        );
+    }
+    match api::bulk_delete(
+        State(st.clone()),
+        me.admin.clone(),
+        ApiJson(BulkDelete { ids }),
+    )
+    .await
+    {
+        Ok(axum::Json(done)) => {
+            Redirect::to(&format!("{back}?done=deleted&count={}", done.deleted.len()))
+                .into_response()
+        }
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}

@@ -1,0 +1,386 @@
+//! Users: listing, create and edit (administrator and technical flags, employment
+//! period, password), lock and unlock, memberships. Each change calls the REST API's
+//! operation, with its self-lockout guards.
+
+use super::session::{Empty, Me, Posted};
+use super::{date_end, date_start, invalid, Pager};
+use crate::api::users::{self as api, AddMembership, CreateUser, UpdateUser};
+use crate::api::Timestamp;
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use keyward_core::model::User;
+use keyward_core::text::{Email, Name, Username};
+use keyward_core::{MembershipId, UserId};
+use keyward_store::{Page, UserFilter};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/users", get(list))
+        .route("/console/users/new", get(new_form).post(create))
+        .route("/console/users/{id}", get(edit_form).post(update))
+        .route("/console/users/{id}/locked", post(set_locked))
+        .route("/console/users/{id}/delete", post(delete))
+        .route("/console/users/{id}/memberships", post(add_membership))
+        .route(
+            "/console/users/{id}/memberships/{mid}/delete",
+            post(remove_membership),
+        )
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<u32>,
+    done: Option<String>,
+}
+
+async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+    let page = Page::new(q.page.unwrap_or(1), 25);
+    let query = q.q.filter(|s| !s.trim().is_empty());
+    let f = UserFilter {
+        q: query.clone(),
+        ..Default::default()
+    };
+    let (users, total) = match st.store.list_users(me.admin.tenant_id, &f, page).await {
+        Ok(found) => found,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
+    };
+    let frame = me
+        .page(&st.console, "users")
+        .with_notice(&st.console, q.done.as_deref(), None);
+    let ctx = context! { users, q => query.unwrap_or_default(), pager => Pager::new(page, total) };
+    st.console.render("users.html", &frame, ctx)
+}
+
+/// The user form as posted; checkboxes are present only when ticked.
+#[derive(Deserialize, Serialize, Default)]
+pub struct UserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    is_admin: Option<String>,
+    is_technical: Option<String>,
+    #[serde(default)]
+    active_from: String,
+    #[serde(default)]
+    active_until: String,
+    #[serde(default)]
+    password: String,
+    remove_password: Option<String>,
+}
+
+impl UserForm {
+    fn of(u: &User) -> Self {
+        let on = |b: bool| b.then(|| "on".to_string());
+        Self {
+            username: u.username.clone(),
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            is_admin: on(u.is_admin),
+            is_technical: on(u.is_technical),
+            active_from: u
+                .active_from
+                .map(|t| t.date().to_string())
+                .unwrap_or_default(),
+            active_until: u
+                .active_until
+                .map(|t| t.date().to_string())
+                .unwrap_or_default(),
+            password: String::new(),
+            remove_password: None,
+        }
+    }
+
+    fn password(&self) -> Result<Option<String>, ApiError> {
+        if self.password.is_empty() {
+            return Ok(None);
+        }
+        crate::password::check_policy(&self.password)
+            .map_err(|_| invalid("password_policy", "password length"))?;
+        Ok(Some(self.password.clone()))
+    }
+
+    fn period(&self) -> Result<(Option<Timestamp>, Option<Timestamp>), ApiError> {
+        let from = date_start(&self.active_from)?.map(Timestamp);
+        let until = date_end(&self.active_until)?.map(Timestamp);
+        Ok((from, until))
+    }
+
+    fn common(&self) -> Result<(Email, Name), ApiError> {
+        let email =
+            Email::parse(self.email.trim()).map_err(|_| invalid("invalid_email", "email"))?;
+        let name = Name::parse(self.display_name.trim())
+            .map_err(|_| invalid("invalid_display_name", "display name"))?;
+        Ok((email, name))
+    }
+}
+
+async fn render_form(
+    st: &AppState,
+    me: &Me,
+    user: Option<&User>,
+    form: &UserForm,
+    error: Option<&ApiError>,
+    done: Option<&str>,
+) -> Response {
+    let mut frame = me
+        .page(&st.console, "users")
+        .with_notice(&st.console, done, None);
+    if let Some(e) = error {
+        frame = frame.with_error(&st.console, e);
+    }
+    let extra = match user {
+        Some(u) => {
+            let lists = async {
+                let memberships = st.store.memberships(me.admin.tenant_id, u.id).await?;
+                let (departments, _) = st
+                    .store
+                    .list_departments(me.admin.tenant_id, None, Page::new(1, 500))
+                    .await?;
+                let (user_types, _) = st
+                    .store
+                    .list_user_types(me.admin.tenant_id, None, Page::new(1, 500))
+                    .await?;
+                Ok::<_, keyward_store::StoreError>((memberships, departments, user_types))
+            };
+            match lists.await {
+                Ok((memberships, departments, user_types)) => {
+                    context! { memberships, departments, user_types }
+                }
+                Err(e) => return st.console.error_page(me.lang, &e.into()),
+            }
+        }
+        None => context! {},
+    };
+    let ctx = context! { user, form, is_self => user.is_some_and(|u| u.id == me.user.id), ..extra };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, st.console.render("user.html", &frame, ctx)).into_response()
+}
+
+async fn new_form(State(st): State<AppState>, me: Me) -> Response {
+    render_form(&st, &me, None, &UserForm::default(), None, None).await
+}
+
+async fn create(State(st): State<AppState>, p: Posted<UserForm>) -> Response {
+    let Posted { me, form } = p;
+    let body = (|| {
+        let username = Username::parse(form.username.trim())
+            .map_err(|_| invalid("invalid_username", "username"))?;
+        let (email, display_name) = form.common()?;
+        let (active_from, active_until) = form.period()?;
+        Ok::<_, ApiError>(CreateUser {
+            username,
+            email,
+            display_name,
+            is_admin: form.is_admin.is_some(),
+            is_technical: form.is_technical.is_some(),
+            active_from,
+            active_until,
+            password: form.password()?,
+        })
+    })();
+    let result = match body {
+        Ok(b) => api::create(State(st.clone()), me.admin.clone(), ApiJson(b)).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((_, axum::Json(u))) => {
+            Redirect::to(&format!("/console/users/{}?done=created", u.id)).into_response()
+        }
+        Err(e) => render_form(&st, &me, None, &form, Some(&e), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn edit_form(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<UserId>() else {
+        return super::not_found(&st, &me, "user");
+    };
+    match api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(axum::Json(u)) => {
+            render_form(
+                &st,
+                &me,
+                Some(&u),
+                &UserForm::of(&u),
+                None,
+                q.done.as_deref(),
+            )
+            .await
+        }
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}
+
+async fn update(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<UserForm>,
+) -> Response {
+    let Posted { me, form } = p;
+    let Ok(id) = id.parse::<UserId>() else {
+        return super::not_found(&st, &me, "user");
+    };
+    let current = match api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(axum::Json(u)) => u,
+        Err(e) => return st.console.error_page(me.lang, &e),
+    };
+    let body = (|| {
+        let (email, display_name) = form.common()?;
+        let (active_from, active_until) = form.period()?;
+        let password = if form.remove_password.is_some() {
+            Some(None)
+        } else {
+            form.password()?.map(Some)
+        };
+        Ok::<_, ApiError>(UpdateUser {
+            email: Some(email),
+            display_name: Some(display_name),
+            is_admin: Some(form.is_admin.is_some()),
+            is_technical: Some(form.is_technical.is_some()),
+            locked: None,
+            active_from: Some(active_from),
+            active_until: Some(active_until),
+            password,
+        })
+    })();
+    let result = match body {
+        Ok(b) => api::update(State(st.clone()), me.admin.clone(), ApiPath(id), ApiJson(b)).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/console/users/{id}?done=saved")).into_response(),
+        Err(e) => render_form(&st, &me, Some(&current), &form, Some(&e), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct LockForm {
+    locked: String,
+}
+
+async fn set_locked(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<LockForm>,
+) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<UserId>() else {
+        return super::not_found(&st, &me, "user");
+    };
+    let locked = p.form.locked == "true";
+    let up = UpdateUser {
+        locked: Some(locked),
+        ..Default::default()
+    };
+    match api::update(
+        State(st.clone()),
+        me.admin.clone(),
+        ApiPath(id),
+        ApiJson(up),
+    )
+    .await
+    {
+        Ok(_) => {
+            let done = if locked { "locked" } else { "unlocked" };
+            Redirect::to(&format!("/console/users/{id}?done={done}")).into_response()
+        }
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}
+
+async fn delete(State(st): State<AppState>, Path(id): Path<String>, p: Posted<Empty>) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<UserId>() else {
+        return super::not_found(&st, &me, "user");
+    };
+    let result = api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
+    super::after(&st, &me, result, "/console/users?done=deleted")
+}
+
+#[derive(Deserialize)]
+struct MembershipForm {
+    #[serde(default)]
+    department_id: String,
+    #[serde(default)]
+    user_type_id: String,
+}
+
+async fn add_membership(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    p: Posted<MembershipForm>,
+) -> Response {
+    let me = p.me;
+    let Ok(id) = id.parse::<UserId>() else {
+        return super::not_found(&st, &me, "user");
+    };
+    let body = match (p.form.department_id.parse(), p.form.user_type_id.parse()) {
+        (Ok(department_id), Ok(user_type_id)) => AddMembership {
+            department_id,
+            user_type_id,
+        },
+        _ => {
+            let e = invalid("choose_membership", "department and user type");
+            return st.console.error_page(me.lang, &e);
+        }
+    };
+    match api::add_membership(
+        State(st.clone()),
+        me.admin.clone(),
+        ApiPath(id),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/console/users/{id}?done=membership-added#memberships"
+        ))
+        .into_response(),
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}
+
+async fn remove_membership(
+    State(st): State<AppState>,
+    Path((id, mid)): Path<(String, String)>,
+    p: Posted<Empty>,
+) -> Response {
+    let me = p.me;
+    let (Ok(id), Ok(mid)) = (id.parse::<UserId>(), mid.parse::<MembershipId>()) else {
+        return st
+            .console
+            .error_page(me.lang, &ApiError::NotFound("membership"));
+    };
+    let result =
+        api::remove_membership(State(st.clone()), me.admin.clone(), ApiPath((id, mid))).await;
+    super::after(
+        &st,
+        &me,
+        result,
+        &format!("/console/users/{id}?done=membership-removed#memberships"),
+    )
+}

@@ -1,0 +1,323 @@
+//! The console over plain HTTP: login, sessions, CSRF, languages and the feature flag,
+//! on both backends. The browser walks are in `tests/browser.rs`.
+
+use crate::helpers::{TestApp, PASSWORD};
+use crate::on_both_backends;
+use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+on_both_backends! {
+    login_page_follows_the_browser_language => login_page_follows_the_browser_language;
+    unknown_user_and_wrong_password_read_the_same => unknown_user_and_wrong_password_read_the_same;
+    console_forms_without_their_csrf_token_are_refused => console_forms_without_their_csrf_token_are_refused;
+    pages_need_a_live_administrator_session => pages_need_a_live_administrator_session;
+    the_api_takes_a_console_session_with_its_csrf_header => the_api_takes_a_console_session_with_its_csrf_header;
+    switching_api_tokens_off_hides_the_tokens_menu => switching_api_tokens_off_hides_the_tokens_menu;
+    repeated_failed_logins_are_slowed_down => repeated_failed_logins_are_slowed_down;
+}
+
+struct Console {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field"))
+        + marker.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// Posts the login form; `Ok` with a session, or `Err((status, page))`.
+async fn try_login(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> Result<Console, (u16, String)> {
+    let http = client();
+    let page = http.get(app.url("/console/login")).send().await.unwrap();
+    let pre = cookie_value(&page, "kw_prelogin").expect("pre-login cookie");
+    let html = page.text().await.unwrap();
+    let res = http
+        .post(app.url("/console/login"))
+        .header(COOKIE, &pre)
+        .form(&[
+            ("prelogin", hidden(&html, "prelogin").as_str()),
+            ("tenant", "acme"),
+            ("username", username),
+            ("password", password),
+            ("next", "/console/settings"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    if res.status() != 303 {
+        return Err((res.status().as_u16(), res.text().await.unwrap()));
+    }
+    assert_eq!(res.headers()[LOCATION], "/console/settings");
+    let raw = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("kw_session="))
+        .expect("session cookie");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(raw.contains(flag), "session cookie lacks {flag}: {raw}");
+    }
+    let cookie = raw.split(';').next().unwrap().to_string();
+    let settings = http
+        .get(app.url("/console/settings"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), 200);
+    let csrf = hidden(&settings.text().await.unwrap(), "csrf");
+    Ok(Console {
+        http,
+        base: app.base.clone(),
+        cookie,
+        csrf,
+    })
+}
+
+impl Console {
+    /// Sends with the session cookie; the status and the redirect target or the page.
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, String) {
+        let res = req.header(COOKIE, &self.cookie).send().await.unwrap();
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let body = res.text().await.unwrap();
+        (status, location.unwrap_or(body))
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        self.send(self.http.post(format!("{}{path}", self.base)).form(form))
+            .await
+    }
+}
+
+async fn login_page_follows_the_browser_language(app: TestApp) {
+    for (accept, expected) in [
+        (
+            "nb-NO,nb;q=0.9,en;q=0.5",
+            "Logg inn i administrasjonskonsollen",
+        ),
+        ("en-GB,en;q=0.9", "Log in to the administration console"),
+        ("de-DE", "Log in to the administration console"),
+    ] {
+        let html = client()
+            .get(app.url("/console/login"))
+            .header(ACCEPT_LANGUAGE, accept)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(expected), "{accept}: {expected}");
+    }
+}
+
+async fn unknown_user_and_wrong_password_read_the_same(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let Err((s1, wrong)) = try_login(&app, "kari", "not the password").await else {
+        panic!("wrong password logged in");
+    };
+    let Err((s2, unknown)) = try_login(&app, "nobody", "not the password").await else {
+        panic!("unknown user logged in");
+    };
+    assert_eq!((s1, s2), (401, 401));
+    let message = "Unknown user or wrong password.";
+    assert!(wrong.contains(message) && unknown.contains(message));
+    assert!(try_login(&app, "kari", PASSWORD).await.is_ok());
+}
+
+async fn console_forms_without_their_csrf_token_are_refused(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "ERP").await;
+    let revoke = format!("/console/tokens/{id}/revoke");
+    let (status, page) = c.post(&revoke, &[]).await;
+    assert_eq!(status, 403, "no CSRF token");
+    assert!(page.contains("The form has expired"));
+    assert_eq!(
+        c.post(&revoke, &[("csrf", "forged")]).await.0,
+        403,
+        "a wrong one"
+    );
+    assert_eq!(app.verify(&secret, None).await, "VALID", "nothing changed");
+    let (status, to) = c.post(&revoke, &[("csrf", &c.csrf)]).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, format!("/console/tokens/{id}?done=revoked").as_str())
+    );
+    assert_eq!(app.verify(&secret, None).await, "REVOKED");
+}
+
+async fn pages_need_a_live_administrator_session(app: TestApp) {
+    // No session: every page sends the browser to the login page.
+    for path in [
+        "/console/tokens",
+        "/console/users",
+        "/console/settings",
+        "/console/audit",
+    ] {
+        let res = client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 303, "{path}");
+        let to = res.headers()[LOCATION].to_str().unwrap().to_string();
+        assert!(to.starts_with("/console/login?next="), "{path}: {to}");
+    }
+    // A user without the administrator flag cannot log in.
+    app.user_with_password("plain", false).await;
+    let Err((status, page)) = try_login(&app, "plain", PASSWORD).await else {
+        panic!("a non-administrator logged in");
+    };
+    assert_eq!(status, 401);
+    assert!(page.contains("Only administrators can use the console."));
+    // Locking a logged-in administrator ends their console access at once.
+    let kari = app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    assert_eq!(c.get("/console/users").await.0, 200);
+    app.ok(
+        200,
+        app.patch(&format!("/api/v1/users/{kari}"), json!({"locked": true}))
+            .await,
+    )
+    .await;
+    let (status, to) = c.get("/console/users").await;
+    assert_eq!(status, 303);
+    assert!(to.starts_with("/console/login"));
+    // Logging out ends the session on the server, not just in the browser.
+    app.ok(
+        200,
+        app.patch(&format!("/api/v1/users/{kari}"), json!({"locked": false}))
+            .await,
+    )
+    .await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    assert_eq!(c.post("/console/logout", &[("csrf", &c.csrf)]).await.0, 303);
+    assert_eq!(
+        c.get("/console/users").await.0,
+        303,
+        "the old cookie no longer works"
+    );
+}
+
+async fn the_api_takes_a_console_session_with_its_csrf_header(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let res = c
+        .http
+        .get(app.url("/api/v1/users"))
+        .header(COOKIE, &c.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let post = |csrf: Option<String>| {
+        let mut req = c
+            .http
+            .post(app.url("/api/v1/departments"))
+            .header(COOKIE, &c.cookie)
+            .json(&json!({"name": "Sales"}));
+        if let Some(t) = csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        req.send()
+    };
+    let refused = post(None).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "csrf");
+    assert_eq!(post(Some(c.csrf.clone())).await.unwrap().status(), 201);
+}
+
+async fn switching_api_tokens_off_hides_the_tokens_menu(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let m = app.member("svc", &["orders:read"]).await;
+    let (_, secret) = app.token(&m, "ERP").await;
+    let (_, page) = c.get("/console/users").await;
+    assert!(
+        page.contains("href=\"/console/tokens\""),
+        "the Tokens menu is there"
+    );
+    // Over the API with an API token this is refused (it would lock the caller out);
+    // from the console it is the administrator's call.
+    let form = [
+        ("csrf", c.csrf.as_str()),
+        ("secret_storage", "show_once"),
+        ("max_token_lifetime_days", "365"),
+        ("default_token_lifetime_days", "90"),
+        ("mobile_session_days", "30"),
+    ];
+    assert_eq!(c.post("/console/settings", &form).await.0, 303);
+    assert_eq!(app.verify(&secret, None).await, "FEATURE_DISABLED");
+    let (_, page) = c.get("/console/users").await;
+    assert!(
+        !page.contains("href=\"/console/tokens\""),
+        "the Tokens menu is hidden"
+    );
+    assert_eq!(c.get("/console/tokens").await.0, 404);
+    assert_eq!(
+        c.get("/console/tokens/mobile").await.0,
+        200,
+        "mobile sessions stay"
+    );
+    let mut on = form.to_vec();
+    on.push(("api_tokens_enabled", "on"));
+    assert_eq!(c.post("/console/settings", &on).await.0, 303);
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+}
+
+async fn repeated_failed_logins_are_slowed_down(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    for _ in 0..5 {
+        assert_eq!(
+            try_login(&app, "kari", "guess guess guess")
+                .await
+                .err()
+                .unwrap()
+                .0,
+            401
+        );
+    }
+    // The right password does not get through while the account is resting.
+    let Err((status, page)) = try_login(&app, "kari", PASSWORD).await else {
+        panic!("logged in during the rest");
+    };
+    assert_eq!(status, 401);
+    assert!(page.contains("Too many failed attempts"), "{page}");
+}

@@ -1,0 +1,610 @@
+//! The administration console in a real browser: headless Chromium driven through
+//! WebDriver (`chromedriver`), walking as an administrator would, in English and in
+//! Norwegian. Screenshots of the main pages land in `target/screenshots/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Without
+//! them the walks are skipped with a printed reason, except under `CI=true`, where a
+//! missing browser is a failure.
+
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use helpers::{Backend, TestApp, PASSWORD};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMEDRIVER: &str = "chromedriver";
+
+/// A chromedriver process on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_chromedriver() -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(CHROMEDRIVER))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Starts chromedriver, or says why the browser walk cannot run.
+async fn driver() -> Option<(Driver, Client)> {
+    let Some(bin) = find_chromedriver() else {
+        let why = "chromedriver is not installed (apt-get install chromium chromium-driver)";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{why}: CI must run the browser tests");
+        }
+        eprintln!("skipped: {why}");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let driver = Driver {
+        child,
+        url,
+        _profile: profile,
+    };
+    // Wait for the driver to accept connections (no fixed sleep: poll the condition).
+    let mut ready = false;
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "chromedriver did not start listening");
+    let mut caps = serde_json::Map::new();
+    let mut args = vec![
+        "--headless".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--no-first-run".into(),
+        "--disable-dev-shm-usage".into(),
+        "--window-size=1366,900".into(),
+        format!("--user-data-dir={}", driver._profile.path().display()),
+    ];
+    args.push("--lang=en-US".into());
+    let mut opts = json!({ "args": args });
+    if std::path::Path::new("/usr/bin/chromium").exists() {
+        opts["binary"] = json!("/usr/bin/chromium");
+    }
+    caps.insert("goog:chromeOptions".into(), opts);
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("start a browser session");
+    Some((driver, client))
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+/// Finds an element, waiting (polling, up to 10 s) for the page to show it.
+async fn find(c: &Client, css: &str) -> fantoccini::elements::Element {
+    let mut last = None;
+    for _ in 0..200 {
+        match c.find(Locator::Css(css)).await {
+            Ok(e) => return e,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never appeared: {last:?}");
+}
+
+/// Waits (polling, up to 10 s) until the address's path satisfies `ok`.
+async fn wait_for_path(c: &Client, ok: impl Fn(&str) -> bool) -> String {
+    let mut path = String::new();
+    for _ in 0..200 {
+        path = c.current_url().await.expect("url").path().to_string();
+        if ok(&path) {
+            return path;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the browser stayed at {path}");
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    find(c, css).await.text().await.expect("text")
+}
+
+/// Waits (polling, up to 10 s) until the element shows `want`.
+async fn wait_for_text(c: &Client, css: &str, want: &str) {
+    let mut last = String::new();
+    for _ in 0..200 {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if let Ok(t) = e.text().await {
+                if t.contains(want) {
+                    return;
+                }
+                last = t;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never showed {want:?}; it shows {last:?}");
+}
+
+async fn body_text(c: &Client) -> String {
+    text_of(c, "body").await
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.clear().await.expect("clear");
+    e.send_keys(value).await.expect("type");
+}
+
+/// Sets an `<input type="date">` (typing into one depends on the browser's locale).
+async fn set_date(c: &Client, css: &str, value: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        vec![json!(css), json!(value)],
+    )
+    .await
+    .expect("set date");
+}
+
+async fn click(c: &Client, css: &str) {
+    find(c, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn select(c: &Client, css: &str, value: &str) {
+    find(c, css)
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
+}
+
+/// Clicks a button whose form asks `confirm()` first, and accepts the question.
+async fn click_confirmed(c: &Client, css: &str) {
+    click(c, css).await;
+    c.accept_alert()
+        .await
+        .expect("the action asks for confirmation");
+}
+
+async fn login(c: &Client, app: &TestApp, username: &str) {
+    c.goto(&app.url("/console")).await.expect("open console");
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/login"));
+    fill(c, "#tenant", "acme").await;
+    fill(c, "#username", username).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "#login-submit").await;
+}
+
+/// Departments, user types, a technical user and their membership, made in the console.
+async fn arrange_organisation(
+    c: &Client,
+    app: &TestApp,
+    dept: &str,
+    user_type: &str,
+    user: &str,
+) -> String {
+    c.goto(&app.url("/console/departments")).await.unwrap();
+    fill(c, "#new-department", dept).await;
+    click(c, "#add-department").await;
+    wait_for_text(c, "#departments-table", dept).await;
+
+    c.goto(&app.url("/console/user-types")).await.unwrap();
+    fill(c, "#ut-name", user_type).await;
+    fill(c, "#ut-permissions", "orders:read\norders:write").await;
+    click(c, "#add-user-type").await;
+    wait_for_text(c, "#user-types-table", "orders:write").await;
+
+    c.goto(&app.url("/console/users/new")).await.unwrap();
+    fill(c, "#username", user).await;
+    fill(c, "#display_name", &format!("{user} integration")).await;
+    fill(c, "#email", &format!("{user}@example.com")).await;
+    click(c, "#is_technical").await;
+    click(c, "#save-user").await;
+    let path = wait_for_path(c, |p| {
+        p.starts_with("/console/users/") && !p.ends_with("/new")
+    })
+    .await;
+    let user_id = path.rsplit('/').next().unwrap().to_string();
+    // The membership: pick the department and user type by their visible names.
+    let pick = |select: &'static str, name: String| async move {
+        let id: String = c
+            .execute(
+                "const s = document.querySelector(arguments[0]); \
+                 return [...s.options].find(o => o.text === arguments[1]).value;",
+                vec![json!(select), json!(name)],
+            )
+            .await
+            .expect("option")
+            .as_str()
+            .unwrap()
+            .to_string();
+        id
+    };
+    let dept_id = pick("#department_id", dept.to_string()).await;
+    let ut_id = pick("#user_type_id", user_type.to_string()).await;
+    select(c, "#department_id", &dept_id).await;
+    select(c, "#user_type_id", &ut_id).await;
+    click(c, "#add-membership").await;
+    // The confirmation (in the page's language) says the new page is there.
+    find(c, "main > p.notice").await;
+    let memberships = text_of(c, "#memberships").await;
+    assert!(
+        memberships.contains(dept) && memberships.contains(user_type),
+        "{memberships}"
+    );
+    user_id
+}
+
+/// Fills and saves the create-token form; returns the secret shown once.
+async fn create_token(c: &Client, app: &TestApp, name: &str, user_id: &str) -> String {
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    click(c, "#new-token").await;
+    fill(c, "#name", name).await;
+    select(c, "#user_id", user_id).await;
+    // Only the chosen user's memberships are offered; the script picked the first.
+    let membership: Value = c
+        .execute(
+            "return document.querySelector('#membership').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        membership.as_str().is_some_and(|v| !v.is_empty()),
+        "the user's membership is preselected"
+    );
+    let max: Value = c
+        .execute("return document.querySelector('#expires_on').max;", vec![])
+        .await
+        .unwrap();
+    let max = max.as_str().unwrap().to_string();
+    assert!(
+        !max.is_empty(),
+        "the date picker stops at the tenant's maximum"
+    );
+    set_date(c, "#expires_on", &max).await;
+    click(c, "#save-token").await;
+    let secret = find(c, "#secret")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(secret.starts_with("kwa_"), "{secret}");
+    secret
+}
+
+async fn verify_code(app: &TestApp, token: &str) -> String {
+    app.verify(token, None).await
+}
+
+async fn token_id_from_detail(c: &Client) -> String {
+    c.current_url()
+        .await
+        .unwrap()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrator_walks_the_token_lifecycle_in_english() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.user_with_password("kari", true).await;
+
+    login(&c, &app, "kari").await;
+    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    let user_id = arrange_organisation(&c, &app, "Department A", "Integration", "erp-sync").await;
+
+    // Create a token; the secret is shown once, with a copy button.
+    let secret = create_token(&c, &app, "ERP sync", &user_id).await;
+    let page = body_text(&c).await;
+    assert!(page.contains("You will not see it again."), "{page}");
+    screenshot(&c, "en-token-shown-once").await;
+    click(&c, "#copy-secret").await;
+    wait_for_text(&c, "#copy-secret", "Copied!").await;
+    assert_eq!(verify_code(&app, &secret).await, "VALID");
+
+    // The detail view shows seed 001's fields, never the secret.
+    click(&c, "#to-detail").await;
+    wait_for_path(&c, |p| {
+        p.starts_with("/console/tokens/") && !p.ends_with("/new")
+    })
+    .await;
+    let fields = text_of(&c, "#token-fields").await;
+    for label in [
+        "Token Name",
+        "API Token",
+        "Tenant Id",
+        "Description of Use",
+        "Expiry Date",
+        "Associated User",
+        "Department and User Type",
+    ] {
+        assert!(fields.contains(label), "detail lacks {label}: {fields}");
+    }
+    assert!(fields.contains(&app.tenant_id), "tenant id shown");
+    assert!(fields.contains("curl -s -X POST"), "a ready curl line");
+    assert!(
+        !c.source().await.unwrap().contains(&secret),
+        "the secret is not shown again"
+    );
+    screenshot(&c, "en-token-detail").await;
+    let token_id = token_id_from_detail(&c).await;
+
+    // Revoke: it stays listed with its removal date, and verification says REVOKED.
+    click_confirmed(&c, "#revoke").await;
+    wait_for_text(&c, "#f-status", "Revoked").await;
+    assert!(
+        text_of(&c, "#f-removal").await.contains("kari"),
+        "who removed it"
+    );
+    assert_eq!(verify_code(&app, &secret).await, "REVOKED");
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    let row = text_of(&c, &format!("tr[data-token-id='{token_id}']")).await;
+    let year = time::OffsetDateTime::now_utc().year().to_string();
+    assert!(
+        row.contains("Revoked") && row.contains(&year),
+        "removal date listed: {row}"
+    );
+    let removal = text_of(&c, &format!("tr[data-token-id='{token_id}'] td.removal")).await;
+    assert!(removal.contains(&year), "{removal}");
+    screenshot(&c, "en-token-listing").await;
+
+    // Bulk delete two tokens with the checkboxes; they are gone.
+    let a = create_token(&c, &app, "Temp one", &user_id).await;
+    let _ = a;
+    let b = create_token(&c, &app, "Temp two", &user_id).await;
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    let mut ids = Vec::new();
+    for name in ["Temp one", "Temp two"] {
+        let id: Value = c
+            .execute(
+                "return [...document.querySelectorAll('#tokens-table tbody tr')] \
+                   .find(r => r.querySelector('.token-name').textContent === arguments[0]).dataset.tokenId;",
+                vec![json!(name)],
+            )
+            .await
+            .unwrap();
+        let id = id.as_str().unwrap().to_string();
+        click(&c, &format!("tr[data-token-id='{id}'] input[name=ids]")).await;
+        ids.push(id);
+    }
+    assert_eq!(text_of(&c, "[data-selected-count]").await, "2 selected");
+    click(&c, "#bulk-delete").await;
+    wait_for_text(&c, "body", "These 2 tokens will be deleted").await;
+    click(&c, "#confirm-delete").await;
+    wait_for_text(&c, "body", "2 deleted.").await;
+    let listing = text_of(&c, "#tokens-table").await;
+    assert!(
+        !listing.contains("Temp one") && !listing.contains("Temp two"),
+        "{listing}"
+    );
+    assert!(body_text(&c).await.contains("2 deleted."));
+    for id in &ids {
+        assert_eq!(app.get(&format!("/api/v1/tokens/{id}")).await.0, 404);
+    }
+    assert_eq!(verify_code(&app, &b).await, "NOT_FOUND");
+
+    // "Select all" ticks every row.
+    click(&c, "#select-all").await;
+    let unticked: Value = c
+        .execute(
+            "return document.querySelectorAll('input[name=ids]:not(:checked)').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unticked, json!(0));
+
+    // Create form screenshot for reviewers.
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    select(&c, "#user_id", &user_id).await;
+    screenshot(&c, "en-token-create").await;
+    c.goto(&app.url("/console/users")).await.unwrap();
+    screenshot(&c, "en-users").await;
+    c.goto(&app.url("/console/settings")).await.unwrap();
+    screenshot(&c, "en-settings").await;
+    c.goto(&app.url("/console/audit")).await.unwrap();
+    assert!(text_of(&c, "#audit-table").await.contains("token.revoked"));
+    screenshot(&c, "en-audit").await;
+
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_walk_in_norwegian_shows_translated_labels() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.user_with_password("ola", true).await;
+
+    // Choose Norwegian on the login page, before anyone is known.
+    c.goto(&app.url("/console/login")).await.unwrap();
+    click(&c, "a[lang=nb]").await;
+    wait_for_text(&c, "body", "Logg inn i administrasjonskonsollen").await;
+    fill(&c, "#tenant", "acme").await;
+    fill(&c, "#username", "ola").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "#login-submit").await;
+    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    let nav = text_of(&c, "header nav").await;
+    for label in [
+        "Tokens",
+        "Brukere",
+        "Avdelinger",
+        "Brukertyper",
+        "Innstillinger",
+        "Revisjonslogg",
+    ] {
+        assert!(nav.contains(label), "menu lacks {label}: {nav}");
+    }
+    let user_id = arrange_organisation(&c, &app, "Avdeling A", "Integrasjon", "lonn-sync").await;
+
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    let form = text_of(&c, "#new-token-form").await;
+    for label in [
+        "Token Navn",
+        "Utløpsdato",
+        "Velg bruker",
+        "Velg avdeling og brukertype",
+        "Lagre",
+    ] {
+        assert!(form.contains(label), "create form lacks {label}: {form}");
+    }
+    screenshot(&c, "nb-token-create").await;
+    let secret = create_token(&c, &app, "Lønnssystem", &user_id).await;
+    assert!(body_text(&c).await.contains("Du får ikke se det igjen."));
+    screenshot(&c, "nb-token-shown-once").await;
+    click(&c, "#to-detail").await;
+    wait_for_path(&c, |p| {
+        p.starts_with("/console/tokens/") && !p.ends_with("/new")
+    })
+    .await;
+    let fields = text_of(&c, "#token-fields").await;
+    for label in [
+        "Token Navn",
+        "API Token",
+        "Tenant Id",
+        "Bruksbeskrivelse",
+        "Utløpsdato",
+        "Tilknyttet bruker",
+        "Avdeling og brukertype",
+    ] {
+        assert!(fields.contains(label), "detail lacks {label}: {fields}");
+    }
+    click_confirmed(&c, "#revoke").await;
+    wait_for_text(&c, "#f-status", "Tilbakekalt").await;
+    assert_eq!(verify_code(&app, &secret).await, "REVOKED");
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    let head = text_of(&c, "#tokens-table thead").await;
+    for label in ["Token Navn", "Utløpsdato", "Fjernet dato", "Status"] {
+        assert!(head.contains(label), "listing lacks {label}: {head}");
+    }
+    // Dates in Norwegian: "23. nov. 2026".
+    let month = [
+        "jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.",
+        "des.",
+    ][usize::from(u8::from(time::OffsetDateTime::now_utc().month())) - 1];
+    assert!(
+        text_of(&c, "#tokens-table tbody").await.contains(month),
+        "Norwegian month names"
+    );
+    screenshot(&c, "nb-token-listing").await;
+
+    // The user's own choice: switch to English from the menu, and it sticks to the user.
+    select(&c, "#lang-select", "en").await;
+    wait_for_text(&c, "header nav", "Users").await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_are_text_and_non_administrators_stay_out() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.user_with_password("kari", true).await;
+    let m = app.member("svc", &["orders:read"]).await;
+    let evil = "<script>alert(1)</script>";
+    let (id, _) = app.token(&m, evil).await;
+
+    login(&c, &app, "kari").await;
+    for path in [
+        "/console/tokens".to_string(),
+        format!("/console/tokens/{id}"),
+        "/console/audit".into(),
+    ] {
+        c.goto(&app.url(&path)).await.unwrap();
+        assert!(c.get_alert_text().await.is_err(), "a script ran on {path}");
+        if path != "/console/audit" {
+            assert!(
+                body_text(&c).await.contains(evil),
+                "the name is shown as text on {path}"
+            );
+        }
+    }
+
+    // A user who is not an administrator cannot log in, and cannot open a page.
+    app.user_with_password("plain", false).await;
+    click(&c, "#logout").await;
+    wait_for_text(&c, "body", "You are logged out.").await;
+    login(&c, &app, "plain").await;
+    wait_for_text(&c, "#login-error", "Only administrators").await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/login"));
+    c.goto(&app.url("/console/users")).await.unwrap();
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/login"));
+    c.close().await.unwrap();
+}

@@ -1,0 +1,146 @@
+//! Console sessions: who is logged into the administration console. The cookie's value
+//! is never stored, only its HMAC, like token secrets.
+
+use crate::audit::{record, Actor};
+use crate::{from_ms, to_ms, Store, StoreError, StoreResult};
+use keyward_core::crypto::TokenHash;
+use keyward_core::{TenantId, UserId};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+pub struct NewConsoleSession {
+    pub hash: TokenHash,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub csrf: String,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsoleSession {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub csrf: String,
+    pub expires_at: OffsetDateTime,
+    /// The user's chosen console language, if any.
+    pub locale: Option<String>,
+}
+
+fn parse<T: std::str::FromStr>(s: &str, what: &str) -> StoreResult<T> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what} {s:?}")))
+}
+
+impl Store {
+    /// Records a console login (audited as `console.login`) and drops expired sessions.
+    pub async fn create_console_session(
+        &self,
+        s: &NewConsoleSession,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO console_sessions (id_hash, tenant_id, user_id, csrf, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(s.hash.to_hex())
+        .bind(s.tenant_id.to_string())
+        .bind(s.user_id.to_string())
+        .bind(s.csrf.clone())
+        .bind(to_ms(now))
+        .bind(to_ms(s.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        let details = serde_json::json!({ "expires_at": s.expires_at.unix_timestamp() });
+        record(
+            &mut tx,
+            s.tenant_id,
+            actor,
+            "console.login",
+            "user",
+            &s.user_id.to_string(),
+            details,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The live session with this hash, if any.
+    pub async fn console_session(&self, hash: &TokenHash) -> StoreResult<Option<ConsoleSession>> {
+        let row = sqlx::query(
+            "SELECT s.tenant_id, s.user_id, s.csrf, s.expires_at, u.locale \
+             FROM console_sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(hash.to_hex())
+        .bind(to_ms(crate::now()))
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let tenant: String = row.try_get("tenant_id")?;
+        let user: String = row.try_get("user_id")?;
+        Ok(Some(ConsoleSession {
+            tenant_id: parse(&tenant, "tenant id")?,
+            user_id: parse(&user, "user id")?,
+            csrf: row.try_get("csrf")?,
+            expires_at: from_ms(row.try_get("expires_at")?),
+            locale: row.try_get("locale")?,
+        }))
+    }
+
+    /// Ends a console session (audited as `console.logout`). Ending one that is already
+    /// gone is not an error: the user is logged out either way.
+    pub async fn delete_console_session(&self, hash: &TokenHash, actor: &Actor) -> StoreResult<()> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "DELETE FROM console_sessions WHERE id_hash = $1 RETURNING tenant_id, user_id",
+        )
+        .bind(hash.to_hex())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = row {
+            let tenant: String = row.try_get("tenant_id")?;
+            let user: String = row.try_get("user_id")?;
+            record(
+                &mut tx,
+                parse(&tenant, "tenant id")?,
+                actor,
+                "console.logout",
+                "user",
+                &user,
+                serde_json::json!({}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets (or with `None` clears) the console language a user chose.
+    pub async fn set_user_locale(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        locale: Option<&str>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET locale = $1 WHERE id = $2 AND tenant_id = $3")
+            .bind(locale.map(str::to_string))
+            .bind(user.to_string())
+            .bind(tenant.to_string())
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+}
