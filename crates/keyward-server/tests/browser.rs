@@ -470,6 +470,14 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
     assert!(text_of(&c, "#audit-table").await.contains("token.revoked"));
     screenshot(&c, "en-audit").await;
 
+    // On a phone the pages reflow to one column.
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url(&format!("/console/tokens/{token_id}")))
+        .await
+        .unwrap();
+    find(&c, "#token-fields").await;
+    screenshot(&c, "en-phone-token-detail").await;
+
     c.close().await.unwrap();
 }
 

@@ -15,6 +15,8 @@ on_both_backends! {
     the_api_takes_a_console_session_with_its_csrf_header => the_api_takes_a_console_session_with_its_csrf_header;
     switching_api_tokens_off_hides_the_tokens_menu => switching_api_tokens_off_hides_the_tokens_menu;
     repeated_failed_logins_are_slowed_down => repeated_failed_logins_are_slowed_down;
+    token_actions_from_the_detail_page => token_actions_from_the_detail_page;
+    the_create_form_refuses_what_the_rules_refuse => the_create_form_refuses_what_the_rules_refuse;
 }
 
 struct Console {
@@ -320,4 +322,107 @@ async fn repeated_failed_logins_are_slowed_down(app: TestApp) {
     };
     assert_eq!(status, 401);
     assert!(page.contains("Too many failed attempts"), "{page}");
+}
+
+/// The `kwa_…` value of the page's secret field.
+fn shown_secret(page: &str) -> String {
+    let at = page.find("value=\"kwa_").expect("a secret on the page") + 7;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+async fn token_actions_from_the_detail_page(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
+            .await,
+    )
+    .await;
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "ERP").await;
+    let csrf = [("csrf", c.csrf.as_str())];
+
+    // Reveal (recoverable): the secret is on the page, and the audit log says so.
+    let (status, page) = c.post(&format!("/console/tokens/{id}/reveal"), &csrf).await;
+    assert_eq!(status, 200);
+    assert_eq!(shown_secret(&page), secret);
+    let audit = app
+        .get(&format!(
+            "/api/v1/audit-events?action=token.revealed&object_id={id}"
+        ))
+        .await;
+    assert_eq!(audit.1["total"], 1);
+
+    // Disable and enable.
+    let off = [("csrf", c.csrf.as_str()), ("enabled", "false")];
+    assert_eq!(
+        c.post(&format!("/console/tokens/{id}/enabled"), &off)
+            .await
+            .0,
+        303
+    );
+    assert_eq!(app.verify(&secret, None).await, "DISABLED");
+    let on = [("csrf", c.csrf.as_str()), ("enabled", "true")];
+    assert_eq!(
+        c.post(&format!("/console/tokens/{id}/enabled"), &on)
+            .await
+            .0,
+        303
+    );
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+
+    // Regenerate: the new secret is shown once and the old one stops working.
+    let (status, page) = c
+        .post(&format!("/console/tokens/{id}/regenerate"), &csrf)
+        .await;
+    assert_eq!(status, 200);
+    let fresh = shown_secret(&page);
+    assert_ne!(fresh, secret);
+    assert_eq!(app.verify(&secret, None).await, "NOT_FOUND");
+    assert_eq!(app.verify(&fresh, None).await, "VALID");
+
+    // The mobile tab and an unknown id answer sensibly.
+    assert_eq!(c.get("/console/tokens/mobile").await.0, 200);
+    assert_eq!(c.get("/console/tokens/not-an-id").await.0, 404);
+}
+
+async fn post_form(c: &Console, f: Vec<(&'static str, String)>) -> (u16, String) {
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    c.post("/console/tokens/new", &pairs).await
+}
+
+async fn the_create_form_refuses_what_the_rules_refuse(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let m = app.member("svc", &["orders:read"]).await;
+    let other = app.member("other", &["orders:read"]).await;
+    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let far = (time::OffsetDateTime::now_utc() + time::Duration::days(400))
+        .date()
+        .to_string();
+    let form = |expires: &str, member: &str| {
+        vec![
+            ("csrf", c.csrf.clone()),
+            ("name", "ERP".to_string()),
+            ("user_id", m.user_id.clone()),
+            ("membership", member.to_string()),
+            ("expires_on", expires.to_string()),
+        ]
+    };
+    let (status, page) = post_form(&c, form(&far, &membership)).await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("The expiry date is later than this tenant allows."),
+        "{page}"
+    );
+    let foreign = format!("{}:{}", other.department_id, other.user_type_id);
+    let (status, page) = post_form(&c, form("", &foreign)).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("The user does not hold that department and user type."));
+    let (status, page) = post_form(&c, form("", &membership)).await;
+    assert_eq!(status, 200);
+    let secret = shown_secret(&page);
+    assert_eq!(app.verify(&secret, Some("orders:read")).await, "VALID");
+    assert!(page.contains("You will not see it again."));
 }
