@@ -6,6 +6,7 @@
 
 mod audit;
 mod error;
+mod mobile;
 mod pool;
 mod query;
 mod rows;
@@ -15,6 +16,9 @@ mod users;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, Change};
 pub use error::{StoreError, StoreResult};
+pub use mobile::{
+    MobileSession, MobileSessionFilter, NewMobileSession, SessionEnd, SessionStatusFilter,
+};
 pub use pool::{Backend, Store};
 pub use query::Page;
 pub use tokens::{NewSecret, NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};
