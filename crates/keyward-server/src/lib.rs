@@ -11,6 +11,7 @@ pub mod keys;
 pub mod login;
 pub mod password;
 pub mod service;
+pub mod sessions;
 pub mod state;
 pub mod verifier;
 

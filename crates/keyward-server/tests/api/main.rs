@@ -4,6 +4,7 @@
 mod helpers;
 
 mod errors;
+mod mobile;
 mod rules;
 mod tokens;
 mod verification;
