@@ -20,6 +20,7 @@ on_both_backends! {
     who_may_not_log_in_is_told_why_once_the_password_is_right => refused_logins;
     membership_is_chosen_in_the_documented_order => membership_order;
     switching_api_tokens_off_leaves_mobile_sessions_alone => feature_flag;
+    api_tokens_and_sessions_are_managed_only_through_their_own_routes => kinds_apart;
     the_openapi_document_describes_the_mobile_routes => openapi;
 }
 
@@ -671,6 +672,96 @@ async fn feature_flag(app: TestApp) {
     assert_eq!(app.verify(&after, None).await, "VALID");
     assert_eq!(forward_status(&app, &after).await, 200);
     assert_eq!(logout(&app, &after).await.0, 204);
+}
+
+async fn kinds_apart(app: TestApp) {
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let (api_id, api_token) = app.token(&m, "integration").await;
+    let (session_id, session) = login(&app, "kari").await;
+
+    // /tokens lists API tokens unless asked for sessions.
+    let listed = app.ok(200, app.get("/api/v1/tokens").await).await;
+    assert_eq!(
+        listed["total"], 2,
+        "the bootstrap token and kari's: {listed}"
+    );
+    assert!(listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["kind"] == "api"));
+    let listed = app
+        .ok(200, app.get("/api/v1/tokens?kind=mobile").await)
+        .await;
+    assert_eq!(listed["items"][0]["id"], json!(session_id));
+
+    // A session is not changed through /tokens...
+    use reqwest::Method;
+    for (method, path, body) in [
+        (Method::DELETE, format!("/api/v1/tokens/{session_id}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/tokens/{session_id}/revoke"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/tokens/{session_id}/regenerate"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/tokens/{session_id}/reveal"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/tokens/{session_id}"),
+            Some(json!({"enabled": false})),
+        ),
+    ] {
+        let (status, body) = app.call(method.clone(), &path, body).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (409, &json!("wrong_token_kind")),
+            "{method} {path}: {body}"
+        );
+    }
+    let r = app
+        .ok(
+            200,
+            app.post("/api/v1/tokens/bulk-delete", json!({"ids": [session_id]}))
+                .await,
+        )
+        .await;
+    assert_eq!(r["not_found"], json!([session_id]));
+    assert_eq!(app.verify(&session, None).await, "VALID");
+
+    // ...and an API token not through /mobile-sessions.
+    assert_eq!(
+        app.get(&format!("/api/v1/mobile-sessions/{api_id}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/mobile-sessions/{api_id}"))
+            .await
+            .0,
+        404
+    );
+    let r = app
+        .ok(
+            200,
+            app.post(
+                "/api/v1/mobile-sessions/bulk-delete",
+                json!({"ids": [api_id]}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(r["not_found"], json!([api_id]));
+    assert_eq!(app.verify(&api_token, None).await, "VALID");
 }
 
 async fn openapi(app: TestApp) {
