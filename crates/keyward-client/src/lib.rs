@@ -14,6 +14,7 @@
 mod client;
 mod directory;
 mod error;
+mod mobile;
 mod secret;
 mod settings;
 mod tokens;
@@ -26,6 +27,10 @@ pub use error::{Error, Problem};
 pub use keyward_core::model::{RateLimit, SecretStorage, TenantSettings, TokenStatus};
 pub use keyward_core::{
     DepartmentId, MembershipId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode,
+};
+pub use mobile::{
+    MobileLogin, MobileLoginResponse, MobileSession, MobileSessionQuery, SessionUser,
+    SessionUserType,
 };
 pub use secret::Secret;
 pub use settings::SettingsPatch;

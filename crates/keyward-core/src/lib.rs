@@ -8,6 +8,7 @@ pub mod ids;
 pub mod model;
 pub mod permission;
 pub mod rules;
+pub mod session;
 pub mod text;
 pub mod token;
 pub mod verify;

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod login;
 pub mod password;
 pub mod service;
+pub mod sessions;
 pub mod state;
 pub mod verifier;
 

@@ -91,6 +91,29 @@ fn seal_if_recoverable(
     })
 }
 
+/// `/api/v1/tokens` changes API tokens only: a mobile session is ended through its own
+/// routes, never revoked, regenerated or revealed. A token's kind never changes, so this
+/// check cannot go stale before the change it guards.
+pub async fn require_api_token(st: &AppState, tenant: TenantId, id: TokenId) -> ApiResult<()> {
+    match st.store.token_kinds(tenant, &[id]).await?.get(&id) {
+        None => Err(ApiError::NotFound("token")),
+        Some(TokenKind::Api) => Ok(()),
+        Some(TokenKind::Mobile) => Err(ApiError::Conflict {
+            code: "wrong_token_kind",
+            detail: format!(
+                "this is a mobile session, not an API token; end it with DELETE /api/v1/mobile-sessions/{id}"
+            ),
+        }),
+        Some(kind) => Err(ApiError::Conflict {
+            code: "wrong_token_kind",
+            detail: format!(
+                "this is a {} token, not an API token; /api/v1/tokens does not change it",
+                kind.as_str()
+            ),
+        }),
+    }
+}
+
 /// Gives a token a new secret; the old one keeps working for `grace_seconds`.
 pub async fn regenerate(
     st: &AppState,
@@ -100,6 +123,7 @@ pub async fn regenerate(
     grace_seconds: i64,
 ) -> ApiResult<(TokenDetails, TokenSecret)> {
     rules::check_grace(grace_seconds)?;
+    require_api_token(st, tenant, id).await?;
     // Whether the token is revoked is checked by the store, under the row lock.
     let current = st.store.token(tenant, id).await?;
     let settings = st.store.settings(tenant).await?;
@@ -134,6 +158,7 @@ pub async fn reveal(
     actor: &Actor,
     id: TokenId,
 ) -> ApiResult<String> {
+    require_api_token(st, tenant, id).await?;
     let settings = st.store.settings(tenant).await?;
     if settings.secret_storage != SecretStorage::Recoverable {
         return Err(ApiError::Conflict {
@@ -169,18 +194,29 @@ pub async fn revoke(
     actor: &Actor,
     id: TokenId,
 ) -> ApiResult<TokenDetails> {
+    require_api_token(st, tenant, id).await?;
     let result = st.store.revoke_token(tenant, id, actor).await;
     st.verifier.invalidate();
     Ok(result?)
 }
 
+/// Deletes API tokens; ids of other kinds of token are skipped like unknown ids.
 pub async fn delete(
     st: &AppState,
     tenant: TenantId,
     actor: &Actor,
     ids: &[TokenId],
 ) -> ApiResult<Vec<TokenId>> {
-    let result = st.store.delete_tokens(tenant, ids, actor).await;
+    let kinds = st.store.token_kinds(tenant, ids).await?;
+    let ids: Vec<TokenId> = ids
+        .iter()
+        .copied()
+        .filter(|id| kinds.get(id) == Some(&TokenKind::Api))
+        .collect();
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let result = st.store.delete_tokens(tenant, &ids, actor).await;
     st.verifier.invalidate();
     Ok(result?)
 }

@@ -14,10 +14,20 @@
 //! [`Verifier::catch_up`] tails about twice a second: it registers new secrets and
 //! invalidates the cache. When storage cannot be read, nothing is accepted: the check
 //! reports `Unavailable` (HTTP 503).
+//!
+//! Mobile sessions slide: each successful check moves the session's expiry to
+//! `mobile_session_days` from now. Like `last_used_at`, this is gathered in memory and
+//! written by [`Verifier::flush_last_used`], so it costs no write per check and the
+//! stored `last_used_at` ("Last Active") and `expires_at` are at most one flush interval
+//! stale. The decision never sees an expiry older than the slid one: the cached answer
+//! is moved forward on use, and an answer reloaded before the flush has written is
+//! moved forward from the pending use, so a session in use never expires.
 
 use keyward_core::model::RateLimit;
 use keyward_core::verify::Subject;
-use keyward_core::{decide, ParsedToken, ServerKey, TokenHash, TokenId, VerifyCode, VerifyContext};
+use keyward_core::{
+    decide, ParsedToken, ServerKey, TokenHash, TokenId, TokenKind, VerifyCode, VerifyContext,
+};
 use keyward_store::Store;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +43,10 @@ const CACHE_CAPACITY: usize = 200_000;
 const MAX_CONCURRENT_LOADS: usize = 8;
 /// How often the change log is read for changes made by other processes.
 pub const CHANGE_POLL: Duration = Duration::from_millis(500);
+/// A cached session answer is given its slid expiry when it lags by this much: often
+/// enough for verify answers to show the sliding, rarely enough that a busy session
+/// does not rewrite its cache entry on every check.
+const SLIDE_STEP: time::Duration = time::Duration::seconds(1);
 
 #[derive(Clone, Debug)]
 pub struct Verified {
@@ -81,7 +95,17 @@ pub struct Verifier {
     /// Bounds concurrent storage reads caused by cache misses.
     loads: tokio::sync::Semaphore,
     last_used: Mutex<HashMap<TokenId, OffsetDateTime>>,
+    /// Mobile sessions' uses not yet written. An entry stays until a flush has written
+    /// it, so a reload from storage in between still sees the slid expiry.
+    sessions: Mutex<HashMap<TokenId, SessionUse>>,
     rate: RateWindows,
+}
+
+/// A mobile session's last successful check and the expiry it slid the session to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SessionUse {
+    at: OffsetDateTime,
+    expires_at: OffsetDateTime,
 }
 
 /// Fixed-window counters for tokens with a rate limit, held by this node. A cluster of
@@ -142,6 +166,7 @@ impl Verifier {
             max_staleness,
             loads: tokio::sync::Semaphore::new(MAX_CONCURRENT_LOADS),
             last_used: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::new()),
             rate: RateWindows::default(),
         })
     }
@@ -182,7 +207,7 @@ impl Verifier {
             return Ok(Verified::not_found());
         }
         let subject = self.subject(&hash).await?;
-        let Some(subject) = subject else {
+        let Some(mut subject) = subject else {
             return Ok(Verified::not_found());
         };
         let now = OffsetDateTime::now_utc();
@@ -216,10 +241,14 @@ impl Verifier {
             }
         }
         if code == VerifyCode::Valid {
-            self.last_used
-                .lock()
-                .expect("last-used lock")
-                .insert(subject.token.id, now);
+            if subject.token.kind == TokenKind::Mobile {
+                subject = self.slide(&hash, subject, now);
+            } else {
+                self.last_used
+                    .lock()
+                    .expect("last-used lock")
+                    .insert(subject.token.id, now);
+            }
         }
         // NOT_FOUND says nothing about which token it was (e.g. an old secret past its
         // grace period), as for a token that never existed.
@@ -242,7 +271,7 @@ impl Verifier {
         // The epoch was read before the load: a change committed meanwhile bumps it, so
         // what we store now is already stale and the next check reloads.
         let loaded = match self.store.subject_by_hash(hash).await {
-            Ok(s) => s.map(Arc::new),
+            Ok(s) => s.map(|s| Arc::new(self.with_pending_slide(s))),
             Err(e) => {
                 tracing::error!(error = %e, "token lookup failed; refusing to confirm");
                 return Err(Unavailable);
@@ -263,6 +292,55 @@ impl Verifier {
         Ok(loaded)
     }
 
+    /// Records a successful check of a mobile session: the use is queued for the next
+    /// flush, and the cached answer gets the slid expiry (once it lags by `SLIDE_STEP`).
+    fn slide(&self, hash: &TokenHash, subject: Arc<Subject>, now: OffsetDateTime) -> Arc<Subject> {
+        let expires_at = keyward_core::session::slid_expiry(now, &subject.settings);
+        self.sessions.lock().expect("sessions lock").insert(
+            subject.token.id,
+            SessionUse {
+                at: now,
+                expires_at,
+            },
+        );
+        if subject
+            .token
+            .expires_at
+            .is_some_and(|e| e + SLIDE_STEP > expires_at)
+        {
+            return subject;
+        }
+        let mut slid = (*subject).clone();
+        slid.token.expires_at = Some(expires_at);
+        let slid = Arc::new(slid);
+        if let Some(e) = self.cache.write().expect("cache lock").get_mut(hash) {
+            if e.subject
+                .as_ref()
+                .is_some_and(|s| s.token.id == slid.token.id)
+            {
+                e.subject = Some(slid.clone());
+            }
+        }
+        slid
+    }
+
+    /// A session freshly read from storage, with the expiry of a use not yet written.
+    fn with_pending_slide(&self, mut s: Subject) -> Subject {
+        if s.token.kind == TokenKind::Mobile {
+            if let Some(u) = self
+                .sessions
+                .lock()
+                .expect("sessions lock")
+                .get(&s.token.id)
+            {
+                if s.token.expires_at < Some(u.expires_at) {
+                    s.token.expires_at = Some(u.expires_at);
+                }
+            }
+        }
+        s
+    }
+
     /// Applies change-log entries written since the last call, by this or any other
     /// process: registers the secrets of changed tokens and, if anything changed,
     /// invalidates cached answers.
@@ -275,7 +353,7 @@ impl Verifier {
             };
             let tokens: Vec<String> = changes
                 .iter()
-                .filter(|c| c.object_type == "token")
+                .filter(|c| matches!(c.object_type.as_str(), "token" | "mobile_session"))
                 .map(|c| c.object_id.clone())
                 .collect();
             if !tokens.is_empty() {
@@ -294,9 +372,12 @@ impl Verifier {
         }
     }
 
-    /// Writes the gathered last-use times. Called every few seconds and at shutdown, so
-    /// `last_used_at` lags by at most that interval without a write per request.
+    /// Writes the gathered last-use times, and mobile sessions' last activity and slid
+    /// expiry. Called every flush interval (`ServerConfig::flush_interval`, 2 s) and at
+    /// shutdown, so what is stored lags by at most that interval without a write per
+    /// request.
     pub async fn flush_last_used(&self) {
+        self.flush_sessions().await;
         let batch: Vec<(TokenId, OffsetDateTime)> =
             std::mem::take(&mut *self.last_used.lock().expect("last-used lock"))
                 .into_iter()
@@ -312,10 +393,38 @@ impl Verifier {
             }
         }
     }
+
+    async fn flush_sessions(&self) {
+        let batch: Vec<(TokenId, SessionUse)> = self
+            .sessions
+            .lock()
+            .expect("sessions lock")
+            .iter()
+            .map(|(id, u)| (*id, *u))
+            .collect();
+        if batch.is_empty() {
+            return;
+        }
+        let rows: Vec<_> = batch
+            .iter()
+            .map(|(id, u)| (*id, u.at, u.expires_at))
+            .collect();
+        if let Err(e) = self.store.touch_mobile_sessions(&rows).await {
+            tracing::warn!(error = %e, sessions = rows.len(), "could not record session activity; will retry");
+            return;
+        }
+        // A session used again meanwhile keeps its newer entry for the next flush.
+        let mut pending = self.sessions.lock().expect("sessions lock");
+        for (id, u) in batch {
+            if pending.get(&id) == Some(&u) {
+                pending.remove(&id);
+            }
+        }
+    }
 }
 
-/// Whether a change recorded by another node can change a cached answer. A new token has
-/// no cached answers yet, and console logins and logouts touch no token.
+/// Whether a change recorded by another node can change a cached answer. A new token or
+/// session has no cached answers yet, and console logins and logouts touch no token.
 fn affects_answers(action: &str) -> bool {
-    action != "token.created" && !action.starts_with("console.")
+    !matches!(action, "token.created" | "mobile_session.created") && !action.starts_with("console.")
 }

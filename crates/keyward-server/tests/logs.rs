@@ -1,6 +1,7 @@
 //! No plaintext token reaches the logs at any level: this test captures everything
-//! logged at TRACE while tokens are created, presented, regenerated, revealed and
-//! refused in every way, then searches the capture for each secret.
+//! logged at TRACE while tokens (and mobile sessions) are created, presented,
+//! regenerated, revealed and refused in every way, then searches the capture for each
+//! secret and for the login password.
 
 // The shared test kit; this binary uses only part of it.
 #[path = "api/helpers.rs"]
@@ -99,6 +100,60 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
     app.verify(&regenerated, None).await;
     app.call_as(&regenerated, reqwest::Method::GET, "/api/v1/tokens", None)
         .await;
+    // A mobile session: login (with a password), use, and logout.
+    let password = "a password nobody may log";
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"password": password}),
+        )
+        .await,
+    )
+    .await;
+    let login = json!({"tenant": "acme", "username": "svc", "password": password,
+                       "device_name": "phone"});
+    let session: serde_json::Value = app
+        .http
+        .post(app.url("/api/v1/mobile/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = session["token"]
+        .as_str()
+        .expect("a session token")
+        .to_string();
+    secrets.push(session.clone());
+    app.verify(&session, Some("orders:read")).await;
+    app.http
+        .get(app.url("/auth/forward"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    app.state.verifier.flush_last_used().await;
+    for _ in 0..2 {
+        app.call_as(
+            &session,
+            reqwest::Method::POST,
+            "/api/v1/mobile/logout",
+            None,
+        )
+        .await;
+    }
+    app.verify(&session, None).await;
+    let mut wrong = login.clone();
+    wrong["password"] = json!(format!("{password}!"));
+    app.http
+        .post(app.url("/api/v1/mobile/login"))
+        .json(&wrong)
+        .send()
+        .await
+        .unwrap();
     app.state.verifier.flush_last_used().await;
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
@@ -107,6 +162,7 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
         "the capture works: request spans were logged"
     );
     assert!(logs.lines().count() > 20, "the capture saw the traffic");
+    assert!(!logs.contains(password), "a login password was logged");
     for s in &secrets {
         // Neither the whole secret nor its random part may appear.
         assert!(

@@ -7,6 +7,7 @@
 mod audit;
 mod console;
 mod error;
+mod mobile;
 mod pool;
 mod query;
 mod rows;
@@ -17,6 +18,9 @@ mod users;
 pub use audit::{Actor, AuditEvent, AuditFilter, Change};
 pub use console::{ConsoleSession, NewConsoleSession};
 pub use error::{StoreError, StoreResult};
+pub use mobile::{
+    MobileSession, MobileSessionFilter, NewMobileSession, SessionEnd, SessionStatusFilter,
+};
 pub use pool::{Backend, Store};
 pub use query::Page;
 pub use tokens::{NewSecret, NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};

@@ -615,3 +615,36 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// The kinds of those of `ids` that name tokens of `tenant`. A kind never changes, so
+    /// a route that acts on one kind can filter ids with this before acting on them.
+    pub async fn token_kinds(
+        &self,
+        tenant: TenantId,
+        ids: &[TokenId],
+    ) -> StoreResult<std::collections::HashMap<TokenId, TokenKind>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let mut f = Filter::default();
+            let t = f.text(tenant.to_string());
+            let list = chunk
+                .iter()
+                .map(|id| f.text(id.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql =
+                format!("SELECT id, kind FROM tokens WHERE tenant_id = {t} AND id IN ({list})");
+            for r in sqlx::query_with(&sql, f.args())
+                .fetch_all(&self.read)
+                .await?
+            {
+                let kind: String = r.try_get("kind")?;
+                let kind = TokenKind::parse_name(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?;
+                out.insert(rows::id(&r, "id")?, kind);
+            }
+        }
+        Ok(out)
+    }
+}

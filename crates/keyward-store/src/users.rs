@@ -3,6 +3,7 @@
 
 use crate::audit::{record, Actor};
 use crate::error::{on_reference, on_unique};
+use crate::mobile::SessionEnd;
 use crate::query::{contains_pattern, search_key, Filter, Page};
 use crate::rows::{self, USER_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
@@ -236,6 +237,14 @@ impl Store {
             _ => "user.updated",
         };
         let mut changed = serde_json::Map::new();
+        if action == "user.locked" {
+            // Locking ends the user's mobile sessions for good, so unlocking later does
+            // not bring those devices back (API tokens only pause: SPEC §3 rule 4).
+            let ended = self
+                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::UserLocked, actor, now)
+                .await?;
+            changed.insert("mobile_sessions_ended".into(), json!(ended));
+        }
         if old.email != u.email {
             changed.insert("email".into(), json!(u.email));
         }

@@ -82,6 +82,11 @@ conformance!(
     referenced_rows_cannot_be_deleted,
     last_used_never_moves_back,
     search_ignores_case_for_norwegian_letters_too,
+    mobile_sessions_are_listed_and_filtered_apart_from_api_tokens,
+    mobile_session_routes_never_touch_api_tokens,
+    session_activity_slides_expiry_and_never_moves_back,
+    locking_a_user_ends_their_sessions_for_good,
+    a_session_starts_only_for_an_unlocked_member,
 );
 
 fn actor() -> Actor {
@@ -632,5 +637,347 @@ async fn search_ignores_case_for_norwegian_letters_too(db: Db) {
             .unwrap()
             .1,
         1
+    );
+}
+
+async fn session(
+    s: &Store,
+    f: &Fixture,
+    device: &str,
+    expires_at: OffsetDateTime,
+) -> (TokenId, TokenSecret) {
+    let secret = TokenSecret::generate(TokenKind::Mobile);
+    let id = TokenId::new();
+    let new = NewMobileSession {
+        id,
+        user_id: f.user,
+        department_id: f.dept,
+        user_type_id: f.ut,
+        device_name: device.into(),
+        secret: secret_for(&secret),
+        expires_at,
+    };
+    let who = Actor {
+        user_id: Some(f.user),
+        name: "svc".into(),
+        ip: None,
+    };
+    let created = s.create_mobile_session(f.tenant, &new, &who).await.unwrap();
+    assert_eq!(
+        (
+            created.id,
+            created.device_name.as_str(),
+            created.username.as_str()
+        ),
+        (id, device, "svc")
+    );
+    (id, secret)
+}
+
+fn in_days(n: i64) -> OffsetDateTime {
+    now() + Duration::days(n)
+}
+
+async fn mobile_sessions_are_listed_and_filtered_apart_from_api_tokens(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let other = fixture(s, "globex").await;
+    let (api, _) = token(s, &f, "erp", None).await;
+    let (phone, secret) = session(s, &f, "Kari's Phone", in_days(30)).await;
+    let (old, _) = session(s, &f, "Old tablet", now() - Duration::seconds(1)).await;
+    session(s, &other, "Kari's Phone", in_days(30)).await;
+
+    let subj = s.subject_by_hash(&hash(&secret)).await.unwrap().unwrap();
+    assert_eq!(subj.token.kind, TokenKind::Mobile);
+    assert!(subj.membership_held && !subj.token.recoverable);
+
+    let ids = |status, q: Option<&str>| {
+        let filter = MobileSessionFilter {
+            status,
+            q: q.map(Into::into),
+            ..Default::default()
+        };
+        let tenant = f.tenant;
+        async move {
+            let (items, total) = s
+                .list_mobile_sessions(tenant, &filter, Page::default())
+                .await
+                .unwrap();
+            assert_eq!(items.len() as i64, total);
+            items.into_iter().map(|m| m.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids(SessionStatusFilter::Active, None).await, [phone]);
+    assert_eq!(ids(SessionStatusFilter::Expired, None).await, [old]);
+    assert_eq!(
+        ids(SessionStatusFilter::All, None).await,
+        [old, phone],
+        "newest first"
+    );
+    for (q, found) in [
+        ("KARI", 1),
+        ("TABLET", 1),
+        ("svc@EXAMPLE", 2),
+        ("nobody", 0),
+    ] {
+        let n = ids(SessionStatusFilter::All, Some(q)).await.len();
+        assert_eq!(n, found, "device name, username or email: {q}");
+    }
+    let (by_dept, _) = s
+        .list_mobile_sessions(
+            f.tenant,
+            &MobileSessionFilter {
+                department_id: Some(other.dept),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        by_dept.is_empty(),
+        "another tenant's department finds nothing"
+    );
+    let m = s.mobile_session(f.tenant, phone).await.unwrap();
+    assert_eq!(
+        (
+            m.department_name.as_str(),
+            m.user_type_name.as_str(),
+            m.email.as_str(),
+            m.status
+        ),
+        ("Sales", "Reader", "svc@example.com", TokenStatus::Active)
+    );
+    assert!(m.last_active_at.is_none());
+    // The session is no API token, and the API token no session.
+    assert!(matches!(
+        s.mobile_session(f.tenant, api).await,
+        Err(StoreError::NotFound("mobile session"))
+    ));
+    let (api_only, _) = s
+        .list_tokens(
+            f.tenant,
+            &TokenFilter {
+                kind: Some(TokenKind::Api),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        api_only.iter().map(|t| t.token.id).collect::<Vec<_>>(),
+        [api]
+    );
+    let kinds = s
+        .token_kinds(f.tenant, &[api, phone, TokenId::new()])
+        .await
+        .unwrap();
+    assert_eq!(kinds.len(), 2);
+    assert_eq!(
+        (kinds[&api], kinds[&phone]),
+        (TokenKind::Api, TokenKind::Mobile)
+    );
+}
+
+async fn mobile_session_routes_never_touch_api_tokens(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let other = fixture(s, "globex").await;
+    let (api, api_secret) = token(s, &f, "erp", None).await;
+    let (phone, secret) = session(s, &f, "phone", in_days(30)).await;
+    let (theirs, _) = session(s, &other, "phone", in_days(30)).await;
+    let before = s.last_change_seq().await.unwrap();
+    let deleted = s
+        .delete_mobile_sessions(
+            f.tenant,
+            &[api, phone, theirs, TokenId::new()],
+            SessionEnd::Deleted,
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, [phone]);
+    assert!(s.subject_by_hash(&hash(&secret)).await.unwrap().is_none());
+    assert!(s
+        .subject_by_hash(&hash(&api_secret))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(s.mobile_session(other.tenant, theirs).await.is_ok());
+    let changes = s.changes_since(before, 10).await.unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (changes[0].action.as_str(), changes[0].object_id.clone()),
+        ("mobile_session.deleted", phone.to_string())
+    );
+    let (events, _) = s
+        .list_audit_events(
+            f.tenant,
+            &AuditFilter {
+                object_id: Some(phone.to_string()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["mobile_session.deleted", "mobile_session.created"]
+    );
+    assert_eq!(events[0].details["reason"], "deleted");
+    assert_eq!(events[1].actor, "svc", "the user started their own session");
+}
+
+async fn session_activity_slides_expiry_and_never_moves_back(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let start = in_days(30);
+    let (phone, _) = session(s, &f, "phone", start).await;
+    let (api, _) = token(s, &f, "erp", Some(start)).await;
+    let used = now() + Duration::hours(1);
+    let slid = used + Duration::days(30);
+    s.touch_mobile_sessions(&[(phone, used, slid), (api, used, slid)])
+        .await
+        .unwrap();
+    let m = s.mobile_session(f.tenant, phone).await.unwrap();
+    assert_eq!((m.last_active_at, m.expires_at), (Some(used), slid));
+    let t = s.token(f.tenant, api).await.unwrap().token;
+    assert_eq!(
+        (t.last_used_at, t.expires_at),
+        (None, Some(start)),
+        "an API token's expiry never slides"
+    );
+    // An older use, flushed late by another node, changes nothing.
+    s.touch_mobile_sessions(&[(
+        phone,
+        used - Duration::minutes(5),
+        slid - Duration::minutes(5),
+    )])
+    .await
+    .unwrap();
+    let m = s.mobile_session(f.tenant, phone).await.unwrap();
+    assert_eq!((m.last_active_at, m.expires_at), (Some(used), slid));
+}
+
+async fn locking_a_user_ends_their_sessions_for_good(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let (api, api_secret) = token(s, &f, "erp", None).await;
+    let (a, sa) = session(s, &f, "phone", in_days(30)).await;
+    let (b, sb) = session(s, &f, "tablet", in_days(30)).await;
+    let before = s.last_change_seq().await.unwrap();
+    let lock = |locked| UserUpdate {
+        locked: Some(locked),
+        ..Default::default()
+    };
+    s.update_user(f.tenant, f.user, &lock(true), &actor())
+        .await
+        .unwrap();
+    for secret in [&sa, &sb] {
+        assert!(s.subject_by_hash(&hash(secret)).await.unwrap().is_none());
+    }
+    let changes = s.changes_since(before, 10).await.unwrap();
+    let mut actions: Vec<(String, String)> = changes
+        .iter()
+        .map(|c| (c.action.clone(), c.object_id.clone()))
+        .collect();
+    actions.sort();
+    let mut expected = vec![
+        ("mobile_session.deleted".to_string(), a.to_string()),
+        ("mobile_session.deleted".to_string(), b.to_string()),
+        ("user.locked".to_string(), f.user.to_string()),
+    ];
+    expected.sort();
+    assert_eq!(actions, expected, "one transaction wrote all three");
+    let (events, _) = s
+        .list_audit_events(
+            f.tenant,
+            &AuditFilter {
+                action: Some("user.locked".into()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events[0].details["mobile_sessions_ended"], 2);
+    s.update_user(f.tenant, f.user, &lock(false), &actor())
+        .await
+        .unwrap();
+    assert!(
+        s.subject_by_hash(&hash(&sa)).await.unwrap().is_none(),
+        "unlocking revives no device"
+    );
+    let t = s
+        .subject_by_hash(&hash(&api_secret))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        t.token.id, api,
+        "API tokens only pause while the user is locked"
+    );
+}
+
+async fn a_session_starts_only_for_an_unlocked_member(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let new = |department_id| NewMobileSession {
+        id: TokenId::new(),
+        user_id: f.user,
+        department_id,
+        user_type_id: f.ut,
+        device_name: "phone".into(),
+        secret: secret_for(&TokenSecret::generate(TokenKind::Mobile)),
+        expires_at: in_days(30),
+    };
+    let other = s
+        .create_department(f.tenant, "Other", &actor())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_mobile_session(f.tenant, &new(other.id), &actor())
+            .await,
+        Err(StoreError::Refused {
+            code: "not_a_member",
+            ..
+        })
+    ));
+    s.update_user(
+        f.tenant,
+        f.user,
+        &UserUpdate {
+            locked: Some(true),
+            ..Default::default()
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.create_mobile_session(f.tenant, &new(f.dept), &actor())
+            .await,
+        Err(StoreError::Refused {
+            code: "user_locked",
+            ..
+        })
+    ));
+    let (sessions, total) = s
+        .list_mobile_sessions(
+            f.tenant,
+            &MobileSessionFilter {
+                status: SessionStatusFilter::All,
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        sessions.is_empty() && total == 0,
+        "nothing was half-written"
     );
 }

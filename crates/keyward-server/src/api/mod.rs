@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod departments;
 pub mod health;
+pub mod mobile;
 pub mod settings;
 pub mod tokens;
 pub mod user_types;
@@ -33,6 +34,7 @@ use utoipa_axum::routes;
         (name = "users", description = "Users, technical users and memberships"),
         (name = "departments"), (name = "user-types"),
         (name = "tokens", description = "API tokens: create, list, inspect, regenerate, revoke, delete, reveal"),
+        (name = "mobile", description = "Mobile sessions: the app's login and logout, and Mobile Users Logged In"),
         (name = "settings"), (name = "audit"),
         (name = "verification", description = "Is this token good, and what may it do?"),
         (name = "health")
@@ -81,6 +83,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::regenerate))
         .routes(routes!(tokens::reveal))
         .routes(routes!(tokens::bulk_delete))
+        .routes(routes!(mobile::login))
+        .routes(routes!(mobile::logout))
+        .routes(routes!(mobile::list))
+        .routes(routes!(mobile::get, mobile::delete))
+        .routes(routes!(mobile::bulk_delete))
         .routes(routes!(settings::get, settings::update))
         .routes(routes!(audit::list))
         .routes(routes!(verify::verify))

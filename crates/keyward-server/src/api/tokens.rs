@@ -220,6 +220,7 @@ pub async fn update(
         check_description(d).map_err(ApiError::validation)?;
     }
     check_limits(b.rate_limit.flatten().as_ref(), None)?;
+    service::require_api_token(&st, admin.tenant_id, id).await?;
     let up = TokenUpdate {
         name: b.name.map(Name::into_string),
         description: b.description,
@@ -259,6 +260,7 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<StatusCode> {
+    service::require_api_token(&st, admin.tenant_id, id).await?;
     let deleted = service::delete(&st, admin.tenant_id, &admin.actor(), &[id]).await?;
     if deleted.is_empty() {
         return Err(ApiError::NotFound("token"));
@@ -278,7 +280,8 @@ pub struct BulkDelete {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BulkDeleted {
     pub deleted: Vec<TokenId>,
-    /// Ids that named no token of this tenant (already deleted, or never existed).
+    /// Ids that named nothing the route deletes: no API token of this tenant (for
+    /// `/tokens`), no session (for `/mobile-sessions`), or already deleted.
     pub not_found: Vec<TokenId>,
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod console;
 mod errors;
+mod mobile;
 mod rules;
 mod tokens;
 mod verification;

@@ -1,0 +1,386 @@
+//! Mobile sessions (SPEC §5): the app's login and logout under `/api/v1/mobile`, and the
+//! administrator's "Mobile Users Logged In" under `/api/v1/mobile-sessions`.
+
+use super::tokens::{BulkDelete, BulkDeleted, MAX_BULK};
+use super::Paged;
+use crate::auth::{bearer, Admin, ClientIp};
+use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::login::{self, LoginError};
+use crate::sessions::{self, Started};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use keyward_core::text::Name;
+use keyward_core::{
+    DepartmentId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode, VerifyContext,
+};
+use keyward_store::{Actor, MobileSession, MobileSessionFilter, SessionEnd, SessionStatusFilter};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// Longest tenant name or username a login considers: nothing longer can exist, and the
+/// failed-login limiter keeps these strings.
+const MAX_NAME_INPUT: usize = 256;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MobileLogin {
+    /// The tenant's name.
+    pub tenant: String,
+    pub username: String,
+    pub password: String,
+    /// What the user calls the device (e.g. `Kari's iPhone`); administrators see it.
+    pub device_name: Name,
+    /// The department to act in. Absent: the user's first membership, by department
+    /// name then user type name (with `user_type_id`, the first with that user type).
+    pub department_id: Option<DepartmentId>,
+    /// The user type to act as. Absent: as for `department_id`.
+    pub user_type_id: Option<UserTypeId>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionUser {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionDepartment {
+    pub id: DepartmentId,
+    pub name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionUserType {
+    pub id: UserTypeId,
+    pub name: String,
+    /// What the session may do.
+    pub permissions: Vec<String>,
+}
+
+/// A new session. The token appears in this response only.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MobileLoginResponse {
+    /// The session token (`kwm_…`), to send as `Authorization: Bearer`.
+    pub token: String,
+    pub session_id: TokenId,
+    /// `mobile_session_days` from now; each use moves it forward again.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub user: SessionUser,
+    pub department: SessionDepartment,
+    pub user_type: SessionUserType,
+}
+
+/// The same answer for an unknown tenant, an unknown user and a wrong password, so that
+/// nobody can find out which accounts exist.
+const INVALID_CREDENTIALS: &str = "unknown tenant, username or password";
+
+fn refused(e: LoginError) -> Response {
+    match e {
+        LoginError::InvalidCredentials => {
+            let mut res = problem(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                INVALID_CREDENTIALS.into(),
+                false,
+            );
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"keyward\""),
+            );
+            res
+        }
+        LoginError::RateLimited(wait) => {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            ApiError::RateLimited {
+                detail: format!(
+                    "too many failed logins for this account or from this address; try again in {secs} s"
+                ),
+                retry_after: secs.max(1),
+            }
+            .into_response()
+        }
+        LoginError::Locked => ApiError::Forbidden {
+            code: "user_locked",
+            detail: "the user is locked; ask an administrator".into(),
+        }
+        .into_response(),
+        LoginError::Inactive => ApiError::Forbidden {
+            code: "user_inactive",
+            detail: "the user is outside their employment period (active_from/active_until)".into(),
+        }
+        .into_response(),
+        LoginError::NotAllowed => ApiError::Forbidden {
+            code: "not_allowed",
+            detail: "the user may not log in here".into(),
+        }
+        .into_response(),
+        LoginError::Store(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Log in from the mobile app: a session token for one of the user's memberships. Any
+/// user with a password may log in; the tenant's `api_tokens_enabled` does not apply.
+#[utoipa::path(post, path = "/api/v1/mobile/login", tag = "mobile", request_body = MobileLogin,
+    responses((status = 200, body = MobileLoginResponse),
+              (status = 401, description = "unknown tenant, username or password (one answer for all three)", body = crate::error::Problem),
+              (status = 403, description = "user_locked, user_inactive, no_membership", body = crate::error::Problem),
+              (status = 422, description = "not_a_member: the chosen department/user type is not one of the user's memberships", body = crate::error::Problem),
+              (status = 429, description = "too many failed logins; see Retry-After", body = crate::error::Problem)))]
+pub async fn login(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    body: Result<ApiJson<MobileLogin>, ApiError>,
+) -> Response {
+    let b = match body {
+        Ok(ApiJson(b)) => b,
+        Err(e) => return e.into_response(),
+    };
+    if b.tenant.len() > MAX_NAME_INPUT
+        || b.username.len() > MAX_NAME_INPUT
+        || b.password.len() > crate::password::MAX_LEN
+    {
+        return ApiError::validation(format!(
+            "tenant and username are at most {MAX_NAME_INPUT} bytes, password at most {} bytes",
+            crate::password::MAX_LEN
+        ))
+        .into_response();
+    }
+    let (tenant, user) =
+        match login::authenticate(&st, &b.tenant, &b.username, b.password, ip, |_| true).await {
+            Ok(found) => found,
+            Err(e) => return refused(e),
+        };
+    let actor = Actor {
+        user_id: Some(user.id),
+        name: user.username.clone(),
+        ip: ip.map(|i| i.to_string()),
+    };
+    let started = sessions::start(
+        &st,
+        tenant.id,
+        &user,
+        b.device_name.into_string(),
+        b.department_id,
+        b.user_type_id,
+        &actor,
+    )
+    .await;
+    match started {
+        Ok(Started {
+            session,
+            secret,
+            membership,
+            user_type,
+        }) => axum::Json(MobileLoginResponse {
+            token: secret.into_string(),
+            session_id: session.id,
+            expires_at: session.expires_at,
+            user: SessionUser {
+                id: user.id,
+                username: user.username,
+                display_name: user.display_name,
+                email: user.email,
+            },
+            department: SessionDepartment {
+                id: membership.department_id,
+                name: membership.department_name,
+            },
+            user_type: SessionUserType {
+                id: user_type.id,
+                name: user_type.name,
+                permissions: user_type
+                    .permissions
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect(),
+            },
+        })
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn session_refused(code: &'static str, detail: String) -> ApiError {
+    ApiError::Unauthorized { code, detail }
+}
+
+/// Log out: ends the session whose token is the bearer credential. A second logout, or
+/// any token that is not a live session, is refused with 401.
+#[utoipa::path(post, path = "/api/v1/mobile/logout", tag = "mobile", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::error::Problem)))]
+pub async fn logout(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let Some(token) = bearer(&headers) else {
+        return Err(session_refused(
+            "missing_token",
+            "send the session token: Authorization: Bearer kwm_…".into(),
+        ));
+    };
+    // The verifier finds the session without touching storage for unknown tokens. Any
+    // session its holder presents may be ended, even an expired one.
+    let v = st
+        .verifier
+        .verify(
+            token,
+            &VerifyContext {
+                ip,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    let Some(s) = v.subject.filter(|_| v.code != VerifyCode::NotFound) else {
+        return Err(session_refused(
+            VerifyCode::NotFound.as_str(),
+            "no such session: it ended already (logout, deleted by an administrator, or the user was locked)"
+                .into(),
+        ));
+    };
+    if s.token.kind != TokenKind::Mobile {
+        return Err(session_refused(
+            "wrong_token_kind",
+            "logout takes a mobile session token (kwm_…)".into(),
+        ));
+    }
+    let actor = Actor {
+        user_id: Some(s.token.user_id),
+        name: s.username.clone(),
+        ip: ip.map(|i: IpAddr| i.to_string()),
+    };
+    let ended = sessions::end(
+        &st,
+        s.token.tenant_id,
+        &actor,
+        &[s.token.id],
+        SessionEnd::Logout,
+    )
+    .await?;
+    if ended.is_empty() {
+        return Err(session_refused(
+            VerifyCode::NotFound.as_str(),
+            "no such session: it ended already".into(),
+        ));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionQuery {
+    /// Matches username, email, display name or device name.
+    pub q: Option<String>,
+    pub user_id: Option<UserId>,
+    pub department_id: Option<DepartmentId>,
+    /// `active` (default: the users logged in), `expired` or `all`.
+    pub status: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// Mobile Users Logged In: sessions, newest first.
+#[utoipa::path(get, path = "/api/v1/mobile-sessions", tag = "mobile", security(("bearer" = [])), params(SessionQuery),
+    responses((status = 200, body = Paged<MobileSession>), (status = 400, body = crate::error::Problem)))]
+pub async fn list(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiQuery(q): ApiQuery<SessionQuery>,
+) -> ApiResult<axum::Json<Paged<MobileSession>>> {
+    let status = match q.status.as_deref().unwrap_or("active") {
+        "active" => SessionStatusFilter::Active,
+        "expired" => SessionStatusFilter::Expired,
+        "all" => SessionStatusFilter::All,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "status {other:?} is not one of active, expired, all"
+            )))
+        }
+    };
+    let page = super::page(q.page, q.per_page);
+    let f = MobileSessionFilter {
+        status,
+        user_id: q.user_id,
+        department_id: q.department_id,
+        q: q.q,
+    };
+    Ok(axum::Json(Paged::new(
+        st.store
+            .list_mobile_sessions(admin.tenant_id, &f, page)
+            .await?,
+        page,
+    )))
+}
+
+/// One session. Never its secret.
+#[utoipa::path(get, path = "/api/v1/mobile-sessions/{id}", tag = "mobile", security(("bearer" = [])),
+    params(("id" = TokenId, Path)), responses((status = 200, body = MobileSession), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TokenId>,
+) -> ApiResult<axum::Json<MobileSession>> {
+    Ok(axum::Json(
+        st.store.mobile_session(admin.tenant_id, id).await?,
+    ))
+}
+
+/// Delete a session: the device is logged out at once. Audited.
+#[utoipa::path(delete, path = "/api/v1/mobile-sessions/{id}", tag = "mobile", security(("bearer" = [])),
+    params(("id" = TokenId, Path)), responses((status = 204), (status = 404, body = crate::error::Problem)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<TokenId>,
+) -> ApiResult<StatusCode> {
+    let ended = sessions::end(
+        &st,
+        admin.tenant_id,
+        &admin.actor(),
+        &[id],
+        SessionEnd::Deleted,
+    )
+    .await?;
+    if ended.is_empty() {
+        return Err(ApiError::NotFound("mobile session"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete many sessions at once, in one transaction. Ids of API tokens are not sessions
+/// and come back in `not_found`.
+#[utoipa::path(post, path = "/api/v1/mobile-sessions/bulk-delete", tag = "mobile", security(("bearer" = [])), request_body = BulkDelete,
+    responses((status = 200, body = BulkDeleted), (status = 422, body = crate::error::Problem)))]
+pub async fn bulk_delete(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiJson(b): ApiJson<BulkDelete>,
+) -> ApiResult<axum::Json<BulkDeleted>> {
+    if b.ids.is_empty() || b.ids.len() > MAX_BULK {
+        return Err(ApiError::validation(format!(
+            "ids must list 1 to {MAX_BULK} session ids"
+        )));
+    }
+    let mut ids = b.ids;
+    ids.sort();
+    ids.dedup();
+    let deleted = sessions::end(
+        &st,
+        admin.tenant_id,
+        &admin.actor(),
+        &ids,
+        SessionEnd::Deleted,
+    )
+    .await?;
+    let not_found = ids.into_iter().filter(|i| !deleted.contains(i)).collect();
+    Ok(axum::Json(BulkDeleted { deleted, not_found }))
+}

@@ -1,0 +1,93 @@
+//! Mobile sessions (SPEC §5), shared by the API and the console: starting one after a
+//! password login, and ending them. Each writes through the store and tells the
+//! verifier, so the very next check sees the change.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use keyward_core::model::{Membership, User, UserType};
+use keyward_core::session::{self, SessionError};
+use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserTypeId};
+use keyward_store::{Actor, MobileSession, NewMobileSession, NewSecret, SessionEnd};
+
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        let code = e.code();
+        match e {
+            SessionError::NoMembership => Self::Forbidden {
+                code,
+                detail: e.to_string(),
+            },
+            SessionError::NotAMember => Self::Unprocessable {
+                code,
+                detail: e.to_string(),
+            },
+        }
+    }
+}
+
+/// A new session: the secret exists only here.
+pub struct Started {
+    pub session: MobileSession,
+    pub secret: TokenSecret,
+    pub membership: Membership,
+    pub user_type: UserType,
+}
+
+/// Starts a session for `user`, who has just proved their password, acting with the
+/// membership [`session::choose_membership`] picks.
+pub async fn start(
+    st: &AppState,
+    tenant: TenantId,
+    user: &User,
+    device_name: String,
+    department_id: Option<DepartmentId>,
+    user_type_id: Option<UserTypeId>,
+    actor: &Actor,
+) -> ApiResult<Started> {
+    let memberships = st.store.memberships(tenant, user.id).await?;
+    let membership = session::choose_membership(&memberships, department_id, user_type_id)?.clone();
+    let settings = st.store.settings(tenant).await?;
+    let user_type = st.store.user_type(tenant, membership.user_type_id).await?;
+    let secret = TokenSecret::generate(TokenKind::Mobile);
+    let hash = st.verifier.key().hash_token(secret.expose());
+    let new = NewMobileSession {
+        id: TokenId::new(),
+        user_id: user.id,
+        department_id: membership.department_id,
+        user_type_id: membership.user_type_id,
+        device_name,
+        secret: NewSecret {
+            hash,
+            hint: secret.hint(),
+            sealed: None,
+        },
+        expires_at: session::slid_expiry(keyward_store::now(), &settings),
+    };
+    let result = st.store.create_mobile_session(tenant, &new, actor).await;
+    // Register whatever happened: the session may exist even if reading it back failed.
+    st.verifier.register_secret(&hash);
+    Ok(Started {
+        session: result?,
+        secret,
+        membership,
+        user_type,
+    })
+}
+
+/// Ends sessions for good (the device must log in again). Ids of anything but a session
+/// of `tenant` are skipped; the ids actually ended are returned.
+pub async fn end(
+    st: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    ids: &[TokenId],
+    why: SessionEnd,
+) -> ApiResult<Vec<TokenId>> {
+    let result = st
+        .store
+        .delete_mobile_sessions(tenant, ids, why, actor)
+        .await;
+    // Invalidate even if the call failed after committing.
+    st.verifier.invalidate();
+    Ok(result?)
+}

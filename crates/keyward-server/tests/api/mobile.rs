@@ -1,0 +1,868 @@
+//! Mobile sessions (SPEC §5): the app's login and logout, the sessions' verification and
+//! sliding expiry, and the administrator's "Mobile Users Logged In".
+
+use crate::helpers::{pg_url_with_fresh_schema, Backend, Member, TestApp};
+use crate::on_both_backends;
+use keyward_core::model::TenantSettings;
+use keyward_server::login::LoginLimits;
+use keyward_server::ServerConfig;
+use keyward_store::Actor;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+on_both_backends! {
+    a_session_verifies_slides_and_ends_when_an_administrator_deletes_it => session_lifecycle;
+    logout_ends_the_session_once => logout_once;
+    bulk_delete_ends_many_sessions_at_once => bulk_delete;
+    locking_a_user_ends_every_session_and_unlocking_revives_none => locking;
+    unknown_user_and_wrong_password_get_the_identical_answer => identical_refusals;
+    who_may_not_log_in_is_told_why_once_the_password_is_right => refused_logins;
+    membership_is_chosen_in_the_documented_order => membership_order;
+    switching_api_tokens_off_leaves_mobile_sessions_alone => feature_flag;
+    api_tokens_and_sessions_are_managed_only_through_their_own_routes => kinds_apart;
+    the_openapi_document_describes_the_mobile_routes => openapi;
+}
+
+/// The same pair of tests for a server whose configuration `tweak` changes.
+macro_rules! on_both_backends_with {
+    ($tweak:ident: $($name:ident => $body:ident;)*) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = super::spawn(crate::helpers::Backend::Sqlite, super::$tweak).await;
+                super::$body(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if std::env::var(crate::helpers::PG_ENV).is_err() {
+                    eprintln!("skipped: {} is not set, so the PostgreSQL run of this test cannot happen", crate::helpers::PG_ENV);
+                    return;
+                }
+                let app = super::spawn(crate::helpers::Backend::Postgres, super::$tweak).await;
+                super::$body(app).await;
+            }
+        }
+    )*};
+}
+
+on_both_backends_with! { short_login_window:
+    a_brute_force_is_slowed_and_the_right_password_works_after_the_window => brute_force;
+}
+
+on_both_backends_with! { no_background_flush:
+    a_session_in_use_never_expires_whatever_is_flushed_or_cached => never_expires_in_use;
+}
+
+async fn spawn(backend: Backend, tweak: fn(&mut ServerConfig)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = ServerConfig::new(dir.path());
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    if let Backend::Postgres = backend {
+        config.database_url = Some(pg_url_with_fresh_schema().await);
+    }
+    tweak(&mut config);
+    TestApp::spawn_with(config, dir).await
+}
+
+/// Five failures per account in a window short enough to wait out.
+fn short_login_window(c: &mut ServerConfig) {
+    c.login_limits = LoginLimits {
+        window: Duration::from_secs(3),
+        per_user: 5,
+        per_ip: 1000,
+    };
+}
+
+/// Only the test flushes session activity, so it knows what is written when.
+fn no_background_flush(c: &mut ServerConfig) {
+    c.flush_interval = Duration::from_secs(3600);
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A user with one membership granting `permissions`, and a password.
+async fn phone_user(app: &TestApp, username: &str, permissions: &[&str]) -> Member {
+    let m = app.member(username, permissions).await;
+    set(app, &m, json!({"password": PASSWORD})).await;
+    m
+}
+
+async fn set(app: &TestApp, m: &Member, change: Value) {
+    app.ok(
+        200,
+        app.patch(&format!("/api/v1/users/{}", m.user_id), change)
+            .await,
+    )
+    .await;
+}
+
+async fn login_raw(app: &TestApp, body: Value) -> reqwest::Response {
+    app.http
+        .post(app.url("/api/v1/mobile/login"))
+        .json(&body)
+        .send()
+        .await
+        .expect("login")
+}
+
+async fn login_as(app: &TestApp, username: &str, password: &str, extra: Value) -> (u16, Value) {
+    let mut body = json!({"tenant": "acme", "username": username, "password": password,
+                          "device_name": format!("{username}'s phone")});
+    if let Value::Object(extra) = extra {
+        body.as_object_mut().unwrap().extend(extra);
+    }
+    let res = login_raw(app, body).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Logs `username` in; returns (session id, token).
+async fn login(app: &TestApp, username: &str) -> (String, String) {
+    let (status, body) = login_as(app, username, PASSWORD, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    (
+        body["session_id"].as_str().unwrap().into(),
+        body["token"].as_str().unwrap().into(),
+    )
+}
+
+async fn verify_body(app: &TestApp, body: Value) -> Value {
+    let res = app
+        .http
+        .post(app.url("/api/v1/verify"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn forward_status(app: &TestApp, token: &str) -> u16 {
+    app.http
+        .get(app.url("/auth/forward?permission=orders:read"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn logout(app: &TestApp, token: &str) -> (u16, Value) {
+    app.call_as(token, reqwest::Method::POST, "/api/v1/mobile/logout", None)
+        .await
+}
+
+fn at(v: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        v.as_str().unwrap_or_else(|| panic!("not a time: {v}")),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
+async fn session_lifecycle(app: TestApp) {
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let (status, started) = login_as(&app, "kari", PASSWORD, json!({})).await;
+    assert_eq!(status, 200, "{started}");
+    let token = started["token"].as_str().unwrap().to_string();
+    let id = started["session_id"].as_str().unwrap().to_string();
+    assert!(token.starts_with("kwm_") && token.len() == 74);
+    assert_eq!(started["user"]["username"], "kari");
+    assert_eq!(started["department"]["id"], json!(m.department_id));
+    assert_eq!(started["user_type"]["id"], json!(m.user_type_id));
+    assert_eq!(started["user_type"]["permissions"], json!(["orders:read"]));
+    let login_expiry = at(&started["expires_at"]);
+    let days = (login_expiry - time::OffsetDateTime::now_utc()).whole_days();
+    assert!((29..=30).contains(&days), "30 days by default: {days}");
+
+    // The session verifies like any token, with its membership's permissions.
+    let v = verify_body(&app, json!({"token": token, "permission": "orders:read"})).await;
+    assert_eq!(
+        (&v["code"], &v["kind"], &v["permissions"]),
+        (&json!("VALID"), &json!("mobile"), &json!(["orders:read"]))
+    );
+    assert_eq!(v["department"]["id"], json!(m.department_id));
+    assert_eq!(v["user"]["username"], "kari");
+    let v = verify_body(&app, json!({"token": token, "permission": "users:write"})).await;
+    assert_eq!(v["code"], "FORBIDDEN");
+    assert_eq!(forward_status(&app, &token).await, 200);
+    let intro: Value = app
+        .http
+        .post(app.url("/oauth2/introspect"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&intro["active"], &intro["scope"]),
+        (&json!(true), &json!("orders:read"))
+    );
+
+    // Listed with the columns of "Mobile Users Logged In".
+    let list = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    assert_eq!(list["total"], 1);
+    let row = &list["items"][0];
+    assert_eq!(row["id"], json!(id));
+    for (field, value) in [
+        ("username", "kari"),
+        ("email", "kari@example.com"),
+        ("department_name", "Dept of kari"),
+        ("user_type_name", "Type of kari"),
+        ("device_name", "kari's phone"),
+        ("status", "active"),
+    ] {
+        assert_eq!(row[field], value, "{field}");
+    }
+    assert!(row["created_at"].is_string() && row["expires_at"].is_string());
+    assert!(row.get("token").is_none(), "never the secret: {row}");
+
+    // Use moves Last Active and slides the expiry, once the flush has written them.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        assert_eq!(app.verify(&token, None).await, "VALID");
+        app.state.verifier.flush_last_used().await;
+        let s = app
+            .ok(200, app.get(&format!("/api/v1/mobile-sessions/{id}")).await)
+            .await;
+        if s["last_active_at"].is_string() && at(&s["expires_at"]) > login_expiry {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no activity recorded: {s}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    app.ok(
+        204,
+        app.delete(&format!("/api/v1/mobile-sessions/{id}")).await,
+    )
+    .await;
+    assert_eq!(
+        app.verify(&token, None).await,
+        "NOT_FOUND",
+        "the very next check"
+    );
+    assert_eq!(forward_status(&app, &token).await, 401);
+    let (status, _) = app.delete(&format!("/api/v1/mobile-sessions/{id}")).await;
+    assert_eq!(status, 404);
+    let list = app
+        .ok(200, app.get("/api/v1/mobile-sessions?status=all").await)
+        .await;
+    assert_eq!(list["total"], 0);
+    let audit = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/audit-events?object_id={id}"))
+                .await,
+        )
+        .await;
+    let events: Vec<(&str, &str)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("mobile_session.deleted", "root"),
+            ("mobile_session.created", "kari")
+        ]
+    );
+}
+
+async fn logout_once(app: TestApp) {
+    phone_user(&app, "kari", &["orders:read"]).await;
+    let (id, token) = login(&app, "kari").await;
+    let (other_id, other) = login(&app, "kari").await;
+    assert_ne!(id, other_id, "each login is a session of its own");
+    let (status, body) = logout(&app, &token).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(app.verify(&token, None).await, "NOT_FOUND");
+    let (status, body) = logout(&app, &token).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (401, &json!("NOT_FOUND")),
+        "{body}"
+    );
+    assert_eq!(
+        app.verify(&other, None).await,
+        "VALID",
+        "the other device stays"
+    );
+
+    let (status, body) = logout(&app, &app.admin_token).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (401, &json!("wrong_token_kind")),
+        "{body}"
+    );
+    assert_eq!(logout(&app, "kwm_nonsense").await.0, 401);
+    let res = app
+        .http
+        .post(app.url("/api/v1/mobile/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // A session cannot administer.
+    let (status, body) = app
+        .call_as(
+            &other,
+            reqwest::Method::GET,
+            "/api/v1/mobile-sessions",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &body["code"]),
+        (401, &json!("wrong_token_kind")),
+        "{body}"
+    );
+    let audit = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/audit-events?object_id={id}"))
+                .await,
+        )
+        .await;
+    assert_eq!(audit["items"][0]["action"], "mobile_session.deleted");
+    assert_eq!(audit["items"][0]["details"]["reason"], "logout");
+    assert_eq!(audit["items"][0]["actor"], "kari");
+}
+
+async fn bulk_delete(app: TestApp) {
+    phone_user(&app, "kari", &["orders:read"]).await;
+    let mut sessions = Vec::new();
+    for _ in 0..25 {
+        sessions.push(login(&app, "kari").await);
+    }
+    let (staying_id, staying) = login(&app, "kari").await;
+    let list = app
+        .ok(200, app.get("/api/v1/mobile-sessions?per_page=10").await)
+        .await;
+    assert_eq!(
+        (
+            list["total"].as_i64(),
+            list["items"].as_array().unwrap().len()
+        ),
+        (Some(26), 10)
+    );
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let mut ids: Vec<&str> = sessions.iter().map(|(id, _)| id.as_str()).collect();
+    ids.push(&unknown);
+    let r = app
+        .ok(
+            200,
+            app.post("/api/v1/mobile-sessions/bulk-delete", json!({"ids": ids}))
+                .await,
+        )
+        .await;
+    assert_eq!(r["deleted"].as_array().unwrap().len(), 25);
+    assert_eq!(r["not_found"], json!([unknown]));
+    for (_, token) in &sessions {
+        assert_eq!(app.verify(token, None).await, "NOT_FOUND");
+    }
+    assert_eq!(app.verify(&staying, None).await, "VALID");
+    let list = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["id"], json!(staying_id));
+    let (status, p) = app
+        .post("/api/v1/mobile-sessions/bulk-delete", json!({"ids": []}))
+        .await;
+    assert_eq!(status, 422, "{p}");
+}
+
+async fn locking(app: TestApp) {
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let (_, phone) = login(&app, "kari").await;
+    let (_, tablet) = login(&app, "kari").await;
+    let (_, api_token) = app.token(&m, "kari's integration").await;
+    phone_user(&app, "ola", &["orders:read"]).await;
+    let (_, olas) = login(&app, "ola").await;
+
+    set(&app, &m, json!({"locked": true})).await;
+    for token in [&phone, &tablet] {
+        assert_eq!(
+            app.verify(token, None).await,
+            "NOT_FOUND",
+            "the session is gone, not merely refused"
+        );
+        assert_eq!(forward_status(&app, token).await, 401);
+    }
+    assert_eq!(app.verify(&api_token, None).await, "USER_LOCKED");
+    assert_eq!(
+        app.verify(&olas, None).await,
+        "VALID",
+        "others are untouched"
+    );
+    let list = app
+        .ok(
+            200,
+            app.get(&format!(
+                "/api/v1/mobile-sessions?status=all&user_id={}",
+                m.user_id
+            ))
+            .await,
+        )
+        .await;
+    assert_eq!(list["total"], 0);
+    let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("user_locked")),
+        "{body}"
+    );
+
+    set(&app, &m, json!({"locked": false})).await;
+    assert_eq!(
+        app.verify(&phone, None).await,
+        "NOT_FOUND",
+        "unlocking revives no device"
+    );
+    assert_eq!(app.verify(&api_token, None).await, "VALID");
+    let (_, again) = login(&app, "kari").await;
+    assert_eq!(app.verify(&again, None).await, "VALID");
+    let audit = app
+        .ok(
+            200,
+            app.get("/api/v1/audit-events?action=mobile_session.deleted")
+                .await,
+        )
+        .await;
+    assert_eq!(audit["total"], 2);
+    assert_eq!(audit["items"][0]["details"]["reason"], "user_locked");
+}
+
+async fn brute_force(app: TestApp) {
+    phone_user(&app, "kari", &["orders:read"]).await;
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..20 {
+        let res = login_raw(
+            &app,
+            json!({"tenant": "acme", "username": "kari", "password": "not the password",
+                   "device_name": "thief"}),
+        )
+        .await;
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            retry_after = res.headers().get("retry-after").cloned();
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body["status"], 429);
+        }
+    }
+    assert_eq!(statuses[..5], [401; 5]);
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    let secs: u64 = retry_after
+        .expect("Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3).contains(&secs), "{secs}");
+    // The right password waits for the window too, then works.
+    let (status, _) = login_as(&app, "kari", PASSWORD, json!({})).await;
+    assert_eq!(status, 429, "the account is refused, whatever the password");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 429, "{body}");
+        assert!(Instant::now() < deadline, "still refused after the window");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn identical_refusals(app: TestApp) {
+    phone_user(&app, "kari", &["orders:read"]).await;
+    let (s1, unknown_user) = login_as(&app, "nobody", PASSWORD, json!({})).await;
+    let (s2, wrong_password) = login_as(&app, "kari", "wrong password!", json!({})).await;
+    let (s3, unknown_tenant) =
+        login_as(&app, "kari", PASSWORD, json!({"tenant": "no-such-tenant"})).await;
+    assert_eq!((s1, s2, s3), (401, 401, 401));
+    assert_eq!(unknown_user, wrong_password);
+    assert_eq!(unknown_user, unknown_tenant);
+    assert_eq!(unknown_user["code"], "invalid_credentials");
+    // A user without a password cannot log in, with the same answer.
+    app.member("nopass", &["orders:read"]).await;
+    let (status, body) = login_as(&app, "nopass", PASSWORD, json!({})).await;
+    assert_eq!((status, body), (401, unknown_user));
+}
+
+async fn refused_logins(app: TestApp) {
+    // No membership at all.
+    app.ok(
+        201,
+        app.post(
+            "/api/v1/users",
+            json!({"username": "lonely", "email": "lonely@example.com", "display_name": "Lonely",
+                   "password": PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    let (status, body) = login_as(&app, "lonely", PASSWORD, json!({})).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("no_membership")),
+        "{body}"
+    );
+
+    // A department or user type that is not one of the user's memberships.
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let other = app.member("ola", &["users:write"]).await;
+    for choice in [
+        json!({"department_id": other.department_id}),
+        json!({"user_type_id": other.user_type_id}),
+        json!({"department_id": m.department_id, "user_type_id": other.user_type_id}),
+    ] {
+        let (status, body) = login_as(&app, "kari", PASSWORD, choice.clone()).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (422, &json!("not_a_member")),
+            "{choice}: {body}"
+        );
+    }
+
+    // Outside the employment period, before and after.
+    set(&app, &m, json!({"active_until": "2021-01-01T00:00:00Z"})).await;
+    let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("user_inactive")),
+        "{body}"
+    );
+    set(
+        &app,
+        &m,
+        json!({"active_until": null, "active_from": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
+    let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("user_inactive")),
+        "{body}"
+    );
+
+    // Locked.
+    set(&app, &m, json!({"active_from": null, "locked": true})).await;
+    let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (403, &json!("user_locked")),
+        "{body}"
+    );
+
+    // A device needs a name.
+    set(&app, &m, json!({"locked": false})).await;
+    let (status, body) = login_as(&app, "kari", PASSWORD, json!({"device_name": " "})).await;
+    assert_eq!(status, 422, "{body}");
+    login(&app, "kari").await;
+}
+
+async fn membership_order(app: TestApp) {
+    // Memberships are taken by department name, then user type name.
+    let m = phone_user(&app, "kari", &["orders:read"]).await; // "Dept of kari", "Type of kari"
+    let dept_a = app
+        .ok(
+            201,
+            app.post("/api/v1/departments", json!({"name": "A first"}))
+                .await,
+        )
+        .await;
+    let type_z = app
+        .ok(
+            201,
+            app.post(
+                "/api/v1/user-types",
+                json!({"name": "Z last", "permissions": ["z:read"]}),
+            )
+            .await,
+        )
+        .await;
+    let type_b = app
+        .ok(
+            201,
+            app.post(
+                "/api/v1/user-types",
+                json!({"name": "B", "permissions": ["b:read"]}),
+            )
+            .await,
+        )
+        .await;
+    for ut in [&type_z, &type_b] {
+        app.ok(
+            201,
+            app.post(
+                &format!("/api/v1/users/{}/memberships", m.user_id),
+                json!({"department_id": dept_a["id"], "user_type_id": ut["id"]}),
+            )
+            .await,
+        )
+        .await;
+    }
+    let (_, s) = login_as(&app, "kari", PASSWORD, json!({})).await;
+    assert_eq!(
+        (&s["department"]["name"], &s["user_type"]["name"]),
+        (&json!("A first"), &json!("B"))
+    );
+    let (_, s) = login_as(
+        &app,
+        "kari",
+        PASSWORD,
+        json!({"user_type_id": type_z["id"]}),
+    )
+    .await;
+    assert_eq!(s["user_type"]["permissions"], json!(["z:read"]));
+    let (_, s) = login_as(
+        &app,
+        "kari",
+        PASSWORD,
+        json!({"department_id": m.department_id}),
+    )
+    .await;
+    assert_eq!(s["user_type"]["name"], "Type of kari");
+    let v = verify_body(
+        &app,
+        json!({"token": s["token"], "department_id": m.department_id}),
+    )
+    .await;
+    assert_eq!(v["code"], "VALID");
+    let v = verify_body(
+        &app,
+        json!({"token": s["token"], "department_id": dept_a["id"]}),
+    )
+    .await;
+    assert_eq!(
+        v["code"], "FORBIDDEN",
+        "a session acts in its one department"
+    );
+}
+
+async fn feature_flag(app: TestApp) {
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let (_, api_token) = app.token(&m, "integration").await;
+    let (_, before) = login(&app, "kari").await;
+    let switch = |on: bool| {
+        move |s: &mut TenantSettings| {
+            s.api_tokens_enabled = on;
+            Ok(())
+        }
+    };
+    let tenant = app.tenant_id.parse().unwrap();
+    app.state
+        .store
+        .update_settings(tenant, switch(false), &Actor::system("test"))
+        .await
+        .unwrap();
+    app.state.verifier.invalidate();
+    assert_eq!(app.verify(&api_token, None).await, "FEATURE_DISABLED");
+    assert_eq!(app.verify(&before, Some("orders:read")).await, "VALID");
+    let (_, after) = login(&app, "kari").await;
+    assert_eq!(app.verify(&after, None).await, "VALID");
+    assert_eq!(forward_status(&app, &after).await, 200);
+    assert_eq!(logout(&app, &after).await.0, 204);
+}
+
+async fn kinds_apart(app: TestApp) {
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let (api_id, api_token) = app.token(&m, "integration").await;
+    let (session_id, session) = login(&app, "kari").await;
+
+    // /tokens lists API tokens unless asked for sessions.
+    let listed = app.ok(200, app.get("/api/v1/tokens").await).await;
+    assert_eq!(
+        listed["total"], 2,
+        "the bootstrap token and kari's: {listed}"
+    );
+    assert!(listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["kind"] == "api"));
+    let listed = app
+        .ok(200, app.get("/api/v1/tokens?kind=mobile").await)
+        .await;
+    assert_eq!(listed["items"][0]["id"], json!(session_id));
+
+    // A session is not changed through /tokens...
+    use reqwest::Method;
+    for (method, path, body) in [
+        (Method::DELETE, format!("/api/v1/tokens/{session_id}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/tokens/{session_id}/revoke"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/tokens/{session_id}/regenerate"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/tokens/{session_id}/reveal"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/tokens/{session_id}"),
+            Some(json!({"enabled": false})),
+        ),
+    ] {
+        let (status, body) = app.call(method.clone(), &path, body).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (409, &json!("wrong_token_kind")),
+            "{method} {path}: {body}"
+        );
+    }
+    let r = app
+        .ok(
+            200,
+            app.post("/api/v1/tokens/bulk-delete", json!({"ids": [session_id]}))
+                .await,
+        )
+        .await;
+    assert_eq!(r["not_found"], json!([session_id]));
+    assert_eq!(app.verify(&session, None).await, "VALID");
+
+    // ...and an API token not through /mobile-sessions.
+    assert_eq!(
+        app.get(&format!("/api/v1/mobile-sessions/{api_id}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/mobile-sessions/{api_id}"))
+            .await
+            .0,
+        404
+    );
+    let r = app
+        .ok(
+            200,
+            app.post(
+                "/api/v1/mobile-sessions/bulk-delete",
+                json!({"ids": [api_id]}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(r["not_found"], json!([api_id]));
+    assert_eq!(app.verify(&api_token, None).await, "VALID");
+}
+
+async fn openapi(app: TestApp) {
+    let doc: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/mobile/login",
+        "/api/v1/mobile/logout",
+        "/api/v1/mobile-sessions",
+        "/api/v1/mobile-sessions/{id}",
+        "/api/v1/mobile-sessions/bulk-delete",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is described");
+    }
+    assert!(doc["paths"]["/api/v1/mobile/login"]["post"]["security"].is_null());
+    let fields = &doc["components"]["schemas"]["MobileSession"]["properties"];
+    for f in [
+        "username",
+        "email",
+        "department_name",
+        "user_type_name",
+        "last_active_at",
+        "expires_at",
+        "device_name",
+    ] {
+        assert!(fields[f].is_object(), "MobileSession.{f}");
+    }
+}
+
+/// Sessions slide on every use; neither a cached answer nor one reloaded from storage
+/// (before or after the flush) may hold an older expiry than the last use gave.
+async fn never_expires_in_use(app: TestApp) {
+    use keyward_core::{TokenId, TokenKind, TokenSecret};
+    use keyward_store::{NewMobileSession, NewSecret};
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let tenant = app.tenant_id.parse().unwrap();
+    // A session about to expire, as if it had been idle for almost its whole lifetime.
+    let secret = TokenSecret::generate(TokenKind::Mobile);
+    let hash = app.state.verifier.key().hash_token(secret.expose());
+    let expires_at = keyward_store::now() + time::Duration::milliseconds(1500);
+    let id = TokenId::new();
+    app.state
+        .store
+        .create_mobile_session(
+            tenant,
+            &NewMobileSession {
+                id,
+                user_id: m.user_id.parse().unwrap(),
+                department_id: m.department_id.parse().unwrap(),
+                user_type_id: m.user_type_id.parse().unwrap(),
+                device_name: "old phone".into(),
+                secret: NewSecret {
+                    hash,
+                    hint: secret.hint(),
+                    sealed: None,
+                },
+                expires_at,
+            },
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
+    app.state.verifier.register_secret(&hash);
+    let token = secret.expose();
+
+    let v = verify_body(&app, json!({"token": token})).await;
+    assert_eq!(v["code"], "VALID");
+    assert!(
+        at(&v["expires_at"]) > expires_at + time::Duration::days(29),
+        "the answer shows the slid expiry: {v}"
+    );
+    while time::OffsetDateTime::now_utc() <= expires_at + time::Duration::milliseconds(100) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.verify(token, None).await, "VALID", "from the cache");
+    app.state.verifier.invalidate();
+    assert_eq!(
+        app.verify(token, None).await,
+        "VALID",
+        "reloaded from storage before the flush: the pending use still counts"
+    );
+    app.state.verifier.flush_last_used().await;
+    app.state.verifier.invalidate();
+    assert_eq!(
+        app.verify(token, None).await,
+        "VALID",
+        "reloaded after the flush"
+    );
+    let s = app
+        .ok(200, app.get(&format!("/api/v1/mobile-sessions/{id}")).await)
+        .await;
+    assert!(
+        at(&s["expires_at"]) > expires_at + time::Duration::days(29),
+        "{s}"
+    );
+    assert!(s["last_active_at"].is_string());
+}

@@ -1,0 +1,454 @@
+//! Mobile sessions (SPEC §5): rows of `tokens` with kind `mobile`, started by a password
+//! login and listed as "Mobile Users Logged In". Their secret is kept as a hash only,
+//! never sealed. Every query here is limited to that kind, so an API token can never be
+//! read or deleted as a session.
+
+use crate::audit::{record, Actor};
+use crate::query::{contains_pattern, search_key, Filter, Page};
+use crate::rows::{self, TOKEN_COLS};
+use crate::tokens::NewSecret;
+use crate::{to_ms, Store, StoreError, StoreResult};
+use keyward_core::model::{Token, TokenStatus};
+use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, UserId, UserTypeId};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{Any, Row, Transaction};
+use time::OffsetDateTime;
+
+/// A session as an administrator reads it: the columns of "Mobile Users Logged In".
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MobileSession {
+    pub id: TokenId,
+    pub tenant_id: TenantId,
+    /// `kwm_AbCd…wxYz`: enough to tell sessions apart, never the secret.
+    pub hint: String,
+    pub device_name: String,
+    pub user_id: UserId,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub department_id: DepartmentId,
+    pub department_name: String,
+    pub user_type_id: UserTypeId,
+    pub user_type_name: String,
+    /// `active` or `expired`.
+    pub status: TokenStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The last successful check, at most the server's flush interval (2 s) stale.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_active_at: Option<OffsetDateTime>,
+    /// Slides to `mobile_session_days` after each use (as stale as `last_active_at`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMobileSession {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub department_id: DepartmentId,
+    pub user_type_id: UserTypeId,
+    pub device_name: String,
+    /// `sealed` must be `None`: a session's secret is never recoverable.
+    pub secret: NewSecret,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Which sessions a listing shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SessionStatusFilter {
+    /// Still usable: not past their expiry (the "logged in" ones).
+    #[default]
+    Active,
+    Expired,
+    All,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct MobileSessionFilter {
+    pub status: SessionStatusFilter,
+    pub user_id: Option<UserId>,
+    pub department_id: Option<DepartmentId>,
+    /// Matches the username, email, display name or device name.
+    pub q: Option<String>,
+}
+
+/// Why a session ended, recorded in its `mobile_session.deleted` audit event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// An administrator deleted it.
+    Deleted,
+    /// The app logged out with it.
+    Logout,
+    /// Its user was locked.
+    UserLocked,
+}
+
+impl SessionEnd {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Deleted => "deleted",
+            Self::Logout => "logout",
+            Self::UserLocked => "user_locked",
+        }
+    }
+}
+
+const SESSION_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
+    JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id";
+
+fn session_sql(where_sql: &str) -> String {
+    format!(
+        "SELECT {TOKEN_COLS}, t.device_name, u.username AS username, u.email AS email, \
+         u.display_name AS display_name, d.name AS department_name, ut.name AS user_type_name \
+         {SESSION_FROM}{where_sql}"
+    )
+}
+
+fn session(r: &sqlx::any::AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
+    let t: Token = rows::token(r)?;
+    let status = t.status(now);
+    Ok(MobileSession {
+        id: t.id,
+        tenant_id: t.tenant_id,
+        hint: t.hint,
+        device_name: r
+            .try_get::<Option<String>, _>("device_name")?
+            .unwrap_or(t.name),
+        user_id: t.user_id,
+        username: r.try_get("username")?,
+        email: r.try_get("email")?,
+        display_name: r.try_get("display_name")?,
+        department_id: t.department_id,
+        department_name: r.try_get("department_name")?,
+        user_type_id: t.user_type_id,
+        user_type_name: r.try_get("user_type_name")?,
+        status,
+        created_at: t.created_at,
+        last_active_at: t.last_used_at,
+        expires_at: t
+            .expires_at
+            .ok_or_else(|| StoreError::Corrupt(format!("mobile session {} has no expiry", t.id)))?,
+    })
+}
+
+impl Store {
+    /// Starts a session. The user row is read under lock and must not be locked, and the
+    /// membership must still be held: a login that raced an administrator's lock (or
+    /// removal of the membership) starts nothing, so unlocking never revives a device.
+    pub async fn create_mobile_session(
+        &self,
+        tenant: TenantId,
+        s: &NewMobileSession,
+        actor: &Actor,
+    ) -> StoreResult<MobileSession> {
+        debug_assert!(
+            s.secret.sealed.is_none(),
+            "session secrets are never sealed"
+        );
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let sql = format!(
+            "SELECT locked, username FROM users WHERE id = $1 AND tenant_id = $2{}",
+            self.for_update()
+        );
+        let user = sqlx::query(&sql)
+            .bind(s.user_id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        if rows::flag(&user, "locked")? {
+            return Err(StoreError::Refused {
+                code: "user_locked",
+                message: "the user is locked".into(),
+            });
+        }
+        let username: String = user.try_get("username")?;
+        let held: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM memberships WHERE user_id = $1 AND department_id = $2 AND user_type_id = $3 \
+             AND tenant_id = $4",
+        )
+        .bind(s.user_id.to_string())
+        .bind(s.department_id.to_string())
+        .bind(s.user_type_id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if held.is_none() {
+            return Err(StoreError::Refused {
+                code: "not_a_member",
+                message: "the user is no longer a member of that department with that user type"
+                    .into(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
+             enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, device_name, search) \
+             VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, 1, NULL, '[]', $9, $6, $10, $4, $11)",
+        )
+        .bind(s.id.to_string())
+        .bind(tenant.to_string())
+        .bind(TokenKind::Mobile.as_str())
+        .bind(s.device_name.clone())
+        .bind(s.secret.hint.clone())
+        .bind(s.user_id.to_string())
+        .bind(s.department_id.to_string())
+        .bind(s.user_type_id.to_string())
+        .bind(to_ms(now))
+        .bind(to_ms(s.expires_at))
+        .bind(search_key(&[&s.device_name]))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
+        )
+        .bind(s.secret.hash.to_hex())
+        .bind(s.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "mobile_session.created",
+            "mobile_session",
+            &s.id.to_string(),
+            json!({"device_name": s.device_name, "hint": s.secret.hint, "user_id": s.user_id,
+                   "username": username, "department_id": s.department_id,
+                   "user_type_id": s.user_type_id, "expires_at": to_ms(s.expires_at)}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.mobile_session(tenant, s.id).await
+    }
+
+    /// One session; an API (or any other) token's id is "not found".
+    pub async fn mobile_session(
+        &self,
+        tenant: TenantId,
+        id: TokenId,
+    ) -> StoreResult<MobileSession> {
+        let row = sqlx::query(&session_sql(
+            " WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = $3",
+        ))
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .bind(TokenKind::Mobile.as_str())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("mobile session"))?;
+        session(&row, crate::now())
+    }
+
+    /// Sessions of a tenant, newest first.
+    pub async fn list_mobile_sessions(
+        &self,
+        tenant: TenantId,
+        f: &MobileSessionFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<MobileSession>, i64)> {
+        let now = crate::now();
+        let mut q = Filter::default();
+        let p = q.text(tenant.to_string());
+        q.and(format!("t.tenant_id = {p}"));
+        let p = q.text(TokenKind::Mobile.as_str());
+        q.and(format!("t.kind = {p}"));
+        if let Some(u) = f.user_id {
+            let p = q.text(u.to_string());
+            q.and(format!("t.user_id = {p}"));
+        }
+        if let Some(d) = f.department_id {
+            let p = q.text(d.to_string());
+            q.and(format!("t.department_id = {p}"));
+        }
+        if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
+            let p = q.text(contains_pattern(s));
+            q.and(format!(
+                "(t.search LIKE {p} ESCAPE '\\' OR u.search LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        match f.status {
+            SessionStatusFilter::All => {}
+            SessionStatusFilter::Active => {
+                let n = q.int(to_ms(now));
+                q.and(format!("t.expires_at > {n}"));
+            }
+            SessionStatusFilter::Expired => {
+                let n = q.int(to_ms(now));
+                q.and(format!("t.expires_at <= {n}"));
+            }
+        }
+        let total: i64 = sqlx::query_scalar_with(
+            &format!("SELECT COUNT(*) {SESSION_FROM}{}", q.where_sql()),
+            q.args(),
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let lim = q.int(page.limit());
+        let off = q.int(page.offset());
+        let sql = format!(
+            "{} ORDER BY t.created_at DESC, t.id DESC LIMIT {lim} OFFSET {off}",
+            session_sql(&q.where_sql())
+        );
+        let rows = sqlx::query_with(&sql, q.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((
+            rows.iter()
+                .map(|r| session(r, now))
+                .collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    /// Ends sessions for good, in one transaction. Returns the ids actually deleted; ids
+    /// that name no session of this tenant (API tokens included) are skipped.
+    pub async fn delete_mobile_sessions(
+        &self,
+        tenant: TenantId,
+        ids: &[TokenId],
+        why: SessionEnd,
+        actor: &Actor,
+    ) -> StoreResult<Vec<TokenId>> {
+        let now = crate::now();
+        // Rows in id order, then the change-log lock (taken by `record`), as every writer.
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let mut tx = self.write.begin().await?;
+        let sql = format!(
+            "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
+             WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = $3{}",
+            self.for_update()
+        );
+        let mut found = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let row = sqlx::query(&sql)
+                .bind(id.to_string())
+                .bind(tenant.to_string())
+                .bind(TokenKind::Mobile.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = row {
+                found.push(ended(&row)?);
+            }
+        }
+        delete_and_record(&mut tx, tenant, &found, why, actor, now).await?;
+        tx.commit().await?;
+        Ok(found.into_iter().map(|e| e.id).collect())
+    }
+
+    /// Ends every session of `user` inside the caller's transaction (locking the user),
+    /// after the caller has locked its own rows. Returns how many ended.
+    pub(crate) async fn end_sessions_of_user(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        tenant: TenantId,
+        user: UserId,
+        why: SessionEnd,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> StoreResult<usize> {
+        let sql = format!(
+            "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
+             WHERE t.user_id = $1 AND t.tenant_id = $2 AND t.kind = $3 ORDER BY t.id{}",
+            self.for_update()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user.to_string())
+            .bind(tenant.to_string())
+            .bind(TokenKind::Mobile.as_str())
+            .fetch_all(&mut **tx)
+            .await?;
+        let found = rows.iter().map(ended).collect::<StoreResult<Vec<_>>>()?;
+        delete_and_record(tx, tenant, &found, why, actor, now).await?;
+        Ok(found.len())
+    }
+
+    /// Records sessions' activity gathered in memory, in one transaction: each one's last
+    /// use and its slid expiry. Neither ever moves back, so nodes flushing the same
+    /// session in any order agree.
+    pub async fn touch_mobile_sessions(
+        &self,
+        uses: &[(TokenId, OffsetDateTime, OffsetDateTime)],
+    ) -> StoreResult<()> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        // Rows in id order, as every writer locks them.
+        let mut uses = uses.to_vec();
+        uses.sort_by_key(|(id, _, _)| *id);
+        let mut tx = self.write.begin().await?;
+        for (id, at, expires_at) in &uses {
+            sqlx::query(
+                "UPDATE tokens SET \
+                 last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END, \
+                 expires_at = CASE WHEN expires_at < $3 THEN $3 ELSE expires_at END \
+                 WHERE id = $1 AND kind = $4",
+            )
+            .bind(id.to_string())
+            .bind(to_ms(*at))
+            .bind(to_ms(*expires_at))
+            .bind(TokenKind::Mobile.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// What an ended session's audit event keeps of it.
+struct Ended {
+    id: TokenId,
+    details: serde_json::Value,
+}
+
+fn ended(r: &sqlx::any::AnyRow) -> StoreResult<Ended> {
+    let t = rows::token(r)?;
+    debug_assert_eq!(t.kind, TokenKind::Mobile);
+    let device: Option<String> = r.try_get("device_name")?;
+    Ok(Ended {
+        id: t.id,
+        details: json!({"device_name": device.unwrap_or(t.name), "hint": t.hint, "user_id": t.user_id}),
+    })
+}
+
+async fn delete_and_record(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    sessions: &[Ended],
+    why: SessionEnd,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    for s in sessions {
+        sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
+            .bind(s.id.to_string())
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM tokens WHERE id = $1")
+            .bind(s.id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    for s in sessions {
+        let mut details = s.details.clone();
+        details["reason"] = json!(why.as_str());
+        record(
+            tx,
+            tenant,
+            actor,
+            "mobile_session.deleted",
+            "mobile_session",
+            &s.id.to_string(),
+            details,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
