@@ -616,3 +616,97 @@ async fn hostile_names_are_text_and_non_administrators_stay_out() {
         .ends_with("/console/login"));
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.user_with_password("kari", true).await;
+    // A field worker with a password and one membership logs in from four phones.
+    let m = app.member("field-worker", &["orders:read"]).await;
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"password": PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    let mut sessions = Vec::new();
+    for phone in ["Phone 1", "Phone 2", "Phone 3", "Phone 4"] {
+        let res = app
+            .http
+            .post(app.url("/api/v1/mobile/login"))
+            .json(
+                &json!({"tenant": "acme", "username": "field-worker", "password": PASSWORD,
+                          "device_name": phone}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{phone} logs in");
+        let body: Value = res.json().await.unwrap();
+        sessions.push((
+            body["session_id"].as_str().unwrap().to_string(),
+            body["token"].as_str().unwrap().to_string(),
+        ));
+    }
+    for (_, token) in &sessions {
+        assert_eq!(verify_code(&app, token).await, "VALID");
+    }
+
+    login(&c, &app, "kari").await;
+    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    click(&c, "#tab-mobile").await;
+    wait_for_text(&c, "#tokens-table", "Phone 4").await;
+    let listing = text_of(&c, "#tokens-table").await;
+    for label in [
+        "User Name",
+        "Email",
+        "Department",
+        "User Type",
+        "Last Active",
+        "Expiry Date",
+    ] {
+        assert!(listing.contains(label), "listing lacks {label}: {listing}");
+    }
+    assert!(listing.contains("field-worker@example.com"));
+    screenshot(&c, "en-mobile-listing").await;
+
+    // The newest login's own view (seed 001's fields).
+    let newest = &sessions[3].0;
+    click(&c, &format!("tr[data-token-id='{newest}'] a.token-name")).await;
+    wait_for_text(&c, "#session-fields", "Phone 4").await;
+    screenshot(&c, "en-mobile-session").await;
+
+    // Select the fresh login with two others, and delete them.
+    c.goto(&app.url("/console/tokens/mobile")).await.unwrap();
+    for (id, _) in &sessions[1..4] {
+        click(&c, &format!("tr[data-token-id='{id}'] input[name=ids]")).await;
+    }
+    click(&c, "#bulk-delete").await;
+    wait_for_text(&c, "body", "These 3 tokens will be deleted").await;
+    click(&c, "#confirm-delete").await;
+    wait_for_text(&c, "body", "3 deleted.").await;
+    let listing = text_of(&c, "#tokens-table").await;
+    assert!(listing.contains("Phone 1"), "{listing}");
+    for phone in ["Phone 2", "Phone 3", "Phone 4"] {
+        assert!(!listing.contains(phone), "{phone} is still listed");
+    }
+    // Those devices can no longer call the API; the fourth still can.
+    for (_, token) in &sessions[1..4] {
+        let res = app
+            .http
+            .get(app.url("/auth/forward"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    assert_eq!(verify_code(&app, &sessions[0].1).await, "VALID");
+    c.close().await.unwrap();
+}

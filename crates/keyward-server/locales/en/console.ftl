@@ -312,3 +312,10 @@ error-expiry-beyond-policy = The expiry date is later than this tenant allows.
 error-feature-disabled = API tokens are switched off for this tenant.
 error-not-recoverable = This token's secret is not stored, so it cannot be revealed. Regenerate it instead.
 error-unknown-user = That user does not exist.
+
+## Mobile sessions
+col-device = Device
+field-device = Device
+field-logged-in = Logged in
+session-delete = Delete session (log the device out)
+session-delete-hint = Deleting the session logs the device out at once; the user can log in again.

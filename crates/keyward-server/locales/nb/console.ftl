@@ -312,3 +312,10 @@ error-expiry-beyond-policy = Utløpsdatoen er senere enn denne kunden tillater.
 error-feature-disabled = API-tokens er slått av for denne kunden.
 error-not-recoverable = Tokenets hemmelighet er ikke lagret, så den kan ikke vises. Generer den på nytt i stedet.
 error-unknown-user = Den brukeren finnes ikke.
+
+## Mobiløkter
+col-device = Enhet
+field-device = Enhet
+field-logged-in = Logget inn
+session-delete = Slett økten (logg ut enheten)
+session-delete-hint = Når økten slettes, logges enheten ut med en gang; brukeren kan logge inn igjen.

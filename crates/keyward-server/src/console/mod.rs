@@ -45,6 +45,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/token_secret.html"),
     ),
     ("token.html", include_str!("templates/token.html")),
+    ("session.html", include_str!("templates/session.html")),
     (
         "confirm_delete.html",
         include_str!("templates/confirm_delete.html"),

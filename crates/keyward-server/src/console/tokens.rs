@@ -4,9 +4,10 @@
 
 use super::session::{Me, Posted};
 use super::{invalid, Pager};
+use crate::api::mobile::{self as mobile_api, SessionQuery};
 use crate::api::tokens::{self as api, BulkDelete, CreateToken, UpdateToken};
 use crate::api::Timestamp;
-use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -14,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
+use keyward_core::model::{in_period, SecretStorage, User};
 use keyward_core::text::Name;
 use keyward_core::{DepartmentId, TokenId, TokenKind, UserId, UserTypeId};
 use keyward_store::{Page, TokenFilter, TokenStatusFilter, UserFilter};
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console/tokens", get(list_api))
         .route("/console/tokens/mobile", get(list_mobile))
+        .route("/console/tokens/mobile/{id}", get(session_detail))
         .route("/console/tokens/new", get(new_form).post(create))
         .route("/console/tokens/bulk-delete", post(bulk_delete))
         .route("/console/tokens/{id}", get(detail))
@@ -73,70 +75,82 @@ async fn list_api(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>
     if let Some(r) = tokens_hidden(&st, &me) {
         return r;
     }
-    list(st, me, q, TokenKind::Api).await
-}
-
-/// Mobile sessions are listed whatever the API-token flag says (rule 5 leaves them be).
-async fn list_mobile(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    list(st, me, q, TokenKind::Mobile).await
-}
-
-#[derive(Serialize)]
-struct Row {
-    #[serde(flatten)]
-    details: TokenDetails,
-    email: Option<String>,
-}
-
-async fn list(st: AppState, me: Me, q: ListQuery, kind: TokenKind) -> Response {
     let (status, status_name) = status_filter(q.status.as_deref());
     let page = Page::new(q.page.unwrap_or(1), PER_PAGE);
     let query = q.q.clone().filter(|s| !s.trim().is_empty());
     let f = TokenFilter {
         status,
-        kind: Some(kind),
+        kind: Some(TokenKind::Api),
         user_id: None,
         q: query.clone(),
     };
-    let (items, total) = match st.store.list_tokens(me.admin.tenant_id, &f, page).await {
+    let (rows, total) = match st.store.list_tokens(me.admin.tenant_id, &f, page).await {
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    // The mobile listing shows each user's email (seed 001).
-    let mut rows = Vec::with_capacity(items.len());
-    let mut emails: Vec<(UserId, String)> = Vec::new();
-    for details in items {
-        let email = if kind == TokenKind::Mobile {
-            let uid = details.token.user_id;
-            match emails.iter().find(|(id, _)| *id == uid) {
-                Some((_, e)) => Some(e.clone()),
-                None => match st.store.user(me.admin.tenant_id, uid).await {
-                    Ok(u) => {
-                        emails.push((uid, u.email.clone()));
-                        Some(u.email)
-                    }
-                    Err(_) => None,
-                },
-            }
-        } else {
-            None
-        };
-        rows.push(Row { details, email });
-    }
-    let section = "tokens";
-    let page_frame =
-        me.page(&st.console, section)
-            .with_notice(&st.console, q.done.as_deref(), q.count);
-    let tab = if kind == TokenKind::Mobile {
-        "mobile"
-    } else {
-        "api"
-    };
+    let frame = me
+        .page(&st.console, "tokens")
+        .with_notice(&st.console, q.done.as_deref(), q.count);
     let ctx = context! {
-        tab, rows, status => status_name, q => query.unwrap_or_default(),
+        tab => "api", rows, status => status_name, q => query.unwrap_or_default(),
+        statuses => ["all", "active", "revoked", "expired", "disabled"],
         pager => Pager::new(page, total),
     };
-    st.console.render("tokens.html", &page_frame, ctx)
+    st.console.render("tokens.html", &frame, ctx)
+}
+
+/// Mobile Users Logged In, through the mobile-sessions API. Listed whatever the
+/// API-token flag says (rule 5 leaves sessions be); the logged-in ones by default.
+async fn list_mobile(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+    let status = match q.status.as_deref() {
+        Some("expired") => "expired",
+        Some("all") => "all",
+        _ => "active",
+    };
+    let query = q.q.clone().filter(|s| !s.trim().is_empty());
+    let page = q.page.unwrap_or(1);
+    let sq = SessionQuery {
+        q: query.clone(),
+        user_id: None,
+        department_id: None,
+        status: Some(status.to_string()),
+        page: Some(page),
+        per_page: Some(PER_PAGE),
+    };
+    let listed = mobile_api::list(State(st.clone()), me.admin.clone(), ApiQuery(sq)).await;
+    let paged = match listed {
+        Ok(axum::Json(p)) => p,
+        Err(e) => return st.console.error_page(me.lang, &e),
+    };
+    let frame = me
+        .page(&st.console, "tokens")
+        .with_notice(&st.console, q.done.as_deref(), q.count);
+    let ctx = context! {
+        tab => "mobile", rows => paged.items, status, q => query.unwrap_or_default(),
+        statuses => ["active", "expired", "all"],
+        pager => Pager::new(Page::new(page, PER_PAGE), paged.total),
+    };
+    st.console.render("tokens.html", &frame, ctx)
+}
+
+async fn session_detail(
+    State(st): State<AppState>,
+    me: Me,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Response {
+    let Ok(id) = id.parse::<TokenId>() else {
+        return super::not_found(&st, &me, "mobile session");
+    };
+    let session = match mobile_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(axum::Json(s)) => s,
+        Err(e) => return st.console.error_page(me.lang, &e),
+    };
+    let frame = me
+        .page(&st.console, "tokens")
+        .with_notice(&st.console, q.done.as_deref(), None);
+    st.console
+        .render("session.html", &frame, context! { s => session })
 }
 
 #[derive(Serialize)]
@@ -360,10 +374,11 @@ async fn render_detail(
         Ok(axum::Json(d)) => d,
         Err(e) => return st.console.error_page(me.lang, &e),
     };
-    if details.token.kind == TokenKind::Api {
-        if let Some(r) = tokens_hidden(st, me) {
-            return r;
-        }
+    if details.token.kind == TokenKind::Mobile {
+        return Redirect::to(&format!("/console/tokens/mobile/{id}")).into_response();
+    }
+    if let Some(r) = tokens_hidden(st, me) {
+        return r;
     }
     let owner = st
         .store
@@ -485,6 +500,14 @@ async fn set_enabled(
     }
 }
 
+/// One line of the delete confirmation.
+#[derive(Serialize)]
+struct ConfirmItem {
+    id: TokenId,
+    title: String,
+    hint: String,
+}
+
 #[derive(Deserialize)]
 struct BulkForm {
     #[serde(default)]
@@ -515,39 +538,51 @@ async fn bulk_delete(State(st): State<AppState>, p: Posted<BulkForm>) -> Respons
             st.console.render(
                 "confirm_delete.html",
                 &page,
-                context! { tokens => Vec::<TokenDetails>::new(), back },
+                context! { items => Vec::<ConfirmItem>::new(), back },
             ),
         )
             .into_response();
     }
+    let mobile = form.back == "mobile";
     if form.confirm != "yes" {
-        let mut tokens = Vec::new();
+        let mut items = Vec::new();
         for id in &ids {
-            if let Ok(axum::Json(d)) =
-                api::get(State(st.clone()), me.admin.clone(), ApiPath(*id)).await
-            {
-                tokens.push(d);
+            let item = if mobile {
+                mobile_api::get(State(st.clone()), me.admin.clone(), ApiPath(*id))
+                    .await
+                    .map(|axum::Json(s)| ConfirmItem {
+                        id: s.id,
+                        title: format!("{} · {}", s.username, s.device_name),
+                        hint: s.hint,
+                    })
+            } else {
+                api::get(State(st.clone()), me.admin.clone(), ApiPath(*id))
+                    .await
+                    .map(|axum::Json(d)| ConfirmItem {
+                        id: d.token.id,
+                        title: format!("{} · {}", d.token.name, d.username),
+                        hint: d.token.hint,
+                    })
+            };
+            if let Ok(item) = item {
+                items.push(item);
             }
         }
         let page = me.page(&st.console, "tokens");
-        let back_name = if form.back == "mobile" {
-            "mobile"
-        } else {
-            "api"
-        };
+        let back_name = if mobile { "mobile" } else { "api" };
         return st.console.render(
             "confirm_delete.html",
             &page,
-            context! { tokens, back, back_name },
+            context! { items, back, back_name },
         );
     }
-    match api::bulk_delete(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiJson(BulkDelete { ids }),
-    )
-    .await
-    {
+    let body = ApiJson(BulkDelete { ids });
+    let done = if mobile {
+        mobile_api::bulk_delete(State(st.clone()), me.admin.clone(), body).await
+    } else {
+        api::bulk_delete(State(st.clone()), me.admin.clone(), body).await
+    };
+    match done {
         Ok(axum::Json(done)) => {
             Redirect::to(&format!("{back}?done=deleted&count={}", done.deleted.len()))
                 .into_response()
