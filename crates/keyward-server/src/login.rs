@@ -101,34 +101,36 @@ impl LoginLimiter {
         }
     }
 
-    /// `Err(wait)` when the account or the address has used up its failures.
-    pub fn check(&self, tenant: &str, username: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+    /// Counts an attempt against the account and the address, or refuses it with how
+    /// long to wait once either has used up its failures. The attempt is counted before
+    /// the password is checked, so guesses sent in parallel cannot all slip through
+    /// while the first ones are still being checked; a success takes it back.
+    pub fn attempt(
+        &self,
+        tenant: &str,
+        username: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<(), Duration> {
         let now = Instant::now();
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let window = self.limits.window;
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = Self::keys(tenant, username, ip);
         let mut wait = Duration::ZERO;
-        for (key, which) in Self::keys(tenant, username, ip) {
-            if let Some(w) = windows.get(&key) {
-                let ends = w.started + self.limits.window;
-                if w.failures >= self.limit(which) && ends > now {
+        for (key, which) in &keys {
+            if let Some(w) = windows.get(key) {
+                let ends = w.started + window;
+                if w.failures >= self.limit(*which) && ends > now {
                     wait = wait.max(ends - now);
                 }
             }
         }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(wait)
+        if !wait.is_zero() {
+            return Err(wait);
         }
-    }
-
-    pub fn record_failure(&self, tenant: &str, username: &str, ip: Option<IpAddr>) {
-        let now = Instant::now();
-        let window = self.limits.window;
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if windows.len() >= SWEEP_AT {
             windows.retain(|_, w| w.started + window > now);
         }
-        for (key, _) in Self::keys(tenant, username, ip) {
+        for (key, _) in keys {
             let w = windows.entry(key).or_insert(Window {
                 started: now,
                 failures: 0,
@@ -141,13 +143,17 @@ impl LoginLimiter {
             }
             w.failures = w.failures.saturating_add(1);
         }
+        Ok(())
     }
 
     /// A successful login forgets the account's failures (not the address's: one good
     /// password must not reset a guessing run against other accounts).
-    pub fn record_success(&self, tenant: &str, username: &str) {
+    pub fn record_success(&self, tenant: &str, username: &str, ip: Option<IpAddr>) {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         windows.remove(&Self::user_key(tenant, username));
+        if let Some(w) = ip.and_then(|ip| windows.get_mut(&Self::ip_key(ip))) {
+            w.failures = w.failures.saturating_sub(1);
+        }
     }
 }
 
@@ -164,7 +170,7 @@ pub async fn authenticate(
 ) -> Result<(Tenant, User), LoginError> {
     let limiter = &st.login_limiter;
     limiter
-        .check(tenant_name, username, ip)
+        .attempt(tenant_name, username, ip)
         .map_err(LoginError::RateLimited)?;
     let found = match st.store.tenant_by_name(tenant_name).await {
         Ok(tenant) => match st.store.user_with_password(tenant.id, username).await {
@@ -182,10 +188,9 @@ pub async fn authenticate(
     // Unknown users are checked against a dummy hash so that they take as long.
     let ok = password::verify(pw, stored).await;
     let Some((tenant, user)) = found.filter(|_| ok) else {
-        limiter.record_failure(tenant_name, username, ip);
         return Err(LoginError::InvalidCredentials);
     };
-    limiter.record_success(tenant_name, username);
+    limiter.record_success(tenant_name, username, ip);
     if user.locked {
         return Err(LoginError::Locked);
     }
@@ -215,52 +220,53 @@ mod tests {
     }
 
     #[test]
-    fn an_account_is_refused_after_its_failures_and_others_are_not() {
+    fn an_account_is_refused_after_its_attempts_and_others_are_not() {
         let l = limiter(3, 100);
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..3 {
-            assert!(l.check("acme", "ola", Some(ip)).is_ok());
-            l.record_failure("acme", "ola", Some(ip));
+            assert!(l.attempt("acme", "ola", Some(ip)).is_ok());
         }
-        let wait = l.check("acme", "OLA", Some(ip)).unwrap_err();
+        let wait = l.attempt("acme", "OLA", Some(ip)).unwrap_err();
         assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
-        assert!(l.check("acme", "kari", Some(ip)).is_ok());
-        assert!(l.check("other", "ola", Some(ip)).is_ok());
+        assert!(l.attempt("acme", "kari", Some(ip)).is_ok());
+        assert!(l.attempt("other", "ola", Some(ip)).is_ok());
     }
 
     #[test]
-    fn an_address_is_refused_after_its_failures_across_accounts() {
+    fn an_address_is_refused_after_its_attempts_across_accounts() {
         let l = limiter(100, 4);
         let ip: IpAddr = [10, 0, 0, 2].into();
         for n in 0..4 {
-            l.record_failure("acme", &format!("user{n}"), Some(ip));
+            assert!(l.attempt("acme", &format!("user{n}"), Some(ip)).is_ok());
         }
-        assert!(l.check("acme", "someone-else", Some(ip)).is_err());
+        assert!(l.attempt("acme", "someone-else", Some(ip)).is_err());
         assert!(l
-            .check("acme", "someone-else", Some([10, 0, 0, 3].into()))
+            .attempt("acme", "someone-else", Some([10, 0, 0, 3].into()))
             .is_ok());
     }
 
     #[test]
-    fn success_clears_the_account_but_not_the_address() {
-        let l = limiter(2, 3);
+    fn success_takes_back_its_attempt_and_clears_the_account() {
+        let l = limiter(2, 2);
         let ip: IpAddr = [10, 0, 0, 4].into();
-        l.record_failure("acme", "ola", Some(ip));
-        l.record_failure("acme", "kari", Some(ip));
-        l.record_success("acme", "ola");
-        l.record_failure("acme", "ola", Some(ip));
-        assert!(l.check("acme", "ola", None).is_ok());
-        assert!(l.check("acme", "ola", Some(ip)).is_err());
+        assert!(l.attempt("acme", "ola", Some(ip)).is_ok());
+        l.record_success("acme", "ola", Some(ip));
+        assert!(l.attempt("acme", "ola", Some(ip)).is_ok());
+        l.record_success("acme", "ola", Some(ip));
+        // Two good logins used nothing up; two failures would.
+        assert!(l.attempt("acme", "ola", Some(ip)).is_ok());
+        assert!(l.attempt("acme", "ola", Some(ip)).is_ok());
+        assert!(l.attempt("acme", "ola", Some(ip)).is_err());
     }
 
     #[test]
-    fn failures_stop_counting_when_the_window_ends() {
+    fn attempts_stop_counting_when_the_window_ends() {
         let l = LoginLimiter::new(LoginLimits {
             window: Duration::ZERO,
             per_user: 1,
             per_ip: 1,
         });
-        l.record_failure("acme", "ola", None);
-        assert!(l.check("acme", "ola", None).is_ok());
+        assert!(l.attempt("acme", "ola", None).is_ok());
+        assert!(l.attempt("acme", "ola", None).is_ok());
     }
 }

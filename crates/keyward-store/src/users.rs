@@ -268,6 +268,14 @@ impl Store {
         }
         if up.password_hash.is_some() {
             changed.insert("password".into(), json!("changed"));
+            // A new (or no) password ends every console login made with the old one: a
+            // leaked password stops being useful the moment an administrator resets it.
+            let ended = sqlx::query("DELETE FROM console_sessions WHERE user_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            changed.insert("console_sessions_ended".into(), json!(ended));
         }
         record(
             &mut tx,

@@ -319,3 +319,8 @@ field-device = Device
 field-logged-in = Logged in
 session-delete = Delete session (log the device out)
 session-delete-hint = Deleting the session logs the device out at once; the user can log in again.
+
+## Review follow-ups
+token-expiry-hint-default = This tenant sets no maximum lifetime. An empty date means the default of { $days } days.
+secret-warning-recoverable = Copy it now. This tenant keeps token secrets recoverable, so an administrator can reveal it again from the token's page (each reveal is recorded in the audit log).
+error-token-revoked = A revoked token cannot be given a new secret.

@@ -319,3 +319,8 @@ field-device = Enhet
 field-logged-in = Logget inn
 session-delete = Slett økten (logg ut enheten)
 session-delete-hint = Når økten slettes, logges enheten ut med en gang; brukeren kan logge inn igjen.
+
+## Oppfølging etter gjennomgang
+token-expiry-hint-default = Denne kunden har ingen maksimal levetid. En tom dato betyr standarden på { $days } dager.
+secret-warning-recoverable = Kopier det nå. Denne kunden lagrer tokenhemmeligheter gjenopprettbart, så en administrator kan vise det igjen fra tokenets side (hver visning registreres i revisjonsloggen).
+error-token-revoked = En tilbakekalt token kan ikke få en ny hemmelighet.

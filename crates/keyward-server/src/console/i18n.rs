@@ -153,11 +153,20 @@ impl I18n {
     }
 }
 
+/// An argument as Fluent needs it: whole numbers as numbers, so that plural forms
+/// (`[one]`) match.
+pub fn value(text: String) -> FluentValue<'static> {
+    match text.parse::<i64>() {
+        Ok(n) => FluentValue::from(n),
+        Err(_) => FluentValue::from(text),
+    }
+}
+
 /// Builds Fluent arguments from name/value pairs.
 pub fn args<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> FluentArgs<'a> {
     let mut a = FluentArgs::new();
     for (k, v) in pairs {
-        a.set(k, FluentValue::from(v));
+        a.set(k, value(v));
     }
     a
 }
@@ -228,6 +237,20 @@ mod tests {
         assert!(i
             .message(Lang::En, "tokens-selected", Some(&a))
             .contains('3'));
+        let one = args([("count", "1".to_string())]);
+        assert_eq!(
+            i.message(Lang::En, "notice-deleted", Some(&one)),
+            "Deleted."
+        );
+        assert_eq!(
+            i.message(Lang::Nb, "confirm-delete-button", Some(&one)),
+            "Slett 1 token"
+        );
+        let two = args([("count", "2".to_string())]);
+        assert_eq!(
+            i.message(Lang::En, "confirm-delete-button", Some(&two)),
+            "Delete 2 tokens"
+        );
         assert_eq!(
             i.message(Lang::Nb, "no-such-message", None),
             "no-such-message"

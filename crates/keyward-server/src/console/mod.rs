@@ -96,7 +96,7 @@ impl Console {
                         Some(s) => s.to_string(),
                         None => v.to_string(),
                     };
-                    args.set(name.to_string(), fluent_bundle::FluentValue::from(text));
+                    args.set(name.to_string(), i18n::value(text));
                 }
                 Ok(t.message(lang_of(state), key, Some(&args)))
             },
@@ -196,6 +196,7 @@ pub struct Page {
     pub tenant_name: String,
     pub tenant_id: String,
     pub tokens_enabled: bool,
+    pub path: String,
     /// A translated confirmation of what the last action did.
     pub notice: Option<String>,
     /// A translated error from the last action.
@@ -215,6 +216,7 @@ impl Page {
             tenant_name: me.tenant.name.clone(),
             tenant_id: me.tenant.id.to_string(),
             tokens_enabled: me.settings.api_tokens_enabled,
+            path: me.path.clone(),
             notice: None,
             error: None,
         }

@@ -144,6 +144,8 @@ pub struct Me {
     pub csrf: String,
     pub lang: Lang,
     pub explicit_lang: bool,
+    /// The page asked for, so a language switch can come back to it.
+    pub path: String,
 }
 
 impl Me {
@@ -195,6 +197,11 @@ impl FromRequestParts<AppState> for Me {
             csrf: session.csrf,
             lang,
             explicit_lang: session.locale.is_some(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or("/console", |p| p.as_str())
+                .to_string(),
         })
     }
 }
@@ -255,7 +262,11 @@ pub struct LoginQuery {
 /// Only paths of the console itself are followed after login.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/console") && !n.starts_with("//") && !n.contains('\\') => {
+        Some(n)
+            if n.starts_with("/console")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
             n.to_string()
         }
         _ => "/console".to_string(),
@@ -293,10 +304,11 @@ pub async fn login_page(
         None,
         notice,
     )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
-fn render_login(
+async fn render_login(
     st: &AppState,
     jar: CookieJar,
     lang: Lang,
@@ -313,6 +325,14 @@ fn render_login(
         .unwrap_or_else(random_value);
     let jar = jar.add(cookie(st, PRELOGIN_COOKIE, token.clone()));
     // With one tenant on the server, its name is filled in for convenience.
+    let tenant = if tenant.is_empty() {
+        match st.store.list_tenants().await {
+            Ok(all) if all.len() == 1 => all[0].name.clone(),
+            _ => String::new(),
+        }
+    } else {
+        tenant.to_string()
+    };
     let status = if error.is_some() {
         StatusCode::UNAUTHORIZED
     } else {
@@ -363,6 +383,7 @@ pub async fn login(
         Ok(found) => found,
         Err(e) => {
             let i = &st.console.i18n;
+            let limited = matches!(e, LoginError::RateLimited(_));
             let msg = match e {
                 LoginError::InvalidCredentials => i.message(lang, "login-invalid", None),
                 LoginError::RateLimited(wait) => {
@@ -375,7 +396,12 @@ pub async fn login(
                 LoginError::NotAllowed => i.message(lang, "login-not-admin", None),
                 LoginError::Store(e) => return st.console.error_page(lang, &e.into()),
             };
-            return render_login(&st, jar, lang, &next, &tenant, &username, Some(msg), None);
+            let mut page =
+                render_login(&st, jar, lang, &next, &tenant, &username, Some(msg), None).await;
+            if limited {
+                *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            }
+            return page;
         }
     };
     let value = random_value();
@@ -449,6 +475,7 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/console");
         assert_eq!(safe_next(Some("//evil.example/console")), "/console");
         assert_eq!(safe_next(Some("/console\\@evil")), "/console");
+        assert_eq!(safe_next(Some("/console\n")), "/console");
         assert_eq!(safe_next(None), "/console");
     }
 }

@@ -23,14 +23,21 @@ struct DoneQuery {
     done: Option<String>,
 }
 
-fn render(st: &AppState, me: &Me, error: Option<&ApiError>, done: Option<&str>) -> Response {
+/// The form shows `values`: the stored settings, or after a refusal what was posted.
+fn render(
+    st: &AppState,
+    me: &Me,
+    values: serde_json::Value,
+    error: Option<&ApiError>,
+    done: Option<&str>,
+) -> Response {
     let mut frame = me
         .page(&st.console, "settings")
         .with_notice(&st.console, done, None);
     if let Some(e) = error {
         frame = frame.with_error(&st.console, e);
     }
-    let ctx = context! { s => &me.settings };
+    let ctx = context! { s => values };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -40,7 +47,8 @@ fn render(st: &AppState, me: &Me, error: Option<&ApiError>, done: Option<&str>) 
 }
 
 async fn show(State(st): State<AppState>, me: Me, Query(q): Query<DoneQuery>) -> Response {
-    render(&st, &me, None, q.done.as_deref())
+    let values = serde_json::to_value(&me.settings).unwrap_or_default();
+    render(&st, &me, values, None, q.done.as_deref())
 }
 
 #[derive(Deserialize)]
@@ -69,10 +77,11 @@ async fn save(State(st): State<AppState>, p: Posted<SettingsForm>) -> Response {
         Ok::<_, ApiError>(SettingsPatch {
             api_tokens_enabled: Some(form.api_tokens_enabled.is_some()),
             require_technical_user: Some(form.require_technical_user.is_some()),
-            secret_storage: Some(match form.secret_storage.as_str() {
-                "recoverable" => SecretStorage::Recoverable,
-                _ => SecretStorage::ShowOnce,
-            }),
+            secret_storage: match form.secret_storage.as_str() {
+                "recoverable" => Some(SecretStorage::Recoverable),
+                "show_once" => Some(SecretStorage::ShowOnce),
+                _ => None,
+            },
             max_token_lifetime_days: Some(days(&form.max_token_lifetime_days)?),
             default_token_lifetime_days: Some(days(&form.default_token_lifetime_days)?),
             mobile_session_days: Some(days(&form.mobile_session_days)?),
@@ -86,6 +95,16 @@ async fn save(State(st): State<AppState>, p: Posted<SettingsForm>) -> Response {
     };
     match result {
         Ok(()) => Redirect::to("/console/settings?done=saved").into_response(),
-        Err(e) => render(&st, &me, Some(&e), None),
+        Err(e) => {
+            let posted = serde_json::json!({
+                "api_tokens_enabled": form.api_tokens_enabled.is_some(),
+                "require_technical_user": form.require_technical_user.is_some(),
+                "secret_storage": form.secret_storage,
+                "max_token_lifetime_days": form.max_token_lifetime_days,
+                "default_token_lifetime_days": form.default_token_lifetime_days,
+                "mobile_session_days": form.mobile_session_days,
+            });
+            render(&st, &me, posted, Some(&e), None)
+        }
     }
 }

@@ -248,7 +248,10 @@ async fn render_new(
         max_date => latest_expiry(me, now).map(|t| t.date().to_string()),
         max_days => me.settings.max_token_lifetime_days,
         default_date => default_expiry.map(|t| t.date().to_string()),
-        never_expires_allowed => me.settings.max_token_lifetime_days == 0,
+        // Only with neither a cap nor a default does an empty date mean "never".
+        never_expires_allowed => me.settings.max_token_lifetime_days == 0
+            && me.settings.default_token_lifetime_days == 0,
+        default_days => me.settings.default_token_lifetime_days,
         technical_only => me.settings.require_technical_user,
     };
     let status = if error.is_some() {
@@ -336,6 +339,7 @@ async fn create(State(st): State<AppState>, p: Posted<NewTokenForm>) -> Response
             let ctx = context! {
                 created => &created.details, secret => &created.token, curl => &created.usage.curl,
                 regenerated => false,
+                recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
             };
             st.console.render("token_secret.html", &page, ctx)
         }
@@ -436,6 +440,7 @@ async fn regenerate(
             let ctx = context! {
                 created => &created.details, secret => &created.token, curl => &created.usage.curl,
                 regenerated => true,
+                recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
             };
             st.console.render("token_secret.html", &page, ctx)
         }

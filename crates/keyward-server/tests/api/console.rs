@@ -221,6 +221,33 @@ async fn pages_need_a_live_administrator_session(app: TestApp) {
     let (status, to) = c.get("/console/users").await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/console/login"));
+    // A password reset by another administrator ends the logins made with the old one.
+    app.ok(
+        200,
+        app.patch(&format!("/api/v1/users/{kari}"), json!({"locked": false}))
+            .await,
+    )
+    .await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{kari}"),
+            json!({"password": "a brand new password"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(c.get("/console/users").await.0, 303, "the old login ended");
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{kari}"),
+            json!({"password": PASSWORD}),
+        )
+        .await,
+    )
+    .await;
     // Logging out ends the session on the server, not just in the browser.
     app.ok(
         200,
@@ -302,6 +329,21 @@ async fn switching_api_tokens_off_hides_the_tokens_menu(app: TestApp) {
     on.push(("api_tokens_enabled", "on"));
     assert_eq!(c.post("/console/settings", &on).await.0, 303);
     assert_eq!(app.verify(&secret, None).await, "VALID");
+    // A refused change keeps what was typed, and says why.
+    let bad = [
+        ("csrf", c.csrf.as_str()),
+        ("api_tokens_enabled", "on"),
+        ("secret_storage", "show_once"),
+        ("max_token_lifetime_days", "30"),
+        ("default_token_lifetime_days", "90"),
+        ("mobile_session_days", "30"),
+    ];
+    let (status, page) = c.post("/console/settings", &bad).await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("value=\"30\"") && page.contains("value=\"90\""),
+        "posted values kept"
+    );
 }
 
 async fn repeated_failed_logins_are_slowed_down(app: TestApp) {
@@ -320,7 +362,7 @@ async fn repeated_failed_logins_are_slowed_down(app: TestApp) {
     let Err((status, page)) = try_login(&app, "kari", PASSWORD).await else {
         panic!("logged in during the rest");
     };
-    assert_eq!(status, 401);
+    assert_eq!(status, 429);
     assert!(page.contains("Too many failed attempts"), "{page}");
 }
 
