@@ -249,7 +249,7 @@ async fn render_user_type(
     st: &AppState,
     me: &Me,
     id: UserTypeId,
-    error: Option<&ApiError>,
+    refused: Option<(&ApiError, &UserTypeForm)>,
     done: Option<&str>,
 ) -> Response {
     let ut = match ut_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
@@ -259,17 +259,25 @@ async fn render_user_type(
     let mut frame = me
         .page(&st.console, "user-types")
         .with_notice(&st.console, done, None);
-    if let Some(e) = error {
-        frame = frame.with_error(&st.console, e);
-    }
-    let permissions = ut
-        .permissions
-        .iter()
-        .map(|p| p.as_str().to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
-    let ctx = context! { ut, permissions };
-    st.console.render("user_type.html", &frame, ctx)
+    // After a refusal the form keeps what was typed.
+    let (name, permissions, status) = match refused {
+        Some((e, form)) => {
+            frame = frame.with_error(&st.console, e);
+            let (status, _) = e.parts();
+            (form.name.clone(), form.permissions.clone(), status)
+        }
+        None => {
+            let permissions = ut
+                .permissions
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            (ut.name.clone(), permissions, StatusCode::OK)
+        }
+    };
+    let ctx = context! { ut, name, permissions };
+    (status, st.console.render("user_type.html", &frame, ctx)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -316,7 +324,7 @@ async fn update_user_type(
     };
     match result {
         Ok(()) => Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response(),
-        Err(e) => render_user_type(&st, &me, id, Some(&e), None).await,
+        Err(e) => render_user_type(&st, &me, id, Some((&e, &form)), None).await,
     }
 }
 
@@ -333,6 +341,6 @@ async fn delete_user_type(
     };
     match ut_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(_) => Redirect::to("/console/user-types?done=deleted").into_response(),
-        Err(e) => render_user_type(&st, &me, id, Some(&e), None).await,
+        Err(e) => st.console.error_page(me.lang, &e),
     }
 }

@@ -248,6 +248,7 @@ async fn update(
         Ok(axum::Json(u)) => u,
         Err(e) => return st.console.error_page(me.lang, &e),
     };
+    let shown = UserForm::of(&current);
     let body = (|| {
         let (email, display_name) = form.common()?;
         let (active_from, active_until) = form.period()?;
@@ -262,8 +263,10 @@ async fn update(
             is_admin: Some(form.is_admin.is_some()),
             is_technical: Some(form.is_technical.is_some()),
             locked: None,
-            active_from: Some(active_from),
-            active_until: Some(active_until),
+            // Only a date the administrator changed is sent: the form shows dates, and
+            // sending back an unchanged one would move a time set through the API.
+            active_from: (form.active_from != shown.active_from).then_some(active_from),
+            active_until: (form.active_until != shown.active_until).then_some(active_until),
             password,
         })
     })();
