@@ -128,6 +128,7 @@ pub async fn verify(
         department_id: b.department_id,
         ip: b.ip.or(peer),
         admin: false,
+        endpoint: None,
     };
     let v = st
         .verifier
@@ -276,6 +277,7 @@ pub async fn forward(
         department_id: q.department_id,
         ip,
         admin: false,
+        endpoint: None,
     };
     let v = match st.verifier.verify(token, &ctx).await {
         Ok(v) => v,
