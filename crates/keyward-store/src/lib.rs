@@ -5,6 +5,7 @@
 //! row in the same transaction, so what is acknowledged is also recorded.
 
 mod audit;
+mod endpoints;
 mod error;
 mod pool;
 mod query;
@@ -14,6 +15,11 @@ mod tokens;
 mod users;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, Change};
+pub use endpoints::{
+    EndpointChange, EndpointRecord, EndpointTokenFilter, EndpointTokenStatus, EndpointTokenUpdate,
+    EndpointUpdate, NewEndpoint, NewEndpointToken, NewRecord, OfferedPrimary, RecordBucket,
+    RecordFilter,
+};
 pub use error::{StoreError, StoreResult};
 pub use pool::{Backend, Store};
 pub use query::Page;
