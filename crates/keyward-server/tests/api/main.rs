@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod endpoints;
 mod errors;
 mod rules;
 mod tokens;
