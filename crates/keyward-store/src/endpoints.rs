@@ -1375,8 +1375,9 @@ impl Store {
     }
 
     /// How many records each token (application) sent per time bucket of
-    /// `bucket_seconds`, between `from` and `to` (inclusive), oldest bucket first: one
-    /// query, for the data viewer's chart.
+    /// `bucket_seconds`, between `from` and `to` (inclusive): one query, for the data
+    /// viewer's chart. Oldest bucket first; within one, by name, records sent without a
+    /// token last (NULLs sort differently on the two backends, so this says so).
     pub async fn record_stats(
         &self,
         tenant: TenantId,
@@ -1396,7 +1397,8 @@ impl Store {
              MAX(COALESCE(t.name, r.token_name)) AS token_name, COUNT(*) AS n \
              FROM endpoint_records r LEFT JOIN endpoint_tokens t ON t.id = r.token_id \
              WHERE r.tenant_id = $1 AND r.endpoint_id = $2 AND r.received_at >= $3 AND r.received_at <= $5 \
-             GROUP BY 1, 2 ORDER BY bucket, token_name, r.token_id",
+             GROUP BY 1, 2 \
+             ORDER BY 1, CASE WHEN MAX(COALESCE(t.name, r.token_name)) IS NULL THEN 1 ELSE 0 END, 3, 2",
         )
         .bind(tenant.to_string())
         .bind(endpoint_id.to_string())

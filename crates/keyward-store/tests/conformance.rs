@@ -1212,6 +1212,12 @@ async fn records_filter_by_token_and_time_and_stats_count_per_bucket(db: Db) {
     s.insert_record(&post(&e.endpoint, &token_b, 9))
         .await
         .unwrap();
+    s.insert_record(&NewRecord {
+        token: None,
+        ..post(&e.endpoint, &token_b, 8)
+    })
+    .await
+    .unwrap();
     assert!(matches!(
         s.insert_record(&NewRecord {
             body: "not json".into(),
@@ -1289,14 +1295,18 @@ async fn records_filter_by_token_and_time_and_stats_count_per_bucket(db: Db) {
         .iter()
         .map(|b| (b.token_name.as_deref(), b.count))
         .collect();
-    assert_eq!(counts, [(Some("ERP"), 1), (Some("Webshop"), 3)]);
+    assert_eq!(
+        counts,
+        [(Some("ERP"), 1), (Some("Webshop"), 3), (None, 1)],
+        "by name, records without a token last"
+    );
     assert!(stats.iter().all(|b| b.start == stats[0].start));
     // Buckets are aligned to multiples of their width since the epoch.
     let per_second = s
         .record_stats(f.tenant, e.endpoint.id, start, now, 1)
         .await
         .unwrap();
-    assert_eq!(per_second.iter().map(|b| b.count).sum::<i64>(), 4);
+    assert_eq!(per_second.iter().map(|b| b.count).sum::<i64>(), 5);
     assert!(per_second.iter().all(|b| b.start.nanosecond() == 0));
 
     // Deleting a record; a record of another endpoint is not found.
