@@ -13,6 +13,7 @@
 
 mod client;
 mod directory;
+mod endpoints;
 mod error;
 mod mobile;
 mod secret;
@@ -23,11 +24,18 @@ mod verify;
 
 pub use client::Client;
 pub use directory::{CreateUserType, Department, NameQuery, UpdateUserType, UserType};
+pub use endpoints::{
+    Assignment, CreateEndpoint, CreateEndpointToken, Endpoint, EndpointQuery, EndpointRecord,
+    EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointUsage, EndpointWithSecrets,
+    RecordQuery, RevealedEndpointToken, UpdateEndpoint, UpdateEndpointToken,
+};
 pub use error::{Error, Problem};
+pub use keyward_core::endpoint::{AuthType, EndpointMethod};
 pub use keyward_core::model::{RateLimit, SecretStorage, TenantSettings, TokenStatus};
 pub use keyward_core::{
     DepartmentId, MembershipId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode,
 };
+pub use keyward_core::{EndpointId, EndpointRecordId, EndpointTokenId};
 pub use mobile::{
     MobileLogin, MobileLoginResponse, MobileSession, MobileSessionQuery, SessionUser,
     SessionUserType,

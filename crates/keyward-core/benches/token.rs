@@ -102,6 +102,7 @@ fn decision(c: &mut Criterion) {
         department_id: Some(s.token.department_id),
         ip: Some("10.1.2.3".parse().expect("IP")),
         admin: false,
+        endpoint: None,
     };
     let mut g = c.benchmark_group("verify::decide");
     g.bench_function("no context", |b| {

@@ -56,3 +56,6 @@ id_type!(
     TokenId,
     AuditEventId
 );
+
+// Hosted endpoints (SPEC §6): the endpoint, its tokens and the records it receives.
+id_type!(EndpointId, EndpointTokenId, EndpointRecordId);

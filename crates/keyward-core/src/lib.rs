@@ -1,9 +1,11 @@
 //! keyward's domain, free of I/O and async: identifiers, the token format, server-key
 //! cryptography, the rules of SPEC §3 and the one verification decision of SPEC §4.
 //! Every way of checking a token (verify API, introspection, forward auth, endpoints)
-//! ends in [`verify::decide`], so a rule is written and tested once.
+//! ends in [`verify::decide`], or for endpoint tokens in [`verify::decide_endpoint_token`],
+//! which shares its checks of the token's own state, so a rule is written and tested once.
 
 pub mod crypto;
+pub mod endpoint;
 pub mod ids;
 pub mod model;
 pub mod permission;

@@ -3,7 +3,14 @@
 //! a result code. A spent use counter is decided here; the rate limit and the taking of a
 //! use need counters shared between requests, so the server applies them after a `VALID`
 //! decision, with the same codes.
+//!
+//! Endpoint tokens (`kwp_`, `kws_`) have no owner, so they have their own subject and
+//! [`decide_endpoint_token`]; it shares the token's own-state checks with [`decide`]. A
+//! request to a hosted endpoint is decided in two steps: [`endpoint_gate`] (the endpoint
+//! alone: enabled, method allowed, authentication type), then, when a token is needed,
+//! the presented token's decision with the endpoint in its [`VerifyContext`].
 
+use crate::endpoint::{AuthType, Endpoint, EndpointMethod, EndpointToken};
 use crate::ids::*;
 use crate::model::{in_period, TenantSettings, Token};
 use crate::permission::{grants, Permission};
@@ -63,7 +70,7 @@ impl VerifyCode {
             Self::UserInactive => "the token's user is outside their employment period",
             Self::FeatureDisabled => "API tokens are switched off for this tenant",
             Self::Forbidden => {
-                "the token is valid but lacks the permission, department or method asked for"
+                "the token is valid but lacks the permission, department, endpoint or method asked for"
             }
             Self::IpNotAllowed => "the token may not be used from this IP address",
             Self::RateLimited => "the token has exceeded its rate limit; retry later",
@@ -100,6 +107,15 @@ pub struct VerifyContext<'a> {
     /// The token is presented to the administrator API: it must be an API token of an
     /// administrator whose user type grants [`ADMIN_PERMISSION`].
     pub admin: bool,
+    /// The token is presented to a hosted endpoint (`/e/{path}`) for this method.
+    pub endpoint: Option<EndpointTarget<'a>>,
+}
+
+/// A request to a hosted endpoint: which endpoint, with which method.
+#[derive(Clone, Copy, Debug)]
+pub struct EndpointTarget<'a> {
+    pub endpoint: &'a Endpoint,
+    pub method: EndpointMethod,
 }
 
 /// The permission a token's user type must grant to use the administrator API, so that
@@ -126,18 +142,14 @@ pub fn decide(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Deci
 
 fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> VerifyCode {
     let t = &s.token;
-    if s.secret_valid_until.is_some_and(|u| u <= now) {
-        // An old secret past its grace period is simply not a token any more.
-        return VerifyCode::NotFound;
-    }
-    if t.revoked_at.is_some() {
-        return VerifyCode::Revoked;
-    }
-    if t.expires_at.is_some_and(|e| e <= now) {
-        return VerifyCode::Expired;
-    }
-    if !t.enabled {
-        return VerifyCode::Disabled;
+    if let Some(code) = own_state(
+        s.secret_valid_until,
+        t.revoked_at,
+        t.expires_at,
+        t.enabled,
+        now,
+    ) {
+        return code;
     }
     if t.kind == TokenKind::Api && !s.settings.api_tokens_enabled {
         return VerifyCode::FeatureDisabled;
@@ -175,7 +187,134 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
     {
         return VerifyCode::Forbidden;
     }
+    if ctx.endpoint.is_some() {
+        // API tokens and sessions open no hosted endpoint: those take endpoint tokens.
+        return VerifyCode::Forbidden;
+    }
     VerifyCode::Valid
+}
+
+/// The token's own state, checked first and in this order for every kind of token.
+fn own_state(
+    secret_valid_until: Option<OffsetDateTime>,
+    revoked_at: Option<OffsetDateTime>,
+    expires_at: Option<OffsetDateTime>,
+    enabled: bool,
+    now: OffsetDateTime,
+) -> Option<VerifyCode> {
+    if secret_valid_until.is_some_and(|u| u <= now) {
+        // An old secret past its grace period is simply not a token any more.
+        return Some(VerifyCode::NotFound);
+    }
+    if revoked_at.is_some() {
+        return Some(VerifyCode::Revoked);
+    }
+    if expires_at.is_some_and(|e| e <= now) {
+        return Some(VerifyCode::Expired);
+    }
+    if !enabled {
+        return Some(VerifyCode::Disabled);
+    }
+    None
+}
+
+/// Everything the decision needs to know about a stored endpoint token, in one read.
+#[derive(Clone, Debug)]
+pub struct EndpointSubject {
+    pub token: EndpointToken,
+    /// For a secondary token: the endpoints it is assigned to, and whether each
+    /// assignment is switched on. Empty for a primary.
+    pub assignments: Vec<(EndpointId, bool)>,
+    /// Set when the presented secret is a previous one, kept only for a grace period.
+    pub secret_valid_until: Option<OffsetDateTime>,
+}
+
+/// What an endpoint asks of a request before any token is looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointAccess {
+    /// Authentication type `none`: anyone may call it.
+    Open,
+    /// A primary token for the method, or an assigned secondary token.
+    TokenRequired,
+}
+
+/// A request refused by the endpoint itself, whoever sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndpointRefusal {
+    pub code: VerifyCode,
+    pub reason: &'static str,
+}
+
+/// The first step for a request to a hosted endpoint: a disabled endpoint refuses
+/// everything, and one that does not allow deleting refuses DELETE (rule 6).
+pub fn endpoint_gate(target: &EndpointTarget<'_>) -> Result<EndpointAccess, EndpointRefusal> {
+    let e = target.endpoint;
+    if !e.enabled {
+        return Err(EndpointRefusal {
+            code: VerifyCode::Disabled,
+            reason: "the endpoint is disabled; an administrator can enable it again",
+        });
+    }
+    if target.method == EndpointMethod::Delete && !e.allow_deleting {
+        return Err(EndpointRefusal {
+            code: VerifyCode::Forbidden,
+            reason: "this endpoint does not allow deleting records (allow_deleting is off)",
+        });
+    }
+    Ok(match e.auth_type {
+        AuthType::None => EndpointAccess::Open,
+        AuthType::Token => EndpointAccess::TokenRequired,
+    })
+}
+
+/// The decision for an endpoint token. A primary opens one method of its own endpoint; a
+/// secondary opens every method its endpoint serves while the token is enabled, assigned
+/// to the endpoint, and that assignment is switched on (rule 7). Endpoint tokens carry
+/// no permission, department or administrator rights, and open nothing but endpoints.
+pub fn decide_endpoint_token(
+    s: &EndpointSubject,
+    ctx: &VerifyContext<'_>,
+    now: OffsetDateTime,
+) -> Decision {
+    Decision {
+        code: decide_endpoint_token_code(s, ctx, now),
+    }
+}
+
+fn decide_endpoint_token_code(
+    s: &EndpointSubject,
+    ctx: &VerifyContext<'_>,
+    now: OffsetDateTime,
+) -> VerifyCode {
+    let t = &s.token;
+    if let Some(code) = own_state(s.secret_valid_until, None, None, t.enabled, now) {
+        return code;
+    }
+    if ctx.admin || ctx.permission.is_some() || ctx.department_id.is_some() {
+        return VerifyCode::Forbidden;
+    }
+    let Some(target) = ctx.endpoint else {
+        return VerifyCode::Forbidden;
+    };
+    if let Err(refusal) = endpoint_gate(&target) {
+        return refusal.code;
+    }
+    let e = target.endpoint;
+    if t.tenant_id != e.tenant_id {
+        return VerifyCode::Forbidden;
+    }
+    match t.kind {
+        TokenKind::Primary if t.endpoint_id == Some(e.id) && t.method == Some(target.method) => {
+            VerifyCode::Valid
+        }
+        TokenKind::Secondary => match s.assignments.iter().find(|(id, _)| *id == e.id) {
+            Some((_, true)) => VerifyCode::Valid,
+            // This application's link to the endpoint is switched off; others still work.
+            Some((_, false)) => VerifyCode::Disabled,
+            None => VerifyCode::Forbidden,
+        },
+        _ => VerifyCode::Forbidden,
+    }
 }
 
 #[cfg(test)]
@@ -283,6 +422,7 @@ mod tests {
             department_id: Some(s.token.department_id),
             ip: None,
             admin: false,
+            endpoint: None,
         };
         assert_eq!(code(&s, &ok), VerifyCode::Valid);
         let perm = VerifyContext {
@@ -353,5 +493,154 @@ mod tests {
         assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::Valid);
         s.secret_valid_until = Some(NOW);
         assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::NotFound);
+    }
+
+    mod endpoints {
+        use super::*;
+        use crate::endpoint::{AuthType, Endpoint, EndpointMethod, EndpointToken};
+
+        fn endpoint(tenant: TenantId) -> Endpoint {
+            Endpoint {
+                id: EndpointId::new(),
+                tenant_id: tenant,
+                name: "Orders in".into(),
+                path: "orders/in".into(),
+                description: String::new(),
+                auth_type: AuthType::Token,
+                allow_deleting: false,
+                enabled: true,
+                created_at: NOW,
+                created_by: None,
+                updated_at: NOW,
+            }
+        }
+
+        fn token(e: &Endpoint, kind: TokenKind, method: Option<EndpointMethod>) -> EndpointSubject {
+            EndpointSubject {
+                token: EndpointToken {
+                    id: EndpointTokenId::new(),
+                    tenant_id: e.tenant_id,
+                    kind,
+                    endpoint_id: method.map(|_| e.id),
+                    method,
+                    name: "Webshop".into(),
+                    description: String::new(),
+                    hint: "kws_abcd…wxyz".into(),
+                    enabled: true,
+                    recoverable: false,
+                    created_at: NOW,
+                    created_by: None,
+                    updated_at: NOW,
+                },
+                assignments: vec![],
+                secret_valid_until: None,
+            }
+        }
+
+        fn at(e: &Endpoint, method: EndpointMethod) -> VerifyContext<'_> {
+            VerifyContext {
+                endpoint: Some(EndpointTarget {
+                    endpoint: e,
+                    method,
+                }),
+                ..Default::default()
+            }
+        }
+
+        fn code(s: &EndpointSubject, ctx: &VerifyContext<'_>) -> VerifyCode {
+            decide_endpoint_token(s, ctx, NOW).code
+        }
+
+        use EndpointMethod::*;
+
+        #[test]
+        fn a_primary_opens_one_method_of_its_own_endpoint() {
+            let e = endpoint(TenantId::new());
+            let post = token(&e, TokenKind::Primary, Some(Post));
+            assert_eq!(code(&post, &at(&e, Post)), VerifyCode::Valid);
+            assert_eq!(code(&post, &at(&e, Get)), VerifyCode::Forbidden);
+            let other = endpoint(e.tenant_id);
+            assert_eq!(code(&post, &at(&other, Post)), VerifyCode::Forbidden);
+        }
+
+        #[test]
+        fn a_secondary_needs_to_be_enabled_assigned_and_its_assignment_on() {
+            let e = endpoint(TenantId::new());
+            let mut s = token(&e, TokenKind::Secondary, None);
+            assert_eq!(code(&s, &at(&e, Post)), VerifyCode::Forbidden, "unassigned");
+            s.assignments = vec![(e.id, false)];
+            assert_eq!(
+                code(&s, &at(&e, Post)),
+                VerifyCode::Disabled,
+                "assignment off"
+            );
+            s.assignments = vec![(EndpointId::new(), true), (e.id, true)];
+            assert_eq!(code(&s, &at(&e, Post)), VerifyCode::Valid);
+            assert_eq!(code(&s, &at(&e, Get)), VerifyCode::Valid);
+            s.token.enabled = false;
+            assert_eq!(code(&s, &at(&e, Post)), VerifyCode::Disabled, "token off");
+        }
+
+        #[test]
+        fn the_endpoint_refuses_before_any_token_when_disabled_or_deleting_is_off() {
+            let mut e = endpoint(TenantId::new());
+            let target = |e: &Endpoint, m| {
+                endpoint_gate(&EndpointTarget {
+                    endpoint: e,
+                    method: m,
+                })
+            };
+            assert_eq!(target(&e, Post), Ok(EndpointAccess::TokenRequired));
+            assert_eq!(target(&e, Delete).unwrap_err().code, VerifyCode::Forbidden);
+            e.auth_type = AuthType::None;
+            assert_eq!(target(&e, Get), Ok(EndpointAccess::Open));
+            assert_eq!(
+                target(&e, Delete).unwrap_err().code,
+                VerifyCode::Forbidden,
+                "rule 6 holds for open endpoints too"
+            );
+            e.enabled = false;
+            assert_eq!(target(&e, Get).unwrap_err().code, VerifyCode::Disabled);
+
+            // The token decision applies the same gate.
+            let mut e = endpoint(TenantId::new());
+            let mut s = token(&e, TokenKind::Secondary, None);
+            s.assignments = vec![(e.id, true)];
+            assert_eq!(code(&s, &at(&e, Delete)), VerifyCode::Forbidden);
+            e.allow_deleting = true;
+            assert_eq!(code(&s, &at(&e, Delete)), VerifyCode::Valid);
+            e.enabled = false;
+            assert_eq!(code(&s, &at(&e, Get)), VerifyCode::Disabled);
+        }
+
+        #[test]
+        fn endpoint_tokens_open_nothing_else_and_other_tokens_open_no_endpoint() {
+            let e = endpoint(TenantId::new());
+            let mut s = token(&e, TokenKind::Secondary, None);
+            s.assignments = vec![(e.id, true)];
+            assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::Forbidden);
+            let admin = VerifyContext {
+                admin: true,
+                ..at(&e, Post)
+            };
+            assert_eq!(code(&s, &admin), VerifyCode::Forbidden);
+            // Another tenant's endpoint, even if an assignment claimed it.
+            let theirs = endpoint(TenantId::new());
+            s.assignments.push((theirs.id, true));
+            assert_eq!(code(&s, &at(&theirs, Post)), VerifyCode::Forbidden);
+            // An API token presented to an endpoint.
+            let api = subject();
+            assert_eq!(decide(&api, &at(&e, Post), NOW).code, VerifyCode::Forbidden);
+        }
+
+        #[test]
+        fn a_replaced_secret_works_only_during_grace() {
+            let e = endpoint(TenantId::new());
+            let mut s = token(&e, TokenKind::Primary, Some(Get));
+            s.secret_valid_until = Some(NOW + Duration::seconds(1));
+            assert_eq!(code(&s, &at(&e, Get)), VerifyCode::Valid);
+            s.secret_valid_until = Some(NOW);
+            assert_eq!(code(&s, &at(&e, Get)), VerifyCode::NotFound);
+        }
     }
 }

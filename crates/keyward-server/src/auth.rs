@@ -136,6 +136,13 @@ impl FromRequestParts<AppState> for Admin {
                     retry_after: v.retry_after.unwrap_or(1),
                 })
             }
+            (VerifyCode::Forbidden, None) if v.endpoint_token.is_some() => {
+                return Err(ApiError::Unauthorized {
+                    code: "wrong_token_kind",
+                    detail: "this route takes an administrator's API token (kwa_…), not an endpoint token"
+                        .into(),
+                })
+            }
             (VerifyCode::Forbidden, Some(s)) if s.token.kind != TokenKind::Api => {
                 return Err(ApiError::Unauthorized {
                     code: "wrong_token_kind",

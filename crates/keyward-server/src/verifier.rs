@@ -22,14 +22,21 @@
 //! stale. The decision never sees an expiry older than the slid one: the cached answer
 //! is moved forward on use, and an answer reloaded before the flush has written is
 //! moved forward from the pending use, so a session in use never expires.
+//!
+//! Endpoint tokens (`kwp_`, `kws_`) take the same path with their own subject, loaded
+//! from their own tables and decided by `keyward_core::verify::decide_endpoint_token`.
+//! The endpoints served at `/e/{path}` are cached the same way, behind a filter of known
+//! paths, so a hosted request is usually answered without storage as well.
 
+use keyward_core::endpoint::Endpoint;
 use keyward_core::model::RateLimit;
-use keyward_core::verify::Subject;
+use keyward_core::verify::{decide_endpoint_token, EndpointSubject, Subject};
 use keyward_core::{
     decide, ParsedToken, ServerKey, TokenHash, TokenId, TokenKind, VerifyCode, VerifyContext,
 };
 use keyward_store::Store;
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -55,6 +62,8 @@ pub struct Verified {
     pub retry_after: Option<u64>,
     /// The token's record and context, when the token exists (whatever the code).
     pub subject: Option<Arc<Subject>>,
+    /// The same for an endpoint token (`kwp_`, `kws_`), which has no owner.
+    pub endpoint_token: Option<Arc<EndpointSubject>>,
 }
 
 impl Verified {
@@ -66,6 +75,7 @@ impl Verified {
             code: VerifyCode::NotFound,
             subject: None,
             retry_after: None,
+            endpoint_token: None,
         }
     }
 }
@@ -74,10 +84,10 @@ impl Verified {
 #[derive(Debug, Clone, Copy)]
 pub struct Unavailable;
 
-struct Entry {
+struct Entry<T = Subject> {
     epoch: u64,
     loaded: Instant,
-    subject: Option<Arc<Subject>>,
+    subject: Option<Arc<T>>,
 }
 
 pub struct Verifier {
@@ -85,6 +95,11 @@ pub struct Verifier {
     key: ServerKey,
     epoch: AtomicU64,
     cache: RwLock<HashMap<TokenHash, Entry>>,
+    endpoint_tokens: RwLock<HashMap<TokenHash, Entry<EndpointSubject>>>,
+    endpoints: RwLock<HashMap<String, Entry<Endpoint>>>,
+    /// Every endpoint path, kept complete like `known`: a path absent from it is
+    /// refused without a query.
+    known_paths: RwLock<HashSet<String>>,
     /// First 8 bytes of every stored secret hash, kept complete by registering local
     /// changes at once and others' through the change log: a hash absent from it is
     /// refused without a query.
@@ -155,12 +170,17 @@ impl Verifier {
     ) -> Result<Self, keyward_store::StoreError> {
         // Read the log position first: whatever is written after it is applied later.
         let seq = store.last_change_seq().await?;
-        let prefixes = store.secret_hash_prefixes().await?;
+        let mut prefixes = store.secret_hash_prefixes().await?;
+        prefixes.extend(store.endpoint_secret_hash_prefixes().await?);
+        let paths = store.endpoint_paths().await?;
         Ok(Self {
             store,
             key,
             epoch: AtomicU64::new(0),
             cache: RwLock::new(HashMap::new()),
+            endpoint_tokens: RwLock::new(HashMap::new()),
+            endpoints: RwLock::new(HashMap::new()),
+            known_paths: RwLock::new(paths.into_iter().collect()),
             known: RwLock::new(prefixes.into_iter().collect()),
             seen_seq: AtomicU64::new(seq.max(0) as u64),
             max_staleness,
@@ -187,6 +207,34 @@ impl Verifier {
             .expect("known-set lock")
             .insert(hash.prefix64());
         self.cache.write().expect("cache lock").remove(hash);
+        self.endpoint_tokens
+            .write()
+            .expect("cache lock")
+            .remove(hash);
+    }
+
+    /// Registers an endpoint's (new) path so the filter lets it through.
+    pub fn register_endpoint_path(&self, path: &str) {
+        self.known_paths
+            .write()
+            .expect("known-paths lock")
+            .insert(path.to_string());
+        self.endpoints.write().expect("cache lock").remove(path);
+    }
+
+    /// The endpoint served at `/e/{path}`, from memory in the common case.
+    pub async fn endpoint(&self, path: &str) -> Result<Option<Arc<Endpoint>>, Unavailable> {
+        if !self
+            .known_paths
+            .read()
+            .expect("known-paths lock")
+            .contains(path)
+        {
+            return Ok(None);
+        }
+        let key = path.to_string();
+        self.load_cached(&self.endpoints, &key, || self.store.endpoint_by_path(path))
+            .await
     }
 
     pub async fn verify(
@@ -194,9 +242,12 @@ impl Verifier {
         raw: &str,
         ctx: &VerifyContext<'_>,
     ) -> Result<Verified, Unavailable> {
-        if raw.len() > MAX_TOKEN_INPUT || ParsedToken::parse(raw).is_err() {
+        if raw.len() > MAX_TOKEN_INPUT {
             return Ok(Verified::not_found());
         }
+        let Ok(parsed) = ParsedToken::parse(raw) else {
+            return Ok(Verified::not_found());
+        };
         let hash = self.key.hash_token(raw);
         if !self
             .known
@@ -205,6 +256,9 @@ impl Verifier {
             .contains(&hash.prefix64())
         {
             return Ok(Verified::not_found());
+        }
+        if matches!(parsed.kind, TokenKind::Primary | TokenKind::Secondary) {
+            return self.verify_endpoint_token(&hash, ctx).await;
         }
         let subject = self.subject(&hash).await?;
         let Some(mut subject) = subject else {
@@ -257,12 +311,58 @@ impl Verifier {
             code,
             subject,
             retry_after,
+            endpoint_token: None,
+        })
+    }
+
+    /// An endpoint token: the same cache discipline, its own decision. Endpoint tokens
+    /// have no rate limit, use counter or last-use time.
+    async fn verify_endpoint_token(
+        &self,
+        hash: &TokenHash,
+        ctx: &VerifyContext<'_>,
+    ) -> Result<Verified, Unavailable> {
+        let loaded = self
+            .load_cached(&self.endpoint_tokens, hash, || {
+                self.store.endpoint_subject_by_hash(hash)
+            })
+            .await?;
+        let Some(subject) = loaded else {
+            return Ok(Verified::not_found());
+        };
+        let code = decide_endpoint_token(&subject, ctx, OffsetDateTime::now_utc()).code;
+        Ok(Verified {
+            code,
+            retry_after: None,
+            subject: None,
+            endpoint_token: (code != VerifyCode::NotFound).then_some(subject),
         })
     }
 
     async fn subject(&self, hash: &TokenHash) -> Result<Option<Arc<Subject>>, Unavailable> {
+        // A subject read from storage is moved forward by any slide not yet written.
+        self.load_cached(&self.cache, hash, || async {
+            let found = self.store.subject_by_hash(hash).await?;
+            Ok(found.map(|s| self.with_pending_slide(s)))
+        })
+        .await
+    }
+
+    /// What `cache` holds for `key` if it is from the current epoch and fresh enough,
+    /// otherwise what `load` reads from storage (remembered, found or not).
+    async fn load_cached<K, T, F, Fut>(
+        &self,
+        cache: &RwLock<HashMap<K, Entry<T>>>,
+        key: &K,
+        load: F,
+    ) -> Result<Option<Arc<T>>, Unavailable>
+    where
+        K: std::hash::Hash + Eq + Clone,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, keyward_store::StoreError>>,
+    {
         let epoch = self.epoch.load(Ordering::SeqCst);
-        if let Some(e) = self.cache.read().expect("cache lock").get(hash) {
+        if let Some(e) = cache.read().expect("cache lock").get(key) {
             if e.epoch == epoch && e.loaded.elapsed() < self.max_staleness {
                 return Ok(e.subject.clone());
             }
@@ -270,19 +370,19 @@ impl Verifier {
         let _permit = self.loads.acquire().await.map_err(|_| Unavailable)?;
         // The epoch was read before the load: a change committed meanwhile bumps it, so
         // what we store now is already stale and the next check reloads.
-        let loaded = match self.store.subject_by_hash(hash).await {
-            Ok(s) => s.map(|s| Arc::new(self.with_pending_slide(s))),
+        let loaded = match load().await {
+            Ok(s) => s.map(Arc::new),
             Err(e) => {
-                tracing::error!(error = %e, "token lookup failed; refusing to confirm");
+                tracing::error!(error = %e, "storage lookup failed; refusing to confirm");
                 return Err(Unavailable);
             }
         };
-        let mut cache = self.cache.write().expect("cache lock");
+        let mut cache = cache.write().expect("cache lock");
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
         }
         cache.insert(
-            *hash,
+            key.clone(),
             Entry {
                 epoch,
                 loaded: Instant::now(),
@@ -359,6 +459,29 @@ impl Verifier {
             if !tokens.is_empty() {
                 let prefixes = self.store.secret_hash_prefixes_of(&tokens).await?;
                 self.known.write().expect("known-set lock").extend(prefixes);
+            }
+            let of = |object_type: &str| -> Vec<String> {
+                changes
+                    .iter()
+                    .filter(|c| c.object_type == object_type)
+                    .map(|c| c.object_id.clone())
+                    .collect()
+            };
+            let endpoint_tokens = of("endpoint_token");
+            if !endpoint_tokens.is_empty() {
+                let prefixes = self
+                    .store
+                    .endpoint_secret_hash_prefixes_of(&endpoint_tokens)
+                    .await?;
+                self.known.write().expect("known-set lock").extend(prefixes);
+            }
+            let endpoints = of("endpoint");
+            if !endpoints.is_empty() {
+                let paths = self.store.endpoint_paths_of(&endpoints).await?;
+                self.known_paths
+                    .write()
+                    .expect("known-paths lock")
+                    .extend(paths);
             }
             // A new token changes no existing answer, so a burst of creations leaves the
             // cache intact; anything else may, so it invalidates.

@@ -6,6 +6,7 @@
 
 mod audit;
 mod console;
+mod endpoints;
 mod error;
 mod mobile;
 mod pool;
@@ -17,6 +18,11 @@ mod users;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, Change};
 pub use console::{ConsoleSession, NewConsoleSession};
+pub use endpoints::{
+    EndpointChange, EndpointRecord, EndpointTokenFilter, EndpointTokenStatus, EndpointTokenUpdate,
+    EndpointUpdate, NewEndpoint, NewEndpointToken, NewRecord, OfferedPrimary, RecordBucket,
+    RecordFilter,
+};
 pub use error::{StoreError, StoreResult};
 pub use mobile::{
     MobileSession, MobileSessionFilter, NewMobileSession, SessionEnd, SessionStatusFilter,

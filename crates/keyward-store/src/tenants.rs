@@ -129,6 +129,10 @@ impl Store {
                 .bind(tenant.to_string())
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("UPDATE endpoint_tokens SET sealed_secret = NULL WHERE tenant_id = $1")
+                .bind(tenant.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
         record(
             &mut tx,

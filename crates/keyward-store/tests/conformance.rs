@@ -981,3 +981,817 @@ async fn a_session_starts_only_for_an_unlocked_member(db: Db) {
         "nothing was half-written"
     );
 }
+
+// --- hosted endpoints (SPEC §6) ---------------------------------------------------------
+
+conformance!(
+    primaries_follow_auth_type_and_allow_deleting,
+    endpoint_paths_are_unique_across_tenants,
+    endpoint_subject_carries_assignments_and_grace,
+    endpoint_changes_are_audited_and_logged,
+    assignments_belong_to_one_tenant_and_secondaries_only,
+    records_filter_by_token_and_time_and_stats_count_per_bucket,
+    deleting_an_endpoint_removes_its_primaries_assignments_and_records,
+    show_once_drops_endpoint_token_copies,
+);
+
+use keyward_core::endpoint::{AuthType, EndpointMethod};
+use keyward_core::{EndpointId, EndpointTokenId};
+
+fn offered() -> Vec<OfferedPrimary> {
+    EndpointMethod::ALL
+        .into_iter()
+        .map(|method| OfferedPrimary {
+            method,
+            id: EndpointTokenId::new(),
+            secret: secret_for(&TokenSecret::generate(TokenKind::Primary)),
+        })
+        .collect()
+}
+
+fn new_endpoint(path: &str, auth_type: AuthType, allow_deleting: bool) -> NewEndpoint {
+    NewEndpoint {
+        id: EndpointId::new(),
+        name: format!("Endpoint {path}"),
+        path: path.into(),
+        description: String::new(),
+        auth_type,
+        allow_deleting,
+        enabled: true,
+    }
+}
+
+/// A secondary token; returns its id and secret.
+async fn secondary_token(
+    s: &Store,
+    tenant: TenantId,
+    name: &str,
+) -> (EndpointTokenId, TokenSecret) {
+    let secret = TokenSecret::generate(TokenKind::Secondary);
+    let id = EndpointTokenId::new();
+    s.insert_endpoint_token(
+        tenant,
+        &NewEndpointToken {
+            id,
+            name: name.into(),
+            description: String::new(),
+            enabled: true,
+            secret: secret_for(&secret),
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    (id, secret)
+}
+
+fn methods(d: &keyward_core::endpoint::EndpointDetails) -> Vec<EndpointMethod> {
+    d.primary_tokens.iter().filter_map(|t| t.method).collect()
+}
+
+async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
+    use EndpointMethod::*;
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let offer = offered();
+    let c = s
+        .insert_endpoint(
+            f.tenant,
+            &new_endpoint("in", AuthType::None, true),
+            &offer,
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(c.endpoint.primary_tokens.is_empty() && c.created.is_empty());
+    let id = c.endpoint.endpoint.id;
+    let to_token = EndpointUpdate {
+        auth_type: Some(AuthType::Token),
+        allow_deleting: Some(false),
+        ..Default::default()
+    };
+    let c = s
+        .update_endpoint(f.tenant, id, &to_token, &offer, &actor())
+        .await
+        .unwrap();
+    assert_eq!(methods(&c.endpoint), [Post, Get]);
+    assert_eq!(
+        c.created,
+        [offer[0].id, offer[1].id],
+        "the offered ones, by method"
+    );
+    // Repeating the change creates nothing, however much is offered.
+    let c = s
+        .update_endpoint(f.tenant, id, &to_token, &offered(), &actor())
+        .await
+        .unwrap();
+    assert!(c.created.is_empty() && c.removed.is_empty());
+    let post = c.endpoint.primary_tokens[0].clone();
+    assert_eq!(
+        (post.kind, post.endpoint_id, post.method),
+        (TokenKind::Primary, Some(id), Some(Post))
+    );
+    let allow = EndpointUpdate {
+        allow_deleting: Some(true),
+        ..Default::default()
+    };
+    let c = s
+        .update_endpoint(f.tenant, id, &allow, &offer, &actor())
+        .await
+        .unwrap();
+    assert_eq!(methods(&c.endpoint), [Post, Get, Delete]);
+    assert_eq!(c.created, [offer[2].id]);
+    assert_eq!(
+        s.primary_token(f.tenant, id, Delete).await.unwrap().id,
+        offer[2].id
+    );
+    let to_none = EndpointUpdate {
+        auth_type: Some(AuthType::None),
+        ..Default::default()
+    };
+    let c = s
+        .update_endpoint(f.tenant, id, &to_none, &[], &actor())
+        .await
+        .unwrap();
+    assert!(c.endpoint.primary_tokens.is_empty());
+    assert_eq!(c.removed.len(), 3);
+    for o in &offer {
+        assert!(s
+            .endpoint_subject_by_hash(&o.secret.hash)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    // Nothing offered where a primary is needed: refused, nothing half-done.
+    assert!(matches!(
+        s.update_endpoint(f.tenant, id, &to_token, &[], &actor())
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(
+        s.endpoint(f.tenant, id).await.unwrap().endpoint.auth_type,
+        AuthType::None
+    );
+}
+
+async fn endpoint_paths_are_unique_across_tenants(db: Db) {
+    let s = &db.store;
+    let a = fixture(s, "acme").await;
+    let b = fixture(s, "globex").await;
+    s.insert_endpoint(
+        a.tenant,
+        &new_endpoint("orders", AuthType::None, false),
+        &[],
+        &actor(),
+    )
+    .await
+    .unwrap();
+    for tenant in [a.tenant, b.tenant] {
+        assert!(matches!(
+            s.insert_endpoint(
+                tenant,
+                &new_endpoint("orders", AuthType::None, false),
+                &[],
+                &actor()
+            )
+            .await,
+            Err(StoreError::Conflict { field: "path", .. })
+        ));
+    }
+    let c = s
+        .insert_endpoint(
+            b.tenant,
+            &new_endpoint("invoices", AuthType::None, false),
+            &[],
+            &actor(),
+        )
+        .await
+        .unwrap();
+    let rename = EndpointUpdate {
+        path: Some("orders".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        s.update_endpoint(b.tenant, c.endpoint.endpoint.id, &rename, &[], &actor())
+            .await,
+        Err(StoreError::Conflict { field: "path", .. })
+    ));
+    let found = s.endpoint_by_path("invoices").await.unwrap().unwrap();
+    assert_eq!(found.tenant_id, b.tenant);
+    assert!(s.endpoint_by_path("nowhere").await.unwrap().is_none());
+    let mut paths = s.endpoint_paths().await.unwrap();
+    paths.sort();
+    assert_eq!(paths, ["invoices", "orders"]);
+    assert_eq!(
+        s.endpoint_paths_of(&[found.id.to_string()]).await.unwrap(),
+        ["invoices"]
+    );
+    // Each tenant lists only its own.
+    let (list, total) = s
+        .list_endpoints(a.tenant, None, Page::default())
+        .await
+        .unwrap();
+    assert_eq!((list.len(), total), (1, 1));
+    assert!(matches!(
+        s.endpoint(a.tenant, found.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let one = s
+        .insert_endpoint(
+            f.tenant,
+            &new_endpoint("one", AuthType::Token, false),
+            &offered(),
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .endpoint
+        .endpoint;
+    let two = s
+        .insert_endpoint(
+            f.tenant,
+            &new_endpoint("two", AuthType::Token, false),
+            &offered(),
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .endpoint
+        .endpoint;
+    let (id, first) = secondary_token(s, f.tenant, "Webshop").await;
+    let subject = s
+        .endpoint_subject_by_hash(&hash(&first))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (subject.token.id, subject.token.kind),
+        (id, TokenKind::Secondary)
+    );
+    assert!(subject.assignments.is_empty());
+    assert!(s
+        .endpoint_secret_hash_prefixes()
+        .await
+        .unwrap()
+        .contains(&hash(&first).prefix64()));
+    s.set_assignment(f.tenant, one.id, id, true, &actor())
+        .await
+        .unwrap();
+    let (a, created) = s
+        .set_assignment(f.tenant, two.id, id, false, &actor())
+        .await
+        .unwrap();
+    assert!(created && !a.enabled);
+    let (a, created) = s
+        .set_assignment(f.tenant, two.id, id, false, &actor())
+        .await
+        .unwrap();
+    assert!(
+        !created && !a.enabled,
+        "setting the same state again changes nothing"
+    );
+    let mut got = s
+        .endpoint_subject_by_hash(&hash(&first))
+        .await
+        .unwrap()
+        .unwrap()
+        .assignments;
+    got.sort();
+    let mut want = vec![(one.id, true), (two.id, false)];
+    want.sort();
+    assert_eq!(got, want);
+
+    // Regeneration keeps the old secret only for its grace period.
+    let second = TokenSecret::generate(TokenKind::Secondary);
+    let until = OffsetDateTime::now_utc() + Duration::hours(1);
+    let t = s
+        .regenerate_endpoint_token(f.tenant, id, &secret_for(&second), Some(until), &actor())
+        .await
+        .unwrap();
+    assert_eq!(t.token.hint, second.hint());
+    assert_eq!(t.assignments.len(), 2, "assignments survive regeneration");
+    let old = s
+        .endpoint_subject_by_hash(&hash(&first))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(old
+        .secret_valid_until
+        .is_some_and(|u| (u - until).abs() < Duration::seconds(1)));
+    assert_eq!(old.assignments.len(), 2);
+    let third = TokenSecret::generate(TokenKind::Secondary);
+    s.regenerate_endpoint_token(f.tenant, id, &secret_for(&third), None, &actor())
+        .await
+        .unwrap();
+    assert!(s
+        .endpoint_subject_by_hash(&hash(&first))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .endpoint_subject_by_hash(&hash(&second))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .endpoint_subject_by_hash(&hash(&third))
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        s.endpoint_secret_hash_prefixes_of(&[id.to_string()])
+            .await
+            .unwrap(),
+        [hash(&third).prefix64()]
+    );
+    // Disabled and deleted.
+    let up = EndpointTokenUpdate {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    s.update_endpoint_token(f.tenant, id, &up, &actor())
+        .await
+        .unwrap();
+    assert!(
+        !s.endpoint_subject_by_hash(&hash(&third))
+            .await
+            .unwrap()
+            .unwrap()
+            .token
+            .enabled
+    );
+    s.delete_endpoint_token(f.tenant, id, &actor())
+        .await
+        .unwrap();
+    assert!(s
+        .endpoint_subject_by_hash(&hash(&third))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .list_assignments(f.tenant, one.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn endpoint_changes_are_audited_and_logged(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let before = s.last_change_seq().await.unwrap();
+    let e = s
+        .insert_endpoint(
+            f.tenant,
+            &new_endpoint("logged", AuthType::Token, false),
+            &offered(),
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .endpoint
+        .endpoint;
+    let (id, _) = secondary_token(s, f.tenant, "Webshop").await;
+    s.set_assignment(f.tenant, e.id, id, true, &actor())
+        .await
+        .unwrap();
+    s.set_assignment(f.tenant, e.id, id, false, &actor())
+        .await
+        .unwrap();
+    s.remove_assignment(f.tenant, e.id, id, &actor())
+        .await
+        .unwrap();
+    let disable = EndpointUpdate {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    s.update_endpoint(f.tenant, e.id, &disable, &[], &actor())
+        .await
+        .unwrap();
+    s.delete_endpoint_token(f.tenant, id, &actor())
+        .await
+        .unwrap();
+    s.delete_endpoint(f.tenant, e.id, &actor()).await.unwrap();
+    let changes = s.changes_since(before, 100).await.unwrap();
+    let seen: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c.action.as_str(), c.object_type.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("endpoint.created", "endpoint"),
+            ("endpoint_token.created", "endpoint_token"),
+            ("endpoint_token.created", "endpoint_token"),
+            ("endpoint_token.created", "endpoint_token"),
+            ("endpoint_token.assigned", "endpoint_token"),
+            ("endpoint_token.assignment_disabled", "endpoint_token"),
+            ("endpoint_token.unassigned", "endpoint_token"),
+            ("endpoint.disabled", "endpoint"),
+            ("endpoint_token.deleted", "endpoint_token"),
+            ("endpoint.deleted", "endpoint"),
+        ]
+    );
+    let (events, _) = s
+        .list_audit_events(
+            f.tenant,
+            &AuditFilter {
+                object_id: Some(id.to_string()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 5, "every change of the token is audited");
+    // Records are data, not changes: storing one writes no audit event or change.
+    let seq = s.last_change_seq().await.unwrap();
+    let e = s
+        .insert_endpoint(
+            f.tenant,
+            &new_endpoint("quiet", AuthType::None, false),
+            &[],
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .endpoint
+        .endpoint;
+    let seq = seq + 1;
+    s.insert_record(&NewRecord {
+        endpoint: &e,
+        token: None,
+        method: EndpointMethod::Post,
+        ip: None,
+        body: "{}".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.last_change_seq().await.unwrap(), seq);
+}
+
+async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
+    let s = &db.store;
+    let a = fixture(s, "acme").await;
+    let b = fixture(s, "globex").await;
+    let e = s
+        .insert_endpoint(
+            a.tenant,
+            &new_endpoint("mine", AuthType::Token, false),
+            &offered(),
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .endpoint;
+    let (theirs, _) = secondary_token(s, b.tenant, "Globex app").await;
+    let (mine, _) = secondary_token(s, a.tenant, "Acme app").await;
+    let id = e.endpoint.id;
+    for (tenant, token) in [(a.tenant, theirs), (b.tenant, theirs), (b.tenant, mine)] {
+        assert!(matches!(
+            s.set_assignment(tenant, id, token, true, &actor()).await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+    let primary = e.primary_tokens[0].id;
+    assert!(matches!(
+        s.set_assignment(a.tenant, id, primary, true, &actor())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.update_endpoint_token(a.tenant, primary, &EndpointTokenUpdate::default(), &actor())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    s.set_assignment(a.tenant, id, mine, true, &actor())
+        .await
+        .unwrap();
+    let list = s.list_assignments(a.tenant, id).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (
+            list[0].token_name.as_str(),
+            list[0].endpoint_path.as_str(),
+            list[0].enabled
+        ),
+        ("Acme app", "mine", true)
+    );
+    assert!(matches!(
+        s.list_assignments(b.tenant, id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Listing secondaries: active by default, never primaries, never another tenant's.
+    let off = EndpointTokenUpdate {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    secondary_token(s, a.tenant, "Second app").await;
+    s.update_endpoint_token(a.tenant, mine, &off, &actor())
+        .await
+        .unwrap();
+    let names = |f: EndpointTokenFilter| async move {
+        s.list_endpoint_tokens(a.tenant, &f, Page::default())
+            .await
+            .unwrap()
+            .0
+            .into_iter()
+            .map(|t| t.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(EndpointTokenFilter::default()).await, ["Second app"]);
+    let inactive = EndpointTokenFilter {
+        status: EndpointTokenStatus::Inactive,
+        ..Default::default()
+    };
+    assert_eq!(names(inactive).await, ["Acme app"]);
+    let all = EndpointTokenFilter {
+        status: EndpointTokenStatus::All,
+        q: Some("APP".into()),
+    };
+    assert_eq!(names(all).await, ["Acme app", "Second app"]);
+}
+
+async fn records_filter_by_token_and_time_and_stats_count_per_bucket(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let e = s
+        .insert_endpoint(
+            f.tenant,
+            &new_endpoint("data", AuthType::Token, false),
+            &offered(),
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .endpoint;
+    let (a, _) = secondary_token(s, f.tenant, "Webshop").await;
+    let (b, _) = secondary_token(s, f.tenant, "ERP").await;
+    let token_a = s.endpoint_token(f.tenant, a).await.unwrap().token;
+    let token_b = s.endpoint_token(f.tenant, b).await.unwrap().token;
+    fn post<'a>(
+        e: &'a keyward_core::endpoint::Endpoint,
+        token: &'a keyward_core::endpoint::EndpointToken,
+        n: i64,
+    ) -> NewRecord<'a> {
+        NewRecord {
+            endpoint: e,
+            token: Some(token),
+            method: EndpointMethod::Post,
+            ip: Some("192.0.2.1".into()),
+            body: format!("{{\"n\": {n}}}"),
+        }
+    }
+    let start = OffsetDateTime::now_utc() - Duration::seconds(1);
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(
+            s.insert_record(&post(&e.endpoint, &token_a, n))
+                .await
+                .unwrap()
+                .0,
+        );
+    }
+    s.insert_record(&post(&e.endpoint, &token_b, 9))
+        .await
+        .unwrap();
+    s.insert_record(&NewRecord {
+        token: None,
+        ..post(&e.endpoint, &token_b, 8)
+    })
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.insert_record(&NewRecord {
+            body: "not json".into(),
+            ..post(&e.endpoint, &token_b, 0)
+        })
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let only_a = RecordFilter {
+        token_id: Some(a),
+        ..Default::default()
+    };
+    let (records, total) = s
+        .list_records(f.tenant, e.endpoint.id, &only_a, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(
+        records.iter().map(|r| r.id).collect::<Vec<_>>(),
+        ids.iter().rev().copied().collect::<Vec<_>>(),
+        "newest first"
+    );
+    assert_eq!(
+        (
+            records[0].token_name.as_deref(),
+            records[0].ip.as_deref(),
+            records[0].token_kind
+        ),
+        (
+            Some("Webshop"),
+            Some("192.0.2.1"),
+            Some(TokenKind::Secondary)
+        )
+    );
+    assert_eq!(records[0].body, serde_json::json!({"n": 2}));
+    let past = RecordFilter {
+        to: Some(start),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_records(f.tenant, e.endpoint.id, &past, Page::default())
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    // Another tenant sees none of them.
+    let g = fixture(s, "globex").await;
+    assert_eq!(
+        s.list_records(
+            g.tenant,
+            e.endpoint.id,
+            &RecordFilter::default(),
+            Page::default()
+        )
+        .await
+        .unwrap()
+        .1,
+        0
+    );
+
+    // One bucket covering everything: a count per application.
+    let now = OffsetDateTime::now_utc() + Duration::seconds(1);
+    let stats = s
+        .record_stats(
+            f.tenant,
+            e.endpoint.id,
+            start - Duration::days(400),
+            now,
+            365 * 86_400 * 100,
+        )
+        .await
+        .unwrap();
+    let counts: Vec<(Option<&str>, i64)> = stats
+        .iter()
+        .map(|b| (b.token_name.as_deref(), b.count))
+        .collect();
+    assert_eq!(
+        counts,
+        [(Some("ERP"), 1), (Some("Webshop"), 3), (None, 1)],
+        "by name, records without a token last"
+    );
+    assert!(stats.iter().all(|b| b.start == stats[0].start));
+    // Buckets are aligned to multiples of their width since the epoch.
+    let per_second = s
+        .record_stats(f.tenant, e.endpoint.id, start, now, 1)
+        .await
+        .unwrap();
+    assert_eq!(per_second.iter().map(|b| b.count).sum::<i64>(), 5);
+    assert!(per_second.iter().all(|b| b.start.nanosecond() == 0));
+
+    // Deleting a record; a record of another endpoint is not found.
+    assert!(s.delete_record(e.endpoint.id, ids[0]).await.unwrap());
+    assert!(!s.delete_record(e.endpoint.id, ids[0]).await.unwrap());
+    assert!(!s.delete_record(EndpointId::new(), ids[1]).await.unwrap());
+}
+
+async fn deleting_an_endpoint_removes_its_primaries_assignments_and_records(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let offer = offered();
+    let e = s
+        .insert_endpoint(
+            f.tenant,
+            &new_endpoint("gone", AuthType::Token, true),
+            &offer,
+            &actor(),
+        )
+        .await
+        .unwrap()
+        .endpoint;
+    let (id, secret) = secondary_token(s, f.tenant, "Webshop").await;
+    s.set_assignment(f.tenant, e.endpoint.id, id, true, &actor())
+        .await
+        .unwrap();
+    s.insert_record(&NewRecord {
+        endpoint: &e.endpoint,
+        token: None,
+        method: EndpointMethod::Post,
+        ip: None,
+        body: "[]".into(),
+    })
+    .await
+    .unwrap();
+    s.delete_endpoint(f.tenant, e.endpoint.id, &actor())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.endpoint(f.tenant, e.endpoint.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    for o in &offer {
+        assert!(s
+            .endpoint_subject_by_hash(&o.secret.hash)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    let subject = s
+        .endpoint_subject_by_hash(&hash(&secret))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        subject.assignments.is_empty(),
+        "the secondary stays, unassigned"
+    );
+    assert!(s.endpoint_by_path("gone").await.unwrap().is_none());
+    assert!(matches!(
+        s.delete_endpoint(f.tenant, e.endpoint.id, &actor()).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn show_once_drops_endpoint_token_copies(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    s.update_settings(
+        f.tenant,
+        |st| {
+            st.secret_storage = keyward_core::model::SecretStorage::Recoverable;
+            Ok(())
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    let secret = TokenSecret::generate(TokenKind::Secondary);
+    let id = EndpointTokenId::new();
+    let mut sealed = secret_for(&secret);
+    sealed.sealed = Some(key().seal(secret.expose(), id.to_string().as_bytes()));
+    let t = s
+        .insert_endpoint_token(
+            f.tenant,
+            &NewEndpointToken {
+                id,
+                name: "Webshop".into(),
+                description: String::new(),
+                enabled: true,
+                secret: sealed,
+            },
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(t.token.recoverable);
+    let copy = s
+        .reveal_endpoint_token(f.tenant, id, &actor())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        key().unseal(&copy, id.to_string().as_bytes()).unwrap(),
+        secret.expose()
+    );
+    let (events, _) = s
+        .list_audit_events(
+            f.tenant,
+            &AuditFilter {
+                action: Some("endpoint_token.revealed".into()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    s.update_settings(
+        f.tenant,
+        |st| {
+            st.secret_storage = keyward_core::model::SecretStorage::ShowOnce;
+            Ok(())
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !s.endpoint_token(f.tenant, id)
+            .await
+            .unwrap()
+            .token
+            .recoverable
+    );
+    assert!(s
+        .reveal_endpoint_token(f.tenant, id, &actor())
+        .await
+        .unwrap()
+        .is_none());
+}

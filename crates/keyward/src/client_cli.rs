@@ -3,6 +3,7 @@
 //! administrator token is read from `KEYWARD_TOKEN` only: flags show in `ps`.
 
 mod department;
+mod endpoint;
 mod input;
 mod output;
 mod settings;
@@ -28,6 +29,10 @@ pub enum ClientCommand {
     UserType(Group<user_type::UserTypeCommand>),
     /// The tenant's token policy.
     Settings(Group<settings::SettingsCommand>),
+    /// Hosted endpoints (/e/PATH): their primary tokens, assignments and records.
+    Endpoint(Group<endpoint::EndpointCommand>),
+    /// Secondary endpoint tokens, one per external application.
+    EndpointToken(Group<endpoint::EndpointTokenCommand>),
 }
 
 /// A command group: the connection options (also accepted after the subcommand) and one
@@ -119,6 +124,8 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Department(g) => department::run(&g.conn.admin()?, g.cmd).await,
         ClientCommand::UserType(g) => user_type::run(&g.conn.admin()?, g.cmd).await,
         ClientCommand::Settings(g) => settings::run(&g.conn.admin()?, g.cmd).await,
+        ClientCommand::Endpoint(g) => endpoint::run(&g.conn.admin()?, g.cmd).await,
+        ClientCommand::EndpointToken(g) => endpoint::run_tokens(&g.conn.admin()?, g.cmd).await,
     };
     result.map_err(explain)
 }

@@ -539,3 +539,109 @@ fn an_unreachable_server_is_named_in_the_error() {
         "{err}"
     );
 }
+
+/// Posts a JSON record to a hosted endpoint over a plain connection; the status.
+fn post_record(srv: &Server, path: &str, token: &str, body: &str) -> u16 {
+    use std::io::Read;
+    let addr = srv.url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the server");
+    write!(
+        s,
+        "POST /e/{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send the record");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read the answer");
+    answer[9..12].parse().expect("a status line")
+}
+
+#[test]
+fn an_endpoint_with_two_applications_is_set_up_and_read_through_the_cli() {
+    let srv = Server::start();
+    let e = srv.json(&[
+        "endpoint",
+        "create",
+        "--name",
+        "Incoming orders",
+        "--path",
+        "orders/in",
+        "--auth",
+        "token",
+    ]);
+    let methods: Vec<String> = e["new_primary_tokens"]
+        .as_array()
+        .expect("new primaries")
+        .iter()
+        .map(|t| s(&t["method"]))
+        .collect();
+    assert_eq!(methods, ["POST", "GET"]);
+    let webshop = srv.json(&["endpoint-token", "create", "--name", "Webshop"]);
+    let erp = srv.json(&["endpoint-token", "create", "--name", "ERP"]);
+    for app in ["Webshop", "ERP"] {
+        // By path and by name: what an administrator types.
+        let a = srv.json(&["endpoint", "assign", "orders/in", app]);
+        assert_eq!(
+            (a["token_name"].as_str(), a["enabled"].as_bool()),
+            (Some(app), Some(true))
+        );
+    }
+    assert_eq!(
+        post_record(&srv, "orders/in", &s(&webshop["token"]), r#"{"order": 1}"#),
+        201
+    );
+    assert_eq!(
+        post_record(&srv, "orders/in", &s(&erp["token"]), r#"{"order": 2}"#),
+        201
+    );
+
+    // The Webshop is switched off on this endpoint; the ERP goes on.
+    let a = srv.json(&["endpoint", "assign", "orders/in", "Webshop", "--disable"]);
+    assert_eq!(a["enabled"], false);
+    assert_eq!(
+        post_record(&srv, "orders/in", &s(&webshop["token"]), "{}"),
+        401
+    );
+    assert_eq!(
+        post_record(&srv, "orders/in", &s(&erp["token"]), r#"{"order": 3}"#),
+        201
+    );
+
+    let records = srv.json(&["endpoint", "records", "orders/in", "--token", "ERP"]);
+    assert_eq!(records["total"], 2);
+    assert_eq!(records["items"][0]["body"]["order"], 3);
+    assert_eq!(records["items"][0]["token_name"], "ERP");
+    let table = srv.ok(&["endpoint", "records", "Incoming orders"]);
+    assert!(
+        table.contains("Webshop") && table.contains("ERP") && table.contains("127.0.0.1"),
+        "{table}"
+    );
+    let assignments = srv.ok(&["endpoint", "assignments", "orders/in"]);
+    assert!(
+        assignments.contains("off") && assignments.contains("on"),
+        "{assignments}"
+    );
+
+    // Regenerating the POST primary prints the new secret once; the old one stops.
+    let old_post = s(&e["new_primary_tokens"][0]["token"]);
+    let out = srv.ok(&["endpoint", "regenerate", "orders/in", "post"]);
+    assert!(
+        out.contains("kwp_") && out.contains("shown only once"),
+        "{out}"
+    );
+    assert!(!out.contains(&old_post));
+    assert_eq!(post_record(&srv, "orders/in", &old_post, "{}"), 401);
+
+    let shown = srv.ok(&["endpoint-token", "show", "ERP"]);
+    assert!(
+        shown.contains("/e/orders/in") && !shown.contains(&s(&erp["token"])),
+        "{shown}"
+    );
+    srv.json(&["endpoint-token", "update", "ERP", "--disable"]);
+    let active = srv.json(&["endpoint-token", "list"]);
+    assert_eq!(active["total"], 1, "only the Webshop is active: {active}");
+    srv.json(&["endpoint", "delete", "orders/in"]);
+    let (_, err) = srv.fails(&["endpoint", "show", "orders/in"]);
+    assert!(err.contains("no endpoint"), "{err}");
+}

@@ -4,6 +4,8 @@
 
 pub mod audit;
 pub mod departments;
+pub mod endpoint_tokens;
+pub mod endpoints;
 pub mod health;
 pub mod mobile;
 pub mod settings;
@@ -95,6 +97,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(verify::forward))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .merge(endpoints::router())
+        .merge(endpoint_tokens::router())
+        .merge(crate::hosted::router())
         .split_for_parts()
 }
 

@@ -51,6 +51,10 @@ pub struct VerifyResponse {
     pub message: String,
     pub token_id: Option<TokenId>,
     pub kind: Option<TokenKind>,
+    /// For an endpoint token (`kwp_`, `kws_`): its id. Such a token opens only hosted
+    /// endpoints (`/e/{path}`), so elsewhere it is `FORBIDDEN` at best.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_token_id: Option<keyward_core::EndpointTokenId>,
     pub tenant_id: Option<TenantId>,
     pub user: Option<UserRef>,
     #[schema(value_type = Option<Object>)]
@@ -70,14 +74,18 @@ impl VerifyResponse {
     fn from(v: &Verified) -> Self {
         let valid = v.is_valid();
         let s: Option<&Subject> = v.subject.as_deref();
+        let e = v.endpoint_token.as_deref();
         let full = s.filter(|_| valid);
         Self {
             valid,
             code: v.code,
             message: v.code.explain().to_string(),
             token_id: s.map(|s| s.token.id),
-            kind: s.map(|s| s.token.kind),
-            tenant_id: s.map(|s| s.token.tenant_id),
+            kind: s.map(|s| s.token.kind).or(e.map(|e| e.token.kind)),
+            tenant_id: s
+                .map(|s| s.token.tenant_id)
+                .or(e.map(|e| e.token.tenant_id)),
+            endpoint_token_id: e.map(|e| e.token.id),
             user: full.map(|s| UserRef {
                 id: s.token.user_id,
                 username: s.username.clone(),
@@ -128,6 +136,7 @@ pub async fn verify(
         department_id: b.department_id,
         ip: b.ip.or(peer),
         admin: false,
+        endpoint: None,
     };
     let v = st
         .verifier
@@ -276,6 +285,7 @@ pub async fn forward(
         department_id: q.department_id,
         ip,
         admin: false,
+        endpoint: None,
     };
     let v = match st.verifier.verify(token, &ctx).await {
         Ok(v) => v,
@@ -327,7 +337,7 @@ pub async fn forward(
     }
 }
 
-fn forward_refusal(
+pub(crate) fn forward_refusal(
     status: StatusCode,
     code: &str,
     detail: String,

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod console;
+mod endpoints;
 mod errors;
 mod mobile;
 mod rules;

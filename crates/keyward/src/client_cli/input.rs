@@ -2,7 +2,10 @@
 //! secrets read from standard input rather than from flags (flags show in `ps`).
 
 use anyhow::{anyhow, bail, Context};
-use keyward_client::{Client, DepartmentId, NameQuery, UserId, UserQuery, UserTypeId};
+use keyward_client::{
+    Client, DepartmentId, EndpointId, EndpointQuery, EndpointTokenId, EndpointTokenQuery,
+    NameQuery, UserId, UserQuery, UserTypeId,
+};
 use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, time};
 use time::{Date, OffsetDateTime};
@@ -143,6 +146,55 @@ pub async fn user_type(client: &Client, s: &str) -> anyhow::Result<UserTypeId> {
         }
     }
     pick("user type", s, &candidates)
+}
+
+/// An endpoint given by id, path or name.
+pub async fn endpoint(client: &Client, s: &str) -> anyhow::Result<EndpointId> {
+    if let Ok(id) = s.parse() {
+        return Ok(id);
+    }
+    let path = s.trim().trim_matches('/');
+    let mut candidates = Vec::new();
+    for page in 1.. {
+        let q = EndpointQuery {
+            q: Some(path.to_string()),
+            page: Some(page),
+            per_page: Some(LOOKUP_PAGE),
+        };
+        let p = client.list_endpoints(&q).await?;
+        let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
+        if let Some(e) = p.items.iter().find(|e| e.path == path) {
+            return Ok(e.id);
+        }
+        candidates.extend(p.items.into_iter().map(|e| (e.name, e.id)));
+        if done {
+            break;
+        }
+    }
+    pick("endpoint (by path or name)", s, &candidates)
+}
+
+/// A secondary endpoint token given by id or name (active or not).
+pub async fn endpoint_token(client: &Client, s: &str) -> anyhow::Result<EndpointTokenId> {
+    if let Ok(id) = s.parse() {
+        return Ok(id);
+    }
+    let mut candidates = Vec::new();
+    for page in 1.. {
+        let q = EndpointTokenQuery {
+            status: Some("all".into()),
+            q: Some(s.to_string()),
+            page: Some(page),
+            per_page: Some(LOOKUP_PAGE),
+        };
+        let p = client.list_endpoint_tokens(&q).await?;
+        let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
+        candidates.extend(p.items.into_iter().map(|t| (t.name, t.id)));
+        if done {
+            break;
+        }
+    }
+    pick("endpoint token", s, &candidates)
 }
 
 fn lookup(s: &str, page: u32) -> NameQuery {

@@ -1,0 +1,283 @@
+//! Hosted endpoints and their tokens (SPEC §6, seed 003): an endpoint, the path it is
+//! served at, the methods it takes, and the primary and secondary tokens that open it.
+//! Whether a request may pass is decided in [`crate::verify`], beside the decision for
+//! API tokens, so the token rules are written once.
+
+use crate::ids::{EndpointId, EndpointTokenId, TenantId, UserId};
+use crate::TokenKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// How an endpoint authenticates its callers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthType {
+    /// Anyone may call it.
+    None,
+    /// A primary token for the method, or an assigned secondary token.
+    Token,
+}
+
+impl AuthType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Token => "token",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "none" => Some(Self::None),
+            "token" => Some(Self::Token),
+            _ => None,
+        }
+    }
+}
+
+/// The methods a hosted endpoint serves: POST stores a record, GET lists them, DELETE
+/// removes one (only while the endpoint allows deleting).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EndpointMethod {
+    Post,
+    Get,
+    Delete,
+}
+
+impl EndpointMethod {
+    pub const ALL: [EndpointMethod; 3] = [Self::Post, Self::Get, Self::Delete];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Post => "POST",
+            Self::Get => "GET",
+            Self::Delete => "DELETE",
+        }
+    }
+
+    /// `POST`, `get`, …: method names are case-insensitive in paths such as
+    /// `/primary-tokens/post/regenerate`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl fmt::Display for EndpointMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The methods that have a primary token while an endpoint is configured so: POST and GET
+/// under token authentication, and DELETE only while deleting is allowed (rule 6).
+pub fn primary_methods(auth_type: AuthType, allow_deleting: bool) -> Vec<EndpointMethod> {
+    match auth_type {
+        AuthType::None => Vec::new(),
+        AuthType::Token if allow_deleting => EndpointMethod::ALL.to_vec(),
+        AuthType::Token => vec![EndpointMethod::Post, EndpointMethod::Get],
+    }
+}
+
+pub const MAX_PATH_LEN: usize = 200;
+
+/// Where an endpoint is served: `/e/{path}`. One or more segments of lower-case letters,
+/// digits, `-`, `_` and `.`, separated by `/` (e.g. `orders/incoming`). Paths are unique
+/// across tenants, because `/e/{path}` names no tenant.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "orders/incoming")]
+pub struct EndpointPath(String);
+
+impl EndpointPath {
+    /// Surrounding spaces and slashes are dropped (`/orders/` is `orders`).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let p = s.trim().trim_matches('/');
+        let segment_ok = |seg: &str| {
+            !seg.is_empty()
+                && seg.len() <= 64
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.'))
+        };
+        if !p.is_empty() && p.len() <= MAX_PATH_LEN && p.split('/').all(segment_ok) {
+            Ok(Self(p.to_string()))
+        } else {
+            Err(format!(
+                "invalid path {s:?}: use segments of lower-case letters, digits, '-', '_' and '.', separated \
+                 by '/' (e.g. \"orders/incoming\"), at most {MAX_PATH_LEN} characters; \".\" and \"..\" are not segments"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl TryFrom<String> for EndpointPath {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<EndpointPath> for String {
+    fn from(p: EndpointPath) -> String {
+        p.0
+    }
+}
+
+impl fmt::Debug for EndpointPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for EndpointPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A hosted endpoint as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    /// Served at `/e/{path}`.
+    pub path: String,
+    pub description: String,
+    pub auth_type: AuthType,
+    /// Whether `DELETE /e/{path}/{record_id}` is served (and a DELETE primary exists).
+    pub allow_deleting: bool,
+    /// A disabled endpoint refuses every request.
+    pub enabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A primary (`kwp_`) or secondary (`kws_`) endpoint token. Never its secret, only its hint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EndpointToken {
+    pub id: EndpointTokenId,
+    pub tenant_id: TenantId,
+    /// `primary` or `secondary`.
+    pub kind: TokenKind,
+    /// A primary's endpoint; `None` for a secondary, which is assigned instead.
+    pub endpoint_id: Option<EndpointId>,
+    /// The one method a primary opens; `None` for a secondary.
+    pub method: Option<EndpointMethod>,
+    /// For a secondary: the application that uses it (the data viewer shows this name).
+    pub name: String,
+    pub description: String,
+    pub hint: String,
+    pub enabled: bool,
+    /// Whether a sealed copy exists, so the secret can be revealed.
+    pub recoverable: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// An endpoint with its primary tokens (POST and GET under token authentication, and
+/// DELETE while deleting is allowed).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EndpointDetails {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    pub primary_tokens: Vec<EndpointToken>,
+}
+
+/// A secondary token assigned to an endpoint, with the names a listing shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Assignment {
+    pub endpoint_id: EndpointId,
+    pub endpoint_name: String,
+    pub endpoint_path: String,
+    pub token_id: EndpointTokenId,
+    /// The application's name.
+    pub token_name: String,
+    pub token_hint: String,
+    /// Whether the token itself is enabled (it works nowhere while it is not).
+    pub token_enabled: bool,
+    /// Whether this assignment is switched on.
+    pub enabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A secondary token with the endpoints it is assigned to.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EndpointTokenDetails {
+    #[serde(flatten)]
+    pub token: EndpointToken,
+    pub assignments: Vec<Assignment>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_url_safe_segments() {
+        assert_eq!(
+            EndpointPath::parse(" /orders/incoming/ ").unwrap().as_str(),
+            "orders/incoming"
+        );
+        assert!(EndpointPath::parse("v1.2/feed_a-b").is_ok());
+        for bad in [
+            "", "/", "Orders", "a//b", "a/../b", "..", "a b", "a?b", "a%2fb", "æ", "a/./b",
+        ] {
+            assert!(EndpointPath::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(EndpointPath::parse(&"a".repeat(65)).is_err());
+        assert!(EndpointPath::parse(&vec!["a"; 101].join("/")).is_err());
+    }
+
+    #[test]
+    fn delete_primary_exists_only_while_deleting_is_allowed() {
+        use EndpointMethod::*;
+        assert_eq!(primary_methods(AuthType::Token, false), [Post, Get]);
+        assert_eq!(primary_methods(AuthType::Token, true), [Post, Get, Delete]);
+        assert!(primary_methods(AuthType::None, true).is_empty());
+    }
+
+    #[test]
+    fn methods_parse_case_insensitively() {
+        assert_eq!(
+            EndpointMethod::parse("delete"),
+            Some(EndpointMethod::Delete)
+        );
+        assert_eq!(EndpointMethod::parse("PUT"), None);
+    }
+}

@@ -1,0 +1,550 @@
+//! `/api/v1/endpoints`: hosted endpoints, their primary tokens, the assignment of
+//! secondary tokens to them, and the data viewer over the records they received.
+
+use super::tokens::Regenerate;
+use super::{Paged, Timestamp};
+use crate::auth::Admin;
+use crate::endpoint_service::{self as service, GeneratedPrimary};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use keyward_core::endpoint::{
+    Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointToken,
+};
+use keyward_core::text::{check_description, Name};
+use keyward_core::{EndpointId, EndpointTokenId, TenantId, TokenSecret};
+use keyward_store::{EndpointRecord, EndpointUpdate, NewEndpoint, RecordBucket, RecordFilter};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(tags(
+    (name = "endpoints", description = "Hosted endpoints (`/e/{path}`): configuration, primary tokens, \
+        assignments of secondary tokens, and the data viewer"),
+    (name = "endpoint-tokens", description = "Secondary endpoint tokens (`kws_…`), one per external application"),
+    (name = "hosted endpoints", description = "The endpoints themselves: POST stores a JSON record, GET lists \
+        records, DELETE removes one. They take a primary token for the method or an assigned secondary token \
+        (`Authorization: Bearer`), unless the endpoint's authentication type is `none`")
+))]
+struct EndpointsDoc;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(EndpointsDoc::openapi())
+        .routes(routes!(create, list))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(primary_tokens))
+        .routes(routes!(regenerate_primary))
+        .routes(routes!(reveal_primary))
+        .routes(routes!(assignments))
+        .routes(routes!(assign, unassign))
+        .routes(routes!(records))
+        .routes(routes!(record_stats))
+}
+
+/// How to present an endpoint token.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EndpointUsage {
+    /// The header to send with every request.
+    pub header: String,
+    /// A ready command for a primary token's method and endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curl: Option<String>,
+}
+
+/// An endpoint token with its secret: returned only by the response that creates or
+/// regenerates it (and, under `recoverable`, by an audited reveal).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EndpointTokenWithSecret {
+    #[serde(flatten)]
+    pub details: EndpointToken,
+    /// The secret. Under `show_once` it is shown only in this response.
+    pub token: String,
+    pub usage: EndpointUsage,
+}
+
+pub(crate) fn with_secret(
+    st: &AppState,
+    details: EndpointToken,
+    path: Option<&str>,
+    secret: TokenSecret,
+) -> EndpointTokenWithSecret {
+    let t = secret.expose();
+    let base = st.config.public_url.trim_end_matches('/');
+    let auth = format!("-H 'Authorization: Bearer {t}'");
+    let curl = path.zip(details.method).map(|(p, m)| match m {
+        EndpointMethod::Post => format!(
+            "curl -s -X POST {base}/e/{p} {auth} -H 'Content-Type: application/json' -d '{{\"hello\": \"world\"}}'"
+        ),
+        EndpointMethod::Get => format!("curl -s {base}/e/{p} {auth}"),
+        EndpointMethod::Delete => format!("curl -s -X DELETE {base}/e/{p}/RECORD_ID {auth}"),
+    });
+    EndpointTokenWithSecret {
+        usage: EndpointUsage {
+            header: format!("Authorization: Bearer {t}"),
+            curl,
+        },
+        token: secret.into_string(),
+        details,
+    }
+}
+
+/// An endpoint after a change, with the secrets of the primary tokens the change created.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EndpointWithSecrets {
+    #[serde(flatten)]
+    pub details: EndpointDetails,
+    /// Primary tokens created by this request (switching to `token` authentication, or
+    /// allowing deleting), with their secrets. Under `show_once` they are shown only here.
+    pub new_primary_tokens: Vec<EndpointTokenWithSecret>,
+}
+
+fn with_secrets(
+    st: &AppState,
+    details: EndpointDetails,
+    generated: Vec<GeneratedPrimary>,
+) -> EndpointWithSecrets {
+    let path = details.endpoint.path.clone();
+    EndpointWithSecrets {
+        new_primary_tokens: generated
+            .into_iter()
+            .map(|g| with_secret(st, g.token, Some(&path), g.secret))
+            .collect(),
+        details,
+    }
+}
+
+/// A JSON body that may be left out (e.g. `regenerate` without a grace period).
+pub(crate) fn optional_body<T: Default + DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::validation(e.to_string()))
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEndpoint {
+    pub name: Name,
+    /// Served at `/e/{path}`; unique across the whole server.
+    pub path: EndpointPath,
+    #[serde(default)]
+    pub description: String,
+    /// `none` (default) or `token`. `token` generates the POST and GET primary tokens,
+    /// and the DELETE one when `allow_deleting` is on.
+    pub auth_type: Option<AuthType>,
+    /// Serve `DELETE /e/{path}/{record_id}` (default off).
+    #[serde(default)]
+    pub allow_deleting: bool,
+    /// Default on.
+    pub enabled: Option<bool>,
+}
+
+/// Create an endpoint. Under `token` authentication its primary tokens are generated,
+/// and their secrets returned in `new_primary_tokens`.
+#[utoipa::path(post, path = "/api/v1/endpoints", tag = "endpoints", security(("bearer" = [])), request_body = CreateEndpoint,
+    responses((status = 201, body = EndpointWithSecrets), (status = 409, description = "the path is taken", body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn create(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiJson(b): ApiJson<CreateEndpoint>,
+) -> ApiResult<(StatusCode, axum::Json<EndpointWithSecrets>)> {
+    check_description(&b.description).map_err(ApiError::validation)?;
+    let new = NewEndpoint {
+        id: EndpointId::new(),
+        name: b.name.into_string(),
+        path: b.path.into_string(),
+        description: b.description,
+        auth_type: b.auth_type.unwrap_or(AuthType::None),
+        allow_deleting: b.allow_deleting,
+        enabled: b.enabled.unwrap_or(true),
+    };
+    let (details, generated) =
+        service::create_endpoint(&st, admin.tenant_id, &admin.actor(), new).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(with_secrets(&st, details, generated)),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndpointQuery {
+    /// Matches the name or the path.
+    pub q: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// List endpoints, by name.
+#[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", security(("bearer" = [])), params(EndpointQuery),
+    responses((status = 200, body = Paged<Endpoint>)))]
+pub async fn list(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiQuery(q): ApiQuery<EndpointQuery>,
+) -> ApiResult<axum::Json<Paged<Endpoint>>> {
+    let page = super::page(q.page, q.per_page);
+    Ok(axum::Json(Paged::new(
+        st.store
+            .list_endpoints(admin.tenant_id, q.q.as_deref(), page)
+            .await?,
+        page,
+    )))
+}
+
+/// An endpoint with its primary tokens (hints only).
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}", tag = "endpoints", security(("bearer" = [])),
+    params(("id" = EndpointId, Path)), responses((status = 200, body = EndpointDetails), (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<EndpointId>,
+) -> ApiResult<axum::Json<EndpointDetails>> {
+    Ok(axum::Json(st.store.endpoint(admin.tenant_id, id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEndpoint {
+    pub name: Option<Name>,
+    pub path: Option<EndpointPath>,
+    pub description: Option<String>,
+    /// Switching to `token` generates the primary tokens; switching to `none` removes them.
+    pub auth_type: Option<AuthType>,
+    /// Turning it on (under `token`) generates the DELETE primary; off removes it.
+    pub allow_deleting: Option<bool>,
+    /// `false` makes the endpoint refuse every request (`DISABLED`).
+    pub enabled: Option<bool>,
+}
+
+/// Change an endpoint. Primary tokens the change creates are returned with their secrets.
+#[utoipa::path(patch, path = "/api/v1/endpoints/{id}", tag = "endpoints", security(("bearer" = [])), request_body = UpdateEndpoint,
+    params(("id" = EndpointId, Path)), responses((status = 200, body = EndpointWithSecrets), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem)))]
+pub async fn update(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<EndpointId>,
+    ApiJson(b): ApiJson<UpdateEndpoint>,
+) -> ApiResult<axum::Json<EndpointWithSecrets>> {
+    if let Some(d) = &b.description {
+        check_description(d).map_err(ApiError::validation)?;
+    }
+    let up = EndpointUpdate {
+        name: b.name.map(Name::into_string),
+        path: b.path.map(EndpointPath::into_string),
+        description: b.description,
+        auth_type: b.auth_type,
+        allow_deleting: b.allow_deleting,
+        enabled: b.enabled,
+    };
+    let (details, generated) =
+        service::update_endpoint(&st, admin.tenant_id, &admin.actor(), id, up).await?;
+    Ok(axum::Json(with_secrets(&st, details, generated)))
+}
+
+/// Delete an endpoint with its primary tokens, assignments and records. Audited.
+#[utoipa::path(delete, path = "/api/v1/endpoints/{id}", tag = "endpoints", security(("bearer" = [])),
+    params(("id" = EndpointId, Path)), responses((status = 204), (status = 404, body = crate::error::Problem)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<EndpointId>,
+) -> ApiResult<StatusCode> {
+    service::delete_endpoint(&st, admin.tenant_id, &admin.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An endpoint's primary tokens (hints only): POST and GET under token authentication,
+/// and DELETE while deleting is allowed.
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/primary-tokens", tag = "endpoints", security(("bearer" = [])),
+    params(("id" = EndpointId, Path)), responses((status = 200, body = Vec<EndpointToken>), (status = 404, body = crate::error::Problem)))]
+pub async fn primary_tokens(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<EndpointId>,
+) -> ApiResult<axum::Json<Vec<EndpointToken>>> {
+    Ok(axum::Json(
+        st.store.endpoint(admin.tenant_id, id).await?.primary_tokens,
+    ))
+}
+
+fn method(s: &str) -> ApiResult<EndpointMethod> {
+    EndpointMethod::parse(s).ok_or_else(|| {
+        ApiError::bad_request(format!("method {s:?} is not one of POST, GET, DELETE"))
+    })
+}
+
+async fn primary(
+    st: &AppState,
+    tenant: TenantId,
+    id: EndpointId,
+    m: &str,
+) -> ApiResult<(EndpointDetails, EndpointToken)> {
+    let m = method(m)?;
+    let details = st.store.endpoint(tenant, id).await?;
+    let token = details
+        .primary_tokens
+        .iter()
+        .find(|t| t.method == Some(m))
+        .cloned()
+        .ok_or(ApiError::NotFound("primary token"))?;
+    Ok((details, token))
+}
+
+/// Give a primary token a new secret (the body is optional).
+#[utoipa::path(post, path = "/api/v1/endpoints/{id}/primary-tokens/{method}/regenerate", tag = "endpoints",
+    security(("bearer" = [])), request_body = Option<Regenerate>,
+    params(("id" = EndpointId, Path), ("method" = String, Path, description = "POST, GET or DELETE")),
+    responses((status = 200, body = EndpointTokenWithSecret), (status = 404, body = crate::error::Problem)))]
+pub async fn regenerate_primary(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath((id, m)): ApiPath<(EndpointId, String)>,
+    body: Bytes,
+) -> ApiResult<axum::Json<EndpointTokenWithSecret>> {
+    let b: Regenerate = optional_body(&body)?;
+    let (details, token) = primary(&st, admin.tenant_id, id, &m).await?;
+    let (regenerated, secret) = service::regenerate(
+        &st,
+        admin.tenant_id,
+        &admin.actor(),
+        &token,
+        b.grace_period_seconds,
+    )
+    .await?;
+    Ok(axum::Json(with_secret(
+        &st,
+        regenerated.token,
+        Some(&details.endpoint.path),
+        secret,
+    )))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RevealedEndpointToken {
+    pub id: EndpointTokenId,
+    pub tenant_id: TenantId,
+    pub token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub revealed_at: OffsetDateTime,
+}
+
+/// Show a primary token's secret again: only under the `recoverable` policy, and audited.
+#[utoipa::path(post, path = "/api/v1/endpoints/{id}/primary-tokens/{method}/reveal", tag = "endpoints",
+    security(("bearer" = [])),
+    params(("id" = EndpointId, Path), ("method" = String, Path, description = "POST, GET or DELETE")),
+    responses((status = 200, body = RevealedEndpointToken), (status = 409, body = crate::error::Problem)))]
+pub async fn reveal_primary(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath((id, m)): ApiPath<(EndpointId, String)>,
+) -> ApiResult<axum::Json<RevealedEndpointToken>> {
+    let (_, token) = primary(&st, admin.tenant_id, id, &m).await?;
+    let secret = service::reveal(&st, admin.tenant_id, &admin.actor(), token.id).await?;
+    Ok(axum::Json(RevealedEndpointToken {
+        id: token.id,
+        tenant_id: admin.tenant_id,
+        token: secret,
+        revealed_at: OffsetDateTime::now_utc(),
+    }))
+}
+
+/// The secondary tokens assigned to an endpoint, by name. (`GET /api/v1/endpoint-tokens`
+/// lists all of them, for showing unassigned ones too.)
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/assignments", tag = "endpoints", security(("bearer" = [])),
+    params(("id" = EndpointId, Path)), responses((status = 200, body = Vec<Assignment>), (status = 404, body = crate::error::Problem)))]
+pub async fn assignments(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<EndpointId>,
+) -> ApiResult<axum::Json<Vec<Assignment>>> {
+    Ok(axum::Json(
+        st.store.list_assignments(admin.tenant_id, id).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAssignment {
+    /// `false` cuts this application off from this endpoint, leaving its other
+    /// endpoints and the endpoint's other applications working. Default `true`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for SetAssignment {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// Assign a secondary token to an endpoint, or switch its assignment on or off (the
+/// body is optional). 201 when newly assigned.
+#[utoipa::path(put, path = "/api/v1/endpoints/{id}/assignments/{token_id}", tag = "endpoints",
+    security(("bearer" = [])), request_body = Option<SetAssignment>,
+    params(("id" = EndpointId, Path), ("token_id" = EndpointTokenId, Path)),
+    responses((status = 200, body = Assignment), (status = 201, body = Assignment), (status = 404, body = crate::error::Problem)))]
+pub async fn assign(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath((id, token_id)): ApiPath<(EndpointId, EndpointTokenId)>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, axum::Json<Assignment>)> {
+    let b: SetAssignment = optional_body(&body)?;
+    let (a, created) = service::set_assignment(
+        &st,
+        admin.tenant_id,
+        &admin.actor(),
+        id,
+        token_id,
+        b.enabled,
+    )
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(a)))
+}
+
+/// Unassign a secondary token from an endpoint.
+#[utoipa::path(delete, path = "/api/v1/endpoints/{id}/assignments/{token_id}", tag = "endpoints",
+    security(("bearer" = [])), params(("id" = EndpointId, Path), ("token_id" = EndpointTokenId, Path)),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+pub async fn unassign(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath((id, token_id)): ApiPath<(EndpointId, EndpointTokenId)>,
+) -> ApiResult<StatusCode> {
+    service::remove_assignment(&st, admin.tenant_id, &admin.actor(), id, token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecordQuery {
+    /// Only the records sent with this token (one application).
+    pub token_id: Option<EndpointTokenId>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<Timestamp>,
+    /// Inclusive.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<Timestamp>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// The data viewer: an endpoint's records, newest first, with the token (application)
+/// that sent each one, when and from where.
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/records", tag = "endpoints", security(("bearer" = [])),
+    params(("id" = EndpointId, Path), RecordQuery),
+    responses((status = 200, body = Paged<EndpointRecord>), (status = 404, body = crate::error::Problem)))]
+pub async fn records(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<EndpointId>,
+    ApiQuery(q): ApiQuery<RecordQuery>,
+) -> ApiResult<axum::Json<Paged<EndpointRecord>>> {
+    st.store.endpoint(admin.tenant_id, id).await?;
+    let page = super::page(q.page, q.per_page);
+    let f = RecordFilter {
+        token_id: q.token_id,
+        from: q.from.map(|t| t.0),
+        to: q.to.map(|t| t.0),
+    };
+    Ok(axum::Json(Paged::new(
+        st.store.list_records(admin.tenant_id, id, &f, page).await?,
+        page,
+    )))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// Default: 24 hours before `to`.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<Timestamp>,
+    /// Inclusive; default now.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<Timestamp>,
+    /// `minute`, `hour` (default), `day`, or a number of seconds.
+    pub bucket: Option<String>,
+}
+
+/// Record counts per application per time bucket, for the data viewer's chart.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordStats {
+    #[serde(with = "time::serde::rfc3339")]
+    pub from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub to: OffsetDateTime,
+    pub bucket_seconds: i64,
+    /// Oldest bucket first; within a bucket, by application name. Buckets start at
+    /// multiples of `bucket_seconds` since the Unix epoch (UTC), and empty ones are left out.
+    pub buckets: Vec<RecordBucket>,
+}
+
+/// At most this many buckets in one answer, so a chart request stays small.
+pub const MAX_BUCKETS: i64 = 10_000;
+
+/// Counts of records per application (token) per time bucket: one query.
+#[utoipa::path(get, path = "/api/v1/endpoints/{id}/records/stats", tag = "endpoints", security(("bearer" = [])),
+    params(("id" = EndpointId, Path), StatsQuery),
+    responses((status = 200, body = RecordStats), (status = 404, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn record_stats(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<EndpointId>,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> ApiResult<axum::Json<RecordStats>> {
+    let bucket_seconds = match q.bucket.as_deref().unwrap_or("hour") {
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86_400,
+        n => n.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::validation(format!(
+                "bucket {n:?} is not minute, hour, day or a positive number of seconds"
+            ))
+        })?,
+    };
+    let to = q.to.map_or_else(OffsetDateTime::now_utc, |t| t.0);
+    let from = q.from.map_or(to - Duration::days(1), |t| t.0);
+    if from > to {
+        return Err(ApiError::validation("from is after to"));
+    }
+    if (to - from).whole_seconds() / bucket_seconds > MAX_BUCKETS {
+        return Err(ApiError::validation(format!(
+            "that range holds more than {MAX_BUCKETS} buckets; choose a larger bucket or a shorter range"
+        )));
+    }
+    st.store.endpoint(admin.tenant_id, id).await?;
+    let buckets = st
+        .store
+        .record_stats(admin.tenant_id, id, from, to, bucket_seconds)
+        .await?;
+    Ok(axum::Json(RecordStats {
+        from,
+        to,
+        bucket_seconds,
+        buckets,
+    }))
+}

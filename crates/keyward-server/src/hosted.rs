@@ -1,0 +1,332 @@
+//! The hosted endpoints themselves, `/e/{path}` (SPEC §6): POST stores the JSON body as a
+//! record, GET lists the records (newest first, paged), DELETE removes one where the
+//! endpoint allows it. A request first passes the endpoint's gate and then, under token
+//! authentication, the same verifier and decision as every other token check, with the
+//! endpoint and method in its context; no check is written here.
+
+use crate::api::Paged;
+use crate::auth::{bearer, ClientIp};
+use crate::error::{problem, ApiError, ApiQuery};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use keyward_core::endpoint::{Endpoint, EndpointMethod};
+use keyward_core::verify::{endpoint_gate, EndpointAccess, EndpointSubject, EndpointTarget};
+use keyward_core::{EndpointRecordId, VerifyCode, VerifyContext};
+use keyward_store::RecordFilter;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The largest record a hosted endpoint accepts; larger bodies get 413.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(paths(receive, list, remove))]
+struct HostedDoc;
+
+/// The `/e/…` routes. The path is a wildcard (paths have several segments), so the
+/// routes are registered by hand and documented by `HostedDoc`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(HostedDoc::openapi())
+        .route("/e/{*path}", post(receive).get(list).delete(remove))
+}
+
+/// What passed the checks: the endpoint, and the endpoint token if one was needed.
+struct Admitted {
+    endpoint: Arc<Endpoint>,
+    token: Option<Arc<EndpointSubject>>,
+}
+
+async fn admit(
+    st: &AppState,
+    path: &str,
+    method: EndpointMethod,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+) -> Result<Admitted, Response> {
+    let endpoint = st
+        .verifier
+        .endpoint(path)
+        .await
+        .map_err(|_| ApiError::Unavailable.into_response())?
+        .ok_or_else(|| ApiError::NotFound("endpoint").into_response())?;
+    let target = EndpointTarget {
+        endpoint: &endpoint,
+        method,
+    };
+    match endpoint_gate(&target) {
+        Ok(EndpointAccess::Open) => {
+            return Ok(Admitted {
+                endpoint: endpoint.clone(),
+                token: None,
+            })
+        }
+        Ok(EndpointAccess::TokenRequired) => {}
+        Err(r) if r.code == VerifyCode::Forbidden => {
+            // Rule 6: the endpoint does not serve DELETE, whoever asks.
+            let mut res = problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                r.code.as_str(),
+                r.reason.into(),
+                false,
+            );
+            res.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            return Err(res);
+        }
+        Err(r) => {
+            return Err(problem(
+                StatusCode::FORBIDDEN,
+                r.code.as_str(),
+                r.reason.into(),
+                false,
+            ))
+        }
+    }
+    let Some(raw) = bearer(headers) else {
+        return Err(crate::api::verify::forward_refusal(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "this endpoint takes a token: send Authorization: Bearer with its primary token for the method (kwp_…) \
+             or an assigned secondary token (kws_…)"
+                .into(),
+            None,
+        ));
+    };
+    let ctx = VerifyContext {
+        ip,
+        endpoint: Some(target),
+        ..Default::default()
+    };
+    let v = st
+        .verifier
+        .verify(raw, &ctx)
+        .await
+        .map_err(|_| ApiError::Unavailable.into_response())?;
+    match (v.code, v.endpoint_token) {
+        (VerifyCode::Valid, Some(token)) => Ok(Admitted {
+            endpoint: endpoint.clone(),
+            token: Some(token),
+        }),
+        (code, _) => {
+            let (status, detail) = match code {
+                VerifyCode::Forbidden => (
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "this token does not open {method} on this endpoint: a primary token opens one method of \
+                         its own endpoint, and a secondary token the endpoints it is assigned to"
+                    ),
+                ),
+                VerifyCode::Disabled => (
+                    StatusCode::UNAUTHORIZED,
+                    "the token, or its assignment to this endpoint, is disabled; an administrator can enable it \
+                     again"
+                        .into(),
+                ),
+                _ => (StatusCode::UNAUTHORIZED, code.explain().into()),
+            };
+            Err(crate::api::verify::forward_refusal(
+                status,
+                code.as_str(),
+                detail,
+                Some(code),
+            ))
+        }
+    }
+}
+
+/// The receipt of a stored record.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Received {
+    pub id: EndpointRecordId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+}
+
+fn is_json(content_type: Option<&HeaderValue>) -> bool {
+    let Some(ct) = content_type.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Store the JSON body as a record, with the token (application) that sent it, when,
+/// and from which address.
+#[utoipa::path(post, path = "/e/{path}", tag = "hosted endpoints",
+    params(("path" = String, Path, description = "the endpoint's path, e.g. orders/incoming")),
+    request_body(content = Object, content_type = "application/json", description = "any JSON document, at most 64 KiB"),
+    security(("bearer" = [])),
+    responses((status = 201, body = Received), (status = 400, description = "not JSON", body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 413, body = crate::error::Problem),
+              (status = 415, body = crate::error::Problem)))]
+pub async fn receive(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let admitted = match admit(&st, &path, EndpointMethod::Post, &headers, ip).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    if !is_json(headers.get(header::CONTENT_TYPE)) {
+        return ApiError::UnsupportedMediaType(
+            "send the record as JSON, with Content-Type: application/json".into(),
+        )
+        .into_response();
+    }
+    let too_large = || {
+        ApiError::PayloadTooLarge(format!(
+            "a record is at most {} KiB",
+            MAX_RECORD_BYTES / 1024
+        ))
+        .into_response()
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_RECORD_BYTES) {
+        return too_large();
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_RECORD_BYTES).await else {
+        return too_large();
+    };
+    let malformed = |e: String| {
+        ApiError::BadRequest {
+            code: "invalid_json",
+            detail: format!("the body is not JSON: {e}"),
+        }
+        .into_response()
+    };
+    let text = match String::from_utf8(bytes.to_vec()) {
+        Ok(t) => t,
+        Err(_) => return malformed("it is not UTF-8".into()),
+    };
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        return malformed(e.to_string());
+    }
+    let record = keyward_store::NewRecord {
+        endpoint: &admitted.endpoint,
+        token: admitted.token.as_deref().map(|t| &t.token),
+        method: EndpointMethod::Post,
+        ip: ip.map(|i| i.to_string()),
+        body: text,
+    };
+    match st.store.insert_record(&record).await {
+        Ok((id, received_at)) => (
+            StatusCode::CREATED,
+            axum::Json(Received { id, received_at }),
+        )
+            .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HostedQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// A record as the endpoint serves it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HostedRecord {
+    pub id: EndpointRecordId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+/// The endpoint's records, newest first.
+#[utoipa::path(get, path = "/e/{path}", tag = "hosted endpoints",
+    params(("path" = String, Path, description = "the endpoint's path"), HostedQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paged<HostedRecord>), (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
+pub async fn list(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    query: Result<ApiQuery<HostedQuery>, ApiError>,
+) -> Response {
+    let admitted = match admit(&st, &path, EndpointMethod::Get, &headers, ip).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let q = match query {
+        Ok(ApiQuery(q)) => q,
+        Err(e) => return e.into_response(),
+    };
+    let page = crate::api::page(q.page, q.per_page);
+    let e = &admitted.endpoint;
+    match st
+        .store
+        .list_records(e.tenant_id, e.id, &RecordFilter::default(), page)
+        .await
+    {
+        Ok((records, total)) => {
+            let items = records
+                .into_iter()
+                .map(|r| HostedRecord {
+                    id: r.id,
+                    received_at: r.received_at,
+                    body: r.body,
+                })
+                .collect();
+            axum::Json(Paged::new((items, total), page)).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Delete one record: only where the endpoint allows deleting (otherwise 405).
+#[utoipa::path(delete, path = "/e/{path}/{record_id}", tag = "hosted endpoints",
+    params(("path" = String, Path, description = "the endpoint's path"), ("record_id" = EndpointRecordId, Path)),
+    security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 405, description = "the endpoint does not allow deleting", body = crate::error::Problem)))]
+pub async fn remove(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    // The last segment names the record; the rest is the endpoint's path.
+    let (path, record) = match rest.rsplit_once('/') {
+        Some((p, r)) => (p, Some(r)),
+        None => (rest.as_str(), None),
+    };
+    let admitted = match admit(&st, path, EndpointMethod::Delete, &headers, ip).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let Some(id) = record.and_then(|r| r.parse::<EndpointRecordId>().ok()) else {
+        return ApiError::NotFound("record").into_response();
+    };
+    match st.store.delete_record(admitted.endpoint.id, id).await {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => ApiError::NotFound("record").into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}

@@ -1,0 +1,1579 @@
+//! Hosted endpoints and endpoint tokens (SPEC §6, seed 003): one test per rule, each
+//! checking the very next request after a change, on SQLite and PostgreSQL.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+on_both_backends! {
+    a_primary_token_opens_only_its_own_method_of_its_own_endpoint => primary_per_method;
+    delete_is_served_only_while_allowed_and_only_then_has_a_primary => delete_only_when_allowed;
+    a_secondary_works_only_while_enabled_assigned_and_its_assignment_enabled => secondary_rule;
+    switching_one_application_off_leaves_the_others_working => one_application_off;
+    a_regenerated_primary_refuses_its_old_secret_unless_in_grace => regenerated_primary;
+    a_regenerated_secondary_refuses_its_old_secret => regenerated_secondary;
+    an_endpoint_without_authentication_accepts_anyone => auth_none;
+    a_disabled_endpoint_refuses_everything => disabled_endpoint;
+    non_json_bodies_are_refused_with_415_and_malformed_json_with_400 => content_type;
+    bodies_over_64_kib_are_refused_with_413 => body_limit;
+    records_keep_the_token_application_and_ip_that_sent_them => records_keep_sender;
+    the_viewer_filtered_by_one_application_shows_exactly_its_records => viewer_filter;
+    hosted_get_lists_records_newest_first_in_pages => hosted_paging;
+    another_tenants_administrator_cannot_see_or_change_an_endpoint => tenant_isolation;
+    paths_are_validated_and_unique_across_tenants => paths;
+    secrets_are_revealed_only_under_recoverable_and_every_reveal_is_audited => reveal;
+    endpoint_tokens_open_nothing_but_endpoints => nothing_but_endpoints;
+    secondary_tokens_list_active_by_default_and_show_their_assignments => secondary_listing;
+    a_change_made_by_another_node_is_seen_within_a_second => other_node;
+    the_openapi_document_describes_every_endpoint_route => openapi;
+}
+
+/// An endpoint and the secrets of its primary tokens, by method.
+struct Ep {
+    id: String,
+    path: String,
+    primaries: HashMap<String, String>,
+}
+
+impl Ep {
+    fn primary(&self, method: &str) -> &str {
+        &self.primaries[method]
+    }
+}
+
+fn secrets_of(body: &Value) -> HashMap<String, String> {
+    body["new_primary_tokens"]
+        .as_array()
+        .expect("new_primary_tokens")
+        .iter()
+        .map(|t| {
+            (
+                t["method"].as_str().unwrap().to_string(),
+                t["token"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn endpoint(app: &TestApp, path: &str, auth_type: &str, allow_deleting: bool) -> Ep {
+    let b = app
+        .ok(
+            201,
+            app.post(
+                "/api/v1/endpoints",
+                json!({"name": format!("Endpoint {path}"), "path": path, "auth_type": auth_type,
+                       "allow_deleting": allow_deleting}),
+            )
+            .await,
+        )
+        .await;
+    Ep {
+        id: b["id"].as_str().unwrap().into(),
+        path: path.into(),
+        primaries: secrets_of(&b),
+    }
+}
+
+/// A secondary token named after its application; returns (id, secret).
+async fn secondary(app: &TestApp, name: &str) -> (String, String) {
+    let b = app
+        .ok(
+            201,
+            app.post("/api/v1/endpoint-tokens", json!({"name": name}))
+                .await,
+        )
+        .await;
+    (
+        b["id"].as_str().unwrap().into(),
+        b["token"].as_str().unwrap().into(),
+    )
+}
+
+async fn assign(app: &TestApp, ep: &Ep, token_id: &str, enabled: bool) -> u16 {
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/endpoints/{}/assignments/{token_id}", ep.id),
+            Some(json!({"enabled": enabled})),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    status
+}
+
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// A request to a hosted endpoint: `/e/{rest}`.
+async fn hosted(
+    app: &TestApp,
+    method: Method,
+    rest: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    let mut req = app.http.request(method, app.url(&format!("/e/{rest}")));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+async fn post_record(app: &TestApp, ep: &Ep, token: Option<&str>, body: Value) -> Answer {
+    hosted(app, Method::POST, &ep.path, token, Some(body)).await
+}
+
+async fn get_records(app: &TestApp, ep: &Ep, token: Option<&str>) -> Answer {
+    hosted(app, Method::GET, &ep.path, token, None).await
+}
+
+/// Asserts a refusal: status and the SPEC §4 code in the problem document.
+fn refused(a: &Answer, status: u16, code: &str) {
+    assert_eq!(
+        (a.status, a.code()),
+        (status, code),
+        "unexpected answer: {}",
+        a.body
+    );
+    let ct = a.headers[reqwest::header::CONTENT_TYPE].to_str().unwrap();
+    assert_eq!(ct, "application/problem+json");
+}
+
+async fn primary_per_method(app: TestApp) {
+    let ep = endpoint(&app, "orders/in", "token", false).await;
+    let mut methods: Vec<&String> = ep.primaries.keys().collect();
+    methods.sort();
+    assert_eq!(
+        methods,
+        ["GET", "POST"],
+        "POST and GET primaries are generated"
+    );
+    for t in ep.primaries.values() {
+        assert!(t.starts_with("kwp_") && t.len() == 74, "{t}");
+    }
+
+    let a = post_record(&app, &ep, Some(ep.primary("POST")), json!({"n": 1})).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    refused(
+        &get_records(&app, &ep, Some(ep.primary("POST"))).await,
+        403,
+        "FORBIDDEN",
+    );
+    refused(
+        &post_record(&app, &ep, Some(ep.primary("GET")), json!({})).await,
+        403,
+        "FORBIDDEN",
+    );
+    let a = get_records(&app, &ep, Some(ep.primary("GET"))).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["items"][0]["body"], json!({"n": 1}));
+
+    // Another endpoint's primary, an API token, an unknown token, no token.
+    let other = endpoint(&app, "orders/out", "token", false).await;
+    refused(
+        &post_record(&app, &ep, Some(other.primary("POST")), json!({})).await,
+        403,
+        "FORBIDDEN",
+    );
+    let a = post_record(&app, &ep, Some(&app.admin_token), json!({})).await;
+    refused(&a, 403, "FORBIDDEN");
+    let unknown = keyward_core::TokenSecret::generate(keyward_core::TokenKind::Primary);
+    let a = post_record(&app, &ep, Some(unknown.expose()), json!({})).await;
+    refused(&a, 401, "NOT_FOUND");
+    let challenge = a.headers[reqwest::header::WWW_AUTHENTICATE]
+        .to_str()
+        .unwrap();
+    assert!(
+        challenge.starts_with("Bearer") && challenge.contains("error=\"invalid_token\""),
+        "{challenge}"
+    );
+    let a = post_record(&app, &ep, None, json!({})).await;
+    refused(&a, 401, "missing_token");
+    assert!(a.headers.contains_key(reqwest::header::WWW_AUTHENTICATE));
+
+    // The endpoint lists its primaries by hint, never by secret.
+    let (_, detail) = app.get(&format!("/api/v1/endpoints/{}", ep.id)).await;
+    let (_, primaries) = app
+        .get(&format!("/api/v1/endpoints/{}/primary-tokens", ep.id))
+        .await;
+    assert_eq!(primaries.as_array().unwrap().len(), 2);
+    assert_eq!(primaries[0]["method"], "POST");
+    for body in [detail.to_string(), primaries.to_string()] {
+        for secret in ep.primaries.values() {
+            assert!(!body.contains(secret.as_str()), "a secret is shown again");
+        }
+    }
+}
+
+async fn delete_only_when_allowed(app: TestApp) {
+    let ep = endpoint(&app, "inbox", "token", false).await;
+    assert!(!ep.primaries.contains_key("DELETE"), "no DELETE primary");
+    let (app_id, app_secret) = secondary(&app, "Webshop").await;
+    assign(&app, &ep, &app_id, true).await;
+    let id = post_record(&app, &ep, Some(&app_secret), json!({"a": 1}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let del = |token: String| {
+        let app = &app;
+        let rest = format!("inbox/{id}");
+        async move { hosted(app, Method::DELETE, &rest, Some(&token), None).await }
+    };
+    let a = del(app_secret.clone()).await;
+    refused(&a, 405, "FORBIDDEN");
+    assert_eq!(a.headers[reqwest::header::ALLOW], "GET, POST");
+    refused(&del(ep.primary("POST").into()).await, 405, "FORBIDDEN");
+
+    // Allowing deleting generates the DELETE primary, which opens DELETE only.
+    let b = app
+        .ok(
+            200,
+            app.patch(
+                &format!("/api/v1/endpoints/{}", ep.id),
+                json!({"allow_deleting": true}),
+            )
+            .await,
+        )
+        .await;
+    let new = secrets_of(&b);
+    assert_eq!(new.keys().collect::<Vec<_>>(), ["DELETE"]);
+    assert_eq!(b["primary_tokens"].as_array().unwrap().len(), 3);
+    let delete_primary = new["DELETE"].clone();
+    refused(&del(ep.primary("POST").into()).await, 403, "FORBIDDEN");
+    refused(
+        &get_records(&app, &ep, Some(&delete_primary)).await,
+        403,
+        "FORBIDDEN",
+    );
+    assert_eq!(del(delete_primary.clone()).await.status, 204);
+    refused(&del(delete_primary.clone()).await, 404, "not_found");
+    let a = get_records(&app, &ep, Some(ep.primary("GET"))).await;
+    assert_eq!(a.body["total"], 0, "the record is gone");
+
+    // Turning it off again removes the DELETE primary and refuses DELETE.
+    let b = app
+        .ok(
+            200,
+            app.patch(
+                &format!("/api/v1/endpoints/{}", ep.id),
+                json!({"allow_deleting": false}),
+            )
+            .await,
+        )
+        .await;
+    assert!(b["new_primary_tokens"].as_array().unwrap().is_empty());
+    let methods: Vec<&str> = b["primary_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["POST", "GET"]);
+    refused(&del(delete_primary.clone()).await, 405, "FORBIDDEN");
+    assert_eq!(app.verify(&delete_primary, None).await, "NOT_FOUND");
+    // The other primaries were not replaced.
+    assert_eq!(
+        post_record(&app, &ep, Some(ep.primary("POST")), json!({}))
+            .await
+            .status,
+        201
+    );
+}
+
+async fn secondary_rule(app: TestApp) {
+    let ep = endpoint(&app, "feed", "token", false).await;
+    let (id, secret) = secondary(&app, "Webshop").await;
+    assert!(secret.starts_with("kws_"), "{secret}");
+    let send = || post_record(&app, &ep, Some(&secret), json!({"x": true}));
+    refused(&send().await, 403, "FORBIDDEN");
+
+    assert_eq!(assign(&app, &ep, &id, true).await, 201);
+    assert_eq!(send().await.status, 201, "enabled, assigned, assignment on");
+
+    assert_eq!(assign(&app, &ep, &id, false).await, 200);
+    refused(&send().await, 401, "DISABLED");
+    assign(&app, &ep, &id, true).await;
+    assert_eq!(send().await.status, 201);
+
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/endpoint-tokens/{id}"),
+            json!({"enabled": false}),
+        )
+        .await,
+    )
+    .await;
+    refused(&send().await, 401, "DISABLED");
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/endpoint-tokens/{id}"),
+            json!({"enabled": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(send().await.status, 201);
+
+    let (status, _) = app
+        .delete(&format!("/api/v1/endpoints/{}/assignments/{id}", ep.id))
+        .await;
+    assert_eq!(status, 204);
+    refused(&send().await, 403, "FORBIDDEN");
+    let (status, _) = app
+        .delete(&format!("/api/v1/endpoints/{}/assignments/{id}", ep.id))
+        .await;
+    assert_eq!(status, 404, "already unassigned");
+
+    // A secondary opens every method the endpoint serves.
+    assign(&app, &ep, &id, true).await;
+    assert_eq!(get_records(&app, &ep, Some(&secret)).await.status, 200);
+
+    // Deleted: gone everywhere, at once.
+    let (status, _) = app.delete(&format!("/api/v1/endpoint-tokens/{id}")).await;
+    assert_eq!(status, 204);
+    refused(&send().await, 401, "NOT_FOUND");
+    let (_, list) = app
+        .get(&format!("/api/v1/endpoints/{}/assignments", ep.id))
+        .await;
+    assert_eq!(list, json!([]));
+}
+
+async fn one_application_off(app: TestApp) {
+    let ep = endpoint(&app, "shared", "token", false).await;
+    let other_ep = endpoint(&app, "elsewhere", "token", false).await;
+    let (a_id, a) = secondary(&app, "Webshop").await;
+    let (b_id, b) = secondary(&app, "ERP").await;
+    for (id, e) in [(&a_id, &ep), (&b_id, &ep), (&a_id, &other_ep)] {
+        assign(&app, e, id, true).await;
+    }
+    let works = |e: &Ep, t: &str| {
+        let (app, e, t) = (&app, e.path.clone(), t.to_string());
+        async move {
+            hosted(app, Method::POST, &e, Some(&t), Some(json!({})))
+                .await
+                .status
+                == 201
+        }
+    };
+    assert!(works(&ep, &a).await && works(&ep, &b).await && works(&other_ep, &a).await);
+
+    // Switching the Webshop's assignment off cuts the Webshop off from this endpoint only.
+    assign(&app, &ep, &a_id, false).await;
+    assert!(!works(&ep, &a).await);
+    assert!(
+        works(&ep, &b).await,
+        "the ERP still works on the same endpoint"
+    );
+    assert!(
+        works(&other_ep, &a).await,
+        "the Webshop still works on its other endpoint"
+    );
+    assert!(works(&ep, ep.primary("POST")).await, "so does the primary");
+
+    // Switching the Webshop's token off cuts it off everywhere, and no one else.
+    assign(&app, &ep, &a_id, true).await;
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/endpoint-tokens/{a_id}"),
+            json!({"enabled": false}),
+        )
+        .await,
+    )
+    .await;
+    assert!(!works(&ep, &a).await && !works(&other_ep, &a).await);
+    assert!(works(&ep, &b).await);
+}
+
+/// The hash the store keeps of a secret, to read its grace period from storage.
+fn hash_of(app: &TestApp, secret: &str) -> keyward_core::TokenHash {
+    app.state.verifier.key().hash_token(secret)
+}
+
+async fn regenerated_primary(app: TestApp) {
+    let ep = endpoint(&app, "rotating", "token", false).await;
+    let old = ep.primary("POST").to_string();
+    let url = format!("/api/v1/endpoints/{}/primary-tokens/post/regenerate", ep.id);
+    let r = app.ok(200, app.call(Method::POST, &url, None).await).await;
+    let new = r["token"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(r["method"], "POST");
+    assert!(r["usage"]["curl"].as_str().unwrap().contains("/e/rotating"));
+    refused(
+        &post_record(&app, &ep, Some(&old), json!({})).await,
+        401,
+        "NOT_FOUND",
+    );
+    assert_eq!(
+        post_record(&app, &ep, Some(&new), json!({})).await.status,
+        201
+    );
+    assert_eq!(
+        get_records(&app, &ep, Some(ep.primary("GET"))).await.status,
+        200,
+        "the GET primary is untouched"
+    );
+
+    // With a grace period the replaced secret keeps working until it ends.
+    let before = time::OffsetDateTime::now_utc();
+    let r = app
+        .ok(
+            200,
+            app.post(&url, json!({"grace_period_seconds": 3600})).await,
+        )
+        .await;
+    let newer = r["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        post_record(&app, &ep, Some(&new), json!({})).await.status,
+        201
+    );
+    assert_eq!(
+        post_record(&app, &ep, Some(&newer), json!({})).await.status,
+        201
+    );
+    let subject = app
+        .state
+        .store
+        .endpoint_subject_by_hash(&hash_of(&app, &new))
+        .await
+        .unwrap()
+        .expect("the replaced secret is kept for its grace period");
+    let until = subject.secret_valid_until.expect("valid_until is set");
+    let after = time::OffsetDateTime::now_utc();
+    assert!(
+        until >= before + time::Duration::seconds(3599)
+            && until <= after + time::Duration::seconds(3601),
+        "grace ends an hour after regeneration: {until}"
+    );
+    // The decision refuses a secret whose grace has ended (unit-tested in core); a zero
+    // grace ends it at once, including the one still in grace.
+    app.ok(
+        200,
+        app.post(&url, json!({"grace_period_seconds": 0})).await,
+    )
+    .await;
+    refused(
+        &post_record(&app, &ep, Some(&new), json!({})).await,
+        401,
+        "NOT_FOUND",
+    );
+    refused(
+        &post_record(&app, &ep, Some(&newer), json!({})).await,
+        401,
+        "NOT_FOUND",
+    );
+
+    // A method the endpoint has no primary for, and a grace beyond the maximum.
+    let (status, p) = app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/v1/endpoints/{}/primary-tokens/DELETE/regenerate",
+                ep.id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{p}");
+    let (status, p) = app
+        .post(&url, json!({"grace_period_seconds": 700000}))
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("grace_period_too_long"))
+    );
+}
+
+async fn regenerated_secondary(app: TestApp) {
+    let ep = endpoint(&app, "apps", "token", false).await;
+    let (id, old) = secondary(&app, "Webshop").await;
+    assign(&app, &ep, &id, true).await;
+    let r = app
+        .ok(
+            200,
+            app.call(
+                Method::POST,
+                &format!("/api/v1/endpoint-tokens/{id}/regenerate"),
+                None,
+            )
+            .await,
+        )
+        .await;
+    let new = r["token"].as_str().unwrap();
+    assert_eq!(r["id"], id.as_str(), "same token, same assignments");
+    refused(
+        &post_record(&app, &ep, Some(&old), json!({})).await,
+        401,
+        "NOT_FOUND",
+    );
+    assert_eq!(
+        post_record(&app, &ep, Some(new), json!({})).await.status,
+        201
+    );
+}
+
+async fn auth_none(app: TestApp) {
+    let ep = endpoint(&app, "public", "none", false).await;
+    assert!(ep.primaries.is_empty(), "no primaries without token auth");
+    assert_eq!(
+        post_record(&app, &ep, None, json!({"a": 1})).await.status,
+        201
+    );
+    let junk = "kws_not-a-token";
+    assert_eq!(
+        post_record(&app, &ep, Some(junk), json!({})).await.status,
+        201
+    );
+    let a = get_records(&app, &ep, None).await;
+    assert_eq!((a.status, a.body["total"].as_i64()), (200, Some(2)));
+
+    // Switching to token authentication closes it at once, and back opens it again.
+    let url = format!("/api/v1/endpoints/{}", ep.id);
+    let b = app
+        .ok(200, app.patch(&url, json!({"auth_type": "token"})).await)
+        .await;
+    let primaries = secrets_of(&b);
+    assert_eq!(primaries.len(), 2);
+    refused(
+        &post_record(&app, &ep, None, json!({})).await,
+        401,
+        "missing_token",
+    );
+    assert_eq!(
+        post_record(&app, &ep, Some(&primaries["POST"]), json!({}))
+            .await
+            .status,
+        201
+    );
+    let b = app
+        .ok(200, app.patch(&url, json!({"auth_type": "none"})).await)
+        .await;
+    assert_eq!(b["primary_tokens"], json!([]), "primaries are removed");
+    assert_eq!(post_record(&app, &ep, None, json!({})).await.status, 201);
+    assert_eq!(app.verify(&primaries["POST"], None).await, "NOT_FOUND");
+}
+
+async fn disabled_endpoint(app: TestApp) {
+    let open = endpoint(&app, "open", "none", true).await;
+    let closed = endpoint(&app, "closed", "token", true).await;
+    let (id, secret) = secondary(&app, "Webshop").await;
+    assign(&app, &closed, &id, true).await;
+    for ep in [&open, &closed] {
+        app.ok(
+            200,
+            app.patch(
+                &format!("/api/v1/endpoints/{}", ep.id),
+                json!({"enabled": false}),
+            )
+            .await,
+        )
+        .await;
+    }
+    refused(
+        &post_record(&app, &open, None, json!({})).await,
+        403,
+        "DISABLED",
+    );
+    refused(&get_records(&app, &open, None).await, 403, "DISABLED");
+    for t in [closed.primary("POST"), secret.as_str()] {
+        refused(
+            &post_record(&app, &closed, Some(t), json!({})).await,
+            403,
+            "DISABLED",
+        );
+    }
+    refused(
+        &hosted(
+            &app,
+            Method::DELETE,
+            &format!("closed/{}", keyward_core::EndpointRecordId::new()),
+            Some(closed.primary("DELETE")),
+            None,
+        )
+        .await,
+        403,
+        "DISABLED",
+    );
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/endpoints/{}", closed.id),
+            json!({"enabled": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        post_record(&app, &closed, Some(&secret), json!({}))
+            .await
+            .status,
+        201
+    );
+}
+
+async fn raw_post(app: &TestApp, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Answer {
+    let mut req = app.http.post(app.url(&format!("/e/{path}"))).body(body);
+    if let Some(ct) = content_type {
+        req = req.header(reqwest::header::CONTENT_TYPE, ct);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+async fn content_type(app: TestApp) {
+    endpoint(&app, "typed", "none", false).await;
+    let body = br#"{"a": 1}"#.to_vec();
+    refused(
+        &raw_post(&app, "typed", Some("text/plain"), body.clone()).await,
+        415,
+        "unsupported_media_type",
+    );
+    refused(
+        &raw_post(&app, "typed", None, body.clone()).await,
+        415,
+        "unsupported_media_type",
+    );
+    refused(
+        &raw_post(
+            &app,
+            "typed",
+            Some("application/x-www-form-urlencoded"),
+            b"a=1".to_vec(),
+        )
+        .await,
+        415,
+        "unsupported_media_type",
+    );
+    for ct in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/vnd.acme+json",
+    ] {
+        assert_eq!(
+            raw_post(&app, "typed", Some(ct), body.clone()).await.status,
+            201,
+            "{ct}"
+        );
+    }
+    for bad in [
+        &b"{\"a\": "[..],
+        b"",
+        b"not json",
+        b"{\"a\": 1} trailing",
+        b"\"\xff\"",
+    ] {
+        refused(
+            &raw_post(&app, "typed", Some("application/json"), bad.to_vec()).await,
+            400,
+            "invalid_json",
+        );
+    }
+    // Any JSON document is a record, not only objects.
+    assert_eq!(
+        raw_post(
+            &app,
+            "typed",
+            Some("application/json"),
+            b"[1, 2, 3]".to_vec()
+        )
+        .await
+        .status,
+        201
+    );
+}
+
+async fn body_limit(app: TestApp) {
+    endpoint(&app, "big", "none", false).await;
+    // A JSON string of exactly 64 KiB, and one byte more.
+    let fits = format!("\"{}\"", "x".repeat(64 * 1024 - 2)).into_bytes();
+    assert_eq!(fits.len(), 64 * 1024);
+    assert_eq!(
+        raw_post(&app, "big", Some("application/json"), fits)
+            .await
+            .status,
+        201
+    );
+    let over = format!("\"{}\"", "x".repeat(64 * 1024 - 1)).into_bytes();
+    refused(
+        &raw_post(&app, "big", Some("application/json"), over).await,
+        413,
+        "payload_too_large",
+    );
+    // Without a Content-Length (chunked), the limit holds while reading.
+    let status = chunked_post(&app, "/e/big", &[b"\"", &[b'x'; 70 * 1024], b"\""]).await;
+    assert_eq!(status, 413);
+}
+
+/// Posts a chunked JSON body (no Content-Length) over a plain connection; returns the
+/// status. reqwest sends chunked bodies only with its `stream` feature.
+async fn chunked_post(app: &TestApp, path: &str, chunks: &[&[u8]]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for c in chunks {
+        req.extend(format!("{:x}\r\n", c.len()).bytes());
+        req.extend_from_slice(c);
+        req.extend(b"\r\n");
+    }
+    req.extend(b"0\r\n\r\n");
+    // The server may answer before reading everything and close; the answer counts.
+    let _ = s.write_all(&req).await;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).await.unwrap();
+    let head = String::from_utf8_lossy(&head);
+    head[9..12].parse().unwrap()
+}
+
+async fn records_keep_sender(app: TestApp) {
+    let ep = endpoint(&app, "audit/trail", "token", false).await;
+    let (id, secret) = secondary(&app, "Webshop").await;
+    assign(&app, &ep, &id, true).await;
+    let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    // The test client is not a trusted proxy, so its X-Forwarded-For is ignored.
+    let res = app
+        .http
+        .post(app.url("/e/audit/trail"))
+        .bearer_auth(&secret)
+        .header("x-forwarded-for", "203.0.113.50")
+        .json(&json!({"order": 42, "lines": [{"sku": "A-1", "qty": 2}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let receipt: Value = res.json().await.unwrap();
+    post_record(
+        &app,
+        &ep,
+        Some(ep.primary("POST")),
+        json!({"from": "primary"}),
+    )
+    .await;
+
+    let page = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/endpoints/{}/records", ep.id))
+                .await,
+        )
+        .await;
+    assert_eq!(page["total"], 2);
+    let r = &page["items"][1];
+    assert_eq!(r["id"], receipt["id"]);
+    assert_eq!(r["token_id"], id.as_str());
+    assert_eq!(r["token_name"], "Webshop");
+    assert_eq!(r["token_kind"], "secondary");
+    assert_eq!(r["method"], "POST");
+    assert_eq!(r["ip"], "127.0.0.1");
+    assert_eq!(
+        r["body"],
+        json!({"order": 42, "lines": [{"sku": "A-1", "qty": 2}]})
+    );
+    let at = time::OffsetDateTime::parse(
+        r["received_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(at >= before && at <= time::OffsetDateTime::now_utc());
+    assert_eq!(page["items"][0]["token_kind"], "primary");
+    assert_eq!(page["items"][0]["token_name"], "POST primary token");
+
+    // Renamed, the application shows under its new name; deleted, under its last one.
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/endpoint-tokens/{id}"),
+            json!({"name": "Webshop 2"}),
+        )
+        .await,
+    )
+    .await;
+    let page = app
+        .ok(
+            200,
+            app.get(&format!(
+                "/api/v1/endpoints/{}/records?token_id={id}",
+                ep.id
+            ))
+            .await,
+        )
+        .await;
+    assert_eq!(page["items"][0]["token_name"], "Webshop 2");
+    app.delete(&format!("/api/v1/endpoint-tokens/{id}")).await;
+    let page = app
+        .ok(
+            200,
+            app.get(&format!(
+                "/api/v1/endpoints/{}/records?token_id={id}",
+                ep.id
+            ))
+            .await,
+        )
+        .await;
+    assert_eq!(page["total"], 1, "records outlive the token");
+    assert_eq!(page["items"][0]["token_name"], "Webshop");
+    assert_eq!(page["items"][0]["token_id"], id.as_str());
+}
+
+async fn viewer_filter(app: TestApp) {
+    let ep = endpoint(&app, "viewer", "token", false).await;
+    let (a_id, a) = secondary(&app, "Webshop").await;
+    let (b_id, b) = secondary(&app, "ERP").await;
+    assign(&app, &ep, &a_id, true).await;
+    assign(&app, &ep, &b_id, true).await;
+    for i in 0..3 {
+        post_record(&app, &ep, Some(&a), json!({"app": "webshop", "i": i})).await;
+    }
+    for i in 0..2 {
+        post_record(&app, &ep, Some(&b), json!({"app": "erp", "i": i})).await;
+    }
+    post_record(
+        &app,
+        &ep,
+        Some(ep.primary("POST")),
+        json!({"app": "primary"}),
+    )
+    .await;
+
+    let url = format!("/api/v1/endpoints/{}/records", ep.id);
+    let all = app.ok(200, app.get(&url).await).await;
+    assert_eq!(all["total"], 6);
+    let page = app
+        .ok(200, app.get(&format!("{url}?token_id={a_id}")).await)
+        .await;
+    assert_eq!(page["total"], 3);
+    let items = page["items"].as_array().unwrap();
+    assert!(items
+        .iter()
+        .all(|r| r["token_id"] == a_id.as_str() && r["body"]["app"] == "webshop"));
+    let order: Vec<i64> = items
+        .iter()
+        .map(|r| r["body"]["i"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, [2, 1, 0], "newest first");
+
+    // Time filters: nothing before the first record.
+    let long_ago = "2000-01-01T00:00:00Z";
+    let page = app
+        .ok(200, app.get(&format!("{url}?to={long_ago}")).await)
+        .await;
+    assert_eq!(page["total"], 0);
+    let page = app
+        .ok(
+            200,
+            app.get(&format!("{url}?from={long_ago}&token_id={b_id}"))
+                .await,
+        )
+        .await;
+    assert_eq!(page["total"], 2);
+
+    // The chart: counts per application in one bucket (a day, so the records cannot
+    // straddle two).
+    let stats = app
+        .ok(
+            200,
+            app.get(&format!("{url}/stats?bucket=day&from={long_ago}"))
+                .await,
+        )
+        .await;
+    assert_eq!(stats["bucket_seconds"], 86400);
+    let counts: HashMap<String, i64> = stats["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["token_name"].as_str().unwrap().to_string(),
+                b["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let buckets = stats["buckets"].as_array().unwrap();
+    assert!(
+        buckets.len() == 3 || buckets.len() == 6,
+        "one bucket per application (two if midnight passed): {stats}"
+    );
+    if buckets.len() == 3 {
+        assert_eq!(
+            counts,
+            HashMap::from([
+                ("Webshop".to_string(), 3),
+                ("ERP".to_string(), 2),
+                ("POST primary token".to_string(), 1)
+            ])
+        );
+    }
+    let (status, p) = app
+        .get(&format!("{url}/stats?bucket=1&from={long_ago}"))
+        .await;
+    assert_eq!((status, p["code"].as_str()), (422, Some("validation")));
+    let (status, _) = app.get(&format!("{url}/stats?bucket=week")).await;
+    assert_eq!(status, 422);
+}
+
+async fn hosted_paging(app: TestApp) {
+    let ep = endpoint(&app, "paged", "none", false).await;
+    for i in 0..5 {
+        post_record(&app, &ep, None, json!({"i": i})).await;
+    }
+    let a = hosted(&app, Method::GET, "paged?per_page=2&page=2", None, None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["total"], 5);
+    let got: Vec<i64> = a.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"]["i"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, [2, 1]);
+    assert!(
+        a.body["items"][0].get("ip").is_none(),
+        "callers do not see addresses"
+    );
+    refused(
+        &hosted(&app, Method::GET, "nowhere", None, None).await,
+        404,
+        "not_found",
+    );
+}
+
+async fn tenant_isolation(app: TestApp) {
+    let ep = endpoint(&app, "acme/orders", "token", true).await;
+    let (id, _) = secondary(&app, "Acme webshop").await;
+    assign(&app, &ep, &id, true).await;
+    post_record(
+        &app,
+        &ep,
+        Some(ep.primary("POST")),
+        json!({"secret": "acme data"}),
+    )
+    .await;
+    let other = keyward_server::bootstrap::bootstrap(
+        &app.state,
+        &keyward_core::text::Name::parse("globex").unwrap(),
+        &keyward_core::text::Username::parse("hank").unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let theirs = other.token.expose().to_string();
+    let e = &ep.id;
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/endpoints/{e}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/endpoints/{e}"),
+            Some(json!({"enabled": false})),
+        ),
+        (Method::DELETE, format!("/api/v1/endpoints/{e}"), None),
+        (
+            Method::GET,
+            format!("/api/v1/endpoints/{e}/primary-tokens"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/endpoints/{e}/primary-tokens/POST/regenerate"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/endpoints/{e}/assignments"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/endpoints/{e}/assignments/{id}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/endpoints/{e}/assignments/{id}"),
+            None,
+        ),
+        (Method::GET, format!("/api/v1/endpoints/{e}/records"), None),
+        (
+            Method::GET,
+            format!("/api/v1/endpoints/{e}/records/stats"),
+            None,
+        ),
+        (Method::GET, format!("/api/v1/endpoint-tokens/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/endpoint-tokens/{id}"),
+            Some(json!({"enabled": false})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/endpoint-tokens/{id}/regenerate"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/endpoint-tokens/{id}"),
+            None,
+        ),
+    ] {
+        let (status, body) = app.call_as(&theirs, method.clone(), &path, body).await;
+        assert_eq!(status, 404, "{method} {path}: {body}");
+    }
+    let (_, list) = app
+        .call_as(&theirs, Method::GET, "/api/v1/endpoints", None)
+        .await;
+    assert_eq!(list["total"], 0);
+    let (_, list) = app
+        .call_as(
+            &theirs,
+            Method::GET,
+            "/api/v1/endpoint-tokens?status=all",
+            None,
+        )
+        .await;
+    assert_eq!(list["total"], 0);
+    let (_, audit) = app
+        .call_as(
+            &theirs,
+            Method::GET,
+            "/api/v1/audit-events?per_page=500",
+            None,
+        )
+        .await;
+    assert!(!audit.to_string().contains("acme/orders"));
+
+    // Their own secondary cannot be assigned to our endpoint, nor open it.
+    let (status, t) = app
+        .call_as(
+            &theirs,
+            Method::POST,
+            "/api/v1/endpoint-tokens",
+            Some(json!({"name": "Globex app"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (their_id, their_secret) = (t["id"].as_str().unwrap(), t["token"].as_str().unwrap());
+    let (status, _) = app
+        .call_as(
+            &theirs,
+            Method::PUT,
+            &format!("/api/v1/endpoints/{e}/assignments/{their_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/endpoints/{e}/assignments/{their_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "nor by our administrator");
+    refused(
+        &get_records(&app, &ep, Some(their_secret)).await,
+        403,
+        "FORBIDDEN",
+    );
+    // Everything is still in place.
+    let a = get_records(&app, &ep, Some(ep.primary("GET"))).await;
+    assert_eq!(a.body["items"][0]["body"]["secret"], "acme data");
+}
+
+async fn paths(app: TestApp) {
+    for bad in ["", "Upper", "a//b", "../x", "a b", "ünïcode"] {
+        let (status, p) = app
+            .post("/api/v1/endpoints", json!({"name": "x", "path": bad}))
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (422, Some("validation")),
+            "{bad:?}: {p}"
+        );
+    }
+    let ep = endpoint(&app, "/taken/", "none", false).await;
+    let (_, detail) = app.get(&format!("/api/v1/endpoints/{}", ep.id)).await;
+    assert_eq!(detail["path"], "taken", "surrounding slashes are dropped");
+    let (status, p) = app
+        .post(
+            "/api/v1/endpoints",
+            json!({"name": "again", "path": "taken"}),
+        )
+        .await;
+    assert_eq!((status, p["code"].as_str()), (409, Some("conflict")), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("path"));
+
+    // /e/{path} names no tenant, so another tenant cannot take the path either.
+    let other = keyward_server::bootstrap::bootstrap(
+        &app.state,
+        &keyward_core::text::Name::parse("globex").unwrap(),
+        &keyward_core::text::Username::parse("hank").unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let (status, _) = app
+        .call_as(
+            other.token.expose(),
+            Method::POST,
+            "/api/v1/endpoints",
+            Some(json!({"name": "theirs", "path": "taken"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+
+    // A moved endpoint is served at its new path at once, and not at the old one.
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/endpoints/{}", ep.id),
+            json!({"path": "moved/here"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        hosted(&app, Method::GET, "moved/here", None, None)
+            .await
+            .status,
+        200
+    );
+    refused(
+        &hosted(&app, Method::GET, "taken", None, None).await,
+        404,
+        "not_found",
+    );
+    // Deleted: gone.
+    let (status, _) = app.delete(&format!("/api/v1/endpoints/{}", ep.id)).await;
+    assert_eq!(status, 204);
+    refused(
+        &hosted(&app, Method::GET, "moved/here", None, None).await,
+        404,
+        "not_found",
+    );
+}
+
+async fn reveal(app: TestApp) {
+    let ep = endpoint(&app, "shown-once", "token", false).await;
+    let url = format!("/api/v1/endpoints/{}/primary-tokens/POST/reveal", ep.id);
+    let (status, p) = app.post(&url, json!({})).await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("not_recoverable")),
+        "{p}"
+    );
+
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
+            .await,
+    )
+    .await;
+    let (status, _) = app.post(&url, json!({})).await;
+    assert_eq!(status, 409, "made under show_once: no copy was kept");
+
+    let ep = endpoint(&app, "recoverable", "token", false).await;
+    let url = format!("/api/v1/endpoints/{}/primary-tokens/POST/reveal", ep.id);
+    let r = app.ok(200, app.post(&url, json!({})).await).await;
+    assert_eq!(r["token"], ep.primary("POST"));
+    let (erp_id, secret) = secondary(&app, "ERP").await;
+    let r = app
+        .ok(
+            200,
+            app.post(
+                &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(r["token"], secret.as_str());
+    let (_, audit) = app
+        .get("/api/v1/audit-events?action=endpoint_token.revealed")
+        .await;
+    assert_eq!(audit["total"], 2, "every reveal is audited: {audit}");
+    // A regenerated secret is revealed as the new one.
+    let regenerated = app
+        .ok(
+            200,
+            app.call(
+                Method::POST,
+                &format!("/api/v1/endpoints/{}/primary-tokens/GET/regenerate", ep.id),
+                None,
+            )
+            .await,
+        )
+        .await;
+    let r = app
+        .ok(
+            200,
+            app.post(
+                &format!("/api/v1/endpoints/{}/primary-tokens/get/reveal", ep.id),
+                json!({}),
+            )
+            .await,
+        )
+        .await;
+    assert_eq!(r["token"], regenerated["token"]);
+
+    // Back to show_once: every stored copy is dropped.
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"secret_storage": "show_once"}))
+            .await,
+    )
+    .await;
+    let (_, t) = app.get(&format!("/api/v1/endpoint-tokens/{erp_id}")).await;
+    assert_eq!(t["recoverable"], false);
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
+            .await,
+    )
+    .await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 409);
+}
+
+async fn nothing_but_endpoints(app: TestApp) {
+    let ep = endpoint(&app, "only-here", "token", false).await;
+    let (id, secret) = secondary(&app, "Webshop").await;
+    assign(&app, &ep, &id, true).await;
+    // The verify API knows the token and says it opens nothing here.
+    let res: Value = app
+        .http
+        .post(app.url("/api/v1/verify"))
+        .json(&json!({"token": secret}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["code"], "FORBIDDEN");
+    assert_eq!(res["kind"], "secondary");
+    assert_eq!(res["endpoint_token_id"], id.as_str());
+    assert_eq!(res["valid"], false);
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/endpoint-tokens/{id}"),
+            json!({"enabled": false}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(app.verify(&secret, None).await, "DISABLED");
+    // Forward auth and the administrator API refuse endpoint tokens.
+    let res = app
+        .http
+        .get(app.url("/auth/forward"))
+        .bearer_auth(ep.primary("GET"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let (status, p) = app
+        .call_as(ep.primary("GET"), Method::GET, "/api/v1/endpoints", None)
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (401, Some("wrong_token_kind"))
+    );
+}
+
+async fn secondary_listing(app: TestApp) {
+    let ep = endpoint(&app, "listed", "token", false).await;
+    let (a, _) = secondary(&app, "Alpha app").await;
+    let (b, _) = secondary(&app, "Beta app").await;
+    app.ok(
+        201,
+        app.post(
+            "/api/v1/endpoint-tokens",
+            json!({"name": "Gamma app", "description": "retired", "enabled": false}),
+        )
+        .await,
+    )
+    .await;
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let active = app.ok(200, app.get("/api/v1/endpoint-tokens").await).await;
+    assert_eq!(
+        names(&active),
+        ["Alpha app", "Beta app"],
+        "primaries are not listed"
+    );
+    let inactive = app
+        .ok(
+            200,
+            app.get("/api/v1/endpoint-tokens?status=inactive").await,
+        )
+        .await;
+    assert_eq!(names(&inactive), ["Gamma app"]);
+    let all = app
+        .ok(
+            200,
+            app.get("/api/v1/endpoint-tokens?status=all&q=ALPHA").await,
+        )
+        .await;
+    assert_eq!(names(&all), ["Alpha app"]);
+    let (status, _) = app.get("/api/v1/endpoint-tokens?status=revoked").await;
+    assert_eq!(status, 400);
+
+    assign(&app, &ep, &b, true).await;
+    assign(&app, &ep, &a, false).await;
+    let list = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/endpoints/{}/assignments", ep.id))
+                .await,
+        )
+        .await;
+    let rows: Vec<(String, bool)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["token_name"].as_str().unwrap().to_string(),
+                r["enabled"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Alpha app".to_string(), false),
+            ("Beta app".to_string(), true)
+        ]
+    );
+    let t = app
+        .ok(200, app.get(&format!("/api/v1/endpoint-tokens/{b}")).await)
+        .await;
+    assert_eq!(t["assignments"][0]["endpoint_path"], "listed");
+    assert!(t.get("token").is_none(), "no secret in the detail");
+    // A primary is not a secondary token.
+    let (_, primaries) = app
+        .get(&format!("/api/v1/endpoints/{}/primary-tokens", ep.id))
+        .await;
+    let pid = primaries[0]["id"].as_str().unwrap();
+    let (status, _) = app.get(&format!("/api/v1/endpoint-tokens/{pid}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/endpoints/{}/assignments/{pid}", ep.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "primaries are not assigned");
+    // Every change is in the audit trail.
+    let (_, audit) = app
+        .get("/api/v1/audit-events?object_type=endpoint_token&per_page=500")
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"endpoint_token.assigned"), "{actions:?}");
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "endpoint_token.created")
+            .count(),
+        5,
+        "three secondaries and two primaries: {actions:?}"
+    );
+}
+
+/// A change written by another process (another node of a cluster) reaches this node
+/// through the change log within a second.
+async fn other_node(app: TestApp) {
+    let ep = endpoint(&app, "clustered", "token", false).await;
+    let (id, secret) = secondary(&app, "Webshop").await;
+    assign(&app, &ep, &id, true).await;
+    assert_eq!(
+        post_record(&app, &ep, Some(&secret), json!({}))
+            .await
+            .status,
+        201
+    );
+    let other = if let Some(url) = &app.config.database_url {
+        keyward_store::Store::open(url).await.unwrap()
+    } else {
+        keyward_store::Store::open_sqlite_dir(&app.config.data_dir)
+            .await
+            .unwrap()
+    };
+    let tenant: keyward_core::TenantId = app.tenant_id.parse().unwrap();
+    let actor = keyward_store::Actor::system("other node");
+    let started = Instant::now();
+    other
+        .set_assignment(
+            tenant,
+            ep.id.parse().unwrap(),
+            id.parse().unwrap(),
+            false,
+            &actor,
+        )
+        .await
+        .unwrap();
+    while post_record(&app, &ep, Some(&secret), json!({}))
+        .await
+        .status
+        != 401
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the switched-off assignment was not seen within one second"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A token created elsewhere becomes usable here, without a restart.
+    let key = app.state.verifier.key();
+    let token_id = keyward_core::EndpointTokenId::new();
+    let created = keyward_core::TokenSecret::generate(keyward_core::TokenKind::Secondary);
+    other
+        .insert_endpoint_token(
+            tenant,
+            &keyward_store::NewEndpointToken {
+                id: token_id,
+                name: "Made elsewhere".into(),
+                description: String::new(),
+                enabled: true,
+                secret: keyward_store::NewSecret {
+                    hash: key.hash_token(created.expose()),
+                    hint: created.hint(),
+                    sealed: None,
+                },
+            },
+            &actor,
+        )
+        .await
+        .unwrap();
+    other
+        .set_assignment(tenant, ep.id.parse().unwrap(), token_id, true, &actor)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while post_record(&app, &ep, Some(created.expose()), json!({}))
+        .await
+        .status
+        != 201
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "a token made on another node was not usable here within one second"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn openapi(app: TestApp) {
+    let doc: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/endpoints", "post"),
+        ("/api/v1/endpoints/{id}", "patch"),
+        (
+            "/api/v1/endpoints/{id}/primary-tokens/{method}/regenerate",
+            "post",
+        ),
+        (
+            "/api/v1/endpoints/{id}/primary-tokens/{method}/reveal",
+            "post",
+        ),
+        ("/api/v1/endpoints/{id}/assignments/{token_id}", "put"),
+        ("/api/v1/endpoints/{id}/records", "get"),
+        ("/api/v1/endpoints/{id}/records/stats", "get"),
+        ("/api/v1/endpoint-tokens", "get"),
+        ("/api/v1/endpoint-tokens/{id}/regenerate", "post"),
+        ("/e/{path}", "post"),
+        ("/e/{path}", "get"),
+        ("/e/{path}/{record_id}", "delete"),
+        ("/api/v1/tokens", "post"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path}"
+        );
+    }
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for t in ["endpoints", "endpoint-tokens", "hosted endpoints", "tokens"] {
+        assert!(tags.contains(&t), "{tags:?}");
+    }
+    for schema in [
+        "EndpointWithSecrets",
+        "EndpointRecord",
+        "RecordStats",
+        "Assignment",
+    ] {
+        assert!(
+            doc["components"]["schemas"].get(schema).is_some(),
+            "{schema}"
+        );
+    }
+}

@@ -1,0 +1,1421 @@
+//! Hosted endpoints (SPEC §6): the endpoints, their primary and secondary tokens, the
+//! assignments of secondary tokens to endpoints, and the records the endpoints receive.
+//! As in `tokens.rs`, nothing here sees a plaintext secret. Every change of an endpoint,
+//! a token or an assignment writes its audit event and change-log row in its transaction,
+//! so that every node's verifier drops answers it may have cached. Records are data sent
+//! by integrations, not configuration, so storing and deleting them is not audited.
+
+use crate::audit::{record, Actor};
+use crate::error::on_unique;
+use crate::query::{contains_pattern, search_key, Filter, Page};
+use crate::rows;
+use crate::tokens::NewSecret;
+use crate::{from_ms, to_ms, Store, StoreError, StoreResult};
+use keyward_core::endpoint::{
+    primary_methods, Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod,
+    EndpointToken, EndpointTokenDetails,
+};
+use keyward_core::verify::EndpointSubject;
+use keyward_core::{
+    EndpointId, EndpointRecordId, EndpointTokenId, TenantId, TokenHash, TokenKind, UserId,
+};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug)]
+pub struct NewEndpoint {
+    pub id: EndpointId,
+    pub name: String,
+    /// Already validated (`EndpointPath`).
+    pub path: String,
+    pub description: String,
+    pub auth_type: AuthType,
+    pub allow_deleting: bool,
+    pub enabled: bool,
+}
+
+/// A partial update: `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointUpdate {
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub description: Option<String>,
+    pub auth_type: Option<AuthType>,
+    pub allow_deleting: Option<bool>,
+    pub enabled: Option<bool>,
+}
+
+/// A primary token the store may create: the caller offers one for every method, and
+/// the store uses those that the change leaves without a primary. Deciding under the
+/// endpoint's row lock means two concurrent changes cannot both create one.
+#[derive(Clone, Debug)]
+pub struct OfferedPrimary {
+    pub method: EndpointMethod,
+    pub id: EndpointTokenId,
+    pub secret: NewSecret,
+}
+
+/// An endpoint after a change, with the primary tokens the change created and removed.
+#[derive(Clone, Debug)]
+pub struct EndpointChange {
+    pub endpoint: EndpointDetails,
+    pub created: Vec<EndpointTokenId>,
+    pub removed: Vec<EndpointTokenId>,
+}
+
+/// A new secondary token (one per external application).
+#[derive(Clone, Debug)]
+pub struct NewEndpointToken {
+    pub id: EndpointTokenId,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    pub secret: NewSecret,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EndpointTokenUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// Which secondary tokens a listing shows: enabled ones by default (seed 003).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum EndpointTokenStatus {
+    #[default]
+    Active,
+    Inactive,
+    All,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EndpointTokenFilter {
+    pub status: EndpointTokenStatus,
+    /// Matches the token's name.
+    pub q: Option<String>,
+}
+
+/// A JSON document received by an endpoint, and who sent it from where.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct EndpointRecord {
+    pub id: EndpointRecordId,
+    pub endpoint_id: EndpointId,
+    /// The token that sent it; `None` on an endpoint without authentication.
+    pub token_id: Option<EndpointTokenId>,
+    /// `primary` or `secondary`.
+    pub token_kind: Option<TokenKind>,
+    /// The application: the token's name now, or when it sent the record if it has
+    /// been deleted since.
+    pub token_name: Option<String>,
+    pub method: EndpointMethod,
+    pub ip: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+}
+
+/// What a hosted endpoint stores for one POST.
+#[derive(Clone, Debug)]
+pub struct NewRecord<'a> {
+    pub endpoint: &'a Endpoint,
+    /// The token that was accepted, if the endpoint asked for one.
+    pub token: Option<&'a EndpointToken>,
+    pub method: EndpointMethod,
+    pub ip: Option<String>,
+    /// JSON, stored exactly as sent.
+    pub body: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RecordFilter {
+    pub token_id: Option<EndpointTokenId>,
+    pub from: Option<OffsetDateTime>,
+    /// Inclusive.
+    pub to: Option<OffsetDateTime>,
+}
+
+/// How many records one token (application) sent in one time bucket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RecordBucket {
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    /// `None`: records sent without a token (endpoint without authentication).
+    pub token_id: Option<EndpointTokenId>,
+    pub token_name: Option<String>,
+    pub count: i64,
+}
+
+const ENDPOINT_COLS: &str = "e.id, e.tenant_id, e.name, e.path, e.description, e.auth_type, \
+    e.allow_deleting, e.enabled, e.created_at, e.created_by, e.updated_at";
+
+const ETOKEN_COLS: &str = "t.id, t.tenant_id, t.kind, t.endpoint_id, t.method, t.name, \
+    t.description, t.hint, t.enabled, t.sealed_secret, t.created_at, t.created_by, t.updated_at";
+
+const ASSIGNMENT_SELECT: &str = "SELECT a.endpoint_id, e.name AS endpoint_name, e.path AS endpoint_path, \
+    a.token_id, t.name AS token_name, t.hint AS token_hint, t.enabled AS token_enabled, a.enabled, \
+    a.created_at, a.updated_at FROM endpoint_assignments a JOIN endpoints e ON e.id = a.endpoint_id \
+    JOIN endpoint_tokens t ON t.id = a.token_id";
+
+fn endpoint(r: &AnyRow) -> StoreResult<Endpoint> {
+    let auth: String = r.try_get("auth_type")?;
+    Ok(Endpoint {
+        id: rows::id(r, "id")?,
+        tenant_id: rows::id(r, "tenant_id")?,
+        name: r.try_get("name")?,
+        path: r.try_get("path")?,
+        description: r.try_get("description")?,
+        auth_type: AuthType::parse(&auth)
+            .ok_or_else(|| StoreError::Corrupt(format!("auth_type {auth:?}")))?,
+        allow_deleting: rows::flag(r, "allow_deleting")?,
+        enabled: rows::flag(r, "enabled")?,
+        created_at: rows::time(r, "created_at")?,
+        created_by: rows::opt_id(r, "created_by")?,
+        updated_at: rows::time(r, "updated_at")?,
+    })
+}
+
+fn method(s: &str) -> StoreResult<EndpointMethod> {
+    EndpointMethod::parse(s).ok_or_else(|| StoreError::Corrupt(format!("method {s:?}")))
+}
+
+fn endpoint_token(r: &AnyRow) -> StoreResult<EndpointToken> {
+    let kind: String = r.try_get("kind")?;
+    let m: Option<String> = r.try_get("method")?;
+    Ok(EndpointToken {
+        id: rows::id(r, "id")?,
+        tenant_id: rows::id(r, "tenant_id")?,
+        kind: TokenKind::parse_name(&kind)
+            .filter(|k| matches!(k, TokenKind::Primary | TokenKind::Secondary))
+            .ok_or_else(|| StoreError::Corrupt(format!("endpoint token kind {kind:?}")))?,
+        endpoint_id: rows::opt_id(r, "endpoint_id")?,
+        method: m.as_deref().map(method).transpose()?,
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        hint: r.try_get("hint")?,
+        enabled: rows::flag(r, "enabled")?,
+        recoverable: r.try_get::<Option<String>, _>("sealed_secret")?.is_some(),
+        created_at: rows::time(r, "created_at")?,
+        created_by: rows::opt_id(r, "created_by")?,
+        updated_at: rows::time(r, "updated_at")?,
+    })
+}
+
+fn assignment(r: &AnyRow) -> StoreResult<Assignment> {
+    Ok(Assignment {
+        endpoint_id: rows::id(r, "endpoint_id")?,
+        endpoint_name: r.try_get("endpoint_name")?,
+        endpoint_path: r.try_get("endpoint_path")?,
+        token_id: rows::id(r, "token_id")?,
+        token_name: r.try_get("token_name")?,
+        token_hint: r.try_get("token_hint")?,
+        token_enabled: rows::flag(r, "token_enabled")?,
+        enabled: rows::flag(r, "enabled")?,
+        created_at: rows::time(r, "created_at")?,
+        updated_at: rows::time(r, "updated_at")?,
+    })
+}
+
+fn endpoint_record(r: &AnyRow) -> StoreResult<EndpointRecord> {
+    let kind: Option<String> = r.try_get("token_kind")?;
+    let body: String = r.try_get("body")?;
+    Ok(EndpointRecord {
+        id: rows::id(r, "id")?,
+        endpoint_id: rows::id(r, "endpoint_id")?,
+        token_id: rows::opt_id(r, "token_id")?,
+        token_kind: kind.as_deref().and_then(TokenKind::parse_name),
+        token_name: r.try_get("token_name")?,
+        method: method(&r.try_get::<String, _>("method")?)?,
+        ip: r.try_get("ip")?,
+        received_at: rows::time(r, "received_at")?,
+        body: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("record body: {e}")))?,
+    })
+}
+
+/// The audit event of one change, written after every row of the change is locked.
+struct Event {
+    action: &'static str,
+    object_type: &'static str,
+    object_id: String,
+    details: serde_json::Value,
+}
+
+impl Event {
+    fn endpoint(action: &'static str, id: EndpointId, details: serde_json::Value) -> Self {
+        Self {
+            action,
+            object_type: "endpoint",
+            object_id: id.to_string(),
+            details,
+        }
+    }
+
+    fn token(action: &'static str, id: EndpointTokenId, details: serde_json::Value) -> Self {
+        Self {
+            action,
+            object_type: "endpoint_token",
+            object_id: id.to_string(),
+            details,
+        }
+    }
+}
+
+async fn record_all(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    actor: &Actor,
+    events: Vec<Event>,
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    for e in events {
+        record(
+            tx,
+            tenant,
+            actor,
+            e.action,
+            e.object_type,
+            &e.object_id,
+            e.details,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_secret(
+    tx: &mut Transaction<'static, Any>,
+    id: EndpointTokenId,
+    secret: &NewSecret,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO endpoint_token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
+    )
+    .bind(secret.hash.to_hex())
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a token's secrets, assignments and row (records keep naming it).
+async fn delete_token_rows(
+    tx: &mut Transaction<'static, Any>,
+    id: EndpointTokenId,
+) -> StoreResult<()> {
+    for sql in [
+        "DELETE FROM endpoint_token_secrets WHERE token_id = $1",
+        "DELETE FROM endpoint_assignments WHERE token_id = $1",
+        "DELETE FROM endpoint_tokens WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Brings an endpoint's primary tokens in line with its configuration: POST and GET under
+/// token authentication, DELETE while deleting is allowed, none otherwise (rule 6).
+async fn reconcile_primaries(
+    tx: &mut Transaction<'static, Any>,
+    e: &Endpoint,
+    offered: &[OfferedPrimary],
+    created_by: Option<UserId>,
+    now: OffsetDateTime,
+    events: &mut Vec<Event>,
+) -> StoreResult<(Vec<EndpointTokenId>, Vec<EndpointTokenId>)> {
+    let existing = sqlx::query(
+        "SELECT id, method, hint FROM endpoint_tokens WHERE endpoint_id = $1 AND kind = 'primary' ORDER BY id",
+    )
+    .bind(e.id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    let wanted = primary_methods(e.auth_type, e.allow_deleting);
+    let mut have = Vec::new();
+    let mut removed = Vec::new();
+    for r in &existing {
+        let id: EndpointTokenId = rows::id(r, "id")?;
+        let m = method(&r.try_get::<String, _>("method")?)?;
+        if wanted.contains(&m) {
+            have.push(m);
+        } else {
+            delete_token_rows(tx, id).await?;
+            events.push(Event::token(
+                "endpoint_token.deleted",
+                id,
+                json!({"endpoint_id": e.id, "method": m, "hint": r.try_get::<String, _>("hint")?}),
+            ));
+            removed.push(id);
+        }
+    }
+    let mut created = Vec::new();
+    for m in wanted.into_iter().filter(|m| !have.contains(m)) {
+        let o = offered.iter().find(|o| o.method == m).ok_or_else(|| {
+            StoreError::Invalid(format!("no secret was offered for the {m} primary token"))
+        })?;
+        sqlx::query(
+            "INSERT INTO endpoint_tokens (id, tenant_id, kind, endpoint_id, method, name, search, description, hint, \
+             enabled, sealed_secret, created_at, created_by, updated_at) \
+             VALUES ($1, $2, 'primary', $3, $4, $5, $6, '', $7, 1, $8, $9, $10, $9)",
+        )
+        .bind(o.id.to_string())
+        .bind(e.tenant_id.to_string())
+        .bind(e.id.to_string())
+        .bind(m.as_str())
+        .bind(format!("{m} primary token"))
+        .bind(search_key(&[m.as_str()]))
+        .bind(o.secret.hint.clone())
+        .bind(o.secret.sealed.clone())
+        .bind(to_ms(now))
+        .bind(created_by.map(|u| u.to_string()))
+        .execute(&mut **tx)
+        .await?;
+        insert_secret(tx, o.id, &o.secret).await?;
+        events.push(Event::token(
+            "endpoint_token.created",
+            o.id,
+            json!({"kind": "primary", "endpoint_id": e.id, "method": m, "hint": o.secret.hint}),
+        ));
+        created.push(o.id);
+    }
+    Ok((created, removed))
+}
+
+impl Store {
+    async fn lock_endpoint(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        tenant: TenantId,
+        id: EndpointId,
+    ) -> StoreResult<Endpoint> {
+        let sql = format!(
+            "SELECT {ENDPOINT_COLS} FROM endpoints e WHERE e.id = $1 AND e.tenant_id = $2{}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound("endpoint"))?;
+        endpoint(&row)
+    }
+
+    async fn lock_endpoint_token(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        tenant: TenantId,
+        id: EndpointTokenId,
+        kind: Option<TokenKind>,
+    ) -> StoreResult<EndpointToken> {
+        let sql = format!(
+            "SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.id = $1 AND t.tenant_id = $2{}",
+            self.for_update()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        let t = row.as_ref().map(endpoint_token).transpose()?;
+        t.filter(|t| kind.is_none_or(|k| t.kind == k))
+            .ok_or(StoreError::NotFound("endpoint token"))
+    }
+
+    // --- endpoints ---------------------------------------------------------------------
+
+    /// Creates an endpoint and, under token authentication, its primary tokens (from
+    /// `offered`).
+    pub async fn insert_endpoint(
+        &self,
+        tenant: TenantId,
+        new: &NewEndpoint,
+        offered: &[OfferedPrimary],
+        actor: &Actor,
+    ) -> StoreResult<EndpointChange> {
+        let now = crate::now();
+        let e = Endpoint {
+            id: new.id,
+            tenant_id: tenant,
+            name: new.name.clone(),
+            path: new.path.clone(),
+            description: new.description.clone(),
+            auth_type: new.auth_type,
+            allow_deleting: new.allow_deleting,
+            enabled: new.enabled,
+            created_at: now,
+            created_by: actor.user_id,
+            updated_at: now,
+        };
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO endpoints (id, tenant_id, name, search, path, description, auth_type, allow_deleting, \
+             enabled, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)",
+        )
+        .bind(e.id.to_string())
+        .bind(tenant.to_string())
+        .bind(e.name.clone())
+        .bind(search_key(&[&e.name, &e.path]))
+        .bind(e.path.clone())
+        .bind(e.description.clone())
+        .bind(e.auth_type.as_str())
+        .bind(i64::from(e.allow_deleting))
+        .bind(i64::from(e.enabled))
+        .bind(to_ms(now))
+        .bind(actor.user_id.map(|u| u.to_string()))
+        .execute(&mut *tx)
+        .await
+        .map_err(on_unique("path", &e.path))?;
+        let mut events = vec![Event::endpoint(
+            "endpoint.created",
+            e.id,
+            json!({"name": e.name, "path": e.path, "auth_type": e.auth_type,
+                   "allow_deleting": e.allow_deleting, "enabled": e.enabled}),
+        )];
+        let (created, removed) =
+            reconcile_primaries(&mut tx, &e, offered, actor.user_id, now, &mut events).await?;
+        record_all(&mut tx, tenant, actor, events, now).await?;
+        tx.commit().await?;
+        Ok(EndpointChange {
+            endpoint: self.endpoint(tenant, e.id).await?,
+            created,
+            removed,
+        })
+    }
+
+    /// Changes an endpoint. Switching to token authentication creates the POST and GET
+    /// primaries (and DELETE while deleting is allowed); switching it off, or turning
+    /// deleting off, removes the primaries that no longer apply.
+    pub async fn update_endpoint(
+        &self,
+        tenant: TenantId,
+        id: EndpointId,
+        up: &EndpointUpdate,
+        offered: &[OfferedPrimary],
+        actor: &Actor,
+    ) -> StoreResult<EndpointChange> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let old = self.lock_endpoint(&mut tx, tenant, id).await?;
+        let mut e = old.clone();
+        if let Some(v) = &up.name {
+            e.name = v.clone();
+        }
+        if let Some(v) = &up.path {
+            e.path = v.clone();
+        }
+        if let Some(v) = &up.description {
+            e.description = v.clone();
+        }
+        if let Some(v) = up.auth_type {
+            e.auth_type = v;
+        }
+        if let Some(v) = up.allow_deleting {
+            e.allow_deleting = v;
+        }
+        if let Some(v) = up.enabled {
+            e.enabled = v;
+        }
+        e.updated_at = now;
+        sqlx::query(
+            "UPDATE endpoints SET name = $2, search = $3, path = $4, description = $5, auth_type = $6, \
+             allow_deleting = $7, enabled = $8, updated_at = $9 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(e.name.clone())
+        .bind(search_key(&[&e.name, &e.path]))
+        .bind(e.path.clone())
+        .bind(e.description.clone())
+        .bind(e.auth_type.as_str())
+        .bind(i64::from(e.allow_deleting))
+        .bind(i64::from(e.enabled))
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(on_unique("path", &e.path))?;
+        let mut changed = serde_json::Map::new();
+        if old.name != e.name {
+            changed.insert("name".into(), json!(e.name));
+        }
+        if old.path != e.path {
+            changed.insert("path".into(), json!(e.path));
+            changed.insert("old_path".into(), json!(old.path));
+        }
+        if old.description != e.description {
+            changed.insert("description".into(), json!(e.description));
+        }
+        if old.auth_type != e.auth_type {
+            changed.insert("auth_type".into(), json!(e.auth_type));
+        }
+        if old.allow_deleting != e.allow_deleting {
+            changed.insert("allow_deleting".into(), json!(e.allow_deleting));
+        }
+        if old.enabled != e.enabled {
+            changed.insert("enabled".into(), json!(e.enabled));
+        }
+        let action = match (old.enabled, e.enabled) {
+            (false, true) => "endpoint.enabled",
+            (true, false) => "endpoint.disabled",
+            _ => "endpoint.updated",
+        };
+        let mut events = vec![Event::endpoint(
+            action,
+            id,
+            serde_json::Value::Object(changed),
+        )];
+        let (created, removed) =
+            reconcile_primaries(&mut tx, &e, offered, actor.user_id, now, &mut events).await?;
+        record_all(&mut tx, tenant, actor, events, now).await?;
+        tx.commit().await?;
+        Ok(EndpointChange {
+            endpoint: self.endpoint(tenant, id).await?,
+            created,
+            removed,
+        })
+    }
+
+    pub async fn endpoint(&self, tenant: TenantId, id: EndpointId) -> StoreResult<EndpointDetails> {
+        let sql =
+            format!("SELECT {ENDPOINT_COLS} FROM endpoints e WHERE e.id = $1 AND e.tenant_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("endpoint"))?;
+        let e = endpoint(&row)?;
+        Ok(EndpointDetails {
+            primary_tokens: self.primary_tokens(tenant, id).await?,
+            endpoint: e,
+        })
+    }
+
+    /// An endpoint's primary tokens, in method order (POST, GET, DELETE).
+    pub async fn primary_tokens(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+    ) -> StoreResult<Vec<EndpointToken>> {
+        let sql = format!(
+            "SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.endpoint_id = $1 AND t.tenant_id = $2 \
+             AND t.kind = 'primary'"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(endpoint_id.to_string())
+            .bind(tenant.to_string())
+            .fetch_all(&self.read)
+            .await?;
+        let mut v = rows
+            .iter()
+            .map(endpoint_token)
+            .collect::<StoreResult<Vec<_>>>()?;
+        v.sort_by_key(|t| t.method);
+        Ok(v)
+    }
+
+    /// The endpoint served at `/e/{path}`, whichever tenant it belongs to.
+    pub async fn endpoint_by_path(&self, path: &str) -> StoreResult<Option<Endpoint>> {
+        let sql = format!("SELECT {ENDPOINT_COLS} FROM endpoints e WHERE e.path = $1");
+        let row = sqlx::query(&sql)
+            .bind(path.to_string())
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(endpoint).transpose()
+    }
+
+    /// Endpoints of a tenant, by name.
+    pub async fn list_endpoints(
+        &self,
+        tenant: TenantId,
+        q: Option<&str>,
+        page: Page,
+    ) -> StoreResult<(Vec<Endpoint>, i64)> {
+        let mut f = Filter::default();
+        let p = f.text(tenant.to_string());
+        f.and(format!("e.tenant_id = {p}"));
+        if let Some(s) = q.filter(|s| !s.is_empty()) {
+            let p = f.text(contains_pattern(s));
+            f.and(format!("e.search LIKE {p} ESCAPE '\\'"));
+        }
+        let total: i64 = sqlx::query_scalar_with(
+            &format!("SELECT COUNT(*) FROM endpoints e{}", f.where_sql()),
+            f.args(),
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let lim = f.int(page.limit());
+        let off = f.int(page.offset());
+        let sql = format!(
+            "SELECT {ENDPOINT_COLS} FROM endpoints e{} ORDER BY e.name, e.id LIMIT {lim} OFFSET {off}",
+            f.where_sql()
+        );
+        let rows = sqlx::query_with(&sql, f.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((
+            rows.iter().map(endpoint).collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    /// Deletes an endpoint with its primary tokens, assignments and records.
+    pub async fn delete_endpoint(
+        &self,
+        tenant: TenantId,
+        id: EndpointId,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let e = self.lock_endpoint(&mut tx, tenant, id).await?;
+        let primaries: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM endpoint_tokens WHERE endpoint_id = $1 AND kind = 'primary' ORDER BY id",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        for p in &primaries {
+            let pid: EndpointTokenId = p
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("endpoint token id {p:?}")))?;
+            delete_token_rows(&mut tx, pid).await?;
+        }
+        for sql in [
+            "DELETE FROM endpoint_assignments WHERE endpoint_id = $1",
+            "DELETE FROM endpoint_records WHERE endpoint_id = $1",
+            "DELETE FROM endpoints WHERE id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "endpoint.deleted",
+            "endpoint",
+            &id.to_string(),
+            json!({"name": e.name, "path": e.path, "primary_tokens": primaries}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every endpoint path, for the verifier's filter of paths worth a lookup.
+    pub async fn endpoint_paths(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT path FROM endpoints")
+            .fetch_all(&self.read)
+            .await?)
+    }
+
+    /// The paths of the given endpoints (after a change seen in the log).
+    pub async fn endpoint_paths_of(&self, ids: &[String]) -> StoreResult<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(100) {
+            let mut f = Filter::default();
+            let list = chunk
+                .iter()
+                .map(|id| f.text(id.clone()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT path FROM endpoints WHERE id IN ({list})");
+            out.extend(
+                sqlx::query_scalar_with::<_, String, _>(&sql, f.args())
+                    .fetch_all(&self.read)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    // --- endpoint tokens ---------------------------------------------------------------
+
+    /// Creates a secondary token.
+    pub async fn insert_endpoint_token(
+        &self,
+        tenant: TenantId,
+        new: &NewEndpointToken,
+        actor: &Actor,
+    ) -> StoreResult<EndpointTokenDetails> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO endpoint_tokens (id, tenant_id, kind, endpoint_id, method, name, search, description, hint, \
+             enabled, sealed_secret, created_at, created_by, updated_at) \
+             VALUES ($1, $2, 'secondary', NULL, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $9)",
+        )
+        .bind(new.id.to_string())
+        .bind(tenant.to_string())
+        .bind(new.name.clone())
+        .bind(search_key(&[&new.name]))
+        .bind(new.description.clone())
+        .bind(new.secret.hint.clone())
+        .bind(i64::from(new.enabled))
+        .bind(new.secret.sealed.clone())
+        .bind(to_ms(now))
+        .bind(actor.user_id.map(|u| u.to_string()))
+        .execute(&mut *tx)
+        .await?;
+        insert_secret(&mut tx, new.id, &new.secret).await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "endpoint_token.created",
+            "endpoint_token",
+            &new.id.to_string(),
+            json!({"kind": "secondary", "name": new.name, "hint": new.secret.hint, "enabled": new.enabled}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.endpoint_token(tenant, new.id).await
+    }
+
+    /// An endpoint token (primary or secondary) with its assignments.
+    pub async fn endpoint_token(
+        &self,
+        tenant: TenantId,
+        id: EndpointTokenId,
+    ) -> StoreResult<EndpointTokenDetails> {
+        let sql = format!(
+            "SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.id = $1 AND t.tenant_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("endpoint token"))?;
+        let token = endpoint_token(&row)?;
+        let rows = sqlx::query(&format!(
+            "{ASSIGNMENT_SELECT} WHERE a.token_id = $1 AND a.tenant_id = $2 ORDER BY e.name, e.id"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(EndpointTokenDetails {
+            token,
+            assignments: rows.iter().map(assignment).collect::<StoreResult<_>>()?,
+        })
+    }
+
+    /// An endpoint's primary token for `method`.
+    pub async fn primary_token(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+        method: EndpointMethod,
+    ) -> StoreResult<EndpointToken> {
+        let sql = format!(
+            "SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.endpoint_id = $1 AND t.tenant_id = $2 \
+             AND t.kind = 'primary' AND t.method = $3"
+        );
+        let row = sqlx::query(&sql)
+            .bind(endpoint_id.to_string())
+            .bind(tenant.to_string())
+            .bind(method.as_str())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("primary token"))?;
+        endpoint_token(&row)
+    }
+
+    /// Secondary tokens of a tenant, by name.
+    pub async fn list_endpoint_tokens(
+        &self,
+        tenant: TenantId,
+        filter: &EndpointTokenFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<EndpointToken>, i64)> {
+        let mut f = Filter::default();
+        let p = f.text(tenant.to_string());
+        f.and(format!("t.tenant_id = {p}"));
+        f.and("t.kind = 'secondary'".into());
+        match filter.status {
+            EndpointTokenStatus::Active => f.and("t.enabled = 1".into()),
+            EndpointTokenStatus::Inactive => f.and("t.enabled = 0".into()),
+            EndpointTokenStatus::All => {}
+        }
+        if let Some(s) = filter.q.as_deref().filter(|s| !s.is_empty()) {
+            let p = f.text(contains_pattern(s));
+            f.and(format!("t.search LIKE {p} ESCAPE '\\'"));
+        }
+        let total: i64 = sqlx::query_scalar_with(
+            &format!("SELECT COUNT(*) FROM endpoint_tokens t{}", f.where_sql()),
+            f.args(),
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let lim = f.int(page.limit());
+        let off = f.int(page.offset());
+        let sql = format!(
+            "SELECT {ETOKEN_COLS} FROM endpoint_tokens t{} ORDER BY t.name, t.id LIMIT {lim} OFFSET {off}",
+            f.where_sql()
+        );
+        let rows = sqlx::query_with(&sql, f.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((
+            rows.iter()
+                .map(endpoint_token)
+                .collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    /// Renames, describes, enables or disables a secondary token.
+    pub async fn update_endpoint_token(
+        &self,
+        tenant: TenantId,
+        id: EndpointTokenId,
+        up: &EndpointTokenUpdate,
+        actor: &Actor,
+    ) -> StoreResult<EndpointTokenDetails> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let cur = self
+            .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
+            .await?;
+        let name = up.name.clone().unwrap_or(cur.name.clone());
+        let description = up.description.clone().unwrap_or(cur.description.clone());
+        let enabled = up.enabled.unwrap_or(cur.enabled);
+        sqlx::query(
+            "UPDATE endpoint_tokens SET name = $2, search = $3, description = $4, enabled = $5, updated_at = $6 \
+             WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(name.clone())
+        .bind(search_key(&[&name]))
+        .bind(description.clone())
+        .bind(i64::from(enabled))
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let action = match (cur.enabled, enabled) {
+            (false, true) => "endpoint_token.enabled",
+            (true, false) => "endpoint_token.disabled",
+            _ => "endpoint_token.updated",
+        };
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            action,
+            "endpoint_token",
+            &id.to_string(),
+            json!({"name": name, "description": description, "enabled": enabled}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.endpoint_token(tenant, id).await
+    }
+
+    /// Deletes a secondary token and its assignments. Its records keep its id and name.
+    pub async fn delete_endpoint_token(
+        &self,
+        tenant: TenantId,
+        id: EndpointTokenId,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let t = self
+            .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
+            .await?;
+        delete_token_rows(&mut tx, id).await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "endpoint_token.deleted",
+            "endpoint_token",
+            &id.to_string(),
+            json!({"kind": "secondary", "name": t.name, "hint": t.hint}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives an endpoint token a new secret. With `grace_until`, the current secret keeps
+    /// working until then; otherwise it stops at once. Older secrets are always dropped.
+    pub async fn regenerate_endpoint_token(
+        &self,
+        tenant: TenantId,
+        id: EndpointTokenId,
+        secret: &NewSecret,
+        grace_until: Option<OffsetDateTime>,
+        actor: &Actor,
+    ) -> StoreResult<EndpointTokenDetails> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let cur = self.lock_endpoint_token(&mut tx, tenant, id, None).await?;
+        sqlx::query(
+            "DELETE FROM endpoint_token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL",
+        )
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        match grace_until {
+            Some(until) => {
+                sqlx::query(
+                    "UPDATE endpoint_token_secrets SET valid_until = $2 WHERE token_id = $1",
+                )
+                .bind(id.to_string())
+                .bind(to_ms(until))
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM endpoint_token_secrets WHERE token_id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        insert_secret(&mut tx, id, secret).await?;
+        sqlx::query(
+            "UPDATE endpoint_tokens SET hint = $2, sealed_secret = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(secret.hint.clone())
+        .bind(secret.sealed.clone())
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "endpoint_token.regenerated",
+            "endpoint_token",
+            &id.to_string(),
+            json!({"kind": cur.kind, "endpoint_id": cur.endpoint_id, "method": cur.method,
+                   "old_hint": cur.hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.endpoint_token(tenant, id).await
+    }
+
+    /// The sealed secret of an endpoint token, recording the reveal in the same
+    /// transaction: no reveal goes unrecorded.
+    pub async fn reveal_endpoint_token(
+        &self,
+        tenant: TenantId,
+        id: EndpointTokenId,
+        actor: &Actor,
+    ) -> StoreResult<Option<String>> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "SELECT sealed_secret, hint FROM endpoint_tokens WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("endpoint token"))?;
+        let sealed: Option<String> = row.try_get("sealed_secret")?;
+        if sealed.is_some() {
+            let hint: String = row.try_get("hint")?;
+            record(
+                &mut tx,
+                tenant,
+                actor,
+                "endpoint_token.revealed",
+                "endpoint_token",
+                &id.to_string(),
+                json!({"hint": hint}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(sealed)
+    }
+
+    // --- assignments -------------------------------------------------------------------
+
+    /// Assigns a secondary token to an endpoint, or switches an existing assignment on
+    /// or off. Returns the assignment and whether it is new.
+    pub async fn set_assignment(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+        token_id: EndpointTokenId,
+        enabled: bool,
+        actor: &Actor,
+    ) -> StoreResult<(Assignment, bool)> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        // Lock order: the endpoint, then the token (as every writer of assignments).
+        self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
+        self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
+            .await?;
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT enabled FROM endpoint_assignments WHERE endpoint_id = $1 AND token_id = $2",
+        )
+        .bind(endpoint_id.to_string())
+        .bind(token_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let action = match existing {
+            None => {
+                sqlx::query(
+                    "INSERT INTO endpoint_assignments (endpoint_id, token_id, tenant_id, enabled, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(endpoint_id.to_string())
+                .bind(token_id.to_string())
+                .bind(tenant.to_string())
+                .bind(i64::from(enabled))
+                .bind(to_ms(now))
+                .execute(&mut *tx)
+                .await?;
+                Some("endpoint_token.assigned")
+            }
+            Some(old) if (old != 0) != enabled => {
+                sqlx::query(
+                    "UPDATE endpoint_assignments SET enabled = $3, updated_at = $4 \
+                     WHERE endpoint_id = $1 AND token_id = $2",
+                )
+                .bind(endpoint_id.to_string())
+                .bind(token_id.to_string())
+                .bind(i64::from(enabled))
+                .bind(to_ms(now))
+                .execute(&mut *tx)
+                .await?;
+                Some(if enabled {
+                    "endpoint_token.assignment_enabled"
+                } else {
+                    "endpoint_token.assignment_disabled"
+                })
+            }
+            Some(_) => None,
+        };
+        if let Some(action) = action {
+            record(
+                &mut tx,
+                tenant,
+                actor,
+                action,
+                "endpoint_token",
+                &token_id.to_string(),
+                json!({"endpoint_id": endpoint_id, "enabled": enabled}),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        let a = self.assignment(tenant, endpoint_id, token_id).await?;
+        Ok((a, existing.is_none()))
+    }
+
+    pub async fn assignment(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+        token_id: EndpointTokenId,
+    ) -> StoreResult<Assignment> {
+        let row = sqlx::query(&format!(
+            "{ASSIGNMENT_SELECT} WHERE a.endpoint_id = $1 AND a.token_id = $2 AND a.tenant_id = $3"
+        ))
+        .bind(endpoint_id.to_string())
+        .bind(token_id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("assignment"))?;
+        assignment(&row)
+    }
+
+    /// Unassigns a secondary token from an endpoint.
+    pub async fn remove_assignment(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+        token_id: EndpointTokenId,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
+        self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
+            .await?;
+        let n = sqlx::query(
+            "DELETE FROM endpoint_assignments WHERE endpoint_id = $1 AND token_id = $2",
+        )
+        .bind(endpoint_id.to_string())
+        .bind(token_id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound("assignment"));
+        }
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "endpoint_token.unassigned",
+            "endpoint_token",
+            &token_id.to_string(),
+            json!({"endpoint_id": endpoint_id}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The secondary tokens assigned to an endpoint, by name.
+    pub async fn list_assignments(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+    ) -> StoreResult<Vec<Assignment>> {
+        // Reading the endpoint first makes another tenant's endpoint "not found".
+        self.endpoint(tenant, endpoint_id).await?;
+        let rows = sqlx::query(&format!(
+            "{ASSIGNMENT_SELECT} WHERE a.endpoint_id = $1 AND a.tenant_id = $2 ORDER BY t.name, t.id"
+        ))
+        .bind(endpoint_id.to_string())
+        .bind(tenant.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(assignment).collect()
+    }
+
+    // --- verification ------------------------------------------------------------------
+
+    /// Everything the decision needs about the endpoint token behind `hash`, in one read.
+    pub async fn endpoint_subject_by_hash(
+        &self,
+        hash: &TokenHash,
+    ) -> StoreResult<Option<EndpointSubject>> {
+        let sql = format!(
+            "SELECT {ETOKEN_COLS}, s.valid_until AS secret_valid_until, a.endpoint_id AS assigned_endpoint_id, \
+             a.enabled AS assignment_enabled \
+             FROM endpoint_token_secrets s JOIN endpoint_tokens t ON t.id = s.token_id \
+             LEFT JOIN endpoint_assignments a ON a.token_id = t.id WHERE s.hash = $1"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(hash.to_hex())
+            .fetch_all(&self.read)
+            .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let mut assignments = Vec::new();
+        for r in &rows {
+            if let Some(e) = rows::opt_id::<EndpointId>(r, "assigned_endpoint_id")? {
+                let on: Option<i64> = r.try_get("assignment_enabled")?;
+                assignments.push((e, on.unwrap_or(0) != 0));
+            }
+        }
+        Ok(Some(EndpointSubject {
+            token: endpoint_token(first)?,
+            assignments,
+            secret_valid_until: rows::opt_time(first, "secret_valid_until")?,
+        }))
+    }
+
+    /// The first 8 bytes of every stored endpoint-token secret hash, for the verifier's
+    /// filter of hashes worth a lookup.
+    pub async fn endpoint_secret_hash_prefixes(&self) -> StoreResult<Vec<u64>> {
+        let hashes: Vec<String> = sqlx::query_scalar("SELECT hash FROM endpoint_token_secrets")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(hashes
+            .iter()
+            .filter_map(|h| TokenHash::from_hex(h))
+            .map(|h| h.prefix64())
+            .collect())
+    }
+
+    /// Hash prefixes of the secrets of the given endpoint tokens.
+    pub async fn endpoint_secret_hash_prefixes_of(
+        &self,
+        token_ids: &[String],
+    ) -> StoreResult<Vec<u64>> {
+        let mut out = Vec::new();
+        for chunk in token_ids.chunks(100) {
+            let mut f = Filter::default();
+            let list = chunk
+                .iter()
+                .map(|id| f.text(id.clone()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT hash FROM endpoint_token_secrets WHERE token_id IN ({list})");
+            let hashes: Vec<String> = sqlx::query_scalar_with(&sql, f.args())
+                .fetch_all(&self.read)
+                .await?;
+            out.extend(
+                hashes
+                    .iter()
+                    .filter_map(|h| TokenHash::from_hex(h))
+                    .map(|h| h.prefix64()),
+            );
+        }
+        Ok(out)
+    }
+
+    // --- records -----------------------------------------------------------------------
+
+    /// Stores a record received by an endpoint; returns its id and receipt time.
+    pub async fn insert_record(
+        &self,
+        new: &NewRecord<'_>,
+    ) -> StoreResult<(EndpointRecordId, OffsetDateTime)> {
+        // Listings return bodies as JSON, so nothing else may be stored.
+        serde_json::from_str::<serde::de::IgnoredAny>(&new.body)
+            .map_err(|e| StoreError::Invalid(format!("the record body is not JSON: {e}")))?;
+        let now = crate::now();
+        let id = EndpointRecordId::new();
+        sqlx::query(
+            "INSERT INTO endpoint_records (id, tenant_id, endpoint_id, token_id, token_kind, token_name, method, ip, \
+             received_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.to_string())
+        .bind(new.endpoint.tenant_id.to_string())
+        .bind(new.endpoint.id.to_string())
+        .bind(new.token.map(|t| t.id.to_string()))
+        .bind(new.token.map(|t| t.kind.as_str()))
+        .bind(new.token.map(|t| t.name.clone()))
+        .bind(new.method.as_str())
+        .bind(new.ip.clone())
+        .bind(to_ms(now))
+        .bind(new.body.clone())
+        .execute(&self.write)
+        .await?;
+        Ok((id, now))
+    }
+
+    /// Records of an endpoint, newest first.
+    pub async fn list_records(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+        filter: &RecordFilter,
+        page: Page,
+    ) -> StoreResult<(Vec<EndpointRecord>, i64)> {
+        let mut f = Filter::default();
+        let p = f.text(tenant.to_string());
+        f.and(format!("r.tenant_id = {p}"));
+        let p = f.text(endpoint_id.to_string());
+        f.and(format!("r.endpoint_id = {p}"));
+        if let Some(t) = filter.token_id {
+            let p = f.text(t.to_string());
+            f.and(format!("r.token_id = {p}"));
+        }
+        if let Some(t) = filter.from {
+            let p = f.int(to_ms(t));
+            f.and(format!("r.received_at >= {p}"));
+        }
+        if let Some(t) = filter.to {
+            let p = f.int(to_ms(t));
+            f.and(format!("r.received_at <= {p}"));
+        }
+        let total: i64 = sqlx::query_scalar_with(
+            &format!("SELECT COUNT(*) FROM endpoint_records r{}", f.where_sql()),
+            f.args(),
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let lim = f.int(page.limit());
+        let off = f.int(page.offset());
+        let sql = format!(
+            "SELECT r.id, r.endpoint_id, r.token_id, r.token_kind, COALESCE(t.name, r.token_name) AS token_name, \
+             r.method, r.ip, r.received_at, r.body \
+             FROM endpoint_records r LEFT JOIN endpoint_tokens t ON t.id = r.token_id{} \
+             ORDER BY r.received_at DESC, r.id DESC LIMIT {lim} OFFSET {off}",
+            f.where_sql()
+        );
+        let rows = sqlx::query_with(&sql, f.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((
+            rows.iter()
+                .map(endpoint_record)
+                .collect::<StoreResult<_>>()?,
+            total,
+        ))
+    }
+
+    /// Deletes one record of an endpoint; false if there is no such record.
+    pub async fn delete_record(
+        &self,
+        endpoint_id: EndpointId,
+        id: EndpointRecordId,
+    ) -> StoreResult<bool> {
+        let n = sqlx::query("DELETE FROM endpoint_records WHERE id = $1 AND endpoint_id = $2")
+            .bind(id.to_string())
+            .bind(endpoint_id.to_string())
+            .execute(&self.write)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// How many records each token (application) sent per time bucket of
+    /// `bucket_seconds`, between `from` and `to` (inclusive): one query, for the data
+    /// viewer's chart. Oldest bucket first; within one, by name, records sent without a
+    /// token last (NULLs sort differently on the two backends, so this says so).
+    pub async fn record_stats(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        bucket_seconds: i64,
+    ) -> StoreResult<Vec<RecordBucket>> {
+        if bucket_seconds <= 0 {
+            return Err(StoreError::Invalid(
+                "the bucket must be at least one second".into(),
+            ));
+        }
+        let width = bucket_seconds * 1000;
+        let rows = sqlx::query(
+            "SELECT (r.received_at / $4) * $4 AS bucket, r.token_id, \
+             MAX(COALESCE(t.name, r.token_name)) AS token_name, COUNT(*) AS n \
+             FROM endpoint_records r LEFT JOIN endpoint_tokens t ON t.id = r.token_id \
+             WHERE r.tenant_id = $1 AND r.endpoint_id = $2 AND r.received_at >= $3 AND r.received_at <= $5 \
+             GROUP BY 1, 2 \
+             ORDER BY 1, CASE WHEN MAX(COALESCE(t.name, r.token_name)) IS NULL THEN 1 ELSE 0 END, 3, 2",
+        )
+        .bind(tenant.to_string())
+        .bind(endpoint_id.to_string())
+        .bind(to_ms(from))
+        .bind(width)
+        .bind(to_ms(to))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RecordBucket {
+                    start: from_ms(r.try_get("bucket")?),
+                    token_id: rows::opt_id(r, "token_id")?,
+                    token_name: r.try_get("token_name")?,
+                    count: r.try_get("n")?,
+                })
+            })
+            .collect()
+    }
+}

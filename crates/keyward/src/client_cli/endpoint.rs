@@ -1,0 +1,602 @@
+//! `keyward endpoint …` and `keyward endpoint-token …`: hosted endpoints, their primary
+//! tokens and records, and the secondary tokens of external applications. Secrets are
+//! printed only by the commands whose purpose is to show them.
+
+use super::output::{self, Fields, Table};
+use super::{input, Ctx, Paging};
+use anyhow::bail;
+use clap::{Args, Subcommand, ValueEnum};
+use keyward_client::{
+    AuthType, CreateEndpoint, CreateEndpointToken, Endpoint, EndpointMethod, EndpointQuery,
+    EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointWithSecrets, RecordQuery,
+    Regenerate, UpdateEndpoint, UpdateEndpointToken,
+};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Auth {
+    /// Anyone may call the endpoint.
+    None,
+    /// Primary tokens per method, or assigned secondary tokens.
+    Token,
+}
+
+impl From<Auth> for AuthType {
+    fn from(a: Auth) -> Self {
+        match a {
+            Auth::None => AuthType::None,
+            Auth::Token => AuthType::Token,
+        }
+    }
+}
+
+fn method(s: &str) -> Result<EndpointMethod, String> {
+    EndpointMethod::parse(s).ok_or_else(|| format!("{s:?} is not one of POST, GET, DELETE"))
+}
+
+#[derive(Subcommand)]
+pub enum EndpointCommand {
+    /// Create an endpoint. With --auth token, prints its primary tokens, once.
+    Create(CreateArgs),
+    /// List endpoints.
+    List {
+        /// Matches the name or the path.
+        #[arg(long)]
+        search: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// Show an endpoint (id, path or name) and its primary tokens (hints only).
+    Show { endpoint: String },
+    /// Change an endpoint. Primary tokens the change creates are printed, once.
+    Update(UpdateArgs),
+    /// Delete an endpoint with its primary tokens, assignments and records.
+    Delete { endpoint: String },
+    /// Give a primary token a new secret. Prints the secret, once.
+    Regenerate {
+        endpoint: String,
+        /// POST, GET or DELETE.
+        #[arg(value_parser = method)]
+        method: EndpointMethod,
+        /// Seconds the old secret keeps working (at most 604800, 7 days).
+        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+        grace_period: i64,
+    },
+    /// Show a primary token's secret again: only when the tenant keeps secrets recoverable. Audited.
+    Reveal {
+        endpoint: String,
+        #[arg(value_parser = method)]
+        method: EndpointMethod,
+    },
+    /// Assign a secondary token (id or name) to an endpoint, or switch its assignment on or off.
+    Assign {
+        endpoint: String,
+        token: String,
+        /// Keep the assignment but switch it off: that application is cut off from this endpoint.
+        #[arg(long)]
+        disable: bool,
+    },
+    /// Unassign a secondary token from an endpoint.
+    Unassign { endpoint: String, token: String },
+    /// The secondary tokens assigned to an endpoint.
+    Assignments { endpoint: String },
+    /// The records an endpoint received, newest first.
+    Records(RecordsArgs),
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    name: String,
+    /// Served at /e/PATH, e.g. orders/incoming.
+    #[arg(long)]
+    path: String,
+    #[arg(long, value_enum, default_value_t = Auth::None)]
+    auth: Auth,
+    /// Serve DELETE /e/PATH/RECORD_ID (and, with --auth token, make a DELETE primary).
+    #[arg(long)]
+    allow_deleting: bool,
+    #[arg(long, default_value = "", hide_default_value = true)]
+    description: String,
+    /// Create it switched off.
+    #[arg(long)]
+    disabled: bool,
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    endpoint: String,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    path: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+    #[arg(long, value_enum)]
+    auth: Option<Auth>,
+    #[arg(long, conflicts_with = "no_deleting")]
+    allow_deleting: bool,
+    /// Stop serving DELETE (removes the DELETE primary).
+    #[arg(long)]
+    no_deleting: bool,
+    #[arg(long, conflicts_with = "disable")]
+    enable: bool,
+    /// Refuse every request (DISABLED) until enabled again.
+    #[arg(long)]
+    disable: bool,
+}
+
+#[derive(Args)]
+pub struct RecordsArgs {
+    endpoint: String,
+    /// Only the records of this secondary token (id or name); primaries by id.
+    #[arg(long)]
+    token: Option<String>,
+    /// RFC 3339, or YYYY-MM-DD for the start of that day (UTC).
+    #[arg(long, value_parser = input::start_of_day, value_name = "WHEN")]
+    from: Option<time::OffsetDateTime>,
+    /// RFC 3339, or YYYY-MM-DD for the end of that day (UTC).
+    #[arg(long, value_parser = input::end_of_day, value_name = "WHEN")]
+    to: Option<time::OffsetDateTime>,
+    #[command(flatten)]
+    paging: Paging,
+}
+
+fn flag(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    match cmd {
+        EndpointCommand::Create(a) => {
+            let e = c
+                .create_endpoint(&CreateEndpoint {
+                    name: a.name,
+                    path: a.path,
+                    description: a.description,
+                    auth_type: Some(a.auth.into()),
+                    allow_deleting: a.allow_deleting,
+                    enabled: Some(!a.disabled),
+                })
+                .await?;
+            ctx.print(&e, || with_secrets(ctx, "Created", &e))
+        }
+        EndpointCommand::List { search, paging } => {
+            let p = c
+                .list_endpoints(&EndpointQuery {
+                    q: search,
+                    page: Some(paging.page),
+                    per_page: Some(paging.per_page),
+                })
+                .await?;
+            ctx.print(&p, || {
+                let mut t = Table::new(&["ID", "NAME", "PATH", "AUTH", "DELETE", "ENABLED"]);
+                for e in &p.items {
+                    t.row(vec![
+                        e.id.to_string(),
+                        e.name.clone(),
+                        e.path.clone(),
+                        e.auth_type.as_str().into(),
+                        output::yes_no(e.allow_deleting),
+                        output::yes_no(e.enabled),
+                    ]);
+                }
+                output::page_text(&t, "endpoints", &p)
+            })
+        }
+        EndpointCommand::Show { endpoint } => {
+            let id = input::endpoint(c, &endpoint).await?;
+            let e = c.get_endpoint(id).await?;
+            ctx.print(&e, || details(ctx, &e))
+        }
+        EndpointCommand::Update(a) => {
+            let up = UpdateEndpoint {
+                name: a.name,
+                path: a.path,
+                description: a.description,
+                auth_type: a.auth.map(Into::into),
+                allow_deleting: flag(a.allow_deleting, a.no_deleting),
+                enabled: flag(a.enable, a.disable),
+            };
+            if up.name.is_none()
+                && up.path.is_none()
+                && up.description.is_none()
+                && up.auth_type.is_none()
+                && up.allow_deleting.is_none()
+                && up.enabled.is_none()
+            {
+                bail!("nothing to change: give --name, --path, --description, --auth, --allow-deleting, --no-deleting, --enable or --disable");
+            }
+            let id = input::endpoint(c, &a.endpoint).await?;
+            let e = c.update_endpoint(id, &up).await?;
+            ctx.print(&e, || with_secrets(ctx, "Changed", &e))
+        }
+        EndpointCommand::Delete { endpoint } => {
+            let id = input::endpoint(c, &endpoint).await?;
+            c.delete_endpoint(id).await?;
+            ctx.print(&serde_json::json!({ "deleted": id }), || {
+                format!("Deleted endpoint {endpoint:?} ({id}) with its primary tokens, assignments and records.\n")
+            })
+        }
+        EndpointCommand::Regenerate {
+            endpoint,
+            method,
+            grace_period,
+        } => {
+            let id = input::endpoint(c, &endpoint).await?;
+            let req = Regenerate {
+                grace_period_seconds: grace_period,
+            };
+            let t = c.regenerate_primary(id, method, &req).await?;
+            ctx.print(&t, || {
+                let old = if grace_period > 0 {
+                    format!("The previous secret keeps working for {grace_period} more seconds.\n")
+                } else {
+                    "The previous secret no longer works.\n".to_string()
+                };
+                secret_text("Regenerated", &t) + &old
+            })
+        }
+        EndpointCommand::Reveal { endpoint, method } => {
+            let id = input::endpoint(c, &endpoint).await?;
+            let r = c.reveal_primary(id, method).await?;
+            ctx.print(&r, || {
+                format!(
+                    "Secret of the {method} primary token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
+                    r.id,
+                    r.token.expose()
+                )
+            })
+        }
+        EndpointCommand::Assign {
+            endpoint,
+            token,
+            disable,
+        } => {
+            let id = input::endpoint(c, &endpoint).await?;
+            let t = input::endpoint_token(c, &token).await?;
+            let a = c.set_assignment(id, t, !disable).await?;
+            ctx.print(&a, || {
+                format!(
+                    "{} is assigned to {} (/e/{}); the assignment is {}.\n",
+                    a.token_name,
+                    a.endpoint_name,
+                    a.endpoint_path,
+                    if a.enabled { "on" } else { "off" }
+                )
+            })
+        }
+        EndpointCommand::Unassign { endpoint, token } => {
+            let id = input::endpoint(c, &endpoint).await?;
+            let t = input::endpoint_token(c, &token).await?;
+            c.remove_assignment(id, t).await?;
+            ctx.print(
+                &serde_json::json!({ "endpoint_id": id, "unassigned": t }),
+                || format!("Unassigned {token:?} from {endpoint:?}.\n"),
+            )
+        }
+        EndpointCommand::Assignments { endpoint } => {
+            let id = input::endpoint(c, &endpoint).await?;
+            let list = c.list_assignments(id).await?;
+            ctx.print(&list, || {
+                let mut t = Table::new(&["TOKEN ID", "APPLICATION", "HINT", "TOKEN", "ASSIGNMENT"]);
+                for a in &list {
+                    t.row(vec![
+                        a.token_id.to_string(),
+                        a.token_name.clone(),
+                        a.token_hint.clone(),
+                        on_off(a.token_enabled),
+                        on_off(a.enabled),
+                    ]);
+                }
+                t.render()
+            })
+        }
+        EndpointCommand::Records(a) => {
+            let id = input::endpoint(c, &a.endpoint).await?;
+            let token_id = match &a.token {
+                Some(t) => Some(input::endpoint_token(c, t).await?),
+                None => None,
+            };
+            let q = RecordQuery {
+                token_id,
+                from: a.from,
+                to: a.to,
+                page: Some(a.paging.page),
+                per_page: Some(a.paging.per_page),
+            };
+            let p = c.list_records(id, &q).await?;
+            ctx.print(&p, || {
+                let mut t = Table::new(&["RECEIVED", "APPLICATION", "IP", "ID", "BODY"]);
+                for r in &p.items {
+                    let mut body = r.body.to_string();
+                    if body.chars().count() > 60 {
+                        body = body.chars().take(59).collect::<String>() + "…";
+                    }
+                    t.row(vec![
+                        output::when(Some(r.received_at)),
+                        r.token_name.clone().unwrap_or_else(|| "-".into()),
+                        r.ip.clone().unwrap_or_else(|| "-".into()),
+                        r.id.to_string(),
+                        body,
+                    ]);
+                }
+                output::page_text(&t, "records", &p)
+            })
+        }
+    }
+}
+
+fn on_off(b: bool) -> String {
+    if b { "on" } else { "off" }.into()
+}
+
+fn details(ctx: &Ctx, e: &Endpoint) -> String {
+    let mut f = Fields::new();
+    f.add("id", e.id.to_string())
+        .add("name", &e.name)
+        .add("path", &e.path)
+        .add("url", format!("{}/e/{}", ctx.client.base_url(), e.path))
+        .add("description", &e.description)
+        .add("authentication", e.auth_type.as_str())
+        .add("allow deleting", output::yes_no(e.allow_deleting))
+        .add("enabled", output::yes_no(e.enabled))
+        .add("created at", output::when(Some(e.created_at)));
+    let primaries: Vec<String> = e
+        .primary_tokens
+        .iter()
+        .flatten()
+        .map(|t| format!("{} {}", t.method.map(|m| m.as_str()).unwrap_or("?"), t.hint))
+        .collect();
+    if !primaries.is_empty() {
+        f.add("primary tokens", output::list(&primaries));
+    }
+    f.render()
+}
+
+/// The one place primary-token secrets are printed for a person.
+fn with_secrets(ctx: &Ctx, verb: &str, e: &EndpointWithSecrets) -> String {
+    let mut out = format!(
+        "{verb} endpoint {:?} at /e/{}.\n\n",
+        e.endpoint.name, e.endpoint.path
+    );
+    if !e.new_primary_tokens.is_empty() {
+        out.push_str(once_warning(&e.new_primary_tokens[0].details));
+        out.push_str("\n\n");
+        for t in &e.new_primary_tokens {
+            let m = t.details.method.map(|m| m.as_str()).unwrap_or("?");
+            out.push_str(&format!("    {m:<6} {}\n", t.token.expose()));
+        }
+        out.push('\n');
+    }
+    out + &details(ctx, &e.endpoint)
+}
+
+fn once_warning(t: &EndpointToken) -> &'static str {
+    if t.recoverable {
+        "These secrets are shown only once here. This tenant keeps secrets recoverable, so an \
+         administrator can reveal them again (audited)."
+    } else {
+        "These secrets are shown only once: store them now, they cannot be seen again."
+    }
+}
+
+fn secret_text(verb: &str, t: &EndpointTokenWithSecret) -> String {
+    let d = &t.details;
+    let what = match d.method {
+        Some(m) => format!("the {m} primary token"),
+        None => format!("endpoint token {:?}", d.name),
+    };
+    let mut out = format!(
+        "{verb} {what} ({}).\n\n{}\n\n    {}\n\nSend it as:  Authorization: Bearer <token>\n",
+        d.id,
+        once_warning(d),
+        t.token.expose()
+    );
+    if let Some(curl) = &t.usage.curl {
+        out.push_str(&format!("For example:\n\n    {}\n", curl.expose()));
+    }
+    out
+}
+
+#[derive(Subcommand)]
+pub enum EndpointTokenCommand {
+    /// Create a secondary token for an external application. Prints the secret, once.
+    Create {
+        /// The application's name: the data viewer shows it.
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "", hide_default_value = true)]
+        description: String,
+        /// Create it switched off.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List secondary tokens: the active ones unless --status says otherwise.
+    List {
+        #[arg(long, value_enum, default_value_t = TokenStatus::Active)]
+        status: TokenStatus,
+        /// Matches the name.
+        #[arg(long)]
+        search: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// Show a secondary token (id or name) and the endpoints it is assigned to.
+    Show { token: String },
+    /// Rename or describe a token, or activate or deactivate it everywhere.
+    Update {
+        token: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        /// Stop the token on every endpoint (DISABLED) until enabled again.
+        #[arg(long)]
+        disable: bool,
+    },
+    /// Delete a secondary token and its assignments; its records stay.
+    Delete { token: String },
+    /// Give a secondary token a new secret. Prints the secret, once.
+    Regenerate {
+        token: String,
+        /// Seconds the old secret keeps working (at most 604800, 7 days).
+        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+        grace_period: i64,
+    },
+    /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
+    Reveal { token: String },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TokenStatus {
+    Active,
+    Inactive,
+    All,
+}
+
+impl TokenStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+            Self::All => "all",
+        }
+    }
+}
+
+pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    match cmd {
+        EndpointTokenCommand::Create {
+            name,
+            description,
+            disabled,
+        } => {
+            let t = c
+                .create_endpoint_token(&CreateEndpointToken {
+                    name,
+                    description,
+                    enabled: Some(!disabled),
+                })
+                .await?;
+            ctx.print(&t, || {
+                secret_text("Created", &t)
+                    + "Assign it to endpoints with `keyward endpoint assign ENDPOINT TOKEN`.\n"
+            })
+        }
+        EndpointTokenCommand::List {
+            status,
+            search,
+            paging,
+        } => {
+            let p = c
+                .list_endpoint_tokens(&EndpointTokenQuery {
+                    status: Some(status.as_str().into()),
+                    q: search,
+                    page: Some(paging.page),
+                    per_page: Some(paging.per_page),
+                })
+                .await?;
+            ctx.print(&p, || {
+                let mut t = Table::new(&["ID", "NAME", "HINT", "ENABLED", "DESCRIPTION"]);
+                for k in &p.items {
+                    t.row(vec![
+                        k.id.to_string(),
+                        k.name.clone(),
+                        k.hint.clone(),
+                        output::yes_no(k.enabled),
+                        k.description.clone(),
+                    ]);
+                }
+                output::page_text(&t, "endpoint tokens", &p)
+            })
+        }
+        EndpointTokenCommand::Show { token } => {
+            let id = input::endpoint_token(c, &token).await?;
+            let t = c.get_endpoint_token(id).await?;
+            ctx.print(&t, || token_details(&t))
+        }
+        EndpointTokenCommand::Update {
+            token,
+            name,
+            description,
+            enable,
+            disable,
+        } => {
+            let up = UpdateEndpointToken {
+                name,
+                description,
+                enabled: flag(enable, disable),
+            };
+            if up.name.is_none() && up.description.is_none() && up.enabled.is_none() {
+                bail!("nothing to change: give --name, --description, --enable or --disable");
+            }
+            let id = input::endpoint_token(c, &token).await?;
+            let t = c.update_endpoint_token(id, &up).await?;
+            ctx.print(&t, || token_details(&t))
+        }
+        EndpointTokenCommand::Delete { token } => {
+            let id = input::endpoint_token(c, &token).await?;
+            c.delete_endpoint_token(id).await?;
+            ctx.print(&serde_json::json!({ "deleted": id }), || {
+                format!("Deleted endpoint token {token:?} ({id}). Its records stay.\n")
+            })
+        }
+        EndpointTokenCommand::Regenerate {
+            token,
+            grace_period,
+        } => {
+            let id = input::endpoint_token(c, &token).await?;
+            let req = Regenerate {
+                grace_period_seconds: grace_period,
+            };
+            let t = c.regenerate_endpoint_token(id, &req).await?;
+            ctx.print(&t, || secret_text("Regenerated", &t))
+        }
+        EndpointTokenCommand::Reveal { token } => {
+            let id = input::endpoint_token(c, &token).await?;
+            let r = c.reveal_endpoint_token(id).await?;
+            ctx.print(&r, || {
+                format!(
+                    "Secret of endpoint token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
+                    r.id,
+                    r.token.expose()
+                )
+            })
+        }
+    }
+}
+
+fn token_details(t: &EndpointToken) -> String {
+    let mut f = Fields::new();
+    f.add("id", t.id.to_string())
+        .add("name", &t.name)
+        .add("kind", t.kind.as_str())
+        .add("hint", &t.hint)
+        .add("description", &t.description)
+        .add("enabled", output::yes_no(t.enabled))
+        .add("recoverable", output::yes_no(t.recoverable))
+        .add("created at", output::when(Some(t.created_at)));
+    let assigned: Vec<String> = t
+        .assignments
+        .iter()
+        .flatten()
+        .map(|a| {
+            format!(
+                "/e/{} ({}){}",
+                a.endpoint_path,
+                a.endpoint_name,
+                if a.enabled { "" } else { ", switched off" }
+            )
+        })
+        .collect();
+    f.add("assigned to", output::list(&assigned));
+    f.render()
+}
