@@ -710,3 +710,187 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
     assert_eq!(verify_code(&app, &sessions[0].1).await, "VALID");
     c.close().await.unwrap();
 }
+
+/// Posts a JSON record to a hosted endpoint with `token`; the status.
+async fn post_record(app: &TestApp, path: &str, token: &str, body: Value) -> u16 {
+    app.http
+        .post(app.url(&format!("/e/{path}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The secret shown once on the page, by its label.
+async fn shown_secret_labelled(c: &Client, label: &str) -> String {
+    let v: Value = c
+        .execute(
+            "return [...document.querySelectorAll('[data-secret]')] \
+               .find(i => i.dataset.label === arguments[0]).value;",
+            vec![json!(label)],
+        )
+        .await
+        .expect("a secret with that label");
+    v.as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applications_share_an_endpoint_and_one_is_switched_off() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.user_with_password("kari", true).await;
+    login(&c, &app, "kari").await;
+    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+
+    // Create an endpoint, then switch it to token authentication.
+    c.goto(&app.url("/console/endpoints")).await.unwrap();
+    fill(&c, "#ep-name", "Incoming orders").await;
+    fill(&c, "#ep-path", "orders/incoming").await;
+    click(&c, "#add-endpoint").await;
+    let path = wait_for_path(&c, |p| p.starts_with("/console/endpoints/")).await;
+    let endpoint_id = path.rsplit('/').next().unwrap().to_string();
+    click(&c, "#ep-auth-token").await;
+    click(&c, "#save-endpoint").await;
+    // The POST and GET primaries are generated and shown once.
+    wait_for_text(&c, "body", "The endpoint's new primary tokens").await;
+    let post_primary = shown_secret_labelled(&c, "POST").await;
+    assert!(post_primary.starts_with("kwp_"), "{post_primary}");
+    shown_secret_labelled(&c, "GET").await;
+    screenshot(&c, "en-endpoint-primaries").await;
+
+    // Two secondary tokens, named after two applications.
+    let mut secrets = Vec::new();
+    for name in ["ERP", "Webshop"] {
+        c.goto(&app.url("/console/endpoint-tokens")).await.unwrap();
+        fill(&c, "#et-name", name).await;
+        click(&c, "#add-endpoint-token").await;
+        wait_for_text(&c, "body", "Your new endpoint token").await;
+        let secret = shown_secret_labelled(&c, name).await;
+        assert!(secret.starts_with("kws_"), "{secret}");
+        secrets.push(secret);
+    }
+    let (erp, shop) = (secrets[0].clone(), secrets[1].clone());
+    c.goto(&app.url("/console/endpoint-tokens")).await.unwrap();
+    let listing = text_of(&c, "#endpoint-tokens-table").await;
+    assert!(listing.contains("ERP") && listing.contains("Webshop"));
+    screenshot(&c, "en-endpoint-tokens").await;
+
+    // Not assigned yet: refused.
+    assert_eq!(
+        post_record(&app, "orders/incoming", &erp, json!({"n": 0})).await,
+        403
+    );
+
+    // Assign both on the endpoint's Tokens tab.
+    c.goto(&app.url(&format!("/console/endpoints/{endpoint_id}?tab=tokens")))
+        .await
+        .unwrap();
+    find(&c, "#secondaries").await;
+    for cb in c
+        .find_all(Locator::Css("#secondaries input.assigned"))
+        .await
+        .unwrap()
+    {
+        cb.click().await.unwrap();
+    }
+    click(&c, "#save-assignments").await;
+    wait_for_text(&c, "body", "Saved.").await;
+    screenshot(&c, "en-endpoint-tokens-tab").await;
+
+    // Each application posts a record.
+    assert_eq!(
+        post_record(
+            &app,
+            "orders/incoming",
+            &erp,
+            json!({"order": 1, "from": "erp"})
+        )
+        .await,
+        201
+    );
+    assert_eq!(
+        post_record(
+            &app,
+            "orders/incoming",
+            &shop,
+            json!({"order": 2, "from": "shop"})
+        )
+        .await,
+        201
+    );
+
+    // The data viewer filtered by one application shows only its record.
+    c.goto(&app.url(&format!("/console/endpoints/{endpoint_id}/data")))
+        .await
+        .unwrap();
+    let all = text_of(&c, "#records").await;
+    assert!(all.contains("ERP") && all.contains("Webshop"), "{all}");
+    let legend = text_of(&c, ".legend").await;
+    assert!(
+        legend.contains("ERP (1)") && legend.contains("Webshop (1)"),
+        "{legend}"
+    );
+    screenshot(&c, "en-endpoint-data").await;
+    let erp_id: Value = c
+        .execute(
+            "return [...document.querySelectorAll('#token_id option')].find(o => o.text === 'ERP').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    select(&c, "#token_id", erp_id.as_str().unwrap()).await;
+    click(&c, "#apply-filter").await;
+    wait_for_path(&c, |p| p.ends_with("/data")).await;
+    let mut filtered = String::new();
+    for _ in 0..200 {
+        if c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .is_some_and(|q| q.contains("token_id="))
+        {
+            filtered = text_of(&c, "#records").await;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        filtered.contains("ERP") && filtered.contains("\"erp\""),
+        "{filtered}"
+    );
+    assert!(
+        !filtered.contains("Webshop"),
+        "only ERP's records: {filtered}"
+    );
+
+    // Switch off the ERP assignment: its POST is refused, the webshop's still works.
+    c.goto(&app.url(&format!("/console/endpoints/{endpoint_id}?tab=tokens")))
+        .await
+        .unwrap();
+    let erp_id = erp_id.as_str().unwrap().to_string();
+    click(
+        &c,
+        &format!("tr[data-token-id='{erp_id}'] input.assignment-enabled"),
+    )
+    .await;
+    click(&c, "#save-assignments").await;
+    wait_for_text(&c, "body", "Saved.").await;
+    assert_eq!(
+        post_record(&app, "orders/incoming", &erp, json!({"order": 3})).await,
+        401
+    );
+    assert_eq!(
+        post_record(&app, "orders/incoming", &shop, json!({"order": 4})).await,
+        201
+    );
+    assert_eq!(
+        post_record(&app, "orders/incoming", &post_primary, json!({"order": 5})).await,
+        201
+    );
+    c.close().await.unwrap();
+}

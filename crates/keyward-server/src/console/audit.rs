@@ -68,7 +68,7 @@ async fn list(State(st): State<AppState>, me: Me, Query(q): Query<AuditQuery>) -
     let ctx = context! {
         events, pager => Pager::new(page, total), query,
         action => q.action, object_type => q.object_type, from => q.from, to => q.to,
-        object_types => ["token", "user", "department", "user_type", "settings", "tenant"],
+        object_types => ["token", "user", "department", "user_type", "endpoint", "endpoint_token", "settings", "tenant"],
     };
     st.console.render("audit.html", &frame, ctx)
 }

@@ -7,6 +7,7 @@ pub mod i18n;
 pub mod session;
 
 mod audit;
+mod endpoints;
 mod org;
 mod settings;
 mod tokens;
@@ -60,6 +61,28 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("user_type.html", include_str!("templates/user_type.html")),
     ("settings.html", include_str!("templates/settings.html")),
     ("audit.html", include_str!("templates/audit.html")),
+    ("endpoints.html", include_str!("templates/endpoints.html")),
+    ("endpoint.html", include_str!("templates/endpoint.html")),
+    (
+        "endpoint_secrets.html",
+        include_str!("templates/endpoint_secrets.html"),
+    ),
+    (
+        "endpoint_data.html",
+        include_str!("templates/endpoint_data.html"),
+    ),
+    (
+        "endpoint_tokens.html",
+        include_str!("templates/endpoint_tokens.html"),
+    ),
+    (
+        "endpoint_token.html",
+        include_str!("templates/endpoint_token.html"),
+    ),
+    (
+        "endpoint_assign.html",
+        include_str!("templates/endpoint_assign.html"),
+    ),
 ];
 
 const CSS: &str = include_str!("static/console.css");
@@ -398,6 +421,7 @@ pub fn router() -> Router<AppState> {
         .merge(org::router())
         .merge(settings::router())
         .merge(audit::router())
+        .merge(endpoints::router())
         .layer(axum::middleware::from_fn(security_headers))
 }
 
