@@ -394,3 +394,7 @@ notice-deactivated = The token is deactivated.
 error-invalid-path = Enter a path of lower-case letters, digits, - and _, in segments separated by /.
 object-endpoint = Endpoint
 object-endpoint_token = Endpoint token
+
+## Forms that act once
+already-sent-title = This form was already sent
+already-sent = What it did is done, and a secret it showed is not shown again. Open the list to see the result, and start again from there if you need to.

@@ -394,3 +394,7 @@ notice-deactivated = Tokenet er deaktivert.
 error-invalid-path = Skriv inn en sti med små bokstaver, sifre, - og _, i segmenter skilt med /.
 object-endpoint = Endepunkt
 object-endpoint_token = Endepunkt-token
+
+## Skjemaer som virker én gang
+already-sent-title = Dette skjemaet er allerede sendt
+already-sent = Det som skulle gjøres, er gjort, og en hemmelighet som ble vist, vises ikke igjen. Åpne listen for å se resultatet, og begynn derfra om nødvendig.

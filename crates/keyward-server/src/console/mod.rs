@@ -32,7 +32,12 @@ use std::sync::Arc;
 pub struct Console {
     env: Environment<'static>,
     pub i18n: Arc<I18n>,
+    /// One-time values of forms that must not act twice (see [`Console::claim_once`]).
+    used_once: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
+
+/// How long a used one-time form value is remembered: a console session's lifetime.
+const ONCE_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
@@ -135,7 +140,26 @@ impl Console {
             parse_time(&v).map_or_else(String::new, |t| t.date().to_string())
         });
         env.add_filter("urlencode_component", |v: String| url_encode(&v));
-        Self { env, i18n }
+        // A fresh value for each rendering of a form that must act only once.
+        env.add_function("new_once", session::random_value);
+        Self {
+            env,
+            i18n,
+            used_once: Default::default(),
+        }
+    }
+
+    /// Marks a form's one-time value as used; `false` if it already was. Forms that
+    /// generate a secret carry one, so reloading the page that showed the secret (and
+    /// confirming the browser's "resubmit?") cannot create a second token or regenerate
+    /// the one just copied. Remembered per node.
+    pub fn claim_once(&self, value: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut used = self.used_once.lock().unwrap_or_else(|e| e.into_inner());
+        if used.len() >= 10_000 {
+            used.retain(|_, at| now.duration_since(*at) < ONCE_TTL);
+        }
+        used.insert(value.to_string(), now).is_none()
     }
 
     fn render_value(&self, name: &str, ctx: Value) -> Response {

@@ -217,6 +217,9 @@ pub struct Posted<T> {
 struct CsrfField {
     #[serde(default)]
     csrf: String,
+    /// Present on forms that must act only once.
+    #[serde(default)]
+    once: String,
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
@@ -230,6 +233,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
             .map_err(IntoResponse::into_response)?;
         let sent: CsrfField = serde_html_form::from_bytes(&bytes).unwrap_or(CsrfField {
             csrf: String::new(),
+            once: String::new(),
         });
         if !same(&sent.csrf, &me.csrf) {
             return Err(st.console.message_page(
@@ -237,6 +241,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
                 StatusCode::FORBIDDEN,
                 "error-csrf-title",
                 "error-csrf",
+            ));
+        }
+        if !sent.once.is_empty() && !st.console.claim_once(&sent.once) {
+            return Err(st.console.message_page(
+                me.lang,
+                StatusCode::CONFLICT,
+                "already-sent-title",
+                "already-sent",
             ));
         }
         let form = serde_html_form::from_bytes(&bytes).map_err(|e| {

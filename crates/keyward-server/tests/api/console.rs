@@ -17,6 +17,7 @@ on_both_backends! {
     repeated_failed_logins_are_slowed_down => repeated_failed_logins_are_slowed_down;
     token_actions_from_the_detail_page => token_actions_from_the_detail_page;
     the_create_form_refuses_what_the_rules_refuse => the_create_form_refuses_what_the_rules_refuse;
+    a_resent_create_form_does_not_create_twice => a_resent_create_form_does_not_create_twice;
 }
 
 struct Console {
@@ -467,4 +468,32 @@ async fn the_create_form_refuses_what_the_rules_refuse(app: TestApp) {
     let secret = shown_secret(&page);
     assert_eq!(app.verify(&secret, Some("orders:read")).await, "VALID");
     assert!(page.contains("You will not see it again."));
+}
+
+async fn a_resent_create_form_does_not_create_twice(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let m = app.member("svc", &["orders:read"]).await;
+    let (_, form) = c.get("/console/tokens/new").await;
+    let once = hidden(&form, "once");
+    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let fields = [
+        ("csrf", c.csrf.as_str()),
+        ("once", once.as_str()),
+        ("name", "ERP"),
+        ("user_id", m.user_id.as_str()),
+        ("membership", membership.as_str()),
+    ];
+    let (status, page) = c.post("/console/tokens/new", &fields).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("value=\"kwa_"));
+    // The browser's "resubmit?" after a reload sends the very same form again.
+    let (status, page) = c.post("/console/tokens/new", &fields).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("This form was already sent"));
+    assert!(!page.contains("value=\"kwa_"), "no second secret");
+    let listed = app
+        .get(&format!("/api/v1/tokens?user_id={}", m.user_id))
+        .await;
+    assert_eq!(listed.1["total"], 1, "one token, not two");
 }
