@@ -3,7 +3,7 @@
 //! through the store, and tells the verifier, so the very next request on this node,
 //! at `/e/{path}` or anywhere else, sees the change.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use keyward_core::endpoint::{
     EndpointDetails, EndpointMethod, EndpointToken, EndpointTokenDetails,
@@ -27,23 +27,13 @@ async fn policy(st: &AppState, tenant: TenantId) -> ApiResult<SecretStorage> {
     Ok(st.store.settings(tenant).await?.secret_storage)
 }
 
-/// A fresh secret for token `id`: what storage keeps of it, and the secret itself.
 fn new_secret(
     st: &AppState,
     kind: TokenKind,
     id: EndpointTokenId,
     policy: SecretStorage,
 ) -> (NewSecret, TokenSecret) {
-    let secret = TokenSecret::generate(kind);
-    let key = st.verifier.key();
-    let stored = NewSecret {
-        hash: key.hash_token(secret.expose()),
-        hint: secret.hint(),
-        // The token id is bound into the seal, so a sealed copy cannot be moved to another token.
-        sealed: (policy == SecretStorage::Recoverable)
-            .then(|| key.seal(secret.expose(), id.to_string().as_bytes())),
-    };
-    (stored, secret)
+    crate::service::new_secret(st, kind, &id.to_string(), policy)
 }
 
 /// One candidate primary per method; the store uses those the change needs.
@@ -222,36 +212,13 @@ pub async fn reveal(
     actor: &Actor,
     id: EndpointTokenId,
 ) -> ApiResult<String> {
-    if policy(st, tenant).await? != SecretStorage::Recoverable {
-        return Err(ApiError::Conflict {
-            code: "not_recoverable",
-            detail: "this tenant's secret storage policy is show_once: secrets are shown only when created or \
-                     regenerated. Regenerate the token to get a new secret."
-                .into(),
-        });
-    }
-    let sealed = st
-        .store
-        .reveal_endpoint_token(tenant, id, actor)
-        .await?
-        .ok_or(ApiError::Conflict {
-            code: "not_recoverable",
-            detail: "no copy of this token's secret is stored (it was made under show_once). Regenerate it to \
-                     get a new secret."
-                .into(),
-        })?;
-    st.verifier
-        .key()
-        .unseal(&sealed, id.to_string().as_bytes())
-        .map_err(|e| {
-            tracing::error!(endpoint_token_id = %id, "sealed secret could not be opened: {e}");
-            ApiError::Conflict {
-                code: "not_recoverable",
-                detail:
-                    "the stored copy cannot be opened with this server key; regenerate the token"
-                        .into(),
-            }
-        })
+    let not_stored =
+        "no copy of this token's secret is stored (it was made under show_once). Regenerate it to \
+                      get a new secret.";
+    crate::service::reveal_with(st, tenant, &id.to_string(), not_stored, || {
+        st.store.reveal_endpoint_token(tenant, id, actor)
+    })
+    .await
 }
 
 /// Assigns a secondary token to an endpoint, or switches the assignment on or off.

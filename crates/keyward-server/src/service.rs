@@ -51,10 +51,9 @@ pub async fn issue_api_token(
         now,
     )?;
     let expires_at = rules::resolve_expiry(req.expires_at, &settings, now)?;
-    let secret = TokenSecret::generate(TokenKind::Api);
     let id = TokenId::new();
-    let key = st.verifier.key();
-    let hash = key.hash_token(secret.expose());
+    let (stored, secret) = new_secret(st, TokenKind::Api, &id.to_string(), settings.secret_storage);
+    let hash = stored.hash;
     let new = NewToken {
         id,
         kind: TokenKind::Api,
@@ -63,11 +62,7 @@ pub async fn issue_api_token(
         user_id: owner.id,
         department_id: req.department_id,
         user_type_id: req.user_type_id,
-        secret: NewSecret {
-            hash,
-            hint: secret.hint(),
-            sealed: seal_if_recoverable(st, settings.secret_storage, &secret, id),
-        },
+        secret: stored,
         expires_at,
         allowed_cidrs: req.allowed_cidrs,
         rate_limit: req.rate_limit,
@@ -78,17 +73,65 @@ pub async fn issue_api_token(
     Ok((details, secret))
 }
 
-fn seal_if_recoverable(
+/// A fresh secret of `kind` for token `id`: what storage keeps of it (hash, hint and,
+/// under `recoverable`, a copy sealed to `id` so it cannot be moved to another token),
+/// and the secret itself. Shared by API tokens and endpoint tokens.
+pub(crate) fn new_secret(
     st: &AppState,
+    kind: TokenKind,
+    id: &str,
     policy: SecretStorage,
-    secret: &TokenSecret,
-    id: TokenId,
-) -> Option<String> {
-    (policy == SecretStorage::Recoverable).then(|| {
-        st.verifier
-            .key()
-            .seal(secret.expose(), id.to_string().as_bytes())
-    })
+) -> (NewSecret, TokenSecret) {
+    let secret = TokenSecret::generate(kind);
+    let key = st.verifier.key();
+    let stored = NewSecret {
+        hash: key.hash_token(secret.expose()),
+        hint: secret.hint(),
+        sealed: (policy == SecretStorage::Recoverable)
+            .then(|| key.seal(secret.expose(), id.as_bytes())),
+    };
+    (stored, secret)
+}
+
+/// The steps every reveal shares: the tenant must keep secrets recoverable, `read`
+/// (which audits) must find a stored copy, and the copy must open under the server key.
+/// `not_stored` says why a token may have no copy.
+pub(crate) async fn reveal_with<F, Fut>(
+    st: &AppState,
+    tenant: TenantId,
+    id: &str,
+    not_stored: &'static str,
+    read: F,
+) -> ApiResult<String>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<String>, StoreError>>,
+{
+    let settings = st.store.settings(tenant).await?;
+    if settings.secret_storage != SecretStorage::Recoverable {
+        return Err(ApiError::Conflict {
+            code: "not_recoverable",
+            detail: "this tenant's secret storage policy is show_once: secrets are shown only when created or \
+                     regenerated. Regenerate the token to get a new secret."
+                .into(),
+        });
+    }
+    let sealed = read().await?.ok_or(ApiError::Conflict {
+        code: "not_recoverable",
+        detail: not_stored.into(),
+    })?;
+    st.verifier
+        .key()
+        .unseal(&sealed, id.as_bytes())
+        .map_err(|e| {
+            tracing::error!(token_id = %id, "sealed secret could not be opened: {e}");
+            ApiError::Conflict {
+                code: "not_recoverable",
+                detail:
+                    "the stored copy cannot be opened with this server key; regenerate the token"
+                        .into(),
+            }
+        })
 }
 
 /// `/api/v1/tokens` changes API tokens only: a mobile session is ended through its own
@@ -130,13 +173,13 @@ pub async fn regenerate(
     if current.token.kind == TokenKind::Api && !settings.api_tokens_enabled {
         return Err(rules::RuleError::FeatureDisabled.into());
     }
-    let secret = TokenSecret::generate(current.token.kind);
-    let hash = st.verifier.key().hash_token(secret.expose());
-    let new = NewSecret {
-        hash,
-        hint: secret.hint(),
-        sealed: seal_if_recoverable(st, settings.secret_storage, &secret, id),
-    };
+    let (new, secret) = new_secret(
+        st,
+        current.token.kind,
+        &id.to_string(),
+        settings.secret_storage,
+    );
+    let hash = new.hash;
     let grace_until =
         (grace_seconds > 0).then(|| OffsetDateTime::now_utc() + Duration::seconds(grace_seconds));
     let result = st
@@ -159,33 +202,12 @@ pub async fn reveal(
     id: TokenId,
 ) -> ApiResult<String> {
     require_api_token(st, tenant, id).await?;
-    let settings = st.store.settings(tenant).await?;
-    if settings.secret_storage != SecretStorage::Recoverable {
-        return Err(ApiError::Conflict {
-            code: "not_recoverable",
-            detail: "this tenant's secret storage policy is show_once: secrets are shown only when created or \
-                     regenerated. Regenerate the token to get a new secret."
-                .into(),
-        });
-    }
-    let sealed = st.store.reveal_sealed(tenant, id, actor).await?.ok_or(ApiError::Conflict {
-        code: "not_recoverable",
-        detail: "no copy of this token's secret is stored (it was created under show_once, or is revoked). \
-                 Regenerate it to get a new secret."
-            .into(),
-    })?;
-    st.verifier
-        .key()
-        .unseal(&sealed, id.to_string().as_bytes())
-        .map_err(|e| {
-            tracing::error!(token_id = %id, "sealed secret could not be opened: {e}");
-            ApiError::Conflict {
-                code: "not_recoverable",
-                detail:
-                    "the stored copy cannot be opened with this server key; regenerate the token"
-                        .into(),
-            }
-        })
+    let not_stored = "no copy of this token's secret is stored (it was created under show_once, or is revoked). \
+                      Regenerate it to get a new secret.";
+    reveal_with(st, tenant, &id.to_string(), not_stored, || {
+        st.store.reveal_sealed(tenant, id, actor)
+    })
+    .await
 }
 
 pub async fn revoke(

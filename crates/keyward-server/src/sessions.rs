@@ -4,10 +4,11 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use keyward_core::model::SecretStorage;
 use keyward_core::model::{Membership, User, UserType};
 use keyward_core::session::{self, SessionError};
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserTypeId};
-use keyward_store::{Actor, MobileSession, NewMobileSession, NewSecret, SessionEnd};
+use keyward_store::{Actor, MobileSession, NewMobileSession, SessionEnd};
 
 impl From<SessionError> for ApiError {
     fn from(e: SessionError) -> Self {
@@ -48,19 +49,22 @@ pub async fn start(
     let membership = session::choose_membership(&memberships, department_id, user_type_id)?.clone();
     let settings = st.store.settings(tenant).await?;
     let user_type = st.store.user_type(tenant, membership.user_type_id).await?;
-    let secret = TokenSecret::generate(TokenKind::Mobile);
-    let hash = st.verifier.key().hash_token(secret.expose());
+    let id = TokenId::new();
+    // A session's secret is never sealed, whatever the tenant's policy: it lives in the app.
+    let (stored, secret) = crate::service::new_secret(
+        st,
+        TokenKind::Mobile,
+        &id.to_string(),
+        SecretStorage::ShowOnce,
+    );
+    let hash = stored.hash;
     let new = NewMobileSession {
-        id: TokenId::new(),
+        id,
         user_id: user.id,
         department_id: membership.department_id,
         user_type_id: membership.user_type_id,
         device_name,
-        secret: NewSecret {
-            hash,
-            hint: secret.hint(),
-            sealed: None,
-        },
+        secret: stored,
         expires_at: session::slid_expiry(keyward_store::now(), &settings),
     };
     let result = st.store.create_mobile_session(tenant, &new, actor).await;

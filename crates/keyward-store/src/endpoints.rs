@@ -9,7 +9,7 @@ use crate::audit::{record, Actor};
 use crate::error::on_unique;
 use crate::query::{contains_pattern, search_key, Filter, Page};
 use crate::rows;
-use crate::tokens::NewSecret;
+use crate::tokens::{NewSecret, SealedIn};
 use crate::{from_ms, to_ms, Store, StoreError, StoreResult};
 use keyward_core::endpoint::{
     primary_methods, Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod,
@@ -1022,33 +1022,8 @@ impl Store {
         id: EndpointTokenId,
         actor: &Actor,
     ) -> StoreResult<Option<String>> {
-        let now = crate::now();
-        let mut tx = self.write.begin().await?;
-        let row = sqlx::query(
-            "SELECT sealed_secret, hint FROM endpoint_tokens WHERE id = $1 AND tenant_id = $2",
-        )
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound("endpoint token"))?;
-        let sealed: Option<String> = row.try_get("sealed_secret")?;
-        if sealed.is_some() {
-            let hint: String = row.try_get("hint")?;
-            record(
-                &mut tx,
-                tenant,
-                actor,
-                "endpoint_token.revealed",
-                "endpoint_token",
-                &id.to_string(),
-                json!({"hint": hint}),
-                now,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(sealed)
+        self.reveal_sealed_in(SealedIn::EndpointTokens, tenant, &id.to_string(), actor)
+            .await
     }
 
     // --- assignments -------------------------------------------------------------------

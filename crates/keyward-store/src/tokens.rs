@@ -474,15 +474,33 @@ impl Store {
         id: TokenId,
         actor: &Actor,
     ) -> StoreResult<Option<String>> {
+        self.reveal_sealed_in(SealedIn::Tokens, tenant, &id.to_string(), actor)
+            .await
+    }
+
+    /// Reads a sealed copy from `table` and, when there is one, audits the reveal in the
+    /// same transaction. Shared by API tokens and endpoint tokens.
+    pub(crate) async fn reveal_sealed_in(
+        &self,
+        table: SealedIn,
+        tenant: TenantId,
+        id: &str,
+        actor: &Actor,
+    ) -> StoreResult<Option<String>> {
+        let (table, object_type, not_found) = match table {
+            SealedIn::Tokens => ("tokens", "token", "token"),
+            SealedIn::EndpointTokens => ("endpoint_tokens", "endpoint_token", "endpoint token"),
+        };
         let now = crate::now();
         let mut tx = self.write.begin().await?;
-        let row =
-            sqlx::query("SELECT sealed_secret, hint FROM tokens WHERE id = $1 AND tenant_id = $2")
-                .bind(id.to_string())
-                .bind(tenant.to_string())
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound("token"))?;
+        let sql =
+            format!("SELECT sealed_secret, hint FROM {table} WHERE id = $1 AND tenant_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound(not_found))?;
         let sealed: Option<String> = row.try_get("sealed_secret")?;
         if sealed.is_some() {
             let hint: String = row.try_get("hint")?;
@@ -490,9 +508,9 @@ impl Store {
                 &mut tx,
                 tenant,
                 actor,
-                "token.revealed",
-                "token",
-                &id.to_string(),
+                &format!("{object_type}.revealed"),
+                object_type,
+                id,
                 json!({"hint": hint}),
                 now,
             )
@@ -647,4 +665,11 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The tables that hold sealed copies of secrets.
+#[derive(Clone, Copy)]
+pub(crate) enum SealedIn {
+    Tokens,
+    EndpointTokens,
 }
