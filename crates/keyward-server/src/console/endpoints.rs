@@ -5,6 +5,7 @@
 //! API's own handler.
 
 use super::session::{Empty, Me, Posted};
+use super::Id;
 use super::{invalid, Pager};
 use crate::api::endpoint_tokens::{
     self as tok_api, CreateEndpointToken, EndpointTokenQuery, UpdateEndpointToken,
@@ -259,12 +260,9 @@ struct SecondaryRow {
 async fn detail(
     State(st): State<AppState>,
     me: Me,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointId>,
     Query(q): Query<DetailQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<EndpointId>() else {
-        return super::not_found(&st, &me, "endpoint");
-    };
     let frame = me
         .page(&st.console, "endpoints")
         .with_notice(&st.console, q.done.as_deref(), None);
@@ -349,13 +347,10 @@ async fn render_detail(
 
 async fn update(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointId>,
     p: Posted<EndpointForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let Ok(id) = id.parse::<EndpointId>() else {
-        return super::not_found(&st, &me, "endpoint");
-    };
     let body = form.parse().map(|(name, path, auth)| UpdateEndpoint {
         name: Some(name),
         path: Some(path),
@@ -379,11 +374,8 @@ async fn update(
     }
 }
 
-async fn delete(State(st): State<AppState>, Path(id): Path<String>, p: Posted<Empty>) -> Response {
+async fn delete(State(st): State<AppState>, Id(id): Id<EndpointId>, p: Posted<Empty>) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<EndpointId>() else {
-        return super::not_found(&st, &me, "endpoint");
-    };
     let result = ep_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
     super::after(&st, &me, result, "/console/endpoints?done=deleted")
 }
@@ -451,13 +443,10 @@ struct AssignmentsForm {
 /// not) or unassigned to match what is ticked.
 async fn save_assignments(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointId>,
     p: Posted<AssignmentsForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let Ok(id) = id.parse::<EndpointId>() else {
-        return super::not_found(&st, &me, "endpoint");
-    };
     let current = match ep_api::assignments(State(st.clone()), me.admin.clone(), ApiPath(id)).await
     {
         Ok(axum::Json(a)) => a,
@@ -592,12 +581,9 @@ fn chart(stats: &ep_api::RecordStats, anonymous: &str) -> (Vec<Series>, i64) {
 async fn data(
     State(st): State<AppState>,
     me: Me,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointId>,
     Query(q): Query<DataQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<EndpointId>() else {
-        return super::not_found(&st, &me, "endpoint");
-    };
     let mut frame = me.page(&st.console, "endpoints");
     let (from, to) = match (super::date_start(&q.from), super::date_end(&q.to)) {
         (Ok(f), Ok(t)) => (f, t),
@@ -797,24 +783,18 @@ struct DoneQuery {
 async fn token_settings(
     State(st): State<AppState>,
     me: Me,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointTokenId>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<EndpointTokenId>() else {
-        return super::not_found(&st, &me, "endpoint token");
-    };
     render_token(&st, &me, id, q.done.as_deref(), None).await
 }
 
 async fn token_update(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointTokenId>,
     p: Posted<TokenForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let Ok(id) = id.parse::<EndpointTokenId>() else {
-        return super::not_found(&st, &me, "endpoint token");
-    };
     let body = Name::parse(form.name.trim())
         .map_err(|_| invalid("invalid_name", "name"))
         .map(|name| UpdateEndpointToken {
@@ -846,13 +826,10 @@ struct EnabledForm {
 /// The list's Enabled toggle and its Deactivate / Activate button.
 async fn token_enabled(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointTokenId>,
     p: Posted<EnabledForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let Ok(id) = id.parse::<EndpointTokenId>() else {
-        return super::not_found(&st, &me, "endpoint token");
-    };
     let on = form.enabled == "true";
     let body = UpdateEndpointToken {
         name: None,
@@ -882,13 +859,10 @@ async fn token_enabled(
 
 async fn token_regenerate(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<EndpointTokenId>() else {
-        return super::not_found(&st, &me, "endpoint token");
-    };
     match tok_api::regenerate(
         State(st.clone()),
         me.admin.clone(),
@@ -920,13 +894,10 @@ async fn token_regenerate(
 
 async fn token_reveal(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<EndpointTokenId>() else {
-        return super::not_found(&st, &me, "endpoint token");
-    };
     match tok_api::reveal(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(axum::Json(r)) => render_token(&st, &me, id, None, Some(r.token)).await,
         Err(e) => st.console.error_page(me.lang, &e),
@@ -935,13 +906,10 @@ async fn token_reveal(
 
 async fn token_delete(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<EndpointTokenId>() else {
-        return super::not_found(&st, &me, "endpoint token");
-    };
     let result = tok_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
     super::after(&st, &me, result, "/console/endpoint-tokens?done=deleted")
 }
@@ -957,10 +925,7 @@ struct AssignRow {
 }
 
 /// "Assign endpoint tokens": this secondary token against every endpoint.
-async fn assign_form(State(st): State<AppState>, me: Me, Path(id): Path<String>) -> Response {
-    let Ok(id) = id.parse::<EndpointTokenId>() else {
-        return super::not_found(&st, &me, "endpoint token");
-    };
+async fn assign_form(State(st): State<AppState>, me: Me, Id(id): Id<EndpointTokenId>) -> Response {
     let loaded = async {
         let token = tok_api::get(State(st.clone()), me.admin.clone(), ApiPath(id))
             .await?
@@ -1015,13 +980,10 @@ struct AssignForm {
 
 async fn assign_save(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<EndpointTokenId>,
     p: Posted<AssignForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let Ok(id) = id.parse::<EndpointTokenId>() else {
-        return super::not_found(&st, &me, "endpoint token");
-    };
     let token = match tok_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(axum::Json(t)) => t,
         Err(e) => return st.console.error_page(me.lang, &e),

@@ -300,6 +300,27 @@ pub fn after<T>(st: &AppState, me: &Me, result: Result<T, ApiError>, location: &
     }
 }
 
+/// An id taken from the address. One that is not an id of its type gets the console's
+/// "does not exist" page, like an id that names nothing.
+pub struct Id<T>(pub T);
+
+impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<AppState> for Id<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &AppState,
+    ) -> Result<Self, Response> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        raw.parse().map(Id).map_err(|_| {
+            let lang = session::request_lang(&parts.headers, None);
+            st.console.error_page(lang, &ApiError::NotFound("page"))
+        })
+    }
+}
+
 /// The page for an id in the address that names nothing.
 pub fn not_found(st: &AppState, me: &Me, what: &'static str) -> Response {
     st.console.error_page(me.lang, &ApiError::NotFound(what))

@@ -2,12 +2,13 @@
 //! operations.
 
 use super::session::{Empty, Me, Posted};
+use super::Id;
 use super::{invalid, Pager};
 use crate::api::departments::{self as dept_api, DepartmentBody};
 use crate::api::user_types::{self as ut_api, CreateUserType, UpdateUserType};
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -120,15 +121,10 @@ async fn create_department(State(st): State<AppState>, p: Posted<NameForm>) -> R
 
 async fn rename_department(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<DepartmentId>,
     p: Posted<NameForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let Ok(id) = id.parse::<DepartmentId>() else {
-        return st
-            .console
-            .error_page(me.lang, &ApiError::NotFound("department"));
-    };
     let result = match parse_name(&form.name) {
         Ok(name) => dept_api::update(
             State(st.clone()),
@@ -148,15 +144,10 @@ async fn rename_department(
 
 async fn delete_department(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<DepartmentId>,
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<DepartmentId>() else {
-        return st
-            .console
-            .error_page(me.lang, &ApiError::NotFound("department"));
-    };
     match dept_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(_) => Redirect::to("/console/departments?done=deleted").into_response(),
         Err(e) => render_departments(&st, &me, no_query(), Some(&e), "").await,
@@ -288,28 +279,18 @@ struct DoneQuery {
 async fn user_type(
     State(st): State<AppState>,
     me: Me,
-    Path(id): Path<String>,
+    Id(id): Id<UserTypeId>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<UserTypeId>() else {
-        return st
-            .console
-            .error_page(me.lang, &ApiError::NotFound("user type"));
-    };
     render_user_type(&st, &me, id, None, q.done.as_deref()).await
 }
 
 async fn update_user_type(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<UserTypeId>,
     p: Posted<UserTypeForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let Ok(id) = id.parse::<UserTypeId>() else {
-        return st
-            .console
-            .error_page(me.lang, &ApiError::NotFound("user type"));
-    };
     let body = parse_name(&form.name).and_then(|name| {
         Ok(UpdateUserType {
             name: Some(name),
@@ -330,15 +311,10 @@ async fn update_user_type(
 
 async fn delete_user_type(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<UserTypeId>,
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<UserTypeId>() else {
-        return st
-            .console
-            .error_page(me.lang, &ApiError::NotFound("user type"));
-    };
     match ut_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(_) => Redirect::to("/console/user-types?done=deleted").into_response(),
         Err(e) => st.console.error_page(me.lang, &e),

@@ -3,6 +3,7 @@
 //! actions. Every action calls the REST API's own operation.
 
 use super::session::{Me, Posted};
+use super::Id;
 use super::{invalid, Pager};
 use crate::api::mobile::{self as mobile_api, SessionQuery};
 use crate::api::tokens::{self as api, BulkDelete, CreateToken, UpdateToken};
@@ -10,7 +11,7 @@ use crate::api::Timestamp;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -136,12 +137,9 @@ async fn list_mobile(State(st): State<AppState>, me: Me, Query(q): Query<ListQue
 async fn session_detail(
     State(st): State<AppState>,
     me: Me,
-    Path(id): Path<String>,
+    Id(id): Id<TokenId>,
     Query(q): Query<DetailQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<TokenId>() else {
-        return super::not_found(&st, &me, "mobile session");
-    };
     let session = match mobile_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(axum::Json(s)) => s,
         Err(e) => return st.console.error_page(me.lang, &e),
@@ -355,12 +353,9 @@ struct DetailQuery {
 async fn detail(
     State(st): State<AppState>,
     me: Me,
-    Path(id): Path<String>,
+    Id(id): Id<TokenId>,
     Query(q): Query<DetailQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<TokenId>() else {
-        return st.console.error_page(me.lang, &ApiError::NotFound("token"));
-    };
     let page = me
         .page(&st.console, "tokens")
         .with_notice(&st.console, q.done.as_deref(), None);
@@ -402,13 +397,10 @@ async fn render_detail(
 
 async fn revoke(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<TokenId>() else {
-        return super::not_found(&st, &me, "token");
-    };
     let result = api::revoke(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
     super::after(
         &st,
@@ -420,13 +412,10 @@ async fn revoke(
 
 async fn regenerate(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<TokenId>() else {
-        return super::not_found(&st, &me, "token");
-    };
     match api::regenerate(
         State(st.clone()),
         me.admin.clone(),
@@ -450,13 +439,10 @@ async fn regenerate(
 
 async fn reveal(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<TokenId>() else {
-        return super::not_found(&st, &me, "token");
-    };
     match api::reveal(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(axum::Json(r)) => {
             let page = me.page(&st.console, "tokens");
@@ -473,13 +459,10 @@ struct EnabledForm {
 
 async fn set_enabled(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<TokenId>,
     p: Posted<EnabledForm>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<TokenId>() else {
-        return super::not_found(&st, &me, "token");
-    };
     let enabled = p.form.enabled == "true";
     let up = UpdateToken {
         name: None,

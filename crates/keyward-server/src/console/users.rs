@@ -3,6 +3,7 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
+use super::Id;
 use super::{date_end, date_start, invalid, Pager};
 use crate::api::users::{self as api, AddMembership, CreateUser, UpdateUser};
 use crate::api::Timestamp;
@@ -213,12 +214,9 @@ struct DoneQuery {
 async fn edit_form(
     State(st): State<AppState>,
     me: Me,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    let Ok(id) = id.parse::<UserId>() else {
-        return super::not_found(&st, &me, "user");
-    };
     match api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(axum::Json(u)) => {
             render_form(
@@ -235,15 +233,8 @@ async fn edit_form(
     }
 }
 
-async fn update(
-    State(st): State<AppState>,
-    Path(id): Path<String>,
-    p: Posted<UserForm>,
-) -> Response {
+async fn update(State(st): State<AppState>, Id(id): Id<UserId>, p: Posted<UserForm>) -> Response {
     let Posted { me, form } = p;
-    let Ok(id) = id.parse::<UserId>() else {
-        return super::not_found(&st, &me, "user");
-    };
     let current = match api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
         Ok(axum::Json(u)) => u,
         Err(e) => return st.console.error_page(me.lang, &e),
@@ -287,13 +278,10 @@ struct LockForm {
 
 async fn set_locked(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     p: Posted<LockForm>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<UserId>() else {
-        return super::not_found(&st, &me, "user");
-    };
     let locked = p.form.locked == "true";
     let up = UpdateUser {
         locked: Some(locked),
@@ -315,11 +303,8 @@ async fn set_locked(
     }
 }
 
-async fn delete(State(st): State<AppState>, Path(id): Path<String>, p: Posted<Empty>) -> Response {
+async fn delete(State(st): State<AppState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<UserId>() else {
-        return super::not_found(&st, &me, "user");
-    };
     let result = api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
     super::after(&st, &me, result, "/console/users?done=deleted")
 }
@@ -334,13 +319,10 @@ struct MembershipForm {
 
 async fn add_membership(
     State(st): State<AppState>,
-    Path(id): Path<String>,
+    Id(id): Id<UserId>,
     p: Posted<MembershipForm>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<UserId>() else {
-        return super::not_found(&st, &me, "user");
-    };
     let body = match (p.form.department_id.parse(), p.form.user_type_id.parse()) {
         (Ok(department_id), Ok(user_type_id)) => AddMembership {
             department_id,
