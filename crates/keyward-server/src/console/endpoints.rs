@@ -13,6 +13,7 @@ use crate::api::endpoint_tokens::{
 use crate::api::endpoints::{
     self as ep_api, CreateEndpoint, EndpointQuery, RecordQuery, StatsQuery, UpdateEndpoint,
 };
+use crate::api::Paged;
 use crate::api::Timestamp;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -22,6 +23,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use keyward_core::endpoint::EndpointToken;
 use keyward_core::endpoint::{AuthType, EndpointPath};
 use keyward_core::model::SecretStorage;
 use keyward_core::text::Name;
@@ -75,6 +77,22 @@ fn recoverable(me: &Me) -> bool {
     me.settings.secret_storage == SecretStorage::Recoverable
 }
 
+/// Every secondary token, active or not (the first 500), for the Tokens tab and the
+/// data viewer's filter.
+async fn all_secondaries(st: &AppState, me: &Me) -> Result<Paged<EndpointToken>, ApiError> {
+    let query = EndpointTokenQuery {
+        status: Some("all".into()),
+        q: None,
+        page: Some(1),
+        per_page: Some(500),
+    };
+    Ok(
+        tok_api::list(State(st.clone()), me.admin.clone(), ApiQuery(query))
+            .await?
+            .0,
+    )
+}
+
 fn public_base(st: &AppState) -> String {
     st.config.public_url.trim_end_matches('/').to_string()
 }
@@ -87,9 +105,31 @@ struct ListQuery {
 }
 
 async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    let page = q.page.unwrap_or(1);
+    let frame = me
+        .page(&st.console, "endpoints")
+        .with_notice(&st.console, q.done.as_deref(), None);
+    render_list(
+        &st,
+        &me,
+        frame,
+        q.q,
+        q.page.unwrap_or(1),
+        EndpointForm::default(),
+    )
+    .await
+}
+
+/// The endpoints listing with the "new endpoint" form (empty, or as refused).
+async fn render_list(
+    st: &AppState,
+    me: &Me,
+    frame: super::Page,
+    q: Option<String>,
+    page: u32,
+    form: EndpointForm,
+) -> Response {
     let query = EndpointQuery {
-        q: q.q.clone().filter(|s| !s.trim().is_empty()),
+        q: q.clone().filter(|s| !s.trim().is_empty()),
         page: Some(page),
         per_page: Some(50),
     };
@@ -98,14 +138,16 @@ async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) ->
         Ok(axum::Json(p)) => p,
         Err(e) => return st.console.error_page(me.lang, &e),
     };
-    let frame = me
-        .page(&st.console, "endpoints")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let status = if frame.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let ctx = context! {
         items => paged.items, pager => Pager::new(Page::new(page, 50), paged.total),
-        q => q.q.unwrap_or_default(), base => public_base(&st), form => EndpointForm::default(),
+        q => q.unwrap_or_default(), base => public_base(st), form,
     };
-    st.console.render("endpoints.html", &frame, ctx)
+    (status, st.console.render("endpoints.html", &frame, ctx)).into_response()
 }
 
 /// The General tab as posted; checkboxes are present only when ticked.
@@ -175,32 +217,10 @@ async fn create(State(st): State<AppState>, p: Posted<EndpointForm>) -> Response
             after_change(&st, &me, id, created.new_primary_tokens)
         }
         Err(e) => {
-            let listed = ep_api::list(
-                State(st.clone()),
-                me.admin.clone(),
-                ApiQuery(EndpointQuery {
-                    q: None,
-                    page: None,
-                    per_page: Some(50),
-                }),
-            )
-            .await;
-            let paged = match listed {
-                Ok(axum::Json(p)) => p,
-                Err(e) => return st.console.error_page(me.lang, &e),
-            };
             let frame = me
                 .page(&st.console, "endpoints")
                 .with_error(&st.console, &e);
-            let ctx = context! {
-                items => paged.items, pager => Pager::new(Page::new(1, 50), paged.total),
-                q => "", base => public_base(&st), form,
-            };
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                st.console.render("endpoints.html", &frame, ctx),
-            )
-                .into_response()
+            render_list(&st, &me, frame, None, 1, form).await
         }
     }
 }
@@ -303,18 +323,7 @@ async fn render_detail(
             let assigned = ep_api::assignments(State(st.clone()), me.admin.clone(), ApiPath(id))
                 .await?
                 .0;
-            let all = tok_api::list(
-                State(st.clone()),
-                me.admin.clone(),
-                ApiQuery(EndpointTokenQuery {
-                    status: Some("all".into()),
-                    q: None,
-                    page: Some(1),
-                    per_page: Some(500),
-                }),
-            )
-            .await?
-            .0;
+            let all = all_secondaries(st, me).await?;
             Ok::<_, ApiError>((assigned, all))
         };
         let (assigned, all) = match lists.await {
@@ -624,18 +633,7 @@ async fn data(
         )
         .await?
         .0;
-        let tokens = tok_api::list(
-            State(st.clone()),
-            me.admin.clone(),
-            ApiQuery(EndpointTokenQuery {
-                status: Some("all".into()),
-                q: None,
-                page: Some(1),
-                per_page: Some(500),
-            }),
-        )
-        .await?
-        .0;
+        let tokens = all_secondaries(&st, &me).await?;
         Ok::<_, ApiError>((ep, records, stats, tokens))
     };
     let (ep, records, stats, tokens) = match loaded.await {
