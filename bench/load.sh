@@ -62,13 +62,16 @@ wait_port() {
 export KEYWARD_LOG=warn
 "$ROOT/target/release/keyward" bootstrap --data-dir "$DATA" --tenant bench --admin admin --json \
   >"$DATA/bootstrap.json"
+# Every check names its tenant (SPEC §4): forward auth in its path, verify in its body.
 if [ "$TOKENS" -gt 0 ]; then
   echo "seeding $TOKENS tokens..."
-  KW_TOKEN=$("$ROOT/target/release/examples/seed" "$DATA" "$TOKENS")
+  KW_TENANT=bench-seed
+  KW_TOKEN=$("$ROOT/target/release/examples/seed" "$DATA" "$TOKENS" "$KW_TENANT")
 else
+  KW_TENANT=bench
   KW_TOKEN=$(jq -r .token "$DATA/bootstrap.json")
 fi
-export KW_TOKEN
+export KW_TOKEN KW_TENANT
 
 "$ROOT/target/release/keyward" serve --data-dir "$DATA" --listen "127.0.0.1:$KW_PORT" \
   2>"$DATA/server.log" &
@@ -80,9 +83,9 @@ wait_port "$BARE_PORT"
 
 # Both keyward routes must answer VALID for this token, or the figures mean nothing.
 code=$(curl -sf "$KW/api/v1/verify" -H 'Content-Type: application/json' \
-  -d "{\"token\": \"$KW_TOKEN\"}" | jq -r .code)
+  -d "{\"token\": \"$KW_TOKEN\", \"tenant\": \"$KW_TENANT\"}" | jq -r .code)
 [ "$code" = VALID ] || { echo "verify answered $code, not VALID" >&2; exit 1; }
-curl -sf -o /dev/null "$KW/auth/forward" -H "Authorization: Bearer $KW_TOKEN" \
+curl -sf -o /dev/null "$KW/auth/forward/$KW_TENANT" -H "Authorization: Bearer $KW_TOKEN" \
   || { echo "forward auth refused the token" >&2; exit 1; }
 curl -sf -o /dev/null "$BARE/bare" || { echo "bare GET failed" >&2; exit 1; }
 
@@ -90,7 +93,7 @@ curl -sf -o /dev/null "$BARE/bare" || { echo "bare GET failed" >&2; exit 1; }
 declare -A TARGET=(
   [bare_get]="bench/forward.lua $BARE/bare"
   [healthz]="bench/forward.lua $KW/healthz"
-  [forward]="bench/forward.lua $KW/auth/forward"
+  [forward]="bench/forward.lua $KW/auth/forward/$KW_TENANT"
   [bare_post]="bench/post.lua $BARE/bare"
   [verify]="bench/post.lua $KW/api/v1/verify"
 )

@@ -20,6 +20,7 @@ mod secret;
 mod settings;
 mod tokens;
 mod users;
+mod verifier_keys;
 mod verify;
 
 pub use client::Client;
@@ -33,7 +34,8 @@ pub use error::{Error, Problem};
 pub use keyward_core::endpoint::{AuthType, EndpointMethod};
 pub use keyward_core::model::{RateLimit, SecretStorage, TenantSettings, TokenStatus};
 pub use keyward_core::{
-    DepartmentId, MembershipId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode,
+    DepartmentId, MembershipId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifierKeyId,
+    VerifyCode,
 };
 pub use keyward_core::{EndpointId, EndpointRecordId, EndpointTokenId};
 pub use mobile::{
@@ -47,6 +49,10 @@ pub use tokens::{
     UpdateToken, Usage,
 };
 pub use users::{CreateUser, Membership, UpdateUser, User, UserQuery};
+pub use verifier_keys::{
+    CreateVerifierKey, UpdateVerifierKey, VerifierKey, VerifierKeyQuery, VerifierKeyUsage,
+    VerifierKeyWithSecret,
+};
 pub use verify::{Named, UserRef, VerifyRequest, VerifyResponse};
 
 use serde::{Deserialize, Serialize};

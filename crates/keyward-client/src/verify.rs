@@ -1,4 +1,5 @@
-//! `POST /api/v1/verify`: is this token good, and what may it do? Needs no credential.
+//! `POST /api/v1/verify`: is this token good, and what may it do? Every check is made for
+//! one tenant: the one the request names, or the tenant of the verifier key it is sent with.
 
 use crate::{Client, Error, Extra, Secret};
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode};
@@ -10,6 +11,10 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyRequest {
     pub token: Secret,
+    /// The tenant the check is for (name or id). Not needed with a verifier key (see
+    /// [`Client::verify_with_key`]) or on a single-tenant server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
     /// A permission the caller needs, e.g. `orders:read`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permission: Option<String>,
@@ -68,5 +73,19 @@ impl Client {
     pub async fn verify(&self, req: &VerifyRequest) -> Result<VerifyResponse, Error> {
         self.json(self.anonymous(Method::POST, "/api/v1/verify").json(req))
             .await
+    }
+
+    /// The same, sent with a verifier key (`kwv_…`): the check is made for the key's tenant.
+    pub async fn verify_with_key(
+        &self,
+        key: &Secret,
+        req: &VerifyRequest,
+    ) -> Result<VerifyResponse, Error> {
+        self.json(
+            self.anonymous(Method::POST, "/api/v1/verify")
+                .bearer_auth(key.expose())
+                .json(req),
+        )
+        .await
     }
 }

@@ -98,6 +98,7 @@ fn decision(c: &mut Criterion) {
     let empty = VerifyContext::default();
     // The fullest check: every rule runs, including the IP allowlist and the permission.
     let full = VerifyContext {
+        tenant: Some(s.token.tenant_id),
         permission: Some("invoices:write"),
         department_id: Some(s.token.department_id),
         ip: Some("10.1.2.3".parse().expect("IP")),

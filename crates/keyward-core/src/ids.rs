@@ -59,3 +59,6 @@ id_type!(
 
 // Hosted endpoints (SPEC §6): the endpoint, its tokens and the records it receives.
 id_type!(EndpointId, EndpointTokenId, EndpointRecordId);
+
+// Verifier keys (SPEC §4): a protected service's credential for asking checks.
+id_type!(VerifierKeyId);

@@ -188,6 +188,24 @@ impl TokenStatus {
     }
 }
 
+/// A verifier key (`kwv_…`, SPEC §4): the credential a protected service sends when it
+/// asks keyward about tokens presented to it. It binds every such check to its tenant and
+/// may do nothing else. Only its hash is stored: it is shown once, when created.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct VerifierKey {
+    pub id: VerifierKeyId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub description: String,
+    /// `kwv_Ab3d…x9Qz`: enough to tell keys apart, never enough to use one.
+    pub hint: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<UserId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
 /// A token record as stored: never the secret, only its hint.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Token {

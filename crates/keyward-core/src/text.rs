@@ -69,6 +69,18 @@ text_type!(
 );
 
 text_type!(
+    /// A tenant's name. It also names the tenant in URLs (`/auth/forward/{tenant}`) and in
+    /// the `X-Keyward-Principal` header (`tenant/username`), so it is URL-safe, has no
+    /// `/`, and is never shaped like a tenant id (which those places also accept).
+    TenantName, "acme",
+    |s| (1..=63).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && !s.starts_with('.')
+        && uuid::Uuid::parse_str(s).is_err(),
+    "use 1 to 63 letters, digits, '.', '_' or '-', not starting with '.' and not shaped like a tenant id"
+);
+
+text_type!(
     /// A login name: letters, digits and `. _ @ -`.
     Username, "erp-sync",
     |s| (1..=64).contains(&s.len())
@@ -108,6 +120,17 @@ mod tests {
             Name::parse("<script>alert(1)</script>").is_ok(),
             "escaping is the renderer's job"
         );
+    }
+
+    #[test]
+    fn tenant_names_are_url_safe_and_never_look_like_ids() {
+        assert!(TenantName::parse("acme").is_ok());
+        assert!(TenantName::parse("acme-corp.eu_1").is_ok());
+        assert!(TenantName::parse("Acme Corp").is_err());
+        assert!(TenantName::parse("a/b").is_err());
+        assert!(TenantName::parse("..").is_err());
+        assert!(TenantName::parse(&"x".repeat(64)).is_err());
+        assert!(TenantName::parse("0190b1c2-7d3e-7f00-8000-000000000000").is_err());
     }
 
     #[test]

@@ -29,10 +29,19 @@ pub enum TokenKind {
     Primary,
     /// `kws_`: a secondary endpoint token (one per external application).
     Secondary,
+    /// `kwv_`: a verifier key, a protected service's credential for asking checks of its
+    /// tenant's tokens (SPEC §4). It opens nothing itself.
+    Verifier,
 }
 
 impl TokenKind {
-    pub const ALL: [TokenKind; 4] = [Self::Api, Self::Mobile, Self::Primary, Self::Secondary];
+    pub const ALL: [TokenKind; 5] = [
+        Self::Api,
+        Self::Mobile,
+        Self::Primary,
+        Self::Secondary,
+        Self::Verifier,
+    ];
 
     pub fn prefix(self) -> &'static str {
         match self {
@@ -40,6 +49,7 @@ impl TokenKind {
             Self::Mobile => "kwm",
             Self::Primary => "kwp",
             Self::Secondary => "kws",
+            Self::Verifier => "kwv",
         }
     }
 
@@ -53,6 +63,7 @@ impl TokenKind {
             Self::Mobile => "mobile",
             Self::Primary => "primary",
             Self::Secondary => "secondary",
+            Self::Verifier => "verifier",
         }
     }
 
@@ -231,14 +242,14 @@ mod tests {
 
     proptest! {
         #[test]
-        fn every_generated_token_parses(k in 0usize..4) {
+        fn every_generated_token_parses(k in 0usize..5) {
             let kind = TokenKind::ALL[k];
             let t = TokenSecret::generate(kind);
             prop_assert_eq!(ParsedToken::parse(t.expose()).unwrap().kind, kind);
         }
 
         #[test]
-        fn any_single_character_change_is_refused(k in 0usize..4, pos in 4usize..TOKEN_LEN, c in 0usize..62) {
+        fn any_single_character_change_is_refused(k in 0usize..5, pos in 4usize..TOKEN_LEN, c in 0usize..62) {
             let t = TokenSecret::generate(TokenKind::ALL[k]).into_string();
             let mut bytes = t.clone().into_bytes();
             let replacement = ALPHABET[c];

@@ -61,7 +61,8 @@ impl VerifyCode {
         match self {
             Self::Valid => "the token is valid",
             Self::NotFound => {
-                "no such token: it is malformed, mistyped, deleted, or was replaced by regeneration"
+                "no such token for this tenant: it is malformed, mistyped, deleted, replaced by \
+                 regeneration, or belongs to another tenant"
             }
             Self::Expired => "the token has passed its expiry date",
             Self::Revoked => "the token was revoked by an administrator",
@@ -101,6 +102,11 @@ pub struct Subject {
 /// What the caller asks about the token, besides "is it good".
 #[derive(Clone, Debug, Default)]
 pub struct VerifyContext<'a> {
+    /// The tenant the check is made for (SPEC §4): a token of any other tenant is
+    /// `NOT_FOUND`, exactly as a token that does not exist. `None` only where the
+    /// presented credential itself decides whose data is acted on (the administrator API,
+    /// a mobile logout); every verification route sets it.
+    pub tenant: Option<TenantId>,
     pub permission: Option<&'a str>,
     pub department_id: Option<DepartmentId>,
     pub ip: Option<IpAddr>,
@@ -142,6 +148,9 @@ pub fn decide(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Deci
 
 fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> VerifyCode {
     let t = &s.token;
+    if !for_tenant(ctx, t.tenant_id) {
+        return VerifyCode::NotFound;
+    }
     if let Some(code) = own_state(
         s.secret_valid_until,
         t.revoked_at,
@@ -192,6 +201,12 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
         return VerifyCode::Forbidden;
     }
     VerifyCode::Valid
+}
+
+/// Whether a token of `tenant` can answer this check at all. Checked before anything
+/// else, so another tenant's token reveals nothing, not even that it is revoked.
+fn for_tenant(ctx: &VerifyContext<'_>, tenant: TenantId) -> bool {
+    ctx.tenant.is_none_or(|t| t == tenant)
 }
 
 /// The token's own state, checked first and in this order for every kind of token.
@@ -287,6 +302,9 @@ fn decide_endpoint_token_code(
     now: OffsetDateTime,
 ) -> VerifyCode {
     let t = &s.token;
+    if !for_tenant(ctx, t.tenant_id) {
+        return VerifyCode::NotFound;
+    }
     if let Some(code) = own_state(s.secret_valid_until, None, None, t.enabled, now) {
         return code;
     }
@@ -418,6 +436,7 @@ mod tests {
     fn permission_and_department_are_checked_against_the_token() {
         let s = subject();
         let ok = VerifyContext {
+            tenant: Some(s.token.tenant_id),
             permission: Some("orders:read"),
             department_id: Some(s.token.department_id),
             ip: None,
@@ -493,6 +512,28 @@ mod tests {
         assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::Valid);
         s.secret_valid_until = Some(NOW);
         assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::NotFound);
+    }
+
+    #[test]
+    fn token_of_another_tenant_is_not_found_whatever_its_state() {
+        let s = subject();
+        let ours = VerifyContext {
+            tenant: Some(s.token.tenant_id),
+            permission: Some("orders:read"),
+            ..Default::default()
+        };
+        assert_eq!(code(&s, &ours), VerifyCode::Valid);
+        let theirs = VerifyContext {
+            tenant: Some(TenantId::new()),
+            permission: Some("orders:read"),
+            ..Default::default()
+        };
+        assert_eq!(code(&s, &theirs), VerifyCode::NotFound);
+        // Nothing of the token's state shows through for another tenant.
+        let mut revoked = subject();
+        revoked.token.revoked_at = Some(NOW);
+        revoked.user_locked = true;
+        assert_eq!(code(&revoked, &theirs), VerifyCode::NotFound);
     }
 
     mod endpoints {
@@ -631,6 +672,18 @@ mod tests {
             // An API token presented to an endpoint.
             let api = subject();
             assert_eq!(decide(&api, &at(&e, Post), NOW).code, VerifyCode::Forbidden);
+        }
+
+        #[test]
+        fn an_endpoint_token_of_another_tenant_is_not_found() {
+            let e = endpoint(TenantId::new());
+            let mut s = token(&e, TokenKind::Secondary, None);
+            s.token.enabled = false;
+            let ctx = VerifyContext {
+                tenant: Some(TenantId::new()),
+                ..at(&e, Post)
+            };
+            assert_eq!(code(&s, &ctx), VerifyCode::NotFound);
         }
 
         #[test]

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize)]
 struct Request {
     token: String,
+    /// Parsed like keyward's own verify body, which names the tenant of the check.
+    #[serde(default)]
+    tenant: String,
 }
 
 #[derive(Serialize)]
@@ -20,7 +23,7 @@ struct Response {
 async fn post(Json(r): Json<Request>) -> Json<Response> {
     Json(Response {
         valid: !r.token.is_empty(),
-        length: r.token.len(),
+        length: r.token.len() + r.tenant.len(),
     })
 }
 

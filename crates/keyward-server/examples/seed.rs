@@ -1,5 +1,5 @@
 //! Fills a keyward data directory with tokens for the load test (bench/load.sh).
-//! Usage: `seed DATA_DIR N`. Creates a tenant `bench-…` with one user, department, user type
+//! Usage: `seed DATA_DIR N [TENANT]`. Creates a tenant (`TENANT`, or `bench-…`) with one user, department, user type
 //! and membership, inserts N API tokens through the store, and prints the last token's
 //! secret on standard output. Run it while the server is stopped, or let the server pick
 //! the tokens up through the change log.
@@ -15,20 +15,17 @@ mod seeding;
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(dir), Some(n)) = (args.next(), args.next()) else {
-        anyhow::bail!("usage: seed DATA_DIR N");
+        anyhow::bail!("usage: seed DATA_DIR N [TENANT]");
     };
+    let tenant = args
+        .next()
+        .unwrap_or_else(|| format!("bench-{}", TokenId::new().0.simple()));
     let dir = PathBuf::from(dir);
     let n: usize = n.parse()?;
     let configured = std::env::var("KEYWARD_SERVER_KEY").ok();
     let key = keyward_server::keys::load_or_create(&dir, configured.as_deref())?;
     let store = Store::open_sqlite_dir(&dir).await?;
-    let last = seeding::fill(
-        &store,
-        &key,
-        &format!("bench-{}", TokenId::new().0.simple()),
-        n,
-    )
-    .await?;
+    let last = seeding::fill(&store, &key, &tenant, n).await?;
     store.close().await;
     println!("{last}");
     Ok(())

@@ -79,6 +79,11 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        self.state
+            .store
+            .set_single_tenant(self.state.config.single_tenant)
+            .await
+            .map_err(|e| anyhow::anyhow!("--single-tenant: {e}"))?;
         let router = self.router();
         let verifier = self.state.verifier.clone();
         let interval = self.state.config.flush_interval;

@@ -115,6 +115,15 @@ impl FromRequestParts<AppState> for Admin {
                 detail: "this route needs an administrator's API token (Authorization: Bearer kwa_…) or a console session".into(),
             });
         };
+        if matches!(keyward_core::ParsedToken::parse(token), Ok(p) if p.kind == TokenKind::Verifier)
+        {
+            return Err(ApiError::Unauthorized {
+                code: "wrong_token_kind",
+                detail: "a verifier key (kwv_…) may only ask checks (/api/v1/verify, /oauth2/introspect); this route \
+                         takes an administrator's API token (kwa_…)"
+                    .into(),
+            });
+        }
         let ip = client_ip(parts, &state.config.trusted_proxies);
         // `admin: true` makes the administrator requirements part of the decision, so a
         // token refused here spends neither a use nor a rate-limit slot.

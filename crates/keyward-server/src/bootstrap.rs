@@ -5,7 +5,7 @@ use crate::error::ApiResult;
 use crate::service::{self, IssueRequest};
 use crate::state::AppState;
 use keyward_core::model::TenantSettings;
-use keyward_core::text::{Name, Username};
+use keyward_core::text::{TenantName, Username};
 use keyward_core::{Permission, TenantId, TokenSecret, UserId};
 use keyward_store::{Actor, NewUser, StoreError};
 use time::OffsetDateTime;
@@ -21,7 +21,7 @@ pub struct Bootstrapped {
 /// an Administrators user type granting `*`) and issues that administrator a token.
 pub async fn bootstrap(
     st: &AppState,
-    tenant: &Name,
+    tenant: &TenantName,
     admin: &Username,
     password_hash: Option<String>,
 ) -> ApiResult<Bootstrapped> {
@@ -100,7 +100,7 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
         Err(e) => return Err(e.into()),
     }
     let pw = crate::password::hash("keyward-demo".into()).await?;
-    let name = Name::parse("demo").expect("literal");
+    let name = TenantName::parse("demo").expect("literal");
     let admin = Username::parse("admin").expect("literal");
     let b = bootstrap(st, &name, &admin, Some(pw)).await?;
     let actor = Actor {

@@ -25,6 +25,9 @@ pub struct ServerConfig {
     pub max_staleness: Duration,
     /// How often gathered `last_used_at` times are written.
     pub flush_interval: Duration,
+    /// Single-tenant mode: checks that name no tenant are made for the one tenant, and a
+    /// second tenant cannot be created. Off by default: every check must name its tenant.
+    pub single_tenant: bool,
     /// Failed password logins (console and mobile) allowed per account and per address.
     pub login_limits: LoginLimits,
 }
@@ -42,6 +45,7 @@ impl ServerConfig {
             max_staleness: Duration::from_secs(10),
             flush_interval: Duration::from_secs(2),
             login_limits: LoginLimits::default(),
+            single_tenant: false,
         }
     }
 }

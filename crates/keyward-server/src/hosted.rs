@@ -101,6 +101,7 @@ async fn admit(
         ));
     };
     let ctx = VerifyContext {
+        tenant: Some(endpoint.tenant_id),
         ip,
         endpoint: Some(target),
         ..Default::default()

@@ -25,11 +25,15 @@
 //!
 //! Endpoint tokens (`kwp_`, `kws_`) take the same path with their own subject, loaded
 //! from their own tables and decided by `keyward_core::verify::decide_endpoint_token`.
+//! Every check is made for one tenant (SPEC §4): the caller names it, and the decision
+//! answers `NOT_FOUND` for a token of any other. Tenants, and the verifier keys (`kwv_`)
+//! through which protected services name theirs, are resolved from memory as well.
+//!
 //! The endpoints served at `/e/{path}` are cached the same way, behind a filter of known
 //! paths, so a hosted request is usually answered without storage as well.
 
 use keyward_core::endpoint::Endpoint;
-use keyward_core::model::RateLimit;
+use keyward_core::model::{RateLimit, Tenant, VerifierKey};
 use keyward_core::verify::{decide_endpoint_token, EndpointSubject, Subject};
 use keyward_core::{
     decide, ParsedToken, ServerKey, TokenHash, TokenId, TokenKind, VerifyCode, VerifyContext,
@@ -70,7 +74,8 @@ impl Verified {
     pub fn is_valid(&self) -> bool {
         self.code == VerifyCode::Valid
     }
-    fn not_found() -> Self {
+    /// The answer for a token that does not exist for this check.
+    pub fn not_found() -> Self {
         Self {
             code: VerifyCode::NotFound,
             subject: None,
@@ -79,6 +84,15 @@ impl Verified {
         }
     }
 }
+
+#[derive(Clone)]
+enum TenantEntry {
+    Found(Arc<Tenant>),
+    Missing(Instant),
+}
+
+/// How long a tenant name or id that exists nowhere is answered from memory.
+const TENANT_MISS_TTL: Duration = Duration::from_secs(1);
 
 /// Storage could not be read, so no answer can be confirmed.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +111,12 @@ pub struct Verifier {
     cache: RwLock<HashMap<TokenHash, Entry>>,
     endpoint_tokens: RwLock<HashMap<TokenHash, Entry<EndpointSubject>>>,
     endpoints: RwLock<HashMap<String, Entry<Endpoint>>>,
+    verifier_keys: RwLock<HashMap<TokenHash, Entry<VerifierKey>>>,
+    /// Tenants by name and by id. Tenants are never renamed or deleted, so a tenant
+    /// found stays valid; a name found nowhere is remembered for `TENANT_MISS_TTL`, or
+    /// until the change log reports a new tenant, so a flood of unknown names is not a
+    /// flood of queries.
+    tenants: RwLock<HashMap<String, TenantEntry>>,
     /// Every endpoint path, kept complete like `known`: a path absent from it is
     /// refused without a query.
     known_paths: RwLock<HashSet<String>>,
@@ -172,6 +192,7 @@ impl Verifier {
         let seq = store.last_change_seq().await?;
         let mut prefixes = store.secret_hash_prefixes().await?;
         prefixes.extend(store.endpoint_secret_hash_prefixes().await?);
+        prefixes.extend(store.verifier_key_hash_prefixes().await?);
         let paths = store.endpoint_paths().await?;
         Ok(Self {
             store,
@@ -180,6 +201,8 @@ impl Verifier {
             cache: RwLock::new(HashMap::new()),
             endpoint_tokens: RwLock::new(HashMap::new()),
             endpoints: RwLock::new(HashMap::new()),
+            verifier_keys: RwLock::new(HashMap::new()),
+            tenants: RwLock::new(HashMap::new()),
             known_paths: RwLock::new(paths.into_iter().collect()),
             known: RwLock::new(prefixes.into_iter().collect()),
             seen_seq: AtomicU64::new(seq.max(0) as u64),
@@ -211,6 +234,83 @@ impl Verifier {
             .write()
             .expect("cache lock")
             .remove(hash);
+        self.verifier_keys.write().expect("cache lock").remove(hash);
+    }
+
+    /// The tenant a check names, by name or id, from memory in the common case.
+    /// `None` when no such tenant exists.
+    pub async fn tenant(&self, name_or_id: &str) -> Result<Option<Arc<Tenant>>, Unavailable> {
+        if name_or_id.is_empty() || name_or_id.len() > 200 {
+            return Ok(None);
+        }
+        let by_id = name_or_id.parse::<keyward_core::TenantId>().ok();
+        match self.tenants.read().expect("tenants lock").get(name_or_id) {
+            Some(TenantEntry::Found(t)) => return Ok(Some(t.clone())),
+            Some(TenantEntry::Missing(at)) if at.elapsed() < TENANT_MISS_TTL => return Ok(None),
+            _ => {}
+        }
+        let _permit = self.loads.acquire().await.map_err(|_| Unavailable)?;
+        let found = match by_id {
+            Some(id) => self.store.tenant(id).await,
+            None => self.store.tenant_by_name(name_or_id).await,
+        };
+        let mut tenants = self.tenants.write().expect("tenants lock");
+        match found {
+            Ok(t) => {
+                let t = Arc::new(t);
+                tenants.insert(t.id.to_string(), TenantEntry::Found(t.clone()));
+                tenants.insert(t.name.clone(), TenantEntry::Found(t.clone()));
+                Ok(Some(t))
+            }
+            Err(keyward_store::StoreError::NotFound(_)) => {
+                if tenants.len() >= CACHE_CAPACITY {
+                    tenants.retain(|_, e| matches!(e, TenantEntry::Found(_)));
+                }
+                tenants.insert(name_or_id.to_string(), TenantEntry::Missing(Instant::now()));
+                Ok(None)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "tenant lookup failed; refusing to confirm");
+                Err(Unavailable)
+            }
+        }
+    }
+
+    /// The one tenant of a server in single-tenant mode, once it exists.
+    pub async fn sole_tenant(&self) -> Result<Option<Arc<Tenant>>, Unavailable> {
+        let tenants = self.store.list_tenants().await.map_err(|e| {
+            tracing::error!(error = %e, "tenant lookup failed; refusing to confirm");
+            Unavailable
+        })?;
+        match tenants.as_slice() {
+            [only] => self.tenant(&only.id.to_string()).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// The verifier key `raw`, if it is one: the credential of a service asking checks.
+    /// Refused without storage when malformed or unknown, like any token.
+    pub async fn verifier_key(&self, raw: &str) -> Result<Option<Arc<VerifierKey>>, Unavailable> {
+        if raw.len() > MAX_TOKEN_INPUT {
+            return Ok(None);
+        }
+        match ParsedToken::parse(raw) {
+            Ok(p) if p.kind == TokenKind::Verifier => {}
+            _ => return Ok(None),
+        }
+        let hash = self.key.hash_token(raw);
+        if !self
+            .known
+            .read()
+            .expect("known-set lock")
+            .contains(&hash.prefix64())
+        {
+            return Ok(None);
+        }
+        self.load_cached(&self.verifier_keys, &hash, || {
+            self.store.verifier_key_by_hash(&hash)
+        })
+        .await
     }
 
     /// Registers an endpoint's (new) path so the filter lets it through.
@@ -257,8 +357,13 @@ impl Verifier {
         {
             return Ok(Verified::not_found());
         }
-        if matches!(parsed.kind, TokenKind::Primary | TokenKind::Secondary) {
-            return self.verify_endpoint_token(&hash, ctx).await;
+        match parsed.kind {
+            TokenKind::Primary | TokenKind::Secondary => {
+                return self.verify_endpoint_token(&hash, ctx).await
+            }
+            // A verifier key asks checks; it is never the token a check accepts.
+            TokenKind::Verifier => return Ok(Verified::not_found()),
+            TokenKind::Api | TokenKind::Mobile => {}
         }
         let subject = self.subject(&hash).await?;
         let Some(mut subject) = subject else {
@@ -475,6 +580,21 @@ impl Verifier {
                     .await?;
                 self.known.write().expect("known-set lock").extend(prefixes);
             }
+            let verifier_keys = of("verifier_key");
+            if !verifier_keys.is_empty() {
+                let prefixes = self
+                    .store
+                    .verifier_key_hash_prefixes_of(&verifier_keys)
+                    .await?;
+                self.known.write().expect("known-set lock").extend(prefixes);
+            }
+            if changes.iter().any(|c| c.object_type == "tenant") {
+                // A new tenant: names remembered as missing may exist now.
+                self.tenants
+                    .write()
+                    .expect("tenants lock")
+                    .retain(|_, e| matches!(e, TenantEntry::Found(_)));
+            }
             let endpoints = of("endpoint");
             if !endpoints.is_empty() {
                 let paths = self.store.endpoint_paths_of(&endpoints).await?;
@@ -549,5 +669,8 @@ impl Verifier {
 /// Whether a change recorded by another node can change a cached answer. A new token or
 /// session has no cached answers yet, and console logins and logouts touch no token.
 fn affects_answers(action: &str) -> bool {
-    !matches!(action, "token.created" | "mobile_session.created") && !action.starts_with("console.")
+    !matches!(
+        action,
+        "token.created" | "mobile_session.created" | "verifier_key.created" | "tenant.created"
+    ) && !action.starts_with("console.")
 }

@@ -700,7 +700,7 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
     for (_, token) in &sessions[1..4] {
         let res = app
             .http
-            .get(app.url("/auth/forward"))
+            .get(app.url("/auth/forward/acme"))
             .bearer_auth(token)
             .send()
             .await

@@ -49,14 +49,17 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
     secrets.push(secret.clone());
     app.verify(&secret, Some("orders:read")).await;
     app.verify(&secret, Some("users:write")).await;
+    let key = app.verifier_key("gateway").await;
+    secrets.push(key.clone());
     app.http
         .post(app.url("/oauth2/introspect"))
+        .basic_auth("gateway", Some(&key))
         .form(&[("token", secret.as_str())])
         .send()
         .await
         .unwrap();
     app.http
-        .get(app.url("/auth/forward"))
+        .get(app.url("/auth/forward/acme"))
         .bearer_auth(&secret)
         .send()
         .await
@@ -130,7 +133,7 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
     secrets.push(session.clone());
     app.verify(&session, Some("orders:read")).await;
     app.http
-        .get(app.url("/auth/forward"))
+        .get(app.url("/auth/forward/acme"))
         .bearer_auth(&session)
         .send()
         .await

@@ -15,6 +15,7 @@ mod rows;
 mod tenants;
 mod tokens;
 mod users;
+mod verifier_keys;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, Change};
 pub use console::{ConsoleSession, NewConsoleSession};
@@ -31,6 +32,7 @@ pub use pool::{Backend, Store};
 pub use query::Page;
 pub use tokens::{NewSecret, NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};
 pub use users::{NewUser, UserFilter, UserUpdate};
+pub use verifier_keys::{NewVerifierKey, VerifierKeyUpdate};
 
 /// The current time at the precision storage keeps (milliseconds), so that what a change
 /// returns is exactly what a later read returns.

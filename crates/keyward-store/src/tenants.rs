@@ -24,6 +24,25 @@ impl Store {
             created_at: now,
         };
         let mut tx = self.write.begin().await?;
+        let single: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT value FROM server_settings WHERE name = 'single_tenant'{}",
+            self.for_update()
+        ))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if single.as_deref() == Some("on") {
+            let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+                .fetch_one(&mut *tx)
+                .await?;
+            if existing > 0 {
+                return Err(StoreError::Refused {
+                    code: "single_tenant",
+                    message: "this server runs in single-tenant mode (keyward serve --single-tenant) and already \
+                              has its tenant; restart it without --single-tenant to hold several"
+                        .into(),
+                });
+            }
+        }
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(tenant.id.to_string())
             .bind(name.to_string())

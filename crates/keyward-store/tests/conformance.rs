@@ -1795,3 +1795,128 @@ async fn show_once_drops_endpoint_token_copies(db: Db) {
         .unwrap()
         .is_none());
 }
+
+// --- verifier keys and single-tenant mode (SPEC §4) ---------------------------------------
+
+conformance!(
+    verifier_keys_are_found_by_hash_listed_per_tenant_and_logged,
+    single_tenant_mode_refuses_a_second_tenant,
+);
+
+async fn verifier_keys_are_found_by_hash_listed_per_tenant_and_logged(db: Db) {
+    let s = &db.store;
+    let a = fixture(s, "acme").await;
+    let b = fixture(s, "globex").await;
+    let secret = TokenSecret::generate(TokenKind::Verifier);
+    let new = NewVerifierKey {
+        id: keyward_core::VerifierKeyId::new(),
+        name: "gateway".into(),
+        description: String::new(),
+        hash: hash(&secret),
+        hint: secret.hint(),
+    };
+    let before = s.last_change_seq().await.unwrap();
+    let k = s
+        .insert_verifier_key(a.tenant, &new, &actor())
+        .await
+        .unwrap();
+    assert_eq!((k.tenant_id, k.name.as_str()), (a.tenant, "gateway"));
+    let found = s.verifier_key_by_hash(&hash(&secret)).await.unwrap();
+    assert_eq!(found.map(|f| f.id), Some(k.id));
+    assert!(s
+        .verifier_key_hash_prefixes()
+        .await
+        .unwrap()
+        .contains(&hash(&secret).prefix64()));
+    assert_eq!(
+        s.verifier_key_hash_prefixes_of(&[k.id.to_string()])
+            .await
+            .unwrap(),
+        vec![hash(&secret).prefix64()]
+    );
+    let changes = s.changes_since(before, 10).await.unwrap();
+    assert!(changes
+        .iter()
+        .any(|c| c.action == "verifier_key.created" && c.object_id == k.id.to_string()));
+
+    // Per tenant: the other tenant neither lists nor reaches it.
+    assert_eq!(
+        s.list_verifier_keys(a.tenant, Page::default())
+            .await
+            .unwrap()
+            .1,
+        1
+    );
+    assert_eq!(
+        s.list_verifier_keys(b.tenant, Page::default())
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    assert!(matches!(
+        s.verifier_key(b.tenant, k.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.delete_verifier_key(b.tenant, k.id, &actor()).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let up = VerifierKeyUpdate {
+        name: Some("gateway (eu)".into()),
+        description: None,
+    };
+    let renamed = s
+        .update_verifier_key(a.tenant, k.id, &up, &actor())
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "gateway (eu)");
+    s.delete_verifier_key(a.tenant, k.id, &actor())
+        .await
+        .unwrap();
+    assert!(s
+        .verifier_key_by_hash(&hash(&secret))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn single_tenant_mode_refuses_a_second_tenant(db: Db) {
+    let s = &db.store;
+    assert!(!s.single_tenant().await.unwrap());
+    s.set_single_tenant(true).await.unwrap();
+    assert!(s.single_tenant().await.unwrap());
+    // The first tenant may still be made, so `bootstrap` works on a fresh server.
+    fixture(s, "acme").await;
+    let second = s
+        .create_tenant("globex", &TenantSettings::default(), &actor())
+        .await;
+    assert!(
+        matches!(
+            second,
+            Err(StoreError::Refused {
+                code: "single_tenant",
+                ..
+            })
+        ),
+        "{second:?}"
+    );
+    s.set_single_tenant(false).await.unwrap();
+    s.create_tenant("globex", &TenantSettings::default(), &actor())
+        .await
+        .unwrap();
+    // With two tenants, single-tenant mode cannot be switched on.
+    let on = s.set_single_tenant(true).await;
+    assert!(
+        matches!(
+            on,
+            Err(StoreError::Refused {
+                code: "several_tenants",
+                ..
+            })
+        ),
+        "{on:?}"
+    );
+    assert!(!s.single_tenant().await.unwrap());
+}

@@ -10,6 +10,7 @@ mod settings;
 mod token;
 mod user;
 mod user_type;
+mod verifier_key;
 mod verify;
 
 use clap::{Args, Subcommand};
@@ -33,6 +34,8 @@ pub enum ClientCommand {
     Endpoint(Group<endpoint::EndpointCommand>),
     /// Secondary endpoint tokens, one per external application.
     EndpointToken(Group<endpoint::EndpointTokenCommand>),
+    /// Verifier keys: the credentials protected services send with their checks.
+    VerifierKey(Group<verifier_key::VerifierKeyCommand>),
 }
 
 /// A command group: the connection options (also accepted after the subcommand) and one
@@ -126,6 +129,7 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Settings(g) => settings::run(&g.conn.admin()?, g.cmd).await,
         ClientCommand::Endpoint(g) => endpoint::run(&g.conn.admin()?, g.cmd).await,
         ClientCommand::EndpointToken(g) => endpoint::run_tokens(&g.conn.admin()?, g.cmd).await,
+        ClientCommand::VerifierKey(g) => verifier_key::run(&g.conn.admin()?, g.cmd).await,
     };
     result.map_err(explain)
 }

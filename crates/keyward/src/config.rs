@@ -40,6 +40,11 @@ pub struct ServeArgs {
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "KEYWARD_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Single-tenant mode: verification requests that name no tenant are made for the one
+    /// tenant, and creating a second tenant is refused. Without it every check must name
+    /// its tenant (/auth/forward/{tenant}, a verifier key, or `tenant` in /api/v1/verify).
+    #[arg(long, env = "KEYWARD_SINGLE_TENANT")]
+    pub single_tenant: bool,
     /// Fill a `demo` tenant (administrator `admin`, password `keyward-demo`) if absent.
     #[arg(long)]
     pub demo: bool,
@@ -56,6 +61,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<IpNet>>,
     log_format: Option<String>,
     max_staleness_seconds: Option<u64>,
+    single_tenant: Option<bool>,
 }
 
 fn read_file(path: &Option<PathBuf>) -> anyhow::Result<FileConfig> {
@@ -99,6 +105,7 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Resolved> {
     if let Some(p) = args.trusted_proxies.clone().or(file.trusted_proxies) {
         c.trusted_proxies = p;
     }
+    c.single_tenant = args.single_tenant || file.single_tenant.unwrap_or(false);
     if let Some(s) = file.max_staleness_seconds {
         c.max_staleness = Duration::from_secs(s.max(1));
     }

@@ -5,7 +5,7 @@ mod client_cli;
 mod config;
 
 use clap::{Parser, Subcommand};
-use keyward_core::text::{Name, Username};
+use keyward_core::text::{TenantName, Username};
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -127,7 +127,7 @@ async fn serve(args: config::ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
-    let tenant = Name::parse(&args.tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+    let tenant = TenantName::parse(&args.tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
     let admin = Username::parse(&args.admin).map_err(|e| anyhow::anyhow!("--admin: {e}"))?;
     let password_hash = if args.password_stdin {
         let mut pw = String::new();

@@ -165,7 +165,10 @@ impl Server {
         let mut c = keyward();
         c.args(args)
             .env("KEYWARD_SERVER", &self.url)
-            .env("KEYWARD_TOKEN", &self.admin_token);
+            .env("KEYWARD_TOKEN", &self.admin_token)
+            // The tenant `verify` checks for; a test that wants none removes it.
+            .env("KEYWARD_TENANT", "t")
+            .env_remove("KEYWARD_VERIFIER_KEY");
         c
     }
 
@@ -505,6 +508,48 @@ fn locking_a_user_stops_their_tokens_until_unlocked() {
     assert!(
         memberships.contains("Sales") && memberships.contains("Reader"),
         "{memberships}"
+    );
+}
+
+#[test]
+fn a_verifier_key_binds_cli_checks_to_its_tenant_and_a_check_without_a_tenant_is_refused() {
+    let srv = Server::start();
+    srv.member("svc");
+    let (_, secret) = srv.token("svc", "ci");
+
+    let created = srv.ok(&["verifier-key", "create", "orders gateway"]);
+    assert!(created.contains("shown only once"), "{created}");
+    let key = created
+        .split_whitespace()
+        .find(|w| w.starts_with("kwv_"))
+        .expect("the key is printed")
+        .to_string();
+    let listed = srv.ok(&["verifier-key", "list"]);
+    assert!(listed.contains("orders gateway"), "{listed}");
+    assert!(!listed.contains(&key), "a listing never shows the secret");
+
+    // With the key and no tenant named, the check is made for the key's tenant.
+    let mut c = srv.cmd(["verify", "--json", &secret]);
+    c.env_remove("KEYWARD_TENANT")
+        .env_remove("KEYWARD_TOKEN")
+        .env("KEYWARD_VERIFIER_KEY", &key);
+    let out = c.output().expect("run keyward verify");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(out.status.success(), "{v}");
+    assert_eq!(v["code"], "VALID");
+
+    // With neither a tenant nor a key, the server says how to name one.
+    let mut c = srv.cmd(["verify", &secret]);
+    c.env_remove("KEYWARD_TENANT").env_remove("KEYWARD_TOKEN");
+    let out = c.output().expect("run keyward verify");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("tenant_required"), "{err}");
+
+    // A tenant that does not exist knows no token.
+    assert_eq!(
+        srv.verify(&secret, &["--tenant", "nobody"]).1["code"],
+        "NOT_FOUND"
     );
 }
 

@@ -12,6 +12,7 @@ pub mod settings;
 pub mod tokens;
 pub mod user_types;
 pub mod users;
+pub mod verifier_keys;
 pub mod verify;
 
 use crate::state::AppState;
@@ -38,7 +39,8 @@ use utoipa_axum::routes;
         (name = "tokens", description = "API tokens: create, list, inspect, regenerate, revoke, delete, reveal"),
         (name = "mobile", description = "Mobile sessions: the app's login and logout, and Mobile Users Logged In"),
         (name = "settings"), (name = "audit"),
-        (name = "verification", description = "Is this token good, and what may it do?"),
+        (name = "verification", description = "Is this token good, and what may it do? Every check is made for one tenant"),
+        (name = "verifier-keys", description = "Verifier keys (kwv_…): a protected service's credential for asking checks of its tenant's tokens"),
         (name = "health")
     )
 )]
@@ -55,6 +57,18 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("kwa_…")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "verifier_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("kwv_…")
+                    .description(Some(
+                        "A verifier key: binds a check to its tenant (also accepted as the password of HTTP Basic)",
+                    ))
                     .build(),
             ),
         );
@@ -95,6 +109,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(verify::verify))
         .routes(routes!(verify::introspect))
         .routes(routes!(verify::forward))
+        .routes(routes!(verify::forward_tenant))
+        .merge(verifier_keys::router())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .merge(endpoints::router())

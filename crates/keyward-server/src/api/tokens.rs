@@ -69,12 +69,13 @@ pub struct TokenWithSecret {
     pub usage: Usage,
 }
 
-/// A ready command that checks `token` against this server (the console's "Description
-/// of Use" shows it too, with a placeholder when the secret is not at hand).
-pub fn curl_line(st: &AppState, token: &str) -> String {
+/// A ready command that checks `token` of `tenant` against this server (the console's
+/// "Description of Use" shows it too, with a placeholder when the secret is not at hand).
+pub fn curl_line(st: &AppState, tenant: TenantId, token: &str) -> String {
     let base = st.config.public_url.trim_end_matches('/');
     format!(
-        "curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' -d '{{\"token\":\"{token}\"}}'"
+        "curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' \
+         -d '{{\"tenant\":\"{tenant}\",\"token\":\"{token}\"}}'"
     )
 }
 
@@ -83,7 +84,7 @@ pub fn with_secret(st: &AppState, details: TokenDetails, secret: TokenSecret) ->
     TokenWithSecret {
         usage: Usage {
             header: format!("Authorization: Bearer {t}"),
-            curl: curl_line(st, t),
+            curl: curl_line(st, details.token.tenant_id, t),
         },
         token: secret.into_string(),
         details,

@@ -1,27 +1,40 @@
 //! The verification routes of SPEC §4: the JSON verify API, RFC 7662 introspection and
 //! forward auth for reverse proxies. All three call `Verifier::verify`, which ends in the
 //! one decision of `keyward_core::verify`, so they cannot disagree.
+//!
+//! Every check is made for one tenant, and a token of any other tenant is `NOT_FOUND` for
+//! it. [`check_scope`] is the one place that decides whose check a request is: the tenant
+//! of the caller's verifier key (`kwv_…`, sent as its own credential), the tenant named in
+//! the route or the request, or, on a server in single-tenant mode, its one tenant. A
+//! request that names no tenant otherwise is refused, never answered for every tenant.
 
 use crate::auth::{bearer, ClientIp};
-use crate::error::{problem, ApiError, ApiJson, ApiQuery, ApiResult};
+use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::state::AppState;
 use crate::verifier::{Verified, MAX_TOKEN_INPUT};
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use keyward_core::model::{Tenant, VerifierKey};
 use keyward_core::verify::Subject;
 use keyward_core::{
     DepartmentId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode, VerifyContext,
 };
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     pub token: String,
+    /// The tenant the check is for (name or id), when the caller sends no verifier key.
+    /// A token of any other tenant is `NOT_FOUND`. With a verifier key it may be left
+    /// out; if given, it must name the key's own tenant.
+    pub tenant: Option<String>,
     /// A permission the caller needs, e.g. `orders:read`.
     pub permission: Option<String>,
     /// The department the caller acts in; another department answers `FORBIDDEN`.
@@ -43,6 +56,8 @@ pub struct UserRef {
     pub username: String,
 }
 
+/// The answer to a check. A refused check carries only `valid`, `code`, `message` (and
+/// `retry_after` for `RATE_LIMITED`): nothing about the token, its owner or its tenant.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct VerifyResponse {
     pub valid: bool,
@@ -73,19 +88,22 @@ pub struct VerifyResponse {
 impl VerifyResponse {
     fn from(v: &Verified) -> Self {
         let valid = v.is_valid();
-        let s: Option<&Subject> = v.subject.as_deref();
-        let e = v.endpoint_token.as_deref();
-        let full = s.filter(|_| valid);
+        let full = v.subject.as_deref().filter(|_| valid);
+        // An endpoint token is never VALID here (it opens endpoints only); its refusal,
+        // like every refusal, names nothing.
+        let endpoint = v.endpoint_token.as_deref().filter(|_| valid);
         Self {
             valid,
             code: v.code,
             message: v.code.explain().to_string(),
-            token_id: s.map(|s| s.token.id),
-            kind: s.map(|s| s.token.kind).or(e.map(|e| e.token.kind)),
-            tenant_id: s
+            token_id: full.map(|s| s.token.id),
+            kind: full
+                .map(|s| s.token.kind)
+                .or(endpoint.map(|e| e.token.kind)),
+            tenant_id: full
                 .map(|s| s.token.tenant_id)
-                .or(e.map(|e| e.token.tenant_id)),
-            endpoint_token_id: e.map(|e| e.token.id),
+                .or(endpoint.map(|e| e.token.tenant_id)),
+            endpoint_token_id: endpoint.map(|e| e.token.id),
             user: full.map(|s| UserRef {
                 id: s.token.user_id,
                 username: s.username.clone(),
@@ -118,31 +136,173 @@ fn too_long() -> ApiError {
     }
 }
 
-/// Is this token good, and what may it do? Always 200 with a `code`, except 400 for a
-/// request that is not a verification at all and 503 when storage cannot confirm.
+/// Whose check a request is, once [`check_scope`] has decided.
+pub(crate) enum Scope {
+    /// The check is made for this tenant.
+    Tenant(Arc<Tenant>),
+    /// The request names a tenant that does not exist: every token is `NOT_FOUND` for it,
+    /// as for a tenant that has none, so a check says nothing about which tenants exist.
+    Unknown,
+}
+
+impl Scope {
+    fn id(&self) -> Option<TenantId> {
+        match self {
+            Self::Tenant(t) => Some(t.id),
+            Self::Unknown => None,
+        }
+    }
+}
+
+/// Decides whose check this is: the tenant of the caller's verifier key (a tenant named
+/// as well must be the same one), else the tenant the request names, else, on a server
+/// in single-tenant mode, its one tenant. Otherwise the request is refused with
+/// `tenant_required`, and `how` tells the caller how to name one.
+pub(crate) async fn check_scope(
+    st: &AppState,
+    key: Option<&VerifierKey>,
+    named: Option<&str>,
+    how: &str,
+) -> ApiResult<Scope> {
+    let found = |t: Option<Arc<Tenant>>| t.map_or(Scope::Unknown, Scope::Tenant);
+    match (key, named) {
+        (Some(k), named) => {
+            let own = st
+                .verifier
+                .tenant(&k.tenant_id.to_string())
+                .await
+                .map_err(|_| ApiError::Unavailable)?;
+            if let (Some(own), Some(n)) = (&own, named) {
+                if n != own.name && n != own.id.to_string() {
+                    return Err(ApiError::Unprocessable {
+                        code: "tenant_mismatch",
+                        detail: "this verifier key belongs to another tenant than the one named in `tenant`; \
+                                 leave `tenant` out, the key already says whose check it is"
+                            .into(),
+                    });
+                }
+            }
+            Ok(found(own))
+        }
+        (None, Some(n)) => Ok(found(
+            st.verifier
+                .tenant(n)
+                .await
+                .map_err(|_| ApiError::Unavailable)?,
+        )),
+        (None, None) if st.config.single_tenant => Ok(found(
+            st.verifier
+                .sole_tenant()
+                .await
+                .map_err(|_| ApiError::Unavailable)?,
+        )),
+        (None, None) => Err(ApiError::BadRequest {
+            code: "tenant_required",
+            detail: format!(
+                "a check is made for one tenant, and this request names none: {how}. (A server started \
+                 with --single-tenant takes checks that name no tenant.)"
+            ),
+        }),
+    }
+}
+
+/// The credential a protected service sends with its checks: `Authorization: Bearer
+/// kwv_…`, or HTTP Basic with the key as the password (RFC 6749 §2.3.1, what most
+/// introspection clients send). `Ok(None)` when no `Authorization` header is sent.
+async fn presented_key(st: &AppState, headers: &HeaderMap) -> ApiResult<Option<Arc<VerifierKey>>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().ok().and_then(client_secret);
+    let key = match raw {
+        Some(raw) => st
+            .verifier
+            .verifier_key(&raw)
+            .await
+            .map_err(|_| ApiError::Unavailable)?,
+        None => None,
+    };
+    // A credential that is not a live verifier key is refused, never ignored: a service
+    // that meant to bind its checks to its tenant must not silently lose the binding.
+    key.map(Some).ok_or(ApiError::Unauthorized {
+        code: "invalid_verifier_key",
+        detail: "the Authorization header of this route takes a verifier key (Bearer kwv_…, or HTTP Basic with \
+                 the key as the password), and this one is unknown, deleted or malformed. The token to check \
+                 goes in the request body."
+            .into(),
+    })
+}
+
+/// The secret of an `Authorization` value: a bearer token, or a Basic password.
+fn client_secret(value: &str) -> Option<String> {
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(rest.to_string());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (_client_id, secret) = text.split_once(':')?;
+        return Some(secret.to_string());
+    }
+    None
+}
+
+async fn check(
+    st: &AppState,
+    scope: &Scope,
+    token: &str,
+    ctx: VerifyContext<'_>,
+) -> ApiResult<Verified> {
+    let Some(tenant) = scope.id() else {
+        return Ok(Verified::not_found());
+    };
+    let ctx = VerifyContext {
+        tenant: Some(tenant),
+        ..ctx
+    };
+    st.verifier
+        .verify(token, &ctx)
+        .await
+        .map_err(|_| ApiError::Unavailable)
+}
+
+/// Is this token good, and what may it do? The check is for the tenant of the verifier
+/// key sent as `Authorization` (Bearer `kwv_…`), or for the `tenant` the body names.
+/// Always 200 with a `code`, except 400 for a request that is not a verification at all
+/// (or names no tenant), 401 for a bad verifier key and 503 when storage cannot confirm.
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verification", request_body = VerifyRequest,
+    security((), ("verifier_key" = [])),
     responses((status = 200, body = VerifyResponse), (status = 400, body = crate::error::Problem),
-              (status = 503, body = crate::error::Problem)))]
+              (status = 401, description = "the Authorization header holds no live verifier key", body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
 pub async fn verify(
     State(st): State<AppState>,
     ClientIp(peer): ClientIp,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<VerifyRequest>,
 ) -> ApiResult<axum::Json<VerifyResponse>> {
     if b.token.len() > MAX_TOKEN_INPUT {
         return Err(too_long());
     }
+    let key = presented_key(&st, &headers).await?;
+    let scope = check_scope(
+        &st,
+        key.as_deref(),
+        b.tenant.as_deref(),
+        "send your verifier key as Authorization: Bearer kwv_…, or name the tenant in `tenant`",
+    )
+    .await?;
     let ctx = VerifyContext {
         permission: b.permission.as_deref(),
         department_id: b.department_id,
         ip: b.ip.or(peer),
-        admin: false,
-        endpoint: None,
+        ..Default::default()
     };
-    let v = st
-        .verifier
-        .verify(&b.token, &ctx)
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let v = check(&st, &scope, &b.token, ctx).await?;
     Ok(axum::Json(VerifyResponse::from(&v)))
 }
 
@@ -179,15 +339,59 @@ pub struct IntrospectResponse {
     pub user_type_id: Option<UserTypeId>,
 }
 
+/// The refusal of an introspection request whose caller did not authenticate (RFC 7662
+/// §2.1 and §2.3, with RFC 6749's `invalid_client`).
+fn invalid_client(detail: &str) -> Response {
+    let mut res = problem(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        detail.to_string(),
+        false,
+    );
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"keyward\", Bearer realm=\"keyward\""),
+    );
+    res
+}
+
+/// RFC 7662 introspection, for the tenant of the caller's verifier key, sent as
+/// `Authorization: Bearer kwv_…` or as HTTP Basic with the key as the password.
 #[utoipa::path(post, path = "/oauth2/introspect", tag = "verification",
     request_body(content = IntrospectRequest, content_type = "application/x-www-form-urlencoded"),
+    security(("verifier_key" = [])),
     responses((status = 200, body = IntrospectResponse), (status = 400, body = crate::error::Problem),
+              (status = 401, description = "no live verifier key", body = crate::error::Problem),
               (status = 503, body = crate::error::Problem)))]
 pub async fn introspect(
     State(st): State<AppState>,
     ClientIp(peer): ClientIp,
+    headers: HeaderMap,
     form: Result<axum::Form<IntrospectRequest>, FormRejection>,
-) -> ApiResult<axum::Json<IntrospectResponse>> {
+) -> Response {
+    let key = match presented_key(&st, &headers).await {
+        Ok(Some(k)) => k,
+        Ok(None) => {
+            return invalid_client(
+                "introspection needs the caller's verifier key (RFC 7662 §2.1): send Authorization: Bearer kwv_…, \
+                 or HTTP Basic with the key as the password",
+            )
+        }
+        Err(ApiError::Unauthorized { detail, .. }) => return invalid_client(&detail),
+        Err(e) => return e.into_response(),
+    };
+    match introspect_for(&st, &key, peer, form).await {
+        Ok(res) => axum::Json(res).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn introspect_for(
+    st: &AppState,
+    key: &VerifierKey,
+    peer: Option<IpAddr>,
+    form: Result<axum::Form<IntrospectRequest>, FormRejection>,
+) -> ApiResult<IntrospectResponse> {
     let axum::Form(b) = form.map_err(|e| {
         ApiError::bad_request(format!(
             "send token=… as application/x-www-form-urlencoded: {}",
@@ -197,17 +401,12 @@ pub async fn introspect(
     if b.token.len() > MAX_TOKEN_INPUT {
         return Err(too_long());
     }
-    let v = st
-        .verifier
-        .verify(
-            &b.token,
-            &VerifyContext {
-                ip: peer,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let scope = check_scope(st, Some(key), None, "").await?;
+    let ctx = VerifyContext {
+        ip: peer,
+        ..Default::default()
+    };
+    let v = check(st, &scope, &b.token, ctx).await?;
     let inactive = IntrospectResponse {
         active: false,
         sub: None,
@@ -221,18 +420,12 @@ pub async fn introspect(
         department_id: None,
         user_type_id: None,
     };
-    let res = match (&v.subject, v.is_valid()) {
+    Ok(match (&v.subject, v.is_valid()) {
         (Some(s), true) => IntrospectResponse {
             active: true,
             sub: Some(s.token.user_id),
             username: Some(s.username.clone()),
-            scope: Some(
-                s.permissions
-                    .iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
+            scope: Some(permission_list(s)),
             exp: s.token.expires_at.map(OffsetDateTime::unix_timestamp),
             iat: Some(s.token.created_at.unix_timestamp()),
             token_type: Some("Bearer".into()),
@@ -242,37 +435,91 @@ pub async fn introspect(
             user_type_id: Some(s.token.user_type_id),
         },
         _ => inactive,
-    };
-    Ok(axum::Json(res))
+    })
 }
 
+fn permission_list(s: &Subject) -> String {
+    s.permissions
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a protected route asks of the token. Any other parameter is refused (400), so a
+/// misspelt `permision=` cannot silently check nothing.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ForwardQuery {
     /// A permission the protected route needs.
     pub permission: Option<String>,
     pub department_id: Option<DepartmentId>,
 }
 
-/// Forward auth for nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth`.
-/// Reads `Authorization: Bearer`; answers 200 with `X-Keyward-*` headers, 401 with an
-/// RFC 6750 challenge, 403 for `FORBIDDEN` and `IP_NOT_ALLOWED`, 503 when storage
-/// cannot confirm. Every answer carries `X-Keyward-Code`.
+/// Forward auth for nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth`,
+/// for the tenant in the path (name or id). Reads `Authorization: Bearer`; answers 200
+/// with `X-Keyward-*` headers, 401 with an RFC 6750 challenge, 403 for `FORBIDDEN` and
+/// `IP_NOT_ALLOWED`, 503 when storage cannot confirm. Every answer carries
+/// `X-Keyward-Code`. A token of another tenant is `NOT_FOUND` (401).
+#[utoipa::path(get, path = "/auth/forward/{tenant}", tag = "verification",
+    params(("tenant" = String, Path, description = "the tenant whose API is protected: its name or id"), ForwardQuery),
+    responses((status = 200, description = "allowed; identity in X-Keyward-* headers"),
+              (status = 400, body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+              (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
+pub async fn forward_tenant(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    path: Result<ApiPath<String>, ApiError>,
+    headers: HeaderMap,
+    query: Result<ApiQuery<ForwardQuery>, ApiError>,
+) -> Response {
+    match path {
+        Ok(ApiPath(tenant)) => forward_for(&st, Some(&tenant), ip, &headers, query).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Forward auth without a tenant in the path: only on a server started with
+/// `--single-tenant`; elsewhere 400 `tenant_required`.
 #[utoipa::path(get, path = "/auth/forward", tag = "verification", params(ForwardQuery),
     responses((status = 200, description = "allowed; identity in X-Keyward-* headers"),
+              (status = 400, description = "names no tenant, on a server that holds several", body = crate::error::Problem),
               (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
-              (status = 503, body = crate::error::Problem)))]
+              (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
 pub async fn forward(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     query: Result<ApiQuery<ForwardQuery>, ApiError>,
 ) -> Response {
+    forward_for(&st, None, ip, &headers, query).await
+}
+
+async fn forward_for(
+    st: &AppState,
+    tenant: Option<&str>,
+    ip: Option<IpAddr>,
+    headers: &HeaderMap,
+    query: Result<ApiQuery<ForwardQuery>, ApiError>,
+) -> Response {
     let q = match query {
         Ok(ApiQuery(q)) => q,
         Err(e) => return e.into_response(),
     };
-    let Some(token) = bearer(&headers) else {
+    let scope = match check_scope(
+        st,
+        None,
+        tenant,
+        "name the tenant whose API this protects in the URL, /auth/forward/{tenant}",
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let Some(token) = bearer(headers) else {
         return forward_refusal(
             StatusCode::UNAUTHORIZED,
             "missing_token",
@@ -284,15 +531,14 @@ pub async fn forward(
         permission: q.permission.as_deref(),
         department_id: q.department_id,
         ip,
-        admin: false,
-        endpoint: None,
+        ..Default::default()
     };
-    let v = match st.verifier.verify(token, &ctx).await {
+    let v = match check(st, &scope, token, ctx).await {
         Ok(v) => v,
-        Err(_) => return ApiError::Unavailable.into_response(),
+        Err(e) => return e.into_response(),
     };
-    match (&v.subject, v.code) {
-        (Some(s), VerifyCode::Valid) => {
+    match (&v.subject, v.code, &scope) {
+        (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) => {
             let mut h = HeaderMap::new();
             let mut put = |name: &'static str, value: String| {
                 if let Ok(v) = HeaderValue::from_str(&value) {
@@ -302,21 +548,27 @@ pub async fn forward(
             put("x-keyward-code", "VALID".into());
             put("x-keyward-user", s.username.clone());
             put("x-keyward-user-id", s.token.user_id.to_string());
-            put("x-keyward-tenant", s.token.tenant_id.to_string());
+            // The user qualified by the tenant: usernames are unique only within one.
+            put(
+                "x-keyward-principal",
+                format!("{}/{}", tenant.name, s.username),
+            );
+            put("x-keyward-tenant", tenant.name.clone());
+            put("x-keyward-tenant-id", s.token.tenant_id.to_string());
             put("x-keyward-department", s.token.department_id.to_string());
             put("x-keyward-user-type", s.token.user_type_id.to_string());
             put("x-keyward-token-id", s.token.id.to_string());
-            put(
-                "x-keyward-permissions",
-                s.permissions
-                    .iter()
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
+            put("x-keyward-permissions", permission_list(s));
             (StatusCode::OK, h).into_response()
         }
-        (_, code) => {
+        (_, code, _) => {
+            let code = if code == VerifyCode::Valid {
+                // Only an endpoint token could be VALID without a subject, and it is not
+                // (it opens endpoints only); refuse rather than pass without an identity.
+                VerifyCode::Forbidden
+            } else {
+                code
+            };
             let status = match code {
                 VerifyCode::Forbidden | VerifyCode::IpNotAllowed => StatusCode::FORBIDDEN,
                 VerifyCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,

@@ -384,7 +384,11 @@ async fn render_detail(
         .user(me.admin.tenant_id, details.token.user_id)
         .await
         .ok();
-    let curl = api::curl_line(st, revealed.as_deref().unwrap_or("YOUR_TOKEN"));
+    let curl = api::curl_line(
+        st,
+        me.admin.tenant_id,
+        revealed.as_deref().unwrap_or("YOUR_TOKEN"),
+    );
     let ctx = context! {
         tk => &details,
         owner,

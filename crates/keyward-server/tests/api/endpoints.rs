@@ -988,7 +988,7 @@ async fn tenant_isolation(app: TestApp) {
     .await;
     let other = keyward_server::bootstrap::bootstrap(
         &app.state,
-        &keyward_core::text::Name::parse("globex").unwrap(),
+        &keyward_core::text::TenantName::parse("globex").unwrap(),
         &keyward_core::text::Username::parse("hank").unwrap(),
         None,
     )
@@ -1106,10 +1106,11 @@ async fn tenant_isolation(app: TestApp) {
         )
         .await;
     assert_eq!(status, 404, "nor by our administrator");
+    // To our endpoint, another tenant's token does not exist.
     refused(
         &get_records(&app, &ep, Some(their_secret)).await,
-        403,
-        "FORBIDDEN",
+        401,
+        "NOT_FOUND",
     );
     // Everything is still in place.
     let a = get_records(&app, &ep, Some(ep.primary("GET"))).await;
@@ -1142,7 +1143,7 @@ async fn paths(app: TestApp) {
     // /e/{path} names no tenant, so another tenant cannot take the path either.
     let other = keyward_server::bootstrap::bootstrap(
         &app.state,
-        &keyward_core::text::Name::parse("globex").unwrap(),
+        &keyward_core::text::TenantName::parse("globex").unwrap(),
         &keyward_core::text::Username::parse("hank").unwrap(),
         None,
     )
@@ -1284,7 +1285,7 @@ async fn nothing_but_endpoints(app: TestApp) {
     let res: Value = app
         .http
         .post(app.url("/api/v1/verify"))
-        .json(&json!({"token": secret}))
+        .json(&json!({"token": secret, "tenant": "acme"}))
         .send()
         .await
         .unwrap()
@@ -1292,9 +1293,10 @@ async fn nothing_but_endpoints(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(res["code"], "FORBIDDEN");
-    assert_eq!(res["kind"], "secondary");
-    assert_eq!(res["endpoint_token_id"], id.as_str());
     assert_eq!(res["valid"], false);
+    // A refusal names nothing about the token.
+    assert!(res["kind"].is_null() && res["tenant_id"].is_null(), "{res}");
+    assert!(res.get("endpoint_token_id").is_none(), "{res}");
     app.ok(
         200,
         app.patch(
@@ -1308,7 +1310,7 @@ async fn nothing_but_endpoints(app: TestApp) {
     // Forward auth and the administrator API refuse endpoint tokens.
     let res = app
         .http
-        .get(app.url("/auth/forward"))
+        .get(app.url("/auth/forward/acme"))
         .bearer_auth(ep.primary("GET"))
         .send()
         .await

@@ -180,7 +180,7 @@ async fn oversized(app: TestApp) {
     let res = app
         .http
         .post(app.url("/api/v1/verify"))
-        .json(&json!({"token": huge}))
+        .json(&json!({"token": huge, "tenant": "acme"}))
         .send()
         .await
         .unwrap();
@@ -189,9 +189,11 @@ async fn oversized(app: TestApp) {
     let p: Value = res.json().await.unwrap();
     assert_eq!(p["code"], "token_too_long");
     assert!(p["detail"].as_str().unwrap().contains("74"));
+    let key = app.verifier_key("gateway").await;
     let res = app
         .http
         .post(app.url("/oauth2/introspect"))
+        .bearer_auth(&key)
         .form(&[("token", huge.as_str())])
         .send()
         .await
@@ -199,7 +201,7 @@ async fn oversized(app: TestApp) {
     assert_eq!(res.status(), 400);
     let res = app
         .http
-        .get(app.url("/auth/forward"))
+        .get(app.url("/auth/forward/acme"))
         .bearer_auth(&huge)
         .send()
         .await

@@ -1,7 +1,7 @@
 //! The test kit: a real keyward server on a free port, on SQLite or on PostgreSQL (in a
 //! schema of its own), with a bootstrapped tenant and one-line arrange helpers.
 
-use keyward_core::text::{Name, Username};
+use keyward_core::text::{TenantName, Username};
 use keyward_server::{App, ServerConfig};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -77,13 +77,25 @@ pub async fn pg_url_with_fresh_schema() -> String {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        let (config, dir) = Self::config(backend).await;
+        Self::spawn_with(config, dir).await
+    }
+
+    /// A server started as `serve --single-tenant`, with its one tenant `acme`.
+    pub async fn spawn_single_tenant(backend: Backend) -> Self {
+        let (mut config, dir) = Self::config(backend).await;
+        config.single_tenant = true;
+        Self::spawn_with(config, dir).await
+    }
+
+    async fn config(backend: Backend) -> (ServerConfig, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServerConfig::new(dir.path());
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         if let Backend::Postgres = backend {
             config.database_url = Some(pg_url_with_fresh_schema().await);
         }
-        Self::spawn_with(config, dir).await
+        (config, dir)
     }
 
     pub async fn spawn_with(mut config: ServerConfig, dir: tempfile::TempDir) -> Self {
@@ -95,7 +107,7 @@ impl TestApp {
         let app = App::build(config.clone()).await.expect("build app");
         let b = keyward_server::bootstrap::bootstrap(
             &app.state,
-            &Name::parse("acme").unwrap(),
+            &TenantName::parse("acme").unwrap(),
             &Username::parse("root").unwrap(),
             None,
         )
@@ -179,37 +191,36 @@ impl TestApp {
 
     /// A user (technical unless said otherwise) with one membership granting `permissions`.
     pub async fn member(&self, username: &str, permissions: &[&str]) -> Member {
-        let d = self
-            .ok(
+        let admin = self.admin_token.clone();
+        self.member_as(&admin, username, permissions).await
+    }
+
+    /// The same, made by the administrator whose token is `admin` (of any tenant).
+    pub async fn member_as(&self, admin: &str, username: &str, permissions: &[&str]) -> Member {
+        let post = |path: &'static str, body: Value| async move {
+            self.ok(
                 201,
-                self.post(
-                    "/api/v1/departments",
-                    json!({"name": format!("Dept of {username}")}),
-                )
-                .await,
+                self.call_as(admin, reqwest::Method::POST, path, Some(body))
+                    .await,
             )
-            .await;
-        let t = self
-            .ok(
-                201,
-                self.post(
-                    "/api/v1/user-types",
-                    json!({"name": format!("Type of {username}"), "permissions": permissions}),
-                )
-                .await,
-            )
-            .await;
-        let u = self
-            .ok(
-                201,
-                self.post(
-                    "/api/v1/users",
-                    json!({"username": username, "email": format!("{username}@example.com"),
-                           "display_name": username, "is_technical": true}),
-                )
-                .await,
-            )
-            .await;
+            .await
+        };
+        let d = post(
+            "/api/v1/departments",
+            json!({"name": format!("Dept of {username}")}),
+        )
+        .await;
+        let t = post(
+            "/api/v1/user-types",
+            json!({"name": format!("Type of {username}"), "permissions": permissions}),
+        )
+        .await;
+        let u = post(
+            "/api/v1/users",
+            json!({"username": username, "email": format!("{username}@example.com"),
+                   "display_name": username, "is_technical": true}),
+        )
+        .await;
         let m = Member {
             user_id: u["id"].as_str().unwrap().into(),
             department_id: d["id"].as_str().unwrap().into(),
@@ -217,14 +228,30 @@ impl TestApp {
         };
         self.ok(
             201,
-            self.post(
+            self.call_as(
+                admin,
+                reqwest::Method::POST,
                 &format!("/api/v1/users/{}/memberships", m.user_id),
-                json!({"department_id": m.department_id, "user_type_id": m.user_type_id}),
+                Some(json!({"department_id": m.department_id, "user_type_id": m.user_type_id})),
             )
             .await,
         )
         .await;
         m
+    }
+
+    /// A second tenant on the same server, with its own administrator; returns
+    /// (tenant id, administrator token).
+    pub async fn other_tenant(&self, name: &str) -> (String, String) {
+        let b = keyward_server::bootstrap::bootstrap(
+            &self.state,
+            &TenantName::parse(name).unwrap(),
+            &Username::parse("hank").unwrap(),
+            None,
+        )
+        .await
+        .expect("bootstrap a second tenant");
+        (b.tenant_id.to_string(), b.token.expose().to_string())
     }
 
     /// A user with the password [`PASSWORD`], for console and mobile login; returns the id.
@@ -262,9 +289,21 @@ impl TestApp {
         )
     }
 
-    /// The verification code for `token` with optional permission.
+    /// A new verifier key (`kwv_…`) of the test tenant, for introspection and keyed checks.
+    pub async fn verifier_key(&self, name: &str) -> String {
+        let k = self
+            .ok(
+                201,
+                self.post("/api/v1/verifier-keys", json!({"name": name}))
+                    .await,
+            )
+            .await;
+        k["token"].as_str().unwrap().to_string()
+    }
+
+    /// The verification code for `token` with optional permission, for the test tenant.
     pub async fn verify(&self, token: &str, permission: Option<&str>) -> String {
-        let mut body = json!({"token": token});
+        let mut body = json!({"token": token, "tenant": "acme"});
         if let Some(p) = permission {
             body["permission"] = json!(p);
         }

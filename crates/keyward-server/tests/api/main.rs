@@ -8,5 +8,6 @@ mod endpoints;
 mod errors;
 mod mobile;
 mod rules;
+mod tenancy;
 mod tokens;
 mod verification;

@@ -128,7 +128,8 @@ async fn login(app: &TestApp, username: &str) -> (String, String) {
     )
 }
 
-async fn verify_body(app: &TestApp, body: Value) -> Value {
+async fn verify_body(app: &TestApp, mut body: Value) -> Value {
+    body["tenant"] = json!("acme");
     let res = app
         .http
         .post(app.url("/api/v1/verify"))
@@ -142,7 +143,7 @@ async fn verify_body(app: &TestApp, body: Value) -> Value {
 
 async fn forward_status(app: &TestApp, token: &str) -> u16 {
     app.http
-        .get(app.url("/auth/forward?permission=orders:read"))
+        .get(app.url("/auth/forward/acme?permission=orders:read"))
         .bearer_auth(token)
         .send()
         .await
@@ -190,9 +191,11 @@ async fn session_lifecycle(app: TestApp) {
     let v = verify_body(&app, json!({"token": token, "permission": "users:write"})).await;
     assert_eq!(v["code"], "FORBIDDEN");
     assert_eq!(forward_status(&app, &token).await, 200);
+    let key = app.verifier_key("gateway").await;
     let intro: Value = app
         .http
         .post(app.url("/oauth2/introspect"))
+        .bearer_auth(&key)
         .form(&[("token", token.as_str())])
         .send()
         .await

@@ -507,7 +507,7 @@ async fn tenant_isolation(app: TestApp) {
     let (id, _) = app.token(&m, "acme secret integration").await;
     let other = keyward_server::bootstrap::bootstrap(
         &app.state,
-        &keyward_core::text::Name::parse("globex").unwrap(),
+        &keyward_core::text::TenantName::parse("globex").unwrap(),
         &keyward_core::text::Username::parse("hank").unwrap(),
         None,
     )

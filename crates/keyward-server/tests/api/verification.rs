@@ -19,7 +19,11 @@ on_both_backends! {
     counted_token_stops_when_its_uses_are_spent => usage_counter;
 }
 
-async fn verify_body(app: &TestApp, body: Value) -> Value {
+/// Asks `/api/v1/verify` with `body`, for the test tenant unless the body names one.
+async fn verify_body(app: &TestApp, mut body: Value) -> Value {
+    if body.get("tenant").is_none() {
+        body["tenant"] = json!("acme");
+    }
     let res = app
         .http
         .post(app.url("/api/v1/verify"))
@@ -154,9 +158,11 @@ async fn ip_allowlist(app: TestApp) {
 }
 
 async fn introspect(app: &TestApp, token: &str) -> Value {
+    let key = app.verifier_key("introspecting service").await;
     let res = app
         .http
         .post(app.url("/oauth2/introspect"))
+        .basic_auth("introspecting-service", Some(&key))
         .form(&[("token", token)])
         .send()
         .await
@@ -184,9 +190,11 @@ async fn introspection(app: TestApp) {
         "inactive tokens reveal nothing"
     );
     assert_eq!(introspect(&app, "nonsense").await, json!({"active": false}));
+    let key = app.verifier_key("introspecting service").await;
     let res = app
         .http
         .post(app.url("/oauth2/introspect"))
+        .bearer_auth(&key)
         .json(&json!({"token": secret}))
         .send()
         .await
@@ -197,7 +205,7 @@ async fn introspection(app: TestApp) {
 async fn forward(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Response {
     let mut req = app
         .http
-        .get(app.url(&format!("/auth/forward{query}")))
+        .get(app.url(&format!("/auth/forward/acme{query}")))
         .header("X-Forwarded-Uri", "/orders/1");
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -212,7 +220,9 @@ async fn forward_auth(app: TestApp) {
     assert_eq!(res.status(), 200);
     let h = res.headers();
     assert_eq!(h["x-keyward-user"], "svc");
-    assert_eq!(h["x-keyward-tenant"], app.tenant_id.as_str());
+    assert_eq!(h["x-keyward-tenant"], "acme");
+    assert_eq!(h["x-keyward-tenant-id"], app.tenant_id.as_str());
+    assert_eq!(h["x-keyward-principal"], "acme/svc");
     assert_eq!(h["x-keyward-department"], m.department_id.as_str());
     assert_eq!(h["x-keyward-user-type"], m.user_type_id.as_str());
     assert_eq!(h["x-keyward-permissions"], "orders:read");

@@ -1,5 +1,7 @@
 //! `keyward verify`: asks the server about a token, as an integration would. Exits with
-//! status 0 only when the token is VALID, so scripts can use it in a condition.
+//! status 0 only when the token is VALID, so scripts can use it in a condition. The check
+//! is made for one tenant: the one `--tenant` names, or the tenant of the verifier key in
+//! `KEYWARD_VERIFIER_KEY` (read from the environment only, so it stays out of `ps`).
 
 use super::output::{self, Fields};
 use super::{input, Conn, Ctx};
@@ -14,6 +16,10 @@ pub struct VerifyArgs {
     /// The token. Leave it out (or give `-`) to read it from standard input, which keeps
     /// it out of `ps` and the shell history.
     token: Option<String>,
+    /// The tenant the check is for (name or id). Not needed with KEYWARD_VERIFIER_KEY, or
+    /// on a server started with --single-tenant.
+    #[arg(long, env = "KEYWARD_TENANT")]
+    tenant: Option<String>,
     /// A permission the caller needs, e.g. `orders:read`.
     #[arg(long)]
     permission: Option<String>,
@@ -25,6 +31,8 @@ pub struct VerifyArgs {
     ip: Option<IpAddr>,
 }
 
+const VERIFIER_KEY_ENV: &str = "KEYWARD_VERIFIER_KEY";
+
 pub async fn run(ctx: &Ctx, a: VerifyArgs) -> anyhow::Result<()> {
     let token = match a.token {
         Some(t) if t != "-" => t,
@@ -32,11 +40,19 @@ pub async fn run(ctx: &Ctx, a: VerifyArgs) -> anyhow::Result<()> {
     };
     let req = VerifyRequest {
         token: Secret::new(token.trim()),
+        tenant: a.tenant,
         permission: a.permission,
         department_id: a.department_id,
         ip: a.ip,
     };
-    let v = ctx.client.verify(&req).await?;
+    let v = match std::env::var(VERIFIER_KEY_ENV) {
+        Ok(k) if !k.trim().is_empty() => {
+            ctx.client
+                .verify_with_key(&Secret::new(k.trim()), &req)
+                .await?
+        }
+        _ => ctx.client.verify(&req).await?,
+    };
     ctx.print(&v, || verdict(&v))?;
     if v.valid {
         Ok(())

@@ -1,0 +1,194 @@
+//! `/api/v1/verifier-keys`: the credentials protected services send when they ask
+//! keyward about tokens (`kwv_…`, SPEC §4). A key binds every check it asks to its own
+//! tenant, and may do nothing else: it is no administrator credential and no token that
+//! a check accepts. Its secret is shown once, in the response that creates it, whatever
+//! the tenant's secret storage policy: a service key is rotated by creating a new key,
+//! deploying it, and deleting the old one.
+
+use super::Paged;
+use crate::auth::Admin;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use keyward_core::model::VerifierKey;
+use keyward_core::text::{check_description, Name};
+use keyward_core::{TokenKind, TokenSecret, VerifierKeyId};
+use keyward_store::{NewVerifierKey, VerifierKeyUpdate};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get, update, delete))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVerifierKey {
+    /// Name it after the service that will send it, e.g. `orders-api gateway`.
+    pub name: Name,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// How a protected service sends its key.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VerifierKeyUsage {
+    /// The header to send with each check.
+    pub header: String,
+    /// A ready command that asks a check with this key.
+    pub curl: String,
+}
+
+/// A verifier key with its secret: returned only when it is created.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VerifierKeyWithSecret {
+    #[serde(flatten)]
+    pub key: VerifierKey,
+    /// The secret. It is shown only in this response.
+    pub token: String,
+    pub usage: VerifierKeyUsage,
+}
+
+/// Create a verifier key for this tenant.
+#[utoipa::path(post, path = "/api/v1/verifier-keys", tag = "verifier-keys", security(("bearer" = [])),
+    request_body = CreateVerifierKey,
+    responses((status = 201, body = VerifierKeyWithSecret), (status = 401, body = crate::error::Problem),
+              (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn create(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiJson(b): ApiJson<CreateVerifierKey>,
+) -> ApiResult<(StatusCode, axum::Json<VerifierKeyWithSecret>)> {
+    check_description(&b.description).map_err(ApiError::validation)?;
+    let secret = TokenSecret::generate(TokenKind::Verifier);
+    let hash = st.verifier.key().hash_token(secret.expose());
+    let new = NewVerifierKey {
+        id: VerifierKeyId::new(),
+        name: b.name.into_string(),
+        description: b.description,
+        hash,
+        hint: secret.hint(),
+    };
+    let key = st
+        .store
+        .insert_verifier_key(admin.tenant_id, &new, &admin.actor())
+        .await?;
+    st.verifier.register_secret(&hash);
+    let base = st.config.public_url.trim_end_matches('/');
+    let t = secret.expose();
+    let usage = VerifierKeyUsage {
+        header: format!("Authorization: Bearer {t}"),
+        curl: format!(
+            "curl -s -X POST {base}/api/v1/verify -H 'Authorization: Bearer {t}' \
+             -H 'Content-Type: application/json' -d '{{\"token\":\"TOKEN_TO_CHECK\"}}'"
+        ),
+    };
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(VerifierKeyWithSecret {
+            key,
+            token: secret.into_string(),
+            usage,
+        }),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierKeyQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// This tenant's verifier keys, by name. Never their secrets.
+#[utoipa::path(get, path = "/api/v1/verifier-keys", tag = "verifier-keys", security(("bearer" = [])),
+    params(VerifierKeyQuery),
+    responses((status = 200, body = Paged<VerifierKey>), (status = 400, body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
+pub async fn list(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiQuery(q): ApiQuery<VerifierKeyQuery>,
+) -> ApiResult<axum::Json<Paged<VerifierKey>>> {
+    let page = super::page(q.page, q.per_page);
+    Ok(axum::Json(Paged::new(
+        st.store.list_verifier_keys(admin.tenant_id, page).await?,
+        page,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/verifier-keys/{id}", tag = "verifier-keys", security(("bearer" = [])),
+    params(("id" = VerifierKeyId, Path)),
+    responses((status = 200, body = VerifierKey), (status = 400, body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+pub async fn get(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<VerifierKeyId>,
+) -> ApiResult<axum::Json<VerifierKey>> {
+    Ok(axum::Json(
+        st.store.verifier_key(admin.tenant_id, id).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVerifierKey {
+    pub name: Option<Name>,
+    pub description: Option<String>,
+}
+
+/// Rename or describe a key (its secret never changes).
+#[utoipa::path(patch, path = "/api/v1/verifier-keys/{id}", tag = "verifier-keys", security(("bearer" = [])),
+    params(("id" = VerifierKeyId, Path)), request_body = UpdateVerifierKey,
+    responses((status = 200, body = VerifierKey), (status = 400, body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+pub async fn update(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<VerifierKeyId>,
+    ApiJson(b): ApiJson<UpdateVerifierKey>,
+) -> ApiResult<axum::Json<VerifierKey>> {
+    if let Some(d) = &b.description {
+        check_description(d).map_err(ApiError::validation)?;
+    }
+    let up = VerifierKeyUpdate {
+        name: b.name.map(Name::into_string),
+        description: b.description,
+    };
+    Ok(axum::Json(
+        st.store
+            .update_verifier_key(admin.tenant_id, id, &up, &admin.actor())
+            .await?,
+    ))
+}
+
+/// Delete a key: the service holding it can no longer ask checks, at once.
+#[utoipa::path(delete, path = "/api/v1/verifier-keys/{id}", tag = "verifier-keys", security(("bearer" = [])),
+    params(("id" = VerifierKeyId, Path)),
+    responses((status = 204), (status = 400, body = crate::error::Problem),
+              (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath(id): ApiPath<VerifierKeyId>,
+) -> ApiResult<StatusCode> {
+    let result = st
+        .store
+        .delete_verifier_key(admin.tenant_id, id, &admin.actor())
+        .await;
+    // Invalidate even if the call failed after committing.
+    st.verifier.invalidate();
+    result?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,113 @@
+//! `keyward verifier-key …`: the keys protected services send with their checks.
+
+use super::output::{self, Fields, Table};
+use super::{Ctx, Paging};
+use clap::{Args, Subcommand};
+use keyward_client::{
+    CreateVerifierKey, UpdateVerifierKey, VerifierKey, VerifierKeyId, VerifierKeyQuery,
+};
+
+#[derive(Subcommand)]
+pub enum VerifierKeyCommand {
+    /// Create a verifier key for a protected service. Prints the key, once.
+    Create {
+        /// Name it after the service that will send it.
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List this tenant's verifier keys.
+    List(ListArgs),
+    /// Show a verifier key (never its secret).
+    Show { id: VerifierKeyId },
+    /// Rename or describe a verifier key.
+    Update {
+        id: VerifierKeyId,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Delete a verifier key: the service holding it can no longer ask checks.
+    Delete { id: VerifierKeyId },
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    paging: Paging,
+}
+
+pub async fn run(ctx: &Ctx, cmd: VerifierKeyCommand) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    match cmd {
+        VerifierKeyCommand::Create { name, description } => {
+            let k = c
+                .create_verifier_key(&CreateVerifierKey { name, description })
+                .await?;
+            ctx.print(&k, || {
+                format!(
+                    "Created verifier key {:?}.\n\nThis key is shown only once: store it now, it cannot be seen \
+                     again.\n\n    {}\n\nThe service sends it with each check:  Authorization: Bearer <key>\n\
+                     (on POST /api/v1/verify, or as the client credential of /oauth2/introspect).\n\n{}",
+                    k.key.name,
+                    k.token.expose(),
+                    fields(&k.key)
+                )
+            })
+        }
+        VerifierKeyCommand::List(a) => {
+            let p = c
+                .list_verifier_keys(&VerifierKeyQuery {
+                    page: Some(a.paging.page),
+                    per_page: Some(a.paging.per_page),
+                })
+                .await?;
+            ctx.print(&p, || {
+                let mut t = Table::new(&["ID", "NAME", "HINT", "CREATED"]);
+                for k in &p.items {
+                    t.row(vec![
+                        k.id.to_string(),
+                        k.name.clone(),
+                        k.hint.clone(),
+                        output::short(Some(k.created_at)),
+                    ]);
+                }
+                output::page_text(&t, "verifier keys", &p)
+            })
+        }
+        VerifierKeyCommand::Show { id } => {
+            let k = c.verifier_key(id).await?;
+            ctx.print(&k, || fields(&k))
+        }
+        VerifierKeyCommand::Update {
+            id,
+            name,
+            description,
+        } => {
+            let k = c
+                .update_verifier_key(id, &UpdateVerifierKey { name, description })
+                .await?;
+            ctx.print(&k, || fields(&k))
+        }
+        VerifierKeyCommand::Delete { id } => {
+            c.delete_verifier_key(id).await?;
+            ctx.print(&serde_json::json!({ "deleted": id }), || {
+                format!("Deleted verifier key {id}: it can no longer ask checks.\n")
+            })
+        }
+    }
+}
+
+fn fields(k: &VerifierKey) -> String {
+    let mut f = Fields::new();
+    f.add("id", k.id.to_string())
+        .add("name", &k.name)
+        .add("hint", &k.hint)
+        .add("tenant", k.tenant_id.to_string())
+        .add("created at", output::when(Some(k.created_at)));
+    if !k.description.is_empty() {
+        f.add("description", output::clean(&k.description));
+    }
+    f.render()
+}
