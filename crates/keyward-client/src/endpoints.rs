@@ -67,6 +67,9 @@ pub struct Assignment {
     pub token_enabled: bool,
     /// Whether the assignment itself is switched on.
     pub enabled: bool,
+    /// What the application may do on this endpoint (POST unless granted more).
+    #[serde(default)]
+    pub methods: Vec<EndpointMethod>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(flatten)]
@@ -231,8 +234,10 @@ pub struct RevealedEndpointToken {
 }
 
 #[derive(Serialize)]
-struct SetAssignment {
+struct SetAssignment<'a> {
     enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    methods: Option<&'a [EndpointMethod]>,
 }
 
 impl Client {
@@ -300,16 +305,20 @@ impl Client {
     }
 
     /// Assigns a secondary token to an endpoint, or switches the assignment on or off.
+    /// Assigns `token` to endpoint `id`, or changes the assignment. `methods`: what the
+    /// application may do there (`None` keeps an assignment's methods; a new one allows
+    /// POST only).
     pub async fn set_assignment(
         &self,
         id: EndpointId,
         token: EndpointTokenId,
         enabled: bool,
+        methods: Option<&[EndpointMethod]>,
     ) -> Result<Assignment, Error> {
         self.with_body(
             Method::PUT,
             &format!("/api/v1/endpoints/{id}/assignments/{token}"),
-            &SetAssignment { enabled },
+            &SetAssignment { enabled, methods },
         )
         .await
     }

@@ -84,6 +84,66 @@ impl fmt::Display for EndpointMethod {
     }
 }
 
+/// The methods an assignment lets a secondary token use on its endpoint. New assignments
+/// allow POST only (an application that sends records need not read anyone's); reading
+/// and deleting are granted on purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MethodSet(u8);
+
+impl MethodSet {
+    /// What a new assignment allows unless told otherwise.
+    pub const DEFAULT: MethodSet = MethodSet(1);
+    pub const ALL: MethodSet = MethodSet(0b111);
+
+    fn bit(m: EndpointMethod) -> u8 {
+        match m {
+            EndpointMethod::Post => 1,
+            EndpointMethod::Get => 2,
+            EndpointMethod::Delete => 4,
+        }
+    }
+
+    pub fn of(methods: &[EndpointMethod]) -> Self {
+        Self(methods.iter().fold(0, |acc, m| acc | Self::bit(*m)))
+    }
+
+    pub fn contains(self, m: EndpointMethod) -> bool {
+        self.0 & Self::bit(m) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// In method order: POST, GET, DELETE.
+    pub fn methods(self) -> Vec<EndpointMethod> {
+        EndpointMethod::ALL
+            .into_iter()
+            .filter(|m| self.contains(*m))
+            .collect()
+    }
+
+    /// As stored: `POST,GET`.
+    pub fn to_stored(self) -> String {
+        self.methods()
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// What [`Self::to_stored`] wrote; `None` for anything else.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        if s.is_empty() {
+            return Some(Self(0));
+        }
+        s.split(',')
+            .map(EndpointMethod::parse)
+            .collect::<Option<Vec<_>>>()
+            .map(|v| Self::of(&v))
+    }
+}
+
 /// The methods that have a primary token while an endpoint is configured so: POST and GET
 /// under token authentication, and DELETE only while deleting is allowed (rule 6).
 pub fn primary_methods(auth_type: AuthType, allow_deleting: bool) -> Vec<EndpointMethod> {
@@ -96,9 +156,10 @@ pub fn primary_methods(auth_type: AuthType, allow_deleting: bool) -> Vec<Endpoin
 
 pub const MAX_PATH_LEN: usize = 200;
 
-/// Where an endpoint is served: `/e/{path}`. One or more segments of lower-case letters,
-/// digits, `-`, `_` and `.`, separated by `/` (e.g. `orders/incoming`). Paths are unique
-/// across tenants, because `/e/{path}` names no tenant.
+/// Where an endpoint is served: `/e/{tenant}/{path}`. One or more segments of lower-case
+/// letters, digits, `-`, `_` and `.`, separated by `/` (e.g. `orders/incoming`). A path is
+/// unique within its tenant; the URL names the tenant, so no tenant can learn, take or
+/// receive another's.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 #[schema(value_type = String, example = "orders/incoming")]
@@ -167,7 +228,7 @@ pub struct Endpoint {
     pub id: EndpointId,
     pub tenant_id: TenantId,
     pub name: String,
-    /// Served at `/e/{path}`.
+    /// Served at `/e/{tenant}/{path}`.
     pub path: String,
     pub description: String,
     pub auth_type: AuthType,
@@ -230,6 +291,9 @@ pub struct Assignment {
     pub token_enabled: bool,
     /// Whether this assignment is switched on.
     pub enabled: bool,
+    /// What the token may do on this endpoint: POST by default; GET and DELETE only
+    /// when granted.
+    pub methods: Vec<EndpointMethod>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -270,6 +334,18 @@ mod tests {
         assert_eq!(primary_methods(AuthType::Token, false), [Post, Get]);
         assert_eq!(primary_methods(AuthType::Token, true), [Post, Get, Delete]);
         assert!(primary_methods(AuthType::None, true).is_empty());
+    }
+
+    #[test]
+    fn method_sets_store_and_read_back() {
+        use EndpointMethod::*;
+        let s = MethodSet::of(&[Get, Post]);
+        assert_eq!(s.to_stored(), "POST,GET");
+        assert_eq!(MethodSet::from_stored("POST,GET"), Some(s));
+        assert!(s.contains(Post) && s.contains(Get) && !s.contains(Delete));
+        assert_eq!(MethodSet::DEFAULT.methods(), [Post]);
+        assert_eq!(MethodSet::from_stored("POST,PUT"), None);
+        assert!(MethodSet::from_stored("").unwrap().is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! alone: enabled, method allowed, authentication type), then, when a token is needed,
 //! the presented token's decision with the endpoint in its [`VerifyContext`].
 
-use crate::endpoint::{AuthType, Endpoint, EndpointMethod, EndpointToken};
+use crate::endpoint::{AuthType, Endpoint, EndpointMethod, EndpointToken, MethodSet};
 use crate::ids::*;
 use crate::model::{in_period, TenantSettings, Token};
 use crate::permission::{grants, Permission};
@@ -237,11 +237,19 @@ fn own_state(
 #[derive(Clone, Debug)]
 pub struct EndpointSubject {
     pub token: EndpointToken,
-    /// For a secondary token: the endpoints it is assigned to, and whether each
-    /// assignment is switched on. Empty for a primary.
-    pub assignments: Vec<(EndpointId, bool)>,
+    /// For a secondary token: the endpoints it is assigned to, whether each assignment
+    /// is switched on, and the methods it allows. Empty for a primary.
+    pub assignments: Vec<Grant>,
     /// Set when the presented secret is a previous one, kept only for a grace period.
     pub secret_valid_until: Option<OffsetDateTime>,
+}
+
+/// One assignment of a secondary token, as the decision needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub endpoint_id: EndpointId,
+    pub enabled: bool,
+    pub methods: MethodSet,
 }
 
 /// What an endpoint asks of a request before any token is looked at.
@@ -325,11 +333,12 @@ fn decide_endpoint_token_code(
         TokenKind::Primary if t.endpoint_id == Some(e.id) && t.method == Some(target.method) => {
             VerifyCode::Valid
         }
-        TokenKind::Secondary => match s.assignments.iter().find(|(id, _)| *id == e.id) {
-            Some((_, true)) => VerifyCode::Valid,
+        TokenKind::Secondary => match s.assignments.iter().find(|g| g.endpoint_id == e.id) {
             // This application's link to the endpoint is switched off; others still work.
-            Some((_, false)) => VerifyCode::Disabled,
-            None => VerifyCode::Forbidden,
+            Some(g) if !g.enabled => VerifyCode::Disabled,
+            Some(g) if g.methods.contains(target.method) => VerifyCode::Valid,
+            // Assigned, but not for this method (new assignments allow POST only).
+            Some(_) | None => VerifyCode::Forbidden,
         },
         _ => VerifyCode::Forbidden,
     }
@@ -538,7 +547,7 @@ mod tests {
 
     mod endpoints {
         use super::*;
-        use crate::endpoint::{AuthType, Endpoint, EndpointMethod, EndpointToken};
+        use crate::endpoint::{AuthType, Endpoint, EndpointMethod, EndpointToken, MethodSet};
 
         fn endpoint(tenant: TenantId) -> Endpoint {
             Endpoint {
@@ -592,6 +601,14 @@ mod tests {
             decide_endpoint_token(s, ctx, NOW).code
         }
 
+        fn grant(e: EndpointId, enabled: bool) -> Grant {
+            Grant {
+                endpoint_id: e,
+                enabled,
+                methods: MethodSet::ALL,
+            }
+        }
+
         use EndpointMethod::*;
 
         #[test]
@@ -609,17 +626,35 @@ mod tests {
             let e = endpoint(TenantId::new());
             let mut s = token(&e, TokenKind::Secondary, None);
             assert_eq!(code(&s, &at(&e, Post)), VerifyCode::Forbidden, "unassigned");
-            s.assignments = vec![(e.id, false)];
+            s.assignments = vec![grant(e.id, false)];
             assert_eq!(
                 code(&s, &at(&e, Post)),
                 VerifyCode::Disabled,
                 "assignment off"
             );
-            s.assignments = vec![(EndpointId::new(), true), (e.id, true)];
+            s.assignments = vec![grant(EndpointId::new(), true), grant(e.id, true)];
             assert_eq!(code(&s, &at(&e, Post)), VerifyCode::Valid);
             assert_eq!(code(&s, &at(&e, Get)), VerifyCode::Valid);
             s.token.enabled = false;
             assert_eq!(code(&s, &at(&e, Post)), VerifyCode::Disabled, "token off");
+        }
+
+        #[test]
+        fn a_secondary_opens_only_the_methods_its_assignment_allows() {
+            let mut e = endpoint(TenantId::new());
+            e.allow_deleting = true;
+            let mut s = token(&e, TokenKind::Secondary, None);
+            s.assignments = vec![Grant {
+                endpoint_id: e.id,
+                enabled: true,
+                methods: MethodSet::DEFAULT,
+            }];
+            assert_eq!(code(&s, &at(&e, Post)), VerifyCode::Valid);
+            assert_eq!(code(&s, &at(&e, Get)), VerifyCode::Forbidden);
+            assert_eq!(code(&s, &at(&e, Delete)), VerifyCode::Forbidden);
+            s.assignments[0].methods = MethodSet::of(&[Post, Get]);
+            assert_eq!(code(&s, &at(&e, Get)), VerifyCode::Valid);
+            assert_eq!(code(&s, &at(&e, Delete)), VerifyCode::Forbidden);
         }
 
         #[test]
@@ -646,7 +681,7 @@ mod tests {
             // The token decision applies the same gate.
             let mut e = endpoint(TenantId::new());
             let mut s = token(&e, TokenKind::Secondary, None);
-            s.assignments = vec![(e.id, true)];
+            s.assignments = vec![grant(e.id, true)];
             assert_eq!(code(&s, &at(&e, Delete)), VerifyCode::Forbidden);
             e.allow_deleting = true;
             assert_eq!(code(&s, &at(&e, Delete)), VerifyCode::Valid);
@@ -658,7 +693,7 @@ mod tests {
         fn endpoint_tokens_open_nothing_else_and_other_tokens_open_no_endpoint() {
             let e = endpoint(TenantId::new());
             let mut s = token(&e, TokenKind::Secondary, None);
-            s.assignments = vec![(e.id, true)];
+            s.assignments = vec![grant(e.id, true)];
             assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::Forbidden);
             let admin = VerifyContext {
                 admin: true,
@@ -667,7 +702,7 @@ mod tests {
             assert_eq!(code(&s, &admin), VerifyCode::Forbidden);
             // Another tenant's endpoint, even if an assignment claimed it.
             let theirs = endpoint(TenantId::new());
-            s.assignments.push((theirs.id, true));
+            s.assignments.push(grant(theirs.id, true));
             assert_eq!(code(&s, &at(&theirs, Post)), VerifyCode::Forbidden);
             // An API token presented to an endpoint.
             let api = subject();

@@ -60,12 +60,17 @@ fn offer_primaries(
 
 /// Tells the verifier about a change that may have created primaries and moved a path,
 /// whether or not the store call succeeded (it may have committed before failing).
-fn after_endpoint_change(st: &AppState, offered: &[OfferedPrimary], path: Option<&str>) {
+fn after_endpoint_change(
+    st: &AppState,
+    tenant: TenantId,
+    offered: &[OfferedPrimary],
+    path: Option<&str>,
+) {
     for o in offered {
         st.verifier.register_secret(&o.secret.hash);
     }
     if let Some(p) = path {
-        st.verifier.register_endpoint_path(p);
+        st.verifier.register_endpoint_path(tenant, p);
     }
     st.verifier.invalidate();
 }
@@ -102,7 +107,7 @@ pub async fn create_endpoint(
         .store
         .insert_endpoint(tenant, &new, &offered, actor)
         .await;
-    after_endpoint_change(st, &offered, Some(&new.path));
+    after_endpoint_change(st, tenant, &offered, Some(&new.path));
     Ok(generated(result?, secrets))
 }
 
@@ -120,7 +125,7 @@ pub async fn update_endpoint(
         .store
         .update_endpoint(tenant, id, &up, &offered, actor)
         .await;
-    after_endpoint_change(st, &offered, up.path.as_deref());
+    after_endpoint_change(st, tenant, &offered, up.path.as_deref());
     Ok(generated(result?, secrets))
 }
 
@@ -221,7 +226,8 @@ pub async fn reveal(
     .await
 }
 
-/// Assigns a secondary token to an endpoint, or switches the assignment on or off.
+/// Assigns a secondary token to an endpoint, or changes the assignment: on or off, and
+/// the methods it allows (`None` keeps them; a new assignment allows POST only).
 pub async fn set_assignment(
     st: &AppState,
     tenant: TenantId,
@@ -229,10 +235,11 @@ pub async fn set_assignment(
     endpoint: EndpointId,
     token: EndpointTokenId,
     enabled: bool,
+    methods: Option<keyward_core::endpoint::MethodSet>,
 ) -> ApiResult<(keyward_core::endpoint::Assignment, bool)> {
     let result = st
         .store
-        .set_assignment(tenant, endpoint, token, enabled, actor)
+        .set_assignment(tenant, endpoint, token, enabled, methods, actor)
         .await;
     st.verifier.invalidate();
     Ok(result?)

@@ -1,8 +1,10 @@
-//! The hosted endpoints themselves, `/e/{path}` (SPEC §6): POST stores the JSON body as a
-//! record, GET lists the records (newest first, paged), DELETE removes one where the
-//! endpoint allows it. A request first passes the endpoint's gate and then, under token
-//! authentication, the same verifier and decision as every other token check, with the
-//! endpoint and method in its context; no check is written here.
+//! The hosted endpoints themselves, `/e/{tenant}/{path}` (SPEC §6): POST stores the JSON
+//! body as a record, GET lists the records (newest first, paged), DELETE removes one where
+//! the endpoint allows it. The URL names the tenant, so a path is one tenant's alone: no
+//! tenant can learn, take or receive another's. A request first passes the endpoint's
+//! gate and then the same verifier and decision as every other token check, for the
+//! endpoint's tenant and with the endpoint and method in its context; no check is written
+//! here.
 
 use crate::api::Paged;
 use crate::auth::{bearer, ClientIp};
@@ -34,8 +36,10 @@ struct HostedDoc;
 /// The `/e/…` routes. The path is a wildcard (paths have several segments), so the
 /// routes are registered by hand and documented by `HostedDoc`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(HostedDoc::openapi())
-        .route("/e/{*path}", post(receive).get(list).delete(remove))
+    OpenApiRouter::with_openapi(HostedDoc::openapi()).route(
+        "/e/{tenant}/{*path}",
+        post(receive).get(list).delete(remove),
+    )
 }
 
 /// What passed the checks: the endpoint, and the endpoint token if one was needed.
@@ -46,29 +50,34 @@ struct Admitted {
 
 async fn admit(
     st: &AppState,
+    tenant: &str,
     path: &str,
     method: EndpointMethod,
     headers: &HeaderMap,
     ip: Option<IpAddr>,
 ) -> Result<Admitted, Response> {
+    let unavailable = |_| ApiError::Unavailable.into_response();
+    // An unknown tenant and an unknown path answer alike, so neither can be probed.
+    let not_found = || ApiError::NotFound("endpoint").into_response();
+    let tenant = st
+        .verifier
+        .tenant(tenant)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(not_found)?;
     let endpoint = st
         .verifier
-        .endpoint(path)
+        .endpoint(tenant.id, path)
         .await
-        .map_err(|_| ApiError::Unavailable.into_response())?
-        .ok_or_else(|| ApiError::NotFound("endpoint").into_response())?;
+        .map_err(unavailable)?
+        .ok_or_else(not_found)?;
     let target = EndpointTarget {
         endpoint: &endpoint,
         method,
     };
-    match endpoint_gate(&target) {
-        Ok(EndpointAccess::Open) => {
-            return Ok(Admitted {
-                endpoint: endpoint.clone(),
-                token: None,
-            })
-        }
-        Ok(EndpointAccess::TokenRequired) => {}
+    let open = match endpoint_gate(&target) {
+        Ok(EndpointAccess::Open) => true,
+        Ok(EndpointAccess::TokenRequired) => false,
         Err(r) if r.code == VerifyCode::Forbidden => {
             // Rule 6: the endpoint does not serve DELETE, whoever asks.
             let mut res = problem(
@@ -89,8 +98,15 @@ async fn admit(
                 false,
             ))
         }
+    };
+    let presented = bearer(headers);
+    if open && presented.is_none() {
+        return Ok(Admitted {
+            endpoint: endpoint.clone(),
+            token: None,
+        });
     }
-    let Some(raw) = bearer(headers) else {
+    let Some(raw) = presented else {
         return Err(crate::api::verify::forward_refusal(
             StatusCode::UNAUTHORIZED,
             "missing_token",
@@ -116,13 +132,20 @@ async fn admit(
             endpoint: endpoint.clone(),
             token: Some(token),
         }),
+        // An open endpoint takes anyone, but a token it is shown must be one of this
+        // tenant's: another tenant's (or an unknown) token is refused even here.
+        (code, _) if open && code != VerifyCode::NotFound => Ok(Admitted {
+            endpoint: endpoint.clone(),
+            token: None,
+        }),
         (code, _) => {
             let (status, detail) = match code {
                 VerifyCode::Forbidden => (
                     StatusCode::FORBIDDEN,
                     format!(
                         "this token does not open {method} on this endpoint: a primary token opens one method of \
-                         its own endpoint, and a secondary token the endpoints it is assigned to"
+                         its own endpoint, and a secondary token the methods its assignment to this endpoint \
+                         allows (POST unless an administrator allowed more)"
                     ),
                 ),
                 VerifyCode::Disabled => (
@@ -167,8 +190,9 @@ fn is_json(content_type: Option<&HeaderValue>) -> bool {
 
 /// Store the JSON body as a record, with the token (application) that sent it, when,
 /// and from which address.
-#[utoipa::path(post, path = "/e/{path}", tag = "hosted endpoints",
-    params(("path" = String, Path, description = "the endpoint's path, e.g. orders/incoming")),
+#[utoipa::path(post, path = "/e/{tenant}/{path}", tag = "hosted endpoints",
+    params(("tenant" = String, Path, description = "the tenant's name (or id)"),
+           ("path" = String, Path, description = "the endpoint's path, e.g. orders/incoming")),
     request_body(content = Object, content_type = "application/json", description = "any JSON document, at most 64 KiB"),
     security(("bearer" = [])),
     responses((status = 201, body = Received), (status = 400, description = "not JSON", body = crate::error::Problem),
@@ -178,11 +202,11 @@ fn is_json(content_type: Option<&HeaderValue>) -> bool {
 pub async fn receive(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(path): Path<String>,
+    Path((tenant, path)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let admitted = match admit(&st, &path, EndpointMethod::Post, &headers, ip).await {
+    let admitted = match admit(&st, &tenant, &path, EndpointMethod::Post, &headers, ip).await {
         Ok(a) => a,
         Err(res) => return res,
     };
@@ -220,7 +244,8 @@ pub async fn receive(
         Ok(t) => t,
         Err(_) => return malformed("it is not UTF-8".into()),
     };
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+    // The same parser that reads records back, so whatever is stored can be listed.
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
         return malformed(e.to_string());
     }
     let record = keyward_store::NewRecord {
@@ -255,23 +280,27 @@ pub struct HostedRecord {
     pub id: EndpointRecordId,
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
+    /// `null` for a record that cannot be read back (then `unreadable` is true).
     #[schema(value_type = Object)]
     pub body: serde_json::Value,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
 }
 
 /// The endpoint's records, newest first.
-#[utoipa::path(get, path = "/e/{path}", tag = "hosted endpoints",
-    params(("path" = String, Path, description = "the endpoint's path"), HostedQuery), security(("bearer" = [])),
+#[utoipa::path(get, path = "/e/{tenant}/{path}", tag = "hosted endpoints",
+    params(("tenant" = String, Path, description = "the tenant's name (or id)"),
+           ("path" = String, Path, description = "the endpoint's path"), HostedQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<HostedRecord>), (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)))]
 pub async fn list(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(path): Path<String>,
+    Path((tenant, path)): Path<(String, String)>,
     headers: HeaderMap,
     query: Result<ApiQuery<HostedQuery>, ApiError>,
 ) -> Response {
-    let admitted = match admit(&st, &path, EndpointMethod::Get, &headers, ip).await {
+    let admitted = match admit(&st, &tenant, &path, EndpointMethod::Get, &headers, ip).await {
         Ok(a) => a,
         Err(res) => return res,
     };
@@ -293,6 +322,7 @@ pub async fn list(
                     id: r.id,
                     received_at: r.received_at,
                     body: r.body,
+                    unreadable: r.unreadable,
                 })
                 .collect();
             axum::Json(Paged::new((items, total), page)).into_response()
@@ -302,15 +332,16 @@ pub async fn list(
 }
 
 /// Delete one record: only where the endpoint allows deleting (otherwise 405).
-#[utoipa::path(delete, path = "/e/{path}/{record_id}", tag = "hosted endpoints",
-    params(("path" = String, Path, description = "the endpoint's path"), ("record_id" = EndpointRecordId, Path)),
+#[utoipa::path(delete, path = "/e/{tenant}/{path}/{record_id}", tag = "hosted endpoints",
+    params(("tenant" = String, Path, description = "the tenant's name (or id)"),
+           ("path" = String, Path, description = "the endpoint's path"), ("record_id" = EndpointRecordId, Path)),
     security(("bearer" = [])),
     responses((status = 204), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 405, description = "the endpoint does not allow deleting", body = crate::error::Problem)))]
 pub async fn remove(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(rest): Path<String>,
+    Path((tenant, rest)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
     // The last segment names the record; the rest is the endpoint's path.
@@ -318,7 +349,7 @@ pub async fn remove(
         Some((p, r)) => (p, Some(r)),
         None => (rest.as_str(), None),
     };
-    let admitted = match admit(&st, path, EndpointMethod::Delete, &headers, ip).await {
+    let admitted = match admit(&st, &tenant, path, EndpointMethod::Delete, &headers, ip).await {
         Ok(a) => a,
         Err(res) => return res,
     };

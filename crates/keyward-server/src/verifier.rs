@@ -29,14 +29,15 @@
 //! answers `NOT_FOUND` for a token of any other. Tenants, and the verifier keys (`kwv_`)
 //! through which protected services name theirs, are resolved from memory as well.
 //!
-//! The endpoints served at `/e/{path}` are cached the same way, behind a filter of known
+//! The endpoints served at `/e/{tenant}/{path}` are cached the same way, behind a filter of known
 //! paths, so a hosted request is usually answered without storage as well.
 
 use keyward_core::endpoint::Endpoint;
 use keyward_core::model::{RateLimit, Tenant, VerifierKey};
 use keyward_core::verify::{decide_endpoint_token, EndpointSubject, Subject};
 use keyward_core::{
-    decide, ParsedToken, ServerKey, TokenHash, TokenId, TokenKind, VerifyCode, VerifyContext,
+    decide, ParsedToken, ServerKey, TenantId, TokenHash, TokenId, TokenKind, VerifyCode,
+    VerifyContext,
 };
 use keyward_store::Store;
 use std::collections::{HashMap, HashSet};
@@ -110,7 +111,8 @@ pub struct Verifier {
     epoch: AtomicU64,
     cache: RwLock<HashMap<TokenHash, Entry>>,
     endpoint_tokens: RwLock<HashMap<TokenHash, Entry<EndpointSubject>>>,
-    endpoints: RwLock<HashMap<String, Entry<Endpoint>>>,
+    /// Endpoints by (tenant, path): `/e/{tenant}/{path}`.
+    endpoints: RwLock<HashMap<(TenantId, String), Entry<Endpoint>>>,
     verifier_keys: RwLock<HashMap<TokenHash, Entry<VerifierKey>>>,
     /// Tenants by name and by id. Tenants are never renamed or deleted, so a tenant
     /// found stays valid; a name found nowhere is remembered for `TENANT_MISS_TTL`, or
@@ -119,7 +121,7 @@ pub struct Verifier {
     tenants: RwLock<HashMap<String, TenantEntry>>,
     /// Every endpoint path, kept complete like `known`: a path absent from it is
     /// refused without a query.
-    known_paths: RwLock<HashSet<String>>,
+    known_paths: RwLock<HashSet<(TenantId, String)>>,
     /// First 8 bytes of every stored secret hash, kept complete by registering local
     /// changes at once and others' through the change log: a hash absent from it is
     /// refused without a query.
@@ -314,27 +316,34 @@ impl Verifier {
     }
 
     /// Registers an endpoint's (new) path so the filter lets it through.
-    pub fn register_endpoint_path(&self, path: &str) {
+    pub fn register_endpoint_path(&self, tenant: TenantId, path: &str) {
+        let key = (tenant, path.to_string());
+        self.endpoints.write().expect("cache lock").remove(&key);
         self.known_paths
             .write()
             .expect("known-paths lock")
-            .insert(path.to_string());
-        self.endpoints.write().expect("cache lock").remove(path);
+            .insert(key);
     }
 
-    /// The endpoint served at `/e/{path}`, from memory in the common case.
-    pub async fn endpoint(&self, path: &str) -> Result<Option<Arc<Endpoint>>, Unavailable> {
+    /// The endpoint `tenant` serves at `/e/{tenant}/{path}`, from memory in the common case.
+    pub async fn endpoint(
+        &self,
+        tenant: TenantId,
+        path: &str,
+    ) -> Result<Option<Arc<Endpoint>>, Unavailable> {
+        let key = (tenant, path.to_string());
         if !self
             .known_paths
             .read()
             .expect("known-paths lock")
-            .contains(path)
+            .contains(&key)
         {
             return Ok(None);
         }
-        let key = path.to_string();
-        self.load_cached(&self.endpoints, &key, || self.store.endpoint_by_path(path))
-            .await
+        self.load_cached(&self.endpoints, &key, || {
+            self.store.endpoint_by_path(tenant, path)
+        })
+        .await
     }
 
     pub async fn verify(
@@ -671,6 +680,10 @@ impl Verifier {
 fn affects_answers(action: &str) -> bool {
     !matches!(
         action,
-        "token.created" | "mobile_session.created" | "verifier_key.created" | "tenant.created"
+        "token.created"
+            | "mobile_session.created"
+            | "verifier_key.created"
+            | "tenant.created"
+            | "endpoint_record.deleted"
     ) && !action.starts_with("console.")
 }

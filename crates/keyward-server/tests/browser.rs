@@ -714,7 +714,7 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
 /// Posts a JSON record to a hosted endpoint with `token`; the status.
 async fn post_record(app: &TestApp, path: &str, token: &str, body: Value) -> u16 {
     app.http
-        .post(app.url(&format!("/e/{path}")))
+        .post(app.url(&format!("/e/acme/{path}")))
         .bearer_auth(token)
         .json(&body)
         .send()

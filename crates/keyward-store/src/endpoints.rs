@@ -13,9 +13,9 @@ use crate::tokens::{NewSecret, SealedIn};
 use crate::{from_ms, to_ms, Store, StoreError, StoreResult};
 use keyward_core::endpoint::{
     primary_methods, Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod,
-    EndpointToken, EndpointTokenDetails,
+    EndpointToken, EndpointTokenDetails, MethodSet,
 };
-use keyward_core::verify::EndpointSubject;
+use keyward_core::verify::{EndpointSubject, Grant};
 use keyward_core::{
     EndpointId, EndpointRecordId, EndpointTokenId, TenantId, TokenHash, TokenKind, UserId,
 };
@@ -115,8 +115,14 @@ pub struct EndpointRecord {
     pub ip: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
+    /// The document as sent; `null` when it cannot be read back (see `unreadable`).
     #[schema(value_type = Object)]
     pub body: serde_json::Value,
+    /// The stored text is not a JSON document keyward can read. Records are checked with
+    /// the same parser when they are received, so only a record stored before that check
+    /// can be unreadable; it is listed as such, and can be deleted, rather than breaking
+    /// every listing of its endpoint.
+    pub unreadable: bool,
 }
 
 /// What a hosted endpoint stores for one POST.
@@ -158,7 +164,7 @@ const ETOKEN_COLS: &str = "t.id, t.tenant_id, t.kind, t.endpoint_id, t.method, t
 
 const ASSIGNMENT_SELECT: &str = "SELECT a.endpoint_id, e.name AS endpoint_name, e.path AS endpoint_path, \
     a.token_id, t.name AS token_name, t.hint AS token_hint, t.enabled AS token_enabled, a.enabled, \
-    a.created_at, a.updated_at FROM endpoint_assignments a JOIN endpoints e ON e.id = a.endpoint_id \
+    a.methods, a.created_at, a.updated_at FROM endpoint_assignments a JOIN endpoints e ON e.id = a.endpoint_id \
     JOIN endpoint_tokens t ON t.id = a.token_id";
 
 fn endpoint(r: &AnyRow) -> StoreResult<Endpoint> {
@@ -205,6 +211,12 @@ fn endpoint_token(r: &AnyRow) -> StoreResult<EndpointToken> {
     })
 }
 
+fn method_set(r: &AnyRow, col: &str) -> StoreResult<MethodSet> {
+    let s: String = r.try_get(col)?;
+    MethodSet::from_stored(&s)
+        .ok_or_else(|| StoreError::Corrupt(format!("assignment methods {s:?}")))
+}
+
 fn assignment(r: &AnyRow) -> StoreResult<Assignment> {
     Ok(Assignment {
         endpoint_id: rows::id(r, "endpoint_id")?,
@@ -215,6 +227,7 @@ fn assignment(r: &AnyRow) -> StoreResult<Assignment> {
         token_hint: r.try_get("token_hint")?,
         token_enabled: rows::flag(r, "token_enabled")?,
         enabled: rows::flag(r, "enabled")?,
+        methods: method_set(r, "methods")?.methods(),
         created_at: rows::time(r, "created_at")?,
         updated_at: rows::time(r, "updated_at")?,
     })
@@ -223,8 +236,12 @@ fn assignment(r: &AnyRow) -> StoreResult<Assignment> {
 fn endpoint_record(r: &AnyRow) -> StoreResult<EndpointRecord> {
     let kind: Option<String> = r.try_get("token_kind")?;
     let body: String = r.try_get("body")?;
+    let id: EndpointRecordId = rows::id(r, "id")?;
+    let body = serde_json::from_str::<serde_json::Value>(&body).map_err(|e| {
+        tracing::warn!(record = %id, error = %e, "a stored record cannot be read back as JSON");
+    });
     Ok(EndpointRecord {
-        id: rows::id(r, "id")?,
+        id,
         endpoint_id: rows::id(r, "endpoint_id")?,
         token_id: rows::opt_id(r, "token_id")?,
         token_kind: kind.as_deref().and_then(TokenKind::parse_name),
@@ -232,8 +249,8 @@ fn endpoint_record(r: &AnyRow) -> StoreResult<EndpointRecord> {
         method: method(&r.try_get::<String, _>("method")?)?,
         ip: r.try_get("ip")?,
         received_at: rows::time(r, "received_at")?,
-        body: serde_json::from_str(&body)
-            .map_err(|e| StoreError::Corrupt(format!("record body: {e}")))?,
+        unreadable: body.is_err(),
+        body: body.unwrap_or(serde_json::Value::Null),
     })
 }
 
@@ -620,10 +637,17 @@ impl Store {
         Ok(v)
     }
 
-    /// The endpoint served at `/e/{path}`, whichever tenant it belongs to.
-    pub async fn endpoint_by_path(&self, path: &str) -> StoreResult<Option<Endpoint>> {
-        let sql = format!("SELECT {ENDPOINT_COLS} FROM endpoints e WHERE e.path = $1");
+    /// The endpoint of `tenant` served at `/e/{tenant}/{path}`.
+    pub async fn endpoint_by_path(
+        &self,
+        tenant: TenantId,
+        path: &str,
+    ) -> StoreResult<Option<Endpoint>> {
+        let sql = format!(
+            "SELECT {ENDPOINT_COLS} FROM endpoints e WHERE e.tenant_id = $1 AND e.path = $2"
+        );
         let row = sqlx::query(&sql)
+            .bind(tenant.to_string())
             .bind(path.to_string())
             .fetch_optional(&self.read)
             .await?;
@@ -712,15 +736,18 @@ impl Store {
         Ok(())
     }
 
-    /// Every endpoint path, for the verifier's filter of paths worth a lookup.
-    pub async fn endpoint_paths(&self) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT path FROM endpoints")
+    /// Every endpoint's tenant and path, for the verifier's filter of paths worth a lookup.
+    pub async fn endpoint_paths(&self) -> StoreResult<Vec<(TenantId, String)>> {
+        let rows = sqlx::query("SELECT tenant_id, path FROM endpoints")
             .fetch_all(&self.read)
-            .await?)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((rows::id(r, "tenant_id")?, r.try_get("path")?)))
+            .collect()
     }
 
-    /// The paths of the given endpoints (after a change seen in the log).
-    pub async fn endpoint_paths_of(&self, ids: &[String]) -> StoreResult<Vec<String>> {
+    /// The tenants and paths of the given endpoints (after a change seen in the log).
+    pub async fn endpoint_paths_of(&self, ids: &[String]) -> StoreResult<Vec<(TenantId, String)>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(100) {
             let mut f = Filter::default();
@@ -729,12 +756,13 @@ impl Store {
                 .map(|id| f.text(id.clone()))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let sql = format!("SELECT path FROM endpoints WHERE id IN ({list})");
-            out.extend(
-                sqlx::query_scalar_with::<_, String, _>(&sql, f.args())
-                    .fetch_all(&self.read)
-                    .await?,
-            );
+            let sql = format!("SELECT tenant_id, path FROM endpoints WHERE id IN ({list})");
+            for r in sqlx::query_with(&sql, f.args())
+                .fetch_all(&self.read)
+                .await?
+            {
+                out.push((rows::id(&r, "tenant_id")?, r.try_get("path")?));
+            }
         }
         Ok(out)
     }
@@ -1028,59 +1056,74 @@ impl Store {
 
     // --- assignments -------------------------------------------------------------------
 
-    /// Assigns a secondary token to an endpoint, or switches an existing assignment on
-    /// or off. Returns the assignment and whether it is new.
+    /// Assigns a secondary token to an endpoint, or changes an existing assignment:
+    /// switches it on or off (`enabled`), or sets the methods it allows (`methods`;
+    /// `None` keeps them, and a new assignment allows [`MethodSet::DEFAULT`]). Returns
+    /// the assignment and whether it is new.
     pub async fn set_assignment(
         &self,
         tenant: TenantId,
         endpoint_id: EndpointId,
         token_id: EndpointTokenId,
         enabled: bool,
+        methods: Option<MethodSet>,
         actor: &Actor,
     ) -> StoreResult<(Assignment, bool)> {
+        if methods.is_some_and(MethodSet::is_empty) {
+            return Err(StoreError::Invalid(
+                "an assignment allows at least one method; unassign the token to allow none".into(),
+            ));
+        }
         let now = crate::now();
         let mut tx = self.write.begin().await?;
         // Lock order: the endpoint, then the token (as every writer of assignments).
         self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
             .await?;
-        let existing: Option<i64> = sqlx::query_scalar(
-            "SELECT enabled FROM endpoint_assignments WHERE endpoint_id = $1 AND token_id = $2",
+        let existing = sqlx::query(
+            "SELECT enabled, methods FROM endpoint_assignments WHERE endpoint_id = $1 AND token_id = $2",
         )
         .bind(endpoint_id.to_string())
         .bind(token_id.to_string())
         .fetch_optional(&mut *tx)
-        .await?;
+        .await?
+        .map(|r| Ok::<_, StoreError>((rows::flag(&r, "enabled")?, method_set(&r, "methods")?)))
+        .transpose()?;
+        let new_methods = methods.unwrap_or(existing.map_or(MethodSet::DEFAULT, |(_, m)| m));
         let action = match existing {
             None => {
                 sqlx::query(
-                    "INSERT INTO endpoint_assignments (endpoint_id, token_id, tenant_id, enabled, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5)",
+                    "INSERT INTO endpoint_assignments (endpoint_id, token_id, tenant_id, enabled, methods, created_at, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
                 )
                 .bind(endpoint_id.to_string())
                 .bind(token_id.to_string())
                 .bind(tenant.to_string())
                 .bind(i64::from(enabled))
+                .bind(new_methods.to_stored())
                 .bind(to_ms(now))
                 .execute(&mut *tx)
                 .await?;
                 Some("endpoint_token.assigned")
             }
-            Some(old) if (old != 0) != enabled => {
+            Some((old_enabled, old_methods))
+                if old_enabled != enabled || old_methods != new_methods =>
+            {
                 sqlx::query(
-                    "UPDATE endpoint_assignments SET enabled = $3, updated_at = $4 \
+                    "UPDATE endpoint_assignments SET enabled = $3, methods = $4, updated_at = $5 \
                      WHERE endpoint_id = $1 AND token_id = $2",
                 )
                 .bind(endpoint_id.to_string())
                 .bind(token_id.to_string())
                 .bind(i64::from(enabled))
+                .bind(new_methods.to_stored())
                 .bind(to_ms(now))
                 .execute(&mut *tx)
                 .await?;
-                Some(if enabled {
-                    "endpoint_token.assignment_enabled"
-                } else {
-                    "endpoint_token.assignment_disabled"
+                Some(match (old_enabled, enabled) {
+                    (false, true) => "endpoint_token.assignment_enabled",
+                    (true, false) => "endpoint_token.assignment_disabled",
+                    _ => "endpoint_token.assignment_updated",
                 })
             }
             Some(_) => None,
@@ -1093,7 +1136,7 @@ impl Store {
                 action,
                 "endpoint_token",
                 &token_id.to_string(),
-                json!({"endpoint_id": endpoint_id, "enabled": enabled}),
+                json!({"endpoint_id": endpoint_id, "enabled": enabled, "methods": new_methods.methods()}),
                 now,
             )
             .await?;
@@ -1187,7 +1230,7 @@ impl Store {
     ) -> StoreResult<Option<EndpointSubject>> {
         let sql = format!(
             "SELECT {ETOKEN_COLS}, s.valid_until AS secret_valid_until, a.endpoint_id AS assigned_endpoint_id, \
-             a.enabled AS assignment_enabled \
+             a.enabled AS assignment_enabled, a.methods AS assignment_methods \
              FROM endpoint_token_secrets s JOIN endpoint_tokens t ON t.id = s.token_id \
              LEFT JOIN endpoint_assignments a ON a.token_id = t.id WHERE s.hash = $1"
         );
@@ -1202,7 +1245,11 @@ impl Store {
         for r in &rows {
             if let Some(e) = rows::opt_id::<EndpointId>(r, "assigned_endpoint_id")? {
                 let on: Option<i64> = r.try_get("assignment_enabled")?;
-                assignments.push((e, on.unwrap_or(0) != 0));
+                assignments.push(Grant {
+                    endpoint_id: e,
+                    enabled: on.unwrap_or(0) != 0,
+                    methods: method_set(r, "assignment_methods")?,
+                });
             }
         }
         Ok(Some(EndpointSubject {
@@ -1259,9 +1306,11 @@ impl Store {
         &self,
         new: &NewRecord<'_>,
     ) -> StoreResult<(EndpointRecordId, OffsetDateTime)> {
-        // Listings return bodies as JSON, so nothing else may be stored.
-        serde_json::from_str::<serde::de::IgnoredAny>(&new.body)
-            .map_err(|e| StoreError::Invalid(format!("the record body is not JSON: {e}")))?;
+        // Listings read bodies back with this same parser, so nothing it refuses (such as
+        // a number out of range, `1e400`) may be stored.
+        serde_json::from_str::<serde_json::Value>(&new.body).map_err(|e| {
+            StoreError::Invalid(format!("the record body is not JSON keyward can read: {e}"))
+        })?;
         let now = crate::now();
         let id = EndpointRecordId::new();
         sqlx::query(
@@ -1332,6 +1381,45 @@ impl Store {
                 .collect::<StoreResult<_>>()?,
             total,
         ))
+    }
+
+    /// An administrator deletes one record of an endpoint of their tenant (audited, as
+    /// an administrative act; deletions through `/e/` by integrations are not).
+    pub async fn delete_record_as_admin(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+        id: EndpointRecordId,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let e = self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
+        let n = sqlx::query(
+            "DELETE FROM endpoint_records WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3",
+        )
+        .bind(id.to_string())
+        .bind(endpoint_id.to_string())
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound("record"));
+        }
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "endpoint_record.deleted",
+            "endpoint_record",
+            &id.to_string(),
+            json!({"endpoint_id": endpoint_id, "endpoint_name": e.name, "path": e.path}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Deletes one record of an endpoint; false if there is no such record.

@@ -69,7 +69,7 @@ impl Store {
                         .connect_with(opts.clone())
                 };
                 let write = pool(1).await?;
-                SQLITE_MIGRATIONS.run(&write).await?;
+                migrate_sqlite(&write).await?;
                 let read = pool(8).await?;
                 Self {
                     read,
@@ -126,6 +126,29 @@ impl Store {
         self.read.close().await;
         self.write.close().await;
     }
+}
+
+/// Applies the SQLite migrations with foreign keys off, then checks them. SQLite cannot
+/// change a table's constraints in place: a migration rebuilds the table (SQLite's
+/// documented procedure), and with foreign keys on, dropping the old table would cascade
+/// into every row that refers to it. The pragma is a no-op inside a transaction, so it is
+/// set on the connection around the migrator, which runs each file in one.
+async fn migrate_sqlite(write: &AnyPool) -> StoreResult<()> {
+    let mut conn = write.acquire().await?;
+    conn.execute("PRAGMA foreign_keys = OFF").await?;
+    let migrated = SQLITE_MIGRATIONS.run(&mut *conn).await;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    migrated?;
+    let broken = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&mut *conn)
+        .await?;
+    if !broken.is_empty() {
+        return Err(crate::StoreError::Corrupt(format!(
+            "{} rows refer to rows that do not exist after migrating",
+            broken.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The URL with any password removed, for error messages and logs.

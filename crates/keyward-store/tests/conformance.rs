@@ -986,7 +986,7 @@ async fn a_session_starts_only_for_an_unlocked_member(db: Db) {
 
 conformance!(
     primaries_follow_auth_type_and_allow_deleting,
-    endpoint_paths_are_unique_across_tenants,
+    endpoint_paths_are_unique_within_a_tenant_only,
     endpoint_subject_carries_assignments_and_grace,
     endpoint_changes_are_audited_and_logged,
     assignments_belong_to_one_tenant_and_secondaries_only,
@@ -995,7 +995,7 @@ conformance!(
     show_once_drops_endpoint_token_copies,
 );
 
-use keyward_core::endpoint::{AuthType, EndpointMethod};
+use keyward_core::endpoint::{AuthType, EndpointMethod, MethodSet};
 use keyward_core::{EndpointId, EndpointTokenId};
 
 fn offered() -> Vec<OfferedPrimary> {
@@ -1134,30 +1134,39 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
     );
 }
 
-async fn endpoint_paths_are_unique_across_tenants(db: Db) {
+async fn endpoint_paths_are_unique_within_a_tenant_only(db: Db) {
     let s = &db.store;
     let a = fixture(s, "acme").await;
     let b = fixture(s, "globex").await;
-    s.insert_endpoint(
-        a.tenant,
-        &new_endpoint("orders", AuthType::None, false),
-        &[],
-        &actor(),
-    )
-    .await
-    .unwrap();
-    for tenant in [a.tenant, b.tenant] {
-        assert!(matches!(
-            s.insert_endpoint(
-                tenant,
-                &new_endpoint("orders", AuthType::None, false),
-                &[],
-                &actor()
-            )
-            .await,
-            Err(StoreError::Conflict { field: "path", .. })
-        ));
-    }
+    let ours = s
+        .insert_endpoint(
+            a.tenant,
+            &new_endpoint("orders", AuthType::None, false),
+            &[],
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.insert_endpoint(
+            a.tenant,
+            &new_endpoint("orders", AuthType::None, false),
+            &[],
+            &actor()
+        )
+        .await,
+        Err(StoreError::Conflict { field: "path", .. })
+    ));
+    // Another tenant may use the same path: the URL names the tenant.
+    let theirs = s
+        .insert_endpoint(
+            b.tenant,
+            &new_endpoint("orders", AuthType::None, false),
+            &[],
+            &actor(),
+        )
+        .await
+        .unwrap();
     let c = s
         .insert_endpoint(
             b.tenant,
@@ -1176,15 +1185,37 @@ async fn endpoint_paths_are_unique_across_tenants(db: Db) {
             .await,
         Err(StoreError::Conflict { field: "path", .. })
     ));
-    let found = s.endpoint_by_path("invoices").await.unwrap().unwrap();
-    assert_eq!(found.tenant_id, b.tenant);
-    assert!(s.endpoint_by_path("nowhere").await.unwrap().is_none());
+    let found = s
+        .endpoint_by_path(a.tenant, "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, ours.endpoint.endpoint.id);
+    let found = s
+        .endpoint_by_path(b.tenant, "orders")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, theirs.endpoint.endpoint.id);
+    assert!(s
+        .endpoint_by_path(a.tenant, "invoices")
+        .await
+        .unwrap()
+        .is_none());
     let mut paths = s.endpoint_paths().await.unwrap();
     paths.sort();
-    assert_eq!(paths, ["invoices", "orders"]);
+    let mut want = vec![
+        (a.tenant, "orders".to_string()),
+        (b.tenant, "invoices".to_string()),
+        (b.tenant, "orders".to_string()),
+    ];
+    want.sort();
+    assert_eq!(paths, want);
     assert_eq!(
-        s.endpoint_paths_of(&[found.id.to_string()]).await.unwrap(),
-        ["invoices"]
+        s.endpoint_paths_of(&[c.endpoint.endpoint.id.to_string()])
+            .await
+            .unwrap(),
+        [(b.tenant, "invoices".to_string())]
     );
     // Each tenant lists only its own.
     let (list, total) = s
@@ -1193,7 +1224,7 @@ async fn endpoint_paths_are_unique_across_tenants(db: Db) {
         .unwrap();
     assert_eq!((list.len(), total), (1, 1));
     assert!(matches!(
-        s.endpoint(a.tenant, found.id).await,
+        s.endpoint(a.tenant, c.endpoint.endpoint.id).await,
         Err(StoreError::NotFound(_))
     ));
 }
@@ -1239,16 +1270,16 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
         .await
         .unwrap()
         .contains(&hash(&first).prefix64()));
-    s.set_assignment(f.tenant, one.id, id, true, &actor())
+    s.set_assignment(f.tenant, one.id, id, true, None, &actor())
         .await
         .unwrap();
     let (a, created) = s
-        .set_assignment(f.tenant, two.id, id, false, &actor())
+        .set_assignment(f.tenant, two.id, id, false, None, &actor())
         .await
         .unwrap();
     assert!(created && !a.enabled);
     let (a, created) = s
-        .set_assignment(f.tenant, two.id, id, false, &actor())
+        .set_assignment(f.tenant, two.id, id, false, None, &actor())
         .await
         .unwrap();
     assert!(
@@ -1261,10 +1292,56 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
         .unwrap()
         .unwrap()
         .assignments;
-    got.sort();
-    let mut want = vec![(one.id, true), (two.id, false)];
-    want.sort();
+    got.sort_by_key(|g| g.endpoint_id);
+    let mut want = vec![
+        keyward_core::verify::Grant {
+            endpoint_id: one.id,
+            enabled: true,
+            methods: MethodSet::DEFAULT,
+        },
+        keyward_core::verify::Grant {
+            endpoint_id: two.id,
+            enabled: false,
+            methods: MethodSet::DEFAULT,
+        },
+    ];
+    want.sort_by_key(|g| g.endpoint_id);
     assert_eq!(got, want);
+    // The methods an assignment allows are kept and can be changed.
+    let (a, created) = s
+        .set_assignment(
+            f.tenant,
+            one.id,
+            id,
+            true,
+            Some(MethodSet::of(&[EndpointMethod::Post, EndpointMethod::Get])),
+            &actor(),
+        )
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(a.methods, [EndpointMethod::Post, EndpointMethod::Get]);
+    let (a, _) = s
+        .set_assignment(f.tenant, one.id, id, true, None, &actor())
+        .await
+        .unwrap();
+    assert_eq!(
+        a.methods,
+        [EndpointMethod::Post, EndpointMethod::Get],
+        "None keeps them"
+    );
+    assert!(matches!(
+        s.set_assignment(
+            f.tenant,
+            one.id,
+            id,
+            true,
+            Some(MethodSet::of(&[])),
+            &actor()
+        )
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
 
     // Regeneration keeps the old secret only for its grace period.
     let second = TokenSecret::generate(TokenKind::Secondary);
@@ -1356,10 +1433,10 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
         .endpoint
         .endpoint;
     let (id, _) = secondary_token(s, f.tenant, "Webshop").await;
-    s.set_assignment(f.tenant, e.id, id, true, &actor())
+    s.set_assignment(f.tenant, e.id, id, true, None, &actor())
         .await
         .unwrap();
-    s.set_assignment(f.tenant, e.id, id, false, &actor())
+    s.set_assignment(f.tenant, e.id, id, false, None, &actor())
         .await
         .unwrap();
     s.remove_assignment(f.tenant, e.id, id, &actor())
@@ -1453,13 +1530,14 @@ async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
     let id = e.endpoint.id;
     for (tenant, token) in [(a.tenant, theirs), (b.tenant, theirs), (b.tenant, mine)] {
         assert!(matches!(
-            s.set_assignment(tenant, id, token, true, &actor()).await,
+            s.set_assignment(tenant, id, token, true, None, &actor())
+                .await,
             Err(StoreError::NotFound(_))
         ));
     }
     let primary = e.primary_tokens[0].id;
     assert!(matches!(
-        s.set_assignment(a.tenant, id, primary, true, &actor())
+        s.set_assignment(a.tenant, id, primary, true, None, &actor())
             .await,
         Err(StoreError::NotFound(_))
     ));
@@ -1468,7 +1546,7 @@ async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
             .await,
         Err(StoreError::NotFound(_))
     ));
-    s.set_assignment(a.tenant, id, mine, true, &actor())
+    s.set_assignment(a.tenant, id, mine, true, None, &actor())
         .await
         .unwrap();
     let list = s.list_assignments(a.tenant, id).await.unwrap();
@@ -1677,7 +1755,7 @@ async fn deleting_an_endpoint_removes_its_primaries_assignments_and_records(db: 
         .unwrap()
         .endpoint;
     let (id, secret) = secondary_token(s, f.tenant, "Webshop").await;
-    s.set_assignment(f.tenant, e.endpoint.id, id, true, &actor())
+    s.set_assignment(f.tenant, e.endpoint.id, id, true, None, &actor())
         .await
         .unwrap();
     s.insert_record(&NewRecord {
@@ -1712,7 +1790,11 @@ async fn deleting_an_endpoint_removes_its_primaries_assignments_and_records(db: 
         subject.assignments.is_empty(),
         "the secondary stays, unassigned"
     );
-    assert!(s.endpoint_by_path("gone").await.unwrap().is_none());
+    assert!(s
+        .endpoint_by_path(f.tenant, "gone")
+        .await
+        .unwrap()
+        .is_none());
     assert!(matches!(
         s.delete_endpoint(f.tenant, e.endpoint.id, &actor()).await,
         Err(StoreError::NotFound(_))

@@ -196,6 +196,7 @@ confirm-delete-nothing = Nothing was selected.
 ## Notices after an action
 notice-created = Created.
 notice-saved = Saved.
+notice-record-deleted = The record is deleted.
 notice-deleted = { $count ->
     [one] Deleted.
    *[other] { $count } deleted.
@@ -342,6 +343,10 @@ col-description = Description
 col-assignment-enabled = Assignment enabled
 col-application = Application (token)
 col-data = Data
+col-may-read = May read records (GET)
+col-may-delete = May delete records
+may-read-row = { $name } may read this endpoint's records
+may-delete-row = { $name } may delete this endpoint's records
 field-path = Path
 field-auth-type = Authentication type
 field-security = Security
@@ -361,7 +366,7 @@ primary-tokens = Primary tokens
 primary-tokens-intro = One per method, generated when authentication is Token (DELETE only while deleting is allowed). Prefer secondary tokens for applications.
 generate = Generate
 secondary-tokens = Secondary tokens
-secondary-tokens-intro = One token per application. Tick "Assigned" to let an application use this endpoint; untick "Assignment enabled" to switch that one application off without touching the others.
+secondary-tokens-intro = One token per application. Tick "Assigned" to let an application use this endpoint; untick "Assignment enabled" to switch that one application off without touching the others. An assigned application may send records (POST); tick "May read records" only for those that must read what others sent.
 secondary-tokens-empty = No secondary tokens: add them under Endpoint tokens.
 hide-unassigned = Hide unassigned
 assign-row = Assign { $name }
@@ -375,6 +380,8 @@ data-chart-caption = Records received per application over time.
 data-anonymous = (no token)
 data-none = No records in this period.
 data-empty = No records match.
+data-unreadable = (this record cannot be read back as JSON; delete it if it is not needed)
+confirm-delete-record = Delete this record for good?
 endpoint-tokens-intro = Secondary tokens, one per application, named after it. Assign them to endpoints; switch one off to cut off that application alone.
 endpoint-tokens-active = Active
 endpoint-tokens-inactive = Inactive

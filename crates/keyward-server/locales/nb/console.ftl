@@ -196,6 +196,7 @@ confirm-delete-nothing = Ingenting var valgt.
 ## Meldinger etter en handling
 notice-created = Opprettet.
 notice-saved = Lagret.
+notice-record-deleted = Posten er slettet.
 notice-deleted = { $count ->
     [one] Slettet.
    *[other] { $count } slettet.
@@ -341,6 +342,10 @@ col-assigned = Tildelt
 col-description = Beskrivelse
 col-assignment-enabled = Tildeling aktivert
 col-application = Applikasjon (token)
+col-may-read = Kan lese poster (GET)
+col-may-delete = Kan slette poster
+may-read-row = { $name } kan lese postene til dette endepunktet
+may-delete-row = { $name } kan slette postene til dette endepunktet
 col-data = Data
 field-path = Sti
 field-auth-type = Autentiseringstype
@@ -361,7 +366,7 @@ primary-tokens = Primærtokens
 primary-tokens-intro = Én per metode, generert når autentiseringen er Token (DELETE bare når sletting er tillatt). Bruk helst sekundærtokens for applikasjoner.
 generate = Generer
 secondary-tokens = Sekundærtokens
-secondary-tokens-intro = Én token per applikasjon. Kryss av «Tildelt» for å la en applikasjon bruke endepunktet; fjern «Tildeling aktivert» for å slå av den ene applikasjonen uten å røre de andre.
+secondary-tokens-intro = Én token per applikasjon. Kryss av «Tildelt» for å la en applikasjon bruke endepunktet; fjern «Tildeling aktivert» for å slå av den ene applikasjonen uten å røre de andre. En tildelt applikasjon kan sende poster (POST); kryss av «Kan lese poster» bare for dem som må lese det andre har sendt.
 secondary-tokens-empty = Ingen sekundærtokens: legg dem til under Endepunkt-tokens.
 hide-unassigned = Skjul ikke-tildelte
 assign-row = Tildel { $name }
@@ -375,6 +380,8 @@ data-chart-caption = Mottatte poster per applikasjon over tid.
 data-anonymous = (ingen token)
 data-none = Ingen poster i denne perioden.
 data-empty = Ingen poster passer.
+data-unreadable = (denne posten kan ikke leses som JSON; slett den hvis den ikke trengs)
+confirm-delete-record = Slette denne posten for godt?
 endpoint-tokens-intro = Sekundærtokens, én per applikasjon, oppkalt etter den. Tildel dem til endepunkter; slå av én for å stenge ute bare den applikasjonen.
 endpoint-tokens-active = Aktive
 endpoint-tokens-inactive = Inaktive

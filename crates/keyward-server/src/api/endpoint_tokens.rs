@@ -63,7 +63,7 @@ pub async fn create(
     .await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(with_secret(&st, details.token, None, secret)),
+        axum::Json(with_secret(details.token, None, secret)),
     ))
 }
 
@@ -199,7 +199,7 @@ pub async fn regenerate(
         b.grace_period_seconds,
     )
     .await?;
-    Ok(axum::Json(with_secret(&st, details.token, None, secret)))
+    Ok(axum::Json(with_secret(details.token, None, secret)))
 }
 
 /// Show a secondary token's secret again: only under the `recoverable` policy, and audited.

@@ -12,9 +12,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::endpoint::{
     Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointToken,
+    MethodSet,
 };
 use keyward_core::text::{check_description, Name};
-use keyward_core::{EndpointId, EndpointTokenId, TenantId, TokenSecret};
+use keyward_core::{EndpointId, EndpointRecordId, EndpointTokenId, TenantId, TokenSecret};
 use keyward_store::{EndpointRecord, EndpointUpdate, NewEndpoint, RecordBucket, RecordFilter};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ use utoipa_axum::routes;
 
 #[derive(OpenApi)]
 #[openapi(tags(
-    (name = "endpoints", description = "Hosted endpoints (`/e/{path}`): configuration, primary tokens, \
+    (name = "endpoints", description = "Hosted endpoints (`/e/{tenant}/{path}`): configuration, primary tokens, \
         assignments of secondary tokens, and the data viewer"),
     (name = "endpoint-tokens", description = "Secondary endpoint tokens (`kws_…`), one per external application"),
     (name = "hosted endpoints", description = "The endpoints themselves: POST stores a JSON record, GET lists \
@@ -44,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assignments))
         .routes(routes!(assign, unassign))
         .routes(routes!(records))
+        .routes(routes!(delete_record))
         .routes(routes!(record_stats))
 }
 
@@ -68,21 +70,32 @@ pub struct EndpointTokenWithSecret {
     pub usage: EndpointUsage,
 }
 
+/// Where `tenant` serves `path`: `{public_url}/e/{tenant}/{path}`.
+pub(crate) async fn hosted_url(st: &AppState, tenant: TenantId, path: &str) -> ApiResult<String> {
+    let t = st
+        .verifier
+        .tenant(&tenant.to_string())
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .ok_or(ApiError::NotFound("tenant"))?;
+    let base = st.config.public_url.trim_end_matches('/');
+    Ok(format!("{base}/e/{}/{path}", t.name))
+}
+
+/// `url`: where the token's endpoint is served ([`hosted_url`]), for a primary's curl line.
 pub(crate) fn with_secret(
-    st: &AppState,
     details: EndpointToken,
-    path: Option<&str>,
+    url: Option<&str>,
     secret: TokenSecret,
 ) -> EndpointTokenWithSecret {
     let t = secret.expose();
-    let base = st.config.public_url.trim_end_matches('/');
     let auth = format!("-H 'Authorization: Bearer {t}'");
-    let curl = path.zip(details.method).map(|(p, m)| match m {
+    let curl = url.zip(details.method).map(|(u, m)| match m {
         EndpointMethod::Post => format!(
-            "curl -s -X POST {base}/e/{p} {auth} -H 'Content-Type: application/json' -d '{{\"hello\": \"world\"}}'"
+            "curl -s -X POST {u} {auth} -H 'Content-Type: application/json' -d '{{\"hello\": \"world\"}}'"
         ),
-        EndpointMethod::Get => format!("curl -s {base}/e/{p} {auth}"),
-        EndpointMethod::Delete => format!("curl -s -X DELETE {base}/e/{p}/RECORD_ID {auth}"),
+        EndpointMethod::Get => format!("curl -s {u} {auth}"),
+        EndpointMethod::Delete => format!("curl -s -X DELETE {u}/RECORD_ID {auth}"),
     });
     EndpointTokenWithSecret {
         usage: EndpointUsage {
@@ -104,19 +117,20 @@ pub struct EndpointWithSecrets {
     pub new_primary_tokens: Vec<EndpointTokenWithSecret>,
 }
 
-fn with_secrets(
+async fn with_secrets(
     st: &AppState,
     details: EndpointDetails,
     generated: Vec<GeneratedPrimary>,
-) -> EndpointWithSecrets {
-    let path = details.endpoint.path.clone();
-    EndpointWithSecrets {
+) -> ApiResult<EndpointWithSecrets> {
+    let e = &details.endpoint;
+    let url = hosted_url(st, e.tenant_id, &e.path).await?;
+    Ok(EndpointWithSecrets {
         new_primary_tokens: generated
             .into_iter()
-            .map(|g| with_secret(st, g.token, Some(&path), g.secret))
+            .map(|g| with_secret(g.token, Some(&url), g.secret))
             .collect(),
         details,
-    }
+    })
 }
 
 /// A JSON body that may be left out (e.g. `regenerate` without a grace period).
@@ -132,14 +146,14 @@ pub(crate) fn optional_body<T: Default + DeserializeOwned>(body: &Bytes) -> ApiR
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
     pub name: Name,
-    /// Served at `/e/{path}`; unique across the whole server.
+    /// Served at `/e/{tenant}/{path}`; unique within the tenant.
     pub path: EndpointPath,
     #[serde(default)]
     pub description: String,
     /// `none` (default) or `token`. `token` generates the POST and GET primary tokens,
     /// and the DELETE one when `allow_deleting` is on.
     pub auth_type: Option<AuthType>,
-    /// Serve `DELETE /e/{path}/{record_id}` (default off).
+    /// Serve `DELETE /e/{tenant}/{path}/{record_id}` (default off).
     #[serde(default)]
     pub allow_deleting: bool,
     /// Default on.
@@ -170,7 +184,7 @@ pub async fn create(
         service::create_endpoint(&st, admin.tenant_id, &admin.actor(), new).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(with_secrets(&st, details, generated)),
+        axum::Json(with_secrets(&st, details, generated).await?),
     ))
 }
 
@@ -250,7 +264,7 @@ pub async fn update(
     };
     let (details, generated) =
         service::update_endpoint(&st, admin.tenant_id, &admin.actor(), id, up).await?;
-    Ok(axum::Json(with_secrets(&st, details, generated)))
+    Ok(axum::Json(with_secrets(&st, details, generated).await?))
 }
 
 /// Delete an endpoint with its primary tokens, assignments and records. Audited.
@@ -323,10 +337,10 @@ pub async fn regenerate_primary(
         b.grace_period_seconds,
     )
     .await?;
+    let url = hosted_url(&st, admin.tenant_id, &details.endpoint.path).await?;
     Ok(axum::Json(with_secret(
-        &st,
         regenerated.token,
-        Some(&details.endpoint.path),
+        Some(&url),
         secret,
     )))
 }
@@ -381,6 +395,10 @@ pub struct SetAssignment {
     /// endpoints and the endpoint's other applications working. Default `true`.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// What the application may do here, e.g. `["POST"]` or `["POST", "GET"]`. A new
+    /// assignment allows POST only unless this says otherwise; left out, an existing
+    /// assignment keeps its methods. At least one.
+    pub methods: Option<Vec<EndpointMethod>>,
 }
 
 fn yes() -> bool {
@@ -389,12 +407,15 @@ fn yes() -> bool {
 
 impl Default for SetAssignment {
     fn default() -> Self {
-        Self { enabled: true }
+        Self {
+            enabled: true,
+            methods: None,
+        }
     }
 }
 
-/// Assign a secondary token to an endpoint, or switch its assignment on or off (the
-/// body is optional). 201 when newly assigned.
+/// Assign a secondary token to an endpoint, or change its assignment: on or off, and the
+/// methods it allows (the body is optional). 201 when newly assigned.
 #[utoipa::path(put, path = "/api/v1/endpoints/{id}/assignments/{token_id}", tag = "endpoints",
     security(("bearer" = [])), request_body = Option<SetAssignment>,
     params(("id" = EndpointId, Path), ("token_id" = EndpointTokenId, Path)),
@@ -413,6 +434,7 @@ pub async fn assign(
         id,
         token_id,
         b.enabled,
+        b.methods.as_deref().map(MethodSet::of),
     )
     .await?;
     let status = if created {
@@ -474,6 +496,22 @@ pub async fn records(
         st.store.list_records(admin.tenant_id, id, &f, page).await?,
         page,
     )))
+}
+
+/// Delete one record, e.g. one an integration sent by mistake. Audited
+/// (`endpoint_record.deleted`), unlike deletions through `/e/` by integrations.
+#[utoipa::path(delete, path = "/api/v1/endpoints/{id}/records/{record_id}", tag = "endpoints", security(("bearer" = [])),
+    params(("id" = EndpointId, Path), ("record_id" = EndpointRecordId, Path)),
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+pub async fn delete_record(
+    State(st): State<AppState>,
+    admin: Admin,
+    ApiPath((id, record_id)): ApiPath<(EndpointId, EndpointRecordId)>,
+) -> ApiResult<StatusCode> {
+    st.store
+        .delete_record_as_admin(admin.tenant_id, id, record_id, &admin.actor())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::endpoint::EndpointToken;
-use keyward_core::endpoint::{AuthType, EndpointPath};
+use keyward_core::endpoint::{AuthType, EndpointMethod, EndpointPath};
 use keyward_core::model::SecretStorage;
 use keyward_core::text::Name;
 use keyward_core::{EndpointId, EndpointTokenId};
@@ -52,6 +52,10 @@ pub fn router() -> Router<AppState> {
             post(reveal_primary),
         )
         .route("/console/endpoints/{id}/data", get(data))
+        .route(
+            "/console/endpoints/{id}/records/{record_id}/delete",
+            post(delete_record),
+        )
         .route(
             "/console/endpoint-tokens",
             get(token_list).post(token_create),
@@ -275,6 +279,9 @@ struct SecondaryRow {
     token_enabled: bool,
     assigned: bool,
     assignment_enabled: bool,
+    /// The assignment also lets the application read records (GET) or delete them.
+    may_get: bool,
+    may_delete: bool,
 }
 
 async fn detail(
@@ -343,10 +350,17 @@ async fn render_detail(
                 token_enabled: t.enabled,
                 assigned: a.is_some(),
                 assignment_enabled: a.is_some_and(|a| a.enabled),
+                may_get: a.is_some_and(|a| a.methods.contains(&EndpointMethod::Get)),
+                may_delete: a.is_some_and(|a| a.methods.contains(&EndpointMethod::Delete)),
             });
         }
     }
-    let url = format!("{}/e/{}", public_base(st), details.endpoint.path);
+    let url = format!(
+        "{}/e/{}/{}",
+        public_base(st),
+        me.tenant.name,
+        details.endpoint.path
+    );
     let ctx = context! {
         ep => &details.endpoint, primaries => &details.primary_tokens, tab, token_auth,
         secondaries, hide_unassigned, url, revealed, recoverable => recoverable(me),
@@ -387,6 +401,32 @@ async fn delete(State(st): State<AppState>, Id(id): Id<EndpointId>, p: Posted<Em
     let me = p.me;
     let result = ep_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
     super::after(&st, &me, result, "/console/endpoints?done=deleted")
+}
+
+/// Deletes one record from the data viewer (audited), then shows the viewer again.
+async fn delete_record(
+    State(st): State<AppState>,
+    Path((id, record_id)): Path<(String, String)>,
+    p: Posted<Empty>,
+) -> Response {
+    let me = p.me;
+    let (Ok(id), Ok(record_id)) = (
+        id.parse::<EndpointId>(),
+        record_id.parse::<keyward_core::EndpointRecordId>(),
+    ) else {
+        return super::not_found(&st, &me, "record");
+    };
+    let result = st
+        .store
+        .delete_record_as_admin(me.admin.tenant_id, id, record_id, &me.actor())
+        .await
+        .map_err(ApiError::from);
+    super::after(
+        &st,
+        &me,
+        result,
+        &format!("/console/endpoints/{id}/data?done=record-deleted"),
+    )
 }
 
 async fn regenerate_primary(
@@ -445,6 +485,12 @@ struct AssignmentsForm {
     /// Those whose assignment is ticked as enabled.
     #[serde(default)]
     enabled: Vec<String>,
+    /// Those ticked as allowed to read records (GET) and to delete them; every
+    /// assignment allows POST.
+    #[serde(default)]
+    get: Vec<String>,
+    #[serde(default)]
+    delete: Vec<String>,
     hide_unassigned: Option<String>,
 }
 
@@ -467,11 +513,19 @@ async fn save_assignments(
         };
         let want = form.assigned.contains(raw);
         let want_enabled = form.enabled.contains(raw);
+        let mut want_methods = vec![EndpointMethod::Post];
+        if form.get.contains(raw) {
+            want_methods.push(EndpointMethod::Get);
+        }
+        if form.delete.contains(raw) {
+            want_methods.push(EndpointMethod::Delete);
+        }
         let now = current.iter().find(|a| a.token_id == token_id);
         let result = match (want, now) {
-            (true, Some(a)) if a.enabled == want_enabled => Ok(()),
+            (true, Some(a)) if a.enabled == want_enabled && a.methods == want_methods => Ok(()),
             (true, _) => {
-                let body = serde_json::to_vec(&serde_json::json!({ "enabled": want_enabled }))
+                let body = serde_json::json!({ "enabled": want_enabled, "methods": want_methods });
+                let body = serde_json::to_vec(&body)
                     .map(Bytes::from)
                     .unwrap_or_default();
                 ep_api::assign(
@@ -509,6 +563,7 @@ async fn save_assignments(
 struct DataQuery {
     #[serde(default)]
     token_id: String,
+    done: Option<String>,
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -593,7 +648,9 @@ async fn data(
     Id(id): Id<EndpointId>,
     Query(q): Query<DataQuery>,
 ) -> Response {
-    let mut frame = me.page(&st.console, "endpoints");
+    let mut frame =
+        me.page(&st.console, "endpoints")
+            .with_notice(&st.console, q.done.as_deref(), None);
     let (from, to) = match (super::date_start(&q.from), super::date_end(&q.to)) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => {

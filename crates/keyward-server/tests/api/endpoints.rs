@@ -23,7 +23,10 @@ on_both_backends! {
     the_viewer_filtered_by_one_application_shows_exactly_its_records => viewer_filter;
     hosted_get_lists_records_newest_first_in_pages => hosted_paging;
     another_tenants_administrator_cannot_see_or_change_an_endpoint => tenant_isolation;
-    paths_are_validated_and_unique_across_tenants => paths;
+    paths_are_validated_and_unique_within_their_tenant => paths;
+    no_tenant_can_probe_squat_or_receive_another_tenants_endpoint => namespaced_paths;
+    a_record_the_reader_would_refuse_is_refused_when_posted => unreadable_refused;
+    an_unreadable_stored_record_is_listed_as_such_and_an_administrator_can_delete_it => unreadable_listed;
     secrets_are_revealed_only_under_recoverable_and_every_reveal_is_audited => reveal;
     endpoint_tokens_open_nothing_but_endpoints => nothing_but_endpoints;
     secondary_tokens_list_active_by_default_and_show_their_assignments => secondary_listing;
@@ -116,7 +119,7 @@ impl Answer {
     }
 }
 
-/// A request to a hosted endpoint: `/e/{rest}`.
+/// A request to a hosted endpoint of the test tenant: `/e/acme/{rest}`.
 async fn hosted(
     app: &TestApp,
     method: Method,
@@ -124,7 +127,9 @@ async fn hosted(
     token: Option<&str>,
     body: Option<Value>,
 ) -> Answer {
-    let mut req = app.http.request(method, app.url(&format!("/e/{rest}")));
+    let mut req = app
+        .http
+        .request(method, app.url(&format!("/e/acme/{rest}")));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -351,9 +356,43 @@ async fn secondary_rule(app: TestApp) {
         .await;
     assert_eq!(status, 404, "already unassigned");
 
-    // A secondary opens every method the endpoint serves.
+    // A new assignment lets the application send records, not read anyone's.
+    assign(&app, &ep, &id, true).await;
+    assert_eq!(send().await.status, 201);
+    refused(
+        &get_records(&app, &ep, Some(&secret)).await,
+        403,
+        "FORBIDDEN",
+    );
+    let (status, a) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/endpoints/{}/assignments/{id}", ep.id),
+            Some(json!({"methods": ["POST", "GET"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, &a["methods"]),
+        (200, &json!(["POST", "GET"])),
+        "{a}"
+    );
+    assert_eq!(get_records(&app, &ep, Some(&secret)).await.status, 200);
+    // Switching it off and on keeps what it allows.
+    assign(&app, &ep, &id, false).await;
     assign(&app, &ep, &id, true).await;
     assert_eq!(get_records(&app, &ep, Some(&secret)).await.status, 200);
+    let (status, p) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/endpoints/{}/assignments/{id}", ep.id),
+            Some(json!({"methods": []})),
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("validation")),
+        "{p}"
+    );
 
     // Deleted: gone everywhere, at once.
     let (status, _) = app.delete(&format!("/api/v1/endpoint-tokens/{id}")).await;
@@ -425,7 +464,10 @@ async fn regenerated_primary(app: TestApp) {
     let new = r["token"].as_str().unwrap().to_string();
     assert_ne!(new, old);
     assert_eq!(r["method"], "POST");
-    assert!(r["usage"]["curl"].as_str().unwrap().contains("/e/rotating"));
+    assert!(r["usage"]["curl"]
+        .as_str()
+        .unwrap()
+        .contains("/e/acme/rotating"));
     refused(
         &post_record(&app, &ep, Some(&old), json!({})).await,
         401,
@@ -546,10 +588,26 @@ async fn auth_none(app: TestApp) {
         post_record(&app, &ep, None, json!({"a": 1})).await.status,
         201
     );
+    // Anyone may call it, but a token it is shown must be one of this tenant's: junk
+    // and another tenant's tokens are refused rather than ignored.
     let junk = "kws_not-a-token";
+    refused(
+        &post_record(&app, &ep, Some(junk), json!({})).await,
+        401,
+        "NOT_FOUND",
+    );
+    let (_, theirs) = app.other_tenant("globex").await;
+    refused(
+        &post_record(&app, &ep, Some(&theirs), json!({})).await,
+        401,
+        "NOT_FOUND",
+    );
     assert_eq!(
-        post_record(&app, &ep, Some(junk), json!({})).await.status,
-        201
+        post_record(&app, &ep, Some(&app.admin_token), json!({}))
+            .await
+            .status,
+        201,
+        "a token of this tenant is no reason to refuse an open endpoint"
     );
     let a = get_records(&app, &ep, None).await;
     assert_eq!((a.status, a.body["total"].as_i64()), (200, Some(2)));
@@ -639,7 +697,10 @@ async fn disabled_endpoint(app: TestApp) {
 }
 
 async fn raw_post(app: &TestApp, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Answer {
-    let mut req = app.http.post(app.url(&format!("/e/{path}"))).body(body);
+    let mut req = app
+        .http
+        .post(app.url(&format!("/e/acme/{path}")))
+        .body(body);
     if let Some(ct) = content_type {
         req = req.header(reqwest::header::CONTENT_TYPE, ct);
     }
@@ -734,7 +795,7 @@ async fn body_limit(app: TestApp) {
         "payload_too_large",
     );
     // Without a Content-Length (chunked), the limit holds while reading.
-    let status = chunked_post(&app, "/e/big", &[b"\"", &[b'x'; 70 * 1024], b"\""]).await;
+    let status = chunked_post(&app, "/e/acme/big", &[b"\"", &[b'x'; 70 * 1024], b"\""]).await;
     assert_eq!(status, 413);
 }
 
@@ -771,7 +832,7 @@ async fn records_keep_sender(app: TestApp) {
     // The test client is not a trusted proxy, so its X-Forwarded-For is ignored.
     let res = app
         .http
-        .post(app.url("/e/audit/trail"))
+        .post(app.url("/e/acme/audit/trail"))
         .bearer_auth(&secret)
         .header("x-forwarded-for", "203.0.113.50")
         .json(&json!({"order": 42, "lines": [{"sku": "A-1", "qty": 2}]}))
@@ -1140,7 +1201,8 @@ async fn paths(app: TestApp) {
     assert_eq!((status, p["code"].as_str()), (409, Some("conflict")), "{p}");
     assert!(p["detail"].as_str().unwrap().contains("path"));
 
-    // /e/{path} names no tenant, so another tenant cannot take the path either.
+    // The URL names the tenant, so another tenant's same path is another endpoint: it is
+    // allowed, and the 409 above told nothing about other tenants.
     let other = keyward_server::bootstrap::bootstrap(
         &app.state,
         &keyward_core::text::TenantName::parse("globex").unwrap(),
@@ -1157,7 +1219,7 @@ async fn paths(app: TestApp) {
             Some(json!({"name": "theirs", "path": "taken"})),
         )
         .await;
-    assert_eq!(status, 409);
+    assert_eq!(status, 201);
 
     // A moved endpoint is served at its new path at once, and not at the old one.
     app.ok(
@@ -1465,6 +1527,7 @@ async fn other_node(app: TestApp) {
             ep.id.parse().unwrap(),
             id.parse().unwrap(),
             false,
+            None,
             &actor,
         )
         .await
@@ -1504,7 +1567,7 @@ async fn other_node(app: TestApp) {
         .await
         .unwrap();
     other
-        .set_assignment(tenant, ep.id.parse().unwrap(), token_id, true, &actor)
+        .set_assignment(tenant, ep.id.parse().unwrap(), token_id, true, None, &actor)
         .await
         .unwrap();
     let started = Instant::now();
@@ -1548,9 +1611,10 @@ async fn openapi(app: TestApp) {
         ("/api/v1/endpoints/{id}/records/stats", "get"),
         ("/api/v1/endpoint-tokens", "get"),
         ("/api/v1/endpoint-tokens/{id}/regenerate", "post"),
-        ("/e/{path}", "post"),
-        ("/e/{path}", "get"),
-        ("/e/{path}/{record_id}", "delete"),
+        ("/e/{tenant}/{path}", "post"),
+        ("/e/{tenant}/{path}", "get"),
+        ("/e/{tenant}/{path}/{record_id}", "delete"),
+        ("/api/v1/endpoints/{id}/records/{record_id}", "delete"),
         ("/api/v1/tokens", "post"),
     ] {
         assert!(
@@ -1578,4 +1642,208 @@ async fn openapi(app: TestApp) {
             "{schema}"
         );
     }
+}
+
+/// Finding 7: paths were global, so a 409 told a tenant that a path existed, and after
+/// the owner renamed or deleted it another tenant could register it and receive the
+/// owner's partner's posts. Now the URL names the tenant.
+async fn namespaced_paths(app: TestApp) {
+    let ours = endpoint(&app, "orders/in", "token", false).await;
+    let (_, globex) = app.other_tenant("globex").await;
+    // Same path in another tenant: allowed, and says nothing about ours.
+    let (status, theirs) = app
+        .call_as(
+            &globex,
+            Method::POST,
+            "/api/v1/endpoints",
+            Some(json!({"name": "Squatter", "path": "orders/in"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{theirs}");
+
+    // Our partner's post reaches us, not them.
+    assert_eq!(
+        post_record(&app, &ours, Some(ours.primary("POST")), json!({"order": 1}))
+            .await
+            .status,
+        201
+    );
+    let their_url = format!(
+        "/api/v1/endpoints/{}/records",
+        theirs["id"].as_str().unwrap()
+    );
+    let their_total = || async {
+        let (_, r) = app.call_as(&globex, Method::GET, &their_url, None).await;
+        r["total"].clone()
+    };
+    assert_eq!(their_total().await, 0);
+    let (_, our_records) = app
+        .get(&format!("/api/v1/endpoints/{}/records", ours.id))
+        .await;
+    assert_eq!(our_records["total"], 1);
+
+    // Their endpoint is open to anyone, but our token is refused at their URL.
+    let at_theirs = app
+        .http
+        .post(app.url("/e/globex/orders/in"))
+        .bearer_auth(ours.primary("POST"))
+        .json(&json!({"leak": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        at_theirs.status(),
+        401,
+        "another tenant's token is NOT_FOUND there"
+    );
+
+    // After we delete ours, our partner gets 404 at our URL; their endpoint never sees it.
+    assert_eq!(
+        app.delete(&format!("/api/v1/endpoints/{}", ours.id))
+            .await
+            .0,
+        204
+    );
+    let gone = post_record(&app, &ours, Some(ours.primary("POST")), json!({"order": 2})).await;
+    assert_eq!(gone.status, 404);
+    assert_eq!(their_total().await, 0);
+
+    // An unknown tenant and an unknown path read the same.
+    let a = app
+        .http
+        .get(app.url("/e/nobody/orders/in"))
+        .send()
+        .await
+        .unwrap();
+    let b = app
+        .http
+        .get(app.url("/e/acme/nothing/here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.status(), b.status()),
+        (404.try_into().unwrap(), 404.try_into().unwrap())
+    );
+    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    assert_eq!(a, b);
+    // The tenant's id works in the URL as well as its name.
+    let open = endpoint(&app, "public/feed", "none", false).await;
+    let by_id = app
+        .http
+        .post(app.url(&format!("/e/{}/{}", app.tenant_id, open.path)))
+        .json(&json!({"x": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_id.status(), 201);
+}
+
+/// Finding 3: one record the reader refuses (a number out of range) broke every later
+/// read of its endpoint. The door now uses the reader's own parser.
+async fn unreadable_refused(app: TestApp) {
+    let ep = endpoint(&app, "numbers", "none", false).await;
+    for body in [r#"{"a":1e400}"#, r#"[-1e999]"#] {
+        let a = raw_post(
+            &app,
+            "numbers",
+            Some("application/json"),
+            body.as_bytes().to_vec(),
+        )
+        .await;
+        refused(&a, 400, "invalid_json");
+    }
+    assert_eq!(
+        post_record(&app, &ep, None, json!({"a": 1.5e300}))
+            .await
+            .status,
+        201
+    );
+    let listed = get_records(&app, &ep, None).await;
+    assert_eq!(
+        (listed.status, listed.body["total"].as_i64()),
+        (200, Some(1))
+    );
+}
+
+/// A record stored before that check (or damaged later) is listed as unreadable, never
+/// a 500, and an administrator can delete it.
+async fn unreadable_listed(app: TestApp) {
+    let ep = endpoint(&app, "legacy", "none", false).await;
+    post_record(&app, &ep, None, json!({"fine": true})).await;
+    let bad_id = keyward_core::EndpointRecordId::new().to_string();
+    let url = match &app.config.database_url {
+        Some(u) => u.clone(),
+        None => format!(
+            "sqlite://{}",
+            app.config.data_dir.join("keyward.db").display()
+        ),
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO endpoint_records (id, tenant_id, endpoint_id, token_id, token_kind, token_name, method, ip, \
+         received_at, body) VALUES ($1, $2, $3, NULL, NULL, NULL, 'POST', NULL, $4, $5)",
+    )
+    .bind(bad_id.clone())
+    .bind(app.tenant_id.clone())
+    .bind(ep.id.clone())
+    .bind(time::OffsetDateTime::now_utc().unix_timestamp() * 1000)
+    .bind(r#"{"a":1e400}"#)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let (status, list) = app
+        .get(&format!("/api/v1/endpoints/{}/records", ep.id))
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let items = list["items"].as_array().unwrap();
+    let bad = items
+        .iter()
+        .find(|r| r["id"] == bad_id.as_str())
+        .expect("listed");
+    assert_eq!(
+        (&bad["unreadable"], &bad["body"]),
+        (&json!(true), &Value::Null)
+    );
+    let good = items.iter().find(|r| r["id"] != bad_id.as_str()).unwrap();
+    assert_eq!(
+        (&good["unreadable"], &good["body"]),
+        (&json!(false), &json!({"fine": true}))
+    );
+    let hosted_list = get_records(&app, &ep, None).await;
+    assert_eq!(hosted_list.status, 200, "{}", hosted_list.body);
+
+    // One record deleted by an administrator, audited; the other stays.
+    let (status, _) = app
+        .delete(&format!("/api/v1/endpoints/{}/records/{bad_id}", ep.id))
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = app
+        .delete(&format!("/api/v1/endpoints/{}/records/{bad_id}", ep.id))
+        .await;
+    assert_eq!(status, 404);
+    let (_, list) = app
+        .get(&format!("/api/v1/endpoints/{}/records", ep.id))
+        .await;
+    assert_eq!(list["total"], 1);
+    let (_, audit) = app
+        .get("/api/v1/audit-events?action=endpoint_record.deleted")
+        .await;
+    assert_eq!(audit["total"], 1, "{audit}");
+    assert_eq!(audit["items"][0]["object_id"], bad_id.as_str());
+    // Another tenant's administrator cannot delete ours.
+    let (_, globex) = app.other_tenant("globex").await;
+    let good_id = good["id"].as_str().unwrap();
+    let (status, _) = app
+        .call_as(
+            &globex,
+            Method::DELETE,
+            &format!("/api/v1/endpoints/{}/records/{good_id}", ep.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
 }

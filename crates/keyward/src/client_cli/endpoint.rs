@@ -74,6 +74,10 @@ pub enum EndpointCommand {
         /// Keep the assignment but switch it off: that application is cut off from this endpoint.
         #[arg(long)]
         disable: bool,
+        /// What the application may do there, e.g. POST,GET (a new assignment allows POST
+        /// only; left out, an existing one keeps its methods).
+        #[arg(long, value_delimiter = ',', value_parser = method)]
+        methods: Option<Vec<EndpointMethod>>,
     },
     /// Unassign a secondary token from an endpoint.
     Unassign { endpoint: String, token: String },
@@ -256,16 +260,24 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
             endpoint,
             token,
             disable,
+            methods,
         } => {
             let id = input::endpoint(c, &endpoint).await?;
             let t = input::endpoint_token(c, &token).await?;
-            let a = c.set_assignment(id, t, !disable).await?;
+            let a = c
+                .set_assignment(id, t, !disable, methods.as_deref())
+                .await?;
             ctx.print(&a, || {
                 format!(
-                    "{} is assigned to {} (/e/{}); the assignment is {}.\n",
+                    "{} is assigned to {} (path {}) for {}; the assignment is {}.\n",
                     a.token_name,
                     a.endpoint_name,
                     a.endpoint_path,
+                    a.methods
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     if a.enabled { "on" } else { "off" }
                 )
             })
@@ -340,7 +352,10 @@ fn details(ctx: &Ctx, e: &Endpoint) -> String {
     f.add("id", e.id.to_string())
         .add("name", &e.name)
         .add("path", &e.path)
-        .add("url", format!("{}/e/{}", ctx.client.base_url(), e.path))
+        .add(
+            "url",
+            format!("{}/e/{}/{}", ctx.client.base_url(), e.tenant_id, e.path),
+        )
         .add("description", &e.description)
         .add("authentication", e.auth_type.as_str())
         .add("allow deleting", output::yes_no(e.allow_deleting))
@@ -361,8 +376,8 @@ fn details(ctx: &Ctx, e: &Endpoint) -> String {
 /// The one place primary-token secrets are printed for a person.
 fn with_secrets(ctx: &Ctx, verb: &str, e: &EndpointWithSecrets) -> String {
     let mut out = format!(
-        "{verb} endpoint {:?} at /e/{}.\n\n",
-        e.endpoint.name, e.endpoint.path
+        "{verb} endpoint {:?} at /e/{}/{}.\n\n",
+        e.endpoint.name, e.endpoint.tenant_id, e.endpoint.path
     );
     if !e.new_primary_tokens.is_empty() {
         out.push_str(once_warning(&e.new_primary_tokens[0].details));
@@ -590,7 +605,7 @@ fn token_details(t: &EndpointToken) -> String {
         .flatten()
         .map(|a| {
             format!(
-                "/e/{} ({}){}",
+                "{} ({}){}",
                 a.endpoint_path,
                 a.endpoint_name,
                 if a.enabled { "" } else { ", switched off" }
