@@ -1,0 +1,263 @@
+//! keyward behind the real reverse proxies people put in front of their APIs, each run
+//! from Debian's package with the very configuration the docs ship (`docs/nginx.conf`),
+//! in front of a small upstream, all on loopback ports. Without the program the test is
+//! skipped with a printed reason, except under `CI=true`, where `.ci/run` installs it and
+//! a missing one fails.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use helpers::TestApp;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn program(name: &str) -> Option<PathBuf> {
+    let found = ["/usr/sbin", "/usr/bin", "/usr/local/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.exists());
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{name} is not installed, and CI=true: .ci/run installs it");
+        }
+        eprintln!("skipped: {name} is not installed (Debian: apt-get install nginx-light)");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_listening(port: u16, what: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on {port}: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// An nginx run in the foreground from a directory of its own; killed when dropped.
+struct Nginx {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `docs/nginx.conf` with its documented placeholders filled in.
+fn site(keyward: &str, upstream: SocketAddr, port: u16) -> String {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/nginx.conf"
+    ))
+    .expect("docs/nginx.conf");
+    for placeholder in ["127.0.0.1:8080", "127.0.0.1:9000", "listen 8443;"] {
+        assert!(
+            doc.contains(placeholder),
+            "docs/nginx.conf lost {placeholder:?}"
+        );
+    }
+    doc.replace("127.0.0.1:8080", keyward)
+        .replace("127.0.0.1:9000", &upstream.to_string())
+        .replace("listen 8443;", &format!("listen 127.0.0.1:{port};"))
+}
+
+async fn start_nginx(bin: &Path, sites: &[String], ports: &[u16]) -> Nginx {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let includes: String = sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let p = dir.path().join(format!("site{i}.conf"));
+            std::fs::write(&p, s).unwrap();
+            format!("    include {};\n", p.display())
+        })
+        .collect();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n    access_log off;\n    client_body_temp_path {d}/body;\n    proxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\n    uwsgi_temp_path {d}/uwsgi;\n    scgi_temp_path {d}/scgi;\n{includes}}}\n"
+    );
+    let conf_path = dir.path().join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let child = Command::new(bin)
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(&conf_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nginx");
+    let log = dir.path().join("error.log");
+    for p in ports {
+        wait_listening(*p, "nginx", &log).await;
+    }
+    Nginx { child, _dir: dir }
+}
+
+/// The protected service: answers 200 with the headers it was given.
+async fn upstream() -> SocketAddr {
+    use axum::http::HeaderMap;
+    async fn echo(headers: HeaderMap) -> axum::Json<Value> {
+        let h = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        axum::Json(json!({
+            "principal": h("x-keyward-principal"),
+            "tenant": h("x-keyward-tenant"),
+            "permissions": h("x-keyward-permissions"),
+            "authorization": h("authorization"),
+        }))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(echo);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+async fn through(
+    port: u16,
+    token: Option<&str>,
+    forwarded_for: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let mut req = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/orders/1"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(f) = forwarded_for {
+        req = req.header("x-forwarded-for", f);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, headers, res.text().await.unwrap_or_default())
+}
+
+/// nginx `auth_request` as `docs/nginx.conf` sets it up: no token 401 with the challenge,
+/// a good one reaches the service with who it is, a missing permission 403, a revoked
+/// token 401 at the next request, another tenant's token 401, keyward down: closed.
+/// And finding 2 of the hardening issue: with keyward trusting this nginx, a client's own
+/// `X-Forwarded-For` does not pass an IP allowlist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_auth_request_protects_an_api_and_a_spoofed_forwarded_for_passes_no_allowlist() {
+    let Some(bin) = program("nginx") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = keyward_server::ServerConfig::new(dir.path());
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    let app = TestApp::spawn_with(config, dir).await;
+    let keyward = app.base.trim_start_matches("http://").to_string();
+    let service = upstream().await;
+    let (port, dead_port) = (free_port(), free_port());
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let _nginx = start_nginx(
+        &bin,
+        &[
+            site(&keyward, service, port),
+            // The same configuration with keyward not running behind it.
+            site(&nowhere, service, dead_port),
+        ],
+        &[port, dead_port],
+    )
+    .await;
+
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, token) = app.token(&m, "orders client").await;
+
+    let (status, h, _) = through(port, None, None).await;
+    assert_eq!(status, 401);
+    assert!(h["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+
+    let (status, _, body) = through(port, Some(&token), None).await;
+    assert_eq!(status, 200, "{body}");
+    let seen: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(seen["principal"], "acme/svc");
+    assert_eq!(seen["tenant"], "acme");
+    assert_eq!(seen["permissions"], "orders:read");
+    assert!(
+        seen["authorization"].is_null(),
+        "the token is not passed on"
+    );
+
+    let other = app.member("reporting", &["reports:read"]).await;
+    let (_, narrow) = app.token(&other, "reports client").await;
+    assert_eq!(through(port, Some(&narrow), None).await.0, 403);
+
+    // Finding 2: the allowlist sees the address nginx saw, whatever the client claims.
+    let allow = |cidr: &str| {
+        let mut b = app.token_body(&m, &format!("allowlisted {cidr}"));
+        b["allowed_cidrs"] = json!([cidr]);
+        b
+    };
+    let spoofable = app
+        .ok(201, app.post("/api/v1/tokens", allow("10.9.9.9/32")).await)
+        .await;
+    let spoofable = spoofable["token"].as_str().unwrap();
+    let (status, h, _) = through(port, Some(spoofable), Some("10.9.9.9")).await;
+    assert_eq!(
+        status, 403,
+        "a client-written X-Forwarded-For passed the allowlist"
+    );
+    assert!(
+        h["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope"),
+        "{h:?}"
+    );
+    let local = app
+        .ok(201, app.post("/api/v1/tokens", allow("127.0.0.1/32")).await)
+        .await;
+    let local = local["token"].as_str().unwrap();
+    assert_eq!(
+        through(port, Some(local), Some("10.9.9.9")).await.0,
+        200,
+        "the address nginx saw is the one checked"
+    );
+
+    let (_, globex) = app.other_tenant("globex").await;
+    assert_eq!(through(port, Some(&globex), None).await.0, 401);
+
+    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+        .await;
+    let (status, h, _) = through(port, Some(&token), None).await;
+    assert_eq!(status, 401);
+    assert!(h["www-authenticate"].to_str().unwrap().contains("REVOKED"));
+
+    // keyward unreachable: nginx answers 500, the API stays closed.
+    let (status, _, _) = through(dead_port, Some(local), None).await;
+    assert_eq!(status, 500);
+}
