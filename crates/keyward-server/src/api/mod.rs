@@ -3,6 +3,7 @@
 //! annotations, so it cannot drift from the routes.
 
 pub mod audit;
+pub mod contract;
 pub mod departments;
 pub mod endpoint_tokens;
 pub mod endpoints;
@@ -76,7 +77,7 @@ impl Modify for BearerAuth {
 }
 
 pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::add_membership, users::list_memberships))
@@ -116,7 +117,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(endpoints::router())
         .merge(endpoint_tokens::router())
         .merge(crate::hosted::router())
-        .split_for_parts()
+        .split_for_parts();
+    (router, contract::complete(doc))
 }
 
 /// The page a list route's `page` and `per_page` parameters ask for.

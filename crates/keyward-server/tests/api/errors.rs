@@ -9,6 +9,54 @@ on_both_backends! {
     oversized_token_strings_are_refused_without_lookup => oversized;
     requests_without_valid_credentials_get_401_with_a_reason => credentials;
     conflicts_name_the_field => conflicts;
+    the_openapi_document_declares_every_error_as_a_problem_document => error_contract;
+}
+
+/// Finding 15: a client generated from `/openapi.json` did not know the errors it would
+/// get (136 undeclared statuses and content types). Every operation now declares the
+/// problems it can answer, as `application/problem+json`. (`.ci/schemathesis` checks the
+/// live answers against the document.)
+async fn error_contract(app: TestApp) {
+    let doc: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = op["responses"].as_object().unwrap();
+            let mut must = vec!["400", "503"];
+            if path.contains('{') {
+                must.push("404");
+            }
+            if op.get("requestBody").is_some() {
+                must.extend(["413", "415", "422"]);
+            }
+            if op.get("security").is_some() {
+                must.extend(["401", "403"]);
+            }
+            for code in must {
+                assert!(responses.contains_key(code), "{method} {path} lacks {code}");
+            }
+            for (code, r) in responses {
+                if code.starts_with('4') || code.starts_with('5') {
+                    let content = r["content"].as_object();
+                    assert!(
+                        content.is_some_and(|c| c.contains_key("application/problem+json")
+                            && !c.contains_key("application/json")),
+                        "{method} {path} {code}: {r}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations > 60, "{operations} operations");
 }
 
 async fn raw(app: &TestApp, path: &str, content_type: &str, body: &str) -> (u16, String, Value) {
