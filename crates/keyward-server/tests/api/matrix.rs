@@ -1,0 +1,438 @@
+//! Tests that keep trying: every operation of `/openapi.json`, generated from the document
+//! itself so that a new route is covered the day it is added, (1) by another tenant's
+//! administrator against this tenant's objects, and (2) by every kind of credential that
+//! must not administer. Both stores.
+
+use crate::helpers::{TestApp, PASSWORD};
+use crate::on_both_backends;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+on_both_backends! {
+    no_operation_lets_another_tenant_reach_or_learn_our_objects => cross_tenant;
+    no_credential_but_a_live_administrators_token_administers => credential_matrix;
+}
+
+/// A marker in the name of everything the first tenant owns, searched for in every body
+/// the other tenant gets.
+const MARK: &str = "acme-only";
+
+/// One of each kind of object of the test tenant, with the ids the routes take.
+struct Objects {
+    user: String,
+    department: String,
+    user_type: String,
+    membership: String,
+    token: String,
+    token_secret: String,
+    session: String,
+    session_secret: String,
+    endpoint: String,
+    endpoint_path: String,
+    endpoint_token: String,
+    record: String,
+    verifier_key: String,
+    verifier_secret: String,
+}
+
+impl Objects {
+    fn ids(&self) -> Vec<&str> {
+        vec![
+            &self.user,
+            &self.department,
+            &self.user_type,
+            &self.membership,
+            &self.token,
+            &self.session,
+            &self.endpoint,
+            &self.endpoint_token,
+            &self.record,
+            &self.verifier_key,
+        ]
+    }
+
+    /// The path of `template` with our ids filled in.
+    fn fill(&self, template: &str) -> String {
+        let resource = template.split('/').nth(3).unwrap_or("");
+        let id = match resource {
+            "users" => &self.user,
+            "departments" => &self.department,
+            "user-types" => &self.user_type,
+            "tokens" => &self.token,
+            "mobile-sessions" => &self.session,
+            "endpoints" => &self.endpoint,
+            "endpoint-tokens" => &self.endpoint_token,
+            "verifier-keys" => &self.verifier_key,
+            _ => "",
+        };
+        template
+            .replace("{id}", id)
+            .replace("{membership_id}", &self.membership)
+            .replace("{token_id}", &self.endpoint_token)
+            .replace("{record_id}", &self.record)
+            .replace("{method}", "POST")
+            .replace("{tenant}", "acme")
+            .replace("{path}", &self.endpoint_path)
+    }
+
+    /// A body the operation would accept from our own administrator, so that tenancy
+    /// (or the credential) is the only reason to refuse it.
+    fn body(&self, method: &str, template: &str) -> Option<Value> {
+        let pwned = json!({"name": "pwned", "display_name": "pwned"});
+        Some(match (method, template) {
+            (_, t) if t.ends_with("/bulk-delete") => json!({"ids": self.ids()}),
+            ("post", "/api/v1/users/{id}/memberships") => {
+                json!({"department_id": self.department, "user_type_id": self.user_type})
+            }
+            ("patch", "/api/v1/users/{id}") => json!({"display_name": "pwned"}),
+            ("patch", _) => json!({"name": "pwned"}),
+            ("put", _) => json!({"enabled": true, "methods": ["POST", "GET"]}),
+            ("post", t) if t.starts_with("/e/") => json!({"from": "another tenant"}),
+            ("post", t) if t.contains("/regenerate") => json!({}),
+            ("post", "/api/v1/departments") | ("post", "/api/v1/endpoint-tokens") => pwned,
+            ("post", "/api/v1/verifier-keys") => pwned,
+            ("post", _) => json!({}),
+            _ => return None,
+        })
+    }
+}
+
+async fn objects(app: &TestApp) -> Objects {
+    let m = app.member(&format!("{MARK}-svc"), &["orders:read"]).await;
+    let (_, memberships) = app
+        .get(&format!("/api/v1/users/{}/memberships", m.user_id))
+        .await;
+    let membership = memberships[0]["id"].as_str().unwrap().to_string();
+    let (token, token_secret) = app.token(&m, &format!("{MARK} token")).await;
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m.user_id),
+            json!({"password": PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    let (status, s) = app
+        .post(
+            "/api/v1/mobile/login",
+            json!({"tenant": "acme", "username": format!("{MARK}-svc"), "password": PASSWORD,
+                   "device_name": format!("{MARK} phone")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    let ep = app
+        .ok(
+            201,
+            app.post(
+                "/api/v1/endpoints",
+                json!({"name": format!("{MARK} endpoint"), "path": "orders/in", "auth_type": "token",
+                       "allow_deleting": true}),
+            )
+            .await,
+        )
+        .await;
+    let post_primary = ep["new_primary_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["method"] == "POST")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let et = app
+        .ok(
+            201,
+            app.post(
+                "/api/v1/endpoint-tokens",
+                json!({"name": format!("{MARK} application")}),
+            )
+            .await,
+        )
+        .await;
+    let (endpoint, endpoint_token) = (
+        ep["id"].as_str().unwrap().to_string(),
+        et["id"].as_str().unwrap().to_string(),
+    );
+    app.ok(
+        201,
+        app.call(
+            Method::PUT,
+            &format!("/api/v1/endpoints/{endpoint}/assignments/{endpoint_token}"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let rec = app
+        .http
+        .post(app.url("/e/acme/orders/in"))
+        .bearer_auth(&post_primary)
+        .json(&json!({"note": MARK}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rec.status(), 201);
+    let rec: Value = rec.json().await.unwrap();
+    let vk = app
+        .ok(
+            201,
+            app.post(
+                "/api/v1/verifier-keys",
+                json!({"name": format!("{MARK} gateway")}),
+            )
+            .await,
+        )
+        .await;
+    Objects {
+        user: m.user_id,
+        department: m.department_id,
+        user_type: m.user_type_id,
+        membership,
+        token,
+        token_secret,
+        session: s["session_id"].as_str().unwrap().to_string(),
+        session_secret: s["token"].as_str().unwrap().to_string(),
+        endpoint,
+        endpoint_path: "orders/in".into(),
+        endpoint_token,
+        record: rec["id"].as_str().unwrap().to_string(),
+        verifier_key: vk["id"].as_str().unwrap().to_string(),
+        verifier_secret: vk["token"].as_str().unwrap().to_string(),
+    }
+}
+
+/// Every (method, path template) of the document, and whether the operation names an
+/// object in its path.
+async fn operations(app: &TestApp) -> Vec<(String, String)> {
+    let doc: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            ops.push((method.clone(), path.clone()));
+        }
+    }
+    ops.sort();
+    ops
+}
+
+async fn send(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, String) {
+    let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    let mut req = app.http.request(m, app.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap_or_default())
+}
+
+/// Routes open to anyone, or whose answer is a verdict rather than an object: covered
+/// by their own tests (tenancy.rs), not by this matrix.
+fn not_administrative(path: &str) -> bool {
+    matches!(
+        path,
+        "/healthz"
+            | "/readyz"
+            | "/api/v1/mobile/login"
+            | "/api/v1/mobile/logout"
+            | "/api/v1/verify"
+            | "/auth/forward"
+            | "/oauth2/introspect"
+    )
+}
+
+async fn cross_tenant(app: TestApp) {
+    let ours = objects(&app).await;
+    let (_, theirs) = app.other_tenant("globex").await;
+    let ops = operations(&app).await;
+    let mut tried = 0;
+    for (method, template) in &ops {
+        if not_administrative(template) {
+            continue;
+        }
+        let path = ours.fill(template);
+        let names_object = template.contains('{');
+        let request = ours.body(method, template);
+        let sent = format!("{path} {}", request.clone().unwrap_or_default());
+        let (status, body) = send(&app, &theirs, method, &path, request).await;
+        tried += 1;
+        if names_object {
+            assert!(
+                !(200..300).contains(&status),
+                "{method} {path} with another tenant's administrator answered {status}: {body}"
+            );
+        }
+        assert!(
+            !body.contains(MARK),
+            "{method} {path} showed another tenant our names: {body}"
+        );
+        // An id the caller sent may come back (`not_found: [...]`); no other may.
+        for id in ours.ids() {
+            if !sent.contains(id) {
+                assert!(
+                    !body.contains(id),
+                    "{method} {path} showed another tenant our id {id}: {body}"
+                );
+            }
+        }
+    }
+    assert!(tried > 60, "only {tried} operations tried");
+
+    // Nothing of ours changed, and all of it still works.
+    let (_, u) = app.get(&format!("/api/v1/users/{}", ours.user)).await;
+    assert_eq!(u["display_name"], format!("{MARK}-svc"));
+    assert_eq!(app.verify(&ours.token_secret, None).await, "VALID");
+    assert_eq!(app.verify(&ours.session_secret, None).await, "VALID");
+    let (_, records) = app
+        .get(&format!("/api/v1/endpoints/{}/records", ours.endpoint))
+        .await;
+    assert_eq!(records["total"], 1);
+    let (_, a) = app
+        .get(&format!("/api/v1/endpoints/{}/assignments", ours.endpoint))
+        .await;
+    assert_eq!(a[0]["methods"], json!(["POST"]));
+    let v = app
+        .http
+        .post(app.url("/api/v1/verify"))
+        .bearer_auth(&ours.verifier_secret)
+        .json(&json!({"token": ours.token_secret}))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = v.json().await.unwrap();
+    assert_eq!(v["code"], "VALID");
+}
+
+/// Every credential that must not administer, against every administrator operation
+/// with our real ids: always 401 or 403, never a 2xx, never a 5xx.
+async fn credential_matrix(app: TestApp) {
+    let ours = objects(&app).await;
+    let root = app.admin_id.clone();
+    let (_, ms) = app.get(&format!("/api/v1/users/{root}/memberships")).await;
+    let admin_membership = crate::helpers::Member {
+        user_id: root.clone(),
+        department_id: ms[0]["department_id"].as_str().unwrap().into(),
+        user_type_id: ms[0]["user_type_id"].as_str().unwrap().into(),
+    };
+    let admin_token = |name: &'static str| {
+        let app = &app;
+        let body = app.token_body(&admin_membership, name);
+        async move {
+            let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["token"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let mut creds: Vec<(&str, String)> = Vec::new();
+
+    // A non-administrator's token.
+    creds.push(("non-admin", ours.token_secret.clone()));
+    // An administrator whose token's user type lacks keyward:admin.
+    let narrow = app.member("narrow-admin", &["orders:read"]).await;
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", narrow.user_id),
+            json!({"is_admin": true}),
+        )
+        .await,
+    )
+    .await;
+    creds.push(("narrow admin", app.token(&narrow, "narrow").await.1));
+    // Revoked, disabled and soon expired administrator tokens.
+    let (id, revoked) = admin_token("revoked").await;
+    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
+        .await;
+    creds.push(("revoked", revoked));
+    let (id, disabled) = admin_token("disabled").await;
+    app.patch(&format!("/api/v1/tokens/{id}"), json!({"enabled": false}))
+        .await;
+    creds.push(("disabled", disabled));
+    let mut soon = app.token_body(&admin_membership, "expiring");
+    let expiry = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    soon["expires_at"] = json!(expiry
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap());
+    let expiring = app.ok(201, app.post("/api/v1/tokens", soon).await).await;
+    let expiring = expiring["token"].as_str().unwrap().to_string();
+    // A locked administrator's token.
+    let ops_admin = app.member("locked-admin", &["*"]).await;
+    app.patch(
+        &format!("/api/v1/users/{}", ops_admin.user_id),
+        json!({"is_admin": true}),
+    )
+    .await;
+    let (_, locked) = app.token(&ops_admin, "locked").await;
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", ops_admin.user_id),
+            json!({"locked": true}),
+        )
+        .await,
+    )
+    .await;
+    creds.push(("locked owner", locked));
+    // A mobile session, an endpoint token, a verifier key, and garbage.
+    creds.push(("mobile session", ours.session_secret.clone()));
+    let et = app
+        .ok(
+            201,
+            app.post("/api/v1/endpoint-tokens", json!({"name": "an application"}))
+                .await,
+        )
+        .await;
+    creds.push(("endpoint token", et["token"].as_str().unwrap().to_string()));
+    creds.push(("verifier key", ours.verifier_secret.clone()));
+    creds.push(("malformed", "kwa_nope".into()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.verify(&expiring, None).await != "EXPIRED" {
+        assert!(Instant::now() < deadline, "the token never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    creds.push(("expired", expiring));
+
+    let ops = operations(&app).await;
+    let mut tried = 0;
+    for (method, template) in &ops {
+        if not_administrative(template)
+            || template.starts_with("/e/")
+            || template.starts_with("/auth/")
+        {
+            continue;
+        }
+        let path = ours.fill(template);
+        for (kind, token) in &creds {
+            let (status, body) =
+                send(&app, token, method, &path, ours.body(method, template)).await;
+            tried += 1;
+            assert!(
+                status == 401 || status == 403,
+                "{kind} credential: {method} {path} answered {status}: {body}"
+            );
+        }
+    }
+    assert!(tried > 500, "only {tried} requests");
+    // And the objects are as they were.
+    assert_eq!(app.verify(&ours.token_secret, None).await, "VALID");
+    let (_, u) = app.get(&format!("/api/v1/users/{}", ours.user)).await;
+    assert_eq!(u["display_name"], format!("{MARK}-svc"));
+}
