@@ -8,6 +8,7 @@ mod endpoints;
 mod errors;
 mod matrix;
 mod mobile;
+mod properties;
 mod rules;
 mod tenancy;
 mod tokens;

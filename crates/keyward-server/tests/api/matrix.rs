@@ -19,7 +19,7 @@ on_both_backends! {
 const MARK: &str = "acme-only";
 
 /// One of each kind of object of the test tenant, with the ids the routes take.
-struct Objects {
+pub(crate) struct Objects {
     user: String,
     department: String,
     user_type: String,
@@ -53,7 +53,7 @@ impl Objects {
     }
 
     /// The path of `template` with our ids filled in.
-    fn fill(&self, template: &str) -> String {
+    pub(crate) fn fill(&self, template: &str) -> String {
         let resource = template.split('/').nth(3).unwrap_or("");
         let id = match resource {
             "users" => &self.user,
@@ -98,7 +98,7 @@ impl Objects {
     }
 }
 
-async fn objects(app: &TestApp) -> Objects {
+pub(crate) async fn objects(app: &TestApp) -> Objects {
     let m = app.member(&format!("{MARK}-svc"), &["orders:read"]).await;
     let (_, memberships) = app
         .get(&format!("/api/v1/users/{}/memberships", m.user_id))
@@ -206,7 +206,7 @@ async fn objects(app: &TestApp) -> Objects {
 
 /// Every (method, path template) of the document, and whether the operation names an
 /// object in its path.
-async fn operations(app: &TestApp) -> Vec<(String, String)> {
+pub(crate) async fn operations(app: &TestApp) -> Vec<(String, String)> {
     let doc: Value = app
         .http
         .get(app.url("/openapi.json"))
@@ -244,7 +244,7 @@ async fn send(
 
 /// Routes open to anyone, or whose answer is a verdict rather than an object: covered
 /// by their own tests (tenancy.rs), not by this matrix.
-fn not_administrative(path: &str) -> bool {
+pub(crate) fn not_administrative(path: &str) -> bool {
     matches!(
         path,
         "/healthz"
