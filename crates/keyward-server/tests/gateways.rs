@@ -1,5 +1,6 @@
 //! keyward behind the real reverse proxies people put in front of their APIs, each run
-//! from Debian's package with the very configuration the docs ship (`docs/nginx.conf`),
+//! from Debian's package with the very configuration the docs ship (`docs/nginx.conf`,
+//! `docs/Caddyfile`),
 //! in front of a small upstream, all on loopback ports. Without the program the test is
 //! skipped with a printed reason, except under `CI=true`, where `.ci/run` installs it and
 //! a missing one fails.
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn program(name: &str) -> Option<PathBuf> {
+fn program(name: &str, package: &str) -> Option<PathBuf> {
     let found = ["/usr/sbin", "/usr/bin", "/usr/local/bin"]
         .iter()
         .map(|d| Path::new(d).join(name))
@@ -24,7 +25,7 @@ fn program(name: &str) -> Option<PathBuf> {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("{name} is not installed, and CI=true: .ci/run installs it");
         }
-        eprintln!("skipped: {name} is not installed (Debian: apt-get install nginx-light)");
+        eprintln!("skipped: {name} is not installed (Debian: apt-get install {package})");
     }
     found
 }
@@ -52,13 +53,13 @@ async fn wait_listening(port: u16, what: &str, log: &Path) {
     }
 }
 
-/// An nginx run in the foreground from a directory of its own; killed when dropped.
-struct Nginx {
+/// A gateway run in the foreground from a directory of its own; killed when dropped.
+struct Gateway {
     child: Child,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Nginx {
+impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -83,7 +84,7 @@ fn site(keyward: &str, upstream: SocketAddr, port: u16) -> String {
         .replace("listen 8443;", &format!("listen 127.0.0.1:{port};"))
 }
 
-async fn start_nginx(bin: &Path, sites: &[String], ports: &[u16]) -> Nginx {
+async fn start_nginx(bin: &Path, sites: &[String], ports: &[u16]) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
     let includes: String = sites
@@ -116,7 +117,7 @@ async fn start_nginx(bin: &Path, sites: &[String], ports: &[u16]) -> Nginx {
     for p in ports {
         wait_listening(*p, "nginx", &log).await;
     }
-    Nginx { child, _dir: dir }
+    Gateway { child, _dir: dir }
 }
 
 /// The protected service: answers 200 with the headers it was given.
@@ -161,36 +162,18 @@ async fn through(
     (status, headers, res.text().await.unwrap_or_default())
 }
 
-/// nginx `auth_request` as `docs/nginx.conf` sets it up: no token 401 with the challenge,
-/// a good one reaches the service with who it is, a missing permission 403, a revoked
-/// token 401 at the next request, another tenant's token 401, keyward down: closed.
-/// And finding 2 of the hardening issue: with keyward trusting this nginx, a client's own
-/// `X-Forwarded-For` does not pass an IP allowlist.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nginx_auth_request_protects_an_api_and_a_spoofed_forwarded_for_passes_no_allowlist() {
-    let Some(bin) = program("nginx") else {
-        return;
-    };
+/// A keyward that trusts the proxies on this host, as the docs tell operators to start it.
+async fn keyward_behind_a_proxy() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = keyward_server::ServerConfig::new(dir.path());
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
-    let app = TestApp::spawn_with(config, dir).await;
-    let keyward = app.base.trim_start_matches("http://").to_string();
-    let service = upstream().await;
-    let (port, dead_port) = (free_port(), free_port());
-    let nowhere = format!("127.0.0.1:{}", free_port());
-    let _nginx = start_nginx(
-        &bin,
-        &[
-            site(&keyward, service, port),
-            // The same configuration with keyward not running behind it.
-            site(&nowhere, service, dead_port),
-        ],
-        &[port, dead_port],
-    )
-    .await;
+    TestApp::spawn_with(config, dir).await
+}
 
+/// What every gateway must do, through `port` (a gateway in front of `app`) and
+/// `dead_port` (the same configuration with no keyward behind it).
+async fn protects_the_api(app: &TestApp, port: u16, dead_port: u16, down_status: u16) {
     let m = app.member("svc", &["orders:read"]).await;
     let (id, token) = app.token(&m, "orders client").await;
 
@@ -216,7 +199,7 @@ async fn nginx_auth_request_protects_an_api_and_a_spoofed_forwarded_for_passes_n
     let (_, narrow) = app.token(&other, "reports client").await;
     assert_eq!(through(port, Some(&narrow), None).await.0, 403);
 
-    // Finding 2: the allowlist sees the address nginx saw, whatever the client claims.
+    // Finding 2: the allowlist sees the address the gateway saw, whatever the client claims.
     let allow = |cidr: &str| {
         let mut b = app.token_body(&m, &format!("allowlisted {cidr}"));
         b["allowed_cidrs"] = json!([cidr]);
@@ -245,7 +228,7 @@ async fn nginx_auth_request_protects_an_api_and_a_spoofed_forwarded_for_passes_n
     assert_eq!(
         through(port, Some(local), Some("10.9.9.9")).await.0,
         200,
-        "the address nginx saw is the one checked"
+        "the address the gateway saw is the one checked"
     );
 
     let (_, globex) = app.other_tenant("globex").await;
@@ -257,7 +240,84 @@ async fn nginx_auth_request_protects_an_api_and_a_spoofed_forwarded_for_passes_n
     assert_eq!(status, 401);
     assert!(h["www-authenticate"].to_str().unwrap().contains("REVOKED"));
 
-    // keyward unreachable: nginx answers 500, the API stays closed.
+    // keyward unreachable: the gateway refuses, the API stays closed.
     let (status, _, _) = through(dead_port, Some(local), None).await;
-    assert_eq!(status, 500);
+    assert_eq!(status, down_status);
+}
+
+/// nginx `auth_request` as `docs/nginx.conf` sets it up: no token 401 with the challenge,
+/// a good one reaches the service with who it is, a missing permission 403, a revoked
+/// token 401 at the next request, another tenant's token 401, keyward down: closed.
+/// And finding 2 of the hardening issue: with keyward trusting this nginx, a client's own
+/// `X-Forwarded-For` does not pass an IP allowlist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_auth_request_protects_an_api_and_a_spoofed_forwarded_for_passes_no_allowlist() {
+    let Some(bin) = program("nginx", "nginx-light") else {
+        return;
+    };
+    let app = keyward_behind_a_proxy().await;
+    let keyward = app.base.trim_start_matches("http://").to_string();
+    let service = upstream().await;
+    let (port, dead_port) = (free_port(), free_port());
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let _nginx = start_nginx(
+        &bin,
+        &[
+            site(&keyward, service, port),
+            // The same configuration with keyward not running behind it.
+            site(&nowhere, service, dead_port),
+        ],
+        &[port, dead_port],
+    )
+    .await;
+    protects_the_api(&app, port, dead_port, 500).await;
+}
+
+/// Caddy `forward_auth` as `docs/Caddyfile` sets it up: the same promises as nginx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caddy_forward_auth_protects_an_api_and_a_spoofed_forwarded_for_passes_no_allowlist() {
+    let Some(bin) = program("caddy", "caddy") else {
+        return;
+    };
+    let app = keyward_behind_a_proxy().await;
+    let keyward = app.base.trim_start_matches("http://").to_string();
+    let service = upstream().await;
+    let (port, dead_port) = (free_port(), free_port());
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/Caddyfile"))
+        .expect("docs/Caddyfile");
+    for placeholder in ["127.0.0.1:8080", "127.0.0.1:9000", ":8443 {"] {
+        assert!(
+            doc.contains(placeholder),
+            "docs/Caddyfile lost {placeholder:?}"
+        );
+    }
+    let fill = |k: &str, p: u16| {
+        doc.replace("127.0.0.1:8080", k)
+            .replace("127.0.0.1:9000", &service.to_string())
+            .replace(":8443 {", &format!("http://127.0.0.1:{p} {{"))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let conf = format!(
+        "{{\n\tadmin off\n\tauto_https off\n}}\n{}\n{}",
+        fill(&keyward, port),
+        fill(&nowhere, dead_port)
+    );
+    let path = dir.path().join("Caddyfile");
+    std::fs::write(&path, conf).unwrap();
+    let log = dir.path().join("caddy.log");
+    let child = Command::new(bin)
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&path)
+        .env("HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start caddy");
+    let _caddy = Gateway { child, _dir: dir };
+    wait_listening(port, "caddy", &log).await;
+    wait_listening(dead_port, "caddy", &log).await;
+    protects_the_api(&app, port, dead_port, 502).await;
 }
