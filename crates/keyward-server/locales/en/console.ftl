@@ -9,6 +9,7 @@ nav-departments = Departments
 nav-user-types = User types
 nav-settings = Settings
 nav-audit = Audit log
+nav-verifier-keys = Verifier keys
 language = Language
 language-auto = Language: browser
 language-apply = Apply
@@ -103,6 +104,16 @@ col-details = Details
 ## Fields
 field-token-name = Token Name
 field-api-token = API Token
+field-verifier-key = Verifier key
+verifier-keys-title = Verifier keys
+verifier-keys-intro = A verifier key is what a protected service (a gateway, an API) sends when it asks keyward whether a token is good: Authorization: Bearer kwv_… on /api/v1/verify, or as the client credential of /oauth2/introspect. It makes every check about this tenant's tokens, and it can do nothing else. Create one per service; to rotate one, create a new key, deploy it, then delete the old one.
+verifier-keys-new = New verifier key
+verifier-keys-name-hint = e.g. orders API gateway
+verifier-keys-create = Create verifier key
+verifier-keys-empty = No verifier keys yet.
+verifier-key-secret-title = Your new verifier key
+verifier-key-secret-intro = The verifier key for { $name } is ready. Give it to that service only.
+confirm-delete-verifier-key = Delete this verifier key? The service that sends it can no longer ask checks.
 field-tenant-id = Tenant Id
 field-description-of-use = Description of Use
 field-expiry-date = Expiry Date
@@ -196,6 +207,7 @@ confirm-delete-nothing = Nothing was selected.
 ## Notices after an action
 notice-created = Created.
 notice-saved = Saved.
+notice-verifier-key-deleted = The verifier key is deleted: the service that held it can no longer ask checks.
 notice-record-deleted = The record is deleted.
 notice-deleted = { $count ->
     [one] Deleted.

@@ -9,6 +9,7 @@ nav-departments = Avdelinger
 nav-user-types = Brukertyper
 nav-settings = Innstillinger
 nav-audit = Revisjonslogg
+nav-verifier-keys = Verifiseringsnøkler
 language = Språk
 language-auto = Språk: nettleserens
 language-apply = Bruk
@@ -103,6 +104,16 @@ col-details = Detaljer
 ## Felt
 field-token-name = Token Navn
 field-api-token = API Token
+field-verifier-key = Verifiseringsnøkkel
+verifier-keys-title = Verifiseringsnøkler
+verifier-keys-intro = En verifiseringsnøkkel er det en beskyttet tjeneste (en gateway, et API) sender når den spør keyward om et token er gyldig: Authorization: Bearer kwv_… på /api/v1/verify, eller som klientlegitimasjon for /oauth2/introspect. Den gjør hver kontroll til en kontroll av denne leietakerens tokens, og kan ikke noe annet. Lag én per tjeneste; for å bytte den, lag en ny nøkkel, ta den i bruk, og slett den gamle.
+verifier-keys-new = Ny verifiseringsnøkkel
+verifier-keys-name-hint = f.eks. gateway for ordre-API
+verifier-keys-create = Lag verifiseringsnøkkel
+verifier-keys-empty = Ingen verifiseringsnøkler ennå.
+verifier-key-secret-title = Din nye verifiseringsnøkkel
+verifier-key-secret-intro = Verifiseringsnøkkelen for { $name } er klar. Gi den bare til den tjenesten.
+confirm-delete-verifier-key = Slette denne verifiseringsnøkkelen? Tjenesten som sender den, kan ikke lenger be om kontroller.
 field-tenant-id = Tenant Id
 field-description-of-use = Bruksbeskrivelse
 field-expiry-date = Utløpsdato
@@ -196,6 +207,7 @@ confirm-delete-nothing = Ingenting var valgt.
 ## Meldinger etter en handling
 notice-created = Opprettet.
 notice-saved = Lagret.
+notice-verifier-key-deleted = Verifiseringsnøkkelen er slettet: tjenesten som hadde den, kan ikke lenger be om kontroller.
 notice-record-deleted = Posten er slettet.
 notice-deleted = { $count ->
     [one] Slettet.

@@ -12,6 +12,7 @@ mod org;
 mod settings;
 mod tokens;
 mod users;
+mod verifier_keys;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -66,6 +67,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("user_type.html", include_str!("templates/user_type.html")),
     ("settings.html", include_str!("templates/settings.html")),
     ("audit.html", include_str!("templates/audit.html")),
+    (
+        "verifier_keys.html",
+        include_str!("templates/verifier_keys.html"),
+    ),
+    (
+        "verifier_key_secret.html",
+        include_str!("templates/verifier_key_secret.html"),
+    ),
     ("endpoints.html", include_str!("templates/endpoints.html")),
     ("endpoint.html", include_str!("templates/endpoint.html")),
     (
@@ -467,6 +476,7 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(audit::router())
         .merge(endpoints::router())
+        .merge(verifier_keys::router())
         .layer(axum::middleware::from_fn(security_headers))
 }
 

@@ -18,6 +18,7 @@ on_both_backends! {
     token_actions_from_the_detail_page => token_actions_from_the_detail_page;
     the_create_form_refuses_what_the_rules_refuse => the_create_form_refuses_what_the_rules_refuse;
     a_resent_create_form_does_not_create_twice => a_resent_create_form_does_not_create_twice;
+    verifier_keys_are_made_shown_once_and_deleted_from_the_console => verifier_keys_in_the_console;
 }
 
 struct Console {
@@ -496,4 +497,83 @@ async fn a_resent_create_form_does_not_create_twice(app: TestApp) {
         .get(&format!("/api/v1/tokens?user_id={}", m.user_id))
         .await;
     assert_eq!(listed.1["total"], 1, "one token, not two");
+}
+
+async fn verifier_keys_in_the_console(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let (status, page) = c.get("/console/verifier-keys").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No verifier keys yet."), "{page}");
+    let once = hidden(&page, "once");
+    let form = [
+        ("csrf", c.csrf.as_str()),
+        ("once", once.as_str()),
+        ("name", "orders gateway"),
+        ("description", "nginx in front of orders"),
+    ];
+    let (status, shown) = c.post("/console/verifier-keys", &form).await;
+    assert_eq!(status, 200, "{shown}");
+    let at = shown.find("value=\"kwv_").expect("the key is shown") + "value=\"".len();
+    let key = shown[at..].split('"').next().unwrap().to_string();
+    assert!(shown.contains("You will not see it again."));
+    // The browser's "resubmit?" makes no second key.
+    assert_eq!(c.post("/console/verifier-keys", &form).await.0, 409);
+
+    let (_, listed) = c.get("/console/verifier-keys").await;
+    assert!(listed.contains("orders gateway") && listed.contains("kwv_"));
+    assert!(
+        !listed.contains(&key),
+        "the listing shows the hint, never the key"
+    );
+    let member = app.member("svc", &["orders:read"]).await;
+    let (_, token) = app.token(&member, "t").await;
+    let app = &app;
+    let check = |key: String, token: String| async move {
+        app.http
+            .post(app.url("/api/v1/verify"))
+            .bearer_auth(key)
+            .json(&json!({"token": token}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(check(key.clone(), token.clone()).await, 200);
+
+    // A blank name is refused with the form kept.
+    let (_, page) = c.get("/console/verifier-keys").await;
+    let once = hidden(&page, "once");
+    let (status, page) = c
+        .post(
+            "/console/verifier-keys",
+            &[
+                ("csrf", c.csrf.as_str()),
+                ("once", once.as_str()),
+                ("name", " "),
+                ("description", "kept"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("value=\"kept\""), "{page}");
+
+    let (_, keys) = app.get("/api/v1/verifier-keys").await;
+    let id = keys["items"][0]["id"].as_str().unwrap().to_string();
+    let (status, to) = c
+        .post(
+            &format!("/console/verifier-keys/{id}/delete"),
+            &[("csrf", c.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/console/verifier-keys?done=verifier-key-deleted")
+    );
+    assert_eq!(
+        check(key, token).await,
+        401,
+        "a deleted key is refused at once"
+    );
 }

@@ -1,0 +1,132 @@
+//! Verifier keys (`kwv_…`): the credentials protected services send with their checks.
+//! One page lists them with a form to add one; a new key is shown once, with the header
+//! and a ready command; deleting one asks for confirmation.
+
+use super::session::{Empty, Me, Posted};
+use super::{invalid, Id, Pager};
+use crate::api::verifier_keys::{self as api, CreateVerifierKey, VerifierKeyQuery};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use keyward_core::text::Name;
+use keyward_core::VerifierKeyId;
+use keyward_store::Page;
+use minijinja::context;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/verifier-keys", get(list).post(create))
+        .route("/console/verifier-keys/{id}/delete", post(delete))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    page: Option<u32>,
+    done: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct KeyForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn render(
+    st: &AppState,
+    me: &Me,
+    q: ListQuery,
+    refused: Option<(&ApiError, &KeyForm)>,
+) -> Response {
+    let page = Page::new(q.page.unwrap_or(1), 50);
+    let listed = api::list(
+        State(st.clone()),
+        me.admin.clone(),
+        ApiQuery(VerifierKeyQuery {
+            page: Some(page.page),
+            per_page: Some(page.per_page),
+        }),
+    )
+    .await;
+    let listed = match listed {
+        Ok(axum::Json(p)) => p,
+        Err(e) => return st.console.error_page(me.lang, &e),
+    };
+    let mut frame =
+        me.page(&st.console, "verifier-keys")
+            .with_notice(&st.console, q.done.as_deref(), None);
+    if let Some((e, _)) = refused {
+        frame = frame.with_error(&st.console, e);
+    }
+    let (name, description) = refused
+        .map(|(_, f)| (f.name.clone(), f.description.clone()))
+        .unwrap_or_default();
+    let ctx = context! {
+        items => listed.items,
+        pager => Pager::new(page, listed.total),
+        name, description,
+        verify_url => format!("{}/api/v1/verify", st.config.public_url.trim_end_matches('/')),
+    };
+    let status = if refused.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, st.console.render("verifier_keys.html", &frame, ctx)).into_response()
+}
+
+async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+    render(&st, &me, q, None).await
+}
+
+/// Creates a key and shows it, once. The form carries a one-time value, so reloading the
+/// page that shows the key cannot make a second one.
+async fn create(State(st): State<AppState>, p: Posted<KeyForm>) -> Response {
+    let Posted { me, form } = p;
+    let no_query = || ListQuery {
+        page: None,
+        done: None,
+    };
+    let name = match Name::parse(form.name.trim()) {
+        Ok(n) => n,
+        Err(_) => {
+            let e = invalid("invalid_name", "name");
+            return render(&st, &me, no_query(), Some((&e, &form))).await;
+        }
+    };
+    let created = api::create(
+        State(st.clone()),
+        me.admin.clone(),
+        ApiJson(CreateVerifierKey {
+            name,
+            description: form.description.clone(),
+        }),
+    )
+    .await;
+    match created {
+        Ok((_, axum::Json(k))) => {
+            let frame = me.page(&st.console, "verifier-keys");
+            let ctx = context! { key => &k.key, secret => &k.token, curl => &k.usage.curl };
+            st.console.render("verifier_key_secret.html", &frame, ctx)
+        }
+        Err(e) => render(&st, &me, no_query(), Some((&e, &form))).await,
+    }
+}
+
+async fn delete(
+    State(st): State<AppState>,
+    Id(id): Id<VerifierKeyId>,
+    p: Posted<Empty>,
+) -> Response {
+    let me = p.me;
+    match api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
+        Ok(_) => Redirect::to("/console/verifier-keys?done=verifier-key-deleted").into_response(),
+        Err(e) => st.console.error_page(me.lang, &e),
+    }
+}
