@@ -83,6 +83,11 @@ pub enum SessionEnd {
     Logout,
     /// Its user was locked.
     UserLocked,
+    /// Its user's password was changed or removed: it was started with the old one.
+    PasswordChanged,
+    /// Its user logged in on another device while at the most live sessions a user may
+    /// have; it was the one used least recently.
+    SessionLimit,
 }
 
 impl SessionEnd {
@@ -91,6 +96,8 @@ impl SessionEnd {
             Self::Deleted => "deleted",
             Self::Logout => "logout",
             Self::UserLocked => "user_locked",
+            Self::PasswordChanged => "password_changed",
+            Self::SessionLimit => "session_limit",
         }
     }
 }
@@ -143,6 +150,21 @@ impl Store {
         s: &NewMobileSession,
         actor: &Actor,
     ) -> StoreResult<MobileSession> {
+        Ok(self.start_mobile_session(tenant, s, None, actor).await?.0)
+    }
+
+    /// [`Self::create_mobile_session`] for a user who may have at most `max_live` live
+    /// sessions: when they already have that many, the ones used least recently (never
+    /// used: started earliest) end, audited with reason `session_limit`, in the same
+    /// transaction, so concurrent logins cannot overshoot. Returns the new session and the
+    /// ids of those ended.
+    pub async fn start_mobile_session(
+        &self,
+        tenant: TenantId,
+        s: &NewMobileSession,
+        max_live: Option<usize>,
+        actor: &Actor,
+    ) -> StoreResult<(MobileSession, Vec<TokenId>)> {
         debug_assert!(
             s.secret.sealed.is_none(),
             "session secrets are never sealed"
@@ -183,6 +205,34 @@ impl Store {
                     .into(),
             });
         }
+        let mut over = Vec::new();
+        if let Some(max) = max_live {
+            // Locked in id order, as every writer locks token rows; sorted by use after.
+            let sql = format!(
+                "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
+                 WHERE t.user_id = $1 AND t.tenant_id = $2 AND t.kind = $3 AND t.expires_at > $4 \
+                 ORDER BY t.id{}",
+                self.for_update()
+            );
+            let rows = sqlx::query(&sql)
+                .bind(s.user_id.to_string())
+                .bind(tenant.to_string())
+                .bind(TokenKind::Mobile.as_str())
+                .bind(to_ms(now))
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut live = rows
+                .iter()
+                .map(|r| {
+                    let t = rows::token(r)?;
+                    Ok((t.last_used_at.unwrap_or(t.created_at), t.id, ended(r)?))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            live.sort_by_key(|(used, id, _)| (*used, *id));
+            let excess = (live.len() + 1).saturating_sub(max.max(1));
+            over = live.into_iter().take(excess).map(|(_, _, e)| e).collect();
+            delete_and_record(&mut tx, tenant, &over, SessionEnd::SessionLimit, actor, now).await?;
+        }
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
              enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, device_name, search) \
@@ -222,7 +272,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.mobile_session(tenant, s.id).await
+        let ended = over.into_iter().map(|e| e.id).collect();
+        Ok((self.mobile_session(tenant, s.id).await?, ended))
     }
 
     /// One session; an API (or any other) token's id is "not found".
