@@ -1,4 +1,6 @@
-//! Password hashing with argon2id, always off the async threads (it is deliberately slow).
+//! Password hashing with argon2id, always off the async threads (it is deliberately slow),
+//! and the server-wide bound on how many hashes are computed at once: each one holds
+//! about 19 MiB for its whole run, so unbounded logins would hold unbounded memory.
 
 use crate::error::{ApiError, ApiResult};
 use argon2::password_hash::{
@@ -6,6 +8,8 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// A real hash of a random password, made once, to check unknown users against.
 fn dummy_hash() -> &'static str {
@@ -33,29 +37,104 @@ pub fn check_policy(pw: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn hash(pw: String) -> ApiResult<String> {
-    check_policy(&pw)?;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(pw.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2: {e}")))
+/// How much argon2 work may run at once, and how long a request waits for its turn.
+#[derive(Clone, Copy, Debug)]
+pub struct PasswordWork {
+    /// Hashes computed (or checked) at the same time, server-wide.
+    pub max_concurrent: usize,
+    /// How long a login or password change waits for a free slot before it is answered
+    /// 503 with `Retry-After`.
+    pub max_wait: Duration,
 }
 
-/// Checks `pw` against a stored PHC string. A missing hash is checked against a dummy so
-/// that unknown users take as long as wrong passwords.
-pub async fn verify(pw: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let present = stored.is_some();
-        let phc = stored.unwrap_or_else(|| dummy_hash().to_string());
-        let ok = PasswordHash::new(&phc)
-            .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok());
-        ok && present
-    })
-    .await
-    .unwrap_or(false)
+impl Default for PasswordWork {
+    /// One hash per core: more would only queue inside the CPU while holding memory.
+    fn default() -> Self {
+        Self {
+            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_wait: Duration::from_secs(2),
+        }
+    }
+}
+
+/// All argon2 work had to wait longer than [`PasswordWork::max_wait`].
+#[derive(Debug)]
+pub struct Busy;
+
+impl From<Busy> for ApiError {
+    fn from(_: Busy) -> Self {
+        ApiError::Busy("the server is busy checking passwords; try again in a few seconds".into())
+    }
+}
+
+/// The server's argon2 slots. Every hash and check of a running server goes through here.
+pub struct Passwords {
+    slots: Semaphore,
+    max_wait: Duration,
+}
+
+impl Passwords {
+    pub fn new(work: PasswordWork) -> Self {
+        Self {
+            slots: Semaphore::new(work.max_concurrent.max(1)),
+            max_wait: work.max_wait,
+        }
+    }
+
+    /// Runs `f` on a blocking thread once a slot is free, holding the slot until it ends.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<Result<T, tokio::task::JoinError>, Busy> {
+        let slot = match tokio::time::timeout(self.max_wait, self.slots.acquire()).await {
+            Ok(Ok(slot)) => slot,
+            _ => return Err(Busy),
+        };
+        // The slot is held until the blocking work returns (a dropped request does not
+        // free it early: the hash is still running and still holds its memory).
+        let done = tokio::task::spawn_blocking(f).await;
+        drop(slot);
+        Ok(done)
+    }
+
+    /// Hashes a new password, after checking the policy.
+    pub async fn hash(&self, pw: String) -> ApiResult<String> {
+        check_policy(&pw)?;
+        self.run(move || hash_now(&pw))
+            .await?
+            .map_err(ApiError::internal)?
+    }
+
+    /// Checks `pw` against a stored PHC string. A missing hash is checked against a dummy
+    /// so that unknown users take as long as wrong passwords.
+    pub async fn verify(&self, pw: String, stored: Option<String>) -> Result<bool, Busy> {
+        Ok(self
+            .run(move || verify_now(&pw, stored))
+            .await?
+            .unwrap_or(false))
+    }
+}
+
+fn hash_now(pw: &str) -> ApiResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2: {e}")))
+}
+
+fn verify_now(pw: &str, stored: Option<String>) -> bool {
+    let present = stored.is_some();
+    let phc = stored.unwrap_or_else(|| dummy_hash().to_string());
+    let ok = PasswordHash::new(&phc)
+        .is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok());
+    ok && present
+}
+
+/// Hashes a password outside a running server (the `bootstrap` command), unbounded.
+pub async fn hash(pw: String) -> ApiResult<String> {
+    check_policy(&pw)?;
+    tokio::task::spawn_blocking(move || hash_now(&pw))
+        .await
+        .map_err(ApiError::internal)?
 }

@@ -35,7 +35,9 @@ pub struct Started {
 }
 
 /// Starts a session for `user`, who has just proved their password, acting with the
-/// membership [`session::choose_membership`] picks.
+/// membership [`session::choose_membership`] picks. A user already at
+/// `max_mobile_sessions_per_user` live sessions keeps the newest: the one used least
+/// recently ends (audited, reason `session_limit`), so logging in on a new phone works.
 pub async fn start(
     st: &AppState,
     tenant: TenantId,
@@ -67,11 +69,30 @@ pub async fn start(
         secret: stored,
         expires_at: session::slid_expiry(keyward_store::now(), &settings),
     };
-    let result = st.store.create_mobile_session(tenant, &new, actor).await;
+    let result = st
+        .store
+        .start_mobile_session(
+            tenant,
+            &new,
+            Some(st.config.max_mobile_sessions_per_user),
+            actor,
+        )
+        .await;
     // Register whatever happened: the session may exist even if reading it back failed.
     st.verifier.register_secret(&hash);
+    let (session, ended) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            // Sessions past the cap may have ended in a transaction that committed.
+            st.verifier.invalidate();
+            return Err(e.into());
+        }
+    };
+    if !ended.is_empty() {
+        st.verifier.invalidate();
+    }
     Ok(Started {
-        session: result?,
+        session,
         secret,
         membership,
         user_type,

@@ -6,6 +6,7 @@ mod helpers;
 mod console;
 mod endpoints;
 mod errors;
+mod logins;
 mod mobile;
 mod rules;
 mod tenancy;
