@@ -404,6 +404,15 @@ async fn end_burst(st: &AppState, key: BurstKey) {
     }
 }
 
+/// Who proved their password.
+pub struct LoggedIn {
+    pub tenant: Tenant,
+    pub user: User,
+    /// The stored hash the password matched: a session starts only while it is still the
+    /// user's, so a password reset that races the login wins.
+    pub checked_hash: String,
+}
+
 /// Checks a tenant name, username and password. `allowed` is the way in's own
 /// requirement (the console's is `is_admin`), checked only once the password is known to
 /// be right, as are the lock and the employment period. Every refusal is noted for the
@@ -416,7 +425,7 @@ pub async fn authenticate(
     pw: String,
     ip: Option<IpAddr>,
     allowed: impl FnOnce(&User) -> bool,
-) -> Result<(Tenant, User), LoginError> {
+) -> Result<LoggedIn, LoginError> {
     let result = check(st, tenant_name, username, pw, ip, allowed).await;
     if let Some(reason) = result.as_ref().err().and_then(LoginError::reason) {
         note_refusal(st, via, tenant_name, username, ip, reason);
@@ -431,7 +440,7 @@ async fn check(
     pw: String,
     ip: Option<IpAddr>,
     allowed: impl FnOnce(&User) -> bool,
-) -> Result<(Tenant, User), LoginError> {
+) -> Result<LoggedIn, LoginError> {
     let limiter = &st.login_limiter;
     limiter
         .attempt(tenant_name, username, ip)
@@ -446,7 +455,7 @@ async fn check(
         Err(e) => return Err(LoginError::Store(e)),
     };
     let (stored, found) = match found {
-        Some((t, u, h)) => (h, Some((t, u))),
+        Some((t, u, h)) => (h.clone(), Some((t, u, h))),
         None => (None, None),
     };
     // Unknown users are checked against a dummy hash so that they take as long.
@@ -454,7 +463,7 @@ async fn check(
         limiter.take_back(tenant_name, username, ip);
         return Err(LoginError::Busy);
     };
-    let Some((tenant, user)) = found.filter(|_| ok) else {
+    let Some((tenant, user, Some(checked_hash))) = found.filter(|_| ok) else {
         return Err(LoginError::InvalidCredentials);
     };
     limiter.record_success(tenant_name, username, ip);
@@ -471,7 +480,11 @@ async fn check(
     if !allowed(&user) {
         return Err(LoginError::NotAllowed);
     }
-    Ok((tenant, user))
+    Ok(LoggedIn {
+        tenant,
+        user,
+        checked_hash,
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@ pub struct NewConsoleSession {
     pub user_id: UserId,
     pub csrf: String,
     pub expires_at: OffsetDateTime,
+    /// The password hash the login was checked against: the session starts only if it
+    /// is still the user's, so a password reset that races the login wins.
+    pub checked_hash: String,
 }
 
 #[derive(Clone, Debug)]
@@ -66,6 +69,19 @@ impl Store {
     ) -> StoreResult<()> {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
+        let sql = format!(
+            "SELECT password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
+            self.for_update()
+        );
+        let current: Option<String> = sqlx::query_scalar(&sql)
+            .bind(s.user_id.to_string())
+            .bind(s.tenant_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        if current.as_deref() != Some(s.checked_hash.as_str()) {
+            return Err(crate::mobile::password_changed());
+        }
         sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
             .bind(to_ms(now))
             .execute(&mut *tx)

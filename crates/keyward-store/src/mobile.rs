@@ -150,7 +150,10 @@ impl Store {
         s: &NewMobileSession,
         actor: &Actor,
     ) -> StoreResult<MobileSession> {
-        Ok(self.start_mobile_session(tenant, s, None, actor).await?.0)
+        Ok(self
+            .start_mobile_session(tenant, s, None, None, actor)
+            .await?
+            .0)
     }
 
     /// [`Self::create_mobile_session`] for a user who may have at most `max_live` live
@@ -158,11 +161,16 @@ impl Store {
     /// used: started earliest) end, audited with reason `session_limit`, in the same
     /// transaction, so concurrent logins cannot overshoot. Returns the new session and the
     /// ids of those ended.
+    ///
+    /// `checked_hash` is the password hash the login was checked against: the session
+    /// starts only if it is still the user's, so a password reset that races a login
+    /// wins (the reset ends the sessions it sees; this refuses the one it cannot see).
     pub async fn start_mobile_session(
         &self,
         tenant: TenantId,
         s: &NewMobileSession,
         max_live: Option<usize>,
+        checked_hash: Option<&str>,
         actor: &Actor,
     ) -> StoreResult<(MobileSession, Vec<TokenId>)> {
         debug_assert!(
@@ -172,7 +180,7 @@ impl Store {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
         let sql = format!(
-            "SELECT locked, username FROM users WHERE id = $1 AND tenant_id = $2{}",
+            "SELECT locked, username, password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
         let user = sqlx::query(&sql)
@@ -186,6 +194,12 @@ impl Store {
                 code: "user_locked",
                 message: "the user is locked".into(),
             });
+        }
+        if let Some(checked) = checked_hash {
+            let current: Option<String> = user.try_get("password_hash")?;
+            if current.as_deref() != Some(checked) {
+                return Err(password_changed());
+            }
         }
         let username: String = user.try_get("username")?;
         let held: Option<i64> = sqlx::query_scalar(
@@ -449,6 +463,14 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// A login whose password was changed (or removed) while it was being checked.
+pub(crate) fn password_changed() -> StoreError {
+    StoreError::Refused {
+        code: "password_changed",
+        message: "the password was changed while logging in; log in with the new one".into(),
     }
 }
 

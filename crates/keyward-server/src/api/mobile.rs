@@ -153,7 +153,7 @@ pub async fn login(
         ))
         .into_response();
     }
-    let (tenant, user) = match login::authenticate(
+    let logged_in = match login::authenticate(
         &st,
         Via::Mobile,
         &b.tenant,
@@ -168,20 +168,20 @@ pub async fn login(
         Err(e) => return refused(e),
     };
     let actor = Actor {
-        user_id: Some(user.id),
-        name: user.username.clone(),
+        user_id: Some(logged_in.user.id),
+        name: logged_in.user.username.clone(),
         ip: ip.map(|i| i.to_string()),
     };
     let started = sessions::start(
         &st,
-        tenant.id,
-        &user,
+        &logged_in,
         b.device_name.into_string(),
         b.department_id,
         b.user_type_id,
         &actor,
     )
     .await;
+    let user = logged_in.user;
     match started {
         Ok(Started {
             session,

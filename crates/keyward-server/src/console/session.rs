@@ -409,8 +409,8 @@ pub async fn login(
         u.is_admin
     })
     .await;
-    let (_, user) = match result {
-        Ok(found) => found,
+    let (user, checked_hash) = match result {
+        Ok(found) => (found.user, found.checked_hash),
         Err(e) => {
             let i = &st.console.i18n;
             let status = match e {
@@ -450,6 +450,7 @@ pub async fn login(
         user_id: user.id,
         csrf: random_value(),
         expires_at: time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS),
+        checked_hash,
     };
     let actor = Actor {
         user_id: Some(user.id),
