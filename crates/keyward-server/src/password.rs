@@ -7,7 +7,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -69,32 +69,36 @@ impl From<Busy> for ApiError {
 
 /// The server's argon2 slots. Every hash and check of a running server goes through here.
 pub struct Passwords {
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
     max_wait: Duration,
 }
 
 impl Passwords {
     pub fn new(work: PasswordWork) -> Self {
         Self {
-            slots: Semaphore::new(work.max_concurrent.max(1)),
+            slots: Arc::new(Semaphore::new(work.max_concurrent.max(1))),
             max_wait: work.max_wait,
         }
     }
 
-    /// Runs `f` on a blocking thread once a slot is free, holding the slot until it ends.
+    /// Runs `f` on a blocking thread once a slot is free, holding the slot until `f`
+    /// returns.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<Result<T, tokio::task::JoinError>, Busy> {
-        let slot = match tokio::time::timeout(self.max_wait, self.slots.acquire()).await {
+        let wait = self.slots.clone().acquire_owned();
+        let slot = match tokio::time::timeout(self.max_wait, wait).await {
             Ok(Ok(slot)) => slot,
             _ => return Err(Busy),
         };
-        // The slot is held until the blocking work returns (a dropped request does not
-        // free it early: the hash is still running and still holds its memory).
-        let done = tokio::task::spawn_blocking(f).await;
-        drop(slot);
-        Ok(done)
+        // The slot moves into the blocking task: a client that gives up does not free it
+        // while its hash is still running and still holds its memory.
+        Ok(tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            f()
+        })
+        .await)
     }
 
     /// Hashes a new password, after checking the policy.
@@ -137,4 +141,45 @@ pub async fn hash(pw: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || hash_now(&pw))
         .await
         .map_err(ApiError::internal)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slot_is_held_until_its_work_ends_even_if_the_caller_gives_up() {
+        let p = Arc::new(Passwords::new(PasswordWork {
+            max_concurrent: 1,
+            max_wait: Duration::from_millis(20),
+        }));
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let held = p.clone();
+        let caller = tokio::spawn(async move {
+            let _ = held
+                .run(move || {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().ok();
+                })
+                .await;
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+            .await
+            .unwrap();
+        // The request goes away while its work still runs.
+        caller.abort();
+        let _ = caller.await;
+        assert!(
+            p.verify("a password".into(), None).await.is_err(),
+            "the slot is still taken"
+        );
+        release_tx.send(()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while p.verify("a password".into(), None).await.is_err() {
+            assert!(Instant::now() < deadline, "the slot never came back");
+        }
+    }
 }
