@@ -45,6 +45,7 @@ impl App {
             store,
             verifier: Arc::new(verifier),
             login_limiter: Arc::new(crate::login::LoginLimiter::new(config.login_limits)),
+            passwords: Arc::new(crate::password::Passwords::new(config.password_work)),
             console: Arc::new(crate::console::Console::new()),
             config: Arc::new(config),
         };

@@ -2,10 +2,15 @@
 //! file, `KEYWARD_*` environment variables and flags; tests build it directly.
 
 use crate::login::LoginLimits;
+use crate::password::PasswordWork;
 use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Enough for a phone, a tablet and a few reinstalls; few enough that a script logging in
+/// in a loop cannot pile up sessions (each is a row and a cache entry).
+pub const DEFAULT_MAX_MOBILE_SESSIONS: usize = 10;
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -30,6 +35,11 @@ pub struct ServerConfig {
     pub single_tenant: bool,
     /// Failed password logins (console and mobile) allowed per account and per address.
     pub login_limits: LoginLimits,
+    /// How many argon2 hashes run at once server-wide, and how long a login waits for one.
+    pub password_work: PasswordWork,
+    /// The most live mobile sessions a user has; a login beyond it ends the session used
+    /// least recently.
+    pub max_mobile_sessions_per_user: usize,
 }
 
 impl ServerConfig {
@@ -45,6 +55,8 @@ impl ServerConfig {
             max_staleness: Duration::from_secs(10),
             flush_interval: Duration::from_secs(2),
             login_limits: LoginLimits::default(),
+            password_work: PasswordWork::default(),
+            max_mobile_sessions_per_user: DEFAULT_MAX_MOBILE_SESSIONS,
             single_tenant: false,
         }
     }

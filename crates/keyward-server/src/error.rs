@@ -35,6 +35,9 @@ pub enum ApiError {
     RateLimited { detail: String, retry_after: u64 },
     #[error("storage is unavailable")]
     Unavailable,
+    /// Too much work of one kind is in flight (e.g. password checks); 503 with Retry-After.
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -86,6 +89,7 @@ impl ApiError {
             }
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

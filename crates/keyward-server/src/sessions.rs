@@ -3,9 +3,10 @@
 //! verifier, so the very next check sees the change.
 
 use crate::error::{ApiError, ApiResult};
+use crate::login::LoggedIn;
 use crate::state::AppState;
 use keyward_core::model::SecretStorage;
-use keyward_core::model::{Membership, User, UserType};
+use keyward_core::model::{Membership, UserType};
 use keyward_core::session::{self, SessionError};
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserTypeId};
 use keyward_store::{Actor, MobileSession, NewMobileSession, SessionEnd};
@@ -34,17 +35,19 @@ pub struct Started {
     pub user_type: UserType,
 }
 
-/// Starts a session for `user`, who has just proved their password, acting with the
-/// membership [`session::choose_membership`] picks.
+/// Starts a session for the user who has just proved their password, acting with the
+/// membership [`session::choose_membership`] picks. A user already at
+/// `max_mobile_sessions_per_user` live sessions keeps the newest: the one used least
+/// recently ends (audited, reason `session_limit`), so logging in on a new phone works.
 pub async fn start(
     st: &AppState,
-    tenant: TenantId,
-    user: &User,
+    login: &LoggedIn,
     device_name: String,
     department_id: Option<DepartmentId>,
     user_type_id: Option<UserTypeId>,
     actor: &Actor,
 ) -> ApiResult<Started> {
+    let (tenant, user) = (login.tenant.id, &login.user);
     let memberships = st.store.memberships(tenant, user.id).await?;
     let membership = session::choose_membership(&memberships, department_id, user_type_id)?.clone();
     let settings = st.store.settings(tenant).await?;
@@ -67,11 +70,31 @@ pub async fn start(
         secret: stored,
         expires_at: session::slid_expiry(keyward_store::now(), &settings),
     };
-    let result = st.store.create_mobile_session(tenant, &new, actor).await;
+    let result = st
+        .store
+        .start_mobile_session(
+            tenant,
+            &new,
+            Some(st.config.max_mobile_sessions_per_user),
+            Some(&login.checked_hash),
+            actor,
+        )
+        .await;
     // Register whatever happened: the session may exist even if reading it back failed.
     st.verifier.register_secret(&hash);
+    let (session, ended) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            // Sessions past the cap may have ended in a transaction that committed.
+            st.verifier.invalidate();
+            return Err(e.into());
+        }
+    };
+    if !ended.is_empty() {
+        st.verifier.invalidate();
+    }
     Ok(Started {
-        session: result?,
+        session,
         secret,
         membership,
         user_type,

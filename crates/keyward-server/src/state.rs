@@ -3,6 +3,7 @@
 use crate::config::ServerConfig;
 use crate::console::Console;
 use crate::login::LoginLimiter;
+use crate::password::Passwords;
 use crate::verifier::Verifier;
 use keyward_store::Store;
 use std::sync::Arc;
@@ -13,5 +14,7 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     pub config: Arc<ServerConfig>,
     pub login_limiter: Arc<LoginLimiter>,
+    /// The bound on argon2 work: every password hash and check goes through it.
+    pub passwords: Arc<Passwords>,
     pub console: Arc<Console>,
 }

@@ -685,5 +685,6 @@ fn affects_answers(action: &str) -> bool {
             | "verifier_key.created"
             | "tenant.created"
             | "endpoint_record.deleted"
+            | "login.failed"
     ) && !action.starts_with("console.")
 }

@@ -175,6 +175,33 @@ impl Store {
         Ok((items, total))
     }
 
+    /// Records a burst of refused logins for one username and address (the caller
+    /// aggregates them), as `login.failed` on the object `login`/`{username}`: the
+    /// account may not exist, and saying so would tell the reader nothing the attacker
+    /// did not know. Nothing else changes, but the event is written as every other one.
+    pub async fn record_refused_logins(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        username: &str,
+        details: serde_json::Value,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await?;
+        record(
+            &mut tx,
+            tenant,
+            actor,
+            "login.failed",
+            "login",
+            username,
+            details,
+            crate::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The highest change-log sequence number, or 0.
     pub async fn last_change_seq(&self) -> StoreResult<i64> {
         let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM change_log")

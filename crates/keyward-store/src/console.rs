@@ -5,7 +5,7 @@ use crate::audit::{record, Actor};
 use crate::{from_ms, to_ms, Store, StoreError, StoreResult};
 use keyward_core::crypto::TokenHash;
 use keyward_core::{TenantId, UserId};
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
 
 pub struct NewConsoleSession {
@@ -14,6 +14,9 @@ pub struct NewConsoleSession {
     pub user_id: UserId,
     pub csrf: String,
     pub expires_at: OffsetDateTime,
+    /// The password hash the login was checked against: the session starts only if it
+    /// is still the user's, so a password reset that races the login wins.
+    pub checked_hash: String,
 }
 
 #[derive(Clone, Debug)]
@@ -24,6 +27,32 @@ pub struct ConsoleSession {
     pub expires_at: OffsetDateTime,
     /// The user's chosen console language, if any.
     pub locale: Option<String>,
+}
+
+/// Why console sessions were deleted (not by logging out), recorded in their
+/// `console.session_deleted` audit event. Deleting rather than hiding them means that
+/// undoing the change (unlocking, making an administrator again) revives no old cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleSessionEnd {
+    UserLocked,
+    /// The user is no longer an administrator.
+    AdminRemoved,
+    /// The password was changed or removed: the session was started with the old one.
+    PasswordChanged,
+    /// The user's employment period is over (or not begun): moved by an administrator,
+    /// or found ended when the session was next used.
+    PeriodEnded,
+}
+
+impl ConsoleSessionEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserLocked => "user_locked",
+            Self::AdminRemoved => "admin_removed",
+            Self::PasswordChanged => "password_changed",
+            Self::PeriodEnded => "period_ended",
+        }
+    }
 }
 
 fn parse<T: std::str::FromStr>(s: &str, what: &str) -> StoreResult<T> {
@@ -40,6 +69,19 @@ impl Store {
     ) -> StoreResult<()> {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
+        let sql = format!(
+            "SELECT password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
+            self.for_update()
+        );
+        let current: Option<String> = sqlx::query_scalar(&sql)
+            .bind(s.user_id.to_string())
+            .bind(s.tenant_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        if current.as_deref() != Some(s.checked_hash.as_str()) {
+            return Err(crate::mobile::password_changed());
+        }
         sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
             .bind(to_ms(now))
             .execute(&mut *tx)
@@ -123,6 +165,76 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Deletes the session with this hash because its user may no longer use the console
+    /// (found when it was next used), audited as `console.session_deleted`.
+    pub async fn end_console_session(
+        &self,
+        hash: &TokenHash,
+        why: ConsoleSessionEnd,
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = crate::now();
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "DELETE FROM console_sessions WHERE id_hash = $1 RETURNING tenant_id, user_id",
+        )
+        .bind(hash.to_hex())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = row {
+            let tenant: String = row.try_get("tenant_id")?;
+            let user: String = row.try_get("user_id")?;
+            let details = serde_json::json!({"reason": why.as_str(), "sessions": 1});
+            record(
+                &mut tx,
+                parse(&tenant, "tenant id")?,
+                actor,
+                "console.session_deleted",
+                "user",
+                &user,
+                details,
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes every console session of `user` inside the caller's transaction, with one
+    /// `console.session_deleted` event saying how many. Returns how many ended.
+    pub(crate) async fn end_console_sessions_of_user(
+        tx: &mut Transaction<'static, Any>,
+        tenant: TenantId,
+        user: UserId,
+        why: ConsoleSessionEnd,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> StoreResult<u64> {
+        let ended =
+            sqlx::query("DELETE FROM console_sessions WHERE user_id = $1 AND tenant_id = $2")
+                .bind(user.to_string())
+                .bind(tenant.to_string())
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+        if ended > 0 {
+            let details = serde_json::json!({"reason": why.as_str(), "sessions": ended});
+            record(
+                tx,
+                tenant,
+                actor,
+                "console.session_deleted",
+                "user",
+                &user.to_string(),
+                details,
+                now,
+            )
+            .await?;
+        }
+        Ok(ended)
     }
 
     /// Sets (or with `None` clears) the console language a user chose.

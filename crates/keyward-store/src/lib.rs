@@ -18,7 +18,7 @@ mod users;
 mod verifier_keys;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, Change};
-pub use console::{ConsoleSession, NewConsoleSession};
+pub use console::{ConsoleSession, ConsoleSessionEnd, NewConsoleSession};
 pub use endpoints::{
     EndpointChange, EndpointRecord, EndpointTokenFilter, EndpointTokenStatus, EndpointTokenUpdate,
     EndpointUpdate, NewEndpoint, NewEndpointToken, NewRecord, OfferedPrimary, RecordBucket,

@@ -83,6 +83,11 @@ pub enum SessionEnd {
     Logout,
     /// Its user was locked.
     UserLocked,
+    /// Its user's password was changed or removed: it was started with the old one.
+    PasswordChanged,
+    /// Its user logged in on another device while at the most live sessions a user may
+    /// have; it was the one used least recently.
+    SessionLimit,
 }
 
 impl SessionEnd {
@@ -91,6 +96,8 @@ impl SessionEnd {
             Self::Deleted => "deleted",
             Self::Logout => "logout",
             Self::UserLocked => "user_locked",
+            Self::PasswordChanged => "password_changed",
+            Self::SessionLimit => "session_limit",
         }
     }
 }
@@ -143,6 +150,29 @@ impl Store {
         s: &NewMobileSession,
         actor: &Actor,
     ) -> StoreResult<MobileSession> {
+        Ok(self
+            .start_mobile_session(tenant, s, None, None, actor)
+            .await?
+            .0)
+    }
+
+    /// [`Self::create_mobile_session`] for a user who may have at most `max_live` live
+    /// sessions: when they already have that many, the ones used least recently (never
+    /// used: started earliest) end, audited with reason `session_limit`, in the same
+    /// transaction, so concurrent logins cannot overshoot. Returns the new session and the
+    /// ids of those ended.
+    ///
+    /// `checked_hash` is the password hash the login was checked against: the session
+    /// starts only if it is still the user's, so a password reset that races a login
+    /// wins (the reset ends the sessions it sees; this refuses the one it cannot see).
+    pub async fn start_mobile_session(
+        &self,
+        tenant: TenantId,
+        s: &NewMobileSession,
+        max_live: Option<usize>,
+        checked_hash: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<(MobileSession, Vec<TokenId>)> {
         debug_assert!(
             s.secret.sealed.is_none(),
             "session secrets are never sealed"
@@ -150,7 +180,7 @@ impl Store {
         let now = crate::now();
         let mut tx = self.write.begin().await?;
         let sql = format!(
-            "SELECT locked, username FROM users WHERE id = $1 AND tenant_id = $2{}",
+            "SELECT locked, username, password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
         let user = sqlx::query(&sql)
@@ -164,6 +194,12 @@ impl Store {
                 code: "user_locked",
                 message: "the user is locked".into(),
             });
+        }
+        if let Some(checked) = checked_hash {
+            let current: Option<String> = user.try_get("password_hash")?;
+            if current.as_deref() != Some(checked) {
+                return Err(password_changed());
+            }
         }
         let username: String = user.try_get("username")?;
         let held: Option<i64> = sqlx::query_scalar(
@@ -182,6 +218,34 @@ impl Store {
                 message: "the user is no longer a member of that department with that user type"
                     .into(),
             });
+        }
+        let mut over = Vec::new();
+        if let Some(max) = max_live {
+            // Locked in id order, as every writer locks token rows; sorted by use after.
+            let sql = format!(
+                "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
+                 WHERE t.user_id = $1 AND t.tenant_id = $2 AND t.kind = $3 AND t.expires_at > $4 \
+                 ORDER BY t.id{}",
+                self.for_update()
+            );
+            let rows = sqlx::query(&sql)
+                .bind(s.user_id.to_string())
+                .bind(tenant.to_string())
+                .bind(TokenKind::Mobile.as_str())
+                .bind(to_ms(now))
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut live = rows
+                .iter()
+                .map(|r| {
+                    let t = rows::token(r)?;
+                    Ok((t.last_used_at.unwrap_or(t.created_at), t.id, ended(r)?))
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            live.sort_by_key(|(used, id, _)| (*used, *id));
+            let excess = (live.len() + 1).saturating_sub(max.max(1));
+            over = live.into_iter().take(excess).map(|(_, _, e)| e).collect();
+            delete_and_record(&mut tx, tenant, &over, SessionEnd::SessionLimit, actor, now).await?;
         }
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
@@ -222,7 +286,8 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.mobile_session(tenant, s.id).await
+        let ended = over.into_iter().map(|e| e.id).collect();
+        Ok((self.mobile_session(tenant, s.id).await?, ended))
     }
 
     /// One session; an API (or any other) token's id is "not found".
@@ -398,6 +463,14 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// A login whose password was changed (or removed) while it was being checked.
+pub(crate) fn password_changed() -> StoreError {
+    StoreError::Refused {
+        code: "password_changed",
+        message: "the password was changed while logging in; log in with the new one".into(),
     }
 }
 

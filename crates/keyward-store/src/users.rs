@@ -2,12 +2,13 @@
 //! id from another tenant behaves exactly like an id that does not exist.
 
 use crate::audit::{record, Actor};
+use crate::console::ConsoleSessionEnd;
 use crate::error::{on_reference, on_unique};
 use crate::mobile::SessionEnd;
 use crate::query::{contains_pattern, search_key, Filter, Page};
 use crate::rows::{self, USER_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
-use keyward_core::model::{Department, Membership, User, UserType};
+use keyward_core::model::{in_period, Department, Membership, User, UserType};
 use keyward_core::{DepartmentId, MembershipId, Permission, TenantId, UserId, UserTypeId};
 use serde_json::json;
 use sqlx::Row;
@@ -268,15 +269,28 @@ impl Store {
         }
         if up.password_hash.is_some() {
             changed.insert("password".into(), json!("changed"));
-            // A new (or no) password ends every console login made with the old one: a
-            // leaked password stops being useful the moment an administrator resets it.
-            let ended = sqlx::query("DELETE FROM console_sessions WHERE user_id = $1")
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            changed.insert("console_sessions_ended".into(), json!(ended));
+            // A new (or no) password ends every login made with the old one, on the
+            // console and on phones: a leaked password stops being useful the moment an
+            // administrator resets it.
+            let ended = self
+                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::PasswordChanged, actor, now)
+                .await?;
+            changed.insert("mobile_sessions_ended".into(), json!(ended));
         }
+        // Console sessions are deleted, not merely refused, whenever their user may no
+        // longer use the console, so undoing the change later revives no old cookie.
+        let console_end = if up.password_hash.is_some() {
+            Some(ConsoleSessionEnd::PasswordChanged)
+        } else if u.locked {
+            Some(ConsoleSessionEnd::UserLocked)
+        } else if !u.is_admin {
+            Some(ConsoleSessionEnd::AdminRemoved)
+        } else if !in_period(u.active_from, u.active_until, now) {
+            Some(ConsoleSessionEnd::PeriodEnded)
+        } else {
+            None
+        };
+        // The user's own event first: the sessions' events say what followed from it.
         record(
             &mut tx,
             tenant,
@@ -288,6 +302,9 @@ impl Store {
             now,
         )
         .await?;
+        if let Some(why) = console_end {
+            Self::end_console_sessions_of_user(&mut tx, tenant, id, why, actor, now).await?;
+        }
         tx.commit().await?;
         self.user(tenant, id).await
     }

@@ -87,6 +87,8 @@ conformance!(
     session_activity_slides_expiry_and_never_moves_back,
     locking_a_user_ends_their_sessions_for_good,
     a_session_starts_only_for_an_unlocked_member,
+    a_session_starts_only_with_the_current_password_and_within_the_cap,
+    a_password_change_ends_mobile_and_console_sessions_in_its_transaction,
 );
 
 fn actor() -> Actor {
@@ -2001,4 +2003,152 @@ async fn single_tenant_mode_refuses_a_second_tenant(db: Db) {
         "{on:?}"
     );
     assert!(!s.single_tenant().await.unwrap());
+}
+
+async fn a_session_starts_only_with_the_current_password_and_within_the_cap(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let set_hash = |h: &str| UserUpdate {
+        password_hash: Some(Some(h.to_string())),
+        ..Default::default()
+    };
+    s.update_user(f.tenant, f.user, &set_hash("$argon2id$old"), &actor())
+        .await
+        .unwrap();
+    let new = || NewMobileSession {
+        id: TokenId::new(),
+        user_id: f.user,
+        department_id: f.dept,
+        user_type_id: f.ut,
+        device_name: "phone".into(),
+        secret: secret_for(&TokenSecret::generate(TokenKind::Mobile)),
+        expires_at: in_days(30),
+    };
+    let mut started = Vec::new();
+    for _ in 0..2 {
+        let (m, ended) = s
+            .start_mobile_session(f.tenant, &new(), Some(2), Some("$argon2id$old"), &actor())
+            .await
+            .unwrap();
+        assert!(ended.is_empty());
+        started.push(m.id);
+    }
+    // The first is in use; the second is the one used least recently.
+    s.touch_mobile_sessions(&[(
+        started[0],
+        keyward_store::now() + Duration::seconds(1),
+        in_days(30),
+    )])
+    .await
+    .unwrap();
+    let (third, ended) = s
+        .start_mobile_session(f.tenant, &new(), Some(2), Some("$argon2id$old"), &actor())
+        .await
+        .unwrap();
+    assert_eq!(ended, vec![started[1]]);
+    let (live, total) = s
+        .list_mobile_sessions(f.tenant, &MobileSessionFilter::default(), Page::default())
+        .await
+        .unwrap();
+    let mut ids: Vec<TokenId> = live.iter().map(|m| m.id).collect();
+    ids.sort();
+    let mut expected = vec![started[0], third.id];
+    expected.sort();
+    assert_eq!((ids, total), (expected, 2));
+
+    // A login checked against the old hash, finishing after a reset, starts nothing.
+    s.update_user(f.tenant, f.user, &set_hash("$argon2id$new"), &actor())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.start_mobile_session(f.tenant, &new(), Some(2), Some("$argon2id$old"), &actor())
+            .await,
+        Err(StoreError::Refused {
+            code: "password_changed",
+            ..
+        })
+    ));
+    let console = |checked: &str| NewConsoleSession {
+        hash: key().hash_token(&format!("cookie {checked}")),
+        tenant_id: f.tenant,
+        user_id: f.user,
+        csrf: "csrf".into(),
+        expires_at: in_days(1),
+        checked_hash: checked.into(),
+    };
+    assert!(matches!(
+        s.create_console_session(&console("$argon2id$old"), &actor())
+            .await,
+        Err(StoreError::Refused {
+            code: "password_changed",
+            ..
+        })
+    ));
+    s.create_console_session(&console("$argon2id$new"), &actor())
+        .await
+        .unwrap();
+}
+
+async fn a_password_change_ends_mobile_and_console_sessions_in_its_transaction(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let admin = UserUpdate {
+        is_admin: Some(true),
+        password_hash: Some(Some("$argon2id$old".into())),
+        ..Default::default()
+    };
+    s.update_user(f.tenant, f.user, &admin, &actor())
+        .await
+        .unwrap();
+    let (phone, secret) = session(s, &f, "phone", in_days(30)).await;
+    let cookie = key().hash_token("a console cookie");
+    s.create_console_session(
+        &NewConsoleSession {
+            hash: cookie,
+            tenant_id: f.tenant,
+            user_id: f.user,
+            csrf: "csrf".into(),
+            expires_at: in_days(1),
+            checked_hash: "$argon2id$old".into(),
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    let before = s.last_change_seq().await.unwrap();
+    let reset = UserUpdate {
+        password_hash: Some(None),
+        ..Default::default()
+    };
+    s.update_user(f.tenant, f.user, &reset, &actor())
+        .await
+        .unwrap();
+    assert!(s.subject_by_hash(&hash(&secret)).await.unwrap().is_none());
+    assert!(s.console_session(&cookie).await.unwrap().is_none());
+    let changes = s.changes_since(before, 10).await.unwrap();
+    let actions: Vec<(String, String)> = changes
+        .iter()
+        .map(|c| (c.action.clone(), c.object_id.clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("mobile_session.deleted".to_string(), phone.to_string()),
+            ("user.updated".to_string(), f.user.to_string()),
+            ("console.session_deleted".to_string(), f.user.to_string()),
+        ],
+        "one transaction wrote all three"
+    );
+    let (events, _) = s
+        .list_audit_events(
+            f.tenant,
+            &AuditFilter {
+                action: Some("mobile_session.deleted".into()),
+                ..Default::default()
+            },
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events[0].details["reason"], "password_changed");
 }

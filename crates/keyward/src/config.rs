@@ -45,6 +45,14 @@ pub struct ServeArgs {
     /// its tenant (/auth/forward/{tenant}, a verifier key, or `tenant` in /api/v1/verify).
     #[arg(long, env = "KEYWARD_SINGLE_TENANT")]
     pub single_tenant: bool,
+    /// Password hashes and checks computed at once, server-wide; further logins wait up
+    /// to 2 s, then get 503 [default: the number of CPUs].
+    #[arg(long, env = "KEYWARD_PASSWORD_CONCURRENCY")]
+    pub password_concurrency: Option<usize>,
+    /// The most live mobile sessions a user has; a login beyond it ends the session used
+    /// least recently [default: 10].
+    #[arg(long, env = "KEYWARD_MAX_MOBILE_SESSIONS")]
+    pub max_mobile_sessions: Option<usize>,
     /// Fill a `demo` tenant (administrator `admin`, password `keyward-demo`) if absent.
     #[arg(long)]
     pub demo: bool,
@@ -62,6 +70,8 @@ struct FileConfig {
     log_format: Option<String>,
     max_staleness_seconds: Option<u64>,
     single_tenant: Option<bool>,
+    password_concurrency: Option<usize>,
+    max_mobile_sessions: Option<usize>,
 }
 
 fn read_file(path: &Option<PathBuf>) -> anyhow::Result<FileConfig> {
@@ -108,6 +118,12 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Resolved> {
     c.single_tenant = args.single_tenant || file.single_tenant.unwrap_or(false);
     if let Some(s) = file.max_staleness_seconds {
         c.max_staleness = Duration::from_secs(s.max(1));
+    }
+    if let Some(n) = args.password_concurrency.or(file.password_concurrency) {
+        c.password_work.max_concurrent = n.max(1);
+    }
+    if let Some(n) = args.max_mobile_sessions.or(file.max_mobile_sessions) {
+        c.max_mobile_sessions_per_user = n.max(1);
     }
     let log_format = args
         .log_format

@@ -26,6 +26,7 @@ login-password = Password
 login-submit = Log in
 login-invalid = Unknown user or wrong password.
 login-rate-limited = Too many failed attempts. Try again in { $minutes } minutes.
+login-busy = The server is busy checking other logins. Try again in a few seconds.
 login-locked = This user is locked. Ask another administrator to unlock it.
 login-inactive = This user is outside their employment period.
 login-not-admin = Only administrators can use the console.

@@ -26,6 +26,7 @@ login-password = Passord
 login-submit = Logg inn
 login-invalid = Ukjent bruker eller feil passord.
 login-rate-limited = For mange mislykkede forsøk. Prøv igjen om { $minutes } minutter.
+login-busy = Tjeneren er opptatt med andre innlogginger. Prøv igjen om noen sekunder.
 login-locked = Denne brukeren er sperret. Be en annen administrator om å oppheve sperren.
 login-inactive = Denne brukeren er utenfor ansettelsesperioden sin.
 login-not-admin = Bare administratorer kan bruke konsollen.

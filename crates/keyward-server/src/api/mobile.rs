@@ -5,7 +5,7 @@ use super::tokens::{BulkDelete, BulkDeleted, MAX_BULK};
 use super::Paged;
 use crate::auth::{bearer, Admin, ClientIp};
 use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::login::{self, LoginError};
+use crate::login::{self, LoginError, Via};
 use crate::sessions::{self, Started};
 use crate::state::AppState;
 use axum::extract::State;
@@ -99,12 +99,13 @@ fn refused(e: LoginError) -> Response {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             ApiError::RateLimited {
                 detail: format!(
-                    "too many failed logins for this account or from this address; try again in {secs} s"
+                    "too many logins for this account or failed logins from this address; try again in {secs} s"
                 ),
                 retry_after: secs.max(1),
             }
             .into_response()
         }
+        LoginError::Busy => ApiError::from(crate::password::Busy).into_response(),
         LoginError::Locked => ApiError::Forbidden {
             code: "user_locked",
             detail: "the user is locked; ask an administrator".into(),
@@ -131,7 +132,8 @@ fn refused(e: LoginError) -> Response {
               (status = 401, description = "unknown tenant, username or password (one answer for all three)", body = crate::error::Problem),
               (status = 403, description = "user_locked, user_inactive, no_membership", body = crate::error::Problem),
               (status = 422, description = "not_a_member: the chosen department/user type is not one of the user's memberships", body = crate::error::Problem),
-              (status = 429, description = "too many failed logins; see Retry-After", body = crate::error::Problem)))]
+              (status = 429, description = "too many logins for the account, or failed logins from the address; see Retry-After", body = crate::error::Problem),
+              (status = 503, description = "busy: too many password checks at once; see Retry-After", body = crate::error::Problem)))]
 pub async fn login(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -151,26 +153,35 @@ pub async fn login(
         ))
         .into_response();
     }
-    let (tenant, user) =
-        match login::authenticate(&st, &b.tenant, &b.username, b.password, ip, |_| true).await {
-            Ok(found) => found,
-            Err(e) => return refused(e),
-        };
+    let logged_in = match login::authenticate(
+        &st,
+        Via::Mobile,
+        &b.tenant,
+        &b.username,
+        b.password,
+        ip,
+        |_| true,
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(e) => return refused(e),
+    };
     let actor = Actor {
-        user_id: Some(user.id),
-        name: user.username.clone(),
+        user_id: Some(logged_in.user.id),
+        name: logged_in.user.username.clone(),
         ip: ip.map(|i| i.to_string()),
     };
     let started = sessions::start(
         &st,
-        tenant.id,
-        &user,
+        &logged_in,
         b.device_name.into_string(),
         b.department_id,
         b.user_type_id,
         &actor,
     )
     .await;
+    let user = logged_in.user;
     match started {
         Ok(Started {
             session,

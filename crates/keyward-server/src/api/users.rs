@@ -3,7 +3,6 @@
 use super::{double_option, Paged, Timestamp};
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::password;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -45,7 +44,8 @@ pub struct UpdateUser {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub active_until: Option<Option<Timestamp>>,
-    /// `null` removes the password (no more console or mobile login).
+    /// `null` removes the password (no more console or mobile login). Either way the
+    /// user's console and mobile sessions end.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub password: Option<Option<String>>,
@@ -84,7 +84,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<User>)> {
     check_period(b.active_from, b.active_until)?;
     let password_hash = match b.password {
-        Some(pw) => Some(password::hash(pw).await?),
+        Some(pw) => Some(st.passwords.hash(pw).await?),
         None => None,
     };
     let u = NewUser {
@@ -135,7 +135,9 @@ pub async fn get(
     Ok(axum::Json(st.store.user(admin.tenant_id, id).await?))
 }
 
-/// Change a user; `locked: true` stops their tokens at once.
+/// Change a user; `locked: true` stops their tokens at once. Locking, removing the
+/// administrator flag, or an employment period that has ended deletes the user's console
+/// sessions; a new or removed password deletes their console and mobile sessions.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), request_body = UpdateUser,
     params(("id" = UserId, Path)), responses((status = 200, body = User), (status = 404, body = crate::error::Problem)))]
 pub async fn update(
@@ -166,7 +168,7 @@ pub async fn update(
         });
     }
     let password_hash = match b.password {
-        Some(Some(pw)) => Some(Some(password::hash(pw).await?)),
+        Some(Some(pw)) => Some(Some(st.passwords.hash(pw).await?)),
         Some(None) => Some(None),
         None => None,
     };

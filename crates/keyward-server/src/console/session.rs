@@ -8,7 +8,7 @@ use super::i18n::Lang;
 use super::{Console, Page};
 use crate::auth::{client_ip, Admin, ClientIp};
 use crate::error::ApiError;
-use crate::login::{self, LoginError};
+use crate::login::{self, LoginError, Via};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -18,7 +18,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
 use keyward_core::model::{in_period, Tenant, TenantSettings, User};
 use keyward_core::TokenHash;
-use keyward_store::{Actor, ConsoleSession, NewConsoleSession};
+use keyward_store::{Actor, ConsoleSession, ConsoleSessionEnd, NewConsoleSession};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -59,9 +59,11 @@ fn removal(name: &'static str) -> Cookie<'static> {
     c
 }
 
-/// The logged-in administrator behind a request's session cookie, if any. A session of a
-/// user who has since been locked, left their employment period or lost the administrator
-/// flag counts as none: such changes end console access at once.
+/// The logged-in administrator behind a request's session cookie, if any. Locking a
+/// user, removing the administrator flag, changing the password or moving the employment
+/// period so it has ended delete the user's sessions in the same transaction; a session
+/// whose user's period has since ended by the passage of time (or that such a change
+/// raced) is deleted here, when next used, so no later change revives the cookie.
 async fn live_session(
     parts: &Parts,
     st: &AppState,
@@ -70,7 +72,8 @@ async fn live_session(
     let Some(value) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(None);
     };
-    let Some(session) = st.store.console_session(&session_hash(st, &value)).await? else {
+    let hash = session_hash(st, &value);
+    let Some(session) = st.store.console_session(&hash).await? else {
         return Ok(None);
     };
     let user = match st.store.user(session.tenant_id, session.user_id).await {
@@ -79,7 +82,19 @@ async fn live_session(
         Err(e) => return Err(e.into()),
     };
     let now = time::OffsetDateTime::now_utc();
-    if !user.is_admin || user.locked || !in_period(user.active_from, user.active_until, now) {
+    let ended = if user.locked {
+        Some(ConsoleSessionEnd::UserLocked)
+    } else if !user.is_admin {
+        Some(ConsoleSessionEnd::AdminRemoved)
+    } else if !in_period(user.active_from, user.active_until, now) {
+        Some(ConsoleSessionEnd::PeriodEnded)
+    } else {
+        None
+    };
+    if let Some(why) = ended {
+        st.store
+            .end_console_session(&hash, why, &Actor::system("keyward"))
+            .await?;
         return Ok(None);
     }
     Ok(Some((session, user)))
@@ -390,12 +405,19 @@ pub async fn login(
     let next = safe_next(f.next.as_deref());
     let tenant = f.tenant.trim().to_string();
     let username = f.username.trim().to_string();
-    let result = login::authenticate(&st, &tenant, &username, f.password, ip, |u| u.is_admin).await;
-    let (_, user) = match result {
-        Ok(found) => found,
+    let result = login::authenticate(&st, Via::Console, &tenant, &username, f.password, ip, |u| {
+        u.is_admin
+    })
+    .await;
+    let (user, checked_hash) = match result {
+        Ok(found) => (found.user, found.checked_hash),
         Err(e) => {
             let i = &st.console.i18n;
-            let limited = matches!(e, LoginError::RateLimited(_));
+            let status = match e {
+                LoginError::RateLimited(_) => Some(StatusCode::TOO_MANY_REQUESTS),
+                LoginError::Busy => Some(StatusCode::SERVICE_UNAVAILABLE),
+                _ => None,
+            };
             let msg = match e {
                 LoginError::InvalidCredentials => i.message(lang, "login-invalid", None),
                 LoginError::RateLimited(wait) => {
@@ -403,6 +425,7 @@ pub async fn login(
                     let a = super::i18n::args([("minutes", minutes.to_string())]);
                     i.message(lang, "login-rate-limited", Some(&a))
                 }
+                LoginError::Busy => i.message(lang, "login-busy", None),
                 LoginError::Locked => i.message(lang, "login-locked", None),
                 LoginError::Inactive => i.message(lang, "login-inactive", None),
                 LoginError::NotAllowed => i.message(lang, "login-not-admin", None),
@@ -410,8 +433,12 @@ pub async fn login(
             };
             let mut page =
                 render_login(&st, jar, lang, &next, &tenant, &username, Some(msg), None).await;
-            if limited {
-                *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            if let Some(status) = status {
+                *page.status_mut() = status;
+            }
+            if status == Some(StatusCode::SERVICE_UNAVAILABLE) {
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             }
             return page;
         }
@@ -423,6 +450,7 @@ pub async fn login(
         user_id: user.id,
         csrf: random_value(),
         expires_at: time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS),
+        checked_hash,
     };
     let actor = Actor {
         user_id: Some(user.id),

@@ -12,6 +12,8 @@ on_both_backends! {
     unknown_user_and_wrong_password_read_the_same => unknown_user_and_wrong_password_read_the_same;
     console_forms_without_their_csrf_token_are_refused => console_forms_without_their_csrf_token_are_refused;
     pages_need_a_live_administrator_session => pages_need_a_live_administrator_session;
+    locking_demoting_or_ending_the_period_deletes_console_sessions_for_good => changes_delete_console_sessions;
+    a_console_session_past_its_users_period_is_deleted_when_next_used => period_ends_by_time;
     the_api_takes_a_console_session_with_its_csrf_header => the_api_takes_a_console_session_with_its_csrf_header;
     switching_api_tokens_off_hides_the_tokens_menu => switching_api_tokens_off_hides_the_tokens_menu;
     repeated_failed_logins_are_slowed_down => repeated_failed_logins_are_slowed_down;
@@ -576,4 +578,103 @@ async fn verifier_keys_in_the_console(app: TestApp) {
         401,
         "a deleted key is refused at once"
     );
+}
+
+async fn set_user(app: &TestApp, id: &str, change: serde_json::Value) {
+    app.ok(200, app.patch(&format!("/api/v1/users/{id}"), change).await)
+        .await;
+}
+
+async fn console_session_deletions(app: &TestApp) -> Vec<serde_json::Value> {
+    let audit = app
+        .ok(
+            200,
+            app.get("/api/v1/audit-events?action=console.session_deleted")
+                .await,
+        )
+        .await;
+    audit["items"].as_array().unwrap().clone()
+}
+
+async fn changes_delete_console_sessions(app: TestApp) {
+    let kari = app.user_with_password("kari", true).await;
+    let undo_each = [
+        (
+            json!({"locked": true}),
+            json!({"locked": false}),
+            "user_locked",
+        ),
+        (
+            json!({"is_admin": false}),
+            json!({"is_admin": true}),
+            "admin_removed",
+        ),
+        (
+            json!({"active_until": "2021-01-01T00:00:00Z"}),
+            json!({"active_until": null}),
+            "period_ended",
+        ),
+        (
+            json!({"active_from": "2099-01-01T00:00:00Z"}),
+            json!({"active_from": null}),
+            "period_ended",
+        ),
+        (
+            json!({"password": "a brand new password"}),
+            json!({"password": PASSWORD}),
+            "password_changed",
+        ),
+    ];
+    let mut c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    for (n, (change, undo, reason)) in undo_each.iter().enumerate() {
+        assert_eq!(c.get("/console/users").await.0, 200);
+        set_user(&app, &kari, change.clone()).await;
+        set_user(&app, &kari, undo.clone()).await;
+        let (status, to) = c.get("/console/users").await;
+        assert_eq!(
+            (status, to.starts_with("/console/login")),
+            (303, true),
+            "{change} then {undo}: the old cookie must not work again"
+        );
+        let deleted = console_session_deletions(&app).await;
+        assert_eq!(deleted.len(), n + 1, "{deleted:?}");
+        assert_eq!(deleted[0]["details"]["reason"], *reason, "{change}");
+        assert_eq!(deleted[0]["object_id"], json!(kari));
+        assert_eq!(deleted[0]["details"]["sessions"], 1);
+        // A fresh login works again.
+        c = try_login(&app, "kari", PASSWORD)
+            .await
+            .expect("login again");
+    }
+}
+
+async fn period_ends_by_time(app: TestApp) {
+    let kari = app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let soon = soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    set_user(&app, &kari, json!({"active_until": soon})).await;
+    assert_eq!(
+        c.get("/console/users").await.0,
+        200,
+        "still inside the period"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while c.get("/console/users").await.0 == 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the period ended but the session still works"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // An administrator extends the period: the session found ended stays deleted.
+    set_user(&app, &kari, json!({"active_until": null})).await;
+    let (status, to) = c.get("/console/users").await;
+    assert_eq!((status, to.starts_with("/console/login")), (303, true));
+    let deleted = console_session_deletions(&app).await;
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_eq!(deleted[0]["details"]["reason"], "period_ended");
+    assert_eq!(deleted[0]["actor"], "keyward");
 }

@@ -41,6 +41,31 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// The same pair of tests for a server whose configuration `tweak` (a function of the
+/// calling module) changes.
+#[macro_export]
+macro_rules! on_both_backends_with {
+    ($tweak:ident: $($name:ident => $body:ident;)*) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::TestApp::spawn_tweaked($crate::helpers::Backend::Sqlite, super::$tweak).await;
+                super::$body(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if std::env::var($crate::helpers::PG_ENV).is_err() {
+                    eprintln!("skipped: {} is not set, so the PostgreSQL run of this test cannot happen", $crate::helpers::PG_ENV);
+                    return;
+                }
+                let app = $crate::helpers::TestApp::spawn_tweaked($crate::helpers::Backend::Postgres, super::$tweak).await;
+                super::$body(app).await;
+            }
+        }
+    )*};
+}
+
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
@@ -78,6 +103,13 @@ pub async fn pg_url_with_fresh_schema() -> String {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
         let (config, dir) = Self::config(backend).await;
+        Self::spawn_with(config, dir).await
+    }
+
+    /// A server whose configuration `tweak` changes.
+    pub async fn spawn_tweaked(backend: Backend, tweak: fn(&mut ServerConfig)) -> Self {
+        let (mut config, dir) = Self::config(backend).await;
+        tweak(&mut config);
         Self::spawn_with(config, dir).await
     }
 

@@ -6,6 +6,7 @@ mod helpers;
 mod console;
 mod endpoints;
 mod errors;
+mod logins;
 mod matrix;
 mod mobile;
 mod properties;

@@ -1,14 +1,13 @@
 //! Mobile sessions (SPEC §5): the app's login and logout, the sessions' verification and
 //! sliding expiry, and the administrator's "Mobile Users Logged In".
 
-use crate::helpers::{pg_url_with_fresh_schema, Backend, Member, TestApp};
-use crate::on_both_backends;
+use crate::helpers::{Member, TestApp};
+use crate::{on_both_backends, on_both_backends_with};
 use keyward_core::model::TenantSettings;
 use keyward_server::login::LoginLimits;
 use keyward_server::ServerConfig;
 use keyward_store::Actor;
 use serde_json::{json, Value};
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 on_both_backends! {
@@ -16,6 +15,7 @@ on_both_backends! {
     logout_ends_the_session_once => logout_once;
     bulk_delete_ends_many_sessions_at_once => bulk_delete;
     locking_a_user_ends_every_session_and_unlocking_revives_none => locking;
+    a_password_change_or_removal_ends_the_users_sessions_for_good => password_change;
     unknown_user_and_wrong_password_get_the_identical_answer => identical_refusals;
     who_may_not_log_in_is_told_why_once_the_password_is_right => refused_logins;
     membership_is_chosen_in_the_documented_order => membership_order;
@@ -24,46 +24,16 @@ on_both_backends! {
     the_openapi_document_describes_the_mobile_routes => openapi;
 }
 
-/// The same pair of tests for a server whose configuration `tweak` changes.
-macro_rules! on_both_backends_with {
-    ($tweak:ident: $($name:ident => $body:ident;)*) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = super::spawn(crate::helpers::Backend::Sqlite, super::$tweak).await;
-                super::$body(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if std::env::var(crate::helpers::PG_ENV).is_err() {
-                    eprintln!("skipped: {} is not set, so the PostgreSQL run of this test cannot happen", crate::helpers::PG_ENV);
-                    return;
-                }
-                let app = super::spawn(crate::helpers::Backend::Postgres, super::$tweak).await;
-                super::$body(app).await;
-            }
-        }
-    )*};
-}
-
 on_both_backends_with! { short_login_window:
     a_brute_force_is_slowed_and_the_right_password_works_after_the_window => brute_force;
 }
 
-on_both_backends_with! { no_background_flush:
-    a_session_in_use_never_expires_whatever_is_flushed_or_cached => never_expires_in_use;
+on_both_backends_with! { three_sessions_per_user:
+    a_login_past_the_session_cap_ends_the_session_used_least_recently => session_cap;
 }
 
-async fn spawn(backend: Backend, tweak: fn(&mut ServerConfig)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = ServerConfig::new(dir.path());
-    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    if let Backend::Postgres = backend {
-        config.database_url = Some(pg_url_with_fresh_schema().await);
-    }
-    tweak(&mut config);
-    TestApp::spawn_with(config, dir).await
+on_both_backends_with! { no_background_flush:
+    a_session_in_use_never_expires_whatever_is_flushed_or_cached => never_expires_in_use;
 }
 
 /// Five failures per account in a window short enough to wait out.
@@ -72,7 +42,12 @@ fn short_login_window(c: &mut ServerConfig) {
         window: Duration::from_secs(3),
         per_user: 5,
         per_ip: 1000,
+        ..LoginLimits::default()
     };
+}
+
+fn three_sessions_per_user(c: &mut ServerConfig) {
+    c.max_mobile_sessions_per_user = 3;
 }
 
 /// Only the test flushes session activity, so it knows what is written when.
@@ -341,10 +316,14 @@ async fn logout_once(app: TestApp) {
 }
 
 async fn bulk_delete(app: TestApp) {
-    phone_user(&app, "kari", &["orders:read"]).await;
+    // Spread over three people: one user may have at most 10 live sessions.
+    let people = ["kari", "ola", "per"];
+    for p in people {
+        phone_user(&app, p, &["orders:read"]).await;
+    }
     let mut sessions = Vec::new();
-    for _ in 0..25 {
-        sessions.push(login(&app, "kari").await);
+    for n in 0..25 {
+        sessions.push(login(&app, people[n % people.len()]).await);
     }
     let (staying_id, staying) = login(&app, "kari").await;
     let list = app
@@ -868,4 +847,111 @@ async fn never_expires_in_use(app: TestApp) {
         "{s}"
     );
     assert!(s["last_active_at"].is_string());
+}
+
+async fn password_change(app: TestApp) {
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let (_, phone) = login(&app, "kari").await;
+    phone_user(&app, "ola", &["orders:read"]).await;
+    let (_, olas) = login(&app, "ola").await;
+    // In use just before: its activity (and slid expiry) is still waiting to be written.
+    assert_eq!(app.verify(&phone, None).await, "VALID");
+
+    set(&app, &m, json!({"password": "a brand new password"})).await;
+    assert_eq!(
+        app.verify(&phone, None).await,
+        "NOT_FOUND",
+        "the session started with the old password is gone"
+    );
+    assert_eq!(forward_status(&app, &phone).await, 401);
+    app.state.verifier.flush_last_used().await;
+    assert_eq!(
+        app.verify(&phone, None).await,
+        "NOT_FOUND",
+        "writing its last activity brings nothing back"
+    );
+    assert_eq!(
+        app.verify(&olas, None).await,
+        "VALID",
+        "others are untouched"
+    );
+    let (status, _) = login_as(&app, "kari", PASSWORD, json!({})).await;
+    assert_eq!(status, 401, "the old password is refused");
+    let (status, body) = login_as(&app, "kari", "a brand new password", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = body["token"].as_str().unwrap().to_string();
+    assert_eq!(app.verify(&fresh, None).await, "VALID");
+
+    // Removing the password ends the sessions too.
+    set(&app, &m, json!({"password": null})).await;
+    assert_eq!(app.verify(&fresh, None).await, "NOT_FOUND");
+    let list = app
+        .ok(
+            200,
+            app.get(&format!(
+                "/api/v1/mobile-sessions?status=all&user_id={}",
+                m.user_id
+            ))
+            .await,
+        )
+        .await;
+    assert_eq!(list["total"], 0);
+    let audit = app
+        .ok(
+            200,
+            app.get("/api/v1/audit-events?action=mobile_session.deleted")
+                .await,
+        )
+        .await;
+    assert_eq!(audit["total"], 2, "{audit}");
+    for e in audit["items"].as_array().unwrap() {
+        assert_eq!(e["details"]["reason"], "password_changed", "{e}");
+        assert_eq!(e["details"]["user_id"], json!(m.user_id));
+    }
+}
+
+async fn session_cap(app: TestApp) {
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let (first_id, first) = login(&app, "kari").await;
+    let (second_id, second) = login(&app, "kari").await;
+    let (_, third) = login(&app, "kari").await;
+    // The first phone is in use; the second has not been used since its login.
+    assert_eq!(app.verify(&first, None).await, "VALID");
+    app.state.verifier.flush_last_used().await;
+
+    let (_, fourth) = login(&app, "kari").await;
+    assert_eq!(
+        app.verify(&second, None).await,
+        "NOT_FOUND",
+        "the session used least recently ended"
+    );
+    for token in [&first, &third, &fourth] {
+        assert_eq!(app.verify(token, None).await, "VALID");
+    }
+    let list = app
+        .ok(
+            200,
+            app.get(&format!(
+                "/api/v1/mobile-sessions?status=all&user_id={}",
+                m.user_id
+            ))
+            .await,
+        )
+        .await;
+    assert_eq!(list["total"], 3);
+    let audit = app
+        .ok(
+            200,
+            app.get("/api/v1/audit-events?action=mobile_session.deleted")
+                .await,
+        )
+        .await;
+    assert_eq!(audit["total"], 1, "{audit}");
+    let e = &audit["items"][0];
+    assert_eq!(
+        (&e["object_id"], &e["details"]["reason"], &e["actor"]),
+        (&json!(second_id), &json!("session_limit"), &json!("kari")),
+        "{e}"
+    );
+    assert_ne!(first_id, second_id);
 }
