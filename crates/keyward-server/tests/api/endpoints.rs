@@ -1585,15 +1585,7 @@ async fn other_node(app: TestApp) {
 }
 
 async fn openapi(app: TestApp) {
-    let doc: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
         ("/api/v1/endpoints", "post"),

@@ -17,15 +17,7 @@ on_both_backends! {
 /// problems it can answer, as `application/problem+json`. (`.ci/schemathesis` checks the
 /// live answers against the document.)
 async fn error_contract(app: TestApp) {
-    let doc: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let mut operations = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {

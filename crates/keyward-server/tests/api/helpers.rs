@@ -321,6 +321,18 @@ impl TestApp {
         )
     }
 
+    /// The server's OpenAPI document.
+    pub async fn openapi(&self) -> Value {
+        self.http
+            .get(self.url("/openapi.json"))
+            .send()
+            .await
+            .expect("openapi.json")
+            .json()
+            .await
+            .expect("openapi.json is JSON")
+    }
+
     /// A new verifier key (`kwv_…`) of the test tenant, for introspection and keyed checks.
     pub async fn verifier_key(&self, name: &str) -> String {
         let k = self

@@ -207,15 +207,7 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
 /// Every (method, path template) of the document, and whether the operation names an
 /// object in its path.
 pub(crate) async fn operations(app: &TestApp) -> Vec<(String, String)> {
-    let doc: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let mut ops = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

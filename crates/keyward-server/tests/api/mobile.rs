@@ -747,15 +747,7 @@ async fn kinds_apart(app: TestApp) {
 }
 
 async fn openapi(app: TestApp) {
-    let doc: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     for path in [
         "/api/v1/mobile/login",
         "/api/v1/mobile/logout",

@@ -53,15 +53,7 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 async fn any_body(app: TestApp) {
     let ours = objects(&app).await;
-    let doc: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.openapi().await;
     let names = field_names(&doc);
     let with_body: Vec<(String, String)> = operations(&app)
         .await
