@@ -125,6 +125,28 @@ impl VerifyResponse {
     }
 }
 
+/// Refuses any query parameter on a route that takes its question in the body: a
+/// parameter sent anyway (`/api/v1/verify?permission=…`) would otherwise be ignored, and
+/// the check would ask less than the caller meant. The query is not echoed: it may hold
+/// a token.
+pub struct NoQuery;
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NoQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, ApiError> {
+        match parts.uri.query() {
+            Some(q) if !q.is_empty() => Err(ApiError::bad_request(
+                "this route takes no query parameters: send the token and what to check in the body",
+            )),
+            _ => Ok(NoQuery),
+        }
+    }
+}
+
 fn too_long() -> ApiError {
     ApiError::BadRequest {
         code: "token_too_long",
@@ -282,6 +304,7 @@ async fn check(
 pub async fn verify(
     State(st): State<AppState>,
     ClientIp(peer): ClientIp,
+    _: NoQuery,
     headers: HeaderMap,
     ApiJson(b): ApiJson<VerifyRequest>,
 ) -> ApiResult<axum::Json<VerifyResponse>> {
@@ -366,9 +389,13 @@ fn invalid_client(detail: &str) -> Response {
 pub async fn introspect(
     State(st): State<AppState>,
     ClientIp(peer): ClientIp,
+    query: Result<NoQuery, ApiError>,
     headers: HeaderMap,
     form: Result<axum::Form<IntrospectRequest>, FormRejection>,
 ) -> Response {
+    if let Err(e) = query {
+        return e.into_response();
+    }
     let key = match presented_key(&st, &headers).await {
         Ok(Some(k)) => k,
         Ok(None) => {

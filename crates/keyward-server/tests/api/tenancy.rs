@@ -314,6 +314,31 @@ async fn unknown_forward_parameter(app: TestApp) {
     assert!(p["detail"].as_str().unwrap().contains("permision"), "{p}");
     let res = forward(&app, "/auth/forward/acme?permission=users:write", &secret).await;
     assert_eq!(res.status(), 403);
+    // The routes that take their question in the body take no query at all.
+    let res = app
+        .http
+        .post(app.url("/api/v1/verify?permission=users:write"))
+        .json(&json!({"token": secret, "tenant": "acme"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let p: Value = res.json().await.unwrap();
+    assert!(
+        !p.to_string().contains("users:write"),
+        "the query is not echoed: {p}"
+    );
+    let key = app.verifier_key("gateway").await;
+    let res = app
+        .http
+        .post(app.url(&format!("/oauth2/introspect?token={secret}")))
+        .bearer_auth(&key)
+        .form(&[("token", secret.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(!res.text().await.unwrap().contains(&secret));
 }
 
 async fn verifier_key_lifecycle(app: TestApp) {
