@@ -11,7 +11,6 @@ use axum::response::IntoResponse;
 use axum::Router;
 use keyward_store::{Backend, Store};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -72,8 +71,9 @@ impl App {
             .with_state(self.state.clone())
     }
 
-    /// Serves until `shutdown` completes, then finishes requests in flight and writes
-    /// pending last-use times.
+    /// Serves until `shutdown` completes, then finishes requests in flight (for at most
+    /// the configured grace period), closes every connection, and writes pending
+    /// last-use times.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -104,12 +104,13 @@ impl App {
                 }
             }
         });
-        axum::serve(
+        crate::connections::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            crate::connections::Limits::of(&self.state.config),
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
         flusher.abort();
         tailer.abort();
         self.state.verifier.flush_last_used().await;

@@ -31,6 +31,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The request body did not arrive within the body read timeout.
+    #[error("the request body did not arrive in time; send it at once after the request head")]
+    RequestTimeout,
     #[error("{detail}")]
     RateLimited { detail: String, retry_after: u64 },
     #[error("storage is unavailable")]
@@ -84,6 +87,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -141,6 +145,11 @@ pub fn problem(status: StatusCode, code: &str, detail: String, bearer_challenge:
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_token\""),
         );
+    }
+    if status == StatusCode::REQUEST_TIMEOUT {
+        // The rest of the body is not read, so the connection cannot carry another request.
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut()
@@ -220,7 +229,9 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
             "send the body as JSON with Content-Type: application/json".into(),
         ),
         JsonRejection::BytesRejection(e) => {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            if crate::connections::is_body_timeout(&e) {
+                ApiError::RequestTimeout
+            } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge(
                     "the request body is larger than this route accepts".into(),
                 )

@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod endpoint_service;
 pub mod error;

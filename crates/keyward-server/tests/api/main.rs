@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod connections;
 mod console;
 mod endpoints;
 mod errors;
