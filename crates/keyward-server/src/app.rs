@@ -52,7 +52,15 @@ impl App {
 
     pub fn router(&self) -> Router {
         let (api, openapi) = crate::api::router();
-        api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        // No validator badge: it would send the document's address to a third party.
+        let docs = Router::from(
+            SwaggerUi::new("/docs")
+                .url("/openapi.json", openapi)
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+        )
+        .layer(axum::middleware::from_fn(crate::security_headers::docs));
+        let https = self.state.config.public_url.starts_with("https://");
+        api.merge(docs)
             .merge(crate::console::router())
             .fallback(|| async { ApiError::NotFound("route").into_response() })
             .method_not_allowed_fallback(|| async {
@@ -68,6 +76,9 @@ impl App {
                     tracing::debug_span!("request", method = %req.method(), route = route.as_deref().unwrap_or("-"))
                 }),
             )
+            .layer(tower::util::MapResponseLayer::new(move |res| {
+                crate::security_headers::apply(res, https)
+            }))
             .with_state(self.state.clone())
     }
 

@@ -14,6 +14,7 @@ pub mod hosted;
 pub mod keys;
 pub mod login;
 pub mod password;
+pub mod security_headers;
 pub mod service;
 pub mod sessions;
 pub mod state;

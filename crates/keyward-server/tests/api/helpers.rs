@@ -138,7 +138,11 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        config.public_url = format!("http://{addr}");
+        // A test that gives an https URL keeps it: nothing here speaks TLS, but the URL
+        // decides what keyward says (HSTS, Secure cookies).
+        if !config.public_url.starts_with("https://") {
+            config.public_url = format!("http://{addr}");
+        }
         let app = App::build(config.clone()).await.expect("build app");
         let b = keyward_server::bootstrap::bootstrap(
             &app.state,

@@ -9,6 +9,7 @@ mod endpoints;
 mod errors;
 mod mobile;
 mod rules;
+mod security_headers;
 mod tenancy;
 mod tokens;
 mod verification;
