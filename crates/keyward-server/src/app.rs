@@ -67,6 +67,10 @@ impl App {
                 problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method".into(), false)
             })
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                crate::input::refuse_control_characters_in_uri,
+            ))
             .layer(
                 // Spans name the route pattern, never the query string or headers, which
                 // could carry a token. They are DEBUG so that at the default level a

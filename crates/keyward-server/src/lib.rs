@@ -11,6 +11,7 @@ pub mod console;
 pub mod endpoint_service;
 pub mod error;
 pub mod hosted;
+pub mod input;
 pub mod keys;
 pub mod login;
 pub mod password;
