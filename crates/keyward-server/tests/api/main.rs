@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod at_rest;
 mod connections;
 mod console;
 mod endpoints;
