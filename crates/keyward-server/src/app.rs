@@ -11,7 +11,6 @@ use axum::response::IntoResponse;
 use axum::Router;
 use keyward_store::{Backend, Store};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -54,13 +53,25 @@ impl App {
 
     pub fn router(&self) -> Router {
         let (api, openapi) = crate::api::router();
-        api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        // No validator badge: it would send the document's address to a third party.
+        let docs = Router::from(
+            SwaggerUi::new("/docs")
+                .url("/openapi.json", openapi)
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+        )
+        .layer(axum::middleware::from_fn(crate::security_headers::docs));
+        let https = self.state.config.public_url.starts_with("https://");
+        api.merge(docs)
             .merge(crate::console::router())
             .fallback(|| async { ApiError::NotFound("route").into_response() })
             .method_not_allowed_fallback(|| async {
                 problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method".into(), false)
             })
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                crate::input::refuse_control_characters_in_uri,
+            ))
             .layer(
                 // Spans name the route pattern, never the query string or headers, which
                 // could carry a token. They are DEBUG so that at the default level a
@@ -70,11 +81,15 @@ impl App {
                     tracing::debug_span!("request", method = %req.method(), route = route.as_deref().unwrap_or("-"))
                 }),
             )
+            .layer(tower::util::MapResponseLayer::new(move |res| {
+                crate::security_headers::apply(res, https)
+            }))
             .with_state(self.state.clone())
     }
 
-    /// Serves until `shutdown` completes, then finishes requests in flight and writes
-    /// pending last-use times.
+    /// Serves until `shutdown` completes, then finishes requests in flight (for at most
+    /// the configured grace period), closes every connection, and writes pending
+    /// last-use times.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -105,12 +120,13 @@ impl App {
                 }
             }
         });
-        axum::serve(
+        crate::connections::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            crate::connections::Limits::of(&self.state.config),
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
         flusher.abort();
         tailer.abort();
         self.state.verifier.flush_last_used().await;

@@ -40,6 +40,20 @@ pub struct ServerConfig {
     /// The most live mobile sessions a user has; a login beyond it ends the session used
     /// least recently.
     pub max_mobile_sessions_per_user: usize,
+    /// A request head must be complete this long after its first byte (on a new
+    /// connection: after the connection was accepted), or the connection is closed.
+    pub header_read_timeout: Duration,
+    /// A kept-alive connection with no request in flight is closed after this long
+    /// without the start of a new request; so is one whose client stops reading a response.
+    pub idle_timeout: Duration,
+    /// A request body must have arrived in full this long after its head (408 otherwise).
+    pub body_read_timeout: Duration,
+    /// Connections served at once. At the cap, a new connection closes the connection
+    /// that has been idle longest (no request in flight); if every one is busy, it waits.
+    pub max_connections: usize,
+    /// On shutdown, requests in flight may finish for this long; then every connection is
+    /// closed, and pending last-use times are written.
+    pub shutdown_grace: Duration,
 }
 
 impl ServerConfig {
@@ -58,6 +72,49 @@ impl ServerConfig {
             password_work: PasswordWork::default(),
             max_mobile_sessions_per_user: DEFAULT_MAX_MOBILE_SESSIONS,
             single_tenant: false,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: default_max_connections(),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
+}
+
+/// At most this many connections by default, fewer when the open-file limit is low.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// File descriptors kept free for everything that is not a client connection: the
+/// listener, the database (SQLite files or PostgreSQL connections), logs, the key file.
+const RESERVED_FILES: u64 = 64;
+
+/// 1024, or, under a low open-file limit, that limit less what the rest of the process
+/// needs: a connection beyond the limit would make `accept` fail for everyone (EMFILE),
+/// the health check included, where the cap lets the oldest idle connection make room.
+pub fn default_max_connections() -> usize {
+    let Some(limit) = open_file_limit() else {
+        return MAX_CONNECTIONS;
+    };
+    let usable = limit.saturating_sub(RESERVED_FILES).max(limit / 2).max(1);
+    usize::try_from(usable).map_or(MAX_CONNECTIONS, |u| u.min(MAX_CONNECTIONS))
+}
+
+/// The soft `RLIMIT_NOFILE`, if there is one.
+#[cfg(unix)]
+fn open_file_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one `rlimit` into the struct it is given, which lives
+    // for the whole call; it has no other effect.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    // `rlim_t` is u64 on Linux and macOS, not on every Unix.
+    #[allow(clippy::unnecessary_cast)]
+    (rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur as u64)
+}
+
+#[cfg(not(unix))]
+fn open_file_limit() -> Option<u64> {
+    None
 }

@@ -1,11 +1,13 @@
 //! The HTTP layer's one error type, turned into RFC 9457 `application/problem+json` in one
 //! place. Internal errors are logged with context and never shown to the client. The
-//! request extractors here (`ApiJson`, `ApiQuery`, `ApiPath`) make every rejection of bad
-//! input a problem document too.
+//! request extractors here (`ApiJson`, `ApiForm`, `ApiQuery`, `ApiPath`) make every
+//! rejection of bad input a problem document too, and refuse NUL in bodies (see
+//! [`crate::input`]; the address is checked for every route by a layer).
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyward_core::rules::RuleError;
 use keyward_store::StoreError;
@@ -31,6 +33,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The request body did not arrive within the body read timeout.
+    #[error("the request body did not arrive in time; send it at once after the request head")]
+    RequestTimeout,
     #[error("{detail}")]
     RateLimited { detail: String, retry_after: u64 },
     #[error("storage is unavailable")]
@@ -87,6 +92,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
@@ -146,6 +152,11 @@ pub fn problem(status: StatusCode, code: &str, detail: String, bearer_challenge:
             HeaderValue::from_static("Bearer realm=\"keyward\", error=\"invalid_token\""),
         );
     }
+    if status == StatusCode::REQUEST_TIMEOUT {
+        // The rest of the body is not read, so the connection cannot carry another request.
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -204,10 +215,86 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !has_json_content_type(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
+        if crate::input::json_has_nul(&bytes) {
+            return Err(crate::input::refused("the JSON body"));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rej) => Err(json_rejection(rej)),
         }
+    }
+}
+
+/// `application/json` or `application/…+json`, as `axum::Json` accepts.
+fn has_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) => sub == "json" || sub.ends_with("+json"),
+        _ => false,
+    }
+}
+
+fn bytes_rejection(e: BytesRejection) -> ApiError {
+    if crate::connections::is_body_timeout(&e) {
+        ApiError::RequestTimeout
+    } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge("the request body is larger than this route accepts".into())
+    } else {
+        ApiError::bad_request(e.body_text())
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body (RFC 7662 introspection), with
+/// problem-document rejections and NUL refused like everywhere else.
+pub struct ApiForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            // 400, not 415: RFC 7662 answers a malformed introspection request so.
+            return Err(ApiError::bad_request(
+                "send the form with Content-Type: application/x-www-form-urlencoded",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
+        if crate::input::form_has_nul(&bytes) {
+            return Err(crate::input::refused("the form"));
+        }
+        serde_html_form::from_bytes(&bytes)
+            .map(Self)
+            .map_err(|e| ApiError::bad_request(format!("the form cannot be read: {e}")))
     }
 }
 
@@ -223,15 +310,7 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
             "send the body as JSON with Content-Type: application/json".into(),
         ),
-        JsonRejection::BytesRejection(e) => {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(
-                    "the request body is larger than this route accepts".into(),
-                )
-            } else {
-                ApiError::bad_request(e.body_text())
-            }
-        }
+        JsonRejection::BytesRejection(e) => bytes_rejection(e),
         other => ApiError::bad_request(other.body_text()),
     }
 }

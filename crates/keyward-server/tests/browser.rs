@@ -100,6 +100,8 @@ async fn driver() -> Option<(Driver, Client)> {
         opts["binary"] = json!("/usr/bin/chromium");
     }
     caps.insert("goog:chromeOptions".into(), opts);
+    // The console's messages, for checks that no content security policy was violated.
+    caps.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     let client = ClientBuilder::new(connector)
         .capabilities(caps)
@@ -891,6 +893,67 @@ async fn two_applications_share_an_endpoint_and_one_is_switched_off() {
     assert_eq!(
         post_record(&app, "orders/incoming", &post_primary, json!({"order": 5})).await,
         201
+    );
+    c.close().await.unwrap();
+}
+
+/// chromedriver's log of the browser's console since the last call.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &reqwest::Url,
+        session_id: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (axum::http::Method, Option<String>) {
+        (
+            axum::http::Method::POST,
+            Some(json!({"type": "browser"}).to_string()),
+        )
+    }
+}
+
+async fn console_messages(c: &Client) -> Vec<String> {
+    let v = c.issue_cmd(BrowserLog).await.expect("browser log");
+    v.as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| e["message"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_viewer_works_under_its_content_security_policy() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    c.goto(&app.url("/docs/")).await.unwrap();
+    // The operations are drawn, so its scripts ran and it fetched the document.
+    find(&c, ".opblock-summary").await;
+    click(&c, ".opblock-summary").await;
+    find(&c, ".opblock-body").await;
+    wait_for_text(&c, ".opblock-body", "Responses").await;
+    screenshot(&c, "docs").await;
+    let violations: Vec<String> = console_messages(&c)
+        .await
+        .into_iter()
+        .filter(|m| m.contains("Content Security Policy"))
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "the API viewer breaks its own policy: {violations:#?}"
     );
     c.close().await.unwrap();
 }

@@ -10,6 +10,7 @@ mod endpoints;
 mod error;
 mod mobile;
 mod pool;
+pub mod private;
 mod query;
 mod rows;
 mod tenants;

@@ -94,12 +94,21 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens (creating if needed) the embedded SQLite database in `data_dir`.
+    /// Opens (creating if needed) the embedded SQLite database in `data_dir`. The
+    /// directory and the database are private to this account (see [`crate::private`]):
+    /// the database file is made 0600 before SQLite opens it, and SQLite gives its
+    /// `-wal` and `-shm` files the database file's mode.
     pub async fn open_sqlite_dir(data_dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            sqlx::Error::Configuration(format!("cannot create {}: {e}", data_dir.display()).into())
-        })?;
+        let fail = |what: &Path, e: std::io::Error| {
+            sqlx::Error::Configuration(format!("cannot prepare {}: {e}", what.display()).into())
+        };
+        crate::private::private_dir(data_dir).map_err(|e| fail(data_dir, e))?;
         let path = data_dir.join("keyward.db");
+        crate::private::private_file(&path).map_err(|e| fail(&path, e))?;
+        for suffix in ["-wal", "-shm"] {
+            let side = data_dir.join(format!("keyward.db{suffix}"));
+            crate::private::narrow_if_present(&side).map_err(|e| fail(&side, e))?;
+        }
         Self::open(&format!("sqlite://{}?mode=rwc", path.display())).await
     }
 

@@ -53,6 +53,24 @@ pub struct ServeArgs {
     /// least recently [default: 10].
     #[arg(long, env = "KEYWARD_MAX_MOBILE_SESSIONS")]
     pub max_mobile_sessions: Option<usize>,
+    /// Seconds a client has to send a whole request head, counted from its first byte
+    /// (from the connection's start for a new connection) [default: 10].
+    #[arg(long, env = "KEYWARD_HEADER_READ_TIMEOUT_SECONDS")]
+    pub header_read_timeout_seconds: Option<u64>,
+    /// Seconds a kept-alive connection may wait for its next request, and a client may
+    /// leave a response unread, before the connection is closed [default: 60].
+    #[arg(long, env = "KEYWARD_IDLE_TIMEOUT_SECONDS")]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Seconds a client has to send a whole request body after its head [default: 30].
+    #[arg(long, env = "KEYWARD_BODY_READ_TIMEOUT_SECONDS")]
+    pub body_read_timeout_seconds: Option<u64>,
+    /// Connections served at once; at the cap the longest idle one is closed to make
+    /// room [default: 1024, or the open-file limit less 64 when that is lower].
+    #[arg(long, env = "KEYWARD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds requests in flight may take to finish at shutdown [default: 10].
+    #[arg(long, env = "KEYWARD_SHUTDOWN_GRACE_SECONDS")]
+    pub shutdown_grace_seconds: Option<u64>,
     /// Fill a `demo` tenant (administrator `admin`, password `keyward-demo`) if absent.
     #[arg(long)]
     pub demo: bool,
@@ -72,6 +90,11 @@ struct FileConfig {
     single_tenant: Option<bool>,
     password_concurrency: Option<usize>,
     max_mobile_sessions: Option<usize>,
+    header_read_timeout_seconds: Option<u64>,
+    idle_timeout_seconds: Option<u64>,
+    body_read_timeout_seconds: Option<u64>,
+    max_connections: Option<usize>,
+    shutdown_grace_seconds: Option<u64>,
 }
 
 fn read_file(path: &Option<PathBuf>) -> anyhow::Result<FileConfig> {
@@ -90,7 +113,10 @@ pub struct Resolved {
 
 /// Merges flags and environment over the file over the defaults.
 pub fn resolve(args: &ServeArgs) -> anyhow::Result<Resolved> {
-    let file = read_file(&args.common.config)?;
+    merge(args, read_file(&args.common.config)?)
+}
+
+fn merge(args: &ServeArgs, file: FileConfig) -> anyhow::Result<Resolved> {
     let data_dir = args
         .common
         .data_dir
@@ -125,6 +151,43 @@ pub fn resolve(args: &ServeArgs) -> anyhow::Result<Resolved> {
     if let Some(n) = args.max_mobile_sessions.or(file.max_mobile_sessions) {
         c.max_mobile_sessions_per_user = n.max(1);
     }
+    let seconds =
+        |flag: Option<u64>, file: Option<u64>, name: &str| -> anyhow::Result<Option<Duration>> {
+            match flag.or(file) {
+                Some(0) => anyhow::bail!("{name} must be at least 1 second"),
+                s => Ok(s.map(Duration::from_secs)),
+            }
+        };
+    if let Some(d) = seconds(
+        args.header_read_timeout_seconds,
+        file.header_read_timeout_seconds,
+        "header_read_timeout_seconds",
+    )? {
+        c.header_read_timeout = d;
+    }
+    if let Some(d) = seconds(
+        args.idle_timeout_seconds,
+        file.idle_timeout_seconds,
+        "idle_timeout_seconds",
+    )? {
+        c.idle_timeout = d;
+    }
+    if let Some(d) = seconds(
+        args.body_read_timeout_seconds,
+        file.body_read_timeout_seconds,
+        "body_read_timeout_seconds",
+    )? {
+        c.body_read_timeout = d;
+    }
+    // 0 is allowed here: no grace, connections are closed at once.
+    if let Some(s) = args.shutdown_grace_seconds.or(file.shutdown_grace_seconds) {
+        c.shutdown_grace = Duration::from_secs(s);
+    }
+    match args.max_connections.or(file.max_connections) {
+        Some(0) => anyhow::bail!("max_connections must be at least 1"),
+        Some(n) => c.max_connections = n,
+        None => {}
+    }
     let log_format = args
         .log_format
         .clone()
@@ -146,4 +209,64 @@ pub fn resolve_storage(args: &ServerArgs) -> anyhow::Result<ServerConfig> {
         ..Default::default()
     })
     .map(|r| r.server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> FileConfig {
+        toml::from_str(text).expect("toml")
+    }
+
+    #[test]
+    fn connection_limits_come_from_flags_over_the_file_over_the_defaults() {
+        let defaults = merge(&ServeArgs::default(), FileConfig::default())
+            .unwrap()
+            .server;
+        assert_eq!(defaults.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.idle_timeout, Duration::from_secs(60));
+        assert_eq!(defaults.body_read_timeout, Duration::from_secs(30));
+        assert_eq!(defaults.shutdown_grace, Duration::from_secs(10));
+        assert!((1..=1024).contains(&defaults.max_connections));
+
+        let from_file = file(
+            "header_read_timeout_seconds = 5\nidle_timeout_seconds = 120\n\
+             body_read_timeout_seconds = 15\nmax_connections = 300\nshutdown_grace_seconds = 0\n",
+        );
+        let c = merge(&ServeArgs::default(), from_file).unwrap().server;
+        assert_eq!(c.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(c.idle_timeout, Duration::from_secs(120));
+        assert_eq!(c.body_read_timeout, Duration::from_secs(15));
+        assert_eq!(c.max_connections, 300);
+        assert_eq!(c.shutdown_grace, Duration::ZERO);
+
+        let flags = ServeArgs {
+            idle_timeout_seconds: Some(7),
+            max_connections: Some(50),
+            ..Default::default()
+        };
+        let c = merge(
+            &flags,
+            file("idle_timeout_seconds = 120\nmax_connections = 300"),
+        )
+        .unwrap()
+        .server;
+        assert_eq!(c.idle_timeout, Duration::from_secs(7));
+        assert_eq!(c.max_connections, 50);
+    }
+
+    #[test]
+    fn zero_timeouts_and_a_zero_cap_are_refused() {
+        for text in [
+            "header_read_timeout_seconds = 0",
+            "idle_timeout_seconds = 0",
+            "body_read_timeout_seconds = 0",
+            "max_connections = 0",
+        ] {
+            let e = merge(&ServeArgs::default(), file(text)).err().expect(text);
+            let name = text.split(' ').next().unwrap();
+            assert!(e.to_string().contains(name), "{e}");
+        }
+    }
 }

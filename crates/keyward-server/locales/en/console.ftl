@@ -300,6 +300,7 @@ error-csrf = The form was not sent from this console session (its security token
 error-login-csrf = The login form has expired. Reload the page and try again.
 error-form-title = The form could not be read
 error-form = Some of the form's values could not be read. Go back and check them.
+error-control-character = A value contains a control character, such as a NUL character, which keyward does not store. Go back, remove it and try again.
 error-not-found = It does not exist, or it has been deleted.
 error-conflict = That name is already in use.
 error-in-use = It is still in use (by a membership or a token), so it cannot be deleted.

@@ -300,6 +300,7 @@ error-csrf = Skjemaet ble ikke sendt fra denne konsolløkten (sikkerhetstokenet 
 error-login-csrf = Innloggingsskjemaet er utløpt. Last inn siden på nytt og prøv igjen.
 error-form-title = Skjemaet kunne ikke leses
 error-form = Noen av skjemaets verdier kunne ikke leses. Gå tilbake og sjekk dem.
+error-control-character = En verdi inneholder et kontrolltegn, for eksempel et NUL-tegn, som keyward ikke lagrer. Gå tilbake, fjern det og prøv igjen.
 error-not-found = Det finnes ikke, eller det er slettet.
 error-conflict = Det navnet er allerede i bruk.
 error-in-use = Det er fortsatt i bruk (av et medlemskap eller en token), så det kan ikke slettes.

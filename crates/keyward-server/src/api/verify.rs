@@ -9,10 +9,9 @@
 //! request that names no tenant otherwise is refused, never answered for every tenant.
 
 use crate::auth::{bearer, ClientIp};
-use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{problem, ApiError, ApiForm, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::state::AppState;
 use crate::verifier::{Verified, MAX_TOKEN_INPUT};
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -391,7 +390,7 @@ pub async fn introspect(
     ClientIp(peer): ClientIp,
     query: Result<NoQuery, ApiError>,
     headers: HeaderMap,
-    form: Result<axum::Form<IntrospectRequest>, FormRejection>,
+    form: Result<ApiForm<IntrospectRequest>, ApiError>,
 ) -> Response {
     if let Err(e) = query {
         return e.into_response();
@@ -417,14 +416,9 @@ async fn introspect_for(
     st: &AppState,
     key: &VerifierKey,
     peer: Option<IpAddr>,
-    form: Result<axum::Form<IntrospectRequest>, FormRejection>,
+    form: Result<ApiForm<IntrospectRequest>, ApiError>,
 ) -> ApiResult<IntrospectResponse> {
-    let axum::Form(b) = form.map_err(|e| {
-        ApiError::bad_request(format!(
-            "send token=… as application/x-www-form-urlencoded: {}",
-            e.body_text()
-        ))
-    })?;
+    let ApiForm(b) = form?;
     if b.token.len() > MAX_TOKEN_INPUT {
         return Err(too_long());
     }

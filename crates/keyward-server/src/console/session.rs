@@ -246,6 +246,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
         let bytes = Bytes::from_request(Request::from_parts(parts, body), st)
             .await
             .map_err(IntoResponse::into_response)?;
+        if crate::input::form_has_nul(&bytes) {
+            return Err(st
+                .console
+                .error_page(me.lang, &crate::input::refused("the form")));
+        }
         let sent: CsrfField = serde_html_form::from_bytes(&bytes).unwrap_or(CsrfField {
             csrf: String::new(),
             once: String::new(),
@@ -276,6 +281,37 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
             )
         })?;
         Ok(Posted { me, form })
+    }
+}
+
+/// A form posted before login (the login form itself): read like [`Posted`], without a
+/// session to check.
+pub struct AnonymousForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for AnonymousForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, Response> {
+        let lang = request_lang(req.headers(), None);
+        let bytes = Bytes::from_request(req, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if crate::input::form_has_nul(&bytes) {
+            return Err(st
+                .console
+                .error_page(lang, &crate::input::refused("the form")));
+        }
+        serde_html_form::from_bytes(&bytes)
+            .map(AnonymousForm)
+            .map_err(|e| {
+                tracing::debug!(error = %e, "console form does not parse");
+                st.console.message_page(
+                    lang,
+                    StatusCode::BAD_REQUEST,
+                    "error-form-title",
+                    "error-form",
+                )
+            })
     }
 }
 
@@ -390,7 +426,7 @@ pub async fn login(
     headers: HeaderMap,
     jar: CookieJar,
     ClientIp(ip): ClientIp,
-    axum::extract::Form(f): axum::extract::Form<LoginForm>,
+    AnonymousForm(f): AnonymousForm<LoginForm>,
 ) -> Response {
     let lang = request_lang(&headers, None);
     let expected = jar.get(PRELOGIN_COOKIE).map(|c| c.value().to_string());

@@ -21,6 +21,7 @@ on_both_backends! {
     the_create_form_refuses_what_the_rules_refuse => the_create_form_refuses_what_the_rules_refuse;
     a_resent_create_form_does_not_create_twice => a_resent_create_form_does_not_create_twice;
     verifier_keys_are_made_shown_once_and_deleted_from_the_console => verifier_keys_in_the_console;
+    a_nul_in_a_console_form_or_address_gets_a_readable_page => a_nul_in_a_console_form_or_address_gets_a_readable_page;
 }
 
 struct Console {
@@ -677,4 +678,47 @@ async fn period_ends_by_time(app: TestApp) {
     assert_eq!(deleted.len(), 1, "{deleted:?}");
     assert_eq!(deleted[0]["details"]["reason"], "period_ended");
     assert_eq!(deleted[0]["actor"], "keyward");
+}
+
+/// NUL cannot be stored on PostgreSQL; the console refuses it with a page that says so,
+/// in a form posted before login, in one posted after, and in the address.
+async fn a_nul_in_a_console_form_or_address_gets_a_readable_page(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let readable = |status: u16, page: &str| {
+        assert_eq!(status, 422, "{page}");
+        assert!(page.contains("<html"), "not a page: {page}");
+        assert!(page.contains("control character"), "{page}");
+    };
+    let (status, page) = try_login(&app, "kari\0", PASSWORD)
+        .await
+        .err()
+        .expect("refused");
+    readable(status, &page);
+
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let m = app.member("svc", &["orders:read"]).await;
+    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let (status, page) = post_form(
+        &c,
+        vec![
+            ("csrf", c.csrf.clone()),
+            ("name", "ERP\0".to_string()),
+            ("user_id", m.user_id.clone()),
+            ("membership", membership),
+            ("expires_on", String::new()),
+        ],
+    )
+    .await;
+    readable(status, &page);
+    let list = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
+                .await,
+        )
+        .await;
+    assert_eq!(list["total"], 0, "a refused form stored a token");
+
+    let (status, page) = c.get("/console/users?q=%00").await;
+    readable(status, &page);
 }

@@ -10,6 +10,7 @@ on_both_backends! {
     requests_without_valid_credentials_get_401_with_a_reason => credentials;
     conflicts_name_the_field => conflicts;
     the_openapi_document_declares_every_error_as_a_problem_document => error_contract;
+    nul_characters_are_refused_wherever_input_enters => nul;
 }
 
 /// Finding 15: a client generated from `/openapi.json` did not know the errors it would
@@ -302,4 +303,123 @@ async fn conflicts(app: TestApp) {
     let did = d["items"][0]["id"].as_str().unwrap();
     let (status, p) = app.delete(&format!("/api/v1/departments/{did}")).await;
     assert_eq!((status, p["code"].as_str()), (409, Some("in_use")), "{p}");
+}
+
+fn assert_nul_refused(status: u16, ct: &str, p: &Value, what: &str) {
+    assert_eq!(status, 422, "{what}: {p}");
+    assert_eq!(ct, "application/problem+json", "{what}");
+    assert_eq!(p["code"], "control_character", "{what}: {p}");
+    assert!(p["detail"].as_str().unwrap().contains("NUL"), "{what}: {p}");
+}
+
+async fn get_raw(app: &TestApp, path: &str) -> (u16, String, Value) {
+    let res = app
+        .http
+        .get(app.url(path))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+    (status, ct, res.json().await.unwrap_or(Value::Null))
+}
+
+/// PostgreSQL cannot store U+0000 in text, so a NUL used to be a 500 there. It is
+/// refused with 422 wherever input enters, on both stores, and nothing is stored.
+async fn nul(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let users_before = app.ok(200, app.get("/api/v1/users").await).await["total"].clone();
+
+    // A JSON body, even an unauthenticated one: the app's login.
+    let res = app
+        .http
+        .post(app.url("/api/v1/mobile/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"tenant":"acme","username":"ro\u0000ot","password":"secret secret","device_name":"phone"}"#)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+    assert_nul_refused(status, &ct, &res.json().await.unwrap(), "mobile login");
+
+    let (s, ct, p) = raw(
+        &app,
+        "/api/v1/users",
+        "application/json",
+        r#"{"username":"a\u0000b","email":"a@example.com","display_name":"A"}"#,
+    )
+    .await;
+    assert_nul_refused(s, &ct, &p, "user name");
+    let mut body = app.token_body(&m, "t");
+    body["description"] = json!("before\u{0}after");
+    let (s, ct, p) = raw(
+        &app,
+        "/api/v1/tokens",
+        "application/json",
+        &body.to_string(),
+    )
+    .await;
+    assert_nul_refused(s, &ct, &p, "token description");
+    // In a key too, and after an escaped backslash (`\\` then `\u0000`).
+    let (s, ct, p) = raw(
+        &app,
+        "/api/v1/departments",
+        "application/json",
+        r#"{"name":"x\\\u0000"}"#,
+    )
+    .await;
+    assert_nul_refused(s, &ct, &p, "after an escaped backslash");
+
+    // The address: a query string, a path id, a hosted endpoint's path.
+    let (s, ct, p) = get_raw(&app, "/api/v1/users?q=ro%00ot").await;
+    assert_nul_refused(s, &ct, &p, "search q");
+    let (s, ct, p) = get_raw(&app, "/api/v1/tokens/%00").await;
+    assert_nul_refused(s, &ct, &p, "path id");
+    let (s, ct, p) = get_raw(&app, "/e/acme/orders%00").await;
+    assert_nul_refused(s, &ct, &p, "hosted path");
+    let (s, ct, p) = get_raw(&app, "/auth/forward/acme%00").await;
+    assert_nul_refused(s, &ct, &p, "forward-auth tenant");
+
+    // Introspection's form.
+    let key = app.verifier_key("gateway").await;
+    let res = app
+        .http
+        .post(app.url("/oauth2/introspect"))
+        .bearer_auth(&key)
+        .form(&[("token", "kwa_\0")])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+    assert_nul_refused(
+        status,
+        &ct,
+        &res.json().await.unwrap(),
+        "introspection form",
+    );
+
+    // Text that only looks like the escape is text: `\\u0000` is a backslash and "u0000".
+    let mut body = app.token_body(&m, "literal");
+    body["description"] = json!("\\u0000");
+    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    assert_eq!(t["description"], "\\u0000");
+
+    // Nothing refused was stored.
+    let users = app.ok(200, app.get("/api/v1/users").await).await;
+    assert_eq!(users["total"], users_before);
+    let tokens = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
+                .await,
+        )
+        .await;
+    assert_eq!(tokens["total"], 1, "{tokens}");
+    let d = app.ok(200, app.get("/api/v1/departments?q=x").await).await;
+    assert_eq!(d["total"], 0, "{d}");
+    let sessions = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    assert_eq!(sessions["total"], 0);
 }

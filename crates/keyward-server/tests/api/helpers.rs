@@ -130,12 +130,51 @@ impl TestApp {
         (config, dir)
     }
 
-    pub async fn spawn_with(mut config: ServerConfig, dir: tempfile::TempDir) -> Self {
+    /// A server whose configuration `adjust` changes first.
+    pub async fn spawn_adjusted(backend: Backend, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        let (mut config, dir) = Self::config(backend).await;
+        adjust(&mut config);
+        Self::spawn_with(config, dir).await
+    }
+
+    /// The same, stopped by sending on (or dropping) the returned sender; the handle
+    /// completes when the server's `serve` has returned.
+    pub async fn spawn_stoppable(
+        backend: Backend,
+        adjust: impl FnOnce(&mut ServerConfig),
+    ) -> (
+        Self,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) {
+        let (mut config, dir) = Self::config(backend).await;
+        adjust(&mut config);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (app, handle) = Self::start(config, dir, async move {
+            let _ = rx.await;
+        })
+        .await;
+        (app, tx, handle)
+    }
+
+    pub async fn spawn_with(config: ServerConfig, dir: tempfile::TempDir) -> Self {
+        Self::start(config, dir, std::future::pending()).await.0
+    }
+
+    async fn start(
+        mut config: ServerConfig,
+        dir: tempfile::TempDir,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> (Self, tokio::task::JoinHandle<anyhow::Result<()>>) {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        config.public_url = format!("http://{addr}");
+        // A test that gives an https URL keeps it: nothing here speaks TLS, but the URL
+        // decides what keyward says (HSTS, Secure cookies).
+        if !config.public_url.starts_with("https://") {
+            config.public_url = format!("http://{addr}");
+        }
         let app = App::build(config.clone()).await.expect("build app");
         let b = keyward_server::bootstrap::bootstrap(
             &app.state,
@@ -151,8 +190,8 @@ impl TestApp {
             b.token.expose().to_string(),
         );
         let state = app.state.clone();
-        tokio::spawn(app.serve(listener, std::future::pending()));
-        Self {
+        let handle = tokio::spawn(app.serve(listener, shutdown));
+        let app = Self {
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
             admin_token,
@@ -161,7 +200,8 @@ impl TestApp {
             config,
             state,
             _dir: dir,
-        }
+        };
+        (app, handle)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod at_rest;
+mod connections;
 mod console;
 mod endpoints;
 mod errors;
@@ -11,6 +13,7 @@ mod matrix;
 mod mobile;
 mod properties;
 mod rules;
+mod security_headers;
 mod tenancy;
 mod tokens;
 mod verification;

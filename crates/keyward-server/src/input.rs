@@ -1,0 +1,137 @@
+//! Characters no field of keyward can hold are refused where input enters, once for every
+//! route: a NUL (U+0000) anywhere in a JSON body or a form, and any control character
+//! percent-encoded in the address (path segments and query strings). PostgreSQL cannot
+//! store a NUL in text at all, so without this a NUL in any string was a 500 there (and
+//! a stored oddity on SQLite). Other control characters in bodies are left to each
+//! field's type: names refuse them, a description may hold a line break.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// The refusal: 422, code `control_character`, saying where the character was.
+pub fn refused(place: &str) -> ApiError {
+    ApiError::Unprocessable {
+        code: "control_character",
+        detail: format!(
+            "{place} contains a control character such as NUL (U+0000), which keyward does not store; \
+             remove it and send the request again"
+        ),
+    }
+}
+
+/// Whether a JSON text decodes to a string (value or key) holding U+0000. JSON can only
+/// spell it as the escape `\u0000` (a raw control character inside a string is a syntax
+/// error, and the four hex digits of zero have no case): an escape whose backslash is
+/// not itself escaped, which is when an odd number of backslashes come before the `u`.
+pub fn json_has_nul(body: &[u8]) -> bool {
+    const ESCAPE: &[u8] = b"u0000";
+    let mut i = 0;
+    while let Some(at) = find(&body[i..], ESCAPE) {
+        let u = i + at;
+        let backslashes = body[..u].iter().rev().take_while(|&&b| b == b'\\').count();
+        if backslashes % 2 == 1 {
+            return true;
+        }
+        i = u + 1;
+    }
+    body.contains(&0)
+}
+
+/// Whether an `application/x-www-form-urlencoded` body decodes to a value or name holding
+/// U+0000: written raw, or as `%00`.
+pub fn form_has_nul(body: &[u8]) -> bool {
+    body.contains(&0) || find(body, b"%00").is_some()
+}
+
+/// Whether a request target holds a percent-encoded control character (C0 or DEL) that
+/// would decode into a path segment or query value. Raw ones never get this far: the
+/// HTTP parser refuses them.
+pub fn uri_has_control(path_and_query: &str) -> bool {
+    let b = path_and_query.as_bytes();
+    b.windows(3).any(|w| {
+        w[0] == b'%' && {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match (hex(w[1]), hex(w[2])) {
+                (Some(hi), Some(lo)) => {
+                    let v = hi * 16 + lo;
+                    v < 0x20 || v == 0x7f
+                }
+                _ => false,
+            }
+        }
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Refuses a request whose address holds a percent-encoded control character, before
+/// any route decodes it: a problem document, or the console's error page under
+/// `/console`.
+pub async fn refuse_control_characters_in_uri(
+    State(st): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let target = req.uri().path_and_query().map_or("", |p| p.as_str());
+    if !uri_has_control(target) {
+        return next.run(req).await;
+    }
+    let e = refused("the request's address (path or query string)");
+    if req.uri().path().starts_with("/console") {
+        let lang = crate::console::session::request_lang(req.headers(), None);
+        return st.console.error_page(lang, &e);
+    }
+    e.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_nul_is_found_however_it_is_written_and_only_when_it_is_one() {
+        assert!(json_has_nul(br#"{"username": "a\u0000b"}"#));
+        assert!(json_has_nul(br#"{"a\u0000": 1}"#));
+        assert!(
+            json_has_nul(br#"["\\\u0000"]"#),
+            "escaped backslash, then the escape"
+        );
+        assert!(
+            json_has_nul(b"{\"a\": \"\0\"}"),
+            "raw, though serde refuses it too"
+        );
+        assert!(
+            !json_has_nul(br#"{"text": "\\u0000"}"#),
+            "an escaped backslash and text"
+        );
+        assert!(!json_has_nul(br#"{"text": "\\\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"text": "u0000 \u0001"}"#));
+        assert!(!json_has_nul(br#"{"path": "a%00b", "n": 0}"#));
+        assert!(!json_has_nul(b""));
+    }
+
+    #[test]
+    fn a_form_nul_is_found_raw_or_percent_encoded() {
+        assert!(form_has_nul(b"token=a%00b"));
+        assert!(form_has_nul(b"token=a\0b"));
+        assert!(!form_has_nul(b"token=a%2500b&x=%0"));
+        assert!(!form_has_nul(br"q=\u0000"), "not an escape in a form");
+    }
+
+    #[test]
+    fn encoded_control_characters_in_the_address_are_found() {
+        assert!(uri_has_control("/api/v1/tokens/%00"));
+        assert!(uri_has_control("/api/v1/users?q=a%00"));
+        assert!(uri_has_control("/api/v1/users?q=%0a"));
+        assert!(uri_has_control("/e/acme/x%7F"));
+        assert!(uri_has_control("/e/acme/x%1f"));
+        assert!(!uri_has_control("/api/v1/users?q=%20%C3%85se%2500"));
+        assert!(!uri_has_control("/api/v1/users?q=100%"));
+        assert!(!uri_has_control("/api/v1/users?q=%zz"));
+    }
+}

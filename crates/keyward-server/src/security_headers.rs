@@ -1,0 +1,69 @@
+//! The headers every response of keyward's origin carries. The console, the REST API,
+//! the API viewer at `/docs`, the verification routes and the hosted `/e/` endpoints share
+//! one origin, so a page of one that can be framed or sniffed is a way into all of them.
+//! A route that sets one of these headers itself keeps its own (the console has a stricter
+//! content security policy, and the viewer a looser one that its scripts need).
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// For responses that are not pages: nothing may load, and nothing may frame them.
+pub const DEFAULT_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// For the vendored Swagger UI at `/docs`: its page loads only its own files (the
+/// initializer is a file too, so no inline script is needed), fetches the OpenAPI
+/// document and, with "Try it out", the API, all from this origin. Its stylesheet draws
+/// icons from `data:` URLs. The one inline style is the `<style>` inside the logo's SVG,
+/// allowed by its hash (of Swagger UI 5.17.14; the browser test fails on any violation,
+/// so an upgrade that changes it is noticed).
+pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; \
+     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// A year, the value HSTS preload lists ask for. No `includeSubDomains`: keyward cannot
+/// know what else runs on sibling names.
+const HSTS: &str = "max-age=31536000";
+
+/// Adds what `res` does not already say. `https` is whether keyward is reached over TLS
+/// (its public URL), which is when browsers should be told never to use plain HTTP.
+pub fn apply(mut res: Response, https: bool) -> Response {
+    let h = res.headers_mut();
+    set_default(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set_default(h, header::X_FRAME_OPTIONS, "DENY");
+    set_default(h, header::CONTENT_SECURITY_POLICY, DEFAULT_CSP);
+    set_default(h, header::REFERRER_POLICY, "no-referrer");
+    // Every API answer may carry a secret (a new token, a revealed one, a session) or a
+    // tenant's data; no cache, shared or private, may keep one. Static files say
+    // otherwise themselves.
+    set_default(h, header::CACHE_CONTROL, "no-store");
+    if https {
+        set_default(h, header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    res
+}
+
+fn set_default(h: &mut HeaderMap, name: HeaderName, value: &'static str) {
+    if !h.contains_key(&name) {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+}
+
+/// The API viewer's own policy, on its pages and files under `/docs` (the OpenAPI
+/// document keeps the default). Its files are the same for everyone, so they may be
+/// kept by a browser, checked again on each use.
+pub async fn docs(req: Request, next: Next) -> Response {
+    let is_viewer = req.uri().path().starts_with("/docs");
+    let mut res = next.run(req).await;
+    if is_viewer {
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    res
+}
