@@ -71,13 +71,17 @@ text_type!(
 text_type!(
     /// A tenant's name. It also names the tenant in URLs (`/auth/forward/{tenant}`) and in
     /// the `X-Keyward-Principal` header (`tenant/username`), so it is URL-safe, has no
-    /// `/`, and is never shaped like a tenant id (which those places also accept).
+    /// `/`, and is never shaped like a tenant id (which those places also accept). Lower
+    /// case only, so that two tenants cannot differ by case alone (`acme`, `ACME`) and
+    /// merge in a service that compares principals without regard to case.
     TenantName, "acme",
     |s| (1..=63).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        && !s.starts_with('.')
+        && s.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-'))
+        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
         && uuid::Uuid::parse_str(s).is_err(),
-    "use 1 to 63 letters, digits, '.', '_' or '-', not starting with '.' and not shaped like a tenant id"
+    "use 1 to 63 lower-case letters, digits, '.', '_' or '-', starting and ending with a letter or \
+     digit, and not shaped like a tenant id"
 );
 
 text_type!(
@@ -127,6 +131,10 @@ mod tests {
         assert!(TenantName::parse("acme").is_ok());
         assert!(TenantName::parse("acme-corp.eu_1").is_ok());
         assert!(TenantName::parse("Acme Corp").is_err());
+        for lookalike in ["ACME", "Acme", "acme.", "_acme", "acme-"] {
+            assert!(TenantName::parse(lookalike).is_err(), "{lookalike}");
+        }
+        assert!(TenantName::parse("0190B1C27D3E7F008000000000000000").is_err());
         assert!(TenantName::parse("a/b").is_err());
         assert!(TenantName::parse("..").is_err());
         assert!(TenantName::parse(&"x".repeat(64)).is_err());

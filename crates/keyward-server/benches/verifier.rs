@@ -48,6 +48,7 @@ fn verify(c: &mut Criterion) {
                 store.clone(),
                 ServerKey::from_bytes(&KEY),
                 Duration::from_secs(10),
+                false,
             ))
             .expect("verifier");
         let unknown = TokenSecret::generate(TokenKind::Api).into_string();

@@ -37,7 +37,24 @@ impl App {
                  must use the same key (set KEYWARD_SERVER_KEY)"
             );
         }
-        let verifier = Verifier::new(store.clone(), key, config.max_staleness)
+        // Single-tenant mode belongs to the database, so every node (and `bootstrap`)
+        // sees the same: a flag sets or clears it; without one, a node follows it.
+        if let Some(on) = config.single_tenant {
+            store
+                .set_single_tenant(on)
+                .await
+                .map_err(|e| anyhow::anyhow!("--single-tenant: {e}"))?;
+        }
+        let single_tenant = store
+            .single_tenant()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read the tenancy mode: {e}"))?;
+        if single_tenant {
+            tracing::info!(
+                "single-tenant mode: checks that name no tenant are made for the one tenant"
+            );
+        }
+        let verifier = Verifier::new(store.clone(), key, config.max_staleness, single_tenant)
             .await
             .map_err(|e| anyhow::anyhow!("cannot load token index: {e}"))?;
         let state = AppState {
@@ -95,11 +112,6 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        self.state
-            .store
-            .set_single_tenant(self.state.config.single_tenant)
-            .await
-            .map_err(|e| anyhow::anyhow!("--single-tenant: {e}"))?;
         let router = self.router();
         let verifier = self.state.verifier.clone();
         let interval = self.state.config.flush_interval;

@@ -30,9 +30,11 @@ pub struct ServerConfig {
     pub max_staleness: Duration,
     /// How often gathered `last_used_at` times are written.
     pub flush_interval: Duration,
-    /// Single-tenant mode: checks that name no tenant are made for the one tenant, and a
-    /// second tenant cannot be created. Off by default: every check must name its tenant.
-    pub single_tenant: bool,
+    /// Single-tenant mode, which the database keeps: `Some(true)` switches it on (checks
+    /// that name no tenant are made for the one tenant, and a second tenant cannot be
+    /// created), `Some(false)` off, `None` follows what the database says (off for a new
+    /// one), so a node started without the flag cannot undo another's.
+    pub single_tenant: Option<bool>,
     /// Failed password logins (console and mobile) allowed per account and per address.
     pub login_limits: LoginLimits,
     /// How many argon2 hashes run at once server-wide, and how long a login waits for one.
@@ -71,7 +73,7 @@ impl ServerConfig {
             login_limits: LoginLimits::default(),
             password_work: PasswordWork::default(),
             max_mobile_sessions_per_user: DEFAULT_MAX_MOBILE_SESSIONS,
-            single_tenant: false,
+            single_tenant: None,
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),

@@ -100,6 +100,18 @@ async fn admit(
         }
     };
     let presented = bearer(headers);
+    if presented.is_none() && headers.contains_key(header::AUTHORIZATION) {
+        // A credential keyward cannot read (Basic, an empty Bearer) is refused, not taken
+        // for none: it may be another tenant's token in another wrapping.
+        return Err(crate::api::verify::forward_refusal(
+            StatusCode::UNAUTHORIZED,
+            "invalid_authorization",
+            "this endpoint takes a keyward token as Authorization: Bearer <token>, or no Authorization \
+             header at all"
+                .into(),
+            None,
+        ));
+    }
     if open && presented.is_none() {
         return Ok(Admitted {
             endpoint: endpoint.clone(),

@@ -119,6 +119,8 @@ pub struct Verifier {
     /// until the change log reports a new tenant, so a flood of unknown names is not a
     /// flood of queries.
     tenants: RwLock<HashMap<String, TenantEntry>>,
+    /// The database's tenancy mode when this node started (`serve --single-tenant`).
+    single_tenant: bool,
     /// Every endpoint path, kept complete like `known`: a path absent from it is
     /// refused without a query.
     known_paths: RwLock<HashSet<(TenantId, String)>>,
@@ -189,6 +191,7 @@ impl Verifier {
         store: Store,
         key: ServerKey,
         max_staleness: Duration,
+        single_tenant: bool,
     ) -> Result<Self, keyward_store::StoreError> {
         // Read the log position first: whatever is written after it is applied later.
         let seq = store.last_change_seq().await?;
@@ -205,6 +208,7 @@ impl Verifier {
             endpoints: RwLock::new(HashMap::new()),
             verifier_keys: RwLock::new(HashMap::new()),
             tenants: RwLock::new(HashMap::new()),
+            single_tenant,
             known_paths: RwLock::new(paths.into_iter().collect()),
             known: RwLock::new(prefixes.into_iter().collect()),
             seen_seq: AtomicU64::new(seq.max(0) as u64),
@@ -245,7 +249,13 @@ impl Verifier {
         if name_or_id.is_empty() || name_or_id.len() > 200 {
             return Ok(None);
         }
-        let by_id = name_or_id.parse::<keyward_core::TenantId>().ok();
+        // An id only in its one written form (lower-case, hyphenated): the other forms a
+        // UUID parser accepts (upper case, braces, urn:uuid:) would give one tenant many
+        // names, and a rule that matches the URL would miss them.
+        let by_id = name_or_id
+            .parse::<keyward_core::TenantId>()
+            .ok()
+            .filter(|id| id.to_string() == name_or_id);
         match self.tenants.read().expect("tenants lock").get(name_or_id) {
             Some(TenantEntry::Found(t)) => return Ok(Some(t.clone())),
             Some(TenantEntry::Missing(at)) if at.elapsed() < TENANT_MISS_TTL => return Ok(None),
@@ -276,6 +286,11 @@ impl Verifier {
                 Err(Unavailable)
             }
         }
+    }
+
+    /// Whether checks that name no tenant are made for the server's one tenant.
+    pub fn single_tenant(&self) -> bool {
+        self.single_tenant
     }
 
     /// The one tenant of a server in single-tenant mode, once it exists.

@@ -1328,7 +1328,15 @@ impl Store {
         .bind(to_ms(now))
         .bind(new.body.clone())
         .execute(&self.write)
-        .await?;
+        .await
+        .map_err(|e| {
+            // The endpoint was deleted between the request's admission and its insert.
+            if StoreError::is_foreign_key_violation(&e) {
+                StoreError::NotFound("endpoint")
+            } else {
+                StoreError::Database(e)
+            }
+        })?;
         Ok((id, now))
     }
 

@@ -37,8 +37,8 @@ impl Store {
             if existing > 0 {
                 return Err(StoreError::Refused {
                     code: "single_tenant",
-                    message: "this server runs in single-tenant mode (keyward serve --single-tenant) and already \
-                              has its tenant; restart it without --single-tenant to hold several"
+                    message: "this database is in single-tenant mode (keyward serve --single-tenant) and already \
+                              has its tenant; start keyward once with --single-tenant=false to hold several"
                         .into(),
                 });
             }

@@ -43,8 +43,11 @@ pub struct ServeArgs {
     /// Single-tenant mode: verification requests that name no tenant are made for the one
     /// tenant, and creating a second tenant is refused. Without it every check must name
     /// its tenant (/auth/forward/{tenant}, a verifier key, or `tenant` in /api/v1/verify).
-    #[arg(long, env = "KEYWARD_SINGLE_TENANT")]
-    pub single_tenant: bool,
+    /// The database keeps the mode: `--single-tenant=false` switches it off again, and a
+    /// node started without the flag follows the database.
+    #[arg(long, env = "KEYWARD_SINGLE_TENANT", num_args = 0..=1, default_missing_value = "true",
+          value_name = "BOOL")]
+    pub single_tenant: Option<bool>,
     /// Password hashes and checks computed at once, server-wide; further logins wait up
     /// to 2 s, then get 503 [default: the number of CPUs].
     #[arg(long, env = "KEYWARD_PASSWORD_CONCURRENCY")]
@@ -141,7 +144,7 @@ fn merge(args: &ServeArgs, file: FileConfig) -> anyhow::Result<Resolved> {
     if let Some(p) = args.trusted_proxies.clone().or(file.trusted_proxies) {
         c.trusted_proxies = p;
     }
-    c.single_tenant = args.single_tenant || file.single_tenant.unwrap_or(false);
+    c.single_tenant = args.single_tenant.or(file.single_tenant);
     if let Some(s) = file.max_staleness_seconds {
         c.max_staleness = Duration::from_secs(s.max(1));
     }

@@ -194,7 +194,13 @@ pub(crate) async fn check_scope(
                 .await
                 .map_err(|_| ApiError::Unavailable)?;
             if let (Some(own), Some(n)) = (&own, named) {
-                if n != own.name && n != own.id.to_string() {
+                let same = st
+                    .verifier
+                    .tenant(n)
+                    .await
+                    .map_err(|_| ApiError::Unavailable)?
+                    .is_some_and(|t| t.id == own.id);
+                if !same {
                     return Err(ApiError::Unprocessable {
                         code: "tenant_mismatch",
                         detail: "this verifier key belongs to another tenant than the one named in `tenant`; \
@@ -211,7 +217,7 @@ pub(crate) async fn check_scope(
                 .await
                 .map_err(|_| ApiError::Unavailable)?,
         )),
-        (None, None) if st.config.single_tenant => Ok(found(
+        (None, None) if st.verifier.single_tenant() => Ok(found(
             st.verifier
                 .sole_tenant()
                 .await
@@ -527,7 +533,7 @@ async fn forward_for(
 ) -> Response {
     let q = match query {
         Ok(ApiQuery(q)) => q,
-        Err(e) => return e.into_response(),
+        Err(e) => return coded(e),
     };
     let scope = match check_scope(
         st,
@@ -538,7 +544,7 @@ async fn forward_for(
     .await
     {
         Ok(s) => s,
-        Err(e) => return e.into_response(),
+        Err(e) => return coded(e),
     };
     let Some(token) = bearer(headers) else {
         return forward_refusal(
@@ -556,7 +562,7 @@ async fn forward_for(
     };
     let v = match check(st, &scope, token, ctx).await {
         Ok(v) => v,
-        Err(e) => return e.into_response(),
+        Err(e) => return coded(e),
     };
     match (&v.subject, v.code, &scope) {
         (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) => {
@@ -608,6 +614,18 @@ async fn forward_for(
             res
         }
     }
+}
+
+/// An error of forward auth as a problem document that, like every forward-auth answer,
+/// carries its code in `X-Keyward-Code` for the proxy's logs.
+fn coded(e: ApiError) -> Response {
+    let (_, code) = e.parts();
+    let mut res = e.into_response();
+    res.headers_mut().insert(
+        HeaderName::from_static("x-keyward-code"),
+        HeaderValue::from_static(code),
+    );
+    res
 }
 
 pub(crate) fn forward_refusal(

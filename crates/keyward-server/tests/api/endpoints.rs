@@ -602,6 +602,16 @@ async fn auth_none(app: TestApp) {
         401,
         "NOT_FOUND",
     );
+    // Nor is one in another wrapping taken for none.
+    let basic = app
+        .http
+        .post(app.url("/e/acme/public"))
+        .basic_auth("x", Some(&theirs))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 401);
     assert_eq!(
         post_record(&app, &ep, Some(&app.admin_token), json!({}))
             .await

@@ -116,7 +116,7 @@ impl TestApp {
     /// A server started as `serve --single-tenant`, with its one tenant `acme`.
     pub async fn spawn_single_tenant(backend: Backend) -> Self {
         let (mut config, dir) = Self::config(backend).await;
-        config.single_tenant = true;
+        config.single_tenant = Some(true);
         Self::spawn_with(config, dir).await
     }
 

@@ -78,6 +78,16 @@ async fn foreign_token(app: TestApp) {
     let (_, v) = verify(&app, None, json!({"token": theirs, "tenant": "globex"})).await;
     assert_eq!(v["code"], "VALID");
 
+    // A tenant has one id form: the others a UUID parser takes name no tenant.
+    let upper = globex_id.to_uppercase();
+    let braced = format!("{{{globex_id}}}");
+    for alias in [upper.as_str(), braced.as_str()] {
+        let res = forward(&app, &format!("/auth/forward/{alias}"), &theirs).await;
+        assert_eq!(res.status(), 401, "{alias}");
+    }
+    let (_, v) = verify(&app, None, json!({"token": theirs, "tenant": upper})).await;
+    refused_with(&v, "NOT_FOUND");
+
     // ... and does not exist for us, by name or id, on every route.
     for path in [
         "/auth/forward/acme".to_string(),
@@ -179,6 +189,7 @@ async fn no_tenant(app: TestApp) {
     let res = forward(&app, "/auth/forward?permission=orders:read", &secret).await;
     assert_eq!(res.status(), 400);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(res.headers()["x-keyward-code"], "tenant_required");
     let p: Value = res.json().await.unwrap();
     assert_eq!(p["code"], "tenant_required");
     assert!(p["detail"]
@@ -257,6 +268,13 @@ async fn verifier_key_scope(app: TestApp) {
     // Naming its own tenant as well is fine; naming another is a mistake said out loud.
     let (_, v) = verify(&app, Some(&key), json!({"token": secret, "tenant": "acme"})).await;
     assert_eq!(v["code"], "VALID");
+    let (_, v) = verify(
+        &app,
+        Some(&key),
+        json!({"token": secret, "tenant": app.tenant_id}),
+    )
+    .await;
+    assert_eq!(v["code"], "VALID", "its own tenant by id is no mismatch");
     app.other_tenant("globex").await;
     let (status, p) = verify(
         &app,
@@ -459,5 +477,27 @@ async fn single_tenant_mode_takes_tenant_less_checks_and_refuses_a_second_tenant
         let err = second.err().expect("a second tenant is refused");
         assert!(err.to_string().contains("single-tenant"), "{err}");
         assert_eq!(app.state.store.list_tenants().await.unwrap().len(), 1);
+
+        // The database keeps the mode: a node started without the flag follows it
+        // rather than undoing it, and a second tenant stays refused.
+        let mut plain = app.config.clone();
+        plain.single_tenant = None;
+        let node = keyward_server::App::build(plain.clone()).await.unwrap();
+        assert!(node.state.verifier.single_tenant());
+        let refused = keyward_server::bootstrap::bootstrap(
+            &node.state,
+            &keyward_core::text::TenantName::parse("initech").unwrap(),
+            &keyward_core::text::Username::parse("bill").unwrap(),
+            None,
+        )
+        .await;
+        assert!(
+            refused.is_err(),
+            "a node without the flag let a second tenant in"
+        );
+        // Only an explicit --single-tenant=false switches it off.
+        plain.single_tenant = Some(false);
+        let node = keyward_server::App::build(plain).await.unwrap();
+        assert!(!node.state.verifier.single_tenant());
     }
 }
