@@ -15,8 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use keyward_core::endpoint::{Endpoint, EndpointMethod};
-use keyward_core::verify::{endpoint_gate, EndpointAccess, EndpointSubject, EndpointTarget};
+use keyward_core::endpoint::{AuthType, Endpoint, EndpointMethod};
+use keyward_core::verify::{endpoint_gate, EndpointSubject, EndpointTarget};
 use keyward_core::{EndpointRecordId, VerifyCode, VerifyContext};
 use keyward_store::RecordFilter;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,42 @@ struct Admitted {
     token: Option<Arc<EndpointSubject>>,
 }
 
+/// The answer for every request that may not learn whether an endpoint exists: an
+/// unknown tenant, an unknown path, and a token endpoint asked without a token of its
+/// tenant all read the same, so no one can probe another tenant's paths.
+fn no_endpoint() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no endpoint is served here for this request: the tenant or the path is unknown, or the endpoint \
+         takes a token of its tenant (Authorization: Bearer kwp_… or kws_…) and none was sent"
+            .into(),
+        false,
+    )
+}
+
+/// The endpoint's own refusal, whoever asks (rule 6, or switched off).
+fn gate_refusal(r: keyward_core::verify::EndpointRefusal) -> Response {
+    if r.code == VerifyCode::Forbidden {
+        // Rule 6: the endpoint does not serve DELETE, whoever asks.
+        let mut res = problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            r.code.as_str(),
+            r.reason.into(),
+            false,
+        );
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return res;
+    }
+    problem(
+        StatusCode::FORBIDDEN,
+        r.code.as_str(),
+        r.reason.into(),
+        false,
+    )
+}
+
 async fn admit(
     st: &AppState,
     tenant: &str,
@@ -57,49 +93,58 @@ async fn admit(
     ip: Option<IpAddr>,
 ) -> Result<Admitted, Response> {
     let unavailable = |_| ApiError::Unavailable.into_response();
-    // An unknown tenant and an unknown path answer alike, so neither can be probed.
-    let not_found = || ApiError::NotFound("endpoint").into_response();
     let tenant = st
         .verifier
         .tenant(tenant)
         .await
         .map_err(unavailable)?
-        .ok_or_else(not_found)?;
+        .ok_or_else(no_endpoint)?;
     let endpoint = st
         .verifier
         .endpoint(tenant.id, path)
         .await
         .map_err(unavailable)?
-        .ok_or_else(not_found)?;
+        .ok_or_else(no_endpoint)?;
     let target = EndpointTarget {
         endpoint: &endpoint,
         method,
     };
-    let open = match endpoint_gate(&target) {
-        Ok(EndpointAccess::Open) => true,
-        Ok(EndpointAccess::TokenRequired) => false,
-        Err(r) if r.code == VerifyCode::Forbidden => {
-            // Rule 6: the endpoint does not serve DELETE, whoever asks.
-            let mut res = problem(
-                StatusCode::METHOD_NOT_ALLOWED,
-                r.code.as_str(),
-                r.reason.into(),
-                false,
-            );
-            res.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-            return Err(res);
-        }
-        Err(r) => {
-            return Err(problem(
-                StatusCode::FORBIDDEN,
-                r.code.as_str(),
-                r.reason.into(),
-                false,
-            ))
-        }
-    };
+    let open = endpoint.auth_type == AuthType::None;
     let presented = bearer(headers);
+    let check = |raw: &str| {
+        let ctx = VerifyContext {
+            tenant: Some(endpoint.tenant_id),
+            ip,
+            endpoint: Some(target),
+            ..Default::default()
+        };
+        let raw = raw.to_string();
+        async move { st.verifier.verify(&raw, &ctx).await }
+    };
+    if !open {
+        // A token endpoint shows itself (switched off, no DELETE, which token it wants)
+        // only to a caller holding some token of its tenant.
+        let Some(raw) = presented else {
+            return Err(no_endpoint());
+        };
+        let v = check(raw).await.map_err(unavailable)?;
+        if v.code == VerifyCode::NotFound {
+            return Err(no_endpoint());
+        }
+        if let Err(r) = endpoint_gate(&target) {
+            return Err(gate_refusal(r));
+        }
+        return match (v.code, v.endpoint_token) {
+            (VerifyCode::Valid, Some(token)) => Ok(Admitted {
+                endpoint: endpoint.clone(),
+                token: Some(token),
+            }),
+            (code, _) => Err(token_refusal(code, method)),
+        };
+    }
+    if let Err(r) = endpoint_gate(&target) {
+        return Err(gate_refusal(r));
+    }
     if presented.is_none() && headers.contains_key(header::AUTHORIZATION) {
         // A credential keyward cannot read (Basic, an empty Bearer) is refused, not taken
         // for none: it may be another tenant's token in another wrapping.
@@ -112,33 +157,13 @@ async fn admit(
             None,
         ));
     }
-    if open && presented.is_none() {
+    let Some(raw) = presented else {
         return Ok(Admitted {
             endpoint: endpoint.clone(),
             token: None,
         });
-    }
-    let Some(raw) = presented else {
-        return Err(crate::api::verify::forward_refusal(
-            StatusCode::UNAUTHORIZED,
-            "missing_token",
-            "this endpoint takes a token: send Authorization: Bearer with its primary token for the method (kwp_…) \
-             or an assigned secondary token (kws_…)"
-                .into(),
-            None,
-        ));
     };
-    let ctx = VerifyContext {
-        tenant: Some(endpoint.tenant_id),
-        ip,
-        endpoint: Some(target),
-        ..Default::default()
-    };
-    let v = st
-        .verifier
-        .verify(raw, &ctx)
-        .await
-        .map_err(|_| ApiError::Unavailable.into_response())?;
+    let v = check(raw).await.map_err(unavailable)?;
     match (v.code, v.endpoint_token) {
         (VerifyCode::Valid, Some(token)) => Ok(Admitted {
             endpoint: endpoint.clone(),
@@ -146,36 +171,34 @@ async fn admit(
         }),
         // An open endpoint takes anyone, but a token it is shown must be one of this
         // tenant's: another tenant's (or an unknown) token is refused even here.
-        (code, _) if open && code != VerifyCode::NotFound => Ok(Admitted {
+        (VerifyCode::NotFound, _) => Err(token_refusal(VerifyCode::NotFound, method)),
+        _ => Ok(Admitted {
             endpoint: endpoint.clone(),
             token: None,
         }),
-        (code, _) => {
-            let (status, detail) = match code {
-                VerifyCode::Forbidden => (
-                    StatusCode::FORBIDDEN,
-                    format!(
-                        "this token does not open {method} on this endpoint: a primary token opens one method of \
-                         its own endpoint, and a secondary token the methods its assignment to this endpoint \
-                         allows (POST unless an administrator allowed more)"
-                    ),
-                ),
-                VerifyCode::Disabled => (
-                    StatusCode::UNAUTHORIZED,
-                    "the token, or its assignment to this endpoint, is disabled; an administrator can enable it \
-                     again"
-                        .into(),
-                ),
-                _ => (StatusCode::UNAUTHORIZED, code.explain().into()),
-            };
-            Err(crate::api::verify::forward_refusal(
-                status,
-                code.as_str(),
-                detail,
-                Some(code),
-            ))
-        }
     }
+}
+
+/// A token of the endpoint's tenant that does not open this request.
+fn token_refusal(code: VerifyCode, method: EndpointMethod) -> Response {
+    let (status, detail) = match code {
+        VerifyCode::Forbidden => (
+            StatusCode::FORBIDDEN,
+            format!(
+                "this token does not open {method} on this endpoint: a primary token opens one method of \
+                 its own endpoint, and a secondary token the methods its assignment to this endpoint \
+                 allows (POST unless an administrator allowed more)"
+            ),
+        ),
+        VerifyCode::Disabled => (
+            StatusCode::UNAUTHORIZED,
+            "the token, or its assignment to this endpoint, is disabled; an administrator can enable it \
+             again"
+                .into(),
+        ),
+        _ => (StatusCode::UNAUTHORIZED, code.explain().into()),
+    };
+    crate::api::verify::forward_refusal(status, code.as_str(), detail, Some(code))
 }
 
 /// The receipt of a stored record.

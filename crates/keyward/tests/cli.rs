@@ -676,7 +676,7 @@ fn an_endpoint_with_two_applications_is_set_up_and_read_through_the_cli() {
         "{out}"
     );
     assert!(!out.contains(&old_post));
-    assert_eq!(post_record(&srv, "orders/in", &old_post, "{}"), 401);
+    assert_eq!(post_record(&srv, "orders/in", &old_post, "{}"), 404);
 
     let shown = srv.ok(&["endpoint-token", "show", "ERP"]);
     assert!(

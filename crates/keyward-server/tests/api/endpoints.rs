@@ -206,18 +206,22 @@ async fn primary_per_method(app: TestApp) {
     let a = post_record(&app, &ep, Some(&app.admin_token), json!({})).await;
     refused(&a, 403, "FORBIDDEN");
     let unknown = keyward_core::TokenSecret::generate(keyward_core::TokenKind::Primary);
+    // Without a token of its tenant, a token endpoint reads exactly like a path that does
+    // not exist, so no one can probe which paths a tenant serves.
     let a = post_record(&app, &ep, Some(unknown.expose()), json!({})).await;
-    refused(&a, 401, "NOT_FOUND");
-    let challenge = a.headers[reqwest::header::WWW_AUTHENTICATE]
-        .to_str()
-        .unwrap();
-    assert!(
-        challenge.starts_with("Bearer") && challenge.contains("error=\"invalid_token\""),
-        "{challenge}"
-    );
+    refused(&a, 404, "not_found");
+    let nowhere = hosted(&app, Method::POST, "no/such/path", None, Some(json!({}))).await;
+    assert_eq!(a.body, nowhere.body);
     let a = post_record(&app, &ep, None, json!({})).await;
-    refused(&a, 401, "missing_token");
-    assert!(a.headers.contains_key(reqwest::header::WWW_AUTHENTICATE));
+    refused(&a, 404, "not_found");
+    assert_eq!(a.body, nowhere.body);
+    // A token of the tenant that does not open it is told so, with the challenge.
+    let a = post_record(&app, &ep, Some(ep.primary("GET")), json!({})).await;
+    refused(&a, 403, "FORBIDDEN");
+    assert!(a.headers[reqwest::header::WWW_AUTHENTICATE]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
 
     // The endpoint lists its primaries by hint, never by secret.
     let (_, detail) = app.get(&format!("/api/v1/endpoints/{}", ep.id)).await;
@@ -299,7 +303,7 @@ async fn delete_only_when_allowed(app: TestApp) {
         .map(|t| t["method"].as_str().unwrap())
         .collect();
     assert_eq!(methods, ["POST", "GET"]);
-    refused(&del(delete_primary.clone()).await, 405, "FORBIDDEN");
+    refused(&del(delete_primary.clone()).await, 404, "not_found");
     assert_eq!(app.verify(&delete_primary, None).await, "NOT_FOUND");
     // The other primaries were not replaced.
     assert_eq!(
@@ -397,7 +401,7 @@ async fn secondary_rule(app: TestApp) {
     // Deleted: gone everywhere, at once.
     let (status, _) = app.delete(&format!("/api/v1/endpoint-tokens/{id}")).await;
     assert_eq!(status, 204);
-    refused(&send().await, 401, "NOT_FOUND");
+    refused(&send().await, 404, "not_found");
     let (_, list) = app
         .get(&format!("/api/v1/endpoints/{}/assignments", ep.id))
         .await;
@@ -470,8 +474,8 @@ async fn regenerated_primary(app: TestApp) {
         .contains("/e/acme/rotating"));
     refused(
         &post_record(&app, &ep, Some(&old), json!({})).await,
-        401,
-        "NOT_FOUND",
+        404,
+        "not_found",
     );
     assert_eq!(
         post_record(&app, &ep, Some(&new), json!({})).await.status,
@@ -523,13 +527,13 @@ async fn regenerated_primary(app: TestApp) {
     .await;
     refused(
         &post_record(&app, &ep, Some(&new), json!({})).await,
-        401,
-        "NOT_FOUND",
+        404,
+        "not_found",
     );
     refused(
         &post_record(&app, &ep, Some(&newer), json!({})).await,
-        401,
-        "NOT_FOUND",
+        404,
+        "not_found",
     );
 
     // A method the endpoint has no primary for, and a grace beyond the maximum.
@@ -572,8 +576,8 @@ async fn regenerated_secondary(app: TestApp) {
     assert_eq!(r["id"], id.as_str(), "same token, same assignments");
     refused(
         &post_record(&app, &ep, Some(&old), json!({})).await,
-        401,
-        "NOT_FOUND",
+        404,
+        "not_found",
     );
     assert_eq!(
         post_record(&app, &ep, Some(new), json!({})).await.status,
@@ -631,8 +635,8 @@ async fn auth_none(app: TestApp) {
     assert_eq!(primaries.len(), 2);
     refused(
         &post_record(&app, &ep, None, json!({})).await,
-        401,
-        "missing_token",
+        404,
+        "not_found",
     );
     assert_eq!(
         post_record(&app, &ep, Some(&primaries["POST"]), json!({}))
@@ -1180,8 +1184,8 @@ async fn tenant_isolation(app: TestApp) {
     // To our endpoint, another tenant's token does not exist.
     refused(
         &get_records(&app, &ep, Some(their_secret)).await,
-        401,
-        "NOT_FOUND",
+        404,
+        "not_found",
     );
     // Everything is still in place.
     let a = get_records(&app, &ep, Some(ep.primary("GET"))).await;
