@@ -81,6 +81,12 @@ fn complete_operation(path: &str, op: &mut Operation) {
         "503",
         "storage is unavailable: nothing was changed and no token is accepted until it returns",
     );
+    // Any address can carry a control character, which no field stores (`input.rs`).
+    add(
+        "422",
+        "a value is refused: a control character in the address or body, or a body value the \
+         rules refuse (the detail says which)",
+    );
     if credentialed {
         add(
             "401",
@@ -100,10 +106,6 @@ fn complete_operation(path: &str, op: &mut Operation) {
         add(
             "415",
             "the body is not sent as the media type this route takes",
-        );
-        add(
-            "422",
-            "the body is well-formed but a value is refused (the detail says which)",
         );
     }
 }

@@ -24,7 +24,7 @@ async fn error_contract(app: TestApp) {
         for (method, op) in item.as_object().unwrap() {
             operations += 1;
             let responses = op["responses"].as_object().unwrap();
-            let mut must = vec!["400", "503"];
+            let mut must = vec!["400", "422", "503"];
             if path.contains('{') {
                 must.push("404");
             }
