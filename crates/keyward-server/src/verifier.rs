@@ -121,6 +121,9 @@ pub struct Verifier {
     tenants: RwLock<HashMap<String, TenantEntry>>,
     /// The database's tenancy mode when this node started (`serve --single-tenant`).
     single_tenant: bool,
+    /// That mode's one tenant, once found; dropped when the change log reports a tenant
+    /// change, like the misses in `tenants`.
+    sole: RwLock<Option<Arc<Tenant>>>,
     /// Every endpoint path, kept complete like `known`: a path absent from it is
     /// refused without a query.
     known_paths: RwLock<HashSet<(TenantId, String)>>,
@@ -209,6 +212,7 @@ impl Verifier {
             verifier_keys: RwLock::new(HashMap::new()),
             tenants: RwLock::new(HashMap::new()),
             single_tenant,
+            sole: RwLock::new(None),
             known_paths: RwLock::new(paths.into_iter().collect()),
             known: RwLock::new(prefixes.into_iter().collect()),
             seen_seq: AtomicU64::new(seq.max(0) as u64),
@@ -295,14 +299,19 @@ impl Verifier {
 
     /// The one tenant of a server in single-tenant mode, once it exists.
     pub async fn sole_tenant(&self) -> Result<Option<Arc<Tenant>>, Unavailable> {
+        if let Some(t) = self.sole.read().expect("sole lock").clone() {
+            return Ok(Some(t));
+        }
         let tenants = self.store.list_tenants().await.map_err(|e| {
             tracing::error!(error = %e, "tenant lookup failed; refusing to confirm");
             Unavailable
         })?;
-        match tenants.as_slice() {
-            [only] => self.tenant(&only.id.to_string()).await,
-            _ => Ok(None),
-        }
+        let found = match tenants.as_slice() {
+            [only] => self.tenant(&only.id.to_string()).await?,
+            _ => None,
+        };
+        *self.sole.write().expect("sole lock") = found.clone();
+        Ok(found)
     }
 
     /// The verifier key `raw`, if it is one: the credential of a service asking checks.
@@ -613,11 +622,13 @@ impl Verifier {
                 self.known.write().expect("known-set lock").extend(prefixes);
             }
             if changes.iter().any(|c| c.object_type == "tenant") {
-                // A new tenant: names remembered as missing may exist now.
+                // A new tenant: names remembered as missing may exist now, and the one
+                // tenant of single-tenant mode may no longer be the only one.
                 self.tenants
                     .write()
                     .expect("tenants lock")
                     .retain(|_, e| matches!(e, TenantEntry::Found(_)));
+                *self.sole.write().expect("sole lock") = None;
             }
             let endpoints = of("endpoint");
             if !endpoints.is_empty() {
