@@ -7,7 +7,8 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use keyward_core::{ServerKey, TokenKind, TokenSecret, VerifyContext};
-use keyward_server::verifier::Verifier;
+use keyward_server::verifier::rate::RateLimiter;
+use keyward_server::verifier::{Verifier, VerifierOptions};
 use keyward_store::Store;
 use std::time::Duration;
 use tokio::runtime::Runtime;
@@ -47,8 +48,11 @@ fn verify(c: &mut Criterion) {
             .block_on(Verifier::new(
                 store.clone(),
                 ServerKey::from_bytes(&KEY),
-                Duration::from_secs(10),
-                false,
+                VerifierOptions {
+                    max_staleness: Duration::from_secs(3600),
+                    ..Default::default()
+                },
+                RateLimiter::local(),
             ))
             .expect("verifier");
         let unknown = TokenSecret::generate(TokenKind::Api).into_string();
@@ -72,10 +76,10 @@ fn verify(c: &mut Criterion) {
                 .iter(|| async { verifier.verify(black_box(&valid), &ctx).await.is_ok() })
         });
         g.bench_function(
-            BenchmarkId::from_parameter("valid after a change (storage read)"),
+            BenchmarkId::from_parameter("valid after the cache is cleared (storage read)"),
             |b| {
                 b.to_async(&rt).iter(|| async {
-                    verifier.invalidate();
+                    verifier.clear_cache();
                     verifier.verify(black_box(&valid), &ctx).await.is_ok()
                 })
             },

@@ -54,12 +54,21 @@ impl App {
                 "single-tenant mode: checks that name no tenant are made for the one tenant"
             );
         }
-        let verifier = Verifier::new(store.clone(), key, config.max_staleness, single_tenant)
+        let rate = match &config.redis_url {
+            Some(url) => crate::verifier::rate::RateLimiter::redis(url).await?,
+            None => crate::verifier::rate::RateLimiter::local(),
+        };
+        let opts = crate::verifier::VerifierOptions {
+            max_staleness: config.max_staleness,
+            unknown_lookups_per_second: config.unknown_token_lookups,
+            single_tenant,
+        };
+        let verifier = Verifier::new(store.clone(), key, opts, rate)
             .await
             .map_err(|e| anyhow::anyhow!("cannot load token index: {e}"))?;
         let state = AppState {
             store,
-            verifier: Arc::new(verifier),
+            verifier,
             login_limiter: Arc::new(crate::login::LoginLimiter::new(config.login_limits)),
             passwords: Arc::new(crate::password::Passwords::new(config.password_work)),
             console: Arc::new(crate::console::Console::new()),
@@ -122,16 +131,7 @@ impl App {
                 verifier.flush_last_used().await;
             }
         });
-        let tail_verifier = self.state.verifier.clone();
-        let tailer = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(crate::verifier::CHANGE_POLL);
-            loop {
-                tick.tick().await;
-                if let Err(e) = tail_verifier.catch_up().await {
-                    tracing::warn!(error = %e, "cannot read the change log; will retry");
-                }
-            }
-        });
+        let feed = crate::feed::spawn(&self.state);
         crate::connections::serve(
             listener,
             router,
@@ -140,7 +140,7 @@ impl App {
         )
         .await;
         flusher.abort();
-        tailer.abort();
+        feed.abort();
         self.state.verifier.flush_last_used().await;
         self.state.store.close().await;
         Ok(())

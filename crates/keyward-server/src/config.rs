@@ -26,8 +26,18 @@ pub struct ServerConfig {
     /// Peers whose `X-Forwarded-For` is believed. Empty by default: a header is only as
     /// trustworthy as the proxy that wrote it, and the operator must say which those are.
     pub trusted_proxies: Vec<IpNet>,
-    /// Longest time a cached verification answer is used without reading storage again.
+    /// Cached verification answers are trusted while the change feed was read
+    /// successfully within this long; past it, checks read storage (and answer 503 when
+    /// storage is down too).
     pub max_staleness: Duration,
+    /// How this node learns of other nodes' changes.
+    pub change_feed: ChangeFeed,
+    /// Storage lookups per second, node-wide, of well-formed tokens this node does not
+    /// know yet (made a moment ago on another node, or guessed).
+    pub unknown_token_lookups: u32,
+    /// `redis://…` to hold per-token rate limits across every node; `None` holds them
+    /// per node.
+    pub redis_url: Option<String>,
     /// How often gathered `last_used_at` times are written.
     pub flush_interval: Duration,
     /// Single-tenant mode, which the database keeps: `Some(true)` switches it on (checks
@@ -68,7 +78,10 @@ impl ServerConfig {
             server_key: None,
             public_url: format!("http://{listen}"),
             trusted_proxies: Vec::new(),
-            max_staleness: Duration::from_secs(10),
+            max_staleness: Duration::from_secs(2),
+            change_feed: ChangeFeed::default(),
+            unknown_token_lookups: 100,
+            redis_url: None,
             flush_interval: Duration::from_secs(2),
             login_limits: LoginLimits::default(),
             password_work: PasswordWork::default(),
@@ -81,6 +94,31 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(10),
         }
     }
+}
+
+/// How a node learns that another committed a change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeFeed {
+    /// PostgreSQL `LISTEN`/`NOTIFY` wakes the node within milliseconds; the change log is
+    /// also read every `heartbeat` to confirm the feed is healthy.
+    Notify { heartbeat: Duration },
+    /// The change log is read every `interval`: for PostgreSQL-compatible engines
+    /// without `LISTEN`/`NOTIFY`, and for SQLite (where other processes can only be
+    /// seen this way).
+    Poll { interval: Duration },
+}
+
+impl Default for ChangeFeed {
+    fn default() -> Self {
+        Self::Notify {
+            heartbeat: Duration::from_millis(250),
+        }
+    }
+}
+
+impl ChangeFeed {
+    /// The default poll interval.
+    pub const POLL: Duration = Duration::from_millis(100);
 }
 
 /// At most this many connections by default, fewer when the open-file limit is low.

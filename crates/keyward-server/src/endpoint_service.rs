@@ -58,23 +58,6 @@ fn offer_primaries(
         .unzip()
 }
 
-/// Tells the verifier about a change that may have created primaries and moved a path,
-/// whether or not the store call succeeded (it may have committed before failing).
-fn after_endpoint_change(
-    st: &AppState,
-    tenant: TenantId,
-    offered: &[OfferedPrimary],
-    path: Option<&str>,
-) {
-    for o in offered {
-        st.verifier.register_secret(&o.secret.hash);
-    }
-    if let Some(p) = path {
-        st.verifier.register_endpoint_path(tenant, p);
-    }
-    st.verifier.invalidate();
-}
-
 fn generated(
     change: EndpointChange,
     mut secrets: Vec<(EndpointTokenId, TokenSecret)>,
@@ -107,7 +90,6 @@ pub async fn create_endpoint(
         .store
         .insert_endpoint(tenant, &new, &offered, actor)
         .await;
-    after_endpoint_change(st, tenant, &offered, Some(&new.path));
     Ok(generated(result?, secrets))
 }
 
@@ -125,7 +107,6 @@ pub async fn update_endpoint(
         .store
         .update_endpoint(tenant, id, &up, &offered, actor)
         .await;
-    after_endpoint_change(st, tenant, &offered, up.path.as_deref());
     Ok(generated(result?, secrets))
 }
 
@@ -136,7 +117,6 @@ pub async fn delete_endpoint(
     id: EndpointId,
 ) -> ApiResult<()> {
     let result = st.store.delete_endpoint(tenant, id, actor).await;
-    st.verifier.invalidate();
     Ok(result?)
 }
 
@@ -152,7 +132,6 @@ pub async fn create_endpoint_token(
 ) -> ApiResult<(EndpointTokenDetails, TokenSecret)> {
     let id = EndpointTokenId::new();
     let (stored, secret) = new_secret(st, TokenKind::Secondary, id, policy(st, tenant).await?);
-    let hash = stored.hash;
     let new = NewEndpointToken {
         id,
         name,
@@ -161,7 +140,6 @@ pub async fn create_endpoint_token(
         secret: stored,
     };
     let details = st.store.insert_endpoint_token(tenant, &new, actor).await?;
-    st.verifier.register_secret(&hash);
     Ok((details, secret))
 }
 
@@ -173,7 +151,6 @@ pub async fn update_endpoint_token(
     up: EndpointTokenUpdate,
 ) -> ApiResult<EndpointTokenDetails> {
     let result = st.store.update_endpoint_token(tenant, id, &up, actor).await;
-    st.verifier.invalidate();
     Ok(result?)
 }
 
@@ -184,7 +161,6 @@ pub async fn delete_endpoint_token(
     id: EndpointTokenId,
 ) -> ApiResult<()> {
     let result = st.store.delete_endpoint_token(tenant, id, actor).await;
-    st.verifier.invalidate();
     Ok(result?)
 }
 
@@ -205,8 +181,6 @@ pub async fn regenerate(
         .store
         .regenerate_endpoint_token(tenant, token.id, &stored, grace_until, actor)
         .await;
-    st.verifier.register_secret(&stored.hash);
-    st.verifier.invalidate();
     Ok((result?, secret))
 }
 
@@ -241,7 +215,6 @@ pub async fn set_assignment(
         .store
         .set_assignment(tenant, endpoint, token, enabled, methods, actor)
         .await;
-    st.verifier.invalidate();
     Ok(result?)
 }
 
@@ -256,6 +229,5 @@ pub async fn remove_assignment(
         .store
         .remove_assignment(tenant, endpoint, token, actor)
         .await;
-    st.verifier.invalidate();
     Ok(result?)
 }

@@ -10,6 +10,7 @@ pub mod connections;
 pub mod console;
 pub mod endpoint_service;
 pub mod error;
+pub mod feed;
 pub mod hosted;
 pub mod input;
 pub mod keys;

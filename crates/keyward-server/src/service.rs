@@ -53,7 +53,6 @@ pub async fn issue_api_token(
     let expires_at = rules::resolve_expiry(req.expires_at, &settings, now)?;
     let id = TokenId::new();
     let (stored, secret) = new_secret(st, TokenKind::Api, &id.to_string(), settings.secret_storage);
-    let hash = stored.hash;
     let new = NewToken {
         id,
         kind: TokenKind::Api,
@@ -69,7 +68,6 @@ pub async fn issue_api_token(
         max_uses: req.max_uses,
     };
     let details = st.store.insert_token(tenant, &new, actor).await?;
-    st.verifier.register_secret(&hash);
     Ok((details, secret))
 }
 
@@ -179,17 +177,12 @@ pub async fn regenerate(
         &id.to_string(),
         settings.secret_storage,
     );
-    let hash = new.hash;
     let grace_until =
         (grace_seconds > 0).then(|| OffsetDateTime::now_utc() + Duration::seconds(grace_seconds));
     let result = st
         .store
         .regenerate_token(tenant, id, &new, grace_until, actor)
         .await;
-    // Tell the verifier whatever happened: the change may have committed even if
-    // reading it back failed.
-    st.verifier.register_secret(&hash);
-    st.verifier.invalidate();
     let details = result?;
     Ok((details, secret))
 }
@@ -218,7 +211,6 @@ pub async fn revoke(
 ) -> ApiResult<TokenDetails> {
     require_api_token(st, tenant, id).await?;
     let result = st.store.revoke_token(tenant, id, actor).await;
-    st.verifier.invalidate();
     Ok(result?)
 }
 
@@ -239,6 +231,5 @@ pub async fn delete(
         return Ok(ids);
     }
     let result = st.store.delete_tokens(tenant, &ids, actor).await;
-    st.verifier.invalidate();
     Ok(result?)
 }

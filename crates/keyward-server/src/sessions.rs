@@ -60,7 +60,6 @@ pub async fn start(
         &id.to_string(),
         SecretStorage::ShowOnce,
     );
-    let hash = stored.hash;
     let new = NewMobileSession {
         id,
         user_id: user.id,
@@ -80,19 +79,7 @@ pub async fn start(
             actor,
         )
         .await;
-    // Register whatever happened: the session may exist even if reading it back failed.
-    st.verifier.register_secret(&hash);
-    let (session, ended) = match result {
-        Ok(done) => done,
-        Err(e) => {
-            // Sessions past the cap may have ended in a transaction that committed.
-            st.verifier.invalidate();
-            return Err(e.into());
-        }
-    };
-    if !ended.is_empty() {
-        st.verifier.invalidate();
-    }
+    let (session, _ended) = result?;
     Ok(Started {
         session,
         secret,
@@ -110,11 +97,8 @@ pub async fn end(
     ids: &[TokenId],
     why: SessionEnd,
 ) -> ApiResult<Vec<TokenId>> {
-    let result = st
+    Ok(st
         .store
         .delete_mobile_sessions(tenant, ids, why, actor)
-        .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
-    Ok(result?)
+        .await?)
 }

@@ -5,15 +5,23 @@
 //! then storage. The decision itself is always `keyward_core::decide`, computed afresh
 //! with the current time, so expiry needs no invalidation.
 //!
-//! Consistency: every change that can alter a decision calls [`Verifier::invalidate`],
-//! which bumps an epoch before the change's response returns; cached entries from an
-//! older epoch are ignored, so the very next check reads storage again. An entry is
-//! also never used past `max_staleness`, which bounds how stale an answer can be should
-//! a change arrive from elsewhere. Changes made by other processes (other cluster nodes,
-//! or `keyward bootstrap` beside a running server) arrive through the change log, which
-//! [`Verifier::catch_up`] tails about twice a second: it registers new secrets and
-//! invalidates the cache. When storage cannot be read, nothing is accepted: the check
-//! reports `Unavailable` (HTTP 503).
+//! Consistency (SPEC §11; the operator's view is in `docs/cluster.md`):
+//! - Every change that can alter a decision writes a change-log entry in its own
+//!   transaction, naming the object it changed. The store hands this process's entries
+//!   to the verifier right after each commit ([`keyward_store::ChangeListener`]), before
+//!   the call that made the change returns, so a node reads its own writes whichever
+//!   front-end made them.
+//! - Other processes' entries (other nodes, `keyward bootstrap` beside a running server)
+//!   arrive through [`Verifier::catch_up`], woken by PostgreSQL `NOTIFY` within
+//!   milliseconds or by a short poll. Either way an entry drops exactly the cached
+//!   answers computed from its object (see [`cache`]), never the whole cache.
+//! - A well-formed token whose hash this node does not know yet (made a moment ago on
+//!   another node) is looked up in storage before it is refused, under a budget: one
+//!   read per hash at a time, a node-wide rate of such reads, and a memory of hashes
+//!   found nowhere.
+//! - Cached answers are trusted while the change feed is healthy: when it has not been
+//!   read successfully for `max_staleness`, every check goes to storage, and when storage
+//!   is down too, nothing is accepted (`Unavailable`, HTTP 503).
 //!
 //! Mobile sessions slide: each successful check moves the session's expiry to
 //! `mobile_session_days` from now. Like `last_used_at`, this is gathered in memory and
@@ -29,36 +37,68 @@
 //! answers `NOT_FOUND` for a token of any other. Tenants, and the verifier keys (`kwv_`)
 //! through which protected services name theirs, are resolved from memory as well.
 //!
-//! The endpoints served at `/e/{tenant}/{path}` are cached the same way, behind a filter of known
-//! paths, so a hosted request is usually answered without storage as well.
+//! The endpoints served at `/e/{tenant}/{path}` are cached the same way, behind a filter
+//! of known paths, so a hosted request is usually answered without storage as well.
 
+pub mod cache;
+pub mod rate;
+
+use cache::{Cache, Cached, Dep, Key};
 use keyward_core::endpoint::Endpoint;
-use keyward_core::model::{RateLimit, Tenant, VerifierKey};
+use keyward_core::model::{Tenant, VerifierKey};
 use keyward_core::verify::{decide_endpoint_token, EndpointSubject, Subject};
 use keyward_core::{
     decide, ParsedToken, ServerKey, TenantId, TokenHash, TokenId, TokenKind, VerifyCode,
     VerifyContext,
 };
-use keyward_store::Store;
+use keyward_store::{Change, Committed, FeedPosition, Store};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 /// Longest accepted input; anything longer is refused before it is even hashed.
 pub const MAX_TOKEN_INPUT: usize = 256;
-const CACHE_CAPACITY: usize = 200_000;
 /// Concurrent storage reads for cache misses: well under the PostgreSQL pool (16), so
 /// administrative writes always find a connection.
 const MAX_CONCURRENT_LOADS: usize = 8;
-/// How often the change log is read for changes made by other processes.
-pub const CHANGE_POLL: Duration = Duration::from_millis(500);
+/// A storage read for a check that takes longer than this is given up: the check is
+/// answered `Unavailable` rather than left hanging on a database that went away.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(2);
 /// A cached session answer is given its slid expiry when it lags by this much: often
 /// enough for verify answers to show the sliding, rarely enough that a busy session
 /// does not rewrite its cache entry on every check.
 const SLIDE_STEP: time::Duration = time::Duration::seconds(1);
+/// Hashes found nowhere by a lookup are remembered this long, and at most this many.
+const NEGATIVE_TTL: Duration = Duration::from_secs(60);
+const NEGATIVE_CAPACITY: usize = 100_000;
+/// This process's own change-log entries, applied at commit, are skipped when the feed
+/// brings them again; one the feed never brings is forgotten after this long.
+const OWN_ENTRY_TTL: Duration = Duration::from_secs(120);
+
+/// How the verifier behaves, as the operator configures it.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifierOptions {
+    /// Cached answers are trusted only while the change feed was read successfully
+    /// within this long.
+    pub max_staleness: Duration,
+    /// Storage lookups per second, node-wide, of well-formed tokens this node does not know.
+    pub unknown_lookups_per_second: u32,
+    /// The database's tenancy mode when this node started (`serve --single-tenant`).
+    pub single_tenant: bool,
+}
+
+impl Default for VerifierOptions {
+    fn default() -> Self {
+        Self {
+            max_staleness: Duration::from_secs(2),
+            unknown_lookups_per_second: 100,
+            single_tenant: false,
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Verified {
@@ -99,27 +139,77 @@ const TENANT_MISS_TTL: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, Copy)]
 pub struct Unavailable;
 
-struct Entry<T = Subject> {
-    epoch: u64,
-    loaded: Instant,
-    subject: Option<Arc<T>>,
+/// Where this node stands in the change log.
+struct FeedState {
+    position: FeedPosition,
+    /// Sequence numbers of this process's entries, already applied at commit.
+    own: HashMap<i64, Instant>,
+}
+
+/// The budget for storage lookups of hashes this node does not know.
+struct Lookups {
+    per_second: f64,
+    /// Token bucket: (tokens, last refill); holds at most one second's worth.
+    bucket: Mutex<(f64, Instant)>,
+    /// Hashes found nowhere, with when.
+    absent: Mutex<HashMap<TokenHash, Instant>>,
+    /// One lookup per hash at a time: later askers wait for the first one's answer.
+    inflight: Mutex<HashMap<TokenHash, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Lookups {
+    fn new(per_second: u32) -> Self {
+        let per_second = f64::from(per_second);
+        Self {
+            per_second,
+            bucket: Mutex::new((per_second, Instant::now())),
+            absent: Mutex::new(HashMap::new()),
+            inflight: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn take(&self) -> bool {
+        let mut b = self.bucket.lock().expect("bucket lock");
+        let now = Instant::now();
+        b.0 = (b.0 + now.duration_since(b.1).as_secs_f64() * self.per_second).min(self.per_second);
+        b.1 = now;
+        if b.0 >= 1.0 {
+            b.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn absent(&self, hash: &TokenHash) -> bool {
+        self.absent
+            .lock()
+            .expect("absent lock")
+            .get(hash)
+            .is_some_and(|at| at.elapsed() < NEGATIVE_TTL)
+    }
+
+    fn remember_absent(&self, hash: TokenHash) {
+        let mut a = self.absent.lock().expect("absent lock");
+        if a.len() >= NEGATIVE_CAPACITY {
+            a.retain(|_, at| at.elapsed() < NEGATIVE_TTL);
+            if a.len() >= NEGATIVE_CAPACITY {
+                a.clear();
+            }
+        }
+        a.insert(hash, Instant::now());
+    }
 }
 
 pub struct Verifier {
     store: Store,
     key: ServerKey,
-    epoch: AtomicU64,
-    cache: RwLock<HashMap<TokenHash, Entry>>,
-    endpoint_tokens: RwLock<HashMap<TokenHash, Entry<EndpointSubject>>>,
-    /// Endpoints by (tenant, path): `/e/{tenant}/{path}`.
-    endpoints: RwLock<HashMap<(TenantId, String), Entry<Endpoint>>>,
-    verifier_keys: RwLock<HashMap<TokenHash, Entry<VerifierKey>>>,
+    cache: RwLock<Cache>,
     /// Tenants by name and by id. Tenants are never renamed or deleted, so a tenant
     /// found stays valid; a name found nowhere is remembered for `TENANT_MISS_TTL`, or
     /// until the change log reports a new tenant, so a flood of unknown names is not a
     /// flood of queries.
     tenants: RwLock<HashMap<String, TenantEntry>>,
-    /// The database's tenancy mode when this node started (`serve --single-tenant`).
     single_tenant: bool,
     /// That mode's one tenant, once found; dropped when the change log reports a tenant
     /// change, like the misses in `tenants`.
@@ -127,20 +217,31 @@ pub struct Verifier {
     /// Every endpoint path, kept complete like `known`: a path absent from it is
     /// refused without a query.
     known_paths: RwLock<HashSet<(TenantId, String)>>,
-    /// First 8 bytes of every stored secret hash, kept complete by registering local
-    /// changes at once and others' through the change log: a hash absent from it is
-    /// refused without a query.
+    /// First 8 bytes of every stored secret hash, kept complete by this process's
+    /// commits and the change feed: a hash absent from it is looked up under the budget
+    /// of `lookups`, never freely.
     known: RwLock<HashSet<u64>>,
-    /// The last change-log entry already applied.
-    seen_seq: AtomicU64,
+    feed: tokio::sync::Mutex<FeedState>,
+    /// This process's entries applied at commit, not yet seen by `catch_up`.
+    own: Mutex<HashMap<i64, Instant>>,
+    /// When the last successful read of the change feed began, in ms since `started`.
+    feed_read_at: AtomicU64,
+    started: Instant,
     max_staleness: Duration,
     /// Bounds concurrent storage reads caused by cache misses.
     loads: tokio::sync::Semaphore,
+    lookups: Lookups,
+    /// Storage reads made for checks (cache misses and unknown-hash lookups), and of
+    /// those, lookups of unknown hashes: for tests and metrics.
+    storage_reads: AtomicU64,
+    unknown_lookups: AtomicU64,
+    /// Woken when this process commits a change, for the `NOTIFY` that tells other nodes.
+    committed: tokio::sync::Notify,
     last_used: Mutex<HashMap<TokenId, OffsetDateTime>>,
     /// Mobile sessions' uses not yet written. An entry stays until a flush has written
     /// it, so a reload from storage in between still sees the slid expiry.
     sessions: Mutex<HashMap<TokenId, SessionUse>>,
-    rate: RateWindows,
+    rate: rate::RateLimiter,
 }
 
 /// A mobile session's last successful check and the expiry it slid the session to.
@@ -150,101 +251,162 @@ struct SessionUse {
     expires_at: OffsetDateTime,
 }
 
-/// Fixed-window counters for tokens with a rate limit, held by this node. A cluster of
-/// N nodes therefore lets a token through up to N times its limit per window.
-#[derive(Default)]
-struct RateWindows(Mutex<RateState>);
+/// Passes the store's commits on to the verifier without keeping it alive.
+struct OwnChanges(Weak<Verifier>);
 
-#[derive(Default)]
-struct RateState {
-    /// Per token: (window start, count, window length), all in seconds.
-    windows: HashMap<TokenId, (i64, u32, i64)>,
-    /// Size at which ended windows are next swept out (amortised, not on every check).
-    sweep_at: usize,
-}
-
-impl RateWindows {
-    const MIN_SWEEP: usize = 10_000;
-
-    /// Counts one successful check at `now` (Unix seconds). `None` if within the limit,
-    /// else the seconds until the window ends (at least 1).
-    fn take(&self, id: TokenId, limit: RateLimit, now: i64) -> Option<u64> {
-        let window = i64::from(limit.window_seconds);
-        let start = now - now.rem_euclid(window);
-        let mut st = self.0.lock().expect("rate lock");
-        if st.windows.len() >= st.sweep_at.max(Self::MIN_SWEEP) {
-            // Each entry ends by its own window, not the one being checked now.
-            st.windows.retain(|_, (s, _, w)| *s + *w > now);
-            st.sweep_at = st.windows.len() * 2;
+impl keyward_store::ChangeListener for OwnChanges {
+    fn committed(&self, c: &Committed) {
+        if let Some(v) = self.0.upgrade() {
+            v.apply_own(c);
         }
-        let entry = st.windows.entry(id).or_insert((start, 0, window));
-        if entry.0 != start || entry.2 != window {
-            *entry = (start, 0, window);
-        }
-        if entry.1 >= limit.requests {
-            return Some((start + window - now).max(1) as u64);
-        }
-        entry.1 += 1;
-        None
     }
 }
 
 impl Verifier {
+    /// Loads the index of known secrets and endpoint paths, and starts listening to this
+    /// process's commits. `rate` holds per-token rate limits (per node, or in Redis).
     pub async fn new(
         store: Store,
         key: ServerKey,
-        max_staleness: Duration,
-        single_tenant: bool,
-    ) -> Result<Self, keyward_store::StoreError> {
-        // Read the log position first: whatever is written after it is applied later.
-        let seq = store.last_change_seq().await?;
+        opts: VerifierOptions,
+        rate: rate::RateLimiter,
+    ) -> Result<Arc<Self>, keyward_store::StoreError> {
+        // Take the log position first: whatever commits after it is read later.
+        let position = store.feed_position().await?;
         let mut prefixes = store.secret_hash_prefixes().await?;
         prefixes.extend(store.endpoint_secret_hash_prefixes().await?);
         prefixes.extend(store.verifier_key_hash_prefixes().await?);
         let paths = store.endpoint_paths().await?;
-        Ok(Self {
-            store,
+        let v = Arc::new(Self {
+            store: store.clone(),
             key,
-            epoch: AtomicU64::new(0),
-            cache: RwLock::new(HashMap::new()),
-            endpoint_tokens: RwLock::new(HashMap::new()),
-            endpoints: RwLock::new(HashMap::new()),
-            verifier_keys: RwLock::new(HashMap::new()),
+            cache: RwLock::new(Cache::default()),
             tenants: RwLock::new(HashMap::new()),
-            single_tenant,
+            single_tenant: opts.single_tenant,
             sole: RwLock::new(None),
             known_paths: RwLock::new(paths.into_iter().collect()),
             known: RwLock::new(prefixes.into_iter().collect()),
-            seen_seq: AtomicU64::new(seq.max(0) as u64),
-            max_staleness,
+            feed: tokio::sync::Mutex::new(FeedState {
+                position,
+                own: HashMap::new(),
+            }),
+            own: Mutex::new(HashMap::new()),
+            feed_read_at: AtomicU64::new(0),
+            started: Instant::now(),
+            max_staleness: opts.max_staleness,
             loads: tokio::sync::Semaphore::new(MAX_CONCURRENT_LOADS),
+            lookups: Lookups::new(opts.unknown_lookups_per_second.max(1)),
+            storage_reads: AtomicU64::new(0),
+            unknown_lookups: AtomicU64::new(0),
+            committed: tokio::sync::Notify::new(),
             last_used: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
-            rate: RateWindows::default(),
-        })
+            rate,
+        });
+        if !store.set_change_listener(Arc::new(OwnChanges(Arc::downgrade(&v)))) {
+            tracing::warn!(
+                "a second verifier on one store learns of this process's changes only through the feed"
+            );
+        }
+        Ok(v)
     }
 
     pub fn key(&self) -> &ServerKey {
         &self.key
     }
 
-    /// Makes every cached answer stale. Called by every change that can alter a decision.
-    pub fn invalidate(&self) {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
+    /// Storage reads made for checks so far (cache misses and unknown-hash lookups).
+    pub fn storage_reads(&self) -> u64 {
+        self.storage_reads.load(Ordering::Relaxed)
     }
 
-    /// Registers a newly stored secret so the filter lets it through.
-    pub fn register_secret(&self, hash: &TokenHash) {
-        self.known
-            .write()
-            .expect("known-set lock")
-            .insert(hash.prefix64());
-        self.cache.write().expect("cache lock").remove(hash);
-        self.endpoint_tokens
-            .write()
-            .expect("cache lock")
-            .remove(hash);
-        self.verifier_keys.write().expect("cache lock").remove(hash);
+    /// Storage lookups made so far of well-formed tokens this node did not know.
+    pub fn unknown_lookups(&self) -> u64 {
+        self.unknown_lookups.load(Ordering::Relaxed)
+    }
+
+    /// Forgets every cached answer. Only for tests and tools that change storage behind
+    /// the store's back; every change made through the store is applied exactly.
+    pub fn clear_cache(&self) {
+        self.cache.write().expect("cache lock").clear();
+    }
+
+    /// Whether cached answers may be used: the change feed was read successfully less
+    /// than `max_staleness` ago.
+    pub fn trusted(&self) -> bool {
+        let now = self.started.elapsed().as_millis() as u64;
+        now.saturating_sub(self.feed_read_at.load(Ordering::SeqCst))
+            < self.max_staleness.as_millis() as u64
+    }
+
+    /// Completes when this process has committed a change since the last call.
+    pub async fn committed_here(&self) {
+        self.committed.notified().await;
+    }
+
+    /// Applies what one of this process's transactions committed, before the call that
+    /// made it returns.
+    fn apply_own(&self, c: &Committed) {
+        self.register(&c.secrets, &c.paths);
+        self.apply(&c.changes);
+        let now = Instant::now();
+        self.own
+            .lock()
+            .expect("own lock")
+            .extend(c.changes.iter().map(|ch| (ch.seq, now)));
+        self.committed.notify_one();
+    }
+
+    /// Lets newly stored secrets and paths through the filters, forgetting any memory of
+    /// them as absent.
+    fn register(&self, secrets: &[TokenHash], paths: &[(TenantId, String)]) {
+        if !secrets.is_empty() {
+            self.known
+                .write()
+                .expect("known-set lock")
+                .extend(secrets.iter().map(|h| h.prefix64()));
+            let mut absent = self.lookups.absent.lock().expect("absent lock");
+            for h in secrets {
+                absent.remove(h);
+            }
+            drop(absent);
+            let mut cache = self.cache.write().expect("cache lock");
+            for h in secrets {
+                cache.drop_key(&Key::Token(*h));
+                cache.drop_key(&Key::EndpointToken(*h));
+                cache.drop_key(&Key::VerifierKey(*h));
+            }
+        }
+        if !paths.is_empty() {
+            self.known_paths
+                .write()
+                .expect("known-paths lock")
+                .extend(paths.iter().cloned());
+            let mut cache = self.cache.write().expect("cache lock");
+            for (t, p) in paths {
+                cache.drop_key(&Key::Endpoint(*t, p.clone()));
+            }
+        }
+    }
+
+    /// Drops exactly the answers the entries can change.
+    fn apply(&self, changes: &[Change]) {
+        let deps: Vec<Dep> = changes.iter().filter_map(Dep::of_change).collect();
+        if !deps.is_empty() {
+            let mut cache = self.cache.write().expect("cache lock");
+            for d in deps {
+                cache.drop_dep(d);
+            }
+        }
+        if changes.iter().any(|c| c.object_type == "tenant") {
+            // A new tenant: names remembered as missing may exist now, and the one
+            // tenant of single-tenant mode may no longer be the only one.
+            self.tenants
+                .write()
+                .expect("tenants lock")
+                .retain(|_, e| matches!(e, TenantEntry::Found(_)));
+            *self.sole.write().expect("sole lock") = None;
+        }
     }
 
     /// The tenant a check names, by name or id, from memory in the common case.
@@ -279,7 +441,7 @@ impl Verifier {
                 Ok(Some(t))
             }
             Err(keyward_store::StoreError::NotFound(_)) => {
-                if tenants.len() >= CACHE_CAPACITY {
+                if tenants.len() >= NEGATIVE_CAPACITY {
                     tenants.retain(|_, e| matches!(e, TenantEntry::Found(_)));
                 }
                 tenants.insert(name_or_id.to_string(), TenantEntry::Missing(Instant::now()));
@@ -315,7 +477,7 @@ impl Verifier {
     }
 
     /// The verifier key `raw`, if it is one: the credential of a service asking checks.
-    /// Refused without storage when malformed or unknown, like any token.
+    /// Refused without storage when malformed, like any token.
     pub async fn verifier_key(&self, raw: &str) -> Result<Option<Arc<VerifierKey>>, Unavailable> {
         if raw.len() > MAX_TOKEN_INPUT {
             return Ok(None);
@@ -325,28 +487,8 @@ impl Verifier {
             _ => return Ok(None),
         }
         let hash = self.key.hash_token(raw);
-        if !self
-            .known
-            .read()
-            .expect("known-set lock")
-            .contains(&hash.prefix64())
-        {
-            return Ok(None);
-        }
-        self.load_cached(&self.verifier_keys, &hash, || {
-            self.store.verifier_key_by_hash(&hash)
-        })
-        .await
-    }
-
-    /// Registers an endpoint's (new) path so the filter lets it through.
-    pub fn register_endpoint_path(&self, tenant: TenantId, path: &str) {
-        let key = (tenant, path.to_string());
-        self.endpoints.write().expect("cache lock").remove(&key);
-        self.known_paths
-            .write()
-            .expect("known-paths lock")
-            .insert(key);
+        self.by_hash(&hash, || self.store.verifier_key_by_hash(&hash))
+            .await
     }
 
     /// The endpoint `tenant` serves at `/e/{tenant}/{path}`, from memory in the common case.
@@ -364,10 +506,8 @@ impl Verifier {
         {
             return Ok(None);
         }
-        self.load_cached(&self.endpoints, &key, || {
-            self.store.endpoint_by_path(tenant, path)
-        })
-        .await
+        self.load_cached(&key, || self.store.endpoint_by_path(tenant, path))
+            .await
     }
 
     pub async fn verify(
@@ -382,14 +522,6 @@ impl Verifier {
             return Ok(Verified::not_found());
         };
         let hash = self.key.hash_token(raw);
-        if !self
-            .known
-            .read()
-            .expect("known-set lock")
-            .contains(&hash.prefix64())
-        {
-            return Ok(Verified::not_found());
-        }
         match parsed.kind {
             TokenKind::Primary | TokenKind::Secondary => {
                 return self.verify_endpoint_token(&hash, ctx).await
@@ -409,7 +541,8 @@ impl Verifier {
             if let Some(limit) = subject.token.rate_limit {
                 retry_after = self
                     .rate
-                    .take(subject.token.id, limit, now.unix_timestamp());
+                    .take(subject.token.id, limit, now.unix_timestamp())
+                    .await?;
                 if retry_after.is_some() {
                     code = VerifyCode::RateLimited;
                 }
@@ -423,7 +556,10 @@ impl Verifier {
                 Ok(false) => {
                     // Spent: drop the cached answer, so that the next check reloads
                     // `uses_remaining = 0` and is refused without touching storage.
-                    self.cache.write().expect("cache lock").remove(&hash);
+                    self.cache
+                        .write()
+                        .expect("cache lock")
+                        .drop_dep(Dep::Token(subject.token.id.0));
                     code = VerifyCode::UsageExceeded;
                 }
                 Err(e) => {
@@ -461,9 +597,7 @@ impl Verifier {
         ctx: &VerifyContext<'_>,
     ) -> Result<Verified, Unavailable> {
         let loaded = self
-            .load_cached(&self.endpoint_tokens, hash, || {
-                self.store.endpoint_subject_by_hash(hash)
-            })
+            .by_hash(hash, || self.store.endpoint_subject_by_hash(hash))
             .await?;
         let Some(subject) = loaded else {
             return Ok(Verified::not_found());
@@ -479,54 +613,125 @@ impl Verifier {
 
     async fn subject(&self, hash: &TokenHash) -> Result<Option<Arc<Subject>>, Unavailable> {
         // A subject read from storage is moved forward by any slide not yet written.
-        self.load_cached(&self.cache, hash, || async {
+        self.by_hash(hash, || async {
             let found = self.store.subject_by_hash(hash).await?;
             Ok(found.map(|s| self.with_pending_slide(s)))
         })
         .await
     }
 
-    /// What `cache` holds for `key` if it is from the current epoch and fresh enough,
-    /// otherwise what `load` reads from storage (remembered, found or not).
-    async fn load_cached<K, T, F, Fut>(
+    /// What a secret's hash stands for. A hash whose prefix is known takes the cache; one
+    /// this node does not know (a token made a moment ago elsewhere, or a guess) is
+    /// looked up in storage under the budget of `lookups`, and refused when the budget is
+    /// spent: a flood of well-formed guesses costs the database a bounded rate of reads.
+    async fn by_hash<T, F, Fut>(
         &self,
-        cache: &RwLock<HashMap<K, Entry<T>>>,
-        key: &K,
+        hash: &TokenHash,
         load: F,
     ) -> Result<Option<Arc<T>>, Unavailable>
     where
-        K: std::hash::Hash + Eq + Clone,
+        T: Cached<K = TokenHash>,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, keyward_store::StoreError>>,
     {
-        let epoch = self.epoch.load(Ordering::SeqCst);
-        if let Some(e) = cache.read().expect("cache lock").get(key) {
-            if e.epoch == epoch && e.loaded.elapsed() < self.max_staleness {
-                return Ok(e.subject.clone());
-            }
+        if self.is_known(hash) {
+            return self.load_cached(hash, load).await;
         }
+        if self.lookups.absent(hash) {
+            return Ok(None);
+        }
+        // One lookup per hash at a time: a burst of the same new token waits for one read.
+        let gate = self
+            .lookups
+            .inflight
+            .lock()
+            .expect("inflight lock")
+            .entry(*hash)
+            .or_default()
+            .clone();
+        let result = async {
+            let _turn = gate.lock().await;
+            if self.is_known(hash) {
+                return self.load_cached(hash, load).await;
+            }
+            if self.lookups.absent(hash) || !self.lookups.take() {
+                return Ok(None);
+            }
+            self.unknown_lookups.fetch_add(1, Ordering::Relaxed);
+            let found = self.load_cached(hash, load).await?;
+            match &found {
+                Some(_) => {
+                    self.known
+                        .write()
+                        .expect("known-set lock")
+                        .insert(hash.prefix64());
+                }
+                None => {
+                    // Kept apart from the cache, which only holds what the filter knows.
+                    self.cache
+                        .write()
+                        .expect("cache lock")
+                        .drop_key(&T::key(hash));
+                    self.lookups.remember_absent(*hash);
+                }
+            }
+            Ok(found)
+        }
+        .await;
+        let mut inflight = self.lookups.inflight.lock().expect("inflight lock");
+        if inflight.get(hash).is_some_and(|g| Arc::ptr_eq(g, &gate))
+            && Arc::strong_count(&gate) <= 2
+        {
+            inflight.remove(hash);
+        }
+        result
+    }
+
+    fn is_known(&self, hash: &TokenHash) -> bool {
+        self.known
+            .read()
+            .expect("known-set lock")
+            .contains(&hash.prefix64())
+    }
+
+    /// What the cache holds for `key` while the feed is healthy, otherwise what `load`
+    /// reads from storage (remembered, found or not, unless a change raced the read).
+    async fn load_cached<T, F, Fut>(
+        &self,
+        key: &T::K,
+        load: F,
+    ) -> Result<Option<Arc<T>>, Unavailable>
+    where
+        T: Cached,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, keyward_store::StoreError>>,
+    {
+        let since = {
+            let cache = self.cache.read().expect("cache lock");
+            if let Some(found) = cache.get::<T>(key) {
+                if self.trusted() {
+                    return Ok(found);
+                }
+            }
+            cache.generation()
+        };
         let _permit = self.loads.acquire().await.map_err(|_| Unavailable)?;
-        // The epoch was read before the load: a change committed meanwhile bumps it, so
-        // what we store now is already stale and the next check reloads.
-        let loaded = match load().await {
-            Ok(s) => s.map(Arc::new),
-            Err(e) => {
+        self.storage_reads.fetch_add(1, Ordering::Relaxed);
+        let loaded = match tokio::time::timeout(LOAD_TIMEOUT, load()).await {
+            Ok(Ok(s)) => s.map(Arc::new),
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, "storage lookup failed; refusing to confirm");
                 return Err(Unavailable);
             }
+            Err(_) => {
+                tracing::error!("storage lookup timed out; refusing to confirm");
+                return Err(Unavailable);
+            }
         };
-        let mut cache = cache.write().expect("cache lock");
-        if cache.len() >= CACHE_CAPACITY {
-            cache.clear();
-        }
-        cache.insert(
-            key.clone(),
-            Entry {
-                epoch,
-                loaded: Instant::now(),
-                subject: loaded.clone(),
-            },
-        );
+        self.cache
+            .write()
+            .expect("cache lock")
+            .insert::<T>(key, loaded.clone(), since);
         Ok(loaded)
     }
 
@@ -551,13 +756,13 @@ impl Verifier {
         let mut slid = (*subject).clone();
         slid.token.expires_at = Some(expires_at);
         let slid = Arc::new(slid);
-        if let Some(e) = self.cache.write().expect("cache lock").get_mut(hash) {
-            if e.subject
-                .as_ref()
-                .is_some_and(|s| s.token.id == slid.token.id)
-            {
-                e.subject = Some(slid.clone());
-            }
+        let mut cache = self.cache.write().expect("cache lock");
+        if cache
+            .get::<Subject>(hash)
+            .flatten()
+            .is_some_and(|s| s.token.id == slid.token.id)
+        {
+            cache.replace(hash, slid.clone());
         }
         slid
     }
@@ -579,75 +784,78 @@ impl Verifier {
         s
     }
 
-    /// Applies change-log entries written since the last call, by this or any other
-    /// process: registers the secrets of changed tokens and, if anything changed,
-    /// invalidates cached answers.
-    pub async fn catch_up(&self) -> Result<(), keyward_store::StoreError> {
-        loop {
-            let from = self.seen_seq.load(Ordering::SeqCst) as i64;
-            let changes = self.store.changes_since(from, 1000).await?;
-            let Some(last) = changes.last().map(|c| c.seq) else {
-                return Ok(());
-            };
-            let tokens: Vec<String> = changes
-                .iter()
-                .filter(|c| matches!(c.object_type.as_str(), "token" | "mobile_session"))
-                .map(|c| c.object_id.clone())
-                .collect();
-            if !tokens.is_empty() {
-                let prefixes = self.store.secret_hash_prefixes_of(&tokens).await?;
-                self.known.write().expect("known-set lock").extend(prefixes);
-            }
-            let of = |object_type: &str| -> Vec<String> {
-                changes
+    /// Reads the change log from this node's position: registers the secrets and paths
+    /// other processes stored, and drops exactly the answers their changes affect (this
+    /// process's own entries were applied at commit and are skipped). A successful read
+    /// renews the trust in cached answers, from the moment it began.
+    pub async fn catch_up(&self) -> Result<usize, keyward_store::StoreError> {
+        let mut feed = self.feed.lock().await;
+        let began = self.started.elapsed().as_millis() as u64;
+        let (changes, next) = self.store.changes_after(&feed.position).await?;
+        {
+            let mut own = self.own.lock().expect("own lock");
+            feed.own.extend(own.drain());
+        }
+        let others: Vec<Change> = changes
+            .into_iter()
+            .filter(|c| feed.own.remove(&c.seq).is_none())
+            .collect();
+        feed.own.retain(|_, at| at.elapsed() < OWN_ENTRY_TTL);
+        if !others.is_empty() {
+            let of = |types: &[&str]| -> Vec<String> {
+                others
                     .iter()
-                    .filter(|c| c.object_type == object_type)
+                    .filter(|c| types.contains(&c.object_type.as_str()))
                     .map(|c| c.object_id.clone())
                     .collect()
             };
-            let endpoint_tokens = of("endpoint_token");
+            let mut prefixes = Vec::new();
+            let tokens = of(&["token", "mobile_session"]);
+            if !tokens.is_empty() {
+                prefixes.extend(self.store.secret_hash_prefixes_of(&tokens).await?);
+            }
+            let endpoint_tokens = of(&["endpoint_token"]);
             if !endpoint_tokens.is_empty() {
-                let prefixes = self
-                    .store
-                    .endpoint_secret_hash_prefixes_of(&endpoint_tokens)
-                    .await?;
-                self.known.write().expect("known-set lock").extend(prefixes);
+                prefixes.extend(
+                    self.store
+                        .endpoint_secret_hash_prefixes_of(&endpoint_tokens)
+                        .await?,
+                );
             }
-            let verifier_keys = of("verifier_key");
+            let verifier_keys = of(&["verifier_key"]);
             if !verifier_keys.is_empty() {
-                let prefixes = self
-                    .store
-                    .verifier_key_hash_prefixes_of(&verifier_keys)
-                    .await?;
-                self.known.write().expect("known-set lock").extend(prefixes);
+                prefixes.extend(
+                    self.store
+                        .verifier_key_hash_prefixes_of(&verifier_keys)
+                        .await?,
+                );
             }
-            if changes.iter().any(|c| c.object_type == "tenant") {
-                // A new tenant: names remembered as missing may exist now, and the one
-                // tenant of single-tenant mode may no longer be the only one.
-                self.tenants
-                    .write()
-                    .expect("tenants lock")
-                    .retain(|_, e| matches!(e, TenantEntry::Found(_)));
-                *self.sole.write().expect("sole lock") = None;
+            let endpoints = of(&["endpoint"]);
+            let paths = if endpoints.is_empty() {
+                Vec::new()
+            } else {
+                self.store.endpoint_paths_of(&endpoints).await?
+            };
+            // Another process's new secret was never seen here, so only the filter needs
+            // it; a lookup may have remembered it as absent meanwhile.
+            self.known
+                .write()
+                .expect("known-set lock")
+                .extend(prefixes.iter().copied());
+            if !prefixes.is_empty() {
+                let set: HashSet<u64> = prefixes.into_iter().collect();
+                self.lookups
+                    .absent
+                    .lock()
+                    .expect("absent lock")
+                    .retain(|h, _| !set.contains(&h.prefix64()));
             }
-            let endpoints = of("endpoint");
-            if !endpoints.is_empty() {
-                let paths = self.store.endpoint_paths_of(&endpoints).await?;
-                self.known_paths
-                    .write()
-                    .expect("known-paths lock")
-                    .extend(paths);
-            }
-            // A new token changes no existing answer, so a burst of creations leaves the
-            // cache intact; anything else may, so it invalidates.
-            if changes.iter().any(|c| affects_answers(&c.action)) {
-                self.invalidate();
-            }
-            self.seen_seq.store(last as u64, Ordering::SeqCst);
-            if changes.len() < 1000 {
-                return Ok(());
-            }
+            self.register(&[], &paths);
+            self.apply(&others);
         }
+        feed.position = next;
+        self.feed_read_at.store(began, Ordering::SeqCst);
+        Ok(others.len())
     }
 
     /// Writes the gathered last-use times, and mobile sessions' last activity and slid
@@ -699,18 +907,4 @@ impl Verifier {
             }
         }
     }
-}
-
-/// Whether a change recorded by another node can change a cached answer. A new token or
-/// session has no cached answers yet, and console logins and logouts touch no token.
-fn affects_answers(action: &str) -> bool {
-    !matches!(
-        action,
-        "token.created"
-            | "mobile_session.created"
-            | "verifier_key.created"
-            | "tenant.created"
-            | "endpoint_record.deleted"
-            | "login.failed"
-    ) && !action.starts_with("console.")
 }

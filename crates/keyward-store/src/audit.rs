@@ -2,10 +2,11 @@
 //! change they describe; audit events are never updated or deleted.
 
 use crate::query::{Filter, Page};
+use crate::tx::Tx;
 use crate::{from_ms, to_ms, Store, StoreResult};
 use keyward_core::{AuditEventId, TenantId, UserId};
 use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use time::OffsetDateTime;
 
 /// Who is acting: an administrator (by API token or console session), or the system.
@@ -56,7 +57,7 @@ pub struct AuditFilter {
 /// Writes an audit event and a change-log row for one change.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn record(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     tenant: TenantId,
     actor: &Actor,
     action: &str,
@@ -79,27 +80,28 @@ pub(crate) async fn record(
     .bind(object_id.to_string())
     .bind(actor.ip.clone())
     .bind(details.to_string())
-    .execute(&mut **tx)
+    .execute(&mut ***tx)
     .await?;
-    // On PostgreSQL a sequence value is taken at insert but becomes visible at commit, so
-    // two writers could commit out of order and a tailer that has read seq 11 would never
-    // see seq 10. Holding this lock from the insert until commit makes the orders agree.
-    if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_advisory_xact_lock(7201046)")
-            .execute(&mut **tx)
-            .await?;
-    }
-    sqlx::query(
+    // No lock keeps sequence numbers in commit order: tailers read by transaction
+    // snapshots on PostgreSQL (`changes_after`), and SQLite has one writer at a time.
+    let seq: i64 = sqlx::query_scalar(
         "INSERT INTO change_log (tenant_id, action, object_type, object_id, at) \
-         VALUES ($1, $2, $3, $4, $5)",
+         VALUES ($1, $2, $3, $4, $5) RETURNING seq",
     )
     .bind(tenant.to_string())
     .bind(action.to_string())
     .bind(object_type.to_string())
     .bind(object_id.to_string())
     .bind(to_ms(now))
-    .execute(&mut **tx)
+    .fetch_one(&mut ***tx)
     .await?;
+    tx.changed(Change {
+        seq,
+        tenant_id: tenant,
+        action: action.to_string(),
+        object_type: object_type.to_string(),
+        object_id: object_id.to_string(),
+    });
     Ok(())
 }
 
@@ -186,7 +188,7 @@ impl Store {
         username: &str,
         details: serde_json::Value,
     ) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         record(
             &mut tx,
             tenant,
@@ -201,45 +203,136 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-
-    /// The highest change-log sequence number, or 0.
-    pub async fn last_change_seq(&self) -> StoreResult<i64> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM change_log")
-            .fetch_one(&self.read)
-            .await?;
-        Ok(v.unwrap_or(0))
-    }
 }
 
 /// One row of the change log: something of `object_type`/`object_id` changed.
 #[derive(Clone, Debug)]
 pub struct Change {
     pub seq: i64,
+    pub tenant_id: TenantId,
     /// e.g. `token.created`, `user.locked`.
     pub action: String,
     pub object_type: String,
     pub object_id: String,
 }
 
+/// Where a reader of the change log stands: everything before it has been read.
+///
+/// On SQLite, a sequence number: there is one writer at a time, so entries commit in the
+/// order of their numbers. On PostgreSQL numbers are taken at insert and become visible at
+/// commit, so a transaction that took 10 can commit after one that took 11, and a reader
+/// that remembered "up to 11" would never see 10. The position is therefore a transaction
+/// snapshot (`pg_current_snapshot()`), and a read returns the entries of exactly the
+/// transactions that committed between the previous snapshot and a new one, which is how
+/// PgQ reads its queues. No lock orders the writers: each commits when it is ready, and
+/// no entry is skipped or read twice, however late it commits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeedPosition {
+    Seq(i64),
+    Snapshot(String),
+}
+
 impl Store {
-    /// Changes after `seq`, oldest first, at most `limit`.
-    pub async fn changes_since(&self, seq: i64, limit: i64) -> StoreResult<Vec<Change>> {
-        let rows = sqlx::query(
-            "SELECT seq, action, object_type, object_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-            .bind(seq)
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Change {
-                    seq: r.try_get("seq")?,
-                    action: r.try_get("action")?,
-                    object_type: r.try_get("object_type")?,
-                    object_id: r.try_get("object_id")?,
-                })
-            })
-            .collect()
+    /// The position of the change log now: reading from it returns only what commits later.
+    pub async fn feed_position(&self) -> StoreResult<FeedPosition> {
+        match self.backend() {
+            crate::Backend::Sqlite => {
+                let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM change_log")
+                    .fetch_one(&self.read)
+                    .await?;
+                Ok(FeedPosition::Seq(v.unwrap_or(0)))
+            }
+            crate::Backend::Postgres => {
+                let snap: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+                    .fetch_one(&self.read)
+                    .await?;
+                Ok(FeedPosition::Snapshot(snap))
+            }
+        }
     }
+
+    /// The PostgreSQL channel on which commits are announced: one per schema, so that
+    /// deployments (or test runs) sharing a database in different schemas do not wake
+    /// each other.
+    pub async fn change_channel(&self) -> StoreResult<String> {
+        let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+            .fetch_one(&self.read)
+            .await?;
+        let mut channel = if schema == "public" {
+            "keyward_changes".to_string()
+        } else {
+            format!("keyward_changes.{schema}")
+        };
+        // Channel names are identifiers: at most 63 bytes.
+        while channel.len() > 63 {
+            channel.pop();
+        }
+        Ok(channel)
+    }
+
+    /// Wakes every node listening on [`Store::change_channel`] (PostgreSQL only).
+    pub async fn notify_changes(&self) -> StoreResult<()> {
+        let channel = self.change_channel().await?;
+        sqlx::query("SELECT pg_notify($1, '')::text")
+            .bind(channel)
+            .execute(&self.read)
+            .await?;
+        Ok(())
+    }
+
+    /// Every entry committed after `from`, in sequence order, and the position after them.
+    pub async fn changes_after(
+        &self,
+        from: &FeedPosition,
+    ) -> StoreResult<(Vec<Change>, FeedPosition)> {
+        const COLUMNS: &str = "seq, tenant_id, action, object_type, object_id";
+        match from {
+            FeedPosition::Seq(seq) => {
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq"
+                ))
+                .bind(*seq)
+                .fetch_all(&self.read)
+                .await?;
+                let changes = rows.iter().map(change).collect::<StoreResult<Vec<_>>>()?;
+                let next = changes.last().map_or(*seq, |c| c.seq);
+                Ok((changes, FeedPosition::Seq(next)))
+            }
+            FeedPosition::Snapshot(prev) => {
+                // One snapshot for both statements: the rows read are exactly those of
+                // the transactions `now` shows as committed.
+                let mut tx = self.read.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                let now: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                // A transaction older than the previous snapshot's xmin had ended before
+                // it was taken, so the index bounds the scan to recent transactions.
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM change_log \
+                     WHERE txid >= pg_snapshot_xmin($1::pg_snapshot) \
+                       AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot) \
+                     ORDER BY seq"
+                ))
+                .bind(prev.clone())
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let changes = rows.iter().map(change).collect::<StoreResult<Vec<_>>>()?;
+                Ok((changes, FeedPosition::Snapshot(now)))
+            }
+        }
+    }
+}
+
+fn change(r: &sqlx::any::AnyRow) -> StoreResult<Change> {
+    Ok(Change {
+        seq: r.try_get("seq")?,
+        tenant_id: crate::rows::id(r, "tenant_id")?,
+        action: r.try_get("action")?,
+        object_type: r.try_get("object_type")?,
+        object_id: r.try_get("object_id")?,
+    })
 }

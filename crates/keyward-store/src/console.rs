@@ -5,7 +5,7 @@ use crate::audit::{record, Actor};
 use crate::{from_ms, to_ms, Store, StoreError, StoreResult};
 use keyward_core::crypto::TokenHash;
 use keyward_core::{TenantId, UserId};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use time::OffsetDateTime;
 
 pub struct NewConsoleSession {
@@ -68,7 +68,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
@@ -76,7 +76,7 @@ impl Store {
         let current: Option<String> = sqlx::query_scalar(&sql)
             .bind(s.user_id.to_string())
             .bind(s.tenant_id.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         if current.as_deref() != Some(s.checked_hash.as_str()) {
@@ -84,7 +84,7 @@ impl Store {
         }
         sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
             .bind(to_ms(now))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query(
             "INSERT INTO console_sessions (id_hash, tenant_id, user_id, csrf, created_at, expires_at) \
@@ -96,7 +96,7 @@ impl Store {
         .bind(s.csrf.clone())
         .bind(to_ms(now))
         .bind(to_ms(s.expires_at))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let details = serde_json::json!({ "expires_at": s.expires_at.unix_timestamp() });
         record(
@@ -141,12 +141,12 @@ impl Store {
     /// gone is not an error: the user is logged out either way.
     pub async fn delete_console_session(&self, hash: &TokenHash, actor: &Actor) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(
             "DELETE FROM console_sessions WHERE id_hash = $1 RETURNING tenant_id, user_id",
         )
         .bind(hash.to_hex())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if let Some(row) = row {
             let tenant: String = row.try_get("tenant_id")?;
@@ -176,12 +176,12 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(
             "DELETE FROM console_sessions WHERE id_hash = $1 RETURNING tenant_id, user_id",
         )
         .bind(hash.to_hex())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if let Some(row) = row {
             let tenant: String = row.try_get("tenant_id")?;
@@ -206,7 +206,7 @@ impl Store {
     /// Deletes every console session of `user` inside the caller's transaction, with one
     /// `console.session_deleted` event saying how many. Returns how many ended.
     pub(crate) async fn end_console_sessions_of_user(
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut crate::tx::Tx,
         tenant: TenantId,
         user: UserId,
         why: ConsoleSessionEnd,
@@ -217,7 +217,7 @@ impl Store {
             sqlx::query("DELETE FROM console_sessions WHERE user_id = $1 AND tenant_id = $2")
                 .bind(user.to_string())
                 .bind(tenant.to_string())
-                .execute(&mut **tx)
+                .execute(&mut ***tx)
                 .await?
                 .rows_affected();
         if ended > 0 {

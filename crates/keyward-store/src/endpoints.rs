@@ -283,7 +283,7 @@ impl Event {
 }
 
 async fn record_all(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut crate::tx::Tx,
     tenant: TenantId,
     actor: &Actor,
     events: Vec<Event>,
@@ -306,7 +306,7 @@ async fn record_all(
 }
 
 async fn insert_secret(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut crate::tx::Tx,
     id: EndpointTokenId,
     secret: &NewSecret,
 ) -> StoreResult<()> {
@@ -315,8 +315,9 @@ async fn insert_secret(
     )
     .bind(secret.hash.to_hex())
     .bind(id.to_string())
-    .execute(&mut **tx)
+    .execute(&mut ***tx)
     .await?;
+    tx.stored_secret(&secret.hash);
     Ok(())
 }
 
@@ -341,7 +342,7 @@ async fn delete_token_rows(
 /// Brings an endpoint's primary tokens in line with its configuration: POST and GET under
 /// token authentication, DELETE while deleting is allowed, none otherwise (rule 6).
 async fn reconcile_primaries(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut crate::tx::Tx,
     e: &Endpoint,
     offered: &[OfferedPrimary],
     created_by: Option<UserId>,
@@ -352,7 +353,7 @@ async fn reconcile_primaries(
         "SELECT id, method, hint FROM endpoint_tokens WHERE endpoint_id = $1 AND kind = 'primary' ORDER BY id",
     )
     .bind(e.id.to_string())
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut ***tx)
     .await?;
     let wanted = primary_methods(e.auth_type, e.allow_deleting);
     let mut have = Vec::new();
@@ -392,7 +393,7 @@ async fn reconcile_primaries(
         .bind(o.secret.sealed.clone())
         .bind(to_ms(now))
         .bind(created_by.map(|u| u.to_string()))
-        .execute(&mut **tx)
+        .execute(&mut ***tx)
         .await?;
         insert_secret(tx, o.id, &o.secret).await?;
         events.push(Event::token(
@@ -471,7 +472,7 @@ impl Store {
             created_by: actor.user_id,
             updated_at: now,
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO endpoints (id, tenant_id, name, search, path, description, auth_type, allow_deleting, \
              enabled, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)",
@@ -487,9 +488,10 @@ impl Store {
         .bind(i64::from(e.enabled))
         .bind(to_ms(now))
         .bind(actor.user_id.map(|u| u.to_string()))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_unique("path", &e.path))?;
+        tx.stored_path(tenant, &e.path);
         let mut events = vec![Event::endpoint(
             "endpoint.created",
             e.id,
@@ -519,7 +521,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointChange> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let old = self.lock_endpoint(&mut tx, tenant, id).await?;
         let mut e = old.clone();
         if let Some(v) = &up.name {
@@ -554,9 +556,10 @@ impl Store {
         .bind(i64::from(e.allow_deleting))
         .bind(i64::from(e.enabled))
         .bind(to_ms(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_unique("path", &e.path))?;
+        tx.stored_path(tenant, &e.path);
         let mut changed = serde_json::Map::new();
         if old.name != e.name {
             changed.insert("name".into(), json!(e.name));
@@ -697,13 +700,13 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let e = self.lock_endpoint(&mut tx, tenant, id).await?;
         let primaries: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM endpoint_tokens WHERE endpoint_id = $1 AND kind = 'primary' ORDER BY id",
         )
         .bind(id.to_string())
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
         for p in &primaries {
             let pid: EndpointTokenId = p
@@ -718,7 +721,7 @@ impl Store {
         ] {
             sqlx::query(sql)
                 .bind(id.to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         record(
@@ -777,7 +780,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO endpoint_tokens (id, tenant_id, kind, endpoint_id, method, name, search, description, hint, \
              enabled, sealed_secret, created_at, created_by, updated_at) \
@@ -793,7 +796,7 @@ impl Store {
         .bind(new.secret.sealed.clone())
         .bind(to_ms(now))
         .bind(actor.user_id.map(|u| u.to_string()))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         insert_secret(&mut tx, new.id, &new.secret).await?;
         record(
@@ -913,7 +916,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let cur = self
             .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
             .await?;
@@ -930,7 +933,7 @@ impl Store {
         .bind(description.clone())
         .bind(i64::from(enabled))
         .bind(to_ms(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let action = match (cur.enabled, enabled) {
             (false, true) => "endpoint_token.enabled",
@@ -960,7 +963,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let t = self
             .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
             .await?;
@@ -991,13 +994,13 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let cur = self.lock_endpoint_token(&mut tx, tenant, id, None).await?;
         sqlx::query(
             "DELETE FROM endpoint_token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL",
         )
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         match grace_until {
             Some(until) => {
@@ -1006,13 +1009,13 @@ impl Store {
                 )
                 .bind(id.to_string())
                 .bind(to_ms(until))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
             None => {
                 sqlx::query("DELETE FROM endpoint_token_secrets WHERE token_id = $1")
                     .bind(id.to_string())
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
         }
@@ -1024,7 +1027,7 @@ impl Store {
         .bind(secret.hint.clone())
         .bind(secret.sealed.clone())
         .bind(to_ms(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         record(
             &mut tx,
@@ -1075,7 +1078,7 @@ impl Store {
             ));
         }
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         // Lock order: the endpoint, then the token (as every writer of assignments).
         self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
@@ -1085,7 +1088,7 @@ impl Store {
         )
         .bind(endpoint_id.to_string())
         .bind(token_id.to_string())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .map(|r| Ok::<_, StoreError>((rows::flag(&r, "enabled")?, method_set(&r, "methods")?)))
         .transpose()?;
@@ -1102,7 +1105,7 @@ impl Store {
                 .bind(i64::from(enabled))
                 .bind(new_methods.to_stored())
                 .bind(to_ms(now))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 Some("endpoint_token.assigned")
             }
@@ -1118,7 +1121,7 @@ impl Store {
                 .bind(i64::from(enabled))
                 .bind(new_methods.to_stored())
                 .bind(to_ms(now))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 Some(match (old_enabled, enabled) {
                     (false, true) => "endpoint_token.assignment_enabled",
@@ -1173,7 +1176,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
             .await?;
@@ -1182,7 +1185,7 @@ impl Store {
         )
         .bind(endpoint_id.to_string())
         .bind(token_id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if n == 0 {
@@ -1401,7 +1404,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let e = self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         let n = sqlx::query(
             "DELETE FROM endpoint_records WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3",
@@ -1409,7 +1412,7 @@ impl Store {
         .bind(id.to_string())
         .bind(endpoint_id.to_string())
         .bind(tenant.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if n == 0 {

@@ -15,10 +15,11 @@ mod query;
 mod rows;
 mod tenants;
 mod tokens;
+mod tx;
 mod users;
 mod verifier_keys;
 
-pub use audit::{Actor, AuditEvent, AuditFilter, Change};
+pub use audit::{Actor, AuditEvent, AuditFilter, Change, FeedPosition};
 pub use console::{ConsoleSession, ConsoleSessionEnd, NewConsoleSession};
 pub use endpoints::{
     EndpointChange, EndpointRecord, EndpointTokenFilter, EndpointTokenStatus, EndpointTokenUpdate,
@@ -32,6 +33,7 @@ pub use mobile::{
 pub use pool::{Backend, Store};
 pub use query::Page;
 pub use tokens::{NewSecret, NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};
+pub use tx::{ChangeListener, Committed};
 pub use users::{NewUser, UserFilter, UserUpdate};
 pub use verifier_keys::{NewVerifierKey, VerifierKeyUpdate};
 

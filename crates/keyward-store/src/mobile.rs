@@ -12,7 +12,7 @@ use keyward_core::model::{Token, TokenStatus};
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, UserId, UserTypeId};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use time::OffsetDateTime;
 
 /// A session as an administrator reads it: the columns of "Mobile Users Logged In".
@@ -178,7 +178,7 @@ impl Store {
             "session secrets are never sealed"
         );
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT locked, username, password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
@@ -186,7 +186,7 @@ impl Store {
         let user = sqlx::query(&sql)
             .bind(s.user_id.to_string())
             .bind(tenant.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         if rows::flag(&user, "locked")? {
@@ -210,7 +210,7 @@ impl Store {
         .bind(s.department_id.to_string())
         .bind(s.user_type_id.to_string())
         .bind(tenant.to_string())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if held.is_none() {
             return Err(StoreError::Refused {
@@ -233,7 +233,7 @@ impl Store {
                 .bind(tenant.to_string())
                 .bind(TokenKind::Mobile.as_str())
                 .bind(to_ms(now))
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **tx)
                 .await?;
             let mut live = rows
                 .iter()
@@ -263,15 +263,16 @@ impl Store {
         .bind(to_ms(now))
         .bind(to_ms(s.expires_at))
         .bind(search_key(&[&s.device_name]))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query(
             "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
         )
         .bind(s.secret.hash.to_hex())
         .bind(s.id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
+        tx.stored_secret(&s.secret.hash);
         record(
             &mut tx,
             tenant,
@@ -383,7 +384,7 @@ impl Store {
         let mut ids = ids.to_vec();
         ids.sort();
         ids.dedup();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
              WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = $3{}",
@@ -395,7 +396,7 @@ impl Store {
                 .bind(id.to_string())
                 .bind(tenant.to_string())
                 .bind(TokenKind::Mobile.as_str())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?;
             if let Some(row) = row {
                 found.push(ended(&row)?);
@@ -410,7 +411,7 @@ impl Store {
     /// after the caller has locked its own rows. Returns how many ended.
     pub(crate) async fn end_sessions_of_user(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut crate::tx::Tx,
         tenant: TenantId,
         user: UserId,
         why: SessionEnd,
@@ -426,7 +427,7 @@ impl Store {
             .bind(user.to_string())
             .bind(tenant.to_string())
             .bind(TokenKind::Mobile.as_str())
-            .fetch_all(&mut **tx)
+            .fetch_all(&mut ***tx)
             .await?;
         let found = rows.iter().map(ended).collect::<StoreResult<Vec<_>>>()?;
         delete_and_record(tx, tenant, &found, why, actor, now).await?;
@@ -446,7 +447,7 @@ impl Store {
         // Rows in id order, as every writer locks them.
         let mut uses = uses.to_vec();
         uses.sort_by_key(|(id, _, _)| *id);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         for (id, at, expires_at) in &uses {
             sqlx::query(
                 "UPDATE tokens SET \
@@ -458,7 +459,7 @@ impl Store {
             .bind(to_ms(*at))
             .bind(to_ms(*expires_at))
             .bind(TokenKind::Mobile.as_str())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         tx.commit().await?;
@@ -491,7 +492,7 @@ fn ended(r: &sqlx::any::AnyRow) -> StoreResult<Ended> {
 }
 
 async fn delete_and_record(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut crate::tx::Tx,
     tenant: TenantId,
     sessions: &[Ended],
     why: SessionEnd,
@@ -501,11 +502,11 @@ async fn delete_and_record(
     for s in sessions {
         sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
             .bind(s.id.to_string())
-            .execute(&mut **tx)
+            .execute(&mut ***tx)
             .await?;
         sqlx::query("DELETE FROM tokens WHERE id = $1")
             .bind(s.id.to_string())
-            .execute(&mut **tx)
+            .execute(&mut ***tx)
             .await?;
     }
     for s in sessions {

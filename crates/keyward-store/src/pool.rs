@@ -26,6 +26,8 @@ pub struct Store {
     /// process instead of failing with SQLITE_BUSY; on PostgreSQL it is `read` itself.
     pub(crate) write: AnyPool,
     backend: Backend,
+    /// Told of this process's committed changes (see [`crate::tx`]).
+    pub(crate) listener: crate::tx::ListenerSlot,
 }
 
 impl Store {
@@ -75,6 +77,7 @@ impl Store {
                     read,
                     write,
                     backend,
+                    listener: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -88,6 +91,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    listener: Default::default(),
                 }
             }
         };
@@ -110,6 +114,20 @@ impl Store {
             crate::private::narrow_if_present(&side).map_err(|e| fail(&side, e))?;
         }
         Self::open(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    /// Begins a write transaction; see [`crate::tx::Tx`].
+    pub(crate) async fn begin(&self) -> StoreResult<crate::tx::Tx> {
+        Ok(crate::tx::Tx::new(
+            self.write.begin().await?,
+            self.listener.clone(),
+        ))
+    }
+
+    /// Sets the one listener told of every change this process commits (the verifier).
+    /// Returns false if one was set already.
+    pub fn set_change_listener(&self, l: std::sync::Arc<dyn crate::tx::ChangeListener>) -> bool {
+        self.listener.set(l)
     }
 
     pub fn backend(&self) -> Backend {

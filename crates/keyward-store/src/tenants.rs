@@ -23,16 +23,16 @@ impl Store {
             name: name.to_string(),
             created_at: now,
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let single: Option<String> = sqlx::query_scalar(&format!(
             "SELECT value FROM server_settings WHERE name = 'single_tenant'{}",
             self.for_update()
         ))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         if single.as_deref() == Some("on") {
             let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
             if existing > 0 {
                 return Err(StoreError::Refused {
@@ -47,7 +47,7 @@ impl Store {
             .bind(tenant.id.to_string())
             .bind(name.to_string())
             .bind(to_ms(now))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(on_unique("tenant name", name))?;
         write_settings(&mut tx, tenant.id, settings, now, true).await?;
@@ -127,14 +127,14 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TenantSettings> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT * FROM tenant_settings WHERE tenant_id = $1{}",
             self.for_update()
         );
         let old = sqlx::query(&sql)
             .bind(tenant.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
         let old = rows::settings(&old)?;
@@ -146,11 +146,11 @@ impl Store {
         {
             sqlx::query("UPDATE tokens SET sealed_secret = NULL WHERE tenant_id = $1")
                 .bind(tenant.to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             sqlx::query("UPDATE endpoint_tokens SET sealed_secret = NULL WHERE tenant_id = $1")
                 .bind(tenant.to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         record(

@@ -121,7 +121,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
              enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
@@ -146,15 +146,16 @@ impl Store {
         .bind(t.rate_limit.map(|r| i64::from(r.window_seconds)))
         .bind(t.max_uses)
         .bind(search_key(&[&t.name]))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query(
             "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
         )
         .bind(t.secret.hash.to_hex())
         .bind(t.id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
+        tx.stored_secret(&t.secret.hash);
         record(
             &mut tx,
             tenant,
@@ -251,7 +252,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let hint = self
             .lock_token(&mut tx, tenant, id)
             .await?
@@ -264,14 +265,14 @@ impl Store {
         .bind(tenant.to_string())
         .bind(to_ms(now))
         .bind(actor.user_id.map(|u| u.to_string()))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if n > 0 {
             // A revoked token keeps no usable secret and no recoverable copy.
             sqlx::query("UPDATE tokens SET sealed_secret = NULL WHERE id = $1")
                 .bind(id.to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             record(
                 &mut tx,
@@ -303,7 +304,7 @@ impl Store {
         let mut ids = ids.to_vec();
         ids.sort();
         ids.dedup();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let mut found = Vec::with_capacity(ids.len());
         for id in &ids {
             let Some(t) = self.lock_token(&mut tx, tenant, *id).await? else {
@@ -311,11 +312,11 @@ impl Store {
             };
             sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
                 .bind(id.to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             sqlx::query("DELETE FROM tokens WHERE id = $1")
                 .bind(id.to_string())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             found.push((
                 *id,
@@ -350,7 +351,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         // The row lock makes concurrent regenerations of one token take turns, so each
         // sees the secret the previous one wrote and at most one old secret survives.
         let cur = self
@@ -366,20 +367,20 @@ impl Store {
         let old_hint = cur.hint;
         sqlx::query("DELETE FROM token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL")
             .bind(id.to_string())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         match grace_until {
             Some(until) => {
                 sqlx::query("UPDATE token_secrets SET valid_until = $2 WHERE token_id = $1")
                     .bind(id.to_string())
                     .bind(to_ms(until))
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
             None => {
                 sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
                     .bind(id.to_string())
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
         }
@@ -388,13 +389,14 @@ impl Store {
         )
         .bind(secret.hash.to_hex())
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
+        tx.stored_secret(&secret.hash);
         sqlx::query("UPDATE tokens SET hint = $2, sealed_secret = $3 WHERE id = $1")
             .bind(id.to_string())
             .bind(secret.hint.clone())
             .bind(secret.sealed.clone())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         record(
             &mut tx,
@@ -419,7 +421,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let cur = self
             .lock_token(&mut tx, tenant, id)
             .await?
@@ -448,7 +450,7 @@ impl Store {
         .bind(rate_limit.map(|r| i64::from(r.window_seconds)))
         .bind(uses_remaining)
         .bind(search_key(&[&name]))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if n == 0 {
@@ -492,13 +494,13 @@ impl Store {
             SealedIn::EndpointTokens => ("endpoint_tokens", "endpoint_token", "endpoint token"),
         };
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let sql =
             format!("SELECT sealed_secret, hint FROM {table} WHERE id = $1 AND tenant_id = $2");
         let row = sqlx::query(&sql)
             .bind(id.to_string())
             .bind(tenant.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound(not_found))?;
         let sealed: Option<String> = row.try_get("sealed_secret")?;
@@ -619,14 +621,14 @@ impl Store {
         // tokens cannot deadlock.
         let mut uses = uses.to_vec();
         uses.sort_by_key(|(id, _)| *id);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         for (id, at) in &uses {
             sqlx::query(
                 "UPDATE tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
             )
             .bind(id.to_string())
             .bind(to_ms(*at))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         tx.commit().await?;

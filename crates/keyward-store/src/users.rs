@@ -61,7 +61,7 @@ impl Store {
     ) -> StoreResult<User> {
         let now = crate::now();
         let id = UserId::new();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, tenant_id, username, email, display_name, is_admin, is_technical, locked, \
              active_from, active_until, password_hash, created_at, updated_at, search) \
@@ -79,7 +79,7 @@ impl Store {
         .bind(u.password_hash.clone())
         .bind(to_ms(now))
         .bind(search_key(&[&u.username, &u.email, &u.display_name]))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_unique("username", &u.username))?;
         record(
@@ -177,7 +177,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<User> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2{}",
             self.for_update()
@@ -185,7 +185,7 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(id.to_string())
             .bind(tid(tenant))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         let old = rows::user(&row)?;
@@ -230,7 +230,7 @@ impl Store {
         .bind(hash)
         .bind(to_ms(now))
         .bind(search_key(&[&u.username, &u.email, &u.display_name]))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let action = match up.locked {
             Some(true) if !old.locked => "user.locked",
@@ -316,18 +316,18 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let username: String =
             sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND tenant_id = $2")
                 .bind(id.to_string())
                 .bind(tid(tenant))
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
                 .ok_or(StoreError::NotFound("user"))?;
         sqlx::query("DELETE FROM users WHERE id = $1 AND tenant_id = $2")
             .bind(id.to_string())
             .bind(tid(tenant))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(on_reference(
                 "the user still owns tokens; delete their tokens first",
@@ -362,7 +362,7 @@ impl Store {
             name: name.to_string(),
             created_at: now,
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO departments (id, tenant_id, name, created_at, search) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -371,7 +371,7 @@ impl Store {
         .bind(name.to_string())
         .bind(to_ms(now))
         .bind(search_key(&[name]))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_unique("department name", name))?;
         record(
@@ -441,7 +441,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<Department> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let n = sqlx::query(
             "UPDATE departments SET name = $3, search = $4 WHERE id = $1 AND tenant_id = $2",
         )
@@ -449,7 +449,7 @@ impl Store {
         .bind(tid(tenant))
         .bind(name.to_string())
         .bind(search_key(&[name]))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_unique("department name", name))?
         .rows_affected();
@@ -506,7 +506,7 @@ impl Store {
             permissions: normalise(permissions),
             created_at: now,
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO user_types (id, tenant_id, name, permissions, created_at, search) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -516,7 +516,7 @@ impl Store {
             .bind(json!(ut.permissions).to_string())
             .bind(to_ms(now))
             .bind(search_key(&[name]))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(on_unique("user type name", name))?;
         record(
@@ -587,7 +587,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<UserType> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT id, tenant_id, name, permissions, created_at FROM user_types WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
@@ -595,7 +595,7 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(id.to_string())
             .bind(tid(tenant))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("user type"))?;
         let current = user_type(&row)?;
@@ -611,7 +611,7 @@ impl Store {
         .bind(name.clone())
         .bind(json!(perms).to_string())
         .bind(search_key(&[&name]))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_unique("user type name", &name))?;
         record(
@@ -663,13 +663,13 @@ impl Store {
         in_use: &'static str,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let name: String = sqlx::query_scalar(&format!(
             "SELECT name FROM {table} WHERE id = $1 AND tenant_id = $2"
         ))
         .bind(id.to_string())
         .bind(tid(tenant))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound(label))?;
         sqlx::query(&format!(
@@ -677,7 +677,7 @@ impl Store {
         ))
         .bind(id.to_string())
         .bind(tid(tenant))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_reference(in_use))?;
         record(
@@ -719,7 +719,7 @@ impl Store {
             user_type_name: ut.name,
             created_at: now,
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO memberships (id, tenant_id, user_id, department_id, user_type_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -730,7 +730,7 @@ impl Store {
         .bind(department.to_string())
         .bind(user_type.to_string())
         .bind(to_ms(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_unique("membership", &format!("{}/{}", m.department_name, m.user_type_name)))?;
         record(&mut tx, tenant, actor, "membership.added", "user", &user.to_string(),
@@ -779,14 +779,14 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let n = sqlx::query(
             "DELETE FROM memberships WHERE id = $1 AND user_id = $2 AND tenant_id = $3",
         )
         .bind(id.to_string())
         .bind(user.to_string())
         .bind(tid(tenant))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if n == 0 {

@@ -50,7 +50,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<VerifierKey> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO verifier_keys (id, tenant_id, name, description, hint, hash, created_at, created_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7)",
@@ -63,9 +63,10 @@ impl Store {
         .bind(new.hash.to_hex())
         .bind(to_ms(now))
         .bind(actor.user_id.map(|u| u.to_string()))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(on_unique("verifier key", &new.hint))?;
+        tx.stored_secret(&new.hash);
         record(
             &mut tx,
             tenant,
@@ -135,7 +136,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<VerifierKey> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let cur = self.lock_verifier_key(&mut tx, tenant, id).await?;
         let name = up.name.clone().unwrap_or(cur.name);
         let description = up.description.clone().unwrap_or(cur.description);
@@ -146,7 +147,7 @@ impl Store {
         .bind(name.clone())
         .bind(description.clone())
         .bind(to_ms(now))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         record(
             &mut tx,
@@ -171,11 +172,11 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let key = self.lock_verifier_key(&mut tx, tenant, id).await?;
         sqlx::query("DELETE FROM verifier_keys WHERE id = $1")
             .bind(id.to_string())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         record(
             &mut tx,
@@ -259,10 +260,10 @@ impl Store {
     /// Records whether the server runs in single-tenant mode (`serve --single-tenant`).
     /// On, it refuses to start when more than one tenant exists.
     pub async fn set_single_tenant(&self, on: bool) -> StoreResult<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         if on {
             let tenants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
             if tenants > 1 {
                 return Err(StoreError::Refused {
@@ -274,11 +275,11 @@ impl Store {
             }
         }
         sqlx::query("DELETE FROM server_settings WHERE name = 'single_tenant'")
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if on {
             sqlx::query("INSERT INTO server_settings (name, value) VALUES ('single_tenant', 'on')")
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         tx.commit().await?;

@@ -497,7 +497,7 @@ async fn status_filters_match_token_status(db: Db) {
 
 async fn every_change_is_audited_and_logged_in_the_same_transaction(db: Db) {
     let s = &db.store;
-    let before = s.last_change_seq().await.unwrap();
+    let before = s.feed_position().await.unwrap();
     let f = fixture(s, "acme").await;
     let (id, _) = token(s, &f, "erp", None).await;
     let who = Actor {
@@ -532,7 +532,7 @@ async fn every_change_is_audited_and_logged_in_the_same_transaction(db: Db) {
         ),
         ("svc", Some("192.0.2.7"), Some(f.user))
     );
-    let changes = s.changes_since(before, 100).await.unwrap();
+    let (changes, _) = s.changes_after(&before).await.unwrap();
     assert_eq!(changes.len(), 7);
     assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(
@@ -543,12 +543,12 @@ async fn every_change_is_audited_and_logged_in_the_same_transaction(db: Db) {
         ("token", id.to_string())
     );
     // A refused change leaves neither an audit event nor a change behind.
-    let seq = s.last_change_seq().await.unwrap();
+    let pos = s.feed_position().await.unwrap();
     assert!(s
         .create_department(f.tenant, "Sales", &actor())
         .await
         .is_err());
-    assert_eq!(s.last_change_seq().await.unwrap(), seq);
+    assert!(s.changes_after(&pos).await.unwrap().0.is_empty());
 }
 
 async fn referenced_rows_cannot_be_deleted(db: Db) {
@@ -789,7 +789,7 @@ async fn mobile_session_routes_never_touch_api_tokens(db: Db) {
     let (api, api_secret) = token(s, &f, "erp", None).await;
     let (phone, secret) = session(s, &f, "phone", in_days(30)).await;
     let (theirs, _) = session(s, &other, "phone", in_days(30)).await;
-    let before = s.last_change_seq().await.unwrap();
+    let before = s.feed_position().await.unwrap();
     let deleted = s
         .delete_mobile_sessions(
             f.tenant,
@@ -807,7 +807,7 @@ async fn mobile_session_routes_never_touch_api_tokens(db: Db) {
         .unwrap()
         .is_some());
     assert!(s.mobile_session(other.tenant, theirs).await.is_ok());
-    let changes = s.changes_since(before, 10).await.unwrap();
+    let (changes, _) = s.changes_after(&before).await.unwrap();
     assert_eq!(changes.len(), 1);
     assert_eq!(
         (changes[0].action.as_str(), changes[0].object_id.clone()),
@@ -870,7 +870,7 @@ async fn locking_a_user_ends_their_sessions_for_good(db: Db) {
     let (api, api_secret) = token(s, &f, "erp", None).await;
     let (a, sa) = session(s, &f, "phone", in_days(30)).await;
     let (b, sb) = session(s, &f, "tablet", in_days(30)).await;
-    let before = s.last_change_seq().await.unwrap();
+    let before = s.feed_position().await.unwrap();
     let lock = |locked| UserUpdate {
         locked: Some(locked),
         ..Default::default()
@@ -881,7 +881,7 @@ async fn locking_a_user_ends_their_sessions_for_good(db: Db) {
     for secret in [&sa, &sb] {
         assert!(s.subject_by_hash(&hash(secret)).await.unwrap().is_none());
     }
-    let changes = s.changes_since(before, 10).await.unwrap();
+    let (changes, _) = s.changes_after(&before).await.unwrap();
     let mut actions: Vec<(String, String)> = changes
         .iter()
         .map(|c| (c.action.clone(), c.object_id.clone()))
@@ -1422,7 +1422,7 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
 async fn endpoint_changes_are_audited_and_logged(db: Db) {
     let s = &db.store;
     let f = fixture(s, "acme").await;
-    let before = s.last_change_seq().await.unwrap();
+    let before = s.feed_position().await.unwrap();
     let e = s
         .insert_endpoint(
             f.tenant,
@@ -1455,7 +1455,7 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
         .await
         .unwrap();
     s.delete_endpoint(f.tenant, e.id, &actor()).await.unwrap();
-    let changes = s.changes_since(before, 100).await.unwrap();
+    let (changes, _) = s.changes_after(&before).await.unwrap();
     let seen: Vec<(&str, &str)> = changes
         .iter()
         .map(|c| (c.action.as_str(), c.object_type.as_str()))
@@ -1488,7 +1488,6 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
         .unwrap();
     assert_eq!(events.len(), 5, "every change of the token is audited");
     // Records are data, not changes: storing one writes no audit event or change.
-    let seq = s.last_change_seq().await.unwrap();
     let e = s
         .insert_endpoint(
             f.tenant,
@@ -1500,7 +1499,7 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
         .unwrap()
         .endpoint
         .endpoint;
-    let seq = seq + 1;
+    let pos = s.feed_position().await.unwrap();
     s.insert_record(&NewRecord {
         endpoint: &e,
         token: None,
@@ -1510,7 +1509,7 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
     })
     .await
     .unwrap();
-    assert_eq!(s.last_change_seq().await.unwrap(), seq);
+    assert!(s.changes_after(&pos).await.unwrap().0.is_empty());
 }
 
 async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
@@ -1899,7 +1898,7 @@ async fn verifier_keys_are_found_by_hash_listed_per_tenant_and_logged(db: Db) {
         hash: hash(&secret),
         hint: secret.hint(),
     };
-    let before = s.last_change_seq().await.unwrap();
+    let before = s.feed_position().await.unwrap();
     let k = s
         .insert_verifier_key(a.tenant, &new, &actor())
         .await
@@ -1918,7 +1917,7 @@ async fn verifier_keys_are_found_by_hash_listed_per_tenant_and_logged(db: Db) {
             .unwrap(),
         vec![hash(&secret).prefix64()]
     );
-    let changes = s.changes_since(before, 10).await.unwrap();
+    let (changes, _) = s.changes_after(&before).await.unwrap();
     assert!(changes
         .iter()
         .any(|c| c.action == "verifier_key.created" && c.object_id == k.id.to_string()));
@@ -2115,7 +2114,7 @@ async fn a_password_change_ends_mobile_and_console_sessions_in_its_transaction(d
     )
     .await
     .unwrap();
-    let before = s.last_change_seq().await.unwrap();
+    let before = s.feed_position().await.unwrap();
     let reset = UserUpdate {
         password_hash: Some(None),
         ..Default::default()
@@ -2125,7 +2124,7 @@ async fn a_password_change_ends_mobile_and_console_sessions_in_its_transaction(d
         .unwrap();
     assert!(s.subject_by_hash(&hash(&secret)).await.unwrap().is_none());
     assert!(s.console_session(&cookie).await.unwrap().is_none());
-    let changes = s.changes_since(before, 10).await.unwrap();
+    let (changes, _) = s.changes_after(&before).await.unwrap();
     let actions: Vec<(String, String)> = changes
         .iter()
         .map(|c| (c.action.clone(), c.object_id.clone()))

@@ -74,6 +74,31 @@ pub struct ServeArgs {
     /// Seconds requests in flight may take to finish at shutdown [default: 10].
     #[arg(long, env = "KEYWARD_SHUTDOWN_GRACE_SECONDS")]
     pub shutdown_grace_seconds: Option<u64>,
+    /// Milliseconds a node keeps trusting its cached answers after its last successful
+    /// read of the change feed; past it, checks go to storage, and answer 503 when
+    /// storage is down too [default: 2000].
+    #[arg(long, env = "KEYWARD_MAX_STALENESS_MS")]
+    pub max_staleness_ms: Option<u64>,
+    /// How a node learns of other nodes' changes: `notify` (PostgreSQL LISTEN/NOTIFY,
+    /// milliseconds) or `poll` (reads the change log every --change-poll-ms, for
+    /// PostgreSQL-compatible engines without LISTEN/NOTIFY) [default: notify; SQLite
+    /// always polls].
+    #[arg(long, env = "KEYWARD_CHANGE_FEED", value_name = "notify|poll")]
+    pub change_feed: Option<String>,
+    /// Milliseconds between reads of the change log under `--change-feed poll` (and on
+    /// SQLite) [default: 100].
+    #[arg(long, env = "KEYWARD_CHANGE_POLL_MS")]
+    pub change_poll_ms: Option<u64>,
+    /// Storage lookups per second, node-wide, of well-formed tokens this node does not
+    /// know yet (made a moment ago on another node, or guessed); beyond it such tokens are
+    /// refused without a lookup [default: 100].
+    #[arg(long, env = "KEYWARD_UNKNOWN_TOKEN_LOOKUPS")]
+    pub unknown_token_lookups: Option<u32>,
+    /// Redis (redis://host:port/db) holding per-token rate limits across every node;
+    /// without it each node counts on its own. If Redis cannot be reached, checks of
+    /// rate-limited tokens answer 503 [default: none].
+    #[arg(long, env = "KEYWARD_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
     /// Fill a `demo` tenant (administrator `admin`, password `keyward-demo`) if absent.
     #[arg(long)]
     pub demo: bool,
@@ -89,7 +114,13 @@ struct FileConfig {
     public_url: Option<String>,
     trusted_proxies: Option<Vec<IpNet>>,
     log_format: Option<String>,
+    /// Kept for configuration files written before `max_staleness_ms`.
     max_staleness_seconds: Option<u64>,
+    max_staleness_ms: Option<u64>,
+    change_feed: Option<String>,
+    change_poll_ms: Option<u64>,
+    unknown_token_lookups: Option<u32>,
+    redis_url: Option<String>,
     single_tenant: Option<bool>,
     password_concurrency: Option<usize>,
     max_mobile_sessions: Option<usize>,
@@ -145,9 +176,35 @@ fn merge(args: &ServeArgs, file: FileConfig) -> anyhow::Result<Resolved> {
         c.trusted_proxies = p;
     }
     c.single_tenant = args.single_tenant.or(file.single_tenant);
-    if let Some(s) = file.max_staleness_seconds {
-        c.max_staleness = Duration::from_secs(s.max(1));
+    match args
+        .max_staleness_ms
+        .or(file.max_staleness_ms)
+        .or(file.max_staleness_seconds.map(|s| s.saturating_mul(1000)))
+    {
+        Some(ms) if ms < 100 => anyhow::bail!("max_staleness_ms must be at least 100"),
+        Some(ms) => c.max_staleness = Duration::from_millis(ms),
+        None => {}
     }
+    let poll = match args.change_poll_ms.or(file.change_poll_ms) {
+        Some(0) => anyhow::bail!("change_poll_ms must be at least 1"),
+        Some(ms) => Duration::from_millis(ms),
+        None => keyward_server::config::ChangeFeed::POLL,
+    };
+    match args.change_feed.clone().or(file.change_feed).as_deref() {
+        None | Some("notify") => {
+            if args.change_poll_ms.or(file.change_poll_ms).is_some() {
+                anyhow::bail!("change_poll_ms applies to --change-feed poll only");
+            }
+        }
+        Some("poll") => c.change_feed = keyward_server::config::ChangeFeed::Poll { interval: poll },
+        Some(other) => anyhow::bail!("change feed {other:?} is not one of notify, poll"),
+    }
+    match args.unknown_token_lookups.or(file.unknown_token_lookups) {
+        Some(0) => anyhow::bail!("unknown_token_lookups must be at least 1"),
+        Some(n) => c.unknown_token_lookups = n,
+        None => {}
+    }
+    c.redis_url = args.redis_url.clone().or(file.redis_url);
     if let Some(n) = args.password_concurrency.or(file.password_concurrency) {
         c.password_work.max_concurrent = n.max(1);
     }

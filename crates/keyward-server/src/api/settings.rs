@@ -72,7 +72,5 @@ pub async fn update(
         .store
         .update_settings(admin.tenant_id, apply, &admin.actor())
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     Ok(axum::Json(result?))
 }

@@ -234,8 +234,6 @@ pub async fn update(
         .store
         .update_token(admin.tenant_id, id, &up, &admin.actor())
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     let t = result?;
     Ok(axum::Json(t))
 }

@@ -104,8 +104,6 @@ pub async fn update(
             &admin.actor(),
         )
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     let ut = result?;
     Ok(axum::Json(ut))
 }
@@ -121,8 +119,6 @@ pub async fn delete(
         .store
         .delete_user_type(admin.tenant_id, id, &admin.actor())
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     result?;
     Ok(StatusCode::NO_CONTENT)
 }

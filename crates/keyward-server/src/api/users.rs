@@ -186,8 +186,6 @@ pub async fn update(
         .store
         .update_user(admin.tenant_id, id, &up, &admin.actor())
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     let user = result?;
     Ok(axum::Json(user))
 }
@@ -210,8 +208,6 @@ pub async fn delete(
         .store
         .delete_user(admin.tenant_id, id, &admin.actor())
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     result?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -243,8 +239,6 @@ pub async fn add_membership(
             &admin.actor(),
         )
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     let m = result?;
     Ok((StatusCode::CREATED, axum::Json(m)))
 }
@@ -288,8 +282,6 @@ pub async fn remove_membership(
         .store
         .remove_membership(admin.tenant_id, id, membership_id, &admin.actor())
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     result?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -77,7 +77,6 @@ pub async fn create(
         .store
         .insert_verifier_key(admin.tenant_id, &new, &admin.actor())
         .await?;
-    st.verifier.register_secret(&hash);
     let base = st.config.public_url.trim_end_matches('/');
     let t = secret.expose();
     let usage = VerifierKeyUsage {
@@ -187,8 +186,6 @@ pub async fn delete(
         .store
         .delete_verifier_key(admin.tenant_id, id, &admin.actor())
         .await;
-    // Invalidate even if the call failed after committing.
-    st.verifier.invalidate();
     result?;
     Ok(StatusCode::NO_CONTENT)
 }

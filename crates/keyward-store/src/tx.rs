@@ -1,0 +1,100 @@
+//! The write transaction every change runs in. It gathers the change-log entries the
+//! transaction writes (and the secrets and endpoint paths it stores), and once the commit
+//! has succeeded hands them to the store's [`ChangeListener`]: the verifier of this
+//! process applies its own changes before the call that made them returns, whatever
+//! front-end or tool made it, and learns of other processes' changes from the change log.
+
+use crate::audit::Change;
+use crate::error::StoreResult;
+use keyward_core::{TenantId, TokenHash};
+use sqlx::{Any, Transaction};
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, OnceLock};
+
+/// What one committed transaction changed, as the verifier needs it.
+#[derive(Clone, Debug, Default)]
+pub struct Committed {
+    pub changes: Vec<Change>,
+    /// First 8 bytes of each secret hash the transaction stored (a new token, session,
+    /// endpoint token or verifier key, or a regenerated secret).
+    pub secrets: Vec<TokenHash>,
+    /// Endpoint paths the transaction created or moved an endpoint to.
+    pub paths: Vec<(TenantId, String)>,
+}
+
+/// Told of every transaction this process commits that wrote change-log entries, right
+/// after the commit and before the store call returns.
+pub trait ChangeListener: Send + Sync {
+    fn committed(&self, committed: &Committed);
+}
+
+/// The listener slot a store and all its clones share; set once, by the verifier.
+#[derive(Clone, Default)]
+pub(crate) struct ListenerSlot(Arc<OnceLock<Arc<dyn ChangeListener>>>);
+
+impl std::fmt::Debug for ListenerSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "ListenerSlot(set)"
+        } else {
+            "ListenerSlot(empty)"
+        })
+    }
+}
+
+impl ListenerSlot {
+    pub(crate) fn set(&self, l: Arc<dyn ChangeListener>) -> bool {
+        self.0.set(l).is_ok()
+    }
+}
+
+pub(crate) struct Tx {
+    inner: Transaction<'static, Any>,
+    committed: Committed,
+    listener: ListenerSlot,
+}
+
+impl Tx {
+    pub(crate) fn new(inner: Transaction<'static, Any>, listener: ListenerSlot) -> Self {
+        Self {
+            inner,
+            committed: Committed::default(),
+            listener,
+        }
+    }
+
+    pub(crate) fn changed(&mut self, change: Change) {
+        self.committed.changes.push(change);
+    }
+
+    pub(crate) fn stored_secret(&mut self, hash: &TokenHash) {
+        self.committed.secrets.push(*hash);
+    }
+
+    pub(crate) fn stored_path(&mut self, tenant: TenantId, path: &str) {
+        self.committed.paths.push((tenant, path.to_string()));
+    }
+
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        self.inner.commit().await?;
+        if !self.committed.changes.is_empty() {
+            if let Some(l) = self.listener.0.get() {
+                l.committed(&self.committed);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Deref for Tx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
