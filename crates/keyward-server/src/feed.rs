@@ -2,8 +2,8 @@
 //! committed (the verifier applies this process's own changes at commit).
 //!
 //! - `--change-feed notify` (the default on PostgreSQL): a dedicated connection
-//!   `LISTEN`s; every node's store `NOTIFY`s after each commit that wrote change-log
-//!   entries; a notification wakes the tailer, which reads the log from its position. The
+//!   `LISTEN`s; every process's store `NOTIFY`s after each commit that wrote change-log
+//!   entries (`keyward_store`'s `Tx::commit`); a notification wakes the tailer, which reads the log from its position. The
 //!   listening connection is re-established after a loss, and every (re)connection is
 //!   followed by a full read from the last position, so nothing sent while it was down
 //!   is missed. The log is also read every heartbeat (250 ms), which is what proves the
@@ -11,12 +11,6 @@
 //! - `--change-feed poll`: the log is read every interval (100 ms by default), for
 //!   PostgreSQL-compatible engines without `LISTEN`/`NOTIFY`. SQLite always polls: other
 //!   processes on the same file (`keyward bootstrap`) can be seen no other way.
-//!
-//! The `NOTIFY` is sent right after the commit, not inside the transaction: PostgreSQL
-//! serialises the commits of all transactions that notify (a database-wide lock held
-//! through commit, to queue notifications in commit order), which would put every
-//! node's writes back in one line. A notification lost to a crash between commit and
-//! `NOTIFY` only delays the other nodes to their next heartbeat.
 
 use crate::config::ChangeFeed;
 use crate::state::AppState;
@@ -56,16 +50,7 @@ pub fn spawn(state: &AppState) -> FeedTasks {
     ))];
     if listen {
         if let Some(url) = state.config.database_url.clone() {
-            tasks.push(tokio::spawn(listen_for_changes(store.clone(), url, wake)));
-            let verifier = state.verifier.clone();
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    verifier.committed_here().await;
-                    if let Err(e) = store.notify_changes().await {
-                        tracing::debug!(error = %e, "could not notify other nodes; they read the log at their next heartbeat");
-                    }
-                }
-            }));
+            tasks.push(tokio::spawn(listen_for_changes(store, url, wake)));
         }
     }
     FeedTasks(tasks)

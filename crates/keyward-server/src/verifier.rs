@@ -235,8 +235,6 @@ pub struct Verifier {
     /// those, lookups of unknown hashes: for tests and metrics.
     storage_reads: AtomicU64,
     unknown_lookups: AtomicU64,
-    /// Woken when this process commits a change, for the `NOTIFY` that tells other nodes.
-    committed: tokio::sync::Notify,
     last_used: Mutex<HashMap<TokenId, OffsetDateTime>>,
     /// Mobile sessions' uses not yet written. An entry stays until a flush has written
     /// it, so a reload from storage in between still sees the slid expiry.
@@ -298,7 +296,6 @@ impl Verifier {
             lookups: Lookups::new(opts.unknown_lookups_per_second.max(1)),
             storage_reads: AtomicU64::new(0),
             unknown_lookups: AtomicU64::new(0),
-            committed: tokio::sync::Notify::new(),
             last_used: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             rate,
@@ -339,11 +336,6 @@ impl Verifier {
             < self.max_staleness.as_millis() as u64
     }
 
-    /// Completes when this process has committed a change since the last call.
-    pub async fn committed_here(&self) {
-        self.committed.notified().await;
-    }
-
     /// Applies what one of this process's transactions committed, before the call that
     /// made it returns.
     fn apply_own(&self, c: &Committed) {
@@ -354,7 +346,6 @@ impl Verifier {
             .lock()
             .expect("own lock")
             .extend(c.changes.iter().map(|ch| (ch.seq, now)));
-        self.committed.notify_one();
     }
 
     /// Lets newly stored secrets and paths through the filters, forgetting any memory of

@@ -255,19 +255,25 @@ impl Store {
     /// deployments (or test runs) sharing a database in different schemas do not wake
     /// each other.
     pub async fn change_channel(&self) -> StoreResult<String> {
-        let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
-            .fetch_one(&self.read)
+        let channel = self
+            .channel
+            .get_or_try_init(|| async {
+                let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+                    .fetch_one(&self.read)
+                    .await?;
+                let mut channel = if schema == "public" {
+                    "keyward_changes".to_string()
+                } else {
+                    format!("keyward_changes.{schema}")
+                };
+                // Channel names are identifiers: at most 63 bytes.
+                while channel.len() > 63 {
+                    channel.pop();
+                }
+                Ok::<_, crate::StoreError>(channel)
+            })
             .await?;
-        let mut channel = if schema == "public" {
-            "keyward_changes".to_string()
-        } else {
-            format!("keyward_changes.{schema}")
-        };
-        // Channel names are identifiers: at most 63 bytes.
-        while channel.len() > 63 {
-            channel.pop();
-        }
-        Ok(channel)
+        Ok(channel.clone())
     }
 
     /// Wakes every node listening on [`Store::change_channel`] (PostgreSQL only).

@@ -28,6 +28,8 @@ pub struct Store {
     backend: Backend,
     /// Told of this process's committed changes (see [`crate::tx`]).
     pub(crate) listener: crate::tx::ListenerSlot,
+    /// The PostgreSQL channel commits are announced on, once read.
+    pub(crate) channel: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Store {
@@ -78,6 +80,7 @@ impl Store {
                     write,
                     backend,
                     listener: Default::default(),
+                    channel: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -92,6 +95,7 @@ impl Store {
                     write: pool,
                     backend,
                     listener: Default::default(),
+                    channel: Default::default(),
                 }
             }
         };
@@ -118,9 +122,11 @@ impl Store {
 
     /// Begins a write transaction; see [`crate::tx::Tx`].
     pub(crate) async fn begin(&self) -> StoreResult<crate::tx::Tx> {
+        let notify = (self.backend == Backend::Postgres).then(|| self.clone());
         Ok(crate::tx::Tx::new(
             self.write.begin().await?,
             self.listener.clone(),
+            notify,
         ))
     }
 

@@ -52,14 +52,21 @@ pub(crate) struct Tx {
     inner: Transaction<'static, Any>,
     committed: Committed,
     listener: ListenerSlot,
+    /// On PostgreSQL, the store to `NOTIFY` through after a commit with changes.
+    notify: Option<crate::Store>,
 }
 
 impl Tx {
-    pub(crate) fn new(inner: Transaction<'static, Any>, listener: ListenerSlot) -> Self {
+    pub(crate) fn new(
+        inner: Transaction<'static, Any>,
+        listener: ListenerSlot,
+        notify: Option<crate::Store>,
+    ) -> Self {
         Self {
             inner,
             committed: Committed::default(),
             listener,
+            notify,
         }
     }
 
@@ -75,11 +82,23 @@ impl Tx {
         self.committed.paths.push((tenant, path.to_string()));
     }
 
+    /// Commits; then tells this process's listener, and on PostgreSQL wakes every node
+    /// listening for changes (`Store::notify_changes`). The `NOTIFY` is sent after the
+    /// commit, not inside it: PostgreSQL serialises the commits of all transactions that
+    /// notify (a database-wide lock held through commit), which would put every node's
+    /// writes back in one line. A notification lost to a crash between the two only
+    /// delays other nodes to their next heartbeat read.
     pub(crate) async fn commit(self) -> StoreResult<()> {
         self.inner.commit().await?;
-        if !self.committed.changes.is_empty() {
-            if let Some(l) = self.listener.0.get() {
-                l.committed(&self.committed);
+        if self.committed.changes.is_empty() {
+            return Ok(());
+        }
+        if let Some(l) = self.listener.0.get() {
+            l.committed(&self.committed);
+        }
+        if let Some(store) = self.notify {
+            if let Err(e) = store.notify_changes().await {
+                tracing::debug!(error = %e, "could not notify other nodes; they read the log at their next heartbeat");
             }
         }
         Ok(())

@@ -69,6 +69,8 @@ macro_rules! conformance {
 }
 
 conformance!(
+    the_feed_delivers_every_entry_once_in_any_commit_order,
+    the_feed_reports_this_process_commits_to_its_listener,
     migrations_are_idempotent,
     unique_names_conflict_per_tenant_only,
     user_update_changes_only_what_is_given,
@@ -493,6 +495,108 @@ async fn status_filters_match_token_status(db: Db) {
         .unwrap();
     assert_eq!((all.len(), total), (2, 4));
     assert_eq!(all[0].token.id, disabled, "newest first");
+}
+
+/// Writes one change-log entry in a transaction of its own connection and returns the
+/// open transaction's connection, so the test decides when it commits.
+async fn open_entry(db: &Db, object_id: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut c = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut c).await.unwrap();
+    sqlx::query(
+        "INSERT INTO change_log (tenant_id, action, object_type, object_id, at) \
+         VALUES ('00000000-0000-0000-0000-000000000000', 'token.revoked', 'token', $1, 0)",
+    )
+    .bind(object_id.to_string())
+    .execute(&mut c)
+    .await
+    .unwrap();
+    c
+}
+
+/// A transaction that took a lower sequence number and commits after one that took a
+/// higher one (PostgreSQL numbers at insert, shows at commit): a reader that had passed
+/// the higher number must still get the lower one, once. On SQLite the second writer
+/// waits for the first, so the same test shows plain commit order.
+async fn the_feed_delivers_every_entry_once_in_any_commit_order(db: Db) {
+    let s = &db.store;
+    let start = s.feed_position().await.unwrap();
+    let mut early = open_entry(&db, "early").await;
+    if s.backend() == Backend::Sqlite {
+        // One writer at a time: commit before the next can begin.
+        sqlx::query("COMMIT").execute(&mut early).await.unwrap();
+    }
+    let mut late = open_entry(&db, "late").await;
+    sqlx::query("COMMIT").execute(&mut late).await.unwrap();
+    let (first, pos) = s.changes_after(&start).await.unwrap();
+    let ids = |c: &[Change]| c.iter().map(|c| c.object_id.clone()).collect::<Vec<_>>();
+    if s.backend() == Backend::Postgres {
+        assert_eq!(
+            ids(&first),
+            ["late"],
+            "the open transaction's entry is not visible yet"
+        );
+        sqlx::query("COMMIT").execute(&mut early).await.unwrap();
+        let (second, pos2) = s.changes_after(&pos).await.unwrap();
+        assert_eq!(
+            ids(&second),
+            ["early"],
+            "the late commit is read, though its number is lower"
+        );
+        assert!(second[0].seq < first[0].seq);
+        let (third, _) = s.changes_after(&pos2).await.unwrap();
+        assert!(third.is_empty(), "nothing is read twice: {:?}", ids(&third));
+    } else {
+        assert_eq!(ids(&first), ["early", "late"]);
+        assert!(s.changes_after(&pos).await.unwrap().0.is_empty());
+    }
+    // A transaction that rolls back leaves a gap in the numbers that never fills: the
+    // reader goes past it.
+    let pos = s.feed_position().await.unwrap();
+    let mut aborted = open_entry(&db, "aborted").await;
+    sqlx::query("ROLLBACK").execute(&mut aborted).await.unwrap();
+    let mut after = open_entry(&db, "after").await;
+    sqlx::query("COMMIT").execute(&mut after).await.unwrap();
+    let (c, _) = s.changes_after(&pos).await.unwrap();
+    assert_eq!(ids(&c), ["after"]);
+}
+
+/// What a transaction commits reaches the store's listener right after the commit, with
+/// its entries and the secrets it stored; a transaction that fails reports nothing.
+async fn the_feed_reports_this_process_commits_to_its_listener(db: Db) {
+    use std::sync::{Arc, Mutex};
+    struct Seen(Mutex<Vec<Committed>>);
+    impl ChangeListener for Seen {
+        fn committed(&self, c: &Committed) {
+            self.0.lock().unwrap().push(c.clone());
+        }
+    }
+    let s = &db.store;
+    let seen = Arc::new(Seen(Mutex::new(Vec::new())));
+    assert!(s.set_change_listener(seen.clone()));
+    let f = fixture(s, "acme").await;
+    let before = seen.0.lock().unwrap().len();
+    let (id, secret) = token(s, &f, "erp", None).await;
+    {
+        let got = seen.0.lock().unwrap();
+        assert_eq!(got.len(), before + 1, "one transaction, one report");
+        let last = got.last().unwrap();
+        assert_eq!(last.changes.len(), 1);
+        assert_eq!(last.changes[0].action, "token.created");
+        assert_eq!(last.changes[0].object_id, id.to_string());
+        assert_eq!(last.changes[0].tenant_id, f.tenant);
+        assert_eq!(last.secrets, [key().hash_token(secret.expose())]);
+    }
+    assert!(s
+        .create_department(f.tenant, "Sales", &actor())
+        .await
+        .is_err());
+    assert_eq!(
+        seen.0.lock().unwrap().len(),
+        before + 1,
+        "a refused change reports nothing"
+    );
 }
 
 async fn every_change_is_audited_and_logged_in_the_same_transaction(db: Db) {

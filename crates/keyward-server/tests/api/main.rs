@@ -7,6 +7,7 @@ mod at_rest;
 mod connections;
 mod console;
 mod endpoints;
+mod engine;
 mod errors;
 mod logins;
 mod matrix;

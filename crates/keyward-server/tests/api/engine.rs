@@ -1,0 +1,222 @@
+//! The verification engine as a node sees it: a change drops exactly the answers it
+//! affects, a token made by another process is valid at the first try, and unknown
+//! tokens cost the database a bounded rate of lookups.
+
+use crate::helpers::{Member, TestApp};
+use crate::{on_both_backends, on_both_backends_with};
+use keyward_core::{TokenKind, TokenSecret};
+use keyward_store::{Actor, NewSecret, NewToken};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+on_both_backends! {
+    a_change_drops_only_the_answers_it_affects => changes_are_exact;
+    a_token_made_by_another_process_is_valid_at_the_first_try => made_elsewhere;
+}
+
+on_both_backends_with! { few_lookups:
+    unknown_tokens_are_looked_up_at_a_bounded_rate => unknown_flood;
+}
+
+fn few_lookups(c: &mut keyward_server::ServerConfig) {
+    c.unknown_token_lookups = 10;
+}
+
+/// Storage reads the checks of `tokens` cause, each checked once, expecting `code`.
+async fn reads_for(app: &TestApp, tokens: &[&str], code: &str) -> u64 {
+    let before = app.state.verifier.storage_reads();
+    for t in tokens {
+        assert_eq!(app.verify(t, None).await, code, "{t:.12}…");
+    }
+    app.state.verifier.storage_reads() - before
+}
+
+async fn changes_are_exact(app: TestApp) {
+    let m1 = app.member("alice", &["orders:read"]).await;
+    let m2 = app.member("bob", &["orders:read"]).await;
+    let m3 = app.member("carol", &["orders:read"]).await;
+    let (t1, s1) = app.token(&m1, "one").await;
+    let (_, s1b) = app.token(&m1, "one b").await;
+    let (_, s2) = app.token(&m2, "two").await;
+    let (_, s3) = app.token(&m3, "three").await;
+    let (_, s4) = app.token(&m3, "four").await;
+    let all = [s1.as_str(), &s1b, &s2, &s3, &s4];
+    // Every answer is cached after its first check, and stays so.
+    reads_for(&app, &all, "VALID").await;
+    assert_eq!(
+        reads_for(&app, &all, "VALID").await,
+        0,
+        "answered from memory"
+    );
+
+    // Revoking one token drops its answer alone.
+    app.ok(
+        200,
+        app.post(&format!("/api/v1/tokens/{t1}/revoke"), json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(reads_for(&app, &[&s1b, &s2, &s3, &s4], "VALID").await, 0);
+    assert_eq!(reads_for(&app, &[&s1], "REVOKED").await, 1);
+    assert_eq!(
+        reads_for(&app, &[&s1], "REVOKED").await,
+        0,
+        "the refusal is cached"
+    );
+
+    // Locking a user drops the answers of that user's tokens alone.
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{}", m2.user_id),
+            json!({"locked": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(reads_for(&app, &[&s1b, &s3, &s4], "VALID").await, 0);
+    assert_eq!(reads_for(&app, &[&s2], "USER_LOCKED").await, 1);
+
+    // Removing a membership drops the answers of that user's tokens alone.
+    remove_membership(&app, &m3).await;
+    assert_eq!(reads_for(&app, &[&s1b], "VALID").await, 0);
+    assert_eq!(reads_for(&app, &[&s3, &s4], "FORBIDDEN").await, 2);
+
+    // Changing a user type's permissions drops the answers of its tokens alone.
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/user-types/{}", m1.user_type_id),
+            json!({"permissions": ["orders:write"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(reads_for(&app, &[&s2], "USER_LOCKED").await, 0);
+    assert_eq!(reads_for(&app, &[&s1b], "VALID").await, 1);
+    assert_eq!(app.verify(&s1b, Some("orders:read")).await, "FORBIDDEN");
+
+    // Other tenants' changes and changes that decide nothing (a new user, a login) keep
+    // every answer.
+    app.other_tenant("globex").await;
+    app.member("dave", &["x"]).await;
+    assert_eq!(reads_for(&app, &[&s1b], "VALID").await, 0);
+    assert_eq!(reads_for(&app, &[&s2], "USER_LOCKED").await, 0);
+}
+
+async fn remove_membership(app: &TestApp, m: &Member) {
+    let ms = app
+        .ok(
+            200,
+            app.get(&format!("/api/v1/users/{}/memberships", m.user_id))
+                .await,
+        )
+        .await;
+    let mid = ms[0]["id"].as_str().unwrap();
+    let (status, _) = app
+        .delete(&format!("/api/v1/users/{}/memberships/{mid}", m.user_id))
+        .await;
+    assert_eq!(status, 204);
+}
+
+/// A token stored by another process on the same database (another node, or the CLI)
+/// is valid at this node's first check, before any feed could have told it; a
+/// revocation there is refused here within the feed's reach.
+async fn made_elsewhere(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let elsewhere = keyward_server::App::build(app.config.clone())
+        .await
+        .expect("a second node on the same database");
+    let store = &elsewhere.state.store;
+    let tenant = app.tenant_id.parse().unwrap();
+    let mut lag = Vec::new();
+    for i in 0..20 {
+        let secret = TokenSecret::generate(TokenKind::Api);
+        let hash = elsewhere.state.verifier.key().hash_token(secret.expose());
+        let id = keyward_core::TokenId::new();
+        store
+            .insert_token(
+                tenant,
+                &NewToken {
+                    id,
+                    kind: TokenKind::Api,
+                    name: format!("made elsewhere {i}"),
+                    description: String::new(),
+                    user_id: m.user_id.parse().unwrap(),
+                    department_id: m.department_id.parse().unwrap(),
+                    user_type_id: m.user_type_id.parse().unwrap(),
+                    secret: NewSecret {
+                        hash,
+                        hint: secret.hint(),
+                        sealed: None,
+                    },
+                    expires_at: None,
+                    allowed_cidrs: vec![],
+                    rate_limit: None,
+                    max_uses: None,
+                },
+                &Actor::system("test"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            app.verify(secret.expose(), None).await,
+            "VALID",
+            "trial {i}: at the first try"
+        );
+        store
+            .revoke_token(tenant, id, &Actor::system("test"))
+            .await
+            .unwrap();
+        let revoked = Instant::now();
+        while app.verify(secret.expose(), None).await == "VALID" {
+            assert!(
+                revoked.elapsed() < Duration::from_secs(2),
+                "trial {i}: the revocation arrives"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        lag.push(revoked.elapsed());
+    }
+    lag.sort();
+    println!(
+        "made elsewhere: 20 of 20 valid at the first try; revocation lag p50 {:?}, max {:?}",
+        lag[lag.len() / 2],
+        lag[lag.len() - 1]
+    );
+}
+
+async fn unknown_flood(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let (_, known) = app.token(&m, "known").await;
+    assert_eq!(app.verify(&known, None).await, "VALID");
+    // The same unknown token over and over is looked up once.
+    let guess = TokenSecret::generate(TokenKind::Api);
+    let before = app.state.verifier.unknown_lookups();
+    for _ in 0..20 {
+        assert_eq!(app.verify(guess.expose(), None).await, "NOT_FOUND");
+    }
+    assert_eq!(
+        app.state.verifier.unknown_lookups() - before,
+        1,
+        "remembered as absent"
+    );
+    // A flood of different ones is looked up at the configured rate (10/s), with a burst
+    // of one second's worth, and refused beyond it.
+    let started = Instant::now();
+    let before = app.state.verifier.unknown_lookups();
+    for _ in 0..400 {
+        let t = TokenSecret::generate(TokenKind::Api);
+        assert_eq!(app.verify(t.expose(), None).await, "NOT_FOUND");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let lookups = app.state.verifier.unknown_lookups() - before;
+    let bound = 10.0 + 10.0 * elapsed;
+    println!("unknown flood: 400 tokens in {elapsed:.2} s caused {lookups} storage lookups (bound {bound:.0})");
+    assert!(
+        lookups as f64 <= bound.ceil(),
+        "{lookups} lookups in {elapsed:.2} s"
+    );
+    // A known token is unaffected by the spent budget.
+    assert_eq!(app.verify(&known, None).await, "VALID");
+}
