@@ -66,7 +66,11 @@ pub const MAX_TOKEN_INPUT: usize = 256;
 const MAX_CONCURRENT_LOADS: usize = 8;
 /// A storage read for a check that takes longer than this is given up: the check is
 /// answered `Unavailable` rather than left hanging on a database that went away.
-const LOAD_TIMEOUT: Duration = Duration::from_secs(2);
+const LOAD_TIMEOUT: Duration = Duration::from_secs(1);
+/// After a storage read for a check has failed, further checks that need storage are
+/// answered `Unavailable` at once for this long, instead of each waiting out
+/// `LOAD_TIMEOUT` against a database that is gone (and holding a connection slot).
+const STORAGE_BACKOFF: Duration = Duration::from_millis(250);
 /// A cached session answer is given its slid expiry when it lags by this much: often
 /// enough for verify answers to show the sliding, rarely enough that a busy session
 /// does not rewrite its cache entry on every check.
@@ -226,6 +230,9 @@ pub struct Verifier {
     own: Mutex<HashMap<i64, Instant>>,
     /// When the last successful read of the change feed began, in ms since `started`.
     feed_read_at: AtomicU64,
+    /// Until when (ms since `started`) checks that need storage are refused at once,
+    /// after a storage read failed.
+    storage_down_until: AtomicU64,
     started: Instant,
     max_staleness: Duration,
     /// Bounds concurrent storage reads caused by cache misses.
@@ -290,6 +297,7 @@ impl Verifier {
             }),
             own: Mutex::new(HashMap::new()),
             feed_read_at: AtomicU64::new(0),
+            storage_down_until: AtomicU64::new(0),
             started: Instant::now(),
             max_staleness: opts.max_staleness,
             loads: tokio::sync::Semaphore::new(MAX_CONCURRENT_LOADS),
@@ -331,9 +339,13 @@ impl Verifier {
     /// Whether cached answers may be used: the change feed was read successfully less
     /// than `max_staleness` ago.
     pub fn trusted(&self) -> bool {
-        let now = self.started.elapsed().as_millis() as u64;
-        now.saturating_sub(self.feed_read_at.load(Ordering::SeqCst))
+        self.elapsed_ms()
+            .saturating_sub(self.feed_read_at.load(Ordering::SeqCst))
             < self.max_staleness.as_millis() as u64
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
     }
 
     /// Applies what one of this process's transactions committed, before the call that
@@ -706,18 +718,23 @@ impl Verifier {
             }
             cache.generation()
         };
+        if self.elapsed_ms() < self.storage_down_until.load(Ordering::Relaxed) {
+            return Err(Unavailable);
+        }
         let _permit = self.loads.acquire().await.map_err(|_| Unavailable)?;
         self.storage_reads.fetch_add(1, Ordering::Relaxed);
+        let failed = |what: &dyn std::fmt::Display| {
+            let until = self.elapsed_ms() + STORAGE_BACKOFF.as_millis() as u64;
+            // Log once per outage, not once per refused check.
+            if self.storage_down_until.swap(until, Ordering::Relaxed) + 1000 < self.elapsed_ms() {
+                tracing::error!(error = %what, "storage lookup failed; refusing to confirm until it answers");
+            }
+            Unavailable
+        };
         let loaded = match tokio::time::timeout(LOAD_TIMEOUT, load()).await {
             Ok(Ok(s)) => s.map(Arc::new),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "storage lookup failed; refusing to confirm");
-                return Err(Unavailable);
-            }
-            Err(_) => {
-                tracing::error!("storage lookup timed out; refusing to confirm");
-                return Err(Unavailable);
-            }
+            Ok(Err(e)) => return Err(failed(&e)),
+            Err(_) => return Err(failed(&"timed out")),
         };
         self.cache
             .write()
@@ -781,7 +798,7 @@ impl Verifier {
     /// renews the trust in cached answers, from the moment it began.
     pub async fn catch_up(&self) -> Result<usize, keyward_store::StoreError> {
         let mut feed = self.feed.lock().await;
-        let began = self.started.elapsed().as_millis() as u64;
+        let began = self.elapsed_ms();
         let (changes, next) = self.store.changes_after(&feed.position).await?;
         {
             let mut own = self.own.lock().expect("own lock");

@@ -1,0 +1,736 @@
+//! A cluster as an operator runs one: several `keyward serve` processes on one
+//! PostgreSQL database, sharing a server key. A change on any node is seen on every
+//! other node at once (SPEC §11): a new token is valid everywhere at the first try, a
+//! revocation is refused everywhere within milliseconds (`--change-feed notify`) or one
+//! poll (`--change-feed poll`), a node cut off and resumed refuses what changed meanwhile
+//! at its very next check, rate limits held in Redis hold across nodes, and a node whose
+//! database goes away stops accepting and recovers by itself.
+//!
+//! Figures (first-try acceptance, revocation lag) are printed; run with `--nocapture`.
+
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PG_ENV: &str = "KEYWARD_TEST_DATABASE_URL";
+const KEY: &str = "4b6579776172642074657374206b65792c2073686172656420627920616c6c21";
+const TRIALS: usize = 100;
+
+fn keyward() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_keyward"));
+    c.env("KEYWARD_SERVER_KEY", KEY).env("KEYWARD_LOG", "warn");
+    c
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(what: &str) -> Self {
+        let d = std::env::temp_dir().join(format!("kw-{what}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&d).unwrap();
+        Self(d)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One `keyward serve` process; killed when dropped.
+struct Node {
+    child: Child,
+    base: String,
+    _dir: Dir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Node {
+    async fn start(db: &str, extra: &[&str]) -> Node {
+        let dir = Dir::new("node");
+        let port = free_port();
+        let child = keyward()
+            .arg("serve")
+            .args([
+                "--data-dir",
+                &dir.0.display().to_string(),
+                "--database-url",
+                db,
+            ])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start keyward serve");
+        let node = Node {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !reqwest::get(format!("{}/healthz", node.base))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "keyward did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        node
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+}
+
+/// An administrator's view of the cluster: the token and an HTTP client.
+struct Admin {
+    http: reqwest::Client,
+    token: String,
+}
+
+impl Admin {
+    async fn bootstrap(db: &str) -> Admin {
+        let dir = Dir::new("boot");
+        let out = keyward()
+            .arg("bootstrap")
+            .args([
+                "--data-dir",
+                &dir.0.display().to_string(),
+                "--database-url",
+                db,
+            ])
+            .args(["--tenant", "acme", "--admin", "admin", "--json"])
+            .output()
+            .expect("bootstrap");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let boot: Value = serde_json::from_slice(&out.stdout).unwrap();
+        Admin {
+            http: reqwest::Client::new(),
+            token: boot["token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    async fn call(
+        &self,
+        node: &Node,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", node.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn ok(&self, node: &Node, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let (status, v) = self.call(node, method, path, Some(body)).await;
+        assert!((200..300).contains(&status), "{path}: {status} {v}");
+        v
+    }
+
+    /// A user with one membership whose user type grants `orders:read`.
+    async fn member(&self, node: &Node, name: &str) -> Member {
+        use reqwest::Method;
+        let d = self
+            .ok(
+                node,
+                Method::POST,
+                "/api/v1/departments",
+                json!({"name": format!("D {name}")}),
+            )
+            .await;
+        let t = self
+            .ok(
+                node,
+                Method::POST,
+                "/api/v1/user-types",
+                json!({"name": format!("T {name}"), "permissions": ["orders:read"]}),
+            )
+            .await;
+        let u = self
+            .ok(
+                node,
+                Method::POST,
+                "/api/v1/users",
+                json!({"username": name, "email": format!("{name}@example.com"), "display_name": name, "is_technical": true}),
+            )
+            .await;
+        let user = u["id"].as_str().unwrap().to_string();
+        let ms = self
+            .ok(
+                node,
+                Method::POST,
+                &format!("/api/v1/users/{user}/memberships"),
+                json!({"department_id": d["id"], "user_type_id": t["id"]}),
+            )
+            .await;
+        Member {
+            user,
+            department: d["id"].as_str().unwrap().to_string(),
+            user_type: t["id"].as_str().unwrap().to_string(),
+            membership: ms["id"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// A token of `m`; returns (id, secret).
+    async fn token(&self, node: &Node, m: &Member, extra: Value) -> (String, String) {
+        let mut body = json!({"name": "svc", "user_id": m.user, "department_id": m.department, "user_type_id": m.user_type});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let t = self
+            .ok(node, reqwest::Method::POST, "/api/v1/tokens", body)
+            .await;
+        (
+            t["id"].as_str().unwrap().into(),
+            t["token"].as_str().unwrap().into(),
+        )
+    }
+}
+
+struct Member {
+    user: String,
+    department: String,
+    user_type: String,
+    membership: String,
+}
+
+/// (HTTP status, code) of a check of `token` for `orders:read` on `node`.
+async fn check(http: &reqwest::Client, node: &Node, token: &str) -> (u16, String) {
+    let res = http
+        .post(format!("{}/api/v1/verify", node.base))
+        .json(&json!({"token": token, "tenant": "acme", "permission": "orders:read"}))
+        .send()
+        .await
+        .expect("verify");
+    let status = res.status().as_u16();
+    let v: Value = res.json().await.unwrap_or(Value::Null);
+    (status, v["code"].as_str().unwrap_or("").to_string())
+}
+
+async fn code(http: &reqwest::Client, node: &Node, token: &str) -> String {
+    check(http, node, token).await.1
+}
+
+/// A fresh schema in the shared test database, or `None` (with the reason printed).
+async fn pg_schema(what: &str) -> Option<String> {
+    let Ok(base) = std::env::var(PG_ENV) else {
+        eprintln!("skipped: {PG_ENV} is not set, so a cluster on PostgreSQL cannot be started");
+        return None;
+    };
+    use sqlx::Connection;
+    let schema = format!("kw{what}_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("PostgreSQL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{sep}options[search_path]={schema}"))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// Creates a token on A and checks it on B and C at once, then revokes it on A and
+/// measures until both B and C refuse it. Returns the sorted lags.
+async fn first_try_and_revocation_lag(feed: &[&str], label: &str) -> Option<Vec<Duration>> {
+    let db = pg_schema("cluster").await?;
+    let admin = Admin::bootstrap(&db).await;
+    let a = Node::start(&db, feed).await;
+    let b = Node::start(&db, feed).await;
+    let c = Node::start(&db, feed).await;
+    let m = admin.member(&a, "svc").await;
+    let http = reqwest::Client::new();
+    let mut first_try = 0;
+    let mut lags = Vec::with_capacity(TRIALS);
+    for i in 0..TRIALS {
+        let (id, secret) = admin.token(&a, &m, json!({})).await;
+        let on_b = code(&http, &b, &secret).await;
+        let on_c = code(&http, &c, &secret).await;
+        if on_b == "VALID" && on_c == "VALID" {
+            first_try += 1;
+        } else {
+            eprintln!("trial {i}: B said {on_b}, C said {on_c} at the first try");
+        }
+        admin
+            .ok(
+                &a,
+                reqwest::Method::POST,
+                &format!("/api/v1/tokens/{id}/revoke"),
+                json!({}),
+            )
+            .await;
+        let revoked = Instant::now();
+        let mut refused = [false, false];
+        while !(refused[0] && refused[1]) {
+            for (k, node) in [&b, &c].into_iter().enumerate() {
+                if !refused[k] && code(&http, node, &secret).await == "REVOKED" {
+                    refused[k] = true;
+                }
+            }
+            assert!(
+                revoked.elapsed() < Duration::from_secs(5),
+                "trial {i}: the revocation never arrived"
+            );
+        }
+        lags.push(revoked.elapsed());
+    }
+    lags.sort();
+    println!(
+        "cluster ({label}): {first_try} of {TRIALS} first-try VALID on B and C; revocation lag \
+         p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&lags, 0.5).as_secs_f64() * 1e3,
+        percentile(&lags, 0.99).as_secs_f64() * 1e3,
+        lags[lags.len() - 1].as_secs_f64() * 1e3,
+    );
+    assert_eq!(
+        first_try, TRIALS,
+        "a token made on A is valid on B and C at the first try"
+    );
+    Some(lags)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_with_notify_agree_at_once() {
+    if let Some(lags) = first_try_and_revocation_lag(&["--change-feed", "notify"], "notify").await {
+        let p99 = percentile(&lags, 0.99);
+        assert!(
+            p99 < Duration::from_millis(50),
+            "revocation lag p99 {p99:?} with NOTIFY"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_with_poll_agree_within_a_poll() {
+    if let Some(lags) =
+        first_try_and_revocation_lag(&["--change-feed", "poll"], "poll 100 ms").await
+    {
+        let p99 = percentile(&lags, 0.99);
+        assert!(
+            p99 < Duration::from_secs(1),
+            "revocation lag p99 {p99:?} with polling"
+        );
+    }
+}
+
+/// A node stopped (SIGSTOP) while the others revoke a token, lock a user, remove a
+/// membership and take a permission away refuses each of them at its very next check
+/// after it resumes: it was stopped longer than `max_staleness`, so it does not trust
+/// what it cached before, and the feed catches it up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
+    let Some(db) = pg_schema("cutoff").await else {
+        return;
+    };
+    let admin = Admin::bootstrap(&db).await;
+    let a = Node::start(&db, &[]).await;
+    let b = Node::start(&db, &[]).await;
+    let c = Node::start(&db, &[]).await;
+    let http = reqwest::Client::new();
+    let revoked = admin.member(&a, "revoked").await;
+    let locked = admin.member(&a, "locked").await;
+    let unmembered = admin.member(&a, "unmembered").await;
+    let unpermitted = admin.member(&a, "unpermitted").await;
+    let untouched = admin.member(&a, "untouched").await;
+    let (revoked_id, t_revoked) = admin.token(&a, &revoked, json!({})).await;
+    let (_, t_locked) = admin.token(&a, &locked, json!({})).await;
+    let (_, t_unmembered) = admin.token(&a, &unmembered, json!({})).await;
+    let (_, t_unpermitted) = admin.token(&a, &unpermitted, json!({})).await;
+    let (_, t_untouched) = admin.token(&a, &untouched, json!({})).await;
+    let all = [
+        &t_revoked,
+        &t_locked,
+        &t_unmembered,
+        &t_unpermitted,
+        &t_untouched,
+    ];
+    for t in all {
+        assert_eq!(code(&http, &c, t).await, "VALID", "cached on C");
+    }
+    c.signal("-STOP");
+    use reqwest::Method;
+    admin
+        .ok(
+            &a,
+            Method::POST,
+            &format!("/api/v1/tokens/{revoked_id}/revoke"),
+            json!({}),
+        )
+        .await;
+    admin
+        .ok(
+            &b,
+            Method::PATCH,
+            &format!("/api/v1/users/{}", locked.user),
+            json!({"locked": true}),
+        )
+        .await;
+    let (status, _) = admin
+        .call(
+            &a,
+            Method::DELETE,
+            &format!(
+                "/api/v1/users/{}/memberships/{}",
+                unmembered.user, unmembered.membership
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    admin
+        .ok(
+            &b,
+            Method::PATCH,
+            &format!("/api/v1/user-types/{}", unpermitted.user_type),
+            json!({"permissions": ["orders:write"]}),
+        )
+        .await;
+    // Longer than max_staleness (2 s), as a cut-off node is when it matters.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    c.signal("-CONT");
+    assert_eq!(code(&http, &c, &t_revoked).await, "REVOKED");
+    assert_eq!(code(&http, &c, &t_locked).await, "USER_LOCKED");
+    assert_eq!(code(&http, &c, &t_unmembered).await, "FORBIDDEN");
+    assert_eq!(code(&http, &c, &t_unpermitted).await, "FORBIDDEN");
+    assert_eq!(code(&http, &c, &t_untouched).await, "VALID");
+}
+
+/// A Redis of the test's own on a free port (the shared one is left alone, and this one
+/// can be stopped). `None` if `redis-server` is not installed.
+struct Redis {
+    child: Child,
+    url: String,
+}
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            eprintln!("skipped: redis-server is not installed, so cluster-wide rate limits cannot be tried");
+            return None;
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Redis {
+            child,
+            url: format!("redis://127.0.0.1:{port}/0"),
+        })
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// With `--redis-url`, a token limited to 10 checks a minute is let through exactly 10
+/// times across three nodes; when Redis goes away, its checks fail closed (503) while
+/// tokens without a limit are unaffected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_in_redis_hold_across_nodes() {
+    let Some(db) = pg_schema("rate").await else {
+        return;
+    };
+    let Some(redis) = Redis::start() else { return };
+    let admin = Admin::bootstrap(&db).await;
+    let flags = ["--redis-url", redis.url.as_str()];
+    let nodes = [
+        Node::start(&db, &flags).await,
+        Node::start(&db, &flags).await,
+        Node::start(&db, &flags).await,
+    ];
+    let http = reqwest::Client::new();
+    let m = admin.member(&nodes[0], "svc").await;
+    let (_, limited) = admin
+        .token(
+            &nodes[0],
+            &m,
+            json!({"rate_limit": {"requests": 10, "window_seconds": 60}}),
+        )
+        .await;
+    let (_, unlimited) = admin.token(&nodes[0], &m, json!({})).await;
+    // Windows are aligned to the minute: start early in one, so all 30 checks fall in it.
+    let into_minute = time::OffsetDateTime::now_utc().second();
+    if into_minute > 50 {
+        tokio::time::sleep(Duration::from_secs(u64::from(61 - into_minute))).await;
+    }
+    let mut valid = 0;
+    let mut limited_answers = 0;
+    for i in 0..30 {
+        match code(&http, &nodes[i % 3], &limited).await.as_str() {
+            "VALID" => valid += 1,
+            "RATE_LIMITED" => limited_answers += 1,
+            other => panic!("check {i}: {other}"),
+        }
+    }
+    println!(
+        "rate limit 10/min across 3 nodes: {valid} VALID, {limited_answers} RATE_LIMITED of 30"
+    );
+    assert_eq!((valid, limited_answers), (10, 20));
+    drop(redis);
+    for node in &nodes {
+        assert_eq!(
+            check(&http, node, &limited).await.0,
+            503,
+            "a limit that cannot be counted refuses"
+        );
+        assert_eq!(
+            code(&http, node, &unlimited).await,
+            "VALID",
+            "no limit, no Redis"
+        );
+    }
+}
+
+/// PostgreSQL of the test's own (`initdb`, `pg_ctl` as the `postgres` system user, on a
+/// free port), which the test stops and starts under a running node.
+struct OwnPostgres {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    _dir: Dir,
+}
+
+impl OwnPostgres {
+    fn start() -> Option<OwnPostgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("pg_ctl").exists());
+        let Some(bin) = bin else {
+            eprintln!("skipped: no /usr/lib/postgresql/*/bin/pg_ctl to start a PostgreSQL of the test's own");
+            return None;
+        };
+        let dir = Dir::new("pg");
+        let data = dir.0.join("data");
+        as_postgres(&format!("chown -R postgres {}", dir.0.display()), true);
+        let pg = OwnPostgres {
+            bin,
+            data,
+            port: free_port(),
+            _dir: dir,
+        };
+        pg.run(&format!(
+            "{}/initdb -D {} -A trust -U postgres >/dev/null",
+            pg.bin.display(),
+            pg.data.display()
+        ));
+        pg.up();
+        Some(pg)
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn run(&self, cmd: &str) {
+        as_postgres(cmd, false);
+    }
+
+    fn up(&self) {
+        self.run(&format!(
+            "{}/pg_ctl -D {} -w -l {}/log -o '-p {} -k {} -c listen_addresses=127.0.0.1' start >/dev/null",
+            self.bin.display(),
+            self.data.display(),
+            self.data.display(),
+            self.port,
+            self.data.display()
+        ));
+    }
+
+    fn down(&self) {
+        self.run(&format!(
+            "{}/pg_ctl -D {} -w -m fast stop >/dev/null",
+            self.bin.display(),
+            self.data.display()
+        ));
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("su")
+            .args([
+                "postgres",
+                "-c",
+                &format!(
+                    "{}/pg_ctl -D {} -m immediate stop",
+                    self.bin.display(),
+                    self.data.display()
+                ),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Runs `cmd` in a shell as the `postgres` system user (or as this user, for `chown`).
+fn as_postgres(cmd: &str, as_self: bool) {
+    let status = if as_self {
+        Command::new("sh").args(["-c", cmd]).status()
+    } else {
+        Command::new("su").args(["postgres", "-c", cmd]).status()
+    }
+    .expect("shell");
+    assert!(status.success(), "{cmd}");
+}
+
+/// The database stops under a running node: a cached VALID stops within max_staleness
+/// + 1 s, checks and changes answer 503 problem+json, /readyz is not ready; when the
+/// database is back, everything recovers by itself within a few seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_fails_closed_when_its_database_goes_away_and_recovers() {
+    if std::env::var(PG_ENV).is_err() {
+        eprintln!("skipped: {PG_ENV} is not set (PostgreSQL tests are off)");
+        return;
+    }
+    let Some(pg) = OwnPostgres::start() else {
+        return;
+    };
+    let db = pg.url();
+    let admin = Admin::bootstrap(&db).await;
+    let node = Node::start(&db, &["--max-staleness-ms", "2000"]).await;
+    let http = reqwest::Client::new();
+    let m = admin.member(&node, "svc").await;
+    let (_, secret) = admin.token(&node, &m, json!({})).await;
+    assert_eq!(code(&http, &node, &secret).await, "VALID");
+
+    pg.down();
+    let stopped = Instant::now();
+    loop {
+        let asked = stopped.elapsed();
+        if code(&http, &node, &secret).await != "VALID" {
+            println!(
+                "database stopped: the check asked after {asked:.2?} was refused, answered after {:.2?}",
+                stopped.elapsed()
+            );
+            break;
+        }
+        assert!(
+            asked < Duration::from_secs(3),
+            "a cached VALID outlived max_staleness + 1 s without its database"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        stopped.elapsed() < Duration::from_secs(4),
+        "the refusal came late"
+    );
+    let (status, _) = check(&http, &node, &secret).await;
+    assert_eq!(status, 503, "a check that cannot be confirmed");
+    let res = http
+        .post(format!("{}/api/v1/departments", node.base))
+        .bearer_auth(&admin.token)
+        .json(&json!({"name": "Later"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let ready = http
+        .get(format!("{}/readyz", node.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready.status().as_u16(),
+        503,
+        "not ready without its database"
+    );
+
+    pg.up();
+    let back = Instant::now();
+    loop {
+        let ready = http
+            .get(format!("{}/readyz", node.base))
+            .send()
+            .await
+            .unwrap();
+        if ready.status().is_success() && code(&http, &node, &secret).await == "VALID" {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(15),
+            "the node did not recover"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "database back: the node answered VALID again after {:?}",
+        back.elapsed()
+    );
+    let (status, _) = admin
+        .call(
+            &node,
+            reqwest::Method::POST,
+            "/api/v1/departments",
+            Some(json!({"name": "Later"})),
+        )
+        .await;
+    assert_eq!(status, 201, "changes work again");
+}
