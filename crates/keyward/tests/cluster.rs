@@ -542,6 +542,25 @@ async fn rate_limits_in_redis_hold_across_nodes() {
     }
 }
 
+/// A Redis that cannot be reached at start is a configuration error, said at once.
+#[test]
+fn a_node_refuses_to_start_without_its_redis() {
+    let dir = Dir::new("noredis");
+    let out = keyward()
+        .arg("serve")
+        .args(["--data-dir", &dir.0.display().to_string()])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args([
+            "--redis-url",
+            &format!("redis://127.0.0.1:{}/0", free_port()),
+        ])
+        .output()
+        .expect("keyward serve");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--redis-url"), "{err}");
+}
+
 /// PostgreSQL of the test's own (`initdb`, `pg_ctl` as the `postgres` system user, on a
 /// free port), which the test stops and starts under a running node.
 struct OwnPostgres {
