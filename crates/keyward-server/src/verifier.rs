@@ -157,6 +157,8 @@ struct Lookups {
     bucket: Mutex<(f64, Instant)>,
     /// Hashes found nowhere, with when.
     absent: Mutex<HashMap<TokenHash, Instant>>,
+    /// Endpoint paths found nowhere, with when.
+    absent_paths: Mutex<HashMap<(TenantId, String), Instant>>,
     /// One lookup per hash at a time: later askers wait for the first one's answer.
     inflight: Mutex<HashMap<TokenHash, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -168,6 +170,7 @@ impl Lookups {
             per_second,
             bucket: Mutex::new((per_second, Instant::now())),
             absent: Mutex::new(HashMap::new()),
+            absent_paths: Mutex::new(HashMap::new()),
             inflight: Mutex::new(HashMap::new()),
         }
     }
@@ -194,16 +197,30 @@ impl Lookups {
     }
 
     fn remember_absent(&self, hash: TokenHash) {
-        let mut a = self.absent.lock().expect("absent lock");
-        if a.len() >= NEGATIVE_CAPACITY {
-            a.retain(|_, at| at.elapsed() < NEGATIVE_TTL);
-            if a.len() >= NEGATIVE_CAPACITY {
-                a.clear();
-            }
-        }
-        a.insert(hash, Instant::now());
+        remember(&mut self.absent.lock().expect("absent lock"), hash);
+    }
+
+    fn path_absent(&self, key: &(TenantId, String)) -> bool {
+        self.absent_paths
+            .lock()
+            .expect("absent lock")
+            .get(key)
+            .is_some_and(|at| at.elapsed() < NEGATIVE_TTL)
     }
 }
+
+/// Remembers `k` as found nowhere, in a map kept under `NEGATIVE_CAPACITY`.
+fn remember<K: std::hash::Hash + Eq>(absent: &mut HashMap<K, Instant>, k: K) {
+    if absent.len() >= NEGATIVE_CAPACITY {
+        absent.retain(|_, at| at.elapsed() < NEGATIVE_TTL);
+        if absent.len() >= NEGATIVE_CAPACITY {
+            absent.clear();
+        }
+    }
+    absent.insert(k, Instant::now());
+}
+
+impl Lookups {}
 
 pub struct Verifier {
     store: Store,
@@ -385,6 +402,11 @@ impl Verifier {
                 .write()
                 .expect("known-paths lock")
                 .extend(paths.iter().cloned());
+            let mut absent = self.lookups.absent_paths.lock().expect("absent lock");
+            for p in paths {
+                absent.remove(p);
+            }
+            drop(absent);
             let mut cache = self.cache.write().expect("cache lock");
             for (t, p) in paths {
                 cache.drop_key(&Key::Endpoint(*t, p.clone()));
@@ -494,23 +516,45 @@ impl Verifier {
             .await
     }
 
-    /// The endpoint `tenant` serves at `/e/{tenant}/{path}`, from memory in the common case.
+    /// The endpoint `tenant` serves at `/e/{tenant}/{path}`, from memory in the common
+    /// case. A path this node does not know (an endpoint made a moment ago on another
+    /// node) is looked up under the same budget as unknown tokens.
     pub async fn endpoint(
         &self,
         tenant: TenantId,
         path: &str,
     ) -> Result<Option<Arc<Endpoint>>, Unavailable> {
         let key = (tenant, path.to_string());
-        if !self
+        let load = || self.store.endpoint_by_path(tenant, path);
+        if self
             .known_paths
             .read()
             .expect("known-paths lock")
             .contains(&key)
         {
+            return self.load_cached(&key, load).await;
+        }
+        if self.lookups.path_absent(&key) || !self.lookups.take() {
             return Ok(None);
         }
-        self.load_cached(&key, || self.store.endpoint_by_path(tenant, path))
-            .await
+        self.unknown_lookups.fetch_add(1, Ordering::Relaxed);
+        let found = self.load_cached(&key, load).await?;
+        if found.is_some() {
+            self.known_paths
+                .write()
+                .expect("known-paths lock")
+                .insert(key);
+        } else {
+            self.cache
+                .write()
+                .expect("cache lock")
+                .drop_key(&Key::Endpoint(tenant, path.to_string()));
+            remember(
+                &mut self.lookups.absent_paths.lock().expect("absent lock"),
+                key,
+            );
+        }
+        Ok(found)
     }
 
     pub async fn verify(

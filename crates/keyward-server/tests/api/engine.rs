@@ -184,6 +184,35 @@ async fn made_elsewhere(app: TestApp) {
         lag[lag.len() / 2],
         lag[lag.len() - 1]
     );
+    // An endpoint made elsewhere is served here at the first request.
+    for i in 0..5 {
+        let path = format!("inbox-{i}");
+        store
+            .insert_endpoint(
+                tenant,
+                &keyward_store::NewEndpoint {
+                    id: keyward_core::EndpointId::new(),
+                    name: format!("Inbox {i}"),
+                    path: path.clone(),
+                    description: String::new(),
+                    auth_type: keyward_core::endpoint::AuthType::None,
+                    allow_deleting: false,
+                    enabled: true,
+                },
+                &[],
+                &Actor::system("test"),
+            )
+            .await
+            .unwrap();
+        let res = app
+            .http
+            .post(app.url(&format!("/e/acme/{path}")))
+            .json(&json!({"n": i}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "endpoint {i} at the first request");
+    }
 }
 
 async fn unknown_flood(app: TestApp) {
