@@ -20,8 +20,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-/// A read of the change log that takes longer than this is given up and retried.
-const READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// A read of the change log that takes longer than this is given up and retried. It is
+/// long because a node back from a long partition may have much to read; trust does not
+/// wait on it (a node that has not read the feed for `max_staleness` reads storage).
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Wait before listening again after the connection was lost or refused.
 const RELISTEN: Duration = Duration::from_millis(250);
 

@@ -75,6 +75,8 @@ const STORAGE_BACKOFF: Duration = Duration::from_millis(250);
 /// enough for verify answers to show the sliding, rarely enough that a busy session
 /// does not rewrite its cache entry on every check.
 const SLIDE_STEP: time::Duration = time::Duration::seconds(1);
+/// An expired mobile session is read again at most this often (see `may_recheck`).
+const RECHECK_EXPIRED: Duration = Duration::from_secs(10);
 /// Hashes found nowhere by a lookup are remembered this long, and at most this many.
 const NEGATIVE_TTL: Duration = Duration::from_secs(60);
 const NEGATIVE_CAPACITY: usize = 100_000;
@@ -160,7 +162,7 @@ struct Lookups {
     /// Endpoint paths found nowhere, with when.
     absent_paths: Mutex<HashMap<(TenantId, String), Instant>>,
     /// One lookup per hash at a time: later askers wait for the first one's answer.
-    inflight: Mutex<HashMap<TokenHash, Arc<tokio::sync::Mutex<()>>>>,
+    inflight: Gates,
 }
 
 impl Lookups {
@@ -226,10 +228,10 @@ pub struct Verifier {
     store: Store,
     key: ServerKey,
     cache: RwLock<Cache>,
-    /// Tenants by name and by id. Tenants are never renamed or deleted, so a tenant
-    /// found stays valid; a name found nowhere is remembered for `TENANT_MISS_TTL`, or
-    /// until the change log reports a new tenant, so a flood of unknown names is not a
-    /// flood of queries.
+    /// Tenants by name and by id, all loaded at start. Tenants are never renamed or
+    /// deleted, so a tenant found stays valid; a name found nowhere is remembered for
+    /// `TENANT_MISS_TTL`, or until the change log reports a new tenant, and unknown names
+    /// are looked up under the budget of `lookups`.
     tenants: RwLock<HashMap<String, TenantEntry>>,
     single_tenant: bool,
     /// That mode's one tenant, once found; dropped when the change log reports a tenant
@@ -263,6 +265,8 @@ pub struct Verifier {
     /// Mobile sessions' uses not yet written. An entry stays until a flush has written
     /// it, so a reload from storage in between still sees the slid expiry.
     sessions: Mutex<HashMap<TokenId, SessionUse>>,
+    /// When each expired session was last read again (see `may_recheck`).
+    rechecked: Mutex<HashMap<TokenId, Instant>>,
     rate: rate::RateLimiter,
 }
 
@@ -271,6 +275,59 @@ pub struct Verifier {
 struct SessionUse {
     at: OffsetDateTime,
     expires_at: OffsetDateTime,
+}
+
+type Gates = Mutex<HashMap<TokenHash, Arc<tokio::sync::Mutex<()>>>>;
+
+/// A place in the line of checks looking up one unknown hash. The last one to leave
+/// removes the line, also when its check is cancelled (a client that went away).
+struct InFlight<'a> {
+    gates: &'a Gates,
+    hash: TokenHash,
+    gate: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl<'a> InFlight<'a> {
+    fn join(gates: &'a Gates, hash: TokenHash) -> Self {
+        let gate = gates
+            .lock()
+            .expect("inflight lock")
+            .entry(hash)
+            .or_default()
+            .clone();
+        Self {
+            gates,
+            hash,
+            gate: Some(gate),
+        }
+    }
+
+    fn gate(&self) -> &tokio::sync::Mutex<()> {
+        self.gate.as_ref().expect("held until drop")
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut gates = self.gates.lock().expect("inflight lock");
+        // Clones are made only under this lock: once ours is gone, a count of one
+        // means the map holds the last reference and no one is waiting.
+        self.gate = None;
+        if gates
+            .get(&self.hash)
+            .is_some_and(|g| Arc::strong_count(g) == 1)
+        {
+            gates.remove(&self.hash);
+        }
+    }
+}
+
+/// Keeps a tenant found, by id and by name.
+fn hold_tenant(tenants: &mut HashMap<String, TenantEntry>, t: Tenant) -> Arc<Tenant> {
+    let t = Arc::new(t);
+    tenants.insert(t.id.to_string(), TenantEntry::Found(t.clone()));
+    tenants.insert(t.name.clone(), TenantEntry::Found(t.clone()));
+    t
 }
 
 /// Passes the store's commits on to the verifier without keeping it alive.
@@ -299,11 +356,15 @@ impl Verifier {
         prefixes.extend(store.endpoint_secret_hash_prefixes().await?);
         prefixes.extend(store.verifier_key_hash_prefixes().await?);
         let paths = store.endpoint_paths().await?;
+        let mut tenants = HashMap::new();
+        for t in store.list_tenants().await? {
+            hold_tenant(&mut tenants, t);
+        }
         let v = Arc::new(Self {
             store: store.clone(),
             key,
             cache: RwLock::new(Cache::default()),
-            tenants: RwLock::new(HashMap::new()),
+            tenants: RwLock::new(tenants),
             single_tenant: opts.single_tenant,
             sole: RwLock::new(None),
             known_paths: RwLock::new(paths.into_iter().collect()),
@@ -323,6 +384,7 @@ impl Verifier {
             unknown_lookups: AtomicU64::new(0),
             last_used: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
+            rechecked: Mutex::new(HashMap::new()),
             rate,
         });
         if !store.set_change_listener(Arc::new(OwnChanges(Arc::downgrade(&v)))) {
@@ -371,10 +433,16 @@ impl Verifier {
         self.register(&c.secrets, &c.paths);
         self.apply(&c.changes);
         let now = Instant::now();
-        self.own
-            .lock()
-            .expect("own lock")
-            .extend(c.changes.iter().map(|ch| (ch.seq, now)));
+        let mut own = self.own.lock().expect("own lock");
+        if own.len() >= NEGATIVE_CAPACITY {
+            // The feed has not been read for a long while: forget the oldest (at worst
+            // they are applied twice, which costs a reload).
+            own.retain(|_, at| at.elapsed() < OWN_ENTRY_TTL);
+            if own.len() >= NEGATIVE_CAPACITY {
+                own.clear();
+            }
+        }
+        own.extend(c.changes.iter().map(|ch| (ch.seq, now)));
     }
 
     /// Lets newly stored secrets and paths through the filters, forgetting any memory of
@@ -452,29 +520,35 @@ impl Verifier {
             Some(TenantEntry::Missing(at)) if at.elapsed() < TENANT_MISS_TTL => return Ok(None),
             _ => {}
         }
-        let _permit = self.loads.acquire().await.map_err(|_| Unavailable)?;
-        let found = match by_id {
-            Some(id) => self.store.tenant(id).await,
-            None => self.store.tenant_by_name(name_or_id).await,
-        };
+        // Every tenant was loaded at start and new ones arrive through the feed, so a
+        // name not held here is new (made a moment ago elsewhere) or made up: looked up
+        // under the same budget as unknown tokens.
+        if !self.lookups.take() {
+            return Ok(None);
+        }
+        self.unknown_lookups.fetch_add(1, Ordering::Relaxed);
+        let found = self
+            .read_storage(async {
+                let found = match by_id {
+                    Some(id) => self.store.tenant(id).await,
+                    None => self.store.tenant_by_name(name_or_id).await,
+                };
+                match found {
+                    Ok(t) => Ok(Some(t)),
+                    Err(keyward_store::StoreError::NotFound(_)) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
         let mut tenants = self.tenants.write().expect("tenants lock");
         match found {
-            Ok(t) => {
-                let t = Arc::new(t);
-                tenants.insert(t.id.to_string(), TenantEntry::Found(t.clone()));
-                tenants.insert(t.name.clone(), TenantEntry::Found(t.clone()));
-                Ok(Some(t))
-            }
-            Err(keyward_store::StoreError::NotFound(_)) => {
+            Some(t) => Ok(Some(hold_tenant(&mut tenants, t))),
+            None => {
                 if tenants.len() >= NEGATIVE_CAPACITY {
                     tenants.retain(|_, e| matches!(e, TenantEntry::Found(_)));
                 }
                 tenants.insert(name_or_id.to_string(), TenantEntry::Missing(Instant::now()));
                 Ok(None)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "tenant lookup failed; refusing to confirm");
-                Err(Unavailable)
             }
         }
     }
@@ -489,10 +563,7 @@ impl Verifier {
         if let Some(t) = self.sole.read().expect("sole lock").clone() {
             return Ok(Some(t));
         }
-        let tenants = self.store.list_tenants().await.map_err(|e| {
-            tracing::error!(error = %e, "tenant lookup failed; refusing to confirm");
-            Unavailable
-        })?;
+        let tenants = self.read_storage(self.store.list_tenants()).await?;
         let found = match tenants.as_slice() {
             [only] => self.tenant(&only.id.to_string()).await?,
             _ => None,
@@ -583,6 +654,22 @@ impl Verifier {
         };
         let now = OffsetDateTime::now_utc();
         let mut code = decide(&subject, ctx, now).code;
+        if code == VerifyCode::Expired
+            && subject.token.kind == TokenKind::Mobile
+            && self.may_recheck(subject.token.id)
+        {
+            // A session slides on use, and another node's uses are written without a
+            // change-log entry: before refusing a session as expired, read it again.
+            self.cache
+                .write()
+                .expect("cache lock")
+                .drop_dep(Dep::Token(subject.token.id.0));
+            let Some(fresh) = self.subject(&hash).await? else {
+                return Ok(Verified::not_found());
+            };
+            subject = fresh;
+            code = decide(&subject, ctx, now).code;
+        }
         let mut retry_after = None;
         if code == VerifyCode::Valid {
             if let Some(limit) = subject.token.rate_limit {
@@ -598,7 +685,10 @@ impl Verifier {
         if code == VerifyCode::Valid && subject.token.uses_remaining.is_some() {
             // Counted tokens are the one case that writes per check: the counter must
             // hold across every node, so the store takes the use atomically.
-            match self.store.consume_use(subject.token.id).await {
+            match self
+                .read_storage(self.store.consume_use(subject.token.id))
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     // Spent: drop the cached answer, so that the next check reloads
@@ -609,10 +699,7 @@ impl Verifier {
                         .drop_dep(Dep::Token(subject.token.id.0));
                     code = VerifyCode::UsageExceeded;
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "could not take a use of a counted token; refusing");
-                    return Err(Unavailable);
-                }
+                Err(u) => return Err(u),
             }
         }
         if code == VerifyCode::Valid {
@@ -688,16 +775,9 @@ impl Verifier {
             return Ok(None);
         }
         // One lookup per hash at a time: a burst of the same new token waits for one read.
-        let gate = self
-            .lookups
-            .inflight
-            .lock()
-            .expect("inflight lock")
-            .entry(*hash)
-            .or_default()
-            .clone();
+        let gate = InFlight::join(&self.lookups.inflight, *hash);
         let result = async {
-            let _turn = gate.lock().await;
+            let _turn = gate.gate().lock().await;
             if self.is_known(hash) {
                 return self.load_cached(hash, load).await;
             }
@@ -725,12 +805,7 @@ impl Verifier {
             Ok(found)
         }
         .await;
-        let mut inflight = self.lookups.inflight.lock().expect("inflight lock");
-        if inflight.get(hash).is_some_and(|g| Arc::ptr_eq(g, &gate))
-            && Arc::strong_count(&gate) <= 2
-        {
-            inflight.remove(hash);
-        }
+        drop(gate);
         result
     }
 
@@ -762,29 +837,62 @@ impl Verifier {
             }
             cache.generation()
         };
-        if self.elapsed_ms() < self.storage_down_until.load(Ordering::Relaxed) {
-            return Err(Unavailable);
-        }
-        let _permit = self.loads.acquire().await.map_err(|_| Unavailable)?;
-        self.storage_reads.fetch_add(1, Ordering::Relaxed);
-        let failed = |what: &dyn std::fmt::Display| {
-            let until = self.elapsed_ms() + STORAGE_BACKOFF.as_millis() as u64;
-            // Log once per outage, not once per refused check.
-            if self.storage_down_until.swap(until, Ordering::Relaxed) + 1000 < self.elapsed_ms() {
-                tracing::error!(error = %what, "storage lookup failed; refusing to confirm until it answers");
-            }
-            Unavailable
-        };
-        let loaded = match tokio::time::timeout(LOAD_TIMEOUT, load()).await {
-            Ok(Ok(s)) => s.map(Arc::new),
-            Ok(Err(e)) => return Err(failed(&e)),
-            Err(_) => return Err(failed(&"timed out")),
-        };
+        let loaded = self.read_storage(load()).await?.map(Arc::new);
         self.cache
             .write()
             .expect("cache lock")
             .insert::<T>(key, loaded.clone(), since);
         Ok(loaded)
+    }
+
+    /// Whether an expired session may be read again from storage now: once per
+    /// `RECHECK_EXPIRED` per session, so an expired session checked in a loop costs no
+    /// read per check.
+    fn may_recheck(&self, id: TokenId) -> bool {
+        let mut rechecked = self.rechecked.lock().expect("recheck lock");
+        if rechecked
+            .get(&id)
+            .is_some_and(|at| at.elapsed() < RECHECK_EXPIRED)
+        {
+            return false;
+        }
+        if rechecked.len() >= NEGATIVE_CAPACITY {
+            rechecked.retain(|_, at| at.elapsed() < RECHECK_EXPIRED);
+        }
+        rechecked.insert(id, Instant::now());
+        true
+    }
+
+    /// A storage read made for a check: at most `MAX_CONCURRENT_LOADS` at once, each
+    /// given `LOAD_TIMEOUT` (the wait for a turn included), and none at all for
+    /// `STORAGE_BACKOFF` after one failed, so an outage is answered 503 at once rather
+    /// than by every check waiting on a database that is gone.
+    async fn read_storage<T>(
+        &self,
+        read: impl Future<Output = Result<T, keyward_store::StoreError>>,
+    ) -> Result<T, Unavailable> {
+        if self.elapsed_ms() < self.storage_down_until.load(Ordering::Relaxed) {
+            return Err(Unavailable);
+        }
+        let failed = |what: &dyn std::fmt::Display| {
+            let until = self.elapsed_ms() + STORAGE_BACKOFF.as_millis() as u64;
+            // Logged once per outage, not once per refused check.
+            if self.storage_down_until.swap(until, Ordering::Relaxed) + 1000 < self.elapsed_ms() {
+                tracing::error!(error = %what, "storage lookup failed; refusing to confirm until it answers");
+            }
+            Unavailable
+        };
+        let guarded = async {
+            let _permit = self.loads.acquire().await.map_err(|_| None)?;
+            self.storage_reads.fetch_add(1, Ordering::Relaxed);
+            read.await.map_err(Some)
+        };
+        match tokio::time::timeout(LOAD_TIMEOUT, guarded).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(Some(e))) => Err(failed(&e)),
+            Ok(Err(None)) => Err(Unavailable),
+            Err(_) => Err(failed(&"timed out")),
+        }
     }
 
     /// Records a successful check of a mobile session: the use is queued for the next
@@ -808,11 +916,13 @@ impl Verifier {
         let mut slid = (*subject).clone();
         slid.token.expires_at = Some(expires_at);
         let slid = Arc::new(slid);
+        // Only the very answer this check used is moved forward: if a change dropped it
+        // and a newer one was loaded meanwhile, that one stays (it may refuse).
         let mut cache = self.cache.write().expect("cache lock");
         if cache
             .get::<Subject>(hash)
             .flatten()
-            .is_some_and(|s| s.token.id == slid.token.id)
+            .is_some_and(|s| Arc::ptr_eq(&s, &subject))
         {
             cache.replace(hash, slid.clone());
         }

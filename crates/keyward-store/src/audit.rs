@@ -314,12 +314,14 @@ impl Store {
                 let now: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
                     .fetch_one(&mut *tx)
                     .await?;
-                // A transaction older than the previous snapshot's xmin had ended before
-                // it was taken, so the index bounds the scan to recent transactions.
+                // What the previous snapshot did not show: transactions that had not
+                // started when it was taken (at or past its xmax) and those still in
+                // progress then (its xip list). Both are index lookups on txid, so a
+                // long-running transaction elsewhere does not widen the scan.
                 let rows = sqlx::query(&format!(
                     "SELECT {COLUMNS} FROM change_log \
-                     WHERE txid >= pg_snapshot_xmin($1::pg_snapshot) \
-                       AND NOT pg_visible_in_snapshot(txid, $1::pg_snapshot) \
+                     WHERE txid >= pg_snapshot_xmax($1::pg_snapshot) \
+                        OR txid IN (SELECT pg_snapshot_xip($1::pg_snapshot)) \
                      ORDER BY seq"
                 ))
                 .bind(prev.clone())

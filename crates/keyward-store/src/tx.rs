@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 #[derive(Clone, Debug, Default)]
 pub struct Committed {
     pub changes: Vec<Change>,
-    /// First 8 bytes of each secret hash the transaction stored (a new token, session,
+    /// The hash of each secret the transaction stored (a new token, session,
     /// endpoint token or verifier key, or a regenerated secret).
     pub secrets: Vec<TokenHash>,
     /// Endpoint paths the transaction created or moved an endpoint to.
@@ -88,7 +88,16 @@ impl Tx {
     /// notify (a database-wide lock held through commit), which would put every node's
     /// writes back in one line. A notification lost to a crash between the two only
     /// delays other nodes to their next heartbeat read.
+    ///
+    /// The commit runs in a task of its own, so that a caller dropped mid-commit (a
+    /// client that went away) cannot leave a change committed but not applied here.
     pub(crate) async fn commit(self) -> StoreResult<()> {
+        tokio::spawn(self.finish())
+            .await
+            .map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+
+    async fn finish(self) -> StoreResult<()> {
         self.inner.commit().await?;
         if self.committed.changes.is_empty() {
             return Ok(());
