@@ -461,6 +461,10 @@ impl Redis {
             .stdout(Stdio::null())
             .spawn();
         let Ok(child) = child else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "redis-server is not installed; .ci/run installs it"
+            );
             eprintln!("skipped: redis-server is not installed, so cluster-wide rate limits cannot be tried");
             return None;
         };
@@ -578,6 +582,10 @@ impl OwnPostgres {
             .map(|e| e.path().join("bin"))
             .find(|b| b.join("pg_ctl").exists());
         let Some(bin) = bin else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "no /usr/lib/postgresql/*/bin/pg_ctl, though PostgreSQL tests are on"
+            );
             eprintln!("skipped: no /usr/lib/postgresql/*/bin/pg_ctl to start a PostgreSQL of the test's own");
             return None;
         };
