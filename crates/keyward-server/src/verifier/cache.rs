@@ -24,7 +24,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// More cached answers than this and the cache starts over (a bound on memory, not a
+/// More cached answers than this and half of them are dropped (a bound on memory, not a
 /// consistency mechanism).
 const CAPACITY: usize = 200_000;
 /// Drops remembered for racing reads; a read that spans more drops than this is not cached.
@@ -233,11 +233,7 @@ impl Cache {
             }
         }
         if self.len() >= CAPACITY {
-            *self = Cache {
-                generation: self.generation,
-                recent: std::mem::take(&mut self.recent),
-                ..Default::default()
-            };
+            self.evict_half();
         }
         for d in deps {
             self.index.entry(d).or_default().push(key.clone());
@@ -291,6 +287,25 @@ impl Cache {
         }
     }
 
+    /// Makes room by dropping every other answer (in the maps' arbitrary order, which is
+    /// as good as random here), not all of them: a full cache sheds load gradually
+    /// instead of sending every check to storage at once. Removing answers is always
+    /// safe; the index is rebuilt so it names only what is kept.
+    fn evict_half(&mut self) {
+        fn halve<K, V>(map: &mut HashMap<K, V>) {
+            let mut keep = false;
+            map.retain(|_, _| {
+                keep = !keep;
+                keep
+            });
+        }
+        halve(&mut self.tokens);
+        halve(&mut self.endpoint_tokens);
+        halve(&mut self.verifier_keys);
+        halve(&mut self.endpoints);
+        self.reindex();
+    }
+
     /// Rebuilds the index from the answers kept, forgetting keys of dropped ones.
     fn reindex(&mut self) {
         let mut index: HashMap<Dep, Vec<Key>> = HashMap::new();
@@ -319,5 +334,100 @@ impl Cache {
             + add(&self.endpoints, &mut index, &mut deps);
         self.index = index;
         self.indexed = n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyward_core::VerifierKeyId;
+
+    fn key(n: u8) -> (TokenHash, Arc<VerifierKey>) {
+        let now = time::OffsetDateTime::now_utc();
+        let v = VerifierKey {
+            id: VerifierKeyId::new(),
+            tenant_id: TenantId::new(),
+            name: format!("k{n}"),
+            description: String::new(),
+            hint: String::new(),
+            created_at: now,
+            created_by: None,
+            updated_at: now,
+        };
+        (TokenHash([n; 32]), Arc::new(v))
+    }
+
+    #[test]
+    fn a_drop_removes_exactly_the_answers_of_its_dependency() {
+        let mut c = Cache::default();
+        let (h1, k1) = key(1);
+        let (h2, k2) = key(2);
+        assert!(c.insert(&h1, Some(k1.clone()), c.generation()));
+        assert!(c.insert(&h2, Some(k2), c.generation()));
+        assert_eq!(c.drop_dep(Dep::VerifierKey(k1.id.0)), 1);
+        assert!(c.get::<VerifierKey>(&h1).is_none());
+        assert!(
+            c.get::<VerifierKey>(&h2).is_some(),
+            "the other answer stays"
+        );
+        assert_eq!(c.drop_dep(Dep::VerifierKey(k1.id.0)), 0);
+    }
+
+    #[test]
+    fn a_read_that_raced_a_drop_of_its_dependency_is_not_kept() {
+        let mut c = Cache::default();
+        let (h1, k1) = key(1);
+        let since = c.generation();
+        // A drop of something else meanwhile does not matter …
+        c.drop_dep(Dep::User(uuid::Uuid::new_v4()));
+        assert!(c.insert(&h1, Some(k1.clone()), since));
+        // … a drop of what the answer was computed from does.
+        let since = c.generation();
+        c.drop_dep(Dep::VerifierKey(k1.id.0));
+        assert!(!c.insert(&h1, Some(k1.clone()), since));
+        assert!(c.get::<VerifierKey>(&h1).is_none());
+        // So does a drop of its key (a secret stored meanwhile), for an absence too.
+        let since = c.generation();
+        c.drop_key(&Key::VerifierKey(h1));
+        assert!(!c.insert::<VerifierKey>(&h1, None, since));
+    }
+
+    #[test]
+    fn a_read_older_than_the_ring_remembers_is_not_kept() {
+        let mut c = Cache::default();
+        let (h1, k1) = key(1);
+        let since = c.generation();
+        for _ in 0..=RING {
+            c.drop_dep(Dep::User(uuid::Uuid::new_v4()));
+        }
+        assert!(!c.insert(&h1, Some(k1), since));
+    }
+
+    #[test]
+    fn a_full_cache_drops_half_and_keeps_its_index_exact() {
+        let mut c = Cache::default();
+        let mut keys = Vec::new();
+        for i in 0..CAPACITY {
+            let h = TokenHash({
+                let mut b = [0u8; 32];
+                b[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                b
+            });
+            let (_, k) = key(0);
+            keys.push((h, k.clone()));
+            assert!(c.insert(&h, Some(k), c.generation()));
+        }
+        let (h, k) = key(7);
+        assert!(c.insert(&h, Some(k), c.generation()));
+        let kept = c.len();
+        assert!(kept > CAPACITY / 3 && kept < CAPACITY, "{kept}");
+        // Every answer still cached is still dropped by its dependency.
+        let (h0, k0) = keys
+            .iter()
+            .find(|(h, _)| c.get::<VerifierKey>(h).is_some())
+            .cloned()
+            .unwrap();
+        assert_eq!(c.drop_dep(Dep::VerifierKey(k0.id.0)), 1);
+        assert!(c.get::<VerifierKey>(&h0).is_none());
     }
 }
