@@ -8,35 +8,14 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{header, request::Parts, HeaderMap};
 use ipnet::IpNet;
 use keyward_core::permission::grants;
-use keyward_core::{
-    DepartmentId, TenantId, TokenKind, UserId, UserTypeId, VerifyCode, VerifyContext,
-};
-use keyward_store::Actor;
+use keyward_core::{TokenKind, VerifyCode, VerifyContext};
 use std::net::{IpAddr, SocketAddr};
 
 pub use keyward_core::verify::ADMIN_PERMISSION;
 
-#[derive(Clone)]
-pub struct Admin {
-    pub tenant_id: TenantId,
-    pub user_id: UserId,
-    pub username: String,
-    /// The membership the calling API token uses, so an administrator is not allowed to
-    /// remove the one their own access rests on. `None` for a console session, which
-    /// rests on the administrator flag and the password instead.
-    pub token_membership: Option<(DepartmentId, UserTypeId)>,
-    pub ip: Option<IpAddr>,
-}
-
-impl Admin {
-    pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: Some(self.user_id),
-            name: self.username.clone(),
-            ip: self.ip.map(|i| i.to_string()),
-        }
-    }
-}
+/// The administrator a request acts as (the service layer's [`Principal`]), taken from
+/// its API token or console session.
+pub type Admin = crate::service::Principal;
 
 /// The bearer credential of a request, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {

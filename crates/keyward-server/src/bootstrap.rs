@@ -2,7 +2,7 @@
 //! the `--demo` tenant. Both go through the same store and token service as the API.
 
 use crate::error::ApiResult;
-use crate::service::{self, IssueRequest};
+use crate::service::tokens::{self as service, IssueRequest};
 use crate::state::AppState;
 use keyward_core::model::TenantSettings;
 use keyward_core::text::{TenantName, Username};

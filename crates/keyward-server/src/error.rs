@@ -190,6 +190,24 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The one mapping of the service layer's errors to HTTP.
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError as S;
+        match e {
+            S::Store(e) => e.into(),
+            S::Rule(e) => e.into(),
+            S::SelfLockout(detail) => Self::Conflict {
+                code: "self_lockout",
+                detail: detail.into(),
+            },
+            S::Invalid(detail) => Self::validation(detail),
+            S::Busy(detail) => Self::Busy(detail.into()),
+            S::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
 impl From<RuleError> for ApiError {
     fn from(e: RuleError) -> Self {
         let code = e.code();

@@ -8,7 +8,6 @@ pub mod bootstrap;
 pub mod config;
 pub mod connections;
 pub mod console;
-pub mod endpoint_service;
 pub mod error;
 pub mod feed;
 pub mod hosted;
@@ -18,7 +17,6 @@ pub mod login;
 pub mod password;
 pub mod security_headers;
 pub mod service;
-pub mod sessions;
 pub mod state;
 pub mod verifier;
 

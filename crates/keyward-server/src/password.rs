@@ -2,7 +2,8 @@
 //! and the server-wide bound on how many hashes are computed at once: each one holds
 //! about 19 MiB for its whole run, so unbounded logins would hold unbounded memory.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
+use crate::service::{ServiceError, ServiceResult};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -27,10 +28,10 @@ fn dummy_hash() -> &'static str {
 pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 1024;
 
-pub fn check_policy(pw: &str) -> ApiResult<()> {
+pub fn check_policy(pw: &str) -> ServiceResult<()> {
     let n = pw.chars().count();
     if n < MIN_LEN || pw.len() > MAX_LEN {
-        return Err(ApiError::validation(format!(
+        return Err(ServiceError::Invalid(format!(
             "password must be {MIN_LEN} to {MAX_LEN} characters long"
         )));
     }
@@ -61,9 +62,17 @@ impl Default for PasswordWork {
 #[derive(Debug)]
 pub struct Busy;
 
+const BUSY: &str = "the server is busy checking passwords; try again in a few seconds";
+
 impl From<Busy> for ApiError {
     fn from(_: Busy) -> Self {
-        ApiError::Busy("the server is busy checking passwords; try again in a few seconds".into())
+        ApiError::Busy(BUSY.into())
+    }
+}
+
+impl From<Busy> for ServiceError {
+    fn from(_: Busy) -> Self {
+        ServiceError::Busy(BUSY)
     }
 }
 
@@ -102,11 +111,11 @@ impl Passwords {
     }
 
     /// Hashes a new password, after checking the policy.
-    pub async fn hash(&self, pw: String) -> ApiResult<String> {
+    pub async fn hash(&self, pw: String) -> ServiceResult<String> {
         check_policy(&pw)?;
         self.run(move || hash_now(&pw))
             .await?
-            .map_err(ApiError::internal)?
+            .map_err(|e| ServiceError::Internal(e.into()))?
     }
 
     /// Checks `pw` against a stored PHC string. A missing hash is checked against a dummy
@@ -119,12 +128,12 @@ impl Passwords {
     }
 }
 
-fn hash_now(pw: &str) -> ApiResult<String> {
+fn hash_now(pw: &str) -> ServiceResult<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(pw.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2: {e}")))
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("argon2: {e}")))
 }
 
 fn verify_now(pw: &str, stored: Option<String>) -> bool {
@@ -136,11 +145,11 @@ fn verify_now(pw: &str, stored: Option<String>) -> bool {
 }
 
 /// Hashes a password outside a running server (the `bootstrap` command), unbounded.
-pub async fn hash(pw: String) -> ApiResult<String> {
+pub async fn hash(pw: String) -> ServiceResult<String> {
     check_policy(&pw)?;
     tokio::task::spawn_blocking(move || hash_now(&pw))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(|e| ServiceError::Internal(e.into()))?
 }
 
 #[cfg(test)]

@@ -18,3 +18,15 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     pub console: Arc<Console>,
 }
+
+impl AppState {
+    /// Users, memberships, departments and user types.
+    pub fn directory(&self) -> crate::service::directory::Directory<'_> {
+        crate::service::directory::Directory::new(&self.store, &self.passwords)
+    }
+
+    /// The tenant's settings.
+    pub fn settings(&self) -> crate::service::settings::Settings<'_> {
+        crate::service::settings::Settings::new(&self.store)
+    }
+}

@@ -35,10 +35,7 @@ pub async fn create(
     admin: Admin,
     ApiJson(b): ApiJson<DepartmentBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Department>)> {
-    let d = st
-        .store
-        .create_department(admin.tenant_id, b.name.as_str(), &admin.actor())
-        .await?;
+    let d = st.directory().create_department(&admin, &b.name).await?;
     Ok((StatusCode::CREATED, axum::Json(d)))
 }
 
@@ -51,8 +48,8 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Paged<Department>>> {
     let page = super::page(q.page, q.per_page);
     Ok(axum::Json(Paged::new(
-        st.store
-            .list_departments(admin.tenant_id, q.q.as_deref(), page)
+        st.directory()
+            .list_departments(&admin, q.q.as_deref(), page)
             .await?,
         page,
     )))
@@ -65,7 +62,7 @@ pub async fn get(
     admin: Admin,
     ApiPath(id): ApiPath<DepartmentId>,
 ) -> ApiResult<axum::Json<Department>> {
-    Ok(axum::Json(st.store.department(admin.tenant_id, id).await?))
+    Ok(axum::Json(st.directory().department(&admin, id).await?))
 }
 
 /// Rename a department.
@@ -77,12 +74,11 @@ pub async fn update(
     ApiPath(id): ApiPath<DepartmentId>,
     ApiJson(b): ApiJson<DepartmentBody>,
 ) -> ApiResult<axum::Json<Department>> {
-    let result = st
-        .store
-        .rename_department(admin.tenant_id, id, b.name.as_str(), &admin.actor())
-        .await;
-    let d = result?;
-    Ok(axum::Json(d))
+    Ok(axum::Json(
+        st.directory()
+            .rename_department(&admin, id, &b.name)
+            .await?,
+    ))
 }
 
 /// Delete a department no membership or token uses.
@@ -93,10 +89,6 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<DepartmentId>,
 ) -> ApiResult<StatusCode> {
-    let result = st
-        .store
-        .delete_department(admin.tenant_id, id, &admin.actor())
-        .await;
-    result?;
+    st.directory().delete_department(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,8 +7,8 @@ use super::endpoints::{
 use super::tokens::Regenerate;
 use super::Paged;
 use crate::auth::Admin;
-use crate::endpoint_service as service;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::service::endpoints as service;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;

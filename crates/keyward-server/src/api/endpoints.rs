@@ -4,8 +4,8 @@
 use super::tokens::Regenerate;
 use super::{Paged, Timestamp};
 use crate::auth::Admin;
-use crate::endpoint_service::{self as service, GeneratedPrimary};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::service::endpoints::{self as service, GeneratedPrimary};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -6,7 +6,7 @@ use super::Paged;
 use crate::auth::{bearer, Admin, ClientIp};
 use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::login::{self, LoginError, Via};
-use crate::sessions::{self, Started};
+use crate::service::sessions::{self, Started};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

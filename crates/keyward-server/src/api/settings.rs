@@ -1,7 +1,8 @@
 //! `/api/v1/settings`: the tenant's token policy.
 
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::error::{ApiJson, ApiResult};
+use crate::service::settings::SettingsChange;
 use crate::state::AppState;
 use axum::extract::State;
 use keyward_core::model::{SecretStorage, TenantSettings};
@@ -13,7 +14,7 @@ pub async fn get(
     State(st): State<AppState>,
     admin: Admin,
 ) -> ApiResult<axum::Json<TenantSettings>> {
-    Ok(axum::Json(st.store.settings(admin.tenant_id).await?))
+    Ok(axum::Json(st.settings().get(&admin).await?))
 }
 
 /// Any subset of the settings; the others keep their values.
@@ -28,6 +29,19 @@ pub struct SettingsPatch {
     pub mobile_session_days: Option<u32>,
 }
 
+impl From<SettingsPatch> for SettingsChange {
+    fn from(p: SettingsPatch) -> Self {
+        Self {
+            api_tokens_enabled: p.api_tokens_enabled,
+            require_technical_user: p.require_technical_user,
+            secret_storage: p.secret_storage,
+            max_token_lifetime_days: p.max_token_lifetime_days,
+            default_token_lifetime_days: p.default_token_lifetime_days,
+            mobile_session_days: p.mobile_session_days,
+        }
+    }
+}
+
 /// Change settings. Takes effect for the very next check.
 #[utoipa::path(patch, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])), request_body = SettingsPatch,
     responses((status = 200, body = TenantSettings), (status = 409, body = crate::error::Problem),
@@ -37,40 +51,5 @@ pub async fn update(
     admin: Admin,
     ApiJson(p): ApiJson<SettingsPatch>,
 ) -> ApiResult<axum::Json<TenantSettings>> {
-    if p.api_tokens_enabled == Some(false) && admin.token_membership.is_some() {
-        // An administrator calling with an API token would lock themselves out of the
-        // very API that could switch tokens on again; a console session is not affected.
-        return Err(ApiError::Conflict {
-            code: "self_lockout",
-            detail: "switching API tokens off would also refuse the API token you are calling \
-                     with, and with it this API; switch it off from the console instead"
-                .into(),
-        });
-    }
-    let apply = |s: &mut TenantSettings| {
-        if let Some(v) = p.api_tokens_enabled {
-            s.api_tokens_enabled = v;
-        }
-        if let Some(v) = p.require_technical_user {
-            s.require_technical_user = v;
-        }
-        if let Some(v) = p.secret_storage {
-            s.secret_storage = v;
-        }
-        if let Some(v) = p.max_token_lifetime_days {
-            s.max_token_lifetime_days = v;
-        }
-        if let Some(v) = p.default_token_lifetime_days {
-            s.default_token_lifetime_days = v;
-        }
-        if let Some(v) = p.mobile_session_days {
-            s.mobile_session_days = v;
-        }
-        s.validate()
-    };
-    let result = st
-        .store
-        .update_settings(admin.tenant_id, apply, &admin.actor())
-        .await;
-    Ok(axum::Json(result?))
+    Ok(axum::Json(st.settings().update(&admin, p.into()).await?))
 }

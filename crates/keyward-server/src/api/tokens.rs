@@ -3,7 +3,7 @@
 use super::{Paged, Timestamp};
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::{self, IssueRequest};
+use crate::service::tokens::{self as service, IssueRequest};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;

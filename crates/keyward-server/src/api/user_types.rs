@@ -4,11 +4,11 @@ use super::departments::NameQuery;
 use super::Paged;
 use crate::auth::Admin;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::service::directory::UserTypeChange;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::model::UserType;
-use keyward_core::permission::grants;
 use keyward_core::text::Name;
 use keyward_core::{Permission, UserTypeId};
 use serde::Deserialize;
@@ -36,13 +36,8 @@ pub async fn create(
     ApiJson(b): ApiJson<CreateUserType>,
 ) -> ApiResult<(StatusCode, axum::Json<UserType>)> {
     let ut = st
-        .store
-        .create_user_type(
-            admin.tenant_id,
-            b.name.as_str(),
-            &b.permissions,
-            &admin.actor(),
-        )
+        .directory()
+        .create_user_type(&admin, &b.name, &b.permissions)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(ut)))
 }
@@ -56,8 +51,8 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Paged<UserType>>> {
     let page = super::page(q.page, q.per_page);
     Ok(axum::Json(Paged::new(
-        st.store
-            .list_user_types(admin.tenant_id, q.q.as_deref(), page)
+        st.directory()
+            .list_user_types(&admin, q.q.as_deref(), page)
             .await?,
         page,
     )))
@@ -70,7 +65,7 @@ pub async fn get(
     admin: Admin,
     ApiPath(id): ApiPath<UserTypeId>,
 ) -> ApiResult<axum::Json<UserType>> {
-    Ok(axum::Json(st.store.user_type(admin.tenant_id, id).await?))
+    Ok(axum::Json(st.directory().user_type(&admin, id).await?))
 }
 
 /// Rename or change permissions; tokens of this user type see the change on their next check.
@@ -82,30 +77,13 @@ pub async fn update(
     ApiPath(id): ApiPath<UserTypeId>,
     ApiJson(b): ApiJson<UpdateUserType>,
 ) -> ApiResult<axum::Json<UserType>> {
-    let drops_own_admin = admin.token_membership.is_some_and(|(_, ut)| ut == id)
-        && b.permissions
-            .as_deref()
-            .is_some_and(|p| !grants(p, crate::auth::ADMIN_PERMISSION));
-    if drops_own_admin {
-        return Err(crate::error::ApiError::Conflict {
-            code: "self_lockout",
-            detail: "the token you are calling with rests on this user type; without keyward:admin (or *) \
-                     it would lose the administrator API. Use another administrator's token"
-                .into(),
-        });
-    }
-    let result = st
-        .store
-        .update_user_type(
-            admin.tenant_id,
-            id,
-            b.name.as_ref().map(Name::as_str),
-            b.permissions.as_deref(),
-            &admin.actor(),
-        )
-        .await;
-    let ut = result?;
-    Ok(axum::Json(ut))
+    let change = UserTypeChange {
+        name: b.name,
+        permissions: b.permissions,
+    };
+    Ok(axum::Json(
+        st.directory().update_user_type(&admin, id, change).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/user-types/{id}", tag = "user-types", security(("bearer" = [])),
@@ -115,10 +93,6 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<UserTypeId>,
 ) -> ApiResult<StatusCode> {
-    let result = st
-        .store
-        .delete_user_type(admin.tenant_id, id, &admin.actor())
-        .await;
-    result?;
+    st.directory().delete_user_type(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

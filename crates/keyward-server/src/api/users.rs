@@ -2,14 +2,15 @@
 
 use super::{double_option, Paged, Timestamp};
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::service::directory::{NewUserCommand, UserChange};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keyward_core::model::{in_period, Membership, User};
+use keyward_core::model::{Membership, User};
 use keyward_core::text::{Email, Name, Username};
 use keyward_core::{DepartmentId, MembershipId, UserId, UserTypeId};
-use keyward_store::{NewUser, UserFilter, UserUpdate};
+use keyward_store::UserFilter;
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -51,6 +52,36 @@ pub struct UpdateUser {
     pub password: Option<Option<String>>,
 }
 
+impl From<CreateUser> for NewUserCommand {
+    fn from(b: CreateUser) -> Self {
+        Self {
+            username: b.username,
+            email: b.email,
+            display_name: b.display_name,
+            is_admin: b.is_admin,
+            is_technical: b.is_technical,
+            active_from: b.active_from.map(|t| t.0),
+            active_until: b.active_until.map(|t| t.0),
+            password: b.password,
+        }
+    }
+}
+
+impl From<UpdateUser> for UserChange {
+    fn from(b: UpdateUser) -> Self {
+        Self {
+            email: b.email,
+            display_name: b.display_name,
+            is_admin: b.is_admin,
+            is_technical: b.is_technical,
+            locked: b.locked,
+            active_from: b.active_from.map(|o| o.map(|t| t.0)),
+            active_until: b.active_until.map(|o| o.map(|t| t.0)),
+            password: b.password,
+        }
+    }
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
@@ -65,15 +96,6 @@ pub struct UserQuery {
     pub per_page: Option<u32>,
 }
 
-fn check_period(from: Option<Timestamp>, until: Option<Timestamp>) -> ApiResult<()> {
-    if let (Some(f), Some(u)) = (from, until) {
-        if u.0 < f.0 {
-            return Err(ApiError::validation("active_until is before active_from"));
-        }
-    }
-    Ok(())
-}
-
 /// Create a user (person or technical user).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateUser,
     responses((status = 201, body = User), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -82,25 +104,7 @@ pub async fn create(
     admin: Admin,
     ApiJson(b): ApiJson<CreateUser>,
 ) -> ApiResult<(StatusCode, axum::Json<User>)> {
-    check_period(b.active_from, b.active_until)?;
-    let password_hash = match b.password {
-        Some(pw) => Some(st.passwords.hash(pw).await?),
-        None => None,
-    };
-    let u = NewUser {
-        username: b.username.into_string(),
-        email: b.email.into_string(),
-        display_name: b.display_name.into_string(),
-        is_admin: b.is_admin,
-        is_technical: b.is_technical,
-        active_from: b.active_from.map(|t| t.0),
-        active_until: b.active_until.map(|t| t.0),
-        password_hash,
-    };
-    let user = st
-        .store
-        .create_user(admin.tenant_id, &u, &admin.actor())
-        .await?;
+    let user = st.directory().create_user(&admin, b.into()).await?;
     Ok((StatusCode::CREATED, axum::Json(user)))
 }
 
@@ -120,7 +124,7 @@ pub async fn list(
         locked: q.locked,
     };
     Ok(axum::Json(Paged::new(
-        st.store.list_users(admin.tenant_id, &f, page).await?,
+        st.directory().list_users(&admin, &f, page).await?,
         page,
     )))
 }
@@ -132,7 +136,7 @@ pub async fn get(
     admin: Admin,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<axum::Json<User>> {
-    Ok(axum::Json(st.store.user(admin.tenant_id, id).await?))
+    Ok(axum::Json(st.directory().user(&admin, id).await?))
 }
 
 /// Change a user; `locked: true` stops their tokens at once. Locking, removing the
@@ -146,48 +150,9 @@ pub async fn update(
     ApiPath(id): ApiPath<UserId>,
     ApiJson(b): ApiJson<UpdateUser>,
 ) -> ApiResult<axum::Json<User>> {
-    if id == admin.user_id && (b.locked == Some(true) || b.is_admin == Some(false)) {
-        return Err(ApiError::Conflict {
-            code: "self_lockout",
-            detail: "you cannot lock yourself or remove your own administrator flag; ask another administrator".into(),
-        });
-    }
-    let current = st.store.user(admin.tenant_id, id).await?;
-    let from = b.active_from.unwrap_or(current.active_from.map(Timestamp));
-    let until = b
-        .active_until
-        .unwrap_or(current.active_until.map(Timestamp));
-    check_period(from, until)?;
-    let now = time::OffsetDateTime::now_utc();
-    if id == admin.user_id && !in_period(from.map(|t| t.0), until.map(|t| t.0), now) {
-        return Err(ApiError::Conflict {
-            code: "self_lockout",
-            detail:
-                "that employment period would end your own access now; ask another administrator"
-                    .into(),
-        });
-    }
-    let password_hash = match b.password {
-        Some(Some(pw)) => Some(Some(st.passwords.hash(pw).await?)),
-        Some(None) => Some(None),
-        None => None,
-    };
-    let up = UserUpdate {
-        email: b.email.map(Email::into_string),
-        display_name: b.display_name.map(Name::into_string),
-        is_admin: b.is_admin,
-        is_technical: b.is_technical,
-        locked: b.locked,
-        active_from: b.active_from.map(|o| o.map(|t| t.0)),
-        active_until: b.active_until.map(|o| o.map(|t| t.0)),
-        password_hash,
-    };
-    let result = st
-        .store
-        .update_user(admin.tenant_id, id, &up, &admin.actor())
-        .await;
-    let user = result?;
-    Ok(axum::Json(user))
+    Ok(axum::Json(
+        st.directory().update_user(&admin, id, b.into()).await?,
+    ))
 }
 
 /// Delete a user who owns no tokens.
@@ -198,17 +163,7 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<StatusCode> {
-    if id == admin.user_id {
-        return Err(ApiError::Conflict {
-            code: "self_lockout",
-            detail: "you cannot delete yourself".into(),
-        });
-    }
-    let result = st
-        .store
-        .delete_user(admin.tenant_id, id, &admin.actor())
-        .await;
-    result?;
+    st.directory().delete_user(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -229,17 +184,10 @@ pub async fn add_membership(
     ApiPath(id): ApiPath<UserId>,
     ApiJson(b): ApiJson<AddMembership>,
 ) -> ApiResult<(StatusCode, axum::Json<Membership>)> {
-    let result = st
-        .store
-        .add_membership(
-            admin.tenant_id,
-            id,
-            b.department_id,
-            b.user_type_id,
-            &admin.actor(),
-        )
-        .await;
-    let m = result?;
+    let m = st
+        .directory()
+        .add_membership(&admin, id, b.department_id, b.user_type_id)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(m)))
 }
 
@@ -251,8 +199,7 @@ pub async fn list_memberships(
     admin: Admin,
     ApiPath(id): ApiPath<UserId>,
 ) -> ApiResult<axum::Json<Vec<Membership>>> {
-    st.store.user(admin.tenant_id, id).await?;
-    Ok(axum::Json(st.store.memberships(admin.tenant_id, id).await?))
+    Ok(axum::Json(st.directory().memberships(&admin, id).await?))
 }
 
 /// Remove a membership; tokens using it stop working (`FORBIDDEN`).
@@ -263,25 +210,8 @@ pub async fn remove_membership(
     admin: Admin,
     ApiPath((id, membership_id)): ApiPath<(UserId, MembershipId)>,
 ) -> ApiResult<StatusCode> {
-    if id == admin.user_id {
-        let own = st.store.memberships(admin.tenant_id, id).await?;
-        let in_use = own.iter().any(|m| {
-            m.id == membership_id
-                && admin.token_membership == Some((m.department_id, m.user_type_id))
-        });
-        if in_use {
-            return Err(ApiError::Conflict {
-                code: "self_lockout",
-                detail: "the token you are calling with rests on this membership; removing it would lock you out. \
-                         Use another administrator's token"
-                    .into(),
-            });
-        }
-    }
-    let result = st
-        .store
-        .remove_membership(admin.tenant_id, id, membership_id, &admin.actor())
-        .await;
-    result?;
+    st.directory()
+        .remove_membership(&admin, id, membership_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,12 +1,10 @@
-//! Departments and user types (with their permissions), through the REST API's
-//! operations.
+//! Departments and user types (with their permissions), through the directory service.
 
 use super::session::{Empty, Me, Posted};
 use super::Id;
 use super::{invalid, Pager};
-use crate::api::departments::{self as dept_api, DepartmentBody};
-use crate::api::user_types::{self as ut_api, CreateUserType, UpdateUserType};
-use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::error::ApiError;
+use crate::service::directory::UserTypeChange;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -56,8 +54,8 @@ async fn render_departments(
     let page = Page::new(q.page.unwrap_or(1), 50);
     let query = q.q.filter(|s| !s.trim().is_empty());
     let (items, total) = match st
-        .store
-        .list_departments(me.admin.tenant_id, query.as_deref(), page)
+        .directory()
+        .list_departments(&me.admin, query.as_deref(), page)
         .await
     {
         Ok(found) => found,
@@ -104,13 +102,12 @@ fn no_query() -> ListQuery {
 async fn create_department(State(st): State<AppState>, p: Posted<NameForm>) -> Response {
     let Posted { me, form } = p;
     let result = match parse_name(&form.name) {
-        Ok(name) => dept_api::create(
-            State(st.clone()),
-            me.admin.clone(),
-            ApiJson(DepartmentBody { name }),
-        )
-        .await
-        .map(|_| ()),
+        Ok(name) => st
+            .directory()
+            .create_department(&me.admin, &name)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -126,14 +123,12 @@ async fn rename_department(
 ) -> Response {
     let Posted { me, form } = p;
     let result = match parse_name(&form.name) {
-        Ok(name) => dept_api::update(
-            State(st.clone()),
-            me.admin.clone(),
-            ApiPath(id),
-            ApiJson(DepartmentBody { name }),
-        )
-        .await
-        .map(|_| ()),
+        Ok(name) => st
+            .directory()
+            .rename_department(&me.admin, id, &name)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -148,9 +143,9 @@ async fn delete_department(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match dept_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(_) => Redirect::to("/console/departments?done=deleted").into_response(),
-        Err(e) => render_departments(&st, &me, no_query(), Some(&e), "").await,
+    match st.directory().delete_department(&me.admin, id).await {
+        Ok(()) => Redirect::to("/console/departments?done=deleted").into_response(),
+        Err(e) => render_departments(&st, &me, no_query(), Some(&e.into()), "").await,
     }
 }
 
@@ -164,8 +159,8 @@ async fn render_user_types(
     let page = Page::new(q.page.unwrap_or(1), 50);
     let query = q.q.filter(|s| !s.trim().is_empty());
     let (items, total) = match st
-        .store
-        .list_user_types(me.admin.tenant_id, query.as_deref(), page)
+        .directory()
+        .list_user_types(&me.admin, query.as_deref(), page)
         .await
     {
         Ok(found) => found,
@@ -218,16 +213,15 @@ fn parse_permissions(s: &str) -> Result<Vec<Permission>, ApiError> {
 
 async fn create_user_type(State(st): State<AppState>, p: Posted<UserTypeForm>) -> Response {
     let Posted { me, form } = p;
-    let body = parse_name(&form.name).and_then(|name| {
-        Ok(CreateUserType {
-            name,
-            permissions: parse_permissions(&form.permissions)?,
-        })
-    });
+    let body =
+        parse_name(&form.name).and_then(|name| Ok((name, parse_permissions(&form.permissions)?)));
     let result = match body {
-        Ok(b) => ut_api::create(State(st.clone()), me.admin.clone(), ApiJson(b))
+        Ok((name, permissions)) => st
+            .directory()
+            .create_user_type(&me.admin, &name, &permissions)
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -243,9 +237,9 @@ async fn render_user_type(
     refused: Option<(&ApiError, &UserTypeForm)>,
     done: Option<&str>,
 ) -> Response {
-    let ut = match ut_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(ut)) => ut,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let ut = match st.directory().user_type(&me.admin, id).await {
+        Ok(ut) => ut,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let mut frame = me
         .page(&st.console, "user-types")
@@ -292,15 +286,18 @@ async fn update_user_type(
 ) -> Response {
     let Posted { me, form } = p;
     let body = parse_name(&form.name).and_then(|name| {
-        Ok(UpdateUserType {
+        Ok(UserTypeChange {
             name: Some(name),
             permissions: Some(parse_permissions(&form.permissions)?),
         })
     });
     let result = match body {
-        Ok(b) => ut_api::update(State(st.clone()), me.admin.clone(), ApiPath(id), ApiJson(b))
+        Ok(c) => st
+            .directory()
+            .update_user_type(&me.admin, id, c)
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -315,8 +312,8 @@ async fn delete_user_type(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match ut_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(_) => Redirect::to("/console/user-types?done=deleted").into_response(),
-        Err(e) => st.console.error_page(me.lang, &e),
+    match st.directory().delete_user_type(&me.admin, id).await {
+        Ok(()) => Redirect::to("/console/user-types?done=deleted").into_response(),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }

@@ -2,8 +2,8 @@
 //! the technical-user rule, through the REST API's operation (which validates them).
 
 use super::session::{Me, Posted};
-use crate::api::settings::{self as api, SettingsPatch};
-use crate::error::{ApiError, ApiJson};
+use crate::error::ApiError;
+use crate::service::settings::SettingsChange;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -74,7 +74,7 @@ fn days(s: &str) -> Result<u32, ApiError> {
 async fn save(State(st): State<AppState>, p: Posted<SettingsForm>) -> Response {
     let Posted { me, form } = p;
     let patch = (|| {
-        Ok::<_, ApiError>(SettingsPatch {
+        Ok::<_, ApiError>(SettingsChange {
             api_tokens_enabled: Some(form.api_tokens_enabled.is_some()),
             require_technical_user: Some(form.require_technical_user.is_some()),
             secret_storage: match form.secret_storage.as_str() {
@@ -88,9 +88,12 @@ async fn save(State(st): State<AppState>, p: Posted<SettingsForm>) -> Response {
         })
     })();
     let result = match patch {
-        Ok(p) => api::update(State(st.clone()), me.admin.clone(), ApiJson(p))
+        Ok(c) => st
+            .settings()
+            .update(&me.admin, c)
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {

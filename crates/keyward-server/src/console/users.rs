@@ -5,9 +5,8 @@
 use super::session::{Empty, Me, Posted};
 use super::Id;
 use super::{date_end, date_start, invalid, Pager};
-use crate::api::users::{self as api, AddMembership, CreateUser, UpdateUser};
-use crate::api::Timestamp;
-use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::error::ApiError;
+use crate::service::directory::{NewUserCommand, UserChange};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -49,7 +48,7 @@ async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) ->
         q: query.clone(),
         ..Default::default()
     };
-    let (users, total) = match st.store.list_users(me.admin.tenant_id, &f, page).await {
+    let (users, total) = match st.directory().list_users(&me.admin, &f, page).await {
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
@@ -111,10 +110,13 @@ impl UserForm {
         Ok(Some(self.password.clone()))
     }
 
-    fn period(&self) -> Result<(Option<Timestamp>, Option<Timestamp>), ApiError> {
-        let from = date_start(&self.active_from)?.map(Timestamp);
-        let until = date_end(&self.active_until)?.map(Timestamp);
-        Ok((from, until))
+    fn period(
+        &self,
+    ) -> Result<(Option<time::OffsetDateTime>, Option<time::OffsetDateTime>), ApiError> {
+        Ok((
+            date_start(&self.active_from)?,
+            date_end(&self.active_until)?,
+        ))
     }
 
     fn common(&self) -> Result<(Email, Name), ApiError> {
@@ -142,17 +144,16 @@ async fn render_form(
     }
     let extra = match user {
         Some(u) => {
+            let dir = st.directory();
             let lists = async {
-                let memberships = st.store.memberships(me.admin.tenant_id, u.id).await?;
-                let (departments, _) = st
-                    .store
-                    .list_departments(me.admin.tenant_id, None, Page::new(1, 500))
+                let memberships = dir.memberships(&me.admin, u.id).await?;
+                let (departments, _) = dir
+                    .list_departments(&me.admin, None, Page::new(1, 500))
                     .await?;
-                let (user_types, _) = st
-                    .store
-                    .list_user_types(me.admin.tenant_id, None, Page::new(1, 500))
+                let (user_types, _) = dir
+                    .list_user_types(&me.admin, None, Page::new(1, 500))
                     .await?;
-                Ok::<_, keyward_store::StoreError>((memberships, departments, user_types))
+                Ok::<_, crate::service::ServiceError>((memberships, departments, user_types))
             };
             match lists.await {
                 Ok((memberships, departments, user_types)) => {
@@ -183,7 +184,7 @@ async fn create(State(st): State<AppState>, p: Posted<UserForm>) -> Response {
             .map_err(|_| invalid("invalid_username", "username"))?;
         let (email, display_name) = form.common()?;
         let (active_from, active_until) = form.period()?;
-        Ok::<_, ApiError>(CreateUser {
+        Ok::<_, ApiError>(NewUserCommand {
             username,
             email,
             display_name,
@@ -195,13 +196,15 @@ async fn create(State(st): State<AppState>, p: Posted<UserForm>) -> Response {
         })
     })();
     let result = match body {
-        Ok(b) => api::create(State(st.clone()), me.admin.clone(), ApiJson(b)).await,
+        Ok(c) => st
+            .directory()
+            .create_user(&me.admin, c)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok((_, axum::Json(u))) => {
-            Redirect::to(&format!("/console/users/{}?done=created", u.id)).into_response()
-        }
+        Ok(u) => Redirect::to(&format!("/console/users/{}?done=created", u.id)).into_response(),
         Err(e) => render_form(&st, &me, None, &form, Some(&e), None).await,
     }
 }
@@ -217,8 +220,8 @@ async fn edit_form(
     Id(id): Id<UserId>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    match api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(u)) => {
+    match st.directory().user(&me.admin, id).await {
+        Ok(u) => {
             render_form(
                 &st,
                 &me,
@@ -229,15 +232,15 @@ async fn edit_form(
             )
             .await
         }
-        Err(e) => st.console.error_page(me.lang, &e),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
 async fn update(State(st): State<AppState>, Id(id): Id<UserId>, p: Posted<UserForm>) -> Response {
     let Posted { me, form } = p;
-    let current = match api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(u)) => u,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let current = match st.directory().user(&me.admin, id).await {
+        Ok(u) => u,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let shown = UserForm::of(&current);
     let body = (|| {
@@ -248,7 +251,7 @@ async fn update(State(st): State<AppState>, Id(id): Id<UserId>, p: Posted<UserFo
         } else {
             form.password()?.map(Some)
         };
-        Ok::<_, ApiError>(UpdateUser {
+        Ok::<_, ApiError>(UserChange {
             email: Some(email),
             display_name: Some(display_name),
             is_admin: Some(form.is_admin.is_some()),
@@ -262,7 +265,11 @@ async fn update(State(st): State<AppState>, Id(id): Id<UserId>, p: Posted<UserFo
         })
     })();
     let result = match body {
-        Ok(b) => api::update(State(st.clone()), me.admin.clone(), ApiPath(id), ApiJson(b)).await,
+        Ok(c) => st
+            .directory()
+            .update_user(&me.admin, id, c)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
@@ -283,30 +290,28 @@ async fn set_locked(
 ) -> Response {
     let me = p.me;
     let locked = p.form.locked == "true";
-    let up = UpdateUser {
+    let up = UserChange {
         locked: Some(locked),
         ..Default::default()
     };
-    match api::update(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiPath(id),
-        ApiJson(up),
-    )
-    .await
-    {
+    match st.directory().update_user(&me.admin, id, up).await {
         Ok(_) => {
             let done = if locked { "locked" } else { "unlocked" };
             Redirect::to(&format!("/console/users/{id}?done={done}")).into_response()
         }
-        Err(e) => st.console.error_page(me.lang, &e),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
 async fn delete(State(st): State<AppState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Response {
     let me = p.me;
-    let result = api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
-    super::after(&st, &me, result, "/console/users?done=deleted")
+    let result = st.directory().delete_user(&me.admin, id).await;
+    super::after(
+        &st,
+        &me,
+        result.map_err(ApiError::from),
+        "/console/users?done=deleted",
+    )
 }
 
 #[derive(Deserialize)]
@@ -323,29 +328,24 @@ async fn add_membership(
     p: Posted<MembershipForm>,
 ) -> Response {
     let me = p.me;
-    let body = match (p.form.department_id.parse(), p.form.user_type_id.parse()) {
-        (Ok(department_id), Ok(user_type_id)) => AddMembership {
-            department_id,
-            user_type_id,
-        },
+    let (department, user_type) = match (p.form.department_id.parse(), p.form.user_type_id.parse())
+    {
+        (Ok(department_id), Ok(user_type_id)) => (department_id, user_type_id),
         _ => {
             let e = invalid("choose_membership", "department and user type");
             return st.console.error_page(me.lang, &e);
         }
     };
-    match api::add_membership(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiPath(id),
-        ApiJson(body),
-    )
-    .await
+    match st
+        .directory()
+        .add_membership(&me.admin, id, department, user_type)
+        .await
     {
         Ok(_) => Redirect::to(&format!(
             "/console/users/{id}?done=membership-added#memberships"
         ))
         .into_response(),
-        Err(e) => st.console.error_page(me.lang, &e),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
@@ -360,12 +360,11 @@ async fn remove_membership(
             .console
             .error_page(me.lang, &ApiError::NotFound("membership"));
     };
-    let result =
-        api::remove_membership(State(st.clone()), me.admin.clone(), ApiPath((id, mid))).await;
+    let result = st.directory().remove_membership(&me.admin, id, mid).await;
     super::after(
         &st,
         &me,
-        result,
+        result.map_err(ApiError::from),
         &format!("/console/users/{id}?done=membership-removed#memberships"),
     )
 }

@@ -54,7 +54,7 @@ pub async fn start(
     let user_type = st.store.user_type(tenant, membership.user_type_id).await?;
     let id = TokenId::new();
     // A session's secret is never sealed, whatever the tenant's policy: it lives in the app.
-    let (stored, secret) = crate::service::new_secret(
+    let (stored, secret) = crate::service::tokens::new_secret(
         st,
         TokenKind::Mobile,
         &id.to_string(),

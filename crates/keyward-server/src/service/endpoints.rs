@@ -33,7 +33,7 @@ fn new_secret(
     id: EndpointTokenId,
     policy: SecretStorage,
 ) -> (NewSecret, TokenSecret) {
-    crate::service::new_secret(st, kind, &id.to_string(), policy)
+    crate::service::tokens::new_secret(st, kind, &id.to_string(), policy)
 }
 
 /// One candidate primary per method; the store uses those the change needs.
@@ -194,7 +194,7 @@ pub async fn reveal(
     let not_stored =
         "no copy of this token's secret is stored (it was made under show_once). Regenerate it to \
                       get a new secret.";
-    crate::service::reveal_with(st, tenant, &id.to_string(), not_stored, || {
+    crate::service::tokens::reveal_with(st, tenant, &id.to_string(), not_stored, || {
         st.store.reveal_endpoint_token(tenant, id, actor)
     })
     .await

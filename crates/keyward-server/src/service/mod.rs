@@ -1,0 +1,71 @@
+//! The service layer: what keyward does, with every rule and guard, for both front-ends.
+//!
+//! The REST API (`crate::api`) and the console (`crate::console`) each turn a request into
+//! a typed command and call an operation here with the acting [`Principal`]; neither calls
+//! the other. An operation enforces its rules (self-lockout, periods, limits), writes
+//! through the store and returns domain values or a [`ServiceError`]. No axum type appears
+//! in a signature here: the HTTP mapping of a `ServiceError` is made once, in
+//! `crate::error`.
+//!
+//! - [`directory`]: users and their memberships, departments, user types.
+//! - [`settings`]: the tenant's token policy.
+//! - [`tokens`], [`sessions`], [`endpoints`]: API tokens, mobile sessions, endpoints and
+//!   endpoint tokens (these still take the application state and answer HTTP errors; they
+//!   move to the shape above next).
+
+pub mod directory;
+pub mod endpoints;
+pub mod sessions;
+pub mod settings;
+pub mod tokens;
+
+use keyward_core::rules::RuleError;
+use keyward_core::{DepartmentId, TenantId, UserId, UserTypeId};
+use keyward_store::{Actor, StoreError};
+use std::net::IpAddr;
+
+/// Who is acting: an administrator of one tenant, by API token or console session.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub username: String,
+    /// The membership the calling API token uses, so an administrator is not allowed to
+    /// remove the one their own access rests on. `None` for a console session, which
+    /// rests on the administrator flag and the password instead.
+    pub token_membership: Option<(DepartmentId, UserTypeId)>,
+    pub ip: Option<IpAddr>,
+}
+
+impl Principal {
+    /// The actor the audit trail names.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.user_id),
+            name: self.username.clone(),
+            ip: self.ip.map(|i| i.to_string()),
+        }
+    }
+}
+
+/// Why an operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The operation would lock the acting administrator out (code `self_lockout`).
+    #[error("{0}")]
+    SelfLockout(&'static str),
+    /// The command breaks a rule about its own values (code `validation`).
+    #[error("{0}")]
+    Invalid(String),
+    /// Too much work of one kind is in flight (password hashing); try again shortly.
+    #[error("{0}")]
+    Busy(&'static str),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
