@@ -2,7 +2,7 @@
 //! the `--demo` tenant. Both go through the same store and token service as the API.
 
 use crate::error::ApiResult;
-use crate::service::tokens::{self as service, IssueRequest};
+use crate::service::tokens::IssueRequest;
 use crate::state::AppState;
 use keyward_core::model::TenantSettings;
 use keyward_core::text::{TenantName, Username};
@@ -67,23 +67,24 @@ pub async fn bootstrap(
         name: "bootstrap".into(),
         ip: None,
     };
-    let (details, token) = service::issue_api_token(
-        st,
-        t.id,
-        &actor,
-        IssueRequest {
-            name: "bootstrap administrator token".into(),
-            description: "Created by keyward bootstrap.".into(),
-            user_id: user.id,
-            department_id: dept.id,
-            user_type_id: ut.id,
-            expires_at: None,
-            allowed_cidrs: vec![],
-            rate_limit: None,
-            max_uses: None,
-        },
-    )
-    .await?;
+    let (details, token) = st
+        .tokens()
+        .issue(
+            t.id,
+            &actor,
+            IssueRequest {
+                name: "bootstrap administrator token".into(),
+                description: "Created by keyward bootstrap.".into(),
+                user_id: user.id,
+                department_id: dept.id,
+                user_type_id: ut.id,
+                expires_at: None,
+                allowed_cidrs: vec![],
+                rate_limit: None,
+                max_uses: None,
+            },
+        )
+        .await?;
     Ok(Bootstrapped {
         tenant_id: t.id,
         user_id: user.id,
@@ -182,9 +183,11 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
             rate_limit: None,
             max_uses: None,
         };
-        let (details, _secret) = service::issue_api_token(st, tenant, &actor, req).await?;
+        let (details, _secret) = st.tokens().issue(tenant, &actor, req).await?;
         if name.starts_with("Old") {
-            service::revoke(st, tenant, &actor, details.token.id).await?;
+            st.store
+                .revoke_token(tenant, details.token.id, &actor)
+                .await?;
         }
     }
     Ok(Some(b))

@@ -202,6 +202,8 @@ impl From<crate::service::ServiceError> for ApiError {
                 detail: detail.into(),
             },
             S::Invalid(detail) => Self::validation(detail),
+            S::Unprocessable { code, detail } => Self::Unprocessable { code, detail },
+            S::Conflict { code, detail } => Self::Conflict { code, detail },
             S::Busy(detail) => Self::Busy(detail.into()),
             S::Internal(e) => Self::Internal(e),
         }

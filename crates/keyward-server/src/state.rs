@@ -25,6 +25,11 @@ impl AppState {
         crate::service::directory::Directory::new(&self.store, &self.passwords)
     }
 
+    /// API tokens.
+    pub fn tokens(&self) -> crate::service::tokens::Tokens<'_> {
+        crate::service::tokens::Tokens::new(&self.store, self.verifier.key())
+    }
+
     /// The tenant's settings.
     pub fn settings(&self) -> crate::service::settings::Settings<'_> {
         crate::service::settings::Settings::new(&self.store)

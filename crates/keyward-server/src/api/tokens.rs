@@ -3,15 +3,15 @@
 use super::{Paged, Timestamp};
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::tokens::{self as service, IssueRequest};
+use crate::service::tokens::{self as service, IssueRequest, TokenChange};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::model::{RateLimit, TokenDetails};
-use keyward_core::text::{check_description, Name};
+use keyward_core::text::Name;
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
-use keyward_store::{TokenFilter, TokenStatusFilter, TokenUpdate};
+use keyward_store::{TokenFilter, TokenStatusFilter};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -38,18 +38,6 @@ pub struct CreateToken {
     pub max_uses: Option<u32>,
 }
 
-fn check_limits(rate: Option<&RateLimit>, max_uses: Option<u32>) -> ApiResult<()> {
-    if let Some(r) = rate {
-        r.validate().map_err(ApiError::validation)?;
-    }
-    if max_uses == Some(0) {
-        return Err(ApiError::validation(
-            "max_uses must be at least 1 (leave it out for unlimited)",
-        ));
-    }
-    Ok(())
-}
-
 /// How to present the token.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Usage {
@@ -69,14 +57,9 @@ pub struct TokenWithSecret {
     pub usage: Usage,
 }
 
-/// A ready command that checks `token` of `tenant` against this server (the console's
-/// "Description of Use" shows it too, with a placeholder when the secret is not at hand).
+/// A ready command that checks `token` of `tenant` against this server.
 pub fn curl_line(st: &AppState, tenant: TenantId, token: &str) -> String {
-    let base = st.config.public_url.trim_end_matches('/');
-    format!(
-        "curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' \
-         -d '{{\"tenant\":\"{tenant}\",\"token\":\"{token}\"}}'"
-    )
+    service::verify_command(&st.config.public_url, tenant, token)
 }
 
 pub fn with_secret(st: &AppState, details: TokenDetails, secret: TokenSecret) -> TokenWithSecret {
@@ -100,8 +83,6 @@ pub async fn create(
     admin: Admin,
     ApiJson(b): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenWithSecret>)> {
-    check_description(&b.description).map_err(ApiError::validation)?;
-    check_limits(b.rate_limit.as_ref(), b.max_uses)?;
     let req = IssueRequest {
         name: b.name.into_string(),
         description: b.description,
@@ -113,8 +94,10 @@ pub async fn create(
         rate_limit: b.rate_limit,
         max_uses: b.max_uses.map(i64::from),
     };
-    let (details, secret) =
-        service::issue_api_token(&st, admin.tenant_id, &admin.actor(), req).await?;
+    let (details, secret) = st
+        .tokens()
+        .issue(admin.tenant_id, &admin.actor(), req)
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(with_secret(&st, details, secret)),
@@ -173,7 +156,7 @@ pub async fn list(
         q: q.q,
     };
     Ok(axum::Json(Paged::new(
-        st.store.list_tokens(admin.tenant_id, &f, page).await?,
+        st.tokens().list(&admin, &f, page).await?,
         page,
     )))
 }
@@ -186,7 +169,7 @@ pub async fn get(
     admin: Admin,
     ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<axum::Json<TokenDetails>> {
-    Ok(axum::Json(st.store.token(admin.tenant_id, id).await?))
+    Ok(axum::Json(st.tokens().get(&admin, id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -217,12 +200,7 @@ pub async fn update(
     ApiPath(id): ApiPath<TokenId>,
     ApiJson(b): ApiJson<UpdateToken>,
 ) -> ApiResult<axum::Json<TokenDetails>> {
-    if let Some(d) = &b.description {
-        check_description(d).map_err(ApiError::validation)?;
-    }
-    check_limits(b.rate_limit.flatten().as_ref(), None)?;
-    service::require_api_token(&st, admin.tenant_id, id).await?;
-    let up = TokenUpdate {
+    let c = TokenChange {
         name: b.name.map(Name::into_string),
         description: b.description,
         enabled: b.enabled,
@@ -230,12 +208,7 @@ pub async fn update(
         rate_limit: b.rate_limit,
         uses_remaining: b.uses_remaining.map(|o| o.map(i64::from)),
     };
-    let result = st
-        .store
-        .update_token(admin.tenant_id, id, &up, &admin.actor())
-        .await;
-    let t = result?;
-    Ok(axum::Json(t))
+    Ok(axum::Json(st.tokens().update(&admin, id, c).await?))
 }
 
 /// Revoke: the token stops working at once but stays listed with its removal date.
@@ -246,9 +219,7 @@ pub async fn revoke(
     admin: Admin,
     ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<axum::Json<TokenDetails>> {
-    Ok(axum::Json(
-        service::revoke(&st, admin.tenant_id, &admin.actor(), id).await?,
-    ))
+    Ok(axum::Json(st.tokens().revoke(&admin, id).await?))
 }
 
 /// Delete: the token disappears from every list and never works again. Audited.
@@ -259,15 +230,11 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<StatusCode> {
-    service::require_api_token(&st, admin.tenant_id, id).await?;
-    let deleted = service::delete(&st, admin.tenant_id, &admin.actor(), &[id]).await?;
-    if deleted.is_empty() {
-        return Err(ApiError::NotFound("token"));
-    }
+    st.tokens().delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub const MAX_BULK: usize = 1000;
+pub use service::MAX_BULK;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -292,16 +259,7 @@ pub async fn bulk_delete(
     admin: Admin,
     ApiJson(b): ApiJson<BulkDelete>,
 ) -> ApiResult<axum::Json<BulkDeleted>> {
-    if b.ids.is_empty() || b.ids.len() > MAX_BULK {
-        return Err(ApiError::validation(format!(
-            "ids must list 1 to {MAX_BULK} token ids"
-        )));
-    }
-    let mut ids = b.ids;
-    ids.sort();
-    ids.dedup();
-    let deleted = service::delete(&st, admin.tenant_id, &admin.actor(), &ids).await?;
-    let not_found = ids.into_iter().filter(|i| !deleted.contains(i)).collect();
+    let (deleted, not_found) = st.tokens().bulk_delete(&admin, b.ids).await?;
     Ok(axum::Json(BulkDeleted { deleted, not_found }))
 }
 
@@ -327,14 +285,10 @@ pub async fn regenerate(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::validation(e.to_string()))?
     };
-    let (details, secret) = service::regenerate(
-        &st,
-        admin.tenant_id,
-        &admin.actor(),
-        id,
-        b.grace_period_seconds,
-    )
-    .await?;
+    let (details, secret) = st
+        .tokens()
+        .regenerate(&admin, id, b.grace_period_seconds)
+        .await?;
     Ok(axum::Json(with_secret(&st, details, secret)))
 }
 
@@ -355,7 +309,7 @@ pub async fn reveal(
     admin: Admin,
     ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<axum::Json<Revealed>> {
-    let token = service::reveal(&st, admin.tenant_id, &admin.actor(), id).await?;
+    let token = st.tokens().reveal(&admin, id).await?;
     Ok(axum::Json(Revealed {
         id,
         tenant_id: admin.tenant_id,

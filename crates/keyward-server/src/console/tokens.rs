@@ -6,11 +6,10 @@ use super::session::{Me, Posted};
 use super::Id;
 use super::{invalid, Pager};
 use crate::api::mobile::{self as mobile_api, SessionQuery};
-use crate::api::tokens::{self as api, BulkDelete, CreateToken, UpdateToken};
-use crate::api::Timestamp;
+use crate::api::tokens::BulkDelete;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::service::tokens::{verify_command, IssueRequest, TokenChange};
 use crate::state::AppState;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -85,7 +84,7 @@ async fn list_api(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>
         user_id: None,
         q: query.clone(),
     };
-    let (rows, total) = match st.store.list_tokens(me.admin.tenant_id, &f, page).await {
+    let (rows, total) = match st.tokens().list(&me.admin, &f, page).await {
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
@@ -292,7 +291,7 @@ fn expiry_from_date(
     }))
 }
 
-fn parse_create(me: &Me, f: &NewTokenForm) -> Result<CreateToken, ApiError> {
+fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
     let name = Name::parse(f.name.trim()).map_err(|_| invalid("invalid_name", "name"))?;
     let user_id: UserId = f
         .user_id
@@ -309,12 +308,12 @@ fn parse_create(me: &Me, f: &NewTokenForm) -> Result<CreateToken, ApiError> {
         .parse()
         .map_err(|_| invalid("choose_membership", "user type"))?;
     let expires_at = expiry_from_date(me, &f.expires_on, OffsetDateTime::now_utc())?;
-    Ok(CreateToken {
-        name,
+    Ok(IssueRequest {
+        name: name.into_string(),
         user_id,
         department_id,
         user_type_id,
-        expires_at: expires_at.map(Timestamp),
+        expires_at,
         description: f.description.trim().to_string(),
         allowed_cidrs: Vec::new(),
         rate_limit: None,
@@ -331,17 +330,22 @@ async fn create(State(st): State<AppState>, p: Posted<NewTokenForm>) -> Response
         Ok(b) => b,
         Err(e) => return render_new(&st, &me, form, Some(&e)).await,
     };
-    match api::create(State(st.clone()), me.admin.clone(), ApiJson(body)).await {
-        Ok((_, axum::Json(created))) => {
+    let issued = st
+        .tokens()
+        .issue(me.admin.tenant_id, &me.admin.actor(), body)
+        .await;
+    match issued {
+        Ok((created, secret)) => {
             let page = me.page(&st.console, "tokens");
+            let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
             let ctx = context! {
-                created => &created.details, secret => &created.token, curl => &created.usage.curl,
+                created => &created, secret => secret.expose(), curl,
                 regenerated => false,
                 recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
             };
             st.console.render("token_secret.html", &page, ctx)
         }
-        Err(e) => render_new(&st, &me, form, Some(&e)).await,
+        Err(e) => render_new(&st, &me, form, Some(&e.into())).await,
     }
 }
 
@@ -369,9 +373,9 @@ async fn render_detail(
     id: TokenId,
     revealed: Option<String>,
 ) -> Response {
-    let details = match api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(d)) => d,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let details = match st.tokens().get(&me.admin, id).await {
+        Ok(d) => d,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     if details.token.kind == TokenKind::Mobile {
         return Redirect::to(&format!("/console/tokens/mobile/{id}")).into_response();
@@ -380,12 +384,12 @@ async fn render_detail(
         return r;
     }
     let owner = st
-        .store
-        .user(me.admin.tenant_id, details.token.user_id)
+        .directory()
+        .user(&me.admin, details.token.user_id)
         .await
         .ok();
-    let curl = api::curl_line(
-        st,
+    let curl = verify_command(
+        &st.config.public_url,
         me.admin.tenant_id,
         revealed.as_deref().unwrap_or("YOUR_TOKEN"),
     );
@@ -405,11 +409,11 @@ async fn revoke(
     p: Posted<super::session::Empty>,
 ) -> Response {
     let me = p.me;
-    let result = api::revoke(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
+    let result = st.tokens().revoke(&me.admin, id).await;
     super::after(
         &st,
         &me,
-        result,
+        result.map_err(ApiError::from),
         &format!("/console/tokens/{id}?done=revoked"),
     )
 }
@@ -420,24 +424,18 @@ async fn regenerate(
     p: Posted<super::session::Empty>,
 ) -> Response {
     let me = p.me;
-    match api::regenerate(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiPath(id),
-        Bytes::new(),
-    )
-    .await
-    {
-        Ok(axum::Json(created)) => {
+    match st.tokens().regenerate(&me.admin, id, 0).await {
+        Ok((created, secret)) => {
             let page = me.page(&st.console, "tokens");
+            let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
             let ctx = context! {
-                created => &created.details, secret => &created.token, curl => &created.usage.curl,
+                created => &created, secret => secret.expose(), curl,
                 regenerated => true,
                 recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
             };
             st.console.render("token_secret.html", &page, ctx)
         }
-        Err(e) => st.console.error_page(me.lang, &e),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
@@ -447,12 +445,12 @@ async fn reveal(
     p: Posted<super::session::Empty>,
 ) -> Response {
     let me = p.me;
-    match api::reveal(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(r)) => {
+    match st.tokens().reveal(&me.admin, id).await {
+        Ok(token) => {
             let page = me.page(&st.console, "tokens");
-            render_detail(&st, &me, page, id, Some(r.token)).await
+            render_detail(&st, &me, page, id, Some(token)).await
         }
-        Err(e) => st.console.error_page(me.lang, &e),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
@@ -468,27 +466,16 @@ async fn set_enabled(
 ) -> Response {
     let me = p.me;
     let enabled = p.form.enabled == "true";
-    let up = UpdateToken {
-        name: None,
-        description: None,
+    let up = TokenChange {
         enabled: Some(enabled),
-        allowed_cidrs: None,
-        rate_limit: None,
-        uses_remaining: None,
+        ..Default::default()
     };
-    match api::update(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiPath(id),
-        ApiJson(up),
-    )
-    .await
-    {
+    match st.tokens().update(&me.admin, id, up).await {
         Ok(_) => {
             let done = if enabled { "enabled" } else { "disabled" };
             Redirect::to(&format!("/console/tokens/{id}?done={done}")).into_response()
         }
-        Err(e) => st.console.error_page(me.lang, &e),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
@@ -548,9 +535,11 @@ async fn bulk_delete(State(st): State<AppState>, p: Posted<BulkForm>) -> Respons
                         hint: s.hint,
                     })
             } else {
-                api::get(State(st.clone()), me.admin.clone(), ApiPath(*id))
+                st.tokens()
+                    .get(&me.admin, *id)
                     .await
-                    .map(|axum::Json(d)| ConfirmItem {
+                    .map_err(ApiError::from)
+                    .map(|d| ConfirmItem {
                         id: d.token.id,
                         title: format!("{} · {}", d.token.name, d.username),
                         hint: d.token.hint,
@@ -568,17 +557,23 @@ async fn bulk_delete(State(st): State<AppState>, p: Posted<BulkForm>) -> Respons
             context! { items, back, back_name },
         );
     }
-    let body = ApiJson(BulkDelete { ids });
-    let done = if mobile {
-        mobile_api::bulk_delete(State(st.clone()), me.admin.clone(), body).await
+    let deleted = if mobile {
+        mobile_api::bulk_delete(
+            State(st.clone()),
+            me.admin.clone(),
+            ApiJson(BulkDelete { ids }),
+        )
+        .await
+        .map(|axum::Json(done)| done.deleted.len())
     } else {
-        api::bulk_delete(State(st.clone()), me.admin.clone(), body).await
+        st.tokens()
+            .bulk_delete(&me.admin, ids)
+            .await
+            .map(|(deleted, _)| deleted.len())
+            .map_err(ApiError::from)
     };
-    match done {
-        Ok(axum::Json(done)) => {
-            Redirect::to(&format!("{back}?done=deleted&count={}", done.deleted.len()))
-                .into_response()
-        }
+    match deleted {
+        Ok(count) => Redirect::to(&format!("{back}?done=deleted&count={count}")).into_response(),
         Err(e) => st.console.error_page(me.lang, &e),
     }
 }

@@ -33,7 +33,7 @@ fn new_secret(
     id: EndpointTokenId,
     policy: SecretStorage,
 ) -> (NewSecret, TokenSecret) {
-    crate::service::tokens::new_secret(st, kind, &id.to_string(), policy)
+    crate::service::tokens::new_secret(st.verifier.key(), kind, &id.to_string(), policy)
 }
 
 /// One candidate primary per method; the store uses those the change needs.
@@ -194,10 +194,15 @@ pub async fn reveal(
     let not_stored =
         "no copy of this token's secret is stored (it was made under show_once). Regenerate it to \
                       get a new secret.";
-    crate::service::tokens::reveal_with(st, tenant, &id.to_string(), not_stored, || {
-        st.store.reveal_endpoint_token(tenant, id, actor)
-    })
-    .await
+    Ok(crate::service::tokens::reveal_with(
+        &st.store,
+        st.verifier.key(),
+        tenant,
+        &id.to_string(),
+        not_stored,
+        || st.store.reveal_endpoint_token(tenant, id, actor),
+    )
+    .await?)
 }
 
 /// Assigns a secondary token to an endpoint, or changes the assignment: on or off, and

@@ -9,9 +9,10 @@
 //!
 //! - [`directory`]: users and their memberships, departments, user types.
 //! - [`settings`]: the tenant's token policy.
-//! - [`tokens`], [`sessions`], [`endpoints`]: API tokens, mobile sessions, endpoints and
-//!   endpoint tokens (these still take the application state and answer HTTP errors; they
-//!   move to the shape above next).
+//! - [`tokens`]: API tokens.
+//! - [`sessions`], [`endpoints`]: mobile sessions, endpoints and endpoint tokens (these
+//!   still take the application state and answer HTTP errors; they move to the shape
+//!   above next).
 
 pub mod directory;
 pub mod endpoints;
@@ -61,6 +62,12 @@ pub enum ServiceError {
     /// The command breaks a rule about its own values (code `validation`).
     #[error("{0}")]
     Invalid(String),
+    /// The command is well-formed but refers to something that cannot be used (422).
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
+    /// The target is in a state that refuses the operation (409).
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
     /// Too much work of one kind is in flight (password hashing); try again shortly.
     #[error("{0}")]
     Busy(&'static str),

@@ -55,7 +55,7 @@ pub async fn start(
     let id = TokenId::new();
     // A session's secret is never sealed, whatever the tenant's policy: it lives in the app.
     let (stored, secret) = crate::service::tokens::new_secret(
-        st,
+        st.verifier.key(),
         TokenKind::Mobile,
         &id.to_string(),
         SecretStorage::ShowOnce,

@@ -1,15 +1,23 @@
-//! Token lifecycle operations shared by the API, the console and bootstrap. Each one
-//! applies the rules of `keyward_core::rules`, writes through the store, and tells the
-//! verifier, so the next check anywhere in this process sees the change.
+//! API tokens: issue, list, change, revoke, delete, regenerate, reveal. Shared by the API,
+//! the console and `bootstrap`. Each operation applies the rules of
+//! `keyward_core::rules` and writes through the store; the store hands every committed
+//! change to the verifier, so the next check anywhere in this process sees it.
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use super::{Principal, ServiceError, ServiceResult};
 use keyward_core::model::{RateLimit, SecretStorage, TokenDetails};
 use keyward_core::rules;
-use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
-use keyward_store::{Actor, NewSecret, NewToken, StoreError};
+use keyward_core::{
+    DepartmentId, ServerKey, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId,
+};
+use keyward_store::{
+    Actor, NewSecret, NewToken, Page, Store, StoreError, TokenFilter, TokenUpdate,
+};
 use time::{Duration, OffsetDateTime};
 
+/// The most tokens one bulk call deletes.
+pub const MAX_BULK: usize = 1000;
+
+/// A new API token for one of a user's memberships.
 pub struct IssueRequest {
     pub name: String,
     pub description: String,
@@ -23,65 +31,291 @@ pub struct IssueRequest {
     pub max_uses: Option<i64>,
 }
 
-/// Creates an API token. The secret is returned here and nowhere else.
-pub async fn issue_api_token(
-    st: &AppState,
-    tenant: TenantId,
-    actor: &Actor,
-    req: IssueRequest,
-) -> ApiResult<(TokenDetails, TokenSecret)> {
-    let now = OffsetDateTime::now_utc();
-    let settings = st.store.settings(tenant).await?;
-    let owner = match st.store.user(tenant, req.user_id).await {
-        Err(StoreError::NotFound(_)) => {
-            return Err(ApiError::Unprocessable {
-                code: "unknown_user",
-                detail: "user_id names no user of this tenant".into(),
-            })
+/// A change to a token; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct TokenChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `false` disables the token (`DISABLED`) until enabled again.
+    pub enabled: Option<bool>,
+    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
+    /// `Some(None)` removes the limit.
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// `Some(None)` makes the token unlimited.
+    pub uses_remaining: Option<Option<i64>>,
+}
+
+fn check_description(d: &str) -> ServiceResult<()> {
+    keyward_core::text::check_description(d).map_err(|e| ServiceError::Invalid(e.to_string()))
+}
+
+fn check_limits(rate: Option<&RateLimit>, max_uses: Option<i64>) -> ServiceResult<()> {
+    if let Some(r) = rate {
+        r.validate()
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    }
+    if max_uses == Some(0) {
+        return Err(ServiceError::Invalid(
+            "max_uses must be at least 1 (leave it out for unlimited)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A ready command that checks `token` of `tenant` against the server at `public_url`
+/// (the console shows it with a placeholder when the secret is not at hand).
+pub fn verify_command(public_url: &str, tenant: TenantId, token: &str) -> String {
+    let base = public_url.trim_end_matches('/');
+    format!(
+        "curl -s -X POST {base}/api/v1/verify -H 'Content-Type: application/json' \
+         -d '{{\"tenant\":\"{tenant}\",\"token\":\"{token}\"}}'"
+    )
+}
+
+pub struct Tokens<'a> {
+    store: &'a Store,
+    key: &'a ServerKey,
+}
+
+impl<'a> Tokens<'a> {
+    pub fn new(store: &'a Store, key: &'a ServerKey) -> Self {
+        Self { store, key }
+    }
+
+    /// Creates an API token. The secret is returned here and nowhere else. `actor` is an
+    /// administrator or the system (`bootstrap`).
+    pub async fn issue(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        req: IssueRequest,
+    ) -> ServiceResult<(TokenDetails, TokenSecret)> {
+        check_description(&req.description)?;
+        check_limits(req.rate_limit.as_ref(), req.max_uses)?;
+        let now = OffsetDateTime::now_utc();
+        let settings = self.store.settings(tenant).await?;
+        let owner = match self.store.user(tenant, req.user_id).await {
+            Err(StoreError::NotFound(_)) => {
+                return Err(ServiceError::Unprocessable {
+                    code: "unknown_user",
+                    detail: "user_id names no user of this tenant".into(),
+                })
+            }
+            other => other?,
+        };
+        let memberships = self.store.memberships(tenant, owner.id).await?;
+        rules::check_api_token_owner(
+            &owner,
+            &memberships,
+            req.department_id,
+            req.user_type_id,
+            &settings,
+            now,
+        )?;
+        let expires_at = rules::resolve_expiry(req.expires_at, &settings, now)?;
+        let id = TokenId::new();
+        let (stored, secret) = new_secret(
+            self.key,
+            TokenKind::Api,
+            &id.to_string(),
+            settings.secret_storage,
+        );
+        let new = NewToken {
+            id,
+            kind: TokenKind::Api,
+            name: req.name,
+            description: req.description,
+            user_id: owner.id,
+            department_id: req.department_id,
+            user_type_id: req.user_type_id,
+            secret: stored,
+            expires_at,
+            allowed_cidrs: req.allowed_cidrs,
+            rate_limit: req.rate_limit,
+            max_uses: req.max_uses,
+        };
+        let details = self.store.insert_token(tenant, &new, actor).await?;
+        Ok((details, secret))
+    }
+
+    /// A token's details (of any kind: the console tells sessions apart). Never its secret.
+    pub async fn get(&self, by: &Principal, id: TokenId) -> ServiceResult<TokenDetails> {
+        Ok(self.store.token(by.tenant_id, id).await?)
+    }
+
+    pub async fn list(
+        &self,
+        by: &Principal,
+        filter: &TokenFilter,
+        page: Page,
+    ) -> ServiceResult<(Vec<TokenDetails>, i64)> {
+        Ok(self.store.list_tokens(by.tenant_id, filter, page).await?)
+    }
+
+    /// Renames, describes, enables or disables a token, or changes its limits.
+    pub async fn update(
+        &self,
+        by: &Principal,
+        id: TokenId,
+        c: TokenChange,
+    ) -> ServiceResult<TokenDetails> {
+        if let Some(d) = &c.description {
+            check_description(d)?;
         }
-        other => other?,
-    };
-    let memberships = st.store.memberships(tenant, owner.id).await?;
-    rules::check_api_token_owner(
-        &owner,
-        &memberships,
-        req.department_id,
-        req.user_type_id,
-        &settings,
-        now,
-    )?;
-    let expires_at = rules::resolve_expiry(req.expires_at, &settings, now)?;
-    let id = TokenId::new();
-    let (stored, secret) = new_secret(st, TokenKind::Api, &id.to_string(), settings.secret_storage);
-    let new = NewToken {
-        id,
-        kind: TokenKind::Api,
-        name: req.name,
-        description: req.description,
-        user_id: owner.id,
-        department_id: req.department_id,
-        user_type_id: req.user_type_id,
-        secret: stored,
-        expires_at,
-        allowed_cidrs: req.allowed_cidrs,
-        rate_limit: req.rate_limit,
-        max_uses: req.max_uses,
-    };
-    let details = st.store.insert_token(tenant, &new, actor).await?;
-    Ok((details, secret))
+        check_limits(c.rate_limit.flatten().as_ref(), None)?;
+        self.require_api_token(by.tenant_id, id).await?;
+        let up = TokenUpdate {
+            name: c.name,
+            description: c.description,
+            enabled: c.enabled,
+            allowed_cidrs: c.allowed_cidrs,
+            rate_limit: c.rate_limit,
+            uses_remaining: c.uses_remaining,
+        };
+        Ok(self
+            .store
+            .update_token(by.tenant_id, id, &up, &by.actor())
+            .await?)
+    }
+
+    /// The operations here change API tokens only: a mobile session is ended through its
+    /// own routes, never revoked, regenerated or revealed. A token's kind never changes,
+    /// so this check cannot go stale before the change it guards.
+    async fn require_api_token(&self, tenant: TenantId, id: TokenId) -> ServiceResult<()> {
+        match self.store.token_kinds(tenant, &[id]).await?.get(&id) {
+            None => Err(StoreError::NotFound("token").into()),
+            Some(TokenKind::Api) => Ok(()),
+            Some(TokenKind::Mobile) => Err(ServiceError::Conflict {
+                code: "wrong_token_kind",
+                detail: format!(
+                    "this is a mobile session, not an API token; end it with DELETE /api/v1/mobile-sessions/{id}"
+                ),
+            }),
+            Some(kind) => Err(ServiceError::Conflict {
+                code: "wrong_token_kind",
+                detail: format!(
+                    "this is a {} token, not an API token; /api/v1/tokens does not change it",
+                    kind.as_str()
+                ),
+            }),
+        }
+    }
+
+    /// Gives a token a new secret; the old one keeps working for `grace_seconds`.
+    pub async fn regenerate(
+        &self,
+        by: &Principal,
+        id: TokenId,
+        grace_seconds: i64,
+    ) -> ServiceResult<(TokenDetails, TokenSecret)> {
+        let tenant = by.tenant_id;
+        rules::check_grace(grace_seconds)?;
+        self.require_api_token(tenant, id).await?;
+        // Whether the token is revoked is checked by the store, under the row lock.
+        let current = self.store.token(tenant, id).await?;
+        let settings = self.store.settings(tenant).await?;
+        if current.token.kind == TokenKind::Api && !settings.api_tokens_enabled {
+            return Err(rules::RuleError::FeatureDisabled.into());
+        }
+        let (new, secret) = new_secret(
+            self.key,
+            current.token.kind,
+            &id.to_string(),
+            settings.secret_storage,
+        );
+        let grace_until = (grace_seconds > 0)
+            .then(|| OffsetDateTime::now_utc() + Duration::seconds(grace_seconds));
+        let details = self
+            .store
+            .regenerate_token(tenant, id, &new, grace_until, &by.actor())
+            .await?;
+        Ok((details, secret))
+    }
+
+    /// The stored secret of a token under the `recoverable` policy. Audited.
+    pub async fn reveal(&self, by: &Principal, id: TokenId) -> ServiceResult<String> {
+        self.require_api_token(by.tenant_id, id).await?;
+        let not_stored = "no copy of this token's secret is stored (it was created under show_once, or is revoked). \
+                          Regenerate it to get a new secret.";
+        let actor = by.actor();
+        reveal_with(
+            self.store,
+            self.key,
+            by.tenant_id,
+            &id.to_string(),
+            not_stored,
+            || self.store.reveal_sealed(by.tenant_id, id, &actor),
+        )
+        .await
+    }
+
+    pub async fn revoke(&self, by: &Principal, id: TokenId) -> ServiceResult<TokenDetails> {
+        self.require_api_token(by.tenant_id, id).await?;
+        Ok(self
+            .store
+            .revoke_token(by.tenant_id, id, &by.actor())
+            .await?)
+    }
+
+    /// Deletes one API token.
+    pub async fn delete(&self, by: &Principal, id: TokenId) -> ServiceResult<()> {
+        self.require_api_token(by.tenant_id, id).await?;
+        if self.delete_api_tokens(by, &[id]).await?.is_empty() {
+            return Err(StoreError::NotFound("token").into());
+        }
+        Ok(())
+    }
+
+    /// Deletes 1 to [`MAX_BULK`] API tokens in one transaction. Returns (deleted, not
+    /// found): ids of other kinds of token, of other tenants, or unknown, are not found.
+    pub async fn bulk_delete(
+        &self,
+        by: &Principal,
+        mut ids: Vec<TokenId>,
+    ) -> ServiceResult<(Vec<TokenId>, Vec<TokenId>)> {
+        if ids.is_empty() || ids.len() > MAX_BULK {
+            return Err(ServiceError::Invalid(format!(
+                "ids must list 1 to {MAX_BULK} token ids"
+            )));
+        }
+        ids.sort();
+        ids.dedup();
+        let deleted = self.delete_api_tokens(by, &ids).await?;
+        let not_found = ids.into_iter().filter(|i| !deleted.contains(i)).collect();
+        Ok((deleted, not_found))
+    }
+
+    async fn delete_api_tokens(
+        &self,
+        by: &Principal,
+        ids: &[TokenId],
+    ) -> ServiceResult<Vec<TokenId>> {
+        let kinds = self.store.token_kinds(by.tenant_id, ids).await?;
+        let ids: Vec<TokenId> = ids
+            .iter()
+            .copied()
+            .filter(|id| kinds.get(id) == Some(&TokenKind::Api))
+            .collect();
+        if ids.is_empty() {
+            return Ok(ids);
+        }
+        Ok(self
+            .store
+            .delete_tokens(by.tenant_id, &ids, &by.actor())
+            .await?)
+    }
 }
 
 /// A fresh secret of `kind` for token `id`: what storage keeps of it (hash, hint and,
 /// under `recoverable`, a copy sealed to `id` so it cannot be moved to another token),
-/// and the secret itself. Shared by API tokens and endpoint tokens.
+/// and the secret itself. Shared by API tokens, sessions and endpoint tokens.
 pub(crate) fn new_secret(
-    st: &AppState,
+    key: &ServerKey,
     kind: TokenKind,
     id: &str,
     policy: SecretStorage,
 ) -> (NewSecret, TokenSecret) {
     let secret = TokenSecret::generate(kind);
-    let key = st.verifier.key();
     let stored = NewSecret {
         hash: key.hash_token(secret.expose()),
         hint: secret.hint(),
@@ -95,141 +329,36 @@ pub(crate) fn new_secret(
 /// (which audits) must find a stored copy, and the copy must open under the server key.
 /// `not_stored` says why a token may have no copy.
 pub(crate) async fn reveal_with<F, Fut>(
-    st: &AppState,
+    store: &Store,
+    key: &ServerKey,
     tenant: TenantId,
     id: &str,
     not_stored: &'static str,
     read: F,
-) -> ApiResult<String>
+) -> ServiceResult<String>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<Option<String>, StoreError>>,
 {
-    let settings = st.store.settings(tenant).await?;
+    let settings = store.settings(tenant).await?;
     if settings.secret_storage != SecretStorage::Recoverable {
-        return Err(ApiError::Conflict {
+        return Err(ServiceError::Conflict {
             code: "not_recoverable",
             detail: "this tenant's secret storage policy is show_once: secrets are shown only when created or \
                      regenerated. Regenerate the token to get a new secret."
                 .into(),
         });
     }
-    let sealed = read().await?.ok_or(ApiError::Conflict {
+    let sealed = read().await?.ok_or(ServiceError::Conflict {
         code: "not_recoverable",
         detail: not_stored.into(),
     })?;
-    st.verifier
-        .key()
-        .unseal(&sealed, id.as_bytes())
-        .map_err(|e| {
-            tracing::error!(token_id = %id, "sealed secret could not be opened: {e}");
-            ApiError::Conflict {
-                code: "not_recoverable",
-                detail:
-                    "the stored copy cannot be opened with this server key; regenerate the token"
-                        .into(),
-            }
-        })
-}
-
-/// `/api/v1/tokens` changes API tokens only: a mobile session is ended through its own
-/// routes, never revoked, regenerated or revealed. A token's kind never changes, so this
-/// check cannot go stale before the change it guards.
-pub async fn require_api_token(st: &AppState, tenant: TenantId, id: TokenId) -> ApiResult<()> {
-    match st.store.token_kinds(tenant, &[id]).await?.get(&id) {
-        None => Err(ApiError::NotFound("token")),
-        Some(TokenKind::Api) => Ok(()),
-        Some(TokenKind::Mobile) => Err(ApiError::Conflict {
-            code: "wrong_token_kind",
-            detail: format!(
-                "this is a mobile session, not an API token; end it with DELETE /api/v1/mobile-sessions/{id}"
-            ),
-        }),
-        Some(kind) => Err(ApiError::Conflict {
-            code: "wrong_token_kind",
-            detail: format!(
-                "this is a {} token, not an API token; /api/v1/tokens does not change it",
-                kind.as_str()
-            ),
-        }),
-    }
-}
-
-/// Gives a token a new secret; the old one keeps working for `grace_seconds`.
-pub async fn regenerate(
-    st: &AppState,
-    tenant: TenantId,
-    actor: &Actor,
-    id: TokenId,
-    grace_seconds: i64,
-) -> ApiResult<(TokenDetails, TokenSecret)> {
-    rules::check_grace(grace_seconds)?;
-    require_api_token(st, tenant, id).await?;
-    // Whether the token is revoked is checked by the store, under the row lock.
-    let current = st.store.token(tenant, id).await?;
-    let settings = st.store.settings(tenant).await?;
-    if current.token.kind == TokenKind::Api && !settings.api_tokens_enabled {
-        return Err(rules::RuleError::FeatureDisabled.into());
-    }
-    let (new, secret) = new_secret(
-        st,
-        current.token.kind,
-        &id.to_string(),
-        settings.secret_storage,
-    );
-    let grace_until =
-        (grace_seconds > 0).then(|| OffsetDateTime::now_utc() + Duration::seconds(grace_seconds));
-    let result = st
-        .store
-        .regenerate_token(tenant, id, &new, grace_until, actor)
-        .await;
-    let details = result?;
-    Ok((details, secret))
-}
-
-/// The stored secret of a token under the `recoverable` policy. Audited.
-pub async fn reveal(
-    st: &AppState,
-    tenant: TenantId,
-    actor: &Actor,
-    id: TokenId,
-) -> ApiResult<String> {
-    require_api_token(st, tenant, id).await?;
-    let not_stored = "no copy of this token's secret is stored (it was created under show_once, or is revoked). \
-                      Regenerate it to get a new secret.";
-    reveal_with(st, tenant, &id.to_string(), not_stored, || {
-        st.store.reveal_sealed(tenant, id, actor)
+    key.unseal(&sealed, id.as_bytes()).map_err(|e| {
+        tracing::error!(token_id = %id, "sealed secret could not be opened: {e}");
+        ServiceError::Conflict {
+            code: "not_recoverable",
+            detail: "the stored copy cannot be opened with this server key; regenerate the token"
+                .into(),
+        }
     })
-    .await
-}
-
-pub async fn revoke(
-    st: &AppState,
-    tenant: TenantId,
-    actor: &Actor,
-    id: TokenId,
-) -> ApiResult<TokenDetails> {
-    require_api_token(st, tenant, id).await?;
-    let result = st.store.revoke_token(tenant, id, actor).await;
-    Ok(result?)
-}
-
-/// Deletes API tokens; ids of other kinds of token are skipped like unknown ids.
-pub async fn delete(
-    st: &AppState,
-    tenant: TenantId,
-    actor: &Actor,
-    ids: &[TokenId],
-) -> ApiResult<Vec<TokenId>> {
-    let kinds = st.store.token_kinds(tenant, ids).await?;
-    let ids: Vec<TokenId> = ids
-        .iter()
-        .copied()
-        .filter(|id| kinds.get(id) == Some(&TokenKind::Api))
-        .collect();
-    if ids.is_empty() {
-        return Ok(ids);
-    }
-    let result = st.store.delete_tokens(tenant, &ids, actor).await;
-    Ok(result?)
 }
