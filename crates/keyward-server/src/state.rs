@@ -30,6 +30,16 @@ impl AppState {
         crate::service::tokens::Tokens::new(&self.store, self.verifier.key())
     }
 
+    /// Verifier keys.
+    pub fn verifier_keys(&self) -> crate::service::verifier_keys::VerifierKeys<'_> {
+        crate::service::verifier_keys::VerifierKeys::new(&self.store, self.verifier.key())
+    }
+
+    /// Mobile sessions, as administrators see them.
+    pub fn sessions(&self) -> crate::service::sessions::Sessions<'_> {
+        crate::service::sessions::Sessions::new(&self.store)
+    }
+
     /// The tenant's settings.
     pub fn settings(&self) -> crate::service::settings::Settings<'_> {
         crate::service::settings::Settings::new(&self.store)

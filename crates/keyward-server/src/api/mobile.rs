@@ -1,7 +1,7 @@
 //! Mobile sessions (SPEC §5): the app's login and logout under `/api/v1/mobile`, and the
 //! administrator's "Mobile Users Logged In" under `/api/v1/mobile-sessions`.
 
-use super::tokens::{BulkDelete, BulkDeleted, MAX_BULK};
+use super::tokens::{BulkDelete, BulkDeleted};
 use super::Paged;
 use crate::auth::{bearer, Admin, ClientIp};
 use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
@@ -325,9 +325,7 @@ pub async fn list(
         q: q.q,
     };
     Ok(axum::Json(Paged::new(
-        st.store
-            .list_mobile_sessions(admin.tenant_id, &f, page)
-            .await?,
+        st.sessions().list(&admin, &f, page).await?,
         page,
     )))
 }
@@ -340,9 +338,7 @@ pub async fn get(
     admin: Admin,
     ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<axum::Json<MobileSession>> {
-    Ok(axum::Json(
-        st.store.mobile_session(admin.tenant_id, id).await?,
-    ))
+    Ok(axum::Json(st.sessions().get(&admin, id).await?))
 }
 
 /// Delete a session: the device is logged out at once. Audited.
@@ -353,17 +349,7 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<StatusCode> {
-    let ended = sessions::end(
-        &st,
-        admin.tenant_id,
-        &admin.actor(),
-        &[id],
-        SessionEnd::Deleted,
-    )
-    .await?;
-    if ended.is_empty() {
-        return Err(ApiError::NotFound("mobile session"));
-    }
+    st.sessions().delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -376,22 +362,6 @@ pub async fn bulk_delete(
     admin: Admin,
     ApiJson(b): ApiJson<BulkDelete>,
 ) -> ApiResult<axum::Json<BulkDeleted>> {
-    if b.ids.is_empty() || b.ids.len() > MAX_BULK {
-        return Err(ApiError::validation(format!(
-            "ids must list 1 to {MAX_BULK} session ids"
-        )));
-    }
-    let mut ids = b.ids;
-    ids.sort();
-    ids.dedup();
-    let deleted = sessions::end(
-        &st,
-        admin.tenant_id,
-        &admin.actor(),
-        &ids,
-        SessionEnd::Deleted,
-    )
-    .await?;
-    let not_found = ids.into_iter().filter(|i| !deleted.contains(i)).collect();
+    let (deleted, not_found) = st.sessions().bulk_delete(&admin, b.ids).await?;
     Ok(axum::Json(BulkDeleted { deleted, not_found }))
 }

@@ -7,14 +7,14 @@
 
 use super::Paged;
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::service::verifier_keys::check_command;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::model::VerifierKey;
-use keyward_core::text::{check_description, Name};
-use keyward_core::{TokenKind, TokenSecret, VerifierKeyId};
-use keyward_store::{NewVerifierKey, VerifierKeyUpdate};
+use keyward_core::text::Name;
+use keyward_core::VerifierKeyId;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -63,28 +63,14 @@ pub async fn create(
     admin: Admin,
     ApiJson(b): ApiJson<CreateVerifierKey>,
 ) -> ApiResult<(StatusCode, axum::Json<VerifierKeyWithSecret>)> {
-    check_description(&b.description).map_err(ApiError::validation)?;
-    let secret = TokenSecret::generate(TokenKind::Verifier);
-    let hash = st.verifier.key().hash_token(secret.expose());
-    let new = NewVerifierKey {
-        id: VerifierKeyId::new(),
-        name: b.name.into_string(),
-        description: b.description,
-        hash,
-        hint: secret.hint(),
-    };
-    let key = st
-        .store
-        .insert_verifier_key(admin.tenant_id, &new, &admin.actor())
+    let (key, secret) = st
+        .verifier_keys()
+        .create(&admin, b.name, b.description)
         .await?;
-    let base = st.config.public_url.trim_end_matches('/');
     let t = secret.expose();
     let usage = VerifierKeyUsage {
         header: format!("Authorization: Bearer {t}"),
-        curl: format!(
-            "curl -s -X POST {base}/api/v1/verify -H 'Authorization: Bearer {t}' \
-             -H 'Content-Type: application/json' -d '{{\"token\":\"TOKEN_TO_CHECK\"}}'"
-        ),
+        curl: check_command(&st.config.public_url, t),
     };
     Ok((
         StatusCode::CREATED,
@@ -118,7 +104,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Paged<VerifierKey>>> {
     let page = super::page(q.page, q.per_page);
     Ok(axum::Json(Paged::new(
-        st.store.list_verifier_keys(admin.tenant_id, page).await?,
+        st.verifier_keys().list(&admin, page).await?,
         page,
     )))
 }
@@ -133,9 +119,7 @@ pub async fn get(
     admin: Admin,
     ApiPath(id): ApiPath<VerifierKeyId>,
 ) -> ApiResult<axum::Json<VerifierKey>> {
-    Ok(axum::Json(
-        st.store.verifier_key(admin.tenant_id, id).await?,
-    ))
+    Ok(axum::Json(st.verifier_keys().get(&admin, id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -157,16 +141,9 @@ pub async fn update(
     ApiPath(id): ApiPath<VerifierKeyId>,
     ApiJson(b): ApiJson<UpdateVerifierKey>,
 ) -> ApiResult<axum::Json<VerifierKey>> {
-    if let Some(d) = &b.description {
-        check_description(d).map_err(ApiError::validation)?;
-    }
-    let up = VerifierKeyUpdate {
-        name: b.name.map(Name::into_string),
-        description: b.description,
-    };
     Ok(axum::Json(
-        st.store
-            .update_verifier_key(admin.tenant_id, id, &up, &admin.actor())
+        st.verifier_keys()
+            .update(&admin, id, b.name, b.description)
             .await?,
     ))
 }
@@ -182,10 +159,6 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<VerifierKeyId>,
 ) -> ApiResult<StatusCode> {
-    let result = st
-        .store
-        .delete_verifier_key(admin.tenant_id, id, &admin.actor())
-        .await;
-    result?;
+    st.verifier_keys().delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

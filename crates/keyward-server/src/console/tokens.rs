@@ -5,9 +5,7 @@
 use super::session::{Me, Posted};
 use super::Id;
 use super::{invalid, Pager};
-use crate::api::mobile::{self as mobile_api, SessionQuery};
-use crate::api::tokens::BulkDelete;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::error::ApiError;
 use crate::service::tokens::{verify_command, IssueRequest, TokenChange};
 use crate::state::AppState;
 use axum::extract::{Query, State};
@@ -18,7 +16,9 @@ use axum::Router;
 use keyward_core::model::{in_period, SecretStorage, User};
 use keyward_core::text::Name;
 use keyward_core::{DepartmentId, TokenId, TokenKind, UserId, UserTypeId};
-use keyward_store::{Page, TokenFilter, TokenStatusFilter, UserFilter};
+use keyward_store::{
+    MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
+};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -99,36 +99,37 @@ async fn list_api(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>
     st.console.render("tokens.html", &frame, ctx)
 }
 
-/// Mobile Users Logged In, through the mobile-sessions API. Listed whatever the
-/// API-token flag says (rule 5 leaves sessions be); the logged-in ones by default.
+/// Mobile Users Logged In. Listed whatever the API-token flag says (rule 5 leaves
+/// sessions be); the logged-in ones by default.
 async fn list_mobile(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    let status = match q.status.as_deref() {
-        Some("expired") => "expired",
-        Some("all") => "all",
-        _ => "active",
+    let (status, filter) = match q.status.as_deref() {
+        Some("expired") => ("expired", SessionStatusFilter::Expired),
+        Some("all") => ("all", SessionStatusFilter::All),
+        _ => ("active", SessionStatusFilter::Active),
     };
     let query = q.q.clone().filter(|s| !s.trim().is_empty());
     let page = q.page.unwrap_or(1);
-    let sq = SessionQuery {
-        q: query.clone(),
+    let f = MobileSessionFilter {
+        status: filter,
         user_id: None,
         department_id: None,
-        status: Some(status.to_string()),
-        page: Some(page),
-        per_page: Some(PER_PAGE),
+        q: query.clone(),
     };
-    let listed = mobile_api::list(State(st.clone()), me.admin.clone(), ApiQuery(sq)).await;
-    let paged = match listed {
-        Ok(axum::Json(p)) => p,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let listed = st
+        .sessions()
+        .list(&me.admin, &f, Page::new(page, PER_PAGE))
+        .await;
+    let (items, total) = match listed {
+        Ok(found) => found,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let frame = me
         .page(&st.console, "tokens")
         .with_notice(&st.console, q.done.as_deref(), q.count);
     let ctx = context! {
-        tab => "mobile", rows => paged.items, status, q => query.unwrap_or_default(),
+        tab => "mobile", rows => items, status, q => query.unwrap_or_default(),
         statuses => ["active", "expired", "all"],
-        pager => Pager::new(Page::new(page, PER_PAGE), paged.total),
+        pager => Pager::new(Page::new(page, PER_PAGE), total),
     };
     st.console.render("tokens.html", &frame, ctx)
 }
@@ -139,9 +140,9 @@ async fn session_detail(
     Id(id): Id<TokenId>,
     Query(q): Query<DetailQuery>,
 ) -> Response {
-    let session = match mobile_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(s)) => s,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let session = match st.sessions().get(&me.admin, id).await {
+        Ok(s) => s,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let frame = me
         .page(&st.console, "tokens")
@@ -527,9 +528,11 @@ async fn bulk_delete(State(st): State<AppState>, p: Posted<BulkForm>) -> Respons
         let mut items = Vec::new();
         for id in &ids {
             let item = if mobile {
-                mobile_api::get(State(st.clone()), me.admin.clone(), ApiPath(*id))
+                st.sessions()
+                    .get(&me.admin, *id)
                     .await
-                    .map(|axum::Json(s)| ConfirmItem {
+                    .map_err(ApiError::from)
+                    .map(|s| ConfirmItem {
                         id: s.id,
                         title: format!("{} · {}", s.username, s.device_name),
                         hint: s.hint,
@@ -558,20 +561,13 @@ async fn bulk_delete(State(st): State<AppState>, p: Posted<BulkForm>) -> Respons
         );
     }
     let deleted = if mobile {
-        mobile_api::bulk_delete(
-            State(st.clone()),
-            me.admin.clone(),
-            ApiJson(BulkDelete { ids }),
-        )
-        .await
-        .map(|axum::Json(done)| done.deleted.len())
+        st.sessions().bulk_delete(&me.admin, ids).await
     } else {
-        st.tokens()
-            .bulk_delete(&me.admin, ids)
-            .await
-            .map(|(deleted, _)| deleted.len())
-            .map_err(ApiError::from)
+        st.tokens().bulk_delete(&me.admin, ids).await
     };
+    let deleted = deleted
+        .map(|(deleted, _)| deleted.len())
+        .map_err(ApiError::from);
     match deleted {
         Ok(count) => Redirect::to(&format!("{back}?done=deleted&count={count}")).into_response(),
         Err(e) => st.console.error_page(me.lang, &e),

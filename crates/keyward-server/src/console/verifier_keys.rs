@@ -4,8 +4,8 @@
 
 use super::session::{Empty, Me, Posted};
 use super::{invalid, Id, Pager};
-use crate::api::verifier_keys::{self as api, CreateVerifierKey, VerifierKeyQuery};
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::error::ApiError;
+use crate::service::verifier_keys::check_command;
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -45,18 +45,9 @@ async fn render(
     refused: Option<(&ApiError, &KeyForm)>,
 ) -> Response {
     let page = Page::new(q.page.unwrap_or(1), 50);
-    let listed = api::list(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiQuery(VerifierKeyQuery {
-            page: Some(page.page),
-            per_page: Some(page.per_page),
-        }),
-    )
-    .await;
-    let listed = match listed {
-        Ok(axum::Json(p)) => p,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let (items, total) = match st.verifier_keys().list(&me.admin, page).await {
+        Ok(found) => found,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let mut frame =
         me.page(&st.console, "verifier-keys")
@@ -68,8 +59,8 @@ async fn render(
         .map(|(_, f)| (f.name.clone(), f.description.clone()))
         .unwrap_or_default();
     let ctx = context! {
-        items => listed.items,
-        pager => Pager::new(page, listed.total),
+        items,
+        pager => Pager::new(page, total),
         name, description,
         verify_url => format!("{}/api/v1/verify", st.config.public_url.trim_end_matches('/')),
     };
@@ -100,22 +91,18 @@ async fn create(State(st): State<AppState>, p: Posted<KeyForm>) -> Response {
             return render(&st, &me, no_query(), Some((&e, &form))).await;
         }
     };
-    let created = api::create(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiJson(CreateVerifierKey {
-            name,
-            description: form.description.clone(),
-        }),
-    )
-    .await;
+    let created = st
+        .verifier_keys()
+        .create(&me.admin, name, form.description.clone())
+        .await;
     match created {
-        Ok((_, axum::Json(k))) => {
+        Ok((key, secret)) => {
             let frame = me.page(&st.console, "verifier-keys");
-            let ctx = context! { key => &k.key, secret => &k.token, curl => &k.usage.curl };
+            let curl = check_command(&st.config.public_url, secret.expose());
+            let ctx = context! { key, secret => secret.expose(), curl };
             st.console.render("verifier_key_secret.html", &frame, ctx)
         }
-        Err(e) => render(&st, &me, no_query(), Some((&e, &form))).await,
+        Err(e) => render(&st, &me, no_query(), Some((&e.into(), &form))).await,
     }
 }
 
@@ -125,8 +112,8 @@ async fn delete(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(_) => Redirect::to("/console/verifier-keys?done=verifier-key-deleted").into_response(),
-        Err(e) => st.console.error_page(me.lang, &e),
+    match st.verifier_keys().delete(&me.admin, id).await {
+        Ok(()) => Redirect::to("/console/verifier-keys?done=verifier-key-deleted").into_response(),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }

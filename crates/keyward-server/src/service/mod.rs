@@ -9,7 +9,7 @@
 //!
 //! - [`directory`]: users and their memberships, departments, user types.
 //! - [`settings`]: the tenant's token policy.
-//! - [`tokens`]: API tokens.
+//! - [`tokens`]: API tokens. [`verifier_keys`]: the keys protected services ask with.
 //! - [`sessions`], [`endpoints`]: mobile sessions, endpoints and endpoint tokens (these
 //!   still take the application state and answer HTTP errors; they move to the shape
 //!   above next).
@@ -19,6 +19,7 @@ pub mod endpoints;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
+pub mod verifier_keys;
 
 use keyward_core::rules::RuleError;
 use keyward_core::{DepartmentId, TenantId, UserId, UserTypeId};

@@ -102,3 +102,71 @@ pub async fn end(
         .delete_mobile_sessions(tenant, ids, why, actor)
         .await?)
 }
+
+/// What administrators do with sessions: list them, look at one, end them.
+pub struct Sessions<'a> {
+    store: &'a keyward_store::Store,
+}
+
+impl<'a> Sessions<'a> {
+    pub fn new(store: &'a keyward_store::Store) -> Self {
+        Self { store }
+    }
+
+    /// Mobile Users Logged In: sessions, newest first.
+    pub async fn list(
+        &self,
+        by: &super::Principal,
+        filter: &keyward_store::MobileSessionFilter,
+        page: keyward_store::Page,
+    ) -> super::ServiceResult<(Vec<MobileSession>, i64)> {
+        Ok(self
+            .store
+            .list_mobile_sessions(by.tenant_id, filter, page)
+            .await?)
+    }
+
+    /// One session. Never its secret.
+    pub async fn get(
+        &self,
+        by: &super::Principal,
+        id: TokenId,
+    ) -> super::ServiceResult<MobileSession> {
+        Ok(self.store.mobile_session(by.tenant_id, id).await?)
+    }
+
+    /// Ends one session: the device is logged out at once. Audited.
+    pub async fn delete(&self, by: &super::Principal, id: TokenId) -> super::ServiceResult<()> {
+        let ended = self
+            .store
+            .delete_mobile_sessions(by.tenant_id, &[id], SessionEnd::Deleted, &by.actor())
+            .await?;
+        if ended.is_empty() {
+            return Err(keyward_store::StoreError::NotFound("mobile session").into());
+        }
+        Ok(())
+    }
+
+    /// Ends 1 to [`super::tokens::MAX_BULK`] sessions in one transaction. Returns
+    /// (ended, not found): ids of API tokens are not sessions.
+    pub async fn bulk_delete(
+        &self,
+        by: &super::Principal,
+        mut ids: Vec<TokenId>,
+    ) -> super::ServiceResult<(Vec<TokenId>, Vec<TokenId>)> {
+        let max = super::tokens::MAX_BULK;
+        if ids.is_empty() || ids.len() > max {
+            return Err(super::ServiceError::Invalid(format!(
+                "ids must list 1 to {max} session ids"
+            )));
+        }
+        ids.sort();
+        ids.dedup();
+        let deleted = self
+            .store
+            .delete_mobile_sessions(by.tenant_id, &ids, SessionEnd::Deleted, &by.actor())
+            .await?;
+        let not_found = ids.into_iter().filter(|i| !deleted.contains(i)).collect();
+        Ok((deleted, not_found))
+    }
+}
