@@ -190,6 +190,22 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<keyward_core::session::SessionError> for ApiError {
+    fn from(e: keyward_core::session::SessionError) -> Self {
+        let code = e.code();
+        match e {
+            keyward_core::session::SessionError::NoMembership => Self::Forbidden {
+                code,
+                detail: e.to_string(),
+            },
+            keyward_core::session::SessionError::NotAMember => Self::Unprocessable {
+                code,
+                detail: e.to_string(),
+            },
+        }
+    }
+}
+
 /// The one mapping of the service layer's errors to HTTP.
 impl From<crate::service::ServiceError> for ApiError {
     fn from(e: crate::service::ServiceError) -> Self {
@@ -197,6 +213,7 @@ impl From<crate::service::ServiceError> for ApiError {
         match e {
             S::Store(e) => e.into(),
             S::Rule(e) => e.into(),
+            S::Session(e) => e.into(),
             S::SelfLockout(detail) => Self::Conflict {
                 code: "self_lockout",
                 detail: detail.into(),

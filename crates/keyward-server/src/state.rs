@@ -35,9 +35,13 @@ impl AppState {
         crate::service::verifier_keys::VerifierKeys::new(&self.store, self.verifier.key())
     }
 
-    /// Mobile sessions, as administrators see them.
+    /// Mobile sessions.
     pub fn sessions(&self) -> crate::service::sessions::Sessions<'_> {
-        crate::service::sessions::Sessions::new(&self.store)
+        crate::service::sessions::Sessions::new(
+            &self.store,
+            self.verifier.key(),
+            self.config.max_mobile_sessions_per_user,
+        )
     }
 
     /// The tenant's settings.

@@ -6,7 +6,7 @@ use super::Paged;
 use crate::auth::{bearer, Admin, ClientIp};
 use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::login::{self, LoginError, Via};
-use crate::service::sessions::{self, Started};
+use crate::service::sessions::Started;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -172,15 +172,16 @@ pub async fn login(
         name: logged_in.user.username.clone(),
         ip: ip.map(|i| i.to_string()),
     };
-    let started = sessions::start(
-        &st,
-        &logged_in,
-        b.device_name.into_string(),
-        b.department_id,
-        b.user_type_id,
-        &actor,
-    )
-    .await;
+    let started = st
+        .sessions()
+        .start(
+            &logged_in,
+            b.device_name.into_string(),
+            b.department_id,
+            b.user_type_id,
+            &actor,
+        )
+        .await;
     let user = logged_in.user;
     match started {
         Ok(Started {
@@ -213,7 +214,7 @@ pub async fn login(
             },
         })
         .into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -267,14 +268,10 @@ pub async fn logout(
         name: s.username.clone(),
         ip: ip.map(|i: IpAddr| i.to_string()),
     };
-    let ended = sessions::end(
-        &st,
-        s.token.tenant_id,
-        &actor,
-        &[s.token.id],
-        SessionEnd::Logout,
-    )
-    .await?;
+    let ended = st
+        .sessions()
+        .end(s.token.tenant_id, &actor, &[s.token.id], SessionEnd::Logout)
+        .await?;
     if ended.is_empty() {
         return Err(session_refused(
             VerifyCode::NotFound.as_str(),

@@ -10,9 +10,10 @@
 //! - [`directory`]: users and their memberships, departments, user types.
 //! - [`settings`]: the tenant's token policy.
 //! - [`tokens`]: API tokens. [`verifier_keys`]: the keys protected services ask with.
-//! - [`sessions`], [`endpoints`]: mobile sessions, endpoints and endpoint tokens (these
-//!   still take the application state and answer HTTP errors; they move to the shape
-//!   above next).
+//! - [`sessions`]: mobile sessions.
+//! - [`endpoints`]: endpoints and endpoint tokens (this one still takes the application
+//!   state and answers HTTP errors, and the console's endpoint pages still call the
+//!   API's handlers; it moves to the shape above next).
 
 pub mod directory;
 pub mod endpoints;
@@ -57,6 +58,8 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Rule(#[from] RuleError),
+    #[error(transparent)]
+    Session(#[from] keyward_core::session::SessionError),
     /// The operation would lock the acting administrator out (code `self_lockout`).
     #[error("{0}")]
     SelfLockout(&'static str),

@@ -1,31 +1,13 @@
 //! Mobile sessions (SPEC §5), shared by the API and the console: starting one after a
-//! password login, and ending them. Each writes through the store and tells the
-//! verifier, so the very next check sees the change.
+//! password login, ending them, and what administrators see of them. Each change writes
+//! through the store, which hands it to the verifier, so the very next check sees it.
 
-use crate::error::{ApiError, ApiResult};
 use crate::login::LoggedIn;
-use crate::state::AppState;
 use keyward_core::model::SecretStorage;
 use keyward_core::model::{Membership, UserType};
-use keyward_core::session::{self, SessionError};
+use keyward_core::session;
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserTypeId};
 use keyward_store::{Actor, MobileSession, NewMobileSession, SessionEnd};
-
-impl From<SessionError> for ApiError {
-    fn from(e: SessionError) -> Self {
-        let code = e.code();
-        match e {
-            SessionError::NoMembership => Self::Forbidden {
-                code,
-                detail: e.to_string(),
-            },
-            SessionError::NotAMember => Self::Unprocessable {
-                code,
-                detail: e.to_string(),
-            },
-        }
-    }
-}
 
 /// A new session: the secret exists only here.
 pub struct Started {
@@ -35,82 +17,98 @@ pub struct Started {
     pub user_type: UserType,
 }
 
-/// Starts a session for the user who has just proved their password, acting with the
-/// membership [`session::choose_membership`] picks. A user already at
-/// `max_mobile_sessions_per_user` live sessions keeps the newest: the one used least
-/// recently ends (audited, reason `session_limit`), so logging in on a new phone works.
-pub async fn start(
-    st: &AppState,
-    login: &LoggedIn,
-    device_name: String,
-    department_id: Option<DepartmentId>,
-    user_type_id: Option<UserTypeId>,
-    actor: &Actor,
-) -> ApiResult<Started> {
-    let (tenant, user) = (login.tenant.id, &login.user);
-    let memberships = st.store.memberships(tenant, user.id).await?;
-    let membership = session::choose_membership(&memberships, department_id, user_type_id)?.clone();
-    let settings = st.store.settings(tenant).await?;
-    let user_type = st.store.user_type(tenant, membership.user_type_id).await?;
-    let id = TokenId::new();
-    // A session's secret is never sealed, whatever the tenant's policy: it lives in the app.
-    let (stored, secret) = crate::service::tokens::new_secret(
-        st.verifier.key(),
-        TokenKind::Mobile,
-        &id.to_string(),
-        SecretStorage::ShowOnce,
-    );
-    let new = NewMobileSession {
-        id,
-        user_id: user.id,
-        department_id: membership.department_id,
-        user_type_id: membership.user_type_id,
-        device_name,
-        secret: stored,
-        expires_at: session::slid_expiry(keyward_store::now(), &settings),
-    };
-    let result = st
-        .store
-        .start_mobile_session(
-            tenant,
-            &new,
-            Some(st.config.max_mobile_sessions_per_user),
-            Some(&login.checked_hash),
-            actor,
-        )
-        .await;
-    let (session, _ended) = result?;
-    Ok(Started {
-        session,
-        secret,
-        membership,
-        user_type,
-    })
-}
-
-/// Ends sessions for good (the device must log in again). Ids of anything but a session
-/// of `tenant` are skipped; the ids actually ended are returned.
-pub async fn end(
-    st: &AppState,
-    tenant: TenantId,
-    actor: &Actor,
-    ids: &[TokenId],
-    why: SessionEnd,
-) -> ApiResult<Vec<TokenId>> {
-    Ok(st
-        .store
-        .delete_mobile_sessions(tenant, ids, why, actor)
-        .await?)
-}
-
-/// What administrators do with sessions: list them, look at one, end them.
+/// Mobile sessions: started by a password login, ended by a logout or an
+/// administrator, listed and looked at by administrators.
 pub struct Sessions<'a> {
     store: &'a keyward_store::Store,
+    key: &'a keyward_core::ServerKey,
+    /// The most live sessions a user has (`ServerConfig::max_mobile_sessions_per_user`).
+    max_per_user: usize,
 }
 
 impl<'a> Sessions<'a> {
-    pub fn new(store: &'a keyward_store::Store) -> Self {
-        Self { store }
+    pub fn new(
+        store: &'a keyward_store::Store,
+        key: &'a keyward_core::ServerKey,
+        max_per_user: usize,
+    ) -> Self {
+        Self {
+            store,
+            key,
+            max_per_user,
+        }
+    }
+
+    /// Starts a session for the user who has just proved their password, acting with
+    /// the membership [`session::choose_membership`] picks. A user already at
+    /// `max_per_user` live sessions keeps the newest: the one used least recently ends
+    /// (audited, reason `session_limit`), so logging in on a new phone works.
+    pub async fn start(
+        &self,
+        login: &LoggedIn,
+        device_name: String,
+        department_id: Option<DepartmentId>,
+        user_type_id: Option<UserTypeId>,
+        actor: &Actor,
+    ) -> super::ServiceResult<Started> {
+        let (tenant, user) = (login.tenant.id, &login.user);
+        let memberships = self.store.memberships(tenant, user.id).await?;
+        let membership =
+            session::choose_membership(&memberships, department_id, user_type_id)?.clone();
+        let settings = self.store.settings(tenant).await?;
+        let user_type = self
+            .store
+            .user_type(tenant, membership.user_type_id)
+            .await?;
+        let id = TokenId::new();
+        // A session's secret is never sealed, whatever the tenant's policy: it lives in
+        // the app.
+        let (stored, secret) = crate::service::tokens::new_secret(
+            self.key,
+            TokenKind::Mobile,
+            &id.to_string(),
+            SecretStorage::ShowOnce,
+        );
+        let new = NewMobileSession {
+            id,
+            user_id: user.id,
+            department_id: membership.department_id,
+            user_type_id: membership.user_type_id,
+            device_name,
+            secret: stored,
+            expires_at: session::slid_expiry(keyward_store::now(), &settings),
+        };
+        let (session, _ended) = self
+            .store
+            .start_mobile_session(
+                tenant,
+                &new,
+                Some(self.max_per_user),
+                Some(&login.checked_hash),
+                actor,
+            )
+            .await?;
+        Ok(Started {
+            session,
+            secret,
+            membership,
+            user_type,
+        })
+    }
+
+    /// Ends sessions for good (the device must log in again). Ids of anything but a
+    /// session of `tenant` are skipped; the ids actually ended are returned.
+    pub async fn end(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        ids: &[TokenId],
+        why: SessionEnd,
+    ) -> super::ServiceResult<Vec<TokenId>> {
+        Ok(self
+            .store
+            .delete_mobile_sessions(tenant, ids, why, actor)
+            .await?)
     }
 
     /// Mobile Users Logged In: sessions, newest first.
