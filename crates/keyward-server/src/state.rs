@@ -35,6 +35,15 @@ impl AppState {
         crate::service::verifier_keys::VerifierKeys::new(&self.store, self.verifier.key())
     }
 
+    /// Hosted endpoints and their tokens.
+    pub fn endpoints(&self) -> crate::service::endpoints::Endpoints<'_> {
+        crate::service::endpoints::Endpoints::new(
+            &self.store,
+            self.verifier.key(),
+            &self.config.public_url,
+        )
+    }
+
     /// Mobile sessions.
     pub fn sessions(&self) -> crate::service::sessions::Sessions<'_> {
         crate::service::sessions::Sessions::new(

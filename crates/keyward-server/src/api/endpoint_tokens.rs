@@ -8,15 +8,14 @@ use super::tokens::Regenerate;
 use super::Paged;
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::endpoints as service;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::endpoint::{EndpointToken, EndpointTokenDetails};
-use keyward_core::text::{check_description, Name};
-use keyward_core::{EndpointTokenId, TenantId, TokenKind};
-use keyward_store::{EndpointTokenFilter, EndpointTokenStatus, EndpointTokenUpdate};
+use keyward_core::text::Name;
+use keyward_core::EndpointTokenId;
+use keyward_store::{EndpointTokenFilter, EndpointTokenStatus};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,16 +50,10 @@ pub async fn create(
     admin: Admin,
     ApiJson(b): ApiJson<CreateEndpointToken>,
 ) -> ApiResult<(StatusCode, axum::Json<EndpointTokenWithSecret>)> {
-    check_description(&b.description).map_err(ApiError::validation)?;
-    let (details, secret) = service::create_endpoint_token(
-        &st,
-        admin.tenant_id,
-        &admin.actor(),
-        b.name.into_string(),
-        b.description,
-        b.enabled.unwrap_or(true),
-    )
-    .await?;
+    let (details, secret) = st
+        .endpoints()
+        .create_token(&admin, b.name, b.description, b.enabled.unwrap_or(true))
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(with_secret(details.token, None, secret)),
@@ -101,24 +94,9 @@ pub async fn list(
     let page = super::page(q.page, q.per_page);
     let f = EndpointTokenFilter { status, q: q.q };
     Ok(axum::Json(Paged::new(
-        st.store
-            .list_endpoint_tokens(admin.tenant_id, &f, page)
-            .await?,
+        st.endpoints().list_tokens(&admin, &f, page).await?,
         page,
     )))
-}
-
-/// A secondary token of this tenant (primaries live under their endpoint).
-async fn secondary(
-    st: &AppState,
-    tenant: TenantId,
-    id: EndpointTokenId,
-) -> ApiResult<EndpointTokenDetails> {
-    let t = st.store.endpoint_token(tenant, id).await?;
-    if t.token.kind != TokenKind::Secondary {
-        return Err(ApiError::NotFound("endpoint token"));
-    }
-    Ok(t)
 }
 
 /// A secondary token with the endpoints it is assigned to. Never its secret.
@@ -130,7 +108,7 @@ pub async fn get(
     admin: Admin,
     ApiPath(id): ApiPath<EndpointTokenId>,
 ) -> ApiResult<axum::Json<EndpointTokenDetails>> {
-    Ok(axum::Json(secondary(&st, admin.tenant_id, id).await?))
+    Ok(axum::Json(st.endpoints().secondary(&admin, id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -153,16 +131,10 @@ pub async fn update(
     ApiPath(id): ApiPath<EndpointTokenId>,
     ApiJson(b): ApiJson<UpdateEndpointToken>,
 ) -> ApiResult<axum::Json<EndpointTokenDetails>> {
-    if let Some(d) = &b.description {
-        check_description(d).map_err(ApiError::validation)?;
-    }
-    let up = EndpointTokenUpdate {
-        name: b.name.map(Name::into_string),
-        description: b.description,
-        enabled: b.enabled,
-    };
     Ok(axum::Json(
-        service::update_endpoint_token(&st, admin.tenant_id, &admin.actor(), id, up).await?,
+        st.endpoints()
+            .update_token(&admin, id, b.name, b.description, b.enabled)
+            .await?,
     ))
 }
 
@@ -174,7 +146,7 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<EndpointTokenId>,
 ) -> ApiResult<StatusCode> {
-    service::delete_endpoint_token(&st, admin.tenant_id, &admin.actor(), id).await?;
+    st.endpoints().delete_token(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -190,15 +162,10 @@ pub async fn regenerate(
     body: Bytes,
 ) -> ApiResult<axum::Json<EndpointTokenWithSecret>> {
     let b: Regenerate = optional_body(&body)?;
-    let current = secondary(&st, admin.tenant_id, id).await?;
-    let (details, secret) = service::regenerate(
-        &st,
-        admin.tenant_id,
-        &admin.actor(),
-        &current.token,
-        b.grace_period_seconds,
-    )
-    .await?;
+    let (details, secret) = st
+        .endpoints()
+        .regenerate_token(&admin, id, b.grace_period_seconds)
+        .await?;
     Ok(axum::Json(with_secret(details.token, None, secret)))
 }
 
@@ -211,8 +178,7 @@ pub async fn reveal(
     admin: Admin,
     ApiPath(id): ApiPath<EndpointTokenId>,
 ) -> ApiResult<axum::Json<RevealedEndpointToken>> {
-    secondary(&st, admin.tenant_id, id).await?;
-    let token = service::reveal(&st, admin.tenant_id, &admin.actor(), id).await?;
+    let token = st.endpoints().reveal_token(&admin, id).await?;
     Ok(axum::Json(RevealedEndpointToken {
         id,
         tenant_id: admin.tenant_id,

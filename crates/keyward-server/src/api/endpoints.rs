@@ -5,7 +5,10 @@ use super::tokens::Regenerate;
 use super::{Paged, Timestamp};
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::endpoints::{self as service, GeneratedPrimary};
+pub use crate::service::endpoints::RecordStats;
+use crate::service::endpoints::{
+    self as service, EndpointChange, GeneratedPrimary, NewEndpointCommand,
+};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -14,12 +17,12 @@ use keyward_core::endpoint::{
     Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointToken,
     MethodSet,
 };
-use keyward_core::text::{check_description, Name};
+use keyward_core::text::Name;
 use keyward_core::{EndpointId, EndpointRecordId, EndpointTokenId, TenantId, TokenSecret};
-use keyward_store::{EndpointRecord, EndpointUpdate, NewEndpoint, RecordBucket, RecordFilter};
+use keyward_store::{EndpointRecord, RecordFilter};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -70,18 +73,6 @@ pub struct EndpointTokenWithSecret {
     pub usage: EndpointUsage,
 }
 
-/// Where `tenant` serves `path`: `{public_url}/e/{tenant}/{path}`.
-pub(crate) async fn hosted_url(st: &AppState, tenant: TenantId, path: &str) -> ApiResult<String> {
-    let t = st
-        .verifier
-        .tenant(&tenant.to_string())
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .ok_or(ApiError::NotFound("tenant"))?;
-    let base = st.config.public_url.trim_end_matches('/');
-    Ok(format!("{base}/e/{}/{path}", t.name))
-}
-
 /// `url`: where the token's endpoint is served ([`hosted_url`]), for a primary's curl line.
 pub(crate) fn with_secret(
     details: EndpointToken,
@@ -89,14 +80,9 @@ pub(crate) fn with_secret(
     secret: TokenSecret,
 ) -> EndpointTokenWithSecret {
     let t = secret.expose();
-    let auth = format!("-H 'Authorization: Bearer {t}'");
-    let curl = url.zip(details.method).map(|(u, m)| match m {
-        EndpointMethod::Post => format!(
-            "curl -s -X POST {u} {auth} -H 'Content-Type: application/json' -d '{{\"hello\": \"world\"}}'"
-        ),
-        EndpointMethod::Get => format!("curl -s {u} {auth}"),
-        EndpointMethod::Delete => format!("curl -s -X DELETE {u}/RECORD_ID {auth}"),
-    });
+    let curl = url
+        .zip(details.method)
+        .map(|(u, m)| service::usage_command(u, m, t));
     EndpointTokenWithSecret {
         usage: EndpointUsage {
             header: format!("Authorization: Bearer {t}"),
@@ -123,7 +109,7 @@ async fn with_secrets(
     generated: Vec<GeneratedPrimary>,
 ) -> ApiResult<EndpointWithSecrets> {
     let e = &details.endpoint;
-    let url = hosted_url(st, e.tenant_id, &e.path).await?;
+    let url = st.endpoints().hosted_url(e.tenant_id, &e.path).await?;
     Ok(EndpointWithSecrets {
         new_primary_tokens: generated
             .into_iter()
@@ -170,18 +156,15 @@ pub async fn create(
     admin: Admin,
     ApiJson(b): ApiJson<CreateEndpoint>,
 ) -> ApiResult<(StatusCode, axum::Json<EndpointWithSecrets>)> {
-    check_description(&b.description).map_err(ApiError::validation)?;
-    let new = NewEndpoint {
-        id: EndpointId::new(),
-        name: b.name.into_string(),
-        path: b.path.into_string(),
+    let new = NewEndpointCommand {
+        name: b.name,
+        path: b.path,
         description: b.description,
         auth_type: b.auth_type.unwrap_or(AuthType::None),
         allow_deleting: b.allow_deleting,
         enabled: b.enabled.unwrap_or(true),
     };
-    let (details, generated) =
-        service::create_endpoint(&st, admin.tenant_id, &admin.actor(), new).await?;
+    let (details, generated) = st.endpoints().create(&admin, new).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(with_secrets(&st, details, generated).await?),
@@ -209,9 +192,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Paged<Endpoint>>> {
     let page = super::page(q.page, q.per_page);
     Ok(axum::Json(Paged::new(
-        st.store
-            .list_endpoints(admin.tenant_id, q.q.as_deref(), page)
-            .await?,
+        st.endpoints().list(&admin, q.q.as_deref(), page).await?,
         page,
     )))
 }
@@ -224,7 +205,7 @@ pub async fn get(
     admin: Admin,
     ApiPath(id): ApiPath<EndpointId>,
 ) -> ApiResult<axum::Json<EndpointDetails>> {
-    Ok(axum::Json(st.store.endpoint(admin.tenant_id, id).await?))
+    Ok(axum::Json(st.endpoints().get(&admin, id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -251,19 +232,15 @@ pub async fn update(
     ApiPath(id): ApiPath<EndpointId>,
     ApiJson(b): ApiJson<UpdateEndpoint>,
 ) -> ApiResult<axum::Json<EndpointWithSecrets>> {
-    if let Some(d) = &b.description {
-        check_description(d).map_err(ApiError::validation)?;
-    }
-    let up = EndpointUpdate {
-        name: b.name.map(Name::into_string),
-        path: b.path.map(EndpointPath::into_string),
+    let up = EndpointChange {
+        name: b.name,
+        path: b.path,
         description: b.description,
         auth_type: b.auth_type,
         allow_deleting: b.allow_deleting,
         enabled: b.enabled,
     };
-    let (details, generated) =
-        service::update_endpoint(&st, admin.tenant_id, &admin.actor(), id, up).await?;
+    let (details, generated) = st.endpoints().update(&admin, id, up).await?;
     Ok(axum::Json(with_secrets(&st, details, generated).await?))
 }
 
@@ -275,7 +252,7 @@ pub async fn delete(
     admin: Admin,
     ApiPath(id): ApiPath<EndpointId>,
 ) -> ApiResult<StatusCode> {
-    service::delete_endpoint(&st, admin.tenant_id, &admin.actor(), id).await?;
+    st.endpoints().delete(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -289,7 +266,7 @@ pub async fn primary_tokens(
     ApiPath(id): ApiPath<EndpointId>,
 ) -> ApiResult<axum::Json<Vec<EndpointToken>>> {
     Ok(axum::Json(
-        st.store.endpoint(admin.tenant_id, id).await?.primary_tokens,
+        st.endpoints().get(&admin, id).await?.primary_tokens,
     ))
 }
 
@@ -297,23 +274,6 @@ fn method(s: &str) -> ApiResult<EndpointMethod> {
     EndpointMethod::parse(s).ok_or_else(|| {
         ApiError::bad_request(format!("method {s:?} is not one of POST, GET, DELETE"))
     })
-}
-
-async fn primary(
-    st: &AppState,
-    tenant: TenantId,
-    id: EndpointId,
-    m: &str,
-) -> ApiResult<(EndpointDetails, EndpointToken)> {
-    let m = method(m)?;
-    let details = st.store.endpoint(tenant, id).await?;
-    let token = details
-        .primary_tokens
-        .iter()
-        .find(|t| t.method == Some(m))
-        .cloned()
-        .ok_or(ApiError::NotFound("primary token"))?;
-    Ok((details, token))
 }
 
 /// Give a primary token a new secret (the body is optional).
@@ -328,16 +288,10 @@ pub async fn regenerate_primary(
     body: Bytes,
 ) -> ApiResult<axum::Json<EndpointTokenWithSecret>> {
     let b: Regenerate = optional_body(&body)?;
-    let (details, token) = primary(&st, admin.tenant_id, id, &m).await?;
-    let (regenerated, secret) = service::regenerate(
-        &st,
-        admin.tenant_id,
-        &admin.actor(),
-        &token,
-        b.grace_period_seconds,
-    )
-    .await?;
-    let url = hosted_url(&st, admin.tenant_id, &details.endpoint.path).await?;
+    let (regenerated, secret, url) = st
+        .endpoints()
+        .regenerate_primary(&admin, id, method(&m)?, b.grace_period_seconds)
+        .await?;
     Ok(axum::Json(with_secret(
         regenerated.token,
         Some(&url),
@@ -364,8 +318,10 @@ pub async fn reveal_primary(
     admin: Admin,
     ApiPath((id, m)): ApiPath<(EndpointId, String)>,
 ) -> ApiResult<axum::Json<RevealedEndpointToken>> {
-    let (_, token) = primary(&st, admin.tenant_id, id, &m).await?;
-    let secret = service::reveal(&st, admin.tenant_id, &admin.actor(), token.id).await?;
+    let (token, secret) = st
+        .endpoints()
+        .reveal_primary(&admin, id, method(&m)?)
+        .await?;
     Ok(axum::Json(RevealedEndpointToken {
         id: token.id,
         tenant_id: admin.tenant_id,
@@ -383,9 +339,7 @@ pub async fn assignments(
     admin: Admin,
     ApiPath(id): ApiPath<EndpointId>,
 ) -> ApiResult<axum::Json<Vec<Assignment>>> {
-    Ok(axum::Json(
-        st.store.list_assignments(admin.tenant_id, id).await?,
-    ))
+    Ok(axum::Json(st.endpoints().assignments(&admin, id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -427,16 +381,16 @@ pub async fn assign(
     body: Bytes,
 ) -> ApiResult<(StatusCode, axum::Json<Assignment>)> {
     let b: SetAssignment = optional_body(&body)?;
-    let (a, created) = service::set_assignment(
-        &st,
-        admin.tenant_id,
-        &admin.actor(),
-        id,
-        token_id,
-        b.enabled,
-        b.methods.as_deref().map(MethodSet::of),
-    )
-    .await?;
+    let (a, created) = st
+        .endpoints()
+        .assign(
+            &admin,
+            id,
+            token_id,
+            b.enabled,
+            b.methods.as_deref().map(MethodSet::of),
+        )
+        .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -454,7 +408,7 @@ pub async fn unassign(
     admin: Admin,
     ApiPath((id, token_id)): ApiPath<(EndpointId, EndpointTokenId)>,
 ) -> ApiResult<StatusCode> {
-    service::remove_assignment(&st, admin.tenant_id, &admin.actor(), id, token_id).await?;
+    st.endpoints().unassign(&admin, id, token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -485,7 +439,6 @@ pub async fn records(
     ApiPath(id): ApiPath<EndpointId>,
     ApiQuery(q): ApiQuery<RecordQuery>,
 ) -> ApiResult<axum::Json<Paged<EndpointRecord>>> {
-    st.store.endpoint(admin.tenant_id, id).await?;
     let page = super::page(q.page, q.per_page);
     let f = RecordFilter {
         token_id: q.token_id,
@@ -493,7 +446,7 @@ pub async fn records(
         to: q.to.map(|t| t.0),
     };
     Ok(axum::Json(Paged::new(
-        st.store.list_records(admin.tenant_id, id, &f, page).await?,
+        st.endpoints().records(&admin, id, &f, page).await?,
         page,
     )))
 }
@@ -508,9 +461,7 @@ pub async fn delete_record(
     admin: Admin,
     ApiPath((id, record_id)): ApiPath<(EndpointId, EndpointRecordId)>,
 ) -> ApiResult<StatusCode> {
-    st.store
-        .delete_record_as_admin(admin.tenant_id, id, record_id, &admin.actor())
-        .await?;
+    st.endpoints().delete_record(&admin, id, record_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -526,22 +477,6 @@ pub struct StatsQuery {
     /// `minute`, `hour` (default), `day`, or a number of seconds.
     pub bucket: Option<String>,
 }
-
-/// Record counts per application per time bucket, for the data viewer's chart.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecordStats {
-    #[serde(with = "time::serde::rfc3339")]
-    pub from: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub to: OffsetDateTime,
-    pub bucket_seconds: i64,
-    /// Oldest bucket first; within a bucket, by application name. Buckets start at
-    /// multiples of `bucket_seconds` since the Unix epoch (UTC), and empty ones are left out.
-    pub buckets: Vec<RecordBucket>,
-}
-
-/// At most this many buckets in one answer, so a chart request stays small.
-pub const MAX_BUCKETS: i64 = 10_000;
 
 /// Counts of records per application (token) per time bucket: one query.
 #[utoipa::path(get, path = "/api/v1/endpoints/{id}/records/stats", tag = "endpoints", security(("bearer" = [])),
@@ -564,25 +499,15 @@ pub async fn record_stats(
             ))
         })?,
     };
-    let to = q.to.map_or_else(OffsetDateTime::now_utc, |t| t.0);
-    let from = q.from.map_or(to - Duration::days(1), |t| t.0);
-    if from > to {
-        return Err(ApiError::validation("from is after to"));
-    }
-    if (to - from).whole_seconds() / bucket_seconds > MAX_BUCKETS {
-        return Err(ApiError::validation(format!(
-            "that range holds more than {MAX_BUCKETS} buckets; choose a larger bucket or a shorter range"
-        )));
-    }
-    st.store.endpoint(admin.tenant_id, id).await?;
-    let buckets = st
-        .store
-        .record_stats(admin.tenant_id, id, from, to, bucket_seconds)
-        .await?;
-    Ok(axum::Json(RecordStats {
-        from,
-        to,
-        bucket_seconds,
-        buckets,
-    }))
+    Ok(axum::Json(
+        st.endpoints()
+            .record_stats(
+                &admin,
+                id,
+                q.from.map(|t| t.0),
+                q.to.map(|t| t.0),
+                bucket_seconds,
+            )
+            .await?,
+    ))
 }
