@@ -1,34 +1,25 @@
 //! Endpoints (seed 003): the list, the General settings, the Tokens tab (primary tokens
 //! with Generate and Copy; every secondary token with its assignment and a "Hide
 //! unassigned" toggle), the data viewer with its chart, and the Endpoint tokens list with
-//! its Token settings and "Assign endpoint tokens" pages. Every action calls the REST
-//! API's own handler.
+//! its Token settings and "Assign endpoint tokens" pages, through the endpoint service.
 
 use super::session::{Empty, Me, Posted};
 use super::Id;
 use super::{invalid, Pager};
-use crate::api::endpoint_tokens::{
-    self as tok_api, CreateEndpointToken, EndpointTokenQuery, UpdateEndpointToken,
-};
-use crate::api::endpoints::{
-    self as ep_api, CreateEndpoint, EndpointQuery, RecordQuery, StatsQuery, UpdateEndpoint,
-};
-use crate::api::Paged;
-use crate::api::Timestamp;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::error::ApiError;
+use crate::service::endpoints::{EndpointChange, NewEndpointCommand, RecordStats};
 use crate::state::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::endpoint::EndpointToken;
-use keyward_core::endpoint::{AuthType, EndpointMethod, EndpointPath};
+use keyward_core::endpoint::{AuthType, EndpointMethod, EndpointPath, MethodSet};
 use keyward_core::model::SecretStorage;
 use keyward_core::text::Name;
 use keyward_core::{EndpointId, EndpointTokenId};
-use keyward_store::Page;
+use keyward_store::{EndpointTokenFilter, EndpointTokenStatus, Page, RecordFilter};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -83,18 +74,16 @@ fn recoverable(me: &Me) -> bool {
 
 /// Every secondary token, active or not (the first 500), for the Tokens tab and the
 /// data viewer's filter.
-async fn all_secondaries(st: &AppState, me: &Me) -> Result<Paged<EndpointToken>, ApiError> {
-    let query = EndpointTokenQuery {
-        status: Some("all".into()),
+async fn all_secondaries(st: &AppState, me: &Me) -> Result<Vec<EndpointToken>, ApiError> {
+    let f = EndpointTokenFilter {
+        status: EndpointTokenStatus::All,
         q: None,
-        page: Some(1),
-        per_page: Some(500),
     };
-    Ok(
-        tok_api::list(State(st.clone()), me.admin.clone(), ApiQuery(query))
-            .await?
-            .0,
-    )
+    Ok(st
+        .endpoints()
+        .list_tokens(&me.admin, &f, Page::new(1, 500))
+        .await?
+        .0)
 }
 
 fn public_base(st: &AppState) -> String {
@@ -132,15 +121,14 @@ async fn render_list(
     page: u32,
     form: EndpointForm,
 ) -> Response {
-    let query = EndpointQuery {
-        q: q.clone().filter(|s| !s.trim().is_empty()),
-        page: Some(page),
-        per_page: Some(50),
-    };
-    let listed = ep_api::list(State(st.clone()), me.admin.clone(), ApiQuery(query)).await;
-    let paged = match listed {
-        Ok(axum::Json(p)) => p,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let query = q.clone().filter(|s| !s.trim().is_empty());
+    let listed = st
+        .endpoints()
+        .list(&me.admin, query.as_deref(), Page::new(page, 50))
+        .await;
+    let (items, total) = match listed {
+        Ok(found) => found,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let status = if frame.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -148,7 +136,7 @@ async fn render_list(
         StatusCode::OK
     };
     let ctx = context! {
-        items => paged.items, pager => Pager::new(Page::new(page, 50), paged.total),
+        items, pager => Pager::new(Page::new(page, 50), total),
         q => q.unwrap_or_default(), base => public_base(st), form,
     };
     (status, st.console.render("endpoints.html", &frame, ctx)).into_response()
@@ -203,22 +191,29 @@ fn secrets_page(
 
 async fn create(State(st): State<AppState>, p: Posted<EndpointForm>) -> Response {
     let Posted { me, form } = p;
-    let body = form.parse().map(|(name, path, auth)| CreateEndpoint {
+    let body = form.parse().map(|(name, path, auth)| NewEndpointCommand {
         name,
         path,
         description: form.description.trim().to_string(),
-        auth_type: Some(auth),
+        auth_type: auth,
         allow_deleting: form.allow_deleting.is_some(),
-        enabled: Some(form.enabled.is_some()),
+        enabled: form.enabled.is_some(),
     });
     let result = match body {
-        Ok(b) => ep_api::create(State(st.clone()), me.admin.clone(), ApiJson(b)).await,
+        Ok(c) => st
+            .endpoints()
+            .create(&me.admin, c)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok((_, axum::Json(created))) => {
-            let id = created.details.endpoint.id;
-            after_change(&st, &me, id, created.new_primary_tokens)
+        Ok((details, generated)) => {
+            let fresh = generated
+                .into_iter()
+                .map(|g| (g.token, g.secret.into_string()))
+                .collect();
+            after_change(&st, &me, details.endpoint.id, fresh)
         }
         Err(e) => {
             let frame = me
@@ -235,19 +230,18 @@ fn after_change(
     st: &AppState,
     me: &Me,
     id: EndpointId,
-    fresh: Vec<ep_api::EndpointTokenWithSecret>,
+    fresh: Vec<(EndpointToken, String)>,
 ) -> Response {
     if fresh.is_empty() {
         return Redirect::to(&format!("/console/endpoints/{id}?done=saved")).into_response();
     }
     let secrets = fresh
         .into_iter()
-        .map(|t| ShownSecret {
+        .map(|(t, secret)| ShownSecret {
             label: t
-                .details
                 .method
-                .map_or_else(|| t.details.name.clone(), |m| m.as_str().to_string()),
-            secret: t.token,
+                .map_or_else(|| t.name.clone(), |m| m.as_str().to_string()),
+            secret,
         })
         .collect();
     let title = st
@@ -315,9 +309,9 @@ async fn render_detail(
     hide_unassigned: bool,
     revealed: Option<(String, String)>,
 ) -> Response {
-    let details = match ep_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(d)) => d,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let details = match st.endpoints().get(&me.admin, id).await {
+        Ok(d) => d,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let token_auth = details.endpoint.auth_type == AuthType::Token;
     let tab = match tab {
@@ -327,9 +321,7 @@ async fn render_detail(
     let mut secondaries = Vec::new();
     if tab == "tokens" {
         let lists = async {
-            let assigned = ep_api::assignments(State(st.clone()), me.admin.clone(), ApiPath(id))
-                .await?
-                .0;
+            let assigned = st.endpoints().assignments(&me.admin, id).await?;
             let all = all_secondaries(st, me).await?;
             Ok::<_, ApiError>((assigned, all))
         };
@@ -337,7 +329,7 @@ async fn render_detail(
             Ok(found) => found,
             Err(e) => return st.console.error_page(me.lang, &e),
         };
-        for t in all.items {
+        for t in all {
             let a = assigned.iter().find(|a| a.token_id == t.id);
             if hide_unassigned && a.is_none() {
                 continue;
@@ -374,7 +366,7 @@ async fn update(
     p: Posted<EndpointForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let body = form.parse().map(|(name, path, auth)| UpdateEndpoint {
+    let body = form.parse().map(|(name, path, auth)| EndpointChange {
         name: Some(name),
         path: Some(path),
         description: Some(form.description.trim().to_string()),
@@ -383,11 +375,21 @@ async fn update(
         enabled: Some(form.enabled.is_some()),
     });
     let result = match body {
-        Ok(b) => ep_api::update(State(st.clone()), me.admin.clone(), ApiPath(id), ApiJson(b)).await,
+        Ok(c) => st
+            .endpoints()
+            .update(&me.admin, id, c)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(axum::Json(changed)) => after_change(&st, &me, id, changed.new_primary_tokens),
+        Ok((_, generated)) => {
+            let fresh = generated
+                .into_iter()
+                .map(|g| (g.token, g.secret.into_string()))
+                .collect();
+            after_change(&st, &me, id, fresh)
+        }
         Err(e) => {
             let frame = me
                 .page(&st.console, "endpoints")
@@ -399,8 +401,13 @@ async fn update(
 
 async fn delete(State(st): State<AppState>, Id(id): Id<EndpointId>, p: Posted<Empty>) -> Response {
     let me = p.me;
-    let result = ep_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
-    super::after(&st, &me, result, "/console/endpoints?done=deleted")
+    let result = st.endpoints().delete(&me.admin, id).await;
+    super::after(
+        &st,
+        &me,
+        result.map_err(ApiError::from),
+        "/console/endpoints?done=deleted",
+    )
 }
 
 /// Deletes one record from the data viewer (audited), then shows the viewer again.
@@ -417,8 +424,8 @@ async fn delete_record(
         return super::not_found(&st, &me, "record");
     };
     let result = st
-        .store
-        .delete_record_as_admin(me.admin.tenant_id, id, record_id, &me.actor())
+        .endpoints()
+        .delete_record(&me.admin, id, record_id)
         .await
         .map_err(ApiError::from);
     super::after(
@@ -435,14 +442,12 @@ async fn regenerate_primary(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<EndpointId>() else {
+    let (Ok(id), Some(m)) = (id.parse::<EndpointId>(), EndpointMethod::parse(&method)) else {
         return super::not_found(&st, &me, "endpoint");
     };
-    let path = ApiPath((id, method));
-    match ep_api::regenerate_primary(State(st.clone()), me.admin.clone(), path, Bytes::new()).await
-    {
-        Ok(axum::Json(t)) => after_change(&st, &me, id, vec![t]),
-        Err(e) => st.console.error_page(me.lang, &e),
+    match st.endpoints().regenerate_primary(&me.admin, id, m, 0).await {
+        Ok((t, secret, _)) => after_change(&st, &me, id, vec![(t.token, secret.into_string())]),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
@@ -452,12 +457,11 @@ async fn reveal_primary(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let Ok(id) = id.parse::<EndpointId>() else {
+    let (Ok(id), Some(m)) = (id.parse::<EndpointId>(), EndpointMethod::parse(&method)) else {
         return super::not_found(&st, &me, "endpoint");
     };
-    let path = ApiPath((id, method.clone()));
-    match ep_api::reveal_primary(State(st.clone()), me.admin.clone(), path).await {
-        Ok(axum::Json(r)) => {
+    match st.endpoints().reveal_primary(&me.admin, id, m).await {
+        Ok((_, secret)) => {
             let frame = me.page(&st.console, "endpoints");
             render_detail(
                 &st,
@@ -466,11 +470,11 @@ async fn reveal_primary(
                 id,
                 Some("tokens"),
                 false,
-                Some((method.to_uppercase(), r.token)),
+                Some((method.to_uppercase(), secret)),
             )
             .await
         }
-        Err(e) => st.console.error_page(me.lang, &e),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
@@ -502,10 +506,9 @@ async fn save_assignments(
     p: Posted<AssignmentsForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let current = match ep_api::assignments(State(st.clone()), me.admin.clone(), ApiPath(id)).await
-    {
-        Ok(axum::Json(a)) => a,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let current = match st.endpoints().assignments(&me.admin, id).await {
+        Ok(a) => a,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     for raw in &form.shown {
         let Ok(token_id) = raw.parse::<EndpointTokenId>() else {
@@ -523,29 +526,22 @@ async fn save_assignments(
         let now = current.iter().find(|a| a.token_id == token_id);
         let result = match (want, now) {
             (true, Some(a)) if a.enabled == want_enabled && a.methods == want_methods => Ok(()),
-            (true, _) => {
-                let body = serde_json::json!({ "enabled": want_enabled, "methods": want_methods });
-                let body = serde_json::to_vec(&body)
-                    .map(Bytes::from)
-                    .unwrap_or_default();
-                ep_api::assign(
-                    State(st.clone()),
-                    me.admin.clone(),
-                    ApiPath((id, token_id)),
-                    body,
+            (true, _) => st
+                .endpoints()
+                .assign(
+                    &me.admin,
+                    id,
+                    token_id,
+                    want_enabled,
+                    Some(MethodSet::of(&want_methods)),
                 )
                 .await
-                .map(|_| ())
-            }
-            (false, Some(_)) => {
-                ep_api::unassign(State(st.clone()), me.admin.clone(), ApiPath((id, token_id)))
-                    .await
-                    .map(|_| ())
-            }
+                .map(|_| ()),
+            (false, Some(_)) => st.endpoints().unassign(&me.admin, id, token_id).await,
             (false, None) => Ok(()),
         };
         if let Err(e) = result {
-            return st.console.error_page(me.lang, &e);
+            return st.console.error_page(me.lang, &e.into());
         }
     }
     let hide = if form.hide_unassigned.is_some() {
@@ -588,7 +584,7 @@ const CHART_H: f64 = 180.0;
 
 /// Requests per application over time, as SVG polylines (one point per bucket, empty
 /// buckets at zero).
-fn chart(stats: &ep_api::RecordStats, anonymous: &str) -> (Vec<Series>, i64) {
+fn chart(stats: &RecordStats, anonymous: &str) -> (Vec<Series>, i64) {
     let step = stats.bucket_seconds.max(1);
     let first = stats.from.unix_timestamp().div_euclid(step);
     let last = stats.to.unix_timestamp().div_euclid(step);
@@ -661,39 +657,20 @@ async fn data(
     let token_id = q.token_id.parse::<EndpointTokenId>().ok();
     let page = q.page.unwrap_or(1);
     let loaded = async {
-        let ep = ep_api::get(State(st.clone()), me.admin.clone(), ApiPath(id))
-            .await?
-            .0;
-        let records = ep_api::records(
-            State(st.clone()),
-            me.admin.clone(),
-            ApiPath(id),
-            ApiQuery(RecordQuery {
-                token_id,
-                from: from.map(Timestamp),
-                to: to.map(Timestamp),
-                page: Some(page),
-                per_page: Some(50),
-            }),
-        )
-        .await?
-        .0;
-        let stats = ep_api::record_stats(
-            State(st.clone()),
-            me.admin.clone(),
-            ApiPath(id),
-            ApiQuery(StatsQuery {
-                from: from.map(Timestamp),
-                to: to.map(Timestamp),
-                bucket: Some(if from.is_some() { "day" } else { "hour" }.into()),
-            }),
-        )
-        .await?
-        .0;
+        let endpoints = st.endpoints();
+        let ep = endpoints.get(&me.admin, id).await?;
+        let f = RecordFilter { token_id, from, to };
+        let records = endpoints
+            .records(&me.admin, id, &f, Page::new(page, 50))
+            .await?;
+        let bucket = if from.is_some() { 86_400 } else { 3600 };
+        let stats = endpoints
+            .record_stats(&me.admin, id, from, to, bucket)
+            .await?;
         let tokens = all_secondaries(&st, &me).await?;
         Ok::<_, ApiError>((ep, records, stats, tokens))
     };
-    let (ep, records, stats, tokens) = match loaded.await {
+    let (ep, (records, total), stats, tokens) = match loaded.await {
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e),
     };
@@ -703,12 +680,7 @@ async fn data(
         .iter()
         .map(|t| (t.id.to_string(), format!("{} ({})", t.name, t.hint)))
         .collect();
-    filter.extend(
-        tokens
-            .items
-            .iter()
-            .map(|t| (t.id.to_string(), t.name.clone())),
-    );
+    filter.extend(tokens.iter().map(|t| (t.id.to_string(), t.name.clone())));
     let anonymous = st.console.i18n.message(me.lang, "data-anonymous", None);
     let (series, max) = chart(&stats, &anonymous);
     let query = format!(
@@ -718,7 +690,7 @@ async fn data(
         super::url_encode(&q.to)
     );
     let ctx = context! {
-        ep => &ep.endpoint, records => records.items, pager => Pager::new(Page::new(page, 50), records.total),
+        ep => &ep.endpoint, records, pager => Pager::new(Page::new(page, 50), total),
         filter, token_id => q.token_id, from => q.from, to => q.to, query,
         series, max, width => CHART_W, height => CHART_H,
         chart_from => stats.from.format(&Rfc3339).unwrap_or_default(),
@@ -745,21 +717,27 @@ async fn token_list(
         "active"
     };
     let page = q.page.unwrap_or(1);
-    let query = EndpointTokenQuery {
-        status: Some(status.into()),
+    let f = EndpointTokenFilter {
+        status: if status == "inactive" {
+            EndpointTokenStatus::Inactive
+        } else {
+            EndpointTokenStatus::Active
+        },
         q: None,
-        page: Some(page),
-        per_page: Some(50),
     };
-    let paged = match tok_api::list(State(st.clone()), me.admin.clone(), ApiQuery(query)).await {
-        Ok(axum::Json(p)) => p,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let (items, total) = match st
+        .endpoints()
+        .list_tokens(&me.admin, &f, Page::new(page, 50))
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let frame =
         me.page(&st.console, "endpoint-tokens")
             .with_notice(&st.console, q.done.as_deref(), None);
     let ctx = context! {
-        items => paged.items, status, pager => Pager::new(Page::new(page, 50), paged.total),
+        items, status, pager => Pager::new(Page::new(page, 50), total),
     };
     st.console.render("endpoint_tokens.html", &frame, ctx)
 }
@@ -775,27 +753,29 @@ struct TokenForm {
 
 async fn token_create(State(st): State<AppState>, p: Posted<TokenForm>) -> Response {
     let Posted { me, form } = p;
-    let body = Name::parse(form.name.trim())
-        .map_err(|_| invalid("invalid_name", "name"))
-        .map(|name| CreateEndpointToken {
-            name,
-            description: form.description.trim().to_string(),
-            enabled: Some(form.enabled.is_some()),
-        });
-    let result = match body {
-        Ok(b) => tok_api::create(State(st.clone()), me.admin.clone(), ApiJson(b)).await,
-        Err(e) => Err(e),
+    let result = match Name::parse(form.name.trim()) {
+        Ok(name) => st
+            .endpoints()
+            .create_token(
+                &me.admin,
+                name,
+                form.description.trim().to_string(),
+                form.enabled.is_some(),
+            )
+            .await
+            .map_err(ApiError::from),
+        Err(_) => Err(invalid("invalid_name", "name")),
     };
     match result {
-        Ok((_, axum::Json(t))) => {
-            let id = t.details.id;
+        Ok((t, secret)) => {
+            let id = t.token.id;
             let title = st
                 .console
                 .i18n
                 .message(me.lang, "endpoint-token-created", None);
             let secrets = vec![ShownSecret {
-                label: t.details.name.clone(),
-                secret: t.token,
+                label: t.token.name.clone(),
+                secret: secret.into_string(),
             }];
             secrets_page(
                 &st,
@@ -816,9 +796,9 @@ async fn render_token(
     done: Option<&str>,
     revealed: Option<String>,
 ) -> Response {
-    let details = match tok_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(d)) => d,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let details = match st.endpoints().secondary(&me.admin, id).await {
+        Ok(d) => d,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     let frame = me
         .page(&st.console, "endpoint-tokens")
@@ -850,18 +830,19 @@ async fn token_update(
     p: Posted<TokenForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let body = Name::parse(form.name.trim())
-        .map_err(|_| invalid("invalid_name", "name"))
-        .map(|name| UpdateEndpointToken {
-            name: Some(name),
-            description: Some(form.description.trim().to_string()),
-            enabled: Some(form.enabled.is_some()),
-        });
-    let result = match body {
-        Ok(b) => {
-            tok_api::update(State(st.clone()), me.admin.clone(), ApiPath(id), ApiJson(b)).await
-        }
-        Err(e) => Err(e),
+    let result = match Name::parse(form.name.trim()) {
+        Ok(name) => st
+            .endpoints()
+            .update_token(
+                &me.admin,
+                id,
+                Some(name),
+                Some(form.description.trim().to_string()),
+                Some(form.enabled.is_some()),
+            )
+            .await
+            .map_err(ApiError::from),
+        Err(_) => Err(invalid("invalid_name", "name")),
     };
     super::after(
         &st,
@@ -886,18 +867,11 @@ async fn token_enabled(
 ) -> Response {
     let Posted { me, form } = p;
     let on = form.enabled == "true";
-    let body = UpdateEndpointToken {
-        name: None,
-        description: None,
-        enabled: Some(on),
-    };
-    let result = tok_api::update(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiPath(id),
-        ApiJson(body),
-    )
-    .await;
+    let result = st
+        .endpoints()
+        .update_token(&me.admin, id, None, None, Some(on))
+        .await
+        .map_err(ApiError::from);
     let done = if on { "activated" } else { "deactivated" };
     let back = if form.back == "inactive" {
         "inactive"
@@ -918,22 +892,15 @@ async fn token_regenerate(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match tok_api::regenerate(
-        State(st.clone()),
-        me.admin.clone(),
-        ApiPath(id),
-        Bytes::new(),
-    )
-    .await
-    {
-        Ok(axum::Json(t)) => {
+    match st.endpoints().regenerate_token(&me.admin, id, 0).await {
+        Ok((t, secret)) => {
             let title = st
                 .console
                 .i18n
                 .message(me.lang, "secret-regenerated-title", None);
             let secrets = vec![ShownSecret {
-                label: t.details.name.clone(),
-                secret: t.token,
+                label: t.token.name.clone(),
+                secret: secret.into_string(),
             }];
             secrets_page(
                 &st,
@@ -943,7 +910,7 @@ async fn token_regenerate(
                 secrets,
             )
         }
-        Err(e) => st.console.error_page(me.lang, &e),
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
@@ -953,9 +920,9 @@ async fn token_reveal(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match tok_api::reveal(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(r)) => render_token(&st, &me, id, None, Some(r.token)).await,
-        Err(e) => st.console.error_page(me.lang, &e),
+    match st.endpoints().reveal_token(&me.admin, id).await {
+        Ok(secret) => render_token(&st, &me, id, None, Some(secret)).await,
+        Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
 
@@ -965,8 +932,13 @@ async fn token_delete(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let result = tok_api::delete(State(st.clone()), me.admin.clone(), ApiPath(id)).await;
-    super::after(&st, &me, result, "/console/endpoint-tokens?done=deleted")
+    let result = st.endpoints().delete_token(&me.admin, id).await;
+    super::after(
+        &st,
+        &me,
+        result.map_err(ApiError::from),
+        "/console/endpoint-tokens?done=deleted",
+    )
 }
 
 #[derive(Serialize)]
@@ -982,20 +954,9 @@ struct AssignRow {
 /// "Assign endpoint tokens": this secondary token against every endpoint.
 async fn assign_form(State(st): State<AppState>, me: Me, Id(id): Id<EndpointTokenId>) -> Response {
     let loaded = async {
-        let token = tok_api::get(State(st.clone()), me.admin.clone(), ApiPath(id))
-            .await?
-            .0;
-        let eps = ep_api::list(
-            State(st.clone()),
-            me.admin.clone(),
-            ApiQuery(EndpointQuery {
-                q: None,
-                page: Some(1),
-                per_page: Some(500),
-            }),
-        )
-        .await?
-        .0;
+        let endpoints = st.endpoints();
+        let token = endpoints.secondary(&me.admin, id).await?;
+        let (eps, _) = endpoints.list(&me.admin, None, Page::new(1, 500)).await?;
         Ok::<_, ApiError>((token, eps))
     };
     let (token, eps) = match loaded.await {
@@ -1003,7 +964,6 @@ async fn assign_form(State(st): State<AppState>, me: Me, Id(id): Id<EndpointToke
         Err(e) => return st.console.error_page(me.lang, &e),
     };
     let rows: Vec<AssignRow> = eps
-        .items
         .into_iter()
         .map(|e| {
             let a = token.assignments.iter().find(|a| a.endpoint_id == e.id);
@@ -1039,9 +999,9 @@ async fn assign_save(
     p: Posted<AssignForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let token = match tok_api::get(State(st.clone()), me.admin.clone(), ApiPath(id)).await {
-        Ok(axum::Json(t)) => t,
-        Err(e) => return st.console.error_page(me.lang, &e),
+    let token = match st.endpoints().secondary(&me.admin, id).await {
+        Ok(t) => t,
+        Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
     for raw in &form.shown {
         let Ok(ep) = raw.parse::<EndpointId>() else {
@@ -1050,23 +1010,16 @@ async fn assign_save(
         let want = form.assigned.contains(raw);
         let now = token.assignments.iter().any(|a| a.endpoint_id == ep);
         let result = match (want, now) {
-            (true, false) => ep_api::assign(
-                State(st.clone()),
-                me.admin.clone(),
-                ApiPath((ep, id)),
-                Bytes::new(),
-            )
-            .await
-            .map(|_| ()),
-            (false, true) => {
-                ep_api::unassign(State(st.clone()), me.admin.clone(), ApiPath((ep, id)))
-                    .await
-                    .map(|_| ())
-            }
+            (true, false) => st
+                .endpoints()
+                .assign(&me.admin, ep, id, true, None)
+                .await
+                .map(|_| ()),
+            (false, true) => st.endpoints().unassign(&me.admin, ep, id).await,
             _ => Ok(()),
         };
         if let Err(e) = result {
-            return st.console.error_page(me.lang, &e);
+            return st.console.error_page(me.lang, &e.into());
         }
     }
     Redirect::to(&format!("/console/endpoint-tokens/{id}?done=saved")).into_response()
@@ -1080,7 +1033,7 @@ mod tests {
 
     #[test]
     fn the_chart_has_a_line_per_application_with_empty_hours_at_zero() {
-        let stats = ep_api::RecordStats {
+        let stats = RecordStats {
             from: datetime!(2026-11-23 10:00 UTC),
             to: datetime!(2026-11-23 12:59 UTC),
             bucket_seconds: 3600,

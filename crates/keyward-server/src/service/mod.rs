@@ -11,9 +11,12 @@
 //! - [`settings`]: the tenant's token policy.
 //! - [`tokens`]: API tokens. [`verifier_keys`]: the keys protected services ask with.
 //! - [`sessions`]: mobile sessions.
-//! - [`endpoints`]: endpoints and endpoint tokens (this one still takes the application
-//!   state and answers HTTP errors, and the console's endpoint pages still call the
-//!   API's handlers; it moves to the shape above next).
+//! - [`endpoints`]: hosted endpoints, their primary and secondary tokens, assignments and
+//!   the data viewer.
+//!
+//! Each service is a small struct borrowing only what it needs (the store, the server
+//! key, a bound from the configuration); `AppState` hands them out (`st.tokens()`, …).
+//! `tests/layers.rs` fails if a file here names the HTTP layer, or a console file the API.
 
 pub mod directory;
 pub mod endpoints;
