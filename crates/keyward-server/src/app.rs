@@ -69,8 +69,12 @@ impl App {
         let state = AppState {
             store,
             verifier,
-            login_limiter: Arc::new(crate::login::LoginLimiter::new(config.login_limits)),
-            passwords: Arc::new(crate::password::Passwords::new(config.password_work)),
+            login_limiter: Arc::new(crate::service::login::LoginLimiter::new(
+                config.login_limits,
+            )),
+            passwords: Arc::new(crate::service::passwords::Passwords::new(
+                config.password_work,
+            )),
             console: Arc::new(crate::console::Console::new()),
             config: Arc::new(config),
         };

@@ -100,7 +100,7 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
         Err(StoreError::NotFound(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    let pw = crate::password::hash("keyward-demo".into()).await?;
+    let pw = crate::service::passwords::hash("keyward-demo".into()).await?;
     let name = TenantName::parse("demo").expect("literal");
     let admin = Username::parse("admin").expect("literal");
     let b = bootstrap(st, &name, &admin, Some(pw)).await?;

@@ -1,12 +1,59 @@
 //! The server's configuration as one typed struct. The binary fills it from its config
 //! file, `KEYWARD_*` environment variables and flags; tests build it directly.
 
-use crate::login::LoginLimits;
-use crate::password::PasswordWork;
 use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// How many logins are allowed, and for how long they count.
+#[derive(Clone, Copy, Debug)]
+pub struct LoginLimits {
+    pub window: Duration,
+    /// Failures per tenant and username within `window` before that account is refused.
+    pub per_user: u32,
+    /// Failures per client address within `window` before that address is refused.
+    pub per_ip: u32,
+    /// Logins of any outcome, successes included, per tenant and username within
+    /// `window`: whoever holds a password may start sessions and spend argon2 time, but
+    /// not in a loop.
+    pub per_user_logins: u32,
+    /// Refused logins are recorded once per this window for each tenant, username and
+    /// address (see `service::login`).
+    pub audit_window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(15 * 60),
+            per_user: 5,
+            per_ip: 30,
+            per_user_logins: 20,
+            audit_window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How much argon2 work may run at once, and how long a request waits for its turn.
+#[derive(Clone, Copy, Debug)]
+pub struct PasswordWork {
+    /// Hashes computed (or checked) at the same time, server-wide.
+    pub max_concurrent: usize,
+    /// How long a login or password change waits for a free slot before it is answered
+    /// 503 with `Retry-After`.
+    pub max_wait: Duration,
+}
+
+impl Default for PasswordWork {
+    /// One hash per core: more would only queue inside the CPU while holding memory.
+    fn default() -> Self {
+        Self {
+            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_wait: Duration::from_secs(2),
+        }
+    }
+}
 
 /// Enough for a phone, a tablet and a few reinstalls; few enough that a script logging in
 /// in a loop cannot pile up sessions (each is a row and a cache entry).

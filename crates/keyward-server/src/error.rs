@@ -206,6 +206,12 @@ impl From<keyward_core::session::SessionError> for ApiError {
     }
 }
 
+impl From<crate::service::passwords::Busy> for ApiError {
+    fn from(_: crate::service::passwords::Busy) -> Self {
+        ApiError::Busy(crate::service::passwords::BUSY.into())
+    }
+}
+
 /// The one mapping of the service layer's errors to HTTP.
 impl From<crate::service::ServiceError> for ApiError {
     fn from(e: crate::service::ServiceError) -> Self {

@@ -13,8 +13,6 @@ pub mod feed;
 pub mod hosted;
 pub mod input;
 pub mod keys;
-pub mod login;
-pub mod password;
 pub mod security_headers;
 pub mod service;
 pub mod state;

@@ -2,8 +2,8 @@
 
 use crate::config::ServerConfig;
 use crate::console::Console;
-use crate::login::LoginLimiter;
-use crate::password::Passwords;
+use crate::service::login::LoginLimiter;
+use crate::service::passwords::Passwords;
 use crate::verifier::Verifier;
 use keyward_store::Store;
 use std::sync::Arc;
@@ -41,6 +41,15 @@ impl AppState {
             &self.store,
             self.verifier.key(),
             &self.config.public_url,
+        )
+    }
+
+    /// Password logins.
+    pub fn login(&self) -> crate::service::login::Login {
+        crate::service::login::Login::new(
+            self.store.clone(),
+            self.login_limiter.clone(),
+            self.passwords.clone(),
         )
     }
 

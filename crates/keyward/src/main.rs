@@ -134,7 +134,7 @@ async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
         std::io::stdin().read_to_string(&mut pw)?;
         let pw = pw.trim_end_matches(['\r', '\n']).to_string();
         Some(
-            keyward_server::password::hash(pw)
+            keyward_server::service::passwords::hash(pw)
                 .await
                 .map_err(|e| anyhow::anyhow!("password: {e}"))?,
         )

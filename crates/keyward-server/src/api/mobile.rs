@@ -5,7 +5,7 @@ use super::tokens::{BulkDelete, BulkDeleted};
 use super::Paged;
 use crate::auth::{bearer, Admin, ClientIp};
 use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::login::{self, LoginError, Via};
+use crate::service::login::{LoginError, Via};
 use crate::service::sessions::Started;
 use crate::state::AppState;
 use axum::extract::State;
@@ -105,7 +105,7 @@ fn refused(e: LoginError) -> Response {
             }
             .into_response()
         }
-        LoginError::Busy => ApiError::from(crate::password::Busy).into_response(),
+        LoginError::Busy => ApiError::from(crate::service::passwords::Busy).into_response(),
         LoginError::Locked => ApiError::Forbidden {
             code: "user_locked",
             detail: "the user is locked; ask an administrator".into(),
@@ -145,24 +145,20 @@ pub async fn login(
     };
     if b.tenant.len() > MAX_NAME_INPUT
         || b.username.len() > MAX_NAME_INPUT
-        || b.password.len() > crate::password::MAX_LEN
+        || b.password.len() > crate::service::passwords::MAX_LEN
     {
         return ApiError::validation(format!(
             "tenant and username are at most {MAX_NAME_INPUT} bytes, password at most {} bytes",
-            crate::password::MAX_LEN
+            crate::service::passwords::MAX_LEN
         ))
         .into_response();
     }
-    let logged_in = match login::authenticate(
-        &st,
-        Via::Mobile,
-        &b.tenant,
-        &b.username,
-        b.password,
-        ip,
-        |_| true,
-    )
-    .await
+    let logged_in = match st
+        .login()
+        .authenticate(Via::Mobile, &b.tenant, &b.username, b.password, ip, |_| {
+            true
+        })
+        .await
     {
         Ok(found) => found,
         Err(e) => return refused(e),

@@ -8,7 +8,7 @@ use super::i18n::Lang;
 use super::{Console, Page};
 use crate::auth::{client_ip, Admin, ClientIp};
 use crate::error::ApiError;
-use crate::login::{self, LoginError, Via};
+use crate::service::login::{LoginError, Via};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -441,10 +441,12 @@ pub async fn login(
     let next = safe_next(f.next.as_deref());
     let tenant = f.tenant.trim().to_string();
     let username = f.username.trim().to_string();
-    let result = login::authenticate(&st, Via::Console, &tenant, &username, f.password, ip, |u| {
-        u.is_admin
-    })
-    .await;
+    let result = st
+        .login()
+        .authenticate(Via::Console, &tenant, &username, f.password, ip, |u| {
+            u.is_admin
+        })
+        .await;
     let (user, checked_hash) = match result {
         Ok(found) => (found.user, found.checked_hash),
         Err(e) => {

@@ -105,7 +105,7 @@ impl UserForm {
         if self.password.is_empty() {
             return Ok(None);
         }
-        crate::password::check_policy(&self.password)
+        crate::service::passwords::check_policy(&self.password)
             .map_err(|_| invalid("password_policy", "password length"))?;
         Ok(Some(self.password.clone()))
     }

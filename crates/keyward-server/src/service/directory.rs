@@ -7,7 +7,7 @@
 //! `keyward:admin` away from the user type their calling token rests on.
 
 use super::{Principal, ServiceError, ServiceResult};
-use crate::password::Passwords;
+use crate::service::passwords::Passwords;
 use keyward_core::model::{in_period, Department, Membership, User, UserType};
 use keyward_core::permission::grants;
 use keyward_core::text::{Email, Name, Username};

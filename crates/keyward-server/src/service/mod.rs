@@ -9,6 +9,7 @@
 //!
 //! - [`directory`]: users and their memberships, departments, user types.
 //! - [`settings`]: the tenant's token policy.
+//! - [`login`], [`passwords`]: password logins and their limits, argon2 work.
 //! - [`tokens`]: API tokens. [`verifier_keys`]: the keys protected services ask with.
 //! - [`sessions`]: mobile sessions.
 //! - [`endpoints`]: hosted endpoints, their primary and secondary tokens, assignments and
@@ -20,6 +21,8 @@
 
 pub mod directory;
 pub mod endpoints;
+pub mod login;
+pub mod passwords;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;

@@ -2,7 +2,7 @@
 //! password login, ending them, and what administrators see of them. Each change writes
 //! through the store, which hands it to the verifier, so the very next check sees it.
 
-use crate::login::LoggedIn;
+use crate::service::login::LoggedIn;
 use keyward_core::model::SecretStorage;
 use keyward_core::model::{Membership, UserType};
 use keyward_core::session;

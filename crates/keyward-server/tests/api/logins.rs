@@ -3,8 +3,8 @@
 
 use crate::helpers::{TestApp, PASSWORD};
 use crate::on_both_backends_with;
-use keyward_server::login::LoginLimits;
-use keyward_server::password::PasswordWork;
+use keyward_server::service::login::LoginLimits;
+use keyward_server::service::passwords::PasswordWork;
 use keyward_server::ServerConfig;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

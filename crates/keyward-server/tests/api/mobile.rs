@@ -4,7 +4,7 @@
 use crate::helpers::{Member, TestApp};
 use crate::{on_both_backends, on_both_backends_with};
 use keyward_core::model::TenantSettings;
-use keyward_server::login::LoginLimits;
+use keyward_server::service::login::LoginLimits;
 use keyward_server::ServerConfig;
 use keyward_store::Actor;
 use serde_json::{json, Value};

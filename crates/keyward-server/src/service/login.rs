@@ -3,42 +3,16 @@
 //! argon2 work, and one record of refused logins (audited and logged, in bursts), so both
 //! ways in refuse the same people with the same message and leave the same trace.
 
-use crate::state::AppState;
+use super::passwords::Passwords;
+pub use crate::config::LoginLimits;
 use keyward_core::model::{in_period, Tenant, User};
+use keyward_store::Store;
 use keyward_store::{Actor, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// How many logins are allowed, and for how long they count.
-#[derive(Clone, Copy, Debug)]
-pub struct LoginLimits {
-    pub window: Duration,
-    /// Failures per tenant and username within `window` before that account is refused.
-    pub per_user: u32,
-    /// Failures per client address within `window` before that address is refused.
-    pub per_ip: u32,
-    /// Logins of any outcome, successes included, per tenant and username within
-    /// `window`: whoever holds a password may start sessions and spend argon2 time, but
-    /// not in a loop.
-    pub per_user_logins: u32,
-    /// Refused logins are recorded once per this window for each tenant, username and
-    /// address (see [`note_refusal`]).
-    pub audit_window: Duration,
-}
-
-impl Default for LoginLimits {
-    fn default() -> Self {
-        Self {
-            window: Duration::from_secs(15 * 60),
-            per_user: 5,
-            per_ip: 30,
-            per_user_logins: 20,
-            audit_window: Duration::from_secs(60),
-        }
-    }
-}
 
 /// Which way in a login came.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -282,7 +256,7 @@ fn clip(s: &str) -> String {
 /// Notes a refused login: logged at once if it opens a burst, counted otherwise, and
 /// audited into its tenant when its burst ends.
 fn note_refusal(
-    st: &AppState,
+    st: &Login,
     via: Via,
     tenant: &str,
     username: &str,
@@ -298,11 +272,7 @@ fn note_refusal(
         overflow: false,
     };
     let opened = {
-        let mut bursts = st
-            .login_limiter
-            .bursts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut bursts = st.limiter.bursts.lock().unwrap_or_else(|e| e.into_inner());
         if !bursts.contains_key(&key) && bursts.len() >= MAX_BURSTS {
             key = BurstKey {
                 via,
@@ -343,7 +313,7 @@ fn note_refusal(
             ip = ?ip, reason, "login refused");
     }
     let st = st.clone();
-    let after = st.login_limiter.limits.audit_window;
+    let after = st.limiter.limits.audit_window;
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
         end_burst(&st, key).await;
@@ -351,9 +321,9 @@ fn note_refusal(
 }
 
 /// Writes one burst's event (if its tenant exists) and logs its total.
-async fn end_burst(st: &AppState, key: BurstKey) {
+async fn end_burst(st: &Login, key: BurstKey) {
     let Some(burst) = st
-        .login_limiter
+        .limiter
         .bursts
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -404,6 +374,45 @@ async fn end_burst(st: &AppState, key: BurstKey) {
     }
 }
 
+/// Password logins (console and mobile): the limits, the check, and the audit of
+/// refusals. Cheap to clone; a refusal's audit is written later by a task of its own.
+#[derive(Clone)]
+pub struct Login {
+    store: Store,
+    limiter: Arc<LoginLimiter>,
+    passwords: Arc<Passwords>,
+}
+
+impl Login {
+    pub fn new(store: Store, limiter: Arc<LoginLimiter>, passwords: Arc<Passwords>) -> Self {
+        Self {
+            store,
+            limiter,
+            passwords,
+        }
+    }
+
+    /// Checks a tenant name, username and password. `allowed` is the way in's own
+    /// requirement (the console's is `is_admin`), checked only once the password is known
+    /// to be right, as are the lock and the employment period. Every refusal is noted for
+    /// the audit log and the server log.
+    pub async fn authenticate(
+        &self,
+        via: Via,
+        tenant_name: &str,
+        username: &str,
+        pw: String,
+        ip: Option<IpAddr>,
+        allowed: impl FnOnce(&User) -> bool,
+    ) -> Result<LoggedIn, LoginError> {
+        let result = check(self, tenant_name, username, pw, ip, allowed).await;
+        if let Some(reason) = result.as_ref().err().and_then(LoginError::reason) {
+            note_refusal(self, via, tenant_name, username, ip, reason);
+        }
+        result
+    }
+}
+
 /// Who proved their password.
 pub struct LoggedIn {
     pub tenant: Tenant,
@@ -413,35 +422,15 @@ pub struct LoggedIn {
     pub checked_hash: String,
 }
 
-/// Checks a tenant name, username and password. `allowed` is the way in's own
-/// requirement (the console's is `is_admin`), checked only once the password is known to
-/// be right, as are the lock and the employment period. Every refusal is noted for the
-/// audit log and the server log.
-pub async fn authenticate(
-    st: &AppState,
-    via: Via,
-    tenant_name: &str,
-    username: &str,
-    pw: String,
-    ip: Option<IpAddr>,
-    allowed: impl FnOnce(&User) -> bool,
-) -> Result<LoggedIn, LoginError> {
-    let result = check(st, tenant_name, username, pw, ip, allowed).await;
-    if let Some(reason) = result.as_ref().err().and_then(LoginError::reason) {
-        note_refusal(st, via, tenant_name, username, ip, reason);
-    }
-    result
-}
-
 async fn check(
-    st: &AppState,
+    st: &Login,
     tenant_name: &str,
     username: &str,
     pw: String,
     ip: Option<IpAddr>,
     allowed: impl FnOnce(&User) -> bool,
 ) -> Result<LoggedIn, LoginError> {
-    let limiter = &st.login_limiter;
+    let limiter = &st.limiter;
     limiter
         .attempt(tenant_name, username, ip)
         .map_err(LoginError::RateLimited)?;

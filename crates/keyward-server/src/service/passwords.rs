@@ -2,8 +2,8 @@
 //! and the server-wide bound on how many hashes are computed at once: each one holds
 //! about 19 MiB for its whole run, so unbounded logins would hold unbounded memory.
 
-use crate::error::ApiError;
-use crate::service::{ServiceError, ServiceResult};
+use super::{ServiceError, ServiceResult};
+pub use crate::config::PasswordWork;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -38,37 +38,11 @@ pub fn check_policy(pw: &str) -> ServiceResult<()> {
     Ok(())
 }
 
-/// How much argon2 work may run at once, and how long a request waits for its turn.
-#[derive(Clone, Copy, Debug)]
-pub struct PasswordWork {
-    /// Hashes computed (or checked) at the same time, server-wide.
-    pub max_concurrent: usize,
-    /// How long a login or password change waits for a free slot before it is answered
-    /// 503 with `Retry-After`.
-    pub max_wait: Duration,
-}
-
-impl Default for PasswordWork {
-    /// One hash per core: more would only queue inside the CPU while holding memory.
-    fn default() -> Self {
-        Self {
-            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            max_wait: Duration::from_secs(2),
-        }
-    }
-}
-
 /// All argon2 work had to wait longer than [`PasswordWork::max_wait`].
 #[derive(Debug)]
 pub struct Busy;
 
-const BUSY: &str = "the server is busy checking passwords; try again in a few seconds";
-
-impl From<Busy> for ApiError {
-    fn from(_: Busy) -> Self {
-        ApiError::Busy(BUSY.into())
-    }
-}
+pub(crate) const BUSY: &str = "the server is busy checking passwords; try again in a few seconds";
 
 impl From<Busy> for ServiceError {
     fn from(_: Busy) -> Self {
