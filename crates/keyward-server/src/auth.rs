@@ -1,14 +1,20 @@
 //! Who is calling. `Admin` accepts an administrator's API token (`Authorization: Bearer
 //! kwa_…`), checked by the same verification decision as every other token, so a revoked,
-//! expired or locked administrator is refused exactly as an integration would be.
+//! expired or locked administrator is refused exactly as an integration would be; or a
+//! console session cookie (with its CSRF token for changes), which is looked up here for
+//! the console and the API alike.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::{header, request::Parts, HeaderMap};
+use axum::http::{header, request::Parts, HeaderMap, Method};
+use axum_extra::extract::cookie::CookieJar;
 use ipnet::IpNet;
+use keyward_core::model::{in_period, User};
 use keyward_core::permission::grants;
-use keyward_core::{TokenKind, VerifyCode, VerifyContext};
+use keyward_core::{TokenHash, TokenKind, VerifyCode, VerifyContext};
+use keyward_store::{Actor, ConsoleSession, ConsoleSessionEnd};
+use subtle::ConstantTimeEq;
 use std::net::{IpAddr, SocketAddr};
 
 pub use keyward_core::verify::ADMIN_PERMISSION;
@@ -86,7 +92,7 @@ impl FromRequestParts<AppState> for Admin {
         let Some(token) = bearer(&parts.headers) else {
             // SPEC §8: the API also takes a console session, so the console's own scripts
             // and a logged-in administrator's browser can call it.
-            if let Some(me) = crate::console::session::api_admin(parts, state).await? {
+            if let Some(me) = api_admin(parts, state).await? {
                 return Ok(me);
             }
             return Err(ApiError::Unauthorized {
@@ -241,3 +247,89 @@ mod tests {
         );
     }
 }
+
+// Console sessions, as a credential: the API takes them too (with the CSRF token).
+
+/// The console's session cookie.
+pub const SESSION_COOKIE: &str = "kw_session";
+
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+pub(crate) fn session_hash(st: &AppState, value: &str) -> TokenHash {
+    st.verifier.key().hash_token(value)
+}
+
+/// The logged-in administrator behind a request's session cookie, if any. Locking a
+/// user, removing the administrator flag, changing the password or moving the employment
+/// period so it has ended delete the user's sessions in the same transaction; a session
+/// whose user's period has since ended by the passage of time (or that such a change
+/// raced) is deleted here, when next used, so no later change revives the cookie.
+pub(crate) async fn live_session(
+    parts: &Parts,
+    st: &AppState,
+) -> Result<Option<(ConsoleSession, User)>, ApiError> {
+    let jar = CookieJar::from_headers(&parts.headers);
+    let Some(value) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        return Ok(None);
+    };
+    let hash = session_hash(st, &value);
+    let Some(session) = st.store.console_session(&hash).await? else {
+        return Ok(None);
+    };
+    let user = match st.store.user(session.tenant_id, session.user_id).await {
+        Ok(u) => u,
+        Err(keyward_store::StoreError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let ended = if user.locked {
+        Some(ConsoleSessionEnd::UserLocked)
+    } else if !user.is_admin {
+        Some(ConsoleSessionEnd::AdminRemoved)
+    } else if !in_period(user.active_from, user.active_until, now) {
+        Some(ConsoleSessionEnd::PeriodEnded)
+    } else {
+        None
+    };
+    if let Some(why) = ended {
+        st.store
+            .end_console_session(&hash, why, &Actor::system("keyward"))
+            .await?;
+        return Ok(None);
+    }
+    Ok(Some((session, user)))
+}
+
+pub(crate) fn admin_of(user: &User, parts: &Parts, st: &AppState) -> Admin {
+    Admin {
+        tenant_id: user.tenant_id,
+        user_id: user.id,
+        username: user.username.clone(),
+        token_membership: None,
+        ip: client_ip(parts, &st.config.trusted_proxies),
+    }
+}
+
+/// The API's view of a console session: for a request that changes something, the
+/// session's CSRF token must come in `X-CSRF-Token` (a cross-site form cannot set it).
+pub async fn api_admin(parts: &Parts, st: &AppState) -> Result<Option<Admin>, ApiError> {
+    let Some((session, user)) = live_session(parts, st).await? else {
+        return Ok(None);
+    };
+    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let sent = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !safe && !same(sent, &session.csrf) {
+        return Err(ApiError::Forbidden {
+            code: "csrf",
+            detail: "a change made with a console session needs the session's CSRF token in X-CSRF-Token".into(),
+        });
+    }
+    Ok(Some(admin_of(&user, parts, st)))
+}
+

@@ -266,8 +266,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(bytes_rejection)?;
-        if crate::input::json_has_nul(&bytes) {
-            return Err(crate::input::refused("the JSON body"));
+        if json_has_nul(&bytes) {
+            return Err(refused("the JSON body"));
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Self(v)),
@@ -332,8 +332,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiForm<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(bytes_rejection)?;
-        if crate::input::form_has_nul(&bytes) {
-            return Err(crate::input::refused("the form"));
+        if form_has_nul(&bytes) {
+            return Err(refused("the form"));
         }
         serde_html_form::from_bytes(&bytes)
             .map(Self)
@@ -405,4 +405,46 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
                 ApiError::bad_request(format!("invalid path: {}", e.body_text()))
             })
     }
+}
+
+// Refusing characters no field can hold (see `crate::input`, which checks the address).
+
+/// The refusal: 422, code `control_character`, saying where the character was.
+pub fn refused(place: &str) -> ApiError {
+    ApiError::Unprocessable {
+        code: "control_character",
+        detail: format!(
+            "{place} contains a control character such as NUL (U+0000), which keyward does not store; \
+             remove it and send the request again"
+        ),
+    }
+}
+
+/// Whether a JSON text decodes to a string (value or key) holding U+0000. JSON can only
+/// spell it as the escape `\u0000` (a raw control character inside a string is a syntax
+/// error, and the four hex digits of zero have no case): an escape whose backslash is
+/// not itself escaped, which is when an odd number of backslashes come before the `u`.
+pub fn json_has_nul(body: &[u8]) -> bool {
+    const ESCAPE: &[u8] = b"u0000";
+    let mut i = 0;
+    while let Some(at) = find(&body[i..], ESCAPE) {
+        let u = i + at;
+        let backslashes = body[..u].iter().rev().take_while(|&&b| b == b'\\').count();
+        if backslashes % 2 == 1 {
+            return true;
+        }
+        i = u + 1;
+    }
+    body.contains(&0)
+}
+
+/// Whether an `application/x-www-form-urlencoded` body decodes to a value or name holding
+/// U+0000: written raw, or as `%00`.
+pub fn form_has_nul(body: &[u8]) -> bool {
+    body.contains(&0) || find(body, b"%00").is_some()
+}
+
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }

@@ -5,46 +5,11 @@
 //! a stored oddity on SQLite). Other control characters in bodies are left to each
 //! field's type: names refuse them, a description may hold a line break.
 
-use crate::error::ApiError;
+use crate::error::refused;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-
-/// The refusal: 422, code `control_character`, saying where the character was.
-pub fn refused(place: &str) -> ApiError {
-    ApiError::Unprocessable {
-        code: "control_character",
-        detail: format!(
-            "{place} contains a control character such as NUL (U+0000), which keyward does not store; \
-             remove it and send the request again"
-        ),
-    }
-}
-
-/// Whether a JSON text decodes to a string (value or key) holding U+0000. JSON can only
-/// spell it as the escape `\u0000` (a raw control character inside a string is a syntax
-/// error, and the four hex digits of zero have no case): an escape whose backslash is
-/// not itself escaped, which is when an odd number of backslashes come before the `u`.
-pub fn json_has_nul(body: &[u8]) -> bool {
-    const ESCAPE: &[u8] = b"u0000";
-    let mut i = 0;
-    while let Some(at) = find(&body[i..], ESCAPE) {
-        let u = i + at;
-        let backslashes = body[..u].iter().rev().take_while(|&&b| b == b'\\').count();
-        if backslashes % 2 == 1 {
-            return true;
-        }
-        i = u + 1;
-    }
-    body.contains(&0)
-}
-
-/// Whether an `application/x-www-form-urlencoded` body decodes to a value or name holding
-/// U+0000: written raw, or as `%00`.
-pub fn form_has_nul(body: &[u8]) -> bool {
-    body.contains(&0) || find(body, b"%00").is_some()
-}
 
 /// Whether a request target holds a percent-encoded control character (C0 or DEL) that
 /// would decode into a path segment or query value. Raw ones never get this far: the
@@ -65,9 +30,6 @@ pub fn uri_has_control(path_and_query: &str) -> bool {
     })
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
 
 /// Refuses a request whose address holds a percent-encoded control character, before
 /// any route decodes it: a problem document, or the console's error page under
@@ -92,6 +54,7 @@ pub async fn refuse_control_characters_in_uri(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{form_has_nul, json_has_nul};
 
     #[test]
     fn a_json_nul_is_found_however_it_is_written_and_only_when_it_is_one() {

@@ -10,7 +10,6 @@ pub mod connections;
 pub mod console;
 pub mod error;
 pub mod feed;
-pub mod hosted;
 pub mod input;
 pub mod keys;
 pub mod security_headers;

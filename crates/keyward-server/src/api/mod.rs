@@ -8,6 +8,7 @@ pub mod departments;
 pub mod endpoint_tokens;
 pub mod endpoints;
 pub mod health;
+pub mod hosted;
 pub mod mobile;
 pub mod settings;
 pub mod tokens;
@@ -116,7 +117,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::readyz))
         .merge(endpoints::router())
         .merge(endpoint_tokens::router())
-        .merge(crate::hosted::router())
+        .merge(crate::api::hosted::router())
         .split_for_parts();
     (router, contract::complete(doc))
 }

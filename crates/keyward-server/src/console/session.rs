@@ -6,8 +6,7 @@
 
 use super::i18n::Lang;
 use super::{Console, Page};
-use crate::auth::{client_ip, Admin, ClientIp};
-use crate::error::ApiError;
+use crate::auth::{admin_of, live_session, same, session_hash, Admin, ClientIp, SESSION_COOKIE};
 use crate::service::login::{LoginError, Via};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -16,14 +15,11 @@ use axum::http::{header, request::Parts, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
-use keyward_core::model::{in_period, Tenant, TenantSettings, User};
-use keyward_core::TokenHash;
-use keyward_store::{Actor, ConsoleSession, ConsoleSessionEnd, NewConsoleSession};
+use keyward_core::model::{Tenant, TenantSettings, User};
+use keyward_store::{Actor, NewConsoleSession};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 
-pub const SESSION_COOKIE: &str = "kw_session";
 const PRELOGIN_COOKIE: &str = "kw_prelogin";
 pub const LANG_COOKIE: &str = "kw_lang";
 /// A console session ends this long after login, however busy it was.
@@ -34,14 +30,6 @@ pub fn random_value() -> String {
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-fn session_hash(st: &AppState, value: &str) -> TokenHash {
-    st.verifier.key().hash_token(value)
 }
 
 fn cookie<'c>(st: &AppState, name: &'c str, value: String) -> Cookie<'c> {
@@ -57,78 +45,6 @@ fn removal(name: &'static str) -> Cookie<'static> {
     let mut c = Cookie::from(name);
     c.set_path("/");
     c
-}
-
-/// The logged-in administrator behind a request's session cookie, if any. Locking a
-/// user, removing the administrator flag, changing the password or moving the employment
-/// period so it has ended delete the user's sessions in the same transaction; a session
-/// whose user's period has since ended by the passage of time (or that such a change
-/// raced) is deleted here, when next used, so no later change revives the cookie.
-async fn live_session(
-    parts: &Parts,
-    st: &AppState,
-) -> Result<Option<(ConsoleSession, User)>, ApiError> {
-    let jar = CookieJar::from_headers(&parts.headers);
-    let Some(value) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
-        return Ok(None);
-    };
-    let hash = session_hash(st, &value);
-    let Some(session) = st.store.console_session(&hash).await? else {
-        return Ok(None);
-    };
-    let user = match st.store.user(session.tenant_id, session.user_id).await {
-        Ok(u) => u,
-        Err(keyward_store::StoreError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let now = time::OffsetDateTime::now_utc();
-    let ended = if user.locked {
-        Some(ConsoleSessionEnd::UserLocked)
-    } else if !user.is_admin {
-        Some(ConsoleSessionEnd::AdminRemoved)
-    } else if !in_period(user.active_from, user.active_until, now) {
-        Some(ConsoleSessionEnd::PeriodEnded)
-    } else {
-        None
-    };
-    if let Some(why) = ended {
-        st.store
-            .end_console_session(&hash, why, &Actor::system("keyward"))
-            .await?;
-        return Ok(None);
-    }
-    Ok(Some((session, user)))
-}
-
-fn admin_of(user: &User, parts: &Parts, st: &AppState) -> Admin {
-    Admin {
-        tenant_id: user.tenant_id,
-        user_id: user.id,
-        username: user.username.clone(),
-        token_membership: None,
-        ip: client_ip(parts, &st.config.trusted_proxies),
-    }
-}
-
-/// The API's view of a console session: for a request that changes something, the
-/// session's CSRF token must come in `X-CSRF-Token` (a cross-site form cannot set it).
-pub async fn api_admin(parts: &Parts, st: &AppState) -> Result<Option<Admin>, ApiError> {
-    let Some((session, user)) = live_session(parts, st).await? else {
-        return Ok(None);
-    };
-    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let sent = parts
-        .headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !safe && !same(sent, &session.csrf) {
-        return Err(ApiError::Forbidden {
-            code: "csrf",
-            detail: "a change made with a console session needs the session's CSRF token in X-CSRF-Token".into(),
-        });
-    }
-    Ok(Some(admin_of(&user, parts, st)))
 }
 
 /// The language for a request: the user's choice, then the language cookie, then the
@@ -246,10 +162,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
         let bytes = Bytes::from_request(Request::from_parts(parts, body), st)
             .await
             .map_err(IntoResponse::into_response)?;
-        if crate::input::form_has_nul(&bytes) {
+        if crate::error::form_has_nul(&bytes) {
             return Err(st
                 .console
-                .error_page(me.lang, &crate::input::refused("the form")));
+                .error_page(me.lang, &crate::error::refused("the form")));
         }
         let sent: CsrfField = serde_html_form::from_bytes(&bytes).unwrap_or(CsrfField {
             csrf: String::new(),
@@ -296,10 +212,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AnonymousForm<T> {
         let bytes = Bytes::from_request(req, st)
             .await
             .map_err(IntoResponse::into_response)?;
-        if crate::input::form_has_nul(&bytes) {
+        if crate::error::form_has_nul(&bytes) {
             return Err(st
                 .console
-                .error_page(lang, &crate::input::refused("the form")));
+                .error_page(lang, &crate::error::refused("the form")));
         }
         serde_html_form::from_bytes(&bytes)
             .map(AnonymousForm)
