@@ -18,6 +18,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub struct App {
     pub state: AppState,
+    /// The console's templates and translations (its own state, beside the application's).
+    pub console: Arc<crate::console::Console>,
 }
 
 /// Request bodies larger than this are refused with 413.
@@ -75,10 +77,12 @@ impl App {
             passwords: Arc::new(crate::service::passwords::Passwords::new(
                 config.password_work,
             )),
-            console: Arc::new(crate::console::Console::new()),
             config: Arc::new(config),
         };
-        Ok(Self { state })
+        Ok(Self {
+            state,
+            console: Arc::new(crate::console::Console::new()),
+        })
     }
 
     pub fn router(&self) -> Router {
@@ -92,14 +96,17 @@ impl App {
         .layer(axum::middleware::from_fn(crate::security_headers::docs));
         let https = self.state.config.public_url.starts_with("https://");
         api.merge(docs)
-            .merge(crate::console::router())
+            .merge(crate::console::router(
+                self.state.clone(),
+                self.console.clone(),
+            ))
             .fallback(|| async { ApiError::NotFound("route").into_response() })
             .method_not_allowed_fallback(|| async {
                 problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method".into(), false)
             })
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(axum::middleware::from_fn_with_state(
-                self.state.clone(),
+                self.console.clone(),
                 crate::input::refuse_control_characters_in_uri,
             ))
             .layer(

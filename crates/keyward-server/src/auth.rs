@@ -6,7 +6,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::{header, request::Parts, HeaderMap, Method};
 use axum_extra::extract::cookie::CookieJar;
 use ipnet::IpNet;
@@ -14,8 +14,8 @@ use keyward_core::model::{in_period, User};
 use keyward_core::permission::grants;
 use keyward_core::{TokenHash, TokenKind, VerifyCode, VerifyContext};
 use keyward_store::{Actor, ConsoleSession, ConsoleSessionEnd};
-use subtle::ConstantTimeEq;
 use std::net::{IpAddr, SocketAddr};
+use subtle::ConstantTimeEq;
 
 pub use keyward_core::verify::ADMIN_PERMISSION;
 
@@ -71,14 +71,15 @@ pub fn resolve_client_ip(peer: IpAddr, forwarded: &[&str], trusted: &[IpNet]) ->
 /// The client's address as [`client_ip`] determines it.
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl FromRequestParts<AppState> for ClientIp {
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp
+where
+    AppState: axum::extract::FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_ip(parts, &state.config.trusted_proxies)))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppState::from_ref(state);
+        Ok(Self(client_ip(parts, &app.config.trusted_proxies)))
     }
 }
 
@@ -182,72 +183,6 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::resolve_client_ip;
-    use ipnet::IpNet;
-    use std::net::IpAddr;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn untrusted_peer_is_the_client_whatever_it_forwards() {
-        let trusted: Vec<IpNet> = vec!["10.0.0.1/32".parse().unwrap()];
-        assert_eq!(
-            resolve_client_ip(ip("203.0.113.9"), &["10.6.6.6"], &trusted),
-            Some(ip("203.0.113.9"))
-        );
-        assert_eq!(
-            resolve_client_ip(ip("127.0.0.1"), &["10.6.6.6"], &[]),
-            Some(ip("127.0.0.1")),
-            "no proxy trusted by default"
-        );
-    }
-
-    #[test]
-    fn forwarded_chain_is_read_right_to_left_past_trusted_proxies() {
-        let trusted: Vec<IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
-        let peer = ip("10.0.0.1");
-        assert_eq!(
-            resolve_client_ip(peer, &["6.6.6.6, 198.51.100.4, 10.0.0.2"], &trusted),
-            Some(ip("198.51.100.4"))
-        );
-        assert_eq!(
-            resolve_client_ip(peer, &["6.6.6.6", "198.51.100.4"], &trusted),
-            Some(ip("198.51.100.4"))
-        );
-        assert_eq!(resolve_client_ip(peer, &[], &trusted), Some(peer));
-    }
-
-    #[test]
-    fn unparseable_entry_stops_the_walk_instead_of_trusting_what_is_left_of_it() {
-        let trusted: Vec<IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
-        assert_eq!(
-            resolve_client_ip(ip("10.0.0.1"), &["10.6.6.6, 203.0.113.7:51234"], &trusted),
-            None
-        );
-        assert_eq!(
-            resolve_client_ip(ip("10.0.0.1"), &["unknown"], &trusted),
-            None
-        );
-    }
-
-    #[test]
-    fn ipv4_mapped_addresses_count_as_ipv4() {
-        let trusted: Vec<IpNet> = vec!["127.0.0.0/8".parse().unwrap()];
-        assert_eq!(
-            resolve_client_ip(ip("::ffff:127.0.0.1"), &["192.0.2.5"], &trusted),
-            Some(ip("192.0.2.5"))
-        );
-        assert_eq!(
-            resolve_client_ip(ip("::ffff:192.0.2.8"), &[], &trusted),
-            Some(ip("192.0.2.8"))
-        );
-    }
-}
-
 // Console sessions, as a credential: the API takes them too (with the CSRF token).
 
 /// The console's session cookie.
@@ -333,3 +268,68 @@ pub async fn api_admin(parts: &Parts, st: &AppState) -> Result<Option<Admin>, Ap
     Ok(Some(admin_of(&user, parts, st)))
 }
 
+#[cfg(test)]
+mod tests {
+    use super::resolve_client_ip;
+    use ipnet::IpNet;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn untrusted_peer_is_the_client_whatever_it_forwards() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.1/32".parse().unwrap()];
+        assert_eq!(
+            resolve_client_ip(ip("203.0.113.9"), &["10.6.6.6"], &trusted),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            resolve_client_ip(ip("127.0.0.1"), &["10.6.6.6"], &[]),
+            Some(ip("127.0.0.1")),
+            "no proxy trusted by default"
+        );
+    }
+
+    #[test]
+    fn forwarded_chain_is_read_right_to_left_past_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let peer = ip("10.0.0.1");
+        assert_eq!(
+            resolve_client_ip(peer, &["6.6.6.6, 198.51.100.4, 10.0.0.2"], &trusted),
+            Some(ip("198.51.100.4"))
+        );
+        assert_eq!(
+            resolve_client_ip(peer, &["6.6.6.6", "198.51.100.4"], &trusted),
+            Some(ip("198.51.100.4"))
+        );
+        assert_eq!(resolve_client_ip(peer, &[], &trusted), Some(peer));
+    }
+
+    #[test]
+    fn unparseable_entry_stops_the_walk_instead_of_trusting_what_is_left_of_it() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        assert_eq!(
+            resolve_client_ip(ip("10.0.0.1"), &["10.6.6.6, 203.0.113.7:51234"], &trusted),
+            None
+        );
+        assert_eq!(
+            resolve_client_ip(ip("10.0.0.1"), &["unknown"], &trusted),
+            None
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_count_as_ipv4() {
+        let trusted: Vec<IpNet> = vec!["127.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            resolve_client_ip(ip("::ffff:127.0.0.1"), &["192.0.2.5"], &trusted),
+            Some(ip("192.0.2.5"))
+        );
+        assert_eq!(
+            resolve_client_ip(ip("::ffff:192.0.2.8"), &[], &trusted),
+            Some(ip("192.0.2.8"))
+        );
+    }
+}

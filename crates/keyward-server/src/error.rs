@@ -444,7 +444,6 @@ pub fn form_has_nul(body: &[u8]) -> bool {
     body.contains(&0) || find(body, b"%00").is_some()
 }
 
-
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }

@@ -6,7 +6,6 @@
 //! field's type: names refuse them, a description may hold a line break.
 
 use crate::error::refused;
-use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -30,12 +29,11 @@ pub fn uri_has_control(path_and_query: &str) -> bool {
     })
 }
 
-
 /// Refuses a request whose address holds a percent-encoded control character, before
 /// any route decodes it: a problem document, or the console's error page under
 /// `/console`.
 pub async fn refuse_control_characters_in_uri(
-    State(st): State<AppState>,
+    State(console): State<std::sync::Arc<crate::console::Console>>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -46,7 +44,7 @@ pub async fn refuse_control_characters_in_uri(
     let e = refused("the request's address (path or query string)");
     if req.uri().path().starts_with("/console") {
         let lang = crate::console::session::request_lang(req.headers(), None);
-        return st.console.error_page(lang, &e);
+        return console.error_page(lang, &e);
     }
     e.into_response()
 }

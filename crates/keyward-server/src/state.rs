@@ -1,7 +1,6 @@
 //! The application state handed to every handler: small, cheap to clone.
 
 use crate::config::ServerConfig;
-use crate::console::Console;
 use crate::service::login::LoginLimiter;
 use crate::service::passwords::Passwords;
 use crate::verifier::Verifier;
@@ -16,7 +15,6 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// The bound on argon2 work: every password hash and check goes through it.
     pub passwords: Arc<Passwords>,
-    pub console: Arc<Console>,
 }
 
 impl AppState {

@@ -76,3 +76,100 @@ fn services_know_nothing_of_http() {
 fn the_console_calls_services_not_the_api() {
     check("console", API);
 }
+
+/// The crate's top-level modules and which others each names (`crate::x`), comments
+/// left out.
+fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(Path::new(SRC), &mut files);
+    let mut graph = std::collections::BTreeMap::new();
+    for f in files {
+        let rel = relative(&f);
+        let top = rel
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_string();
+        if top == "lib" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let edges: &mut std::collections::BTreeSet<String> = graph.entry(top.clone()).or_default();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let mut rest = line;
+            while let Some(at) = rest.find("crate::") {
+                rest = &rest[at + "crate::".len()..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if !name.is_empty() && name != top {
+                    edges.insert(name);
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// No two top-level modules of the server import each other, however indirectly: the
+/// dependencies point one way (the picture in ARCHITECTURE.md). A cycle is printed.
+#[test]
+fn the_modules_point_one_way() {
+    let graph = module_graph();
+    // Depth-first search with colours: grey on the current path, black when done.
+    fn visit(
+        m: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        colour: &mut std::collections::BTreeMap<String, u8>,
+        path: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        colour.insert(m.to_string(), 1);
+        path.push(m.to_string());
+        for next in graph.get(m).into_iter().flatten() {
+            if !graph.contains_key(next) {
+                continue;
+            }
+            match colour.get(next.as_str()).copied().unwrap_or(0) {
+                1 => {
+                    let start = path.iter().position(|p| p == next).unwrap();
+                    let mut cycle = path[start..].to_vec();
+                    cycle.push(next.clone());
+                    return Some(cycle);
+                }
+                0 => {
+                    if let Some(c) = visit(next, graph, colour, path) {
+                        return Some(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+        colour.insert(m.to_string(), 2);
+        None
+    }
+    let mut colour = std::collections::BTreeMap::new();
+    for m in graph.keys() {
+        if colour.get(m.as_str()).copied().unwrap_or(0) == 0 {
+            if let Some(cycle) = visit(m, &graph, &mut colour, &mut Vec::new()) {
+                panic!("modules import each other: {}", cycle.join(" -> "));
+            }
+        }
+    }
+    assert!(
+        graph.contains_key("service") && graph["service"].contains("config"),
+        "the graph was read"
+    );
+}

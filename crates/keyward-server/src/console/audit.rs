@@ -1,8 +1,8 @@
 //! The audit log, newest first, filtered by action, object type and time.
 
 use super::session::Me;
+use super::ConsoleState;
 use super::{date_end, date_start, Pager};
-use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
@@ -11,7 +11,7 @@ use keyward_store::{AuditFilter, Page};
 use minijinja::context;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<ConsoleState> {
     Router::new().route("/console/audit", get(list))
 }
 
@@ -33,7 +33,7 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-async fn list(State(st): State<AppState>, me: Me, Query(q): Query<AuditQuery>) -> Response {
+async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<AuditQuery>) -> Response {
     let page = Page::new(q.page.unwrap_or(1), 50);
     let mut frame = me.page(&st.console, "audit");
     let (from, to) = match (date_start(&q.from), date_end(&q.to)) {

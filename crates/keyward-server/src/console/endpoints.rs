@@ -4,11 +4,11 @@
 //! its Token settings and "Assign endpoint tokens" pages, through the endpoint service.
 
 use super::session::{Empty, Me, Posted};
+use super::ConsoleState;
 use super::Id;
 use super::{invalid, Pager};
 use crate::error::ApiError;
 use crate::service::endpoints::{EndpointChange, NewEndpointCommand, RecordStats};
-use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::format_description::well_known::Rfc3339;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/endpoints", get(list).post(create))
         .route("/console/endpoints/{id}", get(detail).post(update))
@@ -74,7 +74,7 @@ fn recoverable(me: &Me) -> bool {
 
 /// Every secondary token, active or not (the first 500), for the Tokens tab and the
 /// data viewer's filter.
-async fn all_secondaries(st: &AppState, me: &Me) -> Result<Vec<EndpointToken>, ApiError> {
+async fn all_secondaries(st: &ConsoleState, me: &Me) -> Result<Vec<EndpointToken>, ApiError> {
     let f = EndpointTokenFilter {
         status: EndpointTokenStatus::All,
         q: None,
@@ -86,7 +86,7 @@ async fn all_secondaries(st: &AppState, me: &Me) -> Result<Vec<EndpointToken>, A
         .0)
 }
 
-fn public_base(st: &AppState) -> String {
+fn public_base(st: &ConsoleState) -> String {
     st.config.public_url.trim_end_matches('/').to_string()
 }
 
@@ -97,7 +97,7 @@ struct ListQuery {
     done: Option<String>,
 }
 
-async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
     let frame = me
         .page(&st.console, "endpoints")
         .with_notice(&st.console, q.done.as_deref(), None);
@@ -114,7 +114,7 @@ async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) ->
 
 /// The endpoints listing with the "new endpoint" form (empty, or as refused).
 async fn render_list(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     frame: super::Page,
     q: Option<String>,
@@ -178,7 +178,7 @@ struct ShownSecret {
 }
 
 fn secrets_page(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     title: &str,
     back: String,
@@ -189,7 +189,7 @@ fn secrets_page(
     st.console.render("endpoint_secrets.html", &frame, ctx)
 }
 
-async fn create(State(st): State<AppState>, p: Posted<EndpointForm>) -> Response {
+async fn create(State(st): State<ConsoleState>, p: Posted<EndpointForm>) -> Response {
     let Posted { me, form } = p;
     let body = form.parse().map(|(name, path, auth)| NewEndpointCommand {
         name,
@@ -227,7 +227,7 @@ async fn create(State(st): State<AppState>, p: Posted<EndpointForm>) -> Response
 /// After a change that may have generated primary tokens: show them once, or go back to
 /// the endpoint.
 fn after_change(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     id: EndpointId,
     fresh: Vec<(EndpointToken, String)>,
@@ -279,7 +279,7 @@ struct SecondaryRow {
 }
 
 async fn detail(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<EndpointId>,
     Query(q): Query<DetailQuery>,
@@ -301,7 +301,7 @@ async fn detail(
 
 #[allow(clippy::too_many_arguments)]
 async fn render_detail(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     frame: super::Page,
     id: EndpointId,
@@ -361,7 +361,7 @@ async fn render_detail(
 }
 
 async fn update(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<EndpointId>,
     p: Posted<EndpointForm>,
 ) -> Response {
@@ -399,7 +399,11 @@ async fn update(
     }
 }
 
-async fn delete(State(st): State<AppState>, Id(id): Id<EndpointId>, p: Posted<Empty>) -> Response {
+async fn delete(
+    State(st): State<ConsoleState>,
+    Id(id): Id<EndpointId>,
+    p: Posted<Empty>,
+) -> Response {
     let me = p.me;
     let result = st.endpoints().delete(&me.admin, id).await;
     super::after(
@@ -412,7 +416,7 @@ async fn delete(State(st): State<AppState>, Id(id): Id<EndpointId>, p: Posted<Em
 
 /// Deletes one record from the data viewer (audited), then shows the viewer again.
 async fn delete_record(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Path((id, record_id)): Path<(String, String)>,
     p: Posted<Empty>,
 ) -> Response {
@@ -437,7 +441,7 @@ async fn delete_record(
 }
 
 async fn regenerate_primary(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Path((id, method)): Path<(String, String)>,
     p: Posted<Empty>,
 ) -> Response {
@@ -452,7 +456,7 @@ async fn regenerate_primary(
 }
 
 async fn reveal_primary(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Path((id, method)): Path<(String, String)>,
     p: Posted<Empty>,
 ) -> Response {
@@ -501,7 +505,7 @@ struct AssignmentsForm {
 /// Saves the Tokens tab's assignment checkboxes: each shown token is assigned (enabled or
 /// not) or unassigned to match what is ticked.
 async fn save_assignments(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<EndpointId>,
     p: Posted<AssignmentsForm>,
 ) -> Response {
@@ -639,7 +643,7 @@ fn chart(stats: &RecordStats, anonymous: &str) -> (Vec<Series>, i64) {
 }
 
 async fn data(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<EndpointId>,
     Query(q): Query<DataQuery>,
@@ -707,7 +711,7 @@ struct TokenListQuery {
 }
 
 async fn token_list(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     me: Me,
     Query(q): Query<TokenListQuery>,
 ) -> Response {
@@ -751,7 +755,7 @@ struct TokenForm {
     enabled: Option<String>,
 }
 
-async fn token_create(State(st): State<AppState>, p: Posted<TokenForm>) -> Response {
+async fn token_create(State(st): State<ConsoleState>, p: Posted<TokenForm>) -> Response {
     let Posted { me, form } = p;
     let result = match Name::parse(form.name.trim()) {
         Ok(name) => st
@@ -790,7 +794,7 @@ async fn token_create(State(st): State<AppState>, p: Posted<TokenForm>) -> Respo
 }
 
 async fn render_token(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     id: EndpointTokenId,
     done: Option<&str>,
@@ -816,7 +820,7 @@ struct DoneQuery {
 }
 
 async fn token_settings(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<EndpointTokenId>,
     Query(q): Query<DoneQuery>,
@@ -825,7 +829,7 @@ async fn token_settings(
 }
 
 async fn token_update(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<TokenForm>,
 ) -> Response {
@@ -861,7 +865,7 @@ struct EnabledForm {
 
 /// The list's Enabled toggle and its Deactivate / Activate button.
 async fn token_enabled(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<EnabledForm>,
 ) -> Response {
@@ -887,7 +891,7 @@ async fn token_enabled(
 }
 
 async fn token_regenerate(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
 ) -> Response {
@@ -915,7 +919,7 @@ async fn token_regenerate(
 }
 
 async fn token_reveal(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
 ) -> Response {
@@ -927,7 +931,7 @@ async fn token_reveal(
 }
 
 async fn token_delete(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
 ) -> Response {
@@ -952,7 +956,11 @@ struct AssignRow {
 }
 
 /// "Assign endpoint tokens": this secondary token against every endpoint.
-async fn assign_form(State(st): State<AppState>, me: Me, Id(id): Id<EndpointTokenId>) -> Response {
+async fn assign_form(
+    State(st): State<ConsoleState>,
+    me: Me,
+    Id(id): Id<EndpointTokenId>,
+) -> Response {
     let loaded = async {
         let endpoints = st.endpoints();
         let token = endpoints.secondary(&me.admin, id).await?;
@@ -994,7 +1002,7 @@ struct AssignForm {
 }
 
 async fn assign_save(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<AssignForm>,
 ) -> Response {

@@ -29,6 +29,27 @@ use serde::Serialize;
 use session::Me;
 use std::sync::Arc;
 
+/// The console's state: the application's (reached through `Deref`), and the
+/// templates and translations, which only the console needs.
+#[derive(Clone)]
+pub struct ConsoleState {
+    pub app: AppState,
+    pub console: Arc<Console>,
+}
+
+impl axum::extract::FromRef<ConsoleState> for AppState {
+    fn from_ref(c: &ConsoleState) -> AppState {
+        c.app.clone()
+    }
+}
+
+impl std::ops::Deref for ConsoleState {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.app
+    }
+}
+
 /// Templates and translations, built once at startup.
 pub struct Console {
     env: Environment<'static>,
@@ -302,7 +323,12 @@ impl Page {
 }
 
 /// After an action: on to `location` when it worked, the error page when it did not.
-pub fn after<T>(st: &AppState, me: &Me, result: Result<T, ApiError>, location: &str) -> Response {
+pub fn after<T>(
+    st: &ConsoleState,
+    me: &Me,
+    result: Result<T, ApiError>,
+    location: &str,
+) -> Response {
     match result {
         Ok(_) => Redirect::to(location).into_response(),
         Err(e) => st.console.error_page(me.lang, &e),
@@ -313,12 +339,12 @@ pub fn after<T>(st: &AppState, me: &Me, result: Result<T, ApiError>, location: &
 /// "does not exist" page, like an id that names nothing.
 pub struct Id<T>(pub T);
 
-impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<AppState> for Id<T> {
+impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<ConsoleState> for Id<T> {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        st: &AppState,
+        st: &ConsoleState,
     ) -> Result<Self, Response> {
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, st)
             .await
@@ -331,7 +357,7 @@ impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<AppState> for 
 }
 
 /// The page for an id in the address that names nothing.
-pub fn not_found(st: &AppState, me: &Me, what: &'static str) -> Response {
+pub fn not_found(st: &ConsoleState, me: &Me, what: &'static str) -> Response {
     st.console.error_page(me.lang, &ApiError::NotFound(what))
 }
 
@@ -452,7 +478,12 @@ async fn home(me: Me) -> Redirect {
     }
 }
 
-pub fn router() -> Router<AppState> {
+/// The console's routes, with their own state.
+pub fn router<S>(app: AppState, console: Arc<Console>) -> Router<S> {
+    routes().with_state(ConsoleState { app, console })
+}
+
+fn routes() -> Router<ConsoleState> {
     Router::new()
         .route("/console", get(home))
         .route("/console/", get(home))

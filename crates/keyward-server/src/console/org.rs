@@ -1,11 +1,11 @@
 //! Departments and user types (with their permissions), through the directory service.
 
 use super::session::{Empty, Me, Posted};
+use super::ConsoleState;
 use super::Id;
 use super::{invalid, Pager};
 use crate::error::ApiError;
 use crate::service::directory::UserTypeChange;
-use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +18,7 @@ use keyward_store::Page;
 use minijinja::context;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route(
             "/console/departments",
@@ -45,7 +45,7 @@ struct ListQuery {
 }
 
 async fn render_departments(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     q: ListQuery,
     error: Option<&ApiError>,
@@ -77,7 +77,11 @@ async fn render_departments(
     (status, st.console.render("departments.html", &frame, ctx)).into_response()
 }
 
-async fn departments(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+async fn departments(
+    State(st): State<ConsoleState>,
+    me: Me,
+    Query(q): Query<ListQuery>,
+) -> Response {
     render_departments(&st, &me, q, None, "").await
 }
 
@@ -99,7 +103,7 @@ fn no_query() -> ListQuery {
     }
 }
 
-async fn create_department(State(st): State<AppState>, p: Posted<NameForm>) -> Response {
+async fn create_department(State(st): State<ConsoleState>, p: Posted<NameForm>) -> Response {
     let Posted { me, form } = p;
     let result = match parse_name(&form.name) {
         Ok(name) => st
@@ -117,7 +121,7 @@ async fn create_department(State(st): State<AppState>, p: Posted<NameForm>) -> R
 }
 
 async fn rename_department(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<DepartmentId>,
     p: Posted<NameForm>,
 ) -> Response {
@@ -138,7 +142,7 @@ async fn rename_department(
 }
 
 async fn delete_department(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<DepartmentId>,
     p: Posted<Empty>,
 ) -> Response {
@@ -150,7 +154,7 @@ async fn delete_department(
 }
 
 async fn render_user_types(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     q: ListQuery,
     error: Option<&ApiError>,
@@ -184,7 +188,11 @@ async fn render_user_types(
     (status, st.console.render("user_types.html", &frame, ctx)).into_response()
 }
 
-async fn user_types(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+async fn user_types(
+    State(st): State<ConsoleState>,
+    me: Me,
+    Query(q): Query<ListQuery>,
+) -> Response {
     render_user_types(&st, &me, q, None, &UserTypeForm::default()).await
 }
 
@@ -211,7 +219,7 @@ fn parse_permissions(s: &str) -> Result<Vec<Permission>, ApiError> {
     Ok(out)
 }
 
-async fn create_user_type(State(st): State<AppState>, p: Posted<UserTypeForm>) -> Response {
+async fn create_user_type(State(st): State<ConsoleState>, p: Posted<UserTypeForm>) -> Response {
     let Posted { me, form } = p;
     let body =
         parse_name(&form.name).and_then(|name| Ok((name, parse_permissions(&form.permissions)?)));
@@ -231,7 +239,7 @@ async fn create_user_type(State(st): State<AppState>, p: Posted<UserTypeForm>) -
 }
 
 async fn render_user_type(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     id: UserTypeId,
     refused: Option<(&ApiError, &UserTypeForm)>,
@@ -271,7 +279,7 @@ struct DoneQuery {
 }
 
 async fn user_type(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<UserTypeId>,
     Query(q): Query<DoneQuery>,
@@ -280,7 +288,7 @@ async fn user_type(
 }
 
 async fn update_user_type(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<UserTypeId>,
     p: Posted<UserTypeForm>,
 ) -> Response {
@@ -307,7 +315,7 @@ async fn update_user_type(
 }
 
 async fn delete_user_type(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<UserTypeId>,
     p: Posted<Empty>,
 ) -> Response {

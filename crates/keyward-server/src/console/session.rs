@@ -5,10 +5,10 @@
 //! instead (double submit).
 
 use super::i18n::Lang;
+use super::ConsoleState;
 use super::{Console, Page};
 use crate::auth::{admin_of, live_session, same, session_hash, Admin, ClientIp, SESSION_COOKIE};
 use crate::service::login::{LoginError, Via};
-use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{header, request::Parts, HeaderMap, Method, StatusCode};
@@ -32,7 +32,7 @@ pub fn random_value() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn cookie<'c>(st: &AppState, name: &'c str, value: String) -> Cookie<'c> {
+fn cookie<'c>(st: &ConsoleState, name: &'c str, value: String) -> Cookie<'c> {
     let mut c = Cookie::new(name, value);
     c.set_http_only(true);
     c.set_same_site(SameSite::Strict);
@@ -89,10 +89,10 @@ impl Me {
     }
 }
 
-impl FromRequestParts<AppState> for Me {
+impl FromRequestParts<ConsoleState> for Me {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, st: &ConsoleState) -> Result<Self, Response> {
         let lang = request_lang(&parts.headers, None);
         let found = live_session(parts, st)
             .await
@@ -153,10 +153,10 @@ struct CsrfField {
     once: String,
 }
 
-impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+impl<T: DeserializeOwned> FromRequest<ConsoleState> for Posted<T> {
     type Rejection = Response;
 
-    async fn from_request(req: Request, st: &AppState) -> Result<Self, Response> {
+    async fn from_request(req: Request, st: &ConsoleState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let me = Me::from_request_parts(&mut parts, st).await?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), st)
@@ -204,10 +204,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
 /// session to check.
 pub struct AnonymousForm<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for AnonymousForm<T> {
+impl<T: DeserializeOwned> FromRequest<ConsoleState> for AnonymousForm<T> {
     type Rejection = Response;
 
-    async fn from_request(req: Request, st: &AppState) -> Result<Self, Response> {
+    async fn from_request(req: Request, st: &ConsoleState) -> Result<Self, Response> {
         let lang = request_lang(req.headers(), None);
         let bytes = Bytes::from_request(req, st)
             .await
@@ -253,7 +253,7 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 pub async fn login_page(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     headers: HeaderMap,
     jar: CookieJar,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
@@ -288,7 +288,7 @@ pub async fn login_page(
 
 #[allow(clippy::too_many_arguments)]
 async fn render_login(
-    st: &AppState,
+    st: &ConsoleState,
     jar: CookieJar,
     lang: Lang,
     next: &str,
@@ -338,7 +338,7 @@ pub struct LoginForm {
 }
 
 pub async fn login(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     headers: HeaderMap,
     jar: CookieJar,
     ClientIp(ip): ClientIp,
@@ -423,7 +423,7 @@ pub async fn login(
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn logout(State(st): State<AppState>, jar: CookieJar, p: Posted<Empty>) -> Response {
+pub async fn logout(State(st): State<ConsoleState>, jar: CookieJar, p: Posted<Empty>) -> Response {
     if let Some(value) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
         if let Err(e) = st
             .store
@@ -444,7 +444,7 @@ pub struct LanguageForm {
 }
 
 /// A user's language choice, kept on their user record; `auto` follows the browser.
-pub async fn set_language(State(st): State<AppState>, p: Posted<LanguageForm>) -> Response {
+pub async fn set_language(State(st): State<ConsoleState>, p: Posted<LanguageForm>) -> Response {
     let choice = Lang::parse(&p.form.lang).map(Lang::code);
     if let Err(e) = st
         .store

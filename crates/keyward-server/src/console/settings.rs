@@ -2,9 +2,9 @@
 //! the technical-user rule, through the REST API's operation (which validates them).
 
 use super::session::{Me, Posted};
+use super::ConsoleState;
 use crate::error::ApiError;
 use crate::service::settings::SettingsChange;
-use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,7 +14,7 @@ use keyward_core::model::SecretStorage;
 use minijinja::context;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<ConsoleState> {
     Router::new().route("/console/settings", get(show).post(save))
 }
 
@@ -25,7 +25,7 @@ struct DoneQuery {
 
 /// The form shows `values`: the stored settings, or after a refusal what was posted.
 fn render(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     values: serde_json::Value,
     error: Option<&ApiError>,
@@ -46,7 +46,7 @@ fn render(
     (status, st.console.render("settings.html", &frame, ctx)).into_response()
 }
 
-async fn show(State(st): State<AppState>, me: Me, Query(q): Query<DoneQuery>) -> Response {
+async fn show(State(st): State<ConsoleState>, me: Me, Query(q): Query<DoneQuery>) -> Response {
     let values = serde_json::to_value(&me.settings).unwrap_or_default();
     render(&st, &me, values, None, q.done.as_deref())
 }
@@ -71,7 +71,7 @@ fn days(s: &str) -> Result<u32, ApiError> {
         .map_err(|_| super::invalid("invalid_days", "days"))
 }
 
-async fn save(State(st): State<AppState>, p: Posted<SettingsForm>) -> Response {
+async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Response {
     let Posted { me, form } = p;
     let patch = (|| {
         Ok::<_, ApiError>(SettingsChange {

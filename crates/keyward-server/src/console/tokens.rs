@@ -3,11 +3,11 @@
 //! actions. Every action calls the REST API's own operation.
 
 use super::session::{Me, Posted};
+use super::ConsoleState;
 use super::Id;
 use super::{invalid, Pager};
 use crate::error::ApiError;
 use crate::service::tokens::{verify_command, IssueRequest, TokenChange};
-use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,7 +23,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/tokens", get(list_api))
         .route("/console/tokens/mobile", get(list_mobile))
@@ -60,7 +60,7 @@ fn status_filter(s: Option<&str>) -> (TokenStatusFilter, &'static str) {
 
 /// The Tokens menu is hidden when the tenant has switched API tokens off (rule 5);
 /// the pages answer the same way for anyone who types the address.
-fn tokens_hidden(st: &AppState, me: &Me) -> Option<Response> {
+fn tokens_hidden(st: &ConsoleState, me: &Me) -> Option<Response> {
     (!me.settings.api_tokens_enabled).then(|| {
         st.console.message_page(
             me.lang,
@@ -71,7 +71,7 @@ fn tokens_hidden(st: &AppState, me: &Me) -> Option<Response> {
     })
 }
 
-async fn list_api(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
     if let Some(r) = tokens_hidden(&st, &me) {
         return r;
     }
@@ -101,7 +101,11 @@ async fn list_api(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>
 
 /// Mobile Users Logged In. Listed whatever the API-token flag says (rule 5 leaves
 /// sessions be); the logged-in ones by default.
-async fn list_mobile(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+async fn list_mobile(
+    State(st): State<ConsoleState>,
+    me: Me,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let (status, filter) = match q.status.as_deref() {
         Some("expired") => ("expired", SessionStatusFilter::Expired),
         Some("all") => ("all", SessionStatusFilter::All),
@@ -135,7 +139,7 @@ async fn list_mobile(State(st): State<AppState>, me: Me, Query(q): Query<ListQue
 }
 
 async fn session_detail(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<TokenId>,
     Query(q): Query<DetailQuery>,
@@ -181,7 +185,7 @@ pub struct NewTokenForm {
 
 /// The users who may own a new API token: with `require_technical_user`, only technical
 /// users within their employment period today (rule 3); never locked users.
-async fn owners(st: &AppState, me: &Me) -> Result<Vec<OwnerOption>, ApiError> {
+async fn owners(st: &ConsoleState, me: &Me) -> Result<Vec<OwnerOption>, ApiError> {
     let now = OffsetDateTime::now_utc();
     let technical_only = me.settings.require_technical_user;
     let f = UserFilter {
@@ -221,7 +225,7 @@ fn latest_expiry(me: &Me, now: OffsetDateTime) -> Option<OffsetDateTime> {
 }
 
 async fn render_new(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     form: NewTokenForm,
     error: Option<&ApiError>,
@@ -265,7 +269,7 @@ struct NewQuery {
     user_id: Option<String>,
 }
 
-async fn new_form(State(st): State<AppState>, me: Me, Query(q): Query<NewQuery>) -> Response {
+async fn new_form(State(st): State<ConsoleState>, me: Me, Query(q): Query<NewQuery>) -> Response {
     if let Some(r) = tokens_hidden(&st, &me) {
         return r;
     }
@@ -322,7 +326,7 @@ fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
     })
 }
 
-async fn create(State(st): State<AppState>, p: Posted<NewTokenForm>) -> Response {
+async fn create(State(st): State<ConsoleState>, p: Posted<NewTokenForm>) -> Response {
     let Posted { me, form } = p;
     if let Some(r) = tokens_hidden(&st, &me) {
         return r;
@@ -356,7 +360,7 @@ struct DetailQuery {
 }
 
 async fn detail(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<TokenId>,
     Query(q): Query<DetailQuery>,
@@ -368,7 +372,7 @@ async fn detail(
 }
 
 async fn render_detail(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     page: super::Page,
     id: TokenId,
@@ -405,7 +409,7 @@ async fn render_detail(
 }
 
 async fn revoke(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
 ) -> Response {
@@ -420,7 +424,7 @@ async fn revoke(
 }
 
 async fn regenerate(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
 ) -> Response {
@@ -441,7 +445,7 @@ async fn regenerate(
 }
 
 async fn reveal(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
 ) -> Response {
@@ -461,7 +465,7 @@ struct EnabledForm {
 }
 
 async fn set_enabled(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<TokenId>,
     p: Posted<EnabledForm>,
 ) -> Response {
@@ -501,7 +505,7 @@ struct BulkForm {
 
 /// Deleting asks first: the first post shows what would go, the second (with
 /// `confirm=yes`) deletes it.
-async fn bulk_delete(State(st): State<AppState>, p: Posted<BulkForm>) -> Response {
+async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Response {
     let Posted { me, form } = p;
     let back = if form.back == "mobile" {
         "/console/tokens/mobile"

@@ -3,11 +3,11 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
+use super::ConsoleState;
 use super::Id;
 use super::{date_end, date_start, invalid, Pager};
 use crate::error::ApiError;
 use crate::service::directory::{NewUserCommand, UserChange};
-use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,7 +20,7 @@ use keyward_store::{Page, UserFilter};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/users", get(list))
         .route("/console/users/new", get(new_form).post(create))
@@ -41,7 +41,7 @@ struct ListQuery {
     done: Option<String>,
 }
 
-async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
     let page = Page::new(q.page.unwrap_or(1), 25);
     let query = q.q.filter(|s| !s.trim().is_empty());
     let f = UserFilter {
@@ -129,7 +129,7 @@ impl UserForm {
 }
 
 async fn render_form(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     user: Option<&User>,
     form: &UserForm,
@@ -173,11 +173,11 @@ async fn render_form(
     (status, st.console.render("user.html", &frame, ctx)).into_response()
 }
 
-async fn new_form(State(st): State<AppState>, me: Me) -> Response {
+async fn new_form(State(st): State<ConsoleState>, me: Me) -> Response {
     render_form(&st, &me, None, &UserForm::default(), None, None).await
 }
 
-async fn create(State(st): State<AppState>, p: Posted<UserForm>) -> Response {
+async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Response {
     let Posted { me, form } = p;
     let body = (|| {
         let username = Username::parse(form.username.trim())
@@ -215,7 +215,7 @@ struct DoneQuery {
 }
 
 async fn edit_form(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<UserId>,
     Query(q): Query<DoneQuery>,
@@ -236,7 +236,11 @@ async fn edit_form(
     }
 }
 
-async fn update(State(st): State<AppState>, Id(id): Id<UserId>, p: Posted<UserForm>) -> Response {
+async fn update(
+    State(st): State<ConsoleState>,
+    Id(id): Id<UserId>,
+    p: Posted<UserForm>,
+) -> Response {
     let Posted { me, form } = p;
     let current = match st.directory().user(&me.admin, id).await {
         Ok(u) => u,
@@ -284,7 +288,7 @@ struct LockForm {
 }
 
 async fn set_locked(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<UserId>,
     p: Posted<LockForm>,
 ) -> Response {
@@ -303,7 +307,7 @@ async fn set_locked(
     }
 }
 
-async fn delete(State(st): State<AppState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Response {
+async fn delete(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Response {
     let me = p.me;
     let result = st.directory().delete_user(&me.admin, id).await;
     super::after(
@@ -323,7 +327,7 @@ struct MembershipForm {
 }
 
 async fn add_membership(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<UserId>,
     p: Posted<MembershipForm>,
 ) -> Response {
@@ -350,7 +354,7 @@ async fn add_membership(
 }
 
 async fn remove_membership(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Path((id, mid)): Path<(String, String)>,
     p: Posted<Empty>,
 ) -> Response {

@@ -3,10 +3,10 @@
 //! and a ready command; deleting one asks for confirmation.
 
 use super::session::{Empty, Me, Posted};
+use super::ConsoleState;
 use super::{invalid, Id, Pager};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
-use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +18,7 @@ use keyward_store::Page;
 use minijinja::context;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/verifier-keys", get(list).post(create))
         .route("/console/verifier-keys/{id}/delete", post(delete))
@@ -39,7 +39,7 @@ struct KeyForm {
 }
 
 async fn render(
-    st: &AppState,
+    st: &ConsoleState,
     me: &Me,
     q: ListQuery,
     refused: Option<(&ApiError, &KeyForm)>,
@@ -72,13 +72,13 @@ async fn render(
     (status, st.console.render("verifier_keys.html", &frame, ctx)).into_response()
 }
 
-async fn list(State(st): State<AppState>, me: Me, Query(q): Query<ListQuery>) -> Response {
+async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
     render(&st, &me, q, None).await
 }
 
 /// Creates a key and shows it, once. The form carries a one-time value, so reloading the
 /// page that shows the key cannot make a second one.
-async fn create(State(st): State<AppState>, p: Posted<KeyForm>) -> Response {
+async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Response {
     let Posted { me, form } = p;
     let no_query = || ListQuery {
         page: None,
@@ -107,7 +107,7 @@ async fn create(State(st): State<AppState>, p: Posted<KeyForm>) -> Response {
 }
 
 async fn delete(
-    State(st): State<AppState>,
+    State(st): State<ConsoleState>,
     Id(id): Id<VerifierKeyId>,
     p: Posted<Empty>,
 ) -> Response {
