@@ -228,6 +228,7 @@ impl From<crate::service::ServiceError> for ApiError {
             S::Unprocessable { code, detail } => Self::Unprocessable { code, detail },
             S::Conflict { code, detail } => Self::Conflict { code, detail },
             S::Busy(detail) => Self::Busy(detail.into()),
+            S::Unavailable => Self::Unavailable,
             S::Internal(e) => Self::Internal(e),
         }
     }

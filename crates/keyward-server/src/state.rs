@@ -37,7 +37,7 @@ impl AppState {
     pub fn endpoints(&self) -> crate::service::endpoints::Endpoints<'_> {
         crate::service::endpoints::Endpoints::new(
             &self.store,
-            self.verifier.key(),
+            &self.verifier,
             &self.config.public_url,
         )
     }

@@ -440,14 +440,25 @@ async fn delete_record(
     )
 }
 
+/// A primary token's method from the address, refused as the API refuses it.
+fn method_of(s: &str) -> Result<EndpointMethod, ApiError> {
+    EndpointMethod::parse(s).ok_or_else(|| {
+        ApiError::bad_request(format!("method {s:?} is not one of POST, GET, DELETE"))
+    })
+}
+
 async fn regenerate_primary(
     State(st): State<ConsoleState>,
     Path((id, method)): Path<(String, String)>,
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let (Ok(id), Some(m)) = (id.parse::<EndpointId>(), EndpointMethod::parse(&method)) else {
+    let Ok(id) = id.parse::<EndpointId>() else {
         return super::not_found(&st, &me, "endpoint");
+    };
+    let m = match method_of(&method) {
+        Ok(m) => m,
+        Err(e) => return st.console.error_page(me.lang, &e),
     };
     match st.endpoints().regenerate_primary(&me.admin, id, m, 0).await {
         Ok((t, secret, _)) => after_change(&st, &me, id, vec![(t.token, secret.into_string())]),
@@ -461,8 +472,12 @@ async fn reveal_primary(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    let (Ok(id), Some(m)) = (id.parse::<EndpointId>(), EndpointMethod::parse(&method)) else {
+    let Ok(id) = id.parse::<EndpointId>() else {
         return super::not_found(&st, &me, "endpoint");
+    };
+    let m = match method_of(&method) {
+        Ok(m) => m,
+        Err(e) => return st.console.error_page(me.lang, &e),
     };
     match st.endpoints().reveal_primary(&me.admin, id, m).await {
         Ok((_, secret)) => {

@@ -88,14 +88,21 @@ pub fn usage_command(url: &str, method: EndpointMethod, token: &str) -> String {
 pub struct Endpoints<'a> {
     store: &'a Store,
     key: &'a ServerKey,
+    /// Tenants' names for hosted URLs, from memory.
+    verifier: &'a crate::verifier::Verifier,
     public_url: &'a str,
 }
 
 impl<'a> Endpoints<'a> {
-    pub fn new(store: &'a Store, key: &'a ServerKey, public_url: &'a str) -> Self {
+    pub fn new(
+        store: &'a Store,
+        verifier: &'a crate::verifier::Verifier,
+        public_url: &'a str,
+    ) -> Self {
         Self {
             store,
-            key,
+            key: verifier.key(),
+            verifier,
             public_url,
         }
     }
@@ -137,7 +144,12 @@ impl<'a> Endpoints<'a> {
 
     /// Where `tenant` serves `path`: `{public_url}/e/{tenant name}/{path}`.
     pub async fn hosted_url(&self, tenant: TenantId, path: &str) -> ServiceResult<String> {
-        let t = self.store.tenant(tenant).await?;
+        let t = self
+            .verifier
+            .tenant(&tenant.to_string())
+            .await
+            .map_err(|_| ServiceError::Unavailable)?
+            .ok_or(StoreError::NotFound("tenant"))?;
         let base = self.public_url.trim_end_matches('/');
         Ok(format!("{base}/e/{}/{path}", t.name))
     }

@@ -78,6 +78,9 @@ pub enum ServiceError {
     /// The target is in a state that refuses the operation (409).
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// What the operation needs to read cannot be read now (503); nothing was changed.
+    #[error("storage is unavailable")]
+    Unavailable,
     /// Too much work of one kind is in flight (password hashing); try again shortly.
     #[error("{0}")]
     Busy(&'static str),
