@@ -444,23 +444,39 @@ impl Store {
         if uses.is_empty() {
             return Ok(());
         }
-        // Rows in id order, as every writer locks them.
+        // Rows in id order, as every writer locks them; one statement per chunk, as for
+        // API tokens (`touch_last_used`).
         let mut uses = uses.to_vec();
         uses.sort_by_key(|(id, _, _)| *id);
         let mut tx = self.begin().await?;
-        for (id, at, expires_at) in &uses {
-            sqlx::query(
+        for chunk in uses.chunks(crate::tokens::TOUCH_CHUNK) {
+            let rows = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
+                        3 * i + 2,
+                        3 * i + 3,
+                        3 * i + 4
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
                 "UPDATE tokens SET \
-                 last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $2 THEN $2 ELSE last_used_at END, \
-                 expires_at = CASE WHEN expires_at < $3 THEN $3 ELSE expires_at END \
-                 WHERE id = $1 AND kind = $4",
-            )
-            .bind(id.to_string())
-            .bind(to_ms(*at))
-            .bind(to_ms(*expires_at))
-            .bind(TokenKind::Mobile.as_str())
-            .execute(&mut **tx)
-            .await?;
+                 last_used_at = CASE WHEN tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2 \
+                                THEN v.column2 ELSE tokens.last_used_at END, \
+                 expires_at = CASE WHEN tokens.expires_at < v.column3 THEN v.column3 ELSE tokens.expires_at END \
+                 FROM (VALUES {rows}) AS v \
+                 WHERE tokens.id = v.column1 AND tokens.kind = $1"
+            );
+            let mut q = sqlx::query(&sql).bind(TokenKind::Mobile.as_str());
+            for (id, at, expires_at) in chunk {
+                q = q
+                    .bind(id.to_string())
+                    .bind(to_ms(*at))
+                    .bind(to_ms(*expires_at));
+            }
+            q.execute(&mut **tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -92,6 +92,10 @@ fn details(r: &sqlx::any::AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetai
     })
 }
 
+/// Tokens per statement of a last-use flush (two parameters each, well under every
+/// backend's limit).
+pub(crate) const TOUCH_CHUNK: usize = 500;
+
 impl Store {
     /// Reads a token of `tenant` inside `tx` for changing it: with the row locked on
     /// PostgreSQL, so concurrent changes of one token take turns (SQLite has one writer).
@@ -617,19 +621,33 @@ impl Store {
         if uses.is_empty() {
             return Ok(());
         }
-        // Rows in id order, as every writer locks them, so two nodes flushing overlapping
-        // tokens cannot deadlock.
+        // Rows in id order, as every writer locks them. One statement per chunk: an UPDATE
+        // joined to the batch's VALUES (SQLite and PostgreSQL both name their columns
+        // column1, column2), instead of a statement per token.
         let mut uses = uses.to_vec();
         uses.sort_by_key(|(id, _)| *id);
         let mut tx = self.begin().await?;
-        for (id, at) in &uses {
-            sqlx::query(
-                "UPDATE tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
-            )
-            .bind(id.to_string())
-            .bind(to_ms(*at))
-            .execute(&mut **tx)
-            .await?;
+        for chunk in uses.chunks(TOUCH_CHUNK) {
+            let rows = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(CAST(${} AS TEXT), CAST(${} AS BIGINT))",
+                        2 * i + 1,
+                        2 * i + 2
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "UPDATE tokens SET last_used_at = v.column2 FROM (VALUES {rows}) AS v \
+                 WHERE tokens.id = v.column1 \
+                   AND (tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2)"
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, at) in chunk {
+                q = q.bind(id.to_string()).bind(to_ms(*at));
+            }
+            q.execute(&mut **tx).await?;
         }
         tx.commit().await?;
         Ok(())

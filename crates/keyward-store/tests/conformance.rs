@@ -690,6 +690,22 @@ async fn last_used_never_moves_back(db: Db) {
         s.token(f.tenant, id).await.unwrap().token.last_used_at,
         Some(later)
     );
+    // A flush larger than one statement's batch (500): tokens in every batch are written,
+    // and ids that name nothing are passed over. Ids are time-ordered, so `other`, made
+    // between the two runs of made-up ids, sorts into the second batch.
+    let latest = later + Duration::hours(1);
+    let mut batch: Vec<_> = (0..700).map(|_| (TokenId::new(), latest)).collect();
+    let (other, _) = token(s, &f, "crm", None).await;
+    batch.extend((0..700).map(|_| (TokenId::new(), latest)));
+    batch.push((id, latest));
+    batch.push((other, latest));
+    s.touch_last_used(&batch).await.unwrap();
+    for t in [id, other] {
+        assert_eq!(
+            s.token(f.tenant, t).await.unwrap().token.last_used_at,
+            Some(latest)
+        );
+    }
 }
 
 async fn search_ignores_case_for_norwegian_letters_too(db: Db) {
