@@ -5,6 +5,7 @@ use crate::error::ApiResult;
 use crate::service::tokens::IssueRequest;
 use crate::state::AppState;
 use keyward_core::model::TenantSettings;
+use keyward_core::text::Name;
 use keyward_core::text::{TenantName, Username};
 use keyward_core::{Permission, TenantId, TokenSecret, UserId};
 use keyward_store::{Actor, NewUser, StoreError};
@@ -73,7 +74,7 @@ pub async fn bootstrap(
             t.id,
             &actor,
             IssueRequest {
-                name: "bootstrap administrator token".into(),
+                name: Name::parse("bootstrap administrator token").expect("a valid name"),
                 description: "Created by keyward bootstrap.".into(),
                 user_id: user.id,
                 department_id: dept.id,
@@ -173,7 +174,7 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
         ("Old reporting script", &made[2], &sales, &reader),
     ] {
         let req = IssueRequest {
-            name: name.into(),
+            name: Name::parse(name).expect("a valid name"),
             description: String::new(),
             user_id: user.id,
             department_id: dept.id,

@@ -6,6 +6,7 @@ use crate::query::{contains_pattern, search_key, Filter, Page};
 use crate::rows::{self, TOKEN_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{RateLimit, Token, TokenDetails};
+use keyward_core::text::Name;
 use keyward_core::verify::Subject;
 use keyward_core::{DepartmentId, TenantId, TokenHash, TokenId, TokenKind, UserId, UserTypeId};
 use serde_json::json;
@@ -25,7 +26,7 @@ pub struct NewSecret {
 pub struct NewToken {
     pub id: TokenId,
     pub kind: TokenKind,
-    pub name: String,
+    pub name: Name,
     pub description: String,
     pub user_id: UserId,
     pub department_id: DepartmentId,
@@ -135,7 +136,7 @@ impl Store {
         .bind(t.id.to_string())
         .bind(tenant.to_string())
         .bind(t.kind.as_str())
-        .bind(t.name.clone())
+        .bind(t.name.as_str().to_string())
         .bind(t.description.clone())
         .bind(t.secret.hint.clone())
         .bind(t.user_id.to_string())
@@ -149,7 +150,7 @@ impl Store {
         .bind(t.rate_limit.map(|r| i64::from(r.requests)))
         .bind(t.rate_limit.map(|r| i64::from(r.window_seconds)))
         .bind(t.max_uses)
-        .bind(search_key(&[&t.name]))
+        .bind(search_key(&[t.name.as_str()]))
         .execute(&mut **tx)
         .await?;
         sqlx::query(

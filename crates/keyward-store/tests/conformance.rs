@@ -170,7 +170,7 @@ async fn token(
     let new = NewToken {
         id,
         kind: TokenKind::Api,
-        name: name.into(),
+        name: keyward_core::text::Name::parse(name).unwrap(),
         description: String::new(),
         user_id: f.user,
         department_id: f.dept,
@@ -379,7 +379,7 @@ async fn revoke_is_idempotent_and_drops_the_sealed_copy(db: Db) {
     let new = NewToken {
         id,
         kind: TokenKind::Api,
-        name: "r".into(),
+        name: keyward_core::text::Name::parse("r").unwrap(),
         description: String::new(),
         user_id: f.user,
         department_id: f.dept,

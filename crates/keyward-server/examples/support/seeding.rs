@@ -54,7 +54,7 @@ pub async fn fill(
         let new = NewToken {
             id: TokenId::new(),
             kind: TokenKind::Api,
-            name: format!("seed-{i}"),
+            name: keyward_core::text::Name::parse(&format!("seed-{i}")).expect("a valid name"),
             description: String::new(),
             user_id: user.id,
             department_id: dept.id,

@@ -84,7 +84,7 @@ pub async fn create(
     ApiJson(b): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenWithSecret>)> {
     let req = IssueRequest {
-        name: b.name.into_string(),
+        name: b.name,
         description: b.description,
         user_id: b.user_id,
         department_id: b.department_id,

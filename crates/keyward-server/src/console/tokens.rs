@@ -314,7 +314,7 @@ fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
         .map_err(|_| invalid("choose_membership", "user type"))?;
     let expires_at = expiry_from_date(me, &f.expires_on, OffsetDateTime::now_utc())?;
     Ok(IssueRequest {
-        name: name.into_string(),
+        name,
         user_id,
         department_id,
         user_type_id,

@@ -6,6 +6,7 @@
 use super::{Principal, ServiceError, ServiceResult};
 use keyward_core::model::{RateLimit, SecretStorage, TokenDetails};
 use keyward_core::rules;
+use keyward_core::text::Name;
 use keyward_core::{
     DepartmentId, ServerKey, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId,
 };
@@ -19,7 +20,7 @@ pub const MAX_BULK: usize = 1000;
 
 /// A new API token for one of a user's memberships.
 pub struct IssueRequest {
-    pub name: String,
+    pub name: Name,
     pub description: String,
     pub user_id: UserId,
     pub department_id: DepartmentId,

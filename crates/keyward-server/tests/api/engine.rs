@@ -140,7 +140,7 @@ async fn made_elsewhere(app: TestApp) {
                 &NewToken {
                     id,
                     kind: TokenKind::Api,
-                    name: format!("made elsewhere {i}"),
+                    name: keyward_core::text::Name::parse(&format!("made elsewhere {i}")).unwrap(),
                     description: String::new(),
                     user_id: m.user_id.parse().unwrap(),
                     department_id: m.department_id.parse().unwrap(),
