@@ -212,6 +212,14 @@ impl From<crate::service::passwords::Busy> for ApiError {
     }
 }
 
+/// A primary token's method named in an address (`/primary-tokens/{method}/…`, and the
+/// console's), refused with 400 when it is none of the three.
+pub fn endpoint_method(s: &str) -> ApiResult<keyward_core::endpoint::EndpointMethod> {
+    keyward_core::endpoint::EndpointMethod::parse(s).ok_or_else(|| {
+        ApiError::bad_request(format!("method {s:?} is not one of POST, GET, DELETE"))
+    })
+}
+
 /// The one mapping of the service layer's errors to HTTP.
 impl From<crate::service::ServiceError> for ApiError {
     fn from(e: crate::service::ServiceError) -> Self {

@@ -191,11 +191,7 @@ impl Lookups {
     }
 
     fn absent(&self, hash: &TokenHash) -> bool {
-        self.absent
-            .lock()
-            .expect("absent lock")
-            .get(hash)
-            .is_some_and(|at| at.elapsed() < NEGATIVE_TTL)
+        remembered(&self.absent.lock().expect("absent lock"), hash)
     }
 
     fn remember_absent(&self, hash: TokenHash) {
@@ -203,12 +199,13 @@ impl Lookups {
     }
 
     fn path_absent(&self, key: &(TenantId, String)) -> bool {
-        self.absent_paths
-            .lock()
-            .expect("absent lock")
-            .get(key)
-            .is_some_and(|at| at.elapsed() < NEGATIVE_TTL)
+        remembered(&self.absent_paths.lock().expect("absent lock"), key)
     }
+}
+
+/// Whether `k` was remembered as found nowhere less than `NEGATIVE_TTL` ago.
+fn remembered<K: std::hash::Hash + Eq>(absent: &HashMap<K, Instant>, k: &K) -> bool {
+    absent.get(k).is_some_and(|at| at.elapsed() < NEGATIVE_TTL)
 }
 
 /// Remembers `k` as found nowhere, in a map kept under `NEGATIVE_CAPACITY`.

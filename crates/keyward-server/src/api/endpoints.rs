@@ -4,7 +4,7 @@
 use super::tokens::Regenerate;
 use super::{Paged, Timestamp};
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{endpoint_method, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 pub use crate::service::endpoints::RecordStats;
 use crate::service::endpoints::{
     self as service, EndpointChange, GeneratedPrimary, NewEndpointCommand,
@@ -270,12 +270,6 @@ pub async fn primary_tokens(
     ))
 }
 
-fn method(s: &str) -> ApiResult<EndpointMethod> {
-    EndpointMethod::parse(s).ok_or_else(|| {
-        ApiError::bad_request(format!("method {s:?} is not one of POST, GET, DELETE"))
-    })
-}
-
 /// Give a primary token a new secret (the body is optional).
 #[utoipa::path(post, path = "/api/v1/endpoints/{id}/primary-tokens/{method}/regenerate", tag = "endpoints",
     security(("bearer" = [])), request_body = Option<Regenerate>,
@@ -290,7 +284,7 @@ pub async fn regenerate_primary(
     let b: Regenerate = optional_body(&body)?;
     let (regenerated, secret, url) = st
         .endpoints()
-        .regenerate_primary(&admin, id, method(&m)?, b.grace_period_seconds)
+        .regenerate_primary(&admin, id, endpoint_method(&m)?, b.grace_period_seconds)
         .await?;
     Ok(axum::Json(with_secret(
         regenerated.token,
@@ -320,7 +314,7 @@ pub async fn reveal_primary(
 ) -> ApiResult<axum::Json<RevealedEndpointToken>> {
     let (token, secret) = st
         .endpoints()
-        .reveal_primary(&admin, id, method(&m)?)
+        .reveal_primary(&admin, id, endpoint_method(&m)?)
         .await?;
     Ok(axum::Json(RevealedEndpointToken {
         id: token.id,

@@ -440,13 +440,6 @@ async fn delete_record(
     )
 }
 
-/// A primary token's method from the address, refused as the API refuses it.
-fn method_of(s: &str) -> Result<EndpointMethod, ApiError> {
-    EndpointMethod::parse(s).ok_or_else(|| {
-        ApiError::bad_request(format!("method {s:?} is not one of POST, GET, DELETE"))
-    })
-}
-
 async fn regenerate_primary(
     State(st): State<ConsoleState>,
     Path((id, method)): Path<(String, String)>,
@@ -456,7 +449,7 @@ async fn regenerate_primary(
     let Ok(id) = id.parse::<EndpointId>() else {
         return super::not_found(&st, &me, "endpoint");
     };
-    let m = match method_of(&method) {
+    let m = match crate::error::endpoint_method(&method) {
         Ok(m) => m,
         Err(e) => return st.console.error_page(me.lang, &e),
     };
@@ -475,7 +468,7 @@ async fn reveal_primary(
     let Ok(id) = id.parse::<EndpointId>() else {
         return super::not_found(&st, &me, "endpoint");
     };
-    let m = match method_of(&method) {
+    let m = match crate::error::endpoint_method(&method) {
         Ok(m) => m,
         Err(e) => return st.console.error_page(me.lang, &e),
     };

@@ -5,14 +5,14 @@
 //! through the store, which hands it to the verifier, so the very next request at
 //! `/e/{tenant}/{path}` sees it.
 
-use super::{Principal, ServiceError, ServiceResult};
+use super::{check_description as description, Principal, ServiceError, ServiceResult};
 use keyward_core::endpoint::{
     Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointToken,
     EndpointTokenDetails, MethodSet,
 };
 use keyward_core::model::SecretStorage;
 use keyward_core::rules;
-use keyward_core::text::{check_description, Name};
+use keyward_core::text::Name;
 use keyward_core::{
     EndpointId, EndpointRecordId, EndpointTokenId, ServerKey, TenantId, TokenKind, TokenSecret,
 };
@@ -67,10 +67,6 @@ pub struct RecordStats {
     /// Oldest bucket first; within a bucket, by application name. Buckets start at
     /// multiples of `bucket_seconds` since the Unix epoch (UTC), and empty ones are left out.
     pub buckets: Vec<RecordBucket>,
-}
-
-fn description(d: &str) -> ServiceResult<()> {
-    check_description(d).map_err(|e| ServiceError::Invalid(e.to_string()))
 }
 
 /// A ready command that uses a primary token of `method` at `url`.

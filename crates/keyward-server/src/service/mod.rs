@@ -89,3 +89,8 @@ pub enum ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// A description's rule (`keyward_core::text::check_description`), as a service refusal.
+pub(crate) fn check_description(d: &str) -> ServiceResult<()> {
+    keyward_core::text::check_description(d).map_err(ServiceError::Invalid)
+}

@@ -3,7 +3,7 @@
 //! `keyward_core::rules` and writes through the store; the store hands every committed
 //! change to the verifier, so the next check anywhere in this process sees it.
 
-use super::{Principal, ServiceError, ServiceResult};
+use super::{check_description, Principal, ServiceError, ServiceResult};
 use keyward_core::model::{RateLimit, SecretStorage, TokenDetails};
 use keyward_core::rules;
 use keyward_core::text::Name;
@@ -44,10 +44,6 @@ pub struct TokenChange {
     pub rate_limit: Option<Option<RateLimit>>,
     /// `Some(None)` makes the token unlimited.
     pub uses_remaining: Option<Option<i64>>,
-}
-
-fn check_description(d: &str) -> ServiceResult<()> {
-    keyward_core::text::check_description(d).map_err(|e| ServiceError::Invalid(e.to_string()))
 }
 
 fn check_limits(rate: Option<&RateLimit>, max_uses: Option<i64>) -> ServiceResult<()> {

@@ -3,15 +3,11 @@
 //! the tenant's secret storage policy: a service key is rotated by creating a new key,
 //! deploying it, and deleting the old one.
 
-use super::{Principal, ServiceError, ServiceResult};
+use super::{check_description as description, Principal, ServiceResult};
 use keyward_core::model::VerifierKey;
-use keyward_core::text::{check_description, Name};
+use keyward_core::text::Name;
 use keyward_core::{ServerKey, TokenKind, TokenSecret, VerifierKeyId};
 use keyward_store::{NewVerifierKey, Page, Store, VerifierKeyUpdate};
-
-fn description(d: &str) -> ServiceResult<()> {
-    check_description(d).map_err(|e| ServiceError::Invalid(e.to_string()))
-}
 
 /// A ready command that asks a check with the verifier key `key` at `public_url`.
 pub fn check_command(public_url: &str, key: &str) -> String {
