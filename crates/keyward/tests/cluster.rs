@@ -8,13 +8,14 @@
 //!
 //! Figures (first-try acceptance, revocation lag) are printed; run with `--nocapture`.
 
+mod support;
+
 use serde_json::{json, Value};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{free_port, pg_schema, Dir, PG_ENV};
 
-const PG_ENV: &str = "KEYWARD_TEST_DATABASE_URL";
 const KEY: &str = "4b6579776172642074657374206b65792c2073686172656420627920616c6c21";
 const TRIALS: usize = 100;
 
@@ -22,30 +23,6 @@ fn keyward() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_keyward"));
     c.env("KEYWARD_SERVER_KEY", KEY).env("KEYWARD_LOG", "warn");
     c
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(what: &str) -> Self {
-        let d = std::env::temp_dir().join(format!("kw-{what}-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&d).unwrap();
-        Self(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// One `keyward serve` process; killed when dropped.
@@ -249,22 +226,12 @@ async fn code(http: &reqwest::Client, node: &Node, token: &str) -> String {
 }
 
 /// A fresh schema in the shared test database, or `None` (with the reason printed).
-async fn pg_schema(what: &str) -> Option<String> {
-    let Ok(base) = std::env::var(PG_ENV) else {
+async fn pg_schema_or_skip(what: &str) -> Option<String> {
+    let url = pg_schema(&format!("kw{what}")).await;
+    if url.is_none() {
         eprintln!("skipped: {PG_ENV} is not set, so a cluster on PostgreSQL cannot be started");
-        return None;
-    };
-    use sqlx::Connection;
-    let schema = format!("kw{what}_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("PostgreSQL");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Some(format!("{base}{sep}options[search_path]={schema}"))
+    }
+    url
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -275,7 +242,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Creates a token on A and checks it on B and C at once, then revokes it on A and
 /// measures until both B and C refuse it. Returns the sorted lags.
 async fn first_try_and_revocation_lag(feed: &[&str], label: &str) -> Option<Vec<Duration>> {
-    let db = pg_schema("cluster").await?;
+    let db = pg_schema_or_skip("cluster").await?;
     let admin = Admin::bootstrap(&db).await;
     let a = Node::start(&db, feed).await;
     let b = Node::start(&db, feed).await;
@@ -361,7 +328,7 @@ async fn three_nodes_with_poll_agree_within_a_poll() {
 /// what it cached before, and the feed catches it up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
-    let Some(db) = pg_schema("cutoff").await else {
+    let Some(db) = pg_schema_or_skip("cutoff").await else {
         return;
     };
     let admin = Admin::bootstrap(&db).await;
@@ -492,7 +459,7 @@ impl Drop for Redis {
 /// tokens without a limit are unaffected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_in_redis_hold_across_nodes() {
-    let Some(db) = pg_schema("rate").await else {
+    let Some(db) = pg_schema_or_skip("rate").await else {
         return;
     };
     let Some(redis) = Redis::start() else { return };

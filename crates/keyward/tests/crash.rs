@@ -3,27 +3,20 @@
 //! is started again on the same storage. Every token whose creation was acknowledged
 //! (201) must verify, and the SQLite database must pass `PRAGMA integrity_check`.
 
+mod support;
+
 use serde_json::{json, Value};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{free_port, pg_schema, Dir, PG_ENV};
 
-const PG_ENV: &str = "KEYWARD_TEST_DATABASE_URL";
 /// How many acknowledged creations to wait for before the kill.
 const BEFORE_KILL: usize = 300;
 
 fn keyward() -> Command {
     Command::new(env!("CARGO_BIN_EXE_keyward"))
-}
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 struct Server(Child);
@@ -33,14 +26,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn storage_args(dir: &Path, db: &Option<String>) -> Vec<String> {
@@ -73,23 +58,8 @@ async fn serve(dir: &Path, db: &Option<String>, port: u16) -> Server {
     Server(child)
 }
 
-async fn pg_url() -> Option<String> {
-    let base = std::env::var(PG_ENV).ok()?;
-    use sqlx::Connection;
-    let schema = format!("kwcrash_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("PostgreSQL");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Some(format!("{base}{sep}options[search_path]={schema}"))
-}
-
 async fn run(db: Option<String>) {
-    let dir = Dir(std::env::temp_dir().join(format!("kw-crash-{}", uuid::Uuid::new_v4().simple())));
+    let dir = Dir::named("crash");
     let out = keyward()
         .arg("bootstrap")
         .args(storage_args(&dir.0, &db))
@@ -230,7 +200,7 @@ async fn every_acknowledged_token_survives_a_sigkill_during_creation_on_sqlite()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_token_survives_a_sigkill_during_creation_on_postgres() {
-    let Some(url) = pg_url().await else {
+    let Some(url) = pg_schema("kwcrash").await else {
         eprintln!("skipped: {PG_ENV} is not set, so the PostgreSQL run of this test cannot happen");
         return;
     };
