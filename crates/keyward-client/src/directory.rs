@@ -1,74 +1,18 @@
 //! `/api/v1/departments` and `/api/v1/user-types`: the organisation tokens are scoped to.
 
-use crate::{Client, Error, Extra, Page};
-use keyward_core::{DepartmentId, TenantId, UserTypeId};
+use crate::{Client, Error, Page};
+use keyward_core::text::Name;
+use keyward_core::{DepartmentId, UserTypeId};
+use keyward_proto::directory::{CreateUserType, DepartmentBody, NameQuery, UpdateUserType};
+use keyward_proto::{Department, UserType};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Department {
-    pub id: DepartmentId,
-    pub tenant_id: TenantId,
-    pub name: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// A role: a name and the permission strings it grants.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct UserType {
-    pub id: UserTypeId,
-    pub tenant_id: TenantId,
-    pub name: String,
-    pub permissions: Vec<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// Filters for the department and user type lists.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct NameQuery {
-    /// Matches the name (substring, any case).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_page: Option<u32>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct CreateUserType {
-    pub name: String,
-    /// e.g. `orders:read`; a trailing `*` covers a family.
-    pub permissions: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct UpdateUserType {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Replaces the whole set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub permissions: Option<Vec<String>>,
-}
-
-#[derive(Serialize)]
-struct DepartmentBody<'a> {
-    name: &'a str,
-}
 
 impl Client {
-    pub async fn create_department(&self, name: &str) -> Result<Department, Error> {
+    pub async fn create_department(&self, name: &Name) -> Result<Department, Error> {
         self.with_body(
             Method::POST,
             "/api/v1/departments",
-            &DepartmentBody { name },
+            &DepartmentBody { name: name.clone() },
         )
         .await
     }
@@ -85,12 +29,12 @@ impl Client {
     pub async fn update_department(
         &self,
         id: DepartmentId,
-        name: &str,
+        name: &Name,
     ) -> Result<Department, Error> {
         self.with_body(
             Method::PATCH,
             &format!("/api/v1/departments/{id}"),
-            &DepartmentBody { name },
+            &DepartmentBody { name: name.clone() },
         )
         .await
     }

@@ -16,7 +16,6 @@ mod directory;
 mod endpoints;
 mod error;
 mod mobile;
-mod secret;
 mod settings;
 mod tokens;
 mod users;
@@ -24,65 +23,39 @@ mod verifier_keys;
 mod verify;
 
 pub use client::Client;
-pub use directory::{CreateUserType, Department, NameQuery, UpdateUserType, UserType};
-pub use endpoints::{
-    Assignment, CreateEndpoint, CreateEndpointToken, Endpoint, EndpointQuery, EndpointRecord,
-    EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointUsage, EndpointWithSecrets,
-    RecordQuery, RevealedEndpointToken, UpdateEndpoint, UpdateEndpointToken,
-};
 pub use error::{Error, Problem};
-pub use keyward_core::endpoint::{AuthType, EndpointMethod};
-pub use keyward_core::model::{RateLimit, SecretStorage, TenantSettings, TokenStatus};
+pub use keyward_core::permission::Permission;
+pub use keyward_core::text::{Email, Name, Username};
 pub use keyward_core::{
-    DepartmentId, MembershipId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifierKeyId,
-    VerifyCode,
+    DepartmentId, EndpointId, EndpointRecordId, EndpointTokenId, MembershipId, TenantId, TokenId,
+    TokenKind, UserId, UserTypeId, VerifierKeyId, VerifyCode,
 };
-pub use keyward_core::{EndpointId, EndpointRecordId, EndpointTokenId};
-pub use mobile::{
-    MobileLogin, MobileLoginResponse, MobileSession, MobileSessionQuery, SessionUser,
-    SessionUserType,
+/// The wire types, shared with the server: one declaration of every body.
+pub use keyward_proto as proto;
+pub use keyward_proto::directory::{CreateUserType, NameQuery, UpdateUserType};
+pub use keyward_proto::endpoints::{
+    CreateEndpoint, CreateEndpointToken, EndpointQuery, EndpointTokenQuery,
+    EndpointTokenWithSecret, EndpointUsage, EndpointWithSecrets, RecordQuery,
+    RevealedEndpointToken, UpdateEndpoint, UpdateEndpointToken,
 };
-pub use secret::Secret;
-pub use settings::SettingsPatch;
-pub use tokens::{
-    BulkDeleted, CreateToken, Regenerate, Revealed, TokenDetails, TokenQuery, TokenWithSecret,
-    UpdateToken, Usage,
+pub use keyward_proto::mobile::{
+    MobileLogin, MobileLoginResponse, SessionDepartment, SessionQuery, SessionUser, SessionUserType,
 };
-pub use users::{CreateUser, Membership, UpdateUser, User, UserQuery};
-pub use verifier_keys::{
-    CreateVerifierKey, UpdateVerifierKey, VerifierKey, VerifierKeyQuery, VerifierKeyUsage,
-    VerifierKeyWithSecret,
+pub use keyward_proto::settings::SettingsPatch;
+pub use keyward_proto::tokens::{
+    BulkDeleted, CreateToken, Regenerate, Revealed, TokenQuery, TokenWithSecret, UpdateToken, Usage,
 };
-pub use verify::{Named, UserRef, VerifyRequest, VerifyResponse};
-
-use serde::{Deserialize, Serialize};
+pub use keyward_proto::users::{CreateUser, UpdateUser, UserQuery};
+pub use keyward_proto::verifier_keys::{
+    CreateVerifierKey, UpdateVerifierKey, VerifierKeyQuery, VerifierKeyUsage, VerifierKeyWithSecret,
+};
+pub use keyward_proto::verify::{Named, UserRef, VerifyRequest, VerifyResponse};
+pub use keyward_proto::{
+    Assignment, AuditEvent, AuthType, Department, Endpoint, EndpointDetails, EndpointMethod,
+    EndpointPath, EndpointRecord, EndpointToken, EndpointTokenDetails, Membership, MobileSession,
+    RateLimit, Secret, SecretStorage, TenantSettings, Timestamp, TokenDetails, TokenStatus, User,
+    UserType, VerifierKey,
+};
 
 /// One page of a list route, with the total count across all pages.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: u32,
-    pub per_page: u32,
-}
-
-/// Fields the server sent that this client does not know yet. Kept so that printing a
-/// decoded value as JSON shows everything the server said.
-pub type Extra = serde_json::Map<String, serde_json::Value>;
-
-/// `Option<Option<OffsetDateTime>>` for PATCH bodies: absent leaves the value alone,
-/// `Some(None)` sends `null` to clear it.
-pub(crate) mod patch_time {
-    use serde::Serializer;
-    use time::OffsetDateTime;
-
-    pub fn serialize<S: Serializer>(
-        v: &Option<Option<OffsetDateTime>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(inner) => time::serde::rfc3339::option::serialize(inner, s),
-            None => s.serialize_none(),
-        }
-    }
-}
+pub type Page<T> = keyward_proto::Paged<T>;

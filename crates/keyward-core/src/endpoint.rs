@@ -3,7 +3,7 @@
 //! Whether a request may pass is decided in [`crate::verify`], beside the decision for
 //! API tokens, so the token rules are written once.
 
-use crate::ids::{EndpointId, EndpointTokenId, TenantId, UserId};
+use crate::ids::{EndpointId, EndpointRecordId, EndpointTokenId, TenantId, UserId};
 use crate::TokenKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -197,6 +197,13 @@ impl EndpointPath {
     }
 }
 
+impl std::str::FromStr for EndpointPath {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 impl TryFrom<String> for EndpointPath {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
@@ -223,7 +230,7 @@ impl fmt::Display for EndpointPath {
 }
 
 /// A hosted endpoint as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Endpoint {
     pub id: EndpointId,
     pub tenant_id: TenantId,
@@ -244,7 +251,7 @@ pub struct Endpoint {
 }
 
 /// A primary (`kwp_`) or secondary (`kws_`) endpoint token. Never its secret, only its hint.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EndpointToken {
     pub id: EndpointTokenId,
     pub tenant_id: TenantId,
@@ -270,7 +277,7 @@ pub struct EndpointToken {
 
 /// An endpoint with its primary tokens (POST and GET under token authentication, and
 /// DELETE while deleting is allowed).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EndpointDetails {
     #[serde(flatten)]
     pub endpoint: Endpoint,
@@ -278,7 +285,7 @@ pub struct EndpointDetails {
 }
 
 /// A secondary token assigned to an endpoint, with the names a listing shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Assignment {
     pub endpoint_id: EndpointId,
     pub endpoint_name: String,
@@ -301,11 +308,48 @@ pub struct Assignment {
 }
 
 /// A secondary token with the endpoints it is assigned to.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EndpointTokenDetails {
     #[serde(flatten)]
     pub token: EndpointToken,
     pub assignments: Vec<Assignment>,
+}
+
+/// A JSON document received by an endpoint, and who sent it from where.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EndpointRecord {
+    pub id: EndpointRecordId,
+    pub endpoint_id: EndpointId,
+    /// The token that sent it; `None` on an endpoint without authentication.
+    pub token_id: Option<EndpointTokenId>,
+    /// `primary` or `secondary`.
+    pub token_kind: Option<TokenKind>,
+    /// The application: the token's name now, or when it sent the record if it has
+    /// been deleted since.
+    pub token_name: Option<String>,
+    pub method: EndpointMethod,
+    pub ip: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// The document as sent; `null` when it cannot be read back (see `unreadable`).
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    /// The stored text is not a JSON document keyward can read. Records are checked with
+    /// the same parser when they are received, so only a record stored before that check
+    /// can be unreadable; it is listed as such, and can be deleted, rather than breaking
+    /// every listing of its endpoint.
+    pub unreadable: bool,
+}
+
+/// How many records one token (application) sent in one time bucket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordBucket {
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    /// `None`: records sent without a token (endpoint without authentication).
+    pub token_id: Option<EndpointTokenId>,
+    pub token_name: Option<String>,
+    pub count: i64,
 }
 
 #[cfg(test)]

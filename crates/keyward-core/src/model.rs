@@ -6,7 +6,7 @@ use crate::permission::Permission;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
@@ -100,7 +100,7 @@ impl TenantSettings {
     }
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub tenant_id: TenantId,
@@ -136,7 +136,7 @@ pub fn in_period(
     from.is_none_or(|f| at >= f) && until.is_none_or(|u| at <= u)
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Department {
     pub id: DepartmentId,
     pub tenant_id: TenantId,
@@ -145,7 +145,7 @@ pub struct Department {
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserType {
     pub id: UserTypeId,
     pub tenant_id: TenantId,
@@ -155,7 +155,7 @@ pub struct UserType {
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Membership {
     pub id: MembershipId,
     pub user_id: UserId,
@@ -191,7 +191,7 @@ impl TokenStatus {
 /// A verifier key (`kwv_…`, SPEC §4): the credential a protected service sends when it
 /// asks keyward about tokens presented to it. It binds every such check to its tenant and
 /// may do nothing else. Only its hash is stored: it is shown once, when created.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VerifierKey {
     pub id: VerifierKeyId,
     pub tenant_id: TenantId,
@@ -207,7 +207,7 @@ pub struct VerifierKey {
 }
 
 /// A token record as stored: never the secret, only its hint.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Token {
     pub id: TokenId,
     pub tenant_id: TenantId,
@@ -277,7 +277,7 @@ impl Token {
 }
 
 /// A token with the names an administrator reads in listings and the detail view.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenDetails {
     #[serde(flatten)]
     pub token: Token,
@@ -287,4 +287,48 @@ pub struct TokenDetails {
     pub user_type_name: String,
     /// Who revoked it, for the "removed by" column.
     pub revoked_by_name: Option<String>,
+}
+
+/// A session as an administrator reads it: the columns of "Mobile Users Logged In".
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MobileSession {
+    pub id: TokenId,
+    pub tenant_id: TenantId,
+    /// `kwm_AbCd…wxYz`: enough to tell sessions apart, never the secret.
+    pub hint: String,
+    pub device_name: String,
+    pub user_id: UserId,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub department_id: DepartmentId,
+    pub department_name: String,
+    pub user_type_id: UserTypeId,
+    pub user_type_name: String,
+    /// `active` or `expired`.
+    pub status: TokenStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The last successful check, at most the server's flush interval (2 s) stale.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_active_at: Option<OffsetDateTime>,
+    /// Slides to `mobile_session_days` after each use (as stale as `last_active_at`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEvent {
+    pub id: AuditEventId,
+    pub tenant_id: TenantId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor_id: Option<UserId>,
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub ip: Option<String>,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
 }

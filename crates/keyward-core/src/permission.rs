@@ -40,6 +40,13 @@ impl Permission {
     }
 }
 
+impl std::str::FromStr for Permission {
+    type Err = PermissionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
 impl TryFrom<String> for Permission {
     type Error = PermissionError;
     fn try_from(s: String) -> Result<Self, Self::Error> {

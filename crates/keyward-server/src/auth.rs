@@ -6,6 +6,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::verifier::Presented;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::{header, request::Parts, HeaderMap, Method};
 use axum_extra::extract::cookie::CookieJar;
@@ -123,29 +124,30 @@ impl FromRequestParts<AppState> for Admin {
             .verify(token, &ctx)
             .await
             .map_err(|_| ApiError::Unavailable)?;
-        let subject = match (v.code, v.subject) {
-            (VerifyCode::Valid, Some(s)) => s,
+        let subject = match (v.code, v.presented) {
+            (VerifyCode::Valid, Presented::ApiToken(s) | Presented::MobileSession(s)) => s,
             (VerifyCode::RateLimited, _) => {
-                return Err(ApiError::RateLimited {
+                return Err(ApiError::Refused {
+                    code: VerifyCode::RateLimited,
                     detail: "the bearer token has exceeded its rate limit; retry later".into(),
-                    retry_after: v.retry_after.unwrap_or(1),
+                    retry_after: Some(v.retry_after.unwrap_or(1)),
                 })
             }
-            (VerifyCode::Forbidden, None) if v.endpoint_token.is_some() => {
+            (VerifyCode::Forbidden, Presented::EndpointToken(_)) => {
                 return Err(ApiError::Unauthorized {
                     code: "wrong_token_kind",
                     detail: "this route takes an administrator's API token (kwa_…), not an endpoint token"
                         .into(),
                 })
             }
-            (VerifyCode::Forbidden, Some(s)) if s.token.kind != TokenKind::Api => {
+            (VerifyCode::Forbidden, Presented::MobileSession(_)) => {
                 return Err(ApiError::Unauthorized {
                     code: "wrong_token_kind",
                     detail: "this route takes an administrator's API token (kwa_…), not a session or endpoint token"
                         .into(),
                 })
             }
-            (VerifyCode::Forbidden, Some(s)) if !s.user_is_admin => {
+            (VerifyCode::Forbidden, Presented::ApiToken(s)) if !s.user_is_admin => {
                 return Err(ApiError::Forbidden {
                     code: "not_admin",
                     detail: format!(
@@ -154,7 +156,9 @@ impl FromRequestParts<AppState> for Admin {
                     ),
                 })
             }
-            (VerifyCode::Forbidden, Some(s)) if !grants(&s.permissions, ADMIN_PERMISSION) => {
+            (VerifyCode::Forbidden, Presented::ApiToken(s))
+                if !grants(&s.permissions, ADMIN_PERMISSION) =>
+            {
                 // An administrator's token is still restricted to its user type: one issued
                 // for, say, `orders:read` must not carry the whole administrator API.
                 return Err(ApiError::Forbidden {
@@ -167,9 +171,10 @@ impl FromRequestParts<AppState> for Admin {
                 })
             }
             (code, _) => {
-                return Err(ApiError::Unauthorized {
-                    code: code.as_str(),
+                return Err(ApiError::Refused {
+                    code,
                     detail: format!("the bearer token was refused: {} ({})", code.explain(), code.as_str()),
+                    retry_after: None,
                 })
             }
         };

@@ -10,6 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyward_core::rules::RuleError;
+use keyward_core::VerifyCode;
 use keyward_store::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -38,6 +39,14 @@ pub enum ApiError {
     RequestTimeout,
     #[error("{detail}")]
     RateLimited { detail: String, retry_after: u64 },
+    /// A token was checked and refused: mapped to HTTP by [`refusal`], the one mapping of
+    /// a verification result.
+    #[error("{detail}")]
+    Refused {
+        code: VerifyCode,
+        detail: String,
+        retry_after: Option<u64>,
+    },
     #[error("storage is unavailable")]
     Unavailable,
     /// Too much work of one kind is in flight (e.g. password checks); 503 with Retry-After.
@@ -94,6 +103,7 @@ impl ApiError {
             }
             Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            Self::Refused { code, .. } => (refusal_status(*code), code.as_str()),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -117,6 +127,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Self::Refused {
+            code,
+            detail,
+            retry_after,
+        } = self
+        {
+            return refusal(code, detail, retry_after);
+        }
         let (status, code) = self.parts();
         let detail = self.public_detail();
         let mut res = problem(
@@ -130,6 +148,60 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         res
+    }
+}
+
+/// The status of a refused check, on every route that takes a token (the administrator
+/// API, forward auth, the hosted endpoints): 403 when the token is good but does not open
+/// this (`FORBIDDEN`, `IP_NOT_ALLOWED`), 429 for `RATE_LIMITED`, 401 for the rest.
+pub fn refusal_status(code: VerifyCode) -> StatusCode {
+    match code {
+        VerifyCode::Valid => StatusCode::OK,
+        VerifyCode::Forbidden | VerifyCode::IpNotAllowed => StatusCode::FORBIDDEN,
+        VerifyCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::UNAUTHORIZED,
+    }
+}
+
+/// A refused check as a response: the problem document with the result code, the RFC
+/// 6750 challenge (`invalid_token` on 401, `insufficient_scope` on 403), `Retry-After`
+/// for `RATE_LIMITED`, and the code in `X-Keyward-Code` for a proxy's logs.
+pub fn refusal(code: VerifyCode, detail: String, retry_after: Option<u64>) -> Response {
+    let status = refusal_status(code);
+    let challenge = match status {
+        StatusCode::FORBIDDEN => format!(
+            "Bearer realm=\"keyward\", error=\"insufficient_scope\", error_description=\"{detail}\""
+        ),
+        StatusCode::UNAUTHORIZED => format!(
+            "Bearer realm=\"keyward\", error=\"invalid_token\", error_description=\"{}: {detail}\"",
+            code.as_str()
+        ),
+        _ => "Bearer realm=\"keyward\"".to_string(),
+    };
+    let mut res = problem(status, code.as_str(), detail, false);
+    challenged(&mut res, &challenge, code.as_str());
+    if let Some(secs) = retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
+}
+
+/// A token-taking route that received no token it can read: 401 with a bare challenge
+/// (RFC 6750 §3.1 names no error when no credential was sent) and `X-Keyward-Code`.
+pub fn no_credential(code: &'static str, detail: String) -> Response {
+    let mut res = problem(StatusCode::UNAUTHORIZED, code, detail, false);
+    challenged(&mut res, "Bearer realm=\"keyward\"", code);
+    res
+}
+
+fn challenged(res: &mut Response, challenge: &str, code: &str) {
+    if let Ok(v) = HeaderValue::from_str(challenge) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(code) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-keyward-code"), v);
     }
 }
 

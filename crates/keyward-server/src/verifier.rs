@@ -106,15 +106,54 @@ impl Default for VerifierOptions {
     }
 }
 
+/// The answer to one check: its code, and which token it was about.
 #[derive(Clone, Debug)]
 pub struct Verified {
     pub code: VerifyCode,
     /// For `RATE_LIMITED`: seconds until the token's window opens again.
     pub retry_after: Option<u64>,
-    /// The token's record and context, when the token exists (whatever the code).
-    pub subject: Option<Arc<Subject>>,
-    /// The same for an endpoint token (`kwp_`, `kws_`), which has no owner.
-    pub endpoint_token: Option<Arc<EndpointSubject>>,
+    /// The token the check found, with its context (whatever the code), or nothing.
+    pub presented: Presented,
+}
+
+/// Which kind of token a check found: one of them or none, so that an answer cannot
+/// carry, say, both an owner and an endpoint token.
+#[derive(Clone, Debug)]
+pub enum Presented {
+    /// No token of this tenant: `NOT_FOUND`, which names nothing.
+    Nothing,
+    /// An API token (`kwa_`), with its owner, membership and permissions.
+    ApiToken(Arc<Subject>),
+    /// A mobile session (`kwm_`), with the same context as an API token.
+    MobileSession(Arc<Subject>),
+    /// An endpoint token (`kwp_`, `kws_`), which has no owner.
+    EndpointToken(Arc<EndpointSubject>),
+}
+
+impl Presented {
+    /// An API token or a mobile session, by the kind of its record.
+    fn owned(subject: Arc<Subject>) -> Self {
+        if subject.token.kind == TokenKind::Mobile {
+            Self::MobileSession(subject)
+        } else {
+            Self::ApiToken(subject)
+        }
+    }
+
+    /// The owner's context of an API token or a mobile session.
+    pub fn subject(&self) -> Option<&Arc<Subject>> {
+        match self {
+            Self::ApiToken(s) | Self::MobileSession(s) => Some(s),
+            Self::Nothing | Self::EndpointToken(_) => None,
+        }
+    }
+
+    pub fn endpoint_token(&self) -> Option<&Arc<EndpointSubject>> {
+        match self {
+            Self::EndpointToken(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl Verified {
@@ -125,9 +164,8 @@ impl Verified {
     pub fn not_found() -> Self {
         Self {
             code: VerifyCode::NotFound,
-            subject: None,
             retry_after: None,
-            endpoint_token: None,
+            presented: Presented::Nothing,
         }
     }
 }
@@ -711,12 +749,13 @@ impl Verifier {
         }
         // NOT_FOUND says nothing about which token it was (e.g. an old secret past its
         // grace period), as for a token that never existed.
-        let subject = (code != VerifyCode::NotFound).then_some(subject);
+        if code == VerifyCode::NotFound {
+            return Ok(Verified::not_found());
+        }
         Ok(Verified {
             code,
-            subject,
             retry_after,
-            endpoint_token: None,
+            presented: Presented::owned(subject),
         })
     }
 
@@ -734,11 +773,13 @@ impl Verifier {
             return Ok(Verified::not_found());
         };
         let code = decide_endpoint_token(&subject, ctx, OffsetDateTime::now_utc()).code;
+        if code == VerifyCode::NotFound {
+            return Ok(Verified::not_found());
+        }
         Ok(Verified {
             code,
             retry_after: None,
-            subject: None,
-            endpoint_token: (code != VerifyCode::NotFound).then_some(subject),
+            presented: Presented::EndpointToken(subject),
         })
     }
 

@@ -4,8 +4,8 @@
 use crate::query::{Filter, Page};
 use crate::tx::Tx;
 use crate::{from_ms, to_ms, Store, StoreResult};
+pub use keyward_core::model::AuditEvent;
 use keyward_core::{AuditEventId, TenantId, UserId};
-use serde::Serialize;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -26,22 +26,6 @@ impl Actor {
             ip: None,
         }
     }
-}
-
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditEvent {
-    pub id: AuditEventId,
-    pub tenant_id: TenantId,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub actor_id: Option<UserId>,
-    pub actor: String,
-    pub action: String,
-    pub object_type: String,
-    pub object_id: String,
-    pub ip: Option<String>,
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
 }
 
 #[derive(Clone, Debug, Default)]

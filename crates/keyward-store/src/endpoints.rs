@@ -15,11 +15,11 @@ use keyward_core::endpoint::{
     primary_methods, Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod,
     EndpointToken, EndpointTokenDetails, MethodSet,
 };
+pub use keyward_core::endpoint::{EndpointRecord, RecordBucket};
 use keyward_core::verify::{EndpointSubject, Grant};
 use keyward_core::{
     EndpointId, EndpointRecordId, EndpointTokenId, TenantId, TokenHash, TokenKind, UserId,
 };
-use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -99,32 +99,6 @@ pub struct EndpointTokenFilter {
     pub q: Option<String>,
 }
 
-/// A JSON document received by an endpoint, and who sent it from where.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct EndpointRecord {
-    pub id: EndpointRecordId,
-    pub endpoint_id: EndpointId,
-    /// The token that sent it; `None` on an endpoint without authentication.
-    pub token_id: Option<EndpointTokenId>,
-    /// `primary` or `secondary`.
-    pub token_kind: Option<TokenKind>,
-    /// The application: the token's name now, or when it sent the record if it has
-    /// been deleted since.
-    pub token_name: Option<String>,
-    pub method: EndpointMethod,
-    pub ip: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub received_at: OffsetDateTime,
-    /// The document as sent; `null` when it cannot be read back (see `unreadable`).
-    #[schema(value_type = Object)]
-    pub body: serde_json::Value,
-    /// The stored text is not a JSON document keyward can read. Records are checked with
-    /// the same parser when they are received, so only a record stored before that check
-    /// can be unreadable; it is listed as such, and can be deleted, rather than breaking
-    /// every listing of its endpoint.
-    pub unreadable: bool,
-}
-
 /// What a hosted endpoint stores for one POST.
 #[derive(Clone, Debug)]
 pub struct NewRecord<'a> {
@@ -143,17 +117,6 @@ pub struct RecordFilter {
     pub from: Option<OffsetDateTime>,
     /// Inclusive.
     pub to: Option<OffsetDateTime>,
-}
-
-/// How many records one token (application) sent in one time bucket.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct RecordBucket {
-    #[serde(with = "time::serde::rfc3339")]
-    pub start: OffsetDateTime,
-    /// `None`: records sent without a token (endpoint without authentication).
-    pub token_id: Option<EndpointTokenId>,
-    pub token_name: Option<String>,
-    pub count: i64,
 }
 
 const ENDPOINT_COLS: &str = "e.id, e.tenant_id, e.name, e.path, e.description, e.auth_type, \

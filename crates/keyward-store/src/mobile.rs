@@ -8,40 +8,12 @@ use crate::query::{contains_pattern, search_key, Filter, Page};
 use crate::rows::{self, TOKEN_COLS};
 use crate::tokens::NewSecret;
 use crate::{to_ms, Store, StoreError, StoreResult};
-use keyward_core::model::{Token, TokenStatus};
+pub use keyward_core::model::MobileSession;
+use keyward_core::model::Token;
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, UserId, UserTypeId};
-use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 use time::OffsetDateTime;
-
-/// A session as an administrator reads it: the columns of "Mobile Users Logged In".
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct MobileSession {
-    pub id: TokenId,
-    pub tenant_id: TenantId,
-    /// `kwm_AbCd…wxYz`: enough to tell sessions apart, never the secret.
-    pub hint: String,
-    pub device_name: String,
-    pub user_id: UserId,
-    pub username: String,
-    pub email: String,
-    pub display_name: String,
-    pub department_id: DepartmentId,
-    pub department_name: String,
-    pub user_type_id: UserTypeId,
-    pub user_type_name: String,
-    /// `active` or `expired`.
-    pub status: TokenStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// The last successful check, at most the server's flush interval (2 s) stale.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub last_active_at: Option<OffsetDateTime>,
-    /// Slides to `mobile_session_days` after each use (as stale as `last_active_at`).
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
-}
 
 #[derive(Clone, Debug)]
 pub struct NewMobileSession {

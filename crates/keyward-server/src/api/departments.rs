@@ -7,26 +7,8 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::model::Department;
-use keyward_core::text::Name;
 use keyward_core::DepartmentId;
-use serde::Deserialize;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DepartmentBody {
-    pub name: Name,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NameQuery {
-    /// Matches the name.
-    pub q: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
-}
+use keyward_proto::directory::{DepartmentBody, NameQuery};
 
 #[utoipa::path(post, path = "/api/v1/departments", tag = "departments", security(("bearer" = [])), request_body = DepartmentBody,
     responses((status = 201, body = Department), (status = 409, body = crate::error::Problem)))]
@@ -47,7 +29,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<NameQuery>,
 ) -> ApiResult<axum::Json<Paged<Department>>> {
     let page = super::page(q.page, q.per_page);
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.directory()
             .list_departments(&admin, q.q.as_deref(), page)
             .await?,

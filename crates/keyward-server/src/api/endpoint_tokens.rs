@@ -1,10 +1,7 @@
 //! `/api/v1/endpoint-tokens`: secondary endpoint tokens (`kws_…`), one per external
 //! application, assigned to endpoints under `/api/v1/endpoints/{id}/assignments`.
 
-use super::endpoints::{
-    optional_body, with_secret, EndpointTokenWithSecret, RevealedEndpointToken,
-};
-use super::tokens::Regenerate;
+use super::endpoints::{optional_body, with_secret};
 use super::Paged;
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
@@ -13,10 +10,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::endpoint::{EndpointToken, EndpointTokenDetails};
-use keyward_core::text::Name;
 use keyward_core::EndpointTokenId;
+use keyward_proto::endpoints::{CreateEndpointToken, EndpointTokenQuery, UpdateEndpointToken};
+use keyward_proto::endpoints::{EndpointTokenWithSecret, RevealedEndpointToken};
+use keyward_proto::tokens::Regenerate;
 use keyward_store::{EndpointTokenFilter, EndpointTokenStatus};
-use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,17 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get, update, delete))
         .routes(routes!(regenerate))
         .routes(routes!(reveal))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateEndpointToken {
-    /// Name it after the application that will use it: the data viewer shows this name.
-    pub name: Name,
-    #[serde(default)]
-    pub description: String,
-    /// Default on.
-    pub enabled: Option<bool>,
 }
 
 /// Create a secondary token. Assign it to endpoints with
@@ -60,19 +47,6 @@ pub async fn create(
     ))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EndpointTokenQuery {
-    /// `active` (default: enabled tokens), `inactive` (disabled ones) or `all`.
-    pub status: Option<String>,
-    /// Matches the name.
-    pub q: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
-}
-
 /// List secondary tokens by name: the active (enabled) ones unless asked otherwise.
 #[utoipa::path(get, path = "/api/v1/endpoint-tokens", tag = "endpoint-tokens", security(("bearer" = [])),
     params(EndpointTokenQuery), responses((status = 200, body = Paged<EndpointToken>), (status = 400, body = crate::error::Problem)))]
@@ -93,7 +67,7 @@ pub async fn list(
     };
     let page = super::page(q.page, q.per_page);
     let f = EndpointTokenFilter { status, q: q.q };
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.endpoints().list_tokens(&admin, &f, page).await?,
         page,
     )))
@@ -109,16 +83,6 @@ pub async fn get(
     ApiPath(id): ApiPath<EndpointTokenId>,
 ) -> ApiResult<axum::Json<EndpointTokenDetails>> {
     Ok(axum::Json(st.endpoints().secondary(&admin, id).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateEndpointToken {
-    pub name: Option<Name>,
-    pub description: Option<String>,
-    /// `false` deactivates the token: it stops working on every endpoint (`DISABLED`)
-    /// and leaves the default listing, until activated again.
-    pub enabled: Option<bool>,
 }
 
 /// Rename, describe, activate or deactivate a secondary token.
@@ -182,7 +146,7 @@ pub async fn reveal(
     Ok(axum::Json(RevealedEndpointToken {
         id,
         tenant_id: admin.tenant_id,
-        token,
+        token: token.into(),
         revealed_at: OffsetDateTime::now_utc(),
     }))
 }

@@ -1,8 +1,7 @@
 //! `/api/v1/endpoints`: hosted endpoints, their primary tokens, the assignment of
 //! secondary tokens to them, and the data viewer over the records they received.
 
-use super::tokens::Regenerate;
-use super::{Paged, Timestamp};
+use super::Paged;
 use crate::auth::Admin;
 use crate::error::{endpoint_method, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 pub use crate::service::endpoints::RecordStats;
@@ -14,14 +13,16 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::endpoint::{
-    Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointToken,
-    MethodSet,
+    Assignment, AuthType, Endpoint, EndpointDetails, EndpointToken, MethodSet,
 };
-use keyward_core::text::Name;
-use keyward_core::{EndpointId, EndpointRecordId, EndpointTokenId, TenantId, TokenSecret};
+use keyward_core::{EndpointId, EndpointRecordId, EndpointTokenId, TokenSecret};
+use keyward_proto::endpoints::{
+    CreateEndpoint, EndpointQuery, EndpointTokenWithSecret, EndpointUsage, EndpointWithSecrets,
+    RecordQuery, RevealedEndpointToken, SetAssignment, StatsQuery, UpdateEndpoint,
+};
+use keyward_proto::tokens::Regenerate;
 use keyward_store::{EndpointRecord, RecordFilter};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -52,27 +53,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_stats))
 }
 
-/// How to present an endpoint token.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct EndpointUsage {
-    /// The header to send with every request.
-    pub header: String,
-    /// A ready command for a primary token's method and endpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub curl: Option<String>,
-}
-
-/// An endpoint token with its secret: returned only by the response that creates or
-/// regenerates it (and, under `recoverable`, by an audited reveal).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct EndpointTokenWithSecret {
-    #[serde(flatten)]
-    pub details: EndpointToken,
-    /// The secret. Under `show_once` it is shown only in this response.
-    pub token: String,
-    pub usage: EndpointUsage,
-}
-
 /// `url`: where the token's endpoint is served ([`hosted_url`]), for a primary's curl line.
 pub(crate) fn with_secret(
     details: EndpointToken,
@@ -85,22 +65,12 @@ pub(crate) fn with_secret(
         .map(|(u, m)| service::usage_command(u, m, t));
     EndpointTokenWithSecret {
         usage: EndpointUsage {
-            header: format!("Authorization: Bearer {t}"),
-            curl,
+            header: format!("Authorization: Bearer {t}").into(),
+            curl: curl.map(Into::into),
         },
-        token: secret.into_string(),
+        token: secret.into_string().into(),
         details,
     }
-}
-
-/// An endpoint after a change, with the secrets of the primary tokens the change created.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct EndpointWithSecrets {
-    #[serde(flatten)]
-    pub details: EndpointDetails,
-    /// Primary tokens created by this request (switching to `token` authentication, or
-    /// allowing deleting), with their secrets. Under `show_once` they are shown only here.
-    pub new_primary_tokens: Vec<EndpointTokenWithSecret>,
 }
 
 async fn with_secrets(
@@ -128,24 +98,6 @@ pub(crate) fn optional_body<T: Default + DeserializeOwned>(body: &Bytes) -> ApiR
     }
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateEndpoint {
-    pub name: Name,
-    /// Served at `/e/{tenant}/{path}`; unique within the tenant.
-    pub path: EndpointPath,
-    #[serde(default)]
-    pub description: String,
-    /// `none` (default) or `token`. `token` generates the POST and GET primary tokens,
-    /// and the DELETE one when `allow_deleting` is on.
-    pub auth_type: Option<AuthType>,
-    /// Serve `DELETE /e/{tenant}/{path}/{record_id}` (default off).
-    #[serde(default)]
-    pub allow_deleting: bool,
-    /// Default on.
-    pub enabled: Option<bool>,
-}
-
 /// Create an endpoint. Under `token` authentication its primary tokens are generated,
 /// and their secrets returned in `new_primary_tokens`.
 #[utoipa::path(post, path = "/api/v1/endpoints", tag = "endpoints", security(("bearer" = [])), request_body = CreateEndpoint,
@@ -171,17 +123,6 @@ pub async fn create(
     ))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EndpointQuery {
-    /// Matches the name or the path.
-    pub q: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
-}
-
 /// List endpoints, by name.
 #[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", security(("bearer" = [])), params(EndpointQuery),
     responses((status = 200, body = Paged<Endpoint>)))]
@@ -191,7 +132,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<EndpointQuery>,
 ) -> ApiResult<axum::Json<Paged<Endpoint>>> {
     let page = super::page(q.page, q.per_page);
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.endpoints().list(&admin, q.q.as_deref(), page).await?,
         page,
     )))
@@ -206,20 +147,6 @@ pub async fn get(
     ApiPath(id): ApiPath<EndpointId>,
 ) -> ApiResult<axum::Json<EndpointDetails>> {
     Ok(axum::Json(st.endpoints().get(&admin, id).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateEndpoint {
-    pub name: Option<Name>,
-    pub path: Option<EndpointPath>,
-    pub description: Option<String>,
-    /// Switching to `token` generates the primary tokens; switching to `none` removes them.
-    pub auth_type: Option<AuthType>,
-    /// Turning it on (under `token`) generates the DELETE primary; off removes it.
-    pub allow_deleting: Option<bool>,
-    /// `false` makes the endpoint refuse every request (`DISABLED`).
-    pub enabled: Option<bool>,
 }
 
 /// Change an endpoint. Primary tokens the change creates are returned with their secrets.
@@ -293,15 +220,6 @@ pub async fn regenerate_primary(
     )))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RevealedEndpointToken {
-    pub id: EndpointTokenId,
-    pub tenant_id: TenantId,
-    pub token: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub revealed_at: OffsetDateTime,
-}
-
 /// Show a primary token's secret again: only under the `recoverable` policy, and audited.
 #[utoipa::path(post, path = "/api/v1/endpoints/{id}/primary-tokens/{method}/reveal", tag = "endpoints",
     security(("bearer" = [])),
@@ -319,7 +237,7 @@ pub async fn reveal_primary(
     Ok(axum::Json(RevealedEndpointToken {
         id: token.id,
         tenant_id: admin.tenant_id,
-        token: secret,
+        token: secret.into(),
         revealed_at: OffsetDateTime::now_utc(),
     }))
 }
@@ -334,32 +252,6 @@ pub async fn assignments(
     ApiPath(id): ApiPath<EndpointId>,
 ) -> ApiResult<axum::Json<Vec<Assignment>>> {
     Ok(axum::Json(st.endpoints().assignments(&admin, id).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetAssignment {
-    /// `false` cuts this application off from this endpoint, leaving its other
-    /// endpoints and the endpoint's other applications working. Default `true`.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// What the application may do here, e.g. `["POST"]` or `["POST", "GET"]`. A new
-    /// assignment allows POST only unless this says otherwise; left out, an existing
-    /// assignment keeps its methods. At least one.
-    pub methods: Option<Vec<EndpointMethod>>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Default for SetAssignment {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            methods: None,
-        }
-    }
 }
 
 /// Assign a secondary token to an endpoint, or change its assignment: on or off, and the
@@ -406,22 +298,6 @@ pub async fn unassign(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RecordQuery {
-    /// Only the records sent with this token (one application).
-    pub token_id: Option<EndpointTokenId>,
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<Timestamp>,
-    /// Inclusive.
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<Timestamp>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
-}
-
 /// The data viewer: an endpoint's records, newest first, with the token (application)
 /// that sent each one, when and from where.
 #[utoipa::path(get, path = "/api/v1/endpoints/{id}/records", tag = "endpoints", security(("bearer" = [])),
@@ -439,7 +315,7 @@ pub async fn records(
         from: q.from.map(|t| t.0),
         to: q.to.map(|t| t.0),
     };
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.endpoints().records(&admin, id, &f, page).await?,
         page,
     )))
@@ -457,19 +333,6 @@ pub async fn delete_record(
 ) -> ApiResult<StatusCode> {
     st.endpoints().delete_record(&admin, id, record_id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StatsQuery {
-    /// Default: 24 hours before `to`.
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<Timestamp>,
-    /// Inclusive; default now.
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<Timestamp>,
-    /// `minute`, `hour` (default), `day`, or a number of seconds.
-    pub bucket: Option<String>,
 }
 
 /// Counts of records per application (token) per time bucket: one query.

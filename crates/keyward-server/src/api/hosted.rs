@@ -8,8 +8,9 @@
 
 use crate::api::Paged;
 use crate::auth::{bearer, ClientIp};
-use crate::error::{problem, ApiError, ApiQuery};
+use crate::error::{no_credential, problem, refusal, ApiError, ApiQuery};
 use crate::state::AppState;
+use crate::verifier::Presented;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -18,11 +19,10 @@ use axum::routing::post;
 use keyward_core::endpoint::{AuthType, Endpoint, EndpointMethod};
 use keyward_core::verify::{endpoint_gate, EndpointSubject, EndpointTarget};
 use keyward_core::{EndpointRecordId, VerifyCode, VerifyContext};
+use keyward_proto::endpoints::{HostedQuery, HostedRecord, Received};
 use keyward_store::RecordFilter;
-use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::sync::Arc;
-use time::OffsetDateTime;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -134,8 +134,8 @@ async fn admit(
         if let Err(r) = endpoint_gate(&target) {
             return Err(gate_refusal(r));
         }
-        return match (v.code, v.endpoint_token) {
-            (VerifyCode::Valid, Some(token)) => Ok(Admitted {
+        return match (v.code, v.presented) {
+            (VerifyCode::Valid, Presented::EndpointToken(token)) => Ok(Admitted {
                 endpoint: endpoint.clone(),
                 token: Some(token),
             }),
@@ -148,13 +148,11 @@ async fn admit(
     if presented.is_none() && headers.contains_key(header::AUTHORIZATION) {
         // A credential keyward cannot read (Basic, an empty Bearer) is refused, not taken
         // for none: it may be another tenant's token in another wrapping.
-        return Err(crate::api::verify::forward_refusal(
-            StatusCode::UNAUTHORIZED,
+        return Err(no_credential(
             "invalid_authorization",
             "this endpoint takes a keyward token as Authorization: Bearer <token>, or no Authorization \
              header at all"
                 .into(),
-            None,
         ));
     }
     let Some(raw) = presented else {
@@ -164,8 +162,8 @@ async fn admit(
         });
     };
     let v = check(raw).await.map_err(unavailable)?;
-    match (v.code, v.endpoint_token) {
-        (VerifyCode::Valid, Some(token)) => Ok(Admitted {
+    match (v.code, v.presented) {
+        (VerifyCode::Valid, Presented::EndpointToken(token)) => Ok(Admitted {
             endpoint: endpoint.clone(),
             token: Some(token),
         }),
@@ -181,32 +179,18 @@ async fn admit(
 
 /// A token of the endpoint's tenant that does not open this request.
 fn token_refusal(code: VerifyCode, method: EndpointMethod) -> Response {
-    let (status, detail) = match code {
-        VerifyCode::Forbidden => (
-            StatusCode::FORBIDDEN,
-            format!(
-                "this token does not open {method} on this endpoint: a primary token opens one method of \
-                 its own endpoint, and a secondary token the methods its assignment to this endpoint \
-                 allows (POST unless an administrator allowed more)"
-            ),
+    let detail = match code {
+        VerifyCode::Forbidden => format!(
+            "this token does not open {method} on this endpoint: a primary token opens one method of \
+             its own endpoint, and a secondary token the methods its assignment to this endpoint \
+             allows (POST unless an administrator allowed more)"
         ),
-        VerifyCode::Disabled => (
-            StatusCode::UNAUTHORIZED,
-            "the token, or its assignment to this endpoint, is disabled; an administrator can enable it \
-             again"
-                .into(),
-        ),
-        _ => (StatusCode::UNAUTHORIZED, code.explain().into()),
+        VerifyCode::Disabled => "the token, or its assignment to this endpoint, is disabled; an \
+                                 administrator can enable it again"
+            .into(),
+        _ => code.explain().into(),
     };
-    crate::api::verify::forward_refusal(status, code.as_str(), detail, Some(code))
-}
-
-/// The receipt of a stored record.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Received {
-    pub id: EndpointRecordId,
-    #[serde(with = "time::serde::rfc3339")]
-    pub received_at: OffsetDateTime,
+    refusal(code, detail, None)
 }
 
 fn is_json(content_type: Option<&HeaderValue>) -> bool {
@@ -300,28 +284,6 @@ pub async fn receive(
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HostedQuery {
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
-}
-
-/// A record as the endpoint serves it.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct HostedRecord {
-    pub id: EndpointRecordId,
-    #[serde(with = "time::serde::rfc3339")]
-    pub received_at: OffsetDateTime,
-    /// `null` for a record that cannot be read back (then `unreadable` is true).
-    #[schema(value_type = Object)]
-    pub body: serde_json::Value,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub unreadable: bool,
-}
-
 /// The endpoint's records, newest first.
 #[utoipa::path(get, path = "/e/{tenant}/{path}", tag = "hosted endpoints",
     params(("tenant" = String, Path, description = "the tenant's name (or id)"),
@@ -360,7 +322,7 @@ pub async fn list(
                     unreadable: r.unreadable,
                 })
                 .collect();
-            axum::Json(Paged::new((items, total), page)).into_response()
+            axum::Json(super::paged((items, total), page)).into_response()
         }
         Err(e) => ApiError::from(e).into_response(),
     }

@@ -1,80 +1,27 @@
 //! Mobile sessions (SPEC §5): the app's login and logout under `/api/v1/mobile`, and the
 //! administrator's "Mobile Users Logged In" under `/api/v1/mobile-sessions`.
 
-use super::tokens::{BulkDelete, BulkDeleted};
 use super::Paged;
 use crate::auth::{bearer, Admin, ClientIp};
 use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::login::{LoginError, Via};
 use crate::service::sessions::Started;
 use crate::state::AppState;
+use crate::verifier::Presented;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use keyward_core::text::Name;
-use keyward_core::{
-    DepartmentId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode, VerifyContext,
+use keyward_core::{TokenId, VerifyCode, VerifyContext};
+use keyward_proto::mobile::{
+    MobileLogin, MobileLoginResponse, SessionDepartment, SessionQuery, SessionUser, SessionUserType,
 };
+use keyward_proto::tokens::{BulkDelete, BulkDeleted};
 use keyward_store::{Actor, MobileSession, MobileSessionFilter, SessionEnd, SessionStatusFilter};
-use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-use time::OffsetDateTime;
 
 /// Longest tenant name or username a login considers: nothing longer can exist, and the
 /// failed-login limiter keeps these strings.
 const MAX_NAME_INPUT: usize = 256;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MobileLogin {
-    /// The tenant's name.
-    pub tenant: String,
-    pub username: String,
-    pub password: String,
-    /// What the user calls the device (e.g. `Kari's iPhone`); administrators see it.
-    pub device_name: Name,
-    /// The department to act in. Absent: the user's first membership, by department
-    /// name then user type name (with `user_type_id`, the first with that user type).
-    pub department_id: Option<DepartmentId>,
-    /// The user type to act as. Absent: as for `department_id`.
-    pub user_type_id: Option<UserTypeId>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionUser {
-    pub id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub email: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionDepartment {
-    pub id: DepartmentId,
-    pub name: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionUserType {
-    pub id: UserTypeId,
-    pub name: String,
-    /// What the session may do.
-    pub permissions: Vec<String>,
-}
-
-/// A new session. The token appears in this response only.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct MobileLoginResponse {
-    /// The session token (`kwm_…`), to send as `Authorization: Bearer`.
-    pub token: String,
-    pub session_id: TokenId,
-    /// `mobile_session_days` from now; each use moves it forward again.
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
-    pub user: SessionUser,
-    pub department: SessionDepartment,
-    pub user_type: SessionUserType,
-}
 
 /// The same answer for an unknown tenant, an unknown user and a wrong password, so that
 /// nobody can find out which accounts exist.
@@ -145,7 +92,7 @@ pub async fn login(
     };
     if b.tenant.len() > MAX_NAME_INPUT
         || b.username.len() > MAX_NAME_INPUT
-        || b.password.len() > crate::service::passwords::MAX_LEN
+        || b.password.expose().len() > crate::service::passwords::MAX_LEN
     {
         return ApiError::validation(format!(
             "tenant and username are at most {MAX_NAME_INPUT} bytes, password at most {} bytes",
@@ -155,9 +102,14 @@ pub async fn login(
     }
     let logged_in = match st
         .login()
-        .authenticate(Via::Mobile, &b.tenant, &b.username, b.password, ip, |_| {
-            true
-        })
+        .authenticate(
+            Via::Mobile,
+            &b.tenant,
+            &b.username,
+            b.password.into_string(),
+            ip,
+            |_| true,
+        )
         .await
     {
         Ok(found) => found,
@@ -186,7 +138,7 @@ pub async fn login(
             membership,
             user_type,
         }) => axum::Json(MobileLoginResponse {
-            token: secret.into_string(),
+            token: secret.into_string().into(),
             session_id: session.id,
             expires_at: session.expires_at,
             user: SessionUser {
@@ -246,19 +198,22 @@ pub async fn logout(
         )
         .await
         .map_err(|_| ApiError::Unavailable)?;
-    let Some(s) = v.subject.filter(|_| v.code != VerifyCode::NotFound) else {
-        return Err(session_refused(
-            VerifyCode::NotFound.as_str(),
-            "no such session: it ended already (logout, deleted by an administrator, or the user was locked)"
-                .into(),
-        ));
+    let s = match v.presented {
+        Presented::MobileSession(s) => s,
+        Presented::ApiToken(_) => {
+            return Err(session_refused(
+                "wrong_token_kind",
+                "logout takes a mobile session token (kwm_…)".into(),
+            ))
+        }
+        Presented::Nothing | Presented::EndpointToken(_) => {
+            return Err(session_refused(
+                VerifyCode::NotFound.as_str(),
+                "no such session: it ended already (logout, deleted by an administrator, or the user was locked)"
+                    .into(),
+            ))
+        }
     };
-    if s.token.kind != TokenKind::Mobile {
-        return Err(session_refused(
-            "wrong_token_kind",
-            "logout takes a mobile session token (kwm_…)".into(),
-        ));
-    }
     let actor = Actor {
         user_id: Some(s.token.user_id),
         name: s.username.clone(),
@@ -275,21 +230,6 @@ pub async fn logout(
         ));
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SessionQuery {
-    /// Matches username, email, display name or device name.
-    pub q: Option<String>,
-    pub user_id: Option<UserId>,
-    pub department_id: Option<DepartmentId>,
-    /// `active` (default: the users logged in), `expired` or `all`.
-    pub status: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
 }
 
 /// Mobile Users Logged In: sessions, newest first.
@@ -317,7 +257,7 @@ pub async fn list(
         department_id: q.department_id,
         q: q.q,
     };
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.sessions().list(&admin, &f, page).await?,
         page,
     )))

@@ -18,8 +18,7 @@ pub mod verifier_keys;
 pub mod verify;
 
 use crate::state::AppState;
-use serde::{Deserialize, Deserializer, Serialize};
-use time::OffsetDateTime;
+use keyward_proto::Paged;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -127,36 +126,12 @@ pub fn page(page: Option<u32>, per_page: Option<u32>) -> keyward_store::Page {
     keyward_store::Page::new(page.unwrap_or(1), per_page.unwrap_or(50))
 }
 
-/// One page of a list, with the total count across all pages.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: u32,
-    pub per_page: u32,
-}
-
-impl<T> Paged<T> {
-    pub fn new((items, total): (Vec<T>, i64), page: keyward_store::Page) -> Self {
-        Self {
-            items,
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        }
+/// One page of a list route's answer.
+pub fn paged<T>((items, total): (Vec<T>, i64), page: keyward_store::Page) -> Paged<T> {
+    Paged {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
     }
-}
-
-/// An RFC 3339 timestamp in a request body, e.g. `2027-01-31T23:59:59Z`.
-#[derive(Clone, Copy, Debug, Deserialize, utoipa::ToSchema)]
-#[schema(value_type = String, format = DateTime)]
-pub struct Timestamp(#[serde(with = "time::serde::rfc3339")] pub OffsetDateTime);
-
-/// For PATCH fields where `null` clears the value and absence leaves it alone.
-pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }

@@ -5,8 +5,8 @@ use crate::error::{ApiJson, ApiResult};
 use crate::service::settings::SettingsChange;
 use crate::state::AppState;
 use axum::extract::State;
-use keyward_core::model::{SecretStorage, TenantSettings};
-use serde::Deserialize;
+use keyward_core::model::TenantSettings;
+use keyward_proto::settings::SettingsPatch;
 
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),
     responses((status = 200, body = TenantSettings)))]
@@ -15,18 +15,6 @@ pub async fn get(
     admin: Admin,
 ) -> ApiResult<axum::Json<TenantSettings>> {
     Ok(axum::Json(st.settings().get(&admin).await?))
-}
-
-/// Any subset of the settings; the others keep their values.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsPatch {
-    pub api_tokens_enabled: Option<bool>,
-    pub require_technical_user: Option<bool>,
-    pub secret_storage: Option<SecretStorage>,
-    pub max_token_lifetime_days: Option<u32>,
-    pub default_token_lifetime_days: Option<u32>,
-    pub mobile_session_days: Option<u32>,
 }
 
 impl From<SettingsPatch> for SettingsChange {

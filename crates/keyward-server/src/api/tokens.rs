@@ -1,6 +1,6 @@
 //! `/api/v1/tokens`: the API token lifecycle.
 
-use super::{Paged, Timestamp};
+use super::Paged;
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::tokens::{self as service, IssueRequest, TokenChange};
@@ -8,54 +8,15 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keyward_core::model::{RateLimit, TokenDetails};
+use keyward_core::model::TokenDetails;
 use keyward_core::text::Name;
-use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
+use keyward_core::{TenantId, TokenId, TokenKind, TokenSecret};
+use keyward_proto::tokens::{
+    BulkDelete, BulkDeleted, CreateToken, Regenerate, Revealed, TokenQuery, TokenWithSecret,
+    UpdateToken, Usage,
+};
 use keyward_store::{TokenFilter, TokenStatusFilter};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateToken {
-    pub name: Name,
-    pub user_id: UserId,
-    pub department_id: DepartmentId,
-    pub user_type_id: UserTypeId,
-    /// RFC 3339; at most the tenant's `max_token_lifetime_days` ahead. Absent: the
-    /// tenant's `default_token_lifetime_days`.
-    pub expires_at: Option<Timestamp>,
-    #[serde(default)]
-    pub description: String,
-    /// CIDRs the token may be used from (e.g. `["10.0.0.0/8"]`); absent or empty: anywhere.
-    #[serde(default)]
-    #[schema(value_type = Vec<String>)]
-    pub allowed_cidrs: Vec<ipnet::IpNet>,
-    /// At most `requests` successful checks per `window_seconds` (per keyward node);
-    /// beyond it, `RATE_LIMITED`.
-    pub rate_limit: Option<RateLimit>,
-    /// How many successful checks the token allows in all; then `USAGE_EXCEEDED`.
-    pub max_uses: Option<u32>,
-}
-
-/// How to present the token.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Usage {
-    /// The header to send with every request.
-    pub header: String,
-    /// A ready command that checks the token against this server.
-    pub curl: String,
-}
-
-/// A token with its secret: returned only by create and regenerate.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TokenWithSecret {
-    #[serde(flatten)]
-    pub details: TokenDetails,
-    /// The secret. It is shown only in this response.
-    pub token: String,
-    pub usage: Usage,
-}
 
 /// A ready command that checks `token` of `tenant` against this server.
 pub fn curl_line(st: &AppState, tenant: TenantId, token: &str) -> String {
@@ -66,10 +27,10 @@ pub fn with_secret(st: &AppState, details: TokenDetails, secret: TokenSecret) ->
     let t = secret.expose();
     TokenWithSecret {
         usage: Usage {
-            header: format!("Authorization: Bearer {t}"),
-            curl: curl_line(st, details.token.tenant_id, t),
+            header: format!("Authorization: Bearer {t}").into(),
+            curl: curl_line(st, details.token.tenant_id, t).into(),
         },
-        token: secret.into_string(),
+        token: secret.into_string().into(),
         details,
     }
 }
@@ -102,22 +63,6 @@ pub async fn create(
         StatusCode::CREATED,
         axum::Json(with_secret(&st, details, secret)),
     ))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TokenQuery {
-    /// `active`, `expired`, `revoked`, `disabled` or `all` (default).
-    pub status: Option<String>,
-    pub user_id: Option<UserId>,
-    /// Matches the token name or the owner's username.
-    pub q: Option<String>,
-    /// `api` (default) or `mobile`.
-    pub kind: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
 }
 
 /// List tokens, newest first.
@@ -155,7 +100,7 @@ pub async fn list(
         user_id: q.user_id,
         q: q.q,
     };
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.tokens().list(&admin, &f, page).await?,
         page,
     )))
@@ -170,25 +115,6 @@ pub async fn get(
     ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<axum::Json<TokenDetails>> {
     Ok(axum::Json(st.tokens().get(&admin, id).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateToken {
-    pub name: Option<Name>,
-    pub description: Option<String>,
-    /// `false` disables the token (`DISABLED`) until enabled again.
-    pub enabled: Option<bool>,
-    #[schema(value_type = Option<Vec<String>>)]
-    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
-    /// `null` removes the limit.
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<RateLimit>)]
-    pub rate_limit: Option<Option<RateLimit>>,
-    /// Set the uses left; `null` makes the token unlimited.
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<u32>)]
-    pub uses_remaining: Option<Option<u32>>,
 }
 
 /// Rename, describe, enable or disable a token.
@@ -236,21 +162,6 @@ pub async fn delete(
 
 pub use service::MAX_BULK;
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BulkDelete {
-    /// 1 to 1000 token ids.
-    pub ids: Vec<TokenId>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct BulkDeleted {
-    pub deleted: Vec<TokenId>,
-    /// Ids that named nothing the route deletes: no API token of this tenant (for
-    /// `/tokens`), no session (for `/mobile-sessions`), or already deleted.
-    pub not_found: Vec<TokenId>,
-}
-
 /// Delete many tokens at once, in one transaction.
 #[utoipa::path(post, path = "/api/v1/tokens/bulk-delete", tag = "tokens", security(("bearer" = [])), request_body = BulkDelete,
     responses((status = 200, body = BulkDeleted), (status = 422, body = crate::error::Problem)))]
@@ -261,14 +172,6 @@ pub async fn bulk_delete(
 ) -> ApiResult<axum::Json<BulkDeleted>> {
     let (deleted, not_found) = st.tokens().bulk_delete(&admin, b.ids).await?;
     Ok(axum::Json(BulkDeleted { deleted, not_found }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Regenerate {
-    /// How long the old secret keeps working (0 to 604800; default 0).
-    #[serde(default)]
-    pub grace_period_seconds: i64,
 }
 
 /// Give the token a new secret (rotate). The body is optional.
@@ -292,15 +195,6 @@ pub async fn regenerate(
     Ok(axum::Json(with_secret(&st, details, secret)))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Revealed {
-    pub id: TokenId,
-    pub tenant_id: TenantId,
-    pub token: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub revealed_at: OffsetDateTime,
-}
-
 /// Show a stored secret again: only under the `recoverable` policy, and audited.
 #[utoipa::path(post, path = "/api/v1/tokens/{id}/reveal", tag = "tokens", security(("bearer" = [])),
     params(("id" = TokenId, Path)), responses((status = 200, body = Revealed), (status = 409, body = crate::error::Problem)))]
@@ -313,7 +207,7 @@ pub async fn reveal(
     Ok(axum::Json(Revealed {
         id,
         tenant_id: admin.tenant_id,
-        token,
+        token: token.into(),
         revealed_at: OffsetDateTime::now_utc(),
     }))
 }

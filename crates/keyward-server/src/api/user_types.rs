@@ -1,6 +1,5 @@
 //! `/api/v1/user-types`: roles as sets of permission strings.
 
-use super::departments::NameQuery;
 use super::Paged;
 use crate::auth::Admin;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
@@ -9,24 +8,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::model::UserType;
-use keyward_core::text::Name;
-use keyward_core::{Permission, UserTypeId};
-use serde::Deserialize;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUserType {
-    pub name: Name,
-    /// e.g. `["orders:read", "orders:write"]`; a trailing `*` covers a family.
-    pub permissions: Vec<Permission>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUserType {
-    pub name: Option<Name>,
-    pub permissions: Option<Vec<Permission>>,
-}
+use keyward_core::UserTypeId;
+use keyward_proto::directory::NameQuery;
+use keyward_proto::directory::{CreateUserType, UpdateUserType};
 
 #[utoipa::path(post, path = "/api/v1/user-types", tag = "user-types", security(("bearer" = [])), request_body = CreateUserType,
     responses((status = 201, body = UserType), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -50,7 +34,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<NameQuery>,
 ) -> ApiResult<axum::Json<Paged<UserType>>> {
     let page = super::page(q.page, q.per_page);
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.directory()
             .list_user_types(&admin, q.q.as_deref(), page)
             .await?,

@@ -1,6 +1,6 @@
 //! `/api/v1/users` and `/api/v1/users/{id}/memberships`.
 
-use super::{double_option, Paged, Timestamp};
+use super::Paged;
 use crate::auth::Admin;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::directory::{NewUserCommand, UserChange};
@@ -8,49 +8,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::model::{Membership, User};
-use keyward_core::text::{Email, Name, Username};
-use keyward_core::{DepartmentId, MembershipId, UserId, UserTypeId};
+use keyward_core::{MembershipId, UserId};
+use keyward_proto::users::{AddMembership, CreateUser, UpdateUser, UserQuery};
 use keyward_store::UserFilter;
-use serde::Deserialize;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUser {
-    pub username: Username,
-    pub email: Email,
-    pub display_name: Name,
-    #[serde(default)]
-    pub is_admin: bool,
-    #[serde(default)]
-    pub is_technical: bool,
-    pub active_from: Option<Timestamp>,
-    pub active_until: Option<Timestamp>,
-    /// For console and mobile login; 10 to 1024 characters.
-    pub password: Option<String>,
-}
-
-#[derive(Deserialize, utoipa::ToSchema, Default)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUser {
-    pub email: Option<Email>,
-    pub display_name: Option<Name>,
-    pub is_admin: Option<bool>,
-    pub is_technical: Option<bool>,
-    /// A locked user's tokens and sessions stop working at once.
-    pub locked: Option<bool>,
-    /// `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub active_from: Option<Option<Timestamp>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub active_until: Option<Option<Timestamp>>,
-    /// `null` removes the password (no more console or mobile login). Either way the
-    /// user's console and mobile sessions end.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub password: Option<Option<String>>,
-}
 
 impl From<CreateUser> for NewUserCommand {
     fn from(b: CreateUser) -> Self {
@@ -82,20 +42,6 @@ impl From<UpdateUser> for UserChange {
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserQuery {
-    /// Matches username, email or display name.
-    pub q: Option<String>,
-    pub is_admin: Option<bool>,
-    pub is_technical: Option<bool>,
-    pub locked: Option<bool>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
-}
-
 /// Create a user (person or technical user).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateUser,
     responses((status = 201, body = User), (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
@@ -123,7 +69,7 @@ pub async fn list(
         is_technical: q.is_technical,
         locked: q.locked,
     };
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.directory().list_users(&admin, &f, page).await?,
         page,
     )))
@@ -165,13 +111,6 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     st.directory().delete_user(&admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMembership {
-    pub department_id: DepartmentId,
-    pub user_type_id: UserTypeId,
 }
 
 /// Give a user a user type in a department.

@@ -13,9 +13,10 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyward_core::model::VerifierKey;
-use keyward_core::text::Name;
 use keyward_core::VerifierKeyId;
-use serde::{Deserialize, Serialize};
+use keyward_proto::verifier_keys::{
+    CreateVerifierKey, UpdateVerifierKey, VerifierKeyQuery, VerifierKeyUsage, VerifierKeyWithSecret,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,34 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
         .routes(routes!(get, update, delete))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateVerifierKey {
-    /// Name it after the service that will send it, e.g. `orders-api gateway`.
-    pub name: Name,
-    #[serde(default)]
-    pub description: String,
-}
-
-/// How a protected service sends its key.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct VerifierKeyUsage {
-    /// The header to send with each check.
-    pub header: String,
-    /// A ready command that asks a check with this key.
-    pub curl: String,
-}
-
-/// A verifier key with its secret: returned only when it is created.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct VerifierKeyWithSecret {
-    #[serde(flatten)]
-    pub key: VerifierKey,
-    /// The secret. It is shown only in this response.
-    pub token: String,
-    pub usage: VerifierKeyUsage,
 }
 
 /// Create a verifier key for this tenant.
@@ -69,27 +42,17 @@ pub async fn create(
         .await?;
     let t = secret.expose();
     let usage = VerifierKeyUsage {
-        header: format!("Authorization: Bearer {t}"),
-        curl: check_command(&st.config.public_url, t),
+        header: format!("Authorization: Bearer {t}").into(),
+        curl: check_command(&st.config.public_url, t).into(),
     };
     Ok((
         StatusCode::CREATED,
         axum::Json(VerifierKeyWithSecret {
             key,
-            token: secret.into_string(),
+            token: secret.into_string().into(),
             usage,
         }),
     ))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct VerifierKeyQuery {
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
 }
 
 /// This tenant's verifier keys, by name. Never their secrets.
@@ -103,7 +66,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<VerifierKeyQuery>,
 ) -> ApiResult<axum::Json<Paged<VerifierKey>>> {
     let page = super::page(q.page, q.per_page);
-    Ok(axum::Json(Paged::new(
+    Ok(axum::Json(super::paged(
         st.verifier_keys().list(&admin, page).await?,
         page,
     )))
@@ -120,13 +83,6 @@ pub async fn get(
     ApiPath(id): ApiPath<VerifierKeyId>,
 ) -> ApiResult<axum::Json<VerifierKey>> {
     Ok(axum::Json(st.verifier_keys().get(&admin, id).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateVerifierKey {
-    pub name: Option<Name>,
-    pub description: Option<String>,
 }
 
 /// Rename or describe a key (its secret never changes).

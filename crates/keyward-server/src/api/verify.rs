@@ -9,7 +9,9 @@
 //! request that names no tenant otherwise is refused, never answered for every tenant.
 
 use crate::auth::{bearer, ClientIp};
-use crate::error::{problem, ApiError, ApiForm, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{
+    no_credential, problem, refusal, ApiError, ApiForm, ApiJson, ApiPath, ApiQuery, ApiResult,
+};
 use crate::state::AppState;
 use crate::verifier::{Verified, MAX_TOKEN_INPUT};
 use axum::extract::State;
@@ -18,109 +20,51 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use keyward_core::model::{Tenant, VerifierKey};
 use keyward_core::verify::Subject;
-use keyward_core::{
-    DepartmentId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode, VerifyContext,
+use keyward_core::{TenantId, VerifyCode, VerifyContext};
+use keyward_proto::verify::{
+    ForwardQuery, IntrospectRequest, IntrospectResponse, Named, UserRef, VerifyRequest,
+    VerifyResponse,
 };
-use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyRequest {
-    pub token: String,
-    /// The tenant the check is for (name or id), when the caller sends no verifier key.
-    /// A token of any other tenant is `NOT_FOUND`. With a verifier key it may be left
-    /// out; if given, it must name the key's own tenant.
-    pub tenant: Option<String>,
-    /// A permission the caller needs, e.g. `orders:read`.
-    pub permission: Option<String>,
-    /// The department the caller acts in; another department answers `FORBIDDEN`.
-    pub department_id: Option<DepartmentId>,
-    /// The address the token was presented from, for IP allowlists (default: the caller's).
-    #[schema(value_type = Option<String>)]
-    pub ip: Option<IpAddr>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Named<I> {
-    pub id: I,
-    pub name: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct UserRef {
-    pub id: UserId,
-    pub username: String,
-}
-
-/// The answer to a check. A refused check carries only `valid`, `code`, `message` (and
-/// `retry_after` for `RATE_LIMITED`): nothing about the token, its owner or its tenant.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct VerifyResponse {
-    pub valid: bool,
-    pub code: VerifyCode,
-    /// The code in words.
-    pub message: String,
-    pub token_id: Option<TokenId>,
-    pub kind: Option<TokenKind>,
-    /// For an endpoint token (`kwp_`, `kws_`): its id. Such a token opens only hosted
-    /// endpoints (`/e/{path}`), so elsewhere it is `FORBIDDEN` at best.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint_token_id: Option<keyward_core::EndpointTokenId>,
-    pub tenant_id: Option<TenantId>,
-    pub user: Option<UserRef>,
-    #[schema(value_type = Option<Object>)]
-    pub department: Option<Named<DepartmentId>>,
-    #[schema(value_type = Option<Object>)]
-    pub user_type: Option<Named<UserTypeId>>,
-    /// What the token may do (only when valid).
-    pub permissions: Vec<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub expires_at: Option<OffsetDateTime>,
-    /// For `RATE_LIMITED`: seconds until the token may be used again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-}
-
-impl VerifyResponse {
-    fn from(v: &Verified) -> Self {
-        let valid = v.is_valid();
-        let full = v.subject.as_deref().filter(|_| valid);
-        // An endpoint token is never VALID here (it opens endpoints only); its refusal,
-        // like every refusal, names nothing.
-        let endpoint = v.endpoint_token.as_deref().filter(|_| valid);
-        Self {
-            valid,
-            code: v.code,
-            message: v.code.explain().to_string(),
-            token_id: full.map(|s| s.token.id),
-            kind: full
-                .map(|s| s.token.kind)
-                .or(endpoint.map(|e| e.token.kind)),
-            tenant_id: full
-                .map(|s| s.token.tenant_id)
-                .or(endpoint.map(|e| e.token.tenant_id)),
-            endpoint_token_id: endpoint.map(|e| e.token.id),
-            user: full.map(|s| UserRef {
-                id: s.token.user_id,
-                username: s.username.clone(),
-            }),
-            department: full.map(|s| Named {
-                id: s.token.department_id,
-                name: s.department_name.clone(),
-            }),
-            user_type: full.map(|s| Named {
-                id: s.token.user_type_id,
-                name: s.user_type_name.clone(),
-            }),
-            permissions: full
-                .map(|s| s.permissions.iter().map(|p| p.to_string()).collect())
-                .unwrap_or_default(),
-            expires_at: full.and_then(|s| s.token.expires_at),
-            retry_after: v.retry_after,
-        }
+/// The answer to `POST /api/v1/verify`: a refusal names nothing.
+fn verify_response(v: &Verified) -> VerifyResponse {
+    let valid = v.is_valid();
+    let full = v.presented.subject().map(|s| &**s).filter(|_| valid);
+    // An endpoint token is never VALID here (it opens endpoints only); its refusal,
+    // like every refusal, names nothing.
+    let endpoint = v.presented.endpoint_token().map(|e| &**e).filter(|_| valid);
+    VerifyResponse {
+        valid,
+        code: v.code,
+        message: v.code.explain().to_string(),
+        token_id: full.map(|s| s.token.id),
+        kind: full
+            .map(|s| s.token.kind)
+            .or(endpoint.map(|e| e.token.kind)),
+        tenant_id: full
+            .map(|s| s.token.tenant_id)
+            .or(endpoint.map(|e| e.token.tenant_id)),
+        endpoint_token_id: endpoint.map(|e| e.token.id),
+        user: full.map(|s| UserRef {
+            id: s.token.user_id,
+            username: s.username.clone(),
+        }),
+        department: full.map(|s| Named {
+            id: s.token.department_id,
+            name: s.department_name.clone(),
+        }),
+        user_type: full.map(|s| Named {
+            id: s.token.user_type_id,
+            name: s.user_type_name.clone(),
+        }),
+        permissions: full
+            .map(|s| s.permissions.iter().map(|p| p.to_string()).collect())
+            .unwrap_or_default(),
+        expires_at: full.and_then(|s| s.token.expires_at),
+        retry_after: v.retry_after,
     }
 }
 
@@ -313,7 +257,7 @@ pub async fn verify(
     headers: HeaderMap,
     ApiJson(b): ApiJson<VerifyRequest>,
 ) -> ApiResult<axum::Json<VerifyResponse>> {
-    if b.token.len() > MAX_TOKEN_INPUT {
+    if b.token.expose().len() > MAX_TOKEN_INPUT {
         return Err(too_long());
     }
     let key = presented_key(&st, &headers).await?;
@@ -330,41 +274,8 @@ pub async fn verify(
         ip: b.ip.or(peer),
         ..Default::default()
     };
-    let v = check(&st, &scope, &b.token, ctx).await?;
-    Ok(axum::Json(VerifyResponse::from(&v)))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct IntrospectRequest {
-    pub token: String,
-    pub token_type_hint: Option<String>,
-}
-
-/// RFC 7662 token introspection. Inactive tokens answer only `{"active": false}`.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct IntrospectResponse {
-    pub active: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub: Option<UserId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Space-separated permissions.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub iat: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<TenantId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<TokenId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub department_id: Option<DepartmentId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_type_id: Option<UserTypeId>,
+    let v = check(&st, &scope, b.token.expose(), ctx).await?;
+    Ok(axum::Json(verify_response(&v)))
 }
 
 /// The refusal of an introspection request whose caller did not authenticate (RFC 7662
@@ -425,7 +336,7 @@ async fn introspect_for(
     form: Result<ApiForm<IntrospectRequest>, ApiError>,
 ) -> ApiResult<IntrospectResponse> {
     let ApiForm(b) = form?;
-    if b.token.len() > MAX_TOKEN_INPUT {
+    if b.token.expose().len() > MAX_TOKEN_INPUT {
         return Err(too_long());
     }
     let scope = check_scope(st, Some(key), None, "").await?;
@@ -433,7 +344,7 @@ async fn introspect_for(
         ip: peer,
         ..Default::default()
     };
-    let v = check(st, &scope, &b.token, ctx).await?;
+    let v = check(st, &scope, b.token.expose(), ctx).await?;
     let inactive = IntrospectResponse {
         active: false,
         sub: None,
@@ -447,7 +358,7 @@ async fn introspect_for(
         department_id: None,
         user_type_id: None,
     };
-    Ok(match (&v.subject, v.is_valid()) {
+    Ok(match (v.presented.subject(), v.is_valid()) {
         (Some(s), true) => IntrospectResponse {
             active: true,
             sub: Some(s.token.user_id),
@@ -471,17 +382,6 @@ fn permission_list(s: &Subject) -> String {
         .map(|p| p.as_str())
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// What a protected route asks of the token. Any other parameter is refused (400), so a
-/// misspelt `permision=` cannot silently check nothing.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ForwardQuery {
-    /// A permission the protected route needs.
-    pub permission: Option<String>,
-    pub department_id: Option<DepartmentId>,
 }
 
 /// Forward auth for nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth`,
@@ -547,12 +447,7 @@ async fn forward_for(
         Err(e) => return coded(e),
     };
     let Some(token) = bearer(headers) else {
-        return forward_refusal(
-            StatusCode::UNAUTHORIZED,
-            "missing_token",
-            "send Authorization: Bearer <token>".into(),
-            None,
-        );
+        return no_credential("missing_token", "send Authorization: Bearer <token>".into());
     };
     let ctx = VerifyContext {
         permission: q.permission.as_deref(),
@@ -564,7 +459,7 @@ async fn forward_for(
         Ok(v) => v,
         Err(e) => return coded(e),
     };
-    match (&v.subject, v.code, &scope) {
+    match (v.presented.subject(), v.code, &scope) {
         (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) => {
             let mut h = HeaderMap::new();
             let mut put = |name: &'static str, value: String| {
@@ -596,22 +491,7 @@ async fn forward_for(
             } else {
                 code
             };
-            let status = match code {
-                VerifyCode::Forbidden | VerifyCode::IpNotAllowed => StatusCode::FORBIDDEN,
-                VerifyCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            let mut res = forward_refusal(
-                status,
-                code.as_str(),
-                code.explain().to_string(),
-                Some(code),
-            );
-            if let Some(secs) = v.retry_after {
-                res.headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
-            }
-            res
+            refusal(code, code.explain().to_string(), v.retry_after)
         }
     }
 }
@@ -625,29 +505,5 @@ fn coded(e: ApiError) -> Response {
         HeaderName::from_static("x-keyward-code"),
         HeaderValue::from_static(code),
     );
-    res
-}
-
-pub(crate) fn forward_refusal(
-    status: StatusCode,
-    code: &str,
-    detail: String,
-    vcode: Option<VerifyCode>,
-) -> Response {
-    let mut res = problem(status, code, detail.clone(), false);
-    let challenge = match status {
-        StatusCode::TOO_MANY_REQUESTS => "Bearer realm=\"keyward\"".to_string(),
-        StatusCode::FORBIDDEN => format!("Bearer realm=\"keyward\", error=\"insufficient_scope\", error_description=\"{detail}\""),
-        _ if vcode.is_none() => "Bearer realm=\"keyward\"".to_string(),
-        _ => format!("Bearer realm=\"keyward\", error=\"invalid_token\", error_description=\"{code}: {detail}\""),
-    };
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        res.headers_mut()
-            .insert(axum::http::header::WWW_AUTHENTICATE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(code) {
-        res.headers_mut()
-            .insert(HeaderName::from_static("x-keyward-code"), v);
-    }
     res
 }

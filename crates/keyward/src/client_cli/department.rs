@@ -3,21 +3,19 @@
 use super::output::{self, Fields, Table};
 use super::{input, Ctx, Paging};
 use clap::{Args, Subcommand};
+use keyward_client::Name;
 use keyward_client::{Department, NameQuery};
 
 #[derive(Subcommand)]
 pub enum DepartmentCommand {
     /// Create a department.
-    Create { name: String },
+    Create { name: Name },
     /// List departments.
     List(ListArgs),
     /// Show a department (name or id).
     Show { department: String },
     /// Give a department a new name.
-    Rename {
-        department: String,
-        new_name: String,
-    },
+    Rename { department: String, new_name: Name },
     /// Delete a department that no membership or token uses.
     Delete { department: String },
 }

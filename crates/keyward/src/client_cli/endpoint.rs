@@ -11,6 +11,8 @@ use keyward_client::{
     EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointWithSecrets, RecordQuery,
     Regenerate, UpdateEndpoint, UpdateEndpointToken,
 };
+use keyward_client::{EndpointPath, Name};
+use keyward_client::{EndpointTokenDetails, Timestamp};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Auth {
@@ -90,10 +92,10 @@ pub enum EndpointCommand {
 #[derive(Args)]
 pub struct CreateArgs {
     #[arg(long)]
-    name: String,
+    name: Name,
     /// Served at /e/PATH, e.g. orders/incoming.
     #[arg(long)]
-    path: String,
+    path: EndpointPath,
     #[arg(long, value_enum, default_value_t = Auth::None)]
     auth: Auth,
     /// Serve DELETE /e/PATH/RECORD_ID (and, with --auth token, make a DELETE primary).
@@ -110,9 +112,9 @@ pub struct CreateArgs {
 pub struct UpdateArgs {
     endpoint: String,
     #[arg(long)]
-    name: Option<String>,
+    name: Option<Name>,
     #[arg(long)]
-    path: Option<String>,
+    path: Option<EndpointPath>,
     #[arg(long)]
     description: Option<String>,
     #[arg(long, value_enum)]
@@ -195,7 +197,7 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
         EndpointCommand::Show { endpoint } => {
             let id = input::endpoint(c, &endpoint).await?;
             let e = c.get_endpoint(id).await?;
-            ctx.print(&e, || details(ctx, &e))
+            ctx.print(&e, || details(ctx, &e.endpoint, &e.primary_tokens))
         }
         EndpointCommand::Update(a) => {
             let up = UpdateEndpoint {
@@ -316,8 +318,8 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
             };
             let q = RecordQuery {
                 token_id,
-                from: a.from,
-                to: a.to,
+                from: a.from.map(Timestamp),
+                to: a.to.map(Timestamp),
                 page: Some(a.paging.page),
                 per_page: Some(a.paging.per_page),
             };
@@ -347,7 +349,7 @@ fn on_off(b: bool) -> String {
     if b { "on" } else { "off" }.into()
 }
 
-fn details(ctx: &Ctx, e: &Endpoint) -> String {
+fn details(ctx: &Ctx, e: &Endpoint, primary_tokens: &[EndpointToken]) -> String {
     let mut f = Fields::new();
     f.add("id", e.id.to_string())
         .add("name", &e.name)
@@ -361,10 +363,8 @@ fn details(ctx: &Ctx, e: &Endpoint) -> String {
         .add("allow deleting", output::yes_no(e.allow_deleting))
         .add("enabled", output::yes_no(e.enabled))
         .add("created at", output::when(Some(e.created_at)));
-    let primaries: Vec<String> = e
-        .primary_tokens
+    let primaries: Vec<String> = primary_tokens
         .iter()
-        .flatten()
         .map(|t| format!("{} {}", t.method.map(|m| m.as_str()).unwrap_or("?"), t.hint))
         .collect();
     if !primaries.is_empty() {
@@ -377,7 +377,7 @@ fn details(ctx: &Ctx, e: &Endpoint) -> String {
 fn with_secrets(ctx: &Ctx, verb: &str, e: &EndpointWithSecrets) -> String {
     let mut out = format!(
         "{verb} endpoint {:?} at /e/{}/{}.\n\n",
-        e.endpoint.name, e.endpoint.tenant_id, e.endpoint.path
+        e.details.endpoint.name, e.details.endpoint.tenant_id, e.details.endpoint.path
     );
     if !e.new_primary_tokens.is_empty() {
         out.push_str(once_warning(&e.new_primary_tokens[0].details));
@@ -388,7 +388,7 @@ fn with_secrets(ctx: &Ctx, verb: &str, e: &EndpointWithSecrets) -> String {
         }
         out.push('\n');
     }
-    out + &details(ctx, &e.endpoint)
+    out + &details(ctx, &e.details.endpoint, &e.details.primary_tokens)
 }
 
 fn once_warning(t: &EndpointToken) -> &'static str {
@@ -424,7 +424,7 @@ pub enum EndpointTokenCommand {
     Create {
         /// The application's name: the data viewer shows it.
         #[arg(long)]
-        name: String,
+        name: Name,
         #[arg(long, default_value = "", hide_default_value = true)]
         description: String,
         /// Create it switched off.
@@ -447,7 +447,7 @@ pub enum EndpointTokenCommand {
     Update {
         token: String,
         #[arg(long)]
-        name: Option<String>,
+        name: Option<Name>,
         #[arg(long)]
         description: Option<String>,
         #[arg(long, conflicts_with = "disable")]
@@ -589,7 +589,8 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
     }
 }
 
-fn token_details(t: &EndpointToken) -> String {
+fn token_details(d: &EndpointTokenDetails) -> String {
+    let t = &d.token;
     let mut f = Fields::new();
     f.add("id", t.id.to_string())
         .add("name", &t.name)
@@ -599,10 +600,9 @@ fn token_details(t: &EndpointToken) -> String {
         .add("enabled", output::yes_no(t.enabled))
         .add("recoverable", output::yes_no(t.recoverable))
         .add("created at", output::when(Some(t.created_at)));
-    let assigned: Vec<String> = t
+    let assigned: Vec<String> = d
         .assignments
         .iter()
-        .flatten()
         .map(|a| {
             format!(
                 "{} ({}){}",

@@ -155,11 +155,15 @@ pub fn yes_no(b: bool) -> String {
 }
 
 /// A list for one cell or line, `-` when empty.
-pub fn list(items: &[String]) -> String {
+pub fn list<T: std::fmt::Display>(items: &[T]) -> String {
     if items.is_empty() {
         "-".into()
     } else {
-        items.join(", ")
+        items
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

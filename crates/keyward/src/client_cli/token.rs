@@ -5,6 +5,9 @@ use super::output::{self, Fields, Table};
 use super::{input, Ctx, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
+use ipnet::IpNet;
+use keyward_client::Name;
+use keyward_client::Timestamp;
 use keyward_client::{
     CreateToken, DepartmentId, Regenerate, TokenDetails, TokenId, TokenQuery, TokenWithSecret,
     UpdateToken, UserId, UserTypeId,
@@ -42,7 +45,7 @@ pub enum TokenCommand {
 pub struct CreateArgs {
     /// A name that says what the token is for.
     #[arg(long)]
-    name: String,
+    name: Name,
     /// The owner: username or id.
     #[arg(long)]
     user: String,
@@ -61,7 +64,7 @@ pub struct CreateArgs {
     description: String,
     /// A CIDR the token may be used from (repeat or separate with commas); default: anywhere.
     #[arg(long = "allow-cidr", value_delimiter = ',', value_name = "CIDR")]
-    allowed_cidrs: Vec<String>,
+    allowed_cidrs: Vec<IpNet>,
     /// At most REQUESTS successful checks per SECONDS, e.g. 100/60 (counted per server node).
     #[arg(long, value_parser = parse_rate_limit, value_name = "REQUESTS/SECONDS")]
     rate_limit: Option<keyward_client::RateLimit>,
@@ -130,7 +133,7 @@ pub struct ListArgs {
 pub struct UpdateArgs {
     id: TokenId,
     #[arg(long)]
-    name: Option<String>,
+    name: Option<Name>,
     #[arg(long)]
     description: Option<String>,
     /// Make a disabled token work again.
@@ -146,7 +149,7 @@ pub struct UpdateArgs {
         value_name = "CIDR",
         conflicts_with = "any_ip"
     )]
-    allowed_cidrs: Option<Vec<String>>,
+    allowed_cidrs: Option<Vec<IpNet>>,
     /// Remove the IP allowlist: the token may be used from anywhere.
     #[arg(long)]
     any_ip: bool,
@@ -171,7 +174,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                     user_id,
                     department_id,
                     user_type_id,
-                    expires_at: a.expires_at,
+                    expires_at: a.expires_at.map(Timestamp),
                     description: a.description,
                     allowed_cidrs: a.allowed_cidrs,
                     rate_limit: a.rate_limit,
@@ -208,15 +211,15 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 ]);
                 for k in &p.items {
                     t.row(vec![
-                        k.id.to_string(),
-                        k.name.clone(),
-                        k.hint.clone(),
+                        k.token.id.to_string(),
+                        k.token.name.clone(),
+                        k.token.hint.clone(),
                         k.username.clone(),
                         k.department_name.clone(),
                         k.user_type_name.clone(),
                         k.status.as_str().to_string(),
-                        output::short(k.expires_at),
-                        output::short(k.last_used_at),
+                        output::short(k.token.expires_at),
+                        output::short(k.token.last_used_at),
                     ]);
                 }
                 let what = if a.mobile {
@@ -247,6 +250,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 } else {
                     a.allowed_cidrs
                 },
+                ..Default::default()
             };
             if up.name.is_none()
                 && up.description.is_none()
@@ -263,7 +267,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             ctx.print(&t, || {
                 format!(
                     "Revoked token {:?} ({}). It no longer works and stays listed as revoked.\n",
-                    t.name, t.id
+                    t.token.name, t.token.id
                 )
             })
         }
@@ -371,48 +375,48 @@ async fn delete(ctx: &Ctx, ids: Vec<TokenId>) -> anyhow::Result<()> {
 
 fn details(t: &TokenDetails) -> String {
     let mut f = Fields::new();
-    f.add("id", t.id.to_string())
-        .add("name", &t.name)
-        .add("kind", t.kind.as_str())
+    f.add("id", t.token.id.to_string())
+        .add("name", &t.token.name)
+        .add("kind", t.token.kind.as_str())
         .add("status", t.status.as_str())
-        .add("hint", &t.hint)
-        .add("description", &t.description)
-        .add("user", format!("{} ({})", t.username, t.user_id))
+        .add("hint", &t.token.hint)
+        .add("description", &t.token.description)
+        .add("user", format!("{} ({})", t.username, t.token.user_id))
         .add(
             "department",
-            format!("{} ({})", t.department_name, t.department_id),
+            format!("{} ({})", t.department_name, t.token.department_id),
         )
         .add(
             "user type",
-            format!("{} ({})", t.user_type_name, t.user_type_id),
+            format!("{} ({})", t.user_type_name, t.token.user_type_id),
         )
-        .add("enabled", output::yes_no(t.enabled))
-        .add("recoverable", output::yes_no(t.recoverable))
+        .add("enabled", output::yes_no(t.token.enabled))
+        .add("recoverable", output::yes_no(t.token.recoverable))
         .add(
             "allowed from",
-            if t.allowed_cidrs.is_empty() {
+            if t.token.allowed_cidrs.is_empty() {
                 "anywhere".into()
             } else {
-                t.allowed_cidrs.join(", ")
+                output::list(&t.token.allowed_cidrs)
             },
         )
-        .add("created at", output::when(Some(t.created_at)))
+        .add("created at", output::when(Some(t.token.created_at)))
         .add(
             "expires at",
-            if t.expires_at.is_some() {
-                output::when(t.expires_at)
+            if t.token.expires_at.is_some() {
+                output::when(t.token.expires_at)
             } else {
                 "never".into()
             },
         )
-        .add("last used at", output::when(t.last_used_at));
-    if t.revoked_at.is_some() {
-        f.add("revoked at", output::when(t.revoked_at));
+        .add("last used at", output::when(t.token.last_used_at));
+    if t.token.revoked_at.is_some() {
+        f.add("revoked at", output::when(t.token.revoked_at));
         f.add(
             "revoked by",
             t.revoked_by_name
                 .clone()
-                .or(t.revoked_by.map(|u| u.to_string()))
+                .or(t.token.revoked_by.map(|u| u.to_string()))
                 .unwrap_or_else(|| "-".into()),
         );
     }
@@ -423,11 +427,11 @@ fn details(t: &TokenDetails) -> String {
 /// again.
 fn with_secret(verb: &str, t: &TokenWithSecret) -> String {
     let d = &t.details;
-    let once = if d.recoverable {
+    let once = if d.token.recoverable {
         format!(
             "This secret is shown only once here. This tenant keeps secrets recoverable, so an \
              administrator can reveal it again with `keyward token reveal {}` (audited).",
-            d.id
+            d.token.id
         )
     } else {
         "This secret is shown only once: store it now, it cannot be seen again.".to_string()
@@ -435,7 +439,7 @@ fn with_secret(verb: &str, t: &TokenWithSecret) -> String {
     format!(
         "{verb} API token {:?} for {} in {} as {}.\n\n{once}\n\n    {}\n\n\
          Send it as:  Authorization: Bearer <token>\n\n{}",
-        d.name,
+        d.token.name,
         d.username,
         d.department_name,
         d.user_type_name,

@@ -6,7 +6,9 @@ use super::output::{self, Fields, Table};
 use super::{Ctx, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand};
+use keyward_client::Timestamp;
 use keyward_client::{CreateUser, Membership, MembershipId, UpdateUser, User, UserQuery};
+use keyward_client::{Email, Name, Username};
 use time::OffsetDateTime;
 
 #[derive(Subcommand)]
@@ -56,12 +58,12 @@ pub enum MembershipCommand {
 #[derive(Args)]
 pub struct CreateArgs {
     #[arg(long)]
-    username: String,
+    username: Username,
     #[arg(long)]
-    email: String,
+    email: Email,
     /// Default: the username.
     #[arg(long)]
-    display_name: Option<String>,
+    display_name: Option<Name>,
     /// Make the user an administrator.
     #[arg(long)]
     admin: bool,
@@ -101,9 +103,9 @@ pub struct ListArgs {
 pub struct UpdateArgs {
     user: String,
     #[arg(long)]
-    email: Option<String>,
+    email: Option<Email>,
     #[arg(long)]
-    display_name: Option<String>,
+    display_name: Option<Name>,
     #[arg(long, value_name = "BOOL")]
     admin: Option<bool>,
     #[arg(long, value_name = "BOOL")]
@@ -132,13 +134,16 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                 None
             };
             let req = CreateUser {
-                display_name: a.display_name.unwrap_or_else(|| a.username.clone()),
+                display_name: match a.display_name {
+                    Some(n) => n,
+                    None => Name::parse(a.username.as_str()).map_err(anyhow::Error::msg)?,
+                },
                 username: a.username,
                 email: a.email,
                 is_admin: a.admin,
                 is_technical: a.technical,
-                active_from: a.active_from,
-                active_until: a.active_until,
+                active_from: a.active_from.map(Timestamp),
+                active_until: a.active_until.map(Timestamp),
                 password,
             };
             one(ctx, &c.create_user(&req).await?)
@@ -195,8 +200,8 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                 is_admin: a.admin,
                 is_technical: a.technical,
                 locked: None,
-                active_from: a.active_from.map(|c| c.0),
-                active_until: a.active_until.map(|c| c.0),
+                active_from: a.active_from.map(|c| c.0.map(Timestamp)),
+                active_until: a.active_until.map(|c| c.0.map(Timestamp)),
                 password,
             };
             if serde_json::to_value(&up)?

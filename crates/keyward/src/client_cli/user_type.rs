@@ -5,16 +5,17 @@ use super::{input, Ctx, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use keyward_client::{CreateUserType, NameQuery, UpdateUserType, UserType};
+use keyward_client::{Name, Permission};
 
 #[derive(Subcommand)]
 pub enum UserTypeCommand {
     /// Create a user type with its permissions.
     Create {
-        name: String,
+        name: Name,
         /// A permission such as `orders:read`, or `orders:*` for a family (repeat or
         /// separate with commas).
         #[arg(long = "permission", value_delimiter = ',', value_name = "PERMISSION")]
-        permissions: Vec<String>,
+        permissions: Vec<Permission>,
     },
     /// List user types.
     List(ListArgs),
@@ -24,7 +25,7 @@ pub enum UserTypeCommand {
     Update {
         user_type: String,
         #[arg(long)]
-        name: Option<String>,
+        name: Option<Name>,
         /// The new set of permissions, replacing the old (repeat or separate with commas).
         #[arg(
             long = "permission",
@@ -32,7 +33,7 @@ pub enum UserTypeCommand {
             value_name = "PERMISSION",
             conflicts_with = "no_permissions"
         )]
-        permissions: Option<Vec<String>>,
+        permissions: Option<Vec<Permission>>,
         /// Remove every permission.
         #[arg(long)]
         no_permissions: bool,

@@ -3,6 +3,7 @@
 use super::output::{self, Fields, Table};
 use super::{Ctx, Paging};
 use clap::{Args, Subcommand};
+use keyward_client::Name;
 use keyward_client::{
     CreateVerifierKey, UpdateVerifierKey, VerifierKey, VerifierKeyId, VerifierKeyQuery,
 };
@@ -12,7 +13,7 @@ pub enum VerifierKeyCommand {
     /// Create a verifier key for a protected service. Prints the key, once.
     Create {
         /// Name it after the service that will send it.
-        name: String,
+        name: Name,
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -24,7 +25,7 @@ pub enum VerifierKeyCommand {
     Update {
         id: VerifierKeyId,
         #[arg(long)]
-        name: Option<String>,
+        name: Option<Name>,
         #[arg(long)]
         description: Option<String>,
     },

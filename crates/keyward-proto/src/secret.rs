@@ -1,8 +1,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A token secret (or a string that contains one). `Debug` does not show it, so a secret
-/// cannot leak through a log line or a panic message; call [`Secret::expose`] on purpose.
+/// A token secret (or a string that contains one, such as a ready `curl` line) in a
+/// response. `Debug` does not show it, so a secret cannot leak through a log line or a
+/// panic message; call [`Secret::expose`] on purpose. On the wire it is a plain string.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
@@ -14,6 +15,10 @@ impl Secret {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -38,5 +43,6 @@ mod tests {
         let s = Secret::new("kwa_supersecret");
         assert!(!format!("{s:?}").contains("supersecret"));
         assert_eq!(s.expose(), "kwa_supersecret");
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#""kwa_supersecret""#);
     }
 }

@@ -1,0 +1,41 @@
+//! `/api/v1/departments` and `/api/v1/user-types`: the organisation tokens are scoped to.
+
+use keyward_core::permission::Permission;
+use keyward_core::text::Name;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentBody {
+    pub name: Name,
+}
+
+/// Filters for the department, user type and endpoint lists.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NameQuery {
+    /// Matches the name.
+    pub q: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserType {
+    pub name: Name,
+    /// e.g. `["orders:read", "orders:write"]`; a trailing `*` covers a family.
+    pub permissions: Vec<Permission>,
+}
+
+/// Only the fields that are present change; `permissions` replaces the whole set.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserType {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<Permission>>,
+}

@@ -1,0 +1,231 @@
+//! `/api/v1/endpoints`, `/api/v1/endpoint-tokens` and the hosted endpoints `/e/{tenant}/{path}`.
+
+use crate::{Secret, Timestamp};
+use keyward_core::endpoint::{
+    AuthType, EndpointDetails, EndpointMethod, EndpointPath, EndpointToken,
+};
+use keyward_core::text::Name;
+use keyward_core::{EndpointRecordId, EndpointTokenId, TenantId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// How to present an endpoint token.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EndpointUsage {
+    /// The header to send with every request.
+    #[schema(value_type = String)]
+    pub header: Secret,
+    /// A ready command for a primary token's method and endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub curl: Option<Secret>,
+}
+
+/// An endpoint token with its secret: returned only by the response that creates or
+/// regenerates it (and, under `recoverable`, by an audited reveal).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EndpointTokenWithSecret {
+    #[serde(flatten)]
+    pub details: EndpointToken,
+    /// The secret. Under `show_once` it is shown only in this response.
+    #[schema(value_type = String)]
+    pub token: Secret,
+    pub usage: EndpointUsage,
+}
+
+/// An endpoint after a change, with the secrets of the primary tokens the change created.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EndpointWithSecrets {
+    #[serde(flatten)]
+    pub details: EndpointDetails,
+    /// Primary tokens created by this request (switching to `token` authentication, or
+    /// allowing deleting), with their secrets. Under `show_once` they are shown only here.
+    pub new_primary_tokens: Vec<EndpointTokenWithSecret>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEndpoint {
+    pub name: Name,
+    /// Served at `/e/{tenant}/{path}`; unique within the tenant.
+    pub path: EndpointPath,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// `none` (default) or `token`. `token` generates the POST and GET primary tokens,
+    /// and the DELETE one when `allow_deleting` is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_type: Option<AuthType>,
+    /// Serve `DELETE /e/{tenant}/{path}/{record_id}` (default off).
+    #[serde(default)]
+    pub allow_deleting: bool,
+    /// Default on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndpointQuery {
+    /// Matches the name or the path.
+    pub q: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// Only the fields that are present change.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEndpoint {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<EndpointPath>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Switching to `token` generates the primary tokens; switching to `none` removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_type: Option<AuthType>,
+    /// Turning it on (under `token`) generates the DELETE primary; off removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_deleting: Option<bool>,
+    /// `false` makes the endpoint refuse every request (`DISABLED`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RevealedEndpointToken {
+    pub id: EndpointTokenId,
+    pub tenant_id: TenantId,
+    #[schema(value_type = String)]
+    pub token: Secret,
+    #[serde(with = "time::serde::rfc3339")]
+    pub revealed_at: OffsetDateTime,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAssignment {
+    /// `false` cuts this application off from this endpoint, leaving its other
+    /// endpoints and the endpoint's other applications working. Default `true`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// What the application may do here, e.g. `["POST"]` or `["POST", "GET"]`. A new
+    /// assignment allows POST only unless this says otherwise; left out, an existing
+    /// assignment keeps its methods. At least one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<EndpointMethod>>,
+}
+
+impl Default for SetAssignment {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            methods: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecordQuery {
+    /// Only the records sent with this token (one application).
+    pub token_id: Option<EndpointTokenId>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<Timestamp>,
+    /// Inclusive.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<Timestamp>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// Default: 24 hours before `to`.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<Timestamp>,
+    /// Inclusive; default now.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<Timestamp>,
+    /// `minute`, `hour` (default), `day`, or a number of seconds.
+    pub bucket: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEndpointToken {
+    /// Name it after the application that will use it: the data viewer shows this name.
+    pub name: Name,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Default on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndpointTokenQuery {
+    /// `active` (default: enabled tokens), `inactive` (disabled ones) or `all`.
+    pub status: Option<String>,
+    /// Matches the name.
+    pub q: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// Only the fields that are present change.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEndpointToken {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `false` deactivates the token: it stops working on every endpoint (`DISABLED`)
+    /// and leaves the default listing, until activated again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// The receipt of a stored record.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Received {
+    pub id: EndpointRecordId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HostedQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// A record as the endpoint serves it.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HostedRecord {
+    pub id: EndpointRecordId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// `null` for a record that cannot be read back (then `unreadable` is true).
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreadable: bool,
+}

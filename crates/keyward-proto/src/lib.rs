@@ -1,0 +1,101 @@
+//! The types that cross keyward's wire (SPEC §8): the request bodies, query strings and
+//! response bodies of the REST API, with their OpenAPI schemas. The server deserialises
+//! requests and serialises responses with them; `keyward-client` does the opposite with
+//! the same types, so the two cannot drift apart.
+//!
+//! The domain values a response shows (a token, a user, an endpoint…) are
+//! `keyward-core`'s own types, re-exported here; this crate adds the bodies around them.
+//! Requests carry the validated newtypes (`Name`, `Username`, …), so a client cannot
+//! build a body the server would refuse for its shape.
+
+pub mod audit;
+pub mod directory;
+pub mod endpoints;
+pub mod mobile;
+pub mod settings;
+pub mod tokens;
+pub mod users;
+pub mod verifier_keys;
+pub mod verify;
+
+mod secret;
+
+pub use keyward_core::endpoint::{
+    Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointRecord,
+    EndpointToken, EndpointTokenDetails, RecordBucket,
+};
+pub use keyward_core::model::{
+    AuditEvent, Department, Membership, MobileSession, RateLimit, SecretStorage, Tenant,
+    TenantSettings, Token, TokenDetails, TokenStatus, User, UserType, VerifierKey,
+};
+pub use secret::Secret;
+
+// Query strings (the structs deriving `IntoParams`) need no `skip_serializing_if`: a
+// query string leaves out a `None` by itself.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+
+/// One page of a list, with the total count across all pages.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// An RFC 3339 timestamp in a request body or query, e.g. `2027-01-31T23:59:59Z`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(value_type = String, format = DateTime)]
+pub struct Timestamp(#[serde(with = "time::serde::rfc3339")] pub OffsetDateTime);
+
+impl From<OffsetDateTime> for Timestamp {
+    fn from(t: OffsetDateTime) -> Self {
+        Self(t)
+    }
+}
+
+/// For PATCH fields where `null` clears the value and absence leaves it alone: absent is
+/// `None`, `null` is `Some(None)`. Serialised with `skip_serializing_if = "Option::is_none"`,
+/// `Some(None)` is sent as `null`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug, Default)]
+    struct Patch {
+        #[serde(
+            default,
+            deserialize_with = "double_option",
+            skip_serializing_if = "Option::is_none"
+        )]
+        until: Option<Option<Timestamp>>,
+    }
+
+    #[test]
+    fn a_patch_field_round_trips_absent_null_and_a_value() {
+        let t = Timestamp(time::macros::datetime!(2027-01-31 23:59:59 UTC));
+        for (p, wire) in [
+            (Patch { until: None }, r#"{}"#),
+            (Patch { until: Some(None) }, r#"{"until":null}"#),
+            (
+                Patch {
+                    until: Some(Some(t)),
+                },
+                r#"{"until":"2027-01-31T23:59:59Z"}"#,
+            ),
+        ] {
+            assert_eq!(serde_json::to_string(&p).unwrap(), wire);
+            assert_eq!(serde_json::from_str::<Patch>(wire).unwrap(), p);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! `/api/v1/tokens`: the API token lifecycle.
+
+use crate::{double_option, Secret, Timestamp};
+use keyward_core::model::{RateLimit, TokenDetails};
+use keyward_core::text::Name;
+use keyward_core::{DepartmentId, TenantId, TokenId, UserId, UserTypeId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub name: Name,
+    pub user_id: UserId,
+    pub department_id: DepartmentId,
+    pub user_type_id: UserTypeId,
+    /// RFC 3339; at most the tenant's `max_token_lifetime_days` ahead. Absent: the
+    /// tenant's `default_token_lifetime_days`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// CIDRs the token may be used from (e.g. `["10.0.0.0/8"]`); absent or empty: anywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub allowed_cidrs: Vec<ipnet::IpNet>,
+    /// At most `requests` successful checks per `window_seconds` (per keyward node);
+    /// beyond it, `RATE_LIMITED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    /// How many successful checks the token allows in all; then `USAGE_EXCEEDED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u32>,
+}
+
+/// How to present the token.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Usage {
+    /// The header to send with every request.
+    #[schema(value_type = String)]
+    pub header: Secret,
+    /// A ready command that checks the token against this server.
+    #[schema(value_type = String)]
+    pub curl: Secret,
+}
+
+/// A token with its secret: returned only by create and regenerate.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TokenWithSecret {
+    #[serde(flatten)]
+    pub details: TokenDetails,
+    /// The secret. It is shown only in this response.
+    #[schema(value_type = String)]
+    pub token: Secret,
+    pub usage: Usage,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// `active`, `expired`, `revoked`, `disabled` or `all` (default).
+    pub status: Option<String>,
+    pub user_id: Option<UserId>,
+    /// Matches the token name or the owner's username.
+    pub q: Option<String>,
+    /// `api` (default) or `mobile`.
+    pub kind: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// Only the fields that are present change.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateToken {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `false` disables the token (`DISABLED`) until enabled again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `[]` removes the allowlist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
+    /// `null` removes the limit.
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<RateLimit>)]
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// Set the uses left; `null` makes the token unlimited.
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<u32>)]
+    pub uses_remaining: Option<Option<u32>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDelete {
+    /// 1 to 1000 token ids.
+    pub ids: Vec<TokenId>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BulkDeleted {
+    pub deleted: Vec<TokenId>,
+    /// Ids that named nothing the route deletes: no API token of this tenant (for
+    /// `/tokens`), no session (for `/mobile-sessions`), or already deleted.
+    pub not_found: Vec<TokenId>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Regenerate {
+    /// How long the old secret keeps working (0 to 604800; default 0).
+    #[serde(default)]
+    pub grace_period_seconds: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Revealed {
+    pub id: TokenId,
+    pub tenant_id: TenantId,
+    #[schema(value_type = String)]
+    pub token: Secret,
+    #[serde(with = "time::serde::rfc3339")]
+    pub revealed_at: OffsetDateTime,
+}

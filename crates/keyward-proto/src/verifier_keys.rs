@@ -1,0 +1,57 @@
+//! `/api/v1/verifier-keys`: the credentials protected services ask checks with.
+
+use crate::Secret;
+use keyward_core::model::VerifierKey;
+use keyward_core::text::Name;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVerifierKey {
+    /// Name it after the service that will send it, e.g. `orders-api gateway`.
+    pub name: Name,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// How a protected service sends its key.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VerifierKeyUsage {
+    /// The header to send with each check.
+    #[schema(value_type = String)]
+    pub header: Secret,
+    /// A ready command that asks a check with this key.
+    #[schema(value_type = String)]
+    pub curl: Secret,
+}
+
+/// A verifier key with its secret: returned only when it is created.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VerifierKeyWithSecret {
+    #[serde(flatten)]
+    pub key: VerifierKey,
+    /// The secret. It is shown only in this response.
+    #[schema(value_type = String)]
+    pub token: Secret,
+    pub usage: VerifierKeyUsage,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierKeyQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Items per page (default 50, at most 500).
+    pub per_page: Option<u32>,
+}
+
+/// Only the fields that are present change.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVerifierKey {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}

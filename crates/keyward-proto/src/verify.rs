@@ -1,0 +1,118 @@
+//! The checks: `POST /api/v1/verify`, RFC 7662 introspection and forward auth.
+
+use crate::Secret;
+use keyward_core::{
+    DepartmentId, EndpointTokenId, TenantId, TokenId, TokenKind, UserId, UserTypeId, VerifyCode,
+};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    #[schema(value_type = String)]
+    pub token: Secret,
+    /// The tenant the check is for (name or id), when the caller sends no verifier key.
+    /// A token of any other tenant is `NOT_FOUND`. With a verifier key it may be left
+    /// out; if given, it must name the key's own tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// A permission the caller needs, e.g. `orders:read`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
+    /// The department the caller acts in; another department answers `FORBIDDEN`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<DepartmentId>,
+    /// The address the token was presented from, for IP allowlists (default: the caller's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub ip: Option<IpAddr>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Named<I> {
+    pub id: I,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UserRef {
+    pub id: UserId,
+    pub username: String,
+}
+
+/// The answer to a check. A refused check carries only `valid`, `code`, `message` (and
+/// `retry_after` for `RATE_LIMITED`): nothing about the token, its owner or its tenant.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VerifyResponse {
+    pub valid: bool,
+    pub code: VerifyCode,
+    /// The code in words.
+    pub message: String,
+    pub token_id: Option<TokenId>,
+    pub kind: Option<TokenKind>,
+    /// For an endpoint token (`kwp_`, `kws_`): its id. Such a token opens only hosted
+    /// endpoints (`/e/{path}`), so elsewhere it is `FORBIDDEN` at best.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_token_id: Option<EndpointTokenId>,
+    pub tenant_id: Option<TenantId>,
+    pub user: Option<UserRef>,
+    #[schema(value_type = Option<Object>)]
+    pub department: Option<Named<DepartmentId>>,
+    #[schema(value_type = Option<Object>)]
+    pub user_type: Option<Named<UserTypeId>>,
+    /// What the token may do (only when valid).
+    pub permissions: Vec<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// For `RATE_LIMITED`: seconds until the token may be used again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IntrospectRequest {
+    #[schema(value_type = String)]
+    pub token: Secret,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type_hint: Option<String>,
+}
+
+/// RFC 7662 token introspection. Inactive tokens answer only `{"active": false}`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IntrospectResponse {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<UserId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Space-separated permissions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<TenantId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<TokenId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<DepartmentId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_type_id: Option<UserTypeId>,
+}
+
+/// What a protected route asks of the token. Any other parameter is refused (400), so a
+/// misspelt `permision=` cannot silently check nothing.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardQuery {
+    /// A permission the protected route needs.
+    pub permission: Option<String>,
+    pub department_id: Option<DepartmentId>,
+}
