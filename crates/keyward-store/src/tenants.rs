@@ -2,13 +2,23 @@
 
 use crate::audit::{record, Actor};
 use crate::error::on_unique;
+use crate::query::Arg;
 use crate::rows;
-use crate::{to_ms, Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult};
 use keyward_core::model::{SecretStorage, Tenant, TenantSettings};
 use keyward_core::TenantId;
 use serde_json::json;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use time::OffsetDateTime;
+
+fn tenant(r: &AnyRow) -> StoreResult<Tenant> {
+    Ok(Tenant {
+        id: rows::id(r, "id")?,
+        name: r.try_get("name")?,
+        created_at: rows::time(r, "created_at")?,
+    })
+}
 
 impl Store {
     pub async fn create_tenant(
@@ -44,9 +54,9 @@ impl Store {
             }
         }
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(tenant.id.to_string())
-            .bind(name.to_string())
-            .bind(to_ms(now))
+            .arg(tenant.id)
+            .arg(name)
+            .arg(now)
             .execute(&mut **tx)
             .await
             .map_err(on_unique("tenant name", name))?;
@@ -68,48 +78,32 @@ impl Store {
 
     pub async fn tenant(&self, id: TenantId) -> StoreResult<Tenant> {
         let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
-            .bind(id.to_string())
+            .arg(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
-        Ok(Tenant {
-            id: rows::id(&row, "id")?,
-            name: row.try_get("name")?,
-            created_at: rows::time(&row, "created_at")?,
-        })
+        tenant(&row)
     }
 
     pub async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant> {
-        let id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE name = $1")
-            .bind(name.to_string())
+        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE name = $1")
+            .arg(name)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
-        self.tenant(
-            id.parse()
-                .map_err(|_| StoreError::Corrupt("tenant id".into()))?,
-        )
-        .await
+        tenant(&row)
     }
 
     pub async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY name")
             .fetch_all(&self.read)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Tenant {
-                    id: rows::id(r, "id")?,
-                    name: r.try_get("name")?,
-                    created_at: rows::time(r, "created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(tenant).collect()
     }
 
     pub async fn settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
         let row = sqlx::query("SELECT * FROM tenant_settings WHERE tenant_id = $1")
-            .bind(tenant.to_string())
+            .arg(tenant)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
@@ -133,7 +127,7 @@ impl Store {
             self.for_update()
         );
         let old = sqlx::query(&sql)
-            .bind(tenant.to_string())
+            .arg(tenant)
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
@@ -144,14 +138,14 @@ impl Store {
         if new.secret_storage == SecretStorage::ShowOnce
             && old.secret_storage != SecretStorage::ShowOnce
         {
-            sqlx::query("UPDATE tokens SET sealed_secret = NULL WHERE tenant_id = $1")
-                .bind(tenant.to_string())
+            for table in ["tokens", "endpoint_tokens"] {
+                sqlx::query(&format!(
+                    "UPDATE {table} SET sealed_secret = NULL WHERE tenant_id = $1"
+                ))
+                .arg(tenant)
                 .execute(&mut **tx)
                 .await?;
-            sqlx::query("UPDATE endpoint_tokens SET sealed_secret = NULL WHERE tenant_id = $1")
-                .bind(tenant.to_string())
-                .execute(&mut **tx)
-                .await?;
+            }
         }
         record(
             &mut tx,
@@ -186,14 +180,14 @@ async fn write_settings(
          WHERE tenant_id = $1"
     };
     sqlx::query(sql)
-        .bind(tenant.to_string())
-        .bind(i64::from(s.api_tokens_enabled))
-        .bind(i64::from(s.require_technical_user))
-        .bind(s.secret_storage.as_str())
-        .bind(i64::from(s.max_token_lifetime_days))
-        .bind(i64::from(s.default_token_lifetime_days))
-        .bind(i64::from(s.mobile_session_days))
-        .bind(to_ms(now))
+        .arg(tenant)
+        .arg(s.api_tokens_enabled)
+        .arg(s.require_technical_user)
+        .arg(s.secret_storage.as_str())
+        .arg(s.max_token_lifetime_days)
+        .arg(s.default_token_lifetime_days)
+        .arg(s.mobile_session_days)
+        .arg(now)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -5,7 +5,7 @@ use crate::audit::{record, Actor};
 use crate::console::ConsoleSessionEnd;
 use crate::error::{on_reference, on_unique};
 use crate::mobile::SessionEnd;
-use crate::query::{contains_pattern, search_key, Filter, Page};
+use crate::query::{search_key, Arg, Filter, Listing, Page};
 use crate::rows::{self, USER_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{in_period, Department, Membership, User, UserType};
@@ -48,9 +48,8 @@ pub struct UserFilter {
     pub locked: Option<bool>,
 }
 
-fn tid(t: TenantId) -> String {
-    t.to_string()
-}
+const DEPARTMENT_COLS: &str = "id, tenant_id, name, created_at";
+const USER_TYPE_COLS: &str = "id, tenant_id, name, permissions, created_at";
 
 impl Store {
     pub async fn create_user(
@@ -62,24 +61,24 @@ impl Store {
         let now = crate::now();
         let id = UserId::new();
         let mut tx = self.begin().await?;
-        sqlx::query(
+        let row = sqlx::query(&format!(
             "INSERT INTO users (id, tenant_id, username, email, display_name, is_admin, is_technical, locked, \
              active_from, active_until, password_hash, created_at, updated_at, search) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $11, $12)",
-        )
-        .bind(id.to_string())
-        .bind(tid(tenant))
-        .bind(u.username.clone())
-        .bind(u.email.clone())
-        .bind(u.display_name.clone())
-        .bind(i64::from(u.is_admin))
-        .bind(i64::from(u.is_technical))
-        .bind(u.active_from.map(to_ms))
-        .bind(u.active_until.map(to_ms))
-        .bind(u.password_hash.clone())
-        .bind(to_ms(now))
-        .bind(search_key(&[&u.username, &u.email, &u.display_name]))
-        .execute(&mut **tx)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $11, $12) RETURNING {USER_COLS}"
+        ))
+        .arg(id)
+        .arg(tenant)
+        .arg(&u.username)
+        .arg(&u.email)
+        .arg(&u.display_name)
+        .arg(u.is_admin)
+        .arg(u.is_technical)
+        .arg(u.active_from)
+        .arg(u.active_until)
+        .arg(u.password_hash.clone())
+        .arg(now)
+        .arg(search_key(&[&u.username, &u.email, &u.display_name]))
+        .fetch_one(&mut **tx)
         .await
         .map_err(on_unique("username", &u.username))?;
         record(
@@ -94,14 +93,14 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.user(tenant, id).await
+        rows::user(&row)
     }
 
     pub async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<User> {
-        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2");
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1 AND tenant_id = $2");
         let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tid(tenant))
+            .arg(id)
+            .arg(tenant)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
@@ -114,11 +113,10 @@ impl Store {
         tenant: TenantId,
         username: &str,
     ) -> StoreResult<(User, Option<String>)> {
-        let sql =
-            format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1 AND u.tenant_id = $2");
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1 AND tenant_id = $2");
         let row = sqlx::query(&sql)
-            .bind(username.to_string())
-            .bind(tid(tenant))
+            .arg(username)
+            .arg(tenant)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
@@ -132,41 +130,23 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<User>, i64)> {
         let mut q = Filter::default();
-        let p = q.text(tid(tenant));
-        q.and(format!("u.tenant_id = {p}"));
-        if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
-            let p = q.text(contains_pattern(s));
-            q.and(format!("u.search LIKE {p} ESCAPE '\\'"));
-        }
+        q.eq("tenant_id", tenant);
+        q.contains(&["search"], f.q.as_deref());
         for (col, v) in [
             ("is_admin", f.is_admin),
             ("is_technical", f.is_technical),
             ("locked", f.locked),
         ] {
             if let Some(v) = v {
-                let p = q.int(i64::from(v));
-                q.and(format!("u.{col} = {p}"));
+                q.eq(col, v);
             }
         }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM users u{}", q.where_sql()),
-            q.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = q.int(page.limit());
-        let off = q.int(page.offset());
-        let sql = format!(
-            "SELECT {USER_COLS} FROM users u{} ORDER BY u.username LIMIT {lim} OFFSET {off}",
-            q.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, q.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter().map(rows::user).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        const USERS: Listing = Listing {
+            columns: USER_COLS,
+            from: "FROM users",
+            order: "username",
+        };
+        self.page(&USERS, q, page, rows::user).await
     }
 
     pub async fn update_user(
@@ -179,12 +159,12 @@ impl Store {
         let now = crate::now();
         let mut tx = self.begin().await?;
         let sql = format!(
-            "SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2{}",
+            "SELECT {USER_COLS} FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
         let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tid(tenant))
+            .arg(id)
+            .arg(tenant)
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
@@ -213,24 +193,24 @@ impl Store {
             u.active_until = v;
         }
         let hash = up.password_hash.clone().unwrap_or(old_hash);
-        sqlx::query(
+        let row = sqlx::query(&format!(
             "UPDATE users SET email = $3, display_name = $4, is_admin = $5, is_technical = $6, locked = $7, \
              active_from = $8, active_until = $9, password_hash = $10, updated_at = $11, search = $12 \
-             WHERE id = $1 AND tenant_id = $2",
-        )
-        .bind(id.to_string())
-        .bind(tid(tenant))
-        .bind(u.email.clone())
-        .bind(u.display_name.clone())
-        .bind(i64::from(u.is_admin))
-        .bind(i64::from(u.is_technical))
-        .bind(i64::from(u.locked))
-        .bind(u.active_from.map(to_ms))
-        .bind(u.active_until.map(to_ms))
-        .bind(hash)
-        .bind(to_ms(now))
-        .bind(search_key(&[&u.username, &u.email, &u.display_name]))
-        .execute(&mut **tx)
+             WHERE id = $1 AND tenant_id = $2 RETURNING {USER_COLS}"
+        ))
+        .arg(id)
+        .arg(tenant)
+        .arg(&u.email)
+        .arg(&u.display_name)
+        .arg(u.is_admin)
+        .arg(u.is_technical)
+        .arg(u.locked)
+        .arg(u.active_from)
+        .arg(u.active_until)
+        .arg(hash)
+        .arg(now)
+        .arg(search_key(&[&u.username, &u.email, &u.display_name]))
+        .fetch_one(&mut **tx)
         .await?;
         let action = match up.locked {
             Some(true) if !old.locked => "user.locked",
@@ -306,7 +286,7 @@ impl Store {
             Self::end_console_sessions_of_user(&mut tx, tenant, id, why, actor, now).await?;
         }
         tx.commit().await?;
-        self.user(tenant, id).await
+        rows::user(&row)
     }
 
     pub async fn delete_user(
@@ -319,14 +299,14 @@ impl Store {
         let mut tx = self.begin().await?;
         let username: String =
             sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND tenant_id = $2")
-                .bind(id.to_string())
-                .bind(tid(tenant))
+                .arg(id)
+                .arg(tenant)
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or(StoreError::NotFound("user"))?;
         sqlx::query("DELETE FROM users WHERE id = $1 AND tenant_id = $2")
-            .bind(id.to_string())
-            .bind(tid(tenant))
+            .arg(id)
+            .arg(tenant)
             .execute(&mut **tx)
             .await
             .map_err(on_reference(
@@ -366,11 +346,11 @@ impl Store {
         sqlx::query(
             "INSERT INTO departments (id, tenant_id, name, created_at, search) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(d.id.to_string())
-        .bind(tid(tenant))
-        .bind(name.to_string())
-        .bind(to_ms(now))
-        .bind(search_key(&[name]))
+        .arg(d.id)
+        .arg(tenant)
+        .arg(name)
+        .arg(now)
+        .arg(search_key(&[name]))
         .execute(&mut **tx)
         .await
         .map_err(on_unique("department name", name))?;
@@ -390,9 +370,11 @@ impl Store {
     }
 
     pub async fn department(&self, tenant: TenantId, id: DepartmentId) -> StoreResult<Department> {
-        let row = sqlx::query("SELECT id, tenant_id, name, created_at FROM departments WHERE id = $1 AND tenant_id = $2")
-            .bind(id.to_string())
-            .bind(tid(tenant))
+        let sql =
+            format!("SELECT {DEPARTMENT_COLS} FROM departments WHERE id = $1 AND tenant_id = $2");
+        let row = sqlx::query(&sql)
+            .arg(id)
+            .arg(tenant)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("department"))?;
@@ -405,32 +387,13 @@ impl Store {
         q: Option<&str>,
         page: Page,
     ) -> StoreResult<(Vec<Department>, i64)> {
-        let mut f = Filter::default();
-        let p = f.text(tid(tenant));
-        f.and(format!("tenant_id = {p}"));
-        if let Some(s) = q.filter(|s| !s.is_empty()) {
-            let p = f.text(contains_pattern(s));
-            f.and(format!("search LIKE {p} ESCAPE '\\'"));
-        }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM departments{}", f.where_sql()),
-            f.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = f.int(page.limit());
-        let off = f.int(page.offset());
-        let sql = format!(
-            "SELECT id, tenant_id, name, created_at FROM departments{} ORDER BY name LIMIT {lim} OFFSET {off}",
-            f.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, f.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter().map(department).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        const DEPARTMENTS: Listing = Listing {
+            columns: DEPARTMENT_COLS,
+            from: "FROM departments",
+            order: "name",
+        };
+        self.page(&DEPARTMENTS, by_name(tenant, q), page, department)
+            .await
     }
 
     pub async fn rename_department(
@@ -442,20 +405,18 @@ impl Store {
     ) -> StoreResult<Department> {
         let now = crate::now();
         let mut tx = self.begin().await?;
-        let n = sqlx::query(
-            "UPDATE departments SET name = $3, search = $4 WHERE id = $1 AND tenant_id = $2",
-        )
-        .bind(id.to_string())
-        .bind(tid(tenant))
-        .bind(name.to_string())
-        .bind(search_key(&[name]))
-        .execute(&mut **tx)
+        let row = sqlx::query(&format!(
+            "UPDATE departments SET name = $3, search = $4 WHERE id = $1 AND tenant_id = $2 \
+             RETURNING {DEPARTMENT_COLS}"
+        ))
+        .arg(id)
+        .arg(tenant)
+        .arg(name)
+        .arg(search_key(&[name]))
+        .fetch_optional(&mut **tx)
         .await
         .map_err(on_unique("department name", name))?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("department"));
-        }
+        .ok_or(StoreError::NotFound("department"))?;
         record(
             &mut tx,
             tenant,
@@ -468,7 +429,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.department(tenant, id).await
+        department(&row)
     }
 
     pub async fn delete_department(
@@ -510,12 +471,12 @@ impl Store {
         sqlx::query(
             "INSERT INTO user_types (id, tenant_id, name, permissions, created_at, search) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-            .bind(ut.id.to_string())
-            .bind(tid(tenant))
-            .bind(name.to_string())
-            .bind(json!(ut.permissions).to_string())
-            .bind(to_ms(now))
-            .bind(search_key(&[name]))
+            .arg(ut.id)
+            .arg(tenant)
+            .arg(name)
+            .arg(json!(ut.permissions).to_string())
+            .arg(now)
+            .arg(search_key(&[name]))
             .execute(&mut **tx)
             .await
             .map_err(on_unique("user type name", name))?;
@@ -535,9 +496,11 @@ impl Store {
     }
 
     pub async fn user_type(&self, tenant: TenantId, id: UserTypeId) -> StoreResult<UserType> {
-        let row = sqlx::query("SELECT id, tenant_id, name, permissions, created_at FROM user_types WHERE id = $1 AND tenant_id = $2")
-            .bind(id.to_string())
-            .bind(tid(tenant))
+        let sql =
+            format!("SELECT {USER_TYPE_COLS} FROM user_types WHERE id = $1 AND tenant_id = $2");
+        let row = sqlx::query(&sql)
+            .arg(id)
+            .arg(tenant)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("user type"))?;
@@ -550,32 +513,13 @@ impl Store {
         q: Option<&str>,
         page: Page,
     ) -> StoreResult<(Vec<UserType>, i64)> {
-        let mut f = Filter::default();
-        let p = f.text(tid(tenant));
-        f.and(format!("tenant_id = {p}"));
-        if let Some(s) = q.filter(|s| !s.is_empty()) {
-            let p = f.text(contains_pattern(s));
-            f.and(format!("search LIKE {p} ESCAPE '\\'"));
-        }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM user_types{}", f.where_sql()),
-            f.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = f.int(page.limit());
-        let off = f.int(page.offset());
-        let sql = format!(
-            "SELECT id, tenant_id, name, permissions, created_at FROM user_types{} ORDER BY name LIMIT {lim} OFFSET {off}",
-            f.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, f.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter().map(user_type).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        const USER_TYPES: Listing = Listing {
+            columns: USER_TYPE_COLS,
+            from: "FROM user_types",
+            order: "name",
+        };
+        self.page(&USER_TYPES, by_name(tenant, q), page, user_type)
+            .await
     }
 
     pub async fn update_user_type(
@@ -589,12 +533,12 @@ impl Store {
         let now = crate::now();
         let mut tx = self.begin().await?;
         let sql = format!(
-            "SELECT id, tenant_id, name, permissions, created_at FROM user_types WHERE id = $1 AND tenant_id = $2{}",
+            "SELECT {USER_TYPE_COLS} FROM user_types WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
         let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tid(tenant))
+            .arg(id)
+            .arg(tenant)
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("user type"))?;
@@ -606,11 +550,11 @@ impl Store {
         sqlx::query(
             "UPDATE user_types SET name = $3, permissions = $4, search = $5 WHERE id = $1 AND tenant_id = $2",
         )
-        .bind(id.to_string())
-        .bind(tid(tenant))
-        .bind(name.clone())
-        .bind(json!(perms).to_string())
-        .bind(search_key(&[&name]))
+        .arg(id)
+        .arg(tenant)
+        .arg(&name)
+        .arg(json!(perms).to_string())
+        .arg(search_key(&[&name]))
         .execute(&mut **tx)
         .await
         .map_err(on_unique("user type name", &name))?;
@@ -667,16 +611,16 @@ impl Store {
         let name: String = sqlx::query_scalar(&format!(
             "SELECT name FROM {table} WHERE id = $1 AND tenant_id = $2"
         ))
-        .bind(id.to_string())
-        .bind(tid(tenant))
+        .arg(id)
+        .arg(tenant)
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound(label))?;
         sqlx::query(&format!(
             "DELETE FROM {table} WHERE id = $1 AND tenant_id = $2"
         ))
-        .bind(id.to_string())
-        .bind(tid(tenant))
+        .arg(id)
+        .arg(tenant)
         .execute(&mut **tx)
         .await
         .map_err(on_reference(in_use))?;
@@ -724,12 +668,12 @@ impl Store {
             "INSERT INTO memberships (id, tenant_id, user_id, department_id, user_type_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(m.id.to_string())
-        .bind(tid(tenant))
-        .bind(user.to_string())
-        .bind(department.to_string())
-        .bind(user_type.to_string())
-        .bind(to_ms(now))
+        .arg(m.id)
+        .arg(tenant)
+        .arg(user)
+        .arg(department)
+        .arg(user_type)
+        .arg(now)
         .execute(&mut **tx)
         .await
         .map_err(on_unique("membership", &format!("{}/{}", m.department_name, m.user_type_name)))?;
@@ -752,8 +696,8 @@ impl Store {
              JOIN user_types ut ON ut.id = m.user_type_id \
              WHERE m.user_id = $1 AND m.tenant_id = $2 ORDER BY d.name, ut.name",
         )
-        .bind(user.to_string())
-        .bind(tid(tenant))
+        .arg(user)
+        .arg(tenant)
         .fetch_all(&self.read)
         .await?;
         rows.iter()
@@ -783,9 +727,9 @@ impl Store {
         let n = sqlx::query(
             "DELETE FROM memberships WHERE id = $1 AND user_id = $2 AND tenant_id = $3",
         )
-        .bind(id.to_string())
-        .bind(user.to_string())
-        .bind(tid(tenant))
+        .arg(id)
+        .arg(user)
+        .arg(tenant)
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -806,6 +750,14 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The rows of `tenant` whose name contains `q`: the filter of departments and user types.
+fn by_name(tenant: TenantId, q: Option<&str>) -> Filter {
+    let mut f = Filter::default();
+    f.eq("tenant_id", tenant);
+    f.contains(&["search"], q);
+    f
 }
 
 fn normalise(p: &[Permission]) -> Vec<Permission> {
