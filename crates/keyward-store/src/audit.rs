@@ -169,18 +169,9 @@ impl Store {
         username: &str,
         details: serde_json::Value,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "login.failed",
-            "login",
-            username,
-            details,
-            crate::now(),
-        )
-        .await?;
+        let mut tx = self.begin_by(tenant, actor, crate::now()).await?;
+        tx.record("login.failed", "login", username, details)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

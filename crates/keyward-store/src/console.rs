@@ -65,7 +65,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(s.tenant_id, actor, now).await?;
         let sql = format!(
             "SELECT password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
@@ -96,17 +96,8 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         let details = serde_json::json!({ "expires_at": s.expires_at.unix_timestamp() });
-        record(
-            &mut tx,
-            s.tenant_id,
-            actor,
-            "console.login",
-            "user",
-            &s.user_id.to_string(),
-            details,
-            now,
-        )
-        .await?;
+        tx.record("console.login", "user", s.user_id, details)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -193,8 +184,6 @@ impl Store {
         tenant: TenantId,
         user: UserId,
         why: ConsoleSessionEnd,
-        actor: &Actor,
-        now: OffsetDateTime,
     ) -> StoreResult<u64> {
         let ended =
             sqlx::query("DELETE FROM console_sessions WHERE user_id = $1 AND tenant_id = $2")
@@ -205,17 +194,8 @@ impl Store {
                 .rows_affected();
         if ended > 0 {
             let details = serde_json::json!({"reason": why.as_str(), "sessions": ended});
-            record(
-                tx,
-                tenant,
-                actor,
-                "console.session_deleted",
-                "user",
-                &user.to_string(),
-                details,
-                now,
-            )
-            .await?;
+            tx.record("console.session_deleted", "user", user, details)
+                .await?;
         }
         Ok(ended)
     }

@@ -5,7 +5,7 @@
 //! so that every node's verifier drops answers it may have cached. Records are data sent
 //! by integrations, not configuration, so storing and deleting them is not audited.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::error::on_unique;
 use crate::query::{search_key, Arg, Filter, Listing, Page};
 use crate::rows;
@@ -288,25 +288,10 @@ impl Event {
     }
 }
 
-async fn record_all(
-    tx: &mut crate::tx::Tx,
-    tenant: TenantId,
-    actor: &Actor,
-    events: Vec<Event>,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
+async fn record_all(tx: &mut Tx, events: Vec<Event>) -> StoreResult<()> {
     for e in events {
-        record(
-            tx,
-            tenant,
-            actor,
-            e.action,
-            e.object_type,
-            &e.object_id,
-            e.details,
-            now,
-        )
-        .await?;
+        tx.record(e.action, e.object_type, e.object_id, e.details)
+            .await?;
     }
     Ok(())
 }
@@ -547,7 +532,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointChange> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let row = sqlx::query(&format!(
             "INSERT INTO endpoints (id, tenant_id, name, search, path, description, auth_type, allow_deleting, \
              enabled, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10) \
@@ -577,7 +562,7 @@ impl Store {
         )];
         let primaries =
             reconcile_primaries(&mut tx, &e, offered, actor.user_id, now, &mut events).await?;
-        record_all(&mut tx, tenant, actor, events, now).await?;
+        record_all(&mut tx, events).await?;
         commit_endpoint(tx, e, primaries).await
     }
 
@@ -593,7 +578,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointChange> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let old = self.lock_endpoint(&mut tx, tenant, id).await?;
         let mut e = old.clone();
         if let Some(v) = &up.name {
@@ -665,7 +650,7 @@ impl Store {
         )];
         let primaries =
             reconcile_primaries(&mut tx, &e, offered, actor.user_id, now, &mut events).await?;
-        record_all(&mut tx, tenant, actor, events, now).await?;
+        record_all(&mut tx, events).await?;
         commit_endpoint(tx, e, primaries).await
     }
 
@@ -735,7 +720,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let e = self.lock_endpoint(&mut tx, tenant, id).await?;
         let primaries: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM endpoint_tokens WHERE endpoint_id = $1 AND kind = 'primary' ORDER BY id",
@@ -756,15 +741,11 @@ impl Store {
         ] {
             sqlx::query(sql).arg(id).execute(&mut **tx).await?;
         }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "endpoint.deleted",
             "endpoint",
-            &id.to_string(),
+            id,
             json!({"name": e.name, "path": e.path, "primary_tokens": primaries}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -802,7 +783,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO endpoint_tokens (id, tenant_id, kind, endpoint_id, method, name, search, description, hint, \
              enabled, sealed_secret, created_at, created_by, updated_at) \
@@ -821,17 +802,7 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         insert_secret(&mut tx, TokenTable::EndpointTokens, new.id, &new.secret).await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "endpoint_token.created",
-            "endpoint_token",
-            &new.id.to_string(),
-            json!({"kind": "secondary", "name": new.name, "hint": new.secret.hint, "enabled": new.enabled}),
-            now,
-        )
-        .await?;
+        tx.record("endpoint_token.created", "endpoint_token", new.id, json!({"kind": "secondary", "name": new.name, "hint": new.secret.hint, "enabled": new.enabled})).await?;
         commit_endpoint_token(tx, tenant, new.id).await
     }
 
@@ -898,7 +869,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let cur = self
             .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
             .await?;
@@ -922,15 +893,11 @@ impl Store {
             (true, false) => "endpoint_token.disabled",
             _ => "endpoint_token.updated",
         };
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             action,
             "endpoint_token",
-            &id.to_string(),
+            id,
             json!({"name": name, "description": description, "enabled": enabled}),
-            now,
         )
         .await?;
         commit_endpoint_token(tx, tenant, id).await
@@ -944,20 +911,16 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let t = self
             .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
             .await?;
         delete_token_rows(&mut tx, id).await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "endpoint_token.deleted",
             "endpoint_token",
-            &id.to_string(),
+            id,
             json!({"kind": "secondary", "name": t.name, "hint": t.hint}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -975,7 +938,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let cur = self.lock_endpoint_token(&mut tx, tenant, id, None).await?;
         rotate_secret(&mut tx, TokenTable::EndpointTokens, id, secret, grace_until).await?;
         sqlx::query(
@@ -987,18 +950,7 @@ impl Store {
         .arg(now)
         .execute(&mut **tx)
         .await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "endpoint_token.regenerated",
-            "endpoint_token",
-            &id.to_string(),
-            json!({"kind": cur.kind, "endpoint_id": cur.endpoint_id, "method": cur.method,
-                   "old_hint": cur.hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
-            now,
-        )
-        .await?;
+        tx.record("endpoint_token.regenerated", "endpoint_token", id, json!({"kind": cur.kind, "endpoint_id": cur.endpoint_id, "method": cur.method, "old_hint": cur.hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)})).await?;
         commit_endpoint_token(tx, tenant, id).await
     }
 
@@ -1035,7 +987,7 @@ impl Store {
             ));
         }
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         // Lock order: the endpoint, then the token (as every writer of assignments).
         self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
@@ -1089,17 +1041,7 @@ impl Store {
             Some(_) => None,
         };
         if let Some(action) = action {
-            record(
-                &mut tx,
-                tenant,
-                actor,
-                action,
-                "endpoint_token",
-                &token_id.to_string(),
-                json!({"endpoint_id": endpoint_id, "enabled": enabled, "methods": new_methods.methods()}),
-                now,
-            )
-            .await?;
+            tx.record(action, "endpoint_token", token_id, json!({"endpoint_id": endpoint_id, "enabled": enabled, "methods": new_methods.methods()})).await?;
         }
         // Read in the transaction: what it wrote, not a second read after the commit.
         let a = assignment_of(&mut **tx, tenant, endpoint_id, token_id).await?;
@@ -1125,7 +1067,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
             .await?;
@@ -1140,15 +1082,11 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound("assignment"));
         }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "endpoint_token.unassigned",
             "endpoint_token",
-            &token_id.to_string(),
+            token_id,
             json!({"endpoint_id": endpoint_id}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -1306,7 +1244,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let e = self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         let n = sqlx::query(
             "DELETE FROM endpoint_records WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3",
@@ -1320,15 +1258,11 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound("record"));
         }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "endpoint_record.deleted",
             "endpoint_record",
-            &id.to_string(),
+            id,
             json!({"endpoint_id": endpoint_id, "endpoint_name": e.name, "path": e.path}),
-            now,
         )
         .await?;
         tx.commit().await?;

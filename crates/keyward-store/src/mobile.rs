@@ -3,7 +3,7 @@
 //! never sealed. Every query here is limited to that kind, so an API token can never be
 //! read or deleted as a session.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::query::{search_key, Arg, Filter, Listing, Page};
 use crate::rows::{self, TOKEN_COLS};
 use crate::tokens::{delete_token_rows, insert_secret, values_rows, NewSecret, TokenTable};
@@ -198,7 +198,7 @@ impl Store {
             "session secrets are never sealed"
         );
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT locked, username, password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
@@ -265,7 +265,7 @@ impl Store {
             live.sort_by_key(|(used, id, _)| (*used, *id));
             let excess = (live.len() + 1).saturating_sub(max.max(1));
             over = live.into_iter().take(excess).map(|(_, _, e)| e).collect();
-            delete_and_record(&mut tx, tenant, &over, SessionEnd::SessionLimit, actor, now).await?;
+            delete_and_record(&mut tx, &over, SessionEnd::SessionLimit).await?;
         }
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
@@ -286,19 +286,7 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         insert_secret(&mut tx, TokenTable::Tokens, s.id, &s.secret).await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "mobile_session.created",
-            "mobile_session",
-            &s.id.to_string(),
-            json!({"device_name": s.device_name, "hint": s.secret.hint, "user_id": s.user_id,
-                   "username": username, "department_id": s.department_id,
-                   "user_type_id": s.user_type_id, "expires_at": to_ms(s.expires_at)}),
-            now,
-        )
-        .await?;
+        tx.record("mobile_session.created", "mobile_session", s.id, json!({"device_name": s.device_name, "hint": s.secret.hint, "user_id": s.user_id, "username": username, "department_id": s.department_id, "user_type_id": s.user_type_id, "expires_at": to_ms(s.expires_at)})).await?;
         // Read in the transaction: what it started, not a second read after the commit.
         let row = session_row(&mut **tx, tenant, s.id).await?;
         tx.commit().await?;
@@ -360,7 +348,7 @@ impl Store {
         let mut ids = ids.to_vec();
         ids.sort();
         ids.dedup();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
              WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = $3{}",
@@ -378,7 +366,7 @@ impl Store {
                 found.push(ended(&row)?);
             }
         }
-        delete_and_record(&mut tx, tenant, &found, why, actor, now).await?;
+        delete_and_record(&mut tx, &found, why).await?;
         tx.commit().await?;
         Ok(found.into_iter().map(|e| e.id).collect())
     }
@@ -391,8 +379,6 @@ impl Store {
         tenant: TenantId,
         user: UserId,
         why: SessionEnd,
-        actor: &Actor,
-        now: OffsetDateTime,
     ) -> StoreResult<usize> {
         let sql = format!(
             "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
@@ -406,7 +392,7 @@ impl Store {
             .fetch_all(&mut ***tx)
             .await?;
         let found = rows.iter().map(ended).collect::<StoreResult<Vec<_>>>()?;
-        delete_and_record(tx, tenant, &found, why, actor, now).await?;
+        delete_and_record(tx, &found, why).await?;
         Ok(found.len())
     }
 
@@ -470,31 +456,15 @@ fn ended(r: &AnyRow) -> StoreResult<Ended> {
     })
 }
 
-async fn delete_and_record(
-    tx: &mut Tx,
-    tenant: TenantId,
-    sessions: &[Ended],
-    why: SessionEnd,
-    actor: &Actor,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
+async fn delete_and_record(tx: &mut Tx, sessions: &[Ended], why: SessionEnd) -> StoreResult<()> {
     for s in sessions {
         delete_token_rows(tx, s.id).await?;
     }
     for s in sessions {
         let mut details = s.details.clone();
         details["reason"] = json!(why.as_str());
-        record(
-            tx,
-            tenant,
-            actor,
-            "mobile_session.deleted",
-            "mobile_session",
-            &s.id.to_string(),
-            details,
-            now,
-        )
-        .await?;
+        tx.record("mobile_session.deleted", "mobile_session", s.id, details)
+            .await?;
     }
     Ok(())
 }

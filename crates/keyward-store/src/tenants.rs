@@ -1,6 +1,6 @@
 //! Tenants and their settings.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::error::on_unique;
 use crate::query::Arg;
 use crate::rows;
@@ -33,7 +33,7 @@ impl Store {
             name: name.to_string(),
             created_at: now,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant.id, actor, now).await?;
         let single: Option<String> = sqlx::query_scalar(&format!(
             "SELECT value FROM server_settings WHERE name = 'single_tenant'{}",
             self.for_update()
@@ -61,17 +61,8 @@ impl Store {
             .await
             .map_err(on_unique("tenant name", name))?;
         write_settings(&mut tx, tenant.id, settings, now, true).await?;
-        record(
-            &mut tx,
-            tenant.id,
-            actor,
-            "tenant.created",
-            "tenant",
-            &tenant.id.to_string(),
-            json!({"name": name}),
-            now,
-        )
-        .await?;
+        tx.record("tenant.created", "tenant", tenant.id, json!({"name": name}))
+            .await?;
         tx.commit().await?;
         Ok(tenant)
     }
@@ -121,7 +112,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TenantSettings> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT * FROM tenant_settings WHERE tenant_id = $1{}",
             self.for_update()
@@ -147,15 +138,11 @@ impl Store {
                 .await?;
             }
         }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "settings.updated",
             "settings",
-            &tenant.to_string(),
+            tenant,
             json!({"old": old, "new": new}),
-            now,
         )
         .await?;
         tx.commit().await?;

@@ -1,7 +1,7 @@
 //! Token records and their secrets. A token has one current secret hash and, during a
 //! regeneration grace period, its previous one; nothing here ever sees plaintext.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::query::{search_key, Arg, Filter, Listing, Page, Value};
 use crate::rows::{self, TOKEN_COLS};
 use crate::tx::Tx;
@@ -265,7 +265,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
              enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
@@ -293,18 +293,7 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         insert_secret(&mut tx, TokenTable::Tokens, t.id, &t.secret).await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "token.created",
-            "token",
-            &t.id.to_string(),
-            json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
-                   "expires_at": t.expires_at.map(to_ms)}),
-            now,
-        )
-        .await?;
+        tx.record("token.created", "token", t.id, json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id, "expires_at": t.expires_at.map(to_ms)})).await?;
         commit_token(tx, tenant, t.id).await
     }
 
@@ -361,7 +350,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let hint = self
             .lock_token(&mut tx, tenant, id)
             .await?
@@ -380,17 +369,8 @@ impl Store {
         .await?
         .rows_affected();
         if n > 0 {
-            record(
-                &mut tx,
-                tenant,
-                actor,
-                "token.revoked",
-                "token",
-                &id.to_string(),
-                json!({"hint": hint}),
-                now,
-            )
-            .await?;
+            tx.record("token.revoked", "token", id, json!({"hint": hint}))
+                .await?;
         }
         commit_token(tx, tenant, id).await
     }
@@ -409,7 +389,7 @@ impl Store {
         let mut ids = ids.to_vec();
         ids.sort();
         ids.dedup();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let mut found = Vec::with_capacity(ids.len());
         for id in &ids {
             let Some(t) = self.lock_token(&mut tx, tenant, *id).await? else {
@@ -422,17 +402,8 @@ impl Store {
             ));
         }
         for (id, details) in &found {
-            record(
-                &mut tx,
-                tenant,
-                actor,
-                "token.deleted",
-                "token",
-                &id.to_string(),
-                details.clone(),
-                now,
-            )
-            .await?;
+            tx.record("token.deleted", "token", id, details.clone())
+                .await?;
         }
         tx.commit().await?;
         Ok(found.into_iter().map(|(id, _)| id).collect())
@@ -449,7 +420,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         // The row lock makes concurrent regenerations of one token take turns, so each
         // sees the secret the previous one wrote and at most one old secret survives.
         let cur = self
@@ -470,17 +441,7 @@ impl Store {
             .arg(secret.sealed.as_ref())
             .execute(&mut **tx)
             .await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "token.regenerated",
-            "token",
-            &id.to_string(),
-            json!({"old_hint": old_hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
-            now,
-        )
-        .await?;
+        tx.record("token.regenerated", "token", id, json!({"old_hint": old_hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)})).await?;
         commit_token(tx, tenant, id).await
     }
 
@@ -492,7 +453,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let cur = self
             .lock_token(&mut tx, tenant, id)
             .await?
@@ -532,9 +493,7 @@ impl Store {
             Some(false) if cur.enabled => "token.disabled",
             _ => "token.updated",
         };
-        record(&mut tx, tenant, actor, action, "token", &id.to_string(),
-            json!({"name": name, "description": description, "enabled": enabled, "allowed_cidrs": cidrs,
-                   "rate_limit": rate_limit, "uses_remaining": uses_remaining}), now).await?;
+        tx.record(action, "token", id, json!({"name": name, "description": description, "enabled": enabled, "allowed_cidrs": cidrs, "rate_limit": rate_limit, "uses_remaining": uses_remaining})).await?;
         commit_token(tx, tenant, id).await
     }
 
@@ -564,7 +523,7 @@ impl Store {
             TokenTable::EndpointTokens => ("endpoint_token", "endpoint token"),
         };
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT sealed_secret, hint FROM {} WHERE id = $1 AND tenant_id = $2",
             table.table()
@@ -578,15 +537,11 @@ impl Store {
         let sealed: Option<String> = row.try_get("sealed_secret")?;
         if sealed.is_some() {
             let hint: String = row.try_get("hint")?;
-            record(
-                &mut tx,
-                tenant,
-                actor,
+            tx.record(
                 &format!("{object_type}.revealed"),
                 object_type,
                 id,
                 json!({"hint": hint}),
-                now,
             )
             .await?;
         }

@@ -1,7 +1,7 @@
 //! Users, departments, user types and memberships. Every lookup is scoped by tenant, so an
 //! id from another tenant behaves exactly like an id that does not exist.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::console::ConsoleSessionEnd;
 use crate::error::{on_reference, on_unique};
 use crate::mobile::SessionEnd;
@@ -60,7 +60,7 @@ impl Store {
     ) -> StoreResult<User> {
         let now = crate::now();
         let id = UserId::new();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let row = sqlx::query(&format!(
             "INSERT INTO users (id, tenant_id, username, email, display_name, is_admin, is_technical, locked, \
              active_from, active_until, password_hash, created_at, updated_at, search) \
@@ -81,15 +81,11 @@ impl Store {
         .fetch_one(&mut **tx)
         .await
         .map_err(on_unique("username", &u.username))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "user.created",
             "user",
-            &id.to_string(),
+            id,
             json!({"username": u.username, "is_admin": u.is_admin, "is_technical": u.is_technical}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -157,7 +153,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<User> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT {USER_COLS} FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
@@ -222,7 +218,7 @@ impl Store {
             // Locking ends the user's mobile sessions for good, so unlocking later does
             // not bring those devices back (API tokens only pause: SPEC §3 rule 4).
             let ended = self
-                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::UserLocked, actor, now)
+                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::UserLocked)
                 .await?;
             changed.insert("mobile_sessions_ended".into(), json!(ended));
         }
@@ -253,7 +249,7 @@ impl Store {
             // console and on phones: a leaked password stops being useful the moment an
             // administrator resets it.
             let ended = self
-                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::PasswordChanged, actor, now)
+                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::PasswordChanged)
                 .await?;
             changed.insert("mobile_sessions_ended".into(), json!(ended));
         }
@@ -271,19 +267,10 @@ impl Store {
             None
         };
         // The user's own event first: the sessions' events say what followed from it.
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            action,
-            "user",
-            &id.to_string(),
-            serde_json::Value::Object(changed),
-            now,
-        )
-        .await?;
+        tx.record(action, "user", id, serde_json::Value::Object(changed))
+            .await?;
         if let Some(why) = console_end {
-            Self::end_console_sessions_of_user(&mut tx, tenant, id, why, actor, now).await?;
+            Self::end_console_sessions_of_user(&mut tx, tenant, id, why).await?;
         }
         tx.commit().await?;
         rows::user(&row)
@@ -296,7 +283,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let username: String =
             sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND tenant_id = $2")
                 .arg(id)
@@ -312,17 +299,8 @@ impl Store {
             .map_err(on_reference(
                 "the user still owns tokens; delete their tokens first",
             ))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "user.deleted",
-            "user",
-            &id.to_string(),
-            json!({"username": username}),
-            now,
-        )
-        .await?;
+        tx.record("user.deleted", "user", id, json!({"username": username}))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -342,7 +320,7 @@ impl Store {
             name: name.to_string(),
             created_at: now,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO departments (id, tenant_id, name, created_at, search) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -354,15 +332,11 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(on_unique("department name", name))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "department.created",
             "department",
-            &d.id.to_string(),
+            d.id,
             json!({"name": name}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -404,7 +378,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<Department> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let row = sqlx::query(&format!(
             "UPDATE departments SET name = $3, search = $4 WHERE id = $1 AND tenant_id = $2 \
              RETURNING {DEPARTMENT_COLS}"
@@ -417,15 +391,11 @@ impl Store {
         .await
         .map_err(on_unique("department name", name))?
         .ok_or(StoreError::NotFound("department"))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "department.updated",
             "department",
-            &id.to_string(),
+            id,
             json!({"name": name}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -467,7 +437,7 @@ impl Store {
             permissions: normalise(permissions),
             created_at: now,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO user_types (id, tenant_id, name, permissions, created_at, search) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -480,15 +450,11 @@ impl Store {
             .execute(&mut **tx)
             .await
             .map_err(on_unique("user type name", name))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "user_type.created",
             "user_type",
-            &ut.id.to_string(),
+            ut.id,
             json!({"name": name, "permissions": ut.permissions}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -531,7 +497,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<UserType> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT {USER_TYPE_COLS} FROM user_types WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
@@ -558,15 +524,11 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(on_unique("user type name", &name))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "user_type.updated",
             "user_type",
-            &id.to_string(),
+            id,
             json!({"name": name, "old_permissions": current.permissions, "permissions": perms}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -607,7 +569,7 @@ impl Store {
         in_use: &'static str,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let name: String = sqlx::query_scalar(&format!(
             "SELECT name FROM {table} WHERE id = $1 AND tenant_id = $2"
         ))
@@ -624,15 +586,11 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(on_reference(in_use))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             &format!("{object}.deleted"),
             object,
             id,
             json!({"name": name}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -663,7 +621,7 @@ impl Store {
             user_type_name: ut.name,
             created_at: now,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO memberships (id, tenant_id, user_id, department_id, user_type_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -677,8 +635,7 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(on_unique("membership", &format!("{}/{}", m.department_name, m.user_type_name)))?;
-        record(&mut tx, tenant, actor, "membership.added", "user", &user.to_string(),
-            json!({"membership_id": m.id, "department": m.department_name, "user_type": m.user_type_name}), now).await?;
+        tx.record("membership.added", "user", user, json!({"membership_id": m.id, "department": m.department_name, "user_type": m.user_type_name})).await?;
         tx.commit().await?;
         Ok(m)
     }
@@ -723,7 +680,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let n = sqlx::query(
             "DELETE FROM memberships WHERE id = $1 AND user_id = $2 AND tenant_id = $3",
         )
@@ -736,15 +693,11 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound("membership"));
         }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "membership.removed",
             "user",
-            &user.to_string(),
+            user,
             json!({"membership_id": id}),
-            now,
         )
         .await?;
         tx.commit().await?;

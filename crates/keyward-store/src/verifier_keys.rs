@@ -1,7 +1,7 @@
 //! Verifier keys (`kwv_…`, SPEC §4), and the server-wide single-tenant mode that decides
 //! whether a check may leave its tenant unnamed.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::error::on_unique;
 use crate::query::{Arg, Filter, Listing, Page};
 use crate::{rows, Store, StoreError, StoreResult};
@@ -50,7 +50,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<VerifierKey> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let row = sqlx::query(&format!(
             "INSERT INTO verifier_keys (id, tenant_id, name, description, hint, hash, created_at, created_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) RETURNING {COLS}"
@@ -67,15 +67,11 @@ impl Store {
         .await
         .map_err(on_unique("verifier key", &new.hint))?;
         tx.stored_secret(&new.hash);
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "verifier_key.created",
             "verifier_key",
-            &new.id.to_string(),
+            new.id,
             json!({"name": new.name, "hint": new.hint}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -122,7 +118,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<VerifierKey> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let cur = self.lock_verifier_key(&mut tx, tenant, id).await?;
         let name = up.name.clone().unwrap_or(cur.name);
         let description = up.description.clone().unwrap_or(cur.description);
@@ -136,15 +132,11 @@ impl Store {
         .arg(now)
         .fetch_one(&mut **tx)
         .await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "verifier_key.updated",
             "verifier_key",
-            &id.to_string(),
+            id,
             json!({"name": name, "description": description}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -159,21 +151,17 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let key = self.lock_verifier_key(&mut tx, tenant, id).await?;
         sqlx::query("DELETE FROM verifier_keys WHERE id = $1")
             .arg(id)
             .execute(&mut **tx)
             .await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "verifier_key.deleted",
             "verifier_key",
-            &id.to_string(),
+            id,
             json!({"name": key.name, "hint": key.hint}),
-            now,
         )
         .await?;
         tx.commit().await?;
