@@ -2,7 +2,7 @@
 //! is never stored, only its HMAC, like token secrets.
 
 use crate::audit::{record, Actor};
-use crate::query::Arg;
+use crate::query::{found, Arg};
 use crate::rows;
 use crate::{Store, StoreError, StoreResult};
 use keyward_core::crypto::TokenHash;
@@ -213,9 +213,6 @@ impl Store {
             .arg(tenant)
             .execute(&self.write)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("user"));
-        }
-        Ok(())
+        found(done, "user")
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::audit::Actor;
 use crate::error::on_unique;
-use crate::query::{search_key, Arg, Filter, Listing, Page};
+use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page};
 use crate::rows;
 use crate::tokens::{insert_secret, rotate_secret, NewSecret, TokenTable};
 use crate::tx::Tx;
@@ -348,12 +348,7 @@ async fn endpoint_token_details(
 ) -> StoreResult<EndpointTokenDetails> {
     let sql =
         format!("SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.id = $1 AND t.tenant_id = $2");
-    let row = sqlx::query(&sql)
-        .arg(id)
-        .arg(tenant)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound("endpoint token"))?;
+    let row = row_of(&mut *conn, &sql, id, tenant, "endpoint token").await?;
     let token = endpoint_token(&row)?;
     let rows = sqlx::query(&format!(
         "{ASSIGNMENT_SELECT} WHERE a.token_id = $1 AND a.tenant_id = $2 ORDER BY e.name, e.id"
@@ -490,12 +485,7 @@ impl Store {
             "SELECT {ENDPOINT_COLS} FROM endpoints WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("endpoint"))?;
+        let row = row_of(&mut **tx, &sql, id, tenant, "endpoint").await?;
         endpoint(&row)
     }
 
@@ -656,12 +646,7 @@ impl Store {
 
     pub async fn endpoint(&self, tenant: TenantId, id: EndpointId) -> StoreResult<EndpointDetails> {
         let sql = format!("SELECT {ENDPOINT_COLS} FROM endpoints WHERE id = $1 AND tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("endpoint"))?;
+        let row = row_of(&self.read, &sql, id, tenant, "endpoint").await?;
         let e = endpoint(&row)?;
         Ok(EndpointDetails {
             primary_tokens: self.primary_tokens(tenant, id).await?,
@@ -802,7 +787,14 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         insert_secret(&mut tx, TokenTable::EndpointTokens, new.id, &new.secret).await?;
-        tx.record("endpoint_token.created", "endpoint_token", new.id, json!({"kind": "secondary", "name": new.name, "hint": new.secret.hint, "enabled": new.enabled})).await?;
+        tx.record(
+            "endpoint_token.created",
+            "endpoint_token",
+            new.id,
+            json!({"kind": "secondary", "name": new.name, "hint": new.secret.hint,
+                   "enabled": new.enabled}),
+        )
+        .await?;
         commit_endpoint_token(tx, tenant, new.id).await
     }
 
@@ -950,7 +942,14 @@ impl Store {
         .arg(now)
         .execute(&mut **tx)
         .await?;
-        tx.record("endpoint_token.regenerated", "endpoint_token", id, json!({"kind": cur.kind, "endpoint_id": cur.endpoint_id, "method": cur.method, "old_hint": cur.hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)})).await?;
+        tx.record(
+            "endpoint_token.regenerated",
+            "endpoint_token",
+            id,
+            json!({"kind": cur.kind, "endpoint_id": cur.endpoint_id, "method": cur.method,
+                   "old_hint": cur.hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
+        )
+        .await?;
         commit_endpoint_token(tx, tenant, id).await
     }
 
@@ -1041,7 +1040,14 @@ impl Store {
             Some(_) => None,
         };
         if let Some(action) = action {
-            tx.record(action, "endpoint_token", token_id, json!({"endpoint_id": endpoint_id, "enabled": enabled, "methods": new_methods.methods()})).await?;
+            tx.record(
+                action,
+                "endpoint_token",
+                token_id,
+                json!({"endpoint_id": endpoint_id, "enabled": enabled,
+                       "methods": new_methods.methods()}),
+            )
+            .await?;
         }
         // Read in the transaction: what it wrote, not a second read after the commit.
         let a = assignment_of(&mut **tx, tenant, endpoint_id, token_id).await?;
@@ -1071,17 +1077,14 @@ impl Store {
         self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
             .await?;
-        let n = sqlx::query(
+        let done = sqlx::query(
             "DELETE FROM endpoint_assignments WHERE endpoint_id = $1 AND token_id = $2",
         )
         .arg(endpoint_id)
         .arg(token_id)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("assignment"));
-        }
+        .await?;
+        found(done, "assignment")?;
         tx.record(
             "endpoint_token.unassigned",
             "endpoint_token",
@@ -1246,18 +1249,15 @@ impl Store {
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
         let e = self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
-        let n = sqlx::query(
+        let done = sqlx::query(
             "DELETE FROM endpoint_records WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3",
         )
         .arg(id)
         .arg(endpoint_id)
         .arg(tenant)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("record"));
-        }
+        .await?;
+        found(done, "record")?;
         tx.record(
             "endpoint_record.deleted",
             "endpoint_record",

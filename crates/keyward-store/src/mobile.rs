@@ -4,7 +4,7 @@
 //! read or deleted as a session.
 
 use crate::audit::Actor;
-use crate::query::{search_key, Arg, Filter, Listing, Page};
+use crate::query::{row_of, search_key, Arg, Filter, Listing, Page};
 use crate::rows::{self, TOKEN_COLS};
 use crate::tokens::{delete_token_rows, insert_secret, values_rows, NewSecret, TokenTable};
 use crate::tx::Tx;
@@ -121,16 +121,11 @@ async fn session_row<'c>(
     id: TokenId,
 ) -> StoreResult<AnyRow> {
     let sql = format!(
-        "SELECT {} {SESSION_FROM} WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = $3",
-        session_columns()
+        "SELECT {} {SESSION_FROM} WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = '{}'",
+        session_columns(),
+        TokenKind::Mobile.as_str()
     );
-    sqlx::query(&sql)
-        .arg(id)
-        .arg(tenant)
-        .arg(TokenKind::Mobile.as_str())
-        .fetch_optional(conn)
-        .await?
-        .ok_or(StoreError::NotFound("mobile session"))
+    row_of(conn, &sql, id, tenant, "mobile session").await
 }
 
 fn session(r: &AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
@@ -203,12 +198,7 @@ impl Store {
             "SELECT locked, username, password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
-        let user = sqlx::query(&sql)
-            .arg(s.user_id)
-            .arg(tenant)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let user = row_of(&mut **tx, &sql, s.user_id, tenant, "user").await?;
         if rows::flag(&user, "locked")? {
             return Err(StoreError::Refused {
                 code: "user_locked",
@@ -286,7 +276,15 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         insert_secret(&mut tx, TokenTable::Tokens, s.id, &s.secret).await?;
-        tx.record("mobile_session.created", "mobile_session", s.id, json!({"device_name": s.device_name, "hint": s.secret.hint, "user_id": s.user_id, "username": username, "department_id": s.department_id, "user_type_id": s.user_type_id, "expires_at": to_ms(s.expires_at)})).await?;
+        tx.record(
+            "mobile_session.created",
+            "mobile_session",
+            s.id,
+            json!({"device_name": s.device_name, "hint": s.secret.hint, "user_id": s.user_id,
+                   "username": username, "department_id": s.department_id,
+                   "user_type_id": s.user_type_id, "expires_at": to_ms(s.expires_at)}),
+        )
+        .await?;
         // Read in the transaction: what it started, not a second read after the commit.
         let row = session_row(&mut **tx, tenant, s.id).await?;
         tx.commit().await?;

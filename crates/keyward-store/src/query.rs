@@ -4,16 +4,16 @@
 //! paging of listings ([`Store::page`]) and one way to read by a list of values
 //! ([`Store::rows_in`]: `IN (…)`, since the Any driver has no arrays).
 
-use crate::{to_ms, Store, StoreResult};
+use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::{
     AuditEventId, DepartmentId, EndpointId, EndpointRecordId, EndpointTokenId, MembershipId,
     TenantId, TokenHash, TokenId, UserId, UserTypeId, VerifierKeyId,
 };
-use sqlx::any::{AnyArguments, AnyRow, AnyTypeInfo};
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyTypeInfo};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::query::{Query, QueryScalar};
-use sqlx::{Any, Arguments, Database, Encode, Type};
+use sqlx::{Any, Arguments, Database, Encode, Executor, Type};
 use time::OffsetDateTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,28 +100,36 @@ where
     }
 }
 
-macro_rules! text_value {
-    ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
+/// `value!(Text: T => |v| text, …)`: how each `T` is stored, as text or as an integer.
+macro_rules! value {
+    ($kind:ident: $($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
         impl Value for $t {
-            const NULL: Bind = Bind::Text(None);
+            const NULL: Bind = Bind::$kind(None);
             fn to_bind(self) -> Bind {
                 let $v = self;
-                Bind::Text(Some($e))
+                Bind::$kind(Some($e))
             }
         }
     )*};
 }
 
-text_value!(
+value!(Text:
     String => |s| s,
     &str => |s| s.to_string(),
     &String => |s| s.clone(),
     &TokenHash => |h| h.to_hex(),
 );
 
+value!(Int:
+    i64 => |i| i,
+    u32 => |i| i64::from(i),
+    bool => |b| i64::from(b),
+    OffsetDateTime => |t| to_ms(t),
+);
+
 /// Ids are stored as their text.
 macro_rules! id_value {
-    ($($t:ty),* $(,)?) => {$( text_value!($t => |id| id.to_string()); )*};
+    ($($t:ty),* $(,)?) => {$( value!(Text: $t => |id| id.to_string()); )*};
 }
 
 id_value!(
@@ -136,25 +144,6 @@ id_value!(
     EndpointTokenId,
     EndpointRecordId,
     VerifierKeyId,
-);
-
-macro_rules! int_value {
-    ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
-        impl Value for $t {
-            const NULL: Bind = Bind::Int(None);
-            fn to_bind(self) -> Bind {
-                let $v = self;
-                Bind::Int(Some($e))
-            }
-        }
-    )*};
-}
-
-int_value!(
-    i64 => |i| i,
-    u32 => |i| i64::from(i),
-    bool => |b| i64::from(b),
-    OffsetDateTime => |t| to_ms(t),
 );
 
 /// `.arg(v)` binds a [`Value`] to a query, as `.bind` binds a raw one.
@@ -247,6 +236,31 @@ impl Filter {
         }
         a
     }
+}
+
+/// The row `sql` reads for `id` in `tenant` (its `$1` and `$2`), or `NotFound(what)`: on
+/// the read pool, or in a transaction (to lock it, or to return what it wrote).
+pub(crate) async fn row_of<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    sql: &str,
+    id: impl Value,
+    tenant: TenantId,
+    what: &'static str,
+) -> StoreResult<AnyRow> {
+    sqlx::query(sql)
+        .arg(id)
+        .arg(tenant)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound(what))
+}
+
+/// `NotFound(what)` when a write changed no row: the row it names does not exist.
+pub(crate) fn found(done: AnyQueryResult, what: &'static str) -> StoreResult<()> {
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(what));
+    }
+    Ok(())
 }
 
 /// What a listing reads: `SELECT {columns} {from}` with a filter's WHERE, in `order`.

@@ -2,7 +2,7 @@
 //! regeneration grace period, its previous one; nothing here ever sees plaintext.
 
 use crate::audit::Actor;
-use crate::query::{search_key, Arg, Filter, Listing, Page, Value};
+use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page, Value};
 use crate::rows::{self, TOKEN_COLS};
 use crate::tx::Tx;
 use crate::{to_ms, Store, StoreError, StoreResult};
@@ -105,12 +105,7 @@ async fn detail_row<'c>(
         "SELECT {} {DETAIL_FROM} WHERE t.id = $1 AND t.tenant_id = $2",
         detail_columns()
     );
-    sqlx::query(&sql)
-        .arg(id)
-        .arg(tenant)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(StoreError::NotFound("token"))
+    row_of(conn, &sql, id, tenant, "token").await
 }
 
 /// Reads the token as `tx` leaves it, then commits: the change returns what it wrote,
@@ -293,7 +288,14 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         insert_secret(&mut tx, TokenTable::Tokens, t.id, &t.secret).await?;
-        tx.record("token.created", "token", t.id, json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id, "expires_at": t.expires_at.map(to_ms)})).await?;
+        tx.record(
+            "token.created",
+            "token",
+            t.id,
+            json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
+                   "expires_at": t.expires_at.map(to_ms)}),
+        )
+        .await?;
         commit_token(tx, tenant, t.id).await
     }
 
@@ -441,7 +443,13 @@ impl Store {
             .arg(secret.sealed.as_ref())
             .execute(&mut **tx)
             .await?;
-        tx.record("token.regenerated", "token", id, json!({"old_hint": old_hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)})).await?;
+        tx.record(
+            "token.regenerated",
+            "token",
+            id,
+            json!({"old_hint": old_hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
+        )
+        .await?;
         commit_token(tx, tenant, id).await
     }
 
@@ -467,7 +475,7 @@ impl Store {
             .allowed_cidrs
             .clone()
             .unwrap_or(cur.allowed_cidrs.clone());
-        let n = sqlx::query(
+        let done = sqlx::query(
             "UPDATE tokens SET name = $3, description = $4, enabled = $5, allowed_cidrs = $6, \
              rate_limit_requests = $7, rate_limit_window_seconds = $8, uses_remaining = $9, search = $10 \
              WHERE id = $1 AND tenant_id = $2",
@@ -483,17 +491,22 @@ impl Store {
         .arg(uses_remaining)
         .arg(search_key(&[&name]))
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("token"));
-        }
+        .await?;
+        found(done, "token")?;
         let action = match up.enabled {
             Some(true) if !cur.enabled => "token.enabled",
             Some(false) if cur.enabled => "token.disabled",
             _ => "token.updated",
         };
-        tx.record(action, "token", id, json!({"name": name, "description": description, "enabled": enabled, "allowed_cidrs": cidrs, "rate_limit": rate_limit, "uses_remaining": uses_remaining})).await?;
+        tx.record(
+            action,
+            "token",
+            id,
+            json!({"name": name, "description": description, "enabled": enabled,
+                   "allowed_cidrs": cidrs, "rate_limit": rate_limit,
+                   "uses_remaining": uses_remaining}),
+        )
+        .await?;
         commit_token(tx, tenant, id).await
     }
 
@@ -528,12 +541,7 @@ impl Store {
             "SELECT sealed_secret, hint FROM {} WHERE id = $1 AND tenant_id = $2",
             table.table()
         );
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound(not_found))?;
+        let row = row_of(&mut **tx, &sql, id, tenant, not_found).await?;
         let sealed: Option<String> = row.try_get("sealed_secret")?;
         if sealed.is_some() {
             let hint: String = row.try_get("hint")?;

@@ -5,12 +5,13 @@ use crate::audit::Actor;
 use crate::console::ConsoleSessionEnd;
 use crate::error::{on_reference, on_unique};
 use crate::mobile::SessionEnd;
-use crate::query::{search_key, Arg, Filter, Listing, Page};
+use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page, Value};
 use crate::rows::{self, USER_COLS};
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{in_period, Department, Membership, User, UserType};
 use keyward_core::{DepartmentId, MembershipId, Permission, TenantId, UserId, UserTypeId};
 use serde_json::json;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -48,8 +49,35 @@ pub struct UserFilter {
     pub locked: Option<bool>,
 }
 
-const DEPARTMENT_COLS: &str = "id, tenant_id, name, created_at";
-const USER_TYPE_COLS: &str = "id, tenant_id, name, permissions, created_at";
+/// A table of named objects of a tenant (departments, user types): read by id, listed
+/// by name.
+struct Named {
+    table: &'static str,
+    columns: &'static str,
+    /// The audit trail's object type.
+    object: &'static str,
+    /// What `NotFound` names.
+    label: &'static str,
+    /// Why it cannot be deleted while memberships or tokens use it.
+    in_use: &'static str,
+}
+
+const DEPARTMENTS: Named = Named {
+    table: "departments",
+    columns: "id, tenant_id, name, created_at",
+    object: "department",
+    label: "department",
+    in_use: "the department is still used by memberships or tokens; remove those first",
+};
+const USER_TYPES: Named = Named {
+    table: "user_types",
+    columns: "id, tenant_id, name, permissions, created_at",
+    object: "user_type",
+    label: "user type",
+    in_use: "the user type is still used by memberships or tokens; remove those first",
+};
+const DEPARTMENT_COLS: &str = DEPARTMENTS.columns;
+const USER_TYPE_COLS: &str = USER_TYPES.columns;
 
 impl Store {
     pub async fn create_user(
@@ -94,12 +122,7 @@ impl Store {
 
     pub async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<User> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1 AND tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let row = row_of(&self.read, &sql, id, tenant, "user").await?;
         rows::user(&row)
     }
 
@@ -110,12 +133,7 @@ impl Store {
         username: &str,
     ) -> StoreResult<(User, Option<String>)> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1 AND tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .arg(username)
-            .arg(tenant)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let row = row_of(&self.read, &sql, username, tenant, "user").await?;
         Ok((rows::user(&row)?, row.try_get("password_hash")?))
     }
 
@@ -158,12 +176,7 @@ impl Store {
             "SELECT {USER_COLS} FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let row = row_of(&mut **tx, &sql, id, tenant, "user").await?;
         let old = rows::user(&row)?;
         let old_hash: Option<String> = row.try_get("password_hash")?;
         let mut u = old.clone();
@@ -344,15 +357,7 @@ impl Store {
     }
 
     pub async fn department(&self, tenant: TenantId, id: DepartmentId) -> StoreResult<Department> {
-        let sql =
-            format!("SELECT {DEPARTMENT_COLS} FROM departments WHERE id = $1 AND tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("department"))?;
-        department(&row)
+        department(&self.named(&DEPARTMENTS, tenant, id).await?)
     }
 
     pub async fn list_departments(
@@ -361,12 +366,7 @@ impl Store {
         q: Option<&str>,
         page: Page,
     ) -> StoreResult<(Vec<Department>, i64)> {
-        const DEPARTMENTS: Listing = Listing {
-            columns: DEPARTMENT_COLS,
-            from: "FROM departments",
-            order: "name",
-        };
-        self.page(&DEPARTMENTS, by_name(tenant, q), page, department)
+        self.list_named(&DEPARTMENTS, tenant, q, page, department)
             .await
     }
 
@@ -408,16 +408,7 @@ impl Store {
         id: DepartmentId,
         actor: &Actor,
     ) -> StoreResult<()> {
-        self.delete_simple(
-            tenant,
-            "departments",
-            "department",
-            "department",
-            &id.to_string(),
-            actor,
-            "the department is still used by memberships or tokens; remove those first",
-        )
-        .await
+        self.delete_named(&DEPARTMENTS, tenant, id, actor).await
     }
 
     // --- user types --------------------------------------------------------------------
@@ -462,15 +453,7 @@ impl Store {
     }
 
     pub async fn user_type(&self, tenant: TenantId, id: UserTypeId) -> StoreResult<UserType> {
-        let sql =
-            format!("SELECT {USER_TYPE_COLS} FROM user_types WHERE id = $1 AND tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("user type"))?;
-        user_type(&row)
+        user_type(&self.named(&USER_TYPES, tenant, id).await?)
     }
 
     pub async fn list_user_types(
@@ -479,13 +462,37 @@ impl Store {
         q: Option<&str>,
         page: Page,
     ) -> StoreResult<(Vec<UserType>, i64)> {
-        const USER_TYPES: Listing = Listing {
-            columns: USER_TYPE_COLS,
-            from: "FROM user_types",
+        self.list_named(&USER_TYPES, tenant, q, page, user_type)
+            .await
+    }
+
+    async fn named(&self, n: &Named, tenant: TenantId, id: impl Value) -> StoreResult<AnyRow> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE id = $1 AND tenant_id = $2",
+            n.columns, n.table
+        );
+        row_of(&self.read, &sql, id, tenant, n.label).await
+    }
+
+    /// The tenant's objects of `n` whose name contains `q`, by name.
+    async fn list_named<T>(
+        &self,
+        n: &Named,
+        tenant: TenantId,
+        q: Option<&str>,
+        page: Page,
+        row: impl Fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<(Vec<T>, i64)> {
+        let mut f = Filter::default();
+        f.eq("tenant_id", tenant);
+        f.contains(&["search"], q);
+        let from = format!("FROM {}", n.table);
+        let listing = Listing {
+            columns: n.columns,
+            from: &from,
             order: "name",
         };
-        self.page(&USER_TYPES, by_name(tenant, q), page, user_type)
-            .await
+        self.page(&listing, f, page, row).await
     }
 
     pub async fn update_user_type(
@@ -502,12 +509,7 @@ impl Store {
             "SELECT {USER_TYPE_COLS} FROM user_types WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("user type"))?;
+        let row = row_of(&mut **tx, &sql, id, tenant, "user type").await?;
         let current = user_type(&row)?;
         let name = name.unwrap_or(&current.name).to_string();
         let perms = permissions
@@ -545,29 +547,17 @@ impl Store {
         id: UserTypeId,
         actor: &Actor,
     ) -> StoreResult<()> {
-        self.delete_simple(
-            tenant,
-            "user_types",
-            "user_type",
-            "user type",
-            &id.to_string(),
-            actor,
-            "the user type is still used by memberships or tokens; remove those first",
-        )
-        .await
+        self.delete_named(&USER_TYPES, tenant, id, actor).await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn delete_simple(
+    async fn delete_named(
         &self,
+        n: &Named,
         tenant: TenantId,
-        table: &str,
-        object: &str,
-        label: &'static str,
-        id: &str,
+        id: impl Value + Copy + std::fmt::Display,
         actor: &Actor,
-        in_use: &'static str,
     ) -> StoreResult<()> {
+        let (table, object) = (n.table, n.object);
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
         let name: String = sqlx::query_scalar(&format!(
@@ -577,7 +567,7 @@ impl Store {
         .arg(tenant)
         .fetch_optional(&mut **tx)
         .await?
-        .ok_or(StoreError::NotFound(label))?;
+        .ok_or(StoreError::NotFound(n.label))?;
         sqlx::query(&format!(
             "DELETE FROM {table} WHERE id = $1 AND tenant_id = $2"
         ))
@@ -585,7 +575,7 @@ impl Store {
         .arg(tenant)
         .execute(&mut **tx)
         .await
-        .map_err(on_reference(in_use))?;
+        .map_err(on_reference(n.in_use))?;
         tx.record(
             &format!("{object}.deleted"),
             object,
@@ -635,7 +625,14 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map_err(on_unique("membership", &format!("{}/{}", m.department_name, m.user_type_name)))?;
-        tx.record("membership.added", "user", user, json!({"membership_id": m.id, "department": m.department_name, "user_type": m.user_type_name})).await?;
+        tx.record(
+            "membership.added",
+            "user",
+            user,
+            json!({"membership_id": m.id, "department": m.department_name,
+                   "user_type": m.user_type_name}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(m)
     }
@@ -681,18 +678,15 @@ impl Store {
     ) -> StoreResult<()> {
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
-        let n = sqlx::query(
+        let done = sqlx::query(
             "DELETE FROM memberships WHERE id = $1 AND user_id = $2 AND tenant_id = $3",
         )
         .arg(id)
         .arg(user)
         .arg(tenant)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("membership"));
-        }
+        .await?;
+        found(done, "membership")?;
         tx.record(
             "membership.removed",
             "user",
@@ -705,14 +699,6 @@ impl Store {
     }
 }
 
-/// The rows of `tenant` whose name contains `q`: the filter of departments and user types.
-fn by_name(tenant: TenantId, q: Option<&str>) -> Filter {
-    let mut f = Filter::default();
-    f.eq("tenant_id", tenant);
-    f.contains(&["search"], q);
-    f
-}
-
 fn normalise(p: &[Permission]) -> Vec<Permission> {
     let mut v = p.to_vec();
     v.sort();
@@ -720,7 +706,7 @@ fn normalise(p: &[Permission]) -> Vec<Permission> {
     v
 }
 
-fn department(r: &sqlx::any::AnyRow) -> StoreResult<Department> {
+fn department(r: &AnyRow) -> StoreResult<Department> {
     Ok(Department {
         id: rows::id(r, "id")?,
         tenant_id: rows::id(r, "tenant_id")?,
@@ -729,7 +715,7 @@ fn department(r: &sqlx::any::AnyRow) -> StoreResult<Department> {
     })
 }
 
-fn user_type(r: &sqlx::any::AnyRow) -> StoreResult<UserType> {
+fn user_type(r: &AnyRow) -> StoreResult<UserType> {
     Ok(UserType {
         id: rows::id(r, "id")?,
         tenant_id: rows::id(r, "tenant_id")?,

@@ -3,7 +3,7 @@
 
 use crate::audit::Actor;
 use crate::error::on_unique;
-use crate::query::{Arg, Filter, Listing, Page};
+use crate::query::{row_of, Arg, Filter, Listing, Page};
 use crate::{rows, Store, StoreError, StoreResult};
 use keyward_core::model::VerifierKey;
 use keyward_core::{TenantId, TokenHash, VerifierKeyId};
@@ -83,14 +83,14 @@ impl Store {
         tenant: TenantId,
         id: VerifierKeyId,
     ) -> StoreResult<VerifierKey> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM verifier_keys WHERE id = $1 AND tenant_id = $2"
-        ))
-        .arg(id)
-        .arg(tenant)
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("verifier key"))?;
+        let row = row_of(
+            &self.read,
+            &format!("SELECT {COLS} FROM verifier_keys WHERE id = $1 AND tenant_id = $2"),
+            id,
+            tenant,
+            "verifier key",
+        )
+        .await?;
         verifier_key(&row)
     }
 
@@ -175,15 +175,17 @@ impl Store {
         tenant: TenantId,
         id: VerifierKeyId,
     ) -> StoreResult<VerifierKey> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM verifier_keys WHERE id = $1 AND tenant_id = $2{}",
-            self.for_update()
-        ))
-        .arg(id)
-        .arg(tenant)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(StoreError::NotFound("verifier key"))?;
+        let row = row_of(
+            &mut **tx,
+            &format!(
+                "SELECT {COLS} FROM verifier_keys WHERE id = $1 AND tenant_id = $2{}",
+                self.for_update()
+            ),
+            id,
+            tenant,
+            "verifier key",
+        )
+        .await?;
         verifier_key(&row)
     }
 
