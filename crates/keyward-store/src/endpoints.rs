@@ -11,6 +11,7 @@ use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page};
 use crate::rows;
 use crate::tokens::{insert_secret, rotate_secret, NewSecret, TokenTable};
 use crate::tx::Tx;
+use crate::update::{patch, Note};
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::endpoint::{
     primary_methods, Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod,
@@ -571,24 +572,12 @@ impl Store {
         let mut tx = self.begin_by(tenant, actor, now).await?;
         let old = self.lock_endpoint(&mut tx, tenant, id).await?;
         let mut e = old.clone();
-        if let Some(v) = &up.name {
-            e.name = v.clone();
-        }
-        if let Some(v) = &up.path {
-            e.path = v.clone();
-        }
-        if let Some(v) = &up.description {
-            e.description = v.clone();
-        }
-        if let Some(v) = up.auth_type {
-            e.auth_type = v;
-        }
-        if let Some(v) = up.allow_deleting {
-            e.allow_deleting = v;
-        }
-        if let Some(v) = up.enabled {
-            e.enabled = v;
-        }
+        patch(&mut e.name, &up.name);
+        patch(&mut e.path, &up.path);
+        patch(&mut e.description, &up.description);
+        patch(&mut e.auth_type, &up.auth_type);
+        patch(&mut e.allow_deleting, &up.allow_deleting);
+        patch(&mut e.enabled, &up.enabled);
         e.updated_at = now;
         let row = sqlx::query(&format!(
             "UPDATE endpoints SET name = $2, search = $3, path = $4, description = $5, auth_type = $6, \
@@ -609,25 +598,15 @@ impl Store {
         let e = endpoint(&row)?;
         tx.stored_path(tenant, &e.path);
         let mut changed = serde_json::Map::new();
-        if old.name != e.name {
-            changed.insert("name".into(), json!(e.name));
-        }
+        changed.note("name", &old.name, &e.name);
         if old.path != e.path {
             changed.insert("path".into(), json!(e.path));
             changed.insert("old_path".into(), json!(old.path));
         }
-        if old.description != e.description {
-            changed.insert("description".into(), json!(e.description));
-        }
-        if old.auth_type != e.auth_type {
-            changed.insert("auth_type".into(), json!(e.auth_type));
-        }
-        if old.allow_deleting != e.allow_deleting {
-            changed.insert("allow_deleting".into(), json!(e.allow_deleting));
-        }
-        if old.enabled != e.enabled {
-            changed.insert("enabled".into(), json!(e.enabled));
-        }
+        changed.note("description", &old.description, &e.description);
+        changed.note("auth_type", &old.auth_type, &e.auth_type);
+        changed.note("allow_deleting", &old.allow_deleting, &e.allow_deleting);
+        changed.note("enabled", &old.enabled, &e.enabled);
         let action = match (old.enabled, e.enabled) {
             (false, true) => "endpoint.enabled",
             (true, false) => "endpoint.disabled",

@@ -240,17 +240,12 @@ impl Store {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         tenant: TenantId,
         id: TokenId,
-    ) -> StoreResult<Option<Token>> {
+    ) -> StoreResult<Token> {
         let sql = format!(
             "SELECT {TOKEN_COLS} FROM tokens t WHERE t.id = $1 AND t.tenant_id = $2{}",
             self.for_update()
         );
-        let row = sqlx::query(&sql)
-            .arg(id)
-            .arg(tenant)
-            .fetch_optional(&mut **tx)
-            .await?;
-        row.as_ref().map(rows::token).transpose()
+        rows::token(&row_of(&mut **tx, &sql, id, tenant, "token").await?)
     }
 
     pub async fn insert_token(
@@ -353,11 +348,7 @@ impl Store {
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
-        let hint = self
-            .lock_token(&mut tx, tenant, id)
-            .await?
-            .ok_or(StoreError::NotFound("token"))?
-            .hint;
+        let hint = self.lock_token(&mut tx, tenant, id).await?.hint;
         // A revoked token keeps no usable secret and no recoverable copy.
         let n = sqlx::query(
             "UPDATE tokens SET revoked_at = $3, revoked_by = $4, sealed_secret = NULL \
@@ -394,8 +385,9 @@ impl Store {
         let mut tx = self.begin_by(tenant, actor, now).await?;
         let mut found = Vec::with_capacity(ids.len());
         for id in &ids {
-            let Some(t) = self.lock_token(&mut tx, tenant, *id).await? else {
-                continue;
+            let t = match self.lock_token(&mut tx, tenant, *id).await {
+                Err(StoreError::NotFound(_)) => continue,
+                t => t?,
             };
             delete_token_rows(&mut tx, *id).await?;
             found.push((
@@ -425,10 +417,7 @@ impl Store {
         let mut tx = self.begin_by(tenant, actor, now).await?;
         // The row lock makes concurrent regenerations of one token take turns, so each
         // sees the secret the previous one wrote and at most one old secret survives.
-        let cur = self
-            .lock_token(&mut tx, tenant, id)
-            .await?
-            .ok_or(StoreError::NotFound("token"))?;
+        let cur = self.lock_token(&mut tx, tenant, id).await?;
         if cur.revoked_at.is_some() {
             return Err(StoreError::Refused {
                 code: "token_revoked",
@@ -462,10 +451,7 @@ impl Store {
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
-        let cur = self
-            .lock_token(&mut tx, tenant, id)
-            .await?
-            .ok_or(StoreError::NotFound("token"))?;
+        let cur = self.lock_token(&mut tx, tenant, id).await?;
         let name = up.name.clone().unwrap_or(cur.name.clone());
         let description = up.description.clone().unwrap_or(cur.description.clone());
         let enabled = up.enabled.unwrap_or(cur.enabled);

@@ -7,6 +7,7 @@ use crate::error::{on_reference, on_unique};
 use crate::mobile::SessionEnd;
 use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page, Value};
 use crate::rows::{self, USER_COLS};
+use crate::update::{patch, Note};
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{in_period, Department, Membership, User, UserType};
 use keyward_core::{DepartmentId, MembershipId, Permission, TenantId, UserId, UserTypeId};
@@ -180,27 +181,13 @@ impl Store {
         let old = rows::user(&row)?;
         let old_hash: Option<String> = row.try_get("password_hash")?;
         let mut u = old.clone();
-        if let Some(v) = &up.email {
-            u.email = v.clone();
-        }
-        if let Some(v) = &up.display_name {
-            u.display_name = v.clone();
-        }
-        if let Some(v) = up.is_admin {
-            u.is_admin = v;
-        }
-        if let Some(v) = up.is_technical {
-            u.is_technical = v;
-        }
-        if let Some(v) = up.locked {
-            u.locked = v;
-        }
-        if let Some(v) = up.active_from {
-            u.active_from = v;
-        }
-        if let Some(v) = up.active_until {
-            u.active_until = v;
-        }
+        patch(&mut u.email, &up.email);
+        patch(&mut u.display_name, &up.display_name);
+        patch(&mut u.is_admin, &up.is_admin);
+        patch(&mut u.is_technical, &up.is_technical);
+        patch(&mut u.locked, &up.locked);
+        patch(&mut u.active_from, &up.active_from);
+        patch(&mut u.active_until, &up.active_until);
         let hash = up.password_hash.clone().unwrap_or(old_hash);
         let row = sqlx::query(&format!(
             "UPDATE users SET email = $3, display_name = $4, is_admin = $5, is_technical = $6, locked = $7, \
@@ -235,21 +222,11 @@ impl Store {
                 .await?;
             changed.insert("mobile_sessions_ended".into(), json!(ended));
         }
-        if old.email != u.email {
-            changed.insert("email".into(), json!(u.email));
-        }
-        if old.display_name != u.display_name {
-            changed.insert("display_name".into(), json!(u.display_name));
-        }
-        if old.is_admin != u.is_admin {
-            changed.insert("is_admin".into(), json!(u.is_admin));
-        }
-        if old.is_technical != u.is_technical {
-            changed.insert("is_technical".into(), json!(u.is_technical));
-        }
-        if old.locked != u.locked {
-            changed.insert("locked".into(), json!(u.locked));
-        }
+        changed.note("email", &old.email, &u.email);
+        changed.note("display_name", &old.display_name, &u.display_name);
+        changed.note("is_admin", &old.is_admin, &u.is_admin);
+        changed.note("is_technical", &old.is_technical, &u.is_technical);
+        changed.note("locked", &old.locked, &u.locked);
         if old.active_from != u.active_from {
             changed.insert("active_from".into(), json!(u.active_from.map(to_ms)));
         }
