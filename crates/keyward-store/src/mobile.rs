@@ -6,7 +6,9 @@
 use crate::audit::Actor;
 use crate::query::{row_of, search_key, Arg, Filter, Listing, Page};
 use crate::rows::{self, TOKEN_COLS};
-use crate::tokens::{delete_token_rows, insert_secret, values_rows, NewSecret, TokenTable};
+use crate::tokens::{
+    delete_token_rows, insert_secret, values_rows, NewSecret, TokenTable, NEWEST_FIRST,
+};
 use crate::tx::Tx;
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{Token, TokenStatus};
@@ -327,7 +329,7 @@ impl Store {
         let listing = Listing {
             columns: &session_columns(),
             from: SESSION_FROM,
-            order: "t.created_at DESC, t.id DESC",
+            order: NEWEST_FIRST,
         };
         self.page(&listing, q, page, |r| session(r, now)).await
     }

@@ -76,6 +76,9 @@ const DETAIL_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
     JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
     LEFT JOIN users rb ON rb.id = t.revoked_by";
 
+/// The order of every listing of tokens (API tokens, mobile sessions): newest first.
+pub(crate) const NEWEST_FIRST: &str = "t.created_at DESC, t.id DESC";
+
 fn detail_columns() -> String {
     format!(
         "{TOKEN_COLS}, u.username AS username, d.name AS department_name, ut.name AS user_type_name, \
@@ -333,7 +336,7 @@ impl Store {
         let listing = Listing {
             columns: &detail_columns(),
             from: DETAIL_FROM,
-            order: "t.created_at DESC, t.id DESC",
+            order: NEWEST_FIRST,
         };
         self.page(&listing, q, page, |r| details(r, now)).await
     }
