@@ -1,9 +1,10 @@
 //! The audit trail and the change log. Both are written inside the transaction of the
 //! change they describe; audit events are never updated or deleted.
 
-use crate::query::{Filter, Page};
+use crate::query::{Arg, Filter, Listing, Page};
+use crate::rows;
 use crate::tx::Tx;
-use crate::{from_ms, to_ms, Store, StoreResult};
+use crate::{Store, StoreResult};
 pub use keyward_core::model::AuditEvent;
 use keyward_core::{AuditEventId, TenantId, UserId};
 use sqlx::Row;
@@ -54,16 +55,16 @@ pub(crate) async fn record(
         "INSERT INTO audit_events (id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(AuditEventId::new().to_string())
-    .bind(tenant.to_string())
-    .bind(to_ms(now))
-    .bind(actor.user_id.map(|u| u.to_string()))
-    .bind(actor.name.clone())
-    .bind(action.to_string())
-    .bind(object_type.to_string())
-    .bind(object_id.to_string())
-    .bind(actor.ip.clone())
-    .bind(details.to_string())
+    .arg(AuditEventId::new())
+    .arg(tenant)
+    .arg(now)
+    .arg(actor.user_id)
+    .arg(&actor.name)
+    .arg(action)
+    .arg(object_type)
+    .arg(object_id)
+    .arg(actor.ip.as_ref())
+    .arg(details.to_string())
     .execute(&mut ***tx)
     .await?;
     // No lock keeps sequence numbers in commit order: tailers read by transaction
@@ -72,11 +73,11 @@ pub(crate) async fn record(
         "INSERT INTO change_log (tenant_id, action, object_type, object_id, at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING seq",
     )
-    .bind(tenant.to_string())
-    .bind(action.to_string())
-    .bind(object_type.to_string())
-    .bind(object_id.to_string())
-    .bind(to_ms(now))
+    .arg(tenant)
+    .arg(action)
+    .arg(object_type)
+    .arg(object_id)
+    .arg(now)
     .fetch_one(&mut ***tx)
     .await?;
     tx.changed(Change {
@@ -98,67 +99,47 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<AuditEvent>, i64)> {
         let mut q = Filter::default();
-        let p = q.text(tenant.to_string());
-        q.and(format!("tenant_id = {p}"));
-        if let Some(a) = &f.action {
-            let p = q.text(a.clone());
-            q.and(format!("action = {p}"));
-        }
-        if let Some(o) = &f.object_type {
-            let p = q.text(o.clone());
-            q.and(format!("object_type = {p}"));
-        }
-        if let Some(o) = &f.object_id {
-            let p = q.text(o.clone());
-            q.and(format!("object_id = {p}"));
+        q.eq("tenant_id", tenant);
+        for (col, v) in [
+            ("action", &f.action),
+            ("object_type", &f.object_type),
+            ("object_id", &f.object_id),
+        ] {
+            if let Some(v) = v {
+                q.eq(col, v);
+            }
         }
         if let Some(a) = f.actor_id {
-            let p = q.text(a.to_string());
-            q.and(format!("actor_id = {p}"));
+            q.eq("actor_id", a);
         }
         if let Some(t) = f.from {
-            let p = q.int(to_ms(t));
-            q.and(format!("at >= {p}"));
+            q.cmp("at", ">=", t);
         }
         if let Some(t) = f.to {
-            let p = q.int(to_ms(t));
-            q.and(format!("at <= {p}"));
+            q.cmp("at", "<=", t);
         }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM audit_events{}", q.where_sql()),
-            q.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = q.int(page.limit());
-        let off = q.int(page.offset());
-        let sql = format!(
-            "SELECT id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details \
-             FROM audit_events{} ORDER BY at DESC, id DESC LIMIT {lim} OFFSET {off}",
-            q.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, q.args())
-            .fetch_all(&self.read)
-            .await?;
-        let items = rows
-            .iter()
-            .map(|r| {
-                Ok(AuditEvent {
-                    id: crate::rows::id(r, "id")?,
-                    tenant_id: crate::rows::id(r, "tenant_id")?,
-                    at: from_ms(r.try_get("at")?),
-                    actor_id: crate::rows::opt_id(r, "actor_id")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    object_type: r.try_get("object_type")?,
-                    object_id: r.try_get("object_id")?,
-                    ip: r.try_get("ip")?,
-                    details: serde_json::from_str(&r.try_get::<String, _>("details")?)
-                        .unwrap_or_default(),
-                })
+        const EVENTS: Listing = Listing {
+            columns:
+                "id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details",
+            from: "FROM audit_events",
+            order: "at DESC, id DESC",
+        };
+        self.page(&EVENTS, q, page, |r| {
+            Ok(AuditEvent {
+                id: rows::id(r, "id")?,
+                tenant_id: rows::id(r, "tenant_id")?,
+                at: rows::time(r, "at")?,
+                actor_id: rows::opt_id(r, "actor_id")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                object_type: r.try_get("object_type")?,
+                object_id: r.try_get("object_id")?,
+                ip: r.try_get("ip")?,
+                details: serde_json::from_str(&r.try_get::<String, _>("details")?)
+                    .unwrap_or_default(),
             })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok((items, total))
+        })
+        .await
     }
 
     /// Records a burst of refused logins for one username and address (the caller
@@ -172,18 +153,9 @@ impl Store {
         username: &str,
         details: serde_json::Value,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "login.failed",
-            "login",
-            username,
-            details,
-            crate::now(),
-        )
-        .await?;
+        let mut tx = self.begin_by(tenant, actor, crate::now()).await?;
+        tx.record("login.failed", "login", username, details)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -264,7 +236,7 @@ impl Store {
     pub async fn notify_changes(&self) -> StoreResult<()> {
         let channel = self.change_channel().await?;
         sqlx::query("SELECT pg_notify($1, '')::text")
-            .bind(channel)
+            .arg(channel)
             .execute(&self.read)
             .await?;
         Ok(())
@@ -281,7 +253,7 @@ impl Store {
                 let rows = sqlx::query(&format!(
                     "SELECT {COLUMNS} FROM change_log WHERE seq > $1 ORDER BY seq"
                 ))
-                .bind(*seq)
+                .arg(*seq)
                 .fetch_all(&self.read)
                 .await?;
                 let changes = rows.iter().map(change).collect::<StoreResult<Vec<_>>>()?;
@@ -308,7 +280,7 @@ impl Store {
                         OR txid IN (SELECT pg_snapshot_xip($1::pg_snapshot)) \
                      ORDER BY seq"
                 ))
-                .bind(prev.clone())
+                .arg(prev)
                 .fetch_all(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -322,7 +294,7 @@ impl Store {
 fn change(r: &sqlx::any::AnyRow) -> StoreResult<Change> {
     Ok(Change {
         seq: r.try_get("seq")?,
-        tenant_id: crate::rows::id(r, "tenant_id")?,
+        tenant_id: rows::id(r, "tenant_id")?,
         action: r.try_get("action")?,
         object_type: r.try_get("object_type")?,
         object_id: r.try_get("object_id")?,

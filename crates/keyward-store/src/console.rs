@@ -2,7 +2,9 @@
 //! is never stored, only its HMAC, like token secrets.
 
 use crate::audit::{record, Actor};
-use crate::{from_ms, to_ms, Store, StoreError, StoreResult};
+use crate::query::{found, Arg};
+use crate::rows;
+use crate::{Store, StoreError, StoreResult};
 use keyward_core::crypto::TokenHash;
 use keyward_core::{TenantId, UserId};
 use sqlx::Row;
@@ -55,11 +57,6 @@ impl ConsoleSessionEnd {
     }
 }
 
-fn parse<T: std::str::FromStr>(s: &str, what: &str) -> StoreResult<T> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("{what} {s:?}")))
-}
-
 impl Store {
     /// Records a console login (audited as `console.login`) and drops expired sessions.
     pub async fn create_console_session(
@@ -68,14 +65,14 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(s.tenant_id, actor, now).await?;
         let sql = format!(
             "SELECT password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
         let current: Option<String> = sqlx::query_scalar(&sql)
-            .bind(s.user_id.to_string())
-            .bind(s.tenant_id.to_string())
+            .arg(s.user_id)
+            .arg(s.tenant_id)
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
@@ -83,33 +80,24 @@ impl Store {
             return Err(crate::mobile::password_changed());
         }
         sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
-            .bind(to_ms(now))
+            .arg(now)
             .execute(&mut **tx)
             .await?;
         sqlx::query(
             "INSERT INTO console_sessions (id_hash, tenant_id, user_id, csrf, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(s.hash.to_hex())
-        .bind(s.tenant_id.to_string())
-        .bind(s.user_id.to_string())
-        .bind(s.csrf.clone())
-        .bind(to_ms(now))
-        .bind(to_ms(s.expires_at))
+        .arg(&s.hash)
+        .arg(s.tenant_id)
+        .arg(s.user_id)
+        .arg(&s.csrf)
+        .arg(now)
+        .arg(s.expires_at)
         .execute(&mut **tx)
         .await?;
         let details = serde_json::json!({ "expires_at": s.expires_at.unix_timestamp() });
-        record(
-            &mut tx,
-            s.tenant_id,
-            actor,
-            "console.login",
-            "user",
-            &s.user_id.to_string(),
-            details,
-            now,
-        )
-        .await?;
+        tx.record("console.login", "user", s.user_id, details)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -121,18 +109,16 @@ impl Store {
              FROM console_sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 AND s.expires_at > $2",
         )
-        .bind(hash.to_hex())
-        .bind(to_ms(crate::now()))
+        .arg(hash)
+        .arg(crate::now())
         .fetch_optional(&self.read)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let tenant: String = row.try_get("tenant_id")?;
-        let user: String = row.try_get("user_id")?;
         Ok(Some(ConsoleSession {
-            tenant_id: parse(&tenant, "tenant id")?,
-            user_id: parse(&user, "user id")?,
+            tenant_id: rows::id(&row, "tenant_id")?,
+            user_id: rows::id(&row, "user_id")?,
             csrf: row.try_get("csrf")?,
-            expires_at: from_ms(row.try_get("expires_at")?),
+            expires_at: rows::time(&row, "expires_at")?,
             locale: row.try_get("locale")?,
         }))
     }
@@ -140,31 +126,8 @@ impl Store {
     /// Ends a console session (audited as `console.logout`). Ending one that is already
     /// gone is not an error: the user is logged out either way.
     pub async fn delete_console_session(&self, hash: &TokenHash, actor: &Actor) -> StoreResult<()> {
-        let now = crate::now();
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "DELETE FROM console_sessions WHERE id_hash = $1 RETURNING tenant_id, user_id",
-        )
-        .bind(hash.to_hex())
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some(row) = row {
-            let tenant: String = row.try_get("tenant_id")?;
-            let user: String = row.try_get("user_id")?;
-            record(
-                &mut tx,
-                parse(&tenant, "tenant id")?,
-                actor,
-                "console.logout",
-                "user",
-                &user,
-                serde_json::json!({}),
-                now,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.end_one_console_session(hash, "console.logout", serde_json::json!({}), actor)
+            .await
     }
 
     /// Deletes the session with this hash because its user may no longer use the console
@@ -175,23 +138,34 @@ impl Store {
         why: ConsoleSessionEnd,
         actor: &Actor,
     ) -> StoreResult<()> {
+        let details = serde_json::json!({"reason": why.as_str(), "sessions": 1});
+        self.end_one_console_session(hash, "console.session_deleted", details, actor)
+            .await
+    }
+
+    /// Deletes the session with this hash, if there is one, audited as `action`.
+    async fn end_one_console_session(
+        &self,
+        hash: &TokenHash,
+        action: &str,
+        details: serde_json::Value,
+        actor: &Actor,
+    ) -> StoreResult<()> {
         let now = crate::now();
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "DELETE FROM console_sessions WHERE id_hash = $1 RETURNING tenant_id, user_id",
         )
-        .bind(hash.to_hex())
+        .arg(hash)
         .fetch_optional(&mut **tx)
         .await?;
         if let Some(row) = row {
-            let tenant: String = row.try_get("tenant_id")?;
             let user: String = row.try_get("user_id")?;
-            let details = serde_json::json!({"reason": why.as_str(), "sessions": 1});
             record(
                 &mut tx,
-                parse(&tenant, "tenant id")?,
+                rows::id(&row, "tenant_id")?,
                 actor,
-                "console.session_deleted",
+                action,
                 "user",
                 &user,
                 details,
@@ -210,29 +184,18 @@ impl Store {
         tenant: TenantId,
         user: UserId,
         why: ConsoleSessionEnd,
-        actor: &Actor,
-        now: OffsetDateTime,
     ) -> StoreResult<u64> {
         let ended =
             sqlx::query("DELETE FROM console_sessions WHERE user_id = $1 AND tenant_id = $2")
-                .bind(user.to_string())
-                .bind(tenant.to_string())
+                .arg(user)
+                .arg(tenant)
                 .execute(&mut ***tx)
                 .await?
                 .rows_affected();
         if ended > 0 {
             let details = serde_json::json!({"reason": why.as_str(), "sessions": ended});
-            record(
-                tx,
-                tenant,
-                actor,
-                "console.session_deleted",
-                "user",
-                &user.to_string(),
-                details,
-                now,
-            )
-            .await?;
+            tx.record("console.session_deleted", "user", user, details)
+                .await?;
         }
         Ok(ended)
     }
@@ -245,14 +208,11 @@ impl Store {
         locale: Option<&str>,
     ) -> StoreResult<()> {
         let done = sqlx::query("UPDATE users SET locale = $1 WHERE id = $2 AND tenant_id = $3")
-            .bind(locale.map(str::to_string))
-            .bind(user.to_string())
-            .bind(tenant.to_string())
+            .arg(locale)
+            .arg(user)
+            .arg(tenant)
             .execute(&self.write)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound("user"));
-        }
-        Ok(())
+        found(done, "user")
     }
 }

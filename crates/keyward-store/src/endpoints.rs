@@ -5,12 +5,14 @@
 //! so that every node's verifier drops answers it may have cached. Records are data sent
 //! by integrations, not configuration, so storing and deleting them is not audited.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::error::on_unique;
-use crate::query::{contains_pattern, search_key, Filter, Page};
+use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page};
 use crate::rows;
-use crate::tokens::{NewSecret, SealedIn};
-use crate::{from_ms, to_ms, Store, StoreError, StoreResult};
+use crate::tokens::{insert_secret, rotate_secret, NewSecret, TokenTable};
+use crate::tx::Tx;
+use crate::update::{patch, Note};
+use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::endpoint::{
     primary_methods, Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod,
     EndpointToken, EndpointTokenDetails, MethodSet,
@@ -22,7 +24,7 @@ use keyward_core::{
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Executor, Row, Transaction};
 use time::OffsetDateTime;
 
 #[derive(Clone, Debug)]
@@ -119,8 +121,9 @@ pub struct RecordFilter {
     pub to: Option<OffsetDateTime>,
 }
 
-const ENDPOINT_COLS: &str = "e.id, e.tenant_id, e.name, e.path, e.description, e.auth_type, \
-    e.allow_deleting, e.enabled, e.created_at, e.created_by, e.updated_at";
+/// Unqualified, so that writes can return them too (`RETURNING {ENDPOINT_COLS}`).
+const ENDPOINT_COLS: &str = "id, tenant_id, name, path, description, auth_type, \
+    allow_deleting, enabled, created_at, created_by, updated_at";
 
 const ETOKEN_COLS: &str = "t.id, t.tenant_id, t.kind, t.endpoint_id, t.method, t.name, \
     t.description, t.hint, t.enabled, t.sealed_secret, t.created_at, t.created_by, t.updated_at";
@@ -146,6 +149,10 @@ fn endpoint(r: &AnyRow) -> StoreResult<Endpoint> {
         created_by: rows::opt_id(r, "created_by")?,
         updated_at: rows::time(r, "updated_at")?,
     })
+}
+
+fn tenant_path(r: &AnyRow) -> StoreResult<(TenantId, String)> {
+    Ok((rows::id(r, "tenant_id")?, r.try_get("path")?))
 }
 
 fn method(s: &str) -> StoreResult<EndpointMethod> {
@@ -245,43 +252,108 @@ impl Event {
     }
 }
 
-async fn record_all(
-    tx: &mut crate::tx::Tx,
-    tenant: TenantId,
-    actor: &Actor,
-    events: Vec<Event>,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
+async fn record_all(tx: &mut Tx, events: Vec<Event>) -> StoreResult<()> {
     for e in events {
-        record(
-            tx,
-            tenant,
-            actor,
-            e.action,
-            e.object_type,
-            &e.object_id,
-            e.details,
-            now,
-        )
-        .await?;
+        tx.record(e.action, e.object_type, e.object_id, e.details)
+            .await?;
     }
     Ok(())
 }
 
-async fn insert_secret(
-    tx: &mut crate::tx::Tx,
+/// An endpoint's primary tokens, in method order (POST, GET, DELETE): on the read pool,
+/// or in a transaction that changed them.
+async fn primary_tokens_of<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    tenant: TenantId,
+    endpoint_id: EndpointId,
+) -> StoreResult<Vec<EndpointToken>> {
+    let sql = format!(
+        "SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.endpoint_id = $1 AND t.tenant_id = $2 \
+         AND t.kind = 'primary'"
+    );
+    let rows = sqlx::query(&sql)
+        .arg(endpoint_id)
+        .arg(tenant)
+        .fetch_all(conn)
+        .await?;
+    let mut v = rows
+        .iter()
+        .map(endpoint_token)
+        .collect::<StoreResult<Vec<_>>>()?;
+    v.sort_by_key(|t| t.method);
+    Ok(v)
+}
+
+/// Reads the endpoint's primary tokens as `tx` leaves them, then commits: the change
+/// returns what it wrote, without a second read after the commit.
+async fn commit_endpoint(
+    mut tx: Tx,
+    endpoint: Endpoint,
+    (created, removed): (Vec<EndpointTokenId>, Vec<EndpointTokenId>),
+) -> StoreResult<EndpointChange> {
+    let primary_tokens = primary_tokens_of(&mut **tx, endpoint.tenant_id, endpoint.id).await?;
+    tx.commit().await?;
+    Ok(EndpointChange {
+        endpoint: EndpointDetails {
+            endpoint,
+            primary_tokens,
+        },
+        created,
+        removed,
+    })
+}
+
+/// An endpoint token with its assignments: on a read connection, or in a transaction
+/// that changed it.
+async fn endpoint_token_details(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
     id: EndpointTokenId,
-    secret: &NewSecret,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO endpoint_token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
-    )
-    .bind(secret.hash.to_hex())
-    .bind(id.to_string())
-    .execute(&mut ***tx)
+) -> StoreResult<EndpointTokenDetails> {
+    let sql =
+        format!("SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.id = $1 AND t.tenant_id = $2");
+    let row = row_of(&mut *conn, &sql, id, tenant, "endpoint token").await?;
+    let token = endpoint_token(&row)?;
+    let rows = sqlx::query(&format!(
+        "{ASSIGNMENT_SELECT} WHERE a.token_id = $1 AND a.tenant_id = $2 ORDER BY e.name, e.id"
+    ))
+    .arg(id)
+    .arg(tenant)
+    .fetch_all(&mut *conn)
     .await?;
-    tx.stored_secret(&secret.hash);
-    Ok(())
+    Ok(EndpointTokenDetails {
+        token,
+        assignments: rows.iter().map(assignment).collect::<StoreResult<_>>()?,
+    })
+}
+
+/// Reads the endpoint token as `tx` leaves it, then commits.
+async fn commit_endpoint_token(
+    mut tx: Tx,
+    tenant: TenantId,
+    id: EndpointTokenId,
+) -> StoreResult<EndpointTokenDetails> {
+    let details = endpoint_token_details(&mut tx, tenant, id).await?;
+    tx.commit().await?;
+    Ok(details)
+}
+
+async fn assignment_of<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    tenant: TenantId,
+    endpoint_id: EndpointId,
+    token_id: EndpointTokenId,
+) -> StoreResult<Assignment> {
+    let row = sqlx::query(&format!(
+        "{ASSIGNMENT_SELECT} WHERE a.endpoint_id = $1 AND a.token_id = $2 AND a.tenant_id = $3"
+    ))
+    .arg(endpoint_id)
+    .arg(token_id)
+    .arg(tenant)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(StoreError::NotFound("assignment"))?;
+    assignment(&row)
 }
 
 /// Deletes a token's secrets, assignments and row (records keep naming it).
@@ -294,10 +366,7 @@ async fn delete_token_rows(
         "DELETE FROM endpoint_assignments WHERE token_id = $1",
         "DELETE FROM endpoint_tokens WHERE id = $1",
     ] {
-        sqlx::query(sql)
-            .bind(id.to_string())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(sql).arg(id).execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -315,7 +384,7 @@ async fn reconcile_primaries(
     let existing = sqlx::query(
         "SELECT id, method, hint FROM endpoint_tokens WHERE endpoint_id = $1 AND kind = 'primary' ORDER BY id",
     )
-    .bind(e.id.to_string())
+    .arg(e.id)
     .fetch_all(&mut ***tx)
     .await?;
     let wanted = primary_methods(e.auth_type, e.allow_deleting);
@@ -346,19 +415,19 @@ async fn reconcile_primaries(
              enabled, sealed_secret, created_at, created_by, updated_at) \
              VALUES ($1, $2, 'primary', $3, $4, $5, $6, '', $7, 1, $8, $9, $10, $9)",
         )
-        .bind(o.id.to_string())
-        .bind(e.tenant_id.to_string())
-        .bind(e.id.to_string())
-        .bind(m.as_str())
-        .bind(format!("{m} primary token"))
-        .bind(search_key(&[m.as_str()]))
-        .bind(o.secret.hint.clone())
-        .bind(o.secret.sealed.clone())
-        .bind(to_ms(now))
-        .bind(created_by.map(|u| u.to_string()))
+        .arg(o.id)
+        .arg(e.tenant_id)
+        .arg(e.id)
+        .arg(m.as_str())
+        .arg(format!("{m} primary token"))
+        .arg(search_key(&[m.as_str()]))
+        .arg(&o.secret.hint)
+        .arg(&o.secret.sealed)
+        .arg(now)
+        .arg(created_by)
         .execute(&mut ***tx)
         .await?;
-        insert_secret(tx, o.id, &o.secret).await?;
+        insert_secret(tx, TokenTable::EndpointTokens, o.id, &o.secret).await?;
         events.push(Event::token(
             "endpoint_token.created",
             o.id,
@@ -377,15 +446,10 @@ impl Store {
         id: EndpointId,
     ) -> StoreResult<Endpoint> {
         let sql = format!(
-            "SELECT {ENDPOINT_COLS} FROM endpoints e WHERE e.id = $1 AND e.tenant_id = $2{}",
+            "SELECT {ENDPOINT_COLS} FROM endpoints WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("endpoint"))?;
+        let row = row_of(&mut **tx, &sql, id, tenant, "endpoint").await?;
         endpoint(&row)
     }
 
@@ -401,8 +465,8 @@ impl Store {
             self.for_update()
         );
         let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tenant.to_string())
+            .arg(id)
+            .arg(tenant)
             .fetch_optional(&mut **tx)
             .await?;
         let t = row.as_ref().map(endpoint_token).transpose()?;
@@ -422,38 +486,27 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointChange> {
         let now = crate::now();
-        let e = Endpoint {
-            id: new.id,
-            tenant_id: tenant,
-            name: new.name.clone(),
-            path: new.path.clone(),
-            description: new.description.clone(),
-            auth_type: new.auth_type,
-            allow_deleting: new.allow_deleting,
-            enabled: new.enabled,
-            created_at: now,
-            created_by: actor.user_id,
-            updated_at: now,
-        };
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let row = sqlx::query(&format!(
             "INSERT INTO endpoints (id, tenant_id, name, search, path, description, auth_type, allow_deleting, \
-             enabled, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)",
-        )
-        .bind(e.id.to_string())
-        .bind(tenant.to_string())
-        .bind(e.name.clone())
-        .bind(search_key(&[&e.name, &e.path]))
-        .bind(e.path.clone())
-        .bind(e.description.clone())
-        .bind(e.auth_type.as_str())
-        .bind(i64::from(e.allow_deleting))
-        .bind(i64::from(e.enabled))
-        .bind(to_ms(now))
-        .bind(actor.user_id.map(|u| u.to_string()))
-        .execute(&mut **tx)
+             enabled, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10) \
+             RETURNING {ENDPOINT_COLS}"
+        ))
+        .arg(new.id)
+        .arg(tenant)
+        .arg(&new.name)
+        .arg(search_key(&[&new.name, &new.path]))
+        .arg(&new.path)
+        .arg(&new.description)
+        .arg(new.auth_type.as_str())
+        .arg(new.allow_deleting)
+        .arg(new.enabled)
+        .arg(now)
+        .arg(actor.user_id)
+        .fetch_one(&mut **tx)
         .await
-        .map_err(on_unique("path", &e.path))?;
+        .map_err(on_unique("path", &new.path))?;
+        let e = endpoint(&row)?;
         tx.stored_path(tenant, &e.path);
         let mut events = vec![Event::endpoint(
             "endpoint.created",
@@ -461,15 +514,10 @@ impl Store {
             json!({"name": e.name, "path": e.path, "auth_type": e.auth_type,
                    "allow_deleting": e.allow_deleting, "enabled": e.enabled}),
         )];
-        let (created, removed) =
+        let primaries =
             reconcile_primaries(&mut tx, &e, offered, actor.user_id, now, &mut events).await?;
-        record_all(&mut tx, tenant, actor, events, now).await?;
-        tx.commit().await?;
-        Ok(EndpointChange {
-            endpoint: self.endpoint(tenant, e.id).await?,
-            created,
-            removed,
-        })
+        record_all(&mut tx, events).await?;
+        commit_endpoint(tx, e, primaries).await
     }
 
     /// Changes an endpoint. Switching to token authentication creates the POST and GET
@@ -484,65 +532,44 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointChange> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let old = self.lock_endpoint(&mut tx, tenant, id).await?;
         let mut e = old.clone();
-        if let Some(v) = &up.name {
-            e.name = v.clone();
-        }
-        if let Some(v) = &up.path {
-            e.path = v.clone();
-        }
-        if let Some(v) = &up.description {
-            e.description = v.clone();
-        }
-        if let Some(v) = up.auth_type {
-            e.auth_type = v;
-        }
-        if let Some(v) = up.allow_deleting {
-            e.allow_deleting = v;
-        }
-        if let Some(v) = up.enabled {
-            e.enabled = v;
-        }
+        patch(&mut e.name, &up.name);
+        patch(&mut e.path, &up.path);
+        patch(&mut e.description, &up.description);
+        patch(&mut e.auth_type, &up.auth_type);
+        patch(&mut e.allow_deleting, &up.allow_deleting);
+        patch(&mut e.enabled, &up.enabled);
         e.updated_at = now;
-        sqlx::query(
+        let row = sqlx::query(&format!(
             "UPDATE endpoints SET name = $2, search = $3, path = $4, description = $5, auth_type = $6, \
-             allow_deleting = $7, enabled = $8, updated_at = $9 WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .bind(e.name.clone())
-        .bind(search_key(&[&e.name, &e.path]))
-        .bind(e.path.clone())
-        .bind(e.description.clone())
-        .bind(e.auth_type.as_str())
-        .bind(i64::from(e.allow_deleting))
-        .bind(i64::from(e.enabled))
-        .bind(to_ms(now))
-        .execute(&mut **tx)
+             allow_deleting = $7, enabled = $8, updated_at = $9 WHERE id = $1 RETURNING {ENDPOINT_COLS}"
+        ))
+        .arg(id)
+        .arg(&e.name)
+        .arg(search_key(&[&e.name, &e.path]))
+        .arg(&e.path)
+        .arg(&e.description)
+        .arg(e.auth_type.as_str())
+        .arg(e.allow_deleting)
+        .arg(e.enabled)
+        .arg(now)
+        .fetch_one(&mut **tx)
         .await
         .map_err(on_unique("path", &e.path))?;
+        let e = endpoint(&row)?;
         tx.stored_path(tenant, &e.path);
         let mut changed = serde_json::Map::new();
-        if old.name != e.name {
-            changed.insert("name".into(), json!(e.name));
-        }
+        changed.note("name", &old.name, &e.name);
         if old.path != e.path {
             changed.insert("path".into(), json!(e.path));
             changed.insert("old_path".into(), json!(old.path));
         }
-        if old.description != e.description {
-            changed.insert("description".into(), json!(e.description));
-        }
-        if old.auth_type != e.auth_type {
-            changed.insert("auth_type".into(), json!(e.auth_type));
-        }
-        if old.allow_deleting != e.allow_deleting {
-            changed.insert("allow_deleting".into(), json!(e.allow_deleting));
-        }
-        if old.enabled != e.enabled {
-            changed.insert("enabled".into(), json!(e.enabled));
-        }
+        changed.note("description", &old.description, &e.description);
+        changed.note("auth_type", &old.auth_type, &e.auth_type);
+        changed.note("allow_deleting", &old.allow_deleting, &e.allow_deleting);
+        changed.note("enabled", &old.enabled, &e.enabled);
         let action = match (old.enabled, e.enabled) {
             (false, true) => "endpoint.enabled",
             (true, false) => "endpoint.disabled",
@@ -553,26 +580,15 @@ impl Store {
             id,
             serde_json::Value::Object(changed),
         )];
-        let (created, removed) =
+        let primaries =
             reconcile_primaries(&mut tx, &e, offered, actor.user_id, now, &mut events).await?;
-        record_all(&mut tx, tenant, actor, events, now).await?;
-        tx.commit().await?;
-        Ok(EndpointChange {
-            endpoint: self.endpoint(tenant, id).await?,
-            created,
-            removed,
-        })
+        record_all(&mut tx, events).await?;
+        commit_endpoint(tx, e, primaries).await
     }
 
     pub async fn endpoint(&self, tenant: TenantId, id: EndpointId) -> StoreResult<EndpointDetails> {
-        let sql =
-            format!("SELECT {ENDPOINT_COLS} FROM endpoints e WHERE e.id = $1 AND e.tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("endpoint"))?;
+        let sql = format!("SELECT {ENDPOINT_COLS} FROM endpoints WHERE id = $1 AND tenant_id = $2");
+        let row = row_of(&self.read, &sql, id, tenant, "endpoint").await?;
         let e = endpoint(&row)?;
         Ok(EndpointDetails {
             primary_tokens: self.primary_tokens(tenant, id).await?,
@@ -586,21 +602,7 @@ impl Store {
         tenant: TenantId,
         endpoint_id: EndpointId,
     ) -> StoreResult<Vec<EndpointToken>> {
-        let sql = format!(
-            "SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.endpoint_id = $1 AND t.tenant_id = $2 \
-             AND t.kind = 'primary'"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(endpoint_id.to_string())
-            .bind(tenant.to_string())
-            .fetch_all(&self.read)
-            .await?;
-        let mut v = rows
-            .iter()
-            .map(endpoint_token)
-            .collect::<StoreResult<Vec<_>>>()?;
-        v.sort_by_key(|t| t.method);
-        Ok(v)
+        primary_tokens_of(&self.read, tenant, endpoint_id).await
     }
 
     /// The endpoint of `tenant` served at `/e/{tenant}/{path}`.
@@ -609,12 +611,11 @@ impl Store {
         tenant: TenantId,
         path: &str,
     ) -> StoreResult<Option<Endpoint>> {
-        let sql = format!(
-            "SELECT {ENDPOINT_COLS} FROM endpoints e WHERE e.tenant_id = $1 AND e.path = $2"
-        );
+        let sql =
+            format!("SELECT {ENDPOINT_COLS} FROM endpoints WHERE tenant_id = $1 AND path = $2");
         let row = sqlx::query(&sql)
-            .bind(tenant.to_string())
-            .bind(path.to_string())
+            .arg(tenant)
+            .arg(path)
             .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(endpoint).transpose()
@@ -628,31 +629,14 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<Endpoint>, i64)> {
         let mut f = Filter::default();
-        let p = f.text(tenant.to_string());
-        f.and(format!("e.tenant_id = {p}"));
-        if let Some(s) = q.filter(|s| !s.is_empty()) {
-            let p = f.text(contains_pattern(s));
-            f.and(format!("e.search LIKE {p} ESCAPE '\\'"));
-        }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM endpoints e{}", f.where_sql()),
-            f.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = f.int(page.limit());
-        let off = f.int(page.offset());
-        let sql = format!(
-            "SELECT {ENDPOINT_COLS} FROM endpoints e{} ORDER BY e.name, e.id LIMIT {lim} OFFSET {off}",
-            f.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, f.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter().map(endpoint).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        f.eq("tenant_id", tenant);
+        f.contains(&["search"], q);
+        const ENDPOINTS: Listing = Listing {
+            columns: ENDPOINT_COLS,
+            from: "FROM endpoints",
+            order: "name, id",
+        };
+        self.page(&ENDPOINTS, f, page, endpoint).await
     }
 
     /// Deletes an endpoint with its primary tokens, assignments and records.
@@ -663,12 +647,12 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let e = self.lock_endpoint(&mut tx, tenant, id).await?;
         let primaries: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM endpoint_tokens WHERE endpoint_id = $1 AND kind = 'primary' ORDER BY id",
         )
-        .bind(id.to_string())
+        .arg(id)
         .fetch_all(&mut **tx)
         .await?;
         for p in &primaries {
@@ -682,20 +666,13 @@ impl Store {
             "DELETE FROM endpoint_records WHERE endpoint_id = $1",
             "DELETE FROM endpoints WHERE id = $1",
         ] {
-            sqlx::query(sql)
-                .bind(id.to_string())
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(sql).arg(id).execute(&mut **tx).await?;
         }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "endpoint.deleted",
             "endpoint",
-            &id.to_string(),
+            id,
             json!({"name": e.name, "path": e.path, "primary_tokens": primaries}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -707,30 +684,20 @@ impl Store {
         let rows = sqlx::query("SELECT tenant_id, path FROM endpoints")
             .fetch_all(&self.read)
             .await?;
-        rows.iter()
-            .map(|r| Ok((rows::id(r, "tenant_id")?, r.try_get("path")?)))
-            .collect()
+        rows.iter().map(tenant_path).collect()
     }
 
     /// The tenants and paths of the given endpoints (after a change seen in the log).
     pub async fn endpoint_paths_of(&self, ids: &[String]) -> StoreResult<Vec<(TenantId, String)>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(100) {
-            let mut f = Filter::default();
-            let list = chunk
-                .iter()
-                .map(|id| f.text(id.clone()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!("SELECT tenant_id, path FROM endpoints WHERE id IN ({list})");
-            for r in sqlx::query_with(&sql, f.args())
-                .fetch_all(&self.read)
-                .await?
-            {
-                out.push((rows::id(&r, "tenant_id")?, r.try_get("path")?));
-            }
-        }
-        Ok(out)
+        let rows = self
+            .rows_in(ids, |f, chunk| {
+                format!(
+                    "SELECT tenant_id, path FROM endpoints WHERE id IN {}",
+                    f.list(chunk)
+                )
+            })
+            .await?;
+        rows.iter().map(tenant_path).collect()
     }
 
     // --- endpoint tokens ---------------------------------------------------------------
@@ -743,38 +710,34 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO endpoint_tokens (id, tenant_id, kind, endpoint_id, method, name, search, description, hint, \
              enabled, sealed_secret, created_at, created_by, updated_at) \
              VALUES ($1, $2, 'secondary', NULL, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $9)",
         )
-        .bind(new.id.to_string())
-        .bind(tenant.to_string())
-        .bind(new.name.clone())
-        .bind(search_key(&[&new.name]))
-        .bind(new.description.clone())
-        .bind(new.secret.hint.clone())
-        .bind(i64::from(new.enabled))
-        .bind(new.secret.sealed.clone())
-        .bind(to_ms(now))
-        .bind(actor.user_id.map(|u| u.to_string()))
+        .arg(new.id)
+        .arg(tenant)
+        .arg(&new.name)
+        .arg(search_key(&[&new.name]))
+        .arg(&new.description)
+        .arg(&new.secret.hint)
+        .arg(new.enabled)
+        .arg(&new.secret.sealed)
+        .arg(now)
+        .arg(actor.user_id)
         .execute(&mut **tx)
         .await?;
-        insert_secret(&mut tx, new.id, &new.secret).await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        insert_secret(&mut tx, TokenTable::EndpointTokens, new.id, &new.secret).await?;
+        tx.record(
             "endpoint_token.created",
             "endpoint_token",
-            &new.id.to_string(),
-            json!({"kind": "secondary", "name": new.name, "hint": new.secret.hint, "enabled": new.enabled}),
-            now,
+            new.id,
+            json!({"kind": "secondary", "name": new.name, "hint": new.secret.hint,
+                   "enabled": new.enabled}),
         )
         .await?;
-        tx.commit().await?;
-        self.endpoint_token(tenant, new.id).await
+        commit_endpoint_token(tx, tenant, new.id).await
     }
 
     /// An endpoint token (primary or secondary) with its assignments.
@@ -783,27 +746,7 @@ impl Store {
         tenant: TenantId,
         id: EndpointTokenId,
     ) -> StoreResult<EndpointTokenDetails> {
-        let sql = format!(
-            "SELECT {ETOKEN_COLS} FROM endpoint_tokens t WHERE t.id = $1 AND t.tenant_id = $2"
-        );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("endpoint token"))?;
-        let token = endpoint_token(&row)?;
-        let rows = sqlx::query(&format!(
-            "{ASSIGNMENT_SELECT} WHERE a.token_id = $1 AND a.tenant_id = $2 ORDER BY e.name, e.id"
-        ))
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .fetch_all(&self.read)
-        .await?;
-        Ok(EndpointTokenDetails {
-            token,
-            assignments: rows.iter().map(assignment).collect::<StoreResult<_>>()?,
-        })
+        endpoint_token_details(&mut *self.read.acquire().await?, tenant, id).await
     }
 
     /// An endpoint's primary token for `method`.
@@ -818,9 +761,9 @@ impl Store {
              AND t.kind = 'primary' AND t.method = $3"
         );
         let row = sqlx::query(&sql)
-            .bind(endpoint_id.to_string())
-            .bind(tenant.to_string())
-            .bind(method.as_str())
+            .arg(endpoint_id)
+            .arg(tenant)
+            .arg(method.as_str())
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("primary token"))?;
@@ -835,39 +778,20 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<EndpointToken>, i64)> {
         let mut f = Filter::default();
-        let p = f.text(tenant.to_string());
-        f.and(format!("t.tenant_id = {p}"));
+        f.eq("t.tenant_id", tenant);
         f.and("t.kind = 'secondary'".into());
         match filter.status {
             EndpointTokenStatus::Active => f.and("t.enabled = 1".into()),
             EndpointTokenStatus::Inactive => f.and("t.enabled = 0".into()),
             EndpointTokenStatus::All => {}
         }
-        if let Some(s) = filter.q.as_deref().filter(|s| !s.is_empty()) {
-            let p = f.text(contains_pattern(s));
-            f.and(format!("t.search LIKE {p} ESCAPE '\\'"));
-        }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM endpoint_tokens t{}", f.where_sql()),
-            f.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = f.int(page.limit());
-        let off = f.int(page.offset());
-        let sql = format!(
-            "SELECT {ETOKEN_COLS} FROM endpoint_tokens t{} ORDER BY t.name, t.id LIMIT {lim} OFFSET {off}",
-            f.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, f.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter()
-                .map(endpoint_token)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        f.contains(&["t.search"], filter.q.as_deref());
+        const TOKENS: Listing = Listing {
+            columns: ETOKEN_COLS,
+            from: "FROM endpoint_tokens t",
+            order: "t.name, t.id",
+        };
+        self.page(&TOKENS, f, page, endpoint_token).await
     }
 
     /// Renames, describes, enables or disables a secondary token.
@@ -879,7 +803,7 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let cur = self
             .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
             .await?;
@@ -890,12 +814,12 @@ impl Store {
             "UPDATE endpoint_tokens SET name = $2, search = $3, description = $4, enabled = $5, updated_at = $6 \
              WHERE id = $1",
         )
-        .bind(id.to_string())
-        .bind(name.clone())
-        .bind(search_key(&[&name]))
-        .bind(description.clone())
-        .bind(i64::from(enabled))
-        .bind(to_ms(now))
+        .arg(id)
+        .arg(&name)
+        .arg(search_key(&[&name]))
+        .arg(&description)
+        .arg(enabled)
+        .arg(now)
         .execute(&mut **tx)
         .await?;
         let action = match (cur.enabled, enabled) {
@@ -903,19 +827,14 @@ impl Store {
             (true, false) => "endpoint_token.disabled",
             _ => "endpoint_token.updated",
         };
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             action,
             "endpoint_token",
-            &id.to_string(),
+            id,
             json!({"name": name, "description": description, "enabled": enabled}),
-            now,
         )
         .await?;
-        tx.commit().await?;
-        self.endpoint_token(tenant, id).await
+        commit_endpoint_token(tx, tenant, id).await
     }
 
     /// Deletes a secondary token and its assignments. Its records keep its id and name.
@@ -926,20 +845,16 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let t = self
             .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
             .await?;
         delete_token_rows(&mut tx, id).await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "endpoint_token.deleted",
             "endpoint_token",
-            &id.to_string(),
+            id,
             json!({"kind": "secondary", "name": t.name, "hint": t.hint}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -957,55 +872,27 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let cur = self.lock_endpoint_token(&mut tx, tenant, id, None).await?;
-        sqlx::query(
-            "DELETE FROM endpoint_token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL",
-        )
-        .bind(id.to_string())
-        .execute(&mut **tx)
-        .await?;
-        match grace_until {
-            Some(until) => {
-                sqlx::query(
-                    "UPDATE endpoint_token_secrets SET valid_until = $2 WHERE token_id = $1",
-                )
-                .bind(id.to_string())
-                .bind(to_ms(until))
-                .execute(&mut **tx)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM endpoint_token_secrets WHERE token_id = $1")
-                    .bind(id.to_string())
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
-        insert_secret(&mut tx, id, secret).await?;
+        rotate_secret(&mut tx, TokenTable::EndpointTokens, id, secret, grace_until).await?;
         sqlx::query(
             "UPDATE endpoint_tokens SET hint = $2, sealed_secret = $3, updated_at = $4 WHERE id = $1",
         )
-        .bind(id.to_string())
-        .bind(secret.hint.clone())
-        .bind(secret.sealed.clone())
-        .bind(to_ms(now))
+        .arg(id)
+        .arg(&secret.hint)
+        .arg(&secret.sealed)
+        .arg(now)
         .execute(&mut **tx)
         .await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "endpoint_token.regenerated",
             "endpoint_token",
-            &id.to_string(),
+            id,
             json!({"kind": cur.kind, "endpoint_id": cur.endpoint_id, "method": cur.method,
                    "old_hint": cur.hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
-            now,
         )
         .await?;
-        tx.commit().await?;
-        self.endpoint_token(tenant, id).await
+        commit_endpoint_token(tx, tenant, id).await
     }
 
     /// The sealed secret of an endpoint token, recording the reveal in the same
@@ -1016,7 +903,7 @@ impl Store {
         id: EndpointTokenId,
         actor: &Actor,
     ) -> StoreResult<Option<String>> {
-        self.reveal_sealed_in(SealedIn::EndpointTokens, tenant, &id.to_string(), actor)
+        self.reveal_sealed_in(TokenTable::EndpointTokens, tenant, &id.to_string(), actor)
             .await
     }
 
@@ -1041,7 +928,7 @@ impl Store {
             ));
         }
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         // Lock order: the endpoint, then the token (as every writer of assignments).
         self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
@@ -1049,8 +936,8 @@ impl Store {
         let existing = sqlx::query(
             "SELECT enabled, methods FROM endpoint_assignments WHERE endpoint_id = $1 AND token_id = $2",
         )
-        .bind(endpoint_id.to_string())
-        .bind(token_id.to_string())
+        .arg(endpoint_id)
+        .arg(token_id)
         .fetch_optional(&mut **tx)
         .await?
         .map(|r| Ok::<_, StoreError>((rows::flag(&r, "enabled")?, method_set(&r, "methods")?)))
@@ -1062,12 +949,12 @@ impl Store {
                     "INSERT INTO endpoint_assignments (endpoint_id, token_id, tenant_id, enabled, methods, created_at, \
                      updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
                 )
-                .bind(endpoint_id.to_string())
-                .bind(token_id.to_string())
-                .bind(tenant.to_string())
-                .bind(i64::from(enabled))
-                .bind(new_methods.to_stored())
-                .bind(to_ms(now))
+                .arg(endpoint_id)
+                .arg(token_id)
+                .arg(tenant)
+                .arg(enabled)
+                .arg(new_methods.to_stored())
+                .arg(now)
                 .execute(&mut **tx)
                 .await?;
                 Some("endpoint_token.assigned")
@@ -1079,11 +966,11 @@ impl Store {
                     "UPDATE endpoint_assignments SET enabled = $3, methods = $4, updated_at = $5 \
                      WHERE endpoint_id = $1 AND token_id = $2",
                 )
-                .bind(endpoint_id.to_string())
-                .bind(token_id.to_string())
-                .bind(i64::from(enabled))
-                .bind(new_methods.to_stored())
-                .bind(to_ms(now))
+                .arg(endpoint_id)
+                .arg(token_id)
+                .arg(enabled)
+                .arg(new_methods.to_stored())
+                .arg(now)
                 .execute(&mut **tx)
                 .await?;
                 Some(match (old_enabled, enabled) {
@@ -1095,20 +982,18 @@ impl Store {
             Some(_) => None,
         };
         if let Some(action) = action {
-            record(
-                &mut tx,
-                tenant,
-                actor,
+            tx.record(
                 action,
                 "endpoint_token",
-                &token_id.to_string(),
-                json!({"endpoint_id": endpoint_id, "enabled": enabled, "methods": new_methods.methods()}),
-                now,
+                token_id,
+                json!({"endpoint_id": endpoint_id, "enabled": enabled,
+                       "methods": new_methods.methods()}),
             )
             .await?;
         }
+        // Read in the transaction: what it wrote, not a second read after the commit.
+        let a = assignment_of(&mut **tx, tenant, endpoint_id, token_id).await?;
         tx.commit().await?;
-        let a = self.assignment(tenant, endpoint_id, token_id).await?;
         Ok((a, existing.is_none()))
     }
 
@@ -1118,16 +1003,7 @@ impl Store {
         endpoint_id: EndpointId,
         token_id: EndpointTokenId,
     ) -> StoreResult<Assignment> {
-        let row = sqlx::query(&format!(
-            "{ASSIGNMENT_SELECT} WHERE a.endpoint_id = $1 AND a.token_id = $2 AND a.tenant_id = $3"
-        ))
-        .bind(endpoint_id.to_string())
-        .bind(token_id.to_string())
-        .bind(tenant.to_string())
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("assignment"))?;
-        assignment(&row)
+        assignment_of(&self.read, tenant, endpoint_id, token_id).await
     }
 
     /// Unassigns a secondary token from an endpoint.
@@ -1139,30 +1015,23 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
         self.lock_endpoint_token(&mut tx, tenant, token_id, Some(TokenKind::Secondary))
             .await?;
-        let n = sqlx::query(
+        let done = sqlx::query(
             "DELETE FROM endpoint_assignments WHERE endpoint_id = $1 AND token_id = $2",
         )
-        .bind(endpoint_id.to_string())
-        .bind(token_id.to_string())
+        .arg(endpoint_id)
+        .arg(token_id)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("assignment"));
-        }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        .await?;
+        found(done, "assignment")?;
+        tx.record(
             "endpoint_token.unassigned",
             "endpoint_token",
-            &token_id.to_string(),
+            token_id,
             json!({"endpoint_id": endpoint_id}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -1180,8 +1049,8 @@ impl Store {
         let rows = sqlx::query(&format!(
             "{ASSIGNMENT_SELECT} WHERE a.endpoint_id = $1 AND a.tenant_id = $2 ORDER BY t.name, t.id"
         ))
-        .bind(endpoint_id.to_string())
-        .bind(tenant.to_string())
+        .arg(endpoint_id)
+        .arg(tenant)
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(assignment).collect()
@@ -1200,10 +1069,7 @@ impl Store {
              FROM endpoint_token_secrets s JOIN endpoint_tokens t ON t.id = s.token_id \
              LEFT JOIN endpoint_assignments a ON a.token_id = t.id WHERE s.hash = $1"
         );
-        let rows = sqlx::query(&sql)
-            .bind(hash.to_hex())
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query(&sql).arg(hash).fetch_all(&self.read).await?;
         let Some(first) = rows.first() else {
             return Ok(None);
         };
@@ -1228,14 +1094,7 @@ impl Store {
     /// The first 8 bytes of every stored endpoint-token secret hash, for the verifier's
     /// filter of hashes worth a lookup.
     pub async fn endpoint_secret_hash_prefixes(&self) -> StoreResult<Vec<u64>> {
-        let hashes: Vec<String> = sqlx::query_scalar("SELECT hash FROM endpoint_token_secrets")
-            .fetch_all(&self.read)
-            .await?;
-        Ok(hashes
-            .iter()
-            .filter_map(|h| TokenHash::from_hex(h))
-            .map(|h| h.prefix64())
-            .collect())
+        self.hash_prefixes("endpoint_token_secrets", None).await
     }
 
     /// Hash prefixes of the secrets of the given endpoint tokens.
@@ -1243,26 +1102,8 @@ impl Store {
         &self,
         token_ids: &[String],
     ) -> StoreResult<Vec<u64>> {
-        let mut out = Vec::new();
-        for chunk in token_ids.chunks(100) {
-            let mut f = Filter::default();
-            let list = chunk
-                .iter()
-                .map(|id| f.text(id.clone()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!("SELECT hash FROM endpoint_token_secrets WHERE token_id IN ({list})");
-            let hashes: Vec<String> = sqlx::query_scalar_with(&sql, f.args())
-                .fetch_all(&self.read)
-                .await?;
-            out.extend(
-                hashes
-                    .iter()
-                    .filter_map(|h| TokenHash::from_hex(h))
-                    .map(|h| h.prefix64()),
-            );
-        }
-        Ok(out)
+        self.hash_prefixes("endpoint_token_secrets", Some(("token_id", token_ids)))
+            .await
     }
 
     // --- records -----------------------------------------------------------------------
@@ -1283,16 +1124,16 @@ impl Store {
             "INSERT INTO endpoint_records (id, tenant_id, endpoint_id, token_id, token_kind, token_name, method, ip, \
              received_at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(id.to_string())
-        .bind(new.endpoint.tenant_id.to_string())
-        .bind(new.endpoint.id.to_string())
-        .bind(new.token.map(|t| t.id.to_string()))
-        .bind(new.token.map(|t| t.kind.as_str()))
-        .bind(new.token.map(|t| t.name.clone()))
-        .bind(new.method.as_str())
-        .bind(new.ip.clone())
-        .bind(to_ms(now))
-        .bind(new.body.clone())
+        .arg(id)
+        .arg(new.endpoint.tenant_id)
+        .arg(new.endpoint.id)
+        .arg(new.token.map(|t| t.id))
+        .arg(new.token.map(|t| t.kind.as_str()))
+        .arg(new.token.map(|t| &t.name))
+        .arg(new.method.as_str())
+        .arg(&new.ip)
+        .arg(now)
+        .arg(&new.body)
         .execute(&self.write)
         .await
         .map_err(|e| {
@@ -1315,46 +1156,27 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<EndpointRecord>, i64)> {
         let mut f = Filter::default();
-        let p = f.text(tenant.to_string());
-        f.and(format!("r.tenant_id = {p}"));
-        let p = f.text(endpoint_id.to_string());
-        f.and(format!("r.endpoint_id = {p}"));
+        f.eq("r.tenant_id", tenant);
+        f.eq("r.endpoint_id", endpoint_id);
         if let Some(t) = filter.token_id {
-            let p = f.text(t.to_string());
-            f.and(format!("r.token_id = {p}"));
+            f.eq("r.token_id", t);
         }
         if let Some(t) = filter.from {
-            let p = f.int(to_ms(t));
-            f.and(format!("r.received_at >= {p}"));
+            f.cmp("r.received_at", ">=", t);
         }
         if let Some(t) = filter.to {
-            let p = f.int(to_ms(t));
-            f.and(format!("r.received_at <= {p}"));
+            f.cmp("r.received_at", "<=", t);
         }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM endpoint_records r{}", f.where_sql()),
-            f.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = f.int(page.limit());
-        let off = f.int(page.offset());
-        let sql = format!(
-            "SELECT r.id, r.endpoint_id, r.token_id, r.token_kind, COALESCE(t.name, r.token_name) AS token_name, \
-             r.method, r.ip, r.received_at, r.body \
-             FROM endpoint_records r LEFT JOIN endpoint_tokens t ON t.id = r.token_id{} \
-             ORDER BY r.received_at DESC, r.id DESC LIMIT {lim} OFFSET {off}",
-            f.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, f.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter()
-                .map(endpoint_record)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        // The token joined at most once (by its id), so counting with the join counts
+        // the records.
+        const RECORDS: Listing = Listing {
+            columns:
+                "r.id, r.endpoint_id, r.token_id, r.token_kind, \
+                COALESCE(t.name, r.token_name) AS token_name, r.method, r.ip, r.received_at, r.body",
+            from: "FROM endpoint_records r LEFT JOIN endpoint_tokens t ON t.id = r.token_id",
+            order: "r.received_at DESC, r.id DESC",
+        };
+        self.page(&RECORDS, f, page, endpoint_record).await
     }
 
     /// An administrator deletes one record of an endpoint of their tenant (audited, as
@@ -1367,29 +1189,22 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let e = self.lock_endpoint(&mut tx, tenant, endpoint_id).await?;
-        let n = sqlx::query(
+        let done = sqlx::query(
             "DELETE FROM endpoint_records WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3",
         )
-        .bind(id.to_string())
-        .bind(endpoint_id.to_string())
-        .bind(tenant.to_string())
+        .arg(id)
+        .arg(endpoint_id)
+        .arg(tenant)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("record"));
-        }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        .await?;
+        found(done, "record")?;
+        tx.record(
             "endpoint_record.deleted",
             "endpoint_record",
-            &id.to_string(),
+            id,
             json!({"endpoint_id": endpoint_id, "endpoint_name": e.name, "path": e.path}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -1403,8 +1218,8 @@ impl Store {
         id: EndpointRecordId,
     ) -> StoreResult<bool> {
         let n = sqlx::query("DELETE FROM endpoint_records WHERE id = $1 AND endpoint_id = $2")
-            .bind(id.to_string())
-            .bind(endpoint_id.to_string())
+            .arg(id)
+            .arg(endpoint_id)
             .execute(&self.write)
             .await?
             .rows_affected();
@@ -1437,17 +1252,17 @@ impl Store {
              GROUP BY 1, 2 \
              ORDER BY 1, CASE WHEN MAX(COALESCE(t.name, r.token_name)) IS NULL THEN 1 ELSE 0 END, 3, 2",
         )
-        .bind(tenant.to_string())
-        .bind(endpoint_id.to_string())
-        .bind(to_ms(from))
-        .bind(width)
-        .bind(to_ms(to))
+        .arg(tenant)
+        .arg(endpoint_id)
+        .arg(from)
+        .arg(width)
+        .arg(to)
         .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|r| {
                 Ok(RecordBucket {
-                    start: from_ms(r.try_get("bucket")?),
+                    start: rows::time(r, "bucket")?,
                     token_id: rows::opt_id(r, "token_id")?,
                     token_name: r.try_get("token_name")?,
                     count: r.try_get("n")?,

@@ -16,6 +16,7 @@ mod rows;
 mod tenants;
 mod tokens;
 mod tx;
+mod update;
 mod users;
 mod verifier_keys;
 

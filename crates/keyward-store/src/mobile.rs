@@ -3,16 +3,20 @@
 //! never sealed. Every query here is limited to that kind, so an API token can never be
 //! read or deleted as a session.
 
-use crate::audit::{record, Actor};
-use crate::query::{contains_pattern, search_key, Filter, Page};
+use crate::audit::Actor;
+use crate::query::{row_of, search_key, Arg, Filter, Listing, Page};
 use crate::rows::{self, TOKEN_COLS};
-use crate::tokens::NewSecret;
+use crate::tokens::{
+    delete_token_rows, insert_secret, values_rows, NewSecret, TokenTable, NEWEST_FIRST,
+};
+use crate::tx::Tx;
 use crate::{to_ms, Store, StoreError, StoreResult};
 pub use keyward_core::model::MobileSession;
 use keyward_core::model::Token;
 use keyward_core::{DepartmentId, TenantId, TokenId, TokenKind, UserId, UserTypeId};
 use serde_json::json;
-use sqlx::Row;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
 
 #[derive(Clone, Debug)]
@@ -77,15 +81,28 @@ impl SessionEnd {
 const SESSION_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
     JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id";
 
-fn session_sql(where_sql: &str) -> String {
+fn session_columns() -> String {
     format!(
-        "SELECT {TOKEN_COLS}, t.device_name, u.username AS username, u.email AS email, \
-         u.display_name AS display_name, d.name AS department_name, ut.name AS user_type_name \
-         {SESSION_FROM}{where_sql}"
+        "{TOKEN_COLS}, t.device_name, u.username AS username, u.email AS email, \
+         u.display_name AS display_name, d.name AS department_name, ut.name AS user_type_name"
     )
 }
 
-fn session(r: &sqlx::any::AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
+/// The row of a session: on the read pool, or in the transaction that started it.
+async fn session_row<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    tenant: TenantId,
+    id: TokenId,
+) -> StoreResult<AnyRow> {
+    let sql = format!(
+        "SELECT {} {SESSION_FROM} WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = '{}'",
+        session_columns(),
+        TokenKind::Mobile.as_str()
+    );
+    row_of(conn, &sql, id, tenant, "mobile session").await
+}
+
+fn session(r: &AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
     let t: Token = rows::token(r)?;
     let status = t.status(now);
     Ok(MobileSession {
@@ -150,17 +167,12 @@ impl Store {
             "session secrets are never sealed"
         );
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT locked, username, password_hash FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
-        let user = sqlx::query(&sql)
-            .bind(s.user_id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let user = row_of(&mut **tx, &sql, s.user_id, tenant, "user").await?;
         if rows::flag(&user, "locked")? {
             return Err(StoreError::Refused {
                 code: "user_locked",
@@ -178,10 +190,10 @@ impl Store {
             "SELECT 1 FROM memberships WHERE user_id = $1 AND department_id = $2 AND user_type_id = $3 \
              AND tenant_id = $4",
         )
-        .bind(s.user_id.to_string())
-        .bind(s.department_id.to_string())
-        .bind(s.user_type_id.to_string())
-        .bind(tenant.to_string())
+        .arg(s.user_id)
+        .arg(s.department_id)
+        .arg(s.user_type_id)
+        .arg(tenant)
         .fetch_optional(&mut **tx)
         .await?;
         if held.is_none() {
@@ -201,10 +213,10 @@ impl Store {
                 self.for_update()
             );
             let rows = sqlx::query(&sql)
-                .bind(s.user_id.to_string())
-                .bind(tenant.to_string())
-                .bind(TokenKind::Mobile.as_str())
-                .bind(to_ms(now))
+                .arg(s.user_id)
+                .arg(tenant)
+                .arg(TokenKind::Mobile.as_str())
+                .arg(now)
                 .fetch_all(&mut **tx)
                 .await?;
             let mut live = rows
@@ -217,50 +229,41 @@ impl Store {
             live.sort_by_key(|(used, id, _)| (*used, *id));
             let excess = (live.len() + 1).saturating_sub(max.max(1));
             over = live.into_iter().take(excess).map(|(_, _, e)| e).collect();
-            delete_and_record(&mut tx, tenant, &over, SessionEnd::SessionLimit, actor, now).await?;
+            delete_and_record(&mut tx, &over, SessionEnd::SessionLimit).await?;
         }
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
              enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, device_name, search) \
              VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, 1, NULL, '[]', $9, $6, $10, $4, $11)",
         )
-        .bind(s.id.to_string())
-        .bind(tenant.to_string())
-        .bind(TokenKind::Mobile.as_str())
-        .bind(s.device_name.clone())
-        .bind(s.secret.hint.clone())
-        .bind(s.user_id.to_string())
-        .bind(s.department_id.to_string())
-        .bind(s.user_type_id.to_string())
-        .bind(to_ms(now))
-        .bind(to_ms(s.expires_at))
-        .bind(search_key(&[&s.device_name]))
+        .arg(s.id)
+        .arg(tenant)
+        .arg(TokenKind::Mobile.as_str())
+        .arg(&s.device_name)
+        .arg(&s.secret.hint)
+        .arg(s.user_id)
+        .arg(s.department_id)
+        .arg(s.user_type_id)
+        .arg(now)
+        .arg(s.expires_at)
+        .arg(search_key(&[&s.device_name]))
         .execute(&mut **tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
-        )
-        .bind(s.secret.hash.to_hex())
-        .bind(s.id.to_string())
-        .execute(&mut **tx)
-        .await?;
-        tx.stored_secret(&s.secret.hash);
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        insert_secret(&mut tx, TokenTable::Tokens, s.id, &s.secret).await?;
+        tx.record(
             "mobile_session.created",
             "mobile_session",
-            &s.id.to_string(),
+            s.id,
             json!({"device_name": s.device_name, "hint": s.secret.hint, "user_id": s.user_id,
                    "username": username, "department_id": s.department_id,
                    "user_type_id": s.user_type_id, "expires_at": to_ms(s.expires_at)}),
-            now,
         )
         .await?;
+        // Read in the transaction: what it started, not a second read after the commit.
+        let row = session_row(&mut **tx, tenant, s.id).await?;
         tx.commit().await?;
         let ended = over.into_iter().map(|e| e.id).collect();
-        Ok((self.mobile_session(tenant, s.id).await?, ended))
+        Ok((session(&row, crate::now())?, ended))
     }
 
     /// One session; an API (or any other) token's id is "not found".
@@ -269,16 +272,7 @@ impl Store {
         tenant: TenantId,
         id: TokenId,
     ) -> StoreResult<MobileSession> {
-        let row = sqlx::query(&session_sql(
-            " WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = $3",
-        ))
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .bind(TokenKind::Mobile.as_str())
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("mobile session"))?;
-        session(&row, crate::now())
+        session(&session_row(&self.read, tenant, id).await?, crate::now())
     }
 
     /// Sessions of a tenant, newest first.
@@ -290,56 +284,26 @@ impl Store {
     ) -> StoreResult<(Vec<MobileSession>, i64)> {
         let now = crate::now();
         let mut q = Filter::default();
-        let p = q.text(tenant.to_string());
-        q.and(format!("t.tenant_id = {p}"));
-        let p = q.text(TokenKind::Mobile.as_str());
-        q.and(format!("t.kind = {p}"));
+        q.eq("t.tenant_id", tenant);
+        q.eq("t.kind", TokenKind::Mobile.as_str());
         if let Some(u) = f.user_id {
-            let p = q.text(u.to_string());
-            q.and(format!("t.user_id = {p}"));
+            q.eq("t.user_id", u);
         }
         if let Some(d) = f.department_id {
-            let p = q.text(d.to_string());
-            q.and(format!("t.department_id = {p}"));
+            q.eq("t.department_id", d);
         }
-        if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
-            let p = q.text(contains_pattern(s));
-            q.and(format!(
-                "(t.search LIKE {p} ESCAPE '\\' OR u.search LIKE {p} ESCAPE '\\')"
-            ));
-        }
+        q.contains(&["t.search", "u.search"], f.q.as_deref());
         match f.status {
             SessionStatusFilter::All => {}
-            SessionStatusFilter::Active => {
-                let n = q.int(to_ms(now));
-                q.and(format!("t.expires_at > {n}"));
-            }
-            SessionStatusFilter::Expired => {
-                let n = q.int(to_ms(now));
-                q.and(format!("t.expires_at <= {n}"));
-            }
+            SessionStatusFilter::Active => q.cmp("t.expires_at", ">", now),
+            SessionStatusFilter::Expired => q.cmp("t.expires_at", "<=", now),
         }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) {SESSION_FROM}{}", q.where_sql()),
-            q.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = q.int(page.limit());
-        let off = q.int(page.offset());
-        let sql = format!(
-            "{} ORDER BY t.created_at DESC, t.id DESC LIMIT {lim} OFFSET {off}",
-            session_sql(&q.where_sql())
-        );
-        let rows = sqlx::query_with(&sql, q.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter()
-                .map(|r| session(r, now))
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        let listing = Listing {
+            columns: &session_columns(),
+            from: SESSION_FROM,
+            order: NEWEST_FIRST,
+        };
+        self.page(&listing, q, page, |r| session(r, now)).await
     }
 
     /// Ends sessions for good, in one transaction. Returns the ids actually deleted; ids
@@ -356,7 +320,7 @@ impl Store {
         let mut ids = ids.to_vec();
         ids.sort();
         ids.dedup();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
              WHERE t.id = $1 AND t.tenant_id = $2 AND t.kind = $3{}",
@@ -365,16 +329,16 @@ impl Store {
         let mut found = Vec::with_capacity(ids.len());
         for id in &ids {
             let row = sqlx::query(&sql)
-                .bind(id.to_string())
-                .bind(tenant.to_string())
-                .bind(TokenKind::Mobile.as_str())
+                .arg(*id)
+                .arg(tenant)
+                .arg(TokenKind::Mobile.as_str())
                 .fetch_optional(&mut **tx)
                 .await?;
             if let Some(row) = row {
                 found.push(ended(&row)?);
             }
         }
-        delete_and_record(&mut tx, tenant, &found, why, actor, now).await?;
+        delete_and_record(&mut tx, &found, why).await?;
         tx.commit().await?;
         Ok(found.into_iter().map(|e| e.id).collect())
     }
@@ -383,12 +347,10 @@ impl Store {
     /// after the caller has locked its own rows. Returns how many ended.
     pub(crate) async fn end_sessions_of_user(
         &self,
-        tx: &mut crate::tx::Tx,
+        tx: &mut Tx,
         tenant: TenantId,
         user: UserId,
         why: SessionEnd,
-        actor: &Actor,
-        now: OffsetDateTime,
     ) -> StoreResult<usize> {
         let sql = format!(
             "SELECT {TOKEN_COLS}, t.device_name FROM tokens t \
@@ -396,13 +358,13 @@ impl Store {
             self.for_update()
         );
         let rows = sqlx::query(&sql)
-            .bind(user.to_string())
-            .bind(tenant.to_string())
-            .bind(TokenKind::Mobile.as_str())
+            .arg(user)
+            .arg(tenant)
+            .arg(TokenKind::Mobile.as_str())
             .fetch_all(&mut ***tx)
             .await?;
         let found = rows.iter().map(ended).collect::<StoreResult<Vec<_>>>()?;
-        delete_and_record(tx, tenant, &found, why, actor, now).await?;
+        delete_and_record(tx, &found, why).await?;
         Ok(found.len())
     }
 
@@ -422,17 +384,7 @@ impl Store {
         uses.sort_by_key(|(id, _, _)| *id);
         let mut tx = self.begin().await?;
         for chunk in uses.chunks(crate::tokens::TOUCH_CHUNK) {
-            let rows = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(CAST(${} AS TEXT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
-                        3 * i + 2,
-                        3 * i + 3,
-                        3 * i + 4
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = values_rows(chunk.len(), &["TEXT", "BIGINT", "BIGINT"], 2);
             let sql = format!(
                 "UPDATE tokens SET \
                  last_used_at = CASE WHEN tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2 \
@@ -441,12 +393,9 @@ impl Store {
                  FROM (VALUES {rows}) AS v \
                  WHERE tokens.id = v.column1 AND tokens.kind = $1"
             );
-            let mut q = sqlx::query(&sql).bind(TokenKind::Mobile.as_str());
+            let mut q = sqlx::query(&sql).arg(TokenKind::Mobile.as_str());
             for (id, at, expires_at) in chunk {
-                q = q
-                    .bind(id.to_string())
-                    .bind(to_ms(*at))
-                    .bind(to_ms(*expires_at));
+                q = q.arg(*id).arg(*at).arg(*expires_at);
             }
             q.execute(&mut **tx).await?;
         }
@@ -469,7 +418,7 @@ struct Ended {
     details: serde_json::Value,
 }
 
-fn ended(r: &sqlx::any::AnyRow) -> StoreResult<Ended> {
+fn ended(r: &AnyRow) -> StoreResult<Ended> {
     let t = rows::token(r)?;
     debug_assert_eq!(t.kind, TokenKind::Mobile);
     let device: Option<String> = r.try_get("device_name")?;
@@ -479,38 +428,15 @@ fn ended(r: &sqlx::any::AnyRow) -> StoreResult<Ended> {
     })
 }
 
-async fn delete_and_record(
-    tx: &mut crate::tx::Tx,
-    tenant: TenantId,
-    sessions: &[Ended],
-    why: SessionEnd,
-    actor: &Actor,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
+async fn delete_and_record(tx: &mut Tx, sessions: &[Ended], why: SessionEnd) -> StoreResult<()> {
     for s in sessions {
-        sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
-            .bind(s.id.to_string())
-            .execute(&mut ***tx)
-            .await?;
-        sqlx::query("DELETE FROM tokens WHERE id = $1")
-            .bind(s.id.to_string())
-            .execute(&mut ***tx)
-            .await?;
+        delete_token_rows(tx, s.id).await?;
     }
     for s in sessions {
         let mut details = s.details.clone();
         details["reason"] = json!(why.as_str());
-        record(
-            tx,
-            tenant,
-            actor,
-            "mobile_session.deleted",
-            "mobile_session",
-            &s.id.to_string(),
-            details,
-            now,
-        )
-        .await?;
+        tx.record("mobile_session.deleted", "mobile_session", s.id, details)
+            .await?;
     }
     Ok(())
 }

@@ -130,6 +130,17 @@ impl Store {
         ))
     }
 
+    /// Begins a write transaction of a change by `actor` in `tenant` at `now`, which
+    /// [`crate::tx::Tx::record`] audits.
+    pub(crate) async fn begin_by(
+        &self,
+        tenant: keyward_core::TenantId,
+        actor: &crate::Actor,
+        now: time::OffsetDateTime,
+    ) -> StoreResult<crate::tx::Tx> {
+        Ok(self.begin().await?.by(tenant, actor, now))
+    }
+
     /// Sets the one listener told of every change this process commits (the verifier).
     /// Returns false if one was set already.
     pub fn set_change_listener(&self, l: std::sync::Arc<dyn crate::tx::ChangeListener>) -> bool {

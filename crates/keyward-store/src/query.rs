@@ -1,8 +1,20 @@
-//! A small builder for the few queries whose WHERE clause depends on filters. It numbers
-//! placeholders `$1, $2, …`, which both SQLite and PostgreSQL accept.
+//! How the store binds values and builds its queries, once for both backends: typed
+//! values ([`Value`], bound with `.arg`), a WHERE clause built from filters ([`Filter`],
+//! numbering placeholders `$1, $2, …`, which SQLite and PostgreSQL both accept), one
+//! paging of listings ([`Store::page`]) and one way to read by a list of values
+//! ([`Store::rows_in`]: `IN (…)`, since the Any driver has no arrays).
 
-use sqlx::any::AnyArguments;
-use sqlx::Arguments;
+use crate::{to_ms, Store, StoreError, StoreResult};
+use keyward_core::{
+    AuditEventId, DepartmentId, EndpointId, EndpointRecordId, EndpointTokenId, MembershipId,
+    TenantId, TokenHash, TokenId, UserId, UserTypeId, VerifierKeyId,
+};
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyTypeInfo};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::query::{Query, QueryScalar};
+use sqlx::{Any, Arguments, Database, Encode, Executor, Type};
+use time::OffsetDateTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Page {
@@ -36,11 +48,122 @@ impl Default for Page {
     }
 }
 
+/// A value as storage holds it: ids as their text, times as milliseconds since the epoch
+/// (`to_ms`), flags as 0/1. A NULL keeps its type, which PostgreSQL needs to bind it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Bind {
-    Text(String),
-    Int(i64),
+    Text(Option<String>),
+    Int(Option<i64>),
 }
 
+impl<'q> Encode<'q, Any> for Bind {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Any as Database>::ArgumentBuffer<'q>,
+    ) -> Result<IsNull, BoxDynError> {
+        match self {
+            Bind::Text(s) => Encode::<Any>::encode_by_ref(s, buf),
+            Bind::Int(i) => Encode::<Any>::encode_by_ref(i, buf),
+        }
+    }
+}
+
+/// Required by `bind`, which uses it only for an `Option<Bind>`'s NULL; a `Bind` carries
+/// its own NULL, so there is never an `Option<Bind>`.
+impl Type<Any> for Bind {
+    fn type_info() -> AnyTypeInfo {
+        <String as Type<Any>>::type_info()
+    }
+}
+
+/// What can be bound, in the one way the store writes it.
+pub(crate) trait Value {
+    /// What `None` of this type binds.
+    const NULL: Bind;
+    fn to_bind(self) -> Bind;
+}
+
+impl<T: Value> Value for Option<T> {
+    const NULL: Bind = T::NULL;
+    fn to_bind(self) -> Bind {
+        self.map_or(T::NULL, T::to_bind)
+    }
+}
+
+impl<'a, T> Value for &'a Option<T>
+where
+    &'a T: Value,
+{
+    const NULL: Bind = <&'a T as Value>::NULL;
+    fn to_bind(self) -> Bind {
+        self.as_ref().to_bind()
+    }
+}
+
+/// `value!(Text: T => |v| text, …)`: how each `T` is stored, as text or as an integer.
+macro_rules! value {
+    ($kind:ident: $($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
+        impl Value for $t {
+            const NULL: Bind = Bind::$kind(None);
+            fn to_bind(self) -> Bind {
+                let $v = self;
+                Bind::$kind(Some($e))
+            }
+        }
+    )*};
+}
+
+value!(Text:
+    String => |s| s,
+    &str => |s| s.to_string(),
+    &String => |s| s.clone(),
+    &TokenHash => |h| h.to_hex(),
+);
+
+value!(Int:
+    i64 => |i| i,
+    u32 => |i| i64::from(i),
+    bool => |b| i64::from(b),
+    OffsetDateTime => |t| to_ms(t),
+);
+
+/// Ids are stored as their text.
+macro_rules! id_value {
+    ($($t:ty),* $(,)?) => {$( value!(Text: $t => |id| id.to_string()); )*};
+}
+
+id_value!(
+    TenantId,
+    UserId,
+    DepartmentId,
+    UserTypeId,
+    MembershipId,
+    TokenId,
+    AuditEventId,
+    EndpointId,
+    EndpointTokenId,
+    EndpointRecordId,
+    VerifierKeyId,
+);
+
+/// `.arg(v)` binds a [`Value`] to a query, as `.bind` binds a raw one.
+pub(crate) trait Arg {
+    fn arg(self, v: impl Value) -> Self;
+}
+
+impl<'q> Arg for Query<'q, Any, AnyArguments<'q>> {
+    fn arg(self, v: impl Value) -> Self {
+        self.bind(v.to_bind())
+    }
+}
+
+impl<'q, O> Arg for QueryScalar<'q, Any, O, AnyArguments<'q>> {
+    fn arg(self, v: impl Value) -> Self {
+        self.bind(v.to_bind())
+    }
+}
+
+/// A WHERE clause built from filters, with its bound values.
 #[derive(Default)]
 pub(crate) struct Filter {
     clauses: Vec<String>,
@@ -49,21 +172,52 @@ pub(crate) struct Filter {
 
 impl Filter {
     /// Adds a bind value and returns its placeholder.
-    pub fn bind(&mut self, b: Bind) -> String {
-        self.binds.push(b);
+    pub fn arg(&mut self, v: impl Value) -> String {
+        self.binds.push(v.to_bind());
         format!("${}", self.binds.len())
     }
 
-    pub fn text(&mut self, s: impl Into<String>) -> String {
-        self.bind(Bind::Text(s.into()))
-    }
-
-    pub fn int(&mut self, i: i64) -> String {
-        self.bind(Bind::Int(i))
+    /// Binds each of `values` and returns the list `($1, $2, …)`, for `col IN {list}`.
+    pub fn list<V: Value + Clone>(&mut self, values: &[V]) -> String {
+        let list = values
+            .iter()
+            .map(|v| self.arg(v.clone()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("({list})")
     }
 
     pub fn and(&mut self, clause: String) {
         self.clauses.push(clause);
+    }
+
+    /// Keeps the rows where `col op v` (`op` is `=`, `<=`, …).
+    pub fn cmp(&mut self, col: &str, op: &str, v: impl Value) {
+        let p = self.arg(v);
+        self.and(format!("{col} {op} {p}"));
+    }
+
+    pub fn eq(&mut self, col: &str, v: impl Value) {
+        self.cmp(col, "=", v);
+    }
+
+    /// Keeps the rows where one of the `search` columns `cols` contains `q` (see
+    /// [`search_key`]); an absent or empty `q` keeps every row.
+    pub fn contains(&mut self, cols: &[&str], q: Option<&str>) {
+        let Some(q) = q.filter(|q| !q.is_empty()) else {
+            return;
+        };
+        let p = self.arg(contains_pattern(q));
+        let any = cols
+            .iter()
+            .map(|c| format!("{c} LIKE {p} ESCAPE '\\'"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        self.and(if cols.len() > 1 {
+            format!("({any})")
+        } else {
+            any
+        });
     }
 
     pub fn where_sql(&self) -> String {
@@ -78,12 +232,90 @@ impl Filter {
         let mut a = AnyArguments::default();
         for b in &self.binds {
             // Adding a String or i64 to AnyArguments cannot fail.
-            let _ = match b {
-                Bind::Text(s) => a.add(s.clone()),
-                Bind::Int(i) => a.add(*i),
-            };
+            let _ = a.add(b.clone());
         }
         a
+    }
+}
+
+/// The row `sql` reads for `id` in `tenant` (its `$1` and `$2`), or `NotFound(what)`: on
+/// the read pool, or in a transaction (to lock it, or to return what it wrote).
+pub(crate) async fn row_of<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    sql: &str,
+    id: impl Value,
+    tenant: TenantId,
+    what: &'static str,
+) -> StoreResult<AnyRow> {
+    sqlx::query(sql)
+        .arg(id)
+        .arg(tenant)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound(what))
+}
+
+/// `NotFound(what)` when a write changed no row: the row it names does not exist.
+pub(crate) fn found(done: AnyQueryResult, what: &'static str) -> StoreResult<()> {
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(what));
+    }
+    Ok(())
+}
+
+/// What a listing reads: `SELECT {columns} {from}` with a filter's WHERE, in `order`.
+pub(crate) struct Listing<'a> {
+    pub columns: &'a str,
+    pub from: &'a str,
+    pub order: &'a str,
+}
+
+/// Values per `IN (…)` list, well under every backend's limit of bound parameters.
+const IN_CHUNK: usize = 100;
+
+impl Store {
+    /// One page of a listing, and how many rows the listing has in all.
+    pub(crate) async fn page<T>(
+        &self,
+        l: &Listing<'_>,
+        mut f: Filter,
+        page: Page,
+        row: impl Fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<(Vec<T>, i64)> {
+        let (from, w) = (l.from, f.where_sql());
+        let total: i64 = sqlx::query_scalar_with(&format!("SELECT COUNT(*) {from}{w}"), f.args())
+            .fetch_one(&self.read)
+            .await?;
+        let lim = f.arg(page.limit());
+        let off = f.arg(page.offset());
+        let sql = format!(
+            "SELECT {} {from}{w} ORDER BY {} LIMIT {lim} OFFSET {off}",
+            l.columns, l.order
+        );
+        let rows = sqlx::query_with(&sql, f.args())
+            .fetch_all(&self.read)
+            .await?;
+        Ok((rows.iter().map(row).collect::<StoreResult<_>>()?, total))
+    }
+
+    /// The rows of `sql` for each chunk of `values`: `sql` binds what it needs in the
+    /// filter it is given and puts the chunk in with [`Filter::list`].
+    pub(crate) async fn rows_in<V: Value + Clone>(
+        &self,
+        values: &[V],
+        sql: impl Fn(&mut Filter, &[V]) -> String,
+    ) -> StoreResult<Vec<AnyRow>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(IN_CHUNK) {
+            let mut f = Filter::default();
+            let sql = sql(&mut f, chunk);
+            out.extend(
+                sqlx::query_with(&sql, f.args())
+                    .fetch_all(&self.read)
+                    .await?,
+            );
+        }
+        Ok(out)
     }
 }
 
@@ -95,7 +327,7 @@ pub(crate) fn search_key(fields: &[&str]) -> String {
 }
 
 /// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` in `q` taken literally.
-pub(crate) fn contains_pattern(q: &str) -> String {
+fn contains_pattern(q: &str) -> String {
     let escaped = q
         .to_lowercase()
         .replace('\\', "\\\\")

@@ -57,8 +57,9 @@ pub(crate) fn settings(r: &AnyRow) -> StoreResult<TenantSettings> {
     })
 }
 
-pub(crate) const USER_COLS: &str = "u.id, u.tenant_id, u.username, u.email, u.display_name, u.is_admin, \
-    u.is_technical, u.locked, u.active_from, u.active_until, u.password_hash, u.created_at, u.updated_at";
+/// Unqualified, so that writes can return them too (`RETURNING {USER_COLS}`).
+pub(crate) const USER_COLS: &str = "id, tenant_id, username, email, display_name, is_admin, \
+    is_technical, locked, active_from, active_until, password_hash, created_at, updated_at";
 
 pub(crate) fn user(r: &AnyRow) -> StoreResult<User> {
     Ok(User {

@@ -1,14 +1,24 @@
 //! Tenants and their settings.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::error::on_unique;
+use crate::query::Arg;
 use crate::rows;
-use crate::{to_ms, Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult};
 use keyward_core::model::{SecretStorage, Tenant, TenantSettings};
 use keyward_core::TenantId;
 use serde_json::json;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use time::OffsetDateTime;
+
+fn tenant(r: &AnyRow) -> StoreResult<Tenant> {
+    Ok(Tenant {
+        id: rows::id(r, "id")?,
+        name: r.try_get("name")?,
+        created_at: rows::time(r, "created_at")?,
+    })
+}
 
 impl Store {
     pub async fn create_tenant(
@@ -23,7 +33,7 @@ impl Store {
             name: name.to_string(),
             created_at: now,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant.id, actor, now).await?;
         let single: Option<String> = sqlx::query_scalar(&format!(
             "SELECT value FROM server_settings WHERE name = 'single_tenant'{}",
             self.for_update()
@@ -44,72 +54,47 @@ impl Store {
             }
         }
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(tenant.id.to_string())
-            .bind(name.to_string())
-            .bind(to_ms(now))
+            .arg(tenant.id)
+            .arg(name)
+            .arg(now)
             .execute(&mut **tx)
             .await
             .map_err(on_unique("tenant name", name))?;
         write_settings(&mut tx, tenant.id, settings, now, true).await?;
-        record(
-            &mut tx,
-            tenant.id,
-            actor,
-            "tenant.created",
-            "tenant",
-            &tenant.id.to_string(),
-            json!({"name": name}),
-            now,
-        )
-        .await?;
+        tx.record("tenant.created", "tenant", tenant.id, json!({"name": name}))
+            .await?;
         tx.commit().await?;
         Ok(tenant)
     }
 
     pub async fn tenant(&self, id: TenantId) -> StoreResult<Tenant> {
         let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
-            .bind(id.to_string())
+            .arg(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
-        Ok(Tenant {
-            id: rows::id(&row, "id")?,
-            name: row.try_get("name")?,
-            created_at: rows::time(&row, "created_at")?,
-        })
+        tenant(&row)
     }
 
     pub async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant> {
-        let id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE name = $1")
-            .bind(name.to_string())
+        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE name = $1")
+            .arg(name)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
-        self.tenant(
-            id.parse()
-                .map_err(|_| StoreError::Corrupt("tenant id".into()))?,
-        )
-        .await
+        tenant(&row)
     }
 
     pub async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY name")
             .fetch_all(&self.read)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Tenant {
-                    id: rows::id(r, "id")?,
-                    name: r.try_get("name")?,
-                    created_at: rows::time(r, "created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(tenant).collect()
     }
 
     pub async fn settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
         let row = sqlx::query("SELECT * FROM tenant_settings WHERE tenant_id = $1")
-            .bind(tenant.to_string())
+            .arg(tenant)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
@@ -127,13 +112,13 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TenantSettings> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
             "SELECT * FROM tenant_settings WHERE tenant_id = $1{}",
             self.for_update()
         );
         let old = sqlx::query(&sql)
-            .bind(tenant.to_string())
+            .arg(tenant)
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound("tenant"))?;
@@ -144,24 +129,20 @@ impl Store {
         if new.secret_storage == SecretStorage::ShowOnce
             && old.secret_storage != SecretStorage::ShowOnce
         {
-            sqlx::query("UPDATE tokens SET sealed_secret = NULL WHERE tenant_id = $1")
-                .bind(tenant.to_string())
+            for table in ["tokens", "endpoint_tokens"] {
+                sqlx::query(&format!(
+                    "UPDATE {table} SET sealed_secret = NULL WHERE tenant_id = $1"
+                ))
+                .arg(tenant)
                 .execute(&mut **tx)
                 .await?;
-            sqlx::query("UPDATE endpoint_tokens SET sealed_secret = NULL WHERE tenant_id = $1")
-                .bind(tenant.to_string())
-                .execute(&mut **tx)
-                .await?;
+            }
         }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "settings.updated",
             "settings",
-            &tenant.to_string(),
+            tenant,
             json!({"old": old, "new": new}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -186,14 +167,14 @@ async fn write_settings(
          WHERE tenant_id = $1"
     };
     sqlx::query(sql)
-        .bind(tenant.to_string())
-        .bind(i64::from(s.api_tokens_enabled))
-        .bind(i64::from(s.require_technical_user))
-        .bind(s.secret_storage.as_str())
-        .bind(i64::from(s.max_token_lifetime_days))
-        .bind(i64::from(s.default_token_lifetime_days))
-        .bind(i64::from(s.mobile_session_days))
-        .bind(to_ms(now))
+        .arg(tenant)
+        .arg(s.api_tokens_enabled)
+        .arg(s.require_technical_user)
+        .arg(s.secret_storage.as_str())
+        .arg(s.max_token_lifetime_days)
+        .arg(s.default_token_lifetime_days)
+        .arg(s.mobile_session_days)
+        .arg(now)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -1,16 +1,18 @@
 //! Token records and their secrets. A token has one current secret hash and, during a
 //! regeneration grace period, its previous one; nothing here ever sees plaintext.
 
-use crate::audit::{record, Actor};
-use crate::query::{contains_pattern, search_key, Filter, Page};
+use crate::audit::Actor;
+use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page, Value};
 use crate::rows::{self, TOKEN_COLS};
+use crate::tx::Tx;
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{RateLimit, Token, TokenDetails};
 use keyward_core::text::Name;
 use keyward_core::verify::Subject;
 use keyward_core::{DepartmentId, TenantId, TokenHash, TokenId, TokenKind, UserId, UserTypeId};
 use serde_json::json;
-use sqlx::Row;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
 
 /// What storage keeps of a new secret: its hash, its display hint and, under the
@@ -74,14 +76,17 @@ const DETAIL_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
     JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
     LEFT JOIN users rb ON rb.id = t.revoked_by";
 
-fn detail_sql(where_sql: &str) -> String {
+/// The order of every listing of tokens (API tokens, mobile sessions): newest first.
+pub(crate) const NEWEST_FIRST: &str = "t.created_at DESC, t.id DESC";
+
+fn detail_columns() -> String {
     format!(
-        "SELECT {TOKEN_COLS}, u.username AS username, d.name AS department_name, ut.name AS user_type_name, \
-         rb.username AS revoked_by_name {DETAIL_FROM}{where_sql}"
+        "{TOKEN_COLS}, u.username AS username, d.name AS department_name, ut.name AS user_type_name, \
+         rb.username AS revoked_by_name"
     )
 }
 
-fn details(r: &sqlx::any::AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetails> {
+fn details(r: &AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetails> {
     let token = rows::token(r)?;
     Ok(TokenDetails {
         status: token.status(now),
@@ -93,9 +98,141 @@ fn details(r: &sqlx::any::AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetai
     })
 }
 
+/// The row of a token's details: on the read pool, or in a transaction that changed it.
+async fn detail_row<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    tenant: TenantId,
+    id: TokenId,
+) -> StoreResult<AnyRow> {
+    let sql = format!(
+        "SELECT {} {DETAIL_FROM} WHERE t.id = $1 AND t.tenant_id = $2",
+        detail_columns()
+    );
+    row_of(conn, &sql, id, tenant, "token").await
+}
+
+/// Reads the token as `tx` leaves it, then commits: the change returns what it wrote,
+/// without a second read after the commit.
+async fn commit_token(mut tx: Tx, tenant: TenantId, id: TokenId) -> StoreResult<TokenDetails> {
+    let row = detail_row(&mut **tx, tenant, id).await?;
+    tx.commit().await?;
+    details(&row, crate::now())
+}
+
 /// Tokens per statement of a last-use flush (two parameters each, well under every
 /// backend's limit).
 pub(crate) const TOUCH_CHUNK: usize = 500;
+
+/// The rows of a `VALUES` list of `rows` rows, each of the given SQL types, numbering
+/// placeholders from `first`: `(CAST($2 AS TEXT), CAST($3 AS BIGINT)), …`.
+pub(crate) fn values_rows(rows: usize, types: &[&str], first: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            let row = types
+                .iter()
+                .enumerate()
+                .map(|(j, t)| format!("CAST(${} AS {t})", first + i * types.len() + j))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({row})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The tables of the two kinds of token that keep secrets: API tokens (with mobile
+/// sessions) and endpoint tokens. Their secrets tables have the same columns.
+#[derive(Clone, Copy)]
+pub(crate) enum TokenTable {
+    Tokens,
+    EndpointTokens,
+}
+
+impl TokenTable {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Tokens => "tokens",
+            Self::EndpointTokens => "endpoint_tokens",
+        }
+    }
+
+    fn secrets(self) -> &'static str {
+        match self {
+            Self::Tokens => "token_secrets",
+            Self::EndpointTokens => "endpoint_token_secrets",
+        }
+    }
+}
+
+/// Stores `secret` as a current secret of token `id`.
+pub(crate) async fn insert_secret(
+    tx: &mut Tx,
+    table: TokenTable,
+    id: impl Value,
+    secret: &NewSecret,
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO {} (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
+        table.secrets()
+    );
+    sqlx::query(&sql)
+        .arg(&secret.hash)
+        .arg(id)
+        .execute(&mut ***tx)
+        .await?;
+    tx.stored_secret(&secret.hash);
+    Ok(())
+}
+
+/// Makes `secret` the token's current secret. With `grace_until`, the current secret
+/// keeps working until then; otherwise it stops at once. Older secrets are dropped.
+pub(crate) async fn rotate_secret(
+    tx: &mut Tx,
+    table: TokenTable,
+    id: impl Value + Copy,
+    secret: &NewSecret,
+    grace_until: Option<OffsetDateTime>,
+) -> StoreResult<()> {
+    let secrets = table.secrets();
+    sqlx::query(&format!(
+        "DELETE FROM {secrets} WHERE token_id = $1 AND valid_until IS NOT NULL"
+    ))
+    .arg(id)
+    .execute(&mut ***tx)
+    .await?;
+    let sql = match grace_until {
+        Some(_) => format!("UPDATE {secrets} SET valid_until = $2 WHERE token_id = $1"),
+        None => format!("DELETE FROM {secrets} WHERE token_id = $1"),
+    };
+    let q = sqlx::query(&sql).arg(id);
+    let q = match grace_until {
+        Some(until) => q.arg(until),
+        None => q,
+    };
+    q.execute(&mut ***tx).await?;
+    insert_secret(tx, table, id, secret).await
+}
+
+/// Deletes an API token or mobile session with its secrets.
+pub(crate) async fn delete_token_rows(tx: &mut Tx, id: TokenId) -> StoreResult<()> {
+    for sql in [
+        "DELETE FROM token_secrets WHERE token_id = $1",
+        "DELETE FROM tokens WHERE id = $1",
+    ] {
+        sqlx::query(sql).arg(id).execute(&mut ***tx).await?;
+    }
+    Ok(())
+}
+
+/// The first 8 bytes of each hash (stored as hex), for the verifier's in-memory filters.
+fn prefixes(rows: &[AnyRow]) -> StoreResult<Vec<u64>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let hash: String = r.try_get("hash")?;
+        out.extend(TokenHash::from_hex(&hash).map(|h| h.prefix64()));
+    }
+    Ok(out)
+}
 
 impl Store {
     /// Reads a token of `tenant` inside `tx` for changing it: with the row locked on
@@ -106,17 +243,12 @@ impl Store {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         tenant: TenantId,
         id: TokenId,
-    ) -> StoreResult<Option<Token>> {
+    ) -> StoreResult<Token> {
         let sql = format!(
             "SELECT {TOKEN_COLS} FROM tokens t WHERE t.id = $1 AND t.tenant_id = $2{}",
             self.for_update()
         );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&mut **tx)
-            .await?;
-        row.as_ref().map(rows::token).transpose()
+        rows::token(&row_of(&mut **tx, &sql, id, tenant, "token").await?)
     }
 
     pub async fn insert_token(
@@ -126,65 +258,47 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
              enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
              rate_limit_requests, rate_limit_window_seconds, uses_remaining, search) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
-        .bind(t.id.to_string())
-        .bind(tenant.to_string())
-        .bind(t.kind.as_str())
-        .bind(t.name.as_str().to_string())
-        .bind(t.description.clone())
-        .bind(t.secret.hint.clone())
-        .bind(t.user_id.to_string())
-        .bind(t.department_id.to_string())
-        .bind(t.user_type_id.to_string())
-        .bind(t.secret.sealed.clone())
-        .bind(json!(t.allowed_cidrs).to_string())
-        .bind(to_ms(now))
-        .bind(actor.user_id.map(|u| u.to_string()))
-        .bind(t.expires_at.map(to_ms))
-        .bind(t.rate_limit.map(|r| i64::from(r.requests)))
-        .bind(t.rate_limit.map(|r| i64::from(r.window_seconds)))
-        .bind(t.max_uses)
-        .bind(search_key(&[t.name.as_str()]))
+        .arg(t.id)
+        .arg(tenant)
+        .arg(t.kind.as_str())
+        .arg(t.name.as_str())
+        .arg(&t.description)
+        .arg(&t.secret.hint)
+        .arg(t.user_id)
+        .arg(t.department_id)
+        .arg(t.user_type_id)
+        .arg(t.secret.sealed.as_ref())
+        .arg(json!(t.allowed_cidrs).to_string())
+        .arg(now)
+        .arg(actor.user_id)
+        .arg(t.expires_at)
+        .arg(t.rate_limit.map(|r| i64::from(r.requests)))
+        .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
+        .arg(t.max_uses)
+        .arg(search_key(&[t.name.as_str()]))
         .execute(&mut **tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
-        )
-        .bind(t.secret.hash.to_hex())
-        .bind(t.id.to_string())
-        .execute(&mut **tx)
-        .await?;
-        tx.stored_secret(&t.secret.hash);
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        insert_secret(&mut tx, TokenTable::Tokens, t.id, &t.secret).await?;
+        tx.record(
             "token.created",
             "token",
-            &t.id.to_string(),
+            t.id,
             json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
                    "expires_at": t.expires_at.map(to_ms)}),
-            now,
         )
         .await?;
-        tx.commit().await?;
-        self.token(tenant, t.id).await
+        commit_token(tx, tenant, t.id).await
     }
 
     pub async fn token(&self, tenant: TenantId, id: TokenId) -> StoreResult<TokenDetails> {
-        let row = sqlx::query(&detail_sql(" WHERE t.id = $1 AND t.tenant_id = $2"))
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("token"))?;
-        details(&row, crate::now())
+        details(&detail_row(&self.read, tenant, id).await?, crate::now())
     }
 
     /// Tokens of a tenant, newest first.
@@ -196,25 +310,17 @@ impl Store {
     ) -> StoreResult<(Vec<TokenDetails>, i64)> {
         let now = crate::now();
         let mut q = Filter::default();
-        let p = q.text(tenant.to_string());
-        q.and(format!("t.tenant_id = {p}"));
+        q.eq("t.tenant_id", tenant);
         if let Some(k) = f.kind {
-            let p = q.text(k.as_str());
-            q.and(format!("t.kind = {p}"));
+            q.eq("t.kind", k.as_str());
         }
         if let Some(u) = f.user_id {
-            let p = q.text(u.to_string());
-            q.and(format!("t.user_id = {p}"));
+            q.eq("t.user_id", u);
         }
-        if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
-            let p = q.text(contains_pattern(s));
-            q.and(format!(
-                "(t.search LIKE {p} ESCAPE '\\' OR u.search LIKE {p} ESCAPE '\\')"
-            ));
-        }
+        q.contains(&["t.search", "u.search"], f.q.as_deref());
         // The same precedence as Token::status: revoked, then expired, then disabled.
         if f.status != TokenStatusFilter::All && f.status != TokenStatusFilter::Revoked {
-            let n = q.int(to_ms(now));
+            let n = q.arg(now);
             let live =
                 format!("t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > {n})");
             q.and(match f.status {
@@ -227,25 +333,12 @@ impl Store {
         } else if f.status == TokenStatusFilter::Revoked {
             q.and("t.revoked_at IS NOT NULL".into());
         }
-        let count_sql = format!("SELECT COUNT(*) {DETAIL_FROM}{}", q.where_sql());
-        let total: i64 = sqlx::query_scalar_with(&count_sql, q.args())
-            .fetch_one(&self.read)
-            .await?;
-        let lim = q.int(page.limit());
-        let off = q.int(page.offset());
-        let sql = format!(
-            "{} ORDER BY t.created_at DESC, t.id DESC LIMIT {lim} OFFSET {off}",
-            detail_sql(&q.where_sql())
-        );
-        let rows = sqlx::query_with(&sql, q.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter()
-                .map(|r| details(r, now))
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        let listing = Listing {
+            columns: &detail_columns(),
+            from: DETAIL_FROM,
+            order: NEWEST_FIRST,
+        };
+        self.page(&listing, q, page, |r| details(r, now)).await
     }
 
     /// Soft removal: the token stays listed with the date and who removed it.
@@ -257,42 +350,25 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
-        let hint = self
-            .lock_token(&mut tx, tenant, id)
-            .await?
-            .ok_or(StoreError::NotFound("token"))?
-            .hint;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let hint = self.lock_token(&mut tx, tenant, id).await?.hint;
+        // A revoked token keeps no usable secret and no recoverable copy.
         let n = sqlx::query(
-            "UPDATE tokens SET revoked_at = $3, revoked_by = $4 WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",
+            "UPDATE tokens SET revoked_at = $3, revoked_by = $4, sealed_secret = NULL \
+             WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",
         )
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .bind(to_ms(now))
-        .bind(actor.user_id.map(|u| u.to_string()))
+        .arg(id)
+        .arg(tenant)
+        .arg(now)
+        .arg(actor.user_id)
         .execute(&mut **tx)
         .await?
         .rows_affected();
         if n > 0 {
-            // A revoked token keeps no usable secret and no recoverable copy.
-            sqlx::query("UPDATE tokens SET sealed_secret = NULL WHERE id = $1")
-                .bind(id.to_string())
-                .execute(&mut **tx)
+            tx.record("token.revoked", "token", id, json!({"hint": hint}))
                 .await?;
-            record(
-                &mut tx,
-                tenant,
-                actor,
-                "token.revoked",
-                "token",
-                &id.to_string(),
-                json!({"hint": hint}),
-                now,
-            )
-            .await?;
         }
-        tx.commit().await?;
-        self.token(tenant, id).await
+        commit_token(tx, tenant, id).await
     }
 
     /// Hard delete of several tokens in one transaction. Returns the ids actually deleted;
@@ -309,37 +385,22 @@ impl Store {
         let mut ids = ids.to_vec();
         ids.sort();
         ids.dedup();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let mut found = Vec::with_capacity(ids.len());
         for id in &ids {
-            let Some(t) = self.lock_token(&mut tx, tenant, *id).await? else {
-                continue;
+            let t = match self.lock_token(&mut tx, tenant, *id).await {
+                Err(StoreError::NotFound(_)) => continue,
+                t => t?,
             };
-            sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
-                .bind(id.to_string())
-                .execute(&mut **tx)
-                .await?;
-            sqlx::query("DELETE FROM tokens WHERE id = $1")
-                .bind(id.to_string())
-                .execute(&mut **tx)
-                .await?;
+            delete_token_rows(&mut tx, *id).await?;
             found.push((
                 *id,
                 json!({"name": t.name, "hint": t.hint, "kind": t.kind.as_str()}),
             ));
         }
         for (id, details) in &found {
-            record(
-                &mut tx,
-                tenant,
-                actor,
-                "token.deleted",
-                "token",
-                &id.to_string(),
-                details.clone(),
-                now,
-            )
-            .await?;
+            tx.record("token.deleted", "token", id, details.clone())
+                .await?;
         }
         tx.commit().await?;
         Ok(found.into_iter().map(|(id, _)| id).collect())
@@ -356,13 +417,10 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         // The row lock makes concurrent regenerations of one token take turns, so each
         // sees the secret the previous one wrote and at most one old secret survives.
-        let cur = self
-            .lock_token(&mut tx, tenant, id)
-            .await?
-            .ok_or(StoreError::NotFound("token"))?;
+        let cur = self.lock_token(&mut tx, tenant, id).await?;
         if cur.revoked_at.is_some() {
             return Err(StoreError::Refused {
                 code: "token_revoked",
@@ -370,52 +428,21 @@ impl Store {
             });
         }
         let old_hint = cur.hint;
-        sqlx::query("DELETE FROM token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL")
-            .bind(id.to_string())
-            .execute(&mut **tx)
-            .await?;
-        match grace_until {
-            Some(until) => {
-                sqlx::query("UPDATE token_secrets SET valid_until = $2 WHERE token_id = $1")
-                    .bind(id.to_string())
-                    .bind(to_ms(until))
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM token_secrets WHERE token_id = $1")
-                    .bind(id.to_string())
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
-        sqlx::query(
-            "INSERT INTO token_secrets (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
-        )
-        .bind(secret.hash.to_hex())
-        .bind(id.to_string())
-        .execute(&mut **tx)
-        .await?;
-        tx.stored_secret(&secret.hash);
+        rotate_secret(&mut tx, TokenTable::Tokens, id, secret, grace_until).await?;
         sqlx::query("UPDATE tokens SET hint = $2, sealed_secret = $3 WHERE id = $1")
-            .bind(id.to_string())
-            .bind(secret.hint.clone())
-            .bind(secret.sealed.clone())
+            .arg(id)
+            .arg(&secret.hint)
+            .arg(secret.sealed.as_ref())
             .execute(&mut **tx)
             .await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "token.regenerated",
             "token",
-            &id.to_string(),
+            id,
             json!({"old_hint": old_hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
-            now,
         )
         .await?;
-        tx.commit().await?;
-        self.token(tenant, id).await
+        commit_token(tx, tenant, id).await
     }
 
     pub async fn update_token(
@@ -426,11 +453,8 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
-        let cur = self
-            .lock_token(&mut tx, tenant, id)
-            .await?
-            .ok_or(StoreError::NotFound("token"))?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let cur = self.lock_token(&mut tx, tenant, id).await?;
         let name = up.name.clone().unwrap_or(cur.name.clone());
         let description = up.description.clone().unwrap_or(cur.description.clone());
         let enabled = up.enabled.unwrap_or(cur.enabled);
@@ -440,37 +464,39 @@ impl Store {
             .allowed_cidrs
             .clone()
             .unwrap_or(cur.allowed_cidrs.clone());
-        let n = sqlx::query(
+        let done = sqlx::query(
             "UPDATE tokens SET name = $3, description = $4, enabled = $5, allowed_cidrs = $6, \
              rate_limit_requests = $7, rate_limit_window_seconds = $8, uses_remaining = $9, search = $10 \
              WHERE id = $1 AND tenant_id = $2",
         )
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .bind(name.clone())
-        .bind(description.clone())
-        .bind(i64::from(enabled))
-        .bind(json!(cidrs).to_string())
-        .bind(rate_limit.map(|r| i64::from(r.requests)))
-        .bind(rate_limit.map(|r| i64::from(r.window_seconds)))
-        .bind(uses_remaining)
-        .bind(search_key(&[&name]))
+        .arg(id)
+        .arg(tenant)
+        .arg(&name)
+        .arg(&description)
+        .arg(enabled)
+        .arg(json!(cidrs).to_string())
+        .arg(rate_limit.map(|r| i64::from(r.requests)))
+        .arg(rate_limit.map(|r| i64::from(r.window_seconds)))
+        .arg(uses_remaining)
+        .arg(search_key(&[&name]))
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("token"));
-        }
+        .await?;
+        found(done, "token")?;
         let action = match up.enabled {
             Some(true) if !cur.enabled => "token.enabled",
             Some(false) if cur.enabled => "token.disabled",
             _ => "token.updated",
         };
-        record(&mut tx, tenant, actor, action, "token", &id.to_string(),
-            json!({"name": name, "description": description, "enabled": enabled, "allowed_cidrs": cidrs,
-                   "rate_limit": rate_limit, "uses_remaining": uses_remaining}), now).await?;
-        tx.commit().await?;
-        self.token(tenant, id).await
+        tx.record(
+            action,
+            "token",
+            id,
+            json!({"name": name, "description": description, "enabled": enabled,
+                   "allowed_cidrs": cidrs, "rate_limit": rate_limit,
+                   "uses_remaining": uses_remaining}),
+        )
+        .await?;
+        commit_token(tx, tenant, id).await
     }
 
     /// The sealed secret of a recoverable token, recording the reveal in the audit trail
@@ -481,7 +507,7 @@ impl Store {
         id: TokenId,
         actor: &Actor,
     ) -> StoreResult<Option<String>> {
-        self.reveal_sealed_in(SealedIn::Tokens, tenant, &id.to_string(), actor)
+        self.reveal_sealed_in(TokenTable::Tokens, tenant, &id.to_string(), actor)
             .await
     }
 
@@ -489,37 +515,30 @@ impl Store {
     /// same transaction. Shared by API tokens and endpoint tokens.
     pub(crate) async fn reveal_sealed_in(
         &self,
-        table: SealedIn,
+        table: TokenTable,
         tenant: TenantId,
         id: &str,
         actor: &Actor,
     ) -> StoreResult<Option<String>> {
-        let (table, object_type, not_found) = match table {
-            SealedIn::Tokens => ("tokens", "token", "token"),
-            SealedIn::EndpointTokens => ("endpoint_tokens", "endpoint_token", "endpoint token"),
+        let (object_type, not_found) = match table {
+            TokenTable::Tokens => ("token", "token"),
+            TokenTable::EndpointTokens => ("endpoint_token", "endpoint token"),
         };
         let now = crate::now();
-        let mut tx = self.begin().await?;
-        let sql =
-            format!("SELECT sealed_secret, hint FROM {table} WHERE id = $1 AND tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound(not_found))?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let sql = format!(
+            "SELECT sealed_secret, hint FROM {} WHERE id = $1 AND tenant_id = $2",
+            table.table()
+        );
+        let row = row_of(&mut **tx, &sql, id, tenant, not_found).await?;
         let sealed: Option<String> = row.try_get("sealed_secret")?;
         if sealed.is_some() {
             let hint: String = row.try_get("hint")?;
-            record(
-                &mut tx,
-                tenant,
-                actor,
+            tx.record(
                 &format!("{object_type}.revealed"),
                 object_type,
                 id,
                 json!({"hint": hint}),
-                now,
             )
             .await?;
         }
@@ -544,7 +563,7 @@ impl Store {
              JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id WHERE s.hash = $1"
         );
         let Some(r) = sqlx::query(&sql)
-            .bind(hash.to_hex())
+            .arg(hash)
             .fetch_optional(&self.read)
             .await?
         else {
@@ -566,41 +585,43 @@ impl Store {
         }))
     }
 
+    /// The hash prefixes of the rows of `table` (one with a `hash` column): every row, or
+    /// with `of = Some((column, ids))` those whose `column` is one of `ids` (after a
+    /// change seen in the log). Shared by every kind of stored secret.
+    pub(crate) async fn hash_prefixes(
+        &self,
+        table: &str,
+        of: Option<(&str, &[String])>,
+    ) -> StoreResult<Vec<u64>> {
+        let rows = match of {
+            None => {
+                sqlx::query(&format!("SELECT hash FROM {table}"))
+                    .fetch_all(&self.read)
+                    .await?
+            }
+            Some((column, ids)) => {
+                self.rows_in(ids, |f, chunk| {
+                    format!(
+                        "SELECT hash FROM {table} WHERE {column} IN {}",
+                        f.list(chunk)
+                    )
+                })
+                .await?
+            }
+        };
+        prefixes(&rows)
+    }
+
     /// The first 8 bytes of every stored secret hash, for the in-memory filter that lets
     /// unknown tokens be refused without a query.
     pub async fn secret_hash_prefixes(&self) -> StoreResult<Vec<u64>> {
-        let hashes: Vec<String> = sqlx::query_scalar("SELECT hash FROM token_secrets")
-            .fetch_all(&self.read)
-            .await?;
-        Ok(hashes
-            .iter()
-            .filter_map(|h| TokenHash::from_hex(h))
-            .map(|h| h.prefix64())
-            .collect())
+        self.hash_prefixes("token_secrets", None).await
     }
 
     /// Hash prefixes of the secrets of the given tokens (after a change seen in the log).
     pub async fn secret_hash_prefixes_of(&self, token_ids: &[String]) -> StoreResult<Vec<u64>> {
-        let mut out = Vec::new();
-        for chunk in token_ids.chunks(100) {
-            let mut f = Filter::default();
-            let list = chunk
-                .iter()
-                .map(|id| f.text(id.clone()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!("SELECT hash FROM token_secrets WHERE token_id IN ({list})");
-            let hashes: Vec<String> = sqlx::query_scalar_with(&sql, f.args())
-                .fetch_all(&self.read)
-                .await?;
-            out.extend(
-                hashes
-                    .iter()
-                    .filter_map(|h| TokenHash::from_hex(h))
-                    .map(|h| h.prefix64()),
-            );
-        }
-        Ok(out)
+        self.hash_prefixes("token_secrets", Some(("token_id", token_ids)))
+            .await
     }
 
     /// Takes one use of a counted token, atomically across every node. False when none
@@ -610,7 +631,7 @@ impl Store {
             "UPDATE tokens SET uses_remaining = uses_remaining - 1 \
              WHERE id = $1 AND (uses_remaining IS NULL OR uses_remaining > 0)",
         )
-        .bind(id.to_string())
+        .arg(id)
         .execute(&self.write)
         .await?
         .rows_affected();
@@ -629,33 +650,22 @@ impl Store {
         uses.sort_by_key(|(id, _)| *id);
         let mut tx = self.begin().await?;
         for chunk in uses.chunks(TOUCH_CHUNK) {
-            let rows = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(CAST(${} AS TEXT), CAST(${} AS BIGINT))",
-                        2 * i + 1,
-                        2 * i + 2
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
             let sql = format!(
-                "UPDATE tokens SET last_used_at = v.column2 FROM (VALUES {rows}) AS v \
+                "UPDATE tokens SET last_used_at = v.column2 FROM (VALUES {}) AS v \
                  WHERE tokens.id = v.column1 \
-                   AND (tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2)"
+                   AND (tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2)",
+                values_rows(chunk.len(), &["TEXT", "BIGINT"], 1)
             );
             let mut q = sqlx::query(&sql);
             for (id, at) in chunk {
-                q = q.bind(id.to_string()).bind(to_ms(*at));
+                q = q.arg(*id).arg(*at);
             }
             q.execute(&mut **tx).await?;
         }
         tx.commit().await?;
         Ok(())
     }
-}
 
-impl Store {
     /// The kinds of those of `ids` that name tokens of `tenant`. A kind never changes, so
     /// a route that acts on one kind can filter ids with this before acting on them.
     pub async fn token_kinds(
@@ -663,34 +673,20 @@ impl Store {
         tenant: TenantId,
         ids: &[TokenId],
     ) -> StoreResult<std::collections::HashMap<TokenId, TokenKind>> {
+        let rows = self
+            .rows_in(ids, |f, chunk| {
+                let t = f.arg(tenant);
+                let list = f.list(chunk);
+                format!("SELECT id, kind FROM tokens WHERE tenant_id = {t} AND id IN {list}")
+            })
+            .await?;
         let mut out = std::collections::HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(100) {
-            let mut f = Filter::default();
-            let t = f.text(tenant.to_string());
-            let list = chunk
-                .iter()
-                .map(|id| f.text(id.to_string()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql =
-                format!("SELECT id, kind FROM tokens WHERE tenant_id = {t} AND id IN ({list})");
-            for r in sqlx::query_with(&sql, f.args())
-                .fetch_all(&self.read)
-                .await?
-            {
-                let kind: String = r.try_get("kind")?;
-                let kind = TokenKind::parse_name(&kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?;
-                out.insert(rows::id(&r, "id")?, kind);
-            }
+        for r in &rows {
+            let kind: String = r.try_get("kind")?;
+            let kind = TokenKind::parse_name(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?;
+            out.insert(rows::id(r, "id")?, kind);
         }
         Ok(out)
     }
-}
-
-/// The tables that hold sealed copies of secrets.
-#[derive(Clone, Copy)]
-pub(crate) enum SealedIn {
-    Tokens,
-    EndpointTokens,
 }

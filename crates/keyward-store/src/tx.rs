@@ -4,12 +4,14 @@
 //! process applies its own changes before the call that made them returns, whatever
 //! front-end or tool made it, and learns of other processes' changes from the change log.
 
-use crate::audit::Change;
-use crate::error::StoreResult;
+use crate::audit::{Actor, Change};
+use crate::error::{StoreError, StoreResult};
 use keyward_core::{TenantId, TokenHash};
 use sqlx::{Any, Transaction};
+use std::fmt::Display;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
+use time::OffsetDateTime;
 
 /// What one committed transaction changed, as the verifier needs it.
 #[derive(Clone, Debug, Default)]
@@ -54,6 +56,9 @@ pub(crate) struct Tx {
     listener: ListenerSlot,
     /// On PostgreSQL, the store to `NOTIFY` through after a commit with changes.
     notify: Option<crate::Store>,
+    /// Who makes the change, in which tenant and when ([`crate::Store::begin_by`]): what
+    /// every event [`Tx::record`] writes shares.
+    author: Option<(TenantId, Actor, OffsetDateTime)>,
 }
 
 impl Tx {
@@ -67,7 +72,31 @@ impl Tx {
             committed: Committed::default(),
             listener,
             notify,
+            author: None,
         }
+    }
+
+    pub(crate) fn by(mut self, tenant: TenantId, actor: &Actor, now: OffsetDateTime) -> Self {
+        self.author = Some((tenant, actor.clone(), now));
+        self
+    }
+
+    /// Writes the audit event and change-log row of one change (see
+    /// [`crate::audit::record`]) by the transaction's author.
+    pub(crate) async fn record(
+        &mut self,
+        action: &str,
+        object_type: &str,
+        object_id: impl Display,
+        details: serde_json::Value,
+    ) -> StoreResult<()> {
+        let Some((tenant, actor, now)) = self.author.clone() else {
+            return Err(StoreError::Invalid(
+                "a change was recorded in a transaction begun without its author".into(),
+            ));
+        };
+        let id = object_id.to_string();
+        crate::audit::record(self, tenant, &actor, action, object_type, &id, details, now).await
     }
 
     pub(crate) fn changed(&mut self, change: Change) {

@@ -1,16 +1,18 @@
 //! Users, departments, user types and memberships. Every lookup is scoped by tenant, so an
 //! id from another tenant behaves exactly like an id that does not exist.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::console::ConsoleSessionEnd;
 use crate::error::{on_reference, on_unique};
 use crate::mobile::SessionEnd;
-use crate::query::{contains_pattern, search_key, Filter, Page};
+use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page, Value};
 use crate::rows::{self, USER_COLS};
+use crate::update::{patch, Note};
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::model::{in_period, Department, Membership, User, UserType};
 use keyward_core::{DepartmentId, MembershipId, Permission, TenantId, UserId, UserTypeId};
 use serde_json::json;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use time::OffsetDateTime;
 
@@ -48,9 +50,35 @@ pub struct UserFilter {
     pub locked: Option<bool>,
 }
 
-fn tid(t: TenantId) -> String {
-    t.to_string()
+/// A table of named objects of a tenant (departments, user types): read by id, listed
+/// by name.
+struct Named {
+    table: &'static str,
+    columns: &'static str,
+    /// The audit trail's object type.
+    object: &'static str,
+    /// What `NotFound` names.
+    label: &'static str,
+    /// Why it cannot be deleted while memberships or tokens use it.
+    in_use: &'static str,
 }
+
+const DEPARTMENTS: Named = Named {
+    table: "departments",
+    columns: "id, tenant_id, name, created_at",
+    object: "department",
+    label: "department",
+    in_use: "the department is still used by memberships or tokens; remove those first",
+};
+const USER_TYPES: Named = Named {
+    table: "user_types",
+    columns: "id, tenant_id, name, permissions, created_at",
+    object: "user_type",
+    label: "user type",
+    in_use: "the user type is still used by memberships or tokens; remove those first",
+};
+const DEPARTMENT_COLS: &str = DEPARTMENTS.columns;
+const USER_TYPE_COLS: &str = USER_TYPES.columns;
 
 impl Store {
     pub async fn create_user(
@@ -61,50 +89,41 @@ impl Store {
     ) -> StoreResult<User> {
         let now = crate::now();
         let id = UserId::new();
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let row = sqlx::query(&format!(
             "INSERT INTO users (id, tenant_id, username, email, display_name, is_admin, is_technical, locked, \
              active_from, active_until, password_hash, created_at, updated_at, search) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $11, $12)",
-        )
-        .bind(id.to_string())
-        .bind(tid(tenant))
-        .bind(u.username.clone())
-        .bind(u.email.clone())
-        .bind(u.display_name.clone())
-        .bind(i64::from(u.is_admin))
-        .bind(i64::from(u.is_technical))
-        .bind(u.active_from.map(to_ms))
-        .bind(u.active_until.map(to_ms))
-        .bind(u.password_hash.clone())
-        .bind(to_ms(now))
-        .bind(search_key(&[&u.username, &u.email, &u.display_name]))
-        .execute(&mut **tx)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $11, $12) RETURNING {USER_COLS}"
+        ))
+        .arg(id)
+        .arg(tenant)
+        .arg(&u.username)
+        .arg(&u.email)
+        .arg(&u.display_name)
+        .arg(u.is_admin)
+        .arg(u.is_technical)
+        .arg(u.active_from)
+        .arg(u.active_until)
+        .arg(u.password_hash.clone())
+        .arg(now)
+        .arg(search_key(&[&u.username, &u.email, &u.display_name]))
+        .fetch_one(&mut **tx)
         .await
         .map_err(on_unique("username", &u.username))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "user.created",
             "user",
-            &id.to_string(),
+            id,
             json!({"username": u.username, "is_admin": u.is_admin, "is_technical": u.is_technical}),
-            now,
         )
         .await?;
         tx.commit().await?;
-        self.user(tenant, id).await
+        rows::user(&row)
     }
 
     pub async fn user(&self, tenant: TenantId, id: UserId) -> StoreResult<User> {
-        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tid(tenant))
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1 AND tenant_id = $2");
+        let row = row_of(&self.read, &sql, id, tenant, "user").await?;
         rows::user(&row)
     }
 
@@ -114,14 +133,8 @@ impl Store {
         tenant: TenantId,
         username: &str,
     ) -> StoreResult<(User, Option<String>)> {
-        let sql =
-            format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1 AND u.tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(username.to_string())
-            .bind(tid(tenant))
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1 AND tenant_id = $2");
+        let row = row_of(&self.read, &sql, username, tenant, "user").await?;
         Ok((rows::user(&row)?, row.try_get("password_hash")?))
     }
 
@@ -132,41 +145,23 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<User>, i64)> {
         let mut q = Filter::default();
-        let p = q.text(tid(tenant));
-        q.and(format!("u.tenant_id = {p}"));
-        if let Some(s) = f.q.as_deref().filter(|s| !s.is_empty()) {
-            let p = q.text(contains_pattern(s));
-            q.and(format!("u.search LIKE {p} ESCAPE '\\'"));
-        }
+        q.eq("tenant_id", tenant);
+        q.contains(&["search"], f.q.as_deref());
         for (col, v) in [
             ("is_admin", f.is_admin),
             ("is_technical", f.is_technical),
             ("locked", f.locked),
         ] {
             if let Some(v) = v {
-                let p = q.int(i64::from(v));
-                q.and(format!("u.{col} = {p}"));
+                q.eq(col, v);
             }
         }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM users u{}", q.where_sql()),
-            q.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = q.int(page.limit());
-        let off = q.int(page.offset());
-        let sql = format!(
-            "SELECT {USER_COLS} FROM users u{} ORDER BY u.username LIMIT {lim} OFFSET {off}",
-            q.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, q.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter().map(rows::user).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        const USERS: Listing = Listing {
+            columns: USER_COLS,
+            from: "FROM users",
+            order: "username",
+        };
+        self.page(&USERS, q, page, rows::user).await
     }
 
     pub async fn update_user(
@@ -177,60 +172,41 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<User> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
-            "SELECT {USER_COLS} FROM users u WHERE u.id = $1 AND u.tenant_id = $2{}",
+            "SELECT {USER_COLS} FROM users WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tid(tenant))
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let row = row_of(&mut **tx, &sql, id, tenant, "user").await?;
         let old = rows::user(&row)?;
         let old_hash: Option<String> = row.try_get("password_hash")?;
         let mut u = old.clone();
-        if let Some(v) = &up.email {
-            u.email = v.clone();
-        }
-        if let Some(v) = &up.display_name {
-            u.display_name = v.clone();
-        }
-        if let Some(v) = up.is_admin {
-            u.is_admin = v;
-        }
-        if let Some(v) = up.is_technical {
-            u.is_technical = v;
-        }
-        if let Some(v) = up.locked {
-            u.locked = v;
-        }
-        if let Some(v) = up.active_from {
-            u.active_from = v;
-        }
-        if let Some(v) = up.active_until {
-            u.active_until = v;
-        }
+        patch(&mut u.email, &up.email);
+        patch(&mut u.display_name, &up.display_name);
+        patch(&mut u.is_admin, &up.is_admin);
+        patch(&mut u.is_technical, &up.is_technical);
+        patch(&mut u.locked, &up.locked);
+        patch(&mut u.active_from, &up.active_from);
+        patch(&mut u.active_until, &up.active_until);
         let hash = up.password_hash.clone().unwrap_or(old_hash);
-        sqlx::query(
+        let row = sqlx::query(&format!(
             "UPDATE users SET email = $3, display_name = $4, is_admin = $5, is_technical = $6, locked = $7, \
              active_from = $8, active_until = $9, password_hash = $10, updated_at = $11, search = $12 \
-             WHERE id = $1 AND tenant_id = $2",
-        )
-        .bind(id.to_string())
-        .bind(tid(tenant))
-        .bind(u.email.clone())
-        .bind(u.display_name.clone())
-        .bind(i64::from(u.is_admin))
-        .bind(i64::from(u.is_technical))
-        .bind(i64::from(u.locked))
-        .bind(u.active_from.map(to_ms))
-        .bind(u.active_until.map(to_ms))
-        .bind(hash)
-        .bind(to_ms(now))
-        .bind(search_key(&[&u.username, &u.email, &u.display_name]))
-        .execute(&mut **tx)
+             WHERE id = $1 AND tenant_id = $2 RETURNING {USER_COLS}"
+        ))
+        .arg(id)
+        .arg(tenant)
+        .arg(&u.email)
+        .arg(&u.display_name)
+        .arg(u.is_admin)
+        .arg(u.is_technical)
+        .arg(u.locked)
+        .arg(u.active_from)
+        .arg(u.active_until)
+        .arg(hash)
+        .arg(now)
+        .arg(search_key(&[&u.username, &u.email, &u.display_name]))
+        .fetch_one(&mut **tx)
         .await?;
         let action = match up.locked {
             Some(true) if !old.locked => "user.locked",
@@ -242,25 +218,15 @@ impl Store {
             // Locking ends the user's mobile sessions for good, so unlocking later does
             // not bring those devices back (API tokens only pause: SPEC §3 rule 4).
             let ended = self
-                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::UserLocked, actor, now)
+                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::UserLocked)
                 .await?;
             changed.insert("mobile_sessions_ended".into(), json!(ended));
         }
-        if old.email != u.email {
-            changed.insert("email".into(), json!(u.email));
-        }
-        if old.display_name != u.display_name {
-            changed.insert("display_name".into(), json!(u.display_name));
-        }
-        if old.is_admin != u.is_admin {
-            changed.insert("is_admin".into(), json!(u.is_admin));
-        }
-        if old.is_technical != u.is_technical {
-            changed.insert("is_technical".into(), json!(u.is_technical));
-        }
-        if old.locked != u.locked {
-            changed.insert("locked".into(), json!(u.locked));
-        }
+        changed.note("email", &old.email, &u.email);
+        changed.note("display_name", &old.display_name, &u.display_name);
+        changed.note("is_admin", &old.is_admin, &u.is_admin);
+        changed.note("is_technical", &old.is_technical, &u.is_technical);
+        changed.note("locked", &old.locked, &u.locked);
         if old.active_from != u.active_from {
             changed.insert("active_from".into(), json!(u.active_from.map(to_ms)));
         }
@@ -273,7 +239,7 @@ impl Store {
             // console and on phones: a leaked password stops being useful the moment an
             // administrator resets it.
             let ended = self
-                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::PasswordChanged, actor, now)
+                .end_sessions_of_user(&mut tx, tenant, id, SessionEnd::PasswordChanged)
                 .await?;
             changed.insert("mobile_sessions_ended".into(), json!(ended));
         }
@@ -291,22 +257,13 @@ impl Store {
             None
         };
         // The user's own event first: the sessions' events say what followed from it.
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            action,
-            "user",
-            &id.to_string(),
-            serde_json::Value::Object(changed),
-            now,
-        )
-        .await?;
+        tx.record(action, "user", id, serde_json::Value::Object(changed))
+            .await?;
         if let Some(why) = console_end {
-            Self::end_console_sessions_of_user(&mut tx, tenant, id, why, actor, now).await?;
+            Self::end_console_sessions_of_user(&mut tx, tenant, id, why).await?;
         }
         tx.commit().await?;
-        self.user(tenant, id).await
+        rows::user(&row)
     }
 
     pub async fn delete_user(
@@ -316,33 +273,24 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let username: String =
             sqlx::query_scalar("SELECT username FROM users WHERE id = $1 AND tenant_id = $2")
-                .bind(id.to_string())
-                .bind(tid(tenant))
+                .arg(id)
+                .arg(tenant)
                 .fetch_optional(&mut **tx)
                 .await?
                 .ok_or(StoreError::NotFound("user"))?;
         sqlx::query("DELETE FROM users WHERE id = $1 AND tenant_id = $2")
-            .bind(id.to_string())
-            .bind(tid(tenant))
+            .arg(id)
+            .arg(tenant)
             .execute(&mut **tx)
             .await
             .map_err(on_reference(
                 "the user still owns tokens; delete their tokens first",
             ))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
-            "user.deleted",
-            "user",
-            &id.to_string(),
-            json!({"username": username}),
-            now,
-        )
-        .await?;
+        tx.record("user.deleted", "user", id, json!({"username": username}))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -362,27 +310,23 @@ impl Store {
             name: name.to_string(),
             created_at: now,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO departments (id, tenant_id, name, created_at, search) VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(d.id.to_string())
-        .bind(tid(tenant))
-        .bind(name.to_string())
-        .bind(to_ms(now))
-        .bind(search_key(&[name]))
+        .arg(d.id)
+        .arg(tenant)
+        .arg(name)
+        .arg(now)
+        .arg(search_key(&[name]))
         .execute(&mut **tx)
         .await
         .map_err(on_unique("department name", name))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "department.created",
             "department",
-            &d.id.to_string(),
+            d.id,
             json!({"name": name}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -390,13 +334,7 @@ impl Store {
     }
 
     pub async fn department(&self, tenant: TenantId, id: DepartmentId) -> StoreResult<Department> {
-        let row = sqlx::query("SELECT id, tenant_id, name, created_at FROM departments WHERE id = $1 AND tenant_id = $2")
-            .bind(id.to_string())
-            .bind(tid(tenant))
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("department"))?;
-        department(&row)
+        department(&self.named(&DEPARTMENTS, tenant, id).await?)
     }
 
     pub async fn list_departments(
@@ -405,32 +343,8 @@ impl Store {
         q: Option<&str>,
         page: Page,
     ) -> StoreResult<(Vec<Department>, i64)> {
-        let mut f = Filter::default();
-        let p = f.text(tid(tenant));
-        f.and(format!("tenant_id = {p}"));
-        if let Some(s) = q.filter(|s| !s.is_empty()) {
-            let p = f.text(contains_pattern(s));
-            f.and(format!("search LIKE {p} ESCAPE '\\'"));
-        }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM departments{}", f.where_sql()),
-            f.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = f.int(page.limit());
-        let off = f.int(page.offset());
-        let sql = format!(
-            "SELECT id, tenant_id, name, created_at FROM departments{} ORDER BY name LIMIT {lim} OFFSET {off}",
-            f.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, f.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter().map(department).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        self.list_named(&DEPARTMENTS, tenant, q, page, department)
+            .await
     }
 
     pub async fn rename_department(
@@ -441,34 +355,28 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<Department> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
-        let n = sqlx::query(
-            "UPDATE departments SET name = $3, search = $4 WHERE id = $1 AND tenant_id = $2",
-        )
-        .bind(id.to_string())
-        .bind(tid(tenant))
-        .bind(name.to_string())
-        .bind(search_key(&[name]))
-        .execute(&mut **tx)
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let row = sqlx::query(&format!(
+            "UPDATE departments SET name = $3, search = $4 WHERE id = $1 AND tenant_id = $2 \
+             RETURNING {DEPARTMENT_COLS}"
+        ))
+        .arg(id)
+        .arg(tenant)
+        .arg(name)
+        .arg(search_key(&[name]))
+        .fetch_optional(&mut **tx)
         .await
         .map_err(on_unique("department name", name))?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("department"));
-        }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        .ok_or(StoreError::NotFound("department"))?;
+        tx.record(
             "department.updated",
             "department",
-            &id.to_string(),
+            id,
             json!({"name": name}),
-            now,
         )
         .await?;
         tx.commit().await?;
-        self.department(tenant, id).await
+        department(&row)
     }
 
     pub async fn delete_department(
@@ -477,16 +385,7 @@ impl Store {
         id: DepartmentId,
         actor: &Actor,
     ) -> StoreResult<()> {
-        self.delete_simple(
-            tenant,
-            "departments",
-            "department",
-            "department",
-            &id.to_string(),
-            actor,
-            "the department is still used by memberships or tokens; remove those first",
-        )
-        .await
+        self.delete_named(&DEPARTMENTS, tenant, id, actor).await
     }
 
     // --- user types --------------------------------------------------------------------
@@ -506,28 +405,24 @@ impl Store {
             permissions: normalise(permissions),
             created_at: now,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO user_types (id, tenant_id, name, permissions, created_at, search) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-            .bind(ut.id.to_string())
-            .bind(tid(tenant))
-            .bind(name.to_string())
-            .bind(json!(ut.permissions).to_string())
-            .bind(to_ms(now))
-            .bind(search_key(&[name]))
+            .arg(ut.id)
+            .arg(tenant)
+            .arg(name)
+            .arg(json!(ut.permissions).to_string())
+            .arg(now)
+            .arg(search_key(&[name]))
             .execute(&mut **tx)
             .await
             .map_err(on_unique("user type name", name))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "user_type.created",
             "user_type",
-            &ut.id.to_string(),
+            ut.id,
             json!({"name": name, "permissions": ut.permissions}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -535,13 +430,7 @@ impl Store {
     }
 
     pub async fn user_type(&self, tenant: TenantId, id: UserTypeId) -> StoreResult<UserType> {
-        let row = sqlx::query("SELECT id, tenant_id, name, permissions, created_at FROM user_types WHERE id = $1 AND tenant_id = $2")
-            .bind(id.to_string())
-            .bind(tid(tenant))
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("user type"))?;
-        user_type(&row)
+        user_type(&self.named(&USER_TYPES, tenant, id).await?)
     }
 
     pub async fn list_user_types(
@@ -550,32 +439,37 @@ impl Store {
         q: Option<&str>,
         page: Page,
     ) -> StoreResult<(Vec<UserType>, i64)> {
-        let mut f = Filter::default();
-        let p = f.text(tid(tenant));
-        f.and(format!("tenant_id = {p}"));
-        if let Some(s) = q.filter(|s| !s.is_empty()) {
-            let p = f.text(contains_pattern(s));
-            f.and(format!("search LIKE {p} ESCAPE '\\'"));
-        }
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM user_types{}", f.where_sql()),
-            f.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = f.int(page.limit());
-        let off = f.int(page.offset());
+        self.list_named(&USER_TYPES, tenant, q, page, user_type)
+            .await
+    }
+
+    async fn named(&self, n: &Named, tenant: TenantId, id: impl Value) -> StoreResult<AnyRow> {
         let sql = format!(
-            "SELECT id, tenant_id, name, permissions, created_at FROM user_types{} ORDER BY name LIMIT {lim} OFFSET {off}",
-            f.where_sql()
+            "SELECT {} FROM {} WHERE id = $1 AND tenant_id = $2",
+            n.columns, n.table
         );
-        let rows = sqlx::query_with(&sql, f.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter().map(user_type).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        row_of(&self.read, &sql, id, tenant, n.label).await
+    }
+
+    /// The tenant's objects of `n` whose name contains `q`, by name.
+    async fn list_named<T>(
+        &self,
+        n: &Named,
+        tenant: TenantId,
+        q: Option<&str>,
+        page: Page,
+        row: impl Fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<(Vec<T>, i64)> {
+        let mut f = Filter::default();
+        f.eq("tenant_id", tenant);
+        f.contains(&["search"], q);
+        let from = format!("FROM {}", n.table);
+        let listing = Listing {
+            columns: n.columns,
+            from: &from,
+            order: "name",
+        };
+        self.page(&listing, f, page, row).await
     }
 
     pub async fn update_user_type(
@@ -587,17 +481,12 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<UserType> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let sql = format!(
-            "SELECT id, tenant_id, name, permissions, created_at FROM user_types WHERE id = $1 AND tenant_id = $2{}",
+            "SELECT {USER_TYPE_COLS} FROM user_types WHERE id = $1 AND tenant_id = $2{}",
             self.for_update()
         );
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .bind(tid(tenant))
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("user type"))?;
+        let row = row_of(&mut **tx, &sql, id, tenant, "user type").await?;
         let current = user_type(&row)?;
         let name = name.unwrap_or(&current.name).to_string();
         let perms = permissions
@@ -606,23 +495,19 @@ impl Store {
         sqlx::query(
             "UPDATE user_types SET name = $3, permissions = $4, search = $5 WHERE id = $1 AND tenant_id = $2",
         )
-        .bind(id.to_string())
-        .bind(tid(tenant))
-        .bind(name.clone())
-        .bind(json!(perms).to_string())
-        .bind(search_key(&[&name]))
+        .arg(id)
+        .arg(tenant)
+        .arg(&name)
+        .arg(json!(perms).to_string())
+        .arg(search_key(&[&name]))
         .execute(&mut **tx)
         .await
         .map_err(on_unique("user type name", &name))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "user_type.updated",
             "user_type",
-            &id.to_string(),
+            id,
             json!({"name": name, "old_permissions": current.permissions, "permissions": perms}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -639,56 +524,40 @@ impl Store {
         id: UserTypeId,
         actor: &Actor,
     ) -> StoreResult<()> {
-        self.delete_simple(
-            tenant,
-            "user_types",
-            "user_type",
-            "user type",
-            &id.to_string(),
-            actor,
-            "the user type is still used by memberships or tokens; remove those first",
-        )
-        .await
+        self.delete_named(&USER_TYPES, tenant, id, actor).await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn delete_simple(
+    async fn delete_named(
         &self,
+        n: &Named,
         tenant: TenantId,
-        table: &str,
-        object: &str,
-        label: &'static str,
-        id: &str,
+        id: impl Value + Copy + std::fmt::Display,
         actor: &Actor,
-        in_use: &'static str,
     ) -> StoreResult<()> {
+        let (table, object) = (n.table, n.object);
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let name: String = sqlx::query_scalar(&format!(
             "SELECT name FROM {table} WHERE id = $1 AND tenant_id = $2"
         ))
-        .bind(id.to_string())
-        .bind(tid(tenant))
+        .arg(id)
+        .arg(tenant)
         .fetch_optional(&mut **tx)
         .await?
-        .ok_or(StoreError::NotFound(label))?;
+        .ok_or(StoreError::NotFound(n.label))?;
         sqlx::query(&format!(
             "DELETE FROM {table} WHERE id = $1 AND tenant_id = $2"
         ))
-        .bind(id.to_string())
-        .bind(tid(tenant))
+        .arg(id)
+        .arg(tenant)
         .execute(&mut **tx)
         .await
-        .map_err(on_reference(in_use))?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        .map_err(on_reference(n.in_use))?;
+        tx.record(
             &format!("{object}.deleted"),
             object,
             id,
             json!({"name": name}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -719,22 +588,28 @@ impl Store {
             user_type_name: ut.name,
             created_at: now,
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO memberships (id, tenant_id, user_id, department_id, user_type_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(m.id.to_string())
-        .bind(tid(tenant))
-        .bind(user.to_string())
-        .bind(department.to_string())
-        .bind(user_type.to_string())
-        .bind(to_ms(now))
+        .arg(m.id)
+        .arg(tenant)
+        .arg(user)
+        .arg(department)
+        .arg(user_type)
+        .arg(now)
         .execute(&mut **tx)
         .await
         .map_err(on_unique("membership", &format!("{}/{}", m.department_name, m.user_type_name)))?;
-        record(&mut tx, tenant, actor, "membership.added", "user", &user.to_string(),
-            json!({"membership_id": m.id, "department": m.department_name, "user_type": m.user_type_name}), now).await?;
+        tx.record(
+            "membership.added",
+            "user",
+            user,
+            json!({"membership_id": m.id, "department": m.department_name,
+                   "user_type": m.user_type_name}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(m)
     }
@@ -752,8 +627,8 @@ impl Store {
              JOIN user_types ut ON ut.id = m.user_type_id \
              WHERE m.user_id = $1 AND m.tenant_id = $2 ORDER BY d.name, ut.name",
         )
-        .bind(user.to_string())
-        .bind(tid(tenant))
+        .arg(user)
+        .arg(tenant)
         .fetch_all(&self.read)
         .await?;
         rows.iter()
@@ -779,28 +654,21 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
-        let n = sqlx::query(
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let done = sqlx::query(
             "DELETE FROM memberships WHERE id = $1 AND user_id = $2 AND tenant_id = $3",
         )
-        .bind(id.to_string())
-        .bind(user.to_string())
-        .bind(tid(tenant))
+        .arg(id)
+        .arg(user)
+        .arg(tenant)
         .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound("membership"));
-        }
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        .await?;
+        found(done, "membership")?;
+        tx.record(
             "membership.removed",
             "user",
-            &user.to_string(),
+            user,
             json!({"membership_id": id}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -815,7 +683,7 @@ fn normalise(p: &[Permission]) -> Vec<Permission> {
     v
 }
 
-fn department(r: &sqlx::any::AnyRow) -> StoreResult<Department> {
+fn department(r: &AnyRow) -> StoreResult<Department> {
     Ok(Department {
         id: rows::id(r, "id")?,
         tenant_id: rows::id(r, "tenant_id")?,
@@ -824,7 +692,7 @@ fn department(r: &sqlx::any::AnyRow) -> StoreResult<Department> {
     })
 }
 
-fn user_type(r: &sqlx::any::AnyRow) -> StoreResult<UserType> {
+fn user_type(r: &AnyRow) -> StoreResult<UserType> {
     Ok(UserType {
         id: rows::id(r, "id")?,
         tenant_id: rows::id(r, "tenant_id")?,

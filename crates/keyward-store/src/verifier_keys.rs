@@ -1,10 +1,10 @@
 //! Verifier keys (`kwv_…`, SPEC §4), and the server-wide single-tenant mode that decides
 //! whether a check may leave its tenant unnamed.
 
-use crate::audit::{record, Actor};
+use crate::audit::Actor;
 use crate::error::on_unique;
-use crate::query::{Filter, Page};
-use crate::{rows, to_ms, Store, StoreError, StoreResult};
+use crate::query::{row_of, Arg, Filter, Listing, Page};
+use crate::{rows, Store, StoreError, StoreResult};
 use keyward_core::model::VerifierKey;
 use keyward_core::{TenantId, TokenHash, VerifierKeyId};
 use serde_json::json;
@@ -50,36 +50,32 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<VerifierKey> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
-        sqlx::query(
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let row = sqlx::query(&format!(
             "INSERT INTO verifier_keys (id, tenant_id, name, description, hint, hash, created_at, created_by, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7)",
-        )
-        .bind(new.id.to_string())
-        .bind(tenant.to_string())
-        .bind(new.name.clone())
-        .bind(new.description.clone())
-        .bind(new.hint.clone())
-        .bind(new.hash.to_hex())
-        .bind(to_ms(now))
-        .bind(actor.user_id.map(|u| u.to_string()))
-        .execute(&mut **tx)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) RETURNING {COLS}"
+        ))
+        .arg(new.id)
+        .arg(tenant)
+        .arg(&new.name)
+        .arg(&new.description)
+        .arg(&new.hint)
+        .arg(&new.hash)
+        .arg(now)
+        .arg(actor.user_id)
+        .fetch_one(&mut **tx)
         .await
         .map_err(on_unique("verifier key", &new.hint))?;
         tx.stored_secret(&new.hash);
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "verifier_key.created",
             "verifier_key",
-            &new.id.to_string(),
+            new.id,
             json!({"name": new.name, "hint": new.hint}),
-            now,
         )
         .await?;
         tx.commit().await?;
-        self.verifier_key(tenant, new.id).await
+        verifier_key(&row)
     }
 
     pub async fn verifier_key(
@@ -87,14 +83,14 @@ impl Store {
         tenant: TenantId,
         id: VerifierKeyId,
     ) -> StoreResult<VerifierKey> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM verifier_keys WHERE id = $1 AND tenant_id = $2"
-        ))
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("verifier key"))?;
+        let row = row_of(
+            &self.read,
+            &format!("SELECT {COLS} FROM verifier_keys WHERE id = $1 AND tenant_id = $2"),
+            id,
+            tenant,
+            "verifier key",
+        )
+        .await?;
         verifier_key(&row)
     }
 
@@ -105,27 +101,13 @@ impl Store {
         page: Page,
     ) -> StoreResult<(Vec<VerifierKey>, i64)> {
         let mut f = Filter::default();
-        let p = f.text(tenant.to_string());
-        f.and(format!("tenant_id = {p}"));
-        let total: i64 = sqlx::query_scalar_with(
-            &format!("SELECT COUNT(*) FROM verifier_keys{}", f.where_sql()),
-            f.args(),
-        )
-        .fetch_one(&self.read)
-        .await?;
-        let lim = f.int(page.limit());
-        let off = f.int(page.offset());
-        let sql = format!(
-            "SELECT {COLS} FROM verifier_keys{} ORDER BY name, id LIMIT {lim} OFFSET {off}",
-            f.where_sql()
-        );
-        let rows = sqlx::query_with(&sql, f.args())
-            .fetch_all(&self.read)
-            .await?;
-        Ok((
-            rows.iter().map(verifier_key).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        f.eq("tenant_id", tenant);
+        const KEYS: Listing = Listing {
+            columns: COLS,
+            from: "FROM verifier_keys",
+            order: "name, id",
+        };
+        self.page(&KEYS, f, page, verifier_key).await
     }
 
     pub async fn update_verifier_key(
@@ -136,32 +118,29 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<VerifierKey> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let cur = self.lock_verifier_key(&mut tx, tenant, id).await?;
         let name = up.name.clone().unwrap_or(cur.name);
         let description = up.description.clone().unwrap_or(cur.description);
-        sqlx::query(
-            "UPDATE verifier_keys SET name = $2, description = $3, updated_at = $4 WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .bind(name.clone())
-        .bind(description.clone())
-        .bind(to_ms(now))
-        .execute(&mut **tx)
+        let row = sqlx::query(&format!(
+            "UPDATE verifier_keys SET name = $2, description = $3, updated_at = $4 WHERE id = $1 \
+             RETURNING {COLS}"
+        ))
+        .arg(id)
+        .arg(&name)
+        .arg(&description)
+        .arg(now)
+        .fetch_one(&mut **tx)
         .await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "verifier_key.updated",
             "verifier_key",
-            &id.to_string(),
+            id,
             json!({"name": name, "description": description}),
-            now,
         )
         .await?;
         tx.commit().await?;
-        self.verifier_key(tenant, id).await
+        verifier_key(&row)
     }
 
     /// Deletes a key for good: the service holding it can no longer ask checks.
@@ -172,21 +151,17 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<()> {
         let now = crate::now();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_by(tenant, actor, now).await?;
         let key = self.lock_verifier_key(&mut tx, tenant, id).await?;
         sqlx::query("DELETE FROM verifier_keys WHERE id = $1")
-            .bind(id.to_string())
+            .arg(id)
             .execute(&mut **tx)
             .await?;
-        record(
-            &mut tx,
-            tenant,
-            actor,
+        tx.record(
             "verifier_key.deleted",
             "verifier_key",
-            &id.to_string(),
+            id,
             json!({"name": key.name, "hint": key.hint}),
-            now,
         )
         .await?;
         tx.commit().await?;
@@ -200,15 +175,17 @@ impl Store {
         tenant: TenantId,
         id: VerifierKeyId,
     ) -> StoreResult<VerifierKey> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM verifier_keys WHERE id = $1 AND tenant_id = $2{}",
-            self.for_update()
-        ))
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(StoreError::NotFound("verifier key"))?;
+        let row = row_of(
+            &mut **tx,
+            &format!(
+                "SELECT {COLS} FROM verifier_keys WHERE id = $1 AND tenant_id = $2{}",
+                self.for_update()
+            ),
+            id,
+            tenant,
+            "verifier key",
+        )
+        .await?;
         verifier_key(&row)
     }
 
@@ -216,7 +193,7 @@ impl Store {
     /// to the key's own tenant.
     pub async fn verifier_key_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<VerifierKey>> {
         let row = sqlx::query(&format!("SELECT {COLS} FROM verifier_keys WHERE hash = $1"))
-            .bind(hash.to_hex())
+            .arg(hash)
             .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(verifier_key).transpose()
@@ -224,37 +201,12 @@ impl Store {
 
     /// First 8 bytes of every verifier key's hash, for the verifier's filter.
     pub async fn verifier_key_hash_prefixes(&self) -> StoreResult<Vec<u64>> {
-        self.verifier_key_prefixes("SELECT hash FROM verifier_keys", &[])
-            .await
+        self.hash_prefixes("verifier_keys", None).await
     }
 
     /// The same for the given keys (after a change seen in the log).
     pub async fn verifier_key_hash_prefixes_of(&self, ids: &[String]) -> StoreResult<Vec<u64>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(100) {
-            let mut f = Filter::default();
-            let list = chunk
-                .iter()
-                .map(|id| f.text(id.clone()))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!("SELECT hash FROM verifier_keys WHERE id IN ({list})");
-            out.extend(self.verifier_key_prefixes(&sql, chunk).await?);
-        }
-        Ok(out)
-    }
-
-    async fn verifier_key_prefixes(&self, sql: &str, binds: &[String]) -> StoreResult<Vec<u64>> {
-        let mut q = sqlx::query_scalar::<_, String>(sql);
-        for b in binds {
-            q = q.bind(b.clone());
-        }
-        let hashes = q.fetch_all(&self.read).await?;
-        Ok(hashes
-            .iter()
-            .filter_map(|h| TokenHash::from_hex(h))
-            .map(|h| h.prefix64())
-            .collect())
+        self.hash_prefixes("verifier_keys", Some(("id", ids))).await
     }
 
     /// Records whether the server runs in single-tenant mode (`serve --single-tenant`).
