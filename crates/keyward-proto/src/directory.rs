@@ -31,11 +31,10 @@ pub struct CreateUserType {
 }
 
 /// Only the fields that are present change; `permissions` replaces the whole set.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserType {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Name>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<Permission>>,
 }

@@ -10,13 +10,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// How to present an endpoint token.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EndpointUsage {
     /// The header to send with every request.
     #[schema(value_type = String)]
     pub header: Secret,
     /// A ready command for a primary token's method and endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub curl: Option<Secret>,
 }
@@ -43,6 +44,7 @@ pub struct EndpointWithSecrets {
     pub new_primary_tokens: Vec<EndpointTokenWithSecret>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
@@ -53,13 +55,11 @@ pub struct CreateEndpoint {
     pub description: String,
     /// `none` (default) or `token`. `token` generates the POST and GET primary tokens,
     /// and the DELETE one when `allow_deleting` is on.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_type: Option<AuthType>,
     /// Serve `DELETE /e/{tenant}/{path}/{record_id}` (default off).
     #[serde(default)]
     pub allow_deleting: bool,
     /// Default on.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
@@ -75,23 +75,18 @@ pub struct EndpointQuery {
 }
 
 /// Only the fields that are present change.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEndpoint {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Name>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<EndpointPath>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Switching to `token` generates the primary tokens; switching to `none` removes them.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_type: Option<AuthType>,
     /// Turning it on (under `token`) generates the DELETE primary; off removes it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_deleting: Option<bool>,
     /// `false` makes the endpoint refuse every request (`DISABLED`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
@@ -109,6 +104,7 @@ fn yes() -> bool {
     true
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetAssignment {
@@ -119,7 +115,6 @@ pub struct SetAssignment {
     /// What the application may do here, e.g. `["POST"]` or `["POST", "GET"]`. A new
     /// assignment allows POST only unless this says otherwise; left out, an existing
     /// assignment keeps its methods. At least one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub methods: Option<Vec<EndpointMethod>>,
 }
 
@@ -161,6 +156,7 @@ pub struct StatsQuery {
     pub bucket: Option<String>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpointToken {
@@ -169,7 +165,6 @@ pub struct CreateEndpointToken {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// Default on.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 
@@ -187,16 +182,14 @@ pub struct EndpointTokenQuery {
 }
 
 /// Only the fields that are present change.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEndpointToken {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Name>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `false` deactivates the token: it stops working on every endpoint (`DISABLED`)
     /// and leaves the default listing, until activated again.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
 

@@ -30,8 +30,9 @@ pub use keyward_core::model::{
 };
 pub use secret::Secret;
 
-// Query strings (the structs deriving `IntoParams`) need no `skip_serializing_if`: a
-// query string leaves out a `None` by itself.
+// Request bodies with optional fields are `#[serde_with::skip_serializing_none]`: a client
+// leaves out what it does not set. Query strings (the structs deriving `IntoParams`) need
+// nothing: a query string leaves out a `None` by itself.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
@@ -57,8 +58,8 @@ impl From<OffsetDateTime> for Timestamp {
 }
 
 /// For PATCH fields where `null` clears the value and absence leaves it alone: absent is
-/// `None`, `null` is `Some(None)`. Serialised with `skip_serializing_if = "Option::is_none"`,
-/// `Some(None)` is sent as `null`.
+/// `None`, `null` is `Some(None)`. Serialised under `skip_serializing_none` (as request
+/// bodies with optional fields are), `Some(None)` is sent as `null` and `None` not at all.
 pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,

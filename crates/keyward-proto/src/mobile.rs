@@ -7,6 +7,7 @@ use keyward_core::{DepartmentId, TokenId, UserId, UserTypeId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MobileLogin {
@@ -19,10 +20,8 @@ pub struct MobileLogin {
     pub device_name: Name,
     /// The department to act in. Absent: the user's first membership, by department
     /// name then user type name (with `user_type_id`, the first with that user type).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<DepartmentId>,
     /// The user type to act as. Absent: as for `department_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_type_id: Option<UserTypeId>,
 }
 

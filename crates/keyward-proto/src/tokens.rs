@@ -7,6 +7,7 @@ use keyward_core::{DepartmentId, TenantId, TokenId, UserId, UserTypeId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
@@ -16,7 +17,6 @@ pub struct CreateToken {
     pub user_type_id: UserTypeId,
     /// RFC 3339; at most the tenant's `max_token_lifetime_days` ahead. Absent: the
     /// tenant's `default_token_lifetime_days`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
@@ -26,10 +26,8 @@ pub struct CreateToken {
     pub allowed_cidrs: Vec<ipnet::IpNet>,
     /// At most `requests` successful checks per `window_seconds` (per keyward node);
     /// beyond it, `RATE_LIMITED`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
     /// How many successful checks the token allows in all; then `USAGE_EXCEEDED`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_uses: Option<u32>,
 }
 
@@ -72,34 +70,23 @@ pub struct TokenQuery {
 }
 
 /// Only the fields that are present change.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateToken {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Name>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `false` disables the token (`DISABLED`) until enabled again.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// `[]` removes the allowlist.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<String>>)]
     pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
     /// `null` removes the limit.
-    #[serde(
-        default,
-        deserialize_with = "double_option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<RateLimit>)]
     pub rate_limit: Option<Option<RateLimit>>,
     /// Set the uses left; `null` makes the token unlimited.
-    #[serde(
-        default,
-        deserialize_with = "double_option",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<u32>)]
     pub uses_remaining: Option<Option<u32>>,
 }

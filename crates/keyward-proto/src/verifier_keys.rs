@@ -47,11 +47,10 @@ pub struct VerifierKeyQuery {
 }
 
 /// Only the fields that are present change.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateVerifierKey {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Name>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }

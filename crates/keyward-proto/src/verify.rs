@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
@@ -16,16 +17,12 @@ pub struct VerifyRequest {
     /// The tenant the check is for (name or id), when the caller sends no verifier key.
     /// A token of any other tenant is `NOT_FOUND`. With a verifier key it may be left
     /// out; if given, it must name the key's own tenant.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     /// A permission the caller needs, e.g. `orders:read`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permission: Option<String>,
     /// The department the caller acts in; another department answers `FORBIDDEN`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<DepartmentId>,
     /// The address the token was presented from, for IP allowlists (default: the caller's).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub ip: Option<IpAddr>,
 }
@@ -71,38 +68,29 @@ pub struct VerifyResponse {
     pub retry_after: Option<u64>,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntrospectRequest {
     #[schema(value_type = String)]
     pub token: Secret,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type_hint: Option<String>,
 }
 
 /// RFC 7662 token introspection. Inactive tokens answer only `{"active": false}`.
+#[serde_with::skip_serializing_none]
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntrospectResponse {
     pub active: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sub: Option<UserId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Space-separated permissions.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<TenantId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_id: Option<TokenId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub department_id: Option<DepartmentId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_type_id: Option<UserTypeId>,
 }
 
