@@ -157,6 +157,18 @@ mod tests {
         }
     }
 
+    /// The rule for a token of user `u`, who holds membership `m`, asking for `department`
+    /// and `user_type`, at `NOW`.
+    fn owner(
+        u: &User,
+        m: &Membership,
+        department: DepartmentId,
+        user_type: UserTypeId,
+        s: &TenantSettings,
+    ) -> Result<(), RuleError> {
+        check_api_token_owner(u, std::slice::from_ref(m), department, user_type, s, NOW)
+    }
+
     fn membership(u: &User) -> Membership {
         Membership {
             id: MembershipId::new(),
@@ -174,37 +186,13 @@ mod tests {
         let u = user();
         let m = membership(&u);
         let s = TenantSettings::default();
+        assert_eq!(owner(&u, &m, m.department_id, m.user_type_id, &s), Ok(()));
         assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                m.department_id,
-                m.user_type_id,
-                &s,
-                NOW
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                DepartmentId::new(),
-                m.user_type_id,
-                &s,
-                NOW
-            ),
+            owner(&u, &m, DepartmentId::new(), m.user_type_id, &s),
             Err(RuleError::NotAMember)
         );
         assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                m.department_id,
-                UserTypeId::new(),
-                &s,
-                NOW
-            ),
+            owner(&u, &m, m.department_id, UserTypeId::new(), &s),
             Err(RuleError::NotAMember)
         );
     }
@@ -219,40 +207,19 @@ mod tests {
         };
         u.is_technical = false;
         assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                m.department_id,
-                m.user_type_id,
-                &s,
-                NOW
-            ),
+            owner(&u, &m, m.department_id, m.user_type_id, &s),
             Err(RuleError::NotTechnical)
         );
         u.is_technical = true;
         u.active_until = Some(datetime!(2026-01-01 0:00 UTC));
         assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                m.department_id,
-                m.user_type_id,
-                &s,
-                NOW
-            ),
+            owner(&u, &m, m.department_id, m.user_type_id, &s),
             Err(RuleError::OutsidePeriod)
         );
         u.active_until = None;
         u.active_from = Some(datetime!(2026-02-01 0:00 UTC));
         assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                m.department_id,
-                m.user_type_id,
-                &s,
-                NOW
-            ),
+            owner(&u, &m, m.department_id, m.user_type_id, &s),
             Err(RuleError::OutsidePeriod)
         );
         // Without the setting, a non-technical user may hold a token.
@@ -260,14 +227,7 @@ mod tests {
         u.is_technical = false;
         u.active_from = None;
         assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                m.department_id,
-                m.user_type_id,
-                &relaxed,
-                NOW
-            ),
+            owner(&u, &m, m.department_id, m.user_type_id, &relaxed),
             Ok(())
         );
     }
@@ -281,27 +241,13 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                m.department_id,
-                m.user_type_id,
-                &off,
-                NOW
-            ),
+            owner(&u, &m, m.department_id, m.user_type_id, &off),
             Err(RuleError::FeatureDisabled)
         );
         u.locked = true;
         let s = TenantSettings::default();
         assert_eq!(
-            check_api_token_owner(
-                &u,
-                std::slice::from_ref(&m),
-                m.department_id,
-                m.user_type_id,
-                &s,
-                NOW
-            ),
+            owner(&u, &m, m.department_id, m.user_type_id, &s),
             Err(RuleError::UserLocked)
         );
     }

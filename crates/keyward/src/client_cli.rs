@@ -75,6 +75,11 @@ pub struct Ctx {
 
 impl Ctx {
     /// Prints `value` as JSON with `--json`, else the text `human` makes.
+    /// What a delete prints: `{"deleted": id}` as JSON, else `text`.
+    pub fn deleted(&self, id: impl serde::Serialize, text: String) -> anyhow::Result<()> {
+        self.print(&serde_json::json!({ "deleted": id }), || text)
+    }
+
     pub fn print<T: serde::Serialize + ?Sized>(
         &self,
         value: &T,

@@ -67,9 +67,7 @@ pub async fn run(ctx: &Ctx, cmd: DepartmentCommand) -> anyhow::Result<()> {
         DepartmentCommand::Delete { department } => {
             let id = input::department(c, &department).await?;
             c.delete_department(id).await?;
-            ctx.print(&serde_json::json!({ "deleted": id }), || {
-                format!("Deleted department {department:?} ({id}).\n")
-            })
+            ctx.deleted(id, format!("Deleted department {department:?} ({id}).\n"))
         }
     }
 }

@@ -224,9 +224,7 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
         EndpointCommand::Delete { endpoint } => {
             let id = input::endpoint(c, &endpoint).await?;
             c.delete_endpoint(id).await?;
-            ctx.print(&serde_json::json!({ "deleted": id }), || {
-                format!("Deleted endpoint {endpoint:?} ({id}) with its primary tokens, assignments and records.\n")
-            })
+            ctx.deleted(id, format!("Deleted endpoint {endpoint:?} ({id}) with its primary tokens, assignments and records.\n"))
         }
         EndpointCommand::Regenerate {
             endpoint,
@@ -560,9 +558,10 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
         EndpointTokenCommand::Delete { token } => {
             let id = input::endpoint_token(c, &token).await?;
             c.delete_endpoint_token(id).await?;
-            ctx.print(&serde_json::json!({ "deleted": id }), || {
-                format!("Deleted endpoint token {token:?} ({id}). Its records stay.\n")
-            })
+            ctx.deleted(
+                id,
+                format!("Deleted endpoint token {token:?} ({id}). Its records stay.\n"),
+            )
         }
         EndpointTokenCommand::Regenerate {
             token,

@@ -4,7 +4,7 @@
 use anyhow::{anyhow, bail, Context};
 use keyward_client::{
     Client, DepartmentId, EndpointId, EndpointQuery, EndpointTokenId, EndpointTokenQuery,
-    NameQuery, UserId, UserQuery, UserTypeId,
+    NameQuery, Page, UserId, UserQuery, UserTypeId,
 };
 use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, time};
@@ -91,26 +91,42 @@ fn pick<I: Copy>(what: &str, name: &str, candidates: &[(String, I)]) -> anyhow::
 
 const LOOKUP_PAGE: u32 = 500;
 
+/// Every item of a list route, fetching `LOOKUP_PAGE` at a time; `fetch` asks for one
+/// page (1-based) of that size.
+async fn every<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, keyward_client::Error>>,
+{
+    let mut all = Vec::new();
+    for page in 1.. {
+        let p = fetch(page).await?;
+        let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
+        all.extend(p.items);
+        if done {
+            break;
+        }
+    }
+    Ok(all)
+}
+
 /// A user given by id or username.
 pub async fn user(client: &Client, s: &str) -> anyhow::Result<UserId> {
     if let Ok(id) = s.parse() {
         return Ok(id);
     }
-    let mut candidates = Vec::new();
-    for page in 1.. {
-        let q = UserQuery {
-            q: Some(s.to_string()),
-            page: Some(page),
-            per_page: Some(LOOKUP_PAGE),
-            ..Default::default()
-        };
-        let p = client.list_users(&q).await?;
-        let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
-        candidates.extend(p.items.into_iter().map(|u| (u.username, u.id)));
-        if done {
-            break;
-        }
-    }
+    let users = every(|page| async move {
+        client
+            .list_users(&UserQuery {
+                q: Some(s.to_string()),
+                page: Some(page),
+                per_page: Some(LOOKUP_PAGE),
+                ..Default::default()
+            })
+            .await
+    })
+    .await?;
+    let candidates: Vec<_> = users.into_iter().map(|u| (u.username, u.id)).collect();
     pick("user", s, &candidates)
 }
 
@@ -119,15 +135,9 @@ pub async fn department(client: &Client, s: &str) -> anyhow::Result<DepartmentId
     if let Ok(id) = s.parse() {
         return Ok(id);
     }
-    let mut candidates = Vec::new();
-    for page in 1.. {
-        let p = client.list_departments(&lookup(s, page)).await?;
-        let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
-        candidates.extend(p.items.into_iter().map(|d| (d.name, d.id)));
-        if done {
-            break;
-        }
-    }
+    let found =
+        every(|page| async move { client.list_departments(&lookup(s, page)).await }).await?;
+    let candidates: Vec<_> = found.into_iter().map(|d| (d.name, d.id)).collect();
     pick("department", s, &candidates)
 }
 
@@ -136,15 +146,8 @@ pub async fn user_type(client: &Client, s: &str) -> anyhow::Result<UserTypeId> {
     if let Ok(id) = s.parse() {
         return Ok(id);
     }
-    let mut candidates = Vec::new();
-    for page in 1.. {
-        let p = client.list_user_types(&lookup(s, page)).await?;
-        let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
-        candidates.extend(p.items.into_iter().map(|t| (t.name, t.id)));
-        if done {
-            break;
-        }
-    }
+    let found = every(|page| async move { client.list_user_types(&lookup(s, page)).await }).await?;
+    let candidates: Vec<_> = found.into_iter().map(|t| (t.name, t.id)).collect();
     pick("user type", s, &candidates)
 }
 
@@ -154,23 +157,20 @@ pub async fn endpoint(client: &Client, s: &str) -> anyhow::Result<EndpointId> {
         return Ok(id);
     }
     let path = s.trim().trim_matches('/');
-    let mut candidates = Vec::new();
-    for page in 1.. {
-        let q = EndpointQuery {
-            q: Some(path.to_string()),
-            page: Some(page),
-            per_page: Some(LOOKUP_PAGE),
-        };
-        let p = client.list_endpoints(&q).await?;
-        let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
-        if let Some(e) = p.items.iter().find(|e| e.path == path) {
-            return Ok(e.id);
-        }
-        candidates.extend(p.items.into_iter().map(|e| (e.name, e.id)));
-        if done {
-            break;
-        }
+    let found = every(|page| async move {
+        client
+            .list_endpoints(&EndpointQuery {
+                q: Some(path.to_string()),
+                page: Some(page),
+                per_page: Some(LOOKUP_PAGE),
+            })
+            .await
+    })
+    .await?;
+    if let Some(e) = found.iter().find(|e| e.path == path) {
+        return Ok(e.id);
     }
+    let candidates: Vec<_> = found.into_iter().map(|e| (e.name, e.id)).collect();
     pick("endpoint (by path or name)", s, &candidates)
 }
 
@@ -179,21 +179,18 @@ pub async fn endpoint_token(client: &Client, s: &str) -> anyhow::Result<Endpoint
     if let Ok(id) = s.parse() {
         return Ok(id);
     }
-    let mut candidates = Vec::new();
-    for page in 1.. {
-        let q = EndpointTokenQuery {
-            status: Some("all".into()),
-            q: Some(s.to_string()),
-            page: Some(page),
-            per_page: Some(LOOKUP_PAGE),
-        };
-        let p = client.list_endpoint_tokens(&q).await?;
-        let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
-        candidates.extend(p.items.into_iter().map(|t| (t.name, t.id)));
-        if done {
-            break;
-        }
-    }
+    let found = every(|page| async move {
+        client
+            .list_endpoint_tokens(&EndpointTokenQuery {
+                status: Some("all".into()),
+                q: Some(s.to_string()),
+                page: Some(page),
+                per_page: Some(LOOKUP_PAGE),
+            })
+            .await
+    })
+    .await?;
+    let candidates: Vec<_> = found.into_iter().map(|t| (t.name, t.id)).collect();
     pick("endpoint token", s, &candidates)
 }
 

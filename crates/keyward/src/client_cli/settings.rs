@@ -3,7 +3,7 @@
 use super::output::{self, Fields};
 use super::Ctx;
 use anyhow::bail;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use keyward_client::{SecretStorage, SettingsPatch, TenantSettings};
 
 #[derive(Subcommand)]
@@ -11,25 +11,42 @@ pub enum SettingsCommand {
     /// Show the tenant's settings.
     Show,
     /// Change some settings; the others keep their values. Takes effect at once.
-    Update {
-        /// Switch API tokens on or off for the whole tenant.
-        #[arg(long, value_name = "BOOL")]
-        api_tokens_enabled: Option<bool>,
-        /// Only technical users inside their active period may own API tokens.
-        #[arg(long, value_name = "BOOL")]
-        require_technical_user: Option<bool>,
-        /// `show_once` or `recoverable` (secrets can be revealed again, audited).
-        #[arg(long, value_parser = secret_storage, value_name = "POLICY")]
-        secret_storage: Option<SecretStorage>,
-        /// Longest token lifetime; 0 allows tokens that never expire.
-        #[arg(long, value_name = "DAYS")]
-        max_token_lifetime_days: Option<u32>,
-        /// Lifetime of a token created without an expiry.
-        #[arg(long, value_name = "DAYS")]
-        default_token_lifetime_days: Option<u32>,
-        #[arg(long, value_name = "DAYS")]
-        mobile_session_days: Option<u32>,
-    },
+    Update(UpdateArgs),
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    /// Switch API tokens on or off for the whole tenant.
+    #[arg(long, value_name = "BOOL")]
+    api_tokens_enabled: Option<bool>,
+    /// Only technical users inside their active period may own API tokens.
+    #[arg(long, value_name = "BOOL")]
+    require_technical_user: Option<bool>,
+    /// `show_once` or `recoverable` (secrets can be revealed again, audited).
+    #[arg(long, value_parser = secret_storage, value_name = "POLICY")]
+    secret_storage: Option<SecretStorage>,
+    /// Longest token lifetime; 0 allows tokens that never expire.
+    #[arg(long, value_name = "DAYS")]
+    max_token_lifetime_days: Option<u32>,
+    /// Lifetime of a token created without an expiry.
+    #[arg(long, value_name = "DAYS")]
+    default_token_lifetime_days: Option<u32>,
+    /// How long a mobile session lasts, sliding on each use.
+    #[arg(long, value_name = "DAYS")]
+    mobile_session_days: Option<u32>,
+}
+
+impl From<UpdateArgs> for SettingsPatch {
+    fn from(a: UpdateArgs) -> Self {
+        Self {
+            api_tokens_enabled: a.api_tokens_enabled,
+            require_technical_user: a.require_technical_user,
+            secret_storage: a.secret_storage,
+            max_token_lifetime_days: a.max_token_lifetime_days,
+            default_token_lifetime_days: a.default_token_lifetime_days,
+            mobile_session_days: a.mobile_session_days,
+        }
+    }
 }
 
 fn secret_storage(s: &str) -> Result<SecretStorage, String> {
@@ -41,22 +58,8 @@ pub async fn run(ctx: &Ctx, cmd: SettingsCommand) -> anyhow::Result<()> {
     let c = &ctx.client;
     let s = match cmd {
         SettingsCommand::Show => c.settings().await?,
-        SettingsCommand::Update {
-            api_tokens_enabled,
-            require_technical_user,
-            secret_storage,
-            max_token_lifetime_days,
-            default_token_lifetime_days,
-            mobile_session_days,
-        } => {
-            let patch = SettingsPatch {
-                api_tokens_enabled,
-                require_technical_user,
-                secret_storage,
-                max_token_lifetime_days,
-                default_token_lifetime_days,
-                mobile_session_days,
-            };
+        SettingsCommand::Update(a) => {
+            let patch = SettingsPatch::from(a);
             if serde_json::to_value(&patch)?
                 .as_object()
                 .is_some_and(|o| o.is_empty())

@@ -218,9 +218,7 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Delete { user } => {
             let id = input::user(c, &user).await?;
             c.delete_user(id).await?;
-            ctx.print(&serde_json::json!({ "deleted": id }), || {
-                format!("Deleted user {user:?} ({id}).\n")
-            })
+            ctx.deleted(id, format!("Deleted user {user:?} ({id}).\n"))
         }
         UserCommand::Membership(m) => membership(ctx, m).await,
     }
@@ -288,11 +286,9 @@ async fn membership(ctx: &Ctx, cmd: MembershipCommand) -> anyhow::Result<()> {
         } => {
             let uid = input::user(c, &user).await?;
             c.remove_membership(uid, membership_id).await?;
-            ctx.print(&serde_json::json!({ "deleted": membership_id }), || {
-                format!(
+            ctx.deleted(membership_id, format!(
                     "Removed membership {membership_id} of user {user:?}. Tokens that used it no longer work.\n"
-                )
-            })
+                ))
         }
     }
 }

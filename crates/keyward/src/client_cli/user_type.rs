@@ -106,9 +106,7 @@ pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
         UserTypeCommand::Delete { user_type } => {
             let id = input::user_type(c, &user_type).await?;
             c.delete_user_type(id).await?;
-            ctx.print(&serde_json::json!({ "deleted": id }), || {
-                format!("Deleted user type {user_type:?} ({id}).\n")
-            })
+            ctx.deleted(id, format!("Deleted user type {user_type:?} ({id}).\n"))
         }
     }
 }

@@ -93,9 +93,10 @@ pub async fn run(ctx: &Ctx, cmd: VerifierKeyCommand) -> anyhow::Result<()> {
         }
         VerifierKeyCommand::Delete { id } => {
             c.delete_verifier_key(id).await?;
-            ctx.print(&serde_json::json!({ "deleted": id }), || {
-                format!("Deleted verifier key {id}: it can no longer ask checks.\n")
-            })
+            ctx.deleted(
+                id,
+                format!("Deleted verifier key {id}: it can no longer ask checks.\n"),
+            )
         }
     }
 }
