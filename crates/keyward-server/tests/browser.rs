@@ -6,12 +6,8 @@
 //! them the walks are skipped with a printed reason, except under `CI=true`, where a
 //! missing browser is a failure.
 
-#[allow(dead_code)]
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use fantoccini::{Client, ClientBuilder, Locator};
-use helpers::{Backend, TestApp, PASSWORD};
+use keyward_testkit::{Backend, TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

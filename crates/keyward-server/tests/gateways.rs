@@ -5,11 +5,7 @@
 //! skipped with a printed reason, except under `CI=true`, where `.ci/run` installs it and
 //! a missing one fails.
 
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
-use helpers::TestApp;
+use keyward_testkit::TestApp;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

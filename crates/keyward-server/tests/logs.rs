@@ -3,12 +3,7 @@
 //! regenerated, revealed and refused in every way, then searches the capture for each
 //! secret and for the login password.
 
-// The shared test kit; this binary uses only part of it.
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
-use helpers::{Backend, TestApp};
+use keyward_testkit::{Backend, TestApp};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,8 +1,8 @@
 //! The console over plain HTTP: login, sessions, CSRF, languages and the feature flag,
 //! on both backends. The browser walks are in `tests/browser.rs`.
 
-use crate::helpers::{TestApp, PASSWORD};
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::{TestApp, PASSWORD};
 use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use serde_json::json;

@@ -1,8 +1,8 @@
 //! Hosted endpoints and endpoint tokens (SPEC §6, seed 003): one test per rule, each
 //! checking the very next request after a change, on SQLite and PostgreSQL.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;

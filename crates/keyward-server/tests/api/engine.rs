@@ -2,10 +2,10 @@
 //! affects, a token made by another process is valid at the first try, and unknown
 //! tokens cost the database a bounded rate of lookups.
 
-use crate::helpers::{Member, TestApp};
-use crate::{on_both_backends, on_both_backends_with};
 use keyward_core::{TokenKind, TokenSecret};
 use keyward_store::{Actor, NewSecret, NewToken};
+use keyward_testkit::{on_both_backends, on_both_backends_with};
+use keyward_testkit::{Member, TestApp};
 use serde_json::json;
 use std::time::{Duration, Instant};
 

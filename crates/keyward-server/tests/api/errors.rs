@@ -1,7 +1,7 @@
 //! Bad input gets a 4xx problem document that says what is wrong, and changes nothing.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use serde_json::{json, Value};
 
 on_both_backends! {

@@ -1,11 +1,11 @@
 //! Password logins, console and mobile: the bound on argon2 work, the per-account limit
 //! that counts successes too, and the record of refused logins in the audit log.
 
-use crate::helpers::{TestApp, PASSWORD};
-use crate::on_both_backends_with;
 use keyward_server::service::login::LoginLimits;
 use keyward_server::service::passwords::PasswordWork;
 use keyward_server::ServerConfig;
+use keyward_testkit::on_both_backends_with;
+use keyward_testkit::{TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

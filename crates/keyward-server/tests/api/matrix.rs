@@ -3,8 +3,8 @@
 //! administrator against this tenant's objects, and (2) by every kind of credential that
 //! must not administer. Both stores.
 
-use crate::helpers::{TestApp, PASSWORD};
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::{TestApp, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -317,10 +317,11 @@ async fn credential_matrix(app: TestApp) {
     let ours = objects(&app).await;
     let root = app.admin_id.clone();
     let (_, ms) = app.get(&format!("/api/v1/users/{root}/memberships")).await;
-    let admin_membership = crate::helpers::Member {
+    let admin_membership = keyward_testkit::Member {
         user_id: root.clone(),
         department_id: ms[0]["department_id"].as_str().unwrap().into(),
         user_type_id: ms[0]["user_type_id"].as_str().unwrap().into(),
+        membership_id: ms[0]["id"].as_str().unwrap().into(),
     };
     let admin_token = |name: &'static str| {
         let app = &app;

@@ -1,12 +1,12 @@
 //! Mobile sessions (SPEC §5): the app's login and logout, the sessions' verification and
 //! sliding expiry, and the administrator's "Mobile Users Logged In".
 
-use crate::helpers::{Member, TestApp};
-use crate::{on_both_backends, on_both_backends_with};
 use keyward_core::model::TenantSettings;
 use keyward_server::service::login::LoginLimits;
 use keyward_server::ServerConfig;
 use keyward_store::Actor;
+use keyward_testkit::{on_both_backends, on_both_backends_with};
+use keyward_testkit::{Member, TestApp};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

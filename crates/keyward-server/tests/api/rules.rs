@@ -1,9 +1,9 @@
 //! The rules of SPEC §3, each through the real API.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
 use keyward_core::model::TenantSettings;
 use keyward_store::Actor;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use serde_json::json;
 
 on_both_backends! {

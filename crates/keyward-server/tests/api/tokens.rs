@@ -1,7 +1,7 @@
 //! The API token lifecycle: create, list, inspect, update, revoke, regenerate, reveal, delete.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use serde_json::json;
 use std::time::{Duration, Instant};
 

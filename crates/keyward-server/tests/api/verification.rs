@@ -1,7 +1,7 @@
 //! The verification codes of SPEC §4 through all three routes, which must agree.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
