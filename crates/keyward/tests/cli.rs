@@ -2,12 +2,11 @@
 //! on a free port, and is then driven through its client subcommands the way an
 //! administrator or a script would drive it.
 
+use keyward_testkit::{bootstrap_token, Dir};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -17,44 +16,11 @@ const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
 /// The binary with none of the caller's `KEYWARD_*` variables, so a developer's own
 /// settings cannot leak into a test.
 fn keyward() -> Command {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("KEYWARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.stdin(Stdio::null());
-    c
+    keyward_testkit::command(BIN)
 }
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// A directory of its own for one test, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let p = std::env::temp_dir().join(format!(
-            "keyward-cli-test-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).expect("create the test's data directory");
-        Self(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A running `keyward serve` with a bootstrapped tenant. Dropping it (also when a test
@@ -64,7 +30,7 @@ struct Server {
     stderr: Receiver<String>,
     url: String,
     admin_token: String,
-    _dir: TempDir,
+    _dir: Dir,
 }
 
 impl Drop for Server {
@@ -76,24 +42,12 @@ impl Drop for Server {
 
 impl Server {
     fn start() -> Self {
-        let dir = TempDir::new();
-        let data_dir = dir.0.to_str().expect("temp dir path is UTF-8").to_string();
-        let out = keyward()
-            .args(["bootstrap", "--data-dir", &data_dir])
-            .args(["--tenant", "t", "--admin", "a", "--json"])
-            .output()
-            .expect("run keyward bootstrap");
-        assert!(
-            out.status.success(),
-            "bootstrap failed: {}",
-            text(&out.stderr)
-        );
-        let boot: Value =
-            serde_json::from_slice(&out.stdout).expect("bootstrap --json prints JSON");
-        let admin_token = boot["token"]
-            .as_str()
-            .expect("bootstrap prints a token")
-            .to_string();
+        let dir = Dir::new("cli");
+        let data_dir = dir.arg();
+        let mut boot = keyward();
+        boot.args(["bootstrap", "--data-dir", &data_dir])
+            .args(["--tenant", "t", "--admin", "a"]);
+        let admin_token = bootstrap_token(boot);
 
         let mut child = keyward()
             .args(["serve", "--data-dir", &data_dir, "--listen", "127.0.0.1:0"])
