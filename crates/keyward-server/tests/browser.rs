@@ -623,16 +623,8 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.user_with_password("kari", true).await;
     // A field worker with a password and one membership logs in from four phones.
-    let m = app.member("field-worker", &["orders:read"]).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"password": PASSWORD}),
-        )
-        .await,
-    )
-    .await;
+    app.member_with_password("field-worker", &["orders:read"])
+        .await;
     let mut sessions = Vec::new();
     for phone in ["Phone 1", "Phone 2", "Phone 3", "Phone 4"] {
         let res = app

@@ -33,12 +33,7 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
 
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut secrets = vec![app.admin_token.clone()];
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let m = app.member("svc", &["orders:read"]).await;
     let (id, secret) = app.token(&m, "logged?").await;
     secrets.push(secret.clone());

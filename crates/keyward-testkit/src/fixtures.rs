@@ -6,7 +6,7 @@
 use crate::TestApp;
 use keyward_client::{
     Client, CreateToken, CreateUser, CreateUserType, CreateVerifierKey, DepartmentId, Secret,
-    UserId, UserTypeId, VerifyRequest,
+    SecretStorage, SettingsPatch, UpdateUser, UserId, UserTypeId, VerifyRequest,
 };
 use keyward_core::text::{TenantName, Username};
 use serde_json::{json, Value};
@@ -111,6 +111,64 @@ impl TestApp {
     /// The same, made by the administrator whose token is `admin` (of any tenant).
     pub async fn member_as(&self, admin: &str, username: &str, permissions: &[&str]) -> Member {
         member(&self.client_as(Some(admin)), username, permissions).await
+    }
+
+    /// The same, with the password [`PASSWORD`]: a member who can log in (console, phone).
+    pub async fn member_with_password(&self, username: &str, permissions: &[&str]) -> Member {
+        let m = self.member(username, permissions).await;
+        let (user, _, _) = m.ids();
+        let password = UpdateUser {
+            password: Some(Some(PASSWORD.into())),
+            ..Default::default()
+        };
+        self.client
+            .update_user(user, &password)
+            .await
+            .expect("set the password");
+        m
+    }
+
+    /// Switches the test tenant to `recoverable` secret storage, so that secrets made from
+    /// now on can be revealed again.
+    pub async fn recoverable_secrets(&self) {
+        let patch = SettingsPatch {
+            secret_storage: Some(SecretStorage::Recoverable),
+            ..Default::default()
+        };
+        self.client
+            .update_settings(&patch)
+            .await
+            .expect("switch to recoverable secret storage");
+    }
+
+    /// How many tokens `m`'s user owns, as `GET /api/v1/tokens?user_id=` counts them
+    /// (asserting that the list answers 200).
+    pub async fn token_count(&self, m: &Member) -> i64 {
+        let list = self
+            .ok(
+                200,
+                self.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
+                    .await,
+            )
+            .await;
+        list["total"].as_i64().expect("a total")
+    }
+
+    /// The answer of `POST /api/v1/verify` to `body` (asserting that it is 200), for the
+    /// test tenant unless the body names one.
+    pub async fn verify_body(&self, mut body: Value) -> Value {
+        if body.get("tenant").is_none() {
+            body["tenant"] = json!(crate::TENANT);
+        }
+        let res = self
+            .http
+            .post(self.url("/api/v1/verify"))
+            .json(&body)
+            .send()
+            .await
+            .expect("verify");
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("verify answers JSON")
     }
 
     /// A second tenant on the same server, with its own administrator `hank`; returns

@@ -1276,12 +1276,7 @@ async fn reveal(app: TestApp) {
         "{p}"
     );
 
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let (status, _) = app.post(&url, json!({})).await;
     assert_eq!(status, 409, "made under show_once: no copy was kept");
 
@@ -1338,12 +1333,7 @@ async fn reveal(app: TestApp) {
     .await;
     let (_, t) = app.get(&format!("/api/v1/endpoint-tokens/{erp_id}")).await;
     assert_eq!(t["recoverable"], false);
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let (status, _) = app
         .post(
             &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
@@ -1358,16 +1348,7 @@ async fn nothing_but_endpoints(app: TestApp) {
     let (id, secret) = secondary(&app, "Webshop").await;
     assign(&app, &ep, &id, true).await;
     // The verify API knows the token and says it opens nothing here.
-    let res: Value = app
-        .http
-        .post(app.url("/api/v1/verify"))
-        .json(&json!({"token": secret, "tenant": "acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res = app.verify_body(json!({"token": secret})).await;
     assert_eq!(res["code"], "FORBIDDEN");
     assert_eq!(res["valid"], false);
     // A refusal names nothing about the token.

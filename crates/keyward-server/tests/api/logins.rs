@@ -66,16 +66,7 @@ fn mobile_login(
 
 /// A user with a membership and the test password, who may log in on a phone.
 async fn phone_user(app: &TestApp, username: &str) {
-    let m = app.member(username, &["orders:read"]).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"password": PASSWORD}),
-        )
-        .await,
-    )
-    .await;
+    app.member_with_password(username, &["orders:read"]).await;
 }
 
 async fn password_bound(app: TestApp) {

@@ -99,21 +99,14 @@ impl Objects {
 }
 
 pub(crate) async fn objects(app: &TestApp) -> Objects {
-    let m = app.member(&format!("{MARK}-svc"), &["orders:read"]).await;
+    let m = app
+        .member_with_password(&format!("{MARK}-svc"), &["orders:read"])
+        .await;
     let (_, memberships) = app
         .get(&format!("/api/v1/users/{}/memberships", m.user_id))
         .await;
     let membership = memberships[0]["id"].as_str().unwrap().to_string();
     let (token, token_secret) = app.token(&m, &format!("{MARK} token")).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"password": PASSWORD}),
-        )
-        .await,
-    )
-    .await;
     let (status, s) = app
         .post(
             "/api/v1/mobile/login",

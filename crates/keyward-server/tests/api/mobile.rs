@@ -6,7 +6,7 @@ use keyward_server::service::login::LoginLimits;
 use keyward_server::ServerConfig;
 use keyward_store::Actor;
 use keyward_testkit::{on_both_backends, on_both_backends_with};
-use keyward_testkit::{Member, TestApp};
+use keyward_testkit::{Member, TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -55,13 +55,9 @@ fn no_background_flush(c: &mut ServerConfig) {
     c.flush_interval = Duration::from_secs(3600);
 }
 
-const PASSWORD: &str = "correct horse battery";
-
 /// A user with one membership granting `permissions`, and a password.
 async fn phone_user(app: &TestApp, username: &str, permissions: &[&str]) -> Member {
-    let m = app.member(username, permissions).await;
-    set(app, &m, json!({"password": PASSWORD})).await;
-    m
+    app.member_with_password(username, permissions).await
 }
 
 async fn set(app: &TestApp, m: &Member, change: Value) {
@@ -101,19 +97,6 @@ async fn login(app: &TestApp, username: &str) -> (String, String) {
         body["session_id"].as_str().unwrap().into(),
         body["token"].as_str().unwrap().into(),
     )
-}
-
-async fn verify_body(app: &TestApp, mut body: Value) -> Value {
-    body["tenant"] = json!("acme");
-    let res = app
-        .http
-        .post(app.url("/api/v1/verify"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
 }
 
 async fn forward_status(app: &TestApp, token: &str) -> u16 {
@@ -156,14 +139,18 @@ async fn session_lifecycle(app: TestApp) {
     assert!((29..=30).contains(&days), "30 days by default: {days}");
 
     // The session verifies like any token, with its membership's permissions.
-    let v = verify_body(&app, json!({"token": token, "permission": "orders:read"})).await;
+    let v = app
+        .verify_body(json!({"token": token, "permission": "orders:read"}))
+        .await;
     assert_eq!(
         (&v["code"], &v["kind"], &v["permissions"]),
         (&json!("VALID"), &json!("mobile"), &json!(["orders:read"]))
     );
     assert_eq!(v["department"]["id"], json!(m.department_id));
     assert_eq!(v["user"]["username"], "kari");
-    let v = verify_body(&app, json!({"token": token, "permission": "users:write"})).await;
+    let v = app
+        .verify_body(json!({"token": token, "permission": "users:write"}))
+        .await;
     assert_eq!(v["code"], "FORBIDDEN");
     assert_eq!(forward_status(&app, &token).await, 200);
     let key = app.verifier_key("gateway").await;
@@ -614,17 +601,13 @@ async fn membership_order(app: TestApp) {
     )
     .await;
     assert_eq!(s["user_type"]["name"], "Type of kari");
-    let v = verify_body(
-        &app,
-        json!({"token": s["token"], "department_id": m.department_id}),
-    )
-    .await;
+    let v = app
+        .verify_body(json!({"token": s["token"], "department_id": m.department_id}))
+        .await;
     assert_eq!(v["code"], "VALID");
-    let v = verify_body(
-        &app,
-        json!({"token": s["token"], "department_id": dept_a["id"]}),
-    )
-    .await;
+    let v = app
+        .verify_body(json!({"token": s["token"], "department_id": dept_a["id"]}))
+        .await;
     assert_eq!(
         v["code"], "FORBIDDEN",
         "a session acts in its one department"
@@ -806,7 +789,7 @@ async fn never_expires_in_use(app: TestApp) {
         .unwrap();
     let token = secret.expose();
 
-    let v = verify_body(&app, json!({"token": token})).await;
+    let v = app.verify_body(json!({"token": token})).await;
     assert_eq!(v["code"], "VALID");
     assert!(
         at(&v["expires_at"]) > expires_at + time::Duration::days(29),

@@ -60,14 +60,7 @@ async fn token_must_use_one_of_its_users_memberships(app: TestApp) {
     body["department_id"] = json!(other.department_id);
     assert_eq!(app.post("/api/v1/tokens", body).await.0, 422);
     // Nothing was half-written: the user owns no token.
-    let list = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
-                .await,
-        )
-        .await;
-    assert_eq!(list["total"], 0);
+    assert_eq!(app.token_count(&m).await, 0);
 }
 
 async fn technical_user_rule(app: TestApp) {

@@ -6,6 +6,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 on_both_backends! {
+    each_creation_answers_201_and_a_change_200 => creation_statuses;
     created_token_is_shown_once_and_never_again => shown_once;
     listing_filters_by_status_user_and_name_and_pages => listing_filters;
     revoked_token_stays_listed_with_removal_date_and_remover => revoked_stays_listed;
@@ -51,6 +52,76 @@ async fn shown_once(app: TestApp) {
     }
 }
 
+/// The exact statuses of the routes the testkit's fixtures call through the typed client
+/// (which takes any success): what a user, a membership and a token are made with.
+async fn creation_statuses(app: TestApp) {
+    let d = app
+        .ok(
+            201,
+            app.post("/api/v1/departments", json!({"name": "Sales"}))
+                .await,
+        )
+        .await;
+    let t = app
+        .ok(
+            201,
+            app.post(
+                "/api/v1/user-types",
+                json!({"name": "Reader", "permissions": ["orders:read"]}),
+            )
+            .await,
+        )
+        .await;
+    let u = app
+        .ok(
+            201,
+            app.post(
+                "/api/v1/users",
+                json!({"username": "svc", "email": "svc@example.com",
+                       "display_name": "svc", "is_technical": true}),
+            )
+            .await,
+        )
+        .await;
+    let user = u["id"].as_str().unwrap();
+    app.ok(
+        201,
+        app.post(
+            &format!("/api/v1/users/{user}/memberships"),
+            json!({"department_id": d["id"], "user_type_id": t["id"]}),
+        )
+        .await,
+    )
+    .await;
+    let body = json!({"name": "ERP", "user_id": user, "department_id": d["id"],
+                      "user_type_id": t["id"]});
+    let token = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    assert!(token["token"].as_str().unwrap().starts_with("kwa_"));
+    let key = app
+        .ok(
+            201,
+            app.post("/api/v1/verifier-keys", json!({"name": "gw"}))
+                .await,
+        )
+        .await;
+    assert!(key["token"].as_str().unwrap().starts_with("kwv_"));
+    app.ok(
+        200,
+        app.patch(
+            &format!("/api/v1/users/{user}"),
+            json!({"password": "a long password"}),
+        )
+        .await,
+    )
+    .await;
+    app.ok(
+        200,
+        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
+            .await,
+    )
+    .await;
+}
+
 async fn listing_filters(app: TestApp) {
     let a = app.member("alpha", &["orders:read"]).await;
     let b = app.member("beta", &["orders:read"]).await;
@@ -64,63 +135,22 @@ async fn listing_filters(app: TestApp) {
     )
     .await;
 
-    let total = |v: serde_json::Value| v["total"].as_i64().unwrap();
     // The bootstrap administrator's token counts too.
-    assert_eq!(total(app.ok(200, app.get("/api/v1/tokens").await).await), 4);
-    assert_eq!(
-        total(
-            app.ok(200, app.get("/api/v1/tokens?status=all").await)
-                .await
-        ),
-        4
-    );
-    assert_eq!(
-        total(
-            app.ok(200, app.get("/api/v1/tokens?status=active").await)
-                .await
-        ),
-        3
-    );
-    assert_eq!(
-        total(
-            app.ok(200, app.get("/api/v1/tokens?status=revoked").await)
-                .await
-        ),
-        1
-    );
-    assert_eq!(
-        total(
-            app.ok(200, app.get("/api/v1/tokens?status=expired").await)
-                .await
-        ),
-        0
-    );
-    assert_eq!(
-        total(
-            app.ok(
-                200,
-                app.get(&format!("/api/v1/tokens?user_id={}", a.user_id))
-                    .await
-            )
-            .await
-        ),
-        2
-    );
-    assert_eq!(
-        total(app.ok(200, app.get("/api/v1/tokens?q=HOURLY").await).await),
-        1,
-        "name search ignores case"
-    );
-    assert_eq!(
-        total(app.ok(200, app.get("/api/v1/tokens?q=beta").await).await),
-        1,
-        "search by username"
-    );
-    assert_eq!(
-        total(app.ok(200, app.get("/api/v1/tokens?q=%25").await).await),
-        0,
-        "% is literal"
-    );
+    let by_user = format!("/api/v1/tokens?user_id={}", a.user_id);
+    for (path, want, why) in [
+        ("/api/v1/tokens", 4, ""),
+        ("/api/v1/tokens?status=all", 4, ""),
+        ("/api/v1/tokens?status=active", 3, ""),
+        ("/api/v1/tokens?status=revoked", 1, ""),
+        ("/api/v1/tokens?status=expired", 0, ""),
+        (by_user.as_str(), 2, ""),
+        ("/api/v1/tokens?q=HOURLY", 1, "name search ignores case"),
+        ("/api/v1/tokens?q=beta", 1, "search by username"),
+        ("/api/v1/tokens?q=%25", 0, "% is literal"),
+    ] {
+        let list = app.ok(200, app.get(path).await).await;
+        assert_eq!(list["total"].as_i64().unwrap(), want, "{path}: {why}");
+    }
     let page = app
         .ok(200, app.get("/api/v1/tokens?per_page=2&page=2").await)
         .await;
@@ -129,7 +159,7 @@ async fn listing_filters(app: TestApp) {
         (
             page["page"].as_i64(),
             page["per_page"].as_i64(),
-            total(page)
+            page["total"].as_i64().unwrap()
         ),
         (Some(2), Some(2), 4)
     );
@@ -178,14 +208,7 @@ async fn deleted_disappears(app: TestApp) {
     assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 204);
     assert_eq!(app.get(&format!("/api/v1/tokens/{id}")).await.0, 404);
     assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 404);
-    let list = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
-                .await,
-        )
-        .await;
-    assert_eq!(list["total"], 0);
+    assert_eq!(app.token_count(&m).await, 0);
     assert_eq!(app.verify(&secret, None).await, "NOT_FOUND");
     let audit = app
         .ok(
@@ -327,12 +350,7 @@ async fn reveal(app: TestApp) {
         "{p}"
     );
 
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let (id2, secret2) = app.token(&m, "recoverable").await;
     let r = app
         .ok(
@@ -370,12 +388,7 @@ async fn reveal(app: TestApp) {
             .await,
     )
     .await;
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     assert_eq!(
         app.post(&format!("/api/v1/tokens/{id2}/reveal"), json!({}))
             .await

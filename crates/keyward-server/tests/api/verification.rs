@@ -19,26 +19,12 @@ on_both_backends! {
     counted_token_stops_when_its_uses_are_spent => usage_counter;
 }
 
-/// Asks `/api/v1/verify` with `body`, for the test tenant unless the body names one.
-async fn verify_body(app: &TestApp, mut body: Value) -> Value {
-    if body.get("tenant").is_none() {
-        body["tenant"] = json!("acme");
-    }
-    let res = app
-        .http
-        .post(app.url("/api/v1/verify"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
-
 async fn not_found(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (id, secret) = app.token(&m, "t").await;
-    let v = verify_body(&app, json!({"token": secret, "permission": "orders:read"})).await;
+    let v = app
+        .verify_body(json!({"token": secret, "permission": "orders:read"}))
+        .await;
     assert_eq!(v["valid"], true);
     assert_eq!(v["code"], "VALID");
     assert_eq!(v["user"]["username"], "svc");
@@ -55,7 +41,7 @@ async fn not_found(app: TestApp) {
     // A well-formed token that was never issued: right shape, right checksum.
     let unknown = keyward_core::TokenSecret::generate(keyward_core::TokenKind::Api);
     for bad in ["", "kwa_short", "Bearer x", typo.as_str(), unknown.expose()] {
-        let v = verify_body(&app, json!({"token": bad})).await;
+        let v = app.verify_body(json!({"token": bad})).await;
         assert_eq!(
             (v["valid"].as_bool(), v["code"].as_str()),
             (Some(false), Some("NOT_FOUND")),
@@ -98,17 +84,13 @@ async fn forbidden(app: TestApp) {
         "wildcard grant"
     );
     assert_eq!(app.verify(&secret, Some("users:write")).await, "FORBIDDEN");
-    let v = verify_body(
-        &app,
-        json!({"token": secret, "department_id": m.department_id}),
-    )
-    .await;
+    let v = app
+        .verify_body(json!({"token": secret, "department_id": m.department_id}))
+        .await;
     assert_eq!(v["code"], "VALID");
-    let v = verify_body(
-        &app,
-        json!({"token": secret, "department_id": uuid::Uuid::now_v7()}),
-    )
-    .await;
+    let v = app
+        .verify_body(json!({"token": secret, "department_id": uuid::Uuid::now_v7()}))
+        .await;
     assert_eq!(v["code"], "FORBIDDEN", "another department");
     // Removing the membership takes the token's rights away at once.
     let ms = app
@@ -139,7 +121,9 @@ async fn ip_allowlist(app: TestApp) {
         "IP_NOT_ALLOWED",
         "the test client is 127.0.0.1"
     );
-    let v = verify_body(&app, json!({"token": secret, "ip": "10.2.3.4"})).await;
+    let v = app
+        .verify_body(json!({"token": secret, "ip": "10.2.3.4"}))
+        .await;
     assert_eq!(
         v["code"], "VALID",
         "a service may say where the token was presented from"
@@ -338,7 +322,7 @@ async fn rate_limit(app: TestApp) {
     for _ in 0..3 {
         assert_eq!(app.verify(secret, None).await, "VALID");
     }
-    let v = verify_body(&app, json!({"token": secret})).await;
+    let v = app.verify_body(json!({"token": secret})).await;
     assert_eq!(v["code"], "RATE_LIMITED");
     assert!(v["retry_after"].as_u64().unwrap() >= 1);
     let res = forward(&app, Some(secret), "").await;
