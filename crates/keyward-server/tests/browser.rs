@@ -328,6 +328,23 @@ async fn create_token(c: &Client, app: &TestApp, name: &str, user_id: &str) -> S
     secret
 }
 
+/// Asserts that `text` (of the part of the page named `what`) shows every label.
+fn assert_shows(text: &str, labels: &[&str], what: &str) {
+    for label in labels {
+        assert!(text.contains(label), "{what} lacks {label}: {text}");
+    }
+}
+
+/// From the page that shows a new secret, the token's detail view; its fields' text.
+async fn open_detail(c: &Client) -> String {
+    click(c, "#to-detail").await;
+    wait_for_path(c, |p| {
+        p.starts_with("/console/tokens/") && !p.ends_with("/new")
+    })
+    .await;
+    text_of(c, "#token-fields").await
+}
+
 async fn verify_code(app: &TestApp, token: &str) -> String {
     app.verify(token, None).await
 }
@@ -365,23 +382,20 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
     assert_eq!(verify_code(&app, &secret).await, "VALID");
 
     // The detail view shows seed 001's fields, never the secret.
-    click(&c, "#to-detail").await;
-    wait_for_path(&c, |p| {
-        p.starts_with("/console/tokens/") && !p.ends_with("/new")
-    })
-    .await;
-    let fields = text_of(&c, "#token-fields").await;
-    for label in [
-        "Token Name",
-        "API Token",
-        "Tenant Id",
-        "Description of Use",
-        "Expiry Date",
-        "Associated User",
-        "Department and User Type",
-    ] {
-        assert!(fields.contains(label), "detail lacks {label}: {fields}");
-    }
+    let fields = open_detail(&c).await;
+    assert_shows(
+        &fields,
+        &[
+            "Token Name",
+            "API Token",
+            "Tenant Id",
+            "Description of Use",
+            "Expiry Date",
+            "Associated User",
+            "Department and User Type",
+        ],
+        "detail",
+    );
     assert!(fields.contains(&app.tenant_id), "tenant id shown");
     assert!(fields.contains("curl -s -X POST"), "a ready curl line");
     assert!(
@@ -497,58 +511,61 @@ async fn the_same_walk_in_norwegian_shows_translated_labels() {
     click(&c, "#login-submit").await;
     wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
     let nav = text_of(&c, "header nav").await;
-    for label in [
-        "Tokens",
-        "Brukere",
-        "Avdelinger",
-        "Brukertyper",
-        "Innstillinger",
-        "Revisjonslogg",
-    ] {
-        assert!(nav.contains(label), "menu lacks {label}: {nav}");
-    }
+    assert_shows(
+        &nav,
+        &[
+            "Tokens",
+            "Brukere",
+            "Avdelinger",
+            "Brukertyper",
+            "Innstillinger",
+            "Revisjonslogg",
+        ],
+        "menu",
+    );
     let user_id = arrange_organisation(&c, &app, "Avdeling A", "Integrasjon", "lonn-sync").await;
 
     c.goto(&app.url("/console/tokens/new")).await.unwrap();
     let form = text_of(&c, "#new-token-form").await;
-    for label in [
-        "Token Navn",
-        "Utløpsdato",
-        "Velg bruker",
-        "Velg avdeling og brukertype",
-        "Lagre",
-    ] {
-        assert!(form.contains(label), "create form lacks {label}: {form}");
-    }
+    assert_shows(
+        &form,
+        &[
+            "Token Navn",
+            "Utløpsdato",
+            "Velg bruker",
+            "Velg avdeling og brukertype",
+            "Lagre",
+        ],
+        "create form",
+    );
     screenshot(&c, "nb-token-create").await;
     let secret = create_token(&c, &app, "Lønnssystem", &user_id).await;
     assert!(body_text(&c).await.contains("Du får ikke se det igjen."));
     screenshot(&c, "nb-token-shown-once").await;
-    click(&c, "#to-detail").await;
-    wait_for_path(&c, |p| {
-        p.starts_with("/console/tokens/") && !p.ends_with("/new")
-    })
-    .await;
-    let fields = text_of(&c, "#token-fields").await;
-    for label in [
-        "Token Navn",
-        "API Token",
-        "Tenant Id",
-        "Bruksbeskrivelse",
-        "Utløpsdato",
-        "Tilknyttet bruker",
-        "Avdeling og brukertype",
-    ] {
-        assert!(fields.contains(label), "detail lacks {label}: {fields}");
-    }
+    let fields = open_detail(&c).await;
+    assert_shows(
+        &fields,
+        &[
+            "Token Navn",
+            "API Token",
+            "Tenant Id",
+            "Bruksbeskrivelse",
+            "Utløpsdato",
+            "Tilknyttet bruker",
+            "Avdeling og brukertype",
+        ],
+        "detail",
+    );
     click_confirmed(&c, "#revoke").await;
     wait_for_text(&c, "#f-status", "Tilbakekalt").await;
     assert_eq!(verify_code(&app, &secret).await, "REVOKED");
     c.goto(&app.url("/console/tokens")).await.unwrap();
     let head = text_of(&c, "#tokens-table thead").await;
-    for label in ["Token Navn", "Utløpsdato", "Fjernet dato", "Status"] {
-        assert!(head.contains(label), "listing lacks {label}: {head}");
-    }
+    assert_shows(
+        &head,
+        &["Token Navn", "Utløpsdato", "Fjernet dato", "Status"],
+        "listing",
+    );
     // Dates in Norwegian: "23. nov. 2026".
     let month = [
         "jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.",
@@ -653,16 +670,18 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
     click(&c, "#tab-mobile").await;
     wait_for_text(&c, "#tokens-table", "Phone 4").await;
     let listing = text_of(&c, "#tokens-table").await;
-    for label in [
-        "User Name",
-        "Email",
-        "Department",
-        "User Type",
-        "Last Active",
-        "Expiry Date",
-    ] {
-        assert!(listing.contains(label), "listing lacks {label}: {listing}");
-    }
+    assert_shows(
+        &listing,
+        &[
+            "User Name",
+            "Email",
+            "Department",
+            "User Type",
+            "Last Active",
+            "Expiry Date",
+        ],
+        "listing",
+    );
     assert!(listing.contains("field-worker@example.com"));
     screenshot(&c, "en-mobile-listing").await;
 

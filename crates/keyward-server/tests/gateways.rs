@@ -202,7 +202,7 @@ async fn protects_the_api(app: &TestApp, port: u16, dead_port: u16, down_status:
         b
     };
     let spoofable = app
-        .ok(201, app.post("/api/v1/tokens", allow("10.9.9.9/32")).await)
+        .post_created("/api/v1/tokens", allow("10.9.9.9/32"))
         .await;
     let spoofable = spoofable["token"].as_str().unwrap();
     let (status, h, _) = through(port, Some(spoofable), Some("10.9.9.9")).await;
@@ -218,7 +218,7 @@ async fn protects_the_api(app: &TestApp, port: u16, dead_port: u16, down_status:
         "{h:?}"
     );
     let local = app
-        .ok(201, app.post("/api/v1/tokens", allow("127.0.0.1/32")).await)
+        .post_created("/api/v1/tokens", allow("127.0.0.1/32"))
         .await;
     let local = local["token"].as_str().unwrap();
     assert_eq!(

@@ -76,13 +76,9 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
     app.post(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
         .await;
     let r = app
-        .ok(
-            200,
-            app.post(
-                &format!("/api/v1/tokens/{id}/regenerate"),
-                json!({"grace_period_seconds": 60}),
-            )
-            .await,
+        .post_ok(
+            &format!("/api/v1/tokens/{id}/regenerate"),
+            json!({"grace_period_seconds": 60}),
         )
         .await;
     let regenerated = r["token"].as_str().unwrap().to_string();
@@ -95,13 +91,9 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
         .await;
     // A mobile session: login (with a password), use, and logout.
     let password = "a password nobody may log";
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"password": password}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"password": password}),
     )
     .await;
     let login = json!({"tenant": "acme", "username": "svc", "password": password,

@@ -215,6 +215,26 @@ impl TestApp {
         body
     }
 
+    /// `GET path`, asserting 200; the body.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        self.ok(200, self.get(path).await).await
+    }
+
+    /// `POST path`, asserting 200; the body.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Value {
+        self.ok(200, self.post(path, body).await).await
+    }
+
+    /// `POST path`, asserting 201 Created; the body.
+    pub async fn post_created(&self, path: &str, body: Value) -> Value {
+        self.ok(201, self.post(path, body).await).await
+    }
+
+    /// `PATCH path`, asserting 200; the body.
+    pub async fn patch_ok(&self, path: &str, body: Value) -> Value {
+        self.ok(200, self.patch(path, body).await).await
+    }
+
     /// The server's OpenAPI document.
     pub async fn openapi(&self) -> Value {
         self.http

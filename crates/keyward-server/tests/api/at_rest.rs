@@ -61,10 +61,7 @@ async fn keywards_own_open_files_are_narrowed_and_an_open_directory_is_left_alon
     })
     .await;
     let dir = dir.unwrap();
-    assert_eq!(
-        app.ok(200, app.get("/api/v1/users").await).await["total"],
-        1
-    );
+    assert_eq!(app.get_ok("/api/v1/users").await["total"], 1);
     assert_eq!(mode(&dir), "755", "the operator's directory was changed");
     for file in [
         "keyward.db",

@@ -63,14 +63,10 @@ fn secrets_of(body: &Value) -> HashMap<String, String> {
 
 async fn endpoint(app: &TestApp, path: &str, auth_type: &str, allow_deleting: bool) -> Ep {
     let b = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/endpoints",
-                json!({"name": format!("Endpoint {path}"), "path": path, "auth_type": auth_type,
+        .post_created(
+            "/api/v1/endpoints",
+            json!({"name": format!("Endpoint {path}"), "path": path, "auth_type": auth_type,
                        "allow_deleting": allow_deleting}),
-            )
-            .await,
         )
         .await;
     Ep {
@@ -83,11 +79,7 @@ async fn endpoint(app: &TestApp, path: &str, auth_type: &str, allow_deleting: bo
 /// A secondary token named after its application; returns (id, secret).
 async fn secondary(app: &TestApp, name: &str) -> (String, String) {
     let b = app
-        .ok(
-            201,
-            app.post("/api/v1/endpoint-tokens", json!({"name": name}))
-                .await,
-        )
+        .post_created("/api/v1/endpoint-tokens", json!({"name": name}))
         .await;
     (
         b["id"].as_str().unwrap().into(),
@@ -260,13 +252,9 @@ async fn delete_only_when_allowed(app: TestApp) {
 
     // Allowing deleting generates the DELETE primary, which opens DELETE only.
     let b = app
-        .ok(
-            200,
-            app.patch(
-                &format!("/api/v1/endpoints/{}", ep.id),
-                json!({"allow_deleting": true}),
-            )
-            .await,
+        .patch_ok(
+            &format!("/api/v1/endpoints/{}", ep.id),
+            json!({"allow_deleting": true}),
         )
         .await;
     let new = secrets_of(&b);
@@ -286,13 +274,9 @@ async fn delete_only_when_allowed(app: TestApp) {
 
     // Turning it off again removes the DELETE primary and refuses DELETE.
     let b = app
-        .ok(
-            200,
-            app.patch(
-                &format!("/api/v1/endpoints/{}", ep.id),
-                json!({"allow_deleting": false}),
-            )
-            .await,
+        .patch_ok(
+            &format!("/api/v1/endpoints/{}", ep.id),
+            json!({"allow_deleting": false}),
         )
         .await;
     assert!(b["new_primary_tokens"].as_array().unwrap().is_empty());
@@ -329,23 +313,15 @@ async fn secondary_rule(app: TestApp) {
     assign(&app, &ep, &id, true).await;
     assert_eq!(send().await.status, 201);
 
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{id}"),
-            json!({"enabled": false}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"enabled": false}),
     )
     .await;
     refused(&send().await, 401, "DISABLED");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{id}"),
-            json!({"enabled": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"enabled": true}),
     )
     .await;
     assert_eq!(send().await.status, 201);
@@ -442,13 +418,9 @@ async fn one_application_off(app: TestApp) {
 
     // Switching the Webshop's token off cuts it off everywhere, and no one else.
     assign(&app, &ep, &a_id, true).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{a_id}"),
-            json!({"enabled": false}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{a_id}"),
+        json!({"enabled": false}),
     )
     .await;
     assert!(!works(&ep, &a).await && !works(&other_ep, &a).await);
@@ -490,10 +462,7 @@ async fn regenerated_primary(app: TestApp) {
     // With a grace period the replaced secret keeps working until it ends.
     let before = time::OffsetDateTime::now_utc();
     let r = app
-        .ok(
-            200,
-            app.post(&url, json!({"grace_period_seconds": 3600})).await,
-        )
+        .post_ok(&url, json!({"grace_period_seconds": 3600}))
         .await;
     let newer = r["token"].as_str().unwrap().to_string();
     assert_eq!(
@@ -520,11 +489,7 @@ async fn regenerated_primary(app: TestApp) {
     );
     // The decision refuses a secret whose grace has ended (unit-tested in core); a zero
     // grace ends it at once, including the one still in grace.
-    app.ok(
-        200,
-        app.post(&url, json!({"grace_period_seconds": 0})).await,
-    )
-    .await;
+    app.post_ok(&url, json!({"grace_period_seconds": 0})).await;
     refused(
         &post_record(&app, &ep, Some(&new), json!({})).await,
         404,
@@ -628,9 +593,7 @@ async fn auth_none(app: TestApp) {
 
     // Switching to token authentication closes it at once, and back opens it again.
     let url = format!("/api/v1/endpoints/{}", ep.id);
-    let b = app
-        .ok(200, app.patch(&url, json!({"auth_type": "token"})).await)
-        .await;
+    let b = app.patch_ok(&url, json!({"auth_type": "token"})).await;
     let primaries = secrets_of(&b);
     assert_eq!(primaries.len(), 2);
     refused(
@@ -644,9 +607,7 @@ async fn auth_none(app: TestApp) {
             .status,
         201
     );
-    let b = app
-        .ok(200, app.patch(&url, json!({"auth_type": "none"})).await)
-        .await;
+    let b = app.patch_ok(&url, json!({"auth_type": "none"})).await;
     assert_eq!(b["primary_tokens"], json!([]), "primaries are removed");
     assert_eq!(post_record(&app, &ep, None, json!({})).await.status, 201);
     assert_eq!(app.verify(&primaries["POST"], None).await, "NOT_FOUND");
@@ -658,13 +619,9 @@ async fn disabled_endpoint(app: TestApp) {
     let (id, secret) = secondary(&app, "Webshop").await;
     assign(&app, &closed, &id, true).await;
     for ep in [&open, &closed] {
-        app.ok(
-            200,
-            app.patch(
-                &format!("/api/v1/endpoints/{}", ep.id),
-                json!({"enabled": false}),
-            )
-            .await,
+        app.patch_ok(
+            &format!("/api/v1/endpoints/{}", ep.id),
+            json!({"enabled": false}),
         )
         .await;
     }
@@ -693,13 +650,9 @@ async fn disabled_endpoint(app: TestApp) {
         403,
         "DISABLED",
     );
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoints/{}", closed.id),
-            json!({"enabled": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoints/{}", closed.id),
+        json!({"enabled": true}),
     )
     .await;
     assert_eq!(
@@ -864,11 +817,7 @@ async fn records_keep_sender(app: TestApp) {
     .await;
 
     let page = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/endpoints/{}/records", ep.id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/endpoints/{}/records", ep.id))
         .await;
     assert_eq!(page["total"], 2);
     let r = &page["items"][1];
@@ -892,36 +841,24 @@ async fn records_keep_sender(app: TestApp) {
     assert_eq!(page["items"][0]["token_name"], "POST primary token");
 
     // Renamed, the application shows under its new name; deleted, under its last one.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{id}"),
-            json!({"name": "Webshop 2"}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"name": "Webshop 2"}),
     )
     .await;
     let page = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/endpoints/{}/records?token_id={id}",
-                ep.id
-            ))
-            .await,
-        )
+        .get_ok(&format!(
+            "/api/v1/endpoints/{}/records?token_id={id}",
+            ep.id
+        ))
         .await;
     assert_eq!(page["items"][0]["token_name"], "Webshop 2");
     app.delete(&format!("/api/v1/endpoint-tokens/{id}")).await;
     let page = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/endpoints/{}/records?token_id={id}",
-                ep.id
-            ))
-            .await,
-        )
+        .get_ok(&format!(
+            "/api/v1/endpoints/{}/records?token_id={id}",
+            ep.id
+        ))
         .await;
     assert_eq!(page["total"], 1, "records outlive the token");
     assert_eq!(page["items"][0]["token_name"], "Webshop");
@@ -949,11 +886,9 @@ async fn viewer_filter(app: TestApp) {
     .await;
 
     let url = format!("/api/v1/endpoints/{}/records", ep.id);
-    let all = app.ok(200, app.get(&url).await).await;
+    let all = app.get_ok(&url).await;
     assert_eq!(all["total"], 6);
-    let page = app
-        .ok(200, app.get(&format!("{url}?token_id={a_id}")).await)
-        .await;
+    let page = app.get_ok(&format!("{url}?token_id={a_id}")).await;
     assert_eq!(page["total"], 3);
     let items = page["items"].as_array().unwrap();
     assert!(items
@@ -967,27 +902,17 @@ async fn viewer_filter(app: TestApp) {
 
     // Time filters: nothing before the first record.
     let long_ago = "2000-01-01T00:00:00Z";
-    let page = app
-        .ok(200, app.get(&format!("{url}?to={long_ago}")).await)
-        .await;
+    let page = app.get_ok(&format!("{url}?to={long_ago}")).await;
     assert_eq!(page["total"], 0);
     let page = app
-        .ok(
-            200,
-            app.get(&format!("{url}?from={long_ago}&token_id={b_id}"))
-                .await,
-        )
+        .get_ok(&format!("{url}?from={long_ago}&token_id={b_id}"))
         .await;
     assert_eq!(page["total"], 2);
 
     // The chart: counts per application in one bucket (a day, so the records cannot
     // straddle two).
     let stats = app
-        .ok(
-            200,
-            app.get(&format!("{url}/stats?bucket=day&from={long_ago}"))
-                .await,
-        )
+        .get_ok(&format!("{url}/stats?bucket=day&from={long_ago}"))
         .await;
     assert_eq!(stats["bucket_seconds"], 86400);
     let counts: HashMap<String, i64> = stats["buckets"]
@@ -1236,13 +1161,9 @@ async fn paths(app: TestApp) {
     assert_eq!(status, 201);
 
     // A moved endpoint is served at its new path at once, and not at the old one.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoints/{}", ep.id),
-            json!({"path": "moved/here"}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoints/{}", ep.id),
+        json!({"path": "moved/here"}),
     )
     .await;
     assert_eq!(
@@ -1282,17 +1203,13 @@ async fn reveal(app: TestApp) {
 
     let ep = endpoint(&app, "recoverable", "token", false).await;
     let url = format!("/api/v1/endpoints/{}/primary-tokens/POST/reveal", ep.id);
-    let r = app.ok(200, app.post(&url, json!({})).await).await;
+    let r = app.post_ok(&url, json!({})).await;
     assert_eq!(r["token"], ep.primary("POST"));
     let (erp_id, secret) = secondary(&app, "ERP").await;
     let r = app
-        .ok(
-            200,
-            app.post(
-                &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
-                json!({}),
-            )
-            .await,
+        .post_ok(
+            &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
+            json!({}),
         )
         .await;
     assert_eq!(r["token"], secret.as_str());
@@ -1313,24 +1230,16 @@ async fn reveal(app: TestApp) {
         )
         .await;
     let r = app
-        .ok(
-            200,
-            app.post(
-                &format!("/api/v1/endpoints/{}/primary-tokens/get/reveal", ep.id),
-                json!({}),
-            )
-            .await,
+        .post_ok(
+            &format!("/api/v1/endpoints/{}/primary-tokens/get/reveal", ep.id),
+            json!({}),
         )
         .await;
     assert_eq!(r["token"], regenerated["token"]);
 
     // Back to show_once: every stored copy is dropped.
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "show_once"}))
-            .await,
-    )
-    .await;
+    app.patch_ok("/api/v1/settings", json!({"secret_storage": "show_once"}))
+        .await;
     let (_, t) = app.get(&format!("/api/v1/endpoint-tokens/{erp_id}")).await;
     assert_eq!(t["recoverable"], false);
     app.recoverable_secrets().await;
@@ -1354,13 +1263,9 @@ async fn nothing_but_endpoints(app: TestApp) {
     // A refusal names nothing about the token.
     assert!(res["kind"].is_null() && res["tenant_id"].is_null(), "{res}");
     assert!(res.get("endpoint_token_id").is_none(), "{res}");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{id}"),
-            json!({"enabled": false}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"enabled": false}),
     )
     .await;
     assert_eq!(app.verify(&secret, None).await, "DISABLED");
@@ -1386,13 +1291,9 @@ async fn secondary_listing(app: TestApp) {
     let ep = endpoint(&app, "listed", "token", false).await;
     let (a, _) = secondary(&app, "Alpha app").await;
     let (b, _) = secondary(&app, "Beta app").await;
-    app.ok(
-        201,
-        app.post(
-            "/api/v1/endpoint-tokens",
-            json!({"name": "Gamma app", "description": "retired", "enabled": false}),
-        )
-        .await,
+    app.post_created(
+        "/api/v1/endpoint-tokens",
+        json!({"name": "Gamma app", "description": "retired", "enabled": false}),
     )
     .await;
     let names = |v: &Value| -> Vec<String> {
@@ -1403,24 +1304,16 @@ async fn secondary_listing(app: TestApp) {
             .map(|t| t["name"].as_str().unwrap().to_string())
             .collect()
     };
-    let active = app.ok(200, app.get("/api/v1/endpoint-tokens").await).await;
+    let active = app.get_ok("/api/v1/endpoint-tokens").await;
     assert_eq!(
         names(&active),
         ["Alpha app", "Beta app"],
         "primaries are not listed"
     );
-    let inactive = app
-        .ok(
-            200,
-            app.get("/api/v1/endpoint-tokens?status=inactive").await,
-        )
-        .await;
+    let inactive = app.get_ok("/api/v1/endpoint-tokens?status=inactive").await;
     assert_eq!(names(&inactive), ["Gamma app"]);
     let all = app
-        .ok(
-            200,
-            app.get("/api/v1/endpoint-tokens?status=all&q=ALPHA").await,
-        )
+        .get_ok("/api/v1/endpoint-tokens?status=all&q=ALPHA")
         .await;
     assert_eq!(names(&all), ["Alpha app"]);
     let (status, _) = app.get("/api/v1/endpoint-tokens?status=revoked").await;
@@ -1429,11 +1322,7 @@ async fn secondary_listing(app: TestApp) {
     assign(&app, &ep, &b, true).await;
     assign(&app, &ep, &a, false).await;
     let list = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/endpoints/{}/assignments", ep.id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/endpoints/{}/assignments", ep.id))
         .await;
     let rows: Vec<(String, bool)> = list
         .as_array()
@@ -1453,9 +1342,7 @@ async fn secondary_listing(app: TestApp) {
             ("Beta app".to_string(), true)
         ]
     );
-    let t = app
-        .ok(200, app.get(&format!("/api/v1/endpoint-tokens/{b}")).await)
-        .await;
+    let t = app.get_ok(&format!("/api/v1/endpoint-tokens/{b}")).await;
     assert_eq!(t["assignments"][0]["endpoint_path"], "listed");
     assert!(t.get("token").is_none(), "no secret in the detail");
     // A primary is not a secondary token.

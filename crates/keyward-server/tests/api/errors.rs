@@ -186,7 +186,7 @@ async fn bad_input(app: TestApp) {
 
     // None of the refused requests left anything behind.
     assert_eq!(app.token_count(&m).await, 0);
-    let s = app.ok(200, app.get("/api/v1/settings").await).await;
+    let s = app.get_ok("/api/v1/settings").await;
     assert_eq!(s["default_token_lifetime_days"], 90);
 }
 
@@ -271,9 +271,7 @@ async fn conflicts(app: TestApp) {
         .await;
     assert_eq!(status, 409);
     assert!(p["detail"].as_str().unwrap().contains("department name"));
-    let d = app
-        .ok(200, app.get("/api/v1/departments?q=svc").await)
-        .await;
+    let d = app.get_ok("/api/v1/departments?q=svc").await;
     let did = d["items"][0]["id"].as_str().unwrap();
     let (status, p) = app.delete(&format!("/api/v1/departments/{did}")).await;
     assert_eq!((status, p["code"].as_str()), (409, Some("in_use")), "{p}");
@@ -303,7 +301,7 @@ async fn get_raw(app: &TestApp, path: &str) -> (u16, String, Value) {
 /// refused with 422 wherever input enters, on both stores, and nothing is stored.
 async fn nul(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
-    let users_before = app.ok(200, app.get("/api/v1/users").await).await["total"].clone();
+    let users_before = app.get_ok("/api/v1/users").await["total"].clone();
 
     // A JSON body, even an unauthenticated one: the app's login.
     let res = app
@@ -378,22 +376,18 @@ async fn nul(app: TestApp) {
     // Text that only looks like the escape is text: `\\u0000` is a backslash and "u0000".
     let mut body = app.token_body(&m, "literal");
     body["description"] = json!("\\u0000");
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     assert_eq!(t["description"], "\\u0000");
 
     // Nothing refused was stored.
-    let users = app.ok(200, app.get("/api/v1/users").await).await;
+    let users = app.get_ok("/api/v1/users").await;
     assert_eq!(users["total"], users_before);
     let tokens = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/tokens?user_id={}", m.user_id))
         .await;
     assert_eq!(tokens["total"], 1, "{tokens}");
-    let d = app.ok(200, app.get("/api/v1/departments?q=x").await).await;
+    let d = app.get_ok("/api/v1/departments?q=x").await;
     assert_eq!(d["total"], 0, "{d}");
-    let sessions = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    let sessions = app.get_ok("/api/v1/mobile-sessions").await;
     assert_eq!(sessions["total"], 0);
 }

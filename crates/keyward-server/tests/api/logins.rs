@@ -204,12 +204,7 @@ async fn refusals_audited(app: TestApp) {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let events = loop {
-        let audit = app
-            .ok(
-                200,
-                app.get("/api/v1/audit-events?action=login.failed").await,
-            )
-            .await;
+        let audit = app.get_ok("/api/v1/audit-events?action=login.failed").await;
         if audit["total"].as_i64() >= Some(2) {
             break audit["items"].as_array().unwrap().clone();
         }

@@ -61,12 +61,8 @@ async fn phone_user(app: &TestApp, username: &str, permissions: &[&str]) -> Memb
 }
 
 async fn set(app: &TestApp, m: &Member, change: Value) {
-    app.ok(
-        200,
-        app.patch(&format!("/api/v1/users/{}", m.user_id), change)
-            .await,
-    )
-    .await;
+    app.patch_ok(&format!("/api/v1/users/{}", m.user_id), change)
+        .await;
 }
 
 async fn login_raw(app: &TestApp, body: Value) -> reqwest::Response {
@@ -171,7 +167,7 @@ async fn session_lifecycle(app: TestApp) {
     );
 
     // Listed with the columns of "Mobile Users Logged In".
-    let list = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    let list = app.get_ok("/api/v1/mobile-sessions").await;
     assert_eq!(list["total"], 1);
     let row = &list["items"][0];
     assert_eq!(row["id"], json!(id));
@@ -193,9 +189,7 @@ async fn session_lifecycle(app: TestApp) {
     loop {
         assert_eq!(app.verify(&token, None).await, "VALID");
         app.state.verifier.flush_last_used().await;
-        let s = app
-            .ok(200, app.get(&format!("/api/v1/mobile-sessions/{id}")).await)
-            .await;
+        let s = app.get_ok(&format!("/api/v1/mobile-sessions/{id}")).await;
         if s["last_active_at"].is_string() && at(&s["expires_at"]) > login_expiry {
             break;
         }
@@ -216,16 +210,10 @@ async fn session_lifecycle(app: TestApp) {
     assert_eq!(forward_status(&app, &token).await, 401);
     let (status, _) = app.delete(&format!("/api/v1/mobile-sessions/{id}")).await;
     assert_eq!(status, 404);
-    let list = app
-        .ok(200, app.get("/api/v1/mobile-sessions?status=all").await)
-        .await;
+    let list = app.get_ok("/api/v1/mobile-sessions?status=all").await;
     assert_eq!(list["total"], 0);
     let audit = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/audit-events?object_id={id}"))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/audit-events?object_id={id}"))
         .await;
     let events: Vec<(&str, &str)> = audit["items"]
         .as_array()
@@ -291,11 +279,7 @@ async fn logout_once(app: TestApp) {
         "{body}"
     );
     let audit = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/audit-events?object_id={id}"))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/audit-events?object_id={id}"))
         .await;
     assert_eq!(audit["items"][0]["action"], "mobile_session.deleted");
     assert_eq!(audit["items"][0]["details"]["reason"], "logout");
@@ -313,9 +297,7 @@ async fn bulk_delete(app: TestApp) {
         sessions.push(login(&app, people[n % people.len()]).await);
     }
     let (staying_id, staying) = login(&app, "kari").await;
-    let list = app
-        .ok(200, app.get("/api/v1/mobile-sessions?per_page=10").await)
-        .await;
+    let list = app.get_ok("/api/v1/mobile-sessions?per_page=10").await;
     assert_eq!(
         (
             list["total"].as_i64(),
@@ -327,11 +309,7 @@ async fn bulk_delete(app: TestApp) {
     let mut ids: Vec<&str> = sessions.iter().map(|(id, _)| id.as_str()).collect();
     ids.push(&unknown);
     let r = app
-        .ok(
-            200,
-            app.post("/api/v1/mobile-sessions/bulk-delete", json!({"ids": ids}))
-                .await,
-        )
+        .post_ok("/api/v1/mobile-sessions/bulk-delete", json!({"ids": ids}))
         .await;
     assert_eq!(r["deleted"].as_array().unwrap().len(), 25);
     assert_eq!(r["not_found"], json!([unknown]));
@@ -339,7 +317,7 @@ async fn bulk_delete(app: TestApp) {
         assert_eq!(app.verify(token, None).await, "NOT_FOUND");
     }
     assert_eq!(app.verify(&staying, None).await, "VALID");
-    let list = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    let list = app.get_ok("/api/v1/mobile-sessions").await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], json!(staying_id));
     let (status, p) = app
@@ -372,14 +350,10 @@ async fn locking(app: TestApp) {
         "others are untouched"
     );
     let list = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/mobile-sessions?status=all&user_id={}",
-                m.user_id
-            ))
-            .await,
-        )
+        .get_ok(&format!(
+            "/api/v1/mobile-sessions?status=all&user_id={}",
+            m.user_id
+        ))
         .await;
     assert_eq!(list["total"], 0);
     let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
@@ -399,11 +373,7 @@ async fn locking(app: TestApp) {
     let (_, again) = login(&app, "kari").await;
     assert_eq!(app.verify(&again, None).await, "VALID");
     let audit = app
-        .ok(
-            200,
-            app.get("/api/v1/audit-events?action=mobile_session.deleted")
-                .await,
-        )
+        .get_ok("/api/v1/audit-events?action=mobile_session.deleted")
         .await;
     assert_eq!(audit["total"], 2);
     assert_eq!(audit["items"][0]["details"]["reason"], "user_locked");
@@ -469,14 +439,10 @@ async fn identical_refusals(app: TestApp) {
 
 async fn refused_logins(app: TestApp) {
     // No membership at all.
-    app.ok(
-        201,
-        app.post(
-            "/api/v1/users",
-            json!({"username": "lonely", "email": "lonely@example.com", "display_name": "Lonely",
+    app.post_created(
+        "/api/v1/users",
+        json!({"username": "lonely", "email": "lonely@example.com", "display_name": "Lonely",
                    "password": PASSWORD}),
-        )
-        .await,
     )
     .await;
     let (status, body) = login_as(&app, "lonely", PASSWORD, json!({})).await;
@@ -543,40 +509,24 @@ async fn membership_order(app: TestApp) {
     // Memberships are taken by department name, then user type name.
     let m = phone_user(&app, "kari", &["orders:read"]).await; // "Dept of kari", "Type of kari"
     let dept_a = app
-        .ok(
-            201,
-            app.post("/api/v1/departments", json!({"name": "A first"}))
-                .await,
-        )
+        .post_created("/api/v1/departments", json!({"name": "A first"}))
         .await;
     let type_z = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/user-types",
-                json!({"name": "Z last", "permissions": ["z:read"]}),
-            )
-            .await,
+        .post_created(
+            "/api/v1/user-types",
+            json!({"name": "Z last", "permissions": ["z:read"]}),
         )
         .await;
     let type_b = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/user-types",
-                json!({"name": "B", "permissions": ["b:read"]}),
-            )
-            .await,
+        .post_created(
+            "/api/v1/user-types",
+            json!({"name": "B", "permissions": ["b:read"]}),
         )
         .await;
     for ut in [&type_z, &type_b] {
-        app.ok(
-            201,
-            app.post(
-                &format!("/api/v1/users/{}/memberships", m.user_id),
-                json!({"department_id": dept_a["id"], "user_type_id": ut["id"]}),
-            )
-            .await,
+        app.post_created(
+            &format!("/api/v1/users/{}/memberships", m.user_id),
+            json!({"department_id": dept_a["id"], "user_type_id": ut["id"]}),
         )
         .await;
     }
@@ -644,7 +594,7 @@ async fn kinds_apart(app: TestApp) {
     let (session_id, session) = login(&app, "kari").await;
 
     // /tokens lists API tokens unless asked for sessions.
-    let listed = app.ok(200, app.get("/api/v1/tokens").await).await;
+    let listed = app.get_ok("/api/v1/tokens").await;
     assert_eq!(
         listed["total"], 2,
         "the bootstrap token and kari's: {listed}"
@@ -654,9 +604,7 @@ async fn kinds_apart(app: TestApp) {
         .unwrap()
         .iter()
         .all(|t| t["kind"] == "api"));
-    let listed = app
-        .ok(200, app.get("/api/v1/tokens?kind=mobile").await)
-        .await;
+    let listed = app.get_ok("/api/v1/tokens?kind=mobile").await;
     assert_eq!(listed["items"][0]["id"], json!(session_id));
 
     // A session is not changed through /tokens...
@@ -692,11 +640,7 @@ async fn kinds_apart(app: TestApp) {
         );
     }
     let r = app
-        .ok(
-            200,
-            app.post("/api/v1/tokens/bulk-delete", json!({"ids": [session_id]}))
-                .await,
-        )
+        .post_ok("/api/v1/tokens/bulk-delete", json!({"ids": [session_id]}))
         .await;
     assert_eq!(r["not_found"], json!([session_id]));
     assert_eq!(app.verify(&session, None).await, "VALID");
@@ -715,13 +659,9 @@ async fn kinds_apart(app: TestApp) {
         404
     );
     let r = app
-        .ok(
-            200,
-            app.post(
-                "/api/v1/mobile-sessions/bulk-delete",
-                json!({"ids": [api_id]}),
-            )
-            .await,
+        .post_ok(
+            "/api/v1/mobile-sessions/bulk-delete",
+            json!({"ids": [api_id]}),
         )
         .await;
     assert_eq!(r["not_found"], json!([api_id]));
@@ -812,9 +752,7 @@ async fn never_expires_in_use(app: TestApp) {
         "VALID",
         "reloaded after the flush"
     );
-    let s = app
-        .ok(200, app.get(&format!("/api/v1/mobile-sessions/{id}")).await)
-        .await;
+    let s = app.get_ok(&format!("/api/v1/mobile-sessions/{id}")).await;
     assert!(
         at(&s["expires_at"]) > expires_at + time::Duration::days(29),
         "{s}"
@@ -859,22 +797,14 @@ async fn password_change(app: TestApp) {
     set(&app, &m, json!({"password": null})).await;
     assert_eq!(app.verify(&fresh, None).await, "NOT_FOUND");
     let list = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/mobile-sessions?status=all&user_id={}",
-                m.user_id
-            ))
-            .await,
-        )
+        .get_ok(&format!(
+            "/api/v1/mobile-sessions?status=all&user_id={}",
+            m.user_id
+        ))
         .await;
     assert_eq!(list["total"], 0);
     let audit = app
-        .ok(
-            200,
-            app.get("/api/v1/audit-events?action=mobile_session.deleted")
-                .await,
-        )
+        .get_ok("/api/v1/audit-events?action=mobile_session.deleted")
         .await;
     assert_eq!(audit["total"], 2, "{audit}");
     for e in audit["items"].as_array().unwrap() {
@@ -902,22 +832,14 @@ async fn session_cap(app: TestApp) {
         assert_eq!(app.verify(token, None).await, "VALID");
     }
     let list = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/mobile-sessions?status=all&user_id={}",
-                m.user_id
-            ))
-            .await,
-        )
+        .get_ok(&format!(
+            "/api/v1/mobile-sessions?status=all&user_id={}",
+            m.user_id
+        ))
         .await;
     assert_eq!(list["total"], 3);
     let audit = app
-        .ok(
-            200,
-            app.get("/api/v1/audit-events?action=mobile_session.deleted")
-                .await,
-        )
+        .get_ok("/api/v1/audit-events?action=mobile_session.deleted")
         .await;
     assert_eq!(audit["total"], 1, "{audit}");
     let e = &audit["items"][0];

@@ -60,7 +60,7 @@ async fn expired(app: TestApp) {
     body["expires_at"] = json!(soon
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap());
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     let secret = t["token"].as_str().unwrap();
     assert_eq!(app.verify(secret, None).await, "VALID");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -68,9 +68,7 @@ async fn expired(app: TestApp) {
         assert!(Instant::now() < deadline, "token did not expire");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let list = app
-        .ok(200, app.get("/api/v1/tokens?status=expired").await)
-        .await;
+    let list = app.get_ok("/api/v1/tokens?status=expired").await;
     assert_eq!(list["items"][0]["id"], t["id"]);
 }
 
@@ -94,11 +92,7 @@ async fn forbidden(app: TestApp) {
     assert_eq!(v["code"], "FORBIDDEN", "another department");
     // Removing the membership takes the token's rights away at once.
     let ms = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/users/{}/memberships", m.user_id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/users/{}/memberships", m.user_id))
         .await;
     let mid = ms[0]["id"].as_str().unwrap();
     assert_eq!(
@@ -114,7 +108,7 @@ async fn ip_allowlist(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let mut body = app.token_body(&m, "office only");
     body["allowed_cidrs"] = json!(["10.0.0.0/8"]);
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     let secret = t["token"].as_str().unwrap();
     assert_eq!(
         app.verify(secret, None).await,
@@ -129,13 +123,9 @@ async fn ip_allowlist(app: TestApp) {
         "a service may say where the token was presented from"
     );
     let id = t["id"].as_str().unwrap();
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"allowed_cidrs": ["127.0.0.0/8"]}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/tokens/{id}"),
+        json!({"allowed_cidrs": ["127.0.0.0/8"]}),
     )
     .await;
     assert_eq!(app.verify(secret, None).await, "VALID");
@@ -261,13 +251,9 @@ async fn permission_change(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (_, secret) = app.token(&m, "t").await;
     assert_eq!(app.verify(&secret, Some("orders:read")).await, "VALID");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/user-types/{}", m.user_type_id),
-            json!({"permissions": ["invoices:read"]}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/user-types/{}", m.user_type_id),
+        json!({"permissions": ["invoices:read"]}),
     )
     .await;
     assert_eq!(app.verify(&secret, Some("orders:read")).await, "FORBIDDEN");
@@ -311,7 +297,7 @@ async fn rate_limit(app: TestApp) {
     let mut body = app.token_body(&m, "limited");
     // A day-long window, so the test cannot straddle two windows.
     body["rate_limit"] = json!({"requests": 3, "window_seconds": 86400});
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     assert_eq!(
         t["rate_limit"],
         json!({"requests": 3, "window_seconds": 86400})
@@ -337,22 +323,14 @@ async fn rate_limit(app: TestApp) {
     );
     // Raising the limit lets it through again; removing it, without bound.
     let id = t["id"].as_str().unwrap();
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"rate_limit": {"requests": 10, "window_seconds": 86400}}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/tokens/{id}"),
+        json!({"rate_limit": {"requests": 10, "window_seconds": 86400}}),
     )
     .await;
     assert_eq!(app.verify(secret, None).await, "VALID");
-    app.ok(
-        200,
-        app.patch(&format!("/api/v1/tokens/{id}"), json!({"rate_limit": null}))
-            .await,
-    )
-    .await;
+    app.patch_ok(&format!("/api/v1/tokens/{id}"), json!({"rate_limit": null}))
+        .await;
     for _ in 0..12 {
         assert_eq!(app.verify(secret, None).await, "VALID");
     }
@@ -365,7 +343,7 @@ async fn usage_counter(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let mut body = app.token_body(&m, "two uses");
     body["max_uses"] = json!(2);
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     let (id, secret) = (
         t["id"].as_str().unwrap().to_string(),
         t["token"].as_str().unwrap().to_string(),
@@ -383,29 +361,19 @@ async fn usage_counter(app: TestApp) {
         forward(&app, Some(&secret), "").await.headers()["x-keyward-code"],
         "USAGE_EXCEEDED"
     );
-    let detail = app
-        .ok(200, app.get(&format!("/api/v1/tokens/{id}")).await)
-        .await;
+    let detail = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
     assert_eq!(detail["uses_remaining"], 0);
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"uses_remaining": 1}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/tokens/{id}"),
+        json!({"uses_remaining": 1}),
     )
     .await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
     assert_eq!(app.verify(&secret, None).await, "USAGE_EXCEEDED");
     // Refused calls to the administrator API spend nothing.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"uses_remaining": 1}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/tokens/{id}"),
+        json!({"uses_remaining": 1}),
     )
     .await;
     let (status, p) = app
@@ -422,13 +390,9 @@ async fn usage_counter(app: TestApp) {
         "the refused admin call took no use"
     );
     // Refused calls to the administrator API spend nothing.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"uses_remaining": 1}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/tokens/{id}"),
+        json!({"uses_remaining": 1}),
     )
     .await;
     let (status, p) = app
