@@ -5,11 +5,13 @@
 
 use crate::TestApp;
 use keyward_client::{
-    Client, CreateToken, CreateUser, CreateUserType, CreateVerifierKey, DepartmentId, Secret,
-    SecretStorage, SettingsPatch, UpdateUser, UserId, UserTypeId, VerifyRequest,
+    AuthType, Client, CreateEndpoint, CreateEndpointToken, CreateToken, CreateUser, CreateUserType,
+    CreateVerifierKey, DepartmentId, Secret, SecretStorage, SettingsPatch, UpdateUser, UserId,
+    UserTypeId, VerifyRequest,
 };
 use keyward_core::text::{TenantName, Username};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// The password of users made by [`TestApp::user_with_password`].
 pub const PASSWORD: &str = "correct horse battery";
@@ -54,6 +56,22 @@ impl Member {
             rate_limit: None,
             max_uses: None,
         }
+    }
+}
+
+/// A hosted endpoint (`/e/{tenant}/{path}`) and the secrets of its primary tokens, by
+/// method (`POST`, `GET`, `DELETE`).
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub id: String,
+    pub path: String,
+    pub primaries: HashMap<String, String>,
+}
+
+impl Endpoint {
+    /// The secret of the primary token for `method`.
+    pub fn primary(&self, method: &str) -> &str {
+        &self.primaries[method]
     }
 }
 
@@ -212,6 +230,49 @@ impl TestApp {
     /// Creates a token `name` for `m`; returns (id, secret).
     pub async fn token(&self, m: &Member, name: &str) -> (String, String) {
         token(&self.client, &m.create_token(name)).await
+    }
+
+    /// An endpoint `Endpoint {path}` at `path` with `auth_type` (`none` or `token`).
+    pub async fn endpoint(&self, path: &str, auth_type: &str, allow_deleting: bool) -> Endpoint {
+        let e = self
+            .client
+            .create_endpoint(&CreateEndpoint {
+                name: format!("Endpoint {path}"),
+                path: path.into(),
+                description: String::new(),
+                auth_type: Some(AuthType::parse(auth_type).expect("none or token")),
+                allow_deleting,
+                enabled: None,
+            })
+            .await
+            .expect("create endpoint");
+        let primaries = e
+            .new_primary_tokens
+            .iter()
+            .map(|t| {
+                let method = t.details.method.expect("a primary token has a method");
+                (method.as_str().to_string(), t.token.expose().to_string())
+            })
+            .collect();
+        Endpoint {
+            id: e.endpoint.id.to_string(),
+            path: path.into(),
+            primaries,
+        }
+    }
+
+    /// A secondary endpoint token named after its application; returns (id, secret).
+    pub async fn endpoint_token(&self, name: &str) -> (String, String) {
+        let t = self
+            .client
+            .create_endpoint_token(&CreateEndpointToken {
+                name: name.into(),
+                description: String::new(),
+                enabled: None,
+            })
+            .await
+            .expect("create endpoint token");
+        (t.details.id.to_string(), t.token.expose().to_string())
     }
 
     /// A new verifier key (`kwv_…`) of the test tenant, for introspection and keyed checks.

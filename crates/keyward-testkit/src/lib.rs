@@ -14,7 +14,7 @@ mod process;
 pub mod seeding;
 
 pub use app::{Backend, TestApp};
-pub use fixtures::{member, token, Member, PASSWORD};
+pub use fixtures::{member, token, Endpoint, Member, PASSWORD};
 pub use pg::{pg_schema, PG_ENV};
 pub use process::{bootstrap_token, command, free_port, wait_until_healthy, Dir, Running};
 

@@ -2,7 +2,7 @@
 //! checking the very next request after a change, on SQLite and PostgreSQL.
 
 use keyward_testkit::on_both_backends;
-use keyward_testkit::TestApp;
+use keyward_testkit::{Endpoint, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -34,19 +34,6 @@ on_both_backends! {
     the_openapi_document_describes_every_endpoint_route => openapi;
 }
 
-/// An endpoint and the secrets of its primary tokens, by method.
-struct Ep {
-    id: String,
-    path: String,
-    primaries: HashMap<String, String>,
-}
-
-impl Ep {
-    fn primary(&self, method: &str) -> &str {
-        &self.primaries[method]
-    }
-}
-
 fn secrets_of(body: &Value) -> HashMap<String, String> {
     body["new_primary_tokens"]
         .as_array()
@@ -61,33 +48,7 @@ fn secrets_of(body: &Value) -> HashMap<String, String> {
         .collect()
 }
 
-async fn endpoint(app: &TestApp, path: &str, auth_type: &str, allow_deleting: bool) -> Ep {
-    let b = app
-        .post_created(
-            "/api/v1/endpoints",
-            json!({"name": format!("Endpoint {path}"), "path": path, "auth_type": auth_type,
-                       "allow_deleting": allow_deleting}),
-        )
-        .await;
-    Ep {
-        id: b["id"].as_str().unwrap().into(),
-        path: path.into(),
-        primaries: secrets_of(&b),
-    }
-}
-
-/// A secondary token named after its application; returns (id, secret).
-async fn secondary(app: &TestApp, name: &str) -> (String, String) {
-    let b = app
-        .post_created("/api/v1/endpoint-tokens", json!({"name": name}))
-        .await;
-    (
-        b["id"].as_str().unwrap().into(),
-        b["token"].as_str().unwrap().into(),
-    )
-}
-
-async fn assign(app: &TestApp, ep: &Ep, token_id: &str, enabled: bool) -> u16 {
+async fn assign(app: &TestApp, ep: &Endpoint, token_id: &str, enabled: bool) -> u16 {
     let (status, body) = app
         .call(
             Method::PUT,
@@ -139,11 +100,11 @@ async fn hosted(
     }
 }
 
-async fn post_record(app: &TestApp, ep: &Ep, token: Option<&str>, body: Value) -> Answer {
+async fn post_record(app: &TestApp, ep: &Endpoint, token: Option<&str>, body: Value) -> Answer {
     hosted(app, Method::POST, &ep.path, token, Some(body)).await
 }
 
-async fn get_records(app: &TestApp, ep: &Ep, token: Option<&str>) -> Answer {
+async fn get_records(app: &TestApp, ep: &Endpoint, token: Option<&str>) -> Answer {
     hosted(app, Method::GET, &ep.path, token, None).await
 }
 
@@ -160,7 +121,7 @@ fn refused(a: &Answer, status: u16, code: &str) {
 }
 
 async fn primary_per_method(app: TestApp) {
-    let ep = endpoint(&app, "orders/in", "token", false).await;
+    let ep = app.endpoint("orders/in", "token", false).await;
     let mut methods: Vec<&String> = ep.primaries.keys().collect();
     methods.sort();
     assert_eq!(
@@ -189,7 +150,7 @@ async fn primary_per_method(app: TestApp) {
     assert_eq!(a.body["items"][0]["body"], json!({"n": 1}));
 
     // Another endpoint's primary, an API token, an unknown token, no token.
-    let other = endpoint(&app, "orders/out", "token", false).await;
+    let other = app.endpoint("orders/out", "token", false).await;
     refused(
         &post_record(&app, &ep, Some(other.primary("POST")), json!({})).await,
         403,
@@ -230,9 +191,9 @@ async fn primary_per_method(app: TestApp) {
 }
 
 async fn delete_only_when_allowed(app: TestApp) {
-    let ep = endpoint(&app, "inbox", "token", false).await;
+    let ep = app.endpoint("inbox", "token", false).await;
     assert!(!ep.primaries.contains_key("DELETE"), "no DELETE primary");
-    let (app_id, app_secret) = secondary(&app, "Webshop").await;
+    let (app_id, app_secret) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &app_id, true).await;
     let id = post_record(&app, &ep, Some(&app_secret), json!({"a": 1}))
         .await
@@ -299,8 +260,8 @@ async fn delete_only_when_allowed(app: TestApp) {
 }
 
 async fn secondary_rule(app: TestApp) {
-    let ep = endpoint(&app, "feed", "token", false).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("feed", "token", false).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assert!(secret.starts_with("kws_"), "{secret}");
     let send = || post_record(&app, &ep, Some(&secret), json!({"x": true}));
     refused(&send().await, 403, "FORBIDDEN");
@@ -385,14 +346,14 @@ async fn secondary_rule(app: TestApp) {
 }
 
 async fn one_application_off(app: TestApp) {
-    let ep = endpoint(&app, "shared", "token", false).await;
-    let other_ep = endpoint(&app, "elsewhere", "token", false).await;
-    let (a_id, a) = secondary(&app, "Webshop").await;
-    let (b_id, b) = secondary(&app, "ERP").await;
+    let ep = app.endpoint("shared", "token", false).await;
+    let other_ep = app.endpoint("elsewhere", "token", false).await;
+    let (a_id, a) = app.endpoint_token("Webshop").await;
+    let (b_id, b) = app.endpoint_token("ERP").await;
     for (id, e) in [(&a_id, &ep), (&b_id, &ep), (&a_id, &other_ep)] {
         assign(&app, e, id, true).await;
     }
-    let works = |e: &Ep, t: &str| {
+    let works = |e: &Endpoint, t: &str| {
         let (app, e, t) = (&app, e.path.clone(), t.to_string());
         async move {
             hosted(app, Method::POST, &e, Some(&t), Some(json!({})))
@@ -433,7 +394,7 @@ fn hash_of(app: &TestApp, secret: &str) -> keyward_core::TokenHash {
 }
 
 async fn regenerated_primary(app: TestApp) {
-    let ep = endpoint(&app, "rotating", "token", false).await;
+    let ep = app.endpoint("rotating", "token", false).await;
     let old = ep.primary("POST").to_string();
     let url = format!("/api/v1/endpoints/{}/primary-tokens/post/regenerate", ep.id);
     let r = app.ok(200, app.call(Method::POST, &url, None).await).await;
@@ -523,8 +484,8 @@ async fn regenerated_primary(app: TestApp) {
 }
 
 async fn regenerated_secondary(app: TestApp) {
-    let ep = endpoint(&app, "apps", "token", false).await;
-    let (id, old) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("apps", "token", false).await;
+    let (id, old) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &id, true).await;
     let r = app
         .ok(
@@ -551,7 +512,7 @@ async fn regenerated_secondary(app: TestApp) {
 }
 
 async fn auth_none(app: TestApp) {
-    let ep = endpoint(&app, "public", "none", false).await;
+    let ep = app.endpoint("public", "none", false).await;
     assert!(ep.primaries.is_empty(), "no primaries without token auth");
     assert_eq!(
         post_record(&app, &ep, None, json!({"a": 1})).await.status,
@@ -614,9 +575,9 @@ async fn auth_none(app: TestApp) {
 }
 
 async fn disabled_endpoint(app: TestApp) {
-    let open = endpoint(&app, "open", "none", true).await;
-    let closed = endpoint(&app, "closed", "token", true).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let open = app.endpoint("open", "none", true).await;
+    let closed = app.endpoint("closed", "token", true).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assign(&app, &closed, &id, true).await;
     for ep in [&open, &closed] {
         app.patch_ok(
@@ -683,7 +644,7 @@ async fn raw_post(app: &TestApp, path: &str, content_type: Option<&str>, body: V
 }
 
 async fn content_type(app: TestApp) {
-    endpoint(&app, "typed", "none", false).await;
+    app.endpoint("typed", "none", false).await;
     let body = br#"{"a": 1}"#.to_vec();
     refused(
         &raw_post(&app, "typed", Some("text/plain"), body.clone()).await,
@@ -745,7 +706,7 @@ async fn content_type(app: TestApp) {
 }
 
 async fn body_limit(app: TestApp) {
-    endpoint(&app, "big", "none", false).await;
+    app.endpoint("big", "none", false).await;
     // A JSON string of exactly 64 KiB, and one byte more.
     let fits = format!("\"{}\"", "x".repeat(64 * 1024 - 2)).into_bytes();
     assert_eq!(fits.len(), 64 * 1024);
@@ -792,8 +753,8 @@ async fn chunked_post(app: &TestApp, path: &str, chunks: &[&[u8]]) -> u16 {
 }
 
 async fn records_keep_sender(app: TestApp) {
-    let ep = endpoint(&app, "audit/trail", "token", false).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("audit/trail", "token", false).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &id, true).await;
     let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
     // The test client is not a trusted proxy, so its X-Forwarded-For is ignored.
@@ -866,9 +827,9 @@ async fn records_keep_sender(app: TestApp) {
 }
 
 async fn viewer_filter(app: TestApp) {
-    let ep = endpoint(&app, "viewer", "token", false).await;
-    let (a_id, a) = secondary(&app, "Webshop").await;
-    let (b_id, b) = secondary(&app, "ERP").await;
+    let ep = app.endpoint("viewer", "token", false).await;
+    let (a_id, a) = app.endpoint_token("Webshop").await;
+    let (b_id, b) = app.endpoint_token("ERP").await;
     assign(&app, &ep, &a_id, true).await;
     assign(&app, &ep, &b_id, true).await;
     for i in 0..3 {
@@ -950,7 +911,7 @@ async fn viewer_filter(app: TestApp) {
 }
 
 async fn hosted_paging(app: TestApp) {
-    let ep = endpoint(&app, "paged", "none", false).await;
+    let ep = app.endpoint("paged", "none", false).await;
     for i in 0..5 {
         post_record(&app, &ep, None, json!({"i": i})).await;
     }
@@ -976,8 +937,8 @@ async fn hosted_paging(app: TestApp) {
 }
 
 async fn tenant_isolation(app: TestApp) {
-    let ep = endpoint(&app, "acme/orders", "token", true).await;
-    let (id, _) = secondary(&app, "Acme webshop").await;
+    let ep = app.endpoint("acme/orders", "token", true).await;
+    let (id, _) = app.endpoint_token("Acme webshop").await;
     assign(&app, &ep, &id, true).await;
     post_record(
         &app,
@@ -1128,7 +1089,7 @@ async fn paths(app: TestApp) {
             "{bad:?}: {p}"
         );
     }
-    let ep = endpoint(&app, "/taken/", "none", false).await;
+    let ep = app.endpoint("/taken/", "none", false).await;
     let (_, detail) = app.get(&format!("/api/v1/endpoints/{}", ep.id)).await;
     assert_eq!(detail["path"], "taken", "surrounding slashes are dropped");
     let (status, p) = app
@@ -1188,7 +1149,7 @@ async fn paths(app: TestApp) {
 }
 
 async fn reveal(app: TestApp) {
-    let ep = endpoint(&app, "shown-once", "token", false).await;
+    let ep = app.endpoint("shown-once", "token", false).await;
     let url = format!("/api/v1/endpoints/{}/primary-tokens/POST/reveal", ep.id);
     let (status, p) = app.post(&url, json!({})).await;
     assert_eq!(
@@ -1201,11 +1162,11 @@ async fn reveal(app: TestApp) {
     let (status, _) = app.post(&url, json!({})).await;
     assert_eq!(status, 409, "made under show_once: no copy was kept");
 
-    let ep = endpoint(&app, "recoverable", "token", false).await;
+    let ep = app.endpoint("recoverable", "token", false).await;
     let url = format!("/api/v1/endpoints/{}/primary-tokens/POST/reveal", ep.id);
     let r = app.post_ok(&url, json!({})).await;
     assert_eq!(r["token"], ep.primary("POST"));
-    let (erp_id, secret) = secondary(&app, "ERP").await;
+    let (erp_id, secret) = app.endpoint_token("ERP").await;
     let r = app
         .post_ok(
             &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
@@ -1253,8 +1214,8 @@ async fn reveal(app: TestApp) {
 }
 
 async fn nothing_but_endpoints(app: TestApp) {
-    let ep = endpoint(&app, "only-here", "token", false).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("only-here", "token", false).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &id, true).await;
     // The verify API knows the token and says it opens nothing here.
     let res = app.verify_body(json!({"token": secret})).await;
@@ -1288,9 +1249,9 @@ async fn nothing_but_endpoints(app: TestApp) {
 }
 
 async fn secondary_listing(app: TestApp) {
-    let ep = endpoint(&app, "listed", "token", false).await;
-    let (a, _) = secondary(&app, "Alpha app").await;
-    let (b, _) = secondary(&app, "Beta app").await;
+    let ep = app.endpoint("listed", "token", false).await;
+    let (a, _) = app.endpoint_token("Alpha app").await;
+    let (b, _) = app.endpoint_token("Beta app").await;
     app.post_created(
         "/api/v1/endpoint-tokens",
         json!({"name": "Gamma app", "description": "retired", "enabled": false}),
@@ -1384,8 +1345,8 @@ async fn secondary_listing(app: TestApp) {
 /// A change written by another process (another node of a cluster) reaches this node
 /// through the change log within a second.
 async fn other_node(app: TestApp) {
-    let ep = endpoint(&app, "clustered", "token", false).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("clustered", "token", false).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &id, true).await;
     assert_eq!(
         post_record(&app, &ep, Some(&secret), json!({}))
@@ -1522,7 +1483,7 @@ async fn openapi(app: TestApp) {
 /// the owner renamed or deleted it another tenant could register it and receive the
 /// owner's partner's posts. Now the URL names the tenant.
 async fn namespaced_paths(app: TestApp) {
-    let ours = endpoint(&app, "orders/in", "token", false).await;
+    let ours = app.endpoint("orders/in", "token", false).await;
     let (_, globex) = app.other_tenant("globex").await;
     // Same path in another tenant: allowed, and says nothing about ours.
     let (status, theirs) = app
@@ -1602,7 +1563,7 @@ async fn namespaced_paths(app: TestApp) {
     let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
     assert_eq!(a, b);
     // The tenant's id works in the URL as well as its name.
-    let open = endpoint(&app, "public/feed", "none", false).await;
+    let open = app.endpoint("public/feed", "none", false).await;
     let by_id = app
         .http
         .post(app.url(&format!("/e/{}/{}", app.tenant_id, open.path)))
@@ -1616,7 +1577,7 @@ async fn namespaced_paths(app: TestApp) {
 /// Finding 3: one record the reader refuses (a number out of range) broke every later
 /// read of its endpoint. The door now uses the reader's own parser.
 async fn unreadable_refused(app: TestApp) {
-    let ep = endpoint(&app, "numbers", "none", false).await;
+    let ep = app.endpoint("numbers", "none", false).await;
     for body in [r#"{"a":1e400}"#, r#"[-1e999]"#] {
         let a = raw_post(
             &app,
@@ -1643,7 +1604,7 @@ async fn unreadable_refused(app: TestApp) {
 /// A record stored before that check (or damaged later) is listed as unreadable, never
 /// a 500, and an administrator can delete it.
 async fn unreadable_listed(app: TestApp) {
-    let ep = endpoint(&app, "legacy", "none", false).await;
+    let ep = app.endpoint("legacy", "none", false).await;
     post_record(&app, &ep, None, json!({"fine": true})).await;
     let bad_id = keyward_core::EndpointRecordId::new().to_string();
     let url = match &app.config.database_url {
