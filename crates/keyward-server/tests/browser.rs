@@ -7,26 +7,19 @@
 //! missing browser is a failure.
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use keyward_testkit::{Backend, TestApp, PASSWORD};
+use keyward_testkit::{Backend, Running, TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const CHROMEDRIVER: &str = "chromedriver";
 
 /// A chromedriver process on a free port, stopped when dropped.
 struct Driver {
-    child: Child,
+    _child: Running,
     url: String,
     _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn find_chromedriver() -> Option<PathBuf> {
@@ -47,10 +40,7 @@ async fn driver() -> Option<(Driver, Client)> {
         eprintln!("skipped: {why}");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = keyward_testkit::free_port();
     let child = Command::new(bin)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -60,7 +50,7 @@ async fn driver() -> Option<(Driver, Client)> {
     let url = format!("http://127.0.0.1:{port}");
     let profile = tempfile::tempdir().expect("profile dir");
     let driver = Driver {
-        child,
+        _child: Running(child),
         url,
         _profile: profile,
     };

@@ -2,11 +2,11 @@
 //! on a free port, and is then driven through its client subcommands the way an
 //! administrator or a script would drive it.
 
-use keyward_testkit::{bootstrap_token, Dir};
+use keyward_testkit::{bootstrap_token, Dir, Running};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -26,18 +26,11 @@ fn text(b: &[u8]) -> String {
 /// A running `keyward serve` with a bootstrapped tenant. Dropping it (also when a test
 /// panics) kills the server, then removes its data directory.
 struct Server {
-    child: Child,
+    child: Running,
     stderr: Receiver<String>,
     url: String,
     admin_token: String,
     _dir: Dir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
@@ -68,7 +61,7 @@ impl Server {
             }
         });
         let mut server = Server {
-            child,
+            child: Running(child),
             stderr: rx,
             url: String::new(),
             admin_token,
@@ -98,7 +91,7 @@ impl Server {
                 ),
                 Err(RecvTimeoutError::Disconnected) => panic!(
                     "the server exited ({:?}) before listening; stderr:\n{}",
-                    self.child.try_wait(),
+                    self.child.0.try_wait(),
                     seen.join("\n")
                 ),
             }
@@ -521,10 +514,7 @@ fn client_commands_ask_for_keyward_token_when_it_is_missing() {
 #[test]
 fn an_unreachable_server_is_named_in_the_error() {
     // A port that was free a moment ago: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = keyward_testkit::free_port();
     let url = format!("http://127.0.0.1:{port}");
     let out = keyward()
         .args(["department", "list", "--server", &url])

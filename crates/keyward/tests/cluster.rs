@@ -10,11 +10,11 @@
 
 use keyward_client::{Client, CreateToken, RateLimit, UpdateUser, UpdateUserType};
 use keyward_testkit::{
-    bootstrap_token, free_port, pg_schema, wait_until_healthy, Dir, Member, PG_ENV,
+    bootstrap_token, free_port, pg_schema, wait_until_healthy, Dir, Member, Running, PG_ENV,
 };
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "4b6579776172642074657374206b65792c2073686172656420627920616c6c21";
@@ -28,16 +28,9 @@ fn keyward() -> Command {
 
 /// One `keyward serve` process; killed when dropped.
 struct Node {
-    child: Child,
+    child: Running,
     base: String,
     _dir: Dir,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Node {
@@ -54,7 +47,7 @@ impl Node {
             .spawn()
             .expect("start keyward serve");
         let node = Node {
-            child,
+            child: Running(child),
             base: format!("http://127.0.0.1:{port}"),
             _dir: dir,
         };
@@ -64,7 +57,7 @@ impl Node {
 
     fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
+            .args([sig, &self.child.0.id().to_string()])
             .status()
             .unwrap()
             .success();
@@ -319,7 +312,7 @@ async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
 /// A Redis of the test's own on a free port (the shared one is left alone, and this one
 /// can be stopped). `None` if `redis-server` is not installed.
 struct Redis {
-    child: Child,
+    _child: Running,
     url: String,
 }
 
@@ -347,22 +340,16 @@ impl Redis {
             eprintln!("skipped: redis-server is not installed, so cluster-wide rate limits cannot be tried");
             return None;
         };
+        let child = Running(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
         Some(Redis {
-            child,
+            _child: child,
             url: format!("redis://127.0.0.1:{port}/0"),
         })
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
