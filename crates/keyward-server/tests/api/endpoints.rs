@@ -947,15 +947,7 @@ async fn tenant_isolation(app: TestApp) {
         json!({"secret": "acme data"}),
     )
     .await;
-    let other = keyward_server::bootstrap::bootstrap(
-        &app.state,
-        &keyward_core::text::TenantName::parse("globex").unwrap(),
-        &keyward_core::text::Username::parse("hank").unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
-    let theirs = other.token.expose().to_string();
+    let (_, theirs) = app.other_tenant("globex").await;
     let e = &ep.id;
     for (method, path, body) in [
         (Method::GET, format!("/api/v1/endpoints/{e}"), None),
@@ -1103,17 +1095,10 @@ async fn paths(app: TestApp) {
 
     // The URL names the tenant, so another tenant's same path is another endpoint: it is
     // allowed, and the 409 above told nothing about other tenants.
-    let other = keyward_server::bootstrap::bootstrap(
-        &app.state,
-        &keyward_core::text::TenantName::parse("globex").unwrap(),
-        &keyward_core::text::Username::parse("hank").unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    let (_, theirs) = app.other_tenant("globex").await;
     let (status, _) = app
         .call_as(
-            other.token.expose(),
+            &theirs,
             Method::POST,
             "/api/v1/endpoints",
             Some(json!({"name": "theirs", "path": "taken"})),

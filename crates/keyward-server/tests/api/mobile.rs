@@ -55,6 +55,18 @@ fn no_background_flush(c: &mut ServerConfig) {
     c.flush_interval = Duration::from_secs(3600);
 }
 
+/// How many sessions, in any state, `m`'s user has (asserting that the list answers 200).
+async fn session_count(app: &TestApp, m: &Member) -> i64 {
+    let path = format!("/api/v1/mobile-sessions?status=all&user_id={}", m.user_id);
+    app.get_ok(&path).await["total"].as_i64().unwrap()
+}
+
+/// The audit events of ended sessions.
+async fn ended_sessions(app: &TestApp) -> Value {
+    app.get_ok("/api/v1/audit-events?action=mobile_session.deleted")
+        .await
+}
+
 /// A user with one membership granting `permissions`, and a password.
 async fn phone_user(app: &TestApp, username: &str, permissions: &[&str]) -> Member {
     app.member_with_password(username, permissions).await
@@ -349,13 +361,7 @@ async fn locking(app: TestApp) {
         "VALID",
         "others are untouched"
     );
-    let list = app
-        .get_ok(&format!(
-            "/api/v1/mobile-sessions?status=all&user_id={}",
-            m.user_id
-        ))
-        .await;
-    assert_eq!(list["total"], 0);
+    assert_eq!(session_count(&app, &m).await, 0);
     let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
     assert_eq!(
         (status, &body["code"]),
@@ -372,9 +378,7 @@ async fn locking(app: TestApp) {
     assert_eq!(app.verify(&api_token, None).await, "VALID");
     let (_, again) = login(&app, "kari").await;
     assert_eq!(app.verify(&again, None).await, "VALID");
-    let audit = app
-        .get_ok("/api/v1/audit-events?action=mobile_session.deleted")
-        .await;
+    let audit = ended_sessions(&app).await;
     assert_eq!(audit["total"], 2);
     assert_eq!(audit["items"][0]["details"]["reason"], "user_locked");
 }
@@ -796,16 +800,8 @@ async fn password_change(app: TestApp) {
     // Removing the password ends the sessions too.
     set(&app, &m, json!({"password": null})).await;
     assert_eq!(app.verify(&fresh, None).await, "NOT_FOUND");
-    let list = app
-        .get_ok(&format!(
-            "/api/v1/mobile-sessions?status=all&user_id={}",
-            m.user_id
-        ))
-        .await;
-    assert_eq!(list["total"], 0);
-    let audit = app
-        .get_ok("/api/v1/audit-events?action=mobile_session.deleted")
-        .await;
+    assert_eq!(session_count(&app, &m).await, 0);
+    let audit = ended_sessions(&app).await;
     assert_eq!(audit["total"], 2, "{audit}");
     for e in audit["items"].as_array().unwrap() {
         assert_eq!(e["details"]["reason"], "password_changed", "{e}");
@@ -831,16 +827,8 @@ async fn session_cap(app: TestApp) {
     for token in [&first, &third, &fourth] {
         assert_eq!(app.verify(token, None).await, "VALID");
     }
-    let list = app
-        .get_ok(&format!(
-            "/api/v1/mobile-sessions?status=all&user_id={}",
-            m.user_id
-        ))
-        .await;
-    assert_eq!(list["total"], 3);
-    let audit = app
-        .get_ok("/api/v1/audit-events?action=mobile_session.deleted")
-        .await;
+    assert_eq!(session_count(&app, &m).await, 3);
+    let audit = ended_sessions(&app).await;
     assert_eq!(audit["total"], 1, "{audit}");
     let e = &audit["items"][0];
     assert_eq!(

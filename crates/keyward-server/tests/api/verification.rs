@@ -370,44 +370,27 @@ async fn usage_counter(app: TestApp) {
     .await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
     assert_eq!(app.verify(&secret, None).await, "USAGE_EXCEEDED");
-    // Refused calls to the administrator API spend nothing.
-    app.patch_ok(
-        &format!("/api/v1/tokens/{id}"),
-        json!({"uses_remaining": 1}),
-    )
-    .await;
-    let (status, p) = app
-        .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
+    // Refused calls to the administrator API spend nothing (twice over).
+    for _ in 0..2 {
+        app.patch_ok(
+            &format!("/api/v1/tokens/{id}"),
+            json!({"uses_remaining": 1}),
+        )
         .await;
-    assert_eq!(
-        (status, p["code"].as_str()),
-        (403, Some("not_admin")),
-        "{p}"
-    );
-    assert_eq!(
-        app.verify(&secret, None).await,
-        "VALID",
-        "the refused admin call took no use"
-    );
-    // Refused calls to the administrator API spend nothing.
-    app.patch_ok(
-        &format!("/api/v1/tokens/{id}"),
-        json!({"uses_remaining": 1}),
-    )
-    .await;
-    let (status, p) = app
-        .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
-        .await;
-    assert_eq!(
-        (status, p["code"].as_str()),
-        (403, Some("not_admin")),
-        "{p}"
-    );
-    assert_eq!(
-        app.verify(&secret, None).await,
-        "VALID",
-        "the refused admin call took no use"
-    );
+        let (status, p) = app
+            .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (403, Some("not_admin")),
+            "{p}"
+        );
+        assert_eq!(
+            app.verify(&secret, None).await,
+            "VALID",
+            "the refused admin call took no use"
+        );
+    }
     let mut bad = app.token_body(&m, "bad");
     bad["max_uses"] = json!(0);
     assert_eq!(app.post("/api/v1/tokens", bad).await.0, 422);
