@@ -137,8 +137,19 @@ async fn wait_for_path(c: &Client, ok: impl Fn(&str) -> bool) -> String {
     panic!("the browser stayed at {path}");
 }
 
+/// The text of an element, waiting (polling, up to 10 s) for the page to show it. A page
+/// that is still being replaced can drop the element between finding and reading it
+/// (a stale element): then it is found again.
 async fn text_of(c: &Client, css: &str) -> String {
-    find(c, css).await.text().await.expect("text")
+    let mut last = None;
+    for _ in 0..200 {
+        match find(c, css).await.text().await {
+            Ok(t) => return t,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} could not be read: {last:?}");
 }
 
 /// Waits (polling, up to 10 s) until the element shows `want`.
@@ -203,6 +214,12 @@ async fn click_confirmed(c: &Client, css: &str) {
     c.accept_alert()
         .await
         .expect("the action asks for confirmation");
+}
+
+/// Logs an administrator in and waits for the token list the console opens with.
+async fn admin_login(c: &Client, app: &TestApp, username: &str) {
+    login(c, app, username).await;
+    wait_for_path(c, |p| p.starts_with("/console/tokens")).await;
 }
 
 async fn login(c: &Client, app: &TestApp, username: &str) {
@@ -358,8 +375,7 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.user_with_password("kari", true).await;
 
-    login(&c, &app, "kari").await;
-    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    admin_login(&c, &app, "kari").await;
     let user_id = arrange_organisation(&c, &app, "Department A", "Integration", "erp-sync").await;
 
     // Create a token; the secret is shown once, with a copy button.
@@ -584,7 +600,7 @@ async fn hostile_names_are_text_and_non_administrators_stay_out() {
     let evil = "<script>alert(1)</script>";
     let (id, _) = app.token(&m, evil).await;
 
-    login(&c, &app, "kari").await;
+    admin_login(&c, &app, "kari").await;
     for path in [
         "/console/tokens".to_string(),
         format!("/console/tokens/{id}"),
@@ -655,8 +671,7 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
         assert_eq!(verify_code(&app, token).await, "VALID");
     }
 
-    login(&c, &app, "kari").await;
-    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    admin_login(&c, &app, "kari").await;
     click(&c, "#tab-mobile").await;
     wait_for_text(&c, "#tokens-table", "Phone 4").await;
     let listing = text_of(&c, "#tokens-table").await;
@@ -743,8 +758,7 @@ async fn two_applications_share_an_endpoint_and_one_is_switched_off() {
     };
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.user_with_password("kari", true).await;
-    login(&c, &app, "kari").await;
-    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    admin_login(&c, &app, "kari").await;
 
     // Create an endpoint, then switch it to token authentication.
     c.goto(&app.url("/console/endpoints")).await.unwrap();
