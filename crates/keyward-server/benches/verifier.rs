@@ -13,8 +13,7 @@ use keyward_store::Store;
 use std::time::Duration;
 use tokio::runtime::Runtime;
 
-#[path = "../examples/support/seeding.rs"]
-mod seeding;
+use keyward_testkit::seeding;
 
 const KEY: [u8; 32] = [42; 32];
 

@@ -8,8 +8,7 @@ use keyward_core::TokenId;
 use keyward_store::Store;
 use std::path::PathBuf;
 
-#[path = "support/seeding.rs"]
-mod seeding;
+use keyward_testkit::seeding;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -6,31 +6,20 @@
 //! them the walks are skipped with a printed reason, except under `CI=true`, where a
 //! missing browser is a failure.
 
-#[allow(dead_code)]
-#[path = "api/helpers.rs"]
-mod helpers;
-
 use fantoccini::{Client, ClientBuilder, Locator};
-use helpers::{Backend, TestApp, PASSWORD};
+use keyward_testkit::{Backend, Running, TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const CHROMEDRIVER: &str = "chromedriver";
 
 /// A chromedriver process on a free port, stopped when dropped.
 struct Driver {
-    child: Child,
+    _child: Running,
     url: String,
     _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn find_chromedriver() -> Option<PathBuf> {
@@ -51,10 +40,7 @@ async fn driver() -> Option<(Driver, Client)> {
         eprintln!("skipped: {why}");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = keyward_testkit::free_port();
     let child = Command::new(bin)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -64,7 +50,7 @@ async fn driver() -> Option<(Driver, Client)> {
     let url = format!("http://127.0.0.1:{port}");
     let profile = tempfile::tempdir().expect("profile dir");
     let driver = Driver {
-        child,
+        _child: Running(child),
         url,
         _profile: profile,
     };
@@ -151,8 +137,19 @@ async fn wait_for_path(c: &Client, ok: impl Fn(&str) -> bool) -> String {
     panic!("the browser stayed at {path}");
 }
 
+/// The text of an element, waiting (polling, up to 10 s) for the page to show it. A page
+/// that is still being replaced can drop the element between finding and reading it
+/// (a stale element): then it is found again.
 async fn text_of(c: &Client, css: &str) -> String {
-    find(c, css).await.text().await.expect("text")
+    let mut last = None;
+    for _ in 0..200 {
+        match find(c, css).await.text().await {
+            Ok(t) => return t,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} could not be read: {last:?}");
 }
 
 /// Waits (polling, up to 10 s) until the element shows `want`.
@@ -217,6 +214,12 @@ async fn click_confirmed(c: &Client, css: &str) {
     c.accept_alert()
         .await
         .expect("the action asks for confirmation");
+}
+
+/// Logs an administrator in and waits for the token list the console opens with.
+async fn admin_login(c: &Client, app: &TestApp, username: &str) {
+    login(c, app, username).await;
+    wait_for_path(c, |p| p.starts_with("/console/tokens")).await;
 }
 
 async fn login(c: &Client, app: &TestApp, username: &str) {
@@ -332,6 +335,23 @@ async fn create_token(c: &Client, app: &TestApp, name: &str, user_id: &str) -> S
     secret
 }
 
+/// Asserts that `text` (of the part of the page named `what`) shows every label.
+fn assert_shows(text: &str, labels: &[&str], what: &str) {
+    for label in labels {
+        assert!(text.contains(label), "{what} lacks {label}: {text}");
+    }
+}
+
+/// From the page that shows a new secret, the token's detail view; its fields' text.
+async fn open_detail(c: &Client) -> String {
+    click(c, "#to-detail").await;
+    wait_for_path(c, |p| {
+        p.starts_with("/console/tokens/") && !p.ends_with("/new")
+    })
+    .await;
+    text_of(c, "#token-fields").await
+}
+
 async fn verify_code(app: &TestApp, token: &str) -> String {
     app.verify(token, None).await
 }
@@ -355,8 +375,7 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.user_with_password("kari", true).await;
 
-    login(&c, &app, "kari").await;
-    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    admin_login(&c, &app, "kari").await;
     let user_id = arrange_organisation(&c, &app, "Department A", "Integration", "erp-sync").await;
 
     // Create a token; the secret is shown once, with a copy button.
@@ -369,23 +388,20 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
     assert_eq!(verify_code(&app, &secret).await, "VALID");
 
     // The detail view shows seed 001's fields, never the secret.
-    click(&c, "#to-detail").await;
-    wait_for_path(&c, |p| {
-        p.starts_with("/console/tokens/") && !p.ends_with("/new")
-    })
-    .await;
-    let fields = text_of(&c, "#token-fields").await;
-    for label in [
-        "Token Name",
-        "API Token",
-        "Tenant Id",
-        "Description of Use",
-        "Expiry Date",
-        "Associated User",
-        "Department and User Type",
-    ] {
-        assert!(fields.contains(label), "detail lacks {label}: {fields}");
-    }
+    let fields = open_detail(&c).await;
+    assert_shows(
+        &fields,
+        &[
+            "Token Name",
+            "API Token",
+            "Tenant Id",
+            "Description of Use",
+            "Expiry Date",
+            "Associated User",
+            "Department and User Type",
+        ],
+        "detail",
+    );
     assert!(fields.contains(&app.tenant_id), "tenant id shown");
     assert!(fields.contains("curl -s -X POST"), "a ready curl line");
     assert!(
@@ -501,58 +517,61 @@ async fn the_same_walk_in_norwegian_shows_translated_labels() {
     click(&c, "#login-submit").await;
     wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
     let nav = text_of(&c, "header nav").await;
-    for label in [
-        "Tokens",
-        "Brukere",
-        "Avdelinger",
-        "Brukertyper",
-        "Innstillinger",
-        "Revisjonslogg",
-    ] {
-        assert!(nav.contains(label), "menu lacks {label}: {nav}");
-    }
+    assert_shows(
+        &nav,
+        &[
+            "Tokens",
+            "Brukere",
+            "Avdelinger",
+            "Brukertyper",
+            "Innstillinger",
+            "Revisjonslogg",
+        ],
+        "menu",
+    );
     let user_id = arrange_organisation(&c, &app, "Avdeling A", "Integrasjon", "lonn-sync").await;
 
     c.goto(&app.url("/console/tokens/new")).await.unwrap();
     let form = text_of(&c, "#new-token-form").await;
-    for label in [
-        "Token Navn",
-        "Utløpsdato",
-        "Velg bruker",
-        "Velg avdeling og brukertype",
-        "Lagre",
-    ] {
-        assert!(form.contains(label), "create form lacks {label}: {form}");
-    }
+    assert_shows(
+        &form,
+        &[
+            "Token Navn",
+            "Utløpsdato",
+            "Velg bruker",
+            "Velg avdeling og brukertype",
+            "Lagre",
+        ],
+        "create form",
+    );
     screenshot(&c, "nb-token-create").await;
     let secret = create_token(&c, &app, "Lønnssystem", &user_id).await;
     assert!(body_text(&c).await.contains("Du får ikke se det igjen."));
     screenshot(&c, "nb-token-shown-once").await;
-    click(&c, "#to-detail").await;
-    wait_for_path(&c, |p| {
-        p.starts_with("/console/tokens/") && !p.ends_with("/new")
-    })
-    .await;
-    let fields = text_of(&c, "#token-fields").await;
-    for label in [
-        "Token Navn",
-        "API Token",
-        "Tenant Id",
-        "Bruksbeskrivelse",
-        "Utløpsdato",
-        "Tilknyttet bruker",
-        "Avdeling og brukertype",
-    ] {
-        assert!(fields.contains(label), "detail lacks {label}: {fields}");
-    }
+    let fields = open_detail(&c).await;
+    assert_shows(
+        &fields,
+        &[
+            "Token Navn",
+            "API Token",
+            "Tenant Id",
+            "Bruksbeskrivelse",
+            "Utløpsdato",
+            "Tilknyttet bruker",
+            "Avdeling og brukertype",
+        ],
+        "detail",
+    );
     click_confirmed(&c, "#revoke").await;
     wait_for_text(&c, "#f-status", "Tilbakekalt").await;
     assert_eq!(verify_code(&app, &secret).await, "REVOKED");
     c.goto(&app.url("/console/tokens")).await.unwrap();
     let head = text_of(&c, "#tokens-table thead").await;
-    for label in ["Token Navn", "Utløpsdato", "Fjernet dato", "Status"] {
-        assert!(head.contains(label), "listing lacks {label}: {head}");
-    }
+    assert_shows(
+        &head,
+        &["Token Navn", "Utløpsdato", "Fjernet dato", "Status"],
+        "listing",
+    );
     // Dates in Norwegian: "23. nov. 2026".
     let month = [
         "jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.",
@@ -581,7 +600,7 @@ async fn hostile_names_are_text_and_non_administrators_stay_out() {
     let evil = "<script>alert(1)</script>";
     let (id, _) = app.token(&m, evil).await;
 
-    login(&c, &app, "kari").await;
+    admin_login(&c, &app, "kari").await;
     for path in [
         "/console/tokens".to_string(),
         format!("/console/tokens/{id}"),
@@ -627,16 +646,8 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.user_with_password("kari", true).await;
     // A field worker with a password and one membership logs in from four phones.
-    let m = app.member("field-worker", &["orders:read"]).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"password": PASSWORD}),
-        )
-        .await,
-    )
-    .await;
+    app.member_with_password("field-worker", &["orders:read"])
+        .await;
     let mut sessions = Vec::new();
     for phone in ["Phone 1", "Phone 2", "Phone 3", "Phone 4"] {
         let res = app
@@ -660,21 +671,22 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
         assert_eq!(verify_code(&app, token).await, "VALID");
     }
 
-    login(&c, &app, "kari").await;
-    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    admin_login(&c, &app, "kari").await;
     click(&c, "#tab-mobile").await;
     wait_for_text(&c, "#tokens-table", "Phone 4").await;
     let listing = text_of(&c, "#tokens-table").await;
-    for label in [
-        "User Name",
-        "Email",
-        "Department",
-        "User Type",
-        "Last Active",
-        "Expiry Date",
-    ] {
-        assert!(listing.contains(label), "listing lacks {label}: {listing}");
-    }
+    assert_shows(
+        &listing,
+        &[
+            "User Name",
+            "Email",
+            "Department",
+            "User Type",
+            "Last Active",
+            "Expiry Date",
+        ],
+        "listing",
+    );
     assert!(listing.contains("field-worker@example.com"));
     screenshot(&c, "en-mobile-listing").await;
 
@@ -746,8 +758,7 @@ async fn two_applications_share_an_endpoint_and_one_is_switched_off() {
     };
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.user_with_password("kari", true).await;
-    login(&c, &app, "kari").await;
-    wait_for_path(&c, |p| p.starts_with("/console/tokens")).await;
+    admin_login(&c, &app, "kari").await;
 
     // Create an endpoint, then switch it to token authentication.
     c.goto(&app.url("/console/endpoints")).await.unwrap();

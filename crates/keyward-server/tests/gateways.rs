@@ -5,15 +5,11 @@
 //! skipped with a printed reason, except under `CI=true`, where `.ci/run` installs it and
 //! a missing one fails.
 
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
-use helpers::TestApp;
+use keyward_testkit::{free_port, Running, TestApp};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn program(name: &str, package: &str) -> Option<PathBuf> {
@@ -28,14 +24,6 @@ fn program(name: &str, package: &str) -> Option<PathBuf> {
         eprintln!("skipped: {name} is not installed (Debian: apt-get install {package})");
     }
     found
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn wait_listening(port: u16, what: &str, log: &Path) {
@@ -55,15 +43,8 @@ async fn wait_listening(port: u16, what: &str, log: &Path) {
 
 /// A gateway run in the foreground from a directory of its own; killed when dropped.
 struct Gateway {
-    child: Child,
+    _child: Running,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// `docs/nginx.conf` with its documented placeholders filled in.
@@ -117,7 +98,10 @@ async fn start_nginx(bin: &Path, sites: &[String], ports: &[u16]) -> Gateway {
     for p in ports {
         wait_listening(*p, "nginx", &log).await;
     }
-    Gateway { child, _dir: dir }
+    Gateway {
+        _child: Running(child),
+        _dir: dir,
+    }
 }
 
 /// The protected service: answers 200 with the headers it was given.
@@ -206,7 +190,7 @@ async fn protects_the_api(app: &TestApp, port: u16, dead_port: u16, down_status:
         b
     };
     let spoofable = app
-        .ok(201, app.post("/api/v1/tokens", allow("10.9.9.9/32")).await)
+        .post_created("/api/v1/tokens", allow("10.9.9.9/32"))
         .await;
     let spoofable = spoofable["token"].as_str().unwrap();
     let (status, h, _) = through(port, Some(spoofable), Some("10.9.9.9")).await;
@@ -222,7 +206,7 @@ async fn protects_the_api(app: &TestApp, port: u16, dead_port: u16, down_status:
         "{h:?}"
     );
     let local = app
-        .ok(201, app.post("/api/v1/tokens", allow("127.0.0.1/32")).await)
+        .post_created("/api/v1/tokens", allow("127.0.0.1/32"))
         .await;
     let local = local["token"].as_str().unwrap();
     assert_eq!(
@@ -316,7 +300,10 @@ async fn caddy_forward_auth_protects_an_api_and_a_spoofed_forwarded_for_passes_n
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("start caddy");
-    let _caddy = Gateway { child, _dir: dir };
+    let _caddy = Gateway {
+        _child: Running(child),
+        _dir: dir,
+    };
     wait_listening(port, "caddy", &log).await;
     wait_listening(dead_port, "caddy", &log).await;
     protects_the_api(&app, port, dead_port, 502).await;

@@ -3,12 +3,7 @@
 //! regenerated, revealed and refused in every way, then searches the capture for each
 //! secret and for the login password.
 
-// The shared test kit; this binary uses only part of it.
-#[path = "api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
-
-use helpers::{Backend, TestApp};
+use keyward_testkit::{Backend, TestApp};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -38,12 +33,7 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
 
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut secrets = vec![app.admin_token.clone()];
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let m = app.member("svc", &["orders:read"]).await;
     let (id, secret) = app.token(&m, "logged?").await;
     secrets.push(secret.clone());
@@ -86,13 +76,9 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
     app.post(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
         .await;
     let r = app
-        .ok(
-            200,
-            app.post(
-                &format!("/api/v1/tokens/{id}/regenerate"),
-                json!({"grace_period_seconds": 60}),
-            )
-            .await,
+        .post_ok(
+            &format!("/api/v1/tokens/{id}/regenerate"),
+            json!({"grace_period_seconds": 60}),
         )
         .await;
     let regenerated = r["token"].as_str().unwrap().to_string();
@@ -105,13 +91,9 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
         .await;
     // A mobile session: login (with a password), use, and logout.
     let password = "a password nobody may log";
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"password": password}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"password": password}),
     )
     .await;
     let login = json!({"tenant": "acme", "username": "svc", "password": password,

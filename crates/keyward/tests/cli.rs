@@ -2,12 +2,11 @@
 //! on a free port, and is then driven through its client subcommands the way an
 //! administrator or a script would drive it.
 
+use keyward_testkit::{bootstrap_token, Dir, Running};
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -17,83 +16,31 @@ const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
 /// The binary with none of the caller's `KEYWARD_*` variables, so a developer's own
 /// settings cannot leak into a test.
 fn keyward() -> Command {
-    let mut c = Command::new(BIN);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("KEYWARD_") {
-            c.env_remove(k);
-        }
-    }
-    c.stdin(Stdio::null());
-    c
+    keyward_testkit::command(BIN)
 }
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A directory of its own for one test, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let p = std::env::temp_dir().join(format!(
-            "keyward-cli-test-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).expect("create the test's data directory");
-        Self(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A running `keyward serve` with a bootstrapped tenant. Dropping it (also when a test
 /// panics) kills the server, then removes its data directory.
 struct Server {
-    child: Child,
+    child: Running,
     stderr: Receiver<String>,
     url: String,
     admin_token: String,
-    _dir: TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _dir: Dir,
 }
 
 impl Server {
     fn start() -> Self {
-        let dir = TempDir::new();
-        let data_dir = dir.0.to_str().expect("temp dir path is UTF-8").to_string();
-        let out = keyward()
-            .args(["bootstrap", "--data-dir", &data_dir])
-            .args(["--tenant", "t", "--admin", "a", "--json"])
-            .output()
-            .expect("run keyward bootstrap");
-        assert!(
-            out.status.success(),
-            "bootstrap failed: {}",
-            text(&out.stderr)
-        );
-        let boot: Value =
-            serde_json::from_slice(&out.stdout).expect("bootstrap --json prints JSON");
-        let admin_token = boot["token"]
-            .as_str()
-            .expect("bootstrap prints a token")
-            .to_string();
+        let dir = Dir::new("cli");
+        let data_dir = dir.arg();
+        let mut boot = keyward();
+        boot.args(["bootstrap", "--data-dir", &data_dir])
+            .args(["--tenant", "t", "--admin", "a"]);
+        let admin_token = bootstrap_token(boot);
 
         let mut child = keyward()
             .args(["serve", "--data-dir", &data_dir, "--listen", "127.0.0.1:0"])
@@ -114,7 +61,7 @@ impl Server {
             }
         });
         let mut server = Server {
-            child,
+            child: Running(child),
             stderr: rx,
             url: String::new(),
             admin_token,
@@ -144,7 +91,7 @@ impl Server {
                 ),
                 Err(RecvTimeoutError::Disconnected) => panic!(
                     "the server exited ({:?}) before listening; stderr:\n{}",
-                    self.child.try_wait(),
+                    self.child.0.try_wait(),
                     seen.join("\n")
                 ),
             }
@@ -567,10 +514,7 @@ fn client_commands_ask_for_keyward_token_when_it_is_missing() {
 #[test]
 fn an_unreachable_server_is_named_in_the_error() {
     // A port that was free a moment ago: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = keyward_testkit::free_port();
     let url = format!("http://127.0.0.1:{port}");
     let out = keyward()
         .args(["department", "list", "--server", &url])

@@ -8,35 +8,29 @@
 //!
 //! Figures (first-try acceptance, revocation lag) are printed; run with `--nocapture`.
 
-mod support;
-
+use keyward_client::{Client, CreateToken, RateLimit, UpdateUser, UpdateUserType};
+use keyward_testkit::{
+    bootstrap_token, free_port, pg_schema, wait_until_healthy, Dir, Member, Running, PG_ENV,
+};
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{free_port, pg_schema, Dir, PG_ENV};
 
 const KEY: &str = "4b6579776172642074657374206b65792c2073686172656420627920616c6c21";
 const TRIALS: usize = 100;
 
 fn keyward() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_keyward"));
+    let mut c = keyward_testkit::command(env!("CARGO_BIN_EXE_keyward"));
     c.env("KEYWARD_SERVER_KEY", KEY).env("KEYWARD_LOG", "warn");
     c
 }
 
 /// One `keyward serve` process; killed when dropped.
 struct Node {
-    child: Child,
+    child: Running,
     base: String,
     _dir: Dir,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Node {
@@ -45,12 +39,7 @@ impl Node {
         let port = free_port();
         let child = keyward()
             .arg("serve")
-            .args([
-                "--data-dir",
-                &dir.0.display().to_string(),
-                "--database-url",
-                db,
-            ])
+            .args(["--data-dir", &dir.arg(), "--database-url", db])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(extra)
             .stdout(Stdio::null())
@@ -58,24 +47,17 @@ impl Node {
             .spawn()
             .expect("start keyward serve");
         let node = Node {
-            child,
+            child: Running(child),
             base: format!("http://127.0.0.1:{port}"),
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !reqwest::get(format!("{}/healthz", node.base))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            assert!(Instant::now() < deadline, "keyward did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until_healthy(&node.base, Duration::from_secs(30)).await;
         node
     }
 
     fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
+            .args([sig, &self.child.0.id().to_string()])
             .status()
             .unwrap()
             .success();
@@ -83,7 +65,7 @@ impl Node {
     }
 }
 
-/// An administrator's view of the cluster: the token and an HTTP client.
+/// An administrator's view of the cluster: the token, and a typed client for each node.
 struct Admin {
     http: reqwest::Client,
     token: String,
@@ -92,36 +74,29 @@ struct Admin {
 impl Admin {
     async fn bootstrap(db: &str) -> Admin {
         let dir = Dir::new("boot");
-        let out = keyward()
-            .arg("bootstrap")
-            .args([
-                "--data-dir",
-                &dir.0.display().to_string(),
-                "--database-url",
-                db,
-            ])
-            .args(["--tenant", "acme", "--admin", "admin", "--json"])
-            .output()
-            .expect("bootstrap");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let boot: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut cmd = keyward();
+        cmd.arg("bootstrap")
+            .args(["--data-dir", &dir.arg(), "--database-url", db])
+            .args(["--tenant", "acme", "--admin", "admin"]);
         Admin {
             http: reqwest::Client::new(),
-            token: boot["token"].as_str().unwrap().to_string(),
+            token: bootstrap_token(cmd),
         }
     }
 
-    async fn call(
+    /// The typed client for `node`, logged in as this administrator.
+    fn on(&self, node: &Node) -> Client {
+        Client::new(&node.base, Some(self.token.clone())).expect("a client for the node")
+    }
+
+    /// For the tests of a status itself: `method path` on `node`, its status.
+    async fn status(
         &self,
         node: &Node,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
-    ) -> (u16, Value) {
+    ) -> u16 {
         let mut req = self
             .http
             .request(method, format!("{}{path}", node.base))
@@ -129,83 +104,24 @@ impl Admin {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn ok(&self, node: &Node, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let (status, v) = self.call(node, method, path, Some(body)).await;
-        assert!((200..300).contains(&status), "{path}: {status} {v}");
-        v
-    }
-
-    /// A user with one membership whose user type grants `orders:read`.
-    async fn member(&self, node: &Node, name: &str) -> Member {
-        use reqwest::Method;
-        let d = self
-            .ok(
-                node,
-                Method::POST,
-                "/api/v1/departments",
-                json!({"name": format!("D {name}")}),
-            )
-            .await;
-        let t = self
-            .ok(
-                node,
-                Method::POST,
-                "/api/v1/user-types",
-                json!({"name": format!("T {name}"), "permissions": ["orders:read"]}),
-            )
-            .await;
-        let u = self
-            .ok(
-                node,
-                Method::POST,
-                "/api/v1/users",
-                json!({"username": name, "email": format!("{name}@example.com"), "display_name": name, "is_technical": true}),
-            )
-            .await;
-        let user = u["id"].as_str().unwrap().to_string();
-        let ms = self
-            .ok(
-                node,
-                Method::POST,
-                &format!("/api/v1/users/{user}/memberships"),
-                json!({"department_id": d["id"], "user_type_id": t["id"]}),
-            )
-            .await;
-        Member {
-            user,
-            department: d["id"].as_str().unwrap().to_string(),
-            user_type: t["id"].as_str().unwrap().to_string(),
-            membership: ms["id"].as_str().unwrap().to_string(),
-        }
-    }
-
-    /// A token of `m`; returns (id, secret).
-    async fn token(&self, node: &Node, m: &Member, extra: Value) -> (String, String) {
-        let mut body = json!({"name": "svc", "user_id": m.user, "department_id": m.department, "user_type_id": m.user_type});
-        body.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        let t = self
-            .ok(node, reqwest::Method::POST, "/api/v1/tokens", body)
-            .await;
-        (
-            t["id"].as_str().unwrap().into(),
-            t["token"].as_str().unwrap().into(),
-        )
+        req.send().await.expect("request").status().as_u16()
     }
 }
 
-struct Member {
-    user: String,
-    department: String,
-    user_type: String,
-    membership: String,
+/// A user with one membership whose user type grants `orders:read`.
+async fn member(api: &Client, name: &str) -> Member {
+    keyward_testkit::member(api, name, &["orders:read"]).await
+}
+
+/// A token of `m`, changed by `adjust`; returns (id, secret).
+async fn token(
+    api: &Client,
+    m: &Member,
+    adjust: impl FnOnce(&mut CreateToken),
+) -> (String, String) {
+    let mut req = m.create_token("svc");
+    adjust(&mut req);
+    keyward_testkit::token(api, &req).await
 }
 
 /// (HTTP status, code) of a check of `token` for `orders:read` on `node`.
@@ -247,12 +163,13 @@ async fn first_try_and_revocation_lag(feed: &[&str], label: &str) -> Option<Vec<
     let a = Node::start(&db, feed).await;
     let b = Node::start(&db, feed).await;
     let c = Node::start(&db, feed).await;
-    let m = admin.member(&a, "svc").await;
+    let on_a = admin.on(&a);
+    let m = member(&on_a, "svc").await;
     let http = reqwest::Client::new();
     let mut first_try = 0;
     let mut lags = Vec::with_capacity(TRIALS);
     for i in 0..TRIALS {
-        let (id, secret) = admin.token(&a, &m, json!({})).await;
+        let (id, secret) = token(&on_a, &m, |_| {}).await;
         let on_b = code(&http, &b, &secret).await;
         let on_c = code(&http, &c, &secret).await;
         if on_b == "VALID" && on_c == "VALID" {
@@ -260,14 +177,9 @@ async fn first_try_and_revocation_lag(feed: &[&str], label: &str) -> Option<Vec<
         } else {
             eprintln!("trial {i}: B said {on_b}, C said {on_c} at the first try");
         }
-        admin
-            .ok(
-                &a,
-                reqwest::Method::POST,
-                &format!("/api/v1/tokens/{id}/revoke"),
-                json!({}),
-            )
-            .await;
+        on_a.revoke_token(id.parse().expect("a token id"))
+            .await
+            .expect("revoke");
         let revoked = Instant::now();
         let mut refused = [false, false];
         while !(refused[0] && refused[1]) {
@@ -342,17 +254,18 @@ async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
     let a = Node::start(&db, &[]).await;
     let b = Node::start(&db, &[]).await;
     let c = Node::start(&db, &[]).await;
+    let (on_a, on_b) = (admin.on(&a), admin.on(&b));
     let http = reqwest::Client::new();
-    let revoked = admin.member(&a, "revoked").await;
-    let locked = admin.member(&a, "locked").await;
-    let unmembered = admin.member(&a, "unmembered").await;
-    let unpermitted = admin.member(&a, "unpermitted").await;
-    let untouched = admin.member(&a, "untouched").await;
-    let (revoked_id, t_revoked) = admin.token(&a, &revoked, json!({})).await;
-    let (_, t_locked) = admin.token(&a, &locked, json!({})).await;
-    let (_, t_unmembered) = admin.token(&a, &unmembered, json!({})).await;
-    let (_, t_unpermitted) = admin.token(&a, &unpermitted, json!({})).await;
-    let (_, t_untouched) = admin.token(&a, &untouched, json!({})).await;
+    let revoked = member(&on_a, "revoked").await;
+    let locked = member(&on_a, "locked").await;
+    let unmembered = member(&on_a, "unmembered").await;
+    let unpermitted = member(&on_a, "unpermitted").await;
+    let untouched = member(&on_a, "untouched").await;
+    let (revoked_id, t_revoked) = token(&on_a, &revoked, |_| {}).await;
+    let (_, t_locked) = token(&on_a, &locked, |_| {}).await;
+    let (_, t_unmembered) = token(&on_a, &unmembered, |_| {}).await;
+    let (_, t_unpermitted) = token(&on_a, &unpermitted, |_| {}).await;
+    let (_, t_untouched) = token(&on_a, &untouched, |_| {}).await;
     let all = [
         &t_revoked,
         &t_locked,
@@ -364,43 +277,35 @@ async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
         assert_eq!(code(&http, &c, t).await, "VALID", "cached on C");
     }
     c.signal("-STOP");
-    use reqwest::Method;
-    admin
-        .ok(
+    let (user, _, _) = locked.ids();
+    on_a.revoke_token(revoked_id.parse().expect("a token id"))
+        .await
+        .expect("revoke");
+    let lock = UpdateUser {
+        locked: Some(true),
+        ..Default::default()
+    };
+    on_b.update_user(user, &lock).await.expect("lock");
+    let status = admin
+        .status(
             &a,
-            Method::POST,
-            &format!("/api/v1/tokens/{revoked_id}/revoke"),
-            json!({}),
-        )
-        .await;
-    admin
-        .ok(
-            &b,
-            Method::PATCH,
-            &format!("/api/v1/users/{}", locked.user),
-            json!({"locked": true}),
-        )
-        .await;
-    let (status, _) = admin
-        .call(
-            &a,
-            Method::DELETE,
+            reqwest::Method::DELETE,
             &format!(
                 "/api/v1/users/{}/memberships/{}",
-                unmembered.user, unmembered.membership
+                unmembered.user_id, unmembered.membership_id
             ),
             None,
         )
         .await;
     assert_eq!(status, 204);
-    admin
-        .ok(
-            &b,
-            Method::PATCH,
-            &format!("/api/v1/user-types/{}", unpermitted.user_type),
-            json!({"permissions": ["orders:write"]}),
-        )
-        .await;
+    let (_, _, user_type) = unpermitted.ids();
+    let narrowed = UpdateUserType {
+        permissions: Some(vec!["orders:write".parse().expect("a permission")]),
+        ..Default::default()
+    };
+    on_b.update_user_type(user_type, &narrowed)
+        .await
+        .expect("narrow the user type");
     // Longer than max_staleness (2 s), as a cut-off node is when it matters.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     c.signal("-CONT");
@@ -414,7 +319,7 @@ async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
 /// A Redis of the test's own on a free port (the shared one is left alone, and this one
 /// can be stopped). `None` if `redis-server` is not installed.
 struct Redis {
-    child: Child,
+    _child: Running,
     url: String,
 }
 
@@ -442,22 +347,16 @@ impl Redis {
             eprintln!("skipped: redis-server is not installed, so cluster-wide rate limits cannot be tried");
             return None;
         };
+        let child = Running(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "redis-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
         Some(Redis {
-            child,
+            _child: child,
             url: format!("redis://127.0.0.1:{port}/0"),
         })
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -478,15 +377,16 @@ async fn rate_limits_in_redis_hold_across_nodes() {
         Node::start(&db, &flags).await,
     ];
     let http = reqwest::Client::new();
-    let m = admin.member(&nodes[0], "svc").await;
-    let (_, limited) = admin
-        .token(
-            &nodes[0],
-            &m,
-            json!({"rate_limit": {"requests": 10, "window_seconds": 60}}),
-        )
-        .await;
-    let (_, unlimited) = admin.token(&nodes[0], &m, json!({})).await;
+    let on_first = admin.on(&nodes[0]);
+    let m = member(&on_first, "svc").await;
+    let (_, limited) = token(&on_first, &m, |t| {
+        t.rate_limit = Some(RateLimit {
+            requests: 10,
+            window_seconds: 60,
+        })
+    })
+    .await;
+    let (_, unlimited) = token(&on_first, &m, |_| {}).await;
     // Windows are aligned to the minute: start early in one, so all 30 checks fall in it.
     let into_minute = time::OffsetDateTime::now_utc().second();
     if into_minute > 50 {
@@ -526,7 +426,7 @@ fn a_node_refuses_to_start_without_its_redis() {
     let dir = Dir::new("noredis");
     let out = keyward()
         .arg("serve")
-        .args(["--data-dir", &dir.0.display().to_string()])
+        .args(["--data-dir", &dir.arg()])
         .args(["--listen", &format!("127.0.0.1:{}", free_port())])
         .args([
             "--redis-url",
@@ -654,8 +554,9 @@ async fn a_node_fails_closed_when_its_database_goes_away_and_recovers() {
     let admin = Admin::bootstrap(&db).await;
     let node = Node::start(&db, &["--max-staleness-ms", "2000"]).await;
     let http = reqwest::Client::new();
-    let m = admin.member(&node, "svc").await;
-    let (_, secret) = admin.token(&node, &m, json!({})).await;
+    let on_node = admin.on(&node);
+    let m = member(&on_node, "svc").await;
+    let (_, secret) = token(&on_node, &m, |_| {}).await;
     assert_eq!(code(&http, &node, &secret).await, "VALID");
 
     pg.down();
@@ -725,8 +626,8 @@ async fn a_node_fails_closed_when_its_database_goes_away_and_recovers() {
         "database back: the node answered VALID again after {:?}",
         back.elapsed()
     );
-    let (status, _) = admin
-        .call(
+    let status = admin
+        .status(
             &node,
             reqwest::Method::POST,
             "/api/v1/departments",

@@ -3,29 +3,20 @@
 //! is started again on the same storage. Every token whose creation was acknowledged
 //! (201) must verify, and the SQLite database must pass `PRAGMA integrity_check`.
 
-mod support;
-
+use keyward_testkit::{
+    bootstrap_token, free_port, pg_schema, wait_until_healthy, Dir, Running, PG_ENV,
+};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{free_port, pg_schema, Dir, PG_ENV};
 
 /// How many acknowledged creations to wait for before the kill.
 const BEFORE_KILL: usize = 300;
 
 fn keyward() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_keyward"))
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    keyward_testkit::command(env!("CARGO_BIN_EXE_keyward"))
 }
 
 fn storage_args(dir: &Path, db: &Option<String>) -> Vec<String> {
@@ -36,7 +27,7 @@ fn storage_args(dir: &Path, db: &Option<String>) -> Vec<String> {
     a
 }
 
-async fn serve(dir: &Path, db: &Option<String>, port: u16) -> Server {
+async fn serve(dir: &Path, db: &Option<String>, port: u16) -> Running {
     let child = keyward()
         .arg("serve")
         .args(storage_args(dir, db))
@@ -46,76 +37,26 @@ async fn serve(dir: &Path, db: &Option<String>, port: u16) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("start keyward serve");
-    let url = format!("http://127.0.0.1:{port}/healthz");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !reqwest::get(&url)
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "keyward did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Server(child)
+    let server = Running(child);
+    wait_until_healthy(&format!("http://127.0.0.1:{port}"), Duration::from_secs(20)).await;
+    server
 }
 
 async fn run(db: Option<String>) {
     let dir = Dir::named("crash");
-    let out = keyward()
-        .arg("bootstrap")
+    let mut cmd = keyward();
+    cmd.arg("bootstrap")
         .args(storage_args(&dir.0, &db))
-        .args(["--tenant", "t", "--admin", "a", "--json"])
-        .output()
-        .expect("bootstrap");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let boot: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let admin = boot["token"].as_str().unwrap().to_string();
+        .args(["--tenant", "t", "--admin", "a"]);
+    let admin = bootstrap_token(cmd);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = serve(&dir.0, &db, port).await;
     let http = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        http.post(format!("{base}{path}"))
-            .bearer_auth(&admin)
-            .json(&body)
-            .send()
-    };
-    let d: Value = post("/api/v1/departments", json!({"name": "Sales"}))
+    let client = keyward_client::Client::new(&base, Some(admin.clone())).unwrap();
+    let body = keyward_testkit::member(&client, "svc", &["orders:read"])
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let t: Value = post(
-        "/api/v1/user-types",
-        json!({"name": "Reader", "permissions": ["orders:read"]}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let u: Value = post(
-        "/api/v1/users",
-        json!({"username": "svc", "email": "svc@example.com", "display_name": "svc", "is_technical": true}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let user = u["id"].as_str().unwrap().to_string();
-    let m = post(
-        &format!("/api/v1/users/{user}/memberships"),
-        json!({"department_id": d["id"], "user_type_id": t["id"]}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(m.status(), 201);
-    let body = json!({"name": "crash", "user_id": user, "department_id": d["id"], "user_type_id": t["id"]});
+        .token_body("crash");
 
     let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut clients = Vec::new();

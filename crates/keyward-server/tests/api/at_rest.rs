@@ -3,7 +3,7 @@
 //! start. An existing directory is left as the operator made it.
 #![cfg(unix)]
 
-use crate::helpers::{Backend, TestApp, PG_ENV};
+use keyward_testkit::{on_both_backends, Backend, TestApp};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -34,24 +34,8 @@ async fn private_from_the_start(backend: Backend) {
     }
 }
 
-mod the_data_directory_database_files_and_key_are_private_to_the_owner {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        private_from_the_start(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(PG_ENV).is_err() {
-            eprintln!(
-                "skipped: {PG_ENV} is not set, so the PostgreSQL run of this test cannot happen"
-            );
-            return;
-        }
-        private_from_the_start(Backend::Postgres).await;
-    }
+on_both_backends! { backend:
+    the_data_directory_database_files_and_key_are_private_to_the_owner => private_from_the_start;
 }
 
 /// Files from an earlier start (or an older keyward) that others can read are narrowed;
@@ -77,10 +61,7 @@ async fn keywards_own_open_files_are_narrowed_and_an_open_directory_is_left_alon
     })
     .await;
     let dir = dir.unwrap();
-    assert_eq!(
-        app.ok(200, app.get("/api/v1/users").await).await["total"],
-        1
-    );
+    assert_eq!(app.get_ok("/api/v1/users").await["total"], 1);
     assert_eq!(mode(&dir), "755", "the operator's directory was changed");
     for file in [
         "keyward.db",

@@ -4,7 +4,7 @@
 //! Deadlines are shortened here; each test waits for what it expects with a generous
 //! bound, and none measures how fast anything happened.
 
-use crate::helpers::{Backend, TestApp, PG_ENV};
+use keyward_testkit::{on_both_backends, Backend, TestApp};
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,25 +16,9 @@ const WAIT: Duration = Duration::from_secs(30);
 const SHORT: Duration = Duration::from_millis(300);
 const LONG: Duration = Duration::from_secs(3600);
 
-/// Shutdown needs a server of its own to stop, so it does not use `on_both_backends!`.
-mod shutdown_with_slow_clients_ends_within_the_grace_period_and_still_writes_last_use {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        shutdown(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        if std::env::var(PG_ENV).is_err() {
-            eprintln!(
-                "skipped: {PG_ENV} is not set, so the PostgreSQL run of this test cannot happen"
-            );
-            return;
-        }
-        shutdown(Backend::Postgres).await;
-    }
+// Shutdown needs a server of its own to stop, so the test starts it from the backend.
+on_both_backends! { backend:
+    shutdown_with_slow_clients_ends_within_the_grace_period_and_still_writes_last_use => shutdown;
 }
 
 async fn connect(app: &TestApp) -> TcpStream {

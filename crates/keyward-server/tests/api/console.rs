@@ -1,8 +1,8 @@
 //! The console over plain HTTP: login, sessions, CSRF, languages and the feature flag,
 //! on both backends. The browser walks are in `tests/browser.rs`.
 
-use crate::helpers::{TestApp, PASSWORD};
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::{TestApp, PASSWORD};
 use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use serde_json::json;
@@ -217,49 +217,29 @@ async fn pages_need_a_live_administrator_session(app: TestApp) {
     let kari = app.user_with_password("kari", true).await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
     assert_eq!(c.get("/console/users").await.0, 200);
-    app.ok(
-        200,
-        app.patch(&format!("/api/v1/users/{kari}"), json!({"locked": true}))
-            .await,
-    )
-    .await;
+    app.patch_ok(&format!("/api/v1/users/{kari}"), json!({"locked": true}))
+        .await;
     let (status, to) = c.get("/console/users").await;
     assert_eq!(status, 303);
     assert!(to.starts_with("/console/login"));
     // A password reset by another administrator ends the logins made with the old one.
-    app.ok(
-        200,
-        app.patch(&format!("/api/v1/users/{kari}"), json!({"locked": false}))
-            .await,
-    )
-    .await;
+    app.patch_ok(&format!("/api/v1/users/{kari}"), json!({"locked": false}))
+        .await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{kari}"),
-            json!({"password": "a brand new password"}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{kari}"),
+        json!({"password": "a brand new password"}),
     )
     .await;
     assert_eq!(c.get("/console/users").await.0, 303, "the old login ended");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{kari}"),
-            json!({"password": PASSWORD}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{kari}"),
+        json!({"password": PASSWORD}),
     )
     .await;
     // Logging out ends the session on the server, not just in the browser.
-    app.ok(
-        200,
-        app.patch(&format!("/api/v1/users/{kari}"), json!({"locked": false}))
-            .await,
-    )
-    .await;
+    app.patch_ok(&format!("/api/v1/users/{kari}"), json!({"locked": false}))
+        .await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
     assert_eq!(c.post("/console/logout", &[("csrf", &c.csrf)]).await.0, 303);
     assert_eq!(
@@ -380,12 +360,7 @@ fn shown_secret(page: &str) -> String {
 async fn token_actions_from_the_detail_page(app: TestApp) {
     app.user_with_password("kari", true).await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let m = app.member("svc", &["orders:read"]).await;
     let (id, secret) = app.token(&m, "ERP").await;
     let csrf = [("csrf", c.csrf.as_str())];
@@ -582,17 +557,12 @@ async fn verifier_keys_in_the_console(app: TestApp) {
 }
 
 async fn set_user(app: &TestApp, id: &str, change: serde_json::Value) {
-    app.ok(200, app.patch(&format!("/api/v1/users/{id}"), change).await)
-        .await;
+    app.patch_ok(&format!("/api/v1/users/{id}"), change).await;
 }
 
 async fn console_session_deletions(app: &TestApp) -> Vec<serde_json::Value> {
     let audit = app
-        .ok(
-            200,
-            app.get("/api/v1/audit-events?action=console.session_deleted")
-                .await,
-        )
+        .get_ok("/api/v1/audit-events?action=console.session_deleted")
         .await;
     audit["items"].as_array().unwrap().clone()
 }
@@ -710,14 +680,11 @@ async fn a_nul_in_a_console_form_or_address_gets_a_readable_page(app: TestApp) {
     )
     .await;
     readable(status, &page);
-    let list = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
-                .await,
-        )
-        .await;
-    assert_eq!(list["total"], 0, "a refused form stored a token");
+    assert_eq!(
+        app.token_count(&m).await,
+        0,
+        "a refused form stored a token"
+    );
 
     let (status, page) = c.get("/console/users?q=%00").await;
     readable(status, &page);

@@ -1,8 +1,8 @@
 //! Hosted endpoints and endpoint tokens (SPEC §6, seed 003): one test per rule, each
 //! checking the very next request after a change, on SQLite and PostgreSQL.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::{Endpoint, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -34,19 +34,6 @@ on_both_backends! {
     the_openapi_document_describes_every_endpoint_route => openapi;
 }
 
-/// An endpoint and the secrets of its primary tokens, by method.
-struct Ep {
-    id: String,
-    path: String,
-    primaries: HashMap<String, String>,
-}
-
-impl Ep {
-    fn primary(&self, method: &str) -> &str {
-        &self.primaries[method]
-    }
-}
-
 fn secrets_of(body: &Value) -> HashMap<String, String> {
     body["new_primary_tokens"]
         .as_array()
@@ -61,41 +48,7 @@ fn secrets_of(body: &Value) -> HashMap<String, String> {
         .collect()
 }
 
-async fn endpoint(app: &TestApp, path: &str, auth_type: &str, allow_deleting: bool) -> Ep {
-    let b = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/endpoints",
-                json!({"name": format!("Endpoint {path}"), "path": path, "auth_type": auth_type,
-                       "allow_deleting": allow_deleting}),
-            )
-            .await,
-        )
-        .await;
-    Ep {
-        id: b["id"].as_str().unwrap().into(),
-        path: path.into(),
-        primaries: secrets_of(&b),
-    }
-}
-
-/// A secondary token named after its application; returns (id, secret).
-async fn secondary(app: &TestApp, name: &str) -> (String, String) {
-    let b = app
-        .ok(
-            201,
-            app.post("/api/v1/endpoint-tokens", json!({"name": name}))
-                .await,
-        )
-        .await;
-    (
-        b["id"].as_str().unwrap().into(),
-        b["token"].as_str().unwrap().into(),
-    )
-}
-
-async fn assign(app: &TestApp, ep: &Ep, token_id: &str, enabled: bool) -> u16 {
+async fn assign(app: &TestApp, ep: &Endpoint, token_id: &str, enabled: bool) -> u16 {
     let (status, body) = app
         .call(
             Method::PUT,
@@ -147,11 +100,11 @@ async fn hosted(
     }
 }
 
-async fn post_record(app: &TestApp, ep: &Ep, token: Option<&str>, body: Value) -> Answer {
+async fn post_record(app: &TestApp, ep: &Endpoint, token: Option<&str>, body: Value) -> Answer {
     hosted(app, Method::POST, &ep.path, token, Some(body)).await
 }
 
-async fn get_records(app: &TestApp, ep: &Ep, token: Option<&str>) -> Answer {
+async fn get_records(app: &TestApp, ep: &Endpoint, token: Option<&str>) -> Answer {
     hosted(app, Method::GET, &ep.path, token, None).await
 }
 
@@ -168,7 +121,7 @@ fn refused(a: &Answer, status: u16, code: &str) {
 }
 
 async fn primary_per_method(app: TestApp) {
-    let ep = endpoint(&app, "orders/in", "token", false).await;
+    let ep = app.endpoint("orders/in", "token", false).await;
     let mut methods: Vec<&String> = ep.primaries.keys().collect();
     methods.sort();
     assert_eq!(
@@ -197,7 +150,7 @@ async fn primary_per_method(app: TestApp) {
     assert_eq!(a.body["items"][0]["body"], json!({"n": 1}));
 
     // Another endpoint's primary, an API token, an unknown token, no token.
-    let other = endpoint(&app, "orders/out", "token", false).await;
+    let other = app.endpoint("orders/out", "token", false).await;
     refused(
         &post_record(&app, &ep, Some(other.primary("POST")), json!({})).await,
         403,
@@ -238,9 +191,9 @@ async fn primary_per_method(app: TestApp) {
 }
 
 async fn delete_only_when_allowed(app: TestApp) {
-    let ep = endpoint(&app, "inbox", "token", false).await;
+    let ep = app.endpoint("inbox", "token", false).await;
     assert!(!ep.primaries.contains_key("DELETE"), "no DELETE primary");
-    let (app_id, app_secret) = secondary(&app, "Webshop").await;
+    let (app_id, app_secret) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &app_id, true).await;
     let id = post_record(&app, &ep, Some(&app_secret), json!({"a": 1}))
         .await
@@ -260,13 +213,9 @@ async fn delete_only_when_allowed(app: TestApp) {
 
     // Allowing deleting generates the DELETE primary, which opens DELETE only.
     let b = app
-        .ok(
-            200,
-            app.patch(
-                &format!("/api/v1/endpoints/{}", ep.id),
-                json!({"allow_deleting": true}),
-            )
-            .await,
+        .patch_ok(
+            &format!("/api/v1/endpoints/{}", ep.id),
+            json!({"allow_deleting": true}),
         )
         .await;
     let new = secrets_of(&b);
@@ -286,13 +235,9 @@ async fn delete_only_when_allowed(app: TestApp) {
 
     // Turning it off again removes the DELETE primary and refuses DELETE.
     let b = app
-        .ok(
-            200,
-            app.patch(
-                &format!("/api/v1/endpoints/{}", ep.id),
-                json!({"allow_deleting": false}),
-            )
-            .await,
+        .patch_ok(
+            &format!("/api/v1/endpoints/{}", ep.id),
+            json!({"allow_deleting": false}),
         )
         .await;
     assert!(b["new_primary_tokens"].as_array().unwrap().is_empty());
@@ -315,8 +260,8 @@ async fn delete_only_when_allowed(app: TestApp) {
 }
 
 async fn secondary_rule(app: TestApp) {
-    let ep = endpoint(&app, "feed", "token", false).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("feed", "token", false).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assert!(secret.starts_with("kws_"), "{secret}");
     let send = || post_record(&app, &ep, Some(&secret), json!({"x": true}));
     refused(&send().await, 403, "FORBIDDEN");
@@ -329,23 +274,15 @@ async fn secondary_rule(app: TestApp) {
     assign(&app, &ep, &id, true).await;
     assert_eq!(send().await.status, 201);
 
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{id}"),
-            json!({"enabled": false}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"enabled": false}),
     )
     .await;
     refused(&send().await, 401, "DISABLED");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{id}"),
-            json!({"enabled": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"enabled": true}),
     )
     .await;
     assert_eq!(send().await.status, 201);
@@ -409,14 +346,14 @@ async fn secondary_rule(app: TestApp) {
 }
 
 async fn one_application_off(app: TestApp) {
-    let ep = endpoint(&app, "shared", "token", false).await;
-    let other_ep = endpoint(&app, "elsewhere", "token", false).await;
-    let (a_id, a) = secondary(&app, "Webshop").await;
-    let (b_id, b) = secondary(&app, "ERP").await;
+    let ep = app.endpoint("shared", "token", false).await;
+    let other_ep = app.endpoint("elsewhere", "token", false).await;
+    let (a_id, a) = app.endpoint_token("Webshop").await;
+    let (b_id, b) = app.endpoint_token("ERP").await;
     for (id, e) in [(&a_id, &ep), (&b_id, &ep), (&a_id, &other_ep)] {
         assign(&app, e, id, true).await;
     }
-    let works = |e: &Ep, t: &str| {
+    let works = |e: &Endpoint, t: &str| {
         let (app, e, t) = (&app, e.path.clone(), t.to_string());
         async move {
             hosted(app, Method::POST, &e, Some(&t), Some(json!({})))
@@ -442,13 +379,9 @@ async fn one_application_off(app: TestApp) {
 
     // Switching the Webshop's token off cuts it off everywhere, and no one else.
     assign(&app, &ep, &a_id, true).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{a_id}"),
-            json!({"enabled": false}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{a_id}"),
+        json!({"enabled": false}),
     )
     .await;
     assert!(!works(&ep, &a).await && !works(&other_ep, &a).await);
@@ -461,7 +394,7 @@ fn hash_of(app: &TestApp, secret: &str) -> keyward_core::TokenHash {
 }
 
 async fn regenerated_primary(app: TestApp) {
-    let ep = endpoint(&app, "rotating", "token", false).await;
+    let ep = app.endpoint("rotating", "token", false).await;
     let old = ep.primary("POST").to_string();
     let url = format!("/api/v1/endpoints/{}/primary-tokens/post/regenerate", ep.id);
     let r = app.ok(200, app.call(Method::POST, &url, None).await).await;
@@ -490,10 +423,7 @@ async fn regenerated_primary(app: TestApp) {
     // With a grace period the replaced secret keeps working until it ends.
     let before = time::OffsetDateTime::now_utc();
     let r = app
-        .ok(
-            200,
-            app.post(&url, json!({"grace_period_seconds": 3600})).await,
-        )
+        .post_ok(&url, json!({"grace_period_seconds": 3600}))
         .await;
     let newer = r["token"].as_str().unwrap().to_string();
     assert_eq!(
@@ -520,11 +450,7 @@ async fn regenerated_primary(app: TestApp) {
     );
     // The decision refuses a secret whose grace has ended (unit-tested in core); a zero
     // grace ends it at once, including the one still in grace.
-    app.ok(
-        200,
-        app.post(&url, json!({"grace_period_seconds": 0})).await,
-    )
-    .await;
+    app.post_ok(&url, json!({"grace_period_seconds": 0})).await;
     refused(
         &post_record(&app, &ep, Some(&new), json!({})).await,
         404,
@@ -558,8 +484,8 @@ async fn regenerated_primary(app: TestApp) {
 }
 
 async fn regenerated_secondary(app: TestApp) {
-    let ep = endpoint(&app, "apps", "token", false).await;
-    let (id, old) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("apps", "token", false).await;
+    let (id, old) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &id, true).await;
     let r = app
         .ok(
@@ -586,7 +512,7 @@ async fn regenerated_secondary(app: TestApp) {
 }
 
 async fn auth_none(app: TestApp) {
-    let ep = endpoint(&app, "public", "none", false).await;
+    let ep = app.endpoint("public", "none", false).await;
     assert!(ep.primaries.is_empty(), "no primaries without token auth");
     assert_eq!(
         post_record(&app, &ep, None, json!({"a": 1})).await.status,
@@ -628,9 +554,7 @@ async fn auth_none(app: TestApp) {
 
     // Switching to token authentication closes it at once, and back opens it again.
     let url = format!("/api/v1/endpoints/{}", ep.id);
-    let b = app
-        .ok(200, app.patch(&url, json!({"auth_type": "token"})).await)
-        .await;
+    let b = app.patch_ok(&url, json!({"auth_type": "token"})).await;
     let primaries = secrets_of(&b);
     assert_eq!(primaries.len(), 2);
     refused(
@@ -644,27 +568,21 @@ async fn auth_none(app: TestApp) {
             .status,
         201
     );
-    let b = app
-        .ok(200, app.patch(&url, json!({"auth_type": "none"})).await)
-        .await;
+    let b = app.patch_ok(&url, json!({"auth_type": "none"})).await;
     assert_eq!(b["primary_tokens"], json!([]), "primaries are removed");
     assert_eq!(post_record(&app, &ep, None, json!({})).await.status, 201);
     assert_eq!(app.verify(&primaries["POST"], None).await, "NOT_FOUND");
 }
 
 async fn disabled_endpoint(app: TestApp) {
-    let open = endpoint(&app, "open", "none", true).await;
-    let closed = endpoint(&app, "closed", "token", true).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let open = app.endpoint("open", "none", true).await;
+    let closed = app.endpoint("closed", "token", true).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assign(&app, &closed, &id, true).await;
     for ep in [&open, &closed] {
-        app.ok(
-            200,
-            app.patch(
-                &format!("/api/v1/endpoints/{}", ep.id),
-                json!({"enabled": false}),
-            )
-            .await,
+        app.patch_ok(
+            &format!("/api/v1/endpoints/{}", ep.id),
+            json!({"enabled": false}),
         )
         .await;
     }
@@ -693,13 +611,9 @@ async fn disabled_endpoint(app: TestApp) {
         403,
         "DISABLED",
     );
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoints/{}", closed.id),
-            json!({"enabled": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoints/{}", closed.id),
+        json!({"enabled": true}),
     )
     .await;
     assert_eq!(
@@ -730,7 +644,7 @@ async fn raw_post(app: &TestApp, path: &str, content_type: Option<&str>, body: V
 }
 
 async fn content_type(app: TestApp) {
-    endpoint(&app, "typed", "none", false).await;
+    app.endpoint("typed", "none", false).await;
     let body = br#"{"a": 1}"#.to_vec();
     refused(
         &raw_post(&app, "typed", Some("text/plain"), body.clone()).await,
@@ -792,7 +706,7 @@ async fn content_type(app: TestApp) {
 }
 
 async fn body_limit(app: TestApp) {
-    endpoint(&app, "big", "none", false).await;
+    app.endpoint("big", "none", false).await;
     // A JSON string of exactly 64 KiB, and one byte more.
     let fits = format!("\"{}\"", "x".repeat(64 * 1024 - 2)).into_bytes();
     assert_eq!(fits.len(), 64 * 1024);
@@ -839,8 +753,8 @@ async fn chunked_post(app: &TestApp, path: &str, chunks: &[&[u8]]) -> u16 {
 }
 
 async fn records_keep_sender(app: TestApp) {
-    let ep = endpoint(&app, "audit/trail", "token", false).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("audit/trail", "token", false).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &id, true).await;
     let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
     // The test client is not a trusted proxy, so its X-Forwarded-For is ignored.
@@ -864,11 +778,7 @@ async fn records_keep_sender(app: TestApp) {
     .await;
 
     let page = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/endpoints/{}/records", ep.id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/endpoints/{}/records", ep.id))
         .await;
     assert_eq!(page["total"], 2);
     let r = &page["items"][1];
@@ -892,36 +802,24 @@ async fn records_keep_sender(app: TestApp) {
     assert_eq!(page["items"][0]["token_name"], "POST primary token");
 
     // Renamed, the application shows under its new name; deleted, under its last one.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{id}"),
-            json!({"name": "Webshop 2"}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"name": "Webshop 2"}),
     )
     .await;
     let page = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/endpoints/{}/records?token_id={id}",
-                ep.id
-            ))
-            .await,
-        )
+        .get_ok(&format!(
+            "/api/v1/endpoints/{}/records?token_id={id}",
+            ep.id
+        ))
         .await;
     assert_eq!(page["items"][0]["token_name"], "Webshop 2");
     app.delete(&format!("/api/v1/endpoint-tokens/{id}")).await;
     let page = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/endpoints/{}/records?token_id={id}",
-                ep.id
-            ))
-            .await,
-        )
+        .get_ok(&format!(
+            "/api/v1/endpoints/{}/records?token_id={id}",
+            ep.id
+        ))
         .await;
     assert_eq!(page["total"], 1, "records outlive the token");
     assert_eq!(page["items"][0]["token_name"], "Webshop");
@@ -929,9 +827,9 @@ async fn records_keep_sender(app: TestApp) {
 }
 
 async fn viewer_filter(app: TestApp) {
-    let ep = endpoint(&app, "viewer", "token", false).await;
-    let (a_id, a) = secondary(&app, "Webshop").await;
-    let (b_id, b) = secondary(&app, "ERP").await;
+    let ep = app.endpoint("viewer", "token", false).await;
+    let (a_id, a) = app.endpoint_token("Webshop").await;
+    let (b_id, b) = app.endpoint_token("ERP").await;
     assign(&app, &ep, &a_id, true).await;
     assign(&app, &ep, &b_id, true).await;
     for i in 0..3 {
@@ -949,11 +847,9 @@ async fn viewer_filter(app: TestApp) {
     .await;
 
     let url = format!("/api/v1/endpoints/{}/records", ep.id);
-    let all = app.ok(200, app.get(&url).await).await;
+    let all = app.get_ok(&url).await;
     assert_eq!(all["total"], 6);
-    let page = app
-        .ok(200, app.get(&format!("{url}?token_id={a_id}")).await)
-        .await;
+    let page = app.get_ok(&format!("{url}?token_id={a_id}")).await;
     assert_eq!(page["total"], 3);
     let items = page["items"].as_array().unwrap();
     assert!(items
@@ -967,27 +863,17 @@ async fn viewer_filter(app: TestApp) {
 
     // Time filters: nothing before the first record.
     let long_ago = "2000-01-01T00:00:00Z";
-    let page = app
-        .ok(200, app.get(&format!("{url}?to={long_ago}")).await)
-        .await;
+    let page = app.get_ok(&format!("{url}?to={long_ago}")).await;
     assert_eq!(page["total"], 0);
     let page = app
-        .ok(
-            200,
-            app.get(&format!("{url}?from={long_ago}&token_id={b_id}"))
-                .await,
-        )
+        .get_ok(&format!("{url}?from={long_ago}&token_id={b_id}"))
         .await;
     assert_eq!(page["total"], 2);
 
     // The chart: counts per application in one bucket (a day, so the records cannot
     // straddle two).
     let stats = app
-        .ok(
-            200,
-            app.get(&format!("{url}/stats?bucket=day&from={long_ago}"))
-                .await,
-        )
+        .get_ok(&format!("{url}/stats?bucket=day&from={long_ago}"))
         .await;
     assert_eq!(stats["bucket_seconds"], 86400);
     let counts: HashMap<String, i64> = stats["buckets"]
@@ -1025,7 +911,7 @@ async fn viewer_filter(app: TestApp) {
 }
 
 async fn hosted_paging(app: TestApp) {
-    let ep = endpoint(&app, "paged", "none", false).await;
+    let ep = app.endpoint("paged", "none", false).await;
     for i in 0..5 {
         post_record(&app, &ep, None, json!({"i": i})).await;
     }
@@ -1051,8 +937,8 @@ async fn hosted_paging(app: TestApp) {
 }
 
 async fn tenant_isolation(app: TestApp) {
-    let ep = endpoint(&app, "acme/orders", "token", true).await;
-    let (id, _) = secondary(&app, "Acme webshop").await;
+    let ep = app.endpoint("acme/orders", "token", true).await;
+    let (id, _) = app.endpoint_token("Acme webshop").await;
     assign(&app, &ep, &id, true).await;
     post_record(
         &app,
@@ -1061,15 +947,7 @@ async fn tenant_isolation(app: TestApp) {
         json!({"secret": "acme data"}),
     )
     .await;
-    let other = keyward_server::bootstrap::bootstrap(
-        &app.state,
-        &keyward_core::text::TenantName::parse("globex").unwrap(),
-        &keyward_core::text::Username::parse("hank").unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
-    let theirs = other.token.expose().to_string();
+    let (_, theirs) = app.other_tenant("globex").await;
     let e = &ep.id;
     for (method, path, body) in [
         (Method::GET, format!("/api/v1/endpoints/{e}"), None),
@@ -1203,7 +1081,7 @@ async fn paths(app: TestApp) {
             "{bad:?}: {p}"
         );
     }
-    let ep = endpoint(&app, "/taken/", "none", false).await;
+    let ep = app.endpoint("/taken/", "none", false).await;
     let (_, detail) = app.get(&format!("/api/v1/endpoints/{}", ep.id)).await;
     assert_eq!(detail["path"], "taken", "surrounding slashes are dropped");
     let (status, p) = app
@@ -1217,17 +1095,10 @@ async fn paths(app: TestApp) {
 
     // The URL names the tenant, so another tenant's same path is another endpoint: it is
     // allowed, and the 409 above told nothing about other tenants.
-    let other = keyward_server::bootstrap::bootstrap(
-        &app.state,
-        &keyward_core::text::TenantName::parse("globex").unwrap(),
-        &keyward_core::text::Username::parse("hank").unwrap(),
-        None,
-    )
-    .await
-    .unwrap();
+    let (_, theirs) = app.other_tenant("globex").await;
     let (status, _) = app
         .call_as(
-            other.token.expose(),
+            &theirs,
             Method::POST,
             "/api/v1/endpoints",
             Some(json!({"name": "theirs", "path": "taken"})),
@@ -1236,13 +1107,9 @@ async fn paths(app: TestApp) {
     assert_eq!(status, 201);
 
     // A moved endpoint is served at its new path at once, and not at the old one.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoints/{}", ep.id),
-            json!({"path": "moved/here"}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoints/{}", ep.id),
+        json!({"path": "moved/here"}),
     )
     .await;
     assert_eq!(
@@ -1267,7 +1134,7 @@ async fn paths(app: TestApp) {
 }
 
 async fn reveal(app: TestApp) {
-    let ep = endpoint(&app, "shown-once", "token", false).await;
+    let ep = app.endpoint("shown-once", "token", false).await;
     let url = format!("/api/v1/endpoints/{}/primary-tokens/POST/reveal", ep.id);
     let (status, p) = app.post(&url, json!({})).await;
     assert_eq!(
@@ -1276,28 +1143,19 @@ async fn reveal(app: TestApp) {
         "{p}"
     );
 
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let (status, _) = app.post(&url, json!({})).await;
     assert_eq!(status, 409, "made under show_once: no copy was kept");
 
-    let ep = endpoint(&app, "recoverable", "token", false).await;
+    let ep = app.endpoint("recoverable", "token", false).await;
     let url = format!("/api/v1/endpoints/{}/primary-tokens/POST/reveal", ep.id);
-    let r = app.ok(200, app.post(&url, json!({})).await).await;
+    let r = app.post_ok(&url, json!({})).await;
     assert_eq!(r["token"], ep.primary("POST"));
-    let (erp_id, secret) = secondary(&app, "ERP").await;
+    let (erp_id, secret) = app.endpoint_token("ERP").await;
     let r = app
-        .ok(
-            200,
-            app.post(
-                &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
-                json!({}),
-            )
-            .await,
+        .post_ok(
+            &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
+            json!({}),
         )
         .await;
     assert_eq!(r["token"], secret.as_str());
@@ -1318,32 +1176,19 @@ async fn reveal(app: TestApp) {
         )
         .await;
     let r = app
-        .ok(
-            200,
-            app.post(
-                &format!("/api/v1/endpoints/{}/primary-tokens/get/reveal", ep.id),
-                json!({}),
-            )
-            .await,
+        .post_ok(
+            &format!("/api/v1/endpoints/{}/primary-tokens/get/reveal", ep.id),
+            json!({}),
         )
         .await;
     assert_eq!(r["token"], regenerated["token"]);
 
     // Back to show_once: every stored copy is dropped.
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "show_once"}))
-            .await,
-    )
-    .await;
+    app.patch_ok("/api/v1/settings", json!({"secret_storage": "show_once"}))
+        .await;
     let (_, t) = app.get(&format!("/api/v1/endpoint-tokens/{erp_id}")).await;
     assert_eq!(t["recoverable"], false);
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let (status, _) = app
         .post(
             &format!("/api/v1/endpoint-tokens/{erp_id}/reveal"),
@@ -1354,32 +1199,19 @@ async fn reveal(app: TestApp) {
 }
 
 async fn nothing_but_endpoints(app: TestApp) {
-    let ep = endpoint(&app, "only-here", "token", false).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("only-here", "token", false).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &id, true).await;
     // The verify API knows the token and says it opens nothing here.
-    let res: Value = app
-        .http
-        .post(app.url("/api/v1/verify"))
-        .json(&json!({"token": secret, "tenant": "acme"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let res = app.verify_body(json!({"token": secret})).await;
     assert_eq!(res["code"], "FORBIDDEN");
     assert_eq!(res["valid"], false);
     // A refusal names nothing about the token.
     assert!(res["kind"].is_null() && res["tenant_id"].is_null(), "{res}");
     assert!(res.get("endpoint_token_id").is_none(), "{res}");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/endpoint-tokens/{id}"),
-            json!({"enabled": false}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"enabled": false}),
     )
     .await;
     assert_eq!(app.verify(&secret, None).await, "DISABLED");
@@ -1402,16 +1234,12 @@ async fn nothing_but_endpoints(app: TestApp) {
 }
 
 async fn secondary_listing(app: TestApp) {
-    let ep = endpoint(&app, "listed", "token", false).await;
-    let (a, _) = secondary(&app, "Alpha app").await;
-    let (b, _) = secondary(&app, "Beta app").await;
-    app.ok(
-        201,
-        app.post(
-            "/api/v1/endpoint-tokens",
-            json!({"name": "Gamma app", "description": "retired", "enabled": false}),
-        )
-        .await,
+    let ep = app.endpoint("listed", "token", false).await;
+    let (a, _) = app.endpoint_token("Alpha app").await;
+    let (b, _) = app.endpoint_token("Beta app").await;
+    app.post_created(
+        "/api/v1/endpoint-tokens",
+        json!({"name": "Gamma app", "description": "retired", "enabled": false}),
     )
     .await;
     let names = |v: &Value| -> Vec<String> {
@@ -1422,24 +1250,16 @@ async fn secondary_listing(app: TestApp) {
             .map(|t| t["name"].as_str().unwrap().to_string())
             .collect()
     };
-    let active = app.ok(200, app.get("/api/v1/endpoint-tokens").await).await;
+    let active = app.get_ok("/api/v1/endpoint-tokens").await;
     assert_eq!(
         names(&active),
         ["Alpha app", "Beta app"],
         "primaries are not listed"
     );
-    let inactive = app
-        .ok(
-            200,
-            app.get("/api/v1/endpoint-tokens?status=inactive").await,
-        )
-        .await;
+    let inactive = app.get_ok("/api/v1/endpoint-tokens?status=inactive").await;
     assert_eq!(names(&inactive), ["Gamma app"]);
     let all = app
-        .ok(
-            200,
-            app.get("/api/v1/endpoint-tokens?status=all&q=ALPHA").await,
-        )
+        .get_ok("/api/v1/endpoint-tokens?status=all&q=ALPHA")
         .await;
     assert_eq!(names(&all), ["Alpha app"]);
     let (status, _) = app.get("/api/v1/endpoint-tokens?status=revoked").await;
@@ -1448,11 +1268,7 @@ async fn secondary_listing(app: TestApp) {
     assign(&app, &ep, &b, true).await;
     assign(&app, &ep, &a, false).await;
     let list = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/endpoints/{}/assignments", ep.id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/endpoints/{}/assignments", ep.id))
         .await;
     let rows: Vec<(String, bool)> = list
         .as_array()
@@ -1472,9 +1288,7 @@ async fn secondary_listing(app: TestApp) {
             ("Beta app".to_string(), true)
         ]
     );
-    let t = app
-        .ok(200, app.get(&format!("/api/v1/endpoint-tokens/{b}")).await)
-        .await;
+    let t = app.get_ok(&format!("/api/v1/endpoint-tokens/{b}")).await;
     assert_eq!(t["assignments"][0]["endpoint_path"], "listed");
     assert!(t.get("token").is_none(), "no secret in the detail");
     // A primary is not a secondary token.
@@ -1516,8 +1330,8 @@ async fn secondary_listing(app: TestApp) {
 /// A change written by another process (another node of a cluster) reaches this node
 /// through the change log within a second.
 async fn other_node(app: TestApp) {
-    let ep = endpoint(&app, "clustered", "token", false).await;
-    let (id, secret) = secondary(&app, "Webshop").await;
+    let ep = app.endpoint("clustered", "token", false).await;
+    let (id, secret) = app.endpoint_token("Webshop").await;
     assign(&app, &ep, &id, true).await;
     assert_eq!(
         post_record(&app, &ep, Some(&secret), json!({}))
@@ -1654,7 +1468,7 @@ async fn openapi(app: TestApp) {
 /// the owner renamed or deleted it another tenant could register it and receive the
 /// owner's partner's posts. Now the URL names the tenant.
 async fn namespaced_paths(app: TestApp) {
-    let ours = endpoint(&app, "orders/in", "token", false).await;
+    let ours = app.endpoint("orders/in", "token", false).await;
     let (_, globex) = app.other_tenant("globex").await;
     // Same path in another tenant: allowed, and says nothing about ours.
     let (status, theirs) = app
@@ -1734,7 +1548,7 @@ async fn namespaced_paths(app: TestApp) {
     let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
     assert_eq!(a, b);
     // The tenant's id works in the URL as well as its name.
-    let open = endpoint(&app, "public/feed", "none", false).await;
+    let open = app.endpoint("public/feed", "none", false).await;
     let by_id = app
         .http
         .post(app.url(&format!("/e/{}/{}", app.tenant_id, open.path)))
@@ -1748,7 +1562,7 @@ async fn namespaced_paths(app: TestApp) {
 /// Finding 3: one record the reader refuses (a number out of range) broke every later
 /// read of its endpoint. The door now uses the reader's own parser.
 async fn unreadable_refused(app: TestApp) {
-    let ep = endpoint(&app, "numbers", "none", false).await;
+    let ep = app.endpoint("numbers", "none", false).await;
     for body in [r#"{"a":1e400}"#, r#"[-1e999]"#] {
         let a = raw_post(
             &app,
@@ -1775,7 +1589,7 @@ async fn unreadable_refused(app: TestApp) {
 /// A record stored before that check (or damaged later) is listed as unreadable, never
 /// a 500, and an administrator can delete it.
 async fn unreadable_listed(app: TestApp) {
-    let ep = endpoint(&app, "legacy", "none", false).await;
+    let ep = app.endpoint("legacy", "none", false).await;
     post_record(&app, &ep, None, json!({"fine": true})).await;
     let bad_id = keyward_core::EndpointRecordId::new().to_string();
     let url = match &app.config.database_url {

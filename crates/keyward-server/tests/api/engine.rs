@@ -2,10 +2,10 @@
 //! affects, a token made by another process is valid at the first try, and unknown
 //! tokens cost the database a bounded rate of lookups.
 
-use crate::helpers::{Member, TestApp};
-use crate::{on_both_backends, on_both_backends_with};
 use keyward_core::{TokenKind, TokenSecret};
 use keyward_store::{Actor, NewSecret, NewToken};
+use keyward_testkit::{on_both_backends, on_both_backends_with};
+use keyward_testkit::{Member, TestApp};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -50,12 +50,8 @@ async fn changes_are_exact(app: TestApp) {
     );
 
     // Revoking one token drops its answer alone.
-    app.ok(
-        200,
-        app.post(&format!("/api/v1/tokens/{t1}/revoke"), json!({}))
-            .await,
-    )
-    .await;
+    app.post_ok(&format!("/api/v1/tokens/{t1}/revoke"), json!({}))
+        .await;
     assert_eq!(reads_for(&app, &[&s1b, &s2, &s3, &s4], "VALID").await, 0);
     assert_eq!(reads_for(&app, &[&s1], "REVOKED").await, 1);
     assert_eq!(
@@ -65,13 +61,9 @@ async fn changes_are_exact(app: TestApp) {
     );
 
     // Locking a user drops the answers of that user's tokens alone.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m2.user_id),
-            json!({"locked": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m2.user_id),
+        json!({"locked": true}),
     )
     .await;
     assert_eq!(reads_for(&app, &[&s1b, &s3, &s4], "VALID").await, 0);
@@ -83,13 +75,9 @@ async fn changes_are_exact(app: TestApp) {
     assert_eq!(reads_for(&app, &[&s3, &s4], "FORBIDDEN").await, 2);
 
     // Changing a user type's permissions drops the answers of its tokens alone.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/user-types/{}", m1.user_type_id),
-            json!({"permissions": ["orders:write"]}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/user-types/{}", m1.user_type_id),
+        json!({"permissions": ["orders:write"]}),
     )
     .await;
     assert_eq!(reads_for(&app, &[&s2], "USER_LOCKED").await, 0);
@@ -106,11 +94,7 @@ async fn changes_are_exact(app: TestApp) {
 
 async fn remove_membership(app: &TestApp, m: &Member) {
     let ms = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/users/{}/memberships", m.user_id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/users/{}/memberships", m.user_id))
         .await;
     let mid = ms[0]["id"].as_str().unwrap();
     let (status, _) = app

@@ -1,7 +1,7 @@
 //! Bad input gets a 4xx problem document that says what is wrong, and changes nothing.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use serde_json::{json, Value};
 
 on_both_backends! {
@@ -104,62 +104,54 @@ async fn bad_input(app: TestApp) {
         "application/json",
     );
 
-    let mut body = app.token_body(&m, "t");
-    body["name"] = json!(42);
-    let (s, ct, p) = raw(
-        &app,
-        "/api/v1/tokens",
-        "application/json",
-        &body.to_string(),
-    )
-    .await;
-    assert_problem(s, &ct, &p, 422, "validation", "name");
-    let mut body = app.token_body(&m, "t");
-    body["expires_at"] = json!("next tuesday");
-    let (s, ct, p) = raw(
-        &app,
-        "/api/v1/tokens",
-        "application/json",
-        &body.to_string(),
-    )
-    .await;
-    assert_problem(s, &ct, &p, 422, "validation", "expires_at");
-    let mut body = app.token_body(&m, "t");
-    body["expires"] = json!("2026-12-01T00:00:00Z");
-    let (s, ct, p) = raw(
-        &app,
-        "/api/v1/tokens",
-        "application/json",
-        &body.to_string(),
-    )
-    .await;
-    assert_problem(s, &ct, &p, 422, "validation", "unknown field `expires`");
-    let mut body = app.token_body(&m, "t");
-    body["user_id"] = json!("not-a-uuid");
-    let (s, ct, p) = raw(
-        &app,
-        "/api/v1/tokens",
-        "application/json",
-        &body.to_string(),
-    )
-    .await;
-    assert_problem(s, &ct, &p, 422, "validation", "user_id");
-    let (s, ct, p) = raw(
-        &app,
-        "/api/v1/user-types",
-        "application/json",
-        r#"{"name":"x","permissions":["Orders Read"]}"#,
-    )
-    .await;
-    assert_problem(s, &ct, &p, 422, "validation", "invalid permission");
-    let (s, ct, p) = raw(
-        &app,
-        "/api/v1/users",
-        "application/json",
-        r#"{"username":"a b","email":"x@y.no","display_name":"A"}"#,
-    )
-    .await;
-    assert_problem(s, &ct, &p, 422, "validation", "username");
+    for (field, value, code, mentions) in [
+        ("name", json!(42), "validation", "name"),
+        (
+            "expires_at",
+            json!("next tuesday"),
+            "validation",
+            "expires_at",
+        ),
+        (
+            "expires",
+            json!("2026-12-01T00:00:00Z"),
+            "validation",
+            "unknown field `expires`",
+        ),
+        ("user_id", json!("not-a-uuid"), "validation", "user_id"),
+        (
+            "department_id",
+            json!(uuid::Uuid::now_v7()),
+            "not_a_member",
+            "memberships",
+        ),
+    ] {
+        let mut body = app.token_body(&m, "t");
+        body[field] = value;
+        let (s, ct, p) = raw(
+            &app,
+            "/api/v1/tokens",
+            "application/json",
+            &body.to_string(),
+        )
+        .await;
+        assert_problem(s, &ct, &p, 422, code, mentions);
+    }
+    for (path, body, mentions) in [
+        (
+            "/api/v1/user-types",
+            r#"{"name":"x","permissions":["Orders Read"]}"#,
+            "invalid permission",
+        ),
+        (
+            "/api/v1/users",
+            r#"{"username":"a b","email":"x@y.no","display_name":"A"}"#,
+            "username",
+        ),
+    ] {
+        let (s, ct, p) = raw(&app, path, "application/json", body).await;
+        assert_problem(s, &ct, &p, 422, "validation", mentions);
+    }
     let (s, ct, p) = raw(
         &app,
         "/api/v1/settings",
@@ -183,17 +175,6 @@ async fn bad_input(app: TestApp) {
         .unwrap()
         .contains("default_token_lifetime_days"));
 
-    let mut body = app.token_body(&m, "t");
-    body["department_id"] = json!(uuid::Uuid::now_v7());
-    let (s, ct, p) = raw(
-        &app,
-        "/api/v1/tokens",
-        "application/json",
-        &body.to_string(),
-    )
-    .await;
-    assert_problem(s, &ct, &p, 422, "not_a_member", "memberships");
-
     let (status, p) = app.get("/api/v1/tokens/not-a-uuid").await;
     assert_eq!(
         (status, p["code"].as_str()),
@@ -204,15 +185,8 @@ async fn bad_input(app: TestApp) {
     assert_eq!((status, p["code"].as_str()), (404, Some("not_found")));
 
     // None of the refused requests left anything behind.
-    let list = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
-                .await,
-        )
-        .await;
-    assert_eq!(list["total"], 0);
-    let s = app.ok(200, app.get("/api/v1/settings").await).await;
+    assert_eq!(app.token_count(&m).await, 0);
+    let s = app.get_ok("/api/v1/settings").await;
     assert_eq!(s["default_token_lifetime_days"], 90);
 }
 
@@ -297,9 +271,7 @@ async fn conflicts(app: TestApp) {
         .await;
     assert_eq!(status, 409);
     assert!(p["detail"].as_str().unwrap().contains("department name"));
-    let d = app
-        .ok(200, app.get("/api/v1/departments?q=svc").await)
-        .await;
+    let d = app.get_ok("/api/v1/departments?q=svc").await;
     let did = d["items"][0]["id"].as_str().unwrap();
     let (status, p) = app.delete(&format!("/api/v1/departments/{did}")).await;
     assert_eq!((status, p["code"].as_str()), (409, Some("in_use")), "{p}");
@@ -329,7 +301,7 @@ async fn get_raw(app: &TestApp, path: &str) -> (u16, String, Value) {
 /// refused with 422 wherever input enters, on both stores, and nothing is stored.
 async fn nul(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
-    let users_before = app.ok(200, app.get("/api/v1/users").await).await["total"].clone();
+    let users_before = app.get_ok("/api/v1/users").await["total"].clone();
 
     // A JSON body, even an unauthenticated one: the app's login.
     let res = app
@@ -404,22 +376,18 @@ async fn nul(app: TestApp) {
     // Text that only looks like the escape is text: `\\u0000` is a backslash and "u0000".
     let mut body = app.token_body(&m, "literal");
     body["description"] = json!("\\u0000");
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     assert_eq!(t["description"], "\\u0000");
 
     // Nothing refused was stored.
-    let users = app.ok(200, app.get("/api/v1/users").await).await;
+    let users = app.get_ok("/api/v1/users").await;
     assert_eq!(users["total"], users_before);
     let tokens = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/tokens?user_id={}", m.user_id))
         .await;
     assert_eq!(tokens["total"], 1, "{tokens}");
-    let d = app.ok(200, app.get("/api/v1/departments?q=x").await).await;
+    let d = app.get_ok("/api/v1/departments?q=x").await;
     assert_eq!(d["total"], 0, "{d}");
-    let sessions = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    let sessions = app.get_ok("/api/v1/mobile-sessions").await;
     assert_eq!(sessions["total"], 0);
 }

@@ -1,11 +1,11 @@
 //! Password logins, console and mobile: the bound on argon2 work, the per-account limit
 //! that counts successes too, and the record of refused logins in the audit log.
 
-use crate::helpers::{TestApp, PASSWORD};
-use crate::on_both_backends_with;
 use keyward_server::service::login::LoginLimits;
 use keyward_server::service::passwords::PasswordWork;
 use keyward_server::ServerConfig;
+use keyward_testkit::on_both_backends_with;
+use keyward_testkit::{TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -66,16 +66,7 @@ fn mobile_login(
 
 /// A user with a membership and the test password, who may log in on a phone.
 async fn phone_user(app: &TestApp, username: &str) {
-    let m = app.member(username, &["orders:read"]).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"password": PASSWORD}),
-        )
-        .await,
-    )
-    .await;
+    app.member_with_password(username, &["orders:read"]).await;
 }
 
 async fn password_bound(app: TestApp) {
@@ -213,12 +204,7 @@ async fn refusals_audited(app: TestApp) {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let events = loop {
-        let audit = app
-            .ok(
-                200,
-                app.get("/api/v1/audit-events?action=login.failed").await,
-            )
-            .await;
+        let audit = app.get_ok("/api/v1/audit-events?action=login.failed").await;
         if audit["total"].as_i64() >= Some(2) {
             break audit["items"].as_array().unwrap().clone();
         }

@@ -1,8 +1,6 @@
 //! Integration tests: the real server on a free port, on SQLite and (when
 //! KEYWARD_TEST_DATABASE_URL is set) PostgreSQL.
 
-mod helpers;
-
 mod at_rest;
 mod connections;
 mod console;

@@ -3,8 +3,8 @@
 //! administrator against this tenant's objects, and (2) by every kind of credential that
 //! must not administer. Both stores.
 
-use crate::helpers::{TestApp, PASSWORD};
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::{TestApp, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -99,21 +99,14 @@ impl Objects {
 }
 
 pub(crate) async fn objects(app: &TestApp) -> Objects {
-    let m = app.member(&format!("{MARK}-svc"), &["orders:read"]).await;
+    let m = app
+        .member_with_password(&format!("{MARK}-svc"), &["orders:read"])
+        .await;
     let (_, memberships) = app
         .get(&format!("/api/v1/users/{}/memberships", m.user_id))
         .await;
     let membership = memberships[0]["id"].as_str().unwrap().to_string();
     let (token, token_secret) = app.token(&m, &format!("{MARK} token")).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"password": PASSWORD}),
-        )
-        .await,
-    )
-    .await;
     let (status, s) = app
         .post(
             "/api/v1/mobile/login",
@@ -123,14 +116,10 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
         .await;
     assert_eq!(status, 200, "{s}");
     let ep = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/endpoints",
-                json!({"name": format!("{MARK} endpoint"), "path": "orders/in", "auth_type": "token",
+        .post_created(
+            "/api/v1/endpoints",
+            json!({"name": format!("{MARK} endpoint"), "path": "orders/in", "auth_type": "token",
                        "allow_deleting": true}),
-            )
-            .await,
         )
         .await;
     let post_primary = ep["new_primary_tokens"]
@@ -143,13 +132,9 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
         .unwrap()
         .to_string();
     let et = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/endpoint-tokens",
-                json!({"name": format!("{MARK} application")}),
-            )
-            .await,
+        .post_created(
+            "/api/v1/endpoint-tokens",
+            json!({"name": format!("{MARK} application")}),
         )
         .await;
     let (endpoint, endpoint_token) = (
@@ -177,13 +162,9 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
     assert_eq!(rec.status(), 201);
     let rec: Value = rec.json().await.unwrap();
     let vk = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/verifier-keys",
-                json!({"name": format!("{MARK} gateway")}),
-            )
-            .await,
+        .post_created(
+            "/api/v1/verifier-keys",
+            json!({"name": format!("{MARK} gateway")}),
         )
         .await;
     Objects {
@@ -317,16 +298,17 @@ async fn credential_matrix(app: TestApp) {
     let ours = objects(&app).await;
     let root = app.admin_id.clone();
     let (_, ms) = app.get(&format!("/api/v1/users/{root}/memberships")).await;
-    let admin_membership = crate::helpers::Member {
+    let admin_membership = keyward_testkit::Member {
         user_id: root.clone(),
         department_id: ms[0]["department_id"].as_str().unwrap().into(),
         user_type_id: ms[0]["user_type_id"].as_str().unwrap().into(),
+        membership_id: ms[0]["id"].as_str().unwrap().into(),
     };
     let admin_token = |name: &'static str| {
         let app = &app;
         let body = app.token_body(&admin_membership, name);
         async move {
-            let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+            let t = app.post_created("/api/v1/tokens", body).await;
             (
                 t["id"].as_str().unwrap().to_string(),
                 t["token"].as_str().unwrap().to_string(),
@@ -339,13 +321,9 @@ async fn credential_matrix(app: TestApp) {
     creds.push(("non-admin", ours.token_secret.clone()));
     // An administrator whose token's user type lacks keyward:admin.
     let narrow = app.member("narrow-admin", &["orders:read"]).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", narrow.user_id),
-            json!({"is_admin": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", narrow.user_id),
+        json!({"is_admin": true}),
     )
     .await;
     creds.push(("narrow admin", app.token(&narrow, "narrow").await.1));
@@ -363,7 +341,7 @@ async fn credential_matrix(app: TestApp) {
     soon["expires_at"] = json!(expiry
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap());
-    let expiring = app.ok(201, app.post("/api/v1/tokens", soon).await).await;
+    let expiring = app.post_created("/api/v1/tokens", soon).await;
     let expiring = expiring["token"].as_str().unwrap().to_string();
     // A locked administrator's token.
     let ops_admin = app.member("locked-admin", &["*"]).await;
@@ -373,24 +351,16 @@ async fn credential_matrix(app: TestApp) {
     )
     .await;
     let (_, locked) = app.token(&ops_admin, "locked").await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", ops_admin.user_id),
-            json!({"locked": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", ops_admin.user_id),
+        json!({"locked": true}),
     )
     .await;
     creds.push(("locked owner", locked));
     // A mobile session, an endpoint token, a verifier key, and garbage.
     creds.push(("mobile session", ours.session_secret.clone()));
     let et = app
-        .ok(
-            201,
-            app.post("/api/v1/endpoint-tokens", json!({"name": "an application"}))
-                .await,
-        )
+        .post_created("/api/v1/endpoint-tokens", json!({"name": "an application"}))
         .await;
     creds.push(("endpoint token", et["token"].as_str().unwrap().to_string()));
     creds.push(("verifier key", ours.verifier_secret.clone()));

@@ -1,12 +1,12 @@
 //! Mobile sessions (SPEC §5): the app's login and logout, the sessions' verification and
 //! sliding expiry, and the administrator's "Mobile Users Logged In".
 
-use crate::helpers::{Member, TestApp};
-use crate::{on_both_backends, on_both_backends_with};
 use keyward_core::model::TenantSettings;
 use keyward_server::service::login::LoginLimits;
 use keyward_server::ServerConfig;
 use keyward_store::Actor;
+use keyward_testkit::{on_both_backends, on_both_backends_with};
+use keyward_testkit::{Member, TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -55,22 +55,26 @@ fn no_background_flush(c: &mut ServerConfig) {
     c.flush_interval = Duration::from_secs(3600);
 }
 
-const PASSWORD: &str = "correct horse battery";
+/// How many sessions, in any state, `m`'s user has (asserting that the list answers 200).
+async fn session_count(app: &TestApp, m: &Member) -> i64 {
+    let path = format!("/api/v1/mobile-sessions?status=all&user_id={}", m.user_id);
+    app.get_ok(&path).await["total"].as_i64().unwrap()
+}
+
+/// The audit events of ended sessions.
+async fn ended_sessions(app: &TestApp) -> Value {
+    app.get_ok("/api/v1/audit-events?action=mobile_session.deleted")
+        .await
+}
 
 /// A user with one membership granting `permissions`, and a password.
 async fn phone_user(app: &TestApp, username: &str, permissions: &[&str]) -> Member {
-    let m = app.member(username, permissions).await;
-    set(app, &m, json!({"password": PASSWORD})).await;
-    m
+    app.member_with_password(username, permissions).await
 }
 
 async fn set(app: &TestApp, m: &Member, change: Value) {
-    app.ok(
-        200,
-        app.patch(&format!("/api/v1/users/{}", m.user_id), change)
-            .await,
-    )
-    .await;
+    app.patch_ok(&format!("/api/v1/users/{}", m.user_id), change)
+        .await;
 }
 
 async fn login_raw(app: &TestApp, body: Value) -> reqwest::Response {
@@ -101,19 +105,6 @@ async fn login(app: &TestApp, username: &str) -> (String, String) {
         body["session_id"].as_str().unwrap().into(),
         body["token"].as_str().unwrap().into(),
     )
-}
-
-async fn verify_body(app: &TestApp, mut body: Value) -> Value {
-    body["tenant"] = json!("acme");
-    let res = app
-        .http
-        .post(app.url("/api/v1/verify"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
 }
 
 async fn forward_status(app: &TestApp, token: &str) -> u16 {
@@ -156,14 +147,18 @@ async fn session_lifecycle(app: TestApp) {
     assert!((29..=30).contains(&days), "30 days by default: {days}");
 
     // The session verifies like any token, with its membership's permissions.
-    let v = verify_body(&app, json!({"token": token, "permission": "orders:read"})).await;
+    let v = app
+        .verify_body(json!({"token": token, "permission": "orders:read"}))
+        .await;
     assert_eq!(
         (&v["code"], &v["kind"], &v["permissions"]),
         (&json!("VALID"), &json!("mobile"), &json!(["orders:read"]))
     );
     assert_eq!(v["department"]["id"], json!(m.department_id));
     assert_eq!(v["user"]["username"], "kari");
-    let v = verify_body(&app, json!({"token": token, "permission": "users:write"})).await;
+    let v = app
+        .verify_body(json!({"token": token, "permission": "users:write"}))
+        .await;
     assert_eq!(v["code"], "FORBIDDEN");
     assert_eq!(forward_status(&app, &token).await, 200);
     let key = app.verifier_key("gateway").await;
@@ -184,7 +179,7 @@ async fn session_lifecycle(app: TestApp) {
     );
 
     // Listed with the columns of "Mobile Users Logged In".
-    let list = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    let list = app.get_ok("/api/v1/mobile-sessions").await;
     assert_eq!(list["total"], 1);
     let row = &list["items"][0];
     assert_eq!(row["id"], json!(id));
@@ -206,9 +201,7 @@ async fn session_lifecycle(app: TestApp) {
     loop {
         assert_eq!(app.verify(&token, None).await, "VALID");
         app.state.verifier.flush_last_used().await;
-        let s = app
-            .ok(200, app.get(&format!("/api/v1/mobile-sessions/{id}")).await)
-            .await;
+        let s = app.get_ok(&format!("/api/v1/mobile-sessions/{id}")).await;
         if s["last_active_at"].is_string() && at(&s["expires_at"]) > login_expiry {
             break;
         }
@@ -229,16 +222,10 @@ async fn session_lifecycle(app: TestApp) {
     assert_eq!(forward_status(&app, &token).await, 401);
     let (status, _) = app.delete(&format!("/api/v1/mobile-sessions/{id}")).await;
     assert_eq!(status, 404);
-    let list = app
-        .ok(200, app.get("/api/v1/mobile-sessions?status=all").await)
-        .await;
+    let list = app.get_ok("/api/v1/mobile-sessions?status=all").await;
     assert_eq!(list["total"], 0);
     let audit = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/audit-events?object_id={id}"))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/audit-events?object_id={id}"))
         .await;
     let events: Vec<(&str, &str)> = audit["items"]
         .as_array()
@@ -304,11 +291,7 @@ async fn logout_once(app: TestApp) {
         "{body}"
     );
     let audit = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/audit-events?object_id={id}"))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/audit-events?object_id={id}"))
         .await;
     assert_eq!(audit["items"][0]["action"], "mobile_session.deleted");
     assert_eq!(audit["items"][0]["details"]["reason"], "logout");
@@ -326,9 +309,7 @@ async fn bulk_delete(app: TestApp) {
         sessions.push(login(&app, people[n % people.len()]).await);
     }
     let (staying_id, staying) = login(&app, "kari").await;
-    let list = app
-        .ok(200, app.get("/api/v1/mobile-sessions?per_page=10").await)
-        .await;
+    let list = app.get_ok("/api/v1/mobile-sessions?per_page=10").await;
     assert_eq!(
         (
             list["total"].as_i64(),
@@ -340,11 +321,7 @@ async fn bulk_delete(app: TestApp) {
     let mut ids: Vec<&str> = sessions.iter().map(|(id, _)| id.as_str()).collect();
     ids.push(&unknown);
     let r = app
-        .ok(
-            200,
-            app.post("/api/v1/mobile-sessions/bulk-delete", json!({"ids": ids}))
-                .await,
-        )
+        .post_ok("/api/v1/mobile-sessions/bulk-delete", json!({"ids": ids}))
         .await;
     assert_eq!(r["deleted"].as_array().unwrap().len(), 25);
     assert_eq!(r["not_found"], json!([unknown]));
@@ -352,7 +329,7 @@ async fn bulk_delete(app: TestApp) {
         assert_eq!(app.verify(token, None).await, "NOT_FOUND");
     }
     assert_eq!(app.verify(&staying, None).await, "VALID");
-    let list = app.ok(200, app.get("/api/v1/mobile-sessions").await).await;
+    let list = app.get_ok("/api/v1/mobile-sessions").await;
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], json!(staying_id));
     let (status, p) = app
@@ -384,17 +361,7 @@ async fn locking(app: TestApp) {
         "VALID",
         "others are untouched"
     );
-    let list = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/mobile-sessions?status=all&user_id={}",
-                m.user_id
-            ))
-            .await,
-        )
-        .await;
-    assert_eq!(list["total"], 0);
+    assert_eq!(session_count(&app, &m).await, 0);
     let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
     assert_eq!(
         (status, &body["code"]),
@@ -411,13 +378,7 @@ async fn locking(app: TestApp) {
     assert_eq!(app.verify(&api_token, None).await, "VALID");
     let (_, again) = login(&app, "kari").await;
     assert_eq!(app.verify(&again, None).await, "VALID");
-    let audit = app
-        .ok(
-            200,
-            app.get("/api/v1/audit-events?action=mobile_session.deleted")
-                .await,
-        )
-        .await;
+    let audit = ended_sessions(&app).await;
     assert_eq!(audit["total"], 2);
     assert_eq!(audit["items"][0]["details"]["reason"], "user_locked");
 }
@@ -482,14 +443,10 @@ async fn identical_refusals(app: TestApp) {
 
 async fn refused_logins(app: TestApp) {
     // No membership at all.
-    app.ok(
-        201,
-        app.post(
-            "/api/v1/users",
-            json!({"username": "lonely", "email": "lonely@example.com", "display_name": "Lonely",
+    app.post_created(
+        "/api/v1/users",
+        json!({"username": "lonely", "email": "lonely@example.com", "display_name": "Lonely",
                    "password": PASSWORD}),
-        )
-        .await,
     )
     .await;
     let (status, body) = login_as(&app, "lonely", PASSWORD, json!({})).await;
@@ -556,40 +513,24 @@ async fn membership_order(app: TestApp) {
     // Memberships are taken by department name, then user type name.
     let m = phone_user(&app, "kari", &["orders:read"]).await; // "Dept of kari", "Type of kari"
     let dept_a = app
-        .ok(
-            201,
-            app.post("/api/v1/departments", json!({"name": "A first"}))
-                .await,
-        )
+        .post_created("/api/v1/departments", json!({"name": "A first"}))
         .await;
     let type_z = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/user-types",
-                json!({"name": "Z last", "permissions": ["z:read"]}),
-            )
-            .await,
+        .post_created(
+            "/api/v1/user-types",
+            json!({"name": "Z last", "permissions": ["z:read"]}),
         )
         .await;
     let type_b = app
-        .ok(
-            201,
-            app.post(
-                "/api/v1/user-types",
-                json!({"name": "B", "permissions": ["b:read"]}),
-            )
-            .await,
+        .post_created(
+            "/api/v1/user-types",
+            json!({"name": "B", "permissions": ["b:read"]}),
         )
         .await;
     for ut in [&type_z, &type_b] {
-        app.ok(
-            201,
-            app.post(
-                &format!("/api/v1/users/{}/memberships", m.user_id),
-                json!({"department_id": dept_a["id"], "user_type_id": ut["id"]}),
-            )
-            .await,
+        app.post_created(
+            &format!("/api/v1/users/{}/memberships", m.user_id),
+            json!({"department_id": dept_a["id"], "user_type_id": ut["id"]}),
         )
         .await;
     }
@@ -614,17 +555,13 @@ async fn membership_order(app: TestApp) {
     )
     .await;
     assert_eq!(s["user_type"]["name"], "Type of kari");
-    let v = verify_body(
-        &app,
-        json!({"token": s["token"], "department_id": m.department_id}),
-    )
-    .await;
+    let v = app
+        .verify_body(json!({"token": s["token"], "department_id": m.department_id}))
+        .await;
     assert_eq!(v["code"], "VALID");
-    let v = verify_body(
-        &app,
-        json!({"token": s["token"], "department_id": dept_a["id"]}),
-    )
-    .await;
+    let v = app
+        .verify_body(json!({"token": s["token"], "department_id": dept_a["id"]}))
+        .await;
     assert_eq!(
         v["code"], "FORBIDDEN",
         "a session acts in its one department"
@@ -661,7 +598,7 @@ async fn kinds_apart(app: TestApp) {
     let (session_id, session) = login(&app, "kari").await;
 
     // /tokens lists API tokens unless asked for sessions.
-    let listed = app.ok(200, app.get("/api/v1/tokens").await).await;
+    let listed = app.get_ok("/api/v1/tokens").await;
     assert_eq!(
         listed["total"], 2,
         "the bootstrap token and kari's: {listed}"
@@ -671,9 +608,7 @@ async fn kinds_apart(app: TestApp) {
         .unwrap()
         .iter()
         .all(|t| t["kind"] == "api"));
-    let listed = app
-        .ok(200, app.get("/api/v1/tokens?kind=mobile").await)
-        .await;
+    let listed = app.get_ok("/api/v1/tokens?kind=mobile").await;
     assert_eq!(listed["items"][0]["id"], json!(session_id));
 
     // A session is not changed through /tokens...
@@ -709,11 +644,7 @@ async fn kinds_apart(app: TestApp) {
         );
     }
     let r = app
-        .ok(
-            200,
-            app.post("/api/v1/tokens/bulk-delete", json!({"ids": [session_id]}))
-                .await,
-        )
+        .post_ok("/api/v1/tokens/bulk-delete", json!({"ids": [session_id]}))
         .await;
     assert_eq!(r["not_found"], json!([session_id]));
     assert_eq!(app.verify(&session, None).await, "VALID");
@@ -732,13 +663,9 @@ async fn kinds_apart(app: TestApp) {
         404
     );
     let r = app
-        .ok(
-            200,
-            app.post(
-                "/api/v1/mobile-sessions/bulk-delete",
-                json!({"ids": [api_id]}),
-            )
-            .await,
+        .post_ok(
+            "/api/v1/mobile-sessions/bulk-delete",
+            json!({"ids": [api_id]}),
         )
         .await;
     assert_eq!(r["not_found"], json!([api_id]));
@@ -806,7 +733,7 @@ async fn never_expires_in_use(app: TestApp) {
         .unwrap();
     let token = secret.expose();
 
-    let v = verify_body(&app, json!({"token": token})).await;
+    let v = app.verify_body(json!({"token": token})).await;
     assert_eq!(v["code"], "VALID");
     assert!(
         at(&v["expires_at"]) > expires_at + time::Duration::days(29),
@@ -829,9 +756,7 @@ async fn never_expires_in_use(app: TestApp) {
         "VALID",
         "reloaded after the flush"
     );
-    let s = app
-        .ok(200, app.get(&format!("/api/v1/mobile-sessions/{id}")).await)
-        .await;
+    let s = app.get_ok(&format!("/api/v1/mobile-sessions/{id}")).await;
     assert!(
         at(&s["expires_at"]) > expires_at + time::Duration::days(29),
         "{s}"
@@ -875,24 +800,8 @@ async fn password_change(app: TestApp) {
     // Removing the password ends the sessions too.
     set(&app, &m, json!({"password": null})).await;
     assert_eq!(app.verify(&fresh, None).await, "NOT_FOUND");
-    let list = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/mobile-sessions?status=all&user_id={}",
-                m.user_id
-            ))
-            .await,
-        )
-        .await;
-    assert_eq!(list["total"], 0);
-    let audit = app
-        .ok(
-            200,
-            app.get("/api/v1/audit-events?action=mobile_session.deleted")
-                .await,
-        )
-        .await;
+    assert_eq!(session_count(&app, &m).await, 0);
+    let audit = ended_sessions(&app).await;
     assert_eq!(audit["total"], 2, "{audit}");
     for e in audit["items"].as_array().unwrap() {
         assert_eq!(e["details"]["reason"], "password_changed", "{e}");
@@ -918,24 +827,8 @@ async fn session_cap(app: TestApp) {
     for token in [&first, &third, &fourth] {
         assert_eq!(app.verify(token, None).await, "VALID");
     }
-    let list = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/mobile-sessions?status=all&user_id={}",
-                m.user_id
-            ))
-            .await,
-        )
-        .await;
-    assert_eq!(list["total"], 3);
-    let audit = app
-        .ok(
-            200,
-            app.get("/api/v1/audit-events?action=mobile_session.deleted")
-                .await,
-        )
-        .await;
+    assert_eq!(session_count(&app, &m).await, 3);
+    let audit = ended_sessions(&app).await;
     assert_eq!(audit["total"], 1, "{audit}");
     let e = &audit["items"][0];
     assert_eq!(

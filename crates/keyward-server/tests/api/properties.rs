@@ -4,9 +4,9 @@
 //! answers without a 5xx, and every refusal is a problem document. The token parser has
 //! its own properties in keyward-core (`token.rs`).
 
-use crate::helpers::TestApp;
 use crate::matrix::{objects, operations};
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;

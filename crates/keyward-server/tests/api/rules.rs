@@ -1,9 +1,9 @@
 //! The rules of SPEC §3, each through the real API.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
 use keyward_core::model::TenantSettings;
 use keyward_store::Actor;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use serde_json::json;
 
 on_both_backends! {
@@ -60,31 +60,16 @@ async fn token_must_use_one_of_its_users_memberships(app: TestApp) {
     body["department_id"] = json!(other.department_id);
     assert_eq!(app.post("/api/v1/tokens", body).await.0, 422);
     // Nothing was half-written: the user owns no token.
-    let list = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
-                .await,
-        )
-        .await;
-    assert_eq!(list["total"], 0);
+    assert_eq!(app.token_count(&m).await, 0);
 }
 
 async fn technical_user_rule(app: TestApp) {
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"require_technical_user": true}))
-            .await,
-    )
-    .await;
+    app.patch_ok("/api/v1/settings", json!({"require_technical_user": true}))
+        .await;
     let m = app.member("person", &["orders:read"]).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"is_technical": false}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"is_technical": false}),
     )
     .await;
     let (status, p) = app.post("/api/v1/tokens", app.token_body(&m, "t")).await;
@@ -94,13 +79,9 @@ async fn technical_user_rule(app: TestApp) {
         "{p}"
     );
 
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"is_technical": true, "active_until": "2020-01-01T00:00:00Z"}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"is_technical": true, "active_until": "2020-01-01T00:00:00Z"}),
     )
     .await;
     let (status, p) = app.post("/api/v1/tokens", app.token_body(&m, "t")).await;
@@ -110,13 +91,9 @@ async fn technical_user_rule(app: TestApp) {
         "{p}"
     );
 
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"active_from": "2099-01-01T00:00:00Z", "active_until": null}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"active_from": "2099-01-01T00:00:00Z", "active_until": null}),
     )
     .await;
     assert_eq!(
@@ -125,33 +102,22 @@ async fn technical_user_rule(app: TestApp) {
         "not yet employed"
     );
 
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"active_from": "2020-01-01T00:00:00Z"}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"active_from": "2020-01-01T00:00:00Z"}),
     )
     .await;
-    app.ok(
-        201,
-        app.post("/api/v1/tokens", app.token_body(&m, "t")).await,
-    )
-    .await;
+    app.post_created("/api/v1/tokens", app.token_body(&m, "t"))
+        .await;
 }
 
 async fn locked_user(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (_, secret) = app.token(&m, "t").await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"locked": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"locked": true}),
     )
     .await;
     assert_eq!(
@@ -159,13 +125,9 @@ async fn locked_user(app: TestApp) {
         "USER_LOCKED",
         "the very next check sees the lock"
     );
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"locked": false}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"locked": false}),
     )
     .await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
@@ -174,23 +136,15 @@ async fn locked_user(app: TestApp) {
 async fn employment_period(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (_, secret) = app.token(&m, "t").await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"active_until": "2021-01-01T00:00:00Z"}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"active_until": "2021-01-01T00:00:00Z"}),
     )
     .await;
     assert_eq!(app.verify(&secret, None).await, "USER_INACTIVE");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"active_until": null}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"active_until": null}),
     )
     .await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
@@ -242,13 +196,9 @@ async fn feature_flag(app: TestApp) {
 async fn narrow_admin_token(app: TestApp) {
     // An administrator who issues themselves an integration token for orders:read.
     let m = app.member("boss", &["orders:read"]).await;
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/users/{}", m.user_id),
-            json!({"is_admin": true}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/users/{}", m.user_id),
+        json!({"is_admin": true}),
     )
     .await;
     let (_, narrow) = app.token(&m, "orders integration").await;
@@ -263,13 +213,9 @@ async fn narrow_admin_token(app: TestApp) {
     );
     assert!(p["detail"].as_str().unwrap().contains("keyward:admin"));
     // Granting keyward:admin to the user type opens the administrator API.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/user-types/{}", m.user_type_id),
-            json!({"permissions": ["orders:read", "keyward:admin"]}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/user-types/{}", m.user_type_id),
+        json!({"permissions": ["orders:read", "keyward:admin"]}),
     )
     .await;
     assert_eq!(
@@ -296,12 +242,7 @@ async fn self_lockout(app: TestApp) {
             "{body}: {p}"
         );
     }
-    let ms = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/users/{me}/memberships")).await,
-        )
-        .await;
+    let ms = app.get_ok(&format!("/api/v1/users/{me}/memberships")).await;
     let (status, p) = app
         .delete(&format!(
             "/api/v1/users/{me}/memberships/{}",
@@ -314,9 +255,7 @@ async fn self_lockout(app: TestApp) {
         "{p}"
     );
     assert_eq!(app.delete(&format!("/api/v1/users/{me}")).await.0, 409);
-    let me_user = app
-        .ok(200, app.get(&format!("/api/v1/tokens?user_id={me}")).await)
-        .await;
+    let me_user = app.get_ok(&format!("/api/v1/tokens?user_id={me}")).await;
     let own_type = me_user["items"][0]["user_type_id"]
         .as_str()
         .unwrap()
@@ -333,5 +272,5 @@ async fn self_lockout(app: TestApp) {
         "{p}"
     );
     // And the administrator still works.
-    app.ok(200, app.get("/api/v1/tokens").await).await;
+    app.get_ok("/api/v1/tokens").await;
 }

@@ -2,8 +2,8 @@
 //! console, the fallback) sends the headers that stop sniffing, framing, referrer leaks
 //! and caching of secrets; a route's own stricter or looser policy is kept.
 
-use crate::helpers::{Backend, TestApp};
 use keyward_server::security_headers::{DEFAULT_CSP, DOCS_CSP};
+use keyward_testkit::{Backend, TestApp};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::json;

@@ -1,8 +1,8 @@
 //! Every check is made for one tenant (SPEC §4): two tenants on one server, and the
 //! attacks of the hardening issue's first finding, through every verification route.
 
-use crate::helpers::{Backend, TestApp};
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::{Backend, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -449,11 +449,7 @@ async fn verifier_key_lifecycle(app: TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_tenant_mode_takes_tenant_less_checks_and_refuses_a_second_tenant() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        if matches!(backend, Backend::Postgres) && std::env::var(crate::helpers::PG_ENV).is_err() {
-            eprintln!(
-                "skipped: {} is not set, so the PostgreSQL run of this test cannot happen",
-                crate::helpers::PG_ENV
-            );
+        if backend.skipped() {
             continue;
         }
         let app = TestApp::spawn_single_tenant(backend).await;

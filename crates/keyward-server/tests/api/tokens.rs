@@ -1,11 +1,12 @@
 //! The API token lifecycle: create, list, inspect, update, revoke, regenerate, reveal, delete.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
 on_both_backends! {
+    each_creation_answers_201_and_a_change_200 => creation_statuses;
     created_token_is_shown_once_and_never_again => shown_once;
     listing_filters_by_status_user_and_name_and_pages => listing_filters;
     revoked_token_stays_listed_with_removal_date_and_remover => revoked_stays_listed;
@@ -24,10 +25,7 @@ on_both_backends! {
 async fn shown_once(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let t = app
-        .ok(
-            201,
-            app.post("/api/v1/tokens", app.token_body(&m, "ERP")).await,
-        )
+        .post_created("/api/v1/tokens", app.token_body(&m, "ERP"))
         .await;
     let secret = t["token"].as_str().unwrap();
     assert!(secret.starts_with("kwa_") && secret.len() == 74, "{secret}");
@@ -51,85 +49,80 @@ async fn shown_once(app: TestApp) {
     }
 }
 
+/// The exact statuses of the routes the testkit's fixtures call through the typed client
+/// (which takes any success): what a user, a membership and a token are made with.
+async fn creation_statuses(app: TestApp) {
+    let d = app
+        .post_created("/api/v1/departments", json!({"name": "Sales"}))
+        .await;
+    let t = app
+        .post_created(
+            "/api/v1/user-types",
+            json!({"name": "Reader", "permissions": ["orders:read"]}),
+        )
+        .await;
+    let u = app
+        .post_created(
+            "/api/v1/users",
+            json!({"username": "svc", "email": "svc@example.com",
+                       "display_name": "svc", "is_technical": true}),
+        )
+        .await;
+    let user = u["id"].as_str().unwrap();
+    app.post_created(
+        &format!("/api/v1/users/{user}/memberships"),
+        json!({"department_id": d["id"], "user_type_id": t["id"]}),
+    )
+    .await;
+    let body = json!({"name": "ERP", "user_id": user, "department_id": d["id"],
+                      "user_type_id": t["id"]});
+    let token = app.post_created("/api/v1/tokens", body).await;
+    assert!(token["token"].as_str().unwrap().starts_with("kwa_"));
+    let key = app
+        .post_created("/api/v1/verifier-keys", json!({"name": "gw"}))
+        .await;
+    assert!(key["token"].as_str().unwrap().starts_with("kwv_"));
+    app.patch_ok(
+        &format!("/api/v1/users/{user}"),
+        json!({"password": "a long password"}),
+    )
+    .await;
+    app.patch_ok("/api/v1/settings", json!({"secret_storage": "recoverable"}))
+        .await;
+}
+
 async fn listing_filters(app: TestApp) {
     let a = app.member("alpha", &["orders:read"]).await;
     let b = app.member("beta", &["orders:read"]).await;
     let (a1, _) = app.token(&a, "alpha nightly").await;
     app.token(&a, "alpha hourly").await;
     app.token(&b, "beta feed").await;
-    app.ok(
-        200,
-        app.post(&format!("/api/v1/tokens/{a1}/revoke"), json!({}))
-            .await,
-    )
-    .await;
-
-    let total = |v: serde_json::Value| v["total"].as_i64().unwrap();
-    // The bootstrap administrator's token counts too.
-    assert_eq!(total(app.ok(200, app.get("/api/v1/tokens").await).await), 4);
-    assert_eq!(
-        total(
-            app.ok(200, app.get("/api/v1/tokens?status=all").await)
-                .await
-        ),
-        4
-    );
-    assert_eq!(
-        total(
-            app.ok(200, app.get("/api/v1/tokens?status=active").await)
-                .await
-        ),
-        3
-    );
-    assert_eq!(
-        total(
-            app.ok(200, app.get("/api/v1/tokens?status=revoked").await)
-                .await
-        ),
-        1
-    );
-    assert_eq!(
-        total(
-            app.ok(200, app.get("/api/v1/tokens?status=expired").await)
-                .await
-        ),
-        0
-    );
-    assert_eq!(
-        total(
-            app.ok(
-                200,
-                app.get(&format!("/api/v1/tokens?user_id={}", a.user_id))
-                    .await
-            )
-            .await
-        ),
-        2
-    );
-    assert_eq!(
-        total(app.ok(200, app.get("/api/v1/tokens?q=HOURLY").await).await),
-        1,
-        "name search ignores case"
-    );
-    assert_eq!(
-        total(app.ok(200, app.get("/api/v1/tokens?q=beta").await).await),
-        1,
-        "search by username"
-    );
-    assert_eq!(
-        total(app.ok(200, app.get("/api/v1/tokens?q=%25").await).await),
-        0,
-        "% is literal"
-    );
-    let page = app
-        .ok(200, app.get("/api/v1/tokens?per_page=2&page=2").await)
+    app.post_ok(&format!("/api/v1/tokens/{a1}/revoke"), json!({}))
         .await;
+
+    // The bootstrap administrator's token counts too.
+    let by_user = format!("/api/v1/tokens?user_id={}", a.user_id);
+    for (path, want, why) in [
+        ("/api/v1/tokens", 4, ""),
+        ("/api/v1/tokens?status=all", 4, ""),
+        ("/api/v1/tokens?status=active", 3, ""),
+        ("/api/v1/tokens?status=revoked", 1, ""),
+        ("/api/v1/tokens?status=expired", 0, ""),
+        (by_user.as_str(), 2, ""),
+        ("/api/v1/tokens?q=HOURLY", 1, "name search ignores case"),
+        ("/api/v1/tokens?q=beta", 1, "search by username"),
+        ("/api/v1/tokens?q=%25", 0, "% is literal"),
+    ] {
+        let list = app.get_ok(path).await;
+        assert_eq!(list["total"].as_i64().unwrap(), want, "{path}: {why}");
+    }
+    let page = app.get_ok("/api/v1/tokens?per_page=2&page=2").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     assert_eq!(
         (
             page["page"].as_i64(),
             page["per_page"].as_i64(),
-            total(page)
+            page["total"].as_i64().unwrap()
         ),
         (Some(2), Some(2), 4)
     );
@@ -142,28 +135,18 @@ async fn revoked_stays_listed(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (id, secret) = app.token(&m, "t").await;
     let t = app
-        .ok(
-            200,
-            app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-                .await,
-        )
+        .post_ok(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
         .await;
     assert_eq!(t["status"], "revoked");
     assert!(t["revoked_at"].is_string());
     assert_eq!(t["revoked_by"], app.admin_id.as_str());
     assert_eq!(t["revoked_by_name"], "root");
     assert_eq!(app.verify(&secret, None).await, "REVOKED");
-    let list = app
-        .ok(200, app.get("/api/v1/tokens?status=revoked").await)
-        .await;
+    let list = app.get_ok("/api/v1/tokens?status=revoked").await;
     assert_eq!(list["items"][0]["id"], id.as_str());
     // Revoking again is harmless and keeps the original removal date.
     let again = app
-        .ok(
-            200,
-            app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-                .await,
-        )
+        .post_ok(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
         .await;
     assert_eq!(again["revoked_at"], t["revoked_at"]);
     let (status, p) = app
@@ -178,21 +161,10 @@ async fn deleted_disappears(app: TestApp) {
     assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 204);
     assert_eq!(app.get(&format!("/api/v1/tokens/{id}")).await.0, 404);
     assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 404);
-    let list = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
-                .await,
-        )
-        .await;
-    assert_eq!(list["total"], 0);
+    assert_eq!(app.token_count(&m).await, 0);
     assert_eq!(app.verify(&secret, None).await, "NOT_FOUND");
     let audit = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/audit-events?object_id={id}"))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/audit-events?object_id={id}"))
         .await;
     let actions: Vec<&str> = audit["items"]
         .as_array()
@@ -211,13 +183,9 @@ async fn bulk_delete(app: TestApp) {
     let (_, sc) = app.token(&m, "c").await;
     let unknown = uuid::Uuid::now_v7().to_string();
     let r = app
-        .ok(
-            200,
-            app.post(
-                "/api/v1/tokens/bulk-delete",
-                json!({"ids": [a, b, unknown]}),
-            )
-            .await,
+        .post_ok(
+            "/api/v1/tokens/bulk-delete",
+            json!({"ids": [a, b, unknown]}),
         )
         .await;
     assert_eq!(r["deleted"].as_array().unwrap().len(), 2);
@@ -259,11 +227,7 @@ async fn regenerate(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (id, old) = app.token(&m, "t").await;
     let r = app
-        .ok(
-            200,
-            app.post(&format!("/api/v1/tokens/{id}/regenerate"), json!({}))
-                .await,
-        )
+        .post_ok(&format!("/api/v1/tokens/{id}/regenerate"), json!({}))
         .await;
     let new = r["token"].as_str().unwrap().to_string();
     assert_ne!(new, old);
@@ -273,13 +237,9 @@ async fn regenerate(app: TestApp) {
 
     // With a grace period both work for a while.
     let r = app
-        .ok(
-            200,
-            app.post(
-                &format!("/api/v1/tokens/{id}/regenerate"),
-                json!({"grace_period_seconds": 3600}),
-            )
-            .await,
+        .post_ok(
+            &format!("/api/v1/tokens/{id}/regenerate"),
+            json!({"grace_period_seconds": 3600}),
         )
         .await;
     let newer = r["token"].as_str().unwrap().to_string();
@@ -327,33 +287,18 @@ async fn reveal(app: TestApp) {
         "{p}"
     );
 
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.recoverable_secrets().await;
     let (id2, secret2) = app.token(&m, "recoverable").await;
     let r = app
-        .ok(
-            200,
-            app.post(&format!("/api/v1/tokens/{id2}/reveal"), json!({}))
-                .await,
-        )
+        .post_ok(&format!("/api/v1/tokens/{id2}/reveal"), json!({}))
         .await;
     assert_eq!(r["token"], secret2.as_str());
-    let detail = app
-        .ok(200, app.get(&format!("/api/v1/tokens/{id2}")).await)
-        .await;
+    let detail = app.get_ok(&format!("/api/v1/tokens/{id2}")).await;
     assert_eq!(detail["recoverable"], true);
     let audit = app
-        .ok(
-            200,
-            app.get(&format!(
-                "/api/v1/audit-events?action=token.revealed&object_id={id2}"
-            ))
-            .await,
-        )
+        .get_ok(&format!(
+            "/api/v1/audit-events?action=token.revealed&object_id={id2}"
+        ))
         .await;
     assert_eq!(audit["total"], 1);
     // A token made under show_once stays unrevealable after the policy changes.
@@ -364,18 +309,9 @@ async fn reveal(app: TestApp) {
         409
     );
     // Switching to show_once drops every stored copy, for good.
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "show_once"}))
-            .await,
-    )
-    .await;
-    app.ok(
-        200,
-        app.patch("/api/v1/settings", json!({"secret_storage": "recoverable"}))
-            .await,
-    )
-    .await;
+    app.patch_ok("/api/v1/settings", json!({"secret_storage": "show_once"}))
+        .await;
+    app.recoverable_secrets().await;
     assert_eq!(
         app.post(&format!("/api/v1/tokens/{id2}/reveal"), json!({}))
             .await
@@ -384,18 +320,10 @@ async fn reveal(app: TestApp) {
     );
     // Regeneration under recoverable stores the new secret.
     let r = app
-        .ok(
-            200,
-            app.post(&format!("/api/v1/tokens/{id}/regenerate"), json!({}))
-                .await,
-        )
+        .post_ok(&format!("/api/v1/tokens/{id}/regenerate"), json!({}))
         .await;
     let again = app
-        .ok(
-            200,
-            app.post(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
-                .await,
-        )
+        .post_ok(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
         .await;
     assert_eq!(again["token"], r["token"]);
 }
@@ -404,22 +332,14 @@ async fn disable_enable(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (id, secret) = app.token(&m, "t").await;
     let t = app
-        .ok(
-            200,
-            app.patch(&format!("/api/v1/tokens/{id}"), json!({"enabled": false}))
-                .await,
-        )
+        .patch_ok(&format!("/api/v1/tokens/{id}"), json!({"enabled": false}))
         .await;
     assert_eq!(t["status"], "disabled");
     assert_eq!(app.verify(&secret, None).await, "DISABLED");
     let t = app
-        .ok(
-            200,
-            app.patch(
-                &format!("/api/v1/tokens/{id}"),
-                json!({"enabled": true, "name": "renamed"}),
-            )
-            .await,
+        .patch_ok(
+            &format!("/api/v1/tokens/{id}"),
+            json!({"enabled": true, "name": "renamed"}),
         )
         .await;
     assert_eq!(
@@ -432,16 +352,12 @@ async fn disable_enable(app: TestApp) {
 async fn last_used(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (id, secret) = app.token(&m, "t").await;
-    let t = app
-        .ok(200, app.get(&format!("/api/v1/tokens/{id}")).await)
-        .await;
+    let t = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
     assert!(t["last_used_at"].is_null());
     assert_eq!(app.verify(&secret, None).await, "VALID");
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let t = app
-            .ok(200, app.get(&format!("/api/v1/tokens/{id}")).await)
-            .await;
+        let t = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
         if t["last_used_at"].is_string() {
             break;
         }
@@ -453,11 +369,7 @@ async fn last_used(app: TestApp) {
 async fn expiry_policy(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let t = app
-        .ok(
-            201,
-            app.post("/api/v1/tokens", app.token_body(&m, "default"))
-                .await,
-        )
+        .post_created("/api/v1/tokens", app.token_body(&m, "default"))
         .await;
     let exp = time::OffsetDateTime::parse(
         t["expires_at"].as_str().unwrap(),
@@ -480,21 +392,13 @@ async fn expiry_policy(app: TestApp) {
     );
     assert!(p["detail"].as_str().unwrap().contains("365 days"));
 
-    app.ok(
-        200,
-        app.patch(
-            "/api/v1/settings",
-            json!({"max_token_lifetime_days": 0, "default_token_lifetime_days": 0}),
-        )
-        .await,
+    app.patch_ok(
+        "/api/v1/settings",
+        json!({"max_token_lifetime_days": 0, "default_token_lifetime_days": 0}),
     )
     .await;
     let t = app
-        .ok(
-            201,
-            app.post("/api/v1/tokens", app.token_body(&m, "forever"))
-                .await,
-        )
+        .post_created("/api/v1/tokens", app.token_body(&m, "forever"))
         .await;
     assert!(
         t["expires_at"].is_null(),
@@ -592,15 +496,14 @@ async fn concurrent_edits(app: TestApp) {
             app.patch(&path, json!({"name": format!("renamed {round}")})),
         );
         assert_eq!((a.0, b.0), (200, 200));
-        let t = app.ok(200, app.get(&path).await).await;
+        let t = app.get_ok(&path).await;
         assert_eq!(
             t["enabled"], false,
             "round {round}: a concurrent rename undid the disable"
         );
         assert_eq!(t["name"], format!("renamed {round}"));
         assert_eq!(app.verify(&secret, None).await, "DISABLED");
-        app.ok(200, app.patch(&path, json!({"enabled": true})).await)
-            .await;
+        app.patch_ok(&path, json!({"enabled": true})).await;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The verification codes of SPEC §4 through all three routes, which must agree.
 
-use crate::helpers::TestApp;
-use crate::on_both_backends;
+use keyward_testkit::on_both_backends;
+use keyward_testkit::TestApp;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -19,26 +19,12 @@ on_both_backends! {
     counted_token_stops_when_its_uses_are_spent => usage_counter;
 }
 
-/// Asks `/api/v1/verify` with `body`, for the test tenant unless the body names one.
-async fn verify_body(app: &TestApp, mut body: Value) -> Value {
-    if body.get("tenant").is_none() {
-        body["tenant"] = json!("acme");
-    }
-    let res = app
-        .http
-        .post(app.url("/api/v1/verify"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
-}
-
 async fn not_found(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (id, secret) = app.token(&m, "t").await;
-    let v = verify_body(&app, json!({"token": secret, "permission": "orders:read"})).await;
+    let v = app
+        .verify_body(json!({"token": secret, "permission": "orders:read"}))
+        .await;
     assert_eq!(v["valid"], true);
     assert_eq!(v["code"], "VALID");
     assert_eq!(v["user"]["username"], "svc");
@@ -55,7 +41,7 @@ async fn not_found(app: TestApp) {
     // A well-formed token that was never issued: right shape, right checksum.
     let unknown = keyward_core::TokenSecret::generate(keyward_core::TokenKind::Api);
     for bad in ["", "kwa_short", "Bearer x", typo.as_str(), unknown.expose()] {
-        let v = verify_body(&app, json!({"token": bad})).await;
+        let v = app.verify_body(json!({"token": bad})).await;
         assert_eq!(
             (v["valid"].as_bool(), v["code"].as_str()),
             (Some(false), Some("NOT_FOUND")),
@@ -74,7 +60,7 @@ async fn expired(app: TestApp) {
     body["expires_at"] = json!(soon
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap());
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     let secret = t["token"].as_str().unwrap();
     assert_eq!(app.verify(secret, None).await, "VALID");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -82,9 +68,7 @@ async fn expired(app: TestApp) {
         assert!(Instant::now() < deadline, "token did not expire");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let list = app
-        .ok(200, app.get("/api/v1/tokens?status=expired").await)
-        .await;
+    let list = app.get_ok("/api/v1/tokens?status=expired").await;
     assert_eq!(list["items"][0]["id"], t["id"]);
 }
 
@@ -98,25 +82,17 @@ async fn forbidden(app: TestApp) {
         "wildcard grant"
     );
     assert_eq!(app.verify(&secret, Some("users:write")).await, "FORBIDDEN");
-    let v = verify_body(
-        &app,
-        json!({"token": secret, "department_id": m.department_id}),
-    )
-    .await;
+    let v = app
+        .verify_body(json!({"token": secret, "department_id": m.department_id}))
+        .await;
     assert_eq!(v["code"], "VALID");
-    let v = verify_body(
-        &app,
-        json!({"token": secret, "department_id": uuid::Uuid::now_v7()}),
-    )
-    .await;
+    let v = app
+        .verify_body(json!({"token": secret, "department_id": uuid::Uuid::now_v7()}))
+        .await;
     assert_eq!(v["code"], "FORBIDDEN", "another department");
     // Removing the membership takes the token's rights away at once.
     let ms = app
-        .ok(
-            200,
-            app.get(&format!("/api/v1/users/{}/memberships", m.user_id))
-                .await,
-        )
+        .get_ok(&format!("/api/v1/users/{}/memberships", m.user_id))
         .await;
     let mid = ms[0]["id"].as_str().unwrap();
     assert_eq!(
@@ -132,26 +108,24 @@ async fn ip_allowlist(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let mut body = app.token_body(&m, "office only");
     body["allowed_cidrs"] = json!(["10.0.0.0/8"]);
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     let secret = t["token"].as_str().unwrap();
     assert_eq!(
         app.verify(secret, None).await,
         "IP_NOT_ALLOWED",
         "the test client is 127.0.0.1"
     );
-    let v = verify_body(&app, json!({"token": secret, "ip": "10.2.3.4"})).await;
+    let v = app
+        .verify_body(json!({"token": secret, "ip": "10.2.3.4"}))
+        .await;
     assert_eq!(
         v["code"], "VALID",
         "a service may say where the token was presented from"
     );
     let id = t["id"].as_str().unwrap();
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"allowed_cidrs": ["127.0.0.0/8"]}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/tokens/{id}"),
+        json!({"allowed_cidrs": ["127.0.0.0/8"]}),
     )
     .await;
     assert_eq!(app.verify(secret, None).await, "VALID");
@@ -277,13 +251,9 @@ async fn permission_change(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (_, secret) = app.token(&m, "t").await;
     assert_eq!(app.verify(&secret, Some("orders:read")).await, "VALID");
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/user-types/{}", m.user_type_id),
-            json!({"permissions": ["invoices:read"]}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/user-types/{}", m.user_type_id),
+        json!({"permissions": ["invoices:read"]}),
     )
     .await;
     assert_eq!(app.verify(&secret, Some("orders:read")).await, "FORBIDDEN");
@@ -327,7 +297,7 @@ async fn rate_limit(app: TestApp) {
     let mut body = app.token_body(&m, "limited");
     // A day-long window, so the test cannot straddle two windows.
     body["rate_limit"] = json!({"requests": 3, "window_seconds": 86400});
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     assert_eq!(
         t["rate_limit"],
         json!({"requests": 3, "window_seconds": 86400})
@@ -338,7 +308,7 @@ async fn rate_limit(app: TestApp) {
     for _ in 0..3 {
         assert_eq!(app.verify(secret, None).await, "VALID");
     }
-    let v = verify_body(&app, json!({"token": secret})).await;
+    let v = app.verify_body(json!({"token": secret})).await;
     assert_eq!(v["code"], "RATE_LIMITED");
     assert!(v["retry_after"].as_u64().unwrap() >= 1);
     let res = forward(&app, Some(secret), "").await;
@@ -353,22 +323,14 @@ async fn rate_limit(app: TestApp) {
     );
     // Raising the limit lets it through again; removing it, without bound.
     let id = t["id"].as_str().unwrap();
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"rate_limit": {"requests": 10, "window_seconds": 86400}}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/tokens/{id}"),
+        json!({"rate_limit": {"requests": 10, "window_seconds": 86400}}),
     )
     .await;
     assert_eq!(app.verify(secret, None).await, "VALID");
-    app.ok(
-        200,
-        app.patch(&format!("/api/v1/tokens/{id}"), json!({"rate_limit": null}))
-            .await,
-    )
-    .await;
+    app.patch_ok(&format!("/api/v1/tokens/{id}"), json!({"rate_limit": null}))
+        .await;
     for _ in 0..12 {
         assert_eq!(app.verify(secret, None).await, "VALID");
     }
@@ -381,7 +343,7 @@ async fn usage_counter(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let mut body = app.token_body(&m, "two uses");
     body["max_uses"] = json!(2);
-    let t = app.ok(201, app.post("/api/v1/tokens", body).await).await;
+    let t = app.post_created("/api/v1/tokens", body).await;
     let (id, secret) = (
         t["id"].as_str().unwrap().to_string(),
         t["token"].as_str().unwrap().to_string(),
@@ -399,67 +361,36 @@ async fn usage_counter(app: TestApp) {
         forward(&app, Some(&secret), "").await.headers()["x-keyward-code"],
         "USAGE_EXCEEDED"
     );
-    let detail = app
-        .ok(200, app.get(&format!("/api/v1/tokens/{id}")).await)
-        .await;
+    let detail = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
     assert_eq!(detail["uses_remaining"], 0);
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"uses_remaining": 1}),
-        )
-        .await,
+    app.patch_ok(
+        &format!("/api/v1/tokens/{id}"),
+        json!({"uses_remaining": 1}),
     )
     .await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
     assert_eq!(app.verify(&secret, None).await, "USAGE_EXCEEDED");
-    // Refused calls to the administrator API spend nothing.
-    app.ok(
-        200,
-        app.patch(
+    // Refused calls to the administrator API spend nothing (twice over).
+    for _ in 0..2 {
+        app.patch_ok(
             &format!("/api/v1/tokens/{id}"),
             json!({"uses_remaining": 1}),
         )
-        .await,
-    )
-    .await;
-    let (status, p) = app
-        .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
         .await;
-    assert_eq!(
-        (status, p["code"].as_str()),
-        (403, Some("not_admin")),
-        "{p}"
-    );
-    assert_eq!(
-        app.verify(&secret, None).await,
-        "VALID",
-        "the refused admin call took no use"
-    );
-    // Refused calls to the administrator API spend nothing.
-    app.ok(
-        200,
-        app.patch(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"uses_remaining": 1}),
-        )
-        .await,
-    )
-    .await;
-    let (status, p) = app
-        .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
-        .await;
-    assert_eq!(
-        (status, p["code"].as_str()),
-        (403, Some("not_admin")),
-        "{p}"
-    );
-    assert_eq!(
-        app.verify(&secret, None).await,
-        "VALID",
-        "the refused admin call took no use"
-    );
+        let (status, p) = app
+            .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
+            .await;
+        assert_eq!(
+            (status, p["code"].as_str()),
+            (403, Some("not_admin")),
+            "{p}"
+        );
+        assert_eq!(
+            app.verify(&secret, None).await,
+            "VALID",
+            "the refused admin call took no use"
+        );
+    }
     let mut bad = app.token_body(&m, "bad");
     bad["max_uses"] = json!(0);
     assert_eq!(app.post("/api/v1/tokens", bad).await.0, 422);

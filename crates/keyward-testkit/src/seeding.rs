@@ -1,7 +1,7 @@
-//! Filling a store with many tokens, shared by the `seed` example (for bench/load.sh) and
-//! the verifier benchmark: one tenant with a user, department, user type and membership,
-//! then `n` API tokens inserted through `Store::insert_token`, a few at a time so the
-//! single SQLite writer stays busy without piling up tasks.
+//! Filling a store with many tokens, shared by the server's `seed` example (for
+//! bench/load.sh) and its verifier benchmark: one tenant with a user, department, user
+//! type and membership, then `n` API tokens inserted through `Store::insert_token`, a few
+//! at a time so the single SQLite writer stays busy without piling up tasks.
 
 use keyward_core::model::TenantSettings;
 use keyward_core::{Permission, ServerKey, TokenId, TokenKind, TokenSecret};

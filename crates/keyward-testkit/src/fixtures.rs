@@ -1,0 +1,315 @@
+//! The usual arrange steps, each one line in a test and each made through the typed client:
+//! a user with a membership, a token, a user who can log in, a verifier key, a second
+//! tenant, and a check's code. The free functions take any logged-in client (a
+//! [`TestApp`]'s, or one pointed at a node of a cluster started from the binary).
+
+use crate::TestApp;
+use keyward_client::{
+    AuthType, Client, CreateEndpoint, CreateEndpointToken, CreateToken, CreateUser, CreateUserType,
+    CreateVerifierKey, DepartmentId, Secret, SecretStorage, SettingsPatch, UpdateUser, UserId,
+    UserTypeId, VerifyRequest,
+};
+use keyward_core::text::{TenantName, Username};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::str::FromStr;
+
+/// A fixture's own text as the validated type a request takes (a name, a username, a
+/// path, a permission); a fixture that passes an invalid one is a broken test.
+fn parse<T: FromStr<Err: Display>>(s: &str) -> T {
+    s.parse()
+        .unwrap_or_else(|e| panic!("fixture value {s:?} is invalid: {e}"))
+}
+
+/// The password of users made by [`TestApp::user_with_password`].
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A user with one membership, ready to own tokens. The ids are strings, as the wire
+/// spells them; [`Member::ids`] gives them typed.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub user_id: String,
+    pub department_id: String,
+    pub user_type_id: String,
+    pub membership_id: String,
+}
+
+impl Member {
+    /// (user, department, user type), typed for the client.
+    pub fn ids(&self) -> (UserId, DepartmentId, UserTypeId) {
+        (
+            UserId(self.user_id.parse().expect("a user id")),
+            DepartmentId(self.department_id.parse().expect("a department id")),
+            UserTypeId(self.user_type_id.parse().expect("a user type id")),
+        )
+    }
+
+    /// The body that creates a token `name` for this membership, for tests of the wire.
+    pub fn token_body(&self, name: &str) -> Value {
+        json!({"name": name, "user_id": self.user_id, "department_id": self.department_id,
+               "user_type_id": self.user_type_id})
+    }
+
+    /// A token request for this membership with nothing but `name` set.
+    pub fn create_token(&self, name: &str) -> CreateToken {
+        let (user_id, department_id, user_type_id) = self.ids();
+        CreateToken {
+            name: parse(name),
+            user_id,
+            department_id,
+            user_type_id,
+            expires_at: None,
+            description: String::new(),
+            allowed_cidrs: vec![],
+            rate_limit: None,
+            max_uses: None,
+        }
+    }
+}
+
+/// A hosted endpoint (`/e/{tenant}/{path}`) and the secrets of its primary tokens, by
+/// method (`POST`, `GET`, `DELETE`).
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub id: String,
+    pub path: String,
+    pub primaries: HashMap<String, String>,
+}
+
+impl Endpoint {
+    /// The secret of the primary token for `method`.
+    pub fn primary(&self, method: &str) -> &str {
+        &self.primaries[method]
+    }
+}
+
+/// A technical user `username` with one membership: department `Dept of {username}` and
+/// user type `Type of {username}` granting `permissions`.
+pub async fn member(client: &Client, username: &str, permissions: &[&str]) -> Member {
+    let d = client
+        .create_department(&parse(&format!("Dept of {username}")))
+        .await
+        .expect("create department");
+    let t = client
+        .create_user_type(&CreateUserType {
+            name: parse(&format!("Type of {username}")),
+            permissions: permissions.iter().map(|p| parse(p)).collect(),
+        })
+        .await
+        .expect("create user type");
+    let u = client
+        .create_user(&CreateUser {
+            username: parse(username),
+            email: parse(&format!("{username}@example.com")),
+            display_name: parse(username),
+            is_admin: false,
+            is_technical: true,
+            active_from: None,
+            active_until: None,
+            password: None,
+        })
+        .await
+        .expect("create user");
+    let ms = client
+        .add_membership(u.id, d.id, t.id)
+        .await
+        .expect("add membership");
+    Member {
+        user_id: u.id.to_string(),
+        department_id: d.id.to_string(),
+        user_type_id: t.id.to_string(),
+        membership_id: ms.id.to_string(),
+    }
+}
+
+/// Creates the token `req` describes; returns (id, secret).
+pub async fn token(client: &Client, req: &CreateToken) -> (String, String) {
+    let t = client.create_token(req).await.expect("create token");
+    (t.details.token.id.to_string(), t.token.expose().to_string())
+}
+
+impl TestApp {
+    /// A user (technical) with one membership granting `permissions`; see [`member`].
+    pub async fn member(&self, username: &str, permissions: &[&str]) -> Member {
+        member(&self.client(), username, permissions).await
+    }
+
+    /// The same, made by the administrator whose token is `admin` (of any tenant).
+    pub async fn member_as(&self, admin: &str, username: &str, permissions: &[&str]) -> Member {
+        member(&self.client_as(Some(admin)), username, permissions).await
+    }
+
+    /// The same, with the password [`PASSWORD`]: a member who can log in (console, phone).
+    pub async fn member_with_password(&self, username: &str, permissions: &[&str]) -> Member {
+        let m = self.member(username, permissions).await;
+        let (user, _, _) = m.ids();
+        let password = UpdateUser {
+            password: Some(Some(PASSWORD.into())),
+            ..Default::default()
+        };
+        self.client
+            .update_user(user, &password)
+            .await
+            .expect("set the password");
+        m
+    }
+
+    /// Switches the test tenant to `recoverable` secret storage, so that secrets made from
+    /// now on can be revealed again.
+    pub async fn recoverable_secrets(&self) {
+        let patch = SettingsPatch {
+            secret_storage: Some(SecretStorage::Recoverable),
+            ..Default::default()
+        };
+        self.client
+            .update_settings(&patch)
+            .await
+            .expect("switch to recoverable secret storage");
+    }
+
+    /// How many tokens `m`'s user owns, as `GET /api/v1/tokens?user_id=` counts them
+    /// (asserting that the list answers 200).
+    pub async fn token_count(&self, m: &Member) -> i64 {
+        let list = self
+            .ok(
+                200,
+                self.get(&format!("/api/v1/tokens?user_id={}", m.user_id))
+                    .await,
+            )
+            .await;
+        list["total"].as_i64().expect("a total")
+    }
+
+    /// The answer of `POST /api/v1/verify` to `body` (asserting that it is 200), for the
+    /// test tenant unless the body names one.
+    pub async fn verify_body(&self, mut body: Value) -> Value {
+        if body.get("tenant").is_none() {
+            body["tenant"] = json!(crate::TENANT);
+        }
+        let res = self
+            .http
+            .post(self.url("/api/v1/verify"))
+            .json(&body)
+            .send()
+            .await
+            .expect("verify");
+        assert_eq!(res.status(), 200);
+        res.json().await.expect("verify answers JSON")
+    }
+
+    /// A second tenant on the same server, with its own administrator `hank`; returns
+    /// (tenant id, administrator token).
+    pub async fn other_tenant(&self, name: &str) -> (String, String) {
+        let b = keyward_server::bootstrap::bootstrap(
+            &self.state,
+            &TenantName::parse(name).unwrap(),
+            &Username::parse("hank").unwrap(),
+            None,
+        )
+        .await
+        .expect("bootstrap a second tenant");
+        (b.tenant_id.to_string(), b.token.expose().to_string())
+    }
+
+    /// A user with the password [`PASSWORD`], for console and mobile login; returns the id.
+    pub async fn user_with_password(&self, username: &str, is_admin: bool) -> String {
+        let u = self
+            .client
+            .create_user(&CreateUser {
+                username: parse(username),
+                email: parse(&format!("{username}@example.com")),
+                display_name: parse(&format!("{username} (person)")),
+                is_admin,
+                is_technical: false,
+                active_from: None,
+                active_until: None,
+                password: Some(PASSWORD.into()),
+            })
+            .await
+            .expect("create user");
+        u.id.to_string()
+    }
+
+    /// The JSON body that creates a token `name` for `m` (for tests of the wire format).
+    pub fn token_body(&self, m: &Member, name: &str) -> Value {
+        m.token_body(name)
+    }
+
+    /// Creates a token `name` for `m`; returns (id, secret).
+    pub async fn token(&self, m: &Member, name: &str) -> (String, String) {
+        token(&self.client, &m.create_token(name)).await
+    }
+
+    /// An endpoint `Endpoint {path}` at `path` with `auth_type` (`none` or `token`).
+    pub async fn endpoint(&self, path: &str, auth_type: &str, allow_deleting: bool) -> Endpoint {
+        let e = self
+            .client
+            .create_endpoint(&CreateEndpoint {
+                name: parse(&format!("Endpoint {path}")),
+                path: parse(path),
+                description: String::new(),
+                auth_type: Some(AuthType::parse(auth_type).expect("none or token")),
+                allow_deleting,
+                enabled: None,
+            })
+            .await
+            .expect("create endpoint");
+        let primaries = e
+            .new_primary_tokens
+            .iter()
+            .map(|t| {
+                let method = t.details.method.expect("a primary token has a method");
+                (method.as_str().to_string(), t.token.expose().to_string())
+            })
+            .collect();
+        Endpoint {
+            id: e.details.endpoint.id.to_string(),
+            path: path.into(),
+            primaries,
+        }
+    }
+
+    /// A secondary endpoint token named after its application; returns (id, secret).
+    pub async fn endpoint_token(&self, name: &str) -> (String, String) {
+        let t = self
+            .client
+            .create_endpoint_token(&CreateEndpointToken {
+                name: parse(name),
+                description: String::new(),
+                enabled: None,
+            })
+            .await
+            .expect("create endpoint token");
+        (t.details.id.to_string(), t.token.expose().to_string())
+    }
+
+    /// A new verifier key (`kwv_…`) of the test tenant, for introspection and keyed checks.
+    pub async fn verifier_key(&self, name: &str) -> String {
+        let k = self
+            .client
+            .create_verifier_key(&CreateVerifierKey {
+                name: parse(name),
+                description: String::new(),
+            })
+            .await
+            .expect("create verifier key");
+        k.token.expose().to_string()
+    }
+
+    /// The verification code for `token` with optional permission, for the test tenant.
+    pub async fn verify(&self, token: &str, permission: Option<&str>) -> String {
+        let v = self
+            .client
+            .verify(&VerifyRequest {
+                token: Secret::new(token),
+                tenant: Some(crate::TENANT.into()),
+                permission: permission.map(str::to_string),
+                department_id: None,
+                ip: None,
+            })
+            .await
+            .expect("verify answers 200");
+        v.code.as_str().to_string()
+    }
+}
