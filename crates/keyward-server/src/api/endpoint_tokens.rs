@@ -1,10 +1,10 @@
 //! `/api/v1/endpoint-tokens`: secondary endpoint tokens (`kws_…`), one per external
 //! application, assigned to endpoints under `/api/v1/endpoints/{id}/assignments`.
 
-use super::endpoints::{optional_body, with_secret};
-use super::Paged;
+use super::endpoints::with_secret;
+use super::{one_of, optional_body, Paged};
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -47,6 +47,13 @@ pub async fn create(
     ))
 }
 
+/// The names of `status` in a list of secondary tokens.
+const STATUSES: [(&str, EndpointTokenStatus); 3] = [
+    ("active", EndpointTokenStatus::Active),
+    ("inactive", EndpointTokenStatus::Inactive),
+    ("all", EndpointTokenStatus::All),
+];
+
 /// List secondary tokens by name: the active (enabled) ones unless asked otherwise.
 #[utoipa::path(get, path = "/api/v1/endpoint-tokens", tag = "endpoint-tokens", security(("bearer" = [])),
     params(EndpointTokenQuery), responses((status = 200, body = Paged<EndpointToken>), (status = 400, body = crate::error::Problem)))]
@@ -55,16 +62,7 @@ pub async fn list(
     admin: Admin,
     ApiQuery(q): ApiQuery<EndpointTokenQuery>,
 ) -> ApiResult<axum::Json<Paged<EndpointToken>>> {
-    let status = match q.status.as_deref().unwrap_or("active") {
-        "active" => EndpointTokenStatus::Active,
-        "inactive" => EndpointTokenStatus::Inactive,
-        "all" => EndpointTokenStatus::All,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "status {other:?} is not one of active, inactive, all"
-            )))
-        }
-    };
+    let status = one_of("status", q.status.as_deref().unwrap_or("active"), &STATUSES)?;
     let page = super::page(q.page, q.per_page);
     let f = EndpointTokenFilter { status, q: q.q };
     Ok(axum::Json(super::paged(

@@ -1,7 +1,7 @@
 //! `/api/v1/endpoints`: hosted endpoints, their primary tokens, the assignment of
 //! secondary tokens to them, and the data viewer over the records they received.
 
-use super::Paged;
+use super::{optional_body, Paged};
 use crate::auth::Admin;
 use crate::error::{endpoint_method, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 pub use crate::service::endpoints::RecordStats;
@@ -22,7 +22,6 @@ use keyward_proto::endpoints::{
 };
 use keyward_proto::tokens::Regenerate;
 use keyward_store::{EndpointRecord, RecordFilter};
-use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -87,15 +86,6 @@ async fn with_secrets(
             .collect(),
         details,
     })
-}
-
-/// A JSON body that may be left out (e.g. `regenerate` without a grace period).
-pub(crate) fn optional_body<T: Default + DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::validation(e.to_string()))
-    }
 }
 
 /// Create an endpoint. Under `token` authentication its primary tokens are generated,

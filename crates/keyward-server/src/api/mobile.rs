@@ -232,6 +232,13 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The names of `status` in a list of sessions.
+const STATUSES: [(&str, SessionStatusFilter); 3] = [
+    ("active", SessionStatusFilter::Active),
+    ("expired", SessionStatusFilter::Expired),
+    ("all", SessionStatusFilter::All),
+];
+
 /// Mobile Users Logged In: sessions, newest first.
 #[utoipa::path(get, path = "/api/v1/mobile-sessions", tag = "mobile", security(("bearer" = [])), params(SessionQuery),
     responses((status = 200, body = Paged<MobileSession>), (status = 400, body = crate::error::Problem)))]
@@ -240,16 +247,7 @@ pub async fn list(
     admin: Admin,
     ApiQuery(q): ApiQuery<SessionQuery>,
 ) -> ApiResult<axum::Json<Paged<MobileSession>>> {
-    let status = match q.status.as_deref().unwrap_or("active") {
-        "active" => SessionStatusFilter::Active,
-        "expired" => SessionStatusFilter::Expired,
-        "all" => SessionStatusFilter::All,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "status {other:?} is not one of active, expired, all"
-            )))
-        }
-    };
+    let status = super::one_of("status", q.status.as_deref().unwrap_or("active"), &STATUSES)?;
     let page = super::page(q.page, q.per_page);
     let f = MobileSessionFilter {
         status,

@@ -17,8 +17,11 @@ pub mod users;
 pub mod verifier_keys;
 pub mod verify;
 
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use axum::body::Bytes;
 use keyward_proto::Paged;
+use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -133,5 +136,29 @@ pub fn paged<T>((items, total): (Vec<T>, i64), page: keyward_store::Page) -> Pag
         total,
         page: page.page,
         per_page: page.per_page,
+    }
+}
+
+/// A JSON body that may be left out (e.g. `regenerate` without a grace period).
+pub(crate) fn optional_body<T: Default + DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::validation(e.to_string()))
+    }
+}
+
+/// A query parameter that names one of `choices` (a list's `status`, a token's `kind`);
+/// a 400 naming the choices when it is none of them.
+pub(crate) fn one_of<T: Copy>(param: &str, given: &str, choices: &[(&str, T)]) -> ApiResult<T> {
+    match choices.iter().find(|(name, _)| *name == given) {
+        Some(&(_, value)) => Ok(value),
+        None => {
+            let names: Vec<&str> = choices.iter().map(|&(name, _)| name).collect();
+            Err(ApiError::bad_request(format!(
+                "{param} {given:?} is not one of {}",
+                names.join(", ")
+            )))
+        }
     }
 }

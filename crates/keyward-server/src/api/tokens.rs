@@ -1,8 +1,8 @@
 //! `/api/v1/tokens`: the API token lifecycle.
 
-use super::Paged;
+use super::{one_of, optional_body, Paged};
 use crate::auth::Admin;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::tokens::{self as service, IssueRequest, TokenChange};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -65,6 +65,18 @@ pub async fn create(
     ))
 }
 
+/// The names of `status` in a list of tokens.
+const STATUSES: [(&str, TokenStatusFilter); 5] = [
+    ("active", TokenStatusFilter::Active),
+    ("expired", TokenStatusFilter::Expired),
+    ("revoked", TokenStatusFilter::Revoked),
+    ("disabled", TokenStatusFilter::Disabled),
+    ("all", TokenStatusFilter::All),
+];
+
+/// The kinds a list of tokens shows: API tokens, or mobile sessions.
+const KINDS: [(&str, TokenKind); 2] = [("api", TokenKind::Api), ("mobile", TokenKind::Mobile)];
+
 /// List tokens, newest first.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), params(TokenQuery),
     responses((status = 200, body = Paged<TokenDetails>), (status = 400, body = crate::error::Problem)))]
@@ -73,26 +85,8 @@ pub async fn list(
     admin: Admin,
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> ApiResult<axum::Json<Paged<TokenDetails>>> {
-    let status = match q.status.as_deref().unwrap_or("all") {
-        "all" => TokenStatusFilter::All,
-        "active" => TokenStatusFilter::Active,
-        "expired" => TokenStatusFilter::Expired,
-        "revoked" => TokenStatusFilter::Revoked,
-        "disabled" => TokenStatusFilter::Disabled,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "status {other:?} is not one of active, expired, revoked, disabled, all"
-            )))
-        }
-    };
-    let kind = match q.kind.as_deref() {
-        None => TokenKind::Api,
-        Some(k) => TokenKind::parse_name(k)
-            .filter(|k| matches!(k, TokenKind::Api | TokenKind::Mobile))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("kind {k:?} is not one of api, mobile"))
-            })?,
-    };
+    let status = one_of("status", q.status.as_deref().unwrap_or("all"), &STATUSES)?;
+    let kind = one_of("kind", q.kind.as_deref().unwrap_or("api"), &KINDS)?;
     let page = super::page(q.page, q.per_page);
     let f = TokenFilter {
         status,
@@ -183,11 +177,7 @@ pub async fn regenerate(
     ApiPath(id): ApiPath<TokenId>,
     body: Bytes,
 ) -> ApiResult<axum::Json<TokenWithSecret>> {
-    let b: Regenerate = if body.iter().all(u8::is_ascii_whitespace) {
-        Regenerate::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::validation(e.to_string()))?
-    };
+    let b: Regenerate = optional_body(&body)?;
     let (details, secret) = st
         .tokens()
         .regenerate(&admin, id, b.grace_period_seconds)
