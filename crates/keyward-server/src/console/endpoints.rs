@@ -98,9 +98,7 @@ struct ListQuery {
 }
 
 async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    let frame = me
-        .page(&st.console, "endpoints")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     render_list(
         &st,
         &me,
@@ -284,9 +282,7 @@ async fn detail(
     Id(id): Id<EndpointId>,
     Query(q): Query<DetailQuery>,
 ) -> Response {
-    let frame = me
-        .page(&st.console, "endpoints")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     render_detail(
         &st,
         &me,
@@ -406,12 +402,7 @@ async fn delete(
 ) -> Response {
     let me = p.me;
     let result = st.endpoints().delete(&me.admin, id).await;
-    super::after(
-        &st,
-        &me,
-        result.map_err(ApiError::from),
-        "/console/endpoints?done=deleted",
-    )
+    st.after(&me, result, "/console/endpoints?done=deleted")
 }
 
 /// Deletes one record from the data viewer (audited), then shows the viewer again.
@@ -427,13 +418,8 @@ async fn delete_record(
     ) else {
         return super::not_found(&st, &me, "record");
     };
-    let result = st
-        .endpoints()
-        .delete_record(&me.admin, id, record_id)
-        .await
-        .map_err(ApiError::from);
-    super::after(
-        &st,
+    let result = st.endpoints().delete_record(&me.admin, id, record_id).await;
+    st.after(
         &me,
         result,
         &format!("/console/endpoints/{id}/data?done=record-deleted"),
@@ -656,9 +642,7 @@ async fn data(
     Id(id): Id<EndpointId>,
     Query(q): Query<DataQuery>,
 ) -> Response {
-    let mut frame =
-        me.page(&st.console, "endpoints")
-            .with_notice(&st.console, q.done.as_deref(), None);
+    let mut frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     let (from, to) = match (super::date_start(&q.from), super::date_end(&q.to)) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => {
@@ -745,9 +729,7 @@ async fn token_list(
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let frame =
-        me.page(&st.console, "endpoint-tokens")
-            .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "endpoint-tokens", q.done.as_deref());
     let ctx = context! {
         items, status, pager => Pager::new(Page::new(page, 50), total),
     };
@@ -812,9 +794,7 @@ async fn render_token(
         Ok(d) => d,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let frame = me
-        .page(&st.console, "endpoint-tokens")
-        .with_notice(&st.console, done, None);
+    let frame = me.page_with_notice(&st.console, "endpoint-tokens", done);
     let ctx = context! {
         tk => &details.token, assignments => &details.assignments, revealed,
         recoverable => recoverable(me) && details.token.recoverable,
@@ -856,8 +836,7 @@ async fn token_update(
             .map_err(ApiError::from),
         Err(_) => Err(invalid("invalid_name", "name")),
     };
-    super::after(
-        &st,
+    st.after(
         &me,
         result,
         &format!("/console/endpoint-tokens/{id}?done=saved"),
@@ -882,16 +861,14 @@ async fn token_enabled(
     let result = st
         .endpoints()
         .update_token(&me.admin, id, None, None, Some(on))
-        .await
-        .map_err(ApiError::from);
+        .await;
     let done = if on { "activated" } else { "deactivated" };
     let back = if form.back == "inactive" {
         "inactive"
     } else {
         "active"
     };
-    super::after(
-        &st,
+    st.after(
         &me,
         result,
         &format!("/console/endpoint-tokens?status={back}&done={done}"),
@@ -945,12 +922,7 @@ async fn token_delete(
 ) -> Response {
     let me = p.me;
     let result = st.endpoints().delete_token(&me.admin, id).await;
-    super::after(
-        &st,
-        &me,
-        result.map_err(ApiError::from),
-        "/console/endpoint-tokens?done=deleted",
-    )
+    st.after(&me, result, "/console/endpoint-tokens?done=deleted")
 }
 
 #[derive(Serialize)]

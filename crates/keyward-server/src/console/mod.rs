@@ -213,6 +213,22 @@ impl Console {
         self.render_value(name, ctx)
     }
 
+    /// A page with a form. After a refusal it shows the refusal above the form, answered
+    /// 422 so that a script sees the post failed.
+    pub fn render_form(
+        &self,
+        name: &str,
+        page: Page,
+        refused: Option<&ApiError>,
+        ctx: Value,
+    ) -> Response {
+        let (status, page) = match refused {
+            Some(e) => (StatusCode::UNPROCESSABLE_ENTITY, page.with_error(self, e)),
+            None => (StatusCode::OK, page),
+        };
+        (status, self.render(name, &page, ctx)).into_response()
+    }
+
     /// A page shown before login.
     pub fn render_anonymous(&self, name: &str, lang: Lang, ctx: Value) -> Response {
         let ctx = minijinja::context! { lang => lang.code(), ..ctx };
@@ -322,16 +338,18 @@ impl Page {
     }
 }
 
-/// After an action: on to `location` when it worked, the error page when it did not.
-pub fn after<T>(
-    st: &ConsoleState,
-    me: &Me,
-    result: Result<T, ApiError>,
-    location: &str,
-) -> Response {
-    match result {
-        Ok(_) => Redirect::to(location).into_response(),
-        Err(e) => st.console.error_page(me.lang, &e),
+impl ConsoleState {
+    /// After an action: on to `location` when it worked, the error page when it did not.
+    pub fn after<T, E: Into<ApiError>>(
+        &self,
+        me: &Me,
+        result: Result<T, E>,
+        location: &str,
+    ) -> Response {
+        match result {
+            Ok(_) => Redirect::to(location).into_response(),
+            Err(e) => self.console.error_page(me.lang, &e.into()),
+        }
     }
 }
 

@@ -61,20 +61,11 @@ async fn render_departments(
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let mut frame =
-        me.page(&st.console, "departments")
-            .with_notice(&st.console, q.done.as_deref(), None);
-    if let Some(e) = error {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "departments", q.done.as_deref());
     let ctx =
         context! { items, q => query.unwrap_or_default(), pager => Pager::new(page, total), name };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("departments.html", &frame, ctx)).into_response()
+    st.console
+        .render_form("departments.html", frame, error, ctx)
 }
 
 async fn departments(
@@ -170,22 +161,12 @@ async fn render_user_types(
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let mut frame =
-        me.page(&st.console, "user-types")
-            .with_notice(&st.console, q.done.as_deref(), None);
-    if let Some(e) = error {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "user-types", q.done.as_deref());
     let ctx = context! {
         items, q => query.unwrap_or_default(), pager => Pager::new(page, total),
         name => &form.name, permissions => &form.permissions,
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("user_types.html", &frame, ctx)).into_response()
+    st.console.render_form("user_types.html", frame, error, ctx)
 }
 
 async fn user_types(
@@ -249,9 +230,7 @@ async fn render_user_type(
         Ok(ut) => ut,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let mut frame = me
-        .page(&st.console, "user-types")
-        .with_notice(&st.console, done, None);
+    let mut frame = me.page_with_notice(&st.console, "user-types", done);
     // After a refusal the form keeps what was typed.
     let (name, permissions, status) = match refused {
         Some((e, form)) => {
@@ -320,8 +299,6 @@ async fn delete_user_type(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match st.directory().delete_user_type(&me.admin, id).await {
-        Ok(()) => Redirect::to("/console/user-types?done=deleted").into_response(),
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let result = st.directory().delete_user_type(&me.admin, id).await;
+    st.after(&me, result, "/console/user-types?done=deleted")
 }

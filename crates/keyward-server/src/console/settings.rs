@@ -6,7 +6,6 @@ use super::ConsoleState;
 use crate::error::ApiError;
 use crate::service::settings::SettingsChange;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -31,19 +30,9 @@ fn render(
     error: Option<&ApiError>,
     done: Option<&str>,
 ) -> Response {
-    let mut frame = me
-        .page(&st.console, "settings")
-        .with_notice(&st.console, done, None);
-    if let Some(e) = error {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "settings", done);
     let ctx = context! { s => values };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("settings.html", &frame, ctx)).into_response()
+    st.console.render_form("settings.html", frame, error, ctx)
 }
 
 async fn show(State(st): State<ConsoleState>, me: Me, Query(q): Query<DoneQuery>) -> Response {

@@ -148,9 +148,7 @@ async fn session_detail(
         Ok(s) => s,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let frame = me
-        .page(&st.console, "tokens")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
     st.console
         .render("session.html", &frame, context! { s => session })
 }
@@ -235,10 +233,7 @@ async fn render_new(
         Err(e) => return st.console.error_page(me.lang, &e),
     };
     let now = OffsetDateTime::now_utc();
-    let mut page = me.page(&st.console, "tokens");
-    if let Some(e) = error {
-        page = page.with_error(&st.console, e);
-    }
+    let page = me.page(&st.console, "tokens");
     let default_expiry = match me.settings.default_token_lifetime_days {
         0 => None,
         d => Some(now + Duration::days(i64::from(d))),
@@ -256,12 +251,7 @@ async fn render_new(
         default_days => me.settings.default_token_lifetime_days,
         technical_only => me.settings.require_technical_user,
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("token_new.html", &page, ctx)).into_response()
+    st.console.render_form("token_new.html", page, error, ctx)
 }
 
 #[derive(Deserialize)]
@@ -365,9 +355,7 @@ async fn detail(
     Id(id): Id<TokenId>,
     Query(q): Query<DetailQuery>,
 ) -> Response {
-    let page = me
-        .page(&st.console, "tokens")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let page = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
     render_detail(&st, &me, page, id, None).await
 }
 
@@ -415,12 +403,7 @@ async fn revoke(
 ) -> Response {
     let me = p.me;
     let result = st.tokens().revoke(&me.admin, id).await;
-    super::after(
-        &st,
-        &me,
-        result.map_err(ApiError::from),
-        &format!("/console/tokens/{id}?done=revoked"),
-    )
+    st.after(&me, result, &format!("/console/tokens/{id}?done=revoked"))
 }
 
 async fn regenerate(

@@ -8,8 +8,7 @@ use super::{invalid, Id, Pager};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::text::Name;
@@ -49,12 +48,7 @@ async fn render(
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let mut frame =
-        me.page(&st.console, "verifier-keys")
-            .with_notice(&st.console, q.done.as_deref(), None);
-    if let Some((e, _)) = refused {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "verifier-keys", q.done.as_deref());
     let (name, description) = refused
         .map(|(_, f)| (f.name.clone(), f.description.clone()))
         .unwrap_or_default();
@@ -64,12 +58,9 @@ async fn render(
         name, description,
         verify_url => format!("{}/api/v1/verify", st.config.public_url.trim_end_matches('/')),
     };
-    let status = if refused.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("verifier_keys.html", &frame, ctx)).into_response()
+    let error = refused.map(|(e, _)| e);
+    st.console
+        .render_form("verifier_keys.html", frame, error, ctx)
 }
 
 async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
@@ -112,8 +103,10 @@ async fn delete(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match st.verifier_keys().delete(&me.admin, id).await {
-        Ok(()) => Redirect::to("/console/verifier-keys?done=verifier-key-deleted").into_response(),
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let result = st.verifier_keys().delete(&me.admin, id).await;
+    st.after(
+        &me,
+        result,
+        "/console/verifier-keys?done=verifier-key-deleted",
+    )
 }
