@@ -13,9 +13,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::model::{in_period, SecretStorage, User};
+use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
 use keyward_core::text::Name;
-use keyward_core::{DepartmentId, TokenId, TokenKind, UserId, UserTypeId};
+use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_store::{
     MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
 };
@@ -330,18 +330,26 @@ async fn create(State(st): State<ConsoleState>, p: Posted<NewTokenForm>) -> Resp
         .issue(me.admin.tenant_id, &me.admin.actor(), body)
         .await;
     match issued {
-        Ok((created, secret)) => {
-            let page = me.page(&st.console, "tokens");
-            let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
-            let ctx = context! {
-                created => &created, secret => secret.expose(), curl,
-                regenerated => false,
-                recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
-            };
-            st.console.render("token_secret.html", &page, ctx)
-        }
+        Ok((created, secret)) => secret_page(&st, &me, &created, &secret, false),
         Err(e) => render_new(&st, &me, form, Some(&e.into())).await,
     }
+}
+
+/// The page that shows a token's new secret, once: after it was created or regenerated.
+fn secret_page(
+    st: &ConsoleState,
+    me: &Me,
+    created: &TokenDetails,
+    secret: &TokenSecret,
+    regenerated: bool,
+) -> Response {
+    let page = me.page(&st.console, "tokens");
+    let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
+    let ctx = context! {
+        created, secret => secret.expose(), curl, regenerated,
+        recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
+    };
+    st.console.render("token_secret.html", &page, ctx)
 }
 
 #[derive(Deserialize)]
@@ -413,16 +421,7 @@ async fn regenerate(
 ) -> Response {
     let me = p.me;
     match st.tokens().regenerate(&me.admin, id, 0).await {
-        Ok((created, secret)) => {
-            let page = me.page(&st.console, "tokens");
-            let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
-            let ctx = context! {
-                created => &created, secret => secret.expose(), curl,
-                regenerated => true,
-                recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
-            };
-            st.console.render("token_secret.html", &page, ctx)
-        }
+        Ok((created, secret)) => secret_page(&st, &me, &created, &secret, true),
         Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
