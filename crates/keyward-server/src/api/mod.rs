@@ -17,9 +17,12 @@ pub mod users;
 pub mod verifier_keys;
 pub mod verify;
 
+use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use keyward_proto::Paged;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -122,6 +125,26 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::api::hosted::router())
         .split_for_parts();
     (router, contract::complete(doc))
+}
+
+/// An administrator's request: the application's state and who is calling (an
+/// administrator's API token or console session, see [`Admin`]), which every
+/// administrator route starts from.
+pub struct Call {
+    pub st: AppState,
+    pub admin: Admin,
+}
+
+impl FromRequestParts<AppState> for Call {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let admin = Admin::from_request_parts(parts, st).await?;
+        Ok(Self {
+            st: st.clone(),
+            admin,
+        })
+    }
 }
 
 /// The page a list route's `page` and `per_page` parameters ask for.
