@@ -61,63 +61,40 @@ pub struct Console {
 /// How long a used one-time form value is remembered: a console session's lifetime.
 const ONCE_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("templates/base.html")),
-    ("macros.html", include_str!("templates/macros.html")),
-    ("login.html", include_str!("templates/login.html")),
-    ("message.html", include_str!("templates/message.html")),
-    ("tokens.html", include_str!("templates/tokens.html")),
-    ("token_new.html", include_str!("templates/token_new.html")),
-    (
-        "token_secret.html",
-        include_str!("templates/token_secret.html"),
-    ),
-    ("token.html", include_str!("templates/token.html")),
-    ("session.html", include_str!("templates/session.html")),
-    (
-        "confirm_delete.html",
-        include_str!("templates/confirm_delete.html"),
-    ),
-    ("users.html", include_str!("templates/users.html")),
-    ("user.html", include_str!("templates/user.html")),
-    (
-        "departments.html",
-        include_str!("templates/departments.html"),
-    ),
-    ("user_types.html", include_str!("templates/user_types.html")),
-    ("user_type.html", include_str!("templates/user_type.html")),
-    ("settings.html", include_str!("templates/settings.html")),
-    ("audit.html", include_str!("templates/audit.html")),
-    (
-        "verifier_keys.html",
-        include_str!("templates/verifier_keys.html"),
-    ),
-    (
-        "verifier_key_secret.html",
-        include_str!("templates/verifier_key_secret.html"),
-    ),
-    ("endpoints.html", include_str!("templates/endpoints.html")),
-    ("endpoint.html", include_str!("templates/endpoint.html")),
-    (
-        "endpoint_secrets.html",
-        include_str!("templates/endpoint_secrets.html"),
-    ),
-    (
-        "endpoint_data.html",
-        include_str!("templates/endpoint_data.html"),
-    ),
-    (
-        "endpoint_tokens.html",
-        include_str!("templates/endpoint_tokens.html"),
-    ),
-    (
-        "endpoint_token.html",
-        include_str!("templates/endpoint_token.html"),
-    ),
-    (
-        "endpoint_assign.html",
-        include_str!("templates/endpoint_assign.html"),
-    ),
+/// Each template under its file name, compiled in.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "login.html",
+    "message.html",
+    "tokens.html",
+    "token_new.html",
+    "token_secret.html",
+    "token.html",
+    "session.html",
+    "confirm_delete.html",
+    "users.html",
+    "user.html",
+    "departments.html",
+    "user_types.html",
+    "user_type.html",
+    "settings.html",
+    "audit.html",
+    "verifier_keys.html",
+    "verifier_key_secret.html",
+    "endpoints.html",
+    "endpoint.html",
+    "endpoint_secrets.html",
+    "endpoint_data.html",
+    "endpoint_tokens.html",
+    "endpoint_token.html",
+    "endpoint_assign.html",
 ];
 
 const CSS: &str = include_str!("static/console.css");

@@ -457,13 +457,9 @@ async fn set_enabled(
         enabled: Some(enabled),
         ..Default::default()
     };
-    match st.tokens().update(&me.admin, id, up).await {
-        Ok(_) => {
-            let done = if enabled { "enabled" } else { "disabled" };
-            Redirect::to(&format!("/console/tokens/{id}?done={done}")).into_response()
-        }
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let result = st.tokens().update(&me.admin, id, up).await;
+    let done = if enabled { "enabled" } else { "disabled" };
+    st.after(&me, result, &format!("/console/tokens/{id}?done={done}"))
 }
 
 /// One line of the delete confirmation.
