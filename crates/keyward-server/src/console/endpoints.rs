@@ -4,9 +4,9 @@
 //! its Token settings and "Assign endpoint tokens" pages, through the endpoint service.
 
 use super::session::{Empty, Me, Posted};
-use super::ConsoleState;
 use super::Id;
 use super::{invalid, Pager};
+use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
 use crate::service::endpoints::{EndpointChange, NewEndpointCommand, RecordStats};
 use axum::extract::{Path, Query, State};
@@ -88,13 +88,6 @@ async fn all_secondaries(st: &ConsoleState, me: &Me) -> Result<Vec<EndpointToken
 
 fn public_base(st: &ConsoleState) -> String {
     st.config.public_url.trim_end_matches('/').to_string()
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    q: Option<String>,
-    page: Option<u32>,
-    done: Option<String>,
 }
 
 async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
@@ -800,11 +793,6 @@ async fn render_token(
         recoverable => recoverable(me) && details.token.recoverable,
     };
     st.console.render("endpoint_token.html", &frame, ctx)
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn token_settings(

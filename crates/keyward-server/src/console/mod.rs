@@ -25,7 +25,7 @@ use axum::Router;
 use i18n::{I18n, Lang};
 use minijinja::value::Kwargs;
 use minijinja::{Environment, State, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use session::Me;
 use std::sync::Arc;
 
@@ -354,6 +354,20 @@ impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<ConsoleState> 
 /// The page for an id in the address that names nothing.
 pub fn not_found(st: &ConsoleState, me: &Me, what: &'static str) -> Response {
     st.console.error_page(me.lang, &ApiError::NotFound(what))
+}
+
+/// The query of a page reached after an action: which action (`done`), for its notice.
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
+/// The query of a list page: its search, its page, and `done` as in [`DoneQuery`].
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub done: Option<String>,
 }
 
 /// Where a listing is: page `page` of `pages`, `total` items in all.

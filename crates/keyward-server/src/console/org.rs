@@ -1,9 +1,9 @@
 //! Departments and user types (with their permissions), through the directory service.
 
 use super::session::{Empty, Me, Posted};
-use super::ConsoleState;
 use super::Id;
 use super::{invalid, Pager};
+use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
 use crate::service::directory::UserTypeChange;
 use axum::extract::{Query, State};
@@ -35,13 +35,6 @@ pub fn router() -> Router<ConsoleState> {
             get(user_type).post(update_user_type),
         )
         .route("/console/user-types/{id}/delete", post(delete_user_type))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    q: Option<String>,
-    page: Option<u32>,
-    done: Option<String>,
 }
 
 async fn render_departments(
@@ -86,14 +79,6 @@ fn parse_name(s: &str) -> Result<Name, ApiError> {
     Name::parse(s.trim()).map_err(|_| invalid("invalid_name", "name"))
 }
 
-fn no_query() -> ListQuery {
-    ListQuery {
-        q: None,
-        page: None,
-        done: None,
-    }
-}
-
 async fn create_department(State(st): State<ConsoleState>, p: Posted<NameForm>) -> Response {
     let Posted { me, form } = p;
     let result = match parse_name(&form.name) {
@@ -107,7 +92,7 @@ async fn create_department(State(st): State<ConsoleState>, p: Posted<NameForm>) 
     };
     match result {
         Ok(()) => Redirect::to("/console/departments?done=created").into_response(),
-        Err(e) => render_departments(&st, &me, no_query(), Some(&e), &form.name).await,
+        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e), &form.name).await,
     }
 }
 
@@ -128,7 +113,7 @@ async fn rename_department(
     };
     match result {
         Ok(()) => Redirect::to("/console/departments?done=saved").into_response(),
-        Err(e) => render_departments(&st, &me, no_query(), Some(&e), "").await,
+        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e), "").await,
     }
 }
 
@@ -140,7 +125,7 @@ async fn delete_department(
     let me = p.me;
     match st.directory().delete_department(&me.admin, id).await {
         Ok(()) => Redirect::to("/console/departments?done=deleted").into_response(),
-        Err(e) => render_departments(&st, &me, no_query(), Some(&e.into()), "").await,
+        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e.into()), "").await,
     }
 }
 
@@ -215,7 +200,7 @@ async fn create_user_type(State(st): State<ConsoleState>, p: Posted<UserTypeForm
     };
     match result {
         Ok(()) => Redirect::to("/console/user-types?done=created").into_response(),
-        Err(e) => render_user_types(&st, &me, no_query(), Some(&e), &form).await,
+        Err(e) => render_user_types(&st, &me, ListQuery::default(), Some(&e), &form).await,
     }
 }
 
@@ -250,11 +235,6 @@ async fn render_user_type(
     };
     let ctx = context! { ut, name, permissions };
     (status, st.console.render("user_type.html", &frame, ctx)).into_response()
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn user_type(

@@ -2,7 +2,7 @@
 //! the technical-user rule, through the REST API's operation (which validates them).
 
 use super::session::{Me, Posted};
-use super::ConsoleState;
+use super::{ConsoleState, DoneQuery};
 use crate::error::ApiError;
 use crate::service::settings::SettingsChange;
 use axum::extract::{Query, State};
@@ -15,11 +15,6 @@ use serde::Deserialize;
 
 pub fn router() -> Router<ConsoleState> {
     Router::new().route("/console/settings", get(show).post(save))
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 /// The form shows `values`: the stored settings, or after a refusal what was posted.

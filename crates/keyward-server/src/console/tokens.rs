@@ -142,7 +142,7 @@ async fn session_detail(
     State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<TokenId>,
-    Query(q): Query<DetailQuery>,
+    Query(q): Query<super::DoneQuery>,
 ) -> Response {
     let session = match st.sessions().get(&me.admin, id).await {
         Ok(s) => s,
@@ -352,16 +352,11 @@ fn secret_page(
     st.console.render("token_secret.html", &page, ctx)
 }
 
-#[derive(Deserialize)]
-struct DetailQuery {
-    done: Option<String>,
-}
-
 async fn detail(
     State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<TokenId>,
-    Query(q): Query<DetailQuery>,
+    Query(q): Query<super::DoneQuery>,
 ) -> Response {
     let page = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
     render_detail(&st, &me, page, id, None).await

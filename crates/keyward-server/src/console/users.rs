@@ -3,9 +3,9 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
-use super::ConsoleState;
 use super::Id;
 use super::{date_end, date_start, invalid, Pager};
+use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
 use crate::service::directory::{NewUserCommand, UserChange};
 use axum::extract::{Path, Query, State};
@@ -31,13 +31,6 @@ pub fn router() -> Router<ConsoleState> {
             "/console/users/{id}/memberships/{mid}/delete",
             post(remove_membership),
         )
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    q: Option<String>,
-    page: Option<u32>,
-    done: Option<String>,
 }
 
 async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
@@ -194,11 +187,6 @@ async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Response
         Ok(u) => Redirect::to(&format!("/console/users/{}?done=created", u.id)).into_response(),
         Err(e) => render_form(&st, &me, None, &form, Some(&e), None).await,
     }
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn edit_form(

@@ -3,8 +3,8 @@
 //! and a ready command; deleting one asks for confirmation.
 
 use super::session::{Empty, Me, Posted};
-use super::ConsoleState;
 use super::{invalid, Id, Pager};
+use super::{ConsoleState, ListQuery};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
 use axum::extract::{Query, State};
@@ -21,12 +21,6 @@ pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/verifier-keys", get(list).post(create))
         .route("/console/verifier-keys/{id}/delete", post(delete))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    page: Option<u32>,
-    done: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -71,15 +65,11 @@ async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>
 /// page that shows the key cannot make a second one.
 async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Response {
     let Posted { me, form } = p;
-    let no_query = || ListQuery {
-        page: None,
-        done: None,
-    };
     let name = match Name::parse(form.name.trim()) {
         Ok(n) => n,
         Err(_) => {
             let e = invalid("invalid_name", "name");
-            return render(&st, &me, no_query(), Some((&e, &form))).await;
+            return render(&st, &me, ListQuery::default(), Some((&e, &form))).await;
         }
     };
     let created = st
@@ -93,7 +83,7 @@ async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Response 
             let ctx = context! { key, secret => secret.expose(), curl };
             st.console.render("verifier_key_secret.html", &frame, ctx)
         }
-        Err(e) => render(&st, &me, no_query(), Some((&e.into(), &form))).await,
+        Err(e) => render(&st, &me, ListQuery::default(), Some((&e.into(), &form))).await,
     }
 }
 
