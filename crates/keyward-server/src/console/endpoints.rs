@@ -150,7 +150,7 @@ struct EndpointForm {
 
 impl EndpointForm {
     fn parse(&self) -> Result<(Name, EndpointPath, AuthType), ApiError> {
-        let name = Name::parse(self.name.trim()).map_err(|_| invalid("invalid_name", "name"))?;
+        let name = super::parse_name(&self.name)?;
         let path = EndpointPath::parse(&self.path).map_err(|_| invalid("invalid_path", "path"))?;
         let auth = if self.auth_type == "token" {
             AuthType::Token
@@ -190,14 +190,7 @@ async fn create(State(st): State<ConsoleState>, p: Posted<EndpointForm>) -> Resp
         allow_deleting: form.allow_deleting.is_some(),
         enabled: form.enabled.is_some(),
     });
-    let result = match body {
-        Ok(c) => st
-            .endpoints()
-            .create(&me.admin, c)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| st.endpoints().create(&me.admin, c).await).await;
     match result {
         Ok((details, generated)) => {
             let fresh = generated
@@ -363,14 +356,10 @@ async fn update(
         allow_deleting: Some(form.allow_deleting.is_some()),
         enabled: Some(form.enabled.is_some()),
     });
-    let result = match body {
-        Ok(c) => st
-            .endpoints()
-            .update(&me.admin, id, c)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| {
+        st.endpoints().update(&me.admin, id, c).await
+    })
+    .await;
     match result {
         Ok((_, generated)) => {
             let fresh = generated
@@ -740,19 +729,14 @@ struct TokenForm {
 
 async fn token_create(State(st): State<ConsoleState>, p: Posted<TokenForm>) -> Response {
     let Posted { me, form } = p;
-    let result = match Name::parse(form.name.trim()) {
-        Ok(name) => st
-            .endpoints()
-            .create_token(
-                &me.admin,
-                name,
-                form.description.trim().to_string(),
-                form.enabled.is_some(),
-            )
+    let description = form.description.trim().to_string();
+    let result = super::submit(super::parse_name(&form.name), async |name| {
+        let endpoints = st.endpoints();
+        endpoints
+            .create_token(&me.admin, name, description, form.enabled.is_some())
             .await
-            .map_err(ApiError::from),
-        Err(_) => Err(invalid("invalid_name", "name")),
-    };
+    })
+    .await;
     match result {
         Ok((t, secret)) => {
             let id = t.token.id;
@@ -810,20 +794,15 @@ async fn token_update(
     p: Posted<TokenForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let result = match Name::parse(form.name.trim()) {
-        Ok(name) => st
-            .endpoints()
-            .update_token(
-                &me.admin,
-                id,
-                Some(name),
-                Some(form.description.trim().to_string()),
-                Some(form.enabled.is_some()),
-            )
+    let description = Some(form.description.trim().to_string());
+    let enabled = Some(form.enabled.is_some());
+    let result = super::submit(super::parse_name(&form.name), async |name| {
+        let endpoints = st.endpoints();
+        endpoints
+            .update_token(&me.admin, id, Some(name), description, enabled)
             .await
-            .map_err(ApiError::from),
-        Err(_) => Err(invalid("invalid_name", "name")),
-    };
+    })
+    .await;
     st.after(
         &me,
         result,

@@ -315,6 +315,14 @@ impl Page {
     }
 }
 
+/// A form's input, if it parsed, handed to a service: the first refusal of the two.
+pub async fn submit<A, T, E: Into<ApiError>>(
+    input: Result<A, ApiError>,
+    call: impl AsyncFnOnce(A) -> Result<T, E>,
+) -> Result<T, ApiError> {
+    call(input?).await.map_err(Into::into)
+}
+
 impl ConsoleState {
     /// After an action: on to `location` when it worked, the error page when it did not.
     pub fn after<T, E: Into<ApiError>>(
@@ -399,6 +407,11 @@ pub fn invalid(code: &'static str, detail: &str) -> ApiError {
         code,
         detail: detail.to_string(),
     }
+}
+
+/// A name typed into a form (of a department, a token, a key…), refused as `invalid_name`.
+pub fn parse_name(s: &str) -> Result<keyward_core::text::Name, ApiError> {
+    keyward_core::text::Name::parse(s.trim()).map_err(|_| invalid("invalid_name", "name"))
 }
 
 fn parse_date(s: &str) -> Result<Option<time::Date>, ApiError> {

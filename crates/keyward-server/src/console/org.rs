@@ -2,7 +2,7 @@
 
 use super::session::{Empty, Me, Posted};
 use super::Id;
-use super::{invalid, Pager};
+use super::{invalid, parse_name, Pager};
 use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
 use crate::service::directory::UserTypeChange;
@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::permission::Permission;
-use keyward_core::text::Name;
 use keyward_core::{DepartmentId, UserTypeId};
 use keyward_store::Page;
 use minijinja::context;
@@ -75,23 +74,14 @@ struct NameForm {
     name: String,
 }
 
-fn parse_name(s: &str) -> Result<Name, ApiError> {
-    Name::parse(s.trim()).map_err(|_| invalid("invalid_name", "name"))
-}
-
 async fn create_department(State(st): State<ConsoleState>, p: Posted<NameForm>) -> Response {
     let Posted { me, form } = p;
-    let result = match parse_name(&form.name) {
-        Ok(name) => st
-            .directory()
-            .create_department(&me.admin, &name)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(parse_name(&form.name), async |name| {
+        st.directory().create_department(&me.admin, &name).await
+    })
+    .await;
     match result {
-        Ok(()) => Redirect::to("/console/departments?done=created").into_response(),
+        Ok(_) => Redirect::to("/console/departments?done=created").into_response(),
         Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e), &form.name).await,
     }
 }
@@ -102,17 +92,12 @@ async fn rename_department(
     p: Posted<NameForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let result = match parse_name(&form.name) {
-        Ok(name) => st
-            .directory()
-            .rename_department(&me.admin, id, &name)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(parse_name(&form.name), async |name| {
+        st.directory().rename_department(&me.admin, id, &name).await
+    })
+    .await;
     match result {
-        Ok(()) => Redirect::to("/console/departments?done=saved").into_response(),
+        Ok(_) => Redirect::to("/console/departments?done=saved").into_response(),
         Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e), "").await,
     }
 }
@@ -189,17 +174,14 @@ async fn create_user_type(State(st): State<ConsoleState>, p: Posted<UserTypeForm
     let Posted { me, form } = p;
     let body =
         parse_name(&form.name).and_then(|name| Ok((name, parse_permissions(&form.permissions)?)));
-    let result = match body {
-        Ok((name, permissions)) => st
-            .directory()
+    let result = super::submit(body, async |(name, permissions)| {
+        st.directory()
             .create_user_type(&me.admin, &name, &permissions)
             .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    })
+    .await;
     match result {
-        Ok(()) => Redirect::to("/console/user-types?done=created").into_response(),
+        Ok(_) => Redirect::to("/console/user-types?done=created").into_response(),
         Err(e) => render_user_types(&st, &me, ListQuery::default(), Some(&e), &form).await,
     }
 }
@@ -258,17 +240,12 @@ async fn update_user_type(
             permissions: Some(parse_permissions(&form.permissions)?),
         })
     });
-    let result = match body {
-        Ok(c) => st
-            .directory()
-            .update_user_type(&me.admin, id, c)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| {
+        st.directory().update_user_type(&me.admin, id, c).await
+    })
+    .await;
     match result {
-        Ok(()) => Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response(),
+        Ok(_) => Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response(),
         Err(e) => render_user_type(&st, &me, id, Some((&e, &form)), None).await,
     }
 }

@@ -71,17 +71,9 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Respon
             mobile_session_days: Some(days(&form.mobile_session_days)?),
         })
     })();
-    let result = match patch {
-        Ok(c) => st
-            .settings()
-            .update(&me.admin, c)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(patch, async |c| st.settings().update(&me.admin, c).await).await;
     match result {
-        Ok(()) => Redirect::to("/console/settings?done=saved").into_response(),
+        Ok(_) => Redirect::to("/console/settings?done=saved").into_response(),
         Err(e) => {
             let posted = serde_json::json!({
                 "api_tokens_enabled": form.api_tokens_enabled.is_some(),

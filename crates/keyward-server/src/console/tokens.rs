@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
-use keyward_core::text::Name;
 use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_store::{
     MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
@@ -287,7 +286,7 @@ fn expiry_from_date(
 }
 
 fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
-    let name = Name::parse(f.name.trim()).map_err(|_| invalid("invalid_name", "name"))?;
+    let name = super::parse_name(&f.name)?;
     let user_id: UserId = f
         .user_id
         .parse()

@@ -175,14 +175,10 @@ async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Response
             password: form.password()?,
         })
     })();
-    let result = match body {
-        Ok(c) => st
-            .directory()
-            .create_user(&me.admin, c)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| {
+        st.directory().create_user(&me.admin, c).await
+    })
+    .await;
     match result {
         Ok(u) => Redirect::to(&format!("/console/users/{}?done=created", u.id)).into_response(),
         Err(e) => render_form(&st, &me, None, &form, Some(&e), None).await,
@@ -243,14 +239,10 @@ async fn update(
             password,
         })
     })();
-    let result = match body {
-        Ok(c) => st
-            .directory()
-            .update_user(&me.admin, id, c)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| {
+        st.directory().update_user(&me.admin, id, c).await
+    })
+    .await;
     match result {
         Ok(_) => Redirect::to(&format!("/console/users/{id}?done=saved")).into_response(),
         Err(e) => render_form(&st, &me, Some(&current), &form, Some(&e), None).await,

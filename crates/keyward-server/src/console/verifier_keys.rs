@@ -3,15 +3,14 @@
 //! and a ready command; deleting one asks for confirmation.
 
 use super::session::{Empty, Me, Posted};
-use super::{invalid, Id, Pager};
 use super::{ConsoleState, ListQuery};
+use super::{Id, Pager};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::text::Name;
 use keyward_core::VerifierKeyId;
 use keyward_store::Page;
 use minijinja::context;
@@ -65,12 +64,9 @@ async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>
 /// page that shows the key cannot make a second one.
 async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Response {
     let Posted { me, form } = p;
-    let name = match Name::parse(form.name.trim()) {
+    let name = match super::parse_name(&form.name) {
         Ok(n) => n,
-        Err(_) => {
-            let e = invalid("invalid_name", "name");
-            return render(&st, &me, ListQuery::default(), Some((&e, &form))).await;
-        }
+        Err(e) => return render(&st, &me, ListQuery::default(), Some((&e, &form))).await,
     };
     let created = st
         .verifier_keys()
