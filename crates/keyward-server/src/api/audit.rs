@@ -13,7 +13,6 @@ pub async fn list(
     c: Call,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Paged<AuditEvent>>> {
-    let page = super::page(q.page, q.per_page);
     let f = AuditFilter {
         action: q.action,
         object_type: q.object_type,
@@ -22,10 +21,10 @@ pub async fn list(
         from: q.from.map(|t| t.0),
         to: q.to.map(|t| t.0),
     };
-    Ok(Json(super::paged(
+    super::listed(q.page, q.per_page, async |page| {
         c.st.store
             .list_audit_events(c.admin.tenant_id, &f, page)
-            .await?,
-        page,
-    )))
+            .await
+    })
+    .await
 }

@@ -25,13 +25,12 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/departments", tag = "departments", security(("bearer" = [])), params(NameQuery),
     responses((status = 200, body = Paged<Department>)))]
 pub async fn list(c: Call, ApiQuery(q): ApiQuery<NameQuery>) -> ApiResult<Json<Paged<Department>>> {
-    let page = super::page(q.page, q.per_page);
-    Ok(Json(super::paged(
+    super::listed(q.page, q.per_page, async |page| {
         c.st.directory()
             .list_departments(&c.admin, q.q.as_deref(), page)
-            .await?,
-        page,
-    )))
+            .await
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/departments/{id}", tag = "departments", security(("bearer" = [])),

@@ -61,12 +61,11 @@ pub async fn list(
     ApiQuery(q): ApiQuery<EndpointTokenQuery>,
 ) -> ApiResult<Json<Paged<EndpointToken>>> {
     let status = one_of("status", q.status.as_deref().unwrap_or("active"), &STATUSES)?;
-    let page = super::page(q.page, q.per_page);
     let f = EndpointTokenFilter { status, q: q.q };
-    Ok(Json(super::paged(
-        c.st.endpoints().list_tokens(&c.admin, &f, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.endpoints().list_tokens(&c.admin, &f, page).await
+    })
+    .await
 }
 
 /// A secondary token with the endpoints it is assigned to. Never its secret.

@@ -119,13 +119,10 @@ pub async fn list(
     c: Call,
     ApiQuery(q): ApiQuery<EndpointQuery>,
 ) -> ApiResult<Json<Paged<Endpoint>>> {
-    let page = super::page(q.page, q.per_page);
-    Ok(Json(super::paged(
-        c.st.endpoints()
-            .list(&c.admin, q.q.as_deref(), page)
-            .await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.endpoints().list(&c.admin, q.q.as_deref(), page).await
+    })
+    .await
 }
 
 /// An endpoint with its primary tokens (hints only).
@@ -279,16 +276,15 @@ pub async fn records(
     ApiPath(id): ApiPath<EndpointId>,
     ApiQuery(q): ApiQuery<RecordQuery>,
 ) -> ApiResult<Json<Paged<EndpointRecord>>> {
-    let page = super::page(q.page, q.per_page);
     let f = RecordFilter {
         token_id: q.token_id,
         from: q.from.map(|t| t.0),
         to: q.to.map(|t| t.0),
     };
-    Ok(Json(super::paged(
-        c.st.endpoints().records(&c.admin, id, &f, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.endpoints().records(&c.admin, id, &f, page).await
+    })
+    .await
 }
 
 /// Delete one record, e.g. one an integration sent by mistake. Audited

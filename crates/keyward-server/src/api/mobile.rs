@@ -249,17 +249,16 @@ pub async fn list(
     ApiQuery(q): ApiQuery<SessionQuery>,
 ) -> ApiResult<Json<Paged<MobileSession>>> {
     let status = super::one_of("status", q.status.as_deref().unwrap_or("active"), &STATUSES)?;
-    let page = super::page(q.page, q.per_page);
     let f = MobileSessionFilter {
         status,
         user_id: q.user_id,
         department_id: q.department_id,
         q: q.q,
     };
-    Ok(Json(super::paged(
-        c.st.sessions().list(&c.admin, &f, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.sessions().list(&c.admin, &f, page).await
+    })
+    .await
 }
 
 /// One session. Never its secret.

@@ -23,6 +23,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::Json;
 use keyward_proto::Paged;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -150,6 +151,20 @@ impl FromRequestParts<AppState> for Call {
 /// The page a list route's `page` and `per_page` parameters ask for.
 pub fn page(page: Option<u32>, per_page: Option<u32>) -> keyward_store::Page {
     keyward_store::Page::new(page.unwrap_or(1), per_page.unwrap_or(50))
+}
+
+/// A list route's answer: the page its `page` and `per_page` parameters ask for, of
+/// what `list` finds there.
+pub async fn listed<T, E>(
+    page: Option<u32>,
+    per_page: Option<u32>,
+    list: impl AsyncFnOnce(keyward_store::Page) -> Result<(Vec<T>, i64), E>,
+) -> ApiResult<Json<Paged<T>>>
+where
+    ApiError: From<E>,
+{
+    let page = self::page(page, per_page);
+    Ok(Json(paged(list(page).await?, page)))
 }
 
 /// One page of a list route's answer.

@@ -85,17 +85,16 @@ pub async fn list(
 ) -> ApiResult<Json<Paged<TokenDetails>>> {
     let status = one_of("status", q.status.as_deref().unwrap_or("all"), &STATUSES)?;
     let kind = one_of("kind", q.kind.as_deref().unwrap_or("api"), &KINDS)?;
-    let page = super::page(q.page, q.per_page);
     let f = TokenFilter {
         status,
         kind: Some(kind),
         user_id: q.user_id,
         q: q.q,
     };
-    Ok(Json(super::paged(
-        c.st.tokens().list(&c.admin, &f, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.tokens().list(&c.admin, &f, page).await
+    })
+    .await
 }
 
 /// A token's details. Never its secret.

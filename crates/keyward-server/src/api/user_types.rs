@@ -27,13 +27,12 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/user-types", tag = "user-types", security(("bearer" = [])), params(NameQuery),
     responses((status = 200, body = Paged<UserType>)))]
 pub async fn list(c: Call, ApiQuery(q): ApiQuery<NameQuery>) -> ApiResult<Json<Paged<UserType>>> {
-    let page = super::page(q.page, q.per_page);
-    Ok(Json(super::paged(
+    super::listed(q.page, q.per_page, async |page| {
         c.st.directory()
             .list_user_types(&c.admin, q.q.as_deref(), page)
-            .await?,
-        page,
-    )))
+            .await
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/user-types/{id}", tag = "user-types", security(("bearer" = [])),

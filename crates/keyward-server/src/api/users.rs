@@ -56,17 +56,16 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserQuery),
     responses((status = 200, body = Paged<User>)))]
 pub async fn list(c: Call, ApiQuery(q): ApiQuery<UserQuery>) -> ApiResult<Json<Paged<User>>> {
-    let page = super::page(q.page, q.per_page);
     let f = UserFilter {
         q: q.q,
         is_admin: q.is_admin,
         is_technical: q.is_technical,
         locked: q.locked,
     };
-    Ok(Json(super::paged(
-        c.st.directory().list_users(&c.admin, &f, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.directory().list_users(&c.admin, &f, page).await
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),

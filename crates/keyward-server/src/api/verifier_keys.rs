@@ -63,11 +63,10 @@ pub async fn list(
     c: Call,
     ApiQuery(q): ApiQuery<VerifierKeyQuery>,
 ) -> ApiResult<Json<Paged<VerifierKey>>> {
-    let page = super::page(q.page, q.per_page);
-    Ok(Json(super::paged(
-        c.st.verifier_keys().list(&c.admin, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.verifier_keys().list(&c.admin, page).await
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/verifier-keys/{id}", tag = "verifier-keys", security(("bearer" = [])),
