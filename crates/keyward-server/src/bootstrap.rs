@@ -7,7 +7,7 @@ use crate::state::AppState;
 use keyward_core::model::TenantSettings;
 use keyward_core::text::Name;
 use keyward_core::text::{TenantName, Username};
-use keyward_core::{Permission, TenantId, TokenSecret, UserId};
+use keyward_core::{DepartmentId, Permission, TenantId, TokenSecret, UserId, UserTypeId};
 use keyward_store::{Actor, NewUser, StoreError};
 use time::OffsetDateTime;
 
@@ -73,17 +73,11 @@ pub async fn bootstrap(
         .issue(
             t.id,
             &actor,
-            IssueRequest {
-                name: Name::parse("bootstrap administrator token").expect("a valid name"),
-                description: "Created by keyward bootstrap.".into(),
-                user_id: user.id,
-                department_id: dept.id,
-                user_type_id: ut.id,
-                expires_at: None,
-                allowed_cidrs: vec![],
-                rate_limit: None,
-                max_uses: None,
-            },
+            plain_token(
+                "bootstrap administrator token",
+                "Created by keyward bootstrap.",
+                (user.id, dept.id, ut.id),
+            ),
         )
         .await?;
     Ok(Bootstrapped {
@@ -173,17 +167,7 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
         ("Web shop order feed", &made[1], &sales, &reader),
         ("Old reporting script", &made[2], &sales, &reader),
     ] {
-        let req = IssueRequest {
-            name: Name::parse(name).expect("a valid name"),
-            description: String::new(),
-            user_id: user.id,
-            department_id: dept.id,
-            user_type_id: ut.id,
-            expires_at: None,
-            allowed_cidrs: vec![],
-            rate_limit: None,
-            max_uses: None,
-        };
+        let req = plain_token(name, "", (user.id, dept.id, ut.id));
         let (details, _secret) = st.tokens().issue(tenant, &actor, req).await?;
         if name.starts_with("Old") {
             st.store
@@ -192,4 +176,24 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
         }
     }
     Ok(Some(b))
+}
+
+/// A token with no expiry and no limits, for the membership `(user, department, user
+/// type)`.
+fn plain_token(
+    name: &str,
+    description: &str,
+    (user_id, department_id, user_type_id): (UserId, DepartmentId, UserTypeId),
+) -> IssueRequest {
+    IssueRequest {
+        name: Name::parse(name).expect("a valid name"),
+        description: description.into(),
+        user_id,
+        department_id,
+        user_type_id,
+        expires_at: None,
+        allowed_cidrs: vec![],
+        rate_limit: None,
+        max_uses: None,
+    }
 }

@@ -357,8 +357,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// `application/json` or `application/…+json`, as `axum::Json` accepts.
-fn has_json_content_type(headers: &HeaderMap) -> bool {
+/// `application/json` or `application/…+json`, as `axum::Json` accepts (and the `/e/`
+/// endpoints ask of a record).
+pub(crate) fn has_json_content_type(headers: &HeaderMap) -> bool {
     let Some(ct) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

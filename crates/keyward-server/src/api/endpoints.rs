@@ -1,8 +1,8 @@
 //! `/api/v1/endpoints`: hosted endpoints, their primary tokens, the assignment of
 //! secondary tokens to them, and the data viewer over the records they received.
 
-use super::Paged;
-use crate::auth::Admin;
+use super::Call;
+use super::{optional_body, Paged};
 use crate::error::{endpoint_method, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 pub use crate::service::endpoints::RecordStats;
 use crate::service::endpoints::{
@@ -10,8 +10,8 @@ use crate::service::endpoints::{
 };
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Json;
 use keyward_core::endpoint::{
     Assignment, AuthType, Endpoint, EndpointDetails, EndpointToken, MethodSet,
 };
@@ -22,7 +22,6 @@ use keyward_proto::endpoints::{
 };
 use keyward_proto::tokens::Regenerate;
 use keyward_store::{EndpointRecord, RecordFilter};
-use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -89,25 +88,15 @@ async fn with_secrets(
     })
 }
 
-/// A JSON body that may be left out (e.g. `regenerate` without a grace period).
-pub(crate) fn optional_body<T: Default + DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::validation(e.to_string()))
-    }
-}
-
 /// Create an endpoint. Under `token` authentication its primary tokens are generated,
 /// and their secrets returned in `new_primary_tokens`.
 #[utoipa::path(post, path = "/api/v1/endpoints", tag = "endpoints", security(("bearer" = [])), request_body = CreateEndpoint,
     responses((status = 201, body = EndpointWithSecrets), (status = 409, description = "the path is taken", body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
 pub async fn create(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiJson(b): ApiJson<CreateEndpoint>,
-) -> ApiResult<(StatusCode, axum::Json<EndpointWithSecrets>)> {
+) -> ApiResult<(StatusCode, Json<EndpointWithSecrets>)> {
     let new = NewEndpointCommand {
         name: b.name,
         path: b.path,
@@ -116,10 +105,10 @@ pub async fn create(
         allow_deleting: b.allow_deleting,
         enabled: b.enabled.unwrap_or(true),
     };
-    let (details, generated) = st.endpoints().create(&admin, new).await?;
+    let (details, generated) = c.st.endpoints().create(&c.admin, new).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(with_secrets(&st, details, generated).await?),
+        Json(with_secrets(&c.st, details, generated).await?),
     ))
 }
 
@@ -127,26 +116,20 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/endpoints", tag = "endpoints", security(("bearer" = [])), params(EndpointQuery),
     responses((status = 200, body = Paged<Endpoint>)))]
 pub async fn list(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiQuery(q): ApiQuery<EndpointQuery>,
-) -> ApiResult<axum::Json<Paged<Endpoint>>> {
-    let page = super::page(q.page, q.per_page);
-    Ok(axum::Json(super::paged(
-        st.endpoints().list(&admin, q.q.as_deref(), page).await?,
-        page,
-    )))
+) -> ApiResult<Json<Paged<Endpoint>>> {
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.endpoints().list(&c.admin, q.q.as_deref(), page).await
+    })
+    .await
 }
 
 /// An endpoint with its primary tokens (hints only).
 #[utoipa::path(get, path = "/api/v1/endpoints/{id}", tag = "endpoints", security(("bearer" = [])),
     params(("id" = EndpointId, Path)), responses((status = 200, body = EndpointDetails), (status = 404, body = crate::error::Problem)))]
-pub async fn get(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<EndpointId>,
-) -> ApiResult<axum::Json<EndpointDetails>> {
-    Ok(axum::Json(st.endpoints().get(&admin, id).await?))
+pub async fn get(c: Call, ApiPath(id): ApiPath<EndpointId>) -> ApiResult<Json<EndpointDetails>> {
+    Ok(Json(c.st.endpoints().get(&c.admin, id).await?))
 }
 
 /// Change an endpoint. Primary tokens the change creates are returned with their secrets.
@@ -154,11 +137,10 @@ pub async fn get(
     params(("id" = EndpointId, Path)), responses((status = 200, body = EndpointWithSecrets), (status = 404, body = crate::error::Problem),
               (status = 409, body = crate::error::Problem)))]
 pub async fn update(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath(id): ApiPath<EndpointId>,
     ApiJson(b): ApiJson<UpdateEndpoint>,
-) -> ApiResult<axum::Json<EndpointWithSecrets>> {
+) -> ApiResult<Json<EndpointWithSecrets>> {
     let up = EndpointChange {
         name: b.name,
         path: b.path,
@@ -167,19 +149,15 @@ pub async fn update(
         allow_deleting: b.allow_deleting,
         enabled: b.enabled,
     };
-    let (details, generated) = st.endpoints().update(&admin, id, up).await?;
-    Ok(axum::Json(with_secrets(&st, details, generated).await?))
+    let (details, generated) = c.st.endpoints().update(&c.admin, id, up).await?;
+    Ok(Json(with_secrets(&c.st, details, generated).await?))
 }
 
 /// Delete an endpoint with its primary tokens, assignments and records. Audited.
 #[utoipa::path(delete, path = "/api/v1/endpoints/{id}", tag = "endpoints", security(("bearer" = [])),
     params(("id" = EndpointId, Path)), responses((status = 204), (status = 404, body = crate::error::Problem)))]
-pub async fn delete(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<EndpointId>,
-) -> ApiResult<StatusCode> {
-    st.endpoints().delete(&admin, id).await?;
+pub async fn delete(c: Call, ApiPath(id): ApiPath<EndpointId>) -> ApiResult<StatusCode> {
+    c.st.endpoints().delete(&c.admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -188,12 +166,11 @@ pub async fn delete(
 #[utoipa::path(get, path = "/api/v1/endpoints/{id}/primary-tokens", tag = "endpoints", security(("bearer" = [])),
     params(("id" = EndpointId, Path)), responses((status = 200, body = Vec<EndpointToken>), (status = 404, body = crate::error::Problem)))]
 pub async fn primary_tokens(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath(id): ApiPath<EndpointId>,
-) -> ApiResult<axum::Json<Vec<EndpointToken>>> {
-    Ok(axum::Json(
-        st.endpoints().get(&admin, id).await?.primary_tokens,
+) -> ApiResult<Json<Vec<EndpointToken>>> {
+    Ok(Json(
+        c.st.endpoints().get(&c.admin, id).await?.primary_tokens,
     ))
 }
 
@@ -203,21 +180,16 @@ pub async fn primary_tokens(
     params(("id" = EndpointId, Path), ("method" = String, Path, description = "POST, GET or DELETE")),
     responses((status = 200, body = EndpointTokenWithSecret), (status = 404, body = crate::error::Problem)))]
 pub async fn regenerate_primary(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath((id, m)): ApiPath<(EndpointId, String)>,
     body: Bytes,
-) -> ApiResult<axum::Json<EndpointTokenWithSecret>> {
+) -> ApiResult<Json<EndpointTokenWithSecret>> {
     let b: Regenerate = optional_body(&body)?;
-    let (regenerated, secret, url) = st
-        .endpoints()
-        .regenerate_primary(&admin, id, endpoint_method(&m)?, b.grace_period_seconds)
-        .await?;
-    Ok(axum::Json(with_secret(
-        regenerated.token,
-        Some(&url),
-        secret,
-    )))
+    let (regenerated, secret, url) =
+        c.st.endpoints()
+            .regenerate_primary(&c.admin, id, endpoint_method(&m)?, b.grace_period_seconds)
+            .await?;
+    Ok(Json(with_secret(regenerated.token, Some(&url), secret)))
 }
 
 /// Show a primary token's secret again: only under the `recoverable` policy, and audited.
@@ -226,17 +198,16 @@ pub async fn regenerate_primary(
     params(("id" = EndpointId, Path), ("method" = String, Path, description = "POST, GET or DELETE")),
     responses((status = 200, body = RevealedEndpointToken), (status = 409, body = crate::error::Problem)))]
 pub async fn reveal_primary(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath((id, m)): ApiPath<(EndpointId, String)>,
-) -> ApiResult<axum::Json<RevealedEndpointToken>> {
-    let (token, secret) = st
-        .endpoints()
-        .reveal_primary(&admin, id, endpoint_method(&m)?)
-        .await?;
-    Ok(axum::Json(RevealedEndpointToken {
+) -> ApiResult<Json<RevealedEndpointToken>> {
+    let (token, secret) =
+        c.st.endpoints()
+            .reveal_primary(&c.admin, id, endpoint_method(&m)?)
+            .await?;
+    Ok(Json(RevealedEndpointToken {
         id: token.id,
-        tenant_id: admin.tenant_id,
+        tenant_id: c.admin.tenant_id,
         token: secret.into(),
         revealed_at: OffsetDateTime::now_utc(),
     }))
@@ -247,11 +218,10 @@ pub async fn reveal_primary(
 #[utoipa::path(get, path = "/api/v1/endpoints/{id}/assignments", tag = "endpoints", security(("bearer" = [])),
     params(("id" = EndpointId, Path)), responses((status = 200, body = Vec<Assignment>), (status = 404, body = crate::error::Problem)))]
 pub async fn assignments(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath(id): ApiPath<EndpointId>,
-) -> ApiResult<axum::Json<Vec<Assignment>>> {
-    Ok(axum::Json(st.endpoints().assignments(&admin, id).await?))
+) -> ApiResult<Json<Vec<Assignment>>> {
+    Ok(Json(c.st.endpoints().assignments(&c.admin, id).await?))
 }
 
 /// Assign a secondary token to an endpoint, or change its assignment: on or off, and the
@@ -261,28 +231,27 @@ pub async fn assignments(
     params(("id" = EndpointId, Path), ("token_id" = EndpointTokenId, Path)),
     responses((status = 200, body = Assignment), (status = 201, body = Assignment), (status = 404, body = crate::error::Problem)))]
 pub async fn assign(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath((id, token_id)): ApiPath<(EndpointId, EndpointTokenId)>,
     body: Bytes,
-) -> ApiResult<(StatusCode, axum::Json<Assignment>)> {
+) -> ApiResult<(StatusCode, Json<Assignment>)> {
     let b: SetAssignment = optional_body(&body)?;
-    let (a, created) = st
-        .endpoints()
-        .assign(
-            &admin,
-            id,
-            token_id,
-            b.enabled,
-            b.methods.as_deref().map(MethodSet::of),
-        )
-        .await?;
+    let (a, created) =
+        c.st.endpoints()
+            .assign(
+                &c.admin,
+                id,
+                token_id,
+                b.enabled,
+                b.methods.as_deref().map(MethodSet::of),
+            )
+            .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(a)))
+    Ok((status, Json(a)))
 }
 
 /// Unassign a secondary token from an endpoint.
@@ -290,11 +259,10 @@ pub async fn assign(
     security(("bearer" = [])), params(("id" = EndpointId, Path), ("token_id" = EndpointTokenId, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
 pub async fn unassign(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath((id, token_id)): ApiPath<(EndpointId, EndpointTokenId)>,
 ) -> ApiResult<StatusCode> {
-    st.endpoints().unassign(&admin, id, token_id).await?;
+    c.st.endpoints().unassign(&c.admin, id, token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -304,21 +272,19 @@ pub async fn unassign(
     params(("id" = EndpointId, Path), RecordQuery),
     responses((status = 200, body = Paged<EndpointRecord>), (status = 404, body = crate::error::Problem)))]
 pub async fn records(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath(id): ApiPath<EndpointId>,
     ApiQuery(q): ApiQuery<RecordQuery>,
-) -> ApiResult<axum::Json<Paged<EndpointRecord>>> {
-    let page = super::page(q.page, q.per_page);
+) -> ApiResult<Json<Paged<EndpointRecord>>> {
     let f = RecordFilter {
         token_id: q.token_id,
         from: q.from.map(|t| t.0),
         to: q.to.map(|t| t.0),
     };
-    Ok(axum::Json(super::paged(
-        st.endpoints().records(&admin, id, &f, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.endpoints().records(&c.admin, id, &f, page).await
+    })
+    .await
 }
 
 /// Delete one record, e.g. one an integration sent by mistake. Audited
@@ -327,11 +293,12 @@ pub async fn records(
     params(("id" = EndpointId, Path), ("record_id" = EndpointRecordId, Path)),
     responses((status = 204), (status = 404, body = crate::error::Problem)))]
 pub async fn delete_record(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath((id, record_id)): ApiPath<(EndpointId, EndpointRecordId)>,
 ) -> ApiResult<StatusCode> {
-    st.endpoints().delete_record(&admin, id, record_id).await?;
+    c.st.endpoints()
+        .delete_record(&c.admin, id, record_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -341,11 +308,10 @@ pub async fn delete_record(
     responses((status = 200, body = RecordStats), (status = 404, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
 pub async fn record_stats(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath(id): ApiPath<EndpointId>,
     ApiQuery(q): ApiQuery<StatsQuery>,
-) -> ApiResult<axum::Json<RecordStats>> {
+) -> ApiResult<Json<RecordStats>> {
     let bucket_seconds = match q.bucket.as_deref().unwrap_or("hour") {
         "minute" => 60,
         "hour" => 3600,
@@ -356,10 +322,10 @@ pub async fn record_stats(
             ))
         })?,
     };
-    Ok(axum::Json(
-        st.endpoints()
+    Ok(Json(
+        c.st.endpoints()
             .record_stats(
-                &admin,
+                &c.admin,
                 id,
                 q.from.map(|t| t.0),
                 q.to.map(|t| t.0),

@@ -8,7 +8,7 @@
 
 use crate::api::Paged;
 use crate::auth::{bearer, ClientIp};
-use crate::error::{no_credential, problem, refusal, ApiError, ApiQuery};
+use crate::error::{has_json_content_type, no_credential, problem, refusal, ApiError, ApiQuery};
 use crate::state::AppState;
 use crate::verifier::Presented;
 use axum::body::Body;
@@ -193,20 +193,6 @@ fn token_refusal(code: VerifyCode, method: EndpointMethod) -> Response {
     refusal(code, detail, None)
 }
 
-fn is_json(content_type: Option<&HeaderValue>) -> bool {
-    let Some(ct) = content_type.and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
 /// Store the JSON body as a record, with the token (application) that sent it, when,
 /// and from which address.
 #[utoipa::path(post, path = "/e/{tenant}/{path}", tag = "hosted endpoints",
@@ -229,7 +215,7 @@ pub async fn receive(
         Ok(a) => a,
         Err(res) => return res,
     };
-    if !is_json(headers.get(header::CONTENT_TYPE)) {
+    if !has_json_content_type(&headers) {
         return ApiError::UnsupportedMediaType(
             "send the record as JSON, with Content-Type: application/json".into(),
         )

@@ -1,8 +1,9 @@
 //! Mobile sessions (SPEC §5): the app's login and logout under `/api/v1/mobile`, and the
 //! administrator's "Mobile Users Logged In" under `/api/v1/mobile-sessions`.
 
+use super::Call;
 use super::Paged;
-use crate::auth::{bearer, Admin, ClientIp};
+use crate::auth::{bearer, ClientIp};
 use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::login::{LoginError, Via};
 use crate::service::sessions::Started;
@@ -11,6 +12,7 @@ use crate::verifier::Presented;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use keyward_core::{TokenId, VerifyCode, VerifyContext};
 use keyward_proto::mobile::{
     MobileLogin, MobileLoginResponse, SessionDepartment, SessionQuery, SessionUser, SessionUserType,
@@ -137,7 +139,7 @@ pub async fn login(
             secret,
             membership,
             user_type,
-        }) => axum::Json(MobileLoginResponse {
+        }) => Json(MobileLoginResponse {
             token: secret.into_string().into(),
             session_id: session.id,
             expires_at: session.expires_at,
@@ -232,57 +234,45 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The names of `status` in a list of sessions.
+const STATUSES: [(&str, SessionStatusFilter); 3] = [
+    ("active", SessionStatusFilter::Active),
+    ("expired", SessionStatusFilter::Expired),
+    ("all", SessionStatusFilter::All),
+];
+
 /// Mobile Users Logged In: sessions, newest first.
 #[utoipa::path(get, path = "/api/v1/mobile-sessions", tag = "mobile", security(("bearer" = [])), params(SessionQuery),
     responses((status = 200, body = Paged<MobileSession>), (status = 400, body = crate::error::Problem)))]
 pub async fn list(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiQuery(q): ApiQuery<SessionQuery>,
-) -> ApiResult<axum::Json<Paged<MobileSession>>> {
-    let status = match q.status.as_deref().unwrap_or("active") {
-        "active" => SessionStatusFilter::Active,
-        "expired" => SessionStatusFilter::Expired,
-        "all" => SessionStatusFilter::All,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "status {other:?} is not one of active, expired, all"
-            )))
-        }
-    };
-    let page = super::page(q.page, q.per_page);
+) -> ApiResult<Json<Paged<MobileSession>>> {
+    let status = super::one_of("status", q.status.as_deref().unwrap_or("active"), &STATUSES)?;
     let f = MobileSessionFilter {
         status,
         user_id: q.user_id,
         department_id: q.department_id,
         q: q.q,
     };
-    Ok(axum::Json(super::paged(
-        st.sessions().list(&admin, &f, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.sessions().list(&c.admin, &f, page).await
+    })
+    .await
 }
 
 /// One session. Never its secret.
 #[utoipa::path(get, path = "/api/v1/mobile-sessions/{id}", tag = "mobile", security(("bearer" = [])),
     params(("id" = TokenId, Path)), responses((status = 200, body = MobileSession), (status = 404, body = crate::error::Problem)))]
-pub async fn get(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<TokenId>,
-) -> ApiResult<axum::Json<MobileSession>> {
-    Ok(axum::Json(st.sessions().get(&admin, id).await?))
+pub async fn get(c: Call, ApiPath(id): ApiPath<TokenId>) -> ApiResult<Json<MobileSession>> {
+    Ok(Json(c.st.sessions().get(&c.admin, id).await?))
 }
 
 /// Delete a session: the device is logged out at once. Audited.
 #[utoipa::path(delete, path = "/api/v1/mobile-sessions/{id}", tag = "mobile", security(("bearer" = [])),
     params(("id" = TokenId, Path)), responses((status = 204), (status = 404, body = crate::error::Problem)))]
-pub async fn delete(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<TokenId>,
-) -> ApiResult<StatusCode> {
-    st.sessions().delete(&admin, id).await?;
+pub async fn delete(c: Call, ApiPath(id): ApiPath<TokenId>) -> ApiResult<StatusCode> {
+    c.st.sessions().delete(&c.admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -290,11 +280,7 @@ pub async fn delete(
 /// and come back in `not_found`.
 #[utoipa::path(post, path = "/api/v1/mobile-sessions/bulk-delete", tag = "mobile", security(("bearer" = [])), request_body = BulkDelete,
     responses((status = 200, body = BulkDeleted), (status = 422, body = crate::error::Problem)))]
-pub async fn bulk_delete(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiJson(b): ApiJson<BulkDelete>,
-) -> ApiResult<axum::Json<BulkDeleted>> {
-    let (deleted, not_found) = st.sessions().bulk_delete(&admin, b.ids).await?;
-    Ok(axum::Json(BulkDeleted { deleted, not_found }))
+pub async fn bulk_delete(c: Call, ApiJson(b): ApiJson<BulkDelete>) -> ApiResult<Json<BulkDeleted>> {
+    let (deleted, not_found) = c.st.sessions().bulk_delete(&c.admin, b.ids).await?;
+    Ok(Json(BulkDeleted { deleted, not_found }))
 }

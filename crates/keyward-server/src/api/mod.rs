@@ -17,8 +17,15 @@ pub mod users;
 pub mod verifier_keys;
 pub mod verify;
 
+use crate::auth::Admin;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::Json;
 use keyward_proto::Paged;
+use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -121,9 +128,43 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     (router, contract::complete(doc))
 }
 
+/// An administrator's request: the application's state and who is calling (an
+/// administrator's API token or console session, see [`Admin`]), which every
+/// administrator route starts from.
+pub struct Call {
+    pub st: AppState,
+    pub admin: Admin,
+}
+
+impl FromRequestParts<AppState> for Call {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let admin = Admin::from_request_parts(parts, st).await?;
+        Ok(Self {
+            st: st.clone(),
+            admin,
+        })
+    }
+}
+
 /// The page a list route's `page` and `per_page` parameters ask for.
 pub fn page(page: Option<u32>, per_page: Option<u32>) -> keyward_store::Page {
     keyward_store::Page::new(page.unwrap_or(1), per_page.unwrap_or(50))
+}
+
+/// A list route's answer: the page its `page` and `per_page` parameters ask for, of
+/// what `list` finds there.
+pub async fn listed<T, E>(
+    page: Option<u32>,
+    per_page: Option<u32>,
+    list: impl AsyncFnOnce(keyward_store::Page) -> Result<(Vec<T>, i64), E>,
+) -> ApiResult<Json<Paged<T>>>
+where
+    ApiError: From<E>,
+{
+    let page = self::page(page, per_page);
+    Ok(Json(paged(list(page).await?, page)))
 }
 
 /// One page of a list route's answer.
@@ -133,5 +174,29 @@ pub fn paged<T>((items, total): (Vec<T>, i64), page: keyward_store::Page) -> Pag
         total,
         page: page.page,
         per_page: page.per_page,
+    }
+}
+
+/// A JSON body that may be left out (e.g. `regenerate` without a grace period).
+pub(crate) fn optional_body<T: Default + DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::validation(e.to_string()))
+    }
+}
+
+/// A query parameter that names one of `choices` (a list's `status`, a token's `kind`);
+/// a 400 naming the choices when it is none of them.
+pub(crate) fn one_of<T: Copy>(param: &str, given: &str, choices: &[(&str, T)]) -> ApiResult<T> {
+    match choices.iter().find(|(name, _)| *name == given) {
+        Some(&(_, value)) => Ok(value),
+        None => {
+            let names: Vec<&str> = choices.iter().map(|&(name, _)| name).collect();
+            Err(ApiError::bad_request(format!(
+                "{param} {given:?} is not one of {}",
+                names.join(", ")
+            )))
+        }
     }
 }

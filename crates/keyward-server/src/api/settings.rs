@@ -1,20 +1,16 @@
 //! `/api/v1/settings`: the tenant's token policy.
 
-use crate::auth::Admin;
+use super::Call;
 use crate::error::{ApiJson, ApiResult};
 use crate::service::settings::SettingsChange;
-use crate::state::AppState;
-use axum::extract::State;
+use axum::Json;
 use keyward_core::model::TenantSettings;
 use keyward_proto::settings::SettingsPatch;
 
 #[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("bearer" = [])),
     responses((status = 200, body = TenantSettings)))]
-pub async fn get(
-    State(st): State<AppState>,
-    admin: Admin,
-) -> ApiResult<axum::Json<TenantSettings>> {
-    Ok(axum::Json(st.settings().get(&admin).await?))
+pub async fn get(c: Call) -> ApiResult<Json<TenantSettings>> {
+    Ok(Json(c.st.settings().get(&c.admin).await?))
 }
 
 impl From<SettingsPatch> for SettingsChange {
@@ -35,9 +31,8 @@ impl From<SettingsPatch> for SettingsChange {
     responses((status = 200, body = TenantSettings), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
 pub async fn update(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiJson(p): ApiJson<SettingsPatch>,
-) -> ApiResult<axum::Json<TenantSettings>> {
-    Ok(axum::Json(st.settings().update(&admin, p.into()).await?))
+) -> ApiResult<Json<TenantSettings>> {
+    Ok(Json(c.st.settings().update(&c.admin, p.into()).await?))
 }

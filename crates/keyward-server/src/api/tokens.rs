@@ -1,13 +1,13 @@
 //! `/api/v1/tokens`: the API token lifecycle.
 
-use super::Paged;
-use crate::auth::Admin;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
+use super::Call;
+use super::{one_of, optional_body, Paged};
+use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::tokens::{self as service, IssueRequest, TokenChange};
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Json;
 use keyward_core::model::TokenDetails;
 use keyward_core::text::Name;
 use keyward_core::{TenantId, TokenId, TokenKind, TokenSecret};
@@ -40,10 +40,9 @@ pub fn with_secret(st: &AppState, details: TokenDetails, secret: TokenSecret) ->
     responses((status = 201, body = TokenWithSecret), (status = 403, body = crate::error::Problem),
               (status = 422, description = "not a membership, expiry beyond policy, technical-user rule", body = crate::error::Problem)))]
 pub async fn create(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiJson(b): ApiJson<CreateToken>,
-) -> ApiResult<(StatusCode, axum::Json<TokenWithSecret>)> {
+) -> ApiResult<(StatusCode, Json<TokenWithSecret>)> {
     let req = IssueRequest {
         name: b.name,
         description: b.description,
@@ -55,78 +54,65 @@ pub async fn create(
         rate_limit: b.rate_limit,
         max_uses: b.max_uses.map(i64::from),
     };
-    let (details, secret) = st
-        .tokens()
-        .issue(admin.tenant_id, &admin.actor(), req)
-        .await?;
+    let (details, secret) =
+        c.st.tokens()
+            .issue(c.admin.tenant_id, &c.admin.actor(), req)
+            .await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(with_secret(&st, details, secret)),
+        Json(with_secret(&c.st, details, secret)),
     ))
 }
+
+/// The names of `status` in a list of tokens.
+const STATUSES: [(&str, TokenStatusFilter); 5] = [
+    ("active", TokenStatusFilter::Active),
+    ("expired", TokenStatusFilter::Expired),
+    ("revoked", TokenStatusFilter::Revoked),
+    ("disabled", TokenStatusFilter::Disabled),
+    ("all", TokenStatusFilter::All),
+];
+
+/// The kinds a list of tokens shows: API tokens, or mobile sessions.
+const KINDS: [(&str, TokenKind); 2] = [("api", TokenKind::Api), ("mobile", TokenKind::Mobile)];
 
 /// List tokens, newest first.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])), params(TokenQuery),
     responses((status = 200, body = Paged<TokenDetails>), (status = 400, body = crate::error::Problem)))]
 pub async fn list(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiQuery(q): ApiQuery<TokenQuery>,
-) -> ApiResult<axum::Json<Paged<TokenDetails>>> {
-    let status = match q.status.as_deref().unwrap_or("all") {
-        "all" => TokenStatusFilter::All,
-        "active" => TokenStatusFilter::Active,
-        "expired" => TokenStatusFilter::Expired,
-        "revoked" => TokenStatusFilter::Revoked,
-        "disabled" => TokenStatusFilter::Disabled,
-        other => {
-            return Err(ApiError::bad_request(format!(
-                "status {other:?} is not one of active, expired, revoked, disabled, all"
-            )))
-        }
-    };
-    let kind = match q.kind.as_deref() {
-        None => TokenKind::Api,
-        Some(k) => TokenKind::parse_name(k)
-            .filter(|k| matches!(k, TokenKind::Api | TokenKind::Mobile))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("kind {k:?} is not one of api, mobile"))
-            })?,
-    };
-    let page = super::page(q.page, q.per_page);
+) -> ApiResult<Json<Paged<TokenDetails>>> {
+    let status = one_of("status", q.status.as_deref().unwrap_or("all"), &STATUSES)?;
+    let kind = one_of("kind", q.kind.as_deref().unwrap_or("api"), &KINDS)?;
     let f = TokenFilter {
         status,
         kind: Some(kind),
         user_id: q.user_id,
         q: q.q,
     };
-    Ok(axum::Json(super::paged(
-        st.tokens().list(&admin, &f, page).await?,
-        page,
-    )))
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.tokens().list(&c.admin, &f, page).await
+    })
+    .await
 }
 
 /// A token's details. Never its secret.
 #[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
     params(("id" = TokenId, Path)), responses((status = 200, body = TokenDetails), (status = 404, body = crate::error::Problem)))]
-pub async fn get(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<TokenId>,
-) -> ApiResult<axum::Json<TokenDetails>> {
-    Ok(axum::Json(st.tokens().get(&admin, id).await?))
+pub async fn get(c: Call, ApiPath(id): ApiPath<TokenId>) -> ApiResult<Json<TokenDetails>> {
+    Ok(Json(c.st.tokens().get(&c.admin, id).await?))
 }
 
 /// Rename, describe, enable or disable a token.
 #[utoipa::path(patch, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])), request_body = UpdateToken,
     params(("id" = TokenId, Path)), responses((status = 200, body = TokenDetails), (status = 404, body = crate::error::Problem)))]
 pub async fn update(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath(id): ApiPath<TokenId>,
     ApiJson(b): ApiJson<UpdateToken>,
-) -> ApiResult<axum::Json<TokenDetails>> {
-    let c = TokenChange {
+) -> ApiResult<Json<TokenDetails>> {
+    let change = TokenChange {
         name: b.name.map(Name::into_string),
         description: b.description,
         enabled: b.enabled,
@@ -134,29 +120,21 @@ pub async fn update(
         rate_limit: b.rate_limit,
         uses_remaining: b.uses_remaining.map(|o| o.map(i64::from)),
     };
-    Ok(axum::Json(st.tokens().update(&admin, id, c).await?))
+    Ok(Json(c.st.tokens().update(&c.admin, id, change).await?))
 }
 
 /// Revoke: the token stops working at once but stays listed with its removal date.
 #[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "tokens", security(("bearer" = [])),
     params(("id" = TokenId, Path)), responses((status = 200, body = TokenDetails), (status = 404, body = crate::error::Problem)))]
-pub async fn revoke(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<TokenId>,
-) -> ApiResult<axum::Json<TokenDetails>> {
-    Ok(axum::Json(st.tokens().revoke(&admin, id).await?))
+pub async fn revoke(c: Call, ApiPath(id): ApiPath<TokenId>) -> ApiResult<Json<TokenDetails>> {
+    Ok(Json(c.st.tokens().revoke(&c.admin, id).await?))
 }
 
 /// Delete: the token disappears from every list and never works again. Audited.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
     params(("id" = TokenId, Path)), responses((status = 204), (status = 404, body = crate::error::Problem)))]
-pub async fn delete(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<TokenId>,
-) -> ApiResult<StatusCode> {
-    st.tokens().delete(&admin, id).await?;
+pub async fn delete(c: Call, ApiPath(id): ApiPath<TokenId>) -> ApiResult<StatusCode> {
+    c.st.tokens().delete(&c.admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -165,48 +143,35 @@ pub use service::MAX_BULK;
 /// Delete many tokens at once, in one transaction.
 #[utoipa::path(post, path = "/api/v1/tokens/bulk-delete", tag = "tokens", security(("bearer" = [])), request_body = BulkDelete,
     responses((status = 200, body = BulkDeleted), (status = 422, body = crate::error::Problem)))]
-pub async fn bulk_delete(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiJson(b): ApiJson<BulkDelete>,
-) -> ApiResult<axum::Json<BulkDeleted>> {
-    let (deleted, not_found) = st.tokens().bulk_delete(&admin, b.ids).await?;
-    Ok(axum::Json(BulkDeleted { deleted, not_found }))
+pub async fn bulk_delete(c: Call, ApiJson(b): ApiJson<BulkDelete>) -> ApiResult<Json<BulkDeleted>> {
+    let (deleted, not_found) = c.st.tokens().bulk_delete(&c.admin, b.ids).await?;
+    Ok(Json(BulkDeleted { deleted, not_found }))
 }
 
 /// Give the token a new secret (rotate). The body is optional.
 #[utoipa::path(post, path = "/api/v1/tokens/{id}/regenerate", tag = "tokens", security(("bearer" = [])), request_body = Option<Regenerate>,
     params(("id" = TokenId, Path)), responses((status = 200, body = TokenWithSecret), (status = 409, body = crate::error::Problem)))]
 pub async fn regenerate(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath(id): ApiPath<TokenId>,
     body: Bytes,
-) -> ApiResult<axum::Json<TokenWithSecret>> {
-    let b: Regenerate = if body.iter().all(u8::is_ascii_whitespace) {
-        Regenerate::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::validation(e.to_string()))?
-    };
-    let (details, secret) = st
-        .tokens()
-        .regenerate(&admin, id, b.grace_period_seconds)
-        .await?;
-    Ok(axum::Json(with_secret(&st, details, secret)))
+) -> ApiResult<Json<TokenWithSecret>> {
+    let b: Regenerate = optional_body(&body)?;
+    let (details, secret) =
+        c.st.tokens()
+            .regenerate(&c.admin, id, b.grace_period_seconds)
+            .await?;
+    Ok(Json(with_secret(&c.st, details, secret)))
 }
 
 /// Show a stored secret again: only under the `recoverable` policy, and audited.
 #[utoipa::path(post, path = "/api/v1/tokens/{id}/reveal", tag = "tokens", security(("bearer" = [])),
     params(("id" = TokenId, Path)), responses((status = 200, body = Revealed), (status = 409, body = crate::error::Problem)))]
-pub async fn reveal(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<TokenId>,
-) -> ApiResult<axum::Json<Revealed>> {
-    let token = st.tokens().reveal(&admin, id).await?;
-    Ok(axum::Json(Revealed {
+pub async fn reveal(c: Call, ApiPath(id): ApiPath<TokenId>) -> ApiResult<Json<Revealed>> {
+    let token = c.st.tokens().reveal(&c.admin, id).await?;
+    Ok(Json(Revealed {
         id,
-        tenant_id: admin.tenant_id,
+        tenant_id: c.admin.tenant_id,
         token: token.into(),
         revealed_at: OffsetDateTime::now_utc(),
     }))

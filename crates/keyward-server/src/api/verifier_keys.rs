@@ -5,13 +5,13 @@
 //! the tenant's secret storage policy: a service key is rotated by creating a new key,
 //! deploying it, and deleting the old one.
 
+use super::Call;
 use super::Paged;
-use crate::auth::Admin;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
 use crate::service::verifier_keys::check_command;
 use crate::state::AppState;
-use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Json;
 use keyward_core::model::VerifierKey;
 use keyward_core::VerifierKeyId;
 use keyward_proto::verifier_keys::{
@@ -32,22 +32,21 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 201, body = VerifierKeyWithSecret), (status = 401, body = crate::error::Problem),
               (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn create(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiJson(b): ApiJson<CreateVerifierKey>,
-) -> ApiResult<(StatusCode, axum::Json<VerifierKeyWithSecret>)> {
-    let (key, secret) = st
-        .verifier_keys()
-        .create(&admin, b.name, b.description)
-        .await?;
+) -> ApiResult<(StatusCode, Json<VerifierKeyWithSecret>)> {
+    let (key, secret) =
+        c.st.verifier_keys()
+            .create(&c.admin, b.name, b.description)
+            .await?;
     let t = secret.expose();
     let usage = VerifierKeyUsage {
         header: format!("Authorization: Bearer {t}").into(),
-        curl: check_command(&st.config.public_url, t).into(),
+        curl: check_command(&c.st.config.public_url, t).into(),
     };
     Ok((
         StatusCode::CREATED,
-        axum::Json(VerifierKeyWithSecret {
+        Json(VerifierKeyWithSecret {
             key,
             token: secret.into_string().into(),
             usage,
@@ -61,15 +60,13 @@ pub async fn create(
     responses((status = 200, body = Paged<VerifierKey>), (status = 400, body = crate::error::Problem),
               (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 pub async fn list(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiQuery(q): ApiQuery<VerifierKeyQuery>,
-) -> ApiResult<axum::Json<Paged<VerifierKey>>> {
-    let page = super::page(q.page, q.per_page);
-    Ok(axum::Json(super::paged(
-        st.verifier_keys().list(&admin, page).await?,
-        page,
-    )))
+) -> ApiResult<Json<Paged<VerifierKey>>> {
+    super::listed(q.page, q.per_page, async |page| {
+        c.st.verifier_keys().list(&c.admin, page).await
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/verifier-keys/{id}", tag = "verifier-keys", security(("bearer" = [])),
@@ -77,12 +74,8 @@ pub async fn list(
     responses((status = 200, body = VerifierKey), (status = 400, body = crate::error::Problem),
               (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)))]
-pub async fn get(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<VerifierKeyId>,
-) -> ApiResult<axum::Json<VerifierKey>> {
-    Ok(axum::Json(st.verifier_keys().get(&admin, id).await?))
+pub async fn get(c: Call, ApiPath(id): ApiPath<VerifierKeyId>) -> ApiResult<Json<VerifierKey>> {
+    Ok(Json(c.st.verifier_keys().get(&c.admin, id).await?))
 }
 
 /// Rename or describe a key (its secret never changes).
@@ -92,14 +85,13 @@ pub async fn get(
               (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 pub async fn update(
-    State(st): State<AppState>,
-    admin: Admin,
+    c: Call,
     ApiPath(id): ApiPath<VerifierKeyId>,
     ApiJson(b): ApiJson<UpdateVerifierKey>,
-) -> ApiResult<axum::Json<VerifierKey>> {
-    Ok(axum::Json(
-        st.verifier_keys()
-            .update(&admin, id, b.name, b.description)
+) -> ApiResult<Json<VerifierKey>> {
+    Ok(Json(
+        c.st.verifier_keys()
+            .update(&c.admin, id, b.name, b.description)
             .await?,
     ))
 }
@@ -110,11 +102,7 @@ pub async fn update(
     responses((status = 204), (status = 400, body = crate::error::Problem),
               (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)))]
-pub async fn delete(
-    State(st): State<AppState>,
-    admin: Admin,
-    ApiPath(id): ApiPath<VerifierKeyId>,
-) -> ApiResult<StatusCode> {
-    st.verifier_keys().delete(&admin, id).await?;
+pub async fn delete(c: Call, ApiPath(id): ApiPath<VerifierKeyId>) -> ApiResult<StatusCode> {
+    c.st.verifier_keys().delete(&c.admin, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

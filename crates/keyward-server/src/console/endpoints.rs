@@ -4,9 +4,9 @@
 //! its Token settings and "Assign endpoint tokens" pages, through the endpoint service.
 
 use super::session::{Empty, Me, Posted};
-use super::ConsoleState;
 use super::Id;
 use super::{invalid, Pager};
+use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
 use crate::service::endpoints::{EndpointChange, NewEndpointCommand, RecordStats};
 use axum::extract::{Path, Query, State};
@@ -90,17 +90,8 @@ fn public_base(st: &ConsoleState) -> String {
     st.config.public_url.trim_end_matches('/').to_string()
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    q: Option<String>,
-    page: Option<u32>,
-    done: Option<String>,
-}
-
 async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    let frame = me
-        .page(&st.console, "endpoints")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     render_list(
         &st,
         &me,
@@ -159,7 +150,7 @@ struct EndpointForm {
 
 impl EndpointForm {
     fn parse(&self) -> Result<(Name, EndpointPath, AuthType), ApiError> {
-        let name = Name::parse(self.name.trim()).map_err(|_| invalid("invalid_name", "name"))?;
+        let name = super::parse_name(&self.name)?;
         let path = EndpointPath::parse(&self.path).map_err(|_| invalid("invalid_path", "path"))?;
         let auth = if self.auth_type == "token" {
             AuthType::Token
@@ -199,14 +190,7 @@ async fn create(State(st): State<ConsoleState>, p: Posted<EndpointForm>) -> Resp
         allow_deleting: form.allow_deleting.is_some(),
         enabled: form.enabled.is_some(),
     });
-    let result = match body {
-        Ok(c) => st
-            .endpoints()
-            .create(&me.admin, c)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| st.endpoints().create(&me.admin, c).await).await;
     match result {
         Ok((details, generated)) => {
             let fresh = generated
@@ -284,9 +268,7 @@ async fn detail(
     Id(id): Id<EndpointId>,
     Query(q): Query<DetailQuery>,
 ) -> Response {
-    let frame = me
-        .page(&st.console, "endpoints")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     render_detail(
         &st,
         &me,
@@ -374,14 +356,10 @@ async fn update(
         allow_deleting: Some(form.allow_deleting.is_some()),
         enabled: Some(form.enabled.is_some()),
     });
-    let result = match body {
-        Ok(c) => st
-            .endpoints()
-            .update(&me.admin, id, c)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| {
+        st.endpoints().update(&me.admin, id, c).await
+    })
+    .await;
     match result {
         Ok((_, generated)) => {
             let fresh = generated
@@ -406,12 +384,7 @@ async fn delete(
 ) -> Response {
     let me = p.me;
     let result = st.endpoints().delete(&me.admin, id).await;
-    super::after(
-        &st,
-        &me,
-        result.map_err(ApiError::from),
-        "/console/endpoints?done=deleted",
-    )
+    st.after(&me, result, "/console/endpoints?done=deleted")
 }
 
 /// Deletes one record from the data viewer (audited), then shows the viewer again.
@@ -427,13 +400,8 @@ async fn delete_record(
     ) else {
         return super::not_found(&st, &me, "record");
     };
-    let result = st
-        .endpoints()
-        .delete_record(&me.admin, id, record_id)
-        .await
-        .map_err(ApiError::from);
-    super::after(
-        &st,
+    let result = st.endpoints().delete_record(&me.admin, id, record_id).await;
+    st.after(
         &me,
         result,
         &format!("/console/endpoints/{id}/data?done=record-deleted"),
@@ -656,9 +624,7 @@ async fn data(
     Id(id): Id<EndpointId>,
     Query(q): Query<DataQuery>,
 ) -> Response {
-    let mut frame =
-        me.page(&st.console, "endpoints")
-            .with_notice(&st.console, q.done.as_deref(), None);
+    let mut frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     let (from, to) = match (super::date_start(&q.from), super::date_end(&q.to)) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => {
@@ -745,9 +711,7 @@ async fn token_list(
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let frame =
-        me.page(&st.console, "endpoint-tokens")
-            .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "endpoint-tokens", q.done.as_deref());
     let ctx = context! {
         items, status, pager => Pager::new(Page::new(page, 50), total),
     };
@@ -765,19 +729,14 @@ struct TokenForm {
 
 async fn token_create(State(st): State<ConsoleState>, p: Posted<TokenForm>) -> Response {
     let Posted { me, form } = p;
-    let result = match Name::parse(form.name.trim()) {
-        Ok(name) => st
-            .endpoints()
-            .create_token(
-                &me.admin,
-                name,
-                form.description.trim().to_string(),
-                form.enabled.is_some(),
-            )
+    let description = form.description.trim().to_string();
+    let result = super::submit(super::parse_name(&form.name), async |name| {
+        let endpoints = st.endpoints();
+        endpoints
+            .create_token(&me.admin, name, description, form.enabled.is_some())
             .await
-            .map_err(ApiError::from),
-        Err(_) => Err(invalid("invalid_name", "name")),
-    };
+    })
+    .await;
     match result {
         Ok((t, secret)) => {
             let id = t.token.id;
@@ -812,19 +771,12 @@ async fn render_token(
         Ok(d) => d,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let frame = me
-        .page(&st.console, "endpoint-tokens")
-        .with_notice(&st.console, done, None);
+    let frame = me.page_with_notice(&st.console, "endpoint-tokens", done);
     let ctx = context! {
         tk => &details.token, assignments => &details.assignments, revealed,
         recoverable => recoverable(me) && details.token.recoverable,
     };
     st.console.render("endpoint_token.html", &frame, ctx)
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn token_settings(
@@ -842,22 +794,16 @@ async fn token_update(
     p: Posted<TokenForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let result = match Name::parse(form.name.trim()) {
-        Ok(name) => st
-            .endpoints()
-            .update_token(
-                &me.admin,
-                id,
-                Some(name),
-                Some(form.description.trim().to_string()),
-                Some(form.enabled.is_some()),
-            )
+    let description = Some(form.description.trim().to_string());
+    let enabled = Some(form.enabled.is_some());
+    let result = super::submit(super::parse_name(&form.name), async |name| {
+        let endpoints = st.endpoints();
+        endpoints
+            .update_token(&me.admin, id, Some(name), description, enabled)
             .await
-            .map_err(ApiError::from),
-        Err(_) => Err(invalid("invalid_name", "name")),
-    };
-    super::after(
-        &st,
+    })
+    .await;
+    st.after(
         &me,
         result,
         &format!("/console/endpoint-tokens/{id}?done=saved"),
@@ -882,16 +828,14 @@ async fn token_enabled(
     let result = st
         .endpoints()
         .update_token(&me.admin, id, None, None, Some(on))
-        .await
-        .map_err(ApiError::from);
+        .await;
     let done = if on { "activated" } else { "deactivated" };
     let back = if form.back == "inactive" {
         "inactive"
     } else {
         "active"
     };
-    super::after(
-        &st,
+    st.after(
         &me,
         result,
         &format!("/console/endpoint-tokens?status={back}&done={done}"),
@@ -945,12 +889,7 @@ async fn token_delete(
 ) -> Response {
     let me = p.me;
     let result = st.endpoints().delete_token(&me.admin, id).await;
-    super::after(
-        &st,
-        &me,
-        result.map_err(ApiError::from),
-        "/console/endpoint-tokens?done=deleted",
-    )
+    st.after(&me, result, "/console/endpoint-tokens?done=deleted")
 }
 
 #[derive(Serialize)]

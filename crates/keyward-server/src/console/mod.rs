@@ -25,7 +25,7 @@ use axum::Router;
 use i18n::{I18n, Lang};
 use minijinja::value::Kwargs;
 use minijinja::{Environment, State, Value};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use session::Me;
 use std::sync::Arc;
 
@@ -61,63 +61,40 @@ pub struct Console {
 /// How long a used one-time form value is remembered: a console session's lifetime.
 const ONCE_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("templates/base.html")),
-    ("macros.html", include_str!("templates/macros.html")),
-    ("login.html", include_str!("templates/login.html")),
-    ("message.html", include_str!("templates/message.html")),
-    ("tokens.html", include_str!("templates/tokens.html")),
-    ("token_new.html", include_str!("templates/token_new.html")),
-    (
-        "token_secret.html",
-        include_str!("templates/token_secret.html"),
-    ),
-    ("token.html", include_str!("templates/token.html")),
-    ("session.html", include_str!("templates/session.html")),
-    (
-        "confirm_delete.html",
-        include_str!("templates/confirm_delete.html"),
-    ),
-    ("users.html", include_str!("templates/users.html")),
-    ("user.html", include_str!("templates/user.html")),
-    (
-        "departments.html",
-        include_str!("templates/departments.html"),
-    ),
-    ("user_types.html", include_str!("templates/user_types.html")),
-    ("user_type.html", include_str!("templates/user_type.html")),
-    ("settings.html", include_str!("templates/settings.html")),
-    ("audit.html", include_str!("templates/audit.html")),
-    (
-        "verifier_keys.html",
-        include_str!("templates/verifier_keys.html"),
-    ),
-    (
-        "verifier_key_secret.html",
-        include_str!("templates/verifier_key_secret.html"),
-    ),
-    ("endpoints.html", include_str!("templates/endpoints.html")),
-    ("endpoint.html", include_str!("templates/endpoint.html")),
-    (
-        "endpoint_secrets.html",
-        include_str!("templates/endpoint_secrets.html"),
-    ),
-    (
-        "endpoint_data.html",
-        include_str!("templates/endpoint_data.html"),
-    ),
-    (
-        "endpoint_tokens.html",
-        include_str!("templates/endpoint_tokens.html"),
-    ),
-    (
-        "endpoint_token.html",
-        include_str!("templates/endpoint_token.html"),
-    ),
-    (
-        "endpoint_assign.html",
-        include_str!("templates/endpoint_assign.html"),
-    ),
+/// Each template under its file name, compiled in.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "login.html",
+    "message.html",
+    "tokens.html",
+    "token_new.html",
+    "token_secret.html",
+    "token.html",
+    "session.html",
+    "confirm_delete.html",
+    "users.html",
+    "user.html",
+    "departments.html",
+    "user_types.html",
+    "user_type.html",
+    "settings.html",
+    "audit.html",
+    "verifier_keys.html",
+    "verifier_key_secret.html",
+    "endpoints.html",
+    "endpoint.html",
+    "endpoint_secrets.html",
+    "endpoint_data.html",
+    "endpoint_tokens.html",
+    "endpoint_token.html",
+    "endpoint_assign.html",
 ];
 
 const CSS: &str = include_str!("static/console.css");
@@ -211,6 +188,22 @@ impl Console {
     pub fn render(&self, name: &str, page: &Page, ctx: Value) -> Response {
         let ctx = minijinja::context! { page, lang => page.lang.code(), ..ctx };
         self.render_value(name, ctx)
+    }
+
+    /// A page with a form. After a refusal it shows the refusal above the form, answered
+    /// 422 so that a script sees the post failed.
+    pub fn render_form(
+        &self,
+        name: &str,
+        page: Page,
+        refused: Option<&ApiError>,
+        ctx: Value,
+    ) -> Response {
+        let (status, page) = match refused {
+            Some(e) => (StatusCode::UNPROCESSABLE_ENTITY, page.with_error(self, e)),
+            None => (StatusCode::OK, page),
+        };
+        (status, self.render(name, &page, ctx)).into_response()
     }
 
     /// A page shown before login.
@@ -322,16 +315,26 @@ impl Page {
     }
 }
 
-/// After an action: on to `location` when it worked, the error page when it did not.
-pub fn after<T>(
-    st: &ConsoleState,
-    me: &Me,
-    result: Result<T, ApiError>,
-    location: &str,
-) -> Response {
-    match result {
-        Ok(_) => Redirect::to(location).into_response(),
-        Err(e) => st.console.error_page(me.lang, &e),
+/// A form's input, if it parsed, handed to a service: the first refusal of the two.
+pub async fn submit<A, T, E: Into<ApiError>>(
+    input: Result<A, ApiError>,
+    call: impl AsyncFnOnce(A) -> Result<T, E>,
+) -> Result<T, ApiError> {
+    call(input?).await.map_err(Into::into)
+}
+
+impl ConsoleState {
+    /// After an action: on to `location` when it worked, the error page when it did not.
+    pub fn after<T, E: Into<ApiError>>(
+        &self,
+        me: &Me,
+        result: Result<T, E>,
+        location: &str,
+    ) -> Response {
+        match result {
+            Ok(_) => Redirect::to(location).into_response(),
+            Err(e) => self.console.error_page(me.lang, &e.into()),
+        }
     }
 }
 
@@ -359,6 +362,20 @@ impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<ConsoleState> 
 /// The page for an id in the address that names nothing.
 pub fn not_found(st: &ConsoleState, me: &Me, what: &'static str) -> Response {
     st.console.error_page(me.lang, &ApiError::NotFound(what))
+}
+
+/// The query of a page reached after an action: which action (`done`), for its notice.
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
+/// The query of a list page: its search, its page, and `done` as in [`DoneQuery`].
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub done: Option<String>,
 }
 
 /// Where a listing is: page `page` of `pages`, `total` items in all.
@@ -390,6 +407,11 @@ pub fn invalid(code: &'static str, detail: &str) -> ApiError {
         code,
         detail: detail.to_string(),
     }
+}
+
+/// A name typed into a form (of a department, a token, a key…), refused as `invalid_name`.
+pub fn parse_name(s: &str) -> Result<keyward_core::text::Name, ApiError> {
+    keyward_core::text::Name::parse(s.trim()).map_err(|_| invalid("invalid_name", "name"))
 }
 
 fn parse_date(s: &str) -> Result<Option<time::Date>, ApiError> {

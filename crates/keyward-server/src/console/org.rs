@@ -1,9 +1,9 @@
 //! Departments and user types (with their permissions), through the directory service.
 
 use super::session::{Empty, Me, Posted};
-use super::ConsoleState;
 use super::Id;
-use super::{invalid, Pager};
+use super::{invalid, parse_name, Pager};
+use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
 use crate::service::directory::UserTypeChange;
 use axum::extract::{Query, State};
@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::permission::Permission;
-use keyward_core::text::Name;
 use keyward_core::{DepartmentId, UserTypeId};
 use keyward_store::Page;
 use minijinja::context;
@@ -37,13 +36,6 @@ pub fn router() -> Router<ConsoleState> {
         .route("/console/user-types/{id}/delete", post(delete_user_type))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    q: Option<String>,
-    page: Option<u32>,
-    done: Option<String>,
-}
-
 async fn render_departments(
     st: &ConsoleState,
     me: &Me,
@@ -61,20 +53,11 @@ async fn render_departments(
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let mut frame =
-        me.page(&st.console, "departments")
-            .with_notice(&st.console, q.done.as_deref(), None);
-    if let Some(e) = error {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "departments", q.done.as_deref());
     let ctx =
         context! { items, q => query.unwrap_or_default(), pager => Pager::new(page, total), name };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("departments.html", &frame, ctx)).into_response()
+    st.console
+        .render_form("departments.html", frame, error, ctx)
 }
 
 async fn departments(
@@ -91,32 +74,15 @@ struct NameForm {
     name: String,
 }
 
-fn parse_name(s: &str) -> Result<Name, ApiError> {
-    Name::parse(s.trim()).map_err(|_| invalid("invalid_name", "name"))
-}
-
-fn no_query() -> ListQuery {
-    ListQuery {
-        q: None,
-        page: None,
-        done: None,
-    }
-}
-
 async fn create_department(State(st): State<ConsoleState>, p: Posted<NameForm>) -> Response {
     let Posted { me, form } = p;
-    let result = match parse_name(&form.name) {
-        Ok(name) => st
-            .directory()
-            .create_department(&me.admin, &name)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(parse_name(&form.name), async |name| {
+        st.directory().create_department(&me.admin, &name).await
+    })
+    .await;
     match result {
-        Ok(()) => Redirect::to("/console/departments?done=created").into_response(),
-        Err(e) => render_departments(&st, &me, no_query(), Some(&e), &form.name).await,
+        Ok(_) => Redirect::to("/console/departments?done=created").into_response(),
+        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e), &form.name).await,
     }
 }
 
@@ -126,18 +92,13 @@ async fn rename_department(
     p: Posted<NameForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let result = match parse_name(&form.name) {
-        Ok(name) => st
-            .directory()
-            .rename_department(&me.admin, id, &name)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(parse_name(&form.name), async |name| {
+        st.directory().rename_department(&me.admin, id, &name).await
+    })
+    .await;
     match result {
-        Ok(()) => Redirect::to("/console/departments?done=saved").into_response(),
-        Err(e) => render_departments(&st, &me, no_query(), Some(&e), "").await,
+        Ok(_) => Redirect::to("/console/departments?done=saved").into_response(),
+        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e), "").await,
     }
 }
 
@@ -149,7 +110,7 @@ async fn delete_department(
     let me = p.me;
     match st.directory().delete_department(&me.admin, id).await {
         Ok(()) => Redirect::to("/console/departments?done=deleted").into_response(),
-        Err(e) => render_departments(&st, &me, no_query(), Some(&e.into()), "").await,
+        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e.into()), "").await,
     }
 }
 
@@ -170,22 +131,12 @@ async fn render_user_types(
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let mut frame =
-        me.page(&st.console, "user-types")
-            .with_notice(&st.console, q.done.as_deref(), None);
-    if let Some(e) = error {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "user-types", q.done.as_deref());
     let ctx = context! {
         items, q => query.unwrap_or_default(), pager => Pager::new(page, total),
         name => &form.name, permissions => &form.permissions,
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("user_types.html", &frame, ctx)).into_response()
+    st.console.render_form("user_types.html", frame, error, ctx)
 }
 
 async fn user_types(
@@ -223,18 +174,15 @@ async fn create_user_type(State(st): State<ConsoleState>, p: Posted<UserTypeForm
     let Posted { me, form } = p;
     let body =
         parse_name(&form.name).and_then(|name| Ok((name, parse_permissions(&form.permissions)?)));
-    let result = match body {
-        Ok((name, permissions)) => st
-            .directory()
+    let result = super::submit(body, async |(name, permissions)| {
+        st.directory()
             .create_user_type(&me.admin, &name, &permissions)
             .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    })
+    .await;
     match result {
-        Ok(()) => Redirect::to("/console/user-types?done=created").into_response(),
-        Err(e) => render_user_types(&st, &me, no_query(), Some(&e), &form).await,
+        Ok(_) => Redirect::to("/console/user-types?done=created").into_response(),
+        Err(e) => render_user_types(&st, &me, ListQuery::default(), Some(&e), &form).await,
     }
 }
 
@@ -249,9 +197,7 @@ async fn render_user_type(
         Ok(ut) => ut,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let mut frame = me
-        .page(&st.console, "user-types")
-        .with_notice(&st.console, done, None);
+    let mut frame = me.page_with_notice(&st.console, "user-types", done);
     // After a refusal the form keeps what was typed.
     let (name, permissions, status) = match refused {
         Some((e, form)) => {
@@ -271,11 +217,6 @@ async fn render_user_type(
     };
     let ctx = context! { ut, name, permissions };
     (status, st.console.render("user_type.html", &frame, ctx)).into_response()
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn user_type(
@@ -299,17 +240,12 @@ async fn update_user_type(
             permissions: Some(parse_permissions(&form.permissions)?),
         })
     });
-    let result = match body {
-        Ok(c) => st
-            .directory()
-            .update_user_type(&me.admin, id, c)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| {
+        st.directory().update_user_type(&me.admin, id, c).await
+    })
+    .await;
     match result {
-        Ok(()) => Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response(),
+        Ok(_) => Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response(),
         Err(e) => render_user_type(&st, &me, id, Some((&e, &form)), None).await,
     }
 }
@@ -320,8 +256,6 @@ async fn delete_user_type(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match st.directory().delete_user_type(&me.admin, id).await {
-        Ok(()) => Redirect::to("/console/user-types?done=deleted").into_response(),
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let result = st.directory().delete_user_type(&me.admin, id).await;
+    st.after(&me, result, "/console/user-types?done=deleted")
 }

@@ -87,6 +87,17 @@ impl Me {
     pub fn page(&self, console: &Console, section: &'static str) -> Page {
         Page::new(console, self, section)
     }
+
+    /// The frame of a page reached after an action: it confirms `done` (see
+    /// [`Page::with_notice`]).
+    pub fn page_with_notice(
+        &self,
+        console: &Console,
+        section: &'static str,
+        done: Option<&str>,
+    ) -> Page {
+        self.page(console, section).with_notice(console, done, None)
+    }
 }
 
 impl FromRequestParts<ConsoleState> for Me {

@@ -2,11 +2,10 @@
 //! the technical-user rule, through the REST API's operation (which validates them).
 
 use super::session::{Me, Posted};
-use super::ConsoleState;
+use super::{ConsoleState, DoneQuery};
 use crate::error::ApiError;
 use crate::service::settings::SettingsChange;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -18,11 +17,6 @@ pub fn router() -> Router<ConsoleState> {
     Router::new().route("/console/settings", get(show).post(save))
 }
 
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
-}
-
 /// The form shows `values`: the stored settings, or after a refusal what was posted.
 fn render(
     st: &ConsoleState,
@@ -31,19 +25,9 @@ fn render(
     error: Option<&ApiError>,
     done: Option<&str>,
 ) -> Response {
-    let mut frame = me
-        .page(&st.console, "settings")
-        .with_notice(&st.console, done, None);
-    if let Some(e) = error {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "settings", done);
     let ctx = context! { s => values };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("settings.html", &frame, ctx)).into_response()
+    st.console.render_form("settings.html", frame, error, ctx)
 }
 
 async fn show(State(st): State<ConsoleState>, me: Me, Query(q): Query<DoneQuery>) -> Response {
@@ -87,17 +71,9 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Respon
             mobile_session_days: Some(days(&form.mobile_session_days)?),
         })
     })();
-    let result = match patch {
-        Ok(c) => st
-            .settings()
-            .update(&me.admin, c)
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(patch, async |c| st.settings().update(&me.admin, c).await).await;
     match result {
-        Ok(()) => Redirect::to("/console/settings?done=saved").into_response(),
+        Ok(_) => Redirect::to("/console/settings?done=saved").into_response(),
         Err(e) => {
             let posted = serde_json::json!({
                 "api_tokens_enabled": form.api_tokens_enabled.is_some(),

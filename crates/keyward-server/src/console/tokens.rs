@@ -13,9 +13,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::model::{in_period, SecretStorage, User};
-use keyward_core::text::Name;
-use keyward_core::{DepartmentId, TokenId, TokenKind, UserId, UserTypeId};
+use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
+use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_store::{
     MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
 };
@@ -142,15 +141,13 @@ async fn session_detail(
     State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<TokenId>,
-    Query(q): Query<DetailQuery>,
+    Query(q): Query<super::DoneQuery>,
 ) -> Response {
     let session = match st.sessions().get(&me.admin, id).await {
         Ok(s) => s,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let frame = me
-        .page(&st.console, "tokens")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
     st.console
         .render("session.html", &frame, context! { s => session })
 }
@@ -235,10 +232,7 @@ async fn render_new(
         Err(e) => return st.console.error_page(me.lang, &e),
     };
     let now = OffsetDateTime::now_utc();
-    let mut page = me.page(&st.console, "tokens");
-    if let Some(e) = error {
-        page = page.with_error(&st.console, e);
-    }
+    let page = me.page(&st.console, "tokens");
     let default_expiry = match me.settings.default_token_lifetime_days {
         0 => None,
         d => Some(now + Duration::days(i64::from(d))),
@@ -256,12 +250,7 @@ async fn render_new(
         default_days => me.settings.default_token_lifetime_days,
         technical_only => me.settings.require_technical_user,
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("token_new.html", &page, ctx)).into_response()
+    st.console.render_form("token_new.html", page, error, ctx)
 }
 
 #[derive(Deserialize)]
@@ -297,7 +286,7 @@ fn expiry_from_date(
 }
 
 fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
-    let name = Name::parse(f.name.trim()).map_err(|_| invalid("invalid_name", "name"))?;
+    let name = super::parse_name(&f.name)?;
     let user_id: UserId = f
         .user_id
         .parse()
@@ -340,34 +329,35 @@ async fn create(State(st): State<ConsoleState>, p: Posted<NewTokenForm>) -> Resp
         .issue(me.admin.tenant_id, &me.admin.actor(), body)
         .await;
     match issued {
-        Ok((created, secret)) => {
-            let page = me.page(&st.console, "tokens");
-            let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
-            let ctx = context! {
-                created => &created, secret => secret.expose(), curl,
-                regenerated => false,
-                recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
-            };
-            st.console.render("token_secret.html", &page, ctx)
-        }
+        Ok((created, secret)) => secret_page(&st, &me, &created, &secret, false),
         Err(e) => render_new(&st, &me, form, Some(&e.into())).await,
     }
 }
 
-#[derive(Deserialize)]
-struct DetailQuery {
-    done: Option<String>,
+/// The page that shows a token's new secret, once: after it was created or regenerated.
+fn secret_page(
+    st: &ConsoleState,
+    me: &Me,
+    created: &TokenDetails,
+    secret: &TokenSecret,
+    regenerated: bool,
+) -> Response {
+    let page = me.page(&st.console, "tokens");
+    let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
+    let ctx = context! {
+        created, secret => secret.expose(), curl, regenerated,
+        recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
+    };
+    st.console.render("token_secret.html", &page, ctx)
 }
 
 async fn detail(
     State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<TokenId>,
-    Query(q): Query<DetailQuery>,
+    Query(q): Query<super::DoneQuery>,
 ) -> Response {
-    let page = me
-        .page(&st.console, "tokens")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let page = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
     render_detail(&st, &me, page, id, None).await
 }
 
@@ -415,12 +405,7 @@ async fn revoke(
 ) -> Response {
     let me = p.me;
     let result = st.tokens().revoke(&me.admin, id).await;
-    super::after(
-        &st,
-        &me,
-        result.map_err(ApiError::from),
-        &format!("/console/tokens/{id}?done=revoked"),
-    )
+    st.after(&me, result, &format!("/console/tokens/{id}?done=revoked"))
 }
 
 async fn regenerate(
@@ -430,16 +415,7 @@ async fn regenerate(
 ) -> Response {
     let me = p.me;
     match st.tokens().regenerate(&me.admin, id, 0).await {
-        Ok((created, secret)) => {
-            let page = me.page(&st.console, "tokens");
-            let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
-            let ctx = context! {
-                created => &created, secret => secret.expose(), curl,
-                regenerated => true,
-                recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
-            };
-            st.console.render("token_secret.html", &page, ctx)
-        }
+        Ok((created, secret)) => secret_page(&st, &me, &created, &secret, true),
         Err(e) => st.console.error_page(me.lang, &e.into()),
     }
 }
@@ -475,13 +451,9 @@ async fn set_enabled(
         enabled: Some(enabled),
         ..Default::default()
     };
-    match st.tokens().update(&me.admin, id, up).await {
-        Ok(_) => {
-            let done = if enabled { "enabled" } else { "disabled" };
-            Redirect::to(&format!("/console/tokens/{id}?done={done}")).into_response()
-        }
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let result = st.tokens().update(&me.admin, id, up).await;
+    let done = if enabled { "enabled" } else { "disabled" };
+    st.after(&me, result, &format!("/console/tokens/{id}?done={done}"))
 }
 
 /// One line of the delete confirmation.

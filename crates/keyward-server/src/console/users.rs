@@ -3,13 +3,12 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
-use super::ConsoleState;
 use super::Id;
 use super::{date_end, date_start, invalid, Pager};
+use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
 use crate::service::directory::{NewUserCommand, UserChange};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -34,13 +33,6 @@ pub fn router() -> Router<ConsoleState> {
         )
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    q: Option<String>,
-    page: Option<u32>,
-    done: Option<String>,
-}
-
 async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
     let page = Page::new(q.page.unwrap_or(1), 25);
     let query = q.q.filter(|s| !s.trim().is_empty());
@@ -52,9 +44,7 @@ async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let frame = me
-        .page(&st.console, "users")
-        .with_notice(&st.console, q.done.as_deref(), None);
+    let frame = me.page_with_notice(&st.console, "users", q.done.as_deref());
     let ctx = context! { users, q => query.unwrap_or_default(), pager => Pager::new(page, total) };
     st.console.render("users.html", &frame, ctx)
 }
@@ -136,12 +126,7 @@ async fn render_form(
     error: Option<&ApiError>,
     done: Option<&str>,
 ) -> Response {
-    let mut frame = me
-        .page(&st.console, "users")
-        .with_notice(&st.console, done, None);
-    if let Some(e) = error {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "users", done);
     let extra = match user {
         Some(u) => {
             let dir = st.directory();
@@ -165,12 +150,7 @@ async fn render_form(
         None => context! {},
     };
     let ctx = context! { user, form, is_self => user.is_some_and(|u| u.id == me.user.id), ..extra };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("user.html", &frame, ctx)).into_response()
+    st.console.render_form("user.html", frame, error, ctx)
 }
 
 async fn new_form(State(st): State<ConsoleState>, me: Me) -> Response {
@@ -195,23 +175,14 @@ async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Response
             password: form.password()?,
         })
     })();
-    let result = match body {
-        Ok(c) => st
-            .directory()
-            .create_user(&me.admin, c)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| {
+        st.directory().create_user(&me.admin, c).await
+    })
+    .await;
     match result {
         Ok(u) => Redirect::to(&format!("/console/users/{}?done=created", u.id)).into_response(),
         Err(e) => render_form(&st, &me, None, &form, Some(&e), None).await,
     }
-}
-
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn edit_form(
@@ -268,14 +239,10 @@ async fn update(
             password,
         })
     })();
-    let result = match body {
-        Ok(c) => st
-            .directory()
-            .update_user(&me.admin, id, c)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let result = super::submit(body, async |c| {
+        st.directory().update_user(&me.admin, id, c).await
+    })
+    .await;
     match result {
         Ok(_) => Redirect::to(&format!("/console/users/{id}?done=saved")).into_response(),
         Err(e) => render_form(&st, &me, Some(&current), &form, Some(&e), None).await,
@@ -298,24 +265,15 @@ async fn set_locked(
         locked: Some(locked),
         ..Default::default()
     };
-    match st.directory().update_user(&me.admin, id, up).await {
-        Ok(_) => {
-            let done = if locked { "locked" } else { "unlocked" };
-            Redirect::to(&format!("/console/users/{id}?done={done}")).into_response()
-        }
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let result = st.directory().update_user(&me.admin, id, up).await;
+    let done = if locked { "locked" } else { "unlocked" };
+    st.after(&me, result, &format!("/console/users/{id}?done={done}"))
 }
 
 async fn delete(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Response {
     let me = p.me;
     let result = st.directory().delete_user(&me.admin, id).await;
-    super::after(
-        &st,
-        &me,
-        result.map_err(ApiError::from),
-        "/console/users?done=deleted",
-    )
+    st.after(&me, result, "/console/users?done=deleted")
 }
 
 #[derive(Deserialize)]
@@ -340,17 +298,15 @@ async fn add_membership(
             return st.console.error_page(me.lang, &e);
         }
     };
-    match st
+    let result = st
         .directory()
         .add_membership(&me.admin, id, department, user_type)
-        .await
-    {
-        Ok(_) => Redirect::to(&format!(
-            "/console/users/{id}?done=membership-added#memberships"
-        ))
-        .into_response(),
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+        .await;
+    st.after(
+        &me,
+        result,
+        &format!("/console/users/{id}?done=membership-added#memberships"),
+    )
 }
 
 async fn remove_membership(
@@ -365,10 +321,9 @@ async fn remove_membership(
             .error_page(me.lang, &ApiError::NotFound("membership"));
     };
     let result = st.directory().remove_membership(&me.admin, id, mid).await;
-    super::after(
-        &st,
+    st.after(
         &me,
-        result.map_err(ApiError::from),
+        result,
         &format!("/console/users/{id}?done=membership-removed#memberships"),
     )
 }

@@ -3,16 +3,14 @@
 //! and a ready command; deleting one asks for confirmation.
 
 use super::session::{Empty, Me, Posted};
-use super::ConsoleState;
-use super::{invalid, Id, Pager};
+use super::{ConsoleState, ListQuery};
+use super::{Id, Pager};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::text::Name;
 use keyward_core::VerifierKeyId;
 use keyward_store::Page;
 use minijinja::context;
@@ -22,12 +20,6 @@ pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/verifier-keys", get(list).post(create))
         .route("/console/verifier-keys/{id}/delete", post(delete))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    page: Option<u32>,
-    done: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -49,12 +41,7 @@ async fn render(
         Ok(found) => found,
         Err(e) => return st.console.error_page(me.lang, &e.into()),
     };
-    let mut frame =
-        me.page(&st.console, "verifier-keys")
-            .with_notice(&st.console, q.done.as_deref(), None);
-    if let Some((e, _)) = refused {
-        frame = frame.with_error(&st.console, e);
-    }
+    let frame = me.page_with_notice(&st.console, "verifier-keys", q.done.as_deref());
     let (name, description) = refused
         .map(|(_, f)| (f.name.clone(), f.description.clone()))
         .unwrap_or_default();
@@ -64,12 +51,9 @@ async fn render(
         name, description,
         verify_url => format!("{}/api/v1/verify", st.config.public_url.trim_end_matches('/')),
     };
-    let status = if refused.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (status, st.console.render("verifier_keys.html", &frame, ctx)).into_response()
+    let error = refused.map(|(e, _)| e);
+    st.console
+        .render_form("verifier_keys.html", frame, error, ctx)
 }
 
 async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
@@ -80,16 +64,9 @@ async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>
 /// page that shows the key cannot make a second one.
 async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Response {
     let Posted { me, form } = p;
-    let no_query = || ListQuery {
-        page: None,
-        done: None,
-    };
-    let name = match Name::parse(form.name.trim()) {
+    let name = match super::parse_name(&form.name) {
         Ok(n) => n,
-        Err(_) => {
-            let e = invalid("invalid_name", "name");
-            return render(&st, &me, no_query(), Some((&e, &form))).await;
-        }
+        Err(e) => return render(&st, &me, ListQuery::default(), Some((&e, &form))).await,
     };
     let created = st
         .verifier_keys()
@@ -102,7 +79,7 @@ async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Response 
             let ctx = context! { key, secret => secret.expose(), curl };
             st.console.render("verifier_key_secret.html", &frame, ctx)
         }
-        Err(e) => render(&st, &me, no_query(), Some((&e.into(), &form))).await,
+        Err(e) => render(&st, &me, ListQuery::default(), Some((&e.into(), &form))).await,
     }
 }
 
@@ -112,8 +89,10 @@ async fn delete(
     p: Posted<Empty>,
 ) -> Response {
     let me = p.me;
-    match st.verifier_keys().delete(&me.admin, id).await {
-        Ok(()) => Redirect::to("/console/verifier-keys?done=verifier-key-deleted").into_response(),
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let result = st.verifier_keys().delete(&me.admin, id).await;
+    st.after(
+        &me,
+        result,
+        "/console/verifier-keys?done=verifier-key-deleted",
+    )
 }

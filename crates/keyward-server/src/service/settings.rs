@@ -39,29 +39,27 @@ impl<'a> Settings<'a> {
             ));
         }
         let apply = |s: &mut TenantSettings| {
-            if let Some(v) = c.api_tokens_enabled {
-                s.api_tokens_enabled = v;
-            }
-            if let Some(v) = c.require_technical_user {
-                s.require_technical_user = v;
-            }
-            if let Some(v) = c.secret_storage {
-                s.secret_storage = v;
-            }
-            if let Some(v) = c.max_token_lifetime_days {
-                s.max_token_lifetime_days = v;
-            }
-            if let Some(v) = c.default_token_lifetime_days {
-                s.default_token_lifetime_days = v;
-            }
-            if let Some(v) = c.mobile_session_days {
-                s.mobile_session_days = v;
-            }
+            set(&mut s.api_tokens_enabled, c.api_tokens_enabled);
+            set(&mut s.require_technical_user, c.require_technical_user);
+            set(&mut s.secret_storage, c.secret_storage);
+            set(&mut s.max_token_lifetime_days, c.max_token_lifetime_days);
+            set(
+                &mut s.default_token_lifetime_days,
+                c.default_token_lifetime_days,
+            );
+            set(&mut s.mobile_session_days, c.mobile_session_days);
             s.validate()
         };
         Ok(self
             .store
             .update_settings(by.tenant_id, apply, &by.actor())
             .await?)
+    }
+}
+
+/// A field a change names takes its new value; one it leaves out keeps its own.
+fn set<T>(field: &mut T, new: Option<T>) {
+    if let Some(v) = new {
+        *field = v;
     }
 }
