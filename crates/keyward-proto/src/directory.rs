@@ -10,16 +10,12 @@ pub struct DepartmentBody {
     pub name: Name,
 }
 
-/// Filters for the department, user type and endpoint lists.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct NameQuery {
-    /// Matches the name.
-    pub q: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    /// Filters for the department, user type and endpoint lists.
+    pub struct NameQuery {
+        /// Matches the name.
+        pub q: Option<String>,
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]

@@ -63,15 +63,11 @@ pub struct CreateEndpoint {
     pub enabled: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EndpointQuery {
-    /// Matches the name or the path.
-    pub q: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    pub struct EndpointQuery {
+        /// Matches the name or the path.
+        pub q: Option<String>,
+    }
 }
 
 /// Only the fields that are present change.
@@ -127,20 +123,16 @@ impl Default for SetAssignment {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RecordQuery {
-    /// Only the records sent with this token (one application).
-    pub token_id: Option<EndpointTokenId>,
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<Timestamp>,
-    /// Inclusive.
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<Timestamp>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    pub struct RecordQuery {
+        /// Only the records sent with this token (one application).
+        pub token_id: Option<EndpointTokenId>,
+        #[param(value_type = Option<String>, format = DateTime)]
+        pub from: Option<Timestamp>,
+        /// Inclusive.
+        #[param(value_type = Option<String>, format = DateTime)]
+        pub to: Option<Timestamp>,
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
@@ -168,17 +160,13 @@ pub struct CreateEndpointToken {
     pub enabled: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EndpointTokenQuery {
-    /// `active` (default: enabled tokens), `inactive` (disabled ones) or `all`.
-    pub status: Option<String>,
-    /// Matches the name.
-    pub q: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    pub struct EndpointTokenQuery {
+        /// `active` (default: enabled tokens), `inactive` (disabled ones) or `all`.
+        pub status: Option<String>,
+        /// Matches the name.
+        pub q: Option<String>,
+    }
 }
 
 /// Only the fields that are present change.
@@ -201,13 +189,9 @@ pub struct Received {
     pub received_at: OffsetDateTime,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HostedQuery {
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    pub struct HostedQuery {
+    }
 }
 
 /// A record as the endpoint serves it.

@@ -35,6 +35,30 @@ pub use secret::Secret;
 // nothing: a query string leaves out a `None` by itself.
 
 use serde::{Deserialize, Deserializer, Serialize};
+
+/// A list route's query string: the filters given, then the `page` and `per_page` every
+/// list takes (`None` in both: the first page of 50).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! paged_query {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $($(#[$field_attr:meta])* pub $field:ident: $ty:ty,)*
+        }
+    ) => {
+        #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        $(#[$attr])*
+        pub struct $name {
+            $($(#[$field_attr])* pub $field: $ty,)*
+            /// 1-based page number (default 1).
+            pub page: Option<u32>,
+            /// Items per page (default 50, at most 500).
+            pub per_page: Option<u32>,
+        }
+    };
+}
 use time::OffsetDateTime;
 
 /// One page of a list, with the total count across all pages.

@@ -62,17 +62,13 @@ pub struct MobileLoginResponse {
     pub user_type: SessionUserType,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SessionQuery {
-    /// Matches username, email, display name or device name.
-    pub q: Option<String>,
-    pub user_id: Option<UserId>,
-    pub department_id: Option<DepartmentId>,
-    /// `active` (default: the users logged in), `expired` or `all`.
-    pub status: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    pub struct SessionQuery {
+        /// Matches username, email, display name or device name.
+        pub q: Option<String>,
+        pub user_id: Option<UserId>,
+        pub department_id: Option<DepartmentId>,
+        /// `active` (default: the users logged in), `expired` or `all`.
+        pub status: Option<String>,
+    }
 }

@@ -53,20 +53,16 @@ pub struct TokenWithSecret {
     pub usage: Usage,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TokenQuery {
-    /// `active`, `expired`, `revoked`, `disabled` or `all` (default).
-    pub status: Option<String>,
-    pub user_id: Option<UserId>,
-    /// Matches the token name or the owner's username.
-    pub q: Option<String>,
-    /// `api` (default) or `mobile`.
-    pub kind: Option<String>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    pub struct TokenQuery {
+        /// `active`, `expired`, `revoked`, `disabled` or `all` (default).
+        pub status: Option<String>,
+        pub user_id: Option<UserId>,
+        /// Matches the token name or the owner's username.
+        pub q: Option<String>,
+        /// `api` (default) or `mobile`.
+        pub kind: Option<String>,
+    }
 }
 
 /// Only the fields that are present change.

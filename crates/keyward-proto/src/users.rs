@@ -47,18 +47,14 @@ pub struct UpdateUser {
     pub password: Option<Option<String>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserQuery {
-    /// Matches username, email or display name.
-    pub q: Option<String>,
-    pub is_admin: Option<bool>,
-    pub is_technical: Option<bool>,
-    pub locked: Option<bool>,
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    pub struct UserQuery {
+        /// Matches username, email or display name.
+        pub q: Option<String>,
+        pub is_admin: Option<bool>,
+        pub is_technical: Option<bool>,
+        pub locked: Option<bool>,
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]

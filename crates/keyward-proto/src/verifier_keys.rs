@@ -36,14 +36,10 @@ pub struct VerifierKeyWithSecret {
     pub usage: VerifierKeyUsage,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct VerifierKeyQuery {
-    /// 1-based page number (default 1).
-    pub page: Option<u32>,
-    /// Items per page (default 50, at most 500).
-    pub per_page: Option<u32>,
+crate::paged_query! {
+    #[serde(deny_unknown_fields)]
+    pub struct VerifierKeyQuery {
+    }
 }
 
 /// Only the fields that are present change.

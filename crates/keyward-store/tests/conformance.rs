@@ -1167,6 +1167,31 @@ async fn secondary_token(
     (id, secret)
 }
 
+/// An endpoint inserted with `offer` as its primaries, as the store returns it.
+async fn endpoint(
+    s: &Store,
+    tenant: TenantId,
+    path: &str,
+    auth_type: AuthType,
+    allow_deleting: bool,
+    offer: &[OfferedPrimary],
+) -> keyward_core::endpoint::EndpointDetails {
+    s.insert_endpoint(
+        tenant,
+        &new_endpoint(path, auth_type, allow_deleting),
+        offer,
+        &actor(),
+    )
+    .await
+    .unwrap()
+    .endpoint
+}
+
+/// No endpoint token has a secret with this hash (any more).
+async fn unknown(s: &Store, hash: &TokenHash) -> bool {
+    s.endpoint_subject_by_hash(hash).await.unwrap().is_none()
+}
+
 fn methods(d: &keyward_core::endpoint::EndpointDetails) -> Vec<EndpointMethod> {
     d.primary_tokens.iter().filter_map(|t| t.method).collect()
 }
@@ -1238,11 +1263,7 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
     assert!(c.endpoint.primary_tokens.is_empty());
     assert_eq!(c.removed.len(), 3);
     for o in &offer {
-        assert!(s
-            .endpoint_subject_by_hash(&o.secret.hash)
-            .await
-            .unwrap()
-            .is_none());
+        assert!(unknown(s, &o.secret.hash).await);
     }
     // Nothing offered where a primary is needed: refused, nothing half-done.
     assert!(matches!(
@@ -1354,27 +1375,11 @@ async fn endpoint_paths_are_unique_within_a_tenant_only(db: Db) {
 async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
     let s = &db.store;
     let f = fixture(s, "acme").await;
-    let one = s
-        .insert_endpoint(
-            f.tenant,
-            &new_endpoint("one", AuthType::Token, false),
-            &offered(),
-            &actor(),
-        )
+    let one = endpoint(s, f.tenant, "one", AuthType::Token, false, &offered())
         .await
-        .unwrap()
-        .endpoint
         .endpoint;
-    let two = s
-        .insert_endpoint(
-            f.tenant,
-            &new_endpoint("two", AuthType::Token, false),
-            &offered(),
-            &actor(),
-        )
+    let two = endpoint(s, f.tenant, "two", AuthType::Token, false, &offered())
         .await
-        .unwrap()
-        .endpoint
         .endpoint;
     let (id, first) = secondary_token(s, f.tenant, "Webshop").await;
     let subject = s
@@ -1487,16 +1492,8 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
     s.regenerate_endpoint_token(f.tenant, id, &secret_for(&third), None, &actor())
         .await
         .unwrap();
-    assert!(s
-        .endpoint_subject_by_hash(&hash(&first))
-        .await
-        .unwrap()
-        .is_none());
-    assert!(s
-        .endpoint_subject_by_hash(&hash(&second))
-        .await
-        .unwrap()
-        .is_none());
+    assert!(unknown(s, &hash(&first)).await);
+    assert!(unknown(s, &hash(&second)).await);
     assert!(s
         .endpoint_subject_by_hash(&hash(&third))
         .await
@@ -1527,11 +1524,7 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
     s.delete_endpoint_token(f.tenant, id, &actor())
         .await
         .unwrap();
-    assert!(s
-        .endpoint_subject_by_hash(&hash(&third))
-        .await
-        .unwrap()
-        .is_none());
+    assert!(unknown(s, &hash(&third)).await);
     assert!(s
         .list_assignments(f.tenant, one.id)
         .await
@@ -1543,16 +1536,8 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
     let s = &db.store;
     let f = fixture(s, "acme").await;
     let before = s.feed_position().await.unwrap();
-    let e = s
-        .insert_endpoint(
-            f.tenant,
-            &new_endpoint("logged", AuthType::Token, false),
-            &offered(),
-            &actor(),
-        )
+    let e = endpoint(s, f.tenant, "logged", AuthType::Token, false, &offered())
         .await
-        .unwrap()
-        .endpoint
         .endpoint;
     let (id, _) = secondary_token(s, f.tenant, "Webshop").await;
     s.set_assignment(f.tenant, e.id, id, true, None, &actor())
@@ -1608,16 +1593,8 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
         .unwrap();
     assert_eq!(events.len(), 5, "every change of the token is audited");
     // Records are data, not changes: storing one writes no audit event or change.
-    let e = s
-        .insert_endpoint(
-            f.tenant,
-            &new_endpoint("quiet", AuthType::None, false),
-            &[],
-            &actor(),
-        )
+    let e = endpoint(s, f.tenant, "quiet", AuthType::None, false, &[])
         .await
-        .unwrap()
-        .endpoint
         .endpoint;
     let pos = s.feed_position().await.unwrap();
     s.insert_record(&NewRecord {
@@ -1636,16 +1613,7 @@ async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
     let s = &db.store;
     let a = fixture(s, "acme").await;
     let b = fixture(s, "globex").await;
-    let e = s
-        .insert_endpoint(
-            a.tenant,
-            &new_endpoint("mine", AuthType::Token, false),
-            &offered(),
-            &actor(),
-        )
-        .await
-        .unwrap()
-        .endpoint;
+    let e = endpoint(s, a.tenant, "mine", AuthType::Token, false, &offered()).await;
     let (theirs, _) = secondary_token(s, b.tenant, "Globex app").await;
     let (mine, _) = secondary_token(s, a.tenant, "Acme app").await;
     let id = e.endpoint.id;
@@ -1718,16 +1686,7 @@ async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
 async fn records_filter_by_token_and_time_and_stats_count_per_bucket(db: Db) {
     let s = &db.store;
     let f = fixture(s, "acme").await;
-    let e = s
-        .insert_endpoint(
-            f.tenant,
-            &new_endpoint("data", AuthType::Token, false),
-            &offered(),
-            &actor(),
-        )
-        .await
-        .unwrap()
-        .endpoint;
+    let e = endpoint(s, f.tenant, "data", AuthType::Token, false, &offered()).await;
     let (a, _) = secondary_token(s, f.tenant, "Webshop").await;
     let (b, _) = secondary_token(s, f.tenant, "ERP").await;
     let token_a = s.endpoint_token(f.tenant, a).await.unwrap().token;
@@ -1865,16 +1824,7 @@ async fn deleting_an_endpoint_removes_its_primaries_assignments_and_records(db: 
     let s = &db.store;
     let f = fixture(s, "acme").await;
     let offer = offered();
-    let e = s
-        .insert_endpoint(
-            f.tenant,
-            &new_endpoint("gone", AuthType::Token, true),
-            &offer,
-            &actor(),
-        )
-        .await
-        .unwrap()
-        .endpoint;
+    let e = endpoint(s, f.tenant, "gone", AuthType::Token, true, &offer).await;
     let (id, secret) = secondary_token(s, f.tenant, "Webshop").await;
     s.set_assignment(f.tenant, e.endpoint.id, id, true, None, &actor())
         .await
@@ -1896,11 +1846,7 @@ async fn deleting_an_endpoint_removes_its_primaries_assignments_and_records(db: 
         Err(StoreError::NotFound(_))
     ));
     for o in &offer {
-        assert!(s
-            .endpoint_subject_by_hash(&o.secret.hash)
-            .await
-            .unwrap()
-            .is_none());
+        assert!(unknown(s, &o.secret.hash).await);
     }
     let subject = s
         .endpoint_subject_by_hash(&hash(&secret))

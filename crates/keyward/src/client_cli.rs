@@ -80,6 +80,23 @@ impl Ctx {
         self.print(&serde_json::json!({ "deleted": id }), || text)
     }
 
+    /// A list page: its JSON, or a table with `row` for each item.
+    pub fn print_page<T: serde::Serialize>(
+        &self,
+        p: &keyward_client::Page<T>,
+        headers: &[&'static str],
+        what: &str,
+        row: impl Fn(&T) -> Vec<String>,
+    ) -> anyhow::Result<()> {
+        self.print(p, || {
+            let mut t = output::Table::new(headers);
+            for item in &p.items {
+                t.row(row(item));
+            }
+            output::page_text(&t, what, p)
+        })
+    }
+
     pub fn print<T: serde::Serialize + ?Sized>(
         &self,
         value: &T,

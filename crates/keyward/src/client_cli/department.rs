@@ -1,6 +1,6 @@
 //! `keyward department …`.
 
-use super::output::{self, Fields, Table};
+use super::output::{self, Fields};
 use super::{input, Ctx, Paging};
 use clap::{Args, Subcommand};
 use keyward_client::Name;
@@ -41,16 +41,12 @@ pub async fn run(ctx: &Ctx, cmd: DepartmentCommand) -> anyhow::Result<()> {
                     per_page: Some(a.paging.per_page),
                 })
                 .await?;
-            ctx.print(&p, || {
-                let mut t = Table::new(&["ID", "NAME", "CREATED"]);
-                for d in &p.items {
-                    t.row(vec![
-                        d.id.to_string(),
-                        d.name.clone(),
-                        output::short(Some(d.created_at)),
-                    ]);
-                }
-                output::page_text(&t, "departments", &p)
+            ctx.print_page(&p, &["ID", "NAME", "CREATED"], "departments", |d| {
+                vec![
+                    d.id.to_string(),
+                    d.name.clone(),
+                    output::short(Some(d.created_at)),
+                ]
             })
         }
         DepartmentCommand::Show { department } => {

@@ -179,20 +179,21 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                     per_page: Some(paging.per_page),
                 })
                 .await?;
-            ctx.print(&p, || {
-                let mut t = Table::new(&["ID", "NAME", "PATH", "AUTH", "DELETE", "ENABLED"]);
-                for e in &p.items {
-                    t.row(vec![
+            ctx.print_page(
+                &p,
+                &["ID", "NAME", "PATH", "AUTH", "DELETE", "ENABLED"],
+                "endpoints",
+                |e| {
+                    vec![
                         e.id.to_string(),
                         e.name.clone(),
                         e.path.clone(),
                         e.auth_type.as_str().into(),
                         output::yes_no(e.allow_deleting),
                         output::yes_no(e.enabled),
-                    ]);
-                }
-                output::page_text(&t, "endpoints", &p)
-            })
+                    ]
+                },
+            )
         }
         EndpointCommand::Show { endpoint } => {
             let id = input::endpoint(c, &endpoint).await?;
@@ -322,22 +323,19 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                 per_page: Some(a.paging.per_page),
             };
             let p = c.list_records(id, &q).await?;
-            ctx.print(&p, || {
-                let mut t = Table::new(&["RECEIVED", "APPLICATION", "IP", "ID", "BODY"]);
-                for r in &p.items {
-                    let mut body = r.body.to_string();
-                    if body.chars().count() > 60 {
-                        body = body.chars().take(59).collect::<String>() + "…";
-                    }
-                    t.row(vec![
-                        output::when(Some(r.received_at)),
-                        r.token_name.clone().unwrap_or_else(|| "-".into()),
-                        r.ip.clone().unwrap_or_else(|| "-".into()),
-                        r.id.to_string(),
-                        body,
-                    ]);
+            let headers = ["RECEIVED", "APPLICATION", "IP", "ID", "BODY"];
+            ctx.print_page(&p, &headers, "records", |r| {
+                let mut body = r.body.to_string();
+                if body.chars().count() > 60 {
+                    body = body.chars().take(59).collect::<String>() + "…";
                 }
-                output::page_text(&t, "records", &p)
+                vec![
+                    output::when(Some(r.received_at)),
+                    r.token_name.clone().unwrap_or_else(|| "-".into()),
+                    r.ip.clone().unwrap_or_else(|| "-".into()),
+                    r.id.to_string(),
+                    body,
+                ]
             })
         }
     }
@@ -517,19 +515,20 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
                     per_page: Some(paging.per_page),
                 })
                 .await?;
-            ctx.print(&p, || {
-                let mut t = Table::new(&["ID", "NAME", "HINT", "ENABLED", "DESCRIPTION"]);
-                for k in &p.items {
-                    t.row(vec![
+            ctx.print_page(
+                &p,
+                &["ID", "NAME", "HINT", "ENABLED", "DESCRIPTION"],
+                "endpoint tokens",
+                |k| {
+                    vec![
                         k.id.to_string(),
                         k.name.clone(),
                         k.hint.clone(),
                         output::yes_no(k.enabled),
                         k.description.clone(),
-                    ]);
-                }
-                output::page_text(&t, "endpoint tokens", &p)
-            })
+                    ]
+                },
+            )
         }
         EndpointTokenCommand::Show { token } => {
             let id = input::endpoint_token(c, &token).await?;

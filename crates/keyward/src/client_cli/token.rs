@@ -1,7 +1,7 @@
 //! `keyward token …`: the API token lifecycle. Secrets are printed only by the commands
 //! whose purpose is to show them (create, regenerate, reveal).
 
-use super::output::{self, Fields, Table};
+use super::output::{self, Fields};
 use super::{input, Ctx, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
@@ -197,37 +197,34 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 per_page: Some(a.paging.per_page),
             };
             let p = c.list_tokens(&q).await?;
-            ctx.print(&p, || {
-                let mut t = Table::new(&[
-                    "ID",
-                    "NAME",
-                    "HINT",
-                    "USER",
-                    "DEPARTMENT",
-                    "USER TYPE",
-                    "STATUS",
-                    "EXPIRES",
-                    "LAST USED",
-                ]);
-                for k in &p.items {
-                    t.row(vec![
-                        k.token.id.to_string(),
-                        k.token.name.clone(),
-                        k.token.hint.clone(),
-                        k.username.clone(),
-                        k.department_name.clone(),
-                        k.user_type_name.clone(),
-                        k.status.as_str().to_string(),
-                        output::short(k.token.expires_at),
-                        output::short(k.token.last_used_at),
-                    ]);
-                }
-                let what = if a.mobile {
-                    "mobile sessions"
-                } else {
-                    "tokens"
-                };
-                output::page_text(&t, what, &p)
+            let what = if a.mobile {
+                "mobile sessions"
+            } else {
+                "tokens"
+            };
+            let headers = [
+                "ID",
+                "NAME",
+                "HINT",
+                "USER",
+                "DEPARTMENT",
+                "USER TYPE",
+                "STATUS",
+                "EXPIRES",
+                "LAST USED",
+            ];
+            ctx.print_page(&p, &headers, what, |k| {
+                vec![
+                    k.token.id.to_string(),
+                    k.token.name.clone(),
+                    k.token.hint.clone(),
+                    k.username.clone(),
+                    k.department_name.clone(),
+                    k.user_type_name.clone(),
+                    k.status.as_str().to_string(),
+                    output::short(k.token.expires_at),
+                    output::short(k.token.last_used_at),
+                ]
             })
         }
         TokenCommand::Show { id } => {

@@ -158,8 +158,9 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                 per_page: Some(a.paging.per_page),
             };
             let p = c.list_users(&q).await?;
-            ctx.print(&p, || {
-                let mut t = Table::new(&[
+            ctx.print_page(
+                &p,
+                &[
                     "ID",
                     "USERNAME",
                     "DISPLAY NAME",
@@ -167,9 +168,10 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                     "ADMIN",
                     "TECHNICAL",
                     "LOCKED",
-                ]);
-                for u in &p.items {
-                    t.row(vec![
+                ],
+                "users",
+                |u| {
+                    vec![
                         u.id.to_string(),
                         u.username.clone(),
                         u.display_name.clone(),
@@ -177,10 +179,9 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                         output::yes_no(u.is_admin),
                         output::yes_no(u.is_technical),
                         output::yes_no(u.locked),
-                    ]);
-                }
-                output::page_text(&t, "users", &p)
-            })
+                    ]
+                },
+            )
         }
         UserCommand::Show { user } => {
             let id = input::user(c, &user).await?;

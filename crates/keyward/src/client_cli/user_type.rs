@@ -1,6 +1,6 @@
 //! `keyward user-type …`: roles as sets of permission strings.
 
-use super::output::{self, Fields, Table};
+use super::output::{self, Fields};
 use super::{input, Ctx, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand};
@@ -67,16 +67,12 @@ pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
                     per_page: Some(a.paging.per_page),
                 })
                 .await?;
-            ctx.print(&p, || {
-                let mut t = Table::new(&["ID", "NAME", "PERMISSIONS"]);
-                for u in &p.items {
-                    t.row(vec![
-                        u.id.to_string(),
-                        u.name.clone(),
-                        output::list(&u.permissions),
-                    ]);
-                }
-                output::page_text(&t, "user types", &p)
+            ctx.print_page(&p, &["ID", "NAME", "PERMISSIONS"], "user types", |u| {
+                vec![
+                    u.id.to_string(),
+                    u.name.clone(),
+                    output::list(&u.permissions),
+                ]
             })
         }
         UserTypeCommand::Show { user_type } => {

@@ -1,6 +1,6 @@
 //! `keyward verifier-key …`: the keys protected services send with their checks.
 
-use super::output::{self, Fields, Table};
+use super::output::{self, Fields};
 use super::{Ctx, Paging};
 use clap::{Args, Subcommand};
 use keyward_client::Name;
@@ -64,18 +64,19 @@ pub async fn run(ctx: &Ctx, cmd: VerifierKeyCommand) -> anyhow::Result<()> {
                     per_page: Some(a.paging.per_page),
                 })
                 .await?;
-            ctx.print(&p, || {
-                let mut t = Table::new(&["ID", "NAME", "HINT", "CREATED"]);
-                for k in &p.items {
-                    t.row(vec![
+            ctx.print_page(
+                &p,
+                &["ID", "NAME", "HINT", "CREATED"],
+                "verifier keys",
+                |k| {
+                    vec![
                         k.id.to_string(),
                         k.name.clone(),
                         k.hint.clone(),
                         output::short(Some(k.created_at)),
-                    ]);
-                }
-                output::page_text(&t, "verifier keys", &p)
-            })
+                    ]
+                },
+            )
         }
         VerifierKeyCommand::Show { id } => {
             let k = c.verifier_key(id).await?;
