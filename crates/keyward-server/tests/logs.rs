@@ -4,7 +4,7 @@
 //! secret and for the login password.
 
 use keyward_testkit::client::UpdateUser;
-use keyward_testkit::{send, Backend, TestApp};
+use keyward_testkit::{json_of, send, Backend, TestApp};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -88,11 +88,7 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
     let login = json!({"tenant": "acme", "username": "svc", "password": password,
                        "device_name": "phone"});
     let session: serde_json::Value =
-        send(app.http.post(app.url("/api/v1/mobile/login")).json(&login))
-            .await
-            .json()
-            .await
-            .unwrap();
+        json_of(app.http.post(app.url("/api/v1/mobile/login")).json(&login)).await;
     let session = session["token"]
         .as_str()
         .expect("a session token")
