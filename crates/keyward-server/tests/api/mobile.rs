@@ -4,7 +4,7 @@
 use keyward_server::service::login::LoginLimits;
 use keyward_server::ServerConfig;
 use keyward_store::Actor;
-use keyward_testkit::client::{CreateUserType, Name, Permission};
+use keyward_testkit::client::{CreateUserType, Name, Permission, UpdateUser};
 use keyward_testkit::{json_of, send, Member, TestApp, PASSWORD};
 use keyward_testkit::{on_both_backends, on_both_backends_with};
 use serde_json::{json, Value};
@@ -72,6 +72,8 @@ async fn phone_user(app: &TestApp, username: &str, permissions: &[&str]) -> Memb
     app.member_with_password(username, permissions).await
 }
 
+/// Changes `m`'s user with a PATCH body as the API takes it (the employment period as
+/// RFC 3339 text).
 async fn set(app: &TestApp, m: &Member, change: Value) {
     app.patch_ok(&format!("/api/v1/users/{}", m.user_id), change)
         .await;
@@ -330,7 +332,7 @@ async fn locking(app: TestApp) {
     phone_user(&app, "ola", &["orders:read"]).await;
     let (_, olas) = login(&app, "ola").await;
 
-    set(&app, &m, json!({"locked": true})).await;
+    app.set_locked(&m, true).await;
     for token in [&phone, &tablet] {
         assert_eq!(
             app.verify(token, None).await,
@@ -348,7 +350,7 @@ async fn locking(app: TestApp) {
     assert_eq!(session_count(&app, &m).await, 0);
     login_refused(&app, "kari", json!({}), 403, "user_locked").await;
 
-    set(&app, &m, json!({"locked": false})).await;
+    app.set_locked(&m, false).await;
     assert_eq!(
         app.verify(&phone, None).await,
         "NOT_FOUND",
@@ -452,7 +454,7 @@ async fn refused_logins(app: TestApp) {
     login_refused(&app, "kari", json!({}), 403, "user_locked").await;
 
     // A device needs a name.
-    set(&app, &m, json!({"locked": false})).await;
+    app.set_locked(&m, false).await;
     let (status, body) = login_as(&app, "kari", PASSWORD, json!({"device_name": " "})).await;
     assert_eq!(status, 422, "{body}");
     login(&app, "kari").await;
@@ -703,7 +705,11 @@ async fn password_change(app: TestApp) {
     // In use just before: its activity (and slid expiry) is still waiting to be written.
     assert_eq!(app.verify(&phone, None).await, "VALID");
 
-    set(&app, &m, json!({"password": "a brand new password"})).await;
+    let new_password = UpdateUser {
+        password: Some(Some("a brand new password".into())),
+        ..Default::default()
+    };
+    app.update_member(&m, new_password).await;
     assert_eq!(
         app.verify(&phone, None).await,
         "NOT_FOUND",
@@ -729,7 +735,11 @@ async fn password_change(app: TestApp) {
     assert_eq!(app.verify(&fresh, None).await, "VALID");
 
     // Removing the password ends the sessions too.
-    set(&app, &m, json!({"password": null})).await;
+    let no_password = UpdateUser {
+        password: Some(None),
+        ..Default::default()
+    };
+    app.update_member(&m, no_password).await;
     assert_eq!(app.verify(&fresh, None).await, "NOT_FOUND");
     assert_eq!(session_count(&app, &m).await, 0);
     let audit = ended_sessions(&app).await;
