@@ -7,7 +7,7 @@
 //! missing browser is a failure.
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use keyward_testkit::{Backend, Running, TestApp, PASSWORD};
+use keyward_testkit::{send, Backend, Running, TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -97,6 +97,15 @@ async fn driver() -> Option<(Driver, Client)> {
     Some((driver, client))
 }
 
+/// A browser and a fresh server with the administrator `admin` (who logs in with the
+/// testkit's password), or `None` where no browser is installed.
+async fn with_admin(admin: &str) -> Option<(Driver, Client, TestApp)> {
+    let (driver, c) = driver().await?;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.user_with_password(admin, true).await;
+    Some((driver, c, app))
+}
+
 fn screenshot_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -169,6 +178,11 @@ async fn wait_for_text(c: &Client, css: &str, want: &str) {
     panic!("{css} never showed {want:?}; it shows {last:?}");
 }
 
+/// What the script `js` (with no arguments) returns in the page.
+async fn script(c: &Client, js: &str) -> Value {
+    c.execute(js, vec![]).await.expect("the script runs")
+}
+
 async fn body_text(c: &Client) -> String {
     text_of(c, "body").await
 }
@@ -222,14 +236,15 @@ async fn admin_login(c: &Client, app: &TestApp, username: &str) {
     wait_for_path(c, |p| p.starts_with("/console/tokens")).await;
 }
 
+/// Asserts that the browser is on the login page.
+async fn assert_on_login_page(c: &Client) {
+    let url = c.current_url().await.expect("the current URL");
+    assert!(url.path().ends_with("/console/login"), "{url}");
+}
+
 async fn login(c: &Client, app: &TestApp, username: &str) {
     c.goto(&app.url("/console")).await.expect("open console");
-    assert!(c
-        .current_url()
-        .await
-        .unwrap()
-        .path()
-        .ends_with("/console/login"));
+    assert_on_login_page(c).await;
     fill(c, "#tenant", "acme").await;
     fill(c, "#username", username).await;
     fill(c, "#password", PASSWORD).await;
@@ -303,21 +318,13 @@ async fn create_token(c: &Client, app: &TestApp, name: &str, user_id: &str) -> S
     fill(c, "#name", name).await;
     select(c, "#user_id", user_id).await;
     // Only the chosen user's memberships are offered; the script picked the first.
-    let membership: Value = c
-        .execute(
-            "return document.querySelector('#membership').value;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let js = "return document.querySelector('#membership').value;";
+    let membership = script(c, js).await;
     assert!(
         membership.as_str().is_some_and(|v| !v.is_empty()),
         "the user's membership is preselected"
     );
-    let max: Value = c
-        .execute("return document.querySelector('#expires_on').max;", vec![])
-        .await
-        .unwrap();
+    let max = script(c, "return document.querySelector('#expires_on').max;").await;
     let max = max.as_str().unwrap().to_string();
     assert!(
         !max.is_empty(),
@@ -369,11 +376,9 @@ async fn token_id_from_detail(c: &Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn administrator_walks_the_token_lifecycle_in_english() {
-    let Some((_driver, c)) = driver().await else {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    app.user_with_password("kari", true).await;
 
     admin_login(&c, &app, "kari").await;
     let user_id = arrange_organisation(&c, &app, "Department A", "Integration", "erp-sync").await;
@@ -467,13 +472,8 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
 
     // "Select all" ticks every row.
     click(&c, "#select-all").await;
-    let unticked: Value = c
-        .execute(
-            "return document.querySelectorAll('input[name=ids]:not(:checked)').length;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let js = "return document.querySelectorAll('input[name=ids]:not(:checked)').length;";
+    let unticked = script(&c, js).await;
     assert_eq!(unticked, json!(0));
 
     // Create form screenshot for reviewers.
@@ -501,11 +501,9 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_walk_in_norwegian_shows_translated_labels() {
-    let Some((_driver, c)) = driver().await else {
+    let Some((_driver, c, app)) = with_admin("ola").await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    app.user_with_password("ola", true).await;
 
     // Choose Norwegian on the login page, before anyone is known.
     c.goto(&app.url("/console/login")).await.unwrap();
@@ -591,11 +589,9 @@ async fn the_same_walk_in_norwegian_shows_translated_labels() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_names_are_text_and_non_administrators_stay_out() {
-    let Some((_driver, c)) = driver().await else {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    app.user_with_password("kari", true).await;
     let m = app.member("svc", &["orders:read"]).await;
     let evil = "<script>alert(1)</script>";
     let (id, _) = app.token(&m, evil).await;
@@ -622,29 +618,17 @@ async fn hostile_names_are_text_and_non_administrators_stay_out() {
     wait_for_text(&c, "body", "You are logged out.").await;
     login(&c, &app, "plain").await;
     wait_for_text(&c, "#login-error", "Only administrators").await;
-    assert!(c
-        .current_url()
-        .await
-        .unwrap()
-        .path()
-        .ends_with("/console/login"));
+    assert_on_login_page(&c).await;
     c.goto(&app.url("/console/users")).await.unwrap();
-    assert!(c
-        .current_url()
-        .await
-        .unwrap()
-        .path()
-        .ends_with("/console/login"));
+    assert_on_login_page(&c).await;
     c.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
-    let Some((_driver, c)) = driver().await else {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    app.user_with_password("kari", true).await;
     // A field worker with a password and one membership logs in from four phones.
     app.member_with_password("field-worker", &["orders:read"])
         .await;
@@ -712,13 +696,12 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
     }
     // Those devices can no longer call the API; the fourth still can.
     for (_, token) in &sessions[1..4] {
-        let res = app
-            .http
-            .get(app.url("/auth/forward/acme"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            app.http
+                .get(app.url("/auth/forward/acme"))
+                .bearer_auth(token),
+        )
+        .await;
         assert_eq!(res.status(), 401);
     }
     assert_eq!(verify_code(&app, &sessions[0].1).await, "VALID");
@@ -727,15 +710,15 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
 
 /// Posts a JSON record to a hosted endpoint with `token`; the status.
 async fn post_record(app: &TestApp, path: &str, token: &str, body: Value) -> u16 {
-    app.http
-        .post(app.url(&format!("/e/acme/{path}")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    send(
+        app.http
+            .post(app.url(&format!("/e/acme/{path}")))
+            .bearer_auth(token)
+            .json(&body),
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 /// The secret shown once on the page, by its label.
@@ -753,11 +736,9 @@ async fn shown_secret_labelled(c: &Client, label: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_applications_share_an_endpoint_and_one_is_switched_off() {
-    let Some((_driver, c)) = driver().await else {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
         return;
     };
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    app.user_with_password("kari", true).await;
     admin_login(&c, &app, "kari").await;
 
     // Create an endpoint, then switch it to token authentication.
@@ -816,26 +797,13 @@ async fn two_applications_share_an_endpoint_and_one_is_switched_off() {
     screenshot(&c, "en-endpoint-tokens-tab").await;
 
     // Each application posts a record.
-    assert_eq!(
-        post_record(
-            &app,
-            "orders/incoming",
-            &erp,
-            json!({"order": 1, "from": "erp"})
-        )
-        .await,
-        201
-    );
-    assert_eq!(
-        post_record(
-            &app,
-            "orders/incoming",
-            &shop,
-            json!({"order": 2, "from": "shop"})
-        )
-        .await,
-        201
-    );
+    for (token, body) in [
+        (&erp, json!({"order": 1, "from": "erp"})),
+        (&shop, json!({"order": 2, "from": "shop"})),
+    ] {
+        let status = post_record(&app, "orders/incoming", token, body.clone()).await;
+        assert_eq!(status, 201, "{body}");
+    }
 
     // The data viewer filtered by one application shows only its record.
     c.goto(&app.url(&format!("/console/endpoints/{endpoint_id}/data")))
@@ -849,13 +817,8 @@ async fn two_applications_share_an_endpoint_and_one_is_switched_off() {
         "{legend}"
     );
     screenshot(&c, "en-endpoint-data").await;
-    let erp_id: Value = c
-        .execute(
-            "return [...document.querySelectorAll('#token_id option')].find(o => o.text === 'ERP').value;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let js = "return [...document.querySelectorAll('#token_id option')].find(o => o.text === 'ERP').value;";
+    let erp_id = script(&c, js).await;
     select(&c, "#token_id", erp_id.as_str().unwrap()).await;
     click(&c, "#apply-filter").await;
     wait_for_path(&c, |p| p.ends_with("/data")).await;

@@ -155,11 +155,42 @@ async fn keyward_behind_a_proxy() -> TestApp {
     TestApp::spawn_with(config, dir).await
 }
 
+/// What a gateway test sets up: keyward trusting the gateway, the service behind it,
+/// the gateway's port and a second one whose configuration points at no keyward.
+struct Stage {
+    app: TestApp,
+    /// keyward's `host:port`, as a gateway's configuration names it.
+    keyward: String,
+    service: SocketAddr,
+    port: u16,
+    dead_port: u16,
+    /// A `host:port` where no keyward runs.
+    nowhere: String,
+}
+
+impl Stage {
+    /// The stage for the gateway program `name` (from the Debian package `package`), or
+    /// `None` where it is not installed; with the program's path.
+    async fn new(name: &str, package: &str) -> Option<(PathBuf, Self)> {
+        let bin = program(name, package)?;
+        let app = keyward_behind_a_proxy().await;
+        let keyward = app.base.trim_start_matches("http://").to_string();
+        let stage = Stage {
+            app,
+            keyward,
+            service: upstream().await,
+            port: free_port(),
+            dead_port: free_port(),
+            nowhere: format!("127.0.0.1:{}", free_port()),
+        };
+        Some((bin, stage))
+    }
+}
+
 /// What every gateway must do, through `port` (a gateway in front of `app`) and
 /// `dead_port` (the same configuration with no keyward behind it).
 async fn protects_the_api(app: &TestApp, port: u16, dead_port: u16, down_status: u16) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, token) = app.token(&m, "orders client").await;
+    let (m, id, token) = app.svc_with_token("orders client").await;
 
     let (status, h, _) = through(port, None, None).await;
     assert_eq!(status, 401);
@@ -236,14 +267,17 @@ async fn protects_the_api(app: &TestApp, port: u16, dead_port: u16, down_status:
 /// `X-Forwarded-For` does not pass an IP allowlist.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_auth_request_protects_an_api_and_a_spoofed_forwarded_for_passes_no_allowlist() {
-    let Some(bin) = program("nginx", "nginx-light") else {
+    let Some((bin, stage)) = Stage::new("nginx", "nginx-light").await else {
         return;
     };
-    let app = keyward_behind_a_proxy().await;
-    let keyward = app.base.trim_start_matches("http://").to_string();
-    let service = upstream().await;
-    let (port, dead_port) = (free_port(), free_port());
-    let nowhere = format!("127.0.0.1:{}", free_port());
+    let Stage {
+        app,
+        keyward,
+        service,
+        port,
+        dead_port,
+        nowhere,
+    } = stage;
     let _nginx = start_nginx(
         &bin,
         &[
@@ -260,14 +294,11 @@ async fn nginx_auth_request_protects_an_api_and_a_spoofed_forwarded_for_passes_n
 /// Caddy `forward_auth` as `docs/Caddyfile` sets it up: the same promises as nginx.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caddy_forward_auth_protects_an_api_and_a_spoofed_forwarded_for_passes_no_allowlist() {
-    let Some(bin) = program("caddy", "caddy") else {
+    let Some((bin, stage)) = Stage::new("caddy", "caddy").await else {
         return;
     };
-    let app = keyward_behind_a_proxy().await;
-    let keyward = app.base.trim_start_matches("http://").to_string();
-    let service = upstream().await;
-    let (port, dead_port) = (free_port(), free_port());
-    let nowhere = format!("127.0.0.1:{}", free_port());
+    let (app, keyward, service) = (stage.app, stage.keyward, stage.service);
+    let (port, dead_port, nowhere) = (stage.port, stage.dead_port, stage.nowhere);
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/Caddyfile"))
         .expect("docs/Caddyfile");
     for placeholder in ["127.0.0.1:8080", "127.0.0.1:9000", ":8443 {"] {

@@ -3,7 +3,8 @@
 //! regenerated, revealed and refused in every way, then searches the capture for each
 //! secret and for the login password.
 
-use keyward_testkit::{Backend, TestApp};
+use keyward_testkit::client::UpdateUser;
+use keyward_testkit::{json_of, send, Backend, TestApp};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -34,92 +35,72 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let mut secrets = vec![app.admin_token.clone()];
     app.recoverable_secrets().await;
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "logged?").await;
+    let (m, id, secret) = app.svc_with_token("logged?").await;
     secrets.push(secret.clone());
     app.verify(&secret, Some("orders:read")).await;
     app.verify(&secret, Some("users:write")).await;
     let key = app.verifier_key("gateway").await;
     secrets.push(key.clone());
-    app.http
-        .post(app.url("/oauth2/introspect"))
-        .basic_auth("gateway", Some(&key))
-        .form(&[("token", secret.as_str())])
-        .send()
-        .await
-        .unwrap();
-    app.http
-        .get(app.url("/auth/forward/acme"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap();
+    send(
+        app.http
+            .post(app.url("/oauth2/introspect"))
+            .basic_auth("gateway", Some(&key))
+            .form(&[("token", secret.as_str())]),
+    )
+    .await;
+    send(
+        app.http
+            .get(app.url("/auth/forward/acme"))
+            .bearer_auth(&secret),
+    )
+    .await;
     // Tokens where they do not belong: a query string, a malformed body, a wrong route.
-    app.http
-        .get(app.url(&format!("/api/v1/tokens?q={secret}")))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
-    app.http
-        .post(app.url("/api/v1/verify"))
-        .header("content-type", "application/json")
-        .body(format!("{{\"token\": \"{secret}\", "))
-        .send()
-        .await
-        .unwrap();
-    app.http
-        .get(app.url(&format!("/nowhere/{secret}")))
-        .send()
-        .await
-        .unwrap();
+    send(
+        app.http
+            .get(app.url(&format!("/api/v1/tokens?q={secret}")))
+            .bearer_auth(&app.admin_token),
+    )
+    .await;
+    send(
+        app.http
+            .post(app.url("/api/v1/verify"))
+            .header("content-type", "application/json")
+            .body(format!("{{\"token\": \"{secret}\", ")),
+    )
+    .await;
+    send(app.http.get(app.url(&format!("/nowhere/{secret}")))).await;
     app.post(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
         .await;
-    let r = app
-        .post_ok(
-            &format!("/api/v1/tokens/{id}/regenerate"),
-            json!({"grace_period_seconds": 60}),
-        )
-        .await;
-    let regenerated = r["token"].as_str().unwrap().to_string();
+    let regenerated = app.regenerated(&id, 60).await;
     secrets.push(regenerated.clone());
     app.verify(&regenerated, None).await;
     app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
         .await;
     app.verify(&regenerated, None).await;
-    app.call_as(&regenerated, reqwest::Method::GET, "/api/v1/tokens", None)
-        .await;
+    app.get_as(&regenerated, "/api/v1/tokens").await;
     // A mobile session: login (with a password), use, and logout.
     let password = "a password nobody may log";
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"password": password}),
-    )
-    .await;
+    let set_password = UpdateUser {
+        password: Some(Some(password.into())),
+        ..Default::default()
+    };
+    app.update_member(&m, set_password).await;
     let login = json!({"tenant": "acme", "username": "svc", "password": password,
                        "device_name": "phone"});
-    let session: serde_json::Value = app
-        .http
-        .post(app.url("/api/v1/mobile/login"))
-        .json(&login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: serde_json::Value =
+        json_of(app.http.post(app.url("/api/v1/mobile/login")).json(&login)).await;
     let session = session["token"]
         .as_str()
         .expect("a session token")
         .to_string();
     secrets.push(session.clone());
     app.verify(&session, Some("orders:read")).await;
-    app.http
-        .get(app.url("/auth/forward/acme"))
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap();
+    send(
+        app.http
+            .get(app.url("/auth/forward/acme"))
+            .bearer_auth(&session),
+    )
+    .await;
     app.state.verifier.flush_last_used().await;
     for _ in 0..2 {
         app.call_as(
@@ -133,12 +114,7 @@ async fn no_plaintext_token_appears_in_logs_at_any_level() {
     app.verify(&session, None).await;
     let mut wrong = login.clone();
     wrong["password"] = json!(format!("{password}!"));
-    app.http
-        .post(app.url("/api/v1/mobile/login"))
-        .json(&wrong)
-        .send()
-        .await
-        .unwrap();
+    send(app.http.post(app.url("/api/v1/mobile/login")).json(&wrong)).await;
     app.state.verifier.flush_last_used().await;
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();

@@ -235,6 +235,26 @@ impl TestApp {
         self.ok(200, self.patch(path, body).await).await
     }
 
+    /// `GET path` with `token` instead of the administrator's; the status and the body.
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+        self.call_as(token, reqwest::Method::GET, path, None).await
+    }
+
+    /// `POST path` with no body at all (the routes that take none); the status and the body.
+    pub async fn post_empty(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, None).await
+    }
+
+    /// A second handle on this server's database, as another node of a cluster (or a
+    /// `keyward` command beside the running server) opens it.
+    pub async fn other_store(&self) -> keyward_store::Store {
+        match &self.config.database_url {
+            Some(url) => keyward_store::Store::open(url).await,
+            None => keyward_store::Store::open_sqlite_dir(&self.config.data_dir).await,
+        }
+        .expect("open the server's store a second time")
+    }
+
     /// The server's OpenAPI document.
     pub async fn openapi(&self) -> Value {
         self.http

@@ -9,7 +9,9 @@ use keyward_client::{
     CreateVerifierKey, DepartmentId, Secret, SecretStorage, SettingsPatch, UpdateUser, UserId,
     UserTypeId, VerifyRequest,
 };
+use keyward_core::model::TenantSettings;
 use keyward_core::text::{TenantName, Username};
+use keyward_store::Actor;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -155,17 +157,91 @@ impl TestApp {
         m
     }
 
-    /// Switches the test tenant to `recoverable` secret storage, so that secrets made from
-    /// now on can be revealed again.
-    pub async fn recoverable_secrets(&self) {
-        let patch = SettingsPatch {
-            secret_storage: Some(SecretStorage::Recoverable),
+    /// Changes `m`'s user as `up` says (locked, administrator, employment period, …).
+    pub async fn update_member(&self, m: &Member, up: UpdateUser) {
+        let (user, _, _) = m.ids();
+        self.client
+            .update_user(user, &up)
+            .await
+            .expect("update the user");
+    }
+
+    /// Locks (or unlocks) `m`'s user.
+    pub async fn set_locked(&self, m: &Member, locked: bool) {
+        let up = UpdateUser {
+            locked: Some(locked),
             ..Default::default()
         };
+        self.update_member(m, up).await;
+    }
+
+    /// Makes `m`'s user an administrator.
+    pub async fn make_admin(&self, m: &Member) {
+        let up = UpdateUser {
+            is_admin: Some(true),
+            ..Default::default()
+        };
+        self.update_member(m, up).await;
+    }
+
+    /// Switches API tokens on or off for the test tenant. Only the console may do this
+    /// (over the API an administrator would lock themselves out), so the test writes the
+    /// setting to the store as the console's service would.
+    pub async fn api_tokens_enabled(&self, on: bool) {
+        let tenant = self.tenant_id.parse().expect("a tenant id");
+        let switch = move |s: &mut TenantSettings| {
+            s.api_tokens_enabled = on;
+            Ok(())
+        };
+        self.state
+            .store
+            .update_settings(tenant, switch, &Actor::system("test"))
+            .await
+            .expect("switch API tokens");
+    }
+
+    /// The actions of the audit events `query` selects (`object_type=…`), as
+    /// `GET /api/v1/audit-events` lists them (asserting 200), up to 500.
+    pub async fn audit_actions(&self, query: &str) -> Vec<String> {
+        let audit = self
+            .get_ok(&format!("/api/v1/audit-events?{query}&per_page=500"))
+            .await;
+        crate::texts(&audit["items"], "action")
+    }
+
+    /// Regenerates API token `id` with `grace_period_seconds` (asserting 200); the new
+    /// secret.
+    pub async fn regenerated(&self, id: &str, grace_period_seconds: u64) -> String {
+        let r = self
+            .post_ok(
+                &format!("/api/v1/tokens/{id}/regenerate"),
+                json!({ "grace_period_seconds": grace_period_seconds }),
+            )
+            .await;
+        r["token"].as_str().expect("a new secret").to_string()
+    }
+
+    /// Changes the test tenant's settings as `patch` says.
+    pub async fn update_settings(&self, patch: SettingsPatch) {
         self.client
             .update_settings(&patch)
             .await
-            .expect("switch to recoverable secret storage");
+            .expect("change the tenant's settings");
+    }
+
+    /// Switches the test tenant's secret storage, `recoverable` or `show_once`.
+    pub async fn secret_storage(&self, storage: SecretStorage) {
+        let patch = SettingsPatch {
+            secret_storage: Some(storage),
+            ..Default::default()
+        };
+        self.update_settings(patch).await;
+    }
+
+    /// Switches the test tenant to `recoverable` secret storage, so that secrets made from
+    /// now on can be revealed again.
+    pub async fn recoverable_secrets(&self) {
+        self.secret_storage(SecretStorage::Recoverable).await;
     }
 
     /// How many tokens `m`'s user owns, as `GET /api/v1/tokens?user_id=` counts them
@@ -234,6 +310,14 @@ impl TestApp {
     /// The JSON body that creates a token `name` for `m` (for tests of the wire format).
     pub fn token_body(&self, m: &Member, name: &str) -> Value {
         m.token_body(name)
+    }
+
+    /// The most common arrange step: the member `svc`, allowed `orders:read`, with one
+    /// token `name`; returns (member, token id, secret).
+    pub async fn svc_with_token(&self, name: &str) -> (Member, String, String) {
+        let m = self.member("svc", &["orders:read"]).await;
+        let (id, secret) = self.token(&m, name).await;
+        (m, id, secret)
     }
 
     /// Creates a token `name` for `m`; returns (id, secret).

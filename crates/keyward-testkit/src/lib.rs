@@ -12,11 +12,16 @@ mod macros;
 mod pg;
 mod process;
 pub mod seeding;
+mod wire;
+
+/// The typed client and its request types, for tests that arrange through it.
+pub use keyward_client as client;
 
 pub use app::{Backend, TestApp};
 pub use fixtures::{member, token, Endpoint, Member, PASSWORD};
 pub use pg::{pg_schema, PG_ENV};
 pub use process::{bootstrap_token, command, free_port, wait_until_healthy, Dir, Running};
+pub use wire::{json_of, send, text_of, texts};
 
 /// The tenant every [`TestApp`] is bootstrapped with.
 pub const TENANT: &str = "acme";

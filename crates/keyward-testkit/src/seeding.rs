@@ -4,10 +4,43 @@
 //! at a time so the single SQLite writer stays busy without piling up tasks.
 
 use keyward_core::model::TenantSettings;
-use keyward_core::{Permission, ServerKey, TokenId, TokenKind, TokenSecret};
+use keyward_core::{
+    DepartmentId, Permission, ServerKey, TokenId, TokenKind, TokenSecret, UserId, UserTypeId,
+};
 use keyward_store::{Actor, NewSecret, NewToken, NewUser, Store};
 use std::time::Instant;
 use tokio::task::JoinSet;
+
+/// A plain API token `name` for the membership (user, department, user type), as
+/// `Store::insert_token` takes it, and its secret.
+pub fn api_token(
+    key: &ServerKey,
+    name: &str,
+    user_id: UserId,
+    department_id: DepartmentId,
+    user_type_id: UserTypeId,
+) -> (NewToken, TokenSecret) {
+    let secret = TokenSecret::generate(TokenKind::Api);
+    let new = NewToken {
+        id: TokenId::new(),
+        kind: TokenKind::Api,
+        name: keyward_core::text::Name::parse(name).expect("a valid name"),
+        description: String::new(),
+        user_id,
+        department_id,
+        user_type_id,
+        secret: NewSecret {
+            hash: key.hash_token(secret.expose()),
+            hint: secret.hint(),
+            sealed: None,
+        },
+        expires_at: None,
+        allowed_cidrs: vec![],
+        rate_limit: None,
+        max_uses: None,
+    };
+    (new, secret)
+}
 
 /// Creates tenant `tenant_name` and fills it with `n` tokens. Returns the last token's
 /// secret. Reports progress on stderr.
@@ -50,25 +83,7 @@ pub async fn fill(
     let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
     let mut last = String::new();
     for i in 0..n {
-        let secret = TokenSecret::generate(TokenKind::Api);
-        let new = NewToken {
-            id: TokenId::new(),
-            kind: TokenKind::Api,
-            name: keyward_core::text::Name::parse(&format!("seed-{i}")).expect("a valid name"),
-            description: String::new(),
-            user_id: user.id,
-            department_id: dept.id,
-            user_type_id: ut.id,
-            secret: NewSecret {
-                hash: key.hash_token(secret.expose()),
-                hint: secret.hint(),
-                sealed: None,
-            },
-            expires_at: None,
-            allowed_cidrs: vec![],
-            rate_limit: None,
-            max_uses: None,
-        };
+        let (new, secret) = api_token(key, &format!("seed-{i}"), user.id, dept.id, ut.id);
         last = secret.into_string();
         let (s, a, t) = (store.clone(), actor.clone(), tenant.id);
         tasks.spawn(async move {

@@ -156,6 +156,13 @@ impl Server {
         (text(&out.stdout), text(&out.stderr))
     }
 
+    /// A server where `username` is already a member, as [`Server::member`] makes one.
+    fn with_member(username: &str) -> Self {
+        let srv = Self::start();
+        srv.member(username);
+        srv
+    }
+
     /// Makes `username` a technical user with user type Reader (orders:read, orders:write)
     /// in department Sales.
     fn member(&self, username: &str) {
@@ -358,8 +365,7 @@ fn a_token_is_issued_verified_revoked_and_listed_through_the_cli() {
 
 #[test]
 fn the_secret_is_printed_once_with_a_warning_that_it_is_not_shown_again() {
-    let srv = Server::start();
-    srv.member("svc");
+    let srv = Server::with_member("svc");
     let out = srv.ok(&["token", "create", "--name", "ci", "--user", "svc"]);
     assert!(out.contains("shown only once"), "{out}");
     let secret = out
@@ -377,8 +383,7 @@ fn the_secret_is_printed_once_with_a_warning_that_it_is_not_shown_again() {
 
 #[test]
 fn api_refusals_print_status_code_and_detail() {
-    let srv = Server::start();
-    srv.member("svc");
+    let srv = Server::with_member("svc");
     srv.json(&["department", "create", "Support"]);
     let (_, err) = srv.fails(&[
         "token",
@@ -404,8 +409,7 @@ fn api_refusals_print_status_code_and_detail() {
 
 #[test]
 fn a_regenerated_token_replaces_its_secret_and_delete_takes_several_ids() {
-    let srv = Server::start();
-    srv.member("svc");
+    let srv = Server::with_member("svc");
     let (id1, old) = srv.token("svc", "one");
     let (id2, _) = srv.token("svc", "two");
 
@@ -436,8 +440,7 @@ fn a_regenerated_token_replaces_its_secret_and_delete_takes_several_ids() {
 
 #[test]
 fn locking_a_user_stops_their_tokens_until_unlocked() {
-    let srv = Server::start();
-    srv.member("svc");
+    let srv = Server::with_member("svc");
     let (_, secret) = srv.token("svc", "ci");
     let out = srv.ok(&["user", "lock", "svc"]);
     assert!(out.starts_with("Locked user \"svc\""), "{out}");
@@ -460,8 +463,7 @@ fn locking_a_user_stops_their_tokens_until_unlocked() {
 
 #[test]
 fn a_verifier_key_binds_cli_checks_to_its_tenant_and_a_check_without_a_tenant_is_refused() {
-    let srv = Server::start();
-    srv.member("svc");
+    let srv = Server::with_member("svc");
     let (_, secret) = srv.token("svc", "ci");
 
     let created = srv.ok(&["verifier-key", "create", "orders gateway"]);

@@ -4,7 +4,7 @@
 //! (201) must verify, and the SQLite database must pass `PRAGMA integrity_check`.
 
 use keyward_testkit::{
-    bootstrap_token, free_port, pg_schema, wait_until_healthy, Dir, Running, PG_ENV,
+    bootstrap_token, free_port, json_of, pg_schema, wait_until_healthy, Dir, Running, PG_ENV,
 };
 use serde_json::{json, Value};
 use std::path::Path;
@@ -105,15 +105,11 @@ async fn run(db: Option<String>) {
     let _server = serve(&dir.0, &db, port).await;
     let mut verified = 0;
     for token in &acknowledged {
-        let v: Value = http
-            .post(format!("{base}/api/v1/verify"))
-            .json(&json!({"token": token, "tenant": "t"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = json_of(
+            http.post(format!("{base}/api/v1/verify"))
+                .json(&json!({"token": token, "tenant": "t"})),
+        )
+        .await;
         assert_eq!(v["code"], "VALID", "an acknowledged token was lost");
         verified += 1;
     }

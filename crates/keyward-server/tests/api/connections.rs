@@ -4,7 +4,8 @@
 //! Deadlines are shortened here; each test waits for what it expects with a generous
 //! bound, and none measures how fast anything happened.
 
-use keyward_testkit::{on_both_backends, Backend, TestApp};
+use keyward_server::ServerConfig;
+use keyward_testkit::{on_both_backends, send, Backend, TestApp};
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -71,15 +72,25 @@ async fn read_response(s: &mut TcpStream) -> String {
     .expect("no response in time")
 }
 
+/// A server with these header-read and idle deadlines, and what else `more` changes.
+async fn server(
+    header_read: Duration,
+    idle: Duration,
+    more: impl FnOnce(&mut ServerConfig),
+) -> TestApp {
+    TestApp::spawn_adjusted(Backend::Sqlite, |c| {
+        c.header_read_timeout = header_read;
+        c.idle_timeout = idle;
+        more(c);
+    })
+    .await
+}
+
 const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: keyward\r\n\r\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_sends_half_a_request_head_is_closed() {
-    let app = TestApp::spawn_adjusted(Backend::Sqlite, |c| {
-        c.header_read_timeout = SHORT;
-        c.idle_timeout = LONG;
-    })
-    .await;
+    let app = server(SHORT, LONG, |_| {}).await;
     let mut half = connect(&app).await;
     half.write_all(b"GET /healthz HTTP/1.1\r\nHost: keyward\r\n")
         .await
@@ -94,24 +105,12 @@ async fn a_connection_that_sends_half_a_request_head_is_closed() {
         "a connection that never sent a request was kept open"
     );
     // The server itself is fine.
-    assert_eq!(
-        app.http
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(send(app.http.get(app.url("/healthz"))).await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed() {
-    let app = TestApp::spawn_adjusted(Backend::Sqlite, |c| {
-        c.header_read_timeout = LONG;
-        c.idle_timeout = SHORT;
-    })
-    .await;
+    let app = server(LONG, SHORT, |_| {}).await;
     let mut s = connect(&app).await;
     s.write_all(HEALTHZ).await.unwrap();
     let res = read_response(&mut s).await;
@@ -126,11 +125,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
 /// request: that wait has the idle deadline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_alive_connection_waits_for_its_next_request_under_the_idle_deadline() {
-    let app = TestApp::spawn_adjusted(Backend::Sqlite, |c| {
-        c.header_read_timeout = SHORT;
-        c.idle_timeout = LONG;
-    })
-    .await;
+    let app = server(SHORT, LONG, |_| {}).await;
     let mut kept = connect(&app).await;
     kept.write_all(HEALTHZ).await.unwrap();
     assert!(read_response(&mut kept).await.starts_with("HTTP/1.1 200"));
@@ -145,12 +140,7 @@ async fn a_kept_alive_connection_waits_for_its_next_request_under_the_idle_deadl
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_body_that_does_not_arrive_in_time_gets_408_and_the_connection_closes() {
-    let app = TestApp::spawn_adjusted(Backend::Sqlite, |c| {
-        c.header_read_timeout = LONG;
-        c.idle_timeout = LONG;
-        c.body_read_timeout = SHORT;
-    })
-    .await;
+    let app = server(LONG, LONG, |c| c.body_read_timeout = SHORT).await;
     let mut s = connect(&app).await;
     s.write_all(
         b"POST /api/v1/verify HTTP/1.1\r\nHost: keyward\r\nContent-Type: application/json\r\n\
@@ -171,12 +161,7 @@ async fn a_request_body_that_does_not_arrive_in_time_gets_408_and_the_connection
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_the_connection_cap_the_longest_idle_connection_makes_room_for_healthz() {
     const CAP: usize = 4;
-    let app = TestApp::spawn_adjusted(Backend::Sqlite, |c| {
-        c.header_read_timeout = LONG;
-        c.idle_timeout = LONG;
-        c.max_connections = CAP;
-    })
-    .await;
+    let app = server(LONG, LONG, |c| c.max_connections = CAP).await;
     let mut idle = Vec::new();
     for _ in 0..CAP {
         let mut s = connect(&app).await;
@@ -199,9 +184,7 @@ async fn at_the_connection_cap_the_longest_idle_connection_makes_room_for_health
 /// A busy connection is not cut to make room: the new connection waits until it is done.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_the_connection_cap_a_new_connection_waits_for_a_busy_one_to_finish() {
-    let app = TestApp::spawn_adjusted(Backend::Sqlite, |c| {
-        c.header_read_timeout = LONG;
-        c.idle_timeout = LONG;
+    let app = server(LONG, LONG, |c| {
         c.body_read_timeout = LONG;
         c.max_connections = 1;
     })
@@ -251,8 +234,7 @@ async fn shutdown(backend: Backend) {
         c.flush_interval = LONG;
     })
     .await;
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (_, id, secret) = app.svc_with_token("t").await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
 
     let mut half_head = connect(&app).await;
@@ -292,12 +274,7 @@ async fn shutdown(backend: Backend) {
         );
     }
 
-    let store = match &app.config.database_url {
-        Some(url) => keyward_store::Store::open(url).await.unwrap(),
-        None => keyward_store::Store::open_sqlite_dir(&app.config.data_dir)
-            .await
-            .unwrap(),
-    };
+    let store = app.other_store().await;
     let t = store
         .token(app.tenant_id.parse().unwrap(), id.parse().unwrap())
         .await

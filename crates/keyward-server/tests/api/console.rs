@@ -2,7 +2,7 @@
 //! on both backends. The browser walks are in `tests/browser.rs`.
 
 use keyward_testkit::on_both_backends;
-use keyward_testkit::{TestApp, PASSWORD};
+use keyward_testkit::{send, text_of, TestApp, PASSWORD};
 use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use serde_json::json;
@@ -94,12 +94,11 @@ async fn try_login(
         assert!(raw.contains(flag), "session cookie lacks {flag}: {raw}");
     }
     let cookie = raw.split(';').next().unwrap().to_string();
-    let settings = http
-        .get(app.url("/console/settings"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let settings = send(
+        http.get(app.url("/console/settings"))
+            .header(COOKIE, &cookie),
+    )
+    .await;
     assert_eq!(settings.status(), 200);
     let csrf = hidden(&settings.text().await.unwrap(), "csrf");
     Ok(Console {
@@ -143,15 +142,8 @@ async fn login_page_follows_the_browser_language(app: TestApp) {
         ("en-GB,en;q=0.9", "Log in to the administration console"),
         ("de-DE", "Log in to the administration console"),
     ] {
-        let html = client()
-            .get(app.url("/console/login"))
-            .header(ACCEPT_LANGUAGE, accept)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let login = client().get(app.url("/console/login"));
+        let html = text_of(login.header(ACCEPT_LANGUAGE, accept)).await;
         assert!(html.contains(expected), "{accept}: {expected}");
     }
 }
@@ -173,8 +165,7 @@ async fn unknown_user_and_wrong_password_read_the_same(app: TestApp) {
 async fn console_forms_without_their_csrf_token_are_refused(app: TestApp) {
     app.user_with_password("kari", true).await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "ERP").await;
+    let (_, id, secret) = app.svc_with_token("ERP").await;
     let revoke = format!("/console/tokens/{id}/revoke");
     let (status, page) = c.post(&revoke, &[]).await;
     assert_eq!(status, 403, "no CSRF token");
@@ -252,13 +243,12 @@ async fn pages_need_a_live_administrator_session(app: TestApp) {
 async fn the_api_takes_a_console_session_with_its_csrf_header(app: TestApp) {
     app.user_with_password("kari", true).await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
-    let res = c
-        .http
-        .get(app.url("/api/v1/users"))
-        .header(COOKIE, &c.cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        c.http
+            .get(app.url("/api/v1/users"))
+            .header(COOKIE, &c.cookie),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let post = |csrf: Option<String>| {
         let mut req = c
@@ -281,8 +271,7 @@ async fn the_api_takes_a_console_session_with_its_csrf_header(app: TestApp) {
 async fn switching_api_tokens_off_hides_the_tokens_menu(app: TestApp) {
     app.user_with_password("kari", true).await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "ERP").await;
+    let (_, _, secret) = app.svc_with_token("ERP").await;
     let (_, page) = c.get("/console/users").await;
     assert!(
         page.contains("href=\"/console/tokens\""),
@@ -361,8 +350,7 @@ async fn token_actions_from_the_detail_page(app: TestApp) {
     app.user_with_password("kari", true).await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
     app.recoverable_secrets().await;
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "ERP").await;
+    let (_, id, secret) = app.svc_with_token("ERP").await;
     let csrf = [("csrf", c.csrf.as_str())];
 
     // Reveal (recoverable): the secret is on the page, and the audit log says so.
@@ -377,22 +365,12 @@ async fn token_actions_from_the_detail_page(app: TestApp) {
     assert_eq!(audit.1["total"], 1);
 
     // Disable and enable.
-    let off = [("csrf", c.csrf.as_str()), ("enabled", "false")];
-    assert_eq!(
-        c.post(&format!("/console/tokens/{id}/enabled"), &off)
-            .await
-            .0,
-        303
-    );
-    assert_eq!(app.verify(&secret, None).await, "DISABLED");
-    let on = [("csrf", c.csrf.as_str()), ("enabled", "true")];
-    assert_eq!(
-        c.post(&format!("/console/tokens/{id}/enabled"), &on)
-            .await
-            .0,
-        303
-    );
-    assert_eq!(app.verify(&secret, None).await, "VALID");
+    for (enabled, code) in [("false", "DISABLED"), ("true", "VALID")] {
+        let form = [("csrf", c.csrf.as_str()), ("enabled", enabled)];
+        let path = format!("/console/tokens/{id}/enabled");
+        assert_eq!(c.post(&path, &form).await.0, 303, "enabled={enabled}");
+        assert_eq!(app.verify(&secret, None).await, code, "enabled={enabled}");
+    }
 
     // Regenerate: the new secret is shown once and the old one stops working.
     let (status, page) = c
@@ -508,15 +486,15 @@ async fn verifier_keys_in_the_console(app: TestApp) {
     let (_, token) = app.token(&member, "t").await;
     let app = &app;
     let check = |key: String, token: String| async move {
-        app.http
-            .post(app.url("/api/v1/verify"))
-            .bearer_auth(key)
-            .json(&json!({"token": token}))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
+        send(
+            app.http
+                .post(app.url("/api/v1/verify"))
+                .bearer_auth(key)
+                .json(&json!({"token": token})),
+        )
+        .await
+        .status()
+        .as_u16()
     };
     assert_eq!(check(key.clone(), token.clone()).await, 200);
 

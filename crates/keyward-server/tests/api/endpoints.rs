@@ -1,8 +1,9 @@
 //! Hosted endpoints and endpoint tokens (SPEC §6, seed 003): one test per rule, each
 //! checking the very next request after a change, on SQLite and PostgreSQL.
 
+use keyward_testkit::client::SecretStorage;
 use keyward_testkit::on_both_backends;
-use keyward_testkit::{Endpoint, TestApp};
+use keyward_testkit::{send, texts, Endpoint, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -60,6 +61,20 @@ async fn assign(app: &TestApp, ep: &Endpoint, token_id: &str, enabled: bool) -> 
     status
 }
 
+/// An endpoint at `path` with token authentication, and a secondary token for the
+/// application `name` assigned to it (enabled); returns (endpoint, token id, secret).
+async fn with_application(
+    app: &TestApp,
+    path: &str,
+    allow_deleting: bool,
+    name: &str,
+) -> (Endpoint, String, String) {
+    let ep = app.endpoint(path, "token", allow_deleting).await;
+    let (id, secret) = app.endpoint_token(name).await;
+    assign(app, &ep, &id, true).await;
+    (ep, id, secret)
+}
+
 struct Answer {
     status: u16,
     headers: reqwest::header::HeaderMap,
@@ -69,6 +84,19 @@ struct Answer {
 impl Answer {
     fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Sends `req`; its status, headers and body (JSON, or the text as a JSON string).
+async fn answer(req: reqwest::RequestBuilder) -> Answer {
+    let res = send(req).await;
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
     }
 }
 
@@ -89,15 +117,7 @@ async fn hosted(
     if let Some(b) = body {
         req = req.json(&b);
     }
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap_or_default();
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    answer(req).await
 }
 
 async fn post_record(app: &TestApp, ep: &Endpoint, token: Option<&str>, body: Value) -> Answer {
@@ -241,13 +261,7 @@ async fn delete_only_when_allowed(app: TestApp) {
         )
         .await;
     assert!(b["new_primary_tokens"].as_array().unwrap().is_empty());
-    let methods: Vec<&str> = b["primary_tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["method"].as_str().unwrap())
-        .collect();
-    assert_eq!(methods, ["POST", "GET"]);
+    assert_eq!(texts(&b["primary_tokens"], "method"), ["POST", "GET"]);
     refused(&del(delete_primary.clone()).await, 404, "not_found");
     assert_eq!(app.verify(&delete_primary, None).await, "NOT_FOUND");
     // The other primaries were not replaced.
@@ -397,7 +411,7 @@ async fn regenerated_primary(app: TestApp) {
     let ep = app.endpoint("rotating", "token", false).await;
     let old = ep.primary("POST").to_string();
     let url = format!("/api/v1/endpoints/{}/primary-tokens/post/regenerate", ep.id);
-    let r = app.ok(200, app.call(Method::POST, &url, None).await).await;
+    let r = app.ok(200, app.post_empty(&url).await).await;
     let new = r["token"].as_str().unwrap().to_string();
     assert_ne!(new, old);
     assert_eq!(r["method"], "POST");
@@ -484,18 +498,12 @@ async fn regenerated_primary(app: TestApp) {
 }
 
 async fn regenerated_secondary(app: TestApp) {
-    let ep = app.endpoint("apps", "token", false).await;
-    let (id, old) = app.endpoint_token("Webshop").await;
-    assign(&app, &ep, &id, true).await;
+    let (ep, id, old) = with_application(&app, "apps", false, "Webshop").await;
     let r = app
         .ok(
             200,
-            app.call(
-                Method::POST,
-                &format!("/api/v1/endpoint-tokens/{id}/regenerate"),
-                None,
-            )
-            .await,
+            app.post_empty(&format!("/api/v1/endpoint-tokens/{id}/regenerate"))
+                .await,
         )
         .await;
     let new = r["token"].as_str().unwrap();
@@ -533,14 +541,13 @@ async fn auth_none(app: TestApp) {
         "NOT_FOUND",
     );
     // Nor is one in another wrapping taken for none.
-    let basic = app
-        .http
-        .post(app.url("/e/acme/public"))
-        .basic_auth("x", Some(&theirs))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let basic = send(
+        app.http
+            .post(app.url("/e/acme/public"))
+            .basic_auth("x", Some(&theirs))
+            .json(&json!({})),
+    )
+    .await;
     assert_eq!(basic.status(), 401);
     assert_eq!(
         post_record(&app, &ep, Some(&app.admin_token), json!({}))
@@ -632,15 +639,7 @@ async fn raw_post(app: &TestApp, path: &str, content_type: Option<&str>, body: V
     if let Some(ct) = content_type {
         req = req.header(reqwest::header::CONTENT_TYPE, ct);
     }
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap_or_default();
-    Answer {
-        status,
-        headers,
-        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    }
+    answer(req).await
 }
 
 async fn content_type(app: TestApp) {
@@ -753,20 +752,17 @@ async fn chunked_post(app: &TestApp, path: &str, chunks: &[&[u8]]) -> u16 {
 }
 
 async fn records_keep_sender(app: TestApp) {
-    let ep = app.endpoint("audit/trail", "token", false).await;
-    let (id, secret) = app.endpoint_token("Webshop").await;
-    assign(&app, &ep, &id, true).await;
+    let (ep, id, secret) = with_application(&app, "audit/trail", false, "Webshop").await;
     let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
     // The test client is not a trusted proxy, so its X-Forwarded-For is ignored.
-    let res = app
-        .http
-        .post(app.url("/e/acme/audit/trail"))
-        .bearer_auth(&secret)
-        .header("x-forwarded-for", "203.0.113.50")
-        .json(&json!({"order": 42, "lines": [{"sku": "A-1", "qty": 2}]}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url("/e/acme/audit/trail"))
+            .bearer_auth(&secret)
+            .header("x-forwarded-for", "203.0.113.50")
+            .json(&json!({"order": 42, "lines": [{"sku": "A-1", "qty": 2}]})),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let receipt: Value = res.json().await.unwrap();
     post_record(
@@ -937,9 +933,7 @@ async fn hosted_paging(app: TestApp) {
 }
 
 async fn tenant_isolation(app: TestApp) {
-    let ep = app.endpoint("acme/orders", "token", true).await;
-    let (id, _) = app.endpoint_token("Acme webshop").await;
-    assign(&app, &ep, &id, true).await;
+    let (ep, id, _) = with_application(&app, "acme/orders", true, "Acme webshop").await;
     post_record(
         &app,
         &ep,
@@ -1008,26 +1002,14 @@ async fn tenant_isolation(app: TestApp) {
         let (status, body) = app.call_as(&theirs, method.clone(), &path, body).await;
         assert_eq!(status, 404, "{method} {path}: {body}");
     }
-    let (_, list) = app
-        .call_as(&theirs, Method::GET, "/api/v1/endpoints", None)
-        .await;
+    let (_, list) = app.get_as(&theirs, "/api/v1/endpoints").await;
     assert_eq!(list["total"], 0);
     let (_, list) = app
-        .call_as(
-            &theirs,
-            Method::GET,
-            "/api/v1/endpoint-tokens?status=all",
-            None,
-        )
+        .get_as(&theirs, "/api/v1/endpoint-tokens?status=all")
         .await;
     assert_eq!(list["total"], 0);
     let (_, audit) = app
-        .call_as(
-            &theirs,
-            Method::GET,
-            "/api/v1/audit-events?per_page=500",
-            None,
-        )
+        .get_as(&theirs, "/api/v1/audit-events?per_page=500")
         .await;
     assert!(!audit.to_string().contains("acme/orders"));
 
@@ -1167,11 +1149,10 @@ async fn reveal(app: TestApp) {
     let regenerated = app
         .ok(
             200,
-            app.call(
-                Method::POST,
-                &format!("/api/v1/endpoints/{}/primary-tokens/GET/regenerate", ep.id),
-                None,
-            )
+            app.post_empty(&format!(
+                "/api/v1/endpoints/{}/primary-tokens/GET/regenerate",
+                ep.id
+            ))
             .await,
         )
         .await;
@@ -1184,8 +1165,7 @@ async fn reveal(app: TestApp) {
     assert_eq!(r["token"], regenerated["token"]);
 
     // Back to show_once: every stored copy is dropped.
-    app.patch_ok("/api/v1/settings", json!({"secret_storage": "show_once"}))
-        .await;
+    app.secret_storage(SecretStorage::ShowOnce).await;
     let (_, t) = app.get(&format!("/api/v1/endpoint-tokens/{erp_id}")).await;
     assert_eq!(t["recoverable"], false);
     app.recoverable_secrets().await;
@@ -1199,9 +1179,7 @@ async fn reveal(app: TestApp) {
 }
 
 async fn nothing_but_endpoints(app: TestApp) {
-    let ep = app.endpoint("only-here", "token", false).await;
-    let (id, secret) = app.endpoint_token("Webshop").await;
-    assign(&app, &ep, &id, true).await;
+    let (ep, id, secret) = with_application(&app, "only-here", false, "Webshop").await;
     // The verify API knows the token and says it opens nothing here.
     let res = app.verify_body(json!({"token": secret})).await;
     assert_eq!(res["code"], "FORBIDDEN");
@@ -1216,17 +1194,14 @@ async fn nothing_but_endpoints(app: TestApp) {
     .await;
     assert_eq!(app.verify(&secret, None).await, "DISABLED");
     // Forward auth and the administrator API refuse endpoint tokens.
-    let res = app
-        .http
-        .get(app.url("/auth/forward/acme"))
-        .bearer_auth(ep.primary("GET"))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .get(app.url("/auth/forward/acme"))
+            .bearer_auth(ep.primary("GET")),
+    )
+    .await;
     assert_eq!(res.status(), 403);
-    let (status, p) = app
-        .call_as(ep.primary("GET"), Method::GET, "/api/v1/endpoints", None)
-        .await;
+    let (status, p) = app.get_as(ep.primary("GET"), "/api/v1/endpoints").await;
     assert_eq!(
         (status, p["code"].as_str()),
         (401, Some("wrong_token_kind"))
@@ -1242,14 +1217,7 @@ async fn secondary_listing(app: TestApp) {
         json!({"name": "Gamma app", "description": "retired", "enabled": false}),
     )
     .await;
-    let names = |v: &Value| -> Vec<String> {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap().to_string())
-            .collect()
-    };
+    let names = |v: &Value| texts(&v["items"], "name");
     let active = app.get_ok("/api/v1/endpoint-tokens").await;
     assert_eq!(
         names(&active),
@@ -1307,21 +1275,11 @@ async fn secondary_listing(app: TestApp) {
         .await;
     assert_eq!(status, 404, "primaries are not assigned");
     // Every change is in the audit trail.
-    let (_, audit) = app
-        .get("/api/v1/audit-events?object_type=endpoint_token&per_page=500")
-        .await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert!(actions.contains(&"endpoint_token.assigned"), "{actions:?}");
+    let actions = app.audit_actions("object_type=endpoint_token").await;
+    let count = |action: &str| actions.iter().filter(|a| *a == action).count();
+    assert!(count("endpoint_token.assigned") > 0, "{actions:?}");
     assert_eq!(
-        actions
-            .iter()
-            .filter(|a| **a == "endpoint_token.created")
-            .count(),
+        count("endpoint_token.created"),
         5,
         "three secondaries and two primaries: {actions:?}"
     );
@@ -1330,22 +1288,14 @@ async fn secondary_listing(app: TestApp) {
 /// A change written by another process (another node of a cluster) reaches this node
 /// through the change log within a second.
 async fn other_node(app: TestApp) {
-    let ep = app.endpoint("clustered", "token", false).await;
-    let (id, secret) = app.endpoint_token("Webshop").await;
-    assign(&app, &ep, &id, true).await;
+    let (ep, id, secret) = with_application(&app, "clustered", false, "Webshop").await;
     assert_eq!(
         post_record(&app, &ep, Some(&secret), json!({}))
             .await
             .status,
         201
     );
-    let other = if let Some(url) = &app.config.database_url {
-        keyward_store::Store::open(url).await.unwrap()
-    } else {
-        keyward_store::Store::open_sqlite_dir(&app.config.data_dir)
-            .await
-            .unwrap()
-    };
+    let other = app.other_store().await;
     let tenant: keyward_core::TenantId = app.tenant_id.parse().unwrap();
     let actor = keyward_store::Actor::system("other node");
     let started = Instant::now();
@@ -1442,14 +1392,9 @@ async fn openapi(app: TestApp) {
             "{method} {path}"
         );
     }
-    let tags: Vec<&str> = doc["tags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let tags = texts(&doc["tags"], "name");
     for t in ["endpoints", "endpoint-tokens", "hosted endpoints", "tokens"] {
-        assert!(tags.contains(&t), "{tags:?}");
+        assert!(tags.iter().any(|tag| tag == t), "{tags:?}");
     }
     for schema in [
         "EndpointWithSecrets",
@@ -1493,7 +1438,7 @@ async fn namespaced_paths(app: TestApp) {
         theirs["id"].as_str().unwrap()
     );
     let their_total = || async {
-        let (_, r) = app.call_as(&globex, Method::GET, &their_url, None).await;
+        let (_, r) = app.get_as(&globex, &their_url).await;
         r["total"].clone()
     };
     assert_eq!(their_total().await, 0);
@@ -1503,14 +1448,13 @@ async fn namespaced_paths(app: TestApp) {
     assert_eq!(our_records["total"], 1);
 
     // Their endpoint is open to anyone, but our token is refused at their URL.
-    let at_theirs = app
-        .http
-        .post(app.url("/e/globex/orders/in"))
-        .bearer_auth(ours.primary("POST"))
-        .json(&json!({"leak": true}))
-        .send()
-        .await
-        .unwrap();
+    let at_theirs = send(
+        app.http
+            .post(app.url("/e/globex/orders/in"))
+            .bearer_auth(ours.primary("POST"))
+            .json(&json!({"leak": true})),
+    )
+    .await;
     assert_eq!(
         at_theirs.status(),
         401,
@@ -1529,18 +1473,8 @@ async fn namespaced_paths(app: TestApp) {
     assert_eq!(their_total().await, 0);
 
     // An unknown tenant and an unknown path read the same.
-    let a = app
-        .http
-        .get(app.url("/e/nobody/orders/in"))
-        .send()
-        .await
-        .unwrap();
-    let b = app
-        .http
-        .get(app.url("/e/acme/nothing/here"))
-        .send()
-        .await
-        .unwrap();
+    let a = send(app.http.get(app.url("/e/nobody/orders/in"))).await;
+    let b = send(app.http.get(app.url("/e/acme/nothing/here"))).await;
     assert_eq!(
         (a.status(), b.status()),
         (404.try_into().unwrap(), 404.try_into().unwrap())
@@ -1549,13 +1483,12 @@ async fn namespaced_paths(app: TestApp) {
     assert_eq!(a, b);
     // The tenant's id works in the URL as well as its name.
     let open = app.endpoint("public/feed", "none", false).await;
-    let by_id = app
-        .http
-        .post(app.url(&format!("/e/{}/{}", app.tenant_id, open.path)))
-        .json(&json!({"x": 1}))
-        .send()
-        .await
-        .unwrap();
+    let by_id = send(
+        app.http
+            .post(app.url(&format!("/e/{}/{}", app.tenant_id, open.path)))
+            .json(&json!({"x": 1})),
+    )
+    .await;
     assert_eq!(by_id.status(), 201);
 }
 

@@ -3,9 +3,9 @@
 //! tokens cost the database a bounded rate of lookups.
 
 use keyward_core::{TokenKind, TokenSecret};
-use keyward_store::{Actor, NewSecret, NewToken};
+use keyward_store::Actor;
 use keyward_testkit::{on_both_backends, on_both_backends_with};
-use keyward_testkit::{Member, TestApp};
+use keyward_testkit::{seeding, send, Member, TestApp};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -61,11 +61,7 @@ async fn changes_are_exact(app: TestApp) {
     );
 
     // Locking a user drops the answers of that user's tokens alone.
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m2.user_id),
-        json!({"locked": true}),
-    )
-    .await;
+    app.set_locked(&m2, true).await;
     assert_eq!(reads_for(&app, &[&s1b, &s3, &s4], "VALID").await, 0);
     assert_eq!(reads_for(&app, &[&s2], "USER_LOCKED").await, 1);
 
@@ -113,34 +109,15 @@ async fn made_elsewhere(app: TestApp) {
         .expect("a second node on the same database");
     let store = &elsewhere.state.store;
     let tenant = app.tenant_id.parse().unwrap();
+    let (user, department, user_type) = m.ids();
     let mut lag = Vec::new();
     for i in 0..20 {
-        let secret = TokenSecret::generate(TokenKind::Api);
-        let hash = elsewhere.state.verifier.key().hash_token(secret.expose());
-        let id = keyward_core::TokenId::new();
+        let key = elsewhere.state.verifier.key();
+        let name = format!("made elsewhere {i}");
+        let (new, secret) = seeding::api_token(key, &name, user, department, user_type);
+        let id = new.id;
         store
-            .insert_token(
-                tenant,
-                &NewToken {
-                    id,
-                    kind: TokenKind::Api,
-                    name: keyward_core::text::Name::parse(&format!("made elsewhere {i}")).unwrap(),
-                    description: String::new(),
-                    user_id: m.user_id.parse().unwrap(),
-                    department_id: m.department_id.parse().unwrap(),
-                    user_type_id: m.user_type_id.parse().unwrap(),
-                    secret: NewSecret {
-                        hash,
-                        hint: secret.hint(),
-                        sealed: None,
-                    },
-                    expires_at: None,
-                    allowed_cidrs: vec![],
-                    rate_limit: None,
-                    max_uses: None,
-                },
-                &Actor::system("test"),
-            )
+            .insert_token(tenant, &new, &Actor::system("test"))
             .await
             .unwrap();
         assert_eq!(
@@ -188,20 +165,18 @@ async fn made_elsewhere(app: TestApp) {
             )
             .await
             .unwrap();
-        let res = app
-            .http
-            .post(app.url(&format!("/e/acme/{path}")))
-            .json(&json!({"n": i}))
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            app.http
+                .post(app.url(&format!("/e/acme/{path}")))
+                .json(&json!({"n": i})),
+        )
+        .await;
         assert_eq!(res.status(), 201, "endpoint {i} at the first request");
     }
 }
 
 async fn unknown_flood(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, known) = app.token(&m, "known").await;
+    let (_, _, known) = app.svc_with_token("known").await;
     assert_eq!(app.verify(&known, None).await, "VALID");
     // The same unknown token over and over is looked up once.
     let guess = TokenSecret::generate(TokenKind::Api);

@@ -1,7 +1,7 @@
 //! Bad input gets a 4xx problem document that says what is wrong, and changes nothing.
 
 use keyward_testkit::on_both_backends;
-use keyward_testkit::TestApp;
+use keyward_testkit::{send, Member, TestApp};
 use serde_json::{json, Value};
 
 on_both_backends! {
@@ -53,15 +53,14 @@ async fn error_contract(app: TestApp) {
 }
 
 async fn raw(app: &TestApp, path: &str, content_type: &str, body: &str) -> (u16, String, Value) {
-    let res = app
-        .http
-        .post(app.url(path))
-        .bearer_auth(&app.admin_token)
-        .header("content-type", content_type)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url(path))
+            .bearer_auth(&app.admin_token)
+            .header("content-type", content_type)
+            .body(body.to_string()),
+    )
+    .await;
     let status = res.status().as_u16();
     let ct = res
         .headers()
@@ -126,15 +125,7 @@ async fn bad_input(app: TestApp) {
             "memberships",
         ),
     ] {
-        let mut body = app.token_body(&m, "t");
-        body[field] = value;
-        let (s, ct, p) = raw(
-            &app,
-            "/api/v1/tokens",
-            "application/json",
-            &body.to_string(),
-        )
-        .await;
+        let (s, ct, p) = token_with(&app, &m, field, value).await;
         assert_problem(s, &ct, &p, 422, code, mentions);
     }
     for (path, body, mentions) in [
@@ -160,14 +151,13 @@ async fn bad_input(app: TestApp) {
     )
     .await;
     let _ = (s, ct, p); // PATCH route: POST is not allowed here
-    let res = app
-        .http
-        .patch(app.url("/api/v1/settings"))
-        .bearer_auth(&app.admin_token)
-        .json(&json!({"default_token_lifetime_days": 400}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .patch(app.url("/api/v1/settings"))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({"default_token_lifetime_days": 400})),
+    )
+    .await;
     assert_eq!(res.status(), 422);
     let p: Value = res.json().await.unwrap();
     assert!(p["detail"]
@@ -192,56 +182,33 @@ async fn bad_input(app: TestApp) {
 
 async fn oversized(app: TestApp) {
     let huge = "k".repeat(10 * 1024);
-    let res = app
-        .http
-        .post(app.url("/api/v1/verify"))
-        .json(&json!({"token": huge, "tenant": "acme"}))
-        .send()
-        .await
-        .unwrap();
+    let verify = app.http.post(app.url("/api/v1/verify"));
+    let res = send(verify.json(&json!({"token": huge, "tenant": "acme"}))).await;
     assert_eq!(res.status(), 400);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let p: Value = res.json().await.unwrap();
     assert_eq!(p["code"], "token_too_long");
     assert!(p["detail"].as_str().unwrap().contains("74"));
     let key = app.verifier_key("gateway").await;
-    let res = app
-        .http
-        .post(app.url("/oauth2/introspect"))
-        .bearer_auth(&key)
-        .form(&[("token", huge.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let introspect = app.http.post(app.url("/oauth2/introspect"));
+    let res = send(
+        introspect
+            .bearer_auth(&key)
+            .form(&[("token", huge.as_str())]),
+    )
+    .await;
     assert_eq!(res.status(), 400);
-    let res = app
-        .http
-        .get(app.url("/auth/forward/acme"))
-        .bearer_auth(&huge)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    let res = app
-        .http
-        .get(app.url("/api/v1/tokens"))
-        .bearer_auth(&huge)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+    for path in ["/auth/forward/acme", "/api/v1/tokens"] {
+        let res = send(app.http.get(app.url(path)).bearer_auth(&huge)).await;
+        assert_eq!(res.status(), 401, "{path}");
+    }
     let big_body = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let (s, ct, p) = raw(&app, "/api/v1/departments", "application/json", &big_body).await;
     assert_problem(s, &ct, &p, 413, "payload_too_large", "larger");
 }
 
 async fn credentials(app: TestApp) {
-    let res = app
-        .http
-        .get(app.url("/api/v1/tokens"))
-        .send()
-        .await
-        .unwrap();
+    let res = send(app.http.get(app.url("/api/v1/tokens"))).await;
     assert_eq!(res.status(), 401);
     assert!(res.headers()["www-authenticate"]
         .to_str()
@@ -249,9 +216,7 @@ async fn credentials(app: TestApp) {
         .starts_with("Bearer"));
     let p: Value = res.json().await.unwrap();
     assert_eq!(p["code"], "missing_token");
-    let (status, p) = app
-        .call_as("kwa_nope", reqwest::Method::GET, "/api/v1/tokens", None)
-        .await;
+    let (status, p) = app.get_as("kwa_nope", "/api/v1/tokens").await;
     assert_eq!((status, p["code"].as_str()), (401, Some("NOT_FOUND")));
     assert!(p["detail"].as_str().unwrap().contains("mistyped"), "{p}");
 }
@@ -277,6 +242,13 @@ async fn conflicts(app: TestApp) {
     assert_eq!((status, p["code"].as_str()), (409, Some("in_use")), "{p}");
 }
 
+/// Posts a token body for `m` with `field` set to `value`; status, content type, body.
+async fn token_with(app: &TestApp, m: &Member, field: &str, value: Value) -> (u16, String, Value) {
+    let mut body = app.token_body(m, "t");
+    body[field] = value;
+    raw(app, "/api/v1/tokens", "application/json", &body.to_string()).await
+}
+
 fn assert_nul_refused(status: u16, ct: &str, p: &Value, what: &str) {
     assert_eq!(status, 422, "{what}: {p}");
     assert_eq!(ct, "application/problem+json", "{what}");
@@ -285,13 +257,7 @@ fn assert_nul_refused(status: u16, ct: &str, p: &Value, what: &str) {
 }
 
 async fn get_raw(app: &TestApp, path: &str) -> (u16, String, Value) {
-    let res = app
-        .http
-        .get(app.url(path))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .unwrap();
+    let res = send(app.http.get(app.url(path)).bearer_auth(&app.admin_token)).await;
     let status = res.status().as_u16();
     let ct = res.headers()["content-type"].to_str().unwrap().to_string();
     (status, ct, res.json().await.unwrap_or(Value::Null))
@@ -304,14 +270,9 @@ async fn nul(app: TestApp) {
     let users_before = app.get_ok("/api/v1/users").await["total"].clone();
 
     // A JSON body, even an unauthenticated one: the app's login.
-    let res = app
-        .http
-        .post(app.url("/api/v1/mobile/login"))
-        .header("content-type", "application/json")
-        .body(r#"{"tenant":"acme","username":"ro\u0000ot","password":"secret secret","device_name":"phone"}"#)
-        .send()
-        .await
-        .unwrap();
+    let login = app.http.post(app.url("/api/v1/mobile/login"));
+    let body = r#"{"tenant":"acme","username":"ro\u0000ot","password":"secret secret","device_name":"phone"}"#;
+    let res = send(login.header("content-type", "application/json").body(body)).await;
     let status = res.status().as_u16();
     let ct = res.headers()["content-type"].to_str().unwrap().to_string();
     assert_nul_refused(status, &ct, &res.json().await.unwrap(), "mobile login");
@@ -324,15 +285,7 @@ async fn nul(app: TestApp) {
     )
     .await;
     assert_nul_refused(s, &ct, &p, "user name");
-    let mut body = app.token_body(&m, "t");
-    body["description"] = json!("before\u{0}after");
-    let (s, ct, p) = raw(
-        &app,
-        "/api/v1/tokens",
-        "application/json",
-        &body.to_string(),
-    )
-    .await;
+    let (s, ct, p) = token_with(&app, &m, "description", json!("before\u{0}after")).await;
     assert_nul_refused(s, &ct, &p, "token description");
     // In a key too, and after an escaped backslash (`\\` then `\u0000`).
     let (s, ct, p) = raw(
@@ -356,14 +309,13 @@ async fn nul(app: TestApp) {
 
     // Introspection's form.
     let key = app.verifier_key("gateway").await;
-    let res = app
-        .http
-        .post(app.url("/oauth2/introspect"))
-        .bearer_auth(&key)
-        .form(&[("token", "kwa_\0")])
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url("/oauth2/introspect"))
+            .bearer_auth(&key)
+            .form(&[("token", "kwa_\0")]),
+    )
+    .await;
     let status = res.status().as_u16();
     let ct = res.headers()["content-type"].to_str().unwrap().to_string();
     assert_nul_refused(

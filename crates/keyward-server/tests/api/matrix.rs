@@ -151,14 +151,13 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
         .await,
     )
     .await;
-    let rec = app
-        .http
-        .post(app.url("/e/acme/orders/in"))
-        .bearer_auth(&post_primary)
-        .json(&json!({"note": MARK}))
-        .send()
-        .await
-        .unwrap();
+    let rec = keyward_testkit::send(
+        app.http
+            .post(app.url("/e/acme/orders/in"))
+            .bearer_auth(&post_primary)
+            .json(&json!({"note": MARK})),
+    )
+    .await;
     assert_eq!(rec.status(), 201);
     let rec: Value = rec.json().await.unwrap();
     let vk = app
@@ -280,14 +279,13 @@ async fn cross_tenant(app: TestApp) {
         .get(&format!("/api/v1/endpoints/{}/assignments", ours.endpoint))
         .await;
     assert_eq!(a[0]["methods"], json!(["POST"]));
-    let v = app
-        .http
-        .post(app.url("/api/v1/verify"))
-        .bearer_auth(&ours.verifier_secret)
-        .json(&json!({"token": ours.token_secret}))
-        .send()
-        .await
-        .unwrap();
+    let v = keyward_testkit::send(
+        app.http
+            .post(app.url("/api/v1/verify"))
+            .bearer_auth(&ours.verifier_secret)
+            .json(&json!({"token": ours.token_secret})),
+    )
+    .await;
     let v: Value = v.json().await.unwrap();
     assert_eq!(v["code"], "VALID");
 }
@@ -321,11 +319,7 @@ async fn credential_matrix(app: TestApp) {
     creds.push(("non-admin", ours.token_secret.clone()));
     // An administrator whose token's user type lacks keyward:admin.
     let narrow = app.member("narrow-admin", &["orders:read"]).await;
-    app.patch_ok(
-        &format!("/api/v1/users/{}", narrow.user_id),
-        json!({"is_admin": true}),
-    )
-    .await;
+    app.make_admin(&narrow).await;
     creds.push(("narrow admin", app.token(&narrow, "narrow").await.1));
     // Revoked, disabled and soon expired administrator tokens.
     let (id, revoked) = admin_token("revoked").await;
@@ -345,17 +339,9 @@ async fn credential_matrix(app: TestApp) {
     let expiring = expiring["token"].as_str().unwrap().to_string();
     // A locked administrator's token.
     let ops_admin = app.member("locked-admin", &["*"]).await;
-    app.patch(
-        &format!("/api/v1/users/{}", ops_admin.user_id),
-        json!({"is_admin": true}),
-    )
-    .await;
+    app.make_admin(&ops_admin).await;
     let (_, locked) = app.token(&ops_admin, "locked").await;
-    app.patch_ok(
-        &format!("/api/v1/users/{}", ops_admin.user_id),
-        json!({"locked": true}),
-    )
-    .await;
+    app.set_locked(&ops_admin, true).await;
     creds.push(("locked owner", locked));
     // A mobile session, an endpoint token, a verifier key, and garbage.
     creds.push(("mobile session", ours.session_secret.clone()));

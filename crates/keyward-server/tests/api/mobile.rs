@@ -1,12 +1,12 @@
 //! Mobile sessions (SPEC §5): the app's login and logout, the sessions' verification and
 //! sliding expiry, and the administrator's "Mobile Users Logged In".
 
-use keyward_core::model::TenantSettings;
 use keyward_server::service::login::LoginLimits;
 use keyward_server::ServerConfig;
 use keyward_store::Actor;
+use keyward_testkit::client::{CreateUserType, Name, Permission, UpdateUser};
+use keyward_testkit::{json_of, send, Member, TestApp, PASSWORD};
 use keyward_testkit::{on_both_backends, on_both_backends_with};
-use keyward_testkit::{Member, TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -72,18 +72,15 @@ async fn phone_user(app: &TestApp, username: &str, permissions: &[&str]) -> Memb
     app.member_with_password(username, permissions).await
 }
 
+/// Changes `m`'s user with a PATCH body as the API takes it (the employment period as
+/// RFC 3339 text).
 async fn set(app: &TestApp, m: &Member, change: Value) {
     app.patch_ok(&format!("/api/v1/users/{}", m.user_id), change)
         .await;
 }
 
 async fn login_raw(app: &TestApp, body: Value) -> reqwest::Response {
-    app.http
-        .post(app.url("/api/v1/mobile/login"))
-        .json(&body)
-        .send()
-        .await
-        .expect("login")
+    send(app.http.post(app.url("/api/v1/mobile/login")).json(&body)).await
 }
 
 async fn login_as(app: &TestApp, username: &str, password: &str, extra: Value) -> (u16, Value) {
@@ -97,6 +94,17 @@ async fn login_as(app: &TestApp, username: &str, password: &str, extra: Value) -
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// Asserts that `username`, with the right password (and `extra`), is refused with
+/// `status` and `code`.
+async fn login_refused(app: &TestApp, username: &str, extra: Value, status: u16, code: &str) {
+    let (got, body) = login_as(app, username, PASSWORD, extra.clone()).await;
+    assert_eq!(
+        (got, &body["code"]),
+        (status, &json!(code)),
+        "{extra}: {body}"
+    );
+}
+
 /// Logs `username` in; returns (session id, token).
 async fn login(app: &TestApp, username: &str) -> (String, String) {
     let (status, body) = login_as(app, username, PASSWORD, json!({})).await;
@@ -108,14 +116,10 @@ async fn login(app: &TestApp, username: &str) -> (String, String) {
 }
 
 async fn forward_status(app: &TestApp, token: &str) -> u16 {
-    app.http
-        .get(app.url("/auth/forward/acme?permission=orders:read"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    let forward = app
+        .http
+        .get(app.url("/auth/forward/acme?permission=orders:read"));
+    send(forward.bearer_auth(token)).await.status().as_u16()
 }
 
 async fn logout(app: &TestApp, token: &str) -> (u16, Value) {
@@ -162,17 +166,11 @@ async fn session_lifecycle(app: TestApp) {
     assert_eq!(v["code"], "FORBIDDEN");
     assert_eq!(forward_status(&app, &token).await, 200);
     let key = app.verifier_key("gateway").await;
-    let intro: Value = app
+    let introspect = app
         .http
         .post(app.url("/oauth2/introspect"))
-        .bearer_auth(&key)
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .bearer_auth(&key);
+    let intro = json_of(introspect.form(&[("token", token.as_str())])).await;
     assert_eq!(
         (&intro["active"], &intro["scope"]),
         (&json!(true), &json!("orders:read"))
@@ -269,22 +267,10 @@ async fn logout_once(app: TestApp) {
         "{body}"
     );
     assert_eq!(logout(&app, "kwm_nonsense").await.0, 401);
-    let res = app
-        .http
-        .post(app.url("/api/v1/mobile/logout"))
-        .send()
-        .await
-        .unwrap();
+    let res = send(app.http.post(app.url("/api/v1/mobile/logout"))).await;
     assert_eq!(res.status(), 401);
     // A session cannot administer.
-    let (status, body) = app
-        .call_as(
-            &other,
-            reqwest::Method::GET,
-            "/api/v1/mobile-sessions",
-            None,
-        )
-        .await;
+    let (status, body) = app.get_as(&other, "/api/v1/mobile-sessions").await;
     assert_eq!(
         (status, &body["code"]),
         (401, &json!("wrong_token_kind")),
@@ -346,7 +332,7 @@ async fn locking(app: TestApp) {
     phone_user(&app, "ola", &["orders:read"]).await;
     let (_, olas) = login(&app, "ola").await;
 
-    set(&app, &m, json!({"locked": true})).await;
+    app.set_locked(&m, true).await;
     for token in [&phone, &tablet] {
         assert_eq!(
             app.verify(token, None).await,
@@ -362,14 +348,9 @@ async fn locking(app: TestApp) {
         "others are untouched"
     );
     assert_eq!(session_count(&app, &m).await, 0);
-    let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
-    assert_eq!(
-        (status, &body["code"]),
-        (403, &json!("user_locked")),
-        "{body}"
-    );
+    login_refused(&app, "kari", json!({}), 403, "user_locked").await;
 
-    set(&app, &m, json!({"locked": false})).await;
+    app.set_locked(&m, false).await;
     assert_eq!(
         app.verify(&phone, None).await,
         "NOT_FOUND",
@@ -443,18 +424,8 @@ async fn identical_refusals(app: TestApp) {
 
 async fn refused_logins(app: TestApp) {
     // No membership at all.
-    app.post_created(
-        "/api/v1/users",
-        json!({"username": "lonely", "email": "lonely@example.com", "display_name": "Lonely",
-                   "password": PASSWORD}),
-    )
-    .await;
-    let (status, body) = login_as(&app, "lonely", PASSWORD, json!({})).await;
-    assert_eq!(
-        (status, &body["code"]),
-        (403, &json!("no_membership")),
-        "{body}"
-    );
+    app.user_with_password("lonely", false).await;
+    login_refused(&app, "lonely", json!({}), 403, "no_membership").await;
 
     // A department or user type that is not one of the user's memberships.
     let m = phone_user(&app, "kari", &["orders:read"]).await;
@@ -464,46 +435,26 @@ async fn refused_logins(app: TestApp) {
         json!({"user_type_id": other.user_type_id}),
         json!({"department_id": m.department_id, "user_type_id": other.user_type_id}),
     ] {
-        let (status, body) = login_as(&app, "kari", PASSWORD, choice.clone()).await;
-        assert_eq!(
-            (status, &body["code"]),
-            (422, &json!("not_a_member")),
-            "{choice}: {body}"
-        );
+        login_refused(&app, "kari", choice, 422, "not_a_member").await;
     }
 
     // Outside the employment period, before and after.
     set(&app, &m, json!({"active_until": "2021-01-01T00:00:00Z"})).await;
-    let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
-    assert_eq!(
-        (status, &body["code"]),
-        (403, &json!("user_inactive")),
-        "{body}"
-    );
+    login_refused(&app, "kari", json!({}), 403, "user_inactive").await;
     set(
         &app,
         &m,
         json!({"active_until": null, "active_from": "2099-01-01T00:00:00Z"}),
     )
     .await;
-    let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
-    assert_eq!(
-        (status, &body["code"]),
-        (403, &json!("user_inactive")),
-        "{body}"
-    );
+    login_refused(&app, "kari", json!({}), 403, "user_inactive").await;
 
     // Locked.
     set(&app, &m, json!({"active_from": null, "locked": true})).await;
-    let (status, body) = login_as(&app, "kari", PASSWORD, json!({})).await;
-    assert_eq!(
-        (status, &body["code"]),
-        (403, &json!("user_locked")),
-        "{body}"
-    );
+    login_refused(&app, "kari", json!({}), 403, "user_locked").await;
 
     // A device needs a name.
-    set(&app, &m, json!({"locked": false})).await;
+    app.set_locked(&m, false).await;
     let (status, body) = login_as(&app, "kari", PASSWORD, json!({"device_name": " "})).await;
     assert_eq!(status, 422, "{body}");
     login(&app, "kari").await;
@@ -512,40 +463,33 @@ async fn refused_logins(app: TestApp) {
 async fn membership_order(app: TestApp) {
     // Memberships are taken by department name, then user type name.
     let m = phone_user(&app, "kari", &["orders:read"]).await; // "Dept of kari", "Type of kari"
-    let dept_a = app
-        .post_created("/api/v1/departments", json!({"name": "A first"}))
-        .await;
-    let type_z = app
-        .post_created(
-            "/api/v1/user-types",
-            json!({"name": "Z last", "permissions": ["z:read"]}),
-        )
-        .await;
-    let type_b = app
-        .post_created(
-            "/api/v1/user-types",
-            json!({"name": "B", "permissions": ["b:read"]}),
-        )
-        .await;
+    let client = app.client();
+    let dept_a = client
+        .create_department(&Name::parse("A first").unwrap())
+        .await
+        .unwrap();
+    let user_type = |name: &str, permission: &str| CreateUserType {
+        name: Name::parse(name).unwrap(),
+        permissions: vec![Permission::parse(permission).unwrap()],
+    };
+    let type_z = client
+        .create_user_type(&user_type("Z last", "z:read"))
+        .await
+        .unwrap();
+    let type_b = client
+        .create_user_type(&user_type("B", "b:read"))
+        .await
+        .unwrap();
+    let (user, _, _) = m.ids();
     for ut in [&type_z, &type_b] {
-        app.post_created(
-            &format!("/api/v1/users/{}/memberships", m.user_id),
-            json!({"department_id": dept_a["id"], "user_type_id": ut["id"]}),
-        )
-        .await;
+        client.add_membership(user, dept_a.id, ut.id).await.unwrap();
     }
     let (_, s) = login_as(&app, "kari", PASSWORD, json!({})).await;
     assert_eq!(
         (&s["department"]["name"], &s["user_type"]["name"]),
         (&json!("A first"), &json!("B"))
     );
-    let (_, s) = login_as(
-        &app,
-        "kari",
-        PASSWORD,
-        json!({"user_type_id": type_z["id"]}),
-    )
-    .await;
+    let (_, s) = login_as(&app, "kari", PASSWORD, json!({"user_type_id": type_z.id})).await;
     assert_eq!(s["user_type"]["permissions"], json!(["z:read"]));
     let (_, s) = login_as(
         &app,
@@ -560,7 +504,7 @@ async fn membership_order(app: TestApp) {
         .await;
     assert_eq!(v["code"], "VALID");
     let v = app
-        .verify_body(json!({"token": s["token"], "department_id": dept_a["id"]}))
+        .verify_body(json!({"token": s["token"], "department_id": dept_a.id}))
         .await;
     assert_eq!(
         v["code"], "FORBIDDEN",
@@ -572,18 +516,7 @@ async fn feature_flag(app: TestApp) {
     let m = phone_user(&app, "kari", &["orders:read"]).await;
     let (_, api_token) = app.token(&m, "integration").await;
     let (_, before) = login(&app, "kari").await;
-    let switch = |on: bool| {
-        move |s: &mut TenantSettings| {
-            s.api_tokens_enabled = on;
-            Ok(())
-        }
-    };
-    let tenant = app.tenant_id.parse().unwrap();
-    app.state
-        .store
-        .update_settings(tenant, switch(false), &Actor::system("test"))
-        .await
-        .unwrap();
+    app.api_tokens_enabled(false).await;
     assert_eq!(app.verify(&api_token, None).await, "FEATURE_DISABLED");
     assert_eq!(app.verify(&before, Some("orders:read")).await, "VALID");
     let (_, after) = login(&app, "kari").await;
@@ -772,7 +705,11 @@ async fn password_change(app: TestApp) {
     // In use just before: its activity (and slid expiry) is still waiting to be written.
     assert_eq!(app.verify(&phone, None).await, "VALID");
 
-    set(&app, &m, json!({"password": "a brand new password"})).await;
+    let new_password = UpdateUser {
+        password: Some(Some("a brand new password".into())),
+        ..Default::default()
+    };
+    app.update_member(&m, new_password).await;
     assert_eq!(
         app.verify(&phone, None).await,
         "NOT_FOUND",
@@ -798,7 +735,11 @@ async fn password_change(app: TestApp) {
     assert_eq!(app.verify(&fresh, None).await, "VALID");
 
     // Removing the password ends the sessions too.
-    set(&app, &m, json!({"password": null})).await;
+    let no_password = UpdateUser {
+        password: Some(None),
+        ..Default::default()
+    };
+    app.update_member(&m, no_password).await;
     assert_eq!(app.verify(&fresh, None).await, "NOT_FOUND");
     assert_eq!(session_count(&app, &m).await, 0);
     let audit = ended_sessions(&app).await;

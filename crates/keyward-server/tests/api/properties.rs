@@ -6,7 +6,7 @@
 
 use crate::matrix::{objects, operations};
 use keyward_testkit::on_both_backends;
-use keyward_testkit::TestApp;
+use keyward_testkit::{send, TestApp};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
@@ -89,14 +89,13 @@ async fn any_body(app: TestApp) {
             let path = ours.fill(template);
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, content_type, text) = handle.block_on(async {
-                let res = app
-                    .http
-                    .request(m, app.url(&path))
-                    .bearer_auth(&app.admin_token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
+                let res = send(
+                    app.http
+                        .request(m, app.url(&path))
+                        .bearer_auth(&app.admin_token)
+                        .json(&body),
+                )
+                .await;
                 let ct = res
                     .headers()
                     .get("content-type")

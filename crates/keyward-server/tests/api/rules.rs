@@ -1,7 +1,6 @@
 //! The rules of SPEC §3, each through the real API.
 
-use keyward_core::model::TenantSettings;
-use keyward_store::Actor;
+use keyward_testkit::client::{SettingsPatch, Timestamp, UpdateUser};
 use keyward_testkit::on_both_backends;
 use keyward_testkit::TestApp;
 use serde_json::json;
@@ -18,8 +17,7 @@ on_both_backends! {
 }
 
 async fn only_administrators_manage_tokens(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "integration").await;
+    let (m, id, secret) = app.svc_with_token("integration").await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
     use reqwest::Method;
     let attempts = [
@@ -64,95 +62,85 @@ async fn token_must_use_one_of_its_users_memberships(app: TestApp) {
 }
 
 async fn technical_user_rule(app: TestApp) {
-    app.patch_ok("/api/v1/settings", json!({"require_technical_user": true}))
-        .await;
+    app.update_settings(SettingsPatch {
+        require_technical_user: Some(true),
+        ..Default::default()
+    })
+    .await;
     let m = app.member("person", &["orders:read"]).await;
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"is_technical": false}),
-    )
-    .await;
-    let (status, p) = app.post("/api/v1/tokens", app.token_body(&m, "t")).await;
-    assert_eq!(
-        (status, p["code"].as_str()),
-        (422, Some("not_technical_user")),
-        "{p}"
-    );
-
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"is_technical": true, "active_until": "2020-01-01T00:00:00Z"}),
-    )
-    .await;
-    let (status, p) = app.post("/api/v1/tokens", app.token_body(&m, "t")).await;
-    assert_eq!(
-        (status, p["code"].as_str()),
-        (422, Some("user_inactive")),
-        "{p}"
-    );
-
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"active_from": "2099-01-01T00:00:00Z", "active_until": null}),
-    )
-    .await;
-    assert_eq!(
-        app.post("/api/v1/tokens", app.token_body(&m, "t")).await.0,
-        422,
-        "not yet employed"
-    );
-
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"active_from": "2020-01-01T00:00:00Z"}),
-    )
-    .await;
-    app.post_created("/api/v1/tokens", app.token_body(&m, "t"))
-        .await;
+    // Each change to the user, then the status and problem code of creating a token.
+    let steps = [
+        (
+            UpdateUser {
+                is_technical: Some(false),
+                ..Default::default()
+            },
+            422,
+            Some("not_technical_user"),
+        ),
+        (
+            UpdateUser {
+                is_technical: Some(true),
+                active_from: None,
+                ..period(None, Some("2020-01-01T00:00:00Z"))
+            },
+            422,
+            Some("user_inactive"),
+        ),
+        // Not yet employed.
+        (period(Some("2099-01-01T00:00:00Z"), None), 422, None),
+        (
+            UpdateUser {
+                active_until: None,
+                ..period(Some("2020-01-01T00:00:00Z"), None)
+            },
+            201,
+            None,
+        ),
+    ];
+    for (change, status, code) in steps {
+        app.update_member(&m, change).await;
+        let (got, p) = app.post("/api/v1/tokens", app.token_body(&m, "t")).await;
+        assert_eq!(got, status, "{p}");
+        if let Some(code) = code {
+            assert_eq!(p["code"], code, "{p}");
+        }
+    }
 }
 
 async fn locked_user(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "t").await;
+    let (m, _, secret) = app.svc_with_token("t").await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"locked": true}),
-    )
-    .await;
+    app.set_locked(&m, true).await;
     assert_eq!(
         app.verify(&secret, None).await,
         "USER_LOCKED",
         "the very next check sees the lock"
     );
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"locked": false}),
-    )
-    .await;
+    app.set_locked(&m, false).await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
 }
 
 async fn employment_period(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "t").await;
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"active_until": "2021-01-01T00:00:00Z"}),
-    )
-    .await;
-    assert_eq!(app.verify(&secret, None).await, "USER_INACTIVE");
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"active_until": null}),
-    )
-    .await;
-    assert_eq!(app.verify(&secret, None).await, "VALID");
+    let (m, _, secret) = app.svc_with_token("t").await;
+    for (until, code) in [
+        (Some("2021-01-01T00:00:00Z"), "USER_INACTIVE"),
+        (None, "VALID"),
+    ] {
+        app.update_member(
+            &m,
+            UpdateUser {
+                active_from: None,
+                ..period(None, until)
+            },
+        )
+        .await;
+        assert_eq!(app.verify(&secret, None).await, code, "until {until:?}");
+    }
 }
 
 async fn feature_flag(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "t").await;
+    let (m, _, secret) = app.svc_with_token("t").await;
     // Over the API, an administrator calling with an API token may not switch API
     // tokens off: it would lock them out of the API itself.
     let (status, p) = app
@@ -164,19 +152,8 @@ async fn feature_flag(app: TestApp) {
         "{p}"
     );
 
-    let tenant = app.tenant_id.parse().unwrap();
     // Only the console may do this; here the test stands in for it.
-    let switch = |on: bool| {
-        move |s: &mut TenantSettings| {
-            s.api_tokens_enabled = on;
-            Ok(())
-        }
-    };
-    app.state
-        .store
-        .update_settings(tenant, switch(false), &Actor::system("test"))
-        .await
-        .unwrap();
+    app.api_tokens_enabled(false).await;
     assert_eq!(app.verify(&secret, None).await, "FEATURE_DISABLED");
     let (status, p) = app.post("/api/v1/tokens", app.token_body(&m, "t2")).await;
     assert_eq!(
@@ -185,27 +162,17 @@ async fn feature_flag(app: TestApp) {
     );
     assert_eq!(p["code"], "FEATURE_DISABLED");
 
-    app.state
-        .store
-        .update_settings(tenant, switch(true), &Actor::system("test"))
-        .await
-        .unwrap();
+    app.api_tokens_enabled(true).await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
 }
 
 async fn narrow_admin_token(app: TestApp) {
     // An administrator who issues themselves an integration token for orders:read.
     let m = app.member("boss", &["orders:read"]).await;
-    app.patch_ok(
-        &format!("/api/v1/users/{}", m.user_id),
-        json!({"is_admin": true}),
-    )
-    .await;
+    app.make_admin(&m).await;
     let (_, narrow) = app.token(&m, "orders integration").await;
     assert_eq!(app.verify(&narrow, Some("orders:read")).await, "VALID");
-    let (status, p) = app
-        .call_as(&narrow, reqwest::Method::GET, "/api/v1/tokens", None)
-        .await;
+    let (status, p) = app.get_as(&narrow, "/api/v1/tokens").await;
     assert_eq!(
         (status, p["code"].as_str()),
         (403, Some("missing_admin_permission")),
@@ -218,12 +185,7 @@ async fn narrow_admin_token(app: TestApp) {
         json!({"permissions": ["orders:read", "keyward:admin"]}),
     )
     .await;
-    assert_eq!(
-        app.call_as(&narrow, reqwest::Method::GET, "/api/v1/tokens", None)
-            .await
-            .0,
-        200
-    );
+    assert_eq!(app.get_as(&narrow, "/api/v1/tokens").await.0, 200);
 }
 
 async fn self_lockout(app: TestApp) {
@@ -273,4 +235,22 @@ async fn self_lockout(app: TestApp) {
     );
     // And the administrator still works.
     app.get_ok("/api/v1/tokens").await;
+}
+
+/// The change of a user's employment period to `active_from` .. `active_until`, each
+/// RFC 3339 or `None` for no bound (both sent, so `None` clears the bound).
+fn period(active_from: Option<&str>, active_until: Option<&str>) -> UpdateUser {
+    let at = |t: Option<&str>| {
+        Some(t.map(|t| {
+            Timestamp(
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .expect("an RFC 3339 time"),
+            )
+        }))
+    };
+    UpdateUser {
+        active_from: at(active_from),
+        active_until: at(active_until),
+        ..Default::default()
+    }
 }

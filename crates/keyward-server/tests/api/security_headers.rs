@@ -3,7 +3,7 @@
 //! and caching of secrets; a route's own stricter or looser policy is kept.
 
 use keyward_server::security_headers::{DEFAULT_CSP, DOCS_CSP};
-use keyward_testkit::{Backend, TestApp};
+use keyward_testkit::{send, text_of, Backend, TestApp};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::json;
@@ -114,12 +114,7 @@ async fn the_api_viewer_has_a_policy_that_its_own_files_satisfy() {
             .unwrap_or_else(|| panic!("an inline script in the viewer's page: {tag}"));
         assert!(src.starts_with("./"), "a script from elsewhere: {src}");
         assert!(rest.trim_start().starts_with("</script>"), "{tag}");
-        let file = app
-            .http
-            .get(app.url(&format!("/docs/{}", &src[2..])))
-            .send()
-            .await
-            .unwrap();
+        let file = send(app.http.get(app.url(&format!("/docs/{}", &src[2..])))).await;
         assert_eq!(file.status(), 200, "{src}");
         assert!(
             header(file.headers(), "content-type").contains("javascript"),
@@ -136,15 +131,7 @@ async fn the_api_viewer_has_a_policy_that_its_own_files_satisfy() {
     }
     // The initializer (a file) points the viewer at our document and turns off the
     // third-party validator badge.
-    let init = app
-        .http
-        .get(app.url("/docs/swagger-initializer.js"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let init = text_of(app.http.get(app.url("/docs/swagger-initializer.js"))).await;
     assert!(init.contains("\"/openapi.json\""), "{init}");
     assert!(init.contains("\"validatorUrl\": \"none\""), "{init}");
 }

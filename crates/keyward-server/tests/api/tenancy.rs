@@ -2,7 +2,7 @@
 //! attacks of the hardening issue's first finding, through every verification route.
 
 use keyward_testkit::on_both_backends;
-use keyward_testkit::{Backend, TestApp};
+use keyward_testkit::{send, Backend, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -28,12 +28,7 @@ async fn verify(app: &TestApp, key: Option<&str>, body: Value) -> (u16, Value) {
 }
 
 async fn forward(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
-    app.http
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
+    send(app.http.get(app.url(path)).bearer_auth(token)).await
 }
 
 async fn introspect(app: &TestApp, key: Option<&str>, token: &str) -> (u16, Value) {
@@ -117,9 +112,7 @@ async fn foreign_token(app: TestApp) {
     );
 
     // Even a revoked or locked state of theirs shows nothing through our checks.
-    let (_, mine) = app
-        .call_as(&theirs, Method::GET, "/api/v1/tokens", None)
-        .await;
+    let (_, mine) = app.get_as(&theirs, "/api/v1/tokens").await;
     let their_token_id = mine["items"][0]["id"].as_str().unwrap().to_string();
     app.call_as(
         &theirs,
@@ -177,8 +170,7 @@ async fn lookalike(app: TestApp) {
 }
 
 async fn no_tenant(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "t").await;
+    let (_, _, secret) = app.svc_with_token("t").await;
     let (status, p) = verify(&app, None, json!({"token": secret})).await;
     assert_eq!(status, 400, "{p}");
     assert_eq!(p["code"], "tenant_required");
@@ -207,30 +199,27 @@ async fn no_tenant(app: TestApp) {
 }
 
 async fn introspection_auth(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "t").await;
+    let (_, _, secret) = app.svc_with_token("t").await;
     let (status, p) = introspect(&app, None, &secret).await;
     assert_eq!((status, p["code"].as_str()), (401, Some("invalid_client")));
-    let res = app
-        .http
-        .post(app.url("/oauth2/introspect"))
-        .form(&[("token", secret.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url("/oauth2/introspect"))
+            .form(&[("token", secret.as_str())]),
+    )
+    .await;
     let challenge = res.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.starts_with("Basic"), "{challenge}");
 
     // An administrator token, or the token itself, is no client credential.
     for not_a_key in [app.admin_token.as_str(), secret.as_str(), "kwv_nonsense"] {
-        let res = app
-            .http
-            .post(app.url("/oauth2/introspect"))
-            .bearer_auth(not_a_key)
-            .form(&[("token", secret.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let res = send(
+            app.http
+                .post(app.url("/oauth2/introspect"))
+                .bearer_auth(not_a_key)
+                .form(&[("token", secret.as_str())]),
+        )
+        .await;
         assert_eq!(res.status(), 401);
         let p: Value = res.json().await.unwrap();
         assert_eq!(p["code"], "invalid_client", "{p}");
@@ -239,21 +228,19 @@ async fn introspection_auth(app: TestApp) {
     let key = app.verifier_key("orders gateway").await;
     let (status, v) = introspect(&app, Some(&key), &secret).await;
     assert_eq!((status, &v["active"]), (200, &json!(true)), "{v}");
-    let res = app
-        .http
-        .post(app.url("/oauth2/introspect"))
-        .bearer_auth(&key)
-        .form(&[("token", secret.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url("/oauth2/introspect"))
+            .bearer_auth(&key)
+            .form(&[("token", secret.as_str())]),
+    )
+    .await;
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["active"], true, "a bearer key works as well");
 }
 
 async fn verifier_key_scope(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "t").await;
+    let (_, _, secret) = app.svc_with_token("t").await;
     let key = app.verifier_key("orders gateway").await;
     assert!(key.starts_with("kwv_") && key.len() == 74, "{key}");
 
@@ -285,7 +272,7 @@ async fn verifier_key_scope(app: TestApp) {
     assert_eq!((status, p["code"].as_str()), (422, Some("tenant_mismatch")));
 
     // The key opens nothing itself.
-    let (status, p) = app.call_as(&key, Method::GET, "/api/v1/tokens", None).await;
+    let (status, p) = app.get_as(&key, "/api/v1/tokens").await;
     assert_eq!(
         (status, p["code"].as_str()),
         (401, Some("wrong_token_kind"))
@@ -306,8 +293,7 @@ async fn verifier_key_scope(app: TestApp) {
 }
 
 async fn refusal_reveals_nothing(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (_, id, secret) = app.svc_with_token("t").await;
     let (_, v) = verify(
         &app,
         None,
@@ -324,8 +310,7 @@ async fn refusal_reveals_nothing(app: TestApp) {
 }
 
 async fn unknown_forward_parameter(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "t").await;
+    let (_, _, secret) = app.svc_with_token("t").await;
     let res = forward(&app, "/auth/forward/acme?permision=users:write", &secret).await;
     assert_eq!(res.status(), 400, "a typo must not check nothing");
     let p: Value = res.json().await.unwrap();
@@ -333,13 +318,12 @@ async fn unknown_forward_parameter(app: TestApp) {
     let res = forward(&app, "/auth/forward/acme?permission=users:write", &secret).await;
     assert_eq!(res.status(), 403);
     // The routes that take their question in the body take no query at all.
-    let res = app
-        .http
-        .post(app.url("/api/v1/verify?permission=users:write"))
-        .json(&json!({"token": secret, "tenant": "acme"}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url("/api/v1/verify?permission=users:write"))
+            .json(&json!({"token": secret, "tenant": "acme"})),
+    )
+    .await;
     assert_eq!(res.status(), 400);
     let p: Value = res.json().await.unwrap();
     assert!(
@@ -347,14 +331,13 @@ async fn unknown_forward_parameter(app: TestApp) {
         "the query is not echoed: {p}"
     );
     let key = app.verifier_key("gateway").await;
-    let res = app
-        .http
-        .post(app.url(&format!("/oauth2/introspect?token={secret}")))
-        .bearer_auth(&key)
-        .form(&[("token", secret.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url(&format!("/oauth2/introspect?token={secret}")))
+            .bearer_auth(&key)
+            .form(&[("token", secret.as_str())]),
+    )
+    .await;
     assert_eq!(res.status(), 400);
     assert!(!res.text().await.unwrap().contains(&secret));
 }
@@ -406,14 +389,11 @@ async fn verifier_key_lifecycle(app: TestApp) {
             .await;
         assert_eq!(status, 404, "{method}");
     }
-    let (_, their_list) = app
-        .call_as(&theirs, Method::GET, "/api/v1/verifier-keys", None)
-        .await;
+    let (_, their_list) = app.get_as(&theirs, "/api/v1/verifier-keys").await;
     assert_eq!(their_list["total"], 0);
 
     // Deleted, it stops at once.
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, token) = app.token(&m, "t").await;
+    let (_, _, token) = app.svc_with_token("t").await;
     let (_, v) = verify(&app, Some(&secret), json!({"token": token})).await;
     assert_eq!(v["code"], "VALID");
     assert_eq!(
@@ -429,18 +409,13 @@ async fn verifier_key_lifecycle(app: TestApp) {
     let (_, audit) = app
         .get("/api/v1/audit-events?object_type=verifier_key")
         .await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = app.audit_actions("object_type=verifier_key").await;
     for a in [
         "verifier_key.created",
         "verifier_key.updated",
         "verifier_key.deleted",
     ] {
-        assert!(actions.contains(&a), "{a} in {actions:?}");
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
     assert!(!audit.to_string().contains(&secret));
 }
@@ -453,8 +428,7 @@ async fn single_tenant_mode_takes_tenant_less_checks_and_refuses_a_second_tenant
             continue;
         }
         let app = TestApp::spawn_single_tenant(backend).await;
-        let m = app.member("svc", &["orders:read"]).await;
-        let (_, secret) = app.token(&m, "t").await;
+        let (_, _, secret) = app.svc_with_token("t").await;
         let (status, v) = verify(&app, None, json!({"token": secret})).await;
         assert_eq!((status, &v["code"]), (200, &json!("VALID")), "{v}");
         let res = forward(&app, "/auth/forward?permission=orders:read", &secret).await;

@@ -1,7 +1,8 @@
 //! The API token lifecycle: create, list, inspect, update, revoke, regenerate, reveal, delete.
 
+use keyward_testkit::client::{SecretStorage, SettingsPatch};
 use keyward_testkit::on_both_backends;
-use keyward_testkit::TestApp;
+use keyward_testkit::{texts, TestApp};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -132,8 +133,7 @@ async fn listing_filters(app: TestApp) {
 }
 
 async fn revoked_stays_listed(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (_, id, secret) = app.svc_with_token("t").await;
     let t = app
         .post_ok(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
         .await;
@@ -156,8 +156,7 @@ async fn revoked_stays_listed(app: TestApp) {
 }
 
 async fn deleted_disappears(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (m, id, secret) = app.svc_with_token("t").await;
     assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 204);
     assert_eq!(app.get(&format!("/api/v1/tokens/{id}")).await.0, 404);
     assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 404);
@@ -166,19 +165,15 @@ async fn deleted_disappears(app: TestApp) {
     let audit = app
         .get_ok(&format!("/api/v1/audit-events?object_id={id}"))
         .await;
-    let actions: Vec<&str> = audit["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(actions, ["token.deleted", "token.created"]);
+    assert_eq!(
+        texts(&audit["items"], "action"),
+        ["token.deleted", "token.created"]
+    );
     assert_eq!(audit["items"][0]["actor"], "root");
 }
 
 async fn bulk_delete(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (a, sa) = app.token(&m, "a").await;
+    let (m, a, sa) = app.svc_with_token("a").await;
     let (b, sb) = app.token(&m, "b").await;
     let (_, sc) = app.token(&m, "c").await;
     let unknown = uuid::Uuid::now_v7().to_string();
@@ -224,8 +219,7 @@ async fn bulk_delete(app: TestApp) {
 }
 
 async fn regenerate(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, old) = app.token(&m, "t").await;
+    let (_, id, old) = app.svc_with_token("t").await;
     let r = app
         .post_ok(&format!("/api/v1/tokens/{id}/regenerate"), json!({}))
         .await;
@@ -236,25 +230,15 @@ async fn regenerate(app: TestApp) {
     assert_eq!(app.verify(&new, None).await, "VALID");
 
     // With a grace period both work for a while.
-    let r = app
-        .post_ok(
-            &format!("/api/v1/tokens/{id}/regenerate"),
-            json!({"grace_period_seconds": 3600}),
-        )
-        .await;
-    let newer = r["token"].as_str().unwrap().to_string();
+    let newer = app.regenerated(&id, 3600).await;
     assert_eq!(app.verify(&new, None).await, "VALID");
     assert_eq!(app.verify(&newer, None).await, "VALID");
     // The regeneration after that drops the secret that was in grace.
     let r = app
         .ok(
             200,
-            app.call(
-                reqwest::Method::POST,
-                &format!("/api/v1/tokens/{id}/regenerate"),
-                None,
-            )
-            .await,
+            app.post_empty(&format!("/api/v1/tokens/{id}/regenerate"))
+                .await,
         )
         .await;
     assert_eq!(app.verify(&new, None).await, "NOT_FOUND");
@@ -276,8 +260,7 @@ async fn regenerate(app: TestApp) {
 }
 
 async fn reveal(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, _) = app.token(&m, "shown once").await;
+    let (m, id, _) = app.svc_with_token("shown once").await;
     let (status, p) = app
         .post(&format!("/api/v1/tokens/{id}/reveal"), json!({}))
         .await;
@@ -309,8 +292,7 @@ async fn reveal(app: TestApp) {
         409
     );
     // Switching to show_once drops every stored copy, for good.
-    app.patch_ok("/api/v1/settings", json!({"secret_storage": "show_once"}))
-        .await;
+    app.secret_storage(SecretStorage::ShowOnce).await;
     app.recoverable_secrets().await;
     assert_eq!(
         app.post(&format!("/api/v1/tokens/{id2}/reveal"), json!({}))
@@ -329,8 +311,7 @@ async fn reveal(app: TestApp) {
 }
 
 async fn disable_enable(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (_, id, secret) = app.svc_with_token("t").await;
     let t = app
         .patch_ok(&format!("/api/v1/tokens/{id}"), json!({"enabled": false}))
         .await;
@@ -350,8 +331,7 @@ async fn disable_enable(app: TestApp) {
 }
 
 async fn last_used(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (_, id, secret) = app.svc_with_token("t").await;
     let t = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
     assert!(t["last_used_at"].is_null());
     assert_eq!(app.verify(&secret, None).await, "VALID");
@@ -392,10 +372,11 @@ async fn expiry_policy(app: TestApp) {
     );
     assert!(p["detail"].as_str().unwrap().contains("365 days"));
 
-    app.patch_ok(
-        "/api/v1/settings",
-        json!({"max_token_lifetime_days": 0, "default_token_lifetime_days": 0}),
-    )
+    app.update_settings(SettingsPatch {
+        max_token_lifetime_days: Some(0),
+        default_token_lifetime_days: Some(0),
+        ..Default::default()
+    })
     .await;
     let t = app
         .post_created("/api/v1/tokens", app.token_body(&m, "forever"))
@@ -407,8 +388,7 @@ async fn expiry_policy(app: TestApp) {
 }
 
 async fn tenant_isolation(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, _) = app.token(&m, "acme secret integration").await;
+    let (m, id, _) = app.svc_with_token("acme secret integration").await;
     let other = keyward_server::bootstrap::bootstrap(
         &app.state,
         &keyward_core::text::TenantName::parse("globex").unwrap(),
@@ -419,56 +399,19 @@ async fn tenant_isolation(app: TestApp) {
     .unwrap();
     let theirs = other.token.expose().to_string();
     use reqwest::Method;
-    assert_eq!(
-        app.call_as(&theirs, Method::GET, &format!("/api/v1/tokens/{id}"), None)
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        app.call_as(
-            &theirs,
-            Method::POST,
-            &format!("/api/v1/tokens/{id}/revoke"),
-            None
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        app.call_as(
-            &theirs,
-            Method::DELETE,
-            &format!("/api/v1/tokens/{id}"),
-            None
-        )
-        .await
-        .0,
-        404
-    );
-    assert_eq!(
-        app.call_as(
-            &theirs,
-            Method::GET,
-            &format!("/api/v1/users/{}", m.user_id),
-            None
-        )
-        .await
-        .0,
-        404
-    );
-    let (_, list) = app
-        .call_as(&theirs, Method::GET, "/api/v1/tokens", None)
-        .await;
+    for (method, path) in [
+        (Method::GET, format!("/api/v1/tokens/{id}")),
+        (Method::POST, format!("/api/v1/tokens/{id}/revoke")),
+        (Method::DELETE, format!("/api/v1/tokens/{id}")),
+        (Method::GET, format!("/api/v1/users/{}", m.user_id)),
+    ] {
+        let (status, body) = app.call_as(&theirs, method.clone(), &path, None).await;
+        assert_eq!(status, 404, "{method} {path}: {body}");
+    }
+    let (_, list) = app.get_as(&theirs, "/api/v1/tokens").await;
     assert_eq!(list["total"], 1, "only their own bootstrap token: {list}");
     let (_, audit) = app
-        .call_as(
-            &theirs,
-            Method::GET,
-            "/api/v1/audit-events?per_page=500",
-            None,
-        )
+        .get_as(&theirs, "/api/v1/audit-events?per_page=500")
         .await;
     assert!(!audit.to_string().contains("acme secret integration"));
     // A membership cannot point at another tenant's department.
@@ -487,8 +430,7 @@ async fn tenant_isolation(app: TestApp) {
 }
 
 async fn concurrent_edits(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (_, id, secret) = app.svc_with_token("t").await;
     let path = format!("/api/v1/tokens/{id}");
     for round in 0..20 {
         let (a, b) = tokio::join!(
@@ -508,8 +450,7 @@ async fn concurrent_edits(app: TestApp) {
 }
 
 async fn concurrent_regenerations(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, old) = app.token(&m, "t").await;
+    let (_, id, old) = app.svc_with_token("t").await;
     let path = format!("/api/v1/tokens/{id}/regenerate");
     for _ in 0..10 {
         let (a, b) = tokio::join!(app.post(&path, json!({})), app.post(&path, json!({})));

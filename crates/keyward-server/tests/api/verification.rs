@@ -1,7 +1,7 @@
 //! The verification codes of SPEC §4 through all three routes, which must agree.
 
 use keyward_testkit::on_both_backends;
-use keyward_testkit::TestApp;
+use keyward_testkit::{send, TestApp};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,7 @@ on_both_backends! {
 }
 
 async fn not_found(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (m, id, secret) = app.svc_with_token("t").await;
     let v = app
         .verify_body(json!({"token": secret, "permission": "orders:read"}))
         .await;
@@ -133,14 +132,13 @@ async fn ip_allowlist(app: TestApp) {
 
 async fn introspect(app: &TestApp, token: &str) -> Value {
     let key = app.verifier_key("introspecting service").await;
-    let res = app
-        .http
-        .post(app.url("/oauth2/introspect"))
-        .basic_auth("introspecting-service", Some(&key))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url("/oauth2/introspect"))
+            .basic_auth("introspecting-service", Some(&key))
+            .form(&[("token", token)]),
+    )
+    .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -165,14 +163,13 @@ async fn introspection(app: TestApp) {
     );
     assert_eq!(introspect(&app, "nonsense").await, json!({"active": false}));
     let key = app.verifier_key("introspecting service").await;
-    let res = app
-        .http
-        .post(app.url("/oauth2/introspect"))
-        .bearer_auth(&key)
-        .json(&json!({"token": secret}))
-        .send()
-        .await
-        .unwrap();
+    let res = send(
+        app.http
+            .post(app.url("/oauth2/introspect"))
+            .bearer_auth(&key)
+            .json(&json!({"token": secret})),
+    )
+    .await;
     assert_eq!(res.status(), 400, "introspection takes a form");
 }
 
@@ -188,8 +185,7 @@ async fn forward(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Re
 }
 
 async fn forward_auth(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (m, id, secret) = app.svc_with_token("t").await;
     let res = forward(&app, Some(&secret), "?permission=orders:read").await;
     assert_eq!(res.status(), 200);
     let h = res.headers();
@@ -232,8 +228,7 @@ async fn forward_auth(app: TestApp) {
 }
 
 async fn routes_agree(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (_, id, secret) = app.svc_with_token("t").await;
     app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
         .await;
     assert_eq!(app.verify(&secret, None).await, "REVOKED");
@@ -241,15 +236,12 @@ async fn routes_agree(app: TestApp) {
     let res = forward(&app, Some(&secret), "").await;
     assert_eq!(res.headers()["x-keyward-code"], "REVOKED");
     // And the admin API refuses a revoked administrator token the same way.
-    let (status, p) = app
-        .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
-        .await;
+    let (status, p) = app.get_as(&secret, "/api/v1/tokens").await;
     assert_eq!((status, p["code"].as_str()), (401, Some("REVOKED")));
 }
 
 async fn permission_change(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (_, secret) = app.token(&m, "t").await;
+    let (m, _, secret) = app.svc_with_token("t").await;
     assert_eq!(app.verify(&secret, Some("orders:read")).await, "VALID");
     app.patch_ok(
         &format!("/api/v1/user-types/{}", m.user_type_id),
@@ -263,16 +255,9 @@ async fn permission_change(app: TestApp) {
 /// A change written by another process (another node, or `keyward` commands beside a
 /// running server) reaches this server through the change log.
 async fn other_process(app: TestApp) {
-    let m = app.member("svc", &["orders:read"]).await;
-    let (id, secret) = app.token(&m, "t").await;
+    let (_, id, secret) = app.svc_with_token("t").await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
-    let other = if let Some(url) = &app.config.database_url {
-        keyward_store::Store::open(url).await.unwrap()
-    } else {
-        keyward_store::Store::open_sqlite_dir(&app.config.data_dir)
-            .await
-            .unwrap()
-    };
+    let other = app.other_store().await;
     let tenant = app.tenant_id.parse().unwrap();
     let started = Instant::now();
     other
@@ -377,9 +362,7 @@ async fn usage_counter(app: TestApp) {
             json!({"uses_remaining": 1}),
         )
         .await;
-        let (status, p) = app
-            .call_as(&secret, reqwest::Method::GET, "/api/v1/tokens", None)
-            .await;
+        let (status, p) = app.get_as(&secret, "/api/v1/tokens").await;
         assert_eq!(
             (status, p["code"].as_str()),
             (403, Some("not_admin")),
