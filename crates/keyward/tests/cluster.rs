@@ -156,7 +156,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// Creates a token on A and checks it on B and C at once, then revokes it on A and
 /// measures until both B and C refuse it. Returns the sorted lags.
-async fn first_try_and_revocation_lag(feed: &[&str], label: &str) -> Option<Vec<Duration>> {
+/// Runs the trials and prints their revocation lags (until both other nodes said
+/// `REVOKED`). Returns every check that a node still answered `VALID` although it was
+/// asked [`STALENESS_BOUND`] or more after the revocation committed (trial, when asked).
+async fn first_try_and_revocation_lag(
+    feed: &[&str],
+    label: &str,
+) -> Option<Vec<(usize, Duration)>> {
     let db = pg_schema_or_skip("cluster").await?;
     let admin = Admin::bootstrap(&db).await;
     let a = Node::start(&db, feed).await;
@@ -167,6 +173,7 @@ async fn first_try_and_revocation_lag(feed: &[&str], label: &str) -> Option<Vec<
     let http = reqwest::Client::new();
     let mut first_try = 0;
     let mut lags = Vec::with_capacity(TRIALS);
+    let mut late_valid = Vec::new();
     for i in 0..TRIALS {
         let (id, secret) = token(&on_a, &m, |_| {}).await;
         let on_b = code(&http, &b, &secret).await;
@@ -183,8 +190,14 @@ async fn first_try_and_revocation_lag(feed: &[&str], label: &str) -> Option<Vec<
         let mut refused = [false, false];
         while !(refused[0] && refused[1]) {
             for (k, node) in [&b, &c].into_iter().enumerate() {
-                if !refused[k] && code(&http, node, &secret).await == "REVOKED" {
-                    refused[k] = true;
+                if refused[k] {
+                    continue;
+                }
+                let asked = revoked.elapsed();
+                match code(&http, node, &secret).await.as_str() {
+                    "REVOKED" => refused[k] = true,
+                    "VALID" if asked >= STALENESS_BOUND => late_valid.push((i, asked)),
+                    _ => {}
                 }
             }
             assert!(
@@ -206,14 +219,16 @@ async fn first_try_and_revocation_lag(feed: &[&str], label: &str) -> Option<Vec<
         first_try, TRIALS,
         "a token made on A is valid on B and C at the first try"
     );
-    Some(lags)
+    Some(late_valid)
 }
 
 /// The bound a node guarantees: past it, a node that has not heard from the change feed
-/// refuses every check (`--max-staleness-ms`, default 2 s). How far under it revocation
-/// arrives (the targets: p99 under 50 ms with NOTIFY, under a second by polling) is a
-/// measurement, printed above and reported, not asserted: a timed assertion would fail
-/// on a loaded machine without anything being wrong.
+/// refuses every check (`--max-staleness-ms`, default 2 s), so no node accepts a token
+/// asked about that long after its revocation. How far under it revocation arrives (the
+/// targets: p99 under 50 ms with NOTIFY, under a second by polling) is a measurement,
+/// printed above and reported, not asserted: a timed assertion would fail on a loaded
+/// machine without anything being wrong (a check that waits for the CPU is slow, not
+/// wrong).
 const STALENESS_BOUND: Duration = Duration::from_secs(2);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,14 +241,15 @@ async fn three_nodes_with_poll_agree_within_a_poll() {
     agree_within_the_bound("poll", "poll 100 ms", "polling").await;
 }
 
-/// Three nodes on change feed `feed`: the slowest revocation reaches another node
-/// within [`STALENESS_BOUND`] (`label` names the run in the printed measurement).
+/// Three nodes on change feed `feed`: no node accepts a revoked token when asked
+/// [`STALENESS_BOUND`] or more after the revocation (`label` names the run in the printed
+/// measurement).
 async fn agree_within_the_bound(feed: &str, label: &str, how: &str) {
-    if let Some(lags) = first_try_and_revocation_lag(&["--change-feed", feed], label).await {
-        let max = lags[lags.len() - 1];
+    if let Some(late_valid) = first_try_and_revocation_lag(&["--change-feed", feed], label).await {
         assert!(
-            max < STALENESS_BOUND,
-            "a revocation reached another node only after {max:?} with {how}"
+            late_valid.is_empty(),
+            "with {how}, a node accepted a revoked token past the staleness bound (trial, asked after): {:?}",
+            late_valid
         );
     }
 }
