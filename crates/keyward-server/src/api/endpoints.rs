@@ -5,9 +5,7 @@ use super::Call;
 use super::{optional_body, Paged};
 use crate::error::{endpoint_method, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 pub use crate::service::endpoints::RecordStats;
-use crate::service::endpoints::{
-    self as service, EndpointChange, GeneratedPrimary, NewEndpointCommand,
-};
+use crate::service::endpoints::{self as service, GeneratedPrimary, NewEndpointCommand};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::http::StatusCode;
@@ -141,15 +139,7 @@ pub async fn update(
     ApiPath(id): ApiPath<EndpointId>,
     ApiJson(b): ApiJson<UpdateEndpoint>,
 ) -> ApiResult<Json<EndpointWithSecrets>> {
-    let up = EndpointChange {
-        name: b.name,
-        path: b.path,
-        description: b.description,
-        auth_type: b.auth_type,
-        allow_deleting: b.allow_deleting,
-        enabled: b.enabled,
-    };
-    let (details, generated) = c.st.endpoints().update(&c.admin, id, up).await?;
+    let (details, generated) = c.st.endpoints().update(&c.admin, id, b).await?;
     Ok(Json(with_secrets(&c.st, details, generated).await?))
 }
 

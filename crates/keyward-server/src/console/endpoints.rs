@@ -8,7 +8,7 @@ use super::Id;
 use super::{invalid, Pager};
 use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
-use crate::service::endpoints::{EndpointChange, NewEndpointCommand, RecordStats};
+use crate::service::endpoints::{NewEndpointCommand, RecordStats};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,6 +19,7 @@ use keyward_core::endpoint::{AuthType, EndpointMethod, EndpointPath, MethodSet};
 use keyward_core::model::SecretStorage;
 use keyward_core::text::Name;
 use keyward_core::{EndpointId, EndpointTokenId};
+use keyward_proto::endpoints::UpdateEndpoint;
 use keyward_store::{EndpointTokenFilter, EndpointTokenStatus, Page, RecordFilter};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -348,7 +349,7 @@ async fn update(
     p: Posted<EndpointForm>,
 ) -> Response {
     let Posted { me, form } = p;
-    let body = form.parse().map(|(name, path, auth)| EndpointChange {
+    let body = form.parse().map(|(name, path, auth)| UpdateEndpoint {
         name: Some(name),
         path: Some(path),
         description: Some(form.description.trim().to_string()),

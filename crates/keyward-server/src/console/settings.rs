@@ -4,12 +4,12 @@
 use super::session::{Me, Posted};
 use super::{ConsoleState, DoneQuery};
 use crate::error::ApiError;
-use crate::service::settings::SettingsChange;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use keyward_core::model::SecretStorage;
+use keyward_proto::settings::SettingsPatch;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -58,7 +58,7 @@ fn days(s: &str) -> Result<u32, ApiError> {
 async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Response {
     let Posted { me, form } = p;
     let patch = (|| {
-        Ok::<_, ApiError>(SettingsChange {
+        Ok::<_, ApiError>(SettingsPatch {
             api_tokens_enabled: Some(form.api_tokens_enabled.is_some()),
             require_technical_user: Some(form.require_technical_user.is_some()),
             secret_storage: match form.secret_storage.as_str() {

@@ -16,6 +16,7 @@ use keyward_core::text::Name;
 use keyward_core::{
     EndpointId, EndpointRecordId, EndpointTokenId, ServerKey, TenantId, TokenKind, TokenSecret,
 };
+use keyward_proto::endpoints::UpdateEndpoint;
 use keyward_store::{
     EndpointChange as StoredChange, EndpointRecord, EndpointTokenFilter, EndpointTokenUpdate,
     EndpointUpdate, NewEndpoint, NewEndpointToken, NewSecret, OfferedPrimary, Page, RecordBucket,
@@ -41,19 +42,6 @@ pub struct NewEndpointCommand {
     pub auth_type: AuthType,
     pub allow_deleting: bool,
     pub enabled: bool,
-}
-
-/// A change to an endpoint; `None` leaves a field as it is.
-#[derive(Default)]
-pub struct EndpointChange {
-    pub name: Option<Name>,
-    pub path: Option<EndpointPath>,
-    pub description: Option<String>,
-    /// Switching to `token` generates the primary tokens; switching to `none` removes them.
-    pub auth_type: Option<AuthType>,
-    /// Turning it on (under `token`) generates the DELETE primary; off removes it.
-    pub allow_deleting: Option<bool>,
-    pub enabled: Option<bool>,
 }
 
 /// Record counts per application per time bucket, for the data viewer's chart.
@@ -194,7 +182,7 @@ impl<'a> Endpoints<'a> {
         &self,
         by: &Principal,
         id: EndpointId,
-        c: EndpointChange,
+        c: UpdateEndpoint,
     ) -> ServiceResult<(EndpointDetails, Vec<GeneratedPrimary>)> {
         if let Some(d) = &c.description {
             description(d)?;

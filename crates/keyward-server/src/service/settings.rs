@@ -1,19 +1,9 @@
 //! The tenant's token policy.
 
 use super::{Principal, ServiceError, ServiceResult};
-use keyward_core::model::{SecretStorage, TenantSettings};
+use keyward_core::model::TenantSettings;
+use keyward_proto::settings::SettingsPatch;
 use keyward_store::Store;
-
-/// Any subset of the settings; the others keep their values.
-#[derive(Clone, Debug, Default)]
-pub struct SettingsChange {
-    pub api_tokens_enabled: Option<bool>,
-    pub require_technical_user: Option<bool>,
-    pub secret_storage: Option<SecretStorage>,
-    pub max_token_lifetime_days: Option<u32>,
-    pub default_token_lifetime_days: Option<u32>,
-    pub mobile_session_days: Option<u32>,
-}
 
 pub struct Settings<'a> {
     store: &'a Store,
@@ -29,7 +19,7 @@ impl<'a> Settings<'a> {
     }
 
     /// Changes the settings named; takes effect for the very next check.
-    pub async fn update(&self, by: &Principal, c: SettingsChange) -> ServiceResult<TenantSettings> {
+    pub async fn update(&self, by: &Principal, c: SettingsPatch) -> ServiceResult<TenantSettings> {
         if c.api_tokens_enabled == Some(false) && by.token_membership.is_some() {
             // An administrator calling with an API token would lock themselves out of the
             // very API that could switch tokens on again; a console session is not affected.
