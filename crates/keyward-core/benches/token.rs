@@ -89,6 +89,7 @@ fn subject(now: OffsetDateTime) -> Subject {
         membership_held: true,
         settings: TenantSettings::default(),
         secret_valid_until: None,
+        memo: Default::default(),
     }
 }
 

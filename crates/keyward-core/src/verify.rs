@@ -97,6 +97,44 @@ pub struct Subject {
     pub settings: TenantSettings,
     /// Set when the presented secret is a previous one, kept only for a grace period.
     pub secret_valid_until: Option<OffsetDateTime>,
+    /// What the HTTP layer builds from this subject once (the answers of a valid check).
+    pub memo: Memo,
+}
+
+/// A value derived from a subject by a layer above the decision, built at most once per
+/// subject: the HTTP layer keeps a valid check's prepared answers here, so they live
+/// exactly as long as the cached subject they were built from.
+///
+/// A clone starts empty, so that a subject changed after cloning (a session whose expiry
+/// slid) never carries what was derived from the old one.
+#[derive(Default)]
+pub struct Memo(std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>);
+
+impl Memo {
+    /// The value kept here, built by `make` on the first call; `None` if a value of
+    /// another type was kept first.
+    pub fn get_or_init<T: std::any::Any + Send + Sync>(
+        &self,
+        make: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.0.get_or_init(|| Box::new(make())).downcast_ref()
+    }
+}
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Memo(built)"
+        } else {
+            "Memo(empty)"
+        })
+    }
 }
 
 /// What the caller asks about the token, besides "is it good".
@@ -387,6 +425,7 @@ mod tests {
             membership_held: true,
             settings: TenantSettings::default(),
             secret_valid_until: None,
+            memo: Default::default(),
         }
     }
 

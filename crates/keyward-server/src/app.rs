@@ -102,7 +102,12 @@ impl App {
             ))
             .fallback(|| async { ApiError::NotFound("route").into_response() })
             .method_not_allowed_fallback(|| async {
-                problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method".into(), false)
+                problem(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "this route does not take that method".into(),
+                    false,
+                )
             })
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(axum::middleware::from_fn_with_state(
@@ -114,8 +119,11 @@ impl App {
                 // could carry a token. They are DEBUG so that at the default level a
                 // request pays nothing for them (checks are answered in microseconds).
                 TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
-                    tracing::debug_span!("request", method = %req.method(), route = route.as_deref().unwrap_or("-"))
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("-", MatchedPath::as_str);
+                    tracing::debug_span!("request", method = %req.method(), route)
                 }),
             )
             .layer(tower::util::MapResponseLayer::new(move |res| {

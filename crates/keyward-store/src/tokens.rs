@@ -582,6 +582,7 @@ impl Store {
             membership_held: rows::flag(&r, "membership_held")?,
             settings: rows::settings(&r)?,
             secret_valid_until: rows::opt_time(&r, "secret_valid_until")?,
+            memo: Default::default(),
         }))
     }
 

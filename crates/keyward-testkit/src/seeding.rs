@@ -5,7 +5,8 @@
 
 use keyward_core::model::TenantSettings;
 use keyward_core::{
-    DepartmentId, Permission, ServerKey, TokenId, TokenKind, TokenSecret, UserId, UserTypeId,
+    DepartmentId, Permission, ServerKey, TenantId, TokenId, TokenKind, TokenSecret, UserId,
+    UserTypeId,
 };
 use keyward_store::{Actor, NewSecret, NewToken, NewUser, Store};
 use std::time::Instant;
@@ -53,41 +54,84 @@ pub async fn fill(
     let actor = Actor::system("seed");
     let tenant = store
         .create_tenant(tenant_name, &TenantSettings::default(), &actor)
-        .await?;
+        .await?
+        .id;
+    let owner = member(store, tenant, "svc", "Sales", "Reader", &actor).await?;
+    let mut last = String::new();
+    insert_many(store, key, tenant, &owner, "seed", n, &actor, |s| last = s).await?;
+    Ok(last)
+}
+
+/// A technical user with a membership (a department and a user type of its own).
+pub struct Member {
+    pub user: UserId,
+    pub department: DepartmentId,
+    pub user_type: UserTypeId,
+}
+
+async fn member(
+    store: &Store,
+    tenant: TenantId,
+    username: &str,
+    department: &str,
+    user_type: &str,
+    actor: &Actor,
+) -> anyhow::Result<Member> {
     let user = store
         .create_user(
-            tenant.id,
+            tenant,
             &NewUser {
-                username: "svc".into(),
-                email: "svc@example.com".into(),
-                display_name: "svc".into(),
+                username: username.into(),
+                email: format!("{username}@example.com"),
+                display_name: username.into(),
                 is_admin: false,
                 is_technical: true,
                 active_from: None,
                 active_until: None,
                 password_hash: None,
             },
-            &actor,
+            actor,
         )
         .await?;
-    let dept = store.create_department(tenant.id, "Sales", &actor).await?;
+    let dept = store.create_department(tenant, department, actor).await?;
     let reader = Permission::parse("orders:read").map_err(|e| anyhow::anyhow!("{e}"))?;
     let ut = store
-        .create_user_type(tenant.id, "Reader", &[reader], &actor)
+        .create_user_type(tenant, user_type, &[reader], actor)
         .await?;
     store
-        .add_membership(tenant.id, user.id, dept.id, ut.id, &actor)
+        .add_membership(tenant, user.id, dept.id, ut.id, actor)
         .await?;
+    Ok(Member {
+        user: user.id,
+        department: dept.id,
+        user_type: ut.id,
+    })
+}
 
+/// Inserts `n` tokens of `owner` named `{prefix}-{i}`, a few at a time so that the
+/// single SQLite writer stays busy without piling up tasks; hands each secret to `keep`.
+#[allow(clippy::too_many_arguments)]
+async fn insert_many(
+    store: &Store,
+    key: &ServerKey,
+    tenant: TenantId,
+    owner: &Member,
+    prefix: &str,
+    n: usize,
+    actor: &Actor,
+    mut keep: impl FnMut(String),
+) -> anyhow::Result<Vec<TokenId>> {
     let started = Instant::now();
     let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
-    let mut last = String::new();
+    let mut ids = Vec::with_capacity(n);
     for i in 0..n {
-        let (new, secret) = api_token(key, &format!("seed-{i}"), user.id, dept.id, ut.id);
-        last = secret.into_string();
-        let (s, a, t) = (store.clone(), actor.clone(), tenant.id);
+        let name = format!("{prefix}-{i}");
+        let (new, secret) = api_token(key, &name, owner.user, owner.department, owner.user_type);
+        ids.push(new.id);
+        keep(secret.into_string());
+        let (s, a) = (store.clone(), actor.clone());
         tasks.spawn(async move {
-            s.insert_token(t, &new, &a).await?;
+            s.insert_token(tenant, &new, &a).await?;
             Ok(())
         });
         while tasks.len() >= 8 {
@@ -100,10 +144,115 @@ pub async fn fill(
     while let Some(r) = tasks.join_next().await {
         r??;
     }
-    eprintln!(
-        "seed: inserted {n} tokens in {:.1} s ({:.0}/s)",
-        started.elapsed().as_secs_f64(),
-        n as f64 / started.elapsed().as_secs_f64().max(1e-9)
-    );
-    Ok(last)
+    if n >= 1000 {
+        eprintln!(
+            "seed: inserted {n} tokens in {:.1} s ({:.0}/s)",
+            started.elapsed().as_secs_f64(),
+            n as f64 / started.elapsed().as_secs_f64().max(1e-9)
+        );
+    }
+    Ok(ids)
+}
+
+/// What the HTTP benchmark (bench/load.sh) presents and changes, besides the stored tokens.
+/// Its secrets are a benchmark's throwaway fixture: bench/load.sh keeps them in a
+/// temporary directory it deletes on exit.
+#[derive(Default)]
+pub struct BenchSet {
+    /// Secrets of live tokens, each with the permission `orders:read`.
+    pub valid: Vec<String>,
+    /// Secrets of revoked tokens.
+    pub revoked: Vec<String>,
+    /// Well-formed secrets (a right checksum) that no token has.
+    pub unknown: Vec<String>,
+    /// Secrets with a wrong checksum, a wrong prefix or a wrong length.
+    pub malformed: Vec<String>,
+    /// Administrative changes to objects no token of `valid` depends on, as
+    /// `METHOD<TAB>PATH<TAB>JSON BODY` lines; `{n}` in the body stands for a counter.
+    pub churn: Vec<String>,
+}
+
+/// Fills the existing tenant `tenant_name` (the bootstrapped one, so its administrator
+/// token can make the churn) for the HTTP benchmark: `n` live tokens of one member,
+/// 1,000 revoked ones, and ten other members with ten tokens each for the churn.
+pub async fn fill_for_bench(
+    store: &Store,
+    key: &ServerKey,
+    tenant_name: &str,
+    n: usize,
+) -> anyhow::Result<BenchSet> {
+    let actor = Actor::system("seed");
+    let tenant = store.tenant_by_name(tenant_name).await?.id;
+    let mut set = BenchSet::default();
+    let owner = member(store, tenant, "svc", "Sales", "Reader", &actor).await?;
+    set.valid.reserve(n);
+    insert_many(store, key, tenant, &owner, "seed", n, &actor, |s| {
+        set.valid.push(s)
+    })
+    .await?;
+
+    let mut revoked = Vec::new();
+    let ids = insert_many(store, key, tenant, &owner, "revoked", 1000, &actor, |s| {
+        revoked.push(s)
+    })
+    .await?;
+    for id in ids {
+        store.revoke_token(tenant, id, &actor).await?;
+    }
+    set.revoked = revoked;
+
+    for _ in 0..1000 {
+        set.unknown
+            .push(TokenSecret::generate(TokenKind::Api).into_string());
+    }
+    for (i, valid) in set.valid.iter().take(1000).enumerate() {
+        let mut bad = valid.clone();
+        match i % 3 {
+            // The last character is part of the checksum.
+            0 => {
+                let last = bad.pop().expect("a token is not empty");
+                bad.push(if last == 'A' { 'B' } else { 'A' });
+            }
+            1 => bad.replace_range(..4, "kwx_"),
+            _ => bad.truncate(bad.len() / 2),
+        }
+        set.malformed.push(bad);
+    }
+
+    for i in 0..10 {
+        let m = member(
+            store,
+            tenant,
+            &format!("churn{i}"),
+            &format!("Churn {i}"),
+            &format!("Churn {i}"),
+            &actor,
+        )
+        .await?;
+        let ids = insert_many(
+            store,
+            key,
+            tenant,
+            &m,
+            &format!("churn{i}"),
+            10,
+            &actor,
+            drop,
+        )
+        .await?;
+        for id in ids {
+            set.churn.push(format!(
+                "PATCH\t/api/v1/tokens/{id}\t{{\"description\": \"churn {{n}}\"}}"
+            ));
+        }
+        set.churn.push(format!(
+            "PATCH\t/api/v1/users/{}\t{{\"display_name\": \"Churn {{n}}\"}}",
+            m.user
+        ));
+        set.churn.push(format!(
+            "PATCH\t/api/v1/user-types/{}\t{{\"permissions\": [\"orders:read\", \"churn:{{n}}\"]}}",
+            m.user_type
+        ));
+    }
+    Ok(set)
 }

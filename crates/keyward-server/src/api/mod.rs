@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod health;
 pub mod hosted;
 pub mod mobile;
+mod prepared;
 pub mod settings;
 pub mod tokens;
 pub mod user_types;

@@ -8,6 +8,7 @@
 //! the route or the request, or, on a server in single-tenant mode, its one tenant. A
 //! request that names no tenant otherwise is refused, never answered for every tenant.
 
+use super::prepared;
 use crate::auth::{bearer, ClientIp};
 use crate::error::{
     no_credential, problem, refusal, ApiError, ApiForm, ApiJson, ApiPath, ApiQuery, ApiResult,
@@ -19,7 +20,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use keyward_core::model::{Tenant, VerifierKey};
-use keyward_core::verify::Subject;
+use keyward_core::verify::{EndpointSubject, Subject};
 use keyward_core::{TenantId, VerifyCode, VerifyContext};
 use keyward_proto::verify::{
     ForwardQuery, IntrospectRequest, IntrospectResponse, Named, UserRef, VerifyRequest,
@@ -31,15 +32,32 @@ use time::OffsetDateTime;
 
 /// The answer to `POST /api/v1/verify`: a refusal names nothing.
 fn verify_response(v: &Verified) -> VerifyResponse {
-    let valid = v.is_valid();
-    let full = v.presented.subject().map(|s| &**s).filter(|_| valid);
+    let endpoint = v.presented.endpoint_token().map(|e| &**e);
+    verify_body(
+        v.code,
+        v.retry_after,
+        v.presented.subject().map(|s| &**s),
+        endpoint,
+    )
+}
+
+/// The body of a verify answer of `code` for the token of `subject` (an API token or a
+/// mobile session) or of `endpoint`: only a VALID answer names them.
+pub(super) fn verify_body(
+    code: VerifyCode,
+    retry_after: Option<u64>,
+    subject: Option<&Subject>,
+    endpoint: Option<&EndpointSubject>,
+) -> VerifyResponse {
+    let valid = code == VerifyCode::Valid;
+    let full = subject.filter(|_| valid);
     // An endpoint token is never VALID here (it opens endpoints only); its refusal,
     // like every refusal, names nothing.
-    let endpoint = v.presented.endpoint_token().map(|e| &**e).filter(|_| valid);
+    let endpoint = endpoint.filter(|_| valid);
     VerifyResponse {
         valid,
-        code: v.code,
-        message: v.code.explain().to_string(),
+        code,
+        message: code.explain().to_string(),
         token_id: full.map(|s| s.token.id),
         kind: full
             .map(|s| s.token.kind)
@@ -64,7 +82,7 @@ fn verify_response(v: &Verified) -> VerifyResponse {
             .map(|s| s.permissions.iter().map(|p| p.to_string()).collect())
             .unwrap_or_default(),
         expires_at: full.and_then(|s| s.token.expires_at),
-        retry_after: v.retry_after,
+        retry_after,
     }
 }
 
@@ -256,7 +274,7 @@ pub async fn verify(
     _: NoQuery,
     headers: HeaderMap,
     ApiJson(b): ApiJson<VerifyRequest>,
-) -> ApiResult<axum::Json<VerifyResponse>> {
+) -> ApiResult<Response> {
     if b.token.expose().len() > MAX_TOKEN_INPUT {
         return Err(too_long());
     }
@@ -275,7 +293,20 @@ pub async fn verify(
         ..Default::default()
     };
     let v = check(&st, &scope, b.token.expose(), ctx).await?;
-    Ok(axum::Json(verify_response(&v)))
+    if let (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) =
+        (v.presented.subject(), v.code, &scope)
+    {
+        let body = prepared::answers(s, tenant).verify.clone();
+        return Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response());
+    }
+    Ok(axum::Json(verify_response(&v)).into_response())
 }
 
 /// The refusal of an introspection request whose caller did not authenticate (RFC 7662
@@ -363,7 +394,7 @@ async fn introspect_for(
             active: true,
             sub: Some(s.token.user_id),
             username: Some(s.username.clone()),
-            scope: Some(permission_list(s)),
+            scope: Some(prepared::permission_list(s)),
             exp: s.token.expires_at.map(OffsetDateTime::unix_timestamp),
             iat: Some(s.token.created_at.unix_timestamp()),
             token_type: Some("Bearer".into()),
@@ -374,14 +405,6 @@ async fn introspect_for(
         },
         _ => inactive,
     })
-}
-
-fn permission_list(s: &Subject) -> String {
-    s.permissions
-        .iter()
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Forward auth for nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth`,
@@ -461,26 +484,7 @@ async fn forward_for(
     };
     match (v.presented.subject(), v.code, &scope) {
         (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) => {
-            let mut h = HeaderMap::new();
-            let mut put = |name: &'static str, value: String| {
-                if let Ok(v) = HeaderValue::from_str(&value) {
-                    h.insert(HeaderName::from_static(name), v);
-                }
-            };
-            put("x-keyward-code", "VALID".into());
-            put("x-keyward-user", s.username.clone());
-            put("x-keyward-user-id", s.token.user_id.to_string());
-            // The user qualified by the tenant: usernames are unique only within one.
-            put(
-                "x-keyward-principal",
-                format!("{}/{}", tenant.name, s.username),
-            );
-            put("x-keyward-tenant", tenant.name.clone());
-            put("x-keyward-tenant-id", s.token.tenant_id.to_string());
-            put("x-keyward-department", s.token.department_id.to_string());
-            put("x-keyward-user-type", s.token.user_type_id.to_string());
-            put("x-keyward-token-id", s.token.id.to_string());
-            put("x-keyward-permissions", permission_list(s));
+            let h = prepared::answers(s, tenant).forward.clone();
             (StatusCode::OK, h).into_response()
         }
         (_, code, _) => {

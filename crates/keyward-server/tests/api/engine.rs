@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 on_both_backends! {
     a_change_drops_only_the_answers_it_affects => changes_are_exact;
+    the_answers_a_check_sends_follow_every_change_that_alters_them => answers_follow_changes;
     a_token_made_by_another_process_is_valid_at_the_first_try => made_elsewhere;
 }
 
@@ -86,6 +87,109 @@ async fn changes_are_exact(app: TestApp) {
     app.member("dave", &["x"]).await;
     assert_eq!(reads_for(&app, &[&s1b], "VALID").await, 0);
     assert_eq!(reads_for(&app, &[&s2], "USER_LOCKED").await, 0);
+}
+
+/// What one check of `secret` sends, by both verification routes: the verify body, and
+/// forward auth's status with its `X-Keyward-*` headers.
+async fn answers(app: &TestApp, secret: &str) -> (serde_json::Value, u16, Vec<(String, String)>) {
+    let body = app.verify_body(json!({"token": secret})).await;
+    let res = send(
+        app.http
+            .get(app.url("/auth/forward/acme"))
+            .bearer_auth(secret),
+    )
+    .await;
+    let mut headers: Vec<(String, String)> = res
+        .headers()
+        .iter()
+        .filter(|(k, _)| k.as_str().starts_with("x-keyward-"))
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+        .collect();
+    headers.sort();
+    (body, res.status().as_u16(), headers)
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The answers of a valid token are built once and kept with its cached entry (SPEC
+/// §11): every change that alters what they say shows in the very next check, on both
+/// routes, and a check that nothing changed sends the same bytes as before.
+async fn answers_follow_changes(app: TestApp) {
+    let m = app.member("alice", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "erp").await;
+    let (body, status, headers) = answers(&app, &secret).await;
+    assert_eq!((body["code"].as_str(), status), (Some("VALID"), 200));
+    assert_eq!(body["token_id"], id.as_str());
+    assert_eq!(body["department"]["name"], "Dept of alice");
+    assert_eq!(header(&headers, "x-keyward-token-id"), id);
+    assert_eq!(header(&headers, "x-keyward-permissions"), "orders:read");
+    assert_eq!(
+        answers(&app, &secret).await,
+        (body.clone(), status, headers.clone()),
+        "an unchanged token answers the same"
+    );
+
+    // Renaming the department and the user type: the verify body names them.
+    app.patch_ok(
+        &format!("/api/v1/departments/{}", m.department_id),
+        json!({"name": "Field sales"}),
+    )
+    .await;
+    let (body, _, _) = answers(&app, &secret).await;
+    assert_eq!(body["department"]["name"], "Field sales");
+    app.patch_ok(
+        &format!("/api/v1/user-types/{}", m.user_type_id),
+        json!({"name": "Order reader"}),
+    )
+    .await;
+    let (body, _, _) = answers(&app, &secret).await;
+    assert_eq!(body["user_type"]["name"], "Order reader");
+
+    // New permissions: both routes list them.
+    app.patch_ok(
+        &format!("/api/v1/user-types/{}", m.user_type_id),
+        json!({"permissions": ["orders:read", "orders:write"]}),
+    )
+    .await;
+    let (body, _, headers) = answers(&app, &secret).await;
+    assert_eq!(body["permissions"], json!(["orders:read", "orders:write"]));
+    assert_eq!(
+        header(&headers, "x-keyward-permissions"),
+        "orders:read orders:write"
+    );
+
+    // Disabled, the token is refused and names nothing; enabled again, both routes send
+    // the answer of the current state.
+    app.patch_ok(&format!("/api/v1/tokens/{id}"), json!({"enabled": false}))
+        .await;
+    let (body, status, headers) = answers(&app, &secret).await;
+    assert_eq!((body["code"].as_str(), status), (Some("DISABLED"), 401));
+    assert_eq!(body["token_id"], serde_json::Value::Null);
+    assert_eq!(header(&headers, "x-keyward-user"), "");
+    app.patch_ok(&format!("/api/v1/tokens/{id}"), json!({"enabled": true}))
+        .await;
+    let (body, status, headers) = answers(&app, &secret).await;
+    assert_eq!((body["code"].as_str(), status), (Some("VALID"), 200));
+    assert_eq!(body["user_type"]["name"], "Order reader");
+    assert_eq!(
+        header(&headers, "x-keyward-permissions"),
+        "orders:read orders:write"
+    );
+
+    // Locked and unlocked: the same.
+    app.set_locked(&m, true).await;
+    let (body, status, _) = answers(&app, &secret).await;
+    assert_eq!((body["code"].as_str(), status), (Some("USER_LOCKED"), 401));
+    app.set_locked(&m, false).await;
+    let (body, status, headers) = answers(&app, &secret).await;
+    assert_eq!((body["code"].as_str(), status), (Some("VALID"), 200));
+    assert_eq!(header(&headers, "x-keyward-user"), "alice");
+    assert_eq!(header(&headers, "x-keyward-principal"), "acme/alice");
 }
 
 async fn remove_membership(app: &TestApp, m: &Member) {
