@@ -70,6 +70,8 @@ macro_rules! templates {
 
 const TEMPLATES: &[(&str, &str)] = templates![
     "base.html",
+    "page.html",
+    "card.html",
     "macros.html",
     "login.html",
     "message.html",
