@@ -1,10 +1,8 @@
 //! The audit log, newest first, filtered by action, object type and time.
 
 use super::session::Me;
-use super::ConsoleState;
-use super::{date_end, date_start, Pager};
+use super::{Answer, ConsoleState, OrErrorPage, Pager};
 use axum::extract::{Query, State};
-use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use keyward_store::{AuditFilter, Page};
@@ -33,12 +31,12 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<AuditQuery>) -> Response {
+async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<AuditQuery>) -> Answer {
     let page = Page::new(q.page.unwrap_or(1), 50);
     let mut frame = me.page(&st.console, "audit");
-    let (from, to) = match (date_start(&q.from), date_end(&q.to)) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(e), _) | (_, Err(e)) => {
+    let (from, to) = match super::period(&q.from, &q.to) {
+        Ok(period) => period,
+        Err(e) => {
             frame = frame.with_error(&st.console, &e);
             (None, None)
         }
@@ -50,14 +48,11 @@ async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<AuditQuery
         to,
         ..Default::default()
     };
-    let (events, total) = match st
+    let (events, total) = st
         .store
         .list_audit_events(me.admin.tenant_id, &f, page)
         .await
-    {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
+        .or_page(&st, &me)?;
     let query = format!(
         "?action={}&object_type={}&from={}&to={}&",
         super::url_encode(&q.action),
@@ -70,5 +65,5 @@ async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<AuditQuery
         action => q.action, object_type => q.object_type, from => q.from, to => q.to,
         object_types => ["token", "user", "department", "user_type", "endpoint", "endpoint_token", "settings", "tenant"],
     };
-    st.console.render("audit.html", &frame, ctx)
+    Ok(st.console.render("audit.html", &frame, ctx))
 }

@@ -4,21 +4,20 @@
 //! its Token settings and "Assign endpoint tokens" pages, through the endpoint service.
 
 use super::session::{Empty, Me, Posted};
-use super::Id;
 use super::{invalid, Pager};
-use super::{ConsoleState, DoneQuery, ListQuery};
+use super::{Answer, ConsoleState, DoneQuery, ListPage, ListQuery};
+use super::{ErrorPage, Id, OrErrorPage};
 use crate::error::ApiError;
-use crate::service::endpoints::{NewEndpointCommand, RecordStats};
+use crate::service::endpoints::{GeneratedPrimary, NewEndpointCommand, RecordStats};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::endpoint::EndpointToken;
 use keyward_core::endpoint::{AuthType, EndpointMethod, EndpointPath, MethodSet};
+use keyward_core::endpoint::{EndpointToken, EndpointTokenDetails};
 use keyward_core::model::SecretStorage;
 use keyward_core::text::Name;
-use keyward_core::{EndpointId, EndpointTokenId};
+use keyward_core::{EndpointId, EndpointTokenId, TokenSecret};
 use keyward_proto::endpoints::UpdateEndpoint;
 use keyward_store::{EndpointTokenFilter, EndpointTokenStatus, Page, RecordFilter};
 use minijinja::context;
@@ -91,47 +90,28 @@ fn public_base(st: &ConsoleState) -> String {
     st.config.public_url.trim_end_matches('/').to_string()
 }
 
-async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    let frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
-    render_list(
-        &st,
-        &me,
-        frame,
-        q.q,
-        q.page.unwrap_or(1),
-        EndpointForm::default(),
-    )
-    .await
+async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
+    render_list(&st, &me, &q, None, EndpointForm::default()).await
 }
+
+const ENDPOINTS: ListPage = ListPage {
+    template: "endpoints.html",
+    section: "endpoints",
+    per_page: 50,
+};
 
 /// The endpoints listing with the "new endpoint" form (empty, or as refused).
 async fn render_list(
     st: &ConsoleState,
     me: &Me,
-    frame: super::Page,
-    q: Option<String>,
-    page: u32,
+    q: &ListQuery,
+    refused: Option<&ApiError>,
     form: EndpointForm,
-) -> Response {
-    let query = q.clone().filter(|s| !s.trim().is_empty());
-    let listed = st
-        .endpoints()
-        .list(&me.admin, query.as_deref(), Page::new(page, 50))
-        .await;
-    let (items, total) = match listed {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    let status = if frame.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let ctx = context! {
-        items, pager => Pager::new(Page::new(page, 50), total),
-        q => q.unwrap_or_default(), base => public_base(st), form,
-    };
-    (status, st.console.render("endpoints.html", &frame, ctx)).into_response()
+) -> Answer {
+    let endpoints = st.endpoints();
+    let list = async |page| endpoints.list(&me.admin, q.search(), page).await;
+    let ctx = context! { base => public_base(st), form };
+    ENDPOINTS.render(st, me, q, refused, list, ctx).await
 }
 
 /// The General tab as posted; checkboxes are present only when ticked.
@@ -169,6 +149,7 @@ struct ShownSecret {
     secret: String,
 }
 
+/// New secrets, shown once under the title `title` (a message key), then on to `back`.
 fn secrets_page(
     st: &ConsoleState,
     me: &Me,
@@ -177,11 +158,12 @@ fn secrets_page(
     secrets: Vec<ShownSecret>,
 ) -> Response {
     let frame = me.page(&st.console, "endpoints");
+    let title = st.console.i18n.message(me.lang, title, None);
     let ctx = context! { title, back, secrets, recoverable => recoverable(me) };
     st.console.render("endpoint_secrets.html", &frame, ctx)
 }
 
-async fn create(State(st): State<ConsoleState>, p: Posted<EndpointForm>) -> Response {
+async fn create(State(st): State<ConsoleState>, p: Posted<EndpointForm>) -> Answer {
     let Posted { me, form } = p;
     let body = form.parse().map(|(name, path, auth)| NewEndpointCommand {
         name,
@@ -193,19 +175,8 @@ async fn create(State(st): State<ConsoleState>, p: Posted<EndpointForm>) -> Resp
     });
     let result = super::submit(body, async |c| st.endpoints().create(&me.admin, c).await).await;
     match result {
-        Ok((details, generated)) => {
-            let fresh = generated
-                .into_iter()
-                .map(|g| (g.token, g.secret.into_string()))
-                .collect();
-            after_change(&st, &me, details.endpoint.id, fresh)
-        }
-        Err(e) => {
-            let frame = me
-                .page(&st.console, "endpoints")
-                .with_error(&st.console, &e);
-            render_list(&st, &me, frame, None, 1, form).await
-        }
+        Ok((details, fresh)) => Ok(after_change(&st, &me, details.endpoint.id, fresh)),
+        Err(e) => render_list(&st, &me, &ListQuery::default(), Some(&e), form).await,
     }
 }
 
@@ -215,31 +186,20 @@ fn after_change(
     st: &ConsoleState,
     me: &Me,
     id: EndpointId,
-    fresh: Vec<(EndpointToken, String)>,
+    fresh: Vec<GeneratedPrimary>,
 ) -> Response {
     if fresh.is_empty() {
         return Redirect::to(&format!("/console/endpoints/{id}?done=saved")).into_response();
     }
     let secrets = fresh
         .into_iter()
-        .map(|(t, secret)| ShownSecret {
-            label: t
-                .method
-                .map_or_else(|| t.name.clone(), |m| m.as_str().to_string()),
-            secret,
+        .map(|GeneratedPrimary { token: t, secret }| ShownSecret {
+            label: t.method.map_or(t.name, |m| m.as_str().to_string()),
+            secret: secret.into_string(),
         })
         .collect();
-    let title = st
-        .console
-        .i18n
-        .message(me.lang, "endpoint-primaries-generated", None);
-    secrets_page(
-        st,
-        me,
-        &title,
-        format!("/console/endpoints/{id}?tab=tokens"),
-        secrets,
-    )
+    let back = format!("/console/endpoints/{id}?tab=tokens");
+    secrets_page(st, me, "endpoint-primaries-generated", back, secrets)
 }
 
 #[derive(Deserialize)]
@@ -268,7 +228,7 @@ async fn detail(
     me: Me,
     Id(id): Id<EndpointId>,
     Query(q): Query<DetailQuery>,
-) -> Response {
+) -> Answer {
     let frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     render_detail(
         &st,
@@ -291,11 +251,8 @@ async fn render_detail(
     tab: Option<&str>,
     hide_unassigned: bool,
     revealed: Option<(String, String)>,
-) -> Response {
-    let details = match st.endpoints().get(&me.admin, id).await {
-        Ok(d) => d,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
+) -> Answer {
+    let details = st.endpoints().get(&me.admin, id).await.or_page(st, me)?;
     let token_auth = details.endpoint.auth_type == AuthType::Token;
     let tab = match tab {
         Some("tokens") if token_auth => "tokens",
@@ -308,10 +265,7 @@ async fn render_detail(
             let all = all_secondaries(st, me).await?;
             Ok::<_, ApiError>((assigned, all))
         };
-        let (assigned, all) = match lists.await {
-            Ok(found) => found,
-            Err(e) => return st.console.error_page(me.lang, &e),
-        };
+        let (assigned, all) = lists.await.or_page(st, me)?;
         for t in all {
             let a = assigned.iter().find(|a| a.token_id == t.id);
             if hide_unassigned && a.is_none() {
@@ -340,14 +294,14 @@ async fn render_detail(
         ep => &details.endpoint, primaries => &details.primary_tokens, tab, token_auth,
         secondaries, hide_unassigned, url, revealed, recoverable => recoverable(me),
     };
-    st.console.render("endpoint.html", &frame, ctx)
+    Ok(st.console.render("endpoint.html", &frame, ctx))
 }
 
 async fn update(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointId>,
     p: Posted<EndpointForm>,
-) -> Response {
+) -> Answer {
     let Posted { me, form } = p;
     let body = form.parse().map(|(name, path, auth)| UpdateEndpoint {
         name: Some(name),
@@ -362,13 +316,7 @@ async fn update(
     })
     .await;
     match result {
-        Ok((_, generated)) => {
-            let fresh = generated
-                .into_iter()
-                .map(|g| (g.token, g.secret.into_string()))
-                .collect();
-            after_change(&st, &me, id, fresh)
-        }
+        Ok((_, fresh)) => Ok(after_change(&st, &me, id, fresh)),
         Err(e) => {
             let frame = me
                 .page(&st.console, "endpoints")
@@ -382,7 +330,7 @@ async fn delete(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointId>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let result = st.endpoints().delete(&me.admin, id).await;
     st.after(&me, result, "/console/endpoints?done=deleted")
@@ -393,13 +341,13 @@ async fn delete_record(
     State(st): State<ConsoleState>,
     Path((id, record_id)): Path<(String, String)>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let (Ok(id), Ok(record_id)) = (
         id.parse::<EndpointId>(),
         record_id.parse::<keyward_core::EndpointRecordId>(),
     ) else {
-        return super::not_found(&st, &me, "record");
+        return Err(super::not_found(&st, &me, "record"));
     };
     let result = st.endpoints().delete_record(&me.admin, id, record_id).await;
     st.after(
@@ -409,54 +357,53 @@ async fn delete_record(
     )
 }
 
+/// The endpoint and the method of a primary token's address.
+fn primary_of(
+    st: &ConsoleState,
+    me: &Me,
+    (id, method): (String, String),
+) -> Result<(EndpointId, EndpointMethod), ErrorPage> {
+    let Ok(id) = id.parse::<EndpointId>() else {
+        return Err(super::not_found(st, me, "endpoint"));
+    };
+    let method = crate::error::endpoint_method(&method).or_page(st, me)?;
+    Ok((id, method))
+}
+
 async fn regenerate_primary(
     State(st): State<ConsoleState>,
-    Path((id, method)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
-    let Ok(id) = id.parse::<EndpointId>() else {
-        return super::not_found(&st, &me, "endpoint");
+    let (id, m) = primary_of(&st, &me, path)?;
+    let endpoints = st.endpoints();
+    let (t, secret, _) = endpoints
+        .regenerate_primary(&me.admin, id, m, 0)
+        .await
+        .or_page(&st, &me)?;
+    let fresh = GeneratedPrimary {
+        token: t.token,
+        secret,
     };
-    let m = match crate::error::endpoint_method(&method) {
-        Ok(m) => m,
-        Err(e) => return st.console.error_page(me.lang, &e),
-    };
-    match st.endpoints().regenerate_primary(&me.admin, id, m, 0).await {
-        Ok((t, secret, _)) => after_change(&st, &me, id, vec![(t.token, secret.into_string())]),
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    Ok(after_change(&st, &me, id, vec![fresh]))
 }
 
 async fn reveal_primary(
     State(st): State<ConsoleState>,
-    Path((id, method)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
-    let Ok(id) = id.parse::<EndpointId>() else {
-        return super::not_found(&st, &me, "endpoint");
-    };
-    let m = match crate::error::endpoint_method(&method) {
-        Ok(m) => m,
-        Err(e) => return st.console.error_page(me.lang, &e),
-    };
-    match st.endpoints().reveal_primary(&me.admin, id, m).await {
-        Ok((_, secret)) => {
-            let frame = me.page(&st.console, "endpoints");
-            render_detail(
-                &st,
-                &me,
-                frame,
-                id,
-                Some("tokens"),
-                false,
-                Some((method.to_uppercase(), secret)),
-            )
-            .await
-        }
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let (id, m) = primary_of(&st, &me, path)?;
+    let endpoints = st.endpoints();
+    let (_, secret) = endpoints
+        .reveal_primary(&me.admin, id, m)
+        .await
+        .or_page(&st, &me)?;
+    let frame = me.page(&st.console, "endpoints");
+    let revealed = Some((m.as_str().to_string(), secret));
+    render_detail(&st, &me, frame, id, Some("tokens"), false, revealed).await
 }
 
 #[derive(Deserialize)]
@@ -479,61 +426,59 @@ struct AssignmentsForm {
     hide_unassigned: Option<String>,
 }
 
+/// The rows a checkbox form showed (its `shown` fields), each as sent and as the id of a
+/// `T`; a row whose id is none is passed over.
+fn shown_rows<T: std::str::FromStr>(shown: &[String]) -> impl Iterator<Item = (&String, T)> {
+    shown
+        .iter()
+        .filter_map(|raw| raw.parse().ok().map(|id| (raw, id)))
+}
+
 /// Saves the Tokens tab's assignment checkboxes: each shown token is assigned (enabled or
 /// not) or unassigned to match what is ticked.
 async fn save_assignments(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointId>,
     p: Posted<AssignmentsForm>,
-) -> Response {
+) -> Answer {
     let Posted { me, form } = p;
-    let current = match st.endpoints().assignments(&me.admin, id).await {
-        Ok(a) => a,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
+    let endpoints = st.endpoints();
+    let current = endpoints
+        .assignments(&me.admin, id)
+        .await
+        .or_page(&st, &me)?;
+    let saved = async {
+        for (raw, token_id) in shown_rows::<EndpointTokenId>(&form.shown) {
+            let want_enabled = form.enabled.contains(raw);
+            let mut want_methods = vec![EndpointMethod::Post];
+            if form.get.contains(raw) {
+                want_methods.push(EndpointMethod::Get);
+            }
+            if form.delete.contains(raw) {
+                want_methods.push(EndpointMethod::Delete);
+            }
+            let now = current.iter().find(|a| a.token_id == token_id);
+            match (form.assigned.contains(raw), now) {
+                (true, Some(a)) if a.enabled == want_enabled && a.methods == want_methods => {}
+                (true, _) => {
+                    let methods = Some(MethodSet::of(&want_methods));
+                    endpoints
+                        .assign(&me.admin, id, token_id, want_enabled, methods)
+                        .await?;
+                }
+                (false, Some(_)) => endpoints.unassign(&me.admin, id, token_id).await?,
+                (false, None) => {}
+            }
+        }
+        Ok::<_, ApiError>(())
     };
-    for raw in &form.shown {
-        let Ok(token_id) = raw.parse::<EndpointTokenId>() else {
-            continue;
-        };
-        let want = form.assigned.contains(raw);
-        let want_enabled = form.enabled.contains(raw);
-        let mut want_methods = vec![EndpointMethod::Post];
-        if form.get.contains(raw) {
-            want_methods.push(EndpointMethod::Get);
-        }
-        if form.delete.contains(raw) {
-            want_methods.push(EndpointMethod::Delete);
-        }
-        let now = current.iter().find(|a| a.token_id == token_id);
-        let result = match (want, now) {
-            (true, Some(a)) if a.enabled == want_enabled && a.methods == want_methods => Ok(()),
-            (true, _) => st
-                .endpoints()
-                .assign(
-                    &me.admin,
-                    id,
-                    token_id,
-                    want_enabled,
-                    Some(MethodSet::of(&want_methods)),
-                )
-                .await
-                .map(|_| ()),
-            (false, Some(_)) => st.endpoints().unassign(&me.admin, id, token_id).await,
-            (false, None) => Ok(()),
-        };
-        if let Err(e) = result {
-            return st.console.error_page(me.lang, &e.into());
-        }
-    }
     let hide = if form.hide_unassigned.is_some() {
         "&hide_unassigned=1"
     } else {
         ""
     };
-    Redirect::to(&format!(
-        "/console/endpoints/{id}?tab=tokens&done=saved{hide}"
-    ))
-    .into_response()
+    let back = format!("/console/endpoints/{id}?tab=tokens&done=saved{hide}");
+    st.after(&me, saved.await, &back)
 }
 
 #[derive(Deserialize)]
@@ -624,11 +569,11 @@ async fn data(
     me: Me,
     Id(id): Id<EndpointId>,
     Query(q): Query<DataQuery>,
-) -> Response {
+) -> Answer {
     let mut frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
-    let (from, to) = match (super::date_start(&q.from), super::date_end(&q.to)) {
-        (Ok(f), Ok(t)) => (f, t),
-        (Err(e), _) | (_, Err(e)) => {
+    let (from, to) = match super::period(&q.from, &q.to) {
+        Ok(period) => period,
+        Err(e) => {
             frame = frame.with_error(&st.console, &e);
             (None, None)
         }
@@ -649,10 +594,7 @@ async fn data(
         let tokens = all_secondaries(&st, &me).await?;
         Ok::<_, ApiError>((ep, records, stats, tokens))
     };
-    let (ep, (records, total), stats, tokens) = match loaded.await {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e),
-    };
+    let (ep, (records, total), stats, tokens) = loaded.await.or_page(&st, &me)?;
     // The filter offers the endpoint's primaries and every secondary token.
     let mut filter: Vec<(String, String)> = ep
         .primary_tokens
@@ -675,48 +617,28 @@ async fn data(
         chart_from => stats.from.format(&Rfc3339).unwrap_or_default(),
         chart_to => stats.to.format(&Rfc3339).unwrap_or_default(),
     };
-    st.console.render("endpoint_data.html", &frame, ctx)
+    Ok(st.console.render("endpoint_data.html", &frame, ctx))
 }
 
-#[derive(Deserialize)]
-struct TokenListQuery {
-    status: Option<String>,
-    page: Option<u32>,
-    done: Option<String>,
-}
+const ENDPOINT_TOKENS: ListPage = ListPage {
+    template: "endpoint_tokens.html",
+    section: "endpoint-tokens",
+    per_page: 50,
+};
 
-async fn token_list(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Query(q): Query<TokenListQuery>,
-) -> Response {
-    let status = if q.status.as_deref() == Some("inactive") {
-        "inactive"
-    } else {
-        "active"
-    };
-    let page = q.page.unwrap_or(1);
+async fn token_list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
+    let (status, filter) = q.among(&[
+        ("active", EndpointTokenStatus::Active),
+        ("inactive", EndpointTokenStatus::Inactive),
+    ]);
     let f = EndpointTokenFilter {
-        status: if status == "inactive" {
-            EndpointTokenStatus::Inactive
-        } else {
-            EndpointTokenStatus::Active
-        },
+        status: filter,
         q: None,
     };
-    let (items, total) = match st
-        .endpoints()
-        .list_tokens(&me.admin, &f, Page::new(page, 50))
-        .await
-    {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    let frame = me.page_with_notice(&st.console, "endpoint-tokens", q.done.as_deref());
-    let ctx = context! {
-        items, status, pager => Pager::new(Page::new(page, 50), total),
-    };
-    st.console.render("endpoint_tokens.html", &frame, ctx)
+    let endpoints = st.endpoints();
+    let list = async |page| endpoints.list_tokens(&me.admin, &f, page).await;
+    let ctx = context! { status };
+    ENDPOINT_TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
 
 #[derive(Deserialize)]
@@ -728,7 +650,23 @@ struct TokenForm {
     enabled: Option<String>,
 }
 
-async fn token_create(State(st): State<ConsoleState>, p: Posted<TokenForm>) -> Response {
+/// A secondary token's new secret, shown once under the title `title` (a message key).
+fn secondary_secret(
+    st: &ConsoleState,
+    me: &Me,
+    title: &str,
+    details: EndpointTokenDetails,
+    secret: TokenSecret,
+) -> Response {
+    let back = format!("/console/endpoint-tokens/{}", details.token.id);
+    let shown = ShownSecret {
+        label: details.token.name,
+        secret: secret.into_string(),
+    };
+    secrets_page(st, me, title, back, vec![shown])
+}
+
+async fn token_create(State(st): State<ConsoleState>, p: Posted<TokenForm>) -> Answer {
     let Posted { me, form } = p;
     let description = form.description.trim().to_string();
     let result = super::submit(super::parse_name(&form.name), async |name| {
@@ -738,27 +676,14 @@ async fn token_create(State(st): State<ConsoleState>, p: Posted<TokenForm>) -> R
             .await
     })
     .await;
-    match result {
-        Ok((t, secret)) => {
-            let id = t.token.id;
-            let title = st
-                .console
-                .i18n
-                .message(me.lang, "endpoint-token-created", None);
-            let secrets = vec![ShownSecret {
-                label: t.token.name.clone(),
-                secret: secret.into_string(),
-            }];
-            secrets_page(
-                &st,
-                &me,
-                &title,
-                format!("/console/endpoint-tokens/{id}"),
-                secrets,
-            )
-        }
-        Err(e) => st.console.error_page(me.lang, &e),
-    }
+    let (details, secret) = result.or_page(&st, &me)?;
+    Ok(secondary_secret(
+        &st,
+        &me,
+        "endpoint-token-created",
+        details,
+        secret,
+    ))
 }
 
 async fn render_token(
@@ -767,17 +692,15 @@ async fn render_token(
     id: EndpointTokenId,
     done: Option<&str>,
     revealed: Option<String>,
-) -> Response {
-    let details = match st.endpoints().secondary(&me.admin, id).await {
-        Ok(d) => d,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
+) -> Answer {
+    let endpoints = st.endpoints();
+    let details = endpoints.secondary(&me.admin, id).await.or_page(st, me)?;
     let frame = me.page_with_notice(&st.console, "endpoint-tokens", done);
     let ctx = context! {
         tk => &details.token, assignments => &details.assignments, revealed,
         recoverable => recoverable(me) && details.token.recoverable,
     };
-    st.console.render("endpoint_token.html", &frame, ctx)
+    Ok(st.console.render("endpoint_token.html", &frame, ctx))
 }
 
 async fn token_settings(
@@ -785,7 +708,7 @@ async fn token_settings(
     me: Me,
     Id(id): Id<EndpointTokenId>,
     Query(q): Query<DoneQuery>,
-) -> Response {
+) -> Answer {
     render_token(&st, &me, id, q.done.as_deref(), None).await
 }
 
@@ -793,7 +716,7 @@ async fn token_update(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<TokenForm>,
-) -> Response {
+) -> Answer {
     let Posted { me, form } = p;
     let description = Some(form.description.trim().to_string());
     let enabled = Some(form.enabled.is_some());
@@ -823,7 +746,7 @@ async fn token_enabled(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<EnabledForm>,
-) -> Response {
+) -> Answer {
     let Posted { me, form } = p;
     let on = form.enabled == "true";
     let result = st
@@ -847,47 +770,34 @@ async fn token_regenerate(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
-    match st.endpoints().regenerate_token(&me.admin, id, 0).await {
-        Ok((t, secret)) => {
-            let title = st
-                .console
-                .i18n
-                .message(me.lang, "secret-regenerated-title", None);
-            let secrets = vec![ShownSecret {
-                label: t.token.name.clone(),
-                secret: secret.into_string(),
-            }];
-            secrets_page(
-                &st,
-                &me,
-                &title,
-                format!("/console/endpoint-tokens/{id}"),
-                secrets,
-            )
-        }
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let regenerated = st.endpoints().regenerate_token(&me.admin, id, 0).await;
+    let (details, secret) = regenerated.or_page(&st, &me)?;
+    Ok(secondary_secret(
+        &st,
+        &me,
+        "secret-regenerated-title",
+        details,
+        secret,
+    ))
 }
 
 async fn token_reveal(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
-    match st.endpoints().reveal_token(&me.admin, id).await {
-        Ok(secret) => render_token(&st, &me, id, None, Some(secret)).await,
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let secret = st.endpoints().reveal_token(&me.admin, id).await;
+    render_token(&st, &me, id, None, Some(secret.or_page(&st, &me)?)).await
 }
 
 async fn token_delete(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let result = st.endpoints().delete_token(&me.admin, id).await;
     st.after(&me, result, "/console/endpoint-tokens?done=deleted")
@@ -908,17 +818,14 @@ async fn assign_form(
     State(st): State<ConsoleState>,
     me: Me,
     Id(id): Id<EndpointTokenId>,
-) -> Response {
+) -> Answer {
     let loaded = async {
         let endpoints = st.endpoints();
         let token = endpoints.secondary(&me.admin, id).await?;
         let (eps, _) = endpoints.list(&me.admin, None, Page::new(1, 500)).await?;
         Ok::<_, ApiError>((token, eps))
     };
-    let (token, eps) = match loaded.await {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e),
-    };
+    let (token, eps) = loaded.await.or_page(&st, &me)?;
     let rows: Vec<AssignRow> = eps
         .into_iter()
         .map(|e| {
@@ -934,11 +841,8 @@ async fn assign_form(
         })
         .collect();
     let frame = me.page(&st.console, "endpoint-tokens");
-    st.console.render(
-        "endpoint_assign.html",
-        &frame,
-        context! { tk => &token.token, rows },
-    )
+    let ctx = context! { tk => &token.token, rows };
+    Ok(st.console.render("endpoint_assign.html", &frame, ctx))
 }
 
 #[derive(Deserialize)]
@@ -949,36 +853,31 @@ struct AssignForm {
     assigned: Vec<String>,
 }
 
+/// Saves "Assign endpoint tokens": each shown endpoint is assigned this token (enabled) or
+/// unassigned to match what is ticked; an assignment kept is left as it was.
 async fn assign_save(
     State(st): State<ConsoleState>,
     Id(id): Id<EndpointTokenId>,
     p: Posted<AssignForm>,
-) -> Response {
+) -> Answer {
     let Posted { me, form } = p;
-    let token = match st.endpoints().secondary(&me.admin, id).await {
-        Ok(t) => t,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    for raw in &form.shown {
-        let Ok(ep) = raw.parse::<EndpointId>() else {
-            continue;
-        };
-        let want = form.assigned.contains(raw);
-        let now = token.assignments.iter().any(|a| a.endpoint_id == ep);
-        let result = match (want, now) {
-            (true, false) => st
-                .endpoints()
-                .assign(&me.admin, ep, id, true, None)
-                .await
-                .map(|_| ()),
-            (false, true) => st.endpoints().unassign(&me.admin, ep, id).await,
-            _ => Ok(()),
-        };
-        if let Err(e) = result {
-            return st.console.error_page(me.lang, &e.into());
+    let endpoints = st.endpoints();
+    let token = endpoints.secondary(&me.admin, id).await.or_page(&st, &me)?;
+    let saved = async {
+        for (raw, ep) in shown_rows::<EndpointId>(&form.shown) {
+            let now = token.assignments.iter().any(|a| a.endpoint_id == ep);
+            match (form.assigned.contains(raw), now) {
+                (true, false) => {
+                    endpoints.assign(&me.admin, ep, id, true, None).await?;
+                }
+                (false, true) => endpoints.unassign(&me.admin, ep, id).await?,
+                _ => {}
+            }
         }
-    }
-    Redirect::to(&format!("/console/endpoint-tokens/{id}?done=saved")).into_response()
+        Ok::<_, ApiError>(())
+    };
+    let back = format!("/console/endpoint-tokens/{id}?done=saved");
+    st.after(&me, saved.await, &back)
 }
 
 #[cfg(test)]

@@ -70,6 +70,8 @@ macro_rules! templates {
 
 const TEMPLATES: &[(&str, &str)] = templates![
     "base.html",
+    "page.html",
+    "card.html",
     "macros.html",
     "login.html",
     "message.html",
@@ -315,6 +317,37 @@ impl Page {
     }
 }
 
+/// What a console handler answers: its page, or the error page shown in its place.
+pub type Answer = Result<Response, ErrorPage>;
+
+/// A page that answers in place of the one asked for: the error page, or a message
+/// page. Boxed, as it is the rare path.
+pub struct ErrorPage(Box<Response>);
+
+impl From<Response> for ErrorPage {
+    fn from(page: Response) -> Self {
+        Self(Box::new(page))
+    }
+}
+
+impl IntoResponse for ErrorPage {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// A refusal as the console's error page, in the reader's language, so that a handler
+/// stops at the first one with `?`.
+pub trait OrErrorPage<T> {
+    fn or_page(self, st: &ConsoleState, me: &Me) -> Result<T, ErrorPage>;
+}
+
+impl<T, E: Into<ApiError>> OrErrorPage<T> for Result<T, E> {
+    fn or_page(self, st: &ConsoleState, me: &Me) -> Result<T, ErrorPage> {
+        self.map_err(|e| st.console.error_page(me.lang, &e.into()).into())
+    }
+}
+
 /// A form's input, if it parsed, handed to a service: the first refusal of the two.
 pub async fn submit<A, T, E: Into<ApiError>>(
     input: Result<A, ApiError>,
@@ -330,11 +363,9 @@ impl ConsoleState {
         me: &Me,
         result: Result<T, E>,
         location: &str,
-    ) -> Response {
-        match result {
-            Ok(_) => Redirect::to(location).into_response(),
-            Err(e) => self.console.error_page(me.lang, &e.into()),
-        }
+    ) -> Answer {
+        result.or_page(self, me)?;
+        Ok(Redirect::to(location).into_response())
     }
 }
 
@@ -360,8 +391,10 @@ impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<ConsoleState> 
 }
 
 /// The page for an id in the address that names nothing.
-pub fn not_found(st: &ConsoleState, me: &Me, what: &'static str) -> Response {
-    st.console.error_page(me.lang, &ApiError::NotFound(what))
+pub fn not_found(st: &ConsoleState, me: &Me, what: &'static str) -> ErrorPage {
+    st.console
+        .error_page(me.lang, &ApiError::NotFound(what))
+        .into()
 }
 
 /// The query of a page reached after an action: which action (`done`), for its notice.
@@ -370,12 +403,71 @@ pub struct DoneQuery {
     pub done: Option<String>,
 }
 
-/// The query of a list page: its search, its page, and `done` as in [`DoneQuery`].
+/// The query of a list page: its search, which of the items (`status`, on the pages that
+/// filter by it), its page, and `done` as in [`DoneQuery`] (with how many, `count`).
+/// [`ListPage::render`] reads it.
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
-    pub q: Option<String>,
-    pub page: Option<u32>,
-    pub done: Option<String>,
+    q: Option<String>,
+    status: Option<String>,
+    page: Option<u32>,
+    done: Option<String>,
+    count: Option<u32>,
+}
+
+impl ListQuery {
+    /// The search, if one was typed.
+    pub fn search(&self) -> Option<&str> {
+        self.q.as_deref().filter(|s| !s.trim().is_empty())
+    }
+
+    /// The status asked for, if any.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// The status asked for among a page's `statuses` (each its name and its filter in
+    /// the store; never empty), or else the first of them: the page's default.
+    pub fn among<F: Copy>(&self, statuses: &[(&'static str, F)]) -> (&'static str, F) {
+        let asked = self.status();
+        statuses
+            .iter()
+            .copied()
+            .find(|(name, _)| asked == Some(*name))
+            .unwrap_or(statuses[0])
+    }
+}
+
+/// A list page: its template, its menu section, and how many items one page shows.
+pub struct ListPage {
+    pub template: &'static str,
+    pub section: &'static str,
+    pub per_page: u32,
+}
+
+impl ListPage {
+    /// Page `q.page` of what `list` finds (for the search and status of `q`), as `items`
+    /// with their `pager` and the search `q`; the notice for `q.done`; and `ctx`, the
+    /// rest of the page (its form: empty, or as it was refused).
+    pub async fn render<T: Serialize, E: Into<ApiError>>(
+        &self,
+        st: &ConsoleState,
+        me: &Me,
+        q: &ListQuery,
+        refused: Option<&ApiError>,
+        list: impl AsyncFnOnce(keyward_store::Page) -> Result<(Vec<T>, i64), E>,
+        ctx: Value,
+    ) -> Answer {
+        let page = keyward_store::Page::new(q.page.unwrap_or(1), self.per_page);
+        let (items, total) = list(page).await.or_page(st, me)?;
+        let frame =
+            me.page(&st.console, self.section)
+                .with_notice(&st.console, q.done.as_deref(), q.count);
+        let ctx = minijinja::context! {
+            items, pager => Pager::new(page, total), q => q.search().unwrap_or_default(), ..ctx
+        };
+        Ok(st.console.render_form(self.template, frame, refused, ctx))
+    }
 }
 
 /// Where a listing is: page `page` of `pages`, `total` items in all.
@@ -439,6 +531,15 @@ pub fn date_end(s: &str) -> Result<Option<time::OffsetDateTime>, ApiError> {
             .map(|n| Some(n.midnight().assume_utc() - time::Duration::seconds(1)))
             .ok_or_else(|| invalid("invalid_date", "not a date")),
     }
+}
+
+/// The period of a filter's two `<input type="date">` fields: from the first moment of
+/// `from` to the last second of `to` (UTC), either end open when left empty.
+pub fn period(
+    from: &str,
+    to: &str,
+) -> Result<(Option<time::OffsetDateTime>, Option<time::OffsetDateTime>), ApiError> {
+    Ok((date_start(from)?, date_end(to)?))
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).

@@ -1,19 +1,17 @@
 //! Departments and user types (with their permissions), through the directory service.
 
 use super::session::{Empty, Me, Posted};
-use super::Id;
-use super::{invalid, parse_name, Pager};
-use super::{ConsoleState, DoneQuery, ListQuery};
+use super::{invalid, parse_name, Answer, Id, OrErrorPage};
+use super::{ConsoleState, DoneQuery, ListPage, ListQuery};
 use crate::error::ApiError;
 use crate::service::directory::UserTypeChange;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::permission::Permission;
 use keyward_core::{DepartmentId, UserTypeId};
-use keyward_store::Page;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -36,36 +34,29 @@ pub fn router() -> Router<ConsoleState> {
         .route("/console/user-types/{id}/delete", post(delete_user_type))
 }
 
+const DEPARTMENTS: ListPage = ListPage {
+    template: "departments.html",
+    section: "departments",
+    per_page: 50,
+};
+
+/// The departments with the "new department" form (empty, or as refused).
 async fn render_departments(
     st: &ConsoleState,
     me: &Me,
-    q: ListQuery,
+    q: &ListQuery,
     error: Option<&ApiError>,
     name: &str,
-) -> Response {
-    let page = Page::new(q.page.unwrap_or(1), 50);
-    let query = q.q.filter(|s| !s.trim().is_empty());
-    let (items, total) = match st
-        .directory()
-        .list_departments(&me.admin, query.as_deref(), page)
+) -> Answer {
+    let dir = st.directory();
+    let list = async |page| dir.list_departments(&me.admin, q.search(), page).await;
+    DEPARTMENTS
+        .render(st, me, q, error, list, context! { name })
         .await
-    {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    let frame = me.page_with_notice(&st.console, "departments", q.done.as_deref());
-    let ctx =
-        context! { items, q => query.unwrap_or_default(), pager => Pager::new(page, total), name };
-    st.console
-        .render_form("departments.html", frame, error, ctx)
 }
 
-async fn departments(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    render_departments(&st, &me, q, None, "").await
+async fn departments(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
+    render_departments(&st, &me, &q, None, "").await
 }
 
 #[derive(Deserialize)]
@@ -74,77 +65,75 @@ struct NameForm {
     name: String,
 }
 
-async fn create_department(State(st): State<ConsoleState>, p: Posted<NameForm>) -> Response {
+/// After a change to a department: back to the list confirming `done`, or the list with
+/// the refusal above its form, which keeps `name` as typed.
+async fn after_department<T>(
+    st: &ConsoleState,
+    me: &Me,
+    result: Result<T, ApiError>,
+    done: &str,
+    name: &str,
+) -> Answer {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/console/departments?done={done}")).into_response()),
+        Err(e) => render_departments(st, me, &ListQuery::default(), Some(&e), name).await,
+    }
+}
+
+async fn create_department(State(st): State<ConsoleState>, p: Posted<NameForm>) -> Answer {
     let Posted { me, form } = p;
     let result = super::submit(parse_name(&form.name), async |name| {
         st.directory().create_department(&me.admin, &name).await
     })
     .await;
-    match result {
-        Ok(_) => Redirect::to("/console/departments?done=created").into_response(),
-        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e), &form.name).await,
-    }
+    after_department(&st, &me, result, "created", &form.name).await
 }
 
 async fn rename_department(
     State(st): State<ConsoleState>,
     Id(id): Id<DepartmentId>,
     p: Posted<NameForm>,
-) -> Response {
+) -> Answer {
     let Posted { me, form } = p;
     let result = super::submit(parse_name(&form.name), async |name| {
         st.directory().rename_department(&me.admin, id, &name).await
     })
     .await;
-    match result {
-        Ok(_) => Redirect::to("/console/departments?done=saved").into_response(),
-        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e), "").await,
-    }
+    after_department(&st, &me, result, "saved", "").await
 }
 
 async fn delete_department(
     State(st): State<ConsoleState>,
     Id(id): Id<DepartmentId>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
-    match st.directory().delete_department(&me.admin, id).await {
-        Ok(()) => Redirect::to("/console/departments?done=deleted").into_response(),
-        Err(e) => render_departments(&st, &me, ListQuery::default(), Some(&e.into()), "").await,
-    }
+    let result = st.directory().delete_department(&me.admin, id).await;
+    after_department(&st, &me, result.map_err(ApiError::from), "deleted", "").await
 }
 
+const USER_TYPES: ListPage = ListPage {
+    template: "user_types.html",
+    section: "user-types",
+    per_page: 50,
+};
+
+/// The user types with the "new user type" form (empty, or as refused).
 async fn render_user_types(
     st: &ConsoleState,
     me: &Me,
-    q: ListQuery,
+    q: &ListQuery,
     error: Option<&ApiError>,
     form: &UserTypeForm,
-) -> Response {
-    let page = Page::new(q.page.unwrap_or(1), 50);
-    let query = q.q.filter(|s| !s.trim().is_empty());
-    let (items, total) = match st
-        .directory()
-        .list_user_types(&me.admin, query.as_deref(), page)
-        .await
-    {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    let frame = me.page_with_notice(&st.console, "user-types", q.done.as_deref());
-    let ctx = context! {
-        items, q => query.unwrap_or_default(), pager => Pager::new(page, total),
-        name => &form.name, permissions => &form.permissions,
-    };
-    st.console.render_form("user_types.html", frame, error, ctx)
+) -> Answer {
+    let dir = st.directory();
+    let list = async |page| dir.list_user_types(&me.admin, q.search(), page).await;
+    let ctx = context! { name => &form.name, permissions => &form.permissions };
+    USER_TYPES.render(st, me, q, error, list, ctx).await
 }
 
-async fn user_types(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    render_user_types(&st, &me, q, None, &UserTypeForm::default()).await
+async fn user_types(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
+    render_user_types(&st, &me, &q, None, &UserTypeForm::default()).await
 }
 
 #[derive(Deserialize, Default)]
@@ -170,7 +159,7 @@ fn parse_permissions(s: &str) -> Result<Vec<Permission>, ApiError> {
     Ok(out)
 }
 
-async fn create_user_type(State(st): State<ConsoleState>, p: Posted<UserTypeForm>) -> Response {
+async fn create_user_type(State(st): State<ConsoleState>, p: Posted<UserTypeForm>) -> Answer {
     let Posted { me, form } = p;
     let body =
         parse_name(&form.name).and_then(|name| Ok((name, parse_permissions(&form.permissions)?)));
@@ -181,8 +170,8 @@ async fn create_user_type(State(st): State<ConsoleState>, p: Posted<UserTypeForm
     })
     .await;
     match result {
-        Ok(_) => Redirect::to("/console/user-types?done=created").into_response(),
-        Err(e) => render_user_types(&st, &me, ListQuery::default(), Some(&e), &form).await,
+        Ok(_) => Ok(Redirect::to("/console/user-types?done=created").into_response()),
+        Err(e) => render_user_types(&st, &me, &ListQuery::default(), Some(&e), &form).await,
     }
 }
 
@@ -192,11 +181,12 @@ async fn render_user_type(
     id: UserTypeId,
     refused: Option<(&ApiError, &UserTypeForm)>,
     done: Option<&str>,
-) -> Response {
-    let ut = match st.directory().user_type(&me.admin, id).await {
-        Ok(ut) => ut,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
+) -> Answer {
+    let ut = st
+        .directory()
+        .user_type(&me.admin, id)
+        .await
+        .or_page(st, me)?;
     let mut frame = me.page_with_notice(&st.console, "user-types", done);
     // After a refusal the form keeps what was typed.
     let (name, permissions, status) = match refused {
@@ -216,7 +206,7 @@ async fn render_user_type(
         }
     };
     let ctx = context! { ut, name, permissions };
-    (status, st.console.render("user_type.html", &frame, ctx)).into_response()
+    Ok((status, st.console.render("user_type.html", &frame, ctx)).into_response())
 }
 
 async fn user_type(
@@ -224,7 +214,7 @@ async fn user_type(
     me: Me,
     Id(id): Id<UserTypeId>,
     Query(q): Query<DoneQuery>,
-) -> Response {
+) -> Answer {
     render_user_type(&st, &me, id, None, q.done.as_deref()).await
 }
 
@@ -232,7 +222,7 @@ async fn update_user_type(
     State(st): State<ConsoleState>,
     Id(id): Id<UserTypeId>,
     p: Posted<UserTypeForm>,
-) -> Response {
+) -> Answer {
     let Posted { me, form } = p;
     let body = parse_name(&form.name).and_then(|name| {
         Ok(UserTypeChange {
@@ -245,7 +235,7 @@ async fn update_user_type(
     })
     .await;
     match result {
-        Ok(_) => Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response()),
         Err(e) => render_user_type(&st, &me, id, Some((&e, &form)), None).await,
     }
 }
@@ -254,7 +244,7 @@ async fn delete_user_type(
     State(st): State<ConsoleState>,
     Id(id): Id<UserTypeId>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let result = st.directory().delete_user_type(&me.admin, id).await;
     st.after(&me, result, "/console/user-types?done=deleted")

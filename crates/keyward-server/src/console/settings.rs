@@ -2,7 +2,7 @@
 //! the technical-user rule, through the REST API's operation (which validates them).
 
 use super::session::{Me, Posted};
-use super::{ConsoleState, DoneQuery};
+use super::{Answer, ConsoleState, DoneQuery};
 use crate::error::ApiError;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -55,7 +55,7 @@ fn days(s: &str) -> Result<u32, ApiError> {
         .map_err(|_| super::invalid("invalid_days", "days"))
 }
 
-async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Response {
+async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Answer {
     let Posted { me, form } = p;
     let patch = (|| {
         Ok::<_, ApiError>(SettingsPatch {
@@ -73,7 +73,7 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Respon
     })();
     let result = super::submit(patch, async |c| st.settings().update(&me.admin, c).await).await;
     match result {
-        Ok(_) => Redirect::to("/console/settings?done=saved").into_response(),
+        Ok(_) => Ok(Redirect::to("/console/settings?done=saved").into_response()),
         Err(e) => {
             let posted = serde_json::json!({
                 "api_tokens_enabled": form.api_tokens_enabled.is_some(),
@@ -83,7 +83,7 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Respon
                 "default_token_lifetime_days": form.default_token_lifetime_days,
                 "mobile_session_days": form.mobile_session_days,
             });
-            render(&st, &me, posted, Some(&e), None)
+            Ok(render(&st, &me, posted, Some(&e), None))
         }
     }
 }

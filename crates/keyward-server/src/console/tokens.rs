@@ -3,9 +3,9 @@
 //! actions. Every action calls the REST API's own operation.
 
 use super::session::{Me, Posted};
-use super::ConsoleState;
-use super::Id;
-use super::{invalid, Pager};
+use super::{invalid, Answer, ErrorPage, OrErrorPage};
+use super::{ConsoleState, Id};
+use super::{ListPage, ListQuery};
 use crate::error::ApiError;
 use crate::service::tokens::{verify_command, IssueRequest, TokenChange};
 use axum::extract::{Query, State};
@@ -36,16 +36,12 @@ pub fn router() -> Router<ConsoleState> {
         .route("/console/tokens/{id}/enabled", post(set_enabled))
 }
 
-const PER_PAGE: u32 = 25;
-
-#[derive(Deserialize, Default)]
-pub struct ListQuery {
-    status: Option<String>,
-    q: Option<String>,
-    page: Option<u32>,
-    done: Option<String>,
-    count: Option<u32>,
-}
+/// Both listings, API tokens and mobile sessions.
+const TOKENS: ListPage = ListPage {
+    template: "tokens.html",
+    section: "tokens",
+    per_page: 25,
+};
 
 fn status_filter(s: Option<&str>) -> (TokenStatusFilter, &'static str) {
     match s {
@@ -57,84 +53,62 @@ fn status_filter(s: Option<&str>) -> (TokenStatusFilter, &'static str) {
     }
 }
 
+/// The statuses of mobile sessions in the order the filter offers them; the first (the
+/// logged-in ones) is the default.
+const MOBILE_STATUSES: [(&str, SessionStatusFilter); 3] = [
+    ("active", SessionStatusFilter::Active),
+    ("expired", SessionStatusFilter::Expired),
+    ("all", SessionStatusFilter::All),
+];
+
 /// The Tokens menu is hidden when the tenant has switched API tokens off (rule 5);
 /// the pages answer the same way for anyone who types the address.
-fn tokens_hidden(st: &ConsoleState, me: &Me) -> Option<Response> {
-    (!me.settings.api_tokens_enabled).then(|| {
-        st.console.message_page(
-            me.lang,
-            StatusCode::NOT_FOUND,
-            "tokens-disabled-title",
-            "tokens-disabled",
-        )
-    })
+fn tokens_shown(st: &ConsoleState, me: &Me) -> Result<(), ErrorPage> {
+    if me.settings.api_tokens_enabled {
+        return Ok(());
+    }
+    let page = st.console.message_page(
+        me.lang,
+        StatusCode::NOT_FOUND,
+        "tokens-disabled-title",
+        "tokens-disabled",
+    );
+    Err(page.into())
 }
 
-async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    if let Some(r) = tokens_hidden(&st, &me) {
-        return r;
-    }
-    let (status, status_name) = status_filter(q.status.as_deref());
-    let page = Page::new(q.page.unwrap_or(1), PER_PAGE);
-    let query = q.q.clone().filter(|s| !s.trim().is_empty());
+async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
+    tokens_shown(&st, &me)?;
+    let (status, status_name) = status_filter(q.status());
     let f = TokenFilter {
         status,
         kind: Some(TokenKind::Api),
         user_id: None,
-        q: query.clone(),
+        q: q.search().map(str::to_string),
     };
-    let (rows, total) = match st.tokens().list(&me.admin, &f, page).await {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    let frame = me
-        .page(&st.console, "tokens")
-        .with_notice(&st.console, q.done.as_deref(), q.count);
+    let tokens = st.tokens();
+    let list = async |page| tokens.list(&me.admin, &f, page).await;
     let ctx = context! {
-        tab => "api", rows, status => status_name, q => query.unwrap_or_default(),
+        tab => "api", status => status_name,
         statuses => ["all", "active", "revoked", "expired", "disabled"],
-        pager => Pager::new(page, total),
     };
-    st.console.render("tokens.html", &frame, ctx)
+    TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
 
 /// Mobile Users Logged In. Listed whatever the API-token flag says (rule 5 leaves
 /// sessions be); the logged-in ones by default.
-async fn list_mobile(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let (status, filter) = match q.status.as_deref() {
-        Some("expired") => ("expired", SessionStatusFilter::Expired),
-        Some("all") => ("all", SessionStatusFilter::All),
-        _ => ("active", SessionStatusFilter::Active),
-    };
-    let query = q.q.clone().filter(|s| !s.trim().is_empty());
-    let page = q.page.unwrap_or(1);
+async fn list_mobile(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
+    let (status, filter) = q.among(&MOBILE_STATUSES);
     let f = MobileSessionFilter {
         status: filter,
         user_id: None,
         department_id: None,
-        q: query.clone(),
+        q: q.search().map(str::to_string),
     };
-    let listed = st
-        .sessions()
-        .list(&me.admin, &f, Page::new(page, PER_PAGE))
-        .await;
-    let (items, total) = match listed {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    let frame = me
-        .page(&st.console, "tokens")
-        .with_notice(&st.console, q.done.as_deref(), q.count);
-    let ctx = context! {
-        tab => "mobile", rows => items, status, q => query.unwrap_or_default(),
-        statuses => ["active", "expired", "all"],
-        pager => Pager::new(Page::new(page, PER_PAGE), total),
-    };
-    st.console.render("tokens.html", &frame, ctx)
+    let sessions = st.sessions();
+    let list = async |page| sessions.list(&me.admin, &f, page).await;
+    let statuses = MOBILE_STATUSES.map(|(name, _)| name);
+    let ctx = context! { tab => "mobile", status, statuses };
+    TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
 
 async fn session_detail(
@@ -142,14 +116,11 @@ async fn session_detail(
     me: Me,
     Id(id): Id<TokenId>,
     Query(q): Query<super::DoneQuery>,
-) -> Response {
-    let session = match st.sessions().get(&me.admin, id).await {
-        Ok(s) => s,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
+) -> Answer {
+    let session = st.sessions().get(&me.admin, id).await.or_page(&st, &me)?;
     let frame = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
-    st.console
-        .render("session.html", &frame, context! { s => session })
+    let ctx = context! { s => session };
+    Ok(st.console.render("session.html", &frame, ctx))
 }
 
 #[derive(Serialize)]
@@ -226,11 +197,8 @@ async fn render_new(
     me: &Me,
     form: NewTokenForm,
     error: Option<&ApiError>,
-) -> Response {
-    let owners = match owners(st, me).await {
-        Ok(o) => o,
-        Err(e) => return st.console.error_page(me.lang, &e),
-    };
+) -> Answer {
+    let owners = owners(st, me).await.or_page(st, me)?;
     let now = OffsetDateTime::now_utc();
     let page = me.page(&st.console, "tokens");
     let default_expiry = match me.settings.default_token_lifetime_days {
@@ -250,7 +218,7 @@ async fn render_new(
         default_days => me.settings.default_token_lifetime_days,
         technical_only => me.settings.require_technical_user,
     };
-    st.console.render_form("token_new.html", page, error, ctx)
+    Ok(st.console.render_form("token_new.html", page, error, ctx))
 }
 
 #[derive(Deserialize)]
@@ -258,10 +226,8 @@ struct NewQuery {
     user_id: Option<String>,
 }
 
-async fn new_form(State(st): State<ConsoleState>, me: Me, Query(q): Query<NewQuery>) -> Response {
-    if let Some(r) = tokens_hidden(&st, &me) {
-        return r;
-    }
+async fn new_form(State(st): State<ConsoleState>, me: Me, Query(q): Query<NewQuery>) -> Answer {
+    tokens_shown(&st, &me)?;
     let form = NewTokenForm {
         user_id: q.user_id.unwrap_or_default(),
         ..Default::default()
@@ -315,11 +281,9 @@ fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
     })
 }
 
-async fn create(State(st): State<ConsoleState>, p: Posted<NewTokenForm>) -> Response {
+async fn create(State(st): State<ConsoleState>, p: Posted<NewTokenForm>) -> Answer {
     let Posted { me, form } = p;
-    if let Some(r) = tokens_hidden(&st, &me) {
-        return r;
-    }
+    tokens_shown(&st, &me)?;
     let body = match parse_create(&me, &form) {
         Ok(b) => b,
         Err(e) => return render_new(&st, &me, form, Some(&e)).await,
@@ -329,7 +293,7 @@ async fn create(State(st): State<ConsoleState>, p: Posted<NewTokenForm>) -> Resp
         .issue(me.admin.tenant_id, &me.admin.actor(), body)
         .await;
     match issued {
-        Ok((created, secret)) => secret_page(&st, &me, &created, &secret, false),
+        Ok((created, secret)) => Ok(secret_page(&st, &me, &created, &secret, false)),
         Err(e) => render_new(&st, &me, form, Some(&e.into())).await,
     }
 }
@@ -356,7 +320,7 @@ async fn detail(
     me: Me,
     Id(id): Id<TokenId>,
     Query(q): Query<super::DoneQuery>,
-) -> Response {
+) -> Answer {
     let page = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
     render_detail(&st, &me, page, id, None).await
 }
@@ -367,17 +331,12 @@ async fn render_detail(
     page: super::Page,
     id: TokenId,
     revealed: Option<String>,
-) -> Response {
-    let details = match st.tokens().get(&me.admin, id).await {
-        Ok(d) => d,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
+) -> Answer {
+    let details = st.tokens().get(&me.admin, id).await.or_page(st, me)?;
     if details.token.kind == TokenKind::Mobile {
-        return Redirect::to(&format!("/console/tokens/mobile/{id}")).into_response();
+        return Ok(Redirect::to(&format!("/console/tokens/mobile/{id}")).into_response());
     }
-    if let Some(r) = tokens_hidden(st, me) {
-        return r;
-    }
+    tokens_shown(st, me)?;
     let owner = st
         .directory()
         .user(&me.admin, details.token.user_id)
@@ -395,14 +354,14 @@ async fn render_detail(
         curl,
         recoverable => me.settings.secret_storage == SecretStorage::Recoverable && details.token.recoverable,
     };
-    st.console.render("token.html", &page, ctx)
+    Ok(st.console.render("token.html", &page, ctx))
 }
 
 async fn revoke(
     State(st): State<ConsoleState>,
     Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let result = st.tokens().revoke(&me.admin, id).await;
     st.after(&me, result, &format!("/console/tokens/{id}?done=revoked"))
@@ -412,27 +371,22 @@ async fn regenerate(
     State(st): State<ConsoleState>,
     Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
-    match st.tokens().regenerate(&me.admin, id, 0).await {
-        Ok((created, secret)) => secret_page(&st, &me, &created, &secret, true),
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let regenerated = st.tokens().regenerate(&me.admin, id, 0).await;
+    let (created, secret) = regenerated.or_page(&st, &me)?;
+    Ok(secret_page(&st, &me, &created, &secret, true))
 }
 
 async fn reveal(
     State(st): State<ConsoleState>,
     Id(id): Id<TokenId>,
     p: Posted<super::session::Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
-    match st.tokens().reveal(&me.admin, id).await {
-        Ok(token) => {
-            let page = me.page(&st.console, "tokens");
-            render_detail(&st, &me, page, id, Some(token)).await
-        }
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+    let token = st.tokens().reveal(&me.admin, id).await.or_page(&st, &me)?;
+    let page = me.page(&st.console, "tokens");
+    render_detail(&st, &me, page, id, Some(token)).await
 }
 
 #[derive(Deserialize)]
@@ -444,7 +398,7 @@ async fn set_enabled(
     State(st): State<ConsoleState>,
     Id(id): Id<TokenId>,
     p: Posted<EnabledForm>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let enabled = p.form.enabled == "true";
     let up = TokenChange {
@@ -477,7 +431,7 @@ struct BulkForm {
 
 /// Deleting asks first: the first post shows what would go, the second (with
 /// `confirm=yes`) deletes it.
-async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Response {
+async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Answer {
     let Posted { me, form } = p;
     let back = if form.back == "mobile" {
         "/console/tokens/mobile"
@@ -488,16 +442,10 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Res
     if ids.is_empty() {
         let page = me.page(&st.console, "tokens");
         let e = invalid("nothing_selected", "select at least one token");
-        let page = page.with_error(&st.console, &e);
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            st.console.render(
-                "confirm_delete.html",
-                &page,
-                context! { items => Vec::<ConfirmItem>::new(), back },
-            ),
-        )
-            .into_response();
+        let ctx = context! { items => Vec::<ConfirmItem>::new(), back };
+        return Ok(st
+            .console
+            .render_form("confirm_delete.html", page, Some(&e), ctx));
     }
     let mobile = form.back == "mobile";
     if form.confirm != "yes" {
@@ -530,22 +478,15 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Res
         }
         let page = me.page(&st.console, "tokens");
         let back_name = if mobile { "mobile" } else { "api" };
-        return st.console.render(
-            "confirm_delete.html",
-            &page,
-            context! { items, back, back_name },
-        );
+        let ctx = context! { items, back, back_name };
+        return Ok(st.console.render("confirm_delete.html", &page, ctx));
     }
     let deleted = if mobile {
         st.sessions().bulk_delete(&me.admin, ids).await
     } else {
         st.tokens().bulk_delete(&me.admin, ids).await
     };
-    let deleted = deleted
-        .map(|(deleted, _)| deleted.len())
-        .map_err(ApiError::from);
-    match deleted {
-        Ok(count) => Redirect::to(&format!("{back}?done=deleted&count={count}")).into_response(),
-        Err(e) => st.console.error_page(me.lang, &e),
-    }
+    let (deleted, _) = deleted.or_page(&st, &me)?;
+    let count = deleted.len();
+    Ok(Redirect::to(&format!("{back}?done=deleted&count={count}")).into_response())
 }

@@ -3,13 +3,12 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
-use super::Id;
-use super::{date_end, date_start, invalid, Pager};
-use super::{ConsoleState, DoneQuery, ListQuery};
+use super::{invalid, Answer, Id, OrErrorPage};
+use super::{ConsoleState, DoneQuery, ListPage, ListQuery};
 use crate::error::ApiError;
 use crate::service::directory::{NewUserCommand, UserChange};
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::model::User;
@@ -33,20 +32,20 @@ pub fn router() -> Router<ConsoleState> {
         )
 }
 
-async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    let page = Page::new(q.page.unwrap_or(1), 25);
-    let query = q.q.filter(|s| !s.trim().is_empty());
+const USERS: ListPage = ListPage {
+    template: "users.html",
+    section: "users",
+    per_page: 25,
+};
+
+async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
     let f = UserFilter {
-        q: query.clone(),
+        q: q.search().map(str::to_string),
         ..Default::default()
     };
-    let (users, total) = match st.directory().list_users(&me.admin, &f, page).await {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    let frame = me.page_with_notice(&st.console, "users", q.done.as_deref());
-    let ctx = context! { users, q => query.unwrap_or_default(), pager => Pager::new(page, total) };
-    st.console.render("users.html", &frame, ctx)
+    let dir = st.directory();
+    let list = async |page| dir.list_users(&me.admin, &f, page).await;
+    USERS.render(&st, &me, &q, None, list, context! {}).await
 }
 
 /// The user form as posted; checkboxes are present only when ticked.
@@ -103,10 +102,7 @@ impl UserForm {
     fn period(
         &self,
     ) -> Result<(Option<time::OffsetDateTime>, Option<time::OffsetDateTime>), ApiError> {
-        Ok((
-            date_start(&self.active_from)?,
-            date_end(&self.active_until)?,
-        ))
+        super::period(&self.active_from, &self.active_until)
     }
 
     fn common(&self) -> Result<(Email, Name), ApiError> {
@@ -125,7 +121,7 @@ async fn render_form(
     form: &UserForm,
     error: Option<&ApiError>,
     done: Option<&str>,
-) -> Response {
+) -> Answer {
     let frame = me.page_with_notice(&st.console, "users", done);
     let extra = match user {
         Some(u) => {
@@ -140,24 +136,20 @@ async fn render_form(
                     .await?;
                 Ok::<_, crate::service::ServiceError>((memberships, departments, user_types))
             };
-            match lists.await {
-                Ok((memberships, departments, user_types)) => {
-                    context! { memberships, departments, user_types }
-                }
-                Err(e) => return st.console.error_page(me.lang, &e.into()),
-            }
+            let (memberships, departments, user_types) = lists.await.or_page(st, me)?;
+            context! { memberships, departments, user_types }
         }
         None => context! {},
     };
     let ctx = context! { user, form, is_self => user.is_some_and(|u| u.id == me.user.id), ..extra };
-    st.console.render_form("user.html", frame, error, ctx)
+    Ok(st.console.render_form("user.html", frame, error, ctx))
 }
 
-async fn new_form(State(st): State<ConsoleState>, me: Me) -> Response {
+async fn new_form(State(st): State<ConsoleState>, me: Me) -> Answer {
     render_form(&st, &me, None, &UserForm::default(), None, None).await
 }
 
-async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Response {
+async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Answer {
     let Posted { me, form } = p;
     let body = (|| {
         let username = Username::parse(form.username.trim())
@@ -180,7 +172,7 @@ async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Response
     })
     .await;
     match result {
-        Ok(u) => Redirect::to(&format!("/console/users/{}?done=created", u.id)).into_response(),
+        Ok(u) => Ok(Redirect::to(&format!("/console/users/{}?done=created", u.id)).into_response()),
         Err(e) => render_form(&st, &me, None, &form, Some(&e), None).await,
     }
 }
@@ -190,33 +182,15 @@ async fn edit_form(
     me: Me,
     Id(id): Id<UserId>,
     Query(q): Query<DoneQuery>,
-) -> Response {
-    match st.directory().user(&me.admin, id).await {
-        Ok(u) => {
-            render_form(
-                &st,
-                &me,
-                Some(&u),
-                &UserForm::of(&u),
-                None,
-                q.done.as_deref(),
-            )
-            .await
-        }
-        Err(e) => st.console.error_page(me.lang, &e.into()),
-    }
+) -> Answer {
+    let u = st.directory().user(&me.admin, id).await.or_page(&st, &me)?;
+    let form = UserForm::of(&u);
+    render_form(&st, &me, Some(&u), &form, None, q.done.as_deref()).await
 }
 
-async fn update(
-    State(st): State<ConsoleState>,
-    Id(id): Id<UserId>,
-    p: Posted<UserForm>,
-) -> Response {
+async fn update(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<UserForm>) -> Answer {
     let Posted { me, form } = p;
-    let current = match st.directory().user(&me.admin, id).await {
-        Ok(u) => u,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
+    let current = st.directory().user(&me.admin, id).await.or_page(&st, &me)?;
     let shown = UserForm::of(&current);
     let body = (|| {
         let (email, display_name) = form.common()?;
@@ -244,7 +218,7 @@ async fn update(
     })
     .await;
     match result {
-        Ok(_) => Redirect::to(&format!("/console/users/{id}?done=saved")).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/console/users/{id}?done=saved")).into_response()),
         Err(e) => render_form(&st, &me, Some(&current), &form, Some(&e), None).await,
     }
 }
@@ -258,7 +232,7 @@ async fn set_locked(
     State(st): State<ConsoleState>,
     Id(id): Id<UserId>,
     p: Posted<LockForm>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let locked = p.form.locked == "true";
     let up = UserChange {
@@ -270,7 +244,7 @@ async fn set_locked(
     st.after(&me, result, &format!("/console/users/{id}?done={done}"))
 }
 
-async fn delete(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Response {
+async fn delete(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Answer {
     let me = p.me;
     let result = st.directory().delete_user(&me.admin, id).await;
     st.after(&me, result, "/console/users?done=deleted")
@@ -288,16 +262,13 @@ async fn add_membership(
     State(st): State<ConsoleState>,
     Id(id): Id<UserId>,
     p: Posted<MembershipForm>,
-) -> Response {
+) -> Answer {
     let me = p.me;
-    let (department, user_type) = match (p.form.department_id.parse(), p.form.user_type_id.parse())
-    {
-        (Ok(department_id), Ok(user_type_id)) => (department_id, user_type_id),
-        _ => {
-            let e = invalid("choose_membership", "department and user type");
-            return st.console.error_page(me.lang, &e);
-        }
+    let chosen = match (p.form.department_id.parse(), p.form.user_type_id.parse()) {
+        (Ok(department_id), Ok(user_type_id)) => Ok((department_id, user_type_id)),
+        _ => Err(invalid("choose_membership", "department and user type")),
     };
+    let (department, user_type) = chosen.or_page(&st, &me)?;
     let result = st
         .directory()
         .add_membership(&me.admin, id, department, user_type)
@@ -313,12 +284,10 @@ async fn remove_membership(
     State(st): State<ConsoleState>,
     Path((id, mid)): Path<(String, String)>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let (Ok(id), Ok(mid)) = (id.parse::<UserId>(), mid.parse::<MembershipId>()) else {
-        return st
-            .console
-            .error_page(me.lang, &ApiError::NotFound("membership"));
+        return Err(super::not_found(&st, &me, "membership"));
     };
     let result = st.directory().remove_membership(&me.admin, id, mid).await;
     st.after(

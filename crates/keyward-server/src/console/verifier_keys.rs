@@ -3,16 +3,14 @@
 //! and a ready command; deleting one asks for confirmation.
 
 use super::session::{Empty, Me, Posted};
-use super::{ConsoleState, ListQuery};
-use super::{Id, Pager};
+use super::Id;
+use super::{Answer, ConsoleState, ListPage, ListQuery};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
 use axum::extract::{Query, State};
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::VerifierKeyId;
-use keyward_store::Page;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -30,43 +28,43 @@ struct KeyForm {
     description: String,
 }
 
+const VERIFIER_KEYS: ListPage = ListPage {
+    template: "verifier_keys.html",
+    section: "verifier-keys",
+    per_page: 50,
+};
+
+/// The keys with the "new key" form (empty, or as refused).
 async fn render(
     st: &ConsoleState,
     me: &Me,
-    q: ListQuery,
+    q: &ListQuery,
     refused: Option<(&ApiError, &KeyForm)>,
-) -> Response {
-    let page = Page::new(q.page.unwrap_or(1), 50);
-    let (items, total) = match st.verifier_keys().list(&me.admin, page).await {
-        Ok(found) => found,
-        Err(e) => return st.console.error_page(me.lang, &e.into()),
-    };
-    let frame = me.page_with_notice(&st.console, "verifier-keys", q.done.as_deref());
+) -> Answer {
+    let keys = st.verifier_keys();
+    let list = async |page| keys.list(&me.admin, page).await;
     let (name, description) = refused
         .map(|(_, f)| (f.name.clone(), f.description.clone()))
         .unwrap_or_default();
     let ctx = context! {
-        items,
-        pager => Pager::new(page, total),
         name, description,
         verify_url => format!("{}/api/v1/verify", st.config.public_url.trim_end_matches('/')),
     };
     let error = refused.map(|(e, _)| e);
-    st.console
-        .render_form("verifier_keys.html", frame, error, ctx)
+    VERIFIER_KEYS.render(st, me, q, error, list, ctx).await
 }
 
-async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Response {
-    render(&st, &me, q, None).await
+async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
+    render(&st, &me, &q, None).await
 }
 
 /// Creates a key and shows it, once. The form carries a one-time value, so reloading the
 /// page that shows the key cannot make a second one.
-async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Response {
+async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Answer {
     let Posted { me, form } = p;
     let name = match super::parse_name(&form.name) {
         Ok(n) => n,
-        Err(e) => return render(&st, &me, ListQuery::default(), Some((&e, &form))).await,
+        Err(e) => return render(&st, &me, &ListQuery::default(), Some((&e, &form))).await,
     };
     let created = st
         .verifier_keys()
@@ -77,9 +75,9 @@ async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Response 
             let frame = me.page(&st.console, "verifier-keys");
             let curl = check_command(&st.config.public_url, secret.expose());
             let ctx = context! { key, secret => secret.expose(), curl };
-            st.console.render("verifier_key_secret.html", &frame, ctx)
+            Ok(st.console.render("verifier_key_secret.html", &frame, ctx))
         }
-        Err(e) => render(&st, &me, ListQuery::default(), Some((&e.into(), &form))).await,
+        Err(e) => render(&st, &me, &ListQuery::default(), Some((&e.into(), &form))).await,
     }
 }
 
@@ -87,7 +85,7 @@ async fn delete(
     State(st): State<ConsoleState>,
     Id(id): Id<VerifierKeyId>,
     p: Posted<Empty>,
-) -> Response {
+) -> Answer {
     let me = p.me;
     let result = st.verifier_keys().delete(&me.admin, id).await;
     st.after(
