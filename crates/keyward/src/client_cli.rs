@@ -14,7 +14,7 @@ mod verifier_key;
 mod verify;
 
 use clap::{Args, Subcommand};
-use keyward_client::{Client, Collection, NameQuery, PageQuery};
+use keyward_client::{Client, Collection, NameQuery, PageQuery, Regenerate};
 
 #[derive(Subcommand)]
 pub enum ClientCommand {
@@ -229,5 +229,31 @@ impl NameSearch {
             q: self.search,
             ..Default::default()
         })
+    }
+}
+
+/// `--grace-period` of every command that gives a token a new secret.
+#[derive(Args, Clone, Copy)]
+pub struct GracePeriod {
+    /// Seconds the old secret keeps working (at most 604800, 7 days).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    grace_period: i64,
+}
+
+impl GracePeriod {
+    fn request(self) -> Regenerate {
+        Regenerate {
+            grace_period_seconds: self.grace_period,
+        }
+    }
+
+    /// What becomes of the previous secret, for a person.
+    fn previous_secret(self) -> String {
+        let seconds = self.grace_period;
+        if seconds > 0 {
+            format!("The previous secret keeps working for {seconds} more seconds.\n")
+        } else {
+            "The previous secret no longer works.\n".to_string()
+        }
     }
 }

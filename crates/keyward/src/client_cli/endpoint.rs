@@ -3,13 +3,13 @@
 //! printed only by the commands whose purpose is to show them.
 
 use super::output::{self, Fields, Table};
-use super::{input, Ctx, Paging};
+use super::{input, Ctx, GracePeriod, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use keyward_client::{
     AuthType, CreateEndpoint, CreateEndpointToken, Endpoint, EndpointMethod, EndpointQuery,
     EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointTokens,
-    EndpointWithSecrets, Endpoints, RecordQuery, Regenerate, UpdateEndpoint, UpdateEndpointToken,
+    EndpointWithSecrets, Endpoints, RecordQuery, UpdateEndpoint, UpdateEndpointToken,
 };
 use keyward_client::{EndpointPath, Name};
 use keyward_client::{EndpointTokenDetails, Timestamp};
@@ -59,9 +59,8 @@ pub enum EndpointCommand {
         /// POST, GET or DELETE.
         #[arg(value_parser = method)]
         method: EndpointMethod,
-        /// Seconds the old secret keeps working (at most 604800, 7 days).
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        grace_period: i64,
+        #[command(flatten)]
+        grace: GracePeriod,
     },
     /// Show a primary token's secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal {
@@ -147,14 +146,6 @@ pub struct RecordsArgs {
     paging: Paging,
 }
 
-fn flag(on: bool, off: bool) -> Option<bool> {
-    match (on, off) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    }
-}
-
 pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
@@ -204,8 +195,8 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                 path: a.path,
                 description: a.description,
                 auth_type: a.auth.map(Into::into),
-                allow_deleting: flag(a.allow_deleting, a.no_deleting),
-                enabled: flag(a.enable, a.disable),
+                allow_deleting: input::flag(a.allow_deleting, a.no_deleting),
+                enabled: input::flag(a.enable, a.disable),
             };
             if up.name.is_none()
                 && up.path.is_none()
@@ -228,20 +219,12 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
         EndpointCommand::Regenerate {
             endpoint,
             method,
-            grace_period,
+            grace,
         } => {
             let id = input::endpoint(c, &endpoint).await?;
-            let req = Regenerate {
-                grace_period_seconds: grace_period,
-            };
-            let t = c.regenerate_primary(id, method, &req).await?;
+            let t = c.regenerate_primary(id, method, &grace.request()).await?;
             ctx.print(&t, || {
-                let old = if grace_period > 0 {
-                    format!("The previous secret keeps working for {grace_period} more seconds.\n")
-                } else {
-                    "The previous secret no longer works.\n".to_string()
-                };
-                secret_text("Regenerated", &t) + &old
+                secret_text("Regenerated", &t) + &grace.previous_secret()
             })
         }
         EndpointCommand::Reveal { endpoint, method } => {
@@ -454,9 +437,8 @@ pub enum EndpointTokenCommand {
     /// Give a secondary token a new secret. Prints the secret, once.
     Regenerate {
         token: String,
-        /// Seconds the old secret keeps working (at most 604800, 7 days).
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        grace_period: i64,
+        #[command(flatten)]
+        grace: GracePeriod,
     },
     /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal { token: String },
@@ -539,7 +521,7 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
             let up = UpdateEndpointToken {
                 name,
                 description,
-                enabled: flag(enable, disable),
+                enabled: input::flag(enable, disable),
             };
             if up.name.is_none() && up.description.is_none() && up.enabled.is_none() {
                 bail!("nothing to change: give --name, --description, --enable or --disable");
@@ -553,15 +535,9 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
             let text = format!("Deleted endpoint token {token:?} ({id}). Its records stay.\n");
             ctx.delete::<EndpointTokens>(id, text).await
         }
-        EndpointTokenCommand::Regenerate {
-            token,
-            grace_period,
-        } => {
+        EndpointTokenCommand::Regenerate { token, grace } => {
             let id = input::endpoint_token(c, &token).await?;
-            let req = Regenerate {
-                grace_period_seconds: grace_period,
-            };
-            let t = c.regenerate::<EndpointTokens>(id, &req).await?;
+            let t = c.regenerate::<EndpointTokens>(id, &grace.request()).await?;
             ctx.print(&t, || secret_text("Regenerated", &t))
         }
         EndpointTokenCommand::Reveal { token } => {

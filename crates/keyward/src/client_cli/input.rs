@@ -57,6 +57,15 @@ fn clearable(
     }
 }
 
+/// A pair of flags such as `--enable` and `--disable`: what to set, if anything.
+pub fn flag(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
 /// The first line of standard input, without its line break: a password or a token.
 /// One line, so that typing it at a terminal and pressing Enter is enough.
 pub fn read_stdin_secret(what: &str) -> anyhow::Result<String> {

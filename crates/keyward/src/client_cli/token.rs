@@ -2,15 +2,15 @@
 //! whose purpose is to show them (create, regenerate, reveal).
 
 use super::output::{self, Fields};
-use super::{input, Ctx, Paging};
+use super::{input, Ctx, GracePeriod, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
 use keyward_client::Name;
 use keyward_client::Timestamp;
 use keyward_client::{
-    CreateToken, DepartmentId, Regenerate, TokenDetails, TokenId, TokenQuery, TokenWithSecret,
-    Tokens, UpdateToken, UserId, UserTypeId,
+    CreateToken, DepartmentId, TokenDetails, TokenId, TokenQuery, TokenWithSecret, Tokens,
+    UpdateToken, UserId, UserTypeId,
 };
 
 #[derive(Subcommand)]
@@ -33,9 +33,8 @@ pub enum TokenCommand {
     /// Give a token a new secret. Prints the secret, once.
     Regenerate {
         id: TokenId,
-        /// Seconds the old secret keeps working (at most 604800, 7 days).
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        grace_period: i64,
+        #[command(flatten)]
+        grace: GracePeriod,
     },
     /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal { id: TokenId },
@@ -231,13 +230,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             let up = UpdateToken {
                 name: a.name,
                 description: a.description,
-                enabled: if a.enable {
-                    Some(true)
-                } else if a.disable {
-                    Some(false)
-                } else {
-                    None
-                },
+                enabled: input::flag(a.enable, a.disable),
                 allowed_cidrs: if a.any_ip {
                     Some(vec![])
                 } else {
@@ -265,22 +258,10 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             })
         }
         TokenCommand::Delete { ids } => delete(ctx, ids).await,
-        TokenCommand::Regenerate { id, grace_period } => {
-            let t = c
-                .regenerate::<Tokens>(
-                    id,
-                    &Regenerate {
-                        grace_period_seconds: grace_period,
-                    },
-                )
-                .await?;
+        TokenCommand::Regenerate { id, grace } => {
+            let t = c.regenerate::<Tokens>(id, &grace.request()).await?;
             ctx.print(&t, || {
-                let old = if grace_period > 0 {
-                    format!("The previous secret keeps working for {grace_period} more seconds.\n")
-                } else {
-                    "The previous secret no longer works.\n".to_string()
-                };
-                with_secret("Regenerated", &t) + &old
+                with_secret("Regenerated", &t) + &grace.previous_secret()
             })
         }
         TokenCommand::Reveal { id } => {
