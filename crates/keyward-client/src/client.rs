@@ -105,11 +105,11 @@ impl Client {
         }
     }
 
-    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+    pub(crate) async fn get_at<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         self.json(self.admin(Method::GET, path)?).await
     }
 
-    pub(crate) async fn get_query<T: DeserializeOwned, Q: Serialize + ?Sized>(
+    pub(crate) async fn query_at<T: DeserializeOwned, Q: Serialize + ?Sized>(
         &self,
         path: &str,
         query: &Q,
@@ -126,7 +126,7 @@ impl Client {
         self.json(self.admin(method, path)?.json(body)).await
     }
 
-    pub(crate) async fn delete(&self, path: &str) -> Result<(), Error> {
+    pub(crate) async fn delete_at(&self, path: &str) -> Result<(), Error> {
         self.empty(self.admin(Method::DELETE, path)?).await
     }
 }

@@ -1,54 +1,16 @@
-//! `/api/v1/endpoints` and `/api/v1/endpoint-tokens`: hosted endpoints, their primary
-//! tokens, secondary tokens and their assignments, and the data viewer.
+//! What hosted endpoints (`/api/v1/endpoints`) have beyond the operations of a collection:
+//! their primary tokens, their assignments of secondary tokens, and the data viewer.
 
 use crate::{Client, Error, Page};
 use keyward_core::{EndpointId, EndpointTokenId};
 use keyward_proto::endpoints::{
-    CreateEndpoint, CreateEndpointToken, EndpointQuery, EndpointTokenQuery,
-    EndpointTokenWithSecret, EndpointWithSecrets, RecordQuery, RevealedEndpointToken,
-    SetAssignment, UpdateEndpoint, UpdateEndpointToken,
+    EndpointTokenWithSecret, RecordQuery, RevealedEndpointToken, SetAssignment,
 };
 use keyward_proto::tokens::Regenerate;
-use keyward_proto::{
-    Assignment, Endpoint, EndpointDetails, EndpointMethod, EndpointRecord, EndpointToken,
-    EndpointTokenDetails,
-};
+use keyward_proto::{Assignment, EndpointMethod, EndpointRecord};
 use reqwest::Method;
 
 impl Client {
-    /// Creates an endpoint; under token authentication the answer holds the primary
-    /// tokens' secrets.
-    pub async fn create_endpoint(
-        &self,
-        req: &CreateEndpoint,
-    ) -> Result<EndpointWithSecrets, Error> {
-        self.with_body(Method::POST, "/api/v1/endpoints", req).await
-    }
-
-    pub async fn list_endpoints(&self, q: &EndpointQuery) -> Result<Page<Endpoint>, Error> {
-        self.get_query("/api/v1/endpoints", q).await
-    }
-
-    /// An endpoint with its primary tokens (hints only).
-    pub async fn get_endpoint(&self, id: EndpointId) -> Result<EndpointDetails, Error> {
-        self.get(&format!("/api/v1/endpoints/{id}")).await
-    }
-
-    /// Changes an endpoint; the answer holds the secrets of primaries the change created.
-    pub async fn update_endpoint(
-        &self,
-        id: EndpointId,
-        up: &UpdateEndpoint,
-    ) -> Result<EndpointWithSecrets, Error> {
-        self.with_body(Method::PATCH, &format!("/api/v1/endpoints/{id}"), up)
-            .await
-    }
-
-    /// Deletes an endpoint with its primaries, assignments and records.
-    pub async fn delete_endpoint(&self, id: EndpointId) -> Result<(), Error> {
-        self.delete(&format!("/api/v1/endpoints/{id}")).await
-    }
-
     /// Gives a primary token a new secret; the answer holds it.
     pub async fn regenerate_primary(
         &self,
@@ -75,7 +37,7 @@ impl Client {
     }
 
     pub async fn list_assignments(&self, id: EndpointId) -> Result<Vec<Assignment>, Error> {
-        self.get(&format!("/api/v1/endpoints/{id}/assignments"))
+        self.get_at(&format!("/api/v1/endpoints/{id}/assignments"))
             .await
     }
 
@@ -106,7 +68,7 @@ impl Client {
         id: EndpointId,
         token: EndpointTokenId,
     ) -> Result<(), Error> {
-        self.delete(&format!("/api/v1/endpoints/{id}/assignments/{token}"))
+        self.delete_at(&format!("/api/v1/endpoints/{id}/assignments/{token}"))
             .await
     }
 
@@ -116,65 +78,7 @@ impl Client {
         id: EndpointId,
         q: &RecordQuery,
     ) -> Result<Page<EndpointRecord>, Error> {
-        self.get_query(&format!("/api/v1/endpoints/{id}/records"), q)
+        self.query_at(&format!("/api/v1/endpoints/{id}/records"), q)
             .await
-    }
-
-    /// Creates a secondary token; the answer holds its secret.
-    pub async fn create_endpoint_token(
-        &self,
-        req: &CreateEndpointToken,
-    ) -> Result<EndpointTokenWithSecret, Error> {
-        self.with_body(Method::POST, "/api/v1/endpoint-tokens", req)
-            .await
-    }
-
-    pub async fn list_endpoint_tokens(
-        &self,
-        q: &EndpointTokenQuery,
-    ) -> Result<Page<EndpointToken>, Error> {
-        self.get_query("/api/v1/endpoint-tokens", q).await
-    }
-
-    /// A secondary token with its assignments.
-    pub async fn get_endpoint_token(
-        &self,
-        id: EndpointTokenId,
-    ) -> Result<EndpointTokenDetails, Error> {
-        self.get(&format!("/api/v1/endpoint-tokens/{id}")).await
-    }
-
-    pub async fn update_endpoint_token(
-        &self,
-        id: EndpointTokenId,
-        up: &UpdateEndpointToken,
-    ) -> Result<EndpointTokenDetails, Error> {
-        self.with_body(Method::PATCH, &format!("/api/v1/endpoint-tokens/{id}"), up)
-            .await
-    }
-
-    pub async fn delete_endpoint_token(&self, id: EndpointTokenId) -> Result<(), Error> {
-        self.delete(&format!("/api/v1/endpoint-tokens/{id}")).await
-    }
-
-    pub async fn regenerate_endpoint_token(
-        &self,
-        id: EndpointTokenId,
-        req: &Regenerate,
-    ) -> Result<EndpointTokenWithSecret, Error> {
-        self.with_body(
-            Method::POST,
-            &format!("/api/v1/endpoint-tokens/{id}/regenerate"),
-            req,
-        )
-        .await
-    }
-
-    pub async fn reveal_endpoint_token(
-        &self,
-        id: EndpointTokenId,
-    ) -> Result<RevealedEndpointToken, Error> {
-        let path = format!("/api/v1/endpoint-tokens/{id}/reveal");
-        self.json(self.admin(Method::POST, &path)?).await
     }
 }

@@ -1,25 +1,27 @@
 //! A typed async client for keyward's REST API (SPEC §8), used by the `keyward` command
-//! line and by tests. One method per route; failures are one [`Error`] type that keeps
-//! the server's RFC 9457 problem document (status, code, detail) for the caller to show.
+//! line and by tests. The operations of a REST collection are one generic method each
+//! (`create`, `list`, `get`, `update`, `delete`, over a collection such as [`Tokens`]);
+//! the other routes have a method each. Failures are one [`Error`] type that keeps the
+//! server's RFC 9457 problem document (status, code, detail) for the caller to show.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), keyward_client::Error> {
-//! let client = keyward_client::Client::new("http://127.0.0.1:8080", Some("kwa_…".into()))?;
-//! let page = client.list_tokens(&Default::default()).await?;
+//! use keyward_client::{Client, Tokens};
+//! let client = Client::new("http://127.0.0.1:8080", Some("kwa_…".into()))?;
+//! let page = client.list::<Tokens>(&Default::default()).await?;
 //! println!("{} tokens", page.total);
 //! # Ok(())
 //! # }
 //! ```
 
 mod client;
-mod directory;
+mod collection;
 mod endpoints;
 mod error;
 mod mobile;
 mod settings;
 mod tokens;
 mod users;
-mod verifier_keys;
 mod verify;
 
 pub use client::Client;
@@ -32,7 +34,7 @@ pub use keyward_core::{
 };
 /// The wire types, shared with the server: one declaration of every body.
 pub use keyward_proto as proto;
-pub use keyward_proto::directory::{CreateUserType, NameQuery, UpdateUserType};
+pub use keyward_proto::directory::{CreateUserType, DepartmentBody, NameQuery, UpdateUserType};
 pub use keyward_proto::endpoints::{
     CreateEndpoint, CreateEndpointToken, EndpointQuery, EndpointTokenQuery,
     EndpointTokenWithSecret, EndpointUsage, EndpointWithSecrets, RecordQuery,
@@ -55,6 +57,10 @@ pub use keyward_proto::{
     EndpointPath, EndpointRecord, EndpointToken, EndpointTokenDetails, Membership, MobileSession,
     RateLimit, Secret, SecretStorage, TenantSettings, Timestamp, TokenDetails, TokenStatus, User,
     UserType, VerifierKey,
+};
+pub use keyward_proto::{
+    BulkDeletable, Collection, Creatable, Departments, EndpointTokens, Endpoints, MobileSessions,
+    PageQuery, Regenerable, Tokens, Updatable, UserTypes, Users, VerifierKeys,
 };
 
 /// One page of a list route, with the total count across all pages.

@@ -7,7 +7,7 @@ use reqwest::Method;
 
 impl Client {
     pub async fn settings(&self) -> Result<TenantSettings, Error> {
-        self.get("/api/v1/settings").await
+        self.get_at("/api/v1/settings").await
     }
 
     pub async fn update_settings(&self, patch: &SettingsPatch) -> Result<TenantSettings, Error> {

@@ -8,6 +8,8 @@
 //! Requests carry the validated newtypes (`Name`, `Username`, …), so a client cannot
 //! build a body the server would refuse for its shape.
 
+mod collection;
+
 pub mod audit;
 pub mod directory;
 pub mod endpoints;
@@ -20,6 +22,10 @@ pub mod verify;
 
 mod secret;
 
+pub use collection::{
+    BulkDeletable, Collection, Creatable, Departments, EndpointTokens, Endpoints, MobileSessions,
+    PageQuery, Regenerable, Tokens, Updatable, UserTypes, Users, VerifierKeys,
+};
 pub use keyward_core::endpoint::{
     Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointRecord,
     EndpointToken, EndpointTokenDetails, RecordBucket,
@@ -56,6 +62,14 @@ macro_rules! paged_query {
             pub page: Option<u32>,
             /// Items per page (default 50, at most 500).
             pub per_page: Option<u32>,
+        }
+
+        impl $crate::PageQuery for $name {
+            fn at_page(mut self, page: u32, per_page: u32) -> Self {
+                self.page = Some(page);
+                self.per_page = Some(per_page);
+                self
+            }
         }
     };
 }

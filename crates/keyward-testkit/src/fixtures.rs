@@ -6,8 +6,9 @@
 use crate::TestApp;
 use keyward_client::{
     AuthType, Client, CreateEndpoint, CreateEndpointToken, CreateToken, CreateUser, CreateUserType,
-    CreateVerifierKey, DepartmentId, Secret, SecretStorage, SettingsPatch, UpdateUser, UserId,
-    UserTypeId, VerifyRequest,
+    CreateVerifierKey, DepartmentBody, DepartmentId, Departments, EndpointTokens, Endpoints,
+    Secret, SecretStorage, SettingsPatch, Tokens, UpdateUser, UserId, UserTypeId, UserTypes, Users,
+    VerifierKeys, VerifyRequest,
 };
 use keyward_core::model::TenantSettings;
 use keyward_core::text::{TenantName, Username};
@@ -90,18 +91,20 @@ impl Endpoint {
 /// user type `Type of {username}` granting `permissions`.
 pub async fn member(client: &Client, username: &str, permissions: &[&str]) -> Member {
     let d = client
-        .create_department(&parse(&format!("Dept of {username}")))
+        .create::<Departments>(&DepartmentBody {
+            name: parse(&format!("Dept of {username}")),
+        })
         .await
         .expect("create department");
     let t = client
-        .create_user_type(&CreateUserType {
+        .create::<UserTypes>(&CreateUserType {
             name: parse(&format!("Type of {username}")),
             permissions: permissions.iter().map(|p| parse(p)).collect(),
         })
         .await
         .expect("create user type");
     let u = client
-        .create_user(&CreateUser {
+        .create::<Users>(&CreateUser {
             username: parse(username),
             email: parse(&format!("{username}@example.com")),
             display_name: parse(username),
@@ -127,7 +130,7 @@ pub async fn member(client: &Client, username: &str, permissions: &[&str]) -> Me
 
 /// Creates the token `req` describes; returns (id, secret).
 pub async fn token(client: &Client, req: &CreateToken) -> (String, String) {
-    let t = client.create_token(req).await.expect("create token");
+    let t = client.create::<Tokens>(req).await.expect("create token");
     (t.details.token.id.to_string(), t.token.expose().to_string())
 }
 
@@ -151,7 +154,7 @@ impl TestApp {
             ..Default::default()
         };
         self.client
-            .update_user(user, &password)
+            .update::<Users>(user, &password)
             .await
             .expect("set the password");
         m
@@ -161,7 +164,7 @@ impl TestApp {
     pub async fn update_member(&self, m: &Member, up: UpdateUser) {
         let (user, _, _) = m.ids();
         self.client
-            .update_user(user, &up)
+            .update::<Users>(user, &up)
             .await
             .expect("update the user");
     }
@@ -292,7 +295,7 @@ impl TestApp {
     pub async fn user_with_password(&self, username: &str, is_admin: bool) -> String {
         let u = self
             .client
-            .create_user(&CreateUser {
+            .create::<Users>(&CreateUser {
                 username: parse(username),
                 email: parse(&format!("{username}@example.com")),
                 display_name: parse(&format!("{username} (person)")),
@@ -329,7 +332,7 @@ impl TestApp {
     pub async fn endpoint(&self, path: &str, auth_type: &str, allow_deleting: bool) -> Endpoint {
         let e = self
             .client
-            .create_endpoint(&CreateEndpoint {
+            .create::<Endpoints>(&CreateEndpoint {
                 name: parse(&format!("Endpoint {path}")),
                 path: parse(path),
                 description: String::new(),
@@ -358,7 +361,7 @@ impl TestApp {
     pub async fn endpoint_token(&self, name: &str) -> (String, String) {
         let t = self
             .client
-            .create_endpoint_token(&CreateEndpointToken {
+            .create::<EndpointTokens>(&CreateEndpointToken {
                 name: parse(name),
                 description: String::new(),
                 enabled: None,
@@ -372,7 +375,7 @@ impl TestApp {
     pub async fn verifier_key(&self, name: &str) -> String {
         let k = self
             .client
-            .create_verifier_key(&CreateVerifierKey {
+            .create::<VerifierKeys>(&CreateVerifierKey {
                 name: parse(name),
                 description: String::new(),
             })

@@ -14,7 +14,7 @@ mod verifier_key;
 mod verify;
 
 use clap::{Args, Subcommand};
-use keyward_client::Client;
+use keyward_client::{Client, Collection, NameQuery, PageQuery, Regenerate};
 
 #[derive(Subcommand)]
 pub enum ClientCommand {
@@ -74,7 +74,34 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Prints `value` as JSON with `--json`, else the text `human` makes.
+    /// `list`: the page of `C` that `query` asks for, as [`Ctx::print_page`] prints it.
+    pub async fn list<C: Collection>(
+        &self,
+        query: &C::Query,
+        headers: &[&'static str],
+        what: &str,
+        row: impl Fn(&C::Listed) -> Vec<String>,
+    ) -> anyhow::Result<()> {
+        let p = self.client.list::<C>(query).await?;
+        self.print_page(&p, headers, what, row)
+    }
+
+    /// `show`: item `id` of `C`, as JSON or as the text `fields` makes of it.
+    pub async fn show<C: Collection>(
+        &self,
+        id: C::Id,
+        fields: impl FnOnce(&C::Item) -> String,
+    ) -> anyhow::Result<()> {
+        let item = self.client.get::<C>(id).await?;
+        self.print(&item, || fields(&item))
+    }
+
+    /// Deletes item `id` of `C` and says so as [`Ctx::deleted`] does.
+    pub async fn delete<C: Collection>(&self, id: C::Id, text: String) -> anyhow::Result<()> {
+        self.client.delete::<C>(id).await?;
+        self.deleted(id, text)
+    }
+
     /// What a delete prints: `{"deleted": id}` as JSON, else `text`.
     pub fn deleted(&self, id: impl serde::Serialize, text: String) -> anyhow::Result<()> {
         self.print(&serde_json::json!({ "deleted": id }), || text)
@@ -97,6 +124,7 @@ impl Ctx {
         })
     }
 
+    /// Prints `value` as JSON with `--json`, else the text `human` makes.
     pub fn print<T: serde::Serialize + ?Sized>(
         &self,
         value: &T,
@@ -176,4 +204,56 @@ pub struct Paging {
     /// Items per page (at most 500).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
     per_page: u32,
+}
+
+impl Paging {
+    /// `query`, asking for the page these flags choose.
+    fn of<Q: PageQuery>(self, query: Q) -> Q {
+        query.at_page(self.page, self.per_page)
+    }
+}
+
+/// The flags of a list of names (departments, user types): a search and the page.
+#[derive(Args)]
+pub struct NameSearch {
+    /// Matches the name.
+    #[arg(long)]
+    search: Option<String>,
+    #[command(flatten)]
+    paging: Paging,
+}
+
+impl NameSearch {
+    fn query(self) -> NameQuery {
+        self.paging.of(NameQuery {
+            q: self.search,
+            ..Default::default()
+        })
+    }
+}
+
+/// `--grace-period` of every command that gives a token a new secret.
+#[derive(Args, Clone, Copy)]
+pub struct GracePeriod {
+    /// Seconds the old secret keeps working (at most 604800, 7 days).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    grace_period: i64,
+}
+
+impl GracePeriod {
+    fn request(self) -> Regenerate {
+        Regenerate {
+            grace_period_seconds: self.grace_period,
+        }
+    }
+
+    /// What becomes of the previous secret, for a person.
+    fn previous_secret(self) -> String {
+        let seconds = self.grace_period;
+        if seconds > 0 {
+            format!("The previous secret keeps working for {seconds} more seconds.\n")
+        } else {
+            "The previous secret no longer works.\n".to_string()
+        }
+    }
 }

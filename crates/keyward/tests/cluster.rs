@@ -8,7 +8,9 @@
 //!
 //! Figures (first-try acceptance, revocation lag) are printed; run with `--nocapture`.
 
-use keyward_client::{Client, CreateToken, RateLimit, UpdateUser, UpdateUserType};
+use keyward_client::{
+    Client, CreateToken, RateLimit, UpdateUser, UpdateUserType, UserTypes, Users,
+};
 use keyward_testkit::{
     bootstrap_token, free_port, pg_schema, send, wait_until_healthy, Dir, Member, Running, PG_ENV,
 };
@@ -298,7 +300,7 @@ async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
         locked: Some(true),
         ..Default::default()
     };
-    on_b.update_user(user, &lock).await.expect("lock");
+    on_b.update::<Users>(user, &lock).await.expect("lock");
     let status = admin
         .status(
             &a,
@@ -316,7 +318,7 @@ async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
         permissions: Some(vec!["orders:write".parse().expect("a permission")]),
         ..Default::default()
     };
-    on_b.update_user_type(user_type, &narrowed)
+    on_b.update::<UserTypes>(user_type, &narrowed)
         .await
         .expect("narrow the user type");
     // Longer than max_staleness (2 s), as a cut-off node is when it matters.

@@ -4,7 +4,9 @@
 use keyward_server::service::login::LoginLimits;
 use keyward_server::ServerConfig;
 use keyward_store::Actor;
-use keyward_testkit::client::{CreateUserType, Name, Permission, UpdateUser};
+use keyward_testkit::client::{
+    CreateUserType, DepartmentBody, Departments, Name, Permission, UpdateUser, UserTypes,
+};
 use keyward_testkit::{json_of, send, Member, TestApp, PASSWORD};
 use keyward_testkit::{on_both_backends, on_both_backends_with};
 use serde_json::{json, Value};
@@ -465,7 +467,9 @@ async fn membership_order(app: TestApp) {
     let m = phone_user(&app, "kari", &["orders:read"]).await; // "Dept of kari", "Type of kari"
     let client = app.client();
     let dept_a = client
-        .create_department(&Name::parse("A first").unwrap())
+        .create::<Departments>(&DepartmentBody {
+            name: Name::parse("A first").unwrap(),
+        })
         .await
         .unwrap();
     let user_type = |name: &str, permission: &str| CreateUserType {
@@ -473,11 +477,11 @@ async fn membership_order(app: TestApp) {
         permissions: vec![Permission::parse(permission).unwrap()],
     };
     let type_z = client
-        .create_user_type(&user_type("Z last", "z:read"))
+        .create::<UserTypes>(&user_type("Z last", "z:read"))
         .await
         .unwrap();
     let type_b = client
-        .create_user_type(&user_type("B", "b:read"))
+        .create::<UserTypes>(&user_type("B", "b:read"))
         .await
         .unwrap();
     let (user, _, _) = m.ids();

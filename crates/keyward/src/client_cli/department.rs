@@ -1,17 +1,17 @@
 //! `keyward department …`.
 
 use super::output::{self, Fields};
-use super::{input, Ctx, Paging};
-use clap::{Args, Subcommand};
+use super::{input, Ctx, NameSearch};
+use clap::Subcommand;
 use keyward_client::Name;
-use keyward_client::{Department, NameQuery};
+use keyward_client::{Department, DepartmentBody, Departments};
 
 #[derive(Subcommand)]
 pub enum DepartmentCommand {
     /// Create a department.
     Create { name: Name },
     /// List departments.
-    List(ListArgs),
+    List(NameSearch),
     /// Show a department (name or id).
     Show { department: String },
     /// Give a department a new name.
@@ -20,50 +20,40 @@ pub enum DepartmentCommand {
     Delete { department: String },
 }
 
-#[derive(Args)]
-pub struct ListArgs {
-    /// Matches the name.
-    #[arg(long)]
-    search: Option<String>,
-    #[command(flatten)]
-    paging: Paging,
-}
-
 pub async fn run(ctx: &Ctx, cmd: DepartmentCommand) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
-        DepartmentCommand::Create { name } => one(ctx, &c.create_department(&name).await?),
+        DepartmentCommand::Create { name } => one(
+            ctx,
+            &c.create::<Departments>(&DepartmentBody { name }).await?,
+        ),
         DepartmentCommand::List(a) => {
-            let p = c
-                .list_departments(&NameQuery {
-                    q: a.search,
-                    page: Some(a.paging.page),
-                    per_page: Some(a.paging.per_page),
-                })
-                .await?;
-            ctx.print_page(&p, &["ID", "NAME", "CREATED"], "departments", |d| {
+            let headers = ["ID", "NAME", "CREATED"];
+            ctx.list::<Departments>(&a.query(), &headers, "departments", |d| {
                 vec![
                     d.id.to_string(),
                     d.name.clone(),
                     output::short(Some(d.created_at)),
                 ]
             })
+            .await
         }
         DepartmentCommand::Show { department } => {
             let id = input::department(c, &department).await?;
-            one(ctx, &c.get_department(id).await?)
+            one(ctx, &c.get::<Departments>(id).await?)
         }
         DepartmentCommand::Rename {
             department,
             new_name,
         } => {
             let id = input::department(c, &department).await?;
-            one(ctx, &c.update_department(id, &new_name).await?)
+            let rename = DepartmentBody { name: new_name };
+            one(ctx, &c.update::<Departments>(id, &rename).await?)
         }
         DepartmentCommand::Delete { department } => {
             let id = input::department(c, &department).await?;
-            c.delete_department(id).await?;
-            ctx.deleted(id, format!("Deleted department {department:?} ({id}).\n"))
+            let text = format!("Deleted department {department:?} ({id}).\n");
+            ctx.delete::<Departments>(id, text).await
         }
     }
 }

@@ -3,13 +3,13 @@
 //! printed only by the commands whose purpose is to show them.
 
 use super::output::{self, Fields, Table};
-use super::{input, Ctx, Paging};
+use super::{input, Ctx, GracePeriod, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use keyward_client::{
     AuthType, CreateEndpoint, CreateEndpointToken, Endpoint, EndpointMethod, EndpointQuery,
-    EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointWithSecrets, RecordQuery,
-    Regenerate, UpdateEndpoint, UpdateEndpointToken,
+    EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointTokens,
+    EndpointWithSecrets, Endpoints, RecordQuery, UpdateEndpoint, UpdateEndpointToken,
 };
 use keyward_client::{EndpointPath, Name};
 use keyward_client::{EndpointTokenDetails, Timestamp};
@@ -59,9 +59,8 @@ pub enum EndpointCommand {
         /// POST, GET or DELETE.
         #[arg(value_parser = method)]
         method: EndpointMethod,
-        /// Seconds the old secret keeps working (at most 604800, 7 days).
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        grace_period: i64,
+        #[command(flatten)]
+        grace: GracePeriod,
     },
     /// Show a primary token's secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal {
@@ -147,20 +146,12 @@ pub struct RecordsArgs {
     paging: Paging,
 }
 
-fn flag(on: bool, off: bool) -> Option<bool> {
-    match (on, off) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    }
-}
-
 pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         EndpointCommand::Create(a) => {
             let e = c
-                .create_endpoint(&CreateEndpoint {
+                .create::<Endpoints>(&CreateEndpoint {
                     name: a.name,
                     path: a.path,
                     description: a.description,
@@ -172,15 +163,12 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
             ctx.print(&e, || with_secrets(ctx, "Created", &e))
         }
         EndpointCommand::List { search, paging } => {
-            let p = c
-                .list_endpoints(&EndpointQuery {
-                    q: search,
-                    page: Some(paging.page),
-                    per_page: Some(paging.per_page),
-                })
-                .await?;
-            ctx.print_page(
-                &p,
+            let q = paging.of(EndpointQuery {
+                q: search,
+                ..Default::default()
+            });
+            ctx.list::<Endpoints>(
+                &q,
                 &["ID", "NAME", "PATH", "AUTH", "DELETE", "ENABLED"],
                 "endpoints",
                 |e| {
@@ -194,11 +182,12 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                     ]
                 },
             )
+            .await
         }
         EndpointCommand::Show { endpoint } => {
             let id = input::endpoint(c, &endpoint).await?;
-            let e = c.get_endpoint(id).await?;
-            ctx.print(&e, || details(ctx, &e.endpoint, &e.primary_tokens))
+            ctx.show::<Endpoints>(id, |e| details(ctx, &e.endpoint, &e.primary_tokens))
+                .await
         }
         EndpointCommand::Update(a) => {
             let up = UpdateEndpoint {
@@ -206,8 +195,8 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                 path: a.path,
                 description: a.description,
                 auth_type: a.auth.map(Into::into),
-                allow_deleting: flag(a.allow_deleting, a.no_deleting),
-                enabled: flag(a.enable, a.disable),
+                allow_deleting: input::flag(a.allow_deleting, a.no_deleting),
+                enabled: input::flag(a.enable, a.disable),
             };
             if up.name.is_none()
                 && up.path.is_none()
@@ -219,31 +208,23 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                 bail!("nothing to change: give --name, --path, --description, --auth, --allow-deleting, --no-deleting, --enable or --disable");
             }
             let id = input::endpoint(c, &a.endpoint).await?;
-            let e = c.update_endpoint(id, &up).await?;
+            let e = c.update::<Endpoints>(id, &up).await?;
             ctx.print(&e, || with_secrets(ctx, "Changed", &e))
         }
         EndpointCommand::Delete { endpoint } => {
             let id = input::endpoint(c, &endpoint).await?;
-            c.delete_endpoint(id).await?;
-            ctx.deleted(id, format!("Deleted endpoint {endpoint:?} ({id}) with its primary tokens, assignments and records.\n"))
+            let text = format!("Deleted endpoint {endpoint:?} ({id}) with its primary tokens, assignments and records.\n");
+            ctx.delete::<Endpoints>(id, text).await
         }
         EndpointCommand::Regenerate {
             endpoint,
             method,
-            grace_period,
+            grace,
         } => {
             let id = input::endpoint(c, &endpoint).await?;
-            let req = Regenerate {
-                grace_period_seconds: grace_period,
-            };
-            let t = c.regenerate_primary(id, method, &req).await?;
+            let t = c.regenerate_primary(id, method, &grace.request()).await?;
             ctx.print(&t, || {
-                let old = if grace_period > 0 {
-                    format!("The previous secret keeps working for {grace_period} more seconds.\n")
-                } else {
-                    "The previous secret no longer works.\n".to_string()
-                };
-                secret_text("Regenerated", &t) + &old
+                secret_text("Regenerated", &t) + &grace.previous_secret()
             })
         }
         EndpointCommand::Reveal { endpoint, method } => {
@@ -315,13 +296,12 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                 Some(t) => Some(input::endpoint_token(c, t).await?),
                 None => None,
             };
-            let q = RecordQuery {
+            let q = a.paging.of(RecordQuery {
                 token_id,
                 from: a.from.map(Timestamp),
                 to: a.to.map(Timestamp),
-                page: Some(a.paging.page),
-                per_page: Some(a.paging.per_page),
-            };
+                ..Default::default()
+            });
             let p = c.list_records(id, &q).await?;
             let headers = ["RECEIVED", "APPLICATION", "IP", "ID", "BODY"];
             ctx.print_page(&p, &headers, "records", |r| {
@@ -457,9 +437,8 @@ pub enum EndpointTokenCommand {
     /// Give a secondary token a new secret. Prints the secret, once.
     Regenerate {
         token: String,
-        /// Seconds the old secret keeps working (at most 604800, 7 days).
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        grace_period: i64,
+        #[command(flatten)]
+        grace: GracePeriod,
     },
     /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal { token: String },
@@ -491,7 +470,7 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
             disabled,
         } => {
             let t = c
-                .create_endpoint_token(&CreateEndpointToken {
+                .create::<EndpointTokens>(&CreateEndpointToken {
                     name,
                     description,
                     enabled: Some(!disabled),
@@ -507,16 +486,13 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
             search,
             paging,
         } => {
-            let p = c
-                .list_endpoint_tokens(&EndpointTokenQuery {
-                    status: Some(status.as_str().into()),
-                    q: search,
-                    page: Some(paging.page),
-                    per_page: Some(paging.per_page),
-                })
-                .await?;
-            ctx.print_page(
-                &p,
+            let q = paging.of(EndpointTokenQuery {
+                status: Some(status.as_str().into()),
+                q: search,
+                ..Default::default()
+            });
+            ctx.list::<EndpointTokens>(
+                &q,
                 &["ID", "NAME", "HINT", "ENABLED", "DESCRIPTION"],
                 "endpoint tokens",
                 |k| {
@@ -529,11 +505,11 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
                     ]
                 },
             )
+            .await
         }
         EndpointTokenCommand::Show { token } => {
             let id = input::endpoint_token(c, &token).await?;
-            let t = c.get_endpoint_token(id).await?;
-            ctx.print(&t, || token_details(&t))
+            ctx.show::<EndpointTokens>(id, token_details).await
         }
         EndpointTokenCommand::Update {
             token,
@@ -545,37 +521,28 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
             let up = UpdateEndpointToken {
                 name,
                 description,
-                enabled: flag(enable, disable),
+                enabled: input::flag(enable, disable),
             };
             if up.name.is_none() && up.description.is_none() && up.enabled.is_none() {
                 bail!("nothing to change: give --name, --description, --enable or --disable");
             }
             let id = input::endpoint_token(c, &token).await?;
-            let t = c.update_endpoint_token(id, &up).await?;
+            let t = c.update::<EndpointTokens>(id, &up).await?;
             ctx.print(&t, || token_details(&t))
         }
         EndpointTokenCommand::Delete { token } => {
             let id = input::endpoint_token(c, &token).await?;
-            c.delete_endpoint_token(id).await?;
-            ctx.deleted(
-                id,
-                format!("Deleted endpoint token {token:?} ({id}). Its records stay.\n"),
-            )
+            let text = format!("Deleted endpoint token {token:?} ({id}). Its records stay.\n");
+            ctx.delete::<EndpointTokens>(id, text).await
         }
-        EndpointTokenCommand::Regenerate {
-            token,
-            grace_period,
-        } => {
+        EndpointTokenCommand::Regenerate { token, grace } => {
             let id = input::endpoint_token(c, &token).await?;
-            let req = Regenerate {
-                grace_period_seconds: grace_period,
-            };
-            let t = c.regenerate_endpoint_token(id, &req).await?;
+            let t = c.regenerate::<EndpointTokens>(id, &grace.request()).await?;
             ctx.print(&t, || secret_text("Regenerated", &t))
         }
         EndpointTokenCommand::Reveal { token } => {
             let id = input::endpoint_token(c, &token).await?;
-            let r = c.reveal_endpoint_token(id).await?;
+            let r = c.reveal::<EndpointTokens>(id).await?;
             ctx.print(&r, || {
                 format!(
                     "Secret of endpoint token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",

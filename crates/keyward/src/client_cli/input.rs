@@ -3,8 +3,9 @@
 
 use anyhow::{anyhow, bail, Context};
 use keyward_client::{
-    Client, DepartmentId, EndpointId, EndpointQuery, EndpointTokenId, EndpointTokenQuery,
-    NameQuery, Page, UserId, UserQuery, UserTypeId,
+    Client, Collection, DepartmentId, Departments, EndpointId, EndpointQuery, EndpointTokenId,
+    EndpointTokenQuery, EndpointTokens, Endpoints, NameQuery, PageQuery, UserId, UserQuery,
+    UserTypeId, UserTypes, Users,
 };
 use time::format_description::well_known::Rfc3339;
 use time::macros::{format_description, time};
@@ -56,6 +57,15 @@ fn clearable(
     }
 }
 
+/// A pair of flags such as `--enable` and `--disable`: what to set, if anything.
+pub fn flag(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
 /// The first line of standard input, without its line break: a password or a token.
 /// One line, so that typing it at a terminal and pressing Enter is enough.
 pub fn read_stdin_secret(what: &str) -> anyhow::Result<String> {
@@ -91,16 +101,13 @@ fn pick<I: Copy>(what: &str, name: &str, candidates: &[(String, I)]) -> anyhow::
 
 const LOOKUP_PAGE: u32 = 500;
 
-/// Every item of a list route, fetching `LOOKUP_PAGE` at a time; `fetch` asks for one
-/// page (1-based) of that size.
-async fn every<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
-where
-    F: FnMut(u32) -> Fut,
-    Fut: std::future::Future<Output = Result<Page<T>, keyward_client::Error>>,
-{
+/// Every item of collection `C` that `query` selects, fetching `LOOKUP_PAGE` at a time.
+async fn every<C: Collection>(client: &Client, query: C::Query) -> anyhow::Result<Vec<C::Listed>> {
     let mut all = Vec::new();
     for page in 1.. {
-        let p = fetch(page).await?;
+        let p = client
+            .list::<C>(&query.clone().at_page(page, LOOKUP_PAGE))
+            .await?;
         let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
         all.extend(p.items);
         if done {
@@ -110,45 +117,40 @@ where
     Ok(all)
 }
 
-/// A user given by id or username.
-pub async fn user(client: &Client, s: &str) -> anyhow::Result<UserId> {
+/// An item of `C` given by id, or by name: `s` picked from the (name, id) that `named`
+/// reads from each item `search` finds.
+async fn by_id_or_name<C: Collection>(
+    client: &Client,
+    what: &str,
+    s: &str,
+    search: C::Query,
+    named: impl Fn(C::Listed) -> (String, C::Id),
+) -> anyhow::Result<C::Id> {
     if let Ok(id) = s.parse() {
         return Ok(id);
     }
-    let users = every(|page| async move {
-        client
-            .list_users(&UserQuery {
-                q: Some(s.to_string()),
-                page: Some(page),
-                per_page: Some(LOOKUP_PAGE),
-                ..Default::default()
-            })
-            .await
-    })
-    .await?;
-    let candidates: Vec<_> = users.into_iter().map(|u| (u.username, u.id)).collect();
-    pick("user", s, &candidates)
+    let found = every::<C>(client, search).await?;
+    let candidates: Vec<_> = found.into_iter().map(named).collect();
+    pick(what, s, &candidates)
+}
+
+/// A user given by id or username.
+pub async fn user(client: &Client, s: &str) -> anyhow::Result<UserId> {
+    let search = UserQuery {
+        q: Some(s.to_string()),
+        ..Default::default()
+    };
+    by_id_or_name::<Users>(client, "user", s, search, |u| (u.username, u.id)).await
 }
 
 /// A department given by id or name.
 pub async fn department(client: &Client, s: &str) -> anyhow::Result<DepartmentId> {
-    if let Ok(id) = s.parse() {
-        return Ok(id);
-    }
-    let found =
-        every(|page| async move { client.list_departments(&lookup(s, page)).await }).await?;
-    let candidates: Vec<_> = found.into_iter().map(|d| (d.name, d.id)).collect();
-    pick("department", s, &candidates)
+    by_id_or_name::<Departments>(client, "department", s, search(s), |d| (d.name, d.id)).await
 }
 
 /// A user type given by id or name.
 pub async fn user_type(client: &Client, s: &str) -> anyhow::Result<UserTypeId> {
-    if let Ok(id) = s.parse() {
-        return Ok(id);
-    }
-    let found = every(|page| async move { client.list_user_types(&lookup(s, page)).await }).await?;
-    let candidates: Vec<_> = found.into_iter().map(|t| (t.name, t.id)).collect();
-    pick("user type", s, &candidates)
+    by_id_or_name::<UserTypes>(client, "user type", s, search(s), |t| (t.name, t.id)).await
 }
 
 /// An endpoint given by id, path or name.
@@ -157,16 +159,11 @@ pub async fn endpoint(client: &Client, s: &str) -> anyhow::Result<EndpointId> {
         return Ok(id);
     }
     let path = s.trim().trim_matches('/');
-    let found = every(|page| async move {
-        client
-            .list_endpoints(&EndpointQuery {
-                q: Some(path.to_string()),
-                page: Some(page),
-                per_page: Some(LOOKUP_PAGE),
-            })
-            .await
-    })
-    .await?;
+    let search = EndpointQuery {
+        q: Some(path.to_string()),
+        ..Default::default()
+    };
+    let found = every::<Endpoints>(client, search).await?;
     if let Some(e) = found.iter().find(|e| e.path == path) {
         return Ok(e.id);
     }
@@ -176,29 +173,19 @@ pub async fn endpoint(client: &Client, s: &str) -> anyhow::Result<EndpointId> {
 
 /// A secondary endpoint token given by id or name (active or not).
 pub async fn endpoint_token(client: &Client, s: &str) -> anyhow::Result<EndpointTokenId> {
-    if let Ok(id) = s.parse() {
-        return Ok(id);
-    }
-    let found = every(|page| async move {
-        client
-            .list_endpoint_tokens(&EndpointTokenQuery {
-                status: Some("all".into()),
-                q: Some(s.to_string()),
-                page: Some(page),
-                per_page: Some(LOOKUP_PAGE),
-            })
-            .await
-    })
-    .await?;
-    let candidates: Vec<_> = found.into_iter().map(|t| (t.name, t.id)).collect();
-    pick("endpoint token", s, &candidates)
+    let search = EndpointTokenQuery {
+        status: Some("all".into()),
+        q: Some(s.to_string()),
+        ..Default::default()
+    };
+    by_id_or_name::<EndpointTokens>(client, "endpoint token", s, search, |t| (t.name, t.id)).await
 }
 
-fn lookup(s: &str, page: u32) -> NameQuery {
+/// The names that match `s`.
+fn search(s: &str) -> NameQuery {
     NameQuery {
         q: Some(s.to_string()),
-        page: Some(page),
-        per_page: Some(LOOKUP_PAGE),
+        ..Default::default()
     }
 }
 

@@ -2,14 +2,14 @@
 //! whose purpose is to show them (create, regenerate, reveal).
 
 use super::output::{self, Fields};
-use super::{input, Ctx, Paging};
+use super::{input, Ctx, GracePeriod, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
 use keyward_client::Name;
 use keyward_client::Timestamp;
 use keyward_client::{
-    CreateToken, DepartmentId, Regenerate, TokenDetails, TokenId, TokenQuery, TokenWithSecret,
+    CreateToken, DepartmentId, TokenDetails, TokenId, TokenQuery, TokenWithSecret, Tokens,
     UpdateToken, UserId, UserTypeId,
 };
 
@@ -33,9 +33,8 @@ pub enum TokenCommand {
     /// Give a token a new secret. Prints the secret, once.
     Regenerate {
         id: TokenId,
-        /// Seconds the old secret keeps working (at most 604800, 7 days).
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        grace_period: i64,
+        #[command(flatten)]
+        grace: GracePeriod,
     },
     /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal { id: TokenId },
@@ -169,7 +168,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             )
             .await?;
             let t = c
-                .create_token(&CreateToken {
+                .create::<Tokens>(&CreateToken {
                     name: a.name,
                     user_id,
                     department_id,
@@ -188,15 +187,13 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 Some(u) => Some(input::user(c, u).await?),
                 None => None,
             };
-            let q = TokenQuery {
+            let q = a.paging.of(TokenQuery {
                 status: Some(a.status.as_str().to_string()),
                 user_id,
                 q: a.search,
                 kind: a.mobile.then(|| "mobile".to_string()),
-                page: Some(a.paging.page),
-                per_page: Some(a.paging.per_page),
-            };
-            let p = c.list_tokens(&q).await?;
+                ..Default::default()
+            });
             let what = if a.mobile {
                 "mobile sessions"
             } else {
@@ -213,7 +210,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 "EXPIRES",
                 "LAST USED",
             ];
-            ctx.print_page(&p, &headers, what, |k| {
+            ctx.list::<Tokens>(&q, &headers, what, |k| {
                 vec![
                     k.token.id.to_string(),
                     k.token.name.clone(),
@@ -226,22 +223,14 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                     output::short(k.token.last_used_at),
                 ]
             })
+            .await
         }
-        TokenCommand::Show { id } => {
-            let t = c.get_token(id).await?;
-            ctx.print(&t, || details(&t))
-        }
+        TokenCommand::Show { id } => ctx.show::<Tokens>(id, details).await,
         TokenCommand::Update(a) => {
             let up = UpdateToken {
                 name: a.name,
                 description: a.description,
-                enabled: if a.enable {
-                    Some(true)
-                } else if a.disable {
-                    Some(false)
-                } else {
-                    None
-                },
+                enabled: input::flag(a.enable, a.disable),
                 allowed_cidrs: if a.any_ip {
                     Some(vec![])
                 } else {
@@ -256,7 +245,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             {
                 bail!("nothing to change: give --name, --description, --enable, --disable, --allow-cidr or --any-ip");
             }
-            let t = c.update_token(a.id, &up).await?;
+            let t = c.update::<Tokens>(a.id, &up).await?;
             ctx.print(&t, || details(&t))
         }
         TokenCommand::Revoke { id } => {
@@ -269,26 +258,14 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             })
         }
         TokenCommand::Delete { ids } => delete(ctx, ids).await,
-        TokenCommand::Regenerate { id, grace_period } => {
-            let t = c
-                .regenerate_token(
-                    id,
-                    &Regenerate {
-                        grace_period_seconds: grace_period,
-                    },
-                )
-                .await?;
+        TokenCommand::Regenerate { id, grace } => {
+            let t = c.regenerate::<Tokens>(id, &grace.request()).await?;
             ctx.print(&t, || {
-                let old = if grace_period > 0 {
-                    format!("The previous secret keeps working for {grace_period} more seconds.\n")
-                } else {
-                    "The previous secret no longer works.\n".to_string()
-                };
-                with_secret("Regenerated", &t) + &old
+                with_secret("Regenerated", &t) + &grace.previous_secret()
             })
         }
         TokenCommand::Reveal { id } => {
-            let r = c.reveal_token(id).await?;
+            let r = c.reveal::<Tokens>(id).await?;
             ctx.print(&r, || {
                 format!(
                     "Secret of token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
@@ -352,13 +329,13 @@ async fn scope(
 async fn delete(ctx: &Ctx, ids: Vec<TokenId>) -> anyhow::Result<()> {
     let c = &ctx.client;
     if let [id] = ids.as_slice() {
-        c.delete_token(*id).await?;
+        c.delete::<Tokens>(*id).await?;
         return ctx.print(
             &serde_json::json!({ "deleted": [id], "not_found": [] }),
             || format!("Deleted token {id}.\n"),
         );
     }
-    let r = c.bulk_delete_tokens(&ids).await?;
+    let r = c.bulk_delete::<Tokens>(&ids).await?;
     ctx.print(&r, || {
         let n = r.deleted.len();
         format!("Deleted {n} token{}.\n", if n == 1 { "" } else { "s" })

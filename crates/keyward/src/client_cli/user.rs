@@ -7,7 +7,7 @@ use super::{Ctx, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use keyward_client::Timestamp;
-use keyward_client::{CreateUser, Membership, MembershipId, UpdateUser, User, UserQuery};
+use keyward_client::{CreateUser, Membership, MembershipId, UpdateUser, User, UserQuery, Users};
 use keyward_client::{Email, Name, Username};
 use time::OffsetDateTime;
 
@@ -146,20 +146,18 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                 active_until: a.active_until.map(Timestamp),
                 password,
             };
-            one(ctx, &c.create_user(&req).await?)
+            one(ctx, &c.create::<Users>(&req).await?)
         }
         UserCommand::List(a) => {
-            let q = UserQuery {
+            let q = a.paging.of(UserQuery {
                 q: a.search,
                 is_admin: a.admins.then_some(true),
                 is_technical: a.technical.then_some(true),
                 locked: a.locked.then_some(true),
-                page: Some(a.paging.page),
-                per_page: Some(a.paging.per_page),
-            };
-            let p = c.list_users(&q).await?;
-            ctx.print_page(
-                &p,
+                ..Default::default()
+            });
+            ctx.list::<Users>(
+                &q,
                 &[
                     "ID",
                     "USERNAME",
@@ -182,10 +180,11 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                     ]
                 },
             )
+            .await
         }
         UserCommand::Show { user } => {
             let id = input::user(c, &user).await?;
-            one(ctx, &c.get_user(id).await?)
+            one(ctx, &c.get::<Users>(id).await?)
         }
         UserCommand::Update(a) => {
             let password = if a.password_stdin {
@@ -212,14 +211,14 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                 bail!("nothing to change: give at least one option (see --help)");
             }
             let id = input::user(c, &a.user).await?;
-            one(ctx, &c.update_user(id, &up).await?)
+            one(ctx, &c.update::<Users>(id, &up).await?)
         }
         UserCommand::Lock { user } => set_locked(ctx, &user, true).await,
         UserCommand::Unlock { user } => set_locked(ctx, &user, false).await,
         UserCommand::Delete { user } => {
             let id = input::user(c, &user).await?;
-            c.delete_user(id).await?;
-            ctx.deleted(id, format!("Deleted user {user:?} ({id}).\n"))
+            let text = format!("Deleted user {user:?} ({id}).\n");
+            ctx.delete::<Users>(id, text).await
         }
         UserCommand::Membership(m) => membership(ctx, m).await,
     }
@@ -232,7 +231,7 @@ async fn set_locked(ctx: &Ctx, user: &str, locked: bool) -> anyhow::Result<()> {
         locked: Some(locked),
         ..Default::default()
     };
-    let u = c.update_user(id, &up).await?;
+    let u = c.update::<Users>(id, &up).await?;
     ctx.print(&u, || {
         if locked {
             format!(

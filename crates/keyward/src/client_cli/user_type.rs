@@ -1,10 +1,10 @@
 //! `keyward user-type …`: roles as sets of permission strings.
 
 use super::output::{self, Fields};
-use super::{input, Ctx, Paging};
+use super::{input, Ctx, NameSearch};
 use anyhow::bail;
-use clap::{Args, Subcommand};
-use keyward_client::{CreateUserType, NameQuery, UpdateUserType, UserType};
+use clap::Subcommand;
+use keyward_client::{CreateUserType, UpdateUserType, UserType, UserTypes};
 use keyward_client::{Name, Permission};
 
 #[derive(Subcommand)]
@@ -18,7 +18,7 @@ pub enum UserTypeCommand {
         permissions: Vec<Permission>,
     },
     /// List user types.
-    List(ListArgs),
+    List(NameSearch),
     /// Show a user type (name or id).
     Show { user_type: String },
     /// Rename a user type or replace its permissions. Tokens see the change at once.
@@ -42,42 +42,28 @@ pub enum UserTypeCommand {
     Delete { user_type: String },
 }
 
-#[derive(Args)]
-pub struct ListArgs {
-    /// Matches the name.
-    #[arg(long)]
-    search: Option<String>,
-    #[command(flatten)]
-    paging: Paging,
-}
-
 pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         UserTypeCommand::Create { name, permissions } => one(
             ctx,
-            &c.create_user_type(&CreateUserType { name, permissions })
+            &c.create::<UserTypes>(&CreateUserType { name, permissions })
                 .await?,
         ),
         UserTypeCommand::List(a) => {
-            let p = c
-                .list_user_types(&NameQuery {
-                    q: a.search,
-                    page: Some(a.paging.page),
-                    per_page: Some(a.paging.per_page),
-                })
-                .await?;
-            ctx.print_page(&p, &["ID", "NAME", "PERMISSIONS"], "user types", |u| {
+            let headers = ["ID", "NAME", "PERMISSIONS"];
+            ctx.list::<UserTypes>(&a.query(), &headers, "user types", |u| {
                 vec![
                     u.id.to_string(),
                     u.name.clone(),
                     output::list(&u.permissions),
                 ]
             })
+            .await
         }
         UserTypeCommand::Show { user_type } => {
             let id = input::user_type(c, &user_type).await?;
-            one(ctx, &c.get_user_type(id).await?)
+            one(ctx, &c.get::<UserTypes>(id).await?)
         }
         UserTypeCommand::Update {
             user_type,
@@ -97,12 +83,12 @@ pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
                 bail!("nothing to change: give --name, --permission or --no-permissions");
             }
             let id = input::user_type(c, &user_type).await?;
-            one(ctx, &c.update_user_type(id, &up).await?)
+            one(ctx, &c.update::<UserTypes>(id, &up).await?)
         }
         UserTypeCommand::Delete { user_type } => {
             let id = input::user_type(c, &user_type).await?;
-            c.delete_user_type(id).await?;
-            ctx.deleted(id, format!("Deleted user type {user_type:?} ({id}).\n"))
+            let text = format!("Deleted user type {user_type:?} ({id}).\n");
+            ctx.delete::<UserTypes>(id, text).await
         }
     }
 }

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use keyward_client::Name;
 use keyward_client::{
     CreateVerifierKey, UpdateVerifierKey, VerifierKey, VerifierKeyId, VerifierKeyQuery,
+    VerifierKeys,
 };
 
 #[derive(Subcommand)]
@@ -44,7 +45,7 @@ pub async fn run(ctx: &Ctx, cmd: VerifierKeyCommand) -> anyhow::Result<()> {
     match cmd {
         VerifierKeyCommand::Create { name, description } => {
             let k = c
-                .create_verifier_key(&CreateVerifierKey { name, description })
+                .create::<VerifierKeys>(&CreateVerifierKey { name, description })
                 .await?;
             ctx.print(&k, || {
                 format!(
@@ -58,14 +59,9 @@ pub async fn run(ctx: &Ctx, cmd: VerifierKeyCommand) -> anyhow::Result<()> {
             })
         }
         VerifierKeyCommand::List(a) => {
-            let p = c
-                .list_verifier_keys(&VerifierKeyQuery {
-                    page: Some(a.paging.page),
-                    per_page: Some(a.paging.per_page),
-                })
-                .await?;
-            ctx.print_page(
-                &p,
+            let q = a.paging.of(VerifierKeyQuery::default());
+            ctx.list::<VerifierKeys>(
+                &q,
                 &["ID", "NAME", "HINT", "CREATED"],
                 "verifier keys",
                 |k| {
@@ -77,27 +73,22 @@ pub async fn run(ctx: &Ctx, cmd: VerifierKeyCommand) -> anyhow::Result<()> {
                     ]
                 },
             )
+            .await
         }
-        VerifierKeyCommand::Show { id } => {
-            let k = c.verifier_key(id).await?;
-            ctx.print(&k, || fields(&k))
-        }
+        VerifierKeyCommand::Show { id } => ctx.show::<VerifierKeys>(id, fields).await,
         VerifierKeyCommand::Update {
             id,
             name,
             description,
         } => {
             let k = c
-                .update_verifier_key(id, &UpdateVerifierKey { name, description })
+                .update::<VerifierKeys>(id, &UpdateVerifierKey { name, description })
                 .await?;
             ctx.print(&k, || fields(&k))
         }
         VerifierKeyCommand::Delete { id } => {
-            c.delete_verifier_key(id).await?;
-            ctx.deleted(
-                id,
-                format!("Deleted verifier key {id}: it can no longer ask checks.\n"),
-            )
+            let text = format!("Deleted verifier key {id}: it can no longer ask checks.\n");
+            ctx.delete::<VerifierKeys>(id, text).await
         }
     }
 }
