@@ -5,10 +5,8 @@
 //! ([`Store::rows_in`]: `IN (…)`, since the Any driver has no arrays).
 
 use crate::{to_ms, Store, StoreError, StoreResult};
-use keyward_core::{
-    AuditEventId, DepartmentId, EndpointId, EndpointRecordId, EndpointTokenId, MembershipId,
-    TenantId, TokenHash, TokenId, UserId, UserTypeId, VerifierKeyId,
-};
+use keyward_core::ids::*;
+use keyward_core::TokenHash;
 use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyTypeInfo};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -132,19 +130,7 @@ macro_rules! id_value {
     ($($t:ty),* $(,)?) => {$( value!(Text: $t => |id| id.to_string()); )*};
 }
 
-id_value!(
-    TenantId,
-    UserId,
-    DepartmentId,
-    UserTypeId,
-    MembershipId,
-    TokenId,
-    AuditEventId,
-    EndpointId,
-    EndpointTokenId,
-    EndpointRecordId,
-    VerifierKeyId,
-);
+keyward_core::for_each_id!(id_value);
 
 /// `.arg(v)` binds a [`Value`] to a query, as `.bind` binds a raw one.
 pub(crate) trait Arg {
