@@ -5,7 +5,9 @@
 //! ([`Store::rows_in`]: `IN (…)`, since the Any driver has no arrays).
 
 use crate::{to_ms, Store, StoreError, StoreResult};
+use keyward_core::endpoint::EndpointPath;
 use keyward_core::ids::*;
+use keyward_core::text::Name;
 use keyward_core::TokenHash;
 use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyTypeInfo};
 use sqlx::encode::IsNull;
@@ -116,6 +118,8 @@ value!(Text:
     &str => |s| s.to_string(),
     &String => |s| s.clone(),
     &TokenHash => |h| h.to_hex(),
+    &Name => |n| n.to_string(),
+    &EndpointPath => |p| p.to_string(),
 );
 
 value!(Int:

@@ -3,13 +3,12 @@
 use super::Call;
 use super::{one_of, optional_body, Paged};
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::tokens::{self as service, IssueRequest, TokenChange};
+use crate::service::tokens::{self as service, IssueRequest};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::Json;
 use keyward_core::model::TokenDetails;
-use keyward_core::text::Name;
 use keyward_core::{TenantId, TokenId, TokenKind, TokenSecret};
 use keyward_proto::tokens::{
     BulkDelete, BulkDeleted, CreateToken, Regenerate, Revealed, TokenQuery, TokenWithSecret,
@@ -112,15 +111,7 @@ pub async fn update(
     ApiPath(id): ApiPath<TokenId>,
     ApiJson(b): ApiJson<UpdateToken>,
 ) -> ApiResult<Json<TokenDetails>> {
-    let change = TokenChange {
-        name: b.name.map(Name::into_string),
-        description: b.description,
-        enabled: b.enabled,
-        allowed_cidrs: b.allowed_cidrs,
-        rate_limit: b.rate_limit,
-        uses_remaining: b.uses_remaining.map(|o| o.map(i64::from)),
-    };
-    Ok(Json(c.st.tokens().update(&c.admin, id, change).await?))
+    Ok(Json(c.st.tokens().update(&c.admin, id, b).await?))
 }
 
 /// Revoke: the token stops working at once but stays listed with its removal date.

@@ -5,7 +5,6 @@ use super::Id;
 use super::{invalid, parse_name, Pager};
 use super::{ConsoleState, DoneQuery, ListQuery};
 use crate::error::ApiError;
-use crate::service::directory::UserTypeChange;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::permission::Permission;
 use keyward_core::{DepartmentId, UserTypeId};
+use keyward_proto::directory::UpdateUserType;
 use keyward_store::Page;
 use minijinja::context;
 use serde::Deserialize;
@@ -235,7 +235,7 @@ async fn update_user_type(
 ) -> Response {
     let Posted { me, form } = p;
     let body = parse_name(&form.name).and_then(|name| {
-        Ok(UserTypeChange {
+        Ok(UpdateUserType {
             name: Some(name),
             permissions: Some(parse_permissions(&form.permissions)?),
         })

@@ -7,7 +7,7 @@ use super::ConsoleState;
 use super::Id;
 use super::{invalid, Pager};
 use crate::error::ApiError;
-use crate::service::tokens::{verify_command, IssueRequest, TokenChange};
+use crate::service::tokens::{verify_command, IssueRequest};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
 use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
+use keyward_proto::tokens::UpdateToken;
 use keyward_store::{
     MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
 };
@@ -447,7 +448,7 @@ async fn set_enabled(
 ) -> Response {
     let me = p.me;
     let enabled = p.form.enabled == "true";
-    let up = TokenChange {
+    let up = UpdateToken {
         enabled: Some(enabled),
         ..Default::default()
     };

@@ -4,15 +4,14 @@
 //! change to the verifier, so the next check anywhere in this process sees it.
 
 use super::{check_description, Principal, ServiceError, ServiceResult};
+use keyward_core::change::UpdateToken;
 use keyward_core::model::{RateLimit, SecretStorage, TokenDetails};
 use keyward_core::rules;
 use keyward_core::text::Name;
 use keyward_core::{
     DepartmentId, ServerKey, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId,
 };
-use keyward_store::{
-    Actor, NewSecret, NewToken, Page, Store, StoreError, TokenFilter, TokenUpdate,
-};
+use keyward_store::{Actor, NewSecret, NewToken, Page, Store, StoreError, TokenFilter};
 use time::{Duration, OffsetDateTime};
 
 /// The most tokens one bulk call deletes.
@@ -30,20 +29,6 @@ pub struct IssueRequest {
     pub rate_limit: Option<RateLimit>,
     /// How many successful checks the token allows; `None` for unlimited.
     pub max_uses: Option<i64>,
-}
-
-/// A change to a token; `None` leaves a field as it is.
-#[derive(Default)]
-pub struct TokenChange {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    /// `false` disables the token (`DISABLED`) until enabled again.
-    pub enabled: Option<bool>,
-    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
-    /// `Some(None)` removes the limit.
-    pub rate_limit: Option<Option<RateLimit>>,
-    /// `Some(None)` makes the token unlimited.
-    pub uses_remaining: Option<Option<i64>>,
 }
 
 fn check_limits(rate: Option<&RateLimit>, max_uses: Option<i64>) -> ServiceResult<()> {
@@ -154,24 +139,16 @@ impl<'a> Tokens<'a> {
         &self,
         by: &Principal,
         id: TokenId,
-        c: TokenChange,
+        c: UpdateToken,
     ) -> ServiceResult<TokenDetails> {
         if let Some(d) = &c.description {
             check_description(d)?;
         }
         check_limits(c.rate_limit.flatten().as_ref(), None)?;
         self.require_api_token(by.tenant_id, id).await?;
-        let up = TokenUpdate {
-            name: c.name,
-            description: c.description,
-            enabled: c.enabled,
-            allowed_cidrs: c.allowed_cidrs,
-            rate_limit: c.rate_limit,
-            uses_remaining: c.uses_remaining,
-        };
         Ok(self
             .store
-            .update_token(by.tenant_id, id, &up, &by.actor())
+            .update_token(by.tenant_id, id, &c, &by.actor())
             .await?)
     }
 
