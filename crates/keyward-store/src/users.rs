@@ -11,7 +11,7 @@ use crate::update::Note;
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::change::patch;
 use keyward_core::change::UpdateUserType;
-use keyward_core::model::{in_period, Department, Membership, User, UserType};
+use keyward_core::model::{Department, Membership, User, UserType};
 use keyward_core::text::{Email, Name};
 use keyward_core::{DepartmentId, MembershipId, Permission, TenantId, UserId, UserTypeId};
 use serde_json::json;
@@ -251,14 +251,8 @@ impl Store {
         // longer use the console, so undoing the change later revives no old cookie.
         let console_end = if up.password_hash.is_some() {
             Some(ConsoleSessionEnd::PasswordChanged)
-        } else if u.locked {
-            Some(ConsoleSessionEnd::UserLocked)
-        } else if !u.is_admin {
-            Some(ConsoleSessionEnd::AdminRemoved)
-        } else if !in_period(u.active_from, u.active_until, now) {
-            Some(ConsoleSessionEnd::PeriodEnded)
         } else {
-            None
+            ConsoleSessionEnd::for_user(&u, now)
         };
         // The user's own event first: the sessions' events say what followed from it.
         tx.record(action, "user", id, serde_json::Value::Object(changed))
