@@ -2,12 +2,12 @@
 //! the `--demo` tenant. Both go through the same store and token service as the API.
 
 use crate::error::ApiResult;
-use crate::service::tokens::IssueRequest;
 use crate::state::AppState;
 use keyward_core::model::TenantSettings;
 use keyward_core::text::Name;
 use keyward_core::text::{TenantName, Username};
 use keyward_core::{DepartmentId, Permission, TenantId, TokenSecret, UserId, UserTypeId};
+use keyward_proto::tokens::CreateToken;
 use keyward_store::{Actor, NewUser, StoreError};
 use time::OffsetDateTime;
 
@@ -197,8 +197,8 @@ fn plain_token(
     name: &str,
     description: &str,
     (user_id, department_id, user_type_id): (UserId, DepartmentId, UserTypeId),
-) -> IssueRequest {
-    IssueRequest {
+) -> CreateToken {
+    CreateToken {
         name: literal(name),
         description: description.into(),
         user_id,

@@ -3,7 +3,7 @@
 use super::Call;
 use super::{one_of, optional_body, Paged};
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::tokens::{self as service, IssueRequest};
+use crate::service::tokens as service;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::http::StatusCode;
@@ -42,20 +42,9 @@ pub async fn create(
     c: Call,
     ApiJson(b): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, Json<TokenWithSecret>)> {
-    let req = IssueRequest {
-        name: b.name,
-        description: b.description,
-        user_id: b.user_id,
-        department_id: b.department_id,
-        user_type_id: b.user_type_id,
-        expires_at: b.expires_at.map(|t| t.0),
-        allowed_cidrs: b.allowed_cidrs,
-        rate_limit: b.rate_limit,
-        max_uses: b.max_uses.map(i64::from),
-    };
     let (details, secret) =
         c.st.tokens()
-            .issue(c.admin.tenant_id, &c.admin.actor(), req)
+            .issue(c.admin.tenant_id, &c.admin.actor(), b)
             .await?;
     Ok((
         StatusCode::CREATED,

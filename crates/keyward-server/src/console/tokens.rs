@@ -7,7 +7,7 @@ use super::ConsoleState;
 use super::Id;
 use super::{invalid, Pager};
 use crate::error::ApiError;
-use crate::service::tokens::{verify_command, IssueRequest};
+use crate::service::tokens::verify_command;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,7 +15,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
 use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
-use keyward_proto::tokens::UpdateToken;
+use keyward_proto::tokens::{CreateToken, UpdateToken};
+use keyward_proto::Timestamp;
 use keyward_store::{
     MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
 };
@@ -286,7 +287,7 @@ fn expiry_from_date(
     }))
 }
 
-fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
+fn parse_create(me: &Me, f: &NewTokenForm) -> Result<CreateToken, ApiError> {
     let name = super::parse_name(&f.name)?;
     let user_id: UserId = f
         .user_id
@@ -303,12 +304,12 @@ fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
         .parse()
         .map_err(|_| invalid("choose_membership", "user type"))?;
     let expires_at = expiry_from_date(me, &f.expires_on, OffsetDateTime::now_utc())?;
-    Ok(IssueRequest {
+    Ok(CreateToken {
         name,
         user_id,
         department_id,
         user_type_id,
-        expires_at,
+        expires_at: expires_at.map(Timestamp),
         description: f.description.trim().to_string(),
         allowed_cidrs: Vec::new(),
         rate_limit: None,
