@@ -245,6 +245,21 @@ pub(crate) async fn row_of<'c>(
         .ok_or(StoreError::NotFound(what))
 }
 
+/// The row `sql` reads for `v` (its `$1`), or `NotFound(what)`: [`row_of`] for what is
+/// not read by id within a tenant (a tenant itself, its settings).
+pub(crate) async fn row_for<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    sql: &str,
+    v: impl Value,
+    what: &'static str,
+) -> StoreResult<AnyRow> {
+    sqlx::query(sql)
+        .arg(v)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound(what))
+}
+
 /// `NotFound(what)` when a write changed no row: the row it names does not exist.
 pub(crate) fn found(done: AnyQueryResult, what: &'static str) -> StoreResult<()> {
     if done.rows_affected() == 0 {
