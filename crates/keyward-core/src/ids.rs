@@ -47,18 +47,27 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(
-    TenantId,
-    UserId,
-    DepartmentId,
-    UserTypeId,
-    MembershipId,
-    TokenId,
-    AuditEventId
-);
+/// Calls the macro `$m` with the list of every id type, so that code which treats each id
+/// alike (the store binds every id as its text) names them once, here.
+#[macro_export]
+macro_rules! for_each_id {
+    ($m:ident) => {
+        $m!(
+            TenantId,
+            UserId,
+            DepartmentId,
+            UserTypeId,
+            MembershipId,
+            TokenId,
+            AuditEventId,
+            // Hosted endpoints (SPEC §6): the endpoint, its tokens and the records it receives.
+            EndpointId,
+            EndpointTokenId,
+            EndpointRecordId,
+            // Verifier keys (SPEC §4): a protected service's credential for asking checks.
+            VerifierKeyId,
+        );
+    };
+}
 
-// Hosted endpoints (SPEC §6): the endpoint, its tokens and the records it receives.
-id_type!(EndpointId, EndpointTokenId, EndpointRecordId);
-
-// Verifier keys (SPEC §4): a protected service's credential for asking checks.
-id_type!(VerifierKeyId);
+for_each_id!(id_type);

@@ -4,6 +4,7 @@
 //! ends in [`verify::decide`], or for endpoint tokens in [`verify::decide_endpoint_token`],
 //! which shares its checks of the token's own state, so a rule is written and tested once.
 
+pub mod change;
 pub mod crypto;
 pub mod endpoint;
 pub mod ids;

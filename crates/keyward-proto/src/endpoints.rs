@@ -1,6 +1,7 @@
 //! `/api/v1/endpoints`, `/api/v1/endpoint-tokens` and the hosted endpoints `/e/{tenant}/{path}`.
 
 use crate::{Secret, Timestamp};
+pub use keyward_core::change::{UpdateEndpoint, UpdateEndpointToken};
 use keyward_core::endpoint::{
     AuthType, EndpointDetails, EndpointMethod, EndpointPath, EndpointToken,
 };
@@ -68,22 +69,6 @@ crate::paged_query! {
         /// Matches the name or the path.
         pub q: Option<String>,
     }
-}
-
-/// Only the fields that are present change.
-#[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateEndpoint {
-    pub name: Option<Name>,
-    pub path: Option<EndpointPath>,
-    pub description: Option<String>,
-    /// Switching to `token` generates the primary tokens; switching to `none` removes them.
-    pub auth_type: Option<AuthType>,
-    /// Turning it on (under `token`) generates the DELETE primary; off removes it.
-    pub allow_deleting: Option<bool>,
-    /// `false` makes the endpoint refuse every request (`DISABLED`).
-    pub enabled: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -167,18 +152,6 @@ crate::paged_query! {
         /// Matches the name.
         pub q: Option<String>,
     }
-}
-
-/// Only the fields that are present change.
-#[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateEndpointToken {
-    pub name: Option<Name>,
-    pub description: Option<String>,
-    /// `false` deactivates the token: it stops working on every endpoint (`DISABLED`)
-    /// and leaves the default listing, until activated again.
-    pub enabled: Option<bool>,
 }
 
 /// The receipt of a stored record.

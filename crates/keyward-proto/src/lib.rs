@@ -6,7 +6,9 @@
 //! The domain values a response shows (a token, a user, an endpoint…) are
 //! `keyward-core`'s own types, re-exported here; this crate adds the bodies around them.
 //! Requests carry the validated newtypes (`Name`, `Username`, …), so a client cannot
-//! build a body the server would refuse for its shape.
+//! build a body the server would refuse for its shape. The PATCH bodies that say what
+//! may change about an object (`UpdateEndpoint`, …) are `keyward-core`'s too
+//! (`keyward_core::change`): the service and the store take the very same value.
 
 mod collection;
 
@@ -26,6 +28,7 @@ pub use collection::{
     BulkDeletable, Collection, Creatable, Departments, EndpointTokens, Endpoints, MobileSessions,
     PageQuery, Regenerable, Tokens, Updatable, UserTypes, Users, VerifierKeys,
 };
+pub use keyward_core::change::double_option;
 pub use keyward_core::endpoint::{
     Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointRecord,
     EndpointToken, EndpointTokenDetails, RecordBucket,
@@ -40,7 +43,7 @@ pub use secret::Secret;
 // leaves out what it does not set. Query strings (the structs deriving `IntoParams`) need
 // nothing: a query string leaves out a `None` by itself.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// A list route's query string: the filters given, then the `page` and `per_page` every
 /// list takes (`None` in both: the first page of 50).
@@ -93,17 +96,6 @@ impl From<OffsetDateTime> for Timestamp {
     fn from(t: OffsetDateTime) -> Self {
         Self(t)
     }
-}
-
-/// For PATCH fields where `null` clears the value and absence leaves it alone: absent is
-/// `None`, `null` is `Some(None)`. Serialised under `skip_serializing_none` (as request
-/// bodies with optional fields are), `Some(None)` is sent as `null` and `None` not at all.
-pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[cfg(test)]

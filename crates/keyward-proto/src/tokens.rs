@@ -1,6 +1,7 @@
 //! `/api/v1/tokens`: the API token lifecycle.
 
-use crate::{double_option, Secret, Timestamp};
+use crate::{Secret, Timestamp};
+pub use keyward_core::change::UpdateToken;
 use keyward_core::model::{RateLimit, TokenDetails};
 use keyward_core::text::Name;
 use keyward_core::{DepartmentId, TenantId, TokenId, UserId, UserTypeId};
@@ -63,28 +64,6 @@ crate::paged_query! {
         /// `api` (default) or `mobile`.
         pub kind: Option<String>,
     }
-}
-
-/// Only the fields that are present change.
-#[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateToken {
-    pub name: Option<Name>,
-    pub description: Option<String>,
-    /// `false` disables the token (`DISABLED`) until enabled again.
-    pub enabled: Option<bool>,
-    /// `[]` removes the allowlist.
-    #[schema(value_type = Option<Vec<String>>)]
-    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
-    /// `null` removes the limit.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<RateLimit>)]
-    pub rate_limit: Option<Option<RateLimit>>,
-    /// Set the uses left; `null` makes the token unlimited.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<u32>)]
-    pub uses_remaining: Option<Option<u32>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]

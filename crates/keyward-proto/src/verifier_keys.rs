@@ -1,6 +1,7 @@
 //! `/api/v1/verifier-keys`: the credentials protected services ask checks with.
 
 use crate::Secret;
+pub use keyward_core::change::UpdateVerifierKey;
 use keyward_core::model::VerifierKey;
 use keyward_core::text::Name;
 use serde::{Deserialize, Serialize};
@@ -40,13 +41,4 @@ crate::paged_query! {
     #[serde(deny_unknown_fields)]
     pub struct VerifierKeyQuery {
     }
-}
-
-/// Only the fields that are present change.
-#[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateVerifierKey {
-    pub name: Option<Name>,
-    pub description: Option<String>,
 }

@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::{header, request::Parts, HeaderMap, Method};
 use axum_extra::extract::cookie::CookieJar;
 use ipnet::IpNet;
-use keyward_core::model::{in_period, User};
+use keyward_core::model::User;
 use keyward_core::permission::grants;
 use keyward_core::{TokenHash, TokenKind, VerifyCode, VerifyContext};
 use keyward_store::{Actor, ConsoleSession, ConsoleSessionEnd};
@@ -224,16 +224,7 @@ pub(crate) async fn live_session(
         Err(e) => return Err(e.into()),
     };
     let now = time::OffsetDateTime::now_utc();
-    let ended = if user.locked {
-        Some(ConsoleSessionEnd::UserLocked)
-    } else if !user.is_admin {
-        Some(ConsoleSessionEnd::AdminRemoved)
-    } else if !in_period(user.active_from, user.active_until, now) {
-        Some(ConsoleSessionEnd::PeriodEnded)
-    } else {
-        None
-    };
-    if let Some(why) = ended {
+    if let Some(why) = ConsoleSessionEnd::for_user(&user, now) {
         st.store
             .end_console_session(&hash, why, &Actor::system("keyward"))
             .await?;

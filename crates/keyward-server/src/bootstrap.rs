@@ -2,12 +2,12 @@
 //! the `--demo` tenant. Both go through the same store and token service as the API.
 
 use crate::error::ApiResult;
-use crate::service::tokens::IssueRequest;
 use crate::state::AppState;
 use keyward_core::model::TenantSettings;
 use keyward_core::text::Name;
 use keyward_core::text::{TenantName, Username};
 use keyward_core::{DepartmentId, Permission, TenantId, TokenSecret, UserId, UserTypeId};
+use keyward_proto::tokens::CreateToken;
 use keyward_store::{Actor, NewUser, StoreError};
 use time::OffsetDateTime;
 
@@ -53,12 +53,12 @@ pub async fn bootstrap(
         .await?;
     let dept = st
         .store
-        .create_department(t.id, "Administration", &actor)
+        .create_department(t.id, &literal("Administration"), &actor)
         .await?;
     let all = Permission::parse("*").expect("literal permission");
     let ut = st
         .store
-        .create_user_type(t.id, "Administrators", &[all], &actor)
+        .create_user_type(t.id, &literal("Administrators"), &[all], &actor)
         .await?;
     st.store
         .add_membership(t.id, user.id, dept.id, ut.id, &actor)
@@ -105,10 +105,13 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
         ip: None,
     };
     let tenant = b.tenant_id;
-    let sales = st.store.create_department(tenant, "Sales", &actor).await?;
+    let sales = st
+        .store
+        .create_department(tenant, &literal("Sales"), &actor)
+        .await?;
     let warehouse = st
         .store
-        .create_department(tenant, "Warehouse", &actor)
+        .create_department(tenant, &literal("Warehouse"), &actor)
         .await?;
     let perms = |ps: &[&str]| {
         ps.iter()
@@ -117,13 +120,18 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
     };
     let reader = st
         .store
-        .create_user_type(tenant, "Order reader", &perms(&["orders:read"]), &actor)
+        .create_user_type(
+            tenant,
+            &literal("Order reader"),
+            &perms(&["orders:read"]),
+            &actor,
+        )
         .await?;
     let integrator = st
         .store
         .create_user_type(
             tenant,
-            "Integrator",
+            &literal("Integrator"),
             &perms(&["orders:*", "customers:read"]),
             &actor,
         )
@@ -178,15 +186,20 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
     Ok(Some(b))
 }
 
+/// A name written in this file: valid as written.
+fn literal(name: &str) -> Name {
+    Name::parse(name).expect("a valid name")
+}
+
 /// A token with no expiry and no limits, for the membership `(user, department, user
 /// type)`.
 fn plain_token(
     name: &str,
     description: &str,
     (user_id, department_id, user_type_id): (UserId, DepartmentId, UserTypeId),
-) -> IssueRequest {
-    IssueRequest {
-        name: Name::parse(name).expect("a valid name"),
+) -> CreateToken {
+    CreateToken {
+        name: literal(name),
         description: description.into(),
         user_id,
         department_id,

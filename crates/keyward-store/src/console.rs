@@ -6,6 +6,7 @@ use crate::query::{found, Arg};
 use crate::rows;
 use crate::{Store, StoreError, StoreResult};
 use keyward_core::crypto::TokenHash;
+use keyward_core::model::User;
 use keyward_core::{TenantId, UserId};
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -47,6 +48,20 @@ pub enum ConsoleSessionEnd {
 }
 
 impl ConsoleSessionEnd {
+    /// Why `user` may no longer use the console at `at`, if they may not: checked when a
+    /// session is used and when the user is changed, so both end sessions alike.
+    pub fn for_user(user: &User, at: OffsetDateTime) -> Option<Self> {
+        if user.locked {
+            Some(Self::UserLocked)
+        } else if !user.is_admin {
+            Some(Self::AdminRemoved)
+        } else if !user.in_period(at) {
+            Some(Self::PeriodEnded)
+        } else {
+            None
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UserLocked => "user_locked",

@@ -11,13 +11,15 @@ use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page};
 use crate::rows;
 use crate::tokens::{insert_secret, rotate_secret, NewSecret, TokenTable};
 use crate::tx::Tx;
-use crate::update::{patch, Note};
+use crate::update::Note;
 use crate::{to_ms, Store, StoreError, StoreResult};
+use keyward_core::change::{UpdateEndpoint, UpdateEndpointToken};
 use keyward_core::endpoint::{
-    primary_methods, Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod,
+    primary_methods, Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath,
     EndpointToken, EndpointTokenDetails, MethodSet,
 };
 pub use keyward_core::endpoint::{EndpointRecord, RecordBucket};
+use keyward_core::text::Name;
 use keyward_core::verify::{EndpointSubject, Grant};
 use keyward_core::{
     EndpointId, EndpointRecordId, EndpointTokenId, TenantId, TokenHash, TokenKind, UserId,
@@ -27,27 +29,15 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row, Transaction};
 use time::OffsetDateTime;
 
+/// A new endpoint; its id is given when it is stored.
 #[derive(Clone, Debug)]
 pub struct NewEndpoint {
-    pub id: EndpointId,
-    pub name: String,
-    /// Already validated (`EndpointPath`).
-    pub path: String,
+    pub name: Name,
+    pub path: EndpointPath,
     pub description: String,
     pub auth_type: AuthType,
     pub allow_deleting: bool,
     pub enabled: bool,
-}
-
-/// A partial update: `None` leaves a field as it is.
-#[derive(Clone, Debug, Default)]
-pub struct EndpointUpdate {
-    pub name: Option<String>,
-    pub path: Option<String>,
-    pub description: Option<String>,
-    pub auth_type: Option<AuthType>,
-    pub allow_deleting: Option<bool>,
-    pub enabled: Option<bool>,
 }
 
 /// A primary token the store may create: the caller offers one for every method, and
@@ -72,17 +62,10 @@ pub struct EndpointChange {
 #[derive(Clone, Debug)]
 pub struct NewEndpointToken {
     pub id: EndpointTokenId,
-    pub name: String,
+    pub name: Name,
     pub description: String,
     pub enabled: bool,
     pub secret: NewSecret,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct EndpointTokenUpdate {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub enabled: Option<bool>,
 }
 
 /// Which secondary tokens a listing shows: enabled ones by default (seed 003).
@@ -492,10 +475,10 @@ impl Store {
              enabled, created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10) \
              RETURNING {ENDPOINT_COLS}"
         ))
-        .arg(new.id)
+        .arg(EndpointId::new())
         .arg(tenant)
         .arg(&new.name)
-        .arg(search_key(&[&new.name, &new.path]))
+        .arg(search_key(&[new.name.as_str(), new.path.as_str()]))
         .arg(&new.path)
         .arg(&new.description)
         .arg(new.auth_type.as_str())
@@ -505,7 +488,7 @@ impl Store {
         .arg(actor.user_id)
         .fetch_one(&mut **tx)
         .await
-        .map_err(on_unique("path", &new.path))?;
+        .map_err(on_unique("path", new.path.as_str()))?;
         let e = endpoint(&row)?;
         tx.stored_path(tenant, &e.path);
         let mut events = vec![Event::endpoint(
@@ -527,7 +510,7 @@ impl Store {
         &self,
         tenant: TenantId,
         id: EndpointId,
-        up: &EndpointUpdate,
+        up: &UpdateEndpoint,
         offered: &[OfferedPrimary],
         actor: &Actor,
     ) -> StoreResult<EndpointChange> {
@@ -535,12 +518,7 @@ impl Store {
         let mut tx = self.begin_by(tenant, actor, now).await?;
         let old = self.lock_endpoint(&mut tx, tenant, id).await?;
         let mut e = old.clone();
-        patch(&mut e.name, &up.name);
-        patch(&mut e.path, &up.path);
-        patch(&mut e.description, &up.description);
-        patch(&mut e.auth_type, &up.auth_type);
-        patch(&mut e.allow_deleting, &up.allow_deleting);
-        patch(&mut e.enabled, &up.enabled);
+        up.apply(&mut e);
         e.updated_at = now;
         let row = sqlx::query(&format!(
             "UPDATE endpoints SET name = $2, search = $3, path = $4, description = $5, auth_type = $6, \
@@ -719,7 +697,7 @@ impl Store {
         .arg(new.id)
         .arg(tenant)
         .arg(&new.name)
-        .arg(search_key(&[&new.name]))
+        .arg(search_key(&[new.name.as_str()]))
         .arg(&new.description)
         .arg(&new.secret.hint)
         .arg(new.enabled)
@@ -799,7 +777,7 @@ impl Store {
         &self,
         tenant: TenantId,
         id: EndpointTokenId,
-        up: &EndpointTokenUpdate,
+        up: &UpdateEndpointToken,
         actor: &Actor,
     ) -> StoreResult<EndpointTokenDetails> {
         let now = crate::now();
@@ -807,22 +785,21 @@ impl Store {
         let cur = self
             .lock_endpoint_token(&mut tx, tenant, id, Some(TokenKind::Secondary))
             .await?;
-        let name = up.name.clone().unwrap_or(cur.name.clone());
-        let description = up.description.clone().unwrap_or(cur.description.clone());
-        let enabled = up.enabled.unwrap_or(cur.enabled);
+        let mut t = cur.clone();
+        up.apply(&mut t);
         sqlx::query(
             "UPDATE endpoint_tokens SET name = $2, search = $3, description = $4, enabled = $5, updated_at = $6 \
              WHERE id = $1",
         )
         .arg(id)
-        .arg(&name)
-        .arg(search_key(&[&name]))
-        .arg(&description)
-        .arg(enabled)
+        .arg(&t.name)
+        .arg(search_key(&[&t.name]))
+        .arg(&t.description)
+        .arg(t.enabled)
         .arg(now)
         .execute(&mut **tx)
         .await?;
-        let action = match (cur.enabled, enabled) {
+        let action = match (cur.enabled, t.enabled) {
             (false, true) => "endpoint_token.enabled",
             (true, false) => "endpoint_token.disabled",
             _ => "endpoint_token.updated",
@@ -831,7 +808,7 @@ impl Store {
             action,
             "endpoint_token",
             id,
-            json!({"name": name, "description": description, "enabled": enabled}),
+            json!({"name": t.name, "description": t.description, "enabled": t.enabled}),
         )
         .await?;
         commit_endpoint_token(tx, tenant, id).await

@@ -23,9 +23,8 @@ mod verifier_keys;
 pub use audit::{Actor, AuditEvent, AuditFilter, Change, FeedPosition};
 pub use console::{ConsoleSession, ConsoleSessionEnd, NewConsoleSession};
 pub use endpoints::{
-    EndpointChange, EndpointRecord, EndpointTokenFilter, EndpointTokenStatus, EndpointTokenUpdate,
-    EndpointUpdate, NewEndpoint, NewEndpointToken, NewRecord, OfferedPrimary, RecordBucket,
-    RecordFilter,
+    EndpointChange, EndpointRecord, EndpointTokenFilter, EndpointTokenStatus, NewEndpoint,
+    NewEndpointToken, NewRecord, OfferedPrimary, RecordBucket, RecordFilter,
 };
 pub use error::{StoreError, StoreResult};
 pub use mobile::{
@@ -33,10 +32,10 @@ pub use mobile::{
 };
 pub use pool::{Backend, Store};
 pub use query::Page;
-pub use tokens::{NewSecret, NewToken, TokenFilter, TokenStatusFilter, TokenUpdate};
+pub use tokens::{NewSecret, NewToken, TokenFilter, TokenStatusFilter};
 pub use tx::{ChangeListener, Committed};
 pub use users::{NewUser, UserFilter, UserUpdate};
-pub use verifier_keys::{NewVerifierKey, VerifierKeyUpdate};
+pub use verifier_keys::NewVerifierKey;
 
 /// The current time at the precision storage keeps (milliseconds), so that what a change
 /// returns is exactly what a later read returns.

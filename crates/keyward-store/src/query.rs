@@ -5,10 +5,10 @@
 //! ([`Store::rows_in`]: `IN (…)`, since the Any driver has no arrays).
 
 use crate::{to_ms, Store, StoreError, StoreResult};
-use keyward_core::{
-    AuditEventId, DepartmentId, EndpointId, EndpointRecordId, EndpointTokenId, MembershipId,
-    TenantId, TokenHash, TokenId, UserId, UserTypeId, VerifierKeyId,
-};
+use keyward_core::endpoint::EndpointPath;
+use keyward_core::ids::*;
+use keyward_core::text::Name;
+use keyward_core::TokenHash;
 use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyTypeInfo};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -118,6 +118,8 @@ value!(Text:
     &str => |s| s.to_string(),
     &String => |s| s.clone(),
     &TokenHash => |h| h.to_hex(),
+    &Name => |n| n.to_string(),
+    &EndpointPath => |p| p.to_string(),
 );
 
 value!(Int:
@@ -132,19 +134,7 @@ macro_rules! id_value {
     ($($t:ty),* $(,)?) => {$( value!(Text: $t => |id| id.to_string()); )*};
 }
 
-id_value!(
-    TenantId,
-    UserId,
-    DepartmentId,
-    UserTypeId,
-    MembershipId,
-    TokenId,
-    AuditEventId,
-    EndpointId,
-    EndpointTokenId,
-    EndpointRecordId,
-    VerifierKeyId,
-);
+keyward_core::for_each_id!(id_value);
 
 /// `.arg(v)` binds a [`Value`] to a query, as `.bind` binds a raw one.
 pub(crate) trait Arg {
@@ -250,6 +240,21 @@ pub(crate) async fn row_of<'c>(
     sqlx::query(sql)
         .arg(id)
         .arg(tenant)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(StoreError::NotFound(what))
+}
+
+/// The row `sql` reads for `v` (its `$1`), or `NotFound(what)`: [`row_of`] for what is
+/// not read by id within a tenant (a tenant itself, its settings).
+pub(crate) async fn row_for<'c>(
+    conn: impl Executor<'c, Database = Any>,
+    sql: &str,
+    v: impl Value,
+    what: &'static str,
+) -> StoreResult<AnyRow> {
+    sqlx::query(sql)
+        .arg(v)
         .fetch_optional(conn)
         .await?
         .ok_or(StoreError::NotFound(what))

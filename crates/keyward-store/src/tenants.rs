@@ -2,7 +2,7 @@
 
 use crate::audit::Actor;
 use crate::error::on_unique;
-use crate::query::Arg;
+use crate::query::{row_for, Arg};
 use crate::rows;
 use crate::{Store, StoreError, StoreResult};
 use keyward_core::model::{SecretStorage, Tenant, TenantSettings};
@@ -68,21 +68,13 @@ impl Store {
     }
 
     pub async fn tenant(&self, id: TenantId) -> StoreResult<Tenant> {
-        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
-            .arg(id)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("tenant"))?;
-        tenant(&row)
+        let sql = "SELECT id, name, created_at FROM tenants WHERE id = $1";
+        tenant(&row_for(&self.read, sql, id, "tenant").await?)
     }
 
     pub async fn tenant_by_name(&self, name: &str) -> StoreResult<Tenant> {
-        let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE name = $1")
-            .arg(name)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("tenant"))?;
-        tenant(&row)
+        let sql = "SELECT id, name, created_at FROM tenants WHERE name = $1";
+        tenant(&row_for(&self.read, sql, name, "tenant").await?)
     }
 
     pub async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
@@ -93,12 +85,8 @@ impl Store {
     }
 
     pub async fn settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
-        let row = sqlx::query("SELECT * FROM tenant_settings WHERE tenant_id = $1")
-            .arg(tenant)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound("tenant"))?;
-        rows::settings(&row)
+        let sql = "SELECT * FROM tenant_settings WHERE tenant_id = $1";
+        rows::settings(&row_for(&self.read, sql, tenant, "tenant").await?)
     }
 
     /// Changes the settings with `change`, which sees the current values and may refuse
@@ -117,12 +105,7 @@ impl Store {
             "SELECT * FROM tenant_settings WHERE tenant_id = $1{}",
             self.for_update()
         );
-        let old = sqlx::query(&sql)
-            .arg(tenant)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound("tenant"))?;
-        let old = rows::settings(&old)?;
+        let old = rows::settings(&row_for(&mut **tx, &sql, tenant, "tenant").await?)?;
         let mut new = old.clone();
         change(&mut new).map_err(StoreError::Invalid)?;
         write_settings(&mut tx, tenant, &new, now, false).await?;

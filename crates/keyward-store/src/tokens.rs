@@ -6,6 +6,7 @@ use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page, Value}
 use crate::rows::{self, TOKEN_COLS};
 use crate::tx::Tx;
 use crate::{to_ms, Store, StoreError, StoreResult};
+use keyward_core::change::UpdateToken;
 use keyward_core::model::{RateLimit, Token, TokenDetails};
 use keyward_core::text::Name;
 use keyward_core::verify::Subject;
@@ -58,18 +59,6 @@ pub struct TokenFilter {
     pub user_id: Option<UserId>,
     /// Matches the token name or the owner's username.
     pub q: Option<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct TokenUpdate {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub enabled: Option<bool>,
-    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
-    /// `Some(None)` removes the limit.
-    pub rate_limit: Option<Option<RateLimit>>,
-    /// `Some(None)` makes the token unlimited again.
-    pub uses_remaining: Option<Option<i64>>,
 }
 
 const DETAIL_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
@@ -449,21 +438,14 @@ impl Store {
         &self,
         tenant: TenantId,
         id: TokenId,
-        up: &TokenUpdate,
+        up: &UpdateToken,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
         let cur = self.lock_token(&mut tx, tenant, id).await?;
-        let name = up.name.clone().unwrap_or(cur.name.clone());
-        let description = up.description.clone().unwrap_or(cur.description.clone());
-        let enabled = up.enabled.unwrap_or(cur.enabled);
-        let rate_limit = up.rate_limit.unwrap_or(cur.rate_limit);
-        let uses_remaining = up.uses_remaining.unwrap_or(cur.uses_remaining);
-        let cidrs = up
-            .allowed_cidrs
-            .clone()
-            .unwrap_or(cur.allowed_cidrs.clone());
+        let mut t = cur.clone();
+        up.apply(&mut t);
         let done = sqlx::query(
             "UPDATE tokens SET name = $3, description = $4, enabled = $5, allowed_cidrs = $6, \
              rate_limit_requests = $7, rate_limit_window_seconds = $8, uses_remaining = $9, search = $10 \
@@ -471,14 +453,14 @@ impl Store {
         )
         .arg(id)
         .arg(tenant)
-        .arg(&name)
-        .arg(&description)
-        .arg(enabled)
-        .arg(json!(cidrs).to_string())
-        .arg(rate_limit.map(|r| i64::from(r.requests)))
-        .arg(rate_limit.map(|r| i64::from(r.window_seconds)))
-        .arg(uses_remaining)
-        .arg(search_key(&[&name]))
+        .arg(&t.name)
+        .arg(&t.description)
+        .arg(t.enabled)
+        .arg(json!(t.allowed_cidrs).to_string())
+        .arg(t.rate_limit.map(|r| i64::from(r.requests)))
+        .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
+        .arg(t.uses_remaining)
+        .arg(search_key(&[&t.name]))
         .execute(&mut **tx)
         .await?;
         found(done, "token")?;
@@ -491,9 +473,9 @@ impl Store {
             action,
             "token",
             id,
-            json!({"name": name, "description": description, "enabled": enabled,
-                   "allowed_cidrs": cidrs, "rate_limit": rate_limit,
-                   "uses_remaining": uses_remaining}),
+            json!({"name": t.name, "description": t.description, "enabled": t.enabled,
+                   "allowed_cidrs": t.allowed_cidrs, "rate_limit": t.rate_limit,
+                   "uses_remaining": t.uses_remaining}),
         )
         .await?;
         commit_token(tx, tenant, id).await

@@ -1,15 +1,8 @@
-//! Partial updates: applying the fields a change gives, and noting in its audit event
-//! the fields it changed.
+//! Partial updates: noting in a change's audit event the fields it changed (what it
+//! changes is `keyward_core::change`).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-
-/// Sets `field` to the given value, if one is given.
-pub(crate) fn patch<T: Clone>(field: &mut T, given: &Option<T>) {
-    if let Some(v) = given {
-        *field = v.clone();
-    }
-}
 
 /// The changed fields of an audit event's details.
 pub(crate) trait Note {

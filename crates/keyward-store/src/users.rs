@@ -7,9 +7,12 @@ use crate::error::{on_reference, on_unique};
 use crate::mobile::SessionEnd;
 use crate::query::{found, row_of, search_key, Arg, Filter, Listing, Page, Value};
 use crate::rows::{self, USER_COLS};
-use crate::update::{patch, Note};
+use crate::update::Note;
 use crate::{to_ms, Store, StoreError, StoreResult};
-use keyward_core::model::{in_period, Department, Membership, User, UserType};
+use keyward_core::change::patch;
+use keyward_core::change::UpdateUserType;
+use keyward_core::model::{Department, Membership, User, UserType};
+use keyward_core::text::{Email, Name};
 use keyward_core::{DepartmentId, MembershipId, Permission, TenantId, UserId, UserTypeId};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -19,6 +22,7 @@ use time::OffsetDateTime;
 #[derive(Clone, Debug)]
 pub struct NewUser {
     pub username: String,
+    /// Not an `Email`: the bootstrapped administrator's address is `name@localhost`.
     pub email: String,
     pub display_name: String,
     pub is_admin: bool,
@@ -32,8 +36,8 @@ pub struct NewUser {
 /// A partial update: `None` leaves a field as it is; `Some(None)` clears an optional one.
 #[derive(Clone, Debug, Default)]
 pub struct UserUpdate {
-    pub email: Option<String>,
-    pub display_name: Option<String>,
+    pub email: Option<Email>,
+    pub display_name: Option<Name>,
     pub is_admin: Option<bool>,
     pub is_technical: Option<bool>,
     pub locked: Option<bool>,
@@ -247,14 +251,8 @@ impl Store {
         // longer use the console, so undoing the change later revives no old cookie.
         let console_end = if up.password_hash.is_some() {
             Some(ConsoleSessionEnd::PasswordChanged)
-        } else if u.locked {
-            Some(ConsoleSessionEnd::UserLocked)
-        } else if !u.is_admin {
-            Some(ConsoleSessionEnd::AdminRemoved)
-        } else if !in_period(u.active_from, u.active_until, now) {
-            Some(ConsoleSessionEnd::PeriodEnded)
         } else {
-            None
+            ConsoleSessionEnd::for_user(&u, now)
         };
         // The user's own event first: the sessions' events say what followed from it.
         tx.record(action, "user", id, serde_json::Value::Object(changed))
@@ -300,7 +298,7 @@ impl Store {
     pub async fn create_department(
         &self,
         tenant: TenantId,
-        name: &str,
+        name: &Name,
         actor: &Actor,
     ) -> StoreResult<Department> {
         let now = crate::now();
@@ -310,6 +308,7 @@ impl Store {
             name: name.to_string(),
             created_at: now,
         };
+        let name = name.as_str();
         let mut tx = self.begin_by(tenant, actor, now).await?;
         sqlx::query(
             "INSERT INTO departments (id, tenant_id, name, created_at, search) VALUES ($1, $2, $3, $4, $5)",
@@ -351,9 +350,10 @@ impl Store {
         &self,
         tenant: TenantId,
         id: DepartmentId,
-        name: &str,
+        name: &Name,
         actor: &Actor,
     ) -> StoreResult<Department> {
+        let name = name.as_str();
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
         let row = sqlx::query(&format!(
@@ -393,10 +393,11 @@ impl Store {
     pub async fn create_user_type(
         &self,
         tenant: TenantId,
-        name: &str,
+        name: &Name,
         permissions: &[Permission],
         actor: &Actor,
     ) -> StoreResult<UserType> {
+        let name = name.as_str();
         let now = crate::now();
         let ut = UserType {
             id: UserTypeId::new(),
@@ -476,8 +477,7 @@ impl Store {
         &self,
         tenant: TenantId,
         id: UserTypeId,
-        name: Option<&str>,
-        permissions: Option<&[Permission]>,
+        up: &UpdateUserType,
         actor: &Actor,
     ) -> StoreResult<UserType> {
         let now = crate::now();
@@ -488,34 +488,29 @@ impl Store {
         );
         let row = row_of(&mut **tx, &sql, id, tenant, "user type").await?;
         let current = user_type(&row)?;
-        let name = name.unwrap_or(&current.name).to_string();
-        let perms = permissions
-            .map(normalise)
-            .unwrap_or(current.permissions.clone());
+        let mut ut = current.clone();
+        up.apply(&mut ut);
+        ut.permissions = normalise(&ut.permissions);
         sqlx::query(
             "UPDATE user_types SET name = $3, permissions = $4, search = $5 WHERE id = $1 AND tenant_id = $2",
         )
         .arg(id)
         .arg(tenant)
-        .arg(&name)
-        .arg(json!(perms).to_string())
-        .arg(search_key(&[&name]))
+        .arg(&ut.name)
+        .arg(json!(ut.permissions).to_string())
+        .arg(search_key(&[&ut.name]))
         .execute(&mut **tx)
         .await
-        .map_err(on_unique("user type name", &name))?;
+        .map_err(on_unique("user type name", &ut.name))?;
         tx.record(
             "user_type.updated",
             "user_type",
             id,
-            json!({"name": name, "old_permissions": current.permissions, "permissions": perms}),
+            json!({"name": ut.name, "old_permissions": current.permissions, "permissions": ut.permissions}),
         )
         .await?;
         tx.commit().await?;
-        Ok(UserType {
-            name,
-            permissions: perms,
-            ..current
-        })
+        Ok(ut)
     }
 
     pub async fn delete_user_type(

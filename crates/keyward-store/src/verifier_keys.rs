@@ -5,7 +5,9 @@ use crate::audit::Actor;
 use crate::error::on_unique;
 use crate::query::{row_of, Arg, Filter, Listing, Page};
 use crate::{rows, Store, StoreError, StoreResult};
+use keyward_core::change::UpdateVerifierKey;
 use keyward_core::model::VerifierKey;
+use keyward_core::text::Name;
 use keyward_core::{TenantId, TokenHash, VerifierKeyId};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -16,17 +18,10 @@ const COLS: &str = "id, tenant_id, name, description, hint, created_at, created_
 /// A verifier key to store: its secret is already hashed.
 pub struct NewVerifierKey {
     pub id: VerifierKeyId,
-    pub name: String,
+    pub name: Name,
     pub description: String,
     pub hash: TokenHash,
     pub hint: String,
-}
-
-/// What a PATCH may change: absent fields stay as they are.
-#[derive(Default)]
-pub struct VerifierKeyUpdate {
-    pub name: Option<String>,
-    pub description: Option<String>,
 }
 
 fn verifier_key(r: &AnyRow) -> StoreResult<VerifierKey> {
@@ -114,21 +109,20 @@ impl Store {
         &self,
         tenant: TenantId,
         id: VerifierKeyId,
-        up: &VerifierKeyUpdate,
+        up: &UpdateVerifierKey,
         actor: &Actor,
     ) -> StoreResult<VerifierKey> {
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
-        let cur = self.lock_verifier_key(&mut tx, tenant, id).await?;
-        let name = up.name.clone().unwrap_or(cur.name);
-        let description = up.description.clone().unwrap_or(cur.description);
+        let mut key = self.lock_verifier_key(&mut tx, tenant, id).await?;
+        up.apply(&mut key);
         let row = sqlx::query(&format!(
             "UPDATE verifier_keys SET name = $2, description = $3, updated_at = $4 WHERE id = $1 \
              RETURNING {COLS}"
         ))
         .arg(id)
-        .arg(&name)
-        .arg(&description)
+        .arg(&key.name)
+        .arg(&key.description)
         .arg(now)
         .fetch_one(&mut **tx)
         .await?;
@@ -136,7 +130,7 @@ impl Store {
             "verifier_key.updated",
             "verifier_key",
             id,
-            json!({"name": name, "description": description}),
+            json!({"name": key.name, "description": key.description}),
         )
         .await?;
         tx.commit().await?;

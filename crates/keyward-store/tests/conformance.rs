@@ -1,12 +1,18 @@
 //! The store conformance suite: the same tests against SQLite and PostgreSQL (the latter
 //! when KEYWARD_TEST_DATABASE_URL is set, each test in a schema of its own).
 
+use keyward_core::change::{UpdateEndpoint, UpdateEndpointToken, UpdateToken, UpdateVerifierKey};
 use keyward_core::model::{TenantSettings, TokenStatus};
+use keyward_core::text::Name;
 use keyward_core::{
     DepartmentId, Permission, ServerKey, TenantId, TokenHash, TokenId, TokenKind, TokenSecret,
 };
 use keyward_store::*;
 use time::{Duration, OffsetDateTime};
+
+fn name(s: &str) -> Name {
+    Name::parse(s).unwrap()
+}
 
 const PG_ENV: &str = "KEYWARD_TEST_DATABASE_URL";
 
@@ -113,11 +119,14 @@ async fn fixture(s: &Store, tenant_name: &str) -> Fixture {
         .create_user(t.id, &new_user("svc"), &actor())
         .await
         .unwrap();
-    let d = s.create_department(t.id, "Sales", &actor()).await.unwrap();
+    let d = s
+        .create_department(t.id, &name("Sales"), &actor())
+        .await
+        .unwrap();
     let ut = s
         .create_user_type(
             t.id,
-            "Reader",
+            &name("Reader"),
             &[Permission::parse("orders:read").unwrap()],
             &actor(),
         )
@@ -219,7 +228,8 @@ async fn unique_names_conflict_per_tenant_only(db: Db) {
         })
     ));
     assert!(matches!(
-        s.create_department(a.tenant, "Sales", &actor()).await,
+        s.create_department(a.tenant, &name("Sales"), &actor())
+            .await,
         Err(StoreError::Conflict { .. })
     ));
     assert!(matches!(
@@ -461,7 +471,7 @@ async fn status_filters_match_token_status(db: Db) {
     s.update_token(
         f.tenant,
         disabled,
-        &TokenUpdate {
+        &UpdateToken {
             enabled: Some(false),
             ..Default::default()
         },
@@ -589,7 +599,7 @@ async fn the_feed_reports_this_process_commits_to_its_listener(db: Db) {
         assert_eq!(last.secrets, [key().hash_token(secret.expose())]);
     }
     assert!(s
-        .create_department(f.tenant, "Sales", &actor())
+        .create_department(f.tenant, &name("Sales"), &actor())
         .await
         .is_err());
     assert_eq!(
@@ -649,7 +659,7 @@ async fn every_change_is_audited_and_logged_in_the_same_transaction(db: Db) {
     // A refused change leaves neither an audit event nor a change behind.
     let pos = s.feed_position().await.unwrap();
     assert!(s
-        .create_department(f.tenant, "Sales", &actor())
+        .create_department(f.tenant, &name("Sales"), &actor())
         .await
         .is_err());
     assert!(s.changes_after(&pos).await.unwrap().0.is_empty());
@@ -711,7 +721,7 @@ async fn last_used_never_moves_back(db: Db) {
 async fn search_ignores_case_for_norwegian_letters_too(db: Db) {
     let s = &db.store;
     let f = fixture(s, "acme").await;
-    s.create_department(f.tenant, "Økonomi", &actor())
+    s.create_department(f.tenant, &name("Økonomi"), &actor())
         .await
         .unwrap();
     let mut u = new_user("aase");
@@ -743,7 +753,7 @@ async fn search_ignores_case_for_norwegian_letters_too(db: Db) {
         .unwrap()
         .0
         .remove(0);
-    s.rename_department(f.tenant, d.id, "Lønn", &actor())
+    s.rename_department(f.tenant, d.id, &name("Lønn"), &actor())
         .await
         .unwrap();
     assert_eq!(
@@ -1057,7 +1067,7 @@ async fn a_session_starts_only_for_an_unlocked_member(db: Db) {
         expires_at: in_days(30),
     };
     let other = s
-        .create_department(f.tenant, "Other", &actor())
+        .create_department(f.tenant, &name("Other"), &actor())
         .await
         .unwrap();
     assert!(matches!(
@@ -1117,7 +1127,7 @@ conformance!(
     show_once_drops_endpoint_token_copies,
 );
 
-use keyward_core::endpoint::{AuthType, EndpointMethod, MethodSet};
+use keyward_core::endpoint::{AuthType, EndpointMethod, EndpointPath, MethodSet};
 use keyward_core::{EndpointId, EndpointTokenId};
 
 fn offered() -> Vec<OfferedPrimary> {
@@ -1133,9 +1143,8 @@ fn offered() -> Vec<OfferedPrimary> {
 
 fn new_endpoint(path: &str, auth_type: AuthType, allow_deleting: bool) -> NewEndpoint {
     NewEndpoint {
-        id: EndpointId::new(),
-        name: format!("Endpoint {path}"),
-        path: path.into(),
+        name: name(&format!("Endpoint {path}")),
+        path: EndpointPath::parse(path).unwrap(),
         description: String::new(),
         auth_type,
         allow_deleting,
@@ -1147,7 +1156,7 @@ fn new_endpoint(path: &str, auth_type: AuthType, allow_deleting: bool) -> NewEnd
 async fn secondary_token(
     s: &Store,
     tenant: TenantId,
-    name: &str,
+    token_name: &str,
 ) -> (EndpointTokenId, TokenSecret) {
     let secret = TokenSecret::generate(TokenKind::Secondary);
     let id = EndpointTokenId::new();
@@ -1155,7 +1164,7 @@ async fn secondary_token(
         tenant,
         &NewEndpointToken {
             id,
-            name: name.into(),
+            name: name(token_name),
             description: String::new(),
             enabled: true,
             secret: secret_for(&secret),
@@ -1212,7 +1221,7 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
         .unwrap();
     assert!(c.endpoint.primary_tokens.is_empty() && c.created.is_empty());
     let id = c.endpoint.endpoint.id;
-    let to_token = EndpointUpdate {
+    let to_token = UpdateEndpoint {
         auth_type: Some(AuthType::Token),
         allow_deleting: Some(false),
         ..Default::default()
@@ -1238,7 +1247,7 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
         (post.kind, post.endpoint_id, post.method),
         (TokenKind::Primary, Some(id), Some(Post))
     );
-    let allow = EndpointUpdate {
+    let allow = UpdateEndpoint {
         allow_deleting: Some(true),
         ..Default::default()
     };
@@ -1252,7 +1261,7 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
         s.primary_token(f.tenant, id, Delete).await.unwrap().id,
         offer[2].id
     );
-    let to_none = EndpointUpdate {
+    let to_none = UpdateEndpoint {
         auth_type: Some(AuthType::None),
         ..Default::default()
     };
@@ -1319,8 +1328,8 @@ async fn endpoint_paths_are_unique_within_a_tenant_only(db: Db) {
         )
         .await
         .unwrap();
-    let rename = EndpointUpdate {
-        path: Some("orders".into()),
+    let rename = UpdateEndpoint {
+        path: Some(EndpointPath::parse("orders").unwrap()),
         ..Default::default()
     };
     assert!(matches!(
@@ -1506,7 +1515,7 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
         [hash(&third).prefix64()]
     );
     // Disabled and deleted.
-    let up = EndpointTokenUpdate {
+    let up = UpdateEndpointToken {
         enabled: Some(false),
         ..Default::default()
     };
@@ -1549,7 +1558,7 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
     s.remove_assignment(f.tenant, e.id, id, &actor())
         .await
         .unwrap();
-    let disable = EndpointUpdate {
+    let disable = UpdateEndpoint {
         enabled: Some(false),
         ..Default::default()
     };
@@ -1631,7 +1640,7 @@ async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(
-        s.update_endpoint_token(a.tenant, primary, &EndpointTokenUpdate::default(), &actor())
+        s.update_endpoint_token(a.tenant, primary, &UpdateEndpointToken::default(), &actor())
             .await,
         Err(StoreError::NotFound(_))
     ));
@@ -1653,7 +1662,7 @@ async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
         Err(StoreError::NotFound(_))
     ));
     // Listing secondaries: active by default, never primaries, never another tenant's.
-    let off = EndpointTokenUpdate {
+    let off = UpdateEndpointToken {
         enabled: Some(false),
         ..Default::default()
     };
@@ -1890,7 +1899,7 @@ async fn show_once_drops_endpoint_token_copies(db: Db) {
             f.tenant,
             &NewEndpointToken {
                 id,
-                name: "Webshop".into(),
+                name: name("Webshop"),
                 description: String::new(),
                 enabled: true,
                 secret: sealed,
@@ -1959,7 +1968,7 @@ async fn verifier_keys_are_found_by_hash_listed_per_tenant_and_logged(db: Db) {
     let secret = TokenSecret::generate(TokenKind::Verifier);
     let new = NewVerifierKey {
         id: keyward_core::VerifierKeyId::new(),
-        name: "gateway".into(),
+        name: name("gateway"),
         description: String::new(),
         hash: hash(&secret),
         hint: secret.hint(),
@@ -2012,8 +2021,8 @@ async fn verifier_keys_are_found_by_hash_listed_per_tenant_and_logged(db: Db) {
         Err(StoreError::NotFound(_))
     ));
 
-    let up = VerifierKeyUpdate {
-        name: Some("gateway (eu)".into()),
+    let up = UpdateVerifierKey {
+        name: Some(name("gateway (eu)")),
         description: None,
     };
     let renamed = s

@@ -4,6 +4,7 @@
 //! at a time so the single SQLite writer stays busy without piling up tasks.
 
 use keyward_core::model::TenantSettings;
+use keyward_core::text::Name;
 use keyward_core::{
     DepartmentId, Permission, ServerKey, TenantId, TokenId, TokenKind, TokenSecret, UserId,
     UserTypeId,
@@ -25,7 +26,7 @@ pub fn api_token(
     let new = NewToken {
         id: TokenId::new(),
         kind: TokenKind::Api,
-        name: keyward_core::text::Name::parse(name).expect("a valid name"),
+        name: Name::parse(name).expect("a valid name"),
         description: String::new(),
         user_id,
         department_id,
@@ -93,10 +94,11 @@ async fn member(
             actor,
         )
         .await?;
-    let dept = store.create_department(tenant, department, actor).await?;
+    let name = |s: &str| Name::parse(s).expect("a valid name");
+    let dept = store.create_department(tenant, &name(department), actor).await?;
     let reader = Permission::parse("orders:read").map_err(|e| anyhow::anyhow!("{e}"))?;
     let ut = store
-        .create_user_type(tenant, user_type, &[reader], actor)
+        .create_user_type(tenant, &name(user_type), &[reader], actor)
         .await?;
     store
         .add_membership(tenant, user.id, dept.id, ut.id, actor)

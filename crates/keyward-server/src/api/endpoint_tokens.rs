@@ -88,11 +88,7 @@ pub async fn update(
     ApiPath(id): ApiPath<EndpointTokenId>,
     ApiJson(b): ApiJson<UpdateEndpointToken>,
 ) -> ApiResult<Json<EndpointTokenDetails>> {
-    Ok(Json(
-        c.st.endpoints()
-            .update_token(&c.admin, id, b.name, b.description, b.enabled)
-            .await?,
-    ))
+    Ok(Json(c.st.endpoints().update_token(&c.admin, id, b).await?))
 }
 
 /// Delete a secondary token and its assignments. Records it sent keep its id and name.

@@ -5,7 +5,7 @@ use super::Call;
 use super::{optional_body, Paged};
 use crate::error::{endpoint_method, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
 pub use crate::service::endpoints::RecordStats;
-use crate::service::endpoints::{self as service, GeneratedPrimary, NewEndpointCommand};
+use crate::service::endpoints::{self as service, GeneratedPrimary};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::http::StatusCode;
@@ -19,7 +19,7 @@ use keyward_proto::endpoints::{
     RecordQuery, RevealedEndpointToken, SetAssignment, StatsQuery, UpdateEndpoint,
 };
 use keyward_proto::tokens::Regenerate;
-use keyward_store::{EndpointRecord, RecordFilter};
+use keyward_store::{EndpointRecord, NewEndpoint, RecordFilter};
 use time::OffsetDateTime;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -95,7 +95,7 @@ pub async fn create(
     c: Call,
     ApiJson(b): ApiJson<CreateEndpoint>,
 ) -> ApiResult<(StatusCode, Json<EndpointWithSecrets>)> {
-    let new = NewEndpointCommand {
+    let new = NewEndpoint {
         name: b.name,
         path: b.path,
         description: b.description,

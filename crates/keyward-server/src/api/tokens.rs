@@ -3,13 +3,12 @@
 use super::Call;
 use super::{one_of, optional_body, Paged};
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::tokens::{self as service, IssueRequest, TokenChange};
+use crate::service::tokens as service;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::Json;
 use keyward_core::model::TokenDetails;
-use keyward_core::text::Name;
 use keyward_core::{TenantId, TokenId, TokenKind, TokenSecret};
 use keyward_proto::tokens::{
     BulkDelete, BulkDeleted, CreateToken, Regenerate, Revealed, TokenQuery, TokenWithSecret,
@@ -43,20 +42,9 @@ pub async fn create(
     c: Call,
     ApiJson(b): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, Json<TokenWithSecret>)> {
-    let req = IssueRequest {
-        name: b.name,
-        description: b.description,
-        user_id: b.user_id,
-        department_id: b.department_id,
-        user_type_id: b.user_type_id,
-        expires_at: b.expires_at.map(|t| t.0),
-        allowed_cidrs: b.allowed_cidrs,
-        rate_limit: b.rate_limit,
-        max_uses: b.max_uses.map(i64::from),
-    };
     let (details, secret) =
         c.st.tokens()
-            .issue(c.admin.tenant_id, &c.admin.actor(), req)
+            .issue(c.admin.tenant_id, &c.admin.actor(), b)
             .await?;
     Ok((
         StatusCode::CREATED,
@@ -112,15 +100,7 @@ pub async fn update(
     ApiPath(id): ApiPath<TokenId>,
     ApiJson(b): ApiJson<UpdateToken>,
 ) -> ApiResult<Json<TokenDetails>> {
-    let change = TokenChange {
-        name: b.name.map(Name::into_string),
-        description: b.description,
-        enabled: b.enabled,
-        allowed_cidrs: b.allowed_cidrs,
-        rate_limit: b.rate_limit,
-        uses_remaining: b.uses_remaining.map(|o| o.map(i64::from)),
-    };
-    Ok(Json(c.st.tokens().update(&c.admin, id, change).await?))
+    Ok(Json(c.st.tokens().update(&c.admin, id, b).await?))
 }
 
 /// Revoke: the token stops working at once but stays listed with its removal date.

@@ -3,7 +3,6 @@
 use super::Call;
 use super::Paged;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::directory::UserTypeChange;
 use axum::http::StatusCode;
 use axum::Json;
 use keyward_core::model::UserType;
@@ -49,14 +48,8 @@ pub async fn update(
     ApiPath(id): ApiPath<UserTypeId>,
     ApiJson(b): ApiJson<UpdateUserType>,
 ) -> ApiResult<Json<UserType>> {
-    let change = UserTypeChange {
-        name: b.name,
-        permissions: b.permissions,
-    };
     Ok(Json(
-        c.st.directory()
-            .update_user_type(&c.admin, id, change)
-            .await?,
+        c.st.directory().update_user_type(&c.admin, id, b).await?,
     ))
 }
 

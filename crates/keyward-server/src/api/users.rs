@@ -3,43 +3,12 @@
 use super::Call;
 use super::Paged;
 use crate::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::directory::{NewUserCommand, UserChange};
 use axum::http::StatusCode;
 use axum::Json;
 use keyward_core::model::{Membership, User};
 use keyward_core::{MembershipId, UserId};
 use keyward_proto::users::{AddMembership, CreateUser, UpdateUser, UserQuery};
 use keyward_store::UserFilter;
-
-impl From<CreateUser> for NewUserCommand {
-    fn from(b: CreateUser) -> Self {
-        Self {
-            username: b.username,
-            email: b.email,
-            display_name: b.display_name,
-            is_admin: b.is_admin,
-            is_technical: b.is_technical,
-            active_from: b.active_from.map(|t| t.0),
-            active_until: b.active_until.map(|t| t.0),
-            password: b.password,
-        }
-    }
-}
-
-impl From<UpdateUser> for UserChange {
-    fn from(b: UpdateUser) -> Self {
-        Self {
-            email: b.email,
-            display_name: b.display_name,
-            is_admin: b.is_admin,
-            is_technical: b.is_technical,
-            locked: b.locked,
-            active_from: b.active_from.map(|o| o.map(|t| t.0)),
-            active_until: b.active_until.map(|o| o.map(|t| t.0)),
-            password: b.password,
-        }
-    }
-}
 
 /// Create a user (person or technical user).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateUser,
@@ -48,7 +17,7 @@ pub async fn create(
     c: Call,
     ApiJson(b): ApiJson<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    let user = c.st.directory().create_user(&c.admin, b.into()).await?;
+    let user = c.st.directory().create_user(&c.admin, b).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -84,9 +53,7 @@ pub async fn update(
     ApiPath(id): ApiPath<UserId>,
     ApiJson(b): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(
-        c.st.directory().update_user(&c.admin, id, b.into()).await?,
-    ))
+    Ok(Json(c.st.directory().update_user(&c.admin, id, b).await?))
 }
 
 /// Delete a user who owns no tokens.

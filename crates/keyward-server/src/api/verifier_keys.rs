@@ -89,11 +89,7 @@ pub async fn update(
     ApiPath(id): ApiPath<VerifierKeyId>,
     ApiJson(b): ApiJson<UpdateVerifierKey>,
 ) -> ApiResult<Json<VerifierKey>> {
-    Ok(Json(
-        c.st.verifier_keys()
-            .update(&c.admin, id, b.name, b.description)
-            .await?,
-    ))
+    Ok(Json(c.st.verifier_keys().update(&c.admin, id, b).await?))
 }
 
 /// Delete a key: the service holding it can no longer ask checks, at once.

@@ -8,7 +8,7 @@ use super::{invalid, Pager};
 use super::{Answer, ConsoleState, DoneQuery, ListPage, ListQuery};
 use super::{ErrorPage, Id, OrErrorPage};
 use crate::error::ApiError;
-use crate::service::endpoints::{GeneratedPrimary, NewEndpointCommand, RecordStats};
+use crate::service::endpoints::{GeneratedPrimary, RecordStats};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,8 +18,8 @@ use keyward_core::endpoint::{EndpointToken, EndpointTokenDetails};
 use keyward_core::model::SecretStorage;
 use keyward_core::text::Name;
 use keyward_core::{EndpointId, EndpointTokenId, TokenSecret};
-use keyward_proto::endpoints::UpdateEndpoint;
-use keyward_store::{EndpointTokenFilter, EndpointTokenStatus, Page, RecordFilter};
+use keyward_proto::endpoints::{UpdateEndpoint, UpdateEndpointToken};
+use keyward_store::{EndpointTokenFilter, EndpointTokenStatus, NewEndpoint, Page, RecordFilter};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -165,7 +165,7 @@ fn secrets_page(
 
 async fn create(State(st): State<ConsoleState>, p: Posted<EndpointForm>) -> Answer {
     let Posted { me, form } = p;
-    let body = form.parse().map(|(name, path, auth)| NewEndpointCommand {
+    let body = form.parse().map(|(name, path, auth)| NewEndpoint {
         name,
         path,
         description: form.description.trim().to_string(),
@@ -723,7 +723,15 @@ async fn token_update(
     let result = super::submit(super::parse_name(&form.name), async |name| {
         let endpoints = st.endpoints();
         endpoints
-            .update_token(&me.admin, id, Some(name), description, enabled)
+            .update_token(
+                &me.admin,
+                id,
+                UpdateEndpointToken {
+                    name: Some(name),
+                    description,
+                    enabled,
+                },
+            )
             .await
     })
     .await;
@@ -751,7 +759,14 @@ async fn token_enabled(
     let on = form.enabled == "true";
     let result = st
         .endpoints()
-        .update_token(&me.admin, id, None, None, Some(on))
+        .update_token(
+            &me.admin,
+            id,
+            UpdateEndpointToken {
+                enabled: Some(on),
+                ..Default::default()
+            },
+        )
         .await;
     let done = if on { "activated" } else { "deactivated" };
     let back = if form.back == "inactive" {

@@ -4,7 +4,6 @@ use super::session::{Empty, Me, Posted};
 use super::{invalid, parse_name, Answer, Id, OrErrorPage};
 use super::{ConsoleState, DoneQuery, ListPage, ListQuery};
 use crate::error::ApiError;
-use crate::service::directory::UserTypeChange;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -12,6 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::permission::Permission;
 use keyward_core::{DepartmentId, UserTypeId};
+use keyward_proto::directory::UpdateUserType;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -225,7 +225,7 @@ async fn update_user_type(
 ) -> Answer {
     let Posted { me, form } = p;
     let body = parse_name(&form.name).and_then(|name| {
-        Ok(UserTypeChange {
+        Ok(UpdateUserType {
             name: Some(name),
             permissions: Some(parse_permissions(&form.permissions)?),
         })

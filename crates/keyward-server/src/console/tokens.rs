@@ -7,7 +7,7 @@ use super::{invalid, Answer, ErrorPage, OrErrorPage};
 use super::{ConsoleState, Id};
 use super::{ListPage, ListQuery};
 use crate::error::ApiError;
-use crate::service::tokens::{verify_command, IssueRequest, TokenChange};
+use crate::service::tokens::verify_command;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,6 +15,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
 use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
+use keyward_proto::tokens::{CreateToken, UpdateToken};
+use keyward_proto::Timestamp;
 use keyward_store::{
     MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
 };
@@ -251,7 +253,7 @@ fn expiry_from_date(
     }))
 }
 
-fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
+fn parse_create(me: &Me, f: &NewTokenForm) -> Result<CreateToken, ApiError> {
     let name = super::parse_name(&f.name)?;
     let user_id: UserId = f
         .user_id
@@ -268,12 +270,12 @@ fn parse_create(me: &Me, f: &NewTokenForm) -> Result<IssueRequest, ApiError> {
         .parse()
         .map_err(|_| invalid("choose_membership", "user type"))?;
     let expires_at = expiry_from_date(me, &f.expires_on, OffsetDateTime::now_utc())?;
-    Ok(IssueRequest {
+    Ok(CreateToken {
         name,
         user_id,
         department_id,
         user_type_id,
-        expires_at,
+        expires_at: expires_at.map(Timestamp),
         description: f.description.trim().to_string(),
         allowed_cidrs: Vec::new(),
         rate_limit: None,
@@ -401,7 +403,7 @@ async fn set_enabled(
 ) -> Answer {
     let me = p.me;
     let enabled = p.form.enabled == "true";
-    let up = TokenChange {
+    let up = UpdateToken {
         enabled: Some(enabled),
         ..Default::default()
     };

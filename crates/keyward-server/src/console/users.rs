@@ -6,7 +6,6 @@ use super::session::{Empty, Me, Posted};
 use super::{invalid, Answer, Id, OrErrorPage};
 use super::{ConsoleState, DoneQuery, ListPage, ListQuery};
 use crate::error::ApiError;
-use crate::service::directory::{NewUserCommand, UserChange};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -14,6 +13,8 @@ use axum::Router;
 use keyward_core::model::User;
 use keyward_core::text::{Email, Name, Username};
 use keyward_core::{MembershipId, UserId};
+use keyward_proto::users::{CreateUser, UpdateUser};
+use keyward_proto::Timestamp;
 use keyward_store::{Page, UserFilter};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -156,14 +157,14 @@ async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Answer {
             .map_err(|_| invalid("invalid_username", "username"))?;
         let (email, display_name) = form.common()?;
         let (active_from, active_until) = form.period()?;
-        Ok::<_, ApiError>(NewUserCommand {
+        Ok::<_, ApiError>(CreateUser {
             username,
             email,
             display_name,
             is_admin: form.is_admin.is_some(),
             is_technical: form.is_technical.is_some(),
-            active_from,
-            active_until,
+            active_from: active_from.map(Timestamp),
+            active_until: active_until.map(Timestamp),
             password: form.password()?,
         })
     })();
@@ -200,7 +201,7 @@ async fn update(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<Us
         } else {
             form.password()?.map(Some)
         };
-        Ok::<_, ApiError>(UserChange {
+        Ok::<_, ApiError>(UpdateUser {
             email: Some(email),
             display_name: Some(display_name),
             is_admin: Some(form.is_admin.is_some()),
@@ -208,8 +209,10 @@ async fn update(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<Us
             locked: None,
             // Only a date the administrator changed is sent: the form shows dates, and
             // sending back an unchanged one would move a time set through the API.
-            active_from: (form.active_from != shown.active_from).then_some(active_from),
-            active_until: (form.active_until != shown.active_until).then_some(active_until),
+            active_from: (form.active_from != shown.active_from)
+                .then_some(active_from.map(Timestamp)),
+            active_until: (form.active_until != shown.active_until)
+                .then_some(active_until.map(Timestamp)),
             password,
         })
     })();
@@ -235,7 +238,7 @@ async fn set_locked(
 ) -> Answer {
     let me = p.me;
     let locked = p.form.locked == "true";
-    let up = UserChange {
+    let up = UpdateUser {
         locked: Some(locked),
         ..Default::default()
     };

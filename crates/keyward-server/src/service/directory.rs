@@ -8,48 +8,15 @@
 
 use super::{Principal, ServiceError, ServiceResult};
 use crate::service::passwords::Passwords;
+use keyward_core::change::UpdateUserType;
 use keyward_core::model::{in_period, Department, Membership, User, UserType};
 use keyward_core::permission::grants;
-use keyward_core::text::{Email, Name, Username};
+use keyward_core::text::Name;
 use keyward_core::verify::ADMIN_PERMISSION;
 use keyward_core::{DepartmentId, MembershipId, Permission, UserId, UserTypeId};
+use keyward_proto::users::{CreateUser, UpdateUser};
 use keyward_store::{NewUser, Page, Store, UserFilter, UserUpdate};
 use time::OffsetDateTime;
-
-/// A new user (person or technical user).
-#[derive(Clone, Debug)]
-pub struct NewUserCommand {
-    pub username: Username,
-    pub email: Email,
-    pub display_name: Name,
-    pub is_admin: bool,
-    pub is_technical: bool,
-    pub active_from: Option<OffsetDateTime>,
-    pub active_until: Option<OffsetDateTime>,
-    /// For console and mobile login; 10 to 1024 characters.
-    pub password: Option<String>,
-}
-
-/// A change to a user; `None` leaves a field as it is, `Some(None)` clears it.
-#[derive(Clone, Debug, Default)]
-pub struct UserChange {
-    pub email: Option<Email>,
-    pub display_name: Option<Name>,
-    pub is_admin: Option<bool>,
-    pub is_technical: Option<bool>,
-    pub locked: Option<bool>,
-    pub active_from: Option<Option<OffsetDateTime>>,
-    pub active_until: Option<Option<OffsetDateTime>>,
-    /// `Some(None)` removes the password. Either way the user's sessions end.
-    pub password: Option<Option<String>>,
-}
-
-/// A change to a user type.
-#[derive(Clone, Debug, Default)]
-pub struct UserTypeChange {
-    pub name: Option<Name>,
-    pub permissions: Option<Vec<Permission>>,
-}
 
 fn check_period(from: Option<OffsetDateTime>, until: Option<OffsetDateTime>) -> ServiceResult<()> {
     match (from, until) {
@@ -70,8 +37,10 @@ impl<'a> Directory<'a> {
         Self { store, passwords }
     }
 
-    pub async fn create_user(&self, by: &Principal, c: NewUserCommand) -> ServiceResult<User> {
-        check_period(c.active_from, c.active_until)?;
+    pub async fn create_user(&self, by: &Principal, c: CreateUser) -> ServiceResult<User> {
+        let active_from = c.active_from.map(|t| t.0);
+        let active_until = c.active_until.map(|t| t.0);
+        check_period(active_from, active_until)?;
         let password_hash = match c.password {
             Some(pw) => Some(self.passwords.hash(pw).await?),
             None => None,
@@ -82,8 +51,8 @@ impl<'a> Directory<'a> {
             display_name: c.display_name.into_string(),
             is_admin: c.is_admin,
             is_technical: c.is_technical,
-            active_from: c.active_from,
-            active_until: c.active_until,
+            active_from,
+            active_until,
             password_hash,
         };
         Ok(self
@@ -113,16 +82,18 @@ impl<'a> Directory<'a> {
         &self,
         by: &Principal,
         id: UserId,
-        c: UserChange,
+        c: UpdateUser,
     ) -> ServiceResult<User> {
         if id == by.user_id && (c.locked == Some(true) || c.is_admin == Some(false)) {
             return Err(ServiceError::SelfLockout(
                 "you cannot lock yourself or remove your own administrator flag; ask another administrator",
             ));
         }
+        let active_from = c.active_from.map(|o| o.map(|t| t.0));
+        let active_until = c.active_until.map(|o| o.map(|t| t.0));
         let current = self.store.user(by.tenant_id, id).await?;
-        let from = c.active_from.unwrap_or(current.active_from);
-        let until = c.active_until.unwrap_or(current.active_until);
+        let from = active_from.unwrap_or(current.active_from);
+        let until = active_until.unwrap_or(current.active_until);
         check_period(from, until)?;
         if id == by.user_id && !in_period(from, until, OffsetDateTime::now_utc()) {
             return Err(ServiceError::SelfLockout(
@@ -135,13 +106,13 @@ impl<'a> Directory<'a> {
             None => None,
         };
         let up = UserUpdate {
-            email: c.email.map(Email::into_string),
-            display_name: c.display_name.map(Name::into_string),
+            email: c.email,
+            display_name: c.display_name,
             is_admin: c.is_admin,
             is_technical: c.is_technical,
             locked: c.locked,
-            active_from: c.active_from,
-            active_until: c.active_until,
+            active_from,
+            active_until,
             password_hash,
         };
         Ok(self
@@ -217,7 +188,7 @@ impl<'a> Directory<'a> {
     ) -> ServiceResult<Department> {
         Ok(self
             .store
-            .create_department(by.tenant_id, name.as_str(), &by.actor())
+            .create_department(by.tenant_id, name, &by.actor())
             .await?)
     }
 
@@ -242,7 +213,7 @@ impl<'a> Directory<'a> {
     ) -> ServiceResult<Department> {
         Ok(self
             .store
-            .rename_department(by.tenant_id, id, name.as_str(), &by.actor())
+            .rename_department(by.tenant_id, id, name, &by.actor())
             .await?)
     }
 
@@ -262,7 +233,7 @@ impl<'a> Directory<'a> {
     ) -> ServiceResult<UserType> {
         Ok(self
             .store
-            .create_user_type(by.tenant_id, name.as_str(), permissions, &by.actor())
+            .create_user_type(by.tenant_id, name, permissions, &by.actor())
             .await?)
     }
 
@@ -285,7 +256,7 @@ impl<'a> Directory<'a> {
         &self,
         by: &Principal,
         id: UserTypeId,
-        c: UserTypeChange,
+        c: UpdateUserType,
     ) -> ServiceResult<UserType> {
         let drops_own_admin = by.token_membership.is_some_and(|(_, ut)| ut == id)
             && c.permissions
@@ -299,13 +270,7 @@ impl<'a> Directory<'a> {
         }
         Ok(self
             .store
-            .update_user_type(
-                by.tenant_id,
-                id,
-                c.name.as_ref().map(Name::as_str),
-                c.permissions.as_deref(),
-                &by.actor(),
-            )
+            .update_user_type(by.tenant_id, id, &c, &by.actor())
             .await?)
     }
 

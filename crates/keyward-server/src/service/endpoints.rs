@@ -6,9 +6,10 @@
 //! `/e/{tenant}/{path}` sees it.
 
 use super::{check_description as description, Principal, ServiceError, ServiceResult};
+use keyward_core::change::{UpdateEndpoint, UpdateEndpointToken};
 use keyward_core::endpoint::{
-    Assignment, AuthType, Endpoint, EndpointDetails, EndpointMethod, EndpointPath, EndpointToken,
-    EndpointTokenDetails, MethodSet,
+    Assignment, Endpoint, EndpointDetails, EndpointMethod, EndpointToken, EndpointTokenDetails,
+    MethodSet,
 };
 use keyward_core::model::SecretStorage;
 use keyward_core::rules;
@@ -16,11 +17,10 @@ use keyward_core::text::Name;
 use keyward_core::{
     EndpointId, EndpointRecordId, EndpointTokenId, ServerKey, TenantId, TokenKind, TokenSecret,
 };
-use keyward_proto::endpoints::UpdateEndpoint;
 use keyward_store::{
-    EndpointChange as StoredChange, EndpointRecord, EndpointTokenFilter, EndpointTokenUpdate,
-    EndpointUpdate, NewEndpoint, NewEndpointToken, NewSecret, OfferedPrimary, Page, RecordBucket,
-    RecordFilter, Store, StoreError,
+    EndpointChange as StoredChange, EndpointRecord, EndpointTokenFilter, NewEndpoint,
+    NewEndpointToken, NewSecret, OfferedPrimary, Page, RecordBucket, RecordFilter, Store,
+    StoreError,
 };
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
@@ -32,16 +32,6 @@ pub const MAX_BUCKETS: i64 = 10_000;
 pub struct GeneratedPrimary {
     pub token: EndpointToken,
     pub secret: TokenSecret,
-}
-
-/// A new endpoint.
-pub struct NewEndpointCommand {
-    pub name: Name,
-    pub path: EndpointPath,
-    pub description: String,
-    pub auth_type: AuthType,
-    pub allow_deleting: bool,
-    pub enabled: bool,
 }
 
 /// Record counts per application per time bucket, for the data viewer's chart.
@@ -142,18 +132,9 @@ impl<'a> Endpoints<'a> {
     pub async fn create(
         &self,
         by: &Principal,
-        c: NewEndpointCommand,
+        new: NewEndpoint,
     ) -> ServiceResult<(EndpointDetails, Vec<GeneratedPrimary>)> {
-        description(&c.description)?;
-        let new = NewEndpoint {
-            id: EndpointId::new(),
-            name: c.name.into_string(),
-            path: c.path.into_string(),
-            description: c.description,
-            auth_type: c.auth_type,
-            allow_deleting: c.allow_deleting,
-            enabled: c.enabled,
-        };
+        description(&new.description)?;
         let (offered, secrets) = self.offer_primaries(self.policy(by.tenant_id).await?);
         let change = self
             .store
@@ -187,18 +168,10 @@ impl<'a> Endpoints<'a> {
         if let Some(d) = &c.description {
             description(d)?;
         }
-        let up = EndpointUpdate {
-            name: c.name.map(Name::into_string),
-            path: c.path.map(EndpointPath::into_string),
-            description: c.description,
-            auth_type: c.auth_type,
-            allow_deleting: c.allow_deleting,
-            enabled: c.enabled,
-        };
         let (offered, secrets) = self.offer_primaries(self.policy(by.tenant_id).await?);
         let change = self
             .store
-            .update_endpoint(by.tenant_id, id, &up, &offered, &by.actor())
+            .update_endpoint(by.tenant_id, id, &c, &offered, &by.actor())
             .await?;
         Ok(generated(change, secrets))
     }
@@ -377,7 +350,7 @@ impl<'a> Endpoints<'a> {
             self.new_secret(TokenKind::Secondary, id, self.policy(by.tenant_id).await?);
         let new = NewEndpointToken {
             id,
-            name: name.into_string(),
+            name,
             description: desc,
             enabled,
             secret: stored,
@@ -420,18 +393,11 @@ impl<'a> Endpoints<'a> {
         &self,
         by: &Principal,
         id: EndpointTokenId,
-        name: Option<Name>,
-        desc: Option<String>,
-        enabled: Option<bool>,
+        up: UpdateEndpointToken,
     ) -> ServiceResult<EndpointTokenDetails> {
-        if let Some(d) = &desc {
+        if let Some(d) = &up.description {
             description(d)?;
         }
-        let up = EndpointTokenUpdate {
-            name: name.map(Name::into_string),
-            description: desc,
-            enabled,
-        };
         Ok(self
             .store
             .update_endpoint_token(by.tenant_id, id, &up, &by.actor())

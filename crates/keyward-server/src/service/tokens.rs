@@ -4,49 +4,18 @@
 //! change to the verifier, so the next check anywhere in this process sees it.
 
 use super::{check_description, Principal, ServiceError, ServiceResult};
+use keyward_core::change::UpdateToken;
 use keyward_core::model::{RateLimit, SecretStorage, TokenDetails};
 use keyward_core::rules;
-use keyward_core::text::Name;
-use keyward_core::{
-    DepartmentId, ServerKey, TenantId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId,
-};
-use keyward_store::{
-    Actor, NewSecret, NewToken, Page, Store, StoreError, TokenFilter, TokenUpdate,
-};
+use keyward_core::{ServerKey, TenantId, TokenId, TokenKind, TokenSecret};
+use keyward_proto::tokens::CreateToken;
+use keyward_store::{Actor, NewSecret, NewToken, Page, Store, StoreError, TokenFilter};
 use time::{Duration, OffsetDateTime};
 
 /// The most tokens one bulk call deletes.
 pub const MAX_BULK: usize = 1000;
 
-/// A new API token for one of a user's memberships.
-pub struct IssueRequest {
-    pub name: Name,
-    pub description: String,
-    pub user_id: UserId,
-    pub department_id: DepartmentId,
-    pub user_type_id: UserTypeId,
-    pub expires_at: Option<OffsetDateTime>,
-    pub allowed_cidrs: Vec<ipnet::IpNet>,
-    pub rate_limit: Option<RateLimit>,
-    /// How many successful checks the token allows; `None` for unlimited.
-    pub max_uses: Option<i64>,
-}
-
-/// A change to a token; `None` leaves a field as it is.
-#[derive(Default)]
-pub struct TokenChange {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    /// `false` disables the token (`DISABLED`) until enabled again.
-    pub enabled: Option<bool>,
-    pub allowed_cidrs: Option<Vec<ipnet::IpNet>>,
-    /// `Some(None)` removes the limit.
-    pub rate_limit: Option<Option<RateLimit>>,
-    /// `Some(None)` makes the token unlimited.
-    pub uses_remaining: Option<Option<i64>>,
-}
-
-fn check_limits(rate: Option<&RateLimit>, max_uses: Option<i64>) -> ServiceResult<()> {
+fn check_limits(rate: Option<&RateLimit>, max_uses: Option<u32>) -> ServiceResult<()> {
     if let Some(r) = rate {
         r.validate()
             .map_err(|e| ServiceError::Invalid(e.to_string()))?;
@@ -85,7 +54,7 @@ impl<'a> Tokens<'a> {
         &self,
         tenant: TenantId,
         actor: &Actor,
-        req: IssueRequest,
+        req: CreateToken,
     ) -> ServiceResult<(TokenDetails, TokenSecret)> {
         check_description(&req.description)?;
         check_limits(req.rate_limit.as_ref(), req.max_uses)?;
@@ -109,7 +78,7 @@ impl<'a> Tokens<'a> {
             &settings,
             now,
         )?;
-        let expires_at = rules::resolve_expiry(req.expires_at, &settings, now)?;
+        let expires_at = rules::resolve_expiry(req.expires_at.map(|t| t.0), &settings, now)?;
         let id = TokenId::new();
         let (stored, secret) = new_secret(
             self.key,
@@ -129,7 +98,7 @@ impl<'a> Tokens<'a> {
             expires_at,
             allowed_cidrs: req.allowed_cidrs,
             rate_limit: req.rate_limit,
-            max_uses: req.max_uses,
+            max_uses: req.max_uses.map(i64::from),
         };
         let details = self.store.insert_token(tenant, &new, actor).await?;
         Ok((details, secret))
@@ -154,24 +123,16 @@ impl<'a> Tokens<'a> {
         &self,
         by: &Principal,
         id: TokenId,
-        c: TokenChange,
+        c: UpdateToken,
     ) -> ServiceResult<TokenDetails> {
         if let Some(d) = &c.description {
             check_description(d)?;
         }
         check_limits(c.rate_limit.flatten().as_ref(), None)?;
         self.require_api_token(by.tenant_id, id).await?;
-        let up = TokenUpdate {
-            name: c.name,
-            description: c.description,
-            enabled: c.enabled,
-            allowed_cidrs: c.allowed_cidrs,
-            rate_limit: c.rate_limit,
-            uses_remaining: c.uses_remaining,
-        };
         Ok(self
             .store
-            .update_token(by.tenant_id, id, &up, &by.actor())
+            .update_token(by.tenant_id, id, &c, &by.actor())
             .await?)
     }
 

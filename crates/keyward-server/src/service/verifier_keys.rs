@@ -4,10 +4,11 @@
 //! deploying it, and deleting the old one.
 
 use super::{check_description as description, Principal, ServiceResult};
+use keyward_core::change::UpdateVerifierKey;
 use keyward_core::model::VerifierKey;
 use keyward_core::text::Name;
 use keyward_core::{ServerKey, TokenKind, TokenSecret, VerifierKeyId};
-use keyward_store::{NewVerifierKey, Page, Store, VerifierKeyUpdate};
+use keyward_store::{NewVerifierKey, Page, Store};
 
 /// A ready command that asks a check with the verifier key `key` at `public_url`.
 pub fn check_command(public_url: &str, key: &str) -> String {
@@ -39,7 +40,7 @@ impl<'a> VerifierKeys<'a> {
         let secret = TokenSecret::generate(TokenKind::Verifier);
         let new = NewVerifierKey {
             id: VerifierKeyId::new(),
-            name: name.into_string(),
+            name,
             description: desc,
             hash: self.key.hash_token(secret.expose()),
             hint: secret.hint(),
@@ -65,16 +66,11 @@ impl<'a> VerifierKeys<'a> {
         &self,
         by: &Principal,
         id: VerifierKeyId,
-        name: Option<Name>,
-        desc: Option<String>,
+        up: UpdateVerifierKey,
     ) -> ServiceResult<VerifierKey> {
-        if let Some(d) = &desc {
+        if let Some(d) = &up.description {
             description(d)?;
         }
-        let up = VerifierKeyUpdate {
-            name: name.map(Name::into_string),
-            description: desc,
-        };
         Ok(self
             .store
             .update_verifier_key(by.tenant_id, id, &up, &by.actor())

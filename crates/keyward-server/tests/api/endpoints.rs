@@ -1,6 +1,7 @@
 //! Hosted endpoints and endpoint tokens (SPEC §6, seed 003): one test per rule, each
 //! checking the very next request after a change, on SQLite and PostgreSQL.
 
+use keyward_core::text::Name;
 use keyward_testkit::client::SecretStorage;
 use keyward_testkit::on_both_backends;
 use keyward_testkit::{send, texts, Endpoint, TestApp};
@@ -1331,7 +1332,7 @@ async fn other_node(app: TestApp) {
             tenant,
             &keyward_store::NewEndpointToken {
                 id: token_id,
-                name: "Made elsewhere".into(),
+                name: Name::parse("Made elsewhere").unwrap(),
                 description: String::new(),
                 enabled: true,
                 secret: keyward_store::NewSecret {

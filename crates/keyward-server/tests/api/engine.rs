@@ -2,6 +2,8 @@
 //! affects, a token made by another process is valid at the first try, and unknown
 //! tokens cost the database a bounded rate of lookups.
 
+use keyward_core::endpoint::EndpointPath;
+use keyward_core::text::Name;
 use keyward_core::{TokenKind, TokenSecret};
 use keyward_store::Actor;
 use keyward_testkit::{on_both_backends, on_both_backends_with};
@@ -256,9 +258,8 @@ async fn made_elsewhere(app: TestApp) {
             .insert_endpoint(
                 tenant,
                 &keyward_store::NewEndpoint {
-                    id: keyward_core::EndpointId::new(),
-                    name: format!("Inbox {i}"),
-                    path: path.clone(),
+                    name: Name::parse(&format!("Inbox {i}")).unwrap(),
+                    path: EndpointPath::parse(&path).unwrap(),
                     description: String::new(),
                     auth_type: keyward_core::endpoint::AuthType::None,
                     allow_deleting: false,
