@@ -127,8 +127,8 @@ EXTRA="$WORK/extra.md"
   echo "| --- | ---: | --- | ---: | ---: | ---: | ---: |"
 } >"$TABLE"
 {
-  echo "| store | tokens | ready after start | first VALID after start | RSS after the runs | peak RSS | token creation /s (64 clients) | /e/ POST records /s (64 clients) |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| store | tokens | ready after start | first VALID after start | RSS after the runs | peak RSS | token creation /s (64 clients) | /e/ POST records /s (64 clients) | churn changes /s answered |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 } >"$EXTRA"
 
 export KEYWARD_LOG=warn
@@ -197,17 +197,16 @@ bench_one() { # store tokens
     got[verify_refused]=$(KW_TOKENS=$refused KW_STYLE=body KW_TENANT=bench run verify_refused 2xx "$DURATION" "$CONNS" bench/pick.lua "$KW/api/v1/verify")
     # The churn runs on its own connections beside the measured run.
     KW_ADMIN_TOKEN=$admin KW_CHURN="$data/set/churn.tsv" KW_DELAY_MS=$delay \
-      "${LOAD_CPU[@]}" wrk -t1 -c"$churn_conns" -d"$((DURATION * 2 + 2))s" -s bench/churn.lua "$KW" >"$data/churn-$round.txt" &
+      "${LOAD_CPU[@]}" wrk -t1 -c"$churn_conns" -d"$((DURATION * 2 + 2))s" --timeout 5s -s bench/churn.lua "$KW" >"$data/churn-$round.txt" &
     local churn_pid=$!
     sleep 1
     got[forward_churn]=$(KW_TOKENS=$valid KW_STYLE=header run forward_churn 2xx "$DURATION" "$CONNS" bench/pick.lua "$KW/auth/forward/bench")
     got[verify_churn]=$(KW_TOKENS=$valid KW_STYLE=body KW_TENANT=bench run verify_churn 2xx "$DURATION" "$CONNS" bench/pick.lua "$KW/api/v1/verify")
     wait "$churn_pid"
-    if grep -q -e "Non-2xx" -e "Socket errors" "$data/churn-$round.txt"; then
-      echo "the churn had errors:" >&2
-      cat "$data/churn-$round.txt" >&2
-      exit 1
-    fi
+    # A change that fails or times out is reported, not hidden: the rate below counts
+    # only the answered ones.
+    local churn_errors
+    churn_errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$data/churn-$round.txt")
     local line="round $round:"
     for name in "${!got[@]}"; do
       all[$name]="${all[$name]:-}|${got[$name]}"
@@ -218,7 +217,11 @@ bench_one() { # store tokens
       case $name in verify*|bare_post) bare=bare_post ;; esac
       all[ratio_$name]="${all[ratio_$name]:-} $(awk -v a="${got[$name]%% *}" -v b="${got[$bare]%% *}" 'BEGIN {printf "%.3f", a / b}')"
     done
-    echo "$line (churn: $(awk '/^Requests\/sec:/ {print $2}' "$data/churn-$round.txt") changes/s)"
+    local churn_rate
+    churn_rate=$(awk '/^Requests\/sec:/ {print $2}' "$data/churn-$round.txt")
+    all[churn]="${all[churn]:-} $churn_rate"
+    all[churn_errors]="${all[churn_errors]:-} $churn_errors"
+    echo "$line (churn: $churn_rate changes/s, $churn_errors failed or timed out)"
   done
 
   local rss hwm
@@ -250,8 +253,8 @@ bench_one() { # store tokens
     -d '{"name": "Benchmark", "path": "bench-records", "auth_type": "none"}'
   local records
   records=$(run records 2xx "$DURATION" 64 bench/record.lua "$KW/e/bench/bench-records")
-  printf '| %s | %s | %s | %s | %s MB | %s MB | %.0f | %.0f |\n' "$store" "$n" "$ready" "$first" "$rss" "$hwm" \
-    "${create%% *}" "${records%% *}" >>"$EXTRA"
+  printf '| %s | %s | %s | %s | %s MB | %s MB | %.0f | %.0f | %.0f (%s failed) |\n' "$store" "$n" "$ready" "$first" "$rss" "$hwm" \
+    "${create%% *}" "${records%% *}" "$(median "${all[churn]}")" "$(awk '{s = 0; for (i = 1; i <= NF; i++) s += $i; print s}' <<<"${all[churn_errors]}")" >>"$EXTRA"
 
   stop_all
   if [ "$store" = postgres ]; then

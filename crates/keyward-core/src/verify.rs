@@ -137,6 +137,50 @@ impl std::fmt::Debug for Memo {
     }
 }
 
+/// A plain API token's subject for tests (of this crate, and of others through the
+/// `fixtures` feature): fresh ids, valid at `now` for 30 days, permission `orders:read`.
+#[cfg(any(test, feature = "fixtures"))]
+impl Subject {
+    pub fn example(now: OffsetDateTime) -> Self {
+        Self {
+            token: Token {
+                id: TokenId::new(),
+                tenant_id: TenantId::new(),
+                kind: TokenKind::Api,
+                name: "erp".into(),
+                description: String::new(),
+                hint: "kwa_abcd…wxyz".into(),
+                user_id: UserId::new(),
+                department_id: DepartmentId::new(),
+                user_type_id: UserTypeId::new(),
+                enabled: true,
+                recoverable: false,
+                allowed_cidrs: vec![],
+                created_at: now,
+                created_by: None,
+                expires_at: Some(now + time::Duration::days(30)),
+                revoked_at: None,
+                revoked_by: None,
+                last_used_at: None,
+                rate_limit: None,
+                uses_remaining: None,
+            },
+            username: "svc".into(),
+            user_is_admin: false,
+            user_locked: false,
+            user_active_from: None,
+            user_active_until: None,
+            department_name: "A".into(),
+            user_type_name: "reader".into(),
+            permissions: vec![Permission::parse("orders:read").unwrap()],
+            membership_held: true,
+            settings: TenantSettings::default(),
+            secret_valid_until: None,
+            memo: Default::default(),
+        }
+    }
+}
+
 /// What the caller asks about the token, besides "is it good".
 #[derive(Clone, Debug, Default)]
 pub struct VerifyContext<'a> {
@@ -390,45 +434,6 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2026-03-01 9:00 UTC);
 
-    fn subject() -> Subject {
-        Subject {
-            token: Token {
-                id: TokenId::new(),
-                tenant_id: TenantId::new(),
-                kind: TokenKind::Api,
-                name: "erp".into(),
-                description: String::new(),
-                hint: "kwa_abcd…wxyz".into(),
-                user_id: UserId::new(),
-                department_id: DepartmentId::new(),
-                user_type_id: UserTypeId::new(),
-                enabled: true,
-                recoverable: false,
-                allowed_cidrs: vec![],
-                created_at: NOW,
-                created_by: None,
-                expires_at: Some(NOW + Duration::days(30)),
-                revoked_at: None,
-                revoked_by: None,
-                last_used_at: None,
-                rate_limit: None,
-                uses_remaining: None,
-            },
-            username: "svc".into(),
-            user_is_admin: false,
-            user_locked: false,
-            user_active_from: None,
-            user_active_until: None,
-            department_name: "A".into(),
-            user_type_name: "reader".into(),
-            permissions: vec![Permission::parse("orders:read").unwrap()],
-            membership_held: true,
-            settings: TenantSettings::default(),
-            secret_valid_until: None,
-            memo: Default::default(),
-        }
-    }
-
     fn code(s: &Subject, ctx: &VerifyContext<'_>) -> VerifyCode {
         decide(s, ctx, NOW).code
     }
@@ -436,22 +441,22 @@ mod tests {
     #[test]
     fn each_state_has_its_code() {
         let none = VerifyContext::default();
-        let s = subject();
+        let s = Subject::example(NOW);
         assert_eq!(code(&s, &none), VerifyCode::Valid);
 
-        let mut t = subject();
+        let mut t = Subject::example(NOW);
         t.token.revoked_at = Some(NOW);
         assert_eq!(code(&t, &none), VerifyCode::Revoked);
 
-        let mut t = subject();
+        let mut t = Subject::example(NOW);
         t.token.expires_at = Some(NOW);
         assert_eq!(code(&t, &none), VerifyCode::Expired);
 
-        let mut t = subject();
+        let mut t = Subject::example(NOW);
         t.token.enabled = false;
         assert_eq!(code(&t, &none), VerifyCode::Disabled);
 
-        let mut t = subject();
+        let mut t = Subject::example(NOW);
         t.settings.api_tokens_enabled = false;
         assert_eq!(code(&t, &none), VerifyCode::FeatureDisabled);
         t.token.kind = TokenKind::Mobile;
@@ -461,19 +466,19 @@ mod tests {
             "mobile sessions ignore the API token flag"
         );
 
-        let mut t = subject();
+        let mut t = Subject::example(NOW);
         t.user_locked = true;
         assert_eq!(code(&t, &none), VerifyCode::UserLocked);
 
-        let mut t = subject();
+        let mut t = Subject::example(NOW);
         t.user_active_until = Some(NOW - Duration::days(1));
         assert_eq!(code(&t, &none), VerifyCode::UserInactive);
 
-        let mut t = subject();
+        let mut t = Subject::example(NOW);
         t.membership_held = false;
         assert_eq!(code(&t, &none), VerifyCode::Forbidden);
 
-        let mut t = subject();
+        let mut t = Subject::example(NOW);
         t.token.uses_remaining = Some(0);
         assert_eq!(code(&t, &none), VerifyCode::UsageExceeded);
         t.token.uses_remaining = Some(1);
@@ -482,7 +487,7 @@ mod tests {
 
     #[test]
     fn permission_and_department_are_checked_against_the_token() {
-        let s = subject();
+        let s = Subject::example(NOW);
         let ok = VerifyContext {
             tenant: Some(s.token.tenant_id),
             permission: Some("orders:read"),
@@ -510,7 +515,7 @@ mod tests {
             admin: true,
             ..Default::default()
         };
-        let mut s = subject();
+        let mut s = Subject::example(NOW);
         assert_eq!(
             code(&s, &admin),
             VerifyCode::Forbidden,
@@ -535,7 +540,7 @@ mod tests {
 
     #[test]
     fn ip_allowlist_refuses_other_addresses_and_unknown_ones() {
-        let mut s = subject();
+        let mut s = Subject::example(NOW);
         s.token.allowed_cidrs = vec!["10.0.0.0/8".parse().unwrap()];
         let inside = VerifyContext {
             ip: Some("10.1.2.3".parse().unwrap()),
@@ -555,7 +560,7 @@ mod tests {
 
     #[test]
     fn old_secret_works_only_during_grace() {
-        let mut s = subject();
+        let mut s = Subject::example(NOW);
         s.secret_valid_until = Some(NOW + Duration::seconds(10));
         assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::Valid);
         s.secret_valid_until = Some(NOW);
@@ -564,7 +569,7 @@ mod tests {
 
     #[test]
     fn token_of_another_tenant_is_not_found_whatever_its_state() {
-        let s = subject();
+        let s = Subject::example(NOW);
         let ours = VerifyContext {
             tenant: Some(s.token.tenant_id),
             permission: Some("orders:read"),
@@ -578,7 +583,7 @@ mod tests {
         };
         assert_eq!(code(&s, &theirs), VerifyCode::NotFound);
         // Nothing of the token's state shows through for another tenant.
-        let mut revoked = subject();
+        let mut revoked = Subject::example(NOW);
         revoked.token.revoked_at = Some(NOW);
         revoked.user_locked = true;
         assert_eq!(code(&revoked, &theirs), VerifyCode::NotFound);
@@ -744,7 +749,7 @@ mod tests {
             s.assignments.push(grant(theirs.id, true));
             assert_eq!(code(&s, &at(&theirs, Post)), VerifyCode::Forbidden);
             // An API token presented to an endpoint.
-            let api = subject();
+            let api = Subject::example(NOW);
             assert_eq!(decide(&api, &at(&e, Post), NOW).code, VerifyCode::Forbidden);
         }
 

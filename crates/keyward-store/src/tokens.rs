@@ -621,7 +621,13 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Records last-use times gathered in memory, in one transaction. Never moves a time back.
+    /// Records last-use times gathered in memory. Never moves a time back.
+    ///
+    /// Each chunk is its own statement and commits on its own: a flush of the tens of
+    /// thousands of tokens a busy node uses between two flushes must not hold SQLite's one
+    /// writer (or PostgreSQL's row locks) for the whole of it, or the administrators'
+    /// changes queue behind it. A last-use time is a hint, so a flush cut short keeps the
+    /// chunks it wrote, and the rest is retried.
     pub async fn touch_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> StoreResult<()> {
         if uses.is_empty() {
             return Ok(());
@@ -631,7 +637,6 @@ impl Store {
         // column1, column2), instead of a statement per token.
         let mut uses = uses.to_vec();
         uses.sort_by_key(|(id, _)| *id);
-        let mut tx = self.begin().await?;
         for chunk in uses.chunks(TOUCH_CHUNK) {
             let sql = format!(
                 "UPDATE tokens SET last_used_at = v.column2 FROM (VALUES {}) AS v \
@@ -643,9 +648,8 @@ impl Store {
             for (id, at) in chunk {
                 q = q.arg(*id).arg(*at);
             }
-            q.execute(&mut **tx).await?;
+            q.execute(&self.write).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 

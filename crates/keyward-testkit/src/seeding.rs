@@ -95,7 +95,9 @@ async fn member(
         )
         .await?;
     let name = |s: &str| Name::parse(s).expect("a valid name");
-    let dept = store.create_department(tenant, &name(department), actor).await?;
+    let dept = store
+        .create_department(tenant, &name(department), actor)
+        .await?;
     let reader = Permission::parse("orders:read").map_err(|e| anyhow::anyhow!("{e}"))?;
     let ut = store
         .create_user_type(tenant, &name(user_type), &[reader], actor)
