@@ -368,9 +368,9 @@ impl Store {
         Ok(found.len())
     }
 
-    /// Records sessions' activity gathered in memory, in one transaction: each one's last
-    /// use and its slid expiry. Neither ever moves back, so nodes flushing the same
-    /// session in any order agree.
+    /// Records sessions' activity gathered in memory: each one's last use and its slid
+    /// expiry. Neither ever moves back, so nodes flushing the same session in any order
+    /// agree, and a flush cut short keeps the chunks it wrote.
     pub async fn touch_mobile_sessions(
         &self,
         uses: &[(TokenId, OffsetDateTime, OffsetDateTime)],
@@ -378,11 +378,11 @@ impl Store {
         if uses.is_empty() {
             return Ok(());
         }
-        // Rows in id order, as every writer locks them; one statement per chunk, as for
-        // API tokens (`touch_last_used`).
+        // Rows in id order, as every writer locks them; one statement per chunk, each
+        // committing on its own, as for API tokens (`touch_last_used`): a flush must not
+        // hold the one writer while administrators' changes wait.
         let mut uses = uses.to_vec();
         uses.sort_by_key(|(id, _, _)| *id);
-        let mut tx = self.begin().await?;
         for chunk in uses.chunks(crate::tokens::TOUCH_CHUNK) {
             let rows = values_rows(chunk.len(), &["TEXT", "BIGINT", "BIGINT"], 2);
             let sql = format!(
@@ -397,9 +397,8 @@ impl Store {
             for (id, at, expires_at) in chunk {
                 q = q.arg(*id).arg(*at).arg(*expires_at);
             }
-            q.execute(&mut **tx).await?;
+            q.execute(&self.write).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 }
