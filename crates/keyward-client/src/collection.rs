@@ -1,7 +1,7 @@
 //! The operations of the REST collections (`keyward_proto::Collection`): one generic
 //! method each, for every collection that has it.
 
-use crate::{Client, Error, Page};
+use crate::{Client, Error, Open, Page};
 use keyward_core::TokenId;
 use keyward_proto::tokens::{BulkDelete, BulkDeleted, Regenerate};
 use keyward_proto::{BulkDeletable, Collection, Creatable, Regenerable, Updatable};
@@ -10,17 +10,17 @@ use reqwest::Method;
 impl Client {
     /// `POST PATH`: adds an item. The answer holds what is shown only this once, where
     /// the collection has such a thing (a secret, an endpoint's primary tokens).
-    pub async fn create<C: Creatable>(&self, body: &C::Create) -> Result<C::Created, Error> {
+    pub async fn create<C: Creatable>(&self, body: &C::Create) -> Result<Open<C::Created>, Error> {
         self.with_body(Method::POST, C::PATH, body).await
     }
 
     /// `GET PATH`: one page of the items `q` selects.
-    pub async fn list<C: Collection>(&self, q: &C::Query) -> Result<Page<C::Listed>, Error> {
+    pub async fn list<C: Collection>(&self, q: &C::Query) -> Result<Page<Open<C::Listed>>, Error> {
         self.query_at(C::PATH, q).await
     }
 
     /// `GET PATH/{id}`.
-    pub async fn get<C: Collection>(&self, id: C::Id) -> Result<C::Item, Error> {
+    pub async fn get<C: Collection>(&self, id: C::Id) -> Result<Open<C::Item>, Error> {
         self.get_at(&C::item_path(id)).await
     }
 
@@ -29,7 +29,7 @@ impl Client {
         &self,
         id: C::Id,
         change: &C::Update,
-    ) -> Result<C::Updated, Error> {
+    ) -> Result<Open<C::Updated>, Error> {
         self.with_body(Method::PATCH, &C::item_path(id), change)
             .await
     }
@@ -44,14 +44,14 @@ impl Client {
         &self,
         id: C::Id,
         req: &Regenerate,
-    ) -> Result<C::Regenerated, Error> {
+    ) -> Result<Open<C::Regenerated>, Error> {
         let path = format!("{}/regenerate", C::item_path(id));
         self.with_body(Method::POST, &path, req).await
     }
 
     /// `POST PATH/{id}/reveal`: token `id`'s secret again (only under `recoverable` secret
     /// storage; audited).
-    pub async fn reveal<C: Regenerable>(&self, id: C::Id) -> Result<C::Revealed, Error> {
+    pub async fn reveal<C: Regenerable>(&self, id: C::Id) -> Result<Open<C::Revealed>, Error> {
         let path = format!("{}/reveal", C::item_path(id));
         self.json(self.admin(Method::POST, &path)?).await
     }

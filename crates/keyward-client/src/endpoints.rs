@@ -1,7 +1,7 @@
 //! What hosted endpoints (`/api/v1/endpoints`) have beyond the operations of a collection:
 //! their primary tokens, their assignments of secondary tokens, and the data viewer.
 
-use crate::{Client, Error, Page};
+use crate::{Client, Error, Open, Page};
 use keyward_core::{EndpointId, EndpointTokenId};
 use keyward_proto::endpoints::{
     EndpointTokenWithSecret, RecordQuery, RevealedEndpointToken, SetAssignment,
@@ -10,6 +10,9 @@ use keyward_proto::tokens::Regenerate;
 use keyward_proto::{Assignment, EndpointMethod, EndpointRecord};
 use reqwest::Method;
 
+/// A page of an endpoint's records.
+pub type Records = Page<Open<EndpointRecord>>;
+
 impl Client {
     /// Gives a primary token a new secret; the answer holds it.
     pub async fn regenerate_primary(
@@ -17,7 +20,7 @@ impl Client {
         id: EndpointId,
         method: EndpointMethod,
         req: &Regenerate,
-    ) -> Result<EndpointTokenWithSecret, Error> {
+    ) -> Result<Open<EndpointTokenWithSecret>, Error> {
         self.with_body(
             Method::POST,
             &format!("/api/v1/endpoints/{id}/primary-tokens/{method}/regenerate"),
@@ -31,12 +34,12 @@ impl Client {
         &self,
         id: EndpointId,
         method: EndpointMethod,
-    ) -> Result<RevealedEndpointToken, Error> {
+    ) -> Result<Open<RevealedEndpointToken>, Error> {
         let path = format!("/api/v1/endpoints/{id}/primary-tokens/{method}/reveal");
         self.json(self.admin(Method::POST, &path)?).await
     }
 
-    pub async fn list_assignments(&self, id: EndpointId) -> Result<Vec<Assignment>, Error> {
+    pub async fn list_assignments(&self, id: EndpointId) -> Result<Vec<Open<Assignment>>, Error> {
         self.get_at(&format!("/api/v1/endpoints/{id}/assignments"))
             .await
     }
@@ -51,7 +54,7 @@ impl Client {
         token: EndpointTokenId,
         enabled: bool,
         methods: Option<&[EndpointMethod]>,
-    ) -> Result<Assignment, Error> {
+    ) -> Result<Open<Assignment>, Error> {
         self.with_body(
             Method::PUT,
             &format!("/api/v1/endpoints/{id}/assignments/{token}"),
@@ -73,11 +76,7 @@ impl Client {
     }
 
     /// The data viewer: an endpoint's records, newest first.
-    pub async fn list_records(
-        &self,
-        id: EndpointId,
-        q: &RecordQuery,
-    ) -> Result<Page<EndpointRecord>, Error> {
+    pub async fn list_records(&self, id: EndpointId, q: &RecordQuery) -> Result<Records, Error> {
         self.query_at(&format!("/api/v1/endpoints/{id}/records"), q)
             .await
     }

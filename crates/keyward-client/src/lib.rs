@@ -1,7 +1,8 @@
 //! A typed async client for keyward's REST API (SPEC §8), used by the `keyward` command
 //! line and by tests. The operations of a REST collection are one generic method each
 //! (`create`, `list`, `get`, `update`, `delete`, over a collection such as [`Tokens`]);
-//! the other routes have a method each. Failures are one [`Error`] type that keeps the
+//! the other routes have a method each. What they answer is [`Open`]: the typed value,
+//! and the members a newer server sent that this client does not know. Failures are one [`Error`] type that keeps the
 //! server's RFC 9457 problem document (status, code, detail) for the caller to show.
 //!
 //! ```no_run
@@ -19,6 +20,7 @@ mod collection;
 mod endpoints;
 mod error;
 mod mobile;
+mod open;
 mod settings;
 mod tokens;
 mod users;
@@ -62,6 +64,7 @@ pub use keyward_proto::{
     BulkDeletable, Collection, Creatable, Departments, EndpointTokens, Endpoints, MobileSessions,
     PageQuery, Regenerable, Tokens, Updatable, UserTypes, Users, VerifierKeys,
 };
+pub use open::Open;
 
 /// One page of a list route, with the total count across all pages.
 pub type Page<T> = keyward_proto::Paged<T>;

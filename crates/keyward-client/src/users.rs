@@ -1,6 +1,6 @@
 //! `/api/v1/users/{id}/memberships`: a user's memberships.
 
-use crate::{Client, Error};
+use crate::{Client, Error, Open};
 use keyward_core::{DepartmentId, MembershipId, UserId, UserTypeId};
 use keyward_proto::users::AddMembership;
 use keyward_proto::Membership;
@@ -12,7 +12,7 @@ impl Client {
         user: UserId,
         department_id: DepartmentId,
         user_type_id: UserTypeId,
-    ) -> Result<Membership, Error> {
+    ) -> Result<Open<Membership>, Error> {
         let body = AddMembership {
             department_id,
             user_type_id,
@@ -25,7 +25,7 @@ impl Client {
         .await
     }
 
-    pub async fn list_memberships(&self, user: UserId) -> Result<Vec<Membership>, Error> {
+    pub async fn list_memberships(&self, user: UserId) -> Result<Vec<Open<Membership>>, Error> {
         self.get_at(&format!("/api/v1/users/{user}/memberships"))
             .await
     }

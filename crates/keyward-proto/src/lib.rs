@@ -15,6 +15,8 @@ mod collection;
 pub mod audit;
 pub mod directory;
 pub mod endpoints;
+#[doc(hidden)]
+pub mod examples;
 pub mod mobile;
 pub mod settings;
 pub mod tokens;

@@ -6,6 +6,7 @@ use keyward_core::endpoint::{AuthType, EndpointMethod};
 use keyward_core::model::TokenStatus;
 use keyward_core::text::Name;
 use keyward_proto::endpoints::EndpointWithSecrets;
+use keyward_proto::examples::{CHANGED_ENDPOINT, CREATED_TOKEN};
 use keyward_proto::mobile::MobileLogin;
 use keyward_proto::mobile::MobileLoginResponse;
 use keyward_proto::tokens::{CreateToken, TokenWithSecret};
@@ -14,24 +15,7 @@ use keyward_proto::{MobileSession, Secret};
 
 #[test]
 fn a_changed_endpoint_decodes_with_its_new_primaries() {
-    let body = r#"{
-        "id": "01900000-0000-7000-8000-000000000001",
-        "tenant_id": "01900000-0000-7000-8000-000000000002",
-        "name": "In", "path": "orders/in", "description": "", "auth_type": "token",
-        "allow_deleting": false, "enabled": true, "created_at": "2026-01-02T03:04:05Z",
-        "created_by": null, "updated_at": "2026-01-02T03:04:05Z",
-        "primary_tokens": [],
-        "new_primary_tokens": [{
-            "id": "01900000-0000-7000-8000-000000000003",
-            "tenant_id": "01900000-0000-7000-8000-000000000002",
-            "kind": "primary", "endpoint_id": "01900000-0000-7000-8000-000000000001",
-            "method": "POST", "name": "POST primary token", "description": "",
-            "hint": "kwp_Ab3d…x9Qz", "enabled": true, "recoverable": false,
-            "created_at": "2026-01-02T03:04:05Z", "created_by": null,
-            "updated_at": "2026-01-02T03:04:05Z",
-            "token": "kwp_secret", "usage": {"header": "Authorization: Bearer kwp_secret"}
-        }]
-    }"#;
+    let body = CHANGED_ENDPOINT;
     let e: EndpointWithSecrets = serde_json::from_str(body).unwrap();
     assert_eq!(e.details.endpoint.auth_type, AuthType::Token);
     let p = &e.new_primary_tokens[0];
@@ -44,25 +28,9 @@ fn a_changed_endpoint_decodes_with_its_new_primaries() {
     assert_eq!(back["updated_at"], "2026-01-02T03:04:05Z");
 }
 
-const CREATED: &str = r#"{
-    "id": "01900000-0000-7000-8000-000000000001",
-    "tenant_id": "01900000-0000-7000-8000-000000000002",
-    "kind": "api", "name": "ci", "description": "", "hint": "kwa_Ab3d…x9Qz",
-    "user_id": "01900000-0000-7000-8000-000000000003",
-    "department_id": "01900000-0000-7000-8000-000000000004",
-    "user_type_id": "01900000-0000-7000-8000-000000000005",
-    "enabled": true, "recoverable": false, "allowed_cidrs": [],
-    "created_at": "2026-01-02T03:04:05Z", "created_by": null,
-    "expires_at": "2026-04-02T03:04:05Z", "revoked_at": null, "revoked_by": null,
-    "last_used_at": null, "rate_limit": null, "uses_remaining": null,
-    "status": "active", "username": "a",
-    "department_name": "Sales", "user_type_name": "Reader", "revoked_by_name": null,
-    "token": "kwa_secret", "usage": {"header": "Authorization: Bearer kwa_secret", "curl": "curl kwa_secret"}
-}"#;
-
 #[test]
 fn a_created_token_decodes_and_hides_its_secret() {
-    let t: TokenWithSecret = serde_json::from_str(CREATED).unwrap();
+    let t: TokenWithSecret = serde_json::from_str(CREATED_TOKEN).unwrap();
     assert_eq!(t.token.expose(), "kwa_secret");
     assert_eq!(t.details.status, TokenStatus::Active);
     let back = serde_json::to_value(&t).unwrap();

@@ -4,7 +4,7 @@ use super::output::{self, Fields};
 use super::{input, Ctx, NameSearch};
 use clap::Subcommand;
 use keyward_client::Name;
-use keyward_client::{Department, DepartmentBody, Departments};
+use keyward_client::{Department, DepartmentBody, Departments, Open};
 
 #[derive(Subcommand)]
 pub enum DepartmentCommand {
@@ -58,7 +58,7 @@ pub async fn run(ctx: &Ctx, cmd: DepartmentCommand) -> anyhow::Result<()> {
     }
 }
 
-fn one(ctx: &Ctx, d: &Department) -> anyhow::Result<()> {
+fn one(ctx: &Ctx, d: &Open<Department>) -> anyhow::Result<()> {
     ctx.print(&d, || {
         Fields::new()
             .add("id", d.id.to_string())

@@ -4,7 +4,7 @@
 use anyhow::{anyhow, bail, Context};
 use keyward_client::{
     Client, Collection, DepartmentId, Departments, EndpointId, EndpointQuery, EndpointTokenId,
-    EndpointTokenQuery, EndpointTokens, Endpoints, NameQuery, PageQuery, UserId, UserQuery,
+    EndpointTokenQuery, EndpointTokens, Endpoints, NameQuery, Open, PageQuery, UserId, UserQuery,
     UserTypeId, UserTypes, Users,
 };
 use time::format_description::well_known::Rfc3339;
@@ -109,7 +109,7 @@ async fn every<C: Collection>(client: &Client, query: C::Query) -> anyhow::Resul
             .list::<C>(&query.clone().at_page(page, LOOKUP_PAGE))
             .await?;
         let done = p.items.is_empty() || i64::from(page * LOOKUP_PAGE) >= p.total;
-        all.extend(p.items);
+        all.extend(p.items.into_iter().map(Open::into_inner));
         if done {
             break;
         }

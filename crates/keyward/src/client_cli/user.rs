@@ -7,7 +7,9 @@ use super::{Ctx, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use keyward_client::Timestamp;
-use keyward_client::{CreateUser, Membership, MembershipId, UpdateUser, User, UserQuery, Users};
+use keyward_client::{
+    CreateUser, Membership, MembershipId, Open, UpdateUser, User, UserQuery, Users,
+};
 use keyward_client::{Email, Name, Username};
 use time::OffsetDateTime;
 
@@ -309,7 +311,7 @@ fn membership_fields(m: &Membership) -> String {
         .render()
 }
 
-fn one(ctx: &Ctx, u: &User) -> anyhow::Result<()> {
+fn one(ctx: &Ctx, u: &Open<User>) -> anyhow::Result<()> {
     ctx.print(&u, || {
         Fields::new()
             .add("id", u.id.to_string())

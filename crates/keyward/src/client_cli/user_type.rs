@@ -4,7 +4,7 @@ use super::output::{self, Fields};
 use super::{input, Ctx, NameSearch};
 use anyhow::bail;
 use clap::Subcommand;
-use keyward_client::{CreateUserType, UpdateUserType, UserType, UserTypes};
+use keyward_client::{CreateUserType, Open, UpdateUserType, UserType, UserTypes};
 use keyward_client::{Name, Permission};
 
 #[derive(Subcommand)]
@@ -79,7 +79,7 @@ pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
                     permissions
                 },
             };
-            if up.name.is_none() && up.permissions.is_none() {
+            if up == UpdateUserType::default() {
                 bail!("nothing to change: give --name, --permission or --no-permissions");
             }
             let id = input::user_type(c, &user_type).await?;
@@ -93,7 +93,7 @@ pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
     }
 }
 
-fn one(ctx: &Ctx, u: &UserType) -> anyhow::Result<()> {
+fn one(ctx: &Ctx, u: &Open<UserType>) -> anyhow::Result<()> {
     ctx.print(&u, || {
         Fields::new()
             .add("id", u.id.to_string())
