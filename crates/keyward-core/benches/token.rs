@@ -4,13 +4,11 @@
 //! Run with `cargo bench -p keyward-core --bench token`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use keyward_core::model::{TenantSettings, Token};
 use keyward_core::verify::Subject;
 use keyward_core::{
-    decide, DepartmentId, ParsedToken, Permission, ServerKey, TenantId, TokenId, TokenKind,
-    TokenSecret, UserId, UserTypeId, VerifyContext,
+    decide, ParsedToken, Permission, ServerKey, TokenKind, TokenSecret, VerifyContext,
 };
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 fn generate(c: &mut Criterion) {
     c.bench_function("TokenSecret::generate", |b| {
@@ -51,46 +49,13 @@ fn hash(c: &mut Criterion) {
     });
 }
 
+/// The example subject with the fullest rule set: an IP allowlist and two permissions.
 fn subject(now: OffsetDateTime) -> Subject {
-    Subject {
-        token: Token {
-            id: TokenId::new(),
-            tenant_id: TenantId::new(),
-            kind: TokenKind::Api,
-            name: "erp".into(),
-            description: String::new(),
-            hint: "kwa_abcd…wxyz".into(),
-            user_id: UserId::new(),
-            department_id: DepartmentId::new(),
-            user_type_id: UserTypeId::new(),
-            enabled: true,
-            recoverable: false,
-            allowed_cidrs: vec!["10.0.0.0/8".parse().expect("CIDR")],
-            created_at: now,
-            created_by: None,
-            expires_at: Some(now + Duration::days(30)),
-            revoked_at: None,
-            revoked_by: None,
-            last_used_at: None,
-            rate_limit: None,
-            uses_remaining: None,
-        },
-        username: "svc".into(),
-        user_is_admin: false,
-        user_locked: false,
-        user_active_from: None,
-        user_active_until: None,
-        department_name: "A".into(),
-        user_type_name: "reader".into(),
-        permissions: vec![
-            Permission::parse("orders:read").expect("permission"),
-            Permission::parse("invoices:*").expect("permission"),
-        ],
-        membership_held: true,
-        settings: TenantSettings::default(),
-        secret_valid_until: None,
-        memo: Default::default(),
-    }
+    let mut s = Subject::example(now);
+    s.token.allowed_cidrs = vec!["10.0.0.0/8".parse().expect("CIDR")];
+    s.permissions
+        .push(Permission::parse("invoices:*").expect("permission"));
+    s
 }
 
 fn decision(c: &mut Criterion) {

@@ -32,7 +32,7 @@ pub fn patch<T, G: Clone + Into<T>>(field: &mut T, given: &Option<G>) {
 
 /// Only the fields that are present change; `permissions` replaces the whole set.
 #[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserType {
     pub name: Option<Name>,
@@ -48,7 +48,7 @@ impl UpdateUserType {
 
 /// Only the fields that are present change.
 #[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateToken {
     pub name: Option<Name>,
@@ -83,7 +83,7 @@ impl UpdateToken {
 
 /// Only the fields that are present change.
 #[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateVerifierKey {
     pub name: Option<Name>,
@@ -99,7 +99,7 @@ impl UpdateVerifierKey {
 
 /// Only the fields that are present change.
 #[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEndpoint {
     pub name: Option<Name>,
@@ -126,7 +126,7 @@ impl UpdateEndpoint {
 
 /// Only the fields that are present change.
 #[serde_with::skip_serializing_none]
-#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEndpointToken {
     pub name: Option<Name>,

@@ -137,10 +137,10 @@ impl std::fmt::Debug for Memo {
     }
 }
 
-/// A plain API token's subject for tests (of this crate, and of others through the
-/// `fixtures` feature): fresh ids, valid at `now` for 30 days, permission `orders:read`.
-#[cfg(any(test, feature = "fixtures"))]
+/// A plain API token's subject for tests and benchmarks (of this crate and of others):
+/// fresh ids, valid at `now` for 30 days, permission `orders:read`.
 impl Subject {
+    #[doc(hidden)]
     pub fn example(now: OffsetDateTime) -> Self {
         Self {
             token: Token {

@@ -1009,33 +1009,20 @@ impl Verifier {
                     .map(|c| c.object_id.clone())
                     .collect()
             };
-            let mut prefixes = Vec::new();
-            let tokens = of(&["token", "mobile_session"]);
-            if !tokens.is_empty() {
-                prefixes.extend(self.store.secret_hash_prefixes_of(&tokens).await?);
-            }
+            // Each lookup is one query per hundred ids, and none for an empty list.
+            let store = &self.store;
+            let mut prefixes = store
+                .secret_hash_prefixes_of(&of(&["token", "mobile_session"]))
+                .await?;
             let endpoint_tokens = of(&["endpoint_token"]);
-            if !endpoint_tokens.is_empty() {
-                prefixes.extend(
-                    self.store
-                        .endpoint_secret_hash_prefixes_of(&endpoint_tokens)
-                        .await?,
-                );
-            }
+            prefixes.extend(
+                store
+                    .endpoint_secret_hash_prefixes_of(&endpoint_tokens)
+                    .await?,
+            );
             let verifier_keys = of(&["verifier_key"]);
-            if !verifier_keys.is_empty() {
-                prefixes.extend(
-                    self.store
-                        .verifier_key_hash_prefixes_of(&verifier_keys)
-                        .await?,
-                );
-            }
-            let endpoints = of(&["endpoint"]);
-            let paths = if endpoints.is_empty() {
-                Vec::new()
-            } else {
-                self.store.endpoint_paths_of(&endpoints).await?
-            };
+            prefixes.extend(store.verifier_key_hash_prefixes_of(&verifier_keys).await?);
+            let paths = store.endpoint_paths_of(&of(&["endpoint"])).await?;
             // Another process's new secret was never seen here, so only the filter needs
             // it; a lookup may have remembered it as absent meanwhile.
             self.known

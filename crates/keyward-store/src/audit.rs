@@ -118,12 +118,11 @@ impl Store {
         if let Some(t) = f.to {
             q.cmp("at", "<=", t);
         }
-        const EVENTS: Listing = Listing {
-            columns:
-                "id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details",
-            from: "FROM audit_events",
-            order: "at DESC, id DESC",
-        };
+        const EVENTS: Listing = Listing::new(
+            "id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details",
+            "FROM audit_events",
+            "at DESC, id DESC",
+        );
         self.page(&EVENTS, q, page, |r| {
             Ok(AuditEvent {
                 id: rows::id(r, "id")?,

@@ -609,11 +609,7 @@ impl Store {
         let mut f = Filter::default();
         f.eq("tenant_id", tenant);
         f.contains(&["search"], q);
-        const ENDPOINTS: Listing = Listing {
-            columns: ENDPOINT_COLS,
-            from: "FROM endpoints",
-            order: "name, id",
-        };
+        const ENDPOINTS: Listing = Listing::new(ENDPOINT_COLS, "FROM endpoints", "name, id");
         self.page(&ENDPOINTS, f, page, endpoint).await
     }
 
@@ -764,11 +760,7 @@ impl Store {
             EndpointTokenStatus::All => {}
         }
         f.contains(&["t.search"], filter.q.as_deref());
-        const TOKENS: Listing = Listing {
-            columns: ETOKEN_COLS,
-            from: "FROM endpoint_tokens t",
-            order: "t.name, t.id",
-        };
+        const TOKENS: Listing = Listing::new(ETOKEN_COLS, "FROM endpoint_tokens t", "t.name, t.id");
         self.page(&TOKENS, f, page, endpoint_token).await
     }
 
@@ -1146,13 +1138,8 @@ impl Store {
         }
         // The token joined at most once (by its id), so counting with the join counts
         // the records.
-        const RECORDS: Listing = Listing {
-            columns:
-                "r.id, r.endpoint_id, r.token_id, r.token_kind, \
-                COALESCE(t.name, r.token_name) AS token_name, r.method, r.ip, r.received_at, r.body",
-            from: "FROM endpoint_records r LEFT JOIN endpoint_tokens t ON t.id = r.token_id",
-            order: "r.received_at DESC, r.id DESC",
-        };
+        const RECORDS: Listing = Listing::new("r.id, r.endpoint_id, r.token_id, r.token_kind, \
+                COALESCE(t.name, r.token_name) AS token_name, r.method, r.ip, r.received_at, r.body", "FROM endpoint_records r LEFT JOIN endpoint_tokens t ON t.id = r.token_id", "r.received_at DESC, r.id DESC");
         self.page(&RECORDS, f, page, endpoint_record).await
     }
 

@@ -298,11 +298,8 @@ impl Store {
             SessionStatusFilter::Active => q.cmp("t.expires_at", ">", now),
             SessionStatusFilter::Expired => q.cmp("t.expires_at", "<=", now),
         }
-        let listing = Listing {
-            columns: &session_columns(),
-            from: SESSION_FROM,
-            order: NEWEST_FIRST,
-        };
+        let columns = session_columns();
+        let listing = Listing::new(&columns, SESSION_FROM, NEWEST_FIRST);
         self.page(&listing, q, page, |r| session(r, now)).await
     }
 

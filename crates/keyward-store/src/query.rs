@@ -275,6 +275,16 @@ pub(crate) struct Listing<'a> {
     pub order: &'a str,
 }
 
+impl<'a> Listing<'a> {
+    pub const fn new(columns: &'a str, from: &'a str, order: &'a str) -> Self {
+        Self {
+            columns,
+            from,
+            order,
+        }
+    }
+}
+
 /// Values per `IN (…)` list, well under every backend's limit of bound parameters.
 const IN_CHUNK: usize = 100;
 

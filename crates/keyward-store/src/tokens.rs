@@ -322,11 +322,8 @@ impl Store {
         } else if f.status == TokenStatusFilter::Revoked {
             q.and("t.revoked_at IS NOT NULL".into());
         }
-        let listing = Listing {
-            columns: &detail_columns(),
-            from: DETAIL_FROM,
-            order: NEWEST_FIRST,
-        };
+        let columns = detail_columns();
+        let listing = Listing::new(&columns, DETAIL_FROM, NEWEST_FIRST);
         self.page(&listing, q, page, |r| details(r, now)).await
     }
 

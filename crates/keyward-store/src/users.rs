@@ -160,11 +160,7 @@ impl Store {
                 q.eq(col, v);
             }
         }
-        const USERS: Listing = Listing {
-            columns: USER_COLS,
-            from: "FROM users",
-            order: "username",
-        };
+        const USERS: Listing = Listing::new(USER_COLS, "FROM users", "username");
         self.page(&USERS, q, page, rows::user).await
     }
 
@@ -465,11 +461,7 @@ impl Store {
         f.eq("tenant_id", tenant);
         f.contains(&["search"], q);
         let from = format!("FROM {}", n.table);
-        let listing = Listing {
-            columns: n.columns,
-            from: &from,
-            order: "name",
-        };
+        let listing = Listing::new(n.columns, &from, "name");
         self.page(&listing, f, page, row).await
     }
 

@@ -97,11 +97,7 @@ impl Store {
     ) -> StoreResult<(Vec<VerifierKey>, i64)> {
         let mut f = Filter::default();
         f.eq("tenant_id", tenant);
-        const KEYS: Listing = Listing {
-            columns: COLS,
-            from: "FROM verifier_keys",
-            order: "name, id",
-        };
+        const KEYS: Listing = Listing::new(COLS, "FROM verifier_keys", "name, id");
         self.page(&KEYS, f, page, verifier_key).await
     }
 

@@ -83,7 +83,7 @@ impl Ctx {
         row: impl Fn(&C::Listed) -> Vec<String>,
     ) -> anyhow::Result<()> {
         let p = self.client.list::<C>(query).await?;
-        self.print_page(&p, headers, what, row)
+        self.print_page(&p, headers, what, |item| row(item))
     }
 
     /// `show`: item `id` of `C`, as JSON or as the text `fields` makes of it.
@@ -229,6 +229,34 @@ impl NameSearch {
             q: self.search,
             ..Default::default()
         })
+    }
+}
+
+/// `--name` and `--description` of every command that changes a token, a key or an
+/// endpoint.
+#[derive(Args)]
+pub struct Relabel {
+    #[arg(long)]
+    name: Option<keyward_client::Name>,
+    #[arg(long)]
+    description: Option<String>,
+}
+
+/// `--enable` and `--disable` of every command that changes something that can be
+/// switched off. Neither given: it stays as it is.
+#[derive(Args)]
+pub struct Switch {
+    /// Make it work again.
+    #[arg(long, conflicts_with = "disable")]
+    enable: bool,
+    /// Stop it (DISABLED) until it is enabled again.
+    #[arg(long)]
+    disable: bool,
+}
+
+impl Switch {
+    fn enabled(&self) -> Option<bool> {
+        input::flag(self.enable, self.disable)
     }
 }
 

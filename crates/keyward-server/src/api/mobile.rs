@@ -5,7 +5,7 @@ use super::Call;
 use super::Paged;
 use crate::auth::{bearer, ClientIp};
 use crate::error::{problem, ApiError, ApiJson, ApiPath, ApiQuery, ApiResult};
-use crate::service::login::{LoginError, Via};
+use crate::service::login::{Attempt, LoginError, Via};
 use crate::service::sessions::Started;
 use crate::state::AppState;
 use crate::verifier::Presented;
@@ -106,10 +106,12 @@ pub async fn login(
         .login()
         .authenticate(
             Via::Mobile,
-            &b.tenant,
-            &b.username,
-            b.password.into_string(),
-            ip,
+            Attempt {
+                tenant: &b.tenant,
+                username: &b.username,
+                password: b.password.into_string(),
+                ip,
+            },
             |_| true,
         )
         .await

@@ -8,7 +8,7 @@ use super::i18n::Lang;
 use super::ConsoleState;
 use super::{Console, Page};
 use crate::auth::{admin_of, live_session, same, session_hash, Admin, ClientIp, SESSION_COOKIE};
-use crate::service::login::{LoginError, Via};
+use crate::service::login::{Attempt, LoginError, Via};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{header, request::Parts, HeaderMap, Method, StatusCode};
@@ -370,9 +370,16 @@ pub async fn login(
     let username = f.username.trim().to_string();
     let result = st
         .login()
-        .authenticate(Via::Console, &tenant, &username, f.password, ip, |u| {
-            u.is_admin
-        })
+        .authenticate(
+            Via::Console,
+            Attempt {
+                tenant: &tenant,
+                username: &username,
+                password: f.password,
+                ip,
+            },
+            |u| u.is_admin,
+        )
         .await;
     let (user, checked_hash) = match result {
         Ok(found) => (found.user, found.checked_hash),

@@ -3,7 +3,7 @@
 //! printed only by the commands whose purpose is to show them.
 
 use super::output::{self, Fields, Table};
-use super::{input, Ctx, GracePeriod, Paging};
+use super::{input, Ctx, GracePeriod, Paging, Relabel, Switch};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use keyward_client::{
@@ -110,12 +110,10 @@ pub struct CreateArgs {
 #[derive(Args)]
 pub struct UpdateArgs {
     endpoint: String,
-    #[arg(long)]
-    name: Option<Name>,
+    #[command(flatten)]
+    labels: Relabel,
     #[arg(long)]
     path: Option<EndpointPath>,
-    #[arg(long)]
-    description: Option<String>,
     #[arg(long, value_enum)]
     auth: Option<Auth>,
     #[arg(long, conflicts_with = "no_deleting")]
@@ -123,11 +121,8 @@ pub struct UpdateArgs {
     /// Stop serving DELETE (removes the DELETE primary).
     #[arg(long)]
     no_deleting: bool,
-    #[arg(long, conflicts_with = "disable")]
-    enable: bool,
-    /// Refuse every request (DISABLED) until enabled again.
-    #[arg(long)]
-    disable: bool,
+    #[command(flatten)]
+    switch: Switch,
 }
 
 #[derive(Args)]
@@ -191,20 +186,14 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
         }
         EndpointCommand::Update(a) => {
             let up = UpdateEndpoint {
-                name: a.name,
+                name: a.labels.name,
                 path: a.path,
-                description: a.description,
+                description: a.labels.description,
                 auth_type: a.auth.map(Into::into),
                 allow_deleting: input::flag(a.allow_deleting, a.no_deleting),
-                enabled: input::flag(a.enable, a.disable),
+                enabled: a.switch.enabled(),
             };
-            if up.name.is_none()
-                && up.path.is_none()
-                && up.description.is_none()
-                && up.auth_type.is_none()
-                && up.allow_deleting.is_none()
-                && up.enabled.is_none()
-            {
+            if up == UpdateEndpoint::default() {
                 bail!("nothing to change: give --name, --path, --description, --auth, --allow-deleting, --no-deleting, --enable or --disable");
             }
             let id = input::endpoint(c, &a.endpoint).await?;
@@ -422,15 +411,11 @@ pub enum EndpointTokenCommand {
     /// Rename or describe a token, or activate or deactivate it everywhere.
     Update {
         token: String,
-        #[arg(long)]
-        name: Option<Name>,
-        #[arg(long)]
-        description: Option<String>,
-        #[arg(long, conflicts_with = "disable")]
-        enable: bool,
-        /// Stop the token on every endpoint (DISABLED) until enabled again.
-        #[arg(long)]
-        disable: bool,
+        #[command(flatten)]
+        labels: Relabel,
+        /// `--disable` stops the token on every endpoint.
+        #[command(flatten)]
+        switch: Switch,
     },
     /// Delete a secondary token and its assignments; its records stay.
     Delete { token: String },
@@ -513,17 +498,15 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
         }
         EndpointTokenCommand::Update {
             token,
-            name,
-            description,
-            enable,
-            disable,
+            labels,
+            switch,
         } => {
             let up = UpdateEndpointToken {
-                name,
-                description,
-                enabled: input::flag(enable, disable),
+                name: labels.name,
+                description: labels.description,
+                enabled: switch.enabled(),
             };
-            if up.name.is_none() && up.description.is_none() && up.enabled.is_none() {
+            if up == UpdateEndpointToken::default() {
                 bail!("nothing to change: give --name, --description, --enable or --disable");
             }
             let id = input::endpoint_token(c, &token).await?;

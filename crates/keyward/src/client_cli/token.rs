@@ -2,7 +2,7 @@
 //! whose purpose is to show them (create, regenerate, reveal).
 
 use super::output::{self, Fields};
-use super::{input, Ctx, GracePeriod, Paging};
+use super::{input, Ctx, GracePeriod, Paging, Relabel, Switch};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
@@ -131,16 +131,10 @@ pub struct ListArgs {
 #[derive(Args)]
 pub struct UpdateArgs {
     id: TokenId,
-    #[arg(long)]
-    name: Option<Name>,
-    #[arg(long)]
-    description: Option<String>,
-    /// Make a disabled token work again.
-    #[arg(long, conflicts_with = "disable")]
-    enable: bool,
-    /// Stop the token (DISABLED) until it is enabled again.
-    #[arg(long)]
-    disable: bool,
+    #[command(flatten)]
+    labels: Relabel,
+    #[command(flatten)]
+    switch: Switch,
     /// Replace the IP allowlist (repeat or separate with commas).
     #[arg(
         long = "allow-cidr",
@@ -228,9 +222,9 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Show { id } => ctx.show::<Tokens>(id, details).await,
         TokenCommand::Update(a) => {
             let up = UpdateToken {
-                name: a.name,
-                description: a.description,
-                enabled: input::flag(a.enable, a.disable),
+                name: a.labels.name,
+                description: a.labels.description,
+                enabled: a.switch.enabled(),
                 allowed_cidrs: if a.any_ip {
                     Some(vec![])
                 } else {
@@ -238,11 +232,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 },
                 ..Default::default()
             };
-            if up.name.is_none()
-                && up.description.is_none()
-                && up.enabled.is_none()
-                && up.allowed_cidrs.is_none()
-            {
+            if up == UpdateToken::default() {
                 bail!("nothing to change: give --name, --description, --enable, --disable, --allow-cidr or --any-ip");
             }
             let t = c.update::<Tokens>(a.id, &up).await?;

@@ -1,7 +1,7 @@
 //! `keyward verifier-key …`: the keys protected services send with their checks.
 
 use super::output::{self, Fields};
-use super::{Ctx, Paging};
+use super::{Ctx, Paging, Relabel};
 use clap::{Args, Subcommand};
 use keyward_client::Name;
 use keyward_client::{
@@ -25,10 +25,8 @@ pub enum VerifierKeyCommand {
     /// Rename or describe a verifier key.
     Update {
         id: VerifierKeyId,
-        #[arg(long)]
-        name: Option<Name>,
-        #[arg(long)]
-        description: Option<String>,
+        #[command(flatten)]
+        labels: Relabel,
     },
     /// Delete a verifier key: the service holding it can no longer ask checks.
     Delete { id: VerifierKeyId },
@@ -76,14 +74,12 @@ pub async fn run(ctx: &Ctx, cmd: VerifierKeyCommand) -> anyhow::Result<()> {
             .await
         }
         VerifierKeyCommand::Show { id } => ctx.show::<VerifierKeys>(id, fields).await,
-        VerifierKeyCommand::Update {
-            id,
-            name,
-            description,
-        } => {
-            let k = c
-                .update::<VerifierKeys>(id, &UpdateVerifierKey { name, description })
-                .await?;
+        VerifierKeyCommand::Update { id, labels } => {
+            let up = UpdateVerifierKey {
+                name: labels.name,
+                description: labels.description,
+            };
+            let k = c.update::<VerifierKeys>(id, &up).await?;
             ctx.print(&k, || fields(&k))
         }
         VerifierKeyCommand::Delete { id } => {
