@@ -48,8 +48,8 @@ impl TestApp {
         Self::spawn_adjusted(backend, |_| {}).await
     }
 
-    /// A server whose configuration `tweak` changes (the form `on_both_backends_with!`
-    /// takes).
+    /// A server whose configuration `tweak` changes (the form `on_both_backends!`'s
+    /// `name => body with tweak;` takes).
     pub async fn spawn_tweaked(backend: Backend, tweak: fn(&mut ServerConfig)) -> Self {
         Self::spawn_adjusted(backend, tweak).await
     }
