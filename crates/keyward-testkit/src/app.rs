@@ -245,6 +245,11 @@ impl TestApp {
         self.call(reqwest::Method::POST, path, None).await
     }
 
+    /// `POST path` with no body at all, asserting 200; the body.
+    pub async fn post_empty_ok(&self, path: &str) -> Value {
+        self.ok(200, self.post_empty(path).await).await
+    }
+
     /// A second handle on this server's database, as another node of a cluster (or a
     /// `keyward` command beside the running server) opens it.
     pub async fn other_store(&self) -> keyward_store::Store {
