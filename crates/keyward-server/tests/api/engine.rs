@@ -134,20 +134,15 @@ async fn answers_follow_changes(app: TestApp) {
     );
 
     // Renaming the department and the user type: the verify body names them.
-    app.patch_ok(
-        &format!("/api/v1/departments/{}", m.department_id),
-        json!({"name": "Field sales"}),
-    )
-    .await;
-    let (body, _, _) = answers(&app, &secret).await;
-    assert_eq!(body["department"]["name"], "Field sales");
-    app.patch_ok(
-        &format!("/api/v1/user-types/{}", m.user_type_id),
-        json!({"name": "Order reader"}),
-    )
-    .await;
-    let (body, _, _) = answers(&app, &secret).await;
-    assert_eq!(body["user_type"]["name"], "Order reader");
+    for (collection, id, field, name) in [
+        ("departments", &m.department_id, "department", "Field sales"),
+        ("user-types", &m.user_type_id, "user_type", "Order reader"),
+    ] {
+        let path = format!("/api/v1/{collection}/{id}");
+        app.patch_ok(&path, json!({ "name": name })).await;
+        let (body, _, _) = answers(&app, &secret).await;
+        assert_eq!(body[field]["name"], name, "{path}");
+    }
 
     // New permissions: both routes list them.
     app.patch_ok(
