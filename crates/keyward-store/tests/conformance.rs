@@ -2,7 +2,7 @@
 //! when KEYWARD_TEST_DATABASE_URL is set, each test in a schema of its own).
 
 use keyward_core::change::{UpdateEndpoint, UpdateEndpointToken, UpdateToken, UpdateVerifierKey};
-use keyward_core::model::{TenantSettings, TokenStatus};
+use keyward_core::model::{SecretStorage, TenantSettings, TokenStatus};
 use keyward_core::text::Name;
 use keyward_core::{
     DepartmentId, Permission, ServerKey, TenantId, TokenHash, TokenId, TokenKind, TokenSecret,
@@ -143,6 +143,12 @@ async fn fixture(s: &Store, tenant_name: &str) -> Fixture {
     }
 }
 
+/// The same fixture in two tenants, `acme` and `globex`, for the tests that one tenant's
+/// rows stay out of the other's reach.
+async fn two_tenants(s: &Store) -> (Fixture, Fixture) {
+    (fixture(s, "acme").await, fixture(s, "globex").await)
+}
+
 fn new_user(name: &str) -> NewUser {
     NewUser {
         username: name.into(),
@@ -198,6 +204,76 @@ fn hash(t: &TokenSecret) -> TokenHash {
     key().hash_token(t.expose())
 }
 
+/// The API token or mobile session `secret` opens, as a check reads it (`None` when it
+/// opens nothing).
+async fn subject(s: &Store, secret: &TokenSecret) -> Option<keyward_core::verify::Subject> {
+    s.subject_by_hash(&hash(secret)).await.unwrap()
+}
+
+/// Regenerates the fixture's token `id` with a fresh secret, the old one kept until
+/// `grace_until`; the new secret, whose hint the token shows from now on.
+async fn regenerated(
+    s: &Store,
+    f: &Fixture,
+    id: TokenId,
+    grace_until: Option<OffsetDateTime>,
+) -> TokenSecret {
+    let secret = TokenSecret::generate(TokenKind::Api);
+    let t = s
+        .regenerate_token(f.tenant, id, &secret_for(&secret), grace_until, &actor())
+        .await
+        .unwrap();
+    assert_eq!(t.token.hint, secret.hint());
+    secret
+}
+
+/// Changes the fixture's user as `up` says; the user as stored after.
+async fn update_user(s: &Store, f: &Fixture, up: &UserUpdate) -> keyward_core::model::User {
+    s.update_user(f.tenant, f.user, up, &actor()).await.unwrap()
+}
+
+/// The code of a refusal (`StoreError::Refused`); `None` for any other result.
+fn refusal<T>(r: StoreResult<T>) -> Option<&'static str> {
+    match r {
+        Err(StoreError::Refused { code, .. }) => Some(code),
+        _ => None,
+    }
+}
+
+/// The tenant's audit events that `filter` selects, newest first.
+async fn audit_events(s: &Store, tenant: TenantId, filter: AuditFilter) -> Vec<AuditEvent> {
+    let (events, _) = s
+        .list_audit_events(tenant, &filter, Page::default())
+        .await
+        .unwrap();
+    events
+}
+
+/// Selects the audit events with the action `name`.
+fn action(name: &str) -> AuditFilter {
+    AuditFilter {
+        action: Some(name.into()),
+        ..Default::default()
+    }
+}
+
+/// Selects the audit events about the object `id`.
+fn about(id: impl ToString) -> AuditFilter {
+    AuditFilter {
+        object_id: Some(id.to_string()),
+        ..Default::default()
+    }
+}
+
+/// Switches the tenant's secret storage.
+async fn set_secret_storage(s: &Store, tenant: TenantId, storage: SecretStorage) {
+    let switch = |st: &mut TenantSettings| {
+        st.secret_storage = storage;
+        Ok(())
+    };
+    s.update_settings(tenant, switch, &actor()).await.unwrap();
+}
+
 async fn migrations_are_idempotent(db: Db) {
     let f = fixture(&db.store, "acme").await;
     let again = Store::open(&db.url).await.unwrap();
@@ -210,8 +286,7 @@ async fn migrations_are_idempotent(db: Db) {
 
 async fn unique_names_conflict_per_tenant_only(db: Db) {
     let s = &db.store;
-    let a = fixture(s, "acme").await;
-    let b = fixture(s, "globex").await;
+    let (a, b) = two_tenants(s).await;
     assert!(matches!(
         s.create_tenant("acme", &TenantSettings::default(), &actor())
             .await,
@@ -250,33 +325,22 @@ async fn user_update_changes_only_what_is_given(db: Db) {
         active_until: Some(Some(until)),
         ..Default::default()
     };
-    let u = s
-        .update_user(f.tenant, f.user, &up, &actor())
-        .await
-        .unwrap();
+    let u = update_user(s, &f, &up).await;
     assert!(u.locked && u.is_technical);
     assert_eq!(u.active_until, Some(until));
     assert_eq!(u.email, "svc@example.com");
-    let u = s
-        .update_user(
-            f.tenant,
-            f.user,
-            &UserUpdate {
-                active_until: Some(None),
-                ..Default::default()
-            },
-            &actor(),
-        )
-        .await
-        .unwrap();
+    let forever = UserUpdate {
+        active_until: Some(None),
+        ..Default::default()
+    };
+    let u = update_user(s, &f, &forever).await;
     assert_eq!(u.active_until, None);
     assert!(u.locked, "untouched fields keep their values");
 }
 
 async fn memberships_reference_only_the_same_tenant(db: Db) {
     let s = &db.store;
-    let a = fixture(s, "acme").await;
-    let b = fixture(s, "globex").await;
+    let (a, b) = two_tenants(s).await;
     let err = s
         .add_membership(a.tenant, a.user, b.dept, a.ut, &actor())
         .await
@@ -311,7 +375,7 @@ async fn token_subject_carries_everything_the_decision_needs(db: Db) {
     let s = &db.store;
     let f = fixture(s, "acme").await;
     let (id, secret) = token(s, &f, "erp", None).await;
-    let subj = s.subject_by_hash(&hash(&secret)).await.unwrap().unwrap();
+    let subj = subject(s, &secret).await.unwrap();
     assert_eq!(subj.token.id, id);
     assert_eq!(subj.username, "svc");
     assert_eq!(
@@ -325,10 +389,8 @@ async fn token_subject_carries_everything_the_decision_needs(db: Db) {
     assert!(subj.membership_held && !subj.user_locked && !subj.user_is_admin);
     assert_eq!(subj.settings, TenantSettings::default());
     assert_eq!(subj.secret_valid_until, None);
-    assert!(s
-        .subject_by_hash(&hash(&TokenSecret::generate(TokenKind::Api)))
+    assert!(subject(s, &TokenSecret::generate(TokenKind::Api))
         .await
-        .unwrap()
         .is_none());
     assert!(s
         .secret_hash_prefixes()
@@ -339,45 +401,24 @@ async fn token_subject_carries_everything_the_decision_needs(db: Db) {
     s.remove_membership(f.tenant, f.user, ms[0].id, &actor())
         .await
         .unwrap();
-    assert!(
-        !s.subject_by_hash(&hash(&secret))
-            .await
-            .unwrap()
-            .unwrap()
-            .membership_held
-    );
+    assert!(!subject(s, &secret).await.unwrap().membership_held);
 }
 
 async fn regeneration_keeps_old_secret_only_for_grace(db: Db) {
     let s = &db.store;
     let f = fixture(s, "acme").await;
     let (id, first) = token(s, &f, "erp", None).await;
-    let second = TokenSecret::generate(TokenKind::Api);
     let until = OffsetDateTime::now_utc() + Duration::hours(1);
-    let t = s
-        .regenerate_token(f.tenant, id, &secret_for(&second), Some(until), &actor())
-        .await
-        .unwrap();
-    assert_eq!(t.token.hint, second.hint());
-    let old = s.subject_by_hash(&hash(&first)).await.unwrap().unwrap();
+    let second = regenerated(s, &f, id, Some(until)).await;
+    let old = subject(s, &first).await.unwrap();
     assert!(old
         .secret_valid_until
         .is_some_and(|u| (u - until).abs() < Duration::seconds(1)));
-    assert_eq!(
-        s.subject_by_hash(&hash(&second))
-            .await
-            .unwrap()
-            .unwrap()
-            .secret_valid_until,
-        None
-    );
-    let third = TokenSecret::generate(TokenKind::Api);
-    s.regenerate_token(f.tenant, id, &secret_for(&third), None, &actor())
-        .await
-        .unwrap();
-    assert!(s.subject_by_hash(&hash(&first)).await.unwrap().is_none());
-    assert!(s.subject_by_hash(&hash(&second)).await.unwrap().is_none());
-    assert!(s.subject_by_hash(&hash(&third)).await.unwrap().is_some());
+    assert_eq!(subject(s, &second).await.unwrap().secret_valid_until, None);
+    let third = regenerated(s, &f, id, None).await;
+    assert!(subject(s, &first).await.is_none());
+    assert!(subject(s, &second).await.is_none());
+    assert!(subject(s, &third).await.is_some());
 }
 
 async fn revoke_is_idempotent_and_drops_the_sealed_copy(db: Db) {
@@ -420,24 +461,13 @@ async fn revoke_is_idempotent_and_drops_the_sealed_copy(db: Db) {
     assert!(!first.token.recoverable);
     let second = s.revoke_token(f.tenant, id, &actor()).await.unwrap();
     assert_eq!(first.token.revoked_at, second.token.revoked_at);
-    let (events, _) = s
-        .list_audit_events(
-            f.tenant,
-            &AuditFilter {
-                action: Some("token.revoked".into()),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let events = audit_events(s, f.tenant, action("token.revoked")).await;
     assert_eq!(events.len(), 1, "revoking twice records one event");
 }
 
 async fn delete_skips_unknown_and_other_tenants_ids(db: Db) {
     let s = &db.store;
-    let a = fixture(s, "acme").await;
-    let b = fixture(s, "globex").await;
+    let (a, b) = two_tenants(s).await;
     let (ta, sa) = token(s, &a, "a", None).await;
     let (tb, _) = token(s, &b, "b", None).await;
     let deleted = s
@@ -445,10 +475,7 @@ async fn delete_skips_unknown_and_other_tenants_ids(db: Db) {
         .await
         .unwrap();
     assert_eq!(deleted, vec![ta]);
-    assert!(
-        s.subject_by_hash(&hash(&sa)).await.unwrap().is_none(),
-        "its secrets are gone too"
-    );
+    assert!(subject(s, &sa).await.is_none(), "its secrets are gone too");
     assert!(
         s.token(b.tenant, tb).await.is_ok(),
         "another tenant's token is untouched"
@@ -812,14 +839,13 @@ fn in_days(n: i64) -> OffsetDateTime {
 
 async fn mobile_sessions_are_listed_and_filtered_apart_from_api_tokens(db: Db) {
     let s = &db.store;
-    let f = fixture(s, "acme").await;
-    let other = fixture(s, "globex").await;
+    let (f, other) = two_tenants(s).await;
     let (api, _) = token(s, &f, "erp", None).await;
     let (phone, secret) = session(s, &f, "Kari's Phone", in_days(30)).await;
     let (old, _) = session(s, &f, "Old tablet", now() - Duration::seconds(1)).await;
     session(s, &other, "Kari's Phone", in_days(30)).await;
 
-    let subj = s.subject_by_hash(&hash(&secret)).await.unwrap().unwrap();
+    let subj = subject(s, &secret).await.unwrap();
     assert_eq!(subj.token.kind, TokenKind::Mobile);
     assert!(subj.membership_held && !subj.token.recoverable);
 
@@ -914,8 +940,7 @@ async fn mobile_sessions_are_listed_and_filtered_apart_from_api_tokens(db: Db) {
 
 async fn mobile_session_routes_never_touch_api_tokens(db: Db) {
     let s = &db.store;
-    let f = fixture(s, "acme").await;
-    let other = fixture(s, "globex").await;
+    let (f, other) = two_tenants(s).await;
     let (api, api_secret) = token(s, &f, "erp", None).await;
     let (phone, secret) = session(s, &f, "phone", in_days(30)).await;
     let (theirs, _) = session(s, &other, "phone", in_days(30)).await;
@@ -930,12 +955,8 @@ async fn mobile_session_routes_never_touch_api_tokens(db: Db) {
         .await
         .unwrap();
     assert_eq!(deleted, [phone]);
-    assert!(s.subject_by_hash(&hash(&secret)).await.unwrap().is_none());
-    assert!(s
-        .subject_by_hash(&hash(&api_secret))
-        .await
-        .unwrap()
-        .is_some());
+    assert!(subject(s, &secret).await.is_none());
+    assert!(subject(s, &api_secret).await.is_some());
     assert!(s.mobile_session(other.tenant, theirs).await.is_ok());
     let (changes, _) = s.changes_after(&before).await.unwrap();
     assert_eq!(changes.len(), 1);
@@ -943,17 +964,7 @@ async fn mobile_session_routes_never_touch_api_tokens(db: Db) {
         (changes[0].action.as_str(), changes[0].object_id.clone()),
         ("mobile_session.deleted", phone.to_string())
     );
-    let (events, _) = s
-        .list_audit_events(
-            f.tenant,
-            &AuditFilter {
-                object_id: Some(phone.to_string()),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let events = audit_events(s, f.tenant, about(phone)).await;
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -1005,11 +1016,9 @@ async fn locking_a_user_ends_their_sessions_for_good(db: Db) {
         locked: Some(locked),
         ..Default::default()
     };
-    s.update_user(f.tenant, f.user, &lock(true), &actor())
-        .await
-        .unwrap();
+    update_user(s, &f, &lock(true)).await;
     for secret in [&sa, &sb] {
-        assert!(s.subject_by_hash(&hash(secret)).await.unwrap().is_none());
+        assert!(subject(s, secret).await.is_none());
     }
     let (changes, _) = s.changes_after(&before).await.unwrap();
     let mut actions: Vec<(String, String)> = changes
@@ -1024,30 +1033,14 @@ async fn locking_a_user_ends_their_sessions_for_good(db: Db) {
     ];
     expected.sort();
     assert_eq!(actions, expected, "one transaction wrote all three");
-    let (events, _) = s
-        .list_audit_events(
-            f.tenant,
-            &AuditFilter {
-                action: Some("user.locked".into()),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let events = audit_events(s, f.tenant, action("user.locked")).await;
     assert_eq!(events[0].details["mobile_sessions_ended"], 2);
-    s.update_user(f.tenant, f.user, &lock(false), &actor())
-        .await
-        .unwrap();
+    update_user(s, &f, &lock(false)).await;
     assert!(
-        s.subject_by_hash(&hash(&sa)).await.unwrap().is_none(),
+        subject(s, &sa).await.is_none(),
         "unlocking revives no device"
     );
-    let t = s
-        .subject_by_hash(&hash(&api_secret))
-        .await
-        .unwrap()
-        .unwrap();
+    let t = subject(s, &api_secret).await.unwrap();
     assert_eq!(
         t.token.id, api,
         "API tokens only pause while the user is locked"
@@ -1070,33 +1063,19 @@ async fn a_session_starts_only_for_an_unlocked_member(db: Db) {
         .create_department(f.tenant, &name("Other"), &actor())
         .await
         .unwrap();
-    assert!(matches!(
-        s.create_mobile_session(f.tenant, &new(other.id), &actor())
-            .await,
-        Err(StoreError::Refused {
-            code: "not_a_member",
-            ..
-        })
-    ));
-    s.update_user(
-        f.tenant,
-        f.user,
-        &UserUpdate {
-            locked: Some(true),
-            ..Default::default()
-        },
-        &actor(),
-    )
-    .await
-    .unwrap();
-    assert!(matches!(
-        s.create_mobile_session(f.tenant, &new(f.dept), &actor())
-            .await,
-        Err(StoreError::Refused {
-            code: "user_locked",
-            ..
-        })
-    ));
+    let started = s
+        .create_mobile_session(f.tenant, &new(other.id), &actor())
+        .await;
+    assert_eq!(refusal(started), Some("not_a_member"));
+    let lock = UserUpdate {
+        locked: Some(true),
+        ..Default::default()
+    };
+    update_user(s, &f, &lock).await;
+    let started = s
+        .create_mobile_session(f.tenant, &new(f.dept), &actor())
+        .await;
+    assert_eq!(refusal(started), Some("user_locked"));
     let (sessions, total) = s
         .list_mobile_sessions(
             f.tenant,
@@ -1196,6 +1175,28 @@ async fn endpoint(
     .endpoint
 }
 
+/// The endpoint token `secret` opens, as a check reads it (`None` when it opens nothing).
+async fn endpoint_subject(
+    s: &Store,
+    secret: &TokenSecret,
+) -> Option<keyward_core::verify::EndpointSubject> {
+    s.endpoint_subject_by_hash(&hash(secret)).await.unwrap()
+}
+
+/// Applies `up` to the fixture tenant's endpoint `id`, offering `offer` for the primaries
+/// it needs; what changed.
+async fn update_endpoint(
+    s: &Store,
+    f: &Fixture,
+    id: EndpointId,
+    up: &UpdateEndpoint,
+    offer: &[OfferedPrimary],
+) -> EndpointChange {
+    s.update_endpoint(f.tenant, id, up, offer, &actor())
+        .await
+        .unwrap()
+}
+
 /// No endpoint token has a secret with this hash (any more).
 async fn unknown(s: &Store, hash: &TokenHash) -> bool {
     s.endpoint_subject_by_hash(hash).await.unwrap().is_none()
@@ -1226,10 +1227,7 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
         allow_deleting: Some(false),
         ..Default::default()
     };
-    let c = s
-        .update_endpoint(f.tenant, id, &to_token, &offer, &actor())
-        .await
-        .unwrap();
+    let c = update_endpoint(s, &f, id, &to_token, &offer).await;
     assert_eq!(methods(&c.endpoint), [Post, Get]);
     assert_eq!(
         c.created,
@@ -1237,10 +1235,7 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
         "the offered ones, by method"
     );
     // Repeating the change creates nothing, however much is offered.
-    let c = s
-        .update_endpoint(f.tenant, id, &to_token, &offered(), &actor())
-        .await
-        .unwrap();
+    let c = update_endpoint(s, &f, id, &to_token, &offered()).await;
     assert!(c.created.is_empty() && c.removed.is_empty());
     let post = c.endpoint.primary_tokens[0].clone();
     assert_eq!(
@@ -1251,10 +1246,7 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
         allow_deleting: Some(true),
         ..Default::default()
     };
-    let c = s
-        .update_endpoint(f.tenant, id, &allow, &offer, &actor())
-        .await
-        .unwrap();
+    let c = update_endpoint(s, &f, id, &allow, &offer).await;
     assert_eq!(methods(&c.endpoint), [Post, Get, Delete]);
     assert_eq!(c.created, [offer[2].id]);
     assert_eq!(
@@ -1265,10 +1257,7 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
         auth_type: Some(AuthType::None),
         ..Default::default()
     };
-    let c = s
-        .update_endpoint(f.tenant, id, &to_none, &[], &actor())
-        .await
-        .unwrap();
+    let c = update_endpoint(s, &f, id, &to_none, &[]).await;
     assert!(c.endpoint.primary_tokens.is_empty());
     assert_eq!(c.removed.len(), 3);
     for o in &offer {
@@ -1288,17 +1277,8 @@ async fn primaries_follow_auth_type_and_allow_deleting(db: Db) {
 
 async fn endpoint_paths_are_unique_within_a_tenant_only(db: Db) {
     let s = &db.store;
-    let a = fixture(s, "acme").await;
-    let b = fixture(s, "globex").await;
-    let ours = s
-        .insert_endpoint(
-            a.tenant,
-            &new_endpoint("orders", AuthType::None, false),
-            &[],
-            &actor(),
-        )
-        .await
-        .unwrap();
+    let (a, b) = two_tenants(s).await;
+    let ours = endpoint(s, a.tenant, "orders", AuthType::None, false, &[]).await;
     assert!(matches!(
         s.insert_endpoint(
             a.tenant,
@@ -1310,45 +1290,21 @@ async fn endpoint_paths_are_unique_within_a_tenant_only(db: Db) {
         Err(StoreError::Conflict { field: "path", .. })
     ));
     // Another tenant may use the same path: the URL names the tenant.
-    let theirs = s
-        .insert_endpoint(
-            b.tenant,
-            &new_endpoint("orders", AuthType::None, false),
-            &[],
-            &actor(),
-        )
-        .await
-        .unwrap();
-    let c = s
-        .insert_endpoint(
-            b.tenant,
-            &new_endpoint("invoices", AuthType::None, false),
-            &[],
-            &actor(),
-        )
-        .await
-        .unwrap();
+    let theirs = endpoint(s, b.tenant, "orders", AuthType::None, false, &[]).await;
+    let c = endpoint(s, b.tenant, "invoices", AuthType::None, false, &[]).await;
     let rename = UpdateEndpoint {
         path: Some(EndpointPath::parse("orders").unwrap()),
         ..Default::default()
     };
     assert!(matches!(
-        s.update_endpoint(b.tenant, c.endpoint.endpoint.id, &rename, &[], &actor())
+        s.update_endpoint(b.tenant, c.endpoint.id, &rename, &[], &actor())
             .await,
         Err(StoreError::Conflict { field: "path", .. })
     ));
-    let found = s
-        .endpoint_by_path(a.tenant, "orders")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(found.id, ours.endpoint.endpoint.id);
-    let found = s
-        .endpoint_by_path(b.tenant, "orders")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(found.id, theirs.endpoint.endpoint.id);
+    for (tenant, owned) in [(a.tenant, &ours), (b.tenant, &theirs)] {
+        let found = s.endpoint_by_path(tenant, "orders").await.unwrap().unwrap();
+        assert_eq!(found.id, owned.endpoint.id);
+    }
     assert!(s
         .endpoint_by_path(a.tenant, "invoices")
         .await
@@ -1364,7 +1320,7 @@ async fn endpoint_paths_are_unique_within_a_tenant_only(db: Db) {
     want.sort();
     assert_eq!(paths, want);
     assert_eq!(
-        s.endpoint_paths_of(&[c.endpoint.endpoint.id.to_string()])
+        s.endpoint_paths_of(&[c.endpoint.id.to_string()])
             .await
             .unwrap(),
         [(b.tenant, "invoices".to_string())]
@@ -1376,7 +1332,7 @@ async fn endpoint_paths_are_unique_within_a_tenant_only(db: Db) {
         .unwrap();
     assert_eq!((list.len(), total), (1, 1));
     assert!(matches!(
-        s.endpoint(a.tenant, c.endpoint.endpoint.id).await,
+        s.endpoint(a.tenant, c.endpoint.id).await,
         Err(StoreError::NotFound(_))
     ));
 }
@@ -1391,11 +1347,7 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
         .await
         .endpoint;
     let (id, first) = secondary_token(s, f.tenant, "Webshop").await;
-    let subject = s
-        .endpoint_subject_by_hash(&hash(&first))
-        .await
-        .unwrap()
-        .unwrap();
+    let subject = endpoint_subject(s, &first).await.unwrap();
     assert_eq!(
         (subject.token.id, subject.token.kind),
         (id, TokenKind::Secondary)
@@ -1422,12 +1374,7 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
         !created && !a.enabled,
         "setting the same state again changes nothing"
     );
-    let mut got = s
-        .endpoint_subject_by_hash(&hash(&first))
-        .await
-        .unwrap()
-        .unwrap()
-        .assignments;
+    let mut got = endpoint_subject(s, &first).await.unwrap().assignments;
     got.sort_by_key(|g| g.endpoint_id);
     let mut want = vec![
         keyward_core::verify::Grant {
@@ -1488,11 +1435,7 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
         .unwrap();
     assert_eq!(t.token.hint, second.hint());
     assert_eq!(t.assignments.len(), 2, "assignments survive regeneration");
-    let old = s
-        .endpoint_subject_by_hash(&hash(&first))
-        .await
-        .unwrap()
-        .unwrap();
+    let old = endpoint_subject(s, &first).await.unwrap();
     assert!(old
         .secret_valid_until
         .is_some_and(|u| (u - until).abs() < Duration::seconds(1)));
@@ -1503,11 +1446,7 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
         .unwrap();
     assert!(unknown(s, &hash(&first)).await);
     assert!(unknown(s, &hash(&second)).await);
-    assert!(s
-        .endpoint_subject_by_hash(&hash(&third))
-        .await
-        .unwrap()
-        .is_some());
+    assert!(endpoint_subject(s, &third).await.is_some());
     assert_eq!(
         s.endpoint_secret_hash_prefixes_of(&[id.to_string()])
             .await
@@ -1522,14 +1461,7 @@ async fn endpoint_subject_carries_assignments_and_grace(db: Db) {
     s.update_endpoint_token(f.tenant, id, &up, &actor())
         .await
         .unwrap();
-    assert!(
-        !s.endpoint_subject_by_hash(&hash(&third))
-            .await
-            .unwrap()
-            .unwrap()
-            .token
-            .enabled
-    );
+    assert!(!endpoint_subject(s, &third).await.unwrap().token.enabled);
     s.delete_endpoint_token(f.tenant, id, &actor())
         .await
         .unwrap();
@@ -1562,9 +1494,7 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
         enabled: Some(false),
         ..Default::default()
     };
-    s.update_endpoint(f.tenant, e.id, &disable, &[], &actor())
-        .await
-        .unwrap();
+    update_endpoint(s, &f, e.id, &disable, &[]).await;
     s.delete_endpoint_token(f.tenant, id, &actor())
         .await
         .unwrap();
@@ -1589,17 +1519,7 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
             ("endpoint.deleted", "endpoint"),
         ]
     );
-    let (events, _) = s
-        .list_audit_events(
-            f.tenant,
-            &AuditFilter {
-                object_id: Some(id.to_string()),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let events = audit_events(s, f.tenant, about(id)).await;
     assert_eq!(events.len(), 5, "every change of the token is audited");
     // Records are data, not changes: storing one writes no audit event or change.
     let e = endpoint(s, f.tenant, "quiet", AuthType::None, false, &[])
@@ -1620,8 +1540,7 @@ async fn endpoint_changes_are_audited_and_logged(db: Db) {
 
 async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
     let s = &db.store;
-    let a = fixture(s, "acme").await;
-    let b = fixture(s, "globex").await;
+    let (a, b) = two_tenants(s).await;
     let e = endpoint(s, a.tenant, "mine", AuthType::Token, false, &offered()).await;
     let (theirs, _) = secondary_token(s, b.tenant, "Globex app").await;
     let (mine, _) = secondary_token(s, a.tenant, "Acme app").await;
@@ -1857,11 +1776,7 @@ async fn deleting_an_endpoint_removes_its_primaries_assignments_and_records(db: 
     for o in &offer {
         assert!(unknown(s, &o.secret.hash).await);
     }
-    let subject = s
-        .endpoint_subject_by_hash(&hash(&secret))
-        .await
-        .unwrap()
-        .unwrap();
+    let subject = endpoint_subject(s, &secret).await.unwrap();
     assert!(
         subject.assignments.is_empty(),
         "the secondary stays, unassigned"
@@ -1880,16 +1795,7 @@ async fn deleting_an_endpoint_removes_its_primaries_assignments_and_records(db: 
 async fn show_once_drops_endpoint_token_copies(db: Db) {
     let s = &db.store;
     let f = fixture(s, "acme").await;
-    s.update_settings(
-        f.tenant,
-        |st| {
-            st.secret_storage = keyward_core::model::SecretStorage::Recoverable;
-            Ok(())
-        },
-        &actor(),
-    )
-    .await
-    .unwrap();
+    set_secret_storage(s, f.tenant, SecretStorage::Recoverable).await;
     let secret = TokenSecret::generate(TokenKind::Secondary);
     let id = EndpointTokenId::new();
     let mut sealed = secret_for(&secret);
@@ -1918,28 +1824,9 @@ async fn show_once_drops_endpoint_token_copies(db: Db) {
         key().unseal(&copy, id.to_string().as_bytes()).unwrap(),
         secret.expose()
     );
-    let (events, _) = s
-        .list_audit_events(
-            f.tenant,
-            &AuditFilter {
-                action: Some("endpoint_token.revealed".into()),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let events = audit_events(s, f.tenant, action("endpoint_token.revealed")).await;
     assert_eq!(events.len(), 1);
-    s.update_settings(
-        f.tenant,
-        |st| {
-            st.secret_storage = keyward_core::model::SecretStorage::ShowOnce;
-            Ok(())
-        },
-        &actor(),
-    )
-    .await
-    .unwrap();
+    set_secret_storage(s, f.tenant, SecretStorage::ShowOnce).await;
     assert!(
         !s.endpoint_token(f.tenant, id)
             .await
@@ -1963,8 +1850,7 @@ conformance!(
 
 async fn verifier_keys_are_found_by_hash_listed_per_tenant_and_logged(db: Db) {
     let s = &db.store;
-    let a = fixture(s, "acme").await;
-    let b = fixture(s, "globex").await;
+    let (a, b) = two_tenants(s).await;
     let secret = TokenSecret::generate(TokenKind::Verifier);
     let new = NewVerifierKey {
         id: keyward_core::VerifierKeyId::new(),
@@ -2086,9 +1972,7 @@ async fn a_session_starts_only_with_the_current_password_and_within_the_cap(db: 
         password_hash: Some(Some(h.to_string())),
         ..Default::default()
     };
-    s.update_user(f.tenant, f.user, &set_hash("$argon2id$old"), &actor())
-        .await
-        .unwrap();
+    update_user(s, &f, &set_hash("$argon2id$old")).await;
     let new = || NewMobileSession {
         id: TokenId::new(),
         user_id: f.user,
@@ -2131,17 +2015,11 @@ async fn a_session_starts_only_with_the_current_password_and_within_the_cap(db: 
     assert_eq!((ids, total), (expected, 2));
 
     // A login checked against the old hash, finishing after a reset, starts nothing.
-    s.update_user(f.tenant, f.user, &set_hash("$argon2id$new"), &actor())
-        .await
-        .unwrap();
-    assert!(matches!(
-        s.start_mobile_session(f.tenant, &new(), Some(2), Some("$argon2id$old"), &actor())
-            .await,
-        Err(StoreError::Refused {
-            code: "password_changed",
-            ..
-        })
-    ));
+    update_user(s, &f, &set_hash("$argon2id$new")).await;
+    let late = s
+        .start_mobile_session(f.tenant, &new(), Some(2), Some("$argon2id$old"), &actor())
+        .await;
+    assert_eq!(refusal(late), Some("password_changed"));
     let console = |checked: &str| NewConsoleSession {
         hash: key().hash_token(&format!("cookie {checked}")),
         tenant_id: f.tenant,
@@ -2150,14 +2028,10 @@ async fn a_session_starts_only_with_the_current_password_and_within_the_cap(db: 
         expires_at: in_days(1),
         checked_hash: checked.into(),
     };
-    assert!(matches!(
-        s.create_console_session(&console("$argon2id$old"), &actor())
-            .await,
-        Err(StoreError::Refused {
-            code: "password_changed",
-            ..
-        })
-    ));
+    let stale = s
+        .create_console_session(&console("$argon2id$old"), &actor())
+        .await;
+    assert_eq!(refusal(stale), Some("password_changed"));
     s.create_console_session(&console("$argon2id$new"), &actor())
         .await
         .unwrap();
@@ -2171,9 +2045,7 @@ async fn a_password_change_ends_mobile_and_console_sessions_in_its_transaction(d
         password_hash: Some(Some("$argon2id$old".into())),
         ..Default::default()
     };
-    s.update_user(f.tenant, f.user, &admin, &actor())
-        .await
-        .unwrap();
+    update_user(s, &f, &admin).await;
     let (phone, secret) = session(s, &f, "phone", in_days(30)).await;
     let cookie = key().hash_token("a console cookie");
     s.create_console_session(
@@ -2194,10 +2066,8 @@ async fn a_password_change_ends_mobile_and_console_sessions_in_its_transaction(d
         password_hash: Some(None),
         ..Default::default()
     };
-    s.update_user(f.tenant, f.user, &reset, &actor())
-        .await
-        .unwrap();
-    assert!(s.subject_by_hash(&hash(&secret)).await.unwrap().is_none());
+    update_user(s, &f, &reset).await;
+    assert!(subject(s, &secret).await.is_none());
     assert!(s.console_session(&cookie).await.unwrap().is_none());
     let (changes, _) = s.changes_after(&before).await.unwrap();
     let actions: Vec<(String, String)> = changes
@@ -2213,16 +2083,6 @@ async fn a_password_change_ends_mobile_and_console_sessions_in_its_transaction(d
         ],
         "one transaction wrote all three"
     );
-    let (events, _) = s
-        .list_audit_events(
-            f.tenant,
-            &AuditFilter {
-                action: Some("mobile_session.deleted".into()),
-                ..Default::default()
-            },
-            Page::default(),
-        )
-        .await
-        .unwrap();
+    let events = audit_events(s, f.tenant, action("mobile_session.deleted")).await;
     assert_eq!(events[0].details["reason"], "password_changed");
 }

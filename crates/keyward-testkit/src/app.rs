@@ -48,8 +48,8 @@ impl TestApp {
         Self::spawn_adjusted(backend, |_| {}).await
     }
 
-    /// A server whose configuration `tweak` changes (the form `on_both_backends_with!`
-    /// takes).
+    /// A server whose configuration `tweak` changes (the form `on_both_backends!`'s
+    /// `name => body with tweak;` takes).
     pub async fn spawn_tweaked(backend: Backend, tweak: fn(&mut ServerConfig)) -> Self {
         Self::spawn_adjusted(backend, tweak).await
     }
@@ -243,6 +243,11 @@ impl TestApp {
     /// `POST path` with no body at all (the routes that take none); the status and the body.
     pub async fn post_empty(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, None).await
+    }
+
+    /// `POST path` with no body at all, asserting 200; the body.
+    pub async fn post_empty_ok(&self, path: &str) -> Value {
+        self.ok(200, self.post_empty(path).await).await
     }
 
     /// A second handle on this server's database, as another node of a cluster (or a

@@ -163,6 +163,13 @@ impl Server {
         srv
     }
 
+    /// The same, with one token `name` of theirs; the server and the token's secret.
+    fn with_token(username: &str, name: &str) -> (Self, String) {
+        let srv = Self::with_member(username);
+        let (_, secret) = srv.token(username, name);
+        (srv, secret)
+    }
+
     /// Makes `username` a technical user with user type Reader (orders:read, orders:write)
     /// in department Sales.
     fn member(&self, username: &str) {
@@ -440,8 +447,7 @@ fn a_regenerated_token_replaces_its_secret_and_delete_takes_several_ids() {
 
 #[test]
 fn locking_a_user_stops_their_tokens_until_unlocked() {
-    let srv = Server::with_member("svc");
-    let (_, secret) = srv.token("svc", "ci");
+    let (srv, secret) = Server::with_token("svc", "ci");
     let out = srv.ok(&["user", "lock", "svc"]);
     assert!(out.starts_with("Locked user \"svc\""), "{out}");
     assert_eq!(srv.verify(&secret, &[]).1["code"], "USER_LOCKED");
@@ -463,8 +469,7 @@ fn locking_a_user_stops_their_tokens_until_unlocked() {
 
 #[test]
 fn a_verifier_key_binds_cli_checks_to_its_tenant_and_a_check_without_a_tenant_is_refused() {
-    let srv = Server::with_member("svc");
-    let (_, secret) = srv.token("svc", "ci");
+    let (srv, secret) = Server::with_token("svc", "ci");
 
     let created = srv.ok(&["verifier-key", "create", "orders gateway"]);
     assert!(created.contains("shown only once"), "{created}");

@@ -331,6 +331,14 @@ async fn a_node_cut_off_refuses_what_changed_at_its_first_check() {
     assert_eq!(code(&http, &c, &t_untouched).await, "VALID");
 }
 
+/// A program the test needs is missing: on CI (which installs it) a failure saying
+/// `on_ci`, elsewhere a skip saying `skipped`.
+fn missing<T>(on_ci: &str, skipped: &str) -> Option<T> {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{on_ci}");
+    eprintln!("skipped: {skipped}");
+    None
+}
+
 /// A Redis of the test's own on a free port (the shared one is left alone, and this one
 /// can be stopped). `None` if `redis-server` is not installed.
 struct Redis {
@@ -355,12 +363,10 @@ impl Redis {
             .stdout(Stdio::null())
             .spawn();
         let Ok(child) = child else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "redis-server is not installed; .ci/run installs it"
+            return missing(
+                "redis-server is not installed; .ci/run installs it",
+                "redis-server is not installed, so cluster-wide rate limits cannot be tried",
             );
-            eprintln!("skipped: redis-server is not installed, so cluster-wide rate limits cannot be tried");
-            return None;
         };
         let child = Running(child);
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -471,12 +477,10 @@ impl OwnPostgres {
             .map(|e| e.path().join("bin"))
             .find(|b| b.join("pg_ctl").exists());
         let Some(bin) = bin else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "no /usr/lib/postgresql/*/bin/pg_ctl, though PostgreSQL tests are on"
+            return missing(
+                "no /usr/lib/postgresql/*/bin/pg_ctl, though PostgreSQL tests are on",
+                "no /usr/lib/postgresql/*/bin/pg_ctl to start a PostgreSQL of the test's own",
             );
-            eprintln!("skipped: no /usr/lib/postgresql/*/bin/pg_ctl to start a PostgreSQL of the test's own");
-            return None;
         };
         let dir = Dir::new("pg");
         let data = dir.0.join("data");

@@ -50,6 +50,17 @@ fn secrets_of(body: &Value) -> HashMap<String, String> {
         .collect()
 }
 
+/// `(token_name, field)` of each item of the JSON array `list` (the buckets of the
+/// records' chart, the assignments of an endpoint), `field` read by `read`.
+fn by_token_name<T>(list: &Value, field: &str, read: fn(&Value) -> Option<T>) -> Vec<(String, T)> {
+    let values = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| read(&item[field]).unwrap_or_else(|| panic!("no {field:?} in {item}")));
+    texts(list, "token_name").into_iter().zip(values).collect()
+}
+
 async fn assign(app: &TestApp, ep: &Endpoint, token_id: &str, enabled: bool) -> u16 {
     let (status, body) = app
         .call(
@@ -60,6 +71,14 @@ async fn assign(app: &TestApp, ep: &Endpoint, token_id: &str, enabled: bool) -> 
         .await;
     assert!(status == 200 || status == 201, "{status} {body}");
     status
+}
+
+/// `POST /api/v1/endpoints` by the administrator whose token is `admin` (of any tenant);
+/// the status and the body.
+async fn create_endpoint_as(app: &TestApp, admin: &str, name: &str, path: &str) -> (u16, Value) {
+    let body = json!({"name": name, "path": path});
+    app.call_as(admin, Method::POST, "/api/v1/endpoints", Some(body))
+        .await
 }
 
 /// An endpoint at `path` with token authentication, and a secondary token for the
@@ -123,6 +142,11 @@ async fn hosted(
 
 async fn post_record(app: &TestApp, ep: &Endpoint, token: Option<&str>, body: Value) -> Answer {
     hosted(app, Method::POST, &ep.path, token, Some(body)).await
+}
+
+/// Posts `body` to `ep` with its POST primary token.
+async fn post_by_primary(app: &TestApp, ep: &Endpoint, body: Value) -> Answer {
+    post_record(app, ep, Some(ep.primary("POST")), body).await
 }
 
 async fn get_records(app: &TestApp, ep: &Endpoint, token: Option<&str>) -> Answer {
@@ -501,11 +525,7 @@ async fn regenerated_primary(app: TestApp) {
 async fn regenerated_secondary(app: TestApp) {
     let (ep, id, old) = with_application(&app, "apps", false, "Webshop").await;
     let r = app
-        .ok(
-            200,
-            app.post_empty(&format!("/api/v1/endpoint-tokens/{id}/regenerate"))
-                .await,
-        )
+        .post_empty_ok(&format!("/api/v1/endpoint-tokens/{id}/regenerate"))
         .await;
     let new = r["token"].as_str().unwrap();
     assert_eq!(r["id"], id.as_str(), "same token, same assignments");
@@ -766,13 +786,7 @@ async fn records_keep_sender(app: TestApp) {
     .await;
     assert_eq!(res.status(), 201);
     let receipt: Value = res.json().await.unwrap();
-    post_record(
-        &app,
-        &ep,
-        Some(ep.primary("POST")),
-        json!({"from": "primary"}),
-    )
-    .await;
+    post_by_primary(&app, &ep, json!({"from": "primary"})).await;
 
     let page = app
         .get_ok(&format!("/api/v1/endpoints/{}/records", ep.id))
@@ -835,13 +849,7 @@ async fn viewer_filter(app: TestApp) {
     for i in 0..2 {
         post_record(&app, &ep, Some(&b), json!({"app": "erp", "i": i})).await;
     }
-    post_record(
-        &app,
-        &ep,
-        Some(ep.primary("POST")),
-        json!({"app": "primary"}),
-    )
-    .await;
+    post_by_primary(&app, &ep, json!({"app": "primary"})).await;
 
     let url = format!("/api/v1/endpoints/{}/records", ep.id);
     let all = app.get_ok(&url).await;
@@ -873,16 +881,8 @@ async fn viewer_filter(app: TestApp) {
         .get_ok(&format!("{url}/stats?bucket=day&from={long_ago}"))
         .await;
     assert_eq!(stats["bucket_seconds"], 86400);
-    let counts: HashMap<String, i64> = stats["buckets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            (
-                b["token_name"].as_str().unwrap().to_string(),
-                b["count"].as_i64().unwrap(),
-            )
-        })
+    let counts: HashMap<String, i64> = by_token_name(&stats["buckets"], "count", Value::as_i64)
+        .into_iter()
         .collect();
     let buckets = stats["buckets"].as_array().unwrap();
     assert!(
@@ -935,13 +935,7 @@ async fn hosted_paging(app: TestApp) {
 
 async fn tenant_isolation(app: TestApp) {
     let (ep, id, _) = with_application(&app, "acme/orders", true, "Acme webshop").await;
-    post_record(
-        &app,
-        &ep,
-        Some(ep.primary("POST")),
-        json!({"secret": "acme data"}),
-    )
-    .await;
+    post_by_primary(&app, &ep, json!({"secret": "acme data"})).await;
     let (_, theirs) = app.other_tenant("globex").await;
     let e = &ep.id;
     for (method, path, body) in [
@@ -1079,14 +1073,7 @@ async fn paths(app: TestApp) {
     // The URL names the tenant, so another tenant's same path is another endpoint: it is
     // allowed, and the 409 above told nothing about other tenants.
     let (_, theirs) = app.other_tenant("globex").await;
-    let (status, _) = app
-        .call_as(
-            &theirs,
-            Method::POST,
-            "/api/v1/endpoints",
-            Some(json!({"name": "theirs", "path": "taken"})),
-        )
-        .await;
+    let (status, _) = create_endpoint_as(&app, &theirs, "theirs", "taken").await;
     assert_eq!(status, 201);
 
     // A moved endpoint is served at its new path at once, and not at the old one.
@@ -1239,17 +1226,7 @@ async fn secondary_listing(app: TestApp) {
     let list = app
         .get_ok(&format!("/api/v1/endpoints/{}/assignments", ep.id))
         .await;
-    let rows: Vec<(String, bool)> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["token_name"].as_str().unwrap().to_string(),
-                r["enabled"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let rows = by_token_name(&list, "enabled", Value::as_bool);
     assert_eq!(
         rows,
         [
@@ -1311,17 +1288,8 @@ async fn other_node(app: TestApp) {
         )
         .await
         .unwrap();
-    while post_record(&app, &ep, Some(&secret), json!({}))
-        .await
-        .status
-        != 401
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "the switched-off assignment was not seen within one second"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let off = "the switched-off assignment was not seen within one second";
+    until_a_post_answers(&app, &ep, &secret, 401, started, off).await;
 
     // A token created elsewhere becomes usable here, without a restart.
     let key = app.state.verifier.key();
@@ -1349,16 +1317,22 @@ async fn other_node(app: TestApp) {
         .set_assignment(tenant, ep.id.parse().unwrap(), token_id, true, None, &actor)
         .await
         .unwrap();
-    let started = Instant::now();
-    while post_record(&app, &ep, Some(created.expose()), json!({}))
-        .await
-        .status
-        != 201
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "a token made on another node was not usable here within one second"
-        );
+    let unusable = "a token made on another node was not usable here within one second";
+    until_a_post_answers(&app, &ep, created.expose(), 201, Instant::now(), unusable).await;
+}
+
+/// Posts an empty record to `ep` with `token` until the answer is `status`, failing with
+/// `late` once a second has passed since `started`.
+async fn until_a_post_answers(
+    app: &TestApp,
+    ep: &Endpoint,
+    token: &str,
+    status: u16,
+    started: Instant,
+    late: &str,
+) {
+    while post_record(app, ep, Some(token), json!({})).await.status != status {
+        assert!(started.elapsed() < Duration::from_secs(1), "{late}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -1417,19 +1391,12 @@ async fn namespaced_paths(app: TestApp) {
     let ours = app.endpoint("orders/in", "token", false).await;
     let (_, globex) = app.other_tenant("globex").await;
     // Same path in another tenant: allowed, and says nothing about ours.
-    let (status, theirs) = app
-        .call_as(
-            &globex,
-            Method::POST,
-            "/api/v1/endpoints",
-            Some(json!({"name": "Squatter", "path": "orders/in"})),
-        )
-        .await;
+    let (status, theirs) = create_endpoint_as(&app, &globex, "Squatter", "orders/in").await;
     assert_eq!(status, 201, "{theirs}");
 
     // Our partner's post reaches us, not them.
     assert_eq!(
-        post_record(&app, &ours, Some(ours.primary("POST")), json!({"order": 1}))
+        post_by_primary(&app, &ours, json!({"order": 1}))
             .await
             .status,
         201

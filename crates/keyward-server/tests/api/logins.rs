@@ -4,21 +4,15 @@
 use keyward_server::service::login::LoginLimits;
 use keyward_server::service::passwords::PasswordWork;
 use keyward_server::ServerConfig;
-use keyward_testkit::on_both_backends_with;
+use keyward_testkit::on_both_backends;
 use keyward_testkit::{TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-on_both_backends_with! { one_password_slot:
-    a_login_burst_past_the_password_bound_gets_503_with_retry_after_never_500 => password_bound;
-}
-
-on_both_backends_with! { three_logins_per_account:
-    successful_logins_count_against_the_accounts_limit => successes_are_limited;
-}
-
-on_both_backends_with! { one_second_bursts:
-    refused_logins_are_audited_once_per_burst_with_their_counts => refusals_audited;
+on_both_backends! {
+    a_login_burst_past_the_password_bound_gets_503_with_retry_after_never_500 => password_bound with one_password_slot;
+    successful_logins_count_against_the_accounts_limit => successes_are_limited with three_logins_per_account;
+    refused_logins_are_audited_once_per_burst_with_their_counts => refusals_audited with one_second_bursts;
 }
 
 /// One argon2 hash at a time, and almost no queueing. The login limits are out of the

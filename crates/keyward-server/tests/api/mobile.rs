@@ -7,8 +7,8 @@ use keyward_store::Actor;
 use keyward_testkit::client::{
     CreateUserType, DepartmentBody, Departments, Name, Permission, UpdateUser, UserTypes,
 };
+use keyward_testkit::on_both_backends;
 use keyward_testkit::{json_of, send, Member, TestApp, PASSWORD};
-use keyward_testkit::{on_both_backends, on_both_backends_with};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -24,18 +24,9 @@ on_both_backends! {
     switching_api_tokens_off_leaves_mobile_sessions_alone => feature_flag;
     api_tokens_and_sessions_are_managed_only_through_their_own_routes => kinds_apart;
     the_openapi_document_describes_the_mobile_routes => openapi;
-}
-
-on_both_backends_with! { short_login_window:
-    a_brute_force_is_slowed_and_the_right_password_works_after_the_window => brute_force;
-}
-
-on_both_backends_with! { three_sessions_per_user:
-    a_login_past_the_session_cap_ends_the_session_used_least_recently => session_cap;
-}
-
-on_both_backends_with! { no_background_flush:
-    a_session_in_use_never_expires_whatever_is_flushed_or_cached => never_expires_in_use;
+    a_brute_force_is_slowed_and_the_right_password_works_after_the_window => brute_force with short_login_window;
+    a_login_past_the_session_cap_ends_the_session_used_least_recently => session_cap with three_sessions_per_user;
+    a_session_in_use_never_expires_whatever_is_flushed_or_cached => never_expires_in_use with no_background_flush;
 }
 
 /// Five failures per account in a window short enough to wait out.

@@ -16,6 +16,24 @@ on_both_backends! {
     administrators_cannot_cut_off_their_own_access => self_lockout;
 }
 
+/// The change of a user's employment period to `active_from` .. `active_until`, each
+/// RFC 3339 or `None` for no bound (both sent, so `None` clears the bound).
+fn period(active_from: Option<&str>, active_until: Option<&str>) -> UpdateUser {
+    let at = |t: Option<&str>| {
+        Some(t.map(|t| {
+            Timestamp(
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .expect("an RFC 3339 time"),
+            )
+        }))
+    };
+    UpdateUser {
+        active_from: at(active_from),
+        active_until: at(active_until),
+        ..Default::default()
+    }
+}
+
 async fn only_administrators_manage_tokens(app: TestApp) {
     let (m, id, secret) = app.svc_with_token("integration").await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
@@ -235,22 +253,4 @@ async fn self_lockout(app: TestApp) {
     );
     // And the administrator still works.
     app.get_ok("/api/v1/tokens").await;
-}
-
-/// The change of a user's employment period to `active_from` .. `active_until`, each
-/// RFC 3339 or `None` for no bound (both sent, so `None` clears the bound).
-fn period(active_from: Option<&str>, active_until: Option<&str>) -> UpdateUser {
-    let at = |t: Option<&str>| {
-        Some(t.map(|t| {
-            Timestamp(
-                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                    .expect("an RFC 3339 time"),
-            )
-        }))
-    };
-    UpdateUser {
-        active_from: at(active_from),
-        active_until: at(active_until),
-        ..Default::default()
-    }
 }

@@ -420,6 +420,22 @@ async fn verifier_key_lifecycle(app: TestApp) {
     assert!(!audit.to_string().contains(&secret));
 }
 
+/// `keyward bootstrap` of the tenant `tenant` with its administrator `admin`, on the node
+/// whose state is `state`.
+async fn bootstrap(
+    state: &keyward_server::AppState,
+    tenant: &str,
+    admin: &str,
+) -> keyward_server::error::ApiResult<keyward_server::bootstrap::Bootstrapped> {
+    keyward_server::bootstrap::bootstrap(
+        state,
+        &keyward_core::text::TenantName::parse(tenant).unwrap(),
+        &keyward_core::text::Username::parse(admin).unwrap(),
+        None,
+    )
+    .await
+}
+
 /// `serve --single-tenant`: checks may name no tenant, and a second tenant is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_tenant_mode_takes_tenant_less_checks_and_refuses_a_second_tenant() {
@@ -437,14 +453,10 @@ async fn single_tenant_mode_takes_tenant_less_checks_and_refuses_a_second_tenant
         let res = forward(&app, "/auth/forward/acme?permission=orders:read", &secret).await;
         assert_eq!(res.status(), 200, "naming the tenant still works");
 
-        let second = keyward_server::bootstrap::bootstrap(
-            &app.state,
-            &keyward_core::text::TenantName::parse("globex").unwrap(),
-            &keyward_core::text::Username::parse("hank").unwrap(),
-            None,
-        )
-        .await;
-        let err = second.err().expect("a second tenant is refused");
+        let err = bootstrap(&app.state, "globex", "hank")
+            .await
+            .err()
+            .expect("a second tenant is refused");
         assert!(err.to_string().contains("single-tenant"), "{err}");
         assert_eq!(app.state.store.list_tenants().await.unwrap().len(), 1);
 
@@ -454,13 +466,7 @@ async fn single_tenant_mode_takes_tenant_less_checks_and_refuses_a_second_tenant
         plain.single_tenant = None;
         let node = keyward_server::App::build(plain.clone()).await.unwrap();
         assert!(node.state.verifier.single_tenant());
-        let refused = keyward_server::bootstrap::bootstrap(
-            &node.state,
-            &keyward_core::text::TenantName::parse("initech").unwrap(),
-            &keyward_core::text::Username::parse("bill").unwrap(),
-            None,
-        )
-        .await;
+        let refused = bootstrap(&node.state, "initech", "bill").await;
         assert!(
             refused.is_err(),
             "a node without the flag let a second tenant in"
