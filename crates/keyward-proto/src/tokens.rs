@@ -66,6 +66,15 @@ crate::paged_query! {
     }
 }
 
+/// `POST /api/v1/tokens/bulk`: 1 to 1000 tokens to create in one transaction, all or
+/// none, each as `POST /api/v1/tokens` takes one; the answer lists the tokens made, in
+/// the order asked, each with its secret (shown only in that response).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkDelete {

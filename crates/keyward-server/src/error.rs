@@ -310,7 +310,29 @@ impl From<crate::service::ServiceError> for ApiError {
             S::Busy(detail) => Self::Busy(detail.into()),
             S::Unavailable => Self::Unavailable,
             S::Internal(e) => Self::Internal(e),
+            S::Item { index, error } => Self::from(*error).of_item(index),
         }
+    }
+}
+
+impl ApiError {
+    /// The same problem, its detail naming item `index` of a bulk request (`items[3]: …`).
+    fn of_item(self, index: usize) -> Self {
+        let mut e = match self {
+            Self::NotFound(what) => Self::Unprocessable {
+                code: "not_found",
+                detail: format!("{what} not found"),
+            },
+            other => other,
+        };
+        if let Self::BadRequest { detail, .. }
+        | Self::Unprocessable { detail, .. }
+        | Self::Forbidden { detail, .. }
+        | Self::Conflict { detail, .. } = &mut e
+        {
+            *detail = format!("items[{index}]: {detail}");
+        }
+        e
     }
 }
 

@@ -102,6 +102,52 @@ async fn detail_row<'c>(
 
 /// Reads the token as `tx` leaves it, then commits: the change returns what it wrote,
 /// without a second read after the commit.
+/// Writes token `t` (its row, its secret, its audit event and change-log row) in `tx`.
+async fn write_token(
+    tx: &mut Tx,
+    tenant: TenantId,
+    t: &NewToken,
+    now: OffsetDateTime,
+    actor: &Actor,
+) -> StoreResult<()> {
+    sqlx::query(
+            "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
+             enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
+             rate_limit_requests, rate_limit_window_seconds, uses_remaining, search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .arg(t.id)
+        .arg(tenant)
+        .arg(t.kind.as_str())
+        .arg(t.name.as_str())
+        .arg(&t.description)
+        .arg(&t.secret.hint)
+        .arg(t.user_id)
+        .arg(t.department_id)
+        .arg(t.user_type_id)
+        .arg(t.secret.sealed.as_ref())
+        .arg(json!(t.allowed_cidrs).to_string())
+        .arg(now)
+        .arg(actor.user_id)
+        .arg(t.expires_at)
+        .arg(t.rate_limit.map(|r| i64::from(r.requests)))
+        .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
+        .arg(t.max_uses)
+        .arg(search_key(&[t.name.as_str()]))
+        .execute(&mut ***tx)
+        .await?;
+    insert_secret(tx, TokenTable::Tokens, t.id, &t.secret).await?;
+    tx.record(
+        "token.created",
+        "token",
+        t.id,
+        json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
+                   "expires_at": t.expires_at.map(to_ms)}),
+    )
+    .await?;
+    Ok(())
+}
+
 async fn commit_token(mut tx: Tx, tenant: TenantId, id: TokenId) -> StoreResult<TokenDetails> {
     let row = detail_row(&mut **tx, tenant, id).await?;
     tx.commit().await?;
@@ -246,44 +292,32 @@ impl Store {
         t: &NewToken,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
+        let mut made = self
+            .insert_tokens(tenant, std::slice::from_ref(t), actor)
+            .await?;
+        Ok(made.remove(0))
+    }
+
+    /// Creates tokens in one transaction: all of them, or none when any insert fails.
+    /// Each is audited (`token.created`) and logged for the other nodes.
+    pub async fn insert_tokens(
+        &self,
+        tenant: TenantId,
+        tokens: &[NewToken],
+        actor: &Actor,
+    ) -> StoreResult<Vec<TokenDetails>> {
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
-        sqlx::query(
-            "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
-             enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
-             rate_limit_requests, rate_limit_window_seconds, uses_remaining, search) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        )
-        .arg(t.id)
-        .arg(tenant)
-        .arg(t.kind.as_str())
-        .arg(t.name.as_str())
-        .arg(&t.description)
-        .arg(&t.secret.hint)
-        .arg(t.user_id)
-        .arg(t.department_id)
-        .arg(t.user_type_id)
-        .arg(t.secret.sealed.as_ref())
-        .arg(json!(t.allowed_cidrs).to_string())
-        .arg(now)
-        .arg(actor.user_id)
-        .arg(t.expires_at)
-        .arg(t.rate_limit.map(|r| i64::from(r.requests)))
-        .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
-        .arg(t.max_uses)
-        .arg(search_key(&[t.name.as_str()]))
-        .execute(&mut **tx)
-        .await?;
-        insert_secret(&mut tx, TokenTable::Tokens, t.id, &t.secret).await?;
-        tx.record(
-            "token.created",
-            "token",
-            t.id,
-            json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
-                   "expires_at": t.expires_at.map(to_ms)}),
-        )
-        .await?;
-        commit_token(tx, tenant, t.id).await
+        for t in tokens {
+            write_token(&mut tx, tenant, t, now, actor).await?;
+        }
+        let mut rows = Vec::with_capacity(tokens.len());
+        for t in tokens {
+            rows.push(detail_row(&mut **tx, tenant, t.id).await?);
+        }
+        tx.commit().await?;
+        let now = crate::now();
+        rows.iter().map(|r| details(r, now)).collect()
     }
 
     pub async fn token(&self, tenant: TenantId, id: TokenId) -> StoreResult<TokenDetails> {

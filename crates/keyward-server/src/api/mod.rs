@@ -107,6 +107,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::revoke))
         .routes(routes!(tokens::regenerate))
         .routes(routes!(tokens::reveal))
+        .routes(routes!(tokens::bulk_create))
         .routes(routes!(tokens::bulk_delete))
         .routes(routes!(mobile::login))
         .routes(routes!(mobile::logout))

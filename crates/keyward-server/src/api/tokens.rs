@@ -11,7 +11,7 @@ use axum::Json;
 use keyward_core::model::TokenDetails;
 use keyward_core::{TenantId, TokenId, TokenKind, TokenSecret};
 use keyward_proto::tokens::{
-    BulkDelete, BulkDeleted, CreateToken, Regenerate, Revealed, TokenQuery, TokenWithSecret,
+    BulkDelete, BulkDeleted, CreateToken, Items, Regenerate, Revealed, TokenQuery, TokenWithSecret,
     UpdateToken, Usage,
 };
 use keyward_store::{TokenFilter, TokenStatusFilter};
@@ -51,6 +51,22 @@ pub async fn create(
         Json(with_secret(&c.st, details, secret)),
     ))
 }
+
+/// Create up to 1000 API tokens in one transaction, for imports: all of them, or, when
+/// any one is refused, none (the problem's detail names the item, `items[3]: …`).
+#[utoipa::path(post, path = "/api/v1/tokens/bulk", tag = "tokens", security(("bearer" = [])), request_body = Items<CreateToken>,
+    responses((status = 201, body = Items<TokenWithSecret>), (status = 403, body = crate::error::Problem),
+              (status = 422, description = "an item refused as POST /api/v1/tokens would refuse it, or not 1 to 1000 items", body = crate::error::Problem)))]
+pub async fn bulk_create(c: Call, ApiJson(b): ApiJson<Items<CreateToken>>) -> ApiResult<Created> {
+    let (tokens, actor) = (c.st.tokens(), c.admin.actor());
+    let made = tokens.issue_many(c.admin.tenant_id, &actor, b.items);
+    let items = made.await?.into_iter();
+    let items = items.map(|(d, s)| with_secret(&c.st, d, s)).collect();
+    Ok((StatusCode::CREATED, Json(Items { items })))
+}
+
+/// What a bulk creation answers.
+type Created = (StatusCode, Json<Items<TokenWithSecret>>);
 
 /// The names of `status` in a list of tokens.
 const STATUSES: [(&str, TokenStatusFilter); 5] = [

@@ -86,6 +86,22 @@ pub enum ServiceError {
     Busy(&'static str),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// Item `index` (from 0) of a bulk command was refused so; nothing was written.
+    #[error("item {index}: {error}")]
+    Item {
+        index: usize,
+        error: Box<ServiceError>,
+    },
+}
+
+impl ServiceError {
+    /// This refusal, as the refusal of item `index` of a bulk command.
+    pub fn at(self, index: usize) -> Self {
+        Self::Item {
+            index,
+            error: Box::new(self),
+        }
+    }
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;

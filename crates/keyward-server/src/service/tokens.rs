@@ -5,14 +5,17 @@
 
 use super::{check_description, Principal, ServiceError, ServiceResult};
 use keyward_core::change::UpdateToken;
-use keyward_core::model::{RateLimit, SecretStorage, TokenDetails};
+use keyward_core::model::{
+    Membership, RateLimit, SecretStorage, TenantSettings, TokenDetails, User,
+};
 use keyward_core::rules;
-use keyward_core::{ServerKey, TenantId, TokenId, TokenKind, TokenSecret};
+use keyward_core::{ServerKey, TenantId, TokenId, TokenKind, TokenSecret, UserId};
 use keyward_proto::tokens::CreateToken;
 use keyward_store::{Actor, NewSecret, NewToken, Page, Store, StoreError, TokenFilter};
+use std::collections::hash_map::{Entry, HashMap};
 use time::{Duration, OffsetDateTime};
 
-/// The most tokens one bulk call deletes.
+/// The most tokens one bulk call creates or deletes.
 pub const MAX_BULK: usize = 1000;
 
 fn check_limits(rate: Option<&RateLimit>, max_uses: Option<u32>) -> ServiceResult<()> {
@@ -56,29 +59,84 @@ impl<'a> Tokens<'a> {
         actor: &Actor,
         req: CreateToken,
     ) -> ServiceResult<(TokenDetails, TokenSecret)> {
-        check_description(&req.description)?;
-        check_limits(req.rate_limit.as_ref(), req.max_uses)?;
+        let mut made = self
+            .issue_many(tenant, actor, vec![req])
+            .await
+            .map_err(|e| match e {
+                ServiceError::Item { error, .. } => *error,
+                e => e,
+            })?;
+        Ok(made.remove(0))
+    }
+
+    /// Creates 1 to [`MAX_BULK`] API tokens in one transaction: all of them, or, when
+    /// any one is refused (the refusal names its index), none. Each is checked as
+    /// [`Tokens::issue`] checks one.
+    pub async fn issue_many(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        reqs: Vec<CreateToken>,
+    ) -> ServiceResult<Vec<(TokenDetails, TokenSecret)>> {
+        if reqs.is_empty() || reqs.len() > MAX_BULK {
+            return Err(ServiceError::Invalid(format!(
+                "items must list 1 to {MAX_BULK} tokens"
+            )));
+        }
         let now = OffsetDateTime::now_utc();
         let settings = self.store.settings(tenant).await?;
-        let owner = match self.store.user(tenant, req.user_id).await {
-            Err(StoreError::NotFound(_)) => {
-                return Err(ServiceError::Unprocessable {
-                    code: "unknown_user",
-                    detail: "user_id names no user of this tenant".into(),
-                })
+        // Owners and their memberships, read once per owner: an import gives one
+        // integration user many tokens.
+        let mut owners: HashMap<UserId, (User, Vec<Membership>)> = HashMap::new();
+        let mut news = Vec::with_capacity(reqs.len());
+        let mut secrets = Vec::with_capacity(reqs.len());
+        for (i, req) in reqs.into_iter().enumerate() {
+            check_description(&req.description)
+                .and_then(|()| check_limits(req.rate_limit.as_ref(), req.max_uses))
+                .map_err(|e| e.at(i))?;
+            if let Entry::Vacant(slot) = owners.entry(req.user_id) {
+                let owner = match self.store.user(tenant, req.user_id).await {
+                    Err(StoreError::NotFound(_)) => {
+                        return Err(ServiceError::Unprocessable {
+                            code: "unknown_user",
+                            detail: "user_id names no user of this tenant".into(),
+                        }
+                        .at(i))
+                    }
+                    other => other?,
+                };
+                let memberships = self.store.memberships(tenant, owner.id).await?;
+                slot.insert((owner, memberships));
             }
-            other => other?,
-        };
-        let memberships = self.store.memberships(tenant, owner.id).await?;
+            let (owner, memberships) = &owners[&req.user_id];
+            let (new, secret) = self
+                .prepare(owner, memberships, &settings, now, req)
+                .map_err(|e| e.at(i))?;
+            news.push(new);
+            secrets.push(secret);
+        }
+        let made = self.store.insert_tokens(tenant, &news, actor).await?;
+        Ok(made.into_iter().zip(secrets).collect())
+    }
+
+    /// A token `owner` may hold under the tenant's `settings`, with its new secret.
+    fn prepare(
+        &self,
+        owner: &User,
+        memberships: &[Membership],
+        settings: &TenantSettings,
+        now: OffsetDateTime,
+        req: CreateToken,
+    ) -> ServiceResult<(NewToken, TokenSecret)> {
         rules::check_api_token_owner(
-            &owner,
-            &memberships,
+            owner,
+            memberships,
             req.department_id,
             req.user_type_id,
-            &settings,
+            settings,
             now,
         )?;
-        let expires_at = rules::resolve_expiry(req.expires_at.map(|t| t.0), &settings, now)?;
+        let expires_at = rules::resolve_expiry(req.expires_at.map(|t| t.0), settings, now)?;
         let id = TokenId::new();
         let (stored, secret) = new_secret(
             self.key,
@@ -100,8 +158,7 @@ impl<'a> Tokens<'a> {
             rate_limit: req.rate_limit,
             max_uses: req.max_uses.map(i64::from),
         };
-        let details = self.store.insert_token(tenant, &new, actor).await?;
-        Ok((details, secret))
+        Ok((new, secret))
     }
 
     /// A token's details (of any kind: the console tells sessions apart). Never its secret.

@@ -13,6 +13,7 @@ on_both_backends! {
     revoked_token_stays_listed_with_removal_date_and_remover => revoked_stays_listed;
     deleted_token_disappears_but_its_audit_event_remains => deleted_disappears;
     bulk_delete_reports_deleted_and_unknown_ids => bulk_delete;
+    bulk_creation_makes_every_token_or_none => bulk_create;
     regenerated_token_refuses_old_secret_unless_grace => regenerate;
     reveal_works_only_under_recoverable_policy_and_is_audited => reveal;
     disabled_token_is_refused_until_enabled => disable_enable;
@@ -21,6 +22,71 @@ on_both_backends! {
     other_tenants_tokens_are_invisible => tenant_isolation;
     concurrent_edits_do_not_undo_each_other => concurrent_edits;
     concurrent_regenerations_leave_one_live_secret => concurrent_regenerations;
+}
+
+/// An import: many tokens in one call, each usable at once; one refused item refuses the
+/// whole call, names the item, and leaves nothing behind.
+async fn bulk_create(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let client = app.client();
+    let audited = app.audit_actions("action=token.created").await.len();
+    let asked: Vec<_> = (0..3)
+        .map(|i| m.create_token(&format!("import {i}")))
+        .collect();
+    let made = client.create_tokens(&asked).await.unwrap().into_inner();
+    let names: Vec<_> = made
+        .items
+        .iter()
+        .map(|t| t.details.token.name.clone())
+        .collect();
+    assert_eq!(
+        names,
+        ["import 0", "import 1", "import 2"],
+        "in the order asked"
+    );
+    for t in &made.items {
+        assert_eq!(
+            app.verify(t.token.expose(), Some("orders:read")).await,
+            "VALID"
+        );
+    }
+    assert_eq!(app.token_count(&m).await, 3);
+    assert_eq!(
+        app.audit_actions("action=token.created").await.len(),
+        audited + 3,
+        "each token is audited"
+    );
+
+    let other = app.member("other", &["orders:read"]).await;
+    let mut body = json!({"items": [m.token_body("fine"), m.token_body("fine too")]});
+    // A membership the user does not hold: refused, as POST /api/v1/tokens refuses it.
+    body["items"][1]["user_type_id"] = json!(other.user_type_id);
+    let (status, problem) = app.post("/api/v1/tokens/bulk", body).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("items[1]: "),
+        "{problem}"
+    );
+    assert_eq!(
+        app.token_count(&m).await,
+        3,
+        "nothing of a refused import is kept"
+    );
+
+    let (status, problem) = app.post("/api/v1/tokens/bulk", json!({"items": []})).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("validation"))
+    );
+    let many: Vec<_> = (0..1001).map(|i| m.token_body(&format!("t{i}"))).collect();
+    let (status, _) = app
+        .post("/api/v1/tokens/bulk", json!({ "items": many }))
+        .await;
+    assert_eq!(status, 422, "at most 1000 tokens a call");
+    assert_eq!(app.token_count(&m).await, 3);
 }
 
 async fn shown_once(app: TestApp) {
