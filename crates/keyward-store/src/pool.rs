@@ -30,6 +30,8 @@ pub struct Store {
     pub(crate) listener: crate::tx::ListenerSlot,
     /// The PostgreSQL channel commits are announced on, once read.
     pub(crate) channel: std::sync::Arc<tokio::sync::OnceCell<String>>,
+    /// Single token creations waiting to be written together.
+    pub(crate) creations: std::sync::Arc<crate::tokens::Creations>,
 }
 
 impl Store {
@@ -81,6 +83,7 @@ impl Store {
                     backend,
                     listener: Default::default(),
                     channel: Default::default(),
+                    creations: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -96,6 +99,7 @@ impl Store {
                     backend,
                     listener: Default::default(),
                     channel: Default::default(),
+                    creations: Default::default(),
                 }
             }
         };

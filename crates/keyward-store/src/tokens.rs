@@ -15,6 +15,7 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use time::OffsetDateTime;
+use tokio::sync::oneshot;
 
 /// What storage keeps of a new secret: its hash, its display hint and, under the
 /// `recoverable` policy, a copy sealed under the server key.
@@ -102,6 +103,41 @@ async fn detail_row<'c>(
 
 /// Reads the token as `tx` leaves it, then commits: the change returns what it wrote,
 /// without a second read after the commit.
+/// The single creations of tokens waiting to be written (group commit): each joins the
+/// queue, then waits for the turn to write; whoever has the turn writes everything queued
+/// by then in one transaction. Alone, a creation is written at once; under load, one
+/// commit serves as many creations as arrived during the previous one.
+#[derive(Default)]
+pub(crate) struct Creations {
+    queue: std::sync::Mutex<Vec<Creation>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Creations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Creations({} queued)", self.queue().len())
+    }
+}
+
+impl Creations {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<Creation>> {
+        self.queue.lock().expect("creation queue lock")
+    }
+}
+
+struct Creation {
+    tenant: TenantId,
+    token: NewToken,
+    actor: Actor,
+    reply: oneshot::Sender<StoreResult<TokenDetails>>,
+}
+
+impl Creation {
+    fn item(&self) -> (TenantId, &NewToken, &Actor) {
+        (self.tenant, &self.token, &self.actor)
+    }
+}
+
 /// Writes token `t` (its row, its secret, its audit event and change-log row) in `tx`.
 async fn write_token(
     tx: &mut Tx,
@@ -286,16 +322,56 @@ impl Store {
         rows::token(&row_of(&mut **tx, &sql, id, tenant, "token").await?)
     }
 
+    /// Creates a token. Creations that arrive together are written in one transaction
+    /// (group commit, see [`Creations`]); each call returns once its token is committed.
     pub async fn insert_token(
         &self,
         tenant: TenantId,
         t: &NewToken,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
-        let mut made = self
-            .insert_tokens(tenant, std::slice::from_ref(t), actor)
-            .await?;
-        Ok(made.remove(0))
+        let (reply, answer) = oneshot::channel();
+        self.creations.queue().push(Creation {
+            tenant,
+            token: t.clone(),
+            actor: actor.clone(),
+            reply,
+        });
+        let turn = self.creations.turn.lock().await;
+        // Whatever is queued now (this creation, unless the last turn took it) is written
+        // in a task of its own, so that a caller that goes away mid-write cannot leave
+        // the others unanswered or a commit unapplied.
+        let batch = std::mem::take(&mut *self.creations.queue());
+        if !batch.is_empty() {
+            let store = self.clone();
+            let _ = tokio::spawn(async move { store.write_creations(batch).await }).await;
+        }
+        drop(turn);
+        answer.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+
+    /// Writes a turn's creations in one transaction. When that fails, each is written
+    /// alone, so that one bad creation fails alone.
+    async fn write_creations(&self, batch: Vec<Creation>) {
+        let all: Vec<_> = batch.iter().map(Creation::item).collect();
+        match self.write_tokens(&all).await {
+            Ok(made) => {
+                for (c, d) in batch.into_iter().zip(made) {
+                    let _ = c.reply.send(Ok(d));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                if let Some(c) = batch.into_iter().next() {
+                    let _ = c.reply.send(Err(e));
+                }
+            }
+            Err(_) => {
+                for c in batch {
+                    let one = self.write_tokens(&[c.item()]).await;
+                    let _ = c.reply.send(one.map(|mut made| made.remove(0)));
+                }
+            }
+        }
     }
 
     /// Creates tokens in one transaction: all of them, or none when any insert fails.
@@ -306,13 +382,23 @@ impl Store {
         tokens: &[NewToken],
         actor: &Actor,
     ) -> StoreResult<Vec<TokenDetails>> {
+        let all: Vec<_> = tokens.iter().map(|t| (tenant, t, actor)).collect();
+        self.write_tokens(&all).await
+    }
+
+    /// Writes each token of its tenant by its actor, in one transaction.
+    async fn write_tokens(
+        &self,
+        items: &[(TenantId, &NewToken, &Actor)],
+    ) -> StoreResult<Vec<TokenDetails>> {
         let now = crate::now();
-        let mut tx = self.begin_by(tenant, actor, now).await?;
-        for t in tokens {
+        let mut tx = self.begin().await?;
+        for &(tenant, t, actor) in items {
+            tx.set_author(tenant, actor, now);
             write_token(&mut tx, tenant, t, now, actor).await?;
         }
-        let mut rows = Vec::with_capacity(tokens.len());
-        for t in tokens {
+        let mut rows = Vec::with_capacity(items.len());
+        for &(tenant, t, _) in items {
             rows.push(detail_row(&mut **tx, tenant, t.id).await?);
         }
         tx.commit().await?;

@@ -77,8 +77,14 @@ impl Tx {
     }
 
     pub(crate) fn by(mut self, tenant: TenantId, actor: &Actor, now: OffsetDateTime) -> Self {
-        self.author = Some((tenant, actor.clone(), now));
+        self.set_author(tenant, actor, now);
         self
+    }
+
+    /// Who makes the changes recorded from now on (a transaction of several authors'
+    /// changes, such as a group commit, sets it before each).
+    pub(crate) fn set_author(&mut self, tenant: TenantId, actor: &Actor, now: OffsetDateTime) {
+        self.author = Some((tenant, actor.clone(), now));
     }
 
     /// Writes the audit event and change-log row of one change (see

@@ -97,7 +97,56 @@ conformance!(
     a_session_starts_only_for_an_unlocked_member,
     a_session_starts_only_with_the_current_password_and_within_the_cap,
     a_password_change_ends_mobile_and_console_sessions_in_its_transaction,
+    concurrent_creations_are_committed_together_and_fail_alone,
 );
+
+/// Group commit: creations that arrive together (in two tenants, one of them naming a
+/// user that does not exist) each end as if made alone: the good ones stored, audited in
+/// their own tenant and found by their secret, the bad one refused without the others.
+async fn concurrent_creations_are_committed_together_and_fail_alone(db: Db) {
+    let s = &db.store;
+    let (a, b) = two_tenants(s).await;
+    let mut asked = Vec::new();
+    for i in 0..40 {
+        let f = if i % 2 == 0 { &a } else { &b };
+        let (mut new, secret) = new_token(f, &format!("t{i}"), None);
+        if i == 7 {
+            new.user_id = keyward_core::UserId::new();
+        }
+        asked.push((f.tenant, new, secret));
+    }
+    let mut writes = tokio::task::JoinSet::new();
+    for (i, (tenant, new, _)) in asked.iter().enumerate() {
+        let (s, tenant, new) = (s.clone(), *tenant, new.clone());
+        writes.spawn(async move { (i, s.insert_token(tenant, &new, &actor()).await) });
+    }
+    while let Some(done) = writes.join_next().await {
+        let (i, made) = done.unwrap();
+        let (tenant, new, _) = &asked[i];
+        match made {
+            Ok(d) => assert_eq!((d.token.id, d.token.tenant_id), (new.id, *tenant)),
+            Err(e) => assert_eq!(i, 7, "only the creation without a user fails: {e}"),
+        }
+    }
+    for (i, (tenant, new, secret)) in asked.iter().enumerate() {
+        let found = subject(s, secret).await;
+        assert_eq!(found.map(|f| f.token.id), (i != 7).then_some(new.id));
+        let _ = tenant;
+    }
+    for (f, stored) in [(&a, 20), (&b, 19)] {
+        let events = audit_events(s, f.tenant, action("token.created")).await;
+        assert_eq!(
+            events.len(),
+            stored,
+            "one event per stored token, in its tenant"
+        );
+        let (_, total) = s
+            .list_tokens(f.tenant, &TokenFilter::default(), Page::default())
+            .await
+            .unwrap();
+        assert_eq!(total, stored as i64);
+    }
+}
 
 fn actor() -> Actor {
     Actor::system("test")
@@ -174,16 +223,15 @@ fn secret_for(t: &TokenSecret) -> NewSecret {
     }
 }
 
-async fn token(
-    s: &Store,
+/// An API token `name` of the fixture's membership, not stored yet, and its secret.
+fn new_token(
     f: &Fixture,
     name: &str,
     expires_at: Option<OffsetDateTime>,
-) -> (TokenId, TokenSecret) {
+) -> (NewToken, TokenSecret) {
     let secret = TokenSecret::generate(TokenKind::Api);
-    let id = TokenId::new();
     let new = NewToken {
-        id,
+        id: TokenId::new(),
         kind: TokenKind::Api,
         name: keyward_core::text::Name::parse(name).unwrap(),
         description: String::new(),
@@ -196,8 +244,18 @@ async fn token(
         rate_limit: None,
         max_uses: None,
     };
+    (new, secret)
+}
+
+async fn token(
+    s: &Store,
+    f: &Fixture,
+    name: &str,
+    expires_at: Option<OffsetDateTime>,
+) -> (TokenId, TokenSecret) {
+    let (new, secret) = new_token(f, name, expires_at);
     s.insert_token(f.tenant, &new, &actor()).await.unwrap();
-    (id, secret)
+    (new.id, secret)
 }
 
 fn hash(t: &TokenSecret) -> TokenHash {
