@@ -78,12 +78,11 @@ impl Ctx {
     pub async fn list<C: Collection>(
         &self,
         query: &C::Query,
-        headers: &[&'static str],
         what: &str,
-        row: impl Fn(&C::Listed) -> Vec<String>,
+        columns: &output::Columns<C::Listed>,
     ) -> anyhow::Result<()> {
         let p = self.client.list::<C>(query).await?;
-        self.print_page(&p, headers, what, |item| row(item))
+        self.print_page(&p, what, columns)
     }
 
     /// `show`: item `id` of `C`, as JSON or as the text `fields` makes of it.
@@ -107,20 +106,15 @@ impl Ctx {
         self.print(&serde_json::json!({ "deleted": id }), || text)
     }
 
-    /// A list page: its JSON, or a table with `row` for each item.
+    /// A list page: its JSON, or its items as a table with `columns`.
     pub fn print_page<T: serde::Serialize>(
         &self,
-        p: &keyward_client::Page<T>,
-        headers: &[&'static str],
+        p: &keyward_client::Page<keyward_client::Open<T>>,
         what: &str,
-        row: impl Fn(&T) -> Vec<String>,
+        columns: &output::Columns<T>,
     ) -> anyhow::Result<()> {
         self.print(p, || {
-            let mut t = output::Table::new(headers);
-            for item in &p.items {
-                t.row(row(item));
-            }
-            output::page_text(&t, what, p)
+            output::page_text(&output::Table::of(columns, &p.items), what, p)
         })
     }
 

@@ -1,7 +1,7 @@
 //! `keyward token …`: the API token lifecycle. Secrets are printed only by the commands
 //! whose purpose is to show them (create, regenerate, reveal).
 
-use super::output::{self, Fields};
+use super::output::{self, Columns, Fields};
 use super::{input, Ctx, GracePeriod, Paging, Relabel, Switch};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
@@ -193,31 +193,18 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             } else {
                 "tokens"
             };
-            let headers = [
-                "ID",
-                "NAME",
-                "HINT",
-                "USER",
-                "DEPARTMENT",
-                "USER TYPE",
-                "STATUS",
-                "EXPIRES",
-                "LAST USED",
+            let columns: &Columns<TokenDetails> = &[
+                ("ID", |k| k.token.id.to_string()),
+                ("NAME", |k| k.token.name.clone()),
+                ("HINT", |k| k.token.hint.clone()),
+                ("USER", |k| k.username.clone()),
+                ("DEPARTMENT", |k| k.department_name.clone()),
+                ("USER TYPE", |k| k.user_type_name.clone()),
+                ("STATUS", |k| k.status.as_str().to_string()),
+                ("EXPIRES", |k| output::short(k.token.expires_at)),
+                ("LAST USED", |k| output::short(k.token.last_used_at)),
             ];
-            ctx.list::<Tokens>(&q, &headers, what, |k| {
-                vec![
-                    k.token.id.to_string(),
-                    k.token.name.clone(),
-                    k.token.hint.clone(),
-                    k.username.clone(),
-                    k.department_name.clone(),
-                    k.user_type_name.clone(),
-                    k.status.as_str().to_string(),
-                    output::short(k.token.expires_at),
-                    output::short(k.token.last_used_at),
-                ]
-            })
-            .await
+            ctx.list::<Tokens>(&q, what, columns).await
         }
         TokenCommand::Show { id } => ctx.show::<Tokens>(id, details).await,
         TokenCommand::Update(a) => {

@@ -1,6 +1,6 @@
 //! `keyward user-type …`: roles as sets of permission strings.
 
-use super::output::{self, Fields};
+use super::output::{self, Columns, Fields};
 use super::{input, Ctx, NameSearch};
 use anyhow::bail;
 use clap::Subcommand;
@@ -51,15 +51,13 @@ pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
                 .await?,
         ),
         UserTypeCommand::List(a) => {
-            let headers = ["ID", "NAME", "PERMISSIONS"];
-            ctx.list::<UserTypes>(&a.query(), &headers, "user types", |u| {
-                vec![
-                    u.id.to_string(),
-                    u.name.clone(),
-                    output::list(&u.permissions),
-                ]
-            })
-            .await
+            let columns: &Columns<UserType> = &[
+                ("ID", |u| u.id.to_string()),
+                ("NAME", |u| u.name.clone()),
+                ("PERMISSIONS", |u| output::list(&u.permissions)),
+            ];
+            ctx.list::<UserTypes>(&a.query(), "user types", columns)
+                .await
         }
         UserTypeCommand::Show { user_type } => {
             let id = input::user_type(c, &user_type).await?;
