@@ -279,3 +279,55 @@ impl GracePeriod {
         }
     }
 }
+
+/// A list option that replaces the whole list, and a flag that removes it instead, as
+/// `--allow-cidr` and `--any-ip`. Neither given: the list stays as it is. `F` names the
+/// two flags.
+#[derive(Args)]
+pub struct ReplaceList<T: Item, F: ListFlags> {
+    #[arg(
+        long = F::FLAGS.list,
+        value_name = F::FLAGS.value_name,
+        help = F::FLAGS.list_help,
+        value_delimiter = ',',
+        conflicts_with = "clear"
+    )]
+    list: Option<Vec<T>>,
+    #[arg(long = F::FLAGS.clear, help = F::FLAGS.clear_help)]
+    clear: bool,
+    #[arg(skip)]
+    flags: std::marker::PhantomData<F>,
+}
+
+/// What a [`ReplaceList`] may hold: what clap can read from text.
+pub trait Item: std::str::FromStr<Err: Into<BoxedError>> + Clone + Send + Sync + 'static {}
+
+impl<T: std::str::FromStr<Err: Into<BoxedError>> + Clone + Send + Sync + 'static> Item for T {}
+
+type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The names and help texts of a [`ReplaceList`]'s flags.
+pub trait ListFlags {
+    const FLAGS: ListFlagNames;
+}
+
+pub struct ListFlagNames {
+    /// The option that takes the new list, e.g. `permission`.
+    list: &'static str,
+    value_name: &'static str,
+    list_help: &'static str,
+    /// The flag that removes every item, e.g. `no-permissions`.
+    clear: &'static str,
+    clear_help: &'static str,
+}
+
+impl<T: Item, F: ListFlags> ReplaceList<T, F> {
+    /// The new list, empty to remove it; `None` leaves it as it is.
+    fn change(self) -> Option<Vec<T>> {
+        if self.clear {
+            Some(vec![])
+        } else {
+            self.list
+        }
+    }
+}

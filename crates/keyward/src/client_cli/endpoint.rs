@@ -212,13 +212,8 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
         EndpointCommand::Reveal { endpoint, method } => {
             let id = input::endpoint(c, &endpoint).await?;
             let r = c.reveal_primary(id, method).await?;
-            ctx.print(&r, || {
-                format!(
-                    "Secret of the {method} primary token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
-                    r.id,
-                    r.token.expose()
-                )
-            })
+            let what = format!("the {method} primary token {}", r.id);
+            ctx.print(&r, || output::revealed(&what, &r.token))
         }
         EndpointCommand::Assign {
             endpoint,
@@ -512,13 +507,8 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
         EndpointTokenCommand::Reveal { token } => {
             let id = input::endpoint_token(c, &token).await?;
             let r = c.reveal::<EndpointTokens>(id).await?;
-            ctx.print(&r, || {
-                format!(
-                    "Secret of endpoint token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
-                    r.id,
-                    r.token.expose()
-                )
-            })
+            let what = format!("endpoint token {}", r.id);
+            ctx.print(&r, || output::revealed(&what, &r.token))
         }
     }
 }

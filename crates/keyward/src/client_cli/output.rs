@@ -150,6 +150,14 @@ impl Fields {
     }
 }
 
+/// What a reveal prints: the secret of `what` (e.g. `token 01J…`) and that it was audited.
+pub fn revealed(what: &str, secret: &keyward_client::Secret) -> String {
+    format!(
+        "Secret of {what}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
+        secret.expose()
+    )
+}
+
 /// A full timestamp for `key: value` output; `-` when absent.
 pub fn when(t: Option<OffsetDateTime>) -> String {
     t.and_then(|t| t.format(&Rfc3339).ok())

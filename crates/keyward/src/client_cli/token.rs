@@ -3,6 +3,7 @@
 
 use super::output::{self, Columns, Fields};
 use super::{input, Ctx, GracePeriod, Paging, Relabel, Switch};
+use super::{ListFlagNames, ListFlags, ReplaceList};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
@@ -135,17 +136,21 @@ pub struct UpdateArgs {
     labels: Relabel,
     #[command(flatten)]
     switch: Switch,
-    /// Replace the IP allowlist (repeat or separate with commas).
-    #[arg(
-        long = "allow-cidr",
-        value_delimiter = ',',
-        value_name = "CIDR",
-        conflicts_with = "any_ip"
-    )]
-    allowed_cidrs: Option<Vec<IpNet>>,
-    /// Remove the IP allowlist: the token may be used from anywhere.
-    #[arg(long)]
-    any_ip: bool,
+    #[command(flatten)]
+    allowed_cidrs: ReplaceList<IpNet, AllowList>,
+}
+
+/// `--allow-cidr` and `--any-ip` of `token update`.
+struct AllowList;
+
+impl ListFlags for AllowList {
+    const FLAGS: ListFlagNames = ListFlagNames {
+        list: "allow-cidr",
+        value_name: "CIDR",
+        list_help: "Replace the IP allowlist (repeat or separate with commas)",
+        clear: "any-ip",
+        clear_help: "Remove the IP allowlist: the token may be used from anywhere",
+    };
 }
 
 pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
@@ -212,11 +217,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 name: a.labels.name,
                 description: a.labels.description,
                 enabled: a.switch.enabled(),
-                allowed_cidrs: if a.any_ip {
-                    Some(vec![])
-                } else {
-                    a.allowed_cidrs
-                },
+                allowed_cidrs: a.allowed_cidrs.change(),
                 ..Default::default()
             };
             if up == UpdateToken::default() {
@@ -244,11 +245,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Reveal { id } => {
             let r = c.reveal::<Tokens>(id).await?;
             ctx.print(&r, || {
-                format!(
-                    "Secret of token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
-                    r.id,
-                    r.token.expose()
-                )
+                output::revealed(&format!("token {}", r.id), &r.token)
             })
         }
     }
