@@ -78,12 +78,11 @@ impl Ctx {
     pub async fn list<C: Collection>(
         &self,
         query: &C::Query,
-        headers: &[&'static str],
         what: &str,
-        row: impl Fn(&C::Listed) -> Vec<String>,
+        columns: &output::Columns<C::Listed>,
     ) -> anyhow::Result<()> {
         let p = self.client.list::<C>(query).await?;
-        self.print_page(&p, headers, what, |item| row(item))
+        self.print_page(&p, what, columns)
     }
 
     /// `show`: item `id` of `C`, as JSON or as the text `fields` makes of it.
@@ -107,20 +106,15 @@ impl Ctx {
         self.print(&serde_json::json!({ "deleted": id }), || text)
     }
 
-    /// A list page: its JSON, or a table with `row` for each item.
+    /// A list page: its JSON, or its items as a table with `columns`.
     pub fn print_page<T: serde::Serialize>(
         &self,
-        p: &keyward_client::Page<T>,
-        headers: &[&'static str],
+        p: &keyward_client::Page<keyward_client::Open<T>>,
         what: &str,
-        row: impl Fn(&T) -> Vec<String>,
+        columns: &output::Columns<T>,
     ) -> anyhow::Result<()> {
         self.print(p, || {
-            let mut t = output::Table::new(headers);
-            for item in &p.items {
-                t.row(row(item));
-            }
-            output::page_text(&t, what, p)
+            output::page_text(&output::Table::of(columns, &p.items), what, p)
         })
     }
 
@@ -282,6 +276,58 @@ impl GracePeriod {
             format!("The previous secret keeps working for {seconds} more seconds.\n")
         } else {
             "The previous secret no longer works.\n".to_string()
+        }
+    }
+}
+
+/// A list option that replaces the whole list, and a flag that removes it instead, as
+/// `--allow-cidr` and `--any-ip`. Neither given: the list stays as it is. `F` names the
+/// two flags.
+#[derive(Args)]
+pub struct ReplaceList<T: Item, F: ListFlags> {
+    #[arg(
+        long = F::FLAGS.list,
+        value_name = F::FLAGS.value_name,
+        help = F::FLAGS.list_help,
+        value_delimiter = ',',
+        conflicts_with = "clear"
+    )]
+    list: Option<Vec<T>>,
+    #[arg(long = F::FLAGS.clear, help = F::FLAGS.clear_help)]
+    clear: bool,
+    #[arg(skip)]
+    flags: std::marker::PhantomData<F>,
+}
+
+/// What a [`ReplaceList`] may hold: what clap can read from text.
+pub trait Item: std::str::FromStr<Err: Into<BoxedError>> + Clone + Send + Sync + 'static {}
+
+impl<T: std::str::FromStr<Err: Into<BoxedError>> + Clone + Send + Sync + 'static> Item for T {}
+
+type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The names and help texts of a [`ReplaceList`]'s flags.
+pub trait ListFlags {
+    const FLAGS: ListFlagNames;
+}
+
+pub struct ListFlagNames {
+    /// The option that takes the new list, e.g. `permission`.
+    list: &'static str,
+    value_name: &'static str,
+    list_help: &'static str,
+    /// The flag that removes every item, e.g. `no-permissions`.
+    clear: &'static str,
+    clear_help: &'static str,
+}
+
+impl<T: Item, F: ListFlags> ReplaceList<T, F> {
+    /// The new list, empty to remove it; `None` leaves it as it is.
+    fn change(self) -> Option<Vec<T>> {
+        if self.clear {
+            Some(vec![])
+        } else {
+            self.list
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `keyward department …`.
 
-use super::output::{self, Fields};
+use super::output::{self, Columns, Fields};
 use super::{input, Ctx, NameSearch};
 use clap::Subcommand;
 use keyward_client::Name;
@@ -28,15 +28,13 @@ pub async fn run(ctx: &Ctx, cmd: DepartmentCommand) -> anyhow::Result<()> {
             &c.create::<Departments>(&DepartmentBody { name }).await?,
         ),
         DepartmentCommand::List(a) => {
-            let headers = ["ID", "NAME", "CREATED"];
-            ctx.list::<Departments>(&a.query(), &headers, "departments", |d| {
-                vec![
-                    d.id.to_string(),
-                    d.name.clone(),
-                    output::short(Some(d.created_at)),
-                ]
-            })
-            .await
+            let columns: &Columns<Department> = &[
+                ("ID", |d| d.id.to_string()),
+                ("NAME", |d| d.name.clone()),
+                ("CREATED", |d| output::short(Some(d.created_at))),
+            ];
+            ctx.list::<Departments>(&a.query(), "departments", columns)
+                .await
         }
         DepartmentCommand::Show { department } => {
             let id = input::department(c, &department).await?;

@@ -2,17 +2,17 @@
 //! tokens and records, and the secondary tokens of external applications. Secrets are
 //! printed only by the commands whose purpose is to show them.
 
-use super::output::{self, Fields, Table};
+use super::output::{self, Columns, Fields, Table};
 use super::{input, Ctx, GracePeriod, Paging, Relabel, Switch};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use keyward_client::{
-    AuthType, CreateEndpoint, CreateEndpointToken, Endpoint, EndpointMethod, EndpointQuery,
-    EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointTokens,
+    Assignment, AuthType, CreateEndpoint, CreateEndpointToken, Endpoint, EndpointMethod,
+    EndpointQuery, EndpointToken, EndpointTokenQuery, EndpointTokenWithSecret, EndpointTokens,
     EndpointWithSecrets, Endpoints, RecordQuery, UpdateEndpoint, UpdateEndpointToken,
 };
 use keyward_client::{EndpointPath, Name};
-use keyward_client::{EndpointTokenDetails, Timestamp};
+use keyward_client::{EndpointRecord, EndpointTokenDetails, Timestamp};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Auth {
@@ -162,22 +162,15 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                 q: search,
                 ..Default::default()
             });
-            ctx.list::<Endpoints>(
-                &q,
-                &["ID", "NAME", "PATH", "AUTH", "DELETE", "ENABLED"],
-                "endpoints",
-                |e| {
-                    vec![
-                        e.id.to_string(),
-                        e.name.clone(),
-                        e.path.clone(),
-                        e.auth_type.as_str().into(),
-                        output::yes_no(e.allow_deleting),
-                        output::yes_no(e.enabled),
-                    ]
-                },
-            )
-            .await
+            let columns: &Columns<Endpoint> = &[
+                ("ID", |e| e.id.to_string()),
+                ("NAME", |e| e.name.clone()),
+                ("PATH", |e| e.path.clone()),
+                ("AUTH", |e| e.auth_type.as_str().into()),
+                ("DELETE", |e| output::yes_no(e.allow_deleting)),
+                ("ENABLED", |e| output::yes_no(e.enabled)),
+            ];
+            ctx.list::<Endpoints>(&q, "endpoints", columns).await
         }
         EndpointCommand::Show { endpoint } => {
             let id = input::endpoint(c, &endpoint).await?;
@@ -219,13 +212,8 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
         EndpointCommand::Reveal { endpoint, method } => {
             let id = input::endpoint(c, &endpoint).await?;
             let r = c.reveal_primary(id, method).await?;
-            ctx.print(&r, || {
-                format!(
-                    "Secret of the {method} primary token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
-                    r.id,
-                    r.token.expose()
-                )
-            })
+            let what = format!("the {method} primary token {}", r.id);
+            ctx.print(&r, || output::revealed(&what, &r.token))
         }
         EndpointCommand::Assign {
             endpoint,
@@ -266,17 +254,14 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
             let id = input::endpoint(c, &endpoint).await?;
             let list = c.list_assignments(id).await?;
             ctx.print(&list, || {
-                let mut t = Table::new(&["TOKEN ID", "APPLICATION", "HINT", "TOKEN", "ASSIGNMENT"]);
-                for a in &list {
-                    t.row(vec![
-                        a.token_id.to_string(),
-                        a.token_name.clone(),
-                        a.token_hint.clone(),
-                        on_off(a.token_enabled),
-                        on_off(a.enabled),
-                    ]);
-                }
-                t.render()
+                let columns: &Columns<Assignment> = &[
+                    ("TOKEN ID", |a| a.token_id.to_string()),
+                    ("APPLICATION", |a| a.token_name.clone()),
+                    ("HINT", |a| a.token_hint.clone()),
+                    ("TOKEN", |a| on_off(a.token_enabled)),
+                    ("ASSIGNMENT", |a| on_off(a.enabled)),
+                ];
+                Table::of(columns, &list).render()
             })
         }
         EndpointCommand::Records(a) => {
@@ -292,20 +277,22 @@ pub async fn run(ctx: &Ctx, cmd: EndpointCommand) -> anyhow::Result<()> {
                 ..Default::default()
             });
             let p = c.list_records(id, &q).await?;
-            let headers = ["RECEIVED", "APPLICATION", "IP", "ID", "BODY"];
-            ctx.print_page(&p, &headers, "records", |r| {
-                let mut body = r.body.to_string();
-                if body.chars().count() > 60 {
-                    body = body.chars().take(59).collect::<String>() + "…";
-                }
-                vec![
-                    output::when(Some(r.received_at)),
-                    r.token_name.clone().unwrap_or_else(|| "-".into()),
-                    r.ip.clone().unwrap_or_else(|| "-".into()),
-                    r.id.to_string(),
-                    body,
-                ]
-            })
+            let columns: &Columns<EndpointRecord> = &[
+                ("RECEIVED", |r| output::when(Some(r.received_at))),
+                ("APPLICATION", |r| {
+                    r.token_name.clone().unwrap_or_else(|| "-".into())
+                }),
+                ("IP", |r| r.ip.clone().unwrap_or_else(|| "-".into())),
+                ("ID", |r| r.id.to_string()),
+                ("BODY", |r| {
+                    let mut body = r.body.to_string();
+                    if body.chars().count() > 60 {
+                        body = body.chars().take(59).collect::<String>() + "…";
+                    }
+                    body
+                }),
+            ];
+            ctx.print_page(&p, "records", columns)
         }
     }
 }
@@ -476,21 +463,15 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
                 q: search,
                 ..Default::default()
             });
-            ctx.list::<EndpointTokens>(
-                &q,
-                &["ID", "NAME", "HINT", "ENABLED", "DESCRIPTION"],
-                "endpoint tokens",
-                |k| {
-                    vec![
-                        k.id.to_string(),
-                        k.name.clone(),
-                        k.hint.clone(),
-                        output::yes_no(k.enabled),
-                        k.description.clone(),
-                    ]
-                },
-            )
-            .await
+            let columns: &Columns<EndpointToken> = &[
+                ("ID", |k| k.id.to_string()),
+                ("NAME", |k| k.name.clone()),
+                ("HINT", |k| k.hint.clone()),
+                ("ENABLED", |k| output::yes_no(k.enabled)),
+                ("DESCRIPTION", |k| k.description.clone()),
+            ];
+            ctx.list::<EndpointTokens>(&q, "endpoint tokens", columns)
+                .await
         }
         EndpointTokenCommand::Show { token } => {
             let id = input::endpoint_token(c, &token).await?;
@@ -526,13 +507,8 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
         EndpointTokenCommand::Reveal { token } => {
             let id = input::endpoint_token(c, &token).await?;
             let r = c.reveal::<EndpointTokens>(id).await?;
-            ctx.print(&r, || {
-                format!(
-                    "Secret of endpoint token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
-                    r.id,
-                    r.token.expose()
-                )
-            })
+            let what = format!("endpoint token {}", r.id);
+            ctx.print(&r, || output::revealed(&what, &r.token))
         }
     }
 }

@@ -29,6 +29,9 @@ pub fn clean(s: &str) -> String {
         .collect()
 }
 
+/// What a list shows of each item: a column's header and how a row shows it, per column.
+pub type Columns<T> = [(&'static str, fn(&T) -> String)];
+
 pub struct Table {
     headers: Vec<&'static str>,
     rows: Vec<Vec<String>>,
@@ -40,6 +43,16 @@ impl Table {
             headers: headers.to_vec(),
             rows: Vec::new(),
         }
+    }
+
+    /// A row for each of `items`, made by `columns`.
+    pub fn of<T>(columns: &Columns<T>, items: &[keyward_client::Open<T>]) -> Self {
+        let headers: Vec<_> = columns.iter().map(|(header, _)| *header).collect();
+        let mut t = Self::new(&headers);
+        for item in items {
+            t.row(columns.iter().map(|(_, cell)| cell(item)).collect());
+        }
+        t
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -135,6 +148,14 @@ impl Fields {
             })
             .collect()
     }
+}
+
+/// What a reveal prints: the secret of `what` (e.g. `token 01J…`) and that it was audited.
+pub fn revealed(what: &str, secret: &keyward_client::Secret) -> String {
+    format!(
+        "Secret of {what}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
+        secret.expose()
+    )
 }
 
 /// A full timestamp for `key: value` output; `-` when absent.

@@ -1,8 +1,9 @@
 //! `keyward token …`: the API token lifecycle. Secrets are printed only by the commands
 //! whose purpose is to show them (create, regenerate, reveal).
 
-use super::output::{self, Fields};
+use super::output::{self, Columns, Fields};
 use super::{input, Ctx, GracePeriod, Paging, Relabel, Switch};
+use super::{ListFlagNames, ListFlags, ReplaceList};
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use ipnet::IpNet;
@@ -135,17 +136,21 @@ pub struct UpdateArgs {
     labels: Relabel,
     #[command(flatten)]
     switch: Switch,
-    /// Replace the IP allowlist (repeat or separate with commas).
-    #[arg(
-        long = "allow-cidr",
-        value_delimiter = ',',
-        value_name = "CIDR",
-        conflicts_with = "any_ip"
-    )]
-    allowed_cidrs: Option<Vec<IpNet>>,
-    /// Remove the IP allowlist: the token may be used from anywhere.
-    #[arg(long)]
-    any_ip: bool,
+    #[command(flatten)]
+    allowed_cidrs: ReplaceList<IpNet, AllowList>,
+}
+
+/// `--allow-cidr` and `--any-ip` of `token update`.
+struct AllowList;
+
+impl ListFlags for AllowList {
+    const FLAGS: ListFlagNames = ListFlagNames {
+        list: "allow-cidr",
+        value_name: "CIDR",
+        list_help: "Replace the IP allowlist (repeat or separate with commas)",
+        clear: "any-ip",
+        clear_help: "Remove the IP allowlist: the token may be used from anywhere",
+    };
 }
 
 pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
@@ -193,31 +198,18 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             } else {
                 "tokens"
             };
-            let headers = [
-                "ID",
-                "NAME",
-                "HINT",
-                "USER",
-                "DEPARTMENT",
-                "USER TYPE",
-                "STATUS",
-                "EXPIRES",
-                "LAST USED",
+            let columns: &Columns<TokenDetails> = &[
+                ("ID", |k| k.token.id.to_string()),
+                ("NAME", |k| k.token.name.clone()),
+                ("HINT", |k| k.token.hint.clone()),
+                ("USER", |k| k.username.clone()),
+                ("DEPARTMENT", |k| k.department_name.clone()),
+                ("USER TYPE", |k| k.user_type_name.clone()),
+                ("STATUS", |k| k.status.as_str().to_string()),
+                ("EXPIRES", |k| output::short(k.token.expires_at)),
+                ("LAST USED", |k| output::short(k.token.last_used_at)),
             ];
-            ctx.list::<Tokens>(&q, &headers, what, |k| {
-                vec![
-                    k.token.id.to_string(),
-                    k.token.name.clone(),
-                    k.token.hint.clone(),
-                    k.username.clone(),
-                    k.department_name.clone(),
-                    k.user_type_name.clone(),
-                    k.status.as_str().to_string(),
-                    output::short(k.token.expires_at),
-                    output::short(k.token.last_used_at),
-                ]
-            })
-            .await
+            ctx.list::<Tokens>(&q, what, columns).await
         }
         TokenCommand::Show { id } => ctx.show::<Tokens>(id, details).await,
         TokenCommand::Update(a) => {
@@ -225,11 +217,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 name: a.labels.name,
                 description: a.labels.description,
                 enabled: a.switch.enabled(),
-                allowed_cidrs: if a.any_ip {
-                    Some(vec![])
-                } else {
-                    a.allowed_cidrs
-                },
+                allowed_cidrs: a.allowed_cidrs.change(),
                 ..Default::default()
             };
             if up == UpdateToken::default() {
@@ -257,11 +245,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Reveal { id } => {
             let r = c.reveal::<Tokens>(id).await?;
             ctx.print(&r, || {
-                format!(
-                    "Secret of token {}:\n\n    {}\n\nThis reveal is recorded in the audit log.\n",
-                    r.id,
-                    r.token.expose()
-                )
+                output::revealed(&format!("token {}", r.id), &r.token)
             })
         }
     }

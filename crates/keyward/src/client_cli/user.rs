@@ -2,7 +2,7 @@
 //! input, never from flags.
 
 use super::input::{self, Clearable};
-use super::output::{self, Fields, Table};
+use super::output::{self, Columns, Fields, Table};
 use super::{Ctx, Paging};
 use anyhow::bail;
 use clap::{Args, Subcommand};
@@ -158,31 +158,16 @@ pub async fn run(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<()> {
                 locked: a.locked.then_some(true),
                 ..Default::default()
             });
-            ctx.list::<Users>(
-                &q,
-                &[
-                    "ID",
-                    "USERNAME",
-                    "DISPLAY NAME",
-                    "EMAIL",
-                    "ADMIN",
-                    "TECHNICAL",
-                    "LOCKED",
-                ],
-                "users",
-                |u| {
-                    vec![
-                        u.id.to_string(),
-                        u.username.clone(),
-                        u.display_name.clone(),
-                        u.email.clone(),
-                        output::yes_no(u.is_admin),
-                        output::yes_no(u.is_technical),
-                        output::yes_no(u.locked),
-                    ]
-                },
-            )
-            .await
+            let columns: &Columns<User> = &[
+                ("ID", |u| u.id.to_string()),
+                ("USERNAME", |u| u.username.clone()),
+                ("DISPLAY NAME", |u| u.display_name.clone()),
+                ("EMAIL", |u| u.email.clone()),
+                ("ADMIN", |u| output::yes_no(u.is_admin)),
+                ("TECHNICAL", |u| output::yes_no(u.is_technical)),
+                ("LOCKED", |u| output::yes_no(u.locked)),
+            ];
+            ctx.list::<Users>(&q, "users", columns).await
         }
         UserCommand::Show { user } => {
             let id = input::user(c, &user).await?;
@@ -270,16 +255,13 @@ async fn membership(ctx: &Ctx, cmd: MembershipCommand) -> anyhow::Result<()> {
                 if ms.is_empty() {
                     return format!("User {user:?} has no memberships.\n");
                 }
-                let mut t = Table::new(&["ID", "DEPARTMENT", "USER TYPE", "SINCE"]);
-                for m in &ms {
-                    t.row(vec![
-                        m.id.to_string(),
-                        m.department_name.clone(),
-                        m.user_type_name.clone(),
-                        output::short(Some(m.created_at)),
-                    ]);
-                }
-                t.render()
+                let columns: &Columns<Membership> = &[
+                    ("ID", |m| m.id.to_string()),
+                    ("DEPARTMENT", |m| m.department_name.clone()),
+                    ("USER TYPE", |m| m.user_type_name.clone()),
+                    ("SINCE", |m| output::short(Some(m.created_at))),
+                ];
+                Table::of(columns, &ms).render()
             })
         }
         MembershipCommand::Remove {

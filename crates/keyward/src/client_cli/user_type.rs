@@ -1,7 +1,7 @@
 //! `keyward user-type …`: roles as sets of permission strings.
 
-use super::output::{self, Fields};
-use super::{input, Ctx, NameSearch};
+use super::output::{self, Columns, Fields};
+use super::{input, Ctx, ListFlagNames, ListFlags, NameSearch, ReplaceList};
 use anyhow::bail;
 use clap::Subcommand;
 use keyward_client::{CreateUserType, Open, UpdateUserType, UserType, UserTypes};
@@ -26,20 +26,24 @@ pub enum UserTypeCommand {
         user_type: String,
         #[arg(long)]
         name: Option<Name>,
-        /// The new set of permissions, replacing the old (repeat or separate with commas).
-        #[arg(
-            long = "permission",
-            value_delimiter = ',',
-            value_name = "PERMISSION",
-            conflicts_with = "no_permissions"
-        )]
-        permissions: Option<Vec<Permission>>,
-        /// Remove every permission.
-        #[arg(long)]
-        no_permissions: bool,
+        #[command(flatten)]
+        permissions: ReplaceList<Permission, PermissionList>,
     },
     /// Delete a user type that no membership or token uses.
     Delete { user_type: String },
+}
+
+/// `--permission` and `--no-permissions` of `user-type update`.
+pub struct PermissionList;
+
+impl ListFlags for PermissionList {
+    const FLAGS: ListFlagNames = ListFlagNames {
+        list: "permission",
+        value_name: "PERMISSION",
+        list_help: "The new set of permissions, replacing the old (repeat or separate with commas)",
+        clear: "no-permissions",
+        clear_help: "Remove every permission",
+    };
 }
 
 pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
@@ -51,15 +55,13 @@ pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
                 .await?,
         ),
         UserTypeCommand::List(a) => {
-            let headers = ["ID", "NAME", "PERMISSIONS"];
-            ctx.list::<UserTypes>(&a.query(), &headers, "user types", |u| {
-                vec![
-                    u.id.to_string(),
-                    u.name.clone(),
-                    output::list(&u.permissions),
-                ]
-            })
-            .await
+            let columns: &Columns<UserType> = &[
+                ("ID", |u| u.id.to_string()),
+                ("NAME", |u| u.name.clone()),
+                ("PERMISSIONS", |u| output::list(&u.permissions)),
+            ];
+            ctx.list::<UserTypes>(&a.query(), "user types", columns)
+                .await
         }
         UserTypeCommand::Show { user_type } => {
             let id = input::user_type(c, &user_type).await?;
@@ -69,15 +71,10 @@ pub async fn run(ctx: &Ctx, cmd: UserTypeCommand) -> anyhow::Result<()> {
             user_type,
             name,
             permissions,
-            no_permissions,
         } => {
             let up = UpdateUserType {
                 name,
-                permissions: if no_permissions {
-                    Some(vec![])
-                } else {
-                    permissions
-                },
+                permissions: permissions.change(),
             };
             if up == UpdateUserType::default() {
                 bail!("nothing to change: give --name, --permission or --no-permissions");

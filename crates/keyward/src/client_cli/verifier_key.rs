@@ -1,6 +1,6 @@
 //! `keyward verifier-key …`: the keys protected services send with their checks.
 
-use super::output::{self, Fields};
+use super::output::{self, Columns, Fields};
 use super::{Ctx, Paging, Relabel};
 use clap::{Args, Subcommand};
 use keyward_client::Name;
@@ -58,20 +58,13 @@ pub async fn run(ctx: &Ctx, cmd: VerifierKeyCommand) -> anyhow::Result<()> {
         }
         VerifierKeyCommand::List(a) => {
             let q = a.paging.of(VerifierKeyQuery::default());
-            ctx.list::<VerifierKeys>(
-                &q,
-                &["ID", "NAME", "HINT", "CREATED"],
-                "verifier keys",
-                |k| {
-                    vec![
-                        k.id.to_string(),
-                        k.name.clone(),
-                        k.hint.clone(),
-                        output::short(Some(k.created_at)),
-                    ]
-                },
-            )
-            .await
+            let columns: &Columns<VerifierKey> = &[
+                ("ID", |k| k.id.to_string()),
+                ("NAME", |k| k.name.clone()),
+                ("HINT", |k| k.hint.clone()),
+                ("CREATED", |k| output::short(Some(k.created_at))),
+            ];
+            ctx.list::<VerifierKeys>(&q, "verifier keys", columns).await
         }
         VerifierKeyCommand::Show { id } => ctx.show::<VerifierKeys>(id, fields).await,
         VerifierKeyCommand::Update { id, labels } => {
