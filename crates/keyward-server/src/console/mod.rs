@@ -17,6 +17,7 @@ mod verifier_keys;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::Request;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -25,8 +26,10 @@ use axum::Router;
 use i18n::{I18n, Lang};
 use minijinja::value::Kwargs;
 use minijinja::{Environment, State, Value};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use session::Me;
+use session::{Empty, Me, Posted};
+use std::str::FromStr;
 use std::sync::Arc;
 
 /// The console's state: the application's (reached through `Deref`), and the
@@ -373,7 +376,7 @@ impl ConsoleState {
 /// "does not exist" page, like an id that names nothing.
 pub struct Id<T>(pub T);
 
-impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<ConsoleState> for Id<T> {
+impl<T: FromStr + Send> FromRequestParts<ConsoleState> for Id<T> {
     type Rejection = Response;
 
     async fn from_request_parts(
@@ -387,6 +390,46 @@ impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<ConsoleState> 
             let lang = session::request_lang(&parts.headers, None);
             st.console.error_page(lang, &ApiError::NotFound("page"))
         })
+    }
+}
+
+/// One item's page (`…/{id}`): the administrator, the id as [`Id`] reads it, and the
+/// query (by default [`DoneQuery`]), read in that order.
+pub struct PageOf<I, Q = DoneQuery>(pub Me, pub I, pub Q);
+
+impl<I: FromStr + Send, Q: DeserializeOwned> FromRequestParts<ConsoleState> for PageOf<I, Q> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &ConsoleState,
+    ) -> Result<Self, Response> {
+        let me = Me::from_request_parts(parts, st).await?;
+        let Id(id) = Id::from_request_parts(parts, st).await?;
+        let axum::extract::Query(q) = axum::extract::Query::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(me, id, q))
+    }
+}
+
+/// A form posted to one item's address (`…/{id}/…`): the id, read first as [`Id`] reads
+/// it, then the administrator and the form, as [`Posted`] checks them.
+pub struct PostedTo<I, T = Empty> {
+    pub id: I,
+    pub me: Me,
+    pub form: T,
+}
+
+impl<I: FromStr + Send, T: DeserializeOwned> FromRequest<ConsoleState> for PostedTo<I, T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &ConsoleState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Id(id) = Id::from_request_parts(&mut parts, st).await?;
+        let Posted { me, form } =
+            Posted::from_request(Request::from_parts(parts, body), st).await?;
+        Ok(Self { id, me, form })
     }
 }
 

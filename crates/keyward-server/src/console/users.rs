@@ -3,8 +3,9 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
-use super::{invalid, Answer, Id, OrErrorPage};
-use super::{ConsoleState, DoneQuery, ListPage, ListQuery};
+use super::{invalid, Answer, OrErrorPage};
+use super::{ConsoleState, ListPage, ListQuery};
+use super::{PageOf, PostedTo};
 use crate::error::ApiError;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
@@ -178,19 +179,15 @@ async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Answer {
     }
 }
 
-async fn edit_form(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Id(id): Id<UserId>,
-    Query(q): Query<DoneQuery>,
-) -> Answer {
+async fn edit_form(State(st): State<ConsoleState>, p: PageOf<UserId>) -> Answer {
+    let PageOf(me, id, q) = p;
     let u = st.directory().user(&me.admin, id).await.or_page(&st, &me)?;
     let form = UserForm::of(&u);
     render_form(&st, &me, Some(&u), &form, None, q.done.as_deref()).await
 }
 
-async fn update(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<UserForm>) -> Answer {
-    let Posted { me, form } = p;
+async fn update(State(st): State<ConsoleState>, p: PostedTo<UserId, UserForm>) -> Answer {
+    let PostedTo { id, me, form } = p;
     let current = st.directory().user(&me.admin, id).await.or_page(&st, &me)?;
     let shown = UserForm::of(&current);
     let body = (|| {
@@ -231,13 +228,9 @@ struct LockForm {
     locked: String,
 }
 
-async fn set_locked(
-    State(st): State<ConsoleState>,
-    Id(id): Id<UserId>,
-    p: Posted<LockForm>,
-) -> Answer {
-    let me = p.me;
-    let locked = p.form.locked == "true";
+async fn set_locked(State(st): State<ConsoleState>, p: PostedTo<UserId, LockForm>) -> Answer {
+    let PostedTo { id, me, form } = p;
+    let locked = form.locked == "true";
     let up = UpdateUser {
         locked: Some(locked),
         ..Default::default()
@@ -247,8 +240,8 @@ async fn set_locked(
     st.after(&me, result, &format!("/console/users/{id}?done={done}"))
 }
 
-async fn delete(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Answer {
-    let me = p.me;
+async fn delete(State(st): State<ConsoleState>, p: PostedTo<UserId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
     let result = st.directory().delete_user(&me.admin, id).await;
     st.after(&me, result, "/console/users?done=deleted")
 }
@@ -263,11 +256,10 @@ struct MembershipForm {
 
 async fn add_membership(
     State(st): State<ConsoleState>,
-    Id(id): Id<UserId>,
-    p: Posted<MembershipForm>,
+    p: PostedTo<UserId, MembershipForm>,
 ) -> Answer {
-    let me = p.me;
-    let chosen = match (p.form.department_id.parse(), p.form.user_type_id.parse()) {
+    let PostedTo { id, me, form } = p;
+    let chosen = match (form.department_id.parse(), form.user_type_id.parse()) {
         (Ok(department_id), Ok(user_type_id)) => Ok((department_id, user_type_id)),
         _ => Err(invalid("choose_membership", "department and user type")),
     };

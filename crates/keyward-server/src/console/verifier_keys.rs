@@ -2,8 +2,8 @@
 //! One page lists them with a form to add one; a new key is shown once, with the header
 //! and a ready command; deleting one asks for confirmation.
 
-use super::session::{Empty, Me, Posted};
-use super::Id;
+use super::session::{Me, Posted};
+use super::PostedTo;
 use super::{Answer, ConsoleState, ListPage, ListQuery};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
@@ -81,12 +81,8 @@ async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Answer {
     }
 }
 
-async fn delete(
-    State(st): State<ConsoleState>,
-    Id(id): Id<VerifierKeyId>,
-    p: Posted<Empty>,
-) -> Answer {
-    let me = p.me;
+async fn delete(State(st): State<ConsoleState>, p: PostedTo<VerifierKeyId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
     let result = st.verifier_keys().delete(&me.admin, id).await;
     st.after(
         &me,
