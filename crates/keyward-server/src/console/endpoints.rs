@@ -5,7 +5,7 @@
 
 use super::session::{Empty, Me, Posted};
 use super::{invalid, Pager};
-use super::{Answer, ConsoleState, ListPage, ListQuery};
+use super::{Answer, ConsoleState, EnabledForm, ListPage, ListQuery};
 use super::{ErrorPage, Id, OrErrorPage};
 use super::{PageOf, PostedTo};
 use crate::error::ApiError;
@@ -721,20 +721,13 @@ async fn token_update(
     )
 }
 
-#[derive(Deserialize)]
-struct EnabledForm {
-    enabled: String,
-    #[serde(default)]
-    back: String,
-}
-
 /// The list's Enabled toggle and its Deactivate / Activate button.
 async fn token_enabled(
     State(st): State<ConsoleState>,
     p: PostedTo<EndpointTokenId, EnabledForm>,
 ) -> Answer {
     let PostedTo { id, me, form } = p;
-    let on = form.enabled == "true";
+    let on = form.on();
     let result = st
         .endpoints()
         .update_token(

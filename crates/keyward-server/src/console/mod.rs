@@ -440,6 +440,21 @@ pub fn not_found(st: &ConsoleState, me: &Me, what: &'static str) -> ErrorPage {
         .into()
 }
 
+/// What an Enabled button posts (an API token's, an endpoint token's): `enabled=true`
+/// switches it on, anything else off; on a list, also the listing to return to (`back`).
+#[derive(Deserialize)]
+pub struct EnabledForm {
+    enabled: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+impl EnabledForm {
+    pub fn on(&self) -> bool {
+        self.enabled == "true"
+    }
+}
+
 /// The query of a page reached after an action: which action (`done`), for its notice.
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {

@@ -3,8 +3,8 @@
 //! actions. Every action calls the REST API's own operation.
 
 use super::session::{Me, Posted};
-use super::ConsoleState;
 use super::{invalid, Answer, ErrorPage, OrErrorPage};
+use super::{ConsoleState, EnabledForm};
 use super::{ListPage, ListQuery};
 use super::{PageOf, PostedTo};
 use crate::error::ApiError;
@@ -372,14 +372,9 @@ async fn reveal(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer 
     render_detail(&st, &me, page, id, Some(token)).await
 }
 
-#[derive(Deserialize)]
-struct EnabledForm {
-    enabled: String,
-}
-
 async fn set_enabled(State(st): State<ConsoleState>, p: PostedTo<TokenId, EnabledForm>) -> Answer {
     let PostedTo { id, me, form } = p;
-    let enabled = form.enabled == "true";
+    let enabled = form.on();
     let up = UpdateToken {
         enabled: Some(enabled),
         ..Default::default()
