@@ -4,10 +4,10 @@
 //! its Token settings and "Assign endpoint tokens" pages, through the endpoint service.
 
 use super::session::{Empty, Me, Posted};
+use super::{delete_button, PageOf, PostedTo};
 use super::{invalid, Pager};
 use super::{Answer, ConsoleState, EnabledForm, ListPage, ListQuery};
 use super::{ErrorPage, Id, OrErrorPage};
-use super::{PageOf, PostedTo};
 use crate::error::ApiError;
 use crate::service::endpoints::{GeneratedPrimary, RecordStats};
 use axum::extract::{Path, Query, State};
@@ -30,7 +30,12 @@ pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/endpoints", get(list).post(create))
         .route("/console/endpoints/{id}", get(detail).post(update))
-        .route("/console/endpoints/{id}/delete", post(delete))
+        .route(
+            "/console/endpoints/{id}/delete",
+            delete_button("/console/endpoints?done=deleted", |st, by, id| async move {
+                st.endpoints().delete(&by, id).await
+            }),
+        )
         .route(
             "/console/endpoints/{id}/assignments",
             post(save_assignments),
@@ -62,7 +67,13 @@ pub fn router() -> Router<ConsoleState> {
             post(token_regenerate),
         )
         .route("/console/endpoint-tokens/{id}/reveal", post(token_reveal))
-        .route("/console/endpoint-tokens/{id}/delete", post(token_delete))
+        .route(
+            "/console/endpoint-tokens/{id}/delete",
+            delete_button(
+                "/console/endpoint-tokens?done=deleted",
+                |st, by, id| async move { st.endpoints().delete_token(&by, id).await },
+            ),
+        )
         .route(
             "/console/endpoint-tokens/{id}/assign",
             get(assign_form).post(assign_save),
@@ -317,12 +328,6 @@ async fn update(State(st): State<ConsoleState>, p: PostedTo<EndpointId, Endpoint
             render_detail(&st, &me, frame, id, None, false, None).await
         }
     }
-}
-
-async fn delete(State(st): State<ConsoleState>, p: PostedTo<EndpointId>) -> Answer {
-    let PostedTo { id, me, .. } = p;
-    let result = st.endpoints().delete(&me.admin, id).await;
-    st.after(&me, result, "/console/endpoints?done=deleted")
 }
 
 /// Deletes one record from the data viewer (audited), then shows the viewer again.
@@ -769,12 +774,6 @@ async fn token_reveal(State(st): State<ConsoleState>, p: PostedTo<EndpointTokenI
     let PostedTo { id, me, .. } = p;
     let secret = st.endpoints().reveal_token(&me.admin, id).await;
     render_token(&st, &me, id, None, Some(secret.or_page(&st, &me)?)).await
-}
-
-async fn token_delete(State(st): State<ConsoleState>, p: PostedTo<EndpointTokenId>) -> Answer {
-    let PostedTo { id, me, .. } = p;
-    let result = st.endpoints().delete_token(&me.admin, id).await;
-    st.after(&me, result, "/console/endpoint-tokens?done=deleted")
 }
 
 #[derive(Serialize)]

@@ -14,6 +14,7 @@ mod tokens;
 mod users;
 mod verifier_keys;
 
+use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::Request;
@@ -21,7 +22,7 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use i18n::{I18n, Lang};
 use minijinja::value::Kwargs;
@@ -431,6 +432,25 @@ impl<I: FromStr + Send, T: DeserializeOwned> FromRequest<ConsoleState> for Poste
             Posted::from_request(Request::from_parts(parts, body), st).await?;
         Ok(Self { id, me, form })
     }
+}
+
+/// The handler of an item's Delete button: once [`PostedTo`] has read the id and checked
+/// the form, `delete` removes the item, and the browser goes on to `back` (or the error
+/// page says why not).
+pub fn delete_button<I, T, E, Fut>(
+    back: &'static str,
+    delete: impl Fn(ConsoleState, Admin, I) -> Fut + Clone + Send + Sync + 'static,
+) -> MethodRouter<ConsoleState>
+where
+    I: FromStr + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
+    E: Into<ApiError>,
+{
+    let handler = move |st: axum::extract::State<ConsoleState>, p: PostedTo<I>| async move {
+        let result = delete(st.0.clone(), p.me.admin.clone(), p.id).await;
+        st.after(&p.me, result, back)
+    };
+    post(handler)
 }
 
 /// The page for an id in the address that names nothing.

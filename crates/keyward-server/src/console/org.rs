@@ -1,9 +1,9 @@
 //! Departments and user types (with their permissions), through the directory service.
 
 use super::session::{Me, Posted};
+use super::{delete_button, PageOf, PostedTo};
 use super::{invalid, parse_name, Answer, OrErrorPage};
 use super::{ConsoleState, ListPage, ListQuery};
-use super::{PageOf, PostedTo};
 use crate::error::ApiError;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -32,7 +32,13 @@ pub fn router() -> Router<ConsoleState> {
             "/console/user-types/{id}",
             get(user_type).post(update_user_type),
         )
-        .route("/console/user-types/{id}/delete", post(delete_user_type))
+        .route(
+            "/console/user-types/{id}/delete",
+            delete_button(
+                "/console/user-types?done=deleted",
+                |st, by, id| async move { st.directory().delete_user_type(&by, id).await },
+            ),
+        )
 }
 
 const DEPARTMENTS: ListPage = ListPage {
@@ -229,10 +235,4 @@ async fn update_user_type(
         Ok(_) => Ok(Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response()),
         Err(e) => render_user_type(&st, &me, id, Some((&e, &form)), None).await,
     }
-}
-
-async fn delete_user_type(State(st): State<ConsoleState>, p: PostedTo<UserTypeId>) -> Answer {
-    let PostedTo { id, me, .. } = p;
-    let result = st.directory().delete_user_type(&me.admin, id).await;
-    st.after(&me, result, "/console/user-types?done=deleted")
 }

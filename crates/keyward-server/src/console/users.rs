@@ -3,9 +3,9 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
+use super::{delete_button, PageOf, PostedTo};
 use super::{invalid, Answer, OrErrorPage};
 use super::{ConsoleState, ListPage, ListQuery};
-use super::{PageOf, PostedTo};
 use crate::error::ApiError;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
@@ -26,7 +26,12 @@ pub fn router() -> Router<ConsoleState> {
         .route("/console/users/new", get(new_form).post(create))
         .route("/console/users/{id}", get(edit_form).post(update))
         .route("/console/users/{id}/locked", post(set_locked))
-        .route("/console/users/{id}/delete", post(delete))
+        .route(
+            "/console/users/{id}/delete",
+            delete_button("/console/users?done=deleted", |st, by, id| async move {
+                st.directory().delete_user(&by, id).await
+            }),
+        )
         .route("/console/users/{id}/memberships", post(add_membership))
         .route(
             "/console/users/{id}/memberships/{mid}/delete",
@@ -238,12 +243,6 @@ async fn set_locked(State(st): State<ConsoleState>, p: PostedTo<UserId, LockForm
     let result = st.directory().update_user(&me.admin, id, up).await;
     let done = if locked { "locked" } else { "unlocked" };
     st.after(&me, result, &format!("/console/users/{id}?done={done}"))
-}
-
-async fn delete(State(st): State<ConsoleState>, p: PostedTo<UserId>) -> Answer {
-    let PostedTo { id, me, .. } = p;
-    let result = st.directory().delete_user(&me.admin, id).await;
-    st.after(&me, result, "/console/users?done=deleted")
 }
 
 #[derive(Deserialize)]
