@@ -4,8 +4,9 @@
 //! its Token settings and "Assign endpoint tokens" pages, through the endpoint service.
 
 use super::session::{Empty, Me, Posted};
+use super::{delete_button, PageOf, PostedTo};
 use super::{invalid, Pager};
-use super::{Answer, ConsoleState, DoneQuery, ListPage, ListQuery};
+use super::{Answer, ConsoleState, EnabledForm, ListPage, ListQuery};
 use super::{ErrorPage, Id, OrErrorPage};
 use crate::error::ApiError;
 use crate::service::endpoints::{GeneratedPrimary, RecordStats};
@@ -29,7 +30,12 @@ pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/endpoints", get(list).post(create))
         .route("/console/endpoints/{id}", get(detail).post(update))
-        .route("/console/endpoints/{id}/delete", post(delete))
+        .route(
+            "/console/endpoints/{id}/delete",
+            delete_button("/console/endpoints?done=deleted", |st, by, id| async move {
+                st.endpoints().delete(&by, id).await
+            }),
+        )
         .route(
             "/console/endpoints/{id}/assignments",
             post(save_assignments),
@@ -61,7 +67,13 @@ pub fn router() -> Router<ConsoleState> {
             post(token_regenerate),
         )
         .route("/console/endpoint-tokens/{id}/reveal", post(token_reveal))
-        .route("/console/endpoint-tokens/{id}/delete", post(token_delete))
+        .route(
+            "/console/endpoint-tokens/{id}/delete",
+            delete_button(
+                "/console/endpoint-tokens?done=deleted",
+                |st, by, id| async move { st.endpoints().delete_token(&by, id).await },
+            ),
+        )
         .route(
             "/console/endpoint-tokens/{id}/assign",
             get(assign_form).post(assign_save),
@@ -223,12 +235,8 @@ struct SecondaryRow {
     may_delete: bool,
 }
 
-async fn detail(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Id(id): Id<EndpointId>,
-    Query(q): Query<DetailQuery>,
-) -> Answer {
+async fn detail(State(st): State<ConsoleState>, p: PageOf<EndpointId, DetailQuery>) -> Answer {
+    let PageOf(me, id, q) = p;
     let frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     render_detail(
         &st,
@@ -297,12 +305,8 @@ async fn render_detail(
     Ok(st.console.render("endpoint.html", &frame, ctx))
 }
 
-async fn update(
-    State(st): State<ConsoleState>,
-    Id(id): Id<EndpointId>,
-    p: Posted<EndpointForm>,
-) -> Answer {
-    let Posted { me, form } = p;
+async fn update(State(st): State<ConsoleState>, p: PostedTo<EndpointId, EndpointForm>) -> Answer {
+    let PostedTo { id, me, form } = p;
     let body = form.parse().map(|(name, path, auth)| UpdateEndpoint {
         name: Some(name),
         path: Some(path),
@@ -324,16 +328,6 @@ async fn update(
             render_detail(&st, &me, frame, id, None, false, None).await
         }
     }
-}
-
-async fn delete(
-    State(st): State<ConsoleState>,
-    Id(id): Id<EndpointId>,
-    p: Posted<Empty>,
-) -> Answer {
-    let me = p.me;
-    let result = st.endpoints().delete(&me.admin, id).await;
-    st.after(&me, result, "/console/endpoints?done=deleted")
 }
 
 /// Deletes one record from the data viewer (audited), then shows the viewer again.
@@ -438,10 +432,9 @@ fn shown_rows<T: std::str::FromStr>(shown: &[String]) -> impl Iterator<Item = (&
 /// not) or unassigned to match what is ticked.
 async fn save_assignments(
     State(st): State<ConsoleState>,
-    Id(id): Id<EndpointId>,
-    p: Posted<AssignmentsForm>,
+    p: PostedTo<EndpointId, AssignmentsForm>,
 ) -> Answer {
-    let Posted { me, form } = p;
+    let PostedTo { id, me, form } = p;
     let endpoints = st.endpoints();
     let current = endpoints
         .assignments(&me.admin, id)
@@ -564,12 +557,8 @@ fn chart(stats: &RecordStats, anonymous: &str) -> (Vec<Series>, i64) {
     (series, max)
 }
 
-async fn data(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Id(id): Id<EndpointId>,
-    Query(q): Query<DataQuery>,
-) -> Answer {
+async fn data(State(st): State<ConsoleState>, p: PageOf<EndpointId, DataQuery>) -> Answer {
+    let PageOf(me, id, q) = p;
     let mut frame = me.page_with_notice(&st.console, "endpoints", q.done.as_deref());
     let (from, to) = match super::period(&q.from, &q.to) {
         Ok(period) => period,
@@ -703,21 +692,16 @@ async fn render_token(
     Ok(st.console.render("endpoint_token.html", &frame, ctx))
 }
 
-async fn token_settings(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Id(id): Id<EndpointTokenId>,
-    Query(q): Query<DoneQuery>,
-) -> Answer {
+async fn token_settings(State(st): State<ConsoleState>, p: PageOf<EndpointTokenId>) -> Answer {
+    let PageOf(me, id, q) = p;
     render_token(&st, &me, id, q.done.as_deref(), None).await
 }
 
 async fn token_update(
     State(st): State<ConsoleState>,
-    Id(id): Id<EndpointTokenId>,
-    p: Posted<TokenForm>,
+    p: PostedTo<EndpointTokenId, TokenForm>,
 ) -> Answer {
-    let Posted { me, form } = p;
+    let PostedTo { id, me, form } = p;
     let description = Some(form.description.trim().to_string());
     let enabled = Some(form.enabled.is_some());
     let result = super::submit(super::parse_name(&form.name), async |name| {
@@ -742,21 +726,13 @@ async fn token_update(
     )
 }
 
-#[derive(Deserialize)]
-struct EnabledForm {
-    enabled: String,
-    #[serde(default)]
-    back: String,
-}
-
 /// The list's Enabled toggle and its Deactivate / Activate button.
 async fn token_enabled(
     State(st): State<ConsoleState>,
-    Id(id): Id<EndpointTokenId>,
-    p: Posted<EnabledForm>,
+    p: PostedTo<EndpointTokenId, EnabledForm>,
 ) -> Answer {
-    let Posted { me, form } = p;
-    let on = form.enabled == "true";
+    let PostedTo { id, me, form } = p;
+    let on = form.on();
     let result = st
         .endpoints()
         .update_token(
@@ -781,12 +757,8 @@ async fn token_enabled(
     )
 }
 
-async fn token_regenerate(
-    State(st): State<ConsoleState>,
-    Id(id): Id<EndpointTokenId>,
-    p: Posted<Empty>,
-) -> Answer {
-    let me = p.me;
+async fn token_regenerate(State(st): State<ConsoleState>, p: PostedTo<EndpointTokenId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
     let regenerated = st.endpoints().regenerate_token(&me.admin, id, 0).await;
     let (details, secret) = regenerated.or_page(&st, &me)?;
     Ok(secondary_secret(
@@ -798,24 +770,10 @@ async fn token_regenerate(
     ))
 }
 
-async fn token_reveal(
-    State(st): State<ConsoleState>,
-    Id(id): Id<EndpointTokenId>,
-    p: Posted<Empty>,
-) -> Answer {
-    let me = p.me;
+async fn token_reveal(State(st): State<ConsoleState>, p: PostedTo<EndpointTokenId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
     let secret = st.endpoints().reveal_token(&me.admin, id).await;
     render_token(&st, &me, id, None, Some(secret.or_page(&st, &me)?)).await
-}
-
-async fn token_delete(
-    State(st): State<ConsoleState>,
-    Id(id): Id<EndpointTokenId>,
-    p: Posted<Empty>,
-) -> Answer {
-    let me = p.me;
-    let result = st.endpoints().delete_token(&me.admin, id).await;
-    st.after(&me, result, "/console/endpoint-tokens?done=deleted")
 }
 
 #[derive(Serialize)]
@@ -872,10 +830,9 @@ struct AssignForm {
 /// unassigned to match what is ticked; an assignment kept is left as it was.
 async fn assign_save(
     State(st): State<ConsoleState>,
-    Id(id): Id<EndpointTokenId>,
-    p: Posted<AssignForm>,
+    p: PostedTo<EndpointTokenId, AssignForm>,
 ) -> Answer {
-    let Posted { me, form } = p;
+    let PostedTo { id, me, form } = p;
     let endpoints = st.endpoints();
     let token = endpoints.secondary(&me.admin, id).await.or_page(&st, &me)?;
     let saved = async {

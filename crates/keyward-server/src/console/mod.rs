@@ -14,19 +14,22 @@ mod tokens;
 mod users;
 mod verifier_keys;
 
+use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::Request;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use i18n::{I18n, Lang};
 use minijinja::value::Kwargs;
 use minijinja::{Environment, State, Value};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use session::Me;
+use session::{Empty, Me, Posted};
+use std::str::FromStr;
 use std::sync::Arc;
 
 /// The console's state: the application's (reached through `Deref`), and the
@@ -373,7 +376,7 @@ impl ConsoleState {
 /// "does not exist" page, like an id that names nothing.
 pub struct Id<T>(pub T);
 
-impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<ConsoleState> for Id<T> {
+impl<T: FromStr + Send> FromRequestParts<ConsoleState> for Id<T> {
     type Rejection = Response;
 
     async fn from_request_parts(
@@ -390,11 +393,85 @@ impl<T: std::str::FromStr + Send> axum::extract::FromRequestParts<ConsoleState> 
     }
 }
 
+/// One item's page (`…/{id}`): the administrator, the id as [`Id`] reads it, and the
+/// query (by default [`DoneQuery`]), read in that order.
+pub struct PageOf<I, Q = DoneQuery>(pub Me, pub I, pub Q);
+
+impl<I: FromStr + Send, Q: DeserializeOwned> FromRequestParts<ConsoleState> for PageOf<I, Q> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &ConsoleState,
+    ) -> Result<Self, Response> {
+        let me = Me::from_request_parts(parts, st).await?;
+        let Id(id) = Id::from_request_parts(parts, st).await?;
+        let axum::extract::Query(q) = axum::extract::Query::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self(me, id, q))
+    }
+}
+
+/// A form posted to one item's address (`…/{id}/…`): the id, read first as [`Id`] reads
+/// it, then the administrator and the form, as [`Posted`] checks them.
+pub struct PostedTo<I, T = Empty> {
+    pub id: I,
+    pub me: Me,
+    pub form: T,
+}
+
+impl<I: FromStr + Send, T: DeserializeOwned> FromRequest<ConsoleState> for PostedTo<I, T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, st: &ConsoleState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Id(id) = Id::from_request_parts(&mut parts, st).await?;
+        let Posted { me, form } =
+            Posted::from_request(Request::from_parts(parts, body), st).await?;
+        Ok(Self { id, me, form })
+    }
+}
+
+/// The handler of an item's Delete button: once [`PostedTo`] has read the id and checked
+/// the form, `delete` removes the item, and the browser goes on to `back` (or the error
+/// page says why not).
+pub fn delete_button<I, T, E, Fut>(
+    back: &'static str,
+    delete: impl Fn(ConsoleState, Admin, I) -> Fut + Clone + Send + Sync + 'static,
+) -> MethodRouter<ConsoleState>
+where
+    I: FromStr + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
+    E: Into<ApiError>,
+{
+    let handler = move |st: axum::extract::State<ConsoleState>, p: PostedTo<I>| async move {
+        let result = delete(st.0.clone(), p.me.admin.clone(), p.id).await;
+        st.after(&p.me, result, back)
+    };
+    post(handler)
+}
+
 /// The page for an id in the address that names nothing.
 pub fn not_found(st: &ConsoleState, me: &Me, what: &'static str) -> ErrorPage {
     st.console
         .error_page(me.lang, &ApiError::NotFound(what))
         .into()
+}
+
+/// What an Enabled button posts (an API token's, an endpoint token's): `enabled=true`
+/// switches it on, anything else off; on a list, also the listing to return to (`back`).
+#[derive(Deserialize)]
+pub struct EnabledForm {
+    enabled: String,
+    #[serde(default)]
+    pub back: String,
+}
+
+impl EnabledForm {
+    pub fn on(&self) -> bool {
+        self.enabled == "true"
+    }
 }
 
 /// The query of a page reached after an action: which action (`done`), for its notice.

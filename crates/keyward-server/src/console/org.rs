@@ -1,8 +1,9 @@
 //! Departments and user types (with their permissions), through the directory service.
 
-use super::session::{Empty, Me, Posted};
-use super::{invalid, parse_name, Answer, Id, OrErrorPage};
-use super::{ConsoleState, DoneQuery, ListPage, ListQuery};
+use super::session::{Me, Posted};
+use super::{delete_button, PageOf, PostedTo};
+use super::{invalid, parse_name, Answer, OrErrorPage};
+use super::{ConsoleState, ListPage, ListQuery};
 use crate::error::ApiError;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -31,7 +32,13 @@ pub fn router() -> Router<ConsoleState> {
             "/console/user-types/{id}",
             get(user_type).post(update_user_type),
         )
-        .route("/console/user-types/{id}/delete", post(delete_user_type))
+        .route(
+            "/console/user-types/{id}/delete",
+            delete_button(
+                "/console/user-types?done=deleted",
+                |st, by, id| async move { st.directory().delete_user_type(&by, id).await },
+            ),
+        )
 }
 
 const DEPARTMENTS: ListPage = ListPage {
@@ -91,10 +98,9 @@ async fn create_department(State(st): State<ConsoleState>, p: Posted<NameForm>) 
 
 async fn rename_department(
     State(st): State<ConsoleState>,
-    Id(id): Id<DepartmentId>,
-    p: Posted<NameForm>,
+    p: PostedTo<DepartmentId, NameForm>,
 ) -> Answer {
-    let Posted { me, form } = p;
+    let PostedTo { id, me, form } = p;
     let result = super::submit(parse_name(&form.name), async |name| {
         st.directory().rename_department(&me.admin, id, &name).await
     })
@@ -102,12 +108,8 @@ async fn rename_department(
     after_department(&st, &me, result, "saved", "").await
 }
 
-async fn delete_department(
-    State(st): State<ConsoleState>,
-    Id(id): Id<DepartmentId>,
-    p: Posted<Empty>,
-) -> Answer {
-    let me = p.me;
+async fn delete_department(State(st): State<ConsoleState>, p: PostedTo<DepartmentId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
     let result = st.directory().delete_department(&me.admin, id).await;
     after_department(&st, &me, result.map_err(ApiError::from), "deleted", "").await
 }
@@ -209,21 +211,16 @@ async fn render_user_type(
     Ok((status, st.console.render("user_type.html", &frame, ctx)).into_response())
 }
 
-async fn user_type(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Id(id): Id<UserTypeId>,
-    Query(q): Query<DoneQuery>,
-) -> Answer {
+async fn user_type(State(st): State<ConsoleState>, p: PageOf<UserTypeId>) -> Answer {
+    let PageOf(me, id, q) = p;
     render_user_type(&st, &me, id, None, q.done.as_deref()).await
 }
 
 async fn update_user_type(
     State(st): State<ConsoleState>,
-    Id(id): Id<UserTypeId>,
-    p: Posted<UserTypeForm>,
+    p: PostedTo<UserTypeId, UserTypeForm>,
 ) -> Answer {
-    let Posted { me, form } = p;
+    let PostedTo { id, me, form } = p;
     let body = parse_name(&form.name).and_then(|name| {
         Ok(UpdateUserType {
             name: Some(name),
@@ -238,14 +235,4 @@ async fn update_user_type(
         Ok(_) => Ok(Redirect::to(&format!("/console/user-types/{id}?done=saved")).into_response()),
         Err(e) => render_user_type(&st, &me, id, Some((&e, &form)), None).await,
     }
-}
-
-async fn delete_user_type(
-    State(st): State<ConsoleState>,
-    Id(id): Id<UserTypeId>,
-    p: Posted<Empty>,
-) -> Answer {
-    let me = p.me;
-    let result = st.directory().delete_user_type(&me.admin, id).await;
-    st.after(&me, result, "/console/user-types?done=deleted")
 }

@@ -4,8 +4,9 @@
 
 use super::session::{Me, Posted};
 use super::{invalid, Answer, ErrorPage, OrErrorPage};
-use super::{ConsoleState, Id};
+use super::{ConsoleState, EnabledForm};
 use super::{ListPage, ListQuery};
+use super::{PageOf, PostedTo};
 use crate::error::ApiError;
 use crate::service::tokens::verify_command;
 use axum::extract::{Query, State};
@@ -113,12 +114,8 @@ async fn list_mobile(State(st): State<ConsoleState>, me: Me, Query(q): Query<Lis
     TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
 
-async fn session_detail(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Id(id): Id<TokenId>,
-    Query(q): Query<super::DoneQuery>,
-) -> Answer {
+async fn session_detail(State(st): State<ConsoleState>, p: PageOf<TokenId>) -> Answer {
+    let PageOf(me, id, q) = p;
     let session = st.sessions().get(&me.admin, id).await.or_page(&st, &me)?;
     let frame = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
     let ctx = context! { s => session };
@@ -317,12 +314,8 @@ fn secret_page(
     st.console.render("token_secret.html", &page, ctx)
 }
 
-async fn detail(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Id(id): Id<TokenId>,
-    Query(q): Query<super::DoneQuery>,
-) -> Answer {
+async fn detail(State(st): State<ConsoleState>, p: PageOf<TokenId>) -> Answer {
+    let PageOf(me, id, q) = p;
     let page = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
     render_detail(&st, &me, page, id, None).await
 }
@@ -359,50 +352,29 @@ async fn render_detail(
     Ok(st.console.render("token.html", &page, ctx))
 }
 
-async fn revoke(
-    State(st): State<ConsoleState>,
-    Id(id): Id<TokenId>,
-    p: Posted<super::session::Empty>,
-) -> Answer {
-    let me = p.me;
+async fn revoke(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
     let result = st.tokens().revoke(&me.admin, id).await;
     st.after(&me, result, &format!("/console/tokens/{id}?done=revoked"))
 }
 
-async fn regenerate(
-    State(st): State<ConsoleState>,
-    Id(id): Id<TokenId>,
-    p: Posted<super::session::Empty>,
-) -> Answer {
-    let me = p.me;
+async fn regenerate(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
     let regenerated = st.tokens().regenerate(&me.admin, id, 0).await;
     let (created, secret) = regenerated.or_page(&st, &me)?;
     Ok(secret_page(&st, &me, &created, &secret, true))
 }
 
-async fn reveal(
-    State(st): State<ConsoleState>,
-    Id(id): Id<TokenId>,
-    p: Posted<super::session::Empty>,
-) -> Answer {
-    let me = p.me;
+async fn reveal(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
     let token = st.tokens().reveal(&me.admin, id).await.or_page(&st, &me)?;
     let page = me.page(&st.console, "tokens");
     render_detail(&st, &me, page, id, Some(token)).await
 }
 
-#[derive(Deserialize)]
-struct EnabledForm {
-    enabled: String,
-}
-
-async fn set_enabled(
-    State(st): State<ConsoleState>,
-    Id(id): Id<TokenId>,
-    p: Posted<EnabledForm>,
-) -> Answer {
-    let me = p.me;
-    let enabled = p.form.enabled == "true";
+async fn set_enabled(State(st): State<ConsoleState>, p: PostedTo<TokenId, EnabledForm>) -> Answer {
+    let PostedTo { id, me, form } = p;
+    let enabled = form.on();
     let up = UpdateToken {
         enabled: Some(enabled),
         ..Default::default()

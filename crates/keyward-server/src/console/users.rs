@@ -3,8 +3,9 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
-use super::{invalid, Answer, Id, OrErrorPage};
-use super::{ConsoleState, DoneQuery, ListPage, ListQuery};
+use super::{delete_button, PageOf, PostedTo};
+use super::{invalid, Answer, OrErrorPage};
+use super::{ConsoleState, ListPage, ListQuery};
 use crate::error::ApiError;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
@@ -25,7 +26,12 @@ pub fn router() -> Router<ConsoleState> {
         .route("/console/users/new", get(new_form).post(create))
         .route("/console/users/{id}", get(edit_form).post(update))
         .route("/console/users/{id}/locked", post(set_locked))
-        .route("/console/users/{id}/delete", post(delete))
+        .route(
+            "/console/users/{id}/delete",
+            delete_button("/console/users?done=deleted", |st, by, id| async move {
+                st.directory().delete_user(&by, id).await
+            }),
+        )
         .route("/console/users/{id}/memberships", post(add_membership))
         .route(
             "/console/users/{id}/memberships/{mid}/delete",
@@ -178,19 +184,15 @@ async fn create(State(st): State<ConsoleState>, p: Posted<UserForm>) -> Answer {
     }
 }
 
-async fn edit_form(
-    State(st): State<ConsoleState>,
-    me: Me,
-    Id(id): Id<UserId>,
-    Query(q): Query<DoneQuery>,
-) -> Answer {
+async fn edit_form(State(st): State<ConsoleState>, p: PageOf<UserId>) -> Answer {
+    let PageOf(me, id, q) = p;
     let u = st.directory().user(&me.admin, id).await.or_page(&st, &me)?;
     let form = UserForm::of(&u);
     render_form(&st, &me, Some(&u), &form, None, q.done.as_deref()).await
 }
 
-async fn update(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<UserForm>) -> Answer {
-    let Posted { me, form } = p;
+async fn update(State(st): State<ConsoleState>, p: PostedTo<UserId, UserForm>) -> Answer {
+    let PostedTo { id, me, form } = p;
     let current = st.directory().user(&me.admin, id).await.or_page(&st, &me)?;
     let shown = UserForm::of(&current);
     let body = (|| {
@@ -231,13 +233,9 @@ struct LockForm {
     locked: String,
 }
 
-async fn set_locked(
-    State(st): State<ConsoleState>,
-    Id(id): Id<UserId>,
-    p: Posted<LockForm>,
-) -> Answer {
-    let me = p.me;
-    let locked = p.form.locked == "true";
+async fn set_locked(State(st): State<ConsoleState>, p: PostedTo<UserId, LockForm>) -> Answer {
+    let PostedTo { id, me, form } = p;
+    let locked = form.locked == "true";
     let up = UpdateUser {
         locked: Some(locked),
         ..Default::default()
@@ -245,12 +243,6 @@ async fn set_locked(
     let result = st.directory().update_user(&me.admin, id, up).await;
     let done = if locked { "locked" } else { "unlocked" };
     st.after(&me, result, &format!("/console/users/{id}?done={done}"))
-}
-
-async fn delete(State(st): State<ConsoleState>, Id(id): Id<UserId>, p: Posted<Empty>) -> Answer {
-    let me = p.me;
-    let result = st.directory().delete_user(&me.admin, id).await;
-    st.after(&me, result, "/console/users?done=deleted")
 }
 
 #[derive(Deserialize)]
@@ -263,11 +255,10 @@ struct MembershipForm {
 
 async fn add_membership(
     State(st): State<ConsoleState>,
-    Id(id): Id<UserId>,
-    p: Posted<MembershipForm>,
+    p: PostedTo<UserId, MembershipForm>,
 ) -> Answer {
-    let me = p.me;
-    let chosen = match (p.form.department_id.parse(), p.form.user_type_id.parse()) {
+    let PostedTo { id, me, form } = p;
+    let chosen = match (form.department_id.parse(), form.user_type_id.parse()) {
         (Ok(department_id), Ok(user_type_id)) => Ok((department_id, user_type_id)),
         _ => Err(invalid("choose_membership", "department and user type")),
     };

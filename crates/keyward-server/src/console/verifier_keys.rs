@@ -2,22 +2,27 @@
 //! One page lists them with a form to add one; a new key is shown once, with the header
 //! and a ready command; deleting one asks for confirmation.
 
-use super::session::{Empty, Me, Posted};
-use super::Id;
+use super::delete_button;
+use super::session::{Me, Posted};
 use super::{Answer, ConsoleState, ListPage, ListQuery};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
-use keyward_core::VerifierKeyId;
 use minijinja::context;
 use serde::Deserialize;
 
 pub fn router() -> Router<ConsoleState> {
     Router::new()
         .route("/console/verifier-keys", get(list).post(create))
-        .route("/console/verifier-keys/{id}/delete", post(delete))
+        .route(
+            "/console/verifier-keys/{id}/delete",
+            delete_button(
+                "/console/verifier-keys?done=verifier-key-deleted",
+                |st, by, id| async move { st.verifier_keys().delete(&by, id).await },
+            ),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -79,18 +84,4 @@ async fn create(State(st): State<ConsoleState>, p: Posted<KeyForm>) -> Answer {
         }
         Err(e) => render(&st, &me, &ListQuery::default(), Some((&e.into(), &form))).await,
     }
-}
-
-async fn delete(
-    State(st): State<ConsoleState>,
-    Id(id): Id<VerifierKeyId>,
-    p: Posted<Empty>,
-) -> Answer {
-    let me = p.me;
-    let result = st.verifier_keys().delete(&me.admin, id).await;
-    st.after(
-        &me,
-        result,
-        "/console/verifier-keys?done=verifier-key-deleted",
-    )
 }

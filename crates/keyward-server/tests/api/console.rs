@@ -21,6 +21,7 @@ on_both_backends! {
     the_create_form_refuses_what_the_rules_refuse => the_create_form_refuses_what_the_rules_refuse;
     a_resent_create_form_does_not_create_twice => a_resent_create_form_does_not_create_twice;
     verifier_keys_are_made_shown_once_and_deleted_from_the_console => verifier_keys_in_the_console;
+    each_delete_button_deletes_and_returns_to_its_list => delete_buttons;
     a_nul_in_a_console_form_or_address_gets_a_readable_page => a_nul_in_a_console_form_or_address_gets_a_readable_page;
 }
 
@@ -533,6 +534,37 @@ async fn verifier_keys_in_the_console(app: TestApp) {
         401,
         "a deleted key is refused at once"
     );
+}
+
+/// The Delete buttons of endpoints, endpoint tokens, user types and users: each deletes
+/// its item and returns to its list, which confirms it; the item is gone, and an address
+/// whose id is none gets the "does not exist" page.
+async fn delete_buttons(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let endpoint = app.endpoint("orders", "none", false).await.id;
+    let (token, _) = app.endpoint_token("erp").await;
+    let ola = app.member("ola", &[]).await;
+    let csrf = [("csrf", c.csrf.as_str())];
+    for (list, id) in [
+        ("endpoints", endpoint),
+        ("endpoint-tokens", token),
+        ("users", ola.user_id),
+        // Free to go once its one member has.
+        ("user-types", ola.user_type_id),
+    ] {
+        let delete = format!("/console/{list}/{id}/delete");
+        let (status, to) = c.post(&delete, &csrf).await;
+        assert_eq!((status, to), (303, format!("/console/{list}?done=deleted")));
+        assert_eq!(
+            c.get(&format!("/console/{list}/{id}")).await.0,
+            404,
+            "{list}"
+        );
+        assert_eq!(c.post(&delete, &csrf).await.0, 404, "{list}, again");
+        let none = format!("/console/{list}/none/delete");
+        assert_eq!(c.post(&none, &csrf).await.0, 404, "{list}, no id");
+    }
 }
 
 async fn set_user(app: &TestApp, id: &str, change: serde_json::Value) {
