@@ -7,8 +7,8 @@ use crate::TestApp;
 use keyward_client::{
     AuthType, Client, CreateEndpoint, CreateEndpointToken, CreateToken, CreateUser, CreateUserType,
     CreateVerifierKey, DepartmentBody, DepartmentId, Departments, EndpointTokens, Endpoints,
-    Secret, SecretStorage, SettingsPatch, Tokens, UpdateUser, UserId, UserTypeId, UserTypes, Users,
-    VerifierKeys, VerifyRequest,
+    Secret, SecretStorage, SettingsPatch, Timestamp, Tokens, UpdateToken, UpdateUser,
+    UpdateUserType, UserId, UserTypeId, UserTypes, Users, VerifierKeys, VerifyRequest,
 };
 use keyward_core::model::TenantSettings;
 use keyward_core::text::{TenantName, Username};
@@ -23,6 +23,24 @@ use std::str::FromStr;
 fn parse<T: FromStr<Err: Display>>(s: &str) -> T {
     s.parse()
         .unwrap_or_else(|e| panic!("fixture value {s:?} is invalid: {e}"))
+}
+
+/// The change of a user's employment period to `active_from` .. `active_until`, each
+/// RFC 3339 or `None` for no bound (both sent, so `None` clears the bound).
+pub fn period(active_from: Option<&str>, active_until: Option<&str>) -> UpdateUser {
+    let at = |t: Option<&str>| {
+        Some(t.map(|t| {
+            Timestamp(
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .expect("an RFC 3339 time"),
+            )
+        }))
+    };
+    UpdateUser {
+        active_from: at(active_from),
+        active_until: at(active_until),
+        ..Default::default()
+    }
 }
 
 /// The password of users made by [`TestApp::user_with_password`].
@@ -187,6 +205,45 @@ impl TestApp {
         self.update_member(m, up).await;
     }
 
+    /// Gives `m`'s user type exactly `permissions` (the whole set is replaced).
+    pub async fn set_permissions(&self, m: &Member, permissions: &[&str]) {
+        let (_, _, user_type) = m.ids();
+        let up = UpdateUserType {
+            name: None,
+            permissions: Some(permissions.iter().map(|p| parse(p)).collect()),
+        };
+        self.client
+            .update::<UserTypes>(user_type, &up)
+            .await
+            .expect("change the user type's permissions");
+    }
+
+    /// Changes API token `id` as `up` says (enabled, allowlist, rate limit, uses left, …).
+    pub async fn update_token(&self, id: &str, up: UpdateToken) {
+        self.client
+            .update::<Tokens>(parse(id), &up)
+            .await
+            .expect("update the token");
+    }
+
+    /// Enables (or disables) API token `id`.
+    pub async fn set_token_enabled(&self, id: &str, on: bool) {
+        let enabled = Some(on);
+        let up = UpdateToken {
+            enabled,
+            ..Default::default()
+        };
+        self.update_token(id, up).await;
+    }
+
+    /// Revokes API token `id`.
+    pub async fn revoke_token(&self, id: &str) {
+        self.client
+            .revoke_token(parse(id))
+            .await
+            .expect("revoke the token");
+    }
+
     /// Switches API tokens on or off for the test tenant. Only the console may do this
     /// (over the API an administrator would lock themselves out), so the test writes the
     /// setting to the store as the console's service would.
@@ -330,10 +387,23 @@ impl TestApp {
 
     /// An endpoint `Endpoint {path}` at `path` with `auth_type` (`none` or `token`).
     pub async fn endpoint(&self, path: &str, auth_type: &str, allow_deleting: bool) -> Endpoint {
+        let name = format!("Endpoint {path}");
+        self.endpoint_named(&name, path, auth_type, allow_deleting)
+            .await
+    }
+
+    /// The same, named `name`.
+    pub async fn endpoint_named(
+        &self,
+        name: &str,
+        path: &str,
+        auth_type: &str,
+        allow_deleting: bool,
+    ) -> Endpoint {
         let e = self
             .client
             .create::<Endpoints>(&CreateEndpoint {
-                name: parse(&format!("Endpoint {path}")),
+                name: parse(name),
                 path: parse(path),
                 description: String::new(),
                 auth_type: Some(AuthType::parse(auth_type).expect("none or token")),
@@ -373,6 +443,11 @@ impl TestApp {
 
     /// A new verifier key (`kwv_…`) of the test tenant, for introspection and keyed checks.
     pub async fn verifier_key(&self, name: &str) -> String {
+        self.verifier_key_with_id(name).await.1
+    }
+
+    /// The same; returns (id, secret).
+    pub async fn verifier_key_with_id(&self, name: &str) -> (String, String) {
         let k = self
             .client
             .create::<VerifierKeys>(&CreateVerifierKey {
@@ -381,7 +456,7 @@ impl TestApp {
             })
             .await
             .expect("create verifier key");
-        k.token.expose().to_string()
+        (k.key.id.to_string(), k.token.expose().to_string())
     }
 
     /// The verification code for `token` with optional permission, for the test tenant.

@@ -18,7 +18,7 @@ mod wire;
 pub use keyward_client as client;
 
 pub use app::{Backend, TestApp};
-pub use fixtures::{member, token, Endpoint, Member, PASSWORD};
+pub use fixtures::{member, period, token, Endpoint, Member, PASSWORD};
 pub use pg::{pg_schema, PG_ENV};
 pub use process::{bootstrap_token, command, free_port, wait_until_healthy, Dir, Running};
 pub use wire::{json_of, send, text_of, texts};

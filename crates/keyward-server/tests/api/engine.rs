@@ -6,6 +6,7 @@ use keyward_core::endpoint::EndpointPath;
 use keyward_core::text::Name;
 use keyward_core::{TokenKind, TokenSecret};
 use keyward_store::Actor;
+use keyward_testkit::client::{DepartmentBody, Departments, UpdateUserType, UserTypes};
 use keyward_testkit::on_both_backends;
 use keyward_testkit::{seeding, send, Member, TestApp};
 use serde_json::json;
@@ -50,8 +51,7 @@ async fn changes_are_exact(app: TestApp) {
     );
 
     // Revoking one token drops its answer alone.
-    app.post_ok(&format!("/api/v1/tokens/{t1}/revoke"), json!({}))
-        .await;
+    app.revoke_token(&t1).await;
     assert_eq!(reads_for(&app, &[&s1b, &s2, &s3, &s4], "VALID").await, 0);
     assert_eq!(reads_for(&app, &[&s1], "REVOKED").await, 1);
     assert_eq!(
@@ -71,11 +71,7 @@ async fn changes_are_exact(app: TestApp) {
     assert_eq!(reads_for(&app, &[&s3, &s4], "FORBIDDEN").await, 2);
 
     // Changing a user type's permissions drops the answers of its tokens alone.
-    app.patch_ok(
-        &format!("/api/v1/user-types/{}", m1.user_type_id),
-        json!({"permissions": ["orders:write"]}),
-    )
-    .await;
+    app.set_permissions(&m1, &["orders:write"]).await;
     assert_eq!(reads_for(&app, &[&s2], "USER_LOCKED").await, 0);
     assert_eq!(reads_for(&app, &[&s1b], "VALID").await, 1);
     assert_eq!(app.verify(&s1b, Some("orders:read")).await, "FORBIDDEN");
@@ -134,22 +130,15 @@ async fn answers_follow_changes(app: TestApp) {
     );
 
     // Renaming the department and the user type: the verify body names them.
-    for (collection, id, field, name) in [
-        ("departments", &m.department_id, "department", "Field sales"),
-        ("user-types", &m.user_type_id, "user_type", "Order reader"),
-    ] {
-        let path = format!("/api/v1/{collection}/{id}");
-        app.patch_ok(&path, json!({ "name": name })).await;
+    for (field, name) in [("department", "Field sales"), ("user_type", "Order reader")] {
+        rename(&app, &m, field, name).await;
         let (body, _, _) = answers(&app, &secret).await;
-        assert_eq!(body[field]["name"], name, "{path}");
+        assert_eq!(body[field]["name"], name, "{field}");
     }
 
     // New permissions: both routes list them.
-    app.patch_ok(
-        &format!("/api/v1/user-types/{}", m.user_type_id),
-        json!({"permissions": ["orders:read", "orders:write"]}),
-    )
-    .await;
+    app.set_permissions(&m, &["orders:read", "orders:write"])
+        .await;
     let (body, _, headers) = answers(&app, &secret).await;
     assert_eq!(body["permissions"], json!(["orders:read", "orders:write"]));
     assert_eq!(
@@ -159,14 +148,12 @@ async fn answers_follow_changes(app: TestApp) {
 
     // Disabled, the token is refused and names nothing; enabled again, both routes send
     // the answer of the current state.
-    app.patch_ok(&format!("/api/v1/tokens/{id}"), json!({"enabled": false}))
-        .await;
+    app.set_token_enabled(&id, false).await;
     let (body, status, headers) = answers(&app, &secret).await;
     assert_eq!((body["code"].as_str(), status), (Some("DISABLED"), 401));
     assert_eq!(body["token_id"], serde_json::Value::Null);
     assert_eq!(header(&headers, "x-keyward-user"), "");
-    app.patch_ok(&format!("/api/v1/tokens/{id}"), json!({"enabled": true}))
-        .await;
+    app.set_token_enabled(&id, true).await;
     let (body, status, headers) = answers(&app, &secret).await;
     assert_eq!((body["code"].as_str(), status), (Some("VALID"), 200));
     assert_eq!(body["user_type"]["name"], "Order reader");
@@ -184,6 +171,30 @@ async fn answers_follow_changes(app: TestApp) {
     assert_eq!((body["code"].as_str(), status), (Some("VALID"), 200));
     assert_eq!(header(&headers, "x-keyward-user"), "alice");
     assert_eq!(header(&headers, "x-keyward-principal"), "acme/alice");
+}
+
+/// Renames `m`'s department (`field` is `department`) or user type (`user_type`).
+async fn rename(app: &TestApp, m: &Member, field: &str, name: &str) {
+    let client = app.client();
+    let (_, department, user_type) = m.ids();
+    let name = Name::parse(name).unwrap();
+    let renamed = match field {
+        "department" => {
+            let body = DepartmentBody { name };
+            client
+                .update::<Departments>(department, &body)
+                .await
+                .map(drop)
+        }
+        _ => {
+            let body = UpdateUserType {
+                name: Some(name),
+                permissions: None,
+            };
+            client.update::<UserTypes>(user_type, &body).await.map(drop)
+        }
+    };
+    renamed.unwrap_or_else(|e| panic!("rename the {field}: {e}"));
 }
 
 async fn remove_membership(app: &TestApp, m: &Member) {

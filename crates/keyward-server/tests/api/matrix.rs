@@ -3,8 +3,9 @@
 //! administrator against this tenant's objects, and (2) by every kind of credential that
 //! must not administer. Both stores.
 
+use keyward_testkit::client::{CreateToken, Timestamp};
 use keyward_testkit::on_both_backends;
-use keyward_testkit::{TestApp, PASSWORD};
+use keyward_testkit::{token, TestApp, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -116,31 +117,10 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
         .await;
     assert_eq!(status, 200, "{s}");
     let ep = app
-        .post_created(
-            "/api/v1/endpoints",
-            json!({"name": format!("{MARK} endpoint"), "path": "orders/in", "auth_type": "token",
-                       "allow_deleting": true}),
-        )
+        .endpoint_named(&format!("{MARK} endpoint"), "orders/in", "token", true)
         .await;
-    let post_primary = ep["new_primary_tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["method"] == "POST")
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let et = app
-        .post_created(
-            "/api/v1/endpoint-tokens",
-            json!({"name": format!("{MARK} application")}),
-        )
-        .await;
-    let (endpoint, endpoint_token) = (
-        ep["id"].as_str().unwrap().to_string(),
-        et["id"].as_str().unwrap().to_string(),
-    );
+    let (endpoint_token, _) = app.endpoint_token(&format!("{MARK} application")).await;
+    let endpoint = ep.id.clone();
     app.ok(
         201,
         app.call(
@@ -154,18 +134,14 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
     let rec = keyward_testkit::send(
         app.http
             .post(app.url("/e/acme/orders/in"))
-            .bearer_auth(&post_primary)
+            .bearer_auth(ep.primary("POST"))
             .json(&json!({"note": MARK})),
     )
     .await;
     assert_eq!(rec.status(), 201);
     let rec: Value = rec.json().await.unwrap();
-    let vk = app
-        .post_created(
-            "/api/v1/verifier-keys",
-            json!({"name": format!("{MARK} gateway")}),
-        )
-        .await;
+    let (verifier_key, verifier_secret) =
+        app.verifier_key_with_id(&format!("{MARK} gateway")).await;
     Objects {
         user: m.user_id,
         department: m.department_id,
@@ -179,8 +155,8 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
         endpoint_path: "orders/in".into(),
         endpoint_token,
         record: rec["id"].as_str().unwrap().to_string(),
-        verifier_key: vk["id"].as_str().unwrap().to_string(),
-        verifier_secret: vk["token"].as_str().unwrap().to_string(),
+        verifier_key,
+        verifier_secret,
     }
 }
 
@@ -302,17 +278,6 @@ async fn credential_matrix(app: TestApp) {
         user_type_id: ms[0]["user_type_id"].as_str().unwrap().into(),
         membership_id: ms[0]["id"].as_str().unwrap().into(),
     };
-    let admin_token = |name: &'static str| {
-        let app = &app;
-        let body = app.token_body(&admin_membership, name);
-        async move {
-            let t = app.post_created("/api/v1/tokens", body).await;
-            (
-                t["id"].as_str().unwrap().to_string(),
-                t["token"].as_str().unwrap().to_string(),
-            )
-        }
-    };
     let mut creds: Vec<(&str, String)> = Vec::new();
 
     // A non-administrator's token.
@@ -322,21 +287,18 @@ async fn credential_matrix(app: TestApp) {
     app.make_admin(&narrow).await;
     creds.push(("narrow admin", app.token(&narrow, "narrow").await.1));
     // Revoked, disabled and soon expired administrator tokens.
-    let (id, revoked) = admin_token("revoked").await;
-    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-        .await;
+    let (id, revoked) = app.token(&admin_membership, "revoked").await;
+    app.revoke_token(&id).await;
     creds.push(("revoked", revoked));
-    let (id, disabled) = admin_token("disabled").await;
-    app.patch(&format!("/api/v1/tokens/{id}"), json!({"enabled": false}))
-        .await;
+    let (id, disabled) = app.token(&admin_membership, "disabled").await;
+    app.set_token_enabled(&id, false).await;
     creds.push(("disabled", disabled));
-    let mut soon = app.token_body(&admin_membership, "expiring");
     let expiry = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
-    soon["expires_at"] = json!(expiry
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap());
-    let expiring = app.post_created("/api/v1/tokens", soon).await;
-    let expiring = expiring["token"].as_str().unwrap().to_string();
+    let soon = CreateToken {
+        expires_at: Some(Timestamp(expiry)),
+        ..admin_membership.create_token("expiring")
+    };
+    let (_, expiring) = token(&app.client(), &soon).await;
     // A locked administrator's token.
     let ops_admin = app.member("locked-admin", &["*"]).await;
     app.make_admin(&ops_admin).await;
@@ -345,10 +307,8 @@ async fn credential_matrix(app: TestApp) {
     creds.push(("locked owner", locked));
     // A mobile session, an endpoint token, a verifier key, and garbage.
     creds.push(("mobile session", ours.session_secret.clone()));
-    let et = app
-        .post_created("/api/v1/endpoint-tokens", json!({"name": "an application"}))
-        .await;
-    creds.push(("endpoint token", et["token"].as_str().unwrap().to_string()));
+    let (_, endpoint_secret) = app.endpoint_token("an application").await;
+    creds.push(("endpoint token", endpoint_secret));
     creds.push(("verifier key", ours.verifier_secret.clone()));
     creds.push(("malformed", "kwa_nope".into()));
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -8,7 +8,7 @@ use keyward_testkit::client::{
     CreateUserType, DepartmentBody, Departments, Name, Permission, UpdateUser, UserTypes,
 };
 use keyward_testkit::on_both_backends;
-use keyward_testkit::{json_of, send, Member, TestApp, PASSWORD};
+use keyward_testkit::{json_of, period, send, Member, TestApp, PASSWORD};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -63,13 +63,6 @@ async fn ended_sessions(app: &TestApp) -> Value {
 /// A user with one membership granting `permissions`, and a password.
 async fn phone_user(app: &TestApp, username: &str, permissions: &[&str]) -> Member {
     app.member_with_password(username, permissions).await
-}
-
-/// Changes `m`'s user with a PATCH body as the API takes it (the employment period as
-/// RFC 3339 text).
-async fn set(app: &TestApp, m: &Member, change: Value) {
-    app.patch_ok(&format!("/api/v1/users/{}", m.user_id), change)
-        .await;
 }
 
 async fn login_raw(app: &TestApp, body: Value) -> reqwest::Response {
@@ -432,18 +425,23 @@ async fn refused_logins(app: TestApp) {
     }
 
     // Outside the employment period, before and after.
-    set(&app, &m, json!({"active_until": "2021-01-01T00:00:00Z"})).await;
+    let ended = UpdateUser {
+        active_from: None,
+        ..period(None, Some("2021-01-01T00:00:00Z"))
+    };
+    app.update_member(&m, ended).await;
     login_refused(&app, "kari", json!({}), 403, "user_inactive").await;
-    set(
-        &app,
-        &m,
-        json!({"active_until": null, "active_from": "2099-01-01T00:00:00Z"}),
-    )
-    .await;
+    let not_yet = period(Some("2099-01-01T00:00:00Z"), None);
+    app.update_member(&m, not_yet).await;
     login_refused(&app, "kari", json!({}), 403, "user_inactive").await;
 
     // Locked.
-    set(&app, &m, json!({"active_from": null, "locked": true})).await;
+    let locked = UpdateUser {
+        active_from: Some(None),
+        locked: Some(true),
+        ..Default::default()
+    };
+    app.update_member(&m, locked).await;
     login_refused(&app, "kari", json!({}), 403, "user_locked").await;
 
     // A device needs a name.

@@ -1,8 +1,8 @@
 //! The rules of SPEC §3, each through the real API.
 
-use keyward_testkit::client::{SettingsPatch, Timestamp, UpdateUser};
+use keyward_testkit::client::{SettingsPatch, UpdateUser};
 use keyward_testkit::on_both_backends;
-use keyward_testkit::TestApp;
+use keyward_testkit::{period, TestApp};
 use serde_json::json;
 
 on_both_backends! {
@@ -14,24 +14,6 @@ on_both_backends! {
     feature_flag_off_refuses_creation_and_use => feature_flag;
     an_administrators_narrow_token_does_not_carry_the_admin_api => narrow_admin_token;
     administrators_cannot_cut_off_their_own_access => self_lockout;
-}
-
-/// The change of a user's employment period to `active_from` .. `active_until`, each
-/// RFC 3339 or `None` for no bound (both sent, so `None` clears the bound).
-fn period(active_from: Option<&str>, active_until: Option<&str>) -> UpdateUser {
-    let at = |t: Option<&str>| {
-        Some(t.map(|t| {
-            Timestamp(
-                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                    .expect("an RFC 3339 time"),
-            )
-        }))
-    };
-    UpdateUser {
-        active_from: at(active_from),
-        active_until: at(active_until),
-        ..Default::default()
-    }
 }
 
 async fn only_administrators_manage_tokens(app: TestApp) {
@@ -198,11 +180,8 @@ async fn narrow_admin_token(app: TestApp) {
     );
     assert!(p["detail"].as_str().unwrap().contains("keyward:admin"));
     // Granting keyward:admin to the user type opens the administrator API.
-    app.patch_ok(
-        &format!("/api/v1/user-types/{}", m.user_type_id),
-        json!({"permissions": ["orders:read", "keyward:admin"]}),
-    )
-    .await;
+    app.set_permissions(&m, &["orders:read", "keyward:admin"])
+        .await;
     assert_eq!(app.get_as(&narrow, "/api/v1/tokens").await.0, 200);
 }
 

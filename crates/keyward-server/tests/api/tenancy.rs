@@ -1,8 +1,9 @@
 //! Every check is made for one tenant (SPEC §4): two tenants on one server, and the
 //! attacks of the hardening issue's first finding, through every verification route.
 
+use keyward_testkit::client::Tokens;
 use keyward_testkit::on_both_backends;
-use keyward_testkit::{send, Backend, TestApp};
+use keyward_testkit::{send, token, Backend, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -112,15 +113,12 @@ async fn foreign_token(app: TestApp) {
     );
 
     // Even a revoked or locked state of theirs shows nothing through our checks.
-    let (_, mine) = app.get_as(&theirs, "/api/v1/tokens").await;
-    let their_token_id = mine["items"][0]["id"].as_str().unwrap().to_string();
-    app.call_as(
-        &theirs,
-        Method::POST,
-        &format!("/api/v1/tokens/{their_token_id}/revoke"),
-        None,
-    )
-    .await;
+    let globex = app.client_as(Some(&theirs));
+    let mine = globex.list::<Tokens>(&Default::default()).await.unwrap();
+    globex
+        .revoke_token(mine.items[0].token.id)
+        .await
+        .expect("revoke their token");
     let (_, v) = verify(&app, None, json!({"token": theirs, "tenant": "acme"})).await;
     refused_with(&v, "NOT_FOUND");
     let (_, v) = verify(&app, None, json!({"token": theirs, "tenant": "globex"})).await;
@@ -140,16 +138,8 @@ async fn lookalike(app: TestApp) {
     let their_member = app
         .member_as(&globex_admin, "erp-sync", &["orders:read"])
         .await;
-    let (status, t) = app
-        .call_as(
-            &globex_admin,
-            Method::POST,
-            "/api/v1/tokens",
-            Some(app.token_body(&their_member, "lookalike")),
-        )
-        .await;
-    assert_eq!(status, 201, "{t}");
-    let theirs = t["token"].as_str().unwrap().to_string();
+    let globex = app.client_as(Some(&globex_admin));
+    let (_, theirs) = token(&globex, &their_member.create_token("lookalike")).await;
 
     let protected = "/auth/forward/acme?permission=orders:read";
     let res = forward(&app, protected, &theirs).await;
@@ -301,8 +291,7 @@ async fn refusal_reveals_nothing(app: TestApp) {
     )
     .await;
     refused_with(&v, "FORBIDDEN");
-    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-        .await;
+    app.revoke_token(&id).await;
     let (_, v) = verify(&app, None, json!({"token": secret, "tenant": "acme"})).await;
     refused_with(&v, "REVOKED");
     assert!(!v.to_string().contains(&id), "{v}");

@@ -1,7 +1,8 @@
 //! The verification codes of SPEC §4 through all three routes, which must agree.
 
+use keyward_testkit::client::{CreateToken, RateLimit, Timestamp, UpdateToken};
 use keyward_testkit::on_both_backends;
-use keyward_testkit::{send, TestApp};
+use keyward_testkit::{send, token, TestApp};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -55,12 +56,12 @@ async fn not_found(app: TestApp) {
 async fn expired(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
-    let mut body = app.token_body(&m, "short-lived");
-    body["expires_at"] = json!(soon
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap());
-    let t = app.post_created("/api/v1/tokens", body).await;
-    let secret = t["token"].as_str().unwrap();
+    let short_lived = CreateToken {
+        expires_at: Some(Timestamp(soon)),
+        ..m.create_token("short-lived")
+    };
+    let (id, secret) = token(&app.client(), &short_lived).await;
+    let secret = secret.as_str();
     assert_eq!(app.verify(secret, None).await, "VALID");
     let deadline = Instant::now() + Duration::from_secs(20);
     while app.verify(secret, None).await != "EXPIRED" {
@@ -68,7 +69,7 @@ async fn expired(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let list = app.get_ok("/api/v1/tokens?status=expired").await;
-    assert_eq!(list["items"][0]["id"], t["id"]);
+    assert_eq!(list["items"][0]["id"], id.as_str());
 }
 
 async fn forbidden(app: TestApp) {
@@ -105,10 +106,12 @@ async fn forbidden(app: TestApp) {
 
 async fn ip_allowlist(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
-    let mut body = app.token_body(&m, "office only");
-    body["allowed_cidrs"] = json!(["10.0.0.0/8"]);
-    let t = app.post_created("/api/v1/tokens", body).await;
-    let secret = t["token"].as_str().unwrap();
+    let office_only = CreateToken {
+        allowed_cidrs: vec!["10.0.0.0/8".parse().unwrap()],
+        ..m.create_token("office only")
+    };
+    let (id, secret) = token(&app.client(), &office_only).await;
+    let secret = secret.as_str();
     assert_eq!(
         app.verify(secret, None).await,
         "IP_NOT_ALLOWED",
@@ -121,12 +124,11 @@ async fn ip_allowlist(app: TestApp) {
         v["code"], "VALID",
         "a service may say where the token was presented from"
     );
-    let id = t["id"].as_str().unwrap();
-    app.patch_ok(
-        &format!("/api/v1/tokens/{id}"),
-        json!({"allowed_cidrs": ["127.0.0.0/8"]}),
-    )
-    .await;
+    let loopback = UpdateToken {
+        allowed_cidrs: Some(vec!["127.0.0.0/8".parse().unwrap()]),
+        ..Default::default()
+    };
+    app.update_token(&id, loopback).await;
     assert_eq!(app.verify(secret, None).await, "VALID");
 }
 
@@ -154,8 +156,7 @@ async fn introspection(app: TestApp) {
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["tenant_id"], app.tenant_id.as_str());
     assert!(v["exp"].as_i64().unwrap() > v["iat"].as_i64().unwrap());
-    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-        .await;
+    app.revoke_token(&id).await;
     assert_eq!(
         introspect(&app, &secret).await,
         json!({"active": false}),
@@ -212,8 +213,7 @@ async fn forward_auth(app: TestApp) {
         .unwrap()
         .starts_with("Bearer"));
 
-    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-        .await;
+    app.revoke_token(&id).await;
     let res = forward(&app, Some(&secret), "").await;
     assert_eq!(res.status(), 401);
     let challenge = res.headers()["www-authenticate"]
@@ -229,8 +229,7 @@ async fn forward_auth(app: TestApp) {
 
 async fn routes_agree(app: TestApp) {
     let (_, id, secret) = app.svc_with_token("t").await;
-    app.post(&format!("/api/v1/tokens/{id}/revoke"), json!({}))
-        .await;
+    app.revoke_token(&id).await;
     assert_eq!(app.verify(&secret, None).await, "REVOKED");
     assert_eq!(introspect(&app, &secret).await["active"], false);
     let res = forward(&app, Some(&secret), "").await;
@@ -243,11 +242,7 @@ async fn routes_agree(app: TestApp) {
 async fn permission_change(app: TestApp) {
     let (m, _, secret) = app.svc_with_token("t").await;
     assert_eq!(app.verify(&secret, Some("orders:read")).await, "VALID");
-    app.patch_ok(
-        &format!("/api/v1/user-types/{}", m.user_type_id),
-        json!({"permissions": ["invoices:read"]}),
-    )
-    .await;
+    app.set_permissions(&m, &["invoices:read"]).await;
     assert_eq!(app.verify(&secret, Some("orders:read")).await, "FORBIDDEN");
     assert_eq!(app.verify(&secret, Some("invoices:read")).await, "VALID");
 }
@@ -308,20 +303,34 @@ async fn rate_limit(app: TestApp) {
     );
     // Raising the limit lets it through again; removing it, without bound.
     let id = t["id"].as_str().unwrap();
-    app.patch_ok(
-        &format!("/api/v1/tokens/{id}"),
-        json!({"rate_limit": {"requests": 10, "window_seconds": 86400}}),
-    )
-    .await;
+    let raised = UpdateToken {
+        rate_limit: Some(Some(RateLimit {
+            requests: 10,
+            window_seconds: 86400,
+        })),
+        ..Default::default()
+    };
+    app.update_token(id, raised).await;
     assert_eq!(app.verify(secret, None).await, "VALID");
-    app.patch_ok(&format!("/api/v1/tokens/{id}"), json!({"rate_limit": null}))
-        .await;
+    let unlimited = UpdateToken {
+        rate_limit: Some(None),
+        ..Default::default()
+    };
+    app.update_token(id, unlimited).await;
     for _ in 0..12 {
         assert_eq!(app.verify(secret, None).await, "VALID");
     }
     let mut bad = app.token_body(&m, "bad");
     bad["rate_limit"] = json!({"requests": 0, "window_seconds": 60});
     assert_eq!(app.post("/api/v1/tokens", bad).await.0, 422);
+}
+
+/// The change that leaves a token one use.
+fn one_use() -> UpdateToken {
+    UpdateToken {
+        uses_remaining: Some(Some(1)),
+        ..Default::default()
+    }
 }
 
 async fn usage_counter(app: TestApp) {
@@ -348,20 +357,12 @@ async fn usage_counter(app: TestApp) {
     );
     let detail = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
     assert_eq!(detail["uses_remaining"], 0);
-    app.patch_ok(
-        &format!("/api/v1/tokens/{id}"),
-        json!({"uses_remaining": 1}),
-    )
-    .await;
+    app.update_token(&id, one_use()).await;
     assert_eq!(app.verify(&secret, None).await, "VALID");
     assert_eq!(app.verify(&secret, None).await, "USAGE_EXCEEDED");
     // Refused calls to the administrator API spend nothing (twice over).
     for _ in 0..2 {
-        app.patch_ok(
-            &format!("/api/v1/tokens/{id}"),
-            json!({"uses_remaining": 1}),
-        )
-        .await;
+        app.update_token(&id, one_use()).await;
         let (status, p) = app.get_as(&secret, "/api/v1/tokens").await;
         assert_eq!(
             (status, p["code"].as_str()),
