@@ -68,7 +68,7 @@ impl App {
         let verifier = Verifier::new(store.clone(), key, opts, rate)
             .await
             .map_err(|e| anyhow::anyhow!("cannot load token index: {e}"))?;
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             store,
             verifier,
             login_limiter: Arc::new(crate::service::login::LoginLimiter::new(
@@ -78,7 +78,7 @@ impl App {
                 config.password_work,
             )),
             config: Arc::new(config),
-        };
+        });
         Ok(Self {
             state,
             console: Arc::new(crate::console::Console::new()),

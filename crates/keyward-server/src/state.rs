@@ -1,4 +1,5 @@
-//! The application state handed to every handler: small, cheap to clone.
+//! The application state handed to every handler: one reference-counted pointer, so
+//! that the clone each request makes of it costs one counter, not one per part.
 
 use crate::config::ServerConfig;
 use crate::service::login::LoginLimiter;
@@ -8,7 +9,10 @@ use keyward_store::Store;
 use std::sync::Arc;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What the handlers share; an [`AppState`] reads as one of these.
+pub struct Shared {
     pub store: Store,
     pub verifier: Arc<Verifier>,
     pub config: Arc<ServerConfig>,
@@ -18,6 +22,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl Shared {
     /// Users, memberships, departments and user types.
     pub fn directory(&self) -> crate::service::directory::Directory<'_> {
         crate::service::directory::Directory::new(&self.store, &self.passwords)
