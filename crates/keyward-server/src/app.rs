@@ -110,10 +110,9 @@ impl App {
                 )
             })
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
-            .layer(axum::middleware::from_fn_with_state(
-                self.console.clone(),
-                crate::input::refuse_control_characters_in_uri,
-            ))
+            .layer(crate::input::RefuseControlLayer {
+                console: self.console.clone(),
+            })
             .layer(
                 // Spans name the route pattern, never the query string or headers, which
                 // could carry a token. They are DEBUG so that at the default level a
