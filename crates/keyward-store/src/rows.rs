@@ -79,9 +79,13 @@ pub(crate) fn user(r: &AnyRow) -> StoreResult<User> {
     })
 }
 
+/// A token's columns, as `t`. Its last use is in `token_last_use` once the flush has
+/// written it there, and in the token's own row before (and for mobile sessions).
 pub(crate) const TOKEN_COLS: &str = "t.id, t.tenant_id, t.kind, t.name, t.description, t.hint, t.user_id, \
     t.department_id, t.user_type_id, t.enabled, t.sealed_secret, t.allowed_cidrs, t.created_at, t.created_by, \
-    t.expires_at, t.revoked_at, t.revoked_by, t.last_used_at, t.rate_limit_requests, \
+    t.expires_at, t.revoked_at, t.revoked_by, \
+    COALESCE((SELECT lu.at FROM token_last_use lu WHERE lu.token_id = t.id), t.last_used_at) \
+    AS last_used_at, t.rate_limit_requests, \
     t.rate_limit_window_seconds, t.uses_remaining";
 
 fn rate_limit(r: &AnyRow) -> StoreResult<Option<RateLimit>> {

@@ -749,16 +749,20 @@ impl Store {
         if uses.is_empty() {
             return Ok(());
         }
-        // Rows in id order, as every writer locks them. One statement per chunk: an UPDATE
-        // joined to the batch's VALUES (SQLite and PostgreSQL both name their columns
-        // column1, column2), instead of a statement per token.
+        // Rows in id order, as every writer locks them. One statement per chunk: an upsert
+        // of the batch's VALUES (SQLite and PostgreSQL both name their columns column1,
+        // column2) into the narrow `token_last_use`, instead of a statement per token or a
+        // rewrite of each token's wide row. The join skips tokens deleted meanwhile;
+        // `WHERE true` is SQLite's way of letting ON CONFLICT follow a SELECT.
         let mut uses = uses.to_vec();
         uses.sort_by_key(|(id, _)| *id);
         for chunk in uses.chunks(TOUCH_CHUNK) {
             let sql = format!(
-                "UPDATE tokens SET last_used_at = v.column2 FROM (VALUES {}) AS v \
-                 WHERE tokens.id = v.column1 \
-                   AND (tokens.last_used_at IS NULL OR tokens.last_used_at < v.column2)",
+                "INSERT INTO token_last_use (token_id, at) \
+                 SELECT v.column1, v.column2 FROM (VALUES {}) AS v \
+                 JOIN tokens ON tokens.id = v.column1 WHERE true \
+                 ON CONFLICT (token_id) DO UPDATE SET at = excluded.at \
+                 WHERE token_last_use.at < excluded.at",
                 values_rows(chunk.len(), &["TEXT", "BIGINT"], 1)
             );
             let mut q = sqlx::query(&sql);

@@ -801,6 +801,17 @@ async fn last_used_never_moves_back(db: Db) {
             Some(latest)
         );
     }
+    // A token deleted between its check and the flush takes its last use with it, and
+    // the flush still writes the others.
+    s.delete_tokens(f.tenant, &[other], &actor()).await.unwrap();
+    let last = latest + Duration::hours(1);
+    s.touch_last_used(&[(id, last), (other, last)])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.token(f.tenant, id).await.unwrap().token.last_used_at,
+        Some(last)
+    );
 }
 
 async fn search_ignores_case_for_norwegian_letters_too(db: Db) {
