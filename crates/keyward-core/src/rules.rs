@@ -169,6 +169,11 @@ mod tests {
         check_api_token_owner(u, std::slice::from_ref(m), department, user_type, s, NOW)
     }
 
+    /// The check for a token in the membership's own department and user type.
+    fn in_own_scope(u: &User, m: &Membership, s: &TenantSettings) -> Result<(), RuleError> {
+        owner(u, m, m.department_id, m.user_type_id, s)
+    }
+
     fn membership(u: &User) -> Membership {
         Membership {
             id: MembershipId::new(),
@@ -186,7 +191,7 @@ mod tests {
         let u = user();
         let m = membership(&u);
         let s = TenantSettings::default();
-        assert_eq!(owner(&u, &m, m.department_id, m.user_type_id, &s), Ok(()));
+        assert_eq!(in_own_scope(&u, &m, &s), Ok(()));
         assert_eq!(
             owner(&u, &m, DepartmentId::new(), m.user_type_id, &s),
             Err(RuleError::NotAMember)
@@ -206,30 +211,18 @@ mod tests {
             ..Default::default()
         };
         u.is_technical = false;
-        assert_eq!(
-            owner(&u, &m, m.department_id, m.user_type_id, &s),
-            Err(RuleError::NotTechnical)
-        );
+        assert_eq!(in_own_scope(&u, &m, &s), Err(RuleError::NotTechnical));
         u.is_technical = true;
         u.active_until = Some(datetime!(2026-01-01 0:00 UTC));
-        assert_eq!(
-            owner(&u, &m, m.department_id, m.user_type_id, &s),
-            Err(RuleError::OutsidePeriod)
-        );
+        assert_eq!(in_own_scope(&u, &m, &s), Err(RuleError::OutsidePeriod));
         u.active_until = None;
         u.active_from = Some(datetime!(2026-02-01 0:00 UTC));
-        assert_eq!(
-            owner(&u, &m, m.department_id, m.user_type_id, &s),
-            Err(RuleError::OutsidePeriod)
-        );
+        assert_eq!(in_own_scope(&u, &m, &s), Err(RuleError::OutsidePeriod));
         // Without the setting, a non-technical user may hold a token.
         let relaxed = TenantSettings::default();
         u.is_technical = false;
         u.active_from = None;
-        assert_eq!(
-            owner(&u, &m, m.department_id, m.user_type_id, &relaxed),
-            Ok(())
-        );
+        assert_eq!(in_own_scope(&u, &m, &relaxed), Ok(()));
     }
 
     #[test]
@@ -240,16 +233,10 @@ mod tests {
             api_tokens_enabled: false,
             ..Default::default()
         };
-        assert_eq!(
-            owner(&u, &m, m.department_id, m.user_type_id, &off),
-            Err(RuleError::FeatureDisabled)
-        );
+        assert_eq!(in_own_scope(&u, &m, &off), Err(RuleError::FeatureDisabled));
         u.locked = true;
         let s = TenantSettings::default();
-        assert_eq!(
-            owner(&u, &m, m.department_id, m.user_type_id, &s),
-            Err(RuleError::UserLocked)
-        );
+        assert_eq!(in_own_scope(&u, &m, &s), Err(RuleError::UserLocked));
     }
 
     #[test]

@@ -478,12 +478,10 @@ fn clean_serde_message(s: &str) -> String {
 /// `axum::extract::Query` with problem-document rejections.
 pub struct ApiQuery<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
+impl<T: DeserializeOwned> ApiQuery<T> {
+    /// The query string of `uri`, read as the extractor reads it.
+    pub fn of(uri: &axum::http::Uri) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(uri)
             .map(|q| Self(q.0))
             .map_err(|e: QueryRejection| {
                 ApiError::bad_request(e.body_text().replace(
@@ -491,6 +489,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                     "invalid query parameter: ",
                 ))
             })
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Self::of(&parts.uri)
     }
 }
 

@@ -101,8 +101,6 @@ async fn detail_row<'c>(
     row_of(conn, &sql, id, tenant, "token").await
 }
 
-/// Reads the token as `tx` leaves it, then commits: the change returns what it wrote,
-/// without a second read after the commit.
 /// The single creations of tokens waiting to be written (group commit): each joins the
 /// queue, then waits for the turn to write; whoever has the turn writes everything queued
 /// by then in one transaction. Alone, a creation is written at once; under load, one
@@ -184,6 +182,8 @@ async fn write_token(
     Ok(())
 }
 
+/// Reads the token as `tx` leaves it, then commits: the change returns what it wrote,
+/// without a second read after the commit.
 async fn commit_token(mut tx: Tx, tenant: TenantId, id: TokenId) -> StoreResult<TokenDetails> {
     let row = detail_row(&mut **tx, tenant, id).await?;
     tx.commit().await?;

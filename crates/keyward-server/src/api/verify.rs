@@ -16,6 +16,7 @@ use crate::error::{
 use crate::state::AppState;
 use crate::verifier::{Verified, MAX_TOKEN_INPUT};
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -422,11 +423,10 @@ pub async fn forward_tenant(
     State(st): State<AppState>,
     ClientIp(ip): ClientIp,
     path: Result<ApiPath<String>, ApiError>,
-    query: Result<ApiQuery<ForwardQuery>, ApiError>,
     req: Request,
 ) -> Response {
     match path {
-        Ok(ApiPath(tenant)) => forward_for(&st, Some(&tenant), ip, req.headers(), query).await,
+        Ok(ApiPath(tenant)) => forward_for(&st, Some(&tenant), ip, &req.into_parts().0).await,
         Err(e) => e.into_response(),
     }
 }
@@ -438,28 +438,24 @@ pub async fn forward_tenant(
               (status = 400, description = "names no tenant, on a server that holds several", body = crate::error::Problem),
               (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem),
               (status = 429, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
-pub async fn forward(
-    State(st): State<AppState>,
-    ClientIp(ip): ClientIp,
-    query: Result<ApiQuery<ForwardQuery>, ApiError>,
-    // The request itself, last, so that its headers are read where they are instead of
-    // copied (a `HeaderMap` extractor clones them): this is the hottest route.
-    req: Request,
-) -> Response {
-    forward_for(&st, None, ip, req.headers(), query).await
+pub async fn forward(State(st): State<AppState>, ClientIp(ip): ClientIp, req: Request) -> Response {
+    forward_for(&st, None, ip, &req.into_parts().0).await
 }
 
+/// Both forward-auth routes. They take the request itself, so that its headers and
+/// query string are read where they are instead of copied (a `HeaderMap` extractor
+/// clones them): this is the hottest route.
 async fn forward_for(
     st: &AppState,
     tenant: Option<&str>,
     ip: Option<IpAddr>,
-    headers: &HeaderMap,
-    query: Result<ApiQuery<ForwardQuery>, ApiError>,
+    req: &Parts,
 ) -> Response {
-    let q = match query {
+    let q = match ApiQuery::<ForwardQuery>::of(&req.uri) {
         Ok(ApiQuery(q)) => q,
         Err(e) => return coded(e),
     };
+    let headers = &req.headers;
     let scope = match check_scope(
         st,
         None,
