@@ -136,7 +136,8 @@ impl Creation {
     }
 }
 
-/// Writes token `t` (its row, its secret, its audit event and change-log row) in `tx`.
+/// Writes token `t` of `tenant` by `actor` (its row, its secret, its audit event and
+/// change-log row) in `tx`.
 async fn write_token(
     tx: &mut Tx,
     tenant: TenantId,
@@ -144,42 +145,42 @@ async fn write_token(
     now: OffsetDateTime,
     actor: &Actor,
 ) -> StoreResult<()> {
+    tx.set_author(tenant, actor, now);
     sqlx::query(
-            "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
-             enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
-             rate_limit_requests, rate_limit_window_seconds, uses_remaining, search) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        )
-        .arg(t.id)
-        .arg(tenant)
-        .arg(t.kind.as_str())
-        .arg(t.name.as_str())
-        .arg(&t.description)
-        .arg(&t.secret.hint)
-        .arg(t.user_id)
-        .arg(t.department_id)
-        .arg(t.user_type_id)
-        .arg(t.secret.sealed.as_ref())
-        .arg(json!(t.allowed_cidrs).to_string())
-        .arg(now)
-        .arg(actor.user_id)
-        .arg(t.expires_at)
-        .arg(t.rate_limit.map(|r| i64::from(r.requests)))
-        .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
-        .arg(t.max_uses)
-        .arg(search_key(&[t.name.as_str()]))
-        .execute(&mut ***tx)
-        .await?;
+        "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
+         enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
+         rate_limit_requests, rate_limit_window_seconds, uses_remaining, search) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .arg(t.id)
+    .arg(tenant)
+    .arg(t.kind.as_str())
+    .arg(t.name.as_str())
+    .arg(&t.description)
+    .arg(&t.secret.hint)
+    .arg(t.user_id)
+    .arg(t.department_id)
+    .arg(t.user_type_id)
+    .arg(t.secret.sealed.as_ref())
+    .arg(json!(t.allowed_cidrs).to_string())
+    .arg(now)
+    .arg(actor.user_id)
+    .arg(t.expires_at)
+    .arg(t.rate_limit.map(|r| i64::from(r.requests)))
+    .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
+    .arg(t.max_uses)
+    .arg(search_key(&[t.name.as_str()]))
+    .execute(&mut ***tx)
+    .await?;
     insert_secret(tx, TokenTable::Tokens, t.id, &t.secret).await?;
     tx.record(
         "token.created",
         "token",
         t.id,
         json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
-                   "expires_at": t.expires_at.map(to_ms)}),
+               "expires_at": t.expires_at.map(to_ms)}),
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Reads the token as `tx` leaves it, then commits: the change returns what it wrote,
@@ -394,7 +395,6 @@ impl Store {
         let now = crate::now();
         let mut tx = self.begin().await?;
         for &(tenant, t, actor) in items {
-            tx.set_author(tenant, actor, now);
             write_token(&mut tx, tenant, t, now, actor).await?;
         }
         let mut rows = Vec::with_capacity(items.len());

@@ -57,16 +57,21 @@ pub async fn create(
 #[utoipa::path(post, path = "/api/v1/tokens/bulk", tag = "tokens", security(("bearer" = [])), request_body = Items<CreateToken>,
     responses((status = 201, body = Items<TokenWithSecret>), (status = 403, body = crate::error::Problem),
               (status = 422, description = "an item refused as POST /api/v1/tokens would refuse it, or not 1 to 1000 items", body = crate::error::Problem)))]
-pub async fn bulk_create(c: Call, ApiJson(b): ApiJson<Items<CreateToken>>) -> ApiResult<Created> {
-    let (tokens, actor) = (c.st.tokens(), c.admin.actor());
-    let made = tokens.issue_many(c.admin.tenant_id, &actor, b.items);
-    let items = made.await?.into_iter();
-    let items = items.map(|(d, s)| with_secret(&c.st, d, s)).collect();
+pub async fn bulk_create(
+    c: Call,
+    ApiJson(b): ApiJson<Items<CreateToken>>,
+) -> ApiResult<(StatusCode, Json<Items<TokenWithSecret>>)> {
+    let actor = c.admin.actor();
+    let made =
+        c.st.tokens()
+            .issue_many(c.admin.tenant_id, &actor, b.items)
+            .await?;
+    let items = made
+        .into_iter()
+        .map(|(details, secret)| with_secret(&c.st, details, secret))
+        .collect();
     Ok((StatusCode::CREATED, Json(Items { items })))
 }
-
-/// What a bulk creation answers.
-type Created = (StatusCode, Json<Items<TokenWithSecret>>);
 
 /// The names of `status` in a list of tokens.
 const STATUSES: [(&str, TokenStatusFilter); 5] = [

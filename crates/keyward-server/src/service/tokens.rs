@@ -52,32 +52,46 @@ impl<'a> Tokens<'a> {
     }
 
     /// Creates an API token. The secret is returned here and nowhere else. `actor` is an
-    /// administrator or the system (`bootstrap`).
+    /// administrator or the system (`bootstrap`). Creations that arrive together share
+    /// one commit (the store's group commit).
     pub async fn issue(
         &self,
         tenant: TenantId,
         actor: &Actor,
         req: CreateToken,
     ) -> ServiceResult<(TokenDetails, TokenSecret)> {
-        let mut made = self
-            .issue_many(tenant, actor, vec![req])
-            .await
-            .map_err(|e| match e {
-                ServiceError::Item { error, .. } => *error,
-                e => e,
-            })?;
-        Ok(made.remove(0))
+        let (news, mut secrets) =
+            self.prepare_all(tenant, vec![req])
+                .await
+                .map_err(|e| match e {
+                    ServiceError::Item { error, .. } => *error,
+                    e => e,
+                })?;
+        let details = self.store.insert_token(tenant, &news[0], actor).await?;
+        Ok((details, secrets.remove(0)))
     }
 
-    /// Creates 1 to [`MAX_BULK`] API tokens in one transaction: all of them, or, when
-    /// any one is refused (the refusal names its index), none. Each is checked as
-    /// [`Tokens::issue`] checks one.
+    /// Creates 1 to [`MAX_BULK`] API tokens in one transaction of their own: all of
+    /// them, or, when any one is refused (the refusal names its index), none. Each is
+    /// checked as [`Tokens::issue`] checks one.
     pub async fn issue_many(
         &self,
         tenant: TenantId,
         actor: &Actor,
         reqs: Vec<CreateToken>,
     ) -> ServiceResult<Vec<(TokenDetails, TokenSecret)>> {
+        let (news, secrets) = self.prepare_all(tenant, reqs).await?;
+        let made = self.store.insert_tokens(tenant, &news, actor).await?;
+        Ok(made.into_iter().zip(secrets).collect())
+    }
+
+    /// Checks 1 to [`MAX_BULK`] token requests and makes each its secret; a refusal
+    /// names the index of the request it refuses.
+    async fn prepare_all(
+        &self,
+        tenant: TenantId,
+        reqs: Vec<CreateToken>,
+    ) -> ServiceResult<(Vec<NewToken>, Vec<TokenSecret>)> {
         if reqs.is_empty() || reqs.len() > MAX_BULK {
             return Err(ServiceError::Invalid(format!(
                 "items must list 1 to {MAX_BULK} tokens"
@@ -115,8 +129,7 @@ impl<'a> Tokens<'a> {
             news.push(new);
             secrets.push(secret);
         }
-        let made = self.store.insert_tokens(tenant, &news, actor).await?;
-        Ok(made.into_iter().zip(secrets).collect())
+        Ok((news, secrets))
     }
 
     /// A token `owner` may hold under the tenant's `settings`, with its new secret.
