@@ -101,7 +101,7 @@ async fn detail_row<'c>(
     row_of(conn, &sql, id, tenant, "token").await
 }
 
-/// The single creations of tokens waiting to be written (group commit): each joins the
+/// The single creations of tokens waiting to be written on SQLite (group commit): each joins the
 /// queue, then waits for the turn to write; whoever has the turn writes everything queued
 /// by then in one transaction. Alone, a creation is written at once; under load, one
 /// commit serves as many creations as arrived during the previous one.
@@ -323,14 +323,22 @@ impl Store {
         rows::token(&row_of(&mut **tx, &sql, id, tenant, "token").await?)
     }
 
-    /// Creates a token. Creations that arrive together are written in one transaction
-    /// (group commit, see [`Creations`]); each call returns once its token is committed.
+    /// Creates a token; returns once it is committed. On SQLite, creations that arrive
+    /// together are written in one transaction (group commit, see [`Creations`]): its
+    /// one writer would take them one at a time (measured with 64 clients: 2,282 a
+    /// second without the queue, 4,556–4,792 with it). PostgreSQL writes concurrent
+    /// transactions side by side and shares their log flushes itself; queueing them here
+    /// puts them back in one line (553–716 a second with the queue, 589–911 without).
     pub async fn insert_token(
         &self,
         tenant: TenantId,
         t: &NewToken,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
+        if self.backend() == crate::Backend::Postgres {
+            let mut made = self.write_tokens(&[(tenant, t, actor)]).await?;
+            return Ok(made.remove(0));
+        }
         let (reply, answer) = oneshot::channel();
         self.creations.queue().push(Creation {
             tenant,
