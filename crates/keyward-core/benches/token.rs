@@ -52,8 +52,9 @@ fn hash(c: &mut Criterion) {
 /// The example subject with the fullest rule set: an IP allowlist and two permissions.
 fn subject(now: OffsetDateTime) -> Subject {
     let mut s = Subject::example(now);
-    s.token.allowed_cidrs = vec!["10.0.0.0/8".parse().expect("CIDR")];
-    s.permissions
+    s.token.allowed_cidrs = Box::new(["10.0.0.0/8".parse().expect("CIDR")]);
+    s.owner_mut()
+        .permissions
         .push(Permission::parse("invoices:*").expect("permission"));
     s
 }
@@ -64,9 +65,9 @@ fn decision(c: &mut Criterion) {
     let empty = VerifyContext::default();
     // The fullest check: every rule runs, including the IP allowlist and the permission.
     let full = VerifyContext {
-        tenant: Some(s.token.tenant_id),
+        tenant: Some(s.owner.tenant_id),
         permission: Some("invoices:write"),
-        department_id: Some(s.token.department_id),
+        department_id: Some(s.owner.department_id),
         ip: Some("10.1.2.3".parse().expect("IP")),
         admin: false,
         endpoint: None,

@@ -15,7 +15,9 @@ pub struct Tenant {
 }
 
 /// How a token's secret is kept (SPEC §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretStorage {
     /// Shown only in the response that creates or regenerates it.
@@ -42,7 +44,7 @@ impl SecretStorage {
 }
 
 /// Per-tenant settings. Limits are validated by [`TenantSettings::validate`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TenantSettings {
     /// Feature flag: when off, API tokens can be neither created nor used.
     pub api_tokens_enabled: bool,

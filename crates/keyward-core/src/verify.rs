@@ -12,7 +12,7 @@
 
 use crate::endpoint::{AuthType, Endpoint, EndpointMethod, EndpointToken, MethodSet};
 use crate::ids::*;
-use crate::model::{in_period, TenantSettings, Token};
+use crate::model::{in_period, RateLimit, TenantSettings};
 use crate::permission::{grants, Permission};
 use crate::TokenKind;
 use serde::{Deserialize, Serialize};
@@ -80,10 +80,47 @@ impl VerifyCode {
     }
 }
 
-/// Everything the decision needs to know about a stored token, gathered in one read.
+/// Everything the decision needs to know about a stored API token or mobile session,
+/// gathered in one read: the token's own state, and its owner's.
+///
+/// The verifier keeps one of these per cached token, so it holds only what a check
+/// needs: the token's names, description and bookkeeping stay in storage, and the owner
+/// is shared (one [`Owner`] for every token of one membership).
 #[derive(Clone, Debug)]
 pub struct Subject {
-    pub token: Token,
+    pub token: TokenState,
+    pub owner: std::sync::Arc<Owner>,
+    /// Set when the presented secret is a previous one, kept only for a grace period.
+    pub secret_valid_until: Option<OffsetDateTime>,
+}
+
+/// What a check needs of a token's own record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenState {
+    pub id: TokenId,
+    pub kind: TokenKind,
+    pub enabled: bool,
+    pub revoked: bool,
+    pub expires_at: Option<OffsetDateTime>,
+    /// For introspection's `iat`.
+    pub created_at: OffsetDateTime,
+    /// CIDRs the token may be used from; empty means anywhere.
+    pub allowed_cidrs: Box<[ipnet::IpNet]>,
+    pub rate_limit: Option<RateLimit>,
+    /// Successful checks left; `None` means unlimited.
+    pub uses_remaining: Option<i64>,
+}
+
+/// A token's owner as a check sees it: the user, the membership (department and user
+/// type) the token was issued for, and the tenant's settings. Every token of one
+/// membership has an equal owner, so a cache can keep one copy for all of them
+/// (equality and hashing look at the data, not at [`Owner::memo`] or [`Owner::stale`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Owner {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub department_id: DepartmentId,
+    pub user_type_id: UserTypeId,
     pub username: String,
     pub user_is_admin: bool,
     pub user_locked: bool,
@@ -95,18 +132,20 @@ pub struct Subject {
     /// Whether the user still holds the token's (department, user type) membership.
     pub membership_held: bool,
     pub settings: TenantSettings,
-    /// Set when the presented secret is a previous one, kept only for a grace period.
-    pub secret_valid_until: Option<OffsetDateTime>,
-    /// What the HTTP layer builds from this subject once (the answers of a valid check).
+    /// What the HTTP layer builds from this owner once (the shared part of a valid
+    /// check's answers).
     pub memo: Memo,
+    /// Set by a cache when a change made this owner stale: every cached answer that
+    /// holds it is stale with it.
+    pub stale: Flag,
 }
 
 /// A value derived from a subject by a layer above the decision, built at most once per
-/// subject: the HTTP layer keeps a valid check's prepared answers here, so they live
-/// exactly as long as the cached subject they were built from.
+/// value: the HTTP layer keeps a valid check's prepared answers here, so they live
+/// exactly as long as the cached value they were built from.
 ///
-/// A clone starts empty, so that a subject changed after cloning (a session whose expiry
-/// slid) never carries what was derived from the old one.
+/// A clone starts empty, so that a value changed after cloning never carries what was
+/// derived from the old one; equality and hashing ignore it.
 #[derive(Default)]
 pub struct Memo(std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>);
 
@@ -121,11 +160,41 @@ impl Memo {
     }
 }
 
-impl Clone for Memo {
-    fn clone(&self) -> Self {
-        Self::default()
+/// A mark a cache sets on a shared value; a clone starts unset, and equality and
+/// hashing ignore it.
+#[derive(Default, Debug)]
+pub struct Flag(std::sync::atomic::AtomicBool);
+
+impl Flag {
+    pub fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
     }
 }
+
+/// Derived data, not part of the value: equal and hashed alike whatever they hold.
+macro_rules! derived {
+    ($t:ty) => {
+        impl Clone for $t {
+            fn clone(&self) -> Self {
+                Self::default()
+            }
+        }
+        impl PartialEq for $t {
+            fn eq(&self, _: &Self) -> bool {
+                true
+            }
+        }
+        impl Eq for $t {}
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+        }
+    };
+}
+derived!(Memo);
+derived!(Flag);
 
 impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -143,41 +212,43 @@ impl Subject {
     #[doc(hidden)]
     pub fn example(now: OffsetDateTime) -> Self {
         Self {
-            token: Token {
+            token: TokenState {
                 id: TokenId::new(),
-                tenant_id: TenantId::new(),
                 kind: TokenKind::Api,
-                name: "erp".into(),
-                description: String::new(),
-                hint: "kwa_abcd…wxyz".into(),
-                user_id: UserId::new(),
-                department_id: DepartmentId::new(),
-                user_type_id: UserTypeId::new(),
                 enabled: true,
-                recoverable: false,
-                allowed_cidrs: vec![],
-                created_at: now,
-                created_by: None,
+                revoked: false,
                 expires_at: Some(now + time::Duration::days(30)),
-                revoked_at: None,
-                revoked_by: None,
-                last_used_at: None,
+                created_at: now,
+                allowed_cidrs: Box::new([]),
                 rate_limit: None,
                 uses_remaining: None,
             },
-            username: "svc".into(),
-            user_is_admin: false,
-            user_locked: false,
-            user_active_from: None,
-            user_active_until: None,
-            department_name: "A".into(),
-            user_type_name: "reader".into(),
-            permissions: vec![Permission::parse("orders:read").unwrap()],
-            membership_held: true,
-            settings: TenantSettings::default(),
+            owner: std::sync::Arc::new(Owner {
+                tenant_id: TenantId::new(),
+                user_id: UserId::new(),
+                department_id: DepartmentId::new(),
+                user_type_id: UserTypeId::new(),
+                username: "svc".into(),
+                user_is_admin: false,
+                user_locked: false,
+                user_active_from: None,
+                user_active_until: None,
+                department_name: "A".into(),
+                user_type_name: "reader".into(),
+                permissions: vec![Permission::parse("orders:read").unwrap()],
+                membership_held: true,
+                settings: TenantSettings::default(),
+                memo: Memo::default(),
+                stale: Flag::default(),
+            }),
             secret_valid_until: None,
-            memo: Default::default(),
         }
+    }
+
+    /// The owner, to change in a test (a copy when it is shared).
+    #[doc(hidden)]
+    pub fn owner_mut(&mut self) -> &mut Owner {
+        std::sync::Arc::make_mut(&mut self.owner)
     }
 }
 
@@ -229,26 +300,26 @@ pub fn decide(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Deci
 }
 
 fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> VerifyCode {
-    let t = &s.token;
-    if !for_tenant(ctx, t.tenant_id) {
+    let (t, o) = (&s.token, &*s.owner);
+    if !for_tenant(ctx, o.tenant_id) {
         return VerifyCode::NotFound;
     }
     if let Some(code) = own_state(
         s.secret_valid_until,
-        t.revoked_at,
+        t.revoked,
         t.expires_at,
         t.enabled,
         now,
     ) {
         return code;
     }
-    if t.kind == TokenKind::Api && !s.settings.api_tokens_enabled {
+    if t.kind == TokenKind::Api && !o.settings.api_tokens_enabled {
         return VerifyCode::FeatureDisabled;
     }
-    if s.user_locked {
+    if o.user_locked {
         return VerifyCode::UserLocked;
     }
-    if !in_period(s.user_active_from, s.user_active_until, now) {
+    if !in_period(o.user_active_from, o.user_active_until, now) {
         return VerifyCode::UserInactive;
     }
     if !t.allowed_cidrs.is_empty() {
@@ -262,19 +333,19 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
     if t.uses_remaining.is_some_and(|n| n <= 0) {
         return VerifyCode::UsageExceeded;
     }
-    if !s.membership_held {
+    if !o.membership_held {
         return VerifyCode::Forbidden;
     }
-    if ctx.department_id.is_some_and(|d| d != t.department_id) {
+    if ctx.department_id.is_some_and(|d| d != o.department_id) {
         return VerifyCode::Forbidden;
     }
-    if ctx.permission.is_some_and(|p| !grants(&s.permissions, p)) {
+    if ctx.permission.is_some_and(|p| !grants(&o.permissions, p)) {
         return VerifyCode::Forbidden;
     }
     if ctx.admin
         && (t.kind != TokenKind::Api
-            || !s.user_is_admin
-            || !grants(&s.permissions, ADMIN_PERMISSION))
+            || !o.user_is_admin
+            || !grants(&o.permissions, ADMIN_PERMISSION))
     {
         return VerifyCode::Forbidden;
     }
@@ -294,7 +365,7 @@ fn for_tenant(ctx: &VerifyContext<'_>, tenant: TenantId) -> bool {
 /// The token's own state, checked first and in this order for every kind of token.
 fn own_state(
     secret_valid_until: Option<OffsetDateTime>,
-    revoked_at: Option<OffsetDateTime>,
+    revoked: bool,
     expires_at: Option<OffsetDateTime>,
     enabled: bool,
     now: OffsetDateTime,
@@ -303,7 +374,7 @@ fn own_state(
         // An old secret past its grace period is simply not a token any more.
         return Some(VerifyCode::NotFound);
     }
-    if revoked_at.is_some() {
+    if revoked {
         return Some(VerifyCode::Revoked);
     }
     if expires_at.is_some_and(|e| e <= now) {
@@ -395,7 +466,7 @@ fn decide_endpoint_token_code(
     if !for_tenant(ctx, t.tenant_id) {
         return VerifyCode::NotFound;
     }
-    if let Some(code) = own_state(s.secret_valid_until, None, None, t.enabled, now) {
+    if let Some(code) = own_state(s.secret_valid_until, false, None, t.enabled, now) {
         return code;
     }
     if ctx.admin || ctx.permission.is_some() || ctx.department_id.is_some() {
@@ -445,7 +516,7 @@ mod tests {
         assert_eq!(code(&s, &none), VerifyCode::Valid);
 
         let mut t = Subject::example(NOW);
-        t.token.revoked_at = Some(NOW);
+        t.token.revoked = true;
         assert_eq!(code(&t, &none), VerifyCode::Revoked);
 
         let mut t = Subject::example(NOW);
@@ -457,7 +528,7 @@ mod tests {
         assert_eq!(code(&t, &none), VerifyCode::Disabled);
 
         let mut t = Subject::example(NOW);
-        t.settings.api_tokens_enabled = false;
+        t.owner_mut().settings.api_tokens_enabled = false;
         assert_eq!(code(&t, &none), VerifyCode::FeatureDisabled);
         t.token.kind = TokenKind::Mobile;
         assert_eq!(
@@ -467,15 +538,15 @@ mod tests {
         );
 
         let mut t = Subject::example(NOW);
-        t.user_locked = true;
+        t.owner_mut().user_locked = true;
         assert_eq!(code(&t, &none), VerifyCode::UserLocked);
 
         let mut t = Subject::example(NOW);
-        t.user_active_until = Some(NOW - Duration::days(1));
+        t.owner_mut().user_active_until = Some(NOW - Duration::days(1));
         assert_eq!(code(&t, &none), VerifyCode::UserInactive);
 
         let mut t = Subject::example(NOW);
-        t.membership_held = false;
+        t.owner_mut().membership_held = false;
         assert_eq!(code(&t, &none), VerifyCode::Forbidden);
 
         let mut t = Subject::example(NOW);
@@ -489,9 +560,9 @@ mod tests {
     fn permission_and_department_are_checked_against_the_token() {
         let s = Subject::example(NOW);
         let ok = VerifyContext {
-            tenant: Some(s.token.tenant_id),
+            tenant: Some(s.owner.tenant_id),
             permission: Some("orders:read"),
-            department_id: Some(s.token.department_id),
+            department_id: Some(s.owner.department_id),
             ip: None,
             admin: false,
             endpoint: None,
@@ -521,13 +592,14 @@ mod tests {
             VerifyCode::Forbidden,
             "not an administrator"
         );
-        s.user_is_admin = true;
+        s.owner_mut().user_is_admin = true;
         assert_eq!(
             code(&s, &admin),
             VerifyCode::Forbidden,
             "user type lacks keyward:admin"
         );
-        s.permissions
+        s.owner_mut()
+            .permissions
             .push(Permission::parse("keyward:admin").unwrap());
         assert_eq!(code(&s, &admin), VerifyCode::Valid);
         s.token.kind = TokenKind::Mobile;
@@ -541,7 +613,7 @@ mod tests {
     #[test]
     fn ip_allowlist_refuses_other_addresses_and_unknown_ones() {
         let mut s = Subject::example(NOW);
-        s.token.allowed_cidrs = vec!["10.0.0.0/8".parse().unwrap()];
+        s.token.allowed_cidrs = Box::new(["10.0.0.0/8".parse().unwrap()]);
         let inside = VerifyContext {
             ip: Some("10.1.2.3".parse().unwrap()),
             ..Default::default()
@@ -571,7 +643,7 @@ mod tests {
     fn token_of_another_tenant_is_not_found_whatever_its_state() {
         let s = Subject::example(NOW);
         let ours = VerifyContext {
-            tenant: Some(s.token.tenant_id),
+            tenant: Some(s.owner.tenant_id),
             permission: Some("orders:read"),
             ..Default::default()
         };
@@ -584,8 +656,8 @@ mod tests {
         assert_eq!(code(&s, &theirs), VerifyCode::NotFound);
         // Nothing of the token's state shows through for another tenant.
         let mut revoked = Subject::example(NOW);
-        revoked.token.revoked_at = Some(NOW);
-        revoked.user_locked = true;
+        revoked.token.revoked = true;
+        revoked.owner_mut().user_locked = true;
         assert_eq!(code(&revoked, &theirs), VerifyCode::NotFound);
     }
 

@@ -147,17 +147,17 @@ impl FromRequestParts<AppState> for Admin {
                         .into(),
                 })
             }
-            (VerifyCode::Forbidden, Presented::ApiToken(s)) if !s.user_is_admin => {
+            (VerifyCode::Forbidden, Presented::ApiToken(s)) if !s.owner.user_is_admin => {
                 return Err(ApiError::Forbidden {
                     code: "not_admin",
                     detail: format!(
                         "user {:?} is not an administrator; only administrators may use this API",
-                        s.username
+                        s.owner.username
                     ),
                 })
             }
             (VerifyCode::Forbidden, Presented::ApiToken(s))
-                if !grants(&s.permissions, ADMIN_PERMISSION) =>
+                if !grants(&s.owner.permissions, ADMIN_PERMISSION) =>
             {
                 // An administrator's token is still restricted to its user type: one issued
                 // for, say, `orders:read` must not carry the whole administrator API.
@@ -166,7 +166,7 @@ impl FromRequestParts<AppState> for Admin {
                     detail: format!(
                         "this token's user type ({:?}) does not grant {ADMIN_PERMISSION:?}; the administrator \
                          API takes a token whose user type grants it (or \"*\")",
-                        s.user_type_name
+                        s.owner.user_type_name
                     ),
                 })
             }
@@ -179,10 +179,10 @@ impl FromRequestParts<AppState> for Admin {
             }
         };
         Ok(Admin {
-            tenant_id: subject.token.tenant_id,
-            user_id: subject.token.user_id,
-            username: subject.username.clone(),
-            token_membership: Some((subject.token.department_id, subject.token.user_type_id)),
+            tenant_id: subject.owner.tenant_id,
+            user_id: subject.owner.user_id,
+            username: subject.owner.username.clone(),
+            token_membership: Some((subject.owner.department_id, subject.owner.user_type_id)),
             ip,
         })
     }

@@ -875,11 +875,12 @@ impl Verifier {
             }
             cache.generation()
         };
-        let loaded = self.read_storage(load()).await?.map(Arc::new);
-        self.cache
+        let loaded = self.read_storage(load()).await?;
+        let (loaded, _) = self
+            .cache
             .write()
             .expect("cache lock")
-            .insert::<T>(key, loaded.clone(), since);
+            .insert::<T>(key, loaded, since);
         Ok(loaded)
     }
 
@@ -936,7 +937,7 @@ impl Verifier {
     /// Records a successful check of a mobile session: the use is queued for the next
     /// flush, and the cached answer gets the slid expiry (once it lags by `SLIDE_STEP`).
     fn slide(&self, hash: &TokenHash, subject: Arc<Subject>, now: OffsetDateTime) -> Arc<Subject> {
-        let expires_at = keyward_core::session::slid_expiry(now, &subject.settings);
+        let expires_at = keyward_core::session::slid_expiry(now, &subject.owner.settings);
         self.sessions.lock().expect("sessions lock").insert(
             subject.token.id,
             SessionUse {

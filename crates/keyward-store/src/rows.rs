@@ -102,14 +102,36 @@ fn rate_limit(r: &AnyRow) -> StoreResult<Option<RateLimit>> {
     }
 }
 
-pub(crate) fn token(r: &AnyRow) -> StoreResult<Token> {
+fn token_kind(r: &AnyRow) -> StoreResult<TokenKind> {
     let kind: String = r.try_get("kind")?;
+    TokenKind::parse_name(&kind).ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))
+}
+
+fn cidrs(r: &AnyRow) -> StoreResult<Vec<ipnet::IpNet>> {
     let cidrs: String = r.try_get("allowed_cidrs")?;
+    serde_json::from_str(&cidrs).map_err(|e| StoreError::Corrupt(format!("allowed_cidrs: {e}")))
+}
+
+/// What a check needs of a token's row (see `Store::subject_by_hash`).
+pub(crate) fn token_state(r: &AnyRow) -> StoreResult<keyward_core::verify::TokenState> {
+    Ok(keyward_core::verify::TokenState {
+        id: id(r, "id")?,
+        kind: token_kind(r)?,
+        enabled: flag(r, "enabled")?,
+        revoked: opt_time(r, "revoked_at")?.is_some(),
+        expires_at: opt_time(r, "expires_at")?,
+        created_at: time(r, "created_at")?,
+        allowed_cidrs: cidrs(r)?.into_boxed_slice(),
+        rate_limit: rate_limit(r)?,
+        uses_remaining: r.try_get("uses_remaining")?,
+    })
+}
+
+pub(crate) fn token(r: &AnyRow) -> StoreResult<Token> {
     Ok(Token {
         id: id(r, "id")?,
         tenant_id: id(r, "tenant_id")?,
-        kind: TokenKind::parse_name(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
+        kind: token_kind(r)?,
         name: r.try_get("name")?,
         description: r.try_get("description")?,
         hint: r.try_get("hint")?,
@@ -118,8 +140,7 @@ pub(crate) fn token(r: &AnyRow) -> StoreResult<Token> {
         user_type_id: id(r, "user_type_id")?,
         enabled: flag(r, "enabled")?,
         recoverable: r.try_get::<Option<String>, _>("sealed_secret")?.is_some(),
-        allowed_cidrs: serde_json::from_str(&cidrs)
-            .map_err(|e| StoreError::Corrupt(format!("allowed_cidrs: {e}")))?,
+        allowed_cidrs: cidrs(r)?,
         created_at: time(r, "created_at")?,
         created_by: opt_id(r, "created_by")?,
         expires_at: opt_time(r, "expires_at")?,

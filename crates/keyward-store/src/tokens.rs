@@ -9,7 +9,7 @@ use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::change::UpdateToken;
 use keyward_core::model::{RateLimit, Token, TokenDetails};
 use keyward_core::text::Name;
-use keyward_core::verify::Subject;
+use keyward_core::verify::{Owner, Subject};
 use keyward_core::{DepartmentId, TenantId, TokenHash, TokenId, TokenKind, UserId, UserTypeId};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -653,10 +653,14 @@ impl Store {
         Ok(sealed)
     }
 
-    /// Everything the verification decision needs about the token behind `hash`, in one read.
+    /// Everything the verification decision needs about the token behind `hash`, in one
+    /// read: the token's own state and its owner's, and nothing the decision does not use
+    /// (names, descriptions, last use), so a cached subject stays small.
     pub async fn subject_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Subject>> {
-        let sql = format!(
-            "SELECT {TOKEN_COLS}, s.valid_until AS secret_valid_until, u.username AS username, \
+        let sql = "SELECT t.id, t.kind, t.enabled, t.revoked_at, t.expires_at, t.created_at, \
+             t.allowed_cidrs, t.rate_limit_requests, t.rate_limit_window_seconds, t.uses_remaining, \
+             t.tenant_id, t.user_id, t.department_id, t.user_type_id, \
+             s.valid_until AS secret_valid_until, u.username AS username, \
              u.is_admin AS user_is_admin, u.locked AS user_locked, u.active_from AS user_active_from, \
              u.active_until AS user_active_until, d.name AS department_name, ut.name AS user_type_name, \
              ut.permissions AS permissions, \
@@ -667,9 +671,8 @@ impl Store {
              ts.default_token_lifetime_days, ts.mobile_session_days \
              FROM token_secrets s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id \
              JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
-             JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id WHERE s.hash = $1"
-        );
-        let Some(r) = sqlx::query(&sql)
+             JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id WHERE s.hash = $1";
+        let Some(r) = sqlx::query(sql)
             .arg(hash)
             .fetch_optional(&self.read)
             .await?
@@ -677,19 +680,26 @@ impl Store {
             return Ok(None);
         };
         Ok(Some(Subject {
-            token: rows::token(&r)?,
-            username: r.try_get("username")?,
-            user_is_admin: rows::flag(&r, "user_is_admin")?,
-            user_locked: rows::flag(&r, "user_locked")?,
-            user_active_from: rows::opt_time(&r, "user_active_from")?,
-            user_active_until: rows::opt_time(&r, "user_active_until")?,
-            department_name: r.try_get("department_name")?,
-            user_type_name: r.try_get("user_type_name")?,
-            permissions: rows::permissions(&r.try_get::<String, _>("permissions")?)?,
-            membership_held: rows::flag(&r, "membership_held")?,
-            settings: rows::settings(&r)?,
+            token: rows::token_state(&r)?,
+            owner: std::sync::Arc::new(Owner {
+                tenant_id: rows::id(&r, "tenant_id")?,
+                user_id: rows::id(&r, "user_id")?,
+                department_id: rows::id(&r, "department_id")?,
+                user_type_id: rows::id(&r, "user_type_id")?,
+                username: r.try_get("username")?,
+                user_is_admin: rows::flag(&r, "user_is_admin")?,
+                user_locked: rows::flag(&r, "user_locked")?,
+                user_active_from: rows::opt_time(&r, "user_active_from")?,
+                user_active_until: rows::opt_time(&r, "user_active_until")?,
+                department_name: r.try_get("department_name")?,
+                user_type_name: r.try_get("user_type_name")?,
+                permissions: rows::permissions(&r.try_get::<String, _>("permissions")?)?,
+                membership_held: rows::flag(&r, "membership_held")?,
+                settings: rows::settings(&r)?,
+                memo: Default::default(),
+                stale: Default::default(),
+            }),
             secret_valid_until: rows::opt_time(&r, "secret_valid_until")?,
-            memo: Default::default(),
         }))
     }
 

@@ -435,17 +435,20 @@ async fn token_subject_carries_everything_the_decision_needs(db: Db) {
     let (id, secret) = token(s, &f, "erp", None).await;
     let subj = subject(s, &secret).await.unwrap();
     assert_eq!(subj.token.id, id);
-    assert_eq!(subj.username, "svc");
+    let o = &subj.owner;
+    assert_eq!((o.tenant_id, o.user_id), (f.tenant, f.user));
+    assert_eq!(o.username, "svc");
     assert_eq!(
-        (subj.department_name.as_str(), subj.user_type_name.as_str()),
+        (o.department_name.as_str(), o.user_type_name.as_str()),
         ("Sales", "Reader")
     );
     assert_eq!(
-        subj.permissions,
+        o.permissions,
         vec![Permission::parse("orders:read").unwrap()]
     );
-    assert!(subj.membership_held && !subj.user_locked && !subj.user_is_admin);
-    assert_eq!(subj.settings, TenantSettings::default());
+    assert!(o.membership_held && !o.user_locked && !o.user_is_admin);
+    assert_eq!(o.settings, TenantSettings::default());
+    assert!(subj.token.enabled && !subj.token.revoked);
     assert_eq!(subj.secret_valid_until, None);
     assert!(subject(s, &TokenSecret::generate(TokenKind::Api))
         .await
@@ -459,7 +462,7 @@ async fn token_subject_carries_everything_the_decision_needs(db: Db) {
     s.remove_membership(f.tenant, f.user, ms[0].id, &actor())
         .await
         .unwrap();
-    assert!(!subject(s, &secret).await.unwrap().membership_held);
+    assert!(!subject(s, &secret).await.unwrap().owner.membership_held);
 }
 
 async fn regeneration_keeps_old_secret_only_for_grace(db: Db) {
@@ -916,7 +919,7 @@ async fn mobile_sessions_are_listed_and_filtered_apart_from_api_tokens(db: Db) {
 
     let subj = subject(s, &secret).await.unwrap();
     assert_eq!(subj.token.kind, TokenKind::Mobile);
-    assert!(subj.membership_held && !subj.token.recoverable);
+    assert!(subj.owner.membership_held);
 
     let ids = |status, q: Option<&str>| {
         let filter = MobileSessionFilter {

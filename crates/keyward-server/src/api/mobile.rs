@@ -219,13 +219,13 @@ pub async fn logout(
         }
     };
     let actor = Actor {
-        user_id: Some(s.token.user_id),
-        name: s.username.clone(),
+        user_id: Some(s.owner.user_id),
+        name: s.owner.username.clone(),
         ip: ip.map(|i: IpAddr| i.to_string()),
     };
     let ended = st
         .sessions()
-        .end(s.token.tenant_id, &actor, &[s.token.id], SessionEnd::Logout)
+        .end(s.owner.tenant_id, &actor, &[s.token.id], SessionEnd::Logout)
         .await?;
     if ended.is_empty() {
         return Err(session_refused(

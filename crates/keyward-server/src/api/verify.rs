@@ -21,7 +21,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use keyward_core::model::{Tenant, VerifierKey};
-use keyward_core::verify::{EndpointSubject, Subject};
+use keyward_core::verify::{EndpointSubject, Owner, TokenState};
 use keyward_core::{TenantId, VerifyCode, VerifyContext};
 use keyward_proto::verify::{
     ForwardQuery, IntrospectRequest, IntrospectResponse, Named, UserRef, VerifyRequest,
@@ -33,25 +33,27 @@ use time::OffsetDateTime;
 
 /// The answer to `POST /api/v1/verify`: a refusal names nothing.
 fn verify_response(v: &Verified) -> VerifyResponse {
-    let endpoint = v.presented.endpoint_token().map(|e| &**e);
+    let subject = v.presented.subject();
     verify_body(
         v.code,
         v.retry_after,
-        v.presented.subject().map(|s| &**s),
-        endpoint,
+        subject.map(|s| &s.token),
+        subject.map(|s| &*s.owner),
+        v.presented.endpoint_token().map(|e| &**e),
     )
 }
 
-/// The body of a verify answer of `code` for the token of `subject` (an API token or a
-/// mobile session) or of `endpoint`: only a VALID answer names them.
+/// The body of a verify answer of `code` for an API token or a mobile session (its own
+/// state and its owner) or for an endpoint token: only a VALID answer names them.
 pub(super) fn verify_body(
     code: VerifyCode,
     retry_after: Option<u64>,
-    subject: Option<&Subject>,
+    token: Option<&TokenState>,
+    owner: Option<&Owner>,
     endpoint: Option<&EndpointSubject>,
 ) -> VerifyResponse {
     let valid = code == VerifyCode::Valid;
-    let full = subject.filter(|_| valid);
+    let (token, owner) = (token.filter(|_| valid), owner.filter(|_| valid));
     // An endpoint token is never VALID here (it opens endpoints only); its refusal,
     // like every refusal, names nothing.
     let endpoint = endpoint.filter(|_| valid);
@@ -59,30 +61,28 @@ pub(super) fn verify_body(
         valid,
         code,
         message: code.explain().to_string(),
-        token_id: full.map(|s| s.token.id),
-        kind: full
-            .map(|s| s.token.kind)
-            .or(endpoint.map(|e| e.token.kind)),
-        tenant_id: full
-            .map(|s| s.token.tenant_id)
+        token_id: token.map(|t| t.id),
+        kind: token.map(|t| t.kind).or(endpoint.map(|e| e.token.kind)),
+        tenant_id: owner
+            .map(|o| o.tenant_id)
             .or(endpoint.map(|e| e.token.tenant_id)),
         endpoint_token_id: endpoint.map(|e| e.token.id),
-        user: full.map(|s| UserRef {
-            id: s.token.user_id,
-            username: s.username.clone(),
+        user: owner.map(|o| UserRef {
+            id: o.user_id,
+            username: o.username.clone(),
         }),
-        department: full.map(|s| Named {
-            id: s.token.department_id,
-            name: s.department_name.clone(),
+        department: owner.map(|o| Named {
+            id: o.department_id,
+            name: o.department_name.clone(),
         }),
-        user_type: full.map(|s| Named {
-            id: s.token.user_type_id,
-            name: s.user_type_name.clone(),
+        user_type: owner.map(|o| Named {
+            id: o.user_type_id,
+            name: o.user_type_name.clone(),
         }),
-        permissions: full
-            .map(|s| s.permissions.iter().map(|p| p.to_string()).collect())
+        permissions: owner
+            .map(|o| o.permissions.iter().map(|p| p.to_string()).collect())
             .unwrap_or_default(),
-        expires_at: full.and_then(|s| s.token.expires_at),
+        expires_at: token.and_then(|t| t.expires_at),
         retry_after,
     }
 }
@@ -297,7 +297,7 @@ pub async fn verify(
     if let (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) =
         (v.presented.subject(), v.code, &scope)
     {
-        let body = prepared::answers(s, tenant).verify.clone();
+        let body = prepared::verify_json(s, tenant);
         return Ok((
             [(
                 header::CONTENT_TYPE,
@@ -393,16 +393,16 @@ async fn introspect_for(
     Ok(match (v.presented.subject(), v.is_valid()) {
         (Some(s), true) => IntrospectResponse {
             active: true,
-            sub: Some(s.token.user_id),
-            username: Some(s.username.clone()),
-            scope: Some(prepared::permission_list(s)),
+            sub: Some(s.owner.user_id),
+            username: Some(s.owner.username.clone()),
+            scope: Some(prepared::permission_list(&s.owner)),
             exp: s.token.expires_at.map(OffsetDateTime::unix_timestamp),
             iat: Some(s.token.created_at.unix_timestamp()),
             token_type: Some("Bearer".into()),
-            tenant_id: Some(s.token.tenant_id),
+            tenant_id: Some(s.owner.tenant_id),
             token_id: Some(s.token.id),
-            department_id: Some(s.token.department_id),
-            user_type_id: Some(s.token.user_type_id),
+            department_id: Some(s.owner.department_id),
+            user_type_id: Some(s.owner.user_type_id),
         },
         _ => inactive,
     })
@@ -482,8 +482,7 @@ async fn forward_for(
     };
     match (v.presented.subject(), v.code, &scope) {
         (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) => {
-            let h = prepared::answers(s, tenant).forward.clone();
-            (StatusCode::OK, h).into_response()
+            (StatusCode::OK, prepared::forward_headers(s, tenant)).into_response()
         }
         (_, code, _) => {
             let code = if code == VerifyCode::Valid {

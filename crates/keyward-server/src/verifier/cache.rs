@@ -7,6 +7,14 @@
 //! that object and leaves every other one in place: no global flush, and no periodic
 //! reload of answers that nothing changed.
 //!
+//! Cached tokens are the bulk of the cache (a million of them is a target), so they are
+//! kept lean: a token's answer holds its own state and an [`Owner`] shared by every token
+//! of its membership, interned here by value. Their dependencies are not indexed per
+//! token: a change of a user, user type, department or the tenant's settings marks the
+//! owners built from it stale (every token holding one is then a miss), and a change of a
+//! token is remembered by its id with the generation it happened at (an answer loaded
+//! before it is a miss). A sweep now and then removes what those marks made stale.
+//!
 //! A storage read can race with a change: it starts before the change commits, and its
 //! result is inserted after the change was applied. Each drop therefore bumps a
 //! generation and is remembered (as a fingerprint) in a short ring; an insert made by a
@@ -16,17 +24,21 @@
 
 use keyward_core::endpoint::Endpoint;
 use keyward_core::model::VerifierKey;
-use keyward_core::verify::{EndpointSubject, Subject};
+use keyward_core::verify::{EndpointSubject, Owner, Subject};
 use keyward_core::{TenantId, TokenHash};
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use uuid::Uuid;
 
 /// More cached answers than this and half of them are dropped (a bound on memory, not a
-/// consistency mechanism).
-const CAPACITY: usize = 200_000;
+/// consistency mechanism). A cached token costs about 200 bytes, so this bounds the
+/// cache near 400 MB, and a store of a million tokens is answered from memory.
+const CAPACITY: usize = 2_000_000;
+/// Token ids changed, or owners marked stale, since the last sweep: past this many, the
+/// answers they made stale are removed (otherwise they stay until checked again).
+const SWEEP_AT: usize = 4096;
 /// Drops remembered for racing reads; a read that spans more drops than this is not cached.
 const RING: usize = 4096;
 
@@ -85,59 +97,116 @@ fn fingerprint(x: &impl Hash) -> u64 {
 /// A kind of cached answer: where it lives in the cache and what it depends on.
 pub trait Cached: Sized + Send + Sync + 'static {
     type K: Hash + Eq + Clone + Send + Sync;
-    fn map(c: &Cache) -> &HashMap<Self::K, Option<Arc<Self>>>;
-    fn map_mut(c: &mut Cache) -> &mut HashMap<Self::K, Option<Arc<Self>>>;
+    fn map(c: &Cache) -> &HashMap<Self::K, Slot<Self>>;
+    fn map_mut(c: &mut Cache) -> &mut HashMap<Self::K, Slot<Self>>;
     fn key(k: &Self::K) -> Key;
+    /// Everything the answer was computed from.
     fn deps(&self, out: &mut Vec<Dep>);
+    /// Whether the answer is found through the index of its dependencies. Tokens are
+    /// not: they are found through their owner and the changed ids (see the module).
+    const INDEXED: bool = true;
+    /// Whether an answer loaded at generation `loaded` still stands.
+    fn live(&self, _c: &Cache, _loaded: u64) -> bool {
+        true
+    }
+    /// Shares what the answer has in common with others already cached.
+    fn share(self, _c: &mut Cache) -> Self {
+        self
+    }
+}
+
+/// A cached answer (`None`: remembered as absent) and the generation it was loaded at.
+pub struct Slot<T> {
+    value: Option<Arc<T>>,
+    loaded: u64,
 }
 
 #[derive(Default)]
 pub struct Cache {
-    tokens: HashMap<TokenHash, Option<Arc<Subject>>>,
-    endpoint_tokens: HashMap<TokenHash, Option<Arc<EndpointSubject>>>,
-    verifier_keys: HashMap<TokenHash, Option<Arc<VerifierKey>>>,
-    endpoints: HashMap<(TenantId, String), Option<Arc<Endpoint>>>,
+    tokens: HashMap<TokenHash, Slot<Subject>>,
+    endpoint_tokens: HashMap<TokenHash, Slot<EndpointSubject>>,
+    verifier_keys: HashMap<TokenHash, Slot<VerifierKey>>,
+    endpoints: HashMap<(TenantId, String), Slot<Endpoint>>,
+    /// The answers other than tokens, by what they were computed from.
     index: HashMap<Dep, Vec<Key>>,
+    /// One copy of each owner the cached tokens hold, and the owners by what they were
+    /// computed from (user, user type, department, tenant).
+    owners: HashSet<Arc<Owner>>,
+    owners_by: HashMap<Dep, Vec<std::sync::Weak<Owner>>>,
+    /// Tokens changed since the last sweep, with the generation of their last change.
+    changed_tokens: HashMap<uuid::Uuid, u64>,
+    /// Owners marked stale since the last sweep.
+    stale_owners: usize,
+    /// `CAPACITY`, unless a test sets a smaller bound.
+    bound: Option<usize>,
     /// Keys in `index`, with those of answers dropped through another dependency since
     /// it was last rebuilt (they stay until then).
     indexed: usize,
     /// Keys in `index` right after it was last rebuilt: all of them live.
     live_at_rebuild: usize,
-    /// How many times the index was rebuilt (for tests of its cost).
+    /// How many times the index was rebuilt, and the tokens swept (for tests).
     rebuilds: u64,
+    sweeps: u64,
     generation: u64,
     recent: VecDeque<(u64, u64)>,
 }
 
 impl Cached for Subject {
     type K = TokenHash;
-    fn map(c: &Cache) -> &HashMap<TokenHash, Option<Arc<Self>>> {
+    fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
         &c.tokens
     }
-    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Option<Arc<Self>>> {
+    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Slot<Self>> {
         &mut c.tokens
     }
     fn key(k: &TokenHash) -> Key {
         Key::Token(*k)
     }
     fn deps(&self, out: &mut Vec<Dep>) {
-        let t = &self.token;
-        out.extend([
-            Dep::Token(t.id.0),
-            Dep::User(t.user_id.0),
-            Dep::UserType(t.user_type_id.0),
-            Dep::Department(t.department_id.0),
-            Dep::Tenant(t.tenant_id.0),
-        ]);
+        out.push(Dep::Token(self.token.id.0));
+        out.extend(owner_deps(&self.owner));
     }
+    const INDEXED: bool = false;
+    fn live(&self, c: &Cache, loaded: u64) -> bool {
+        !self.owner.stale.is_set()
+            && (c.changed_tokens.is_empty()
+                || c.changed_tokens
+                    .get(&self.token.id.0)
+                    .is_none_or(|changed| *changed <= loaded))
+    }
+    fn share(mut self, c: &mut Cache) -> Self {
+        match c.owners.get(&*self.owner) {
+            Some(o) => self.owner = o.clone(),
+            None => {
+                for d in owner_deps(&self.owner) {
+                    c.owners_by
+                        .entry(d)
+                        .or_default()
+                        .push(Arc::downgrade(&self.owner));
+                }
+                c.owners.insert(self.owner.clone());
+            }
+        }
+        self
+    }
+}
+
+/// What an owner was computed from.
+fn owner_deps(o: &Owner) -> [Dep; 4] {
+    [
+        Dep::User(o.user_id.0),
+        Dep::UserType(o.user_type_id.0),
+        Dep::Department(o.department_id.0),
+        Dep::Tenant(o.tenant_id.0),
+    ]
 }
 
 impl Cached for EndpointSubject {
     type K = TokenHash;
-    fn map(c: &Cache) -> &HashMap<TokenHash, Option<Arc<Self>>> {
+    fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
         &c.endpoint_tokens
     }
-    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Option<Arc<Self>>> {
+    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Slot<Self>> {
         &mut c.endpoint_tokens
     }
     fn key(k: &TokenHash) -> Key {
@@ -156,10 +225,10 @@ impl Cached for EndpointSubject {
 
 impl Cached for VerifierKey {
     type K = TokenHash;
-    fn map(c: &Cache) -> &HashMap<TokenHash, Option<Arc<Self>>> {
+    fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
         &c.verifier_keys
     }
-    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Option<Arc<Self>>> {
+    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Slot<Self>> {
         &mut c.verifier_keys
     }
     fn key(k: &TokenHash) -> Key {
@@ -172,10 +241,10 @@ impl Cached for VerifierKey {
 
 impl Cached for Endpoint {
     type K = (TenantId, String);
-    fn map(c: &Cache) -> &HashMap<(TenantId, String), Option<Arc<Self>>> {
+    fn map(c: &Cache) -> &HashMap<(TenantId, String), Slot<Self>> {
         &c.endpoints
     }
-    fn map_mut(c: &mut Cache) -> &mut HashMap<(TenantId, String), Option<Arc<Self>>> {
+    fn map_mut(c: &mut Cache) -> &mut HashMap<(TenantId, String), Slot<Self>> {
         &mut c.endpoints
     }
     fn key(k: &(TenantId, String)) -> Key {
@@ -191,17 +260,21 @@ impl Cache {
         self.generation
     }
 
-    /// The cached answer for `k`: `None` if nothing is cached, `Some(None)` for a
-    /// remembered absence.
+    /// The cached answer for `k`: `None` if nothing is cached (or what is cached went
+    /// stale), `Some(None)` for a remembered absence.
     pub fn get<T: Cached>(&self, k: &T::K) -> Option<Option<Arc<T>>> {
-        T::map(self).get(k).cloned()
+        let slot = T::map(self).get(k)?;
+        match &slot.value {
+            Some(v) if !v.live(self, slot.loaded) => None,
+            v => Some(v.clone()),
+        }
     }
 
     /// Replaces a cached answer in place (a mobile session's slid expiry), keeping its
     /// dependencies, which a slide does not change.
     pub fn replace<T: Cached>(&mut self, k: &T::K, v: Arc<T>) {
         if let Some(slot) = T::map_mut(self).get_mut(k) {
-            *slot = Some(v);
+            slot.value = Some(v);
         }
     }
 
@@ -213,8 +286,14 @@ impl Cache {
     }
 
     /// Keeps what a storage read that began at `since` (a [`Cache::generation`]) found,
-    /// unless a change applied meanwhile may have made it stale. Returns whether it was kept.
-    pub fn insert<T: Cached>(&mut self, k: &T::K, v: Option<Arc<T>>, since: u64) -> bool {
+    /// unless a change applied meanwhile may have made it stale. Returns the answer (with
+    /// what it shares with cached ones) and whether it was kept.
+    pub fn insert<T: Cached>(
+        &mut self,
+        k: &T::K,
+        v: Option<T>,
+        since: u64,
+    ) -> (Option<Arc<T>>, bool) {
         let key = T::key(k);
         let mut deps = Vec::new();
         if let Some(v) = &v {
@@ -222,44 +301,89 @@ impl Cache {
         }
         if self.generation != since {
             let reaches = self.recent.front().is_some_and(|(g, _)| *g <= since + 1);
-            if !reaches {
-                return false;
-            }
-            let mut touched = deps.iter().map(fingerprint).chain([fingerprint(&key)]);
             let dropped: Vec<u64> = self
                 .recent
                 .iter()
                 .filter(|(g, _)| *g > since)
                 .map(|(_, f)| *f)
                 .collect();
-            if touched.any(|f| dropped.contains(&f)) {
-                return false;
+            let mut touched = deps.iter().map(fingerprint).chain([fingerprint(&key)]);
+            if !reaches || touched.any(|f| dropped.contains(&f)) {
+                return (v.map(Arc::new), false);
             }
         }
-        if self.len() >= CAPACITY {
+        if self.len() >= self.bound.unwrap_or(CAPACITY) {
             self.evict_half();
         }
-        for d in deps {
-            self.index.entry(d).or_default().push(key.clone());
-            self.indexed += 1;
+        let v = v.map(|v| Arc::new(v.share(self)));
+        if T::INDEXED && v.is_some() {
+            for d in deps {
+                self.index.entry(d).or_default().push(key.clone());
+                self.indexed += 1;
+            }
         }
-        T::map_mut(self).insert(k.clone(), v);
+        let slot = Slot {
+            value: v.clone(),
+            loaded: self.generation,
+        };
+        T::map_mut(self).insert(k.clone(), slot);
         // Rebuilt when it has doubled since the last rebuild, so that the rebuilds cost
-        // O(1) per insert however many dependencies an answer has (a token has five, and
-        // thousands of tokens share their tenant, user type and department).
+        // O(1) per insert however many dependencies an answer has.
         if self.indexed > 2 * self.live_at_rebuild + 10_000 {
             self.reindex();
         }
-        true
+        (v, true)
     }
 
-    /// Drops every answer computed from `dep`. Returns how many.
+    /// Drops every answer computed from `dep`: at once those found through the index,
+    /// and by marking the tokens' (found on their next check, and removed by the next
+    /// sweep). Returns how many indexed answers were dropped and owners marked.
     pub fn drop_dep(&mut self, dep: Dep) -> usize {
         self.remember(fingerprint(&dep));
-        let Some(keys) = self.index.remove(&dep) else {
-            return 0;
-        };
-        keys.iter().filter(|k| self.remove_key(k)).count()
+        let mut n = 0;
+        if let Dep::Token(id) = dep {
+            self.changed_tokens.insert(id, self.generation);
+        }
+        if let Some(owners) = self.owners_by.remove(&dep) {
+            for o in owners.iter().filter_map(std::sync::Weak::upgrade) {
+                if !o.stale.is_set() {
+                    o.stale.set();
+                    self.owners.remove(&*o);
+                    self.stale_owners += 1;
+                    n += 1;
+                }
+            }
+        }
+        if let Some(keys) = self.index.remove(&dep) {
+            n += keys.iter().filter(|k| self.remove_key(k)).count();
+        }
+        if self.changed_tokens.len() + self.stale_owners > SWEEP_AT {
+            self.sweep();
+        }
+        n
+    }
+
+    /// Removes the token answers that changed ids and stale owners made misses, and
+    /// forgets those marks, and the owners no cached token holds any more.
+    fn sweep(&mut self) {
+        let changed = std::mem::take(&mut self.changed_tokens);
+        self.tokens.retain(|_, slot| match &slot.value {
+            Some(s) => {
+                !s.owner.stale.is_set()
+                    && changed
+                        .get(&s.token.id.0)
+                        .is_none_or(|at| *at <= slot.loaded)
+            }
+            None => true,
+        });
+        // Only this map holds an owner no token holds.
+        self.owners.retain(|o| Arc::strong_count(o) > 1);
+        self.owners_by.retain(|_, v| {
+            v.retain(|o| o.upgrade().is_some_and(|o| !o.stale.is_set()));
+            !v.is_empty()
+        });
+        self.stale_owners = 0;
+        self.sweeps += 1;
     }
 
     /// Drops the answer kept at `key` (a secret or path that was just stored, which may
@@ -270,9 +394,10 @@ impl Cache {
     }
 
     pub fn clear(&mut self) {
-        let generation = self.generation + 1;
+        let (generation, bound) = (self.generation + 1, self.bound);
         *self = Cache {
             generation,
+            bound,
             ..Default::default()
         };
     }
@@ -311,6 +436,7 @@ impl Cache {
         halve(&mut self.verifier_keys);
         halve(&mut self.endpoints);
         self.reindex();
+        self.sweep();
     }
 
     /// Rebuilds the index from the answers kept, forgetting keys of dropped ones.
@@ -318,13 +444,13 @@ impl Cache {
         let mut index: HashMap<Dep, Vec<Key>> = HashMap::new();
         let mut deps = Vec::new();
         fn add<T: Cached>(
-            map: &HashMap<T::K, Option<Arc<T>>>,
+            map: &HashMap<T::K, Slot<T>>,
             index: &mut HashMap<Dep, Vec<Key>>,
             deps: &mut Vec<Dep>,
         ) -> usize {
             let mut n = 0;
-            for (k, v) in map {
-                if let Some(v) = v {
+            for (k, slot) in map {
+                if let Some(v) = slot.value.as_ref().filter(|_| T::INDEXED) {
                     deps.clear();
                     v.deps(deps);
                     for d in deps.iter() {
@@ -349,6 +475,11 @@ impl Cache {
     fn rebuilds(&self) -> u64 {
         self.rebuilds
     }
+
+    #[cfg(test)]
+    fn owners(&self) -> usize {
+        self.owners.len()
+    }
 }
 
 #[cfg(test)]
@@ -356,7 +487,7 @@ mod tests {
     use super::*;
     use keyward_core::VerifierKeyId;
 
-    fn key(n: u8) -> (TokenHash, Arc<VerifierKey>) {
+    fn key(n: u8) -> (TokenHash, VerifierKey) {
         let now = time::OffsetDateTime::now_utc();
         let v = VerifierKey {
             id: VerifierKeyId::new(),
@@ -368,29 +499,105 @@ mod tests {
             created_by: None,
             updated_at: now,
         };
-        (TokenHash([n; 32]), Arc::new(v))
+        (TokenHash([n; 32]), v)
     }
 
-    /// Thousands of tokens share their tenant, department, user type and user, so each
-    /// answer adds five keys to the index: filling the cache must not rebuild the index
-    /// per insert (which made a cold cache of 100,000 tokens answer 200 checks a second).
-    #[test]
-    fn filling_the_cache_rebuilds_the_index_a_logarithmic_number_of_times() {
-        let now = time::OffsetDateTime::now_utc();
-        let first = Subject::example(now);
-        let mut c = Cache::default();
-        for n in 0u32..100_000 {
+    fn hash(n: u32) -> TokenHash {
+        let mut hash = [0u8; 32];
+        hash[..4].copy_from_slice(&n.to_le_bytes());
+        TokenHash(hash)
+    }
+
+    /// `n` tokens of one membership, each read from storage on its own (so each with its
+    /// own copy of the owner), cached.
+    fn fill(c: &mut Cache, n: u32) -> Subject {
+        let first = Subject::example(time::OffsetDateTime::now_utc());
+        for i in 0..n {
             let mut s = first.clone();
             s.token.id = keyward_core::TokenId::new();
-            let mut hash = [0u8; 32];
-            hash[..4].copy_from_slice(&n.to_le_bytes());
-            assert!(c.insert(&TokenHash(hash), Some(Arc::new(s)), c.generation()));
+            s.owner = Arc::new((*first.owner).clone());
+            assert!(c.insert(&hash(i), Some(s), c.generation()).1);
         }
-        assert_eq!(c.tokens.len(), 100_000);
-        assert!(c.rebuilds() <= 8, "{} rebuilds", c.rebuilds());
-        // The index still finds every answer of the shared user.
-        assert_eq!(c.drop_dep(Dep::User(first.token.user_id.0)), 100_000);
-        assert!(c.tokens.is_empty());
+        first
+    }
+
+    fn cached(c: &Cache, n: u32) -> usize {
+        (0..n)
+            .filter(|i| c.get::<Subject>(&hash(*i)).is_some())
+            .count()
+    }
+
+    /// A million cached tokens must not carry a million copies of what their owner
+    /// shares: the user, the membership, the permissions, the tenant's settings.
+    #[test]
+    fn tokens_of_one_membership_share_one_owner() {
+        let mut c = Cache::default();
+        fill(&mut c, 1000);
+        assert_eq!(c.owners(), 1);
+        let a = c.get::<Subject>(&hash(0)).flatten().unwrap();
+        let b = c.get::<Subject>(&hash(999)).flatten().unwrap();
+        assert!(Arc::ptr_eq(&a.owner, &b.owner));
+        assert_ne!(a.token.id, b.token.id);
+    }
+
+    /// A change of the user (or user type, department, tenant settings) makes every
+    /// token of the owner a miss at once, whatever their number, and leaves others.
+    #[test]
+    fn a_change_of_the_owner_drops_each_of_its_tokens_and_no_other() {
+        let mut c = Cache::default();
+        let first = fill(&mut c, 100_000);
+        let mut other = Subject::example(time::OffsetDateTime::now_utc());
+        other.owner_mut().tenant_id = first.owner.tenant_id;
+        assert!(c.insert(&hash(u32::MAX), Some(other), c.generation()).1);
+        assert!(c.rebuilds() <= 1, "{} rebuilds", c.rebuilds());
+        assert_eq!(c.drop_dep(Dep::User(first.owner.user_id.0)), 1);
+        assert_eq!(cached(&c, 100_000), 0);
+        assert!(
+            c.get::<Subject>(&hash(u32::MAX)).is_some(),
+            "another user's token stays"
+        );
+        // Read again, a token gets a fresh owner, not the stale one.
+        let mut again = first.clone();
+        again.owner = Arc::new((*first.owner).clone());
+        let (kept, _) = c.insert(&hash(7), Some(again), c.generation());
+        assert!(!kept.unwrap().owner.stale.is_set());
+        assert_eq!(cached(&c, 100_000), 1);
+        // The tenant's settings reach every owner of the tenant.
+        assert_eq!(c.drop_dep(Dep::Tenant(first.owner.tenant_id.0)), 2);
+        assert!(c.get::<Subject>(&hash(u32::MAX)).is_none());
+    }
+
+    #[test]
+    fn a_change_of_a_token_drops_that_token_until_it_is_read_again() {
+        let mut c = Cache::default();
+        fill(&mut c, 10);
+        let changed = c.get::<Subject>(&hash(3)).flatten().unwrap();
+        c.drop_dep(Dep::Token(changed.token.id.0));
+        assert!(c.get::<Subject>(&hash(3)).is_none());
+        assert_eq!(cached(&c, 10), 9);
+        // Read after the change, it stands.
+        let (_, kept) = c.insert(&hash(3), Some((*changed).clone()), c.generation());
+        assert!(kept);
+        assert!(c.get::<Subject>(&hash(3)).is_some());
+    }
+
+    /// The marks are bounded: past `SWEEP_AT` of them, what they made stale is removed
+    /// and they are forgotten, and what they did not touch is kept.
+    #[test]
+    fn a_sweep_removes_what_changes_made_stale_and_nothing_else() {
+        let mut c = Cache::default();
+        let n = SWEEP_AT as u32 + 100;
+        fill(&mut c, n);
+        let ids: Vec<_> = (0..=SWEEP_AT as u32)
+            .map(|i| c.get::<Subject>(&hash(i)).flatten().unwrap().token.id)
+            .collect();
+        for id in ids {
+            c.drop_dep(Dep::Token(id.0));
+        }
+        assert_eq!(c.sweeps, 1);
+        assert!(c.changed_tokens.is_empty());
+        assert_eq!(c.tokens.len(), n as usize - SWEEP_AT - 1);
+        assert_eq!(cached(&c, n), n as usize - SWEEP_AT - 1);
     }
 
     #[test]
@@ -398,8 +605,8 @@ mod tests {
         let mut c = Cache::default();
         let (h1, k1) = key(1);
         let (h2, k2) = key(2);
-        assert!(c.insert(&h1, Some(k1.clone()), c.generation()));
-        assert!(c.insert(&h2, Some(k2), c.generation()));
+        assert!(c.insert(&h1, Some(k1.clone()), c.generation()).1);
+        assert!(c.insert(&h2, Some(k2), c.generation()).1);
         assert_eq!(c.drop_dep(Dep::VerifierKey(k1.id.0)), 1);
         assert!(c.get::<VerifierKey>(&h1).is_none());
         assert!(
@@ -416,16 +623,21 @@ mod tests {
         let since = c.generation();
         // A drop of something else meanwhile does not matter …
         c.drop_dep(Dep::User(uuid::Uuid::new_v4()));
-        assert!(c.insert(&h1, Some(k1.clone()), since));
+        assert!(c.insert(&h1, Some(k1.clone()), since).1);
         // … a drop of what the answer was computed from does.
         let since = c.generation();
         c.drop_dep(Dep::VerifierKey(k1.id.0));
-        assert!(!c.insert(&h1, Some(k1.clone()), since));
+        assert!(!c.insert(&h1, Some(k1.clone()), since).1);
         assert!(c.get::<VerifierKey>(&h1).is_none());
         // So does a drop of its key (a secret stored meanwhile), for an absence too.
         let since = c.generation();
         c.drop_key(&Key::VerifierKey(h1));
-        assert!(!c.insert::<VerifierKey>(&h1, None, since));
+        assert!(!c.insert::<VerifierKey>(&h1, None, since).1);
+        // And for a token, a change of its owner's user.
+        let s = Subject::example(time::OffsetDateTime::now_utc());
+        let since = c.generation();
+        c.drop_dep(Dep::User(s.owner.user_id.0));
+        assert!(!c.insert(&hash(1), Some(s), since).1);
     }
 
     #[test]
@@ -436,12 +648,16 @@ mod tests {
         for _ in 0..=RING {
             c.drop_dep(Dep::User(uuid::Uuid::new_v4()));
         }
-        assert!(!c.insert(&h1, Some(k1), since));
+        assert!(!c.insert(&h1, Some(k1), since).1);
     }
 
     #[test]
     fn a_full_cache_drops_half_and_keeps_its_index_exact() {
-        let mut c = Cache::default();
+        const CAPACITY: usize = 20_000;
+        let mut c = Cache {
+            bound: Some(CAPACITY),
+            ..Default::default()
+        };
         let mut keys = Vec::new();
         for i in 0..CAPACITY {
             let h = TokenHash({
@@ -450,11 +666,11 @@ mod tests {
                 b
             });
             let (_, k) = key(0);
-            keys.push((h, k.clone()));
-            assert!(c.insert(&h, Some(k), c.generation()));
+            keys.push((h, k.id));
+            assert!(c.insert(&h, Some(k), c.generation()).1);
         }
         let (h, k) = key(7);
-        assert!(c.insert(&h, Some(k), c.generation()));
+        assert!(c.insert(&h, Some(k), c.generation()).1);
         let kept = c.len();
         assert!(kept > CAPACITY / 3 && kept < CAPACITY, "{kept}");
         // Every answer still cached is still dropped by its dependency.
@@ -463,7 +679,7 @@ mod tests {
             .find(|(h, _)| c.get::<VerifierKey>(h).is_some())
             .cloned()
             .unwrap();
-        assert_eq!(c.drop_dep(Dep::VerifierKey(k0.id.0)), 1);
+        assert_eq!(c.drop_dep(Dep::VerifierKey(k0.0)), 1);
         assert!(c.get::<VerifierKey>(&h0).is_none());
     }
 }

@@ -136,15 +136,28 @@ async fn answers_follow_changes(app: TestApp) {
         assert_eq!(body[field]["name"], name, "{field}");
     }
 
-    // New permissions: both routes list them.
+    // A second token of the same membership shares the owner's part of the answers,
+    // never the token's own: its id and its expiry.
+    let (id2, secret2) = app.token(&m, "erp-2").await;
+    let (body2, _, headers2) = answers(&app, &secret2).await;
+    let (body, _, headers) = answers(&app, &secret).await;
+    assert_eq!(body2["token_id"], id2.as_str());
+    assert_eq!(header(&headers2, "x-keyward-token-id"), id2);
+    assert_eq!(header(&headers, "x-keyward-token-id"), id);
+    assert_ne!(body2["expires_at"], body["expires_at"]);
+    assert_eq!(body2["user"], body["user"]);
+
+    // New permissions: both routes list them, for every token of the membership.
     app.set_permissions(&m, &["orders:read", "orders:write"])
         .await;
-    let (body, _, headers) = answers(&app, &secret).await;
-    assert_eq!(body["permissions"], json!(["orders:read", "orders:write"]));
-    assert_eq!(
-        header(&headers, "x-keyward-permissions"),
-        "orders:read orders:write"
-    );
+    for secret in [&secret, &secret2] {
+        let (body, _, headers) = answers(&app, secret).await;
+        assert_eq!(body["permissions"], json!(["orders:read", "orders:write"]));
+        assert_eq!(
+            header(&headers, "x-keyward-permissions"),
+            "orders:read orders:write"
+        );
+    }
 
     // Disabled, the token is refused and names nothing; enabled again, both routes send
     // the answer of the current state.
