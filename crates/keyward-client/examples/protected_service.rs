@@ -1,0 +1,45 @@
+//! A small axum service whose routes keyward protects: `GET /me` takes any good token of
+//! the tenant, `GET /orders` one that may `orders:read`. Run it beside a keyward server:
+//!
+//! ```sh
+//! KEYWARD_URL=http://127.0.0.1:8080 KEYWARD_VERIFIER_KEY=kwv_… \
+//!   cargo run -p keyward-client --features tower --example protected_service
+//! curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/orders
+//! ```
+
+use axum::routing::get;
+use axum::{Extension, Router};
+use keyward_client::{Client, KeywardLayer, Principal};
+
+/// The service's routes, each behind the layer with what it requires.
+pub fn router(keyward: KeywardLayer) -> Router {
+    Router::new()
+        .route("/me", get(me).layer(keyward.clone()))
+        .route("/orders", get(orders).layer(keyward.require("orders:read")))
+}
+
+async fn me(Extension(who): Extension<Principal>) -> String {
+    format!(
+        "{} of {} ({}): {}",
+        who.user.username,
+        who.department.name,
+        who.user_type.name,
+        who.permissions.join(" ")
+    )
+}
+
+async fn orders(Extension(who): Extension<Principal>) -> String {
+    format!("the orders {} may read", who.user.username)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::var("KEYWARD_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
+    let key = std::env::var("KEYWARD_VERIFIER_KEY")
+        .map_err(|_| "set KEYWARD_VERIFIER_KEY to a verifier key (kwv_…) of your tenant")?;
+    let keyward = KeywardLayer::new(Client::new(&url, None)?, key);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    println!("listening on http://127.0.0.1:3000, checking tokens with {url}");
+    axum::serve(listener, router(keyward)).await?;
+    Ok(())
+}
