@@ -7,12 +7,18 @@
 //! curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:3000/orders
 //! ```
 
+use axum::extract::ConnectInfo;
 use axum::routing::get;
 use axum::{Extension, Router};
 use keyward_client::{Client, KeywardLayer, Principal};
+use std::net::SocketAddr;
 
-/// The service's routes, each behind the layer with what it requires.
+/// The service's routes, each behind the layer with what it requires. keyward checks
+/// each token's allowed addresses against the connection's peer (served with
+/// `into_make_service_with_connect_info`, as `main` does).
 pub fn router(keyward: KeywardLayer) -> Router {
+    let keyward =
+        keyward.client_address(|_, ext| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
     Router::new()
         .route("/me", get(me).layer(keyward.clone()))
         .route("/orders", get(orders).layer(keyward.require("orders:read")))
@@ -40,6 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keyward = KeywardLayer::new(Client::new(&url, None)?, key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("listening on http://127.0.0.1:3000, checking tokens with {url}");
-    axum::serve(listener, router(keyward)).await?;
+    let app = router(keyward).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await?;
     Ok(())
 }

@@ -6,10 +6,12 @@
 mod example;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 use keyward_client::{Client, KeywardLayer, Timestamp};
 use keyward_testkit::{on_both_backends, Backend, TestApp};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tower::ServiceExt;
@@ -43,16 +45,28 @@ impl Answer {
 }
 
 /// `GET path` with `authorization` (a whole header value), as a client of the service.
-async fn get_with(service: &Router, path: &str, authorization: Option<&str>) -> Answer {
+fn request(path: &str, authorization: Option<&str>) -> Request<Body> {
     let mut req = Request::get(path);
     if let Some(a) = authorization {
         req = req.header(header::AUTHORIZATION, a);
     }
-    let res = service
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    req.body(Body::empty()).unwrap()
+}
+
+async fn get_with(service: &Router, path: &str, authorization: Option<&str>) -> Answer {
+    send(service, request(path, authorization)).await
+}
+
+/// `GET path` with `token`, from a client at `peer` (as axum's connect info says).
+async fn get_from(service: &Router, path: &str, token: &str, peer: [u8; 4]) -> Answer {
+    let mut req = request(path, Some(&format!("Bearer {token}")));
+    let peer = SocketAddr::from((peer, 40_000));
+    req.extensions_mut().insert(ConnectInfo(peer));
+    send(service, req).await
+}
+
+async fn send(service: &Router, req: Request<Body>) -> Answer {
+    let res = service.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
     let body = axum::body::to_bytes(res.into_body(), 1 << 16)
@@ -94,6 +108,7 @@ on_both_backends! {
     a_token_without_the_routes_permission_gets_insufficient_scope => missing_permission;
     a_revoked_token_is_refused_within_the_cache_bound => revoked;
     a_good_answer_is_not_kept_past_the_tokens_expiry => expiring;
+    an_address_allowlist_is_checked_against_the_services_client => allowlist;
 }
 
 on_both_backends! { backend:
@@ -254,4 +269,40 @@ async fn stopped(backend: Backend) {
     );
     // What keyward answered a moment ago is still good for the bound.
     assert_eq!(get(&svc, "/me", &seen).await.status, StatusCode::OK);
+}
+
+async fn allowlist(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let mut req = m.create_token("office");
+    req.allowed_cidrs = vec!["10.0.0.0/8".parse().unwrap()];
+    let (_, office) = keyward_testkit::token(&app.client(), &req).await;
+    // Allowed from where this service runs: without the client's address it would pass.
+    req.allowed_cidrs = vec!["127.0.0.0/8".parse().unwrap()];
+    req.name = "loopback".parse().unwrap();
+    let (_, loopback) = keyward_testkit::token(&app.client(), &req).await;
+    let svc = service(&app, |l| l).await;
+
+    assert_eq!(
+        get_from(&svc, "/me", &office, [10, 1, 2, 3]).await.status,
+        StatusCode::OK
+    );
+    let res = get_from(&svc, "/me", &office, [192, 0, 2, 7]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(res.code(), "IP_NOT_ALLOWED");
+    assert!(
+        res.challenge().contains("error=\"insufficient_scope\""),
+        "{}",
+        res.challenge()
+    );
+    let res = get_from(&svc, "/me", &loopback, [192, 0, 2, 7]).await;
+    assert_eq!(
+        res.code(),
+        "IP_NOT_ALLOWED",
+        "the service's own address is not the client's"
+    );
+    // The answers are kept per address: the allowed one still passes.
+    assert_eq!(
+        get_from(&svc, "/me", &office, [10, 1, 2, 3]).await.status,
+        StatusCode::OK
+    );
 }

@@ -9,15 +9,18 @@
 use super::Answer;
 use keyward_core::crypto::{ServerKey, TokenHash};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// What an answer is for: the token (as an HMAC under a key of this process, so the
-/// cache holds no token a memory dump could give away) and the permission asked.
+/// cache holds no token a memory dump could give away), the permission asked and the
+/// client's address sent.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(super) struct Key {
     token: TokenHash,
     permission: Option<Arc<str>>,
+    ip: Option<IpAddr>,
 }
 
 struct Entry {
@@ -49,10 +52,16 @@ impl Cache {
         }
     }
 
-    pub(super) fn key(&self, token: &str, permission: Option<&Arc<str>>) -> Key {
+    pub(super) fn key(
+        &self,
+        token: &str,
+        permission: Option<&Arc<str>>,
+        ip: Option<IpAddr>,
+    ) -> Key {
         Key {
             token: self.hasher.hash_token(token),
             permission: permission.cloned(),
+            ip,
         }
     }
 
@@ -129,7 +138,7 @@ mod tests {
     #[test]
     fn an_answer_is_kept_for_the_bound_and_no_longer() {
         let c = Cache::new(Duration::from_secs(5), 100);
-        let k = c.key("kwa_one", None);
+        let k = c.key("kwa_one", None, None);
         let t0 = Instant::now();
         c.put(k.clone(), refused(), None, t0);
         assert_eq!(
@@ -142,7 +151,7 @@ mod tests {
     #[test]
     fn a_shorter_limit_of_the_answer_wins_over_the_bound() {
         let c = Cache::new(Duration::from_secs(5), 100);
-        let k = c.key("kwa_one", None);
+        let k = c.key("kwa_one", None, None);
         let t0 = Instant::now();
         c.put(k.clone(), refused(), Some(Duration::from_secs(1)), t0);
         assert_eq!(
@@ -151,19 +160,26 @@ mod tests {
         );
         assert_eq!(code(c.get(&k, t0 + Duration::from_secs(1))), None);
         // An answer with no time left (a token expiring now) is not kept at all.
-        c.put(c.key("kwa_two", None), refused(), Some(Duration::ZERO), t0);
-        assert_eq!(code(c.get(&c.key("kwa_two", None), t0)), None);
+        c.put(
+            c.key("kwa_two", None, None),
+            refused(),
+            Some(Duration::ZERO),
+            t0,
+        );
+        assert_eq!(code(c.get(&c.key("kwa_two", None, None), t0)), None);
     }
 
     #[test]
-    fn the_permission_asked_is_part_of_the_key() {
+    fn the_permission_and_the_address_sent_are_part_of_the_key() {
         let c = Cache::new(Duration::from_secs(5), 100);
         let read: Arc<str> = "orders:read".into();
         let t0 = Instant::now();
-        c.put(c.key("kwa_one", Some(&read)), refused(), None, t0);
-        assert!(c.get(&c.key("kwa_one", Some(&read)), t0).is_some());
-        assert!(c.get(&c.key("kwa_one", None), t0).is_none());
-        assert!(c.get(&c.key("kwa_other", Some(&read)), t0).is_none());
+        c.put(c.key("kwa_one", Some(&read), None), refused(), None, t0);
+        assert!(c.get(&c.key("kwa_one", Some(&read), None), t0).is_some());
+        assert!(c.get(&c.key("kwa_one", None, None), t0).is_none());
+        assert!(c.get(&c.key("kwa_other", Some(&read), None), t0).is_none());
+        let ip = Some(std::net::IpAddr::from([10, 0, 0, 1]));
+        assert!(c.get(&c.key("kwa_one", Some(&read), ip), t0).is_none());
     }
 
     #[test]
@@ -171,16 +187,16 @@ mod tests {
         let c = Cache::new(Duration::from_secs(5), 10);
         let t0 = Instant::now();
         for i in 0..1000 {
-            c.put(c.key(&format!("kwa_{i}"), None), refused(), None, t0);
+            c.put(c.key(&format!("kwa_{i}"), None, None), refused(), None, t0);
             assert!(c.len() <= 10, "{} entries after {i}", c.len());
         }
         for i in 995..1000 {
             assert!(
-                c.get(&c.key(&format!("kwa_{i}"), None), t0).is_some(),
+                c.get(&c.key(&format!("kwa_{i}"), None, None), t0).is_some(),
                 "{i}"
             );
         }
-        assert!(c.get(&c.key("kwa_0", None), t0).is_none());
+        assert!(c.get(&c.key("kwa_0", None, None), t0).is_none());
     }
 
     #[test]
@@ -190,7 +206,7 @@ mod tests {
             Cache::new(Duration::ZERO, 100),
             Cache::new(Duration::from_secs(5), 0),
         ] {
-            let k = c.key("kwa_one", None);
+            let k = c.key("kwa_one", None, None);
             c.put(k.clone(), refused(), None, t0);
             assert!(c.get(&k, t0).is_none());
             assert_eq!(c.len(), 0);

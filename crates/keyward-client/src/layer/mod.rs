@@ -12,11 +12,12 @@ mod principal;
 use crate::{Client, Secret};
 use cache::Cache;
 use http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{Extensions, HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use keyward_core::{Permission, VerifyCode};
 use keyward_proto::verify::VerifyRequest;
 pub use principal::Principal;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -51,19 +52,31 @@ pub struct KeywardLayer {
 struct Shared {
     client: Client,
     key: Secret,
+    settings: Settings,
+    cache: Cache,
+}
+
+/// What the builder methods set; a change starts a new cache.
+#[derive(Clone)]
+struct Settings {
     realm: HeaderValue,
     max_age: Duration,
     max_entries: usize,
-    cache: Cache,
+    address: Option<Address>,
 }
+
+/// Where a request comes from, as the service knows it (see
+/// [`KeywardLayer::client_address`]).
+type Address = Arc<dyn Fn(&HeaderMap, &Extensions) -> Option<IpAddr> + Send + Sync>;
 
 impl std::fmt::Debug for KeywardLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeywardLayer")
             .field("server", &self.shared.client.base_url())
             .field("permission", &self.permission)
-            .field("max_age", &self.shared.max_age)
-            .field("max_entries", &self.shared.max_entries)
+            .field("max_age", &self.shared.settings.max_age)
+            .field("max_entries", &self.shared.settings.max_entries)
+            .field("client_address", &self.shared.settings.address.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -73,16 +86,25 @@ impl KeywardLayer {
     /// an administrator created for this service): every check is for the key's tenant,
     /// so a token of another tenant is refused. The client needs no administrator token.
     pub fn new(client: Client, verifier_key: impl Into<String>) -> Self {
+        let settings = Settings {
+            realm: HeaderValue::from_static("Bearer realm=\"keyward\""),
+            max_age: DEFAULT_MAX_AGE,
+            max_entries: DEFAULT_MAX_ENTRIES,
+            address: None,
+        };
+        Self::with(client, Secret::new(verifier_key), settings, None)
+    }
+
+    fn with(client: Client, key: Secret, settings: Settings, permission: Option<Arc<str>>) -> Self {
+        let cache = Cache::new(settings.max_age, settings.max_entries);
         Self {
             shared: Arc::new(Shared {
                 client,
-                key: Secret::new(verifier_key),
-                realm: HeaderValue::from_static("Bearer realm=\"keyward\""),
-                max_age: DEFAULT_MAX_AGE,
-                max_entries: DEFAULT_MAX_ENTRIES,
-                cache: Cache::new(DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES),
+                key,
+                settings,
+                cache,
             }),
-            permission: None,
+            permission,
         }
     }
 
@@ -132,36 +154,52 @@ impl KeywardLayer {
         self.reconfigured(|s| s.realm = value)
     }
 
+    /// Where requests come from, for the tokens keyward allows only from some addresses
+    /// (`allowed_cidrs`): `address` reads the client's address from the request's
+    /// headers or extensions, and keyward checks the token against it. Without it,
+    /// keyward sees this service's own address, so a token allowed from the service's
+    /// network passes whoever presents it. With axum, the peer of the connection (and
+    /// the router served with `into_make_service_with_connect_info::<SocketAddr>()`):
+    ///
+    /// ```no_run
+    /// # use axum::extract::ConnectInfo;
+    /// # use std::net::SocketAddr;
+    /// # fn example(keyward: keyward_client::KeywardLayer) -> keyward_client::KeywardLayer {
+    /// keyward.client_address(|_, ext| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+    /// # }
+    /// ```
+    ///
+    /// A request whose address `address` cannot tell is checked without one, as
+    /// without this setting. Set it before [`require`](Self::require): it starts a new,
+    /// empty cache.
+    pub fn client_address(
+        self,
+        address: impl Fn(&HeaderMap, &Extensions) -> Option<IpAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.reconfigured(|s| s.address = Some(Arc::new(address)))
+    }
+
     fn reconfigured(self, change: impl FnOnce(&mut Settings)) -> Self {
         let s = &self.shared;
-        let mut settings = Settings {
-            realm: s.realm.clone(),
-            max_age: s.max_age,
-            max_entries: s.max_entries,
-        };
+        let mut settings = s.settings.clone();
         change(&mut settings);
-        Self {
-            shared: Arc::new(Shared {
-                client: s.client.clone(),
-                key: s.key.clone(),
-                cache: Cache::new(settings.max_age, settings.max_entries),
-                realm: settings.realm,
-                max_age: settings.max_age,
-                max_entries: settings.max_entries,
-            }),
-            permission: self.permission,
-        }
+        Self::with(s.client.clone(), s.key.clone(), settings, self.permission)
     }
 
     /// keyward's answer for the request's token: the principal, or why not.
-    async fn check(&self, headers: &HeaderMap) -> Result<Principal, Refusal> {
+    async fn check(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+    ) -> Result<Principal, Refusal> {
         let token = bearer(headers).ok_or(Refusal::NoToken)?;
+        let ip = (self.shared.settings.address.as_ref()).and_then(|f| f(headers, extensions));
         let cache = &self.shared.cache;
-        let key = cache.key(token, self.permission.as_ref());
+        let key = cache.key(token, self.permission.as_ref(), ip);
         let answer = match cache.get(&key, Instant::now()) {
             Some(answer) => answer,
             None => {
-                let (answer, at_most) = self.ask(token).await?;
+                let (answer, at_most) = self.ask(token, ip).await?;
                 cache.put(key, answer.clone(), at_most, Instant::now());
                 answer
             }
@@ -173,13 +211,17 @@ impl KeywardLayer {
     }
 
     /// Asks keyward; the answer and how long it may be kept at most (beside the bound).
-    async fn ask(&self, token: &str) -> Result<(Answer, Option<Duration>), Refusal> {
+    async fn ask(
+        &self,
+        token: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<(Answer, Option<Duration>), Refusal> {
         let req = VerifyRequest {
             token: Secret::new(token),
             tenant: None,
             permission: self.permission.as_deref().map(str::to_string),
             department_id: None,
-            ip: None,
+            ip,
         };
         let res = self
             .shared
@@ -204,13 +246,6 @@ impl KeywardLayer {
         });
         Ok((answer, at_most))
     }
-}
-
-/// What [`KeywardLayer::reconfigured`] may change.
-struct Settings {
-    realm: HeaderValue,
-    max_age: Duration,
-    max_entries: usize,
 }
 
 /// One answer of keyward, as the cache keeps it.
@@ -350,12 +385,12 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         Box::pin(async move {
-            match layer.check(req.headers()).await {
+            match layer.check(req.headers(), req.extensions()).await {
                 Ok(principal) => {
                     req.extensions_mut().insert(principal);
                     inner.call(req).await
                 }
-                Err(refusal) => Ok(refusal.response(&layer.shared.realm)),
+                Err(refusal) => Ok(refusal.response(&layer.shared.settings.realm)),
             }
         })
     }
