@@ -12,6 +12,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use keyward_client::{Client, KeywardLayer, Principal};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The service's routes, each behind the layer with what it requires. keyward checks
 /// each token's allowed addresses against the connection's peer (served with
@@ -43,7 +44,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("KEYWARD_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
     let key = std::env::var("KEYWARD_VERIFIER_KEY")
         .map_err(|_| "set KEYWARD_VERIFIER_KEY to a verifier key (kwv_…) of your tenant")?;
-    let keyward = KeywardLayer::new(Client::new(&url, None)?, key);
+    // A caller waits at most this long for keyward before being refused (503).
+    let client = Client::new(&url, None)?.with_timeout(Duration::from_secs(2));
+    let keyward = KeywardLayer::new(client, key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("listening on http://127.0.0.1:3000, checking tokens with {url}");
     let app = router(keyward).into_make_service_with_connect_info::<SocketAddr>();

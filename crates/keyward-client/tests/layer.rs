@@ -306,3 +306,23 @@ async fn allowlist(app: TestApp) {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_keyward_that_does_not_answer_is_a_503_after_the_clients_timeout() {
+    // Takes the connection and never answers, as a keyward stuck behind a dead network.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let client = Client::new(&url, None)
+        .unwrap()
+        .with_timeout(Duration::from_millis(200));
+    let svc = example::router(KeywardLayer::new(client, "kwv_unused"));
+    let start = Instant::now();
+    let res = get(&svc, "/me", "kwa_anything").await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(silent);
+}

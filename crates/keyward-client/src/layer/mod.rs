@@ -85,6 +85,9 @@ impl KeywardLayer {
     /// Checks tokens with `client`'s server, authenticated by `verifier_key` (a `kwv_…`
     /// an administrator created for this service): every check is for the key's tenant,
     /// so a token of another tenant is refused. The client needs no administrator token.
+    /// A request waits for keyward at most the client's timeout, then gets 503: give the
+    /// client a short one ([`Client::with_timeout`]), as the default (30 seconds) suits
+    /// the command line rather than a service's callers.
     pub fn new(client: Client, verifier_key: impl Into<String>) -> Self {
         let settings = Settings {
             realm: HeaderValue::from_static("Bearer realm=\"keyward\""),
