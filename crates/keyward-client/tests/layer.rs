@@ -109,6 +109,7 @@ on_both_backends! {
     a_revoked_token_is_refused_within_the_cache_bound => revoked;
     a_good_answer_is_not_kept_past_the_tokens_expiry => expiring;
     an_address_allowlist_is_checked_against_the_services_client => allowlist;
+    a_verifier_key_keyward_does_not_know_refuses_every_request => wrong_key;
 }
 
 on_both_backends! { backend:
@@ -325,4 +326,16 @@ async fn a_keyward_that_does_not_answer_is_a_503_after_the_clients_timeout() {
         start.elapsed()
     );
     drop(silent);
+}
+
+async fn wrong_key(app: TestApp) {
+    let (_, _, token) = app.svc_with_token("orders").await;
+    let client = Client::new(&app.base, None).unwrap();
+    let svc = example::router(KeywardLayer::new(
+        client,
+        "kwv_notakeyofthistenantatallreally",
+    ));
+    let res = get(&svc, "/me", &token).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.code(), "verifier_key_refused");
 }

@@ -231,7 +231,10 @@ impl KeywardLayer {
             .client
             .verify_with_key(&self.shared.key, &req)
             .await
-            .map_err(|_| Refusal::Unavailable)?
+            .map_err(|e| match e.status() {
+                Some(400..=499) => Refusal::Misconfigured,
+                _ => Refusal::Unavailable,
+            })?
             .into_inner();
         if res.valid {
             let left = res.expires_at.map(|at| {
@@ -273,9 +276,12 @@ enum Refusal {
     NoToken,
     /// keyward refused the token.
     Refused(Rejection),
-    /// keyward could not be asked, or could not answer (storage down, a wrong verifier
-    /// key): the request is refused, never let through.
+    /// keyward could not be asked, or could not answer (unreachable, too slow, storage
+    /// down): the request is refused, never let through.
     Unavailable,
+    /// keyward refused the question itself: the verifier key is not a live one (revoked,
+    /// deleted, mistyped). The same 503, with its own code for the operator.
+    Misconfigured,
 }
 
 impl Refusal {
@@ -290,6 +296,12 @@ impl Refusal {
                 StatusCode::SERVICE_UNAVAILABLE,
                 None,
                 "verifier_unavailable",
+                None,
+            ),
+            Self::Misconfigured => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "verifier_key_refused",
                 None,
             ),
             Self::Refused(Rejection {
