@@ -18,6 +18,8 @@ pub struct Client {
     /// Without a trailing slash, so `base + "/api/v1/…"` is the route's URL.
     base: String,
     token: Option<Secret>,
+    /// How long a request may take in all, from sending to the last byte of the answer.
+    timeout: Duration,
 }
 
 impl fmt::Debug for Client {
@@ -60,7 +62,15 @@ impl Client {
             http,
             base: url.as_str().trim_end_matches('/').to_string(),
             token: token.filter(|t| !t.is_empty()).map(Secret::new),
+            timeout: TIMEOUT,
         })
+    }
+
+    /// The same client, giving up on a request after `timeout` (default 30 seconds) with
+    /// [`Error::Timeout`]. A service that checks every request with keyward wants a short
+    /// one: its own callers wait that long before being refused.
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self { timeout, ..self }
     }
 
     /// The server's base URL, as requests use it.
@@ -76,7 +86,9 @@ impl Client {
 
     /// A request that carries no credential of its own (verification).
     pub(crate) fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.base))
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .timeout(self.timeout)
     }
 
     /// Sends the request and decodes a JSON success body.
@@ -94,7 +106,7 @@ impl Client {
     }
 
     async fn send(&self, req: RequestBuilder) -> Result<Vec<u8>, Error> {
-        let transport = |e| Error::from_transport(&self.base, TIMEOUT.as_secs(), e);
+        let transport = |e| Error::from_transport(&self.base, self.timeout, e);
         let res = req.send().await.map_err(transport)?;
         let status = res.status();
         let body = res.bytes().await.map_err(transport)?;
@@ -174,6 +186,29 @@ mod tests {
         let e = c.settings().await.unwrap_err();
         assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
         assert!(e.to_string().contains(&url), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_does_not_answer_is_given_up_on_after_the_timeout() {
+        // Accepts the connection and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let c = Client::new(&url, Some("kwa_x".into()))
+            .unwrap()
+            .with_timeout(Duration::from_millis(200));
+        let start = std::time::Instant::now();
+        let e = c.settings().await.unwrap_err();
+        assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("the keyward server at {url} did not answer within 200ms")
+        );
+        drop(listener);
     }
 
     #[tokio::test]

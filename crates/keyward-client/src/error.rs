@@ -5,6 +5,7 @@
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::time::Duration;
 
 /// An RFC 9457 problem document as keyward sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,8 +35,8 @@ pub enum Error {
     /// No answer: connection refused, DNS failure, TLS failure, connection reset.
     #[error("cannot reach the keyward server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error("the keyward server at {url} did not answer within {seconds} seconds")]
-    Timeout { url: String, seconds: u64 },
+    #[error("the keyward server at {url} did not answer within {after:?}")]
+    Timeout { url: String, after: Duration },
     /// A success status whose body this client cannot read (a proxy page, or a server
     /// of another version).
     #[error("the server at {url} sent a response this client cannot read: {reason}")]
@@ -90,11 +91,11 @@ impl Error {
         })
     }
 
-    pub(crate) fn from_transport(base: &str, timeout_secs: u64, e: reqwest::Error) -> Self {
+    pub(crate) fn from_transport(base: &str, timeout: Duration, e: reqwest::Error) -> Self {
         if e.is_timeout() {
             return Self::Timeout {
                 url: base.into(),
-                seconds: timeout_secs,
+                after: timeout,
             };
         }
         Self::Unreachable {

@@ -5,6 +5,9 @@
 //! and the members a newer server sent that this client does not know. Failures are one [`Error`] type that keeps the
 //! server's RFC 9457 problem document (status, code, detail) for the caller to show.
 //!
+//! With the `tower` feature, [`KeywardLayer`] protects a Rust HTTP service (axum, or any
+//! tower stack) with keyward's checks.
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), keyward_client::Error> {
 //! use keyward_client::{Client, Tokens};
@@ -19,6 +22,8 @@ mod client;
 mod collection;
 mod endpoints;
 mod error;
+#[cfg(feature = "tower")]
+mod layer;
 mod mobile;
 mod open;
 mod settings;
@@ -65,6 +70,8 @@ pub use keyward_proto::{
     BulkDeletable, Collection, Creatable, Departments, EndpointTokens, Endpoints, MobileSessions,
     PageQuery, Regenerable, Tokens, Updatable, UserTypes, Users, VerifierKeys,
 };
+#[cfg(feature = "tower")]
+pub use layer::{Keyward, KeywardLayer, Principal, DEFAULT_MAX_AGE, DEFAULT_MAX_ENTRIES};
 pub use open::Open;
 
 /// One page of a list route, with the total count across all pages.
