@@ -3,8 +3,9 @@
 
 mod client_cli;
 mod config;
+mod reference;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use keyward_core::text::{TenantName, Username};
 use std::io::Read;
 use std::process::ExitCode;
@@ -24,6 +25,9 @@ enum Command {
     Bootstrap(BootstrapArgs),
     #[command(flatten)]
     Client(client_cli::ClientCommand),
+    /// Print the configuration reference (docs/configuration.md, in Markdown): every
+    /// flag, environment variable and config-file key, with its default.
+    ConfigReference,
 }
 
 #[derive(clap::Args)]
@@ -61,6 +65,11 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Bootstrap(args) => bootstrap(args).await,
             Command::Client(cmd) => client_cli::run(cmd).await,
+            // Text made from the command line's own definition.
+            Command::ConfigReference => {
+                print!("{}", reference::render(&Cli::command()));
+                Ok(())
+            }
         }
     });
     match result {
@@ -74,7 +83,8 @@ fn main() -> ExitCode {
 
 fn init_logging(format: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env(reference::LOG_ENV).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

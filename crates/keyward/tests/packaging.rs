@@ -1,0 +1,91 @@
+//! What ships beside the binary: the configuration reference it generates.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyward");
+
+/// The binary with none of the caller's `KEYWARD_*` variables.
+fn keyward(args: &[&str]) -> Output {
+    keyward_testkit::command(BIN)
+        .args(args)
+        .output()
+        .expect("run keyward")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "keyward failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+fn repo_file(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo_file(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))
+}
+
+/// The words of `text` that start with `prefix` and go on: `--listen`, `KEYWARD_LOG`.
+fn words(text: &str, prefix: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| w.starts_with(prefix) && w.len() > prefix.len())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn docs_configuration_md_is_what_the_binary_generates() {
+    let generated = stdout(&keyward(&["config-reference"]));
+    // A missing file is out of date too, with the same advice.
+    let committed = std::fs::read_to_string(repo_file("docs/configuration.md")).unwrap_or_default();
+    if generated != committed {
+        let (line, (ours, theirs)) = generated
+            .lines()
+            .chain(std::iter::repeat(""))
+            .zip(committed.lines().chain(std::iter::repeat("")))
+            .enumerate()
+            .find(|(_, (g, c))| g != c)
+            .unwrap_or((0, ("", "")));
+        panic!(
+            "docs/configuration.md is out of date (line {}: generated {ours:?}, committed \
+             {theirs:?}). Regenerate it with:\n    \
+             cargo run -p keyward -- config-reference > docs/configuration.md",
+            line + 1
+        );
+    }
+}
+
+#[test]
+fn the_reference_names_every_flag_of_serve_and_every_keyward_variable() {
+    let reference = stdout(&keyward(&["config-reference"]));
+    let help = stdout(&keyward(&["serve", "--help"]));
+    let flags = words(&help, "--");
+    assert!(
+        flags.len() > 20,
+        "too few flags in `serve --help`: {flags:?}"
+    );
+    for flag in flags.iter().filter(|f| *f != "--help") {
+        assert!(reference.contains(&format!("`{flag}")), "{flag} is missing");
+    }
+    // Every variable the binary reads is in its source as a string literal.
+    let source: String = [
+        "main.rs",
+        "reference.rs",
+        "config.rs",
+        "client_cli.rs",
+        "client_cli/verify.rs",
+    ]
+    .iter()
+    .map(|f| read(&format!("crates/keyward/src/{f}")))
+    .collect();
+    for var in words(&source, "KEYWARD_") {
+        assert!(reference.contains(&format!("`{var}`")), "{var} is missing");
+    }
+}
