@@ -25,6 +25,12 @@ enum Command {
     Bootstrap(BootstrapArgs),
     #[command(flatten)]
     Client(client_cli::ClientCommand),
+    /// Print a completion script for a shell, e.g. `keyward completions bash >
+    /// /etc/bash_completion.d/keyward`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
     /// Print the configuration reference (docs/configuration.md, in Markdown): every
     /// flag, environment variable and config-file key, with its default.
     ConfigReference,
@@ -65,7 +71,12 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Bootstrap(args) => bootstrap(args).await,
             Command::Client(cmd) => client_cli::run(cmd).await,
-            // Text made from the command line's own definition.
+            // These two print text made from the command line's own definition.
+            Command::Completions { shell } => {
+                let out = &mut std::io::stdout();
+                clap_complete::generate(shell, &mut Cli::command(), "keyward", out);
+                Ok(())
+            }
             Command::ConfigReference => {
                 print!("{}", reference::render(&Cli::command()));
                 Ok(())

@@ -40,6 +40,17 @@ pub fn render(cli: &Command) -> String {
             vec![flag(a), env(a), default, meaning]
         }),
     );
+    let completions = subcommand(&cli, "completions");
+    section(
+        &mut out,
+        "`keyward completions`",
+        &sentence(text(completions.get_about())),
+        &["argument", "default", "meaning"],
+        args(completions).map(|a| {
+            let (meaning, default) = meaning_and_default(a);
+            vec![flag(a), default, meaning]
+        }),
+    );
     client_section(&mut out, &cli);
     let secrets = client_cli::SECRET_ENV
         .iter()

@@ -1,4 +1,5 @@
-//! What ships beside the binary: the configuration reference it generates.
+//! What ships beside the binary: the configuration reference it generates and its shell
+//! completions.
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -88,4 +89,27 @@ fn the_reference_names_every_flag_of_serve_and_every_keyward_variable() {
     for var in words(&source, "KEYWARD_") {
         assert!(reference.contains(&format!("`{var}`")), "{var} is missing");
     }
+}
+
+#[test]
+fn completions_name_the_real_subcommands_in_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let script = stdout(&keyward(&["completions", shell]));
+        for word in ["serve", "bootstrap", "token", "verifier-key", "data-dir"] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_shell_is_refused_with_the_shells_there_are() {
+    let out = keyward(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid value 'tcsh'"), "{err}");
+    assert!(
+        err.contains("bash") && err.contains("zsh") && err.contains("fish"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }
