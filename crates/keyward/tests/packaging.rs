@@ -1,8 +1,8 @@
-//! What ships beside the binary: the configuration reference it generates and its shell
-//! completions.
+//! What ships beside the binary: the configuration reference it generates, its shell
+//! completions, and the systemd unit in docs/.
 
 use std::path::PathBuf;
-use std::process::Output;
+use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keyward");
 
@@ -112,4 +112,58 @@ fn an_unknown_shell_is_refused_with_the_shells_there_are() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
+}
+
+/// `systemd-analyze verify` on docs/keyward.service, with the unit's binary path pointed at
+/// the one under test (verify insists that it exists).
+#[test]
+fn the_systemd_unit_passes_systemd_analyze_verify() {
+    let Ok(found) = Command::new("systemd-analyze").arg("--version").output() else {
+        println!("skipped: systemd-analyze is not installed (Debian: apt-get install systemd)");
+        return;
+    };
+    assert!(found.status.success());
+    let unit = read("docs/keyward.service");
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/keyward serve"),
+        "{unit}"
+    );
+    let dir = keyward_testkit::Dir::new("unit");
+    let path = dir.0.join("keyward.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/keyward", BIN)).expect("write the unit");
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("run systemd-analyze");
+    let said =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "systemd-analyze verify: {said}"
+    );
+}
+
+#[test]
+fn the_unit_runs_serve_with_flags_keyward_has() {
+    let unit = read("docs/keyward.service");
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart=/usr/local/bin/keyward "))
+        .expect("the unit's ExecStart");
+    // clap reads every flag, and parses its value, before it acts on the final --help.
+    let mut args: Vec<&str> = exec.split_whitespace().collect();
+    args.push("--help");
+    stdout(&keyward(&args));
+    let bootstrap = unit
+        .lines()
+        .find_map(|l| {
+            l.trim_start_matches(['#', ' '])
+                .strip_prefix("/usr/local/bin/keyward bootstrap ")
+        })
+        .expect("the unit's bootstrap line");
+    let mut args = vec!["bootstrap"];
+    args.extend(bootstrap.split_whitespace());
+    args.push("--help");
+    stdout(&keyward(&args));
 }
