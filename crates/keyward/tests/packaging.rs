@@ -1,5 +1,5 @@
 //! What ships beside the binary: the configuration reference it generates, its shell
-//! completions, and the systemd unit in docs/.
+//! completions, the systemd unit in docs/ and the Dockerfile.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -166,4 +166,41 @@ fn the_unit_runs_serve_with_flags_keyward_has() {
     args.extend(bootstrap.split_whitespace());
     args.push("--help");
     stdout(&keyward(&args));
+}
+
+/// The image cannot be built here (no image registry), so its settings are checked
+/// against the binary: the variables it sets exist, and its port is the one it listens on.
+#[test]
+fn the_image_sets_variables_keyward_reads_and_checks_the_port_it_listens_on() {
+    let docker = read("Dockerfile");
+    assert!(
+        docker.contains("ENTRYPOINT [\"/usr/local/bin/keyward\"]\nCMD [\"serve\"]"),
+        "{docker}"
+    );
+    let reference = stdout(&keyward(&["config-reference"]));
+    for var in words(&docker, "KEYWARD_") {
+        assert!(
+            reference.contains(&format!("`{var}`")),
+            "the Dockerfile names {var}, which keyward does not read"
+        );
+    }
+    let listen = docker
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("KEYWARD_LISTEN="))
+        .expect("the image sets KEYWARD_LISTEN");
+    let port = listen
+        .parse::<std::net::SocketAddr>()
+        .expect("an address")
+        .port();
+    assert!(
+        docker.contains(&format!("EXPOSE {port}\n")),
+        "EXPOSE is not {port}"
+    );
+    assert!(
+        docker.contains(&format!("\"http://127.0.0.1:{port}/healthz\"")),
+        "the health check does not ask /healthz on port {port}"
+    );
+    assert!(docker.contains("ENV KEYWARD_DATA_DIR=/data") && docker.contains("VOLUME /data"));
+    let ignored = read(".dockerignore");
+    assert!(ignored.lines().any(|l| l == "target/"), "{ignored}");
 }
