@@ -134,6 +134,21 @@ impl Ctx {
 
 const TOKEN_ENV: &str = "KEYWARD_TOKEN";
 
+/// The client's secrets, read from the environment only (flags show in `ps`), with what
+/// each holds, for the configuration reference.
+pub const SECRET_ENV: &[(&str, &str)] = &[
+    (
+        TOKEN_ENV,
+        "An administrator's API token (`kwa_…`, as printed by `keyward bootstrap`), for \
+         every client command but `verify`.",
+    ),
+    (
+        verify::VERIFIER_KEY_ENV,
+        "A verifier key (`kwv_…`): `keyward verify` sends it with the check, which is then \
+         made for the key's tenant.",
+    ),
+];
+
 impl Conn {
     /// For administrator routes: needs `KEYWARD_TOKEN`.
     fn admin(&self) -> anyhow::Result<Ctx> {

@@ -44,7 +44,8 @@ pub struct ServeArgs {
     /// tenant, and creating a second tenant is refused. Without it every check must name
     /// its tenant (/auth/forward/{tenant}, a verifier key, or `tenant` in /api/v1/verify).
     /// The database keeps the mode: `--single-tenant=false` switches it off again, and a
-    /// node started without the flag follows the database.
+    /// node started without the flag follows the database [default: what the database
+    /// says, off for a new one].
     #[arg(long, env = "KEYWARD_SINGLE_TENANT", num_args = 0..=1, default_missing_value = "true",
           value_name = "BOOL")]
     pub single_tenant: Option<bool>,
@@ -104,6 +105,36 @@ pub struct ServeArgs {
     pub demo: bool,
 }
 
+/// The server key is a secret: it is read from the environment or the file, never from a
+/// flag, because flags show in `ps`.
+pub const SERVER_KEY_ENV: &str = "KEYWARD_SERVER_KEY";
+
+/// The file keys that have no flag of the same name, with their environment variable (if
+/// any), default and meaning: what the configuration reference says of them.
+pub const FILE_ONLY_KEYS: &[FileOnlyKey] = &[
+    FileOnlyKey {
+        key: "server_key",
+        env: Some(SERVER_KEY_ENV),
+        default: "generated into DATA_DIR/server.key (mode 0600)",
+        meaning: "64 hex characters; every node of a cluster must share it. Never a flag, \
+                  because flags show in `ps`.",
+    },
+    FileOnlyKey {
+        key: "max_staleness_seconds",
+        env: None,
+        default: "none",
+        meaning: "The older spelling of `max_staleness_ms`, in seconds, still read from \
+                  files written before it; `max_staleness_ms` wins when both are given.",
+    },
+];
+
+pub struct FileOnlyKey {
+    pub key: &'static str,
+    pub env: Option<&'static str>,
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -129,6 +160,42 @@ struct FileConfig {
     body_read_timeout_seconds: Option<u64>,
     max_connections: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
+}
+
+/// The keys a config file may hold: `FileConfig`'s fields as its derived `Deserialize`
+/// names them, so the configuration reference lists exactly what the parser accepts.
+pub fn file_keys() -> &'static [&'static str] {
+    let mut keys: &'static [&'static str] = &[];
+    // The derived impl hands its field list to `deserialize_struct`; nothing is parsed.
+    let _ = FileConfig::deserialize(FieldNames(&mut keys));
+    keys
+}
+
+/// A deserializer that only records the field names a struct asks for.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("field names only"))
+    }
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("field names only"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
 }
 
 fn read_file(path: &Option<PathBuf>) -> anyhow::Result<FileConfig> {
@@ -160,7 +227,7 @@ fn merge(args: &ServeArgs, file: FileConfig) -> anyhow::Result<Resolved> {
     let mut c = ServerConfig::new(data_dir);
     c.database_url = args.common.database_url.clone().or(file.database_url);
     // The key is a secret: environment or file only, never a flag (flags show in `ps`).
-    c.server_key = std::env::var("KEYWARD_SERVER_KEY")
+    c.server_key = std::env::var(SERVER_KEY_ENV)
         .ok()
         .filter(|s| !s.is_empty())
         .or(file.server_key);
@@ -277,6 +344,30 @@ mod tests {
 
     fn file(text: &str) -> FileConfig {
         toml::from_str(text).expect("toml")
+    }
+
+    #[test]
+    fn the_file_keys_are_the_fields_the_parser_accepts() {
+        let keys = file_keys();
+        assert!(
+            keys.contains(&"listen") && keys.contains(&"server_key"),
+            "{keys:?}"
+        );
+        for key in keys {
+            let text = if *key == "trusted_proxies" {
+                format!("{key} = []")
+            } else {
+                format!("{key} = 0")
+            };
+            // A known key fails on its value's type at most, never as an unknown field.
+            if let Err(e) = toml::from_str::<FileConfig>(&text) {
+                assert!(!e.to_string().contains("unknown field"), "{key}: {e}");
+            }
+        }
+        let e = toml::from_str::<FileConfig>("no_such_key = 1")
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("unknown field"), "{e}");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 
 mod client_cli;
 mod config;
+mod reference;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use keyward_core::text::{TenantName, Username};
 use std::io::Read;
 use std::process::ExitCode;
@@ -24,6 +25,15 @@ enum Command {
     Bootstrap(BootstrapArgs),
     #[command(flatten)]
     Client(client_cli::ClientCommand),
+    /// Print a completion script for a shell, e.g. `keyward completions bash >
+    /// /etc/bash_completion.d/keyward`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the configuration reference (docs/configuration.md, in Markdown): every
+    /// flag, environment variable and config-file key, with its default.
+    ConfigReference,
 }
 
 #[derive(clap::Args)]
@@ -61,6 +71,16 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Bootstrap(args) => bootstrap(args).await,
             Command::Client(cmd) => client_cli::run(cmd).await,
+            // These two print text made from the command line's own definition.
+            Command::Completions { shell } => {
+                let out = &mut std::io::stdout();
+                clap_complete::generate(shell, &mut Cli::command(), "keyward", out);
+                Ok(())
+            }
+            Command::ConfigReference => {
+                print!("{}", reference::render(&Cli::command()));
+                Ok(())
+            }
         }
     });
     match result {
@@ -74,7 +94,8 @@ fn main() -> ExitCode {
 
 fn init_logging(format: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("KEYWARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env(reference::LOG_ENV).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

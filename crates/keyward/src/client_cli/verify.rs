@@ -31,7 +31,7 @@ pub struct VerifyArgs {
     ip: Option<IpAddr>,
 }
 
-const VERIFIER_KEY_ENV: &str = "KEYWARD_VERIFIER_KEY";
+pub(super) const VERIFIER_KEY_ENV: &str = "KEYWARD_VERIFIER_KEY";
 
 pub async fn run(ctx: &Ctx, a: VerifyArgs) -> anyhow::Result<()> {
     let token = match a.token {
