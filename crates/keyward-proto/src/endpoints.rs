@@ -173,9 +173,10 @@ pub struct HostedRecord {
     pub id: EndpointRecordId,
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
-    /// `null` for a record that cannot be read back (then `unreadable` is true).
+    /// `null` for a record that cannot be read back (then `unreadable` is true). Served
+    /// as the text it was stored in.
     #[schema(value_type = Object)]
-    pub body: serde_json::Value,
+    pub body: Option<Box<serde_json::value::RawValue>>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unreadable: bool,
 }

@@ -4,8 +4,8 @@
 //!   department, user type and membership, inserts N API tokens through the store, and
 //!   prints the last token's secret on standard output.
 //! - `seed DATA_DIR N TENANT --bench OUT_DIR` (bench/load.sh): fills the existing tenant
-//!   `TENANT` (the bootstrapped one) with N live tokens, 1,000 revoked ones and the
-//!   objects of a churn, and writes `valid.txt`, `revoked.txt`, `unknown.txt`,
+//!   `TENANT` (the bootstrapped one) with N live tokens spread over 100 members, 1,000
+//!   revoked ones and the objects of a churn, and writes `valid.txt`, `revoked.txt`, `unknown.txt`,
 //!   `malformed.txt` (one secret a line) and `churn.tsv` (`METHOD PATH BODY`) to OUT_DIR.
 //!   The secrets are a throwaway fixture of the benchmark: the script deletes OUT_DIR.
 //!

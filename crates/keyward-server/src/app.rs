@@ -150,6 +150,13 @@ impl App {
             }
         });
         let feed = crate::feed::spawn(&self.state);
+        let preloader = self.state.verifier.clone();
+        let preload = tokio::spawn(async move {
+            if let Err(e) = preloader.preload().await {
+                // Nothing is lost: each token is then read at its first check.
+                tracing::warn!(error = %e, "could not preload the verifier cache");
+            }
+        });
         crate::connections::serve(
             listener,
             router,
@@ -159,6 +166,7 @@ impl App {
         .await;
         flusher.abort();
         feed.abort();
+        preload.abort();
         self.state.verifier.flush_last_used().await;
         self.state.store.close().await;
         Ok(())

@@ -186,6 +186,29 @@ fn assignment(r: &AnyRow) -> StoreResult<Assignment> {
     })
 }
 
+/// A stored record as a hosted endpoint serves it: its document as the text it was sent
+/// in, checked to be JSON but not parsed into a tree (a page of large documents costs a
+/// scan of each, not a tree of each built and written out again).
+#[derive(Debug)]
+pub struct RawRecord {
+    pub id: EndpointRecordId,
+    pub received_at: OffsetDateTime,
+    /// `None` when the stored text is not JSON (see [`EndpointRecord::unreadable`]).
+    pub body: Option<Box<serde_json::value::RawValue>>,
+}
+
+fn raw_record(r: &AnyRow) -> StoreResult<RawRecord> {
+    let id: EndpointRecordId = rows::id(r, "id")?;
+    let body = serde_json::value::RawValue::from_string(r.try_get("body")?).map_err(|e| {
+        tracing::warn!(record = %id, error = %e, "a stored record cannot be read back as JSON");
+    });
+    Ok(RawRecord {
+        id,
+        received_at: rows::time(r, "received_at")?,
+        body: body.ok(),
+    })
+}
+
 fn endpoint_record(r: &AnyRow) -> StoreResult<EndpointRecord> {
     let kind: Option<String> = r.try_get("token_kind")?;
     let body: String = r.try_get("body")?;
@@ -1141,6 +1164,25 @@ impl Store {
         const RECORDS: Listing = Listing::new("r.id, r.endpoint_id, r.token_id, r.token_kind, \
                 COALESCE(t.name, r.token_name) AS token_name, r.method, r.ip, r.received_at, r.body", "FROM endpoint_records r LEFT JOIN endpoint_tokens t ON t.id = r.token_id", "r.received_at DESC, r.id DESC");
         self.page(&RECORDS, f, page, endpoint_record).await
+    }
+
+    /// An endpoint's records as it serves them at `/e/` (newest first): the stored text
+    /// of each, not a parsed tree.
+    pub async fn list_raw_records(
+        &self,
+        tenant: TenantId,
+        endpoint_id: EndpointId,
+        page: Page,
+    ) -> StoreResult<(Vec<RawRecord>, i64)> {
+        let mut f = Filter::default();
+        f.eq("r.tenant_id", tenant);
+        f.eq("r.endpoint_id", endpoint_id);
+        const RAW: Listing = Listing::new(
+            "r.id, r.received_at, r.body",
+            "FROM endpoint_records r",
+            "r.received_at DESC, r.id DESC",
+        );
+        self.page(&RAW, f, page, raw_record).await
     }
 
     /// An administrator deletes one record of an endpoint of their tenant (audited, as

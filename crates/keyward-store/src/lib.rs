@@ -24,7 +24,7 @@ pub use audit::{Actor, AuditEvent, AuditFilter, Change, FeedPosition};
 pub use console::{ConsoleSession, ConsoleSessionEnd, NewConsoleSession};
 pub use endpoints::{
     EndpointChange, EndpointRecord, EndpointTokenFilter, EndpointTokenStatus, NewEndpoint,
-    NewEndpointToken, NewRecord, OfferedPrimary, RecordBucket, RecordFilter,
+    NewEndpointToken, NewRecord, OfferedPrimary, RawRecord, RecordBucket, RecordFilter,
 };
 pub use error::{StoreError, StoreResult};
 pub use mobile::{

@@ -657,50 +657,36 @@ impl Store {
     /// read: the token's own state and its owner's, and nothing the decision does not use
     /// (names, descriptions, last use), so a cached subject stays small.
     pub async fn subject_by_hash(&self, hash: &TokenHash) -> StoreResult<Option<Subject>> {
-        let sql = "SELECT t.id, t.kind, t.enabled, t.revoked_at, t.expires_at, t.created_at, \
-             t.allowed_cidrs, t.rate_limit_requests, t.rate_limit_window_seconds, t.uses_remaining, \
-             t.tenant_id, t.user_id, t.department_id, t.user_type_id, \
-             s.valid_until AS secret_valid_until, u.username AS username, \
-             u.is_admin AS user_is_admin, u.locked AS user_locked, u.active_from AS user_active_from, \
-             u.active_until AS user_active_until, d.name AS department_name, ut.name AS user_type_name, \
-             ut.permissions AS permissions, \
-             CASE WHEN EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = t.user_id \
-               AND m.department_id = t.department_id AND m.user_type_id = t.user_type_id) THEN 1 ELSE 0 END \
-               AS membership_held, \
-             ts.api_tokens_enabled, ts.require_technical_user, ts.secret_storage, ts.max_token_lifetime_days, \
-             ts.default_token_lifetime_days, ts.mobile_session_days \
-             FROM token_secrets s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id \
-             JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
-             JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id WHERE s.hash = $1";
-        let Some(r) = sqlx::query(sql)
+        let sql = format!("{SUBJECT_SELECT} WHERE s.hash = $1");
+        let row = sqlx::query(&sql)
             .arg(hash)
             .fetch_optional(&self.read)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(Subject {
-            token: rows::token_state(&r)?,
-            owner: std::sync::Arc::new(Owner {
-                tenant_id: rows::id(&r, "tenant_id")?,
-                user_id: rows::id(&r, "user_id")?,
-                department_id: rows::id(&r, "department_id")?,
-                user_type_id: rows::id(&r, "user_type_id")?,
-                username: r.try_get("username")?,
-                user_is_admin: rows::flag(&r, "user_is_admin")?,
-                user_locked: rows::flag(&r, "user_locked")?,
-                user_active_from: rows::opt_time(&r, "user_active_from")?,
-                user_active_until: rows::opt_time(&r, "user_active_until")?,
-                department_name: r.try_get("department_name")?,
-                user_type_name: r.try_get("user_type_name")?,
-                permissions: rows::permissions(&r.try_get::<String, _>("permissions")?)?,
-                membership_held: rows::flag(&r, "membership_held")?,
-                settings: rows::settings(&r)?,
-                memo: Default::default(),
-                stale: Default::default(),
-            }),
-            secret_valid_until: rows::opt_time(&r, "secret_valid_until")?,
-        }))
+            .await?;
+        row.map(|r| subject(&r)).transpose()
+    }
+
+    /// The subjects of up to `limit` stored secrets, with their hashes, in the order of
+    /// the hashes from just after `after`: every token's, page by page, so a verifier can
+    /// fill its cache at start with a few large reads instead of a million small ones.
+    pub async fn subjects_after(
+        &self,
+        after: Option<&TokenHash>,
+        limit: u32,
+    ) -> StoreResult<Vec<(TokenHash, Subject)>> {
+        let sql = format!("{SUBJECT_SELECT} WHERE s.hash > $1 ORDER BY s.hash LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(after.map(TokenHash::to_hex).unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let hash: String = r.try_get("hash")?;
+                let hash = TokenHash::from_hex(&hash)
+                    .ok_or_else(|| StoreError::Corrupt(format!("secret hash {hash:?}")))?;
+                Ok((hash, subject(r)?))
+            })
+            .collect()
     }
 
     /// The hash prefixes of the rows of `table` (one with a `hash` column): every row, or
@@ -815,4 +801,48 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// What a check reads of a stored secret (`s`), its token (`t`) and the token's owner:
+/// the columns of [`subject`].
+const SUBJECT_SELECT: &str = "SELECT s.hash, t.id, t.kind, t.enabled, t.revoked_at, t.expires_at, \
+     t.created_at, t.allowed_cidrs, t.rate_limit_requests, t.rate_limit_window_seconds, t.uses_remaining, \
+     t.tenant_id, t.user_id, t.department_id, t.user_type_id, \
+     s.valid_until AS secret_valid_until, u.username AS username, \
+     u.is_admin AS user_is_admin, u.locked AS user_locked, u.active_from AS user_active_from, \
+     u.active_until AS user_active_until, d.name AS department_name, ut.name AS user_type_name, \
+     ut.permissions AS permissions, \
+     CASE WHEN EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = t.user_id \
+       AND m.department_id = t.department_id AND m.user_type_id = t.user_type_id) THEN 1 ELSE 0 END \
+       AS membership_held, \
+     ts.api_tokens_enabled, ts.require_technical_user, ts.secret_storage, ts.max_token_lifetime_days, \
+     ts.default_token_lifetime_days, ts.mobile_session_days \
+     FROM token_secrets s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id \
+     JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
+     JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id";
+
+/// A subject from a row of [`SUBJECT_SELECT`].
+fn subject(r: &AnyRow) -> StoreResult<Subject> {
+    Ok(Subject {
+        token: rows::token_state(r)?,
+        owner: std::sync::Arc::new(Owner {
+            tenant_id: rows::id(r, "tenant_id")?,
+            user_id: rows::id(r, "user_id")?,
+            department_id: rows::id(r, "department_id")?,
+            user_type_id: rows::id(r, "user_type_id")?,
+            username: r.try_get("username")?,
+            user_is_admin: rows::flag(r, "user_is_admin")?,
+            user_locked: rows::flag(r, "user_locked")?,
+            user_active_from: rows::opt_time(r, "user_active_from")?,
+            user_active_until: rows::opt_time(r, "user_active_until")?,
+            department_name: r.try_get("department_name")?,
+            user_type_name: r.try_get("user_type_name")?,
+            permissions: rows::permissions(&r.try_get::<String, _>("permissions")?)?,
+            membership_held: rows::flag(r, "membership_held")?,
+            settings: rows::settings(r)?,
+            memo: Default::default(),
+            stale: Default::default(),
+        }),
+        secret_valid_until: rows::opt_time(r, "secret_valid_until")?,
+    })
 }

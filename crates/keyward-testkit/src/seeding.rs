@@ -1,7 +1,7 @@
 //! Filling a store with many tokens, shared by the server's `seed` example (for
-//! bench/load.sh) and its verifier benchmark: one tenant with a user, department, user
-//! type and membership, then `n` API tokens inserted through `Store::insert_token`, a few
-//! at a time so the single SQLite writer stays busy without piling up tasks.
+//! bench/load.sh) and its verifier benchmark: one tenant with users, departments, user
+//! types and memberships, then `n` API tokens inserted through `Store::insert_tokens`, a
+//! thousand a transaction (a million tokens in about a minute on SQLite).
 
 use keyward_core::model::TenantSettings;
 use keyward_core::text::Name;
@@ -11,7 +11,6 @@ use keyward_core::{
 };
 use keyward_store::{Actor, NewSecret, NewToken, NewUser, Store};
 use std::time::Instant;
-use tokio::task::JoinSet;
 
 /// A plain API token `name` for the membership (user, department, user type), as
 /// `Store::insert_token` takes it, and its secret.
@@ -59,7 +58,10 @@ pub async fn fill(
         .id;
     let owner = member(store, tenant, "svc", "Sales", "Reader", &actor).await?;
     let mut last = String::new();
-    insert_many(store, key, tenant, &owner, "seed", n, &actor, |s| last = s).await?;
+    insert_many(store, key, tenant, &[owner], "seed", n, &actor, |s| {
+        last = s
+    })
+    .await?;
     Ok(last)
 }
 
@@ -112,41 +114,44 @@ async fn member(
     })
 }
 
-/// Inserts `n` tokens of `owner` named `{prefix}-{i}`, a few at a time so that the
-/// single SQLite writer stays busy without piling up tasks; hands each secret to `keep`.
+/// Tokens a transaction when seeding.
+const BATCH: usize = 1000;
+
+/// Inserts `n` tokens named `{prefix}-{i}`, token `i` owned by `owners[i % len]`, a
+/// thousand a transaction; hands each secret to `keep`.
 #[allow(clippy::too_many_arguments)]
 async fn insert_many(
     store: &Store,
     key: &ServerKey,
     tenant: TenantId,
-    owner: &Member,
+    owners: &[Member],
     prefix: &str,
     n: usize,
     actor: &Actor,
     mut keep: impl FnMut(String),
 ) -> anyhow::Result<Vec<TokenId>> {
     let started = Instant::now();
-    let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
     let mut ids = Vec::with_capacity(n);
+    let mut batch = Vec::with_capacity(BATCH);
     for i in 0..n {
-        let name = format!("{prefix}-{i}");
-        let (new, secret) = api_token(key, &name, owner.user, owner.department, owner.user_type);
+        let o = &owners[i % owners.len()];
+        let (new, secret) = api_token(
+            key,
+            &format!("{prefix}-{i}"),
+            o.user,
+            o.department,
+            o.user_type,
+        );
         ids.push(new.id);
         keep(secret.into_string());
-        let (s, a) = (store.clone(), actor.clone());
-        tasks.spawn(async move {
-            s.insert_token(tenant, &new, &a).await?;
-            Ok(())
-        });
-        while tasks.len() >= 8 {
-            tasks.join_next().await.expect("a task is running")??;
+        batch.push(new);
+        if batch.len() == BATCH || i + 1 == n {
+            store.insert_tokens(tenant, &batch, actor).await?;
+            batch.clear();
         }
-        if (i + 1) % 50_000 == 0 {
+        if (i + 1) % 100_000 == 0 {
             eprintln!("seed: {} tokens", i + 1);
         }
-    }
-    while let Some(r) = tasks.join_next().await {
-        r??;
     }
     if n >= 1000 {
         eprintln!(
@@ -176,9 +181,14 @@ pub struct BenchSet {
     pub churn: Vec<String>,
 }
 
+/// Members whose tokens the HTTP benchmark checks: a realistic spread, so that what the
+/// verifier shares between the tokens of one membership is not shared by all of them.
+const BENCH_OWNERS: usize = 100;
+
 /// Fills the existing tenant `tenant_name` (the bootstrapped one, so its administrator
-/// token can make the churn) for the HTTP benchmark: `n` live tokens of one member,
-/// 1,000 revoked ones, and ten other members with ten tokens each for the churn.
+/// token can make the churn) for the HTTP benchmark: `n` live tokens spread over 100
+/// members ("svc", "svc-1", …, each in a department and user type of its own), 1,000
+/// revoked ones, and ten other members with ten tokens each for the churn.
 pub async fn fill_for_bench(
     store: &Store,
     key: &ServerKey,
@@ -188,15 +198,23 @@ pub async fn fill_for_bench(
     let actor = Actor::system("seed");
     let tenant = store.tenant_by_name(tenant_name).await?.id;
     let mut set = BenchSet::default();
-    let owner = member(store, tenant, "svc", "Sales", "Reader", &actor).await?;
+    let mut owners = vec![member(store, tenant, "svc", "Sales", "Reader", &actor).await?];
+    for i in 1..BENCH_OWNERS {
+        let (name, dept, ut) = (
+            format!("svc-{i}"),
+            format!("Sales {i}"),
+            format!("Reader {i}"),
+        );
+        owners.push(member(store, tenant, &name, &dept, &ut, &actor).await?);
+    }
     set.valid.reserve(n);
-    insert_many(store, key, tenant, &owner, "seed", n, &actor, |s| {
+    insert_many(store, key, tenant, &owners, "seed", n, &actor, |s| {
         set.valid.push(s)
     })
     .await?;
 
     let mut revoked = Vec::new();
-    let ids = insert_many(store, key, tenant, &owner, "revoked", 1000, &actor, |s| {
+    let ids = insert_many(store, key, tenant, &owners, "revoked", 1000, &actor, |s| {
         revoked.push(s)
     })
     .await?;
@@ -237,7 +255,7 @@ pub async fn fill_for_bench(
             store,
             key,
             tenant,
-            &m,
+            std::slice::from_ref(&m),
             &format!("churn{i}"),
             10,
             &actor,

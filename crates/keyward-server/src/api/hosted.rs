@@ -20,7 +20,6 @@ use keyward_core::endpoint::{AuthType, Endpoint, EndpointMethod};
 use keyward_core::verify::{endpoint_gate, EndpointSubject, EndpointTarget};
 use keyward_core::{EndpointRecordId, VerifyCode, VerifyContext};
 use keyward_proto::endpoints::{HostedQuery, HostedRecord, Received};
-use keyward_store::RecordFilter;
 use std::net::IpAddr;
 use std::sync::Arc;
 use utoipa::OpenApi;
@@ -293,19 +292,15 @@ pub async fn list(
     };
     let page = crate::api::page(q.page, q.per_page);
     let e = &admitted.endpoint;
-    match st
-        .store
-        .list_records(e.tenant_id, e.id, &RecordFilter::default(), page)
-        .await
-    {
+    match st.store.list_raw_records(e.tenant_id, e.id, page).await {
         Ok((records, total)) => {
             let items = records
                 .into_iter()
                 .map(|r| HostedRecord {
                     id: r.id,
                     received_at: r.received_at,
+                    unreadable: r.body.is_none(),
                     body: r.body,
-                    unreadable: r.unreadable,
                 })
                 .collect();
             axum::Json(super::paged((items, total), page)).into_response()

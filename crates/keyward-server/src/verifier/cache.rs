@@ -35,7 +35,7 @@ use uuid::Uuid;
 /// More cached answers than this and half of them are dropped (a bound on memory, not a
 /// consistency mechanism). A cached token costs about 200 bytes, so this bounds the
 /// cache near 400 MB, and a store of a million tokens is answered from memory.
-const CAPACITY: usize = 2_000_000;
+pub const CAPACITY: usize = 2_000_000;
 /// Token ids changed, or owners marked stale, since the last sweep: past this many, the
 /// answers they made stale are removed (otherwise they stay until checked again).
 const SWEEP_AT: usize = 4096;
@@ -276,6 +276,11 @@ impl Cache {
         if let Some(slot) = T::map_mut(self).get_mut(k) {
             slot.value = Some(v);
         }
+    }
+
+    /// How many answers are cached.
+    pub fn answers(&self) -> usize {
+        self.len()
     }
 
     fn len(&self) -> usize {

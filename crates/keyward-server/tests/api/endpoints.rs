@@ -24,6 +24,7 @@ on_both_backends! {
     records_keep_the_token_application_and_ip_that_sent_them => records_keep_sender;
     the_viewer_filtered_by_one_application_shows_exactly_its_records => viewer_filter;
     hosted_get_lists_records_newest_first_in_pages => hosted_paging;
+    hosted_get_serves_each_document_as_it_was_sent => verbatim;
     another_tenants_administrator_cannot_see_or_change_an_endpoint => tenant_isolation;
     paths_are_validated_and_unique_within_their_tenant => paths;
     no_tenant_can_probe_squat_or_receive_another_tenants_endpoint => namespaced_paths;
@@ -905,6 +906,21 @@ async fn viewer_filter(app: TestApp) {
     assert_eq!((status, p["code"].as_str()), (422, Some("validation")));
     let (status, _) = app.get(&format!("{url}/stats?bucket=week")).await;
     assert_eq!(status, 422);
+}
+
+/// The documents of a page are the stored text (checked, not parsed into a tree and
+/// written out again), so what an application sent is what it reads back, down to the
+/// order of its keys and the spelling of its numbers.
+async fn verbatim(app: TestApp) {
+    app.endpoint("verbatim", "none", false).await;
+    let doc = r#"{"b": 1, "a": [1, 2.50, 1e3], "s": "\u00e6 ø"}"#;
+    let posted = raw_post(&app, "verbatim", Some("application/json"), doc.into()).await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let text = keyward_testkit::text_of(app.http.get(app.url("/e/acme/verbatim"))).await;
+    assert!(text.contains(doc), "{text}");
+    let page: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(page["items"][0]["body"]["s"], "æ ø");
+    assert_eq!(page["items"][0].get("unreadable"), None);
 }
 
 async fn hosted_paging(app: TestApp) {

@@ -17,6 +17,14 @@ on_both_backends! {
     the_answers_a_check_sends_follow_every_change_that_alters_them => answers_follow_changes;
     a_token_made_by_another_process_is_valid_at_the_first_try => made_elsewhere;
     unknown_tokens_are_looked_up_at_a_bounded_rate => unknown_flood with few_lookups;
+    a_node_fills_its_cache_from_storage_at_start => preloaded with long_trust;
+}
+
+/// Cached answers trusted for a minute: on a loaded machine the feed may be read less
+/// often than the default staleness bound, and a test that counts reads must not see
+/// the fallback to storage that this bound triggers.
+fn long_trust(c: &mut keyward_server::ServerConfig) {
+    c.max_staleness = Duration::from_secs(60);
 }
 
 fn few_lookups(c: &mut keyward_server::ServerConfig) {
@@ -30,6 +38,25 @@ async fn reads_for(app: &TestApp, tokens: &[&str], code: &str) -> u64 {
         assert_eq!(app.verify(t, None).await, code, "{t:.12}…");
     }
     app.state.verifier.storage_reads() - before
+}
+
+/// What a node preloads is answered without a storage read per token, and says what
+/// storage says (a revoked token is refused from memory too).
+async fn preloaded(app: TestApp) {
+    let m = app.member("svc", &["orders:read"]).await;
+    let mut secrets = Vec::new();
+    for i in 0..5 {
+        secrets.push(app.token(&m, &format!("t{i}")).await);
+    }
+    app.revoke_token(&secrets[4].0).await;
+    // The tenant is found once (it stays known); what is counted below is tokens.
+    assert_eq!(app.verify(&secrets[0].1, None).await, "VALID");
+    app.state.verifier.clear_cache();
+    let kept = app.state.verifier.preload().await.unwrap();
+    assert!(kept >= 5, "{kept} preloaded");
+    let valid: Vec<&str> = secrets[..4].iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(reads_for(&app, &valid, "VALID").await, 0);
+    assert_eq!(reads_for(&app, &[&secrets[4].1], "REVOKED").await, 0);
 }
 
 async fn changes_are_exact(app: TestApp) {
