@@ -499,6 +499,104 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
     c.close().await.unwrap();
 }
 
+/// Logs in to the `--demo` tenant as its administrator (`admin` / `keyward-demo`).
+async fn demo_login(c: &Client, app: &TestApp) {
+    keyward_server::bootstrap::demo(&app.state)
+        .await
+        .expect("the demo tenant");
+    c.goto(&app.url("/console")).await.expect("open console");
+    assert_on_login_page(c).await;
+    fill(c, "#tenant", "demo").await;
+    fill(c, "#username", "admin").await;
+    fill(c, "#password", "keyward-demo").await;
+    click(c, "#login-submit").await;
+    wait_for_path(c, |p| p.starts_with("/console/tokens")).await;
+}
+
+/// The value of the option of `select` whose text is `label`.
+async fn option_value(c: &Client, select: &str, label: &str) -> String {
+    let v = c
+        .execute(
+            "return [...document.querySelector(arguments[0]).options] \
+               .find(o => o.text === arguments[1]).value;",
+            vec![json!(select), json!(label)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("no option {label:?} in {select}: {e}"));
+    v.as_str().unwrap().to_string()
+}
+
+/// Issue 13, problem 1: in the demo tenant kari, listed before webshop, holds webshop's
+/// only department and user type. Choosing webshop used to preselect kari's hidden,
+/// disabled option, and Save answered "Choose a department and user type." every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_for_webshop_is_created_on_the_demo_tenant() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    demo_login(&c, &app).await;
+
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    fill(&c, "#name", "Web shop feed 2").await;
+    let webshop = option_value(&c, "#user_id", "Web shop (webshop)").await;
+    select(&c, "#user_id", &webshop).await;
+    // The preselected membership is webshop's own, visible and enabled.
+    let chosen = script(
+        &c,
+        "const o = document.querySelector('#membership').selectedOptions[0]; \
+         return [o.parentElement.dataset.owner || '', o.disabled, o.parentElement.hidden, o.text];",
+    )
+    .await;
+    assert_eq!(chosen[0], json!(webshop), "{chosen}");
+    assert_eq!(chosen[1], json!(false), "{chosen}");
+    assert_eq!(chosen[2], json!(false), "{chosen}");
+    assert_eq!(chosen[3], json!("Sales · Order reader"), "{chosen}");
+    screenshot(&c, "en-demo-token-create-webshop").await;
+    click(&c, "#save-token").await;
+    let secret = find(&c, "#secret")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(secret.starts_with("kwa_"), "{secret}");
+    let v = app
+        .verify_body(json!({"tenant": "demo", "token": secret, "permission": "orders:read"}))
+        .await;
+    assert_eq!(v["code"], "VALID", "{v}");
+    let fields = open_detail(&c).await;
+    assert!(fields.contains("webshop"), "{fields}");
+    assert!(fields.contains("Sales"), "{fields}");
+
+    // A refused save (no name) redraws the form with webshop's option still chosen,
+    // and the next save goes through.
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    select(&c, "#user_id", &webshop).await;
+    script(
+        &c,
+        "document.querySelector('#name').removeAttribute('required'); return 0;",
+    )
+    .await;
+    click(&c, "#save-token").await;
+    wait_for_text(&c, "main", "Enter a name").await;
+    let owner = script(
+        &c,
+        "return document.querySelector('#membership').selectedOptions[0].parentElement.dataset.owner || '';",
+    )
+    .await;
+    assert_eq!(owner, json!(webshop));
+    fill(&c, "#name", "Web shop feed 3").await;
+    click(&c, "#save-token").await;
+    find(&c, "#secret").await;
+
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    select(&c, "#user_id", &webshop).await;
+    screenshot(&c, "en-phone-demo-token-create-webshop").await;
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_walk_in_norwegian_shows_translated_labels() {
     let Some((_driver, c, app)) = with_admin("ola").await else {

@@ -317,6 +317,7 @@ error-invalid-permission = A permission may contain only lower-case letters, dig
 error-password-policy = The password must be at least 10 characters long.
 error-choose-user = Choose a user.
 error-choose-membership = Choose a department and user type.
+error-membership-of-other-user = That department and user type are listed under another user. Choose one listed under the chosen user.
 error-nothing-selected = Select at least one token.
 error-not-a-member = The user does not hold that department and user type.
 error-not-technical-user = Only technical users may own API tokens in this tenant.

@@ -317,6 +317,7 @@ error-invalid-permission = En tillatelse kan bare inneholde små bokstaver, sifr
 error-password-policy = Passordet må være minst 10 tegn.
 error-choose-user = Velg en bruker.
 error-choose-membership = Velg en avdeling og brukertype.
+error-membership-of-other-user = Den avdelingen og brukertypen står oppført under en annen bruker. Velg en som står under den valgte brukeren.
 error-nothing-selected = Velg minst én token.
 error-not-a-member = Brukeren har ikke den avdelingen og brukertypen.
 error-not-technical-user = Bare tekniske brukere kan eie API-tokens hos denne kunden.

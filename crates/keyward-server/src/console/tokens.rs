@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
+use keyward_core::model::{in_period, Membership, SecretStorage, TokenDetails, User};
 use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_proto::tokens::{CreateToken, UpdateToken};
 use keyward_proto::Timestamp;
@@ -122,18 +122,64 @@ async fn session_detail(State(st): State<ConsoleState>, p: PageOf<TokenId>) -> A
     Ok(st.console.render("session.html", &frame, ctx))
 }
 
-#[derive(Serialize)]
+/// One choice of the membership list: a membership of one owner. Its `value` names the
+/// owner as well as the department and user type, so no two options of the list share a
+/// value: two users who hold the same department and user type each get an option of
+/// their own, and choosing one of them (by value, as the browser and the page's script
+/// do) can never land on the other's, which the script hides and disables.
+#[derive(Serialize, Debug, PartialEq)]
 struct MembershipOption {
     value: String,
     department_name: String,
     user_type_name: String,
+    /// Shown as chosen: the form's own choice, when it is redrawn after a refusal.
+    selected: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug, PartialEq)]
 struct OwnerOption {
     id: String,
     label: String,
+    /// The form's chosen user.
+    selected: bool,
     memberships: Vec<MembershipOption>,
+}
+
+/// The value of the membership option for `(user, department, user type)`.
+fn membership_value(user: UserId, dept: DepartmentId, user_type: UserTypeId) -> String {
+    format!("{user}:{dept}:{user_type}")
+}
+
+/// The page's lists of users and of their memberships, in the order given, with the
+/// form's choice selected.
+fn owner_options(
+    candidates: Vec<(User, Vec<Membership>)>,
+    form: &NewTokenForm,
+) -> Vec<OwnerOption> {
+    candidates
+        .into_iter()
+        .map(|(u, memberships)| {
+            let id = u.id.to_string();
+            let mine = form.user_id == id;
+            OwnerOption {
+                label: format!("{} ({})", u.display_name, u.username),
+                selected: mine,
+                memberships: memberships
+                    .into_iter()
+                    .map(|m| {
+                        let value = membership_value(u.id, m.department_id, m.user_type_id);
+                        MembershipOption {
+                            selected: mine && form.membership == value,
+                            value,
+                            department_name: m.department_name,
+                            user_type_name: m.user_type_name,
+                        }
+                    })
+                    .collect(),
+                id,
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default, Serialize, Clone)]
@@ -146,13 +192,18 @@ pub struct NewTokenForm {
     expires_on: String,
     #[serde(default)]
     user_id: String,
+    /// `user:department:user type`, as [`membership_value`] writes it.
     #[serde(default)]
     membership: String,
 }
 
 /// The users who may own a new API token: with `require_technical_user`, only technical
 /// users within their employment period today (rule 3); never locked users.
-async fn owners(st: &ConsoleState, me: &Me) -> Result<Vec<OwnerOption>, ApiError> {
+async fn owners(
+    st: &ConsoleState,
+    me: &Me,
+    form: &NewTokenForm,
+) -> Result<Vec<OwnerOption>, ApiError> {
     let now = OffsetDateTime::now_utc();
     let technical_only = me.settings.require_technical_user;
     let f = UserFilter {
@@ -164,26 +215,15 @@ async fn owners(st: &ConsoleState, me: &Me) -> Result<Vec<OwnerOption>, ApiError
         .store
         .list_users(me.admin.tenant_id, &f, Page::new(1, 500))
         .await?;
-    let mut out = Vec::new();
+    let mut candidates = Vec::new();
     for u in users
         .into_iter()
         .filter(|u: &User| in_period(u.active_from, u.active_until, now))
     {
         let memberships = st.store.memberships(me.admin.tenant_id, u.id).await?;
-        out.push(OwnerOption {
-            id: u.id.to_string(),
-            label: format!("{} ({})", u.display_name, u.username),
-            memberships: memberships
-                .into_iter()
-                .map(|m| MembershipOption {
-                    value: format!("{}:{}", m.department_id, m.user_type_id),
-                    department_name: m.department_name,
-                    user_type_name: m.user_type_name,
-                })
-                .collect(),
-        });
+        candidates.push((u, memberships));
     }
-    Ok(out)
+    Ok(owner_options(candidates, form))
 }
 
 fn latest_expiry(me: &Me, now: OffsetDateTime) -> Option<OffsetDateTime> {
@@ -197,7 +237,7 @@ async fn render_new(
     form: NewTokenForm,
     error: Option<&ApiError>,
 ) -> Answer {
-    let owners = owners(st, me).await.or_page(st, me)?;
+    let owners = owners(st, me, &form).await.or_page(st, me)?;
     let now = OffsetDateTime::now_utc();
     let page = me.page(&st.console, "tokens");
     let default_expiry = match me.settings.default_token_lifetime_days {
@@ -250,22 +290,41 @@ fn expiry_from_date(
     }))
 }
 
+/// The department and user type of the membership option `value` (as
+/// [`membership_value`] wrote it), which must be one listed under `user_id`.
+fn parse_membership(user_id: UserId, value: &str) -> Result<(DepartmentId, UserTypeId), ApiError> {
+    let choose = || invalid("choose_membership", "choose a department and user type");
+    let mut parts = value.split(':');
+    let (Some(owner), Some(dept), Some(ut), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(choose());
+    };
+    let (Ok(owner), Ok(department_id), Ok(user_type_id)) = (
+        owner.parse::<UserId>(),
+        dept.parse::<DepartmentId>(),
+        ut.parse::<UserTypeId>(),
+    ) else {
+        return Err(choose());
+    };
+    // Without the page's script every user's memberships are listed: one of another
+    // user's is refused by name rather than taken as the chosen user's.
+    if owner != user_id {
+        return Err(invalid(
+            "membership_of_other_user",
+            "that department and user type are listed under another user",
+        ));
+    }
+    Ok((department_id, user_type_id))
+}
+
 fn parse_create(me: &Me, f: &NewTokenForm) -> Result<CreateToken, ApiError> {
     let name = super::parse_name(&f.name)?;
     let user_id: UserId = f
         .user_id
         .parse()
         .map_err(|_| invalid("choose_user", "choose a user"))?;
-    let (dept, ut) = f
-        .membership
-        .split_once(':')
-        .ok_or_else(|| invalid("choose_membership", "choose a department and user type"))?;
-    let department_id: DepartmentId = dept
-        .parse()
-        .map_err(|_| invalid("choose_membership", "department"))?;
-    let user_type_id: UserTypeId = ut
-        .parse()
-        .map_err(|_| invalid("choose_membership", "user type"))?;
+    let (department_id, user_type_id) = parse_membership(user_id, &f.membership)?;
     let expires_at = expiry_from_date(me, &f.expires_on, OffsetDateTime::now_utc())?;
     Ok(CreateToken {
         name,
@@ -463,4 +522,143 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Ans
     let (deleted, _) = deleted.or_page(&st, &me)?;
     let count = deleted.len();
     Ok(Redirect::to(&format!("{back}?done=deleted&count={count}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyward_core::{MembershipId, TenantId};
+
+    fn user(tenant: TenantId, username: &str) -> User {
+        let now = OffsetDateTime::now_utc();
+        User {
+            id: UserId::new(),
+            tenant_id: tenant,
+            username: username.into(),
+            email: format!("{username}@demo.example"),
+            display_name: username.into(),
+            is_admin: false,
+            is_technical: true,
+            locked: false,
+            active_from: None,
+            active_until: None,
+            has_password: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn membership(u: &User, dept: DepartmentId, ut: UserTypeId) -> Membership {
+        Membership {
+            id: MembershipId::new(),
+            user_id: u.id,
+            department_id: dept,
+            department_name: "Sales".into(),
+            user_type_id: ut,
+            user_type_name: "Order reader".into(),
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// The demo tenant's case: kari, listed before webshop, holds the very department and
+    /// user type of webshop's first (and only) membership.
+    fn demo_candidates() -> (
+        Vec<(User, Vec<Membership>)>,
+        UserId,
+        DepartmentId,
+        UserTypeId,
+    ) {
+        let tenant = TenantId::new();
+        let (sales, reader) = (DepartmentId::new(), UserTypeId::new());
+        let warehouse = DepartmentId::new();
+        let kari = user(tenant, "kari");
+        let webshop = user(tenant, "webshop");
+        let erp = user(tenant, "erp-sync");
+        let webshop_id = webshop.id;
+        let candidates = vec![
+            (erp.clone(), vec![membership(&erp, warehouse, reader)]),
+            (kari.clone(), vec![membership(&kari, sales, reader)]),
+            (webshop.clone(), vec![membership(&webshop, sales, reader)]),
+        ];
+        (candidates, webshop_id, sales, reader)
+    }
+
+    #[test]
+    fn two_owners_of_one_membership_get_options_of_their_own() {
+        let (candidates, webshop, sales, reader) = demo_candidates();
+        let options = owner_options(candidates, &NewTokenForm::default());
+        let values: Vec<&str> = options
+            .iter()
+            .flat_map(|o| o.memberships.iter().map(|m| m.value.as_str()))
+            .collect();
+        let mut unique = values.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), values.len(), "values repeat: {values:?}");
+
+        // The option the browser selects by value for webshop is webshop's own, and
+        // posting it creates webshop's token in Sales · Order reader.
+        let shop = options
+            .iter()
+            .find(|o| o.id == webshop.to_string())
+            .unwrap();
+        let value = &shop.memberships[0].value;
+        let owners_of_value: Vec<&str> = options
+            .iter()
+            .filter(|o| o.memberships.iter().any(|m| &m.value == value))
+            .map(|o| o.id.as_str())
+            .collect();
+        assert_eq!(owners_of_value, [shop.id.as_str()]);
+        assert_eq!(parse_membership(webshop, value).unwrap(), (sales, reader));
+
+        // Nothing is selected on a fresh form.
+        assert!(options
+            .iter()
+            .all(|o| !o.selected && o.memberships.iter().all(|m| !m.selected)));
+    }
+
+    #[test]
+    fn a_redrawn_form_selects_only_the_chosen_owners_membership() {
+        let (candidates, webshop, _, _) = demo_candidates();
+        let fresh = owner_options(candidates.clone(), &NewTokenForm::default());
+        let shop = fresh.iter().find(|o| o.id == webshop.to_string()).unwrap();
+        let form = NewTokenForm {
+            user_id: webshop.to_string(),
+            membership: shop.memberships[0].value.clone(),
+            ..Default::default()
+        };
+        let options = owner_options(candidates, &form);
+        let selected_users: Vec<&str> = options
+            .iter()
+            .filter(|o| o.selected)
+            .map(|o| o.label.as_str())
+            .collect();
+        assert_eq!(selected_users, ["webshop (webshop)"]);
+        let selected: Vec<(&str, &str)> = options
+            .iter()
+            .flat_map(|o| {
+                o.memberships
+                    .iter()
+                    .filter(|m| m.selected)
+                    .map(|m| (o.id.as_str(), m.value.as_str()))
+            })
+            .collect();
+        assert_eq!(
+            selected,
+            [(form.user_id.as_str(), form.membership.as_str())]
+        );
+    }
+
+    #[test]
+    fn a_membership_listed_under_another_user_is_refused_by_name() {
+        let (candidates, webshop, _, _) = demo_candidates();
+        let options = owner_options(candidates, &NewTokenForm::default());
+        let karis = &options[1].memberships[0].value;
+        let refused = parse_membership(webshop, karis).unwrap_err();
+        assert_eq!(refused.parts().1, "membership_of_other_user");
+        for junk in ["", "a:b", ":", "x:y:z", &format!("{karis}:extra")] {
+            let refused = parse_membership(webshop, junk).unwrap_err();
+            assert_eq!(refused.parts().1, "choose_membership", "{junk:?}");
+        }
+    }
 }

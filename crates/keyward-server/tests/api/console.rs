@@ -399,7 +399,7 @@ async fn the_create_form_refuses_what_the_rules_refuse(app: TestApp) {
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
     let m = app.member("svc", &["orders:read"]).await;
     let other = app.member("other", &["orders:read"]).await;
-    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let membership = format!("{}:{}:{}", m.user_id, m.department_id, m.user_type_id);
     let far = (time::OffsetDateTime::now_utc() + time::Duration::days(400))
         .date()
         .to_string();
@@ -418,10 +418,25 @@ async fn the_create_form_refuses_what_the_rules_refuse(app: TestApp) {
         page.contains("The expiry date is later than this tenant allows."),
         "{page}"
     );
-    let foreign = format!("{}:{}", other.department_id, other.user_type_id);
+    // A membership the user does not hold (another user's department and user type).
+    let foreign = format!(
+        "{}:{}:{}",
+        m.user_id, other.department_id, other.user_type_id
+    );
     let (status, page) = post_form(&c, form("", &foreign)).await;
     assert_eq!(status, 422);
     assert!(page.contains("The user does not hold that department and user type."));
+    // Another user's option (all are listed when the page's script does not run).
+    let others = format!(
+        "{}:{}:{}",
+        other.user_id, other.department_id, other.user_type_id
+    );
+    let (status, page) = post_form(&c, form("", &others)).await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("That department and user type are listed under another user."),
+        "{page}"
+    );
     let (status, page) = post_form(&c, form("", &membership)).await;
     assert_eq!(status, 200);
     let secret = shown_secret(&page);
@@ -435,7 +450,7 @@ async fn a_resent_create_form_does_not_create_twice(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (_, form) = c.get("/console/tokens/new").await;
     let once = hidden(&form, "once");
-    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let membership = format!("{}:{}:{}", m.user_id, m.department_id, m.user_type_id);
     let fields = [
         ("csrf", c.csrf.as_str()),
         ("once", once.as_str()),
@@ -678,7 +693,7 @@ async fn a_nul_in_a_console_form_or_address_gets_a_readable_page(app: TestApp) {
 
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
     let m = app.member("svc", &["orders:read"]).await;
-    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let membership = format!("{}:{}:{}", m.user_id, m.department_id, m.user_type_id);
     let (status, page) = post_form(
         &c,
         vec![

@@ -109,9 +109,11 @@
       group.querySelectorAll("option").forEach(function (o) { if (o.selected && mine) keep = true; });
     });
     if (!keep) {
+      // Select the option itself: each owner's options have values of their own, and
+      // picking the element (not a value) cannot land on a hidden one.
       target.value = "";
       var first = target.querySelector("optgroup:not([hidden]) option");
-      if (first) { target.value = first.value; }
+      if (first) { first.selected = true; }
     }
   }
 
