@@ -597,6 +597,173 @@ async fn a_token_for_webshop_is_created_on_the_demo_tenant() {
     c.close().await.unwrap();
 }
 
+/// A token of `m` named `name` that expires at `at`, made over the API; its id.
+async fn token_expiring(
+    app: &TestApp,
+    m: &keyward_testkit::Member,
+    name: &str,
+    at: time::OffsetDateTime,
+) -> String {
+    let at = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let made = app
+        .post_created(
+            "/api/v1/tokens",
+            json!({"name": name, "user_id": m.user_id, "department_id": m.department_id,
+                   "user_type_id": m.user_type_id, "expires_at": at}),
+        )
+        .await;
+    made["id"].as_str().unwrap().to_string()
+}
+
+/// The token names of the listing's rows, top to bottom.
+async fn listed_names(c: &Client) -> Vec<String> {
+    let v = script(
+        c,
+        "return [...document.querySelectorAll('#tokens-table tbody .token-name')].map(a => a.textContent);",
+    )
+    .await;
+    serde_json::from_value(v).unwrap()
+}
+
+/// Waits (polling, up to 10 s) until the address's query contains `part`.
+async fn wait_for_query(c: &Client, part: &str) {
+    for _ in 0..200 {
+        let url = c.current_url().await.expect("url");
+        if url.query().is_some_and(|q| q.contains(part)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the address never had {part}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_that_expire_soon_are_marked_filtered_and_sorted() {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
+        return;
+    };
+    let m = app.member("svc", &["orders:read"]).await;
+    let now = time::OffsetDateTime::now_utc();
+    let days = time::Duration::days;
+    let hour = time::Duration::hours(1);
+    let soon = token_expiring(&app, &m, "Nightly export", now + days(5) + hour).await;
+    token_expiring(&app, &m, "Billing feed", now + days(60) + hour).await;
+    token_expiring(&app, &m, "Alpha sync", now + days(13) + hour).await;
+    let gone = token_expiring(&app, &m, "Retired feed", now + days(3)).await;
+    app.revoke_token(&gone).await;
+
+    admin_login(&c, &app, "kari").await;
+    // The listing warns, marks the two active tokens that expire within 14 days, and
+    // says how far away each expiry is.
+    wait_for_text(
+        &c,
+        "#expiring-callout",
+        "2 active tokens expire within 14 days.",
+    )
+    .await;
+    let row = text_of(&c, &format!("tr[data-token-id='{soon}'] td.expiry")).await;
+    assert!(
+        row.contains("in 5 days") && row.contains("Expires soon"),
+        "{row}"
+    );
+    let billing = script(
+        &c,
+        "return [...document.querySelectorAll('#tokens-table tbody tr')] \
+           .find(r => r.querySelector('.token-name').textContent === 'Billing feed') \
+           .querySelector('td.expiry').textContent;",
+    )
+    .await;
+    let billing = billing.as_str().unwrap();
+    assert!(
+        billing.contains("in 2 months") && !billing.contains("Expires soon"),
+        "{billing}"
+    );
+    let retired = text_of(&c, &format!("tr[data-token-id='{gone}'] td.expiry")).await;
+    assert!(
+        !retired.contains("Expires soon"),
+        "a revoked token is not marked: {retired}"
+    );
+    screenshot(&c, "en-token-listing-expiry").await;
+
+    // The filter: only the active tokens expiring soon.
+    select(&c, "#status", "expiring").await;
+    click(&c, "form.filters button[type=submit]").await;
+    wait_for_query(&c, "status=expiring").await;
+    let mut names = listed_names(&c).await;
+    names.sort();
+    assert_eq!(names, ["Alpha sync", "Nightly export"]);
+    assert!(
+        c.find(Locator::Css("#expiring-callout")).await.is_err(),
+        "no callout on the filtered list"
+    );
+
+    // Sorted by expiry from the column heading, with the keyboard: soonest first, then
+    // the other way; the filter stays.
+    let heading = find(&c, "#tokens-table thead a.sort[href*='sort=expiry']").await;
+    heading
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter on the heading");
+    wait_for_query(&c, "sort=expiry").await;
+    wait_for_query(&c, "status=expiring").await;
+    assert_eq!(listed_names(&c).await, ["Nightly export", "Alpha sync"]);
+    let aria = find(&c, "#tokens-table thead th[aria-sort]").await;
+    assert_eq!(
+        aria.attr("aria-sort").await.unwrap().as_deref(),
+        Some("ascending")
+    );
+    screenshot(&c, "en-token-listing-expiring-soon").await;
+    click(&c, "#tokens-table thead a.sort[href*='sort=expiry']").await;
+    wait_for_query(&c, "dir=desc").await;
+    assert_eq!(listed_names(&c).await, ["Alpha sync", "Nightly export"]);
+
+    // By name, on the whole list.
+    c.goto(&app.url("/console/tokens?sort=name&dir=asc"))
+        .await
+        .unwrap();
+    let names = listed_names(&c).await;
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted);
+
+    // The token's page says it too.
+    c.goto(&app.url(&format!("/console/tokens/{soon}")))
+        .await
+        .unwrap();
+    find(&c, "#expiring-soon").await;
+    let expiry = text_of(&c, "#f-expiry").await;
+    assert!(expiry.contains("in 5 days"), "{expiry}");
+    screenshot(&c, "en-token-detail-expiring").await;
+
+    // The create form's quick choices set the date, within the tenant's maximum.
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    click(&c, "#preset-30").await;
+    let date = script(&c, "return document.querySelector('#expires_on').value;").await;
+    let want = (now + days(30)).date().to_string();
+    assert_eq!(date, json!(want));
+    let pressed = find(&c, "#preset-30")
+        .await
+        .attr("aria-pressed")
+        .await
+        .unwrap();
+    assert_eq!(pressed.as_deref(), Some("true"));
+    find(&c, "#preset-365").await;
+    screenshot(&c, "en-token-create-presets").await;
+
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url("/console/tokens?status=expiring&sort=expiry&dir=asc"))
+        .await
+        .unwrap();
+    find(&c, "#tokens-table").await;
+    screenshot(&c, "en-phone-token-listing-expiring-soon").await;
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    find(&c, "#preset-7").await;
+    screenshot(&c, "en-phone-token-create-presets").await;
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_walk_in_norwegian_shows_translated_labels() {
     let Some((_driver, c, app)) = with_admin("ola").await else {
@@ -673,10 +840,10 @@ async fn the_same_walk_in_norwegian_shows_translated_labels() {
         "jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.",
         "des.",
     ][usize::from(u8::from(time::OffsetDateTime::now_utc().month())) - 1];
-    assert!(
-        text_of(&c, "#tokens-table tbody").await.contains(month),
-        "Norwegian month names"
-    );
+    let tbody = text_of(&c, "#tokens-table tbody").await;
+    assert!(tbody.contains(month), "Norwegian month names");
+    // The bootstrap token's 90 days, and its last use (the walk's own API calls).
+    assert!(tbody.contains("om 3 måneder"), "{tbody}");
     screenshot(&c, "nb-token-listing").await;
 
     // The user's own choice: switch to English from the menu, and it sticks to the user.

@@ -51,6 +51,49 @@ select-row = Select { $name }
 removed-by = by { $name }
 back-to-list = Back to the list
 
+## Relative times
+time-now = just now
+time-in-minutes = { $count ->
+    [one] in 1 minute
+   *[other] in { $count } minutes
+}
+time-minutes-ago = { $count ->
+    [one] 1 minute ago
+   *[other] { $count } minutes ago
+}
+time-in-hours = { $count ->
+    [one] in 1 hour
+   *[other] in { $count } hours
+}
+time-hours-ago = { $count ->
+    [one] 1 hour ago
+   *[other] { $count } hours ago
+}
+time-in-days = { $count ->
+    [one] in 1 day
+   *[other] in { $count } days
+}
+time-days-ago = { $count ->
+    [one] 1 day ago
+   *[other] { $count } days ago
+}
+time-in-months = { $count ->
+    [one] in 1 month
+   *[other] in { $count } months
+}
+time-months-ago = { $count ->
+    [one] 1 month ago
+   *[other] { $count } months ago
+}
+time-in-years = { $count ->
+    [one] in 1 year
+   *[other] in { $count } years
+}
+time-years-ago = { $count ->
+    [one] 1 year ago
+   *[other] { $count } years ago
+}
+
 ## Paging and filters
 pager-label = Pages
 pager-previous = Previous
@@ -65,6 +108,7 @@ filter-status = Status
 filter-apply = Filter
 filter-status-all = All
 filter-status-active = Active
+filter-status-expiring = Expiring soon
 filter-status-revoked = Revoked
 filter-status-expired = Expired
 filter-status-disabled = Disabled
@@ -74,6 +118,8 @@ status-active = Active
 status-expired = Expired
 status-revoked = Revoked
 status-disabled = Disabled
+expiring-soon = Expires soon
+expiring-soon-title = Expires within { $days } days
 
 ## Columns
 col-token-name = Token Name
@@ -156,6 +202,12 @@ mobile-search-placeholder = User name
 tokens-empty = No API tokens match.
 mobile-empty = Nobody is logged into the mobile app.
 tokens-selected = { $count } selected
+tokens-expiring-callout = { $count ->
+    [one] 1 active token expires within { $days } days.
+   *[other] { $count } active tokens expire within { $days } days.
+}
+tokens-expiring-show = Show them
+sort-by = Sort by { $column }
 bulk-delete = Delete selected
 tokens-disabled-title = API tokens are switched off
 tokens-disabled = API tokens are switched off for this tenant. An administrator can switch them on under Settings.
@@ -166,6 +218,12 @@ token-new-intro = The token acts with the permissions of the chosen user, restri
 token-expiry-hint = No longer than { $days } days (until { $date } at the latest). A year or less is recommended for any single token.
 token-expiry-hint-unlimited = This tenant sets no maximum lifetime. Leave the date empty for a token that never expires.
 token-never-expires-warning = Warning: a token without an expiry date works until someone revokes it.
+token-expiry-presets = Quick choice
+token-expiry-preset-days = { $count ->
+    [one] 1 day
+   *[other] { $count } days
+}
+token-expiry-preset-year = 1 year
 token-technical-only = Only technical users within their employment period today are listed (tenant setting).
 token-no-owners = No user can own a token yet: create a user with a membership first.
 token-membership-hint = Only the chosen user's memberships are offered.

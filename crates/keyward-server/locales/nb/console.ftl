@@ -51,6 +51,49 @@ select-row = Velg { $name }
 removed-by = av { $name }
 back-to-list = Tilbake til listen
 
+## Relative tider
+time-now = akkurat nå
+time-in-minutes = { $count ->
+    [one] om 1 minutt
+   *[other] om { $count } minutter
+}
+time-minutes-ago = { $count ->
+    [one] for 1 minutt siden
+   *[other] for { $count } minutter siden
+}
+time-in-hours = { $count ->
+    [one] om 1 time
+   *[other] om { $count } timer
+}
+time-hours-ago = { $count ->
+    [one] for 1 time siden
+   *[other] for { $count } timer siden
+}
+time-in-days = { $count ->
+    [one] om 1 dag
+   *[other] om { $count } dager
+}
+time-days-ago = { $count ->
+    [one] for 1 dag siden
+   *[other] for { $count } dager siden
+}
+time-in-months = { $count ->
+    [one] om 1 måned
+   *[other] om { $count } måneder
+}
+time-months-ago = { $count ->
+    [one] for 1 måned siden
+   *[other] for { $count } måneder siden
+}
+time-in-years = { $count ->
+    [one] om 1 år
+   *[other] om { $count } år
+}
+time-years-ago = { $count ->
+    [one] for 1 år siden
+   *[other] for { $count } år siden
+}
+
 ## Sider og filtre
 pager-label = Sider
 pager-previous = Forrige
@@ -65,6 +108,7 @@ filter-status = Status
 filter-apply = Filtrer
 filter-status-all = Alle
 filter-status-active = Aktive
+filter-status-expiring = Utløper snart
 filter-status-revoked = Tilbakekalte
 filter-status-expired = Utløpte
 filter-status-disabled = Deaktiverte
@@ -74,6 +118,8 @@ status-active = Aktiv
 status-expired = Utløpt
 status-revoked = Tilbakekalt
 status-disabled = Deaktivert
+expiring-soon = Utløper snart
+expiring-soon-title = Utløper innen { $days } dager
 
 ## Kolonner
 col-token-name = Token Navn
@@ -156,6 +202,12 @@ mobile-search-placeholder = Brukernavn
 tokens-empty = Ingen API-tokens passer.
 mobile-empty = Ingen er logget inn i mobilappen.
 tokens-selected = { $count } valgt
+tokens-expiring-callout = { $count ->
+    [one] 1 aktivt token utløper innen { $days } dager.
+   *[other] { $count } aktive tokens utløper innen { $days } dager.
+}
+tokens-expiring-show = Vis dem
+sort-by = Sorter etter { $column }
 bulk-delete = Slett valgte
 tokens-disabled-title = API-tokens er slått av
 tokens-disabled = API-tokens er slått av for denne kunden. En administrator kan slå dem på under Innstillinger.
@@ -166,6 +218,12 @@ token-new-intro = Tokenet har tillatelsene til den valgte brukeren, begrenset ti
 token-expiry-hint = Ikke lenger enn { $days } dager (senest { $date }). Høyst 12 måneder anbefales for en enkelt token.
 token-expiry-hint-unlimited = Denne kunden har ingen maksimal levetid. La datoen stå tom for en token som aldri utløper.
 token-never-expires-warning = Advarsel: en token uten utløpsdato virker til noen tilbakekaller den.
+token-expiry-presets = Hurtigvalg
+token-expiry-preset-days = { $count ->
+    [one] 1 dag
+   *[other] { $count } dager
+}
+token-expiry-preset-year = 1 år
 token-technical-only = Bare tekniske brukere som er innenfor ansettelsesperioden i dag, vises (kundeinnstilling).
 token-no-owners = Ingen bruker kan eie en token ennå: opprett først en bruker med et medlemskap.
 token-membership-hint = Bare den valgte brukerens medlemskap tilbys.

@@ -147,6 +147,13 @@ impl Console {
         env.add_filter("date", |state: &State, v: Value| -> String {
             parse_time(&v).map_or_else(String::new, |t| i18n::format_date(lang_of(state), t))
         });
+        // "in 5 days", "3 days ago": how far a moment is from now.
+        let rel = i18n.clone();
+        env.add_filter("relative", move |state: &State, v: Value| -> String {
+            parse_time(&v).map_or_else(String::new, |t| {
+                rel.relative(lang_of(state), t, time::OffsetDateTime::now_utc())
+            })
+        });
         // The value an `<input type="date">` takes.
         env.add_filter("isodate", |v: Value| -> String {
             parse_time(&v).map_or_else(String::new, |t| t.date().to_string())
@@ -490,6 +497,9 @@ pub struct ListQuery {
     page: Option<u32>,
     done: Option<String>,
     count: Option<u32>,
+    /// The column to sort by, on the pages that sort (`dir`: `asc` or `desc`).
+    sort: Option<String>,
+    dir: Option<String>,
 }
 
 impl ListQuery {
@@ -501,6 +511,17 @@ impl ListQuery {
     /// The status asked for, if any.
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
+    }
+
+    /// The column asked to sort by, if any, and whether descending was asked
+    /// (`Some(true)`), ascending (`Some(false)`) or neither.
+    pub fn sort(&self) -> (Option<&str>, Option<bool>) {
+        let dir = match self.dir.as_deref() {
+            Some("desc") => Some(true),
+            Some("asc") => Some(false),
+            _ => None,
+        };
+        (self.sort.as_deref(), dir)
     }
 
     /// The status asked for among a page's `statuses` (each its name and its filter in

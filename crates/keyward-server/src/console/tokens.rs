@@ -14,12 +14,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::model::{in_period, Membership, SecretStorage, TokenDetails, User};
+use keyward_core::model::{in_period, Membership, SecretStorage, TokenDetails, TokenStatus, User};
 use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_proto::tokens::{CreateToken, UpdateToken};
 use keyward_proto::Timestamp;
 use keyward_store::{
-    MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
+    MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenOrder, TokenSortKey,
+    TokenStatusFilter, UserFilter,
 };
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -46,14 +47,102 @@ const TOKENS: ListPage = ListPage {
     per_page: 25,
 };
 
-fn status_filter(s: Option<&str>) -> (TokenStatusFilter, &'static str) {
+/// How soon an active token's expiry is marked "expires soon", and what the listing's
+/// "Expiring soon" filter finds: within this many days. A constant, not a tenant
+/// setting (README, "The administration console").
+pub const EXPIRING_SOON_DAYS: i64 = 14;
+
+/// The moment before which an active token expires "soon".
+fn soon_after(now: OffsetDateTime) -> OffsetDateTime {
+    now + Duration::days(EXPIRING_SOON_DAYS)
+}
+
+/// Whether the token is active and expires within [`EXPIRING_SOON_DAYS`].
+fn expiring_soon(d: &TokenDetails, now: OffsetDateTime) -> bool {
+    d.status == TokenStatus::Active && d.token.expires_at.is_some_and(|e| e <= soon_after(now))
+}
+
+/// The status filter of the listing, and the filter's name. `expiring` is the active
+/// tokens that expire within [`EXPIRING_SOON_DAYS`].
+fn status_filter(
+    s: Option<&str>,
+    now: OffsetDateTime,
+) -> (TokenStatusFilter, Option<OffsetDateTime>, &'static str) {
     match s {
-        Some("active") => (TokenStatusFilter::Active, "active"),
-        Some("expired") => (TokenStatusFilter::Expired, "expired"),
-        Some("revoked") => (TokenStatusFilter::Revoked, "revoked"),
-        Some("disabled") => (TokenStatusFilter::Disabled, "disabled"),
-        _ => (TokenStatusFilter::All, "all"),
+        Some("active") => (TokenStatusFilter::Active, None, "active"),
+        Some("expiring") => (TokenStatusFilter::Active, Some(soon_after(now)), "expiring"),
+        Some("expired") => (TokenStatusFilter::Expired, None, "expired"),
+        Some("revoked") => (TokenStatusFilter::Revoked, None, "revoked"),
+        Some("disabled") => (TokenStatusFilter::Disabled, None, "disabled"),
+        _ => (TokenStatusFilter::All, None, "all"),
     }
+}
+
+/// The columns the API-token listing sorts by: the name in the query (`sort=`), the
+/// store's key, and whether a first click sorts descending. The first is the default.
+const SORTS: [(&str, TokenSortKey, bool); 4] = [
+    ("created", TokenSortKey::Created, true),
+    ("expiry", TokenSortKey::Expiry, false),
+    ("name", TokenSortKey::Name, false),
+    ("last_used", TokenSortKey::LastUsed, true),
+];
+
+/// The order the query asks for: its column (or the default), and its direction (or
+/// the column's first).
+fn sort_of(q: &ListQuery) -> (&'static str, TokenOrder) {
+    let (asked, dir) = q.sort();
+    let (name, key, first) = SORTS
+        .iter()
+        .copied()
+        .find(|(n, _, _)| asked == Some(*n))
+        .unwrap_or(SORTS[0]);
+    let descending = dir.unwrap_or(first);
+    (name, TokenOrder { key, descending })
+}
+
+/// A column heading's sort link: where it goes, and, on the column sorted by, which way
+/// (for `aria-sort`).
+#[derive(Serialize, Debug)]
+struct SortLink {
+    href: String,
+    aria: Option<&'static str>,
+}
+
+/// The sort links of the headings, by column name: the column sorted by flips its
+/// direction, the others start at their first. Each keeps the search and the status,
+/// and goes back to page 1.
+fn sort_links(
+    status: &str,
+    search: &str,
+    current: (&str, TokenOrder),
+) -> std::collections::BTreeMap<&'static str, SortLink> {
+    let (current_name, order) = current;
+    SORTS
+        .iter()
+        .map(|&(name, _, first)| {
+            let is_current = name == current_name;
+            let descending = if is_current { !order.descending } else { first };
+            let dir = if descending { "desc" } else { "asc" };
+            let href = format!(
+                "?status={status}&q={}&sort={name}&dir={dir}",
+                super::url_encode(search)
+            );
+            let aria = is_current.then_some(if order.descending {
+                "descending"
+            } else {
+                "ascending"
+            });
+            (name, SortLink { href, aria })
+        })
+        .collect()
+}
+
+/// A row of the API-token listing: the token, and whether it expires soon.
+#[derive(Serialize)]
+struct TokenRow {
+    #[serde(flatten)]
+    details: TokenDetails,
+    expiring_soon: bool,
 }
 
 /// The statuses of mobile sessions in the order the filter offers them; the first (the
@@ -81,18 +170,52 @@ fn tokens_shown(st: &ConsoleState, me: &Me) -> Result<(), ErrorPage> {
 
 async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
     tokens_shown(&st, &me)?;
-    let (status, status_name) = status_filter(q.status());
+    let now = OffsetDateTime::now_utc();
+    let (status, expires_by, status_name) = status_filter(q.status(), now);
+    let sort = sort_of(&q);
     let f = TokenFilter {
         status,
         kind: Some(TokenKind::Api),
         user_id: None,
         q: q.search().map(str::to_string),
+        expires_by,
+        order: sort.1,
     };
     let tokens = st.tokens();
-    let list = async |page| tokens.list(&me.admin, &f, page).await;
+    // How many active tokens expire soon, for the callout above the list (not while
+    // the list shows just those).
+    let expiring = if status_name == "expiring" {
+        0
+    } else {
+        let soon = TokenFilter {
+            status: TokenStatusFilter::Active,
+            kind: Some(TokenKind::Api),
+            expires_by: Some(soon_after(now)),
+            ..Default::default()
+        };
+        let (_, n) = tokens
+            .list(&me.admin, &soon, Page::new(1, 1))
+            .await
+            .or_page(&st, &me)?;
+        n
+    };
+    let list = async |page| {
+        let (items, total) = tokens.list(&me.admin, &f, page).await?;
+        let rows: Vec<TokenRow> = items
+            .into_iter()
+            .map(|details| TokenRow {
+                expiring_soon: expiring_soon(&details, now),
+                details,
+            })
+            .collect();
+        Ok::<_, crate::service::ServiceError>((rows, total))
+    };
+    let sorts = sort_links(status_name, q.search().unwrap_or_default(), sort);
     let ctx = context! {
         tab => "api", status => status_name,
-        statuses => ["all", "active", "revoked", "expired", "disabled"],
+        statuses => ["all", "active", "expiring", "revoked", "expired", "disabled"],
+        sort => sort.0, dir => if sort.1.descending { "desc" } else { "asc" }, sorts,
+        expiring, soon_days => EXPIRING_SOON_DAYS,
     };
     TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
@@ -247,6 +370,7 @@ async fn render_new(
     .or_else(|| latest_expiry(me, now));
     let ctx = context! {
         form, owners,
+        presets => expiry_presets(me.settings.max_token_lifetime_days, now.date()),
         today => now.date().to_string(),
         max_date => latest_expiry(me, now).map(|t| t.date().to_string()),
         max_days => me.settings.max_token_lifetime_days,
@@ -258,6 +382,27 @@ async fn render_new(
         technical_only => me.settings.require_technical_user,
     };
     Ok(st.console.render_form("token_new.html", page, error, ctx))
+}
+
+/// A quick choice beside the create form's date: `days` from today, as the date the
+/// picker takes.
+#[derive(Serialize, Debug, PartialEq)]
+struct Preset {
+    days: u32,
+    date: String,
+}
+
+/// The quick choices of the create form (7, 30 and 90 days, a year) that the tenant's
+/// maximum lifetime (`max_days`, 0 for none) allows.
+fn expiry_presets(max_days: u32, today: time::Date) -> Vec<Preset> {
+    [7, 30, 90, 365]
+        .into_iter()
+        .filter(|&d| max_days == 0 || d <= max_days)
+        .map(|days| Preset {
+            days,
+            date: (today + Duration::days(i64::from(days))).to_string(),
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -401,8 +546,10 @@ async fn render_detail(
         me.admin.tenant_id,
         revealed.as_deref().unwrap_or("YOUR_TOKEN"),
     );
+    let soon = expiring_soon(&details, OffsetDateTime::now_utc());
     let ctx = context! {
         tk => &details,
+        expiring_soon => soon, soon_days => EXPIRING_SOON_DAYS,
         owner,
         revealed,
         curl,
@@ -647,6 +794,56 @@ mod tests {
             selected,
             [(form.user_id.as_str(), form.membership.as_str())]
         );
+    }
+
+    #[test]
+    fn presets_stop_at_the_tenants_maximum_lifetime() {
+        let today = time::macros::date!(2026 - 11 - 23);
+        let days = |max| -> Vec<u32> {
+            expiry_presets(max, today)
+                .into_iter()
+                .map(|p| p.days)
+                .collect()
+        };
+        assert_eq!(days(0), [7, 30, 90, 365]);
+        assert_eq!(days(365), [7, 30, 90, 365]);
+        assert_eq!(days(90), [7, 30, 90]);
+        assert_eq!(days(5), Vec::<u32>::new());
+        let week = &expiry_presets(0, today)[0];
+        assert_eq!(week.date, "2026-11-30");
+    }
+
+    #[test]
+    fn sort_links_flip_the_current_column_and_keep_the_filters() {
+        let q: ListQuery = list_query("status=expiring&q=erp&sort=expiry&dir=asc");
+        let sort = sort_of(&q);
+        assert_eq!(sort.0, "expiry");
+        assert_eq!(
+            sort.1,
+            TokenOrder {
+                key: TokenSortKey::Expiry,
+                descending: false
+            }
+        );
+        let links = sort_links("expiring", "erp sync", sort);
+        assert_eq!(
+            links["expiry"].href,
+            "?status=expiring&q=erp%20sync&sort=expiry&dir=desc"
+        );
+        assert_eq!(links["expiry"].aria, Some("ascending"));
+        assert_eq!(
+            links["last_used"].href,
+            "?status=expiring&q=erp%20sync&sort=last_used&dir=desc"
+        );
+        assert_eq!(links["name"].aria, None);
+        // Nothing asked: newest first; an unknown column is the default too.
+        let none = sort_of(&list_query("sort=colour&dir=up"));
+        assert_eq!(none, ("created", TokenOrder::default()));
+    }
+
+    fn list_query(s: &str) -> ListQuery {
+        let uri: axum::http::Uri = format!("/console/tokens?{s}").parse().unwrap();
+        Query::<ListQuery>::try_from_uri(&uri).unwrap().0
     }
 
     #[test]
