@@ -764,6 +764,89 @@ async fn tokens_that_expire_soon_are_marked_filtered_and_sorted() {
     c.close().await.unwrap();
 }
 
+/// Issue 13, problem 8: the dead ends of the console, walked as an administrator would
+/// meet them, each answered in the page's language with a way on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_ends_say_what_happened_and_lead_on() {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
+        return;
+    };
+    let m = app.member("svc", &["orders:read"]).await;
+    admin_login(&c, &app, "kari").await;
+
+    // "Delete selected" with nothing ticked: still the list, saying why nothing happened.
+    click(&c, "#bulk-delete").await;
+    wait_for_text(
+        &c,
+        "#page-error",
+        "Nothing was deleted: select at least one token first.",
+    )
+    .await;
+    find(&c, "#tokens-table").await;
+    screenshot(&c, "en-token-listing-nothing-selected").await;
+
+    // A membership the user already holds.
+    c.goto(&app.url(&format!("/console/users/{}", m.user_id)))
+        .await
+        .unwrap();
+    select(&c, "#department_id", &m.department_id).await;
+    select(&c, "#user_type_id", &m.user_type_id).await;
+    click(&c, "#add-membership").await;
+    wait_for_text(
+        &c,
+        "main",
+        "The user already holds that department and user type.",
+    )
+    .await;
+    screenshot(&c, "en-membership-exists").await;
+
+    // In Norwegian from here on.
+    select(&c, "#lang-select", "nb").await;
+    wait_for_text(&c, "header nav", "Brukere").await;
+
+    // A page number that is not a number.
+    c.goto(&app.url("/console/tokens?page=abc")).await.unwrap();
+    wait_for_text(&c, "h1", "Adressen kunne ikke leses").await;
+    screenshot(&c, "nb-bad-page-number").await;
+    click(&c, "ul.onward a").await;
+    wait_for_path(&c, |p| p == "/console/tokens").await;
+    find(&c, "#tokens-table").await;
+
+    // Settings refused: the fields' own labels.
+    c.goto(&app.url("/console/settings")).await.unwrap();
+    fill(&c, "#default_token_lifetime_days", "400").await;
+    click(&c, "#save-settings").await;
+    wait_for_text(
+        &c,
+        "#page-error",
+        "«Standard levetid for tokens (dager)» kan ikke være lengre enn «Maksimal levetid for tokens (dager)».",
+    )
+    .await;
+    let invalid = find(&c, "#default_token_lifetime_days")
+        .await
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(invalid.as_deref(), Some("true"));
+    screenshot(&c, "nb-settings-refused").await;
+
+    // API tokens off: a bookmarked tokens page says so and leads to Settings.
+    fill(&c, "#default_token_lifetime_days", "90").await;
+    click(&c, "#api_tokens_enabled").await;
+    click(&c, "#save-settings").await;
+    wait_for_text(&c, "main", "Lagret").await;
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    wait_for_text(&c, "h1", "API-tokens er slått av").await;
+    screenshot(&c, "nb-tokens-switched-off").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    screenshot(&c, "nb-phone-tokens-switched-off").await;
+    c.set_window_size(1366, 900).await.expect("laptop size");
+    click(&c, "ul.onward a[href='/console/settings']").await;
+    wait_for_path(&c, |p| p == "/console/settings").await;
+    find(&c, "#api_tokens_enabled").await;
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_walk_in_norwegian_shows_translated_labels() {
     let Some((_driver, c, app)) = with_admin("ola").await else {

@@ -3,13 +3,14 @@
 //! actions. Every action calls the REST API's own operation.
 
 use super::session::{Me, Posted};
+use super::Query;
 use super::{invalid, Answer, ErrorPage, OrErrorPage};
 use super::{ConsoleState, EnabledForm};
 use super::{ListPage, ListQuery};
 use super::{PageOf, PostedTo};
 use crate::error::ApiError;
 use crate::service::tokens::verify_command;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -154,16 +155,22 @@ const MOBILE_STATUSES: [(&str, SessionStatusFilter); 3] = [
 ];
 
 /// The Tokens menu is hidden when the tenant has switched API tokens off (rule 5);
-/// the pages answer the same way for anyone who types the address.
+/// the pages answer the same way for anyone who types the address (or kept it as a
+/// bookmark): in the console's frame, saying so, with the way on to Settings, where
+/// they are switched on again, and to the mobile sessions, which stay.
 fn tokens_shown(st: &ConsoleState, me: &Me) -> Result<(), ErrorPage> {
     if me.settings.api_tokens_enabled {
         return Ok(());
     }
-    let page = st.console.message_page(
-        me.lang,
+    let page = st.console.message_in_frame(
+        &me.page(&st.console, "tokens"),
         StatusCode::NOT_FOUND,
         "tokens-disabled-title",
         "tokens-disabled",
+        &[
+            ("tokens-disabled-to-settings", "/console/settings"),
+            ("tokens-disabled-to-mobile", "/console/tokens/mobile"),
+        ],
     );
     Err(page.into())
 }
@@ -620,12 +627,8 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Ans
     };
     let ids: Vec<TokenId> = form.ids.iter().filter_map(|s| s.parse().ok()).collect();
     if ids.is_empty() {
-        let page = me.page(&st.console, "tokens");
-        let e = invalid("nothing_selected", "select at least one token");
-        let ctx = context! { items => Vec::<ConfirmItem>::new(), back };
-        return Ok(st
-            .console
-            .render_form("confirm_delete.html", page, Some(&e), ctx));
+        // Nothing ticked: back to the list, which says so.
+        return Ok(Redirect::to(&format!("{back}?error=nothing_selected")).into_response());
     }
     let mobile = form.back == "mobile";
     if form.confirm != "yes" {
@@ -843,7 +846,9 @@ mod tests {
 
     fn list_query(s: &str) -> ListQuery {
         let uri: axum::http::Uri = format!("/console/tokens?{s}").parse().unwrap();
-        Query::<ListQuery>::try_from_uri(&uri).unwrap().0
+        axum::extract::Query::<ListQuery>::try_from_uri(&uri)
+            .unwrap()
+            .0
     }
 
     #[test]
