@@ -74,31 +74,90 @@ impl Default for TenantSettings {
 
 pub const MAX_LIFETIME_DAYS_LIMIT: u32 = 36_500;
 
-impl TenantSettings {
-    /// Checks the settings as a whole; the message names the offending field.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.max_token_lifetime_days > MAX_LIFETIME_DAYS_LIMIT {
-            return Err(format!(
+/// The longest mobile session lifetime, in days.
+pub const MAX_MOBILE_SESSION_DAYS: u32 = 3650;
+
+/// Which rule a set of [`TenantSettings`] breaks ([`TenantSettings::check`]). Its
+/// `Display` is the API's message, which names the offending field; the console says
+/// the same in its own words, with the field's label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingsProblem {
+    /// `max_token_lifetime_days` is above [`MAX_LIFETIME_DAYS_LIMIT`].
+    MaxLifetimeTooLong,
+    /// `default_token_lifetime_days` is above [`MAX_LIFETIME_DAYS_LIMIT`].
+    DefaultLifetimeTooLong,
+    /// `default_token_lifetime_days` is 0 (never expires) while there is a maximum.
+    NeverExpiringUnderMaximum,
+    /// `default_token_lifetime_days` is longer than `max_token_lifetime_days`.
+    DefaultBeyondMaximum,
+    /// `mobile_session_days` is not between 1 and [`MAX_MOBILE_SESSION_DAYS`].
+    MobileSessionDaysOutOfRange,
+}
+
+impl SettingsProblem {
+    /// The field the problem is reported on.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::MaxLifetimeTooLong => "max_token_lifetime_days",
+            Self::DefaultLifetimeTooLong
+            | Self::NeverExpiringUnderMaximum
+            | Self::DefaultBeyondMaximum => "default_token_lifetime_days",
+            Self::MobileSessionDaysOutOfRange => "mobile_session_days",
+        }
+    }
+}
+
+impl std::fmt::Display for SettingsProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MaxLifetimeTooLong => write!(
+                f,
                 "max_token_lifetime_days must be at most {MAX_LIFETIME_DAYS_LIMIT}"
-            ));
+            ),
+            Self::DefaultLifetimeTooLong => write!(
+                f,
+                "default_token_lifetime_days must be at most {MAX_LIFETIME_DAYS_LIMIT}"
+            ),
+            Self::NeverExpiringUnderMaximum => f.write_str(
+                "default_token_lifetime_days may be 0 (never expires) only when max_token_lifetime_days is 0",
+            ),
+            Self::DefaultBeyondMaximum => {
+                f.write_str("default_token_lifetime_days cannot exceed max_token_lifetime_days")
+            }
+            Self::MobileSessionDaysOutOfRange => write!(
+                f,
+                "mobile_session_days must be between 1 and {MAX_MOBILE_SESSION_DAYS}"
+            ),
+        }
+    }
+}
+
+impl TenantSettings {
+    /// Checks the settings as a whole: the first rule they break.
+    pub fn check(&self) -> Result<(), SettingsProblem> {
+        if self.max_token_lifetime_days > MAX_LIFETIME_DAYS_LIMIT {
+            return Err(SettingsProblem::MaxLifetimeTooLong);
         }
         if self.default_token_lifetime_days > MAX_LIFETIME_DAYS_LIMIT {
-            return Err(format!(
-                "default_token_lifetime_days must be at most {MAX_LIFETIME_DAYS_LIMIT}"
-            ));
+            return Err(SettingsProblem::DefaultLifetimeTooLong);
         }
         if self.max_token_lifetime_days > 0 && self.default_token_lifetime_days == 0 {
-            return Err("default_token_lifetime_days may be 0 (never expires) only when max_token_lifetime_days is 0".into());
+            return Err(SettingsProblem::NeverExpiringUnderMaximum);
         }
         if self.max_token_lifetime_days > 0
             && self.default_token_lifetime_days > self.max_token_lifetime_days
         {
-            return Err("default_token_lifetime_days cannot exceed max_token_lifetime_days".into());
+            return Err(SettingsProblem::DefaultBeyondMaximum);
         }
-        if self.mobile_session_days == 0 || self.mobile_session_days > 3650 {
-            return Err("mobile_session_days must be between 1 and 3650".into());
+        if self.mobile_session_days == 0 || self.mobile_session_days > MAX_MOBILE_SESSION_DAYS {
+            return Err(SettingsProblem::MobileSessionDaysOutOfRange);
         }
         Ok(())
+    }
+
+    /// [`TenantSettings::check`], its problem as the message that names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|p| p.to_string())
     }
 }
 

@@ -499,6 +499,354 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
     c.close().await.unwrap();
 }
 
+/// Logs in to the `--demo` tenant as its administrator (`admin` / `keyward-demo`).
+async fn demo_login(c: &Client, app: &TestApp) {
+    keyward_server::bootstrap::demo(&app.state)
+        .await
+        .expect("the demo tenant");
+    c.goto(&app.url("/console")).await.expect("open console");
+    assert_on_login_page(c).await;
+    fill(c, "#tenant", "demo").await;
+    fill(c, "#username", "admin").await;
+    fill(c, "#password", "keyward-demo").await;
+    click(c, "#login-submit").await;
+    wait_for_path(c, |p| p.starts_with("/console/tokens")).await;
+}
+
+/// The value of the option of `select` whose text is `label`.
+async fn option_value(c: &Client, select: &str, label: &str) -> String {
+    let v = c
+        .execute(
+            "return [...document.querySelector(arguments[0]).options] \
+               .find(o => o.text === arguments[1]).value;",
+            vec![json!(select), json!(label)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("no option {label:?} in {select}: {e}"));
+    v.as_str().unwrap().to_string()
+}
+
+/// Issue 13, problem 1: in the demo tenant kari, listed before webshop, holds webshop's
+/// only department and user type. Choosing webshop used to preselect kari's hidden,
+/// disabled option, and Save answered "Choose a department and user type." every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_for_webshop_is_created_on_the_demo_tenant() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    demo_login(&c, &app).await;
+
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    fill(&c, "#name", "Web shop feed 2").await;
+    let webshop = option_value(&c, "#user_id", "Web shop (webshop)").await;
+    select(&c, "#user_id", &webshop).await;
+    // The preselected membership is webshop's own, visible and enabled.
+    let chosen = script(
+        &c,
+        "const o = document.querySelector('#membership').selectedOptions[0]; \
+         return [o.parentElement.dataset.owner || '', o.disabled, o.parentElement.hidden, o.text];",
+    )
+    .await;
+    assert_eq!(chosen[0], json!(webshop), "{chosen}");
+    assert_eq!(chosen[1], json!(false), "{chosen}");
+    assert_eq!(chosen[2], json!(false), "{chosen}");
+    assert_eq!(chosen[3], json!("Sales · Order reader"), "{chosen}");
+    screenshot(&c, "en-demo-token-create-webshop").await;
+    click(&c, "#save-token").await;
+    let secret = find(&c, "#secret")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(secret.starts_with("kwa_"), "{secret}");
+    let v = app
+        .verify_body(json!({"tenant": "demo", "token": secret, "permission": "orders:read"}))
+        .await;
+    assert_eq!(v["code"], "VALID", "{v}");
+    let fields = open_detail(&c).await;
+    assert!(fields.contains("webshop"), "{fields}");
+    assert!(fields.contains("Sales"), "{fields}");
+
+    // A refused save (no name) redraws the form with webshop's option still chosen,
+    // and the next save goes through.
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    select(&c, "#user_id", &webshop).await;
+    script(
+        &c,
+        "document.querySelector('#name').removeAttribute('required'); return 0;",
+    )
+    .await;
+    click(&c, "#save-token").await;
+    wait_for_text(&c, "main", "Enter a name").await;
+    let owner = script(
+        &c,
+        "return document.querySelector('#membership').selectedOptions[0].parentElement.dataset.owner || '';",
+    )
+    .await;
+    assert_eq!(owner, json!(webshop));
+    fill(&c, "#name", "Web shop feed 3").await;
+    click(&c, "#save-token").await;
+    find(&c, "#secret").await;
+
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    select(&c, "#user_id", &webshop).await;
+    screenshot(&c, "en-phone-demo-token-create-webshop").await;
+    c.close().await.unwrap();
+}
+
+/// A token of `m` named `name` that expires at `at`, made over the API; its id.
+async fn token_expiring(
+    app: &TestApp,
+    m: &keyward_testkit::Member,
+    name: &str,
+    at: time::OffsetDateTime,
+) -> String {
+    let at = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let made = app
+        .post_created(
+            "/api/v1/tokens",
+            json!({"name": name, "user_id": m.user_id, "department_id": m.department_id,
+                   "user_type_id": m.user_type_id, "expires_at": at}),
+        )
+        .await;
+    made["id"].as_str().unwrap().to_string()
+}
+
+/// The token names of the listing's rows, top to bottom.
+async fn listed_names(c: &Client) -> Vec<String> {
+    let v = script(
+        c,
+        "return [...document.querySelectorAll('#tokens-table tbody .token-name')].map(a => a.textContent);",
+    )
+    .await;
+    serde_json::from_value(v).unwrap()
+}
+
+/// Waits (polling, up to 10 s) until the address's query contains `part`.
+async fn wait_for_query(c: &Client, part: &str) {
+    for _ in 0..200 {
+        let url = c.current_url().await.expect("url");
+        if url.query().is_some_and(|q| q.contains(part)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the address never had {part}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_that_expire_soon_are_marked_filtered_and_sorted() {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
+        return;
+    };
+    let m = app.member("svc", &["orders:read"]).await;
+    let now = time::OffsetDateTime::now_utc();
+    let days = time::Duration::days;
+    let hour = time::Duration::hours(1);
+    let soon = token_expiring(&app, &m, "Nightly export", now + days(5) + hour).await;
+    token_expiring(&app, &m, "Billing feed", now + days(60) + hour).await;
+    token_expiring(&app, &m, "Alpha sync", now + days(13) + hour).await;
+    let gone = token_expiring(&app, &m, "Retired feed", now + days(3)).await;
+    app.revoke_token(&gone).await;
+
+    admin_login(&c, &app, "kari").await;
+    // The listing warns, marks the two active tokens that expire within 14 days, and
+    // says how far away each expiry is.
+    wait_for_text(
+        &c,
+        "#expiring-callout",
+        "2 active tokens expire within 14 days.",
+    )
+    .await;
+    let row = text_of(&c, &format!("tr[data-token-id='{soon}'] td.expiry")).await;
+    assert!(
+        row.contains("in 5 days") && row.contains("Expires soon"),
+        "{row}"
+    );
+    let billing = script(
+        &c,
+        "return [...document.querySelectorAll('#tokens-table tbody tr')] \
+           .find(r => r.querySelector('.token-name').textContent === 'Billing feed') \
+           .querySelector('td.expiry').textContent;",
+    )
+    .await;
+    let billing = billing.as_str().unwrap();
+    assert!(
+        billing.contains("in 2 months") && !billing.contains("Expires soon"),
+        "{billing}"
+    );
+    let retired = text_of(&c, &format!("tr[data-token-id='{gone}'] td.expiry")).await;
+    assert!(
+        !retired.contains("Expires soon"),
+        "a revoked token is not marked: {retired}"
+    );
+    screenshot(&c, "en-token-listing-expiry").await;
+
+    // The filter: only the active tokens expiring soon.
+    select(&c, "#status", "expiring").await;
+    click(&c, "form.filters button[type=submit]").await;
+    wait_for_query(&c, "status=expiring").await;
+    let mut names = listed_names(&c).await;
+    names.sort();
+    assert_eq!(names, ["Alpha sync", "Nightly export"]);
+    assert!(
+        c.find(Locator::Css("#expiring-callout")).await.is_err(),
+        "no callout on the filtered list"
+    );
+
+    // Sorted by expiry from the column heading, with the keyboard: soonest first, then
+    // the other way; the filter stays.
+    let heading = find(&c, "#tokens-table thead a.sort[href*='sort=expiry']").await;
+    heading
+        .send_keys("\u{E007}")
+        .await
+        .expect("Enter on the heading");
+    wait_for_query(&c, "sort=expiry").await;
+    wait_for_query(&c, "status=expiring").await;
+    assert_eq!(listed_names(&c).await, ["Nightly export", "Alpha sync"]);
+    let aria = find(&c, "#tokens-table thead th[aria-sort]").await;
+    assert_eq!(
+        aria.attr("aria-sort").await.unwrap().as_deref(),
+        Some("ascending")
+    );
+    screenshot(&c, "en-token-listing-expiring-soon").await;
+    click(&c, "#tokens-table thead a.sort[href*='sort=expiry']").await;
+    wait_for_query(&c, "dir=desc").await;
+    assert_eq!(listed_names(&c).await, ["Alpha sync", "Nightly export"]);
+
+    // By name, on the whole list.
+    c.goto(&app.url("/console/tokens?sort=name&dir=asc"))
+        .await
+        .unwrap();
+    let names = listed_names(&c).await;
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted);
+
+    // The token's page says it too.
+    c.goto(&app.url(&format!("/console/tokens/{soon}")))
+        .await
+        .unwrap();
+    find(&c, "#expiring-soon").await;
+    let expiry = text_of(&c, "#f-expiry").await;
+    assert!(expiry.contains("in 5 days"), "{expiry}");
+    screenshot(&c, "en-token-detail-expiring").await;
+
+    // The create form's quick choices set the date, within the tenant's maximum.
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    click(&c, "#preset-30").await;
+    let date = script(&c, "return document.querySelector('#expires_on').value;").await;
+    let want = (now + days(30)).date().to_string();
+    assert_eq!(date, json!(want));
+    let pressed = find(&c, "#preset-30")
+        .await
+        .attr("aria-pressed")
+        .await
+        .unwrap();
+    assert_eq!(pressed.as_deref(), Some("true"));
+    find(&c, "#preset-365").await;
+    screenshot(&c, "en-token-create-presets").await;
+
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url("/console/tokens?status=expiring&sort=expiry&dir=asc"))
+        .await
+        .unwrap();
+    find(&c, "#tokens-table").await;
+    screenshot(&c, "en-phone-token-listing-expiring-soon").await;
+    c.goto(&app.url("/console/tokens/new")).await.unwrap();
+    find(&c, "#preset-7").await;
+    screenshot(&c, "en-phone-token-create-presets").await;
+    c.close().await.unwrap();
+}
+
+/// Issue 13, problem 8: the dead ends of the console, walked as an administrator would
+/// meet them, each answered in the page's language with a way on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_ends_say_what_happened_and_lead_on() {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
+        return;
+    };
+    let m = app.member("svc", &["orders:read"]).await;
+    admin_login(&c, &app, "kari").await;
+
+    // "Delete selected" with nothing ticked: still the list, saying why nothing happened.
+    click(&c, "#bulk-delete").await;
+    wait_for_text(
+        &c,
+        "#page-error",
+        "Nothing was deleted: select at least one token first.",
+    )
+    .await;
+    find(&c, "#tokens-table").await;
+    screenshot(&c, "en-token-listing-nothing-selected").await;
+
+    // A membership the user already holds.
+    c.goto(&app.url(&format!("/console/users/{}", m.user_id)))
+        .await
+        .unwrap();
+    select(&c, "#department_id", &m.department_id).await;
+    select(&c, "#user_type_id", &m.user_type_id).await;
+    click(&c, "#add-membership").await;
+    wait_for_text(
+        &c,
+        "main",
+        "The user already holds that department and user type.",
+    )
+    .await;
+    screenshot(&c, "en-membership-exists").await;
+
+    // In Norwegian from here on.
+    select(&c, "#lang-select", "nb").await;
+    wait_for_text(&c, "header nav", "Brukere").await;
+
+    // A page number that is not a number.
+    c.goto(&app.url("/console/tokens?page=abc")).await.unwrap();
+    wait_for_text(&c, "h1", "Adressen kunne ikke leses").await;
+    screenshot(&c, "nb-bad-page-number").await;
+    click(&c, "ul.onward a").await;
+    wait_for_path(&c, |p| p == "/console/tokens").await;
+    find(&c, "#tokens-table").await;
+
+    // Settings refused: the fields' own labels.
+    c.goto(&app.url("/console/settings")).await.unwrap();
+    fill(&c, "#default_token_lifetime_days", "400").await;
+    click(&c, "#save-settings").await;
+    wait_for_text(
+        &c,
+        "#page-error",
+        "«Standard levetid for tokens (dager)» kan ikke være lengre enn «Maksimal levetid for tokens (dager)».",
+    )
+    .await;
+    let invalid = find(&c, "#default_token_lifetime_days")
+        .await
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(invalid.as_deref(), Some("true"));
+    screenshot(&c, "nb-settings-refused").await;
+
+    // API tokens off: a bookmarked tokens page says so and leads to Settings.
+    fill(&c, "#default_token_lifetime_days", "90").await;
+    click(&c, "#api_tokens_enabled").await;
+    click(&c, "#save-settings").await;
+    wait_for_text(&c, "main", "Lagret").await;
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    wait_for_text(&c, "h1", "API-tokens er slått av").await;
+    screenshot(&c, "nb-tokens-switched-off").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    screenshot(&c, "nb-phone-tokens-switched-off").await;
+    c.set_window_size(1366, 900).await.expect("laptop size");
+    click(&c, "ul.onward a[href='/console/settings']").await;
+    wait_for_path(&c, |p| p == "/console/settings").await;
+    find(&c, "#api_tokens_enabled").await;
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_walk_in_norwegian_shows_translated_labels() {
     let Some((_driver, c, app)) = with_admin("ola").await else {
@@ -575,10 +923,10 @@ async fn the_same_walk_in_norwegian_shows_translated_labels() {
         "jan.", "feb.", "mars", "apr.", "mai", "juni", "juli", "aug.", "sep.", "okt.", "nov.",
         "des.",
     ][usize::from(u8::from(time::OffsetDateTime::now_utc().month())) - 1];
-    assert!(
-        text_of(&c, "#tokens-table tbody").await.contains(month),
-        "Norwegian month names"
-    );
+    let tbody = text_of(&c, "#tokens-table tbody").await;
+    assert!(tbody.contains(month), "Norwegian month names");
+    // The bootstrap token's 90 days, and its last use (the walk's own API calls).
+    assert!(tbody.contains("om 3 måneder"), "{tbody}");
     screenshot(&c, "nb-token-listing").await;
 
     // The user's own choice: switch to English from the menu, and it sticks to the user.

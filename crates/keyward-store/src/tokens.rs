@@ -60,6 +60,69 @@ pub struct TokenFilter {
     pub user_id: Option<UserId>,
     /// Matches the token name or the owner's username.
     pub q: Option<String>,
+    /// Only tokens with an expiry at or before this moment (the console's "expiring
+    /// soon", with [`TokenStatusFilter::Active`]).
+    pub expires_by: Option<OffsetDateTime>,
+    /// The order of the listing; newest first by default.
+    pub order: TokenOrder,
+}
+
+/// What a token listing is sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TokenSortKey {
+    /// When the token was made.
+    #[default]
+    Created,
+    /// Its expiry. A token that never expires sorts as the latest.
+    Expiry,
+    /// Its name, ignoring case.
+    Name,
+    /// Its last successful check. A token never used sorts as the least recent.
+    LastUsed,
+}
+
+/// A token listing's order: a key, ascending or descending; ties in id order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenOrder {
+    pub key: TokenSortKey,
+    pub descending: bool,
+}
+
+impl Default for TokenOrder {
+    /// Newest first.
+    fn default() -> Self {
+        Self {
+            key: TokenSortKey::Created,
+            descending: true,
+        }
+    }
+}
+
+/// When a token was last used, as `TOKEN_COLS` reads it (an `ORDER BY` expression cannot
+/// name that output column in PostgreSQL).
+const LAST_USED: &str =
+    "COALESCE((SELECT lu.at FROM token_last_use lu WHERE lu.token_id = t.id), t.last_used_at)";
+
+impl TokenOrder {
+    /// The `ORDER BY` clause. Missing values (never expires, never used) sort by a
+    /// leading `IS NULL` term, which both backends order the same way.
+    fn sql(self) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        // NULL last when ascending (never expires: the latest)…
+        let nulls_last = if self.descending { "DESC" } else { "ASC" };
+        // …and first when ascending (never used: the least recent).
+        let nulls_first = if self.descending { "ASC" } else { "DESC" };
+        match self.key {
+            TokenSortKey::Created => format!("t.created_at {dir}, t.id {dir}"),
+            TokenSortKey::Expiry => {
+                format!("(t.expires_at IS NULL) {nulls_last}, t.expires_at {dir}, t.id {dir}")
+            }
+            TokenSortKey::Name => format!("LOWER(t.name) {dir}, t.id {dir}"),
+            TokenSortKey::LastUsed => {
+                format!("({LAST_USED} IS NULL) {nulls_first}, {LAST_USED} {dir}, t.id {dir}")
+            }
+        }
+    }
 }
 
 const DETAIL_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
@@ -450,8 +513,13 @@ impl Store {
         } else if f.status == TokenStatusFilter::Revoked {
             q.and("t.revoked_at IS NOT NULL".into());
         }
+        if let Some(by) = f.expires_by {
+            let by = q.arg(by);
+            q.and(format!("t.expires_at IS NOT NULL AND t.expires_at <= {by}"));
+        }
         let columns = detail_columns();
-        let listing = Listing::new(&columns, DETAIL_FROM, NEWEST_FIRST);
+        let order = f.order.sql();
+        let listing = Listing::new(&columns, DETAIL_FROM, &order);
         self.page(&listing, q, page, |r| details(r, now)).await
     }
 

@@ -86,6 +86,7 @@ conformance!(
     revoke_is_idempotent_and_drops_the_sealed_copy,
     delete_skips_unknown_and_other_tenants_ids,
     status_filters_match_token_status,
+    listings_sort_by_expiry_name_last_use_and_creation,
     every_change_is_audited_and_logged_in_the_same_transaction,
     referenced_rows_cannot_be_deleted,
     last_used_never_moves_back,
@@ -593,6 +594,54 @@ async fn status_filters_match_token_status(db: Db) {
         .unwrap();
     assert_eq!((all.len(), total), (2, 4));
     assert_eq!(all[0].token.id, disabled, "newest first");
+}
+
+/// Each order of a token listing, both ways, with tokens that never expire and were never
+/// used at the ends a reader expects; and the "expires by" filter.
+async fn listings_sort_by_expiry_name_last_use_and_creation(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let now = OffsetDateTime::now_utc();
+    // Made in this order: b, a, C, d.
+    let (b, _) = token(s, &f, "b", Some(now + Duration::days(30))).await;
+    let (a, _) = token(s, &f, "a", None).await;
+    let (c, _) = token(s, &f, "C", Some(now + Duration::days(3))).await;
+    let (d, _) = token(s, &f, "d", Some(now + Duration::days(10))).await;
+    s.touch_last_used(&[(b, now - Duration::hours(1)), (d, now - Duration::days(2))])
+        .await
+        .unwrap();
+    let listed = async |order: TokenOrder, expires_by: Option<OffsetDateTime>| {
+        let filter = TokenFilter {
+            order,
+            expires_by,
+            ..Default::default()
+        };
+        let (items, total) = s
+            .list_tokens(f.tenant, &filter, Page::default())
+            .await
+            .unwrap();
+        assert_eq!(items.len() as i64, total);
+        items.into_iter().map(|t| t.token.id).collect::<Vec<_>>()
+    };
+    let by = |key, descending| TokenOrder { key, descending };
+    for (order, expected) in [
+        (TokenOrder::default(), vec![d, c, a, b]),
+        (by(TokenSortKey::Created, false), vec![b, a, c, d]),
+        (by(TokenSortKey::Expiry, false), vec![c, d, b, a]),
+        (by(TokenSortKey::Expiry, true), vec![a, b, d, c]),
+        (by(TokenSortKey::Name, false), vec![a, b, c, d]),
+        (by(TokenSortKey::Name, true), vec![d, c, b, a]),
+        (by(TokenSortKey::LastUsed, true), vec![b, d, c, a]),
+        (by(TokenSortKey::LastUsed, false), vec![a, c, d, b]),
+    ] {
+        assert_eq!(listed(order, None).await, expected, "{order:?}");
+    }
+    let soon = listed(
+        by(TokenSortKey::Expiry, false),
+        Some(now + Duration::days(14)),
+    )
+    .await;
+    assert_eq!(soon, vec![c, d], "expiring within 14 days");
 }
 
 /// Writes one change-log entry in a transaction of its own connection and returns the

@@ -51,6 +51,49 @@ select-row = Select { $name }
 removed-by = by { $name }
 back-to-list = Back to the list
 
+## Relative times
+time-now = just now
+time-in-minutes = { $count ->
+    [one] in 1 minute
+   *[other] in { $count } minutes
+}
+time-minutes-ago = { $count ->
+    [one] 1 minute ago
+   *[other] { $count } minutes ago
+}
+time-in-hours = { $count ->
+    [one] in 1 hour
+   *[other] in { $count } hours
+}
+time-hours-ago = { $count ->
+    [one] 1 hour ago
+   *[other] { $count } hours ago
+}
+time-in-days = { $count ->
+    [one] in 1 day
+   *[other] in { $count } days
+}
+time-days-ago = { $count ->
+    [one] 1 day ago
+   *[other] { $count } days ago
+}
+time-in-months = { $count ->
+    [one] in 1 month
+   *[other] in { $count } months
+}
+time-months-ago = { $count ->
+    [one] 1 month ago
+   *[other] { $count } months ago
+}
+time-in-years = { $count ->
+    [one] in 1 year
+   *[other] in { $count } years
+}
+time-years-ago = { $count ->
+    [one] 1 year ago
+   *[other] { $count } years ago
+}
+
 ## Paging and filters
 pager-label = Pages
 pager-previous = Previous
@@ -65,6 +108,7 @@ filter-status = Status
 filter-apply = Filter
 filter-status-all = All
 filter-status-active = Active
+filter-status-expiring = Expiring soon
 filter-status-revoked = Revoked
 filter-status-expired = Expired
 filter-status-disabled = Disabled
@@ -74,6 +118,8 @@ status-active = Active
 status-expired = Expired
 status-revoked = Revoked
 status-disabled = Disabled
+expiring-soon = Expires soon
+expiring-soon-title = Expires within { $days } days
 
 ## Columns
 col-token-name = Token Name
@@ -156,9 +202,17 @@ mobile-search-placeholder = User name
 tokens-empty = No API tokens match.
 mobile-empty = Nobody is logged into the mobile app.
 tokens-selected = { $count } selected
+tokens-expiring-callout = { $count ->
+    [one] 1 active token expires within { $days } days.
+   *[other] { $count } active tokens expire within { $days } days.
+}
+tokens-expiring-show = Show them
+sort-by = Sort by { $column }
 bulk-delete = Delete selected
 tokens-disabled-title = API tokens are switched off
 tokens-disabled = API tokens are switched off for this tenant. An administrator can switch them on under Settings.
+tokens-disabled-to-settings = Switch API tokens on under Settings
+tokens-disabled-to-mobile = See the mobile sessions, which still work
 
 ## Create token
 token-new-title = Create a new API token
@@ -166,6 +220,12 @@ token-new-intro = The token acts with the permissions of the chosen user, restri
 token-expiry-hint = No longer than { $days } days (until { $date } at the latest). A year or less is recommended for any single token.
 token-expiry-hint-unlimited = This tenant sets no maximum lifetime. Leave the date empty for a token that never expires.
 token-never-expires-warning = Warning: a token without an expiry date works until someone revokes it.
+token-expiry-presets = Quick choice
+token-expiry-preset-days = { $count ->
+    [one] 1 day
+   *[other] { $count } days
+}
+token-expiry-preset-year = 1 year
 token-technical-only = Only technical users within their employment period today are listed (tenant setting).
 token-no-owners = No user can own a token yet: create a user with a membership first.
 token-membership-hint = Only the chosen user's memberships are offered.
@@ -295,6 +355,9 @@ object-tenant = Tenant
 
 ## Errors
 error-title = That did not work
+error-query-title = The address could not be read
+error-query = Part of the address is not what this page expects, such as a page number that is not a number.
+error-query-open = Open the page without it
 error-csrf-title = The form has expired
 error-csrf = The form was not sent from this console session (its security token is missing or stale). Reload the page and try again.
 error-login-csrf = The login form has expired. Reload the page and try again.
@@ -303,6 +366,8 @@ error-form = Some of the form's values could not be read. Go back and check them
 error-control-character = A value contains a control character, such as a NUL character, which keyward does not store. Go back, remove it and try again.
 error-not-found = It does not exist, or it has been deleted.
 error-conflict = That name is already in use.
+error-membership-exists = The user already holds that department and user type.
+error-path-taken = Another endpoint already has that path. Choose another one.
 error-in-use = It is still in use (by a membership or a token), so it cannot be deleted.
 error-unavailable = The database is unavailable. Nothing was changed; try again shortly.
 error-internal = Something went wrong on the server. It has been logged.
@@ -312,12 +377,20 @@ error-invalid-username = Enter a user name: 1 to 64 letters (a–z), digits, dot
 error-invalid-email = Enter a valid email address.
 error-invalid-display-name = Enter a display name (1 to 200 characters).
 error-invalid-date = Enter a valid date.
-error-invalid-days = Enter a whole number of days.
+error-invalid-max-lifetime-days = "{ settings-max-lifetime }": enter a whole number of days.
+error-invalid-default-lifetime-days = "{ settings-default-lifetime }": enter a whole number of days.
+error-invalid-mobile-days = "{ settings-mobile-days }": enter a whole number of days.
+error-settings-max-lifetime-too-long = "{ settings-max-lifetime }" can be at most 36500 days.
+error-settings-default-lifetime-too-long = "{ settings-default-lifetime }" can be at most 36500 days.
+error-settings-never-expiring-under-maximum = "{ settings-default-lifetime }" can be 0 (tokens that never expire) only when "{ settings-max-lifetime }" is 0 too.
+error-settings-default-beyond-maximum = "{ settings-default-lifetime }" cannot be longer than "{ settings-max-lifetime }".
+error-settings-mobile-days-out-of-range = "{ settings-mobile-days }" must be from 1 to 3650 days.
 error-invalid-permission = A permission may contain only lower-case letters, digits and : . _ - (optionally ending in *).
 error-password-policy = The password must be at least 10 characters long.
 error-choose-user = Choose a user.
 error-choose-membership = Choose a department and user type.
-error-nothing-selected = Select at least one token.
+error-membership-of-other-user = That department and user type are listed under another user. Choose one listed under the chosen user.
+error-nothing-selected = Nothing was deleted: select at least one token first.
 error-not-a-member = The user does not hold that department and user type.
 error-not-technical-user = Only technical users may own API tokens in this tenant.
 error-user-inactive = The user is outside their employment period.

@@ -51,6 +51,49 @@ select-row = Velg { $name }
 removed-by = av { $name }
 back-to-list = Tilbake til listen
 
+## Relative tider
+time-now = akkurat nå
+time-in-minutes = { $count ->
+    [one] om 1 minutt
+   *[other] om { $count } minutter
+}
+time-minutes-ago = { $count ->
+    [one] for 1 minutt siden
+   *[other] for { $count } minutter siden
+}
+time-in-hours = { $count ->
+    [one] om 1 time
+   *[other] om { $count } timer
+}
+time-hours-ago = { $count ->
+    [one] for 1 time siden
+   *[other] for { $count } timer siden
+}
+time-in-days = { $count ->
+    [one] om 1 dag
+   *[other] om { $count } dager
+}
+time-days-ago = { $count ->
+    [one] for 1 dag siden
+   *[other] for { $count } dager siden
+}
+time-in-months = { $count ->
+    [one] om 1 måned
+   *[other] om { $count } måneder
+}
+time-months-ago = { $count ->
+    [one] for 1 måned siden
+   *[other] for { $count } måneder siden
+}
+time-in-years = { $count ->
+    [one] om 1 år
+   *[other] om { $count } år
+}
+time-years-ago = { $count ->
+    [one] for 1 år siden
+   *[other] for { $count } år siden
+}
+
 ## Sider og filtre
 pager-label = Sider
 pager-previous = Forrige
@@ -65,6 +108,7 @@ filter-status = Status
 filter-apply = Filtrer
 filter-status-all = Alle
 filter-status-active = Aktive
+filter-status-expiring = Utløper snart
 filter-status-revoked = Tilbakekalte
 filter-status-expired = Utløpte
 filter-status-disabled = Deaktiverte
@@ -74,6 +118,8 @@ status-active = Aktiv
 status-expired = Utløpt
 status-revoked = Tilbakekalt
 status-disabled = Deaktivert
+expiring-soon = Utløper snart
+expiring-soon-title = Utløper innen { $days } dager
 
 ## Kolonner
 col-token-name = Token Navn
@@ -156,9 +202,17 @@ mobile-search-placeholder = Brukernavn
 tokens-empty = Ingen API-tokens passer.
 mobile-empty = Ingen er logget inn i mobilappen.
 tokens-selected = { $count } valgt
+tokens-expiring-callout = { $count ->
+    [one] 1 aktivt token utløper innen { $days } dager.
+   *[other] { $count } aktive tokens utløper innen { $days } dager.
+}
+tokens-expiring-show = Vis dem
+sort-by = Sorter etter { $column }
 bulk-delete = Slett valgte
 tokens-disabled-title = API-tokens er slått av
 tokens-disabled = API-tokens er slått av for denne kunden. En administrator kan slå dem på under Innstillinger.
+tokens-disabled-to-settings = Slå på API-tokens under Innstillinger
+tokens-disabled-to-mobile = Se mobiløktene, som fortsatt virker
 
 ## Opprett token
 token-new-title = Opprett ny API-token
@@ -166,6 +220,12 @@ token-new-intro = Tokenet har tillatelsene til den valgte brukeren, begrenset ti
 token-expiry-hint = Ikke lenger enn { $days } dager (senest { $date }). Høyst 12 måneder anbefales for en enkelt token.
 token-expiry-hint-unlimited = Denne kunden har ingen maksimal levetid. La datoen stå tom for en token som aldri utløper.
 token-never-expires-warning = Advarsel: en token uten utløpsdato virker til noen tilbakekaller den.
+token-expiry-presets = Hurtigvalg
+token-expiry-preset-days = { $count ->
+    [one] 1 dag
+   *[other] { $count } dager
+}
+token-expiry-preset-year = 1 år
 token-technical-only = Bare tekniske brukere som er innenfor ansettelsesperioden i dag, vises (kundeinnstilling).
 token-no-owners = Ingen bruker kan eie en token ennå: opprett først en bruker med et medlemskap.
 token-membership-hint = Bare den valgte brukerens medlemskap tilbys.
@@ -295,6 +355,9 @@ object-tenant = Kunde
 
 ## Feil
 error-title = Det gikk ikke
+error-query-title = Adressen kunne ikke leses
+error-query = En del av adressen er ikke det denne siden venter, for eksempel et sidetall som ikke er et tall.
+error-query-open = Åpne siden uten den
 error-csrf-title = Skjemaet er utløpt
 error-csrf = Skjemaet ble ikke sendt fra denne konsolløkten (sikkerhetstokenet mangler eller er foreldet). Last inn siden på nytt og prøv igjen.
 error-login-csrf = Innloggingsskjemaet er utløpt. Last inn siden på nytt og prøv igjen.
@@ -303,6 +366,8 @@ error-form = Noen av skjemaets verdier kunne ikke leses. Gå tilbake og sjekk de
 error-control-character = En verdi inneholder et kontrolltegn, for eksempel et NUL-tegn, som keyward ikke lagrer. Gå tilbake, fjern det og prøv igjen.
 error-not-found = Det finnes ikke, eller det er slettet.
 error-conflict = Det navnet er allerede i bruk.
+error-membership-exists = Brukeren har allerede den avdelingen og brukertypen.
+error-path-taken = Et annet endepunkt har allerede den stien. Velg en annen.
 error-in-use = Det er fortsatt i bruk (av et medlemskap eller en token), så det kan ikke slettes.
 error-unavailable = Databasen er utilgjengelig. Ingenting ble endret; prøv igjen om litt.
 error-internal = Noe gikk galt på serveren. Det er logget.
@@ -312,12 +377,20 @@ error-invalid-username = Skriv inn et brukernavn: 1 til 64 bokstaver (a–z), si
 error-invalid-email = Skriv inn en gyldig e-postadresse.
 error-invalid-display-name = Skriv inn et visningsnavn (1 til 200 tegn).
 error-invalid-date = Skriv inn en gyldig dato.
-error-invalid-days = Skriv inn et helt antall dager.
+error-invalid-max-lifetime-days = «{ settings-max-lifetime }»: skriv inn et helt antall dager.
+error-invalid-default-lifetime-days = «{ settings-default-lifetime }»: skriv inn et helt antall dager.
+error-invalid-mobile-days = «{ settings-mobile-days }»: skriv inn et helt antall dager.
+error-settings-max-lifetime-too-long = «{ settings-max-lifetime }» kan være høyst 36500 dager.
+error-settings-default-lifetime-too-long = «{ settings-default-lifetime }» kan være høyst 36500 dager.
+error-settings-never-expiring-under-maximum = «{ settings-default-lifetime }» kan bare være 0 (tokens som aldri utløper) når «{ settings-max-lifetime }» også er 0.
+error-settings-default-beyond-maximum = «{ settings-default-lifetime }» kan ikke være lengre enn «{ settings-max-lifetime }».
+error-settings-mobile-days-out-of-range = «{ settings-mobile-days }» må være fra 1 til 3650 dager.
 error-invalid-permission = En tillatelse kan bare inneholde små bokstaver, sifre og : . _ - (eventuelt avsluttet med *).
 error-password-policy = Passordet må være minst 10 tegn.
 error-choose-user = Velg en bruker.
 error-choose-membership = Velg en avdeling og brukertype.
-error-nothing-selected = Velg minst én token.
+error-membership-of-other-user = Den avdelingen og brukertypen står oppført under en annen bruker. Velg en som står under den valgte brukeren.
+error-nothing-selected = Ingenting ble slettet: velg minst ett token først.
 error-not-a-member = Brukeren har ikke den avdelingen og brukertypen.
 error-not-technical-user = Bare tekniske brukere kan eie API-tokens hos denne kunden.
 error-user-inactive = Brukeren er utenfor ansettelsesperioden sin.

@@ -99,6 +99,7 @@ pub async fn list(
         kind: Some(kind),
         user_id: q.user_id,
         q: q.q,
+        ..Default::default()
     };
     super::listed(q.page, q.per_page, async |page| {
         c.st.tokens().list(&c.admin, &f, page).await

@@ -1,8 +1,9 @@
 //! The audit log, newest first, filtered by action, object type and time.
 
 use super::session::Me;
+use super::Query;
 use super::{Answer, ConsoleState, OrErrorPage, Pager};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use keyward_store::{AuditFilter, Page};

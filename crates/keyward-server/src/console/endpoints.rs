@@ -4,13 +4,14 @@
 //! its Token settings and "Assign endpoint tokens" pages, through the endpoint service.
 
 use super::session::{Empty, Me, Posted};
+use super::Query;
 use super::{delete_button, PageOf, PostedTo};
 use super::{invalid, Pager};
 use super::{Answer, ConsoleState, EnabledForm, ListPage, ListQuery};
 use super::{ErrorPage, Id, OrErrorPage};
 use crate::error::ApiError;
 use crate::service::endpoints::{GeneratedPrimary, RecordStats};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -185,7 +186,11 @@ async fn create(State(st): State<ConsoleState>, p: Posted<EndpointForm>) -> Answ
         allow_deleting: form.allow_deleting.is_some(),
         enabled: form.enabled.is_some(),
     });
-    let result = super::submit(body, async |c| st.endpoints().create(&me.admin, c).await).await;
+    let result = super::submit(body, async |c| {
+        let made = st.endpoints().create(&me.admin, c).await;
+        made.map_err(super::taken("path", "path_taken"))
+    })
+    .await;
     match result {
         Ok((details, fresh)) => Ok(after_change(&st, &me, details.endpoint.id, fresh)),
         Err(e) => render_list(&st, &me, &ListQuery::default(), Some(&e), form).await,
@@ -316,7 +321,8 @@ async fn update(State(st): State<ConsoleState>, p: PostedTo<EndpointId, Endpoint
         enabled: Some(form.enabled.is_some()),
     });
     let result = super::submit(body, async |c| {
-        st.endpoints().update(&me.admin, id, c).await
+        let changed = st.endpoints().update(&me.admin, id, c).await;
+        changed.map_err(super::taken("path", "path_taken"))
     })
     .await;
     match result {

@@ -197,6 +197,42 @@ pub fn format_datetime(lang: Lang, t: OffsetDateTime) -> String {
     }
 }
 
+/// How far `t` is from `now`, in the largest unit that fits: the unit's message name and
+/// the count. Within a minute either way it is "now" (count 0). Minutes, hours and days
+/// (up to 59) are whole ones, rounded towards zero, so an expiry is never said to be
+/// further off than it is; months (of 30 days) and years (of 365) are rounded to the
+/// nearest, so that a token made for 90 days is "in 3 months" and one made for a year
+/// "in 1 year".
+pub fn distance(t: OffsetDateTime, now: OffsetDateTime) -> (&'static str, u64) {
+    let secs = (t - now).whole_seconds().unsigned_abs();
+    let days = secs / 86_400;
+    match secs {
+        0..60 => ("now", 0),
+        60..3_600 => ("minutes", secs / 60),
+        3_600..86_400 => ("hours", secs / 3_600),
+        _ if days < 60 => ("days", days),
+        _ if days < 335 => ("months", (days + 15) / 30),
+        _ => ("years", ((days + 182) / 365).max(1)),
+    }
+}
+
+impl I18n {
+    /// `t` as seen from `now`: "in 5 days", "3 days ago", "just now"; "om 5 dager", "for 3
+    /// dager siden", "akkurat nå".
+    pub fn relative(&self, lang: Lang, t: OffsetDateTime, now: OffsetDateTime) -> String {
+        let (unit, count) = distance(t, now);
+        if unit == "now" {
+            return self.message(lang, "time-now", None);
+        }
+        let key = if t > now {
+            format!("time-in-{unit}")
+        } else {
+            format!("time-{unit}-ago")
+        };
+        self.message(lang, &key, Some(&args([("count", count.to_string())])))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +300,48 @@ mod tests {
         assert_eq!(format_date(Lang::Nb, t), "23. nov. 2026");
         assert_eq!(format_datetime(Lang::En, t), "23 Nov 2026, 14:05 UTC");
         assert_eq!(format_datetime(Lang::Nb, t), "23. nov. 2026 kl. 14:05 UTC");
+    }
+
+    #[test]
+    fn relative_times_read_naturally_in_both_languages() {
+        let i = I18n::new();
+        let now = datetime!(2026-11-23 14:05:09 UTC);
+        let d = time::Duration::days;
+        let h = time::Duration::hours;
+        let cases = [
+            (now + time::Duration::seconds(20), "just now", "akkurat nå"),
+            (
+                now + time::Duration::minutes(1),
+                "in 1 minute",
+                "om 1 minutt",
+            ),
+            (
+                now - time::Duration::minutes(45),
+                "45 minutes ago",
+                "for 45 minutter siden",
+            ),
+            (now + h(1), "in 1 hour", "om 1 time"),
+            (now - h(5), "5 hours ago", "for 5 timer siden"),
+            (now + d(1), "in 1 day", "om 1 dag"),
+            // A token made today for 5 days works to the end of that day.
+            (now + d(5) + h(9), "in 5 days", "om 5 dager"),
+            (now - d(3), "3 days ago", "for 3 dager siden"),
+            (now + d(59), "in 59 days", "om 59 dager"),
+            (now + d(90), "in 3 months", "om 3 måneder"),
+            (now - d(60), "2 months ago", "for 2 måneder siden"),
+            (
+                now + d(90) - time::Duration::seconds(5),
+                "in 3 months",
+                "om 3 måneder",
+            ),
+            (now + d(334), "in 11 months", "om 11 måneder"),
+            (now + d(364), "in 1 year", "om 1 år"),
+            (now + d(365), "in 1 year", "om 1 år"),
+            (now - d(800), "2 years ago", "for 2 år siden"),
+        ];
+        for (t, en, nb) in cases {
+            assert_eq!(i.relative(Lang::En, t, now), en);
+            assert_eq!(i.relative(Lang::Nb, t, now), nb);
+        }
     }
 }

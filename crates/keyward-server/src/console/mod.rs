@@ -147,6 +147,13 @@ impl Console {
         env.add_filter("date", |state: &State, v: Value| -> String {
             parse_time(&v).map_or_else(String::new, |t| i18n::format_date(lang_of(state), t))
         });
+        // "in 5 days", "3 days ago": how far a moment is from now.
+        let rel = i18n.clone();
+        env.add_filter("relative", move |state: &State, v: Value| -> String {
+            parse_time(&v).map_or_else(String::new, |t| {
+                rel.relative(lang_of(state), t, time::OffsetDateTime::now_utc())
+            })
+        });
         // The value an `<input type="date">` takes.
         env.add_filter("isodate", |v: Value| -> String {
             parse_time(&v).map_or_else(String::new, |t| t.date().to_string())
@@ -229,6 +236,43 @@ impl Console {
             text => self.i18n.message(lang, text, None),
         };
         (status, self.render_anonymous("message.html", lang, ctx)).into_response()
+    }
+
+    /// A message in the frame of a logged-in page (menu, language), with `links` onward:
+    /// each a message key and where it goes.
+    pub fn message_in_frame(
+        &self,
+        page: &Page,
+        status: StatusCode,
+        title: &str,
+        text: &str,
+        links: &[(&str, &str)],
+    ) -> Response {
+        let links: Vec<_> = links
+            .iter()
+            .map(|(key, href)| minijinja::context! { text => self.i18n.message(page.lang, key, None), href })
+            .collect();
+        let ctx = minijinja::context! {
+            title => self.i18n.message(page.lang, title, None),
+            text => self.i18n.message(page.lang, text, None),
+            links,
+        };
+        (status, self.render("message.html", page, ctx)).into_response()
+    }
+
+    /// The page for an address whose query this page cannot read (`?page=abc`), in the
+    /// reader's language, with a link to the page at `path` without it.
+    pub fn bad_query_page(&self, lang: Lang, path: &str) -> Response {
+        let ctx = minijinja::context! {
+            title => self.i18n.message(lang, "error-query-title", None),
+            text => self.i18n.message(lang, "error-query", None),
+            links => [minijinja::context! {
+                text => self.i18n.message(lang, "error-query-open", None),
+                href => path,
+            }],
+        };
+        let page = self.render_anonymous("message.html", lang, ctx);
+        (StatusCode::BAD_REQUEST, page).into_response()
     }
 
     /// What an API error means, in the reader's language when we have words for its
@@ -314,6 +358,18 @@ impl Page {
         self
     }
 
+    /// Shows the words for a refusal's `code` (a key of `error-…` messages), if known:
+    /// for an action that went back to its page without doing anything.
+    pub fn with_refusal(mut self, console: &Console, code: Option<&str>) -> Self {
+        if let Some(code) = code {
+            let key = format!("error-{}", code.replace('_', "-"));
+            if console.i18n.has(self.lang, &key) {
+                self.error = Some(console.i18n.message(self.lang, &key, None));
+            }
+        }
+        self
+    }
+
     pub fn with_error(mut self, console: &Console, e: &ApiError) -> Self {
         self.error = Some(console.error_text(self.lang, e));
         self
@@ -393,6 +449,32 @@ impl<T: FromStr + Send> FromRequestParts<ConsoleState> for Id<T> {
     }
 }
 
+/// A page's query, read as axum's `Query` reads it. One the page cannot read (`?page=abc`,
+/// a page number past `u32`) gets [`Console::bad_query_page`] in the page's language
+/// (the administrator's, when [`Me`] has been read), not axum's plain-text 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<ConsoleState> for Query<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &ConsoleState,
+    ) -> Result<Self, Response> {
+        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+            Ok(axum::extract::Query(q)) => Ok(Query(q)),
+            Err(_) => {
+                let lang = parts
+                    .extensions
+                    .get::<Lang>()
+                    .copied()
+                    .unwrap_or_else(|| session::request_lang(&parts.headers, None));
+                Err(st.console.bad_query_page(lang, parts.uri.path()))
+            }
+        }
+    }
+}
+
 /// One item's page (`…/{id}`): the administrator, the id as [`Id`] reads it, and the
 /// query (by default [`DoneQuery`]), read in that order.
 pub struct PageOf<I, Q = DoneQuery>(pub Me, pub I, pub Q);
@@ -406,9 +488,7 @@ impl<I: FromStr + Send, Q: DeserializeOwned> FromRequestParts<ConsoleState> for 
     ) -> Result<Self, Response> {
         let me = Me::from_request_parts(parts, st).await?;
         let Id(id) = Id::from_request_parts(parts, st).await?;
-        let axum::extract::Query(q) = axum::extract::Query::from_request_parts(parts, st)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let Query(q) = Query::from_request_parts(parts, st).await?;
         Ok(Self(me, id, q))
     }
 }
@@ -490,6 +570,11 @@ pub struct ListQuery {
     page: Option<u32>,
     done: Option<String>,
     count: Option<u32>,
+    /// The column to sort by, on the pages that sort (`dir`: `asc` or `desc`).
+    sort: Option<String>,
+    dir: Option<String>,
+    /// Why the last action did nothing (a console refusal's code), shown as its error.
+    error: Option<String>,
 }
 
 impl ListQuery {
@@ -501,6 +586,17 @@ impl ListQuery {
     /// The status asked for, if any.
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
+    }
+
+    /// The column asked to sort by, if any, and whether descending was asked
+    /// (`Some(true)`), ascending (`Some(false)`) or neither.
+    pub fn sort(&self) -> (Option<&str>, Option<bool>) {
+        let dir = match self.dir.as_deref() {
+            Some("desc") => Some(true),
+            Some("asc") => Some(false),
+            _ => None,
+        };
+        (self.sort.as_deref(), dir)
     }
 
     /// The status asked for among a page's `statuses` (each its name and its filter in
@@ -537,9 +633,10 @@ impl ListPage {
     ) -> Answer {
         let page = keyward_store::Page::new(q.page.unwrap_or(1), self.per_page);
         let (items, total) = list(page).await.or_page(st, me)?;
-        let frame =
-            me.page(&st.console, self.section)
-                .with_notice(&st.console, q.done.as_deref(), q.count);
+        let frame = me
+            .page(&st.console, self.section)
+            .with_notice(&st.console, q.done.as_deref(), q.count)
+            .with_refusal(&st.console, q.error.as_deref());
         let ctx = minijinja::context! {
             items, pager => Pager::new(page, total), q => q.search().unwrap_or_default(), ..ctx
         };
@@ -575,6 +672,25 @@ pub fn invalid(code: &'static str, detail: &str) -> ApiError {
     ApiError::Unprocessable {
         code,
         detail: detail.to_string(),
+    }
+}
+
+/// A taken unique value named for what it is: the store's conflict on `field` becomes the
+/// console's refusal `code` (`error-{code}` in the message files), whose words say which
+/// value is taken, where the API answers `conflict` for every one.
+pub fn taken(
+    field: &'static str,
+    code: &'static str,
+) -> impl FnOnce(crate::service::ServiceError) -> ApiError {
+    move |e| match e {
+        crate::service::ServiceError::Store(keyward_store::StoreError::Conflict {
+            field: f,
+            value,
+        }) if f == field => ApiError::Conflict {
+            code,
+            detail: format!("{field} {value:?} is already taken"),
+        },
+        e => e.into(),
     }
 }
 

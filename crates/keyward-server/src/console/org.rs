@@ -1,11 +1,12 @@
 //! Departments and user types (with their permissions), through the directory service.
 
 use super::session::{Me, Posted};
+use super::Query;
 use super::{delete_button, PageOf, PostedTo};
 use super::{invalid, parse_name, Answer, OrErrorPage};
 use super::{ConsoleState, ListPage, ListQuery};
 use crate::error::ApiError;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};

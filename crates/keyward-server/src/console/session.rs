@@ -123,6 +123,8 @@ impl FromRequestParts<ConsoleState> for Me {
             return Err(Redirect::to(&target).into_response());
         };
         let lang = request_lang(&parts.headers, session.locale.as_deref());
+        // For what reads the request after this (a query the page cannot read).
+        parts.extensions.insert(lang);
         let load = async {
             let tenant = st.store.tenant(user.tenant_id).await?;
             let settings = st.store.settings(user.tenant_id).await?;
@@ -139,13 +141,32 @@ impl FromRequestParts<ConsoleState> for Me {
             csrf: session.csrf,
             lang,
             explicit_lang: session.locale.is_some(),
-            path: parts
-                .uri
-                .path_and_query()
-                .map_or("/console", |p| p.as_str())
-                .to_string(),
+            path: return_path(parts),
         })
     }
+}
+
+/// Where the language menu comes back to: the page asked for. A page that answers a
+/// post (a form redrawn with its refusal) has an address that takes no GET, so it is the
+/// page the form was sent from (the same-origin `Referer`), or else the console's home.
+fn return_path(parts: &Parts) -> String {
+    if parts.method == Method::GET {
+        return parts
+            .uri
+            .path_and_query()
+            .map_or("/console", |p| p.as_str())
+            .to_string();
+    }
+    let from = || {
+        let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
+        let host = parts.headers.get(header::HOST)?.to_str().ok()?;
+        let rest = referer
+            .strip_prefix("http://")
+            .or_else(|| referer.strip_prefix("https://"))?;
+        let path = rest.strip_prefix(host)?;
+        path.starts_with("/console").then(|| path.to_string())
+    };
+    from().unwrap_or_else(|| "/console".to_string())
 }
 
 /// A console form post: the logged-in administrator and the form, after its CSRF token
@@ -267,7 +288,7 @@ pub async fn login_page(
     State(st): State<ConsoleState>,
     headers: HeaderMap,
     jar: CookieJar,
-    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+    super::Query(q): super::Query<LoginQuery>,
 ) -> Response {
     let mut jar = jar;
     // `?lang=` on the login page sets the language before anyone is known.
@@ -477,6 +498,33 @@ pub async fn set_language(State(st): State<ConsoleState>, p: Posted<LanguageForm
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_answering_a_post_returns_to_the_page_the_form_was_on() {
+        let parts = |method: &str, uri: &str, referer: Option<&str>| {
+            let mut b = axum::http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .header(header::HOST, "127.0.0.1:8080");
+            if let Some(r) = referer {
+                b = b.header(header::REFERER, r);
+            }
+            b.body(()).unwrap().into_parts().0
+        };
+        let get = parts("GET", "/console/tokens?page=2", None);
+        assert_eq!(return_path(&get), "/console/tokens?page=2");
+        let from = Some("http://127.0.0.1:8080/console/users/abc?done=saved");
+        let post = parts("POST", "/console/users/abc/memberships", from);
+        assert_eq!(return_path(&post), "/console/users/abc?done=saved");
+        for referer in [
+            None,
+            Some("http://evil.example/console/users"),
+            Some("http://127.0.0.1:8080/docs"),
+        ] {
+            let post = parts("POST", "/console/users/abc/memberships", referer);
+            assert_eq!(return_path(&post), "/console", "{referer:?}");
+        }
+    }
 
     #[test]
     fn only_console_paths_are_followed_after_login() {

@@ -2,13 +2,14 @@
 //! the technical-user rule, through the REST API's operation (which validates them).
 
 use super::session::{Me, Posted};
+use super::Query;
 use super::{Answer, ConsoleState, DoneQuery};
 use crate::error::ApiError;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use keyward_core::model::SecretStorage;
+use keyward_core::model::{SecretStorage, SettingsProblem, TenantSettings};
 use keyward_proto::settings::SettingsPatch;
 use minijinja::context;
 use serde::Deserialize;
@@ -17,17 +18,37 @@ pub fn router() -> Router<ConsoleState> {
     Router::new().route("/console/settings", get(show).post(save))
 }
 
-/// The form shows `values`: the stored settings, or after a refusal what was posted.
+/// The form shows `values`: the stored settings, or after a refusal what was posted,
+/// with the field the refusal is about (`invalid`, its form name) marked.
 fn render(
     st: &ConsoleState,
     me: &Me,
     values: serde_json::Value,
-    error: Option<&ApiError>,
+    error: Option<(&ApiError, Option<&str>)>,
     done: Option<&str>,
 ) -> Response {
     let frame = me.page_with_notice(&st.console, "settings", done);
-    let ctx = context! { s => values };
-    st.console.render_form("settings.html", frame, error, ctx)
+    let ctx = context! { s => values, invalid => error.and_then(|(_, f)| f) };
+    st.console
+        .render_form("settings.html", frame, error.map(|(e, _)| e), ctx)
+}
+
+/// A refusal of the settings form: its console code (`error-{code}` names the field by
+/// its label, in the page's language), and the field's form name.
+fn refusal(code: &'static str, field: &'static str) -> (ApiError, Option<&'static str>) {
+    (super::invalid(code, field), Some(field))
+}
+
+/// What the console says for a rule the settings break (see [`SettingsProblem`]).
+fn problem(p: SettingsProblem) -> (ApiError, Option<&'static str>) {
+    let code = match p {
+        SettingsProblem::MaxLifetimeTooLong => "settings_max_lifetime_too_long",
+        SettingsProblem::DefaultLifetimeTooLong => "settings_default_lifetime_too_long",
+        SettingsProblem::NeverExpiringUnderMaximum => "settings_never_expiring_under_maximum",
+        SettingsProblem::DefaultBeyondMaximum => "settings_default_beyond_maximum",
+        SettingsProblem::MobileSessionDaysOutOfRange => "settings_mobile_days_out_of_range",
+    };
+    refusal(code, p.field())
 }
 
 async fn show(State(st): State<ConsoleState>, me: Me, Query(q): Query<DoneQuery>) -> Response {
@@ -49,32 +70,62 @@ struct SettingsForm {
     mobile_session_days: String,
 }
 
-fn days(s: &str) -> Result<u32, ApiError> {
-    s.trim()
-        .parse()
-        .map_err(|_| super::invalid("invalid_days", "days"))
+/// A number of days typed into the field `field`; refused as `code`.
+fn days(
+    s: &str,
+    code: &'static str,
+    field: &'static str,
+) -> Result<u32, (ApiError, Option<&'static str>)> {
+    s.trim().parse().map_err(|_| refusal(code, field))
+}
+
+/// The form as a change of settings. The change is checked as the service checks it (the
+/// same rules, [`TenantSettings::check`], on the settings it would store), so that the
+/// refusal names the field by its label.
+fn parse(me: &Me, form: &SettingsForm) -> Result<SettingsPatch, (ApiError, Option<&'static str>)> {
+    let patch = SettingsPatch {
+        api_tokens_enabled: Some(form.api_tokens_enabled.is_some()),
+        require_technical_user: Some(form.require_technical_user.is_some()),
+        secret_storage: match form.secret_storage.as_str() {
+            "recoverable" => Some(SecretStorage::Recoverable),
+            "show_once" => Some(SecretStorage::ShowOnce),
+            _ => None,
+        },
+        max_token_lifetime_days: Some(days(
+            &form.max_token_lifetime_days,
+            "invalid_max_lifetime_days",
+            "max_token_lifetime_days",
+        )?),
+        default_token_lifetime_days: Some(days(
+            &form.default_token_lifetime_days,
+            "invalid_default_lifetime_days",
+            "default_token_lifetime_days",
+        )?),
+        mobile_session_days: Some(days(
+            &form.mobile_session_days,
+            "invalid_mobile_days",
+            "mobile_session_days",
+        )?),
+    };
+    let mut after: TenantSettings = me.settings.clone();
+    crate::service::settings::apply(&mut after, &patch);
+    after.check().map_err(problem)?;
+    Ok(patch)
 }
 
 async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Answer {
     let Posted { me, form } = p;
-    let patch = (|| {
-        Ok::<_, ApiError>(SettingsPatch {
-            api_tokens_enabled: Some(form.api_tokens_enabled.is_some()),
-            require_technical_user: Some(form.require_technical_user.is_some()),
-            secret_storage: match form.secret_storage.as_str() {
-                "recoverable" => Some(SecretStorage::Recoverable),
-                "show_once" => Some(SecretStorage::ShowOnce),
-                _ => None,
-            },
-            max_token_lifetime_days: Some(days(&form.max_token_lifetime_days)?),
-            default_token_lifetime_days: Some(days(&form.default_token_lifetime_days)?),
-            mobile_session_days: Some(days(&form.mobile_session_days)?),
-        })
-    })();
-    let result = super::submit(patch, async |c| st.settings().update(&me.admin, c).await).await;
+    let result = match parse(&me, &form) {
+        Ok(patch) => st
+            .settings()
+            .update(&me.admin, patch)
+            .await
+            .map_err(|e| (ApiError::from(e), None)),
+        Err(refused) => Err(refused),
+    };
     match result {
         Ok(_) => Ok(Redirect::to("/console/settings?done=saved").into_response()),
-        Err(e) => {
+        Err((e, field)) => {
             let posted = serde_json::json!({
                 "api_tokens_enabled": form.api_tokens_enabled.is_some(),
                 "require_technical_user": form.require_technical_user.is_some(),
@@ -83,7 +134,75 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Answer
                 "default_token_lifetime_days": form.default_token_lifetime_days,
                 "mobile_session_days": form.mobile_session_days,
             });
-            Ok(render(&st, &me, posted, Some(&e), None))
+            Ok(render(&st, &me, posted, Some((&e, field)), None))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::i18n::{I18n, Lang, LANGS};
+    use keyward_core::model::{MAX_LIFETIME_DAYS_LIMIT, MAX_MOBILE_SESSION_DAYS};
+
+    /// The label of each form field, as the settings page shows it.
+    fn label(field: &str) -> &'static str {
+        match field {
+            "max_token_lifetime_days" => "settings-max-lifetime",
+            "default_token_lifetime_days" => "settings-default-lifetime",
+            "mobile_session_days" => "settings-mobile-days",
+            other => panic!("no label for {other}"),
+        }
+    }
+
+    fn words(i: &I18n, lang: Lang, e: &ApiError) -> String {
+        let key = format!("error-{}", e.parts().1.replace('_', "-"));
+        assert!(i.has(lang, &key), "{key} ({})", lang.code());
+        i.message(lang, &key, None)
+    }
+
+    #[test]
+    fn every_settings_problem_is_told_with_the_fields_label_in_both_languages() {
+        let i = I18n::new();
+        for p in [
+            SettingsProblem::MaxLifetimeTooLong,
+            SettingsProblem::DefaultLifetimeTooLong,
+            SettingsProblem::NeverExpiringUnderMaximum,
+            SettingsProblem::DefaultBeyondMaximum,
+            SettingsProblem::MobileSessionDaysOutOfRange,
+        ] {
+            let (e, field) = problem(p);
+            assert_eq!(field, Some(p.field()));
+            for lang in LANGS {
+                let text = words(&i, lang, &e);
+                let shown = i.message(lang, label(p.field()), None);
+                assert!(text.contains(&shown), "{text} lacks {shown}");
+                assert!(!text.contains('_'), "a raw field name: {text}");
+            }
+        }
+        // The limits the words give are the rules' own.
+        let en = |p| words(&i, Lang::En, &problem(p).0);
+        assert!(
+            en(SettingsProblem::MaxLifetimeTooLong).contains(&MAX_LIFETIME_DAYS_LIMIT.to_string())
+        );
+        assert!(en(SettingsProblem::MobileSessionDaysOutOfRange)
+            .contains(&MAX_MOBILE_SESSION_DAYS.to_string()));
+        for (code, field) in [
+            ("invalid_max_lifetime_days", "max_token_lifetime_days"),
+            (
+                "invalid_default_lifetime_days",
+                "default_token_lifetime_days",
+            ),
+            ("invalid_mobile_days", "mobile_session_days"),
+        ] {
+            let (e, _) = refusal(code, field);
+            for lang in LANGS {
+                let text = words(&i, lang, &e);
+                assert!(
+                    text.contains(&i.message(lang, label(field), None)),
+                    "{text}"
+                );
+            }
         }
     }
 }

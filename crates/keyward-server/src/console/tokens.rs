@@ -3,23 +3,25 @@
 //! actions. Every action calls the REST API's own operation.
 
 use super::session::{Me, Posted};
+use super::Query;
 use super::{invalid, Answer, ErrorPage, OrErrorPage};
 use super::{ConsoleState, EnabledForm};
 use super::{ListPage, ListQuery};
 use super::{PageOf, PostedTo};
 use crate::error::ApiError;
 use crate::service::tokens::verify_command;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::model::{in_period, SecretStorage, TokenDetails, User};
+use keyward_core::model::{in_period, Membership, SecretStorage, TokenDetails, TokenStatus, User};
 use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTypeId};
 use keyward_proto::tokens::{CreateToken, UpdateToken};
 use keyward_proto::Timestamp;
 use keyward_store::{
-    MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenStatusFilter, UserFilter,
+    MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenOrder, TokenSortKey,
+    TokenStatusFilter, UserFilter,
 };
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -46,14 +48,102 @@ const TOKENS: ListPage = ListPage {
     per_page: 25,
 };
 
-fn status_filter(s: Option<&str>) -> (TokenStatusFilter, &'static str) {
+/// How soon an active token's expiry is marked "expires soon", and what the listing's
+/// "Expiring soon" filter finds: within this many days. A constant, not a tenant
+/// setting (README, "The administration console").
+pub const EXPIRING_SOON_DAYS: i64 = 14;
+
+/// The moment before which an active token expires "soon".
+fn soon_after(now: OffsetDateTime) -> OffsetDateTime {
+    now + Duration::days(EXPIRING_SOON_DAYS)
+}
+
+/// Whether the token is active and expires within [`EXPIRING_SOON_DAYS`].
+fn expiring_soon(d: &TokenDetails, now: OffsetDateTime) -> bool {
+    d.status == TokenStatus::Active && d.token.expires_at.is_some_and(|e| e <= soon_after(now))
+}
+
+/// The status filter of the listing, and the filter's name. `expiring` is the active
+/// tokens that expire within [`EXPIRING_SOON_DAYS`].
+fn status_filter(
+    s: Option<&str>,
+    now: OffsetDateTime,
+) -> (TokenStatusFilter, Option<OffsetDateTime>, &'static str) {
     match s {
-        Some("active") => (TokenStatusFilter::Active, "active"),
-        Some("expired") => (TokenStatusFilter::Expired, "expired"),
-        Some("revoked") => (TokenStatusFilter::Revoked, "revoked"),
-        Some("disabled") => (TokenStatusFilter::Disabled, "disabled"),
-        _ => (TokenStatusFilter::All, "all"),
+        Some("active") => (TokenStatusFilter::Active, None, "active"),
+        Some("expiring") => (TokenStatusFilter::Active, Some(soon_after(now)), "expiring"),
+        Some("expired") => (TokenStatusFilter::Expired, None, "expired"),
+        Some("revoked") => (TokenStatusFilter::Revoked, None, "revoked"),
+        Some("disabled") => (TokenStatusFilter::Disabled, None, "disabled"),
+        _ => (TokenStatusFilter::All, None, "all"),
     }
+}
+
+/// The columns the API-token listing sorts by: the name in the query (`sort=`), the
+/// store's key, and whether a first click sorts descending. The first is the default.
+const SORTS: [(&str, TokenSortKey, bool); 4] = [
+    ("created", TokenSortKey::Created, true),
+    ("expiry", TokenSortKey::Expiry, false),
+    ("name", TokenSortKey::Name, false),
+    ("last_used", TokenSortKey::LastUsed, true),
+];
+
+/// The order the query asks for: its column (or the default), and its direction (or
+/// the column's first).
+fn sort_of(q: &ListQuery) -> (&'static str, TokenOrder) {
+    let (asked, dir) = q.sort();
+    let (name, key, first) = SORTS
+        .iter()
+        .copied()
+        .find(|(n, _, _)| asked == Some(*n))
+        .unwrap_or(SORTS[0]);
+    let descending = dir.unwrap_or(first);
+    (name, TokenOrder { key, descending })
+}
+
+/// A column heading's sort link: where it goes, and, on the column sorted by, which way
+/// (for `aria-sort`).
+#[derive(Serialize, Debug)]
+struct SortLink {
+    href: String,
+    aria: Option<&'static str>,
+}
+
+/// The sort links of the headings, by column name: the column sorted by flips its
+/// direction, the others start at their first. Each keeps the search and the status,
+/// and goes back to page 1.
+fn sort_links(
+    status: &str,
+    search: &str,
+    current: (&str, TokenOrder),
+) -> std::collections::BTreeMap<&'static str, SortLink> {
+    let (current_name, order) = current;
+    SORTS
+        .iter()
+        .map(|&(name, _, first)| {
+            let is_current = name == current_name;
+            let descending = if is_current { !order.descending } else { first };
+            let dir = if descending { "desc" } else { "asc" };
+            let href = format!(
+                "?status={status}&q={}&sort={name}&dir={dir}",
+                super::url_encode(search)
+            );
+            let aria = is_current.then_some(if order.descending {
+                "descending"
+            } else {
+                "ascending"
+            });
+            (name, SortLink { href, aria })
+        })
+        .collect()
+}
+
+/// A row of the API-token listing: the token, and whether it expires soon.
+#[derive(Serialize)]
+struct TokenRow {
+    #[serde(flatten)]
+    details: TokenDetails,
+    expiring_soon: bool,
 }
 
 /// The statuses of mobile sessions in the order the filter offers them; the first (the
@@ -65,34 +155,74 @@ const MOBILE_STATUSES: [(&str, SessionStatusFilter); 3] = [
 ];
 
 /// The Tokens menu is hidden when the tenant has switched API tokens off (rule 5);
-/// the pages answer the same way for anyone who types the address.
+/// the pages answer the same way for anyone who types the address (or kept it as a
+/// bookmark): in the console's frame, saying so, with the way on to Settings, where
+/// they are switched on again, and to the mobile sessions, which stay.
 fn tokens_shown(st: &ConsoleState, me: &Me) -> Result<(), ErrorPage> {
     if me.settings.api_tokens_enabled {
         return Ok(());
     }
-    let page = st.console.message_page(
-        me.lang,
+    let page = st.console.message_in_frame(
+        &me.page(&st.console, "tokens"),
         StatusCode::NOT_FOUND,
         "tokens-disabled-title",
         "tokens-disabled",
+        &[
+            ("tokens-disabled-to-settings", "/console/settings"),
+            ("tokens-disabled-to-mobile", "/console/tokens/mobile"),
+        ],
     );
     Err(page.into())
 }
 
 async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
     tokens_shown(&st, &me)?;
-    let (status, status_name) = status_filter(q.status());
+    let now = OffsetDateTime::now_utc();
+    let (status, expires_by, status_name) = status_filter(q.status(), now);
+    let sort = sort_of(&q);
     let f = TokenFilter {
         status,
         kind: Some(TokenKind::Api),
         user_id: None,
         q: q.search().map(str::to_string),
+        expires_by,
+        order: sort.1,
     };
     let tokens = st.tokens();
-    let list = async |page| tokens.list(&me.admin, &f, page).await;
+    // How many active tokens expire soon, for the callout above the list (not while
+    // the list shows just those).
+    let expiring = if status_name == "expiring" {
+        0
+    } else {
+        let soon = TokenFilter {
+            status: TokenStatusFilter::Active,
+            kind: Some(TokenKind::Api),
+            expires_by: Some(soon_after(now)),
+            ..Default::default()
+        };
+        let (_, n) = tokens
+            .list(&me.admin, &soon, Page::new(1, 1))
+            .await
+            .or_page(&st, &me)?;
+        n
+    };
+    let list = async |page| {
+        let (items, total) = tokens.list(&me.admin, &f, page).await?;
+        let rows: Vec<TokenRow> = items
+            .into_iter()
+            .map(|details| TokenRow {
+                expiring_soon: expiring_soon(&details, now),
+                details,
+            })
+            .collect();
+        Ok::<_, crate::service::ServiceError>((rows, total))
+    };
+    let sorts = sort_links(status_name, q.search().unwrap_or_default(), sort);
     let ctx = context! {
         tab => "api", status => status_name,
-        statuses => ["all", "active", "revoked", "expired", "disabled"],
+        statuses => ["all", "active", "expiring", "revoked", "expired", "disabled"],
+        sort => sort.0, dir => if sort.1.descending { "desc" } else { "asc" }, sorts,
+        expiring, soon_days => EXPIRING_SOON_DAYS,
     };
     TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
@@ -122,18 +252,64 @@ async fn session_detail(State(st): State<ConsoleState>, p: PageOf<TokenId>) -> A
     Ok(st.console.render("session.html", &frame, ctx))
 }
 
-#[derive(Serialize)]
+/// One choice of the membership list: a membership of one owner. Its `value` names the
+/// owner as well as the department and user type, so no two options of the list share a
+/// value: two users who hold the same department and user type each get an option of
+/// their own, and choosing one of them (by value, as the browser and the page's script
+/// do) can never land on the other's, which the script hides and disables.
+#[derive(Serialize, Debug, PartialEq)]
 struct MembershipOption {
     value: String,
     department_name: String,
     user_type_name: String,
+    /// Shown as chosen: the form's own choice, when it is redrawn after a refusal.
+    selected: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Debug, PartialEq)]
 struct OwnerOption {
     id: String,
     label: String,
+    /// The form's chosen user.
+    selected: bool,
     memberships: Vec<MembershipOption>,
+}
+
+/// The value of the membership option for `(user, department, user type)`.
+fn membership_value(user: UserId, dept: DepartmentId, user_type: UserTypeId) -> String {
+    format!("{user}:{dept}:{user_type}")
+}
+
+/// The page's lists of users and of their memberships, in the order given, with the
+/// form's choice selected.
+fn owner_options(
+    candidates: Vec<(User, Vec<Membership>)>,
+    form: &NewTokenForm,
+) -> Vec<OwnerOption> {
+    candidates
+        .into_iter()
+        .map(|(u, memberships)| {
+            let id = u.id.to_string();
+            let mine = form.user_id == id;
+            OwnerOption {
+                label: format!("{} ({})", u.display_name, u.username),
+                selected: mine,
+                memberships: memberships
+                    .into_iter()
+                    .map(|m| {
+                        let value = membership_value(u.id, m.department_id, m.user_type_id);
+                        MembershipOption {
+                            selected: mine && form.membership == value,
+                            value,
+                            department_name: m.department_name,
+                            user_type_name: m.user_type_name,
+                        }
+                    })
+                    .collect(),
+                id,
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default, Serialize, Clone)]
@@ -146,13 +322,18 @@ pub struct NewTokenForm {
     expires_on: String,
     #[serde(default)]
     user_id: String,
+    /// `user:department:user type`, as [`membership_value`] writes it.
     #[serde(default)]
     membership: String,
 }
 
 /// The users who may own a new API token: with `require_technical_user`, only technical
 /// users within their employment period today (rule 3); never locked users.
-async fn owners(st: &ConsoleState, me: &Me) -> Result<Vec<OwnerOption>, ApiError> {
+async fn owners(
+    st: &ConsoleState,
+    me: &Me,
+    form: &NewTokenForm,
+) -> Result<Vec<OwnerOption>, ApiError> {
     let now = OffsetDateTime::now_utc();
     let technical_only = me.settings.require_technical_user;
     let f = UserFilter {
@@ -164,26 +345,15 @@ async fn owners(st: &ConsoleState, me: &Me) -> Result<Vec<OwnerOption>, ApiError
         .store
         .list_users(me.admin.tenant_id, &f, Page::new(1, 500))
         .await?;
-    let mut out = Vec::new();
+    let mut candidates = Vec::new();
     for u in users
         .into_iter()
         .filter(|u: &User| in_period(u.active_from, u.active_until, now))
     {
         let memberships = st.store.memberships(me.admin.tenant_id, u.id).await?;
-        out.push(OwnerOption {
-            id: u.id.to_string(),
-            label: format!("{} ({})", u.display_name, u.username),
-            memberships: memberships
-                .into_iter()
-                .map(|m| MembershipOption {
-                    value: format!("{}:{}", m.department_id, m.user_type_id),
-                    department_name: m.department_name,
-                    user_type_name: m.user_type_name,
-                })
-                .collect(),
-        });
+        candidates.push((u, memberships));
     }
-    Ok(out)
+    Ok(owner_options(candidates, form))
 }
 
 fn latest_expiry(me: &Me, now: OffsetDateTime) -> Option<OffsetDateTime> {
@@ -197,7 +367,7 @@ async fn render_new(
     form: NewTokenForm,
     error: Option<&ApiError>,
 ) -> Answer {
-    let owners = owners(st, me).await.or_page(st, me)?;
+    let owners = owners(st, me, &form).await.or_page(st, me)?;
     let now = OffsetDateTime::now_utc();
     let page = me.page(&st.console, "tokens");
     let default_expiry = match me.settings.default_token_lifetime_days {
@@ -207,6 +377,7 @@ async fn render_new(
     .or_else(|| latest_expiry(me, now));
     let ctx = context! {
         form, owners,
+        presets => expiry_presets(me.settings.max_token_lifetime_days, now.date()),
         today => now.date().to_string(),
         max_date => latest_expiry(me, now).map(|t| t.date().to_string()),
         max_days => me.settings.max_token_lifetime_days,
@@ -218,6 +389,27 @@ async fn render_new(
         technical_only => me.settings.require_technical_user,
     };
     Ok(st.console.render_form("token_new.html", page, error, ctx))
+}
+
+/// A quick choice beside the create form's date: `days` from today, as the date the
+/// picker takes.
+#[derive(Serialize, Debug, PartialEq)]
+struct Preset {
+    days: u32,
+    date: String,
+}
+
+/// The quick choices of the create form (7, 30 and 90 days, a year) that the tenant's
+/// maximum lifetime (`max_days`, 0 for none) allows.
+fn expiry_presets(max_days: u32, today: time::Date) -> Vec<Preset> {
+    [7, 30, 90, 365]
+        .into_iter()
+        .filter(|&d| max_days == 0 || d <= max_days)
+        .map(|days| Preset {
+            days,
+            date: (today + Duration::days(i64::from(days))).to_string(),
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -250,22 +442,41 @@ fn expiry_from_date(
     }))
 }
 
+/// The department and user type of the membership option `value` (as
+/// [`membership_value`] wrote it), which must be one listed under `user_id`.
+fn parse_membership(user_id: UserId, value: &str) -> Result<(DepartmentId, UserTypeId), ApiError> {
+    let choose = || invalid("choose_membership", "choose a department and user type");
+    let mut parts = value.split(':');
+    let (Some(owner), Some(dept), Some(ut), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(choose());
+    };
+    let (Ok(owner), Ok(department_id), Ok(user_type_id)) = (
+        owner.parse::<UserId>(),
+        dept.parse::<DepartmentId>(),
+        ut.parse::<UserTypeId>(),
+    ) else {
+        return Err(choose());
+    };
+    // Without the page's script every user's memberships are listed: one of another
+    // user's is refused by name rather than taken as the chosen user's.
+    if owner != user_id {
+        return Err(invalid(
+            "membership_of_other_user",
+            "that department and user type are listed under another user",
+        ));
+    }
+    Ok((department_id, user_type_id))
+}
+
 fn parse_create(me: &Me, f: &NewTokenForm) -> Result<CreateToken, ApiError> {
     let name = super::parse_name(&f.name)?;
     let user_id: UserId = f
         .user_id
         .parse()
         .map_err(|_| invalid("choose_user", "choose a user"))?;
-    let (dept, ut) = f
-        .membership
-        .split_once(':')
-        .ok_or_else(|| invalid("choose_membership", "choose a department and user type"))?;
-    let department_id: DepartmentId = dept
-        .parse()
-        .map_err(|_| invalid("choose_membership", "department"))?;
-    let user_type_id: UserTypeId = ut
-        .parse()
-        .map_err(|_| invalid("choose_membership", "user type"))?;
+    let (department_id, user_type_id) = parse_membership(user_id, &f.membership)?;
     let expires_at = expiry_from_date(me, &f.expires_on, OffsetDateTime::now_utc())?;
     Ok(CreateToken {
         name,
@@ -342,8 +553,10 @@ async fn render_detail(
         me.admin.tenant_id,
         revealed.as_deref().unwrap_or("YOUR_TOKEN"),
     );
+    let soon = expiring_soon(&details, OffsetDateTime::now_utc());
     let ctx = context! {
         tk => &details,
+        expiring_soon => soon, soon_days => EXPIRING_SOON_DAYS,
         owner,
         revealed,
         curl,
@@ -414,12 +627,8 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Ans
     };
     let ids: Vec<TokenId> = form.ids.iter().filter_map(|s| s.parse().ok()).collect();
     if ids.is_empty() {
-        let page = me.page(&st.console, "tokens");
-        let e = invalid("nothing_selected", "select at least one token");
-        let ctx = context! { items => Vec::<ConfirmItem>::new(), back };
-        return Ok(st
-            .console
-            .render_form("confirm_delete.html", page, Some(&e), ctx));
+        // Nothing ticked: back to the list, which says so.
+        return Ok(Redirect::to(&format!("{back}?error=nothing_selected")).into_response());
     }
     let mobile = form.back == "mobile";
     if form.confirm != "yes" {
@@ -463,4 +672,195 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Ans
     let (deleted, _) = deleted.or_page(&st, &me)?;
     let count = deleted.len();
     Ok(Redirect::to(&format!("{back}?done=deleted&count={count}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyward_core::{MembershipId, TenantId};
+
+    fn user(tenant: TenantId, username: &str) -> User {
+        let now = OffsetDateTime::now_utc();
+        User {
+            id: UserId::new(),
+            tenant_id: tenant,
+            username: username.into(),
+            email: format!("{username}@demo.example"),
+            display_name: username.into(),
+            is_admin: false,
+            is_technical: true,
+            locked: false,
+            active_from: None,
+            active_until: None,
+            has_password: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn membership(u: &User, dept: DepartmentId, ut: UserTypeId) -> Membership {
+        Membership {
+            id: MembershipId::new(),
+            user_id: u.id,
+            department_id: dept,
+            department_name: "Sales".into(),
+            user_type_id: ut,
+            user_type_name: "Order reader".into(),
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// The demo tenant's case: kari, listed before webshop, holds the very department and
+    /// user type of webshop's first (and only) membership.
+    fn demo_candidates() -> (
+        Vec<(User, Vec<Membership>)>,
+        UserId,
+        DepartmentId,
+        UserTypeId,
+    ) {
+        let tenant = TenantId::new();
+        let (sales, reader) = (DepartmentId::new(), UserTypeId::new());
+        let warehouse = DepartmentId::new();
+        let kari = user(tenant, "kari");
+        let webshop = user(tenant, "webshop");
+        let erp = user(tenant, "erp-sync");
+        let webshop_id = webshop.id;
+        let candidates = vec![
+            (erp.clone(), vec![membership(&erp, warehouse, reader)]),
+            (kari.clone(), vec![membership(&kari, sales, reader)]),
+            (webshop.clone(), vec![membership(&webshop, sales, reader)]),
+        ];
+        (candidates, webshop_id, sales, reader)
+    }
+
+    #[test]
+    fn two_owners_of_one_membership_get_options_of_their_own() {
+        let (candidates, webshop, sales, reader) = demo_candidates();
+        let options = owner_options(candidates, &NewTokenForm::default());
+        let values: Vec<&str> = options
+            .iter()
+            .flat_map(|o| o.memberships.iter().map(|m| m.value.as_str()))
+            .collect();
+        let mut unique = values.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), values.len(), "values repeat: {values:?}");
+
+        // The option the browser selects by value for webshop is webshop's own, and
+        // posting it creates webshop's token in Sales · Order reader.
+        let shop = options
+            .iter()
+            .find(|o| o.id == webshop.to_string())
+            .unwrap();
+        let value = &shop.memberships[0].value;
+        let owners_of_value: Vec<&str> = options
+            .iter()
+            .filter(|o| o.memberships.iter().any(|m| &m.value == value))
+            .map(|o| o.id.as_str())
+            .collect();
+        assert_eq!(owners_of_value, [shop.id.as_str()]);
+        assert_eq!(parse_membership(webshop, value).unwrap(), (sales, reader));
+
+        // Nothing is selected on a fresh form.
+        assert!(options
+            .iter()
+            .all(|o| !o.selected && o.memberships.iter().all(|m| !m.selected)));
+    }
+
+    #[test]
+    fn a_redrawn_form_selects_only_the_chosen_owners_membership() {
+        let (candidates, webshop, _, _) = demo_candidates();
+        let fresh = owner_options(candidates.clone(), &NewTokenForm::default());
+        let shop = fresh.iter().find(|o| o.id == webshop.to_string()).unwrap();
+        let form = NewTokenForm {
+            user_id: webshop.to_string(),
+            membership: shop.memberships[0].value.clone(),
+            ..Default::default()
+        };
+        let options = owner_options(candidates, &form);
+        let selected_users: Vec<&str> = options
+            .iter()
+            .filter(|o| o.selected)
+            .map(|o| o.label.as_str())
+            .collect();
+        assert_eq!(selected_users, ["webshop (webshop)"]);
+        let selected: Vec<(&str, &str)> = options
+            .iter()
+            .flat_map(|o| {
+                o.memberships
+                    .iter()
+                    .filter(|m| m.selected)
+                    .map(|m| (o.id.as_str(), m.value.as_str()))
+            })
+            .collect();
+        assert_eq!(
+            selected,
+            [(form.user_id.as_str(), form.membership.as_str())]
+        );
+    }
+
+    #[test]
+    fn presets_stop_at_the_tenants_maximum_lifetime() {
+        let today = time::macros::date!(2026 - 11 - 23);
+        let days = |max| -> Vec<u32> {
+            expiry_presets(max, today)
+                .into_iter()
+                .map(|p| p.days)
+                .collect()
+        };
+        assert_eq!(days(0), [7, 30, 90, 365]);
+        assert_eq!(days(365), [7, 30, 90, 365]);
+        assert_eq!(days(90), [7, 30, 90]);
+        assert_eq!(days(5), Vec::<u32>::new());
+        let week = &expiry_presets(0, today)[0];
+        assert_eq!(week.date, "2026-11-30");
+    }
+
+    #[test]
+    fn sort_links_flip_the_current_column_and_keep_the_filters() {
+        let q: ListQuery = list_query("status=expiring&q=erp&sort=expiry&dir=asc");
+        let sort = sort_of(&q);
+        assert_eq!(sort.0, "expiry");
+        assert_eq!(
+            sort.1,
+            TokenOrder {
+                key: TokenSortKey::Expiry,
+                descending: false
+            }
+        );
+        let links = sort_links("expiring", "erp sync", sort);
+        assert_eq!(
+            links["expiry"].href,
+            "?status=expiring&q=erp%20sync&sort=expiry&dir=desc"
+        );
+        assert_eq!(links["expiry"].aria, Some("ascending"));
+        assert_eq!(
+            links["last_used"].href,
+            "?status=expiring&q=erp%20sync&sort=last_used&dir=desc"
+        );
+        assert_eq!(links["name"].aria, None);
+        // Nothing asked: newest first; an unknown column is the default too.
+        let none = sort_of(&list_query("sort=colour&dir=up"));
+        assert_eq!(none, ("created", TokenOrder::default()));
+    }
+
+    fn list_query(s: &str) -> ListQuery {
+        let uri: axum::http::Uri = format!("/console/tokens?{s}").parse().unwrap();
+        axum::extract::Query::<ListQuery>::try_from_uri(&uri)
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn a_membership_listed_under_another_user_is_refused_by_name() {
+        let (candidates, webshop, _, _) = demo_candidates();
+        let options = owner_options(candidates, &NewTokenForm::default());
+        let karis = &options[1].memberships[0].value;
+        let refused = parse_membership(webshop, karis).unwrap_err();
+        assert_eq!(refused.parts().1, "membership_of_other_user");
+        for junk in ["", "a:b", ":", "x:y:z", &format!("{karis}:extra")] {
+            let refused = parse_membership(webshop, junk).unwrap_err();
+            assert_eq!(refused.parts().1, "choose_membership", "{junk:?}");
+        }
+    }
 }

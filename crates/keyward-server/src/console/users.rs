@@ -3,11 +3,12 @@
 //! operation, with its self-lockout guards.
 
 use super::session::{Empty, Me, Posted};
+use super::Query;
 use super::{delete_button, PageOf, PostedTo};
 use super::{invalid, Answer, OrErrorPage};
 use super::{ConsoleState, ListPage, ListQuery};
 use crate::error::ApiError;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
@@ -266,12 +267,19 @@ async fn add_membership(
     let result = st
         .directory()
         .add_membership(&me.admin, id, department, user_type)
-        .await;
-    st.after(
-        &me,
-        result,
-        &format!("/console/users/{id}?done=membership-added#memberships"),
-    )
+        .await
+        .map_err(super::taken("membership", "membership_exists"));
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/console/users/{id}?done=membership-added#memberships"
+        ))
+        .into_response()),
+        // Refused (already held, say): the user's page again, saying why.
+        Err(e) => {
+            let u = st.directory().user(&me.admin, id).await.or_page(&st, &me)?;
+            render_form(&st, &me, Some(&u), &UserForm::of(&u), Some(&e), None).await
+        }
+    }
 }
 
 async fn remove_membership(

@@ -4,10 +4,11 @@
 
 use super::delete_button;
 use super::session::{Me, Posted};
+use super::Query;
 use super::{Answer, ConsoleState, ListPage, ListQuery};
 use crate::error::ApiError;
 use crate::service::verifier_keys::check_command;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use minijinja::context;

@@ -28,23 +28,30 @@ impl<'a> Settings<'a> {
                  with, and with it this API; switch it off from the console instead",
             ));
         }
-        let apply = |s: &mut TenantSettings| {
-            set(&mut s.api_tokens_enabled, c.api_tokens_enabled);
-            set(&mut s.require_technical_user, c.require_technical_user);
-            set(&mut s.secret_storage, c.secret_storage);
-            set(&mut s.max_token_lifetime_days, c.max_token_lifetime_days);
-            set(
-                &mut s.default_token_lifetime_days,
-                c.default_token_lifetime_days,
-            );
-            set(&mut s.mobile_session_days, c.mobile_session_days);
+        let change = |s: &mut TenantSettings| {
+            apply(s, &c);
             s.validate()
         };
         Ok(self
             .store
-            .update_settings(by.tenant_id, apply, &by.actor())
+            .update_settings(by.tenant_id, change, &by.actor())
             .await?)
     }
+}
+
+/// `c` applied to `s`: the fields it names take their new values. What
+/// [`Settings::update`] stores, before it checks the result; the console checks a form
+/// the same way first, to name the field in its own words.
+pub fn apply(s: &mut TenantSettings, c: &SettingsPatch) {
+    set(&mut s.api_tokens_enabled, c.api_tokens_enabled);
+    set(&mut s.require_technical_user, c.require_technical_user);
+    set(&mut s.secret_storage, c.secret_storage);
+    set(&mut s.max_token_lifetime_days, c.max_token_lifetime_days);
+    set(
+        &mut s.default_token_lifetime_days,
+        c.default_token_lifetime_days,
+    );
+    set(&mut s.mobile_session_days, c.mobile_session_days);
 }
 
 /// A field a change names takes its new value; one it leaves out keeps its own.

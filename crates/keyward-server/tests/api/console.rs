@@ -23,6 +23,7 @@ on_both_backends! {
     verifier_keys_are_made_shown_once_and_deleted_from_the_console => verifier_keys_in_the_console;
     each_delete_button_deletes_and_returns_to_its_list => delete_buttons;
     a_nul_in_a_console_form_or_address_gets_a_readable_page => a_nul_in_a_console_form_or_address_gets_a_readable_page;
+    dead_ends_answer_in_the_pages_language_with_a_way_on => dead_ends_answer_in_the_pages_language_with_a_way_on;
 }
 
 struct Console {
@@ -399,7 +400,7 @@ async fn the_create_form_refuses_what_the_rules_refuse(app: TestApp) {
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
     let m = app.member("svc", &["orders:read"]).await;
     let other = app.member("other", &["orders:read"]).await;
-    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let membership = format!("{}:{}:{}", m.user_id, m.department_id, m.user_type_id);
     let far = (time::OffsetDateTime::now_utc() + time::Duration::days(400))
         .date()
         .to_string();
@@ -418,10 +419,25 @@ async fn the_create_form_refuses_what_the_rules_refuse(app: TestApp) {
         page.contains("The expiry date is later than this tenant allows."),
         "{page}"
     );
-    let foreign = format!("{}:{}", other.department_id, other.user_type_id);
+    // A membership the user does not hold (another user's department and user type).
+    let foreign = format!(
+        "{}:{}:{}",
+        m.user_id, other.department_id, other.user_type_id
+    );
     let (status, page) = post_form(&c, form("", &foreign)).await;
     assert_eq!(status, 422);
     assert!(page.contains("The user does not hold that department and user type."));
+    // Another user's option (all are listed when the page's script does not run).
+    let others = format!(
+        "{}:{}:{}",
+        other.user_id, other.department_id, other.user_type_id
+    );
+    let (status, page) = post_form(&c, form("", &others)).await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("That department and user type are listed under another user."),
+        "{page}"
+    );
     let (status, page) = post_form(&c, form("", &membership)).await;
     assert_eq!(status, 200);
     let secret = shown_secret(&page);
@@ -435,7 +451,7 @@ async fn a_resent_create_form_does_not_create_twice(app: TestApp) {
     let m = app.member("svc", &["orders:read"]).await;
     let (_, form) = c.get("/console/tokens/new").await;
     let once = hidden(&form, "once");
-    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let membership = format!("{}:{}:{}", m.user_id, m.department_id, m.user_type_id);
     let fields = [
         ("csrf", c.csrf.as_str()),
         ("once", once.as_str()),
@@ -678,7 +694,7 @@ async fn a_nul_in_a_console_form_or_address_gets_a_readable_page(app: TestApp) {
 
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
     let m = app.member("svc", &["orders:read"]).await;
-    let membership = format!("{}:{}", m.department_id, m.user_type_id);
+    let membership = format!("{}:{}:{}", m.user_id, m.department_id, m.user_type_id);
     let (status, page) = post_form(
         &c,
         vec![
@@ -699,4 +715,198 @@ async fn a_nul_in_a_console_form_or_address_gets_a_readable_page(app: TestApp) {
 
     let (status, page) = c.get("/console/users?q=%00").await;
     readable(status, &page);
+}
+
+/// The text of the page's error paragraph (`#page-error`).
+fn page_error(page: &str) -> String {
+    let at = page
+        .find("id=\"page-error\">")
+        .unwrap_or_else(|| panic!("no error shown: {page}"));
+    let rest = &page[at + "id=\"page-error\">".len()..];
+    rest[..rest.find("</p>").unwrap()].to_string()
+}
+
+/// Issue 13, problem 8, for an administrator who chose Norwegian: every dead end answers
+/// a page in Norwegian, with the words for what went wrong and a way on.
+async fn dead_ends_answer_in_the_pages_language_with_a_way_on(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let csrf = c.csrf.clone();
+    let chose = c
+        .post(
+            "/console/language",
+            &[("csrf", &csrf), ("lang", "nb"), ("next", "/console/users")],
+        )
+        .await;
+    assert_eq!(chose.0, 303);
+
+    // A page number that is not a number: a page, not plain text, in Norwegian.
+    for path in [
+        "/console/tokens?page=abc",
+        "/console/users?page=-1",
+        "/console/audit?page=99999999999",
+    ] {
+        let (status, page) = c.get(path).await;
+        // The template escapes the '/' of a value it is given.
+        let page = page.replace("&#x2f;", "/");
+        assert_eq!(status, 400, "{path}");
+        assert!(page.contains("<html lang=\"nb\""), "{path}: {page}");
+        assert!(page.contains("Adressen kunne ikke leses"), "{path}: {page}");
+        let bare = path.split('?').next().unwrap();
+        assert!(
+            page.contains(&format!("href=\"{bare}\"")),
+            "a way on: {page}"
+        );
+    }
+
+    // Bulk delete with nothing ticked: back to the list, which says so.
+    let (status, to) = c
+        .post("/console/tokens/bulk-delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (303, "/console/tokens?error=nothing_selected")
+    );
+    let (status, page) = c.get(&to).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        page_error(&page),
+        "Ingenting ble slettet: velg minst ett token først."
+    );
+    assert!(page.contains("id=\"tokens-table\""), "the list itself");
+    let mobile = [("csrf", csrf.as_str()), ("back", "mobile")];
+    let (_, to) = c.post("/console/tokens/bulk-delete", &mobile).await;
+    assert_eq!(to, "/console/tokens/mobile?error=nothing_selected");
+
+    // A membership the user already holds, and a path another endpoint has, are told
+    // apart from a taken name.
+    let m = app.member("svc", &["orders:read"]).await;
+    let again = [
+        ("csrf", csrf.as_str()),
+        ("department_id", m.department_id.as_str()),
+        ("user_type_id", m.user_type_id.as_str()),
+    ];
+    let (status, page) = c
+        .post(&format!("/console/users/{}/memberships", m.user_id), &again)
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Brukeren har allerede den avdelingen og brukertypen."),
+        "{page}"
+    );
+    assert!(!page.contains("Det navnet er allerede i bruk."), "{page}");
+    assert!(page.contains("id=\"memberships\""), "the user's page again");
+    app.endpoint("orders/in", "none", false).await;
+    let taken = [
+        ("csrf", csrf.as_str()),
+        ("name", "Other orders"),
+        ("path", "orders/in"),
+    ];
+    let (status, page) = c.post("/console/endpoints", &taken).await;
+    assert_eq!(status, 422, "{page}");
+    assert_eq!(
+        page_error(&page),
+        "Et annet endepunkt har allerede den stien. Velg en annen."
+    );
+    let (_, other) = c
+        .post(
+            "/console/endpoints",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Second"),
+                ("path", "orders/second"),
+            ],
+        )
+        .await;
+    let other = other
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, page) = c.post(&format!("/console/endpoints/{other}"), &taken).await;
+    assert!(status < 500, "{page}");
+    assert_eq!(
+        page_error(&page),
+        "Et annet endepunkt har allerede den stien. Velg en annen."
+    );
+
+    // Settings refused: the fields' labels, in Norwegian, and the field marked.
+    let settings = |max: &'static str, default: &'static str, mobile: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("api_tokens_enabled", "on".to_string()),
+            ("secret_storage", "show_once".to_string()),
+            ("max_token_lifetime_days", max.to_string()),
+            ("default_token_lifetime_days", default.to_string()),
+            ("mobile_session_days", mobile.to_string()),
+        ]
+    };
+    for (form, words, field) in [
+        (
+            settings("365", "400", "30"),
+            "«Standard levetid for tokens (dager)» kan ikke være lengre enn «Maksimal levetid for tokens (dager)».",
+            "default_token_lifetime_days",
+        ),
+        (
+            settings("365", "0", "30"),
+            "«Standard levetid for tokens (dager)» kan bare være 0 (tokens som aldri utløper) når «Maksimal levetid for tokens (dager)» også er 0.",
+            "default_token_lifetime_days",
+        ),
+        (
+            settings("40000", "90", "30"),
+            "«Maksimal levetid for tokens (dager)» kan være høyst 36500 dager.",
+            "max_token_lifetime_days",
+        ),
+        (
+            settings("365", "90", "0"),
+            "«Levetid for mobiløkter (dager)» må være fra 1 til 3650 dager.",
+            "mobile_session_days",
+        ),
+        (
+            settings("365", "ninety", "30"),
+            "«Standard levetid for tokens (dager)»: skriv inn et helt antall dager.",
+            "default_token_lifetime_days",
+        ),
+    ] {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, page) = c.post("/console/settings", &pairs).await;
+        assert_eq!(status, 422, "{page}");
+        assert_eq!(page_error(&page), words);
+        let marked = format!("name=\"{field}\"");
+        let input = &page[page.find(&marked).unwrap()..];
+        let input = &input[..input.find('>').unwrap()];
+        assert!(input.contains("aria-invalid=\"true\""), "{input}");
+    }
+    assert_eq!(
+        app.get_ok("/api/v1/settings").await["default_token_lifetime_days"],
+        90
+    );
+
+    // With API tokens off, a bookmarked tokens page says so in the console's frame, with
+    // the way to Settings and to the mobile sessions.
+    let mut off = settings("365", "90", "30");
+    off.retain(|(k, _)| *k != "api_tokens_enabled");
+    let pairs: Vec<(&str, &str)> = off.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(c.post("/console/settings", &pairs).await.0, 303);
+    for path in [
+        "/console/tokens",
+        "/console/tokens/new",
+        "/console/tokens?status=expiring",
+    ] {
+        let (status, page) = c.get(path).await;
+        let page = page.replace("&#x2f;", "/");
+        assert_eq!(status, 404, "{path}");
+        assert!(page.contains("API-tokens er slått av"), "{page}");
+        assert!(
+            page.contains(
+                "<a href=\"/console/settings\">Slå på API-tokens under Innstillinger</a>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("href=\"/console/tokens/mobile\""), "{page}");
+        assert!(page.contains("id=\"logout\""), "the console's menu: {page}");
+    }
 }

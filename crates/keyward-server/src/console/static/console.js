@@ -45,6 +45,15 @@
       toggle.textContent = hidden ? toggle.getAttribute("data-hide") : toggle.getAttribute("data-show");
       return;
     }
+    var preset = ev.target.closest("[data-preset-date]");
+    if (preset) {
+      var group = preset.closest("[data-presets]");
+      var date = document.getElementById(group.getAttribute("data-presets"));
+      if (!date) return;
+      date.value = preset.getAttribute("data-preset-date");
+      markPreset(group);
+      return;
+    }
     var back = ev.target.closest("[data-back]");
     if (back && window.history.length > 1) {
       ev.preventDefault();
@@ -93,8 +102,20 @@
     }
     if (el.hasAttribute("data-filters")) {
       filterMemberships(el);
+      return;
+    }
+    if (el.id) {
+      document.querySelectorAll("[data-presets='" + el.id + "']").forEach(markPreset);
     }
   });
+
+  // Create token: the quick choices beside the date show which one the date is.
+  function markPreset(group) {
+    var date = document.getElementById(group.getAttribute("data-presets"));
+    group.querySelectorAll("[data-preset-date]").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(!!date && b.getAttribute("data-preset-date") === date.value));
+    });
+  }
 
   // Create token: offer only the chosen user's memberships.
   function filterMemberships(userSelect) {
@@ -109,14 +130,18 @@
       group.querySelectorAll("option").forEach(function (o) { if (o.selected && mine) keep = true; });
     });
     if (!keep) {
+      // Select the option itself: each owner's options have values of their own, and
+      // picking the element (not a value) cannot land on a hidden one.
       target.value = "";
       var first = target.querySelector("optgroup:not([hidden]) option");
-      if (first) { target.value = first.value; }
+      if (first) { first.selected = true; }
     }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-filters]").forEach(filterMemberships);
+    // The quick choices need this script, so they are shown only when it runs.
+    document.querySelectorAll("[data-presets]").forEach(function (g) { g.hidden = false; markPreset(g); });
     document.querySelectorAll("form").forEach(updateCount);
     document.querySelectorAll(".lang-form noscript").forEach(function (n) { n.remove(); });
   });
