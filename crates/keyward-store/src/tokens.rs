@@ -256,7 +256,9 @@ async fn commit_token(mut tx: Tx, tenant: TenantId, id: TokenId) -> StoreResult<
 
 /// Tokens per statement of a last-use flush (two parameters each, well under every
 /// backend's limit).
-pub(crate) const TOUCH_CHUNK: usize = 500;
+pub(crate) const TOUCH_CHUNK: usize = 100;
+/// The pause between two chunks of a last-use flush.
+const TOUCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// The rows of a `VALUES` list of `rows` rows, each of the given SQL types, numbering
 /// placeholders from `first`: `(CAST($2 AS TEXT), CAST($3 AS BIGINT)), …`.
@@ -828,7 +830,17 @@ impl Store {
         // `WHERE true` is SQLite's way of letting ON CONFLICT follow a SELECT.
         let mut uses = uses.to_vec();
         uses.sort_by_key(|(id, _)| *id);
-        for chunk in uses.chunks(TOUCH_CHUNK) {
+        for (i, chunk) in uses.chunks(TOUCH_CHUNK).enumerate() {
+            if i > 0 {
+                // A last-use time is a hint: between its chunks, the writes that wait
+                // for the connection (creations, changes, records) go first. Without
+                // the pause this task took the connection straight back, and a flush
+                // of tens of thousands of tokens in chunks of 500 held SQLite's one
+                // writer for nearly its whole interval: 55 creations a second beside
+                // random checks of 100,000 tokens, against 1,716 without the checks.
+                // With chunks of 100 and the pause: 1,316 beside the checks.
+                tokio::time::sleep(TOUCH_PAUSE).await;
+            }
             let sql = format!(
                 "INSERT INTO token_last_use (token_id, at) \
                  SELECT v.column1, v.column2 FROM (VALUES {}) AS v \
