@@ -371,16 +371,15 @@ impl Cache {
     /// Removes the token answers that changed ids and stale owners made misses, and
     /// forgets those marks, and the owners no cached token holds any more.
     fn sweep(&mut self) {
-        let changed = std::mem::take(&mut self.changed_tokens);
-        self.tokens.retain(|_, slot| match &slot.value {
-            Some(s) => {
-                !s.owner.stale.is_set()
-                    && changed
-                        .get(&s.token.id.0)
-                        .is_none_or(|at| *at <= slot.loaded)
-            }
-            None => true,
+        // What a lookup would find stale is removed: the same rule (`Cached::live`).
+        let mut tokens = std::mem::take(&mut self.tokens);
+        tokens.retain(|_, slot| {
+            slot.value
+                .as_ref()
+                .is_none_or(|s| s.live(self, slot.loaded))
         });
+        self.tokens = tokens;
+        self.changed_tokens.clear();
         // Only this map holds an owner no token holds.
         self.owners.retain(|o| Arc::strong_count(o) > 1);
         self.owners_by.retain(|_, v| {
