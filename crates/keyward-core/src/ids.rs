@@ -66,6 +66,9 @@ macro_rules! for_each_id {
             EndpointRecordId,
             // Verifier keys (SPEC §4): a protected service's credential for asking checks.
             VerifierKeyId,
+            // Webhooks (SPEC §10): a receiver of a tenant's events, and one event sent to one.
+            WebhookId,
+            WebhookDeliveryId,
         );
     };
 }

@@ -15,6 +15,7 @@ pub mod session;
 pub mod text;
 pub mod token;
 pub mod verify;
+pub mod webhook;
 
 pub use crypto::{ServerKey, TokenHash};
 pub use ids::*;

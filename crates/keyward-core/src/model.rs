@@ -57,6 +57,9 @@ pub struct TenantSettings {
     pub default_token_lifetime_days: u32,
     /// Mobile session lifetime in days, sliding on activity.
     pub mobile_session_days: u32,
+    /// How many days before its expiry a token is announced (`token.expiring`) and
+    /// marked as expiring soon; 0 announces none.
+    pub expiry_notice_days: u32,
 }
 
 impl Default for TenantSettings {
@@ -68,6 +71,7 @@ impl Default for TenantSettings {
             max_token_lifetime_days: 365,
             default_token_lifetime_days: 90,
             mobile_session_days: 30,
+            expiry_notice_days: 14,
         }
     }
 }
@@ -76,6 +80,9 @@ pub const MAX_LIFETIME_DAYS_LIMIT: u32 = 36_500;
 
 /// The longest mobile session lifetime, in days.
 pub const MAX_MOBILE_SESSION_DAYS: u32 = 3650;
+
+/// The longest expiry notice, in days.
+pub const MAX_EXPIRY_NOTICE_DAYS: u32 = 365;
 
 /// Which rule a set of [`TenantSettings`] breaks ([`TenantSettings::check`]). Its
 /// `Display` is the API's message, which names the offending field; the console says
@@ -92,6 +99,8 @@ pub enum SettingsProblem {
     DefaultBeyondMaximum,
     /// `mobile_session_days` is not between 1 and [`MAX_MOBILE_SESSION_DAYS`].
     MobileSessionDaysOutOfRange,
+    /// `expiry_notice_days` is above [`MAX_EXPIRY_NOTICE_DAYS`].
+    ExpiryNoticeTooLong,
 }
 
 impl SettingsProblem {
@@ -103,6 +112,7 @@ impl SettingsProblem {
             | Self::NeverExpiringUnderMaximum
             | Self::DefaultBeyondMaximum => "default_token_lifetime_days",
             Self::MobileSessionDaysOutOfRange => "mobile_session_days",
+            Self::ExpiryNoticeTooLong => "expiry_notice_days",
         }
     }
 }
@@ -128,6 +138,10 @@ impl std::fmt::Display for SettingsProblem {
                 f,
                 "mobile_session_days must be between 1 and {MAX_MOBILE_SESSION_DAYS}"
             ),
+            Self::ExpiryNoticeTooLong => write!(
+                f,
+                "expiry_notice_days must be at most {MAX_EXPIRY_NOTICE_DAYS} (0 sends no notice)"
+            ),
         }
     }
 }
@@ -151,6 +165,9 @@ impl TenantSettings {
         }
         if self.mobile_session_days == 0 || self.mobile_session_days > MAX_MOBILE_SESSION_DAYS {
             return Err(SettingsProblem::MobileSessionDaysOutOfRange);
+        }
+        if self.expiry_notice_days > MAX_EXPIRY_NOTICE_DAYS {
+            return Err(SettingsProblem::ExpiryNoticeTooLong);
         }
         Ok(())
     }

@@ -14,10 +14,12 @@ use crate::users::{CreateUser, UpdateUser, UserQuery};
 use crate::verifier_keys::{
     CreateVerifierKey, UpdateVerifierKey, VerifierKeyQuery, VerifierKeyWithSecret,
 };
+use crate::webhooks::{CreateWebhook, UpdateWebhook, WebhookQuery, WebhookWithSecret};
 use keyward_core::endpoint::{Endpoint, EndpointDetails, EndpointToken, EndpointTokenDetails};
 use keyward_core::model::{Department, MobileSession, TokenDetails, User, UserType, VerifierKey};
-use keyward_core::VerifierKeyId;
+use keyward_core::webhook::Webhook;
 use keyward_core::{DepartmentId, EndpointId, EndpointTokenId, TokenId, UserId, UserTypeId};
+use keyward_core::{VerifierKeyId, WebhookId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt::Display;
@@ -172,6 +174,13 @@ collection! {
         Id = VerifierKeyId, Query = VerifierKeyQuery, Listed = VerifierKey, Item = VerifierKey,
         Create = CreateVerifierKey => VerifierKeyWithSecret,
         Update = UpdateVerifierKey => VerifierKey,
+    }
+
+    /// A tenant's receivers of signed events. Creating one answers its secret, once.
+    pub struct Webhooks at "/api/v1/webhooks" {
+        Id = WebhookId, Query = WebhookQuery, Listed = Webhook, Item = Webhook,
+        Create = CreateWebhook => WebhookWithSecret,
+        Update = UpdateWebhook => Webhook,
     }
 }
 

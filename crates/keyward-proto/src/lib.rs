@@ -23,12 +23,13 @@ pub mod tokens;
 pub mod users;
 pub mod verifier_keys;
 pub mod verify;
+pub mod webhooks;
 
 mod secret;
 
 pub use collection::{
     BulkDeletable, Collection, Creatable, Departments, EndpointTokens, Endpoints, MobileSessions,
-    PageQuery, Regenerable, Tokens, Updatable, UserTypes, Users, VerifierKeys,
+    PageQuery, Regenerable, Tokens, Updatable, UserTypes, Users, VerifierKeys, Webhooks,
 };
 pub use keyward_core::change::double_option;
 pub use keyward_core::endpoint::{

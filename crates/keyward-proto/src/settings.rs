@@ -14,4 +14,5 @@ pub struct SettingsPatch {
     pub max_token_lifetime_days: Option<u32>,
     pub default_token_lifetime_days: Option<u32>,
     pub mobile_session_days: Option<u32>,
+    pub expiry_notice_days: Option<u32>,
 }

@@ -150,6 +150,7 @@ impl App {
             }
         });
         let feed = crate::feed::spawn(&self.state);
+        let webhooks = crate::webhooks::spawn(&self.state);
         let preloader = self.state.verifier.clone();
         let preload = tokio::spawn(async move {
             if let Err(e) = preloader.preload().await {
@@ -166,6 +167,7 @@ impl App {
         .await;
         flusher.abort();
         feed.abort();
+        webhooks.abort();
         preload.abort();
         self.state.verifier.flush_last_used().await;
         self.state.store.close().await;

@@ -55,6 +55,38 @@ impl Default for PasswordWork {
     }
 }
 
+/// How webhook deliveries are made (see `crate::webhooks`).
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookOptions {
+    /// How often a node looks for due deliveries that it was not woken for (those queued
+    /// by other nodes, and retries).
+    pub poll: Duration,
+    /// How long one attempt may take, connection included.
+    pub timeout: Duration,
+    /// The wait before the first retry; each further one waits twice as long...
+    pub first_retry: Duration,
+    /// ...up to this.
+    pub max_retry: Duration,
+    /// Attempts in all before a delivery is marked failed.
+    pub max_attempts: u32,
+    /// How often a node looks for tokens to announce as expiring.
+    pub expiry_scan: Duration,
+}
+
+impl Default for WebhookOptions {
+    /// 15 attempts over about a day and a half: 5 s, 10 s, 20 s, … capped at 6 h.
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+            first_retry: Duration::from_secs(5),
+            max_retry: Duration::from_secs(6 * 3600),
+            max_attempts: 15,
+            expiry_scan: Duration::from_secs(60),
+        }
+    }
+}
+
 /// Enough for a phone, a tablet and a few reinstalls; few enough that a script logging in
 /// in a loop cannot pile up sessions (each is a row and a cache entry).
 pub const DEFAULT_MAX_MOBILE_SESSIONS: usize = 10;
@@ -113,6 +145,8 @@ pub struct ServerConfig {
     /// On shutdown, requests in flight may finish for this long; then every connection is
     /// closed, and pending last-use times are written.
     pub shutdown_grace: Duration,
+    /// Webhook delivery: polling, timeouts and retries.
+    pub webhooks: WebhookOptions,
 }
 
 impl ServerConfig {
@@ -139,6 +173,7 @@ impl ServerConfig {
             body_read_timeout: Duration::from_secs(30),
             max_connections: default_max_connections(),
             shutdown_grace: Duration::from_secs(10),
+            webhooks: WebhookOptions::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod security_headers;
 pub mod service;
 pub mod state;
 pub mod verifier;
+pub mod webhooks;
 
 pub use app::{shutdown_signal, App};
 pub use config::ServerConfig;

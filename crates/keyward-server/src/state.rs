@@ -50,6 +50,11 @@ impl Shared {
         crate::service::verifier_keys::VerifierKeys::new(&self.store, self.verifier.key())
     }
 
+    /// Webhooks and their delivery logs.
+    pub fn webhooks(&self) -> crate::service::webhooks::Webhooks<'_> {
+        crate::service::webhooks::Webhooks::new(&self.store, self.verifier.key())
+    }
+
     /// Hosted endpoints and their tokens.
     pub fn endpoints(&self) -> crate::service::endpoints::Endpoints<'_> {
         crate::service::endpoints::Endpoints::new(

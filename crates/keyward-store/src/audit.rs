@@ -51,11 +51,12 @@ pub(crate) async fn record(
     details: serde_json::Value,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
+    let event_id = AuditEventId::new();
     sqlx::query(
         "INSERT INTO audit_events (id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .arg(AuditEventId::new())
+    .arg(event_id)
     .arg(tenant)
     .arg(now)
     .arg(actor.user_id)
@@ -67,6 +68,22 @@ pub(crate) async fn record(
     .arg(details.to_string())
     .execute(&mut ***tx)
     .await?;
+    // The change's webhook event, if it has one, is queued in the same transaction; its
+    // id is the audit event's, so a receiver's event can be found in the audit log.
+    if let Some(event) = keyward_core::webhook::WebhookEvent::of_action(action) {
+        crate::webhooks::enqueue(
+            tx,
+            tenant,
+            event,
+            event_id,
+            actor,
+            object_type,
+            object_id,
+            &details,
+            now,
+        )
+        .await?;
+    }
     // No lock keeps sequence numbers in commit order: tailers read by transaction
     // snapshots on PostgreSQL (`changes_after`), and SQLite has one writer at a time.
     let seq: i64 = sqlx::query_scalar(

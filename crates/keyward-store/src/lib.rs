@@ -19,6 +19,7 @@ mod tx;
 mod update;
 mod users;
 mod verifier_keys;
+mod webhooks;
 
 pub use audit::{Actor, AuditEvent, AuditFilter, Change, FeedPosition};
 pub use console::{ConsoleSession, ConsoleSessionEnd, NewConsoleSession};
@@ -36,6 +37,7 @@ pub use tokens::{NewSecret, NewToken, TokenFilter, TokenOrder, TokenSortKey, Tok
 pub use tx::{ChangeListener, Committed};
 pub use users::{NewUser, UserFilter, UserUpdate};
 pub use verifier_keys::NewVerifierKey;
+pub use webhooks::{Attempt, DueDelivery, NewWebhook, WebhookUpdate};
 
 /// The current time at the precision storage keeps (milliseconds), so that what a change
 /// returns is exactly what a later read returns.

@@ -32,6 +32,8 @@ pub struct Store {
     pub(crate) channel: std::sync::Arc<tokio::sync::OnceCell<String>>,
     /// Single token creations waiting to be written together.
     pub(crate) creations: std::sync::Arc<crate::tokens::Creations>,
+    /// Woken when this process commits a webhook delivery (see [`crate::webhooks`]).
+    pub(crate) outbox: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -84,6 +86,7 @@ impl Store {
                     listener: Default::default(),
                     channel: Default::default(),
                     creations: Default::default(),
+                    outbox: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -100,6 +103,7 @@ impl Store {
                     listener: Default::default(),
                     channel: Default::default(),
                     creations: Default::default(),
+                    outbox: Default::default(),
                 }
             }
         };
@@ -131,6 +135,7 @@ impl Store {
             self.write.begin().await?,
             self.listener.clone(),
             notify,
+            self.outbox.clone(),
         ))
     }
 
@@ -149,6 +154,11 @@ impl Store {
     /// Returns false if one was set already.
     pub fn set_change_listener(&self, l: std::sync::Arc<dyn crate::tx::ChangeListener>) -> bool {
         self.listener.set(l)
+    }
+
+    /// Notified when this process commits a webhook delivery that is due now.
+    pub fn webhook_wakeups(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.outbox.clone()
     }
 
     pub fn backend(&self) -> Backend {

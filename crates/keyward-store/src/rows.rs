@@ -54,6 +54,7 @@ pub(crate) fn settings(r: &AnyRow) -> StoreResult<TenantSettings> {
         max_token_lifetime_days: days("max_token_lifetime_days")?,
         default_token_lifetime_days: days("default_token_lifetime_days")?,
         mobile_session_days: days("mobile_session_days")?,
+        expiry_notice_days: days("expiry_notice_days")?,
     })
 }
 

@@ -896,7 +896,7 @@ const SUBJECT_SELECT: &str = "SELECT s.hash, t.id, t.kind, t.enabled, t.revoked_
        AND m.department_id = t.department_id AND m.user_type_id = t.user_type_id) THEN 1 ELSE 0 END \
        AS membership_held, \
      ts.api_tokens_enabled, ts.require_technical_user, ts.secret_storage, ts.max_token_lifetime_days, \
-     ts.default_token_lifetime_days, ts.mobile_session_days \
+     ts.default_token_lifetime_days, ts.mobile_session_days, ts.expiry_notice_days \
      FROM token_secrets s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id \
      JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
      JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id";

@@ -6,7 +6,8 @@
 
 use crate::audit::{Actor, Change};
 use crate::error::{StoreError, StoreResult};
-use keyward_core::{TenantId, TokenHash};
+use keyward_core::webhook::Subscription;
+use keyward_core::{TenantId, TokenHash, WebhookId};
 use sqlx::{Any, Transaction};
 use std::fmt::Display;
 use std::ops::{Deref, DerefMut};
@@ -59,6 +60,11 @@ pub(crate) struct Tx {
     /// Who makes the change, in which tenant and when ([`crate::Store::begin_by`]): what
     /// every event [`Tx::record`] writes shares.
     author: Option<(TenantId, Actor, OffsetDateTime)>,
+    /// The enabled webhooks of the last tenant an event was queued for, read once.
+    receivers: Option<(TenantId, Vec<(WebhookId, Subscription)>)>,
+    /// Whether the transaction queued a webhook delivery, and whom to wake for it.
+    queued: bool,
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl Tx {
@@ -66,6 +72,7 @@ impl Tx {
         inner: Transaction<'static, Any>,
         listener: ListenerSlot,
         notify: Option<crate::Store>,
+        outbox: Arc<tokio::sync::Notify>,
     ) -> Self {
         Self {
             inner,
@@ -73,6 +80,9 @@ impl Tx {
             listener,
             notify,
             author: None,
+            receivers: None,
+            queued: false,
+            outbox,
         }
     }
 
@@ -113,6 +123,29 @@ impl Tx {
         self.committed.secrets.push(*hash);
     }
 
+    /// The webhooks of `tenant` read earlier in this transaction, if any were.
+    pub(crate) fn receivers(&self, tenant: TenantId) -> Option<Vec<(WebhookId, Subscription)>> {
+        match &self.receivers {
+            Some((t, r)) if *t == tenant => Some(r.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn set_receivers(
+        &mut self,
+        tenant: TenantId,
+        r: Vec<(WebhookId, Subscription)>,
+    ) -> Vec<(WebhookId, Subscription)> {
+        self.receivers = Some((tenant, r.clone()));
+        r
+    }
+
+    /// The transaction queued a webhook delivery: this node's deliverer is woken once it
+    /// commits.
+    pub(crate) fn queued_delivery(&mut self) {
+        self.queued = true;
+    }
+
     pub(crate) fn stored_path(&mut self, tenant: TenantId, path: &str) {
         self.committed.paths.push((tenant, path.to_string()));
     }
@@ -134,6 +167,9 @@ impl Tx {
 
     async fn finish(self) -> StoreResult<()> {
         self.inner.commit().await?;
+        if self.queued {
+            self.outbox.notify_one();
+        }
         if self.committed.changes.is_empty() {
             return Ok(());
         }

@@ -11,6 +11,7 @@ mod fixtures;
 mod macros;
 mod pg;
 mod process;
+mod receiver;
 pub mod seeding;
 mod wire;
 
@@ -21,6 +22,7 @@ pub use app::{Backend, TestApp};
 pub use fixtures::{member, period, token, Endpoint, Member, PASSWORD};
 pub use pg::{pg_schema, PG_ENV};
 pub use process::{bootstrap_token, command, free_port, wait_until_healthy, Dir, Running};
+pub use receiver::{Received, Receiver};
 pub use wire::{json_of, send, text_of, texts};
 
 /// The tenant every [`TestApp`] is bootstrapped with.

@@ -17,6 +17,7 @@ pub mod user_types;
 pub mod users;
 pub mod verifier_keys;
 pub mod verify;
+pub mod webhooks;
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
@@ -50,6 +51,7 @@ use utoipa_axum::routes;
         (name = "settings"), (name = "audit"),
         (name = "verification", description = "Is this token good, and what may it do? Every check is made for one tenant"),
         (name = "verifier-keys", description = "Verifier keys (kwv_…): a protected service's credential for asking checks of its tenant's tokens"),
+        (name = "webhooks", description = "Webhooks: signed events (Standard Webhooks) sent to a tenant's receivers, with retries and a delivery log"),
         (name = "health")
     )
 )]
@@ -121,6 +123,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(verify::forward))
         .routes(routes!(verify::forward_tenant))
         .merge(verifier_keys::router())
+        .merge(webhooks::router())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .merge(endpoints::router())

@@ -13,6 +13,7 @@ mod settings;
 mod tokens;
 mod users;
 mod verifier_keys;
+mod webhooks;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
@@ -93,6 +94,9 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "audit.html",
     "verifier_keys.html",
     "verifier_key_secret.html",
+    "webhooks.html",
+    "webhook.html",
+    "webhook_secret.html",
     "endpoints.html",
     "endpoint.html",
     "endpoint_secrets.html",
@@ -824,6 +828,7 @@ fn routes() -> Router<ConsoleState> {
         .merge(audit::router())
         .merge(endpoints::router())
         .merge(verifier_keys::router())
+        .merge(webhooks::router())
         .layer(axum::middleware::from_fn(security_headers))
 }
 

@@ -47,6 +47,7 @@ fn problem(p: SettingsProblem) -> (ApiError, Option<&'static str>) {
         SettingsProblem::NeverExpiringUnderMaximum => "settings_never_expiring_under_maximum",
         SettingsProblem::DefaultBeyondMaximum => "settings_default_beyond_maximum",
         SettingsProblem::MobileSessionDaysOutOfRange => "settings_mobile_days_out_of_range",
+        SettingsProblem::ExpiryNoticeTooLong => "settings_expiry_notice_too_long",
     };
     refusal(code, p.field())
 }
@@ -68,6 +69,8 @@ struct SettingsForm {
     default_token_lifetime_days: String,
     #[serde(default)]
     mobile_session_days: String,
+    /// Absent from a form of an older page: the setting keeps its value.
+    expiry_notice_days: Option<String>,
 }
 
 /// A number of days typed into the field `field`; refused as `code`.
@@ -106,6 +109,11 @@ fn parse(me: &Me, form: &SettingsForm) -> Result<SettingsPatch, (ApiError, Optio
             "invalid_mobile_days",
             "mobile_session_days",
         )?),
+        expiry_notice_days: form
+            .expiry_notice_days
+            .as_deref()
+            .map(|d| days(d, "invalid_expiry_notice_days", "expiry_notice_days"))
+            .transpose()?,
     };
     let mut after: TenantSettings = me.settings.clone();
     crate::service::settings::apply(&mut after, &patch);
@@ -133,6 +141,8 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Answer
                 "max_token_lifetime_days": form.max_token_lifetime_days,
                 "default_token_lifetime_days": form.default_token_lifetime_days,
                 "mobile_session_days": form.mobile_session_days,
+                "expiry_notice_days": form.expiry_notice_days.clone()
+                    .unwrap_or_else(|| me.settings.expiry_notice_days.to_string()),
             });
             Ok(render(&st, &me, posted, Some((&e, field)), None))
         }
@@ -151,6 +161,7 @@ mod tests {
             "max_token_lifetime_days" => "settings-max-lifetime",
             "default_token_lifetime_days" => "settings-default-lifetime",
             "mobile_session_days" => "settings-mobile-days",
+            "expiry_notice_days" => "settings-expiry-notice-days",
             other => panic!("no label for {other}"),
         }
     }
@@ -170,6 +181,7 @@ mod tests {
             SettingsProblem::NeverExpiringUnderMaximum,
             SettingsProblem::DefaultBeyondMaximum,
             SettingsProblem::MobileSessionDaysOutOfRange,
+            SettingsProblem::ExpiryNoticeTooLong,
         ] {
             let (e, field) = problem(p);
             assert_eq!(field, Some(p.field()));
@@ -194,6 +206,7 @@ mod tests {
                 "default_token_lifetime_days",
             ),
             ("invalid_mobile_days", "mobile_session_days"),
+            ("invalid_expiry_notice_days", "expiry_notice_days"),
         ] {
             let (e, _) = refusal(code, field);
             for lang in LANGS {

@@ -12,6 +12,7 @@
 //! - [`login`], [`passwords`]: password logins and their limits, argon2 work.
 //! - [`tokens`]: API tokens. [`verifier_keys`]: the keys protected services ask with.
 //! - [`sessions`]: mobile sessions.
+//! - [`webhooks`]: a tenant's receivers of signed events, and their delivery logs.
 //! - [`endpoints`]: hosted endpoints, their primary and secondary tokens, assignments and
 //!   the data viewer.
 //!
@@ -27,6 +28,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tokens;
 pub mod verifier_keys;
+pub mod webhooks;
 
 use keyward_core::rules::RuleError;
 use keyward_core::{DepartmentId, TenantId, UserId, UserTypeId};

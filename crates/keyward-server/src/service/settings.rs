@@ -52,6 +52,7 @@ pub fn apply(s: &mut TenantSettings, c: &SettingsPatch) {
         c.default_token_lifetime_days,
     );
     set(&mut s.mobile_session_days, c.mobile_session_days);
+    set(&mut s.expiry_notice_days, c.expiry_notice_days);
 }
 
 /// A field a change names takes its new value; one it leaves out keeps its own.

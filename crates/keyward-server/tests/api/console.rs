@@ -26,11 +26,11 @@ on_both_backends! {
     dead_ends_answer_in_the_pages_language_with_a_way_on => dead_ends_answer_in_the_pages_language_with_a_way_on;
 }
 
-struct Console {
+pub(crate) struct Console {
     http: reqwest::Client,
     base: String,
     cookie: String,
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 fn client() -> reqwest::Client {
@@ -49,7 +49,7 @@ fn cookie_value(res: &reqwest::Response, name: &str) -> Option<String> {
         .map(|v| v.split(';').next().unwrap().to_string())
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let at = html
         .find(&marker)
@@ -59,7 +59,7 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 /// Posts the login form; `Ok` with a session, or `Err((status, page))`.
-async fn try_login(
+pub(crate) async fn try_login(
     app: &TestApp,
     username: &str,
     password: &str,
@@ -124,12 +124,12 @@ impl Console {
         (status, location.unwrap_or(body))
     }
 
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         self.send(self.http.get(format!("{}{path}", self.base)))
             .await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         self.send(self.http.post(format!("{}{path}", self.base)).form(form))
             .await
     }

@@ -16,3 +16,4 @@ mod security_headers;
 mod tenancy;
 mod tokens;
 mod verification;
+mod webhooks;

@@ -35,6 +35,8 @@ pub(crate) struct Objects {
     record: String,
     verifier_key: String,
     verifier_secret: String,
+    webhook: String,
+    delivery: String,
 }
 
 impl Objects {
@@ -50,6 +52,8 @@ impl Objects {
             &self.endpoint_token,
             &self.record,
             &self.verifier_key,
+            &self.webhook,
+            &self.delivery,
         ]
     }
 
@@ -65,6 +69,7 @@ impl Objects {
             "endpoints" => &self.endpoint,
             "endpoint-tokens" => &self.endpoint_token,
             "verifier-keys" => &self.verifier_key,
+            "webhooks" => &self.webhook,
             _ => "",
         };
         template
@@ -72,6 +77,7 @@ impl Objects {
             .replace("{membership_id}", &self.membership)
             .replace("{token_id}", &self.endpoint_token)
             .replace("{record_id}", &self.record)
+            .replace("{delivery}", &self.delivery)
             .replace("{method}", "POST")
             .replace("{tenant}", "acme")
             .replace("{path}", &self.endpoint_path)
@@ -100,6 +106,15 @@ impl Objects {
 }
 
 pub(crate) async fn objects(app: &TestApp) -> Objects {
+    // A receiver first, so that what follows queues deliveries for it (to a port where
+    // nothing listens: they stay in its log, retried).
+    let hook = app
+        .post_created(
+            "/api/v1/webhooks",
+            json!({"name": format!("{MARK} receiver"), "url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+    let webhook = hook["id"].as_str().unwrap().to_string();
     let m = app
         .member_with_password(&format!("{MARK}-svc"), &["orders:read"])
         .await;
@@ -142,6 +157,10 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
     let rec: Value = rec.json().await.unwrap();
     let (verifier_key, verifier_secret) =
         app.verifier_key_with_id(&format!("{MARK} gateway")).await;
+    let log = app
+        .get_ok(&format!("/api/v1/webhooks/{webhook}/deliveries"))
+        .await;
+    let delivery = log["items"][0]["id"].as_str().unwrap().to_string();
     Objects {
         user: m.user_id,
         department: m.department_id,
@@ -157,6 +176,8 @@ pub(crate) async fn objects(app: &TestApp) -> Objects {
         record: rec["id"].as_str().unwrap().to_string(),
         verifier_key,
         verifier_secret,
+        webhook,
+        delivery,
     }
 }
 

@@ -34,6 +34,10 @@ pub struct UpdateArgs {
     /// How long a mobile session lasts, sliding on each use.
     #[arg(long, value_name = "DAYS")]
     mobile_session_days: Option<u32>,
+    /// How many days before expiry a token is announced (`token.expiring`) and marked as
+    /// expiring soon; 0 announces none.
+    #[arg(long, value_name = "DAYS")]
+    expiry_notice_days: Option<u32>,
 }
 
 impl From<UpdateArgs> for SettingsPatch {
@@ -45,6 +49,7 @@ impl From<UpdateArgs> for SettingsPatch {
             max_token_lifetime_days: a.max_token_lifetime_days,
             default_token_lifetime_days: a.default_token_lifetime_days,
             mobile_session_days: a.mobile_session_days,
+            expiry_notice_days: a.expiry_notice_days,
         }
     }
 }
@@ -89,6 +94,7 @@ fn show(s: &TenantSettings) -> String {
             days(s.default_token_lifetime_days, "never expires"),
         )
         .add("mobile session days", s.mobile_session_days.to_string())
+        .add("expiry notice days", days(s.expiry_notice_days, "none"))
         .render()
 }
 
