@@ -17,6 +17,7 @@ pub mod directory;
 pub mod endpoints;
 #[doc(hidden)]
 pub mod examples;
+pub mod leaks;
 pub mod mobile;
 pub mod settings;
 pub mod tokens;

@@ -147,6 +147,9 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Webhook delivery: polling, timeouts and retries.
     pub webhooks: WebhookOptions,
+    /// The bearer key of `POST /api/v1/tokens/leaked` (a secret scanner's); `None`
+    /// refuses every leak report. Self-revocation needs no key.
+    pub leak_reporter_key: Option<String>,
 }
 
 impl ServerConfig {
@@ -174,6 +177,7 @@ impl ServerConfig {
             max_connections: default_max_connections(),
             shutdown_grace: Duration::from_secs(10),
             webhooks: WebhookOptions::default(),
+            leak_reporter_key: None,
         }
     }
 }

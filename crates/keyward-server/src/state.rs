@@ -50,6 +50,11 @@ impl Shared {
         crate::service::verifier_keys::VerifierKeys::new(&self.store, self.verifier.key())
     }
 
+    /// Tokens reported leaked.
+    pub fn leaks(&self) -> crate::service::leaks::Leaks<'_> {
+        crate::service::leaks::Leaks::new(&self.store, self.verifier.key())
+    }
+
     /// Webhooks and their delivery logs.
     pub fn webhooks(&self) -> crate::service::webhooks::Webhooks<'_> {
         crate::service::webhooks::Webhooks::new(&self.store, self.verifier.key())

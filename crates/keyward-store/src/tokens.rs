@@ -926,3 +926,89 @@ fn subject(r: &AnyRow) -> StoreResult<Subject> {
         secret_valid_until: rows::opt_time(r, "secret_valid_until")?,
     })
 }
+
+/// Where a leaked secret was found, as its reporter says (a secret scanner, or the
+/// holder revoking it).
+#[derive(Clone, Debug, Default)]
+pub struct LeakReport {
+    /// e.g. `github`, `gitleaks`, `self`.
+    pub source: String,
+    /// Where it was found, if the reporter says.
+    pub url: Option<String>,
+    /// The reporter's name for the kind of secret, if it gives one.
+    pub reported_type: Option<String>,
+}
+
+/// What a leak report did to the token whose secret it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeakOutcome {
+    /// Revoked now.
+    Revoked,
+    /// It was revoked already; the report is recorded all the same.
+    AlreadyRevoked,
+}
+
+impl Store {
+    /// Revokes, at once and whatever grace period it is in, the token (API token or mobile
+    /// session) one of whose secrets hashes to `hash`, and records the report
+    /// (`token.leaked`, with its source and URL, beside `token.revoked`): `None` if no
+    /// stored secret hashes so. The report names no tenant: the token's own is used.
+    pub async fn revoke_leaked(
+        &self,
+        hash: &TokenHash,
+        report: &LeakReport,
+        actor: &Actor,
+    ) -> StoreResult<Option<(TenantId, TokenId, LeakOutcome)>> {
+        let found = sqlx::query(
+            "SELECT t.id, t.tenant_id FROM token_secrets s JOIN tokens t ON t.id = s.token_id \
+             WHERE s.hash = $1",
+        )
+        .arg(hash)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(found) = found else { return Ok(None) };
+        let (id, tenant): (TokenId, TenantId) =
+            (rows::id(&found, "id")?, rows::id(&found, "tenant_id")?);
+        let now = crate::now();
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let hint = match self.lock_token(&mut tx, tenant, id).await {
+            Ok(t) => t.hint,
+            // Deleted between the two reads: nothing is left to revoke.
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let n = sqlx::query(
+            "UPDATE tokens SET revoked_at = $2, revoked_by = NULL, sealed_secret = NULL \
+             WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .arg(id)
+        .arg(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if n > 0 {
+            tx.record(
+                "token.revoked",
+                "token",
+                id,
+                json!({"hint": hint, "reason": "leaked"}),
+            )
+            .await?;
+        }
+        tx.record(
+            "token.leaked",
+            "token",
+            id,
+            json!({"hint": hint, "source": report.source, "url": report.url,
+                   "reported_type": report.reported_type}),
+        )
+        .await?;
+        tx.commit().await?;
+        let outcome = if n > 0 {
+            LeakOutcome::Revoked
+        } else {
+            LeakOutcome::AlreadyRevoked
+        };
+        Ok(Some((tenant, id, outcome)))
+    }
+}

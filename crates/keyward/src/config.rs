@@ -109,6 +109,9 @@ pub struct ServeArgs {
 /// flag, because flags show in `ps`.
 pub const SERVER_KEY_ENV: &str = "KEYWARD_SERVER_KEY";
 
+/// The key a secret scanner sends with its leak reports: a secret too, so no flag.
+pub const LEAK_REPORTER_KEY_ENV: &str = "KEYWARD_LEAK_REPORTER_KEY";
+
 /// The file keys that have no flag of the same name, with their environment variable (if
 /// any), default and meaning: what the configuration reference says of them.
 pub const FILE_ONLY_KEYS: &[FileOnlyKey] = &[
@@ -118,6 +121,14 @@ pub const FILE_ONLY_KEYS: &[FileOnlyKey] = &[
         default: "generated into DATA_DIR/server.key (mode 0600)",
         meaning: "64 hex characters; every node of a cluster must share it. Never a flag, \
                   because flags show in `ps`.",
+    },
+    FileOnlyKey {
+        key: "leak_reporter_key",
+        env: Some(LEAK_REPORTER_KEY_ENV),
+        default: "none (leak reports are refused)",
+        meaning: "The bearer key of `POST /api/v1/tokens/leaked`, for the secret scanner \
+                  that reports tokens found where they should not be; at least 32 \
+                  characters. Never a flag, because flags show in `ps`.",
     },
     FileOnlyKey {
         key: "max_staleness_seconds",
@@ -141,6 +152,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     server_key: Option<String>,
+    leak_reporter_key: Option<String>,
     listen: Option<SocketAddr>,
     public_url: Option<String>,
     trusted_proxies: Option<Vec<IpNet>>,
@@ -231,6 +243,15 @@ fn merge(args: &ServeArgs, file: FileConfig) -> anyhow::Result<Resolved> {
         .ok()
         .filter(|s| !s.is_empty())
         .or(file.server_key);
+    c.leak_reporter_key = std::env::var(LEAK_REPORTER_KEY_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or(file.leak_reporter_key);
+    if c.leak_reporter_key.as_ref().is_some_and(|k| k.len() < 32) {
+        anyhow::bail!(
+            "leak_reporter_key must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+        );
+    }
     if let Some(l) = args.listen.or(file.listen) {
         c.listen = l;
     }

@@ -9,6 +9,7 @@ pub mod endpoint_tokens;
 pub mod endpoints;
 pub mod health;
 pub mod hosted;
+pub mod leaks;
 pub mod mobile;
 mod prepared;
 pub mod settings;
@@ -72,6 +73,17 @@ impl Modify for BearerAuth {
             ),
         );
         components.add_security_scheme(
+            "leak_reporter",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The server's leak reporter key (KEYWARD_LEAK_REPORTER_KEY), for secret scanners",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "verifier_key",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -111,6 +123,8 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::reveal))
         .routes(routes!(tokens::bulk_create))
         .routes(routes!(tokens::bulk_delete))
+        .routes(routes!(leaks::leaked))
+        .routes(routes!(leaks::revoke_self))
         .routes(routes!(mobile::login))
         .routes(routes!(mobile::logout))
         .routes(routes!(mobile::list))

@@ -12,6 +12,7 @@
 //! - [`login`], [`passwords`]: password logins and their limits, argon2 work.
 //! - [`tokens`]: API tokens. [`verifier_keys`]: the keys protected services ask with.
 //! - [`sessions`]: mobile sessions.
+//! - [`leaks`]: tokens reported leaked (by a scanner, or by their holder), revoked.
 //! - [`webhooks`]: a tenant's receivers of signed events, and their delivery logs.
 //! - [`endpoints`]: hosted endpoints, their primary and secondary tokens, assignments and
 //!   the data viewer.
@@ -22,6 +23,7 @@
 
 pub mod directory;
 pub mod endpoints;
+pub mod leaks;
 pub mod login;
 pub mod passwords;
 pub mod sessions;

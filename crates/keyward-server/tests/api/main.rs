@@ -7,6 +7,7 @@ mod console;
 mod endpoints;
 mod engine;
 mod errors;
+mod leaks;
 mod logins;
 mod matrix;
 mod mobile;

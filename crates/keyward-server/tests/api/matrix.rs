@@ -221,6 +221,8 @@ pub(crate) fn not_administrative(path: &str) -> bool {
             | "/api/v1/mobile/login"
             | "/api/v1/mobile/logout"
             | "/api/v1/verify"
+            | "/api/v1/tokens/leaked"
+            | "/api/v1/tokens/revoke-self"
             | "/auth/forward"
             | "/oauth2/introspect"
     )
