@@ -30,9 +30,11 @@ pub use error::{StoreError, StoreResult};
 pub use mobile::{
     MobileSession, MobileSessionFilter, NewMobileSession, SessionEnd, SessionStatusFilter,
 };
-pub use pool::{Backend, Store};
+pub use pool::{Backend, PoolStats, Store};
 pub use query::Page;
-pub use tokens::{NewSecret, NewToken, TokenFilter, TokenOrder, TokenSortKey, TokenStatusFilter};
+pub use tokens::{
+    NewSecret, NewToken, TokenCount, TokenFilter, TokenOrder, TokenSortKey, TokenStatusFilter,
+};
 pub use tx::{ChangeListener, Committed};
 pub use users::{NewUser, UserFilter, UserUpdate};
 pub use verifier_keys::NewVerifierKey;
