@@ -113,6 +113,22 @@ pub struct ServerConfig {
     /// On shutdown, requests in flight may finish for this long; then every connection is
     /// closed, and pending last-use times are written.
     pub shutdown_grace: Duration,
+    /// Where `GET /metrics` is served, if anywhere.
+    pub metrics: MetricsAccess,
+}
+
+/// Where `GET /metrics` (Prometheus text format) is served. It takes no token, as a
+/// Prometheus scrape expects, and it names the tenants: so it is off unless asked for,
+/// and best on an address only the monitoring system reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MetricsAccess {
+    /// Not served: `/metrics` is 404.
+    #[default]
+    Off,
+    /// On the main listener, beside the API.
+    Main,
+    /// On a listener of its own, and not on the main one.
+    Listen(SocketAddr),
 }
 
 impl ServerConfig {
@@ -139,6 +155,7 @@ impl ServerConfig {
             body_read_timeout: Duration::from_secs(30),
             max_connections: default_max_connections(),
             shutdown_grace: Duration::from_secs(10),
+            metrics: MetricsAccess::Off,
         }
     }
 }

@@ -9,6 +9,7 @@ mod engine;
 mod errors;
 mod logins;
 mod matrix;
+mod metrics;
 mod mobile;
 mod properties;
 mod rules;
