@@ -1,18 +1,23 @@
 //! Building and running the application: one function assembles storage, the verifier
 //! and the router, and can serve on any listener (tests bind port 0).
 
-use crate::config::ServerConfig;
+use crate::config::{MetricsAccess, ServerConfig};
 use crate::error::{problem, ApiError};
+use crate::metrics::{Metrics, Scraped, CONTENT_TYPE};
 use crate::state::AppState;
 use crate::verifier::Verifier;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
 use keyward_store::{Backend, Store};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -65,12 +70,14 @@ impl App {
             unknown_lookups_per_second: config.unknown_token_lookups,
             single_tenant,
         };
-        let verifier = Verifier::new(store.clone(), key, opts, rate)
+        let metrics = Arc::new(Metrics::new());
+        let verifier = Verifier::new(store.clone(), key, opts, rate, metrics.clone())
             .await
             .map_err(|e| anyhow::anyhow!("cannot load token index: {e}"))?;
         let state = AppState::new(crate::state::Shared {
             store,
             verifier,
+            metrics,
             login_limiter: Arc::new(crate::service::login::LoginLimiter::new(
                 config.login_limits,
             )),
@@ -95,6 +102,11 @@ impl App {
         )
         .layer(axum::middleware::from_fn(crate::security_headers::docs));
         let https = self.state.config.public_url.starts_with("https://");
+        let api = if self.state.config.metrics == MetricsAccess::Main {
+            api.route("/metrics", get(scrape))
+        } else {
+            api
+        };
         api.merge(docs)
             .merge(crate::console::router(
                 self.state.clone(),
@@ -149,6 +161,10 @@ impl App {
                 verifier.flush_last_used().await;
             }
         });
+        let metrics = match self.state.config.metrics {
+            MetricsAccess::Listen(addr) => Some(self.serve_metrics(addr).await?),
+            MetricsAccess::Off | MetricsAccess::Main => None,
+        };
         let feed = crate::feed::spawn(&self.state);
         let webhooks = crate::webhooks::spawn(&self.state);
         let preloader = self.state.verifier.clone();
@@ -166,6 +182,9 @@ impl App {
         )
         .await;
         flusher.abort();
+        if let Some(m) = metrics {
+            m.abort();
+        }
         feed.abort();
         webhooks.abort();
         preload.abort();
@@ -173,6 +192,65 @@ impl App {
         self.state.store.close().await;
         Ok(())
     }
+}
+
+impl App {
+    /// Serves `GET /metrics` alone on `addr` (`--metrics-listen`), until the task is
+    /// aborted. Its connections are few: one Prometheus, perhaps two.
+    async fn serve_metrics(&self, addr: SocketAddr) -> anyhow::Result<JoinHandle<()>> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen for metrics on {addr}: {e}"))?;
+        let bound = listener.local_addr()?;
+        tracing::info!(address = %bound, "metrics are served at /metrics");
+        let router = Router::new()
+            .route("/metrics", get(scrape))
+            .fallback(|| async { ApiError::NotFound("route").into_response() })
+            .with_state(self.state.clone());
+        let limits = crate::connections::Limits {
+            max_connections: METRICS_CONNECTIONS,
+            ..crate::connections::Limits::of(&self.state.config)
+        };
+        Ok(tokio::spawn(crate::connections::serve(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        )))
+    }
+}
+
+/// Connections the metrics listener serves at once.
+const METRICS_CONNECTIONS: usize = 16;
+/// A scrape waits this long for storage to count the tokens, then answers without them
+/// (`keyward_storage_up 0`): the rest of what it reports needs no storage.
+const SCRAPE_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `GET /metrics`: the counters, and what is read now (pools, feed, tokens per tenant).
+async fn scrape(State(st): State<AppState>) -> Response {
+    let tokens = match tokio::time::timeout(SCRAPE_READ_TIMEOUT, st.store.token_counts()).await {
+        Ok(Ok(t)) => Some(t),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "metrics: cannot count the tokens");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("metrics: counting the tokens timed out");
+            None
+        }
+    };
+    let scraped = Scraped {
+        pools: st.store.pool_stats(),
+        feed: st.verifier.feed_stats(),
+        cached_answers: st.verifier.cached_answers(),
+        preloaded: st.verifier.preloaded(),
+        tokens,
+    };
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
+        st.metrics.render(&scraped),
+    )
+        .into_response()
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -121,7 +121,7 @@ impl FromRequestParts<AppState> for Admin {
         };
         let v = state
             .verifier
-            .verify(token, &ctx)
+            .verify(crate::metrics::Route::AdminApi, token, &ctx)
             .await
             .map_err(|_| ApiError::Unavailable)?;
         let subject = match (v.code, v.presented) {

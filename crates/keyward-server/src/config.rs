@@ -150,6 +150,22 @@ pub struct ServerConfig {
     /// The bearer key of `POST /api/v1/tokens/leaked` (a secret scanner's); `None`
     /// refuses every leak report. Self-revocation needs no key.
     pub leak_reporter_key: Option<String>,
+    /// Where `GET /metrics` is served, if anywhere.
+    pub metrics: MetricsAccess,
+}
+
+/// Where `GET /metrics` (Prometheus text format) is served. It takes no token, as a
+/// Prometheus scrape expects, and it names the tenants: so it is off unless asked for,
+/// and best on an address only the monitoring system reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MetricsAccess {
+    /// Not served: `/metrics` is 404.
+    #[default]
+    Off,
+    /// On the main listener, beside the API.
+    Main,
+    /// On a listener of its own, and not on the main one.
+    Listen(SocketAddr),
 }
 
 impl ServerConfig {
@@ -178,6 +194,7 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             webhooks: WebhookOptions::default(),
             leak_reporter_key: None,
+            metrics: MetricsAccess::Off,
         }
     }
 }

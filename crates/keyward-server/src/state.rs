@@ -2,6 +2,7 @@
 //! that the clone each request makes of it costs one counter, not one per part.
 
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 use crate::service::login::LoginLimiter;
 use crate::service::passwords::Passwords;
 use crate::verifier::Verifier;
@@ -19,6 +20,8 @@ pub struct Shared {
     pub login_limiter: Arc<LoginLimiter>,
     /// The bound on argon2 work: every password hash and check goes through it.
     pub passwords: Arc<Passwords>,
+    /// What `/metrics` reports; the verifier and logins move it.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl Shared {
             self.store.clone(),
             self.login_limiter.clone(),
             self.passwords.clone(),
+            self.metrics.clone(),
         )
     }
 

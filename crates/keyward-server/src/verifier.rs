@@ -43,6 +43,7 @@
 pub mod cache;
 pub mod rate;
 
+use crate::metrics::{FeedStats, Metrics, Origin, Route};
 use cache::{Cache, Cached, Dep, Key};
 use keyward_core::endpoint::Endpoint;
 use keyward_core::model::{Tenant, VerifierKey};
@@ -54,7 +55,7 @@ use keyward_core::{
 use keyward_store::{Change, Committed, FeedPosition, Store};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -294,10 +295,12 @@ pub struct Verifier {
     /// Bounds concurrent storage reads caused by cache misses.
     loads: tokio::sync::Semaphore,
     lookups: Lookups,
-    /// Storage reads made for checks (cache misses and unknown-hash lookups), and of
-    /// those, lookups of unknown hashes: for tests and metrics.
-    storage_reads: AtomicU64,
-    unknown_lookups: AtomicU64,
+    /// Checks, cache hits and misses, storage reads, invalidations (see `crate::metrics`).
+    metrics: Arc<Metrics>,
+    /// The highest change-log sequence number read or applied, for metrics.
+    feed_seq: AtomicI64,
+    /// Whether [`Verifier::preload`] has finished.
+    preloaded: AtomicBool,
     last_used: Mutex<HashMap<TokenId, OffsetDateTime>>,
     /// Mobile sessions' uses not yet written. An entry stays until a flush has written
     /// it, so a reload from storage in between still sees the slid expiry.
@@ -380,12 +383,14 @@ impl keyward_store::ChangeListener for OwnChanges {
 
 impl Verifier {
     /// Loads the index of known secrets and endpoint paths, and starts listening to this
-    /// process's commits. `rate` holds per-token rate limits (per node, or in Redis).
+    /// process's commits. `rate` holds per-token rate limits (per node, or in Redis);
+    /// `metrics` counts what the verifier does.
     pub async fn new(
         store: Store,
         key: ServerKey,
         opts: VerifierOptions,
         rate: rate::RateLimiter,
+        metrics: Arc<Metrics>,
     ) -> Result<Arc<Self>, keyward_store::StoreError> {
         // Take the log position first: whatever commits after it is read later.
         let position = store.feed_position().await?;
@@ -407,7 +412,7 @@ impl Verifier {
             known_paths: RwLock::new(paths.into_iter().collect()),
             known: RwLock::new(prefixes.into_iter().collect()),
             feed: tokio::sync::Mutex::new(FeedState {
-                position,
+                position: position.clone(),
                 own: HashMap::new(),
             }),
             own: Mutex::new(HashMap::new()),
@@ -417,8 +422,12 @@ impl Verifier {
             max_staleness: opts.max_staleness,
             loads: tokio::sync::Semaphore::new(MAX_CONCURRENT_LOADS),
             lookups: Lookups::new(opts.unknown_lookups_per_second.max(1)),
-            storage_reads: AtomicU64::new(0),
-            unknown_lookups: AtomicU64::new(0),
+            metrics,
+            preloaded: AtomicBool::new(false),
+            feed_seq: AtomicI64::new(match &position {
+                FeedPosition::Seq(seq) => *seq,
+                FeedPosition::Snapshot(_) => 0,
+            }),
             last_used: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             rechecked: Mutex::new(HashMap::new()),
@@ -438,12 +447,34 @@ impl Verifier {
 
     /// Storage reads made for checks so far (cache misses and unknown-hash lookups).
     pub fn storage_reads(&self) -> u64 {
-        self.storage_reads.load(Ordering::Relaxed)
+        self.metrics.storage_reads()
     }
 
     /// Storage lookups made so far of well-formed tokens this node did not know.
     pub fn unknown_lookups(&self) -> u64 {
-        self.unknown_lookups.load(Ordering::Relaxed)
+        self.metrics.unknown_lookups()
+    }
+
+    /// Where this node stands in the change feed, for metrics.
+    pub fn feed_stats(&self) -> FeedStats {
+        let lag = self
+            .elapsed_ms()
+            .saturating_sub(self.feed_read_at.load(Ordering::SeqCst));
+        FeedStats {
+            position: self.feed_seq.load(Ordering::Relaxed),
+            lag: Duration::from_millis(lag),
+            trusted: self.trusted(),
+        }
+    }
+
+    /// How many answers the cache holds.
+    pub fn cached_answers(&self) -> usize {
+        self.cache.read().expect("cache lock").answers()
+    }
+
+    /// Whether the preload of every token's answer has finished (a node is warm).
+    pub fn preloaded(&self) -> bool {
+        self.preloaded.load(Ordering::Relaxed)
     }
 
     /// Forgets every cached answer. Only for tests and tools that change storage behind
@@ -468,7 +499,7 @@ impl Verifier {
     /// made it returns.
     fn apply_own(&self, c: &Committed) {
         self.register(&c.secrets, &c.paths);
-        self.apply(&c.changes);
+        self.apply(&c.changes, Origin::Local);
         let now = Instant::now();
         let mut own = self.own.lock().expect("own lock");
         if own.len() >= NEGATIVE_CAPACITY {
@@ -520,8 +551,12 @@ impl Verifier {
     }
 
     /// Drops exactly the answers the entries can change.
-    fn apply(&self, changes: &[Change]) {
+    fn apply(&self, changes: &[Change], origin: Origin) {
+        if let Some(last) = changes.iter().map(|c| c.seq).max() {
+            self.feed_seq.fetch_max(last, Ordering::Relaxed);
+        }
         let deps: Vec<Dep> = changes.iter().filter_map(Dep::of_change).collect();
+        self.metrics.invalidated(origin, deps.len());
         if !deps.is_empty() {
             let mut cache = self.cache.write().expect("cache lock");
             for d in deps {
@@ -563,7 +598,7 @@ impl Verifier {
         if !self.lookups.take() {
             return Ok(None);
         }
-        self.unknown_lookups.fetch_add(1, Ordering::Relaxed);
+        self.metrics.unknown_lookup();
         let found = self
             .read_storage(async {
                 let found = match by_id {
@@ -645,7 +680,7 @@ impl Verifier {
         if self.lookups.path_absent(&key) || !self.lookups.take() {
             return Ok(None);
         }
-        self.unknown_lookups.fetch_add(1, Ordering::Relaxed);
+        self.metrics.unknown_lookup();
         let found = self.load_cached(&key, load).await?;
         if found.is_some() {
             self.known_paths
@@ -665,11 +700,21 @@ impl Verifier {
         Ok(found)
     }
 
+    /// The answer to a check that `route` asks, counted and timed for metrics.
     pub async fn verify(
         &self,
+        route: Route,
         raw: &str,
         ctx: &VerifyContext<'_>,
     ) -> Result<Verified, Unavailable> {
+        let started = Instant::now();
+        let answer = self.answer(raw, ctx).await;
+        let code = answer.as_ref().ok().map(|v| v.code);
+        self.metrics.checked(route, code, started.elapsed());
+        answer
+    }
+
+    async fn answer(&self, raw: &str, ctx: &VerifyContext<'_>) -> Result<Verified, Unavailable> {
         if raw.len() > MAX_TOKEN_INPUT {
             return Ok(Verified::not_found());
         }
@@ -824,7 +869,7 @@ impl Verifier {
             if self.lookups.absent(hash) || !self.lookups.take() {
                 return Ok(None);
             }
-            self.unknown_lookups.fetch_add(1, Ordering::Relaxed);
+            self.metrics.unknown_lookup();
             let found = self.load_cached(hash, load).await?;
             match &found {
                 Some(_) => {
@@ -872,11 +917,13 @@ impl Verifier {
             let cache = self.cache.read().expect("cache lock");
             if let Some(found) = cache.get::<T>(key) {
                 if self.trusted() {
+                    self.metrics.cache_hit(T::KIND);
                     return Ok(found);
                 }
             }
             cache.generation()
         };
+        self.metrics.cache_miss(T::KIND);
         let loaded = self.read_storage(load()).await?;
         let (loaded, _) = self
             .cache
@@ -922,6 +969,7 @@ impl Verifier {
             seconds = started.elapsed().as_secs_f64(),
             "verifier cache preloaded"
         );
+        self.preloaded.store(true, Ordering::Relaxed);
         Ok(kept)
     }
 
@@ -964,7 +1012,7 @@ impl Verifier {
         };
         let guarded = async {
             let _permit = self.loads.acquire().await.map_err(|_| None)?;
-            self.storage_reads.fetch_add(1, Ordering::Relaxed);
+            self.metrics.storage_read();
             read.await.map_err(Some)
         };
         match tokio::time::timeout(LOAD_TIMEOUT, guarded).await {
@@ -1080,7 +1128,7 @@ impl Verifier {
                     .retain(|h, _| !set.contains(&h.prefix64()));
             }
             self.register(&[], &paths);
-            self.apply(&others);
+            self.apply(&others, Origin::Feed);
         }
         feed.position = next;
         self.feed_read_at.store(began, Ordering::SeqCst);

@@ -21,6 +21,7 @@
 //! and expiry date, whichever node finds each first (`Store::announce_expiry`).
 
 use crate::config::WebhookOptions;
+use crate::metrics::DeliveryOutcome;
 use crate::service::webhooks::secret_context;
 use crate::state::AppState;
 use keyward_core::webhook::WebhookSecret;
@@ -87,6 +88,11 @@ async fn deliver(st: AppState) {
                     let (st, client, lease) = (st.clone(), client.clone(), lease.clone());
                     set.spawn(async move {
                         let a = attempt(&st, &client, &d).await;
+                        st.metrics.webhook_delivery(match (&a.error, a.retry_at) {
+                            (None, _) => DeliveryOutcome::Delivered,
+                            (Some(_), Some(_)) => DeliveryOutcome::Failed,
+                            (Some(_), None) => DeliveryOutcome::Abandoned,
+                        });
                         match st.store.finish_webhook_delivery(d.id, &lease, &a).await {
                             Ok(true) => {}
                             Ok(false) => tracing::warn!(delivery = %d.id,

@@ -31,11 +31,11 @@ pub use error::{StoreError, StoreResult};
 pub use mobile::{
     MobileSession, MobileSessionFilter, NewMobileSession, SessionEnd, SessionStatusFilter,
 };
-pub use pool::{Backend, Store};
+pub use pool::{Backend, PoolStats, Store};
 pub use query::Page;
 pub use tokens::{
-    LeakOutcome, LeakReport, NewSecret, NewToken, TokenFilter, TokenOrder, TokenSortKey,
-    TokenStatusFilter,
+    LeakOutcome, LeakReport, NewSecret, NewToken, TokenCount, TokenFilter, TokenOrder,
+    TokenSortKey, TokenStatusFilter,
 };
 pub use tx::{ChangeListener, Committed};
 pub use users::{NewUser, UserFilter, UserUpdate};

@@ -17,6 +17,16 @@ pub enum Backend {
     Postgres,
 }
 
+/// A connection pool's state at one moment: connections open (`size`), of which `idle`
+/// wait for work, and the most it opens.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolStats {
+    pub name: &'static str,
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
 /// The handle to storage. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -171,6 +181,21 @@ impl Store {
         match self.backend {
             Backend::Postgres => " FOR UPDATE",
             Backend::Sqlite => "",
+        }
+    }
+
+    /// How busy each connection pool is now: on SQLite the readers' pool and the one
+    /// writer's, on PostgreSQL the one shared pool. Read from memory, no query.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        let of = |name, pool: &AnyPool| PoolStats {
+            name,
+            size: pool.size(),
+            idle: pool.num_idle(),
+            max: pool.options().get_max_connections(),
+        };
+        match self.backend {
+            Backend::Sqlite => vec![of("read", &self.read), of("write", &self.write)],
+            Backend::Postgres => vec![of("shared", &self.read)],
         }
     }
 

@@ -594,6 +594,22 @@ async fn status_filters_match_token_status(db: Db) {
         .unwrap();
     assert_eq!((all.len(), total), (2, 4));
     assert_eq!(all[0].token.id, disabled, "newest first");
+    // The metrics' grouped count puts each token in the same state as the filters.
+    let mut counts = s.token_counts().await.unwrap();
+    counts.sort_by_key(|c| c.status.as_str());
+    let states: Vec<_> = counts
+        .iter()
+        .map(|c| (c.tenant.as_str(), c.kind, c.status, c.count))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("acme", TokenKind::Api, TokenStatus::Active, 1),
+            ("acme", TokenKind::Api, TokenStatus::Disabled, 1),
+            ("acme", TokenKind::Api, TokenStatus::Expired, 1),
+            ("acme", TokenKind::Api, TokenStatus::Revoked, 1),
+        ]
+    );
 }
 
 /// Each order of a token listing, both ways, with tokens that never expire and were never

@@ -3,6 +3,7 @@
 
 use clap::Args;
 use ipnet::IpNet;
+use keyward_server::config::MetricsAccess;
 use keyward_server::ServerConfig;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -100,6 +101,16 @@ pub struct ServeArgs {
     /// rate-limited tokens answer 503 [default: none].
     #[arg(long, env = "KEYWARD_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+    /// Serve Prometheus metrics at GET /metrics, without a token: on the main listener,
+    /// or with --metrics-listen on that address only. They name the tenants, so keep them
+    /// where only the monitoring system reaches [default: off].
+    #[arg(long, env = "KEYWARD_METRICS", num_args = 0..=1, default_missing_value = "true",
+          value_name = "BOOL")]
+    pub metrics: Option<bool>,
+    /// Serve /metrics on this address (e.g. 127.0.0.1:9464) instead of the main
+    /// listener; implies --metrics [default: none].
+    #[arg(long, env = "KEYWARD_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Fill a `demo` tenant (administrator `admin`, password `keyward-demo`) if absent.
     #[arg(long)]
     pub demo: bool,
@@ -172,6 +183,8 @@ struct FileConfig {
     body_read_timeout_seconds: Option<u64>,
     max_connections: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
+    metrics: Option<bool>,
+    metrics_listen: Option<SocketAddr>,
 }
 
 /// The keys a config file may hold: `FileConfig`'s fields as its derived `Deserialize`
@@ -336,6 +349,17 @@ fn merge(args: &ServeArgs, file: FileConfig) -> anyhow::Result<Resolved> {
         Some(n) => c.max_connections = n,
         None => {}
     }
+    c.metrics = match (
+        args.metrics.or(file.metrics),
+        args.metrics_listen.or(file.metrics_listen),
+    ) {
+        (Some(false), Some(_)) => {
+            anyhow::bail!("metrics_listen serves metrics, and metrics is set to false")
+        }
+        (_, Some(addr)) => MetricsAccess::Listen(addr),
+        (Some(true), None) => MetricsAccess::Main,
+        (_, None) => MetricsAccess::Off,
+    };
     let log_format = args
         .log_format
         .clone()
@@ -426,6 +450,32 @@ mod tests {
         .server;
         assert_eq!(c.idle_timeout, Duration::from_secs(7));
         assert_eq!(c.max_connections, 50);
+    }
+
+    #[test]
+    fn metrics_are_off_unless_enabled_and_a_listen_address_takes_them_off_the_main_one() {
+        let of = |args: ServeArgs, text: &str| merge(&args, file(text)).map(|r| r.server.metrics);
+        assert_eq!(of(ServeArgs::default(), "").unwrap(), MetricsAccess::Off);
+        assert_eq!(
+            of(ServeArgs::default(), "metrics = true").unwrap(),
+            MetricsAccess::Main
+        );
+        let addr: SocketAddr = "127.0.0.1:9464".parse().unwrap();
+        assert_eq!(
+            of(ServeArgs::default(), "metrics_listen = \"127.0.0.1:9464\"").unwrap(),
+            MetricsAccess::Listen(addr)
+        );
+        let off = ServeArgs {
+            metrics: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(
+            of(off.clone(), "metrics = true").unwrap(),
+            MetricsAccess::Off,
+            "the flag wins"
+        );
+        let e = of(off, "metrics_listen = \"127.0.0.1:9464\"").expect_err("contradiction");
+        assert!(e.to_string().contains("metrics_listen"), "{e}");
     }
 
     #[test]

@@ -118,7 +118,11 @@ async fn admit(
             ..Default::default()
         };
         let raw = raw.to_string();
-        async move { st.verifier.verify(&raw, &ctx).await }
+        async move {
+            st.verifier
+                .verify(crate::metrics::Route::Hosted, &raw, &ctx)
+                .await
+        }
     };
     if !open {
         // A token endpoint shows itself (switched off, no DELETE, which token it wants)

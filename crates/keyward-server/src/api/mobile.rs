@@ -194,6 +194,7 @@ pub async fn logout(
     let v = st
         .verifier
         .verify(
+            crate::metrics::Route::MobileLogout,
             token,
             &VerifyContext {
                 ip,

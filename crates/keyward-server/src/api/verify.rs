@@ -13,6 +13,7 @@ use crate::auth::{bearer, ClientIp};
 use crate::error::{
     no_credential, problem, refusal, ApiError, ApiForm, ApiJson, ApiPath, ApiQuery, ApiResult,
 };
+use crate::metrics::Route;
 use crate::state::AppState;
 use crate::verifier::{Verified, MAX_TOKEN_INPUT};
 use axum::extract::{Request, State};
@@ -243,6 +244,7 @@ fn client_secret(value: &str) -> Option<String> {
 
 async fn check(
     st: &AppState,
+    route: Route,
     scope: &Scope,
     token: &str,
     ctx: VerifyContext<'_>,
@@ -255,7 +257,7 @@ async fn check(
         ..ctx
     };
     st.verifier
-        .verify(token, &ctx)
+        .verify(route, token, &ctx)
         .await
         .map_err(|_| ApiError::Unavailable)
 }
@@ -293,7 +295,7 @@ pub async fn verify(
         ip: b.ip.or(peer),
         ..Default::default()
     };
-    let v = check(&st, &scope, b.token.expose(), ctx).await?;
+    let v = check(&st, Route::ApiVerify, &scope, b.token.expose(), ctx).await?;
     if let (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) =
         (v.presented.subject(), v.code, &scope)
     {
@@ -376,7 +378,7 @@ async fn introspect_for(
         ip: peer,
         ..Default::default()
     };
-    let v = check(st, &scope, b.token.expose(), ctx).await?;
+    let v = check(st, Route::Introspect, &scope, b.token.expose(), ctx).await?;
     let inactive = IntrospectResponse {
         active: false,
         sub: None,
@@ -476,7 +478,7 @@ async fn forward_for(
         ip,
         ..Default::default()
     };
-    let v = match check(st, &scope, token, ctx).await {
+    let v = match check(st, Route::Forward, &scope, token, ctx).await {
         Ok(v) => v,
         Err(e) => return coded(e),
     };

@@ -5,6 +5,7 @@
 
 use super::passwords::Passwords;
 pub use crate::config::LoginLimits;
+use crate::metrics::Metrics;
 use keyward_core::model::{in_period, Tenant, User};
 use keyward_store::Store;
 use keyward_store::{Actor, StoreError};
@@ -381,14 +382,21 @@ pub struct Login {
     store: Store,
     limiter: Arc<LoginLimiter>,
     passwords: Arc<Passwords>,
+    metrics: Arc<Metrics>,
 }
 
 impl Login {
-    pub fn new(store: Store, limiter: Arc<LoginLimiter>, passwords: Arc<Passwords>) -> Self {
+    pub fn new(
+        store: Store,
+        limiter: Arc<LoginLimiter>,
+        passwords: Arc<Passwords>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             store,
             limiter,
             passwords,
+            metrics,
         }
     }
 
@@ -405,6 +413,7 @@ impl Login {
         let (tenant_name, username, ip) = (a.tenant, a.username, a.ip);
         let result = check(self, a, allowed).await;
         if let Some(reason) = result.as_ref().err().and_then(LoginError::reason) {
+            self.metrics.login_failed(via.as_str(), reason);
             note_refusal(self, via, tenant_name, username, ip, reason);
         }
         result

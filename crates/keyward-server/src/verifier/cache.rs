@@ -22,6 +22,7 @@
 //! one of its dependencies or its key (or the ring no longer reaches back that far), so
 //! a stale answer is never kept.
 
+use crate::metrics::CacheKind;
 use keyward_core::endpoint::Endpoint;
 use keyward_core::model::VerifierKey;
 use keyward_core::verify::{EndpointSubject, Owner, Subject};
@@ -105,6 +106,8 @@ pub trait Cached: Sized + Send + Sync + 'static {
     /// Whether the answer is found through the index of its dependencies. Tokens are
     /// not: they are found through their owner and the changed ids (see the module).
     const INDEXED: bool = true;
+    /// What metrics call this kind of answer.
+    const KIND: CacheKind;
     /// Whether an answer loaded at generation `loaded` still stands.
     fn live(&self, _c: &Cache, _loaded: u64) -> bool {
         true
@@ -152,6 +155,7 @@ pub struct Cache {
 }
 
 impl Cached for Subject {
+    const KIND: CacheKind = CacheKind::Token;
     type K = TokenHash;
     fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
         &c.tokens
@@ -202,6 +206,7 @@ fn owner_deps(o: &Owner) -> [Dep; 4] {
 }
 
 impl Cached for EndpointSubject {
+    const KIND: CacheKind = CacheKind::EndpointToken;
     type K = TokenHash;
     fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
         &c.endpoint_tokens
@@ -224,6 +229,7 @@ impl Cached for EndpointSubject {
 }
 
 impl Cached for VerifierKey {
+    const KIND: CacheKind = CacheKind::VerifierKey;
     type K = TokenHash;
     fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
         &c.verifier_keys
@@ -240,6 +246,7 @@ impl Cached for VerifierKey {
 }
 
 impl Cached for Endpoint {
+    const KIND: CacheKind = CacheKind::Endpoint;
     type K = (TenantId, String);
     fn map(c: &Cache) -> &HashMap<(TenantId, String), Slot<Self>> {
         &c.endpoints

@@ -10,6 +10,7 @@ mod errors;
 mod leaks;
 mod logins;
 mod matrix;
+mod metrics;
 mod mobile;
 mod properties;
 mod rules;
