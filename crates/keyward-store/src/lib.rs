@@ -32,7 +32,9 @@ pub use mobile::{
 };
 pub use pool::{Backend, Store};
 pub use query::Page;
-pub use tokens::{NewSecret, NewToken, TokenFilter, TokenOrder, TokenSortKey, TokenStatusFilter};
+pub use tokens::{
+    NewSecret, NewToken, StandingFilter, TokenFilter, TokenOrder, TokenSortKey, TokenStatusFilter,
+};
 pub use tx::{ChangeListener, Committed};
 pub use users::{NewUser, UserFilter, UserUpdate};
 pub use verifier_keys::NewVerifierKey;
