@@ -5,6 +5,7 @@
 //! which shares its checks of the token's own state, so a rule is written and tested once.
 
 pub mod change;
+pub mod code;
 pub mod crypto;
 pub mod endpoint;
 pub mod ids;

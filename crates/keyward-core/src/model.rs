@@ -360,6 +360,12 @@ pub struct TokenDetails {
     #[serde(flatten)]
     pub token: Token,
     pub status: TokenStatus,
+    /// What a check of the token would answer now (`VALID`, or why it is refused: its
+    /// owner locked or outside their employment period, the membership gone, …), asked
+    /// for no particular permission, from an address its allowlist admits. `status` is
+    /// the token's own state; this is the verification decision over the token, its
+    /// owner and the tenant.
+    pub effective_status: crate::code::VerifyCode,
     pub username: String,
     pub department_name: String,
     pub user_type_name: String,

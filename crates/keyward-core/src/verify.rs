@@ -15,70 +15,10 @@ use crate::ids::*;
 use crate::model::{in_period, RateLimit, TenantSettings};
 use crate::permission::{grants, Permission};
 use crate::TokenKind;
-use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum VerifyCode {
-    Valid,
-    /// Unknown, deleted or malformed: keyward does not say which.
-    NotFound,
-    Expired,
-    Revoked,
-    Disabled,
-    UserLocked,
-    UserInactive,
-    FeatureDisabled,
-    /// A good token without the permission, department, endpoint or method asked for.
-    Forbidden,
-    IpNotAllowed,
-    RateLimited,
-    UsageExceeded,
-}
-
-impl VerifyCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Valid => "VALID",
-            Self::NotFound => "NOT_FOUND",
-            Self::Expired => "EXPIRED",
-            Self::Revoked => "REVOKED",
-            Self::Disabled => "DISABLED",
-            Self::UserLocked => "USER_LOCKED",
-            Self::UserInactive => "USER_INACTIVE",
-            Self::FeatureDisabled => "FEATURE_DISABLED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::IpNotAllowed => "IP_NOT_ALLOWED",
-            Self::RateLimited => "RATE_LIMITED",
-            Self::UsageExceeded => "USAGE_EXCEEDED",
-        }
-    }
-
-    /// A sentence for the integrator at 2 a.m. who got a 401 and wants to know why.
-    pub fn explain(self) -> &'static str {
-        match self {
-            Self::Valid => "the token is valid",
-            Self::NotFound => {
-                "no such token for this tenant: it is malformed, mistyped, deleted, replaced by \
-                 regeneration, or belongs to another tenant"
-            }
-            Self::Expired => "the token has passed its expiry date",
-            Self::Revoked => "the token was revoked by an administrator",
-            Self::Disabled => "the token is disabled; an administrator can enable it again",
-            Self::UserLocked => "the token's user is locked",
-            Self::UserInactive => "the token's user is outside their employment period",
-            Self::FeatureDisabled => "API tokens are switched off for this tenant",
-            Self::Forbidden => {
-                "the token is valid but lacks the permission, department, endpoint or method asked for"
-            }
-            Self::IpNotAllowed => "the token may not be used from this IP address",
-            Self::RateLimited => "the token has exceeded its rate limit; retry later",
-            Self::UsageExceeded => "the token has no uses left",
-        }
-    }
-}
+pub use crate::code::VerifyCode;
 
 /// Everything the decision needs to know about a stored API token or mobile session,
 /// gathered in one read: the token's own state, and its owner's.
@@ -356,6 +296,20 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
     VerifyCode::Valid
 }
 
+/// What a check of this token would answer now: asked by its own tenant, for no
+/// particular permission or department, from an address its allowlist admits. This is
+/// the token's standing as an administrator reads it in listings ("Refused: owner
+/// locked"): the one decision above, so a listing can never say more than a check does.
+/// The rate limit, which depends on recent traffic, is not part of it.
+pub fn standing(s: &Subject, now: OffsetDateTime) -> VerifyCode {
+    let ctx = VerifyContext {
+        tenant: Some(s.owner.tenant_id),
+        ip: s.token.allowed_cidrs.first().map(|n| n.network()),
+        ..Default::default()
+    };
+    decide(s, &ctx, now).code
+}
+
 /// Whether a token of `tenant` can answer this check at all. Checked before anything
 /// else, so another tenant's token reveals nothing, not even that it is revoked.
 fn for_tenant(ctx: &VerifyContext<'_>, tenant: TenantId) -> bool {
@@ -554,6 +508,27 @@ mod tests {
         assert_eq!(code(&t, &none), VerifyCode::UsageExceeded);
         t.token.uses_remaining = Some(1);
         assert_eq!(code(&t, &none), VerifyCode::Valid);
+    }
+
+    #[test]
+    fn standing_is_what_a_plain_check_from_an_allowed_address_answers() {
+        let s = Subject::example(NOW);
+        assert_eq!(standing(&s, NOW), VerifyCode::Valid);
+        let mut t = Subject::example(NOW);
+        t.owner_mut().user_locked = true;
+        assert_eq!(standing(&t, NOW), VerifyCode::UserLocked);
+        let mut t = Subject::example(NOW);
+        t.owner_mut().membership_held = false;
+        assert_eq!(standing(&t, NOW), VerifyCode::Forbidden);
+        let mut t = Subject::example(NOW);
+        t.owner_mut().user_active_from = Some(NOW + Duration::days(1));
+        assert_eq!(standing(&t, NOW), VerifyCode::UserInactive);
+        // An allowlist limits where the token works, not whether it does.
+        let mut t = Subject::example(NOW);
+        t.token.allowed_cidrs = Box::new(["10.1.0.0/16".parse().unwrap()]);
+        assert_eq!(standing(&t, NOW), VerifyCode::Valid);
+        t.token.expires_at = Some(NOW);
+        assert_eq!(standing(&t, NOW), VerifyCode::Expired);
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub const CREATED_TOKEN: &str = r#"{
     "created_at": "2026-01-02T03:04:05Z", "created_by": null,
     "expires_at": "2026-04-02T03:04:05Z", "revoked_at": null, "revoked_by": null,
     "last_used_at": null, "rate_limit": null, "uses_remaining": null,
-    "status": "active", "username": "a",
+    "status": "active", "effective_status": "VALID", "username": "a",
     "department_name": "Sales", "user_type_name": "Reader", "revoked_by_name": null,
     "token": "kwa_secret", "usage": {"header": "Authorization: Bearer kwa_secret", "curl": "curl kwa_secret"}
 }"#;

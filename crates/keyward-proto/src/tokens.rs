@@ -59,10 +59,16 @@ crate::paged_query! {
         /// `active`, `expired`, `revoked`, `disabled` or `all` (default).
         pub status: Option<String>,
         pub user_id: Option<UserId>,
-        /// Matches the token name or the owner's username.
+        /// Matches the token's name or description, its owner's username, email or
+        /// display name, or its department (anywhere, ignoring case); the start of its
+        /// hint (`kwa_GfqB`); or, given a whole token, that token.
         pub q: Option<String>,
         /// `api` (default) or `mobile`.
         pub kind: Option<String>,
+        /// Only tokens a check would answer this now (their `effective_status`):
+        /// `VALID`, a refusal code (`USER_LOCKED`, `USER_INACTIVE`, `FORBIDDEN`,
+        /// `EXPIRED`, …), or `refused` for any of them.
+        pub effective_status: Option<String>,
     }
 }
 

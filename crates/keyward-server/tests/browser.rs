@@ -764,6 +764,287 @@ async fn tokens_that_expire_soon_are_marked_filtered_and_sorted() {
     c.close().await.unwrap();
 }
 
+/// Issue 13, problem 2: a token whose owner is locked is shown as a check answers it,
+/// refused, in the listing, on its page and on its user's page, and found by the
+/// listing's Verification filter; unlocked, it is accepted again. A user whose
+/// employment period has ended says so in the Users list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_owners_token_shows_as_refused_until_unlocked() {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
+        return;
+    };
+    let m = app.member("svc", &["orders:read"]).await;
+    let (id, secret) = app.token(&m, "Order feed").await;
+    let gone = app.member("former", &["orders:read"]).await;
+    app.update_member(
+        &gone,
+        keyward_testkit::period(None, Some("2024-06-30T00:00:00Z")),
+    )
+    .await;
+    admin_login(&c, &app, "kari").await;
+    let row = format!("tr[data-token-id='{id}'] td.standing");
+    let standing = async |css: &str| {
+        let v = script(
+            &c,
+            &format!("return document.querySelector(\"{css} [data-standing]\").dataset.standing;"),
+        )
+        .await;
+        v.as_str().unwrap_or_default().to_string()
+    };
+    wait_for_text(&c, &row, "Active").await;
+    assert_eq!(standing(&row).await, "VALID");
+
+    // Locked on the user's page, as an administrator would.
+    c.goto(&app.url(&format!("/console/users/{}", m.user_id)))
+        .await
+        .unwrap();
+    click_confirmed(&c, "#lock").await;
+    wait_for_text(&c, "#user-status", "Locked").await;
+    let owned = format!("#user-tokens-table tr[data-token-id='{id}'] td.standing");
+    wait_for_text(&c, &owned, "Refused: owner locked").await;
+    screenshot(&c, "en-user-locked-tokens").await;
+    assert_eq!(app.verify(&secret, None).await, "USER_LOCKED");
+
+    // The listing and the token's page say what every check now answers.
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    wait_for_text(&c, &row, "Refused: owner locked").await;
+    assert_eq!(standing(&row).await, "USER_LOCKED");
+    screenshot(&c, "en-token-listing-refused").await;
+    select(&c, "#standing", "USER_LOCKED").await;
+    click(&c, "form.filters button[type=submit]").await;
+    wait_for_query(&c, "standing=USER_LOCKED").await;
+    assert_eq!(listed_names(&c).await, ["Order feed"]);
+    // Sorting keeps the filter.
+    click(&c, "#tokens-table thead a.sort[href*='sort=name']").await;
+    wait_for_query(&c, "sort=name").await;
+    wait_for_query(&c, "standing=USER_LOCKED").await;
+    assert_eq!(listed_names(&c).await, ["Order feed"]);
+    select(&c, "#standing", "VALID").await;
+    click(&c, "form.filters button[type=submit]").await;
+    wait_for_query(&c, "standing=VALID").await;
+    assert!(!listed_names(&c).await.contains(&"Order feed".to_string()));
+
+    c.goto(&app.url(&format!("/console/tokens/{id}")))
+        .await
+        .unwrap();
+    wait_for_text(&c, "#f-standing", "Refused: owner locked").await;
+    assert!(text_of(&c, "#f-standing").await.contains("USER_LOCKED"));
+    assert!(
+        text_of(&c, "#f-status").await.contains("Active"),
+        "its own state is unchanged"
+    );
+    screenshot(&c, "en-token-detail-refused").await;
+    // The way to the cause: the user's page, where they are unlocked.
+    click(&c, "#standing-to-user").await;
+    wait_for_path(&c, |p| p.ends_with(&m.user_id)).await;
+    click(&c, "#unlock").await;
+    wait_for_text(&c, "#user-status", "Active").await;
+    wait_for_text(&c, &owned, "Active").await;
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    c.goto(&app.url(&format!("/console/tokens/{id}")))
+        .await
+        .unwrap();
+    wait_for_text(&c, "#f-standing", "Accepted").await;
+    assert!(text_of(&c, "#f-standing").await.contains("VALID"));
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    wait_for_text(&c, &row, "Active").await;
+    assert_eq!(standing(&row).await, "VALID");
+
+    // The Users list shows who is outside their employment period.
+    c.goto(&app.url("/console/users")).await.unwrap();
+    let former = format!("tr[data-user-id='{}'] td.user-status", gone.user_id);
+    wait_for_text(&c, &former, "Inactive: period ended").await;
+    let svc = format!("tr[data-user-id='{}'] td.user-status", m.user_id);
+    wait_for_text(&c, &svc, "Active").await;
+    screenshot(&c, "en-users-inactive").await;
+    c.close().await.unwrap();
+}
+
+/// Issue 13, problem 4: the changes that can stop integrations at once are held on a
+/// page that says what they do. Switching API tokens off takes the tenant's name typed;
+/// a mistyped name changes nothing. Switching to show-once and making an endpoint public
+/// are confirmed too, and a bulk delete warns when it takes the administrator's own
+/// API tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_sized_changes_are_confirmed_first() {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
+        return;
+    };
+    let (m, _, secret) = app.svc_with_token("Order feed").await;
+    app.recoverable_secrets().await;
+    admin_login(&c, &app, "kari").await;
+
+    // API tokens off: held, the consequence named, the tenant's name asked for.
+    c.goto(&app.url("/console/settings")).await.unwrap();
+    click(&c, "#api_tokens_enabled").await;
+    click(&c, "#save-settings").await;
+    wait_for_text(&c, "h1", "Switch API tokens off for this tenant?").await;
+    let said = text_of(&c, "#consequences").await;
+    assert!(
+        said.contains("All 2 active API tokens stop working at once"),
+        "{said}"
+    );
+    assert!(said.contains("Mobile sessions keep working."), "{said}");
+    screenshot(&c, "en-confirm-tokens-off").await;
+    fill(&c, "#confirm_typed", "ACME").await;
+    click(&c, "#confirm-change").await;
+    wait_for_text(&c, "main", "The name typed is not the tenant's name").await;
+    assert_eq!(verify_code(&app, &secret).await, "VALID", "nothing changed");
+    fill(&c, "#confirm_typed", "acme").await;
+    click(&c, "#confirm-change").await;
+    wait_for_path(&c, |p| p == "/console/settings").await;
+    wait_for_text(&c, "main", "Saved").await;
+    assert_eq!(verify_code(&app, &secret).await, "FEATURE_DISABLED");
+    // Switching them on again loses nothing: no question asked.
+    click(&c, "#api_tokens_enabled").await;
+    click(&c, "#save-settings").await;
+    wait_for_text(&c, "main", "Saved").await;
+    assert_eq!(verify_code(&app, &secret).await, "VALID");
+
+    // Show-once erases the stored secrets: asked first; Cancel keeps them.
+    click(&c, "input[name=secret_storage][value=show_once]").await;
+    click(&c, "#save-settings").await;
+    wait_for_text(&c, "h1", "Show secrets only once from now on?").await;
+    assert!(
+        c.find(Locator::Css("#confirm_typed")).await.is_err(),
+        "no name to type"
+    );
+    assert!(text_of(&c, "#consequences")
+        .await
+        .contains("erased for good"));
+    click(&c, "#cancel-change").await;
+    wait_for_path(&c, |p| p == "/console/settings").await;
+    let kept = script(&c, "return document.querySelector('#recoverable').checked;").await;
+    assert_eq!(kept, json!(true));
+
+    // An endpoint switched from Token to None is public: asked first, with its address.
+    let ep = app.endpoint("orders/in", "token", false).await;
+    let refused = |code: u16| !(200..300).contains(&code);
+    assert!(refused(unauthenticated_post(&app, "orders/in").await));
+    c.goto(&app.url(&format!("/console/endpoints/{}", ep.id)))
+        .await
+        .unwrap();
+    click(&c, "input[name=auth_type][value=none]").await;
+    click(&c, "#save-endpoint").await;
+    wait_for_text(&c, "h1", "Make this endpoint public?").await;
+    assert!(text_of(&c, "#consequences")
+        .await
+        .contains("/e/acme/orders/in"));
+    assert!(
+        refused(unauthenticated_post(&app, "orders/in").await),
+        "not yet"
+    );
+    screenshot(&c, "en-confirm-endpoint-public").await;
+    click(&c, "#confirm-change").await;
+    wait_for_path(&c, |p| p.ends_with(&ep.id)).await;
+    let code = unauthenticated_post(&app, "orders/in").await;
+    assert!(!refused(code), "public now: {code}");
+
+    // A bulk delete of the administrator's own API token says so.
+    let users = app.get_ok("/api/v1/users?q=kari").await;
+    let kari = users["items"][0]["id"].as_str().unwrap().to_string();
+    let (kari_id, dept, ut) = m.ids();
+    let _ = kari_id;
+    app.client()
+        .add_membership(kari.parse().map(keyward_core::UserId).unwrap(), dept, ut)
+        .await
+        .unwrap();
+    let own = app
+        .post_created(
+            "/api/v1/tokens",
+            json!({"name": "Kari's script", "user_id": kari, "department_id": m.department_id,
+                   "user_type_id": m.user_type_id}),
+        )
+        .await;
+    let own = own["id"].as_str().unwrap().to_string();
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    click(&c, &format!("tr[data-token-id='{own}'] input[name=ids]")).await;
+    click(&c, "#bulk-delete").await;
+    wait_for_text(
+        &c,
+        "#own-credential-warning",
+        "This includes your own API token.",
+    )
+    .await;
+    let warning = text_of(&c, "#own-credential-warning").await;
+    assert!(warning.contains("all your active API tokens"), "{warning}");
+    screenshot(&c, "en-confirm-delete-own").await;
+    c.close().await.unwrap();
+}
+
+/// Issue 13, problems 5 and 7: the token's page says what the token may do (its user
+/// type's permissions, its limits, who made it, the header to send) and edits its name,
+/// description and limits, which checks obey at once; the listing's search finds a
+/// token by the start of its hint, as a leak report quotes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_page_says_what_it_may_do_and_sets_its_limits() {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
+        return;
+    };
+    let (m, id, secret) = app.svc_with_token("Order feed").await;
+    app.token(&m, "Other feed").await;
+    admin_login(&c, &app, "kari").await;
+    c.goto(&app.url(&format!("/console/tokens/{id}")))
+        .await
+        .unwrap();
+    wait_for_text(&c, "#f-permissions", "orders:read").await;
+    assert!(text_of(&c, "#f-creator").await.contains("root"));
+    assert!(text_of(&c, "#f-limits").await.contains("Anywhere"));
+    let header = text_of(&c, "#header-line").await;
+    assert_eq!(header, "Authorization: Bearer YOUR_TOKEN");
+    let to_user = find(&c, "#to-user").await.attr("href").await.unwrap();
+    assert_eq!(to_user, Some(format!("/console/users/{}", m.user_id)));
+
+    // A refused change names the field and keeps what was typed.
+    fill(&c, "#ts-cidrs", "10.0.0.300/8").await;
+    click(&c, "#save-token-settings").await;
+    wait_for_text(&c, "main", "IP allowlist").await;
+    let kept = script(&c, "return document.querySelector('#ts-cidrs').value;").await;
+    assert_eq!(kept, json!("10.0.0.300/8"));
+
+    fill(&c, "#ts-name", "Order feed v2").await;
+    fill(&c, "#ts-description", "For the ERP").await;
+    fill(&c, "#ts-cidrs", "10.0.0.0/8").await;
+    fill(&c, "#ts-rate", "5").await;
+    fill(&c, "#ts-window", "60").await;
+    fill(&c, "#ts-uses", "3").await;
+    click(&c, "#save-token-settings").await;
+    wait_for_text(&c, "main", "Saved.").await;
+    assert_eq!(text_of(&c, "#f-name").await, "Order feed v2");
+    assert!(text_of(&c, "#f-description").await.contains("For the ERP"));
+    let limits = text_of(&c, "#f-limits").await;
+    assert_shows(
+        &limits,
+        &["10.0.0.0/8", "5 checks per 60 seconds", "3"],
+        "limits",
+    );
+    screenshot(&c, "en-token-detail-limits").await;
+    let from = async |ip: &str| {
+        let v = app.verify_body(json!({"token": secret, "ip": ip})).await;
+        v["code"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(from("192.0.2.1").await, "IP_NOT_ALLOWED");
+    assert_eq!(from("10.1.2.3").await, "VALID");
+    // One use taken: the page shows 2 left.
+    c.refresh().await.unwrap();
+    wait_for_text(&c, "#f-limits", "Remaining uses: 2").await;
+
+    // The listing's search: the start of the hint finds the token, and only it.
+    let hint = text_of(&c, "#f-hint").await;
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    fill(&c, "#q", &hint[..8]).await;
+    click(&c, "form.filters button[type=submit]").await;
+    wait_for_query(&c, "q=").await;
+    assert_eq!(listed_names(&c).await, ["Order feed v2"]);
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.goto(&app.url(&format!("/console/tokens/{id}")))
+        .await
+        .unwrap();
+    find(&c, "#settings").await;
+    screenshot(&c, "en-phone-token-detail-limits").await;
+    c.close().await.unwrap();
+}
+
 /// Issue 13, problem 8: the dead ends of the console, walked as an administrator would
 /// meet them, each answered in the page's language with a way on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -834,6 +1115,11 @@ async fn dead_ends_say_what_happened_and_lead_on() {
     fill(&c, "#default_token_lifetime_days", "90").await;
     click(&c, "#api_tokens_enabled").await;
     click(&c, "#save-settings").await;
+    // Held first (issue 13, problem 4): the tenant's name typed confirms it.
+    wait_for_text(&c, "h1", "Slå av API-tokens for denne leietakeren?").await;
+    screenshot(&c, "nb-confirm-tokens-off").await;
+    fill(&c, "#confirm_typed", "acme").await;
+    click(&c, "#confirm-change").await;
     wait_for_text(&c, "main", "Lagret").await;
     c.goto(&app.url("/console/tokens")).await.unwrap();
     wait_for_text(&c, "h1", "API-tokens er slått av").await;
@@ -1057,6 +1343,15 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
 }
 
 /// Posts a JSON record to a hosted endpoint with `token`; the status.
+/// Posts a record to `path` of tenant acme with no token at all.
+async fn unauthenticated_post(app: &TestApp, path: &str) -> u16 {
+    let url = app.url(&format!("/e/acme/{path}"));
+    send(app.http.post(url).json(&json!({"n": 1})))
+        .await
+        .status()
+        .as_u16()
+}
+
 async fn post_record(app: &TestApp, path: &str, token: &str, body: Value) -> u16 {
     send(
         app.http

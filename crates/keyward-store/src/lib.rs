@@ -34,8 +34,8 @@ pub use mobile::{
 pub use pool::{Backend, PoolStats, Store};
 pub use query::Page;
 pub use tokens::{
-    LeakOutcome, LeakReport, NewSecret, NewToken, TokenCount, TokenFilter, TokenOrder,
-    TokenSortKey, TokenStatusFilter,
+    LeakOutcome, LeakReport, NewSecret, NewToken, StandingFilter, TokenCount, TokenFilter,
+    TokenOrder, TokenSortKey, TokenStatusFilter,
 };
 pub use tx::{ChangeListener, Committed};
 pub use users::{NewUser, UserFilter, UserUpdate};

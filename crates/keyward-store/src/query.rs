@@ -194,16 +194,26 @@ impl Filter {
     /// Keeps the rows where one of the `search` columns `cols` contains `q` (see
     /// [`search_key`]); an absent or empty `q` keeps every row.
     pub fn contains(&mut self, cols: &[&str], q: Option<&str>) {
+        self.contains_or_starts(cols, &[], q);
+    }
+
+    /// [`Filter::contains`], or one of the columns `starts` begins with `q` as typed
+    /// (case and all: a token's hint, `kwa_GfqB…`).
+    pub fn contains_or_starts(&mut self, cols: &[&str], starts: &[&str], q: Option<&str>) {
         let Some(q) = q.filter(|q| !q.is_empty()) else {
             return;
         };
         let p = self.arg(contains_pattern(q));
-        let any = cols
+        let mut any: Vec<String> = cols
             .iter()
             .map(|c| format!("{c} LIKE {p} ESCAPE '\\'"))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        self.and(if cols.len() > 1 {
+            .collect();
+        if !starts.is_empty() {
+            let p = self.arg(format!("{}%", like_escaped(q)));
+            any.extend(starts.iter().map(|c| format!("{c} LIKE {p} ESCAPE '\\'")));
+        }
+        let any = any.join(" OR ");
+        self.and(if cols.len() + starts.len() > 1 {
             format!("({any})")
         } else {
             any
@@ -313,6 +323,42 @@ impl Store {
         Ok((rows.iter().map(row).collect::<StoreResult<_>>()?, total))
     }
 
+    /// One page of the rows of a listing that `keep` keeps, and how many it keeps in
+    /// all: for a filter decided in Rust rather than in SQL (a token's standing, which
+    /// the verification decision computes; a second copy of its rules in SQL could
+    /// disagree with it). The listing is read once, in its order, as a stream, holding
+    /// only the page in memory.
+    pub(crate) async fn page_kept<T>(
+        &self,
+        l: &Listing<'_>,
+        f: Filter,
+        page: Page,
+        row: impl Fn(&AnyRow) -> StoreResult<T>,
+        keep: impl Fn(&T) -> bool,
+    ) -> StoreResult<(Vec<T>, i64)> {
+        use futures_util::TryStreamExt;
+        let sql = format!(
+            "SELECT {} {}{} ORDER BY {}",
+            l.columns,
+            l.from,
+            f.where_sql(),
+            l.order
+        );
+        let (skip, take) = (page.offset(), page.limit());
+        let mut rows = sqlx::query_with(&sql, f.args()).fetch(&self.read);
+        let (mut kept, mut total) = (Vec::new(), 0i64);
+        while let Some(r) = rows.try_next().await? {
+            let item = row(&r)?;
+            if keep(&item) {
+                if total >= skip && total < skip + take {
+                    kept.push(item);
+                }
+                total += 1;
+            }
+        }
+        Ok((kept, total))
+    }
+
     /// The rows of `sql` for each chunk of `values`: `sql` binds what it needs in the
     /// filter it is given and puts the chunk in with [`Filter::list`].
     pub(crate) async fn rows_in<V: Value + Clone>(
@@ -343,10 +389,12 @@ pub(crate) fn search_key(fields: &[&str]) -> String {
 
 /// A `LIKE` pattern matching `q` anywhere, with `%`, `_` and `\` in `q` taken literally.
 fn contains_pattern(q: &str) -> String {
-    let escaped = q
-        .to_lowercase()
-        .replace('\\', "\\\\")
+    format!("%{}%", like_escaped(&q.to_lowercase()))
+}
+
+/// `q` with `%`, `_` and `\` escaped for `LIKE … ESCAPE '\'`.
+fn like_escaped(q: &str) -> String {
+    q.replace('\\', "\\\\")
         .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+        .replace('_', "\\_")
 }

@@ -68,13 +68,55 @@ pub struct TokenFilter {
     pub status: TokenStatusFilter,
     pub kind: Option<TokenKind>,
     pub user_id: Option<UserId>,
-    /// Matches the token name or the owner's username.
+    /// Matches the token's name or description, its owner's username, email or display
+    /// name, or its department (anywhere, ignoring case); the start of its hint
+    /// (`kwa_GfqB`); or, given a whole token, the token it is.
     pub q: Option<String>,
     /// Only tokens with an expiry at or before this moment (the console's "expiring
     /// soon", with [`TokenStatusFilter::Active`]).
     pub expires_by: Option<OffsetDateTime>,
     /// The order of the listing; newest first by default.
     pub order: TokenOrder,
+    /// Only tokens whose standing (what a check would answer now, see
+    /// [`keyward_core::verify::standing`]) is this.
+    pub standing: Option<StandingFilter>,
+}
+
+/// A filter on a token's standing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StandingFilter {
+    /// A check answers this code.
+    Is(keyward_core::VerifyCode),
+    /// A check refuses the token, whatever the reason.
+    Refused,
+}
+
+impl StandingFilter {
+    /// The filter's names, as the API's `effective_status` and the console spell them:
+    /// each code a check can answer about a stored token, and `refused` for every code
+    /// but `VALID`.
+    pub const CHOICES: [(&'static str, Self); 10] = {
+        use keyward_core::VerifyCode as C;
+        [
+            ("VALID", Self::Is(C::Valid)),
+            ("refused", Self::Refused),
+            ("EXPIRED", Self::Is(C::Expired)),
+            ("REVOKED", Self::Is(C::Revoked)),
+            ("DISABLED", Self::Is(C::Disabled)),
+            ("FEATURE_DISABLED", Self::Is(C::FeatureDisabled)),
+            ("USER_LOCKED", Self::Is(C::UserLocked)),
+            ("USER_INACTIVE", Self::Is(C::UserInactive)),
+            ("USAGE_EXCEEDED", Self::Is(C::UsageExceeded)),
+            ("FORBIDDEN", Self::Is(C::Forbidden)),
+        ]
+    };
+
+    pub fn keeps(self, code: keyward_core::VerifyCode) -> bool {
+        match self {
+            Self::Is(c) => c == code,
+            Self::Refused => code != keyward_core::VerifyCode::Valid,
+        }
+    }
 }
 
 /// What a token listing is sorted by.
@@ -135,17 +177,48 @@ impl TokenOrder {
     }
 }
 
-const DETAIL_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
-    JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
-    LEFT JOIN users rb ON rb.id = t.revoked_by";
+/// A token's owner and tenant (`u`, `d`, `ut`, `ts`), joined to its row `t`.
+macro_rules! owner_joins {
+    () => {
+        "JOIN users u ON u.id = t.user_id \
+         JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
+         JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id"
+    };
+}
+
+/// What a check reads of a token's owner and tenant under [`owner_joins`]: the owner
+/// columns of [`subject`].
+macro_rules! owner_columns {
+    () => {
+        "u.username AS username, \
+         u.is_admin AS user_is_admin, u.locked AS user_locked, u.active_from AS user_active_from, \
+         u.active_until AS user_active_until, d.name AS department_name, ut.name AS user_type_name, \
+         ut.permissions AS permissions, \
+         CASE WHEN EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = t.user_id \
+           AND m.department_id = t.department_id AND m.user_type_id = t.user_type_id) THEN 1 ELSE 0 END \
+           AS membership_held, \
+         ts.api_tokens_enabled, ts.require_technical_user, ts.secret_storage, ts.max_token_lifetime_days, \
+         ts.default_token_lifetime_days, ts.mobile_session_days, ts.expiry_notice_days"
+    };
+}
+
+/// A token's details read what a check reads of its owner, so that each carries what a
+/// check would answer now (`effective_status`), decided by the check's own decision.
+const DETAIL_FROM: &str = concat!(
+    "FROM tokens t ",
+    owner_joins!(),
+    " LEFT JOIN users rb ON rb.id = t.revoked_by"
+);
 
 /// The order of every listing of tokens (API tokens, mobile sessions): newest first.
 pub(crate) const NEWEST_FIRST: &str = "t.created_at DESC, t.id DESC";
 
 fn detail_columns() -> String {
+    // No secret in particular: the token's standing is its current secret's.
     format!(
-        "{TOKEN_COLS}, u.username AS username, d.name AS department_name, ut.name AS user_type_name, \
-         rb.username AS revoked_by_name"
+        "{TOKEN_COLS}, {}, rb.username AS revoked_by_name, \
+         CAST(NULL AS BIGINT) AS secret_valid_until",
+        owner_columns!()
     )
 }
 
@@ -153,6 +226,7 @@ fn details(r: &AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetails> {
     let token = rows::token(r)?;
     Ok(TokenDetails {
         status: token.status(now),
+        effective_status: keyward_core::verify::standing(&subject(r)?, now),
         token,
         username: r.try_get("username")?,
         department_name: r.try_get("department_name")?,
@@ -242,7 +316,7 @@ async fn write_token(
     .arg(t.rate_limit.map(|r| i64::from(r.requests)))
     .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
     .arg(t.max_uses)
-    .arg(search_key(&[t.name.as_str()]))
+    .arg(search_key(&[t.name.as_str(), &t.description]))
     .execute(&mut ***tx)
     .await?;
     insert_secret(tx, TokenTable::Tokens, t.id, &t.secret).await?;
@@ -509,7 +583,16 @@ impl Store {
         if let Some(u) = f.user_id {
             q.eq("t.user_id", u);
         }
-        q.contains(&["t.search", "u.search"], f.q.as_deref());
+        // A whole token pasted in (a leaked one, say) finds its token by its hint, and
+        // the hint's start (`kwa_GfqB`) finds it too; otherwise the name, description,
+        // user and department are searched.
+        let q_text = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        match q_text.filter(|s| keyward_core::ParsedToken::parse(s).is_ok()) {
+            Some(token) => q.eq("t.hint", keyward_core::token::hint_of(token)),
+            None => {
+                q.contains_or_starts(&["t.search", "u.search", "d.search"], &["t.hint"], q_text)
+            }
+        }
         // The same precedence as Token::status: revoked, then expired, then disabled.
         if f.status != TokenStatusFilter::All && f.status != TokenStatusFilter::Revoked {
             let n = q.arg(now);
@@ -532,7 +615,14 @@ impl Store {
         let columns = detail_columns();
         let order = f.order.sql();
         let listing = Listing::new(&columns, DETAIL_FROM, &order);
-        self.page(&listing, q, page, |r| details(r, now)).await
+        match f.standing {
+            None => self.page(&listing, q, page, |r| details(r, now)).await,
+            Some(s) => {
+                let keep = |d: &TokenDetails| s.keeps(d.effective_status);
+                self.page_kept(&listing, q, page, |r| details(r, now), keep)
+                    .await
+            }
+        }
     }
 
     /// Tokens (API tokens and mobile sessions) counted by tenant, kind and state, for the
@@ -706,7 +796,7 @@ impl Store {
         .arg(t.rate_limit.map(|r| i64::from(r.requests)))
         .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
         .arg(t.uses_remaining)
-        .arg(search_key(&[&t.name]))
+        .arg(search_key(&[&t.name, &t.description]))
         .execute(&mut **tx)
         .await?;
         found(done, "token")?;
@@ -936,21 +1026,15 @@ impl Store {
 
 /// What a check reads of a stored secret (`s`), its token (`t`) and the token's owner:
 /// the columns of [`subject`].
-const SUBJECT_SELECT: &str = "SELECT s.hash, t.id, t.kind, t.enabled, t.revoked_at, t.expires_at, \
+const SUBJECT_SELECT: &str = concat!(
+    "SELECT s.hash, t.id, t.kind, t.enabled, t.revoked_at, t.expires_at, \
      t.created_at, t.allowed_cidrs, t.rate_limit_requests, t.rate_limit_window_seconds, t.uses_remaining, \
      t.tenant_id, t.user_id, t.department_id, t.user_type_id, \
-     s.valid_until AS secret_valid_until, u.username AS username, \
-     u.is_admin AS user_is_admin, u.locked AS user_locked, u.active_from AS user_active_from, \
-     u.active_until AS user_active_until, d.name AS department_name, ut.name AS user_type_name, \
-     ut.permissions AS permissions, \
-     CASE WHEN EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = t.user_id \
-       AND m.department_id = t.department_id AND m.user_type_id = t.user_type_id) THEN 1 ELSE 0 END \
-       AS membership_held, \
-     ts.api_tokens_enabled, ts.require_technical_user, ts.secret_storage, ts.max_token_lifetime_days, \
-     ts.default_token_lifetime_days, ts.mobile_session_days, ts.expiry_notice_days \
-     FROM token_secrets s JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id \
-     JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
-     JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id";
+     s.valid_until AS secret_valid_until, ",
+    owner_columns!(),
+    " FROM token_secrets s JOIN tokens t ON t.id = s.token_id ",
+    owner_joins!()
+);
 
 /// A subject from a row of [`SUBJECT_SELECT`].
 fn subject(r: &AnyRow) -> StoreResult<Subject> {

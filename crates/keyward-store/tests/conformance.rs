@@ -87,6 +87,7 @@ conformance!(
     delete_skips_unknown_and_other_tenants_ids,
     status_filters_match_token_status,
     listings_sort_by_expiry_name_last_use_and_creation,
+    token_details_carry_the_standing_a_check_decides,
     every_change_is_audited_and_logged_in_the_same_transaction,
     referenced_rows_cannot_be_deleted,
     last_used_never_moves_back,
@@ -610,6 +611,81 @@ async fn status_filters_match_token_status(db: Db) {
             ("acme", TokenKind::Api, TokenStatus::Revoked, 1),
         ]
     );
+}
+
+/// A token's details say what a check would answer now, owner and membership included,
+/// and a listing can be filtered by it, page by page.
+async fn token_details_carry_the_standing_a_check_decides(db: Db) {
+    use keyward_core::VerifyCode;
+    use keyward_store::{StandingFilter, UserUpdate};
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let (a, _) = token(s, &f, "a", None).await;
+    let (b, _) = token(s, &f, "b", None).await;
+    let standing = async |id| s.token(f.tenant, id).await.unwrap().effective_status;
+    assert_eq!(standing(a).await, VerifyCode::Valid);
+    let lock = |locked| UserUpdate {
+        locked: Some(locked),
+        ..Default::default()
+    };
+    s.update_user(f.tenant, f.user, &lock(true), &actor())
+        .await
+        .unwrap();
+    assert_eq!(standing(a).await, VerifyCode::UserLocked);
+    // The owner's other user, unlocked, with a token that stays valid.
+    let other = s
+        .create_user(f.tenant, &new_user("erp"), &actor())
+        .await
+        .unwrap();
+    s.add_membership(f.tenant, other.id, f.dept, f.ut, &actor())
+        .await
+        .unwrap();
+    let g = Fixture {
+        user: other.id,
+        ..f
+    };
+    let (c, _) = token(s, &g, "c", None).await;
+    let listed = async |standing| {
+        let filter = TokenFilter {
+            standing,
+            ..Default::default()
+        };
+        let (items, total) = s
+            .list_tokens(f.tenant, &filter, Page::new(1, 1))
+            .await
+            .unwrap();
+        (
+            items.into_iter().map(|t| t.token.id).collect::<Vec<_>>(),
+            total,
+        )
+    };
+    assert_eq!(
+        listed(Some(StandingFilter::Is(VerifyCode::Valid))).await,
+        (vec![c], 1)
+    );
+    // Refused: a and b, newest first, one page of one.
+    assert_eq!(listed(Some(StandingFilter::Refused)).await, (vec![b], 2));
+    let filter = TokenFilter {
+        standing: Some(StandingFilter::Is(VerifyCode::UserLocked)),
+        ..Default::default()
+    };
+    let (second, _) = s
+        .list_tokens(f.tenant, &filter, Page::new(2, 1))
+        .await
+        .unwrap();
+    assert_eq!(second[0].token.id, a);
+    assert_eq!(listed(None).await.1, 3);
+
+    // Unlocked, the token is valid again; without its membership, it is refused.
+    s.update_user(f.tenant, f.user, &lock(false), &actor())
+        .await
+        .unwrap();
+    assert_eq!(standing(a).await, VerifyCode::Valid);
+    let m = s.memberships(f.tenant, other.id).await.unwrap();
+    s.remove_membership(f.tenant, other.id, m[0].id, &actor())
+        .await
+        .unwrap();
+    assert_eq!(standing(c).await, VerifyCode::Forbidden);
 }
 
 /// Each order of a token listing, both ways, with tokens that never expire and were never

@@ -113,6 +113,50 @@ filter-status-revoked = Revoked
 filter-status-expired = Expired
 filter-status-disabled = Disabled
 
+## A token's standing: what a check would answer now (`effective_status`)
+field-standing = Verification now
+filter-standing = Verification
+filter-standing-VALID = Accepted
+filter-standing-refused = Refused, any reason
+filter-standing-USER_LOCKED = Refused: owner locked
+filter-standing-USER_INACTIVE = Refused: owner outside employment period
+filter-standing-FORBIDDEN = Refused: membership removed
+filter-standing-USAGE_EXCEEDED = Refused: no uses left
+standing-VALID = Accepted
+standing-NOT_FOUND = Refused: not found
+standing-EXPIRED = Refused: expired
+standing-REVOKED = Refused: revoked
+standing-DISABLED = Refused: disabled
+standing-FEATURE_DISABLED = Refused: API tokens switched off
+standing-USER_LOCKED = Refused: owner locked
+standing-USER_INACTIVE = Refused: owner outside employment period
+standing-FORBIDDEN = Refused: membership removed
+standing-IP_NOT_ALLOWED = Refused: address not allowed
+standing-RATE_LIMITED = Refused: rate limit reached
+standing-USAGE_EXCEEDED = Refused: no uses left
+standing-why-VALID = A check accepts this token now.
+standing-why-NOT_FOUND = A check does not find this token.
+standing-why-EXPIRED = The token has passed its expiry date; every check refuses it.
+standing-why-REVOKED = The token was revoked; every check refuses it.
+standing-why-DISABLED = The token is disabled; checks refuse it until it is enabled again.
+standing-why-FEATURE_DISABLED = API tokens are switched off for this tenant; checks refuse every API token until they are switched on in Settings.
+standing-why-USER_LOCKED = The token's user is locked; checks refuse it until the user is unlocked.
+standing-why-USER_INACTIVE = The token's user is outside their employment period; checks refuse it until the period includes today.
+standing-why-FORBIDDEN = The token's user no longer holds its department and user type; checks refuse it until the membership is added again.
+standing-why-IP_NOT_ALLOWED = Checks from this address are refused.
+standing-why-RATE_LIMITED = The token has reached its rate limit for now.
+standing-why-USAGE_EXCEEDED = The token has no uses left; checks refuse it.
+standing-to-user = Open { $name }
+user-tokens-title = API tokens
+user-tokens-empty = This user owns no API tokens.
+user-tokens-all = Find them in the token listing
+user-sessions-title = Mobile Users Logged In
+user-sessions-empty = This user is not logged in on any phone.
+user-listed-first = The first { $shown } of { $total }.
+user-inactive-ended = Inactive: period ended
+user-inactive-not-started = Inactive: period not begun
+user-inactive-title = Outside the employment period: checks refuse this user's tokens and sessions.
+
 ## Statuses
 status-active = Active
 status-expired = Expired
@@ -197,7 +241,7 @@ tokens-tab-mobile = Mobile Users Logged In
 tokens-api-intro = Tokens that external applications and code use to integrate with the system. Each acts as its user, restricted to one department and user type.
 tokens-mobile-intro = Who is logged into the mobile app. Delete a session to log that device out.
 tokens-new = New API token
-tokens-search-placeholder = Token name or user
+tokens-search-placeholder = Name, user, department, description or hint (kwa_GfqB)
 mobile-search-placeholder = User name
 tokens-empty = No API tokens match.
 mobile-empty = Nobody is logged into the mobile app.
@@ -244,6 +288,33 @@ secret-not-stored = The token itself is shown only once, when it is created or r
 api-token-title = API token
 mobile-token-title = Mobile app session
 usage-text = Send the token in the Authorization header of every request ("Authorization: Bearer …"). To check it against this server:
+usage-header-text = The integration sends this header with every request it makes:
+usage-check-text = To check the token against this server:
+permissions-none = None
+token-permissions-hint = What the user type { $name } grants; the token never carries more than its user holds.
+permissions-edit = Edit the user type
+field-limits = Limits
+limit-addresses = IP allowlist
+limit-anywhere = Anywhere
+limit-addresses-hint = One address or CIDR range a line (10.0.0.0/8, 2001:db8::/32). Empty: from anywhere. A check from elsewhere answers IP_NOT_ALLOWED.
+limit-rate = Rate limit
+limit-rate-value = { $requests } checks per { $seconds } seconds
+limit-rate-requests = Checks
+limit-rate-per = per
+limit-rate-seconds = seconds
+limit-rate-hint = Successful checks allowed per window, on each keyward node; beyond it, RATE_LIMITED. Both empty: no limit.
+limit-none = None
+limit-uses = Remaining uses
+limit-unlimited = Unlimited
+limit-uses-hint = Successful checks left in all; at 0 every check answers USAGE_EXCEEDED. Empty: unlimited.
+field-created-by = Created by
+created-by-system = keyward (bootstrap or import)
+token-settings-title = Name, description and limits
+token-settings-intro = Renaming or limiting a token does not change its secret; checks see the change at once.
+error-description-too-long = The description is longer than 2000 characters.
+error-invalid-cidr = "{ limit-addresses }": each line must be an IP address or a CIDR range, such as 10.0.0.0/8.
+error-invalid-rate-limit = "{ limit-rate }": give both the checks (1 to 1,000,000) and the seconds (1 to 86,400), or neither.
+error-invalid-uses-remaining = "{ limit-uses }": enter a whole number, or leave it empty for unlimited.
 reveal = Reveal token
 revealed-audited = Revealing a token is recorded in the audit log.
 regenerate = Regenerate
@@ -264,6 +335,36 @@ confirm-delete-button = { $count ->
    *[other] Delete { $count } tokens
 }
 confirm-delete-nothing = Nothing was selected.
+confirm-delete-yours = Yours
+
+## Outage-sized changes, held until confirmed
+confirm-change-intro = This change can stop integrations at once. Read what it does before you go on.
+confirm-tokens-off-title = Switch API tokens off for this tenant?
+confirm-tokens-off-stop = { $count ->
+    [one] The 1 active API token stops working at once: every check of it answers FEATURE_DISABLED.
+   *[other] All { $count } active API tokens stop working at once: every check of them answers FEATURE_DISABLED.
+}
+confirm-tokens-off-create = No API token can be created, and the Tokens menu is hidden until API tokens are switched on again.
+confirm-tokens-off-mobile = Mobile sessions keep working.
+confirm-show-once-title = Show secrets only once from now on?
+confirm-show-once-erase = Every stored copy of a secret (of API tokens and endpoint tokens) is erased for good: no secret made so far can be revealed or copied again.
+confirm-show-once-working = The tokens keep working. A secret that is lost can only be replaced by regenerating its token.
+confirm-type-name = Type the tenant's name, { $name }, to confirm:
+confirm-settings-button = Save the settings
+error-confirm-mistyped = The name typed is not the tenant's name. Nothing was changed.
+confirm-endpoint-public-title = Make this endpoint public?
+confirm-endpoint-public-open = Anyone who knows its address, { $name }, can then send it records and read them, without a token.
+confirm-endpoint-public-primaries = Its primary tokens are deleted, and no endpoint token is asked for.
+confirm-endpoint-button = Make it public
+confirm-delete-own = { $count ->
+    [one] This includes your own API token. Scripts and integrations that call keyward's API with it stop working.
+   *[other] This includes { $count } of your own API tokens. Scripts and integrations that call keyward's API with them stop working.
+}
+confirm-delete-own-last = They are all your active API tokens: afterwards you can reach keyward's API only with a new token made here in the console.
+confirm-delete-own-session = { $count ->
+    [one] This includes your own mobile session: that phone is logged out.
+   *[other] This includes { $count } of your own mobile sessions: those phones are logged out.
+}
 
 ## Notices after an action
 notice-created = Created.

@@ -118,6 +118,50 @@ status-active = Aktiv
 status-expired = Utløpt
 status-revoked = Tilbakekalt
 status-disabled = Deaktivert
+
+## Et tokens stilling: hva en kontroll ville svart nå (`effective_status`)
+field-standing = Kontroll nå
+filter-standing = Kontroll
+filter-standing-VALID = Godtas
+filter-standing-refused = Avvises, uansett grunn
+filter-standing-USER_LOCKED = Avvises: eieren er sperret
+filter-standing-USER_INACTIVE = Avvises: eieren er utenfor ansettelsesperioden
+filter-standing-FORBIDDEN = Avvises: medlemskapet er fjernet
+filter-standing-USAGE_EXCEEDED = Avvises: ingen bruk igjen
+standing-VALID = Godtas
+standing-NOT_FOUND = Avvises: finnes ikke
+standing-EXPIRED = Avvises: utløpt
+standing-REVOKED = Avvises: tilbakekalt
+standing-DISABLED = Avvises: deaktivert
+standing-FEATURE_DISABLED = Avvises: API-tokens er slått av
+standing-USER_LOCKED = Avvises: eieren er sperret
+standing-USER_INACTIVE = Avvises: eieren er utenfor ansettelsesperioden
+standing-FORBIDDEN = Avvises: medlemskapet er fjernet
+standing-IP_NOT_ALLOWED = Avvises: adressen er ikke tillatt
+standing-RATE_LIMITED = Avvises: grensen for forespørsler er nådd
+standing-USAGE_EXCEEDED = Avvises: ingen bruk igjen
+standing-why-VALID = En kontroll godtar dette tokenet nå.
+standing-why-NOT_FOUND = En kontroll finner ikke dette tokenet.
+standing-why-EXPIRED = Tokenet har passert utløpsdatoen; alle kontroller avviser det.
+standing-why-REVOKED = Tokenet er tilbakekalt; alle kontroller avviser det.
+standing-why-DISABLED = Tokenet er deaktivert; kontroller avviser det til det aktiveres igjen.
+standing-why-FEATURE_DISABLED = API-tokens er slått av for denne leietakeren; kontroller avviser alle API-tokens til de slås på under Innstillinger.
+standing-why-USER_LOCKED = Tokenets bruker er sperret; kontroller avviser det til brukeren låses opp.
+standing-why-USER_INACTIVE = Tokenets bruker er utenfor ansettelsesperioden; kontroller avviser det til perioden omfatter i dag.
+standing-why-FORBIDDEN = Tokenets bruker har ikke lenger avdelingen og brukertypen; kontroller avviser det til medlemskapet legges til igjen.
+standing-why-IP_NOT_ALLOWED = Kontroller fra denne adressen avvises.
+standing-why-RATE_LIMITED = Tokenet har nådd grensen for forespørsler for nå.
+standing-why-USAGE_EXCEEDED = Tokenet har ingen bruk igjen; kontroller avviser det.
+standing-to-user = Åpne { $name }
+user-tokens-title = API-tokens
+user-tokens-empty = Denne brukeren eier ingen API-tokens.
+user-tokens-all = Finn dem i tokenlisten
+user-sessions-title = Mobilbrukere pålogget
+user-sessions-empty = Denne brukeren er ikke logget inn på noen telefon.
+user-listed-first = De første { $shown } av { $total }.
+user-inactive-ended = Inaktiv: perioden er slutt
+user-inactive-not-started = Inaktiv: perioden har ikke begynt
+user-inactive-title = Utenfor ansettelsesperioden: kontroller avviser brukerens tokens og økter.
 expiring-soon = Utløper snart
 expiring-soon-title = Utløper innen { $days } dager
 
@@ -197,7 +241,7 @@ tokens-tab-mobile = Mobilbrukere pålogget
 tokens-api-intro = Tokens som eksterne applikasjoner og kode bruker for å integrere med systemet. Hvert token opptrer som sin bruker, begrenset til én avdeling og brukertype.
 tokens-mobile-intro = Hvem som er logget inn i mobilappen. Slett en økt for å logge ut enheten.
 tokens-new = Ny API-token
-tokens-search-placeholder = Tokennavn eller bruker
+tokens-search-placeholder = Navn, bruker, avdeling, beskrivelse eller hint (kwa_GfqB)
 mobile-search-placeholder = Brukernavn
 tokens-empty = Ingen API-tokens passer.
 mobile-empty = Ingen er logget inn i mobilappen.
@@ -244,6 +288,33 @@ secret-not-stored = Selve tokenet vises bare én gang, når det opprettes eller 
 api-token-title = API-token
 mobile-token-title = Mobilapp-økt
 usage-text = Send tokenet i Authorization-headeren i hver forespørsel («Authorization: Bearer …»). Slik sjekker du det mot denne serveren:
+usage-header-text = Integrasjonen sender denne headeren med hver forespørsel den gjør:
+usage-check-text = Slik sjekker du tokenet mot denne serveren:
+permissions-none = Ingen
+token-permissions-hint = Det brukertypen { $name } gir; tokenet bærer aldri mer enn brukeren har.
+permissions-edit = Rediger brukertypen
+field-limits = Begrensninger
+limit-addresses = Tillatte IP-adresser
+limit-anywhere = Hvor som helst
+limit-addresses-hint = Én adresse eller ett CIDR-område per linje (10.0.0.0/8, 2001:db8::/32). Tomt: fra hvor som helst. En kontroll fra et annet sted svarer IP_NOT_ALLOWED.
+limit-rate = Grense for forespørsler
+limit-rate-value = { $requests } kontroller per { $seconds } sekunder
+limit-rate-requests = Kontroller
+limit-rate-per = per
+limit-rate-seconds = sekunder
+limit-rate-hint = Godkjente kontroller per tidsvindu, på hver keyward-node; utover det, RATE_LIMITED. Begge tomme: ingen grense.
+limit-none = Ingen
+limit-uses = Gjenværende bruk
+limit-unlimited = Ubegrenset
+limit-uses-hint = Godkjente kontroller igjen i alt; ved 0 svarer hver kontroll USAGE_EXCEEDED. Tomt: ubegrenset.
+field-created-by = Opprettet av
+created-by-system = keyward (oppstart eller import)
+token-settings-title = Navn, beskrivelse og begrensninger
+token-settings-intro = Å gi tokenet nytt navn eller begrense det endrer ikke hemmeligheten; kontroller ser endringen med en gang.
+error-description-too-long = Beskrivelsen er lengre enn 2000 tegn.
+error-invalid-cidr = «{ limit-addresses }»: hver linje må være en IP-adresse eller et CIDR-område, som 10.0.0.0/8.
+error-invalid-rate-limit = «{ limit-rate }»: oppgi både kontroller (1 til 1 000 000) og sekunder (1 til 86 400), eller ingen av dem.
+error-invalid-uses-remaining = «{ limit-uses }»: skriv et helt tall, eller la feltet stå tomt for ubegrenset.
 reveal = Vis token
 revealed-audited = Visning av en token registreres i revisjonsloggen.
 regenerate = Generer på nytt
@@ -264,6 +335,36 @@ confirm-delete-button = { $count ->
    *[other] Slett { $count } tokens
 }
 confirm-delete-nothing = Ingenting var valgt.
+confirm-delete-yours = Eies av deg
+
+## Endringer som kan stanse integrasjoner, holdt til de er bekreftet
+confirm-change-intro = Denne endringen kan stanse integrasjoner med en gang. Les hva den gjør før du går videre.
+confirm-tokens-off-title = Slå av API-tokens for denne leietakeren?
+confirm-tokens-off-stop = { $count ->
+    [one] Det ene aktive API-tokenet slutter å virke med en gang: hver kontroll av det svarer FEATURE_DISABLED.
+   *[other] Alle { $count } aktive API-tokens slutter å virke med en gang: hver kontroll av dem svarer FEATURE_DISABLED.
+}
+confirm-tokens-off-create = Ingen API-tokens kan opprettes, og Tokens-menyen er skjult til API-tokens slås på igjen.
+confirm-tokens-off-mobile = Mobiløkter virker fortsatt.
+confirm-show-once-title = Vise hemmeligheter bare én gang fra nå av?
+confirm-show-once-erase = Hver lagrede kopi av en hemmelighet (for API-tokens og endepunkt-tokens) slettes for godt: ingen hemmelighet laget hittil kan vises eller kopieres igjen.
+confirm-show-once-working = Tokenene virker fortsatt. En hemmelighet som er tapt, kan bare erstattes ved å generere tokenet på nytt.
+confirm-type-name = Skriv leietakerens navn, { $name }, for å bekrefte:
+confirm-settings-button = Lagre innstillingene
+error-confirm-mistyped = Navnet du skrev, er ikke leietakerens navn. Ingenting ble endret.
+confirm-endpoint-public-title = Gjøre dette endepunktet offentlig?
+confirm-endpoint-public-open = Alle som kjenner adressen, { $name }, kan da sende det poster og lese dem, uten token.
+confirm-endpoint-public-primaries = Primærtokenene slettes, og ingen endepunkt-tokens kreves.
+confirm-endpoint-button = Gjør det offentlig
+confirm-delete-own = { $count ->
+    [one] Dette omfatter ditt eget API-token. Skript og integrasjoner som kaller keywards API med det, slutter å virke.
+   *[other] Dette omfatter { $count } av dine egne API-tokens. Skript og integrasjoner som kaller keywards API med dem, slutter å virke.
+}
+confirm-delete-own-last = Det er alle dine aktive API-tokens: etterpå når du keywards API bare med et nytt token laget her i konsollen.
+confirm-delete-own-session = { $count ->
+    [one] Dette omfatter din egen mobiløkt: den telefonen logges ut.
+   *[other] Dette omfatter { $count } av dine egne mobiløkter: de telefonene logges ut.
+}
 
 ## Meldinger etter en handling
 notice-created = Opprettet.

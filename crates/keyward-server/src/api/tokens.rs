@@ -14,7 +14,7 @@ use keyward_proto::tokens::{
     BulkDelete, BulkDeleted, CreateToken, Items, Regenerate, Revealed, TokenQuery, TokenWithSecret,
     UpdateToken, Usage,
 };
-use keyward_store::{TokenFilter, TokenStatusFilter};
+use keyward_store::{StandingFilter, TokenFilter, TokenStatusFilter};
 use time::OffsetDateTime;
 
 /// A ready command that checks `token` of `tenant` against this server.
@@ -94,11 +94,17 @@ pub async fn list(
 ) -> ApiResult<Json<Paged<TokenDetails>>> {
     let status = one_of("status", q.status.as_deref().unwrap_or("all"), &STATUSES)?;
     let kind = one_of("kind", q.kind.as_deref().unwrap_or("api"), &KINDS)?;
+    let standing = q
+        .effective_status
+        .as_deref()
+        .map(|s| one_of("effective_status", s, &StandingFilter::CHOICES))
+        .transpose()?;
     let f = TokenFilter {
         status,
         kind: Some(kind),
         user_id: q.user_id,
         q: q.q,
+        standing,
         ..Default::default()
     };
     super::listed(q.page, q.per_page, async |page| {

@@ -8,6 +8,7 @@ use super::Query;
 use super::{delete_button, PageOf, PostedTo};
 use super::{invalid, Pager};
 use super::{Answer, ConsoleState, EnabledForm, ListPage, ListQuery};
+use super::{Confirmation, Confirmed, Consequence};
 use super::{ErrorPage, Id, OrErrorPage};
 use crate::error::ApiError;
 use crate::service::endpoints::{GeneratedPrimary, RecordStats};
@@ -140,9 +141,27 @@ struct EndpointForm {
     auth_type: String,
     allow_deleting: Option<String>,
     enabled: Option<String>,
+    /// The confirmation of switching the endpoint from Token to None.
+    #[serde(flatten)]
+    confirm: Confirmed,
 }
 
 impl EndpointForm {
+    /// The form's fields, to post again from the confirmation page.
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("name", self.name.clone()),
+            ("path", self.path.clone()),
+            ("description", self.description.clone()),
+            ("auth_type", self.auth_type.clone()),
+        ];
+        fields.extend(super::ticked([
+            ("allow_deleting", &self.allow_deleting),
+            ("enabled", &self.enabled),
+        ]));
+        fields
+    }
+
     fn parse(&self) -> Result<(Name, EndpointPath, AuthType), ApiError> {
         let name = super::parse_name(&self.name)?;
         let path = EndpointPath::parse(&self.path).map_err(|_| invalid("invalid_path", "path"))?;
@@ -310,8 +329,46 @@ async fn render_detail(
     Ok(st.console.render("endpoint.html", &frame, ctx))
 }
 
+/// Switching an endpoint from Token to None makes it public: anyone who knows its
+/// address can then post and read its records. That is held until confirmed.
+async fn held_public(
+    st: &ConsoleState,
+    me: &Me,
+    id: EndpointId,
+    form: &EndpointForm,
+) -> Result<Option<Response>, ErrorPage> {
+    let Ok((_, path, AuthType::None)) = form.parse() else {
+        return Ok(None);
+    };
+    if form.confirm.allows(None) {
+        return Ok(None);
+    }
+    let current = st.endpoints().get(&me.admin, id).await.or_page(st, me)?;
+    if current.endpoint.auth_type != AuthType::Token {
+        return Ok(None);
+    }
+    let url = format!("{}/e/{}/{}", public_base(st), me.tenant.name, path);
+    let c = Confirmation {
+        title: "confirm-endpoint-public-title",
+        action: format!("/console/endpoints/{id}"),
+        cancel: format!("/console/endpoints/{id}"),
+        consequences: vec![
+            Consequence::new("confirm-endpoint-public-open").name(&url),
+            Consequence::new("confirm-endpoint-public-primaries"),
+        ],
+        fields: form.fields(),
+        typed: None,
+        mistyped: false,
+        button: "confirm-endpoint-button",
+    };
+    Ok(Some(c.render(st, me, "endpoints")))
+}
+
 async fn update(State(st): State<ConsoleState>, p: PostedTo<EndpointId, EndpointForm>) -> Answer {
     let PostedTo { id, me, form } = p;
+    if let Some(page) = held_public(&st, &me, id, &form).await? {
+        return Ok(page);
+    }
     let body = form.parse().map(|(name, path, auth)| UpdateEndpoint {
         name: Some(name),
         path: Some(path),

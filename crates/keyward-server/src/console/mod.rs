@@ -85,6 +85,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "token.html",
     "session.html",
     "confirm_delete.html",
+    "confirm_change.html",
     "users.html",
     "user.html",
     "departments.html",
@@ -579,6 +580,9 @@ pub struct ListQuery {
     dir: Option<String>,
     /// Why the last action did nothing (a console refusal's code), shown as its error.
     error: Option<String>,
+    /// What a check would answer now, on the pages that filter by it (a token's
+    /// standing: `VALID`, `refused` or a refusal code).
+    standing: Option<String>,
 }
 
 impl ListQuery {
@@ -590,6 +594,11 @@ impl ListQuery {
     /// The status asked for, if any.
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
+    }
+
+    /// The standing asked for, if any.
+    pub fn standing(&self) -> Option<&str> {
+        self.standing.as_deref().filter(|s| !s.is_empty())
     }
 
     /// The column asked to sort by, if any, and whether descending was asked
@@ -667,6 +676,106 @@ impl Pager {
             pages,
             total,
         }
+    }
+}
+
+/// A change that can cut integrations off (an outage-sized change: API tokens switched
+/// off, every stored secret erased, an endpoint made public), held until the
+/// administrator confirms it: the page (`confirm_change.html`) names what would happen
+/// and posts the form again, as it was, with `confirmed=yes`. With `typed`, the
+/// administrator must also type that text (the tenant's name).
+#[derive(Serialize, Debug)]
+pub struct Confirmation {
+    /// The page's title (a message id).
+    pub title: &'static str,
+    /// Where the confirmed form goes, and where Cancel goes.
+    pub action: String,
+    pub cancel: String,
+    /// What would happen, one message each.
+    pub consequences: Vec<Consequence>,
+    /// The form's fields as posted, re-sent as hidden fields.
+    pub fields: Vec<(&'static str, String)>,
+    pub typed: Option<String>,
+    /// The text typed did not match: the page says so.
+    pub mistyped: bool,
+    /// The confirming button's words (a message id).
+    pub button: &'static str,
+}
+
+/// One consequence of a held change: a message id with its `count` and `name`.
+#[derive(Serialize, Debug, PartialEq)]
+pub struct Consequence {
+    pub key: &'static str,
+    pub count: i64,
+    pub name: String,
+}
+
+impl Consequence {
+    pub fn new(key: &'static str) -> Self {
+        Self {
+            key,
+            count: 0,
+            name: String::new(),
+        }
+    }
+
+    pub fn count(mut self, n: i64) -> Self {
+        self.count = n;
+        self
+    }
+
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+}
+
+/// The ticked ones of a form's checkboxes (`name`, the value posted), as fields to post
+/// again: an unticked box posts nothing.
+pub fn ticked<'a>(
+    boxes: impl IntoIterator<Item = (&'static str, &'a Option<String>)>,
+) -> Vec<(&'static str, String)> {
+    boxes
+        .into_iter()
+        .filter_map(|(name, v)| v.clone().map(|v| (name, v)))
+        .collect()
+}
+
+/// What the confirmation of a held change posts besides the form itself.
+#[derive(Deserialize, Serialize, Default, Debug)]
+pub struct Confirmed {
+    #[serde(default)]
+    confirmed: String,
+    #[serde(default)]
+    confirm_typed: String,
+}
+
+impl Confirmed {
+    /// Whether the change may go ahead: confirmed, and when `typed` is asked for, typed
+    /// exactly (around spaces aside).
+    pub fn allows(&self, typed: Option<&str>) -> bool {
+        self.confirmed == "yes" && typed.is_none_or(|t| self.confirm_typed.trim() == t)
+    }
+
+    /// Confirmed, but with the wrong text typed.
+    pub fn mistyped(&self, typed: Option<&str>) -> bool {
+        self.confirmed == "yes" && !self.allows(typed)
+    }
+}
+
+impl Confirmation {
+    /// The page, in the frame of `section`; after a mistyped name, with that error.
+    pub fn render(self, st: &ConsoleState, me: &Me, section: &'static str) -> Response {
+        let page = me.page(&st.console, section);
+        let refused = self
+            .mistyped
+            .then(|| invalid("confirm_mistyped", "the name typed does not match"));
+        st.console.render_form(
+            "confirm_change.html",
+            page,
+            refused.as_ref(),
+            minijinja::context! { c => self },
+        )
     }
 }
 

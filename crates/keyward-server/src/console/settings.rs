@@ -4,6 +4,7 @@
 use super::session::{Me, Posted};
 use super::Query;
 use super::{Answer, ConsoleState, DoneQuery};
+use super::{Confirmation, Confirmed, Consequence, ErrorPage};
 use crate::error::ApiError;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -59,6 +60,9 @@ async fn show(State(st): State<ConsoleState>, me: Me, Query(q): Query<DoneQuery>
 
 #[derive(Deserialize)]
 struct SettingsForm {
+    /// The confirmation of an outage-sized change (see [`outages`]).
+    #[serde(flatten)]
+    confirm: Confirmed,
     api_tokens_enabled: Option<String>,
     require_technical_user: Option<String>,
     #[serde(default)]
@@ -121,14 +125,98 @@ fn parse(me: &Me, form: &SettingsForm) -> Result<SettingsPatch, (ApiError, Optio
     Ok(patch)
 }
 
+/// The outage-sized parts of a change from `now`: switching API tokens off (every API
+/// token of the tenant stops working at once), and switching to show-once (every stored
+/// copy of a secret is erased for good).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+struct Outages {
+    tokens_off: bool,
+    erase_secrets: bool,
+}
+
+fn outages(now: &TenantSettings, patch: &SettingsPatch) -> Outages {
+    Outages {
+        tokens_off: now.api_tokens_enabled && patch.api_tokens_enabled == Some(false),
+        erase_secrets: now.secret_storage == SecretStorage::Recoverable
+            && patch.secret_storage == Some(SecretStorage::ShowOnce),
+    }
+}
+
+impl SettingsForm {
+    /// The form's fields, to post again from the confirmation page.
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![
+            ("secret_storage", self.secret_storage.clone()),
+            (
+                "max_token_lifetime_days",
+                self.max_token_lifetime_days.clone(),
+            ),
+            (
+                "default_token_lifetime_days",
+                self.default_token_lifetime_days.clone(),
+            ),
+            ("mobile_session_days", self.mobile_session_days.clone()),
+        ];
+        fields.extend(super::ticked([
+            ("api_tokens_enabled", &self.api_tokens_enabled),
+            ("require_technical_user", &self.require_technical_user),
+        ]));
+        fields
+    }
+}
+
+/// The page that holds an outage-sized change until it is confirmed: it says how many
+/// API tokens stop working, or that every stored secret goes; switching API tokens off
+/// takes the tenant's name typed.
+async fn confirmation(
+    st: &ConsoleState,
+    me: &Me,
+    form: &SettingsForm,
+    o: Outages,
+) -> Result<Response, ErrorPage> {
+    let mut consequences = Vec::new();
+    if o.tokens_off {
+        let n = super::tokens::active_api_tokens(st, me, None).await?;
+        consequences.push(Consequence::new("confirm-tokens-off-stop").count(n));
+        consequences.push(Consequence::new("confirm-tokens-off-create"));
+        consequences.push(Consequence::new("confirm-tokens-off-mobile"));
+    }
+    if o.erase_secrets {
+        consequences.push(Consequence::new("confirm-show-once-erase"));
+        consequences.push(Consequence::new("confirm-show-once-working"));
+    }
+    let typed = o.tokens_off.then(|| me.tenant.name.clone());
+    let c = Confirmation {
+        title: if o.tokens_off {
+            "confirm-tokens-off-title"
+        } else {
+            "confirm-show-once-title"
+        },
+        action: "/console/settings".into(),
+        cancel: "/console/settings".into(),
+        consequences,
+        fields: form.fields(),
+        mistyped: form.confirm.mistyped(typed.as_deref()),
+        typed,
+        button: "confirm-settings-button",
+    };
+    Ok(c.render(st, me, "settings"))
+}
+
 async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Answer {
     let Posted { me, form } = p;
     let result = match parse(&me, &form) {
-        Ok(patch) => st
-            .settings()
-            .update(&me.admin, patch)
-            .await
-            .map_err(|e| (ApiError::from(e), None)),
+        Ok(patch) => {
+            let o = outages(&me.settings, &patch);
+            let typed = o.tokens_off.then_some(me.tenant.name.as_str());
+            if (o.tokens_off || o.erase_secrets) && !form.confirm.allows(typed) {
+                return confirmation(&st, &me, &form, o).await;
+            }
+            st.settings()
+                .update(&me.admin, patch)
+                .await
+                .map_err(|e| (ApiError::from(e), None))
+        }
         Err(refused) => Err(refused),
     };
     match result {
@@ -170,6 +258,51 @@ mod tests {
         let key = format!("error-{}", e.parts().1.replace('_', "-"));
         assert!(i.has(lang, &key), "{key} ({})", lang.code());
         i.message(lang, &key, None)
+    }
+
+    #[test]
+    fn switching_tokens_off_or_to_show_once_is_held_for_confirmation() {
+        let on = TenantSettings {
+            secret_storage: SecretStorage::Recoverable,
+            ..Default::default()
+        };
+        let patch = |tokens: bool, storage| SettingsPatch {
+            api_tokens_enabled: Some(tokens),
+            secret_storage: Some(storage),
+            ..Default::default()
+        };
+        let held = |p| outages(&on, &p);
+        assert_eq!(
+            held(patch(true, SecretStorage::Recoverable)),
+            Outages {
+                tokens_off: false,
+                erase_secrets: false
+            }
+        );
+        assert!(held(patch(false, SecretStorage::Recoverable)).tokens_off);
+        assert!(held(patch(true, SecretStorage::ShowOnce)).erase_secrets);
+        // Already off, already show-once: nothing more to lose.
+        let off = TenantSettings {
+            api_tokens_enabled: false,
+            ..Default::default()
+        };
+        let o = outages(&off, &patch(false, SecretStorage::ShowOnce));
+        assert!(!o.tokens_off && !o.erase_secrets);
+
+        // The typed confirmation: the exact tenant name, spaces around it aside.
+        let form = |body: &str| -> SettingsForm { serde_html_form::from_str(body).unwrap() };
+        let f = form("secret_storage=show_once&max_token_lifetime_days=365&default_token_lifetime_days=90&mobile_session_days=30");
+        assert!(!f.confirm.allows(Some("acme")) && !f.confirm.mistyped(Some("acme")));
+        let f = form("confirmed=yes&confirm_typed=+acme+&secret_storage=show_once");
+        assert!(f.confirm.allows(Some("acme")));
+        let f = form("confirmed=yes&confirm_typed=Acme&secret_storage=show_once");
+        assert!(!f.confirm.allows(Some("acme")) && f.confirm.mistyped(Some("acme")));
+        assert!(f.confirm.allows(None), "show-once needs no name typed");
+        // Posted again as they were: the ticked boxes too, the unticked ones absent.
+        let f = form("api_tokens_enabled=on&secret_storage=recoverable&max_token_lifetime_days=365&default_token_lifetime_days=90&mobile_session_days=30");
+        let fields = f.fields();
+        assert!(fields.contains(&("api_tokens_enabled", "on".to_string())));
+        assert!(!fields.iter().any(|(n, _)| *n == "require_technical_user"));
     }
 
     #[test]

@@ -20,8 +20,8 @@ use keyward_core::{DepartmentId, TokenId, TokenKind, TokenSecret, UserId, UserTy
 use keyward_proto::tokens::{CreateToken, UpdateToken};
 use keyward_proto::Timestamp;
 use keyward_store::{
-    MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, TokenOrder, TokenSortKey,
-    TokenStatusFilter, UserFilter,
+    MobileSessionFilter, Page, SessionStatusFilter, StandingFilter, TokenFilter, TokenOrder,
+    TokenSortKey, TokenStatusFilter, UserFilter,
 };
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,7 @@ pub fn router() -> Router<ConsoleState> {
         .route("/console/tokens/{id}/regenerate", post(regenerate))
         .route("/console/tokens/{id}/reveal", post(reveal))
         .route("/console/tokens/{id}/enabled", post(set_enabled))
+        .route("/console/tokens/{id}/settings", post(save_settings))
 }
 
 /// Both listings, API tokens and mobile sessions.
@@ -109,12 +110,41 @@ struct SortLink {
     aria: Option<&'static str>,
 }
 
+/// The standings the listing's "Verification" filter offers (names of
+/// [`StandingFilter::CHOICES`]), after "all". Expired, revoked and disabled tokens are
+/// what the status filter finds; API tokens switched off hide the page.
+const STANDINGS: [&str; 6] = [
+    "VALID",
+    "refused",
+    "USER_LOCKED",
+    "USER_INACTIVE",
+    "FORBIDDEN",
+    "USAGE_EXCEEDED",
+];
+
+/// The standing asked for among [`STANDINGS`], with its filter; anything else is "all".
+fn standing_filter(asked: Option<&str>) -> Option<(&'static str, StandingFilter)> {
+    let asked = asked.filter(|a| STANDINGS.contains(a))?;
+    StandingFilter::CHOICES
+        .iter()
+        .copied()
+        .find(|(name, _)| *name == asked)
+}
+
+/// The listing's filters as a query string (no `?`): the status, the standing when one
+/// is chosen, and the search; sort links and the pager keep them.
+fn filter_query(status: &str, standing: Option<&str>, search: &str) -> String {
+    let standing = standing
+        .map(|s| format!("&standing={s}"))
+        .unwrap_or_default();
+    format!("status={status}{standing}&q={}", super::url_encode(search))
+}
+
 /// The sort links of the headings, by column name: the column sorted by flips its
-/// direction, the others start at their first. Each keeps the search and the status,
-/// and goes back to page 1.
+/// direction, the others start at their first. Each keeps the filters (as
+/// [`filter_query`] writes them), and goes back to page 1.
 fn sort_links(
-    status: &str,
-    search: &str,
+    filters: &str,
     current: (&str, TokenOrder),
 ) -> std::collections::BTreeMap<&'static str, SortLink> {
     let (current_name, order) = current;
@@ -124,10 +154,7 @@ fn sort_links(
             let is_current = name == current_name;
             let descending = if is_current { !order.descending } else { first };
             let dir = if descending { "desc" } else { "asc" };
-            let href = format!(
-                "?status={status}&q={}&sort={name}&dir={dir}",
-                super::url_encode(search)
-            );
+            let href = format!("?{filters}&sort={name}&dir={dir}");
             let aria = is_current.then_some(if order.descending {
                 "descending"
             } else {
@@ -179,6 +206,7 @@ async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQu
     tokens_shown(&st, &me)?;
     let now = OffsetDateTime::now_utc();
     let (status, expires_by, status_name) = status_filter(q.status(), now);
+    let standing = standing_filter(q.standing());
     let sort = sort_of(&q);
     let f = TokenFilter {
         status,
@@ -187,6 +215,7 @@ async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQu
         q: q.search().map(str::to_string),
         expires_by,
         order: sort.1,
+        standing: standing.map(|(_, f)| f),
     };
     let tokens = st.tokens();
     // How many active tokens expire soon, for the callout above the list (not while
@@ -217,10 +246,13 @@ async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQu
             .collect();
         Ok::<_, crate::service::ServiceError>((rows, total))
     };
-    let sorts = sort_links(status_name, q.search().unwrap_or_default(), sort);
+    let standing = standing.map(|(name, _)| name);
+    let filters = filter_query(status_name, standing, q.search().unwrap_or_default());
+    let sorts = sort_links(&filters, sort);
     let ctx = context! {
         tab => "api", status => status_name,
         statuses => ["all", "active", "expiring", "revoked", "expired", "disabled"],
+        standing => standing.unwrap_or("all"), standings => STANDINGS, filters,
         sort => sort.0, dir => if sort.1.descending { "desc" } else { "asc" }, sorts,
         expiring, soon_days => EXPIRING_SOON_DAYS,
     };
@@ -538,31 +570,182 @@ async fn render_detail(
     id: TokenId,
     revealed: Option<String>,
 ) -> Answer {
+    render_detail_with(st, me, page, id, revealed, None).await
+}
+
+/// The token's page; after a refused change of its settings, with the form as posted.
+async fn render_detail_with(
+    st: &ConsoleState,
+    me: &Me,
+    page: super::Page,
+    id: TokenId,
+    revealed: Option<String>,
+    posted: Option<TokenSettingsForm>,
+) -> Answer {
     let details = st.tokens().get(&me.admin, id).await.or_page(st, me)?;
     if details.token.kind == TokenKind::Mobile {
         return Ok(Redirect::to(&format!("/console/tokens/mobile/{id}")).into_response());
     }
     tokens_shown(st, me)?;
-    let owner = st
-        .directory()
-        .user(&me.admin, details.token.user_id)
+    let dir = st.directory();
+    let owner = dir.user(&me.admin, details.token.user_id).await.ok();
+    // Gone users and user types leave the token's page readable: the names it keeps.
+    let user_type = dir
+        .user_type(&me.admin, details.token.user_type_id)
         .await
         .ok();
-    let curl = verify_command(
-        &st.config.public_url,
-        me.admin.tenant_id,
-        revealed.as_deref().unwrap_or("YOUR_TOKEN"),
-    );
+    let creator = match details.token.created_by {
+        Some(by) => dir.user(&me.admin, by).await.ok(),
+        None => None,
+    };
+    let shown = revealed.as_deref().unwrap_or("YOUR_TOKEN");
+    let curl = verify_command(&st.config.public_url, me.admin.tenant_id, shown);
+    let header = format!("Authorization: Bearer {shown}");
     let soon = expiring_soon(&details, OffsetDateTime::now_utc());
+    let form = posted.unwrap_or_else(|| TokenSettingsForm::of(&details));
     let ctx = context! {
         tk => &details,
         expiring_soon => soon, soon_days => EXPIRING_SOON_DAYS,
-        owner,
+        owner, user_type, creator, form,
         revealed,
-        curl,
+        curl, header,
         recoverable => me.settings.secret_storage == SecretStorage::Recoverable && details.token.recoverable,
     };
-    Ok(st.console.render("token.html", &page, ctx))
+    // A refused change of the settings answers 422, as every refused form does.
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, st.console.render("token.html", &page, ctx)).into_response())
+}
+
+/// The token's settings form: its name and description, and its limits (SPEC §2): the
+/// addresses it may be used from (one CIDR or address a line), a rate limit, and the
+/// uses left. Empty limits are no limits.
+#[derive(Deserialize, Serialize, Default, Debug, Clone)]
+pub struct TokenSettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    allowed_cidrs: String,
+    #[serde(default)]
+    rate_requests: String,
+    #[serde(default)]
+    rate_window_seconds: String,
+    #[serde(default)]
+    uses_remaining: String,
+    /// The uses left as the page showed them: the count is sent only when the
+    /// administrator changed it, so that a page open while the token is used does not
+    /// hand back uses already taken.
+    #[serde(default)]
+    uses_shown: String,
+}
+
+impl TokenSettingsForm {
+    fn of(d: &TokenDetails) -> Self {
+        let t = &d.token;
+        let uses = t.uses_remaining.map(|n| n.to_string()).unwrap_or_default();
+        Self {
+            name: t.name.clone(),
+            description: t.description.clone(),
+            allowed_cidrs: t
+                .allowed_cidrs
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            rate_requests: t
+                .rate_limit
+                .map(|r| r.requests.to_string())
+                .unwrap_or_default(),
+            rate_window_seconds: t
+                .rate_limit
+                .map(|r| r.window_seconds.to_string())
+                .unwrap_or_default(),
+            uses_shown: uses.clone(),
+            uses_remaining: uses,
+        }
+    }
+
+    /// The change the form asks for, checked by the rules the service applies (so the
+    /// refusal names the field by its label, in the page's language).
+    fn parse(&self) -> Result<UpdateToken, ApiError> {
+        let name = super::parse_name(&self.name)?;
+        let description = self.description.trim().to_string();
+        keyward_core::text::check_description(&description)
+            .map_err(|_| invalid("description_too_long", "description"))?;
+        let mut cidrs = Vec::new();
+        for line in self.allowed_cidrs.split([',', '\n']) {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let net = line
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| line.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| invalid("invalid_cidr", line))?;
+            cidrs.push(net);
+        }
+        let number = |s: &str, code| -> Result<Option<u32>, ApiError> {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            s.parse().map(Some).map_err(|_| invalid(code, s))
+        };
+        let requests = number(&self.rate_requests, "invalid_rate_limit")?;
+        let window = number(&self.rate_window_seconds, "invalid_rate_limit")?;
+        let rate_limit = match (requests, window) {
+            (None, None) => None,
+            (Some(requests), Some(window_seconds)) => {
+                let r = keyward_core::model::RateLimit {
+                    requests,
+                    window_seconds,
+                };
+                r.validate()
+                    .map_err(|e| invalid("invalid_rate_limit", &e))?;
+                Some(r)
+            }
+            _ => return Err(invalid("invalid_rate_limit", "both or neither")),
+        };
+        let uses = number(&self.uses_remaining, "invalid_uses_remaining")?;
+        let uses_changed = self.uses_remaining.trim() != self.uses_shown.trim();
+        Ok(UpdateToken {
+            name: Some(name),
+            description: Some(description),
+            enabled: None,
+            allowed_cidrs: Some(cidrs),
+            rate_limit: Some(rate_limit),
+            uses_remaining: uses_changed.then_some(uses),
+        })
+    }
+}
+
+async fn save_settings(
+    State(st): State<ConsoleState>,
+    p: PostedTo<TokenId, TokenSettingsForm>,
+) -> Answer {
+    let PostedTo { id, me, form } = p;
+    let result = match form.parse() {
+        Ok(up) => st
+            .tokens()
+            .update(&me.admin, id, up)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/console/tokens/{id}?done=saved#settings")).into_response())
+        }
+        Err(e) => {
+            let page = me.page(&st.console, "tokens").with_error(&st.console, &e);
+            render_detail_with(&st, &me, page, id, None, Some(form)).await
+        }
+    }
 }
 
 async fn revoke(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer {
@@ -603,6 +786,57 @@ struct ConfirmItem {
     id: TokenId,
     title: String,
     hint: String,
+    /// The acting administrator's own credential.
+    own: bool,
+    /// An own API token that still works by its own state (active).
+    own_active: bool,
+}
+
+/// How many API tokens of the tenant (of `user`, if given) are active by their own state.
+pub async fn active_api_tokens(
+    st: &ConsoleState,
+    me: &Me,
+    user: Option<UserId>,
+) -> Result<i64, ErrorPage> {
+    let active = TokenFilter {
+        status: TokenStatusFilter::Active,
+        kind: Some(TokenKind::Api),
+        user_id: user,
+        ..Default::default()
+    };
+    let (_, n) = st
+        .tokens()
+        .list(&me.admin, &active, Page::new(1, 1))
+        .await
+        .or_page(st, me)?;
+    Ok(n)
+}
+
+/// What the delete confirmation warns about the administrator's own credentials among
+/// `items`: their message ids with counts. Deleting every active API token of one's own
+/// is said apart: it cuts off every script that calls the API as them.
+async fn own_warnings(
+    st: &ConsoleState,
+    me: &Me,
+    items: &[ConfirmItem],
+    mobile: bool,
+) -> Result<Vec<super::Consequence>, ErrorPage> {
+    let own = items.iter().filter(|i| i.own).count() as i64;
+    if own == 0 {
+        return Ok(Vec::new());
+    }
+    if mobile {
+        return Ok(vec![
+            super::Consequence::new("confirm-delete-own-session").count(own)
+        ]);
+    }
+    let mut warnings = vec![super::Consequence::new("confirm-delete-own").count(own)];
+    let own_active = items.iter().filter(|i| i.own_active).count() as i64;
+    let active = active_api_tokens(st, me, Some(me.user.id)).await?;
+    if own_active > 0 && own_active >= active {
+        warnings.push(super::Consequence::new("confirm-delete-own-last"));
+    }
+    Ok(warnings)
 }
 
 #[derive(Deserialize)]
@@ -643,6 +877,8 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Ans
                         id: s.id,
                         title: format!("{} · {}", s.username, s.device_name),
                         hint: s.hint,
+                        own: s.user_id == me.user.id,
+                        own_active: false,
                     })
             } else {
                 st.tokens()
@@ -652,6 +888,9 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Ans
                     .map(|d| ConfirmItem {
                         id: d.token.id,
                         title: format!("{} · {}", d.token.name, d.username),
+                        own: d.token.user_id == me.user.id,
+                        own_active: d.token.user_id == me.user.id
+                            && d.status == TokenStatus::Active,
                         hint: d.token.hint,
                     })
             };
@@ -659,9 +898,10 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Ans
                 items.push(item);
             }
         }
+        let warnings = own_warnings(&st, &me, &items, mobile).await?;
         let page = me.page(&st.console, "tokens");
         let back_name = if mobile { "mobile" } else { "api" };
-        let ctx = context! { items, back, back_name };
+        let ctx = context! { items, back, back_name, warnings };
         return Ok(st.console.render("confirm_delete.html", &page, ctx));
     }
     let deleted = if mobile {
@@ -828,7 +1068,7 @@ mod tests {
                 descending: false
             }
         );
-        let links = sort_links("expiring", "erp sync", sort);
+        let links = sort_links(&filter_query("expiring", None, "erp sync"), sort);
         assert_eq!(
             links["expiry"].href,
             "?status=expiring&q=erp%20sync&sort=expiry&dir=desc"
@@ -839,6 +1079,17 @@ mod tests {
             "?status=expiring&q=erp%20sync&sort=last_used&dir=desc"
         );
         assert_eq!(links["name"].aria, None);
+        // A chosen standing is kept too.
+        let links = sort_links(&filter_query("all", Some("USER_LOCKED"), ""), sort);
+        assert_eq!(
+            links["name"].href,
+            "?status=all&standing=USER_LOCKED&q=&sort=name&dir=asc"
+        );
+        assert_eq!(
+            standing_filter(Some("USER_LOCKED")).map(|s| s.0),
+            Some("USER_LOCKED")
+        );
+        assert_eq!(standing_filter(Some("NOT_FOUND")), None, "not offered: all");
         // Nothing asked: newest first; an unknown column is the default too.
         let none = sort_of(&list_query("sort=colour&dir=up"));
         assert_eq!(none, ("created", TokenOrder::default()));

@@ -12,14 +12,17 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use keyward_core::model::User;
+use keyward_core::model::{TokenDetails, User};
 use keyward_core::text::{Email, Name, Username};
-use keyward_core::{MembershipId, UserId};
+use keyward_core::{MembershipId, TokenKind, UserId};
 use keyward_proto::users::{CreateUser, UpdateUser};
 use keyward_proto::Timestamp;
-use keyward_store::{Page, UserFilter};
+use keyward_store::{
+    MobileSession, MobileSessionFilter, Page, SessionStatusFilter, TokenFilter, UserFilter,
+};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 pub fn router() -> Router<ConsoleState> {
     Router::new()
@@ -46,15 +49,53 @@ const USERS: ListPage = ListPage {
     per_page: 25,
 };
 
+/// A user as the pages show them: with whether today is outside their employment
+/// period, and which side of it (`ended` or `not-started`), since checks then refuse
+/// their tokens and sessions (`USER_INACTIVE`) whatever the lock says.
+#[derive(Serialize)]
+struct UserRow {
+    #[serde(flatten)]
+    user: User,
+    outside_period: Option<&'static str>,
+}
+
+impl UserRow {
+    fn of(user: User, now: OffsetDateTime) -> Self {
+        Self {
+            outside_period: outside_period(&user, now),
+            user,
+        }
+    }
+}
+
+/// Which side of their employment period `u` is on at `now`, when outside it.
+fn outside_period(u: &User, now: OffsetDateTime) -> Option<&'static str> {
+    (!u.in_period(now)).then(|| {
+        if u.active_until.is_some_and(|until| until < now) {
+            "ended"
+        } else {
+            "not-started"
+        }
+    })
+}
+
 async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
     let f = UserFilter {
         q: q.search().map(str::to_string),
         ..Default::default()
     };
     let dir = st.directory();
-    let list = async |page| dir.list_users(&me.admin, &f, page).await;
+    let now = OffsetDateTime::now_utc();
+    let list = async |page| {
+        let (users, total) = dir.list_users(&me.admin, &f, page).await?;
+        let rows: Vec<UserRow> = users.into_iter().map(|u| UserRow::of(u, now)).collect();
+        Ok::<_, crate::service::ServiceError>((rows, total))
+    };
     USERS.render(&st, &me, &q, None, list, context! {}).await
 }
+
+/// How many of a user's tokens and sessions their page lists.
+const OWN_LISTED: u32 = 100;
 
 /// The user form as posted; checkboxes are present only when ticked.
 #[derive(Deserialize, Serialize, Default)]
@@ -145,12 +186,47 @@ async fn render_form(
                 Ok::<_, crate::service::ServiceError>((memberships, departments, user_types))
             };
             let (memberships, departments, user_types) = lists.await.or_page(st, me)?;
-            context! { memberships, departments, user_types }
+            let (tokens, sessions) = own_credentials(st, me, u.id).await.or_page(st, me)?;
+            let outside = outside_period(u, OffsetDateTime::now_utc());
+            context! { memberships, departments, user_types, tokens, sessions, outside_period => outside }
         }
         None => context! {},
     };
     let ctx = context! { user, form, is_self => user.is_some_and(|u| u.id == me.user.id), ..extra };
     Ok(st.console.render_form("user.html", frame, error, ctx))
+}
+
+/// The user's API tokens (each with what a check would answer now) and their logged-in
+/// mobile sessions, with how many there are of each: their page lists the first
+/// [`OWN_LISTED`] and links to the listings for the rest.
+async fn own_credentials(
+    st: &ConsoleState,
+    me: &Me,
+    user: UserId,
+) -> Result<(Listed<TokenDetails>, Listed<MobileSession>), crate::service::ServiceError> {
+    let page = Page::new(1, OWN_LISTED);
+    let tokens = TokenFilter {
+        kind: Some(TokenKind::Api),
+        user_id: Some(user),
+        ..Default::default()
+    };
+    let (items, total) = st.tokens().list(&me.admin, &tokens, page).await?;
+    let tokens = Listed { items, total };
+    let sessions = MobileSessionFilter {
+        status: SessionStatusFilter::Active,
+        user_id: Some(user),
+        department_id: None,
+        q: None,
+    };
+    let (items, total) = st.sessions().list(&me.admin, &sessions, page).await?;
+    Ok((tokens, Listed { items, total }))
+}
+
+/// The first items of a list, and how many it has in all.
+#[derive(Serialize)]
+struct Listed<T> {
+    items: Vec<T>,
+    total: i64,
 }
 
 async fn new_form(State(st): State<ConsoleState>, me: Me) -> Answer {

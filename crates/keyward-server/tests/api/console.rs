@@ -296,7 +296,13 @@ async fn switching_api_tokens_off_hides_the_tokens_menu(app: TestApp) {
     };
     // Over the API with an API token this is refused (it would lock the caller out);
     // from the console it is the administrator's call.
-    let off = settings(false, "365");
+    let mut off = settings(false, "365");
+    // Held until confirmed with the tenant's name typed (issue 13, problem 4).
+    let (status, held) = c.post("/console/settings", &off).await;
+    assert_eq!(status, 200, "{held}");
+    assert!(held.contains("confirm_typed"), "{held}");
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    off.extend([("confirmed", "yes"), ("confirm_typed", "acme")]);
     assert_eq!(c.post("/console/settings", &off).await.0, 303);
     assert_eq!(app.verify(&secret, None).await, "FEATURE_DISABLED");
     let (_, page) = c.get("/console/users").await;
@@ -889,7 +895,8 @@ async fn dead_ends_answer_in_the_pages_language_with_a_way_on(app: TestApp) {
     // the way to Settings and to the mobile sessions.
     let mut off = settings("365", "90", "30");
     off.retain(|(k, _)| *k != "api_tokens_enabled");
-    let pairs: Vec<(&str, &str)> = off.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut pairs: Vec<(&str, &str)> = off.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pairs.extend([("confirmed", "yes"), ("confirm_typed", "acme")]);
     assert_eq!(c.post("/console/settings", &pairs).await.0, 303);
     for path in [
         "/console/tokens",

@@ -10,6 +10,8 @@ on_both_backends! {
     each_creation_answers_201_and_a_change_200 => creation_statuses;
     created_token_is_shown_once_and_never_again => shown_once;
     listing_filters_by_status_user_and_name_and_pages => listing_filters;
+    effective_status_says_what_a_check_answers_and_filters_the_listing => effective_status;
+    search_finds_description_department_hint_and_a_pasted_token => search;
     revoked_token_stays_listed_with_removal_date_and_remover => revoked_stays_listed;
     deleted_token_disappears_but_its_audit_event_remains => deleted_disappears;
     bulk_delete_reports_deleted_and_unknown_ids => bulk_delete;
@@ -196,6 +198,96 @@ async fn listing_filters(app: TestApp) {
     let (status, p) = app.get("/api/v1/tokens?status=gone").await;
     assert_eq!(status, 400, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("active"));
+}
+
+/// A token's `effective_status` is what a check answers now: it follows its owner's
+/// lock and employment period and the membership it was issued for, while its own
+/// `status` stays `active`; the listing filters by it.
+async fn effective_status(app: TestApp) {
+    let a = app.member("alpha", &["orders:read"]).await;
+    let b = app.member("beta", &["orders:read"]).await;
+    let (a1, secret) = app.token(&a, "alpha feed").await;
+    let (b1, _) = app.token(&b, "beta feed").await;
+    let standing = async |id: &str| {
+        let t = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
+        (t["status"].clone(), t["effective_status"].clone())
+    };
+    assert_eq!(standing(&a1).await, (json!("active"), json!("VALID")));
+    app.set_locked(&a, true).await;
+    assert_eq!(standing(&a1).await, (json!("active"), json!("USER_LOCKED")));
+    assert_eq!(app.verify(&secret, None).await, "USER_LOCKED");
+    app.update_member(
+        &b,
+        keyward_testkit::period(None, Some("2020-01-01T00:00:00Z")),
+    )
+    .await;
+    assert_eq!(standing(&b1).await.1, json!("USER_INACTIVE"));
+
+    let listed = async |q: &str| {
+        let list = app.get_ok(&format!("/api/v1/tokens?{q}")).await;
+        texts(&list["items"], "name")
+    };
+    assert_eq!(listed("effective_status=USER_LOCKED").await, ["alpha feed"]);
+    assert_eq!(
+        listed("effective_status=refused").await,
+        ["beta feed", "alpha feed"]
+    );
+    // The bootstrap administrator's token is the one valid token.
+    let valid = app.get_ok("/api/v1/tokens?effective_status=VALID").await;
+    assert_eq!(valid["total"], 1);
+    assert_eq!(valid["items"][0]["effective_status"], "VALID");
+    let page = app
+        .get_ok("/api/v1/tokens?effective_status=refused&per_page=1&page=2")
+        .await;
+    assert_eq!(
+        (page["total"].as_i64(), texts(&page["items"], "name")),
+        (Some(2), vec!["alpha feed".to_string()])
+    );
+
+    app.set_locked(&a, false).await;
+    assert_eq!(standing(&a1).await.1, json!("VALID"));
+    assert_eq!(app.verify(&secret, None).await, "VALID");
+    let (status, p) = app.get("/api/v1/tokens?effective_status=locked").await;
+    assert_eq!(status, 400, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("USER_LOCKED"), "{p}");
+}
+
+/// The listing's search: the name, description, user and department anywhere; the
+/// start of a hint as a leak report quotes it; and a whole token pasted in.
+async fn search(app: TestApp) {
+    let a = app.member("alpha", &["orders:read"]).await;
+    let b = app.member("beta", &["orders:read"]).await;
+    let (_, secret) = app.token(&a, "alpha feed").await;
+    let (b1, _) = app.token(&b, "beta feed").await;
+    app.patch_ok(
+        &format!("/api/v1/tokens/{b1}"),
+        json!({"description": "Nightly Økonomi export"}),
+    )
+    .await;
+    let hint = app.get_ok(&format!("/api/v1/tokens/{b1}")).await["hint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let found = async |q: &str| {
+        let q = q
+            .replace('%', "%25")
+            .replace('+', "%2B")
+            .replace(' ', "%20");
+        let list = app.get_ok(&format!("/api/v1/tokens?q={q}")).await;
+        texts(&list["items"], "name")
+    };
+    assert_eq!(
+        found("økonomi").await,
+        ["beta feed"],
+        "description, any case"
+    );
+    assert_eq!(found("dept of alpha").await, ["alpha feed"], "department");
+    assert_eq!(found(&hint[..8]).await, ["beta feed"], "hint prefix");
+    assert_eq!(found(&secret).await, ["alpha feed"], "a pasted token");
+    assert!(
+        found("kwa_").await.len() >= 2,
+        "every API token's hint starts so"
+    );
 }
 
 async fn revoked_stays_listed(app: TestApp) {
