@@ -50,29 +50,34 @@ const TOKENS: ListPage = ListPage {
 };
 
 /// How soon an active token's expiry is marked "expires soon", and what the listing's
-/// "Expiring soon" filter finds: within this many days. A constant, not a tenant
-/// setting (README, "The administration console").
-pub const EXPIRING_SOON_DAYS: i64 = 14;
-
-/// The moment before which an active token expires "soon".
-fn soon_after(now: OffsetDateTime) -> OffsetDateTime {
-    now + Duration::days(EXPIRING_SOON_DAYS)
+/// "Expiring soon" filter finds: within the tenant's `expiry_notice_days`, the notice
+/// period of its `token.expiring` webhook (0 marks nothing).
+fn soon_days(me: &Me) -> i64 {
+    i64::from(me.settings.expiry_notice_days)
 }
 
-/// Whether the token is active and expires within [`EXPIRING_SOON_DAYS`].
-fn expiring_soon(d: &TokenDetails, now: OffsetDateTime) -> bool {
-    d.status == TokenStatus::Active && d.token.expires_at.is_some_and(|e| e <= soon_after(now))
+/// The moment before which an active token expires "soon".
+fn soon_after(me: &Me, now: OffsetDateTime) -> OffsetDateTime {
+    now + Duration::days(soon_days(me))
+}
+
+/// Whether the token is active and expires within [`soon_days`].
+fn expiring_soon(me: &Me, d: &TokenDetails, now: OffsetDateTime) -> bool {
+    soon_days(me) > 0
+        && d.status == TokenStatus::Active
+        && d.token.expires_at.is_some_and(|e| e <= soon_after(me, now))
 }
 
 /// The status filter of the listing, and the filter's name. `expiring` is the active
-/// tokens that expire within [`EXPIRING_SOON_DAYS`].
+/// tokens that expire within [`soon_days`].
 fn status_filter(
+    me: &Me,
     s: Option<&str>,
     now: OffsetDateTime,
 ) -> (TokenStatusFilter, Option<OffsetDateTime>, &'static str) {
     match s {
         Some("active") => (TokenStatusFilter::Active, None, "active"),
-        Some("expiring") => (TokenStatusFilter::Active, Some(soon_after(now)), "expiring"),
+        Some("expiring") => (TokenStatusFilter::Active, Some(soon_after(me, now)), "expiring"),
         Some("expired") => (TokenStatusFilter::Expired, None, "expired"),
         Some("revoked") => (TokenStatusFilter::Revoked, None, "revoked"),
         Some("disabled") => (TokenStatusFilter::Disabled, None, "disabled"),
@@ -205,7 +210,7 @@ fn tokens_shown(st: &ConsoleState, me: &Me) -> Result<(), ErrorPage> {
 async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQuery>) -> Answer {
     tokens_shown(&st, &me)?;
     let now = OffsetDateTime::now_utc();
-    let (status, expires_by, status_name) = status_filter(q.status(), now);
+    let (status, expires_by, status_name) = status_filter(&me, q.status(), now);
     let standing = standing_filter(q.standing());
     let sort = sort_of(&q);
     let f = TokenFilter {
@@ -226,7 +231,7 @@ async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQu
         let soon = TokenFilter {
             status: TokenStatusFilter::Active,
             kind: Some(TokenKind::Api),
-            expires_by: Some(soon_after(now)),
+            expires_by: Some(soon_after(&me, now)),
             ..Default::default()
         };
         let (_, n) = tokens
@@ -240,7 +245,7 @@ async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQu
         let rows: Vec<TokenRow> = items
             .into_iter()
             .map(|details| TokenRow {
-                expiring_soon: expiring_soon(&details, now),
+                expiring_soon: expiring_soon(&me, &details, now),
                 details,
             })
             .collect();
@@ -254,7 +259,7 @@ async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQu
         statuses => ["all", "active", "expiring", "revoked", "expired", "disabled"],
         standing => standing.unwrap_or("all"), standings => STANDINGS, filters,
         sort => sort.0, dir => if sort.1.descending { "desc" } else { "asc" }, sorts,
-        expiring, soon_days => EXPIRING_SOON_DAYS,
+        expiring, soon_days => soon_days(&me),
     };
     TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
@@ -601,11 +606,11 @@ async fn render_detail_with(
     let shown = revealed.as_deref().unwrap_or("YOUR_TOKEN");
     let curl = verify_command(&st.config.public_url, me.admin.tenant_id, shown);
     let header = format!("Authorization: Bearer {shown}");
-    let soon = expiring_soon(&details, OffsetDateTime::now_utc());
+    let soon = expiring_soon(&me, &details, OffsetDateTime::now_utc());
     let form = posted.unwrap_or_else(|| TokenSettingsForm::of(&details));
     let ctx = context! {
         tk => &details,
-        expiring_soon => soon, soon_days => EXPIRING_SOON_DAYS,
+        expiring_soon => soon, soon_days => soon_days(&me),
         owner, user_type, creator, form,
         revealed,
         curl, header,
