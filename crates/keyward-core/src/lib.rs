@@ -7,6 +7,7 @@
 pub mod change;
 pub mod crypto;
 pub mod endpoint;
+pub mod forward;
 pub mod ids;
 pub mod model;
 pub mod permission;

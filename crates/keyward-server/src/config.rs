@@ -2,6 +2,8 @@
 //! file, `KEYWARD_*` environment variables and flags; tests build it directly.
 
 use ipnet::IpNet;
+use keyward_core::forward::ForwardRules;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -113,6 +115,10 @@ pub struct ServerConfig {
     /// On shutdown, requests in flight may finish for this long; then every connection is
     /// closed, and pending last-use times are written.
     pub shutdown_grace: Duration,
+    /// Named sets of forward-auth rules (method and path prefix to a permission): a
+    /// forward-auth URL with `?rules=NAME` takes its required permission from the request
+    /// the gateway forwards, matched against the set `NAME`.
+    pub forward_rules: BTreeMap<String, ForwardRules>,
 }
 
 impl ServerConfig {
@@ -139,6 +145,7 @@ impl ServerConfig {
             body_read_timeout: Duration::from_secs(30),
             max_connections: default_max_connections(),
             shutdown_grace: Duration::from_secs(10),
+            forward_rules: BTreeMap::new(),
         }
     }
 }
