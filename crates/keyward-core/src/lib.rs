@@ -8,6 +8,7 @@ pub mod change;
 pub mod code;
 pub mod crypto;
 pub mod endpoint;
+pub mod forward;
 pub mod ids;
 pub mod model;
 pub mod permission;

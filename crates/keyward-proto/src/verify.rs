@@ -102,5 +102,10 @@ pub struct IntrospectResponse {
 pub struct ForwardQuery {
     /// A permission the protected route needs.
     pub permission: Option<String>,
+    /// The name of a set of forward rules in the server's configuration: the permission
+    /// is then the one its rules map the forwarded method and path to
+    /// (`X-Forwarded-Method` and `X-Forwarded-Uri`, or nginx's `X-Original-Method` and
+    /// `X-Original-URI`). Not together with `permission`.
+    pub rules: Option<String>,
     pub department_id: Option<DepartmentId>,
 }

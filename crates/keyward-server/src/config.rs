@@ -2,6 +2,8 @@
 //! file, `KEYWARD_*` environment variables and flags; tests build it directly.
 
 use ipnet::IpNet;
+use keyward_core::forward::ForwardRules;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -152,6 +154,10 @@ pub struct ServerConfig {
     pub leak_reporter_key: Option<String>,
     /// Where `GET /metrics` is served, if anywhere.
     pub metrics: MetricsAccess,
+    /// Named sets of forward-auth rules (method and path prefix to a permission): a
+    /// forward-auth URL with `?rules=NAME` takes its required permission from the request
+    /// the gateway forwards, matched against the set `NAME`.
+    pub forward_rules: BTreeMap<String, ForwardRules>,
 }
 
 /// Where `GET /metrics` (Prometheus text format) is served. It takes no token, as a
@@ -195,6 +201,7 @@ impl ServerConfig {
             webhooks: WebhookOptions::default(),
             leak_reporter_key: None,
             metrics: MetricsAccess::Off,
+            forward_rules: BTreeMap::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! keyward behind the real reverse proxies people put in front of their APIs, each run
 //! from Debian's package with the very configuration the docs ship (`docs/nginx.conf`,
-//! `docs/Caddyfile`),
+//! `docs/Caddyfile`, and keyward with `docs/forward-rules.toml`: one gateway line for
+//! the whole API, each path's permission from the forwarded method and path),
 //! in front of a small upstream, all on loopback ports. Without the program the test is
 //! skipped with a printed reason, except under `CI=true`, where `.ci/run` installs it and
 //! a missing one fails.
@@ -133,17 +134,60 @@ async fn through(
     token: Option<&str>,
     forwarded_for: Option<&str>,
 ) -> (u16, reqwest::header::HeaderMap, String) {
-    let mut req = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/orders/1"));
+    request(
+        port,
+        "GET",
+        "/orders/1",
+        token,
+        &[("x-forwarded-for", forwarded_for)],
+    )
+    .await
+}
+
+/// `method path` through the gateway on `port`, with the headers given a value.
+async fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, Option<&str>)],
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = reqwest::Client::new().request(method, format!("http://127.0.0.1:{port}{path}"));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
-    if let Some(f) = forwarded_for {
-        req = req.header("x-forwarded-for", f);
+    for (name, value) in headers {
+        if let Some(v) = value {
+            req = req.header(*name, *v);
+        }
     }
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     (status, headers, res.text().await.unwrap_or_default())
+}
+
+/// The status of a GET of `target` written byte for byte: an HTTP client library would
+/// resolve `..` and `%2e%2e` itself before sending, and the attack would not be tried.
+async fn raw_status(port: u16, target: &str, token: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let head = format!(
+        "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"))
 }
 
 /// A keyward that trusts the proxies on this host, as the docs tell operators to start it.
@@ -152,7 +196,31 @@ async fn keyward_behind_a_proxy() -> TestApp {
     let mut config = keyward_server::ServerConfig::new(dir.path());
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    config.forward_rules = documented_rules();
     TestApp::spawn_with(config, dir).await
+}
+
+/// The forward rules of `docs/forward-rules.toml`, read as `keyward serve --config` reads
+/// that section.
+fn documented_rules() -> std::collections::BTreeMap<String, keyward_core::forward::ForwardRules> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        forward_rules: std::collections::BTreeMap<String, Vec<keyward_core::forward::RuleSpec>>,
+    }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/forward-rules.toml"
+    ))
+    .expect("docs/forward-rules.toml");
+    let file: File = toml::from_str(&text).expect("docs/forward-rules.toml parses");
+    file.forward_rules
+        .into_iter()
+        .map(|(name, specs)| {
+            let rules = keyward_core::forward::ForwardRules::new(&specs)
+                .unwrap_or_else(|e| panic!("docs/forward-rules.toml: {name}: {e}"));
+            (name, rules)
+        })
+        .collect()
 }
 
 /// What a gateway test sets up: keyward trusting the gateway, the service behind it,
@@ -213,6 +281,42 @@ async fn protects_the_api(app: &TestApp, port: u16, dead_port: u16, down_status:
     let other = app.member("reporting", &["reports:read"]).await;
     let (_, narrow) = app.token(&other, "reports client").await;
     assert_eq!(through(port, Some(&narrow), None).await.0, 403);
+
+    // One gateway line, two prefixes with two permissions (docs/forward-rules.toml).
+    let to = |method, path, token| request(port, method, path, Some(token), &[]);
+    assert_eq!(to("GET", "/reports/7", &narrow).await.0, 200);
+    assert_eq!(to("GET", "/reports/7", &token).await.0, 403);
+    let (status, h, _) = to("DELETE", "/orders/1", &token).await;
+    assert_eq!(
+        status, 403,
+        "DELETE needs orders:delete, which the token lacks"
+    );
+    assert!(h["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("insufficient_scope"));
+    let (status, h, _) = to("POST", "/orders/1", &token).await;
+    assert_eq!(status, 403, "no rule maps POST /orders");
+    assert!(!h.contains_key("x-keyward-principal"));
+    // The client cannot name another path than the one it requests, in either pair.
+    let claims = [
+        ("x-forwarded-method", Some("GET")),
+        ("x-forwarded-uri", Some("/reports/7")),
+        ("x-original-method", Some("GET")),
+        ("x-original-uri", Some("/reports/7")),
+    ];
+    let (status, _, body) = request(port, "GET", "/orders/1", Some(&narrow), &claims).await;
+    assert_eq!(
+        status, 403,
+        "the client's own forwarded-request headers reached keyward: {body}"
+    );
+    // Dot segments are resolved before matching, and an encoded one is refused.
+    assert_eq!(raw_status(port, "/orders/../reports/7", &token).await, 403);
+    assert_eq!(
+        raw_status(port, "/orders/%2e%2e/reports/7", &narrow).await,
+        403
+    );
+    assert_eq!(raw_status(port, "/reports/./7", &narrow).await, 200);
 
     // Finding 2: the allowlist sees the address the gateway saw, whatever the client claims.
     let allow = |cidr: &str| {

@@ -1,5 +1,6 @@
 //! Client subcommands: they call a running keyward server through `keyward_client` and
-//! print aligned tables and `key: value` lines, or the server's JSON with `--json`. The
+//! print aligned tables and `key: value` lines, the server's JSON or CSV, as `--output`
+//! says (`--json` is `--output json`). The
 //! administrator token is read from `KEYWARD_TOKEN` only: flags show in `ps`.
 
 mod department;
@@ -8,6 +9,7 @@ mod input;
 mod output;
 mod settings;
 mod token;
+mod token_bulk;
 mod user;
 mod user_type;
 mod verifier_key;
@@ -15,6 +17,7 @@ mod verify;
 
 use clap::{Args, Subcommand};
 use keyward_client::{Client, Collection, NameQuery, PageQuery, Regenerate};
+use output::Format;
 
 #[derive(Subcommand)]
 pub enum ClientCommand {
@@ -62,15 +65,31 @@ pub struct Conn {
         help_heading = "Client options"
     )]
     server: String,
-    /// Print the server's JSON instead of text, for scripts.
-    #[arg(long, global = true, help_heading = "Client options")]
+    /// How to print: `table` (for people), `json` (the server's JSON, for scripts) or
+    /// `csv` (a header line and a line per item).
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value_t = Format::Table,
+        value_name = "FORMAT",
+        help_heading = "Client options"
+    )]
+    output: Format,
+    /// The same as `--output json`.
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "output",
+        help_heading = "Client options"
+    )]
     json: bool,
 }
 
 /// What every command handler gets: a client and the chosen output format.
 pub struct Ctx {
     pub client: Client,
-    pub json: bool,
+    pub output: Format,
 }
 
 impl Ctx {
@@ -106,28 +125,31 @@ impl Ctx {
         self.print(&serde_json::json!({ "deleted": id }), || text)
     }
 
-    /// A list page: its JSON, or its items as a table with `columns`.
+    /// A list page: its JSON, or its items as a table (or its CSV) with `columns`.
     pub fn print_page<T: serde::Serialize>(
         &self,
         p: &keyward_client::Page<keyward_client::Open<T>>,
         what: &str,
         columns: &output::Columns<T>,
     ) -> anyhow::Result<()> {
-        self.print(p, || {
-            output::page_text(&output::Table::of(columns, &p.items), what, p)
-        })
+        let table = output::Table::of(columns, &p.items);
+        if self.output == Format::Csv {
+            return output::emit(&table.csv()?);
+        }
+        self.print(p, || output::page_text(&table, what, p))
     }
 
-    /// Prints `value` as JSON with `--json`, else the text `human` makes.
+    /// Prints `value` as JSON or as CSV when `--output` says so, else the text `human`
+    /// makes.
     pub fn print<T: serde::Serialize + ?Sized>(
         &self,
         value: &T,
         human: impl FnOnce() -> String,
     ) -> anyhow::Result<()> {
-        output::emit(&if self.json {
-            output::json(value)?
-        } else {
-            human()
+        output::emit(&match self.output {
+            Format::Json => output::json(value)?,
+            Format::Csv => output::csv_of(value)?,
+            Format::Table => human(),
         })
     }
 }
@@ -173,7 +195,7 @@ impl Conn {
     fn ctx(&self, token: Option<String>) -> anyhow::Result<Ctx> {
         Ok(Ctx {
             client: Client::new(&self.server, token)?,
-            json: self.json,
+            output: if self.json { Format::Json } else { self.output },
         })
     }
 }

@@ -3,9 +3,11 @@
 
 use clap::Args;
 use ipnet::IpNet;
+use keyward_core::forward::{ForwardRules, RuleSpec};
 use keyward_server::config::MetricsAccess;
 use keyward_server::ServerConfig;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -148,6 +150,15 @@ pub const FILE_ONLY_KEYS: &[FileOnlyKey] = &[
         meaning: "The older spelling of `max_staleness_ms`, in seconds, still read from \
                   files written before it; `max_staleness_ms` wins when both are given.",
     },
+    FileOnlyKey {
+        key: "forward_rules",
+        env: None,
+        default: "none",
+        meaning: "Named sets of forward-auth rules, `[[forward_rules.NAME]]` tables of \
+                  `prefix`, `methods` and `permission`: `/auth/forward/{tenant}?rules=NAME` \
+                  takes the permission a request needs from the method and path the gateway \
+                  forwards. See the README, \"One gateway line for a whole API\".",
+    },
 ];
 
 pub struct FileOnlyKey {
@@ -185,6 +196,7 @@ struct FileConfig {
     shutdown_grace_seconds: Option<u64>,
     metrics: Option<bool>,
     metrics_listen: Option<SocketAddr>,
+    forward_rules: Option<BTreeMap<String, Vec<RuleSpec>>>,
 }
 
 /// The keys a config file may hold: `FileConfig`'s fields as its derived `Deserialize`
@@ -230,6 +242,30 @@ fn read_file(path: &Option<PathBuf>) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The file's `[[forward_rules.NAME]]` tables, each set validated: a bad rule stops the
+/// server from starting, naming the set, the rule and what is wrong with it.
+fn forward_rules(
+    sets: BTreeMap<String, Vec<RuleSpec>>,
+) -> anyhow::Result<BTreeMap<String, ForwardRules>> {
+    sets.into_iter()
+        .map(|(name, specs)| {
+            let ok_name = (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'));
+            if !ok_name {
+                anyhow::bail!(
+                    "forward_rules.{name:?}: a set's name is 1 to 64 characters of a-z, 0-9, '-' and '_' \
+                     (it is written in the gateway's URL as ?rules=NAME)"
+                );
+            }
+            let rules = ForwardRules::new(&specs)
+                .map_err(|e| anyhow::anyhow!("forward_rules.{name}: {e}"))?;
+            Ok((name, rules))
+        })
+        .collect()
 }
 
 pub struct Resolved {
@@ -360,6 +396,7 @@ fn merge(args: &ServeArgs, file: FileConfig) -> anyhow::Result<Resolved> {
         (Some(true), None) => MetricsAccess::Main,
         (_, None) => MetricsAccess::Off,
     };
+    c.forward_rules = forward_rules(file.forward_rules.unwrap_or_default())?;
     let log_format = args
         .log_format
         .clone()
@@ -490,5 +527,53 @@ mod tests {
             let name = text.split(' ').next().unwrap();
             assert!(e.to_string().contains(name), "{e}");
         }
+    }
+
+    #[test]
+    fn forward_rules_are_read_from_the_file_and_a_bad_one_stops_the_start() {
+        let good = "[[forward_rules.shop]]\nprefix = \"/orders\"\nmethods = [\"GET\"]\n\
+                    permission = \"orders:read\"\n\
+                    [[forward_rules.shop]]\nprefix = \"/orders\"\nmethods = [\"DELETE\"]\n\
+                    permission = \"orders:delete\"\n";
+        let c = merge(&ServeArgs::default(), file(good)).unwrap().server;
+        let shop = &c.forward_rules["shop"];
+        assert_eq!(
+            shop.permission_for("DELETE", "/orders/1").unwrap().as_str(),
+            "orders:delete"
+        );
+
+        for (text, says) in [
+            (
+                "prefix = \"orders\"\nmethods = [\"GET\"]\npermission = \"o:r\"",
+                "must start with '/'",
+            ),
+            (
+                "prefix = \"/o\"\nmethods = [\"get\"]\npermission = \"o:r\"",
+                "is not an HTTP method",
+            ),
+            (
+                "prefix = \"/o\"\nmethods = [\"GET\"]\npermission = \"\"",
+                "the permission is empty",
+            ),
+        ] {
+            let e = merge(
+                &ServeArgs::default(),
+                file(&format!("[[forward_rules.shop]]\n{text}")),
+            )
+            .err()
+            .expect(text)
+            .to_string();
+            assert!(
+                e.contains("forward_rules.shop: rule 1") && e.contains(says),
+                "{e}"
+            );
+        }
+        let e = merge(
+            &ServeArgs::default(),
+            file("[[forward_rules.Shop]]\nprefix = \"/\"\nmethods = [\"*\"]\npermission = \"a:b\""),
+        )
+        .err()
+        .expect("a bad name");
+        assert!(e.to_string().contains("a set's name"), "{e}");
     }
 }

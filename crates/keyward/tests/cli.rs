@@ -641,3 +641,233 @@ fn an_endpoint_with_two_applications_is_set_up_and_read_through_the_cli() {
     let (_, err) = srv.fails(&["endpoint", "show", "orders/in"]);
     assert!(err.contains("no endpoint"), "{err}");
 }
+
+/// Runs `args` with `input` on standard input; the output.
+fn with_stdin(srv: &Server, args: &[&str], input: &str) -> Output {
+    let mut child = srv
+        .cmd(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run keyward");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("write standard input");
+    child.wait_with_output().expect("wait for keyward")
+}
+
+/// How many API tokens the user `svc` has.
+fn token_count(srv: &Server) -> i64 {
+    srv.json(&["token", "list", "--user", "svc"])["total"]
+        .as_i64()
+        .expect("total")
+}
+
+#[test]
+fn token_import_creates_a_file_in_calls_of_at_most_the_batch_size_and_says_what_a_refused_call_left(
+) {
+    let srv = Server::with_member("svc");
+    let dir = Dir::new("import");
+    let csv = dir.0.join("tokens.csv");
+    let expiry = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date();
+    std::fs::write(
+        &csv,
+        format!(
+            "name,user,department,user_type,expires_at,description,allowed_cidrs,max_uses\n\
+             ci-1,svc,Sales,Reader,{expiry},\"deploys, nightly\",10.0.0.0/8;127.0.0.1/32,5\n\
+             ci-2,svc,,,,,,\n\
+             ci-3,svc,,,,,,\n\
+             ci-4,svc,,,,,,\n\
+             ci-5,svc,,,,,,\n"
+        ),
+    )
+    .unwrap();
+    let file = csv.display().to_string();
+    let out = srv.run(&[
+        "token",
+        "import",
+        &file,
+        "--batch-size",
+        "2",
+        "--output",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let made: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let made = made.as_array().expect("an array of the tokens made");
+    assert_eq!(made.len(), 5);
+    assert_eq!(made[0]["name"], "ci-1");
+    assert_eq!(made[0]["description"], "deploys, nightly");
+    assert_eq!(
+        made[0]["allowed_cidrs"],
+        serde_json::json!(["10.0.0.0/8", "127.0.0.1/32"])
+    );
+    assert_eq!(made[0]["uses_remaining"], 5);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("Imported 5 tokens") && err.contains("in 3 calls"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("importing ["),
+        "no progress bar when stderr is not a terminal: {err}"
+    );
+    let (ok, v) = srv.verify(&s(&made[4]["token"]), &[]);
+    assert!(ok, "an imported secret works: {v}");
+    assert_eq!(token_count(&srv), 5);
+
+    // A mistake in the file creates nothing: every row is read before the first call.
+    let bad = dir.0.join("bad.csv");
+    std::fs::write(&bad, "name,user\nok,svc\nnobody's,ghost\n").unwrap();
+    let (_, err) = srv.fails(&["token", "import", &bad.display().to_string()]);
+    assert!(err.contains("row 2") && err.contains("ghost"), "{err}");
+    assert_eq!(token_count(&srv), 5);
+
+    // A call the server refuses creates none of its rows; the calls before it stand, and
+    // their secrets are printed all the same.
+    let json = dir.0.join("tokens.json");
+    let rows: Vec<Value> = (1..=5)
+        .map(|i| {
+            let mut r = serde_json::json!({"name": format!("job-{i}"), "user": "svc"});
+            if i == 4 {
+                r["expires_at"] = "2200-01-01".into(); // beyond the tenant's maximum
+            }
+            r
+        })
+        .collect();
+    std::fs::write(&json, serde_json::to_string(&rows).unwrap()).unwrap();
+    let json = json.display().to_string();
+    let (out, err) = srv.fails(&["token", "import", &json, "--batch-size", "2"]);
+    assert!(out.starts_with("ID ") && out.contains("TOKEN"), "{out}");
+    assert_eq!(
+        out.matches("kwa_").count(),
+        2,
+        "the two secrets made:\n{out}"
+    );
+    assert!(
+        err.contains("The call for rows 3-4") && err.contains("items[0] is row 3"),
+        "{err}"
+    );
+    assert!(
+        err.contains("The calls before it created 2 tokens (rows 1-2)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Row 5, after it, was not sent") && err.contains("--skip 2"),
+        "{err}"
+    );
+    assert_eq!(token_count(&srv), 7);
+
+    // As it says: with the file fixed, --skip takes up where the import stopped.
+    std::fs::write(
+        &json,
+        serde_json::to_string(&rows)
+            .unwrap()
+            .replace("2200-01-01", &expiry.to_string()),
+    )
+    .unwrap();
+    let out = srv.ok(&["token", "import", &json, "--skip", "2", "--output", "csv"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "ID,NAME,USER,DEPARTMENT,USER TYPE,EXPIRES,TOKEN");
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines[1].contains(",job-3,svc,Sales,Reader,"), "{out}");
+    assert_eq!(token_count(&srv), 10);
+}
+
+#[test]
+fn token_bulk_delete_takes_ids_from_arguments_standard_input_or_a_filter() {
+    let srv = Server::with_member("svc");
+    let ids: Vec<String> = (1..=5)
+        .map(|i| srv.token("svc", &format!("t{i}")).0)
+        .collect();
+
+    let out = srv.ok(&["token", "bulk-delete", &ids[0], &ids[1]]);
+    assert_eq!(out, "Deleted 2 tokens in 1 call (at most 1000 each).\n");
+
+    // From standard input, with an id deleted already: said, and the exit status says so.
+    let out = with_stdin(
+        &srv,
+        &["token", "bulk-delete", "-", "--output", "csv"],
+        &format!("{}\n{}\n", ids[2], ids[0]),
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        format!("id,outcome\n{},deleted\n{},not_found\n", ids[2], ids[0])
+    );
+    assert!(
+        text(&out.stderr).contains("1 id named no token"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A filter only counts until --yes.
+    srv.ok(&["token", "revoke", &ids[3]]);
+    let (_, err) = srv.fails(&["token", "bulk-delete", "--status", "revoked"]);
+    assert!(
+        err.contains("1 token matches the filter: add --yes"),
+        "{err}"
+    );
+    assert_eq!(token_count(&srv), 2);
+    let done = srv.json(&["token", "bulk-delete", "--status", "revoked", "--yes"]);
+    assert_eq!(done["deleted"], serde_json::json!([ids[3]]));
+    let left = srv.json(&["token", "list", "--user", "svc"]);
+    assert_eq!(left["items"][0]["id"], ids[4].as_str());
+    assert_eq!(left["total"], 1);
+
+    let (_, err) = srv.fails(&["token", "bulk-delete"]);
+    assert!(err.contains("give the ids to delete"), "{err}");
+    let (_, err) = srv.fails(&["token", "bulk-delete", &ids[4], "--user", "svc"]);
+    assert!(err.contains("not both"), "{err}");
+    let (_, err) = srv.fails(&["token", "bulk-delete", "not-an-id"]);
+    assert!(err.contains("\"not-an-id\" is not a token id"), "{err}");
+}
+
+#[test]
+fn output_json_table_and_csv_are_the_same_choice_on_every_command() {
+    let srv = Server::with_member("svc");
+    srv.token("svc", "ci");
+    // --json is --output json.
+    for args in [
+        &["department", "list"][..],
+        &["user", "show", "svc"],
+        &["settings", "show"],
+    ] {
+        let mut long = args.to_vec();
+        long.extend(["--output", "json"]);
+        let a: Value = serde_json::from_str(&srv.ok(&long)).unwrap();
+        assert_eq!(a, srv.json(args), "{args:?}");
+    }
+    let table = srv.ok(&["token", "list"]);
+    assert!(
+        table.starts_with("ID ") && table.contains("  NAME "),
+        "{table}"
+    );
+    assert_eq!(srv.ok(&["token", "list", "--output", "table"]), table);
+
+    let csv = srv.ok(&["token", "list", "--output", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "ID,NAME,HINT,USER,DEPARTMENT,USER TYPE,STATUS,EXPIRES,LAST USED"
+    );
+    assert!(
+        lines[1].contains(",ci,") && lines[1].contains(",svc,Sales,Reader,active,"),
+        "{csv}"
+    );
+    // One object: its fields on one line.
+    let csv = srv.ok(&["user", "show", "svc", "--output", "csv"]);
+    let (header, row) = csv.split_once('\n').unwrap();
+    assert!(header.split(',').any(|h| h == "username"), "{csv}");
+    assert!(row.trim_end().split(',').any(|c| c == "svc"), "{csv}");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+
+    let (_, err) = srv.fails(&["token", "list", "--json", "--output", "csv"]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    let (_, err) = srv.fails(&["token", "list", "--output", "xml"]);
+    assert!(err.contains("possible values: table, json, csv"), "{err}");
+}

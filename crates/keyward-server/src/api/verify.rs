@@ -21,6 +21,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use keyward_core::forward::Refusal;
 use keyward_core::model::{Tenant, VerifierKey};
 use keyward_core::verify::{EndpointSubject, Owner, TokenState};
 use keyward_core::{TenantId, VerifyCode, VerifyContext};
@@ -458,6 +459,10 @@ async fn forward_for(
         Err(e) => return coded(e),
     };
     let headers = &req.headers;
+    let wanted = match forwarded_permission(st, &q, headers) {
+        Ok(p) => p,
+        Err(e) => return coded(e),
+    };
     let scope = match check_scope(
         st,
         None,
@@ -473,7 +478,7 @@ async fn forward_for(
         return no_credential("missing_token", "send Authorization: Bearer <token>".into());
     };
     let ctx = VerifyContext {
-        permission: q.permission.as_deref(),
+        permission: wanted,
         department_id: q.department_id,
         ip,
         ..Default::default()
@@ -497,6 +502,95 @@ async fn forward_for(
             refusal(code, code.explain().to_string(), v.retry_after)
         }
     }
+}
+
+/// The two ways gateways name the request they forward: (method header, URI header).
+/// Caddy and Traefik send the first, nginx is configured to send the second.
+const FORWARDED: [(&str, &str); 2] = [
+    ("x-forwarded-method", "x-forwarded-uri"),
+    ("x-original-method", "x-original-uri"),
+];
+
+/// The permission a forward-auth request asks for: `?permission=`, or with `?rules=NAME`
+/// the one the configured set maps the forwarded method and path to. Fails closed: a
+/// set that does not exist, a forwarded request named twice or not at all, a path that
+/// cannot be normalised or that no rule covers are refused before any check.
+fn forwarded_permission<'q>(
+    st: &'q AppState,
+    q: &'q ForwardQuery,
+    headers: &HeaderMap,
+) -> ApiResult<Option<&'q str>> {
+    let Some(name) = q.rules.as_deref() else {
+        return Ok(q.permission.as_deref());
+    };
+    if q.permission.is_some() {
+        return Err(ApiError::BadRequest {
+            code: "permission_and_rules",
+            detail: "name either `permission` or `rules` in the forward-auth URL, not both".into(),
+        });
+    }
+    let Some(rules) = st.config.forward_rules.get(name) else {
+        return Err(ApiError::BadRequest {
+            code: "unknown_forward_rules",
+            detail: format!(
+                "this server's configuration has no [[forward_rules.{name}]]: add the set, or fix ?rules= \
+                 in the gateway's forward-auth URL"
+            ),
+        });
+    };
+    let one = |name: &str| -> ApiResult<Option<&str>> {
+        let mut all = headers.get_all(name).iter();
+        match (all.next(), all.next()) {
+            (None, _) => Ok(None),
+            (Some(v), None) => v.to_str().map(Some).map_err(|_| ApiError::Forbidden {
+                code: "forwarded_uri_refused",
+                detail: format!("the forwarded {name} is not ASCII text"),
+            }),
+            (Some(_), Some(_)) => Err(ApiError::BadRequest {
+                code: "forwarded_request_ambiguous",
+                detail: format!("{name} is sent more than once: which request is checked?"),
+            }),
+        }
+    };
+    let mut found = None;
+    for (m, u) in FORWARDED {
+        let pair = (one(m)?, one(u)?);
+        if pair == (None, None) {
+            continue;
+        }
+        if found.is_some() {
+            // A client can write the other gateway's headers; both present is refused
+            // rather than one of them believed.
+            return Err(ApiError::BadRequest {
+                code: "forwarded_request_ambiguous",
+                detail: "both X-Forwarded-Method/-Uri and X-Original-Method/-URI are sent: the gateway must \
+                         send one pair and remove the other from what the client sent (see docs/)"
+                    .into(),
+            });
+        }
+        found = Some(pair);
+    }
+    let Some((Some(method), Some(uri))) = found else {
+        return Err(ApiError::BadRequest {
+            code: "forwarded_request_missing",
+            detail: "?rules= takes the permission from the forwarded request, and this one names no method and \
+                     URI: send X-Forwarded-Method and X-Forwarded-Uri, or X-Original-Method and X-Original-URI"
+                .into(),
+        });
+    };
+    rules
+        .permission_for(method, uri)
+        .map(|p| Some(p.as_str()))
+        .map_err(|r| match r {
+            Refusal::Unnormal(why) => ApiError::Forbidden {
+                code: "forwarded_uri_refused",
+                detail: format!("{why}; such a path is refused rather than matched"),
+            },
+            Refusal::NoRule => ApiError::Forbidden {
+                code: "no_forward_rule",
+                detail: format!("no rule of forward_rules.{name} covers this method and path, so nobody may make this request"),
+            },
+        })
 }
 
 /// An error of forward auth as a problem document that, like every forward-auth answer,

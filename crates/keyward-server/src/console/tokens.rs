@@ -77,7 +77,11 @@ fn status_filter(
 ) -> (TokenStatusFilter, Option<OffsetDateTime>, &'static str) {
     match s {
         Some("active") => (TokenStatusFilter::Active, None, "active"),
-        Some("expiring") => (TokenStatusFilter::Active, Some(soon_after(me, now)), "expiring"),
+        Some("expiring") => (
+            TokenStatusFilter::Active,
+            Some(soon_after(me, now)),
+            "expiring",
+        ),
         Some("expired") => (TokenStatusFilter::Expired, None, "expired"),
         Some("revoked") => (TokenStatusFilter::Revoked, None, "revoked"),
         Some("disabled") => (TokenStatusFilter::Disabled, None, "disabled"),
@@ -606,11 +610,11 @@ async fn render_detail_with(
     let shown = revealed.as_deref().unwrap_or("YOUR_TOKEN");
     let curl = verify_command(&st.config.public_url, me.admin.tenant_id, shown);
     let header = format!("Authorization: Bearer {shown}");
-    let soon = expiring_soon(&me, &details, OffsetDateTime::now_utc());
+    let soon = expiring_soon(me, &details, OffsetDateTime::now_utc());
     let form = posted.unwrap_or_else(|| TokenSettingsForm::of(&details));
     let ctx = context! {
         tk => &details,
-        expiring_soon => soon, soon_days => soon_days(&me),
+        expiring_soon => soon, soon_days => soon_days(me),
         owner, user_type, creator, form,
         revealed,
         curl, header,

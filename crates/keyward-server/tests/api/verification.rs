@@ -13,6 +13,7 @@ on_both_backends! {
     ip_allowlist_refuses_other_addresses => ip_allowlist;
     introspection_follows_rfc_7662 => introspection;
     forward_auth_answers_proxies_with_headers_and_challenges => forward_auth;
+    forward_rules_take_the_permission_from_the_forwarded_method_and_path => forward_rules with shop_rules;
     all_routes_agree_on_a_revoked_token => routes_agree;
     permission_change_is_seen_by_the_next_check => permission_change;
     change_by_another_process_is_seen_within_a_second => other_process;
@@ -225,6 +226,153 @@ async fn forward_auth(app: TestApp) {
         "{challenge}"
     );
     assert_eq!(res.headers()["content-type"], "application/problem+json");
+}
+
+fn shop_rules(c: &mut keyward_server::ServerConfig) {
+    use keyward_core::forward::{ForwardRules, RuleSpec};
+    let rule = |prefix: &str, methods: &[&str], permission: &str| RuleSpec {
+        prefix: prefix.into(),
+        methods: methods.iter().map(|m| m.to_string()).collect(),
+        permission: permission.into(),
+    };
+    let shop = ForwardRules::new(&[
+        rule("/orders", &["GET", "HEAD"], "orders:read"),
+        rule("/orders", &["DELETE"], "orders:delete"),
+        rule("/admin", &["*"], "admin:all"),
+    ])
+    .unwrap();
+    c.forward_rules.insert("shop".into(), shop);
+}
+
+/// A forward-auth request with the headers a gateway would add; its status, its
+/// `X-Keyward-Code` and its body.
+async fn forwarded(
+    app: &TestApp,
+    query: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (u16, String, Value) {
+    let mut req = app.http.get(app.url(&format!("/auth/forward/acme{query}")));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let code = res
+        .headers()
+        .get("x-keyward-code")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, code, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn forward_rules(app: TestApp) {
+    let (_, _, secret) = app.svc_with_token("t").await;
+    let t = Some(secret.as_str());
+    let caddy =
+        |m: &'static str, u: &'static str| [("X-Forwarded-Method", m), ("X-Forwarded-Uri", u)];
+    let nginx =
+        |m: &'static str, u: &'static str| [("X-Original-Method", m), ("X-Original-URI", u)];
+    let shop = "?rules=shop";
+
+    let (status, _, _) = forwarded(&app, shop, t, &caddy("GET", "/orders/1?x=1")).await;
+    assert_eq!(
+        status, 200,
+        "GET /orders needs orders:read, which the token has"
+    );
+    assert_eq!(
+        forwarded(&app, shop, t, &nginx("GET", "/orders//1"))
+            .await
+            .0,
+        200
+    );
+    let (status, code, _) = forwarded(&app, shop, t, &caddy("DELETE", "/orders/1")).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (403, "FORBIDDEN"),
+        "DELETE needs orders:delete"
+    );
+    let (status, code, _) = forwarded(&app, shop, None, &nginx("GET", "/orders/1")).await;
+    assert_eq!((status, code.as_str()), (401, "missing_token"));
+
+    // The path is normalised before it is matched: `..` leaves /orders for /admin.
+    for uri in ["/orders/../admin", "/orders/./../admin/users", "//admin"] {
+        let (status, code, _) = forwarded(&app, shop, t, &caddy("GET", uri)).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (403, "FORBIDDEN"),
+            "{uri} is under /admin"
+        );
+    }
+    // What servers could read two ways is refused, token or not.
+    for uri in [
+        "/orders/%2e%2e/admin",
+        "/orders/..%2fadmin",
+        "/orders;x=/../admin",
+        "/orders/%252e%252e/admin",
+        "/../orders/1",
+        "orders/1",
+    ] {
+        let (status, code, body) = forwarded(&app, shop, t, &nginx("GET", uri)).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (403, "forwarded_uri_refused"),
+            "{uri}: {body}"
+        );
+        assert_eq!(body["code"], "forwarded_uri_refused");
+    }
+    // No rule for the method or the path: nobody gets in.
+    for (m, u) in [
+        ("POST", "/orders/1"),
+        ("GET", "/ordersx"),
+        ("GET", "/"),
+        ("get", "/orders/1"),
+    ] {
+        let (status, code, body) = forwarded(&app, shop, t, &caddy(m, u)).await;
+        assert_eq!((status, code.as_str()), (403, "no_forward_rule"), "{m} {u}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("forward_rules.shop"),
+            "{body}"
+        );
+    }
+    // A client cannot add the other gateway's headers to pick the path that is checked.
+    let both = [
+        ("X-Forwarded-Method", "GET"),
+        ("X-Forwarded-Uri", "/orders/1"),
+        ("X-Original-Method", "DELETE"),
+        ("X-Original-URI", "/admin"),
+    ];
+    let (status, code, _) = forwarded(&app, shop, t, &both).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "forwarded_request_ambiguous")
+    );
+    let twice = [
+        ("X-Forwarded-Method", "GET"),
+        ("X-Forwarded-Uri", "/orders/1"),
+        ("X-Forwarded-Uri", "/admin"),
+    ];
+    let (status, code, _) = forwarded(&app, shop, t, &twice).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "forwarded_request_ambiguous")
+    );
+    // A gateway that forwards no request, or half of one, or a set that does not exist.
+    for headers in [&[][..], &[("X-Forwarded-Uri", "/orders/1")][..]] {
+        let (status, code, _) = forwarded(&app, shop, t, headers).await;
+        assert_eq!((status, code.as_str()), (400, "forwarded_request_missing"));
+    }
+    let get = caddy("GET", "/orders/1");
+    let (status, code, _) = forwarded(&app, "?rules=nope", t, &get).await;
+    assert_eq!((status, code.as_str()), (400, "unknown_forward_rules"));
+    let (status, code, _) = forwarded(&app, "?rules=shop&permission=orders:read", t, &get).await;
+    assert_eq!((status, code.as_str()), (400, "permission_and_rules"));
 }
 
 async fn routes_agree(app: TestApp) {

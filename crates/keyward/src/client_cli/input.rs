@@ -102,7 +102,10 @@ fn pick<I: Copy>(what: &str, name: &str, candidates: &[(String, I)]) -> anyhow::
 const LOOKUP_PAGE: u32 = 500;
 
 /// Every item of collection `C` that `query` selects, fetching `LOOKUP_PAGE` at a time.
-async fn every<C: Collection>(client: &Client, query: C::Query) -> anyhow::Result<Vec<C::Listed>> {
+pub async fn every<C: Collection>(
+    client: &Client,
+    query: C::Query,
+) -> anyhow::Result<Vec<C::Listed>> {
     let mut all = Vec::new();
     for page in 1.. {
         let p = client

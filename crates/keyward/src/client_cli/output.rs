@@ -1,8 +1,10 @@
-//! How client commands print: aligned plain-text tables for lists, `key: value` lines for
-//! one object, pretty JSON for scripts. Everything is built as a string and written in
-//! one go, so a closed pipe (`keyward token list | head`) ends quietly instead of panicking.
+//! How client commands print, as `--output` chooses: aligned plain-text tables for lists
+//! and `key: value` lines for one object (`table`), pretty JSON for scripts (`json`), or
+//! CSV for spreadsheets (`csv`). Everything is built as a string and written in one go, so
+//! a closed pipe (`keyward token list | head`) ends quietly instead of panicking.
 
 use serde::Serialize;
+use serde_json::Value;
 use std::io::Write;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -14,6 +16,128 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// What `--output` chooses; the same for every command.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Tables for lists, `key: value` lines for one object: for people.
+    #[default]
+    Table,
+    /// The server's JSON, for scripts.
+    Json,
+    /// A header line and a line per item (a list's columns as the table shows them; one
+    /// object's fields, nested ones as `a.b`, on one line), for spreadsheets.
+    Csv,
+}
+
+/// Rows as RFC 4180 CSV: quoted where a cell needs it, control characters replaced as
+/// in a table.
+pub fn csv_rows<R: AsRef<[String]>>(header: &[&str], rows: &[R]) -> anyhow::Result<String> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row.as_ref().iter().map(|c| clean(c)))?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// A value from the server as CSV: an array (or a page's `items`) a line per element, any
+/// other value one line; the header is every field met, in the order first met.
+pub fn csv_of<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<String> {
+    let value = serde_json::to_value(value)?;
+    let items: Vec<&Value> = match &value {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) if o.get("items").is_some_and(Value::is_array) => {
+            o["items"].as_array().into_iter().flatten().collect()
+        }
+        v => vec![v],
+    };
+    let mut header: Vec<String> = Vec::new();
+    let flat: Vec<Vec<(String, String)>> = items
+        .iter()
+        .map(|v| {
+            let mut cells = Vec::new();
+            flatten("", v, &mut cells);
+            cells
+        })
+        .collect();
+    for (k, _) in flat.iter().flatten() {
+        if !header.contains(k) {
+            header.push(k.clone());
+        }
+    }
+    let rows: Vec<Vec<String>> = flat
+        .iter()
+        .map(|cells| {
+            header
+                .iter()
+                .map(|h| {
+                    cells
+                        .iter()
+                        .find(|(k, _)| k == h)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    csv_rows(&header, &rows)
+}
+
+/// `v` as (field, cell) pairs: objects by dotted path, a list of plain values joined by
+/// `;`, any other list as its JSON.
+fn flatten(path: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    let key = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        Value::Object(o) => {
+            for (k, v) in o {
+                flatten(&key(k), v, out);
+            }
+        }
+        Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
+            let cells: Vec<String> = a.iter().map(scalar).collect();
+            out.push((path.to_string(), cells.join(";")));
+        }
+        other => out.push((path.to_string(), scalar(other))),
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A progress bar of `len` steps on standard error, labelled `what`; hidden when standard
+/// error is not a terminal, so that scripts and logs get the summary only.
+pub fn progress(len: u64, what: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta} left)")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what);
+    bar
 }
 
 /// The value as pretty JSON, with a final newline.
@@ -58,6 +182,11 @@ impl Table {
     pub fn row(&mut self, cells: Vec<String>) {
         debug_assert_eq!(cells.len(), self.headers.len());
         self.rows.push(cells.iter().map(|c| clean(c)).collect());
+    }
+
+    /// The table as CSV: the same columns and rows.
+    pub fn csv(&self) -> anyhow::Result<String> {
+        csv_rows(&self.headers, &self.rows)
     }
 
     pub fn render(&self) -> String {
@@ -210,6 +339,18 @@ mod tests {
         t.row(vec!["Ødegård".into(), "x\x1b[31m".into()]);
         let out = t.render();
         assert_eq!(out, "A        B\nØdegård  x\u{FFFD}[31m\n");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_flattens_one_object_into_one_line() {
+        let mut t = Table::new(&["ID", "NAME"]);
+        t.row(vec!["1".into(), "a, \"b\"".into()]);
+        assert_eq!(t.csv().unwrap(), "ID,NAME\n1,\"a, \"\"b\"\"\"\n");
+        let v =
+            serde_json::json!({"id": 1, "none": null, "tags": ["a", "b"], "user": {"name": "x"}});
+        assert_eq!(csv_of(&v).unwrap(), "id,none,tags,user.name\n1,,a;b,x\n");
+        let page = serde_json::json!({"items": [{"id": 1}, {"id": 2, "extra": true}], "total": 2});
+        assert_eq!(csv_of(&page).unwrap(), "id,extra\n1,\n2,true\n");
     }
 
     #[test]

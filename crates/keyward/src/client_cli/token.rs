@@ -39,6 +39,12 @@ pub enum TokenCommand {
     },
     /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal { id: TokenId },
+    /// Create the tokens a CSV or JSON file lists, 1,000 per call (each call all or none).
+    /// Prints each new secret, once.
+    Import(super::token_bulk::ImportArgs),
+    /// Delete many tokens: ids given, read from standard input (`-`), or matched by a
+    /// filter (with --yes); 1,000 per call.
+    BulkDelete(super::token_bulk::BulkDeleteArgs),
 }
 
 #[derive(Args)]
@@ -73,7 +79,7 @@ pub struct CreateArgs {
     max_uses: Option<u32>,
 }
 
-fn parse_rate_limit(s: &str) -> Result<keyward_client::RateLimit, String> {
+pub(super) fn parse_rate_limit(s: &str) -> Result<keyward_client::RateLimit, String> {
     let (r, w) = s
         .split_once('/')
         .ok_or("write it as REQUESTS/SECONDS, e.g. 100/60")?;
@@ -92,7 +98,7 @@ fn parse_rate_limit(s: &str) -> Result<keyward_client::RateLimit, String> {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum StatusFilter {
+pub(super) enum StatusFilter {
     All,
     Active,
     Expired,
@@ -101,7 +107,7 @@ enum StatusFilter {
 }
 
 impl StatusFilter {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::All => "all",
             Self::Active => "active",
@@ -242,6 +248,8 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 with_secret("Regenerated", &t) + &grace.previous_secret()
             })
         }
+        TokenCommand::Import(a) => super::token_bulk::import(ctx, a).await,
+        TokenCommand::BulkDelete(a) => super::token_bulk::bulk_delete(ctx, a).await,
         TokenCommand::Reveal { id } => {
             let r = c.reveal::<Tokens>(id).await?;
             ctx.print(&r, || {
@@ -253,7 +261,7 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
 
 /// The department and user type of a new token: as given, or the user's only membership
 /// that fits what was given.
-async fn scope(
+pub(super) async fn scope(
     ctx: &Ctx,
     user_id: UserId,
     user: &str,
