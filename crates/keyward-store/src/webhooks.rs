@@ -258,32 +258,30 @@ impl Store {
         let cur = self.lock_webhook(&mut tx, tenant, id).await?;
         let name = up.name.clone().unwrap_or(cur.name);
         let url = up.url.clone().unwrap_or(cur.url);
-        let events = match &up.events {
-            Some(e) => e.clone(),
-            None => Subscription::from_names(&cur.events).unwrap_or(Subscription::All),
-        };
         let enabled = up.enabled.unwrap_or(cur.enabled);
+        // Events left out keep what is stored, names a newer version wrote included.
         let row = sqlx::query(&format!(
-            "UPDATE webhooks SET name = $2, url = $3, events = $4, enabled = $5, updated_at = $6 \
-             WHERE id = $1 RETURNING {COLS}"
+            "UPDATE webhooks SET name = $2, url = $3, events = COALESCE($4, events), enabled = $5, \
+             updated_at = $6 WHERE id = $1 RETURNING {COLS}"
         ))
         .arg(id)
         .arg(&name)
         .arg(&url)
-        .arg(events.stored())
+        .arg(up.events.as_ref().map(Subscription::stored))
         .arg(enabled)
         .arg(now)
         .fetch_one(&mut **tx)
         .await?;
+        let updated = webhook(&row)?;
         tx.record(
             "webhook.updated",
             "webhook",
             id,
-            json!({"name": name, "url": url, "events": events.names(), "enabled": enabled}),
+            json!({"name": name, "url": url, "events": updated.events, "enabled": enabled}),
         )
         .await?;
         tx.commit().await?;
-        webhook(&row)
+        Ok(updated)
     }
 
     /// Deletes a receiver and its delivery log; what was queued for it is not sent.
@@ -426,6 +424,18 @@ impl Store {
             crate::Backend::Sqlite => "",
         };
         let due = "state = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3)";
+        // Most polls find nothing: they ask the read pool, and take the writer (SQLite's
+        // one connection) only when there is something to lease.
+        let any: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT 1 FROM webhook_deliveries WHERE {} LIMIT 1",
+            due.replace("$3", "$1")
+        ))
+        .arg(now)
+        .fetch_optional(&self.read)
+        .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin().await?;
         // The condition is repeated outside: on PostgreSQL a row another node leased
         // between the inner read and the update is checked again, and left alone.
@@ -500,8 +510,9 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Tokens of every tenant that expire within their tenant's `expiry_notice_days` of
+    /// API tokens of every tenant that expire within their tenant's `expiry_notice_days` of
     /// `now` and have not been announced for that expiry: at most `limit`, soonest first.
+    /// Mobile sessions are not among them: their expiry slides with each use.
     pub async fn tokens_to_announce(
         &self,
         now: OffsetDateTime,
@@ -510,7 +521,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT t.tenant_id, t.id, t.expires_at FROM tokens t \
              JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id \
-             WHERE ts.expiry_notice_days > 0 AND t.revoked_at IS NULL AND t.expires_at IS NOT NULL \
+             WHERE t.kind = 'api' AND ts.expiry_notice_days > 0 AND t.revoked_at IS NULL \
+             AND t.expires_at IS NOT NULL \
              AND t.expires_at > $1 AND t.expires_at <= $1 + ts.expiry_notice_days * 86400000 \
              AND NOT EXISTS (SELECT 1 FROM token_expiry_notices n \
                WHERE n.token_id = t.id AND n.expires_at = t.expires_at) \

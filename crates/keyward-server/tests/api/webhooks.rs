@@ -369,6 +369,14 @@ async fn expiring(app: TestApp) {
         .audit_actions("action=token.expiring")
         .await
         .contains(&"token.expiring".to_string()));
+    // A mobile session's expiry slides with each use: it is never announced.
+    app.member_with_password("mia", &["orders:read"]).await;
+    app.post_ok(
+        "/api/v1/mobile/login",
+        json!({"tenant": keyward_testkit::TENANT, "username": "mia",
+               "password": keyward_testkit::PASSWORD, "device_name": "Mia's phone"}),
+    )
+    .await;
     // A wider notice announces the later one too, once (the administrator's own token,
     // 90 days out, stays beyond it).
     app.patch_ok("/api/v1/settings", json!({"expiry_notice_days": 75}))
