@@ -3,7 +3,7 @@
 
 use crate::{Client, Error, Open, Page};
 use keyward_core::TokenId;
-use keyward_proto::tokens::{BulkDelete, BulkDeleted, Regenerate};
+use keyward_proto::tokens::{BulkDelete, BulkDeleted};
 use keyward_proto::{BulkDeletable, Collection, Creatable, Regenerable, Updatable};
 use reqwest::Method;
 
@@ -43,7 +43,7 @@ impl Client {
     pub async fn regenerate<C: Regenerable>(
         &self,
         id: C::Id,
-        req: &Regenerate,
+        req: &C::Regenerate,
     ) -> Result<Open<C::Regenerated>, Error> {
         let path = format!("{}/regenerate", C::item_path(id));
         self.with_body(Method::POST, &path, req).await

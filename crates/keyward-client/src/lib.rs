@@ -52,8 +52,8 @@ pub use keyward_proto::mobile::{
 };
 pub use keyward_proto::settings::SettingsPatch;
 pub use keyward_proto::tokens::{
-    BulkDeleted, CreateToken, Items, Regenerate, Revealed, TokenQuery, TokenWithSecret,
-    UpdateToken, Usage,
+    BulkDeleted, CreateToken, Items, Regenerate, RegenerateToken, Revealed, TokenQuery,
+    TokenWithSecret, UpdateToken, Usage,
 };
 pub use keyward_proto::users::{CreateUser, UpdateUser, UserQuery};
 pub use keyward_proto::verifier_keys::{

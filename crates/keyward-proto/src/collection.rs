@@ -9,7 +9,9 @@ use crate::endpoints::{
     UpdateEndpointToken,
 };
 use crate::mobile::SessionQuery;
-use crate::tokens::{CreateToken, Revealed, TokenQuery, TokenWithSecret, UpdateToken};
+use crate::tokens::{
+    CreateToken, RegenerateToken, Revealed, TokenQuery, TokenWithSecret, UpdateToken,
+};
 use crate::users::{CreateUser, UpdateUser, UserQuery};
 use crate::verifier_keys::{
     CreateVerifierKey, UpdateVerifierKey, VerifierKeyQuery, VerifierKeyWithSecret,
@@ -63,6 +65,8 @@ pub trait Updatable: Collection {
 /// `POST PATH/{id}/reveal` shows its secret again (only under `recoverable` secret storage;
 /// audited).
 pub trait Regenerable: Collection {
+    /// The body of `POST PATH/{id}/regenerate`.
+    type Regenerate: Serialize;
     /// The token with its new secret.
     type Regenerated: DeserializeOwned + Serialize;
     type Revealed: DeserializeOwned + Serialize;
@@ -185,11 +189,13 @@ collection! {
 }
 
 impl Regenerable for Tokens {
+    type Regenerate = RegenerateToken;
     type Regenerated = TokenWithSecret;
     type Revealed = Revealed;
 }
 
 impl Regenerable for EndpointTokens {
+    type Regenerate = crate::tokens::Regenerate;
     type Regenerated = EndpointTokenWithSecret;
     type Revealed = RevealedEndpointToken;
 }

@@ -104,6 +104,19 @@ pub struct Regenerate {
     pub grace_period_seconds: i64,
 }
 
+/// The body of an API token's regenerate: the grace period, and optionally a new expiry.
+#[serde_with::skip_serializing_none]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegenerateToken {
+    /// How long the old secret keeps working (0 to 604800; default 0).
+    #[serde(default)]
+    pub grace_period_seconds: i64,
+    /// A new expiry (RFC 3339), at most the tenant's `max_token_lifetime_days` from now.
+    /// Absent: the token keeps the expiry it has.
+    pub expires_at: Option<Timestamp>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Revealed {
     pub id: TokenId,

@@ -2,6 +2,7 @@
 //! the `--demo` tenant. Both go through the same store and token service as the API.
 
 use crate::error::ApiResult;
+use crate::service::Principal;
 use crate::state::AppState;
 use keyward_core::model::TenantSettings;
 use keyward_core::text::Name;
@@ -170,12 +171,27 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
     st.store
         .add_membership(tenant, made[2].id, sales.id, reader.id, &actor)
         .await?;
-    for (name, user, dept, ut) in [
-        ("ERP nightly import", &made[0], &warehouse, &integrator),
-        ("Web shop order feed", &made[1], &sales, &reader),
-        ("Old reporting script", &made[2], &sales, &reader),
+    for (name, user, dept, ut, days) in [
+        (
+            "ERP nightly import",
+            &made[0],
+            &warehouse,
+            &integrator,
+            None,
+        ),
+        ("Web shop order feed", &made[1], &sales, &reader, None),
+        (
+            "Quarterly stock export",
+            &made[0],
+            &warehouse,
+            &integrator,
+            Some(5),
+        ),
+        ("Old reporting script", &made[2], &sales, &reader, None),
     ] {
-        let req = plain_token(name, "", (user.id, dept.id, ut.id));
+        let mut req = plain_token(name, "", (user.id, dept.id, ut.id));
+        req.expires_at =
+            days.map(|d| keyward_proto::Timestamp(keyward_store::now() + time::Duration::days(d)));
         let (details, _secret) = st.tokens().issue(tenant, &actor, req).await?;
         if name.starts_with("Old") {
             st.store
@@ -183,7 +199,127 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
                 .await?;
         }
     }
+    let admin_principal = Principal {
+        tenant_id: tenant,
+        user_id: b.user_id,
+        username: "admin".into(),
+        token_membership: None,
+        ip: None,
+    };
+    demo_endpoints(st, &admin_principal).await?;
+    // Kari's phone and tablet, logged in to the mobile app.
+    for device in ["Kari's iPhone", "Kari's tablet"] {
+        let id = keyward_core::TokenId::new();
+        let (secret, _) = crate::service::tokens::new_secret(
+            st.verifier.key(),
+            keyward_core::TokenKind::Mobile,
+            &id.to_string(),
+            keyward_core::model::SecretStorage::ShowOnce,
+        );
+        let new = keyward_store::NewMobileSession {
+            id,
+            user_id: made[2].id,
+            department_id: sales.id,
+            user_type_id: reader.id,
+            device_name: device.into(),
+            secret,
+            expires_at: keyward_core::session::slid_expiry(
+                keyward_store::now(),
+                &TenantSettings::default(),
+            ),
+        };
+        st.store
+            .start_mobile_session(tenant, &new, None, None, &actor)
+            .await?;
+    }
     Ok(Some(b))
+}
+
+/// The demo's hosted endpoints: `orders` and `stock` under token authentication, two
+/// applications with a secondary token each, and records sent by both, so the data
+/// viewer's token filter has something to tell apart.
+async fn demo_endpoints(st: &AppState, by: &Principal) -> ApiResult<()> {
+    let endpoints = st.endpoints();
+    let mut made = Vec::new();
+    for (name, path, description) in [
+        (
+            "Orders",
+            "orders",
+            "Orders placed in the web shop and the warehouse app.",
+        ),
+        ("Stock counts", "stock", "Counts scanned in the warehouse."),
+    ] {
+        let new = keyward_store::NewEndpoint {
+            name: literal(name),
+            path: keyward_core::endpoint::EndpointPath::parse(path).expect("literal"),
+            description: description.into(),
+            auth_type: keyward_core::endpoint::AuthType::Token,
+            allow_deleting: false,
+            enabled: true,
+        };
+        made.push(endpoints.create(by, new).await?.0.endpoint);
+    }
+    let (orders, stock) = (&made[0], &made[1]);
+    let mut apps = Vec::new();
+    for (name, description) in [
+        ("Web shop", "The web shop's checkout sends each order."),
+        ("Warehouse app", "The handheld scanners in the warehouse."),
+    ] {
+        let (details, _secret) = endpoints
+            .create_token(by, literal(name), description.into(), true)
+            .await?;
+        apps.push(details.token);
+    }
+    let (shop, warehouse) = (&apps[0], &apps[1]);
+    for (endpoint, app) in [(orders, shop), (orders, warehouse), (stock, warehouse)] {
+        endpoints
+            .assign(by, endpoint.id, app.id, true, None)
+            .await?;
+    }
+    let records = [
+        (
+            orders,
+            shop,
+            r#"{"order":1001,"customer":"Ola","total":499.0}"#,
+        ),
+        (
+            orders,
+            shop,
+            r#"{"order":1002,"customer":"Ingrid","total":129.5}"#,
+        ),
+        (
+            orders,
+            warehouse,
+            r#"{"order":1003,"picked_by":"scanner-3","lines":4}"#,
+        ),
+        (
+            orders,
+            shop,
+            r#"{"order":1004,"customer":"Per","total":75.0}"#,
+        ),
+        (
+            stock,
+            warehouse,
+            r#"{"sku":"A-100","counted":42,"shelf":"B3"}"#,
+        ),
+        (
+            stock,
+            warehouse,
+            r#"{"sku":"A-200","counted":7,"shelf":"B4"}"#,
+        ),
+    ];
+    for (endpoint, app, body) in records {
+        st.store
+            .insert_record(&keyward_store::NewRecord {
+                endpoint,
+                token: Some(app),
+                method: keyward_core::endpoint::EndpointMethod::Post,
+                ip: Some("192.0.2.10".into()),
+                body: body.into(),
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// A name written in this file: valid as written.

@@ -732,13 +732,16 @@ impl Store {
     }
 
     /// Gives the token a new secret. With `grace_until`, the current secret keeps working
-    /// until then; otherwise it stops at once. Older secrets are always dropped.
+    /// until then; otherwise it stops at once. Older secrets are always dropped. With
+    /// `expires_at`, the token gets that expiry too (the new secret and the old one in
+    /// its grace period alike); without, it keeps its own.
     pub async fn regenerate_token(
         &self,
         tenant: TenantId,
         id: TokenId,
         secret: &NewSecret,
         grace_until: Option<OffsetDateTime>,
+        expires_at: Option<OffsetDateTime>,
         actor: &Actor,
     ) -> StoreResult<TokenDetails> {
         let now = crate::now();
@@ -754,19 +757,22 @@ impl Store {
         }
         let old_hint = cur.hint;
         rotate_secret(&mut tx, TokenTable::Tokens, id, secret, grace_until).await?;
-        sqlx::query("UPDATE tokens SET hint = $2, sealed_secret = $3 WHERE id = $1")
-            .arg(id)
-            .arg(&secret.hint)
-            .arg(secret.sealed.as_ref())
-            .execute(&mut **tx)
-            .await?;
-        tx.record(
-            "token.regenerated",
-            "token",
-            id,
-            json!({"old_hint": old_hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)}),
+        let expiry = expires_at.or(cur.expires_at);
+        sqlx::query(
+            "UPDATE tokens SET hint = $2, sealed_secret = $3, expires_at = $4 WHERE id = $1",
         )
+        .arg(id)
+        .arg(&secret.hint)
+        .arg(secret.sealed.as_ref())
+        .arg(expiry)
+        .execute(&mut **tx)
         .await?;
+        let mut details = json!({"old_hint": old_hint, "hint": secret.hint, "grace_until": grace_until.map(to_ms)});
+        if expires_at.is_some() && expires_at != cur.expires_at {
+            details["expires_at"] = json!(expiry.map(to_ms));
+            details["old_expires_at"] = json!(cur.expires_at.map(to_ms));
+        }
+        tx.record("token.regenerated", "token", id, details).await?;
         commit_token(tx, tenant, id).await
     }
 

@@ -280,7 +280,14 @@ async fn regenerated(
 ) -> TokenSecret {
     let secret = TokenSecret::generate(TokenKind::Api);
     let t = s
-        .regenerate_token(f.tenant, id, &secret_for(&secret), grace_until, &actor())
+        .regenerate_token(
+            f.tenant,
+            id,
+            &secret_for(&secret),
+            grace_until,
+            None,
+            &actor(),
+        )
         .await
         .unwrap();
     assert_eq!(t.token.hint, secret.hint());

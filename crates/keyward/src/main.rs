@@ -196,6 +196,19 @@ async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
         if let Some(e) = expires {
             println!("It expires at {e}. Use it as:  Authorization: Bearer <token>");
         }
+        println!();
+        if args.password_stdin {
+            println!(
+                "Console: log in at /console to tenant {:?} as {:?} with the password you gave.",
+                tenant.as_str(),
+                admin.as_str()
+            );
+        } else {
+            println!(
+                "No console password was set. Set one with:  keyward user update {} --password-stdin",
+                admin.as_str()
+            );
+        }
     }
     Ok(())
 }

@@ -641,3 +641,16 @@ notice-webhook-enabled = The webhook is on: new events are sent to it.
 notice-webhook-disabled = The webhook is off: new events are not sent to it.
 notice-webhook-retried = The delivery is tried again now.
 object-webhook = Webhook
+
+## Regenerate with a new expiry and a grace period
+regenerate-title = Regenerate token
+regenerate-intro = The token gets a new secret, shown once. Integrations must switch to it: during the grace period the old secret keeps working too.
+regenerate-current-expiry = Expires now
+regenerate-new-expiry = New expiry date
+regenerate-expiry-hint = Leave it empty to keep the current expiry.
+regenerate-grace = Old secret keeps working
+regenerate-grace-hint = Long enough for every integration to switch. The old secret stops at once if you choose none.
+grace-0 = Not at all (stops now)
+grace-3600 = For 1 hour
+grace-86400 = For 24 hours
+grace-604800 = For 7 days

@@ -641,3 +641,16 @@ notice-webhook-enabled = Webhooken er på: nye hendelser sendes til den.
 notice-webhook-disabled = Webhooken er av: nye hendelser sendes ikke til den.
 notice-webhook-retried = Leveransen prøves igjen nå.
 object-webhook = Webhook
+
+## Regenerate with a new expiry and a grace period
+regenerate-title = Generer tokenet på nytt
+regenerate-intro = Tokenet får en ny hemmelighet, som vises én gang. Integrasjonene må bytte til den: i overgangsperioden virker den gamle hemmeligheten også.
+regenerate-current-expiry = Utløper nå
+regenerate-new-expiry = Ny utløpsdato
+regenerate-expiry-hint = La feltet stå tomt for å beholde utløpsdatoen.
+regenerate-grace = Den gamle hemmeligheten virker
+regenerate-grace-hint = Lenge nok til at alle integrasjonene rekker å bytte. Velger du ikke i det hele tatt, slutter den gamle å virke med en gang.
+grace-0 = Ikke i det hele tatt (slutter nå)
+grace-3600 = I 1 time
+grace-86400 = I 24 timer
+grace-604800 = I 7 dager

@@ -11,8 +11,8 @@ use axum::Json;
 use keyward_core::model::TokenDetails;
 use keyward_core::{TenantId, TokenId, TokenKind, TokenSecret};
 use keyward_proto::tokens::{
-    BulkDelete, BulkDeleted, CreateToken, Items, Regenerate, Revealed, TokenQuery, TokenWithSecret,
-    UpdateToken, Usage,
+    BulkDelete, BulkDeleted, CreateToken, Items, RegenerateToken, Revealed, TokenQuery,
+    TokenWithSecret, UpdateToken, Usage,
 };
 use keyward_store::{StandingFilter, TokenFilter, TokenStatusFilter};
 use time::OffsetDateTime;
@@ -157,17 +157,23 @@ pub async fn bulk_delete(c: Call, ApiJson(b): ApiJson<BulkDelete>) -> ApiResult<
 }
 
 /// Give the token a new secret (rotate). The body is optional.
-#[utoipa::path(post, path = "/api/v1/tokens/{id}/regenerate", tag = "tokens", security(("bearer" = [])), request_body = Option<Regenerate>,
-    params(("id" = TokenId, Path)), responses((status = 200, body = TokenWithSecret), (status = 409, body = crate::error::Problem)))]
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/regenerate", tag = "tokens", security(("bearer" = [])), request_body = Option<RegenerateToken>,
+    params(("id" = TokenId, Path)), responses((status = 200, body = TokenWithSecret), (status = 409, body = crate::error::Problem),
+              (status = 422, body = crate::error::Problem)))]
 pub async fn regenerate(
     c: Call,
     ApiPath(id): ApiPath<TokenId>,
     body: Bytes,
 ) -> ApiResult<Json<TokenWithSecret>> {
-    let b: Regenerate = optional_body(&body)?;
+    let b: RegenerateToken = optional_body(&body)?;
     let (details, secret) =
         c.st.tokens()
-            .regenerate(&c.admin, id, b.grace_period_seconds)
+            .regenerate(
+                &c.admin,
+                id,
+                b.grace_period_seconds,
+                b.expires_at.map(|t| t.0),
+            )
             .await?;
     Ok(Json(with_secret(&c.st, details, secret)))
 }

@@ -82,6 +82,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "tokens.html",
     "token_new.html",
     "token_secret.html",
+    "token_regenerate.html",
     "token.html",
     "session.html",
     "confirm_delete.html",

@@ -6,8 +6,8 @@ use super::session::{Me, Posted};
 use super::Query;
 use super::{invalid, Answer, ErrorPage, OrErrorPage};
 use super::{ConsoleState, EnabledForm};
+use super::{Id, PageOf, PostedTo};
 use super::{ListPage, ListQuery};
-use super::{PageOf, PostedTo};
 use crate::error::ApiError;
 use crate::service::tokens::verify_command;
 use axum::extract::State;
@@ -36,7 +36,10 @@ pub fn router() -> Router<ConsoleState> {
         .route("/console/tokens/bulk-delete", post(bulk_delete))
         .route("/console/tokens/{id}", get(detail))
         .route("/console/tokens/{id}/revoke", post(revoke))
-        .route("/console/tokens/{id}/regenerate", post(regenerate))
+        .route(
+            "/console/tokens/{id}/regenerate",
+            get(regenerate_form).post(regenerate),
+        )
         .route("/console/tokens/{id}/reveal", post(reveal))
         .route("/console/tokens/{id}/enabled", post(set_enabled))
         .route("/console/tokens/{id}/settings", post(save_settings))
@@ -763,11 +766,73 @@ async fn revoke(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer 
     st.after(&me, result, &format!("/console/tokens/{id}?done=revoked"))
 }
 
-async fn regenerate(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer {
-    let PostedTo { id, me, .. } = p;
-    let regenerated = st.tokens().regenerate(&me.admin, id, 0).await;
-    let (created, secret) = regenerated.or_page(&st, &me)?;
-    Ok(secret_page(&st, &me, &created, &secret, true))
+/// The grace periods the regenerate form offers, in seconds: none, an hour, a day, a week
+/// (the longest the rules allow).
+const GRACE_CHOICES: [&str; 4] = ["0", "3600", "86400", "604800"];
+
+/// The regenerate form: a new expiry (empty keeps the token's own) and how long the old
+/// secret keeps working.
+#[derive(Deserialize, Serialize, Default)]
+struct RegenerateForm {
+    #[serde(default)]
+    expires_on: String,
+    #[serde(default)]
+    grace: String,
+}
+
+async fn regenerate_form(State(st): State<ConsoleState>, me: Me, Id(id): Id<TokenId>) -> Answer {
+    let form = RegenerateForm {
+        grace: "0".into(),
+        ..Default::default()
+    };
+    render_regenerate(&st, &me, id, form, None).await
+}
+
+async fn render_regenerate(
+    st: &ConsoleState,
+    me: &Me,
+    id: TokenId,
+    form: RegenerateForm,
+    error: Option<&ApiError>,
+) -> Answer {
+    let details = st.tokens().get(&me.admin, id).await.or_page(st, me)?;
+    let now = OffsetDateTime::now_utc();
+    let ctx = context! {
+        tk => details.token, form, graces => GRACE_CHOICES,
+        presets => expiry_presets(me.settings.max_token_lifetime_days, now.date()),
+        today => now.date().to_string(),
+        max_date => latest_expiry(me, now).map(|t| t.date().to_string()),
+        max_days => me.settings.max_token_lifetime_days,
+    };
+    let page = me.page(&st.console, "tokens");
+    Ok(st
+        .console
+        .render_form("token_regenerate.html", page, error, ctx))
+}
+
+async fn regenerate(
+    State(st): State<ConsoleState>,
+    p: PostedTo<TokenId, RegenerateForm>,
+) -> Answer {
+    let PostedTo { id, me, form } = p;
+    let parsed =
+        expiry_from_date(&me, &form.expires_on, OffsetDateTime::now_utc()).and_then(|expiry| {
+            match form.grace.trim() {
+                "" => Ok((expiry, 0)),
+                g => g
+                    .parse::<i64>()
+                    .map(|grace| (expiry, grace))
+                    .map_err(|_| invalid("grace_period", "choose a grace period")),
+            }
+        });
+    let regenerated = match parsed {
+        Ok((expiry, grace)) => st.tokens().regenerate(&me.admin, id, grace, expiry).await,
+        Err(e) => return render_regenerate(&st, &me, id, form, Some(&e)).await,
+    };
+    match regenerated {
+        Ok((created, secret)) => Ok(secret_page(&st, &me, &created, &secret, true)),
+        Err(e) => render_regenerate(&st, &me, id, form, Some(&e.into())).await,
+    }
 }
 
 async fn reveal(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer {

@@ -229,12 +229,15 @@ impl<'a> Tokens<'a> {
         }
     }
 
-    /// Gives a token a new secret; the old one keeps working for `grace_seconds`.
+    /// Gives a token a new secret; the old one keeps working for `grace_seconds`. With
+    /// `expires_at` the token gets a new expiry, within the tenant's maximum lifetime
+    /// from now, as a new token would.
     pub async fn regenerate(
         &self,
         by: &Principal,
         id: TokenId,
         grace_seconds: i64,
+        expires_at: Option<OffsetDateTime>,
     ) -> ServiceResult<(TokenDetails, TokenSecret)> {
         let tenant = by.tenant_id;
         rules::check_grace(grace_seconds)?;
@@ -251,11 +254,15 @@ impl<'a> Tokens<'a> {
             &id.to_string(),
             settings.secret_storage,
         );
-        let grace_until = (grace_seconds > 0)
-            .then(|| OffsetDateTime::now_utc() + Duration::seconds(grace_seconds));
+        let now = OffsetDateTime::now_utc();
+        let expires_at = match expires_at {
+            Some(at) => rules::resolve_expiry(Some(at), &settings, now)?,
+            None => None,
+        };
+        let grace_until = (grace_seconds > 0).then(|| now + Duration::seconds(grace_seconds));
         let details = self
             .store
-            .regenerate_token(tenant, id, &new, grace_until, &by.actor())
+            .regenerate_token(tenant, id, &new, grace_until, expires_at, &by.actor())
             .await?;
         Ok((details, secret))
     }

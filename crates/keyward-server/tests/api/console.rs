@@ -18,6 +18,7 @@ on_both_backends! {
     switching_api_tokens_off_hides_the_tokens_menu => switching_api_tokens_off_hides_the_tokens_menu;
     repeated_failed_logins_are_slowed_down => repeated_failed_logins_are_slowed_down;
     token_actions_from_the_detail_page => token_actions_from_the_detail_page;
+    the_demo_tenant_fills_every_page_of_the_console => the_demo_fills_every_page;
     the_create_form_refuses_what_the_rules_refuse => the_create_form_refuses_what_the_rules_refuse;
     a_resent_create_form_does_not_create_twice => a_resent_create_form_does_not_create_twice;
     verifier_keys_are_made_shown_once_and_deleted_from_the_console => verifier_keys_in_the_console;
@@ -64,6 +65,16 @@ pub(crate) async fn try_login(
     username: &str,
     password: &str,
 ) -> Result<Console, (u16, String)> {
+    login_to(app, "acme", username, password).await
+}
+
+/// Logs in to `tenant`'s console.
+pub(crate) async fn login_to(
+    app: &TestApp,
+    tenant: &str,
+    username: &str,
+    password: &str,
+) -> Result<Console, (u16, String)> {
     let http = client();
     let page = http.get(app.url("/console/login")).send().await.unwrap();
     let pre = cookie_value(&page, "kw_prelogin").expect("pre-login cookie");
@@ -73,7 +84,7 @@ pub(crate) async fn try_login(
         .header(COOKIE, &pre)
         .form(&[
             ("prelogin", hidden(&html, "prelogin").as_str()),
-            ("tenant", "acme"),
+            ("tenant", tenant),
             ("username", username),
             ("password", password),
             ("next", "/console/settings"),
@@ -355,6 +366,50 @@ fn shown_secret(page: &str) -> String {
     page[at..].split('"').next().unwrap().to_string()
 }
 
+/// `serve --demo`: tokens (one expiring soon, one revoked), endpoints with records from
+/// two applications, and two mobile sessions, so no page of the console is empty.
+async fn the_demo_fills_every_page(app: TestApp) {
+    keyward_server::bootstrap::demo(&app.state)
+        .await
+        .expect("demo")
+        .expect("a new demo tenant");
+    let c = login_to(&app, "demo", "admin", "keyward-demo")
+        .await
+        .expect("the demo's administrator logs in");
+    for (path, shown) in [
+        ("/console/tokens", "Web shop order feed"),
+        ("/console/tokens?status=expiring", "Quarterly stock export"),
+        ("/console/tokens?status=revoked", "Old reporting script"),
+        ("/console/tokens/mobile", "iPhone"),
+        ("/console/endpoints", "Stock counts"),
+        ("/console/endpoint-tokens", "Warehouse app"),
+        ("/console/users", "Kari Nordmann"),
+    ] {
+        let (status, page) = c.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(page.contains(shown), "{path} shows {shown:?}: {page}");
+    }
+    let (_, endpoints) = c.get("/console/endpoints").await;
+    let at = endpoints
+        .find("/console/endpoints/")
+        .expect("a link to an endpoint")
+        + 19;
+    let id = &endpoints[at..at + 36];
+    let (status, viewer) = c.get(&format!("/console/endpoints/{id}/data")).await;
+    assert_eq!(status, 200);
+    assert!(
+        viewer.contains("{"),
+        "the data viewer shows records: {viewer}"
+    );
+    assert!(
+        keyward_server::bootstrap::demo(&app.state)
+            .await
+            .expect("demo")
+            .is_none(),
+        "a second --demo leaves the tenant as it is"
+    );
+}
+
 async fn token_actions_from_the_detail_page(app: TestApp) {
     app.user_with_password("kari", true).await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
@@ -390,6 +445,52 @@ async fn token_actions_from_the_detail_page(app: TestApp) {
     assert_ne!(fresh, secret);
     assert_eq!(app.verify(&secret, None).await, "NOT_FOUND");
     assert_eq!(app.verify(&fresh, None).await, "VALID");
+
+    // The regenerate form offers a new expiry and a grace period: with both, the token
+    // gets that date and the previous secret keeps working meanwhile.
+    let (status, form) = c.get(&format!("/console/tokens/{id}/regenerate")).await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("New expiry date") && form.contains("For 24 hours"),
+        "{form}"
+    );
+    let day = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date();
+    let (status, page) = c
+        .post(
+            &format!("/console/tokens/{id}/regenerate"),
+            &[
+                ("csrf", c.csrf.as_str()),
+                ("expires_on", day.to_string().as_str()),
+                ("grace", "86400"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let newest = shown_secret(&page);
+    assert_eq!(
+        app.verify(&fresh, None).await,
+        "VALID",
+        "in its grace period"
+    );
+    assert_eq!(app.verify(&newest, None).await, "VALID");
+    let t = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
+    assert!(
+        t["expires_at"]
+            .as_str()
+            .unwrap()
+            .starts_with(&day.to_string()),
+        "{t}"
+    );
+    // A date beyond the tenant's maximum is refused on the form, in words.
+    let (status, page) = c
+        .post(
+            &format!("/console/tokens/{id}/regenerate"),
+            &[("csrf", c.csrf.as_str()), ("expires_on", "2099-01-01")],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("365 days"), "{page}");
+    assert_eq!(app.verify(&newest, None).await, "VALID", "nothing changed");
 
     // The mobile tab and an unknown id answer sensibly.
     assert_eq!(c.get("/console/tokens/mobile").await.0, 200);

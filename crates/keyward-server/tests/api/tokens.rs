@@ -17,6 +17,7 @@ on_both_backends! {
     bulk_delete_reports_deleted_and_unknown_ids => bulk_delete;
     bulk_creation_makes_every_token_or_none => bulk_create;
     regenerated_token_refuses_old_secret_unless_grace => regenerate;
+    regenerate_may_give_a_new_expiry_within_policy => regenerate_with_expiry;
     reveal_works_only_under_recoverable_policy_and_is_audited => reveal;
     disabled_token_is_refused_until_enabled => disable_enable;
     last_used_is_recorded_without_a_write_per_check => last_used;
@@ -411,6 +412,53 @@ async fn regenerate(app: TestApp) {
         (status, p["code"].as_str()),
         (422, Some("grace_period_too_long"))
     );
+}
+
+/// A regenerate without an expiry keeps the token's; with one, the token (and its new
+/// secret) gets it, within the tenant's maximum lifetime, and an expired token comes back.
+async fn regenerate_with_expiry(app: TestApp) {
+    let (_, id, _) = app.svc_with_token("t").await;
+    let path = format!("/api/v1/tokens/{id}/regenerate");
+    let before = app.get_ok(&format!("/api/v1/tokens/{id}")).await["expires_at"].clone();
+    let kept = app.post_ok(&path, json!({})).await;
+    assert_eq!(
+        kept["expires_at"], before,
+        "no expiry asked: the token keeps its own"
+    );
+
+    let later = (time::OffsetDateTime::now_utc() + time::Duration::days(200))
+        .replace_nanosecond(0)
+        .unwrap();
+    let at = later
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let moved = app.post_ok(&path, json!({"expires_at": at})).await;
+    let got = time::OffsetDateTime::parse(
+        moved["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(got, later, "{moved}");
+    assert_eq!(
+        app.verify(moved["token"].as_str().unwrap(), None).await,
+        "VALID"
+    );
+    let audited = app.audit_actions("action=token.regenerated").await;
+    assert_eq!(audited.len(), 2, "each regenerate is audited");
+
+    for (asked, code) in [
+        ("2099-01-01T00:00:00Z", "expiry_beyond_policy"),
+        ("2001-01-01T00:00:00Z", "expiry_in_past"),
+    ] {
+        let (status, p) = app.post(&path, json!({"expires_at": asked})).await;
+        assert_eq!((status, p["code"].as_str()), (422, Some(code)), "{p}");
+    }
+    let unchanged = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
+    assert_eq!(
+        unchanged["expires_at"], moved["expires_at"],
+        "a refused regenerate changes nothing"
+    );
+    assert_eq!(unchanged["hint"], moved["hint"], "nor the secret");
 }
 
 async fn reveal(app: TestApp) {

@@ -36,6 +36,10 @@ pub enum TokenCommand {
         id: TokenId,
         #[command(flatten)]
         grace: GracePeriod,
+        /// A new expiry: RFC 3339, or YYYY-MM-DD for the end of that day (UTC), at most
+        /// the tenant's maximum lifetime from now. Default: the token keeps its expiry.
+        #[arg(long, value_parser = input::end_of_day, value_name = "WHEN")]
+        expires_at: Option<time::OffsetDateTime>,
     },
     /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal { id: TokenId },
@@ -242,8 +246,16 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
             })
         }
         TokenCommand::Delete { ids } => delete(ctx, ids).await,
-        TokenCommand::Regenerate { id, grace } => {
-            let t = c.regenerate::<Tokens>(id, &grace.request()).await?;
+        TokenCommand::Regenerate {
+            id,
+            grace,
+            expires_at,
+        } => {
+            let req = keyward_client::RegenerateToken {
+                grace_period_seconds: grace.request().grace_period_seconds,
+                expires_at: expires_at.map(Timestamp),
+            };
+            let t = c.regenerate::<Tokens>(id, &req).await?;
             ctx.print(&t, || {
                 with_secret("Regenerated", &t) + &grace.previous_secret()
             })
