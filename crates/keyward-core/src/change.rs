@@ -131,15 +131,85 @@ impl UpdateEndpoint {
 pub struct UpdateEndpointToken {
     pub name: Option<Name>,
     pub description: Option<String>,
-    /// `false` deactivates the token: it stops working on every endpoint (`DISABLED`)
-    /// and leaves the default listing, until activated again.
+    /// `false` switches the token off: it stops working on every endpoint (`DISABLED`)
+    /// and stays in the listing; `true` switches it on (and activates it).
     pub enabled: Option<bool>,
+    /// `false` deactivates the token: it is switched off and leaves the default listing
+    /// for the inactive one; `true` brings it back, switched on unless `enabled` says
+    /// otherwise.
+    pub active: Option<bool>,
 }
 
 impl UpdateEndpointToken {
     pub fn apply(&self, t: &mut EndpointToken) {
         patch(&mut t.name, &self.name);
         patch(&mut t.description, &self.description);
-        patch(&mut t.enabled, &self.enabled);
+        match self.active {
+            // Deactivated means switched off, whatever `enabled` says.
+            Some(false) => (t.active, t.enabled) = (false, false),
+            Some(true) => (t.active, t.enabled) = (true, self.enabled.unwrap_or(true)),
+            None => {
+                patch(&mut t.enabled, &self.enabled);
+                // A deactivated token is never on: switching one on activates it.
+                t.active |= t.enabled;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::EndpointToken;
+
+    fn secondary(enabled: bool, active: bool) -> EndpointToken {
+        let mut t: EndpointToken = serde_json::from_value(serde_json::json!({
+            "id": crate::EndpointTokenId::new(), "tenant_id": crate::TenantId::new(),
+            "kind": "secondary", "endpoint_id": null, "method": null, "name": "Webshop",
+            "description": "", "hint": "kws_…", "enabled": true, "active": true,
+            "recoverable": false, "created_at": "2026-01-01T00:00:00Z", "created_by": null,
+            "updated_at": "2026-01-01T00:00:00Z"
+        }))
+        .expect("a token");
+        (t.enabled, t.active) = (enabled, active);
+        t
+    }
+
+    /// (enabled, active) after each change, from each state it may start in.
+    #[test]
+    fn a_deactivated_token_is_never_on() {
+        let change = |enabled: Option<bool>, active: Option<bool>| UpdateEndpointToken {
+            enabled,
+            active,
+            ..Default::default()
+        };
+        let cases = [
+            ((true, true), change(Some(false), None), (false, true)),
+            ((false, true), change(Some(true), None), (true, true)),
+            ((true, true), change(None, Some(false)), (false, false)),
+            (
+                (true, true),
+                change(Some(true), Some(false)),
+                (false, false),
+            ),
+            ((false, false), change(None, Some(true)), (true, true)),
+            (
+                (false, false),
+                change(Some(false), Some(true)),
+                (false, true),
+            ),
+            ((false, false), change(Some(true), None), (true, true)),
+            ((false, false), change(Some(false), None), (false, false)),
+        ];
+        for ((enabled, active), up, want) in cases {
+            let mut t = secondary(enabled, active);
+            up.apply(&mut t);
+            assert_eq!(
+                (t.enabled, t.active),
+                want,
+                "{up:?} from {:?}",
+                (enabled, active)
+            );
+        }
     }
 }

@@ -265,7 +265,11 @@ pub struct EndpointToken {
     pub name: String,
     pub description: String,
     pub hint: String,
+    /// Switched on: a switched-off token is refused (`DISABLED`) on every endpoint.
     pub enabled: bool,
+    /// In the default (active) listing; a deactivated secondary is also switched off.
+    /// Primaries are always active.
+    pub active: bool,
     /// Whether a sealed copy exists, so the secret can be revealed.
     pub recoverable: bool,
     #[serde(with = "time::serde::rfc3339")]

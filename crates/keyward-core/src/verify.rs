@@ -668,6 +668,7 @@ mod tests {
                     description: String::new(),
                     hint: "kws_abcd…wxyz".into(),
                     enabled: true,
+                    active: true,
                     recoverable: false,
                     created_at: NOW,
                     created_by: None,

@@ -109,7 +109,7 @@ const ENDPOINT_COLS: &str = "id, tenant_id, name, path, description, auth_type, 
     allow_deleting, enabled, created_at, created_by, updated_at";
 
 const ETOKEN_COLS: &str = "t.id, t.tenant_id, t.kind, t.endpoint_id, t.method, t.name, \
-    t.description, t.hint, t.enabled, t.sealed_secret, t.created_at, t.created_by, t.updated_at";
+    t.description, t.hint, t.enabled, t.active, t.sealed_secret, t.created_at, t.created_by, t.updated_at";
 
 const ASSIGNMENT_SELECT: &str = "SELECT a.endpoint_id, e.name AS endpoint_name, e.path AS endpoint_path, \
     a.token_id, t.name AS token_name, t.hint AS token_hint, t.enabled AS token_enabled, a.enabled, \
@@ -157,6 +157,7 @@ fn endpoint_token(r: &AnyRow) -> StoreResult<EndpointToken> {
         description: r.try_get("description")?,
         hint: r.try_get("hint")?,
         enabled: rows::flag(r, "enabled")?,
+        active: rows::flag(r, "active")?,
         recoverable: r.try_get::<Option<String>, _>("sealed_secret")?.is_some(),
         created_at: rows::time(r, "created_at")?,
         created_by: rows::opt_id(r, "created_by")?,
@@ -778,8 +779,8 @@ impl Store {
         f.eq("t.tenant_id", tenant);
         f.and("t.kind = 'secondary'".into());
         match filter.status {
-            EndpointTokenStatus::Active => f.and("t.enabled = 1".into()),
-            EndpointTokenStatus::Inactive => f.and("t.enabled = 0".into()),
+            EndpointTokenStatus::Active => f.and("t.active = 1".into()),
+            EndpointTokenStatus::Inactive => f.and("t.active = 0".into()),
             EndpointTokenStatus::All => {}
         }
         f.contains(&["t.search"], filter.q.as_deref());
@@ -787,7 +788,7 @@ impl Store {
         self.page(&TOKENS, f, page, endpoint_token).await
     }
 
-    /// Renames, describes, enables or disables a secondary token.
+    /// Renames, describes, switches on or off, deactivates or activates a secondary token.
     pub async fn update_endpoint_token(
         &self,
         tenant: TenantId,
@@ -803,27 +804,31 @@ impl Store {
         let mut t = cur.clone();
         up.apply(&mut t);
         sqlx::query(
-            "UPDATE endpoint_tokens SET name = $2, search = $3, description = $4, enabled = $5, updated_at = $6 \
-             WHERE id = $1",
+            "UPDATE endpoint_tokens SET name = $2, search = $3, description = $4, enabled = $5, active = $6, \
+             updated_at = $7 WHERE id = $1",
         )
         .arg(id)
         .arg(&t.name)
         .arg(search_key(&[&t.name]))
         .arg(&t.description)
         .arg(t.enabled)
+        .arg(t.active)
         .arg(now)
         .execute(&mut **tx)
         .await?;
-        let action = match (cur.enabled, t.enabled) {
-            (false, true) => "endpoint_token.enabled",
-            (true, false) => "endpoint_token.disabled",
+        let action = match ((cur.active, t.active), (cur.enabled, t.enabled)) {
+            ((true, false), _) => "endpoint_token.deactivated",
+            ((false, true), _) => "endpoint_token.activated",
+            (_, (false, true)) => "endpoint_token.enabled",
+            (_, (true, false)) => "endpoint_token.disabled",
             _ => "endpoint_token.updated",
         };
         tx.record(
             action,
             "endpoint_token",
             id,
-            json!({"name": t.name, "description": t.description, "enabled": t.enabled}),
+            json!({"name": t.name, "description": t.description, "enabled": t.enabled,
+                   "active": t.active}),
         )
         .await?;
         commit_endpoint_token(tx, tenant, id).await

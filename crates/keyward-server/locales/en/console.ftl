@@ -583,13 +583,13 @@ toggle-on = On
 toggle-off = Off
 deactivate-token = Deactivate token
 activate-token = Activate token
-assign-endpoint-tokens = Assign endpoint tokens
+assign-endpoint-tokens = Assign endpoints
 token-settings = Token settings
 assigned-endpoints = Assigned to
 assigned-none = Not assigned to any endpoint.
 confirm-delete-endpoint-token = Delete this endpoint token? Applications using it stop at once.
-notice-activated = The token is active.
-notice-deactivated = The token is deactivated.
+notice-activated = The token is active again, and switched on.
+notice-deactivated = The token is deactivated: it is switched off and listed under Inactive.
 error-invalid-path = Enter a path of lower-case letters, digits, - and _, in segments separated by /.
 object-endpoint = Endpoint
 object-endpoint_token = Endpoint token
@@ -654,3 +654,25 @@ grace-0 = Not at all (stops now)
 grace-3600 = For 1 hour
 grace-86400 = For 24 hours
 grace-604800 = For 7 days
+
+## Endpoint tokens: the Enabled toggle apart from Deactivate / Activate
+endpoint-token-enabled = Enabled
+endpoint-token-enabled-row = Enabled: { $name }
+endpoint-token-switch-off = Switch off: the application is cut off from every endpoint, and the token stays in this list.
+endpoint-token-switch-on = Switch on: the application works again on the endpoints it is assigned to.
+deactivate-token-title = Retire the token: it is switched off and moves to the Inactive list.
+activate-token-title = Bring the token back to the Active list, switched on.
+notice-endpoint-token-enabled = The token is switched on.
+notice-endpoint-token-disabled = The token is switched off: the application is refused on every endpoint until it is switched on again.
+assignment-enabled-new = Assign the token first: a new assignment starts switched on.
+
+## Logging phones out (deleting mobile sessions)
+confirm-logout-title = Log devices out
+confirm-logout-text = { $count ->
+    [one] This device is logged out of the mobile app at once. The user can log in again with their password.
+   *[other] These { $count } devices are logged out of the mobile app at once. Their users can log in again with their passwords.
+}
+confirm-logout-button = { $count ->
+    [one] Log 1 device out
+   *[other] Log { $count } devices out
+}

@@ -583,13 +583,13 @@ toggle-on = På
 toggle-off = Av
 deactivate-token = Deaktiver token
 activate-token = Aktiver token
-assign-endpoint-tokens = Tildel endepunkt-tokens
+assign-endpoint-tokens = Tildel endepunkter
 token-settings = Tokeninnstillinger
 assigned-endpoints = Tildelt til
 assigned-none = Ikke tildelt noe endepunkt.
 confirm-delete-endpoint-token = Slette endepunkt-tokenet? Applikasjoner som bruker det, stoppes med en gang.
-notice-activated = Tokenet er aktivt.
-notice-deactivated = Tokenet er deaktivert.
+notice-activated = Tokenet er aktivt igjen, og slått på.
+notice-deactivated = Tokenet er deaktivert: det er slått av og står under Inaktive.
 error-invalid-path = Skriv inn en sti med små bokstaver, sifre, - og _, i segmenter skilt med /.
 object-endpoint = Endepunkt
 object-endpoint_token = Endepunkt-token
@@ -654,3 +654,25 @@ grace-0 = Ikke i det hele tatt (slutter nå)
 grace-3600 = I 1 time
 grace-86400 = I 24 timer
 grace-604800 = I 7 dager
+
+## Endpoint tokens: the Enabled toggle apart from Deactivate / Activate
+endpoint-token-enabled = Påslått
+endpoint-token-enabled-row = Påslått: { $name }
+endpoint-token-switch-off = Slå av: applikasjonen stenges ute fra alle endepunkter, og tokenet blir stående i denne listen.
+endpoint-token-switch-on = Slå på: applikasjonen virker igjen på endepunktene den er tildelt.
+deactivate-token-title = Ta tokenet ut av bruk: det slås av og flyttes til listen Inaktive.
+activate-token-title = Flytt tokenet tilbake til listen Aktive, påslått.
+notice-endpoint-token-enabled = Tokenet er slått på.
+notice-endpoint-token-disabled = Tokenet er slått av: applikasjonen avvises på alle endepunkter til det slås på igjen.
+assignment-enabled-new = Tildel tokenet først: en ny tildeling starter påslått.
+
+## Logging phones out (deleting mobile sessions)
+confirm-logout-title = Logg ut enheter
+confirm-logout-text = { $count ->
+    [one] Denne enheten logges ut av mobilappen med en gang. Brukeren kan logge inn igjen med passordet sitt.
+   *[other] Disse { $count } enhetene logges ut av mobilappen med en gang. Brukerne kan logge inn igjen med passordene sine.
+}
+confirm-logout-button = { $count ->
+    [one] Logg ut 1 enhet
+   *[other] Logg ut { $count } enheter
+}

@@ -53,7 +53,7 @@ const STATUSES: [(&str, EndpointTokenStatus); 3] = [
     ("all", EndpointTokenStatus::All),
 ];
 
-/// List secondary tokens by name: the active (enabled) ones unless asked otherwise.
+/// List secondary tokens by name: the active ones (not deactivated) unless asked otherwise.
 #[utoipa::path(get, path = "/api/v1/endpoint-tokens", tag = "endpoint-tokens", security(("bearer" = [])),
     params(EndpointTokenQuery), responses((status = 200, body = Paged<EndpointToken>), (status = 400, body = crate::error::Problem)))]
 pub async fn list(

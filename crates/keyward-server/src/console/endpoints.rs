@@ -64,6 +64,7 @@ pub fn router() -> Router<ConsoleState> {
             get(token_settings).post(token_update),
         )
         .route("/console/endpoint-tokens/{id}/enabled", post(token_enabled))
+        .route("/console/endpoint-tokens/{id}/active", post(token_active))
         .route(
             "/console/endpoint-tokens/{id}/regenerate",
             post(token_regenerate),
@@ -505,7 +506,9 @@ async fn save_assignments(
         .or_page(&st, &me)?;
     let saved = async {
         for (raw, token_id) in shown_rows::<EndpointTokenId>(&form.shown) {
-            let want_enabled = form.enabled.contains(raw);
+            let now = current.iter().find(|a| a.token_id == token_id);
+            // A new assignment starts switched on: its row had no switch to untick.
+            let want_enabled = form.enabled.contains(raw) || now.is_none();
             let mut want_methods = vec![EndpointMethod::Post];
             if form.get.contains(raw) {
                 want_methods.push(EndpointMethod::Get);
@@ -513,7 +516,6 @@ async fn save_assignments(
             if form.delete.contains(raw) {
                 want_methods.push(EndpointMethod::Delete);
             }
-            let now = current.iter().find(|a| a.token_id == token_id);
             match (form.assigned.contains(raw), now) {
                 (true, Some(a)) if a.enabled == want_enabled && a.methods == want_methods => {}
                 (true, _) => {
@@ -777,6 +779,7 @@ async fn token_update(
                     name: Some(name),
                     description,
                     enabled,
+                    active: None,
                 },
             )
             .await
@@ -789,32 +792,65 @@ async fn token_update(
     )
 }
 
-/// The list's Enabled toggle and its Deactivate / Activate button.
+/// The list's Enabled toggle: switches the token on or off, where it is listed.
 async fn token_enabled(
     State(st): State<ConsoleState>,
     p: PostedTo<EndpointTokenId, EnabledForm>,
 ) -> Answer {
     let PostedTo { id, me, form } = p;
     let on = form.on();
-    let result = st
-        .endpoints()
-        .update_token(
-            &me.admin,
-            id,
-            UpdateEndpointToken {
-                enabled: Some(on),
-                ..Default::default()
-            },
-        )
-        .await;
-    let done = if on { "activated" } else { "deactivated" };
-    let back = if form.back == "inactive" {
+    let up = UpdateEndpointToken {
+        enabled: Some(on),
+        ..Default::default()
+    };
+    let done = if on {
+        "endpoint-token-enabled"
+    } else {
+        "endpoint-token-disabled"
+    };
+    switch_token(&st, &me, id, up, done, &form.back).await
+}
+
+/// What the list's Deactivate / Activate button posts: `active=true` brings the token
+/// back to the active list (switched on), anything else moves it to the inactive one.
+#[derive(Deserialize)]
+struct ActiveForm {
+    active: String,
+    #[serde(default)]
+    back: String,
+}
+
+async fn token_active(
+    State(st): State<ConsoleState>,
+    p: PostedTo<EndpointTokenId, ActiveForm>,
+) -> Answer {
+    let PostedTo { id, me, form } = p;
+    let active = form.active == "true";
+    let up = UpdateEndpointToken {
+        active: Some(active),
+        ..Default::default()
+    };
+    let done = if active { "activated" } else { "deactivated" };
+    switch_token(&st, &me, id, up, done, &form.back).await
+}
+
+/// Applies a switch from the list and returns to the view it was made on (`back`).
+async fn switch_token(
+    st: &ConsoleState,
+    me: &Me,
+    id: EndpointTokenId,
+    up: UpdateEndpointToken,
+    done: &str,
+    back: &str,
+) -> Answer {
+    let result = st.endpoints().update_token(&me.admin, id, up).await;
+    let back = if back == "inactive" {
         "inactive"
     } else {
         "active"
     };
     st.after(
-        &me,
+        me,
         result,
         &format!("/console/endpoint-tokens?status={back}&done={done}"),
     )

@@ -975,7 +975,7 @@ async fn bulk_delete(State(st): State<ConsoleState>, p: Posted<BulkForm>) -> Ans
         let warnings = own_warnings(&st, &me, &items, mobile).await?;
         let page = me.page(&st.console, "tokens");
         let back_name = if mobile { "mobile" } else { "api" };
-        let ctx = context! { items, back, back_name, warnings };
+        let ctx = context! { items, back, back_name, warnings, mobile };
         return Ok(st.console.render("confirm_delete.html", &page, ctx));
     }
     let deleted = if mobile {

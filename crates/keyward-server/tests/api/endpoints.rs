@@ -326,6 +326,40 @@ async fn secondary_rule(app: TestApp) {
     )
     .await;
     assert_eq!(send().await.status, 201);
+    // Deactivated is switched off too; activated again, it works, switched on.
+    let t = app
+        .patch_ok(
+            &format!("/api/v1/endpoint-tokens/{id}"),
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(t["enabled"], false, "{t}");
+    refused(&send().await, 401, "DISABLED");
+    let t = app
+        .patch_ok(
+            &format!("/api/v1/endpoint-tokens/{id}"),
+            json!({"active": true}),
+        )
+        .await;
+    assert_eq!(
+        (t["active"].as_bool(), t["enabled"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert_eq!(send().await.status, 201);
+    // Switching on a deactivated token brings it back to the active list.
+    app.patch_ok(
+        &format!("/api/v1/endpoint-tokens/{id}"),
+        json!({"active": false}),
+    )
+    .await;
+    let t = app
+        .patch_ok(
+            &format!("/api/v1/endpoint-tokens/{id}"),
+            json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(t["active"], true, "{t}");
+    assert_eq!(send().await.status, 201);
 
     let (status, _) = app
         .delete(&format!("/api/v1/endpoints/{}/assignments/{id}", ep.id))
@@ -1216,20 +1250,40 @@ async fn secondary_listing(app: TestApp) {
     let ep = app.endpoint("listed", "token", false).await;
     let (a, _) = app.endpoint_token("Alpha app").await;
     let (b, _) = app.endpoint_token("Beta app").await;
-    app.post_created(
-        "/api/v1/endpoint-tokens",
-        json!({"name": "Gamma app", "description": "retired", "enabled": false}),
-    )
-    .await;
+    let gamma = app
+        .post_created(
+            "/api/v1/endpoint-tokens",
+            json!({"name": "Gamma app", "description": "retired", "enabled": false}),
+        )
+        .await;
+    let gamma = gamma["id"].as_str().unwrap().to_string();
     let names = |v: &Value| texts(&v["items"], "name");
     let active = app.get_ok("/api/v1/endpoint-tokens").await;
     assert_eq!(
         names(&active),
-        ["Alpha app", "Beta app"],
-        "primaries are not listed"
+        ["Alpha app", "Beta app", "Gamma app"],
+        "primaries are not listed; a token switched off stays in the active list"
     );
+    // Deactivating retires it to the inactive list, switched off.
+    let retired = app
+        .patch_ok(
+            &format!("/api/v1/endpoint-tokens/{gamma}"),
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(
+        (retired["active"].as_bool(), retired["enabled"].as_bool()),
+        (Some(false), Some(false))
+    );
+    let active = app.get_ok("/api/v1/endpoint-tokens").await;
+    assert_eq!(names(&active), ["Alpha app", "Beta app"]);
     let inactive = app.get_ok("/api/v1/endpoint-tokens?status=inactive").await;
     assert_eq!(names(&inactive), ["Gamma app"]);
+    let actions = app.audit_actions(&format!("object_id={gamma}")).await;
+    assert!(
+        actions.contains(&"endpoint_token.deactivated".to_string()),
+        "{actions:?}"
+    );
     let all = app
         .get_ok("/api/v1/endpoint-tokens?status=all&q=ALPHA")
         .await;

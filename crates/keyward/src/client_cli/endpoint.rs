@@ -395,14 +395,20 @@ pub enum EndpointTokenCommand {
     },
     /// Show a secondary token (id or name) and the endpoints it is assigned to.
     Show { token: String },
-    /// Rename or describe a token, or activate or deactivate it everywhere.
+    /// Rename or describe a token, switch it on or off everywhere, or deactivate it.
     Update {
         token: String,
         #[command(flatten)]
         labels: Relabel,
-        /// `--disable` stops the token on every endpoint.
+        /// `--disable` stops the token on every endpoint; it stays listed.
         #[command(flatten)]
         switch: Switch,
+        /// Retire the token: switched off, and listed only with `--status inactive`.
+        #[arg(long, conflicts_with_all = ["activate", "enable"])]
+        deactivate: bool,
+        /// Bring a deactivated token back to the active list, switched on.
+        #[arg(long)]
+        activate: bool,
     },
     /// Delete a secondary token and its assignments; its records stay.
     Delete { token: String },
@@ -481,14 +487,19 @@ pub async fn run_tokens(ctx: &Ctx, cmd: EndpointTokenCommand) -> anyhow::Result<
             token,
             labels,
             switch,
+            deactivate,
+            activate,
         } => {
             let up = UpdateEndpointToken {
                 name: labels.name,
                 description: labels.description,
                 enabled: switch.enabled(),
+                active: input::flag(activate, deactivate),
             };
             if up == UpdateEndpointToken::default() {
-                bail!("nothing to change: give --name, --description, --enable or --disable");
+                bail!(
+                    "nothing to change: give --name, --description, --enable, --disable, --activate or --deactivate"
+                );
             }
             let id = input::endpoint_token(c, &token).await?;
             let t = c.update::<EndpointTokens>(id, &up).await?;

@@ -67,6 +67,27 @@
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       ev.preventDefault();
+      return;
+    }
+    // One-click Copy of a stored secret: the API's (audited) reveal with the console
+    // session, straight to the clipboard. Without this script, or when the copy fails,
+    // the form posts and the page shows the secret with its own Copy button.
+    var reveal = form.getAttribute && form.getAttribute("data-reveal-copy");
+    if (reveal && window.fetch && !form.hasAttribute("data-copy-failed")) {
+      ev.preventDefault();
+      var btn = form.querySelector("button");
+      var csrf = form.querySelector("input[name=csrf]");
+      var fallback = function () { form.setAttribute("data-copy-failed", ""); form.submit(); };
+      fetch(reveal, { method: "POST", credentials: "same-origin",
+                      headers: { "X-CSRF-Token": csrf ? csrf.value : "", "Accept": "application/json" } })
+        .then(function (res) { if (!res.ok) throw new Error(String(res.status)); return res.json(); })
+        .then(function (body) { return copyText(body.token); })
+        .then(function () {
+          var label = btn.textContent;
+          btn.textContent = btn.getAttribute("data-copied") || "Copied";
+          btn.classList.add("copied");
+          setTimeout(function () { btn.textContent = label; btn.classList.remove("copied"); }, 2000);
+        }, fallback);
     }
   });
 
