@@ -61,6 +61,18 @@ pub enum EndpointMethod {
 impl EndpointMethod {
     pub const ALL: [EndpointMethod; 3] = [Self::Post, Self::Get, Self::Delete];
 
+    /// The name a primary token of this method is stored under (records keep it as the
+    /// name of the application that sent them): `POST primary token`.
+    pub fn primary_name(self) -> String {
+        format!("{} primary token", self.as_str())
+    }
+
+    /// The method of a primary token's stored name ([`Self::primary_name`]), so a page
+    /// can name it in its own language.
+    pub fn of_primary_name(name: &str) -> Option<Self> {
+        Self::parse(name.strip_suffix(" primary token")?)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Post => "POST",

@@ -1417,6 +1417,64 @@ async fn two_applications_share_an_endpoint_and_one_is_switched_off() {
     assert!(listing.contains("ERP") && listing.contains("Webshop"));
     screenshot(&c, "en-endpoint-tokens").await;
 
+    // The Enabled toggle switches the Webshop off where it is listed; Deactivate
+    // retires it to the Inactive view; Activate brings it back, switched on.
+    let in_row = |name: &str, what: &str| {
+        format!("//table[@id='endpoint-tokens-table']//tr[.//a[normalize-space()='{name}']]{what}")
+    };
+    let press = async |xpath: String| {
+        let el = c.find(Locator::XPath(&xpath)).await.expect(&xpath);
+        el.click().await.expect("click");
+    };
+    press(in_row("Webshop", "//button[@role='switch']")).await;
+    wait_for_text(&c, "body", "The token is switched off").await;
+    let switch = c
+        .find(Locator::XPath(&in_row(
+            "Webshop",
+            "//button[@role='switch']",
+        )))
+        .await
+        .expect("still listed, with its switch");
+    assert_eq!(
+        switch.attr("aria-checked").await.unwrap().as_deref(),
+        Some("false")
+    );
+    screenshot(&c, "en-endpoint-tokens-switched-off").await;
+    press(in_row(
+        "Webshop",
+        "//form[contains(@action, '/active')]//button",
+    ))
+    .await;
+    wait_for_text(&c, "body", "The token is deactivated").await;
+    let listing = text_of(&c, "#endpoint-tokens-table").await;
+    assert!(
+        listing.contains("ERP") && !listing.contains("Webshop"),
+        "{listing}"
+    );
+    click(&c, "#show-inactive").await;
+    wait_for_text(&c, "#endpoint-tokens-table", "Webshop").await;
+    assert!(text_of(&c, "#endpoint-tokens-table")
+        .await
+        .contains("Activate token"));
+    press(in_row(
+        "Webshop",
+        "//form[contains(@action, '/active')]//button",
+    ))
+    .await;
+    wait_for_text(&c, "body", "The token is active again").await;
+    c.goto(&app.url("/console/endpoint-tokens")).await.unwrap();
+    let switch = c
+        .find(Locator::XPath(&in_row(
+            "Webshop",
+            "//button[@role='switch']",
+        )))
+        .await
+        .expect("back in the active list");
+    assert_eq!(
+        switch.attr("aria-checked").await.unwrap().as_deref(),
+        Some("true")
+    );
+
     // Not assigned yet: refused.
     assert_eq!(
         post_record(&app, "orders/incoming", &erp, json!({"n": 0})).await,
@@ -1572,5 +1630,97 @@ async fn the_api_viewer_works_under_its_content_security_policy() {
         violations.is_empty(),
         "the API viewer breaks its own policy: {violations:#?}"
     );
+    c.close().await.unwrap();
+}
+
+/// The first link on the page whose address starts with `prefix` followed by an id.
+async fn first_link(c: &Client, prefix: &str) -> String {
+    let v = c
+        .execute(
+            "const a = [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')) \
+               .find(h => h.startsWith(arguments[0]) && /^[0-9a-f-]{36}/.test(h.slice(arguments[0].length))); \
+             return a || '';",
+            vec![json!(prefix)],
+        )
+        .await
+        .unwrap();
+    let href = v.as_str().unwrap().to_string();
+    assert!(!href.is_empty(), "a link to {prefix}…");
+    href
+}
+
+/// Issue 13, problem 10: in Norwegian, the menu fits on one row at 1366 px; at 390 px no
+/// page scrolls sideways as a whole (a wide table scrolls inside its own frame). Every
+/// page of the demo tenant, which has something on each, is screenshotted at both sizes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn norwegian_pages_fit_a_laptop_and_a_phone() {
+    let Some((_driver, c)) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    demo_login(&c, &app).await;
+    select(&c, "#lang-select", "nb").await;
+    wait_for_text(&c, "header nav", "Brukere").await;
+
+    c.goto(&app.url("/console/tokens")).await.unwrap();
+    let token = first_link(&c, "/console/tokens/").await;
+    c.goto(&app.url("/console/users")).await.unwrap();
+    let user = first_link(&c, "/console/users/").await;
+    c.goto(&app.url("/console/endpoints")).await.unwrap();
+    let endpoint = first_link(&c, "/console/endpoints/").await;
+    c.goto(&app.url("/console/endpoint-tokens")).await.unwrap();
+    let endpoint_token = first_link(&c, "/console/endpoint-tokens/").await;
+    c.goto(&app.url("/console/tokens/mobile")).await.unwrap();
+    let session = first_link(&c, "/console/tokens/mobile/").await;
+    let pages = [
+        ("tokens", "/console/tokens".to_string()),
+        ("token", token.clone()),
+        ("token-regenerate", format!("{token}/regenerate")),
+        ("mobile", "/console/tokens/mobile".into()),
+        ("session", session),
+        ("users", "/console/users".into()),
+        ("user", user),
+        ("departments", "/console/departments".into()),
+        ("user-types", "/console/user-types".into()),
+        ("endpoints", "/console/endpoints".into()),
+        ("endpoint", endpoint.clone()),
+        ("endpoint-tokens-tab", format!("{endpoint}?tab=tokens")),
+        ("endpoint-data", format!("{endpoint}/data")),
+        ("endpoint-tokens", "/console/endpoint-tokens".into()),
+        ("endpoint-token", endpoint_token.clone()),
+        ("endpoint-assign", format!("{endpoint_token}/assign")),
+        ("verifier-keys", "/console/verifier-keys".into()),
+        ("webhooks", "/console/webhooks".into()),
+        ("settings", "/console/settings".into()),
+        ("audit", "/console/audit".into()),
+    ];
+    let one_row =
+        "const tops = [...document.querySelectorAll('header nav li')].map(li => li.offsetTop); \
+                   return Math.max(...tops) - Math.min(...tops);";
+    let overflow = "return document.documentElement.scrollWidth - window.innerWidth;";
+    for (width, height, size) in [(1366, 900, "laptop"), (390, 844, "phone")] {
+        c.set_window_size(width, height).await.expect("window size");
+        for (name, path) in &pages {
+            c.goto(&app.url(path)).await.unwrap();
+            find(&c, "main").await;
+            let wider = script(&c, overflow).await.as_i64().unwrap();
+            screenshot(&c, &format!("nb-{size}-{name}")).await;
+            if wider > 0 {
+                let culprits = script(
+                    &c,
+                    "return [...document.querySelectorAll('body *')] \
+                       .filter(e => e.getBoundingClientRect().right > window.innerWidth \
+                               && !(e.parentElement && e.parentElement.closest('.table-wrap') && getComputedStyle(e).position !== 'absolute')) \
+                       .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id);",
+                )
+                .await;
+                panic!("{path} at {width} px scrolls sideways by {wider} px: {culprits}");
+            }
+            if size == "laptop" {
+                let rows = script(&c, one_row).await.as_i64().unwrap();
+                assert_eq!(rows, 0, "{path}: the Norwegian menu wraps at 1366 px");
+            }
+        }
+    }
     c.close().await.unwrap();
 }

@@ -426,7 +426,7 @@ async fn reconcile_primaries(
         .arg(e.tenant_id)
         .arg(e.id)
         .arg(m.as_str())
-        .arg(format!("{m} primary token"))
+        .arg(m.primary_name())
         .arg(search_key(&[m.as_str()]))
         .arg(&o.secret.hint)
         .arg(&o.secret.sealed)

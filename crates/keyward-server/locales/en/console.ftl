@@ -676,3 +676,4 @@ confirm-logout-button = { $count ->
     [one] Log 1 device out
    *[other] Log { $count } devices out
 }
+data-primary-token = { $method } primary token

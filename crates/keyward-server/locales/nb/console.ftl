@@ -240,7 +240,7 @@ tokens-tab-api = API-tokens
 tokens-tab-mobile = Mobilbrukere pålogget
 tokens-api-intro = Tokens som eksterne applikasjoner og kode bruker for å integrere med systemet. Hvert token opptrer som sin bruker, begrenset til én avdeling og brukertype.
 tokens-mobile-intro = Hvem som er logget inn i mobilappen. Slett en økt for å logge ut enheten.
-tokens-new = Ny API-token
+tokens-new = Nytt API-token
 tokens-search-placeholder = Navn, bruker, avdeling, beskrivelse eller hint (kwa_GfqB)
 mobile-search-placeholder = Brukernavn
 tokens-empty = Ingen API-tokens passer.
@@ -261,9 +261,9 @@ tokens-disabled-to-mobile = Se mobiløktene, som fortsatt virker
 ## Opprett token
 token-new-title = Opprett ny API-token
 token-new-intro = Tokenet har tillatelsene til den valgte brukeren, begrenset til én av brukerens avdelinger og brukertyper.
-token-expiry-hint = Ikke lenger enn { $days } dager (senest { $date }). Høyst 12 måneder anbefales for en enkelt token.
-token-expiry-hint-unlimited = Denne kunden har ingen maksimal levetid. La datoen stå tom for en token som aldri utløper.
-token-never-expires-warning = Advarsel: en token uten utløpsdato virker til noen tilbakekaller den.
+token-expiry-hint = Ikke lenger enn { $days } dager (senest { $date }). Høyst 12 måneder anbefales for et enkelt token.
+token-expiry-hint-unlimited = Denne kunden har ingen maksimal levetid. La datoen stå tom for et token som aldri utløper.
+token-never-expires-warning = Advarsel: et token uten utløpsdato virker til noen tilbakekaller det.
 token-expiry-presets = Hurtigvalg
 token-expiry-preset-days = { $count ->
     [one] 1 dag
@@ -271,7 +271,7 @@ token-expiry-preset-days = { $count ->
 }
 token-expiry-preset-year = 1 år
 token-technical-only = Bare tekniske brukere som er innenfor ansettelsesperioden i dag, vises (kundeinnstilling).
-token-no-owners = Ingen bruker kan eie en token ennå: opprett først en bruker med et medlemskap.
+token-no-owners = Ingen bruker kan eie et token ennå: opprett først en bruker med et medlemskap.
 token-membership-hint = Bare den valgte brukerens medlemskap tilbys.
 token-minimal-permissions = For å garantere datasikkerhet, gi tokenet bare de minimale tillatelsene integrasjonen trenger.
 
@@ -316,7 +316,7 @@ error-invalid-cidr = «{ limit-addresses }»: hver linje må være en IP-adresse
 error-invalid-rate-limit = «{ limit-rate }»: oppgi både kontroller (1 til 1 000 000) og sekunder (1 til 86 400), eller ingen av dem.
 error-invalid-uses-remaining = «{ limit-uses }»: skriv et helt tall, eller la feltet stå tomt for ubegrenset.
 reveal = Vis token
-revealed-audited = Visning av en token registreres i revisjonsloggen.
+revealed-audited = Visning av et token registreres i revisjonsloggen.
 regenerate = Generer på nytt
 revoke = Tilbakekall
 enable = Aktiver
@@ -327,7 +327,7 @@ confirm-revoke = Tilbakekalle tokenet? Det slutter å virke med en gang og blir 
 ## Bekreft sletting
 confirm-delete-title = Slett tokens
 confirm-delete-text = { $count ->
-    [one] Denne tokenen slettes. Den forsvinner fra alle lister og kan aldri brukes igjen.
+    [one] Dette tokenet slettes. Det forsvinner fra alle lister og kan aldri brukes igjen.
    *[other] Disse { $count } tokenene slettes. De forsvinner fra alle lister og kan aldri brukes igjen.
 }
 confirm-delete-button = { $count ->
@@ -397,7 +397,7 @@ password-hint = For innlogging i konsollen og mobilappen; minst 10 tegn. La stå
 password-hint-change = La stå tomt for å beholde passordet; minst 10 tegn.
 password-remove = Fjern passordet (ingen innlogging i konsollen eller mobilappen)
 memberships-title = Medlemskap
-memberships-intro = Et medlemskap gir brukeren en brukertype i en avdeling. En token bærer ett av dem.
+memberships-intro = Et medlemskap gir brukeren en brukertype i en avdeling. Et token bærer ett av dem.
 memberships-empty = Ingen medlemskap ennå.
 memberships-add = Legg til medlemskap
 confirm-remove-membership = Fjerne medlemskapet? Tokens som bruker det, slutter å virke.
@@ -471,7 +471,7 @@ error-not-found = Det finnes ikke, eller det er slettet.
 error-conflict = Det navnet er allerede i bruk.
 error-membership-exists = Brukeren har allerede den avdelingen og brukertypen.
 error-path-taken = Et annet endepunkt har allerede den stien. Velg en annen.
-error-in-use = Det er fortsatt i bruk (av et medlemskap eller en token), så det kan ikke slettes.
+error-in-use = Det er fortsatt i bruk (av et medlemskap eller et token), så det kan ikke slettes.
 error-unavailable = Databasen er utilgjengelig. Ingenting ble endret; prøv igjen om litt.
 error-internal = Noe gikk galt på serveren. Det er logget.
 error-self-lockout = Det ville stengt din egen tilgang. Be en annen administrator om å gjøre det.
@@ -516,7 +516,7 @@ session-delete-hint = Når økten slettes, logges enheten ut med en gang; bruker
 ## Oppfølging etter gjennomgang
 token-expiry-hint-default = Denne kunden har ingen maksimal levetid. En tom dato betyr standarden på { $days } dager.
 secret-warning-recoverable = Kopier det nå. Denne kunden lagrer tokenhemmeligheter gjenopprettbart, så en administrator kan vise det igjen fra tokenets side (hver visning registreres i revisjonsloggen).
-error-token-revoked = En tilbakekalt token kan ikke få en ny hemmelighet.
+error-token-revoked = Et tilbakekalt token kan ikke få en ny hemmelighet.
 
 ## Endepunkter
 nav-endpoints = Endepunkter
@@ -542,7 +542,7 @@ col-data = Data
 field-path = Sti
 field-auth-type = Autentiseringstype
 field-security = Sikkerhet
-field-allow-deleting = Tillat sletting (en primær DELETE-token, og DELETE-forespørsler)
+field-allow-deleting = Tillat sletting (et primært DELETE-token, og DELETE-forespørsler)
 field-enabled = Aktivert
 field-token = Token
 auth-none = Ingen (alle kan kalle det)
@@ -558,7 +558,7 @@ primary-tokens = Primærtokens
 primary-tokens-intro = Én per metode, generert når autentiseringen er Token (DELETE bare når sletting er tillatt). Bruk helst sekundærtokens for applikasjoner.
 generate = Generer
 secondary-tokens = Sekundærtokens
-secondary-tokens-intro = Én token per applikasjon. Kryss av «Tildelt» for å la en applikasjon bruke endepunktet; fjern «Tildeling aktivert» for å slå av den ene applikasjonen uten å røre de andre. En tildelt applikasjon kan sende poster (POST); kryss av «Kan lese poster» bare for dem som må lese det andre har sendt.
+secondary-tokens-intro = Ett token per applikasjon. Kryss av «Tildelt» for å la en applikasjon bruke endepunktet; fjern «Tildeling aktivert» for å slå av den ene applikasjonen uten å røre de andre. En tildelt applikasjon kan sende poster (POST); kryss av «Kan lese poster» bare for dem som må lese det andre har sendt.
 secondary-tokens-empty = Ingen sekundærtokens: legg dem til under Endepunkt-tokens.
 hide-unassigned = Skjul ikke-tildelte
 assign-row = Tildel { $name }
@@ -574,7 +574,7 @@ data-none = Ingen poster i denne perioden.
 data-empty = Ingen poster passer.
 data-unreadable = (denne posten kan ikke leses som JSON; slett den hvis den ikke trengs)
 confirm-delete-record = Slette denne posten for godt?
-endpoint-tokens-intro = Sekundærtokens, én per applikasjon, oppkalt etter den. Tildel dem til endepunkter; slå av én for å stenge ute bare den applikasjonen.
+endpoint-tokens-intro = Sekundærtokens, ett per applikasjon, oppkalt etter den. Tildel dem til endepunkter; slå av ett for å stenge ute bare den applikasjonen.
 endpoint-tokens-active = Aktive
 endpoint-tokens-inactive = Inaktive
 endpoint-tokens-empty = Ingen endepunkt-tokens her.
@@ -676,3 +676,4 @@ confirm-logout-button = { $count ->
     [one] Logg ut 1 enhet
    *[other] Logg ut { $count } enheter
 }
+data-primary-token = Primærtoken for { $method }

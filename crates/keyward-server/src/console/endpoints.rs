@@ -648,15 +648,36 @@ async fn data(State(st): State<ConsoleState>, p: PageOf<EndpointId, DataQuery>) 
         let tokens = all_secondaries(&st, &me).await?;
         Ok::<_, ApiError>((ep, records, stats, tokens))
     };
-    let (ep, (records, total), stats, tokens) = loaded.await.or_page(&st, &me)?;
+    let (ep, (mut records, total), mut stats, tokens) = loaded.await.or_page(&st, &me)?;
+    // A primary's stored name is English ("POST primary token"): named in the page's
+    // language wherever it stands for the application.
+    let i18n = &st.console.i18n;
+    let named = |name: &mut Option<String>| {
+        if let Some(m) = name.as_deref().and_then(EndpointMethod::of_primary_name) {
+            let args = super::i18n::args([("method", m.as_str().to_string())]);
+            *name = Some(i18n.message(me.lang, "data-primary-token", Some(&args)));
+        }
+    };
+    records.iter_mut().for_each(|r| named(&mut r.token_name));
+    stats
+        .buckets
+        .iter_mut()
+        .for_each(|b| named(&mut b.token_name));
     // The filter offers the endpoint's primaries and every secondary token.
     let mut filter: Vec<(String, String)> = ep
         .primary_tokens
         .iter()
-        .map(|t| (t.id.to_string(), format!("{} ({})", t.name, t.hint)))
+        .map(|t| {
+            let mut name = Some(t.name.clone());
+            named(&mut name);
+            (
+                t.id.to_string(),
+                format!("{} ({})", name.unwrap_or_default(), t.hint),
+            )
+        })
         .collect();
     filter.extend(tokens.iter().map(|t| (t.id.to_string(), t.name.clone())));
-    let anonymous = st.console.i18n.message(me.lang, "data-anonymous", None);
+    let anonymous = i18n.message(me.lang, "data-anonymous", None);
     let (series, max) = chart(&stats, &anonymous);
     let query = format!(
         "?token_id={}&from={}&to={}&",

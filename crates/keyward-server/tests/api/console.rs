@@ -135,6 +135,12 @@ impl Console {
         (status, location.unwrap_or(body))
     }
 
+    /// The same session reading its pages in `lang` (the language chooser's cookie).
+    pub(crate) fn in_language(mut self, lang: &str) -> Self {
+        self.cookie = format!("{}; kw_lang={lang}", self.cookie);
+        self
+    }
+
     pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         self.send(self.http.get(format!("{}{path}", self.base)))
             .await

@@ -12,6 +12,7 @@ mod logins;
 mod matrix;
 mod metrics;
 mod mobile;
+mod norwegian;
 mod properties;
 mod rules;
 mod security_headers;
