@@ -391,6 +391,10 @@ pub struct MobileSession {
     pub user_type_name: String,
     /// `active` or `expired`.
     pub status: TokenStatus,
+    /// What a check of the session would answer now (`VALID`, or why it is refused: its
+    /// owner locked or outside their employment period, the membership gone, …), by the
+    /// verification decision itself, as for API tokens.
+    pub effective_status: crate::code::VerifyCode,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// The last successful check, at most the server's flush interval (2 s) stale.

@@ -78,13 +78,14 @@ impl SessionEnd {
     }
 }
 
-const SESSION_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
-    JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id";
+/// A session reads what a check reads of its owner and tenant, so that it carries what a
+/// check would answer now (`effective_status`), decided by the check's own decision.
+const SESSION_FROM: &str = crate::tokens::OWNER_FROM;
 
 fn session_columns() -> String {
     format!(
-        "{TOKEN_COLS}, t.device_name, u.username AS username, u.email AS email, \
-         u.display_name AS display_name, d.name AS department_name, ut.name AS user_type_name"
+        "{TOKEN_COLS}, t.device_name, u.email AS email, u.display_name AS display_name, {}",
+        crate::tokens::standing_columns()
     )
 }
 
@@ -121,6 +122,7 @@ fn session(r: &AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
         user_type_id: t.user_type_id,
         user_type_name: r.try_get("user_type_name")?,
         status,
+        effective_status: keyward_core::verify::standing(&crate::tokens::subject(r)?, now),
         created_at: t.created_at,
         last_active_at: t.last_used_at,
         expires_at: t

@@ -214,10 +214,21 @@ const DETAIL_FROM: &str = concat!(
 pub(crate) const NEWEST_FIRST: &str = "t.created_at DESC, t.id DESC";
 
 fn detail_columns() -> String {
-    // No secret in particular: the token's standing is its current secret's.
     format!(
-        "{TOKEN_COLS}, {}, rb.username AS revoked_by_name, \
-         CAST(NULL AS BIGINT) AS secret_valid_until",
+        "{TOKEN_COLS}, {}, rb.username AS revoked_by_name",
+        standing_columns()
+    )
+}
+
+/// A token `t` with its owner and tenant, as [`standing_columns`] reads them.
+pub(crate) const OWNER_FROM: &str = concat!("FROM tokens t ", owner_joins!());
+
+/// What [`subject`] reads beside a token's own columns, under [`OWNER_FROM`], for the
+/// token's standing (what a check would answer now). No secret in particular: the
+/// standing is its current secret's.
+pub(crate) fn standing_columns() -> String {
+    format!(
+        "{}, CAST(NULL AS BIGINT) AS secret_valid_until",
         owner_columns!()
     )
 }
@@ -1043,7 +1054,7 @@ const SUBJECT_SELECT: &str = concat!(
 );
 
 /// A subject from a row of [`SUBJECT_SELECT`].
-fn subject(r: &AnyRow) -> StoreResult<Subject> {
+pub(crate) fn subject(r: &AnyRow) -> StoreResult<Subject> {
     Ok(Subject {
         token: rows::token_state(r)?,
         owner: std::sync::Arc::new(Owner {

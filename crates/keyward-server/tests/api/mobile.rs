@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 on_both_backends! {
     a_session_verifies_slides_and_ends_when_an_administrator_deletes_it => session_lifecycle;
     logout_ends_the_session_once => logout_once;
+    a_session_says_what_a_check_of_it_answers_now => session_standing;
     bulk_delete_ends_many_sessions_at_once => bulk_delete;
     locking_a_user_ends_every_session_and_unlocking_revives_none => locking;
     a_password_change_or_removal_ends_the_users_sessions_for_good => password_change;
@@ -224,6 +225,30 @@ async fn session_lifecycle(app: TestApp) {
             ("mobile_session.created", "kari")
         ]
     );
+}
+
+/// A session's `effective_status` is what a check answers: refused while its owner is
+/// outside their employment period, valid again once the period is restored.
+async fn session_standing(app: TestApp) {
+    let m = phone_user(&app, "kari", &["orders:read"]).await;
+    let (id, token) = login(&app, "kari").await;
+    let path = format!("/api/v1/mobile-sessions/{id}");
+    assert_eq!(app.get_ok(&path).await["effective_status"], "VALID");
+    let ended = (time::OffsetDateTime::now_utc() - time::Duration::days(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let user = format!("/api/v1/users/{}", m.user_id);
+    app.patch_ok(&user, json!({"active_until": ended})).await;
+    assert_eq!(app.verify(&token, None).await, "USER_INACTIVE");
+    assert_eq!(app.get_ok(&path).await["effective_status"], "USER_INACTIVE");
+    let listed = app.get_ok("/api/v1/mobile-sessions").await;
+    assert_eq!(
+        listed["items"][0]["effective_status"], "USER_INACTIVE",
+        "{listed}"
+    );
+    app.patch_ok(&user, json!({"active_until": null})).await;
+    assert_eq!(app.verify(&token, None).await, "VALID");
+    assert_eq!(app.get_ok(&path).await["effective_status"], "VALID");
 }
 
 async fn logout_once(app: TestApp) {
