@@ -24,6 +24,7 @@ on_both_backends! {
     each_delete_button_deletes_and_returns_to_its_list => delete_buttons;
     a_nul_in_a_console_form_or_address_gets_a_readable_page => a_nul_in_a_console_form_or_address_gets_a_readable_page;
     dead_ends_answer_in_the_pages_language_with_a_way_on => dead_ends_answer_in_the_pages_language_with_a_way_on;
+    the_audit_log_names_objects_filters_and_exports => audit_log_names_filters_and_exports;
 }
 
 pub(crate) struct Console {
@@ -916,4 +917,131 @@ async fn dead_ends_answer_in_the_pages_language_with_a_way_on(app: TestApp) {
         assert!(page.contains("href=\"/console/tokens/mobile\""), "{page}");
         assert!(page.contains("id=\"logout\""), "the console's menu: {page}");
     }
+}
+
+/// The audit page's rows: each `<tr>` of its table body.
+fn audit_rows(page: &str) -> Vec<String> {
+    let body = page
+        .split("<tbody>")
+        .nth(1)
+        .and_then(|b| b.split("</tbody>").next())
+        .expect("the audit table");
+    body.split("<tr>").skip(1).map(str::to_string).collect()
+}
+
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+async fn audit_log_names_filters_and_exports(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let (m, id, _) = app.svc_with_token("Webshop checkout").await;
+    let (formula, _) = app.token(&m, "=HYPERLINK(\"http://evil\")").await;
+    assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 204);
+
+    // The deleted token is named, not linked, and marked deleted; the user, who still
+    // exists, is named and linked.
+    let (status, page) = c.get("/console/audit").await;
+    assert_eq!(status, 200);
+    let rows = audit_rows(&page);
+    let deleted = rows
+        .iter()
+        .find(|r| r.contains("data-action=\"token.deleted\""))
+        .expect("a token.deleted row");
+    let name = format!("<span class=\"object-name\" title=\"{id}\">Webshop checkout</span>");
+    assert!(deleted.contains(&name), "{deleted}");
+    assert!(deleted.contains("Token deleted"), "{deleted}");
+    assert!(
+        !deleted.contains(&format!("href=\"/console/tokens/{id}\"")),
+        "{deleted}"
+    );
+    assert!(deleted.contains(">deleted</span>"), "{deleted}");
+    let user = rows
+        .iter()
+        .find(|r| r.contains("data-action=\"user.created\""))
+        .expect("a user.created row");
+    assert!(
+        user.contains(&format!(
+            "href=\"/console/users/{}\" class=\"object-name\">svc</a>",
+            m.user_id
+        )),
+        "{user}"
+    );
+    assert!(!page.contains("epoch"), "no raw times");
+    assert!(deleted.contains("<time datetime=\"20"), "{deleted}");
+
+    // The chooser filters by action, and a bookmarked `?action=` still works.
+    let (_, page) = c.get("/console/audit?action=token.deleted").await;
+    assert!(page.contains("<option value=\"token.deleted\" selected>"));
+    let rows = audit_rows(&page);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("Webshop checkout"));
+
+    // An object's history: every event of the token, and nothing else.
+    let (_, page) = c.get(&format!("/console/audit?object_id={id}")).await;
+    assert!(
+        page.contains("History of Webshop checkout"),
+        "the scope is named"
+    );
+    let actions: Vec<bool> = audit_rows(&page)
+        .iter()
+        .map(|r| r.contains("token.created") || r.contains("token.deleted"))
+        .collect();
+    assert_eq!(actions, [true, true]);
+
+    // CSV: the filter's rows, names and ISO times, a formula defused.
+    let (status, csv) = c.get("/console/audit.csv?action=token.created").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&csv);
+    let total = app
+        .get_ok("/api/v1/audit-events?action=token.created")
+        .await["total"]
+        .as_u64();
+    assert_eq!(Some(rows.len() as u64), total, "{csv}");
+    let names: Vec<&str> = rows.iter().map(|r| r["object_name"].as_str()).collect();
+    assert!(names.contains(&"Webshop checkout"), "{names:?}");
+    assert!(names.contains(&"'=HYPERLINK(\"http://evil\")"), "{names:?}");
+    assert!(rows.iter().all(|r| r["action"] == "token.created"));
+    for r in &rows {
+        time::OffsetDateTime::parse(&r["at"], &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| panic!("an ISO time: {}", r["at"]));
+    }
+
+    // JSON: the same events as the API gives, names included.
+    let (status, json) = c.get(&format!("/console/audit.json?object_id={id}")).await;
+    assert_eq!(status, 200);
+    let events: Vec<serde_json::Value> = serde_json::from_str(&json).expect(&json);
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["token.deleted", "token.created"]);
+    assert!(events
+        .iter()
+        .all(|e| e["object_name"] == "Webshop checkout"));
+    let api = app
+        .get_ok(&format!("/api/v1/audit-events?object_id={formula}"))
+        .await;
+    assert_eq!(
+        api["items"][0]["object_name"],
+        "=HYPERLINK(\"http://evil\")"
+    );
+
+    // An actor that is not a user's id is refused in words.
+    let (status, page) = c.get("/console/audit?actor_id=nobody").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("not a user"), "{page}");
+    assert_eq!(c.get("/console/audit.csv?actor_id=nobody").await.0, 422);
 }
