@@ -8,7 +8,7 @@ use crate::{Store, StoreResult};
 pub use keyward_core::model::AuditEvent;
 use keyward_core::{AuditEventId, TenantId, UserId};
 use sqlx::Row;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 /// Who is acting: an administrator (by API token or console session), or the system.
@@ -235,23 +235,23 @@ impl Store {
     }
 
     /// Which of `objects` (object type and id, as audit events name them) still exist in
-    /// `tenant`: the audit page links those to their pages, and shows the others' names
-    /// as what they were. Types without a page of their own are never returned.
+    /// `tenant`, with their names now: the audit page links those to their pages, and
+    /// shows the others' names as they were. Types without a page of their own are never
+    /// returned.
     pub async fn existing_objects(
         &self,
         tenant: TenantId,
         objects: &[(String, String)],
-    ) -> StoreResult<HashSet<(String, String)>> {
-        let mut found = HashSet::new();
-        for (object_type, table) in [
-            ("token", "tokens"),
-            ("mobile_session", "tokens"),
-            ("user", "users"),
-            ("endpoint", "endpoints"),
-            ("endpoint_token", "endpoint_tokens"),
-            ("webhook", "webhooks"),
-            ("user_type", "user_types"),
-            ("department", "departments"),
+    ) -> StoreResult<HashMap<(String, String), String>> {
+        let mut found = HashMap::new();
+        for (object_type, table, name) in [
+            ("token", "tokens", "name"),
+            ("mobile_session", "tokens", "name"),
+            ("user", "users", "username"),
+            ("endpoint", "endpoints", "path"),
+            ("endpoint_token", "endpoint_tokens", "name"),
+            ("webhook", "webhooks", "name"),
+            ("user_type", "user_types", "name"),
         ] {
             let ids: Vec<String> = objects
                 .iter()
@@ -267,11 +267,16 @@ impl Store {
                 .rows_in(&ids, |f, chunk| {
                     let t = f.arg(tenant);
                     let list = f.list(chunk);
-                    format!("SELECT id FROM {table} WHERE tenant_id = {t} AND id IN {list}")
+                    format!(
+                        "SELECT id, {name} AS name FROM {table} WHERE tenant_id = {t} AND id IN {list}"
+                    )
                 })
                 .await?;
             for r in rows {
-                found.insert((object_type.to_string(), r.try_get::<String, _>("id")?));
+                found.insert(
+                    (object_type.to_string(), r.try_get::<String, _>("id")?),
+                    r.try_get::<String, _>("name")?,
+                );
             }
         }
         Ok(found)

@@ -18,7 +18,7 @@ use keyward_store::{AuditEvent, AuditFilter, Page};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 pub fn router() -> Router<ConsoleState> {
@@ -219,13 +219,21 @@ impl AuditQuery {
 }
 
 /// One labelled value of an event's details. `iso` is set for a moment (shown in the
-/// reader's time zone, its ISO form in the title).
-#[derive(Serialize, Debug, PartialEq)]
+/// reader's time zone, its ISO form in the title); `link` for an id of something that
+/// still exists, whose name is then the value.
+#[derive(Serialize, Debug, PartialEq, Default)]
 struct Detail {
     label: String,
     value: String,
     iso: Option<String>,
+    link: Option<String>,
 }
+
+/// Detail keys that hold the id of another object, by its type.
+const ID_KEYS: &[(&str, &str)] = &[("user_id", "user"), ("endpoint_id", "endpoint")];
+
+/// What still exists of the objects a page names, and their names now.
+type Existing = HashMap<(String, String), String>;
 
 /// One row of the page: an event with its names, labels and links resolved.
 #[derive(Serialize)]
@@ -331,13 +339,14 @@ fn detail(i18n: &I18n, lang: Lang, key: &str, v: &Value) -> Detail {
                 label,
                 value: format_datetime(lang, t),
                 iso: Some(rfc3339(t)),
+                ..Default::default()
             };
         }
     }
     Detail {
         label,
         value: plain(i18n, lang, v),
-        iso: None,
+        ..Default::default()
     }
 }
 
@@ -349,22 +358,21 @@ fn changed(i18n: &I18n, lang: Lang, key: &str, before: &Value, after: &Value) ->
     Detail {
         label: a.label,
         value: format!("{} → {}", b.value, a.value),
-        iso: None,
+        ..Default::default()
     }
 }
 
 /// An event's details as labelled values, in their stored order. Before-and-after pairs
 /// (settings' `old`/`new`, a user type's `old_permissions`) become one "before → after"
 /// line for each field that changed. Details never hold a secret.
-fn details(i18n: &I18n, lang: Lang, d: &Value) -> Vec<Detail> {
+fn details(i18n: &I18n, lang: Lang, d: &Value, existing: &Existing) -> Vec<Detail> {
     let Some(map) = d.as_object() else {
         return if d.is_null() {
             Vec::new()
         } else {
             vec![Detail {
-                label: String::new(),
                 value: d.to_string(),
-                iso: None,
+                ..Default::default()
             }]
         };
     };
@@ -394,14 +402,38 @@ fn details(i18n: &I18n, lang: Lang, d: &Value) -> Vec<Detail> {
             "hint" if map.contains_key("old_hint") => {
                 out.push(changed(i18n, lang, k, &map["old_hint"], v));
             }
-            _ => out.push(detail(i18n, lang, k, v)),
+            _ => {
+                let mut d = detail(i18n, lang, k, v);
+                resolve(&mut d, k, v, existing);
+                out.push(d);
+            }
         }
     }
     out
 }
 
-fn row(i18n: &I18n, lang: Lang, e: AuditEvent, existing: &HashSet<(String, String)>) -> Row {
-    let alive = |t: &str, id: &str| existing.contains(&(t.to_string(), id.to_string()));
+/// An id in the details named and linked, when what it names still exists.
+fn resolve(d: &mut Detail, key: &str, v: &Value, existing: &Existing) {
+    let Some((_, object_type)) = ID_KEYS.iter().find(|(k, _)| *k == key) else {
+        return;
+    };
+    let Some(id) = v.as_str() else { return };
+    if let Some(name) = existing.get(&(object_type.to_string(), id.to_string())) {
+        d.value = name.clone();
+        d.link = page_of(object_type, id);
+    }
+}
+
+/// The ids an event's details name (see [`ID_KEYS`]), as objects to look up.
+fn detail_ids(e: &AuditEvent) -> impl Iterator<Item = (String, String)> + '_ {
+    ID_KEYS.iter().filter_map(|(k, t)| {
+        let id = e.details.get(*k)?.as_str()?;
+        Some((t.to_string(), id.to_string()))
+    })
+}
+
+fn row(i18n: &I18n, lang: Lang, e: AuditEvent, existing: &Existing) -> Row {
+    let alive = |t: &str, id: &str| existing.contains_key(&(t.to_string(), id.to_string()));
     let link =
         page_of(&e.object_type, &e.object_id).filter(|_| alive(&e.object_type, &e.object_id));
     let gone = page_of(&e.object_type, &e.object_id).is_some() && link.is_none();
@@ -437,7 +469,7 @@ fn row(i18n: &I18n, lang: Lang, e: AuditEvent, existing: &HashSet<(String, Strin
         link,
         gone,
         ip: e.ip,
-        details: details(i18n, lang, &e.details),
+        details: details(i18n, lang, &e.details, existing),
     }
 }
 
@@ -485,6 +517,7 @@ async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<AuditQuery
             .iter()
             .filter_map(|e| Some(("user".to_string(), e.actor_id?.to_string()))),
     );
+    objects.extend(events.iter().flat_map(detail_ids));
     let existing = st
         .store
         .existing_objects(tenant, &objects)
@@ -738,7 +771,9 @@ mod tests {
             &i18n,
             Lang::En,
             &json!({"reason": "leaked", "expires_at": 1_795_000_000_000i64,
-                    "old": {"a": 1, "b": 2}, "new": {"a": 1, "b": 3}, "zzz": [1, "x"]}),
+                    "old": {"a": 1, "b": 2}, "new": {"a": 1, "b": 3}, "zzz": [1, "x"],
+                    "user_id": "u1"}),
+            &Existing::from([(("user".to_string(), "u1".to_string()), "ola".to_string())]),
         );
         let by = |label: &str| d.iter().find(|x| x.label == label).map(|x| x.value.clone());
         assert_eq!(by("Reason").as_deref(), Some("leaked"));
@@ -751,7 +786,17 @@ mod tests {
             expiry.iso.as_deref().unwrap().starts_with("2026-11-18"),
             "{expiry:?}"
         );
-        let nb = details(&i18n, Lang::Nb, &json!({"enabled": false}));
+        let user = d.iter().find(|x| x.label == "User").unwrap();
+        assert_eq!(
+            (user.value.as_str(), user.link.as_deref()),
+            ("ola", Some("/console/users/u1"))
+        );
+        let nb = details(
+            &i18n,
+            Lang::Nb,
+            &json!({"enabled": false}),
+            &Existing::new(),
+        );
         assert_eq!(nb[0].value, "nei");
     }
 }

@@ -979,7 +979,13 @@ async fn audit_log_names_filters_and_exports(app: TestApp) {
         )),
         "{user}"
     );
-    assert!(!page.contains("epoch"), "no raw times");
+    // A user id in the details reads as the user's name, linked.
+    let created = rows
+        .iter()
+        .find(|r| r.contains("data-action=\"token.created\"") && r.contains("Webshop checkout"))
+        .expect("the token.created row");
+    let owner = format!("<a href=\"/console/users/{}\">svc</a>", m.user_id);
+    assert!(created.contains(&owner), "{created}");
     assert!(deleted.contains("<time datetime=\"20"), "{deleted}");
 
     // The chooser filters by action, and a bookmarked `?action=` still works.

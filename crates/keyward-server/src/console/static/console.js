@@ -159,9 +159,13 @@
         hour: "2-digit", minute: "2-digit", timeZoneName: "short"
       });
     } catch (e) { return; }
+    var zone = fmt.resolvedOptions().timeZone || "";
     document.querySelectorAll("time[data-local]").forEach(function (el) {
       var at = new Date(el.getAttribute("datetime"));
-      if (!isNaN(at.getTime())) { el.textContent = fmt.format(at); }
+      if (!isNaN(at.getTime())) {
+        el.textContent = fmt.format(at);
+        el.setAttribute("data-zone", zone);
+      }
     });
   }
 })();
