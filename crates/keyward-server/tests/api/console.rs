@@ -945,7 +945,7 @@ fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
 }
 
 async fn audit_log_names_filters_and_exports(app: TestApp) {
-    app.user_with_password("kari", true).await;
+    let kari = app.user_with_password("kari", true).await;
     let c = try_login(&app, "kari", PASSWORD).await.expect("login");
     let (m, id, _) = app.svc_with_token("Webshop checkout").await;
     let (formula, _) = app.token(&m, "=HYPERLINK(\"http://evil\")").await;
@@ -1006,6 +1006,17 @@ async fn audit_log_names_filters_and_exports(app: TestApp) {
         .map(|r| r.contains("token.created") || r.contains("token.deleted"))
         .collect();
     assert_eq!(actions, [true, true]);
+
+    // One administrator's actions: kari has only logged in.
+    let (_, page) = c.get(&format!("/console/audit?actor_id={kari}")).await;
+    assert!(page.contains("Actions by kari"), "the scope is named");
+    let rows = audit_rows(&page);
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("data-action=\"console.login\"")),
+        "{rows:?}"
+    );
 
     // CSV: the filter's rows, names and ISO times, a formula defused.
     let (status, csv) = c.get("/console/audit.csv?action=token.created").await;
