@@ -25,6 +25,7 @@ on_both_backends! {
     a_nul_in_a_console_form_or_address_gets_a_readable_page => a_nul_in_a_console_form_or_address_gets_a_readable_page;
     dead_ends_answer_in_the_pages_language_with_a_way_on => dead_ends_answer_in_the_pages_language_with_a_way_on;
     the_audit_log_names_objects_filters_and_exports => audit_log_names_filters_and_exports;
+    an_audit_export_holds_every_event_of_the_filter_across_batches => audit_export_across_batches;
 }
 
 pub(crate) struct Console {
@@ -1061,4 +1062,40 @@ async fn audit_log_names_filters_and_exports(app: TestApp) {
     assert_eq!(status, 200);
     assert!(page.contains("not a user"), "{page}");
     assert_eq!(c.get("/console/audit.csv?actor_id=nobody").await.0, 422);
+}
+
+async fn audit_export_across_batches(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let m = app.member("importer", &["orders:read"]).await;
+    // More events than an export reads at a time (1,000).
+    for batch in 0..2 {
+        let items: Vec<_> = (0..600)
+            .map(|i| m.token_body(&format!("import {batch}-{i}")))
+            .collect();
+        app.post_created("/api/v1/tokens/bulk", json!({ "items": items }))
+            .await;
+    }
+    let total = app
+        .get_ok("/api/v1/audit-events?action=token.created")
+        .await["total"]
+        .as_u64()
+        .unwrap();
+    assert!(total > 1_200, "{total}");
+    let (status, csv) = c.get("/console/audit.csv?action=token.created").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len() as u64, total);
+    let ids: std::collections::HashSet<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids.len(), rows.len(), "no event twice");
+    let (_, json) = c.get("/console/audit.json?action=token.created").await;
+    let events: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(events.len() as u64, total);
+    // Newest first, as the page lists them.
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let times: Vec<time::OffsetDateTime> = events
+        .iter()
+        .map(|e| time::OffsetDateTime::parse(e["at"].as_str().unwrap(), rfc3339).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]));
 }
