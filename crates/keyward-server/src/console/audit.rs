@@ -304,15 +304,19 @@ fn moment(v: &Value) -> Option<OffsetDateTime> {
     }
 }
 
-/// What a reader's label for `key` is: the message `audit-key-{key}` when there is one,
-/// else the key itself (an unknown key is still shown).
-fn key_label(i18n: &I18n, lang: Lang, key: &str) -> String {
-    let id = format!("audit-key-{key}");
-    if i18n.has(Lang::En, &id) {
-        i18n.message(lang, &id, None)
+/// The message `id` when there is one, else `code` as stored: an action, object type or
+/// detail key keyward does not (yet) name is still shown.
+fn label_or_code(i18n: &I18n, lang: Lang, id: &str, code: &str) -> String {
+    if i18n.has(Lang::En, id) {
+        i18n.message(lang, id, None)
     } else {
-        key.to_string()
+        code.to_string()
     }
+}
+
+/// A reader's label for the detail `key` (`audit-key-{key}`).
+fn key_label(i18n: &I18n, lang: Lang, key: &str) -> String {
+    label_or_code(i18n, lang, &format!("audit-key-{key}"), key)
 }
 
 fn plain(i18n: &I18n, lang: Lang, v: &Value) -> String {
@@ -442,18 +446,13 @@ fn row(i18n: &I18n, lang: Lang, e: AuditEvent, existing: &Existing) -> Row {
         .as_deref()
         .filter(|a| alive("user", a))
         .and_then(|a| page_of("user", a));
-    let action_key = action_key(&e.action);
-    let action_label = if i18n.has(Lang::En, &action_key) {
-        i18n.message(lang, &action_key, None)
-    } else {
-        e.action.clone()
-    };
-    let type_key = format!("object-{}", e.object_type);
-    let object_type_label = if i18n.has(Lang::En, &type_key) {
-        i18n.message(lang, &type_key, None)
-    } else {
-        e.object_type.clone()
-    };
+    let action_label = label_or_code(i18n, lang, &action_key(&e.action), &e.action);
+    let object_type_label = label_or_code(
+        i18n,
+        lang,
+        &format!("object-{}", e.object_type),
+        &e.object_type,
+    );
     Row {
         at: rfc3339(e.at),
         at_text: format_datetime(lang, e.at),
