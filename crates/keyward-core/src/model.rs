@@ -416,6 +416,10 @@ pub struct AuditEvent {
     pub action: String,
     pub object_type: String,
     pub object_id: String,
+    /// The object's name when the event was written (a token's name, a username, an
+    /// endpoint's path...), kept after the object is deleted. For events written before
+    /// keyward stored it, a name the details hold; `null` when neither has one.
+    pub object_name: Option<String>,
     pub ip: Option<String>,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,

@@ -485,7 +485,7 @@ async fn administrator_walks_the_token_lifecycle_in_english() {
     c.goto(&app.url("/console/settings")).await.unwrap();
     screenshot(&c, "en-settings").await;
     c.goto(&app.url("/console/audit")).await.unwrap();
-    assert!(text_of(&c, "#audit-table").await.contains("token.revoked"));
+    assert!(text_of(&c, "#audit-table").await.contains("Token revoked"));
     screenshot(&c, "en-audit").await;
 
     // On a phone the pages reflow to one column.
@@ -1722,5 +1722,103 @@ async fn norwegian_pages_fit_a_laptop_and_a_phone() {
             }
         }
     }
+    c.close().await.unwrap();
+}
+
+/// Whether the page is no wider than the window: a table too wide scrolls inside its
+/// wrapper, never the whole page.
+async fn fits_the_window(c: &Client) -> bool {
+    script(
+        c,
+        "return document.documentElement.scrollWidth <= window.innerWidth;",
+    )
+    .await
+        == json!(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_page_shows_names() {
+    let Some((_driver, c, app)) = with_admin("kari").await else {
+        return;
+    };
+    let m = app.member("webshop-integration", &["orders:read"]).await;
+    let (gone, _) = app.token(&m, "Webshop checkout (production)").await;
+    let (kept, _) = app.token(&m, "Nightly ERP export").await;
+    app.revoke_token(&kept).await;
+    assert_eq!(app.delete(&format!("/api/v1/tokens/{gone}")).await.0, 204);
+    admin_login(&c, &app, "kari").await;
+
+    c.goto(&app.url("/console/audit")).await.unwrap();
+    find(&c, "#audit-table").await;
+    let deleted = text_of(&c, "#audit-table tr:has([data-action='token.deleted'])").await;
+    assert!(
+        deleted.contains("Webshop checkout (production)"),
+        "{deleted}"
+    );
+    assert!(deleted.contains("Token deleted"), "{deleted}");
+    // The revoked token still exists: its name links to its page.
+    let link = find(
+        &c,
+        "#audit-table tr:has([data-action='token.revoked']) a.object-name",
+    )
+    .await;
+    assert_eq!(link.text().await.unwrap(), "Nightly ERP export");
+    assert_eq!(
+        link.attr("href").await.unwrap().as_deref(),
+        Some(format!("/console/tokens/{kept}").as_str())
+    );
+    // Times are the reader's, the ISO moment kept in the title.
+    let when = find(&c, "#audit-table td.when time").await;
+    let iso = when.attr("title").await.unwrap().unwrap();
+    assert!(iso.starts_with("20") && iso.contains('T'), "{iso}");
+    let zone = when.attr("data-zone").await.unwrap();
+    assert!(zone.is_some(), "shown in the browser's time zone");
+    assert!(
+        fits_the_window(&c).await,
+        "no page-wide scrolling at 1366 px"
+    );
+    screenshot(&c, "en-audit-names").await;
+
+    // The chooser filters by action.
+    select(&c, "#action", "token.deleted").await;
+    click(&c, "#audit-filter").await;
+    wait_for_query(&c, "action=token.deleted").await;
+    let rows = c
+        .find_all(Locator::Css("#audit-table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    // And a token's history is one click from its page.
+    c.goto(&app.url(&format!("/console/tokens/{kept}")))
+        .await
+        .unwrap();
+    click(&c, "#history").await;
+    wait_for_text(&c, "#audit-scope", "History of Nightly ERP export").await;
+    screenshot(&c, "en-audit-history").await;
+
+    c.goto(&app.url("/console/audit")).await.unwrap();
+    find(&c, "#audit-table").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    assert!(
+        fits_the_window(&c).await,
+        "no page-wide scrolling at 390 px"
+    );
+    screenshot(&c, "en-phone-audit").await;
+    c.set_window_size(1366, 900).await.expect("laptop size");
+
+    select(&c, "#lang-select", "nb").await;
+    wait_for_text(&c, "#audit-table", "Token slettet").await;
+    assert!(
+        fits_the_window(&c).await,
+        "no page-wide scrolling at 1366 px in nb"
+    );
+    screenshot(&c, "nb-audit-names").await;
+    c.set_window_size(390, 844).await.expect("phone size");
+    assert!(
+        fits_the_window(&c).await,
+        "no page-wide scrolling at 390 px in nb"
+    );
+    screenshot(&c, "nb-phone-audit").await;
+
     c.close().await.unwrap();
 }

@@ -8,6 +8,7 @@ use crate::{Store, StoreResult};
 pub use keyward_core::model::AuditEvent;
 use keyward_core::{AuditEventId, TenantId, UserId};
 use sqlx::Row;
+use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 /// Who is acting: an administrator (by API token or console session), or the system.
@@ -52,9 +53,10 @@ pub(crate) async fn record(
     now: OffsetDateTime,
 ) -> StoreResult<()> {
     let event_id = AuditEventId::new();
+    let object_name = object_name(tx, tenant, object_type, object_id, &details).await?;
     sqlx::query(
-        "INSERT INTO audit_events (id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO audit_events (id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details, object_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .arg(event_id)
     .arg(tenant)
@@ -66,6 +68,7 @@ pub(crate) async fn record(
     .arg(object_id)
     .arg(actor.ip.as_ref())
     .arg(details.to_string())
+    .arg(object_name)
     .execute(&mut ***tx)
     .await?;
     // The change's webhook event, if it has one, is queued in the same transaction; its
@@ -107,6 +110,88 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// The name an event gives its object. It is read in the change's own transaction, so
+/// it is the name the change left (a rename records the new name); an object the change
+/// deleted has no row any more, and its name is the one the change put in the details
+/// (every delete does). Every call of [`Tx::record`] gets one this way, so no writer can
+/// forget it.
+async fn object_name(
+    tx: &mut Tx,
+    tenant: TenantId,
+    object_type: &str,
+    object_id: &str,
+    details: &serde_json::Value,
+) -> StoreResult<Option<String>> {
+    let sql = match object_type {
+        "token" | "mobile_session" => "SELECT name FROM tokens WHERE id = $1 AND tenant_id = $2",
+        "user" => "SELECT username FROM users WHERE id = $1 AND tenant_id = $2",
+        "department" => "SELECT name FROM departments WHERE id = $1 AND tenant_id = $2",
+        "user_type" => "SELECT name FROM user_types WHERE id = $1 AND tenant_id = $2",
+        "endpoint" => "SELECT path FROM endpoints WHERE id = $1 AND tenant_id = $2",
+        "endpoint_token" => "SELECT name FROM endpoint_tokens WHERE id = $1 AND tenant_id = $2",
+        "webhook" => "SELECT name FROM webhooks WHERE id = $1 AND tenant_id = $2",
+        "verifier_key" => "SELECT name FROM verifier_keys WHERE id = $1 AND tenant_id = $2",
+        "tenant" | "settings" => "SELECT name FROM tenants WHERE id = $1 AND id = $2",
+        // A refused login's object is the username that was tried.
+        "login" => return Ok(Some(object_id.to_string())),
+        _ => return Ok(name_in_details(object_type, details)),
+    };
+    let live: Option<String> = sqlx::query_scalar(sql)
+        .arg(object_id)
+        .arg(tenant)
+        .fetch_optional(&mut ***tx)
+        .await?;
+    Ok(live
+        .filter(|n| !n.is_empty())
+        .or_else(|| name_in_details(object_type, details)))
+}
+
+/// The name an event's details give its object, if they hold one: what a delete
+/// records, and the fallback for events written before `object_name` was stored.
+pub fn name_in_details(object_type: &str, details: &serde_json::Value) -> Option<String> {
+    let keys: &[&str] = match object_type {
+        "endpoint" => &["path", "name"],
+        "endpoint_record" => &["path", "endpoint_name"],
+        "mobile_session" => &["device_name", "name"],
+        "user" => &["username"],
+        _ => &["name"],
+    };
+    keys.iter()
+        .filter_map(|k| details.get(*k)?.as_str())
+        .find(|n| !n.is_empty())
+        .map(str::to_string)
+}
+
+const EVENTS: Listing = Listing::new(
+    "id, tenant_id, at, actor_id, actor, action, object_type, object_id, object_name, ip, details",
+    "FROM audit_events",
+    "at DESC, id DESC",
+);
+
+fn audit_filter(tenant: TenantId, f: &AuditFilter) -> Filter {
+    let mut q = Filter::default();
+    q.eq("tenant_id", tenant);
+    for (col, v) in [
+        ("action", &f.action),
+        ("object_type", &f.object_type),
+        ("object_id", &f.object_id),
+    ] {
+        if let Some(v) = v {
+            q.eq(col, v);
+        }
+    }
+    if let Some(a) = f.actor_id {
+        q.eq("actor_id", a);
+    }
+    if let Some(t) = f.from {
+        q.cmp("at", ">=", t);
+    }
+    if let Some(t) = f.to {
+        q.cmp("at", "<=", t);
+    }
+    q
+}
+
 impl Store {
     /// Audit events of a tenant, newest first.
     pub async fn list_audit_events(
@@ -115,47 +200,86 @@ impl Store {
         f: &AuditFilter,
         page: Page,
     ) -> StoreResult<(Vec<AuditEvent>, i64)> {
-        let mut q = Filter::default();
-        q.eq("tenant_id", tenant);
-        for (col, v) in [
-            ("action", &f.action),
-            ("object_type", &f.object_type),
-            ("object_id", &f.object_id),
+        self.page(&EVENTS, audit_filter(tenant, f), page, audit_event)
+            .await
+    }
+
+    /// The next `limit` audit events that `f` keeps, newest first, after `after` (the
+    /// time and id of the last event of the previous batch; `None` for the first): an
+    /// export reads the whole filter in batches, each an index range, so reading it all
+    /// costs one pass and holds no connection between batches.
+    pub async fn audit_events_after(
+        &self,
+        tenant: TenantId,
+        f: &AuditFilter,
+        after: Option<(OffsetDateTime, AuditEventId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let mut q = audit_filter(tenant, f);
+        if let Some((at, id)) = after {
+            let (a1, a2, i) = (q.arg(at), q.arg(at), q.arg(id));
+            q.and(format!("(at < {a1} OR (at = {a2} AND id < {i}))"));
+        }
+        let lim = q.arg(i64::from(limit));
+        let sql = format!(
+            "SELECT {} {}{} ORDER BY {} LIMIT {lim}",
+            EVENTS.columns,
+            EVENTS.from,
+            q.where_sql(),
+            EVENTS.order
+        );
+        let rows = sqlx::query_with(&sql, q.args())
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(audit_event).collect()
+    }
+
+    /// Which of `objects` (object type and id, as audit events name them) still exist in
+    /// `tenant`, with their names now: the audit page links those to their pages, and
+    /// shows the others' names as they were. Types without a page of their own are never
+    /// returned.
+    pub async fn existing_objects(
+        &self,
+        tenant: TenantId,
+        objects: &[(String, String)],
+    ) -> StoreResult<HashMap<(String, String), String>> {
+        let mut found = HashMap::new();
+        for (object_type, table, name) in [
+            ("token", "tokens", "name"),
+            ("mobile_session", "tokens", "name"),
+            ("user", "users", "username"),
+            ("endpoint", "endpoints", "path"),
+            ("endpoint_token", "endpoint_tokens", "name"),
+            ("webhook", "webhooks", "name"),
+            ("user_type", "user_types", "name"),
         ] {
-            if let Some(v) = v {
-                q.eq(col, v);
+            let ids: Vec<String> = objects
+                .iter()
+                .filter(|(t, _)| t == object_type)
+                .map(|(_, id)| id.clone())
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let rows = self
+                .rows_in(&ids, |f, chunk| {
+                    let t = f.arg(tenant);
+                    let list = f.list(chunk);
+                    format!(
+                        "SELECT id, {name} AS name FROM {table} WHERE tenant_id = {t} AND id IN {list}"
+                    )
+                })
+                .await?;
+            for r in rows {
+                found.insert(
+                    (object_type.to_string(), r.try_get::<String, _>("id")?),
+                    r.try_get::<String, _>("name")?,
+                );
             }
         }
-        if let Some(a) = f.actor_id {
-            q.eq("actor_id", a);
-        }
-        if let Some(t) = f.from {
-            q.cmp("at", ">=", t);
-        }
-        if let Some(t) = f.to {
-            q.cmp("at", "<=", t);
-        }
-        const EVENTS: Listing = Listing::new(
-            "id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details",
-            "FROM audit_events",
-            "at DESC, id DESC",
-        );
-        self.page(&EVENTS, q, page, |r| {
-            Ok(AuditEvent {
-                id: rows::id(r, "id")?,
-                tenant_id: rows::id(r, "tenant_id")?,
-                at: rows::time(r, "at")?,
-                actor_id: rows::opt_id(r, "actor_id")?,
-                actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
-                object_type: r.try_get("object_type")?,
-                object_id: r.try_get("object_id")?,
-                ip: r.try_get("ip")?,
-                details: serde_json::from_str(&r.try_get::<String, _>("details")?)
-                    .unwrap_or_default(),
-            })
-        })
-        .await
+        Ok(found)
     }
 
     /// Records a burst of refused logins for one username and address (the caller
@@ -314,5 +438,27 @@ fn change(r: &sqlx::any::AnyRow) -> StoreResult<Change> {
         action: r.try_get("action")?,
         object_type: r.try_get("object_type")?,
         object_id: r.try_get("object_id")?,
+    })
+}
+
+fn audit_event(r: &sqlx::any::AnyRow) -> StoreResult<AuditEvent> {
+    let object_type: String = r.try_get("object_type")?;
+    let details: serde_json::Value =
+        serde_json::from_str(&r.try_get::<String, _>("details")?).unwrap_or_default();
+    let object_name = r
+        .try_get::<Option<String>, _>("object_name")?
+        .or_else(|| name_in_details(&object_type, &details));
+    Ok(AuditEvent {
+        id: rows::id(r, "id")?,
+        tenant_id: rows::id(r, "tenant_id")?,
+        at: rows::time(r, "at")?,
+        actor_id: rows::opt_id(r, "actor_id")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        object_type,
+        object_id: r.try_get("object_id")?,
+        object_name,
+        ip: r.try_get("ip")?,
+        details,
     })
 }

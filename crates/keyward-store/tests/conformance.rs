@@ -100,7 +100,79 @@ conformance!(
     a_session_starts_only_with_the_current_password_and_within_the_cap,
     a_password_change_ends_mobile_and_console_sessions_in_its_transaction,
     concurrent_creations_are_committed_together_and_fail_alone,
+    audit_events_name_their_object_as_it_was_then,
 );
+
+/// Each event names its object as the change left it, and a deleted object keeps the
+/// name it had; exports read the whole log in batches, in the listing's order.
+async fn audit_events_name_their_object_as_it_was_then(db: Db) {
+    let s = &db.store;
+    let f = fixture(s, "acme").await;
+    let d = s
+        .create_department(f.tenant, &name("Marketing"), &actor())
+        .await
+        .unwrap();
+    s.rename_department(f.tenant, d.id, &name("Lønn"), &actor())
+        .await
+        .unwrap();
+    s.delete_department(f.tenant, d.id, &actor()).await.unwrap();
+    let history = AuditFilter {
+        object_id: Some(d.id.to_string()),
+        ..Default::default()
+    };
+    let named: Vec<(String, Option<String>)> = audit_events(s, f.tenant, history.clone())
+        .await
+        .into_iter()
+        .map(|e| (e.action, e.object_name))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("department.deleted".to_string(), Some("Lønn".to_string())),
+            ("department.updated".to_string(), Some("Lønn".to_string())),
+            (
+                "department.created".to_string(),
+                Some("Marketing".to_string())
+            ),
+        ]
+    );
+
+    // Which objects still exist: the user until deleted.
+    let u = s
+        .create_user(f.tenant, &new_user("ola"), &actor())
+        .await
+        .unwrap();
+    let key = ("user".to_string(), u.id.to_string());
+    let alive = s
+        .existing_objects(f.tenant, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    assert_eq!(alive.get(&key).map(String::as_str), Some("ola"));
+    s.delete_user(f.tenant, u.id, &actor()).await.unwrap();
+    let alive = s
+        .existing_objects(f.tenant, std::slice::from_ref(&key))
+        .await
+        .unwrap();
+    assert!(alive.is_empty());
+    let gone = audit_events(s, f.tenant, action("user.deleted")).await;
+    assert_eq!(gone[0].object_name.as_deref(), Some("ola"));
+
+    // Batches of two, each after the last one read, give the listing's events in order.
+    let all = audit_events(s, f.tenant, AuditFilter::default()).await;
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let batch = s
+            .audit_events_after(f.tenant, &AuditFilter::default(), after, 2)
+            .await
+            .unwrap();
+        let Some(last) = batch.last() else { break };
+        after = Some((last.at, last.id));
+        read.extend(batch.into_iter().map(|e| e.id));
+    }
+    assert_eq!(read, all.iter().map(|e| e.id).collect::<Vec<_>>());
+    assert!(all.len() > 4, "enough events to need several batches");
+}
 
 /// Group commit: creations that arrive together (in two tenants, one of them naming a
 /// user that does not exist) each end as if made alone: the good ones stored, audited in

@@ -25,6 +25,8 @@ on_both_backends! {
     each_delete_button_deletes_and_returns_to_its_list => delete_buttons;
     a_nul_in_a_console_form_or_address_gets_a_readable_page => a_nul_in_a_console_form_or_address_gets_a_readable_page;
     dead_ends_answer_in_the_pages_language_with_a_way_on => dead_ends_answer_in_the_pages_language_with_a_way_on;
+    the_audit_log_names_objects_filters_and_exports => audit_log_names_filters_and_exports;
+    an_audit_export_holds_every_event_of_the_filter_across_batches => audit_export_across_batches;
 }
 
 pub(crate) struct Console {
@@ -1023,4 +1025,184 @@ async fn dead_ends_answer_in_the_pages_language_with_a_way_on(app: TestApp) {
         assert!(page.contains("href=\"/console/tokens/mobile\""), "{page}");
         assert!(page.contains("id=\"logout\""), "the console's menu: {page}");
     }
+}
+
+/// The audit page's rows: each `<tr>` of its table body.
+fn audit_rows(page: &str) -> Vec<String> {
+    let body = page
+        .split("<tbody>")
+        .nth(1)
+        .and_then(|b| b.split("</tbody>").next())
+        .expect("the audit table");
+    body.split("<tr>").skip(1).map(str::to_string).collect()
+}
+
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+async fn audit_log_names_filters_and_exports(app: TestApp) {
+    let kari = app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let (m, id, _) = app.svc_with_token("Webshop checkout").await;
+    let (formula, _) = app.token(&m, "=HYPERLINK(\"http://evil\")").await;
+    assert_eq!(app.delete(&format!("/api/v1/tokens/{id}")).await.0, 204);
+
+    // The deleted token is named, not linked, and marked deleted; the user, who still
+    // exists, is named and linked.
+    let (status, page) = c.get("/console/audit").await;
+    assert_eq!(status, 200);
+    let rows = audit_rows(&page);
+    let deleted = rows
+        .iter()
+        .find(|r| r.contains("data-action=\"token.deleted\""))
+        .expect("a token.deleted row");
+    let name = format!("<span class=\"object-name\" title=\"{id}\">Webshop checkout</span>");
+    assert!(deleted.contains(&name), "{deleted}");
+    assert!(deleted.contains("Token deleted"), "{deleted}");
+    assert!(
+        !deleted.contains(&format!("href=\"/console/tokens/{id}\"")),
+        "{deleted}"
+    );
+    assert!(deleted.contains(">deleted</span>"), "{deleted}");
+    let user = rows
+        .iter()
+        .find(|r| r.contains("data-action=\"user.created\""))
+        .expect("a user.created row");
+    assert!(
+        user.contains(&format!(
+            "href=\"/console/users/{}\" class=\"object-name\">svc</a>",
+            m.user_id
+        )),
+        "{user}"
+    );
+    // A user id in the details reads as the user's name, linked.
+    let created = rows
+        .iter()
+        .find(|r| r.contains("data-action=\"token.created\"") && r.contains("Webshop checkout"))
+        .expect("the token.created row");
+    let owner = format!("<a href=\"/console/users/{}\">svc</a>", m.user_id);
+    assert!(created.contains(&owner), "{created}");
+    assert!(deleted.contains("<time datetime=\"20"), "{deleted}");
+
+    // The chooser filters by action, and a bookmarked `?action=` still works.
+    let (_, page) = c.get("/console/audit?action=token.deleted").await;
+    assert!(page.contains("<option value=\"token.deleted\" selected>"));
+    let rows = audit_rows(&page);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("Webshop checkout"));
+
+    // An object's history: every event of the token, and nothing else.
+    let (_, page) = c.get(&format!("/console/audit?object_id={id}")).await;
+    assert!(
+        page.contains("History of Webshop checkout"),
+        "the scope is named"
+    );
+    let actions: Vec<bool> = audit_rows(&page)
+        .iter()
+        .map(|r| r.contains("token.created") || r.contains("token.deleted"))
+        .collect();
+    assert_eq!(actions, [true, true]);
+
+    // One administrator's actions: kari has only logged in.
+    let (_, page) = c.get(&format!("/console/audit?actor_id={kari}")).await;
+    assert!(page.contains("Actions by kari"), "the scope is named");
+    let rows = audit_rows(&page);
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("data-action=\"console.login\"")),
+        "{rows:?}"
+    );
+
+    // CSV: the filter's rows, names and ISO times, a formula defused.
+    let (status, csv) = c.get("/console/audit.csv?action=token.created").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&csv);
+    let total = app
+        .get_ok("/api/v1/audit-events?action=token.created")
+        .await["total"]
+        .as_u64();
+    assert_eq!(Some(rows.len() as u64), total, "{csv}");
+    let names: Vec<&str> = rows.iter().map(|r| r["object_name"].as_str()).collect();
+    assert!(names.contains(&"Webshop checkout"), "{names:?}");
+    assert!(names.contains(&"'=HYPERLINK(\"http://evil\")"), "{names:?}");
+    assert!(rows.iter().all(|r| r["action"] == "token.created"));
+    for r in &rows {
+        time::OffsetDateTime::parse(&r["at"], &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| panic!("an ISO time: {}", r["at"]));
+    }
+
+    // JSON: the same events as the API gives, names included.
+    let (status, json) = c.get(&format!("/console/audit.json?object_id={id}")).await;
+    assert_eq!(status, 200);
+    let events: Vec<serde_json::Value> = serde_json::from_str(&json).expect(&json);
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["token.deleted", "token.created"]);
+    assert!(events
+        .iter()
+        .all(|e| e["object_name"] == "Webshop checkout"));
+    let api = app
+        .get_ok(&format!("/api/v1/audit-events?object_id={formula}"))
+        .await;
+    assert_eq!(
+        api["items"][0]["object_name"],
+        "=HYPERLINK(\"http://evil\")"
+    );
+
+    // An actor that is not a user's id is refused in words.
+    let (status, page) = c.get("/console/audit?actor_id=nobody").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("not a user"), "{page}");
+    assert_eq!(c.get("/console/audit.csv?actor_id=nobody").await.0, 422);
+}
+
+async fn audit_export_across_batches(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let m = app.member("importer", &["orders:read"]).await;
+    // More events than an export reads at a time (1,000).
+    for batch in 0..2 {
+        let items: Vec<_> = (0..600)
+            .map(|i| m.token_body(&format!("import {batch}-{i}")))
+            .collect();
+        app.post_created("/api/v1/tokens/bulk", json!({ "items": items }))
+            .await;
+    }
+    let total = app
+        .get_ok("/api/v1/audit-events?action=token.created")
+        .await["total"]
+        .as_u64()
+        .unwrap();
+    assert!(total > 1_200, "{total}");
+    let (status, csv) = c.get("/console/audit.csv?action=token.created").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len() as u64, total);
+    let ids: std::collections::HashSet<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids.len(), rows.len(), "no event twice");
+    let (_, json) = c.get("/console/audit.json?action=token.created").await;
+    let events: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(events.len() as u64, total);
+    // Newest first, as the page lists them.
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let times: Vec<time::OffsetDateTime> = events
+        .iter()
+        .map(|e| time::OffsetDateTime::parse(e["at"].as_str().unwrap(), rfc3339).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]));
 }

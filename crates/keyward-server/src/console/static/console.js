@@ -165,5 +165,28 @@
     document.querySelectorAll("[data-presets]").forEach(function (g) { g.hidden = false; markPreset(g); });
     document.querySelectorAll("form").forEach(updateCount);
     document.querySelectorAll(".lang-form noscript").forEach(function (n) { n.remove(); });
+    localTimes();
   });
+
+  // Moments marked `data-local` are written by the server in UTC; here they are shown in
+  // the reader's own time zone, in the page's language. The ISO form stays in the title.
+  function localTimes() {
+    if (!window.Intl || !Intl.DateTimeFormat) return;
+    var lang = document.documentElement.lang || "en";
+    var fmt;
+    try {
+      fmt = new Intl.DateTimeFormat(lang, {
+        year: "numeric", month: "short", day: "numeric",
+        hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      });
+    } catch (e) { return; }
+    var zone = fmt.resolvedOptions().timeZone || "";
+    document.querySelectorAll("time[data-local]").forEach(function (el) {
+      var at = new Date(el.getAttribute("datetime"));
+      if (!isNaN(at.getTime())) {
+        el.textContent = fmt.format(at);
+        el.setAttribute("data-zone", zone);
+      }
+    });
+  }
 })();
