@@ -60,6 +60,11 @@ pub struct TenantSettings {
     /// How many days before its expiry a token is announced (`token.expiring`) and
     /// marked as expiring soon; 0 announces none.
     pub expiry_notice_days: u32,
+    /// The base URL of the API the tenant's integrations call with their tokens (such as
+    /// `https://api.example.com/v1`): the console's ready line for a token calls it. `None`:
+    /// the line shows keyward's own verify call instead.
+    #[serde(default)]
+    pub api_base_url: Option<String>,
 }
 
 impl Default for TenantSettings {
@@ -72,6 +77,7 @@ impl Default for TenantSettings {
             default_token_lifetime_days: 90,
             mobile_session_days: 30,
             expiry_notice_days: 14,
+            api_base_url: None,
         }
     }
 }
@@ -83,6 +89,26 @@ pub const MAX_MOBILE_SESSION_DAYS: u32 = 3650;
 
 /// The longest expiry notice, in days.
 pub const MAX_EXPIRY_NOTICE_DAYS: u32 = 365;
+
+/// The longest `api_base_url`, in bytes.
+pub const MAX_API_BASE_URL_LEN: usize = 2048;
+
+/// Whether `url` is a base URL a ready line may call: `http://` or `https://`, a host, no
+/// credentials, no fragment, no white space, at most [`MAX_API_BASE_URL_LEN`].
+fn is_base_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let Some(rest) = rest else { return false };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    url.len() <= MAX_API_BASE_URL_LEN
+        && !authority.is_empty()
+        && !authority.contains('@')
+        && !url.contains('#')
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\'' || c == '"')
+}
 
 /// Which rule a set of [`TenantSettings`] breaks ([`TenantSettings::check`]). Its
 /// `Display` is the API's message, which names the offending field; the console says
@@ -101,6 +127,8 @@ pub enum SettingsProblem {
     MobileSessionDaysOutOfRange,
     /// `expiry_notice_days` is above [`MAX_EXPIRY_NOTICE_DAYS`].
     ExpiryNoticeTooLong,
+    /// `api_base_url` is not an http(s) URL with a host (see `is_base_url`).
+    ApiBaseUrlInvalid,
 }
 
 impl SettingsProblem {
@@ -113,6 +141,7 @@ impl SettingsProblem {
             | Self::DefaultBeyondMaximum => "default_token_lifetime_days",
             Self::MobileSessionDaysOutOfRange => "mobile_session_days",
             Self::ExpiryNoticeTooLong => "expiry_notice_days",
+            Self::ApiBaseUrlInvalid => "api_base_url",
         }
     }
 }
@@ -142,6 +171,11 @@ impl std::fmt::Display for SettingsProblem {
                 f,
                 "expiry_notice_days must be at most {MAX_EXPIRY_NOTICE_DAYS} (0 sends no notice)"
             ),
+            Self::ApiBaseUrlInvalid => write!(
+                f,
+                "api_base_url must be an http:// or https:// URL with a host, without credentials, \
+                 a fragment, quotes or spaces, of at most {MAX_API_BASE_URL_LEN} characters"
+            ),
         }
     }
 }
@@ -168,6 +202,13 @@ impl TenantSettings {
         }
         if self.expiry_notice_days > MAX_EXPIRY_NOTICE_DAYS {
             return Err(SettingsProblem::ExpiryNoticeTooLong);
+        }
+        if self
+            .api_base_url
+            .as_deref()
+            .is_some_and(|u| !is_base_url(u))
+        {
+            return Err(SettingsProblem::ApiBaseUrlInvalid);
         }
         Ok(())
     }

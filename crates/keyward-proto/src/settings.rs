@@ -15,4 +15,9 @@ pub struct SettingsPatch {
     pub default_token_lifetime_days: Option<u32>,
     pub mobile_session_days: Option<u32>,
     pub expiry_notice_days: Option<u32>,
+    /// The API the tenant's integrations call (`https://api.example.com/v1`), for the
+    /// console's ready line; `null` removes it.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub api_base_url: Option<Option<String>>,
 }

@@ -55,6 +55,7 @@ pub(crate) fn settings(r: &AnyRow) -> StoreResult<TenantSettings> {
         default_token_lifetime_days: days("default_token_lifetime_days")?,
         mobile_session_days: days("mobile_session_days")?,
         expiry_notice_days: days("expiry_notice_days")?,
+        api_base_url: r.try_get("api_base_url")?,
     })
 }
 

@@ -198,7 +198,7 @@ macro_rules! owner_columns {
            AND m.department_id = t.department_id AND m.user_type_id = t.user_type_id) THEN 1 ELSE 0 END \
            AS membership_held, \
          ts.api_tokens_enabled, ts.require_technical_user, ts.secret_storage, ts.max_token_lifetime_days, \
-         ts.default_token_lifetime_days, ts.mobile_session_days, ts.expiry_notice_days"
+         ts.default_token_lifetime_days, ts.mobile_session_days, ts.expiry_notice_days, ts.api_base_url"
     };
 }
 

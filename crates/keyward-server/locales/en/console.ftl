@@ -290,6 +290,8 @@ mobile-token-title = Mobile app session
 usage-text = Send the token in the Authorization header of every request ("Authorization: Bearer …"). To check it against this server:
 usage-header-text = The integration sends this header with every request it makes:
 usage-check-text = To check the token against this server:
+usage-api-text = A ready call of your API with the token, as the integration makes it:
+usage-set-api-base-url = Set your API base URL for a line that calls your API instead.
 permissions-none = None
 token-permissions-hint = What the user type { $name } grants; the token never carries more than its user holds.
 permissions-edit = Edit the user type
@@ -441,6 +443,8 @@ settings-mobile-days = Mobile session lifetime (days)
 settings-mobile-days-hint = Extended each time the app is used.
 settings-expiry-notice-days = Expiry notice (days)
 settings-expiry-notice-days-hint = A token expiring within this many days is marked as expiring soon and announced once to the webhooks (token.expiring). 0 sends no notice.
+settings-api-base-url = API base URL
+settings-api-base-url-hint = The API your integrations call with their tokens. The token page's ready line calls it; without it, the line checks the token against keyward.
 
 ## Audit log
 audit-title = Audit log
@@ -609,6 +613,7 @@ error-settings-never-expiring-under-maximum = "{ settings-default-lifetime }" ca
 error-settings-default-beyond-maximum = "{ settings-default-lifetime }" cannot be longer than "{ settings-max-lifetime }".
 error-settings-mobile-days-out-of-range = "{ settings-mobile-days }" must be from 1 to 3650 days.
 error-settings-expiry-notice-too-long = "{ settings-expiry-notice-days }" must be from 0 to 365 days.
+error-settings-api-base-url-invalid = "{ settings-api-base-url }" must be an http:// or https:// address with a host, without a user name, password, # part, quotes or spaces.
 error-invalid-permission = A permission may contain only lower-case letters, digits and : . _ - (optionally ending in *).
 error-password-policy = The password must be at least 10 characters long.
 error-choose-user = Choose a user.

@@ -290,6 +290,8 @@ mobile-token-title = Mobilapp-økt
 usage-text = Send tokenet i Authorization-headeren i hver forespørsel («Authorization: Bearer …»). Slik sjekker du det mot denne serveren:
 usage-header-text = Integrasjonen sender denne headeren med hver forespørsel den gjør:
 usage-check-text = Slik sjekker du tokenet mot denne serveren:
+usage-api-text = Et ferdig kall til API-et deres med tokenet, slik integrasjonen gjør det:
+usage-set-api-base-url = Angi basis-URL-en for API-et deres for en linje som kaller API-et i stedet.
 permissions-none = Ingen
 token-permissions-hint = Det brukertypen { $name } gir; tokenet bærer aldri mer enn brukeren har.
 permissions-edit = Rediger brukertypen
@@ -441,6 +443,8 @@ settings-mobile-days = Levetid for mobiløkter (dager)
 settings-mobile-days-hint = Forlenges hver gang appen brukes.
 settings-expiry-notice-days = Varsel før utløp (dager)
 settings-expiry-notice-days-hint = Et token som utløper innen så mange dager, merkes som snart utløpende og meldes én gang til webhookene (token.expiring). 0 sender ikke varsel.
+settings-api-base-url = Basis-URL for API-et
+settings-api-base-url-hint = API-et som integrasjonene deres kaller med tokenene sine. Den ferdige linjen på tokensiden kaller det; uten den kontrollerer linjen tokenet mot keyward.
 
 ## Revisjonslogg
 audit-title = Revisjonslogg
@@ -609,6 +613,7 @@ error-settings-never-expiring-under-maximum = «{ settings-default-lifetime }» 
 error-settings-default-beyond-maximum = «{ settings-default-lifetime }» kan ikke være lengre enn «{ settings-max-lifetime }».
 error-settings-mobile-days-out-of-range = «{ settings-mobile-days }» må være fra 1 til 3650 dager.
 error-settings-expiry-notice-too-long = «{ settings-expiry-notice-days }» må være fra 0 til 365 dager.
+error-settings-api-base-url-invalid = «{ settings-api-base-url }» må være en http://- eller https://-adresse med vertsnavn, uten brukernavn, passord, #-del, anførselstegn eller mellomrom.
 error-invalid-permission = En tillatelse kan bare inneholde små bokstaver, sifre og : . _ - (eventuelt avsluttet med *).
 error-password-policy = Passordet må være minst 10 tegn.
 error-choose-user = Velg en bruker.

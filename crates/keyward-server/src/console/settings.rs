@@ -49,6 +49,7 @@ fn problem(p: SettingsProblem) -> (ApiError, Option<&'static str>) {
         SettingsProblem::DefaultBeyondMaximum => "settings_default_beyond_maximum",
         SettingsProblem::MobileSessionDaysOutOfRange => "settings_mobile_days_out_of_range",
         SettingsProblem::ExpiryNoticeTooLong => "settings_expiry_notice_too_long",
+        SettingsProblem::ApiBaseUrlInvalid => "settings_api_base_url_invalid",
     };
     refusal(code, p.field())
 }
@@ -75,6 +76,8 @@ struct SettingsForm {
     mobile_session_days: String,
     /// Absent from a form of an older page: the setting keeps its value.
     expiry_notice_days: Option<String>,
+    /// Empty (which a form sends as absent) removes it.
+    api_base_url: Option<String>,
 }
 
 /// A number of days typed into the field `field`; refused as `code`.
@@ -118,6 +121,13 @@ fn parse(me: &Me, form: &SettingsForm) -> Result<SettingsPatch, (ApiError, Optio
             .as_deref()
             .map(|d| days(d, "invalid_expiry_notice_days", "expiry_notice_days"))
             .transpose()?,
+        api_base_url: Some(
+            form.api_base_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
+        ),
     };
     let mut after: TenantSettings = me.settings.clone();
     crate::service::settings::apply(&mut after, &patch);
@@ -161,6 +171,15 @@ impl SettingsForm {
             ("api_tokens_enabled", &self.api_tokens_enabled),
             ("require_technical_user", &self.require_technical_user),
         ]));
+        // The optional fields travel as they were posted (absent: kept as they are).
+        for (name, value) in [
+            ("expiry_notice_days", &self.expiry_notice_days),
+            ("api_base_url", &self.api_base_url),
+        ] {
+            if let Some(v) = value {
+                fields.push((name, v.clone()));
+            }
+        }
         fields
     }
 }
@@ -231,6 +250,7 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Answer
                 "mobile_session_days": form.mobile_session_days,
                 "expiry_notice_days": form.expiry_notice_days.clone()
                     .unwrap_or_else(|| me.settings.expiry_notice_days.to_string()),
+                "api_base_url": form.api_base_url.clone().or_else(|| me.settings.api_base_url.clone()),
             });
             Ok(render(&st, &me, posted, Some((&e, field)), None))
         }
@@ -250,6 +270,7 @@ mod tests {
             "default_token_lifetime_days" => "settings-default-lifetime",
             "mobile_session_days" => "settings-mobile-days",
             "expiry_notice_days" => "settings-expiry-notice-days",
+            "api_base_url" => "settings-api-base-url",
             other => panic!("no label for {other}"),
         }
     }

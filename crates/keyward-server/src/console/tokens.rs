@@ -9,7 +9,7 @@ use super::{ConsoleState, EnabledForm};
 use super::{Id, PageOf, PostedTo};
 use super::{ListPage, ListQuery};
 use crate::error::ApiError;
-use crate::service::tokens::verify_command;
+use crate::service::tokens::ready_line;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -561,7 +561,12 @@ fn secret_page(
     regenerated: bool,
 ) -> Response {
     let page = me.page(&st.console, "tokens");
-    let curl = verify_command(&st.config.public_url, me.admin.tenant_id, secret.expose());
+    let curl = ready_line(
+        &me.settings,
+        &st.config.public_url,
+        me.admin.tenant_id,
+        secret.expose(),
+    );
     let ctx = context! {
         created, secret => secret.expose(), curl, regenerated,
         recoverable => me.settings.secret_storage == SecretStorage::Recoverable,
@@ -611,7 +616,12 @@ async fn render_detail_with(
         None => None,
     };
     let shown = revealed.as_deref().unwrap_or("YOUR_TOKEN");
-    let curl = verify_command(&st.config.public_url, me.admin.tenant_id, shown);
+    let curl = ready_line(
+        &me.settings,
+        &st.config.public_url,
+        me.admin.tenant_id,
+        shown,
+    );
     let header = format!("Authorization: Bearer {shown}");
     let soon = expiring_soon(me, &details, OffsetDateTime::now_utc());
     let form = posted.unwrap_or_else(|| TokenSettingsForm::of(&details));
@@ -620,7 +630,7 @@ async fn render_detail_with(
         expiring_soon => soon, soon_days => soon_days(me),
         owner, user_type, creator, form,
         revealed,
-        curl, header,
+        curl, header, calls_api => me.settings.api_base_url.is_some(),
         recoverable => me.settings.secret_storage == SecretStorage::Recoverable && details.token.recoverable,
     };
     // A refused change of the settings answers 422, as every refused form does.

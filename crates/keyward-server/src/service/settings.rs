@@ -53,6 +53,13 @@ pub fn apply(s: &mut TenantSettings, c: &SettingsPatch) {
     );
     set(&mut s.mobile_session_days, c.mobile_session_days);
     set(&mut s.expiry_notice_days, c.expiry_notice_days);
+    if let Some(url) = &c.api_base_url {
+        s.api_base_url = url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string);
+    }
 }
 
 /// A field a change names takes its new value; one it leaves out keeps its own.

@@ -41,6 +41,21 @@ pub fn verify_command(public_url: &str, tenant: TenantId, token: &str) -> String
     )
 }
 
+/// The ready line that uses `token`: a call of the tenant's own API (its
+/// `api_base_url`) with the token, as the integration makes it, or, without one, the check
+/// of the token against this server ([`verify_command`]).
+pub fn ready_line(
+    settings: &keyward_core::model::TenantSettings,
+    public_url: &str,
+    tenant: TenantId,
+    token: &str,
+) -> String {
+    match settings.api_base_url.as_deref() {
+        Some(base) => format!("curl -s -H 'Authorization: Bearer {token}' '{base}'"),
+        None => verify_command(public_url, tenant, token),
+    }
+}
+
 pub struct Tokens<'a> {
     store: &'a Store,
     key: &'a ServerKey,

@@ -19,6 +19,7 @@ on_both_backends! {
     repeated_failed_logins_are_slowed_down => repeated_failed_logins_are_slowed_down;
     token_actions_from_the_detail_page => token_actions_from_the_detail_page;
     the_demo_tenant_fills_every_page_of_the_console => the_demo_fills_every_page;
+    the_ready_line_calls_the_tenants_own_api_once_its_base_url_is_set => ready_line;
     the_create_form_refuses_what_the_rules_refuse => the_create_form_refuses_what_the_rules_refuse;
     a_resent_create_form_does_not_create_twice => a_resent_create_form_does_not_create_twice;
     verifier_keys_are_made_shown_once_and_deleted_from_the_console => verifier_keys_in_the_console;
@@ -416,6 +417,80 @@ async fn the_demo_fills_every_page(app: TestApp) {
             .is_none(),
         "a second --demo leaves the tenant as it is"
     );
+}
+
+/// A token's ready line: keyward's verify call until the tenant sets the base URL of its
+/// own API, then a call of that API with the token, as the integration makes it.
+async fn ready_line(app: TestApp) {
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", PASSWORD).await.expect("login");
+    let (_, id, _) = app.svc_with_token("ERP").await;
+    // The page as read: `/` and `'` are escaped in the HTML.
+    let line = async || {
+        let (_, page) = c.get(&format!("/console/tokens/{id}")).await;
+        page.replace("&#x2f;", "/").replace("&#x27;", "'")
+    };
+    assert!(line().await.contains("/api/v1/verify -H"));
+
+    for bad in [
+        "ftp://api.example.com",
+        "https://",
+        "https://u:p@api.example.com",
+        "https://a.example.com/#x",
+        "https://a.example.com/'x",
+    ] {
+        let (status, p) = app
+            .patch("/api/v1/settings", json!({"api_base_url": bad}))
+            .await;
+        assert_eq!(status, 422, "{bad}: {p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("api_base_url"),
+            "{p}"
+        );
+    }
+    let s = app
+        .patch_ok(
+            "/api/v1/settings",
+            json!({"api_base_url": "https://api.example.com/v1/orders"}),
+        )
+        .await;
+    assert_eq!(s["api_base_url"], "https://api.example.com/v1/orders");
+    let page = line().await;
+    assert!(
+        page.contains(
+            "curl -s -H 'Authorization: Bearer YOUR_TOKEN' 'https://api.example.com/v1/orders'"
+        ),
+        "{page}"
+    );
+    assert!(
+        !page.contains("/api/v1/verify -H"),
+        "one ready line: {page}"
+    );
+
+    // The settings page sets and clears it too, and names the field when it is refused.
+    let form = |url: &'static str| {
+        vec![
+            ("csrf", c.csrf.clone()),
+            ("api_tokens_enabled", "on".to_string()),
+            ("secret_storage", "show_once".to_string()),
+            ("max_token_lifetime_days", "365".to_string()),
+            ("default_token_lifetime_days", "90".to_string()),
+            ("mobile_session_days", "30".to_string()),
+            ("expiry_notice_days", "14".to_string()),
+            ("api_base_url", url.to_string()),
+        ]
+    };
+    let post = async |f: Vec<(&'static str, String)>| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.post("/console/settings", &pairs).await
+    };
+    let (status, page) = post(form("api.example.com")).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("API base URL"), "{page}");
+    let (status, to) = post(form("")).await;
+    assert_eq!(status, 303, "{to}");
+    let s = app.get_ok("/api/v1/settings").await;
+    assert!(s["api_base_url"].is_null(), "{to}: {s}");
 }
 
 async fn token_actions_from_the_detail_page(app: TestApp) {

@@ -38,6 +38,10 @@ pub struct UpdateArgs {
     /// expiring soon; 0 announces none.
     #[arg(long, value_name = "DAYS")]
     expiry_notice_days: Option<u32>,
+    /// The API your integrations call with their tokens, for the console's ready line
+    /// (`https://api.example.com/v1`), or `none` to remove it.
+    #[arg(long, value_name = "URL")]
+    api_base_url: Option<String>,
 }
 
 impl From<UpdateArgs> for SettingsPatch {
@@ -50,6 +54,7 @@ impl From<UpdateArgs> for SettingsPatch {
             default_token_lifetime_days: a.default_token_lifetime_days,
             mobile_session_days: a.mobile_session_days,
             expiry_notice_days: a.expiry_notice_days,
+            api_base_url: a.api_base_url.map(|u| (u != "none").then_some(u)),
         }
     }
 }
@@ -95,6 +100,12 @@ fn show(s: &TenantSettings) -> String {
         )
         .add("mobile session days", s.mobile_session_days.to_string())
         .add("expiry notice days", days(s.expiry_notice_days, "none"))
+        .add(
+            "api base url",
+            s.api_base_url
+                .as_deref()
+                .unwrap_or("none (the ready line checks the token against keyward)"),
+        )
         .render()
 }
 
