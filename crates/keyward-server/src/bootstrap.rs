@@ -172,6 +172,8 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
         .add_membership(tenant, made[2].id, sales.id, reader.id, &actor)
         .await?;
     for (name, user, dept, ut, days) in [
+        // Oldest first: the listing shows the newest first.
+        ("Old reporting script", &made[2], &sales, &reader, None),
         (
             "ERP nightly import",
             &made[0],
@@ -179,7 +181,6 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
             &integrator,
             None,
         ),
-        ("Web shop order feed", &made[1], &sales, &reader, None),
         (
             "Quarterly stock export",
             &made[0],
@@ -187,7 +188,7 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
             &integrator,
             Some(5),
         ),
-        ("Old reporting script", &made[2], &sales, &reader, None),
+        ("Web shop order feed", &made[1], &sales, &reader, None),
     ] {
         let mut req = plain_token(name, "", (user.id, dept.id, ut.id));
         req.expires_at =

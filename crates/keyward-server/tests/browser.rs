@@ -1320,7 +1320,15 @@ async fn mobile_sessions_are_listed_and_logged_out_in_bulk() {
         click(&c, &format!("tr[data-token-id='{id}'] input[name=ids]")).await;
     }
     click(&c, "#bulk-delete").await;
-    wait_for_text(&c, "body", "These 3 tokens will be deleted").await;
+    // Logging phones out is confirmed as that, not as deleting tokens.
+    wait_for_text(
+        &c,
+        "body",
+        "These 3 devices are logged out of the mobile app at once",
+    )
+    .await;
+    assert_eq!(text_of(&c, "#confirm-delete").await, "Log 3 devices out");
+    screenshot(&c, "en-mobile-logout-confirm").await;
     click(&c, "#confirm-delete").await;
     wait_for_text(&c, "body", "3 deleted.").await;
     let listing = text_of(&c, "#tokens-table").await;

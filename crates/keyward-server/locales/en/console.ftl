@@ -769,7 +769,7 @@ object-webhook = Webhook
 ## Regenerate with a new expiry and a grace period
 regenerate-title = Regenerate token
 regenerate-intro = The token gets a new secret, shown once. Integrations must switch to it: during the grace period the old secret keeps working too.
-regenerate-current-expiry = Expires now
+regenerate-current-expiry = Current expiry
 regenerate-new-expiry = New expiry date
 regenerate-expiry-hint = Leave it empty to keep the current expiry.
 regenerate-grace = Old secret keeps working
@@ -801,3 +801,9 @@ confirm-logout-button = { $count ->
    *[other] Log { $count } devices out
 }
 data-primary-token = { $method } primary token
+
+## The kinds of credential, as the audit log's details name them
+audit-kind-api = API token
+audit-kind-mobile = Mobile session
+audit-kind-primary = Primary token
+audit-kind-secondary = Secondary token

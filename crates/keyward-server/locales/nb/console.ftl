@@ -769,7 +769,7 @@ object-webhook = Webhook
 ## Regenerate with a new expiry and a grace period
 regenerate-title = Generer tokenet på nytt
 regenerate-intro = Tokenet får en ny hemmelighet, som vises én gang. Integrasjonene må bytte til den: i overgangsperioden virker den gamle hemmeligheten også.
-regenerate-current-expiry = Utløper nå
+regenerate-current-expiry = Nåværende utløp
 regenerate-new-expiry = Ny utløpsdato
 regenerate-expiry-hint = La feltet stå tomt for å beholde utløpsdatoen.
 regenerate-grace = Den gamle hemmeligheten virker
@@ -801,3 +801,9 @@ confirm-logout-button = { $count ->
    *[other] Logg ut { $count } enheter
 }
 data-primary-token = Primærtoken for { $method }
+
+## The kinds of credential, as the audit log's details name them
+audit-kind-api = API-token
+audit-kind-mobile = Mobiløkt
+audit-kind-primary = Primærtoken
+audit-kind-secondary = Sekundærtoken

@@ -349,9 +349,14 @@ fn detail(i18n: &I18n, lang: Lang, key: &str, v: &Value) -> Detail {
             };
         }
     }
+    // A credential's kind is a code; it reads as a word.
+    let value = match (key, v) {
+        ("kind", Value::String(k)) => label_or_code(i18n, lang, &format!("audit-kind-{k}"), k),
+        _ => plain(i18n, lang, v),
+    };
     Detail {
         label,
-        value: plain(i18n, lang, v),
+        value,
         ..Default::default()
     }
 }
@@ -466,7 +471,7 @@ fn row(i18n: &I18n, lang: Lang, e: AuditEvent, existing: &Existing) -> Row {
         object_type_label,
         object_type: e.object_type,
         object_id: e.object_id,
-        object_name: e.object_name,
+        object_name: e.object_name.map(|n| super::shown_name(i18n, lang, &n)),
         link,
         gone,
         ip: e.ip,
@@ -530,8 +535,8 @@ async fn list(State(st): State<ConsoleState>, me: Me, Query(q): Query<AuditQuery
         events
             .iter()
             .find(|e| &e.object_id == id)
-            .and_then(|e| e.object_name.clone())
-            .unwrap_or_else(|| id.clone())
+            .and_then(|e| e.object_name.as_deref())
+            .map_or_else(|| id.clone(), |n| super::shown_name(i18n, me.lang, n))
     });
     let actor_filter = f.actor_id.map(|id| {
         events

@@ -653,9 +653,8 @@ async fn data(State(st): State<ConsoleState>, p: PageOf<EndpointId, DataQuery>) 
     // language wherever it stands for the application.
     let i18n = &st.console.i18n;
     let named = |name: &mut Option<String>| {
-        if let Some(m) = name.as_deref().and_then(EndpointMethod::of_primary_name) {
-            let args = super::i18n::args([("method", m.as_str().to_string())]);
-            *name = Some(i18n.message(me.lang, "data-primary-token", Some(&args)));
+        if let Some(n) = name.as_mut() {
+            *n = super::shown_name(i18n, me.lang, n);
         }
     };
     records.iter_mut().for_each(|r| named(&mut r.token_name));

@@ -942,6 +942,19 @@ fn routes() -> Router<ConsoleState> {
         .layer(axum::middleware::from_fn(security_headers))
 }
 
+/// The name of a credential as a page shows it: a primary token's stored name is English
+/// (`POST primary token`, see `EndpointMethod::primary_name`), so it is named in the
+/// page's language; any other name is shown as it is.
+pub fn shown_name(i18n: &i18n::I18n, lang: i18n::Lang, name: &str) -> String {
+    match keyward_core::endpoint::EndpointMethod::of_primary_name(name) {
+        Some(m) => {
+            let args = i18n::args([("method", m.as_str().to_string())]);
+            i18n.message(lang, "data-primary-token", Some(&args))
+        }
+        None => name.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

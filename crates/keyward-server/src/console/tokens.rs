@@ -806,6 +806,13 @@ async fn render_regenerate(
     error: Option<&ApiError>,
 ) -> Answer {
     let details = st.tokens().get(&me.admin, id).await.or_page(st, me)?;
+    // A revoked token keeps its page, but no form offers it a new secret.
+    let revoked = keyward_store::StoreError::Refused {
+        code: "token_revoked",
+        message: "a revoked token cannot be regenerated; create a new token instead".into(),
+    };
+    let revoked = (details.status == TokenStatus::Revoked).then(|| ApiError::from(revoked));
+    let error = error.or(revoked.as_ref());
     let now = OffsetDateTime::now_utc();
     let ctx = context! {
         tk => details.token, form, graces => GRACE_CHOICES,
