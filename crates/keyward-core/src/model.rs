@@ -60,6 +60,14 @@ pub struct TenantSettings {
     /// How many days before its expiry a token is announced (`token.expiring`) and
     /// marked as expiring soon; 0 announces none.
     pub expiry_notice_days: u32,
+    /// After how many days without a use (or since its creation, if never used) a token
+    /// is stale: marked in listings and announced once (`token.stale`); 0 is off.
+    #[serde(default)]
+    pub flag_unused_after_days: u32,
+    /// After how many days without a use a token is revoked by the system (reason
+    /// `unused`); 0 is off. Longer than `flag_unused_after_days` when both are on.
+    #[serde(default)]
+    pub revoke_unused_after_days: u32,
 }
 
 impl Default for TenantSettings {
@@ -72,6 +80,8 @@ impl Default for TenantSettings {
             default_token_lifetime_days: 90,
             mobile_session_days: 30,
             expiry_notice_days: 14,
+            flag_unused_after_days: 0,
+            revoke_unused_after_days: 0,
         }
     }
 }
@@ -83,6 +93,10 @@ pub const MAX_MOBILE_SESSION_DAYS: u32 = 3650;
 
 /// The longest expiry notice, in days.
 pub const MAX_EXPIRY_NOTICE_DAYS: u32 = 365;
+
+/// The longest inactivity a policy may wait for, in days (ten years, as long as a token
+/// may live).
+pub const MAX_UNUSED_DAYS: u32 = 3650;
 
 /// Which rule a set of [`TenantSettings`] breaks ([`TenantSettings::check`]). Its
 /// `Display` is the API's message, which names the offending field; the console says
@@ -101,6 +115,13 @@ pub enum SettingsProblem {
     MobileSessionDaysOutOfRange,
     /// `expiry_notice_days` is above [`MAX_EXPIRY_NOTICE_DAYS`].
     ExpiryNoticeTooLong,
+    /// `flag_unused_after_days` is above [`MAX_UNUSED_DAYS`].
+    FlagUnusedTooLong,
+    /// `revoke_unused_after_days` is above [`MAX_UNUSED_DAYS`].
+    RevokeUnusedTooLong,
+    /// `revoke_unused_after_days` is not longer than `flag_unused_after_days` while both
+    /// are on: a token would be revoked before (or as) it is flagged.
+    RevokeUnusedNotAfterFlag,
 }
 
 impl SettingsProblem {
@@ -113,6 +134,10 @@ impl SettingsProblem {
             | Self::DefaultBeyondMaximum => "default_token_lifetime_days",
             Self::MobileSessionDaysOutOfRange => "mobile_session_days",
             Self::ExpiryNoticeTooLong => "expiry_notice_days",
+            Self::FlagUnusedTooLong => "flag_unused_after_days",
+            Self::RevokeUnusedTooLong | Self::RevokeUnusedNotAfterFlag => {
+                "revoke_unused_after_days"
+            }
         }
     }
 }
@@ -142,6 +167,17 @@ impl std::fmt::Display for SettingsProblem {
                 f,
                 "expiry_notice_days must be at most {MAX_EXPIRY_NOTICE_DAYS} (0 sends no notice)"
             ),
+            Self::FlagUnusedTooLong => write!(
+                f,
+                "flag_unused_after_days must be at most {MAX_UNUSED_DAYS} (0 flags none)"
+            ),
+            Self::RevokeUnusedTooLong => write!(
+                f,
+                "revoke_unused_after_days must be at most {MAX_UNUSED_DAYS} (0 revokes none)"
+            ),
+            Self::RevokeUnusedNotAfterFlag => f.write_str(
+                "revoke_unused_after_days must be greater than flag_unused_after_days when both are set",
+            ),
         }
     }
 }
@@ -168,6 +204,18 @@ impl TenantSettings {
         }
         if self.expiry_notice_days > MAX_EXPIRY_NOTICE_DAYS {
             return Err(SettingsProblem::ExpiryNoticeTooLong);
+        }
+        if self.flag_unused_after_days > MAX_UNUSED_DAYS {
+            return Err(SettingsProblem::FlagUnusedTooLong);
+        }
+        if self.revoke_unused_after_days > MAX_UNUSED_DAYS {
+            return Err(SettingsProblem::RevokeUnusedTooLong);
+        }
+        if self.flag_unused_after_days > 0
+            && self.revoke_unused_after_days > 0
+            && self.revoke_unused_after_days <= self.flag_unused_after_days
+        {
+            return Err(SettingsProblem::RevokeUnusedNotAfterFlag);
         }
         Ok(())
     }
@@ -366,6 +414,11 @@ pub struct TokenDetails {
     /// the token's own state; this is the verification decision over the token, its
     /// owner and the tenant.
     pub effective_status: crate::code::VerifyCode,
+    /// Unused (since its last use, or its creation) for the tenant's
+    /// `flag_unused_after_days`, while it can still be used: see [`crate::rules::is_stale`].
+    /// Always false while the tenant's inactivity policy is off.
+    #[serde(default)]
+    pub stale: bool,
     pub username: String,
     pub department_name: String,
     pub user_type_name: String,

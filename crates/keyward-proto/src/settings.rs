@@ -15,4 +15,10 @@ pub struct SettingsPatch {
     pub default_token_lifetime_days: Option<u32>,
     pub mobile_session_days: Option<u32>,
     pub expiry_notice_days: Option<u32>,
+    /// Days without a use after which a token is stale (marked, and announced once as
+    /// `token.stale`); 0 is off.
+    pub flag_unused_after_days: Option<u32>,
+    /// Days without a use after which a token is revoked by the system (reason
+    /// `unused`); 0 is off. Greater than `flag_unused_after_days` when both are on.
+    pub revoke_unused_after_days: Option<u32>,
 }

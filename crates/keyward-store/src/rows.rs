@@ -55,6 +55,8 @@ pub(crate) fn settings(r: &AnyRow) -> StoreResult<TenantSettings> {
         default_token_lifetime_days: days("default_token_lifetime_days")?,
         mobile_session_days: days("mobile_session_days")?,
         expiry_notice_days: days("expiry_notice_days")?,
+        flag_unused_after_days: days("flag_unused_after_days")?,
+        revoke_unused_after_days: days("revoke_unused_after_days")?,
     })
 }
 

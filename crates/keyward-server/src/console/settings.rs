@@ -49,6 +49,9 @@ fn problem(p: SettingsProblem) -> (ApiError, Option<&'static str>) {
         SettingsProblem::DefaultBeyondMaximum => "settings_default_beyond_maximum",
         SettingsProblem::MobileSessionDaysOutOfRange => "settings_mobile_days_out_of_range",
         SettingsProblem::ExpiryNoticeTooLong => "settings_expiry_notice_too_long",
+        SettingsProblem::FlagUnusedTooLong => "settings_flag_unused_too_long",
+        SettingsProblem::RevokeUnusedTooLong => "settings_revoke_unused_too_long",
+        SettingsProblem::RevokeUnusedNotAfterFlag => "settings_revoke_unused_not_after_flag",
     };
     refusal(code, p.field())
 }
@@ -75,6 +78,8 @@ struct SettingsForm {
     mobile_session_days: String,
     /// Absent from a form of an older page: the setting keeps its value.
     expiry_notice_days: Option<String>,
+    flag_unused_after_days: Option<String>,
+    revoke_unused_after_days: Option<String>,
 }
 
 /// A number of days typed into the field `field`; refused as `code`.
@@ -118,6 +123,16 @@ fn parse(me: &Me, form: &SettingsForm) -> Result<SettingsPatch, (ApiError, Optio
             .as_deref()
             .map(|d| days(d, "invalid_expiry_notice_days", "expiry_notice_days"))
             .transpose()?,
+        flag_unused_after_days: form
+            .flag_unused_after_days
+            .as_deref()
+            .map(|d| days(d, "invalid_flag_unused_days", "flag_unused_after_days"))
+            .transpose()?,
+        revoke_unused_after_days: form
+            .revoke_unused_after_days
+            .as_deref()
+            .map(|d| days(d, "invalid_revoke_unused_days", "revoke_unused_after_days"))
+            .transpose()?,
     };
     let mut after: TenantSettings = me.settings.clone();
     crate::service::settings::apply(&mut after, &patch);
@@ -157,6 +172,14 @@ impl SettingsForm {
             ),
             ("mobile_session_days", self.mobile_session_days.clone()),
         ];
+        // The optional fields a form of an older page may lack: posted again only if sent.
+        for (name, v) in [
+            ("expiry_notice_days", &self.expiry_notice_days),
+            ("flag_unused_after_days", &self.flag_unused_after_days),
+            ("revoke_unused_after_days", &self.revoke_unused_after_days),
+        ] {
+            fields.extend(v.clone().map(|v| (name, v)));
+        }
         fields.extend(super::ticked([
             ("api_tokens_enabled", &self.api_tokens_enabled),
             ("require_technical_user", &self.require_technical_user),
@@ -231,6 +254,10 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Answer
                 "mobile_session_days": form.mobile_session_days,
                 "expiry_notice_days": form.expiry_notice_days.clone()
                     .unwrap_or_else(|| me.settings.expiry_notice_days.to_string()),
+                "flag_unused_after_days": form.flag_unused_after_days.clone()
+                    .unwrap_or_else(|| me.settings.flag_unused_after_days.to_string()),
+                "revoke_unused_after_days": form.revoke_unused_after_days.clone()
+                    .unwrap_or_else(|| me.settings.revoke_unused_after_days.to_string()),
             });
             Ok(render(&st, &me, posted, Some((&e, field)), None))
         }
@@ -250,6 +277,8 @@ mod tests {
             "default_token_lifetime_days" => "settings-default-lifetime",
             "mobile_session_days" => "settings-mobile-days",
             "expiry_notice_days" => "settings-expiry-notice-days",
+            "flag_unused_after_days" => "settings-flag-unused-days",
+            "revoke_unused_after_days" => "settings-revoke-unused-days",
             other => panic!("no label for {other}"),
         }
     }
@@ -315,6 +344,9 @@ mod tests {
             SettingsProblem::DefaultBeyondMaximum,
             SettingsProblem::MobileSessionDaysOutOfRange,
             SettingsProblem::ExpiryNoticeTooLong,
+            SettingsProblem::FlagUnusedTooLong,
+            SettingsProblem::RevokeUnusedTooLong,
+            SettingsProblem::RevokeUnusedNotAfterFlag,
         ] {
             let (e, field) = problem(p);
             assert_eq!(field, Some(p.field()));
@@ -340,6 +372,8 @@ mod tests {
             ),
             ("invalid_mobile_days", "mobile_session_days"),
             ("invalid_expiry_notice_days", "expiry_notice_days"),
+            ("invalid_flag_unused_days", "flag_unused_after_days"),
+            ("invalid_revoke_unused_days", "revoke_unused_after_days"),
         ] {
             let (e, _) = refusal(code, field);
             for lang in LANGS {

@@ -53,6 +53,8 @@ pub fn apply(s: &mut TenantSettings, c: &SettingsPatch) {
     );
     set(&mut s.mobile_session_days, c.mobile_session_days);
     set(&mut s.expiry_notice_days, c.expiry_notice_days);
+    set(&mut s.flag_unused_after_days, c.flag_unused_after_days);
+    set(&mut s.revoke_unused_after_days, c.revoke_unused_after_days);
 }
 
 /// A field a change names takes its new value; one it leaves out keeps its own.

@@ -38,6 +38,15 @@ pub struct UpdateArgs {
     /// expiring soon; 0 announces none.
     #[arg(long, value_name = "DAYS")]
     expiry_notice_days: Option<u32>,
+    /// Days without a use (counted from creation if never used) after which a token is
+    /// marked stale and announced once (`token.stale`); 0 is off. Uses are recorded
+    /// within the server's flush interval (2 s by default).
+    #[arg(long, value_name = "DAYS")]
+    flag_unused_after_days: Option<u32>,
+    /// Days without a use after which a token is revoked by keyward (reason `unused`);
+    /// 0 is off. Must be greater than --flag-unused-after-days when both are on.
+    #[arg(long, value_name = "DAYS")]
+    revoke_unused_after_days: Option<u32>,
 }
 
 impl From<UpdateArgs> for SettingsPatch {
@@ -50,6 +59,8 @@ impl From<UpdateArgs> for SettingsPatch {
             default_token_lifetime_days: a.default_token_lifetime_days,
             mobile_session_days: a.mobile_session_days,
             expiry_notice_days: a.expiry_notice_days,
+            flag_unused_after_days: a.flag_unused_after_days,
+            revoke_unused_after_days: a.revoke_unused_after_days,
         }
     }
 }
@@ -95,6 +106,14 @@ fn show(s: &TenantSettings) -> String {
         )
         .add("mobile session days", s.mobile_session_days.to_string())
         .add("expiry notice days", days(s.expiry_notice_days, "none"))
+        .add(
+            "flag unused after days",
+            days(s.flag_unused_after_days, "off"),
+        )
+        .add(
+            "revoke unused after days",
+            days(s.revoke_unused_after_days, "off"),
+        )
         .render()
 }
 
