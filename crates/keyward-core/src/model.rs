@@ -452,6 +452,10 @@ pub struct MobileSession {
     /// Slides to `mobile_session_days` after each use (as stale as `last_active_at`).
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// Unused for the tenant's `flag_unused_after_days` while it can still be used, as
+    /// [`TokenDetails::stale`].
+    #[serde(default)]
+    pub stale: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]

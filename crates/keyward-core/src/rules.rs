@@ -141,9 +141,14 @@ pub fn last_activity(t: &Token) -> OffsetDateTime {
 /// used (not revoked, not expired) and has gone `flag_unused_after_days` without a use.
 /// The store's `status=stale` filter and its scan ask the same in SQL.
 pub fn is_stale(t: &Token, s: &TenantSettings, now: OffsetDateTime) -> bool {
-    s.flag_unused_after_days > 0
+    unused_for(t, s.flag_unused_after_days, now)
+}
+
+/// Whether `t` can still be used at `now` and has gone `days` (more than 0) without a use.
+pub fn unused_for(t: &Token, days: u32, now: OffsetDateTime) -> bool {
+    days > 0
         && matches!(t.status(now), TokenStatus::Active | TokenStatus::Disabled)
-        && last_activity(t) + Duration::days(i64::from(s.flag_unused_after_days)) <= now
+        && last_activity(t) + Duration::days(i64::from(days)) <= now
 }
 
 #[cfg(test)]

@@ -79,12 +79,14 @@ impl SessionEnd {
 }
 
 const SESSION_FROM: &str = "FROM tokens t JOIN users u ON u.id = t.user_id \
-    JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id";
+    JOIN departments d ON d.id = t.department_id JOIN user_types ut ON ut.id = t.user_type_id \
+    JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id";
 
 fn session_columns() -> String {
     format!(
         "{TOKEN_COLS}, t.device_name, u.username AS username, u.email AS email, \
-         u.display_name AS display_name, d.name AS department_name, ut.name AS user_type_name"
+         u.display_name AS display_name, d.name AS department_name, ut.name AS user_type_name, \
+         ts.flag_unused_after_days"
     )
 }
 
@@ -105,6 +107,8 @@ async fn session_row<'c>(
 fn session(r: &AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
     let t: Token = rows::token(r)?;
     let status = t.status(now);
+    let flag: i64 = r.try_get("flag_unused_after_days")?;
+    let stale = keyward_core::rules::unused_for(&t, u32::try_from(flag).unwrap_or(0), now);
     Ok(MobileSession {
         id: t.id,
         tenant_id: t.tenant_id,
@@ -126,6 +130,7 @@ fn session(r: &AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
         expires_at: t
             .expires_at
             .ok_or_else(|| StoreError::Corrupt(format!("mobile session {} has no expiry", t.id)))?,
+        stale,
     })
 }
 

@@ -295,7 +295,9 @@ async fn list_mobile(State(st): State<ConsoleState>, me: Me, Query(q): Query<Lis
     let sessions = st.sessions();
     let list = async |page| sessions.list(&me.admin, &f, page).await;
     let statuses = MOBILE_STATUSES.map(|(name, _)| name);
-    let ctx = context! { tab => "mobile", status, statuses };
+    let ctx = context! {
+        tab => "mobile", status, statuses, stale_days => me.settings.flag_unused_after_days,
+    };
     TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
 
@@ -303,7 +305,7 @@ async fn session_detail(State(st): State<ConsoleState>, p: PageOf<TokenId>) -> A
     let PageOf(me, id, q) = p;
     let session = st.sessions().get(&me.admin, id).await.or_page(&st, &me)?;
     let frame = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
-    let ctx = context! { s => session };
+    let ctx = context! { s => session, stale_days => me.settings.flag_unused_after_days };
     Ok(st.console.render("session.html", &frame, ctx))
 }
 

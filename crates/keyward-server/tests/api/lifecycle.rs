@@ -18,6 +18,7 @@ on_both_backends! {
     a_token_unused_for_the_flag_age_is_stale_and_announced_once => stale with fast;
     a_token_unused_for_the_revoke_age_is_revoked_and_refused => revoked with fast;
     a_use_not_yet_written_keeps_a_token_from_being_revoked => pending_use;
+    an_unused_mobile_session_is_marked_and_then_revoked => mobile;
     the_inactivity_policy_is_validated_with_the_field_named => validated;
 }
 
@@ -242,6 +243,38 @@ async fn pending_use(app: TestApp) {
     assert_eq!(app.verify(&secret, None).await, "VALID");
     let t = app.get_ok(&format!("/api/v1/tokens/{id}")).await;
     assert_eq!(t["status"], "active", "{t}");
+}
+
+async fn mobile(app: TestApp) {
+    let t0 = keyward_store::now();
+    // Sessions that outlive the policy's periods (30 days would end one first).
+    app.patch_ok("/api/v1/settings", json!({"mobile_session_days": 90}))
+        .await;
+    policy(&app, 30, 60).await;
+    admin_in_use(&app, t0, 59).await;
+    app.member_with_password("mia", &["orders:read"]).await;
+    let (id, session) = super::mobile::login(&app, "mia").await;
+    let list = app.get_ok("/api/v1/mobile-sessions").await;
+    assert_eq!(list["items"][0]["id"], id.as_str());
+    assert_eq!(list["items"][0]["stale"], false);
+    used_at(&app.state, &id, t0 - days(40)).await;
+    let list = app.get_ok("/api/v1/mobile-sessions").await;
+    assert_eq!(list["items"][0]["stale"], true, "{list}");
+    let stale = app.get_ok("/api/v1/tokens?kind=mobile&status=stale").await;
+    assert_eq!(ids(&stale), vec![id.clone()]);
+    use super::console::try_login;
+    app.user_with_password("kari", true).await;
+    let c = try_login(&app, "kari", keyward_testkit::PASSWORD)
+        .await
+        .expect("login");
+    let (_, html) = c.get("/console/tokens/mobile").await;
+    assert!(html.contains("badge-stale"), "{html}");
+    let (_, html) = c.get(&format!("/console/tokens/mobile/{id}")).await;
+    assert!(html.contains("id=\"stale\""), "{html}");
+
+    let done = lifecycle_pass(&app.state, t0 + days(61)).await.unwrap();
+    assert_eq!(done.revoked, 1, "{done:?}");
+    assert_eq!(app.verify(&session, None).await, "REVOKED");
 }
 
 async fn validated(app: TestApp) {
