@@ -445,7 +445,7 @@ settings-mobile-days-hint = Extended each time the app is used.
 settings-expiry-notice-days = Expiry notice (days)
 settings-expiry-notice-days-hint = A token expiring within this many days is marked as expiring soon and announced once to the webhooks (token.expiring). 0 sends no notice.
 settings-flag-unused-days = Mark tokens unused for (days)
-settings-flag-unused-days-hint = An API token or mobile session not used for this many days (counted from its creation if it was never used) is marked Stale and announced once to the webhooks (token.stale). A use is recorded within the server's flush interval (2 seconds by default). 0 is off.
+settings-flag-unused-days-hint = An API token or mobile session not used for this many days (counted from its creation if it was never used) is marked Stale and announced once to the webhooks (token.stale). A use is recorded within 2 seconds (the server's flush interval). 0 is off.
 settings-revoke-unused-days = Revoke tokens unused for (days)
 settings-revoke-unused-days-hint = An API token or mobile session not used for this many days is revoked by keyward (reason: unused), on every node at once; this cannot be undone. Longer than the marking period when both are on. 0 is off.
 

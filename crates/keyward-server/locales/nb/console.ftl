@@ -445,7 +445,7 @@ settings-mobile-days-hint = Forlenges hver gang appen brukes.
 settings-expiry-notice-days = Varsel før utløp (dager)
 settings-expiry-notice-days-hint = Et token som utløper innen så mange dager, merkes som snart utløpende og meldes én gang til webhookene (token.expiring). 0 sender ikke varsel.
 settings-flag-unused-days = Merk tokens som ikke er brukt på (dager)
-settings-flag-unused-days-hint = Et API-token eller en mobiløkt som ikke er brukt på så mange dager (regnet fra opprettelsen hvis det aldri er brukt), merkes som ubrukt og meldes én gang til webhookene (token.stale). En bruk lagres innen serverens skriveintervall (2 sekunder som standard). 0 er av.
+settings-flag-unused-days-hint = Et API-token eller en mobiløkt som ikke er brukt på så mange dager (regnet fra opprettelsen hvis det aldri er brukt), merkes som ubrukt og meldes én gang til webhookene (token.stale). En bruk lagres innen 2 sekunder (serverens skriveintervall). 0 er av.
 settings-revoke-unused-days = Tilbakekall tokens som ikke er brukt på (dager)
 settings-revoke-unused-days-hint = Et API-token eller en mobiløkt som ikke er brukt på så mange dager, tilbakekalles av keyward (årsak: ubrukt), på alle noder med en gang; det kan ikke angres. Lengre enn merkeperioden når begge er på. 0 er av.
 

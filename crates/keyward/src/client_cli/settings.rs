@@ -40,7 +40,7 @@ pub struct UpdateArgs {
     expiry_notice_days: Option<u32>,
     /// Days without a use (counted from creation if never used) after which a token is
     /// marked stale and announced once (`token.stale`); 0 is off. Uses are recorded
-    /// within the server's flush interval (2 s by default).
+    /// within 2 seconds (the server's flush interval).
     #[arg(long, value_name = "DAYS")]
     flag_unused_after_days: Option<u32>,
     /// Days without a use after which a token is revoked by keyward (reason `unused`);
