@@ -65,6 +65,14 @@ pub struct TenantSettings {
     /// the line shows keyward's own verify call instead.
     #[serde(default)]
     pub api_base_url: Option<String>,
+    /// After how many days without a use (or since its creation, if never used) a token
+    /// is stale: marked in listings and announced once (`token.stale`); 0 is off.
+    #[serde(default)]
+    pub flag_unused_after_days: u32,
+    /// After how many days without a use a token is revoked by the system (reason
+    /// `unused`); 0 is off. Longer than `flag_unused_after_days` when both are on.
+    #[serde(default)]
+    pub revoke_unused_after_days: u32,
 }
 
 impl Default for TenantSettings {
@@ -78,6 +86,8 @@ impl Default for TenantSettings {
             mobile_session_days: 30,
             expiry_notice_days: 14,
             api_base_url: None,
+            flag_unused_after_days: 0,
+            revoke_unused_after_days: 0,
         }
     }
 }
@@ -109,6 +119,9 @@ fn is_base_url(url: &str) -> bool {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == '\'' || c == '"')
 }
+/// The longest inactivity a policy may wait for, in days (ten years, as long as a token
+/// may live).
+pub const MAX_UNUSED_DAYS: u32 = 3650;
 
 /// Which rule a set of [`TenantSettings`] breaks ([`TenantSettings::check`]). Its
 /// `Display` is the API's message, which names the offending field; the console says
@@ -129,6 +142,13 @@ pub enum SettingsProblem {
     ExpiryNoticeTooLong,
     /// `api_base_url` is not an http(s) URL with a host (see `is_base_url`).
     ApiBaseUrlInvalid,
+    /// `flag_unused_after_days` is above [`MAX_UNUSED_DAYS`].
+    FlagUnusedTooLong,
+    /// `revoke_unused_after_days` is above [`MAX_UNUSED_DAYS`].
+    RevokeUnusedTooLong,
+    /// `revoke_unused_after_days` is not longer than `flag_unused_after_days` while both
+    /// are on: a token would be revoked before (or as) it is flagged.
+    RevokeUnusedNotAfterFlag,
 }
 
 impl SettingsProblem {
@@ -142,6 +162,10 @@ impl SettingsProblem {
             Self::MobileSessionDaysOutOfRange => "mobile_session_days",
             Self::ExpiryNoticeTooLong => "expiry_notice_days",
             Self::ApiBaseUrlInvalid => "api_base_url",
+            Self::FlagUnusedTooLong => "flag_unused_after_days",
+            Self::RevokeUnusedTooLong | Self::RevokeUnusedNotAfterFlag => {
+                "revoke_unused_after_days"
+            }
         }
     }
 }
@@ -176,6 +200,17 @@ impl std::fmt::Display for SettingsProblem {
                 "api_base_url must be an http:// or https:// URL with a host, without credentials, \
                  a fragment, quotes or spaces, of at most {MAX_API_BASE_URL_LEN} characters"
             ),
+            Self::FlagUnusedTooLong => write!(
+                f,
+                "flag_unused_after_days must be at most {MAX_UNUSED_DAYS} (0 flags none)"
+            ),
+            Self::RevokeUnusedTooLong => write!(
+                f,
+                "revoke_unused_after_days must be at most {MAX_UNUSED_DAYS} (0 revokes none)"
+            ),
+            Self::RevokeUnusedNotAfterFlag => f.write_str(
+                "revoke_unused_after_days must be greater than flag_unused_after_days when both are set",
+            ),
         }
     }
 }
@@ -209,6 +244,18 @@ impl TenantSettings {
             .is_some_and(|u| !is_base_url(u))
         {
             return Err(SettingsProblem::ApiBaseUrlInvalid);
+        }
+        if self.flag_unused_after_days > MAX_UNUSED_DAYS {
+            return Err(SettingsProblem::FlagUnusedTooLong);
+        }
+        if self.revoke_unused_after_days > MAX_UNUSED_DAYS {
+            return Err(SettingsProblem::RevokeUnusedTooLong);
+        }
+        if self.flag_unused_after_days > 0
+            && self.revoke_unused_after_days > 0
+            && self.revoke_unused_after_days <= self.flag_unused_after_days
+        {
+            return Err(SettingsProblem::RevokeUnusedNotAfterFlag);
         }
         Ok(())
     }
@@ -407,6 +454,11 @@ pub struct TokenDetails {
     /// the token's own state; this is the verification decision over the token, its
     /// owner and the tenant.
     pub effective_status: crate::code::VerifyCode,
+    /// Unused (since its last use, or its creation) for the tenant's
+    /// `flag_unused_after_days`, while it can still be used: see [`crate::rules::is_stale`].
+    /// Always false while the tenant's inactivity policy is off.
+    #[serde(default)]
+    pub stale: bool,
     pub username: String,
     pub department_name: String,
     pub user_type_name: String,
@@ -444,6 +496,10 @@ pub struct MobileSession {
     /// Slides to `mobile_session_days` after each use (as stale as `last_active_at`).
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// Unused for the tenant's `flag_unused_after_days` while it can still be used, as
+    /// [`TokenDetails::stale`].
+    #[serde(default)]
+    pub stale: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]

@@ -2,7 +2,7 @@
 //! The verification-time rules live in [`crate::verify`].
 
 use crate::ids::{DepartmentId, UserTypeId};
-use crate::model::{Membership, TenantSettings, User};
+use crate::model::{Membership, TenantSettings, Token, TokenStatus, User};
 use time::{Duration, OffsetDateTime};
 
 /// Why an action is refused. The message is for the person who asked; `code` is stable.
@@ -129,6 +129,26 @@ pub fn check_grace(seconds: i64) -> Result<(), RuleError> {
             max: MAX_GRACE_SECONDS,
         })
     }
+}
+
+/// When a token was last active, for the inactivity policy: its last use, or its
+/// creation if it was never used.
+pub fn last_activity(t: &Token) -> OffsetDateTime {
+    t.last_used_at.unwrap_or(t.created_at)
+}
+
+/// Whether `t` is stale at `now` under the tenant's inactivity policy: it can still be
+/// used (not revoked, not expired) and has gone `flag_unused_after_days` without a use.
+/// The store's `status=stale` filter and its scan ask the same in SQL.
+pub fn is_stale(t: &Token, s: &TenantSettings, now: OffsetDateTime) -> bool {
+    unused_for(t, s.flag_unused_after_days, now)
+}
+
+/// Whether `t` can still be used at `now` and has gone `days` (more than 0) without a use.
+pub fn unused_for(t: &Token, days: u32, now: OffsetDateTime) -> bool {
+    days > 0
+        && matches!(t.status(now), TokenStatus::Active | TokenStatus::Disabled)
+        && last_activity(t) + Duration::days(i64::from(days)) <= now
 }
 
 #[cfg(test)]
@@ -281,5 +301,92 @@ mod tests {
             .unwrap_err()
             .contains("default_token_lifetime_days"));
         assert!(TenantSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn the_inactivity_policy_is_checked_as_a_whole() {
+        use crate::model::{SettingsProblem, MAX_UNUSED_DAYS};
+        let policy = |flag, revoke| TenantSettings {
+            flag_unused_after_days: flag,
+            revoke_unused_after_days: revoke,
+            ..Default::default()
+        };
+        for ok in [
+            (0, 0),
+            (30, 0),
+            (0, 90),
+            (30, 90),
+            (MAX_UNUSED_DAYS - 1, MAX_UNUSED_DAYS),
+        ] {
+            assert_eq!(policy(ok.0, ok.1).check(), Ok(()), "{ok:?}");
+        }
+        let problem = |flag, revoke| policy(flag, revoke).check().unwrap_err();
+        assert_eq!(problem(90, 90), SettingsProblem::RevokeUnusedNotAfterFlag);
+        assert_eq!(problem(90, 30), SettingsProblem::RevokeUnusedNotAfterFlag);
+        assert_eq!(
+            problem(MAX_UNUSED_DAYS + 1, 0),
+            SettingsProblem::FlagUnusedTooLong
+        );
+        assert_eq!(
+            problem(0, MAX_UNUSED_DAYS + 1),
+            SettingsProblem::RevokeUnusedTooLong
+        );
+        assert!(policy(90, 30)
+            .validate()
+            .unwrap_err()
+            .contains("revoke_unused_after_days"));
+    }
+
+    #[test]
+    fn a_live_token_unused_for_the_flag_age_is_stale() {
+        let created = NOW - Duration::days(40);
+        let t = Token {
+            id: TokenId::new(),
+            tenant_id: TenantId::new(),
+            kind: crate::TokenKind::Api,
+            name: "orders".into(),
+            description: String::new(),
+            hint: "kwa_AAAA…AAAA".into(),
+            user_id: UserId::new(),
+            department_id: DepartmentId::new(),
+            user_type_id: UserTypeId::new(),
+            enabled: true,
+            recoverable: false,
+            allowed_cidrs: vec![],
+            created_at: created,
+            created_by: None,
+            expires_at: None,
+            revoked_at: None,
+            revoked_by: None,
+            last_used_at: None,
+            rate_limit: None,
+            uses_remaining: None,
+        };
+        let s = |days| TenantSettings {
+            flag_unused_after_days: days,
+            ..Default::default()
+        };
+        assert!(is_stale(&t, &s(40), NOW), "never used: its creation counts");
+        assert!(!is_stale(&t, &s(41), NOW));
+        assert!(!is_stale(&t, &s(0), NOW), "0 is off");
+        let used = Token {
+            last_used_at: Some(NOW - Duration::days(2)),
+            ..t.clone()
+        };
+        assert!(!is_stale(&used, &s(30), NOW));
+        assert!(is_stale(&used, &s(30), NOW + Duration::days(28)));
+        let revoked = Token {
+            revoked_at: Some(NOW),
+            ..t.clone()
+        };
+        assert!(
+            !is_stale(&revoked, &s(30), NOW),
+            "a revoked token is done with"
+        );
+        let expired = Token {
+            expires_at: Some(NOW - Duration::days(1)),
+            ..t
+        };
+        assert!(!is_stale(&expired, &s(30), NOW));
     }
 }

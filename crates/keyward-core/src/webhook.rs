@@ -29,6 +29,10 @@ pub enum WebhookEvent {
     /// Once per token and expiry date, the tenant's `expiry_notice_days` before it.
     #[serde(rename = "token.expiring")]
     TokenExpiring,
+    /// Once per token and period of disuse: unused for the tenant's
+    /// `flag_unused_after_days`.
+    #[serde(rename = "token.stale")]
+    TokenStale,
     /// A token reported as found where it should not be, and revoked for it.
     #[serde(rename = "token.leaked")]
     TokenLeaked,
@@ -38,12 +42,13 @@ pub enum WebhookEvent {
 }
 
 impl WebhookEvent {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::TokenDeleted,
         Self::TokenRegenerated,
         Self::TokenExpiring,
+        Self::TokenStale,
         Self::TokenLeaked,
         Self::MobileSessionEnded,
     ];
@@ -55,6 +60,7 @@ impl WebhookEvent {
             Self::TokenDeleted => "token.deleted",
             Self::TokenRegenerated => "token.regenerated",
             Self::TokenExpiring => "token.expiring",
+            Self::TokenStale => "token.stale",
             Self::TokenLeaked => "token.leaked",
             Self::MobileSessionEnded => "mobile_session.ended",
         }

@@ -20,4 +20,10 @@ pub struct SettingsPatch {
     #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>)]
     pub api_base_url: Option<Option<String>>,
+    /// Days without a use after which a token is stale (marked, and announced once as
+    /// `token.stale`); 0 is off.
+    pub flag_unused_after_days: Option<u32>,
+    /// Days without a use after which a token is revoked by the system (reason
+    /// `unused`); 0 is off. Greater than `flag_unused_after_days` when both are on.
+    pub revoke_unused_after_days: Option<u32>,
 }

@@ -56,7 +56,9 @@ pub struct TokenWithSecret {
 
 crate::paged_query! {
     pub struct TokenQuery {
-        /// `active`, `expired`, `revoked`, `disabled` or `all` (default).
+        /// `active`, `expired`, `revoked`, `disabled`, `stale` (unused for the tenant's
+        /// `flag_unused_after_days`, while it can still be used; none while that is 0)
+        /// or `all` (default).
         pub status: Option<String>,
         pub user_id: Option<UserId>,
         /// Matches the token's name or description, its owner's username, email or

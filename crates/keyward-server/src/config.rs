@@ -71,7 +71,8 @@ pub struct WebhookOptions {
     pub max_retry: Duration,
     /// Attempts in all before a delivery is marked failed.
     pub max_attempts: u32,
-    /// How often a node looks for tokens to announce as expiring.
+    /// How often a node looks for tokens to announce as expiring, and runs the
+    /// inactivity policy's pass (`crate::lifecycle`).
     pub expiry_scan: Duration,
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod feed;
 pub mod input;
 pub mod keys;
+pub mod lifecycle;
 pub mod metrics;
 pub mod security_headers;
 pub mod service;

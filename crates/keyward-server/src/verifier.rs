@@ -1138,15 +1138,16 @@ impl Verifier {
     /// Writes the gathered last-use times, and mobile sessions' last activity and slid
     /// expiry. Called every flush interval (`ServerConfig::flush_interval`, 2 s) and at
     /// shutdown, so what is stored lags by at most that interval without a write per
-    /// request.
-    pub async fn flush_last_used(&self) {
-        self.flush_sessions().await;
+    /// request. False when some of it could not be written (it is kept for the next
+    /// flush).
+    pub async fn flush_last_used(&self) -> bool {
+        let sessions = self.flush_sessions().await;
         let batch: Vec<(TokenId, OffsetDateTime)> =
             std::mem::take(&mut *self.last_used.lock().expect("last-used lock"))
                 .into_iter()
                 .collect();
         if batch.is_empty() {
-            return;
+            return sessions;
         }
         if let Err(e) = self.store.touch_last_used(&batch).await {
             tracing::warn!(error = %e, tokens = batch.len(), "could not record last use; will retry");
@@ -1154,10 +1155,12 @@ impl Verifier {
             for (id, at) in batch {
                 pending.entry(id).or_insert(at);
             }
+            return false;
         }
+        sessions
     }
 
-    async fn flush_sessions(&self) {
+    async fn flush_sessions(&self) -> bool {
         let batch: Vec<(TokenId, SessionUse)> = self
             .sessions
             .lock()
@@ -1166,7 +1169,7 @@ impl Verifier {
             .map(|(id, u)| (*id, *u))
             .collect();
         if batch.is_empty() {
-            return;
+            return true;
         }
         let rows: Vec<_> = batch
             .iter()
@@ -1174,7 +1177,7 @@ impl Verifier {
             .collect();
         if let Err(e) = self.store.touch_mobile_sessions(&rows).await {
             tracing::warn!(error = %e, sessions = rows.len(), "could not record session activity; will retry");
-            return;
+            return false;
         }
         // A session used again meanwhile keeps its newer entry for the next flush.
         let mut pending = self.sessions.lock().expect("sessions lock");
@@ -1183,5 +1186,6 @@ impl Verifier {
                 pending.remove(&id);
             }
         }
+        true
     }
 }

@@ -18,7 +18,9 @@
 //! an administrator can try it again.
 //!
 //! The same task also announces tokens about to expire (`token.expiring`), once per token
-//! and expiry date, whichever node finds each first (`Store::announce_expiry`).
+//! and expiry date, whichever node finds each first (`Store::announce_expiry`), and runs
+//! the inactivity policy's pass (`crate::lifecycle`: `token.stale`, revoking unused
+//! tokens) on the same tick.
 
 use crate::config::WebhookOptions;
 use crate::metrics::DeliveryOutcome;
@@ -186,7 +188,7 @@ async fn announce(st: AppState) {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot look for expiring tokens");
-                continue;
+                Vec::new()
             }
         };
         for (tenant, token, expires_at) in due {
@@ -197,6 +199,9 @@ async fn announce(st: AppState) {
             {
                 tracing::warn!(%token, error = %e, "could not announce an expiring token");
             }
+        }
+        if let Err(e) = crate::lifecycle::lifecycle_pass(&st, now).await {
+            tracing::warn!(error = %e, "cannot look for unused tokens");
         }
     }
 }

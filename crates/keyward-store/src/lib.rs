@@ -8,6 +8,7 @@ mod audit;
 mod console;
 mod endpoints;
 mod error;
+mod lifecycle;
 mod mobile;
 mod pool;
 pub mod private;
@@ -28,6 +29,7 @@ pub use endpoints::{
     NewEndpointToken, NewRecord, OfferedPrimary, RawRecord, RecordBucket, RecordFilter,
 };
 pub use error::{StoreError, StoreResult};
+pub use lifecycle::Unused;
 pub use mobile::{
     MobileSession, MobileSessionFilter, NewMobileSession, SessionEnd, SessionStatusFilter,
 };

@@ -106,6 +106,8 @@ async fn session_row<'c>(
 fn session(r: &AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
     let t: Token = rows::token(r)?;
     let status = t.status(now);
+    let flag: i64 = r.try_get("flag_unused_after_days")?;
+    let stale = keyward_core::rules::unused_for(&t, u32::try_from(flag).unwrap_or(0), now);
     Ok(MobileSession {
         id: t.id,
         tenant_id: t.tenant_id,
@@ -128,6 +130,7 @@ fn session(r: &AnyRow, now: OffsetDateTime) -> StoreResult<MobileSession> {
         expires_at: t
             .expires_at
             .ok_or_else(|| StoreError::Corrupt(format!("mobile session {} has no expiry", t.id)))?,
+        stale,
     })
 }
 

@@ -56,6 +56,8 @@ pub(crate) fn settings(r: &AnyRow) -> StoreResult<TenantSettings> {
         mobile_session_days: days("mobile_session_days")?,
         expiry_notice_days: days("expiry_notice_days")?,
         api_base_url: r.try_get("api_base_url")?,
+        flag_unused_after_days: days("flag_unused_after_days")?,
+        revoke_unused_after_days: days("revoke_unused_after_days")?,
     })
 }
 

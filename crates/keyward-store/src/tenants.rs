@@ -143,11 +143,13 @@ async fn write_settings(
     let sql = if insert {
         "INSERT INTO tenant_settings (tenant_id, api_tokens_enabled, require_technical_user, secret_storage, \
          max_token_lifetime_days, default_token_lifetime_days, mobile_session_days, updated_at, expiry_notice_days, \
-         api_base_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+         api_base_url, flag_unused_after_days, revoke_unused_after_days) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     } else {
         "UPDATE tenant_settings SET api_tokens_enabled = $2, require_technical_user = $3, secret_storage = $4, \
          max_token_lifetime_days = $5, default_token_lifetime_days = $6, mobile_session_days = $7, updated_at = $8, \
-         expiry_notice_days = $9, api_base_url = $10 WHERE tenant_id = $1"
+         expiry_notice_days = $9, api_base_url = $10, flag_unused_after_days = $11, revoke_unused_after_days = $12 \
+         WHERE tenant_id = $1"
     };
     sqlx::query(sql)
         .arg(tenant)
@@ -160,6 +162,8 @@ async fn write_settings(
         .arg(now)
         .arg(s.expiry_notice_days)
         .arg(s.api_base_url.as_deref())
+        .arg(s.flag_unused_after_days)
+        .arg(s.revoke_unused_after_days)
         .execute(&mut **tx)
         .await?;
     Ok(())

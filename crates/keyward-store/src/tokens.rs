@@ -61,6 +61,9 @@ pub enum TokenStatusFilter {
     Expired,
     Revoked,
     Disabled,
+    /// Unused for the tenant's `flag_unused_after_days` while it can still be used (see
+    /// `keyward_core::rules::is_stale`): none while the policy is off.
+    Stale,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -155,6 +158,21 @@ impl Default for TokenOrder {
 const LAST_USED: &str =
     "COALESCE((SELECT lu.at FROM token_last_use lu WHERE lu.token_id = t.id), t.last_used_at)";
 
+/// When a token was last active, for the inactivity policy (`rules::last_activity`): its
+/// last use, or its creation if it was never used.
+pub(crate) const LAST_ACTIVE: &str = "COALESCE((SELECT lu.at FROM token_last_use lu \
+    WHERE lu.token_id = t.id), t.last_used_at, t.created_at)";
+
+/// The condition that token `t` (with its tenant's settings `ts`) has gone `days` (a
+/// column of `ts`) without a use by the moment `now` (a placeholder), and can still be
+/// used: `rules::is_stale` in SQL.
+pub(crate) fn unused_for(days: &str, now: &str) -> String {
+    format!(
+        "ts.{days} > 0 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > {now}) \
+         AND {LAST_ACTIVE} <= {now} - ts.{days} * 86400000"
+    )
+}
+
 impl TokenOrder {
     /// The `ORDER BY` clause. Missing values (never expires, never used) sort by a
     /// leading `IS NULL` term, which both backends order the same way.
@@ -198,7 +216,8 @@ macro_rules! owner_columns {
            AND m.department_id = t.department_id AND m.user_type_id = t.user_type_id) THEN 1 ELSE 0 END \
            AS membership_held, \
          ts.api_tokens_enabled, ts.require_technical_user, ts.secret_storage, ts.max_token_lifetime_days, \
-         ts.default_token_lifetime_days, ts.mobile_session_days, ts.expiry_notice_days, ts.api_base_url"
+         ts.default_token_lifetime_days, ts.mobile_session_days, ts.expiry_notice_days, ts.api_base_url, \
+         ts.flag_unused_after_days, ts.revoke_unused_after_days"
     };
 }
 
@@ -235,9 +254,11 @@ pub(crate) fn standing_columns() -> String {
 
 fn details(r: &AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetails> {
     let token = rows::token(r)?;
+    let subject = subject(r)?;
     Ok(TokenDetails {
         status: token.status(now),
-        effective_status: keyward_core::verify::standing(&subject(r)?, now),
+        effective_status: keyward_core::verify::standing(&subject, now),
+        stale: keyward_core::rules::is_stale(&token, &subject.owner.settings, now),
         token,
         username: r.try_get("username")?,
         department_name: r.try_get("department_name")?,
@@ -605,7 +626,10 @@ impl Store {
             }
         }
         // The same precedence as Token::status: revoked, then expired, then disabled.
-        if f.status != TokenStatusFilter::All && f.status != TokenStatusFilter::Revoked {
+        if f.status == TokenStatusFilter::Stale {
+            let n = q.arg(now);
+            q.and(unused_for("flag_unused_after_days", &n));
+        } else if f.status != TokenStatusFilter::All && f.status != TokenStatusFilter::Revoked {
             let n = q.arg(now);
             let live =
                 format!("t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > {n})");

@@ -101,6 +101,7 @@ conformance!(
     a_password_change_ends_mobile_and_console_sessions_in_its_transaction,
     concurrent_creations_are_committed_together_and_fail_alone,
     audit_events_name_their_object_as_it_was_then,
+    the_inactivity_policy_announces_and_revokes_each_token_once,
 );
 
 /// Each event names its object as the change left it, and a deleted object keeps the
@@ -2377,4 +2378,74 @@ async fn a_password_change_ends_mobile_and_console_sessions_in_its_transaction(d
     );
     let events = audit_events(s, f.tenant, action("mobile_session.deleted")).await;
     assert_eq!(events[0].details["reason"], "password_changed");
+}
+
+/// The inactivity policy's store side (issue 15), judged at moments days ahead: only the
+/// tenant with a policy is scanned, a stale token is announced once per period of disuse,
+/// and of two revocations of one unused token at once exactly one happens, with one
+/// audit event; a token used since is not revoked.
+async fn the_inactivity_policy_announces_and_revokes_each_token_once(db: Db) {
+    let s = &db.store;
+    let (acme, globex) = two_tenants(s).await;
+    s.update_settings(
+        acme.tenant,
+        |st| {
+            st.flag_unused_after_days = 30;
+            st.revoke_unused_after_days = 60;
+            Ok(())
+        },
+        &actor(),
+    )
+    .await
+    .unwrap();
+    let now = keyward_store::now();
+    let (idle, _) = token(s, &acme, "idle", None).await;
+    let (used, _) = token(s, &acme, "used", None).await;
+    s.touch_last_used(&[(used, now + Duration::days(59))])
+        .await
+        .unwrap();
+    // globex has no policy: its idle token is never found.
+    token(s, &globex, "idle", None).await;
+
+    let found = s.stale_tokens(now + Duration::days(29), 100).await.unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    let at = now + Duration::days(31);
+    let found = s.stale_tokens(at, 100).await.unwrap();
+    assert_eq!(found.iter().map(|u| u.id).collect::<Vec<_>>(), vec![idle]);
+    assert_eq!(
+        found[0].since,
+        s.token(acme.tenant, idle).await.unwrap().token.created_at
+    );
+    let (a, b) = tokio::join!(
+        s.announce_stale(found[0], at),
+        s.announce_stale(found[0], at)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "announced once");
+    assert!(s.stale_tokens(at, 100).await.unwrap().is_empty());
+    assert_eq!(
+        audit_events(s, acme.tenant, action("token.stale"))
+            .await
+            .len(),
+        1
+    );
+
+    let at = now + Duration::days(61);
+    let unused = s.unused_tokens(at, 100).await.unwrap();
+    assert_eq!(unused.iter().map(|u| u.id).collect::<Vec<_>>(), vec![idle]);
+    let (a, b) = tokio::join!(
+        s.revoke_unused(acme.tenant, idle, at),
+        s.revoke_unused(acme.tenant, idle, at)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "revoked once");
+    assert!(
+        !s.revoke_unused(acme.tenant, used, at).await.unwrap(),
+        "used on day 59"
+    );
+    let t = s.token(acme.tenant, idle).await.unwrap();
+    assert_eq!(t.status, TokenStatus::Revoked);
+    assert_eq!(t.token.revoked_by, None);
+    let revoked = audit_events(s, acme.tenant, action("token.revoked")).await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].details["reason"], "unused");
+    assert!(s.unused_tokens(at, 100).await.unwrap().is_empty());
 }

@@ -871,3 +871,28 @@ fn output_json_table_and_csv_are_the_same_choice_on_every_command() {
     let (_, err) = srv.fails(&["token", "list", "--output", "xml"]);
     assert!(err.contains("possible values: table, json, csv"), "{err}");
 }
+
+#[test]
+fn the_inactivity_policy_is_set_from_the_command_line() {
+    let srv = Server::start();
+    let s = srv.json(&[
+        "settings",
+        "update",
+        "--flag-unused-after-days",
+        "90",
+        "--revoke-unused-after-days",
+        "180",
+    ]);
+    assert_eq!(s["flag_unused_after_days"], 90);
+    assert_eq!(s["revoke_unused_after_days"], 180);
+    let shown = srv.ok(&["settings", "show"]);
+    assert!(shown.contains("flag unused after days"), "{shown}");
+    assert!(shown.contains("180"), "{shown}");
+    // Revoking before marking is refused, with the setting named.
+    let (_, err) = srv.fails(&["settings", "update", "--revoke-unused-after-days", "30"]);
+    assert!(err.contains("revoke_unused_after_days"), "{err}");
+    assert_eq!(
+        srv.json(&["settings", "show"])["revoke_unused_after_days"],
+        180
+    );
+}

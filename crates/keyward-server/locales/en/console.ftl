@@ -112,6 +112,7 @@ filter-status-expiring = Expiring soon
 filter-status-revoked = Revoked
 filter-status-expired = Expired
 filter-status-disabled = Disabled
+filter-status-stale = Stale (unused)
 
 ## A token's standing: what a check would answer now (`effective_status`)
 field-standing = Verification now
@@ -162,6 +163,8 @@ status-active = Active
 status-expired = Expired
 status-revoked = Revoked
 status-disabled = Disabled
+status-stale = Stale
+status-stale-hint = Not used for { $days } days or more: keyward marks it under the tenant's inactivity policy.
 expiring-soon = Expires soon
 expiring-soon-title = Expires within { $days } days
 
@@ -445,6 +448,10 @@ settings-expiry-notice-days = Expiry notice (days)
 settings-expiry-notice-days-hint = A token expiring within this many days is marked as expiring soon and announced once to the webhooks (token.expiring). 0 sends no notice.
 settings-api-base-url = API base URL
 settings-api-base-url-hint = The API your integrations call with their tokens. The token page's ready line calls it; without it, the line checks the token against keyward.
+settings-flag-unused-days = Mark tokens unused for (days)
+settings-flag-unused-days-hint = An API token or mobile session not used for this many days (counted from its creation if it was never used) is marked Stale and announced once to the webhooks (token.stale). A use is recorded within 2 seconds (the server's flush interval). 0 is off.
+settings-revoke-unused-days = Revoke tokens unused for (days)
+settings-revoke-unused-days-hint = An API token or mobile session not used for this many days is revoked by keyward (reason: unused), on every node at once; this cannot be undone. Longer than the marking period when both are on. 0 is off.
 
 ## Audit log
 audit-title = Audit log
@@ -607,6 +614,8 @@ error-invalid-max-lifetime-days = "{ settings-max-lifetime }": enter a whole num
 error-invalid-default-lifetime-days = "{ settings-default-lifetime }": enter a whole number of days.
 error-invalid-mobile-days = "{ settings-mobile-days }": enter a whole number of days.
 error-invalid-expiry-notice-days = "{ settings-expiry-notice-days }": enter a whole number of days.
+error-invalid-flag-unused-days = "{ settings-flag-unused-days }": enter a whole number of days.
+error-invalid-revoke-unused-days = "{ settings-revoke-unused-days }": enter a whole number of days.
 error-settings-max-lifetime-too-long = "{ settings-max-lifetime }" can be at most 36500 days.
 error-settings-default-lifetime-too-long = "{ settings-default-lifetime }" can be at most 36500 days.
 error-settings-never-expiring-under-maximum = "{ settings-default-lifetime }" can be 0 (tokens that never expire) only when "{ settings-max-lifetime }" is 0 too.
@@ -614,6 +623,9 @@ error-settings-default-beyond-maximum = "{ settings-default-lifetime }" cannot b
 error-settings-mobile-days-out-of-range = "{ settings-mobile-days }" must be from 1 to 3650 days.
 error-settings-expiry-notice-too-long = "{ settings-expiry-notice-days }" must be from 0 to 365 days.
 error-settings-api-base-url-invalid = "{ settings-api-base-url }" must be an http:// or https:// address with a host, without a user name, password, # part, quotes or spaces.
+error-settings-flag-unused-too-long = "{ settings-flag-unused-days }" must be from 0 to 3650 days.
+error-settings-revoke-unused-too-long = "{ settings-revoke-unused-days }" must be from 0 to 3650 days.
+error-settings-revoke-unused-not-after-flag = "{ settings-revoke-unused-days }" must be longer than "{ settings-flag-unused-days }" when both are on: a token would be revoked before it is marked.
 error-invalid-permission = A permission may contain only lower-case letters, digits and : . _ - (optionally ending in *).
 error-password-policy = The password must be at least 10 characters long.
 error-choose-user = Choose a user.
@@ -749,6 +761,7 @@ event-token-revoked = a token was revoked
 event-token-deleted = a token was deleted
 event-token-regenerated = a token got a new secret
 event-token-expiring = a token expires soon (the notice period of the settings)
+event-token-stale = a token has not been used for the marking period of the settings
 event-token-leaked = a token was reported leaked and revoked
 event-mobile-session-ended = a mobile session ended
 delivery-any = Any

@@ -112,12 +112,15 @@ filter-status-expiring = Utløper snart
 filter-status-revoked = Tilbakekalte
 filter-status-expired = Utløpte
 filter-status-disabled = Deaktiverte
+filter-status-stale = Ubrukt (inaktivt)
 
 ## Statuser
 status-active = Aktiv
 status-expired = Utløpt
 status-revoked = Tilbakekalt
 status-disabled = Deaktivert
+status-stale = Ubrukt
+status-stale-hint = Ikke brukt på { $days } dager eller mer: keyward merker det etter kundens regel for inaktive tokens.
 
 ## Et tokens stilling: hva en kontroll ville svart nå (`effective_status`)
 field-standing = Kontroll nå
@@ -445,6 +448,10 @@ settings-expiry-notice-days = Varsel før utløp (dager)
 settings-expiry-notice-days-hint = Et token som utløper innen så mange dager, merkes som snart utløpende og meldes én gang til webhookene (token.expiring). 0 sender ikke varsel.
 settings-api-base-url = Basis-URL for API-et
 settings-api-base-url-hint = API-et som integrasjonene deres kaller med tokenene sine. Den ferdige linjen på tokensiden kaller det; uten den kontrollerer linjen tokenet mot keyward.
+settings-flag-unused-days = Merk tokens som ikke er brukt på (dager)
+settings-flag-unused-days-hint = Et API-token eller en mobiløkt som ikke er brukt på så mange dager (regnet fra opprettelsen hvis det aldri er brukt), merkes som ubrukt og meldes én gang til webhookene (token.stale). En bruk lagres innen 2 sekunder (serverens skriveintervall). 0 er av.
+settings-revoke-unused-days = Tilbakekall tokens som ikke er brukt på (dager)
+settings-revoke-unused-days-hint = Et API-token eller en mobiløkt som ikke er brukt på så mange dager, tilbakekalles av keyward (årsak: ubrukt), på alle noder med en gang; det kan ikke angres. Lengre enn merkeperioden når begge er på. 0 er av.
 
 ## Revisjonslogg
 audit-title = Revisjonslogg
@@ -607,6 +614,8 @@ error-invalid-max-lifetime-days = «{ settings-max-lifetime }»: skriv inn et he
 error-invalid-default-lifetime-days = «{ settings-default-lifetime }»: skriv inn et helt antall dager.
 error-invalid-mobile-days = «{ settings-mobile-days }»: skriv inn et helt antall dager.
 error-invalid-expiry-notice-days = «{ settings-expiry-notice-days }»: skriv inn et helt antall dager.
+error-invalid-flag-unused-days = «{ settings-flag-unused-days }»: skriv inn et helt antall dager.
+error-invalid-revoke-unused-days = «{ settings-revoke-unused-days }»: skriv inn et helt antall dager.
 error-settings-max-lifetime-too-long = «{ settings-max-lifetime }» kan være høyst 36500 dager.
 error-settings-default-lifetime-too-long = «{ settings-default-lifetime }» kan være høyst 36500 dager.
 error-settings-never-expiring-under-maximum = «{ settings-default-lifetime }» kan bare være 0 (tokens som aldri utløper) når «{ settings-max-lifetime }» også er 0.
@@ -614,6 +623,9 @@ error-settings-default-beyond-maximum = «{ settings-default-lifetime }» kan ik
 error-settings-mobile-days-out-of-range = «{ settings-mobile-days }» må være fra 1 til 3650 dager.
 error-settings-expiry-notice-too-long = «{ settings-expiry-notice-days }» må være fra 0 til 365 dager.
 error-settings-api-base-url-invalid = «{ settings-api-base-url }» må være en http://- eller https://-adresse med vertsnavn, uten brukernavn, passord, #-del, anførselstegn eller mellomrom.
+error-settings-flag-unused-too-long = «{ settings-flag-unused-days }» må være fra 0 til 3650 dager.
+error-settings-revoke-unused-too-long = «{ settings-revoke-unused-days }» må være fra 0 til 3650 dager.
+error-settings-revoke-unused-not-after-flag = «{ settings-revoke-unused-days }» må være lengre enn «{ settings-flag-unused-days }» når begge er på: ellers blir et token tilbakekalt før det merkes.
 error-invalid-permission = En tillatelse kan bare inneholde små bokstaver, sifre og : . _ - (eventuelt avsluttet med *).
 error-password-policy = Passordet må være minst 10 tegn.
 error-choose-user = Velg en bruker.
@@ -749,6 +761,7 @@ event-token-revoked = et token ble tilbakekalt
 event-token-deleted = et token ble slettet
 event-token-regenerated = et token fikk ny hemmelighet
 event-token-expiring = et token utløper snart (varselperioden i innstillingene)
+event-token-stale = et token er ikke brukt i merkeperioden i innstillingene
 event-token-leaked = et token ble meldt lekket og tilbakekalt
 event-mobile-session-ended = en mobiløkt ble avsluttet
 delivery-any = Alle

@@ -74,11 +74,12 @@ pub async fn bulk_create(
 }
 
 /// The names of `status` in a list of tokens.
-const STATUSES: [(&str, TokenStatusFilter); 5] = [
+const STATUSES: [(&str, TokenStatusFilter); 6] = [
     ("active", TokenStatusFilter::Active),
     ("expired", TokenStatusFilter::Expired),
     ("revoked", TokenStatusFilter::Revoked),
     ("disabled", TokenStatusFilter::Disabled),
+    ("stale", TokenStatusFilter::Stale),
     ("all", TokenStatusFilter::All),
 ];
 

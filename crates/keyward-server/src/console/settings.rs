@@ -50,6 +50,9 @@ fn problem(p: SettingsProblem) -> (ApiError, Option<&'static str>) {
         SettingsProblem::MobileSessionDaysOutOfRange => "settings_mobile_days_out_of_range",
         SettingsProblem::ExpiryNoticeTooLong => "settings_expiry_notice_too_long",
         SettingsProblem::ApiBaseUrlInvalid => "settings_api_base_url_invalid",
+        SettingsProblem::FlagUnusedTooLong => "settings_flag_unused_too_long",
+        SettingsProblem::RevokeUnusedTooLong => "settings_revoke_unused_too_long",
+        SettingsProblem::RevokeUnusedNotAfterFlag => "settings_revoke_unused_not_after_flag",
     };
     refusal(code, p.field())
 }
@@ -78,6 +81,8 @@ struct SettingsForm {
     expiry_notice_days: Option<String>,
     /// Empty (which a form sends as absent) removes it.
     api_base_url: Option<String>,
+    flag_unused_after_days: Option<String>,
+    revoke_unused_after_days: Option<String>,
 }
 
 /// A number of days typed into the field `field`; refused as `code`.
@@ -128,6 +133,16 @@ fn parse(me: &Me, form: &SettingsForm) -> Result<SettingsPatch, (ApiError, Optio
                 .filter(|u| !u.is_empty())
                 .map(str::to_string),
         ),
+        flag_unused_after_days: form
+            .flag_unused_after_days
+            .as_deref()
+            .map(|d| days(d, "invalid_flag_unused_days", "flag_unused_after_days"))
+            .transpose()?,
+        revoke_unused_after_days: form
+            .revoke_unused_after_days
+            .as_deref()
+            .map(|d| days(d, "invalid_revoke_unused_days", "revoke_unused_after_days"))
+            .transpose()?,
     };
     let mut after: TenantSettings = me.settings.clone();
     crate::service::settings::apply(&mut after, &patch);
@@ -167,19 +182,20 @@ impl SettingsForm {
             ),
             ("mobile_session_days", self.mobile_session_days.clone()),
         ];
+        // The optional fields a form of an older page may lack: posted again only if
+        // sent (an absent API base URL is an empty one, and stays so).
+        for (name, v) in [
+            ("expiry_notice_days", &self.expiry_notice_days),
+            ("flag_unused_after_days", &self.flag_unused_after_days),
+            ("revoke_unused_after_days", &self.revoke_unused_after_days),
+            ("api_base_url", &self.api_base_url),
+        ] {
+            fields.extend(v.clone().map(|v| (name, v)));
+        }
         fields.extend(super::ticked([
             ("api_tokens_enabled", &self.api_tokens_enabled),
             ("require_technical_user", &self.require_technical_user),
         ]));
-        // The optional fields travel as they were posted (absent: kept as they are).
-        for (name, value) in [
-            ("expiry_notice_days", &self.expiry_notice_days),
-            ("api_base_url", &self.api_base_url),
-        ] {
-            if let Some(v) = value {
-                fields.push((name, v.clone()));
-            }
-        }
         fields
     }
 }
@@ -251,6 +267,10 @@ async fn save(State(st): State<ConsoleState>, p: Posted<SettingsForm>) -> Answer
                 "expiry_notice_days": form.expiry_notice_days.clone()
                     .unwrap_or_else(|| me.settings.expiry_notice_days.to_string()),
                 "api_base_url": form.api_base_url.clone().or_else(|| me.settings.api_base_url.clone()),
+                "flag_unused_after_days": form.flag_unused_after_days.clone()
+                    .unwrap_or_else(|| me.settings.flag_unused_after_days.to_string()),
+                "revoke_unused_after_days": form.revoke_unused_after_days.clone()
+                    .unwrap_or_else(|| me.settings.revoke_unused_after_days.to_string()),
             });
             Ok(render(&st, &me, posted, Some((&e, field)), None))
         }
@@ -271,6 +291,8 @@ mod tests {
             "mobile_session_days" => "settings-mobile-days",
             "expiry_notice_days" => "settings-expiry-notice-days",
             "api_base_url" => "settings-api-base-url",
+            "flag_unused_after_days" => "settings-flag-unused-days",
+            "revoke_unused_after_days" => "settings-revoke-unused-days",
             other => panic!("no label for {other}"),
         }
     }
@@ -336,6 +358,9 @@ mod tests {
             SettingsProblem::DefaultBeyondMaximum,
             SettingsProblem::MobileSessionDaysOutOfRange,
             SettingsProblem::ExpiryNoticeTooLong,
+            SettingsProblem::FlagUnusedTooLong,
+            SettingsProblem::RevokeUnusedTooLong,
+            SettingsProblem::RevokeUnusedNotAfterFlag,
         ] {
             let (e, field) = problem(p);
             assert_eq!(field, Some(p.field()));
@@ -361,6 +386,8 @@ mod tests {
             ),
             ("invalid_mobile_days", "mobile_session_days"),
             ("invalid_expiry_notice_days", "expiry_notice_days"),
+            ("invalid_flag_unused_days", "flag_unused_after_days"),
+            ("invalid_revoke_unused_days", "revoke_unused_after_days"),
         ] {
             let (e, _) = refusal(code, field);
             for lang in LANGS {

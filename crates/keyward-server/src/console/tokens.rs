@@ -88,7 +88,21 @@ fn status_filter(
         Some("expired") => (TokenStatusFilter::Expired, None, "expired"),
         Some("revoked") => (TokenStatusFilter::Revoked, None, "revoked"),
         Some("disabled") => (TokenStatusFilter::Disabled, None, "disabled"),
+        Some("stale") => (TokenStatusFilter::Stale, None, "stale"),
         _ => (TokenStatusFilter::All, None, "all"),
+    }
+}
+
+/// The listing's status filters: `stale` only while the tenant's inactivity policy marks
+/// tokens.
+fn statuses(me: &Me) -> &'static [&'static str] {
+    const ALL: [&str; 7] = [
+        "all", "active", "expiring", "revoked", "expired", "disabled", "stale",
+    ];
+    if me.settings.flag_unused_after_days > 0 {
+        &ALL
+    } else {
+        &ALL[..6]
     }
 }
 
@@ -263,10 +277,10 @@ async fn list_api(State(st): State<ConsoleState>, me: Me, Query(q): Query<ListQu
     let sorts = sort_links(&filters, sort);
     let ctx = context! {
         tab => "api", status => status_name,
-        statuses => ["all", "active", "expiring", "revoked", "expired", "disabled"],
+        statuses => statuses(&me),
         standing => standing.unwrap_or("all"), standings => STANDINGS, filters,
         sort => sort.0, dir => if sort.1.descending { "desc" } else { "asc" }, sorts,
-        expiring, soon_days => soon_days(&me),
+        expiring, soon_days => soon_days(&me), stale_days => me.settings.flag_unused_after_days,
     };
     TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
@@ -284,7 +298,9 @@ async fn list_mobile(State(st): State<ConsoleState>, me: Me, Query(q): Query<Lis
     let sessions = st.sessions();
     let list = async |page| sessions.list(&me.admin, &f, page).await;
     let statuses = MOBILE_STATUSES.map(|(name, _)| name);
-    let ctx = context! { tab => "mobile", status, statuses };
+    let ctx = context! {
+        tab => "mobile", status, statuses, stale_days => me.settings.flag_unused_after_days,
+    };
     TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
 
@@ -292,7 +308,7 @@ async fn session_detail(State(st): State<ConsoleState>, p: PageOf<TokenId>) -> A
     let PageOf(me, id, q) = p;
     let session = st.sessions().get(&me.admin, id).await.or_page(&st, &me)?;
     let frame = me.page_with_notice(&st.console, "tokens", q.done.as_deref());
-    let ctx = context! { s => session };
+    let ctx = context! { s => session, stale_days => me.settings.flag_unused_after_days };
     Ok(st.console.render("session.html", &frame, ctx))
 }
 
@@ -628,6 +644,7 @@ async fn render_detail_with(
     let ctx = context! {
         tk => &details,
         expiring_soon => soon, soon_days => soon_days(me),
+        stale_days => me.settings.flag_unused_after_days,
         owner, user_type, creator, form,
         revealed,
         curl, header, calls_api => me.settings.api_base_url.is_some(),

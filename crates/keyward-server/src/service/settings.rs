@@ -60,6 +60,8 @@ pub fn apply(s: &mut TenantSettings, c: &SettingsPatch) {
             .filter(|u| !u.is_empty())
             .map(str::to_string);
     }
+    set(&mut s.flag_unused_after_days, c.flag_unused_after_days);
+    set(&mut s.revoke_unused_after_days, c.revoke_unused_after_days);
 }
 
 /// A field a change names takes its new value; one it leaves out keeps its own.

@@ -8,6 +8,7 @@ mod endpoints;
 mod engine;
 mod errors;
 mod leaks;
+mod lifecycle;
 mod logins;
 mod matrix;
 mod metrics;

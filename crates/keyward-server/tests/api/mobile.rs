@@ -93,7 +93,7 @@ async fn login_refused(app: &TestApp, username: &str, extra: Value, status: u16,
 }
 
 /// Logs `username` in; returns (session id, token).
-async fn login(app: &TestApp, username: &str) -> (String, String) {
+pub(crate) async fn login(app: &TestApp, username: &str) -> (String, String) {
     let (status, body) = login_as(app, username, PASSWORD, json!({})).await;
     assert_eq!(status, 200, "{body}");
     (

@@ -42,6 +42,15 @@ pub struct UpdateArgs {
     /// (`https://api.example.com/v1`), or `none` to remove it.
     #[arg(long, value_name = "URL")]
     api_base_url: Option<String>,
+    /// Days without a use (counted from creation if never used) after which a token is
+    /// marked stale and announced once (`token.stale`); 0 is off. Uses are recorded
+    /// within 2 seconds (the server's flush interval).
+    #[arg(long, value_name = "DAYS")]
+    flag_unused_after_days: Option<u32>,
+    /// Days without a use after which a token is revoked by keyward (reason `unused`);
+    /// 0 is off. Must be greater than --flag-unused-after-days when both are on.
+    #[arg(long, value_name = "DAYS")]
+    revoke_unused_after_days: Option<u32>,
 }
 
 impl From<UpdateArgs> for SettingsPatch {
@@ -55,6 +64,8 @@ impl From<UpdateArgs> for SettingsPatch {
             mobile_session_days: a.mobile_session_days,
             expiry_notice_days: a.expiry_notice_days,
             api_base_url: a.api_base_url.map(|u| (u != "none").then_some(u)),
+            flag_unused_after_days: a.flag_unused_after_days,
+            revoke_unused_after_days: a.revoke_unused_after_days,
         }
     }
 }
@@ -105,6 +116,14 @@ fn show(s: &TenantSettings) -> String {
             s.api_base_url
                 .as_deref()
                 .unwrap_or("none (the ready line checks the token against keyward)"),
+        )
+        .add(
+            "flag unused after days",
+            days(s.flag_unused_after_days, "off"),
+        )
+        .add(
+            "revoke unused after days",
+            days(s.revoke_unused_after_days, "off"),
         )
         .render()
 }
