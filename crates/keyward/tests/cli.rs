@@ -634,9 +634,19 @@ fn an_endpoint_with_two_applications_is_set_up_and_read_through_the_cli() {
         shown.contains("orders/in") && !shown.contains(&s(&erp["token"])),
         "{shown}"
     );
+    // Switched off, the ERP stays listed; deactivated, it moves to the inactive list.
     srv.json(&["endpoint-token", "update", "ERP", "--disable"]);
+    let listed = srv.json(&["endpoint-token", "list"]);
+    assert_eq!(listed["total"], 2, "switched off, still listed: {listed}");
+    srv.json(&["endpoint-token", "update", "ERP", "--deactivate"]);
     let active = srv.json(&["endpoint-token", "list"]);
     assert_eq!(active["total"], 1, "only the Webshop is active: {active}");
+    let t = srv.json(&["endpoint-token", "update", "ERP", "--activate"]);
+    assert_eq!(
+        (t["active"].as_bool(), t["enabled"].as_bool()),
+        (Some(true), Some(true)),
+        "{t}"
+    );
     srv.json(&["endpoint", "delete", "orders/in"]);
     let (_, err) = srv.fails(&["endpoint", "show", "orders/in"]);
     assert!(err.contains("no endpoint"), "{err}");
