@@ -280,7 +280,8 @@ pub struct EndpointToken {
     /// Switched on: a switched-off token is refused (`DISABLED`) on every endpoint.
     pub enabled: bool,
     /// In the default (active) listing; a deactivated secondary is also switched off.
-    /// Primaries are always active.
+    /// Primaries are always active. Absent (from an older server): active.
+    #[serde(default = "active_by_default")]
     pub active: bool,
     /// Whether a sealed copy exists, so the secret can be revealed.
     pub recoverable: bool,
@@ -289,6 +290,10 @@ pub struct EndpointToken {
     pub created_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+fn active_by_default() -> bool {
+    true
 }
 
 /// An endpoint with its primary tokens (POST and GET under token authentication, and
