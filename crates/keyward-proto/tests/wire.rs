@@ -2,6 +2,7 @@
 //! secrets stay out of `Debug`, and requests leave out what was not given. (These were
 //! `keyward-client`'s tests when it declared its own copies of the types.)
 
+use keyward_core::code::VerifyCode;
 use keyward_core::endpoint::{AuthType, EndpointMethod};
 use keyward_core::model::TokenStatus;
 use keyward_core::text::Name;
@@ -89,7 +90,8 @@ const SESSION: &str = r#"{"id": "01a20702-0d0f-722c-b91f-e2d796606290",
     "username": "erp-sync", "email": "erp@example.com", "display_name": "ERP sync",
     "department_id": "01a20702-0bf2-711b-844b-e4bd7b90a91e", "department_name": "Department A",
     "user_type_id": "01a20702-0c23-7327-be84-9ae164032ca0", "user_type_name": "Order reader",
-    "status": "active", "created_at": "2026-11-23T06:05:04.655Z", "last_active_at": null,
+    "status": "active", "effective_status": "USER_LOCKED",
+    "created_at": "2026-11-23T06:05:04.655Z", "last_active_at": null,
     "expires_at": "2026-12-23T06:05:04.655Z"}"#;
 
 #[test]
@@ -105,8 +107,8 @@ fn a_login_answer_decodes_and_hides_its_token() {
 fn a_listed_session_decodes() {
     let s: MobileSession = serde_json::from_str(SESSION).unwrap();
     assert_eq!(
-        (s.device_name.as_str(), s.status),
-        ("Work phone", TokenStatus::Active)
+        (s.device_name.as_str(), s.status, s.effective_status),
+        ("Work phone", TokenStatus::Active, VerifyCode::UserLocked)
     );
     assert_eq!(s.last_active_at, None);
 }
