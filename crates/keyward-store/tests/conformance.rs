@@ -1874,14 +1874,8 @@ async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
         Err(StoreError::NotFound(_))
     ));
     // Listing secondaries: active by default, never primaries, never another tenant's.
-    let off = UpdateEndpointToken {
-        enabled: Some(false),
-        ..Default::default()
-    };
+    // A token switched off stays in the default listing; a deactivated one leaves it.
     secondary_token(s, a.tenant, "Second app").await;
-    s.update_endpoint_token(a.tenant, mine, &off, &actor())
-        .await
-        .unwrap();
     let names = |f: EndpointTokenFilter| async move {
         s.list_endpoint_tokens(a.tenant, &f, Page::default())
             .await
@@ -1891,6 +1885,24 @@ async fn assignments_belong_to_one_tenant_and_secondaries_only(db: Db) {
             .map(|t| t.name)
             .collect::<Vec<_>>()
     };
+    let switched_off = UpdateEndpointToken {
+        enabled: Some(false),
+        ..Default::default()
+    };
+    s.update_endpoint_token(a.tenant, mine, &switched_off, &actor())
+        .await
+        .unwrap();
+    assert_eq!(
+        names(EndpointTokenFilter::default()).await,
+        ["Acme app", "Second app"]
+    );
+    let deactivated = UpdateEndpointToken {
+        active: Some(false),
+        ..Default::default()
+    };
+    s.update_endpoint_token(a.tenant, mine, &deactivated, &actor())
+        .await
+        .unwrap();
     assert_eq!(names(EndpointTokenFilter::default()).await, ["Second app"]);
     let inactive = EndpointTokenFilter {
         status: EndpointTokenStatus::Inactive,
