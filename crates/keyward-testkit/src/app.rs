@@ -8,6 +8,14 @@ use keyward_server::{App, ServerConfig};
 use serde_json::Value;
 use std::net::SocketAddr;
 
+/// A second node of a [`TestApp`] ([`TestApp::second_node`]); it stops when dropped.
+pub struct Node {
+    pub base: String,
+    /// Its state: to flush what it gathered, or run its lifecycle pass.
+    pub state: keyward_server::AppState,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
 /// The store a [`TestApp`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -258,6 +266,61 @@ impl TestApp {
             None => keyward_store::Store::open_sqlite_dir(&self.config.data_dir).await,
         }
         .expect("open the server's store a second time")
+    }
+
+    /// A second node on this server's storage and server key, as an operator runs
+    /// several: it learns of this one's changes only through the change feed.
+    pub async fn second_node(&self) -> Node {
+        let mut config = self.config.clone();
+        config.listen = ([127, 0, 0, 1], 0).into();
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("a free port for the second node");
+        let base = format!("http://{}", listener.local_addr().expect("its address"));
+        let app = App::build(config).await.expect("a second node");
+        let state = app.state.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.serve(listener, async move {
+            let _ = stopped.await;
+        }));
+        Node {
+            base,
+            state,
+            _stop: stop,
+        }
+    }
+
+    /// The code `POST {base}/api/v1/verify` answers for `token` of the test tenant: this
+    /// server's base, or a [`Node`]'s.
+    pub async fn verify_at(&self, base: &str, token: &str) -> String {
+        let v: Value = self
+            .http
+            .post(format!("{base}/api/v1/verify"))
+            .json(&serde_json::json!({"token": token, "tenant": crate::TENANT}))
+            .send()
+            .await
+            .expect("verify answers")
+            .json()
+            .await
+            .expect("verify answers JSON");
+        v["code"].as_str().expect("a code").to_string()
+    }
+
+    /// Waits until `base` answers `want` for `token`: another node learns of a change
+    /// through the change feed, within its staleness bound (3 s here, with room).
+    pub async fn wait_for_code_at(&self, base: &str, token: &str, want: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            let code = self.verify_at(base, token).await;
+            if code == want {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{base} still answers {code}, not {want}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// The server's OpenAPI document.

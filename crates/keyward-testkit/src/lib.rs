@@ -18,7 +18,7 @@ mod wire;
 /// The typed client and its request types, for tests that arrange through it.
 pub use keyward_client as client;
 
-pub use app::{Backend, TestApp};
+pub use app::{Backend, Node, TestApp};
 pub use fixtures::{member, period, token, Endpoint, Member, PASSWORD};
 pub use pg::{pg_schema, PG_ENV};
 pub use process::{bootstrap_token, command, free_port, wait_until_healthy, Dir, Running};

@@ -4,7 +4,7 @@
 //! found, and announced as `token.leaked`.
 
 use keyward_core::{TokenKind, TokenSecret};
-use keyward_server::{App, ServerConfig};
+use keyward_server::ServerConfig;
 use keyward_testkit::{on_both_backends, Backend, Receiver, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -178,29 +178,9 @@ async fn reporter_key(app: TestApp) {
 
 async fn two_nodes(backend: Backend) {
     let (app, _stop, _h) = TestApp::spawn_stoppable(backend, with_reporter).await;
-    let mut config = app.config.clone();
-    config.listen = ([127, 0, 0, 1], 0).into();
-    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-    let other = format!("http://{}", listener.local_addr().unwrap());
-    let node = App::build(config).await.expect("a second node");
-    tokio::spawn(node.serve(listener, std::future::pending()));
+    let other = app.second_node().await;
     let (_m, _, secret) = app.svc_with_token("cached on both").await;
-    let verify_on = |base: String, token: String| {
-        let http = app.http.clone();
-        async move {
-            let res = http
-                .post(format!("{base}/api/v1/verify"))
-                .json(&json!({"token": token, "tenant": keyward_testkit::TENANT}))
-                .send()
-                .await
-                .unwrap();
-            res.json::<Value>().await.unwrap()["code"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
-    };
-    assert_eq!(verify_on(other.clone(), secret.clone()).await, "VALID");
+    assert_eq!(app.verify_at(&other.base, &secret).await, "VALID");
     let (status, _) = report_as(
         &app,
         Some(REPORTER_KEY),
@@ -209,13 +189,5 @@ async fn two_nodes(backend: Backend) {
     .await;
     assert_eq!(status, 200);
     // The other node learns it from the change feed, within its staleness bound.
-    let deadline = std::time::Instant::now() + Duration::from_secs(3);
-    loop {
-        let code = verify_on(other.clone(), secret.clone()).await;
-        if code == "REVOKED" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "still {code}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.wait_for_code_at(&other.base, &secret, "REVOKED").await;
 }

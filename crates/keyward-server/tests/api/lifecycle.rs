@@ -8,7 +8,7 @@
 //! writes the uses it has gathered (`Store::touch_last_used`).
 
 use keyward_server::lifecycle::{lifecycle_pass, Passed};
-use keyward_server::{App, AppState, ServerConfig};
+use keyward_server::{AppState, ServerConfig};
 use keyward_testkit::{on_both_backends, Backend, Receiver, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -342,24 +342,10 @@ async fn validated(app: TestApp) {
     assert_eq!(s["flag_unused_after_days"], 90, "nothing was stored");
 }
 
-/// A second node on `config`'s storage: its state, for running its pass, and its base URL.
-async fn node(config: &ServerConfig) -> (AppState, String, tokio::sync::oneshot::Sender<()>) {
-    let mut config = config.clone();
-    config.listen = ([127, 0, 0, 1], 0).into();
-    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = App::build(config).await.expect("a second node");
-    let state = app.state.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.serve(listener, async move {
-        let _ = rx.await;
-    }));
-    (state, base, tx)
-}
-
 async fn two_nodes(backend: Backend) {
     let (app, _stop, _handle) = TestApp::spawn_stoppable(backend, fast).await;
-    let (second, second_base, _second_stop) = node(&app.config).await;
+    let node = app.second_node().await;
+    let (second, second_base) = (&node.state, node.base.clone());
     let t0 = keyward_store::now();
     policy(&app, 0, 60).await;
     admin_in_use(&app, t0, 59).await;
@@ -369,29 +355,14 @@ async fn two_nodes(backend: Backend) {
     for i in 0..N {
         tokens.push(app.token(&m, &format!("idle {i}")).await);
     }
-    let verify_on = |base: String, secret: String| async move {
-        let v: Value = reqwest::Client::new()
-            .post(format!("{base}/api/v1/verify"))
-            .json(&json!({"token": secret, "tenant": keyward_testkit::TENANT}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["code"].as_str().unwrap().to_string()
-    };
     // Both nodes have each token's answer cached.
     for (_, secret) in &tokens {
         assert_eq!(app.verify(secret, None).await, "VALID");
-        assert_eq!(
-            verify_on(second_base.clone(), secret.clone()).await,
-            "VALID"
-        );
+        assert_eq!(app.verify_at(&second_base, secret).await, "VALID");
     }
 
     let at = t0 + days(61);
-    let (a, b) = tokio::join!(lifecycle_pass(&app.state, at), lifecycle_pass(&second, at));
+    let (a, b) = tokio::join!(lifecycle_pass(&app.state, at), lifecycle_pass(second, at));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.revoked + b.revoked, N, "{a:?} {b:?}");
     let audit = app
@@ -413,7 +384,7 @@ async fn two_nodes(backend: Backend) {
         for (_, secret) in &tokens {
             let mut code = String::new();
             for _ in 0..100 {
-                code = verify_on(base.clone(), secret.clone()).await;
+                code = app.verify_at(base, secret).await;
                 if code == "REVOKED" {
                     break;
                 }

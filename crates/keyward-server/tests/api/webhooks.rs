@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use keyward_server::{App, ServerConfig};
+use keyward_server::ServerConfig;
 use keyward_testkit::client::Tokens;
 use keyward_testkit::{on_both_backends, Backend, Received, Receiver, TestApp};
 use serde_json::{json, Value};
@@ -416,19 +416,6 @@ async fn session_ended(app: TestApp) {
     assert_eq!(got[0].json()["data"]["object_type"], "mobile_session");
 }
 
-/// A second server process-alike on the same storage as `app`.
-async fn node(config: &ServerConfig) -> tokio::sync::oneshot::Sender<()> {
-    let mut config = config.clone();
-    config.listen = ([127, 0, 0, 1], 0).into();
-    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-    let app = App::build(config).await.expect("a second node");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.serve(listener, async move {
-        let _ = rx.await;
-    }));
-    tx
-}
-
 async fn restart(backend: Backend) {
     let (app, stop, handle) = TestApp::spawn_stoppable(backend, fast).await;
     let rx = Receiver::start().await;
@@ -443,7 +430,7 @@ async fn restart(backend: Backend) {
     assert!(before >= 1);
     // The receiver recovers while keyward is down; the next node delivers what was queued.
     rx.fail_next(0);
-    let _node = node(&app.config).await;
+    let _node = app.second_node().await;
     let got = rx.wait_delivered(1).await;
     assert_eq!(got[0].json()["data"]["object_id"], token.as_str());
     assert!(rx.received().iter().all(|r| r.id == got[0].id));
@@ -453,7 +440,7 @@ async fn restart(backend: Backend) {
 
 async fn two_nodes(backend: Backend) {
     let (app, _stop, _handle) = TestApp::spawn_stoppable(backend, fast).await;
-    let _second = node(&app.config).await;
+    let _second = app.second_node().await;
     let rx = Receiver::start().await;
     hook(&app, &rx, json!(["token.created"])).await;
     // Every first attempt fails, so every retry is due while both nodes look for work.
