@@ -19,6 +19,9 @@ pub struct Problem {
     pub detail: String,
     /// Stable and machine-readable: `validation`, `not_a_member`, `not_found`, …
     pub code: String,
+    /// An import's refused items (`import_refused`); empty for every other problem.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<keyward_proto::tokens::ImportRefusal>,
 }
 
 impl fmt::Display for Problem {
@@ -31,7 +34,7 @@ impl fmt::Display for Problem {
 pub enum Error {
     /// The server answered with an error status. Displays as `422 not_a_member: …`.
     #[error("{0}")]
-    Api(Problem),
+    Api(Box<Problem>),
     /// No answer: connection refused, DNS failure, TLS failure, connection reset.
     #[error("cannot reach the keyward server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
@@ -73,14 +76,14 @@ impl Error {
     pub(crate) fn from_response(base: &str, status: StatusCode, body: &[u8]) -> Self {
         if let Ok(p) = serde_json::from_slice::<Problem>(body) {
             if !p.code.is_empty() {
-                return Self::Api(Problem {
+                return Self::Api(Box::new(Problem {
                     status: status.as_u16(),
                     ..p
-                });
+                }));
             }
         }
         let reason = status.canonical_reason().unwrap_or("error");
-        Self::Api(Problem {
+        Self::Api(Box::new(Problem {
             type_: "about:blank".into(),
             title: reason.into(),
             status: status.as_u16(),
@@ -88,7 +91,8 @@ impl Error {
                 "{reason}, without a problem document; is {base} a keyward server (of a compatible version)?"
             ),
             code: "unexpected_response".into(),
-        })
+            refused: Vec::new(),
+        }))
     }
 
     pub(crate) fn from_transport(base: &str, timeout: Duration, e: reqwest::Error) -> Self {

@@ -4,7 +4,7 @@
 use crate::{Client, Error, Open};
 use keyward_core::TokenId;
 use keyward_proto::tokens::TokenWithSecret;
-use keyward_proto::tokens::{CreateToken, Items};
+use keyward_proto::tokens::{CreateToken, ImportTokens, Imported, Items};
 use keyward_proto::TokenDetails;
 use reqwest::Method;
 
@@ -12,6 +12,21 @@ impl Client {
     /// Stops the token at once; it stays listed with its removal date.
     pub async fn revoke_token(&self, id: TokenId) -> Result<Open<TokenDetails>, Error> {
         self.json(self.admin(Method::POST, &format!("/api/v1/tokens/{id}/revoke"))?)
+            .await
+    }
+
+    /// Ends a regenerate's grace period now: the previous secret stops working, the
+    /// current one keeps working. A 409 problem when no grace period is in effect.
+    pub async fn end_grace(&self, id: TokenId) -> Result<Open<TokenDetails>, Error> {
+        self.json(self.admin(Method::POST, &format!("/api/v1/tokens/{id}/end-grace"))?)
+            .await
+    }
+
+    /// `POST /api/v1/tokens/import`: takes over keys of another system (up to 10,000, all
+    /// or none). A refusal is a 422 `import_refused` problem whose `refused` lists every
+    /// refused item; with `dry_run`, the answer lists them and nothing is stored.
+    pub async fn import_tokens(&self, req: &ImportTokens) -> Result<Open<Imported>, Error> {
+        self.with_body(Method::POST, "/api/v1/tokens/import", req)
             .await
     }
 

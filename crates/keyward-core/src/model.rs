@@ -404,6 +404,27 @@ pub struct Token {
     pub rate_limit: Option<RateLimit>,
     /// Successful checks left; `None` means unlimited.
     pub uses_remaining: Option<i64>,
+    /// When the token was imported with a secret of another system
+    /// (`POST /api/v1/tokens/import`); it stays after a regenerate gives it a keyward
+    /// secret. `None` for a token keyward made.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub imported_at: Option<OffsetDateTime>,
+}
+
+/// A token's previous secret while a regenerate's grace period keeps it working, and how
+/// much it is still used: when `uses` stops growing, the integrations have moved to the
+/// new secret and the grace can end early (`POST /api/v1/tokens/{id}/end-grace`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PreviousSecret {
+    /// The previous secret's hint (`kwa_AbCd…wxYz`), never the secret.
+    pub hint: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub valid_until: OffsetDateTime,
+    /// Successful checks with the previous secret since the regenerate, counted by every
+    /// node and added at each last-use flush (so at most one flush interval behind).
+    pub uses: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
 }
 
 /// A per-token rate limit: `requests` successful checks per `window_seconds`.
@@ -464,6 +485,9 @@ pub struct TokenDetails {
     pub user_type_name: String,
     /// Who revoked it, for the "removed by" column.
     pub revoked_by_name: Option<String>,
+    /// The previous secret, while a regenerate's grace period keeps it working.
+    #[serde(default)]
+    pub previous_secret: Option<PreviousSecret>,
 }
 
 /// A session as an administrator reads it: the columns of "Mobile Users Logged In".

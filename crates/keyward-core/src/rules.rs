@@ -361,6 +361,7 @@ mod tests {
             last_used_at: None,
             rate_limit: None,
             uses_remaining: None,
+            imported_at: None,
         };
         let s = |days| TenantSettings {
             flag_unused_after_days: days,

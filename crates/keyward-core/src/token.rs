@@ -175,6 +175,72 @@ impl<'a> ParsedToken<'a> {
     }
 }
 
+/// The shortest and longest key of another system keyward imports.
+pub const FOREIGN_KEY_LEN: std::ops::RangeInclusive<usize> = 16..=256;
+
+/// Why a key of another system cannot be imported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ForeignKeyError {
+    #[error("the key must be 16 to 256 characters long")]
+    Length,
+    #[error("the key may hold only visible ASCII characters (no spaces or control characters)")]
+    Characters,
+    #[error("this is a keyward {0} token: keyward makes those itself, they are never imported")]
+    KeywardKind(&'static str),
+    #[error("this has the shape of a keyward token but its checksum is wrong (mistyped?)")]
+    KeywardChecksum,
+}
+
+/// Whether `raw` has a keyward token's prefix and length, checksum or not.
+fn keyward_shaped(raw: &str) -> bool {
+    raw.len() == TOKEN_LEN
+        && raw.as_bytes().get(3) == Some(&b'_')
+        && raw.get(..3).and_then(TokenKind::from_prefix).is_some()
+}
+
+/// Whether `key` can be imported as an API token: 16 to 256 visible ASCII characters,
+/// and not a keyward token of another kind than an API token (a `kwa_` token from
+/// another keyward installation imports like any key; a session, endpoint or verifier
+/// key is routed to its own kind and could never verify as an imported API token).
+pub fn check_foreign_key(key: &str) -> Result<(), ForeignKeyError> {
+    if !FOREIGN_KEY_LEN.contains(&key.len()) {
+        return Err(ForeignKeyError::Length);
+    }
+    if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ForeignKeyError::Characters);
+    }
+    match ParsedToken::parse(key) {
+        Ok(p) if p.kind != TokenKind::Api => Err(ForeignKeyError::KeywardKind(p.kind.as_str())),
+        Ok(_) => Ok(()),
+        Err(_) if keyward_shaped(key) => Err(ForeignKeyError::KeywardChecksum),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Whether `raw` has the shape of an importable key that is no keyward token: what a
+/// check looks up among imported secrets. A mistyped keyward token (its prefix and
+/// length, a wrong checksum) is none: it is refused as malformed, as before imports.
+pub fn has_foreign_key_shape(raw: &str) -> bool {
+    FOREIGN_KEY_LEN.contains(&raw.len())
+        && raw.bytes().all(|b| b.is_ascii_graphic())
+        && !keyward_shaped(raw)
+}
+
+/// The hint of an imported key: at most 8 of its characters, the first and last four
+/// (`sk_l…9xQz`) of a key of 24 or more, only the last four (`…9xQz`) of a shorter one.
+/// A keyward token keeps its own hint.
+pub fn foreign_key_hint(key: &str) -> String {
+    if ParsedToken::parse(key).is_ok() {
+        return hint_of(key);
+    }
+    let n = key.len();
+    if n >= 24 {
+        format!("{}…{}", &key[..4], &key[n - 4..])
+    } else {
+        format!("…{}", &key[n.saturating_sub(4)..])
+    }
+}
+
 fn checksum(prefix: &str, random: &str) -> String {
     let mut h = crc32fast::Hasher::new();
     h.update(prefix.as_bytes());
@@ -192,6 +258,52 @@ fn checksum(prefix: &str, random: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn foreign_keys_are_checked_and_hinted_without_revealing_them() {
+        let stripe_like = "sk_live_51HqA9xYzAbCdEfGhIjKlMnOp";
+        assert_eq!(check_foreign_key(stripe_like), Ok(()));
+        assert_eq!(foreign_key_hint(stripe_like), "sk_l…MnOp");
+        assert_eq!(foreign_key_hint("0123456789abcdef"), "…cdef");
+        assert_eq!(
+            check_foreign_key("short-key-123"),
+            Err(ForeignKeyError::Length)
+        );
+        assert_eq!(
+            check_foreign_key(&"x".repeat(257)),
+            Err(ForeignKeyError::Length)
+        );
+        assert_eq!(
+            check_foreign_key("has a space in it!"),
+            Err(ForeignKeyError::Characters)
+        );
+        assert_eq!(
+            check_foreign_key("non-ascii-æøå-key-0000"),
+            Err(ForeignKeyError::Characters)
+        );
+        let api = TokenSecret::generate(TokenKind::Api);
+        assert_eq!(check_foreign_key(api.expose()), Ok(()));
+        assert_eq!(foreign_key_hint(api.expose()), api.hint());
+        for kind in [TokenKind::Mobile, TokenKind::Primary, TokenKind::Verifier] {
+            let t = TokenSecret::generate(kind);
+            assert!(matches!(
+                check_foreign_key(t.expose()),
+                Err(ForeignKeyError::KeywardKind(_))
+            ));
+        }
+        assert!(has_foreign_key_shape(stripe_like));
+        assert!(!has_foreign_key_shape("a b c d e f g h i j"));
+        // One character of a keyward token changed: its checksum fails, and it stays a
+        // malformed keyward token rather than a key of another system.
+        let mut typo = api.expose().to_string();
+        let last = if typo.ends_with('A') { "B" } else { "A" };
+        typo.replace_range(typo.len() - 1.., last);
+        assert!(!has_foreign_key_shape(&typo));
+        assert_eq!(
+            check_foreign_key(&typo),
+            Err(ForeignKeyError::KeywardChecksum)
+        );
+    }
 
     #[test]
     fn generated_tokens_have_documented_shape() {

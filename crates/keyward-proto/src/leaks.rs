@@ -32,7 +32,8 @@ pub enum LeakStatus {
     AlreadyRevoked,
     /// Shaped like a keyward token, but no stored token has it.
     NotFound,
-    /// Not shaped like a keyward token (or its checksum is wrong).
+    /// Neither shaped like a keyward token (or its checksum is wrong) nor like a key
+    /// keyward imports (16 to 256 visible ASCII characters).
     NotAToken,
 }
 

@@ -128,3 +128,59 @@ pub struct Revealed {
     #[serde(with = "time::serde::rfc3339")]
     pub revealed_at: OffsetDateTime,
 }
+
+/// `POST /api/v1/tokens/import`: keys another system issued, taken over with the secrets
+/// the integrations already hold (up to 10,000 a call, all or nothing). keyward stores
+/// only their HMAC, as for its own tokens; the answer never repeats a secret.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportTokens {
+    /// Check every item and say what would be refused, without storing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+    pub items: Vec<ImportToken>,
+}
+
+/// One key to import: its secret, and the token it becomes, as `POST /api/v1/tokens`
+/// takes one (the same rules: owner, membership, expiry within the tenant's policy).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportToken {
+    /// The key as the other system issued it: 16 to 256 visible ASCII characters, and not
+    /// in the form of a keyward token (those are made by keyward, never imported).
+    #[schema(value_type = String)]
+    pub secret: Secret,
+    #[serde(flatten)]
+    pub token: CreateToken,
+}
+
+/// Why item `index` of an import is refused: `field` names what is wrong (`secret`,
+/// `user_id`, `expires_at`, …) and `code` is stable for programs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportRefusal {
+    pub index: usize,
+    pub field: String,
+    pub code: String,
+    pub detail: String,
+}
+
+/// The answer to an import: the tokens made (none on a dry run), and, on a dry run, what
+/// would be refused. A refused import (without `dry_run`) is a 422 problem whose
+/// `refused` lists the same.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Imported {
+    pub dry_run: bool,
+    /// How many items were (or, on a dry run, would be) imported.
+    pub accepted: usize,
+    pub refused: Vec<ImportRefusal>,
+    /// The tokens made, in the order asked; empty on a dry run.
+    pub items: Vec<ImportedToken>,
+}
+
+/// A token an import made: enough to find it again, never its secret.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportedToken {
+    pub id: TokenId,
+    pub name: String,
+    /// What the token's page shows of the imported secret (at most 8 of its characters).
+    pub hint: String,
+}

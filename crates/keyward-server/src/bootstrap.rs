@@ -207,6 +207,29 @@ pub async fn demo(st: &AppState) -> ApiResult<Option<Bootstrapped>> {
         token_membership: None,
         ip: None,
     };
+    // A partner's key taken over from the old gateway (a migration), then rotated with a
+    // day's grace: its page shows the imported mark and the old key still in use.
+    let legacy_key = format!(
+        "gw_live_{}",
+        &keyward_core::TokenSecret::generate(keyward_core::TokenKind::Api).expose()[4..36]
+    );
+    let legacy = keyward_proto::tokens::ImportTokens {
+        dry_run: false,
+        items: vec![keyward_proto::tokens::ImportToken {
+            secret: legacy_key.into(),
+            token: plain_token(
+                "Partner order feed (from the old gateway)",
+                "",
+                (made[1].id, sales.id, reader.id),
+            ),
+        }],
+    };
+    let imported = st.tokens().import(tenant, &actor, legacy).await?;
+    if let Some(t) = imported.items.first() {
+        st.tokens()
+            .regenerate(&admin_principal, t.id, 86_400, None)
+            .await?;
+    }
     demo_endpoints(st, &admin_principal).await?;
     // Kari's phone and tablet, logged in to the mobile app.
     for device in ["Kari's iPhone", "Kari's tablet"] {

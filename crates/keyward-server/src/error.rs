@@ -236,6 +236,36 @@ pub fn problem(status: StatusCode, code: &str, detail: String, bearer_challenge:
     res
 }
 
+/// [`problem`] with members of its own beside the standard ones (RFC 9457 §3.2), such as
+/// the `refused` list of an import.
+pub fn problem_with(
+    status: StatusCode,
+    code: &str,
+    detail: String,
+    members: serde_json::Map<String, serde_json::Value>,
+) -> Response {
+    let mut body = serde_json::json!({
+        "type": format!("urn:keyward:problem:{code}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+    });
+    if let Some(o) = body.as_object_mut() {
+        o.extend(members);
+    }
+    let mut res = (status, axum::Json(body)).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(code) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-keyward-code"), v);
+    }
+    res
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -302,6 +302,9 @@ pub struct Verifier {
     /// Whether [`Verifier::preload`] has finished.
     preloaded: AtomicBool,
     last_used: Mutex<HashMap<TokenId, OffsetDateTime>>,
+    /// Successful checks with previous secrets (a regenerate's grace period) not yet
+    /// added to storage: how many and when last, by secret. Flushed with `last_used`.
+    previous_uses: Mutex<HashMap<TokenHash, (i64, OffsetDateTime)>>,
     /// Mobile sessions' uses not yet written. An entry stays until a flush has written
     /// it, so a reload from storage in between still sees the slid expiry.
     sessions: Mutex<HashMap<TokenId, SessionUse>>,
@@ -429,6 +432,7 @@ impl Verifier {
                 FeedPosition::Snapshot(_) => 0,
             }),
             last_used: Mutex::new(HashMap::new()),
+            previous_uses: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             rechecked: Mutex::new(HashMap::new()),
             rate,
@@ -718,11 +722,20 @@ impl Verifier {
         if raw.len() > MAX_TOKEN_INPUT {
             return Ok(Verified::not_found());
         }
-        let Ok(parsed) = ParsedToken::parse(raw) else {
-            return Ok(Verified::not_found());
+        let (kind, foreign) = match ParsedToken::parse(raw) {
+            Ok(parsed) => (parsed.kind, false),
+            // A key imported from another system (`POST /api/v1/tokens/import`).
+            Err(_) if keyward_core::token::has_foreign_key_shape(raw) => (TokenKind::Api, true),
+            Err(_) => return Ok(Verified::not_found()),
         };
         let hash = self.key.hash_token(raw);
-        match parsed.kind {
+        if foreign && !self.is_known(&hash) {
+            // Looked up only when its hash is among those stored, never under the budget
+            // for unknown hashes: input that is no keyward token reaches storage only
+            // for a hash that is there.
+            return Ok(Verified::not_found());
+        }
+        match kind {
             TokenKind::Primary | TokenKind::Secondary => {
                 return self.verify_endpoint_token(&hash, ctx).await
             }
@@ -792,6 +805,13 @@ impl Verifier {
                     .lock()
                     .expect("last-used lock")
                     .insert(subject.token.id, now);
+                if subject.secret_valid_until.is_some() {
+                    // The old secret of a grace period: counted, so the token's page
+                    // tells when the integrations have moved to the new one.
+                    let mut uses = self.previous_uses.lock().expect("previous-uses lock");
+                    let entry = uses.entry(hash).or_insert((0, now));
+                    *entry = (entry.0 + 1, now);
+                }
             }
         }
         // NOT_FOUND says nothing about which token it was (e.g. an old secret past its
@@ -1142,6 +1162,8 @@ impl Verifier {
     /// flush).
     pub async fn flush_last_used(&self) -> bool {
         let sessions = self.flush_sessions().await;
+        let previous = self.flush_previous_uses().await;
+        let sessions = sessions && previous;
         let batch: Vec<(TokenId, OffsetDateTime)> =
             std::mem::take(&mut *self.last_used.lock().expect("last-used lock"))
                 .into_iter()
@@ -1158,6 +1180,29 @@ impl Verifier {
             return false;
         }
         sessions
+    }
+
+    /// Adds the counted uses of previous secrets; on failure they are kept (and added to
+    /// what comes meanwhile) for the next flush.
+    async fn flush_previous_uses(&self) -> bool {
+        let batch: Vec<(TokenHash, i64, OffsetDateTime)> =
+            std::mem::take(&mut *self.previous_uses.lock().expect("previous-uses lock"))
+                .into_iter()
+                .map(|(hash, (n, at))| (hash, n, at))
+                .collect();
+        if batch.is_empty() {
+            return true;
+        }
+        if let Err(e) = self.store.count_previous_secret_uses(&batch).await {
+            tracing::warn!(error = %e, secrets = batch.len(), "could not count uses of previous secrets; will retry");
+            let mut pending = self.previous_uses.lock().expect("previous-uses lock");
+            for (hash, n, at) in batch {
+                let entry = pending.entry(hash).or_insert((0, at));
+                *entry = (entry.0 + n, entry.1.max(at));
+            }
+            return false;
+        }
+        true
     }
 
     async fn flush_sessions(&self) -> bool {

@@ -90,7 +90,7 @@ pub(crate) const TOKEN_COLS: &str = "t.id, t.tenant_id, t.kind, t.name, t.descri
     t.expires_at, t.revoked_at, t.revoked_by, \
     COALESCE((SELECT lu.at FROM token_last_use lu WHERE lu.token_id = t.id), t.last_used_at) \
     AS last_used_at, t.rate_limit_requests, \
-    t.rate_limit_window_seconds, t.uses_remaining";
+    t.rate_limit_window_seconds, t.uses_remaining, t.imported_at";
 
 fn rate_limit(r: &AnyRow) -> StoreResult<Option<RateLimit>> {
     let requests: Option<i64> = r.try_get("rate_limit_requests")?;
@@ -153,5 +153,6 @@ pub(crate) fn token(r: &AnyRow) -> StoreResult<Token> {
         last_used_at: opt_time(r, "last_used_at")?,
         rate_limit: rate_limit(r)?,
         uses_remaining: r.try_get("uses_remaining")?,
+        imported_at: opt_time(r, "imported_at")?,
     })
 }

@@ -7,7 +7,7 @@ use crate::rows::{self, TOKEN_COLS};
 use crate::tx::Tx;
 use crate::{to_ms, Store, StoreError, StoreResult};
 use keyward_core::change::UpdateToken;
-use keyward_core::model::{RateLimit, Token, TokenDetails, TokenStatus};
+use keyward_core::model::{PreviousSecret, RateLimit, Token, TokenDetails, TokenStatus};
 use keyward_core::text::Name;
 use keyward_core::verify::{Owner, Subject};
 use keyward_core::{DepartmentId, TenantId, TokenHash, TokenId, TokenKind, UserId, UserTypeId};
@@ -41,6 +41,8 @@ pub struct NewToken {
     pub rate_limit: Option<RateLimit>,
     /// How many successful checks the token allows; `None` for unlimited.
     pub max_uses: Option<i64>,
+    /// Imported with a secret of another system (`token.imported`, `imported_at`).
+    pub imported: bool,
 }
 
 /// One row of [`Store::token_counts`]: how many tokens of `kind` are in `status` in the
@@ -226,7 +228,10 @@ macro_rules! owner_columns {
 const DETAIL_FROM: &str = concat!(
     "FROM tokens t ",
     owner_joins!(),
-    " LEFT JOIN users rb ON rb.id = t.revoked_by"
+    " LEFT JOIN users rb ON rb.id = t.revoked_by",
+    // The previous secret of a regenerate's grace period: at most one per token
+    // (`rotate_secret` drops older ones under the token's row lock).
+    " LEFT JOIN token_secrets ps ON ps.token_id = t.id AND ps.valid_until IS NOT NULL"
 );
 
 /// The order of every listing of tokens (API tokens, mobile sessions): newest first.
@@ -234,7 +239,9 @@ pub(crate) const NEWEST_FIRST: &str = "t.created_at DESC, t.id DESC";
 
 fn detail_columns() -> String {
     format!(
-        "{TOKEN_COLS}, {}, rb.username AS revoked_by_name",
+        "{TOKEN_COLS}, {}, rb.username AS revoked_by_name, ps.hint AS previous_hint, \
+         ps.valid_until AS previous_valid_until, ps.uses AS previous_uses, \
+         ps.last_used_at AS previous_last_used_at",
         standing_columns()
     )
 }
@@ -264,7 +271,28 @@ fn details(r: &AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetails> {
         department_name: r.try_get("department_name")?,
         user_type_name: r.try_get("user_type_name")?,
         revoked_by_name: r.try_get("revoked_by_name")?,
+        previous_secret: previous_secret(r, now)?,
     })
+}
+
+/// The previous secret [`DETAIL_FROM`] joins, while its grace period lasts (a row past it
+/// is dropped by the next regenerate or `end-grace`, and no check accepts it meanwhile).
+fn previous_secret(r: &AnyRow, now: OffsetDateTime) -> StoreResult<Option<PreviousSecret>> {
+    let Some(valid_until) = rows::opt_time(r, "previous_valid_until")? else {
+        return Ok(None);
+    };
+    if valid_until <= now {
+        return Ok(None);
+    }
+    Ok(Some(PreviousSecret {
+        // A secret kept since before its hint was recorded (migration 0014/0015).
+        hint: r
+            .try_get::<Option<String>, _>("previous_hint")?
+            .unwrap_or_default(),
+        valid_until,
+        uses: r.try_get("previous_uses")?,
+        last_used_at: rows::opt_time(r, "previous_last_used_at")?,
+    }))
 }
 
 /// The row of a token's details: on the read pool, or in a transaction that changed it.
@@ -328,8 +356,8 @@ async fn write_token(
     sqlx::query(
         "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
          enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
-         rate_limit_requests, rate_limit_window_seconds, uses_remaining, search) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         rate_limit_requests, rate_limit_window_seconds, uses_remaining, search, imported_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .arg(t.id)
     .arg(tenant)
@@ -349,11 +377,16 @@ async fn write_token(
     .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
     .arg(t.max_uses)
     .arg(search_key(&[t.name.as_str(), &t.description]))
+    .arg(t.imported.then_some(now))
     .execute(&mut ***tx)
     .await?;
     insert_secret(tx, TokenTable::Tokens, t.id, &t.secret).await?;
     tx.record(
-        "token.created",
+        if t.imported {
+            "token.imported"
+        } else {
+            "token.created"
+        },
         "token",
         t.id,
         json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
@@ -595,6 +628,51 @@ impl Store {
         rows.iter().map(|r| details(r, now)).collect()
     }
 
+    /// Imports tokens with secrets of another system in one transaction: all of them, or
+    /// none when any insert fails (a secret stored meanwhile, say). Each is audited
+    /// (`token.imported`) and logged for the other nodes, as a creation is.
+    pub async fn import_tokens(
+        &self,
+        tenant: TenantId,
+        tokens: &[NewToken],
+        actor: &Actor,
+    ) -> StoreResult<()> {
+        let now = crate::now();
+        let mut tx = self.begin().await?;
+        for t in tokens {
+            write_token(&mut tx, tenant, t, now, actor).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Those of `hashes` that some API token or session already has as a secret (current
+    /// or in a grace period).
+    pub async fn stored_secrets(
+        &self,
+        hashes: &[TokenHash],
+    ) -> StoreResult<std::collections::HashSet<TokenHash>> {
+        let by_hex: std::collections::HashMap<String, TokenHash> =
+            hashes.iter().map(|h| (h.to_hex(), *h)).collect();
+        let hexes: Vec<String> = by_hex.keys().cloned().collect();
+        let rows = self
+            .rows_in(&hexes, |f, chunk| {
+                format!(
+                    "SELECT hash FROM token_secrets WHERE hash IN {}",
+                    f.list(chunk)
+                )
+            })
+            .await?;
+        let mut found = std::collections::HashSet::new();
+        for r in rows {
+            let hex: String = r.try_get("hash")?;
+            if let Some(h) = by_hex.get(&hex) {
+                found.insert(*h);
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn token(&self, tenant: TenantId, id: TokenId) -> StoreResult<TokenDetails> {
         details(&detail_row(&self.read, tenant, id).await?, crate::now())
     }
@@ -792,6 +870,18 @@ impl Store {
         }
         let old_hint = cur.hint;
         rotate_secret(&mut tx, TokenTable::Tokens, id, secret, grace_until).await?;
+        if grace_until.is_some() {
+            // The secret kept for the grace period carries its hint, and counts its uses
+            // from here.
+            sqlx::query(
+                "UPDATE token_secrets SET hint = $2, uses = 0, last_used_at = NULL \
+                 WHERE token_id = $1 AND valid_until IS NOT NULL",
+            )
+            .arg(id)
+            .arg(&old_hint)
+            .execute(&mut **tx)
+            .await?;
+        }
         let expiry = expires_at.or(cur.expires_at);
         sqlx::query(
             "UPDATE tokens SET hint = $2, sealed_secret = $3, expires_at = $4 WHERE id = $1",
@@ -809,6 +899,80 @@ impl Store {
         }
         tx.record("token.regenerated", "token", id, details).await?;
         commit_token(tx, tenant, id).await
+    }
+
+    /// Ends a regenerate's grace period now: the previous secret stops working on every
+    /// node (the change-log entry drops it from their caches). Refused when no grace
+    /// period is in effect. The audit event keeps how much the old secret was used.
+    pub async fn end_grace(
+        &self,
+        tenant: TenantId,
+        id: TokenId,
+        actor: &Actor,
+    ) -> StoreResult<TokenDetails> {
+        let now = crate::now();
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let cur = self.lock_token(&mut tx, tenant, id).await?;
+        let previous = sqlx::query(
+            "SELECT hint, uses, last_used_at FROM token_secrets \
+             WHERE token_id = $1 AND valid_until IS NOT NULL AND valid_until > $2",
+        )
+        .arg(id)
+        .arg(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(previous) = previous else {
+            return Err(StoreError::Refused {
+                code: "no_grace_period",
+                message: "this token has no previous secret in a grace period; \
+                          only the current secret works"
+                    .into(),
+            });
+        };
+        sqlx::query("DELETE FROM token_secrets WHERE token_id = $1 AND valid_until IS NOT NULL")
+            .arg(id)
+            .execute(&mut **tx)
+            .await?;
+        let uses: i64 = previous.try_get("uses")?;
+        let last = rows::opt_time(&previous, "last_used_at")?;
+        tx.record(
+            "token.grace_ended",
+            "token",
+            id,
+            json!({"name": cur.name, "hint": cur.hint,
+                   "old_hint": previous.try_get::<Option<String>, _>("hint")?,
+                   "old_secret_uses": uses, "old_secret_last_used_at": last.map(to_ms)}),
+        )
+        .await?;
+        commit_token(tx, tenant, id).await
+    }
+
+    /// Adds uses of previous secrets (in their grace period) gathered in memory: `(hash,
+    /// uses, last use)`. A secret gone meanwhile (grace over, ended, token deleted) is
+    /// skipped. The counts are additive, so every node adds its own.
+    pub async fn count_previous_secret_uses(
+        &self,
+        uses: &[(TokenHash, i64, OffsetDateTime)],
+    ) -> StoreResult<()> {
+        // Few rows: only secrets in a grace period, one per token at most. One
+        // transaction, in hash order (the row locks of concurrent flushes agree).
+        let mut uses = uses.to_vec();
+        uses.sort_by_key(|(hash, _, _)| hash.0);
+        let mut tx = self.write.begin().await?;
+        for (hash, n, at) in &uses {
+            sqlx::query(
+                "UPDATE token_secrets SET uses = uses + $2, last_used_at = \
+                 CASE WHEN last_used_at IS NULL OR last_used_at < $3 THEN $3 ELSE last_used_at END \
+                 WHERE hash = $1 AND valid_until IS NOT NULL",
+            )
+            .arg(hash)
+            .arg(*n)
+            .arg(*at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn update_token(

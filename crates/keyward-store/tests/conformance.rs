@@ -318,6 +318,7 @@ fn new_token(
         allowed_cidrs: vec![],
         rate_limit: None,
         max_uses: None,
+        imported: false,
     };
     (new, secret)
 }
@@ -587,6 +588,7 @@ async fn revoke_is_idempotent_and_drops_the_sealed_copy(db: Db) {
         allowed_cidrs: vec![],
         rate_limit: None,
         max_uses: None,
+        imported: false,
     };
     assert!(
         s.insert_token(f.tenant, &new, &actor())

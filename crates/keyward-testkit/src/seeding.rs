@@ -39,6 +39,7 @@ pub fn api_token(
         allowed_cidrs: vec![],
         rate_limit: None,
         max_uses: None,
+        imported: false,
     };
     (new, secret)
 }

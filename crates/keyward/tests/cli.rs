@@ -789,6 +789,76 @@ fn token_import_creates_a_file_in_calls_of_at_most_the_batch_size_and_says_what_
 }
 
 #[test]
+fn token_import_with_secrets_takes_over_the_keys_of_another_system_all_or_nothing() {
+    let srv = Server::with_member("svc");
+    let dir = Dir::new("migrate");
+    let csv = dir.0.join("legacy.csv");
+    std::fs::write(
+        &csv,
+        "secret,name,user\n\
+         legacy_live_4f9c2a7e1b3d5f60,old gateway key,svc\n\
+         short,too short,svc\n\
+         legacy_live_4f9c2a7e1b3d5f60,the same again,svc\n",
+    )
+    .unwrap();
+    let file = csv.display().to_string();
+    // The dry run names each refused row (as a person counts them) and stores nothing.
+    let (_, err) = srv.fails(&["token", "import", &file, "--dry-run"]);
+    assert!(
+        err.contains("Dry run: 1 key would be imported, 2 rows are refused"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 2: secret:") && err.contains("row 3: secret:"),
+        "{err}"
+    );
+    assert!(err.contains("duplicate_secret"), "{err}");
+    assert_eq!(token_count(&srv), 0);
+    // For real, the same refusals, and still nothing.
+    let (_, err) = srv.fails(&["token", "import", &file]);
+    assert!(
+        err.contains("nothing was imported: 2 rows are refused"),
+        "{err}"
+    );
+    assert!(err.contains("row 2: secret:"), "{err}");
+    assert!(!err.contains("legacy_live"), "no secret printed: {err}");
+    assert_eq!(token_count(&srv), 0);
+    // Fixed: imported as it is, and the integration's key works unchanged.
+    std::fs::write(
+        &csv,
+        "secret,name,user\nlegacy_live_4f9c2a7e1b3d5f60,old gateway key,svc\n",
+    )
+    .unwrap();
+    let out = srv.run(&["token", "import", &file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("old gateway key") && shown.contains("lega…5f60"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("legacy_live_4f9c"),
+        "the key is not printed: {shown}"
+    );
+    assert!(
+        text(&out.stderr).contains("Imported 1 key"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (ok, v) = srv.verify("legacy_live_4f9c2a7e1b3d5f60", &[]);
+    assert!(ok, "the imported key works: {v}");
+    // A file that mixes rows with and without a secret is refused before any call.
+    std::fs::write(
+        &csv,
+        "secret,name,user\nlegacy_live_0000000000000001,a,svc\n,b,svc\n",
+    )
+    .unwrap();
+    let (_, err) = srv.fails(&["token", "import", &file]);
+    assert!(err.contains("row 2: no secret"), "{err}");
+    assert_eq!(token_count(&srv), 1);
+}
+
+#[test]
 fn token_bulk_delete_takes_ids_from_arguments_standard_input_or_a_filter() {
     let srv = Server::with_member("svc");
     let ids: Vec<String> = (1..=5)

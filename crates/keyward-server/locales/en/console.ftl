@@ -381,6 +381,7 @@ notice-deleted = { $count ->
    *[other] { $count } deleted.
 }
 notice-revoked = The token is revoked: it no longer works.
+notice-grace-ended = The grace period is over: the previous secret no longer works.
 notice-enabled = The token is enabled.
 notice-disabled = The token is disabled: it does not work until enabled again.
 notice-locked = The user is locked: their tokens and sessions stop working at once.
@@ -537,6 +538,8 @@ action-token-revoked = Token revoked
 action-token-deleted = Token deleted
 action-token-expiring = Token expiring soon
 action-token-leaked = Token reported leaked
+action-token-grace_ended = Grace period ended early
+action-token-imported = Token imported
 action-mobile_session-created = Mobile login
 action-mobile_session-deleted = Mobile session ended
 action-user-created = User created
@@ -653,6 +656,7 @@ session-delete-hint = Deleting the session logs the device out at once; the user
 token-expiry-hint-default = This tenant sets no maximum lifetime. An empty date means the default of { $days } days.
 secret-warning-recoverable = Copy it now. This tenant keeps token secrets recoverable, so an administrator can reveal it again from the token's page (each reveal is recorded in the audit log).
 error-token-revoked = A revoked token cannot be given a new secret.
+error-no-grace-period = This token has no previous secret in a grace period: only the current secret works.
 
 ## Endpoints
 nav-endpoints = Endpoints
@@ -791,6 +795,18 @@ grace-0 = Not at all (stops now)
 grace-3600 = For 1 hour
 grace-86400 = For 24 hours
 grace-604800 = For 7 days
+field-previous-secret = Previous secret
+previous-secret-until = keeps working until
+previous-secret-used = { $count ->
+    [one] Used once since the regenerate, last { $ago }.
+   *[other] Used { $count } times since the regenerate, last { $ago }.
+}
+previous-secret-unused = Not used since the regenerate.
+previous-secret-hint = Uses are counted on every server node and shown within seconds. When the count stops growing, every integration has moved to the new secret.
+end-grace = End grace period now
+confirm-end-grace = End the grace period now? The previous secret stops working at once on every node; only the current secret works.
+field-imported = Imported
+imported-hint = Imported with a secret of another system; regenerate it to give it a keyward secret.
 
 ## Endpoint tokens: the Enabled toggle apart from Deactivate / Activate
 endpoint-token-enabled = Enabled

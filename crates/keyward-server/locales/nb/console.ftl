@@ -381,6 +381,7 @@ notice-deleted = { $count ->
    *[other] { $count } slettet.
 }
 notice-revoked = Tokenet er tilbakekalt: det virker ikke lenger.
+notice-grace-ended = Overgangsperioden er over: den forrige hemmeligheten virker ikke lenger.
 notice-enabled = Tokenet er aktivert.
 notice-disabled = Tokenet er deaktivert: det virker ikke før det aktiveres igjen.
 notice-locked = Brukeren er sperret: brukerens tokens og økter slutter å virke med en gang.
@@ -537,6 +538,8 @@ action-token-revoked = Token tilbakekalt
 action-token-deleted = Token slettet
 action-token-expiring = Token utløper snart
 action-token-leaked = Token meldt lekket
+action-token-grace_ended = Overgangsperioden avsluttet
+action-token-imported = Token importert
 action-mobile_session-created = Mobilinnlogging
 action-mobile_session-deleted = Mobiløkt avsluttet
 action-user-created = Bruker opprettet
@@ -653,6 +656,7 @@ session-delete-hint = Når økten slettes, logges enheten ut med en gang; bruker
 token-expiry-hint-default = Denne kunden har ingen maksimal levetid. En tom dato betyr standarden på { $days } dager.
 secret-warning-recoverable = Kopier det nå. Denne kunden lagrer tokenhemmeligheter gjenopprettbart, så en administrator kan vise det igjen fra tokenets side (hver visning registreres i revisjonsloggen).
 error-token-revoked = Et tilbakekalt token kan ikke få en ny hemmelighet.
+error-no-grace-period = Tokenet har ingen forrige hemmelighet i en overgangsperiode: bare den nåværende virker.
 
 ## Endepunkter
 nav-endpoints = Endepunkter
@@ -791,6 +795,18 @@ grace-0 = Ikke i det hele tatt (slutter nå)
 grace-3600 = I 1 time
 grace-86400 = I 24 timer
 grace-604800 = I 7 dager
+field-previous-secret = Forrige hemmelighet
+previous-secret-until = virker til
+previous-secret-used = { $count ->
+    [one] Brukt én gang siden den ble generert på nytt, sist { $ago }.
+   *[other] Brukt { $count } ganger siden den ble generert på nytt, sist { $ago }.
+}
+previous-secret-unused = Ikke brukt siden den ble generert på nytt.
+previous-secret-hint = Bruken telles på hver servernode og vises innen noen sekunder. Når tallet slutter å vokse, har alle integrasjonene byttet til den nye hemmeligheten.
+end-grace = Avslutt overgangsperioden nå
+confirm-end-grace = Avslutte overgangsperioden nå? Den forrige hemmeligheten slutter å virke med en gang på alle noder; bare den nåværende virker.
+field-imported = Importert
+imported-hint = Importert med en hemmelighet fra et annet system; generer det på nytt for å gi det en hemmelighet fra keyward.
 
 ## Endpoint tokens: the Enabled toggle apart from Deactivate / Activate
 endpoint-token-enabled = Påslått

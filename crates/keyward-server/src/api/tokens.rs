@@ -11,8 +11,8 @@ use axum::Json;
 use keyward_core::model::TokenDetails;
 use keyward_core::{TenantId, TokenId, TokenKind, TokenSecret};
 use keyward_proto::tokens::{
-    BulkDelete, BulkDeleted, CreateToken, Items, RegenerateToken, Revealed, TokenQuery,
-    TokenWithSecret, UpdateToken, Usage,
+    BulkDelete, BulkDeleted, CreateToken, ImportTokens, Imported, Items, RegenerateToken, Revealed,
+    TokenQuery, TokenWithSecret, UpdateToken, Usage,
 };
 use keyward_store::{StandingFilter, TokenFilter, TokenStatusFilter};
 use time::OffsetDateTime;
@@ -71,6 +71,64 @@ pub async fn bulk_create(
         .map(|(details, secret)| with_secret(&c.st, details, secret))
         .collect();
     Ok((StatusCode::CREATED, Json(Items { items })))
+}
+
+/// The largest import body: 10,000 keys of up to 256 characters with their names and
+/// ids fit with room to spare; every other route keeps `app::BODY_LIMIT`.
+pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The import route, with its own body limit.
+pub fn import_router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(import))
+        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
+}
+
+/// Take over keys another system issued (up to 10,000 a call, all or nothing), so that
+/// integrations keep the keys they have: keyward stores their HMAC like its own tokens',
+/// marks them imported, and checks them on every route. Each item is checked as
+/// `POST /api/v1/tokens` checks a token; its secret must be 16 to 256 visible ASCII
+/// characters, appear once, and be held by no token yet. With `dry_run`, nothing is
+/// stored and the answer lists what would be refused; without, a refusal of any item is
+/// a 422 problem whose `refused` lists every refused item (`index`, `field`, `code`,
+/// `detail`), and nothing is stored.
+#[utoipa::path(post, path = "/api/v1/tokens/import", tag = "tokens", security(("bearer" = [])), request_body = ImportTokens,
+    responses((status = 201, body = Imported), (status = 200, description = "a dry run", body = Imported),
+              (status = 403, body = crate::error::Problem),
+              (status = 422, description = "some item refused (the problem's `refused` lists them), or not 1 to 10,000 items", body = crate::error::Problem)))]
+pub async fn import(
+    c: Call,
+    ApiJson(b): ApiJson<ImportTokens>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let actor = c.admin.actor();
+    let dry_run = b.dry_run;
+    let done = c.st.tokens().import(c.admin.tenant_id, &actor, b).await?;
+    if !dry_run && !done.refused.is_empty() {
+        let n = done.refused.len();
+        let first = &done.refused[0];
+        let detail = format!(
+            "{n} item{} refused, nothing imported; the first: items[{}].{}: {}",
+            if n == 1 { " is" } else { "s are" },
+            first.index,
+            first.field,
+            first.detail
+        );
+        let mut members = serde_json::Map::new();
+        members.insert("refused".into(), serde_json::json!(done.refused));
+        return Ok(crate::error::problem_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_refused",
+            detail,
+            members,
+        ));
+    }
+    let status = if dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(done)).into_response())
 }
 
 /// The names of `status` in a list of tokens.
@@ -177,6 +235,16 @@ pub async fn regenerate(
             )
             .await?;
     Ok(Json(with_secret(&c.st, details, secret)))
+}
+
+/// End a regenerate's grace period now: the previous secret stops working on every node
+/// at once, the current one keeps working. The token's `previous_secret` says how much the
+/// old secret is still used. 409 when no grace period is in effect.
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/end-grace", tag = "tokens", security(("bearer" = [])),
+    params(("id" = TokenId, Path)), responses((status = 200, body = TokenDetails), (status = 404, body = crate::error::Problem),
+              (status = 409, body = crate::error::Problem)))]
+pub async fn end_grace(c: Call, ApiPath(id): ApiPath<TokenId>) -> ApiResult<Json<TokenDetails>> {
+    Ok(Json(c.st.tokens().end_grace(&c.admin, id).await?))
 }
 
 /// Show a stored secret again: only under the `recoverable` policy, and audited.

@@ -50,6 +50,8 @@ pub const ACTIONS: &[(&str, &[&str])] = &[
             "token.deleted",
             "token.expiring",
             "token.leaked",
+            "token.grace_ended",
+            "token.imported",
         ],
     ),
     (

@@ -41,6 +41,7 @@ pub fn router() -> Router<ConsoleState> {
             get(regenerate_form).post(regenerate),
         )
         .route("/console/tokens/{id}/reveal", post(reveal))
+        .route("/console/tokens/{id}/end-grace", post(end_grace))
         .route("/console/tokens/{id}/enabled", post(set_enabled))
         .route("/console/tokens/{id}/settings", post(save_settings))
 }
@@ -867,6 +868,16 @@ async fn regenerate(
         Ok((created, secret)) => Ok(secret_page(&st, &me, &created, &secret, true)),
         Err(e) => render_regenerate(&st, &me, id, form, Some(&e.into())).await,
     }
+}
+
+async fn end_grace(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer {
+    let PostedTo { id, me, .. } = p;
+    let result = st.tokens().end_grace(&me.admin, id).await;
+    st.after(
+        &me,
+        result,
+        &format!("/console/tokens/{id}?done=grace-ended"),
+    )
 }
 
 async fn reveal(State(st): State<ConsoleState>, p: PostedTo<TokenId>) -> Answer {

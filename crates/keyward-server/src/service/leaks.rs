@@ -23,9 +23,12 @@ impl<'a> Leaks<'a> {
     }
 
     /// Revokes the token `secret` names, if it names one (API tokens and mobile
-    /// sessions; endpoint tokens and verifier keys are not found here).
+    /// sessions, also those imported with a key of another system; endpoint tokens and
+    /// verifier keys are not found here).
     pub async fn revoke(&self, secret: &str, report: &LeakReport) -> ServiceResult<LeakStatus> {
-        if ParsedToken::parse(secret).is_err() {
+        if ParsedToken::parse(secret).is_err()
+            && !keyward_core::token::has_foreign_key_shape(secret)
+        {
             return Ok(LeakStatus::NotAToken);
         }
         let actor = Actor::system(&format!("leak-report:{}", report.source));

@@ -9,14 +9,68 @@ use keyward_core::model::{
     Membership, RateLimit, SecretStorage, TenantSettings, TokenDetails, User,
 };
 use keyward_core::rules;
-use keyward_core::{ServerKey, TenantId, TokenId, TokenKind, TokenSecret, UserId};
-use keyward_proto::tokens::CreateToken;
+use keyward_core::token::{check_foreign_key, foreign_key_hint};
+use keyward_core::{ServerKey, TenantId, TokenHash, TokenId, TokenKind, TokenSecret, UserId};
+use keyward_proto::tokens::{CreateToken, ImportRefusal, ImportTokens, Imported, ImportedToken};
 use keyward_store::{Actor, NewSecret, NewToken, Page, Store, StoreError, TokenFilter};
 use std::collections::hash_map::{Entry, HashMap};
 use time::{Duration, OffsetDateTime};
 
 /// The most tokens one bulk call creates or deletes.
 pub const MAX_BULK: usize = 1000;
+
+/// The most keys one import takes (all or nothing).
+pub const MAX_IMPORT: usize = 10_000;
+
+/// The field of an import item a refusal (`code`, `detail`) is about.
+fn refusal_field(code: &str, detail: &str) -> &'static str {
+    match code {
+        "unknown_user" | "not_technical_user" | "user_inactive" | "user_locked" => "user_id",
+        "not_a_member" => "department_id",
+        "expiry_in_past" | "expiry_beyond_policy" => "expires_at",
+        _ => ["rate_limit", "max_uses", "description"]
+            .into_iter()
+            .find(|f| detail.contains(f))
+            .unwrap_or("item"),
+    }
+}
+
+/// Token `id` that `owner` may hold under the tenant's `settings`, with the secret
+/// `stored`: the rules of a new token (membership, technical user, expiry).
+fn token_of(
+    owner: &User,
+    memberships: &[Membership],
+    settings: &TenantSettings,
+    now: OffsetDateTime,
+    req: CreateToken,
+    id: TokenId,
+    stored: NewSecret,
+) -> ServiceResult<NewToken> {
+    rules::check_api_token_owner(
+        owner,
+        memberships,
+        req.department_id,
+        req.user_type_id,
+        settings,
+        now,
+    )?;
+    let expires_at = rules::resolve_expiry(req.expires_at.map(|t| t.0), settings, now)?;
+    Ok(NewToken {
+        id,
+        kind: TokenKind::Api,
+        name: req.name,
+        description: req.description,
+        user_id: owner.id,
+        department_id: req.department_id,
+        user_type_id: req.user_type_id,
+        secret: stored,
+        expires_at,
+        allowed_cidrs: req.allowed_cidrs,
+        rate_limit: req.rate_limit,
+        max_uses: req.max_uses.map(i64::from),
+        imported: false,
+    })
+}
 
 fn check_limits(rate: Option<&RateLimit>, max_uses: Option<u32>) -> ServiceResult<()> {
     if let Some(r) = rate {
@@ -156,15 +210,6 @@ impl<'a> Tokens<'a> {
         now: OffsetDateTime,
         req: CreateToken,
     ) -> ServiceResult<(NewToken, TokenSecret)> {
-        rules::check_api_token_owner(
-            owner,
-            memberships,
-            req.department_id,
-            req.user_type_id,
-            settings,
-            now,
-        )?;
-        let expires_at = rules::resolve_expiry(req.expires_at.map(|t| t.0), settings, now)?;
         let id = TokenId::new();
         let (stored, secret) = new_secret(
             self.key,
@@ -172,21 +217,144 @@ impl<'a> Tokens<'a> {
             &id.to_string(),
             settings.secret_storage,
         );
-        let new = NewToken {
-            id,
-            kind: TokenKind::Api,
-            name: req.name,
-            description: req.description,
-            user_id: owner.id,
-            department_id: req.department_id,
-            user_type_id: req.user_type_id,
-            secret: stored,
-            expires_at,
-            allowed_cidrs: req.allowed_cidrs,
-            rate_limit: req.rate_limit,
-            max_uses: req.max_uses.map(i64::from),
-        };
+        let new = token_of(owner, memberships, settings, now, req, id, stored)?;
         Ok((new, secret))
+    }
+
+    /// Imports keys of another system (see [`MAX_IMPORT`]): each is checked as a new token
+    /// is, and its secret must be importable ([`check_foreign_key`]), appear once in the
+    /// request and be held by no token yet. All of them are stored in one transaction, or,
+    /// when any is refused (or on a dry run), none; the answer lists every refusal.
+    pub async fn import(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        req: ImportTokens,
+    ) -> ServiceResult<Imported> {
+        if req.items.is_empty() || req.items.len() > MAX_IMPORT {
+            return Err(ServiceError::Invalid(format!(
+                "items must list 1 to {MAX_IMPORT} keys"
+            )));
+        }
+        let now = OffsetDateTime::now_utc();
+        let settings = self.store.settings(tenant).await?;
+        if !settings.api_tokens_enabled {
+            return Err(rules::RuleError::FeatureDisabled.into());
+        }
+        let hashes: Vec<TokenHash> = req
+            .items
+            .iter()
+            .map(|i| self.key.hash_token(i.secret.expose()))
+            .collect();
+        let taken = self.store.stored_secrets(&hashes).await?;
+        let mut first_of: HashMap<TokenHash, usize> = HashMap::new();
+        let mut owners: HashMap<UserId, Option<(User, Vec<Membership>)>> = HashMap::new();
+        let mut refused = Vec::new();
+        let mut news = Vec::with_capacity(req.items.len());
+        for (index, (item, hash)) in req.items.into_iter().zip(hashes).enumerate() {
+            let refuse = |field: &str, code: &str, detail: String| ImportRefusal {
+                index,
+                field: field.into(),
+                code: code.into(),
+                detail,
+            };
+            let secret = item.secret.expose();
+            if let Err(e) = check_foreign_key(secret) {
+                refused.push(refuse("secret", "invalid_secret", e.to_string()));
+                continue;
+            }
+            if let Some(first) = first_of.get(&hash) {
+                refused.push(refuse(
+                    "secret",
+                    "duplicate_secret",
+                    format!("the same secret as item {first}: each key is imported once"),
+                ));
+                continue;
+            }
+            first_of.insert(hash, index);
+            if taken.contains(&hash) {
+                refused.push(refuse(
+                    "secret",
+                    "secret_taken",
+                    "keyward already holds this secret; it cannot be imported again".into(),
+                ));
+                continue;
+            }
+            if let Entry::Vacant(slot) = owners.entry(item.token.user_id) {
+                let found = match self.store.user(tenant, item.token.user_id).await {
+                    Err(StoreError::NotFound(_)) => None,
+                    other => {
+                        let owner = other?;
+                        let memberships = self.store.memberships(tenant, owner.id).await?;
+                        Some((owner, memberships))
+                    }
+                };
+                slot.insert(found);
+            }
+            let Some((owner, memberships)) = &owners[&item.token.user_id] else {
+                refused.push(refuse(
+                    "user_id",
+                    "unknown_user",
+                    "user_id names no user of this tenant".into(),
+                ));
+                continue;
+            };
+            let id = TokenId::new();
+            let stored = NewSecret {
+                hash,
+                hint: foreign_key_hint(secret),
+                sealed: (settings.secret_storage == SecretStorage::Recoverable)
+                    .then(|| self.key.seal(secret, id.to_string().as_bytes())),
+            };
+            let checked = check_description(&item.token.description)
+                .and_then(|()| check_limits(item.token.rate_limit.as_ref(), item.token.max_uses))
+                .and_then(|()| {
+                    token_of(owner, memberships, &settings, now, item.token, id, stored)
+                });
+            match checked {
+                Ok(mut new) => {
+                    new.imported = true;
+                    news.push(new);
+                }
+                // What the rules refuse is this item's refusal; anything else (storage)
+                // fails the import.
+                Err(ServiceError::Rule(r)) => {
+                    let detail = r.to_string();
+                    refused.push(refuse(refusal_field(r.code(), &detail), r.code(), detail));
+                }
+                Err(ServiceError::Invalid(detail)) => {
+                    refused.push(refuse(
+                        refusal_field("validation", &detail),
+                        "validation",
+                        detail,
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let accepted = news.len();
+        if req.dry_run || !refused.is_empty() {
+            return Ok(Imported {
+                dry_run: req.dry_run,
+                accepted: if req.dry_run { accepted } else { 0 },
+                refused,
+                items: Vec::new(),
+            });
+        }
+        self.store.import_tokens(tenant, &news, actor).await?;
+        Ok(Imported {
+            dry_run: false,
+            accepted,
+            refused,
+            items: news
+                .into_iter()
+                .map(|n| ImportedToken {
+                    id: n.id,
+                    name: n.name.to_string(),
+                    hint: n.secret.hint,
+                })
+                .collect(),
+        })
     }
 
     /// A token's details (of any kind: the console tells sessions apart). Never its secret.
@@ -280,6 +448,13 @@ impl<'a> Tokens<'a> {
             .regenerate_token(tenant, id, &new, grace_until, expires_at, &by.actor())
             .await?;
         Ok((details, secret))
+    }
+
+    /// Ends a regenerate's grace period early: the previous secret stops working on every
+    /// node at once. A conflict when no grace period is in effect.
+    pub async fn end_grace(&self, by: &Principal, id: TokenId) -> ServiceResult<TokenDetails> {
+        self.require_api_token(by.tenant_id, id).await?;
+        Ok(self.store.end_grace(by.tenant_id, id, &by.actor()).await?)
     }
 
     /// The stored secret of a token under the `recoverable` policy. Audited.

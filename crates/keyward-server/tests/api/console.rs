@@ -564,6 +564,37 @@ async fn token_actions_from_the_detail_page(app: TestApp) {
             .starts_with(&day.to_string()),
         "{t}"
     );
+    // The token's page shows the previous secret and how much it is still used; ending
+    // the grace there stops it.
+    app.verify(&fresh, None).await;
+    crate::rotation::uses_become(&app, &[&app.state], &id, 2).await;
+    let (status, page) = c.get(&format!("/console/tokens/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"f-previous-secret\""), "{page}");
+    assert!(
+        page.contains("Used 2 times since the regenerate, last"),
+        "two checks with the previous secret: {page}"
+    );
+    let (status, to) = c
+        .post(&format!("/console/tokens/{id}/end-grace"), &csrf)
+        .await;
+    assert_eq!(status, 303, "{to}");
+    assert!(to.ends_with("?done=grace-ended"), "{to}");
+    let (_, page) = c.get(&to).await;
+    assert!(page.contains("The grace period is over"), "{page}");
+    assert!(!page.contains("id=\"f-previous-secret\""), "{page}");
+    assert_eq!(app.verify(&fresh, None).await, "NOT_FOUND");
+    assert_eq!(app.verify(&newest, None).await, "VALID");
+    // A second time, nothing to end: said in words, nothing changed.
+    let (_, page) = c
+        .post(&format!("/console/tokens/{id}/end-grace"), &csrf)
+        .await;
+    assert!(
+        page.contains("no previous secret in a grace period"),
+        "{page}"
+    );
+    assert_eq!(app.verify(&newest, None).await, "VALID");
+
     // A date beyond the tenant's maximum is refused on the form, in words.
     let (status, page) = c
         .post(

@@ -41,6 +41,9 @@ pub enum TokenCommand {
         #[arg(long, value_parser = input::end_of_day, value_name = "WHEN")]
         expires_at: Option<time::OffsetDateTime>,
     },
+    /// End a regenerate's grace period now: the previous secret stops working at once.
+    /// `token show` says how often the previous secret is still used.
+    EndGrace { id: TokenId },
     /// Show a stored secret again: only when the tenant keeps secrets recoverable. Audited.
     Reveal { id: TokenId },
     /// Create the tokens a CSV or JSON file lists, 1,000 per call (each call all or none).
@@ -260,6 +263,16 @@ pub async fn run(ctx: &Ctx, cmd: TokenCommand) -> anyhow::Result<()> {
                 with_secret("Regenerated", &t) + &grace.previous_secret()
             })
         }
+        TokenCommand::EndGrace { id } => {
+            let t = c.end_grace(id).await?;
+            ctx.print(&t, || {
+                format!(
+                    "Ended the grace period of token {:?} ({}): the previous secret no longer works; \
+                     the current one ({}) does.\n",
+                    t.token.name, t.token.id, t.token.hint
+                )
+            })
+        }
         TokenCommand::Import(a) => super::token_bulk::import(ctx, a).await,
         TokenCommand::BulkDelete(a) => super::token_bulk::bulk_delete(ctx, a).await,
         TokenCommand::Reveal { id } => {
@@ -378,6 +391,29 @@ fn details(t: &TokenDetails) -> String {
             },
         )
         .add("last used at", output::when(t.token.last_used_at));
+    if let Some(p) = &t.previous_secret {
+        f.add(
+            "previous secret",
+            format!(
+                "{} works until {}; {} (end it now with `keyward token end-grace {}`)",
+                p.hint,
+                output::when(Some(p.valid_until)),
+                match p.last_used_at {
+                    None => "not used since the regenerate".to_string(),
+                    Some(at) => format!(
+                        "used {} time{} since the regenerate, last at {}",
+                        p.uses,
+                        if p.uses == 1 { "" } else { "s" },
+                        output::when(Some(at))
+                    ),
+                },
+                t.token.id
+            ),
+        );
+    }
+    if let Some(at) = t.token.imported_at {
+        f.add("imported at", output::when(Some(at)));
+    }
     if t.token.revoked_at.is_some() {
         f.add("revoked at", output::when(t.token.revoked_at));
         f.add(

@@ -7,6 +7,7 @@ use super::{input, Ctx};
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use ipnet::IpNet;
+use keyward_client::proto::tokens::{ImportRefusal, ImportToken, ImportTokens, ImportedToken};
 use keyward_client::{CreateToken, Name, Timestamp, TokenId, TokenQuery, TokenWithSecret, Tokens};
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,7 +22,9 @@ pub struct ImportArgs {
     /// A .csv file (a header line naming the columns) or a .json file (an array of
     /// objects, or {"items": […]}). Columns: name, user (required); department,
     /// user_type, expires_at, description, allowed_cidrs (separated by ';'), rate_limit
-    /// (REQUESTS/SECONDS), max_uses.
+    /// (REQUESTS/SECONDS), max_uses. With a `secret` column on every row, the keys of
+    /// another system are taken over as they are (a migration: up to 10,000 rows, the
+    /// whole file or nothing); without, each token gets a new keyward secret.
     file: PathBuf,
     /// Tokens per call, 1 to 1000: each call creates all of its tokens or none.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -29,13 +32,23 @@ pub struct ImportArgs {
     /// Leave out the file's first N rows: those a previous import already created.
     #[arg(long, default_value_t = 0, value_name = "N")]
     skip: usize,
+    /// With a `secret` column: check every row and list what would be refused, storing
+    /// nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
+
+/// The most keys of another system one import takes (the whole file, all or nothing).
+pub const MAX_MIGRATION: usize = 10_000;
 
 /// One row of an import file, as written: names are resolved and values parsed before
 /// anything is sent.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Row {
+    /// A key another system issued, taken over as it is (a migration): the integrations
+    /// keep using it.
+    secret: Option<String>,
     name: String,
     user: String,
     department: Option<String>,
@@ -226,14 +239,32 @@ pub async fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<()> {
     // the file creates nothing.
     let mut names = Names::default();
     let mut reqs = Vec::with_capacity(all.len() - a.skip);
+    let mut secrets = Vec::with_capacity(all.len() - a.skip);
     for (i, v) in all.into_iter().enumerate().skip(a.skip) {
-        let row: Row =
+        let mut row: Row =
             serde_json::from_value(v).map_err(|e| anyhow!("{shown} row {}: {e}", i + 1))?;
+        secrets.push(row.secret.take());
         reqs.push(
             request(ctx, &mut names, row)
                 .await
                 .map_err(|e| anyhow!("{shown} row {}: {e}", i + 1))?,
         );
+    }
+    let with_secret = secrets.iter().filter(|s| s.is_some()).count();
+    if with_secret > 0 {
+        if with_secret < secrets.len() {
+            let i = secrets.iter().position(Option::is_none).unwrap_or(0);
+            bail!(
+                "{shown} row {}: no secret, while other rows have one; a migration gives every row \
+                 the key it had, a plain import none",
+                a.skip + i + 1
+            );
+        }
+        let secrets = secrets.into_iter().flatten().collect();
+        return migrate(ctx, &a, &shown, reqs, secrets).await;
+    }
+    if a.dry_run {
+        bail!("--dry-run checks a migration (a file with a secret column); a plain import is all or nothing per call of --batch-size rows");
     }
     let bar = output::progress(reqs.len() as u64, "importing");
     let mut created: Vec<TokenWithSecret> = Vec::with_capacity(reqs.len());
@@ -294,6 +325,100 @@ pub async fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<()> {
             ))
         }
     }
+}
+
+/// Takes over the keys of another system: the whole file in one call, all or nothing
+/// (or, with --dry-run, only the check). Prints what was imported, or every refused row.
+async fn migrate(
+    ctx: &Ctx,
+    a: &ImportArgs,
+    shown: &str,
+    reqs: Vec<CreateToken>,
+    secrets: Vec<String>,
+) -> anyhow::Result<()> {
+    if reqs.len() > MAX_MIGRATION {
+        bail!(
+            "{shown} has {} keys to take over; one migration takes at most {MAX_MIGRATION}: split the file",
+            reqs.len()
+        );
+    }
+    let body = ImportTokens {
+        dry_run: a.dry_run,
+        items: reqs
+            .into_iter()
+            .zip(secrets)
+            .map(|(token, secret)| ImportToken {
+                secret: secret.into(),
+                token,
+            })
+            .collect(),
+    };
+    let row = |index: usize| a.skip + index + 1;
+    let refusals = |refused: &[ImportRefusal]| {
+        refused
+            .iter()
+            .map(|r| {
+                format!(
+                    "  row {}: {}: {} ({})",
+                    row(r.index),
+                    r.field,
+                    r.detail,
+                    r.code
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let done = match ctx.client.import_tokens(&body).await {
+        Ok(done) => done.into_inner(),
+        Err(e) if e.code() == Some("import_refused") => {
+            let refused = e
+                .problem()
+                .map(|p| p.refused.as_slice())
+                .unwrap_or_default();
+            bail!(
+                "{shown}: nothing was imported: {} refused:\n{}\nFix these rows and import the file again.",
+                plural(refused.len(), "row is", "rows are"),
+                refusals(refused)
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if done.dry_run {
+        if done.refused.is_empty() {
+            eprintln!(
+                "Dry run: all {} of {shown} would be imported. Nothing was stored.",
+                plural(done.accepted, "key", "keys")
+            );
+            return Ok(());
+        }
+        bail!(
+            "Dry run: {} would be imported, {} refused (nothing was stored):\n{}",
+            plural(done.accepted, "key", "keys"),
+            plural(done.refused.len(), "row is", "rows are"),
+            refusals(&done.refused)
+        );
+    }
+    let columns: &Columns<ImportedToken> = &[
+        ("ID", |t| t.id.to_string()),
+        ("NAME", |t| t.name.clone()),
+        ("HINT", |t| t.hint.clone()),
+    ];
+    let mut table = Table::new(&columns.iter().map(|(h, _)| *h).collect::<Vec<_>>());
+    for t in &done.items {
+        table.row(columns.iter().map(|(_, cell)| cell(t)).collect());
+    }
+    output::emit(&match ctx.output {
+        Format::Json => output::json(&done.items)?,
+        Format::Csv => table.csv()?,
+        Format::Table => table.render(),
+    })?;
+    eprintln!(
+        "Imported {} from {shown}: the integrations keep using the keys they have; keyward \
+         stores only their HMAC. Regenerate a token to give it a keyward secret.",
+        plural(done.items.len(), "key", "keys")
+    );
+    Ok(())
 }
 
 fn print_created(ctx: &Ctx, created: &[TokenWithSecret]) -> anyhow::Result<()> {
