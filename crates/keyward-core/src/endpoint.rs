@@ -290,6 +290,14 @@ pub struct EndpointToken {
     pub created_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Its last successful check (written coalesced, within the flush interval); `None`
+    /// when never used. Absent from an older server.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    /// An application's token unused for the tenant's `flag_unused_after_days` while
+    /// still active: see [`crate::rules::endpoint_token_unused_for`].
+    #[serde(default)]
+    pub stale: bool,
 }
 
 fn active_by_default() -> bool {

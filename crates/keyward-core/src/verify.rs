@@ -673,6 +673,8 @@ mod tests {
                     created_at: NOW,
                     created_by: None,
                     updated_at: NOW,
+                    last_used_at: None,
+                    stale: false,
                 },
                 assignments: vec![],
                 secret_valid_until: None,

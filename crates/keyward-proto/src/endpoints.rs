@@ -147,7 +147,9 @@ pub struct CreateEndpointToken {
 
 crate::paged_query! {
     pub struct EndpointTokenQuery {
-        /// `active` (default: enabled tokens), `inactive` (disabled ones) or `all`.
+        /// `active` (default: not deactivated), `inactive` (deactivated ones), `stale`
+        /// (active, and unused for the tenant's `flag_unused_after_days`; none while that
+        /// is 0) or `all`.
         pub status: Option<String>,
         /// Matches the name.
         pub q: Option<String>,

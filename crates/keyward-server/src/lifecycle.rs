@@ -1,9 +1,10 @@
-//! The inactivity policy's pass (issue 15): announces the tokens (API tokens and mobile
-//! sessions) that have gone their tenant's `flag_unused_after_days` without a use
+//! The inactivity policy's pass (issue 15): announces the tokens (API tokens, mobile
+//! sessions, and the applications' endpoint tokens) that have gone their tenant's `flag_unused_after_days` without a use
 //! (`token.stale`, once per period of disuse), and revokes those that have gone its
 //! `revoke_unused_after_days` (reason `unused`, through `token.revoked`, so the webhook
 //! is sent and every node drops the token from its cache as for an administrator's
-//! revoke).
+//! revoke; an endpoint token is retired instead: deactivated, `endpoint_token.retired`,
+//! which sends `token.revoked` too).
 //!
 //! Every node runs the pass beside its expiry notices (`crate::webhooks`). The store's
 //! writes are conditional on what the pass found still holding, so two nodes passing at
@@ -30,7 +31,7 @@ const BATCH: i64 = 500;
 pub struct Passed {
     /// Tokens announced as stale (`token.stale`) by this pass.
     pub announced: usize,
-    /// Tokens revoked for disuse by this pass.
+    /// Tokens revoked (endpoint tokens: retired) for disuse by this pass.
     pub revoked: usize,
 }
 
@@ -46,8 +47,18 @@ pub async fn lifecycle_pass(st: &AppState, now: OffsetDateTime) -> StoreResult<P
             Err(e) => tracing::warn!(token = %u.id, error = %e, "could not announce a stale token"),
         }
     }
+    for u in st.store.stale_endpoint_tokens(now, BATCH).await? {
+        match st.store.announce_stale_endpoint_token(u, now).await {
+            Ok(true) => done.announced += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(token = %u.id, error = %e, "could not announce a stale endpoint token")
+            }
+        }
+    }
     let unused = st.store.unused_tokens(now, BATCH).await?;
-    if unused.is_empty() {
+    let unused_endpoint = st.store.unused_endpoint_tokens(now, BATCH).await?;
+    if unused.is_empty() && unused_endpoint.is_empty() {
         return Ok(done);
     }
     // A use this node has seen but not written yet must count before a revoke; if it
@@ -66,6 +77,22 @@ pub async fn lifecycle_pass(st: &AppState, now: OffsetDateTime) -> StoreResult<P
             }
             Ok(false) => {}
             Err(e) => tracing::warn!(token = %u.id, error = %e, "could not revoke an unused token"),
+        }
+    }
+    for u in unused_endpoint {
+        match st
+            .store
+            .retire_unused_endpoint_token(u.tenant_id, u.id, now)
+            .await
+        {
+            Ok(true) => {
+                done.revoked += 1;
+                tracing::info!(token = %u.id, tenant = %u.tenant_id, "retired an endpoint token unused since {}", u.since);
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(token = %u.id, error = %e, "could not retire an unused endpoint token")
+            }
         }
     }
     Ok(done)

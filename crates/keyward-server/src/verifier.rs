@@ -305,6 +305,8 @@ pub struct Verifier {
     /// Successful checks with previous secrets (a regenerate's grace period) not yet
     /// added to storage: how many and when last, by secret. Flushed with `last_used`.
     previous_uses: Mutex<HashMap<TokenHash, (i64, OffsetDateTime)>>,
+    /// The applications' (secondary) endpoint tokens' last uses not yet written.
+    endpoint_last_used: Mutex<HashMap<keyward_core::EndpointTokenId, OffsetDateTime>>,
     /// Mobile sessions' uses not yet written. An entry stays until a flush has written
     /// it, so a reload from storage in between still sees the slid expiry.
     sessions: Mutex<HashMap<TokenId, SessionUse>>,
@@ -433,6 +435,7 @@ impl Verifier {
             }),
             last_used: Mutex::new(HashMap::new()),
             previous_uses: Mutex::new(HashMap::new()),
+            endpoint_last_used: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             rechecked: Mutex::new(HashMap::new()),
             rate,
@@ -839,9 +842,17 @@ impl Verifier {
         let Some(subject) = loaded else {
             return Ok(Verified::not_found());
         };
-        let code = decide_endpoint_token(&subject, ctx, OffsetDateTime::now_utc()).code;
+        let now = OffsetDateTime::now_utc();
+        let code = decide_endpoint_token(&subject, ctx, now).code;
         if code == VerifyCode::NotFound {
             return Ok(Verified::not_found());
+        }
+        if code == VerifyCode::Valid && subject.token.kind == TokenKind::Secondary {
+            // For the inactivity policy, written coalesced like API tokens' last use.
+            self.endpoint_last_used
+                .lock()
+                .expect("endpoint last-used lock")
+                .insert(subject.token.id, now);
         }
         Ok(Verified {
             code,
@@ -1163,7 +1174,8 @@ impl Verifier {
     pub async fn flush_last_used(&self) -> bool {
         let sessions = self.flush_sessions().await;
         let previous = self.flush_previous_uses().await;
-        let sessions = sessions && previous;
+        let endpoint = self.flush_endpoint_last_used().await;
+        let sessions = sessions && previous && endpoint;
         let batch: Vec<(TokenId, OffsetDateTime)> =
             std::mem::take(&mut *self.last_used.lock().expect("last-used lock"))
                 .into_iter()
@@ -1180,6 +1192,33 @@ impl Verifier {
             return false;
         }
         sessions
+    }
+
+    /// Writes the endpoint tokens' last uses; on failure they are kept for the next flush.
+    async fn flush_endpoint_last_used(&self) -> bool {
+        let batch: Vec<_> = std::mem::take(
+            &mut *self
+                .endpoint_last_used
+                .lock()
+                .expect("endpoint last-used lock"),
+        )
+        .into_iter()
+        .collect();
+        if batch.is_empty() {
+            return true;
+        }
+        if let Err(e) = self.store.touch_endpoint_last_used(&batch).await {
+            tracing::warn!(error = %e, tokens = batch.len(), "could not record endpoint tokens' last use; will retry");
+            let mut pending = self
+                .endpoint_last_used
+                .lock()
+                .expect("endpoint last-used lock");
+            for (id, at) in batch {
+                pending.entry(id).or_insert(at);
+            }
+            return false;
+        }
+        true
     }
 
     /// Adds the counted uses of previous secrets; on failure they are kept (and added to

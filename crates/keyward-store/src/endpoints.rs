@@ -74,6 +74,8 @@ pub enum EndpointTokenStatus {
     #[default]
     Active,
     Inactive,
+    /// Active, and unused for the tenant's `flag_unused_after_days`.
+    Stale,
     All,
 }
 
@@ -108,8 +110,35 @@ pub struct RecordFilter {
 const ENDPOINT_COLS: &str = "id, tenant_id, name, path, description, auth_type, \
     allow_deleting, enabled, created_at, created_by, updated_at";
 
-const ETOKEN_COLS: &str = "t.id, t.tenant_id, t.kind, t.endpoint_id, t.method, t.name, \
-    t.description, t.hint, t.enabled, t.active, t.sealed_secret, t.created_at, t.created_by, t.updated_at";
+/// The tenant's `flag_unused_after_days` for endpoint token `t`.
+macro_rules! etoken_flag_days {
+    () => {
+        "(SELECT ts.flag_unused_after_days FROM tenant_settings ts WHERE ts.tenant_id = t.tenant_id)"
+    };
+}
+
+const ETOKEN_COLS: &str = concat!(
+    "t.id, t.tenant_id, t.kind, t.endpoint_id, t.method, t.name, \
+     t.description, t.hint, t.enabled, t.active, t.sealed_secret, t.created_at, t.created_by, t.updated_at, \
+     (SELECT lu.at FROM endpoint_token_last_use lu WHERE lu.token_id = t.id) AS last_used_at, ",
+    etoken_flag_days!(),
+    " AS flag_days"
+);
+
+/// When endpoint token `t` was last active: its last use, or its creation if never used.
+pub(crate) const ETOKEN_LAST_ACTIVE: &str =
+    "COALESCE((SELECT lu.at FROM endpoint_token_last_use lu \
+    WHERE lu.token_id = t.id), t.created_at)";
+
+/// The condition that endpoint token `t` has gone the days of its tenant's settings column
+/// `days` (in `ts`, joined) without a use by `now` (a placeholder):
+/// `rules::endpoint_token_unused_for` in SQL.
+pub(crate) fn etoken_unused_for(days: &str, now: &str) -> String {
+    format!(
+        "ts.{days} > 0 AND t.kind = 'secondary' AND t.active = 1 \
+         AND {ETOKEN_LAST_ACTIVE} <= {now} - ts.{days} * 86400000"
+    )
+}
 
 const ASSIGNMENT_SELECT: &str = "SELECT a.endpoint_id, e.name AS endpoint_name, e.path AS endpoint_path, \
     a.token_id, t.name AS token_name, t.hint AS token_hint, t.enabled AS token_enabled, a.enabled, \
@@ -145,7 +174,7 @@ fn method(s: &str) -> StoreResult<EndpointMethod> {
 fn endpoint_token(r: &AnyRow) -> StoreResult<EndpointToken> {
     let kind: String = r.try_get("kind")?;
     let m: Option<String> = r.try_get("method")?;
-    Ok(EndpointToken {
+    let mut t = EndpointToken {
         id: rows::id(r, "id")?,
         tenant_id: rows::id(r, "tenant_id")?,
         kind: TokenKind::parse_name(&kind)
@@ -162,7 +191,17 @@ fn endpoint_token(r: &AnyRow) -> StoreResult<EndpointToken> {
         created_at: rows::time(r, "created_at")?,
         created_by: rows::opt_id(r, "created_by")?,
         updated_at: rows::time(r, "updated_at")?,
-    })
+        last_used_at: rows::opt_time(r, "last_used_at")?,
+        stale: false,
+    };
+    // Under the tenant's `flag_unused_after_days`, read with the token.
+    let days = r.try_get::<Option<i64>, _>("flag_days")?.unwrap_or(0);
+    t.stale = keyward_core::rules::endpoint_token_unused_for(
+        &t,
+        u32::try_from(days).unwrap_or(0),
+        crate::now(),
+    );
+    Ok(t)
 }
 
 fn method_set(r: &AnyRow, col: &str) -> StoreResult<MethodSet> {
@@ -781,6 +820,13 @@ impl Store {
         match filter.status {
             EndpointTokenStatus::Active => f.and("t.active = 1".into()),
             EndpointTokenStatus::Inactive => f.and("t.active = 0".into()),
+            EndpointTokenStatus::Stale => {
+                let now = f.arg(crate::now());
+                f.and(format!(
+                    "t.active = 1 AND {flag} > 0 AND {ETOKEN_LAST_ACTIVE} <= {now} - {flag} * 86400000",
+                    flag = etoken_flag_days!()
+                ));
+            }
             EndpointTokenStatus::All => {}
         }
         f.contains(&["t.search"], filter.q.as_deref());

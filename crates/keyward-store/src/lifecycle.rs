@@ -1,7 +1,8 @@
-//! The inactivity policy (issue 15): API tokens and mobile sessions unused for their
-//! tenant's `flag_unused_after_days` are announced once per period of disuse
-//! (`token.stale`), and those unused for its `revoke_unused_after_days` are revoked by the
-//! system (reason `unused`). Every node scans; each write is conditional on the token
+//! The inactivity policy (issue 15): API tokens, mobile sessions and the applications'
+//! endpoint tokens unused for their tenant's `flag_unused_after_days` are announced once
+//! per period of disuse (`token.stale`), and those unused for its
+//! `revoke_unused_after_days` are revoked by the system (reason `unused`; an endpoint
+//! token is retired: deactivated). Every node scans; each write is conditional on the token
 //! still being what the scan found, so however many nodes find a token at the same moment,
 //! it is announced once and revoked once, with one audit event and one webhook.
 //!
@@ -10,10 +11,11 @@
 //! the time of writing, which outside tests is the same moment.
 
 use crate::audit::Actor;
+use crate::endpoints::{etoken_unused_for, ETOKEN_LAST_ACTIVE};
 use crate::query::Arg;
 use crate::tokens::{unused_for, LAST_ACTIVE};
 use crate::{rows, Store, StoreResult};
-use keyward_core::{TenantId, TokenId};
+use keyward_core::{EndpointTokenId, TenantId, TokenId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -23,15 +25,16 @@ use time::OffsetDateTime;
 const ACTOR: &str = "inactivity-policy";
 
 /// A token the policy has found unused: its tenant, and the last activity (its last use,
-/// or its creation if it was never used) it has been unused since.
+/// or its creation if it was never used) it has been unused since. `I` is the kind of id:
+/// an API token's or session's, or an endpoint token's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Unused {
+pub struct Unused<I = TokenId> {
     pub tenant_id: TenantId,
-    pub id: TokenId,
+    pub id: I,
     pub since: OffsetDateTime,
 }
 
-fn unused(r: &AnyRow) -> StoreResult<Unused> {
+fn unused<I: std::str::FromStr>(r: &AnyRow) -> StoreResult<Unused<I>> {
     Ok(Unused {
         tenant_id: rows::id(r, "tenant_id")?,
         id: rows::id(r, "id")?,
@@ -39,7 +42,56 @@ fn unused(r: &AnyRow) -> StoreResult<Unused> {
     })
 }
 
-/// The `FROM` of every query here: a token `t` with its tenant's settings `ts`.
+/// How the policy reads one kind of token: API tokens and sessions, or endpoint tokens.
+struct Kind {
+    /// A token `t` with its tenant's settings `ts`.
+    from: &'static str,
+    /// When `t` was last active (its last use, or its creation).
+    last_active: &'static str,
+    /// The condition that `t` has gone the days of a settings column without a use.
+    unused_for: fn(&str, &str) -> String,
+    /// Which periods of disuse were announced.
+    notices: &'static str,
+    /// The audit trail's name for the kind.
+    object_type: &'static str,
+    /// The table its tokens are in.
+    table: &'static str,
+    /// A token that the policy may still take away (`$1` in `retire_set` is now).
+    live: &'static str,
+    /// What taking it away for disuse sets, and the action that records it.
+    retire_set: &'static str,
+    retired: &'static str,
+}
+
+const TOKENS: Kind = Kind {
+    from: FROM,
+    last_active: LAST_ACTIVE,
+    unused_for,
+    notices: "token_stale_notices",
+    object_type: "token",
+    table: "tokens",
+    live: "revoked_at IS NULL",
+    // A revoked token keeps no usable secret and no recoverable copy, as when an
+    // administrator revokes it.
+    retire_set: "revoked_at = $1, revoked_by = NULL, sealed_secret = NULL",
+    retired: "token.revoked",
+};
+
+const ENDPOINT_TOKENS: Kind = Kind {
+    from: "FROM endpoint_tokens t JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id",
+    last_active: ETOKEN_LAST_ACTIVE,
+    unused_for: etoken_unused_for,
+    notices: "endpoint_token_stale_notices",
+    object_type: "endpoint_token",
+    table: "endpoint_tokens",
+    live: "active = 1",
+    // Deactivated: switched off and in the inactive list, as an administrator retires
+    // an application's token (endpoint tokens have no revoked state).
+    retire_set: "active = 0, enabled = 0, updated_at = $1",
+    retired: "endpoint_token.retired",
+};
+
+/// The `FROM` of the queries on API tokens: a token `t` with its tenant's settings `ts`.
 const FROM: &str = "FROM tokens t JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id";
 
 impl Store {
@@ -47,27 +99,48 @@ impl Store {
     /// `flag_unused_after_days`, and still usable) and have not been announced for this
     /// period of disuse: at most `limit`, the longest unused first.
     pub async fn stale_tokens(&self, at: OffsetDateTime, limit: i64) -> StoreResult<Vec<Unused>> {
+        self.stale_of(&TOKENS, at, limit).await
+    }
+
+    /// [`Store::stale_tokens`] for the applications' endpoint tokens (active secondaries).
+    pub async fn stale_endpoint_tokens(
+        &self,
+        at: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<Unused<EndpointTokenId>>> {
+        self.stale_of(&ENDPOINT_TOKENS, at, limit).await
+    }
+
+    async fn stale_of<I: std::str::FromStr>(
+        &self,
+        kind: &Kind,
+        at: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<Unused<I>>> {
         let not_announced = format!(
-            "NOT EXISTS (SELECT 1 FROM token_stale_notices n \
-             WHERE n.token_id = t.id AND n.since = {LAST_ACTIVE})"
+            "NOT EXISTS (SELECT 1 FROM {} n WHERE n.token_id = t.id AND n.since = {})",
+            kind.notices, kind.last_active
         );
-        self.scan("flag_unused_after_days", &not_announced, at, limit)
+        self.scan(kind, "flag_unused_after_days", &not_announced, at, limit)
             .await
     }
 
-    /// Tokens unused for the days in the settings' column `days` at `at` and meeting
-    /// `also`: at most `limit`, the longest unused first.
-    async fn scan(
+    /// Tokens of `kind` unused for the days in the settings' column `days` at `at` and
+    /// meeting `also`: at most `limit`, the longest unused first.
+    async fn scan<I: std::str::FromStr>(
         &self,
+        kind: &Kind,
         days: &str,
         also: &str,
         at: OffsetDateTime,
         limit: i64,
-    ) -> StoreResult<Vec<Unused>> {
+    ) -> StoreResult<Vec<Unused<I>>> {
         let sql = format!(
-            "SELECT t.tenant_id, t.id, {LAST_ACTIVE} AS since {FROM} WHERE {} AND {also} \
+            "SELECT t.tenant_id, t.id, {} AS since {} WHERE {} AND {also} \
              ORDER BY since, t.id LIMIT $2",
-            unused_for(days, "$1")
+            kind.last_active,
+            kind.from,
+            (kind.unused_for)(days, "$1")
         );
         let rows = sqlx::query(&sql)
             .arg(at)
@@ -82,12 +155,39 @@ impl Store {
     /// period of disuse: false when it was announced already (by this node or another),
     /// or it was used (or revoked, or the policy changed) since the scan found it.
     pub async fn announce_stale(&self, u: Unused, at: OffsetDateTime) -> StoreResult<bool> {
+        self.announce(&TOKENS, u, at).await
+    }
+
+    /// [`Store::announce_stale`] for an endpoint token (`token.stale` of an
+    /// `endpoint_token`).
+    pub async fn announce_stale_endpoint_token(
+        &self,
+        u: Unused<EndpointTokenId>,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        self.announce(&ENDPOINT_TOKENS, u, at).await
+    }
+
+    async fn announce<I: crate::query::Value + Copy + std::fmt::Display + Send + Sync>(
+        &self,
+        kind: &Kind,
+        u: Unused<I>,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
         let actor = Actor::system(ACTOR);
         let mut tx = self.begin_by(u.tenant_id, &actor, crate::now()).await?;
+        // API tokens name their owner; an endpoint token belongs to no user.
+        let owner = if kind.object_type == "token" {
+            "t.user_id"
+        } else {
+            "CAST(NULL AS TEXT) AS user_id"
+        };
         let sql = format!(
-            "SELECT t.name, t.hint, t.kind, t.user_id, ts.flag_unused_after_days AS days {FROM} \
-             WHERE {} AND t.id = $2 AND t.tenant_id = $3 AND {LAST_ACTIVE} = $4",
-            unused_for("flag_unused_after_days", "$1")
+            "SELECT t.name, t.hint, t.kind, {owner}, ts.flag_unused_after_days AS days {} \
+             WHERE {} AND t.id = $2 AND t.tenant_id = $3 AND {} = $4",
+            kind.from,
+            (kind.unused_for)("flag_unused_after_days", "$1"),
+            kind.last_active
         );
         let t = sqlx::query(&sql)
             .arg(at)
@@ -97,10 +197,10 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?;
         let Some(t) = t else { return Ok(false) };
-        let n = sqlx::query(
-            "INSERT INTO token_stale_notices (token_id, since, sent_at) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-        )
+        let n = sqlx::query(&format!(
+            "INSERT INTO {} (token_id, since, sent_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            kind.notices
+        ))
         .arg(u.id)
         .arg(u.since)
         .arg(crate::now())
@@ -111,15 +211,14 @@ impl Store {
             return Ok(false);
         }
         let days: i64 = t.try_get("days")?;
-        tx.record(
-            "token.stale",
-            "token",
-            u.id,
-            json!({"name": t.try_get::<String, _>("name")?, "hint": t.try_get::<String, _>("hint")?,
-                   "kind": t.try_get::<String, _>("kind")?, "user_id": t.try_get::<String, _>("user_id")?,
-                   "unused_since": rfc3339(u.since), "flag_unused_after_days": days}),
-        )
-        .await?;
+        let mut details = json!({"name": t.try_get::<String, _>("name")?, "hint": t.try_get::<String, _>("hint")?,
+               "kind": t.try_get::<String, _>("kind")?,
+               "unused_since": rfc3339(u.since), "flag_unused_after_days": days});
+        if let Some(user) = t.try_get::<Option<String>, _>("user_id")? {
+            details["user_id"] = json!(user);
+        }
+        tx.record("token.stale", kind.object_type, u.id, details)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -127,8 +226,38 @@ impl Store {
     /// Tokens of every tenant unused for their tenant's `revoke_unused_after_days` at
     /// `at`, and not yet revoked: at most `limit`, the longest unused first.
     pub async fn unused_tokens(&self, at: OffsetDateTime, limit: i64) -> StoreResult<Vec<Unused>> {
-        self.scan("revoke_unused_after_days", "1 = 1", at, limit)
+        self.scan(&TOKENS, "revoke_unused_after_days", "1 = 1", at, limit)
             .await
+    }
+
+    /// The applications' endpoint tokens (active secondaries) unused for their tenant's
+    /// `revoke_unused_after_days` at `at`: at most `limit`, the longest unused first.
+    pub async fn unused_endpoint_tokens(
+        &self,
+        at: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<Unused<EndpointTokenId>>> {
+        self.scan(
+            &ENDPOINT_TOKENS,
+            "revoke_unused_after_days",
+            "1 = 1",
+            at,
+            limit,
+        )
+        .await
+    }
+
+    /// Retires endpoint token `id` of `tenant` for disuse, if at `at` it is still active
+    /// and unused for its tenant's `revoke_unused_after_days`: deactivated, the endpoint
+    /// tokens' revoke, recorded as `endpoint_token.retired` (reason `unused`; it sends
+    /// `token.revoked`). As [`Store::revoke_unused`], once however many nodes try.
+    pub async fn retire_unused_endpoint_token(
+        &self,
+        tenant: TenantId,
+        id: EndpointTokenId,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        self.retire(&ENDPOINT_TOKENS, tenant, id, at).await
     }
 
     /// Revokes token `id` of `tenant` for disuse, if at `at` it is still unrevoked and
@@ -142,16 +271,27 @@ impl Store {
         id: TokenId,
         at: OffsetDateTime,
     ) -> StoreResult<bool> {
+        self.retire(&TOKENS, tenant, id, at).await
+    }
+
+    async fn retire<I: crate::query::Value + Copy + std::fmt::Display + Send + Sync>(
+        &self,
+        kind: &Kind,
+        tenant: TenantId,
+        id: I,
+        at: OffsetDateTime,
+    ) -> StoreResult<bool> {
         let actor = Actor::system(ACTOR);
         let now = crate::now();
         let mut tx = self.begin_by(tenant, &actor, now).await?;
-        // A revoked token keeps no usable secret and no recoverable copy, as when an
-        // administrator revokes it.
         let sql = format!(
-            "UPDATE tokens SET revoked_at = $1, revoked_by = NULL, sealed_secret = NULL \
-             WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL \
-             AND id IN (SELECT t.id {FROM} WHERE t.id = $2 AND {})",
-            unused_for("revoke_unused_after_days", "$4")
+            "UPDATE {} SET {} WHERE id = $2 AND tenant_id = $3 AND {} \
+             AND id IN (SELECT t.id {} WHERE t.id = $2 AND {})",
+            kind.table,
+            kind.retire_set,
+            kind.live,
+            kind.from,
+            (kind.unused_for)("revoke_unused_after_days", "$4")
         );
         let n = sqlx::query(&sql)
             .arg(now)
@@ -165,16 +305,18 @@ impl Store {
             return Ok(false);
         }
         let sql = format!(
-            "SELECT t.hint, t.kind, {LAST_ACTIVE} AS since, ts.revoke_unused_after_days AS days \
-             {FROM} WHERE t.id = $1"
+            "SELECT t.name, t.hint, t.kind, {} AS since, ts.revoke_unused_after_days AS days \
+             {} WHERE t.id = $1",
+            kind.last_active, kind.from
         );
         let t = sqlx::query(&sql).arg(id).fetch_one(&mut **tx).await?;
         let days: i64 = t.try_get("days")?;
         tx.record(
-            "token.revoked",
-            "token",
+            kind.retired,
+            kind.object_type,
             id,
-            json!({"hint": t.try_get::<String, _>("hint")?, "kind": t.try_get::<String, _>("kind")?,
+            json!({"name": t.try_get::<String, _>("name")?, "hint": t.try_get::<String, _>("hint")?,
+                   "kind": t.try_get::<String, _>("kind")?,
                    "reason": "unused", "unused_since": rfc3339(rows::time(&t, "since")?),
                    "revoke_unused_after_days": days}),
         )

@@ -1166,6 +1166,26 @@ impl Store {
     /// changes queue behind it. A last-use time is a hint, so a flush cut short keeps the
     /// chunks it wrote, and the rest is retried.
     pub async fn touch_last_used(&self, uses: &[(TokenId, OffsetDateTime)]) -> StoreResult<()> {
+        self.touch_last_use_in("token_last_use", "tokens", uses)
+            .await
+    }
+
+    /// [`Store::touch_last_used`] for endpoint tokens (the applications' secondaries).
+    pub async fn touch_endpoint_last_used(
+        &self,
+        uses: &[(keyward_core::EndpointTokenId, OffsetDateTime)],
+    ) -> StoreResult<()> {
+        self.touch_last_use_in("endpoint_token_last_use", "endpoint_tokens", uses)
+            .await
+    }
+
+    /// Upserts `uses` into the last-use table `table` of the tokens in `parent`.
+    async fn touch_last_use_in<I: Value + Copy + Ord>(
+        &self,
+        table: &str,
+        parent: &str,
+        uses: &[(I, OffsetDateTime)],
+    ) -> StoreResult<()> {
         if uses.is_empty() {
             return Ok(());
         }
@@ -1188,11 +1208,11 @@ impl Store {
                 tokio::time::sleep(TOUCH_PAUSE).await;
             }
             let sql = format!(
-                "INSERT INTO token_last_use (token_id, at) \
+                "INSERT INTO {table} (token_id, at) \
                  SELECT v.column1, v.column2 FROM (VALUES {}) AS v \
-                 JOIN tokens ON tokens.id = v.column1 WHERE true \
+                 JOIN {parent} ON {parent}.id = v.column1 WHERE true \
                  ON CONFLICT (token_id) DO UPDATE SET at = excluded.at \
-                 WHERE token_last_use.at < excluded.at",
+                 WHERE {table}.at < excluded.at",
                 values_rows(chunk.len(), &["TEXT", "BIGINT"], 1)
             );
             let mut q = sqlx::query(&sql);

@@ -47,9 +47,10 @@ pub async fn create(
 }
 
 /// The names of `status` in a list of secondary tokens.
-const STATUSES: [(&str, EndpointTokenStatus); 3] = [
+const STATUSES: [(&str, EndpointTokenStatus); 4] = [
     ("active", EndpointTokenStatus::Active),
     ("inactive", EndpointTokenStatus::Inactive),
+    ("stale", EndpointTokenStatus::Stale),
     ("all", EndpointTokenStatus::All),
 ];
 

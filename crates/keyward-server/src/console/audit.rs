@@ -109,6 +109,7 @@ pub const ACTIONS: &[(&str, &[&str])] = &[
             "endpoint_token.enabled",
             "endpoint_token.disabled",
             "endpoint_token.deactivated",
+            "endpoint_token.retired",
             "endpoint_token.activated",
             "endpoint_token.regenerated",
             "endpoint_token.revealed",

@@ -704,6 +704,7 @@ async fn token_list(State(st): State<ConsoleState>, me: Me, Query(q): Query<List
     let (status, filter) = q.among(&[
         ("active", EndpointTokenStatus::Active),
         ("inactive", EndpointTokenStatus::Inactive),
+        ("stale", EndpointTokenStatus::Stale),
     ]);
     let f = EndpointTokenFilter {
         status: filter,
@@ -711,7 +712,7 @@ async fn token_list(State(st): State<ConsoleState>, me: Me, Query(q): Query<List
     };
     let endpoints = st.endpoints();
     let list = async |page| endpoints.list_tokens(&me.admin, &f, page).await;
-    let ctx = context! { status };
+    let ctx = context! { status, stale_days => me.settings.flag_unused_after_days };
     ENDPOINT_TOKENS.render(&st, &me, &q, None, list, ctx).await
 }
 
@@ -773,6 +774,7 @@ async fn render_token(
     let ctx = context! {
         tk => &details.token, assignments => &details.assignments, revealed,
         recoverable => recoverable(me) && details.token.recoverable,
+        stale_days => me.settings.flag_unused_after_days,
     };
     Ok(st.console.render("endpoint_token.html", &frame, ctx))
 }

@@ -19,6 +19,8 @@ on_both_backends! {
     a_token_unused_for_the_revoke_age_is_revoked_and_refused => revoked with fast;
     a_use_not_yet_written_keeps_a_token_from_being_revoked => pending_use;
     an_unused_mobile_session_is_marked_and_then_revoked => mobile;
+    an_unused_applications_endpoint_token_is_marked_and_then_retired => endpoint_tokens with fast;
+    endpoint_tokens_carry_their_last_use_and_the_stale_mark => endpoint_token_marks;
     the_inactivity_policy_is_validated_with_the_field_named => validated;
 }
 
@@ -225,6 +227,130 @@ async fn revoked(app: TestApp) {
     app.get_ok("/api/v1/settings").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(rx.received().len(), 1, "one revocation, one webhook");
+}
+
+/// A POST of a record to the hosted endpoint `path` with `token`: its status.
+async fn post_with(app: &TestApp, path: &str, token: &str) -> u16 {
+    app.http
+        .post(app.url(&format!("/e/{}/{path}", keyward_testkit::TENANT)))
+        .bearer_auth(token)
+        .json(&json!({"n": 1}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn endpoint_tokens(app: TestApp) {
+    let t0 = keyward_store::now();
+    let rx = Receiver::start().await;
+    hook(&app, &rx, json!(["token.stale", "token.revoked"])).await;
+    policy(&app, 30, 60).await;
+    admin_in_use(&app, t0, 59).await;
+    let ep = app.endpoint("orders/in", "token", false).await;
+    let (idle, idle_secret) = app.endpoint_token("Old partner app").await;
+    let (busy, busy_secret) = app.endpoint_token("Webshop").await;
+    for id in [&idle, &busy] {
+        app.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/endpoints/{}/assignments/{id}", ep.id),
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    }
+    // A use is recorded, coalesced like an API token's, and shown with the token.
+    assert_eq!(post_with(&app, "orders/in", &busy_secret).await, 201);
+    app.state.verifier.flush_last_used().await;
+    let t = app.get_ok(&format!("/api/v1/endpoint-tokens/{busy}")).await;
+    assert!(t["last_used_at"].is_string(), "{t}");
+    assert!(app.get_ok(&format!("/api/v1/endpoint-tokens/{idle}")).await["last_used_at"].is_null());
+    // The busy application keeps using its token: a use on day 59.
+    app.state
+        .store
+        .touch_endpoint_last_used(&[(busy.parse().unwrap(), t0 + days(59))])
+        .await
+        .unwrap();
+
+    // Day 35: the idle one is stale, announced once.
+    let at = t0 + days(35);
+    let done = lifecycle_pass(&app.state, at).await.unwrap();
+    assert_eq!(done.announced, 1, "{done:?}");
+    assert_eq!(lifecycle_pass(&app.state, at).await.unwrap().announced, 0);
+    let got = rx.wait_delivered(1).await;
+    let body = got[0].json();
+    assert_eq!(body["type"], "token.stale");
+    assert_eq!(body["data"]["object_type"], "endpoint_token");
+    assert_eq!(body["data"]["object_id"], idle.as_str());
+
+    // Day 61: retired (deactivated, switched off), refused at once; the other serves on.
+    let at = t0 + days(61);
+    let done = lifecycle_pass(&app.state, at).await.unwrap();
+    assert_eq!(done.revoked, 1, "{done:?}");
+    assert_eq!(
+        lifecycle_pass(&app.state, at).await.unwrap().revoked,
+        0,
+        "once"
+    );
+    assert_ne!(post_with(&app, "orders/in", &idle_secret).await, 201);
+    assert_eq!(post_with(&app, "orders/in", &busy_secret).await, 201);
+    let t = app.get_ok(&format!("/api/v1/endpoint-tokens/{idle}")).await;
+    assert_eq!(
+        (&t["active"], &t["enabled"]),
+        (&json!(false), &json!(false)),
+        "{t}"
+    );
+    let inactive = app.get_ok("/api/v1/endpoint-tokens?status=inactive").await;
+    assert_eq!(ids(&inactive), [idle.as_str()]);
+    rx.wait_until(|r| r.len() >= 2).await;
+    let revoked: Vec<Value> = rx
+        .delivered()
+        .iter()
+        .map(|r| r.json())
+        .filter(|b| b["type"] == "token.revoked")
+        .collect();
+    assert_eq!(revoked.len(), 1, "{revoked:?}");
+    assert_eq!(revoked[0]["data"]["object_id"], idle.as_str());
+    assert_eq!(revoked[0]["data"]["details"]["reason"], "unused");
+    let audit = app
+        .get_ok(&format!(
+            "/api/v1/audit-events?object_id={idle}&action=endpoint_token.retired"
+        ))
+        .await;
+    assert_eq!(audit["total"], 1, "{audit}");
+}
+
+/// The `stale` mark and filter of endpoint tokens, judged when they are read: under a
+/// policy of one day, a last use two days ago is stale now, one a moment ago is not.
+async fn endpoint_token_marks(app: TestApp) {
+    policy(&app, 1, 0).await;
+    let (old, _) = app.endpoint_token("Quiet app").await;
+    let (new, secret) = app.endpoint_token("Busy app").await;
+    let ep = app.endpoint("stock/in", "token", false).await;
+    app.call(
+        reqwest::Method::PUT,
+        &format!("/api/v1/endpoints/{}/assignments/{new}", ep.id),
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    // Neither is a day old yet: nothing is stale.
+    assert_eq!(
+        ids(&app.get_ok("/api/v1/endpoint-tokens?status=stale").await).len(),
+        0
+    );
+    let two_days_ago = keyward_store::now() - days(2);
+    app.state
+        .store
+        .touch_endpoint_last_used(&[(old.parse().unwrap(), two_days_ago)])
+        .await
+        .unwrap();
+    assert_eq!(post_with(&app, "stock/in", &secret).await, 201);
+    app.state.verifier.flush_last_used().await;
+    let stale = app.get_ok("/api/v1/endpoint-tokens?status=stale").await;
+    assert_eq!(ids(&stale), [old.as_str()]);
+    assert_eq!(stale["items"][0]["stale"], true);
+    let t = app.get_ok(&format!("/api/v1/endpoint-tokens/{new}")).await;
+    assert_eq!(t["stale"], false, "{t}");
 }
 
 async fn pending_use(app: TestApp) {

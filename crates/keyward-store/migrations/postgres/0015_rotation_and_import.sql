@@ -10,3 +10,17 @@ ALTER TABLE token_secrets ADD COLUMN last_used_at BIGINT;
 -- It stays after a regenerate has given the token a keyward secret: where a token came
 -- from is part of its history.
 ALTER TABLE tokens ADD COLUMN imported_at BIGINT;
+
+-- The inactivity policy for applications' endpoint tokens (issue 15): their last use,
+-- written coalesced as for API tokens, and which period of disuse each was announced
+-- stale for (`token.stale`, once).
+CREATE TABLE endpoint_token_last_use (
+    token_id TEXT PRIMARY KEY REFERENCES endpoint_tokens (id) ON DELETE CASCADE,
+    at BIGINT NOT NULL
+);
+CREATE TABLE endpoint_token_stale_notices (
+    token_id  TEXT NOT NULL REFERENCES endpoint_tokens(id) ON DELETE CASCADE,
+    since     BIGINT NOT NULL,
+    sent_at   BIGINT NOT NULL,
+    PRIMARY KEY (token_id, since)
+);

@@ -426,6 +426,8 @@ pub enum EndpointTokenCommand {
 pub enum TokenStatus {
     Active,
     Inactive,
+    /// Active, and unused for the tenant's flag_unused_after_days.
+    Stale,
     All,
 }
 
@@ -434,6 +436,7 @@ impl TokenStatus {
         match self {
             Self::Active => "active",
             Self::Inactive => "inactive",
+            Self::Stale => "stale",
             Self::All => "all",
         }
     }
