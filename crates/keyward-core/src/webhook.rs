@@ -75,8 +75,9 @@ impl WebhookEvent {
     pub fn of_action(action: &str) -> Option<Self> {
         match action {
             "mobile_session.deleted" => Some(Self::MobileSessionEnded),
-            // The inactivity policy's revoke of an application's endpoint token.
-            "endpoint_token.retired" => Some(Self::TokenRevoked),
+            // The inactivity policy's revoke of an application's endpoint token, and a
+            // leaked endpoint token's.
+            "endpoint_token.retired" | "endpoint_token.revoked" => Some(Self::TokenRevoked),
             a => Self::parse(a),
         }
     }

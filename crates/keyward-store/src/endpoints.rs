@@ -1328,3 +1328,94 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Takes a leaked endpoint token out of use at once, whatever grace period it is in:
+    /// every secret it has is dropped (an administrator regenerates it for a new one),
+    /// an application's token is deactivated besides, and the report is audited
+    /// (`endpoint_token.revoked` with reason `leaked`, which sends `token.revoked`, and
+    /// `token.leaked` with where it was found). The change log tells every node. False
+    /// when no endpoint token has this secret (never, or no longer).
+    pub async fn revoke_leaked_endpoint_token(
+        &self,
+        hash: &keyward_core::TokenHash,
+        report: &crate::LeakReport,
+        actor: &Actor,
+    ) -> StoreResult<bool> {
+        let found = sqlx::query(
+            "SELECT t.id, t.tenant_id FROM endpoint_token_secrets s \
+             JOIN endpoint_tokens t ON t.id = s.token_id WHERE s.hash = $1",
+        )
+        .arg(hash)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(found) = found else {
+            return Ok(false);
+        };
+        let (id, tenant): (EndpointTokenId, TenantId) =
+            (rows::id(&found, "id")?, rows::id(&found, "tenant_id")?);
+        let now = crate::now();
+        let mut tx = self.begin_by(tenant, actor, now).await?;
+        let row = sqlx::query(
+            "SELECT t.kind, t.hint, t.name FROM endpoint_tokens t WHERE t.id = $1 AND t.tenant_id = $2",
+        )
+        .arg(id)
+        .arg(tenant)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(row) = row else {
+            // Deleted between the two reads: nothing is left to revoke.
+            return Ok(false);
+        };
+        let (kind, hint, name): (String, String, String) = (
+            row.try_get("kind")?,
+            row.try_get("hint")?,
+            row.try_get("name")?,
+        );
+        // The secret may have gone meanwhile (regenerated without grace, or reported
+        // twice at once): only the report that drops it records the revoke.
+        let dropped =
+            sqlx::query("DELETE FROM endpoint_token_secrets WHERE token_id = $1 AND hash = $2")
+                .arg(id)
+                .arg(hash)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+        if dropped == 0 {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM endpoint_token_secrets WHERE token_id = $1")
+            .arg(id)
+            .execute(&mut **tx)
+            .await?;
+        let deactivate = if kind == "secondary" {
+            ", active = 0, enabled = 0"
+        } else {
+            ""
+        };
+        sqlx::query(&format!(
+            "UPDATE endpoint_tokens SET sealed_secret = NULL, updated_at = $2{deactivate} WHERE id = $1"
+        ))
+        .arg(id)
+        .arg(now)
+        .execute(&mut **tx)
+        .await?;
+        tx.record(
+            "endpoint_token.revoked",
+            "endpoint_token",
+            id,
+            json!({"name": name, "hint": hint, "kind": kind, "reason": "leaked"}),
+        )
+        .await?;
+        tx.record(
+            "token.leaked",
+            "endpoint_token",
+            id,
+            json!({"name": name, "hint": hint, "kind": kind, "source": report.source,
+                   "url": report.url, "reported_type": report.reported_type}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

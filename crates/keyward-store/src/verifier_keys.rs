@@ -236,3 +236,49 @@ impl Store {
         Ok(v.as_deref() == Some("on"))
     }
 }
+
+impl Store {
+    /// Deletes a leaked verifier key at once (its service is given a new one), and audits
+    /// the report (`verifier_key.deleted` with reason `leaked`, and `token.leaked` with
+    /// where it was found); the change log tells every node. False when no key has this
+    /// secret.
+    pub async fn revoke_leaked_verifier_key(
+        &self,
+        hash: &TokenHash,
+        report: &crate::LeakReport,
+        actor: &Actor,
+    ) -> StoreResult<bool> {
+        let Some(key) = self.verifier_key_by_hash(hash).await? else {
+            return Ok(false);
+        };
+        let now = crate::now();
+        let mut tx = self.begin_by(key.tenant_id, actor, now).await?;
+        let n = sqlx::query("DELETE FROM verifier_keys WHERE id = $1 AND hash = $2")
+            .arg(key.id)
+            .arg(hash)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            // Deleted meanwhile, by an administrator or a report at the same moment.
+            return Ok(false);
+        }
+        tx.record(
+            "verifier_key.deleted",
+            "verifier_key",
+            key.id,
+            json!({"name": key.name, "hint": key.hint, "reason": "leaked"}),
+        )
+        .await?;
+        tx.record(
+            "token.leaked",
+            "verifier_key",
+            key.id,
+            json!({"name": key.name, "hint": key.hint, "source": report.source,
+                   "url": report.url, "reported_type": report.reported_type}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

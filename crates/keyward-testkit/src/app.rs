@@ -323,6 +323,20 @@ impl TestApp {
         }
     }
 
+    /// The status of a POST of a small record to the test tenant's hosted endpoint `path`
+    /// with `token`.
+    pub async fn post_record_with(&self, path: &str, token: &str) -> u16 {
+        self.http
+            .post(self.url(&format!("/e/{}/{path}", crate::TENANT)))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"n": 1}))
+            .send()
+            .await
+            .expect("the hosted endpoint answers")
+            .status()
+            .as_u16()
+    }
+
     /// The server's OpenAPI document.
     pub async fn openapi(&self) -> Value {
         self.http

@@ -571,6 +571,7 @@ action-endpoint_token-enabled = Endpoint token switched on
 action-endpoint_token-disabled = Endpoint token switched off
 action-endpoint_token-deactivated = Endpoint token deactivated
 action-endpoint_token-retired = Endpoint token retired (unused)
+action-endpoint_token-revoked = Endpoint token revoked (leaked)
 action-endpoint_token-activated = Endpoint token activated
 action-endpoint_token-regenerated = Endpoint token regenerated
 action-endpoint_token-revealed = Endpoint token revealed

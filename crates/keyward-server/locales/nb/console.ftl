@@ -571,6 +571,7 @@ action-endpoint_token-enabled = Endepunkt-token slått på
 action-endpoint_token-disabled = Endepunkt-token slått av
 action-endpoint_token-deactivated = Endepunkt-token deaktivert
 action-endpoint_token-retired = Endepunkt-token trukket tilbake (ubrukt)
+action-endpoint_token-revoked = Endepunkt-token tilbakekalt (lekket)
 action-endpoint_token-activated = Endepunkt-token aktivert igjen
 action-endpoint_token-regenerated = Endepunkt-token fornyet
 action-endpoint_token-revealed = Endepunkt-token vist

@@ -110,6 +110,7 @@ pub const ACTIONS: &[(&str, &[&str])] = &[
             "endpoint_token.disabled",
             "endpoint_token.deactivated",
             "endpoint_token.retired",
+            "endpoint_token.revoked",
             "endpoint_token.activated",
             "endpoint_token.regenerated",
             "endpoint_token.revealed",

@@ -5,7 +5,7 @@
 //! done with each secret sent and nothing about any token beyond it.
 
 use super::ServiceResult;
-use keyward_core::{ParsedToken, ServerKey};
+use keyward_core::{ParsedToken, ServerKey, TokenKind};
 use keyward_proto::leaks::LeakStatus;
 use keyward_store::{Actor, LeakOutcome, LeakReport, Store};
 
@@ -22,23 +22,42 @@ impl<'a> Leaks<'a> {
         Self { store, key }
     }
 
-    /// Revokes the token `secret` names, if it names one (API tokens and mobile
-    /// sessions, also those imported with a key of another system; endpoint tokens and
-    /// verifier keys are not found here).
+    /// Revokes the token `secret` names, if it names one: an API token or mobile session
+    /// (also one imported with a key of another system), an endpoint token (its secrets
+    /// dropped, an application's token deactivated) or a verifier key (deleted).
     pub async fn revoke(&self, secret: &str, report: &LeakReport) -> ServiceResult<LeakStatus> {
-        if ParsedToken::parse(secret).is_err()
-            && !keyward_core::token::has_foreign_key_shape(secret)
-        {
-            return Ok(LeakStatus::NotAToken);
-        }
+        let kind = match ParsedToken::parse(secret) {
+            Ok(p) => p.kind,
+            Err(_) if keyward_core::token::has_foreign_key_shape(secret) => TokenKind::Api,
+            Err(_) => return Ok(LeakStatus::NotAToken),
+        };
         let actor = Actor::system(&format!("leak-report:{}", report.source));
         let hash = self.key.hash_token(secret);
-        Ok(
-            match self.store.revoke_leaked(&hash, report, &actor).await? {
-                None => LeakStatus::NotFound,
-                Some((_, _, LeakOutcome::Revoked)) => LeakStatus::Revoked,
-                Some((_, _, LeakOutcome::AlreadyRevoked)) => LeakStatus::AlreadyRevoked,
-            },
-        )
+        let found = |yes: bool| {
+            if yes {
+                LeakStatus::Revoked
+            } else {
+                LeakStatus::NotFound
+            }
+        };
+        Ok(match kind {
+            TokenKind::Primary | TokenKind::Secondary => found(
+                self.store
+                    .revoke_leaked_endpoint_token(&hash, report, &actor)
+                    .await?,
+            ),
+            TokenKind::Verifier => found(
+                self.store
+                    .revoke_leaked_verifier_key(&hash, report, &actor)
+                    .await?,
+            ),
+            TokenKind::Api | TokenKind::Mobile => {
+                match self.store.revoke_leaked(&hash, report, &actor).await? {
+                    None => LeakStatus::NotFound,
+                    Some((_, _, LeakOutcome::Revoked)) => LeakStatus::Revoked,
+                    Some((_, _, LeakOutcome::AlreadyRevoked)) => LeakStatus::AlreadyRevoked,
+                }
+            }
+        })
     }
 }

@@ -229,19 +229,6 @@ async fn revoked(app: TestApp) {
     assert_eq!(rx.received().len(), 1, "one revocation, one webhook");
 }
 
-/// A POST of a record to the hosted endpoint `path` with `token`: its status.
-async fn post_with(app: &TestApp, path: &str, token: &str) -> u16 {
-    app.http
-        .post(app.url(&format!("/e/{}/{path}", keyward_testkit::TENANT)))
-        .bearer_auth(token)
-        .json(&json!({"n": 1}))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 async fn endpoint_tokens(app: TestApp) {
     let t0 = keyward_store::now();
     let rx = Receiver::start().await;
@@ -260,7 +247,7 @@ async fn endpoint_tokens(app: TestApp) {
         .await;
     }
     // A use is recorded, coalesced like an API token's, and shown with the token.
-    assert_eq!(post_with(&app, "orders/in", &busy_secret).await, 201);
+    assert_eq!(app.post_record_with("orders/in", &busy_secret).await, 201);
     app.state.verifier.flush_last_used().await;
     let t = app.get_ok(&format!("/api/v1/endpoint-tokens/{busy}")).await;
     assert!(t["last_used_at"].is_string(), "{t}");
@@ -292,8 +279,8 @@ async fn endpoint_tokens(app: TestApp) {
         0,
         "once"
     );
-    assert_ne!(post_with(&app, "orders/in", &idle_secret).await, 201);
-    assert_eq!(post_with(&app, "orders/in", &busy_secret).await, 201);
+    assert_ne!(app.post_record_with("orders/in", &idle_secret).await, 201);
+    assert_eq!(app.post_record_with("orders/in", &busy_secret).await, 201);
     let t = app.get_ok(&format!("/api/v1/endpoint-tokens/{idle}")).await;
     assert_eq!(
         (&t["active"], &t["enabled"]),
@@ -344,7 +331,7 @@ async fn endpoint_token_marks(app: TestApp) {
         .touch_endpoint_last_used(&[(old.parse().unwrap(), two_days_ago)])
         .await
         .unwrap();
-    assert_eq!(post_with(&app, "stock/in", &secret).await, 201);
+    assert_eq!(app.post_record_with("stock/in", &secret).await, 201);
     app.state.verifier.flush_last_used().await;
     let stale = app.get_ok("/api/v1/endpoint-tokens?status=stale").await;
     assert_eq!(ids(&stale), [old.as_str()]);
