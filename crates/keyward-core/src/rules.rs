@@ -151,19 +151,21 @@ pub fn unused_for(t: &Token, days: u32, now: OffsetDateTime) -> bool {
         && last_activity(t) + Duration::days(i64::from(days)) <= now
 }
 
-/// Whether endpoint token `t` has gone `days` (more than 0) without a use at `now` (since
-/// its creation if never used) while it still serves: the inactivity policy covers the
+/// Whether endpoint token `t`, last active at `since` (its last use, or its creation if
+/// never used, or its last activation if that came later), has gone `days` (more than 0) without a use at
+/// `now` while it still serves: the inactivity policy covers the
 /// applications' (secondary) tokens that are active. An endpoint's primary tokens are
 /// its own keys, kept as long as the endpoint is.
 pub fn endpoint_token_unused_for(
     t: &crate::endpoint::EndpointToken,
+    since: OffsetDateTime,
     days: u32,
     now: OffsetDateTime,
 ) -> bool {
     days > 0
         && t.kind == crate::TokenKind::Secondary
         && t.active
-        && t.last_used_at.unwrap_or(t.created_at) + Duration::days(i64::from(days)) <= now
+        && since + Duration::days(i64::from(days)) <= now
 }
 
 #[cfg(test)]

@@ -143,7 +143,7 @@ pub struct ImportTokens {
 
 /// One key to import: its secret, and the token it becomes, as `POST /api/v1/tokens`
 /// takes one (the same rules: owner, membership, expiry within the tenant's policy).
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportToken {
     /// The key as the other system issued it: 16 to 256 visible ASCII characters, and not
     /// in the form of a keyward token (those are made by keyward, never imported).
@@ -151,6 +151,25 @@ pub struct ImportToken {
     pub secret: Secret,
     #[serde(flatten)]
     pub token: CreateToken,
+}
+
+/// By hand, because serde's `flatten` hands the inner struct only the fields it knows,
+/// so `CreateToken`'s `deny_unknown_fields` would never fire: a misspelt
+/// `allowed_cidr` would import a token usable from anywhere. Here everything but
+/// `secret` is read as a `CreateToken`, unknown fields refused as for `POST
+/// /api/v1/tokens`.
+impl<'de> Deserialize<'de> for ImportToken {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let secret = fields
+            .remove("secret")
+            .ok_or_else(|| D::Error::missing_field("secret"))?;
+        let secret = Secret::deserialize(secret).map_err(D::Error::custom)?;
+        let token = CreateToken::deserialize(serde_json::Value::Object(fields))
+            .map_err(D::Error::custom)?;
+        Ok(Self { secret, token })
+    }
 }
 
 /// Why item `index` of an import is refused: `field` names what is wrong (`secret`,

@@ -120,15 +120,25 @@ macro_rules! etoken_flag_days {
 const ETOKEN_COLS: &str = concat!(
     "t.id, t.tenant_id, t.kind, t.endpoint_id, t.method, t.name, \
      t.description, t.hint, t.enabled, t.active, t.sealed_secret, t.created_at, t.created_by, t.updated_at, \
-     (SELECT lu.at FROM endpoint_token_last_use lu WHERE lu.token_id = t.id) AS last_used_at, ",
+     t.activated_at, (SELECT lu.at FROM endpoint_token_last_use lu WHERE lu.token_id = t.id) AS last_used_at, ",
     etoken_flag_days!(),
     " AS flag_days"
 );
 
-/// When endpoint token `t` was last active: its last use, or its creation if never used.
-pub(crate) const ETOKEN_LAST_ACTIVE: &str =
-    "COALESCE((SELECT lu.at FROM endpoint_token_last_use lu \
-    WHERE lu.token_id = t.id), t.created_at)";
+/// When endpoint token `t` was last active: its last use (its creation if never used),
+/// or its last activation if that came later.
+macro_rules! etoken_last_use {
+    () => {
+        "COALESCE((SELECT lu.at FROM endpoint_token_last_use lu WHERE lu.token_id = t.id), t.created_at)"
+    };
+}
+pub(crate) const ETOKEN_LAST_ACTIVE: &str = concat!(
+    "(CASE WHEN t.activated_at > ",
+    etoken_last_use!(),
+    " THEN t.activated_at ELSE ",
+    etoken_last_use!(),
+    " END)"
+);
 
 /// The condition that endpoint token `t` has gone the days of its tenant's settings column
 /// `days` (in `ts`, joined) without a use by `now` (a placeholder):
@@ -194,10 +204,14 @@ fn endpoint_token(r: &AnyRow) -> StoreResult<EndpointToken> {
         last_used_at: rows::opt_time(r, "last_used_at")?,
         stale: false,
     };
-    // Under the tenant's `flag_unused_after_days`, read with the token.
+    // Under the tenant's `flag_unused_after_days`, read with the token, from its last
+    // activity as `ETOKEN_LAST_ACTIVE` says.
     let days = r.try_get::<Option<i64>, _>("flag_days")?.unwrap_or(0);
+    let used = t.last_used_at.unwrap_or(t.created_at);
+    let since = rows::opt_time(r, "activated_at")?.map_or(used, |a| a.max(used));
     t.stale = keyward_core::rules::endpoint_token_unused_for(
         &t,
+        since,
         u32::try_from(days).unwrap_or(0),
         crate::now(),
     );
@@ -849,9 +863,13 @@ impl Store {
             .await?;
         let mut t = cur.clone();
         up.apply(&mut t);
+        // Activating a deactivated token starts its disuse anew: the inactivity policy
+        // counts from its last use, its creation or its last activation, whichever is
+        // latest, so a token brought back is not retired again at the next pass.
+        let activated = !cur.active && t.active;
         sqlx::query(
             "UPDATE endpoint_tokens SET name = $2, search = $3, description = $4, enabled = $5, active = $6, \
-             updated_at = $7 WHERE id = $1",
+             updated_at = $7, activated_at = CASE WHEN $8 = 1 THEN $7 ELSE activated_at END WHERE id = $1",
         )
         .arg(id)
         .arg(&t.name)
@@ -860,6 +878,7 @@ impl Store {
         .arg(t.enabled)
         .arg(t.active)
         .arg(now)
+        .arg(activated)
         .execute(&mut **tx)
         .await?;
         let action = match ((cur.active, t.active), (cur.enabled, t.enabled)) {
@@ -1356,22 +1375,15 @@ impl Store {
             (rows::id(&found, "id")?, rows::id(&found, "tenant_id")?);
         let now = crate::now();
         let mut tx = self.begin_by(tenant, actor, now).await?;
-        let row = sqlx::query(
-            "SELECT t.kind, t.hint, t.name FROM endpoint_tokens t WHERE t.id = $1 AND t.tenant_id = $2",
-        )
-        .arg(id)
-        .arg(tenant)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(row) = row else {
+        // The token's row first, as every writer of its secrets locks it (a regenerate at
+        // the same moment takes turns with this instead of deadlocking).
+        let token = match self.lock_endpoint_token(&mut tx, tenant, id, None).await {
+            Ok(t) => t,
             // Deleted between the two reads: nothing is left to revoke.
-            return Ok(false);
+            Err(StoreError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e),
         };
-        let (kind, hint, name): (String, String, String) = (
-            row.try_get("kind")?,
-            row.try_get("hint")?,
-            row.try_get("name")?,
-        );
+        let (kind, hint, name) = (token.kind.as_str(), token.hint, token.name);
         // The secret may have gone meanwhile (regenerated without grace, or reported
         // twice at once): only the report that drops it records the revoke.
         let dropped =
@@ -1388,7 +1400,7 @@ impl Store {
             .arg(id)
             .execute(&mut **tx)
             .await?;
-        let deactivate = if kind == "secondary" {
+        let deactivate = if token.kind == TokenKind::Secondary {
             ", active = 0, enabled = 0"
         } else {
             ""

@@ -262,8 +262,9 @@ pub(crate) fn standing_columns() -> String {
 fn details(r: &AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetails> {
     let token = rows::token(r)?;
     let subject = subject(r)?;
+    let status = token.status(now);
     Ok(TokenDetails {
-        status: token.status(now),
+        status,
         effective_status: keyward_core::verify::standing(&subject, now),
         stale: keyward_core::rules::is_stale(&token, &subject.owner.settings, now),
         token,
@@ -271,7 +272,11 @@ fn details(r: &AnyRow, now: OffsetDateTime) -> StoreResult<TokenDetails> {
         department_name: r.try_get("department_name")?,
         user_type_name: r.try_get("user_type_name")?,
         revoked_by_name: r.try_get("revoked_by_name")?,
-        previous_secret: previous_secret(r, now)?,
+        // A revoked or expired token's previous secret works no more than its current one.
+        previous_secret: match status {
+            TokenStatus::Active | TokenStatus::Disabled => previous_secret(r, now)?,
+            TokenStatus::Revoked | TokenStatus::Expired => None,
+        },
     })
 }
 
@@ -640,7 +645,21 @@ impl Store {
         let now = crate::now();
         let mut tx = self.begin().await?;
         for t in tokens {
-            write_token(&mut tx, tenant, t, now, actor).await?;
+            // A secret stored by another import since the caller checked: refused as
+            // taken, and nothing of this import is kept.
+            write_token(&mut tx, tenant, t, now, actor)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Database(db) if StoreError::is_unique_violation(&db) => {
+                        StoreError::Refused {
+                            code: "secret_taken",
+                            message: "a secret of this import was stored meanwhile by another \
+                                      import; nothing was imported"
+                                .into(),
+                        }
+                    }
+                    e => e,
+                })?;
         }
         tx.commit().await?;
         Ok(())

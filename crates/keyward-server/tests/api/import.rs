@@ -274,6 +274,22 @@ async fn bad_rows(app: TestApp) {
         .await;
     assert_eq!(status, 422, "{p}");
     assert_eq!(refused(&p)[0].2, "secret_taken");
+    // A misspelt field is refused, as POST /api/v1/tokens refuses it, rather than
+    // dropped: an `allowed_cidr` left out would import a token usable from anywhere.
+    let mut typo = item(&m, "legacy-key-typo-0000000001", "Typo");
+    typo["allowed_cidr"] = json!(["10.0.0.0/8"]);
+    let (status, p) = app
+        .post("/api/v1/tokens/import", json!({"items": [typo]}))
+        .await;
+    assert_eq!(status, 422, "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("allowed_cidr"),
+        "{p}"
+    );
+    assert_eq!(
+        app.verify("legacy-key-typo-0000000001", None).await,
+        "NOT_FOUND"
+    );
     // An empty import is refused as such.
     let (status, p) = app
         .post("/api/v1/tokens/import", json!({"items": []}))

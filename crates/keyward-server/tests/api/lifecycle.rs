@@ -338,6 +338,23 @@ async fn endpoint_token_marks(app: TestApp) {
     assert_eq!(stale["items"][0]["stale"], true);
     let t = app.get_ok(&format!("/api/v1/endpoint-tokens/{new}")).await;
     assert_eq!(t["stale"], false, "{t}");
+    // Deactivated, it is no longer stale; activated again, its disuse starts anew, so
+    // the policy does not take back at once what an administrator brought back.
+    let path = format!("/api/v1/endpoint-tokens/{old}");
+    assert_eq!(
+        app.patch_ok(&path, json!({"active": false})).await["stale"],
+        false
+    );
+    let back = app.patch_ok(&path, json!({"active": true})).await;
+    assert_eq!(
+        (&back["active"], &back["stale"]),
+        (&json!(true), &json!(false)),
+        "{back}"
+    );
+    assert_eq!(
+        ids(&app.get_ok("/api/v1/endpoint-tokens?status=stale").await).len(),
+        0
+    );
 }
 
 async fn pending_use(app: TestApp) {

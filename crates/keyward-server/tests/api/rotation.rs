@@ -98,6 +98,12 @@ async fn counted(app: TestApp) {
     // A regenerate without grace keeps no previous secret to show or end.
     app.regenerated(&id, 0).await;
     assert!(token(&app, &id).await["previous_secret"].is_null());
+    // Nor does a revoked token: its previous secret works no more than its current one.
+    app.regenerated(&id, 3600).await;
+    assert!(token(&app, &id).await["previous_secret"].is_object());
+    app.post_empty_ok(&format!("/api/v1/tokens/{id}/revoke"))
+        .await;
+    assert!(token(&app, &id).await["previous_secret"].is_null());
     // Another tenant's administrator cannot end it, nor learn that it exists.
     let (_, their_admin) = app.other_tenant("globex").await;
     let (status, _) = app

@@ -24,3 +24,7 @@ CREATE TABLE endpoint_token_stale_notices (
     sent_at   BIGINT NOT NULL,
     PRIMARY KEY (token_id, since)
 );
+-- When an administrator last activated a deactivated endpoint token: its disuse counts
+-- from then too, so a token retired for disuse and brought back is not retired again
+-- at the next pass.
+ALTER TABLE endpoint_tokens ADD COLUMN activated_at BIGINT;
