@@ -324,6 +324,31 @@ struct SessionUse {
 
 type Gates = Mutex<HashMap<TokenHash, Arc<tokio::sync::Mutex<()>>>>;
 
+/// Writes the last uses gathered in `pending` (of `what`) with `write`. On failure they
+/// are put back, a newer use gathered meanwhile kept, for the next flush; false then.
+async fn flush_times<I: std::hash::Hash + Eq + Copy>(
+    pending: &Mutex<HashMap<I, OffsetDateTime>>,
+    what: &str,
+    write: impl AsyncFnOnce(&[(I, OffsetDateTime)]) -> Result<(), keyward_store::StoreError>,
+) -> bool {
+    let batch: Vec<(I, OffsetDateTime)> =
+        std::mem::take(&mut *pending.lock().expect("last-used lock"))
+            .into_iter()
+            .collect();
+    if batch.is_empty() {
+        return true;
+    }
+    if let Err(e) = write(&batch).await {
+        tracing::warn!(error = %e, count = batch.len(), "could not record the last use of {what}; will retry");
+        let mut pending = pending.lock().expect("last-used lock");
+        for (id, at) in batch {
+            pending.entry(id).or_insert(at);
+        }
+        return false;
+    }
+    true
+}
+
 /// A place in the line of checks looking up one unknown hash. The last one to leave
 /// removes the line, also when its check is cancelled (a client that went away).
 struct InFlight<'a> {
@@ -1174,51 +1199,15 @@ impl Verifier {
     pub async fn flush_last_used(&self) -> bool {
         let sessions = self.flush_sessions().await;
         let previous = self.flush_previous_uses().await;
-        let endpoint = self.flush_endpoint_last_used().await;
-        let sessions = sessions && previous && endpoint;
-        let batch: Vec<(TokenId, OffsetDateTime)> =
-            std::mem::take(&mut *self.last_used.lock().expect("last-used lock"))
-                .into_iter()
-                .collect();
-        if batch.is_empty() {
-            return sessions;
-        }
-        if let Err(e) = self.store.touch_last_used(&batch).await {
-            tracing::warn!(error = %e, tokens = batch.len(), "could not record last use; will retry");
-            let mut pending = self.last_used.lock().expect("last-used lock");
-            for (id, at) in batch {
-                pending.entry(id).or_insert(at);
-            }
-            return false;
-        }
-        sessions
-    }
-
-    /// Writes the endpoint tokens' last uses; on failure they are kept for the next flush.
-    async fn flush_endpoint_last_used(&self) -> bool {
-        let batch: Vec<_> = std::mem::take(
-            &mut *self
-                .endpoint_last_used
-                .lock()
-                .expect("endpoint last-used lock"),
-        )
-        .into_iter()
-        .collect();
-        if batch.is_empty() {
-            return true;
-        }
-        if let Err(e) = self.store.touch_endpoint_last_used(&batch).await {
-            tracing::warn!(error = %e, tokens = batch.len(), "could not record endpoint tokens' last use; will retry");
-            let mut pending = self
-                .endpoint_last_used
-                .lock()
-                .expect("endpoint last-used lock");
-            for (id, at) in batch {
-                pending.entry(id).or_insert(at);
-            }
-            return false;
-        }
-        true
+        let endpoint = flush_times(&self.endpoint_last_used, "endpoint tokens", async |b| {
+            self.store.touch_endpoint_last_used(b).await
+        })
+        .await;
+        let tokens = flush_times(&self.last_used, "tokens", async |b| {
+            self.store.touch_last_used(b).await
+        })
+        .await;
+        sessions && previous && endpoint && tokens
     }
 
     /// Adds the counted uses of previous secrets; on failure they are kept (and added to
