@@ -117,10 +117,19 @@ macro_rules! etoken_flag_days {
     };
 }
 
+/// Endpoint token `t`'s last use, `NULL` when never used.
+macro_rules! etoken_last_used_at {
+    () => {
+        "(SELECT lu.at FROM endpoint_token_last_use lu WHERE lu.token_id = t.id)"
+    };
+}
+
 const ETOKEN_COLS: &str = concat!(
     "t.id, t.tenant_id, t.kind, t.endpoint_id, t.method, t.name, \
      t.description, t.hint, t.enabled, t.active, t.sealed_secret, t.created_at, t.created_by, t.updated_at, \
-     t.activated_at, (SELECT lu.at FROM endpoint_token_last_use lu WHERE lu.token_id = t.id) AS last_used_at, ",
+     t.activated_at, ",
+    etoken_last_used_at!(),
+    " AS last_used_at, ",
     etoken_flag_days!(),
     " AS flag_days"
 );
@@ -129,7 +138,7 @@ const ETOKEN_COLS: &str = concat!(
 /// or its last activation if that came later.
 macro_rules! etoken_last_use {
     () => {
-        "COALESCE((SELECT lu.at FROM endpoint_token_last_use lu WHERE lu.token_id = t.id), t.created_at)"
+        concat!("COALESCE(", etoken_last_used_at!(), ", t.created_at)")
     };
 }
 pub(crate) const ETOKEN_LAST_ACTIVE: &str = concat!(
@@ -139,6 +148,11 @@ pub(crate) const ETOKEN_LAST_ACTIVE: &str = concat!(
     etoken_last_use!(),
     " END)"
 );
+
+/// Endpoint tokens `t` with their tenant's settings `ts`, for the inactivity policy's
+/// conditions.
+pub(crate) const ETOKEN_WITH_SETTINGS: &str =
+    "FROM endpoint_tokens t LEFT JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id";
 
 /// The condition that endpoint token `t` has gone the days of its tenant's settings column
 /// `days` (in `ts`, joined) without a use by `now` (a placeholder):
@@ -836,15 +850,12 @@ impl Store {
             EndpointTokenStatus::Inactive => f.and("t.active = 0".into()),
             EndpointTokenStatus::Stale => {
                 let now = f.arg(crate::now());
-                f.and(format!(
-                    "t.active = 1 AND {flag} > 0 AND {ETOKEN_LAST_ACTIVE} <= {now} - {flag} * 86400000",
-                    flag = etoken_flag_days!()
-                ));
+                f.and(etoken_unused_for("flag_unused_after_days", &now));
             }
             EndpointTokenStatus::All => {}
         }
         f.contains(&["t.search"], filter.q.as_deref());
-        const TOKENS: Listing = Listing::new(ETOKEN_COLS, "FROM endpoint_tokens t", "t.name, t.id");
+        const TOKENS: Listing = Listing::new(ETOKEN_COLS, ETOKEN_WITH_SETTINGS, "t.name, t.id");
         self.page(&TOKENS, f, page, endpoint_token).await
     }
 
@@ -869,7 +880,7 @@ impl Store {
         let activated = !cur.active && t.active;
         sqlx::query(
             "UPDATE endpoint_tokens SET name = $2, search = $3, description = $4, enabled = $5, active = $6, \
-             updated_at = $7, activated_at = CASE WHEN $8 = 1 THEN $7 ELSE activated_at END WHERE id = $1",
+             updated_at = $7, activated_at = COALESCE($8, activated_at) WHERE id = $1",
         )
         .arg(id)
         .arg(&t.name)
@@ -878,7 +889,7 @@ impl Store {
         .arg(t.enabled)
         .arg(t.active)
         .arg(now)
-        .arg(activated)
+        .arg(activated.then_some(now))
         .execute(&mut **tx)
         .await?;
         let action = match ((cur.active, t.active), (cur.enabled, t.enabled)) {

@@ -11,7 +11,7 @@
 //! the time of writing, which outside tests is the same moment.
 
 use crate::audit::Actor;
-use crate::endpoints::{etoken_unused_for, ETOKEN_LAST_ACTIVE};
+use crate::endpoints::{etoken_unused_for, ETOKEN_LAST_ACTIVE, ETOKEN_WITH_SETTINGS};
 use crate::query::Arg;
 use crate::tokens::{unused_for, LAST_ACTIVE};
 use crate::{rows, Store, StoreResult};
@@ -46,6 +46,8 @@ fn unused<I: std::str::FromStr>(r: &AnyRow) -> StoreResult<Unused<I>> {
 struct Kind {
     /// A token `t` with its tenant's settings `ts`.
     from: &'static str,
+    /// What the announcement reads as the token's owner.
+    owner: &'static str,
     /// When `t` was last active (its last use, or its creation).
     last_active: &'static str,
     /// The condition that `t` has gone the days of a settings column without a use.
@@ -65,6 +67,7 @@ struct Kind {
 
 const TOKENS: Kind = Kind {
     from: FROM,
+    owner: "t.user_id",
     last_active: LAST_ACTIVE,
     unused_for,
     notices: "token_stale_notices",
@@ -78,7 +81,9 @@ const TOKENS: Kind = Kind {
 };
 
 const ENDPOINT_TOKENS: Kind = Kind {
-    from: "FROM endpoint_tokens t JOIN tenant_settings ts ON ts.tenant_id = t.tenant_id",
+    from: ETOKEN_WITH_SETTINGS,
+    // An endpoint token belongs to no user.
+    owner: "CAST(NULL AS TEXT) AS user_id",
     last_active: ETOKEN_LAST_ACTIVE,
     unused_for: etoken_unused_for,
     notices: "endpoint_token_stale_notices",
@@ -176,15 +181,10 @@ impl Store {
     ) -> StoreResult<bool> {
         let actor = Actor::system(ACTOR);
         let mut tx = self.begin_by(u.tenant_id, &actor, crate::now()).await?;
-        // API tokens name their owner; an endpoint token belongs to no user.
-        let owner = if kind.object_type == "token" {
-            "t.user_id"
-        } else {
-            "CAST(NULL AS TEXT) AS user_id"
-        };
         let sql = format!(
-            "SELECT t.name, t.hint, t.kind, {owner}, ts.flag_unused_after_days AS days {} \
+            "SELECT t.name, t.hint, t.kind, {}, ts.flag_unused_after_days AS days {} \
              WHERE {} AND t.id = $2 AND t.tenant_id = $3 AND {} = $4",
+            kind.owner,
             kind.from,
             (kind.unused_for)("flag_unused_after_days", "$1"),
             kind.last_active
