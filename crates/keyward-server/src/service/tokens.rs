@@ -72,6 +72,45 @@ fn token_of(
     })
 }
 
+/// Why a token request names no owner.
+const UNKNOWN_USER: &str = "user_id names no user of this tenant";
+
+/// What a token request must hold whoever it is for: a description within bounds, and
+/// limits that can be met.
+fn check_request(req: &CreateToken) -> ServiceResult<()> {
+    check_description(&req.description)?;
+    check_limits(req.rate_limit.as_ref(), req.max_uses)
+}
+
+/// Owners and their memberships, read once per owner: an import gives one integration
+/// user many tokens.
+#[derive(Default)]
+struct Owners(HashMap<UserId, Option<(User, Vec<Membership>)>>);
+
+impl Owners {
+    /// User `id` of `tenant` with their memberships; `None` when the tenant has no such
+    /// user.
+    async fn get(
+        &mut self,
+        store: &Store,
+        tenant: TenantId,
+        id: UserId,
+    ) -> ServiceResult<Option<&(User, Vec<Membership>)>> {
+        if let Entry::Vacant(slot) = self.0.entry(id) {
+            let found = match store.user(tenant, id).await {
+                Err(StoreError::NotFound(_)) => None,
+                other => {
+                    let owner = other?;
+                    let memberships = store.memberships(tenant, owner.id).await?;
+                    Some((owner, memberships))
+                }
+            };
+            slot.insert(found);
+        }
+        Ok(self.0[&id].as_ref())
+    }
+}
+
 fn check_limits(rate: Option<&RateLimit>, max_uses: Option<u32>) -> ServiceResult<()> {
     if let Some(r) = rate {
         r.validate()
@@ -168,30 +207,19 @@ impl<'a> Tokens<'a> {
         }
         let now = OffsetDateTime::now_utc();
         let settings = self.store.settings(tenant).await?;
-        // Owners and their memberships, read once per owner: an import gives one
-        // integration user many tokens.
-        let mut owners: HashMap<UserId, (User, Vec<Membership>)> = HashMap::new();
+        let mut owners = Owners::default();
         let mut news = Vec::with_capacity(reqs.len());
         let mut secrets = Vec::with_capacity(reqs.len());
         for (i, req) in reqs.into_iter().enumerate() {
-            check_description(&req.description)
-                .and_then(|()| check_limits(req.rate_limit.as_ref(), req.max_uses))
-                .map_err(|e| e.at(i))?;
-            if let Entry::Vacant(slot) = owners.entry(req.user_id) {
-                let owner = match self.store.user(tenant, req.user_id).await {
-                    Err(StoreError::NotFound(_)) => {
-                        return Err(ServiceError::Unprocessable {
-                            code: "unknown_user",
-                            detail: "user_id names no user of this tenant".into(),
-                        }
-                        .at(i))
-                    }
-                    other => other?,
-                };
-                let memberships = self.store.memberships(tenant, owner.id).await?;
-                slot.insert((owner, memberships));
-            }
-            let (owner, memberships) = &owners[&req.user_id];
+            check_request(&req).map_err(|e| e.at(i))?;
+            let Some((owner, memberships)) = owners.get(self.store, tenant, req.user_id).await?
+            else {
+                return Err(ServiceError::Unprocessable {
+                    code: "unknown_user",
+                    detail: UNKNOWN_USER.into(),
+                }
+                .at(i));
+            };
             let (new, secret) = self
                 .prepare(owner, memberships, &settings, now, req)
                 .map_err(|e| e.at(i))?;
@@ -248,7 +276,7 @@ impl<'a> Tokens<'a> {
             .collect();
         let taken = self.store.stored_secrets(&hashes).await?;
         let mut first_of: HashMap<TokenHash, usize> = HashMap::new();
-        let mut owners: HashMap<UserId, Option<(User, Vec<Membership>)>> = HashMap::new();
+        let mut owners = Owners::default();
         let mut refused = Vec::new();
         let mut news = Vec::with_capacity(req.items.len());
         for (index, (item, hash)) in req.items.into_iter().zip(hashes).enumerate() {
@@ -280,23 +308,10 @@ impl<'a> Tokens<'a> {
                 ));
                 continue;
             }
-            if let Entry::Vacant(slot) = owners.entry(item.token.user_id) {
-                let found = match self.store.user(tenant, item.token.user_id).await {
-                    Err(StoreError::NotFound(_)) => None,
-                    other => {
-                        let owner = other?;
-                        let memberships = self.store.memberships(tenant, owner.id).await?;
-                        Some((owner, memberships))
-                    }
-                };
-                slot.insert(found);
-            }
-            let Some((owner, memberships)) = &owners[&item.token.user_id] else {
-                refused.push(refuse(
-                    "user_id",
-                    "unknown_user",
-                    "user_id names no user of this tenant".into(),
-                ));
+            let Some((owner, memberships)) =
+                owners.get(self.store, tenant, item.token.user_id).await?
+            else {
+                refused.push(refuse("user_id", "unknown_user", UNKNOWN_USER.into()));
                 continue;
             };
             let id = TokenId::new();
@@ -306,11 +321,9 @@ impl<'a> Tokens<'a> {
                 sealed: (settings.secret_storage == SecretStorage::Recoverable)
                     .then(|| self.key.seal(secret, id.to_string().as_bytes())),
             };
-            let checked = check_description(&item.token.description)
-                .and_then(|()| check_limits(item.token.rate_limit.as_ref(), item.token.max_uses))
-                .and_then(|()| {
-                    token_of(owner, memberships, &settings, now, item.token, id, stored)
-                });
+            let checked = check_request(&item.token).and_then(|()| {
+                token_of(owner, memberships, &settings, now, item.token, id, stored)
+            });
             match checked {
                 Ok(mut new) => {
                     new.imported = true;
