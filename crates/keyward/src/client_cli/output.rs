@@ -171,6 +171,11 @@ impl Table {
 
     /// A row for each of `items`, made by `columns`.
     pub fn of<T>(columns: &Columns<T>, items: &[keyward_client::Open<T>]) -> Self {
+        Self::rows(columns, items.iter().map(|item| &**item))
+    }
+
+    /// [`Table::of`] for items that are not the server's open answers.
+    pub fn rows<'a, T: 'a>(columns: &Columns<T>, items: impl IntoIterator<Item = &'a T>) -> Self {
         let headers: Vec<_> = columns.iter().map(|(header, _)| *header).collect();
         let mut t = Self::new(&headers);
         for item in items {

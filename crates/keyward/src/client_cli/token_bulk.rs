@@ -404,15 +404,7 @@ async fn migrate(
         ("NAME", |t| t.name.clone()),
         ("HINT", |t| t.hint.clone()),
     ];
-    let mut table = Table::new(&columns.iter().map(|(h, _)| *h).collect::<Vec<_>>());
-    for t in &done.items {
-        table.row(columns.iter().map(|(_, cell)| cell(t)).collect());
-    }
-    output::emit(&match ctx.output {
-        Format::Json => output::json(&done.items)?,
-        Format::Csv => table.csv()?,
-        Format::Table => table.render(),
-    })?;
+    print_items(ctx, columns, &done.items)?;
     eprintln!(
         "Imported {} from {shown}: the integrations keep using the keys they have; keyward \
          stores only their HMAC. Regenerate a token to give it a keyward secret.",
@@ -431,12 +423,18 @@ fn print_created(ctx: &Ctx, created: &[TokenWithSecret]) -> anyhow::Result<()> {
         ("EXPIRES", |t| output::short(t.details.token.expires_at)),
         ("TOKEN", |t| t.token.expose().to_string()),
     ];
-    let mut table = Table::new(&columns.iter().map(|(h, _)| *h).collect::<Vec<_>>());
-    for t in created {
-        table.row(columns.iter().map(|(_, cell)| cell(t)).collect());
-    }
+    print_items(ctx, columns, created)
+}
+
+/// `items` in the output format asked for: their JSON, or a table (or CSV) of `columns`.
+fn print_items<T: serde::Serialize>(
+    ctx: &Ctx,
+    columns: &Columns<T>,
+    items: &[T],
+) -> anyhow::Result<()> {
+    let table = Table::rows(columns, items);
     output::emit(&match ctx.output {
-        Format::Json => output::json(created)?,
+        Format::Json => output::json(items)?,
         Format::Csv => table.csv()?,
         Format::Table => table.render(),
     })
