@@ -323,6 +323,20 @@ impl TestApp {
         }
     }
 
+    /// Assigns endpoint token `token_id` to endpoint `endpoint_id`, switched on or off
+    /// (asserting 200 or 201); the status.
+    pub async fn assign(&self, endpoint_id: &str, token_id: &str, enabled: bool) -> u16 {
+        let (status, body) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/endpoints/{endpoint_id}/assignments/{token_id}"),
+                Some(serde_json::json!({"enabled": enabled})),
+            )
+            .await;
+        assert!(status == 200 || status == 201, "{status} {body}");
+        status
+    }
+
     /// The status of a POST of a small record to the test tenant's hosted endpoint `path`
     /// with `token`.
     pub async fn post_record_with(&self, path: &str, token: &str) -> u16 {

@@ -62,18 +62,6 @@ fn by_token_name<T>(list: &Value, field: &str, read: fn(&Value) -> Option<T>) ->
     texts(list, "token_name").into_iter().zip(values).collect()
 }
 
-async fn assign(app: &TestApp, ep: &Endpoint, token_id: &str, enabled: bool) -> u16 {
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            &format!("/api/v1/endpoints/{}/assignments/{token_id}", ep.id),
-            Some(json!({"enabled": enabled})),
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{status} {body}");
-    status
-}
-
 /// `POST /api/v1/endpoints` by the administrator whose token is `admin` (of any tenant);
 /// the status and the body.
 async fn create_endpoint_as(app: &TestApp, admin: &str, name: &str, path: &str) -> (u16, Value) {
@@ -92,7 +80,7 @@ async fn with_application(
 ) -> (Endpoint, String, String) {
     let ep = app.endpoint(path, "token", allow_deleting).await;
     let (id, secret) = app.endpoint_token(name).await;
-    assign(app, &ep, &id, true).await;
+    app.assign(&ep.id, &id, true).await;
     (ep, id, secret)
 }
 
@@ -240,7 +228,7 @@ async fn delete_only_when_allowed(app: TestApp) {
     let ep = app.endpoint("inbox", "token", false).await;
     assert!(!ep.primaries.contains_key("DELETE"), "no DELETE primary");
     let (app_id, app_secret) = app.endpoint_token("Webshop").await;
-    assign(&app, &ep, &app_id, true).await;
+    app.assign(&ep.id, &app_id, true).await;
     let id = post_record(&app, &ep, Some(&app_secret), json!({"a": 1}))
         .await
         .body["id"]
@@ -306,12 +294,12 @@ async fn secondary_rule(app: TestApp) {
     let send = || post_record(&app, &ep, Some(&secret), json!({"x": true}));
     refused(&send().await, 403, "FORBIDDEN");
 
-    assert_eq!(assign(&app, &ep, &id, true).await, 201);
+    assert_eq!(app.assign(&ep.id, &id, true).await, 201);
     assert_eq!(send().await.status, 201, "enabled, assigned, assignment on");
 
-    assert_eq!(assign(&app, &ep, &id, false).await, 200);
+    assert_eq!(app.assign(&ep.id, &id, false).await, 200);
     refused(&send().await, 401, "DISABLED");
-    assign(&app, &ep, &id, true).await;
+    app.assign(&ep.id, &id, true).await;
     assert_eq!(send().await.status, 201);
 
     app.patch_ok(
@@ -372,7 +360,7 @@ async fn secondary_rule(app: TestApp) {
     assert_eq!(status, 404, "already unassigned");
 
     // A new assignment lets the application send records, not read anyone's.
-    assign(&app, &ep, &id, true).await;
+    app.assign(&ep.id, &id, true).await;
     assert_eq!(send().await.status, 201);
     refused(
         &get_records(&app, &ep, Some(&secret)).await,
@@ -393,8 +381,8 @@ async fn secondary_rule(app: TestApp) {
     );
     assert_eq!(get_records(&app, &ep, Some(&secret)).await.status, 200);
     // Switching it off and on keeps what it allows.
-    assign(&app, &ep, &id, false).await;
-    assign(&app, &ep, &id, true).await;
+    app.assign(&ep.id, &id, false).await;
+    app.assign(&ep.id, &id, true).await;
     assert_eq!(get_records(&app, &ep, Some(&secret)).await.status, 200);
     let (status, p) = app
         .call(
@@ -425,7 +413,7 @@ async fn one_application_off(app: TestApp) {
     let (a_id, a) = app.endpoint_token("Webshop").await;
     let (b_id, b) = app.endpoint_token("ERP").await;
     for (id, e) in [(&a_id, &ep), (&b_id, &ep), (&a_id, &other_ep)] {
-        assign(&app, e, id, true).await;
+        app.assign(&e.id, id, true).await;
     }
     let works = |e: &Endpoint, t: &str| {
         let (app, e, t) = (&app, e.path.clone(), t.to_string());
@@ -439,7 +427,7 @@ async fn one_application_off(app: TestApp) {
     assert!(works(&ep, &a).await && works(&ep, &b).await && works(&other_ep, &a).await);
 
     // Switching the Webshop's assignment off cuts the Webshop off from this endpoint only.
-    assign(&app, &ep, &a_id, false).await;
+    app.assign(&ep.id, &a_id, false).await;
     assert!(!works(&ep, &a).await);
     assert!(
         works(&ep, &b).await,
@@ -452,7 +440,7 @@ async fn one_application_off(app: TestApp) {
     assert!(works(&ep, ep.primary("POST")).await, "so does the primary");
 
     // Switching the Webshop's token off cuts it off everywhere, and no one else.
-    assign(&app, &ep, &a_id, true).await;
+    app.assign(&ep.id, &a_id, true).await;
     app.patch_ok(
         &format!("/api/v1/endpoint-tokens/{a_id}"),
         json!({"enabled": false}),
@@ -641,7 +629,7 @@ async fn disabled_endpoint(app: TestApp) {
     let open = app.endpoint("open", "none", true).await;
     let closed = app.endpoint("closed", "token", true).await;
     let (id, secret) = app.endpoint_token("Webshop").await;
-    assign(&app, &closed, &id, true).await;
+    app.assign(&closed.id, &id, true).await;
     for ep in [&open, &closed] {
         app.patch_ok(
             &format!("/api/v1/endpoints/{}", ep.id),
@@ -876,8 +864,8 @@ async fn viewer_filter(app: TestApp) {
     let ep = app.endpoint("viewer", "token", false).await;
     let (a_id, a) = app.endpoint_token("Webshop").await;
     let (b_id, b) = app.endpoint_token("ERP").await;
-    assign(&app, &ep, &a_id, true).await;
-    assign(&app, &ep, &b_id, true).await;
+    app.assign(&ep.id, &a_id, true).await;
+    app.assign(&ep.id, &b_id, true).await;
     for i in 0..3 {
         post_record(&app, &ep, Some(&a), json!({"app": "webshop", "i": i})).await;
     }
@@ -1291,8 +1279,8 @@ async fn secondary_listing(app: TestApp) {
     let (status, _) = app.get("/api/v1/endpoint-tokens?status=revoked").await;
     assert_eq!(status, 400);
 
-    assign(&app, &ep, &b, true).await;
-    assign(&app, &ep, &a, false).await;
+    app.assign(&ep.id, &b, true).await;
+    app.assign(&ep.id, &a, false).await;
     let list = app
         .get_ok(&format!("/api/v1/endpoints/{}/assignments", ep.id))
         .await;

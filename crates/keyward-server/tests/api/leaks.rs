@@ -191,12 +191,7 @@ async fn endpoint_and_verifier(app: TestApp) {
     .await;
     let ep = app.endpoint("orders/in", "token", false).await;
     let (app_id, app_secret) = app.endpoint_token("Web shop").await;
-    app.call(
-        reqwest::Method::PUT,
-        &format!("/api/v1/endpoints/{}/assignments/{app_id}", ep.id),
-        Some(json!({"enabled": true})),
-    )
-    .await;
+    app.assign(&ep.id, &app_id, true).await;
     let primary = ep.primary("POST").to_string();
     let (key_id, key) = app.verifier_key_with_id("billing").await;
     assert_eq!(app.post_record_with("orders/in", &app_secret).await, 201);

@@ -239,12 +239,7 @@ async fn endpoint_tokens(app: TestApp) {
     let (idle, idle_secret) = app.endpoint_token("Old partner app").await;
     let (busy, busy_secret) = app.endpoint_token("Webshop").await;
     for id in [&idle, &busy] {
-        app.call(
-            reqwest::Method::PUT,
-            &format!("/api/v1/endpoints/{}/assignments/{id}", ep.id),
-            Some(json!({"enabled": true})),
-        )
-        .await;
+        app.assign(&ep.id, id, true).await;
     }
     // A use is recorded, coalesced like an API token's, and shown with the token.
     assert_eq!(app.post_record_with("orders/in", &busy_secret).await, 201);
@@ -314,12 +309,7 @@ async fn endpoint_token_marks(app: TestApp) {
     let (old, _) = app.endpoint_token("Quiet app").await;
     let (new, secret) = app.endpoint_token("Busy app").await;
     let ep = app.endpoint("stock/in", "token", false).await;
-    app.call(
-        reqwest::Method::PUT,
-        &format!("/api/v1/endpoints/{}/assignments/{new}", ep.id),
-        Some(json!({"enabled": true})),
-    )
-    .await;
+    app.assign(&ep.id, &new, true).await;
     // Neither is a day old yet: nothing is stale.
     assert_eq!(
         ids(&app.get_ok("/api/v1/endpoint-tokens?status=stale").await).len(),
