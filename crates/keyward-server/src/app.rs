@@ -6,7 +6,7 @@ use crate::error::{problem, ApiError};
 use crate::metrics::{Metrics, Scraped, CONTENT_TYPE};
 use crate::state::AppState;
 use crate::verifier::Verifier;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,6 +19,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower_http::trace::TraceLayer;
+use tracing::Level;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub struct App {
@@ -92,6 +93,8 @@ impl App {
         })
     }
 
+    /// The routes, with request tracing when it is on. What every request passes besides
+    /// (the address check, the body limit, the security headers) is [`Self::service`]'s.
     pub fn router(&self) -> Router {
         let (api, openapi) = crate::api::router();
         // No validator badge: it would send the document's address to a third party.
@@ -101,13 +104,13 @@ impl App {
                 .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
         .layer(axum::middleware::from_fn(crate::security_headers::docs));
-        let https = self.state.config.public_url.starts_with("https://");
         let api = if self.state.config.metrics == MetricsAccess::Main {
             api.route("/metrics", get(scrape))
         } else {
             api
         };
-        api.merge(docs)
+        let routes = api
+            .merge(docs)
             .merge(crate::console::router(
                 self.state.clone(),
                 self.console.clone(),
@@ -120,27 +123,38 @@ impl App {
                     "this route does not take that method".into(),
                     false,
                 )
-            })
-            .layer(DefaultBodyLimit::max(BODY_LIMIT))
-            .layer(crate::input::RefuseControlLayer {
-                console: self.console.clone(),
-            })
-            .layer(
-                // Spans name the route pattern, never the query string or headers, which
-                // could carry a token. They are DEBUG so that at the default level a
-                // request pays nothing for them (checks are answered in microseconds).
-                TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    let route = req
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or("-", MatchedPath::as_str);
-                    tracing::debug_span!("request", method = %req.method(), route)
-                }),
-            )
-            .layer(tower::util::MapResponseLayer::new(move |res| {
-                crate::security_headers::apply(res, https)
+            });
+        // A layer of the router wraps every route, and costs each request a boxed
+        // service and future even when its spans are not recorded: it is added only when
+        // they are (`KEYWARD_LOG` naming debug for keyward_server or tower_http). The
+        // level is set once, at start.
+        let traced = tracing::enabled!(Level::DEBUG)
+            || tracing::enabled!(target: "tower_http::trace", Level::DEBUG);
+        let routes = if traced {
+            // Spans name the route pattern, never the query string or headers, which
+            // could carry a token.
+            routes.layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("-", MatchedPath::as_str);
+                tracing::debug_span!("request", method = %req.method(), route)
             }))
-            .with_state(self.state.clone())
+        } else {
+            routes
+        };
+        routes.with_state(self.state.clone())
+    }
+
+    /// The whole application as one service: [`Self::router`] behind the
+    /// [`Edge`](crate::edge::Edge) every request passes.
+    pub fn service(&self) -> crate::edge::Edge {
+        crate::edge::Edge::new(
+            self.router(),
+            self.console.clone(),
+            self.state.config.public_url.starts_with("https://"),
+            BODY_LIMIT,
+        )
     }
 
     /// Serves until `shutdown` completes, then finishes requests in flight (for at most
@@ -151,7 +165,7 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let router = self.router();
+        let service = self.service();
         let verifier = self.state.verifier.clone();
         let interval = self.state.config.flush_interval;
         let flusher = tokio::spawn(async move {
@@ -176,7 +190,7 @@ impl App {
         });
         crate::connections::serve(
             listener,
-            router,
+            service,
             crate::connections::Limits::of(&self.state.config),
             shutdown,
         )

@@ -13,7 +13,6 @@ use crate::config::ServerConfig;
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, Response};
-use axum::Router;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
@@ -73,12 +72,37 @@ pub fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Serves `router` on `listener` until `shutdown` completes; then stops accepting, lets
+/// What [`serve`] serves: the application ([`crate::edge::Edge`]) or a bare router.
+pub trait App:
+    tower::Service<
+        Request<axum::body::Body>,
+        Response = axum::response::Response,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> App for S where
+    S: tower::Service<
+            Request<axum::body::Body>,
+            Response = axum::response::Response,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + 'static
+{
+}
+
+/// Serves `app` on `listener` until `shutdown` completes; then stops accepting, lets
 /// requests in flight finish for at most `limits.shutdown_grace`, and closes whatever is
 /// left. Returns when every connection is closed.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: impl App,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
@@ -128,9 +152,9 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let activity = registry.register();
         let registry = registry.clone();
-        let router = router.clone();
+        let app = app.clone();
         tasks.spawn(async move {
-            serve_connection(stream, peer, router, activity.clone(), limits).await;
+            serve_connection(stream, peer, app, activity.clone(), limits).await;
             registry.remove(activity.id);
             drop(permit);
         });
@@ -168,10 +192,10 @@ async fn accept_failed(e: io::Error) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-async fn serve_connection(
+async fn serve_connection<A: App>(
     stream: TcpStream,
     peer: SocketAddr,
-    router: Router,
+    app: A,
     activity: Arc<Activity>,
     limits: Limits,
 ) {
@@ -184,7 +208,7 @@ async fn serve_connection(
         write_timer: None,
     });
     let service = ConnService {
-        router,
+        app,
         peer,
         activity: activity.clone(),
         body_read_timeout: limits.body_read_timeout,
@@ -474,12 +498,12 @@ impl AsyncWrite for GuardedIo {
     }
 }
 
-/// The router as hyper's service for one connection: adds the peer's address (handlers
-/// read it through `ConnectInfo`), puts the body under its deadline, and marks the
-/// connection busy until the response has been sent.
+/// The application as hyper's service for one connection: adds the peer's address
+/// (handlers read it through `ConnectInfo`), puts the body under its deadline, and marks
+/// the connection busy until the response has been sent.
 #[derive(Clone)]
-struct ConnService {
-    router: Router,
+struct ConnService<A> {
+    app: A,
     peer: SocketAddr,
     activity: Arc<Activity>,
     body_read_timeout: Duration,
@@ -488,7 +512,7 @@ struct ConnService {
 type ServiceFuture =
     Pin<Box<dyn Future<Output = Result<Response<TrackedBody>, Infallible>> + Send>>;
 
-impl hyper::service::Service<Request<Incoming>> for ConnService {
+impl<A: App> hyper::service::Service<Request<Incoming>> for ConnService<A> {
     type Response = Response<TrackedBody>;
     type Error = Infallible;
     type Future = ServiceFuture;
@@ -498,15 +522,17 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         req.extensions_mut().insert(ConnectInfo(self.peer));
         let deadline = Instant::now() + self.body_read_timeout;
         let activity = self.activity.clone();
-        let req = req.map(|inner| DeadlineBody {
-            inner,
-            deadline,
-            timer: None,
-            activity,
+        let req = req.map(|inner| {
+            axum::body::Body::new(DeadlineBody {
+                inner,
+                deadline,
+                timer: None,
+                activity,
+            })
         });
-        let router = self.router.clone();
+        let app = self.app.clone();
         Box::pin(async move {
-            let res = router.oneshot(req).await.unwrap_or_else(|e| match e {});
+            let res = app.oneshot(req).await.unwrap_or_else(|e| match e {});
             Ok(res.map(|inner| TrackedBody {
                 inner,
                 _guard: guard,

@@ -3,17 +3,8 @@
 //! percent-encoded in the address (path segments and query strings). PostgreSQL cannot
 //! store a NUL in text at all, so without this a NUL in any string was a 500 there (and
 //! a stored oddity on SQLite). Other control characters in bodies are left to each
-//! field's type: names refuse them, a description may hold a line break.
-
-use crate::console::Console;
-use crate::error::refused;
-use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
-use futures_util::future::Either;
-use std::future::{ready, Ready};
-use std::sync::Arc;
-use std::task::{Context, Poll};
-use tower::{Layer, Service};
+//! field's type: names refuse them, a description may hold a line break. The address is
+//! checked by [`crate::edge::Edge`] before any route, the bodies by the extractors.
 
 /// Whether a request target holds a percent-encoded control character (C0 or DEL) that
 /// would decode into a path segment or query value. Raw ones never get this far: the
@@ -32,60 +23,6 @@ pub fn uri_has_control(path_and_query: &str) -> bool {
             }
         }
     })
-}
-
-/// Refuses a request whose address holds a percent-encoded control character, before
-/// any route decodes it: a problem document, or the console's error page under
-/// `/console`. A plain tower layer rather than `axum::middleware::from_fn`, which clones
-/// the routes' boxed service and boxes a future on every request: every check pays for
-/// this layer, so it costs a scan of the address and nothing else.
-#[derive(Clone)]
-pub struct RefuseControlLayer {
-    pub console: Arc<Console>,
-}
-
-impl<S> Layer<S> for RefuseControlLayer {
-    type Service = RefuseControl<S>;
-    fn layer(&self, inner: S) -> RefuseControl<S> {
-        RefuseControl {
-            inner,
-            console: self.console.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct RefuseControl<S> {
-    inner: S,
-    console: Arc<Console>,
-}
-
-impl<S> Service<Request> for RefuseControl<S>
-where
-    S: Service<Request, Response = Response>,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = Either<S::Future, Ready<Result<Response, S::Error>>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        let target = req.uri().path_and_query().map_or("", |p| p.as_str());
-        if !uri_has_control(target) {
-            return Either::Left(self.inner.call(req));
-        }
-        let e = refused("the request's address (path or query string)");
-        let res = if req.uri().path().starts_with("/console") {
-            let lang = crate::console::session::request_lang(req.headers(), None);
-            self.console.error_page(lang, &e)
-        } else {
-            e.into_response()
-        };
-        Either::Right(ready(Ok(res)))
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod connections;
 pub mod console;
+pub mod edge;
 pub mod error;
 pub mod feed;
 pub mod input;

@@ -31,19 +31,28 @@ const HSTS: &str = "max-age=31536000";
 /// (its public URL), which is when browsers should be told never to use plain HTTP.
 pub fn apply(mut res: Response, https: bool) -> Response {
     let h = res.headers_mut();
-    set_default(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set_default(h, header::X_FRAME_OPTIONS, "DENY");
-    set_default(h, header::CONTENT_SECURITY_POLICY, DEFAULT_CSP);
-    set_default(h, header::REFERRER_POLICY, "no-referrer");
-    // Every API answer may carry a secret (a new token, a revealed one, a session) or a
-    // tenant's data; no cache, shared or private, may keep one. Static files say
-    // otherwise themselves.
-    set_default(h, header::CACHE_CONTROL, "no-store");
+    for (name, value) in DEFAULTS {
+        set_default(h, name, value);
+    }
     if https {
         set_default(h, header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
     res
 }
+
+/// What [`apply`] adds to every answer that does not say otherwise, over plain HTTP and
+/// TLS alike. An answer prepared once (forward auth's) carries them already, so that
+/// `apply` finds each in place.
+pub const DEFAULTS: [(HeaderName, &str); 5] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+    (header::REFERRER_POLICY, "no-referrer"),
+    // Every API answer may carry a secret (a new token, a revealed one, a session) or a
+    // tenant's data; no cache, shared or private, may keep one. Static files say
+    // otherwise themselves.
+    (header::CACHE_CONTROL, "no-store"),
+];
 
 fn set_default(h: &mut HeaderMap, name: HeaderName, value: &'static str) {
     if !h.contains_key(&name) {

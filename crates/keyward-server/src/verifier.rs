@@ -612,6 +612,11 @@ impl Verifier {
         if name_or_id.is_empty() || name_or_id.len() > 200 {
             return Ok(None);
         }
+        match self.tenants.read().expect("tenants lock").get(name_or_id) {
+            Some(TenantEntry::Found(t)) => return Ok(Some(t.clone())),
+            Some(TenantEntry::Missing(at)) if at.elapsed() < TENANT_MISS_TTL => return Ok(None),
+            _ => {}
+        }
         // An id only in its one written form (lower-case, hyphenated): the other forms a
         // UUID parser accepts (upper case, braces, urn:uuid:) would give one tenant many
         // names, and a rule that matches the URL would miss them.
@@ -619,11 +624,6 @@ impl Verifier {
             .parse::<keyward_core::TenantId>()
             .ok()
             .filter(|id| id.to_string() == name_or_id);
-        match self.tenants.read().expect("tenants lock").get(name_or_id) {
-            Some(TenantEntry::Found(t)) => return Ok(Some(t.clone())),
-            Some(TenantEntry::Missing(at)) if at.elapsed() < TENANT_MISS_TTL => return Ok(None),
-            _ => {}
-        }
         // Every tenant was loaded at start and new ones arrive through the feed, so a
         // name not held here is new (made a moment ago elsewhere) or made up: looked up
         // under the same budget as unknown tokens.

@@ -13,7 +13,9 @@
 //! one, and its answers are built anew.
 
 use super::verify::verify_body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::response::Response;
 use keyward_core::model::Tenant;
 use keyward_core::verify::{Owner, Subject, VerifyCode};
 use keyward_core::TokenId;
@@ -26,7 +28,8 @@ struct Prepared {
     /// The tenant the headers name. Its name is part of them; a memo built for another
     /// name (the tenant renamed since) is not used.
     tenant: String,
-    /// The headers of forward auth's 200, but the token's id.
+    /// The headers of forward auth's 200, with the security headers and an empty token
+    /// id for each check to fill in.
     forward: HeaderMap,
     /// The verify body up to the token's id, and its members from `tenant_id` to
     /// `permissions` (with their leading comma): the owner's, as serde writes them.
@@ -42,7 +45,7 @@ const EXPIRY_MEMBER: &str = ",\"expires_at\":null}";
 
 impl Prepared {
     fn build(o: &Owner, tenant: &Tenant) -> Self {
-        let mut forward = HeaderMap::with_capacity(10);
+        let mut forward = HeaderMap::with_capacity(17);
         let mut put = |name: &'static str, value: String| {
             // A value that is not a valid header (a control character in a name) is left
             // out rather than sent mangled.
@@ -63,6 +66,17 @@ impl Prepared {
         put("x-keyward-department", o.department_id.to_string());
         put("x-keyward-user-type", o.user_type_id.to_string());
         put("x-keyward-permissions", permission_list(o));
+        // The token's own header, replaced in place by each check, and the security
+        // headers every answer carries: a check's copy then needs no room made in it.
+        forward.insert(
+            HeaderName::from_static(TOKEN_ID_HEADER),
+            HeaderValue::from_static(""),
+        );
+        for (name, value) in crate::security_headers::DEFAULTS {
+            forward.insert(name, HeaderValue::from_static(value));
+        }
+        // What axum would add to an empty body, after the map is full.
+        forward.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         // The body of a valid answer with the token's members null, cut around them.
         let whole =
             serde_json::to_string(&verify_body(VerifyCode::Valid, None, None, Some(o), None))
@@ -120,6 +134,24 @@ pub(crate) fn verify_json(s: &Subject, tenant: &Tenant) -> Vec<u8> {
     json(&mut out, Expiry(s.token.expires_at));
     out.push(b'}');
     out
+}
+
+/// A JSON answer of 200 with every header it will carry, in a map made big enough for
+/// them at once: the security headers are there when they are looked for, and the
+/// length is known, so nothing is added to the map after it is made.
+pub(crate) fn json_answer(body: Vec<u8>) -> Response {
+    let mut h = HeaderMap::with_capacity(2 + crate::security_headers::DEFAULTS.len());
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    for (name, value) in crate::security_headers::DEFAULTS {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    let mut res = Response::new(Body::from(body));
+    *res.headers_mut() = h;
+    res
 }
 
 fn id_value(id: TokenId) -> HeaderValue {

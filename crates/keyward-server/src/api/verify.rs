@@ -300,17 +300,10 @@ pub async fn verify(
     if let (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) =
         (v.presented.subject(), v.code, &scope)
     {
-        let body = prepared::verify_json(s, tenant);
-        return Ok((
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response());
+        return Ok(prepared::json_answer(prepared::verify_json(s, tenant)));
     }
-    Ok(axum::Json(verify_response(&v)).into_response())
+    let body = serde_json::to_vec(&verify_response(&v)).expect("a verify answer serialises");
+    Ok(prepared::json_answer(body))
 }
 
 /// The refusal of an introspection request whose caller did not authenticate (RFC 7662
@@ -489,7 +482,11 @@ async fn forward_for(
     };
     match (v.presented.subject(), v.code, &scope) {
         (Some(s), VerifyCode::Valid, Scope::Tenant(tenant)) => {
-            (StatusCode::OK, prepared::forward_headers(s, tenant)).into_response()
+            // The prepared map becomes the answer's (a `(StatusCode, HeaderMap)` answer
+            // would insert its headers one by one into an empty map).
+            let mut res = Response::new(axum::body::Body::empty());
+            *res.headers_mut() = prepared::forward_headers(s, tenant);
+            res
         }
         (_, code, _) => {
             let code = if code == VerifyCode::Valid {

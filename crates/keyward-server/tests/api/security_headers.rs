@@ -154,3 +154,66 @@ async fn hsts_is_sent_when_the_public_url_is_https() {
         );
     }
 }
+
+/// A VALID check is answered from headers prepared once per owner (forward auth) and a
+/// map made for the JSON answer (verify), not by the path refusals take: both carry
+/// each origin header exactly once, HSTS too when the public URL is https, and the
+/// length of what they send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_answers_carry_each_security_header_once() {
+    for https in [false, true] {
+        let app = TestApp::spawn_adjusted(Backend::Sqlite, |c| {
+            if https {
+                c.public_url = "https://keyward.example".into();
+            }
+        })
+        .await;
+        let (_, _, secret) = app.svc_with_token("headers").await;
+        let forward = app
+            .http
+            .get(app.url("/auth/forward/acme"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap();
+        let verify = app
+            .http
+            .post(app.url("/api/v1/verify"))
+            .json(&json!({"token": secret, "tenant": "acme"}))
+            .send()
+            .await
+            .unwrap();
+        for (what, res) in [("forward", forward), ("verify", verify)] {
+            assert_eq!(res.status().as_u16(), 200, "{what}");
+            let h = res.headers().clone();
+            let body = res.bytes().await.unwrap();
+            if what == "forward" {
+                assert_eq!(header(&h, "x-keyward-code"), "VALID");
+            } else {
+                let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(v["code"], "VALID");
+                assert_eq!(header(&h, "content-type"), "application/json");
+            }
+            for (name, value) in [
+                ("x-content-type-options", "nosniff"),
+                ("x-frame-options", "DENY"),
+                ("content-security-policy", DEFAULT_CSP),
+                ("referrer-policy", "no-referrer"),
+                ("cache-control", "no-store"),
+            ] {
+                let all: Vec<_> = h.get_all(name).iter().collect();
+                assert_eq!(all, [value], "{what} {name}");
+            }
+            assert_eq!(
+                h.get_all("strict-transport-security").iter().count(),
+                usize::from(https),
+                "{what}: HSTS only over https"
+            );
+            assert_eq!(
+                header(&h, "content-length"),
+                body.len().to_string(),
+                "{what}"
+            );
+        }
+    }
+}
