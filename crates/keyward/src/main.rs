@@ -10,6 +10,10 @@ use keyward_core::text::{TenantName, Username};
 use std::io::Read;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's allocator: see BENCHMARKS.md ("Memory").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "keyward", version, about = "Self-hosted API token management server", long_about = None)]
 struct Cli {
