@@ -78,7 +78,11 @@ impl tower::Service<Request> for Edge {
                 state: State::Done { res: Some(res) },
             };
         }
-        DefaultBodyLimit::max(self.body_limit).apply(&mut req);
+        // A body already at its end (a GET, a check by forward auth) has nothing to
+        // limit, and the limit is an allocation in the request's extensions.
+        if !hyper::body::Body::is_end_stream(req.body()) {
+            DefaultBodyLimit::max(self.body_limit).apply(&mut req);
+        }
         EdgeFuture {
             state: State::Routed {
                 inner: tower::Service::call(&mut self.router, req),

@@ -213,10 +213,13 @@ pub fn problem(status: StatusCode, code: &str, detail: String, bearer_challenge:
         detail,
         code: code.to_string(),
     };
-    let mut res = (status, axum::Json(body)).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
+    // Room for what the callers add (a challenge, `X-Keyward-Code`, `Retry-After`):
+    // refused checks are answered as often as valid ones.
+    let mut res = crate::security_headers::json_response(
+        status,
+        "application/problem+json",
+        serde_json::to_vec(&body).expect("a problem document serialises"),
+        3,
     );
     if bearer_challenge {
         res.headers_mut().insert(
@@ -254,10 +257,13 @@ pub fn problem_with(
     if let Some(o) = body.as_object_mut() {
         o.extend(members);
     }
-    let mut res = (status, axum::Json(body)).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
+    // Room for what the callers add (a challenge, `X-Keyward-Code`, `Retry-After`):
+    // refused checks are answered as often as valid ones.
+    let mut res = crate::security_headers::json_response(
+        status,
+        "application/problem+json",
+        serde_json::to_vec(&body).expect("a problem document serialises"),
+        3,
     );
     if let Ok(v) = HeaderValue::from_str(code) {
         res.headers_mut()
