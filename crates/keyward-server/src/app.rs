@@ -126,11 +126,8 @@ impl App {
             });
         // A layer of the router wraps every route, and costs each request a boxed
         // service and future even when its spans are not recorded: it is added only when
-        // they are (`KEYWARD_LOG` naming debug for keyward_server or tower_http). The
-        // level is set once, at start.
-        let traced = tracing::enabled!(Level::DEBUG)
-            || tracing::enabled!(target: "tower_http::trace", Level::DEBUG);
-        let routes = if traced {
+        // they are.
+        let routes = if traced() {
             // Spans name the route pattern, never the query string or headers, which
             // could carry a token.
             routes.layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -151,6 +148,7 @@ impl App {
     pub fn service(&self) -> crate::edge::Edge {
         crate::edge::Edge::new(
             self.router(),
+            (!traced()).then(|| self.state.clone()),
             self.console.clone(),
             self.state.config.public_url.starts_with("https://"),
             BODY_LIMIT,
@@ -232,6 +230,12 @@ impl App {
             std::future::pending(),
         )))
     }
+}
+
+/// Whether request spans are recorded (`KEYWARD_LOG` naming debug for keyward_server or
+/// tower_http). The level is set once, at start.
+fn traced() -> bool {
+    tracing::enabled!(Level::DEBUG) || tracing::enabled!(target: "tower_http::trace", Level::DEBUG)
 }
 
 /// Connections the metrics listener serves at once.

@@ -11,11 +11,13 @@
 //!
 //! Request tracing (`tower_http`'s `TraceLayer`) stays a layer of the router, where the
 //! matched route is known, and is added only when its spans would be recorded at all
-//! (`KEYWARD_LOG` at debug): see `App::router`.
+//! (`KEYWARD_LOG` at debug): see `App::router`. When it is off, the checks of forward
+//! auth and verify are answered here without the router ([`crate::api::verify::direct`]).
 
 use crate::console::Console;
 use crate::error::refused;
 use crate::input::uri_has_control;
+use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::future::RouteFuture;
@@ -30,6 +32,10 @@ use std::task::{Context, Poll};
 #[derive(Clone)]
 pub struct Edge {
     router: Router,
+    /// For the checks answered without the router ([`crate::api::verify::direct`]);
+    /// `None` when every request is routed (while request tracing is on, so that each
+    /// has its span).
+    direct: Option<AppState>,
     console: Arc<Console>,
     /// Whether keyward is reached over TLS (its public URL): HSTS is sent then.
     https: bool,
@@ -37,13 +43,25 @@ pub struct Edge {
 }
 
 impl Edge {
-    pub fn new(router: Router, console: Arc<Console>, https: bool, body_limit: usize) -> Self {
+    pub fn new(
+        router: Router,
+        direct: Option<AppState>,
+        console: Arc<Console>,
+        https: bool,
+        body_limit: usize,
+    ) -> Self {
         Self {
             router,
+            direct,
             console,
             https,
             body_limit,
         }
+    }
+
+    /// Whether forward auth and verify are answered without the router.
+    pub fn answers_directly(&self) -> bool {
+        self.direct.is_some()
     }
 
     /// The refusal of an address that holds a percent-encoded control character, before
@@ -83,10 +101,19 @@ impl tower::Service<Request> for Edge {
         if !hyper::body::Body::is_end_stream(req.body()) {
             DefaultBodyLimit::max(self.body_limit).apply(&mut req);
         }
+        let https = self.https;
+        if let Some(st) = &self.direct {
+            if let Some(check) = crate::api::verify::direct_check(&req) {
+                let answer = crate::api::verify::direct(st, check, req);
+                return EdgeFuture {
+                    state: State::Direct { answer, https },
+                };
+            }
+        }
         EdgeFuture {
             state: State::Routed {
                 inner: tower::Service::call(&mut self.router, req),
-                https: self.https,
+                https,
             },
         }
     }
@@ -104,6 +131,7 @@ pin_project_lite::pin_project! {
     #[project = StateProj]
     enum State {
         Routed { #[pin] inner: RouteFuture<Infallible>, https: bool },
+        Direct { answer: crate::api::verify::Direct, https: bool },
         Done { res: Option<Response> },
     }
 }
@@ -116,6 +144,10 @@ impl Future for EdgeFuture {
             StateProj::Routed { inner, https } => inner
                 .poll(cx)
                 .map(|r| r.map(|res| crate::security_headers::apply(res, *https))),
+            StateProj::Direct { answer, https } => answer
+                .as_mut()
+                .poll(cx)
+                .map(|res| Ok(crate::security_headers::apply(res, *https))),
             StateProj::Done { res } => {
                 Poll::Ready(Ok(res.take().expect("an edge future is polled once done")))
             }

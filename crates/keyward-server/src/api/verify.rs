@@ -438,6 +438,62 @@ pub async fn forward(State(st): State<AppState>, ClientIp(ip): ClientIp, req: Re
     forward_for(&st, None, ip, &req.into_parts().0).await
 }
 
+/// A check's answer, made without the router.
+pub(crate) type Direct = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+
+/// A check that is answered without the router.
+#[derive(Clone, Copy)]
+pub(crate) enum DirectCheck {
+    Verify,
+    /// Forward auth; `named` when the path names a tenant.
+    Forward {
+        named: bool,
+    },
+}
+
+/// The two hottest routes, answered without the router (SPEC §11: a check costs almost
+/// nothing beside the HTTP request carrying it): `GET /auth/forward[/{tenant}]` with a
+/// tenant segment that needs no decoding, and `POST /api/v1/verify`. They run the same
+/// handlers on the same request, so the answers are the router's, byte for byte (a test
+/// compares them); what matching, its URL parameters and the route's boxed service cost
+/// is saved. Anything else, including those routes' other methods and any path that is
+/// not plainly theirs, is left for the router (`None`).
+pub(crate) fn direct_check(req: &Request) -> Option<DirectCheck> {
+    let path = req.uri().path();
+    if path == "/api/v1/verify" {
+        return (req.method() == axum::http::Method::POST).then_some(DirectCheck::Verify);
+    }
+    if req.method() != axum::http::Method::GET {
+        return None;
+    }
+    match path.strip_prefix("/auth/forward")? {
+        "" => Some(DirectCheck::Forward { named: false }),
+        rest => match rest.strip_prefix('/') {
+            // A percent-encoded name is decoded by the router's path extractor.
+            Some(seg) if !seg.is_empty() && !seg.contains(['/', '%']) => {
+                Some(DirectCheck::Forward { named: true })
+            }
+            _ => None,
+        },
+    }
+}
+
+/// The answer to a check [`direct_check`] chose.
+pub(crate) fn direct(st: &AppState, check: DirectCheck, req: Request) -> Direct {
+    match check {
+        DirectCheck::Verify => axum::handler::Handler::call(verify, req, st.clone()),
+        DirectCheck::Forward { named } => {
+            let st = st.clone();
+            Box::pin(async move {
+                let (parts, _) = req.into_parts();
+                let ip = crate::auth::client_ip(&parts, &st.config.trusted_proxies);
+                let tenant = named.then(|| &parts.uri.path()["/auth/forward/".len()..]);
+                forward_for(&st, tenant, ip, &parts).await
+            })
+        }
+    }
+}
+
 /// Both forward-auth routes. They take the request itself, so that its headers and
 /// query string are read where they are instead of copied (a `HeaderMap` extractor
 /// clones them): this is the hottest route.

@@ -4,6 +4,7 @@
 mod at_rest;
 mod connections;
 mod console;
+mod direct;
 mod endpoints;
 mod engine;
 mod errors;
