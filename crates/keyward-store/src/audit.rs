@@ -263,15 +263,8 @@ impl Store {
             if ids.is_empty() {
                 continue;
             }
-            let rows = self
-                .rows_in(&ids, |f, chunk| {
-                    let t = f.arg(tenant);
-                    let list = f.list(chunk);
-                    format!(
-                        "SELECT id, {name} AS name FROM {table} WHERE tenant_id = {t} AND id IN {list}"
-                    )
-                })
-                .await?;
+            let columns = format!("id, {name} AS name");
+            let rows = self.rows_of_tenant(tenant, &columns, table, &ids).await?;
             for r in rows {
                 found.insert(
                     (object_type.to_string(), r.try_get::<String, _>("id")?),

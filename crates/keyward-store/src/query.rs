@@ -378,6 +378,33 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// The rows of `table` (one with `id` and `tenant_id` columns) whose id is one of
+    /// `ids` and that belong to `tenant`, with `columns`. The tenant is compared here,
+    /// not in the query: given `tenant_id = $1 AND id IN (…)`, SQLite (which keeps no
+    /// statistics) walks the tenant's index through every row of the tenant instead of
+    /// looking up each id; at 22,000 tokens that read was 86 times slower.
+    pub(crate) async fn rows_of_tenant<V: Value + Clone>(
+        &self,
+        tenant: keyward_core::TenantId,
+        columns: &str,
+        table: &str,
+        ids: &[V],
+    ) -> StoreResult<Vec<AnyRow>> {
+        let rows = self
+            .rows_in(ids, |f, chunk| {
+                let list = f.list(chunk);
+                format!("SELECT tenant_id AS row_tenant, {columns} FROM {table} WHERE id IN {list}")
+            })
+            .await?;
+        let mut mine = Vec::with_capacity(rows.len());
+        for r in rows {
+            if crate::rows::id::<keyward_core::TenantId>(&r, "row_tenant")? == tenant {
+                mine.push(r);
+            }
+        }
+        Ok(mine)
+    }
 }
 
 /// The text stored in a `search` column: the searchable fields, lower-cased here because

@@ -1251,11 +1251,7 @@ impl Store {
         ids: &[TokenId],
     ) -> StoreResult<std::collections::HashMap<TokenId, TokenKind>> {
         let rows = self
-            .rows_in(ids, |f, chunk| {
-                let t = f.arg(tenant);
-                let list = f.list(chunk);
-                format!("SELECT id, kind FROM tokens WHERE tenant_id = {t} AND id IN {list}")
-            })
+            .rows_of_tenant(tenant, "id, kind", "tokens", ids)
             .await?;
         let mut out = std::collections::HashMap::with_capacity(ids.len());
         for r in &rows {

@@ -85,6 +85,7 @@ conformance!(
     regeneration_keeps_old_secret_only_for_grace,
     revoke_is_idempotent_and_drops_the_sealed_copy,
     delete_skips_unknown_and_other_tenants_ids,
+    lookups_by_many_ids_never_reach_another_tenant,
     status_filters_match_token_status,
     listings_sort_by_expiry_name_last_use_and_creation,
     token_details_carry_the_standing_a_check_decides,
@@ -629,6 +630,27 @@ async fn delete_skips_unknown_and_other_tenants_ids(db: Db) {
         s.token(a.tenant, tb).await,
         Err(StoreError::NotFound("token"))
     ));
+}
+
+/// The reads of many objects by id (a bulk action's kinds, the audit page's live
+/// names) keep to the tenant asked about, however the ids were mixed.
+async fn lookups_by_many_ids_never_reach_another_tenant(db: Db) {
+    let s = &db.store;
+    let (a, b) = two_tenants(s).await;
+    let (ta, _) = token(s, &a, "mine", None).await;
+    let (tb, _) = token(s, &b, "theirs", None).await;
+    let kinds = s.token_kinds(a.tenant, &[ta, tb]).await.unwrap();
+    assert_eq!(kinds.keys().collect::<Vec<_>>(), [&ta]);
+    let objects = [
+        ("token".to_string(), ta.to_string()),
+        ("token".to_string(), tb.to_string()),
+    ];
+    let live = s.existing_objects(a.tenant, &objects).await.unwrap();
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(live.get(&objects[0]).map(String::as_str), Some("mine"));
+    let live = s.existing_objects(b.tenant, &objects).await.unwrap();
+    assert_eq!(live.get(&objects[1]).map(String::as_str), Some("theirs"));
+    assert!(!live.contains_key(&objects[0]));
 }
 
 async fn status_filters_match_token_status(db: Db) {
