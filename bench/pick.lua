@@ -5,10 +5,15 @@
 --   KW_STYLE=body     POST {"token": "<token>", "tenant": "$KW_TENANT"} (verify)
 --   KW_ORDER=seq      walk the tokens in order instead (each of $KW_THREADS threads from
 --                     its own share), so that a warm-up presents every one of them
+--
+-- Every request is formatted once, in init: a request built per call (a concatenation
+-- and wrk.format each time) made wrk itself the ceiling when the tokens were many. On
+-- one core, the bare route answered 181,000 GETs a second with 1,000 tokens and 112,000
+-- with 100,000 that way, and 211,000 and 200,000 with the requests prepared.
 local style = os.getenv("KW_STYLE") or "header"
 local tenant = os.getenv("KW_TENANT") or ""
 local sequential = os.getenv("KW_ORDER") == "seq"
-local tokens = {}
+local requests = {}
 local next_thread, pos = 0, 1
 
 function setup(thread)
@@ -16,30 +21,32 @@ function setup(thread)
   next_thread = next_thread + 1
 end
 
-function init(args)
-  for file in string.gmatch(os.getenv("KW_TOKENS") or "", "[^,]+") do
-    for line in io.lines(file) do
-      if #line > 0 then tokens[#tokens + 1] = line end
-    end
-  end
-  if #tokens == 0 then error("no tokens in KW_TOKENS") end
-  -- Each thread its own sequence.
-  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
-  local threads = tonumber(os.getenv("KW_THREADS") or "1")
-  pos = 1 + math.floor((id or 0) * #tokens / threads)
-end
-
-function request()
-  local t
-  if sequential then
-    t = tokens[pos]
-    pos = pos % #tokens + 1
-  else
-    t = tokens[math.random(#tokens)]
-  end
+local function format(t)
   if style == "body" then
     return wrk.format("POST", nil, { ["Content-Type"] = "application/json" },
       '{"token": "' .. t .. '", "tenant": "' .. tenant .. '"}')
   end
   return wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. t })
+end
+
+function init(args)
+  for file in string.gmatch(os.getenv("KW_TOKENS") or "", "[^,]+") do
+    for line in io.lines(file) do
+      if #line > 0 then requests[#requests + 1] = format(line) end
+    end
+  end
+  if #requests == 0 then error("no tokens in KW_TOKENS") end
+  -- Each thread its own sequence.
+  math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)"), 16) % 100000)
+  local threads = tonumber(os.getenv("KW_THREADS") or "1")
+  pos = 1 + math.floor((id or 0) * #requests / threads)
+end
+
+function request()
+  if sequential then
+    local r = requests[pos]
+    pos = pos % #requests + 1
+    return r
+  end
+  return requests[math.random(#requests)]
 end
