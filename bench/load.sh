@@ -91,22 +91,24 @@ ms() { # wrk latency (e.g. 812.00us, 1.20ms, 2.00s) -> milliseconds
     else { printf "%s", v } }'
 }
 
-# run NAME EXPECT SECONDS CONNS SCRIPT URL -> "req/s p50 p99"; EXPECT is 2xx (every answer a
-# success) or refused (every answer a 401 or 403). Environment passes to the wrk script.
 # Waits (at most 10 s) until process $1 is idle: under 3 ticks of CPU in 200 ms. keyward
 # writes the last-use times of the tokens a run checked after it, and preloads its cache
 # after starting: no run (the bare route's as much as keyward's) should share CPU 0 with
-# that.
+# that. Still busy after 10 s, the run goes ahead (it succeeds either way: under `set -e`
+# a failing status would end the benchmark).
 settle() {
   local before after
   for _ in $(seq 1 50); do
     before=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null) || return 0
     sleep 0.2
     after=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null) || return 0
-    [ $((after - before)) -lt 3 ] && return 0
+    if [ $((after - before)) -lt 3 ]; then return 0; fi
   done
+  return 0
 }
 
+# run NAME EXPECT SECONDS CONNS SCRIPT URL -> "req/s p50 p99"; EXPECT is 2xx (every answer a
+# success) or refused (every answer a 401 or 403). Environment passes to the wrk script.
 run() {
   local name=$1 expect=$2 secs=$3 conns=$4 script=$5 url=$6 out total non2xx
   [ -n "${SETTLE_PID:-}" ] && settle "$SETTLE_PID"
