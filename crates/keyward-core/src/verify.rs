@@ -42,8 +42,10 @@ pub struct TokenState {
     pub enabled: bool,
     pub revoked: bool,
     pub expires_at: Option<OffsetDateTime>,
-    /// For introspection's `iat`.
-    pub created_at: OffsetDateTime,
+    /// When the token was created, in seconds since the epoch: introspection's `iat`,
+    /// all a check needs of it (8 bytes where a date-time takes 16, which keeps a cached
+    /// token's allocation in a smaller size class).
+    pub created_unix: i64,
     /// CIDRs the token may be used from; empty means anywhere.
     pub allowed_cidrs: Box<[ipnet::IpNet]>,
     pub rate_limit: Option<RateLimit>,
@@ -158,7 +160,7 @@ impl Subject {
                 enabled: true,
                 revoked: false,
                 expires_at: Some(now + time::Duration::days(30)),
-                created_at: now,
+                created_unix: now.unix_timestamp(),
                 allowed_cidrs: Box::new([]),
                 rate_limit: None,
                 uses_remaining: None,

@@ -909,6 +909,11 @@ impl Verifier {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, keyward_store::StoreError>>,
     {
+        // A cached answer first: the cache only holds hashes the known set holds, so a hit
+        // needs no second lookup in that set (a million prefixes: a cache miss of its own).
+        if let Some(found) = self.cached::<T>(hash) {
+            return Ok(found);
+        }
         if self.is_known(hash) {
             return self.load_cached(hash, load).await;
         }
@@ -957,6 +962,17 @@ impl Verifier {
             .contains(&hash.prefix64())
     }
 
+    /// The cached answer for `key` (`Some(None)`: remembered as absent), while the feed
+    /// is healthy; `None` if nothing is cached or the cache cannot be trusted.
+    fn cached<T: Cached>(&self, key: &T::K) -> Option<Option<Arc<T>>> {
+        let found = self.cache.read().expect("cache lock").get::<T>(key)?;
+        if !self.trusted() {
+            return None;
+        }
+        self.metrics.cache_hit(T::KIND);
+        Some(found)
+    }
+
     /// What the cache holds for `key` while the feed is healthy, otherwise what `load`
     /// reads from storage (remembered, found or not, unless a change raced the read).
     async fn load_cached<T, F, Fut>(
@@ -969,16 +985,10 @@ impl Verifier {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, keyward_store::StoreError>>,
     {
-        let since = {
-            let cache = self.cache.read().expect("cache lock");
-            if let Some(found) = cache.get::<T>(key) {
-                if self.trusted() {
-                    self.metrics.cache_hit(T::KIND);
-                    return Ok(found);
-                }
-            }
-            cache.generation()
-        };
+        if let Some(found) = self.cached::<T>(key) {
+            return Ok(found);
+        }
+        let since = self.cache.read().expect("cache lock").generation();
         self.metrics.cache_miss(T::KIND);
         let loaded = self.read_storage(load()).await?;
         let (loaded, _) = self

@@ -124,7 +124,7 @@ pub(crate) fn token_state(r: &AnyRow) -> StoreResult<keyward_core::verify::Token
         enabled: flag(r, "enabled")?,
         revoked: opt_time(r, "revoked_at")?.is_some(),
         expires_at: opt_time(r, "expires_at")?,
-        created_at: time(r, "created_at")?,
+        created_unix: time(r, "created_at")?.unix_timestamp(),
         allowed_cidrs: cidrs(r)?.into_boxed_slice(),
         rate_limit: rate_limit(r)?,
         uses_remaining: r.try_get("uses_remaining")?,

@@ -393,7 +393,7 @@ async fn introspect_for(
             username: Some(s.owner.username.clone()),
             scope: Some(prepared::permission_list(&s.owner)),
             exp: s.token.expires_at.map(OffsetDateTime::unix_timestamp),
-            iat: Some(s.token.created_at.unix_timestamp()),
+            iat: Some(s.token.created_unix),
             token_type: Some("Bearer".into()),
             tenant_id: Some(s.owner.tenant_id),
             token_id: Some(s.token.id),

@@ -98,8 +98,10 @@ fn fingerprint(x: &impl Hash) -> u64 {
 /// A kind of cached answer: where it lives in the cache and what it depends on.
 pub trait Cached: Sized + Send + Sync + 'static {
     type K: Hash + Eq + Clone + Send + Sync;
-    fn map(c: &Cache) -> &HashMap<Self::K, Slot<Self>>;
-    fn map_mut(c: &mut Cache) -> &mut HashMap<Self::K, Slot<Self>>;
+    /// The table the answers are kept in.
+    type Map: Slots<Self::K, Self>;
+    fn map(c: &Cache) -> &Self::Map;
+    fn map_mut(c: &mut Cache) -> &mut Self::Map;
     fn key(k: &Self::K) -> Key;
     /// Everything the answer was computed from.
     fn deps(&self, out: &mut Vec<Dep>);
@@ -124,9 +126,114 @@ pub struct Slot<T> {
     loaded: u64,
 }
 
+/// A table of cached answers by key.
+pub trait Slots<K, T>: Default {
+    fn get(&self, k: &K) -> Option<&Slot<T>>;
+    fn get_mut(&mut self, k: &K) -> Option<&mut Slot<T>>;
+    fn insert(&mut self, k: &K, slot: Slot<T>);
+    fn remove(&mut self, k: &K) -> bool;
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn retain(&mut self, keep: impl FnMut(&Slot<T>) -> bool);
+    fn each(&self, f: impl FnMut(&K, &Slot<T>));
+}
+
+impl<K: Hash + Eq + Clone, T> Slots<K, T> for HashMap<K, Slot<T>> {
+    fn get(&self, k: &K) -> Option<&Slot<T>> {
+        HashMap::get(self, k)
+    }
+    fn get_mut(&mut self, k: &K) -> Option<&mut Slot<T>> {
+        HashMap::get_mut(self, k)
+    }
+    fn insert(&mut self, k: &K, slot: Slot<T>) {
+        HashMap::insert(self, k.clone(), slot);
+    }
+    fn remove(&mut self, k: &K) -> bool {
+        HashMap::remove(self, k).is_some()
+    }
+    fn len(&self) -> usize {
+        HashMap::len(self)
+    }
+    fn retain(&mut self, mut keep: impl FnMut(&Slot<T>) -> bool) {
+        HashMap::retain(self, |_, s| keep(s));
+    }
+    fn each(&self, mut f: impl FnMut(&K, &Slot<T>)) {
+        self.iter().for_each(|(k, s)| f(k, s));
+    }
+}
+
+/// The tokens' table, the bulk of the cache: one pointer per bucket, to the full hash
+/// and the slot. A hash is an HMAC under the server key, evenly spread and chosen by
+/// no one, so its first 8 bytes serve as the table's hash ([`spread`]), and a lookup
+/// still compares all 32. A million tokens take 2^21 buckets: 17 MB of pointers (and control bytes)
+/// where a map holding a 32-byte key and a 16-byte slot in each bucket takes 100 MB.
+pub struct ByHash<T>(hashbrown::HashTable<Box<(TokenHash, Slot<T>)>>);
+
+impl<T> Default for ByHash<T> {
+    fn default() -> Self {
+        Self(hashbrown::HashTable::new())
+    }
+}
+
+fn table_hash<T>(e: &(TokenHash, Slot<T>)) -> u64 {
+    spread(&e.0)
+}
+
+/// The table's hash of `h`: its first 8 bytes, mixed (splitmix64's finaliser) so that
+/// every bit of them reaches the low bits the table picks a bucket by. An HMAC needs no
+/// mixing; hashes made up for tests and benchmarks do (a counter in the first bytes put
+/// every entry in one bucket group).
+fn spread(h: &TokenHash) -> u64 {
+    let mut x = h.prefix64();
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+impl<T> Slots<TokenHash, T> for ByHash<T> {
+    fn get(&self, k: &TokenHash) -> Option<&Slot<T>> {
+        self.0.find(spread(k), |e| e.0 == *k).map(|e| &e.1)
+    }
+    fn get_mut(&mut self, k: &TokenHash) -> Option<&mut Slot<T>> {
+        self.0.find_mut(spread(k), |e| e.0 == *k).map(|e| &mut e.1)
+    }
+    fn insert(&mut self, k: &TokenHash, slot: Slot<T>) {
+        match self.0.entry(spread(k), |e| e.0 == *k, |e| table_hash(e)) {
+            hashbrown::hash_table::Entry::Occupied(mut o) => o.get_mut().1 = slot,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(Box::new((*k, slot)));
+            }
+        }
+    }
+    fn remove(&mut self, k: &TokenHash) -> bool {
+        match self.0.find_entry(spread(k), |e| e.0 == *k) {
+            Ok(o) => {
+                o.remove();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn retain(&mut self, mut keep: impl FnMut(&Slot<T>) -> bool) {
+        self.0.retain(|e| keep(&e.1));
+        // A table keeps its buckets when emptied; one that is mostly empty gives them back.
+        if self.0.len() < self.0.capacity() / 4 {
+            self.0.shrink_to_fit(|e| table_hash(e));
+        }
+    }
+    fn each(&self, mut f: impl FnMut(&TokenHash, &Slot<T>)) {
+        self.0.iter().for_each(|e| f(&e.0, &e.1));
+    }
+}
+
 #[derive(Default)]
 pub struct Cache {
-    tokens: HashMap<TokenHash, Slot<Subject>>,
+    tokens: ByHash<Subject>,
     endpoint_tokens: HashMap<TokenHash, Slot<EndpointSubject>>,
     verifier_keys: HashMap<TokenHash, Slot<VerifierKey>>,
     endpoints: HashMap<(TenantId, String), Slot<Endpoint>>,
@@ -157,10 +264,11 @@ pub struct Cache {
 impl Cached for Subject {
     const KIND: CacheKind = CacheKind::Token;
     type K = TokenHash;
-    fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
+    type Map = ByHash<Self>;
+    fn map(c: &Cache) -> &ByHash<Self> {
         &c.tokens
     }
-    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Slot<Self>> {
+    fn map_mut(c: &mut Cache) -> &mut ByHash<Self> {
         &mut c.tokens
     }
     fn key(k: &TokenHash) -> Key {
@@ -208,10 +316,11 @@ fn owner_deps(o: &Owner) -> [Dep; 4] {
 impl Cached for EndpointSubject {
     const KIND: CacheKind = CacheKind::EndpointToken;
     type K = TokenHash;
-    fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
+    type Map = HashMap<TokenHash, Slot<Self>>;
+    fn map(c: &Cache) -> &Self::Map {
         &c.endpoint_tokens
     }
-    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Slot<Self>> {
+    fn map_mut(c: &mut Cache) -> &mut Self::Map {
         &mut c.endpoint_tokens
     }
     fn key(k: &TokenHash) -> Key {
@@ -231,10 +340,11 @@ impl Cached for EndpointSubject {
 impl Cached for VerifierKey {
     const KIND: CacheKind = CacheKind::VerifierKey;
     type K = TokenHash;
-    fn map(c: &Cache) -> &HashMap<TokenHash, Slot<Self>> {
+    type Map = HashMap<TokenHash, Slot<Self>>;
+    fn map(c: &Cache) -> &Self::Map {
         &c.verifier_keys
     }
-    fn map_mut(c: &mut Cache) -> &mut HashMap<TokenHash, Slot<Self>> {
+    fn map_mut(c: &mut Cache) -> &mut Self::Map {
         &mut c.verifier_keys
     }
     fn key(k: &TokenHash) -> Key {
@@ -248,10 +358,11 @@ impl Cached for VerifierKey {
 impl Cached for Endpoint {
     const KIND: CacheKind = CacheKind::Endpoint;
     type K = (TenantId, String);
-    fn map(c: &Cache) -> &HashMap<(TenantId, String), Slot<Self>> {
+    type Map = HashMap<(TenantId, String), Slot<Self>>;
+    fn map(c: &Cache) -> &Self::Map {
         &c.endpoints
     }
-    fn map_mut(c: &mut Cache) -> &mut HashMap<(TenantId, String), Slot<Self>> {
+    fn map_mut(c: &mut Cache) -> &mut Self::Map {
         &mut c.endpoints
     }
     fn key(k: &(TenantId, String)) -> Key {
@@ -338,7 +449,7 @@ impl Cache {
             value: v.clone(),
             loaded: self.generation,
         };
-        T::map_mut(self).insert(k.clone(), slot);
+        T::map_mut(self).insert(k, slot);
         // Rebuilt when it has doubled since the last rebuild, so that the rebuilds cost
         // O(1) per insert however many dependencies an answer has.
         if self.indexed > 2 * self.live_at_rebuild + 10_000 {
@@ -380,7 +491,7 @@ impl Cache {
     fn sweep(&mut self) {
         // What a lookup would find stale is removed: the same rule (`Cached::live`).
         let mut tokens = std::mem::take(&mut self.tokens);
-        tokens.retain(|_, slot| {
+        tokens.retain(|slot| {
             slot.value
                 .as_ref()
                 .is_none_or(|s| s.live(self, slot.loaded))
@@ -423,7 +534,7 @@ impl Cache {
 
     fn remove_key(&mut self, key: &Key) -> bool {
         match key {
-            Key::Token(h) => self.tokens.remove(h).is_some(),
+            Key::Token(h) => self.tokens.remove(h),
             Key::EndpointToken(h) => self.endpoint_tokens.remove(h).is_some(),
             Key::VerifierKey(h) => self.verifier_keys.remove(h).is_some(),
             Key::Endpoint(t, p) => self.endpoints.remove(&(*t, p.clone())).is_some(),
@@ -435,17 +546,17 @@ impl Cache {
     /// instead of sending every check to storage at once. Removing answers is always
     /// safe; the index is rebuilt so it names only what is kept.
     fn evict_half(&mut self) {
-        fn halve<K, V>(map: &mut HashMap<K, V>) {
+        fn halve<T: Cached>(c: &mut Cache) {
             let mut keep = false;
-            map.retain(|_, _| {
+            T::map_mut(c).retain(|_| {
                 keep = !keep;
                 keep
             });
         }
-        halve(&mut self.tokens);
-        halve(&mut self.endpoint_tokens);
-        halve(&mut self.verifier_keys);
-        halve(&mut self.endpoints);
+        halve::<Subject>(self);
+        halve::<EndpointSubject>(self);
+        halve::<VerifierKey>(self);
+        halve::<Endpoint>(self);
         self.reindex();
         self.sweep();
     }
@@ -455,12 +566,12 @@ impl Cache {
         let mut index: HashMap<Dep, Vec<Key>> = HashMap::new();
         let mut deps = Vec::new();
         fn add<T: Cached>(
-            map: &HashMap<T::K, Slot<T>>,
+            map: &T::Map,
             index: &mut HashMap<Dep, Vec<Key>>,
             deps: &mut Vec<Dep>,
         ) -> usize {
             let mut n = 0;
-            for (k, slot) in map {
+            map.each(|k, slot| {
                 if let Some(v) = slot.value.as_ref().filter(|_| T::INDEXED) {
                     deps.clear();
                     v.deps(deps);
@@ -469,13 +580,13 @@ impl Cache {
                         n += 1;
                     }
                 }
-            }
+            });
             n
         }
-        let n = add(&self.tokens, &mut index, &mut deps)
-            + add(&self.endpoint_tokens, &mut index, &mut deps)
-            + add(&self.verifier_keys, &mut index, &mut deps)
-            + add(&self.endpoints, &mut index, &mut deps);
+        let n = add::<Subject>(&self.tokens, &mut index, &mut deps)
+            + add::<EndpointSubject>(&self.endpoint_tokens, &mut index, &mut deps)
+            + add::<VerifierKey>(&self.verifier_keys, &mut index, &mut deps)
+            + add::<Endpoint>(&self.endpoints, &mut index, &mut deps);
         self.index = index;
         self.indexed = n;
         self.live_at_rebuild = n;
@@ -576,6 +687,52 @@ mod tests {
         // The tenant's settings reach every owner of the tenant.
         assert_eq!(c.drop_dep(Dep::Tenant(first.owner.tenant_id.0)), 2);
         assert!(c.get::<Subject>(&hash(u32::MAX)).is_none());
+    }
+
+    /// The tokens' table finds an entry by the first 8 bytes of its hash, but answers
+    /// only for the whole hash: two secrets whose hashes share a prefix are two tokens.
+    #[test]
+    fn hashes_sharing_a_prefix_are_kept_apart() {
+        let mut c = Cache::default();
+        let first = fill(&mut c, 1);
+        let (mut a, mut b) = (hash(7), hash(7));
+        a.0[31] = 1;
+        b.0[31] = 2;
+        assert_eq!(a.prefix64(), b.prefix64());
+        let mut other = first.clone();
+        other.token.id = keyward_core::TokenId::new();
+        assert!(c.insert(&a, Some(first.clone()), c.generation()).1);
+        assert!(c.insert(&b, Some(other.clone()), c.generation()).1);
+        assert!(
+            c.get::<Subject>(&hash(7)).is_none(),
+            "same prefix, other hash"
+        );
+        let id = |c: &Cache, h| c.get::<Subject>(h).flatten().map(|s| s.token.id);
+        assert_eq!(id(&c, &a), Some(first.token.id));
+        assert_eq!(id(&c, &b), Some(other.token.id));
+        c.drop_key(&Key::Token(a));
+        assert_eq!(id(&c, &a), None);
+        assert_eq!(id(&c, &b), Some(other.token.id));
+        // Replaced in place, not added beside.
+        let n = c.tokens.len();
+        assert!(c.insert::<Subject>(&b, None, c.generation()).1);
+        assert_eq!(c.tokens.len(), n);
+        assert_eq!(c.get::<Subject>(&b).map(|s| s.is_none()), Some(true));
+    }
+
+    /// What a cached token costs, as an operator with a million of them sees it: one
+    /// pointer in the table, a 48-byte entry (the hash and the slot), and the answer in
+    /// a 128-byte allocation (mimalloc, keyward's allocator, has no size class between
+    /// 128 and 160 bytes).
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn a_cached_token_stays_compact() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Box<(TokenHash, Slot<Subject>)>>(), 8);
+        assert_eq!(size_of::<(TokenHash, Slot<Subject>)>(), 48);
+        // An `Arc`'s allocation is the value and two counters.
+        let arc = size_of::<Subject>() + 2 * size_of::<usize>();
+        assert!(arc <= 128, "{arc} bytes");
     }
 
     #[test]
