@@ -52,7 +52,7 @@ fn hash(c: &mut Criterion) {
 /// The example subject with the fullest rule set: an IP allowlist and two permissions.
 fn subject(now: OffsetDateTime) -> Subject {
     let mut s = Subject::example(now);
-    s.token.allowed_cidrs = Box::new(["10.0.0.0/8".parse().expect("CIDR")]);
+    s.token.limits_mut().allowed_cidrs = Box::new(["10.0.0.0/8".parse().expect("CIDR")]);
     s.owner_mut()
         .permissions
         .push(Permission::parse("invoices:*").expect("permission"));

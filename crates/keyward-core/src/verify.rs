@@ -46,11 +46,47 @@ pub struct TokenState {
     /// all a check needs of it (8 bytes where a date-time takes 16, which keeps a cached
     /// token's allocation in a smaller size class).
     pub created_unix: i64,
+    /// What most tokens leave unset, behind one pointer that is null for them: a cached
+    /// token is then 96 bytes instead of 128.
+    pub limits: Option<Box<Limits>>,
+}
+
+/// The limits a token may carry (see [`TokenState::limits`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
     /// CIDRs the token may be used from; empty means anywhere.
     pub allowed_cidrs: Box<[ipnet::IpNet]>,
     pub rate_limit: Option<RateLimit>,
     /// Successful checks left; `None` means unlimited.
     pub uses_remaining: Option<i64>,
+}
+
+impl Limits {
+    /// What a token keeps of these limits: nothing when none is set.
+    pub fn boxed(self) -> Option<Box<Limits>> {
+        (self != Limits::default()).then(|| Box::new(self))
+    }
+}
+
+impl TokenState {
+    /// CIDRs the token may be used from; empty means anywhere.
+    pub fn allowed_cidrs(&self) -> &[ipnet::IpNet] {
+        self.limits.as_ref().map_or(&[], |l| &l.allowed_cidrs)
+    }
+
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.limits.as_ref().and_then(|l| l.rate_limit)
+    }
+
+    /// Successful checks left; `None` means unlimited.
+    pub fn uses_remaining(&self) -> Option<i64> {
+        self.limits.as_ref().and_then(|l| l.uses_remaining)
+    }
+
+    /// The limits, to change (made empty when there were none).
+    pub fn limits_mut(&mut self) -> &mut Limits {
+        self.limits.get_or_insert_with(Default::default)
+    }
 }
 
 /// A token's owner as a check sees it: the user, the membership (department and user
@@ -161,9 +197,7 @@ impl Subject {
                 revoked: false,
                 expires_at: Some(now + time::Duration::days(30)),
                 created_unix: now.unix_timestamp(),
-                allowed_cidrs: Box::new([]),
-                rate_limit: None,
-                uses_remaining: None,
+                limits: None,
             },
             owner: std::sync::Arc::new(Owner {
                 tenant_id: TenantId::new(),
@@ -264,15 +298,16 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
     if !in_period(o.user_active_from, o.user_active_until, now) {
         return VerifyCode::UserInactive;
     }
-    if !t.allowed_cidrs.is_empty() {
+    let cidrs = t.allowed_cidrs();
+    if !cidrs.is_empty() {
         let allowed = ctx
             .ip
-            .is_some_and(|ip| t.allowed_cidrs.iter().any(|n| n.contains(&ip)));
+            .is_some_and(|ip| cidrs.iter().any(|n| n.contains(&ip)));
         if !allowed {
             return VerifyCode::IpNotAllowed;
         }
     }
-    if t.uses_remaining.is_some_and(|n| n <= 0) {
+    if t.uses_remaining().is_some_and(|n| n <= 0) {
         return VerifyCode::UsageExceeded;
     }
     if !o.membership_held {
@@ -306,7 +341,7 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
 pub fn standing(s: &Subject, now: OffsetDateTime) -> VerifyCode {
     let ctx = VerifyContext {
         tenant: Some(s.owner.tenant_id),
-        ip: s.token.allowed_cidrs.first().map(|n| n.network()),
+        ip: s.token.allowed_cidrs().first().map(|n| n.network()),
         ..Default::default()
     };
     decide(s, &ctx, now).code
@@ -506,9 +541,9 @@ mod tests {
         assert_eq!(code(&t, &none), VerifyCode::Forbidden);
 
         let mut t = Subject::example(NOW);
-        t.token.uses_remaining = Some(0);
+        t.token.limits_mut().uses_remaining = Some(0);
         assert_eq!(code(&t, &none), VerifyCode::UsageExceeded);
-        t.token.uses_remaining = Some(1);
+        t.token.limits_mut().uses_remaining = Some(1);
         assert_eq!(code(&t, &none), VerifyCode::Valid);
     }
 
@@ -527,7 +562,7 @@ mod tests {
         assert_eq!(standing(&t, NOW), VerifyCode::UserInactive);
         // An allowlist limits where the token works, not whether it does.
         let mut t = Subject::example(NOW);
-        t.token.allowed_cidrs = Box::new(["10.1.0.0/16".parse().unwrap()]);
+        t.token.limits_mut().allowed_cidrs = Box::new(["10.1.0.0/16".parse().unwrap()]);
         assert_eq!(standing(&t, NOW), VerifyCode::Valid);
         t.token.expires_at = Some(NOW);
         assert_eq!(standing(&t, NOW), VerifyCode::Expired);
@@ -590,7 +625,7 @@ mod tests {
     #[test]
     fn ip_allowlist_refuses_other_addresses_and_unknown_ones() {
         let mut s = Subject::example(NOW);
-        s.token.allowed_cidrs = Box::new(["10.0.0.0/8".parse().unwrap()]);
+        s.token.limits_mut().allowed_cidrs = Box::new(["10.0.0.0/8".parse().unwrap()]);
         let inside = VerifyContext {
             ip: Some("10.1.2.3".parse().unwrap()),
             ..Default::default()

@@ -795,7 +795,7 @@ impl Verifier {
         }
         let mut retry_after = None;
         if code == VerifyCode::Valid {
-            if let Some(limit) = subject.token.rate_limit {
+            if let Some(limit) = subject.token.rate_limit() {
                 retry_after = self
                     .rate
                     .take(subject.token.id, limit, now.unix_timestamp())
@@ -805,7 +805,7 @@ impl Verifier {
                 }
             }
         }
-        if code == VerifyCode::Valid && subject.token.uses_remaining.is_some() {
+        if code == VerifyCode::Valid && subject.token.uses_remaining().is_some() {
             // Counted tokens are the one case that writes per check: the counter must
             // hold across every node, so the store takes the use atomically.
             match self

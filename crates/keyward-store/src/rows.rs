@@ -125,9 +125,12 @@ pub(crate) fn token_state(r: &AnyRow) -> StoreResult<keyward_core::verify::Token
         revoked: opt_time(r, "revoked_at")?.is_some(),
         expires_at: opt_time(r, "expires_at")?,
         created_unix: time(r, "created_at")?.unix_timestamp(),
-        allowed_cidrs: cidrs(r)?.into_boxed_slice(),
-        rate_limit: rate_limit(r)?,
-        uses_remaining: r.try_get("uses_remaining")?,
+        limits: keyward_core::verify::Limits {
+            allowed_cidrs: cidrs(r)?.into_boxed_slice(),
+            rate_limit: rate_limit(r)?,
+            uses_remaining: r.try_get("uses_remaining")?,
+        }
+        .boxed(),
     })
 }
 
