@@ -915,7 +915,7 @@ impl Verifier {
             return Ok(found);
         }
         if self.is_known(hash) {
-            return self.load_cached(hash, load).await;
+            return self.load_stored(hash, load).await;
         }
         if self.lookups.absent(hash) {
             return Ok(None);
@@ -974,7 +974,7 @@ impl Verifier {
     }
 
     /// What the cache holds for `key` while the feed is healthy, otherwise what `load`
-    /// reads from storage (remembered, found or not, unless a change raced the read).
+    /// reads from storage ([`Verifier::load_stored`]).
     async fn load_cached<T, F, Fut>(
         &self,
         key: &T::K,
@@ -988,6 +988,21 @@ impl Verifier {
         if let Some(found) = self.cached::<T>(key) {
             return Ok(found);
         }
+        self.load_stored(key, load).await
+    }
+
+    /// What `load` reads from storage for `key`, after the cache had nothing to answer
+    /// with (remembered, found or not, unless a change raced the read).
+    async fn load_stored<T, F, Fut>(
+        &self,
+        key: &T::K,
+        load: F,
+    ) -> Result<Option<Arc<T>>, Unavailable>
+    where
+        T: Cached,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<T>, keyward_store::StoreError>>,
+    {
         let since = self.cache.read().expect("cache lock").generation();
         self.metrics.cache_miss(T::KIND);
         let loaded = self.read_storage(load()).await?;

@@ -167,8 +167,9 @@ impl<K: Hash + Eq + Clone, T> Slots<K, T> for HashMap<K, Slot<T>> {
 /// The tokens' table, the bulk of the cache: one pointer per bucket, to the full hash
 /// and the slot. A hash is an HMAC under the server key, evenly spread and chosen by
 /// no one, so its first 8 bytes serve as the table's hash ([`spread`]), and a lookup
-/// still compares all 32. A million tokens take 2^21 buckets: 17 MB of pointers (and control bytes)
-/// where a map holding a 32-byte key and a 16-byte slot in each bucket takes 100 MB.
+/// still compares all 32. A million tokens take 2^21 buckets: 19 MB of pointers and
+/// control bytes, where a map holding a 32-byte key and a 16-byte slot in each bucket
+/// takes 100 MB.
 pub struct ByHash<T>(hashbrown::HashTable<Box<(TokenHash, Slot<T>)>>);
 
 impl<T> Default for ByHash<T> {
