@@ -110,6 +110,119 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// One change of [`record_all`]: what [`record`] takes for one, with the object's name
+/// given by the writer (a creation knows the name it just wrote).
+pub(crate) struct Event<'a> {
+    pub tenant: TenantId,
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: String,
+    pub object_name: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// Events per statement of [`record_all`]: 11 parameters each, well under every
+/// backend's limit.
+const EVENT_CHUNK: usize = 200;
+
+/// Writes the audit events and change-log rows of many changes, as [`record`] writes one,
+/// in a few statements for all of them (a group commit's creations): one insert of the
+/// events and one of the log rows per [`EVENT_CHUNK`], and a webhook delivery where a
+/// receiver subscribes. Each event's object is a different one.
+pub(crate) async fn record_all(
+    tx: &mut Tx,
+    events: &[Event<'_>],
+    now: OffsetDateTime,
+) -> StoreResult<()> {
+    let mut seen = HashSet::with_capacity(events.len());
+    if !events.iter().all(|e| seen.insert(e.object_id.as_str())) {
+        return Err(crate::StoreError::Invalid(
+            "changes recorded together must each be of another object".into(),
+        ));
+    }
+    for chunk in events.chunks(EVENT_CHUNK) {
+        let ids: Vec<AuditEventId> = chunk.iter().map(|_| AuditEventId::new()).collect();
+        let mut f = tx.many();
+        let items: Vec<_> = chunk.iter().zip(&ids).collect();
+        let rows = f.rows(&items, |f, &(e, id)| {
+            vec![
+                f.arg(*id),
+                f.arg(e.tenant),
+                f.arg(now),
+                f.arg(e.actor.user_id),
+                f.arg(&e.actor.name),
+                f.arg(e.action),
+                f.arg(e.object_type),
+                f.arg(e.object_id.as_str()),
+                f.arg(e.actor.ip.as_ref()),
+                f.arg(e.details.to_string()),
+                f.arg(e.object_name.clone()),
+            ]
+        });
+        let sql = format!(
+            "INSERT INTO audit_events (id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details, object_name) \
+             VALUES {rows}"
+        );
+        tx.many_rows(&sql, &f, chunk.len()).await?;
+        for (e, id) in chunk.iter().zip(&ids) {
+            if let Some(event) = keyward_core::webhook::WebhookEvent::of_action(e.action) {
+                crate::webhooks::enqueue(
+                    tx,
+                    e.tenant,
+                    event,
+                    *id,
+                    e.actor,
+                    e.object_type,
+                    &e.object_id,
+                    &e.details,
+                    now,
+                )
+                .await?;
+            }
+        }
+        let mut f = tx.many();
+        let rows = f.rows(chunk, |f, e| {
+            vec![
+                f.arg(e.tenant),
+                f.arg(e.action),
+                f.arg(e.object_type),
+                f.arg(e.object_id.as_str()),
+                f.arg(now),
+            ]
+        });
+        let sql = format!(
+            "INSERT INTO change_log (tenant_id, action, object_type, object_id, at) VALUES {rows} \
+             RETURNING seq, object_id"
+        );
+        // The order of the rows RETURNING gives is not promised; each names its object.
+        let mut seqs: HashMap<String, i64> = HashMap::with_capacity(chunk.len());
+        for r in tx.many_rows(&sql, &f, chunk.len()).await? {
+            seqs.insert(r.try_get("object_id")?, r.try_get("seq")?);
+        }
+        let mut changes = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            let Some(&seq) = seqs.get(&e.object_id) else {
+                return Err(crate::StoreError::Invalid(
+                    "the change log did not return a row it was given".into(),
+                ));
+            };
+            changes.push(Change {
+                seq,
+                tenant_id: e.tenant,
+                action: e.action.to_string(),
+                object_type: e.object_type.to_string(),
+                object_id: e.object_id.clone(),
+            });
+        }
+        changes.sort_by_key(|c| c.seq);
+        for c in changes {
+            tx.changed(c);
+        }
+    }
+    Ok(())
+}
+
 /// The name an event gives its object. It is read in the change's own transaction, so
 /// it is the name the change left (a rename records the new name); an object the change
 /// deleted has no row any more, and its name is the one the change put in the details
@@ -405,12 +518,16 @@ impl Store {
                     .await?;
                 // What the previous snapshot did not show: transactions that had not
                 // started when it was taken (at or past its xmax) and those still in
-                // progress then (its xip list). Both are index lookups on txid, so a
-                // long-running transaction elsewhere does not widen the scan.
+                // progress then (its xip list, all below its xmax). Both are index
+                // lookups on txid, so a long-running transaction elsewhere does not widen
+                // the scan. They are two statements of a UNION ALL: joined by OR in one,
+                // PostgreSQL scans the whole log instead (7 ms at 64,000 rows, read after
+                // every commit that notifies; 0.02 ms this way).
                 let rows = sqlx::query(&format!(
                     "SELECT {COLUMNS} FROM change_log \
                      WHERE txid >= pg_snapshot_xmax($1::pg_snapshot) \
-                        OR txid IN (SELECT pg_snapshot_xip($1::pg_snapshot)) \
+                     UNION ALL SELECT {COLUMNS} FROM change_log \
+                     WHERE txid = ANY(ARRAY(SELECT pg_snapshot_xip($1::pg_snapshot))) \
                      ORDER BY seq"
                 ))
                 .arg(prev)

@@ -143,6 +143,7 @@ impl Store {
         let notify = (self.backend == Backend::Postgres).then(|| self.clone());
         Ok(crate::tx::Tx::new(
             self.write.begin().await?,
+            self.backend,
             self.listener.clone(),
             notify,
             self.outbox.clone(),

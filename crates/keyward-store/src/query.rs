@@ -158,13 +158,42 @@ impl<'q, O> Arg for QueryScalar<'q, Any, O, AnyArguments<'q>> {
 pub(crate) struct Filter {
     clauses: Vec<String>,
     binds: Vec<Bind>,
+    /// Placeholders are SQLite's anonymous `?`, numbered by their place in the text.
+    anonymous: bool,
 }
 
 impl Filter {
+    /// The values of a statement of many rows (an insert of a group commit's creations,
+    /// a read of their details): its placeholders must appear in the statement in the
+    /// order [`Filter::arg`] returned them. On SQLite they are anonymous `?`s, because
+    /// SQLite looks up a numbered `$n` in a list of all of them, when the statement is
+    /// prepared and again when each value is bound: with a thousand values, those
+    /// look-ups cost more than the rows' writing.
+    pub fn many(backend: crate::Backend) -> Self {
+        Self {
+            anonymous: backend == crate::Backend::Sqlite,
+            ..Self::default()
+        }
+    }
+
     /// Adds a bind value and returns its placeholder.
     pub fn arg(&mut self, v: impl Value) -> String {
         self.binds.push(v.to_bind());
-        format!("${}", self.binds.len())
+        if self.anonymous {
+            "?".to_string()
+        } else {
+            format!("${}", self.binds.len())
+        }
+    }
+
+    /// The rows of a `VALUES` list, one for each of `items`, whose values `row` gives
+    /// (placeholders from [`Filter::arg`], or SQL literals): `($1, $2, 1), ($3, $4, 1)`.
+    pub fn rows<T>(&mut self, items: &[T], row: impl Fn(&mut Self, &T) -> Vec<String>) -> String {
+        items
+            .iter()
+            .map(|item| format!("({})", row(self, item).join(", ")))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Binds each of `values` and returns the list `($1, $2, …)`, for `col IN {list}`.
@@ -296,7 +325,7 @@ impl<'a> Listing<'a> {
 }
 
 /// Values per `IN (…)` list, well under every backend's limit of bound parameters.
-const IN_CHUNK: usize = 100;
+pub(crate) const IN_CHUNK: usize = 100;
 
 impl Store {
     /// One page of a listing, and how many rows the listing has in all.

@@ -40,6 +40,11 @@ pub(crate) fn permissions(json: &str) -> StoreResult<Vec<Permission>> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("permissions: {e}")))
 }
 
+/// The columns [`settings`] reads.
+pub(crate) const SETTINGS_COLS: &str = "api_tokens_enabled, require_technical_user, \
+    secret_storage, max_token_lifetime_days, default_token_lifetime_days, mobile_session_days, \
+    expiry_notice_days, api_base_url, flag_unused_after_days, revoke_unused_after_days";
+
 pub(crate) fn settings(r: &AnyRow) -> StoreResult<TenantSettings> {
     let storage: String = r.try_get("secret_storage")?;
     let days = |c: &str| -> StoreResult<u32> {

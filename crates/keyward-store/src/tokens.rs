@@ -348,56 +348,110 @@ impl Creation {
     }
 }
 
-/// Writes token `t` of `tenant` by `actor` (its row, its secret, its audit event and
-/// change-log row) in `tx`.
-async fn write_token(
+/// Rows per statement of [`write_new_tokens`]: 19 parameters each, well under every
+/// backend's limit.
+const NEW_TOKEN_CHUNK: usize = 200;
+
+/// Writes new tokens, each of its tenant by its actor (their rows, their secrets, their
+/// audit events and change-log rows), in `tx`: a few statements for all of them, not a
+/// few for each, so that a group commit's batch costs about what one creation does.
+async fn write_new_tokens(
     tx: &mut Tx,
-    tenant: TenantId,
-    t: &NewToken,
+    items: &[(TenantId, &NewToken, &Actor)],
     now: OffsetDateTime,
-    actor: &Actor,
 ) -> StoreResult<()> {
-    tx.set_author(tenant, actor, now);
-    sqlx::query(
-        "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
-         enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
-         rate_limit_requests, rate_limit_window_seconds, uses_remaining, search, imported_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-    )
-    .arg(t.id)
-    .arg(tenant)
-    .arg(t.kind.as_str())
-    .arg(t.name.as_str())
-    .arg(&t.description)
-    .arg(&t.secret.hint)
-    .arg(t.user_id)
-    .arg(t.department_id)
-    .arg(t.user_type_id)
-    .arg(t.secret.sealed.as_ref())
-    .arg(json!(t.allowed_cidrs).to_string())
-    .arg(now)
-    .arg(actor.user_id)
-    .arg(t.expires_at)
-    .arg(t.rate_limit.map(|r| i64::from(r.requests)))
-    .arg(t.rate_limit.map(|r| i64::from(r.window_seconds)))
-    .arg(t.max_uses)
-    .arg(search_key(&[t.name.as_str(), &t.description]))
-    .arg(t.imported.then_some(now))
-    .execute(&mut ***tx)
-    .await?;
-    insert_secret(tx, TokenTable::Tokens, t.id, &t.secret).await?;
-    tx.record(
-        if t.imported {
-            "token.imported"
-        } else {
-            "token.created"
-        },
-        "token",
-        t.id,
-        json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint, "user_id": t.user_id,
-               "expires_at": t.expires_at.map(to_ms)}),
-    )
-    .await
+    for chunk in items.chunks(NEW_TOKEN_CHUNK) {
+        let mut f = tx.many();
+        let rows = f.rows(chunk, |f, &(tenant, t, actor)| {
+            vec![
+                f.arg(t.id),
+                f.arg(tenant),
+                f.arg(t.kind.as_str()),
+                f.arg(t.name.as_str()),
+                f.arg(&t.description),
+                f.arg(&t.secret.hint),
+                f.arg(t.user_id),
+                f.arg(t.department_id),
+                f.arg(t.user_type_id),
+                "1".to_string(),
+                f.arg(t.secret.sealed.as_ref()),
+                f.arg(json!(t.allowed_cidrs).to_string()),
+                f.arg(now),
+                f.arg(actor.user_id),
+                f.arg(t.expires_at),
+                f.arg(t.rate_limit.map(|r| i64::from(r.requests))),
+                f.arg(t.rate_limit.map(|r| i64::from(r.window_seconds))),
+                f.arg(t.max_uses),
+                f.arg(search_key(&[t.name.as_str(), &t.description])),
+                f.arg(t.imported.then_some(now)),
+            ]
+        });
+        let sql = format!(
+            "INSERT INTO tokens (id, tenant_id, kind, name, description, hint, user_id, department_id, user_type_id, \
+             enabled, sealed_secret, allowed_cidrs, created_at, created_by, expires_at, \
+             rate_limit_requests, rate_limit_window_seconds, uses_remaining, search, imported_at) \
+             VALUES {rows}"
+        );
+        tx.many_rows(&sql, &f, chunk.len()).await?;
+        let mut f = tx.many();
+        let rows = f.rows(chunk, |f, &(_, t, _)| {
+            vec![f.arg(&t.secret.hash), f.arg(t.id), "NULL".to_string()]
+        });
+        let sql = format!("INSERT INTO token_secrets (hash, token_id, valid_until) VALUES {rows}");
+        tx.many_rows(&sql, &f, chunk.len()).await?;
+        for &(_, t, _) in chunk {
+            tx.stored_secret(&t.secret.hash);
+        }
+        let events: Vec<crate::audit::Event> = chunk
+            .iter()
+            .map(|&(tenant, t, actor)| crate::audit::Event {
+                tenant,
+                actor,
+                action: if t.imported {
+                    "token.imported"
+                } else {
+                    "token.created"
+                },
+                object_type: "token",
+                object_id: t.id.to_string(),
+                object_name: Some(t.name.to_string()),
+                details: json!({"name": t.name, "kind": t.kind, "hint": t.secret.hint,
+                                "user_id": t.user_id, "expires_at": t.expires_at.map(to_ms)}),
+            })
+            .collect();
+        crate::audit::record_all(tx, &events, now).await?;
+    }
+    Ok(())
+}
+
+/// The details of tokens `tx` has just written, in the order of `items`.
+async fn new_details(
+    tx: &mut Tx,
+    items: &[(TenantId, &NewToken, &Actor)],
+) -> StoreResult<Vec<TokenDetails>> {
+    let now = crate::now();
+    let mut by_id = std::collections::HashMap::with_capacity(items.len());
+    for chunk in items.chunks(crate::query::IN_CHUNK) {
+        let mut f = tx.many();
+        let ids: Vec<TokenId> = chunk.iter().map(|&(_, t, _)| t.id).collect();
+        // By id alone (see `Store::rows_of_tenant`); the tenant is compared below.
+        let sql = format!(
+            "SELECT {} {DETAIL_FROM} WHERE t.id IN {}",
+            detail_columns(),
+            f.list(&ids)
+        );
+        for r in tx.many_rows(&sql, &f, chunk.len()).await? {
+            let d = details(&r, now)?;
+            by_id.insert(d.token.id, d);
+        }
+    }
+    items
+        .iter()
+        .map(|&(tenant, t, _)| match by_id.remove(&t.id) {
+            Some(d) if d.token.tenant_id == tenant => Ok(d),
+            _ => Err(StoreError::NotFound("token")),
+        })
+        .collect()
 }
 
 /// Reads the token as `tx` leaves it, then commits: the change returns what it wrote,
@@ -619,18 +673,11 @@ impl Store {
         &self,
         items: &[(TenantId, &NewToken, &Actor)],
     ) -> StoreResult<Vec<TokenDetails>> {
-        let now = crate::now();
         let mut tx = self.begin().await?;
-        for &(tenant, t, actor) in items {
-            write_token(&mut tx, tenant, t, now, actor).await?;
-        }
-        let mut rows = Vec::with_capacity(items.len());
-        for &(tenant, t, _) in items {
-            rows.push(detail_row(&mut **tx, tenant, t.id).await?);
-        }
+        write_new_tokens(&mut tx, items, crate::now()).await?;
+        let made = new_details(&mut tx, items).await?;
         tx.commit().await?;
-        let now = crate::now();
-        rows.iter().map(|r| details(r, now)).collect()
+        Ok(made)
     }
 
     /// Imports tokens with secrets of another system in one transaction: all of them, or
@@ -642,25 +689,23 @@ impl Store {
         tokens: &[NewToken],
         actor: &Actor,
     ) -> StoreResult<()> {
-        let now = crate::now();
         let mut tx = self.begin().await?;
-        for t in tokens {
-            // A secret stored by another import since the caller checked: refused as
-            // taken, and nothing of this import is kept.
-            write_token(&mut tx, tenant, t, now, actor)
-                .await
-                .map_err(|e| match e {
-                    StoreError::Database(db) if StoreError::is_unique_violation(&db) => {
-                        StoreError::Refused {
-                            code: "secret_taken",
-                            message: "a secret of this import was stored meanwhile by another \
-                                      import; nothing was imported"
-                                .into(),
-                        }
+        let all: Vec<_> = tokens.iter().map(|t| (tenant, t, actor)).collect();
+        // A secret stored by another import since the caller checked: refused as taken,
+        // and nothing of this import is kept.
+        write_new_tokens(&mut tx, &all, crate::now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Database(db) if StoreError::is_unique_violation(&db) => {
+                    StoreError::Refused {
+                        code: "secret_taken",
+                        message: "a secret of this import was stored meanwhile by another \
+                                  import; nothing was imported"
+                            .into(),
                     }
-                    e => e,
-                })?;
-        }
+                }
+                e => e,
+            })?;
         tx.commit().await?;
         Ok(())
     }

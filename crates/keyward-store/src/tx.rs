@@ -53,6 +53,7 @@ impl ListenerSlot {
 
 pub(crate) struct Tx {
     inner: Transaction<'static, Any>,
+    backend: crate::Backend,
     committed: Committed,
     listener: ListenerSlot,
     /// On PostgreSQL, the store to `NOTIFY` through after a commit with changes.
@@ -70,12 +71,14 @@ pub(crate) struct Tx {
 impl Tx {
     pub(crate) fn new(
         inner: Transaction<'static, Any>,
+        backend: crate::Backend,
         listener: ListenerSlot,
         notify: Option<crate::Store>,
         outbox: Arc<tokio::sync::Notify>,
     ) -> Self {
         Self {
             inner,
+            backend,
             committed: Committed::default(),
             listener,
             notify,
@@ -113,6 +116,28 @@ impl Tx {
         };
         let id = object_id.to_string();
         crate::audit::record(self, tenant, &actor, action, object_type, &id, details, now).await
+    }
+
+    /// The values of a statement that writes or reads many rows at once (see
+    /// [`crate::query::Filter::many`]).
+    pub(crate) fn many(&self) -> crate::query::Filter {
+        crate::query::Filter::many(self.backend)
+    }
+
+    /// Runs `sql`, a statement of `rows` rows whose values `f` ([`Tx::many`]) holds, and
+    /// returns what it returns. A statement of one row is prepared once and kept, as
+    /// every other is; one of more is prepared afresh, since its text changes with the
+    /// number of rows and would crowd the connection's cache of prepared statements.
+    pub(crate) async fn many_rows(
+        &mut self,
+        sql: &str,
+        f: &crate::query::Filter,
+        rows: usize,
+    ) -> StoreResult<Vec<sqlx::any::AnyRow>> {
+        Ok(sqlx::query_with(sql, f.args())
+            .persistent(rows == 1)
+            .fetch_all(&mut *self.inner)
+            .await?)
     }
 
     pub(crate) fn changed(&mut self, change: Change) {

@@ -101,6 +101,7 @@ conformance!(
     a_session_starts_only_with_the_current_password_and_within_the_cap,
     a_password_change_ends_mobile_and_console_sessions_in_its_transaction,
     concurrent_creations_are_committed_together_and_fail_alone,
+    a_creation_reads_settings_and_owner_together,
     audit_events_name_their_object_as_it_was_then,
     the_inactivity_policy_announces_and_revokes_each_token_once,
 );
@@ -191,6 +192,7 @@ async fn concurrent_creations_are_committed_together_and_fail_alone(db: Db) {
         }
         asked.push((f.tenant, new, secret));
     }
+    let from = s.feed_position().await.unwrap();
     let mut writes = tokio::task::JoinSet::new();
     for (i, (tenant, new, _)) in asked.iter().enumerate() {
         let (s, tenant, new) = (s.clone(), *tenant, new.clone());
@@ -209,6 +211,29 @@ async fn concurrent_creations_are_committed_together_and_fail_alone(db: Db) {
         assert_eq!(found.map(|f| f.token.id), (i != 7).then_some(new.id));
         let _ = tenant;
     }
+    // Each stored token is one entry of the change feed, in its tenant, under a
+    // sequence number of its own, however many shared a commit.
+    let (changes, _) = s.changes_after(&from).await.unwrap();
+    let mut logged: Vec<(TenantId, String)> = changes
+        .iter()
+        .filter(|c| c.action == "token.created")
+        .map(|c| (c.tenant_id, c.object_id.clone()))
+        .collect();
+    logged.sort();
+    let mut stored: Vec<(TenantId, String)> = asked
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 7)
+        .map(|(_, (tenant, new, _))| (*tenant, new.id.to_string()))
+        .collect();
+    stored.sort();
+    assert_eq!(logged, stored);
+    let seqs: std::collections::HashSet<i64> = changes.iter().map(|c| c.seq).collect();
+    assert_eq!(
+        seqs.len(),
+        changes.len(),
+        "every entry has a sequence number of its own"
+    );
     for (f, stored) in [(&a, 20), (&b, 19)] {
         let events = audit_events(s, f.tenant, action("token.created")).await;
         assert_eq!(
@@ -216,12 +241,73 @@ async fn concurrent_creations_are_committed_together_and_fail_alone(db: Db) {
             stored,
             "one event per stored token, in its tenant"
         );
+        for e in &events {
+            let (_, new, _) = asked
+                .iter()
+                .find(|(_, n, _)| n.id.to_string() == e.object_id)
+                .expect("an event of a token asked for");
+            assert_eq!(e.object_name.as_deref(), Some(new.name.as_str()));
+        }
         let (_, total) = s
             .list_tokens(f.tenant, &TokenFilter::default(), Page::default())
             .await
             .unwrap();
         assert_eq!(total, stored as i64);
     }
+}
+
+async fn a_creation_reads_settings_and_owner_together(db: Db) {
+    let s = &db.store;
+    let (a, b) = two_tenants(s).await;
+    let second = s
+        .create_department(a.tenant, &name("Accounts"), &actor())
+        .await
+        .unwrap();
+    s.add_membership(a.tenant, a.user, second.id, a.ut, &actor())
+        .await
+        .unwrap();
+    let (settings, owner) = s.settings_and_owner(a.tenant, a.user).await.unwrap();
+    assert_eq!(settings, s.settings(a.tenant).await.unwrap());
+    // Users and memberships have no `Eq`: they are compared as they serialise.
+    fn v<T: serde::Serialize>(x: &T) -> serde_json::Value {
+        serde_json::to_value(x).unwrap()
+    }
+    let (user, memberships) = owner.expect("the tenant's user");
+    assert_eq!(v(&user), v(&s.user(a.tenant, a.user).await.unwrap()));
+    assert_eq!(
+        v(&memberships),
+        v(&s.memberships(a.tenant, a.user).await.unwrap())
+    );
+    let departments: Vec<&str> = memberships
+        .iter()
+        .map(|m| m.department_name.as_str())
+        .collect();
+    assert_eq!(
+        departments,
+        ["Accounts", "Sales"],
+        "in the documented order"
+    );
+    let alone = s.user_and_memberships(a.tenant, a.user).await.unwrap();
+    assert_eq!(v(&alone), v(&Some((user, memberships))));
+    // Another tenant's user is no user of this one; a user without memberships has none.
+    let (_, other) = s.settings_and_owner(a.tenant, b.user).await.unwrap();
+    assert!(other.is_none());
+    assert!(s
+        .user_and_memberships(a.tenant, b.user)
+        .await
+        .unwrap()
+        .is_none());
+    let lone = s
+        .create_user(a.tenant, &new_user("lone"), &actor())
+        .await
+        .unwrap();
+    let (_, owner) = s.settings_and_owner(a.tenant, lone.id).await.unwrap();
+    let (found, none) = owner.expect("a user without memberships");
+    assert_eq!((found.id, none.len()), (lone.id, 0));
+    assert!(matches!(
+        s.settings_and_owner(TenantId::new(), a.user).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 fn actor() -> Actor {

@@ -97,15 +97,7 @@ impl Owners {
         id: UserId,
     ) -> ServiceResult<Option<&(User, Vec<Membership>)>> {
         if let Entry::Vacant(slot) = self.0.entry(id) {
-            let found = match store.user(tenant, id).await {
-                Err(StoreError::NotFound(_)) => None,
-                other => {
-                    let owner = other?;
-                    let memberships = store.memberships(tenant, owner.id).await?;
-                    Some((owner, memberships))
-                }
-            };
-            slot.insert(found);
+            slot.insert(store.user_and_memberships(tenant, id).await?);
         }
         Ok(self.0[&id].as_ref())
     }
@@ -206,8 +198,12 @@ impl<'a> Tokens<'a> {
             )));
         }
         let now = OffsetDateTime::now_utc();
-        let settings = self.store.settings(tenant).await?;
+        // The settings and the first request's owner in one read (most calls create one
+        // token); any other owner is read when first named.
+        let first = reqs[0].user_id;
+        let (settings, owner) = self.store.settings_and_owner(tenant, first).await?;
         let mut owners = Owners::default();
+        owners.0.insert(first, owner);
         let mut news = Vec::with_capacity(reqs.len());
         let mut secrets = Vec::with_capacity(reqs.len());
         for (i, req) in reqs.into_iter().enumerate() {
