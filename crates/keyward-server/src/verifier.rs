@@ -41,6 +41,7 @@
 //! of known paths, so a hosted request is usually answered without storage as well.
 
 pub mod cache;
+pub mod known;
 pub mod rate;
 
 use crate::metrics::{FeedStats, Metrics, Origin, Route};
@@ -281,7 +282,7 @@ pub struct Verifier {
     /// First 8 bytes of every stored secret hash, kept complete by this process's
     /// commits and the change feed: a hash absent from it is looked up under the budget
     /// of `lookups`, never freely.
-    known: RwLock<HashSet<u64>>,
+    known: RwLock<known::Prefixes>,
     feed: tokio::sync::Mutex<FeedState>,
     /// This process's entries applied at commit, not yet seen by `catch_up`.
     own: Mutex<HashMap<i64, Instant>>,
@@ -440,7 +441,7 @@ impl Verifier {
             single_tenant: opts.single_tenant,
             sole: RwLock::new(None),
             known_paths: RwLock::new(paths.into_iter().collect()),
-            known: RwLock::new(prefixes.into_iter().collect()),
+            known: RwLock::new(known::Prefixes::new(prefixes)),
             feed: tokio::sync::Mutex::new(FeedState {
                 position: position.clone(),
                 own: HashMap::new(),
@@ -959,7 +960,7 @@ impl Verifier {
         self.known
             .read()
             .expect("known-set lock")
-            .contains(&hash.prefix64())
+            .contains(hash.prefix64())
     }
 
     /// The cached answer for `key` (`Some(None)`: remembered as absent), while the feed
