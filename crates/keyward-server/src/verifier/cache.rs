@@ -64,6 +64,16 @@ impl Dep {
         if c.action.starts_with("console.") {
             return None;
         }
+        // A token or session just made: no answer holds its fresh id (the hash of its
+        // secret is let through by the verifier's `register`), so it marks nothing.
+        // Marked, each creation would count towards a sweep of every cached token: at
+        // 5,000 creations a second, one a second, more the more tokens there are.
+        if matches!(
+            c.action.as_str(),
+            "token.created" | "token.imported" | "mobile_session.created"
+        ) {
+            return None;
+        }
         let id = || c.object_id.parse::<Uuid>().ok();
         Some(match c.object_type.as_str() {
             "token" | "mobile_session" => Dep::Token(id()?),
@@ -623,6 +633,53 @@ mod tests {
             updated_at: now,
         };
         (TokenHash([n; 32]), v)
+    }
+
+    /// A creation marks nothing, so creations in bulk never sweep the cache; every other
+    /// change of a token drops its answers.
+    #[test]
+    fn only_changes_of_existing_tokens_mark_them() {
+        let change = |action: &str, object_type: &str| keyward_store::Change {
+            seq: 1,
+            tenant_id: TenantId::new(),
+            action: action.into(),
+            object_type: object_type.into(),
+            object_id: uuid::Uuid::new_v4().to_string(),
+        };
+        for (action, object_type) in [
+            ("token.created", "token"),
+            ("token.imported", "token"),
+            ("mobile_session.created", "mobile_session"),
+        ] {
+            assert_eq!(
+                Dep::of_change(&change(action, object_type)),
+                None,
+                "{action}"
+            );
+        }
+        for (action, object_type) in [
+            ("token.revoked", "token"),
+            ("token.regenerated", "token"),
+            ("token.updated", "token"),
+            ("mobile_session.deleted", "mobile_session"),
+        ] {
+            assert!(
+                matches!(
+                    Dep::of_change(&change(action, object_type)),
+                    Some(Dep::Token(_))
+                ),
+                "{action}"
+            );
+        }
+        // Past `SWEEP_AT` creations, the cached tokens are still all there, unswept.
+        let mut c = Cache::default();
+        fill(&mut c, 10);
+        for _ in 0..=SWEEP_AT {
+            if let Some(d) = Dep::of_change(&change("token.created", "token")) {
+                c.drop_dep(d);
+            }
+        }
+        assert_eq!((c.sweeps, cached(&c, 10)), (0, 10));
     }
 
     fn hash(n: u32) -> TokenHash {
