@@ -26,12 +26,58 @@ pub use crate::code::VerifyCode;
 /// The verifier keeps one of these per cached token, so it holds only what a check
 /// needs: the token's names, description and bookkeeping stay in storage, and the owner
 /// is shared (one [`Owner`] for every token of one membership).
+///
+/// A cached one is 48 bytes (64 with its `Arc`'s counters, a size class of its own):
+/// what few tokens carry (limits, a previous secret's grace) is behind one pointer, and
+/// times are kept to the millisecond or second.
 #[derive(Clone, Debug)]
 pub struct Subject {
     pub token: TokenState,
     pub owner: std::sync::Arc<Owner>,
+}
+
+impl Subject {
     /// Set when the presented secret is a previous one, kept only for a grace period.
-    pub secret_valid_until: Option<OffsetDateTime>,
+    pub fn secret_valid_until(&self) -> Option<OffsetDateTime> {
+        self.token
+            .limits
+            .as_ref()
+            .and_then(|l| l.secret_valid_until)
+    }
+
+    pub fn set_secret_valid_until(&mut self, until: Option<OffsetDateTime>) {
+        let mut rare = self
+            .token
+            .limits
+            .take()
+            .map_or_else(Limits::default, |b| *b);
+        rare.secret_valid_until = until;
+        self.token.limits = rare.boxed();
+    }
+}
+
+/// A point in time to the millisecond, in 8 bytes where an `OffsetDateTime` takes 16,
+/// and as an `Option` in 8 as well: what storage keeps of a token's expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Moment(std::num::NonZeroI64);
+
+impl Moment {
+    /// `t` to the millisecond. The epoch's own millisecond is kept as the next one (the
+    /// one value the compact form cannot hold, and no expiry anyone sets).
+    pub fn of(t: OffsetDateTime) -> Self {
+        let ms = i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX);
+        let one = std::num::NonZeroI64::new(1).expect("1 is not 0");
+        Self(std::num::NonZeroI64::new(ms).unwrap_or(one))
+    }
+
+    pub fn time(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0.get()) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    pub fn unix_timestamp(self) -> i64 {
+        self.0.get().div_euclid(1000)
+    }
 }
 
 /// What a check needs of a token's own record.
@@ -41,13 +87,11 @@ pub struct TokenState {
     pub kind: TokenKind,
     pub enabled: bool,
     pub revoked: bool,
-    pub expires_at: Option<OffsetDateTime>,
-    /// When the token was created, in seconds since the epoch: introspection's `iat`,
-    /// all a check needs of it (8 bytes where a date-time takes 16, which keeps a cached
-    /// token's allocation in a smaller size class).
-    pub created_unix: i64,
-    /// What most tokens leave unset, behind one pointer that is null for them: a cached
-    /// token is then 96 bytes instead of 128.
+    pub expires_at: Option<Moment>,
+    /// When the token was created, in seconds since the epoch (until 2106): introspection's
+    /// `iat`, all a check needs of it, in 4 bytes.
+    pub created_unix: u32,
+    /// What most tokens leave unset, behind one pointer that is null for them.
     pub limits: Option<Box<Limits>>,
 }
 
@@ -59,6 +103,9 @@ pub struct Limits {
     pub rate_limit: Option<RateLimit>,
     /// Successful checks left; `None` means unlimited.
     pub uses_remaining: Option<i64>,
+    /// The end of a previous secret's grace period, in the answer for that secret (see
+    /// [`Subject::secret_valid_until`]).
+    pub secret_valid_until: Option<OffsetDateTime>,
 }
 
 impl Limits {
@@ -69,6 +116,11 @@ impl Limits {
 }
 
 impl TokenState {
+    /// When the token expires; `None` means never.
+    pub fn expires(&self) -> Option<OffsetDateTime> {
+        self.expires_at.map(Moment::time)
+    }
+
     /// CIDRs the token may be used from; empty means anywhere.
     pub fn allowed_cidrs(&self) -> &[ipnet::IpNet] {
         self.limits.as_ref().map_or(&[], |l| &l.allowed_cidrs)
@@ -195,8 +247,8 @@ impl Subject {
                 kind: TokenKind::Api,
                 enabled: true,
                 revoked: false,
-                expires_at: Some(now + time::Duration::days(30)),
-                created_unix: now.unix_timestamp(),
+                expires_at: Some(Moment::of(now + time::Duration::days(30))),
+                created_unix: u32::try_from(now.unix_timestamp()).unwrap_or(0),
                 limits: None,
             },
             owner: std::sync::Arc::new(Owner {
@@ -217,7 +269,6 @@ impl Subject {
                 memo: Memo::default(),
                 stale: Flag::default(),
             }),
-            secret_valid_until: None,
         }
     }
 
@@ -281,9 +332,9 @@ fn decide_code(s: &Subject, ctx: &VerifyContext<'_>, now: OffsetDateTime) -> Ver
         return VerifyCode::NotFound;
     }
     if let Some(code) = own_state(
-        s.secret_valid_until,
+        s.secret_valid_until(),
         t.revoked,
-        t.expires_at,
+        t.expires(),
         t.enabled,
         now,
     ) {
@@ -511,7 +562,7 @@ mod tests {
         assert_eq!(code(&t, &none), VerifyCode::Revoked);
 
         let mut t = Subject::example(NOW);
-        t.token.expires_at = Some(NOW);
+        t.token.expires_at = Some(Moment::of(NOW));
         assert_eq!(code(&t, &none), VerifyCode::Expired);
 
         let mut t = Subject::example(NOW);
@@ -564,7 +615,7 @@ mod tests {
         let mut t = Subject::example(NOW);
         t.token.limits_mut().allowed_cidrs = Box::new(["10.1.0.0/16".parse().unwrap()]);
         assert_eq!(standing(&t, NOW), VerifyCode::Valid);
-        t.token.expires_at = Some(NOW);
+        t.token.expires_at = Some(Moment::of(NOW));
         assert_eq!(standing(&t, NOW), VerifyCode::Expired);
     }
 
@@ -642,12 +693,32 @@ mod tests {
         );
     }
 
+    /// A token's expiry is kept to the millisecond, earlier rather than later, in order.
+    #[test]
+    fn a_moment_keeps_a_time_to_the_millisecond() {
+        let t = NOW + Duration::nanoseconds(1_234_567);
+        assert_eq!(Moment::of(t).time(), NOW + Duration::milliseconds(1));
+        assert!(Moment::of(t).time() <= t);
+        assert_eq!(Moment::of(NOW).unix_timestamp(), NOW.unix_timestamp());
+        assert!(Moment::of(NOW) < Moment::of(NOW + Duration::milliseconds(1)));
+        let before = OffsetDateTime::UNIX_EPOCH - Duration::milliseconds(5);
+        assert_eq!(Moment::of(before).time(), before);
+        assert!(Moment::of(before) < Moment::of(OffsetDateTime::UNIX_EPOCH));
+        assert_eq!(std::mem::size_of::<Option<Moment>>(), 8);
+        // A previous secret's grace end is kept beside the limits, and goes with them.
+        let mut s = Subject::example(NOW);
+        s.set_secret_valid_until(Some(NOW));
+        assert_eq!(s.secret_valid_until(), Some(NOW));
+        s.set_secret_valid_until(None);
+        assert!(s.token.limits.is_none(), "nothing left to keep");
+    }
+
     #[test]
     fn old_secret_works_only_during_grace() {
         let mut s = Subject::example(NOW);
-        s.secret_valid_until = Some(NOW + Duration::seconds(10));
+        s.set_secret_valid_until(Some(NOW + Duration::seconds(10)));
         assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::Valid);
-        s.secret_valid_until = Some(NOW);
+        s.set_secret_valid_until(Some(NOW));
         assert_eq!(code(&s, &VerifyContext::default()), VerifyCode::NotFound);
     }
 

@@ -48,7 +48,7 @@ use crate::metrics::{FeedStats, Metrics, Origin, Route};
 use cache::{Cache, Cached, Dep, Key};
 use keyward_core::endpoint::Endpoint;
 use keyward_core::model::{Tenant, VerifierKey};
-use keyward_core::verify::{decide_endpoint_token, EndpointSubject, Subject};
+use keyward_core::verify::{decide_endpoint_token, EndpointSubject, Moment, Subject};
 use keyward_core::{
     decide, ParsedToken, ServerKey, TenantId, TokenHash, TokenId, TokenKind, VerifyCode,
     VerifyContext,
@@ -834,7 +834,7 @@ impl Verifier {
                     .lock()
                     .expect("last-used lock")
                     .insert(subject.token.id, now);
-                if subject.secret_valid_until.is_some() {
+                if subject.secret_valid_until().is_some() {
                     // The old secret of a grace period: counted, so the token's page
                     // tells when the integrations have moved to the new one.
                     let mut uses = self.previous_uses.lock().expect("previous-uses lock");
@@ -1118,13 +1118,13 @@ impl Verifier {
         );
         if subject
             .token
-            .expires_at
+            .expires()
             .is_some_and(|e| e + SLIDE_STEP > expires_at)
         {
             return subject;
         }
         let mut slid = (*subject).clone();
-        slid.token.expires_at = Some(expires_at);
+        slid.token.expires_at = Some(Moment::of(expires_at));
         let slid = Arc::new(slid);
         // Only the very answer this check used is moved forward: if a change dropped it
         // and a newer one was loaded meanwhile, that one stays (it may refuse).
@@ -1148,8 +1148,8 @@ impl Verifier {
                 .expect("sessions lock")
                 .get(&s.token.id)
             {
-                if s.token.expires_at < Some(u.expires_at) {
-                    s.token.expires_at = Some(u.expires_at);
+                if s.token.expires() < Some(u.expires_at) {
+                    s.token.expires_at = Some(Moment::of(u.expires_at));
                 }
             }
         }

@@ -128,12 +128,16 @@ pub(crate) fn token_state(r: &AnyRow) -> StoreResult<keyward_core::verify::Token
         kind: token_kind(r)?,
         enabled: flag(r, "enabled")?,
         revoked: opt_time(r, "revoked_at")?.is_some(),
-        expires_at: opt_time(r, "expires_at")?,
-        created_unix: time(r, "created_at")?.unix_timestamp(),
+        expires_at: opt_time(r, "expires_at")?.map(keyward_core::verify::Moment::of),
+        created_unix: {
+            let at = time(r, "created_at")?.unix_timestamp();
+            u32::try_from(at).map_err(|_| StoreError::Corrupt(format!("created_at = {at} s")))?
+        },
         limits: keyward_core::verify::Limits {
             allowed_cidrs: cidrs(r)?.into_boxed_slice(),
             rate_limit: rate_limit(r)?,
             uses_remaining: r.try_get("uses_remaining")?,
+            secret_valid_until: opt_time(r, "secret_valid_until")?,
         }
         .boxed(),
     })

@@ -1343,7 +1343,6 @@ pub(crate) fn subject(r: &AnyRow) -> StoreResult<Subject> {
             memo: Default::default(),
             stale: Default::default(),
         }),
-        secret_valid_until: rows::opt_time(r, "secret_valid_until")?,
     })
 }
 

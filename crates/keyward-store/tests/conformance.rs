@@ -619,7 +619,7 @@ async fn token_subject_carries_everything_the_decision_needs(db: Db) {
     assert!(o.membership_held && !o.user_locked && !o.user_is_admin);
     assert_eq!(o.settings, TenantSettings::default());
     assert!(subj.token.enabled && !subj.token.revoked);
-    assert_eq!(subj.secret_valid_until, None);
+    assert_eq!(subj.secret_valid_until(), None);
     assert!(subject(s, &TokenSecret::generate(TokenKind::Api))
         .await
         .is_none());
@@ -643,9 +643,12 @@ async fn regeneration_keeps_old_secret_only_for_grace(db: Db) {
     let second = regenerated(s, &f, id, Some(until)).await;
     let old = subject(s, &first).await.unwrap();
     assert!(old
-        .secret_valid_until
+        .secret_valid_until()
         .is_some_and(|u| (u - until).abs() < Duration::seconds(1)));
-    assert_eq!(subject(s, &second).await.unwrap().secret_valid_until, None);
+    assert_eq!(
+        subject(s, &second).await.unwrap().secret_valid_until(),
+        None
+    );
     let third = regenerated(s, &f, id, None).await;
     assert!(subject(s, &first).await.is_none());
     assert!(subject(s, &second).await.is_none());

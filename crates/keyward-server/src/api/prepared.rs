@@ -130,7 +130,7 @@ pub(crate) fn verify_json(s: &Subject, tenant: &Tenant) -> Vec<u8> {
     json(&mut out, s.token.kind);
     out.extend_from_slice(&p.verify_owner);
     out.extend_from_slice(b",\"expires_at\":");
-    json(&mut out, Expiry(s.token.expires_at));
+    json(&mut out, Expiry(s.token.expires()));
     out.push(b'}');
     out
 }

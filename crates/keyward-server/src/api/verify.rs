@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use keyward_core::forward::Refusal;
 use keyward_core::model::{Tenant, VerifierKey};
-use keyward_core::verify::{EndpointSubject, Owner, TokenState};
+use keyward_core::verify::{EndpointSubject, Moment, Owner, TokenState};
 use keyward_core::{TenantId, VerifyCode, VerifyContext};
 use keyward_proto::verify::{
     ForwardQuery, IntrospectRequest, IntrospectResponse, Named, UserRef, VerifyRequest,
@@ -31,7 +31,6 @@ use keyward_proto::verify::{
 };
 use std::net::IpAddr;
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 /// The answer to `POST /api/v1/verify`: a refusal names nothing.
 fn verify_response(v: &Verified) -> VerifyResponse {
@@ -84,7 +83,7 @@ pub(super) fn verify_body(
         permissions: owner
             .map(|o| o.permissions.iter().map(|p| p.to_string()).collect())
             .unwrap_or_default(),
-        expires_at: token.and_then(|t| t.expires_at),
+        expires_at: token.and_then(|t| t.expires()),
         retry_after,
     }
 }
@@ -392,8 +391,8 @@ async fn introspect_for(
             sub: Some(s.owner.user_id),
             username: Some(s.owner.username.clone()),
             scope: Some(prepared::permission_list(&s.owner)),
-            exp: s.token.expires_at.map(OffsetDateTime::unix_timestamp),
-            iat: Some(s.token.created_unix),
+            exp: s.token.expires_at.map(Moment::unix_timestamp),
+            iat: Some(i64::from(s.token.created_unix)),
             token_type: Some("Bearer".into()),
             tenant_id: Some(s.owner.tenant_id),
             token_id: Some(s.token.id),
