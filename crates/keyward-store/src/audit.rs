@@ -40,7 +40,8 @@ pub struct AuditFilter {
     pub to: Option<OffsetDateTime>,
 }
 
-/// Writes an audit event and a change-log row for one change.
+/// Writes an audit event and a change-log row for one change ([`record_all`] of one,
+/// its object's name read as the change left it).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn record(
     tx: &mut Tx,
@@ -52,62 +53,17 @@ pub(crate) async fn record(
     details: serde_json::Value,
     now: OffsetDateTime,
 ) -> StoreResult<()> {
-    let event_id = AuditEventId::new();
     let object_name = object_name(tx, tenant, object_type, object_id, &details).await?;
-    sqlx::query(
-        "INSERT INTO audit_events (id, tenant_id, at, actor_id, actor, action, object_type, object_id, ip, details, object_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .arg(event_id)
-    .arg(tenant)
-    .arg(now)
-    .arg(actor.user_id)
-    .arg(&actor.name)
-    .arg(action)
-    .arg(object_type)
-    .arg(object_id)
-    .arg(actor.ip.as_ref())
-    .arg(details.to_string())
-    .arg(object_name)
-    .execute(&mut ***tx)
-    .await?;
-    // The change's webhook event, if it has one, is queued in the same transaction; its
-    // id is the audit event's, so a receiver's event can be found in the audit log.
-    if let Some(event) = keyward_core::webhook::WebhookEvent::of_action(action) {
-        crate::webhooks::enqueue(
-            tx,
-            tenant,
-            event,
-            event_id,
-            actor,
-            object_type,
-            object_id,
-            &details,
-            now,
-        )
-        .await?;
-    }
-    // No lock keeps sequence numbers in commit order: tailers read by transaction
-    // snapshots on PostgreSQL (`changes_after`), and SQLite has one writer at a time.
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO change_log (tenant_id, action, object_type, object_id, at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING seq",
-    )
-    .arg(tenant)
-    .arg(action)
-    .arg(object_type)
-    .arg(object_id)
-    .arg(now)
-    .fetch_one(&mut ***tx)
-    .await?;
-    tx.changed(Change {
-        seq,
-        tenant_id: tenant,
-        action: action.to_string(),
-        object_type: object_type.to_string(),
+    let event = Event {
+        tenant,
+        actor,
+        action,
+        object_type,
         object_id: object_id.to_string(),
-    });
-    Ok(())
+        object_name,
+        details,
+    };
+    record_all(tx, &[event], now).await
 }
 
 /// One change of [`record_all`]: what [`record`] takes for one, with the object's name
@@ -165,6 +121,8 @@ pub(crate) async fn record_all(
              VALUES {rows}"
         );
         tx.many_rows(&sql, &f, chunk.len()).await?;
+        // A change's webhook event, if it has one, is queued in the same transaction; its
+        // id is the audit event's, so a receiver's event can be found in the audit log.
         for (e, id) in chunk.iter().zip(&ids) {
             if let Some(event) = keyward_core::webhook::WebhookEvent::of_action(e.action) {
                 crate::webhooks::enqueue(
@@ -195,6 +153,8 @@ pub(crate) async fn record_all(
             "INSERT INTO change_log (tenant_id, action, object_type, object_id, at) VALUES {rows} \
              RETURNING seq, object_id"
         );
+        // No lock keeps sequence numbers in commit order: tailers read by transaction
+        // snapshots on PostgreSQL (`changes_after`), and SQLite has one writer at a time.
         // The order of the rows RETURNING gives is not promised; each names its object.
         let mut seqs: HashMap<String, i64> = HashMap::with_capacity(chunk.len());
         for r in tx.many_rows(&sql, &f, chunk.len()).await? {

@@ -393,15 +393,8 @@ async fn write_new_tokens(
              VALUES {rows}"
         );
         tx.many_rows(&sql, &f, chunk.len()).await?;
-        let mut f = tx.many();
-        let rows = f.rows(chunk, |f, &(_, t, _)| {
-            vec![f.arg(&t.secret.hash), f.arg(t.id), "NULL".to_string()]
-        });
-        let sql = format!("INSERT INTO token_secrets (hash, token_id, valid_until) VALUES {rows}");
-        tx.many_rows(&sql, &f, chunk.len()).await?;
-        for &(_, t, _) in chunk {
-            tx.stored_secret(&t.secret.hash);
-        }
+        let secrets: Vec<_> = chunk.iter().map(|&(_, t, _)| (t.id, &t.secret)).collect();
+        insert_secrets(tx, TokenTable::Tokens, &secrets).await?;
         let events: Vec<crate::audit::Event> = chunk
             .iter()
             .map(|&(tenant, t, actor)| crate::audit::Event {
@@ -513,19 +506,30 @@ impl TokenTable {
 pub(crate) async fn insert_secret(
     tx: &mut Tx,
     table: TokenTable,
-    id: impl Value,
+    id: impl Value + Copy,
     secret: &NewSecret,
 ) -> StoreResult<()> {
+    insert_secrets(tx, table, &[(id, secret)]).await
+}
+
+/// Stores each secret as a current secret of its token, in one statement.
+async fn insert_secrets<I: Value + Copy>(
+    tx: &mut Tx,
+    table: TokenTable,
+    secrets: &[(I, &NewSecret)],
+) -> StoreResult<()> {
+    let mut f = tx.many();
+    let rows = f.rows(secrets, |f, &(id, s)| {
+        vec![f.arg(&s.hash), f.arg(id), "NULL".to_string()]
+    });
     let sql = format!(
-        "INSERT INTO {} (hash, token_id, valid_until) VALUES ($1, $2, NULL)",
+        "INSERT INTO {} (hash, token_id, valid_until) VALUES {rows}",
         table.secrets()
     );
-    sqlx::query(&sql)
-        .arg(&secret.hash)
-        .arg(id)
-        .execute(&mut ***tx)
-        .await?;
-    tx.stored_secret(&secret.hash);
+    tx.many_rows(&sql, &f, secrets.len()).await?;
+    for (_, s) in secrets {
+        tx.stored_secret(&s.hash);
+    }
     Ok(())
 }
 

@@ -17,6 +17,7 @@ use keyward_core::{DepartmentId, MembershipId, Permission, TenantId, UserId, Use
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 
 #[derive(Clone, Debug)]
@@ -607,14 +608,13 @@ impl Store {
         tenant: TenantId,
         user: UserId,
     ) -> StoreResult<Vec<Membership>> {
-        let rows = sqlx::query(
-            "SELECT m.id AS m_id, m.user_id AS m_user_id, m.department_id AS m_department_id, \
-             d.name AS m_department_name, m.user_type_id AS m_user_type_id, \
-             ut.name AS m_user_type_name, m.created_at AS m_created_at \
-             FROM memberships m JOIN departments d ON d.id = m.department_id \
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            membership_cols!(),
+            " FROM memberships m JOIN departments d ON d.id = m.department_id \
              JOIN user_types ut ON ut.id = m.user_type_id \
-             WHERE m.user_id = $1 AND m.tenant_id = $2 ORDER BY d.name, ut.name",
-        )
+             WHERE m.user_id = $1 AND m.tenant_id = $2 ORDER BY d.name, ut.name"
+        ))
         .arg(user)
         .arg(tenant)
         .fetch_all(&self.read)
@@ -630,11 +630,13 @@ impl Store {
         tenant: TenantId,
         id: UserId,
     ) -> StoreResult<Option<(User, Vec<Membership>)>> {
-        let sql = format!(
-            "SELECT {} {OWNER_FROM} WHERE u.id = $1 AND u.tenant_id = $2 {OWNER_ORDER}",
-            owner_columns()
-        );
-        owner_of(&self.owner_rows(&sql, tenant, id).await?)
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {} {OWNER_FROM} WHERE u.id = $1 AND u.tenant_id = $2 {OWNER_ORDER}",
+                owner_columns()
+            )
+        });
+        owner_of(&self.owner_rows(&SQL, tenant, id).await?)
     }
 
     /// The rows `sql` (a read of [`owner_columns`], `$1` the user and `$2` the tenant)
@@ -663,18 +665,16 @@ impl Store {
         keyward_core::model::TenantSettings,
         Option<(User, Vec<Membership>)>,
     )> {
-        let settings = rows::SETTINGS_COLS
-            .split(", ")
-            .map(|c| format!("s.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT {settings}, {} FROM tenant_settings s \
-             LEFT JOIN users u ON u.id = $1 AND u.tenant_id = s.tenant_id \
-             {OWNER_JOINS} WHERE s.tenant_id = $2 {OWNER_ORDER}",
-            owner_columns()
-        );
-        let rows = self.owner_rows(&sql, tenant, id).await?;
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "SELECT {}, {} FROM tenant_settings s \
+                 LEFT JOIN users u ON u.id = $1 AND u.tenant_id = s.tenant_id \
+                 {OWNER_JOINS} WHERE s.tenant_id = $2 {OWNER_ORDER}",
+                qualified("s", rows::SETTINGS_COLS),
+                owner_columns()
+            )
+        });
+        let rows = self.owner_rows(&SQL, tenant, id).await?;
         let Some(first) = rows.first() else {
             return Err(StoreError::NotFound("tenant"));
         };
@@ -757,18 +757,29 @@ macro_rules! membership_joins {
 }
 use membership_joins;
 
-/// A user's columns (`u`) and a membership's, named as [`membership`] reads them.
-fn owner_columns() -> String {
-    let user = USER_COLS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "{user}, m.id AS m_id, m.user_id AS m_user_id, m.department_id AS m_department_id, \
+/// A membership's columns (`m`, with its department `d` and user type `ut`), named as
+/// [`membership`] reads them.
+macro_rules! membership_cols {
+    () => {
+        "m.id AS m_id, m.user_id AS m_user_id, m.department_id AS m_department_id, \
          d.name AS m_department_name, m.user_type_id AS m_user_type_id, \
          ut.name AS m_user_type_name, m.created_at AS m_created_at"
-    )
+    };
+}
+use membership_cols;
+
+/// A user's columns (`u`) and a membership's.
+fn owner_columns() -> String {
+    format!("{}, {}", qualified("u", USER_COLS), membership_cols!())
+}
+
+/// `columns` (a list such as [`USER_COLS`]) each qualified by `table`.
+fn qualified(table: &str, columns: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{table}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The user of rows of [`owner_columns`] and their memberships; `None` without rows.
