@@ -574,13 +574,9 @@ pub(crate) async fn delete_token_rows(tx: &mut Tx, id: TokenId) -> StoreResult<(
 }
 
 /// The first 8 bytes of each hash (stored as hex), for the verifier's in-memory filters.
-fn prefixes(rows: &[AnyRow]) -> StoreResult<Vec<u64>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let hash: String = r.try_get("hash")?;
-        out.extend(TokenHash::from_hex(&hash).map(|h| h.prefix64()));
-    }
-    Ok(out)
+fn prefix(r: &AnyRow) -> StoreResult<Option<u64>> {
+    let hash: String = r.try_get("hash")?;
+    Ok(TokenHash::from_hex(&hash).map(|h| h.prefix64()))
 }
 
 impl Store {
@@ -1158,19 +1154,20 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<(TokenHash, Subject)>> {
         let sql = format!("{SUBJECT_SELECT} WHERE s.hash > $1 ORDER BY s.hash LIMIT $2");
-        let rows = sqlx::query(&sql)
+        use futures_util::TryStreamExt;
+        // Streamed: a page's rows are decoded as they come, not held all at once.
+        let mut rows = sqlx::query(&sql)
             .bind(after.map(TokenHash::to_hex).unwrap_or_default())
             .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let hash: String = r.try_get("hash")?;
-                let hash = TokenHash::from_hex(&hash)
-                    .ok_or_else(|| StoreError::Corrupt(format!("secret hash {hash:?}")))?;
-                Ok((hash, subject(r)?))
-            })
-            .collect()
+            .fetch(&self.read);
+        let mut out = Vec::with_capacity((limit as usize).min(10_000));
+        while let Some(r) = rows.try_next().await? {
+            let hash: String = r.try_get("hash")?;
+            let hash = TokenHash::from_hex(&hash)
+                .ok_or_else(|| StoreError::Corrupt(format!("secret hash {hash:?}")))?;
+            out.push((hash, subject(&r)?));
+        }
+        Ok(out)
     }
 
     /// The hash prefixes of the rows of `table` (one with a `hash` column): every row, or
@@ -1181,23 +1178,31 @@ impl Store {
         table: &str,
         of: Option<(&str, &[String])>,
     ) -> StoreResult<Vec<u64>> {
-        let rows = match of {
+        match of {
+            // Every row: streamed into the prefixes, not gathered first. A million rows
+            // held at once were 200 MB at start that the allocator kept long after.
             None => {
-                sqlx::query(&format!("SELECT hash FROM {table}"))
-                    .fetch_all(&self.read)
-                    .await?
+                use futures_util::TryStreamExt;
+                let sql = format!("SELECT hash FROM {table}");
+                let mut rows = sqlx::query(&sql).fetch(&self.read);
+                let mut out = Vec::new();
+                while let Some(r) = rows.try_next().await? {
+                    out.extend(prefix(&r)?);
+                }
+                Ok(out)
             }
-            Some((column, ids)) => {
-                self.rows_in(ids, |f, chunk| {
+            Some((column, ids)) => self
+                .rows_in(ids, |f, chunk| {
                     format!(
                         "SELECT hash FROM {table} WHERE {column} IN {}",
                         f.list(chunk)
                     )
                 })
                 .await?
-            }
-        };
-        prefixes(&rows)
+                .iter()
+                .filter_map(|r| prefix(r).transpose())
+                .collect(),
+        }
     }
 
     /// The first 8 bytes of every stored secret hash, for the in-memory filter that lets
