@@ -34,8 +34,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// More cached answers than this and half of them are dropped (a bound on memory, not a
-/// consistency mechanism). A cached token costs about 160 bytes, so this bounds the
-/// cache near 320 MB, and a store of a million tokens is answered from memory.
+/// consistency mechanism). A cached token costs about 130 bytes, so this bounds the
+/// cache near 260 MB, and a store of a million tokens is answered from memory.
 pub const CAPACITY: usize = 2_000_000;
 /// Token ids changed, or owners marked stale, since the last sweep: past this many, the
 /// answers they made stale are removed (otherwise they stay until checked again).
