@@ -5,8 +5,9 @@
 //! answer), and almost all of it is known at start. So it is a sorted array of what was
 //! loaded, 8 bytes a prefix, and a small hash set of what was added since, merged into
 //! the array once it has grown by a sixteenth: a hash set of a million prefixes takes
-//! 19 MB (2^21 buckets of 9 bytes), the array 8 MB. A lookup in the array is a binary
-//! search, made only for a hash the answer cache does not hold.
+//! 19 MB (2^21 buckets of 9 bytes), the array 8 MB. A lookup in the array (made only
+//! for a hash the answer cache does not hold) guesses the place from the value: see
+//! [`search`].
 
 use std::collections::HashSet;
 
@@ -31,11 +32,11 @@ impl Prefixes {
     }
 
     pub fn contains(&self, prefix: u64) -> bool {
-        self.recent.contains(&prefix) || self.sorted.binary_search(&prefix).is_ok()
+        self.recent.contains(&prefix) || search(&self.sorted, prefix)
     }
 
     pub fn insert(&mut self, prefix: u64) {
-        if self.sorted.binary_search(&prefix).is_err() {
+        if !search(&self.sorted, prefix) {
             self.recent.insert(prefix);
             if self.recent.len() >= MERGE_AT.max(self.sorted.len() / 16) {
                 self.merge();
@@ -59,6 +60,41 @@ impl Prefixes {
         self.sorted = all.into_boxed_slice();
         self.recent = HashSet::new();
     }
+}
+
+/// Interpolation steps before a binary search of what is left.
+const GUESSES: usize = 6;
+
+/// Whether `x` is in `sorted`. The prefixes are the first 8 bytes of HMACs, spread evenly
+/// over the `u64`s, so where `x` would be is guessed from its value between the range's
+/// ends (interpolation search), a few times, before a binary search of the range left.
+/// At a million prefixes a binary search is 20 dependent reads across 8 MB, each a miss
+/// of the CPU's caches and of its TLB; guessing takes about four. Values not spread
+/// evenly (a test's) are found all the same, only not faster.
+fn search(sorted: &[u64], x: u64) -> bool {
+    // `x` is in `sorted[lo..hi]` if anywhere.
+    let (mut lo, mut hi) = (0, sorted.len());
+    for _ in 0..GUESSES {
+        if hi - lo < 16 {
+            break;
+        }
+        let (first, last) = (sorted[lo], sorted[hi - 1]);
+        if x < first || x > last {
+            return false;
+        }
+        // first <= x <= last and first < last (else the two checks above decided).
+        let Some(span) = last.checked_sub(first).filter(|s| *s > 0) else {
+            return x == first;
+        };
+        let offset = (u128::from(x - first) * (hi - 1 - lo) as u128 / u128::from(span)) as usize;
+        let at = lo + offset;
+        match sorted[at].cmp(&x) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => lo = at + 1,
+            std::cmp::Ordering::Greater => hi = at,
+        }
+    }
+    sorted[lo..hi].binary_search(&x).is_ok()
 }
 
 impl Extend<u64> for Prefixes {
@@ -92,5 +128,25 @@ mod tests {
         // A prefix known already is not counted twice.
         known.extend([0, 3, 7]);
         assert_eq!(known.len(), 30_000);
+    }
+
+    /// The guessing search answers as a set does, for prefixes spread evenly (as HMACs
+    /// are) and for bunched ones, present or not, at the ends and beyond them.
+    #[test]
+    fn the_search_agrees_with_a_set() {
+        use proptest::prelude::*;
+        let values = prop_oneof![
+            proptest::collection::vec(any::<u64>(), 0..2000),
+            proptest::collection::vec(0u64..500, 0..2000),
+            proptest::collection::vec(prop_oneof![0u64..10, (u64::MAX - 10)..=u64::MAX], 0..300),
+        ];
+        proptest!(|(loaded in values, probes in proptest::collection::vec(any::<u64>(), 0..50))| {
+            let set: HashSet<u64> = loaded.iter().copied().collect();
+            let known = Prefixes::new(loaded.clone());
+            let near = loaded.iter().flat_map(|v| [v.wrapping_sub(1), *v, v.wrapping_add(1)]);
+            for p in near.chain(probes).chain([0, 1, u64::MAX]) {
+                prop_assert_eq!(known.contains(p), set.contains(&p), "prefix {}", p);
+            }
+        });
     }
 }
