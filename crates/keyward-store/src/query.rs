@@ -365,7 +365,6 @@ impl Store {
         row: impl Fn(&AnyRow) -> StoreResult<T>,
         keep: impl Fn(&T) -> bool,
     ) -> StoreResult<(Vec<T>, i64)> {
-        use futures_util::TryStreamExt;
         let sql = format!(
             "SELECT {} {}{} ORDER BY {}",
             l.columns,
@@ -374,18 +373,35 @@ impl Store {
             l.order
         );
         let (skip, take) = (page.offset(), page.limit());
-        let mut rows = sqlx::query_with(&sql, f.args()).fetch(&self.read);
         let (mut kept, mut total) = (Vec::new(), 0i64);
-        while let Some(r) = rows.try_next().await? {
-            let item = row(&r)?;
+        self.each_row(sqlx::query_with(&sql, f.args()), |r| {
+            let item = row(r)?;
             if keep(&item) {
                 if total >= skip && total < skip + take {
                     kept.push(item);
                 }
                 total += 1;
             }
-        }
+            Ok(())
+        })
+        .await?;
         Ok((kept, total))
+    }
+
+    /// Hands each row of `q` to `each` as the database sends it, holding one at a time:
+    /// for reads too large to gather first (every stored hash at start, a listing
+    /// filtered in Rust, the preload's pages).
+    pub(crate) async fn each_row<'q>(
+        &self,
+        q: Query<'q, Any, AnyArguments<'q>>,
+        mut each: impl FnMut(&AnyRow) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        use futures_util::TryStreamExt;
+        let mut rows = q.fetch(&self.read);
+        while let Some(r) = rows.try_next().await? {
+            each(&r)?;
+        }
+        Ok(())
     }
 
     /// The rows of `sql` for each chunk of `values`: `sql` binds what it needs in the

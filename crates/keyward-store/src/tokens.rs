@@ -1154,19 +1154,18 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<(TokenHash, Subject)>> {
         let sql = format!("{SUBJECT_SELECT} WHERE s.hash > $1 ORDER BY s.hash LIMIT $2");
-        use futures_util::TryStreamExt;
-        // Streamed: a page's rows are decoded as they come, not held all at once.
-        let mut rows = sqlx::query(&sql)
+        let q = sqlx::query(&sql)
             .bind(after.map(TokenHash::to_hex).unwrap_or_default())
-            .bind(i64::from(limit))
-            .fetch(&self.read);
+            .bind(i64::from(limit));
         let mut out = Vec::with_capacity((limit as usize).min(10_000));
-        while let Some(r) = rows.try_next().await? {
+        self.each_row(q, |r| {
             let hash: String = r.try_get("hash")?;
             let hash = TokenHash::from_hex(&hash)
                 .ok_or_else(|| StoreError::Corrupt(format!("secret hash {hash:?}")))?;
-            out.push((hash, subject(&r)?));
-        }
+            out.push((hash, subject(r)?));
+            Ok(())
+        })
+        .await?;
         Ok(out)
     }
 
@@ -1182,13 +1181,13 @@ impl Store {
             // Every row: streamed into the prefixes, not gathered first. A million rows
             // held at once were 200 MB at start that the allocator kept long after.
             None => {
-                use futures_util::TryStreamExt;
                 let sql = format!("SELECT hash FROM {table}");
-                let mut rows = sqlx::query(&sql).fetch(&self.read);
                 let mut out = Vec::new();
-                while let Some(r) = rows.try_next().await? {
-                    out.extend(prefix(&r)?);
-                }
+                self.each_row(sqlx::query(&sql), |r| {
+                    out.extend(prefix(r)?);
+                    Ok(())
+                })
+                .await?;
                 Ok(out)
             }
             Some((column, ids)) => self
