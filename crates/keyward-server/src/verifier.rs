@@ -261,8 +261,6 @@ fn remember<K: std::hash::Hash + Eq>(absent: &mut HashMap<K, Instant>, k: K) {
     absent.insert(k, Instant::now());
 }
 
-impl Lookups {}
-
 pub struct Verifier {
     store: Store,
     key: ServerKey,
