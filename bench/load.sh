@@ -193,6 +193,10 @@ bench_one() { # store tokens
 
   local valid="$data/set/valid.txt"
   local refused="$data/set/revoked.txt,$data/set/unknown.txt,$data/set/malformed.txt"
+  # The refused runs pick from as many requests as the valid ones (bench/pick.lua, KW_FILL):
+  # wrk's own work per request changes what the server's costs.
+  local fill
+  fill=$(wc -l <"$valid")
   local churn_secs=$((DURATION * 2 * ROUNDS + 10))
   local churn_conns=$(((CHURN_RATE + 9) / 10))
   local delay=$((churn_conns * 1000 / CHURN_RATE))
@@ -213,11 +217,11 @@ bench_one() { # store tokens
     declare -A got=()
     got[bare_get]=$(KW_TOKENS=$valid KW_STYLE=header run bare_get 2xx "$DURATION" "$CONNS" bench/pick.lua "$BARE/bare")
     got[forward]=$(KW_TOKENS=$valid KW_STYLE=header run forward 2xx "$DURATION" "$CONNS" bench/pick.lua "$KW/auth/forward/bench")
-    got[forward_refused]=$(KW_TOKENS=$refused KW_STYLE=header run forward_refused refused "$DURATION" "$CONNS" bench/pick.lua "$KW/auth/forward/bench")
+    got[forward_refused]=$(KW_TOKENS=$refused KW_FILL=$fill KW_STYLE=header run forward_refused refused "$DURATION" "$CONNS" bench/pick.lua "$KW/auth/forward/bench")
     got[bare_post]=$(KW_TOKENS=$valid KW_STYLE=body KW_TENANT=bench run bare_post 2xx "$DURATION" "$CONNS" bench/pick.lua "$BARE/bare")
     got[verify]=$(KW_TOKENS=$valid KW_STYLE=body KW_TENANT=bench run verify 2xx "$DURATION" "$CONNS" bench/pick.lua "$KW/api/v1/verify")
     # verify answers 200 with the refusal's code in the body, so its refusals are 2xx.
-    got[verify_refused]=$(KW_TOKENS=$refused KW_STYLE=body KW_TENANT=bench run verify_refused 2xx "$DURATION" "$CONNS" bench/pick.lua "$KW/api/v1/verify")
+    got[verify_refused]=$(KW_TOKENS=$refused KW_FILL=$fill KW_STYLE=body KW_TENANT=bench run verify_refused 2xx "$DURATION" "$CONNS" bench/pick.lua "$KW/api/v1/verify")
     # The churn runs on its own connections beside the measured run.
     KW_ADMIN_TOKEN=$admin KW_CHURN="$data/set/churn.tsv" KW_DELAY_MS=$delay \
       "${LOAD_CPU[@]}" wrk -t1 -c"$churn_conns" -d"$((DURATION * 2 + 2))s" --timeout 5s -s bench/churn.lua "$KW" >"$data/churn-$round.txt" &
